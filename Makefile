@@ -1,0 +1,47 @@
+# The project's commands. `make run` is the main job, `make test` the whole test suite.
+# Both create or refresh .venv from requirements.lock first, so a fresh clone needs only
+# Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv run test lint format bench lock clean
+
+help:
+	@echo "make run    - ingest, validate, load and publish through Airflow, then print a summary"
+	@echo "make test   - set up, then run the whole test suite"
+	@echo "make lint   - ruff check and format check"
+	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
+	@echo "make clean  - remove the virtual environment and generated warehouse files"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+venv: $(STAMP)
+
+run: venv
+	$(BIN)/htx run
+
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) warehouse/state warehouse/exports warehouse/*.duckdb warehouse/*.duckdb.wal

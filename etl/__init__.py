@@ -1,0 +1,1 @@
+"""HTX warehouse: ingest, validate, load and publish the yearly cooperative reports."""

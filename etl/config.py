@@ -1,0 +1,104 @@
+"""The project's settings: the contract's environment variables, read once, with defaults.
+
+Nothing else in the project reads ``os.environ``. Paths are absolute, resolved against the
+project root, so tasks behave the same whatever their working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_ROOT / "sql"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+CONFIG_DIR = PROJECT_ROOT / "config"
+DAGS_DIR = PROJECT_ROOT / "dags"
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+
+# The Airflow pool every task that writes DuckDB runs in. One slot: one writer at a time.
+WRITER_POOL = "htx_duckdb_writer"
+DAG_ID = "htx_pipeline"
+
+# Workbook extensions the pipeline looks at in the landing folder.
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def _path(environ: dict[str, str], name: str, default: str) -> Path:
+    value = environ.get(name) or default
+    path = Path(value)
+    return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse: Path
+    state_dir: Path
+    export_dir: Path
+    # Files read and validated together in one task (one GX validation per batch).
+    batch_size: int = 50
+    limits: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.state_dir / "raw"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.state_dir / "staging"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.state_dir / "build"
+
+    @property
+    def ledger(self) -> Path:
+        """The pipeline's own DuckDB: the audit trail it keeps across runs."""
+        return self.state_dir / "ledger.duckdb"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.state_dir / "airflow"
+
+    @property
+    def quality_report(self) -> Path:
+        return self.export_dir / "quality_report.html"
+
+    def airflow_environ(self) -> dict[str, str]:
+        """Environment for Airflow processes: home, metadata DB and logs under the state dir."""
+        home = self.airflow_home
+        return {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            # Run time is loopback only: no telemetry, no version checks.
+            "SCARF_ANALYTICS": "false",
+            "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+            "GX_ANALYTICS_ENABLED": "False",
+            # Pass the contract's settings on to the task processes.
+            "HTX_LANDING_DIR": str(self.landing_dir),
+            "HTX_WAREHOUSE": str(self.warehouse),
+            "HTX_STATE_DIR": str(self.state_dir),
+            "HTX_EXPORT_DIR": str(self.export_dir),
+        }
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    return Settings(
+        landing_dir=_path(env, "HTX_LANDING_DIR", "data/landing"),
+        warehouse=_path(env, "HTX_WAREHOUSE", "warehouse/htx.duckdb"),
+        state_dir=_path(env, "HTX_STATE_DIR", "warehouse/state"),
+        export_dir=_path(env, "HTX_EXPORT_DIR", "warehouse/exports"),
+        batch_size=int(env.get("HTX_BATCH_SIZE") or 50),
+    )
+
+
+# GX sends anonymous usage statistics unless told not to; run time is loopback only.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

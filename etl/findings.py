@@ -1,0 +1,75 @@
+"""Findings: one problem in one place of a workbook, with a message a district clerk understands.
+
+Structural problems (the file cannot be opened, a sheet or column is missing, the unit is
+unknown) are found while reading; rule failures are found by the GX suites. Both end up as
+`Finding` records and, in the warehouse, as rows of `audit.rejected_row`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str  # Vietnamese first, then English: "… / …"
+    sheet: str | None = None
+    excel_row: int | None = None
+    column_name: str | None = None
+    value: str | None = None
+
+    def as_row(self, file_id: str) -> dict:
+        return {"file_id": file_id, **asdict(self)}
+
+
+def bilingual(vi: str, en: str) -> str:
+    return f"{vi} / {en}"
+
+
+# File-level reasons, each (Vietnamese, English) with str.format fields.
+REASONS: dict[str, tuple[str, str]] = {
+    "file_unreadable": (
+        "Không mở được tệp như một bảng tính ({detail}). Hãy lưu lại tệp bằng Excel "
+        "dạng .xlsx rồi gửi lại.",
+        "The file cannot be opened as a spreadsheet ({detail}). Save it again from Excel "
+        "as .xlsx and resubmit.",
+    ),
+    "sheet_missing": (
+        "Thiếu trang tính bắt buộc '{sheet}'.",
+        "The required sheet '{sheet}' is missing.",
+    ),
+    "header_not_found": (
+        "Không tìm thấy dòng tiêu đề của trang '{sheet}'. Thiếu các cột bắt buộc: {columns}.",
+        "No header row found in sheet '{sheet}'. Missing required columns: {columns}.",
+    ),
+    "column_missing": (
+        "Trang '{sheet}' thiếu các cột bắt buộc: {columns}.",
+        "Sheet '{sheet}' lacks the required columns: {columns}.",
+    ),
+    "unit_unknown": (
+        "Không xác định được đơn vị báo cáo (mã '{value}'). Hãy ghi đúng 'Mã đơn vị' "
+        "trong trang ThongTin.",
+        "The reporting unit cannot be identified (code '{value}'). Fill in 'Mã đơn vị' "
+        "in the ThongTin sheet.",
+    ),
+    "year_invalid": (
+        "Không xác định được năm báo cáo hợp lệ (2021–2030), giá trị '{value}'. Hãy ghi "
+        "đúng 'Năm báo cáo' trong trang ThongTin.",
+        "No valid reporting year (2021–2030) found, value '{value}'. Fill in 'Năm báo cáo' "
+        "in the ThongTin sheet.",
+    ),
+    "rule_errors": (
+        "Tệp bị từ chối: {count} ô vi phạm quy tắc bắt buộc ({rules}). Sửa các ô được liệt "
+        "kê rồi gửi lại cả tệp.",
+        "File rejected: {count} cells break mandatory rules ({rules}). Correct the listed "
+        "cells and resubmit the whole file.",
+    ),
+}
+
+def reason(rule: str, **fields: object) -> str:
+    vi, en = REASONS[rule]
+    return bilingual(vi.format(**fields), en.format(**fields))

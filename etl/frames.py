@@ -1,0 +1,113 @@
+"""Turns read workbooks into one DataFrame per sheet: typed values, provenance, derived columns.
+
+A batch of many files becomes one frame per sheet with a `file_id` column, so the GX suites
+run once per batch, and the same frames are what staging writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from etl.identify import Identity
+from etl.layout import DATA_SHEETS, Sheet
+from etl.reader import PARSED_KINDS, WorkbookRead, unparsed
+from etl.reference import MERGED_INTO, Reference
+from etl.text import match_key
+
+PROVENANCE = ("file_id", "unit_code", "report_year", "sheet_name", "excel_row")
+
+# A certificate of OCOP is valid 36 months from its decision date.
+OCOP_VALID_MONTHS = 36
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """A workbook that was read and identified: what validation and staging work on."""
+
+    file_id: str
+    identity: Identity
+    read: WorkbookRead
+
+
+def frame_columns(sheet: Sheet) -> list[str]:
+    columns = list(PROVENANCE)
+    for column in sheet.columns:
+        columns.append(column.key)
+        if column.kind in PARSED_KINDS:
+            columns.append(unparsed(column.key))
+    return columns + list(DERIVED[sheet.key])
+
+
+DERIVED = {
+    "htx": ("file_coop", "founded_year", "commune_key", "unit_commune"),
+    "hotro": ("file_coop",),
+    "ocop": ("file_coop", "valid_until", "report_year_start"),
+    "lienket": ("file_coop",),
+}
+
+
+def build_frames(files: list[ReadFile]) -> dict[str, pd.DataFrame]:
+    """One frame per data sheet over all files, indexed 0..n-1."""
+    frames = {}
+    for sheet in DATA_SHEETS:
+        records = []
+        for item in files:
+            sheet_rows = item.read.sheets.get(sheet.key)
+            if sheet_rows is None:
+                continue
+            base = {
+                "file_id": item.file_id,
+                "unit_code": item.identity.unit.code,
+                "report_year": item.identity.report_year,
+                "sheet_name": sheet_rows.sheet_name,
+            }
+            for row in sheet_rows.rows:
+                record = {**base, **row}
+                _derive(sheet.key, record)
+                records.append(record)
+        frame = pd.DataFrame.from_records(records, columns=frame_columns(sheet))
+        frames[sheet.key] = frame.reset_index(drop=True)
+    return frames
+
+
+def _derive(sheet_key: str, record: dict) -> None:
+    code = record.get("coop_code")
+    record["file_coop"] = f"{record['file_id']}|{code}" if code else None
+    if sheet_key == "htx":
+        founded = record.get("founded_on")
+        record["founded_year"] = founded.year if founded else None
+        key = match_key(record.get("commune_name") or "")
+        record["commune_key"] = key or None
+        record["unit_commune"] = f"{record['unit_code']}|{key}" if key else None
+    elif sheet_key == "ocop":
+        decided = record.get("decision_date")
+        record["valid_until"] = add_months(decided, OCOP_VALID_MONTHS) if decided else None
+        record["report_year_start"] = dt.date(record["report_year"], 1, 1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def known_communes(files: list[ReadFile], ref: Reference) -> list[str]:
+    """`unit|commune key` for every commune of every unit in the batch."""
+    keys: set[str] = set()
+    for item in files:
+        unit = item.identity.unit
+        parents = [unit.code] + [old for old, new in MERGED_INTO.items() if new == unit.code]
+        for parent in parents:
+            parent_unit = ref.unit(parent)
+            if parent_unit is None:
+                continue
+            keys.update(f"{unit.code}|{name}" for name in ref.communes_of(parent_unit))
+    return sorted(keys)

@@ -1,0 +1,110 @@
+"""Finds a sheet's header row and maps its columns to the layout's, whatever the drift.
+
+Handles title blocks above the header, two-row headers with merged group cells, a
+column-number row `(1) (2) (3)` under the header, accents, case, line breaks and a trailing
+unit in parentheses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from etl.layout import Sheet
+from etl.text import clean, match_key, split_unit
+
+# How far down a title block may push the header row.
+HEADER_SCAN_ROWS = 40
+
+_COLUMN_NUMBER = re.compile(r"^\(?\s*[0-9]{1,2}\s*\)?$|^\(?[A-Z]\)?$")
+_UNIT_NOTE = re.compile(r"don vi tinh\s*(.*)$")
+
+
+@dataclass
+class HeaderMatch:
+    header_row: int  # 0-based index of the (first) header row
+    data_start: int  # 0-based index of the first row below the header block
+    columns: dict[str, int]  # layout column key -> 0-based column index
+    units: dict[str, str] = field(default_factory=dict)  # column key -> unit in its header
+    extra: list[str] = field(default_factory=list)  # unknown headers, reported as info
+    missing: list[str] = field(default_factory=list)  # required column keys not found
+    note_unit: str | None = None  # `Đơn vị tính: …` written in the title block
+
+
+def _lookup(sheet: Sheet) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for column in sheet.columns:
+        for name in column.names:
+            table.setdefault(match_key(split_unit(name)[0]), column.key)
+            table.setdefault(match_key(name), column.key)
+    return table
+
+
+def _map_row(row: list, lookup: dict[str, str], taken: dict[str, int]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, cell in enumerate(row):
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        key = lookup.get(match_key(split_unit(cell)[0])) or lookup.get(match_key(cell))
+        if key and key not in taken and key not in found and index not in taken.values():
+            found[key] = index
+    return found
+
+
+def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
+    """The best header in the first rows: the one that maps the most layout columns."""
+    lookup = _lookup(sheet)
+    best: HeaderMatch | None = None
+    for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        columns = _map_row(row, lookup, {})
+        if not columns:
+            continue
+        data_start = r + 1
+        # A merged group cell leaves its sub-headers on the next row.
+        if r + 1 < len(rows):
+            below = _map_row(rows[r + 1], lookup, columns)
+            if below:
+                columns.update(below)
+                data_start = r + 2
+        if best is None or len(columns) > len(best.columns):
+            best = HeaderMatch(header_row=r, data_start=data_start, columns=columns)
+    if best is None:
+        return None
+    while best.data_start < len(rows) and _is_column_number_row(rows[best.data_start]):
+        best.data_start += 1
+    header_rows = rows[best.header_row : best.data_start]
+    for key, index in best.columns.items():
+        for header_row in header_rows:
+            cell = header_row[index] if index < len(header_row) else None
+            unit = split_unit(cell)[1] if cell is not None else None
+            if unit:
+                best.units[key] = unit
+    mapped = set(best.columns.values())
+    width = max((len(r) for r in header_rows), default=0)
+    for index in range(width):
+        if index in mapped:
+            continue
+        texts = [clean(r[index]) for r in header_rows if index < len(r) and clean(r[index])]
+        texts = [t for t in texts if not _COLUMN_NUMBER.match(t)]
+        if texts:
+            best.extra.append(" / ".join(texts))
+    best.missing = [c.key for c in sheet.columns if c.required and c.key not in best.columns]
+    best.note_unit = _title_unit(rows[: best.header_row])
+    return best
+
+
+def _is_column_number_row(row: list) -> bool:
+    cells = [clean(c) for c in row if c is not None and clean(c)]
+    return bool(cells) and all(_COLUMN_NUMBER.match(c) for c in cells)
+
+
+def _title_unit(title_rows: list[list]) -> str | None:
+    """`(Đơn vị tính: đồng)` in a title block sets the sheet's money unit."""
+    for row in title_rows:
+        for cell in row:
+            if not isinstance(cell, str):
+                continue
+            found = _UNIT_NOTE.search(match_key(cell))
+            if found and found.group(1).strip():
+                return found.group(1).strip()
+    return None

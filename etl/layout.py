@@ -1,0 +1,168 @@
+"""The district workbook's layout: sheets, columns, aliases and value kinds, as the spec states.
+
+This is the single description of the template. The reader, the validator, the sample
+generator and (later) the official template all take their headers from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the column's name in staging and the warehouse
+    header: str  # the template's header text
+    kind: str  # text | code | int | money | number | date | yesno | category | program
+    required: bool = False  # the sheet is rejected when the column is missing
+    aliases: tuple[str, ...] = ()
+    allowed: tuple[str, ...] = ()  # for kind == "category"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.header, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    key: str  # staging name: htx, hotro, ocop, lienket
+    name: str  # the template's sheet name
+    aliases: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool = False
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+SECTORS = (
+    "Nông nghiệp",
+    "Phi nông nghiệp",
+    "Quỹ tín dụng nhân dân",
+    "Vận tải",
+    "Xây dựng",
+    "Môi trường",
+    "Khác",
+)
+RATINGS = ("Tốt", "Khá", "Trung bình", "Yếu", "Chưa xếp loại")
+FUNDING_SOURCES = ("Trung ương", "Tỉnh", "Huyện", "Lồng ghép", "Khác")
+OCOP_GROUPS = (
+    "Thực phẩm",
+    "Đồ uống",
+    "Thảo dược",
+    "Vải và may mặc",
+    "Lưu niệm - nội thất - trang trí",
+    "Dịch vụ du lịch cộng đồng và điểm du lịch",
+)
+
+# Programme code, Vietnamese name, English name.
+PROGRAMS = (
+    (
+        "DA167",
+        "Đề án lựa chọn, hoàn thiện, nhân rộng mô hình HTX kiểu mới hiệu quả "
+        "(Quyết định 167/QĐ-TTg, 03/02/2021)",
+        "Scheme to select, perfect and replicate effective new-model cooperatives "
+        "(Decision 167/QD-TTg, 03/02/2021)",
+    ),
+    (
+        "NTM",
+        "Chương trình mục tiêu quốc gia xây dựng nông thôn mới",
+        "National target programme for New Rural Development",
+    ),
+    ("OCOP", "Chương trình mỗi xã một sản phẩm", "One Commune One Product programme"),
+    (
+        "CNNT",
+        "Chương trình sản phẩm công nghiệp nông thôn tiêu biểu",
+        "Programme for outstanding rural industrial products",
+    ),
+    ("KHAC", "Hỗ trợ khác", "Other support"),
+)
+
+COOP_CODE_ALIASES = ("Mã số thuế", "MST", "Mã HTX", "Mã số doanh nghiệp")
+
+HTX = Sheet(
+    key="htx",
+    name="HTX",
+    aliases=("Hợp tác xã", "Danh sach HTX"),
+    required=True,
+    columns=(
+        Column("stt", "STT", "text"),
+        Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
+        Column("name", "Tên HTX", "text", required=True, aliases=("Tên hợp tác xã",)),
+        Column("commune_name", "Xã/Phường", "text", aliases=("Xã", "Địa chỉ xã")),
+        Column("founded_on", "Ngày thành lập", "date"),
+        Column("sector", "Lĩnh vực", "category", allowed=SECTORS),
+        Column("in_da167", "Tham gia Đề án 167", "yesno"),
+        Column("members", "Số thành viên", "int"),
+        Column("workers", "Số lao động", "int"),
+        Column("charter_capital_mvnd", "Vốn điều lệ", "money"),
+        Column("total_assets_mvnd", "Tổng tài sản", "money"),
+        Column("revenue_mvnd", "Doanh thu", "money"),
+        Column("profit_before_tax_mvnd", "Lợi nhuận trước thuế", "money"),
+        Column("avg_income_mvnd", "Thu nhập bình quân", "money"),
+        Column("rating", "Xếp loại", "category", allowed=RATINGS),
+        Column("score", "Điểm", "number"),
+        Column("has_offtake_contract", "Liên kết tiêu thụ", "yesno"),
+        Column("note", "Ghi chú", "text"),
+    ),
+)
+
+HOTRO = Sheet(
+    key="hotro",
+    name="HoTro",
+    aliases=("Hỗ trợ",),
+    columns=(
+        Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
+        Column("program", "Chương trình", "program", required=True),
+        Column("content", "Nội dung", "text"),
+        Column("funding_source", "Nguồn vốn", "category", allowed=FUNDING_SOURCES),
+        Column("amount_mvnd", "Kinh phí", "money", required=True),
+        Column("year", "Năm", "int"),
+    ),
+)
+
+OCOP = Sheet(
+    key="ocop",
+    name="OCOP",
+    aliases=(),
+    columns=(
+        Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
+        Column("product_name", "Tên sản phẩm", "text", required=True),
+        Column("product_group", "Nhóm sản phẩm", "category", allowed=OCOP_GROUPS),
+        Column("stars", "Số sao", "int", required=True),
+        Column("decision_no", "Số quyết định", "text"),
+        Column("decision_date", "Ngày quyết định", "date"),
+    ),
+)
+
+LIENKET = Sheet(
+    key="lienket",
+    name="LienKet",
+    aliases=("Liên kết",),
+    columns=(
+        Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
+        Column("partner", "Doanh nghiệp liên kết", "text", required=True),
+        Column("product", "Sản phẩm", "text"),
+        Column("volume_tonnes", "Sản lượng (tấn)", "number"),
+        Column("contract_value_mvnd", "Giá trị hợp đồng", "money"),
+    ),
+)
+
+DATA_SHEETS = (HTX, HOTRO, OCOP, LIENKET)
+
+# The metadata sheet: key/value rows in columns A and B.
+THONGTIN_NAMES = ("ThongTin", "Thông tin")
+THONGTIN_KEYS = {
+    "unit_code": "Mã đơn vị",
+    "unit_name": "Tên đơn vị",
+    "report_year": "Năm báo cáo",
+    "prepared_on": "Ngày lập",
+    "prepared_by": "Người lập",
+    "money_unit": "Đơn vị tính",
+}
+
+FIRST_YEAR, LAST_YEAR = 2021, 2030

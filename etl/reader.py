@@ -1,0 +1,254 @@
+"""Reads one district workbook into typed rows, with the Excel row of every value.
+
+The reader absorbs the drift the spec lists and records what it cannot read as findings.
+It never judges the data: the rules are the GX suites' (see `validate.py`). A file that
+cannot be opened, or lacks a required sheet or column, comes back with `rejection` set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl import values
+from etl.findings import ERROR, INFO, Finding, bilingual, reason
+from etl.headers import find_header
+from etl.layout import DATA_SHEETS, THONGTIN_KEYS, THONGTIN_NAMES, Column, Sheet
+from etl.text import clean, match_key
+
+_TOTAL_LABELS = {"tong cong", "cong", "tong", "tong so", "cong toan tinh", "tong cong toan huyen"}
+_NUMERIC_KINDS = {"int", "number", "money", "date"}
+
+# Columns whose parse failures are recorded beside the typed value, for the GX suites.
+PARSED_KINDS = {"int", "number", "money", "date", "yesno"}
+
+
+def unparsed(key: str) -> str:
+    """Name of the column that holds a cell's text when it could not be read as its kind."""
+    return f"{key}__unparsed"
+
+
+@dataclass
+class SheetRows:
+    sheet: Sheet
+    sheet_name: str  # as written in the workbook
+    rows: list[dict]  # typed values by column key, plus `excel_row` and `*__unparsed`
+    rows_skipped: int = 0  # empty, total and signature rows
+
+
+@dataclass
+class WorkbookRead:
+    info: dict[str, object] = field(default_factory=dict)  # ThongTin values by key
+    sheets: dict[str, SheetRows] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    rejection: Finding | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return sum(len(s.rows) for s in self.sheets.values())
+
+
+def _sheet_key(name: str) -> str:
+    return match_key(name).replace(" ", "")
+
+
+def read_workbook(path: Path) -> WorkbookRead:
+    """Read every sheet of the layout from a workbook; never raises for a bad file."""
+    from python_calamine import CalamineWorkbook
+
+    result = WorkbookRead()
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = {_sheet_key(n): n for n in workbook.sheet_names}
+    except Exception as exc:  # calamine raises many types for corrupt, encrypted or empty files
+        result.rejection = Finding(
+            rule="file_unreadable",
+            severity=ERROR,
+            message=reason("file_unreadable", detail=_short(exc)),
+        )
+        return result
+    try:
+        thongtin = _find_sheet(names, THONGTIN_NAMES)
+        if thongtin:
+            result.info = _read_info(_sheet_rows(workbook, thongtin))
+        for sheet in DATA_SHEETS:
+            actual = _find_sheet(names, sheet.names)
+            if actual is None:
+                if sheet.required:
+                    result.rejection = Finding(
+                        rule="sheet_missing",
+                        severity=ERROR,
+                        message=reason("sheet_missing", sheet=sheet.name),
+                        sheet=sheet.name,
+                    )
+                    return result
+                continue
+            rows = _sheet_rows(workbook, actual)
+            money_unit = result.info.get("money_unit")
+            read = _read_sheet(sheet, actual, rows, money_unit, result.findings)
+            if isinstance(read, Finding):
+                result.rejection = read
+                return result
+            result.sheets[sheet.key] = read
+    except Exception as exc:  # a sheet calamine opened but cannot decode
+        result.rejection = Finding(
+            rule="file_unreadable",
+            severity=ERROR,
+            message=reason("file_unreadable", detail=_short(exc)),
+        )
+    finally:
+        workbook.close()
+    return result
+
+
+def _short(exc: Exception) -> str:
+    text = clean(str(exc)) or type(exc).__name__
+    return text[:200]
+
+
+def _find_sheet(names: dict[str, str], wanted: tuple[str, ...]) -> str | None:
+    for name in wanted:
+        actual = names.get(_sheet_key(name))
+        if actual is not None:
+            return actual
+    return None
+
+
+def _sheet_rows(workbook, name: str) -> list[list]:
+    sheet = workbook.get_sheet_by_name(name)
+    return sheet.to_python(skip_empty_area=False)
+
+
+def _read_info(rows: list[list]) -> dict[str, object]:
+    by_label = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
+    info: dict[str, object] = {}
+    for row in rows:
+        if len(row) < 2:
+            continue
+        key = by_label.get(match_key(row[0]))
+        if key and row[1] is not None and clean(row[1]) != "":
+            info[key] = row[1]
+    return info
+
+
+def _read_sheet(
+    sheet: Sheet,
+    actual_name: str,
+    rows: list[list],
+    file_unit: object,
+    findings: list[Finding],
+) -> SheetRows | Finding:
+    header = find_header(rows, sheet)
+    if header is None or header.missing:
+        missing = header.missing if header else [c.key for c in sheet.columns if c.required]
+        labels = ", ".join(sheet.column(k).header for k in missing)
+        rule = "header_not_found" if header is None else "column_missing"
+        return Finding(
+            rule=rule,
+            severity=ERROR,
+            message=reason(rule, sheet=actual_name, columns=labels),
+            sheet=actual_name,
+            excel_row=None if header is None else header.header_row + 1,
+        )
+    for text in header.extra:
+        findings.append(
+            Finding(
+                rule="column_unknown",
+                severity=INFO,
+                message=bilingual(
+                    f"Cột '{text}' không có trong mẫu, đã bỏ qua.",
+                    f"Column '{text}' is not in the template and was ignored.",
+                ),
+                sheet=actual_name,
+                excel_row=header.header_row + 1,
+                column_name=text,
+            )
+        )
+    default_factor = values.money_factor(clean(file_unit) if file_unit else None)
+    note_factor = values.money_factor(header.note_unit)
+    factors = {
+        key: values.money_factor(header.units.get(key)) or note_factor or default_factor or 1.0
+        for key in header.columns
+    }
+    out = SheetRows(sheet=sheet, sheet_name=actual_name, rows=[])
+    columns = [(sheet.column(k), i) for k, i in header.columns.items()]
+    for index in range(header.data_start, len(rows)):
+        row = rows[index]
+        if _is_skipped(row, columns):
+            out.rows_skipped += 1
+            continue
+        out.rows.append(_typed_row(row, index + 1, columns, factors))
+    return out
+
+
+def _cell(row: list, index: int) -> object:
+    value = row[index] if index < len(row) else None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
+    """Empty rows, total rows and the signature block are not data."""
+    cells = [_cell(row, i) for i in range(len(row))]
+    if all(c is None for c in cells):
+        return True
+    labels = [match_key(c) for c in cells[:4] if isinstance(c, str)]
+    if any(label in _TOTAL_LABELS or label.startswith("tong cong") for label in labels):
+        return True
+    has_code = any(c.key == "coop_code" and _cell(row, i) is not None for c, i in columns)
+    if has_code:
+        return False
+    for column, index in columns:
+        if column.kind in _NUMERIC_KINDS:
+            try:
+                if column.kind == "date":
+                    parsed = values.parse_date(_cell(row, index))
+                else:
+                    parsed = values.parse_number(_cell(row, index))
+            except (ValueError, OverflowError):
+                continue
+            if parsed is not None:
+                return False
+    return True
+
+
+def _typed_row(
+    row: list,
+    excel_row: int,
+    columns: list[tuple[Column, int]],
+    factors: dict[str, float],
+) -> dict:
+    typed: dict[str, object] = {"excel_row": excel_row}
+    for column, index in columns:
+        raw = _cell(row, index)
+        try:
+            typed[column.key] = _convert(column, raw, factors[column.key])
+        except (ValueError, OverflowError):
+            typed[column.key] = None
+            typed[unparsed(column.key)] = clean(raw)[:500]
+    return typed
+
+
+def _convert(column: Column, raw: object, factor: float) -> object:
+    kind = column.kind
+    if kind == "code":
+        return values.parse_code(raw)
+    if kind == "text":
+        return values.parse_text(raw)
+    if kind == "category":
+        return values.parse_category(raw, column.allowed)
+    if kind == "program":
+        return values.parse_program(raw)
+    if kind == "int":
+        return values.parse_int(raw)
+    if kind == "number":
+        return values.parse_number(raw)
+    if kind == "money":
+        return values.parse_money(raw, factor)
+    if kind == "date":
+        return values.parse_date(raw)
+    if kind == "yesno":
+        return values.parse_yesno(raw)
+    raise AssertionError(f"unknown column kind {kind}")
+
