@@ -196,8 +196,8 @@ def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
     labels = [match_key(c) for c in cells[:4] if isinstance(c, str)]
     if any(label in _TOTAL_LABELS or label.startswith("tong cong") for label in labels):
         return True
-    has_code = any(c.key == "coop_code" and _cell(row, i) is not None for c, i in columns)
-    if has_code:
+    # A code has digits; `Người lập biểu` written in the code column is a signature block.
+    if any(c.key == "coop_code" and _has_digit(_cell(row, i)) for c, i in columns):
         return False
     for column, index in columns:
         if column.kind in _NUMERIC_KINDS:
@@ -211,6 +211,10 @@ def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
             if parsed is not None:
                 return False
     return True
+
+
+def _has_digit(value: object) -> bool:
+    return value is not None and any(ch.isdigit() for ch in str(value))
 
 
 def _typed_row(

@@ -1,0 +1,113 @@
+"""Finds the workbooks in the landing folder, hashes them and keeps an immutable raw copy.
+
+The landing folder is read only: nothing in it is modified, moved or deleted. Each file is
+identified by the SHA-256 of its content; its raw copy is `raw/<sha256><ext>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    file_id: int
+    file_name: str  # path relative to the landing folder
+    sha256: str
+    size_bytes: int
+    raw_path: str
+    duplicate_of: int | None = None  # file_id of the identical file seen first
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def file_id_for(sha256: str, file_name: str | None = None) -> int:
+    """A stable id: from the content for the first copy, from content and name for others."""
+    if file_name is None:
+        return int(sha256[:15], 16)
+    return int(hashlib.sha256(f"{sha256}\0{file_name}".encode()).hexdigest()[:15], 16)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def landing_files(landing_dir: Path) -> list[Path]:
+    """Every regular file below the landing folder, but office lock files and hidden files."""
+    if not landing_dir.is_dir():
+        return []
+    found = []
+    for path in sorted(landing_dir.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        if path.name.startswith((".", "~$")):
+            log.info("skipping %s: hidden or office lock file", path.name)
+            continue
+        found.append(path)
+    return found
+
+
+def keep_raw_copy(path: Path, sha256: str, raw_dir: Path) -> Path:
+    """Copy the file to `raw/<sha256><ext>` once; the copy is never rewritten."""
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    target = raw_dir / f"{sha256}{path.suffix.lower()}"
+    if target.exists():
+        return target
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(path, temporary)
+    if sha256_of(temporary) != sha256:
+        temporary.unlink()
+        raise RuntimeError(f"{path} changed while it was being copied; it will be retried")
+    temporary.chmod(0o444)
+    os.replace(temporary, target)
+    return target
+
+
+def discover(
+    landing_dir: Path, raw_dir: Path, seen: set[tuple[str, str]], first_ids: dict[str, int]
+) -> list[LandedFile]:
+    """The landing files not seen before, as (content, name) pairs, with their raw copies.
+
+    `seen` holds the (sha256, file name) pairs already recorded; `first_ids` maps a content
+    hash already recorded to its file_id, so that a new copy becomes a duplicate of it.
+    """
+    new: list[LandedFile] = []
+    batch_first: dict[str, int] = {}
+    for path in landing_files(landing_dir):
+        name = path.relative_to(landing_dir).as_posix()
+        sha = sha256_of(path)
+        if (sha, name) in seen:
+            continue
+        raw = keep_raw_copy(path, sha, raw_dir)
+        original = first_ids.get(sha) or batch_first.get(sha)
+        if original is None:
+            file_id = file_id_for(sha)
+            batch_first[sha] = file_id
+            new.append(LandedFile(file_id, name, sha, path.stat().st_size, str(raw)))
+        else:
+            new.append(
+                LandedFile(
+                    file_id_for(sha, name),
+                    name,
+                    sha,
+                    path.stat().st_size,
+                    str(raw),
+                    duplicate_of=original,
+                )
+            )
+    log.info("landing folder %s: %d new file(s)", landing_dir, len(new))
+    return new

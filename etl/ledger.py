@@ -1,0 +1,166 @@
+"""The pipeline's own audit trail across runs: a DuckDB file under the state directory.
+
+It holds the `audit` tables of the contract. Each run records its files' outcomes here,
+and the published warehouse gets a copy of them. Only the writer task opens it for writing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from etl.config import SQL_DIR
+from etl.sqlfiles import run_sql_file
+
+log = logging.getLogger(__name__)
+
+AUDIT_TABLES = ("file_ingestion", "rejected_row", "quality_alert", "file_sighting")
+
+
+def connect(path: Path, read_only: bool = False):
+    """Open the ledger, creating its tables on first use."""
+    import duckdb
+
+    if read_only and not path.exists():
+        read_only = False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        con.execute("create schema if not exists audit")
+        for table in AUDIT_TABLES:
+            run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
+    return con
+
+
+def sightings(con) -> tuple[set[tuple[str, str]], dict[str, int]]:
+    """(sha256, file name) pairs already recorded, and the first file_id of each content."""
+    seen = set(con.execute("select sha256, file_name from audit.file_sighting").fetchall())
+    first = dict(
+        con.execute(
+            "select sha256, min(file_id) from audit.file_ingestion "
+            "where status <> 'duplicate' group by sha256"
+        ).fetchall()
+    )
+    return seen, first
+
+
+def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
+    """Record each processed file once, its findings, and where it was seen."""
+    now = now or dt.datetime.now(dt.UTC)
+    con.execute("begin transaction")
+    try:
+        for o in outcomes:
+            status = "loaded" if o["status"] == "valid" else o["status"]
+            loaded = status == "loaded"
+            con.execute("delete from audit.file_ingestion where file_id = ?", [o["file_id"]])
+            con.execute("delete from audit.rejected_row where file_id = ?", [o["file_id"]])
+            con.execute(
+                """
+                insert into audit.file_ingestion (
+                    file_id, file_name, sha256, size_bytes, unit_code, report_year, status,
+                    rows_read, rows_loaded, rows_rejected, reason, run_id, ingested_at,
+                    raw_path, prepared_on, identified_by, warnings, duplicate_of
+                ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    o["file_id"],
+                    o["file_name"],
+                    o["sha256"],
+                    o["size_bytes"],
+                    o["unit_code"],
+                    o["report_year"],
+                    status,
+                    o["rows_read"],
+                    o["rows_read"] if loaded else 0,
+                    o["rows_rejected"],
+                    o["reason"],
+                    o["run_id"],
+                    now,
+                    o["raw_path"],
+                    o["prepared_on"],
+                    o["identified_by"],
+                    o["warnings"],
+                    o["duplicate_of"],
+                ],
+            )
+            if o["findings"]:
+                con.executemany(
+                    """
+                    insert into audit.rejected_row (
+                        file_id, sheet, excel_row, column_name, value, rule, severity, message
+                    ) values (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        [
+                            o["file_id"],
+                            f["sheet"],
+                            f["excel_row"],
+                            f["column_name"],
+                            f["value"],
+                            f["rule"],
+                            f["severity"],
+                            f["message"],
+                        ]
+                        for f in o["findings"]
+                    ],
+                )
+            con.execute(
+                "insert or ignore into audit.file_sighting values (?, ?, ?, ?)",
+                [o["sha256"], o["file_name"], o["file_id"], now],
+            )
+        resolve_resubmissions(con)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def resolve_resubmissions(con) -> None:
+    """Of the accepted files for one unit and year, the latest counts; the others are superseded.
+
+    Latest: the later `Ngày lập`, or where that is equal or missing, the later arrival.
+    """
+    con.execute(
+        """
+        create or replace temp table ranked as
+        select
+            file_id,
+            unit_code,
+            report_year,
+            first_value(file_id) over unit_year as winner,
+            row_number() over unit_year as position
+        from audit.file_ingestion
+        where status in ('loaded', 'superseded')
+        window unit_year as (
+            partition by unit_code, report_year
+            order by prepared_on desc nulls last, ingested_at desc, file_name desc, file_id desc
+        )
+        """
+    )
+    con.execute(
+        """
+        update audit.file_ingestion as f
+        set status = case when r.position = 1 then 'loaded' else 'superseded' end,
+            superseded_by = case when r.position = 1 then null else r.winner end,
+            rows_loaded = case when r.position = 1 then f.rows_read else 0 end,
+            reason = case
+                when r.position = 1 then null
+                else 'Đã được thay thế bởi tệp gửi sau cho cùng đơn vị và năm (file_id '
+                    || r.winner || '). / Replaced by a later file for the same unit and year '
+                    || '(file_id ' || r.winner || ').'
+            end
+        from ranked as r
+        where r.file_id = f.file_id
+            and (f.status is distinct from case when r.position = 1 then 'loaded' else 'superseded' end
+                 or f.superseded_by is distinct from case when r.position = 1 then null else r.winner end)
+        """
+    )
+    con.execute("drop table ranked")
+
+
+def loaded_files(con) -> list[tuple[int, str]]:
+    """(file_id, sha256) of every file whose rows count now."""
+    return con.execute(
+        "select file_id, sha256 from audit.file_ingestion where status = 'loaded' order by file_id"
+    ).fetchall()

@@ -1,0 +1,234 @@
+"""Builds the next warehouse in the build area: the star schema, then the marts.
+
+The build is a fresh DuckDB file made from the reference data, the staged Parquet files of
+every loaded file and the ledger's audit trail, so it is the same whatever order the files
+came in. The published warehouse is untouched until `publish.swap` replaces it whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tomllib
+from pathlib import Path
+
+from etl.config import CONFIG_DIR, SQL_DIR, Settings
+from etl.layout import DATA_SHEETS, PROGRAMS
+from etl.sqlfiles import run_sql_file
+from etl.stage import sheet_files, staged_columns
+
+log = logging.getLogger(__name__)
+
+CORE_MODELS = (
+    "dim_geography",
+    "dim_period",
+    "dim_program",
+    "dim_cooperative",
+    "fact_cooperative_year",
+    "fact_program_support",
+    "fact_ocop_product",
+    "fact_offtake_contract",
+)
+MART_MODELS = (
+    "cooperative_district_year",
+    "district_year",
+    "program_year",
+    "cooperative_scorecard",
+    "replication_candidates",
+    "phase_summary",
+)
+AUDIT_TABLES = ("file_ingestion", "rejected_row", "quality_alert", "file_sighting")
+
+
+def build_path(settings: Settings) -> Path:
+    return settings.build_dir / "htx.duckdb"
+
+
+def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
+    """What a warehouse is built from: the audit trail, the loaded files, the SQL and config."""
+    digest = hashlib.sha256()
+    audit = ledger_con.execute(
+        """
+        select coalesce(string_agg(
+            concat_ws('|', file_id, status, rows_rejected, warnings, superseded_by, reason),
+            ';' order by file_id), '')
+        from audit.file_ingestion
+        """
+    ).fetchone()[0]
+    digest.update(audit.encode())
+    digest.update(repr(loaded).encode())
+    for path in sorted([*SQL_DIR.rglob("*.sql"), *CONFIG_DIR.glob("*.toml")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def published_fingerprint(warehouse: Path) -> str | None:
+    import duckdb
+
+    if not warehouse.exists():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute(
+            "select fingerprint from audit.build_info order by built_at desc limit 1"
+        ).fetchone()
+        return row[0] if row else None
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def load_star_schema(
+    settings: Settings, loaded: list[tuple[int, str]], build_fingerprint: str, run_id: str
+) -> dict[str, int]:
+    """Create the build file and load dimensions and facts in one transaction."""
+    import duckdb
+
+    target = build_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (target, target.with_name(target.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect(str(target))
+    try:
+        run_sql_file(con, SQL_DIR / "ddl" / "schemas.sql")
+        for table in AUDIT_TABLES:
+            run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
+        run_sql_file(con, SQL_DIR / "ddl" / "audit" / "build_info.sql")
+        for model in CORE_MODELS:
+            run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model}.sql")
+        _register_reference(con)
+        run_sql_file(con, SQL_DIR / "load" / "macros.sql")
+        _stage_tables(con, settings, loaded)
+        con.execute("begin transaction")
+        con.execute(f"attach '{settings.ledger}' as ledger (read_only)")
+        for table in AUDIT_TABLES:
+            con.execute(f"insert into audit.{table} select * from ledger.audit.{table}")
+        con.execute("detach ledger")
+        for model in CORE_MODELS:
+            run_sql_file(con, SQL_DIR / "load" / f"{model}.sql")
+        con.execute(
+            "insert into audit.build_info (fingerprint, built_at, run_id, files_loaded) "
+            "values (?, now(), ?, ?)",
+            [build_fingerprint, run_id, len(loaded)],
+        )
+        con.execute("commit")
+        counts = {
+            f"core.{m}": con.execute(f"select count(*) from core.{m}").fetchone()[0]
+            for m in CORE_MODELS
+        }
+    finally:
+        con.close()
+    log.info("star schema loaded: %s", counts)
+    return counts
+
+
+def _register_reference(con) -> None:
+    import pandas as pd
+
+    from etl.reference import MERGED_INTO, load_reference
+    from etl.text import match_key
+
+    ref = load_reference()
+    units = pd.DataFrame(
+        [
+            {
+                "level": u.level,
+                "code": u.code,
+                "name": u.name,
+                "full_name": u.full_name,
+                "parent_code": u.parent_code,
+                "commune_key": match_key(u.name) if u.level == "commune" else None,
+            }
+            for u in ref.units.values()
+        ]
+    )
+    mergers = pd.DataFrame(
+        [
+            {"old_code": old, "new_code": new, "effective_from": pd.Timestamp("2025-07-01").date()}
+            for old, new in MERGED_INTO.items()
+        ]
+    )
+    programs = pd.DataFrame(
+        [
+            {"program_key": i, "program_code": code, "name_vi": vi, "name_en": en}
+            for i, (code, vi, en) in enumerate(PROGRAMS, start=1)
+        ]
+    )
+    for name, frame in (("ref_units", units), ("ref_mergers", mergers), ("ref_programs", programs)):
+        con.execute(f"create temp table {name} as select * from frame")
+
+
+def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> None:
+    """`stg_<sheet>` temp tables holding the staged rows of every loaded file."""
+    for sheet in DATA_SHEETS:
+        columns = staged_columns(sheet)
+        ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+        con.execute(f"create temp table stg_{sheet.key} ({ddl})")
+        paths = [str(sheet_files(settings.staging_dir, sha)[sheet.key]) for _, sha in loaded]
+        if paths:
+            con.execute(
+                f"insert into stg_{sheet.key} by name select * from read_parquet(?)", [paths]
+            )
+
+
+def build_marts(settings: Settings) -> dict[str, int]:
+    """Compute every mart from the star schema of the build file."""
+    import duckdb
+
+    con = duckdb.connect(str(build_path(settings)))
+    try:
+        _set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
+        _register_targets(con, CONFIG_DIR / "phase_targets.toml")
+        con.execute("begin transaction")
+        for model in MART_MODELS:
+            run_sql_file(con, SQL_DIR / "marts" / f"{model}.sql")
+        con.execute("commit")
+        counts = {
+            f"marts.{m}": con.execute(f"select count(*) from marts.{m}").fetchone()[0]
+            for m in MART_MODELS
+        }
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    log.info("marts built: %s", counts)
+    return counts
+
+
+def read_criteria(path: Path) -> dict[str, object]:
+    config = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {
+        "crit_profit_years": int(config["profit"]["consecutive_years"]),
+        "crit_rating": str(config["rating"]["required"]),
+        "crit_min_score": float(config["rating"]["min_score"]),
+        "crit_market_link": bool(config["market_link"]["required"]),
+    }
+
+
+def _set_criteria(con, path: Path) -> None:
+    for name, value in read_criteria(path).items():
+        con.execute(f"set variable {name} = ?", [value])
+
+
+def _register_targets(con, path: Path) -> None:
+    import pandas as pd
+
+    config = tomllib.loads(path.read_text(encoding="utf-8"))
+    fields = ("cooperatives_growth", "members_growth", "revenue_growth", "model_cooperatives")
+    rows = [{"district_code": None, **{f: config["default"][f] for f in fields}}]
+    for code, override in config.get("district", {}).items():
+        rows.append({"district_code": code, **{f: override.get(f) for f in fields}})
+    frame = pd.DataFrame(rows, columns=["district_code", *fields]).astype(
+        {"district_code": "object"}
+    )
+    con.execute(
+        "create or replace temp table ref_phase_targets as select "
+        "district_code::varchar as district_code, cooperatives_growth::double as "
+        "cooperatives_growth, members_growth::double as members_growth, "
+        "revenue_growth::double as revenue_growth, model_cooperatives::integer as "
+        "model_cooperatives from frame"
+    )

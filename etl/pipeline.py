@@ -1,0 +1,82 @@
+"""The pipeline's steps as plain functions, one per Airflow task, testable without Airflow.
+
+landing → raw copy (`discover`) → read, validate, stage (`stage`) → record and load the
+star schema (`load`) → marts (`marts`) → swap and exports (`publish`).
+Steps pass only small JSON-able values; the data moves through files under the state dir.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from etl import ledger
+from etl.config import Settings
+from etl.discover import LandedFile, discover
+
+log = logging.getLogger(__name__)
+
+
+def discover_files(settings: Settings) -> list[dict]:
+    """New landing files with their raw copies, as dicts for XCom."""
+    con = ledger.connect(settings.ledger)
+    try:
+        seen, first_ids = ledger.sightings(con)
+    finally:
+        con.close()
+    found = discover(settings.landing_dir, settings.raw_dir, seen, first_ids)
+    return [f.as_dict() for f in found]
+
+
+def batches(files: list[dict], size: int) -> list[list[dict]]:
+    """Files split into batches of `size`, in landing order."""
+    return [files[i : i + size] for i in range(0, len(files), size)]
+
+
+def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
+    from etl.stage import stage_batch
+
+    return stage_batch([LandedFile(**f) for f in batch], settings.staging_dir, run_id)
+
+
+def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
+    """Record this run's outcomes, then build the star schema if anything changed."""
+    from etl.load import fingerprint, load_star_schema, published_fingerprint
+    from etl.stage import read_outcome
+
+    outcomes = [read_outcome(settings.staging_dir, s["file_id"]) for s in summaries]
+    con = ledger.connect(settings.ledger)
+    try:
+        if outcomes:
+            ledger.record(con, outcomes)
+        loaded = ledger.loaded_files(con)
+        build_fingerprint = fingerprint(con, loaded)
+    finally:
+        con.close()
+    if build_fingerprint == published_fingerprint(settings.warehouse):
+        log.info("nothing new: the published warehouse is up to date")
+        return {"changed": False, "files": len(outcomes)}
+    counts = load_star_schema(settings, loaded, build_fingerprint, run_id)
+    return {"changed": True, "files": len(outcomes), "rows": counts}
+
+
+def marts(settings: Settings, loaded: dict) -> dict:
+    from etl.load import build_marts
+
+    if not loaded["changed"]:
+        return loaded
+    return {**loaded, "rows": {**loaded["rows"], **build_marts(settings)}}
+
+
+def publish(settings: Settings, built: dict) -> dict:
+    """Swap the build in, then write the exports and the quality report."""
+    from etl.publish import export, swap
+    from etl.report import write_quality_report
+
+    if not built["changed"]:
+        if not settings.quality_report.exists() and settings.warehouse.exists():
+            write_quality_report(settings)
+        return built
+    swap(settings)
+    exports = export(settings)
+    report = write_quality_report(settings)
+    return {**built, "exports": len(exports), "report": str(report)}

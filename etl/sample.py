@@ -1,0 +1,1029 @@
+"""Deterministic, realistic sample district workbooks: the fixtures, demo data and benchmark.
+
+A population of cooperatives is simulated in memory first (founding, growth, ratings,
+dissolution, support, OCOP certificates, offtake contracts), calibrated to Đắk Nông's
+published figures, then written as one workbook per unit and year in the template layout
+of :mod:`etl.layout`. All randomness comes from one ``random.Random(seed)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import accumulate
+from pathlib import Path
+
+import xlsxwriter
+
+from etl import config, layout
+from etl.layout import HOTRO, HTX, LIENKET, OCOP, Sheet
+
+# Expected cooperatives per Đắk Nông unit in the first year, about 300 in all: the city is
+# small, the coffee and pepper districts large.
+DAK_NONG_SIZES = {
+    "660": 24,
+    "661": 30,
+    "662": 44,
+    "663": 48,
+    "664": 44,
+    "665": 34,
+    "666": 46,
+    "667": 26,
+}
+# About 30,000 cooperatives over about 700 district units.
+DEFAULT_UNIT_SIZE = 43
+
+SCHEME_SIZE = 5  # cooperatives of a province in the Decision 167 scheme
+MODEL_SHARE = 0.04  # share of cooperatives run as replication candidates (Tốt, profitable)
+DISSOLVE_RATE = 0.04  # share of cooperatives dissolved each year
+
+# Category values come from the layout; unpacking fails loudly if the layout changes.
+AGRI, NON_AGRI, CREDIT, TRANSPORT, BUILDING, ENVIRONMENT, OTHER = layout.SECTORS
+GOOD, FAIR, AVERAGE, WEAK, UNRATED = layout.RATINGS
+CENTRAL, PROVINCIAL, DISTRICT, BLENDED, OTHER_FUNDS = layout.FUNDING_SOURCES
+DA167, NTM, OCOP_PROGRAM, CNNT, OTHER_SUPPORT = (code for code, _vi, _en in layout.PROGRAMS)
+
+# The first row of the signature block in the HTX sheet ("TRƯỞNG PHÒNG" goes in column K).
+SIGNATURE_HEAD_COL = 10
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A reporting unit with its communes and the size of its cooperative population."""
+
+    code: str
+    name: str
+    full_name: str
+    communes: tuple[str, ...]
+    size: int = DEFAULT_UNIT_SIZE
+    tax_prefix: str = "64"  # Đắk Nông's tax codes begin with 64
+
+
+@dataclass(frozen=True)
+class CoopYear:
+    """One row of the HTX sheet; field names are the layout's column keys."""
+
+    coop_code: str
+    name: str
+    commune_name: str
+    founded_on: date
+    sector: str
+    in_da167: bool
+    members: int
+    workers: int
+    charter_capital_mvnd: float
+    total_assets_mvnd: float
+    revenue_mvnd: float
+    profit_before_tax_mvnd: float
+    avg_income_mvnd: float
+    rating: str
+    score: float | None
+    has_offtake_contract: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class SupportLine:
+    coop_code: str
+    program: str
+    content: str
+    funding_source: str
+    amount_mvnd: float
+    year: int
+
+
+@dataclass(frozen=True)
+class OcopLine:
+    coop_code: str
+    product_name: str
+    product_group: str
+    stars: int
+    decision_no: str
+    decision_date: date
+
+
+@dataclass(frozen=True)
+class OfftakeLine:
+    coop_code: str
+    partner: str
+    product: str
+    volume_tonnes: float
+    contract_value_mvnd: float
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    """Everything one workbook holds: a unit's report for one year."""
+
+    unit: Unit
+    year: int
+    prepared_on: date
+    prepared_by: str
+    head_of_office: str
+    coops: tuple[CoopYear, ...]
+    support: tuple[SupportLine, ...]
+    ocop: tuple[OcopLine, ...]
+    offtake: tuple[OfftakeLine, ...]
+
+    def rows(self) -> dict[str, int]:
+        return {
+            HTX.key: len(self.coops),
+            HOTRO.key: len(self.support),
+            OCOP.key: len(self.ocop),
+            LIENKET.key: len(self.offtake),
+        }
+
+
+@dataclass(frozen=True)
+class SampleFile:
+    path: Path
+    unit_code: str
+    report_year: int
+    rows: dict[str, int]
+
+
+# ---------------------------------------------------------------------------------------
+# Units
+
+
+def read_units(
+    path: Path,
+    parent_codes: Iterable[str] | None = None,
+    sizes: Mapping[str, int] | None = None,
+) -> list[Unit]:
+    """District-level units of an admin-units CSV, with their communes, in file order."""
+    with path.open(encoding="utf-8", newline="") as f:
+        records = list(csv.DictReader(f))
+    parents = set(parent_codes) if parent_codes is not None else None
+    communes: dict[str, list[str]] = {}
+    for r in records:
+        if r["level"] == "commune":
+            communes.setdefault(r["parent_code"], []).append(r["name"])
+    sizes = sizes or {}
+    return [
+        Unit(
+            code=r["code"],
+            name=r["name"],
+            full_name=r["full_name"],
+            communes=tuple(communes.get(r["code"], [r["name"]])),
+            size=sizes.get(r["code"], DEFAULT_UNIT_SIZE),
+        )
+        for r in records
+        if r["level"] == "district" and (parents is None or r["parent_code"] in parents)
+    ]
+
+
+def dak_nong_units() -> list[Unit]:
+    """Đắk Nông's 8 district-level units (660–667), sized by plausibility."""
+    path = config.REFERENCE_DIR / "dak_nong_admin_units.csv"
+    return read_units(path, parent_codes=("67",), sizes=DAK_NONG_SIZES)
+
+
+# ---------------------------------------------------------------------------------------
+# Vocabulary
+
+_FAMILY = (
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
+    "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Điểu", "Y",
+)  # fmt: skip
+_MIDDLE = ("Văn", "Thị", "Đức", "Minh", "Quang", "Ngọc", "Thanh", "Hữu", "Xuân", "Thị Thu", "Công")
+_GIVEN = (
+    "An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hạnh", "Hiền", "Hòa", "Hùng", "Hương",
+    "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Phong", "Phương", "Quân", "Sơn", "Tâm",
+    "Thảo", "Thắng", "Thủy", "Trang", "Tuấn", "Vinh", "Yến", "K'Rơi", "Bình Minh",
+)  # fmt: skip
+
+# Name stems per sector (the text after "HTX"), most common first.
+_KINDS = {
+    AGRI: (
+        ("Nông nghiệp", 20), ("Dịch vụ nông nghiệp", 12), ("Nông nghiệp dịch vụ tổng hợp", 8),
+        ("Cà phê", 8), ("Hồ tiêu", 5), ("Sầu riêng", 4), ("Mắc ca", 3), ("Rau an toàn", 3),
+        ("Nông nghiệp hữu cơ", 3), ("Nông nghiệp công nghệ cao", 2), ("Chăn nuôi", 3),
+        ("Dược liệu", 2), ("Nông lâm nghiệp", 2), ("Thủy sản", 1),
+    ),
+    NON_AGRI: (
+        ("Dệt thổ cẩm", 2), ("Thủ công mỹ nghệ", 2), ("Chế biến nông sản", 3), ("Mộc dân dụng", 1),
+    ),
+    CREDIT: ((CREDIT, 1),),
+    TRANSPORT: (("Vận tải", 2), ("Dịch vụ vận tải", 1)),
+    BUILDING: (("Xây dựng", 2), ("Xây dựng và thương mại", 1)),
+    ENVIRONMENT: (("Môi trường", 2), ("Dịch vụ môi trường", 2)),
+    OTHER: (("Dịch vụ tổng hợp", 3), ("Du lịch cộng đồng", 1), ("Thương mại dịch vụ", 2)),
+}  # fmt: skip
+_SECTOR_WEIGHTS = {
+    AGRI: 75,
+    NON_AGRI: 6,
+    CREDIT: 3,
+    TRANSPORT: 5,
+    BUILDING: 3,
+    ENVIRONMENT: 4,
+    OTHER: 4,
+}
+_RENAMES = {
+    "Nông nghiệp": "Dịch vụ nông nghiệp",
+    "Dịch vụ nông nghiệp": "Nông nghiệp dịch vụ tổng hợp",
+    "Cà phê": "Nông nghiệp cà phê",
+    "Dịch vụ tổng hợp": "Nông nghiệp dịch vụ tổng hợp",
+    "Vận tải": "Dịch vụ vận tải",
+    "Môi trường": "Dịch vụ môi trường",
+}
+_BRANDS = (
+    "Tân Lập", "Thành Công", "Đoàn Kết", "Hưng Thịnh", "Phú Thịnh", "Bình Minh", "Hòa Bình",
+    "Tiến Đạt", "Thịnh Phát", "Đồng Tiến", "Thống Nhất", "Tân Tiến", "Quyết Thắng",
+    "Bon Bu Prăng", "Buôn Ol", "Bon Ja Ráh", "Trường Sơn", "Hợp Nhất", "Phúc Lộc", "An Phú",
+    "Minh Tâm", "Sơn Lâm", "Xanh", "Đại Ngàn", "Tây Nguyên", "Cao Nguyên", "Ánh Dương",
+    "Hợp Lực", "Thắng Lợi", "Nam Tiến", "Đồng Xanh", "Kim Phát", "Phước Lộc",
+)  # fmt: skip
+
+# Offtake products: price in million VND per tonne.
+_CROPS = {
+    "cà phê nhân": 55.0,
+    "hồ tiêu": 90.0,
+    "sầu riêng": 60.0,
+    "mắc ca": 45.0,
+    "bơ": 20.0,
+    "chanh dây": 12.0,
+    "lúa gạo": 8.0,
+    "rau an toàn": 10.0,
+    "lợn thịt": 55.0,
+    "ca cao": 50.0,
+}
+_CROP_OF_KIND = {
+    "Cà phê": "cà phê nhân",
+    "Nông nghiệp cà phê": "cà phê nhân",
+    "Hồ tiêu": "hồ tiêu",
+    "Sầu riêng": "sầu riêng",
+    "Mắc ca": "mắc ca",
+    "Rau an toàn": "rau an toàn",
+    "Chăn nuôi": "lợn thịt",
+}
+_PARTNER_FORMS = ("Công ty TNHH", "Công ty CP", "Công ty TNHH MTV")
+_PARTNER_TRADES = ("Nông sản", "Cà phê", "Xuất nhập khẩu", "Thực phẩm", "Đầu tư nông nghiệp")
+_PARTNER_NAMES = (
+    "Tây Nguyên Xanh", "Nam Tây Nguyên", "Phú Thịnh", "An Phát", "Hưng Long", "Việt Xanh",
+    "Đại Ngàn", "Minh Phát", "Thành Đạt", "Kim Long", "Sao Việt", "Đắk Nông", "Trường Phát",
+)  # fmt: skip
+
+# OCOP product name templates with their group; the place of the cooperative completes them.
+_FOOD, _DRINK, _HERBAL, _TEXTILE, _CRAFT, _TOURISM = layout.OCOP_GROUPS
+_OCOP_AGRI = (
+    ("Cà phê rang xay", _DRINK), ("Cà phê bột", _DRINK), ("Hồ tiêu đen", _FOOD),
+    ("Hạt mắc ca sấy", _FOOD), ("Sầu riêng", _FOOD), ("Bơ sáp", _FOOD), ("Gạo", _FOOD),
+    ("Mật ong", _FOOD), ("Chanh dây", _FOOD), ("Trà mãng cầu", _DRINK), ("Rượu cần", _DRINK),
+    ("Tinh bột nghệ", _HERBAL), ("Sâm dây", _HERBAL), ("Đông trùng hạ thảo", _HERBAL),
+)  # fmt: skip
+_OCOP_OTHER = (
+    ("Thổ cẩm", _TEXTILE), ("Khăn thổ cẩm M'nông", _TEXTILE), ("Mây tre đan", _CRAFT),
+    ("Tượng gỗ", _CRAFT), ("Du lịch cộng đồng", _TOURISM),
+)  # fmt: skip
+
+# Programme: contents, funding sources, amount range in million VND.
+_SUPPORT = {
+    DA167: (
+        ("Hỗ trợ xây dựng kho bảo quản", "Hỗ trợ máy móc chế biến", "Tư vấn quản trị HTX"),
+        (CENTRAL, BLENDED, PROVINCIAL),
+        (200.0, 800.0),
+    ),
+    NTM: (
+        ("Hỗ trợ giống cây trồng", "Hỗ trợ hệ thống tưới tiết kiệm", "Hỗ trợ mô hình liên kết"),
+        (CENTRAL, PROVINCIAL, DISTRICT, BLENDED),
+        (30.0, 500.0),
+    ),
+    OCOP_PROGRAM: (
+        ("Hỗ trợ thiết kế bao bì, nhãn mác", "Hỗ trợ xúc tiến thương mại", "Hỗ trợ chứng nhận"),
+        (PROVINCIAL, DISTRICT),
+        (20.0, 150.0),
+    ),
+    CNNT: (
+        ("Hỗ trợ máy móc thiết bị", "Hỗ trợ chuyển giao công nghệ"),
+        (PROVINCIAL, CENTRAL),
+        (50.0, 400.0),
+    ),
+    OTHER_SUPPORT: (
+        ("Đào tạo nguồn nhân lực", "Đưa cán bộ trẻ về làm việc tại HTX", "Tín dụng ưu đãi"),
+        layout.FUNDING_SOURCES,
+        (20.0, 200.0),
+    ),
+}
+
+# Base quality bands and their shares; the score of a year is quality plus a little noise.
+_RATING_MIX = (
+    (GOOD, 0.005, (81.5, 90.0)),
+    (FAIR, 0.42, (67.0, 78.0)),
+    (AVERAGE, 0.54, (52.0, 63.0)),
+    (WEAK, 0.035, (38.0, 48.0)),
+)
+_GOOD_BAND = (80.5, 98.0)  # Tốt: scheme leaders and replication models stay here
+_FAIR_BAND = (65.5, 79.5)  # Khá: the other scheme members
+
+
+def rating_for(score: float) -> str:
+    """The rating a score earns (Thông tư 01/2020/TT-BKHĐT)."""
+    if score >= 80:
+        return GOOD
+    if score >= 65:
+        return FAIR
+    if score >= 50:
+        return AVERAGE
+    return WEAK
+
+
+# ---------------------------------------------------------------------------------------
+# The simulated population
+
+
+@dataclass
+class _Contract:
+    partner: str
+    product: str
+    revenue_share: float  # contract value as a share of the cooperative's revenue
+
+
+@dataclass
+class _Product:
+    owner: str
+    name: str
+    group: str
+    stars: int
+    decision_no: str
+    decision_date: date
+
+
+@dataclass
+class _Coop:
+    code: str
+    unit: Unit
+    kind: str
+    place: str
+    name: str
+    commune: str
+    founded_on: date
+    sector: str
+    quality: float
+    members: int
+    worker_ratio: float
+    revenue: float
+    capital: float
+    asset_ratio: float
+    band: tuple[float, float] | None = None  # a score band the cooperative never leaves
+    in_scheme: bool = False
+    contracts: list[_Contract] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def protected(self) -> bool:
+        return self.band is not None
+
+
+@dataclass
+class _Registry:
+    """What must stay unique: codes province-wide, names per unit, decisions per year."""
+
+    codes: set[str] = field(default_factory=set)
+    names: dict[str, set[str]] = field(default_factory=dict)
+    decisions: dict[int, list[tuple[str, date]]] = field(default_factory=dict)
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(_FAMILY)} {rng.choice(_MIDDLE)} {rng.choice(_GIVEN)}"
+
+
+def _lognormal_with_mean(rng: random.Random, mean: float, sigma: float) -> float:
+    return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def _new_code(unit: Unit, rng: random.Random, registry: _Registry) -> str:
+    while True:
+        code = f"{unit.tax_prefix}0{rng.randrange(10**7):07d}"
+        if code not in registry.codes:
+            registry.codes.add(code)
+            return code
+
+
+def _new_name(
+    unit: Unit, kind: str, commune: str, rng: random.Random, registry: _Registry
+) -> tuple[str, str]:
+    """A name unique within the unit, and the place part of it."""
+    taken = registry.names.setdefault(unit.code, set())
+    for attempt in range(40):
+        roll = rng.random()
+        place = commune if roll < 0.45 else unit.name if roll < 0.55 else rng.choice(_BRANDS)
+        if attempt >= 20:
+            place = f"{commune} {rng.choice(_BRANDS)}"
+        name = _full_name(kind, place)
+        if name not in taken:
+            taken.add(name)
+            return name, place
+    raise RuntimeError(f"no free cooperative name left in unit {unit.code}")
+
+
+def _full_name(kind: str, place: str) -> str:
+    if kind == CREDIT:
+        return f"{CREDIT} {place}"
+    return f"HTX {kind} {place}"
+
+
+def _founding_date(rng: random.Random, first_year: int) -> date:
+    # Most cooperatives date from after the 2012 Law on Cooperatives; a few were converted
+    # from the old model in the late 1990s.
+    years = list(range(1997, first_year))
+    weights = [1 if y < 2013 else 4 for y in years]
+    year = rng.choices(years, weights)[0]
+    return _date_in(rng, year)
+
+
+def _date_in(rng: random.Random, year: int, first_month: int = 1, last_month: int = 12) -> date:
+    return date(year, rng.randint(first_month, last_month), rng.randint(1, 28))
+
+
+def _quality(rng: random.Random) -> float:
+    band = rng.choices([m[2] for m in _RATING_MIX], [m[1] for m in _RATING_MIX])[0]
+    return rng.uniform(*band)
+
+
+def _qualities(count: int, rng: random.Random) -> list[float]:
+    """Qualities for a whole population, in the exact shares of the rating mix."""
+    quotas = [round(share * count) for _, share, _ in _RATING_MIX]
+    quotas[2] += count - sum(quotas)  # Trung bình, the largest group, absorbs rounding
+    bands = [band for _, _, band in _RATING_MIX]
+    qualities = [
+        rng.uniform(*band) for band, n in zip(bands, quotas, strict=True) for _ in range(n)
+    ]
+    rng.shuffle(qualities)
+    return qualities
+
+
+def _new_coop(
+    unit: Unit,
+    year: int,
+    rng: random.Random,
+    registry: _Registry,
+    *,
+    initial: bool,
+    quality: float | None = None,
+) -> _Coop:
+    sector = rng.choices(list(_SECTOR_WEIGHTS), list(_SECTOR_WEIGHTS.values()))[0]
+    kinds = _KINDS[sector]
+    kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
+    commune = rng.choice(unit.communes)
+    name, place = _new_name(unit, kind, commune, rng, registry)
+    if initial:
+        founded = _founding_date(rng, year)
+        members = round(_clip(_lognormal_with_mean(rng, 58, 0.75), 7, 300))
+        revenue = _lognormal_with_mean(rng, 1500, 0.85)
+    else:
+        founded = _date_in(rng, year)
+        members = round(_clip(_lognormal_with_mean(rng, 20, 0.5), 7, 80))
+        revenue = _lognormal_with_mean(rng, 450, 0.8)
+    revenue = _clip(revenue, 40, 15_000)
+    coop = _Coop(
+        code=_new_code(unit, rng, registry),
+        unit=unit,
+        kind=kind,
+        place=place,
+        name=name,
+        commune=commune,
+        founded_on=founded,
+        sector=sector,
+        quality=_quality(rng) if quality is None else quality,
+        members=members,
+        worker_ratio=rng.uniform(0.35, 0.7),
+        revenue=revenue,
+        capital=max(30.0, revenue * _lognormal_with_mean(rng, 1.0, 0.35)),
+        asset_ratio=rng.uniform(1.1, 1.9),
+        note="" if initial else "Thành lập mới",
+    )
+    if sector == AGRI and rng.random() < _offtake_chance(coop.quality):
+        coop.contracts = _contracts(coop, rng)
+    return coop
+
+
+def _offtake_chance(quality: float) -> float:
+    return 0.9 if quality >= 80 else 0.5 if quality >= 65 else 0.2 if quality >= 50 else 0.05
+
+
+def _contracts(coop: _Coop, rng: random.Random) -> list[_Contract]:
+    """One offtake contract, sometimes two; a crop cooperative sells its own crop first."""
+    crops = rng.sample(list(_CROPS), 1 if rng.random() < 0.85 else 2)
+    own = _CROP_OF_KIND.get(coop.kind)
+    if own is not None and own not in crops:
+        crops[0] = own
+    return [
+        _Contract(
+            partner=" ".join(
+                (
+                    rng.choice(_PARTNER_FORMS),
+                    rng.choice(_PARTNER_TRADES),
+                    rng.choice(_PARTNER_NAMES),
+                )
+            ),
+            product=crop,
+            revenue_share=rng.uniform(0.25, 0.7) / len(crops),
+        )
+        for crop in crops
+    ]
+
+
+def _assign_roles(
+    coops: Sequence[_Coop], rng: random.Random, scheme_size: int, model_count: int
+) -> None:
+    """Put a few farming cooperatives in the Decision 167 scheme and make a few models.
+
+    Scheme members are spread over units where possible; the first three are rated Tốt,
+    the others Khá. Models stay Tốt and profitable: the replication mart's candidates.
+    """
+    farms = [c for c in coops if c.sector == AGRI]
+    by_unit: dict[str, list[_Coop]] = {}
+    for c in farms:
+        by_unit.setdefault(c.unit.code, []).append(c)
+    scheme: list[_Coop] = []
+    units = rng.sample(sorted(by_unit), len(by_unit))
+    while len(scheme) < min(scheme_size, len(farms)):
+        for code in units:
+            pool = [c for c in by_unit[code] if c not in scheme]
+            if pool and len(scheme) < scheme_size:
+                scheme.append(rng.choice(pool))
+    for i, coop in enumerate(scheme):
+        coop.in_scheme = True
+        coop.band = _GOOD_BAND if i < 3 else _FAIR_BAND
+        coop.quality = rng.uniform(84, 90) if i < 3 else rng.uniform(70, 75)
+    rest = [c for c in farms if c not in scheme]
+    for coop in rng.sample(rest, min(model_count, len(rest))):
+        coop.band = _GOOD_BAND
+        coop.quality = rng.uniform(83, 91)
+    for coop in [*scheme, *(c for c in rest if c.protected)]:
+        coop.revenue = max(coop.revenue, rng.uniform(1500, 4000))
+        if not coop.contracts:
+            coop.contracts = _contracts(coop, rng)
+
+
+def _evolve(coop: _Coop, rng: random.Random) -> None:
+    """One year on: figures move by a few percent, at most about a fifth."""
+    growth = rng.lognormvariate(0.06 if coop.protected else 0.03, 0.08)
+    coop.revenue = _clip(coop.revenue * _clip(growth, 0.8, 1.25), 40, 60_000)
+    coop.members = round(_clip(coop.members * rng.uniform(0.97, 1.05), 7, 300))
+    if rng.random() < 0.12:
+        coop.capital *= rng.uniform(1.05, 1.4)
+    coop.asset_ratio = _clip(coop.asset_ratio * rng.uniform(0.97, 1.04), 1.05, 2.5)
+    coop.quality += rng.gauss(0, 0.8)
+    if coop.band is not None:
+        coop.quality = _clip(coop.quality, coop.band[0] + 2, coop.band[1] - 2)
+    coop.note = ""
+    if coop.sector == AGRI and not coop.contracts and rng.random() < 0.04:
+        coop.contracts = _contracts(coop, rng)
+    elif coop.contracts and not coop.protected and rng.random() < 0.04:
+        coop.contracts = []
+
+
+def _turn_over(
+    unit: Unit,
+    active: list[_Coop],
+    year: int,
+    rng: random.Random,
+    registry: _Registry,
+) -> list[_Coop]:
+    """Dissolve a few cooperatives and found new ones, keeping the unit near its size."""
+    survivors = [c for c in active if c.protected or rng.random() >= DISSOLVE_RATE]
+    for coop in survivors:
+        _evolve(coop, rng)
+    target = unit.size + rng.randint(-2, 2)
+    founded = [
+        _new_coop(unit, year, rng, registry, initial=False)
+        for _ in range(max(0, target - len(survivors)))
+    ]
+    return survivors + founded
+
+
+def _change_identity(coop: _Coop, change: str, rng: random.Random, registry: _Registry) -> bool:
+    """Rename a cooperative or move it to another commune; False when it cannot."""
+    if change == "rename" and coop.kind in _RENAMES:
+        name = _full_name(_RENAMES[coop.kind], coop.place)
+        taken = registry.names.setdefault(coop.unit.code, set())
+        if name in taken:
+            return False
+        taken.add(name)
+        coop.note = f"Đổi tên từ {coop.name}"
+        coop.kind, coop.name = _RENAMES[coop.kind], name
+        return True
+    others = [c for c in coop.unit.communes if c != coop.commune]
+    if change == "move" and others:
+        coop.note = f"Chuyển trụ sở từ {coop.commune}"
+        coop.commune = rng.choice(others)
+        return True
+    return False
+
+
+def _plan_identity_changes(years: Sequence[int], rng: random.Random) -> dict[int, list[str]]:
+    """3–6 renames or moves over the years after the first, at least one of each."""
+    if len(years) < 2:
+        return {}
+    changes = ["rename", "move"] + [
+        rng.choice(("rename", "move")) for _ in range(rng.randint(1, 4))
+    ]
+    plan: dict[int, list[str]] = {}
+    for change in changes:
+        plan.setdefault(rng.choice(years[1:]), []).append(change)
+    return plan
+
+
+def _decisions(year: int, rng: random.Random, registry: _Registry) -> list[tuple[str, date]]:
+    """The province's OCOP certification decisions of a year: a few batches."""
+    if year not in registry.decisions:
+        numbers = sorted(rng.sample(range(150, 3200), 3))
+        dates = sorted(_date_in(rng, year, 3, 11) for _ in numbers)
+        registry.decisions[year] = [
+            (f"{n}/QĐ-UBND", d) for n, d in zip(numbers, dates, strict=True)
+        ]
+    return registry.decisions[year]
+
+
+def _still_reported(decision_date: date, year: int) -> bool:
+    # Reported while dated within the 30 months before the end of the report year, so a
+    # certificate (valid 36 months) never expires before the year it is reported in.
+    return decision_date > date(year - 2, 6, 30)
+
+
+def _ocop_share(index: int) -> float:
+    """OCOP products per cooperative: about 24 province-wide at first, 50–60 later."""
+    return min(0.185, 0.08 + 0.03 * index)
+
+
+def _stars(rng: random.Random) -> int:
+    return rng.choices((3, 4, 5), (72, 25, 3))[0]
+
+
+def _certify(
+    products: list[_Product],
+    active: Sequence[_Coop],
+    year: int,
+    index: int,
+    rng: random.Random,
+    registry: _Registry,
+) -> tuple[list[_Product], list[_Product]]:
+    """Products still reported this year, and those (re)certified during it."""
+    alive = {c.code: c for c in active}
+    kept = [p for p in products if p.owner in alive]
+    certified: list[_Product] = []
+    for product in kept:
+        if not _still_reported(product.decision_date, year):
+            product.decision_no, product.decision_date = rng.choice(_decisions(year, rng, registry))
+            if product.stars == 3 and rng.random() < 0.2:
+                product.stars = 4
+            certified.append(product)
+    if index == 0:
+        batches = [
+            d
+            for y in (year - 2, year - 1, year)
+            for d in _decisions(y, rng, registry)
+            if _still_reported(d[1], year)
+        ]
+    else:
+        batches = _decisions(year, rng, registry)
+    owned: dict[str, list[_Product]] = {}
+    for p in kept:
+        owned.setdefault(p.owner, []).append(p)
+    names = {(alive[p.owner].unit.code, p.name) for p in kept}  # unique within a unit
+    eligible = [c for c in active if c.sector in (AGRI, NON_AGRI, OTHER)]
+    # Better-run cooperatives are likelier to get a product certified.
+    weights = list(accumulate(max(1.0, c.quality - 45) for c in eligible))
+    target = round(_ocop_share(index) * len(active))
+    for _ in range(50 * target):
+        if len(kept) >= target or not eligible:
+            break
+        owner = rng.choices(eligible, cum_weights=weights)[0]
+        templates = _OCOP_AGRI if owner.sector == AGRI else _OCOP_OTHER
+        stem, group = rng.choice(templates)
+        name = f"{stem} {owner.place}"
+        if len(owned.get(owner.code, [])) >= 3 or (owner.unit.code, name) in names:
+            continue
+        decision_no, decision_date = rng.choice(batches)
+        product = _Product(owner.code, name, group, _stars(rng), decision_no, decision_date)
+        kept.append(product)
+        certified.append(product)
+        owned.setdefault(owner.code, []).append(product)
+        names.add((owner.unit.code, name))
+    return kept, certified
+
+
+def _support(
+    active: Sequence[_Coop], certified: Sequence[_Product], year: int, rng: random.Random
+) -> list[SupportLine]:
+    """The year's programme support, 30–60 lines for a province of about 300."""
+
+    def line(coop_code: str, program: str) -> SupportLine:
+        contents, sources, (low, high) = _SUPPORT[program]
+        return SupportLine(
+            coop_code=coop_code,
+            program=program,
+            content=rng.choice(contents),
+            funding_source=rng.choice(sources),
+            amount_mvnd=round(rng.uniform(low, high)),
+            year=year,
+        )
+
+    lines = [line(c.code, DA167) for c in active if c.in_scheme and rng.random() < 0.8]
+    lines += [line(p.owner, OCOP_PROGRAM) for p in certified if rng.random() < 0.5]
+    farms = [c for c in active if c.sector == AGRI]
+    makers = [c for c in active if c.sector != AGRI] or list(active)
+    for program, pool, share in (
+        (NTM, farms, 0.06),
+        (CNNT, makers, 0.015),
+        (OTHER_SUPPORT, list(active), 0.03),
+    ):
+        count = min(len(pool), round(share * len(active)))
+        lines += [line(c.code, program) for c in rng.sample(pool, count)]
+    return lines
+
+
+def _offtake(coop: _Coop, rng: random.Random) -> list[OfftakeLine]:
+    lines = []
+    for contract in coop.contracts:
+        price = _CROPS[contract.product] * rng.uniform(0.85, 1.25)
+        volume = round(coop.revenue * contract.revenue_share / price, 1)
+        lines.append(
+            OfftakeLine(
+                coop.code, contract.partner, contract.product, volume, round(volume * price, 1)
+            )
+        )
+    return lines
+
+
+def _coop_year(coop: _Coop, year: int, has_offtake: bool, rng: random.Random) -> CoopYear:
+    new = coop.founded_on.year == year
+    score: float | None = round(_clip(coop.quality + rng.gauss(0, 1.5), 0, 100), 1)
+    if coop.band is not None:
+        score = round(_clip(score, *coop.band), 1)
+    if new and not coop.protected and rng.random() < 0.6:
+        score = None
+    basis = 55.0 if score is None else score
+    margin = rng.gauss(0.01 + 0.003 * (basis - 50), 0.035)
+    if coop.protected:
+        margin = max(margin, 0.03)
+    workers = max(3, min(coop.members, round(coop.members * coop.worker_ratio)))
+    return CoopYear(
+        coop_code=coop.code,
+        name=coop.name,
+        commune_name=coop.commune,
+        founded_on=coop.founded_on,
+        sector=coop.sector,
+        in_da167=coop.in_scheme,
+        members=coop.members,
+        workers=workers,
+        charter_capital_mvnd=round(coop.capital, 1),
+        total_assets_mvnd=round(coop.capital * coop.asset_ratio, 1),
+        revenue_mvnd=round(coop.revenue, 1),
+        profit_before_tax_mvnd=round(coop.revenue * margin, 1),
+        avg_income_mvnd=round(_clip(40 + (basis - 45) * 1.3 + rng.gauss(0, 7), 40, 120), 1),
+        rating=UNRATED if score is None else rating_for(score),
+        score=score,
+        has_offtake_contract=has_offtake,
+        note=coop.note,
+    )
+
+
+def build_population(
+    units: Sequence[Unit],
+    years: Iterable[int],
+    rng: random.Random,
+    scheme_size: int = SCHEME_SIZE,
+) -> list[UnitReport]:
+    """Simulate the units' cooperatives over the years; one report per unit and year.
+
+    The units are treated as one province: codes are unique across them, ``scheme_size``
+    of their cooperatives are in the Decision 167 scheme and OCOP decisions are shared.
+    """
+    years = list(years)
+    registry = _Registry()
+    qualities = iter(_qualities(sum(u.size for u in units), rng))
+    active = {
+        u.code: [
+            _new_coop(u, years[0], rng, registry, initial=True, quality=next(qualities))
+            for _ in range(u.size)
+        ]
+        for u in units
+    }
+    everyone = [c for coops in active.values() for c in coops]
+    _assign_roles(everyone, rng, scheme_size, round(MODEL_SHARE * len(everyone)))
+    changes = _plan_identity_changes(years, rng)
+    preparers = {u.code: (_person(rng), _person(rng)) for u in units}
+    products: list[_Product] = []
+    reports: list[UnitReport] = []
+    for index, year in enumerate(years):
+        if index:
+            active = {u.code: _turn_over(u, active[u.code], year, rng, registry) for u in units}
+        province = [c for u in units for c in active[u.code]]
+        veterans = [c for c in province if c.founded_on.year < year]
+        for change in changes.get(year, []):
+            for coop in rng.sample(veterans, len(veterans)):
+                if _change_identity(coop, change, rng, registry):
+                    veterans.remove(coop)
+                    break
+        products, certified = _certify(products, province, year, index, rng, registry)
+        unit_of = {c.code: c.unit.code for c in province}
+        ocop_by_unit: dict[str, list[_Product]] = {}
+        for product in products:
+            ocop_by_unit.setdefault(unit_of[product.owner], []).append(product)
+        support_by_unit: dict[str, list[SupportLine]] = {}
+        for line in _support(province, certified, year, rng):
+            support_by_unit.setdefault(unit_of[line.coop_code], []).append(line)
+        for unit in units:
+            if rng.random() < 0.2:
+                preparers[unit.code] = (_person(rng), preparers[unit.code][1])
+            reports.append(
+                _unit_report(
+                    unit,
+                    year,
+                    active[unit.code],
+                    ocop_by_unit.get(unit.code, []),
+                    support_by_unit.get(unit.code, []),
+                    preparers[unit.code],
+                    rng,
+                )
+            )
+    return reports
+
+
+def _unit_report(
+    unit: Unit,
+    year: int,
+    coops: Sequence[_Coop],
+    products: Sequence[_Product],
+    support: Sequence[SupportLine],
+    preparers: tuple[str, str],
+    rng: random.Random,
+) -> UnitReport:
+    """The unit's report; ``products`` and ``support`` are already the unit's own."""
+    ordered = sorted(coops, key=lambda c: (c.founded_on, c.name))
+    offtake = [line for c in ordered for line in _offtake(c, rng)]
+    with_offtake = {line.coop_code for line in offtake}
+    ocop = [
+        OcopLine(p.owner, p.name, p.group, p.stars, p.decision_no, p.decision_date)
+        for p in sorted(products, key=lambda p: (p.decision_date, p.name))
+    ]
+    prepared_by, head = preparers
+    return UnitReport(
+        unit=unit,
+        year=year,
+        prepared_on=_date_in(rng, year + 1, 1, 3),
+        prepared_by=prepared_by,
+        head_of_office=head,
+        coops=tuple(_coop_year(c, year, c.code in with_offtake, rng) for c in ordered),
+        support=tuple(support),
+        ocop=tuple(ocop),
+        offtake=tuple(offtake),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+
+_YES_NO = {"in_da167": ("x", None), "has_offtake_contract": ("Có", "Không")}
+
+
+def _formats(workbook: xlsxwriter.Workbook) -> dict[str, object]:
+    return {
+        "title": workbook.add_format({"bold": True, "align": "center"}),
+        "header": workbook.add_format(
+            {"bold": True, "text_wrap": True, "align": "center", "valign": "vcenter", "border": 1}
+        ),
+        "number_row": workbook.add_format({"italic": True, "align": "center", "border": 1}),
+        "text": workbook.add_format({"border": 1}),
+        "int": workbook.add_format({"num_format": "0", "border": 1}),
+        "money": workbook.add_format({"num_format": "#,##0.0", "border": 1}),
+        "number": workbook.add_format({"num_format": "0.0", "border": 1}),
+        "date": workbook.add_format({"num_format": "dd/mm/yyyy", "border": 1}),
+        "bold": workbook.add_format({"bold": True, "align": "center"}),
+        "italic": workbook.add_format({"italic": True, "align": "center"}),
+    }
+
+
+def _write_cell(ws, row: int, col: int, column: layout.Column, value, fmts) -> None:
+    # The cell type follows the value (dates as dates, numbers as numbers, codes as text);
+    # the column's kind only picks the number format.
+    if column.key in _YES_NO:
+        value = _YES_NO[column.key][0 if value else 1]
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmts["text"])
+    elif isinstance(value, date):
+        ws.write_datetime(row, col, datetime(value.year, value.month, value.day), fmts["date"])
+    elif isinstance(value, int | float):
+        default = "int" if isinstance(value, int) else "number"
+        ws.write_number(row, col, value, fmts.get(column.kind, fmts[default]))
+    else:
+        ws.write_string(row, col, str(value), fmts["text"])
+
+
+def _write_table(ws, sheet: Sheet, records: Sequence[object], first_row: int, fmts) -> int:
+    """Header at ``first_row``, records below; returns the row after the last record."""
+    for col, column in enumerate(sheet.columns):
+        ws.write_string(first_row, col, column.header, fmts["header"])
+        ws.set_column(col, col, max(10, min(32, len(column.header) + 4)))
+    row = first_row + 1
+    if sheet is HTX:
+        for col in range(len(sheet.columns)):
+            ws.write_string(row, col, f"({col + 1})", fmts["number_row"])
+        row += 1
+    for stt, record in enumerate(records, start=1):
+        for col, column in enumerate(sheet.columns):
+            value = stt if column.key == "stt" else getattr(record, column.key)
+            _write_cell(ws, row, col, column, value, fmts)
+        row += 1
+    return row
+
+
+def _write_info(ws, report: UnitReport, fmts) -> None:
+    keys = layout.THONGTIN_KEYS
+    ws.write_string(0, 0, "Thông tin", fmts["header"])
+    ws.write_string(0, 1, "Giá trị", fmts["header"])
+    d = report.prepared_on
+    rows: list[tuple[str, object]] = [
+        (keys["unit_code"], report.unit.code),
+        (keys["unit_name"], report.unit.full_name),
+        (keys["report_year"], report.year),
+        (keys["prepared_on"], datetime(d.year, d.month, d.day)),
+        (keys["prepared_by"], report.prepared_by),
+        (keys["money_unit"], "triệu đồng"),
+    ]
+    for row, (key, value) in enumerate(rows, start=1):
+        ws.write_string(row, 0, key)
+        if isinstance(value, datetime):
+            ws.write_datetime(row, 1, value, fmts["date"])
+        elif isinstance(value, int):
+            ws.write_number(row, 1, value, fmts["int"])
+        else:
+            ws.write_string(row, 1, str(value))
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 28)
+
+
+def _write_htx(ws, report: UnitReport, fmts) -> None:
+    last = len(HTX.columns) - 1
+    titles = (
+        f"UBND {report.unit.full_name.upper()}",
+        f"BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM {report.year}",
+        "(Đơn vị tính: triệu đồng)",
+    )
+    for row, title in enumerate(titles):
+        ws.merge_range(row, 0, row, last, title, fmts["title"])
+    row = _write_table(ws, HTX, report.coops, 4, fmts) + 1
+    d = report.prepared_on
+    place_date = f"{report.unit.name}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
+    ws.write_string(row, SIGNATURE_HEAD_COL, place_date, fmts["italic"])
+    ws.write_string(row + 1, 1, "Người lập biểu", fmts["bold"])
+    ws.write_string(row + 1, SIGNATURE_HEAD_COL, "TRƯỞNG PHÒNG", fmts["bold"])
+    ws.write_string(row + 2, 1, "(Ký, ghi rõ họ tên)", fmts["italic"])
+    ws.write_string(row + 2, SIGNATURE_HEAD_COL, "(Ký, ghi rõ họ tên)", fmts["italic"])
+    ws.write_string(row + 5, 1, report.prepared_by, fmts["bold"])
+    ws.write_string(row + 5, SIGNATURE_HEAD_COL, report.head_of_office, fmts["bold"])
+
+
+def write_workbook(path: Path, report: UnitReport) -> SampleFile:
+    """Write one unit's report for one year as a district workbook."""
+    d = report.prepared_on
+    workbook = xlsxwriter.Workbook(str(path), {"in_memory": True})
+    # A fixed creation date makes the file byte-identical across runs.
+    workbook.set_properties(
+        {
+            "title": f"Báo cáo HTX năm {report.year}",
+            "author": report.prepared_by,
+            "company": f"UBND {report.unit.full_name}",
+            "created": datetime(d.year, d.month, d.day, 8, 0, 0),
+        }
+    )
+    fmts = _formats(workbook)
+    _write_info(workbook.add_worksheet(layout.THONGTIN_NAMES[0]), report, fmts)
+    _write_htx(workbook.add_worksheet(HTX.name), report, fmts)
+    for sheet, records in (
+        (HOTRO, report.support),
+        (OCOP, report.ocop),
+        (LIENKET, report.offtake),
+    ):
+        _write_table(workbook.add_worksheet(sheet.name), sheet, records, 0, fmts)
+    workbook.close()
+    return SampleFile(path, report.unit.code, report.year, report.rows())
+
+
+def write_samples(
+    out_dir: Path, seed: int = 2025, years: range = range(2021, 2026)
+) -> list[SampleFile]:
+    """Write ``<unit code>_<year>.xlsx`` for every Đắk Nông unit and year into ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    reports = build_population(dak_nong_units(), years, random.Random(seed))
+    return [
+        write_workbook(out_dir / f"{r.unit.code}_{r.year}.xlsx", r)
+        for r in sorted(reports, key=lambda r: (r.unit.code, r.year))
+    ]
+
+
+def expected_counts(files: list[SampleFile]) -> dict[tuple[str, int], dict[str, int]]:
+    """Data rows per sheet key for each (unit code, year) written."""
+    return {(f.unit_code, f.report_year): dict(f.rows) for f in files}

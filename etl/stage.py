@@ -1,0 +1,200 @@
+"""Reads, validates and stages a batch of landed files; writes no DuckDB database.
+
+For each file it writes `staging/<sha256>/outcome.json` (status, identity, counts and every
+finding) and, for a valid file, one Parquet file per sheet with typed columns and the
+provenance of every row. The load step reads only these.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+from etl.discover import LandedFile
+from etl.findings import ERROR, WARNING, Finding, reason
+from etl.frames import ReadFile, build_frames, frame_columns
+from etl.identify import Identity, identify
+from etl.layout import DATA_SHEETS, Sheet
+from etl.reader import read_workbook
+from etl.reference import load_reference
+from etl.validate import validate_batch
+
+log = logging.getLogger(__name__)
+
+DUCKDB_TYPES = {
+    "text": "varchar",
+    "code": "varchar",
+    "category": "varchar",
+    "program": "varchar",
+    "int": "bigint",
+    "number": "double",
+    "money": "double",
+    "date": "date",
+    "yesno": "boolean",
+}
+PROVENANCE_TYPES = {
+    "file_id": "bigint",
+    "unit_code": "varchar",
+    "report_year": "integer",
+    "sheet_name": "varchar",
+    "excel_row": "integer",
+}
+DERIVED_TYPES = {
+    "file_coop": "varchar",
+    "founded_year": "integer",
+    "commune_key": "varchar",
+    "unit_commune": "varchar",
+    "valid_until": "date",
+    "report_year_start": "date",
+}
+
+
+def staged_columns(sheet: Sheet) -> dict[str, str]:
+    """Column name -> DuckDB type of a sheet's staging file."""
+    kinds = {c.key: DUCKDB_TYPES[c.kind] for c in sheet.columns}
+    types = {}
+    for name in frame_columns(sheet):
+        if name in PROVENANCE_TYPES:
+            types[name] = PROVENANCE_TYPES[name]
+        elif name in DERIVED_TYPES:
+            types[name] = DERIVED_TYPES[name]
+        elif name.endswith("__unparsed"):
+            types[name] = "varchar"
+        else:
+            types[name] = kinds[name]
+    return types
+
+
+def stage_batch(files: list[LandedFile], staging_dir: Path, run_id: str) -> list[dict]:
+    """Process a batch; returns one small outcome summary per file (details on disk)."""
+    ref = load_reference()
+    outcomes: dict[int, dict] = {}
+    readable: list[ReadFile] = []
+    for landed in files:
+        if landed.duplicate_of is not None:
+            outcomes[landed.file_id] = _outcome(landed, "duplicate", reason=_duplicate(landed))
+            continue
+        log.info("reading %s (%s)", landed.file_name, landed.sha256[:12])
+        read = read_workbook(Path(landed.raw_path))
+        identity = None if read.rejection else identify(read.info, Path(landed.file_name).name, ref)
+        rejection = read.rejection or (identity if isinstance(identity, Finding) else None)
+        if rejection is not None:
+            outcomes[landed.file_id] = _outcome(
+                landed, "quarantined", reason=rejection.message, findings=[rejection], read=read
+            )
+            continue
+        readable.append(ReadFile(file_id=landed.file_id, identity=identity, read=read))
+        outcomes[landed.file_id] = _outcome(landed, "valid", identity=identity, read=read)
+
+    if readable:
+        findings = validate_batch(readable, ref)
+        frames = build_frames(readable)
+        for item in readable:
+            outcome = outcomes[item.file_id]
+            file_findings = item.read.findings + findings[item.file_id]
+            _judge(outcome, file_findings)
+            if outcome["status"] == "valid":
+                _write_sheets(frames, item.file_id, staging_dir / outcome["sha256"])
+    by_id = {f.file_id: f for f in files}
+    for file_id, outcome in outcomes.items():
+        outcome["run_id"] = run_id
+        _write_outcome(outcome_path(staging_dir, file_id), outcome)
+        log.info(
+            "%s: %s (%s)", by_id[file_id].file_name, outcome["status"], outcome["reason"] or "ok"
+        )
+    return [_summary(o) for o in outcomes.values()]
+
+
+def outcome_path(staging_dir: Path, file_id: int) -> Path:
+    return staging_dir / "outcomes" / f"{file_id}.json"
+
+
+def sheet_files(staging_dir: Path, sha256: str) -> dict[str, Path]:
+    return {s.key: staging_dir / sha256 / f"{s.key}.parquet" for s in DATA_SHEETS}
+
+
+def _duplicate(landed: LandedFile) -> str:
+    return (
+        f"Tệp giống hệt tệp đã nhận trước đó (file_id {landed.duplicate_of}); không nạp lại. / "
+        f"Identical to a file received before (file_id {landed.duplicate_of}); not loaded again."
+    )
+
+
+def _outcome(
+    landed: LandedFile,
+    status: str,
+    *,
+    reason: str | None = None,
+    findings: list[Finding] | None = None,
+    identity: Identity | None = None,
+    read=None,
+) -> dict:
+    return {
+        **landed.as_dict(),
+        "status": status,
+        "unit_code": identity.unit.code if identity else None,
+        "report_year": identity.report_year if identity else None,
+        "prepared_on": identity.prepared_on.isoformat() if identity and identity.prepared_on else None,
+        "identified_by": identity.source if identity else None,
+        "rows_read": read.rows_read if read is not None else 0,
+        "rows_rejected": 0,
+        "warnings": 0,
+        "reason": reason,
+        "findings": [asdict(f) for f in findings or []],
+    }
+
+
+def _judge(outcome: dict, findings: list[Finding]) -> None:
+    """An error anywhere quarantines the whole file; warnings are recorded, not fatal."""
+    errors = [f for f in findings if f.severity == ERROR]
+    outcome["findings"] = [asdict(f) for f in findings]
+    outcome["warnings"] = sum(1 for f in findings if f.severity == WARNING)
+    outcome["rows_rejected"] = len({(f.sheet, f.excel_row) for f in errors})
+    if errors:
+        counts = Counter(f.rule for f in errors)
+        rules = ", ".join(f"{rule} ×{n}" for rule, n in counts.most_common(5))
+        outcome["status"] = "quarantined"
+        outcome["reason"] = reason("rule_errors", count=len(errors), rules=rules)
+
+
+def _write_sheets(frames, file_id: int, target: Path) -> None:
+    import duckdb
+
+    target.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()  # in memory: staging writes Parquet, never the warehouse
+    try:
+        for sheet in DATA_SHEETS:
+            frame = frames[sheet.key]
+            rows = frame[frame["file_id"] == file_id]
+            con.register("rows", rows)
+            casts = ",\n".join(
+                f'cast("{name}" as {kind}) as "{name}"'
+                for name, kind in staged_columns(sheet).items()
+            )
+            path = target / f"{sheet.key}.parquet"
+            temporary = path.with_suffix(".parquet.tmp")
+            con.execute(f"copy (select {casts} from rows) to '{temporary}' (format parquet)")
+            os.replace(temporary, path)
+            con.unregister("rows")
+    finally:
+        con.close()
+
+
+def _write_outcome(path: Path, outcome: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(outcome, ensure_ascii=False, indent=1, default=str))
+    os.replace(temporary, path)
+
+
+def _summary(outcome: dict) -> dict:
+    keys = ("file_id", "file_name", "status", "unit_code", "report_year")
+    return {k: outcome[k] for k in keys}
+
+
+def read_outcome(staging_dir: Path, file_id: int) -> dict:
+    return json.loads(outcome_path(staging_dir, file_id).read_text())

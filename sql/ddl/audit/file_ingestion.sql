@@ -1,0 +1,29 @@
+-- Grain: one row per file seen (a further copy of a seen file is its own row, `duplicate`).
+create table if not exists audit.file_ingestion (
+    file_id       bigint primary key,
+    file_name     varchar not null,
+    sha256        varchar not null,
+    size_bytes    bigint not null,
+    unit_code     varchar,
+    report_year   integer,
+    status        varchar not null check (status in ('loaded', 'quarantined', 'duplicate', 'superseded')),
+    rows_read     integer not null default 0,
+    rows_loaded   integer not null default 0,
+    rows_rejected integer not null default 0,
+    reason        varchar,
+    run_id        varchar not null,
+    ingested_at   timestamptz not null,
+    -- additions beyond the contract
+    raw_path      varchar,
+    prepared_on   date,
+    identified_by varchar,
+    warnings      integer not null default 0,
+    duplicate_of  bigint,
+    superseded_by bigint
+);
+comment on table audit.file_ingestion is 'One row per file seen, with its outcome: loaded, quarantined, duplicate or superseded';
+comment on column audit.file_ingestion.file_id is 'Identifier of the file, referenced by every fact row';
+comment on column audit.file_ingestion.sha256 is 'SHA-256 of the file content: the file''s identity';
+comment on column audit.file_ingestion.status is 'loaded, quarantined (rejected, nothing loaded), duplicate (identical to an earlier file) or superseded (replaced by a later file for the same unit and year)';
+comment on column audit.file_ingestion.reason is 'Why the file has its status, in Vietnamese then English';
+comment on column audit.file_ingestion.raw_path is 'The immutable copy of the file kept by the pipeline, named by hash';

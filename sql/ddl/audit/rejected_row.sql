@@ -1,0 +1,14 @@
+-- Grain: one row per failing cell (or per file-level problem, with no row or column).
+create table if not exists audit.rejected_row (
+    file_id     bigint not null,
+    sheet       varchar,
+    excel_row   integer,
+    column_name varchar,
+    value       varchar,
+    rule        varchar not null,
+    severity    varchar not null check (severity in ('error', 'warning', 'info')),
+    message     varchar not null
+);
+comment on table audit.rejected_row is 'Every failing cell of every file: errors reject the file, warnings do not';
+comment on column audit.rejected_row.excel_row is 'Row number as Excel shows it, counting title rows and headers';
+comment on column audit.rejected_row.message is 'What is wrong, in Vietnamese then English';

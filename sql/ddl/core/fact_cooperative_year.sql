@@ -1,0 +1,25 @@
+-- Grain: one row per cooperative and reporting year.
+create table core.fact_cooperative_year (
+    cooperative_key         bigint not null,
+    geo_key                 bigint not null,
+    period_key              integer not null,
+    coop_code               varchar not null,
+    unit_code               varchar not null,
+    members                 integer,
+    workers                 integer,
+    charter_capital_mvnd    double,
+    total_assets_mvnd       double,
+    revenue_mvnd            double,
+    profit_before_tax_mvnd  double,
+    avg_income_mvnd         double,
+    rating                  varchar,
+    score                   double,
+    has_offtake_contract    boolean not null,
+    note                    varchar,
+    file_id                 bigint not null,
+    excel_row               integer not null
+);
+comment on table core.fact_cooperative_year is 'One row per cooperative and year: size, finances and rating as reported. Money in million VND';
+comment on column core.fact_cooperative_year.unit_code is 'The reporting unit (district, or province from 2025) whose workbook the row came from';
+comment on column core.fact_cooperative_year.excel_row is 'Row of the HTX sheet, as Excel shows it, the values came from';
+comment on column core.fact_cooperative_year.revenue_mvnd is 'Revenue, million VND';

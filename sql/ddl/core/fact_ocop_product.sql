@@ -1,0 +1,16 @@
+-- Grain: one row per product certification reported in a year.
+create table core.fact_ocop_product (
+    cooperative_key bigint not null,
+    coop_code       varchar not null,
+    product_name    varchar not null,
+    product_group   varchar,
+    stars           integer not null,
+    decision_no     varchar,
+    decision_date   date,
+    valid_until     date,
+    period_key      integer not null,
+    file_id         bigint not null,
+    excel_row       integer not null
+);
+comment on table core.fact_ocop_product is 'OCOP-certified products of cooperatives as reported each year';
+comment on column core.fact_ocop_product.valid_until is 'Decision date plus 36 months: the certificate''s end of validity';

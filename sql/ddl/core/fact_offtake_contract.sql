@@ -1,0 +1,13 @@
+-- Grain: one row per offtake / value-chain contract reported in a year.
+create table core.fact_offtake_contract (
+    cooperative_key     bigint not null,
+    coop_code           varchar not null,
+    period_key          integer not null,
+    partner             varchar not null,
+    product             varchar,
+    volume_tonnes       double,
+    contract_value_mvnd double,
+    file_id             bigint not null,
+    excel_row           integer not null
+);
+comment on table core.fact_offtake_contract is 'Offtake and value-chain contracts between cooperatives and enterprises. Money in million VND';

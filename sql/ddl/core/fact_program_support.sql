@@ -1,0 +1,13 @@
+-- Grain: one row per support line of a HoTro sheet.
+create table core.fact_program_support (
+    cooperative_key bigint not null,
+    program_key     integer not null,
+    period_key      integer not null,
+    coop_code       varchar not null,
+    funding_source  varchar,
+    amount_mvnd     double not null,
+    content         varchar,
+    file_id         bigint not null,
+    excel_row       integer not null
+);
+comment on table core.fact_program_support is 'Support received by cooperatives under programmes, one row per support line. Money in million VND';

@@ -1,0 +1,31 @@
+-- Grain: one row per product certification reported in a loaded OCOP sheet.
+insert into core.fact_ocop_product (
+    cooperative_key, coop_code, product_name, product_group, stars, decision_no,
+    decision_date, valid_until, period_key, file_id, excel_row
+)
+with
+
+products as (
+    select * from stg_ocop
+),
+
+cooperatives as (
+    select * from core.dim_cooperative
+)
+
+select
+    c.cooperative_key,
+    o.coop_code,
+    o.product_name,
+    o.product_group,
+    o.stars,
+    o.decision_no,
+    o.decision_date,
+    o.valid_until,
+    o.report_year as period_key,
+    o.file_id,
+    o.excel_row
+from products as o
+inner join cooperatives as c
+    on c.coop_code = o.coop_code
+    and o.report_year between c.valid_from_year and coalesce(c.valid_to_year, 9999)

@@ -1,0 +1,29 @@
+-- Grain: one row per contract reported in a loaded LienKet sheet.
+insert into core.fact_offtake_contract (
+    cooperative_key, coop_code, period_key, partner, product, volume_tonnes,
+    contract_value_mvnd, file_id, excel_row
+)
+with
+
+contracts as (
+    select * from stg_lienket
+),
+
+cooperatives as (
+    select * from core.dim_cooperative
+)
+
+select
+    c.cooperative_key,
+    l.coop_code,
+    l.report_year as period_key,
+    l.partner,
+    l.product,
+    l.volume_tonnes,
+    l.contract_value_mvnd,
+    l.file_id,
+    l.excel_row
+from contracts as l
+inner join cooperatives as c
+    on c.coop_code = l.coop_code
+    and l.report_year between c.valid_from_year and coalesce(c.valid_to_year, 9999)

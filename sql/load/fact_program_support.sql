@@ -1,0 +1,34 @@
+-- Grain: one row per support line of a loaded HoTro sheet.
+insert into core.fact_program_support (
+    cooperative_key, program_key, period_key, coop_code, funding_source, amount_mvnd,
+    content, file_id, excel_row
+)
+with
+
+support as (
+    select * from stg_hotro
+),
+
+cooperatives as (
+    select * from core.dim_cooperative
+),
+
+programs as (
+    select * from core.dim_program
+)
+
+select
+    c.cooperative_key,
+    p.program_key,
+    s.report_year as period_key,
+    s.coop_code,
+    s.funding_source,
+    s.amount_mvnd,
+    s.content,
+    s.file_id,
+    s.excel_row
+from support as s
+inner join cooperatives as c
+    on c.coop_code = s.coop_code
+    and s.report_year between c.valid_from_year and coalesce(c.valid_to_year, 9999)
+inner join programs as p on p.program_code = s.program

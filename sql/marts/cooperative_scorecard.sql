@@ -1,0 +1,160 @@
+-- Grain: one row per cooperative (coop_code), with its latest figures and its history.
+create or replace table marts.cooperative_scorecard as
+with
+
+coop_years as (
+    select * from marts.cooperative_district_year
+),
+
+support as (
+    select * from core.fact_program_support
+),
+
+programs as (
+    select * from core.dim_program
+),
+
+ocop as (
+    select * from core.fact_ocop_product
+),
+
+offtake as (
+    select * from core.fact_offtake_contract
+),
+
+latest as (
+    select *
+    from coop_years
+    qualify row_number() over (partition by coop_code order by year desc) = 1
+),
+
+first_year as (
+    select *
+    from coop_years
+    qualify row_number() over (partition by coop_code order by year) = 1
+),
+
+-- Profitable years counted back from the latest year, stopping at the first year that
+-- was not profitable or not reported.
+counted_back as (
+    select
+        coop_code,
+        year,
+        coalesce(profit_before_tax_mvnd > 0, false) as is_profitable,
+        row_number() over (partition by coop_code order by year desc) as years_back,
+        max(year) over (partition by coop_code) as latest_year
+    from coop_years
+),
+
+streak as (
+    select
+        coop_code,
+        bool_and(is_profitable and year = latest_year - years_back + 1) over (
+            partition by coop_code order by years_back rows unbounded preceding
+        ) as in_streak
+    from counted_back
+),
+
+profit_streak as (
+    select
+        coop_code,
+        count(*) filter (where in_streak) as consecutive_profitable_years
+    from streak
+    group by coop_code
+),
+
+history as (
+    select
+        coop_code,
+        string_agg(year || ': ' || coalesce(rating, '-'), '; ' order by year) as rating_history,
+        count(*) as years_reported,
+        count(*) filter (where profit_before_tax_mvnd > 0) as profitable_years
+    from coop_years
+    group by coop_code
+),
+
+ocop_latest as (
+    select
+        o.coop_code,
+        count(*) as ocop_products,
+        max(o.stars) as ocop_max_stars,
+        count(*) filter (where o.valid_until >= make_date(o.period_key, 1, 1)) as ocop_valid_products
+    from ocop as o
+    inner join latest as l on l.coop_code = o.coop_code and l.year = o.period_key
+    group by o.coop_code
+),
+
+offtake_latest as (
+    select
+        o.coop_code,
+        count(*) as offtake_contracts,
+        sum(o.contract_value_mvnd) as offtake_value_mvnd
+    from offtake as o
+    inner join latest as l on l.coop_code = o.coop_code and l.year = o.period_key
+    group by o.coop_code
+),
+
+support_total as (
+    select
+        s.coop_code,
+        sum(s.amount_mvnd) as support_total_mvnd,
+        sum(s.amount_mvnd) filter (where p.program_code = 'DA167') as support_da167_mvnd,
+        sum(s.amount_mvnd) filter (where p.program_code = 'NTM') as support_ntm_mvnd,
+        sum(s.amount_mvnd) filter (where p.program_code = 'OCOP') as support_ocop_mvnd,
+        string_agg(distinct p.program_code, ', ' order by p.program_code) as programs
+    from support as s
+    inner join programs as p using (program_key)
+    group by s.coop_code
+)
+
+select
+    l.coop_code,
+    l.name,
+    l.sector,
+    l.district_code,
+    l.district_name,
+    l.attribution_carried_forward,
+    l.in_da167,
+    f.year as first_year,
+    l.year as latest_year,
+    h.years_reported,
+    l.members,
+    l.workers,
+    l.charter_capital_mvnd,
+    l.total_assets_mvnd,
+    l.revenue_mvnd,
+    l.profit_before_tax_mvnd,
+    l.avg_income_mvnd,
+    l.rating,
+    l.score,
+    f.revenue_mvnd as first_revenue_mvnd,
+    case
+        when l.year > f.year and f.revenue_mvnd > 0 and l.revenue_mvnd > 0
+            then power(l.revenue_mvnd / f.revenue_mvnd, 1.0 / (l.year - f.year)) - 1
+    end as revenue_cagr,
+    l.members - f.members as members_change,
+    coalesce(p.consecutive_profitable_years, 0) as consecutive_profitable_years,
+    h.profitable_years,
+    h.rating_history,
+    coalesce(o.ocop_products, 0) as ocop_products,
+    o.ocop_max_stars,
+    coalesce(o.ocop_valid_products, 0) > 0 as has_valid_ocop_product,
+    l.has_offtake_contract or coalesce(k.offtake_contracts, 0) > 0 as has_offtake_contract,
+    coalesce(k.offtake_contracts, 0) as offtake_contracts,
+    coalesce(s.support_total_mvnd, 0) as support_total_mvnd,
+    coalesce(s.support_da167_mvnd, 0) as support_da167_mvnd,
+    coalesce(s.support_ntm_mvnd, 0) as support_ntm_mvnd,
+    coalesce(s.support_ocop_mvnd, 0) as support_ocop_mvnd,
+    s.programs as support_programs
+from latest as l
+inner join first_year as f using (coop_code)
+inner join history as h using (coop_code)
+left join profit_streak as p using (coop_code)
+left join ocop_latest as o using (coop_code)
+left join offtake_latest as k using (coop_code)
+left join support_total as s using (coop_code)
+order by l.district_code, l.coop_code;
+
+comment on table marts.cooperative_scorecard is 'One row per cooperative: latest figures, growth since first report, consecutive profitable years, rating history, OCOP, offtake contracts and support received';
+comment on column marts.cooperative_scorecard.consecutive_profitable_years is 'Consecutive reported years with a profit, ending with the latest reported year';
+comment on column marts.cooperative_scorecard.revenue_cagr is 'Compound annual revenue growth from the first to the latest reported year';

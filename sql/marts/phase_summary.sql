@@ -1,0 +1,106 @@
+-- Grain: one row per legacy district (district_code NULL: unattributed): the 2021-2025 phase
+-- against the 2026-2030 targets of config/phase_targets.toml (loaded as ref_phase_targets).
+create or replace table marts.phase_summary as
+with
+
+district_years as (
+    select * from marts.district_year
+    where year between 2021 and 2025
+),
+
+candidates as (
+    select * from marts.replication_candidates
+),
+
+targets as (
+    select * from ref_phase_targets
+),
+
+phase_bounds as (
+    select
+        district_code,
+        min(year) as first_year,
+        max(year) as last_year
+    from district_years
+    group by district_code
+),
+
+phase_start as (
+    select d.*
+    from district_years as d
+    inner join phase_bounds as b on b.district_code is not distinct from d.district_code
+        and d.year = b.first_year
+),
+
+phase_end as (
+    select d.*
+    from district_years as d
+    inner join phase_bounds as b on b.district_code is not distinct from d.district_code
+        and d.year = b.last_year
+),
+
+phase_totals as (
+    select
+        district_code,
+        sum(support_total_mvnd) as support_total_mvnd,
+        sum(support_da167_mvnd) as support_da167_mvnd,
+        sum(new_cooperatives) as new_cooperatives
+    from district_years
+    group by district_code
+),
+
+candidate_counts as (
+    select
+        district_code,
+        count(*) filter (where is_candidate) as replication_candidates
+    from candidates
+    group by district_code
+),
+
+district_targets as (
+    select
+        e.district_code,
+        coalesce(t.cooperatives_growth, dflt.cooperatives_growth) as cooperatives_growth,
+        coalesce(t.members_growth, dflt.members_growth) as members_growth,
+        coalesce(t.revenue_growth, dflt.revenue_growth) as revenue_growth,
+        coalesce(t.model_cooperatives, dflt.model_cooperatives) as model_cooperatives
+    from phase_end as e
+    cross join (select * from targets where district_code is null) as dflt
+    left join targets as t on t.district_code = e.district_code
+)
+
+select
+    e.district_code,
+    e.district_name,
+    s.year as phase_first_year,
+    e.year as phase_last_year,
+    s.cooperatives as cooperatives_first_year,
+    e.cooperatives as cooperatives_last_year,
+    s.members as members_first_year,
+    e.members as members_last_year,
+    s.revenue_mvnd as revenue_first_year_mvnd,
+    e.revenue_mvnd as revenue_last_year_mvnd,
+    case
+        when e.year > s.year and s.revenue_mvnd > 0
+            then power(e.revenue_mvnd / s.revenue_mvnd, 1.0 / (e.year - s.year)) - 1
+    end as revenue_cagr_phase1,
+    p.new_cooperatives,
+    p.support_total_mvnd,
+    p.support_da167_mvnd,
+    e.da167_cooperatives,
+    coalesce(c.replication_candidates, 0) as replication_candidates,
+    round(e.cooperatives * (1 + t.cooperatives_growth)) as target_cooperatives_2030,
+    round(e.members * (1 + t.members_growth)) as target_members_2030,
+    e.revenue_mvnd * (1 + t.revenue_growth) as target_revenue_2030_mvnd,
+    t.model_cooperatives as target_model_cooperatives_2030,
+    power(1 + t.revenue_growth, 1.0 / (2030 - e.year)) - 1 as required_revenue_growth_per_year,
+    coalesce(c.replication_candidates, 0) >= t.model_cooperatives as has_enough_candidates
+from phase_end as e
+inner join phase_start as s on s.district_code is not distinct from e.district_code
+inner join phase_totals as p on p.district_code is not distinct from e.district_code
+inner join district_targets as t on t.district_code is not distinct from e.district_code
+left join candidate_counts as c on c.district_code is not distinct from e.district_code
+order by e.district_code;
+
+comment on table marts.phase_summary is 'Per legacy district: the 2021-2025 phase (first and last year, growth, support, candidates) against the 2026-2030 targets';
+comment on column marts.phase_summary.has_enough_candidates is 'The district has at least as many replication candidates as new-model cooperatives it is to replicate by 2030';

@@ -1,0 +1,105 @@
+-- Grain: one row per programme and year of support.
+-- Outcomes compare the 3-year growth (year Y to Y+3) of revenue and members of the
+-- cooperatives supported in Y against those not supported by the programme in Y. A growth
+-- is NULL until year Y+3 has been reported.
+create or replace table marts.program_year as
+with
+
+support as (
+    select * from core.fact_program_support
+),
+
+programs as (
+    select * from core.dim_program
+),
+
+coop_years as (
+    select * from marts.cooperative_district_year
+),
+
+supported as (
+    select distinct
+        program_key,
+        period_key as year,
+        coop_code
+    from support
+),
+
+growth as (
+    select
+        base.coop_code,
+        base.year,
+        later.revenue_mvnd / nullif(base.revenue_mvnd, 0) - 1 as revenue_growth_3y,
+        later.members / nullif(base.members, 0) - 1 as member_growth_3y
+    from coop_years as base
+    inner join coop_years as later
+        on later.coop_code = base.coop_code
+        and later.year = base.year + 3
+),
+
+program_years as (
+    select distinct program_key, period_key as year from support
+),
+
+outcomes as (
+    select
+        py.program_key,
+        py.year,
+        s.coop_code is not null as is_supported,
+        g.revenue_growth_3y,
+        g.member_growth_3y
+    from program_years as py
+    inner join coop_years as c on c.year = py.year
+    left join supported as s
+        on s.program_key = py.program_key
+        and s.year = py.year
+        and s.coop_code = c.coop_code
+    left join growth as g on g.coop_code = c.coop_code and g.year = py.year
+),
+
+outcome_summary as (
+    select
+        program_key,
+        year,
+        median(revenue_growth_3y) filter (where is_supported) as supported_revenue_growth_3y,
+        median(revenue_growth_3y) filter (where not is_supported) as unsupported_revenue_growth_3y,
+        median(member_growth_3y) filter (where is_supported) as supported_member_growth_3y,
+        median(member_growth_3y) filter (where not is_supported) as unsupported_member_growth_3y,
+        count(revenue_growth_3y) filter (where is_supported) as supported_with_outcome,
+        count(revenue_growth_3y) filter (where not is_supported) as unsupported_with_outcome
+    from outcomes
+    group by all
+),
+
+amounts as (
+    select
+        program_key,
+        period_key as year,
+        sum(amount_mvnd) as amount_mvnd,
+        count(*) as support_lines,
+        count(distinct coop_code) as cooperatives_reached
+    from support
+    group by all
+)
+
+select
+    p.program_code,
+    p.name_vi,
+    p.name_en,
+    a.year,
+    a.amount_mvnd,
+    a.support_lines,
+    a.cooperatives_reached,
+    o.supported_revenue_growth_3y,
+    o.unsupported_revenue_growth_3y,
+    o.supported_member_growth_3y,
+    o.unsupported_member_growth_3y,
+    o.supported_with_outcome,
+    o.unsupported_with_outcome
+from amounts as a
+inner join programs as p using (program_key)
+left join outcome_summary as o using (program_key, year)
+order by p.program_key, a.year;
+
+comment on table marts.program_year is 'Per programme and year: support paid, cooperatives reached, and 3-year growth of supported against unsupported cooperatives (medians)';
+comment on column marts.program_year.supported_revenue_growth_3y is 'Median revenue growth from the year to three years later of the cooperatives supported that year (0.25 = +25%)';

@@ -1,0 +1,308 @@
+"""The sample generator writes valid, realistic, deterministic district workbooks."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from etl import layout
+from etl.sample import dak_nong_units, expected_counts, rating_for, write_samples
+
+YEARS = range(2021, 2026)
+UNIT_CODES = [f"{code}" for code in range(660, 668)]
+CODE = re.compile(r"^64\d{8}$")
+SHEETS = {s.key: s for s in layout.DATA_SHEETS}
+
+Rows = list[dict[str, object]]
+
+
+def _table(rows: list[list[object]], sheet: layout.Sheet) -> Rows:
+    """Data rows under the sheet's header row, as dicts keyed by column key."""
+    headers = [c.header for c in sheet.columns]
+    start = next(i for i, row in enumerate(rows) if row[: len(headers)] == headers)
+    code_col = headers.index(sheet.column("coop_code").header)
+    return [
+        {c.key: row[i] for i, c in enumerate(sheet.columns)}
+        for row in rows[start + 1 :]
+        if CODE.match(str(row[code_col]))
+    ]
+
+
+def _read(path: Path) -> dict[str, object]:
+    book = CalamineWorkbook.from_path(str(path))
+    info_rows = book.get_sheet_by_name(layout.THONGTIN_NAMES[0]).to_python()
+    read = {"info": {row[0]: row[1] for row in info_rows}, "raw_htx": None}
+    for key, sheet in SHEETS.items():
+        rows = book.get_sheet_by_name(sheet.name).to_python()
+        read[key] = _table(rows, sheet)
+        if key == "htx":
+            read["raw_htx"] = rows
+    return read
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    return write_samples(tmp_path_factory.mktemp("samples"), seed=2025)
+
+
+@pytest.fixture(scope="module")
+def books(samples) -> dict[tuple[str, int], dict[str, object]]:
+    return {(f.unit_code, f.report_year): _read(f.path) for f in samples}
+
+
+def _rows(books, key: str, year: int | None = None) -> Rows:
+    return [r for (_, y), book in books.items() if year in (None, y) for r in book[key]]
+
+
+def test_writes_one_workbook_per_unit_and_year(samples):
+    assert sorted(f.path.name for f in samples) == sorted(
+        f"{unit}_{year}.xlsx" for unit in UNIT_CODES for year in YEARS
+    )
+    assert all(f.path.is_file() for f in samples)
+    assert {f.unit_code for f in samples} == {u.code for u in dak_nong_units()}
+
+
+def test_same_seed_writes_byte_identical_files(samples, tmp_path):
+    again = {f.path.name: _sha256(f.path) for f in write_samples(tmp_path, seed=2025)}
+    assert again == {f.path.name: _sha256(f.path) for f in samples}
+
+
+def test_different_seed_writes_different_cooperatives(books, tmp_path):
+    other = write_samples(tmp_path, seed=7)
+    other_codes = {r["coop_code"] for f in other for r in _read(f.path)["htx"]}
+    assert other_codes != {r["coop_code"] for r in _rows(books, "htx")}
+
+
+def test_province_has_280_to_320_cooperatives_each_year(books):
+    for year in YEARS:
+        assert 280 <= len(_rows(books, "htx", year)) <= 320, year
+
+
+def test_rating_shares_match_published_figures(books):
+    coops = _rows(books, "htx")
+    share = {rating: n / len(coops) for rating, n in Counter(r["rating"] for r in coops).items()}
+    assert 0.30 <= share["Khá"] <= 0.45
+    assert 0.45 <= share["Trung bình"] <= 0.60
+    assert share.get("Yếu", 0) < 0.07
+    assert 0 < share["Tốt"] < 0.10
+
+
+def test_every_rating_agrees_with_its_score(books):
+    for row in _rows(books, "htx"):
+        if row["rating"] == "Chưa xếp loại":
+            assert row["score"] == ""
+        else:
+            assert 0 <= row["score"] <= 100
+            assert round(row["score"], 1) == row["score"]
+            assert rating_for(row["score"]) == row["rating"], row
+
+
+def test_unrated_cooperatives_were_founded_in_the_report_year(books):
+    for (_, year), book in books.items():
+        for row in book["htx"]:
+            if row["rating"] == "Chưa xếp loại":
+                assert row["founded_on"].year == year
+
+
+def test_exactly_five_cooperatives_are_in_decision_167_every_year(books):
+    scheme_by_year = {
+        year: {r["coop_code"] for r in _rows(books, "htx", year) if r["in_da167"] == "x"}
+        for year in YEARS
+    }
+    scheme = scheme_by_year[2021]
+    assert len(scheme) == 5
+    assert all(codes == scheme for codes in scheme_by_year.values())
+    others = {r["in_da167"] for r in _rows(books, "htx") if r["coop_code"] not in scheme}
+    assert others == {""}
+
+
+def test_decision_167_cooperatives_do_well(books):
+    for year in YEARS:
+        rows = [r for r in _rows(books, "htx", year) if r["in_da167"] == "x"]
+        assert all(r["profit_before_tax_mvnd"] > 0 for r in rows)
+        assert all(r["rating"] in ("Tốt", "Khá") for r in rows)
+        if year >= 2024:
+            leaders = [
+                r for r in rows if r["rating"] == "Tốt" and r["has_offtake_contract"] == "Có"
+            ]
+            assert len(leaders) >= 3
+
+
+def test_da167_support_goes_only_to_scheme_cooperatives(books):
+    scheme = {r["coop_code"] for r in _rows(books, "htx") if r["in_da167"] == "x"}
+    da167 = {r["coop_code"] for r in _rows(books, "hotro") if r["program"] == "DA167"}
+    assert da167 and da167 <= scheme
+
+
+def test_support_lines_number_30_to_60_a_year(books):
+    for year in YEARS:
+        assert 30 <= len(_rows(books, "hotro", year)) <= 60, year
+
+
+def test_ocop_products_grow_to_50_to_60_in_2025(books):
+    counts = [len(_rows(books, "ocop", year)) for year in YEARS]
+    assert 50 <= counts[-1] <= 60
+    assert counts[0] < counts[-1]
+    assert counts == sorted(counts)
+
+
+def test_ocop_product_keeps_its_decision_while_valid(books):
+    seen = {
+        year: {(r["coop_code"], r["product_name"]): r for r in _rows(books, "ocop", year)}
+        for year in YEARS
+    }
+    kept = 0
+    for year in YEARS[1:]:
+        for key, before in seen[year - 1].items():
+            now = seen[year].get(key)
+            within_30_months = before["decision_date"] > date(year - 2, 6, 30)
+            if now is not None and within_30_months:
+                assert now["decision_no"] == before["decision_no"]
+                kept += 1
+    assert kept > 50
+
+
+def test_support_ocop_and_offtake_codes_are_in_the_same_files_htx_sheet(books):
+    for book in books.values():
+        codes = {r["coop_code"] for r in book["htx"]}
+        for key in ("hotro", "ocop", "lienket"):
+            assert {r["coop_code"] for r in book[key]} <= codes
+
+
+def test_offtake_flag_is_yes_exactly_for_cooperatives_with_a_contract(books):
+    for book in books.values():
+        with_contract = {r["coop_code"] for r in book["lienket"]}
+        for row in book["htx"]:
+            assert row["has_offtake_contract"] == (
+                "Có" if row["coop_code"] in with_contract else "Không"
+            )
+
+
+def test_expected_counts_match_rows_in_files(samples, books):
+    actual = {key: {k: len(book[k]) for k in SHEETS} for key, book in books.items()}
+    assert expected_counts(samples) == actual
+
+
+def test_thongtin_identifies_unit_and_year(books):
+    keys = layout.THONGTIN_KEYS
+    names = {u.code: u.full_name for u in dak_nong_units()}
+    for (unit, year), book in books.items():
+        info = book["info"]
+        assert info[keys["unit_code"]] == unit  # stored as text
+        assert info[keys["unit_name"]] == names[unit]
+        assert info[keys["report_year"]] == year
+        prepared = info[keys["prepared_on"]]
+        assert isinstance(prepared, date) and prepared.year == year + 1 and prepared.month <= 3
+        assert info[keys["prepared_by"]]
+
+
+def test_htx_sheet_follows_the_template_layout(books):
+    book = books[("663", 2023)]
+    rows = book["raw_htx"]
+    assert rows[0][0] == "UBND HUYỆN ĐẮK MIL"
+    assert rows[1][0] == "BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM 2023"
+    assert rows[2][0] == "(Đơn vị tính: triệu đồng)"
+    assert rows[4] == [c.header for c in layout.HTX.columns]
+    assert rows[5] == [f"({i})" for i in range(1, len(layout.HTX.columns) + 1)]
+    assert rows[6][1] == book["htx"][0]["coop_code"]
+    tail = rows[6 + len(book["htx"]) :]
+    assert all(cell == "" for cell in tail[0])
+    assert any(row[1] == "Người lập biểu" and row[10] == "TRƯỞNG PHÒNG" for row in tail)
+
+
+def test_cells_have_real_types(books):
+    row = books[("662", 2022)]["htx"][0]
+    assert isinstance(row["founded_on"], date)
+    assert isinstance(row["members"], float) and isinstance(row["revenue_mvnd"], float)
+    assert isinstance(row["coop_code"], str)
+    assert all(isinstance(r["decision_date"], date) for r in _rows(books, "ocop"))
+
+
+def _previous_revenue(books) -> dict[tuple[str, int], float]:
+    return {(r["coop_code"], y): r["revenue_mvnd"] for (_, y), b in books.items() for r in b["htx"]}
+
+
+def test_sample_raises_no_validation_warnings(books):
+    communes = {u.code: set(u.communes) for u in dak_nong_units()}
+    revenue = _previous_revenue(books)
+    programs = {code for code, _vi, _en in layout.PROGRAMS}
+    for (unit, year), book in books.items():
+        codes = [r["coop_code"] for r in book["htx"]]
+        assert len(codes) == len(set(codes))
+        for r in book["htx"]:
+            assert r["members"] >= 5 and r["workers"] >= 0
+            money = ("charter_capital_mvnd", "total_assets_mvnd", "revenue_mvnd", "avg_income_mvnd")
+            assert all(r[k] >= 0 for k in money)
+            assert 40 <= r["avg_income_mvnd"] <= 120
+            assert r["founded_on"].year <= year
+            assert r["commune_name"] in communes[unit]
+            assert r["sector"] in layout.SECTORS
+            before = revenue.get((r["coop_code"], year - 1))
+            if before:
+                assert before / 10 <= r["revenue_mvnd"] <= before * 3
+        for r in book["hotro"]:
+            assert r["year"] == year and r["amount_mvnd"] > 0
+            assert r["program"] in programs and r["funding_source"] in layout.FUNDING_SOURCES
+        for r in book["ocop"]:
+            assert r["stars"] in (3, 4, 5) and r["product_group"] in layout.OCOP_GROUPS
+            issued = r["decision_date"]
+            expires = date(issued.year + 3, issued.month, issued.day)
+            assert expires >= date(year, 1, 1) and issued <= date(year, 12, 31)
+        for r in book["lienket"]:
+            assert r["partner"].startswith("Công ty")
+            assert r["volume_tonnes"] >= 0 and r["contract_value_mvnd"] >= 0
+
+
+def test_codes_are_unique_across_the_province(books):
+    for year in YEARS:
+        codes = [r["coop_code"] for r in _rows(books, "htx", year)]
+        assert len(codes) == len(set(codes))
+
+
+def test_names_are_unique_within_a_unit(books):
+    for book in books.values():
+        names = [r["name"] for r in book["htx"]]
+        assert len(names) == len(set(names))
+
+
+def test_cooperatives_persist_are_founded_dissolved_and_renamed(books):
+    by_year = {year: {r["coop_code"]: r for r in _rows(books, "htx", year)} for year in YEARS}
+    assert len(by_year[2021].keys() & by_year[2025].keys()) > 200
+    changes = 0
+    for year in YEARS[1:]:
+        before, now = by_year[year - 1], by_year[year]
+        founded = now.keys() - before.keys()
+        assert founded and all(now[c]["founded_on"].year == year for c in founded)
+        assert before.keys() - now.keys()  # some dissolved
+        for code in now.keys() & before.keys():
+            a, b = before[code], now[code]
+            changes += (a["name"], a["commune_name"]) != (b["name"], b["commune_name"])
+            assert abs(b["members"] - a["members"]) <= max(3, 0.1 * a["members"])
+    assert 3 <= changes <= 6
+
+
+def test_some_cooperatives_qualify_for_replication(books):
+    by_year = {year: {r["coop_code"]: r for r in _rows(books, "htx", year)} for year in YEARS}
+    ocop_2025 = {r["coop_code"] for r in _rows(books, "ocop", 2025)}
+    candidates = [
+        code
+        for code, row in by_year[2025].items()
+        if row["rating"] == "Tốt"
+        and (row["has_offtake_contract"] == "Có" or code in ocop_2025)
+        and all(
+            code in by_year[y] and by_year[y][code]["profit_before_tax_mvnd"] > 0
+            for y in (2023, 2024, 2025)
+        )
+    ]
+    others = [c for c in candidates if by_year[2025][c]["in_da167"] != "x"]
+    assert 10 <= len(others) <= 20
