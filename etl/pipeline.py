@@ -43,11 +43,17 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     from etl.load import fingerprint, load_star_schema, published_fingerprint
     from etl.stage import read_outcome
 
+    from etl import alerts
+
     outcomes = [read_outcome(settings.staging_dir, s["file_id"]) for s in summaries]
     con = ledger.connect(settings.ledger)
     try:
         if outcomes:
             ledger.record(con, outcomes)
+        alert = alerts.compose(outcomes, run_id, str(settings.export_dir))
+        if alert is not None:
+            alerts.record(con, alert, run_id)
+            log.warning("quality alert: %s", alert.subject)
         loaded = ledger.loaded_files(con)
         build_fingerprint = fingerprint(con, loaded)
     finally:

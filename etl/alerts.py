@@ -1,0 +1,91 @@
+"""Quality alerts: one per run that quarantined a file or accepted one with warnings.
+
+The alert says, in Vietnamese then English, which unit, year and file; its status; the top
+failing rules with counts; where the quality report is; and what the clerk must do. It is
+recorded in `audit.quality_alert` whatever the channels; a channel whose Airflow
+connection is not configured is off, and its delivery column stays NULL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+
+TOP_RULES = 5
+
+
+@dataclass(frozen=True)
+class Alert:
+    alert_id: str
+    severity: str  # error: a file was quarantined; warning: accepted with warnings
+    subject: str
+    body: str
+
+
+def _file_block(outcome: dict, report_url: str) -> list[str]:
+    findings = [f for f in outcome["findings"] if f["severity"] in ("error", "warning")]
+    rules = Counter((f["severity"], f["rule"], f["message"]) for f in findings)
+    unit = outcome.get("unit_code") or "?"
+    year = outcome.get("report_year") or "?"
+    quarantined = outcome["status"] == "quarantined"
+    lines = [
+        f"- Tệp / File: {outcome['file_name']} (đơn vị / unit {unit}, năm / year {year}, "
+        f"file_id {outcome['file_id']})",
+        f"  Trạng thái / Status: {'BỊ TỪ CHỐI / quarantined' if quarantined else 'đã nạp, có cảnh báo / loaded with warnings'}",
+    ]
+    if outcome.get("reason") and quarantined:
+        lines.append(f"  Lý do / Reason: {outcome['reason']}")
+    for (severity, rule, message), count in rules.most_common(TOP_RULES):
+        lines.append(f"  • [{severity}] {rule} ×{count}: {message}")
+    if len(rules) > TOP_RULES:
+        lines.append(f"  • … {len(rules) - TOP_RULES} quy tắc khác / more rules")
+    lines.append(f"  Chi tiết từng ô / Every cell: {report_url}")
+    if quarantined:
+        lines.append(
+            "  Việc cần làm: sửa các ô được liệt kê trong báo cáo rồi gửi lại cả tệp. / "
+            "To do: correct the listed cells and send the whole file again."
+        )
+    else:
+        lines.append(
+            "  Việc cần làm: kiểm tra các cảnh báo; nếu số liệu sai, gửi lại tệp đã sửa. / "
+            "To do: check the warnings; if a figure is wrong, send a corrected file."
+        )
+    return lines
+
+
+def compose(outcomes: list[dict], run_id: str, report_dir: str) -> Alert | None:
+    """The alert for a run's outcomes, or None when nothing needs anyone's attention."""
+    quarantined = [o for o in outcomes if o["status"] == "quarantined"]
+    warned = [o for o in outcomes if o["status"] != "quarantined" and o.get("warnings")]
+    if not quarantined and not warned:
+        return None
+    severity = "error" if quarantined else "warning"
+    subject = (
+        f"[HTX] {len(quarantined)} tệp bị từ chối, {len(warned)} tệp có cảnh báo / "
+        f"{len(quarantined)} file(s) quarantined, {len(warned)} with warnings"
+    )
+    body = [
+        "Kết quả kiểm tra báo cáo HTX / HTX report check results",
+        f"Lần chạy / Run: {run_id}",
+        "",
+    ]
+    for outcome in quarantined + warned:
+        body += _file_block(outcome, f"{report_dir}/quality/{outcome['file_id']}.html")
+        body.append("")
+    body.append(f"Báo cáo chất lượng / Quality report: {report_dir}/quality_report.html")
+    digest = hashlib.sha256(f"{run_id}|{subject}".encode()).hexdigest()[:16]
+    return Alert(alert_id=digest, severity=severity, subject=subject, body="\n".join(body))
+
+
+def record(con, alert: Alert, run_id: str, now: dt.datetime | None = None) -> None:
+    con.execute(
+        """
+        insert or replace into audit.quality_alert
+            (alert_id, raised_at, severity, subject, body, email_delivered, webhook_delivered, run_id)
+        values (?, ?, ?, ?, ?, null, null, ?)
+        """,
+        [alert.alert_id, now or dt.datetime.now(dt.UTC), alert.severity, alert.subject,
+         alert.body, run_id],
+    )

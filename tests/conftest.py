@@ -1,0 +1,86 @@
+"""Shared fixtures: project settings in a temporary folder and workbooks written by code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from etl.config import Settings, load_settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings whose every folder lives under the test's temporary directory."""
+    return load_settings(
+        {
+            "HTX_LANDING_DIR": str(tmp_path / "landing"),
+            "HTX_WAREHOUSE": str(tmp_path / "warehouse" / "htx.duckdb"),
+            "HTX_STATE_DIR": str(tmp_path / "state"),
+            "HTX_EXPORT_DIR": str(tmp_path / "exports"),
+        }
+    )
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A workbook with the given rows per sheet; dates become real date cells."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = xlsxwriter.Workbook(str(path))
+    date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.date):
+                    sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_format)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    workbook.close()
+    return path
+
+
+HTX_HEADER = [
+    "STT", "Mã số HTX", "Tên HTX", "Xã/Phường", "Ngày thành lập", "Lĩnh vực",
+    "Tham gia Đề án 167", "Số thành viên", "Số lao động", "Vốn điều lệ", "Tổng tài sản",
+    "Doanh thu", "Lợi nhuận trước thuế", "Thu nhập bình quân", "Xếp loại", "Điểm",
+    "Liên kết tiêu thụ", "Ghi chú",
+]
+
+
+def htx_row(n: int, code: str, **overrides) -> list:
+    """One valid HTX data row in template column order; override by header text."""
+    values = {
+        "STT": n,
+        "Mã số HTX": code,
+        "Tên HTX": f"HTX Nông nghiệp số {n}",
+        "Xã/Phường": "Đức Mạnh",
+        "Ngày thành lập": dt.date(2015, 3, 1),
+        "Lĩnh vực": "Nông nghiệp",
+        "Tham gia Đề án 167": "",
+        "Số thành viên": 40,
+        "Số lao động": 12,
+        "Vốn điều lệ": 1500,
+        "Tổng tài sản": 2500,
+        "Doanh thu": 1650,
+        "Lợi nhuận trước thuế": 120,
+        "Thu nhập bình quân": 60,
+        "Xếp loại": "Khá",
+        "Điểm": 70,
+        "Liên kết tiêu thụ": "Không",
+        "Ghi chú": None,
+    }
+    values.update(overrides)
+    return [values[h] for h in HTX_HEADER]
+
+
+def info_rows(unit: str = "663", year: int = 2023, prepared: dt.date | None = None) -> list[list]:
+    return [
+        ["Thông tin", "Giá trị"],
+        ["Mã đơn vị", unit],
+        ["Tên đơn vị", "Huyện Đắk Mil"],
+        ["Năm báo cáo", year],
+        ["Ngày lập", prepared or dt.date(year + 1, 1, 15)],
+        ["Người lập", "Nguyễn Văn A"],
+    ]

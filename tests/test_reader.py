@@ -1,0 +1,158 @@
+"""The reader: header detection, drift absorbed, Excel row provenance, rejection reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
+
+from etl.identify import Identity, identify
+from etl.reader import read_workbook, unparsed
+from etl.reference import load_reference
+
+
+def test_title_block_header_and_signature_are_found_and_rows_keep_excel_numbers(tmp_path):
+    rows = [
+        ["UBND HUYỆN ĐẮK MIL"],
+        ["BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM 2023"],
+        [],
+        HTX_HEADER,
+        [f"({i})" for i in range(1, len(HTX_HEADER) + 1)],
+        htx_row(1, "6400000001"),
+        htx_row(2, "6400000002"),
+        [],
+        [None, "Người lập biểu", None, None, None, None, None, None, None, None, "TRƯỞNG PHÒNG"],
+        [None, "Nguyễn Văn A"],
+    ]
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    read = read_workbook(path)
+    assert read.rejection is None
+    htx = read.sheets["htx"]
+    assert [r["coop_code"] for r in htx.rows] == ["6400000001", "6400000002"]
+    assert [r["excel_row"] for r in htx.rows] == [6, 7]
+    assert htx.rows_skipped == 3
+
+
+def test_total_row_is_not_a_cooperative(tmp_path):
+    total = [None, None, "Tổng cộng", None, None, None, None, 80, 24, 3000, 5000, 3300]
+    rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002"), total]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    assert len(read.sheets["htx"].rows) == 2
+
+
+def test_two_row_header_with_merged_group_cell(tmp_path):
+    top = list(HTX_HEADER)
+    bottom = [None] * len(HTX_HEADER)
+    revenue, profit = HTX_HEADER.index("Doanh thu"), HTX_HEADER.index("Lợi nhuận trước thuế")
+    top[revenue], top[profit] = "Kết quả SXKD", None
+    bottom[revenue], bottom[profit] = "Doanh thu", "Lợi nhuận trước thuế"
+    rows = [top, bottom, htx_row(1, "6400000001", **{"Doanh thu": 999, "Lợi nhuận trước thuế": 9})]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    row = read.sheets["htx"].rows[0]
+    assert (row["revenue_mvnd"], row["profit_before_tax_mvnd"], row["excel_row"]) == (999, 9, 3)
+
+
+def test_unaccented_upper_case_headers_in_any_order_with_units(tmp_path):
+    header = ["DOANH THU\n(dong)", "MA SO HTX", "TEN HOP TAC XA", "Cột lạ"]
+    rows = [header, [1_650_000_000, "6400 000 001", "HTX A", "?"]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    assert read.rejection is None
+    row = read.sheets["htx"].rows[0]
+    assert row["coop_code"] == "6400000001"
+    assert row["revenue_mvnd"] == 1650.0  # đồng scaled to million VND
+    assert [f.column_name for f in read.findings if f.rule == "column_unknown"] == ["Cột lạ"]
+
+
+def test_file_money_unit_applies_where_headers_carry_none(tmp_path):
+    info = [*info_rows(), ["Đơn vị tính", "nghìn đồng"]]
+    rows = [["Mã số HTX", "Tên HTX", "Doanh thu"], ["6400000001", "HTX A", "1.650.000"]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info, "HTX": rows}))
+    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
+
+
+def test_decomposed_text_and_vietnamese_numbers_as_text(tmp_path):
+    name = unicodedata.normalize("NFD", "HTX Cà phê Đắk Mil")
+    rows = [["Mã số HTX", "Tên HTX", "Doanh thu", "Số thành viên"], ["6400000001", name, "1.250", "-"]]
+    row = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows})).sheets["htx"].rows[0]
+    assert row["name"] == unicodedata.normalize("NFC", "HTX Cà phê Đắk Mil")
+    assert row["revenue_mvnd"] == 1250.0
+    assert row["members"] is None
+
+
+def test_unreadable_value_is_kept_for_the_rules(tmp_path):
+    rows = [["Mã số HTX", "Tên HTX", "Số thành viên"], ["6400000001", "HTX A", "nhiều"]]
+    row = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows})).sheets["htx"].rows[0]
+    assert row["members"] is None
+    assert row[unparsed("members")] == "nhiều"
+
+
+def test_missing_required_column_rejects_naming_it_in_both_languages(tmp_path):
+    rows = [["STT", "Mã số HTX", "Doanh thu"], [1, "6400000001", 5]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    assert read.rejection is not None
+    assert read.rejection.rule == "column_missing"
+    assert "thiếu các cột bắt buộc: Tên HTX" in read.rejection.message
+    assert "lacks the required columns: Tên HTX" in read.rejection.message
+
+
+def test_missing_htx_sheet_rejects(tmp_path):
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows()}))
+    assert read.rejection.rule == "sheet_missing"
+
+
+def test_sheet_names_match_without_accents_and_case(tmp_path):
+    rows = [["Mã số HTX", "Tên HTX"], ["6400000001", "HTX A"]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"thong tin": info_rows(), "hop tac xa": rows}))
+    assert read.info["unit_code"] == "663"
+    assert len(read.sheets["htx"].rows) == 1
+
+
+def test_corrupt_file_is_a_rejection_not_an_exception(tmp_path):
+    path = tmp_path / "663_2023.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not really a zip")
+    read = read_workbook(path)
+    assert read.rejection.rule == "file_unreadable"
+    assert "Không mở được tệp" in read.rejection.message
+
+
+def test_empty_file_is_a_rejection(tmp_path):
+    path = tmp_path / "663_2023.xlsx"
+    path.write_bytes(b"")
+    assert read_workbook(path).rejection.rule == "file_unreadable"
+
+
+def test_unit_and_year_come_from_thongtin():
+    found = identify({"unit_code": "663", "report_year": 2023}, "whatever.xlsx", load_reference())
+    assert isinstance(found, Identity)
+    assert (found.unit.code, found.report_year, found.source) == ("663", 2023, "ThongTin")
+
+
+def test_unit_and_year_fall_back_to_the_file_name():
+    ref = load_reference()
+    by_code = identify({}, "663_2023_bosung.xlsx", ref)
+    by_slug = identify({}, "dak_mil_2023.xlsx", ref)
+    assert (by_code.unit.code, by_code.report_year) == ("663", 2023)
+    assert (by_slug.unit.code, by_slug.report_year, by_slug.source) == ("663", 2023, "file name")
+
+
+def test_unit_code_stored_as_number_is_padded():
+    found = identify({"unit_code": 1, "report_year": 2022}, "x.xlsx", load_reference())
+    assert found.unit.code == "001"
+
+
+def test_unknown_unit_or_year_out_of_range_rejects():
+    ref = load_reference()
+    assert identify({"unit_code": "999", "report_year": 2023}, "x.xlsx", ref).rule == "unit_unknown"
+    assert identify({"unit_code": "663", "report_year": 2019}, "x.xlsx", ref).rule == "year_invalid"
+    assert identify({}, "baocao.xlsx", ref).rule == "unit_unknown"
+
+
+def test_province_code_is_a_known_reporting_unit():
+    found = identify({"unit_code": "68", "report_year": 2025}, "x.xlsx", load_reference())
+    assert (found.unit.level, found.unit.code) == ("province", "68")
+
+
+def test_prepared_date_is_read():
+    info = {"unit_code": "663", "report_year": 2023, "prepared_on": "15/01/2024"}
+    assert identify(info, "x.xlsx", load_reference()).prepared_on == dt.date(2024, 1, 15)

@@ -1,0 +1,131 @@
+"""The GX suites: every failing cell found with sheet, Excel row, column, value and rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
+
+from etl.config import EXPECTATIONS_DIR
+from etl.discover import LandedFile, file_id_for, sha256_of
+from etl.stage import read_outcome, stage_batch
+from etl.validate import load_suite_documents
+
+
+def _stage(tmp_path, sheets: dict, name: str = "663_2023.xlsx") -> dict:
+    path = write_xlsx(tmp_path / "landing" / name, sheets)
+    sha = sha256_of(path)
+    landed = LandedFile(file_id_for(sha), name, sha, path.stat().st_size, str(path))
+    staging = tmp_path / "staging"
+    [summary] = stage_batch([landed], staging, "test-run")
+    return read_outcome(staging, summary["file_id"])
+
+
+def _cells(outcome: dict, severity: str = "error") -> set[tuple]:
+    return {
+        (f["sheet"], f["excel_row"], f["column_name"], f["rule"])
+        for f in outcome["findings"]
+        if f["severity"] == severity
+    }
+
+
+def test_every_expectation_carries_severity_and_messages():
+    for suite in load_suite_documents().values():
+        for expectation in suite["expectations"]:
+            meta = expectation["meta"]
+            assert meta["severity"] in ("error", "warning"), expectation
+            assert meta["message_vi"] and meta["message_en"], expectation
+    assert sorted(p.name for p in EXPECTATIONS_DIR.glob("*.json")) == [
+        "hotro.json", "htx.json", "lienket.json", "ocop.json",
+    ]
+
+
+def test_valid_workbook_passes_without_findings(tmp_path):
+    rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    assert outcome["status"] == "valid", outcome["findings"]
+    assert outcome["findings"] == []
+    assert outcome["rows_read"] == 2
+
+
+def test_rule_failures_quarantine_the_file_with_each_cell(tmp_path):
+    rows = [
+        ["UBND HUYỆN ĐẮK MIL"],
+        HTX_HEADER,
+        htx_row(1, "6400000001"),
+        htx_row(2, "6400000001"),  # duplicate code
+        htx_row(3, "12345"),  # invalid code
+        htx_row(4, "6400000004", **{"Xếp loại": "Tốt", "Điểm": 55}),  # rating vs score
+        htx_row(5, "6400000005", **{"Số lao động": -3}),  # negative count
+        htx_row(6, "6400000006", **{"Ngày thành lập": dt.date(2024, 5, 1)}),  # after the year
+        htx_row(7, "6400000007", **{"Doanh thu": "nhiều"}),  # not a number
+    ]
+    support = [
+        ["Mã số HTX", "Chương trình", "Nội dung", "Nguồn vốn", "Kinh phí", "Năm"],
+        ["6400000001", "NTM", "Máy sấy", "Tỉnh", 100, 2023],
+        ["6499999999", "NTM", "Kho", "Tỉnh", 50, 2023],  # not in the HTX sheet
+        ["6400000004", "XYZ", "Kho", "Tỉnh", 0, 2022],  # unknown programme, 0, wrong year
+    ]
+    ocop = [
+        ["Mã số HTX", "Tên sản phẩm", "Nhóm sản phẩm", "Số sao", "Số quyết định", "Ngày quyết định"],
+        ["6400000001", "Cà phê", "Đồ uống", 6, "1/QĐ", dt.date(2022, 1, 1)],  # 6 stars
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "HoTro": support, "OCOP": ocop})
+    assert outcome["status"] == "quarantined"
+    assert _cells(outcome) == {
+        ("HTX", 4, "Mã số HTX", "coop_code_unique"),
+        ("HTX", 3, "Mã số HTX", "coop_code_unique"),
+        ("HTX", 5, "Mã số HTX", "coop_code_format"),
+        ("HTX", 6, "Điểm", "rating_matches_score"),
+        ("HTX", 7, "Số lao động", "workers_not_negative"),
+        ("HTX", 8, "Ngày thành lập", "founded_not_after_report_year"),
+        ("HTX", 9, "Doanh thu", "revenue_mvnd_readable"),
+        ("HoTro", 3, "Mã số HTX", "coop_in_htx_sheet"),
+        ("HoTro", 4, "Chương trình", "program_known"),
+        ("HoTro", 4, "Kinh phí", "amount_positive"),
+        ("HoTro", 4, "Năm", "support_year_is_report_year"),
+        ("OCOP", 2, "Số sao", "stars_3_to_5"),
+    }
+    assert outcome["rows_rejected"] == 10
+    assert "Tệp bị từ chối" in outcome["reason"] and "File rejected" in outcome["reason"]
+    by_rule = {f["rule"]: f for f in outcome["findings"]}
+    assert by_rule["workers_not_negative"]["value"] == "-3"
+    assert by_rule["revenue_mvnd_readable"]["value"] == "nhiều"
+    assert "Xếp loại không khớp với điểm" in by_rule["rating_matches_score"]["message"]
+
+
+def test_warnings_do_not_reject(tmp_path):
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Số thành viên": 4}),
+        htx_row(2, "6400000002", **{"Xã/Phường": "Xã Không Có"}),
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    assert outcome["status"] == "valid"
+    assert _cells(outcome, "warning") == {
+        ("HTX", 2, "Số thành viên", "members_at_least_5"),
+        ("HTX", 3, "Xã/Phường", "commune_known"),
+    }
+    assert outcome["warnings"] == 2
+
+
+def test_expired_ocop_certificate_is_a_warning(tmp_path):
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    ocop = [
+        ["Mã số HTX", "Tên sản phẩm", "Nhóm sản phẩm", "Số sao", "Số quyết định", "Ngày quyết định"],
+        ["6400000001", "Cà phê", "Đồ uống", 4, "1/QĐ", dt.date(2019, 6, 1)],  # valid to 06/2022
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "OCOP": ocop})
+    assert outcome["status"] == "valid"
+    assert _cells(outcome, "warning") == {
+        ("OCOP", 2, "Ngày quyết định", "certificate_valid_in_report_year")
+    }
+
+
+def test_unknown_unit_quarantines_with_reason(tmp_path):
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(unit="999"), "HTX": rows}, "baocao.xlsx")
+    assert outcome["status"] == "quarantined"
+    assert "Không xác định được đơn vị báo cáo" in outcome["reason"]
+    assert json.dumps(outcome["findings"])  # recorded as a finding too

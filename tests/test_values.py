@@ -1,0 +1,137 @@
+"""Cell values to typed values: numbers, money units, dates, yes/no, codes and text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+import pytest
+
+from etl import values
+from etl.text import clean, match_key, split_unit
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1.250", 1250.0),  # ambiguous: the Vietnamese reading wins, `.` groups thousands
+        ("2.000", 2000.0),
+        ("1.250.000", 1250000.0),
+        ("1.250,5", 1250.5),
+        ("1,250.5", 1250.5),
+        ("1,250,000", 1250000.0),
+        ("2,5", 2.5),
+        ("2.5", 2.5),
+        (" 1 650 ", 1650.0),
+        ("-120", -120.0),
+        ("(120)", -120.0),
+        ("12%", 12.0),
+        (1650, 1650.0),
+        (16.5, 16.5),
+    ],
+)
+def test_numbers_read_vietnamese_and_english_grouping(raw, expected):
+    assert values.parse_number(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [None, "", "  ", "-", "–", "x", "X"])
+def test_blank_and_dash_are_not_reported_never_zero(raw):
+    assert values.parse_number(raw) is None
+    assert values.parse_money(raw, 1e-6) is None
+
+
+@pytest.mark.parametrize("raw", ["abc", "1.2.3,4,5", "12 triệu", "1,25,0"])
+def test_text_that_is_no_number_raises(raw):
+    with pytest.raises(ValueError):
+        values.parse_number(raw)
+
+
+@pytest.mark.parametrize(
+    ("unit", "raw", "expected_mvnd"),
+    [
+        ("đồng", 12_000_000_000, 12_000.0),
+        ("nghìn đồng", "1.500.000", 1500.0),
+        ("triệu đồng", "1.650", 1650.0),
+        ("tỷ đồng", "2,5", 2500.0),
+        ("Trieu dong", 7, 7.0),
+    ],
+)
+def test_money_units_scale_to_million_vnd(unit, raw, expected_mvnd):
+    assert values.parse_money(raw, values.money_factor(unit)) == pytest.approx(expected_mvnd)
+
+
+def test_unknown_unit_is_not_a_money_unit():
+    assert values.money_factor("người") is None
+    assert values.money_factor(None) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("05/03/2021", dt.date(2021, 3, 5)),  # dd/mm, never mm/dd
+        ("5/3/2021", dt.date(2021, 3, 5)),
+        ("13/12/2020", dt.date(2020, 12, 13)),
+        ("05-03-2021", dt.date(2021, 3, 5)),
+        ("2021-03-05", dt.date(2021, 3, 5)),
+        (44260, dt.date(2021, 3, 5)),  # Excel serial number
+        (dt.datetime(2021, 3, 5, 0, 0), dt.date(2021, 3, 5)),
+        (dt.date(2021, 3, 5), dt.date(2021, 3, 5)),
+        ("-", None),
+    ],
+)
+def test_dates_are_day_first(raw, expected):
+    assert values.parse_date(raw) == expected
+
+
+def test_month_thirteen_is_not_a_date():
+    with pytest.raises(ValueError):
+        values.parse_date("12/13/2021")
+
+
+@pytest.mark.parametrize("raw", ["x", "X", "Có", "có", "1", "Yes", 1, True])
+def test_yes_values(raw):
+    assert values.parse_yesno(raw) is True
+
+
+@pytest.mark.parametrize("raw", [None, "", "Không", "không", "0", 0])
+def test_no_values(raw):
+    assert values.parse_yesno(raw) is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("6400 123 456", "6400123456"),
+        ("6400.123.456", "6400123456"),
+        (6400123456, "6400123456"),
+        (6400123456.0, "6400123456"),
+        (100123456, "0100123456"),  # a Hà Nội code stored as a number lost its leading 0
+        ("6400123456-001", "6400123456-001"),
+    ],
+)
+def test_codes_lose_spaces_dots_and_regain_leading_zero(raw, expected):
+    code = values.parse_code(raw)
+    assert code == expected
+    assert values.is_valid_coop_code(code)
+
+
+def test_unit_codes_are_padded_to_their_width():
+    assert values.parse_unit_code(1, 3) == "001"
+    assert values.parse_unit_code(663, 3) == "663"
+    assert values.parse_unit_code(1.0, 2) == "01"
+
+
+def test_macos_decomposed_text_becomes_nfc_and_collapsed():
+    nfd = unicodedata.normalize("NFD", "  Hợp tác xã   Đắk\nMil ")
+    assert clean(nfd) == unicodedata.normalize("NFC", "Hợp tác xã Đắk Mil")
+
+
+def test_headers_match_without_accents_case_or_unit():
+    assert match_key("DOANH THU") == match_key("Doanh thu") == "doanh thu"
+    assert split_unit("Doanh thu\n(triệu đồng)") == ("Doanh thu", "triệu đồng")
+
+
+def test_programme_names_map_to_codes():
+    assert values.parse_program("Nông thôn mới") == "NTM"
+    assert values.parse_program("da167") == "DA167"
+    assert values.parse_program("Chương trình mỗi xã một sản phẩm") == "OCOP"
