@@ -12,7 +12,7 @@ import csv
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import accumulate
 from pathlib import Path
@@ -49,6 +49,19 @@ DA167, NTM, OCOP_PROGRAM, CNNT, OTHER_SUPPORT = (code for code, _vi, _en in layo
 
 # The first row of the signature block in the HTX sheet ("TRƯỞNG PHÒNG" goes in column K).
 SIGNATURE_HEAD_COL = 10
+# The HTX sheet's header row (0-based): below three title rows and a blank one. The other
+# data sheets have their header in the first row.
+HTX_HEADER_ROW = 4
+
+# What a correct pipeline does with a sample file.
+LOADED, SUPERSEDED, QUARANTINED = "loaded", "superseded", "quarantined"
+
+# The resubmissions written next to the clean files: a correction of 663's 2023 report that
+# replaces it, and a botched resubmission of 665's 2024 report that must be rejected.
+CORRECTED = ("663", 2023, "bosung")
+BOTCHED = ("665", 2024, "sua")
+# Not a cooperative of any file: generated codes are the tax prefix, 0 and 7 digits.
+UNKNOWN_CODE = "6499999999"
 
 
 @dataclass(frozen=True)
@@ -138,12 +151,19 @@ class UnitReport:
         }
 
 
+# A cell as a finding names it: sheet name, row number as Excel shows it, column header.
+Cell = tuple[str, int, str]
+
+
 @dataclass(frozen=True)
 class SampleFile:
     path: Path
     unit_code: str
     report_year: int
-    rows: dict[str, int]
+    rows: dict[str, int]  # data rows written per sheet key
+    expected_status: str = LOADED  # LOADED, SUPERSEDED or QUARANTINED
+    expected_errors: tuple[Cell, ...] = ()  # the deliberately broken cells
+    expected_warnings: tuple[Cell, ...] = ()  # the deliberately suspicious cells
 
 
 # ---------------------------------------------------------------------------------------
@@ -921,13 +941,24 @@ def _write_cell(ws, row: int, col: int, column: layout.Column, value, fmts) -> N
         ws.write_string(row, col, str(value), fmts["text"])
 
 
+def _has_number_row(sheet: Sheet) -> bool:
+    """Whether a row of column numbers, ``(1) (2) (3)``, sits between header and data."""
+    return sheet is HTX
+
+
+def excel_row(sheet: Sheet, index: int) -> int:
+    """The row number Excel shows for the data record at ``index`` (0-based) of ``sheet``."""
+    header = HTX_HEADER_ROW if sheet is HTX else 0
+    return header + 1 + _has_number_row(sheet) + index + 1
+
+
 def _write_table(ws, sheet: Sheet, records: Sequence[object], first_row: int, fmts) -> int:
     """Header at ``first_row``, records below; returns the row after the last record."""
     for col, column in enumerate(sheet.columns):
         ws.write_string(first_row, col, column.header, fmts["header"])
         ws.set_column(col, col, max(10, min(32, len(column.header) + 4)))
     row = first_row + 1
-    if sheet is HTX:
+    if _has_number_row(sheet):
         for col in range(len(sheet.columns)):
             ws.write_string(row, col, f"({col + 1})", fmts["number_row"])
         row += 1
@@ -973,7 +1004,7 @@ def _write_htx(ws, report: UnitReport, fmts) -> None:
     )
     for row, title in enumerate(titles):
         ws.merge_range(row, 0, row, last, title, fmts["title"])
-    row = _write_table(ws, HTX, report.coops, 4, fmts) + 1
+    row = _write_table(ws, HTX, report.coops, HTX_HEADER_ROW, fmts) + 1
     d = report.prepared_on
     place_date = f"{report.unit.name}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
     ws.write_string(row, SIGNATURE_HEAD_COL, place_date, fmts["italic"])
@@ -1012,18 +1043,142 @@ def write_workbook(path: Path, report: UnitReport) -> SampleFile:
 
 
 def write_samples(
-    out_dir: Path, seed: int = 2025, years: range = range(2021, 2026)
+    out_dir: Path,
+    seed: int = 2025,
+    years: Iterable[int] = range(2021, 2026),
+    extras: bool = True,
 ) -> list[SampleFile]:
-    """Write ``<unit code>_<year>.xlsx`` for every Đắk Nông unit and year into ``out_dir``."""
+    """Write ``<unit code>_<year>.xlsx`` for every Đắk Nông unit and year into ``out_dir``.
+
+    With ``extras``, and 2023 and 2024 among the years, two resubmissions follow the clean
+    files: ``663_2023_bosung.xlsx`` supersedes ``663_2023.xlsx`` and
+    ``665_2024_sua.xlsx`` must be quarantined (see :func:`write_resubmissions`). The clean
+    files are the same with or without them.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    reports = build_population(dak_nong_units(), years, random.Random(seed))
-    return [
+    years = list(years)
+    rng = random.Random(seed)
+    reports = build_population(dak_nong_units(), years, rng)
+    files = [
         write_workbook(out_dir / f"{r.unit.code}_{r.year}.xlsx", r)
         for r in sorted(reports, key=lambda r: (r.unit.code, r.year))
     ]
+    if extras and {CORRECTED[1], BOTCHED[1]} <= set(years):
+        files = write_resubmissions(out_dir, reports, files, rng)
+    return files
 
 
 def expected_counts(files: list[SampleFile]) -> dict[tuple[str, int], dict[str, int]]:
-    """Data rows per sheet key for each (unit code, year) written."""
-    return {(f.unit_code, f.report_year): dict(f.rows) for f in files}
+    """Data rows per sheet key for each (unit code, year), from the files a pipeline loads."""
+    return {
+        (f.unit_code, f.report_year): dict(f.rows) for f in files if f.expected_status == LOADED
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Resubmissions
+
+
+def write_resubmissions(
+    out_dir: Path, reports: Sequence[UnitReport], files: list[SampleFile], rng: random.Random
+) -> list[SampleFile]:
+    """Write the correction and the botched resubmission; ``files`` with their statuses."""
+    by_key = {(r.unit.code, r.year): r for r in reports}
+    extras = []
+    for (unit, year, suffix), derive, status in (
+        (CORRECTED, _corrected, LOADED),
+        (BOTCHED, _botched, QUARANTINED),
+    ):
+        report, errors, warnings = derive(by_key[(unit, year)], rng)
+        written = write_workbook(out_dir / f"{unit}_{year}_{suffix}.xlsx", report)
+        extras.append(
+            replace(
+                written,
+                expected_status=status,
+                expected_errors=errors,
+                expected_warnings=warnings,
+            )
+        )
+    superseded = (CORRECTED[0], CORRECTED[1])
+    return [
+        replace(f, expected_status=SUPERSEDED) if (f.unit_code, f.report_year) == superseded else f
+        for f in files
+    ] + extras
+
+
+def _month_later(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, d.day)  # report days are 1–28
+
+
+def _cell(sheet: Sheet, index: int, key: str) -> Cell:
+    return (sheet.name, excel_row(sheet, index), sheet.column(key).header)
+
+
+def _corrected(
+    report: UnitReport, rng: random.Random
+) -> tuple[UnitReport, tuple[Cell, ...], tuple[Cell, ...]]:
+    """The correction: a month later, the same cooperatives, three of them revised.
+
+    Two have their revenue and profit revised up 5%; one is left with 4 members, a warning
+    and not an error (its rating and score stay as they were).
+    """
+    coops = list(report.coops)
+    profitable = [i for i, c in enumerate(coops) if c.profit_before_tax_mvnd >= 2]
+    revised = rng.sample(profitable, 2)
+    for i in revised:
+        c = coops[i]
+        coops[i] = replace(
+            c,
+            revenue_mvnd=round(c.revenue_mvnd * 1.05, 1),
+            profit_before_tax_mvnd=round(c.profit_before_tax_mvnd * 1.05, 1),
+        )
+    small = min((i for i in range(len(coops)) if i not in revised), key=lambda i: coops[i].members)
+    coops[small] = replace(coops[small], members=4, workers=min(coops[small].workers, 4))
+    corrected = replace(report, prepared_on=_month_later(report.prepared_on), coops=tuple(coops))
+    return corrected, (), (_cell(HTX, small, "members"),)
+
+
+def _botched(
+    report: UnitReport, rng: random.Random
+) -> tuple[UnitReport, tuple[Cell, ...], tuple[Cell, ...]]:
+    """The botched resubmission: a month later, with four errors that reject it.
+
+    The second cooperative's code pasted over the third's, a Tốt rating with a score of 55,
+    a support line for a code not in the HTX sheet and a negative number of workers.
+    """
+    coops = list(report.coops)
+    lost, copied = coops[2].coop_code, coops[1].coop_code
+    coops[2] = replace(coops[2], coop_code=copied)
+
+    # The other sheets' lines of the overwritten code follow it, so that they do not add
+    # errors of their own (a cooperative missing from the HTX sheet) to the four intended.
+    def follow(line):
+        return replace(line, coop_code=copied) if line.coop_code == lost else line
+
+    support = [follow(line) for line in report.support]
+    misrated, negative = rng.sample(range(3, len(coops)), 2)
+    coops[misrated] = replace(coops[misrated], rating=GOOD, score=55.0)
+    coops[negative] = replace(coops[negative], workers=-coops[negative].workers)
+    if support:
+        stray = rng.randrange(len(support))
+        support[stray] = replace(support[stray], coop_code=UNKNOWN_CODE)
+    else:
+        stray = 0
+        contents, sources, _amounts = _SUPPORT[NTM]
+        support = [SupportLine(UNKNOWN_CODE, NTM, contents[0], sources[0], 100.0, report.year)]
+    botched = replace(
+        report,
+        prepared_on=_month_later(report.prepared_on),
+        coops=tuple(coops),
+        support=tuple(support),
+        ocop=tuple(follow(line) for line in report.ocop),
+        offtake=tuple(follow(line) for line in report.offtake),
+    )
+    errors = (
+        _cell(HTX, 2, "coop_code"),
+        _cell(HTX, misrated, "score"),
+        _cell(HOTRO, stray, "coop_code"),
+        _cell(HTX, negative, "workers"),
+    )
+    return botched, errors, ()

@@ -84,3 +84,23 @@ def info_rows(unit: str = "663", year: int = 2023, prepared: dt.date | None = No
         ["Ngày lập", prepared or dt.date(year + 1, 1, 15)],
         ["Người lập", "Nguyễn Văn A"],
     ]
+
+
+def run_steps(settings: Settings, run_id: str = "test-run") -> dict:
+    """The DAG's steps in order, in this process, without Airflow (tests of the logic)."""
+    from etl import pipeline
+
+    files = pipeline.discover_files(settings)
+    staged = [pipeline.stage(settings, b, run_id) for b in pipeline.batches(files, 50)]
+    loaded = pipeline.load(settings, [s for batch in staged for s in batch], run_id)
+    return pipeline.publish(settings, pipeline.marts(settings, loaded))
+
+
+def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

@@ -12,7 +12,15 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from etl import layout
-from etl.sample import dak_nong_units, expected_counts, rating_for, write_samples
+from etl.sample import (
+    QUARANTINED,
+    SUPERSEDED,
+    SampleFile,
+    dak_nong_units,
+    expected_counts,
+    rating_for,
+    write_samples,
+)
 
 YEARS = range(2021, 2026)
 UNIT_CODES = [f"{code}" for code in range(660, 668)]
@@ -51,8 +59,34 @@ def _sha256(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory):
-    return write_samples(tmp_path_factory.mktemp("samples"), seed=2025)
+def samples(tmp_path_factory) -> list[SampleFile]:
+    """The 40 clean files, one per unit and year."""
+    return write_samples(tmp_path_factory.mktemp("samples"), seed=2025, extras=False)
+
+
+@pytest.fixture(scope="module")
+def everything(tmp_path_factory) -> list[SampleFile]:
+    """The clean files and the two resubmissions."""
+    return write_samples(tmp_path_factory.mktemp("everything"), seed=2025)
+
+
+def _by_name(files: list[SampleFile]) -> dict[str, SampleFile]:
+    return {f.path.name: f for f in files}
+
+
+def _grid(path: Path, sheet: str) -> list[list[object]]:
+    """A sheet's cells from A1 on: row index + 1 is the row number Excel shows."""
+    book = CalamineWorkbook.from_path(str(path))
+    return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+def _at(path: Path, cell: tuple[str, int, str]) -> tuple[object, list[object]]:
+    """The value of a (sheet, Excel row, column header) cell, and its whole row."""
+    sheet, excel_row, header = cell
+    grid = _grid(path, sheet)
+    header_row = next(row for row in grid if header in row)
+    row = grid[excel_row - 1]
+    return row[header_row.index(header)], row
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +106,176 @@ def test_writes_one_workbook_per_unit_and_year(samples):
     assert {f.unit_code for f in samples} == {u.code for u in dak_nong_units()}
 
 
-def test_same_seed_writes_byte_identical_files(samples, tmp_path):
+def test_same_seed_writes_byte_identical_files(everything, tmp_path):
     again = {f.path.name: _sha256(f.path) for f in write_samples(tmp_path, seed=2025)}
-    assert again == {f.path.name: _sha256(f.path) for f in samples}
+    assert again == {f.path.name: _sha256(f.path) for f in everything}
+
+
+def test_extras_add_two_resubmissions_and_leave_the_clean_files_unchanged(samples, everything):
+    clean = {f.path.name: _sha256(f.path) for f in samples}
+    written = {f.path.name: _sha256(f.path) for f in everything}
+    assert written.keys() - clean.keys() == {"663_2023_bosung.xlsx", "665_2024_sua.xlsx"}
+    assert {name: written[name] for name in clean} == clean
+
+
+def test_extras_need_2023_and_2024(tmp_path):
+    files = write_samples(tmp_path, seed=2025, years=range(2024, 2026))
+    assert all(f.path.name == f"{f.unit_code}_{f.report_year}.xlsx" for f in files)
+    assert {f.expected_status for f in files} == {"loaded"}
+
+
+def test_expected_statuses(everything):
+    status = {name: f.expected_status for name, f in _by_name(everything).items()}
+    assert status.pop("663_2023.xlsx") == SUPERSEDED
+    assert status.pop("665_2024_sua.xlsx") == QUARANTINED
+    assert set(status.values()) == {"loaded"}  # 665_2024 and the correction among them
+    files = _by_name(everything)
+    assert [n for n, f in files.items() if f.expected_errors] == ["665_2024_sua.xlsx"]
+    assert [n for n, f in files.items() if f.expected_warnings] == ["663_2023_bosung.xlsx"]
+
+
+def test_extras_record_the_rows_they_hold(everything):
+    for name in ("663_2023_bosung.xlsx", "665_2024_sua.xlsx"):
+        file = _by_name(everything)[name]
+        book = _read(file.path)
+        assert file.rows == {key: len(book[key]) for key in SHEETS}
+
+
+def test_correction_is_later_and_has_the_same_cooperatives(everything):
+    files = _by_name(everything)
+    original, corrected = (
+        files["663_2023.xlsx"],
+        files["663_2023_bosung.xlsx"],
+    )
+    before, after = _read(original.path), _read(corrected.path)
+    keys = layout.THONGTIN_KEYS
+    for key in ("unit_code", "report_year", "prepared_by"):
+        assert after["info"][keys[key]] == before["info"][keys[key]]
+    prepared_before, prepared_after = (b["info"][keys["prepared_on"]] for b in (before, after))
+    assert prepared_after > prepared_before
+    assert (prepared_after.month - prepared_before.month) % 12 == 1
+    assert prepared_after.day == prepared_before.day
+    assert [r["coop_code"] for r in after["htx"]] == [r["coop_code"] for r in before["htx"]]
+    for key in ("hotro", "ocop", "lienket"):
+        assert after[key] == before[key]
+    assert corrected.rows == original.rows
+
+
+def test_correction_revises_two_results_and_leaves_one_cooperative_with_4_members(
+    everything,
+):
+    files = _by_name(everything)
+    before = _read(files["663_2023.xlsx"].path)["htx"]
+    after = _read(files["663_2023_bosung.xlsx"].path)["htx"]
+    changed = {
+        i: {k for k in a if a[k] != b[k]}
+        for i, (b, a) in enumerate(zip(before, after, strict=True))
+        if a != b
+    }
+    revised = [
+        i for i, keys in changed.items() if keys == {"revenue_mvnd", "profit_before_tax_mvnd"}
+    ]
+    assert len(revised) == 2
+    for i in revised:
+        assert after[i]["revenue_mvnd"] == pytest.approx(before[i]["revenue_mvnd"] * 1.05, abs=0.1)
+        assert after[i]["profit_before_tax_mvnd"] == pytest.approx(
+            before[i]["profit_before_tax_mvnd"] * 1.05, abs=0.1
+        )
+    (small,) = changed.keys() - set(revised)
+    assert changed[small] <= {"members", "workers"}
+    assert after[small]["members"] == 4 and 0 <= after[small]["workers"] <= 4
+    assert after[small]["rating"] == before[small]["rating"]
+    assert after[small]["score"] == before[small]["score"]
+    assert rating_for(after[small]["score"]) == after[small]["rating"]
+
+
+def test_correction_warns_at_the_recorded_cell_and_raises_no_errors(everything):
+    file = _by_name(everything)["663_2023_bosung.xlsx"]
+    assert file.expected_errors == ()
+    (cell,) = file.expected_warnings
+    assert cell[0] == "HTX" and cell[2] == "Số thành viên"
+    value, row = _at(file.path, cell)
+    assert value == 4
+    book = _read(file.path)
+    assert row[1] == book["htx"][cell[1] - 7]["coop_code"]  # data starts in Excel row 7
+    codes = [r["coop_code"] for r in book["htx"]]
+    assert len(codes) == len(set(codes))
+    for r in book["htx"]:
+        assert r["workers"] >= 0 and r["members"] >= 0
+        if r["rating"] != "Chưa xếp loại":
+            assert rating_for(r["score"]) == r["rating"]
+    for key in ("hotro", "ocop", "lienket"):
+        assert {r["coop_code"] for r in book[key]} <= set(codes)
+
+
+def test_botched_resubmission_is_later_than_its_original(everything):
+    files = _by_name(everything)
+    prepared = layout.THONGTIN_KEYS["prepared_on"]
+    original = _read(files["665_2024.xlsx"].path)["info"]
+    botched = _read(files["665_2024_sua.xlsx"].path)["info"]
+    assert botched[prepared] > original[prepared]
+    assert botched[layout.THONGTIN_KEYS["unit_code"]] == "665"
+
+
+def test_botched_resubmission_holds_each_broken_cell_where_recorded(everything):
+    file = _by_name(everything)["665_2024_sua.xlsx"]
+    duplicate, misrated, stray, negative = file.expected_errors
+    assert [c[2] for c in file.expected_errors] == [
+        "Mã số HTX",
+        "Điểm",
+        "Mã số HTX",
+        "Số lao động",
+    ]
+    assert [c[0] for c in file.expected_errors] == ["HTX", "HTX", "HoTro", "HTX"]
+
+    # The code of the second data row (Excel row 8) pasted over the third's (row 9).
+    assert duplicate[1] == 9
+    code, _ = _at(file.path, duplicate)
+    first, _ = _at(file.path, ("HTX", duplicate[1] - 1, "Mã số HTX"))
+    assert code == first and CODE.match(code)
+    codes = [r["coop_code"] for r in _read(file.path)["htx"]]
+    assert [c for c, n in Counter(codes).items() if n > 1] == [code]
+
+    score, row = _at(file.path, misrated)
+    assert score == 55
+    assert row[[c.header for c in layout.HTX.columns].index("Xếp loại")] == "Tốt"
+
+    code, _ = _at(file.path, stray)
+    assert code == "6499999999" and code not in codes
+
+    workers, _ = _at(file.path, negative)
+    assert isinstance(workers, float) and workers < 0
+
+    rows = {c[1] for c in file.expected_errors if c[0] == "HTX"}
+    assert len(rows) == 3 and min(rows) >= 7  # HTX data starts in Excel row 7
+
+
+def test_botched_resubmission_has_no_other_error(everything):
+    file = _by_name(everything)["665_2024_sua.xlsx"]
+    book = _read(file.path)
+    codes = {r["coop_code"] for r in book["htx"]}
+    assert sum(r["workers"] < 0 for r in book["htx"]) == 1
+    misrated = [
+        r
+        for r in book["htx"]
+        if r["rating"] != "Chưa xếp loại" and rating_for(r["score"]) != r["rating"]
+    ]
+    assert len(misrated) == 1
+    orphans = [
+        r for key in ("hotro", "ocop", "lienket") for r in book[key] if r["coop_code"] not in codes
+    ]
+    assert [r["coop_code"] for r in orphans] == ["6499999999"]
+
+
+def test_expected_counts_skip_superseded_and_quarantined_files(samples, everything):
+    counts = expected_counts(everything)
+    files = _by_name(everything)
+    assert counts.keys() == expected_counts(samples).keys()  # one entry per unit and year
+    assert counts[("663", 2023)] == files["663_2023_bosung.xlsx"].rows
+    assert counts[("665", 2024)] == files["665_2024.xlsx"].rows
+    skipped = [f for f in everything if f.expected_status in (SUPERSEDED, QUARANTINED)]
+    assert {f.path.name for f in skipped} == {"663_2023.xlsx", "665_2024_sua.xlsx"}
+    assert expected_counts(skipped) == {}
 
 
 def test_different_seed_writes_different_cooperatives(books, tmp_path):

@@ -1,0 +1,202 @@
+"""The load SQL and the marts, on small hand-made workbooks and real DuckDB files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+OCOP_HEADER = ["Mã số HTX", "Tên sản phẩm", "Nhóm sản phẩm", "Số sao", "Số quyết định", "Ngày quyết định"]
+SUPPORT_HEADER = ["Mã số HTX", "Chương trình", "Nội dung", "Nguồn vốn", "Kinh phí", "Năm"]
+LINK_HEADER = ["Mã số HTX", "Doanh nghiệp liên kết", "Sản phẩm", "Sản lượng (tấn)", "Giá trị hợp đồng"]
+
+
+def workbook(settings, name, unit, year, coops, *, prepared=None, support=(), ocop=(), links=()):
+    rows = [HTX_HEADER] + [htx_row(i, code, **values) for i, (code, values) in enumerate(coops, 1)]
+    sheets = {"ThongTin": info_rows(unit, year, prepared), "HTX": rows}
+    if support:
+        sheets["HoTro"] = [SUPPORT_HEADER, *support]
+    if ocop:
+        sheets["OCOP"] = [OCOP_HEADER, *ocop]
+    if links:
+        sheets["LienKet"] = [LINK_HEADER, *links]
+    return write_xlsx(settings.landing_dir / name, sheets)
+
+
+def test_rename_opens_a_new_version_and_facts_point_to_their_year(settings):
+    for year, name in ((2021, "HTX A"), (2022, "HTX A"), (2023, "HTX B")):
+        workbook(settings, f"663_{year}.xlsx", "663", year, [("6400000001", {"Tên HTX": name})])
+    run_steps(settings)
+    versions = query(
+        settings,
+        "select name, valid_from_year, valid_to_year, is_current from core.dim_cooperative "
+        "order by valid_from_year",
+    )
+    assert versions == [("HTX A", 2021, 2022, False), ("HTX B", 2023, None, True)]
+    facts = query(
+        settings,
+        "select f.period_key, d.name from core.fact_cooperative_year f "
+        "join core.dim_cooperative d using (cooperative_key) order by 1",
+    )
+    assert facts == [(2021, "HTX A"), (2022, "HTX A"), (2023, "HTX B")]
+
+
+def test_resubmission_replaces_the_earlier_file_and_copies_are_duplicates(settings):
+    coops = [("6400000001", {}), ("6400000002", {})]
+    first = workbook(settings, "663_2023.xlsx", "663", 2023, coops, prepared=dt.date(2024, 1, 10))
+    corrected = [("6400000001", {"Doanh thu": 2000}), ("6400000002", {}), ("6400000003", {})]
+    workbook(settings, "663_2023_bosung.xlsx", "663", 2023, corrected, prepared=dt.date(2024, 2, 1))
+    (settings.landing_dir / "copy of 663_2023.xlsx").write_bytes(first.read_bytes())
+    run_steps(settings)
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses == {
+        "663_2023.xlsx": "superseded",
+        "663_2023_bosung.xlsx": "loaded",
+        "copy of 663_2023.xlsx": "duplicate",
+    }
+    facts = query(
+        settings,
+        "select coop_code, revenue_mvnd from core.fact_cooperative_year order by coop_code",
+    )
+    assert facts == [("6400000001", 2000.0), ("6400000002", 1650.0), ("6400000003", 1650.0)]
+    superseded_reason = query(
+        settings, "select reason from audit.file_ingestion where status = 'superseded'"
+    )[0][0]
+    assert "Đã được thay thế" in superseded_reason and "Replaced by" in superseded_reason
+
+
+def test_every_fact_leads_back_to_its_file_and_excel_row(settings):
+    workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {}), ("6400000002", {})])
+    run_steps(settings)
+    rows = query(
+        settings,
+        "select f.coop_code, i.file_name, f.excel_row from core.fact_cooperative_year f "
+        "join audit.file_ingestion i using (file_id) order by f.excel_row",
+    )
+    assert rows == [("6400000001", "663_2023.xlsx", 2), ("6400000002", "663_2023.xlsx", 3)]
+
+
+def test_replication_candidates_follow_the_configured_criteria(settings):
+    good = {"Xếp loại": "Tốt", "Điểm": 85, "Liên kết tiêu thụ": "Có"}
+    years = {
+        # code: per-year overrides 2021, 2022, 2023
+        "6400000001": [{}, {}, good],  # profitable 3 years, Tốt, offtake: candidate
+        "6400000002": [{"Lợi nhuận trước thuế": -5}, {}, good],  # loss in 2021
+        "6400000003": [{}, {}, {}],  # Khá
+        "6400000004": [{}, {}, {**good, "Liên kết tiêu thụ": "Không"}],  # no market link
+        "6400000005": [{}, {}, {**good, "Điểm": 92, "Liên kết tiêu thụ": "Không"}],  # OCOP
+        "6400000006": [None, {}, good],  # two reported years only
+    }
+    for i, year in enumerate((2021, 2022, 2023)):
+        coops = [(code, v[i]) for code, v in years.items() if v[i] is not None]
+        ocop = [["6400000005", "Mật ong", "Thực phẩm", 4, "5/QĐ", dt.date(2022, 6, 1)]] if year == 2023 else ()
+        workbook(settings, f"663_{year}.xlsx", "663", year, coops, ocop=ocop)
+    run_steps(settings)
+    assessed = query(
+        settings,
+        "select coop_code, meets_profit_criterion, meets_rating_criterion, "
+        "meets_market_link_criterion, is_candidate, district_rank "
+        "from marts.replication_candidates order by coop_code",
+    )
+    assert assessed == [
+        ("6400000001", True, True, True, True, 2),
+        ("6400000002", False, True, True, False, None),
+        ("6400000003", True, False, False, False, None),
+        ("6400000004", True, True, False, False, None),
+        ("6400000005", True, True, True, True, 1),
+        ("6400000006", False, True, True, False, None),
+    ]
+
+
+def test_district_year_adds_up_a_hand_computed_fixture(settings):
+    coops = [
+        ("6400000001", {"Số thành viên": 10, "Doanh thu": 100, "Xếp loại": "Tốt", "Điểm": 90}),
+        ("6400000002", {"Số thành viên": 20, "Doanh thu": "1.250", "Ngày thành lập": dt.date(2023, 2, 1)}),
+        ("6400000003", {"Số thành viên": 30, "Doanh thu": None, "Xếp loại": "Yếu", "Điểm": 30}),
+    ]
+    support = [
+        ["6400000001", "DA167", "Tư vấn", "Trung ương", 300, 2023],
+        ["6400000001", "NTM", "Máy", "Tỉnh", "1.000,5", 2023],
+        ["6400000002", "NTM", "Kho", "Huyện", 50, 2023],
+    ]
+    ocop = [["6400000001", "Cà phê", "Đồ uống", 4, "1/QĐ", dt.date(2023, 3, 1)]]
+    workbook(settings, "663_2023.xlsx", "663", 2023, coops, support=support, ocop=ocop)
+    run_steps(settings)
+    row = query(
+        settings,
+        "select district_code, cooperatives, new_cooperatives, members, revenue_mvnd, rated_tot, "
+        "rated_kha, rated_yeu, ocop_products, support_da167_mvnd, support_ntm_mvnd, "
+        "support_total_mvnd from marts.district_year",
+    )
+    assert row == [("663", 3, 1, 60, 1350.0, 1, 1, 1, 1, 300.0, 1050.5, 1350.5)]
+    programs = query(
+        settings,
+        "select program_code, amount_mvnd, cooperatives_reached from marts.program_year "
+        "order by program_code",
+    )
+    assert programs == [("DA167", 300.0, 1), ("NTM", 1050.5, 2)]
+
+
+def test_province_report_after_the_merger_keeps_history_attributable(settings):
+    workbook(settings, "663_2024.xlsx", "663", 2024, [("6400000001", {}), ("6400000002", {})])
+    coops = [
+        ("6400000001", {}),  # legacy commune Đức Mạnh of district 663
+        ("6400000002", {"Xã/Phường": "Xã Đức Lập Mới"}),  # a new commune: carried forward
+        ("6400000009", {"Xã/Phường": "Xã Đức Lập Mới"}),  # first seen in 2025: unattributed
+    ]
+    workbook(settings, "68_2025.xlsx", "68", 2025, coops)
+    run_steps(settings)
+    rows = query(
+        settings,
+        "select coop_code, district_code, attribution_carried_forward "
+        "from marts.cooperative_district_year where year = 2025 order by coop_code",
+    )
+    assert rows == [
+        ("6400000001", "663", False),
+        ("6400000002", "663", True),
+        ("6400000009", None, False),
+    ]
+    unattributed = query(
+        settings, "select cooperatives from marts.district_year where district_code is null"
+    )
+    assert unattributed == [(1,)]
+
+
+def test_second_run_with_nothing_new_changes_nothing(settings):
+    workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {})])
+    assert run_steps(settings, "run-1")["changed"] is True
+    before = hashlib.sha256(settings.warehouse.read_bytes()).hexdigest()
+    assert run_steps(settings, "run-2")["changed"] is False
+    assert hashlib.sha256(settings.warehouse.read_bytes()).hexdigest() == before
+
+
+def test_landing_files_are_never_modified(settings):
+    path = workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {})])
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    run_steps(settings)
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    [(raw_path,)] = query(settings, "select raw_path from audit.file_ingestion")
+    assert open(raw_path, "rb").read() == before[0]
+
+
+@pytest.mark.parametrize("criteria_years", [2, 4])
+def test_profit_criterion_reads_the_configuration_file(settings, criteria_years, monkeypatch, tmp_path):
+    from etl import load
+
+    config = tmp_path / "config"
+    config.mkdir()
+    original = load.CONFIG_DIR
+    for name in ("replication_criteria.toml", "phase_targets.toml"):
+        text = (original / name).read_text()
+        if name == "replication_criteria.toml":
+            text = text.replace("consecutive_years = 3", f"consecutive_years = {criteria_years}")
+        (config / name).write_text(text)
+    monkeypatch.setattr(load, "CONFIG_DIR", config)
+    good = {"Xếp loại": "Tốt", "Điểm": 85, "Liên kết tiêu thụ": "Có"}
+    for year in (2021, 2022, 2023):
+        workbook(settings, f"663_{year}.xlsx", "663", year, [("6400000001", good)])
+    run_steps(settings)
+    [(met,)] = query(settings, "select meets_profit_criterion from marts.replication_candidates")
+    assert met is (criteria_years <= 3)
