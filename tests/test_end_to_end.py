@@ -1,0 +1,177 @@
+"""The whole pipeline through Airflow: `htx run` migrates a SQLite metadata DB in a temporary
+AIRFLOW_HOME and runs the DAG with `dag.test()`; the warehouse is then checked row by row."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import query
+
+from etl.sample import expected_counts, write_samples
+
+CONTRACT_TABLES = [
+    "core.dim_geography", "core.dim_cooperative", "core.dim_program", "core.dim_period",
+    "core.fact_cooperative_year", "core.fact_program_support", "core.fact_ocop_product",
+    "core.fact_offtake_contract", "marts.district_year", "marts.program_year",
+    "marts.cooperative_scorecard", "marts.replication_candidates", "marts.phase_summary",
+    "audit.file_ingestion", "audit.rejected_row", "audit.quality_alert",
+]
+
+
+def htx_run(settings) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "HTX_LANDING_DIR": str(settings.landing_dir),
+        "HTX_WAREHOUSE": str(settings.warehouse),
+        "HTX_STATE_DIR": str(settings.state_dir),
+        "HTX_EXPORT_DIR": str(settings.export_dir),
+    }
+    htx = Path(sys.executable).with_name("htx")
+    return subprocess.run([str(htx), "run"], env=env, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory):
+    """Sample workbooks (one of them broken) run twice through Airflow."""
+    from etl.config import load_settings
+
+    root = tmp_path_factory.mktemp("e2e")
+    settings = load_settings(
+        {
+            "HTX_LANDING_DIR": str(root / "landing"),
+            "HTX_WAREHOUSE": str(root / "warehouse" / "htx.duckdb"),
+            "HTX_STATE_DIR": str(root / "state"),
+            "HTX_EXPORT_DIR": str(root / "exports"),
+        }
+    )
+    files = write_samples(settings.landing_dir)
+    first = htx_run(settings)
+    assert first.returncode == 0, first.stderr[-5000:]
+    digest = hashlib.sha256(settings.warehouse.read_bytes()).hexdigest()
+    tables = {t: query(settings, f"select * from {t} order by all") for t in CONTRACT_TABLES}
+    second = htx_run(settings)
+    return settings, files, first, second, digest, tables
+
+
+def test_airflow_home_and_metadata_db_live_under_the_state_dir(pipeline_run):
+    settings = pipeline_run[0]
+    assert (settings.state_dir / "airflow" / "airflow.db").exists()
+    assert (settings.state_dir / "airflow" / "logs").is_dir()
+
+
+def test_rows_per_unit_and_year_equal_what_the_generator_wrote(pipeline_run):
+    settings, files = pipeline_run[:2]
+    expected = expected_counts(files)
+    tables = {
+        "htx": "core.fact_cooperative_year",
+        "hotro": "core.fact_program_support",
+        "ocop": "core.fact_ocop_product",
+        "lienket": "core.fact_offtake_contract",
+    }
+    for sheet, table in tables.items():
+        loaded = dict(
+            ((unit, year), n)
+            for unit, year, n in query(
+                settings,
+                f"select i.unit_code, i.report_year, count(*) from {table} "
+                "join audit.file_ingestion i using (file_id) group by all",
+            )
+        )
+        wanted = {key: rows[sheet] for key, rows in expected.items() if rows[sheet]}
+        assert loaded == wanted, sheet
+    assert len(expected) == 40
+
+
+def test_every_file_has_the_status_the_generator_intended(pipeline_run):
+    settings, files = pipeline_run[:2]
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses == {f.path.name: f.expected_status for f in files}
+
+
+def test_broken_file_is_quarantined_with_its_cells_listed(pipeline_run):
+    settings, files = pipeline_run[:2]
+    [broken] = [f for f in files if f.expected_status == "quarantined"]
+    [(reason, rows_loaded)] = query(
+        settings,
+        "select reason, rows_loaded from audit.file_ingestion where file_name = ?",
+        [broken.path.name],
+    )
+    assert rows_loaded == 0
+    assert reason.startswith("Tệp bị từ chối") and "File rejected" in reason
+    cells = set(
+        query(
+            settings,
+            "select sheet, excel_row, column_name from audit.rejected_row r "
+            "join audit.file_ingestion i using (file_id) "
+            "where i.file_name = ? and r.severity = 'error'",
+            [broken.path.name],
+        )
+    )
+    assert set(broken.expected_errors) <= cells
+    assert query(
+        settings,
+        "select count(*) from core.fact_cooperative_year f join audit.file_ingestion i "
+        "using (file_id) where i.file_name = ?",
+        [broken.path.name],
+    ) == [(0,)]
+
+
+def test_warnings_are_recorded_and_alerted(pipeline_run):
+    settings, files = pipeline_run[:2]
+    warned = [f for f in files if f.expected_warnings]
+    for f in warned:
+        cells = set(
+            query(
+                settings,
+                "select sheet, excel_row, column_name from audit.rejected_row r "
+                "join audit.file_ingestion i using (file_id) "
+                "where i.file_name = ? and r.severity = 'warning'",
+                [f.path.name],
+            )
+        )
+        assert set(f.expected_warnings) == cells
+    [(severity, subject, body)] = query(
+        settings, "select severity, subject, body from audit.quality_alert"
+    )
+    assert severity == "error"
+    assert "1 tệp bị từ chối" in subject
+    assert "665_2024_sua.xlsx" in body and "quality_report.html" in body
+
+
+def test_every_contract_table_is_filled(pipeline_run):
+    tables = pipeline_run[5]
+    assert {t: len(rows) for t, rows in tables.items() if not rows} == {}
+
+
+def test_replication_marts_find_decision_167_models(pipeline_run):
+    settings = pipeline_run[0]
+    [(candidates, in_da167)] = query(
+        settings,
+        "select count(*) filter (where is_candidate), "
+        "count(*) filter (where is_candidate and in_da167) from marts.replication_candidates",
+    )
+    assert candidates >= 10 and in_da167 >= 3
+
+
+def test_summary_and_exports_are_written(pipeline_run):
+    settings, _, first = pipeline_run[:3]
+    assert "HTX warehouse summary" in first.stdout
+    assert "41 loaded" not in first.stdout  # one of 42 was superseded, one quarantined
+    assert "40 loaded, 1 quarantined, 0 duplicate, 1 superseded" in first.stdout
+    assert "core.fact_cooperative_year" in first.stdout
+    assert (settings.export_dir / "quality_report.html").exists()
+    assert (settings.export_dir / "parquet" / "marts.replication_candidates.parquet").exists()
+    assert (settings.export_dir / "marts.xlsx").exists()
+
+
+def test_second_run_changes_nothing(pipeline_run):
+    settings, _, _, second, digest, tables = pipeline_run
+    assert second.returncode == 0, second.stderr[-5000:]
+    assert "nothing new" in second.stdout
+    assert hashlib.sha256(settings.warehouse.read_bytes()).hexdigest() == digest
+    assert {t: query(settings, f"select * from {t} order by all") for t in CONTRACT_TABLES} == tables
