@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make run    - ingest, validate, load and publish through Airflow, then print a summary"
-	@echo "make test   - set up, then run the whole test suite"
+	@echo "make test   - set up, lint, then run the whole test suite"
 	@echo "make lint   - ruff check and format check"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 	@echo "make clean  - remove the virtual environment and generated warehouse files"
@@ -29,6 +29,8 @@ run: venv
 	$(BIN)/htx run
 
 test: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: venv

@@ -28,7 +28,11 @@ from airflow.sdk import dag, get_current_context, task
 
 from etl.config import DAG_ID, WRITER_POOL
 
-_RETRIES = {"retries": 2, "retry_delay": dt.timedelta(seconds=30), "retry_exponential_backoff": True}
+_RETRIES = {
+    "retries": 2,
+    "retry_delay": dt.timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+}
 
 
 @dag(

@@ -33,7 +33,12 @@ def _file_block(outcome: dict, report_url: str) -> list[str]:
     lines = [
         f"- Tệp / File: {outcome['file_name']} (đơn vị / unit {unit}, năm / year {year}, "
         f"file_id {outcome['file_id']})",
-        f"  Trạng thái / Status: {'BỊ TỪ CHỐI / quarantined' if quarantined else 'đã nạp, có cảnh báo / loaded with warnings'}",
+        "  Trạng thái / Status: "
+        + (
+            "BỊ TỪ CHỐI / quarantined"
+            if quarantined
+            else "đã nạp, có cảnh báo / loaded with warnings"
+        ),
     ]
     if outcome.get("reason") and quarantined:
         lines.append(f"  Lý do / Reason: {outcome['reason']}")
@@ -83,9 +88,16 @@ def record(con, alert: Alert, run_id: str, now: dt.datetime | None = None) -> No
     con.execute(
         """
         insert or replace into audit.quality_alert
-            (alert_id, raised_at, severity, subject, body, email_delivered, webhook_delivered, run_id)
+            (alert_id, raised_at, severity, subject, body,
+             email_delivered, webhook_delivered, run_id)
         values (?, ?, ?, ?, ?, null, null, ?)
         """,
-        [alert.alert_id, now or dt.datetime.now(dt.UTC), alert.severity, alert.subject,
-         alert.body, run_id],
+        [
+            alert.alert_id,
+            now or dt.datetime.now(dt.UTC),
+            alert.severity,
+            alert.subject,
+            alert.body,
+            run_id,
+        ],
     )

@@ -1,9 +1,9 @@
 """The `htx` command: sample data, Airflow set-up, the whole pipeline run, and its summary.
 
-    htx sample --out DIR [--seed N]   write sample district workbooks
-    htx init                          migrate Airflow's metadata DB, create the writer pool
-    htx run                           init, sample if the landing folder is empty, run the DAG
-    htx summary                       print what the warehouse holds
+htx sample --out DIR [--seed N]   write sample district workbooks
+htx init                          migrate Airflow's metadata DB, create the writer pool
+htx run                           init, sample if the landing folder is empty, run the DAG
+htx summary                       print what the warehouse holds
 """
 
 from __future__ import annotations
@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="run the whole pipeline").set_defaults(func=cmd_run)
     commands.add_parser("summary", help="print the summary").set_defaults(func=cmd_summary)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     return args.func(args)
 
 

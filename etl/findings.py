@@ -70,6 +70,7 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
 }
 
+
 def reason(rule: str, **fields: object) -> str:
     vi, en = REASONS[rule]
     return bilingual(vi.format(**fields), en.format(**fields))

@@ -52,9 +52,7 @@ def _year(raw: object) -> int | None:
     return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else None
 
 
-def identify(
-    info: dict[str, object], file_name: str, ref: Reference
-) -> Identity | Finding:
+def identify(info: dict[str, object], file_name: str, ref: Reference) -> Identity | Finding:
     """The file's unit and year, or the finding that rejects it."""
     stem = file_name.rsplit(".", 1)[0]
     from_name = _FILE_NAME.match(clean(stem))

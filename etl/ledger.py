@@ -152,8 +152,6 @@ def resolve_resubmissions(con) -> None:
             end
         from ranked as r
         where r.file_id = f.file_id
-            and (f.status is distinct from case when r.position = 1 then 'loaded' else 'superseded' end
-                 or f.superseded_by is distinct from case when r.position = 1 then null else r.winner end)
         """
     )
     con.execute("drop table ranked")

@@ -160,7 +160,16 @@ def _register_reference(con) -> None:
         ]
     )
     for name, frame in (("ref_units", units), ("ref_mergers", mergers), ("ref_programs", programs)):
-        con.execute(f"create temp table {name} as select * from frame")
+        _create_from_frame(con, name, frame)
+
+
+def _create_from_frame(con, name: str, frame, select: str = "*") -> None:
+    """A temp table from a DataFrame, selecting (and casting) `select`."""
+    con.register("_frame", frame)
+    try:
+        con.execute(f"create or replace temp table {name} as select {select} from _frame")
+    finally:
+        con.unregister("_frame")
 
 
 def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> None:
@@ -225,10 +234,13 @@ def _register_targets(con, path: Path) -> None:
     frame = pd.DataFrame(rows, columns=["district_code", *fields]).astype(
         {"district_code": "object"}
     )
-    con.execute(
-        "create or replace temp table ref_phase_targets as select "
-        "district_code::varchar as district_code, cooperatives_growth::double as "
-        "cooperatives_growth, members_growth::double as members_growth, "
-        "revenue_growth::double as revenue_growth, model_cooperatives::integer as "
-        "model_cooperatives from frame"
+    _create_from_frame(
+        con,
+        "ref_phase_targets",
+        frame,
+        "district_code::varchar as district_code, "
+        "cooperatives_growth::double as cooperatives_growth, "
+        "members_growth::double as members_growth, "
+        "revenue_growth::double as revenue_growth, "
+        "model_cooperatives::integer as model_cooperatives",
     )

@@ -40,10 +40,9 @@ def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
 
 def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     """Record this run's outcomes, then build the star schema if anything changed."""
+    from etl import alerts
     from etl.load import fingerprint, load_star_schema, published_fingerprint
     from etl.stage import read_outcome
-
-    from etl import alerts
 
     outcomes = [read_outcome(settings.staging_dir, s["file_id"]) for s in summaries]
     con = ledger.connect(settings.ledger)

@@ -76,7 +76,9 @@ def export(settings: Settings) -> list[Path]:
 def _write_xlsx(con, path: Path, tables: list[str]) -> None:
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(path), {"remove_timezone": True, "default_date_format": "dd/mm/yyyy"})
+    workbook = xlsxwriter.Workbook(
+        str(path), {"remove_timezone": True, "default_date_format": "dd/mm/yyyy"}
+    )
     bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True})
     try:
         for table in tables:

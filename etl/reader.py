@@ -255,4 +255,3 @@ def _convert(column: Column, raw: object, factor: float) -> object:
     if kind == "yesno":
         return values.parse_yesno(raw)
     raise AssertionError(f"unknown column kind {kind}")
-

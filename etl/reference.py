@@ -91,4 +91,3 @@ def read_units(path: Path) -> dict[str, Unit]:
 @cache
 def load_reference(path: Path | None = None) -> Reference:
     return Reference(units=read_units(path or REFERENCE_DIR / "vn_admin_units.csv"))
-

@@ -101,9 +101,17 @@ def write_quality_report(settings: Settings) -> Path:
         classes.append(status)
         _write(pages_dir / f"{file_id}.html", _file_page(f, by_file.get(file_id, [])))
 
-    header = ["Tệp / File", "Đơn vị / Unit", "Năm / Year", "Trạng thái / Status",
-              "Dòng đọc / Rows read", "Dòng nạp / Rows loaded", "Dòng lỗi / Rows rejected",
-              "Cảnh báo / Warnings", "Lý do / Reason"]
+    header = [
+        "Tệp / File",
+        "Đơn vị / Unit",
+        "Năm / Year",
+        "Trạng thái / Status",
+        "Dòng đọc / Rows read",
+        "Dòng nạp / Rows loaded",
+        "Dòng lỗi / Rows rejected",
+        "Cảnh báo / Warnings",
+        "Lý do / Reason",
+    ]
     body = _table(header, rows, classes)
     target = settings.quality_report
     _write(target, _page("Báo cáo chất lượng dữ liệu HTX / HTX data quality report", body))
@@ -139,8 +147,10 @@ def _file_page(f: tuple, rules: list) -> str:
         parts.append(
             _table(
                 ["Trang / Sheet", "Dòng Excel / Excel row", "Cột / Column", "Giá trị / Value"],
-                [[_e(c["sheet"]), _e(c["excel_row"]), _e(c["column_name"]), _e(c["value"])]
-                 for c in cells],
+                [
+                    [_e(c["sheet"]), _e(c["excel_row"]), _e(c["column_name"]), _e(c["value"])]
+                    for c in cells
+                ],
             )
         )
         if count > len(cells):

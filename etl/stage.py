@@ -138,7 +138,9 @@ def _outcome(
         "status": status,
         "unit_code": identity.unit.code if identity else None,
         "report_year": identity.report_year if identity else None,
-        "prepared_on": identity.prepared_on.isoformat() if identity and identity.prepared_on else None,
+        "prepared_on": identity.prepared_on.isoformat()
+        if identity and identity.prepared_on
+        else None,
         "identified_by": identity.source if identity else None,
         "rows_read": read.rows_read if read is not None else 0,
         "rows_rejected": 0,

@@ -44,7 +44,8 @@ def summary_lines(settings: Settings, run_id: str | None = None) -> list[str]:
 
     def files(statuses: dict) -> str:
         return ", ".join(
-            f"{statuses.get(s, 0)} {s}" for s in ("loaded", "quarantined", "duplicate", "superseded")
+            f"{statuses.get(s, 0)} {s}"
+            for s in ("loaded", "quarantined", "duplicate", "superseded")
         )
 
     lines = ["", "HTX warehouse summary", "=" * 21]

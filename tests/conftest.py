@@ -42,10 +42,24 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
 
 
 HTX_HEADER = [
-    "STT", "Mã số HTX", "Tên HTX", "Xã/Phường", "Ngày thành lập", "Lĩnh vực",
-    "Tham gia Đề án 167", "Số thành viên", "Số lao động", "Vốn điều lệ", "Tổng tài sản",
-    "Doanh thu", "Lợi nhuận trước thuế", "Thu nhập bình quân", "Xếp loại", "Điểm",
-    "Liên kết tiêu thụ", "Ghi chú",
+    "STT",
+    "Mã số HTX",
+    "Tên HTX",
+    "Xã/Phường",
+    "Ngày thành lập",
+    "Lĩnh vực",
+    "Tham gia Đề án 167",
+    "Số thành viên",
+    "Số lao động",
+    "Vốn điều lệ",
+    "Tổng tài sản",
+    "Doanh thu",
+    "Lợi nhuận trước thuế",
+    "Thu nhập bình quân",
+    "Xếp loại",
+    "Điểm",
+    "Liên kết tiêu thụ",
+    "Ghi chú",
 ]
 
 

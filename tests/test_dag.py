@@ -37,7 +37,10 @@ def _probe(tmp_path) -> dict:
     }
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, str(DAGS_DIR), DAG_ID],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -54,6 +57,9 @@ def test_dag_parses_without_heavy_top_level_imports(tmp_path):
 def test_every_task_that_writes_duckdb_uses_the_writer_pool(tmp_path):
     pools = _probe(tmp_path)["pools"]
     assert {t for t, p in pools.items() if p == WRITER_POOL} == {
-        "discover", "load", "marts", "publish",
+        "discover",
+        "load",
+        "marts",
+        "publish",
     }
     assert pools["stage"] != WRITER_POOL  # staging writes Parquet only, in parallel

@@ -15,11 +15,22 @@ from conftest import query
 from etl.sample import expected_counts, write_samples
 
 CONTRACT_TABLES = [
-    "core.dim_geography", "core.dim_cooperative", "core.dim_program", "core.dim_period",
-    "core.fact_cooperative_year", "core.fact_program_support", "core.fact_ocop_product",
-    "core.fact_offtake_contract", "marts.district_year", "marts.program_year",
-    "marts.cooperative_scorecard", "marts.replication_candidates", "marts.phase_summary",
-    "audit.file_ingestion", "audit.rejected_row", "audit.quality_alert",
+    "core.dim_geography",
+    "core.dim_cooperative",
+    "core.dim_program",
+    "core.dim_period",
+    "core.fact_cooperative_year",
+    "core.fact_program_support",
+    "core.fact_ocop_product",
+    "core.fact_offtake_contract",
+    "marts.district_year",
+    "marts.program_year",
+    "marts.cooperative_scorecard",
+    "marts.replication_candidates",
+    "marts.phase_summary",
+    "audit.file_ingestion",
+    "audit.rejected_row",
+    "audit.quality_alert",
 ]
 
 
@@ -174,4 +185,6 @@ def test_second_run_changes_nothing(pipeline_run):
     assert second.returncode == 0, second.stderr[-5000:]
     assert "nothing new" in second.stdout
     assert hashlib.sha256(settings.warehouse.read_bytes()).hexdigest() == digest
-    assert {t: query(settings, f"select * from {t} order by all") for t in CONTRACT_TABLES} == tables
+    assert {
+        t: query(settings, f"select * from {t} order by all") for t in CONTRACT_TABLES
+    } == tables

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 
-OCOP_HEADER = ["Mã số HTX", "Tên sản phẩm", "Nhóm sản phẩm", "Số sao", "Số quyết định", "Ngày quyết định"]
+OCOP_HEADER = [
+    "Mã số HTX",
+    "Tên sản phẩm",
+    "Nhóm sản phẩm",
+    "Số sao",
+    "Số quyết định",
+    "Ngày quyết định",
+]
 SUPPORT_HEADER = ["Mã số HTX", "Chương trình", "Nội dung", "Nguồn vốn", "Kinh phí", "Năm"]
-LINK_HEADER = ["Mã số HTX", "Doanh nghiệp liên kết", "Sản phẩm", "Sản lượng (tấn)", "Giá trị hợp đồng"]
+LINK_HEADER = [
+    "Mã số HTX",
+    "Doanh nghiệp liên kết",
+    "Sản phẩm",
+    "Sản lượng (tấn)",
+    "Giá trị hợp đồng",
+]
 
 
 def workbook(settings, name, unit, year, coops, *, prepared=None, support=(), ocop=(), links=()):
@@ -91,7 +105,11 @@ def test_replication_candidates_follow_the_configured_criteria(settings):
     }
     for i, year in enumerate((2021, 2022, 2023)):
         coops = [(code, v[i]) for code, v in years.items() if v[i] is not None]
-        ocop = [["6400000005", "Mật ong", "Thực phẩm", 4, "5/QĐ", dt.date(2022, 6, 1)]] if year == 2023 else ()
+        ocop = (
+            [["6400000005", "Mật ong", "Thực phẩm", 4, "5/QĐ", dt.date(2022, 6, 1)]]
+            if year == 2023
+            else ()
+        )
         workbook(settings, f"663_{year}.xlsx", "663", year, coops, ocop=ocop)
     run_steps(settings)
     assessed = query(
@@ -113,7 +131,10 @@ def test_replication_candidates_follow_the_configured_criteria(settings):
 def test_district_year_adds_up_a_hand_computed_fixture(settings):
     coops = [
         ("6400000001", {"Số thành viên": 10, "Doanh thu": 100, "Xếp loại": "Tốt", "Điểm": 90}),
-        ("6400000002", {"Số thành viên": 20, "Doanh thu": "1.250", "Ngày thành lập": dt.date(2023, 2, 1)}),
+        (
+            "6400000002",
+            {"Số thành viên": 20, "Doanh thu": "1.250", "Ngày thành lập": dt.date(2023, 2, 1)},
+        ),
         ("6400000003", {"Số thành viên": 30, "Doanh thu": None, "Xếp loại": "Yếu", "Điểm": 30}),
     ]
     support = [
@@ -178,11 +199,13 @@ def test_landing_files_are_never_modified(settings):
     run_steps(settings)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     [(raw_path,)] = query(settings, "select raw_path from audit.file_ingestion")
-    assert open(raw_path, "rb").read() == before[0]
+    assert Path(raw_path).read_bytes() == before[0]
 
 
 @pytest.mark.parametrize("criteria_years", [2, 4])
-def test_profit_criterion_reads_the_configuration_file(settings, criteria_years, monkeypatch, tmp_path):
+def test_profit_criterion_reads_the_configuration_file(
+    settings, criteria_years, monkeypatch, tmp_path
+):
     from etl import load
 
     config = tmp_path / "config"

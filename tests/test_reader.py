@@ -73,7 +73,10 @@ def test_file_money_unit_applies_where_headers_carry_none(tmp_path):
 
 def test_decomposed_text_and_vietnamese_numbers_as_text(tmp_path):
     name = unicodedata.normalize("NFD", "HTX Cà phê Đắk Mil")
-    rows = [["Mã số HTX", "Tên HTX", "Doanh thu", "Số thành viên"], ["6400000001", name, "1.250", "-"]]
+    rows = [
+        ["Mã số HTX", "Tên HTX", "Doanh thu", "Số thành viên"],
+        ["6400000001", name, "1.250", "-"],
+    ]
     row = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows})).sheets["htx"].rows[0]
     assert row["name"] == unicodedata.normalize("NFC", "HTX Cà phê Đắk Mil")
     assert row["revenue_mvnd"] == 1250.0
@@ -103,7 +106,9 @@ def test_missing_htx_sheet_rejects(tmp_path):
 
 def test_sheet_names_match_without_accents_and_case(tmp_path):
     rows = [["Mã số HTX", "Tên HTX"], ["6400000001", "HTX A"]]
-    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"thong tin": info_rows(), "hop tac xa": rows}))
+    read = read_workbook(
+        write_xlsx(tmp_path / "f.xlsx", {"thong tin": info_rows(), "hop tac xa": rows})
+    )
     assert read.info["unit_code"] == "663"
     assert len(read.sheets["htx"].rows) == 1
 

@@ -37,7 +37,10 @@ def test_every_expectation_carries_severity_and_messages():
             assert meta["severity"] in ("error", "warning"), expectation
             assert meta["message_vi"] and meta["message_en"], expectation
     assert sorted(p.name for p in EXPECTATIONS_DIR.glob("*.json")) == [
-        "hotro.json", "htx.json", "lienket.json", "ocop.json",
+        "hotro.json",
+        "htx.json",
+        "lienket.json",
+        "ocop.json",
     ]
 
 
@@ -68,10 +71,19 @@ def test_rule_failures_quarantine_the_file_with_each_cell(tmp_path):
         ["6400000004", "XYZ", "Kho", "Tỉnh", 0, 2022],  # unknown programme, 0, wrong year
     ]
     ocop = [
-        ["Mã số HTX", "Tên sản phẩm", "Nhóm sản phẩm", "Số sao", "Số quyết định", "Ngày quyết định"],
+        [
+            "Mã số HTX",
+            "Tên sản phẩm",
+            "Nhóm sản phẩm",
+            "Số sao",
+            "Số quyết định",
+            "Ngày quyết định",
+        ],
         ["6400000001", "Cà phê", "Đồ uống", 6, "1/QĐ", dt.date(2022, 1, 1)],  # 6 stars
     ]
-    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "HoTro": support, "OCOP": ocop})
+    outcome = _stage(
+        tmp_path, {"ThongTin": info_rows(), "HTX": rows, "HoTro": support, "OCOP": ocop}
+    )
     assert outcome["status"] == "quarantined"
     assert _cells(outcome) == {
         ("HTX", 4, "Mã số HTX", "coop_code_unique"),
@@ -113,7 +125,14 @@ def test_warnings_do_not_reject(tmp_path):
 def test_expired_ocop_certificate_is_a_warning(tmp_path):
     rows = [HTX_HEADER, htx_row(1, "6400000001")]
     ocop = [
-        ["Mã số HTX", "Tên sản phẩm", "Nhóm sản phẩm", "Số sao", "Số quyết định", "Ngày quyết định"],
+        [
+            "Mã số HTX",
+            "Tên sản phẩm",
+            "Nhóm sản phẩm",
+            "Số sao",
+            "Số quyết định",
+            "Ngày quyết định",
+        ],
         ["6400000001", "Cà phê", "Đồ uống", 4, "1/QĐ", dt.date(2019, 6, 1)],  # valid to 06/2022
     ]
     outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "OCOP": ocop})
