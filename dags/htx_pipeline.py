@@ -45,7 +45,11 @@ _RETRIES = {
     tags=["htx", "warehouse"],
 )
 def htx_pipeline():
-    @task(pool=WRITER_POOL, doc_md="List the landing folder; keep raw copies of new files.")
+    @task(
+        pool=WRITER_POOL,
+        show_return_value_in_logs=False,
+        doc_md="List the landing folder; keep raw copies of new files.",
+    )
     def discover() -> list[list[dict]]:
         from etl.config import load_settings
         from etl.pipeline import batches, discover_files

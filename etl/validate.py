@@ -47,10 +47,13 @@ def _gx():
     source = context.data_sources.add_pandas("htx_workbooks")
     suites, batches = {}, {}
     for key, document in load_suite_documents().items():
-        suite = ExpectationSuite(name=document["name"], meta=document.get("meta", {}))
-        for item in document["expectations"]:
-            suite.add_expectation_configuration(ExpectationConfiguration(**item))
-        suites[key] = suite
+        # The constructor keeps every expectation; add_expectation_configuration would upsert
+        # by domain and silently drop a second rule on the same column.
+        suites[key] = ExpectationSuite(
+            name=document["name"],
+            meta=document.get("meta", {}),
+            expectations=[ExpectationConfiguration(**item) for item in document["expectations"]],
+        )
         batches[key] = source.add_dataframe_asset(key).add_batch_definition_whole_dataframe(key)
     return suites, batches
 

@@ -148,3 +148,29 @@ def test_unknown_unit_quarantines_with_reason(tmp_path):
     assert outcome["status"] == "quarantined"
     assert "Không xác định được đơn vị báo cáo" in outcome["reason"]
     assert json.dumps(outcome["findings"])  # recorded as a finding too
+
+
+def test_amount_beyond_any_cooperative_is_rejected_not_a_crash(tmp_path):
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Doanh thu": 5e15})]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    assert outcome["status"] == "quarantined"
+    assert _cells(outcome) == {("HTX", 2, "Doanh thu", "revenue_mvnd_plausible")}
+
+
+def test_suites_keep_every_rule_even_two_on_one_column():
+    from etl.validate import _gx
+
+    suites, _ = _gx()
+    for key, document in load_suite_documents().items():
+        assert len(suites[key].expectations) == len(document["expectations"]), key
+
+
+def test_negative_members_is_an_error_and_few_members_a_warning(tmp_path):
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Số thành viên": -1}),
+        htx_row(2, "6400000002", **{"Số thành viên": 3}),
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    assert ("HTX", 2, "Số thành viên", "members_not_negative") in _cells(outcome)
+    assert ("HTX", 3, "Số thành viên", "members_at_least_5") in _cells(outcome, "warning")

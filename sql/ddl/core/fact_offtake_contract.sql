@@ -6,7 +6,7 @@ create table core.fact_offtake_contract (
     partner             varchar not null,
     product             varchar,
     volume_tonnes       double,
-    contract_value_mvnd double,
+    contract_value_mvnd decimal(18, 6),
     file_id             bigint not null,
     excel_row           integer not null
 );
