@@ -12,3 +12,4 @@ create table if not exists audit.rejected_row (
 comment on table audit.rejected_row is 'Every failing cell of every file: errors reject the file, warnings do not';
 comment on column audit.rejected_row.excel_row is 'Row number as Excel shows it, counting title rows and headers';
 comment on column audit.rejected_row.message is 'What is wrong, in Vietnamese then English';
+comment on column audit.rejected_row.severity is 'error: rejects the file; warning: recorded and alerted, not rejected; info: reported only (e.g. an unknown extra column)';
