@@ -9,6 +9,7 @@ import pytest
 import xlsxwriter
 
 from etl.config import Settings, load_settings
+from etl.layout import HOTRO, HTX, LIENKET, OCOP
 
 
 @pytest.fixture
@@ -41,26 +42,10 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
     return path
 
 
-HTX_HEADER = [
-    "STT",
-    "Mã số HTX",
-    "Tên HTX",
-    "Xã/Phường",
-    "Ngày thành lập",
-    "Lĩnh vực",
-    "Tham gia Đề án 167",
-    "Số thành viên",
-    "Số lao động",
-    "Vốn điều lệ",
-    "Tổng tài sản",
-    "Doanh thu",
-    "Lợi nhuận trước thuế",
-    "Thu nhập bình quân",
-    "Xếp loại",
-    "Điểm",
-    "Liên kết tiêu thụ",
-    "Ghi chú",
-]
+HTX_HEADER = [c.header for c in HTX.columns]
+SUPPORT_HEADER = [c.header for c in HOTRO.columns]
+OCOP_HEADER = [c.header for c in OCOP.columns]
+LINK_HEADER = [c.header for c in LIENKET.columns]
 
 
 def htx_row(n: int, code: str, **overrides) -> list:

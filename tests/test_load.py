@@ -7,24 +7,17 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
-
-OCOP_HEADER = [
-    "Mã số HTX",
-    "Tên sản phẩm",
-    "Nhóm sản phẩm",
-    "Số sao",
-    "Số quyết định",
-    "Ngày quyết định",
-]
-SUPPORT_HEADER = ["Mã số HTX", "Chương trình", "Nội dung", "Nguồn vốn", "Kinh phí", "Năm"]
-LINK_HEADER = [
-    "Mã số HTX",
-    "Doanh nghiệp liên kết",
-    "Sản phẩm",
-    "Sản lượng (tấn)",
-    "Giá trị hợp đồng",
-]
+from conftest import (
+    HTX_HEADER,
+    LINK_HEADER,
+    OCOP_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    query,
+    run_steps,
+    write_xlsx,
+)
 
 
 def workbook(settings, name, unit, year, coops, *, prepared=None, support=(), ocop=(), links=()):

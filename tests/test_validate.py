@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
+from conftest import HTX_HEADER, OCOP_HEADER, SUPPORT_HEADER, htx_row, info_rows, write_xlsx
 
 from etl.config import EXPECTATIONS_DIR
 from etl.discover import LandedFile, file_id_for, sha256_of
@@ -65,20 +65,13 @@ def test_rule_failures_quarantine_the_file_with_each_cell(tmp_path):
         htx_row(7, "6400000007", **{"Doanh thu": "nhiều"}),  # not a number
     ]
     support = [
-        ["Mã số HTX", "Chương trình", "Nội dung", "Nguồn vốn", "Kinh phí", "Năm"],
+        SUPPORT_HEADER,
         ["6400000001", "NTM", "Máy sấy", "Tỉnh", 100, 2023],
         ["6499999999", "NTM", "Kho", "Tỉnh", 50, 2023],  # not in the HTX sheet
         ["6400000004", "XYZ", "Kho", "Tỉnh", 0, 2022],  # unknown programme, 0, wrong year
     ]
     ocop = [
-        [
-            "Mã số HTX",
-            "Tên sản phẩm",
-            "Nhóm sản phẩm",
-            "Số sao",
-            "Số quyết định",
-            "Ngày quyết định",
-        ],
+        OCOP_HEADER,
         ["6400000001", "Cà phê", "Đồ uống", 6, "1/QĐ", dt.date(2022, 1, 1)],  # 6 stars
     ]
     outcome = _stage(
@@ -125,14 +118,7 @@ def test_warnings_do_not_reject(tmp_path):
 def test_expired_ocop_certificate_is_a_warning(tmp_path):
     rows = [HTX_HEADER, htx_row(1, "6400000001")]
     ocop = [
-        [
-            "Mã số HTX",
-            "Tên sản phẩm",
-            "Nhóm sản phẩm",
-            "Số sao",
-            "Số quyết định",
-            "Ngày quyết định",
-        ],
+        OCOP_HEADER,
         ["6400000001", "Cà phê", "Đồ uống", 4, "1/QĐ", dt.date(2019, 6, 1)],  # valid to 06/2022
     ]
     outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "OCOP": ocop})
