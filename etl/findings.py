@@ -38,6 +38,22 @@ REASONS: dict[str, tuple[str, str]] = {
         "The file cannot be opened as a spreadsheet ({detail}). Save it again from Excel "
         "as .xlsx and resubmit.",
     ),
+    "file_empty": (
+        "Tệp rỗng (0 byte). Hãy gửi lại tệp báo cáo.",
+        "The file is empty (0 bytes). Send the report file again.",
+    ),
+    "file_encrypted": (
+        "Tệp được đặt mật khẩu nên không đọc được. Hãy gỡ mật khẩu (File > Info > Protect "
+        "Workbook) rồi gửi lại.",
+        "The file is password-protected and cannot be read. Remove the password (File > Info "
+        "> Protect Workbook) and resubmit.",
+    ),
+    "not_a_spreadsheet": (
+        "Tệp không phải là bảng tính Excel hay LibreOffice (.xlsx, .xls, .ods). Hãy gửi "
+        "đúng tệp báo cáo.",
+        "The file is not an Excel or LibreOffice spreadsheet (.xlsx, .xls, .ods). Send the "
+        "report workbook itself.",
+    ),
     "sheet_missing": (
         "Thiếu trang tính bắt buộc '{sheet}'.",
         "The required sheet '{sheet}' is missing.",

@@ -7,16 +7,17 @@ cannot be opened, or lacks a required sheet or column, comes back with `rejectio
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etl import values
+from etl import opening, values
 from etl.findings import ERROR, INFO, Finding, bilingual, reason
 from etl.headers import find_header
 from etl.layout import DATA_SHEETS, THONGTIN_KEYS, THONGTIN_NAMES, Column, Sheet
 from etl.text import clean, match_key
 
-_TOTAL_LABELS = {"tong cong", "cong", "tong", "tong so", "cong toan tinh", "tong cong toan huyen"}
+_TOTAL_WORDS = ("tong", "cong")
 _NUMERIC_KINDS = {"int", "number", "money", "date"}
 
 # Columns whose parse failures are recorded beside the typed value, for the GX suites.
@@ -43,6 +44,8 @@ class WorkbookRead:
     findings: list[Finding] = field(default_factory=list)
     rejection: Finding | None = None
 
+    rows_scanned: int = 0  # rows taken from the file, blank ones included: the memory bound
+
     @property
     def rows_read(self) -> int:
         return sum(len(s.rows) for s in self.sheets.values())
@@ -54,23 +57,50 @@ def _sheet_key(name: str) -> str:
 
 def read_workbook(path: Path) -> WorkbookRead:
     """Read every sheet of the layout from a workbook; never raises for a bad file."""
+    kind = opening.sniff(path)
+    if kind == "corrupt":
+        return WorkbookRead(rejection=_unreadable(ValueError("tệp bị hỏng / damaged file")))
+    if kind in _UNREADABLE:
+        return WorkbookRead(
+            rejection=Finding(
+                rule=_UNREADABLE[kind], severity=ERROR, message=reason(_UNREADABLE[kind])
+            )
+        )
+    with tempfile.TemporaryDirectory(prefix="htx-read-") as work_dir:
+        try:
+            source = opening.bounded(path, Path(work_dir))
+        except Exception as exc:  # a broken zip or XML inside: calamine would fail too
+            return WorkbookRead(rejection=_unreadable(exc))
+        return _read(source)
+
+
+_UNREADABLE = {"empty": "file_empty", "encrypted": "file_encrypted", "unknown": "not_a_spreadsheet"}
+
+
+def _unreadable(exc: Exception) -> Finding:
+    return Finding(
+        rule="file_unreadable",
+        severity=ERROR,
+        message=reason("file_unreadable", detail=_short(exc)),
+    )
+
+
+def _read(path: Path) -> WorkbookRead:
     from python_calamine import CalamineWorkbook
 
     result = WorkbookRead()
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         names = {_sheet_key(n): n for n in workbook.sheet_names}
-    except Exception as exc:  # calamine raises many types for corrupt, encrypted or empty files
-        result.rejection = Finding(
-            rule="file_unreadable",
-            severity=ERROR,
-            message=reason("file_unreadable", detail=_short(exc)),
-        )
+    except Exception as exc:  # calamine raises many types for corrupt files
+        result.rejection = _unreadable(exc)
         return result
     try:
         thongtin = _find_sheet(names, THONGTIN_NAMES)
         if thongtin:
-            result.info = _read_info(_sheet_rows(workbook, thongtin))
+            rows = _sheet_rows(workbook, thongtin)
+            result.rows_scanned += len(rows)
+            result.info = _read_info(rows)
         for sheet in DATA_SHEETS:
             actual = _find_sheet(names, sheet.names)
             if actual is None:
@@ -84,6 +114,7 @@ def read_workbook(path: Path) -> WorkbookRead:
                     return result
                 continue
             rows = _sheet_rows(workbook, actual)
+            result.rows_scanned += len(rows)
             money_unit = result.info.get("money_unit")
             read = _read_sheet(sheet, actual, rows, money_unit, result.findings)
             if isinstance(read, Finding):
@@ -91,11 +122,7 @@ def read_workbook(path: Path) -> WorkbookRead:
                 return result
             result.sheets[sheet.key] = read
     except Exception as exc:  # a sheet calamine opened but cannot decode
-        result.rejection = Finding(
-            rule="file_unreadable",
-            severity=ERROR,
-            message=reason("file_unreadable", detail=_short(exc)),
-        )
+        result.rejection = _unreadable(exc)
     finally:
         workbook.close()
     return result
@@ -189,16 +216,16 @@ def _cell(row: list, index: int) -> object:
 
 
 def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
-    """Empty rows, total rows and the signature block are not data."""
+    """Empty rows, total and subtotal rows and the signature block are not data."""
     cells = [_cell(row, i) for i in range(len(row))]
     if all(c is None for c in cells):
-        return True
-    labels = [match_key(c) for c in cells[:4] if isinstance(c, str)]
-    if any(label in _TOTAL_LABELS or label.startswith("tong cong") for label in labels):
         return True
     # A code has digits; `Người lập biểu` written in the code column is a signature block.
     if any(c.key == "coop_code" and _has_digit(_cell(row, i)) for c, i in columns):
         return False
+    labels = [match_key(c) for c in cells[:4] if isinstance(c, str)]
+    if any(_is_total_label(label) for label in labels):
+        return True
     for column, index in columns:
         if column.kind in _NUMERIC_KINDS:
             try:
@@ -211,6 +238,11 @@ def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
             if parsed is not None:
                 return False
     return True
+
+
+def _is_total_label(label: str) -> bool:
+    """`Tổng cộng`, `Cộng`, `Tổng`, `Cộng nhóm nông nghiệp`, `Tổng số`…"""
+    return any(label == word or label.startswith(word + " ") for word in _TOTAL_WORDS)
 
 
 def _has_digit(value: object) -> bool:

@@ -124,7 +124,7 @@ def test_corrupt_file_is_a_rejection_not_an_exception(tmp_path):
 def test_empty_file_is_a_rejection(tmp_path):
     path = tmp_path / "663_2023.xlsx"
     path.write_bytes(b"")
-    assert read_workbook(path).rejection.rule == "file_unreadable"
+    assert read_workbook(path).rejection.rule == "file_empty"
 
 
 def test_unit_and_year_come_from_thongtin():

@@ -1,0 +1,203 @@
+"""Looks at a file before the reader opens it: what it really is, and how far its sheets reach.
+
+- `sniff` tells an .xlsx, .ods or .xls from an encrypted workbook, an empty file or
+  something that is no spreadsheet, by content, not by name, so the clerk gets a reason
+  that says what is wrong.
+- `bounded` protects memory: python-calamine holds a sheet as a dense grid from A1 to its
+  last non-empty cell, so one stray space in row 1,048,576 would cost a million rows. For
+  an .xlsx, the sheets are streamed once to find the last row holding a real value; a
+  sheet that reaches much further is rewritten without the empty tail into a private
+  copy, which the reader then opens. Row numbers are unchanged: only rows below the last
+  real one go.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+from xml.sax import handler, make_parser
+from xml.sax.saxutils import XMLGenerator
+
+log = logging.getLogger(__name__)
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+_ROW_OF_CELL = re.compile(r"(\d+)$")
+
+# A sheet may reach this many rows beyond its last real value before it is trimmed.
+EMPTY_TAIL_ROWS = 1000
+
+
+def sniff(path: Path) -> str:
+    """`xlsx`, `ods`, `xls`, `encrypted`, `empty`, `corrupt` (a damaged zip) or `unknown`."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head:
+        return "empty"
+    if head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                if "xl/workbook.xml" in names:
+                    return "xlsx"
+                if "content.xml" in names and "mimetype" in names:
+                    mimetype = archive.read("mimetype")[:100]
+                    if b"spreadsheet" in mimetype:
+                        return "ods"
+        except zipfile.BadZipFile:
+            return "corrupt"
+        return "unknown"
+    if head == OLE_MAGIC:
+        # An encrypted .xlsx is an OLE container holding an `EncryptedPackage` stream.
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                if _ENCRYPTED_MARK in chunk:
+                    return "encrypted"
+        return "xls"
+    return "unknown"
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _blank_shared_strings(archive: zipfile.ZipFile) -> set[int]:
+    """Indices of shared strings that are empty or only white space."""
+    if "xl/sharedStrings.xml" not in archive.namelist():
+        return set()
+    blank, index = set(), 0
+    with archive.open("xl/sharedStrings.xml") as stream:
+        for _, element in ET.iterparse(stream, events=("end",)):
+            if _local(element.tag) == "si":
+                text = "".join(t.text or "" for t in element.iter() if _local(t.tag) == "t")
+                if not text.strip():
+                    blank.add(index)
+                index += 1
+                element.clear()
+    return blank
+
+
+def _extent(archive: zipfile.ZipFile, member: str, blank: set[int]) -> tuple[int, int]:
+    """(last row with a real value, last row present) of one worksheet, streamed."""
+    last_real = last_row = 0
+    row_number = 0
+    with archive.open(member) as stream:
+        parents = []
+        for event, element in ET.iterparse(stream, events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                parents.append(element)
+                if tag == "row":
+                    row_number = int(element.get("r") or row_number + 1)
+                    last_row = max(last_row, row_number)
+                continue
+            parents.pop()
+            if tag == "c":
+                if _is_real(element, blank):
+                    found = _ROW_OF_CELL.search(element.get("r") or "")
+                    last_real = max(last_real, int(found.group(1)) if found else row_number)
+                element.clear()
+            elif tag == "row" and parents:
+                parents[-1].remove(element)  # keep memory flat: drop finished rows
+    return last_real, last_row
+
+
+def _is_real(cell: ET.Element, blank: set[int]) -> bool:
+    kind = cell.get("t")
+    for child in cell:
+        name = _local(child.tag)
+        if name == "v" and child.text is not None:
+            if kind == "s":
+                return int(child.text) not in blank
+            return bool(child.text.strip()) if kind in ("str", "inlineStr") else True
+        if name == "is":
+            text = "".join(t.text or "" for t in child.iter() if _local(t.tag) == "t")
+            return bool(text.strip())
+    return False
+
+
+class _RowFilter(handler.ContentHandler):
+    """Copies a worksheet's XML, leaving out every row below `keep` and fixing the dimension."""
+
+    def __init__(self, out, keep: int):
+        super().__init__()
+        self.out = XMLGenerator(out, "utf-8", short_empty_elements=True)
+        self.keep = keep
+        self.skipping = 0
+
+    def startDocument(self):
+        self.out.startDocument()
+
+    def startPrefixMapping(self, prefix, uri):
+        self.out.startPrefixMapping(prefix, uri)
+
+    def endPrefixMapping(self, prefix):
+        self.out.endPrefixMapping(prefix)
+
+    def startElementNS(self, name, qname, attrs):
+        if self.skipping:
+            self.skipping += 1
+            return
+        local = name[1]
+        if local == "row" and int(attrs.get((None, "r")) or 0) > self.keep:
+            self.skipping = 1
+            return
+        if local == "dimension":
+            return  # the reader does not need it, and the old one is wrong now
+        self.out.startElementNS(name, qname, attrs)
+
+    def endElementNS(self, name, qname):
+        if self.skipping:
+            self.skipping -= 1
+            return
+        if name[1] == "dimension":
+            return
+        self.out.endElementNS(name, qname)
+
+    def characters(self, content):
+        if not self.skipping:
+            self.out.characters(content)
+
+    def ignorableWhitespace(self, content):
+        self.characters(content)
+
+
+def _trim_sheet(archive: zipfile.ZipFile, member: str, keep: int, target: zipfile.ZipFile) -> None:
+    parser = make_parser()
+    parser.setFeature(handler.feature_namespaces, True)
+    parser.setFeature(handler.feature_external_ges, False)
+    with archive.open(member) as source, target.open(member, "w") as out:
+        parser.setContentHandler(_RowFilter(out, keep))
+        parser.parse(source)
+
+
+def bounded(path: Path, work_dir: Path) -> Path:
+    """`path`, or a copy in `work_dir` whose sheets end at their last real row."""
+    if sniff(path) != "xlsx":
+        return path
+    with zipfile.ZipFile(path) as archive:
+        blank = _blank_shared_strings(archive)
+        sheets = [n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
+        trims = {}
+        for member in sheets:
+            last_real, last_row = _extent(archive, member, blank)
+            if last_row > last_real + EMPTY_TAIL_ROWS:
+                trims[member] = last_real
+        if not trims:
+            return path
+        work_dir.mkdir(parents=True, exist_ok=True)
+        copy = work_dir / f"bounded-{path.stem}.xlsx"
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in archive.infolist():
+                if info.filename in trims:
+                    _trim_sheet(archive, info.filename, trims[info.filename], target)
+                else:
+                    with archive.open(info) as source, target.open(info.filename, "w") as out:
+                        shutil.copyfileobj(source, out)
+    log.info("%s: empty tails trimmed from %s", path.name, ", ".join(sorted(trims)))
+    return copy

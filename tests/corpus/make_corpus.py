@@ -1,0 +1,313 @@
+"""Writes the fixture corpus: one workbook per drift rule and per rejection cause of the spec.
+
+Every drift file holds the same three cooperatives (`TRUTH`), each time written with one
+kind of mess a district clerk really makes; the tests read each file and expect `TRUTH`.
+The rejection files each carry one cause. The files are committed; run this script only
+to change them:
+
+    .venv/bin/python tests/corpus/make_corpus.py
+
+It needs LibreOffice (`soffice`, Debian's libreoffice-calc-nogui) for the .xls and .ods
+copies, and msoffcrypto-tool (`ENCRYPT_PYTHON`, a Python that has it) for the encrypted one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import xlsxwriter
+
+HERE = Path(__file__).resolve().parent
+
+HEADER = [
+    "STT", "Mã số HTX", "Tên HTX", "Xã/Phường", "Ngày thành lập", "Lĩnh vực",
+    "Tham gia Đề án 167", "Số thành viên", "Số lao động", "Vốn điều lệ", "Tổng tài sản",
+    "Doanh thu", "Lợi nhuận trước thuế", "Thu nhập bình quân", "Xếp loại", "Điểm",
+    "Liên kết tiêu thụ", "Ghi chú",
+]  # fmt: skip
+
+# The three cooperatives every drift file describes, in the units the warehouse keeps.
+TRUTH = [
+    {
+        "coop_code": "6400123456", "name": "HTX Cà phê Đắk Mil", "commune_name": "Đức Mạnh",
+        "founded_on": dt.date(2018, 3, 5), "sector": "Nông nghiệp", "in_da167": True,
+        "members": 1250, "workers": 40, "charter_capital_mvnd": 2000.0,
+        "total_assets_mvnd": 3500.5, "revenue_mvnd": 1250.0, "profit_before_tax_mvnd": -12.5,
+        "avg_income_mvnd": 72.0, "rating": "Tốt", "score": 85.5, "has_offtake_contract": True,
+    },
+    {
+        "coop_code": "6400234567", "name": "HTX Hồ tiêu Thuận An", "commune_name": "Thuận An",
+        "founded_on": dt.date(2020, 12, 13), "sector": "Nông nghiệp", "in_da167": False,
+        "members": 35, "workers": None, "charter_capital_mvnd": 800.0,
+        "total_assets_mvnd": None, "revenue_mvnd": 2000.0, "profit_before_tax_mvnd": 150.0,
+        "avg_income_mvnd": 60.5, "rating": "Khá", "score": 70.0, "has_offtake_contract": False,
+    },
+    {
+        "coop_code": "0100345678", "name": "HTX Dịch vụ tổng hợp Đắk Sắk",
+        "commune_name": "Đắk Sắk", "founded_on": dt.date(2015, 1, 2),
+        "sector": "Phi nông nghiệp", "in_da167": False, "members": 8, "workers": 5,
+        "charter_capital_mvnd": 1.5, "total_assets_mvnd": 10.0, "revenue_mvnd": 0.0,
+        "profit_before_tax_mvnd": 0.0, "avg_income_mvnd": None, "rating": "Trung bình",
+        "score": 55.0, "has_offtake_contract": False,
+    },
+]  # fmt: skip
+
+KEYS = [
+    "coop_code", "name", "commune_name", "founded_on", "sector", "in_da167", "members",
+    "workers", "charter_capital_mvnd", "total_assets_mvnd", "revenue_mvnd",
+    "profit_before_tax_mvnd", "avg_income_mvnd", "rating", "score", "has_offtake_contract",
+]  # fmt: skip
+
+
+def info(unit="663", year=2023, extra=()):
+    return [
+        ["Thông tin", "Giá trị"],
+        ["Mã đơn vị", unit],
+        ["Tên đơn vị", "Huyện Đắk Mil"],
+        ["Năm báo cáo", year],
+        ["Ngày lập", dt.date(year + 1, 1, 15)],
+        ["Người lập", "Nguyễn Thị Lan"],
+        *extra,
+    ]
+
+
+def plain_row(i: int, coop: dict) -> list:
+    """A template row: typed cells, money in million VND."""
+    yes = {True: "x", False: ""}
+    return [
+        i, coop["coop_code"], coop["name"], coop["commune_name"], coop["founded_on"],
+        coop["sector"], yes[coop["in_da167"]], coop["members"], coop["workers"],
+        coop["charter_capital_mvnd"], coop["total_assets_mvnd"], coop["revenue_mvnd"],
+        coop["profit_before_tax_mvnd"], coop["avg_income_mvnd"], coop["rating"],
+        coop["score"], "Có" if coop["has_offtake_contract"] else "Không", None,
+    ]  # fmt: skip
+
+
+def write(path: Path, sheets: dict[str, list[list]], merges=()) -> None:
+    workbook = xlsxwriter.Workbook(str(path))
+    workbook.set_properties({"created": dt.datetime(2024, 1, 15)})
+    date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.date):
+                    sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_format)
+                elif isinstance(value, str):
+                    sheet.write_string(r, c, value)
+                elif value is not None:
+                    sheet.write(r, c, value)
+        for sheet_name, first_row, first_col, last_row, last_col, text in merges:
+            if sheet_name == name:
+                sheet.merge_range(first_row, first_col, last_row, last_col, text)
+    workbook.close()
+
+
+def signature(left: str | None, right: str) -> list:
+    """A signature-block row: the preparer under the code column, the head of office far right."""
+    return [None, left, *[None] * 9, right]
+
+
+def template_rows() -> list[list]:
+    return [HEADER, *[plain_row(i, c) for i, c in enumerate(TRUTH, 1)]]
+
+
+def drift_files() -> dict[str, tuple[dict, tuple]]:
+    files: dict[str, tuple[dict, tuple]] = {}
+    base = template_rows()
+
+    # 1. Title and signature blocks.
+    files["d01_title_signature.xlsx"] = (
+        {
+            "ThongTin": info(),
+            "HTX": [
+                ["UBND HUYỆN ĐẮK MIL"],
+                ["PHÒNG KINH TẾ"],
+                ["BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM 2023"],
+                [],
+                *base,
+                [],
+                signature(None, "Đắk Mil, ngày 15 tháng 01 năm 2024"),
+                signature("Người lập biểu", "TRƯỞNG PHÒNG"),
+                signature("(Ký, ghi rõ họ tên)", "(Ký tên, đóng dấu)"),
+                signature("Nguyễn Thị Lan", "Trần Văn Bình"),
+            ],
+        },
+        (),
+    )
+
+    # 2. Two-row header with merged group cells, and a column-number row.
+    top = list(HEADER)
+    bottom = [None] * len(HEADER)
+    for i in range(9, 14):
+        top[i], bottom[i] = None, HEADER[i]
+    numbers = [f"({i})" for i in range(1, len(HEADER) + 1)]
+    files["d02_two_row_header.xlsx"] = (
+        {"ThongTin": info(), "HTX": [top, bottom, numbers, *base[1:]]},
+        (("HTX", 0, 9, 0, 13, "Kết quả sản xuất kinh doanh (triệu đồng)"),),
+    )
+
+    # 3. Header spelling: unaccented, upper case, line breaks, units, any order, extra column.
+    spelled = [
+        "stt", "MA SO THUE", "Ten hop tac xa", "Dia chi xa", "NGAY THANH LAP", "Linh vuc",
+        "Tham gia\nĐề án  167", "Số thành viên\n(người)", "SO LAO DONG", "Vốn điều lệ (triệu đồng)",
+        "Tong tai san", "DOANH THU\n(trieu dong)", "Lợi nhuận trước thuế", "Thu nhap binh quan",
+        "XẾP LOẠI", "Điểm", "Liên kết tiêu thụ", "Ghi chú",
+    ]  # fmt: skip
+    order = [1, 2, 0, 15, 14, 11, 12, 3, 4, 5, 6, 7, 8, 9, 10, 13, 16, 17]
+    files["d03_header_spelling.xlsx"] = (
+        {
+            "ThongTin": info(),
+            "HTX": [
+                [spelled[i] for i in order] + ["Số điện thoại"],
+                *[[row[i] for i in order] + ["0912 345 678"] for row in base[1:]],
+            ],
+        },
+        (),
+    )
+
+    # 4. Money units: header units, and the file's `Đơn vị tính` where headers carry none.
+    money = {9: 1e6, 10: 1e3, 11: 1e-3}  # đồng, nghìn đồng, tỷ đồng
+    unit_names = {9: "đồng", 10: "nghìn đồng", 11: "tỷ đồng"}
+    header4 = [f"{h} ({unit_names[i]})" if i in money else h for i, h in enumerate(HEADER)]
+    rows4 = []
+    for row in base[1:]:
+        scaled = list(row)
+        for i, factor in money.items():
+            if scaled[i] is not None:
+                scaled[i] = scaled[i] * factor
+        # columns 12 and 13 carry no unit: the file says nghìn đồng
+        for i in (12, 13):
+            if scaled[i] is not None:
+                scaled[i] = scaled[i] * 1e3
+        rows4.append(scaled)
+    files["d04_money_units.xlsx"] = (
+        {"ThongTin": info(extra=[["Đơn vị tính", "nghìn đồng"]]), "HTX": [header4, *rows4]},
+        (),
+    )
+
+    # 5. Numbers typed as text, Vietnamese and English grouping, spaces.
+    def as_text(value, english=False):
+        if value is None:
+            return None
+        if isinstance(value, float) and value != int(value):
+            whole, frac = f"{value:,.1f}".split(".")
+            return f" {whole}.{frac} " if english else whole.replace(",", ".") + "," + frac
+        number = f"{int(value):,}"
+        return number if english else number.replace(",", ".")
+
+    rows5 = []
+    for n, row in enumerate(base[1:]):
+        text = list(row)
+        for i in range(7, 14):
+            text[i] = as_text(row[i], english=(n == 2 and i == 9))
+        text[15] = as_text(row[15])
+        rows5.append(text)
+    files["d05_numbers_as_text.xlsx"] = ({"ThongTin": info(), "HTX": [HEADER, *rows5]}, ())
+
+    # 6. Blanks: `-`, `–`, `x` and empty cells mean not reported.
+    rows6 = [list(r) for r in base[1:]]
+    rows6[1][8], rows6[1][10] = "-", "–"
+    rows6[2][13] = "x"
+    files["d06_blanks.xlsx"] = ({"ThongTin": info(), "HTX": [HEADER, *rows6]}, ())
+
+    # 7. Dates: real cells, serial numbers, d/m/yyyy, dd-mm-yyyy, yyyy-mm-dd text.
+    rows7 = [list(r) for r in base[1:]]
+    rows7[0][4] = "05/03/2018"
+    rows7[1][4] = (dt.date(2020, 12, 13) - dt.date(1899, 12, 30)).days  # serial number
+    rows7[2][4] = "2/1/2015"
+    files["d07_dates.xlsx"] = ({"ThongTin": info(), "HTX": [HEADER, *rows7]}, ())
+
+    # 8. Text: NFD from macOS, stray spaces, codes with spaces, dots or as numbers.
+    rows8 = [list(r) for r in base[1:]]
+    for row in rows8:
+        row[2] = "  " + unicodedata.normalize("NFD", row[2]).replace(" ", "   ") + " "
+        row[3] = unicodedata.normalize("NFD", row[3])
+        row[5] = unicodedata.normalize("NFD", row[5]).upper()
+    rows8[0][1] = "6400 123 456"
+    rows8[1][1] = "6400.234.567"
+    rows8[2][1] = 100345678  # a 9-digit number: the code lost its leading 0
+    files["d08_text_and_codes.xlsx"] = ({"ThongTin": info(), "HTX": [HEADER, *rows8]}, ())
+
+    # 9. Total and subtotal rows and empty rows inside the table.
+    total = [None, None, "Tổng cộng", None, None, None, None, 1293, 45, 2801.5]
+    files["d09_total_rows.xlsx"] = (
+        {
+            "ThongTin": info(),
+            "HTX": [
+                HEADER,
+                ["I", None, "Cộng nhóm nông nghiệp", None, None, None, None, 1285],
+                base[1],
+                [],
+                base[2],
+                [None, "Cộng", None, None, None, None, None, 1285],
+                base[3],
+                total,
+            ],
+        },
+        (),
+    )
+
+    # 10. Yes/no spellings.
+    rows10 = [list(r) for r in base[1:]]
+    rows10[0][6], rows10[0][16] = "X", "1"
+    rows10[1][6], rows10[1][16] = "Không", "0"
+    rows10[2][6], rows10[2][16] = 0, "không"
+    files["d10_yes_no.xlsx"] = ({"ThongTin": info(), "HTX": [HEADER, *rows10]}, ())
+    return files
+
+
+def rejection_files() -> dict[str, tuple[dict, tuple]]:
+    base = template_rows()
+    rows = [list(r) for r in base]
+    rows[2][1] = rows[1][1]  # duplicate code
+    rows[3][15] = 95  # Trung bình with a score of 95
+    return {
+        "r_no_htx_sheet.xlsx": ({"ThongTin": info(), "DanhSach": base}, ()),
+        "r_missing_column.xlsx": (
+            {"ThongTin": info(), "HTX": [[h for h in HEADER if h != "Tên HTX"]]},
+            (),
+        ),
+        "r_unknown_unit.xlsx": ({"ThongTin": info(unit="999"), "HTX": base}, ()),
+        "r_year_out_of_range.xlsx": ({"ThongTin": info(year=2019), "HTX": base}, ()),
+        "r_rule_errors.xlsx": ({"ThongTin": info(), "HTX": rows}, ()),
+        # No ThongTin: unit and year come from the file name.
+        "dak_mil_2023_khong_thong_tin.xlsx": ({"HTX": base}, ()),
+    }
+
+
+def main() -> None:
+    for name, (sheets, merges) in {**drift_files(), **rejection_files()}.items():
+        write(HERE / name, sheets, merges)
+    (HERE / "r_empty.xlsx").write_bytes(b"")
+    (HERE / "r_corrupt.xlsx").write_bytes((HERE / "d01_title_signature.xlsx").read_bytes()[:900])
+    (HERE / "r_not_a_spreadsheet.xlsx").write_bytes(
+        b"%PDF-1.4\n% Bao cao HTX nam 2023 (a PDF renamed to .xlsx)\n"
+    )
+    # The same template workbook saved by LibreOffice as .xls and .ods.
+    with tempfile.TemporaryDirectory() as out:
+        for fmt in ("xls", "ods"):
+            subprocess.run(
+                ["soffice", "--headless", "--convert-to", fmt, "--outdir", out,
+                 str(HERE / "d01_title_signature.xlsx")],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            shutil.copy(Path(out) / f"d01_title_signature.{fmt}", HERE / f"f_template.{fmt}")
+    encrypt = os.environ.get("ENCRYPT_PYTHON")
+    if encrypt:
+        subprocess.run(
+            [encrypt, "-c", "import msoffcrypto,sys;from msoffcrypto.format.ooxml import OOXMLFile;"
+             "f=OOXMLFile(open(sys.argv[1],'rb'));f.encrypt('matkhau',open(sys.argv[2],'wb'))",
+             str(HERE / "d01_title_signature.xlsx"), str(HERE / "r_encrypted.xlsx")],
+            check=True,
+        )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
