@@ -79,10 +79,14 @@ def test_every_fact_leads_back_to_its_file_and_excel_row(settings):
     run_steps(settings)
     rows = query(
         settings,
-        "select f.coop_code, i.file_name, f.excel_row from core.fact_cooperative_year f "
+        "select f.coop_code, i.file_name, f.source_sheet, f.excel_row "
+        "from core.fact_cooperative_year f "
         "join audit.file_ingestion i using (file_id) order by f.excel_row",
     )
-    assert rows == [("6400000001", "663_2023.xlsx", 2), ("6400000002", "663_2023.xlsx", 3)]
+    assert rows == [
+        ("6400000001", "663_2023.xlsx", "HTX", 2),
+        ("6400000002", "663_2023.xlsx", "HTX", 3),
+    ]
 
 
 def test_replication_candidates_follow_the_configured_criteria(settings):

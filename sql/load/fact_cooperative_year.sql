@@ -4,7 +4,7 @@
 insert into core.fact_cooperative_year (
     cooperative_key, geo_key, period_key, coop_code, unit_code, members, workers,
     charter_capital_mvnd, total_assets_mvnd, revenue_mvnd, profit_before_tax_mvnd,
-    avg_income_mvnd, rating, score, has_offtake_contract, note, file_id, excel_row
+    avg_income_mvnd, rating, score, has_offtake_contract, note, file_id, source_sheet, excel_row
 )
 with
 
@@ -106,6 +106,7 @@ select
     coalesce(h.has_offtake_contract, false) as has_offtake_contract,
     h.note,
     h.file_id,
+    h.sheet_name as source_sheet,
     h.excel_row
 from htx as h
 inner join cooperatives as c

@@ -1,7 +1,7 @@
 -- Grain: one row per product certification reported in a loaded OCOP sheet.
 insert into core.fact_ocop_product (
     cooperative_key, coop_code, product_name, product_group, stars, decision_no,
-    decision_date, valid_until, period_key, file_id, excel_row
+    decision_date, valid_until, period_key, file_id, source_sheet, excel_row
 )
 with
 
@@ -24,6 +24,7 @@ select
     o.valid_until,
     o.report_year as period_key,
     o.file_id,
+    o.sheet_name as source_sheet,
     o.excel_row
 from products as o
 inner join cooperatives as c

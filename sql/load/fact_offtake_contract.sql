@@ -1,7 +1,7 @@
 -- Grain: one row per contract reported in a loaded LienKet sheet.
 insert into core.fact_offtake_contract (
     cooperative_key, coop_code, period_key, partner, product, volume_tonnes,
-    contract_value_mvnd, file_id, excel_row
+    contract_value_mvnd, file_id, source_sheet, excel_row
 )
 with
 
@@ -22,6 +22,7 @@ select
     l.volume_tonnes,
     l.contract_value_mvnd,
     l.file_id,
+    l.sheet_name as source_sheet,
     l.excel_row
 from contracts as l
 inner join cooperatives as c

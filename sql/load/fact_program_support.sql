@@ -1,7 +1,7 @@
 -- Grain: one row per support line of a loaded HoTro sheet.
 insert into core.fact_program_support (
     cooperative_key, program_key, period_key, coop_code, funding_source, amount_mvnd,
-    content, file_id, excel_row
+    content, file_id, source_sheet, excel_row
 )
 with
 
@@ -26,6 +26,7 @@ select
     s.amount_mvnd,
     s.content,
     s.file_id,
+    s.sheet_name as source_sheet,
     s.excel_row
 from support as s
 inner join cooperatives as c

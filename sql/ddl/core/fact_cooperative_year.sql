@@ -17,9 +17,11 @@ create table core.fact_cooperative_year (
     has_offtake_contract    boolean not null,
     note                    varchar,
     file_id                 bigint not null,
+    source_sheet            varchar not null,
     excel_row               integer not null
 );
 comment on table core.fact_cooperative_year is 'One row per cooperative and year: size, finances and rating as reported. Money in million VND';
 comment on column core.fact_cooperative_year.unit_code is 'The reporting unit (district, or province from 2025) whose workbook the row came from';
 comment on column core.fact_cooperative_year.excel_row is 'Row of the HTX sheet, as Excel shows it, the values came from';
 comment on column core.fact_cooperative_year.revenue_mvnd is 'Revenue, million VND';
+comment on column core.fact_cooperative_year.source_sheet is 'Sheet of the workbook the row came from, as the file names it';

@@ -10,7 +10,9 @@ create table core.fact_ocop_product (
     valid_until     date,
     period_key      integer not null,
     file_id         bigint not null,
+    source_sheet    varchar not null,
     excel_row       integer not null
 );
 comment on table core.fact_ocop_product is 'OCOP-certified products of cooperatives as reported each year';
 comment on column core.fact_ocop_product.valid_until is 'Decision date plus 36 months: the certificate''s end of validity';
+comment on column core.fact_ocop_product.source_sheet is 'Sheet of the workbook the row came from, as the file names it';

@@ -8,6 +8,8 @@ create table core.fact_program_support (
     amount_mvnd     decimal(18, 6) not null,
     content         varchar,
     file_id         bigint not null,
+    source_sheet    varchar not null,
     excel_row       integer not null
 );
 comment on table core.fact_program_support is 'Support received by cooperatives under programmes, one row per support line. Money in million VND';
+comment on column core.fact_program_support.source_sheet is 'Sheet of the workbook the row came from, as the file names it';
