@@ -13,8 +13,14 @@ Follows each workbook the district clerks send from the landing folder to the ma
 3. **load**: records every outcome in the audit trail (a resubmission for the same unit
    and year supersedes the earlier file), then builds the star schema in the build area
    in one transaction. Nothing new → nothing is rebuilt.
-4. **marts**: computes the replication marts from the star schema.
-5. **publish**: swaps the finished build in place of `HTX_WAREHOUSE` atomically, writes
+   The checks across files and years (a code reported by two units, a tenfold revenue
+   jump, a unit whose cooperative count moved by more than 30%, a missing year) run on
+   the loaded star schema, as warnings.
+4. **alert**: one alert per run that quarantined a file or raised warnings, sent through
+   every configured channel (`smtp_default` with the variable `htx_alert_emails`,
+   `htx_alert_webhook`) and recorded in `audit.quality_alert`. A failed task alerts too.
+5. **marts**: computes the replication marts from the star schema.
+6. **publish**: swaps the finished build in place of `HTX_WAREHOUSE` atomically, writes
    the Parquet/XLSX exports and the HTML quality report to `HTX_EXPORT_DIR`.
 
 Every task that writes DuckDB runs in the one-slot pool `htx_duckdb_writer`.
@@ -27,6 +33,14 @@ import datetime as dt
 from airflow.sdk import dag, get_current_context, task
 
 from etl.config import DAG_ID, WRITER_POOL
+
+
+def _on_failure(context):
+    """Task failure callback: the notifier is built only when a task fails."""
+    from etl.notify import FailureNotifier
+
+    FailureNotifier().notify(context)
+
 
 _RETRIES = {
     "retries": 2,
@@ -43,6 +57,7 @@ _RETRIES = {
     max_active_runs=1,
     doc_md=__doc__,
     tags=["htx", "warehouse"],
+    default_args={"on_failure_callback": _on_failure},
 )
 def htx_pipeline():
     @task(
@@ -76,6 +91,13 @@ def htx_pipeline():
         summaries = [item for batch in staged for item in batch]
         return load_files(load_settings(), summaries, get_current_context()["run_id"])
 
+    @task(pool=WRITER_POOL, doc_md="Deliver the run's alert through every configured channel.")
+    def alert(loaded: dict) -> dict:
+        from etl.config import load_settings
+        from etl.pipeline import alert as deliver_alerts
+
+        return deliver_alerts(load_settings(), loaded, get_current_context())
+
     @task(pool=WRITER_POOL, doc_md="Build the marts in the build area.")
     def marts(loaded: dict) -> dict:
         from etl.config import load_settings
@@ -91,7 +113,7 @@ def htx_pipeline():
         return publish_build(load_settings(), built)
 
     staged = stage.expand(batch=discover())
-    publish(marts(load(staged)))
+    publish(marts(alert(load(staged))))
 
 
 htx_pipeline()

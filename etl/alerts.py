@@ -19,9 +19,10 @@ TOP_RULES = 5
 @dataclass(frozen=True)
 class Alert:
     alert_id: str
-    severity: str  # error: a file was quarantined; warning: accepted with warnings
+    severity: str  # error: a file was quarantined or a task failed; warning: warnings only
     subject: str
     body: str
+    run_id: str | None = None
 
 
 def _file_block(outcome: dict, report_url: str) -> list[str]:
@@ -60,10 +61,19 @@ def _file_block(outcome: dict, report_url: str) -> list[str]:
     return lines
 
 
-def compose(outcomes: list[dict], run_id: str, report_dir: str) -> Alert | None:
-    """The alert for a run's outcomes, or None when nothing needs anyone's attention."""
-    quarantined = [o for o in outcomes if o["status"] == "quarantined"]
-    warned = [o for o in outcomes if o["status"] != "quarantined" and o.get("warnings")]
+def compose(items: list[dict], run_id: str, report_dir: str) -> Alert | None:
+    """The alert for a run, or None when nothing needs anyone's attention.
+
+    `items` are files as dicts (file_id, file_name, unit_code, report_year, status,
+    reason, findings): this run's outcomes, and files that checks across files and years
+    found new warnings for.
+    """
+    quarantined = [o for o in items if o["status"] == "quarantined"]
+    warned = [
+        o
+        for o in items
+        if o["status"] != "quarantined" and any(f["severity"] == "warning" for f in o["findings"])
+    ]
     if not quarantined and not warned:
         return None
     severity = "error" if quarantined else "warning"
@@ -81,13 +91,42 @@ def compose(outcomes: list[dict], run_id: str, report_dir: str) -> Alert | None:
         body.append("")
     body.append(f"Báo cáo chất lượng / Quality report: {report_dir}/quality_report.html")
     digest = hashlib.sha256(f"{run_id}|{subject}".encode()).hexdigest()[:16]
-    return Alert(alert_id=digest, severity=severity, subject=subject, body="\n".join(body))
+    return Alert(digest, severity, subject, "\n".join(body), run_id)
+
+
+def failure_alert(dag_id: str, task_id: str | None, run_id: str, error: str) -> Alert:
+    """The alert for a failed task: the pipeline itself, not a file, needs attention."""
+    subject = (
+        f"[HTX] Lỗi pipeline: tác vụ {task_id} thất bại / Pipeline failure: task {task_id} failed"
+    )
+    body = "\n".join(
+        [
+            f"DAG: {dag_id}",
+            f"Tác vụ / Task: {task_id}",
+            f"Lần chạy / Run: {run_id}",
+            f"Lỗi / Error: {error[:2000]}",
+            "",
+            "Việc cần làm: kỹ sư dữ liệu xem nhật ký của tác vụ trong Airflow rồi chạy lại. "
+            "Các tệp đã nhận không bị mất. / To do: a data engineer reads the task log in "
+            "Airflow and reruns it. No submitted file is lost.",
+        ]
+    )
+    digest = hashlib.sha256(f"{run_id}|{task_id}|failure".encode()).hexdigest()[:16]
+    return Alert(digest, "error", subject, body, run_id)
+
+
+def cross_items(files: list[dict], new: dict[int, list]) -> list[dict]:
+    """Alert items for files that got new warnings from the checks across files and years."""
+    return [
+        {**f, "status": "loaded", "findings": [x.as_row(f["file_id"]) for x in new[f["file_id"]]]}
+        for f in files
+    ]
 
 
 def record(con, alert: Alert, run_id: str, now: dt.datetime | None = None) -> None:
     con.execute(
         """
-        insert or replace into audit.quality_alert
+        insert or ignore into audit.quality_alert
             (alert_id, raised_at, severity, subject, body,
              email_delivered, webhook_delivered, run_id)
         values (?, ?, ?, ?, ?, null, null, ?)

@@ -162,3 +162,68 @@ def loaded_files(con) -> list[tuple[int, str]]:
     return con.execute(
         "select file_id, sha256 from audit.file_ingestion where status = 'loaded' order by file_id"
     ).fetchall()
+
+
+def replace_cross_findings(con, cross: dict[int, list], rules: list[str]) -> dict[int, list]:
+    """Store the current warnings across files and years; return those not stored before."""
+    key = "file_id, rule, coalesce(sheet, ''), coalesce(excel_row, -1), coalesce(column_name, '')"
+    before = set(
+        con.execute(
+            f"select {key} from audit.rejected_row where list_contains(?, rule)", [rules]
+        ).fetchall()
+    )
+    con.execute("begin transaction")
+    con.execute("delete from audit.rejected_row where list_contains(?, rule)", [rules])
+    rows = [f.as_row(file_id) for file_id, found in cross.items() for f in found]
+    if rows:
+        con.executemany(
+            "insert into audit.rejected_row (file_id, sheet, excel_row, column_name, value, rule, "
+            "severity, message) values ($file_id, $sheet, $excel_row, $column_name, $value, "
+            "$rule, $severity, $message)",
+            rows,
+        )
+    con.execute("commit")
+    new: dict[int, list] = {}
+    for file_id, found in cross.items():
+        for f in found:
+            identity = (file_id, f.rule, f.sheet or "", f.excel_row or -1, f.column_name or "")
+            if identity not in before:
+                new.setdefault(file_id, []).append(f)
+    return new
+
+
+def files(con, file_ids: list[int]) -> list[dict]:
+    """file_ingestion rows as dicts."""
+    cursor = con.execute(
+        "select * from audit.file_ingestion where list_contains(?, file_id) order by file_id",
+        [file_ids],
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def pending_alerts(con) -> list[tuple]:
+    """Alerts not yet attempted: (alert_id, severity, subject, body)."""
+    return con.execute(
+        "select alert_id, severity, subject, body from audit.quality_alert "
+        "where attempted_at is null order by raised_at"
+    ).fetchall()
+
+
+def record_delivery(con, alert_id: str, results: dict, now: dt.datetime | None = None) -> None:
+    con.execute(
+        """
+        update audit.quality_alert
+        set attempted_at = ?, email_delivered = ?, email_error = ?,
+            webhook_delivered = ?, webhook_error = ?
+        where alert_id = ?
+        """,
+        [
+            now or dt.datetime.now(dt.UTC),
+            results["email"].delivered,
+            results["email"].error,
+            results["webhook"].delivered,
+            results["webhook"].error,
+            alert_id,
+        ],
+    )

@@ -85,9 +85,15 @@ def published_fingerprint(warehouse: Path) -> str | None:
 
 def load_star_schema(
     settings: Settings, loaded: list[tuple[int, str]], build_fingerprint: str, run_id: str
-) -> dict[str, int]:
-    """Create the build file and load dimensions and facts in one transaction."""
+) -> tuple[dict[str, int], dict[int, list]]:
+    """Create the build file and load dimensions and facts in one transaction.
+
+    Returns the row counts and the warnings of the checks across files and years, which
+    run on the loaded star schema.
+    """
     import duckdb
+
+    from etl.validate import check_warehouse
 
     target = build_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,10 +111,7 @@ def load_star_schema(
         run_sql_file(con, SQL_DIR / "load" / "macros.sql")
         _stage_tables(con, settings, loaded)
         con.execute("begin transaction")
-        con.execute(f"attach '{settings.ledger}' as ledger (read_only)")
-        for table in AUDIT_TABLES:
-            con.execute(f"insert into audit.{table} select * from ledger.audit.{table}")
-        con.execute("detach ledger")
+        copy_audit(con, settings.ledger)
         for model in CORE_MODELS:
             run_sql_file(con, SQL_DIR / "load" / f"{model}.sql")
         con.execute(
@@ -121,10 +124,35 @@ def load_star_schema(
             f"core.{m}": con.execute(f"select count(*) from core.{m}").fetchone()[0]
             for m in CORE_MODELS
         }
+        cross = check_warehouse(con)
     finally:
         con.close()
     log.info("star schema loaded: %s", counts)
-    return counts
+    return counts, cross
+
+
+def copy_audit(con, ledger: Path) -> None:
+    """Replace the audit tables of an open warehouse connection with the ledger's."""
+    con.execute(f"attach '{ledger}' as ledger (read_only)")
+    try:
+        for table in AUDIT_TABLES:
+            con.execute(f"delete from audit.{table}")
+            con.execute(f"insert into audit.{table} select * from ledger.audit.{table}")
+    finally:
+        con.execute("detach ledger")
+
+
+def refresh_build_audit(settings: Settings) -> None:
+    """Bring the unpublished build's audit tables up to date with the ledger."""
+    import duckdb
+
+    con = duckdb.connect(str(build_path(settings)))
+    try:
+        con.execute("begin transaction")
+        copy_audit(con, settings.ledger)
+        con.execute("commit")
+    finally:
+        con.close()
 
 
 def _register_reference(con) -> None:

@@ -39,20 +39,23 @@ def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
 
 
 def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
-    """Record this run's outcomes, then build the star schema if anything changed."""
+    """Record this run's outcomes, build the star schema if anything changed, run the checks
+    across files and years on it, and raise the run's alert (delivered by `alert`)."""
     from etl import alerts
-    from etl.load import fingerprint, load_star_schema, published_fingerprint
+    from etl.load import (
+        fingerprint,
+        load_star_schema,
+        published_fingerprint,
+        refresh_build_audit,
+    )
     from etl.stage import read_outcome
+    from etl.validate import cross_rules
 
     outcomes = [read_outcome(settings.staging_dir, s["file_id"]) for s in summaries]
     con = ledger.connect(settings.ledger)
     try:
         if outcomes:
             ledger.record(con, outcomes)
-        alert = alerts.compose(outcomes, run_id, str(settings.export_dir))
-        if alert is not None:
-            alerts.record(con, alert, run_id)
-            log.warning("quality alert: %s", alert.subject)
         loaded = ledger.loaded_files(con)
         build_fingerprint = fingerprint(con, loaded)
     finally:
@@ -60,8 +63,38 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     if build_fingerprint == published_fingerprint(settings.warehouse):
         log.info("nothing new: the published warehouse is up to date")
         return {"changed": False, "files": len(outcomes)}
-    counts = load_star_schema(settings, loaded, build_fingerprint, run_id)
+    counts, cross = load_star_schema(settings, loaded, build_fingerprint, run_id)
+    con = ledger.connect(settings.ledger)
+    try:
+        new = ledger.replace_cross_findings(con, cross, cross_rules())
+        items = outcomes + alerts.cross_items(ledger.files(con, sorted(new)), new)
+        alert = alerts.compose(items, run_id, str(settings.export_dir))
+        if alert is not None:
+            alerts.record(con, alert, run_id)
+            log.warning("quality alert: %s", alert.subject)
+    finally:
+        con.close()
+    refresh_build_audit(settings)
     return {"changed": True, "files": len(outcomes), "rows": counts}
+
+
+def alert(settings: Settings, loaded: dict, context: dict | None = None) -> dict:
+    """Deliver every alert not yet attempted through the configured channels."""
+    from etl.alerts import Alert
+    from etl.load import build_path, refresh_build_audit
+    from etl.notify import deliver
+
+    con = ledger.connect(settings.ledger)
+    try:
+        pending = ledger.pending_alerts(con)
+        for alert_id, severity, subject, body in pending:
+            results = deliver(Alert(alert_id, severity, subject, body), context)
+            ledger.record_delivery(con, alert_id, results)
+    finally:
+        con.close()
+    if pending and loaded.get("changed") and build_path(settings).exists():
+        refresh_build_audit(settings)
+    return {**loaded, "alerts": len(pending)}
 
 
 def marts(settings: Settings, loaded: dict) -> dict:
@@ -78,7 +111,7 @@ def publish(settings: Settings, built: dict) -> dict:
     from etl.report import write_quality_report
 
     if not built["changed"]:
-        if not settings.quality_report.exists() and settings.warehouse.exists():
+        if settings.warehouse.exists():  # the report is written on every run
             write_quality_report(settings)
         return built
     swap(settings)

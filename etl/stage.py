@@ -91,8 +91,8 @@ def stage_batch(files: list[LandedFile], staging_dir: Path, run_id: str) -> list
         outcomes[landed.file_id] = _outcome(landed, "valid", identity=identity, read=read)
 
     if readable:
-        findings = validate_batch(readable, ref)
         frames = build_frames(readable)
+        findings = validate_batch(readable, ref, frames)
         for item in readable:
             outcome = outcomes[item.file_id]
             file_findings = item.read.findings + findings[item.file_id]

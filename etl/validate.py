@@ -24,11 +24,21 @@ from etl.reference import Reference
 log = logging.getLogger(__name__)
 
 
+# Checks across files and years: `sql/checks/<name>.sql` makes the frame that
+# `expectations/warehouse/<name>.json` validates.
+WAREHOUSE_CHECKS = (
+    "coop_code_in_two_units",
+    "year_over_year",
+    "unit_count_change",
+    "unit_missing_year",
+)
+
+
 def load_suite_documents(directory: Path = EXPECTATIONS_DIR) -> dict[str, dict]:
-    """The suites as data: sheet key -> the JSON document."""
+    """The suites as data: sheet key (or `warehouse/<check>`) -> the JSON document."""
+    names = [sheet.key for sheet in DATA_SHEETS] + [f"warehouse/{c}" for c in WAREHOUSE_CHECKS]
     return {
-        sheet.key: json.loads((directory / f"{sheet.key}.json").read_text(encoding="utf-8"))
-        for sheet in DATA_SHEETS
+        name: json.loads((directory / f"{name}.json").read_text(encoding="utf-8")) for name in names
     }
 
 
@@ -54,73 +64,99 @@ def _gx():
             meta=document.get("meta", {}),
             expectations=[ExpectationConfiguration(**item) for item in document["expectations"]],
         )
-        batches[key] = source.add_dataframe_asset(key).add_batch_definition_whole_dataframe(key)
+        asset = source.add_dataframe_asset(key.replace("/", "_"))
+        batches[key] = asset.add_batch_definition_whole_dataframe(key.replace("/", "_"))
     return suites, batches
 
 
-def validate_batch(files: list[ReadFile], ref: Reference) -> dict[str, list[Finding]]:
+def validate_batch(
+    files: list[ReadFile], ref: Reference, frames: dict[str, pd.DataFrame] | None = None
+) -> dict[int, list[Finding]]:
     """Findings per file_id: every failing cell of every rule, errors and warnings."""
-    frames = build_frames(files)
+    frames = build_frames(files) if frames is None else frames
     parameters = {
         "htx_coops": sorted(set(frames["htx"]["file_coop"].dropna())),
         "known_communes": known_communes(files, ref),
     }
-    findings: dict[str, list[Finding]] = {f.file_id: [] for f in files}
-    suites, batches = _gx()
+    findings: dict[int, list[Finding]] = {f.file_id: [] for f in files}
     for sheet in DATA_SHEETS:
-        frame = frames[sheet.key]
-        if frame.empty:
-            continue
-        batch = batches[sheet.key].get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(
-            suites[sheet.key],
-            expectation_parameters=parameters,
-            result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
-        )
-        for outcome in result.results:
-            if outcome.success:
-                continue
-            for file_id, finding in _findings(outcome, frame, sheet):
-                findings[file_id].append(finding)
+        labels = {c.key: c.header for c in sheet.columns}
+        for file_id, finding in _run(sheet.key, frames[sheet.key], parameters, labels):
+            findings[file_id].append(finding)
     return findings
 
 
-def _findings(outcome, frame: pd.DataFrame, sheet) -> list[tuple[str, Finding]]:
+def cross_rules() -> list[str]:
+    """The rule names of the checks across files and years."""
+    documents = load_suite_documents()
+    return sorted(
+        e["meta"]["rule"]
+        for c in WAREHOUSE_CHECKS
+        for e in documents[f"warehouse/{c}"]["expectations"]
+    )
+
+
+def check_warehouse(con) -> dict[int, list[Finding]]:
+    """Warnings across files and years, from the star schema of an open build connection."""
+    from etl.config import SQL_DIR
+
+    findings: dict[int, list[Finding]] = {}
+    for check in WAREHOUSE_CHECKS:
+        frame = con.execute((SQL_DIR / "checks" / f"{check}.sql").read_text()).df()
+        for file_id, finding in _run(f"warehouse/{check}", frame, {}, {}):
+            findings.setdefault(int(file_id), []).append(finding)
+    return findings
+
+
+def _run(key: str, frame: pd.DataFrame, parameters: dict, labels: dict[str, str]):
+    """Validate one frame with its suite; yield (file_id, finding) per unexpected row."""
+    if frame.empty:
+        return
+    suites, batches = _gx()
+    batch = batches[key].get_batch(batch_parameters={"dataframe": frame.reset_index(drop=True)})
+    result = batch.validate(
+        suites[key],
+        expectation_parameters=parameters,
+        result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
+    )
+    for outcome in result.results:
+        if not outcome.success:
+            yield from _findings(outcome, frame.reset_index(drop=True), key, labels)
+
+
+def _findings(outcome, frame: pd.DataFrame, key: str, labels: dict[str, str]):
     config = outcome.expectation_config
     meta = config.meta or {}
     kwargs = config.kwargs
-    column_key = meta.get("report_column") or kwargs.get("column") or kwargs.get("column_A")
-    severity = meta.get("severity", ERROR)
-    message = bilingual(meta.get("message_vi", config.type), meta.get("message_en", config.type))
     if outcome.exception_info and outcome.exception_info.get("raised_exception"):
         # A suite that cannot run is a defect of the project, not of the file.
         raise RuntimeError(
-            f"GX expectation {config.type} on {sheet.key} failed to run: "
+            f"GX expectation {config.type} of suite {key} failed to run: "
             f"{outcome.exception_info.get('exception_message')}"
         )
-    header = next((c.header for c in sheet.columns if c.key == column_key), column_key)
-    raw_column = f"{column_key}__unparsed"
-    out = []
+    column_key = meta.get("report_column") or kwargs.get("column") or kwargs.get("column_A")
+    header = meta.get("column_label") or labels.get(column_key, column_key)
+    value_columns = [meta["value_column"]] if meta.get("value_column") else []
+    value_columns += [f"{column_key}__unparsed", column_key]
+    message = bilingual(meta.get("message_vi", config.type), meta.get("message_en", config.type))
     for index in outcome.result.get("unexpected_index_list") or []:
         row = frame.iloc[int(index)]
-        value = row.get(raw_column) if raw_column in frame.columns else None
-        if value is None or pd.isna(value):
-            value = row.get(column_key) if column_key in frame.columns else None
-        out.append(
-            (
-                row["file_id"],
-                Finding(
-                    rule=meta.get("rule", config.type),
-                    severity=severity,
-                    message=message,
-                    sheet=row["sheet_name"],
-                    excel_row=int(row["excel_row"]),
-                    column_name=header,
-                    value=None if value is None or _isna(value) else str(value)[:500],
-                ),
-            )
+        value = next(
+            (row[c] for c in value_columns if c in frame.columns and not _isna(row[c])), None
         )
-    return out
+        excel_row = row.get("excel_row")
+        yield (
+            int(row["file_id"]),
+            Finding(
+                rule=meta.get("rule", config.type),
+                severity=meta.get("severity", ERROR),
+                message=message,
+                sheet=row["sheet_name"],
+                excel_row=None if _isna(excel_row) else int(excel_row),
+                column_name=header,
+                value=None if value is None else str(value)[:500],
+            ),
+        )
 
 
 def _isna(value: object) -> bool:

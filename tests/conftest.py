@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,10 @@ import xlsxwriter
 
 from etl.config import Settings, load_settings
 from etl.layout import HOTRO, HTX, LIENKET, OCOP
+
+# Tests that import Airflow in this process get a throwaway home, never ~/airflow.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="htx-test-airflow-")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 
 @pytest.fixture
@@ -92,6 +98,7 @@ def run_steps(settings: Settings, run_id: str = "test-run") -> dict:
     files = pipeline.discover_files(settings)
     staged = [pipeline.stage(settings, b, run_id) for b in pipeline.batches(files, 50)]
     loaded = pipeline.load(settings, [s for batch in staged for s in batch], run_id)
+    loaded = pipeline.alert(settings, loaded)
     return pipeline.publish(settings, pipeline.marts(settings, loaded))
 
 
@@ -103,3 +110,60 @@ def query(settings: Settings, sql: str, params: list | None = None) -> list[tupl
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback; yields (port, list of received envelopes)."""
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, received
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A real HTTP server on loopback; yields (url, list of received JSON bodies)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/alert", received
+    finally:
+        server.shutdown()
+        server.server_close()

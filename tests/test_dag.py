@@ -49,7 +49,7 @@ def test_dag_parses_without_heavy_top_level_imports(tmp_path):
     found = _probe(tmp_path)
     assert found["errors"] == {}
     assert found["heavy"] == [], "the DAG file must import pandas, GX and duckdb inside tasks"
-    assert found["tasks"] == ["discover", "load", "marts", "publish", "stage"]
+    assert found["tasks"] == ["alert", "discover", "load", "marts", "publish", "stage"]
     assert found["max_active_runs"] == 1
     assert found["doc"]
 
@@ -57,6 +57,7 @@ def test_dag_parses_without_heavy_top_level_imports(tmp_path):
 def test_every_task_that_writes_duckdb_uses_the_writer_pool(tmp_path):
     pools = _probe(tmp_path)["pools"]
     assert {t for t, p in pools.items() if p == WRITER_POOL} == {
+        "alert",
         "discover",
         "load",
         "marts",

@@ -1,0 +1,185 @@
+"""Delivers alerts through the channels configured the Airflow way, with Airflow notifiers.
+
+- e-mail: the SMTP provider's `SmtpNotifier` over the connection `smtp_default`, to the
+  recipients in the Airflow variable `htx_alert_emails` (comma-separated);
+- webhook: `WebhookNotifier`, a `BaseNotifier` that POSTs a Slack-compatible JSON body
+  (`text`, plus the alert's fields) to the connection `htx_alert_webhook`.
+
+A channel whose connection is not configured is off (result None). A channel that fails
+is retried a few times with backoff, then recorded as failed; it never fails the pipeline.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import time
+import urllib.request
+from dataclasses import dataclass
+
+from airflow.sdk.bases.notifier import BaseNotifier
+
+from etl.alerts import Alert
+
+log = logging.getLogger(__name__)
+
+EMAIL_CONN_ID = "smtp_default"
+WEBHOOK_CONN_ID = "htx_alert_webhook"
+RECIPIENTS_VARIABLE = "htx_alert_emails"
+ATTEMPTS = 3
+BACKOFF_SECONDS = 1.0  # then 2 s: a server that restarts gets a few seconds
+DEFAULT_SENDER = "htx-warehouse@localhost"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    delivered: bool | None  # None: channel off
+    error: str | None = None
+
+
+def _connection(conn_id: str):
+    """The Airflow connection, or None when it is not configured."""
+    from airflow.sdk import BaseHook
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except Exception as exc:  # the SDK raises AirflowNotFoundException, or a client error
+        log.info("alert channel %s is off: %s", conn_id, type(exc).__name__)
+        return None
+
+
+def _recipients() -> list[str]:
+    from airflow.sdk import Variable
+
+    try:
+        value = Variable.get(RECIPIENTS_VARIABLE, default=None)
+    except Exception:  # no such variable
+        value = None
+    return [v.strip() for v in (value or "").replace(";", ",").split(",") if v.strip()]
+
+
+def webhook_url(conn) -> str:
+    """The endpoint of an HTTP connection: `http://host:port/path` from its fields."""
+    host = conn.host or ""
+    if "://" in host:
+        return host
+    scheme = (conn.extra_dejson or {}).get("scheme") or (
+        "https" if conn.conn_type == "https" else "http"
+    )
+    port = f":{conn.port}" if conn.port else ""
+    path = f"/{conn.schema.lstrip('/')}" if conn.schema else ""
+    return f"{scheme}://{host}{port}{path}"
+
+
+class WebhookNotifier(BaseNotifier):
+    """POST an alert as JSON with a Slack-compatible `text` field."""
+
+    template_fields = ()
+
+    def __init__(self, alert: Alert, conn_id: str = WEBHOOK_CONN_ID, timeout: float = 10.0):
+        super().__init__()
+        self.alert = alert
+        self.conn_id = conn_id
+        self.timeout = timeout
+
+    def payload(self) -> dict:
+        return {
+            "text": f"{self.alert.subject}\n\n{self.alert.body}",
+            "alert_id": self.alert.alert_id,
+            "severity": self.alert.severity,
+            "subject": self.alert.subject,
+            "body": self.alert.body,
+        }
+
+    def notify(self, context) -> None:
+        conn = _connection(self.conn_id)
+        if conn is None:
+            raise LookupError(f"connection {self.conn_id} is not configured")
+        request = urllib.request.Request(
+            webhook_url(conn),
+            data=json.dumps(self.payload(), ensure_ascii=False).encode("utf-8"),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            if response.status >= 300:
+                raise RuntimeError(f"webhook answered HTTP {response.status}")
+
+
+def email_notifier(alert: Alert, recipients: list[str], conn) -> BaseNotifier:
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    sender = (conn.extra_dejson or {}).get("from_email") or DEFAULT_SENDER
+    body = f"<pre style='font-family:sans-serif'>{html.escape(alert.body)}</pre>"
+    return SmtpNotifier(
+        to=recipients,
+        from_email=sender,
+        subject=alert.subject,
+        html_content=body,
+        smtp_conn_id=EMAIL_CONN_ID,
+    )
+
+
+def _attempt(name: str, send) -> Delivery:
+    error = None
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            send()
+            log.info("alert delivered through %s", name)
+            return Delivery(True)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            log.warning("alert via %s failed (attempt %d/%d): %s", name, attempt, ATTEMPTS, error)
+            if attempt < ATTEMPTS:
+                time.sleep(BACKOFF_SECONDS * attempt)
+    return Delivery(False, error)
+
+
+def deliver(alert: Alert, context: dict | None = None) -> dict[str, Delivery]:
+    """Send one alert through every configured channel; never raises."""
+    context = context or {}
+    results = {"email": Delivery(None), "webhook": Delivery(None)}
+    smtp = _connection(EMAIL_CONN_ID)
+    if smtp is not None:
+        recipients = _recipients()
+        if recipients:
+            notifier = email_notifier(alert, recipients, smtp)
+            # notify() directly: the alert's text is data, never a Jinja template
+            results["email"] = _attempt("e-mail", lambda: notifier.notify(context))
+        else:
+            results["email"] = Delivery(
+                False, f"no recipients: set the Airflow variable {RECIPIENTS_VARIABLE}"
+            )
+    if _connection(WEBHOOK_CONN_ID) is not None:
+        notifier = WebhookNotifier(alert)
+        results["webhook"] = _attempt("webhook", lambda: notifier.notify(context))
+    return results
+
+
+class FailureNotifier(BaseNotifier):
+    """Task and DAG failure callback: one alert through every channel, recorded in the ledger."""
+
+    template_fields = ()
+
+    def notify(self, context) -> None:
+        from etl import alerts, ledger
+        from etl.config import load_settings
+
+        ti = context.get("ti") or context.get("task_instance")
+        alert = alerts.failure_alert(
+            dag_id=getattr(ti, "dag_id", None) or str(context.get("dag")),
+            task_id=getattr(ti, "task_id", None),
+            run_id=context.get("run_id") or getattr(ti, "run_id", "?"),
+            error=str(context.get("exception") or context.get("reason") or "unknown error"),
+        )
+        results = deliver(alert, context)
+        try:
+            con = ledger.connect(load_settings().ledger)
+            try:
+                alerts.record(con, alert, alert.run_id)
+                ledger.record_delivery(con, alert.alert_id, results)
+            finally:
+                con.close()
+        except Exception as exc:  # the ledger may be held by the writer; the alert went out
+            log.warning("failure alert %s not recorded in the ledger: %s", alert.alert_id, exc)

@@ -1,0 +1,35 @@
+-- Grain: one row per cooperative-year that has a previous reported year: the ratio of its
+-- revenue and members to that year's. Checked by expectations/warehouse/year_over_year.json.
+with
+
+facts as (
+    select * from core.fact_cooperative_year
+),
+
+with_previous as (
+    select
+        file_id,
+        source_sheet as sheet_name,
+        excel_row,
+        revenue_mvnd,
+        members,
+        lag(revenue_mvnd) over by_year as previous_revenue_mvnd,
+        lag(members) over by_year as previous_members,
+        lag(period_key) over by_year as previous_year,
+        period_key
+    from facts
+    window by_year as (partition by coop_code order by period_key)
+)
+
+select
+    file_id,
+    sheet_name,
+    excel_row,
+    revenue_mvnd::double / nullif(previous_revenue_mvnd, 0) as revenue_ratio,
+    members::double / nullif(previous_members, 0) as members_ratio,
+    revenue_mvnd::varchar || ' (' || previous_year || ': ' || previous_revenue_mvnd || ')'
+        as revenue_ratio_value,
+    members::varchar || ' (' || previous_year || ': ' || previous_members || ')'
+        as members_ratio_value
+from with_previous
+where previous_year = period_key - 1

@@ -1,0 +1,162 @@
+"""Alerts: what they say, and that they reach real SMTP and HTTP servers on loopback."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import HTX_HEADER, free_port, htx_row, info_rows, query, run_steps, write_xlsx
+
+from etl import alerts, notify
+
+
+def _landing_with_one_rejected(settings) -> None:
+    good = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
+    write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": good})
+    bad = [HTX_HEADER, htx_row(1, "6400000001", **{"Xếp loại": "Tốt", "Điểm": 40})]
+    bad.append(htx_row(2, "6400000001"))
+    write_xlsx(
+        settings.landing_dir / "664_2023_loi.xlsx",
+        {"ThongTin": info_rows(unit="664"), "HTX": bad},
+    )
+
+
+def _channels_env(smtp_port: int, webhook_url: str) -> dict[str, str]:
+    return {
+        "AIRFLOW_CONN_SMTP_DEFAULT": (
+            f"smtp://127.0.0.1:{smtp_port}?disable_ssl=true&disable_tls=true"
+            "&from_email=htx%40tinh.example"
+        ),
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK": webhook_url,
+        "AIRFLOW_VAR_HTX_ALERT_EMAILS": "lienminh@tinh.example, kinhte@huyen.example",
+    }
+
+
+def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
+    duplicate = {"severity": "error", "rule": "coop_code_unique", "message": "Trùng mã / dup"}
+    rating = {"severity": "error", "rule": "rating_matches_score", "message": "Xếp loại / Rating"}
+    outcome = {
+        "file_id": 7,
+        "file_name": "664_2023_loi.xlsx",
+        "unit_code": "664",
+        "report_year": 2023,
+        "status": "quarantined",
+        "reason": "Tệp bị từ chối… / File rejected…",
+        "findings": [duplicate, duplicate, rating],
+    }
+    alert = alerts.compose([outcome], "run-1", "/srv/exports")
+    assert alert.severity == "error"
+    assert alert.subject.startswith("[HTX] 1 tệp bị từ chối")
+    body = alert.body
+    assert "664_2023_loi.xlsx" in body and "đơn vị / unit 664" in body and "năm / year 2023" in body
+    assert "coop_code_unique ×2" in body and "rating_matches_score ×1" in body
+    assert "/srv/exports/quality/7.html" in body
+    assert body.index("Việc cần làm") < body.index("To do")  # Vietnamese first
+
+
+def test_nothing_to_say_raises_no_alert():
+    outcome = {"file_id": 1, "file_name": "a.xlsx", "status": "valid", "findings": []}
+    assert alerts.compose([outcome], "run-1", "/x") is None
+
+
+def test_rejected_workbook_alert_reaches_email_and_webhook_through_airflow(
+    settings, smtp_server, webhook_receiver
+):
+    smtp_port, mails = smtp_server
+    url, posts = webhook_receiver
+    _landing_with_one_rejected(settings)
+    env = {
+        **os.environ,
+        **_channels_env(smtp_port, url),
+        "HTX_LANDING_DIR": str(settings.landing_dir),
+        "HTX_WAREHOUSE": str(settings.warehouse),
+        "HTX_STATE_DIR": str(settings.state_dir),
+        "HTX_EXPORT_DIR": str(settings.export_dir),
+    }
+    htx = str(Path(sys.executable).with_name("htx"))
+    first = subprocess.run([htx, "run"], env=env, capture_output=True, text=True, timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    assert len(mails) == 1 and len(posts) == 1
+    message = email.message_from_bytes(mails[0].content, policy=email.policy.default)
+    assert sorted(mails[0].rcpt_tos) == ["kinhte@huyen.example", "lienminh@tinh.example"]
+    assert "1 tệp bị từ chối" in message["subject"]
+    html_body = message.get_body(("html",)).get_content()
+    assert "664_2023_loi.xlsx" in html_body and "rating_matches_score" in html_body
+    assert "664_2023_loi.xlsx" in posts[0]["text"]
+    assert posts[0]["severity"] == "error"
+    [(email_ok, webhook_ok)] = query(
+        settings, "select email_delivered, webhook_delivered from audit.quality_alert"
+    )
+    assert (email_ok, webhook_ok) == (True, True)
+
+    # The quality report opens from disk and shows the rejected file's failing cells.
+    [(file_id,)] = query(
+        settings, "select file_id from audit.file_ingestion where status = 'quarantined'"
+    )
+    page = (settings.export_dir / "quality" / f"{file_id}.html").read_text()
+    assert "664_2023_loi.xlsx" in page and "rating_matches_score" in page and "Điểm" in page
+
+    second = subprocess.run([htx, "run"], env=env, capture_output=True, text=True, timeout=900)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert len(mails) == 1 and len(posts) == 1  # a rerun with nothing new sends nothing
+
+
+def test_refusing_channel_is_recorded_as_failed_and_the_run_goes_on(settings, monkeypatch):
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", f"http://127.0.0.1:{free_port()}/x")
+    _landing_with_one_rejected(settings)
+    result = run_steps(settings)
+    assert result["changed"] is True
+    [(email_ok, webhook_ok, error)] = query(
+        settings,
+        "select email_delivered, webhook_delivered, webhook_error from audit.quality_alert",
+    )
+    assert email_ok is None  # channel off: no smtp_default connection
+    assert webhook_ok is False
+    assert "Connection refused" in error
+
+
+def test_failed_task_alerts_every_channel(settings, monkeypatch, webhook_receiver):
+    url, posts = webhook_receiver
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", url)
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    context = {
+        "ti": SimpleNamespace(dag_id="htx_pipeline", task_id="load", run_id="manual__x"),
+        "run_id": "manual__x",
+        "exception": RuntimeError("disk full"),
+    }
+    notify.FailureNotifier().notify(context)
+    assert len(posts) == 1
+    assert "load" in posts[0]["subject"] and "disk full" in posts[0]["text"]
+    from etl import ledger
+
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        rows = con.execute("select severity, webhook_delivered from audit.quality_alert").fetchall()
+    finally:
+        con.close()
+    assert rows == [("error", True)]
+
+
+@pytest.mark.parametrize("missing", ["AIRFLOW_CONN_SMTP_DEFAULT", "AIRFLOW_VAR_HTX_ALERT_EMAILS"])
+def test_email_needs_connection_and_recipients(monkeypatch, smtp_server, missing):
+    port, mails = smtp_server
+    for name, value in _channels_env(port, "http://unused").items():
+        if name != missing and name != "AIRFLOW_CONN_HTX_ALERT_WEBHOOK":
+            monkeypatch.setenv(name, value)
+    monkeypatch.delenv(missing, raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    results = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))
+    assert mails == []
+    if missing == "AIRFLOW_CONN_SMTP_DEFAULT":
+        assert results["email"].delivered is None
+    else:
+        assert results["email"].delivered is False
+        assert "htx_alert_emails" in results["email"].error

@@ -1,0 +1,72 @@
+"""Checks across files and years, run by GX on the loaded warehouse: warnings, never rejections."""
+
+from __future__ import annotations
+
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+
+def _workbook(settings, name, unit, year, coops):
+    rows = [HTX_HEADER] + [htx_row(i, code, **v) for i, (code, v) in enumerate(coops, 1)]
+    write_xlsx(settings.landing_dir / name, {"ThongTin": info_rows(unit, year), "HTX": rows})
+
+
+def _warnings(settings) -> set[tuple]:
+    return set(
+        query(
+            settings,
+            "select i.file_name, r.rule, r.excel_row, r.column_name from audit.rejected_row r "
+            "join audit.file_ingestion i using (file_id) where r.severity = 'warning'",
+        )
+    )
+
+
+def test_tenfold_revenue_jump_is_a_warning_on_the_later_row(settings):
+    coops = [(f"64000000{i:02d}", {}) for i in range(1, 6)]
+    _workbook(settings, "663_2022.xlsx", "663", 2022, coops)
+    jumped = [*coops[:4], ("6400000005", {"Doanh thu": 16500})]  # 1650 -> 16500: 10x
+    _workbook(
+        settings, "663_2023.xlsx", "663", 2023, [*jumped[:4], ("6400000005", {"Doanh thu": 17000})]
+    )
+    run_steps(settings)
+    assert ("663_2023.xlsx", "revenue_jump", 6, "Doanh thu") in _warnings(settings)
+    [(value,)] = query(settings, "select value from audit.rejected_row where rule = 'revenue_jump'")
+    assert value.startswith("17000") and "2022: 1650" in value
+    statuses = set(query(settings, "select status from audit.file_ingestion"))
+    assert statuses == {("loaded",)}
+
+
+def test_code_reported_by_two_units_in_one_year_is_a_warning(settings):
+    _workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {}), ("6400000002", {})])
+    _workbook(settings, "664_2023.xlsx", "664", 2023, [("6400000001", {"Xã/Phường": "Nâm Nung"})])
+    run_steps(settings)
+    found = {(f, r) for f, r, _, _ in _warnings(settings) if r == "coop_code_in_two_units"}
+    assert found == {
+        ("663_2023.xlsx", "coop_code_in_two_units"),
+        ("664_2023.xlsx", "coop_code_in_two_units"),
+    }
+
+
+def test_unit_count_change_over_30_percent_and_missing_year_are_warnings(settings):
+    ten = [(f"64000000{i:02d}", {}) for i in range(10)]
+    _workbook(settings, "663_2022.xlsx", "663", 2022, ten)
+    _workbook(settings, "663_2023.xlsx", "663", 2023, ten[:6])  # -40%
+    _workbook(settings, "664_2022.xlsx", "664", 2022, [("6411111111", {"Xã/Phường": "Nâm Nung"})])
+    run_steps(settings)
+    rules = {(f, r) for f, r, _, _ in _warnings(settings)}
+    assert ("663_2023.xlsx", "unit_count_change") in rules
+    assert ("664_2022.xlsx", "unit_missing_year") in rules  # 664 sent 2022, not 2023
+
+
+def test_cross_warnings_are_alerted_once(settings):
+    coops = [(f"64000000{i:02d}", {}) for i in range(1, 6)]
+    _workbook(settings, "663_2022.xlsx", "663", 2022, coops)
+    run_steps(settings, "run-1")
+    assert query(settings, "select count(*) from audit.quality_alert") == [(0,)]
+    _workbook(
+        settings, "663_2023.xlsx", "663", 2023, [*coops[:4], ("6400000005", {"Doanh thu": 99999})]
+    )
+    run_steps(settings, "run-2")
+    [(subject, body)] = query(settings, "select subject, body from audit.quality_alert")
+    assert "cảnh báo" in subject and "revenue_jump" in body and "663_2023.xlsx" in body
+    run_steps(settings, "run-3")
+    assert query(settings, "select count(*) from audit.quality_alert") == [(1,)]
