@@ -13,7 +13,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from etl.config import Settings
+from etl.config import SQL_DIR, Settings
 from etl.load import MART_MODELS, build_path
 
 log = logging.getLogger(__name__)
@@ -21,14 +21,37 @@ log = logging.getLogger(__name__)
 EXPORTED_CORE = ("dim_cooperative", "fact_cooperative_year")
 
 
+class BuildCheckFailed(RuntimeError):
+    """The build breaks an integrity check; the published warehouse stays as it was."""
+
+
+def verify(build: Path) -> dict[str, int]:
+    """Run every `sql/integrity/*.sql` on the build: each counts violations, all must be 0."""
+    import duckdb
+
+    con = duckdb.connect(str(build), read_only=True)
+    try:
+        found = {
+            path.stem: con.execute(path.read_text()).fetchone()[0]
+            for path in sorted((SQL_DIR / "integrity").glob("*.sql"))
+        }
+    finally:
+        con.close()
+    broken = {name: n for name, n in found.items() if n}
+    if broken:
+        raise BuildCheckFailed(f"build {build} not published, integrity checks failed: {broken}")
+    return found
+
+
 def swap(settings: Settings) -> Path:
-    """Replace the published warehouse with the build, atomically."""
+    """Check the build, then replace the published warehouse with it, atomically."""
     build = build_path(settings)
     if not build.exists():
         raise FileNotFoundError(f"no finished build at {build}")
     wal = build.with_name(build.name + ".wal")
     if wal.exists():
         raise RuntimeError(f"build {build} was not checkpointed; refusing to publish it")
+    verify(build)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     _fsync(build)
     os.replace(build, settings.warehouse)

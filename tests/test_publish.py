@@ -1,0 +1,96 @@
+"""Safe publishing: checks before the swap, and readers that are never disturbed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+import pytest
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+from etl import publish
+from etl.load import build_path
+
+
+def _workbook(settings, name, unit, year, codes):
+    rows = [HTX_HEADER] + [htx_row(i, c) for i, c in enumerate(codes, 1)]
+    write_xlsx(settings.landing_dir / name, {"ThongTin": info_rows(unit, year), "HTX": rows})
+
+
+def test_a_build_that_breaks_an_integrity_check_is_not_published(settings, monkeypatch):
+    _workbook(settings, "663_2022.xlsx", "663", 2022, ["6400000001"])
+    run_steps(settings, "run-1")
+    before = settings.warehouse.read_bytes()
+    _workbook(settings, "663_2023.xlsx", "663", 2023, ["6400000001", "6400000002"])
+    original_verify = publish.verify
+
+    def corrupt_then_verify(build):
+        con = duckdb.connect(str(build))
+        con.execute("update core.fact_cooperative_year set geo_key = -1 where period_key = 2023")
+        con.close()
+        return original_verify(build)
+
+    monkeypatch.setattr(publish, "verify", corrupt_then_verify)
+    with pytest.raises(publish.BuildCheckFailed, match="facts_have_dimensions"):
+        run_steps(settings, "run-2")
+    assert settings.warehouse.read_bytes() == before
+    monkeypatch.setattr(publish, "verify", original_verify)
+
+
+def test_integrity_checks_pass_on_a_normal_build(settings):
+    _workbook(settings, "663_2022.xlsx", "663", 2022, ["6400000001", "6400000002"])
+    from etl import pipeline
+
+    files = pipeline.discover_files(settings)
+    staged = pipeline.stage(settings, files, "run-1")
+    pipeline.marts(settings, pipeline.load(settings, staged, "run-1"))
+    assert set(publish.verify(build_path(settings)).values()) == {0}
+
+
+_READER = textwrap.dedent(
+    """
+    import sys, time, duckdb, pathlib
+    warehouse, ready, go = sys.argv[1:4]
+    con = duckdb.connect(warehouse, read_only=True)
+    first = con.execute("select count(*) from core.fact_cooperative_year").fetchone()[0]
+    pathlib.Path(ready).write_text(str(first))
+    while not pathlib.Path(go).exists():
+        time.sleep(0.05)
+    again = con.execute("select count(*) from core.fact_cooperative_year").fetchone()[0]
+    files = con.execute("select count(*) from audit.file_ingestion").fetchone()[0]
+    print(first, again, files)
+    """
+)
+
+
+def test_reader_holding_the_old_file_open_is_not_disturbed_and_does_not_block(settings, tmp_path):
+    _workbook(settings, "663_2022.xlsx", "663", 2022, ["6400000001", "6400000002"])
+    run_steps(settings, "run-1")
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(settings.warehouse), str(ready), str(go)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):  # wait for the reader to hold its connection (bounded)
+            if ready.exists():
+                break
+            reader.poll()
+            assert reader.returncode is None, "reader died"
+            time.sleep(0.05)
+        assert ready.read_text() == "2"
+        _workbook(
+            settings, "663_2023.xlsx", "663", 2023, ["6400000001", "6400000002", "6400000003"]
+        )
+        result = run_steps(settings, "run-2")  # publishes while the reader holds the old file
+        assert result["changed"] is True
+        go.write_text("go")
+        out, _ = reader.communicate(timeout=120)
+    finally:
+        reader.kill()
+    assert out.split() == ["2", "2", "1"]  # the old file, whole, to the end of its session
+    assert query(settings, "select count(*) from core.fact_cooperative_year") == [(5,)]
