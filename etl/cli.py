@@ -89,6 +89,28 @@ def cmd_summary(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    from etl import analyst
+
+    warehouse = load_settings().warehouse
+    try:
+        if args.query:
+            analyst.run(warehouse, args.query)
+        else:
+            analyst.repl(warehouse)
+    except (analyst.WriteRefused, FileNotFoundError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_tables(_args: argparse.Namespace) -> int:
+    from etl import analyst
+
+    print("\n".join(analyst.describe_tables(load_settings().warehouse)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="htx", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("init", help="set up Airflow").set_defaults(func=cmd_init)
     commands.add_parser("run", help="run the whole pipeline").set_defaults(func=cmd_run)
     commands.add_parser("summary", help="print the summary").set_defaults(func=cmd_summary)
+    sql = commands.add_parser("sql", help="run read-only SQL on the warehouse")
+    sql.add_argument("query", nargs="?", help="SQL to run; none: an interactive prompt")
+    sql.set_defaults(func=cmd_sql)
+    commands.add_parser("tables", help="describe every table").set_defaults(func=cmd_tables)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
