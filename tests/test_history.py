@@ -1,0 +1,102 @@
+"""Type-2 history of cooperatives: renames, moves, resubmissions and late workbooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+CODE = "6400000001"
+OTHER = "6400000002"
+
+
+def _workbook(settings, name, year, coop_values, prepared=None):
+    rows = [HTX_HEADER, htx_row(1, CODE, **coop_values), htx_row(2, OTHER)]
+    sheets = {"ThongTin": info_rows("663", year, prepared), "HTX": rows}
+    write_xlsx(settings.landing_dir / name, sheets)
+
+
+def _versions(settings):
+    return query(
+        settings,
+        "select cooperative_key, name, commune_name, valid_from_year, valid_to_year, is_current "
+        "from core.dim_cooperative where coop_code = ? order by valid_from_year",
+        [CODE],
+    )
+
+
+def _fact_names(settings):
+    return query(
+        settings,
+        "select f.period_key, d.name, d.commune_name from core.fact_cooperative_year f "
+        "join core.dim_cooperative d using (cooperative_key) where f.coop_code = ? order by 1",
+        [CODE],
+    )
+
+
+def test_move_to_another_commune_opens_a_version(settings):
+    _workbook(settings, "663_2021.xlsx", 2021, {})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Xã/Phường": "Thuận An"})
+    run_steps(settings)
+    assert [(v[2], v[3], v[4], v[5]) for v in _versions(settings)] == [
+        ("Đức Mạnh", 2021, 2021, False),
+        ("Thuận An", 2022, None, True),
+    ]
+    assert [r[2] for r in _fact_names(settings)] == ["Đức Mạnh", "Thuận An"]
+
+
+def test_resubmission_that_undoes_a_rename_rewrites_only_the_affected_versions(settings):
+    _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX A"})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX B"}, dt.date(2023, 1, 10))
+    _workbook(settings, "663_2023.xlsx", 2023, {"Tên HTX": "HTX B"})
+    run_steps(settings, "run-1")
+    first = _versions(settings)
+    assert [(v[1], v[3], v[4]) for v in first] == [("HTX A", 2021, 2021), ("HTX B", 2022, None)]
+    other_before = query(
+        settings, "select * from core.dim_cooperative where coop_code = ?", [OTHER]
+    )
+
+    # The 2022 rename was a typo: the district resubmits 2022 with the old name.
+    _workbook(settings, "663_2022_bosung.xlsx", 2022, {"Tên HTX": "HTX A"}, dt.date(2023, 3, 1))
+    run_steps(settings, "run-2")
+    second = _versions(settings)
+    assert [(v[1], v[3], v[4]) for v in second] == [("HTX A", 2021, 2022), ("HTX B", 2023, None)]
+    assert second[0][0] == first[0][0]  # the 2021 version keeps its key
+    assert query(settings, "select * from core.dim_cooperative where coop_code = ?", [OTHER]) == (
+        other_before
+    )  # untouched cooperatives keep everything
+    assert _fact_names(settings) == [
+        (2021, "HTX A", "Đức Mạnh"),
+        (2022, "HTX A", "Đức Mạnh"),
+        (2023, "HTX B", "Đức Mạnh"),
+    ]
+
+
+def test_late_workbook_for_an_earlier_year_slots_into_history(settings):
+    _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX A"})
+    _workbook(settings, "663_2023.xlsx", 2023, {"Tên HTX": "HTX C"})
+    run_steps(settings, "run-1")
+    assert [(v[1], v[3], v[4]) for v in _versions(settings)] == [
+        ("HTX A", 2021, 2022),
+        ("HTX C", 2023, None),
+    ]
+    _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX B"})  # arrives last
+    run_steps(settings, "run-2")
+    assert [(v[1], v[3], v[4]) for v in _versions(settings)] == [
+        ("HTX A", 2021, 2021),
+        ("HTX B", 2022, 2022),
+        ("HTX C", 2023, None),
+    ]
+    assert [r[1] for r in _fact_names(settings)] == ["HTX A", "HTX B", "HTX C"]
+
+
+def test_joining_decision_167_opens_a_version(settings):
+    _workbook(settings, "663_2021.xlsx", 2021, {})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Tham gia Đề án 167": "x"})
+    run_steps(settings)
+    flags = query(
+        settings,
+        "select in_da167, valid_from_year from core.dim_cooperative where coop_code = ? order by 2",
+        [CODE],
+    )
+    assert flags == [(False, 2021), (True, 2022)]

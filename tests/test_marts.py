@@ -1,0 +1,93 @@
+"""The scorecard and the phase summary on hand-computed fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import (
+    HTX_HEADER,
+    LINK_HEADER,
+    OCOP_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    query,
+    run_steps,
+    write_xlsx,
+)
+
+CODE = "6400000001"
+
+
+def _year(settings, year, revenue, profit, members, rating, score, **sheets):
+    coops = [
+        htx_row(
+            1,
+            CODE,
+            **{
+                "Doanh thu": revenue,
+                "Lợi nhuận trước thuế": profit,
+                "Số thành viên": members,
+                "Xếp loại": rating,
+                "Điểm": score,
+            },
+        ),
+        htx_row(2, "6400000002", **{"Doanh thu": 100, "Số thành viên": 10}),
+    ]
+    workbook = {"ThongTin": info_rows("663", year), "HTX": [HTX_HEADER, *coops]}
+    for name, header in (
+        ("HoTro", SUPPORT_HEADER),
+        ("OCOP", OCOP_HEADER),
+        ("LienKet", LINK_HEADER),
+    ):
+        if name in sheets:
+            workbook[name] = [header, *sheets[name]]
+    write_xlsx(settings.landing_dir / f"663_{year}.xlsx", workbook)
+
+
+@pytest.fixture
+def history(settings):
+    _year(settings, 2021, 1000, -10, 20, "Khá", 70,
+          HoTro=[[CODE, "DA167", "Tư vấn", "Trung ương", 200, 2021]])  # fmt: skip
+    _year(settings, 2022, 1100, 50, 22, "Khá", 75)
+    _year(settings, 2023, 1210, 60, 25, "Tốt", 82,
+          HoTro=[[CODE, "NTM", "Máy", "Tỉnh", 100, 2023]],
+          OCOP=[[CODE, "Cà phê", "Đồ uống", 4, "9/QĐ", dt.date(2022, 6, 1)]])  # fmt: skip
+    _year(settings, 2024, 1331, 70, 30, "Tốt", 88,
+          LienKet=[[CODE, "Công ty CP Cà phê", "cà phê", 100, 500]])  # fmt: skip
+    run_steps(settings)
+    return settings
+
+
+def test_scorecard_holds_latest_figures_trend_streak_history_ocop_offtake_support(history):
+    [row] = query(
+        history,
+        "select latest_year, first_year, years_reported, revenue_mvnd, members_change, "
+        "round(revenue_cagr, 6), consecutive_profitable_years, profitable_years, rating_history, "
+        "ocop_products, ocop_max_stars, has_offtake_contract, support_total_mvnd, "
+        "support_da167_mvnd, support_programs "
+        "from marts.cooperative_scorecard where coop_code = ?",
+        [CODE],
+    )
+    assert row == (
+        2024, 2021, 4, 1331, 10, 0.1, 3, 3,
+        "2021: Khá; 2022: Khá; 2023: Tốt; 2024: Tốt",
+        0, None, True, 300, 200, "DA167, NTM",
+    )  # fmt: skip
+
+
+def test_phase_summary_sets_the_phase_against_the_configured_targets(history):
+    [row] = query(
+        history,
+        "select district_code, phase_first_year, phase_last_year, cooperatives_last_year, "
+        "revenue_first_year_mvnd, revenue_last_year_mvnd, round(revenue_cagr_phase1, 6), "
+        "support_total_mvnd, replication_candidates, target_cooperatives_2030, "
+        "target_members_2030, target_revenue_2030_mvnd, target_model_cooperatives_2030, "
+        "has_enough_candidates from marts.phase_summary",
+    )
+    # 2024 revenue 1331 + 100 = 1431; members 30 + 10 = 40; targets +20%, +15%, +50%.
+    assert row == (
+        "663", 2021, 2024, 2, 1100, 1431, round((1431 / 1100) ** (1 / 3) - 1, 6),
+        300, 1, 2, 46, 2146.5, 2, False,
+    )  # fmt: skip
