@@ -7,13 +7,15 @@ reading it, undisturbed, until it closes.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import logging
 import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from etl.config import SQL_DIR, Settings
+from etl.config import CONFIG_DIR, SQL_DIR, Settings
 from etl.load import MART_MODELS, build_path
 
 log = logging.getLogger(__name__)
@@ -96,22 +98,85 @@ def export(settings: Settings) -> list[Path]:
     return written
 
 
+def labels_vi() -> dict[str, str]:
+    """Vietnamese column headers for the officials' workbook (config/labels_vi.csv)."""
+    with (CONFIG_DIR / "labels_vi.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["column"]: row["label_vi"] for row in csv.DictReader(handle)}
+
+
+_RATIO_COLUMNS = ("growth", "cagr")
+
+
 def _write_xlsx(con, path: Path, tables: list[str]) -> None:
+    """One workbook for provincial officials: Vietnamese headers, formatted numbers.
+
+    Every text cell is written as text, so a value starting with `=`, `+`, `-` or `@` can
+    never become a formula.
+    """
     import xlsxwriter
 
+    labels = labels_vi()
     workbook = xlsxwriter.Workbook(
-        str(path), {"remove_timezone": True, "default_date_format": "dd/mm/yyyy"}
+        str(path),
+        {"remove_timezone": True, "strings_to_formulas": False, "strings_to_urls": False},
     )
-    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True})
+    formats = {
+        "head": workbook.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"}
+        ),
+        "money": workbook.add_format({"num_format": "#,##0.0"}),
+        "int": workbook.add_format({"num_format": "#,##0"}),
+        "ratio": workbook.add_format({"num_format": "0.0%"}),
+        "date": workbook.add_format({"num_format": "dd/mm/yyyy"}),
+        "text": workbook.add_format({}),
+    }
     try:
+        about = workbook.add_worksheet("Gioi_thieu")
+        about.write_string(0, 0, "Báo cáo HTX: các bảng tổng hợp / HTX marts", formats["head"])
+        about.set_column(0, 0, 32)
+        about.set_column(1, 1, 110)
+        for r, table in enumerate(tables, start=2):
+            comment = con.execute(
+                "select comment from duckdb_tables() where schema_name || '.' || table_name = ?",
+                [table],
+            ).fetchone()
+            about.write_string(r, 0, table.split(".")[1])
+            about.write_string(r, 1, (comment[0] if comment else "") or "")
         for table in tables:
-            cursor = con.execute(f"select * from {table}")
-            columns = [d[0] for d in cursor.description]
-            sheet = workbook.add_worksheet(table.split(".")[1][:31])
-            sheet.write_row(0, 0, columns, bold)
-            sheet.freeze_panes(1, 0)
-            for r, row in enumerate(cursor.fetchall(), start=1):
-                sheet.write_row(r, 0, [float(v) if isinstance(v, Decimal) else v for v in row])
-            sheet.set_column(0, max(len(columns) - 1, 0), 16)
+            _write_table(con, workbook, table, labels, formats)
     finally:
         workbook.close()
+
+
+def _write_table(con, workbook, table: str, labels: dict[str, str], formats: dict) -> None:
+    cursor = con.execute(f"select * from {table}")
+    columns = [d[0] for d in cursor.description]
+    sheet = workbook.add_worksheet(table.split(".")[1][:31])
+    for c, name in enumerate(columns):
+        sheet.write_string(0, c, labels.get(name, name), formats["head"])
+    sheet.freeze_panes(1, 0)
+    sheet.set_row(0, 45)
+    sheet.set_column(0, max(len(columns) - 1, 0), 16)
+    for r, row in enumerate(cursor.fetchall(), start=1):
+        for c, value in enumerate(row):
+            _write_cell(sheet, r, c, columns[c], value, formats)
+
+
+def _write_cell(sheet, r: int, c: int, column: str, value, formats: dict) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        sheet.write_string(r, c, "Có" if value else "Không")
+    elif isinstance(value, int | float | Decimal):
+        number = float(value)
+        if any(part in column for part in _RATIO_COLUMNS):
+            kind = "ratio"
+        elif column.endswith("_mvnd"):
+            kind = "money"
+        else:
+            kind = "int" if number == int(number) else "money"
+        sheet.write_number(r, c, number, formats[kind])
+    elif isinstance(value, dt.date | dt.datetime):
+        sheet.write_datetime(r, c, value, formats["date"])
+    else:
+        sheet.write_string(r, c, str(value))

@@ -3,7 +3,11 @@
 A population of cooperatives is simulated in memory first (founding, growth, ratings,
 dissolution, support, OCOP certificates, offtake contracts), calibrated to Đắk Nông's
 published figures, then written as one workbook per unit and year in the template layout
-of :mod:`etl.layout`. All randomness comes from one ``random.Random(seed)``.
+of :mod:`etl.layout`. All randomness of a seed is determined by it.
+
+The 2025 report is written the way it is made after the 2025 reorganisation: one workbook
+of the new Lâm Đồng province (unit 68) for the former Đắk Nông, whose rows carry communes,
+some of them merged communes that are not in the legacy reference list.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import xlsxwriter
 
 from etl import config, layout
 from etl.layout import HOTRO, HTX, LIENKET, OCOP, Sheet
+from etl.reference import MERGED_INTO
 
 # Expected cooperatives per Đắk Nông unit in the first year, about 300 in all: the city is
 # small, the coffee and pepper districts large.
@@ -62,6 +67,28 @@ CORRECTED = ("663", 2023, "bosung")
 BOTCHED = ("665", 2024, "sua")
 # Not a cooperative of any file: generated codes are the tax prefix, 0 and 7 digits.
 UNKNOWN_CODE = "6499999999"
+
+# From the 2025 report on, the former Đắk Nông reports as part of the new Lâm Đồng (68): one
+# province-level workbook instead of one per district.
+PROVINCE_YEAR = 2025
+PROVINCE_CODE = MERGED_INTO["67"]
+PROVINCE_SCOPE = "(khu vực Đắk Nông cũ)"  # appended to the report title
+NEW_COMMUNE_SHARE = 0.125  # rows of the province workbook in a merged, unlisted commune
+NEWCOMERS_IN_NEW_COMMUNES = 3  # of them, cooperatives first seen in that year
+# Communes formed by the 2025 mergers, per former district; none of them is in the legacy
+# reference list (by name or full name, accents and case ignored), so the pipeline warns
+# "commune_known" on them and must carry the cooperative's district forward or leave it
+# unattributed.
+NEW_COMMUNES = {
+    "660": ("Phường Bắc Gia Nghĩa", "Phường Nam Gia Nghĩa", "Phường Đông Gia Nghĩa"),
+    "661": ("Xã Tà Đùng", "Xã Quảng Sơn Mới"),
+    "662": ("Xã Bắc Cư Jút", "Xã Nam Cư Jút"),
+    "663": ("Xã Thuận An Mới", "Xã Bắc Đắk Mil"),
+    "664": ("Xã Nam Đà Mới", "Xã Bắc Krông Nô"),
+    "665": ("Xã Đắk Song Mới", "Xã Nam Đắk Song"),
+    "666": ("Xã Kiến Đức Mới", "Xã Nam Đắk R'Lấp"),
+    "667": ("Xã Tuy Đức Mới", "Xã Quảng Tân Mới"),
+}
 
 
 @dataclass(frozen=True)
@@ -141,6 +168,7 @@ class UnitReport:
     support: tuple[SupportLine, ...]
     ocop: tuple[OcopLine, ...]
     offtake: tuple[OfftakeLine, ...]
+    title_note: str = ""  # after the report title, e.g. the area a province report covers
 
     def rows(self) -> dict[str, int]:
         return {
@@ -201,6 +229,25 @@ def dak_nong_units() -> list[Unit]:
     """Đắk Nông's 8 district-level units (660–667), sized by plausibility."""
     path = config.REFERENCE_DIR / "dak_nong_admin_units.csv"
     return read_units(path, parent_codes=("67",), sizes=DAK_NONG_SIZES)
+
+
+def province_unit() -> Unit:
+    """Lâm Đồng (68), which reports for the former Đắk Nông from 2025 on.
+
+    Its communes are Đắk Nông's legacy communes and the merged ones of :data:`NEW_COMMUNES`.
+    """
+    path = config.REFERENCE_DIR / "dak_nong_admin_units.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["code"] == PROVINCE_CODE)
+    districts = dak_nong_units()
+    return Unit(
+        code=row["code"],
+        name=row["name"],
+        full_name=row["full_name"],
+        communes=tuple(c for u in districts for c in u.communes)
+        + tuple(c for u in districts for c in NEW_COMMUNES[u.code]),
+        size=sum(u.size for u in districts),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -997,9 +1044,10 @@ def _write_info(ws, report: UnitReport, fmts) -> None:
 
 def _write_htx(ws, report: UnitReport, fmts) -> None:
     last = len(HTX.columns) - 1
+    heading = f"BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM {report.year}"
     titles = (
         f"UBND {report.unit.full_name.upper()}",
-        f"BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM {report.year}",
+        f"{heading} {report.title_note}" if report.title_note else heading,
         "(Đơn vị tính: triệu đồng)",
     )
     for row, title in enumerate(titles):
@@ -1050,6 +1098,8 @@ def write_samples(
 ) -> list[SampleFile]:
     """Write ``<unit code>_<year>.xlsx`` for every Đắk Nông unit and year into ``out_dir``.
 
+    The 2025 report is one province workbook, ``68_2025.xlsx``, instead of eight district
+    ones (see :func:`province_report`); the earlier years are the same with or without 2025.
     With ``extras``, and 2023 and 2024 among the years, two resubmissions follow the clean
     files: ``663_2023_bosung.xlsx`` supersedes ``663_2023.xlsx`` and
     ``665_2024_sua.xlsx`` must be quarantined (see :func:`write_resubmissions`). The clean
@@ -1063,7 +1113,14 @@ def write_samples(
     files = [
         write_workbook(out_dir / f"{r.unit.code}_{r.year}.xlsx", r)
         for r in sorted(reports, key=lambda r: (r.unit.code, r.year))
+        if r.year != PROVINCE_YEAR
     ]
+    if PROVINCE_YEAR in years:
+        # A generator of its own, so that the resubmissions below stay as they were.
+        province_rng = random.Random(f"{seed}:{PROVINCE_CODE}_{PROVINCE_YEAR}")
+        report, warnings = province_report(reports, PROVINCE_YEAR, province_rng)
+        written = write_workbook(out_dir / f"{PROVINCE_CODE}_{PROVINCE_YEAR}.xlsx", report)
+        files.append(replace(written, expected_warnings=warnings))
     if extras and {CORRECTED[1], BOTCHED[1]} <= set(years):
         files = write_resubmissions(out_dir, reports, files, rng)
     return files
@@ -1074,6 +1131,66 @@ def expected_counts(files: list[SampleFile]) -> dict[tuple[str, int], dict[str, 
     return {
         (f.unit_code, f.report_year): dict(f.rows) for f in files if f.expected_status == LOADED
     }
+
+
+# ---------------------------------------------------------------------------------------
+# The province report after the 2025 reorganisation
+
+
+def codes_first_seen_in(reports: Sequence[UnitReport], year: int) -> set[str]:
+    """Codes of the cooperatives reported in ``year`` and in no earlier report."""
+    earlier = {c.coop_code for r in reports if r.year < year for c in r.coops}
+    return {c.coop_code for r in reports if r.year == year for c in r.coops} - earlier
+
+
+def province_report(
+    reports: Sequence[UnitReport], year: int, rng: random.Random
+) -> tuple[UnitReport, tuple[Cell, ...]]:
+    """The districts' reports of ``year`` as one province-level report, and its warnings.
+
+    The same cooperatives with the same codes and figures, now in one HTX sheet, and the
+    districts' support, OCOP and offtake lines in one workbook each. About 12.5% of the
+    rows carry a merged commune of :data:`NEW_COMMUNES` instead of the legacy one: a few
+    cooperatives first seen in ``year`` and otherwise cooperatives that neither moved nor
+    changed name that year. Each such row is a "commune_known" warning at its Xã/Phường
+    cell.
+    """
+    districts = sorted((r for r in reports if r.year == year), key=lambda r: r.unit.code)
+    former = {c.coop_code: r.unit.code for r in districts for c in r.coops}
+    coops = sorted(
+        (c for r in districts for c in r.coops), key=lambda c: (c.founded_on, c.name, c.coop_code)
+    )
+    first_seen = codes_first_seen_in(reports, year)
+    newcomers = [i for i, c in enumerate(coops) if c.coop_code in first_seen]
+    settled = [i for i, c in enumerate(coops) if c.coop_code not in first_seen and not c.note]
+    count = round(NEW_COMMUNE_SHARE * len(coops))
+    moved = rng.sample(newcomers, min(NEWCOMERS_IN_NEW_COMMUNES, len(newcomers), count))
+    moved += rng.sample(settled, min(len(settled), count - len(moved)))
+    for i in sorted(moved):
+        commune = rng.choice(NEW_COMMUNES[former[coops[i].coop_code]])
+        coops[i] = replace(coops[i], commune_name=commune)
+    offtake: dict[str, list[OfftakeLine]] = {}
+    for r in districts:
+        for line in r.offtake:
+            offtake.setdefault(line.coop_code, []).append(line)
+    report = UnitReport(
+        unit=province_unit(),
+        year=year,
+        prepared_on=_date_in(rng, year + 1, 1, 3),
+        prepared_by=_person(rng),
+        head_of_office=_person(rng),
+        coops=tuple(coops),
+        support=tuple(line for r in districts for line in r.support),
+        ocop=tuple(
+            sorted(
+                (line for r in districts for line in r.ocop),
+                key=lambda line: (line.decision_date, line.product_name, line.coop_code),
+            )
+        ),
+        offtake=tuple(line for c in coops for line in offtake.get(c.coop_code, [])),
+        title_note=PROVINCE_SCOPE,
+    )
+    return report, tuple(_cell(HTX, i, "commune_name") for i in sorted(moved))
 
 
 # ---------------------------------------------------------------------------------------

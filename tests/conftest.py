@@ -42,6 +42,8 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
             for c, value in enumerate(row):
                 if isinstance(value, dt.date):
                     sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_format)
+                elif isinstance(value, str):
+                    sheet.write_string(r, c, value)  # text stays text, even `=…`
                 elif value is not None:
                     sheet.write(r, c, value)
     workbook.close()

@@ -94,3 +94,25 @@ def test_reader_holding_the_old_file_open_is_not_disturbed_and_does_not_block(se
         reader.kill()
     assert out.split() == ["2", "2", "1"]  # the old file, whole, to the end of its session
     assert query(settings, "select count(*) from core.fact_cooperative_year") == [(5,)]
+
+
+def test_officials_workbook_has_vietnamese_headers_and_no_formulas(settings):
+    import zipfile
+
+    from python_calamine import CalamineWorkbook
+
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Tên HTX": "=HYPERLINK(\"x\")"})]
+    rows.append(htx_row(2, "6400000002", **{"Tên HTX": "@SUM(A1)"}))
+    write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    run_steps(settings)
+    path = settings.export_dir / "marts.xlsx"
+    book = CalamineWorkbook.from_path(str(path))
+    assert book.sheet_names[0] == "Gioi_thieu"
+    scorecard = book.get_sheet_by_name("cooperative_scorecard").to_python()
+    header = scorecard[0]
+    assert "Mã số HTX" in header and "Doanh thu (triệu đồng)" in header
+    names = {row[header.index("Tên HTX")] for row in scorecard[1:]}
+    assert names == {'=HYPERLINK("x")', "@SUM(A1)"}
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert not any(b"<f>" in archive.read(n) for n in sheets)  # no formula anywhere
