@@ -107,6 +107,7 @@ def marts(settings: Settings, loaded: dict) -> dict:
 
 def publish(settings: Settings, built: dict) -> dict:
     """Swap the build in, then write the exports and the quality report."""
+    from etl.dashboard import write_dashboard
     from etl.publish import export, swap
     from etl.report import write_quality_report
 
@@ -116,5 +117,6 @@ def publish(settings: Settings, built: dict) -> dict:
         return built
     swap(settings)
     exports = export(settings)
+    dashboard = write_dashboard(settings)
     report = write_quality_report(settings)
-    return {**built, "exports": len(exports), "report": str(report)}
+    return {**built, "exports": len(exports), "report": str(report), "dashboard": str(dashboard)}
