@@ -1,7 +1,12 @@
-"""The sample generator writes valid, realistic, deterministic district workbooks."""
+"""The sample generator writes valid, realistic, deterministic district workbooks.
+
+Up to 2024 one workbook per district; the 2025 report is one province-level workbook of
+the new Lâm Đồng (unit 68), some of whose communes are not in the legacy reference list.
+"""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from collections import Counter
@@ -11,7 +16,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from etl import layout
+from etl import config, layout
 from etl.sample import (
     QUARANTINED,
     SUPERSEDED,
@@ -23,7 +28,10 @@ from etl.sample import (
 )
 
 YEARS = range(2021, 2026)
+DISTRICT_YEARS = range(2021, 2025)
 UNIT_CODES = [f"{code}" for code in range(660, 668)]
+PROVINCE = ("68", 2025)  # the one workbook of 2025, from the province
+COMMUNE_HEADER = layout.HTX.column("commune_name").header
 CODE = re.compile(r"^64\d{8}$")
 SHEETS = {s.key: s for s in layout.DATA_SHEETS}
 
@@ -58,9 +66,24 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _legacy_communes() -> dict[str, set[str]]:
+    """Names and full names of the communes of the legacy list, by district code."""
+    path = config.REFERENCE_DIR / "dak_nong_admin_units.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        records = [r for r in csv.DictReader(f) if r["level"] == "commune"]
+    communes: dict[str, set[str]] = {}
+    for r in records:
+        communes.setdefault(r["parent_code"], set()).update((r["name"], r["full_name"]))
+    return communes
+
+
+LEGACY = _legacy_communes()
+ALL_LEGACY = set().union(*LEGACY.values())
+
+
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory) -> list[SampleFile]:
-    """The 40 clean files, one per unit and year."""
+    """The 33 clean files: one per district and year to 2024, one province file of 2025."""
     return write_samples(tmp_path_factory.mktemp("samples"), seed=2025, extras=False)
 
 
@@ -98,12 +121,14 @@ def _rows(books, key: str, year: int | None = None) -> Rows:
     return [r for (_, y), book in books.items() if year in (None, y) for r in book[key]]
 
 
-def test_writes_one_workbook_per_unit_and_year(samples):
+def test_writes_one_workbook_per_district_and_year_then_one_province_workbook(samples, everything):
     assert sorted(f.path.name for f in samples) == sorted(
-        f"{unit}_{year}.xlsx" for unit in UNIT_CODES for year in YEARS
+        [f"{unit}_{year}.xlsx" for unit in UNIT_CODES for year in DISTRICT_YEARS] + ["68_2025.xlsx"]
     )
+    assert len(samples) == 8 * 4 + 1 and len(everything) == 35
     assert all(f.path.is_file() for f in samples)
-    assert {f.unit_code for f in samples} == {u.code for u in dak_nong_units()}
+    assert {f.unit_code for f in samples} == {u.code for u in dak_nong_units()} | {"68"}
+    assert [f.unit_code for f in samples if f.report_year == 2025] == ["68"]
 
 
 def test_same_seed_writes_byte_identical_files(everything, tmp_path):
@@ -131,7 +156,10 @@ def test_expected_statuses(everything):
     assert set(status.values()) == {"loaded"}  # 665_2024 and the correction among them
     files = _by_name(everything)
     assert [n for n, f in files.items() if f.expected_errors] == ["665_2024_sua.xlsx"]
-    assert [n for n, f in files.items() if f.expected_warnings] == ["663_2023_bosung.xlsx"]
+    assert sorted(n for n, f in files.items() if f.expected_warnings) == [
+        "663_2023_bosung.xlsx",
+        "68_2025.xlsx",
+    ]
 
 
 def test_extras_record_the_rows_they_hold(everything):
@@ -396,7 +424,7 @@ def test_expected_counts_match_rows_in_files(samples, books):
 
 def test_thongtin_identifies_unit_and_year(books):
     keys = layout.THONGTIN_KEYS
-    names = {u.code: u.full_name for u in dak_nong_units()}
+    names = {u.code: u.full_name for u in dak_nong_units()} | {"68": "Tỉnh Lâm Đồng"}
     for (unit, year), book in books.items():
         info = book["info"]
         assert info[keys["unit_code"]] == unit  # stored as text
@@ -433,8 +461,9 @@ def _previous_revenue(books) -> dict[tuple[str, int], float]:
     return {(r["coop_code"], y): r["revenue_mvnd"] for (_, y), b in books.items() for r in b["htx"]}
 
 
-def test_sample_raises_no_validation_warnings(books):
+def test_sample_raises_no_validation_warnings_but_the_new_communes_of_2025(books):
     communes = {u.code: set(u.communes) for u in dak_nong_units()}
+    communes["68"] = set().union(*communes.values())
     revenue = _previous_revenue(books)
     programs = {code for code, _vi, _en in layout.PROGRAMS}
     for (unit, year), book in books.items():
@@ -446,7 +475,7 @@ def test_sample_raises_no_validation_warnings(books):
             assert all(r[k] >= 0 for k in money)
             assert 40 <= r["avg_income_mvnd"] <= 120
             assert r["founded_on"].year <= year
-            assert r["commune_name"] in communes[unit]
+            assert r["commune_name"] in communes[unit] or (unit, year) == PROVINCE
             assert r["sector"] in layout.SECTORS
             before = revenue.get((r["coop_code"], year - 1))
             if before:
@@ -470,10 +499,16 @@ def test_codes_are_unique_across_the_province(books):
         assert len(codes) == len(set(codes))
 
 
-def test_names_are_unique_within_a_unit(books):
-    for book in books.values():
-        names = [r["name"] for r in book["htx"]]
-        assert len(names) == len(set(names))
+def test_names_are_unique_within_a_district(books):
+    for (unit, _), book in books.items():
+        if unit != "68":
+            names = [r["name"] for r in book["htx"]]
+            assert len(names) == len(set(names))
+    # The province workbook joins eight districts: a name is unique within the former one.
+    district = {r["coop_code"]: u for (u, y), b in books.items() if y == 2024 for r in b["htx"]}
+    province = books[PROVINCE]["htx"]
+    names = [(district[r["coop_code"]], r["name"]) for r in province if r["coop_code"] in district]
+    assert len(names) == len(set(names)) and len(names) > 250
 
 
 def test_cooperatives_persist_are_founded_dissolved_and_renamed(books):
@@ -487,6 +522,8 @@ def test_cooperatives_persist_are_founded_dissolved_and_renamed(books):
         assert before.keys() - now.keys()  # some dissolved
         for code in now.keys() & before.keys():
             a, b = before[code], now[code]
+            if b["commune_name"] not in ALL_LEGACY:
+                continue  # the 2025 reorganisation merged its commune: not a move
             changes += (a["name"], a["commune_name"]) != (b["name"], b["commune_name"])
             assert abs(b["members"] - a["members"]) <= max(3, 0.1 * a["members"])
     assert 3 <= changes <= 6
@@ -507,3 +544,126 @@ def test_some_cooperatives_qualify_for_replication(books):
     ]
     others = [c for c in candidates if by_year[2025][c]["in_da167"] != "x"]
     assert 10 <= len(others) <= 20
+
+
+# ---------------------------------------------------------------------------------------
+# The 2025 report after the reorganisation: one province workbook
+
+
+def _new_commune_rows(book) -> list[int]:
+    """Indexes of the HTX rows whose commune is not in the legacy list."""
+    return [i for i, r in enumerate(book["htx"]) if r["commune_name"] not in ALL_LEGACY]
+
+
+def test_2025_workbook_is_the_province_report(samples, books):
+    (file,) = [f for f in samples if f.report_year == 2025]
+    assert (file.path.name, file.unit_code, file.expected_status) == (
+        "68_2025.xlsx",
+        "68",
+        "loaded",
+    )
+    assert file.expected_errors == ()
+    keys = layout.THONGTIN_KEYS
+    info = books[PROVINCE]["info"]
+    assert info[keys["unit_code"]] == "68"
+    assert info[keys["unit_name"]] == "Tỉnh Lâm Đồng"
+    assert info[keys["report_year"]] == 2025
+    prepared = info[keys["prepared_on"]]
+    assert isinstance(prepared, date) and prepared.year == 2026 and prepared.month <= 3
+    rows = books[PROVINCE]["raw_htx"]
+    assert rows[0][0] == "UBND TỈNH LÂM ĐỒNG"
+    assert rows[1][0] == "BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM 2025 (khu vực Đắk Nông cũ)"
+    assert rows[2][0] == "(Đơn vị tính: triệu đồng)"
+    assert rows[4] == [c.header for c in layout.HTX.columns]
+    assert file.rows == {key: len(books[PROVINCE][key]) for key in SHEETS}
+    assert file.rows["hotro"] and file.rows["ocop"] and file.rows["lienket"]
+
+
+def test_10_to_15_percent_of_2025_rows_carry_a_commune_not_in_the_legacy_list(books):
+    htx = books[PROVINCE]["htx"]
+    new = _new_commune_rows(books[PROVINCE])
+    assert 0.10 <= len(new) / len(htx) <= 0.15
+    assert all(isinstance(r["commune_name"], str) and r["commune_name"] for r in htx)
+    # The others keep their legacy commune.
+    assert all(htx[i]["commune_name"] in ALL_LEGACY for i in set(range(len(htx))) - set(new))
+
+
+def test_new_communes_are_unknown_to_the_reference_list_even_loosely():
+    from etl.sample import NEW_COMMUNES
+    from etl.text import match_key
+
+    path = config.REFERENCE_DIR / "vn_admin_units.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        known = {match_key(r[k]) for r in csv.DictReader(f) for k in ("name", "full_name")}
+    for names in NEW_COMMUNES.values():
+        for name in names:
+            assert name not in ALL_LEGACY
+            assert match_key(name) not in known, name
+
+
+def test_at_least_two_cooperatives_first_seen_in_2025_are_in_new_communes(books):
+    earlier = {r["coop_code"] for y in DISTRICT_YEARS for r in _rows(books, "htx", y)}
+    htx = books[PROVINCE]["htx"]
+    newcomers = [htx[i] for i in _new_commune_rows(books[PROVINCE])]
+    newcomers = [r for r in newcomers if r["coop_code"] not in earlier]
+    assert len(newcomers) >= 2
+    assert all(r["founded_on"].year == 2025 for r in newcomers)
+    # And several cooperatives reported before are in new communes too.
+    assert sum(r["coop_code"] in earlier for r in htx if r["commune_name"] not in ALL_LEGACY) >= 5
+
+
+def test_province_warnings_are_exactly_the_new_commune_cells(samples):
+    (file,) = [f for f in samples if f.unit_code == "68"]
+    grid = _grid(file.path, "HTX")
+    header = grid[4]
+    commune_col, code_col = header.index(COMMUNE_HEADER), header.index("Mã số HTX")
+    flagged = [
+        ("HTX", index + 1, COMMUNE_HEADER)
+        for index, row in enumerate(grid)
+        if index > 5 and CODE.match(str(row[code_col])) and row[commune_col] not in ALL_LEGACY
+    ]
+    assert flagged and list(file.expected_warnings) == flagged
+    for cell in file.expected_warnings:
+        value, _ = _at(file.path, cell)
+        assert value not in ALL_LEGACY
+
+
+def test_cooperatives_keep_their_codes_into_2025(books):
+    by_year = {year: {r["coop_code"]: r for r in _rows(books, "htx", year)} for year in YEARS}
+    before, now = by_year[2024], by_year[2025]
+    continuing = before.keys() & now.keys()
+    assert len(continuing) >= 0.9 * len(before)
+    for code in continuing:
+        assert now[code]["founded_on"] == before[code]["founded_on"]
+        assert now[code]["sector"] == before[code]["sector"]
+    # No cooperative reappears under a new code: whatever is new in 2025 was founded then.
+    assert all(r["founded_on"].year == 2025 for c, r in now.items() if c not in before)
+    seen = set().union(*(by_year[y].keys() for y in DISTRICT_YEARS))
+    assert all(now[c]["founded_on"].year == 2025 for c in now.keys() - seen)
+
+
+def test_province_workbook_holds_the_simulated_2025_population(books):
+    import random
+
+    from etl.sample import build_population
+
+    simulated = {
+        c.coop_code: (r.unit.code, c)
+        for r in build_population(dak_nong_units(), YEARS, random.Random(2025))
+        if r.year == 2025
+        for c in r.coops
+    }
+    htx = books[PROVINCE]["htx"]
+    assert {r["coop_code"] for r in htx} == simulated.keys()
+    for row in htx:
+        district, coop = simulated[row["coop_code"]]
+        assert (row["name"], row["members"], row["revenue_mvnd"]) == (
+            coop.name,
+            coop.members,
+            coop.revenue_mvnd,
+        )
+        assert row["commune_name"] == coop.commune_name or (
+            row["commune_name"] not in ALL_LEGACY and coop.commune_name in LEGACY[district]
+        )
+    for key in ("hotro", "ocop", "lienket"):
+        assert {r["coop_code"] for r in books[PROVINCE][key]} <= simulated.keys()
