@@ -91,3 +91,21 @@ def test_phase_summary_sets_the_phase_against_the_configured_targets(history):
         "663", 2021, 2024, 2, 1100, 1431, round((1431 / 1100) ** (1 / 3) - 1, 6),
         300, 1, 2, 46, 2146.5, 2, False,
     )  # fmt: skip
+
+
+def test_program_year_compares_three_year_growth_of_supported_and_unsupported(history):
+    [row] = query(
+        history,
+        "select amount_mvnd, cooperatives_reached, round(supported_revenue_growth_3y, 6), "
+        "round(unsupported_revenue_growth_3y, 6), round(supported_member_growth_3y, 6), "
+        "round(unsupported_member_growth_3y, 6), supported_with_outcome, unsupported_with_outcome "
+        "from marts.program_year where program_code = 'DA167' and year = 2021",
+    )
+    # Supported: revenue 1000 -> 1331 in 2024, members 20 -> 30; the other: 100 -> 100, 10 -> 10.
+    assert row == (200, 1, 0.331, 0.0, 0.5, 0.0, 1, 1)
+    [(growth,)] = query(
+        history,
+        "select supported_revenue_growth_3y from marts.program_year "
+        "where program_code = 'NTM' and year = 2023",
+    )
+    assert growth is None  # 2026 not reported yet
