@@ -72,12 +72,14 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
         return None
     while best.data_start < len(rows) and _is_column_number_row(rows[best.data_start]):
         best.data_start += 1
-    header_rows = rows[best.header_row : best.data_start]
+    header_rows = [
+        r for r in rows[best.header_row : best.data_start] if not _is_column_number_row(r)
+    ]
     for key, index in best.columns.items():
         for header_row in header_rows:
             cell = header_row[index] if index < len(header_row) else None
             unit = split_unit(cell)[1] if cell is not None else None
-            if unit:
+            if unit and key not in best.units:
                 best.units[key] = unit
     mapped = set(best.columns.values())
     width = max((len(r) for r in header_rows), default=0)
@@ -94,8 +96,15 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
 
 
 def _is_column_number_row(row: list) -> bool:
-    cells = [clean(c) for c in row if c is not None and clean(c)]
+    """`(1) (2) (3)`, `1 2 3` or `A B C` under the header: numbering, not data."""
+    cells = [_as_text(c) for c in row if c is not None and clean(c)]
     return bool(cells) and all(_COLUMN_NUMBER.match(c) for c in cells)
+
+
+def _as_text(cell: object) -> str:
+    if isinstance(cell, float) and cell == int(cell):
+        return str(int(cell))
+    return clean(cell)
 
 
 def _title_unit(title_rows: list[list]) -> str | None:

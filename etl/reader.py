@@ -220,10 +220,11 @@ def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
     cells = [_cell(row, i) for i in range(len(row))]
     if all(c is None for c in cells):
         return True
-    # A code has digits; `Người lập biểu` written in the code column is a signature block.
-    if any(c.key == "coop_code" and _has_digit(_cell(row, i)) for c, i in columns):
+    # `Người lập biểu` or `Đắk Mil, ngày 15 tháng 1 năm 2024` in the code column is the
+    # signature block, not a cooperative.
+    if any(c.key == "coop_code" and _looks_like_code(_cell(row, i)) for c, i in columns):
         return False
-    labels = [match_key(c) for c in cells[:4] if isinstance(c, str)]
+    labels = [match_key(c) for c in cells if isinstance(c, str)]
     if any(_is_total_label(label) for label in labels):
         return True
     for column, index in columns:
@@ -245,8 +246,13 @@ def _is_total_label(label: str) -> bool:
     return any(label == word or label.startswith(word + " ") for word in _TOTAL_WORDS)
 
 
-def _has_digit(value: object) -> bool:
-    return value is not None and any(ch.isdigit() for ch in str(value))
+def _looks_like_code(value: object) -> bool:
+    """Mostly digits, at least 8 of them: a code, even a mistyped one."""
+    if value is None:
+        return False
+    text = "".join(str(value).split())
+    digits = sum(ch.isdigit() for ch in text)
+    return digits >= 8 and digits * 2 >= len(text)
 
 
 def _typed_row(
