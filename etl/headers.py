@@ -29,6 +29,7 @@ class HeaderMatch:
     extra: list[str] = field(default_factory=list)  # unknown headers, reported as info
     missing: list[str] = field(default_factory=list)  # required column keys not found
     note_unit: str | None = None  # `Đơn vị tính: …` written in the title block
+    top_row_columns: set[int] = field(default_factory=set)  # indices named by the first row
 
 
 def _lookup(sheet: Sheet) -> dict[str, str]:
@@ -59,6 +60,7 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
         columns = _map_row(row, lookup, {})
         if not columns:
             continue
+        top = set(columns.values())
         data_start = r + 1
         # A merged group cell leaves its sub-headers on the next row.
         if r + 1 < len(rows):
@@ -67,7 +69,9 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
                 columns.update(below)
                 data_start = r + 2
         if best is None or len(columns) > len(best.columns):
-            best = HeaderMatch(header_row=r, data_start=data_start, columns=columns)
+            best = HeaderMatch(
+                header_row=r, data_start=data_start, columns=columns, top_row_columns=top
+            )
     if best is None:
         return None
     while best.data_start < len(rows) and _is_column_number_row(rows[best.data_start]):
@@ -81,6 +85,18 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
             unit = split_unit(cell)[1] if cell is not None else None
             if unit and key not in best.units:
                 best.units[key] = unit
+    if len(header_rows) > 1:  # a merged group cell's unit covers its sub-columns
+        group_row = header_rows[0]
+        for key, index in best.columns.items():
+            if key in best.units:
+                continue
+            for left in range(min(index, len(group_row) - 1), -1, -1):
+                cell = group_row[left]
+                if cell is None or not clean(cell):
+                    continue
+                if left not in best.top_row_columns and split_unit(cell)[1]:
+                    best.units[key] = split_unit(cell)[1]
+                break
     mapped = set(best.columns.values())
     width = max((len(r) for r in header_rows), default=0)
     for index in range(width):

@@ -44,7 +44,8 @@ def money_factor(unit: str | None) -> float | None:
     """Factor that turns a value in `unit` into million VND; None when the unit is not money."""
     if unit is None:
         return None
-    return MONEY_UNITS.get(match_key(unit))
+    # `triệu đồng/người/năm`: the money unit is what comes before the first `/`.
+    return MONEY_UNITS.get(match_key(unit.split("/")[0]))
 
 
 def parse_number(raw: object) -> float | None:

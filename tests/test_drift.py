@@ -191,3 +191,23 @@ def test_thongtin_sheet_is_bounded_too(tmp_path):
     read = read_workbook(path)
     assert read.info["unit_code"] == "663"
     assert read.rows_scanned < 20
+
+
+def test_rule_4_unit_on_a_merged_group_header_covers_its_sub_columns(tmp_path):
+    top = ["Mã số HTX", "Tên HTX", "Kết quả SXKD (đồng)", None]
+    bottom = [None, None, "Doanh thu", "Lợi nhuận trước thuế"]
+    rows = [top, bottom, ["6400000001", "HTX A", 1_650_000_000, -12_500_000]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    row = read.sheets["htx"].rows[0]
+    assert (row["revenue_mvnd"], row["profit_before_tax_mvnd"]) == (1650.0, -12.5)
+
+
+def test_rule_4_per_person_unit_is_still_a_money_unit(tmp_path):
+    info = [*info_rows(), ["Đơn vị tính", "đồng"]]
+    rows = [
+        ["Mã số HTX", "Tên HTX", "Thu nhập bình quân (triệu đồng/người/năm)", "Doanh thu"],
+        ["6400000001", "HTX A", 72, 1_650_000_000],
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info, "HTX": rows}))
+    row = read.sheets["htx"].rows[0]
+    assert (row["avg_income_mvnd"], row["revenue_mvnd"]) == (72.0, 1650.0)
