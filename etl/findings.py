@@ -21,9 +21,19 @@ class Finding:
     excel_row: int | None = None
     column_name: str | None = None
     value: str | None = None
+    cell: str | None = None  # the Excel address, such as `P37`, where one is known
 
     def as_row(self, file_id: str) -> dict:
         return {"file_id": file_id, **asdict(self)}
+
+
+def cell_address(column_index: int, excel_row: int) -> str:
+    """`P37` from a 0-based column index and an Excel row number."""
+    letters, n = "", column_index + 1
+    while n:
+        n, remainder = divmod(n - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return f"{letters}{excel_row}"
 
 
 def bilingual(vi: str, en: str) -> str:

@@ -88,8 +88,9 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
                 con.executemany(
                     """
                     insert into audit.rejected_row (
-                        file_id, sheet, excel_row, column_name, value, rule, severity, message
-                    ) values (?, ?, ?, ?, ?, ?, ?, ?)
+                        file_id, sheet, excel_row, column_name, value, rule, severity, message,
+                        cell
+                    ) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         [
@@ -101,6 +102,7 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
                             f["rule"],
                             f["severity"],
                             f["message"],
+                            f.get("cell"),
                         ]
                         for f in o["findings"]
                     ],
@@ -178,8 +180,8 @@ def replace_cross_findings(con, cross: dict[int, list], rules: list[str]) -> dic
     if rows:
         con.executemany(
             "insert into audit.rejected_row (file_id, sheet, excel_row, column_name, value, rule, "
-            "severity, message) values ($file_id, $sheet, $excel_row, $column_name, $value, "
-            "$rule, $severity, $message)",
+            "severity, message, cell) values ($file_id, $sheet, $excel_row, $column_name, "
+            "$value, $rule, $severity, $message, $cell)",
             rows,
         )
     con.execute("commit")

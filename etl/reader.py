@@ -35,6 +35,7 @@ class SheetRows:
     sheet_name: str  # as written in the workbook
     rows: list[dict]  # typed values by column key, plus `excel_row` and `*__unparsed`
     rows_skipped: int = 0  # empty, total and signature rows
+    columns: dict[str, int] = field(default_factory=dict)  # column key -> 0-based index
 
 
 @dataclass
@@ -197,7 +198,7 @@ def _read_sheet(
         key: values.money_factor(header.units.get(key)) or note_factor or default_factor or 1.0
         for key in header.columns
     }
-    out = SheetRows(sheet=sheet, sheet_name=actual_name, rows=[])
+    out = SheetRows(sheet=sheet, sheet_name=actual_name, rows=[], columns=dict(header.columns))
     columns = [(sheet.column(k), i) for k, i in header.columns.items()]
     for index in range(header.data_start, len(rows)):
         row = rows[index]

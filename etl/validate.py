@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from etl.config import EXPECTATIONS_DIR
-from etl.findings import ERROR, Finding, bilingual
+from etl.findings import ERROR, Finding, bilingual, cell_address
 from etl.frames import ReadFile, build_frames, known_communes
 from etl.layout import DATA_SHEETS
 from etl.reference import Reference
@@ -81,7 +81,10 @@ def validate_batch(
     findings: dict[int, list[Finding]] = {f.file_id: [] for f in files}
     for sheet in DATA_SHEETS:
         labels = {c.key: c.header for c in sheet.columns}
-        for file_id, finding in _run(sheet.key, frames[sheet.key], parameters, labels):
+        positions = {
+            f.file_id: f.read.sheets[sheet.key].columns for f in files if sheet.key in f.read.sheets
+        }
+        for file_id, finding in _run(sheet.key, frames[sheet.key], parameters, labels, positions):
             findings[file_id].append(finding)
     return findings
 
@@ -108,8 +111,17 @@ def check_warehouse(con) -> dict[int, list[Finding]]:
     return findings
 
 
-def _run(key: str, frame: pd.DataFrame, parameters: dict, labels: dict[str, str]):
-    """Validate one frame with its suite; yield (file_id, finding) per unexpected row."""
+def _run(
+    key: str,
+    frame: pd.DataFrame,
+    parameters: dict,
+    labels: dict[str, str],
+    positions: dict[int, dict[str, int]] | None = None,
+):
+    """Validate one frame with its suite; yield (file_id, finding) per unexpected row.
+
+    `positions` maps a file to its columns' indices, so a finding can name its cell.
+    """
     if frame.empty:
         return
     suites, batches = _gx()
@@ -121,10 +133,12 @@ def _run(key: str, frame: pd.DataFrame, parameters: dict, labels: dict[str, str]
     )
     for outcome in result.results:
         if not outcome.success:
-            yield from _findings(outcome, frame.reset_index(drop=True), key, labels)
+            yield from _findings(
+                outcome, frame.reset_index(drop=True), key, labels, positions or {}
+            )
 
 
-def _findings(outcome, frame: pd.DataFrame, key: str, labels: dict[str, str]):
+def _findings(outcome, frame: pd.DataFrame, key: str, labels: dict[str, str], positions: dict):
     config = outcome.expectation_config
     meta = config.meta or {}
     kwargs = config.kwargs
@@ -144,17 +158,20 @@ def _findings(outcome, frame: pd.DataFrame, key: str, labels: dict[str, str]):
         value = next(
             (row[c] for c in value_columns if c in frame.columns and not _isna(row[c])), None
         )
-        excel_row = row.get("excel_row")
+        excel_row = None if _isna(row.get("excel_row")) else int(row["excel_row"])
+        file_id = int(row["file_id"])
+        index = positions.get(file_id, {}).get(column_key)
         yield (
-            int(row["file_id"]),
+            file_id,
             Finding(
                 rule=meta.get("rule", config.type),
                 severity=meta.get("severity", ERROR),
                 message=message,
                 sheet=row["sheet_name"],
-                excel_row=None if _isna(excel_row) else int(excel_row),
+                excel_row=excel_row,
                 column_name=header,
                 value=None if value is None else str(value)[:500],
+                cell=None if index is None or excel_row is None else cell_address(index, excel_row),
             ),
         )
 

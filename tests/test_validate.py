@@ -160,3 +160,10 @@ def test_negative_members_is_an_error_and_few_members_a_warning(tmp_path):
     outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
     assert ("HTX", 2, "Số thành viên", "members_not_negative") in _cells(outcome)
     assert ("HTX", 3, "Số thành viên", "members_at_least_5") in _cells(outcome, "warning")
+
+
+def test_findings_name_their_excel_cell(tmp_path):
+    rows = [["UBND"], HTX_HEADER, htx_row(1, "6400000001", **{"Xếp loại": "Tốt", "Điểm": 55})]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    [finding] = [f for f in outcome["findings"] if f["rule"] == "rating_matches_score"]
+    assert finding["cell"] == "P3"  # Điểm is column 16 (P), the row is Excel row 3
