@@ -54,8 +54,8 @@ def run_dag(settings: Settings, conf: dict | None = None):
 def cmd_sample(args: argparse.Namespace) -> int:
     from etl.sample import write_samples
 
-    files = write_samples(Path(args.out), seed=args.seed)
-    print(f"wrote {len(files)} sample workbooks to {args.out}")
+    files = write_samples(Path(args.out), seed=args.seed, scale=args.scale)
+    print(f"wrote {len(files)} sample workbooks ({args.scale} scale) to {args.out}")
     return 0
 
 
@@ -117,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     sample = commands.add_parser("sample", help="write sample district workbooks")
     sample.add_argument("--out", required=True, help="folder to write the workbooks to")
     sample.add_argument("--seed", type=int, default=2025, help="random seed (default 2025)")
+    sample.add_argument(
+        "--scale",
+        choices=("province", "national"),
+        default="province",
+        help="province: Đắk Nông's 8 units (default); national: every district unit",
+    )
     sample.set_defaults(func=cmd_sample)
     commands.add_parser("init", help="set up Airflow").set_defaults(func=cmd_init)
     commands.add_parser("run", help="run the whole pipeline").set_defaults(func=cmd_run)
