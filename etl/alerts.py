@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 
 TOP_RULES = 5
+# How a file's block names it: `… file_id 123)`, read back to find an alert's files.
+_FILE_ID = re.compile(r"\bfile_id (\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Alert:
     subject: str
     body: str
     run_id: str | None = None
+    # Annotated feedback workbooks of the alert's files (etl.feedback), sent with it.
+    attachments: tuple[str, ...] = ()
 
 
 def _file_block(outcome: dict, report_url: str) -> list[str]:
@@ -92,6 +97,11 @@ def compose(items: list[dict], run_id: str, report_dir: str) -> Alert | None:
     body.append(f"Báo cáo chất lượng / Quality report: {report_dir}/quality_report.html")
     digest = hashlib.sha256(f"{run_id}|{subject}".encode()).hexdigest()[:16]
     return Alert(digest, severity, subject, "\n".join(body), run_id)
+
+
+def file_ids(body: str) -> list[int]:
+    """The file_ids an alert's body names, in order: the files its feedback belongs to."""
+    return list(dict.fromkeys(int(found) for found in _FILE_ID.findall(body)))
 
 
 def failure_alert(dag_id: str, task_id: str | None, run_id: str, error: str) -> Alert:

@@ -4,6 +4,8 @@ htx sample --out DIR [--seed N]   write sample district workbooks
 htx init                          migrate Airflow's metadata DB, create the writer pool
 htx run                           init, sample if the landing folder is empty, run the DAG
 htx summary                       print what the warehouse holds
+htx template --unit CODE --year YYYY --out FILE [--prefill]
+                                  write the official workbook for one unit and year
 """
 
 from __future__ import annotations
@@ -65,15 +67,17 @@ def cmd_init(_args: argparse.Namespace) -> int:
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
+    from etl.locking import exclusive
     from etl.sample import write_samples
     from etl.summary import print_summary
 
     settings = load_settings()
-    init_airflow(settings)
-    if not has_workbooks(settings.landing_dir):
-        files = write_samples(settings.landing_dir)
-        log.info("landing folder was empty: wrote %d sample workbooks", len(files))
-    run = run_dag(settings)
+    with exclusive(settings.state_dir / "pipeline.lock"):
+        init_airflow(settings)
+        if not has_workbooks(settings.landing_dir):
+            files = write_samples(settings.landing_dir)
+            log.info("landing folder was empty: wrote %d sample workbooks", len(files))
+        run = run_dag(settings)
     state = str(getattr(run, "state", "unknown"))
     print_summary(settings, run_id=getattr(run, "run_id", None))
     if state != "success":
@@ -111,6 +115,26 @@ def cmd_tables(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from etl import template
+
+    try:
+        unit = template.reporting_unit(args.unit)
+        year = template.check_year(args.year)
+        cooperatives, source = None, ""
+        if args.prefill:
+            latest, cooperatives = template.latest_cooperatives(
+                load_settings().warehouse, unit, year
+            )
+            source = f", {len(cooperatives)} HTX của năm / cooperatives of {latest}"
+        path = template.write_template(Path(args.out), unit.code, year, cooperatives)
+    except template.TemplateError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"đã ghi / wrote {path} ({unit.full_name}, {year}{source})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="htx", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("query", nargs="?", help="SQL to run; none: an interactive prompt")
     sql.set_defaults(func=cmd_sql)
     commands.add_parser("tables", help="describe every table").set_defaults(func=cmd_tables)
+    blank = commands.add_parser("template", help="write the official workbook for a unit and year")
+    blank.add_argument("--unit", required=True, help="district or province code, e.g. 663")
+    blank.add_argument("--year", required=True, type=int, help="reporting year, 2021-2030")
+    blank.add_argument("--out", required=True, help="the .xlsx file to write")
+    blank.add_argument(
+        "--prefill",
+        action="store_true",
+        help="list the unit's cooperatives of the latest year in the warehouse",
+    )
+    blank.set_defaults(func=cmd_template)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

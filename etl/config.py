@@ -32,6 +32,20 @@ def _path(environ: dict[str, str], name: str, default: str) -> Path:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one submitted file may cost. A file past a limit is quarantined with a reason.
+
+    Each has an environment variable: HTX_MAX_FILE_MB, HTX_MAX_EXPANDED_MB, HTX_MAX_ROWS,
+    HTX_MAX_CELL_CHARS.
+    """
+
+    file_bytes: int = 50 * 1024 * 1024  # the workbook as sent
+    expanded_bytes: int = 500 * 1024 * 1024  # its sheets unzipped: stops zip bombs
+    rows: int = 200_000  # real rows in one sheet (a district has hundreds)
+    cell_chars: int = 32_767  # Excel's own limit for one cell
+
+
+@dataclass(frozen=True)
 class Settings:
     landing_dir: Path
     warehouse: Path
@@ -39,7 +53,7 @@ class Settings:
     export_dir: Path
     # Files read and validated together in one task (one GX validation per batch).
     batch_size: int = 50
-    limits: dict[str, int] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def raw_dir(self) -> Path:
@@ -97,6 +111,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         state_dir=_path(env, "HTX_STATE_DIR", "warehouse/state"),
         export_dir=_path(env, "HTX_EXPORT_DIR", "warehouse/exports"),
         batch_size=int(env.get("HTX_BATCH_SIZE") or 50),
+        limits=Limits(
+            file_bytes=int(float(env.get("HTX_MAX_FILE_MB") or 50) * 1024 * 1024),
+            expanded_bytes=int(float(env.get("HTX_MAX_EXPANDED_MB") or 500) * 1024 * 1024),
+            rows=int(env.get("HTX_MAX_ROWS") or 200_000),
+            cell_chars=int(env.get("HTX_MAX_CELL_CHARS") or 32_767),
+        ),
     )
 
 

@@ -16,6 +16,14 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+# Files the office programs and desktops leave beside real ones; everything else is a
+# submission (a stray PDF is recorded and quarantined with its reason, never ignored).
+_LOCK_PREFIXES = ("~$", ".~lock.")
+_SYSTEM_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+class FileChanging(Exception):
+    """The file is still being written: it is left for the next run."""
 
 
 @dataclass(frozen=True)
@@ -47,15 +55,19 @@ def sha256_of(path: Path) -> str:
 
 
 def landing_files(landing_dir: Path) -> list[Path]:
-    """Every regular file below the landing folder, but office lock files and hidden files."""
+    """Every regular file below the landing folder, but office lock files and system files."""
     if not landing_dir.is_dir():
         return []
     found = []
     for path in sorted(landing_dir.rglob("*")):
-        if not path.is_file() or path.is_symlink():
+        if path.is_symlink():
+            # A link may point anywhere on the machine: never followed, never read.
+            log.warning("skipping %s: a symbolic link is not a submitted file", path.name)
             continue
-        if path.name.startswith((".", "~$")):
-            log.info("skipping %s: hidden or office lock file", path.name)
+        if not path.is_file():
+            continue
+        if path.name.startswith(_LOCK_PREFIXES) or path.name in _SYSTEM_FILES:
+            log.info("skipping %s: an office lock file or a system file", path.name)
             continue
         found.append(path)
     return found
@@ -71,7 +83,7 @@ def keep_raw_copy(path: Path, sha256: str, raw_dir: Path) -> Path:
     shutil.copyfile(path, temporary)
     if sha256_of(temporary) != sha256:
         temporary.unlink()
-        raise RuntimeError(f"{path} changed while it was being copied; it will be retried")
+        raise FileChanging(f"{path.name} changed while it was being copied")
     temporary.chmod(0o444)
     os.replace(temporary, target)
     return target
@@ -92,7 +104,11 @@ def discover(
         sha = sha256_of(path)
         if (sha, name) in seen:
             continue
-        raw = keep_raw_copy(path, sha, raw_dir)
+        try:
+            raw = keep_raw_copy(path, sha, raw_dir)
+        except FileChanging as exc:
+            log.warning("%s; it is left for the next run", exc)
+            continue
         original = first_ids.get(sha) or batch_first.get(sha)
         if original is None:
             file_id = file_id_for(sha)

@@ -64,6 +64,26 @@ REASONS: dict[str, tuple[str, str]] = {
         "The file is not an Excel or LibreOffice spreadsheet (.xlsx, .xls, .ods). Send the "
         "report workbook itself.",
     ),
+    "file_too_large": (
+        "Tệp quá lớn ({detail}). Một báo cáo huyện chỉ vài trăm dòng: hãy xoá các trang, "
+        "hình ảnh không cần thiết rồi gửi lại.",
+        "The file is too large ({detail}). A district report has a few hundred rows: remove "
+        "unneeded sheets and pictures and resubmit.",
+    ),
+    "file_too_expanded": (
+        "Tệp giải nén ra quá lớn ({detail}); có thể là tệp hỏng hoặc độc hại. Hãy lưu lại "
+        "báo cáo từ mẫu của tỉnh rồi gửi lại.",
+        "The file unpacks to far too much data ({detail}); it may be damaged or hostile. "
+        "Save the report again from the province's template and resubmit.",
+    ),
+    "too_many_rows": (
+        "Một trang có quá nhiều dòng dữ liệu ({detail}). Hãy xoá các dòng thừa rồi gửi lại.",
+        "A sheet holds far too many rows ({detail}). Delete the stray rows and resubmit.",
+    ),
+    "cell_too_long": (
+        "Ô có {chars} ký tự, vượt giới hạn {limit} ký tự của Excel.",
+        "The cell holds {chars} characters, past Excel's limit of {limit}.",
+    ),
     "sheet_missing": (
         "Thiếu trang tính bắt buộc '{sheet}'.",
         "The required sheet '{sheet}' is missing.",

@@ -1,9 +1,11 @@
 """Delivers alerts through the channels configured the Airflow way, with Airflow notifiers.
 
 - e-mail: the SMTP provider's `SmtpNotifier` over the connection `smtp_default`, to the
-  recipients in the Airflow variable `htx_alert_emails` (comma-separated);
+  recipients in the Airflow variable `htx_alert_emails` (comma-separated), with the alert's
+  annotated feedback workbooks attached while they fit in `MAX_ATTACHMENT_BYTES`;
 - webhook: `WebhookNotifier`, a `BaseNotifier` that POSTs a Slack-compatible JSON body
-  (`text`, plus the alert's fields) to the connection `htx_alert_webhook`.
+  (`text`, plus the alert's fields and its `feedback` paths) to the connection
+  `htx_alert_webhook`.
 
 A channel whose connection is not configured is off (result None). A channel that fails
 is retried a few times with backoff, then recorded as failed; it never fails the pipeline.
@@ -17,6 +19,7 @@ import logging
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
@@ -30,6 +33,7 @@ RECIPIENTS_VARIABLE = "htx_alert_emails"
 ATTEMPTS = 3
 BACKOFF_SECONDS = 1.0  # then 2 s: a server that restarts gets a few seconds
 DEFAULT_SENDER = "htx-warehouse@localhost"
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # feedback workbooks attached to one e-mail, in all
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class WebhookNotifier(BaseNotifier):
             "severity": self.alert.severity,
             "subject": self.alert.subject,
             "body": self.alert.body,
+            "feedback": list(self.alert.attachments),
         }
 
     def notify(self, context) -> None:
@@ -117,8 +122,24 @@ def email_notifier(alert: Alert, recipients: list[str], conn) -> BaseNotifier:
         from_email=sender,
         subject=alert.subject,
         html_content=body,
+        files=attachable(alert.attachments) or None,
         smtp_conn_id=EMAIL_CONN_ID,
     )
+
+
+def attachable(paths: tuple[str, ...], limit: int | None = None) -> list[str]:
+    """The feedback workbooks that fit in one e-mail, in order; the webhook names them all."""
+    limit = MAX_ATTACHMENT_BYTES if limit is None else limit
+    chosen, total = [], 0
+    for path in paths:
+        try:
+            size = Path(path).stat().st_size
+        except OSError:
+            continue
+        if total + size <= limit:
+            chosen.append(path)
+            total += size
+    return chosen
 
 
 def _attempt(name: str, send) -> Delivery:

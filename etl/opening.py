@@ -33,6 +33,38 @@ _ROW_OF_CELL = re.compile(r"(\d+)$")
 EMPTY_TAIL_ROWS = 1000
 
 
+class LimitExceeded(Exception):
+    """A file past one of the configured limits: `rule` names which, `detail` says how far."""
+
+    def __init__(self, rule: str, detail: str):
+        super().__init__(f"{rule}: {detail}")
+        self.rule, self.detail = rule, detail
+
+
+class _Counted:
+    """A stream that refuses to give more than `limit` bytes: the guard against zip bombs."""
+
+    def __init__(self, stream, limit: int, name: str):
+        self.stream, self.left, self.name = stream, limit, name
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size if size and size > 0 else 1 << 16)
+        self.left -= len(data)
+        if self.left < 0:
+            raise LimitExceeded("file_too_expanded", f"{self.name} unpacks past the limit")
+        return data
+
+
+def check_archive(path: Path, expanded_limit: int) -> None:
+    """Refuse a zip whose members declare more than `expanded_limit` bytes in all."""
+    if sniff(path) not in ("xlsx", "ods"):
+        return
+    with zipfile.ZipFile(path) as archive:
+        declared = sum(info.file_size for info in archive.infolist())
+    if declared > expanded_limit:
+        raise LimitExceeded("file_too_expanded", f"{declared // (1024 * 1024)} MB unpacked")
+
+
 def sniff(path: Path) -> str:
     """`xlsx`, `ods`, `xls`, `encrypted`, `empty`, `corrupt` (a damaged zip) or `unknown`."""
     with path.open("rb") as handle:
@@ -82,11 +114,14 @@ def _blank_shared_strings(archive: zipfile.ZipFile) -> set[int]:
     return blank
 
 
-def _extent(archive: zipfile.ZipFile, member: str, blank: set[int]) -> tuple[int, int]:
+def _extent(
+    archive: zipfile.ZipFile, member: str, blank: set[int], expanded_limit: int
+) -> tuple[int, int]:
     """(last row with a real value, last row present) of one worksheet, streamed."""
     last_real = last_row = 0
     row_number = 0
-    with archive.open(member) as stream:
+    with archive.open(member) as raw:
+        stream = _Counted(raw, expanded_limit, member)
         parents = []
         for event, element in ET.iterparse(stream, events=("start", "end")):
             tag = _local(element.tag)
@@ -176,8 +211,18 @@ def _trim_sheet(archive: zipfile.ZipFile, member: str, keep: int, target: zipfil
         parser.parse(source)
 
 
-def bounded(path: Path, work_dir: Path) -> Path:
-    """`path`, or a copy in `work_dir` whose sheets end at their last real row."""
+def bounded(
+    path: Path, work_dir: Path, max_rows: int = 200_000, expanded_limit: int = 500 << 20
+) -> Path:
+    """`path`, or a copy in `work_dir` whose sheets end at their last real row.
+
+    Raises LimitExceeded for a sheet with more than `max_rows` real rows or a file that
+    unpacks past `expanded_limit`, before python-calamine ever holds it.
+    """
+    check_archive(path, expanded_limit)
+    if sniff(path) == "ods":
+        _check_ods_rows(path, max_rows, expanded_limit)
+        return path
     if sniff(path) != "xlsx":
         return path
     with zipfile.ZipFile(path) as archive:
@@ -185,7 +230,9 @@ def bounded(path: Path, work_dir: Path) -> Path:
         sheets = [n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
         trims = {}
         for member in sheets:
-            last_real, last_row = _extent(archive, member, blank)
+            last_real, last_row = _extent(archive, member, blank, expanded_limit)
+            if last_real > max_rows:
+                raise LimitExceeded("too_many_rows", f"{member}: {last_real} rows")
             if last_row > last_real + EMPTY_TAIL_ROWS:
                 trims[member] = last_real
         if not trims:
@@ -201,3 +248,34 @@ def bounded(path: Path, work_dir: Path) -> Path:
                         shutil.copyfileobj(source, out)
     log.info("%s: empty tails trimmed from %s", path.name, ", ".join(sorted(trims)))
     return copy
+
+
+def _check_ods_rows(path: Path, max_rows: int, expanded_limit: int) -> None:
+    """Count an .ods file's real rows (repeated rows included) without expanding them."""
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as raw:
+        stream = _Counted(raw, expanded_limit, "content.xml")
+        rows, has_value = 0, False
+        for event, element in ET.iterparse(stream, events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "table":
+                    rows = 0
+                elif tag == "table-row":
+                    has_value = False
+                continue
+            if tag == "table-cell" and (
+                any(_local(k) == "value" for k in element.attrib)
+                or (element.text or "").strip()
+                or any(_local(c.tag) == "p" and "".join(c.itertext()).strip() for c in element)
+            ):
+                has_value = True
+            elif tag == "table-row":
+                if has_value:
+                    repeated = next(
+                        (int(v) for k, v in element.attrib.items()
+                         if _local(k) == "number-rows-repeated"), 1
+                    )  # fmt: skip
+                    rows += repeated
+                    if rows > max_rows:
+                        raise LimitExceeded("too_many_rows", f"content.xml: over {max_rows} rows")
+                element.clear()

@@ -35,7 +35,9 @@ def batches(files: list[dict], size: int) -> list[list[dict]]:
 def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
     from etl.stage import stage_batch
 
-    return stage_batch([LandedFile(**f) for f in batch], settings.staging_dir, run_id)
+    return stage_batch(
+        [LandedFile(**f) for f in batch], settings.staging_dir, run_id, settings.limits
+    )
 
 
 def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
@@ -80,7 +82,8 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
 
 def alert(settings: Settings, loaded: dict, context: dict | None = None) -> dict:
     """Deliver every alert not yet attempted through the configured channels."""
-    from etl.alerts import Alert
+    from etl import feedback
+    from etl.alerts import Alert, file_ids
     from etl.load import build_path, refresh_build_audit
     from etl.notify import deliver
 
@@ -88,7 +91,10 @@ def alert(settings: Settings, loaded: dict, context: dict | None = None) -> dict
     try:
         pending = ledger.pending_alerts(con)
         for alert_id, severity, subject, body in pending:
-            results = deliver(Alert(alert_id, severity, subject, body), context)
+            # The annotated workbooks travel with the alert: written now, from the ledger.
+            attachments = feedback.for_alert(con, settings, file_ids(body))
+            alert = Alert(alert_id, severity, subject, body, attachments=attachments)
+            results = deliver(alert, context)
             ledger.record_delivery(con, alert_id, results)
     finally:
         con.close()
@@ -106,17 +112,27 @@ def marts(settings: Settings, loaded: dict) -> dict:
 
 
 def publish(settings: Settings, built: dict) -> dict:
-    """Swap the build in, then write the exports and the quality report."""
+    """Swap the build in, then write the exports, the quality report and the clerks' annotated
+    feedback workbooks (those already up to date are kept)."""
     from etl.dashboard import write_dashboard
+    from etl.feedback import write_feedback
     from etl.publish import export, swap
     from etl.report import write_quality_report
 
     if not built["changed"]:
         if settings.warehouse.exists():  # the report is written on every run
             write_quality_report(settings)
+        write_feedback(settings)
         return built
     swap(settings)
     exports = export(settings)
     dashboard = write_dashboard(settings)
     report = write_quality_report(settings)
-    return {**built, "exports": len(exports), "report": str(report), "dashboard": str(dashboard)}
+    feedback = write_feedback(settings)
+    return {
+        **built,
+        "exports": len(exports),
+        "report": str(report),
+        "dashboard": str(dashboard),
+        "feedback": len(feedback),
+    }

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl import opening, values
-from etl.findings import ERROR, INFO, Finding, bilingual, reason
+from etl.config import Limits
+from etl.findings import ERROR, INFO, Finding, bilingual, cell_address, reason
 from etl.headers import find_header
 from etl.layout import DATA_SHEETS, THONGTIN_KEYS, THONGTIN_NAMES, Column, Sheet
 from etl.text import clean, match_key
@@ -56,8 +57,13 @@ def _sheet_key(name: str) -> str:
     return match_key(name).replace(" ", "")
 
 
-def read_workbook(path: Path) -> WorkbookRead:
+def read_workbook(path: Path, limits: Limits | None = None) -> WorkbookRead:
     """Read every sheet of the layout from a workbook; never raises for a bad file."""
+    limits = limits or Limits()
+    if path.stat().st_size > limits.file_bytes:
+        return WorkbookRead(rejection=_limit(opening.LimitExceeded(
+            "file_too_large", f"{path.stat().st_size // (1024 * 1024)} MB"
+        )))  # fmt: skip
     kind = opening.sniff(path)
     if kind == "corrupt":
         return WorkbookRead(rejection=_unreadable(ValueError("tệp bị hỏng / damaged file")))
@@ -69,10 +75,12 @@ def read_workbook(path: Path) -> WorkbookRead:
         )
     with tempfile.TemporaryDirectory(prefix="htx-read-") as work_dir:
         try:
-            source = opening.bounded(path, Path(work_dir))
+            source = opening.bounded(path, Path(work_dir), limits.rows, limits.expanded_bytes)
+        except opening.LimitExceeded as exc:
+            return WorkbookRead(rejection=_limit(exc))
         except Exception as exc:  # a broken zip or XML inside: calamine would fail too
             return WorkbookRead(rejection=_unreadable(exc))
-        return _read(source)
+        return _read(source, limits)
 
 
 _UNREADABLE = {"empty": "file_empty", "encrypted": "file_encrypted", "unknown": "not_a_spreadsheet"}
@@ -86,7 +94,11 @@ def _unreadable(exc: Exception) -> Finding:
     )
 
 
-def _read(path: Path) -> WorkbookRead:
+def _limit(exc: opening.LimitExceeded) -> Finding:
+    return Finding(rule=exc.rule, severity=ERROR, message=reason(exc.rule, detail=exc.detail))
+
+
+def _read(path: Path, limits: Limits) -> WorkbookRead:
     from python_calamine import CalamineWorkbook
 
     result = WorkbookRead()
@@ -116,8 +128,13 @@ def _read(path: Path) -> WorkbookRead:
                 continue
             rows = _sheet_rows(workbook, actual)
             result.rows_scanned += len(rows)
+            if len(rows) > limits.rows:  # .xls: no cheaper way to know
+                result.rejection = _limit(
+                    opening.LimitExceeded("too_many_rows", f"{actual}: {len(rows)} rows")
+                )
+                return result
             money_unit = result.info.get("money_unit")
-            read = _read_sheet(sheet, actual, rows, money_unit, result.findings)
+            read = _read_sheet(sheet, actual, rows, money_unit, result.findings, limits)
             if isinstance(read, Finding):
                 result.rejection = read
                 return result
@@ -165,6 +182,7 @@ def _read_sheet(
     rows: list[list],
     file_unit: object,
     findings: list[Finding],
+    limits: Limits,
 ) -> SheetRows | Finding:
     header = find_header(rows, sheet)
     if header is None or header.missing:
@@ -206,6 +224,22 @@ def _read_sheet(
             out.rows_skipped += 1
             continue
         out.rows.append(_typed_row(row, index + 1, columns, factors))
+        for column, position in columns:
+            raw = _cell(row, position)
+            if isinstance(raw, str) and len(raw) > limits.cell_chars:
+                out.rows[-1][column.key] = raw[: limits.cell_chars]
+                findings.append(
+                    Finding(
+                        rule="cell_too_long",
+                        severity=ERROR,
+                        message=reason("cell_too_long", chars=len(raw), limit=limits.cell_chars),
+                        sheet=actual_name,
+                        excel_row=index + 1,
+                        column_name=column.header,
+                        value=raw[:200],
+                        cell=cell_address(position, index + 1),
+                    )
+                )
     return out
 
 

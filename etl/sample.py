@@ -8,16 +8,24 @@ of :mod:`etl.layout`. All randomness of a seed is determined by it.
 The 2025 report is written the way it is made after the 2025 reorganisation: one workbook
 of the new Lâm Đồng province (unit 68) for the former Đắk Nông, whose rows carry communes,
 some of them merged communes that are not in the legacy reference list.
+
+That is the province scale, the default. The national scale (``scale="national"``) is the
+benchmark corpus: every district unit of the country to 2024 and one workbook per province
+from 2025 on, about 150,000 cooperative-years (see :func:`write_national_samples`).
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import multiprocessing
+import os
 import random
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from itertools import accumulate
 from pathlib import Path
 
@@ -57,6 +65,11 @@ SIGNATURE_HEAD_COL = 10
 # The HTX sheet's header row (0-based): below three title rows and a blank one. The other
 # data sheets have their header in the first row.
 HTX_HEADER_ROW = 4
+
+# How much sample data to write: Đắk Nông's 8 units (the fixtures and demo data), or every
+# district-level unit of the country (the benchmark corpus).
+PROVINCE_SCALE, NATIONAL_SCALE = "province", "national"
+SCALES = (PROVINCE_SCALE, NATIONAL_SCALE)
 
 # What a correct pipeline does with a sample file.
 LOADED, SUPERSEDED, QUARANTINED = "loaded", "superseded", "quarantined"
@@ -1095,8 +1108,16 @@ def write_samples(
     seed: int = 2025,
     years: Iterable[int] = range(2021, 2026),
     extras: bool = True,
+    scale: str = PROVINCE_SCALE,
+    *,
+    limit: int | None = None,
+    processes: int | None = None,
 ) -> list[SampleFile]:
     """Write ``<unit code>_<year>.xlsx`` for every Đắk Nông unit and year into ``out_dir``.
+
+    ``scale="national"`` writes the benchmark corpus instead, every district unit of the
+    country (see :func:`write_national_samples`, which takes ``limit`` and ``processes``;
+    ``extras`` does not apply to it). The province scale below is the default.
 
     The 2025 report is one province workbook, ``68_2025.xlsx``, instead of eight district
     ones (see :func:`province_report`); the earlier years are the same with or without 2025.
@@ -1105,6 +1126,10 @@ def write_samples(
     ``665_2024_sua.xlsx`` must be quarantined (see :func:`write_resubmissions`). The clean
     files are the same with or without them.
     """
+    if scale == NATIONAL_SCALE:
+        return write_national_samples(out_dir, seed, years, limit=limit, processes=processes)
+    if scale != PROVINCE_SCALE:
+        raise ValueError(f"unknown sample scale {scale!r}: expected one of {SCALES}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     years = list(years)
@@ -1169,12 +1194,29 @@ def province_report(
     for i in sorted(moved):
         commune = rng.choice(NEW_COMMUNES[former[coops[i].coop_code]])
         coops[i] = replace(coops[i], commune_name=commune)
+    report = _combined_report(province_unit(), districts, coops, year, rng, PROVINCE_SCOPE)
+    return report, tuple(_cell(HTX, i, "commune_name") for i in sorted(moved))
+
+
+def _combined_report(
+    unit: Unit,
+    districts: Sequence[UnitReport],
+    coops: Sequence[CoopYear],
+    year: int,
+    rng: random.Random,
+    title_note: str,
+) -> UnitReport:
+    """``districts`` (sorted by unit code) as one report of ``unit`` holding ``coops``.
+
+    Support lines stay in district order, OCOP lines are sorted by decision, offtake lines
+    follow the order of ``coops``.
+    """
     offtake: dict[str, list[OfftakeLine]] = {}
     for r in districts:
         for line in r.offtake:
             offtake.setdefault(line.coop_code, []).append(line)
-    report = UnitReport(
-        unit=province_unit(),
+    return UnitReport(
+        unit=unit,
         year=year,
         prepared_on=_date_in(rng, year + 1, 1, 3),
         prepared_by=_person(rng),
@@ -1188,9 +1230,155 @@ def province_report(
             )
         ),
         offtake=tuple(line for c in coops for line in offtake.get(c.coop_code, [])),
-        title_note=PROVINCE_SCOPE,
+        title_note=title_note,
     )
-    return report, tuple(_cell(HTX, i, "commune_name") for i in sorted(moved))
+
+
+# ---------------------------------------------------------------------------------------
+# The national benchmark corpus
+#
+# Every district-level unit of the national reference list, sized DEFAULT_UNIT_SIZE, with
+# its province's code as the tax-code prefix (so codes are unique nationally), reporting
+# one workbook a year up to 2024. Each province is simulated on its own, with a generator
+# seeded from (seed, province code): a province's files do not depend on which other
+# provinces are written, nor on the order or the process they are written in. From 2025
+# on (the district level is abolished) each province sends one province-level workbook a
+# year under its own code, the way Đắk Nông's 2025 report is made at the province scale; a
+# province merged into another by the 2025 reorganisation (MERGED_INTO: Đắk Nông into Lâm
+# Đồng) reports inside the workbook of the province it merged into. No resubmissions, no
+# commune renamed by a merger: only clean files.
+
+
+@dataclass(frozen=True)
+class ReportingGroup:
+    """The provinces reporting in one province-level workbook from 2025 on."""
+
+    code: str  # the province code the 2025 workbook carries
+    name: str
+    full_name: str
+    provinces: tuple[tuple[str, tuple[Unit, ...]], ...]  # (province code, its units)
+
+
+@cache
+def _national_reference() -> tuple[tuple[Unit, ...], dict[str, tuple[str, str]]]:
+    """District units with their province's code as tax prefix; province names by code."""
+    path = config.REFERENCE_DIR / "vn_admin_units.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        records = list(csv.DictReader(f))
+    province_of = {r["code"]: r["parent_code"] for r in records if r["level"] == "district"}
+    names = {r["code"]: (r["name"], r["full_name"]) for r in records if r["level"] == "province"}
+    units = tuple(replace(u, tax_prefix=province_of[u.code]) for u in read_units(path))
+    return units, names
+
+
+def national_units(limit: int | None = None) -> list[Unit]:
+    """The district-level units of the national list in file order (696), or the first ``limit``.
+
+    At this scale a unit's tax prefix is its province's code.
+    """
+    units, _names = _national_reference()
+    return list(units if limit is None else units[:limit])
+
+
+def national_groups(limit: int | None = None) -> list[ReportingGroup]:
+    """The units of :func:`national_units` by province, provinces by their 2025 workbook."""
+    _units, names = _national_reference()
+    by_province: dict[str, list[Unit]] = {}
+    for unit in national_units(limit):
+        by_province.setdefault(unit.tax_prefix, []).append(unit)
+    members: dict[str, list[str]] = {}
+    for code in sorted(by_province):
+        members.setdefault(MERGED_INTO.get(code, code), []).append(code)
+    return [
+        ReportingGroup(
+            code=target,
+            name=names[target][0],
+            full_name=names[target][1],
+            provinces=tuple((code, tuple(by_province[code])) for code in codes),
+        )
+        for target, codes in sorted(members.items())
+    ]
+
+
+def national_report(
+    group: ReportingGroup, districts: Sequence[UnitReport], year: int, rng: random.Random
+) -> UnitReport:
+    """The province-level workbook of ``group`` for ``year`` (2025 or later): every
+    district report of ``year`` in one."""
+    districts = sorted((r for r in districts if r.year == year), key=lambda r: r.unit.code)
+    coops = sorted(
+        (c for r in districts for c in r.coops), key=lambda c: (c.founded_on, c.name, c.coop_code)
+    )
+    unit = Unit(
+        code=group.code,
+        name=group.name,
+        full_name=group.full_name,
+        communes=tuple(c for r in districts for c in r.unit.communes),
+        size=sum(r.unit.size for r in districts),
+        tax_prefix=group.code,
+    )
+    _units, names = _national_reference()
+    former = [names[code][0] for code, _ in group.provinces if code != group.code]
+    note = f"(gồm cả khu vực {', '.join(former)} cũ)" if former else ""
+    return _combined_report(unit, districts, coops, year, rng, note)
+
+
+def _write_group(out_dir: Path, seed: int, years: Sequence[int], group: ReportingGroup):
+    """Simulate and write one reporting group's files; returns its SampleFiles."""
+    files: list[SampleFile] = []
+    later: list[UnitReport] = []  # from 2025 on the districts report inside the province
+    for code, units in group.provinces:
+        reports = build_population(units, years, random.Random(f"{seed}:national:{code}"))
+        files += [
+            write_workbook(out_dir / f"{r.unit.code}_{r.year}.xlsx", r)
+            for r in sorted(reports, key=lambda r: (r.unit.code, r.year))
+            if r.year < PROVINCE_YEAR
+        ]
+        later += [r for r in reports if r.year >= PROVINCE_YEAR]
+    for year in sorted({r.year for r in later}):
+        rng = random.Random(f"{seed}:national:{group.code}_{year}")
+        report = national_report(group, later, year, rng)
+        files.append(write_workbook(out_dir / f"{group.code}_{year}.xlsx", report))
+    return files
+
+
+def write_national_samples(
+    out_dir: Path,
+    seed: int = 2025,
+    years: Iterable[int] = range(2021, 2026),
+    *,
+    limit: int | None = None,
+    processes: int | None = None,
+) -> list[SampleFile]:
+    """Write the national benchmark corpus: ``<unit>_<year>.xlsx`` for every district unit
+    and year before 2025, and one ``<province>_<year>.xlsx`` per reporting province for
+    2025 and any later year.
+
+    About 700 units × 2021–2024 and 62 province workbooks (63 provinces, Đắk Nông inside
+    Lâm Đồng's): about 150,000 cooperative-years. ``limit`` keeps the first ``limit``
+    units of :func:`national_units` (their provinces' 2025 workbooks cover only them).
+    Provinces are written in ``processes`` worker processes (default: up to 2); the files
+    are byte-identical whatever the number.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    years = list(years)
+    groups = national_groups(limit)
+    if processes is None:
+        processes = min(2, os.cpu_count() or 1)
+    if processes <= 1 or len(groups) <= 1:
+        written = [_write_group(out_dir, seed, years, g) for g in groups]
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+            # The largest groups first, so that the two workers finish together.
+            order = sorted(
+                range(len(groups)),
+                key=lambda i: -sum(len(units) for _code, units in groups[i].provinces),
+            )
+            futures = {i: pool.submit(_write_group, out_dir, seed, years, groups[i]) for i in order}
+            written = [futures[i].result() for i in range(len(groups))]
+    return [f for files in written for f in files]
 
 
 # ---------------------------------------------------------------------------------------

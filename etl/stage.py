@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+from etl.config import Limits
 from etl.discover import LandedFile
 from etl.findings import ERROR, WARNING, Finding, reason
 from etl.frames import ReadFile, build_frames, frame_columns
@@ -69,7 +70,9 @@ def staged_columns(sheet: Sheet) -> dict[str, str]:
     return types
 
 
-def stage_batch(files: list[LandedFile], staging_dir: Path, run_id: str) -> list[dict]:
+def stage_batch(
+    files: list[LandedFile], staging_dir: Path, run_id: str, limits: Limits | None = None
+) -> list[dict]:
     """Process a batch; returns one small outcome summary per file (details on disk)."""
     ref = load_reference()
     outcomes: dict[int, dict] = {}
@@ -79,7 +82,7 @@ def stage_batch(files: list[LandedFile], staging_dir: Path, run_id: str) -> list
             outcomes[landed.file_id] = _outcome(landed, "duplicate", reason=_duplicate(landed))
             continue
         log.info("reading %s (%s)", landed.file_name, landed.sha256[:12])
-        read = read_workbook(Path(landed.raw_path))
+        read = read_workbook(Path(landed.raw_path), limits)
         identity = None if read.rejection else identify(read.info, Path(landed.file_name).name, ref)
         rejection = read.rejection or (identity if isinstance(identity, Finding) else None)
         if rejection is not None:

@@ -1,0 +1,538 @@
+"""Annotated feedback for the clerk: a copy of a quarantined or warned workbook, every failing
+cell marked, and a first sheet `Loi` that lists every problem.
+
+Built only from what the pipeline recorded (`audit.file_ingestion`, `audit.rejected_row`) and
+the immutable raw copy: it never re-validates, and never opens the landing file. A copy is
+written to `HTX_EXPORT_DIR/feedback/<unit>_<year>_<sha256[:12]>.xlsx`; a workbook that cannot
+be opened safely gets a `Loi`-only workbook instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from etl import ledger, opening
+from etl.config import Settings
+from etl.text import match_key
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_DIR = "feedback"
+LOI_SHEET = "Loi"
+LOI_HEADER_ROW = 6  # the Excel row of the problem table's header in `Loi`
+LOI_HEADER = (
+    "Mức độ / Severity",
+    "Trang / Sheet",
+    "Ô / Cell",
+    "Dòng / Row",
+    "Cột / Column",
+    "Giá trị / Value",
+    "Quy tắc / Rule",
+    "Nội dung / Message",
+)
+SEVERITY_LABELS = {
+    "error": "Lỗi / error",
+    "warning": "Cảnh báo / warning",
+    "info": "Thông tin / info",
+}
+FILLS = {"error": "FFFF7C80", "warning": "FFFFFF00"}  # info is listed, never coloured
+AUTHOR = "HTX kiểm tra / HTX check"
+
+MAX_RAW_BYTES = 20 * 1024 * 1024  # larger submissions get a Loi-only workbook
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # an .xlsx's XML, unzipped: openpyxl holds it all
+MAX_REBUILT_CELLS = 2_000_000  # cells of an .xls/.ods copied value by value
+
+# Written into the copy's custom properties: same inputs, same fingerprint, nothing rewritten.
+FINGERPRINT_PROPERTY = "htx_feedback_fingerprint"
+FORMAT_VERSION = "1"
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6})$")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A file as `audit.file_ingestion` recorded it."""
+
+    file_id: int
+    file_name: str
+    sha256: str
+    unit_code: str | None
+    report_year: int | None
+    status: str
+    reason: str | None
+    raw_path: str | None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One row of `audit.rejected_row`, or the file-level reason (no sheet, no cell)."""
+
+    severity: str
+    rule: str
+    message: str
+    sheet: str | None = None
+    excel_row: int | None = None
+    column_name: str | None = None
+    value: str | None = None
+    cell: str | None = None
+
+
+class Unopenable(Exception):
+    """The raw copy cannot be annotated safely; the message says why, for the Loi sheet."""
+
+
+# --- what to write -------------------------------------------------------------------------
+
+
+def feedback_path(export_dir: Path, submission: Submission) -> Path:
+    unit = submission.unit_code or "unknown"
+    year = submission.report_year or "unknown"
+    return export_dir / FEEDBACK_DIR / f"{unit}_{year}_{submission.sha256[:12]}.xlsx"
+
+
+def fingerprint(submission: Submission, problems: list[Problem]) -> str:
+    """What the feedback is made of: the file's content, outcome and recorded problems."""
+    document = {
+        "version": FORMAT_VERSION,
+        "file": asdict(submission),
+        "problems": [asdict(p) for p in problems],
+    }
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_up_to_date(path: Path, stamp: str) -> bool:
+    """The feedback at `path` was written from the same inputs (read without opening it all)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return stamp in archive.read("docProps/custom.xml").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+
+
+_SELECT_FILES = """
+select file_id, file_name, sha256, unit_code, report_year, status, reason, raw_path
+from audit.file_ingestion as f
+where (
+        status = 'quarantined'
+        or (status = 'loaded' and exists (
+            select 1 from audit.rejected_row as r
+            where r.file_id = f.file_id and r.severity = 'warning'))
+    )
+    and ($ids is null or list_contains($ids, file_id))
+order by file_id
+"""
+
+_SELECT_PROBLEMS = """
+select file_id, severity, rule, message, sheet, excel_row, column_name, value, cell
+from audit.rejected_row
+where list_contains($ids, file_id)
+"""
+
+
+def submissions(con, file_ids: list[int] | None = None) -> list[Submission]:
+    """Quarantined files and loaded files with warnings, of `file_ids` or all of them."""
+    rows = con.execute(_SELECT_FILES, {"ids": file_ids}).fetchall()
+    return [Submission(*row) for row in rows]
+
+
+def recorded_problems(con, file_ids: list[int]) -> dict[int, list[Problem]]:
+    found: dict[int, list[Problem]] = {i: [] for i in file_ids}
+    for file_id, *fields in con.execute(_SELECT_PROBLEMS, {"ids": file_ids}).fetchall():
+        found[file_id].append(Problem(*fields))
+    return found
+
+
+def problems_of(submission: Submission, recorded: list[Problem]) -> list[Problem]:
+    """Every problem in the order `Loi` lists them: the file's reason first, then by severity,
+    sheet, row and column."""
+    ordered = sorted(recorded, key=_problem_order)
+    messages = {p.message for p in recorded}
+    if submission.reason and submission.reason not in messages:
+        severity = "error" if submission.status == "quarantined" else "warning"
+        ordered.insert(0, Problem(severity=severity, rule="file", message=submission.reason))
+    return ordered
+
+
+def _problem_order(p: Problem) -> tuple:
+    column, row = _split_address(p.cell) or ("", 0)
+    return (
+        _SEVERITY_ORDER.get(p.severity, 3),
+        p.sheet or "",
+        p.excel_row or row or 0,
+        len(column),
+        column,
+        p.rule,
+        p.column_name or "",
+        p.value or "",
+    )
+
+
+def _split_address(cell: str | None) -> tuple[str, int] | None:
+    found = _ADDRESS.match(cell or "")
+    return (found.group(1), int(found.group(2))) if found else None
+
+
+# --- entry points --------------------------------------------------------------------------
+
+
+def write_feedback(settings: Settings, file_ids: list[int] | None = None) -> list[Path]:
+    """Feedback for the quarantined and warned files among `file_ids` (None: all of them),
+    read from the ledger. Returns every such file's feedback path; an up-to-date one is kept."""
+    if not settings.ledger.exists():
+        return []
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        return write_from(con, settings, file_ids)
+    finally:
+        con.close()
+
+
+def write_from(con, settings: Settings, file_ids: list[int] | None = None) -> list[Path]:
+    """`write_feedback` on an open ledger (or warehouse) connection."""
+    files = submissions(con, file_ids)
+    recorded = recorded_problems(con, [f.file_id for f in files])
+    paths = []
+    for submission in files:
+        path = feedback_path(settings.export_dir, submission)
+        problems = problems_of(submission, recorded[submission.file_id])
+        stamp = fingerprint(submission, problems)
+        if not is_up_to_date(path, stamp):
+            write_one(path, submission, problems, stamp)
+            log.info("feedback for %s: %s", submission.file_name, path)
+        paths.append(path)
+    return paths
+
+
+def for_alert(con, settings: Settings, file_ids: list[int]) -> tuple[str, ...]:
+    """Feedback paths of an alert's files; a failure here never stops the alert."""
+    if not file_ids:
+        return ()
+    try:
+        return tuple(str(p) for p in write_from(con, settings, file_ids))
+    except Exception as exc:  # the alert goes out without attachments
+        log.warning("feedback for alert files %s not written: %s", file_ids, exc)
+        return ()
+
+
+def write_one(path: Path, submission: Submission, problems: list[Problem], stamp: str) -> Path:
+    """Write one feedback workbook atomically: the annotated copy, else `Loi` only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="htx-feedback-") as work_dir:
+        try:
+            workbook = open_copy(submission.raw_path, Path(work_dir))
+            annotate(workbook, problems)
+            return _save(workbook, path, submission, problems, stamp)
+        except Unopenable as exc:
+            note = str(exc)
+        except Exception as exc:  # openpyxl or calamine choked on a hostile workbook
+            note = _cannot_copy(f"{type(exc).__name__}: {exc}"[:200])
+    return _save(_new_workbook(), path, submission, problems, stamp, note)
+
+
+def _save(
+    workbook,
+    path: Path,
+    submission: Submission,
+    problems: list[Problem],
+    stamp: str,
+    note: str | None = None,
+) -> Path:
+    add_loi_sheet(workbook, submission, problems, note)
+    _stamp(workbook, stamp)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        workbook.save(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+# --- the copy ------------------------------------------------------------------------------
+
+
+def _cannot_copy(detail: str) -> str:
+    return (
+        f"Không tạo được bản sao đánh dấu của tệp ({detail}); các vấn đề được liệt kê dưới "
+        f"đây. / No annotated copy could be made ({detail}); the problems are listed below."
+    )
+
+
+def open_copy(raw_path: str | None, work_dir: Path):
+    """The submitted workbook as an openpyxl Workbook, from its raw copy, or Unopenable."""
+    if not raw_path or not Path(raw_path).is_file():
+        raise Unopenable(_cannot_copy("không tìm thấy bản lưu của tệp / raw copy not found"))
+    raw = Path(raw_path)
+    if raw.stat().st_size > MAX_RAW_BYTES:
+        size = f"{raw.stat().st_size / 1024 / 1024:.0f} MB > {MAX_RAW_BYTES // 1024 // 1024} MB"
+        raise Unopenable(_cannot_copy(f"tệp quá lớn / file too large: {size}"))
+    kind = opening.sniff(raw)
+    if kind == "xlsx":
+        return _open_xlsx(raw, work_dir)
+    if kind in ("xls", "ods"):
+        return _rebuild(raw)
+    labels = {
+        "empty": "tệp rỗng / empty file",
+        "encrypted": "tệp có mật khẩu / password-protected",
+        "corrupt": "tệp bị hỏng / damaged file",
+        "unknown": "không phải bảng tính / not a spreadsheet",
+    }
+    raise Unopenable(_cannot_copy(labels.get(kind, kind)))
+
+
+def _open_xlsx(raw: Path, work_dir: Path):
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(raw) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise Unopenable(_cannot_copy(f"nội dung quá lớn / content too large: {unpacked} bytes"))
+    source = opening.bounded(raw, work_dir)  # a stray cell at row 1,048,576 costs nothing
+    # Values only, as the pipeline read them: no formulas, macros or external links travel on.
+    workbook = load_workbook(source, data_only=True, keep_vba=False, keep_links=False)
+    workbook.template = False
+    _clear_earlier_feedback(workbook)
+    return workbook
+
+
+def _rebuild(raw: Path):
+    """An .xls or .ods, which openpyxl cannot open: its values at the same cell addresses."""
+    from openpyxl import Workbook
+    from python_calamine import CalamineWorkbook
+
+    source = CalamineWorkbook.from_path(str(raw))
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    try:
+        for name in source.sheet_names:
+            rows = source.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            if sum(len(row) for row in rows) > MAX_REBUILT_CELLS:
+                raise Unopenable(_cannot_copy(f"trang '{name}' quá lớn / sheet too large"))
+            ws = workbook.create_sheet(_sheet_title(name))
+            for r, row in enumerate(rows, start=1):
+                for c, value in enumerate(row, start=1):
+                    if value is None or value == "":
+                        continue
+                    _set_value(ws.cell(row=r, column=c), value)
+    finally:
+        source.close()
+    return workbook
+
+
+def _sheet_title(name: str) -> str:
+    return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "Sheet"
+
+
+def _set_value(cell, value: object) -> None:
+    """A value as data: text that starts with `=` stays text, never a formula."""
+    import datetime as dt
+
+    if isinstance(value, str):
+        cell.value = _ILLEGAL.sub("", value)
+        cell.data_type = "s"
+        return
+    cell.value = value
+    if isinstance(value, dt.datetime):
+        cell.number_format = "dd/mm/yyyy hh:mm"
+    elif isinstance(value, dt.date):
+        cell.number_format = "dd/mm/yyyy"
+
+
+def _stamp(workbook, stamp: str) -> None:
+    from openpyxl.packaging.custom import CustomPropertyList, StringProperty
+
+    kept = [p for p in workbook.custom_doc_props.props if p.name != FINGERPRINT_PROPERTY]
+    workbook.custom_doc_props = CustomPropertyList()
+    for prop in kept:
+        workbook.custom_doc_props.append(prop)
+    workbook.custom_doc_props.append(StringProperty(name=FINGERPRINT_PROPERTY, value=stamp))
+
+
+def _clear_earlier_feedback(workbook) -> None:
+    """A clerk may send our feedback copy back: drop its old `Loi` sheet, marks and notes."""
+    from openpyxl.styles import PatternFill
+
+    if FINGERPRINT_PROPERTY not in workbook.custom_doc_props.names:
+        return
+    if LOI_SHEET in workbook.sheetnames:
+        workbook.remove(workbook[LOI_SHEET])
+    ours = set(FILLS.values())
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.comment is not None and cell.comment.author == AUTHOR:
+                    cell.comment = None
+                    if cell.fill is not None and cell.fill.fgColor.rgb in ours:
+                        cell.fill = PatternFill()
+
+
+def _new_workbook():
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    return workbook
+
+
+# --- the marks -----------------------------------------------------------------------------
+
+
+def _find_sheet(workbook, name: str | None):
+    if not name:
+        return None
+    if name in workbook.sheetnames:
+        return workbook[name]
+    wanted = match_key(name).replace(" ", "")
+    for ws in workbook.worksheets:
+        if match_key(ws.title).replace(" ", "") == wanted:
+            return ws
+    return None
+
+
+def markable(problems: list[Problem]) -> dict[tuple[str, str], list[Problem]]:
+    """Problems that colour a cell, by (sheet, cell): errors and warnings with an address."""
+    marks: dict[tuple[str, str], list[Problem]] = {}
+    for p in problems:
+        if p.severity in FILLS and p.sheet and _split_address(p.cell):
+            marks.setdefault((p.sheet, p.cell), []).append(p)
+    return marks
+
+
+def comment_text(problems: list[Problem], earlier: str | None = None) -> str:
+    lines = [
+        f"[{SEVERITY_LABELS.get(p.severity, p.severity)}] {p.message} ({p.rule})" for p in problems
+    ]
+    if earlier:
+        lines.append(f"Ghi chú trước đó / Earlier note: {earlier}")
+    return "\n\n".join(lines)
+
+
+def annotate(workbook, problems: list[Problem]) -> int:
+    """Colour every recorded failing cell (red: error, yellow: warning) and attach its
+    messages as a comment. Returns the number of cells marked."""
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    marked = 0
+    for (sheet_name, address), found in markable(problems).items():
+        ws = _find_sheet(workbook, sheet_name)
+        if ws is None or not hasattr(ws, "cell"):  # a chartsheet has no cells
+            continue
+        cell = ws[address]
+        if isinstance(cell, MergedCell):  # inside a merged range: listed in Loi only
+            continue
+        worst = min((p.severity for p in found), key=_SEVERITY_ORDER.__getitem__)
+        color = FILLS[worst]
+        cell.fill = PatternFill(fill_type="solid", start_color=color, end_color=color)
+        earlier = cell.comment.text if cell.comment is not None else None
+        comment = Comment(comment_text(found, earlier), AUTHOR)
+        comment.width = 420
+        comment.height = min(90 + 60 * len(found), 400)
+        cell.comment = comment
+        marked += 1
+    return marked
+
+
+# --- the Loi sheet -------------------------------------------------------------------------
+
+
+def loi_rows(problems: list[Problem]) -> list[list[object]]:
+    """The problem table of `Loi`, one row per problem, in LOI_HEADER's order."""
+    return [
+        [
+            SEVERITY_LABELS.get(p.severity, p.severity),
+            p.sheet,
+            p.cell,
+            p.excel_row,
+            p.column_name,
+            p.value,
+            p.rule,
+            p.message,
+        ]
+        for p in problems
+    ]
+
+
+def add_loi_sheet(workbook, submission: Submission, problems: list[Problem], note: str | None):
+    """Insert `Loi` as the first sheet: the file, its status, and every problem."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    for other in workbook:  # the clerk's own sheet of that name (any case) keeps its data
+        if other.title.lower() == LOI_SHEET.lower():
+            other.title = _free_title(workbook, f"{LOI_SHEET}_goc")
+    ws = workbook.create_sheet(LOI_SHEET, 0)
+    workbook.active = 0
+    for other in workbook.worksheets[1:]:
+        other.sheet_view.tabSelected = False
+    status = {
+        "quarantined": "BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded",
+        "loaded": "đã nạp, có cảnh báo / loaded with warnings",
+    }.get(submission.status, submission.status)
+    head = [
+        f"Danh sách vấn đề của tệp / Problems of the file: {submission.file_name}",
+        f"Đơn vị / Unit: {submission.unit_code or '?'}   Năm / Year: "
+        f"{submission.report_year or '?'}   Trạng thái / Status: {status}",
+        "Ô tô đỏ là lỗi (tệp bị từ chối), ô tô vàng là cảnh báo; di chuột vào ô để xem ghi chú. "
+        "Sửa trong tệp gốc của bạn rồi gửi lại cả tệp. / Red cells are errors (the file is "
+        "rejected), yellow cells warnings; hover a cell for its note. Correct your own file "
+        "and send the whole file again.",
+        note or "",
+    ]
+    for r, text in enumerate(head, start=1):
+        _write_text(ws.cell(row=r, column=1), text)
+    ws.cell(row=1, column=1).font = Font(bold=True, size=13)
+    bold = Font(bold=True)
+    for c, title in enumerate(LOI_HEADER, start=1):
+        cell = ws.cell(row=LOI_HEADER_ROW, column=c, value=title)
+        cell.font = bold
+        cell.fill = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+    colours = {"error": "FFC00000", "warning": "FF9A6700"}
+    for r, (problem, row) in enumerate(zip(problems, loi_rows(problems), strict=True), start=1):
+        excel_row = LOI_HEADER_ROW + r
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=excel_row, column=c)
+            if isinstance(value, str):
+                _write_text(cell, value)
+            elif value is not None:
+                cell.value = value
+            cell.alignment = Alignment(wrap_text=c == len(row), vertical="top")
+        ws.cell(row=excel_row, column=1).font = Font(
+            bold=True, color=colours.get(problem.severity, "FF444444")
+        )
+        target = _find_sheet(workbook, problem.sheet) if problem.cell else None
+        if target is not None and target is not ws and _split_address(problem.cell):
+            link = ws.cell(row=excel_row, column=3)
+            location = "'{}'!{}".format(target.title.replace("'", "''"), problem.cell)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=location)
+            link.font = Font(color="FF0563C1", underline="single")
+    for c, width in enumerate((20, 14, 8, 8, 24, 24, 30, 100), start=1):
+        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = width
+    ws.freeze_panes = ws.cell(row=LOI_HEADER_ROW + 1, column=1)
+    return ws
+
+
+def _write_text(cell, text: str) -> None:
+    cell.value = _ILLEGAL.sub("", text)
+    cell.data_type = "s"  # a value such as `=1+1` from a clerk's cell stays text
+
+
+def _free_title(workbook, base: str) -> str:
+    taken = {name.lower() for name in workbook.sheetnames}
+    title, n = base, 1
+    while title.lower() in taken:
+        n += 1
+        title = f"{base}{n}"
+    return title

@@ -1,0 +1,699 @@
+"""The official district workbook for one unit and year, written with xlsxwriter.
+
+`htx template` hands a clerk this file: `ThongTin` filled in, every sheet of the layout with
+its headers, drop-down lists and number checks taken from `etl.layout`, and `HuongDan`, the
+instructions. With a warehouse, the `HTX` sheet can list the unit's cooperatives of the
+latest loaded year, so the clerk only updates the figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlsxwriter.utility import xl_col_to_name
+
+from etl.layout import (
+    DATA_SHEETS,
+    FIRST_YEAR,
+    HTX,
+    LAST_YEAR,
+    PROGRAMS,
+    RATINGS,
+    THONGTIN_KEYS,
+    Column,
+    Sheet,
+)
+from etl.reference import MERGED_INTO, Reference, Unit, load_reference
+
+DATA_ROWS = 500  # pre-formatted and validated rows below each header
+MONEY_UNIT = "triệu đồng"
+MAX_MONEY = 1e9  # million VND: the suites' plausibility bound (10^15 VND)
+MAX_COUNT = 10_000_000
+YES_NO = ("Có", "Không")
+STARS = ("3", "4", "5")
+LISTS_SHEET = "DanhMuc"
+INSTRUCTIONS_SHEET = "HuongDan"
+INFO_SHEET = "ThongTin"
+
+# Header units the reader understands: money in million VND, income per person per year.
+_HEADER_UNITS = {"avg_income_mvnd": "triệu đồng/người/năm"}
+_NUMBER_FORMATS = {
+    "money": "#,##0.0",
+    "int": "#,##0",
+    "number": "#,##0.0",
+    "date": "dd/mm/yyyy",
+}
+_WIDTHS = {"code": 14, "date": 14, "money": 16, "int": 12, "number": 12, "yesno": 12}
+_WIDE_TEXT = {"name", "content", "partner", "product_name", "note", "program"}
+
+
+class TemplateError(ValueError):
+    """The template cannot be written as asked; the message says why, in Vietnamese and English."""
+
+
+@dataclass(frozen=True)
+class KnownCooperative:
+    """A cooperative as the warehouse last saw it: what `--prefill` writes into the HTX sheet."""
+
+    coop_code: str
+    name: str
+    commune_name: str | None
+    sector: str | None
+    founded_on: dt.date | None
+
+
+def reporting_unit(code: str, ref: Reference | None = None) -> Unit:
+    """The district or province of a unit code, or a TemplateError."""
+    unit = (ref or load_reference()).reporting_unit(str(code).strip())
+    if unit is None:
+        raise TemplateError(
+            f"Mã đơn vị '{code}' không phải là mã huyện hay tỉnh trong danh mục. / "
+            f"'{code}' is not a district or province code of the reference list."
+        )
+    return unit
+
+
+def check_year(year: int) -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise TemplateError(
+            f"Năm báo cáo phải từ {FIRST_YEAR} đến {LAST_YEAR}, không phải {year}. / "
+            f"The reporting year must be {FIRST_YEAR}–{LAST_YEAR}, not {year}."
+        )
+    return year
+
+
+def header_text(column: Column) -> str:
+    """The template's header: the layout's, with the money unit the reader scales by."""
+    if column.kind != "money":
+        return column.header
+    return f"{column.header} ({_HEADER_UNITS.get(column.key, MONEY_UNIT)})"
+
+
+def _index(sheet: Sheet, key: str) -> int:
+    return next(i for i, c in enumerate(sheet.columns) if c.key == key)
+
+
+def _position(sheet: Sheet, key: str) -> str:
+    """The column letter of a layout column in the template."""
+    return xl_col_to_name(_index(sheet, key))
+
+
+def _code_formula(cell: str) -> str:
+    """True for 10 digits, optionally `-` and 3 digits; text keeps a leading zero."""
+    ten = f'IFERROR(TEXT(--LEFT({cell},10),"0000000000")=LEFT({cell},10),FALSE)'
+    suffix = f'IFERROR(TEXT(--RIGHT({cell},3),"000")=RIGHT({cell},3),FALSE)'
+    return f'=AND(OR(LEN({cell})=10,AND(LEN({cell})=14,MID({cell},11,1)="-",{suffix})),{ten})'
+
+
+def _list(values: tuple[str, ...], title: str, message: str) -> dict:
+    return {
+        "validate": "list",
+        "source": list(values),
+        "input_title": title,
+        "input_message": message,
+        "error_title": "Giá trị không hợp lệ",
+        "error_message": "Hãy chọn một giá trị trong danh sách. / Pick a value from the list.",
+    }
+
+
+def _decimal(criteria: str, title: str, message: str, **bounds: float) -> dict:
+    return {
+        "validate": "decimal",
+        "criteria": criteria,
+        **bounds,
+        "input_title": title,
+        "input_message": message,
+        "error_title": "Số không hợp lệ",
+        "error_message": message,
+    }
+
+
+def _whole(criteria: str, title: str, message: str, **bounds: float) -> dict:
+    return {**_decimal(criteria, title, message, **bounds), "validate": "integer"}
+
+
+def validation(sheet: Sheet, column: Column, year: int, rows: int = DATA_ROWS) -> dict | None:
+    """The Excel data validation of one column's `rows` data rows from row 2 (xlsxwriter
+    options), or None for free text."""
+    key, kind = column.key, column.kind
+    last_day = dt.date(year, 12, 31)
+    if kind == "code" and sheet is HTX:
+        return {
+            "validate": "custom",
+            "value": _code_formula(f"{_position(sheet, key)}2"),
+            "input_title": "Mã số HTX",
+            "input_message": "10 chữ số, có thể thêm '-' và 3 chữ số (ghi dạng văn bản). / "
+            "10 digits, optionally '-' and 3 digits (as text).",
+            "error_title": "Mã số HTX không hợp lệ",
+            "error_message": "Mã số HTX phải gồm 10 chữ số (có thể thêm '-' và 3 chữ số). / "
+            "The code must be 10 digits, optionally '-' and 3 digits.",
+        }
+    if kind == "code":
+        column_ref = _position(HTX, "coop_code")
+        return {
+            "validate": "list",
+            "source": f"={HTX.name}!${column_ref}$2:${column_ref}${rows + 1}",
+            "input_title": "Mã số HTX",
+            "input_message": "Chọn mã của một HTX đã ghi ở trang HTX. / "
+            "Pick the code of a cooperative listed in the HTX sheet.",
+            "error_title": "HTX không có trong trang HTX",
+            "error_message": "Mã này phải có trong trang HTX. / "
+            "This code must appear in the HTX sheet.",
+        }
+    if key == "commune_name":
+        return None  # the unit's communes: see commune_validation
+    if kind == "category":
+        return _list(
+            column.allowed, column.header[:32], "Chọn trong danh sách. / Pick from the list."
+        )
+    if kind == "program":
+        names = "; ".join(code for code, _, _ in PROGRAMS)
+        return _list(
+            tuple(code for code, _, _ in PROGRAMS),
+            "Mã chương trình",
+            f"Chọn mã chương trình ({names}), xem trang HuongDan. / Programme code.",
+        )
+    if kind == "yesno":
+        return _list(YES_NO, column.header[:32], "Có hoặc Không (trống = Không). / Yes or no.")
+    if key == "stars":
+        return _list(STARS, "Số sao OCOP", "3, 4 hoặc 5 sao. / 3, 4 or 5 stars.")
+    if key == "year":
+        return _whole(
+            "equal to",
+            "Năm giải ngân",
+            f"Bằng năm báo cáo {year}. / Equal to the reporting year {year}.",
+            value=year,
+        )
+    if kind == "int":
+        return _whole(
+            "between",
+            column.header[:32],
+            "Số nguyên ≥ 0. / A whole number ≥ 0.",
+            minimum=0,
+            maximum=MAX_COUNT,
+        )
+    if key == "score":
+        return _decimal(
+            "between",
+            "Điểm xếp loại",
+            "Điểm từ 0 đến 100. / A score from 0 to 100.",
+            minimum=0,
+            maximum=100,
+        )
+    if key == "profit_before_tax_mvnd":
+        return _decimal(
+            "between",
+            column.header[:32],
+            "Triệu đồng, có thể âm (lỗ). / Million VND, may be negative (a loss).",
+            minimum=-MAX_MONEY,
+            maximum=MAX_MONEY,
+        )
+    if key == "amount_mvnd":
+        return _decimal(
+            "greater than",
+            column.header[:32],
+            "Triệu đồng, lớn hơn 0. / Million VND, more than 0.",
+            value=0,
+        )
+    if kind == "money":
+        return _decimal(
+            "between",
+            column.header[:32],
+            "Triệu đồng, ≥ 0. / Million VND, ≥ 0.",
+            minimum=0,
+            maximum=MAX_MONEY,
+        )
+    if kind == "number":
+        return _decimal(
+            "between", column.header[:32], "Số ≥ 0. / A number ≥ 0.", minimum=0, maximum=MAX_MONEY
+        )
+    if kind == "date":
+        return {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": dt.date(1900, 1, 1),
+            "maximum": last_day,
+            "input_title": column.header[:32],
+            "input_message": f"Ngày dd/mm/yyyy, không sau {last_day:%d/%m/%Y}. / "
+            f"A date, not after {last_day:%d/%m/%Y}.",
+            "error_title": "Ngày không hợp lệ",
+            "error_message": f"Nhập ngày dạng dd/mm/yyyy, không sau {last_day:%d/%m/%Y}. / "
+            f"Enter a date dd/mm/yyyy, not after {last_day:%d/%m/%Y}.",
+        }
+    return None
+
+
+def number_format(column: Column) -> str:
+    if column.key == "score":
+        return "0.0"
+    if column.key in ("year", "stars"):
+        return "0"
+    return _NUMBER_FORMATS.get(column.kind, "@")  # text and codes stay text: `0100…` keeps its 0
+
+
+def column_width(column: Column) -> int:
+    if column.key in _WIDE_TEXT:
+        return 34
+    return max(_WIDTHS.get(column.kind, 16), min(len(header_text(column)) + 2, 30))
+
+
+# --- the unit's cooperatives from the warehouse -------------------------------------------
+
+_LATEST_COOPERATIVES = """
+with
+
+facts as (
+    select * from core.fact_cooperative_year
+),
+
+cooperatives as (
+    select * from core.dim_cooperative
+),
+
+geography as (
+    select * from core.dim_geography
+),
+
+unit_rows as (
+    select
+        f.period_key as year,
+        f.coop_code,
+        c.name,
+        c.commune_name,
+        c.sector,
+        c.founded_on,
+        f.file_id,
+        f.excel_row
+    from facts as f
+    inner join cooperatives as c using (cooperative_key)
+    inner join geography as g using (geo_key)
+    where (f.unit_code = $unit or g.district_code = $unit
+           or list_contains($provinces, g.province_code))
+        and f.period_key <= $year
+),
+
+latest as (
+    select max(year) as year from unit_rows
+)
+
+select
+    u.year,
+    u.coop_code,
+    u.name,
+    u.commune_name,
+    u.sector,
+    u.founded_on
+from unit_rows as u
+inner join latest as l using (year)
+order by u.file_id, u.excel_row, u.coop_code
+"""
+
+
+def latest_cooperatives(
+    warehouse: Path, unit: Unit, year: int
+) -> tuple[int, list[KnownCooperative]]:
+    """The unit's cooperatives of the latest year up to `year` in the warehouse, read only."""
+    import duckdb
+
+    if not warehouse.exists():
+        raise TemplateError(
+            f"Chưa có kho dữ liệu tại {warehouse}: hãy chạy `htx run` trước, hoặc bỏ --prefill. / "
+            f"No warehouse at {warehouse}: run `htx run` first, or leave out --prefill."
+        )
+    provinces = []
+    if unit.level == "province":
+        provinces = [unit.code, *(old for old, new in MERGED_INTO.items() if new == unit.code)]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            _LATEST_COOPERATIVES, {"unit": unit.code, "provinces": provinces, "year": year}
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        raise TemplateError(
+            f"Kho dữ liệu chưa có HTX nào của đơn vị {unit.code} đến năm {year}. / "
+            f"The warehouse holds no cooperative of unit {unit.code} up to {year}."
+        )
+    return rows[0][0], [KnownCooperative(*row[1:]) for row in rows]
+
+
+# --- the workbook --------------------------------------------------------------------------
+
+
+def write_template(
+    path: Path,
+    unit_code: str,
+    year: int,
+    cooperatives: list[KnownCooperative] | None = None,
+    ref: Reference | None = None,
+) -> Path:
+    """Write the official workbook for one unit and year; `cooperatives` prefill the HTX sheet."""
+    import xlsxwriter
+
+    ref = ref or load_reference()
+    unit = reporting_unit(unit_code, ref)
+    check_year(year)
+    cooperatives = cooperatives or []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False}
+    )
+    workbook.set_properties(
+        {
+            "title": f"Báo cáo HTX năm {year}: {unit.full_name}",
+            "subject": "Mẫu báo cáo hợp tác xã / Cooperative report template",
+            "author": "Liên minh HTX tỉnh",
+            "created": dt.datetime(year, 1, 1),
+        }
+    )
+    formats = _formats(workbook)
+    try:
+        _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), unit, year, formats)
+        _write_info(workbook.add_worksheet(INFO_SHEET), unit, year, formats)
+        communes = sorted({c.name for c in ref.communes_of(unit).values()})
+        rows = max(DATA_ROWS, len(cooperatives) + 100)
+        for sheet in DATA_SHEETS:
+            ws = workbook.add_worksheet(sheet.name)
+            _write_sheet(ws, sheet, year, rows, len(communes), formats)
+        _write_cooperatives(workbook.get_worksheet_by_name(HTX.name), cooperatives, formats)
+        _write_lists(workbook.add_worksheet(LISTS_SHEET), communes, formats)
+    finally:
+        workbook.close()
+    return path
+
+
+def _formats(workbook) -> dict:
+    head = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+    formats = {
+        "head": workbook.add_format(head),
+        "title": workbook.add_format({"bold": True, "font_size": 14}),
+        "section": workbook.add_format({"bold": True, "font_size": 12, "font_color": "#1F4E79"}),
+        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
+        "key": workbook.add_format({"bold": True}),
+        "given": workbook.add_format({"num_format": "@", "bg_color": "#F2F2F2"}),
+        "year": workbook.add_format({"num_format": "0", "bg_color": "#F2F2F2", "align": "left"}),
+        "input": workbook.add_format({"num_format": "@", "bg_color": "#FFF2CC", "border": 1}),
+        "input_date": workbook.add_format(
+            {"num_format": "dd/mm/yyyy", "bg_color": "#FFF2CC", "border": 1, "align": "left"}
+        ),
+        "mismatch": workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+    }
+    for name in {*_NUMBER_FORMATS.values(), "@", "0.0", "0"}:
+        formats[name] = workbook.add_format({"num_format": name})
+    return formats
+
+
+def _write_info(ws, unit: Unit, year: int, formats: dict) -> None:
+    ws.write_row(0, 0, ["Thông tin", "Giá trị", "Ghi chú / Note"], formats["head"])
+    ws.freeze_panes(1, 0)
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 2, 70)
+    notes = {
+        "unit_code": "Điền sẵn, không sửa. / Filled in, do not change.",
+        "unit_name": "Điền sẵn, không sửa. / Filled in, do not change.",
+        "report_year": "Điền sẵn, không sửa. / Filled in, do not change.",
+        "prepared_on": "Ngày lập báo cáo (dd/mm/yyyy). / Date the report was made.",
+        "prepared_by": "Họ tên người lập. / Name of the preparer.",
+        "money_unit": "Mọi số tiền trong tệp tính bằng triệu đồng. / All money in million VND.",
+    }
+    for r, (key, label) in enumerate(THONGTIN_KEYS.items(), start=1):
+        ws.write_string(r, 0, label, formats["key"])
+        ws.write_string(r, 2, notes[key], formats["wrap"])
+        if key == "unit_code":
+            ws.write_string(r, 1, unit.code, formats["given"])
+        elif key == "unit_name":
+            ws.write_string(r, 1, unit.full_name, formats["given"])
+        elif key == "report_year":
+            ws.write_number(r, 1, year, formats["year"])
+            message = f"Năm báo cáo là {year}. / The reporting year is {year}."
+            ws.data_validation(r, 1, r, 1, _whole("equal to", "Năm báo cáo", message, value=year))
+        elif key == "money_unit":
+            ws.write_string(r, 1, MONEY_UNIT, formats["given"])
+        elif key == "prepared_on":
+            ws.write_blank(r, 1, None, formats["input_date"])
+            ws.data_validation(
+                r,
+                1,
+                r,
+                1,
+                {
+                    "validate": "date",
+                    "criteria": "between",
+                    "minimum": dt.date(year, 1, 1),
+                    "maximum": dt.date(year + 1, 12, 31),
+                    "input_title": "Ngày lập",
+                    "input_message": "Ghi ngày lập báo cáo (dd/mm/yyyy). Tệp gửi lại có ngày "
+                    "lập sau sẽ thay thế tệp trước. / The date the report was made.",
+                    "error_title": "Ngày không hợp lệ",
+                    "error_message": "Nhập ngày dạng dd/mm/yyyy. / Enter a date dd/mm/yyyy.",
+                },
+            )
+        else:  # prepared_by
+            ws.write_blank(r, 1, None, formats["input"])
+            ws.data_validation(
+                r,
+                1,
+                r,
+                1,
+                {
+                    "validate": "any",
+                    "input_title": "Người lập",
+                    "input_message": "Ghi họ tên người lập báo cáo. / The preparer's name.",
+                },
+            )
+
+
+def _write_sheet(ws, sheet: Sheet, year: int, rows: int, communes: int, formats: dict) -> None:
+    last = rows  # 0-based index of the last data row: rows 2..rows+1 in Excel
+    ws.set_row(0, 45)
+    ws.freeze_panes(1, 0)
+    for c, column in enumerate(sheet.columns):
+        ws.write_string(0, c, header_text(column), formats["head"])
+        cell_format = formats[number_format(column)]
+        ws.set_column(c, c, column_width(column), cell_format)
+        for r in range(1, last + 1):
+            ws.write_blank(r, c, None, cell_format)
+        rule = validation(sheet, column, year, rows)
+        if column.key == "commune_name" and communes:
+            rule = commune_validation(communes)
+        if rule is not None:
+            ws.data_validation(1, c, last, c, rule)
+    if sheet is HTX:
+        rating, score = _position(HTX, "rating"), _position(HTX, "score")
+        bands = (
+            f'AND({rating}2="Tốt",{score}2<80)',
+            f'AND({rating}2="Khá",OR({score}2<65,{score}2>=80))',
+            f'AND({rating}2="Trung bình",OR({score}2<50,{score}2>=65))',
+            f'AND({rating}2="Yếu",{score}2>=50)',
+        )
+        column = _index(HTX, "score")
+        ws.conditional_format(
+            1,
+            column,
+            last,
+            column,
+            {
+                "type": "formula",
+                "criteria": f"=AND(ISNUMBER({score}2),OR({','.join(bands)}))",
+                "format": formats["mismatch"],
+            },
+        )
+
+
+def commune_validation(communes: int) -> dict:
+    """The unit's communes from the lists sheet; another name is allowed after a warning, as
+    the pipeline only warns about it."""
+    return {
+        "validate": "list",
+        "source": f"={LISTS_SHEET}!$A$2:$A${communes + 1}",
+        "error_type": "warning",
+        "input_title": "Xã/Phường",
+        "input_message": "Chọn xã/phường của đơn vị; tên khác danh mục sẽ bị cảnh báo. / "
+        "Pick a commune; other names are warned about.",
+        "error_title": "Xã không có trong danh mục",
+        "error_message": "Tên xã không có trong danh mục: tệp vẫn được nhận nhưng bị cảnh báo. / "
+        "Not in the reference list: accepted with a warning.",
+    }
+
+
+def _write_cooperatives(ws, cooperatives: list[KnownCooperative], formats: dict) -> None:
+    index = {c.key: i for i, c in enumerate(HTX.columns)}
+    for r, coop in enumerate(cooperatives, start=1):
+        ws.write_number(r, index["stt"], r, formats["0"])
+        ws.write_string(r, index["coop_code"], coop.coop_code, formats["@"])
+        ws.write_string(r, index["name"], coop.name, formats["@"])
+        if coop.commune_name:
+            ws.write_string(r, index["commune_name"], coop.commune_name, formats["@"])
+        if coop.sector:
+            ws.write_string(r, index["sector"], coop.sector, formats["@"])
+        if coop.founded_on:
+            moment = dt.datetime.combine(coop.founded_on, dt.time())
+            ws.write_datetime(r, index["founded_on"], moment, formats["dd/mm/yyyy"])
+
+
+def _write_lists(ws, communes: list[str], formats: dict) -> None:
+    """The commune list the `Xã/Phường` drop-down reads; the other lists, for reference."""
+    lists = {
+        "Xã/Phường": communes,
+        "Lĩnh vực": list(HTX.column("sector").allowed),
+        "Xếp loại": list(RATINGS),
+        "Chương trình": [f"{code}: {vi}" for code, vi, _ in PROGRAMS],
+    }
+    for c, (title, values) in enumerate(lists.items()):
+        ws.write_string(0, c, title, formats["head"])
+        ws.set_column(c, c, 30 if c else 24)
+        for r, value in enumerate(values, start=1):
+            ws.write_string(r, c, value)
+    ws.hide()
+
+
+# --- HuongDan ------------------------------------------------------------------------------
+
+_PURPOSE = "Mỗi năm mỗi đơn vị gửi Liên minh HTX tỉnh một tệp này."
+_GENERAL = (
+    "Giữ nguyên tên các trang tính và dòng tiêu đề; không đổi tên, xoá hay chèn cột. Điền từ "
+    "dòng 2, mỗi dòng một đối tượng; không cần dòng tổng cộng.",
+    "Đơn vị tiền: triệu đồng (ví dụ 1.250,5 là 1 tỷ 250 triệu 500 nghìn đồng). Ô để trống là "
+    "không báo cáo (khác với 0).",
+    "Ngày ghi dạng dd/mm/yyyy. Các ô có danh sách: chọn giá trị trong danh sách.",
+    "Lưu tệp dạng .xlsx và gửi lại cả tệp. Tệp gửi sau cho cùng đơn vị và năm (Ngày lập sau) "
+    "thay thế hoàn toàn tệp trước.",
+)
+_INFO = (
+    "Mã đơn vị, Tên đơn vị, Năm báo cáo và Đơn vị tính đã điền sẵn: không sửa. Ghi Ngày lập và "
+    "Người lập."
+)
+
+_SHEET_PURPOSE = {
+    "htx": "mỗi dòng một hợp tác xã đang hoạt động trong năm báo cáo (bắt buộc)",
+    "hotro": "mỗi dòng một khoản hỗ trợ HTX nhận được từ một chương trình (nếu có)",
+    "ocop": "mỗi dòng một sản phẩm OCOP của HTX trong đơn vị (nếu có)",
+    "lienket": "mỗi dòng một hợp đồng liên kết tiêu thụ (nếu có)",
+}
+
+_COLUMN_NOTES = {
+    ("htx", "stt"): "số thứ tự (không bắt buộc).",
+    ("htx", "coop_code"): "mã số đăng ký / mã số thuế: 10 chữ số, có thể thêm '-' và 3 chữ số; "
+    "bắt buộc, không được trùng trong tệp. Ghi dạng văn bản để giữ số 0 ở đầu.",
+    ("htx", "name"): "tên đầy đủ của HTX; bắt buộc.",
+    ("htx", "commune_name"): "xã/phường nơi HTX đặt trụ sở, chọn trong danh sách; tên không có "
+    "trong danh mục bị cảnh báo.",
+    ("htx", "founded_on"): "ngày thành lập (dd/mm/yyyy), không sau năm báo cáo.",
+    ("htx", "sector"): "chọn trong danh sách.",
+    ("htx", "in_da167"): "Có nếu HTX tham gia Đề án 167; để trống là Không.",
+    ("htx", "members"): "số nguyên ≥ 0; dưới 5 thành viên bị cảnh báo.",
+    ("htx", "workers"): "lao động thường xuyên, số nguyên ≥ 0.",
+    ("htx", "charter_capital_mvnd"): "triệu đồng, ≥ 0.",
+    ("htx", "total_assets_mvnd"): "triệu đồng, ≥ 0.",
+    ("htx", "revenue_mvnd"): "triệu đồng, ≥ 0; tăng hơn 10 lần hay giảm dưới 1/10 so với năm "
+    "trước bị cảnh báo.",
+    ("htx", "profit_before_tax_mvnd"): "triệu đồng; được ghi số âm khi lỗ.",
+    ("htx", "avg_income_mvnd"): "thu nhập bình quân của một lao động, triệu đồng/người/năm, ≥ 0.",
+    ("htx", "rating"): "xếp loại năm, phải khớp với điểm (xem bảng dưới).",
+    ("htx", "score"): "điểm xếp loại từ 0 đến 100.",
+    ("htx", "has_offtake_contract"): "Có nếu HTX có hợp đồng liên kết tiêu thụ.",
+    ("htx", "note"): "ghi chú tự do.",
+    ("hotro", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
+    ("hotro", "program"): "mã chương trình: "
+    + "; ".join(f"{code} = {vi}" for code, vi, _ in PROGRAMS)
+    + ".",
+    ("hotro", "content"): "nội dung được hỗ trợ.",
+    ("hotro", "funding_source"): "chọn trong danh sách.",
+    ("hotro", "amount_mvnd"): "triệu đồng, lớn hơn 0; bắt buộc.",
+    ("hotro", "year"): "năm giải ngân, phải bằng năm báo cáo.",
+    ("ocop", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
+    ("ocop", "product_name"): "tên sản phẩm; bắt buộc.",
+    ("ocop", "product_group"): "chọn trong danh sách.",
+    ("ocop", "stars"): "3, 4 hoặc 5 sao (5 sao là cấp quốc gia); bắt buộc.",
+    ("ocop", "decision_no"): "số quyết định công nhận.",
+    ("ocop", "decision_date"): "ngày quyết định (dd/mm/yyyy). Giấy chứng nhận có hiệu lực 36 "
+    "tháng; hết hạn trước năm báo cáo bị cảnh báo.",
+    ("lienket", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
+    ("lienket", "partner"): "tên doanh nghiệp liên kết; bắt buộc.",
+    ("lienket", "product"): "sản phẩm liên kết.",
+    ("lienket", "volume_tonnes"): "sản lượng theo hợp đồng, tấn, ≥ 0.",
+    ("lienket", "contract_value_mvnd"): "giá trị hợp đồng, triệu đồng, ≥ 0.",
+}
+
+_RATING_BANDS = (
+    "Tốt: điểm từ 80 trở lên.",
+    "Khá: từ 65 đến dưới 80.",
+    "Trung bình: từ 50 đến dưới 65.",
+    "Yếu: dưới 50.",
+    "Chưa xếp loại: HTX chưa được đánh giá.",
+)
+
+_REJECTS = (
+    "Không mở được tệp (hỏng, rỗng, đặt mật khẩu, không phải bảng tính).",
+    "Không có trang HTX, hoặc thiếu cột bắt buộc (Mã số HTX, Tên HTX; ở HoTro: Chương "
+    "trình, Kinh phí; ở OCOP: Tên sản phẩm, Số sao; ở LienKet: Doanh nghiệp liên kết).",
+    "Không xác định được đơn vị hay năm báo cáo (trang ThongTin).",
+    "Bất kỳ ô nào vi phạm quy tắc bắt buộc: mã HTX sai hay trùng, số âm, ô số ghi chữ, "
+    "xếp loại không khớp điểm, mã HTX ở HoTro/OCOP/LienKet không có trong trang HTX, số "
+    "sao ngoài 3–5, năm hỗ trợ khác năm báo cáo, kinh phí không lớn hơn 0.",
+)
+
+_WARNS = (
+    "Xã/phường không có trong danh mục.",
+    "HTX có dưới 5 thành viên.",
+    "Doanh thu hay số thành viên tăng hơn 10 lần hoặc giảm dưới 1/10 so với năm trước.",
+    "Giấy chứng nhận OCOP đã hết hạn trước năm báo cáo.",
+)
+
+_ENGLISH = (
+    "Fill one row per cooperative (HTX), support line (HoTro), OCOP product (OCOP) and offtake "
+    "contract (LienKet), from row 2. Keep the sheet names and header rows. Money is in million "
+    "VND; a blank cell means not reported, not 0. Dates are dd/mm/yyyy.",
+    "Rating bands: Tốt ≥ 80, Khá 65–<80, Trung bình 50–<65, Yếu < 50 (Circular 01/2020/TT-BKHDT).",
+    "A file is rejected when it cannot be opened, lacks the HTX sheet or a required column, its "
+    "unit or year cannot be identified, or any cell breaks a mandatory rule. A rejected file "
+    "comes back as an annotated copy: red cells are errors, yellow cells warnings, and the "
+    "sheet 'Loi' lists every problem. Correct your own file and send the whole file again.",
+)
+
+
+def instructions(unit: Unit, year: int) -> list[tuple[str, str]]:
+    """The HuongDan sheet as (style, text) lines: title, section or text."""
+    lines: list[tuple[str, str]] = [
+        ("title", f"HƯỚNG DẪN ĐIỀN BÁO CÁO HỢP TÁC XÃ NĂM {year}"),
+        ("text", f"Đơn vị: {unit.full_name} (mã {unit.code}). {_PURPOSE}"),
+        ("section", "1. Quy định chung"),
+        *(("text", f"• {item}") for item in _GENERAL),
+        ("section", "2. Trang ThongTin"),
+        ("text", f"• {_INFO}"),
+    ]
+    for number, sheet in enumerate(DATA_SHEETS, start=3):
+        lines.append(("section", f"{number}. Trang {sheet.name}: {_SHEET_PURPOSE[sheet.key]}"))
+        for column in sheet.columns:
+            lines.append(
+                ("text", f"• {header_text(column)}: {_COLUMN_NOTES[(sheet.key, column.key)]}")
+            )
+    lines.append(("section", "7. Xếp loại và điểm (Thông tư 01/2020/TT-BKHĐT)"))
+    lines += [("text", f"• {band}") for band in _RATING_BANDS]
+    lines.append(("section", "8. Tệp bị từ chối (không nạp số liệu nào) khi"))
+    lines += [("text", f"• {item}") for item in _REJECTS]
+    lines.append(("section", "9. Cảnh báo (tệp vẫn được nhận, cần kiểm tra lại)"))
+    lines += [("text", f"• {item}") for item in _WARNS]
+    lines.append(("section", "10. Khi tệp bị từ chối hay có cảnh báo"))
+    lines.append(
+        (
+            "text",
+            "• Bạn nhận lại một bản sao của tệp: ô tô đỏ là lỗi, ô tô vàng là cảnh báo, mỗi ô có "
+            "ghi chú giải thích; trang 'Loi' liệt kê mọi vấn đề. Sửa trong tệp của bạn (không "
+            "sửa bản sao) rồi gửi lại cả tệp.",
+        )
+    )
+    lines.append(("section", "English summary"))
+    lines += [("text", text) for text in _ENGLISH]
+    return lines
+
+
+def _write_instructions(ws, unit: Unit, year: int, formats: dict) -> None:
+    ws.set_column(0, 0, 120, formats["wrap"])
+    for r, (style, text) in enumerate(instructions(unit, year)):
+        ws.write_string(r, 0, text, formats["wrap"] if style == "text" else formats[style])
+    ws.activate()

@@ -1,0 +1,334 @@
+"""Reliability and security: hostile files, crashes and concurrent runs lose nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+from etl import discover, publish
+from etl.config import load_settings
+from etl.load import build_path
+
+TESTS = Path(__file__).parent
+
+
+def _good(path: Path, unit="663", year=2023, codes=("6400000001", "6400000002"), **values):
+    rows = [HTX_HEADER] + [htx_row(i, c, **values) for i, c in enumerate(codes, 1)]
+    return write_xlsx(path, {"ThongTin": info_rows(unit, year), "HTX": rows})
+
+
+def _zip_bomb(path: Path) -> Path:
+    """A valid-looking workbook whose sheet unpacks to 64 MB of spaces (a few KB on disk)."""
+    seed = _good(path.with_suffix(".seed.xlsx"))
+    with zipfile.ZipFile(seed) as source:
+        members = {n: source.read(n) for n in source.namelist()}
+    sheet = "xl/worksheets/sheet2.xml"
+    head, tail = members[sheet].split(b"</sheetData>")
+    members[sheet] = head + b" " * (64 << 20) + b"</sheetData>" + tail
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+        for name, data in members.items():
+            bomb.writestr(name, data)
+    seed.unlink()
+    return path
+
+
+def _many_rows(path: Path, rows: int) -> Path:
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = workbook.add_worksheet("HTX")
+    sheet.write_row(0, 0, HTX_HEADER)
+    for r in range(1, rows + 1):
+        sheet.write_row(r, 0, [r, f"64{r:08d}", f"HTX {r}"])
+    workbook.close()
+    return path
+
+
+def _rewrite(path: Path, change) -> Path:
+    """Rewrite a workbook's zip members with `change(members)`: what no Excel writer makes."""
+    with zipfile.ZipFile(path) as source:
+        members = {n: source.read(n) for n in source.namelist()}
+    change(members)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    return path
+
+
+def _long_cell(path: Path, chars: int) -> Path:
+    """xlsxwriter stops at Excel's 32,767 characters; a hostile file need not."""
+    _good(path, **{"Ghi chú": "LONGCELLMARKER"})
+
+    def lengthen(members):
+        strings = members["xl/sharedStrings.xml"]
+        members["xl/sharedStrings.xml"] = strings.replace(b"LONGCELLMARKER", b"x" * chars)
+
+    return _rewrite(path, lengthen)
+
+
+def _xlsm_with_macro_and_external_link(path: Path) -> Path:
+    seed = _good(path.with_suffix(".seed.xlsx"), unit="665", codes=("6400000065",))
+    with zipfile.ZipFile(seed) as source:
+        members = {n: source.read(n) for n in source.namelist()}
+    members["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0" + b'Sub AutoOpen(): Shell "rm -rf /"' * 4
+    members["xl/externalLinks/externalLink1.xml"] = (
+        b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<externalBook r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships"/></externalLink>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    seed.unlink()
+    return path
+
+
+SQL_NAME = "667_2023'); drop table audit.file_ingestion; --.xlsx"
+SQL_TEXT = "'; DROP TABLE core.dim_cooperative; --"
+HOSTILE_LIMITS = {"HTX_MAX_EXPANDED_MB": "32", "HTX_MAX_ROWS": "5000"}
+
+
+@pytest.fixture
+def hostile(tmp_path, monkeypatch):
+    """A landing folder of hostile files, run twice; returns (settings, landing snapshot)."""
+    for name, value in HOSTILE_LIMITS.items():
+        monkeypatch.setenv(name, value)
+    root = tmp_path
+    settings = load_settings(
+        {
+            "HTX_LANDING_DIR": str(root / "landing"),
+            "HTX_WAREHOUSE": str(root / "warehouse.duckdb"),
+            "HTX_STATE_DIR": str(root / "state"),
+            "HTX_EXPORT_DIR": str(root / "exports"),
+            **HOSTILE_LIMITS,
+        }
+    )
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+    _zip_bomb(landing / "663_2021_bomb.xlsx")
+    _many_rows(landing / "663_2022_rows.xlsx", 6000)
+    _long_cell(landing / "663_2023_longcell.xlsx", 100_000)
+    _good(
+        landing / "663_2024_formula.xlsx",
+        codes=("6400000001",),
+        **{"Tên HTX": '=HYPERLINK("http://evil","bấm")', "Ghi chú": "@cmd|' /c calc'!A0"},
+    )
+    (landing / "664_2023_encrypted.xlsx").write_bytes(
+        (TESTS / "corpus" / "r_encrypted.xlsx").read_bytes()
+    )
+    _xlsm_with_macro_and_external_link(landing / "665_2023_macro.xlsm")
+    _good(
+        landing / "..\\..\\666_2023.xlsx",
+        unit="666",
+        codes=("6400000066",),
+        **{"Xã/Phường": "Kiến Đức"},
+    )
+    _good(landing / SQL_NAME, unit="667", codes=("6400000067",), **{"Tên HTX": SQL_TEXT})
+    _good(
+        landing / "660_2023 \u202egnp.xlsx",
+        unit="660",
+        codes=("6400000060",),
+        **{"Xã/Phường": "Nghĩa Đức"},
+    )
+    outside = _good(root / "outside" / "661_2023.xlsx", unit="661", codes=("6400000061",))
+    (landing / "661_2023_link.xlsx").symlink_to(outside)
+    snapshot = {p.name: p.read_bytes() for p in landing.iterdir() if not p.is_symlink()}
+    run_steps(settings, "run-1")
+    run_steps(settings, "run-2")
+    return settings, snapshot
+
+
+def test_hostile_files_are_quarantined_with_reasons_or_loaded_inert(hostile):
+    settings, _ = hostile
+    outcome = {
+        name: (status, reason or "")
+        for name, status, reason in query(
+            settings, "select file_name, status, reason from audit.file_ingestion"
+        )
+    }
+    assert outcome["663_2021_bomb.xlsx"][0] == "quarantined"
+    assert "giải nén ra quá lớn" in outcome["663_2021_bomb.xlsx"][1]
+    assert outcome["663_2022_rows.xlsx"][0] == "quarantined"
+    assert "quá nhiều dòng" in outcome["663_2022_rows.xlsx"][1]
+    assert outcome["663_2023_longcell.xlsx"][0] == "quarantined"
+    assert "cell_too_long" in outcome["663_2023_longcell.xlsx"][1]
+    assert outcome["664_2023_encrypted.xlsx"][0] == "quarantined"
+    assert "mật khẩu" in outcome["664_2023_encrypted.xlsx"][1]
+    inert = ("663_2024_formula.xlsx", "665_2023_macro.xlsm", "..\\..\\666_2023.xlsx", SQL_NAME)
+    for name in (*inert, "660_2023 \u202egnp.xlsx"):
+        assert outcome[name][0] == "loaded", (name, outcome[name])
+    assert "661_2023_link.xlsx" not in outcome  # a symlink is never followed
+
+
+def test_text_that_looks_like_formulas_or_sql_is_stored_verbatim(hostile):
+    settings, _ = hostile
+    names = dict(query(settings, "select coop_code, name from core.dim_cooperative"))
+    assert names["6400000001"] == '=HYPERLINK("http://evil","bấm")'
+    assert names["6400000067"] == SQL_TEXT
+    [(note,)] = query(
+        settings, "select note from core.fact_cooperative_year where coop_code = '6400000001'"
+    )
+    assert note == "@cmd|' /c calc'!A0"
+    assert query(settings, "select count(*) from audit.file_ingestion")[0][0] == 9
+
+
+def test_nothing_is_lost_and_the_landing_folder_is_unchanged(hostile):
+    settings, snapshot = hostile
+    landing = settings.landing_dir
+    assert {p.name: p.read_bytes() for p in landing.iterdir() if not p.is_symlink()} == snapshot
+    rows = query(settings, "select file_name, sha256, raw_path from audit.file_ingestion")
+    assert {r[0] for r in rows} == set(snapshot)
+    for name, sha, raw in rows:
+        assert hashlib.sha256(snapshot[name]).hexdigest() == sha
+        assert Path(raw).name.startswith(sha) and Path(raw).read_bytes() == snapshot[name]
+    raw_files = list(settings.raw_dir.iterdir())
+    assert len(raw_files) == len({r[1] for r in rows})  # exactly one raw copy per content
+
+
+def test_a_file_that_changes_while_it_is_read_is_left_for_the_next_run(settings, monkeypatch):
+    path = _good(settings.landing_dir / "663_2023.xlsx")
+    final = path.read_bytes()
+    original = discover.shutil.copyfile
+
+    def copy_while_the_clerk_saves(source, target):
+        with open(source, "ab") as growing:  # the clerk's Excel is still writing
+            growing.write(b"\0")
+        original(source, target)
+
+    monkeypatch.setattr(discover.shutil, "copyfile", copy_while_the_clerk_saves)
+    assert run_steps(settings, "run-1")["files"] == 0
+    assert not settings.raw_dir.exists() or not any(settings.raw_dir.iterdir())
+    monkeypatch.setattr(discover.shutil, "copyfile", original)
+    path.write_bytes(final)  # the save finished
+    run_steps(settings, "run-2")
+    assert query(settings, "select file_name, status from audit.file_ingestion") == [
+        ("663_2023.xlsx", "loaded")
+    ]
+
+
+def test_fuzzed_workbooks_end_read_or_rejected_never_crash(tmp_path):
+    def bounded():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))  # memory bound
+
+    done = subprocess.run(
+        [sys.executable, str(TESTS / "fuzz_reader.py"), "2000"],
+        capture_output=True, text=True, timeout=900, preexec_fn=bounded, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = done.stdout.strip().splitlines()[-1]
+    total = int(summary.split()[1])
+    assert total >= 2000, summary
+
+
+_CRASHING_RUN = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, sys.argv[2])
+    from conftest import run_steps
+    from etl.config import load_settings
+    from etl import stage, sqlfiles, publish
+    point = sys.argv[1]
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if point == "staging":
+        original = stage._write_sheets
+        calls = []
+        def crash(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                die()
+            return original(*args, **kwargs)
+        stage._write_sheets = crash
+    elif point == "load":
+        original = sqlfiles.run_sql_file
+        def crash(con, path):
+            if path.name == "fact_program_support.sql" and "load" in path.parts:
+                original(con, path)
+                die()
+            return original(con, path)
+        sqlfiles.run_sql_file = crash
+        import etl.load
+        etl.load.run_sql_file = crash
+    elif point == "swap":
+        original = os.replace
+        def crash(src, dst):
+            if str(dst).endswith("htx.duckdb"):
+                die()
+            return original(src, dst)
+        publish.os.replace = crash
+    run_steps(load_settings(), "crash-" + point)
+    """
+)
+
+
+@pytest.mark.parametrize("point", ["staging", "load", "swap"])
+def test_sigkill_mid_run_leaves_the_old_warehouse_whole_and_the_next_run_completes(
+    settings, point, monkeypatch
+):
+    for year in (2021, 2022):
+        _good(settings.landing_dir / f"663_{year}.xlsx", year=year)
+    run_steps(settings, "first")
+    old = settings.warehouse.read_bytes()
+    for year in (2023, 2024):
+        _good(
+            settings.landing_dir / f"663_{year}.xlsx", year=year, codes=("6400000001", "6400000003")
+        )
+    env = {
+        **os.environ,
+        "HTX_LANDING_DIR": str(settings.landing_dir),
+        "HTX_WAREHOUSE": str(settings.warehouse),
+        "HTX_STATE_DIR": str(settings.state_dir),
+        "HTX_EXPORT_DIR": str(settings.export_dir),
+    }
+    crashed = subprocess.run(
+        [sys.executable, "-c", _CRASHING_RUN, point, str(TESTS)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert crashed.returncode == -9, crashed.stderr[-2000:]
+    assert settings.warehouse.read_bytes() == old  # the old warehouse, whole
+    publish.verify(settings.warehouse)
+    run_steps(settings, "after-crash")
+    publish.verify(settings.warehouse)
+    facts = query(
+        settings,
+        "select period_key, count(*) from core.fact_cooperative_year group by all order by 1",
+    )
+    assert facts == [(2021, 2), (2022, 2), (2023, 2), (2024, 2)]  # no fact lost or doubled
+    statuses = query(settings, "select status, count(*) from audit.file_ingestion group by all")
+    assert statuses == [("loaded", 4)]
+    assert not build_path(settings).with_name("htx.duckdb.wal").exists()
+
+
+def test_two_runs_started_together_end_like_one(settings, tmp_path):
+    for year in (2022, 2023):
+        _good(settings.landing_dir / f"663_{year}.xlsx", year=year)
+    env = {
+        **os.environ,
+        "HTX_LANDING_DIR": str(settings.landing_dir),
+        "HTX_WAREHOUSE": str(settings.warehouse),
+        "HTX_STATE_DIR": str(settings.state_dir),
+        "HTX_EXPORT_DIR": str(settings.export_dir),
+    }
+    htx = str(Path(sys.executable).with_name("htx"))
+    logs = [(tmp_path / f"run{i}.out", tmp_path / f"run{i}.err") for i in range(2)]
+    runs = []
+    for out, err in logs:  # files, not pipes: Airflow's logs would fill a pipe and block
+        with out.open("w") as stdout, err.open("w") as stderr:
+            runs.append(subprocess.Popen([htx, "run"], env=env, stdout=stdout, stderr=stderr))
+    codes = [r.wait(timeout=900) for r in runs]
+    results = [(c, o.read_text(), e.read_text()) for c, (o, e) in zip(codes, logs, strict=True)]
+    assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
+    assert sum("nothing new" in out for _, out, _ in results) == 1
+    assert query(settings, "select count(*) from audit.file_ingestion") == [(2,)]
+    assert query(settings, "select count(*) from core.fact_cooperative_year") == [(4,)]
+    publish.verify(settings.warehouse)
