@@ -102,6 +102,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "The reporting unit cannot be identified (code '{value}'). Fill in 'Mã đơn vị' "
         "in the ThongTin sheet.",
     ),
+    "unit_not_in_year": (
+        "{value} không còn là đơn vị báo cáo trong năm {year}: cấp huyện đã bỏ từ "
+        "01/07/2025. Báo cáo từ năm 2026 do tỉnh hoặc xã lập.",
+        "{value} is no reporting unit in {year}: the district level was abolished on "
+        "01/07/2025. Reports from 2026 come from the province or a commune.",
+    ),
     "year_invalid": (
         "Không xác định được năm báo cáo hợp lệ (2021–2030), giá trị '{value}'. Hãy ghi "
         "đúng 'Năm báo cáo' trong trang ThongTin.",

@@ -12,6 +12,9 @@ from etl.layout import FIRST_YEAR, LAST_YEAR
 from etl.reference import Reference, Unit
 from etl.text import clean, slug
 
+# The district level was abolished on 01/07/2025: no district reports for a later year.
+DISTRICTS_ABOLISHED_AFTER = 2025
+
 _FILE_NAME = re.compile(r"^(?P<unit>.+?)_(?P<year>\d{4})(?:_.*)?$")
 
 
@@ -86,6 +89,15 @@ def identify(info: dict[str, object], file_name: str, ref: Reference) -> Identit
             sheet="ThongTin",
             column_name="Năm báo cáo",
             value=clean(shown),
+        )
+    if unit.level == "district" and year > DISTRICTS_ABOLISHED_AFTER:
+        return Finding(
+            rule="unit_not_in_year",
+            severity=ERROR,
+            message=reason("unit_not_in_year", value=unit.full_name, year=year),
+            sheet="ThongTin",
+            column_name="Mã đơn vị",
+            value=unit.code,
         )
     try:
         prepared_on = values.parse_date(info.get("prepared_on"))

@@ -161,3 +161,11 @@ def test_province_code_is_a_known_reporting_unit():
 def test_prepared_date_is_read():
     info = {"unit_code": "663", "report_year": 2023, "prepared_on": "15/01/2024"}
     assert identify(info, "x.xlsx", load_reference()).prepared_on == dt.date(2024, 1, 15)
+
+
+def test_district_report_after_the_district_level_was_abolished_is_rejected():
+    found = identify({"unit_code": "663", "report_year": 2026}, "x.xlsx", load_reference())
+    assert found.rule == "unit_not_in_year"
+    assert "cấp huyện đã bỏ từ 01/07/2025" in found.message
+    assert identify({"unit_code": "663", "report_year": 2025}, "x.xlsx", load_reference()).unit
+    assert identify({"unit_code": "68", "report_year": 2026}, "x.xlsx", load_reference()).unit
