@@ -96,12 +96,13 @@ def stage_batch(
     if readable:
         frames = build_frames(readable)
         findings = validate_batch(readable, ref, frames)
+        valid = []
         for item in readable:
             outcome = outcomes[item.file_id]
-            file_findings = item.read.findings + findings[item.file_id]
-            _judge(outcome, file_findings)
+            _judge(outcome, item.read.findings + findings[item.file_id])
             if outcome["status"] == "valid":
-                _write_sheets(frames, item.file_id, staging_dir / outcome["sha256"])
+                valid.append((item.file_id, staging_dir / outcome["sha256"]))
+        _write_sheets(frames, valid)
     by_id = {f.file_id: f for f in files}
     for file_id, outcome in outcomes.items():
         outcome["run_id"] = run_id
@@ -166,25 +167,29 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
         outcome["reason"] = reason("rule_errors", count=len(errors), rules=rules)
 
 
-def _write_sheets(frames, file_id: int, target: Path) -> None:
+def _write_sheets(frames, valid: list[tuple[int, Path]]) -> None:
+    """One Parquet file per sheet per valid file; one in-memory DuckDB for the whole batch."""
     import duckdb
 
-    target.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()  # in memory: staging writes Parquet, never the warehouse
     try:
         for sheet in DATA_SHEETS:
-            frame = frames[sheet.key]
-            rows = frame[frame["file_id"] == file_id]
-            con.register("rows", rows)
+            con.register("batch_rows", frames[sheet.key])
             casts = ",\n".join(
                 f'cast("{name}" as {kind}) as "{name}"'
                 for name, kind in staged_columns(sheet).items()
             )
-            path = target / f"{sheet.key}.parquet"
-            temporary = path.with_suffix(".parquet.tmp")
-            con.execute(f"copy (select {casts} from rows) to '{temporary}' (format parquet)")
-            os.replace(temporary, path)
-            con.unregister("rows")
+            for file_id, target in valid:
+                target.mkdir(parents=True, exist_ok=True)
+                path = target / f"{sheet.key}.parquet"
+                temporary = path.with_suffix(".parquet.tmp")
+                # file_id is the pipeline's own integer, never workbook text
+                con.execute(
+                    f"copy (select {casts} from batch_rows where file_id = {int(file_id)}) "
+                    f"to '{temporary}' (format parquet)"
+                )
+                os.replace(temporary, path)
+            con.unregister("batch_rows")
     finally:
         con.close()
 
