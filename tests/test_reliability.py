@@ -241,14 +241,15 @@ _CRASHING_RUN = textwrap.dedent(
         os.kill(os.getpid(), signal.SIGKILL)
 
     if point == "staging":
-        original = stage._write_sheets
-        calls = []
-        def crash(*args, **kwargs):
-            calls.append(1)
-            if len(calls) == 2:
-                die()
-            return original(*args, **kwargs)
-        stage._write_sheets = crash
+        original = os.replace
+        written = []
+        def crash(src, dst):
+            if str(dst).endswith(".parquet"):
+                written.append(dst)
+                if len(written) == 3:  # some sheets of the batch staged, others not
+                    die()
+            return original(src, dst)
+        stage.os.replace = crash
     elif point == "load":
         original = sqlfiles.run_sql_file
         def crash(con, path):
