@@ -13,6 +13,7 @@ help:
 	@echo "make run    - ingest, validate, load and publish through Airflow, then print a summary"
 	@echo "make test   - set up, lint, then run the whole test suite"
 	@echo "make lint   - ruff check and format check"
+	@echo "make bench  - time the pipeline against its floors at 1x, 10x, 100x (not part of test)"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 	@echo "make clean  - remove the virtual environment and generated warehouse files"
 
@@ -32,6 +33,10 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Not part of `make test`: about 12 minutes. BENCH_ARGS='--scales 1,10 --keep' for less.
+bench: venv
+	$(BIN)/python -m etl.bench $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -101,7 +101,7 @@ def test_officials_workbook_has_vietnamese_headers_and_no_formulas(settings):
 
     from python_calamine import CalamineWorkbook
 
-    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Tên HTX": "=HYPERLINK(\"x\")"})]
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Tên HTX": '=HYPERLINK("x")'})]
     rows.append(htx_row(2, "6400000002", **{"Tên HTX": "@SUM(A1)"}))
     write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
     run_steps(settings)

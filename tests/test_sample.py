@@ -18,11 +18,16 @@ from python_calamine import CalamineWorkbook
 
 from etl import config, layout
 from etl.sample import (
+    DEFAULT_UNIT_SIZE,
+    NATIONAL_SCALE,
+    PROVINCE_SCALE,
     QUARANTINED,
     SUPERSEDED,
     SampleFile,
     dak_nong_units,
     expected_counts,
+    national_groups,
+    national_units,
     rating_for,
     write_samples,
 )
@@ -667,3 +672,133 @@ def test_province_workbook_holds_the_simulated_2025_population(books):
         )
     for key in ("hotro", "ocop", "lienket"):
         assert {r["coop_code"] for r in books[PROVINCE][key]} <= simulated.keys()
+
+
+# ---------------------------------------------------------------------------------------
+# The national scale: the benchmark corpus
+
+# The first 16 national units: Hà Nội's first 15 districts and Hà Giang's first, so that
+# the subset spans two provinces (two simulations, two 2025 workbooks).
+NATIONAL_SUBSET = 16
+
+
+def _national_reference() -> list[dict[str, str]]:
+    path = config.REFERENCE_DIR / "vn_admin_units.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory) -> list[SampleFile]:
+    out = tmp_path_factory.mktemp("national")
+    return write_samples(out, seed=2025, scale=NATIONAL_SCALE, limit=NATIONAL_SUBSET, processes=2)
+
+
+def test_province_scale_is_the_default(everything, tmp_path):
+    again = write_samples(tmp_path, seed=2025, scale=PROVINCE_SCALE)
+    assert [_sha256(f.path) for f in again] == [_sha256(f.path) for f in everything]
+
+
+def test_unknown_scale_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="scale"):
+        write_samples(tmp_path, scale="world")
+
+
+def test_national_units_are_every_district_unit_with_its_province_as_tax_prefix():
+    records = _national_reference()
+    province_of = {r["code"]: r["parent_code"] for r in records if r["level"] == "district"}
+    units = national_units()
+    assert len(units) == 696 == len(province_of)
+    assert [u.code for u in units] == list(province_of)
+    assert all(u.tax_prefix == province_of[u.code] for u in units)
+    assert all(u.size == DEFAULT_UNIT_SIZE for u in units)
+    assert national_units(NATIONAL_SUBSET) == units[:NATIONAL_SUBSET]
+
+
+def test_national_2025_is_one_workbook_per_province_with_dak_nong_inside_lam_dong():
+    provinces = [r["code"] for r in _national_reference() if r["level"] == "province"]
+    groups = national_groups()
+    assert len(provinces) == 63 and len(groups) == 62
+    assert sorted(code for g in groups for code, _units in g.provinces) == sorted(provinces)
+    assert [code for code, _units in next(g for g in groups if g.code == "68").provinces] == [
+        "67",
+        "68",
+    ]
+    assert sum(len(units) for g in groups for _code, units in g.provinces) == 696
+
+
+def test_national_subset_writes_district_files_then_one_file_per_province(national):
+    units = national_units(NATIONAL_SUBSET)
+    assert sorted(f.path.name for f in national) == sorted(
+        [f"{u.code}_{year}.xlsx" for u in units for year in DISTRICT_YEARS]
+        + ["01_2025.xlsx", "02_2025.xlsx"]
+    )
+    rows_2025 = {f.unit_code: f.rows["htx"] for f in national if f.report_year == 2025}
+    assert rows_2025["01"] > 10 * DEFAULT_UNIT_SIZE and rows_2025["02"] < 2 * DEFAULT_UNIT_SIZE
+
+
+def test_national_subset_is_deterministic_in_any_number_of_processes(national, tmp_path):
+    again = write_samples(
+        tmp_path, seed=2025, scale=NATIONAL_SCALE, limit=NATIONAL_SUBSET, processes=1
+    )
+    assert {f.path.name: _sha256(f.path) for f in again} == {
+        f.path.name: _sha256(f.path) for f in national
+    }
+
+
+def test_a_province_does_not_depend_on_the_provinces_written_with_it(national, tmp_path):
+    """Hà Nội alone (the first 15 units) writes the same files as with Hà Giang's unit."""
+    alone = write_samples(tmp_path, seed=2025, scale=NATIONAL_SCALE, limit=15, processes=1)
+    written = {f.path.name: _sha256(f.path) for f in national}
+    assert {f.path.name: _sha256(f.path) for f in alone} == {
+        name: digest for name, digest in written.items() if name in {f.path.name for f in alone}
+    }
+
+
+def test_national_codes_carry_the_province_prefix_and_are_unique_each_year(national):
+    codes: dict[int, list[str]] = {}
+    for f in national:
+        for row in _read_national(f.path)["htx"]:
+            code = row["coop_code"]
+            assert re.fullmatch(r"\d{10}", code) and code[:3] == f"{_province(f)}0"
+            codes.setdefault(f.report_year, []).append(code)
+    for year, found in codes.items():
+        assert len(found) == len(set(found)), year
+
+
+def test_national_files_pass_every_error_rule(national, tmp_path):
+    from etl.discover import LandedFile, file_id_for, sha256_of
+    from etl.stage import stage_batch
+
+    chosen = [f for f in national if f.unit_code in ("001", "024") or f.report_year == 2025]
+    landed = []
+    for f in chosen:
+        sha = sha256_of(f.path)
+        landed.append(LandedFile(file_id_for(sha), f.path.name, sha, 0, str(f.path)))
+    summaries = stage_batch(landed, tmp_path / "staging", "test-run")
+    assert {s["status"] for s in summaries} == {"valid"}
+    assert {(s["unit_code"], s["report_year"]) for s in summaries} == {
+        (f.unit_code, f.report_year) for f in chosen
+    }
+
+
+def _province(f: SampleFile) -> str:
+    """The province of a national file: its unit's tax prefix, or the province itself."""
+    prefixes = {u.code: u.tax_prefix for u in national_units()}
+    return prefixes.get(f.unit_code, f.unit_code)
+
+
+def _read_national(path: Path) -> dict[str, Rows]:
+    book = CalamineWorkbook.from_path(str(path))
+    sheet = layout.HTX
+    rows = book.get_sheet_by_name(sheet.name).to_python()
+    headers = [c.header for c in sheet.columns]
+    start = next(i for i, row in enumerate(rows) if row[: len(headers)] == headers)
+    code_col = headers.index(sheet.column("coop_code").header)
+    return {
+        "htx": [
+            {c.key: row[i] for i, c in enumerate(sheet.columns)}
+            for row in rows[start + 1 :]
+            if re.fullmatch(r"\d{10}", str(row[code_col]))
+        ]
+    }
