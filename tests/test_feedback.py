@@ -1,0 +1,399 @@
+"""Annotated feedback: the clerk gets back a copy of the workbook with exactly the recorded
+failing cells marked and every problem listed in `Loi`, and it travels with the alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import hashlib
+import shutil
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import openpyxl
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from python_calamine import CalamineWorkbook
+
+from etl import feedback, ledger, notify
+from etl.feedback import FILLS, LOI_HEADER, LOI_HEADER_ROW, SEVERITY_LABELS
+
+CORPUS = Path(__file__).parent / "corpus"
+UNOPENABLE = ("r_corrupt.xlsx", "r_encrypted.xlsx", "r_empty.xlsx", "r_not_a_spreadsheet.xlsx")
+
+
+def _warned_rows() -> list[list]:
+    """A valid HTX sheet with two warnings (members, commune) and an unknown extra column."""
+    return [
+        [*HTX_HEADER, "Số điện thoại"],
+        [*htx_row(1, "6400000001"), "0912 345 678"],
+        [*htx_row(2, "6400000002", **{"Số thành viên": 3}), None],
+        [*htx_row(3, "6400000003", **{"Xã/Phường": "Xã Không Có"}), None],
+    ]
+
+
+def _landing(settings, *corpus: str) -> dict[str, str]:
+    """Corpus files plus one warned workbook in the landing folder; their SHA-256 by name."""
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    for name in corpus:
+        shutil.copy(CORPUS / name, settings.landing_dir / name)
+    write_xlsx(
+        settings.landing_dir / "663_2023_canh_bao.xlsx",
+        {"ThongTin": info_rows(), "HTX": _warned_rows()},
+    )
+    return {p.name: _sha(p) for p in settings.landing_dir.iterdir()}
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _file(settings, file_name: str) -> tuple[int, str, str]:
+    [row] = query(
+        settings,
+        "select file_id, status, sha256 from audit.file_ingestion where file_name = ?",
+        [file_name],
+    )
+    return row
+
+
+def _feedback_of(settings, file_name: str) -> Path:
+    [(unit, year, sha)] = query(
+        settings,
+        "select coalesce(unit_code, 'unknown'), coalesce(report_year::varchar, 'unknown'), "
+        "sha256 from audit.file_ingestion where file_name = ?",
+        [file_name],
+    )
+    return settings.export_dir / "feedback" / f"{unit}_{year}_{sha[:12]}.xlsx"
+
+
+def _marks(path: Path) -> dict[tuple[str, str], str]:
+    """Every filled cell outside `Loi`: (sheet, cell) -> fill colour."""
+    workbook = openpyxl.load_workbook(path)
+    return {
+        (ws.title, cell.coordinate): cell.fill.fgColor.rgb
+        for ws in workbook.worksheets
+        if ws.title != "Loi"
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.fill.fill_type == "solid"
+    }
+
+
+def _loi(path: Path) -> list[dict]:
+    ws = openpyxl.load_workbook(path)["Loi"]
+    assert [c.value for c in ws[LOI_HEADER_ROW]][: len(LOI_HEADER)] == list(LOI_HEADER)
+    rows = ws.iter_rows(min_row=LOI_HEADER_ROW + 1, max_col=len(LOI_HEADER), values_only=True)
+    keys = ("severity", "sheet", "cell", "excel_row", "column_name", "value", "rule", "message")
+    return [dict(zip(keys, row, strict=True)) for row in rows if row[0] is not None]
+
+
+def _recorded(settings, file_id: int) -> list[tuple]:
+    return query(
+        settings,
+        "select severity, sheet, cell, excel_row, column_name, value, rule, message "
+        "from audit.rejected_row where file_id = ?",
+        [file_id],
+    )
+
+
+def _opens_with_calamine(path: Path) -> list[str]:
+    workbook = CalamineWorkbook.from_path(str(path))
+    try:
+        for name in workbook.sheet_names:
+            workbook.get_sheet_by_name(name).to_python()
+        return workbook.sheet_names
+    finally:
+        workbook.close()
+
+
+def test_feedback_marks_exactly_the_recorded_cells_and_lists_every_problem(settings):
+    before = _landing(settings, "r_rule_errors.xlsx")
+    run_steps(settings)
+
+    for name, status in (
+        ("r_rule_errors.xlsx", "quarantined"),
+        ("663_2023_canh_bao.xlsx", "loaded"),
+    ):
+        file_id, recorded_status, _ = _file(settings, name)
+        assert recorded_status == status
+        path = _feedback_of(settings, name)
+        recorded = _recorded(settings, file_id)
+        expected = {
+            (sheet, cell): FILLS[severity]
+            for severity, sheet, cell, *_ in recorded
+            if cell and severity in FILLS
+        }
+        assert expected, name  # the fixture has cell-level findings
+        assert _marks(path) == expected
+
+        workbook = openpyxl.load_workbook(path)
+        assert workbook.sheetnames[0] == "Loi"
+        for (sheet, cell), _ in expected.items():
+            note = workbook[sheet][cell].comment.text
+            messages = [r[7] for r in recorded if (r[1], r[2]) == (sheet, cell)]
+            assert all(m in note for m in messages)
+            assert " / " in note  # Vietnamese, then English
+
+        listed = {
+            (r["severity"], r["sheet"], r["cell"], r["excel_row"], r["column_name"], r["value"])
+            + (r["rule"], r["message"])
+            for r in _loi(path)
+            if r["rule"] != "file"
+        }
+        assert listed == {(SEVERITY_LABELS[r[0]], *r[1:]) for r in recorded}
+        assert _opens_with_calamine(path)[0] == "Loi"
+
+    # Info is listed, never coloured: the unknown extra column of the warned file.
+    warned = _loi(_feedback_of(settings, "663_2023_canh_bao.xlsx"))
+    assert [r["rule"] for r in warned if r["severity"] == SEVERITY_LABELS["info"]] == [
+        "column_unknown"
+    ]
+    # The quarantined file's reason heads its list.
+    rejected = _loi(_feedback_of(settings, "r_rule_errors.xlsx"))
+    assert rejected[0]["rule"] == "file" and rejected[0]["message"].startswith("Tệp bị từ chối")
+    # The copy keeps the submitted values; the landing files are untouched.
+    copy = openpyxl.load_workbook(_feedback_of(settings, "r_rule_errors.xlsx"))["HTX"]
+    assert (copy["B2"].value, copy["B3"].value, copy["P4"].value) == (
+        "6400123456",
+        "6400123456",
+        95,
+    )
+    assert {p.name: _sha(p) for p in settings.landing_dir.iterdir()} == before
+
+
+def test_unopenable_workbooks_get_a_loi_only_workbook(settings):
+    _landing(settings, *UNOPENABLE)
+    run_steps(settings)
+    for name in UNOPENABLE:
+        file_id, status, _ = _file(settings, name)
+        assert status == "quarantined"
+        path = _feedback_of(settings, name)
+        assert path.name.startswith("unknown_unknown_")
+        assert openpyxl.load_workbook(path).sheetnames == ["Loi"]
+        assert _opens_with_calamine(path) == ["Loi"]
+        listed = {(r["rule"], r["message"]) for r in _loi(path)}
+        assert {(r[6], r[7]) for r in _recorded(settings, file_id)} <= listed
+        note = openpyxl.load_workbook(path)["Loi"]["A4"].value
+        assert note.startswith("Không tạo được bản sao đánh dấu")
+
+
+def test_problems_without_a_cell_are_listed(settings):
+    _landing(settings, "r_missing_column.xlsx", "r_unknown_unit.xlsx")
+    run_steps(settings)
+    for name, rule in (
+        ("r_missing_column.xlsx", "column_missing"),
+        ("r_unknown_unit.xlsx", "unit_unknown"),
+    ):
+        path = _feedback_of(settings, name)
+        assert _marks(path) == {}
+        [problem] = _loi(path)
+        assert problem["rule"] == rule and problem["cell"] is None
+        assert openpyxl.load_workbook(path).sheetnames == ["Loi", "ThongTin", "HTX"]
+
+
+def test_a_workbook_over_the_size_limit_gets_a_loi_only_workbook(settings, monkeypatch):
+    monkeypatch.setattr(feedback, "MAX_RAW_BYTES", 1000)
+    _landing(settings, "r_rule_errors.xlsx")
+    run_steps(settings)
+    path = _feedback_of(settings, "r_rule_errors.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["Loi"]
+    assert "quá lớn" in workbook["Loi"]["A4"].value
+    assert [r["cell"] for r in _loi(path)] == [None, "B2", "B3", "P4"]
+
+
+def test_feedback_is_written_once_for_the_same_inputs(settings):
+    _landing(settings, "r_rule_errors.xlsx")
+    run_steps(settings)
+    paths = feedback.write_feedback(settings)
+    assert sorted(p.name for p in paths) == sorted(
+        p.name for p in (settings.export_dir / "feedback").iterdir()
+    )
+    stamps = {p: p.stat().st_mtime_ns for p in paths}
+    lists = {p: _loi(p) for p in paths}
+
+    assert feedback.write_feedback(settings) == paths  # up to date: nothing rewritten
+    assert {p: p.stat().st_mtime_ns for p in paths} == stamps
+    paths[0].unlink()
+    assert feedback.write_feedback(settings) == paths
+    assert {p: _loi(p) for p in paths} == lists
+
+
+def test_a_returned_feedback_copy_gets_fresh_marks_only(settings):
+    _landing(settings, "r_rule_errors.xlsx")
+    run_steps(settings)
+    first = _feedback_of(settings, "r_rule_errors.xlsx")
+    workbook = openpyxl.load_workbook(first)
+    workbook["HTX"]["P4"].value = 60  # the clerk fixes the score, not the duplicate code
+    workbook.save(settings.landing_dir / "663_2023_sua.xlsx")
+    run_steps(settings, run_id="second-run")
+
+    second = _feedback_of(settings, "663_2023_sua.xlsx")
+    assert second != first
+    assert _marks(second) == {("HTX", "B2"): FILLS["error"], ("HTX", "B3"): FILLS["error"]}
+    again = openpyxl.load_workbook(second)
+    assert again.sheetnames.count("Loi") == 1 and again.sheetnames[0] == "Loi"
+    assert again["HTX"]["P4"].comment is None
+    assert [r["cell"] for r in _loi(second)] == [None, "B2", "B3"]
+
+
+def _ods_cell(value: object) -> str:
+    if value is None or value == "":
+        return "<table:table-cell/>"
+    if isinstance(value, dt.date):
+        return (
+            f'<table:table-cell office:value-type="date" office:date-value="{value.isoformat()}">'
+            f"<text:p>{value:%d/%m/%Y}</text:p></table:table-cell>"
+        )
+    if isinstance(value, int | float):
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p>'
+        "</table:table-cell>"
+    )
+
+
+def write_ods(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A minimal OpenDocument spreadsheet, written by code (no LibreOffice needed)."""
+    tables = "".join(
+        f'<table:table table:name="{escape(name)}">'
+        + "".join(
+            "<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>"
+            for row in rows
+        )
+        + "</table:table>"
+        for name, rows in sheets.items()
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f"<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def _cells(path: Path) -> dict[str, dict[tuple[int, int], object]]:
+    """Every non-empty value by sheet and (row, column), as calamine reads it."""
+    workbook = CalamineWorkbook.from_path(str(path))
+    try:
+        grids = {n: workbook.get_sheet_by_name(n).to_python() for n in workbook.sheet_names}
+    finally:
+        workbook.close()
+    return {
+        name: {
+            (r, c): v.date() if isinstance(v, dt.datetime) and v.time() == dt.time() else v
+            for r, row in enumerate(grid)
+            for c, v in enumerate(row)
+            if v not in (None, "")
+        }
+        for name, grid in grids.items()
+    }
+
+
+def test_ods_with_a_warning_is_rebuilt_value_by_value_and_marked(settings):
+    title = [["BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM 2023"], []]
+    rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002", **{"Số thành viên": 2})]
+    source = write_ods(
+        settings.landing_dir / "663_2023.ods", {"ThongTin": info_rows(), "HTX": title + rows}
+    )
+    run_steps(settings)
+    file_id, status, _ = _file(settings, "663_2023.ods")
+    assert status == "loaded"
+    assert [(r[0], r[2]) for r in _recorded(settings, file_id)] == [("warning", "H5")]
+
+    path = _feedback_of(settings, "663_2023.ods")
+    assert path.suffix == ".xlsx"
+    assert _marks(path) == {("HTX", "H5"): FILLS["warning"]}
+    rebuilt = _cells(path)
+    assert {k: v for k, v in rebuilt.items() if k != "Loi"} == _cells(source)
+
+
+def test_xls_copy_is_rebuilt_and_marked_from_the_recorded_addresses(settings):
+    settings.landing_dir.mkdir(parents=True)
+    shutil.copy(CORPUS / "f_template.xls", settings.landing_dir / "f_template.xls")
+    run_steps(settings)
+    file_id, status, _ = _file(settings, "f_template.xls")
+    assert status == "loaded"
+    # A recorded warning, as a later check across files and years could add it: the annotator
+    # works from the address alone, never re-validating.
+    con = ledger.connect(settings.ledger)
+    try:
+        con.execute(
+            "insert into audit.rejected_row values (?, 'HTX', 8, 'Số thành viên', '8', "
+            "'members_at_least_5', 'warning', ?, 'H8')",
+            [file_id, "Ít hơn 5 thành viên. / Fewer than 5 members."],
+        )
+    finally:
+        con.close()
+    [path] = feedback.write_feedback(settings, [file_id])
+    assert _marks(path) == {("HTX", "H8"): FILLS["warning"]}
+    rebuilt = _cells(path)
+    assert {k: v for k, v in rebuilt.items() if k != "Loi"} == _cells(CORPUS / "f_template.xls")
+
+
+def test_alert_mail_carries_the_annotated_workbooks(
+    settings, monkeypatch, smtp_server, webhook_receiver
+):
+    port, mails = smtp_server
+    url, posts = webhook_receiver
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT", f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true"
+    )
+    monkeypatch.setenv("AIRFLOW_VAR_HTX_ALERT_EMAILS", "kinhte.dakmil@huyen.example")
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", url)
+    _landing(settings, "r_rule_errors.xlsx")
+    run_steps(settings)
+
+    expected = {
+        p.name: p.read_bytes()
+        for p in (
+            _feedback_of(settings, "r_rule_errors.xlsx"),
+            _feedback_of(settings, "663_2023_canh_bao.xlsx"),
+        )
+    }
+    [mail] = mails
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    attached = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    assert attached == expected
+    for name, content in attached.items():
+        copy = settings.state_dir / name
+        copy.write_bytes(content)
+        assert _opens_with_calamine(copy)[0] == "Loi"
+    [post] = posts
+    assert sorted(Path(p).name for p in post["feedback"]) == sorted(expected)
+
+    run_steps(settings, run_id="rerun")
+    assert len(mails) == 1 and len(posts) == 1  # nothing new sends nothing
+
+
+def test_attachments_stop_at_the_mail_size_limit(tmp_path):
+    paths = []
+    for name, size in (("a.xlsx", 600), ("b.xlsx", 500), ("c.xlsx", 300)):
+        path = tmp_path / name
+        path.write_bytes(b"x" * size)
+        paths.append(str(path))
+    assert notify.attachable((*paths, str(tmp_path / "gone.xlsx")), limit=1000) == [
+        paths[0],
+        paths[2],
+    ]
