@@ -93,6 +93,17 @@ def info_rows(unit: str = "663", year: int = 2023, prepared: dt.date | None = No
     ]
 
 
+def htx_env(settings: Settings) -> dict[str, str]:
+    """This process's environment with the contract's settings, for `htx` subprocesses."""
+    return {
+        **os.environ,
+        "HTX_LANDING_DIR": str(settings.landing_dir),
+        "HTX_WAREHOUSE": str(settings.warehouse),
+        "HTX_STATE_DIR": str(settings.state_dir),
+        "HTX_EXPORT_DIR": str(settings.export_dir),
+    }
+
+
 def run_steps(settings: Settings, run_id: str = "test-run") -> dict:
     """The DAG's steps in order, in this process, without Airflow (tests of the logic)."""
     from etl import pipeline

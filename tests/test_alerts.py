@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import HTX_HEADER, free_port, htx_row, info_rows, query, run_steps, write_xlsx
+from conftest import (
+    HTX_HEADER,
+    free_port,
+    htx_env,
+    htx_row,
+    info_rows,
+    query,
+    run_steps,
+    write_xlsx,
+)
 
 from etl import alerts, notify
 
@@ -71,14 +79,7 @@ def test_rejected_workbook_alert_reaches_email_and_webhook_through_airflow(
     smtp_port, mails = smtp_server
     url, posts = webhook_receiver
     _landing_with_one_rejected(settings)
-    env = {
-        **os.environ,
-        **_channels_env(smtp_port, url),
-        "HTX_LANDING_DIR": str(settings.landing_dir),
-        "HTX_WAREHOUSE": str(settings.warehouse),
-        "HTX_STATE_DIR": str(settings.state_dir),
-        "HTX_EXPORT_DIR": str(settings.export_dir),
-    }
+    env = {**htx_env(settings), **_channels_env(smtp_port, url)}
     htx = str(Path(sys.executable).with_name("htx"))
     first = subprocess.run([htx, "run"], env=env, capture_output=True, text=True, timeout=900)
     assert first.returncode == 0, first.stderr[-3000:]

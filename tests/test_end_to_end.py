@@ -4,13 +4,12 @@ AIRFLOW_HOME and runs the DAG with `dag.test()`; the warehouse is then checked r
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import query
+from conftest import htx_env, query
 
 from etl.sample import expected_counts, write_samples
 
@@ -35,13 +34,7 @@ CONTRACT_TABLES = [
 
 
 def htx_run(settings) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "HTX_LANDING_DIR": str(settings.landing_dir),
-        "HTX_WAREHOUSE": str(settings.warehouse),
-        "HTX_STATE_DIR": str(settings.state_dir),
-        "HTX_EXPORT_DIR": str(settings.export_dir),
-    }
+    env = htx_env(settings)
     htx = Path(sys.executable).with_name("htx")
     return subprocess.run([str(htx), "run"], env=env, capture_output=True, text=True, timeout=1800)
 

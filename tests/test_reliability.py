@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import resource
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from conftest import HTX_HEADER, htx_env, htx_row, info_rows, query, run_steps, write_xlsx
 
 from etl import discover, publish
 from etl.config import load_settings
@@ -284,13 +283,7 @@ def test_sigkill_mid_run_leaves_the_old_warehouse_whole_and_the_next_run_complet
         _good(
             settings.landing_dir / f"663_{year}.xlsx", year=year, codes=("6400000001", "6400000003")
         )
-    env = {
-        **os.environ,
-        "HTX_LANDING_DIR": str(settings.landing_dir),
-        "HTX_WAREHOUSE": str(settings.warehouse),
-        "HTX_STATE_DIR": str(settings.state_dir),
-        "HTX_EXPORT_DIR": str(settings.export_dir),
-    }
+    env = htx_env(settings)
     crashed = subprocess.run(
         [sys.executable, "-c", _CRASHING_RUN, point, str(TESTS)],
         env=env, capture_output=True, text=True, timeout=600,
@@ -313,13 +306,7 @@ def test_sigkill_mid_run_leaves_the_old_warehouse_whole_and_the_next_run_complet
 def test_two_runs_started_together_end_like_one(settings, tmp_path):
     for year in (2022, 2023):
         _good(settings.landing_dir / f"663_{year}.xlsx", year=year)
-    env = {
-        **os.environ,
-        "HTX_LANDING_DIR": str(settings.landing_dir),
-        "HTX_WAREHOUSE": str(settings.warehouse),
-        "HTX_STATE_DIR": str(settings.state_dir),
-        "HTX_EXPORT_DIR": str(settings.export_dir),
-    }
+    env = htx_env(settings)
     htx = str(Path(sys.executable).with_name("htx"))
     logs = [(tmp_path / f"run{i}.out", tmp_path / f"run{i}.err") for i in range(2)]
     runs = []
