@@ -220,3 +220,20 @@ def test_profit_criterion_reads_the_configuration_file(
     run_steps(settings)
     [(met,)] = query(settings, "select meets_profit_criterion from marts.replication_candidates")
     assert met is (criteria_years <= 3)
+
+
+def test_commune_named_in_two_districts_of_a_province_report_goes_to_the_coops_own(settings):
+    # `Tân Thành` is a commune of Krông Nô (664, old Đắk Nông) and of 678 (old Lâm Đồng).
+    for year in (2023, 2024):
+        workbook(
+            settings, f"664_{year}.xlsx", "664", year, [("6400000001", {"Xã/Phường": "Tân Thành"})]
+        )
+    workbook(settings, "68_2025.xlsx", "68", 2025, [("6400000001", {"Xã/Phường": "Tân Thành"})])
+    for run in ("run-1", "run-2"):
+        run_steps(settings, run)
+        rows = query(
+            settings,
+            "select year, district_code, attribution_carried_forward "
+            "from marts.cooperative_district_year order by year",
+        )
+        assert rows == [(2023, "664", False), (2024, "664", False), (2025, "664", False)]

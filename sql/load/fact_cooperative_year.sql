@@ -8,12 +8,24 @@ insert into core.fact_cooperative_year (
 )
 with
 
-htx as (
+reported as (
     select * from stg_htx
     where coop_code is not null
     qualify row_number() over (
         partition by coop_code, report_year order by file_id, excel_row
     ) = 1
+),
+
+-- The district that last reported the cooperative: where a commune name exists in more
+-- than one district of a province-level report, the cooperative's own district wins.
+htx as (
+    select
+        *,
+        last_value(case when length(unit_code) = 3 then unit_code end ignore nulls) over (
+            partition by coop_code order by report_year
+            rows between unbounded preceding and 1 preceding
+        ) as previous_district
+    from reported
 ),
 
 cooperatives as (
@@ -33,6 +45,7 @@ mergers as (
 unit_communes as (
     select
         g.district_code as unit_code,
+        g.district_code,
         g.geo_key,
         g.commune_key,
         g.valid_from,
@@ -42,6 +55,7 @@ unit_communes as (
     union all
     select
         g.province_code as unit_code,
+        g.district_code,
         g.geo_key,
         g.commune_key,
         g.valid_from,
@@ -51,6 +65,7 @@ unit_communes as (
     union all
     select
         m.new_code as unit_code,
+        g.district_code,
         g.geo_key,
         g.commune_key,
         g.valid_from,
@@ -71,7 +86,10 @@ commune_match as (
         and c.commune_key = h.commune_key
         and c.valid_from <= make_date(h.report_year, 12, 31)
         and open_end(c.valid_to) >= make_date(h.report_year, 1, 1)
-    qualify row_number() over (partition by h.file_id, h.excel_row order by c.valid_from desc) = 1
+    qualify row_number() over (
+        partition by h.file_id, h.excel_row
+        order by c.district_code = h.previous_district desc nulls last, c.valid_from desc, c.geo_key
+    ) = 1
 ),
 
 unit_match as (
@@ -85,7 +103,9 @@ unit_match as (
         and g.level in ('district', 'province')
         and g.valid_from <= make_date(h.report_year, 12, 31)
         and open_end(g.valid_to) >= make_date(h.report_year, 1, 1)
-    qualify row_number() over (partition by h.file_id, h.excel_row order by g.valid_from desc) = 1
+    qualify row_number() over (
+        partition by h.file_id, h.excel_row order by g.valid_from desc, g.geo_key
+    ) = 1
 )
 
 select
