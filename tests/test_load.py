@@ -237,3 +237,12 @@ def test_commune_named_in_two_districts_of_a_province_report_goes_to_the_coops_o
             "from marts.cooperative_district_year order by year",
         )
         assert rows == [(2023, "664", False), (2024, "664", False), (2025, "664", False)]
+
+
+def test_accents_decide_between_communes_that_differ_only_by_them(settings):
+    # New in 2025, no earlier district: `Tân Thành` (664) is not `Tân Thanh` (676).
+    workbook(settings, "68_2025.xlsx", "68", 2025, [("6400000002", {"Xã/Phường": "Tân Thành"})])
+    run_steps(settings)
+    assert query(settings, "select district_code from marts.cooperative_district_year") == [
+        ("664",)
+    ]

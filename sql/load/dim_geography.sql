@@ -4,7 +4,7 @@
 -- merged provinces end; the province they merged into opens a new version.
 insert into core.dim_geography (
     geo_key, level, province_code, province_name, district_code, district_name,
-    commune_code, commune_name, commune_key, valid_from, valid_to
+    commune_code, commune_name, commune_key, commune_short_name, valid_from, valid_to
 )
 with
 
@@ -33,6 +33,7 @@ communes as (
         code as commune_code,
         full_name as commune_name,
         commune_key,
+        name as commune_short_name,
         parent_code as district_code
     from units
     where level = 'commune'
@@ -48,6 +49,7 @@ province_rows as (
         null as commune_code,
         null as commune_name,
         null as commune_key,
+        null as commune_short_name,
         date '1900-01-01' as valid_from,
         case
             when province_code in (select old_code from mergers)
@@ -67,6 +69,7 @@ merged_province_rows as (
         null as commune_code,
         null as commune_name,
         null as commune_key,
+        null as commune_short_name,
         m.effective_from as valid_from,
         null::date as valid_to
     from mergers as m
@@ -83,6 +86,7 @@ district_rows as (
         null as commune_code,
         null as commune_name,
         null as commune_key,
+        null as commune_short_name,
         date '1900-01-01' as valid_from,
         date '2025-06-30' as valid_to
     from districts as d
@@ -99,6 +103,7 @@ commune_rows as (
         c.commune_code,
         c.commune_name,
         c.commune_key,
+        c.commune_short_name,
         date '1900-01-01' as valid_from,
         date '2025-06-30' as valid_to
     from communes as c
@@ -125,6 +130,7 @@ select
     commune_code,
     commune_name,
     commune_key,
+    commune_short_name,
     valid_from,
     valid_to
 from all_rows

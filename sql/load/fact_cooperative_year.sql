@@ -48,6 +48,8 @@ unit_communes as (
         g.district_code,
         g.geo_key,
         g.commune_key,
+        lower(g.commune_short_name) as short_name,
+        lower(g.commune_name) as full_name,
         g.valid_from,
         g.valid_to
     from geography as g
@@ -58,6 +60,8 @@ unit_communes as (
         g.district_code,
         g.geo_key,
         g.commune_key,
+        lower(g.commune_short_name) as short_name,
+        lower(g.commune_name) as full_name,
         g.valid_from,
         g.valid_to
     from geography as g
@@ -68,6 +72,8 @@ unit_communes as (
         g.district_code,
         g.geo_key,
         g.commune_key,
+        lower(g.commune_short_name) as short_name,
+        lower(g.commune_name) as full_name,
         g.valid_from,
         g.valid_to
     from geography as g
@@ -88,7 +94,11 @@ commune_match as (
         and open_end(c.valid_to) >= make_date(h.report_year, 1, 1)
     qualify row_number() over (
         partition by h.file_id, h.excel_row
-        order by c.district_code = h.previous_district desc nulls last, c.valid_from desc, c.geo_key
+        order by
+            c.district_code = h.previous_district desc nulls last,
+            lower(h.commune_name) in (c.short_name, c.full_name) desc,
+            c.valid_from desc,
+            c.geo_key
     ) = 1
 ),
 

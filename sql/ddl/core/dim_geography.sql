@@ -11,6 +11,7 @@ create table core.dim_geography (
     commune_code   varchar,
     commune_name   varchar,
     commune_key    varchar,
+    commune_short_name varchar,
     valid_from     date not null,
     valid_to       date
 );
@@ -18,3 +19,4 @@ comment on table core.dim_geography is 'Administrative units, effective-dated: l
 comment on column core.dim_geography.level is 'province, district or commune: the finest level the row names';
 comment on column core.dim_geography.commune_key is 'Unaccented lower-case commune name used to match workbook text';
 comment on column core.dim_geography.valid_to is 'Last day the unit existed in this form; NULL while current';
+comment on column core.dim_geography.commune_short_name is 'Commune name without its kind (Xã, Phường), as clerks write it';
