@@ -21,6 +21,9 @@ from etl.load import MART_MODELS, build_path
 log = logging.getLogger(__name__)
 
 EXPORTED_CORE = ("dim_cooperative", "fact_cooperative_year")
+# The officials' workbook holds the summaries; the row-per-cooperative-year mart (150,000
+# rows nationally) is in Parquet only.
+XLSX_MARTS = tuple(m for m in MART_MODELS if m != "cooperative_district_year")
 
 
 class BuildCheckFailed(RuntimeError):
@@ -84,7 +87,7 @@ def export(settings: Settings) -> list[Path]:
         for table in tables:
             path = staging / "parquet" / f"{table}.parquet"
             con.execute(f"copy (select * from {table}) to '{path}' (format parquet)")
-        _write_xlsx(con, staging / "marts.xlsx", [f"marts.{m}" for m in MART_MODELS])
+        _write_xlsx(con, staging / "marts.xlsx", [f"marts.{m}" for m in XLSX_MARTS])
     finally:
         con.close()
     written = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _TRAILING_UNIT = re.compile(r"\(([^()]*)\)\s*$")
@@ -26,7 +27,14 @@ def unaccent(text: str) -> str:
 
 def match_key(value: object) -> str:
     """Key for matching names: lower-case, unaccented, punctuation and spaces as one space."""
-    return _NON_WORD.sub(" ", unaccent(clean(value)).lower()).strip()
+    if value is None:
+        return ""
+    return _text_key(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=65536)  # headers, labels and communes repeat in every file
+def _text_key(text: str) -> str:
+    return _NON_WORD.sub(" ", unaccent(clean(text)).lower()).strip()
 
 
 def slug(value: object) -> str:
