@@ -44,7 +44,7 @@ mergers as (
 -- of the provinces merged into it (a province-level report).
 unit_communes as (
     select
-        g.district_code as unit_code,
+        unnest(list_distinct([g.district_code, g.province_code, m.new_code])) as unit_code,
         g.district_code,
         g.geo_key,
         g.commune_key,
@@ -53,31 +53,7 @@ unit_communes as (
         g.valid_from,
         g.valid_to
     from geography as g
-    where g.level = 'commune'
-    union all
-    select
-        g.province_code as unit_code,
-        g.district_code,
-        g.geo_key,
-        g.commune_key,
-        lower(g.commune_short_name) as short_name,
-        lower(g.commune_name) as full_name,
-        g.valid_from,
-        g.valid_to
-    from geography as g
-    where g.level = 'commune'
-    union all
-    select
-        m.new_code as unit_code,
-        g.district_code,
-        g.geo_key,
-        g.commune_key,
-        lower(g.commune_short_name) as short_name,
-        lower(g.commune_name) as full_name,
-        g.valid_from,
-        g.valid_to
-    from geography as g
-    inner join mergers as m on m.old_code = g.province_code
+    left join mergers as m on m.old_code = g.province_code
     where g.level = 'commune'
 ),
 
