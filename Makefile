@@ -7,11 +7,13 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv run test lint format bench lock clean
+.PHONY: help venv run test lint format bench lock clean airflow services
 
 help:
 	@echo "make run    - ingest, validate, load and publish through Airflow, then print a summary"
-	@echo "make test   - set up, lint, then run the whole test suite"
+	@echo "make test   - set up, lint, then run the whole test suite (needs make services)"
+	@echo "make airflow - the Airflow UI and scheduler (airflow standalone) on 127.0.0.1:8080"
+	@echo "make services - install and start PostgreSQL and Redis (Debian, as root) for the tests"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - time the pipeline against its floors at 1x, 10x, 100x (not part of test)"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
@@ -28,6 +30,13 @@ venv: $(STAMP)
 
 run: venv
 	$(BIN)/htx run
+
+airflow: venv
+	$(BIN)/htx airflow
+
+# PostgreSQL and Redis from Debian's packages, for the CeleryExecutor test (root).
+services:
+	bash .ci/services
 
 test: venv
 	$(BIN)/ruff check .

@@ -6,7 +6,7 @@ For each scale it writes (or, with ``--keep``, reuses) a corpus of sample workbo
 - the parse floor: python-calamine reading every sheet of every file into Python rows, in
   this one process;
 - Airflow's floor: ``airflow dags test`` of a one-task DAG on the same metadata database,
-  with a bench-only dags folder holding that DAG and a link to ``dags/htx_pipeline.py``;
+  with a bench-only dags folder holding that DAG and links to the project's DAG files;
 - the whole pipeline through Airflow from an empty warehouse (``htx run`` in a subprocess,
   as ``make run`` runs it, with every ``HTX_*`` folder under ``warehouse/bench/run-<scale>``);
 - a re-run that finds nothing new, and a re-run after one new workbook lands;
@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from etl.config import DAG_ID, DAGS_DIR, PROJECT_ROOT, Settings, load_settings
+from etl.config import DAGS_DIR, PROJECT_ROOT, Settings, load_settings
 
 BENCH_ROOT = PROJECT_ROOT / "warehouse" / "bench"
 DOC_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -345,13 +345,15 @@ def htx_environ(settings: Settings) -> dict[str, str]:
 
 
 def floor_dags_folder(run_dir: Path) -> Path:
-    """The bench-only dags folder: the one-task DAG and a link to the project's DAG."""
+    """The bench-only dags folder: the one-task DAG and links to the project's DAG files,
+    so that the floor parses as much as a pipeline run does."""
     folder = run_dir / "floor-dags"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{NOOP_DAG_ID}.py").write_text(NOOP_DAG.format(dag_id=NOOP_DAG_ID))
-    link = folder / "htx_pipeline.py"
-    if not link.exists():
-        link.symlink_to(DAGS_DIR / "htx_pipeline.py")
+    for dag_file in sorted(DAGS_DIR.glob("*.py")):
+        link = folder / dag_file.name
+        if not link.is_symlink():
+            link.symlink_to(dag_file)
     return folder
 
 
@@ -385,36 +387,37 @@ def _epoch(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()  # SQLite, UTC
 
 
-def last_run_id(airflow_db: Path) -> str | None:
+def dag_runs(airflow_db: Path) -> set[tuple[str, str]]:
+    """(dag_id, run_id) of every DAG run in the metadata DB."""
     con = sqlite3.connect(f"file:{airflow_db}?mode=ro", uri=True)
     try:
-        row = con.execute(
-            "select run_id from dag_run where dag_id = ? order by id desc limit 1", [DAG_ID]
-        ).fetchone()
+        return set(con.execute("select dag_id, run_id from dag_run").fetchall())
     finally:
         con.close()
-    return row[0] if row else None
 
 
 def task_times(
-    airflow_db: Path, run_id: str | None, dag_id: str = DAG_ID
+    airflow_db: Path, runs: set[tuple[str, str]] | None, dag_id: str | None = None
 ) -> dict[str, dict[str, float]]:
-    """Per task id: number of task instances, summed duration, first start, last end.
+    """Per task id: number of task instances, summed duration, first start, last end, over
+    the given (dag_id, run_id) pairs (an `htx run` makes an ingest and a publish run).
 
-    ``run_id`` None: the DAG's latest run.
+    ``runs`` None: the latest run of ``dag_id``.
     """
     con = sqlite3.connect(f"file:{airflow_db}?mode=ro", uri=True)
     try:
-        if run_id is None:
+        if runs is None:
             row = con.execute(
                 "select run_id from dag_run where dag_id = ? order by id desc limit 1", [dag_id]
             ).fetchone()
-            run_id = row[0] if row else ""
-        rows = con.execute(
-            "select task_id, start_date, end_date from task_instance "
-            "where dag_id = ? and run_id = ? and start_date is not null and end_date is not null",
-            [dag_id, run_id],
-        ).fetchall()
+            runs = {(dag_id, row[0] if row else "")}
+        rows = []
+        for one_dag, run_id in sorted(runs):
+            rows += con.execute(
+                "select task_id, start_date, end_date from task_instance where dag_id = ? "
+                "and run_id = ? and start_date is not null and end_date is not null",
+                [one_dag, run_id],
+            ).fetchall()
     finally:
         con.close()
     times: dict[str, dict[str, float]] = {}
@@ -548,7 +551,10 @@ def profile_stage(paths: list[Path], scratch: Path) -> dict[str, float]:
 
 
 def stage_breakdown(
-    runs: dict[str, ChildRun], airflow_db: Path, run_ids: dict[str, str], profile: dict
+    runs: dict[str, ChildRun],
+    airflow_db: Path,
+    run_ids: dict[str, set[tuple[str, str]]],
+    profile: dict,
 ) -> dict[str, dict[str, float | None]]:
     """Seconds per stage of each run: `rows[stage][run]`."""
     share = profile["frames"] + profile["validate"]
@@ -589,9 +595,9 @@ def stage_breakdown(
             (stage_total - inside) if "stage" in tasks else None,
         )
         put("load (task)", name, seconds.get("load"))
-        put("alert (task)", name, seconds.get("alert"))
-        put("marts (task)", name, seconds.get("marts"))
-        put("publish (task)", name, seconds.get("publish"))
+        put("alert (task, publish DAG)", name, seconds.get("alert"))
+        put("marts, checks and swap (publish task)", name, seconds.get("publish"))
+        put("exports and reports (exports task)", name, seconds.get("exports"))
         span = phases.get("dag_span")
         put(
             "Airflow between tasks (dag.test)",
@@ -666,15 +672,16 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
 
     airflow_db = settings.airflow_home / "airflow.db"
     runs: dict[str, ChildRun] = {}
-    run_ids: dict[str, str | None] = {}
+    run_ids: dict[str, set[tuple[str, str]]] = {}
     statuses: dict[str, int] = {}
     for name in ("full", "nothing_new", "one_file"):
         if name == "one_file":
             land(extra, settings.landing_dir)
+        before = dag_runs(airflow_db)
         run = htx(settings, "run", logs / f"{name}.log")
         _check(run, f"htx run ({name})")
         runs[name] = run
-        run_ids[name] = last_run_id(airflow_db)
+        run_ids[name] = dag_runs(airflow_db) - before
         say(f"{scale}×: {name} {run.wall_s:.1f}s, peak RSS {run.peak_rss_mb:.0f} MB")
         if name == "full":
             statuses = file_status(settings.warehouse) or {}

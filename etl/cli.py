@@ -2,7 +2,8 @@
 
 htx sample --out DIR [--seed N]   write sample district workbooks
 htx init                          migrate Airflow's metadata DB, create the writer pool
-htx run                           init, sample if the landing folder is empty, run the DAG
+htx run                           init, sample if the landing folder is empty, run the DAGs
+htx airflow [--port N]            init, then `airflow standalone`: UI and scheduler
 htx summary                       print what the warehouse holds
 htx template --unit CODE --year YYYY --out FILE [--prefill]
                                   write the official workbook for one unit and year
@@ -17,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from etl.config import DAG_ID, WRITER_POOL, Settings, load_settings
+from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, WRITER_POOL, Settings, load_settings
 
 log = logging.getLogger("htx")
 
@@ -42,15 +43,42 @@ def has_workbooks(landing_dir: Path) -> bool:
     return bool(landing_files(landing_dir))
 
 
-def run_dag(settings: Settings, conf: dict | None = None):
-    """Run the pipeline DAG once through Airflow (`dag.test`) and return the DagRun."""
+def _dagbag(settings: Settings):
     os.environ.update(settings.airflow_environ())
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=settings.airflow_environ()["AIRFLOW__CORE__DAGS_FOLDER"])
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-    return bag.get_dag(DAG_ID).test(run_conf=conf)
+    return bag
+
+
+def run_dags(settings: Settings, conf: dict | None = None) -> list:
+    """Run the ingest DAG once through Airflow (`dag.test`), then, as the scheduler would on
+    its asset event, the publish DAG. Returns the DagRuns, ingest first."""
+    bag = _dagbag(settings)
+    ingest = bag.get_dag(INGEST_DAG_ID).test(run_conf=conf)
+    runs = [ingest]
+    if _asset_emitted(ingest):
+        runs.append(bag.get_dag(PUBLISH_DAG_ID).test())
+    else:
+        log.info("ingest emitted no asset event (nothing new): the publish DAG does not run")
+    return runs
+
+
+def _asset_emitted(run) -> bool:
+    """Whether the run's `load` task succeeded, emitting the star-schema asset."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+
+    with create_session() as session:
+        state = (
+            session.query(TaskInstance.state)
+            .filter_by(dag_id=run.dag_id, run_id=run.run_id, task_id="load")
+            .scalar()
+        )
+    return state == TaskInstanceState.SUCCESS
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -77,13 +105,33 @@ def cmd_run(_args: argparse.Namespace) -> int:
         if not has_workbooks(settings.landing_dir):
             files = write_samples(settings.landing_dir)
             log.info("landing folder was empty: wrote %d sample workbooks", len(files))
-        run = run_dag(settings)
-    state = str(getattr(run, "state", "unknown"))
-    print_summary(settings, run_id=getattr(run, "run_id", None))
-    if state != "success":
-        print(f"pipeline run {getattr(run, 'run_id', '?')} ended {state}", file=sys.stderr)
-        return 1
-    return 0
+        runs = run_dags(settings)
+    print_summary(settings, run_id=runs[0].run_id)
+    failed = [run for run in runs if str(run.state) != "success"]
+    for run in failed:
+        print(f"{run.dag_id} run {run.run_id} ended {run.state}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    """Set up, then hand over to `airflow standalone` on the project's settings: the UI,
+    the scheduler, the dag-processor and the triggerer, on loopback by default."""
+    settings = load_settings()
+    init_airflow(settings)
+    env = {**os.environ, **settings.airflow_environ()}
+    env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")
+    env.setdefault("AIRFLOW__API__PORT", str(args.port))
+    url = f"http://{env['AIRFLOW__API__HOST']}:{env['AIRFLOW__API__PORT']}"
+    env.setdefault("AIRFLOW__API__BASE_URL", url)
+    env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"{url}/execution/")
+    print(
+        f"Airflow UI: {url}  (admin password: printed below, and kept in "
+        f"{settings.airflow_home / 'simple_auth_manager_passwords.json.generated'})",
+        flush=True,
+    )
+    binary = str(Path(sys.executable).with_name("airflow"))
+    os.execve(binary, [binary, "standalone"], env)
+    return 0  # not reached
 
 
 def cmd_summary(_args: argparse.Namespace) -> int:
@@ -150,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     sample.set_defaults(func=cmd_sample)
     commands.add_parser("init", help="set up Airflow").set_defaults(func=cmd_init)
     commands.add_parser("run", help="run the whole pipeline").set_defaults(func=cmd_run)
+    standalone = commands.add_parser("airflow", help="the Airflow UI and scheduler (standalone)")
+    standalone.add_argument("--port", type=int, default=8080, help="UI port (default 8080)")
+    standalone.set_defaults(func=cmd_airflow)
     commands.add_parser("summary", help="print the summary").set_defaults(func=cmd_summary)
     sql = commands.add_parser("sql", help="run read-only SQL on the warehouse")
     sql.add_argument("query", nargs="?", help="SQL to run; none: an interactive prompt")

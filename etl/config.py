@@ -19,10 +19,21 @@ REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 # The Airflow pool every task that writes DuckDB runs in. One slot: one writer at a time.
 WRITER_POOL = "htx_duckdb_writer"
-DAG_ID = "htx_pipeline"
+# The DAGs (dags/): ingest on a clock, ingest by report year (for backfills), and publish on
+# the asset the ingest DAGs emit.
+INGEST_DAG_ID = "htx_ingest"
+YEARLY_DAG_ID = "htx_ingest_yearly"
+PUBLISH_DAG_ID = "htx_publish"
+# Airflow assets, by (name, uri): the star schema loaded in the build area, waiting to be
+# published; and the published warehouse analysts query.
+STAR_SCHEMA_ASSET = ("htx_star_schema", "htx://warehouse/build/star_schema")
+WAREHOUSE_ASSET = ("htx_warehouse", "htx://warehouse/published")
 
 # Workbook extensions the pipeline looks at in the landing folder.
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+_MB = 1024 * 1024
 
 
 def _path(environ: dict[str, str], name: str, default: str) -> Path:
@@ -54,6 +65,10 @@ class Settings:
     # Files read and validated together in one task (one GX validation per batch).
     batch_size: int = 50
     limits: Limits = field(default_factory=Limits)
+    # Airflow settings the deployment sets itself (AIRFLOW__SECTION__KEY variables: the
+    # executor, a PostgreSQL metadata DB, the Celery broker...). They win over the defaults
+    # of `airflow_environ`.
+    airflow_overrides: tuple[tuple[str, str], ...] = ()
 
     @property
     def raw_dir(self) -> Path:
@@ -81,14 +96,16 @@ class Settings:
         return self.export_dir / "quality_report.html"
 
     def airflow_environ(self) -> dict[str, str]:
-        """Environment for Airflow processes: home, metadata DB and logs under the state dir."""
+        """Environment for Airflow processes: home, metadata DB and logs under the state dir
+        by default (SQLite, LocalExecutor); `AIRFLOW__...` variables already set win."""
         home = self.airflow_home
-        return {
+        defaults = {
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            # SQLite waits up to 60 s for a lock held by another Airflow process.
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             # Run time is loopback only: no telemetry, no version checks.
@@ -100,7 +117,13 @@ class Settings:
             "HTX_WAREHOUSE": str(self.warehouse),
             "HTX_STATE_DIR": str(self.state_dir),
             "HTX_EXPORT_DIR": str(self.export_dir),
+            "HTX_BATCH_SIZE": str(self.batch_size),
+            "HTX_MAX_FILE_MB": str(self.limits.file_bytes / _MB),
+            "HTX_MAX_EXPANDED_MB": str(self.limits.expanded_bytes / _MB),
+            "HTX_MAX_ROWS": str(self.limits.rows),
+            "HTX_MAX_CELL_CHARS": str(self.limits.cell_chars),
         }
+        return {**defaults, **dict(self.airflow_overrides)}
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -111,9 +134,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         state_dir=_path(env, "HTX_STATE_DIR", "warehouse/state"),
         export_dir=_path(env, "HTX_EXPORT_DIR", "warehouse/exports"),
         batch_size=int(env.get("HTX_BATCH_SIZE") or 50),
+        airflow_overrides=tuple(
+            sorted((k, v) for k, v in env.items() if k.startswith("AIRFLOW__"))
+        ),
         limits=Limits(
-            file_bytes=int(float(env.get("HTX_MAX_FILE_MB") or 50) * 1024 * 1024),
-            expanded_bytes=int(float(env.get("HTX_MAX_EXPANDED_MB") or 500) * 1024 * 1024),
+            file_bytes=int(float(env.get("HTX_MAX_FILE_MB") or 50) * _MB),
+            expanded_bytes=int(float(env.get("HTX_MAX_EXPANDED_MB") or 500) * _MB),
             rows=int(env.get("HTX_MAX_ROWS") or 200_000),
             cell_chars=int(env.get("HTX_MAX_CELL_CHARS") or 32_767),
         ),

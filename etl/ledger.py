@@ -53,6 +53,11 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
         for o in outcomes:
             status = "loaded" if o["status"] == "valid" else o["status"]
             loaded = status == "loaded"
+            # A file reprocessed on request keeps its arrival time: which of two submissions
+            # for a unit and year is the later one must not change because one was re-read.
+            first = con.execute(
+                "select ingested_at from audit.file_ingestion where file_id = ?", [o["file_id"]]
+            ).fetchone()
             con.execute("delete from audit.file_ingestion where file_id = ?", [o["file_id"]])
             con.execute("delete from audit.rejected_row where file_id = ?", [o["file_id"]])
             con.execute(
@@ -76,7 +81,7 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
                     o["rows_rejected"],
                     o["reason"],
                     o["run_id"],
-                    now,
+                    first[0] if first else now,
                     o["raw_path"],
                     o["prepared_on"],
                     o["identified_by"],
@@ -157,6 +162,25 @@ def resolve_resubmissions(con) -> None:
         """
     )
     con.execute("drop table ranked")
+
+
+def recorded_files(con, year: int | None = None, unit_code: str | None = None) -> list[dict]:
+    """Files already recorded, optionally of one report year and unit, for reprocessing.
+
+    Their raw copies are read again, so a file reprocesses even after it left the landing folder.
+    """
+    cursor = con.execute(
+        """
+        select file_id, file_name, sha256, size_bytes, raw_path, duplicate_of
+        from audit.file_ingestion
+        where ($year is null or report_year = $year)
+          and ($unit is null or unit_code = $unit)
+        order by ingested_at, file_id
+        """,
+        {"year": year, "unit": unit_code},
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def loaded_files(con) -> list[tuple[int, str]]:

@@ -64,12 +64,28 @@ def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
 
 
 def published_fingerprint(warehouse: Path) -> str | None:
+    """The fingerprint of the published warehouse; None when there is none."""
+    return _fingerprint_of(warehouse)
+
+
+def build_fingerprint(settings: Settings) -> str | None:
+    """The fingerprint of a finished build waiting to be published; None when there is none.
+
+    A build is finished when it was checkpointed (no WAL left beside it).
+    """
+    build = build_path(settings)
+    if build.with_name(build.name + ".wal").exists():
+        return None
+    return _fingerprint_of(build)
+
+
+def _fingerprint_of(path: Path) -> str | None:
     import duckdb
 
-    if not warehouse.exists():
+    if not path.exists():
         return None
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
         return None
     try:

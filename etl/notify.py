@@ -41,6 +41,11 @@ class Delivery:
     delivered: bool | None  # None: channel off
     error: str | None = None
 
+    def describe(self) -> str:
+        if self.delivered is None:
+            return "off"
+        return "delivered" if self.delivered else f"failed ({self.error})"
+
 
 def _connection(conn_id: str):
     """The Airflow connection, or None when it is not configured."""

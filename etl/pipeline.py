@@ -1,30 +1,133 @@
 """The pipeline's steps as plain functions, one per Airflow task, testable without Airflow.
 
-landing → raw copy (`discover`) → read, validate, stage (`stage`) → record and load the
-star schema (`load`) → marts (`marts`) → swap and exports (`publish`).
+Ingest: landing → raw copy (`discover_files`) → read, validate, stage (`stage`) → record and
+load the star schema into the build area (`load`).
+Publish: deliver alerts (`alert`) → marts, integrity checks and the atomic swap
+(`publish_build`) → exports and reports (`write_exports`).
+
 Steps pass only small JSON-able values; the data moves through files under the state dir.
+Every step that writes DuckDB holds `state/writer.lock` while it does: the Airflow pool keeps
+one writer per Airflow deployment, the lock also keeps out `htx run` and a second deployment
+pointed at the same state directory by mistake.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from dataclasses import dataclass
 
 from etl import ledger
 from etl.config import Settings
 from etl.discover import LandedFile, discover
+from etl.locking import exclusive
 
 log = logging.getLogger(__name__)
 
 
-def discover_files(settings: Settings) -> list[dict]:
-    """New landing files with their raw copies, as dicts for XCom."""
-    con = ledger.connect(settings.ledger)
-    try:
-        seen, first_ids = ledger.sightings(con)
-    finally:
-        con.close()
-    found = discover(settings.landing_dir, settings.raw_dir, seen, first_ids)
-    return [f.as_dict() for f in found]
+@dataclass(frozen=True)
+class Selection:
+    """What a run takes on: the DAG run's Params.
+
+    New landing files are always taken unless `year` or `unit_code` narrows the run, in which
+    case the new files of other years or units are left for the next run. `force` also
+    reprocesses files already recorded (of that year and unit, when given), from their raw
+    copies: after a rule or reference change, or to re-run one district.
+    """
+
+    year: int | None = None
+    unit_code: str | None = None
+    force: bool = False
+
+    @classmethod
+    def from_params(cls, params: dict | None) -> Selection:
+        params = params or {}
+        year = params.get("year")
+        unit = params.get("unit_code")
+        return cls(
+            year=int(year) if year not in (None, "") else None,
+            unit_code=str(unit).strip() if unit not in (None, "") else None,
+            force=bool(params.get("force", False)),
+        )
+
+    @property
+    def narrowed(self) -> bool:
+        return self.year is not None or self.unit_code is not None
+
+    def __str__(self) -> str:
+        parts = [
+            f"year={self.year or 'any'}",
+            f"unit={self.unit_code or 'any'}",
+            f"force={str(self.force).lower()}",
+        ]
+        return " ".join(parts)
+
+
+def _writer(settings: Settings):
+    return exclusive(settings.state_dir / "writer.lock")
+
+
+def discover_files(settings: Settings, selection: Selection | None = None) -> list[dict]:
+    """The files this run processes, with their raw copies, as dicts for XCom."""
+    selection = selection or Selection()
+    with _writer(settings):
+        con = ledger.connect(settings.ledger)
+        try:
+            seen, first_ids = ledger.sightings(con)
+            again = (
+                ledger.recorded_files(con, selection.year, selection.unit_code)
+                if selection.force
+                else []
+            )
+        finally:
+            con.close()
+        found = discover(settings.landing_dir, settings.raw_dir, seen, first_ids)
+    new = [f.as_dict() for f in found]
+    if selection.narrowed:
+        new, left = _within(new, selection, settings)
+        if left:
+            log.info(
+                "%d new file(s) outside %s are left for the next run: %s",
+                len(left),
+                selection,
+                ", ".join(f["file_name"] for f in left[:20]) + (" …" if len(left) > 20 else ""),
+            )
+    new_ids = {f["file_id"] for f in new}
+    again = [f for f in again if f["file_id"] not in new_ids]
+    log.info(
+        "discover (%s): %d new file(s), %d recorded file(s) to reprocess",
+        selection,
+        len(new),
+        len(again),
+    )
+    return new + again
+
+
+def _within(files: list[dict], selection: Selection, settings: Settings):
+    """Split new files into those of the selected year and unit and the rest.
+
+    A narrowed run must know a new file's unit and year before staging it, so it reads the
+    file's ThongTin sheet (or its name) here; an unidentifiable file is left for an ordinary
+    run, which quarantines it with its reason.
+    """
+    from pathlib import Path
+
+    from etl.identify import Identity, identify
+    from etl.reader import read_workbook
+    from etl.reference import load_reference
+
+    ref = load_reference()
+    inside, outside = [], []
+    for f in files:
+        read = read_workbook(Path(f["raw_path"]), settings.limits)
+        who = None if read.rejection else identify(read.info, Path(f["file_name"]).name, ref)
+        fits = (
+            isinstance(who, Identity)
+            and selection.year in (None, who.report_year)
+            and selection.unit_code in (None, who.unit.code)
+        )
+        (inside if fits else outside).append(f)
+    return inside, outside
 
 
 def batches(files: list[dict], size: int) -> list[list[dict]]:
@@ -35,37 +138,59 @@ def batches(files: list[dict], size: int) -> list[list[dict]]:
 def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
     from etl.stage import stage_batch
 
-    return stage_batch(
+    staged = stage_batch(
         [LandedFile(**f) for f in batch], settings.staging_dir, run_id, settings.limits
     )
+    counts = Counter(s["status"] for s in staged)
+    log.info(
+        "staged %d file(s): %s",
+        len(staged),
+        ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none",
+    )
+    return staged
 
 
 def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     """Record this run's outcomes, build the star schema if anything changed, run the checks
-    across files and years on it, and raise the run's alert (delivered by `alert`)."""
-    from etl import alerts
-    from etl.load import (
-        fingerprint,
-        load_star_schema,
-        published_fingerprint,
-        refresh_build_audit,
-    )
+    across files and years on it, and raise the run's alert (delivered by `alert`).
+
+    `changed` is False when the published warehouse, or a build waiting to be published, is
+    already what these files make: then nothing is built and nothing needs publishing.
+    """
+    from etl.load import build_fingerprint, fingerprint, published_fingerprint
     from etl.stage import read_outcome
+
+    with _writer(settings):
+        outcomes = [read_outcome(settings.staging_dir, s["file_id"]) for s in summaries]
+        con = ledger.connect(settings.ledger)
+        try:
+            if outcomes:
+                ledger.record(con, outcomes)
+            loaded = ledger.loaded_files(con)
+            wanted = fingerprint(con, loaded)
+        finally:
+            con.close()
+        if wanted == published_fingerprint(settings.warehouse):
+            log.info("nothing new: the published warehouse is up to date (%d file(s))", len(loaded))
+            return {"changed": False, "files": len(outcomes)}
+        if wanted == build_fingerprint(settings):
+            log.info("nothing new: the build waiting to be published is up to date")
+            return {"changed": False, "files": len(outcomes)}
+        counts = _build(settings, loaded, wanted, run_id, outcomes)
+    log.info(
+        "loaded %d file(s) into the build: %s",
+        len(loaded),
+        ", ".join(f"{table} {n:,}" for table, n in counts.items()),
+    )
+    return {"changed": True, "files": len(outcomes), "rows": counts}
+
+
+def _build(settings, loaded, wanted, run_id, outcomes) -> dict[str, int]:
+    from etl import alerts
+    from etl.load import load_star_schema, refresh_build_audit
     from etl.validate import cross_rules
 
-    outcomes = [read_outcome(settings.staging_dir, s["file_id"]) for s in summaries]
-    con = ledger.connect(settings.ledger)
-    try:
-        if outcomes:
-            ledger.record(con, outcomes)
-        loaded = ledger.loaded_files(con)
-        build_fingerprint = fingerprint(con, loaded)
-    finally:
-        con.close()
-    if build_fingerprint == published_fingerprint(settings.warehouse):
-        log.info("nothing new: the published warehouse is up to date")
-        return {"changed": False, "files": len(outcomes)}
-    counts, cross = load_star_schema(settings, loaded, build_fingerprint, run_id)
+    counts, cross = load_star_schema(settings, loaded, wanted, run_id)
     con = ledger.connect(settings.ledger)
     try:
         new = ledger.replace_cross_findings(con, cross, cross_rules())
@@ -77,62 +202,86 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     finally:
         con.close()
     refresh_build_audit(settings)
-    return {"changed": True, "files": len(outcomes), "rows": counts}
+    return counts
 
 
-def alert(settings: Settings, loaded: dict, context: dict | None = None) -> dict:
+def alert(settings: Settings, context: dict | None = None) -> dict:
     """Deliver every alert not yet attempted through the configured channels."""
     from etl import feedback
     from etl.alerts import Alert, file_ids
     from etl.load import build_path, refresh_build_audit
     from etl.notify import deliver
 
-    con = ledger.connect(settings.ledger)
-    try:
-        pending = ledger.pending_alerts(con)
-        for alert_id, severity, subject, body in pending:
-            # The annotated workbooks travel with the alert: written now, from the ledger.
-            attachments = feedback.for_alert(con, settings, file_ids(body))
-            alert = Alert(alert_id, severity, subject, body, attachments=attachments)
-            results = deliver(alert, context)
-            ledger.record_delivery(con, alert_id, results)
-    finally:
-        con.close()
-    if pending and loaded.get("changed") and build_path(settings).exists():
-        refresh_build_audit(settings)
-    return {**loaded, "alerts": len(pending)}
+    with _writer(settings):
+        con = ledger.connect(settings.ledger)
+        try:
+            pending = ledger.pending_alerts(con)
+            for alert_id, severity, subject, body in pending:
+                # The annotated workbooks travel with the alert: written now, from the ledger.
+                attachments = feedback.for_alert(con, settings, file_ids(body))
+                alert = Alert(alert_id, severity, subject, body, attachments=attachments)
+                results = deliver(alert, context)
+                ledger.record_delivery(con, alert_id, results)
+                log.info(
+                    "alert %s (%s): %s",
+                    alert_id,
+                    severity,
+                    "; ".join(f"{channel} {r.describe()}" for channel, r in results.items()),
+                )
+        finally:
+            con.close()
+        if pending and build_path(settings).exists():
+            refresh_build_audit(settings)  # the build carries the delivery results
+    if not pending:
+        log.info("no alert waiting to be delivered")
+    return {"alerts": len(pending)}
 
 
-def marts(settings: Settings, loaded: dict) -> dict:
-    from etl.load import build_marts
+def publish_build(settings: Settings) -> dict:
+    """Build the marts in the waiting build, check it, and swap it in atomically.
 
-    if not loaded["changed"]:
-        return loaded
-    return {**loaded, "rows": {**loaded["rows"], **build_marts(settings)}}
+    No build waiting (another publish run took it already) is not an error: nothing to do.
+    """
+    from etl.load import build_marts, build_path
+    from etl.publish import swap
+
+    with _writer(settings):
+        if not build_path(settings).exists():
+            log.info("no build waiting: the published warehouse is already the latest")
+            return {"published": False}
+        rows = build_marts(settings)
+        swap(settings)
+    log.info(
+        "published %s with marts: %s",
+        settings.warehouse,
+        ", ".join(f"{table} {n:,}" for table, n in rows.items()),
+    )
+    return {"published": True, "rows": rows}
 
 
-def publish(settings: Settings, built: dict) -> dict:
-    """Swap the build in, then write the exports, the quality report and the clerks' annotated
-    feedback workbooks (those already up to date are kept)."""
+def write_exports(settings: Settings, published: dict) -> dict:
+    """Write the exports of a newly published warehouse, the quality report and the clerks'
+    annotated feedback workbooks (those already up to date are kept)."""
     from etl.dashboard import write_dashboard
     from etl.feedback import write_feedback
-    from etl.publish import export, swap
+    from etl.publish import export
     from etl.report import write_quality_report
 
-    if not built["changed"]:
-        if settings.warehouse.exists():  # the report is written on every run
-            write_quality_report(settings)
-        write_feedback(settings)
-        return built
-    swap(settings)
-    exports = export(settings)
-    dashboard = write_dashboard(settings)
-    report = write_quality_report(settings)
-    feedback = write_feedback(settings)
-    return {
-        **built,
-        "exports": len(exports),
-        "report": str(report),
-        "dashboard": str(dashboard),
-        "feedback": len(feedback),
-    }
+    if not settings.warehouse.exists():
+        log.info("no warehouse published yet: nothing to export")
+        return {**published, "exports": 0}
+    with _writer(settings):
+        result = dict(published)
+        if published.get("published"):
+            result["exports"] = len(export(settings))
+            result["dashboard"] = str(write_dashboard(settings))
+        result["report"] = str(write_quality_report(settings))
+        result["feedback"] = len(write_feedback(settings))
+    log.info(
+        "exports in %s: %d table file(s), quality report %s, %d feedback workbook(s)",
+        settings.export_dir,
+        result.get("exports", 0),
+        result["report"],
+        result["feedback"],
+    )
+    return result

@@ -129,7 +129,7 @@ def test_failed_task_alerts_every_channel(settings, monkeypatch, webhook_receive
     monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", url)
     monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
     context = {
-        "ti": SimpleNamespace(dag_id="htx_pipeline", task_id="load", run_id="manual__x"),
+        "ti": SimpleNamespace(dag_id="htx_ingest", task_id="load", run_id="manual__x"),
         "run_id": "manual__x",
         "exception": RuntimeError("disk full"),
     }

@@ -1,0 +1,165 @@
+"""
+### HTX ingest: district workbooks → the star schema, waiting to be published
+
+Picks up the workbooks district clerks drop in the landing folder and loads them:
+
+1. **discover**: lists the landing folder (`HTX_LANDING_DIR`, read only), hashes every
+   file (SHA-256) and keeps an immutable raw copy of each new one under
+   `HTX_STATE_DIR/raw`. Files already seen are skipped by hash before they are opened;
+   a further copy of a seen file becomes a `duplicate`.
+2. **stage** (one mapped task per batch of `HTX_BATCH_SIZE` files, in parallel): reads
+   each workbook with python-calamine, identifies its unit and year, runs the Great
+   Expectations suites of `expectations/` once per batch and writes Parquet staging
+   files. A file breaking an error rule is `quarantined` with every failing cell; the
+   others go on.
+3. **load**: records every outcome in the audit trail (a resubmission for the same unit
+   and year supersedes the earlier file), then builds the star schema in the build area
+   in one transaction and runs the checks across files and years. It emits the asset
+   `htx_star_schema`, which starts **htx_publish**. When nothing is new, `load` is
+   *skipped*: nothing is built, no asset event, the publish DAG does not run.
+
+**Params** (Trigger DAG w/ config):
+`year` and `unit_code` narrow the run to one report year and/or unit (district code such
+as `663`, or `68` for the province-level 2025 report); new files of other years and units
+wait for the next run. `force` also reprocesses files already recorded (those of that year
+and unit), from their raw copies: after a rule or reference-data change.
+
+Every task that writes DuckDB runs in the one-slot pool `htx_duckdb_writer`; one run at a
+time (`max_active_runs=1`). A failed task alerts through the configured channels.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import (
+    CronDataIntervalTimetable,
+    CronTriggerTimetable,
+    Param,
+    dag,
+    get_current_context,
+    task,
+)
+from airflow.sdk.exceptions import AirflowSkipException
+
+from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID
+from etl.dagkit import RETRIES, STAR_SCHEMA, START, default_args
+
+_UNIT = Param(
+    None,
+    type=["null", "string"],
+    pattern="^[0-9]{2,3}$",
+    title="Unit code",
+    description="Only this unit's workbooks (GSO code, e.g. 663). Empty: every unit.",
+)
+_FORCE = Param(
+    False,
+    type="boolean",
+    title="Reprocess files already seen",
+    description="Also re-read, re-validate and reload files already recorded.",
+)
+_YEAR = Param(
+    None,
+    type=["null", "integer"],
+    minimum=2021,
+    maximum=2030,
+    title="Report year",
+    description="Only workbooks reporting on this year. Empty: every year.",
+)
+
+_YEARLY_DOC = """
+### HTX ingest by report year: the DAG to backfill
+
+The same tasks as **htx_ingest**, one run per report year: the run's data interval is the
+year (`2023-01-01` → `2024-01-01` is report year 2023). A scheduled run at the start of a
+year takes what is still arriving for the year just ended. To (re)build history:
+
+    airflow backfill create --dag-id htx_ingest_yearly \\
+        --from-date 2021-01-01 --to-date 2025-12-31 --max-active-runs 1 \\
+        --reprocess-behavior completed --dag-run-conf '{"force": true}'
+
+Each run takes that year's workbooks (with `force`, also those already recorded); the
+warehouse it leaves is the one a single run over every file makes, and running the
+backfill again changes nothing. Params: `unit_code`, `force` (see htx_ingest).
+"""
+
+
+def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: bool):
+    @dag(
+        dag_id=dag_id,
+        schedule=schedule,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        params=params,
+        doc_md=doc_md,
+        tags=["htx", "ingest"],
+        default_args=default_args(),
+    )
+    def ingest():
+        @task(
+            pool=WRITER_POOL,
+            show_return_value_in_logs=False,
+            doc_md="List the landing folder, keep raw copies of new files, choose the files "
+            "this run processes (Params), and split them into batches for `stage`.",
+            **RETRIES,
+        )
+        def discover() -> list[list[dict]]:
+            from etl.config import load_settings
+            from etl.pipeline import Selection, batches, discover_files
+
+            context = get_current_context()
+            params = dict(context["params"])
+            if year_of_interval:
+                params["year"] = context["data_interval_start"].year
+            settings = load_settings()
+            files = discover_files(settings, Selection.from_params(params))
+            return batches(files, settings.batch_size)
+
+        @task(
+            show_return_value_in_logs=False,
+            doc_md="Read, identify, validate (GX, once for the batch) and stage one batch.",
+            **RETRIES,
+        )
+        def stage(batch: list[dict]) -> list[dict]:
+            from etl.config import load_settings
+            from etl.pipeline import stage as stage_files
+
+            return stage_files(load_settings(), batch, get_current_context()["run_id"])
+
+        @task(
+            pool=WRITER_POOL,
+            outlets=[STAR_SCHEMA],
+            trigger_rule="none_failed",  # runs when no file is new: `stage` is then skipped
+            doc_md="Record the outcomes, build the star schema in the build area, emit "
+            "`htx_star_schema`. Skipped when nothing changed.",
+        )
+        def load(staged: list[list[dict]]) -> dict:
+            from etl.config import load_settings
+            from etl.pipeline import load as load_files
+
+            summaries = [item for batch in staged for item in batch]
+            loaded = load_files(load_settings(), summaries, get_current_context()["run_id"])
+            if not loaded["changed"]:
+                raise AirflowSkipException(
+                    f"nothing new ({len(summaries)} file(s) processed): nothing to publish"
+                )
+            return loaded
+
+        load(stage.expand(batch=discover()))
+
+    return ingest()
+
+
+htx_ingest = _ingest(
+    INGEST_DAG_ID,
+    CronTriggerTimetable("@hourly", timezone="Asia/Ho_Chi_Minh"),
+    {"year": _YEAR, "unit_code": _UNIT, "force": _FORCE},
+    __doc__,
+    year_of_interval=False,
+)
+htx_ingest_yearly = _ingest(
+    YEARLY_DAG_ID,
+    CronDataIntervalTimetable("@yearly", timezone="UTC"),  # report years: calendar years
+    {"unit_code": _UNIT, "force": _FORCE},
+    _YEARLY_DOC,
+    year_of_interval=True,
+)

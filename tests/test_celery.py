@@ -1,0 +1,121 @@
+"""The distributed set-up of docs/deploy.md, for real: CeleryExecutor, PostgreSQL as the
+metadata DB, Redis as the broker, a Celery worker running the tasks.
+
+PostgreSQL and Redis come from Debian's packages: `.ci/services` installs both and starts
+PostgreSQL on 127.0.0.1:5432 with the role `htx`. This test creates its own database in that
+server (dropped afterwards) and starts its own redis-server on a free loopback port.
+`HTX_TEST_POSTGRES` points it at another server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from airflow_cluster import AIRFLOW, AirflowCluster
+from conftest import free_port, query, snapshot, with_landing
+
+from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID
+
+POSTGRES = os.environ.get("HTX_TEST_POSTGRES", "postgresql://htx:htx@127.0.0.1:5432/postgres")
+SERVICES_HINT = "run `make services` (as root) to install and start PostgreSQL and Redis"
+
+
+@pytest.fixture
+def postgres_database():
+    """A new, empty database for Airflow's metadata; dropped afterwards."""
+    import psycopg2
+
+    name = f"htx_airflow_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg2.connect(POSTGRES, connect_timeout=10)
+    except psycopg2.OperationalError as exc:
+        pytest.fail(f"PostgreSQL not reachable at {POSTGRES}: {exc}; {SERVICES_HINT}")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database {name}")
+        parts = urlsplit(POSTGRES)
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+        with admin.cursor() as cursor:
+            cursor.execute(f"drop database if exists {name} with (force)")
+    finally:
+        admin.close()
+
+
+def test_full_pipeline_under_celery_executor_with_postgres_and_redis(
+    tmp_path, sample_landing, single_run, postgres_database
+):
+    redis_server = shutil.which("redis-server")
+    assert redis_server, f"redis-server not installed; {SERVICES_HINT}"
+    redis_port = free_port()
+    database = postgres_database.replace("postgresql://", "postgresql+psycopg2://", 1)
+    settings = with_landing(tmp_path, sample_landing)
+    celery = {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
+        "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "AIRFLOW__CELERY__RESULT_BACKEND": postgres_database.replace(
+            "postgresql://", "db+postgresql://", 1
+        ),
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+    }
+    redis = [
+        redis_server,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(redis_port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+    ]
+    worker = [
+        AIRFLOW,
+        "celery",
+        "worker",
+        "--celery-hostname",
+        "htx-worker-1@%h",
+        "--without-mingle",
+    ]
+    with AirflowCluster(
+        settings, celery, before={"redis": redis}, workers={"celery-worker": worker}
+    ) as airflow:
+        assert airflow.run_cli([AIRFLOW, "config", "get-value", "core", "executor"]).strip() == (
+            "CeleryExecutor"
+        )
+        airflow.unpause(INGEST_DAG_ID, PUBLISH_DAG_ID)
+        run_id = airflow.trigger(INGEST_DAG_ID)
+        airflow.wait_run(INGEST_DAG_ID, run_id)
+        airflow.wait_quiet((INGEST_DAG_ID, PUBLISH_DAG_ID), settled=2)
+
+        assert len(airflow.runs(PUBLISH_DAG_ID)) == 1
+        assert snapshot(settings) == single_run
+        statuses = dict(
+            query(settings, "select status, count(*) from audit.file_ingestion group by 1")
+        )
+        assert statuses == {"loaded": 33, "quarantined": 1, "superseded": 1}
+
+        # The tasks went through Redis to the Celery worker, and their state to PostgreSQL.
+        tis = airflow.api("GET", f"/dags/{PUBLISH_DAG_ID}/dagRuns/~/taskInstances?limit=100")
+        assert {ti["task_id"] for ti in tis["task_instances"]} == {"alert", "publish", "exports"}
+        assert {ti["queue"] for ti in tis["task_instances"]} == {"default"}
+        worker_log = (settings.airflow_home / "celery-worker.log").read_text(errors="replace")
+        assert "htx-worker-1@" in worker_log
+        assert worker_log.count("execute_workload") >= 6  # ingest and publish tasks
+        import psycopg2
+
+        with psycopg2.connect(postgres_database) as con, con.cursor() as cursor:
+            cursor.execute(
+                "select dag_id, count(*) from task_instance where state = 'success' group by 1"
+            )
+            succeeded = dict(cursor.fetchall())
+        assert succeeded[PUBLISH_DAG_ID] == 3
+        assert succeeded[INGEST_DAG_ID] >= 6  # discover, 4 × stage, load (and the idle run's)
+    assert airflow.alive() == []

@@ -1,0 +1,159 @@
+"""The DAGs under Airflow's real services, not `dag.test()`: api-server, dag-processor and
+scheduler with the LocalExecutor, on loopback, in a temporary home (SQLite metadata DB).
+
+The ingest DAG is triggered through the REST API; the publish DAG must then run by itself,
+on the asset the ingest DAG emits. A backfill of the yearly DAG over 2021–2025 must leave the
+warehouse a single run leaves, and leave it unchanged when run again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from airflow_cluster import AIRFLOW, AirflowCluster
+from conftest import query, snapshot, with_landing
+
+from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, YEARLY_DAG_ID, Settings
+from etl.sample import expected_counts
+
+
+def test_triggered_ingest_publishes_through_its_asset_under_the_scheduler(
+    tmp_path, sample_landing, single_run
+):
+    settings = with_landing(tmp_path, sample_landing)
+    with AirflowCluster(settings) as airflow:
+        airflow.unpause(INGEST_DAG_ID, PUBLISH_DAG_ID)
+        run_id = airflow.trigger(INGEST_DAG_ID)
+        airflow.wait_run(INGEST_DAG_ID, run_id)
+        airflow.wait_quiet((INGEST_DAG_ID, PUBLISH_DAG_ID), settled=2)
+
+        # Unpausing also started the hourly schedule's latest run: two ingest runs, one
+        # after the other (max_active_runs=1). The first took every file; the other found
+        # nothing new, skipped `load` and emitted no asset event.
+        ingest_runs = airflow.runs(INGEST_DAG_ID)
+        assert {r["run_type"] for r in ingest_runs} == {"manual", "scheduled"}
+        states = {
+            r["dag_run_id"]: airflow.task_states(INGEST_DAG_ID, r["dag_run_id"])
+            for r in ingest_runs
+        }
+        [worker] = [rid for rid, s in states.items() if s["load"] == ["success"]]
+        [idle] = [rid for rid, s in states.items() if s["load"] == ["skipped"]]
+        # 35 files in batches of 10: dynamic mapping made four stage tasks.
+        assert sorted(states[worker]["stage"]) == ["success"] * 4
+        assert states[idle]["stage"] == ["skipped"]  # nothing to map over
+        assert "nothing new" in _task_log(settings, INGEST_DAG_ID, idle, "load")
+
+        publish_runs = airflow.runs(PUBLISH_DAG_ID)
+        assert len(publish_runs) == 1  # one new build, one publish
+        assert publish_runs[0]["run_type"] == "asset_triggered"
+        published = airflow.task_states(PUBLISH_DAG_ID, publish_runs[0]["dag_run_id"])
+        assert published == {
+            "alert": ["success"],
+            "publish": ["success"],
+            "exports": ["success"],
+        }
+
+        # The warehouse: what the generator wrote, as a single run makes it.
+        assert snapshot(settings) == single_run
+        counts = dict(
+            query(
+                settings,
+                "select status, count(*) from audit.file_ingestion group by status",
+            )
+        )
+        assert counts == {"loaded": 33, "quarantined": 1, "superseded": 1}
+        expected = {key: rows["htx"] for key, rows in expected_counts(sample_landing[1]).items()}
+        loaded = query(
+            settings,
+            "select f.unit_code, f.report_year, count(*) from core.fact_cooperative_year c "
+            "join audit.file_ingestion f using (file_id) group by all",
+        )
+        assert {(u, y): n for u, y, n in loaded} == expected
+        assert settings.quality_report.exists()
+        assert (settings.export_dir / "parquet" / "marts.replication_candidates.parquet").exists()
+
+        # What the operator reads in the UI's task log.
+        discover_log = _task_log(settings, INGEST_DAG_ID, worker, "discover")
+        assert "discover (year=any unit=any force=false): 35 new file(s)" in discover_log
+        assert "staged 10 file(s): " in _task_log(settings, INGEST_DAG_ID, worker, "stage")
+        load_log = _task_log(settings, INGEST_DAG_ID, worker, "load")
+        assert "loaded 33 file(s) into the build: core.dim_geography" in load_log
+
+        # A re-run of one district and year on demand: the Params, through the REST API.
+        rerun = airflow.trigger(INGEST_DAG_ID, {"year": 2023, "unit_code": "663", "force": True})
+        airflow.wait_run(INGEST_DAG_ID, rerun)
+        assert airflow.task_states(INGEST_DAG_ID, rerun)["load"] == ["skipped"]
+        rerun_log = _task_log(settings, INGEST_DAG_ID, rerun, "discover")
+        # 663's 2023 report and its later, superseding resubmission.
+        assert "(year=2023 unit=663 force=true): 0 new file(s), 2 recorded" in rerun_log
+        reprocessed = query(
+            dataclasses.replace(settings, warehouse=settings.ledger),
+            "select count(*) from audit.file_ingestion where run_id = ?",
+            [rerun],
+        )
+        assert reprocessed == [(2,)]
+        assert len(airflow.runs(PUBLISH_DAG_ID)) == 1  # same data: nothing to publish
+        assert snapshot(settings) == single_run
+    assert airflow.alive() == []
+
+
+def test_backfill_over_2021_2025_makes_the_single_run_warehouse_and_is_idempotent(
+    tmp_path, sample_landing, single_run
+):
+    settings = with_landing(tmp_path, sample_landing)
+    with AirflowCluster(settings) as airflow:
+        airflow.unpause(YEARLY_DAG_ID, PUBLISH_DAG_ID)
+        backfill = [
+            AIRFLOW,
+            "backfill",
+            "create",
+            "--dag-id",
+            YEARLY_DAG_ID,
+            "--from-date",
+            "2021-01-01",
+            "--to-date",
+            "2025-12-31",
+            "--max-active-runs",
+            "1",
+        ]
+        airflow.run_cli(backfill)
+        airflow.wait_backfills(YEARLY_DAG_ID)
+        # One run per report year; unpausing may have started 2025's scheduled run first,
+        # which the backfill then leaves alone (reprocess behaviour `none`).
+        runs = airflow.runs(YEARLY_DAG_ID)
+        years = sorted(r["logical_date"][:4] for r in runs)
+        assert years == ["2021", "2022", "2023", "2024", "2025"]
+        assert {r["run_type"] for r in runs} <= {"backfill", "scheduled"}
+        airflow.wait_quiet((YEARLY_DAG_ID, PUBLISH_DAG_ID), settled=6)
+        assert snapshot(settings) == single_run
+        discover_2023 = [
+            _task_log(settings, YEARLY_DAG_ID, r["dag_run_id"], "discover")
+            for r in runs
+            if r["logical_date"].startswith("2023")
+        ]
+        # 2023: eight district reports and 663's superseding resubmission.
+        assert "(year=2023 unit=any force=false): 9 new file(s)" in discover_2023[0]
+
+        # Again, reprocessing every file of every year: the same runs are re-run, each
+        # finds the warehouse it would build already published: nothing is published anew.
+        publishes = len(airflow.runs(PUBLISH_DAG_ID))
+        airflow.run_cli(
+            [*backfill, "--reprocess-behavior", "completed", "--dag-run-conf", '{"force": true}']
+        )
+        [_, again] = airflow.wait_backfills(YEARLY_DAG_ID)
+        assert again["reprocess_behavior"] == "completed"
+        rerun = airflow.runs(YEARLY_DAG_ID)
+        assert len(rerun) == 5
+        assert all(r["conf"] == {"force": True} for r in rerun)
+        for r in rerun:
+            assert airflow.task_states(YEARLY_DAG_ID, r["dag_run_id"])["load"] == ["skipped"]
+        assert len(airflow.runs(PUBLISH_DAG_ID)) == publishes
+        assert snapshot(settings) == single_run
+    assert airflow.alive() == []
+
+
+def _task_log(settings: Settings, dag_id: str, run_id: str, task_id: str) -> str:
+    folder = settings.airflow_home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+    texts = [p.read_text(errors="replace") for p in folder.glob(f"task_id={task_id}/**/*.log")]
+    assert texts, f"no log for {task_id} in {folder}"
+    return "\n".join(texts)
