@@ -492,8 +492,8 @@ def run_phases(log: Path, run: ChildRun) -> dict[str, float | None]:
     events = log_events(log)
     starts = [(t, m) for t, m in events if "[DAG TEST] starting" in m]
     ends = [(t, m) for t, m in events if "[DAG TEST] end task" in m]
-    migrate = next((t for t, m in events if m.startswith("migrating Airflow metadata DB")), None)
-    after_migrate = next((t for t, _m in events if migrate is not None and t > migrate), None)
+    migrate = next((t for t, m in events if m.startswith("setting up Airflow in")), None)
+    after_migrate = next((t for t, m in events if m.startswith("Airflow ready")), None)
     phases: dict[str, float | None] = {
         "before_init": (migrate - run.started) if migrate else None,
         "init": (after_migrate - migrate) if migrate and after_migrate else None,

@@ -31,10 +31,29 @@ def _airflow(settings: Settings, *args: str) -> None:
 
 
 def init_airflow(settings: Settings) -> None:
+    """Migrate Airflow's metadata DB when it is not at this Airflow's schema, and create the
+    one-slot writer pool. Both checks run in this process; `airflow db migrate` (the
+    official path) runs only when the schema is behind, e.g. on the first run."""
+    log.info("setting up Airflow in %s", settings.airflow_home)
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    log.info("migrating Airflow metadata DB in %s", settings.airflow_home)
-    _airflow(settings, "db", "migrate")
-    _airflow(settings, "pools", "set", WRITER_POOL, "1", "One writer at a time for DuckDB files")
+    os.environ.update(settings.airflow_environ())
+    from airflow.models.pool import Pool
+    from airflow.utils.db import check_migrations
+
+    try:
+        check_migrations(timeout=0)
+    except TimeoutError:
+        log.info("migrating the Airflow metadata DB (airflow db migrate)")
+        _airflow(settings, "db", "migrate")
+    else:
+        log.info("the Airflow metadata DB is up to date")
+    pool = Pool.get_pool(WRITER_POOL)
+    if pool is None or pool.slots != 1:
+        Pool.create_or_update_pool(
+            WRITER_POOL, 1, "One writer at a time for DuckDB files", include_deferred=False
+        )
+        log.info("created the pool %s with one slot", WRITER_POOL)
+    log.info("Airflow ready: metadata DB migrated, pool %s", WRITER_POOL)
 
 
 def has_workbooks(landing_dir: Path) -> bool:
@@ -129,8 +148,10 @@ def cmd_airflow(args: argparse.Namespace) -> int:
         f"{settings.airflow_home / 'simple_auth_manager_passwords.json.generated'})",
         flush=True,
     )
-    binary = str(Path(sys.executable).with_name("airflow"))
-    os.execve(binary, [binary, "standalone"], env)
+    binary = Path(sys.executable).with_name("airflow")
+    # standalone starts its components as `airflow ...` from PATH: this environment's.
+    env["PATH"] = os.pathsep.join([str(binary.parent), env.get("PATH", "")])
+    os.execve(str(binary), [str(binary), "standalone"], env)
     return 0  # not reached
 
 

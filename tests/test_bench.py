@@ -96,8 +96,9 @@ def test_corpus_is_written_once_and_reused_with_keep(tmp_path, monkeypatch):
 def test_stage_phases_come_from_the_reading_and_outcome_log_lines(tmp_path: Path):
     log = tmp_path / "run.log"
     lines = [
-        "2026-11-25 15:00:00,000 INFO htx: migrating Airflow metadata DB in /x",
-        "2026-11-25 15:00:09,000 INFO airflow.configuration: Reading the config from /x",
+        "2026-11-25 15:00:00,000 INFO htx: setting up Airflow in /x",
+        "2026-11-25 15:00:05,000 INFO htx: the Airflow metadata DB is up to date",
+        "2026-11-25 15:00:09,000 INFO htx: Airflow ready: metadata DB migrated, pool p",
         "2026-11-25T15:00:10.000000Z [info     ] [DAG TEST] starting task_id=discover "
         "map_index=-1 [airflow.sdk.definitions.dag] loc=dag.py:1",
         "2026-11-25T15:00:11.000000Z [info     ] [DAG TEST] end task task_id=discover "

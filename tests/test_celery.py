@@ -87,9 +87,8 @@ def test_full_pipeline_under_celery_executor_with_postgres_and_redis(
     with AirflowCluster(
         settings, celery, before={"redis": redis}, workers={"celery-worker": worker}
     ) as airflow:
-        assert airflow.run_cli([AIRFLOW, "config", "get-value", "core", "executor"]).strip() == (
-            "CeleryExecutor"
-        )
+        executor = airflow.run_cli([AIRFLOW, "config", "get-value", "core", "executor"])
+        assert executor.strip().splitlines()[-1] == "CeleryExecutor"
         airflow.unpause(INGEST_DAG_ID, PUBLISH_DAG_ID)
         run_id = airflow.trigger(INGEST_DAG_ID)
         airflow.wait_run(INGEST_DAG_ID, run_id)
