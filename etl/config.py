@@ -104,6 +104,9 @@ class Settings:
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            # As many task processes as cores (Airflow's default, 32, starts 32 LocalExecutor
+            # workers): the stage batches use every core, nothing waits on memory.
+            "AIRFLOW__CORE__PARALLELISM": str(max(2, os.cpu_count() or 2)),
             # SQLite waits up to 60 s for a lock held by another Airflow process.
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),

@@ -15,7 +15,7 @@ from pathlib import Path
 from etl.config import CONFIG_DIR, SQL_DIR, Settings
 from etl.layout import DATA_SHEETS, PROGRAMS
 from etl.sqlfiles import run_sql_file
-from etl.stage import sheet_files, staged_columns
+from etl.stage import read_outcome, sheet_files, staged_columns
 
 log = logging.getLogger(__name__)
 
@@ -217,16 +217,34 @@ def _create_from_frame(con, name: str, frame, select: str = "*") -> None:
 
 
 def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> None:
-    """`stg_<sheet>` temp tables holding the staged rows of every loaded file."""
+    """`stg_<sheet>` temp tables holding the staged rows of every loaded file.
+
+    A batch's Parquet file may also hold rows of files that were not loaded (a later file
+    superseded them) or that were staged again since (reprocessed): only each loaded file's
+    rows from the batch its outcome names are taken.
+    """
+    outcomes = [read_outcome(settings.staging_dir, file_id) for file_id, _ in loaded]
+    where = {o["file_id"]: sheet_files(settings.staging_dir, o) for o in outcomes}
     for sheet in DATA_SHEETS:
         columns = staged_columns(sheet)
         ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
         con.execute(f"create temp table stg_{sheet.key} ({ddl})")
-        paths = [str(sheet_files(settings.staging_dir, sha)[sheet.key]) for _, sha in loaded]
-        if paths:
-            con.execute(
-                f"insert into stg_{sheet.key} by name select * from read_parquet(?)", [paths]
-            )
+        wanted = [(file_id, str(paths[sheet.key])) for file_id, paths in where.items()]
+        if not wanted:
+            continue
+        con.execute(
+            "create or replace temp table wanted as "
+            "select unnest($ids::bigint[]) as file_id, unnest($paths::varchar[]) as path",
+            {"ids": [i for i, _ in wanted], "paths": [p for _, p in wanted]},
+        )
+        files = sorted({path for _, path in wanted})
+        con.execute(
+            f"insert into stg_{sheet.key} by name "
+            "select p.* exclude (filename) from read_parquet(?, filename = true) p "
+            "semi join wanted w on p.file_id = w.file_id and p.filename = w.path",
+            [files],
+        )
+    con.execute("drop table if exists wanted")
 
 
 def build_marts(settings: Settings) -> dict[str, int]:

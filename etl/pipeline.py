@@ -154,8 +154,9 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     """Record this run's outcomes, build the star schema if anything changed, run the checks
     across files and years on it, and raise the run's alert (delivered by `alert`).
 
-    `changed` is False when the published warehouse, or a build waiting to be published, is
-    already what these files make: then nothing is built and nothing needs publishing.
+    `changed` is False when the published warehouse is already what these files make: then
+    nothing is built and nothing needs publishing. A finished build that is still waiting to
+    be published is not built again, but `changed` is True: it still needs publishing.
     """
     from etl.load import build_fingerprint, fingerprint, published_fingerprint
     from etl.stage import read_outcome
@@ -174,8 +175,10 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
             log.info("nothing new: the published warehouse is up to date (%d file(s))", len(loaded))
             return {"changed": False, "files": len(outcomes)}
         if wanted == build_fingerprint(settings):
-            log.info("nothing new: the build waiting to be published is up to date")
-            return {"changed": False, "files": len(outcomes)}
+            # Built, not yet published: a publish run is waiting, or was killed before its
+            # swap. Ask again; a publish run that finds no build left has nothing to do.
+            log.info("the build waiting to be published is up to date: publish it")
+            return {"changed": True, "files": len(outcomes), "rows": {}}
         counts = _build(settings, loaded, wanted, run_id, outcomes)
     log.info(
         "loaded %d file(s) into the build: %s",

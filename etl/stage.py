@@ -1,12 +1,14 @@
 """Reads, validates and stages a batch of landed files; writes no DuckDB database.
 
-For each file it writes `staging/<sha256>/outcome.json` (status, identity, counts and every
-finding) and, for a valid file, one Parquet file per sheet with typed columns and the
-provenance of every row. The load step reads only these.
+For each file it writes `staging/outcomes/<file_id>.json` (status, identity, counts, every
+finding, and where its rows are); for the batch's valid files together, one Parquet file
+per sheet under `staging/batches/<key>/`, with typed columns and the provenance of every
+row (`file_id`, sheet, Excel row). The load step reads only these.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -101,8 +103,12 @@ def stage_batch(
             outcome = outcomes[item.file_id]
             _judge(outcome, item.read.findings + findings[item.file_id])
             if outcome["status"] == "valid":
-                valid.append((item.file_id, staging_dir / outcome["sha256"]))
-        _write_sheets(frames, valid)
+                valid.append(item.file_id)
+        if valid:
+            folder = batch_dir(staging_dir, run_id, valid)
+            _write_sheets(frames, valid, folder)
+            for file_id in valid:
+                outcomes[file_id]["staged_in"] = folder.relative_to(staging_dir).as_posix()
     by_id = {f.file_id: f for f in files}
     for file_id, outcome in outcomes.items():
         outcome["run_id"] = run_id
@@ -117,8 +123,17 @@ def outcome_path(staging_dir: Path, file_id: int) -> Path:
     return staging_dir / "outcomes" / f"{file_id}.json"
 
 
-def sheet_files(staging_dir: Path, sha256: str) -> dict[str, Path]:
-    return {s.key: staging_dir / sha256 / f"{s.key}.parquet" for s in DATA_SHEETS}
+def batch_dir(staging_dir: Path, run_id: str, file_ids: list[int]) -> Path:
+    """Where one staged batch's Parquet files go: named by the run and the files it holds."""
+    key = hashlib.sha256(f"{run_id}|{sorted(file_ids)}".encode()).hexdigest()[:20]
+    return staging_dir / "batches" / key
+
+
+def sheet_files(staging_dir: Path, outcome: dict) -> dict[str, Path]:
+    """The Parquet file of each sheet holding a staged file's rows (with other files' rows:
+    one file per sheet per batch). Files staged before batches kept a folder of their own."""
+    folder = staging_dir / (outcome.get("staged_in") or outcome["sha256"])
+    return {s.key: folder / f"{s.key}.parquet" for s in DATA_SHEETS}
 
 
 def _duplicate(landed: LandedFile) -> str:
@@ -167,28 +182,30 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
         outcome["reason"] = reason("rule_errors", count=len(errors), rules=rules)
 
 
-def _write_sheets(frames, valid: list[tuple[int, Path]]) -> None:
-    """One Parquet file per sheet per valid file; one in-memory DuckDB for the whole batch."""
+def _write_sheets(frames, valid: list[int], folder: Path) -> None:
+    """One Parquet file per sheet for the batch's valid files (a `file_id` column tells them
+    apart): four files a batch, not four a workbook. One in-memory DuckDB for the batch."""
     import duckdb
 
+    folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()  # in memory: staging writes Parquet, never the warehouse
     try:
+        con.execute(
+            "create temp table valid_files as select unnest(?::bigint[]) as file_id", [valid]
+        )
         for sheet in DATA_SHEETS:
             con.register("batch_rows", frames[sheet.key])
             casts = ",\n".join(
                 f'cast("{name}" as {kind}) as "{name}"'
                 for name, kind in staged_columns(sheet).items()
             )
-            for file_id, target in valid:
-                target.mkdir(parents=True, exist_ok=True)
-                path = target / f"{sheet.key}.parquet"
-                temporary = path.with_suffix(".parquet.tmp")
-                # file_id is the pipeline's own integer, never workbook text
-                con.execute(
-                    f"copy (select {casts} from batch_rows where file_id = {int(file_id)}) "
-                    f"to '{temporary}' (format parquet)"
-                )
-                os.replace(temporary, path)
+            path = folder / f"{sheet.key}.parquet"
+            temporary = path.with_suffix(".parquet.tmp")
+            con.execute(
+                f"copy (select {casts} from batch_rows semi join valid_files using (file_id) "
+                f"order by file_id) to '{temporary}' (format parquet)"
+            )
+            os.replace(temporary, path)
             con.unregister("batch_rows")
     finally:
         con.close()
