@@ -535,8 +535,7 @@ def profile_stage(paths: list[Path], scratch: Path) -> dict[str, float]:
         t_frames = time.perf_counter()
         validate_batch(readable, ref, frames)
         t_validate = time.perf_counter()
-        for item in readable:
-            _write_sheets(frames, item.file_id, scratch / str(item.file_id))
+        _write_sheets(frames, [item.file_id for item in readable], scratch / "batch")
         t_write = time.perf_counter()
         return {
             "files": len(batch),

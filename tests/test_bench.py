@@ -131,3 +131,20 @@ def test_stage_phases_come_from_the_reading_and_outcome_log_lines(tmp_path: Path
     assert whole["init"] == pytest.approx(9.0)
     assert whole["dag_span"] == pytest.approx(4.5)
     assert whole["after_dag"] == pytest.approx(0.5)
+
+
+def test_stage_profile_runs_the_stage_functions_on_one_batch(tmp_path: Path):
+    from etl.sample import write_samples
+
+    files = write_samples(tmp_path / "corpus", years=[2022], extras=False)[:3]
+    profile = bench.profile_stage([f.path for f in files], tmp_path / "scratch")
+    assert profile["files"] == 3
+    assert {"read", "frames", "validate", "write"} <= set(profile)
+    assert all(profile[phase] >= 0 for phase in ("read", "frames", "validate", "write"))
+    # The batch's rows went to one Parquet file per sheet, as in the stage task.
+    staged = tmp_path / "scratch" / "batch" / "htx.parquet"
+    import duckdb
+
+    with duckdb.connect() as con:
+        rows = con.execute(f"select count(distinct file_id), count(*) from '{staged}'").fetchall()
+    assert rows == [(3, sum(f.rows["htx"] for f in files))]
