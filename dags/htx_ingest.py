@@ -109,7 +109,14 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
             context = get_current_context()
             params = dict(context["params"])
             if year_of_interval:
-                params["year"] = context["data_interval_start"].year
+                start = context.get("data_interval_start")
+                if start is None:
+                    raise ValueError(
+                        f"{dag_id} takes its report year from the run's data interval; this "
+                        "run has none. Trigger it with a logical date (e.g. 2023-01-01 for "
+                        "2023) or backfill it; for an ad-hoc run use htx_ingest with `year`."
+                    )
+                params["year"] = start.year
             settings = load_settings()
             files = discover_files(settings, Selection.from_params(params))
             return batches(files, settings.batch_size)

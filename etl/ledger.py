@@ -30,6 +30,10 @@ def connect(path: Path, read_only: bool = False):
         con.execute("create schema if not exists audit")
         for table in AUDIT_TABLES:
             run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
+        # Ledgers from before the column existed gain it (at the end, as in the DDL).
+        con.execute(
+            "alter table audit.file_ingestion add column if not exists staged_digest varchar"
+        )
     return con
 
 
@@ -65,8 +69,8 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
                 insert into audit.file_ingestion (
                     file_id, file_name, sha256, size_bytes, unit_code, report_year, status,
                     rows_read, rows_loaded, rows_rejected, reason, run_id, ingested_at,
-                    raw_path, prepared_on, identified_by, warnings, duplicate_of
-                ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    raw_path, prepared_on, identified_by, warnings, duplicate_of, staged_digest
+                ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     o["file_id"],
@@ -87,6 +91,7 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
                     o["identified_by"],
                     o["warnings"],
                     o["duplicate_of"],
+                    o.get("staged_digest"),
                 ],
             )
             if o["findings"]:

@@ -12,7 +12,7 @@ import logging
 import tomllib
 from pathlib import Path
 
-from etl.config import CONFIG_DIR, SQL_DIR, Settings
+from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings
 from etl.layout import DATA_SHEETS, PROGRAMS
 from etl.sqlfiles import run_sql_file
 from etl.stage import read_outcome, sheet_files, staged_columns
@@ -45,19 +45,28 @@ def build_path(settings: Settings) -> Path:
 
 
 def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
-    """What a warehouse is built from: the audit trail, the loaded files, the SQL and config."""
+    """What a warehouse is built from: the audit trail (with a digest of each loaded file's
+    staged rows), the loaded files, the SQL, the configuration, the reference units and the
+    expectation suites."""
     digest = hashlib.sha256()
     audit = ledger_con.execute(
         """
         select coalesce(string_agg(
-            concat_ws('|', file_id, status, rows_rejected, warnings, superseded_by, reason),
+            concat_ws('|', file_id, status, unit_code, report_year, rows_read, rows_rejected,
+                      warnings, superseded_by, reason, staged_digest),
             ';' order by file_id), '')
         from audit.file_ingestion
         """
     ).fetchone()[0]
     digest.update(audit.encode())
     digest.update(repr(loaded).encode())
-    for path in sorted([*SQL_DIR.rglob("*.sql"), *CONFIG_DIR.glob("*.toml")]):
+    inputs = [
+        *SQL_DIR.rglob("*.sql"),
+        *CONFIG_DIR.glob("*.toml"),
+        *REFERENCE_DIR.glob("*.csv"),
+        *EXPECTATIONS_DIR.rglob("*.json"),
+    ]
+    for path in sorted(inputs):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -66,6 +75,13 @@ def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
 def published_fingerprint(warehouse: Path) -> str | None:
     """The fingerprint of the published warehouse; None when there is none."""
     return _fingerprint_of(warehouse)
+
+
+def remove_build(settings: Settings) -> None:
+    """Delete the build file and its WAL, if any."""
+    target = build_path(settings)
+    for stale in (target, target.with_name(target.name + ".wal")):
+        stale.unlink(missing_ok=True)
 
 
 def build_fingerprint(settings: Settings) -> str | None:
@@ -100,9 +116,10 @@ def _fingerprint_of(path: Path) -> str | None:
 
 
 def load_star_schema(
-    settings: Settings, loaded: list[tuple[int, str]], build_fingerprint: str, run_id: str
+    settings: Settings, loaded: list[tuple[int, str]]
 ) -> tuple[dict[str, int], dict[int, list]]:
-    """Create the build file and load dimensions and facts in one transaction.
+    """Create the build file and load dimensions and facts in one transaction. The build is
+    not finished until `seal_build` records its fingerprint.
 
     Returns the row counts and the warnings of the checks across files and years, which
     run on the loaded star schema.
@@ -113,8 +130,7 @@ def load_star_schema(
 
     target = build_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (target, target.with_name(target.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    remove_build(settings)
     con = duckdb.connect(str(target))
     try:
         run_sql_file(con, SQL_DIR / "ddl" / "schemas.sql")
@@ -130,11 +146,6 @@ def load_star_schema(
         copy_audit(con, settings.ledger)
         for model in CORE_MODELS:
             run_sql_file(con, SQL_DIR / "load" / f"{model}.sql")
-        con.execute(
-            "insert into audit.build_info (fingerprint, built_at, run_id, files_loaded) "
-            "values (?, now(), ?, ?)",
-            [build_fingerprint, run_id, len(loaded)],
-        )
         con.execute("commit")
         counts = {
             f"core.{m}": con.execute(f"select count(*) from core.{m}").fetchone()[0]
@@ -145,6 +156,22 @@ def load_star_schema(
         con.close()
     log.info("star schema loaded: %s", counts)
     return counts, cross
+
+
+def seal_build(settings: Settings, build_fingerprint: str, run_id: str, files: int) -> None:
+    """Mark the build finished: the last step of a load, after the checks across files and
+    the alerts. A build without this row is never taken for an up-to-date one."""
+    import duckdb
+
+    con = duckdb.connect(str(build_path(settings)))
+    try:
+        con.execute(
+            "insert into audit.build_info (fingerprint, built_at, run_id, files_loaded) "
+            "values (?, now(), ?, ?)",
+            [build_fingerprint, run_id, files],
+        )
+    finally:
+        con.close()
 
 
 def copy_audit(con, ledger: Path) -> None:

@@ -158,7 +158,13 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     nothing is built and nothing needs publishing. A finished build that is still waiting to
     be published is not built again, but `changed` is True: it still needs publishing.
     """
-    from etl.load import build_fingerprint, fingerprint, published_fingerprint
+    from etl.load import (
+        build_fingerprint,
+        build_path,
+        fingerprint,
+        published_fingerprint,
+        remove_build,
+    )
     from etl.stage import read_outcome
 
     with _writer(settings):
@@ -171,10 +177,15 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
             wanted = fingerprint(con, loaded)
         finally:
             con.close()
+        waiting = build_fingerprint(settings)
         if wanted == published_fingerprint(settings.warehouse):
+            if build_path(settings).exists():
+                # Built from another state (e.g. a publish cleared by hand): never publish it.
+                log.info("removing a stale build that is not what the files make now")
+                remove_build(settings)
             log.info("nothing new: the published warehouse is up to date (%d file(s))", len(loaded))
             return {"changed": False, "files": len(outcomes)}
-        if wanted == build_fingerprint(settings):
+        if wanted == waiting:
             # Built, not yet published: a publish run is waiting, or was killed before its
             # swap. Ask again; a publish run that finds no build left has nothing to do.
             log.info("the build waiting to be published is up to date: publish it")
@@ -190,10 +201,10 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
 
 def _build(settings, loaded, wanted, run_id, outcomes) -> dict[str, int]:
     from etl import alerts
-    from etl.load import load_star_schema, refresh_build_audit
+    from etl.load import load_star_schema, refresh_build_audit, seal_build
     from etl.validate import cross_rules
 
-    counts, cross = load_star_schema(settings, loaded, wanted, run_id)
+    counts, cross = load_star_schema(settings, loaded)
     con = ledger.connect(settings.ledger)
     try:
         new = ledger.replace_cross_findings(con, cross, cross_rules())
@@ -205,6 +216,7 @@ def _build(settings, loaded, wanted, run_id, outcomes) -> dict[str, int]:
     finally:
         con.close()
     refresh_build_audit(settings)
+    seal_build(settings, wanted, run_id, len(loaded))
     return counts
 
 
@@ -245,12 +257,16 @@ def publish_build(settings: Settings) -> dict:
 
     No build waiting (another publish run took it already) is not an error: nothing to do.
     """
-    from etl.load import build_marts, build_path
+    from etl.load import build_fingerprint, build_marts, build_path
     from etl.publish import swap
 
     with _writer(settings):
         if not build_path(settings).exists():
             log.info("no build waiting: the published warehouse is already the latest")
+            return {"published": False}
+        if build_fingerprint(settings) is None:
+            # A load that died before `seal_build`: the next ingest run builds again.
+            log.warning("the build waiting was never finished: not published")
             return {"published": False}
         rows = build_marts(settings)
         swap(settings)

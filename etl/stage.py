@@ -106,9 +106,10 @@ def stage_batch(
                 valid.append(item.file_id)
         if valid:
             folder = batch_dir(staging_dir, run_id, valid)
-            _write_sheets(frames, valid, folder)
+            digests = _write_sheets(frames, valid, folder)
             for file_id in valid:
                 outcomes[file_id]["staged_in"] = folder.relative_to(staging_dir).as_posix()
+                outcomes[file_id]["staged_digest"] = digests.get(file_id, "")
     by_id = {f.file_id: f for f in files}
     for file_id, outcome in outcomes.items():
         outcome["run_id"] = run_id
@@ -182,12 +183,17 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
         outcome["reason"] = reason("rule_errors", count=len(errors), rules=rules)
 
 
-def _write_sheets(frames, valid: list[int], folder: Path) -> None:
+def _write_sheets(frames, valid: list[int], folder: Path) -> dict[int, str]:
     """One Parquet file per sheet for the batch's valid files (a `file_id` column tells them
-    apart): four files a batch, not four a workbook. One in-memory DuckDB for the batch."""
+    apart): four files a batch, not four a workbook. One in-memory DuckDB for the batch.
+
+    Returns a digest of each file's staged rows (every sheet, every column, order-free):
+    the warehouse is rebuilt when a reprocessed file's rows differ, and only then.
+    """
     import duckdb
 
     folder.mkdir(parents=True, exist_ok=True)
+    digests: dict[int, list[str]] = {file_id: [] for file_id in valid}
     con = duckdb.connect()  # in memory: staging writes Parquet, never the warehouse
     try:
         con.execute(
@@ -207,8 +213,17 @@ def _write_sheets(frames, valid: list[int], folder: Path) -> None:
             )
             os.replace(temporary, path)
             con.unregister("batch_rows")
+            rows = con.execute(
+                "select file_id, count(*), sum(hash(t))::varchar from read_parquet(?) t "
+                "group by file_id",
+                [str(path)],
+            ).fetchall()
+            found = {file_id: f"{sheet.key}:{n}:{digest}" for file_id, n, digest in rows}
+            for file_id in valid:
+                digests[file_id].append(found.get(file_id, f"{sheet.key}:0"))
     finally:
         con.close()
+    return {file_id: "|".join(parts) for file_id, parts in digests.items()}
 
 
 def _write_outcome(path: Path, outcome: dict) -> None:

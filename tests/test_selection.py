@@ -102,3 +102,45 @@ def test_force_for_a_year_without_files_does_nothing(settings, year):
         "changed": False,
         "files": 0,
     }
+
+
+def _members(settings):
+    return dict(
+        query(
+            settings,
+            "select d.coop_code, f.members from core.fact_cooperative_year f "
+            "join core.dim_cooperative d using (cooperative_key) order by 1",
+        )
+    )
+
+
+def test_force_after_a_reader_change_republishes_only_when_the_rows_differ(settings, monkeypatch):
+    """Two files staged in one batch; one is reprocessed after the reading changed: the
+    warehouse takes its new rows from the new batch and the other file's from the old one,
+    once each."""
+    from etl import stage
+
+    _workbook(settings, "663_2022.xlsx", "663", 2022, "6400000001")
+    _workbook(settings, "664_2022.xlsx", "664", 2022, "6400000002")
+    assert run_steps(settings, "run-1")["changed"] is True
+    assert _members(settings) == {"6400000001": 40, "6400000002": 40}
+    published = settings.warehouse.read_bytes()
+
+    # Reprocessing with the same reading: same rows, nothing rebuilt, nothing published.
+    assert run_steps(settings, "run-2", Selection(unit_code="663", force=True))["changed"] is False
+    assert settings.warehouse.read_bytes() == published
+
+    # A corrected rule (here: the members column read ×10) changes the staged rows.
+    original = stage.read_workbook
+
+    def corrected(path, limits=None):
+        read = original(path, limits)
+        for row in read.sheets["htx"].rows:
+            row["members"] = row["members"] * 10
+        return read
+
+    monkeypatch.setattr(stage, "read_workbook", corrected)
+    assert run_steps(settings, "run-3", Selection(unit_code="663", force=True))["changed"] is True
+    assert _members(settings) == {"6400000001": 400, "6400000002": 40}
+    rows = query(settings, "select count(*) from core.fact_cooperative_year")
+    assert rows == [(2,)]

@@ -19,7 +19,8 @@ create table if not exists audit.file_ingestion (
     identified_by varchar,
     warnings      integer not null default 0,
     duplicate_of  bigint,
-    superseded_by bigint
+    superseded_by bigint,
+    staged_digest varchar
 );
 comment on table audit.file_ingestion is 'One row per file seen, with its outcome: loaded, quarantined, duplicate or superseded';
 comment on column audit.file_ingestion.file_id is 'Identifier of the file, referenced by every fact row';
@@ -27,3 +28,4 @@ comment on column audit.file_ingestion.sha256 is 'SHA-256 of the file content: t
 comment on column audit.file_ingestion.status is 'loaded, quarantined (rejected, nothing loaded), duplicate (identical to an earlier file) or superseded (replaced by a later file for the same unit and year)';
 comment on column audit.file_ingestion.reason is 'Why the file has its status, in Vietnamese then English';
 comment on column audit.file_ingestion.raw_path is 'The immutable copy of the file kept by the pipeline, named by hash';
+comment on column audit.file_ingestion.staged_digest is 'Digest of the rows staged from the file (per sheet: row count and an order-free hash); a reprocessed file whose rows differ rebuilds the warehouse';
