@@ -4,6 +4,7 @@ htx sample --out DIR [--seed N]   write sample district workbooks
 htx init                          migrate Airflow's metadata DB, create the writer pool
 htx run                           init, sample if the landing folder is empty, run the DAGs
 htx airflow [--port N]            init, then `airflow standalone`: UI and scheduler
+htx env                           print the environment Airflow's processes need (export ...)
 htx summary                       print what the warehouse holds
 htx template --unit CODE --year YYYY --out FILE [--prefill]
                                   write the official workbook for one unit and year
@@ -155,6 +156,16 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cmd_env(_args: argparse.Namespace) -> int:
+    """Print the environment every Airflow process of this deployment needs, as shell
+    `export` lines: `eval "$(htx env)"` before `airflow scheduler`, `airflow celery worker`..."""
+    import shlex
+
+    for name, value in sorted(load_settings().airflow_environ().items()):
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
 def cmd_summary(_args: argparse.Namespace) -> int:
     from etl.summary import print_summary
 
@@ -219,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     sample.set_defaults(func=cmd_sample)
     commands.add_parser("init", help="set up Airflow").set_defaults(func=cmd_init)
     commands.add_parser("run", help="run the whole pipeline").set_defaults(func=cmd_run)
+    commands.add_parser(
+        "env", help='print the Airflow environment (eval "$(htx env)")'
+    ).set_defaults(func=cmd_env)
     standalone = commands.add_parser("airflow", help="the Airflow UI and scheduler (standalone)")
     standalone.add_argument("--port", type=int, default=8080, help="UI port (default 8080)")
     standalone.set_defaults(func=cmd_airflow)

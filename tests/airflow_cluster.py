@@ -72,6 +72,7 @@ class AirflowCluster:
         project = dataclasses.replace(settings, airflow_overrides=tuple(overrides.items()))
         self.env.update(project.airflow_environ())
         self.processes: dict[str, subprocess.Popen] = {}
+        self.survivors: list[str] = []
         self._token: str | None = None
 
     # -- life cycle -------------------------------------------------------------------------
@@ -122,7 +123,17 @@ class AirflowCluster:
         log.close()
 
     def stop(self) -> None:
-        """SIGTERM to every process group started, then SIGKILL to what is left."""
+        """SIGTERM to every process group started, then SIGKILL to what is left.
+
+        Every descendant is listed first: a process that outlived its group's signals
+        (Airflow runs each task in a group of its own) is killed and named in `survivors`.
+        """
+        import psutil
+
+        family: list[psutil.Process] = []
+        for process in self.processes.values():
+            with contextlib.suppress(psutil.Error):
+                family += psutil.Process(process.pid).children(recursive=True)
         for process in self.processes.values():
             _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + 30
@@ -131,10 +142,16 @@ class AirflowCluster:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             _signal_group(process, signal.SIGKILL)
             process.wait()
+        _, alive = psutil.wait_procs(family, timeout=5)
+        for child in alive:
+            with contextlib.suppress(psutil.Error):
+                self.survivors.append(" ".join(child.cmdline()) or str(child.pid))
+                child.kill()
         self.processes.clear()
 
     def alive(self) -> list[str]:
-        return [name for name, p in self.processes.items() if p.poll() is None]
+        """Services still running, and processes that outlived `stop`'s group signals."""
+        return [n for n, p in self.processes.items() if p.poll() is None] + self.survivors
 
     # -- REST API ---------------------------------------------------------------------------
 
@@ -200,6 +217,16 @@ class AirflowCluster:
             )
         return found
 
+    def queued_asset_events(self, dag_id: str) -> int:
+        """Asset events waiting to start a run of the DAG (held back by max_active_runs)."""
+        try:
+            found = self.api("GET", f"/dags/{dag_id}/assets/queuedEvents")
+        except ServiceError as exc:
+            if ": 404 " in str(exc):
+                return 0  # none queued
+            raise
+        return int(found.get("total_entries", len(found.get("queued_events", []))))
+
     def task_states(self, dag_id: str, run_id: str) -> dict[str, list[str]]:
         tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")
         states: dict[str, list[str]] = {}
@@ -213,7 +240,8 @@ class AirflowCluster:
         def quiet() -> bool:
             runs = [r for d in dag_ids for r in self.runs(d)]
             done = [r for r in runs if r["state"] in TERMINAL]
-            return len(done) >= settled and len(done) == len(runs)
+            waiting = sum(self.queued_asset_events(d) for d in dag_ids)
+            return len(done) >= settled and len(done) == len(runs) and not waiting
 
         self.wait_for(quiet, timeout, f"{settled} runs of {', '.join(dag_ids)} to end")
         failed = [

@@ -148,3 +148,20 @@ def test_transient_failures_retry_and_every_failure_alerts(bag):
         for dag in bag["dags"].values()
         for v in dag["tasks"].values()
     )
+
+
+def test_htx_env_prints_the_project_environment_under_the_deployments_overrides(tmp_path):
+    env = {
+        **os.environ,
+        "HTX_STATE_DIR": str(tmp_path / "state"),
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql+psycopg2://htx@db/htx",
+    }
+    htx = os.path.join(os.path.dirname(sys.executable), "htx")
+    done = subprocess.run([htx, "env"], env=env, capture_output=True, text=True, check=True)
+    exported = dict(line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines())
+    assert exported["AIRFLOW_HOME"] == str(tmp_path / "state" / "airflow")
+    assert exported["AIRFLOW__CORE__DAGS_FOLDER"] == str(DAGS_DIR)
+    assert exported["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert exported["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://htx@db/htx"
+    assert exported["HTX_STATE_DIR"] == str(tmp_path / "state")
