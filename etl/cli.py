@@ -48,6 +48,7 @@ def init_airflow(settings: Settings) -> None:
         _airflow(settings, "db", "migrate")
     else:
         log.info("the Airflow metadata DB is up to date")
+    _sqlite_wal(settings.airflow_environ()["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     pool = Pool.get_pool(WRITER_POOL)
     if pool is None or pool.slots != 1:
         Pool.create_or_update_pool(
@@ -55,6 +56,20 @@ def init_airflow(settings: Settings) -> None:
         )
         log.info("created the pool %s with one slot", WRITER_POOL)
     log.info("Airflow ready: metadata DB migrated, pool %s", WRITER_POOL)
+
+
+def _sqlite_wal(url: str) -> None:
+    """Put a SQLite metadata DB in WAL mode (it stays so): the scheduler's reads no longer
+    block the CLI's and the API's writes, e.g. `airflow backfill create`."""
+    import contextlib
+    import sqlite3
+
+    if not url.startswith("sqlite:///"):
+        return
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    with contextlib.closing(sqlite3.connect(path, timeout=60)) as db:
+        mode = db.execute("pragma journal_mode=wal").fetchone()[0]
+    log.info("Airflow metadata DB journal mode: %s", mode)
 
 
 def has_workbooks(landing_dir: Path) -> bool:
