@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from etl.config import DAGS_DIR, PROJECT_ROOT, Settings, load_settings
+from etl.config import DAGS_DIR, PROJECT_ROOT, Settings, settings_under
 
 BENCH_ROOT = PROJECT_ROOT / "warehouse" / "bench"
 DOC_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -321,27 +321,12 @@ def run_child(command: list[str], env: dict[str, str], log: Path) -> ChildRun:
 
 
 def bench_settings(run_dir: Path) -> Settings:
-    return load_settings(
-        {
-            "HTX_LANDING_DIR": str(run_dir / "landing"),
-            "HTX_WAREHOUSE": str(run_dir / "warehouse" / "htx.duckdb"),
-            "HTX_STATE_DIR": str(run_dir / "state"),
-            "HTX_EXPORT_DIR": str(run_dir / "exports"),
-            "HTX_BATCH_SIZE": os.environ.get("HTX_BATCH_SIZE", ""),
-        }
-    )
+    return settings_under(run_dir, HTX_BATCH_SIZE=os.environ.get("HTX_BATCH_SIZE", ""))
 
 
 def htx_environ(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HTX_")}
-    return {
-        **env,
-        "HTX_LANDING_DIR": str(settings.landing_dir),
-        "HTX_WAREHOUSE": str(settings.warehouse),
-        "HTX_STATE_DIR": str(settings.state_dir),
-        "HTX_EXPORT_DIR": str(settings.export_dir),
-        "HTX_BATCH_SIZE": str(settings.batch_size),
-    }
+    return {**env, **settings.htx_environ()}
 
 
 def floor_dags_folder(run_dir: Path) -> Path:

@@ -95,6 +95,20 @@ class Settings:
     def quality_report(self) -> Path:
         return self.export_dir / "quality_report.html"
 
+    def htx_environ(self) -> dict[str, str]:
+        """These settings as the HTX_* variables that give them to another process."""
+        return {
+            "HTX_LANDING_DIR": str(self.landing_dir),
+            "HTX_WAREHOUSE": str(self.warehouse),
+            "HTX_STATE_DIR": str(self.state_dir),
+            "HTX_EXPORT_DIR": str(self.export_dir),
+            "HTX_BATCH_SIZE": str(self.batch_size),
+            "HTX_MAX_FILE_MB": str(self.limits.file_bytes / _MB),
+            "HTX_MAX_EXPANDED_MB": str(self.limits.expanded_bytes / _MB),
+            "HTX_MAX_ROWS": str(self.limits.rows),
+            "HTX_MAX_CELL_CHARS": str(self.limits.cell_chars),
+        }
+
     def airflow_environ(self) -> dict[str, str]:
         """Environment for Airflow processes: home, metadata DB and logs under the state dir
         by default (SQLite, LocalExecutor); `AIRFLOW__...` variables already set win."""
@@ -116,17 +130,23 @@ class Settings:
             "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
             "GX_ANALYTICS_ENABLED": "False",
             # Pass the contract's settings on to the task processes.
-            "HTX_LANDING_DIR": str(self.landing_dir),
-            "HTX_WAREHOUSE": str(self.warehouse),
-            "HTX_STATE_DIR": str(self.state_dir),
-            "HTX_EXPORT_DIR": str(self.export_dir),
-            "HTX_BATCH_SIZE": str(self.batch_size),
-            "HTX_MAX_FILE_MB": str(self.limits.file_bytes / _MB),
-            "HTX_MAX_EXPANDED_MB": str(self.limits.expanded_bytes / _MB),
-            "HTX_MAX_ROWS": str(self.limits.rows),
-            "HTX_MAX_CELL_CHARS": str(self.limits.cell_chars),
+            **self.htx_environ(),
         }
         return {**defaults, **dict(self.airflow_overrides)}
+
+
+def settings_under(root: Path, **environ: str) -> Settings:
+    """Settings whose every folder lives under `root` (tests, the benchmark's runs), with
+    further HTX_* variables given by name."""
+    return load_settings(
+        {
+            "HTX_LANDING_DIR": str(root / "landing"),
+            "HTX_WAREHOUSE": str(root / "warehouse" / "htx.duckdb"),
+            "HTX_STATE_DIR": str(root / "state"),
+            "HTX_EXPORT_DIR": str(root / "exports"),
+            **environ,
+        }
+    )
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from etl import ledger
 from etl.config import Settings
@@ -110,8 +111,6 @@ def _within(files: list[dict], selection: Selection, settings: Settings):
     file's ThongTin sheet (or its name) here; an unidentifiable file is left for an ordinary
     run, which quarantines it with its reason.
     """
-    from pathlib import Path
-
     from etl.identify import Identity, identify
     from etl.reader import read_workbook
     from etl.reference import load_reference

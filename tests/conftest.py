@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from etl.config import Settings, load_settings
+from etl.config import Settings, settings_under
 from etl.layout import HOTRO, HTX, LIENKET, OCOP
 
 # Tests that import Airflow in this process get a throwaway home, never ~/airflow.
@@ -22,14 +22,7 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings whose every folder lives under the test's temporary directory."""
-    return load_settings(
-        {
-            "HTX_LANDING_DIR": str(tmp_path / "landing"),
-            "HTX_WAREHOUSE": str(tmp_path / "warehouse" / "htx.duckdb"),
-            "HTX_STATE_DIR": str(tmp_path / "state"),
-            "HTX_EXPORT_DIR": str(tmp_path / "exports"),
-        }
-    )
+    return settings_under(tmp_path)
 
 
 def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
@@ -96,13 +89,7 @@ def info_rows(unit: str = "663", year: int = 2023, prepared: dt.date | None = No
 
 def htx_env(settings: Settings) -> dict[str, str]:
     """This process's environment with the contract's settings, for `htx` subprocesses."""
-    return {
-        **os.environ,
-        "HTX_LANDING_DIR": str(settings.landing_dir),
-        "HTX_WAREHOUSE": str(settings.warehouse),
-        "HTX_STATE_DIR": str(settings.state_dir),
-        "HTX_EXPORT_DIR": str(settings.export_dir),
-    }
+    return {**os.environ, **settings.htx_environ()}
 
 
 def run_steps(settings: Settings, run_id: str = "test-run", selection=None) -> dict:
@@ -217,15 +204,7 @@ def snapshot(settings: Settings) -> dict[str, list[tuple]]:
 
 
 def project_settings(root) -> Settings:
-    return load_settings(
-        {
-            "HTX_LANDING_DIR": str(root / "landing"),
-            "HTX_WAREHOUSE": str(root / "warehouse" / "htx.duckdb"),
-            "HTX_STATE_DIR": str(root / "state"),
-            "HTX_EXPORT_DIR": str(root / "exports"),
-            "HTX_BATCH_SIZE": "10",
-        }
-    )
+    return settings_under(root, HTX_BATCH_SIZE="10")
 
 
 @pytest.fixture(scope="session")

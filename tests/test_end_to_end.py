@@ -42,17 +42,9 @@ def htx_run(settings) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory):
     """Sample workbooks (one of them broken) run twice through Airflow."""
-    from etl.config import load_settings
+    from etl.config import settings_under
 
-    root = tmp_path_factory.mktemp("e2e")
-    settings = load_settings(
-        {
-            "HTX_LANDING_DIR": str(root / "landing"),
-            "HTX_WAREHOUSE": str(root / "warehouse" / "htx.duckdb"),
-            "HTX_STATE_DIR": str(root / "state"),
-            "HTX_EXPORT_DIR": str(root / "exports"),
-        }
-    )
+    settings = settings_under(tmp_path_factory.mktemp("e2e"))
     files = write_samples(settings.landing_dir)
     first = htx_run(settings)
     assert first.returncode == 0, first.stderr[-5000:]
