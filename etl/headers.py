@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from etl.layout import Sheet
 from etl.text import clean, match_key, split_unit
@@ -41,12 +42,19 @@ def _lookup(sheet: Sheet) -> dict[str, str]:
     return table
 
 
+@lru_cache(maxsize=65536)  # the same headers and title lines come in every file
+def _header_keys(text: str) -> tuple[str, str]:
+    """The match keys of a header cell: without its trailing unit, and whole."""
+    return match_key(split_unit(text)[0]), match_key(text)
+
+
 def _map_row(row: list, lookup: dict[str, str], taken: dict[str, int]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, cell in enumerate(row):
-        if cell is None or (isinstance(cell, str) and not cell.strip()):
-            continue
-        key = lookup.get(match_key(split_unit(cell)[0])) or lookup.get(match_key(cell))
+        if not isinstance(cell, str) or not cell.strip():
+            continue  # a header is text: numbers and dates are data or column numbers
+        bare, whole = _header_keys(cell)
+        key = lookup.get(bare) or lookup.get(whole)
         if key and key not in taken and key not in found and index not in taken.values():
             found[key] = index
     return found
