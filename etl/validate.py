@@ -73,20 +73,43 @@ def validate_batch(
     files: list[ReadFile], ref: Reference, frames: dict[str, pd.DataFrame] | None = None
 ) -> dict[int, list[Finding]]:
     """Findings per file_id: every failing cell of every rule, errors and warnings."""
-    frames = build_frames(files) if frames is None else frames
-    parameters = {
-        "htx_coops": sorted(set(frames["htx"]["file_coop"].dropna())),
-        "known_communes": known_communes(files, ref),
-    }
+    frames = with_lookups(build_frames(files) if frames is None else frames, files, ref)
     findings: dict[int, list[Finding]] = {f.file_id: [] for f in files}
     for sheet in DATA_SHEETS:
         labels = {c.key: c.header for c in sheet.columns}
         positions = {
             f.file_id: f.read.sheets[sheet.key].columns for f in files if sheet.key in f.read.sheets
         }
-        for file_id, finding in _run(sheet.key, frames[sheet.key], parameters, labels, positions):
+        for file_id, finding in _run(sheet.key, frames[sheet.key], labels, positions):
             findings[file_id].append(finding)
     return findings
+
+
+def with_lookups(
+    frames: dict[str, pd.DataFrame], files: list[ReadFile], ref: Reference
+) -> dict[str, pd.DataFrame]:
+    """The frames plus the lookup columns the suites judge (see each expectation's
+    `meta.lookup`): `coop_in_htx` on the HoTro, OCOP and LienKet sheets, `commune_known` on
+    HTX. True, false, or empty where the row has nothing to look up.
+
+    Set-based here, so each suite's expectations stay small: a value set of every code in
+    the batch would be copied by GX on every access and cost time growing with the batch.
+    """
+    htx_coops = frames["htx"]["file_coop"].dropna().unique()
+    communes = known_communes(files, ref)
+    out = {}
+    for key, frame in frames.items():
+        if key == "htx":
+            out[key] = frame.assign(commune_known=_member(frame["unit_commune"], communes))
+        else:
+            out[key] = frame.assign(coop_in_htx=_member(frame["file_coop"], htx_coops))
+    return out
+
+
+def _member(values: pd.Series, allowed) -> pd.Series:
+    result = values.isin(allowed).astype("boolean")
+    result[values.isna()] = pd.NA
+    return result
 
 
 def cross_rules() -> list[str]:
@@ -106,7 +129,7 @@ def check_warehouse(con) -> dict[int, list[Finding]]:
     findings: dict[int, list[Finding]] = {}
     for check in WAREHOUSE_CHECKS:
         frame = con.execute((SQL_DIR / "checks" / f"{check}.sql").read_text()).df()
-        for file_id, finding in _run(f"warehouse/{check}", frame, {}, {}):
+        for file_id, finding in _run(f"warehouse/{check}", frame, {}):
             findings.setdefault(int(file_id), []).append(finding)
     return findings
 
@@ -114,7 +137,6 @@ def check_warehouse(con) -> dict[int, list[Finding]]:
 def _run(
     key: str,
     frame: pd.DataFrame,
-    parameters: dict,
     labels: dict[str, str],
     positions: dict[int, dict[str, int]] | None = None,
 ):
@@ -128,7 +150,6 @@ def _run(
     batch = batches[key].get_batch(batch_parameters={"dataframe": frame.reset_index(drop=True)})
     result = batch.validate(
         suites[key],
-        expectation_parameters=parameters,
         result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
     )
     for outcome in result.results:
