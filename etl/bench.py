@@ -12,8 +12,7 @@ For each scale it writes (or, with ``--keep``, reuses) a corpus of sample workbo
 - a re-run that finds nothing new, and a re-run after one new workbook lands;
 - the peak resident memory of each pipeline run (``wait4``: the child and its children);
 - where the time goes: per task from Airflow's metadata DB (``task_instance``), and inside
-  the ``stage`` tasks read / validate / stage from the task log lines (``reading …`` and
-  ``…: valid``), split with an in-process profile of one batch.
+  the ``stage`` tasks read / validate / write from each batch's ``stage timings`` log line.
 
 It writes ``docs/benchmarks.md`` and the raw numbers to ``warehouse/bench/results.json``,
 and prints, last, one line:
@@ -28,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import platform
 import re
@@ -123,6 +121,8 @@ class ScaleResult:
     extra_status: str | None  # the new workbook's status in audit.file_ingestion
     statuses: dict[str, int] = field(default_factory=dict)  # after the full run
     stages: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    batch_size: int = 0  # files per stage task (0: results written before it was recorded)
+    stage_processes: int = 1  # processes one stage task splits its batch across
 
     @property
     def peak_rss_mb(self) -> float:
@@ -418,8 +418,11 @@ def task_times(
 _STRUCT = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z) \[\s*\w+\s*\] (.*)$")
 _PLAIN = re.compile(r"^(\d{4}-\d\d-\d\d [\d:]+,\d+) \w+ [\w.]+: (.*)$")
 _TASK = re.compile(r"\[DAG TEST\] (starting|end task) task_id=(\w+) map_index=(-?\d+)")
-_READING = re.compile(r"^reading \S+ \([0-9a-f]+\)\s+\[etl\.stage\]")
-_OUTCOME = re.compile(r"^\S+: (valid|quarantined|duplicate) \(.*\[etl\.stage\]")
+_TIMINGS = re.compile(
+    r"^stage timings: \d+ file\(s\) in \d+ process\(es\), (?P<wall>[\d.]+)s wall; "
+    r"set-up (?P<setup>[\d.]+)s; process-seconds: "
+    r"read (?P<r>[\d.]+)s, validate (?P<v>[\d.]+)s, write (?P<w>[\d.]+)s"
+)
 
 
 def log_events(log: Path) -> list[tuple[float, str]]:
@@ -433,43 +436,29 @@ def log_events(log: Path) -> list[tuple[float, str]]:
 
 
 def stage_phases(events: list[tuple[float, str]]) -> dict[str, float | None]:
-    """Read and validate-plus-write time inside the stage tasks, from their log lines.
+    """Read, validate and write time inside the stage tasks, from their `stage timings` lines.
 
-    Each file's read starts at its ``reading`` line; a batch's last read is taken to last
-    as long as its others on average. Validation and the Parquet writes run after the
-    reads, until the batch's first outcome line.
+    Each line gives a batch's wall time, its set-up (GX imported and built, the first
+    batch of a process only) and the process-seconds of each phase, summed over the
+    processes the batch was split across; the rest of the wall time is shared out in
+    proportion.
     """
-    read = after = 0.0
-    batches = 0
-    unsplit = 0.0
-    current: list[tuple[float, str]] | None = None
-    for ts, message in events:
-        task = _TASK.search(message)
-        if task and task[2] == "stage":
-            if task[1] == "starting":
-                current = []
-            elif current is not None:
-                readings = [t for t, m in current if _READING.match(m)]
-                outcomes = [t for t, m in current if _OUTCOME.match(m)]
-                if readings and outcomes:
-                    if len(readings) > 1:
-                        batches += 1
-                        span = readings[-1] - readings[0]
-                        estimate = span * len(readings) / (len(readings) - 1)
-                        read += estimate
-                        after += outcomes[0] - readings[0] - estimate
-                    else:
-                        unsplit += outcomes[0] - readings[0]
-                current = None
+    totals = dict.fromkeys(("setup", "read", "validate", "write", "wall"), 0.0)
+    found = False
+    for _, message in events:
+        match = _TIMINGS.match(message)
+        if not match:
             continue
-        if current is not None:
-            current.append((ts, message))
-    split = batches > 0
-    return {
-        "read": read if batches and split else None,
-        "validate_and_write": after if batches and split else None,
-        "unsplit": unsplit if unsplit else None,
-    }
+        found = True
+        wall, setup, read, validate, write = (
+            float(match[name]) for name in ("wall", "setup", "r", "v", "w")
+        )
+        spent = read + validate + write
+        totals["wall"] += wall
+        totals["setup"] += setup
+        for key, value in (("read", read), ("validate", validate), ("write", write)):
+            totals[key] += (wall - setup) * value / spent if spent else 0.0
+    return {key: (value if found else None) for key, value in totals.items()}
 
 
 def run_phases(log: Path, run: ChildRun) -> dict[str, float | None]:
@@ -490,60 +479,12 @@ def run_phases(log: Path, run: ChildRun) -> dict[str, float | None]:
     return phases
 
 
-def profile_stage(paths: list[Path], scratch: Path) -> dict[str, float]:
-    """One batch through the stage step's own functions, timed phase by phase.
-
-    Used only to split the stage tasks' validate-plus-write time (which the log lines do
-    not split) into validation (frames and GX) and Parquet writes.
-    """
-    from etl.findings import Finding
-    from etl.frames import ReadFile, build_frames
-    from etl.identify import identify
-    from etl.reader import read_workbook
-    from etl.reference import load_reference
-    from etl.stage import _write_sheets
-    from etl.validate import validate_batch
-
-    ref = load_reference()
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # import chatter
-
-    def once(batch: list[Path]) -> dict[str, float]:
-        clock = time.perf_counter()
-        readable = []
-        for index, path in enumerate(batch, start=1):
-            read = read_workbook(path)
-            identity = None if read.rejection else identify(read.info, path.name, ref)
-            if read.rejection is None and not isinstance(identity, Finding):
-                readable.append(ReadFile(file_id=index, identity=identity, read=read))
-        t_read = time.perf_counter()
-        frames = build_frames(readable)
-        t_frames = time.perf_counter()
-        validate_batch(readable, ref, frames)
-        t_validate = time.perf_counter()
-        _write_sheets(frames, [item.file_id for item in readable], scratch / "batch")
-        t_write = time.perf_counter()
-        return {
-            "files": len(batch),
-            "read": t_read - clock,
-            "frames": t_frames - t_read,
-            "validate": t_validate - t_frames,
-            "write": t_write - t_validate,
-        }
-
-    once(paths[:3])  # imports, GX context: a warm batch is what most batches are
-    return once(paths)
-
-
 def stage_breakdown(
     runs: dict[str, ChildRun],
     airflow_db: Path,
     run_ids: dict[str, set[tuple[str, str]]],
-    profile: dict,
 ) -> dict[str, dict[str, float | None]]:
     """Seconds per stage of each run: `rows[stage][run]`."""
-    share = profile["frames"] + profile["validate"]
-    total = share + profile["write"]
-    validate_share = share / total if total else 0.5
     rows: dict[str, dict[str, float | None]] = {}
 
     def put(stage: str, run: str, value: float | None) -> None:
@@ -554,27 +495,17 @@ def stage_breakdown(
         phases = run_phases(Path(run.log), run)
         seconds = {t: v["seconds"] for t, v in tasks.items()}
         stage_total = seconds.get("stage", 0.0)
-        vw = phases.get("validate_and_write")
-        read = phases.get("read")
         put("htx start-up (imports, settings)", name, phases.get("before_init"))
         put("Airflow set-up in htx run (db migrate, pool)", name, phases.get("init"))
         put("DAG parse, DAG run created", name, phases.get("dag_parse"))
         put("discover (task)", name, seconds.get("discover"))
-        put("stage: read (calamine, headers, types, identify)", name, read)
+        put("stage: set-up (GX imported, context built)", name, phases.get("setup"))
+        put("stage: read (calamine, headers, types, identify)", name, phases.get("read"))
+        put("stage: validate (frames, lookups, GX suites)", name, phases.get("validate"))
+        put("stage: write (Parquet, outcome files)", name, phases.get("write"))
+        inside = phases.get("wall") or 0.0
         put(
-            "stage: validate (frames + GX suites)",
-            name,
-            None if vw is None else vw * validate_share,
-        )
-        put(
-            "stage: stage (Parquet, outcome files)",
-            name,
-            None if vw is None else vw * (1 - validate_share),
-        )
-        put("stage: read + validate + stage, one-file batches", name, phases.get("unsplit"))
-        inside = (read or 0.0) + (vw or 0.0) + (phases.get("unsplit") or 0.0)
-        put(
-            "stage: task overhead (Airflow, outcome log lines)",
+            "stage: task overhead (Airflow, forks, log lines)",
             name,
             (stage_total - inside) if "stage" in tasks else None,
         )
@@ -671,10 +602,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
             statuses = file_status(settings.warehouse) or {}
     extra_status = file_status(settings.warehouse, extra.name)
 
-    with tempfile.TemporaryDirectory(dir=root) as scratch:
-        profile = profile_stage(paths[: settings.batch_size], Path(scratch))
-    stages = stage_breakdown(runs, airflow_db, run_ids, profile)
-    stages["_profile"] = {k: float(v) for k, v in profile.items()}
+    stages = stage_breakdown(runs, airflow_db, run_ids)
     return ScaleResult(
         scale=scale,
         files=len(paths),
@@ -692,6 +620,8 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
         extra_status=extra_status if isinstance(extra_status, str) else None,
         statuses=statuses,
         stages=stages,
+        batch_size=settings.batch_size,
+        stage_processes=settings.stage_processes,
     )
 
 
@@ -826,9 +756,9 @@ def render(
         f"## Where the time goes ({main.scale}×)",
         "",
         "Seconds. Tasks from Airflow's metadata DB (`task_instance`, summed over mapped",
-        "instances); inside `stage`, read from the `reading …` log lines, and validate vs",
-        "stage split in the proportion an in-process profile of one batch measured",
-        _profile_text(main.stages.get("_profile", {})),
+        "instances); inside `stage`, from each batch's `stage timings` log line: its wall",
+        "time shared out in proportion to the process-seconds of read, validate and write",
+        f"(a batch is split across {main.stage_processes} forked process(es)).",
         "The Airflow rows are what `htx run` spends outside the tasks. The first task of a",
         "`dag.test()` run also carries Airflow's in-process start-up: the one-task DAG's only",
         f"task, which does nothing, took {main.noop_task_s:.1f}s in `task_instance`, and",
@@ -914,16 +844,6 @@ def _growth(results: list[ScaleResult]) -> list[str]:
 
 def _statuses(statuses: dict[str, int]) -> str:
     return ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "nothing"
-
-
-def _profile_text(profile: dict[str, float]) -> str:
-    if not profile:
-        return "(no profile)."
-    return (
-        f"({int(profile.get('files', 0))} files: read {profile['read']:.2f}s, frames "
-        f"{profile['frames']:.2f}s, GX {profile['validate']:.2f}s, Parquet "
-        f"{profile['write']:.2f}s)."
-    )
 
 
 def _top(values: dict[str, dict[str, float | None]], run: str, count: int = 4) -> str:

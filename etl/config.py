@@ -63,7 +63,9 @@ class Settings:
     state_dir: Path
     export_dir: Path
     # Files read and validated together in one task (one GX validation per batch).
-    batch_size: int = 50
+    batch_size: int = 200
+    # Processes one stage task splits its batch across (forked; 1 = in the task's own).
+    stage_processes: int = 1
     limits: Limits = field(default_factory=Limits)
     # Airflow settings the deployment sets itself (AIRFLOW__SECTION__KEY variables: the
     # executor, a PostgreSQL metadata DB, the Celery broker...). They win over the defaults
@@ -103,6 +105,7 @@ class Settings:
             "HTX_STATE_DIR": str(self.state_dir),
             "HTX_EXPORT_DIR": str(self.export_dir),
             "HTX_BATCH_SIZE": str(self.batch_size),
+            "HTX_STAGE_PROCESSES": str(self.stage_processes),
             "HTX_MAX_FILE_MB": str(self.limits.file_bytes / _MB),
             "HTX_MAX_EXPANDED_MB": str(self.limits.expanded_bytes / _MB),
             "HTX_MAX_ROWS": str(self.limits.rows),
@@ -120,7 +123,7 @@ class Settings:
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             # As many task processes as cores (Airflow's default, 32, starts 32 LocalExecutor
             # workers): the stage batches use every core, nothing waits on memory.
-            "AIRFLOW__CORE__PARALLELISM": str(max(2, os.cpu_count() or 2)),
+            "AIRFLOW__CORE__PARALLELISM": str(max(2, cores())),
             # SQLite waits up to 60 s for a lock held by another Airflow process.
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
@@ -149,6 +152,14 @@ def settings_under(root: Path, **environ: str) -> Settings:
     )
 
 
+def cores() -> int:
+    """CPU cores this process may use (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     return Settings(
@@ -156,7 +167,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         warehouse=_path(env, "HTX_WAREHOUSE", "warehouse/htx.duckdb"),
         state_dir=_path(env, "HTX_STATE_DIR", "warehouse/state"),
         export_dir=_path(env, "HTX_EXPORT_DIR", "warehouse/exports"),
-        batch_size=int(env.get("HTX_BATCH_SIZE") or 50),
+        batch_size=int(env.get("HTX_BATCH_SIZE") or 200),
+        stage_processes=max(1, int(env.get("HTX_STAGE_PROCESSES") or cores())),
         airflow_overrides=tuple(
             sorted((k, v) for k, v in env.items() if k.startswith("AIRFLOW__"))
         ),

@@ -138,7 +138,11 @@ def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
     from etl.stage import stage_batch
 
     staged = stage_batch(
-        [LandedFile(**f) for f in batch], settings.staging_dir, run_id, settings.limits
+        [LandedFile(**f) for f in batch],
+        settings.staging_dir,
+        run_id,
+        settings.limits,
+        processes=settings.stage_processes,
     )
     counts = Counter(s["status"] for s in staged)
     log.info(

@@ -69,6 +69,11 @@ def _gx():
     return suites, batches
 
 
+def prepare() -> None:
+    """Build the GX context and suites now: a process about to fork workers does it once."""
+    _gx()
+
+
 def validate_batch(
     files: list[ReadFile], ref: Reference, frames: dict[str, pd.DataFrame] | None = None
 ) -> dict[int, list[Finding]]:

@@ -93,7 +93,7 @@ def test_corpus_is_written_once_and_reused_with_keep(tmp_path, monkeypatch):
     assert calls == [1, 1]
 
 
-def test_stage_phases_come_from_the_reading_and_outcome_log_lines(tmp_path: Path):
+def test_stage_phases_come_from_the_stage_timings_log_lines(tmp_path: Path):
     log = tmp_path / "run.log"
     lines = [
         "2026-11-25 15:00:00,000 INFO htx: setting up Airflow in /x",
@@ -107,24 +107,26 @@ def test_stage_phases_come_from_the_reading_and_outcome_log_lines(tmp_path: Path
         "map_index=0 [airflow.sdk.definitions.dag] loc=dag.py:1",
         "2026-11-25T15:00:12.000000Z [info     ] reading a_2021.xlsx (0123456789ab) "
         "[etl.stage] loc=stage.py:84",
-        "2026-11-25T15:00:12.100000Z [info     ] reading b_2021.xlsx (0123456789ac) "
-        "[etl.stage] loc=stage.py:84",
-        "2026-11-25T15:00:12.200000Z [info     ] reading c_2021.xlsx (0123456789ad) "
-        "[etl.stage] loc=stage.py:84",
-        "2026-11-25T15:00:14.000000Z [info     ] a_2021.xlsx: valid (ok) "
-        "[etl.stage] loc=stage.py:1",
-        "2026-11-25T15:00:14.001000Z [info     ] b_2021.xlsx: quarantined (Tệp bị từ chối) "
+        "2026-11-25T15:00:14.000000Z [info     ] stage timings: 3 file(s) in 2 process(es), "
+        "2.50s wall; set-up 0.50s; process-seconds: read 2.00s, validate 1.50s, write 0.50s "
         "[etl.stage] loc=stage.py:1",
         "2026-11-25T15:00:14.500000Z [info     ] [DAG TEST] end task task_id=stage "
         "map_index=0 [airflow.sdk.definitions.dag] loc=dag.py:1",
+        "2026-11-25T15:00:15.000000Z [info     ] stage timings: 1 file(s) in 1 process(es), "
+        "1.00s wall; set-up 0.00s; process-seconds: read 0.50s, validate 0.50s, write 0.00s "
+        "[etl.stage] loc=stage.py:1",
     ]
     log.write_text("\n".join(lines) + "\n")
     events = bench.log_events(log)
     assert len(events) == len(lines)
     phases = bench.stage_phases(events)
-    assert phases["read"] == pytest.approx(0.3)
-    assert phases["validate_and_write"] == pytest.approx(1.7)
-    assert phases["unsplit"] is None
+    # 2.5 s of wall, 0.5 s set-up, the rest shared 2 : 1.5 : 0.5; 1 s shared 0.5 : 0.5 : 0.
+    assert phases["wall"] == pytest.approx(3.5)
+    assert phases["setup"] == pytest.approx(0.5)
+    assert phases["read"] == pytest.approx(1.0 + 0.5)
+    assert phases["validate"] == pytest.approx(0.75 + 0.5)
+    assert phases["write"] == pytest.approx(0.25)
+    assert bench.stage_phases(events[:5])["read"] is None
     started = bench._epoch("2026-11-25T14:59:59.000000Z")
     run = bench.ChildRun(16.0, 0, 100.0, started, started + 16.0, str(log))
     whole = bench.run_phases(log, run)
@@ -133,18 +135,19 @@ def test_stage_phases_come_from_the_reading_and_outcome_log_lines(tmp_path: Path
     assert whole["after_dag"] == pytest.approx(0.5)
 
 
-def test_stage_profile_runs_the_stage_functions_on_one_batch(tmp_path: Path):
+def test_the_stage_step_writes_the_timings_line_the_bench_reads(tmp_path: Path, caplog):
+    from etl.discover import LandedFile, file_id_for, sha256_of
     from etl.sample import write_samples
+    from etl.stage import stage_batch
 
     files = write_samples(tmp_path / "corpus", years=[2022], extras=False)[:3]
-    profile = bench.profile_stage([f.path for f in files], tmp_path / "scratch")
-    assert profile["files"] == 3
-    assert {"read", "frames", "validate", "write"} <= set(profile)
-    assert all(profile[phase] >= 0 for phase in ("read", "frames", "validate", "write"))
-    # The batch's rows went to one Parquet file per sheet, as in the stage task.
-    staged = tmp_path / "scratch" / "batch" / "htx.parquet"
-    import duckdb
-
-    with duckdb.connect() as con:
-        rows = con.execute(f"select count(distinct file_id), count(*) from '{staged}'").fetchall()
-    assert rows == [(3, sum(f.rows["htx"] for f in files))]
+    landed = []
+    for f in files:
+        sha = sha256_of(f.path)
+        landed.append(LandedFile(file_id_for(sha), f.path.name, sha, 0, str(f.path)))
+    with caplog.at_level("INFO", logger="etl"):
+        stage_batch(landed, tmp_path / "staging", "run")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("stage timings")]
+    assert len(lines) == 1
+    assert bench._TIMINGS.match(lines[0]), lines[0]
+    assert lines[0].startswith("stage timings: 3 file(s) in 1 process(es), ")
