@@ -122,7 +122,7 @@ class ScaleResult:
     statuses: dict[str, int] = field(default_factory=dict)  # after the full run
     stages: dict[str, dict[str, float | None]] = field(default_factory=dict)
     batch_size: int = 0  # files per stage task (0: results written before it was recorded)
-    stage_processes: int = 1  # processes one stage task splits its batch across
+    processes: int = 1  # processes one stage task splits its batch across
 
     @property
     def peak_rss_mb(self) -> float:
@@ -621,7 +621,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
         statuses=statuses,
         stages=stages,
         batch_size=settings.batch_size,
-        stage_processes=settings.stage_processes,
+        processes=settings.processes,
     )
 
 
@@ -758,7 +758,7 @@ def render(
         "Seconds. Tasks from Airflow's metadata DB (`task_instance`, summed over mapped",
         "instances); inside `stage`, from each batch's `stage timings` log line: its wall",
         "time shared out in proportion to the process-seconds of read, validate and write",
-        f"(a batch is split across {main.stage_processes} forked process(es)).",
+        f"(a batch is split across {main.processes} forked process(es)).",
         "The Airflow rows are what `htx run` spends outside the tasks. The first task of a",
         "`dag.test()` run also carries Airflow's in-process start-up: the one-task DAG's only",
         f"task, which does nothing, took {main.noop_task_s:.1f}s in `task_instance`, and",

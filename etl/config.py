@@ -64,8 +64,9 @@ class Settings:
     export_dir: Path
     # Files read and validated together in one task (one GX validation per batch).
     batch_size: int = 200
-    # Processes one stage task splits its batch across (forked; 1 = in the task's own).
-    stage_processes: int = 1
+    # Forked processes one task spreads independent work across (the files of a stage
+    # batch, feedback workbooks); 1 keeps all work in the task's own process.
+    processes: int = 1
     limits: Limits = field(default_factory=Limits)
     # Airflow settings the deployment sets itself (AIRFLOW__SECTION__KEY variables: the
     # executor, a PostgreSQL metadata DB, the Celery broker...). They win over the defaults
@@ -105,7 +106,7 @@ class Settings:
             "HTX_STATE_DIR": str(self.state_dir),
             "HTX_EXPORT_DIR": str(self.export_dir),
             "HTX_BATCH_SIZE": str(self.batch_size),
-            "HTX_STAGE_PROCESSES": str(self.stage_processes),
+            "HTX_PROCESSES": str(self.processes),
             "HTX_MAX_FILE_MB": str(self.limits.file_bytes / _MB),
             "HTX_MAX_EXPANDED_MB": str(self.limits.expanded_bytes / _MB),
             "HTX_MAX_ROWS": str(self.limits.rows),
@@ -168,7 +169,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         state_dir=_path(env, "HTX_STATE_DIR", "warehouse/state"),
         export_dir=_path(env, "HTX_EXPORT_DIR", "warehouse/exports"),
         batch_size=int(env.get("HTX_BATCH_SIZE") or 200),
-        stage_processes=max(1, int(env.get("HTX_STAGE_PROCESSES") or cores())),
+        processes=max(1, int(env.get("HTX_PROCESSES") or cores())),
         airflow_overrides=tuple(
             sorted((k, v) for k, v in env.items() if k.startswith("AIRFLOW__"))
         ),

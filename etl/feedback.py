@@ -21,6 +21,7 @@ from pathlib import Path
 
 from etl import ledger, opening
 from etl.config import Settings
+from etl.forks import map_forked
 from etl.text import match_key
 
 log = logging.getLogger(__name__)
@@ -202,16 +203,30 @@ def write_from(con, settings: Settings, file_ids: list[int] | None = None) -> li
     """`write_feedback` on an open ledger (or warehouse) connection."""
     files = submissions(con, file_ids)
     recorded = recorded_problems(con, [f.file_id for f in files])
-    paths = []
+    paths, jobs = [], []
     for submission in files:
         path = feedback_path(settings.export_dir, submission)
         problems = problems_of(submission, recorded[submission.file_id])
         stamp = fingerprint(submission, problems)
         if not is_up_to_date(path, stamp):
-            write_one(path, submission, problems, stamp)
-            log.info("feedback for %s: %s", submission.file_name, path)
+            jobs.append((path, submission, problems, stamp))
         paths.append(path)
+    # openpyxl spends about 0.2 s a workbook: many workbooks (a check across years can warn
+    # on every unit at once) are written on every core.
+    processes = settings.processes if len(jobs) >= FORK_FROM else 1
+    map_forked(_write_job, jobs, processes)
     return paths
+
+
+# Fewer workbooks than this are written in this process: a fork pool costs more.
+FORK_FROM = 8
+
+
+def _write_job(job: tuple) -> Path:
+    path, submission = job[0], job[1]
+    written = write_one(*job)
+    log.info("feedback for %s: %s", submission.file_name, path)
+    return written
 
 
 def for_alert(con, settings: Settings, file_ids: list[int]) -> tuple[str, ...]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import time
 from collections import Counter
@@ -21,6 +20,7 @@ from pathlib import Path
 from etl.config import Limits
 from etl.discover import LandedFile
 from etl.findings import ERROR, WARNING, Finding, reason
+from etl.forks import map_forked
 from etl.frames import ReadFile, build_frames, frame_columns
 from etl.identify import Identity, identify
 from etl.layout import DATA_SHEETS, Sheet
@@ -98,10 +98,9 @@ def stage_batch(
         prepare()  # GX imported and built once a process (before any fork): timed apart
         load_reference()
     ready = time.perf_counter()
-    if len(chunks) == 1:
-        summaries, timings = _stage_chunk(files, staging_dir, run_id, limits)
-    else:
-        summaries, timings = _in_processes(chunks, staging_dir, run_id, limits)
+    done = map_forked(_stage_job, [(c, staging_dir, run_id, limits) for c in chunks], len(chunks))
+    summaries = [summary for chunk_summaries, _ in done for summary in chunk_summaries]
+    timings = {key: sum(t[key] for _, t in done) for key in ("read", "validate", "write")}
     log.info(
         "stage timings: %d file(s) in %d process(es), %.2fs wall; set-up %.2fs; "
         "process-seconds: read %.2fs, validate %.2fs, write %.2fs",
@@ -123,52 +122,8 @@ def split(files: list, processes: int, min_chunk: int) -> list[list]:
     return [files[i : i + size] for i in range(0, len(files), size)] or [files]
 
 
-def _in_processes(chunks, staging_dir, run_id, limits) -> tuple[list[dict], dict[str, float]]:
-    from concurrent.futures import ProcessPoolExecutor
-
-    summaries: list[dict] = []
-    timings = dict.fromkeys(("read", "validate", "write"), 0.0)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(len(chunks), mp_context=context, initializer=_quiet) as pool:
-        jobs = [pool.submit(_logged_chunk, c, staging_dir, run_id, limits) for c in chunks]
-        for job in jobs:  # in order, so the task log reads like one process wrote it
-            (chunk_summaries, chunk_timings), records = job.result()
-            for level, name, message in records:
-                logging.getLogger(name).log(level, "%s", message)
-            summaries += chunk_summaries
-            for key, value in chunk_timings.items():
-                timings[key] += value
-    return summaries, timings
-
-
-class _Collected(logging.Handler):
-    """A forked stage process's log records, handed back to the task's own process to log:
-    the task's log channel belongs to that process alone."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.records: list[tuple[int, str, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.levelno, record.name, record.getMessage()))
-
-
-_COLLECTED = _Collected()
-
-
-def _quiet() -> None:
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.addHandler(_COLLECTED)
-    root.setLevel(logging.INFO)
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-
-
-def _logged_chunk(files, staging_dir, run_id, limits):
-    _COLLECTED.records = []
-    result = _stage_chunk(files, staging_dir, run_id, limits)
-    return result, _COLLECTED.records
+def _stage_job(job: tuple) -> tuple[list[dict], dict[str, float]]:
+    return _stage_chunk(*job)
 
 
 def _stage_chunk(

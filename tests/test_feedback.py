@@ -397,3 +397,28 @@ def test_attachments_stop_at_the_mail_size_limit(tmp_path):
         paths[0],
         paths[2],
     ]
+
+
+def test_feedback_written_in_forks_is_the_feedback_written_here(
+    sample_landing, tmp_path, monkeypatch, caplog
+):
+    from dataclasses import replace
+
+    from conftest import with_landing
+
+    settings = replace(with_landing(tmp_path / "w", sample_landing), processes=1)
+    run_steps(settings)
+    here = sorted((settings.export_dir / "feedback").glob("*.xlsx"))
+    assert len(here) >= 2  # the sample has a quarantined file and warned ones
+
+    monkeypatch.setattr(feedback, "FORK_FROM", 2)
+    forked = replace(settings, export_dir=tmp_path / "forked", processes=2)
+    with caplog.at_level("INFO", logger="etl"):
+        paths = sorted(feedback.write_feedback(forked))
+    assert [p.name for p in paths] == [p.name for p in here]
+    for mine, theirs in zip(here, paths, strict=True):
+        assert _loi(theirs) == _loi(mine)
+        assert _marks(theirs) == _marks(mine)
+    # Each fork's log line comes back to this process's log.
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("feedback for")]
+    assert sorted(m.rsplit(" ", 1)[1] for m in logged if "/forked/" in m) == [str(p) for p in paths]

@@ -64,8 +64,8 @@ def test_a_run_staged_in_processes_makes_the_single_run_warehouse(
 ):
     monkeypatch.setattr(stage, "MIN_CHUNK", 5)
     settings = with_landing(tmp_path / "w", sample_landing)
-    assert settings.stage_processes >= 1
+    assert settings.processes >= 1
     from dataclasses import replace
 
-    run_steps(replace(settings, stage_processes=2))
+    run_steps(replace(settings, processes=2))
     assert snapshot(settings) == single_run
