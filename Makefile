@@ -19,10 +19,13 @@ help:
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 	@echo "make clean  - remove the virtual environment and generated warehouse files"
 
-$(STAMP): requirements.lock pyproject.toml
+# --compile-bytecode: the packages' .pyc files are written once here. Python reads them even
+# where PYTHONDONTWRITEBYTECODE is set (as on this project's machines), which otherwise
+# makes every process compile Airflow, GX and pandas from source again: seconds per task.
+$(STAMP): requirements.lock pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python --require-hashes requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
