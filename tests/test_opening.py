@@ -59,16 +59,25 @@ def _edit_sheet(path: Path, member: str, edit) -> None:
             archive.writestr(info, edit(data) if info.filename == member else data)
 
 
-def test_far_cell_in_an_unnumbered_row_is_still_trimmed(tmp_path):
+_SPACE = b'<c r="R1048576" t="inlineStr"><is><t xml:space="preserve"> </t></is></c>'
+
+
+@pytest.mark.parametrize(
+    "add_far_cell",
+    [
+        # A row with no `r`, after the real ones, holding a space in the last Excel row.
+        lambda xml: xml.replace(b"</sheetData>", b"<row>" + _SPACE + b"</row></sheetData>"),
+        # Row 2 also holds a cell whose own reference is the last Excel row.
+        lambda xml: re.sub(rb"</row>", _SPACE + b"</row>", xml, count=2).replace(
+            _SPACE + b"</row>", b"</row>", 1
+        ),
+    ],
+    ids=["unnumbered_row", "cell_inside_a_near_row"],
+)
+def test_a_far_cell_is_trimmed_however_its_row_is_numbered(tmp_path, add_far_cell):
     rows = [HTX_HEADER] + [htx_row(i, f"64000000{i:02d}") for i in range(1, 11)]
     clean = read_workbook(write_xlsx(tmp_path / "clean.xlsx", {"HTX": rows}))
     path = write_xlsx(tmp_path / "far.xlsx", {"HTX": rows})
-
-    def add_far_cell(xml: bytes) -> bytes:
-        # A row with no `r`, right after the real ones, holding a space in the last Excel row.
-        far = b'<row><c r="R1048576" t="inlineStr"><is><t xml:space="preserve"> </t></is></c></row>'
-        return re.sub(rb"</sheetData>", far + b"</sheetData>", xml)
-
     _edit_sheet(path, "xl/worksheets/sheet1.xml", add_far_cell)
     read = read_workbook(path)
     assert read.rejection is None
@@ -82,20 +91,3 @@ def test_row_limit_still_applies_to_a_short_limit(tmp_path):
     read = read_workbook(path, Limits(rows=20))
     assert read.rejection is not None
     assert read.rejection.rule == "too_many_rows"
-
-
-def test_far_cell_inside_a_near_row_is_trimmed(tmp_path):
-    rows = [HTX_HEADER] + [htx_row(i, f"64000000{i:02d}") for i in range(1, 11)]
-    clean = read_workbook(write_xlsx(tmp_path / "clean.xlsx", {"HTX": rows}))
-    path = write_xlsx(tmp_path / "far.xlsx", {"HTX": rows})
-
-    def add_far_cell(xml: bytes) -> bytes:
-        # Row 2 also holds a cell whose own reference is the last Excel row.
-        far = b'<c r="R1048576" t="inlineStr"><is><t xml:space="preserve"> </t></is></c></row>'
-        return re.sub(rb"</row>", far, xml, count=2).replace(far, b"</row>", 1)
-
-    _edit_sheet(path, "xl/worksheets/sheet1.xml", add_far_cell)
-    read = read_workbook(path)
-    assert read.rejection is None
-    assert read.sheets["htx"].rows == clean.sheets["htx"].rows
-    assert read.rows_scanned <= 2 * clean.rows_scanned

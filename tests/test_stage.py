@@ -36,6 +36,7 @@ def test_forked_processes_stage_what_one_process_stages(sample_landing, tmp_path
     settings = with_landing(tmp_path / "w", sample_landing)
     files = [LandedFile(**f) for f in discover_files(settings)]
     alone = stage_batch(files, tmp_path / "one", "run", processes=1)
+    caplog.clear()  # only the forked run's records below
     with caplog.at_level(logging.INFO, logger="etl"):
         forked = stage_batch(files, tmp_path / "two", "run", processes=3, min_chunk=5)
     assert forked == alone  # the same summaries, in the same order
