@@ -8,11 +8,9 @@ reading it, undisturbed, until it closes.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import logging
 import os
 import shutil
-from decimal import Decimal
 from pathlib import Path
 
 from etl.config import CONFIG_DIR, SQL_DIR, Settings
@@ -107,79 +105,27 @@ def labels_vi() -> dict[str, str]:
         return {row["column"]: row["label_vi"] for row in csv.DictReader(handle)}
 
 
-_RATIO_COLUMNS = ("growth", "cagr")
-
-
 def _write_xlsx(con, path: Path, tables: list[str]) -> None:
-    """One workbook for provincial officials: Vietnamese headers, formatted numbers.
-
-    Every text cell is written as text, so a value starting with `=`, `+`, `-` or `@` can
-    never become a formula.
-    """
-    import xlsxwriter
+    """One workbook for provincial officials: an introduction sheet naming each table,
+    then one sheet a table with Vietnamese headers and formatted numbers (`etl/xlsx.py`:
+    text is always text, never a formula)."""
+    from etl.xlsx import Sheet, write_workbook
 
     labels = labels_vi()
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {"remove_timezone": True, "strings_to_formulas": False, "strings_to_urls": False},
-    )
-    formats = {
-        "head": workbook.add_format(
-            {"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"}
-        ),
-        "money": workbook.add_format({"num_format": "#,##0.0"}),
-        "int": workbook.add_format({"num_format": "#,##0"}),
-        "ratio": workbook.add_format({"num_format": "0.0%"}),
-        "date": workbook.add_format({"num_format": "dd/mm/yyyy"}),
-        "text": workbook.add_format({}),
-    }
-    try:
-        about = workbook.add_worksheet("Gioi_thieu")
-        about.write_string(0, 0, "Báo cáo HTX: các bảng tổng hợp / HTX marts", formats["head"])
-        about.set_column(0, 0, 32)
-        about.set_column(1, 1, 110)
-        for r, table in enumerate(tables, start=2):
-            comment = con.execute(
-                "select comment from duckdb_tables() where schema_name || '.' || table_name = ?",
-                [table],
-            ).fetchone()
-            about.write_string(r, 0, table.split(".")[1])
-            about.write_string(r, 1, (comment[0] if comment else "") or "")
-        for table in tables:
-            _write_table(con, workbook, table, labels, formats)
-    finally:
-        workbook.close()
-
-
-def _write_table(con, workbook, table: str, labels: dict[str, str], formats: dict) -> None:
-    cursor = con.execute(f"select * from {table}")
-    columns = [d[0] for d in cursor.description]
-    sheet = workbook.add_worksheet(table.split(".")[1][:31])
-    for c, name in enumerate(columns):
-        sheet.write_string(0, c, labels.get(name, name), formats["head"])
-    sheet.freeze_panes(1, 0)
-    sheet.set_row(0, 45)
-    sheet.set_column(0, max(len(columns) - 1, 0), 16)
-    for r, row in enumerate(cursor.fetchall(), start=1):
-        for c, value in enumerate(row):
-            _write_cell(sheet, r, c, columns[c], value, formats)
-
-
-def _write_cell(sheet, r: int, c: int, column: str, value, formats: dict) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool):
-        sheet.write_string(r, c, "Có" if value else "Không")
-    elif isinstance(value, int | float | Decimal):
-        number = float(value)
-        if any(part in column for part in _RATIO_COLUMNS):
-            kind = "ratio"
-        elif column.endswith("_mvnd"):
-            kind = "money"
-        else:
-            kind = "int" if number == int(number) else "money"
-        sheet.write_number(r, c, number, formats[kind])
-    elif isinstance(value, dt.date | dt.datetime):
-        sheet.write_datetime(r, c, value, formats["date"])
-    else:
-        sheet.write_string(r, c, str(value))
+    about = []
+    for table in tables:
+        comment = con.execute(
+            "select comment from duckdb_tables() where schema_name || '.' || table_name = ?",
+            [table],
+        ).fetchone()
+        about.append((table.split(".")[1], (comment[0] if comment else "") or ""))
+    sheets = [
+        Sheet(
+            "Gioi_thieu",
+            rows=tuple(about),
+            widths=(32, 110),
+            title_row="Báo cáo HTX: các bảng tổng hợp / HTX marts",
+        )
+    ]
+    sheets += [Sheet(table.split(".")[1][:31], table=table, labels=labels) for table in tables]
+    write_workbook(con, path, sheets)

@@ -1,0 +1,257 @@
+"""Writes DuckDB tables to one .xlsx workbook, the sheet XML built set-based by DuckDB.
+
+A cell-by-cell writer (xlsxwriter) spends about 5 µs of Python on each cell: 9 s for the
+officials' workbook of the national corpus, two million cells. Here one SQL statement a
+sheet turns every row into its `<row>` element, so Python only zips the result.
+
+What the workbook holds:
+- text as inline strings, never formulas: a value starting with `=`, `+`, `-` or `@` stays
+  text; characters XML 1.0 cannot carry are dropped; at most 32,767 characters a cell;
+- numbers with a format by column: ratios (`growth`, `cagr`) as percentages, `*_mvnd`
+  money with one decimal, other whole numbers with thousands separators; NaN and
+  infinities are left empty;
+- dates as Excel dates (`dd/mm/yyyy`), booleans as `Có` / `Không`, NULL as an empty cell;
+- a bold, shaded header row that stays in view (frozen), and one column width.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+MAX_CELL_CHARS = 32_767
+COLUMN_WIDTH = 16
+HEADER_HEIGHT = 45
+
+# Cell styles (indices into styles.xml's cellXfs).
+HEAD, MONEY, INT, RATIO, DATE = 1, 2, 3, 4, 5
+RATIO_COLUMNS = ("growth", "cagr")
+
+_NUMERIC = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL",
+)  # fmt: skip
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+# Characters XML 1.0 forbids (tab, line feed and carriage return are allowed): as an RE2
+# pattern for DuckDB, and for Python.
+_ILLEGAL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x{FFFE}\\x{FFFF}]"
+_ILLEGAL_PY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A sheet: its title, and either a table of the connection or literal rows of text."""
+
+    title: str
+    table: str | None = None  # schema.table; its rows in insertion order
+    labels: dict[str, str] | None = None  # column -> header text
+    rows: tuple[tuple[str, ...], ...] = ()  # literal text rows (when `table` is None)
+    widths: tuple[float, ...] = ()  # literal sheets: per column; tables: COLUMN_WIDTH
+    title_row: str | None = None  # literal sheets: a bold first row
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def write_workbook(con, path: Path, sheets: list[Sheet]) -> None:
+    """Write `sheets` to `path` (replaced whole: written beside it, then renamed)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for number, sheet in enumerate(sheets, start=1):
+            body = _table_sheet(con, sheet) if sheet.table else _literal_sheet(sheet)
+            archive.writestr(f"xl/worksheets/sheet{number}.xml", body)
+        archive.writestr("[Content_Types].xml", _content_types(len(sheets)))
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr("xl/workbook.xml", _workbook(sheets))
+        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
+        archive.writestr("xl/styles.xml", _STYLES)
+    temporary.replace(path)
+
+
+def _table_sheet(con, sheet: Sheet) -> str:
+    columns = con.execute(f"describe {sheet.table}").fetchall()
+    names = [c[0] for c in columns]
+    labels = sheet.labels or {}
+    header = "".join(
+        _text_cell(f"{column_letter(i)}1", labels.get(name, name), HEAD)
+        for i, name in enumerate(names)
+    )
+    cells = " || ".join(
+        _cell_sql(column_letter(i), name, kind) for i, (name, kind, *_) in enumerate(columns)
+    )
+    body = con.execute(
+        f"""
+        select coalesce(string_agg(
+            '<row r="' || __xlsx_row || '">' || {cells or "''"} || '</row>', ''
+            order by __xlsx_row
+        ), '')
+        from (
+            select *, 1 + row_number() over (order by rowid) as __xlsx_row from {sheet.table}
+        ) t
+        """
+    ).fetchone()[0]
+    last = f"{column_letter(max(len(names) - 1, 0))}{_count(con, sheet.table) + 1}"
+    return (
+        f'{_HEAD}<worksheet {_NS} {_REL_NS}><dimension ref="A1:{last}"/>'
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+        'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/></sheetView>'
+        '</sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+        f'<cols><col min="1" max="{max(len(names), 1)}" width="{COLUMN_WIDTH + 0.7109375}" '
+        'customWidth="1"/></cols><sheetData>'
+        f'<row r="1" ht="{HEADER_HEIGHT}" customHeight="1">{header}</row>{body}</sheetData>'
+        f"{_MARGINS}</worksheet>"
+    )
+
+
+def _count(con, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def _cell_sql(letter: str, name: str, kind: str) -> str:
+    """SQL for one cell of a row: its `<c>` element, or '' where the value is NULL."""
+    column = '"' + name.replace('"', '""') + '"'
+    ref = f"'<c r=\"{letter}' || __xlsx_row || '\""
+    base = kind.split("(")[0].upper()
+    if base == "BOOLEAN":
+        text = f"case when {column} then 'Có' else 'Không' end"
+        value = f"{ref} t=\"inlineStr\"><is><t>' || {text} || '</t></is></c>'"
+        return f"coalesce({value}, '')"
+    if base in _NUMERIC or base == "DECIMAL":
+        number = f"{column}::double"
+        if any(part in name for part in RATIO_COLUMNS):
+            style = f"'{RATIO}'"
+        elif name.endswith("_mvnd"):
+            style = f"'{MONEY}'"
+        else:
+            style = f"case when {number} = trunc({number}) then '{INT}' else '{MONEY}' end"
+        value = f"{ref} s=\"' || {style} || '\"><v>' || {number}::varchar || '</v></c>'"
+        return f"case when isfinite({number}) then {value} else '' end"
+    if base == "DATE":
+        serial = f"date_diff('day', date '1899-12-30', {column})"
+        return f"coalesce({ref} s=\"{DATE}\"><v>' || {serial} || '</v></c>', '')"
+    if base.startswith("TIMESTAMP"):
+        moment = f"{column}::timestamp"
+        serial = f"(epoch({moment}) - epoch(timestamp '1899-12-30')) / 86400.0"
+        return f"coalesce({ref} s=\"{DATE}\"><v>' || {serial} || '</v></c>', '')"
+    text = (
+        f"replace(replace(replace(regexp_replace(left({column}::varchar, {MAX_CELL_CHARS}), "
+        f"'{_ILLEGAL}', '', 'g'), '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+    )
+    value = f'{ref} t="inlineStr"><is><t xml:space="preserve">\' || {text} || \'</t></is></c>\''
+    return f"coalesce({value}, '')"
+
+
+def _text_cell(ref: str, text: str, style: int = 0) -> str:
+    clean = _ILLEGAL_PY.sub("", text)
+    styled = f' s="{style}"' if style else ""
+    return (
+        f'<c r="{ref}"{styled} t="inlineStr"><is><t xml:space="preserve">'
+        f"{escape(clean[:MAX_CELL_CHARS])}</t></is></c>"
+    )
+
+
+def _literal_sheet(sheet: Sheet) -> str:
+    rows = []
+    if sheet.title_row is not None:
+        rows.append(f'<row r="1">{_text_cell("A1", sheet.title_row, HEAD)}</row>')
+    start = 3 if sheet.title_row is not None else 1
+    for r, values in enumerate(sheet.rows, start=start):
+        cells = "".join(
+            _text_cell(f"{column_letter(c)}{r}", value) for c, value in enumerate(values) if value
+        )
+        rows.append(f'<row r="{r}">{cells}</row>')
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{w + 0.7109375}" customWidth="1"/>'
+        for i, w in enumerate(sheet.widths, start=1)
+    )
+    return (
+        f'{_HEAD}<worksheet {_NS} {_REL_NS}><sheetViews><sheetView workbookViewId="0" '
+        'tabSelected="1"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+        f"{f'<cols>{cols}</cols>' if cols else ''}<sheetData>{''.join(rows)}</sheetData>"
+        f"{_MARGINS}</worksheet>"
+    )
+
+
+def _workbook(sheets: list[Sheet]) -> str:
+    entries = "".join(
+        f'<sheet name="{escape(s.title[:31], {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
+        for i, s in enumerate(sheets, start=1)
+    )
+    return (
+        f"{_HEAD}<workbook {_NS} {_REL_NS}><bookViews><workbookView/></bookViews>"
+        f"<sheets>{entries}</sheets></workbook>"
+    )
+
+
+def _workbook_rels(count: int) -> str:
+    kind = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    sheets = "".join(
+        f'<Relationship Id="rId{i}" Type="{kind}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, count + 1)
+    )
+    styles = f'<Relationship Id="rId{count + 1}" Type="{kind}/styles" Target="styles.xml"/>'
+    return (
+        f'{_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships">{sheets}{styles}</Relationships>'
+    )
+
+
+def _content_types(count: int) -> str:
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{main}.worksheet+xml"/>'
+        for i in range(1, count + 1)
+    )
+    return (
+        f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{main}.styles+xml"/>{sheets}</Types>'
+    )
+
+
+_ROOT_RELS = (
+    f'{_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_MARGINS = (
+    '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+)
+_STYLES = (
+    f"{_HEAD}<styleSheet {_NS}>"
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="#,##0.0"/>'
+    '<numFmt numFmtId="165" formatCode="0.0%"/>'
+    '<numFmt numFmtId="166" formatCode="dd/mm/yyyy"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/>'
+    "</patternFill></fill></fills>"
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" '
+    'applyFill="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)

@@ -1,0 +1,94 @@
+"""The set-based .xlsx writer: every value comes back as written, with its format, from the
+two readers officials' tools stand for (calamine, as Excel reads values; openpyxl, styles)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+
+import duckdb
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from etl.xlsx import MAX_CELL_CHARS, Sheet, column_letter, write_workbook
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        'create table marts.t ("name" varchar, "n" integer, "revenue_mvnd" decimal(18, 6), '
+        '"score" double, "revenue_growth" double, "ok" boolean, "day" date, "at" timestamp, '
+        '"say ""hi""" varchar)'
+    )
+    con.execute(
+        """
+        insert into marts.t values
+        ('=SUM(A1) & <b>', 1, 1234.5, 2.0, 0.125, true, date '2025-07-01',
+         timestamp '2025-07-01 12:00:00', ' leading and trailing '),
+        ('tab' || chr(9) || 'bell' || chr(7) || 'end', null, null, 'nan'::double,
+         'inf'::double, false, null, null, null),
+        (repeat('x', 40000), 30000, 0.1, 2.5, null, null, date '1900-03-01', null, '')
+        """
+    )
+    con.execute("create table marts.empty (a varchar, b integer)")
+    yield con
+    con.close()
+
+
+def test_column_letters():
+    assert [column_letter(i) for i in (0, 25, 26, 51, 52, 701, 702)] == [
+        "A", "Z", "AA", "AZ", "BA", "ZZ", "AAA",
+    ]  # fmt: skip
+
+
+def test_values_and_formats_come_back_as_written(con, tmp_path):
+    path = tmp_path / "book.xlsx"
+    sheets = [
+        Sheet("Gioi_thieu", rows=(("t", "table <1>"),), widths=(32, 110), title_row="Tiêu đề"),
+        Sheet("t", table="marts.t", labels={"name": "Tên HTX", "revenue_mvnd": "Doanh thu"}),
+        Sheet("empty", table="marts.empty"),
+    ]
+    write_workbook(con, path, sheets)
+
+    book = CalamineWorkbook.from_path(str(path))
+    assert book.sheet_names == ["Gioi_thieu", "t", "empty"]
+    about = book.get_sheet_by_name("Gioi_thieu").to_python()
+    assert about[0][0] == "Tiêu đề" and about[2] == ["t", "table <1>"]
+    rows = book.get_sheet_by_name("t").to_python()
+    assert rows[0] == [
+        "Tên HTX", "n", "Doanh thu", "score", "revenue_growth", "ok", "day", "at", 'say "hi"',
+    ]  # fmt: skip
+    first, second, third = rows[1:]
+    assert first[:6] == ["=SUM(A1) & <b>", 1.0, 1234.5, 2.0, 0.125, "Có"]
+    assert first[6] == dt.date(2025, 7, 1)
+    assert first[7] == dt.datetime(2025, 7, 1, 12, 0)
+    assert first[8] == " leading and trailing "  # spaces kept
+    # The bell is not allowed in XML and goes; the tab stays. NULL, NaN, inf: empty cells.
+    assert second == ["tab\tbellend", "", "", "", "", "Không", "", "", ""]
+    assert third[0] == "x" * MAX_CELL_CHARS
+    assert third[1:4] == [30000.0, 0.1, 2.5]
+    assert third[6] == dt.date(1900, 3, 1)
+    assert book.get_sheet_by_name("empty").to_python() == [["a", "b"]]
+
+    styles = openpyxl.load_workbook(path)["t"]
+    assert styles.freeze_panes == "A2"
+    assert styles["A1"].font.b and styles["A1"].fill.fgColor.rgb == "FFDDEBF7"
+    assert styles["B2"].number_format == "#,##0"  # a whole number
+    assert styles["C2"].number_format == "#,##0.0"  # money, by its name
+    assert styles["D4"].number_format == "#,##0.0"  # not whole
+    assert styles["E2"].number_format == "0.0%"  # a ratio, by its name
+    assert styles["G2"].number_format == "dd/mm/yyyy"
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet2.xml")
+    assert b"<f>" not in sheet  # text stays text: never a formula
+
+
+def test_a_workbook_is_replaced_whole(con, tmp_path):
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(b"old")
+    write_workbook(con, path, [Sheet("t", table="marts.t")])
+    assert zipfile.is_zipfile(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
