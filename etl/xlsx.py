@@ -70,8 +70,12 @@ def write_workbook(con, path: Path, sheets: list[Sheet]) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for number, sheet in enumerate(sheets, start=1):
-            body = _table_sheet(con, sheet) if sheet.table else _literal_sheet(sheet)
-            archive.writestr(f"xl/worksheets/sheet{number}.xml", body)
+            member = f"xl/worksheets/sheet{number}.xml"
+            if sheet.table:
+                with archive.open(member, "w", force_zip64=True) as out:
+                    _write_table_sheet(con, sheet, out)
+            else:
+                archive.writestr(member, _literal_sheet(sheet))
         archive.writestr("[Content_Types].xml", _content_types(len(sheets)))
         archive.writestr("_rels/.rels", _ROOT_RELS)
         archive.writestr("xl/workbook.xml", _workbook(sheets))
@@ -80,7 +84,11 @@ def write_workbook(con, path: Path, sheets: list[Sheet]) -> None:
     temporary.replace(path)
 
 
-def _table_sheet(con, sheet: Sheet) -> str:
+# Rows fetched from DuckDB and written at a time: memory stays flat however long the table.
+ROWS_PER_WRITE = 5_000
+
+
+def _write_table_sheet(con, sheet: Sheet, out) -> None:
     columns = con.execute(f"describe {sheet.table}").fetchall()
     names = [c[0] for c in columns]
     labels = sheet.labels or {}
@@ -88,35 +96,34 @@ def _table_sheet(con, sheet: Sheet) -> str:
         _text_cell(f"{column_letter(i)}1", labels.get(name, name), HEAD)
         for i, name in enumerate(names)
     )
+    count = con.execute(f"select count(*) from {sheet.table}").fetchone()[0]
+    last = f"{column_letter(max(len(names) - 1, 0))}{count + 1}"
+    out.write(
+        (
+            f'{_HEAD}<worksheet {_NS} {_REL_NS}><dimension ref="A1:{last}"/>'
+            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/>'
+            '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+            f'<cols><col min="1" max="{max(len(names), 1)}" '
+            f'width="{COLUMN_WIDTH + 0.7109375}" customWidth="1"/></cols><sheetData>'
+            f'<row r="1" ht="{HEADER_HEIGHT}" customHeight="1">{header}</row>'
+        ).encode()
+    )
     cells = " || ".join(
         _cell_sql(column_letter(i), name, kind) for i, (name, kind, *_) in enumerate(columns)
     )
-    body = con.execute(
+    cursor = con.execute(
         f"""
-        select coalesce(string_agg(
-            '<row r="' || __xlsx_row || '">' || {cells or "''"} || '</row>', ''
-            order by __xlsx_row
-        ), '')
+        select '<row r="' || __xlsx_row || '">' || {cells or "''"} || '</row>'
         from (
             select *, 1 + row_number() over (order by rowid) as __xlsx_row from {sheet.table}
         ) t
+        order by __xlsx_row
         """
-    ).fetchone()[0]
-    last = f"{column_letter(max(len(names) - 1, 0))}{_count(con, sheet.table) + 1}"
-    return (
-        f'{_HEAD}<worksheet {_NS} {_REL_NS}><dimension ref="A1:{last}"/>'
-        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-        'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/></sheetView>'
-        '</sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-        f'<cols><col min="1" max="{max(len(names), 1)}" width="{COLUMN_WIDTH + 0.7109375}" '
-        'customWidth="1"/></cols><sheetData>'
-        f'<row r="1" ht="{HEADER_HEIGHT}" customHeight="1">{header}</row>{body}</sheetData>'
-        f"{_MARGINS}</worksheet>"
     )
-
-
-def _count(con, table: str) -> int:
-    return con.execute(f"select count(*) from {table}").fetchone()[0]
+    while rows := cursor.fetchmany(ROWS_PER_WRITE):
+        out.write("".join(row[0] for row in rows).encode())
+    out.write(f"</sheetData>{_MARGINS}</worksheet>".encode())
 
 
 def _cell_sql(letter: str, name: str, kind: str) -> str:
