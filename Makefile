@@ -46,7 +46,7 @@ test: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-# Not part of `make test`: about 12 minutes. BENCH_ARGS='--scales 1,10 --keep' for less.
+# Not part of `make test`: about 6 minutes, corpora included. BENCH_ARGS='--scales 1,10 --keep' for less.
 bench: venv
 	$(BIN)/python -m etl.bench $(BENCH_ARGS)
 

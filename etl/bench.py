@@ -811,7 +811,7 @@ def render(
         "## How to run",
         "",
         "```sh",
-        "make bench                                  # 1×, 10× and 100×: about 12 minutes here",
+        "make bench                                  # 1×, 10× and 100×: about 6 minutes here",
         "make bench BENCH_ARGS='--scales 1,10'       # a subset",
         "make bench BENCH_ARGS='--keep'              # reuse warehouse/bench/corpus-<scale>-<seed>",
         "```",
