@@ -869,6 +869,14 @@ def _deltas(values: dict[str, dict[str, float | None]], run: str, base: str, cou
     return ", ".join(f"{stage} +{value:.1f}s" for stage, value in items[:count])
 
 
+def _feedback_written(run: ChildRun) -> int | str:
+    """How many annotated feedback workbooks a run wrote, from its log ("?" without one)."""
+    log = Path(run.log)
+    if not log.exists():
+        return "?"
+    return sum(1 for _, message in log_events(log) if message.startswith("feedback for "))
+
+
 def _findings(r: ScaleResult) -> list[str]:
     ratios = r.ratios()
     lines = ["What dominates:", ""]
@@ -893,8 +901,10 @@ def _findings(r: ScaleResult) -> list[str]:
         elif key == "one_file":
             lines.append(
                 f"- {text}: one new file takes {r.one_file.wall_s:.1f}s against "
-                f"{r.nothing_new.wall_s:.1f}s with nothing new, because the warehouse is "
-                f"rebuilt whole; beyond a run with nothing new: "
+                f"{r.nothing_new.wall_s:.1f}s with nothing new. It wakes what a run with "
+                "nothing new never starts: GX, the publish DAG (alert, marts and checks, "
+                f"exports), and feedback workbooks ({_feedback_written(r.one_file)} written "
+                "in this run); beyond a run with nothing new: "
                 f"{_deltas(r.stages, 'one_file', 'nothing_new')}."
             )
         else:

@@ -37,8 +37,12 @@ def map_forked(function: Callable[[T], R], items: Sequence[T], processes: int) -
         jobs = [pool.submit(_logged, function, item) for item in items]
         for job in jobs:
             result, records = job.result()
-            for level, name, message in records:
-                logging.getLogger(name).log(level, "%s", message)
+            for name, level, path, line, message, function in records:
+                logger = logging.getLogger(name)
+                if logger.isEnabledFor(level):  # logged where it was written, not from here
+                    logger.handle(
+                        logger.makeRecord(name, level, path, line, message, None, None, function)
+                    )
             results.append(result)
     return results
 
@@ -48,10 +52,19 @@ class _Collected(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.records: list[tuple[int, str, str]] = []
+        self.records: list[tuple] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.levelno, record.name, record.getMessage()))
+        self.records.append(
+            (
+                record.name,
+                record.levelno,
+                record.pathname,
+                record.lineno,
+                record.getMessage(),
+                record.funcName,
+            )
+        )
 
 
 _COLLECTED = _Collected()
@@ -71,7 +84,7 @@ def _collect_logs() -> None:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
-def _logged(function: Callable[[T], R], item: T) -> tuple[R, list[tuple[int, str, str]]]:
+def _logged(function: Callable[[T], R], item: T) -> tuple[R, list[tuple]]:
     _COLLECTED.records = []
     result = function(item)
     return result, _COLLECTED.records

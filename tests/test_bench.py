@@ -115,6 +115,8 @@ def test_stage_phases_come_from_the_stage_timings_log_lines(tmp_path: Path):
         "2026-11-25T15:00:15.000000Z [info     ] stage timings: 1 file(s) in 1 process(es), "
         "1.00s wall; set-up 0.00s; process-seconds: read 0.50s, validate 0.50s, write 0.00s "
         "[etl.stage] loc=stage.py:1",
+        "2026-11-25T15:00:15.000000Z [info     ] feedback for 34_2025.xlsx: /x/34_2025_0a.xlsx "
+        "[etl.feedback] loc=feedback.py:1",
     ]
     log.write_text("\n".join(lines) + "\n")
     events = bench.log_events(log)
@@ -133,6 +135,7 @@ def test_stage_phases_come_from_the_stage_timings_log_lines(tmp_path: Path):
     assert whole["init"] == pytest.approx(9.0)
     assert whole["dag_span"] == pytest.approx(4.5)
     assert whole["after_dag"] == pytest.approx(0.5)
+    assert bench._feedback_written(run) == 1
 
 
 def test_the_stage_step_writes_the_timings_line_the_bench_reads(tmp_path: Path, caplog):
