@@ -62,8 +62,9 @@ class Settings:
     warehouse: Path
     state_dir: Path
     export_dir: Path
-    # Files read and validated together in one task (one GX validation per batch).
-    batch_size: int = 200
+    # Files read and validated together in one task. GX costs about 0.4 s a call whatever
+    # the size: 6 ms a file in chunks of 100, 3 ms in chunks of 200 (one chunk a process).
+    batch_size: int = 400
     # Forked processes one task spreads independent work across (the files of a stage
     # batch, feedback workbooks); 1 keeps all work in the task's own process.
     processes: int = 1
@@ -168,7 +169,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         warehouse=_path(env, "HTX_WAREHOUSE", "warehouse/htx.duckdb"),
         state_dir=_path(env, "HTX_STATE_DIR", "warehouse/state"),
         export_dir=_path(env, "HTX_EXPORT_DIR", "warehouse/exports"),
-        batch_size=int(env.get("HTX_BATCH_SIZE") or 200),
+        batch_size=int(env.get("HTX_BATCH_SIZE") or 400),
         processes=max(1, int(env.get("HTX_PROCESSES") or cores())),
         airflow_overrides=tuple(
             sorted((k, v) for k, v in env.items() if k.startswith("AIRFLOW__"))
