@@ -76,3 +76,26 @@ def test_tables_lists_every_table_and_column_with_its_meaning(warehouse, capsys)
     assert "    revenue_mvnd (DECIMAL(18,6)): Revenue, million VND" in out
     assert "marts.replication_candidates:" in out
     assert "    is_candidate (BOOLEAN): All criteria met" in out
+
+
+def test_the_htx_command_exits_with_main_s_code_and_all_its_output(warehouse):
+    # `htx` leaves without Python's teardown (etl.cli.entry): its code and output must
+    # still arrive whole, through a pipe.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    htx = str(Path(sys.executable).with_name("htx"))
+    env = {**os.environ, "HTX_WAREHOUSE": str(warehouse)}
+    ok = subprocess.run(
+        [htx, "sql", "select range as n from range(5000)"], env=env, capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.rstrip().endswith("(20 shown)")  # the table's last line arrived
+    assert "4999" in ok.stdout.split()
+    refused = subprocess.run(
+        [htx, "sql", "drop table marts.district_year"], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2
+    assert "Read only" in refused.stderr
