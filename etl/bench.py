@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from etl.config import DAGS_DIR, PROJECT_ROOT, Settings, settings_under
+from etl.config import DAGS_DIR, PROJECT_ROOT, Settings, cores, settings_under
 
 BENCH_ROOT = PROJECT_ROOT / "warehouse" / "bench"
 DOC_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -621,7 +621,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
         statuses=statuses,
         stages=stages,
         batch_size=settings.batch_size,
-        processes=settings.processes,
+        processes=settings.processes or cores(),  # what `htx run` gives each task
     )
 
 

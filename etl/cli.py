@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, WRITER_POOL, Settings, load_settings
+from etl.config import (
+    INGEST_DAG_ID,
+    PUBLISH_DAG_ID,
+    WRITER_POOL,
+    Settings,
+    cores,
+    load_settings,
+)
 
 log = logging.getLogger("htx")
 
@@ -141,6 +149,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
         if not has_workbooks(settings.landing_dir):
             files = write_samples(settings.landing_dir)
             log.info("landing folder was empty: wrote %d sample workbooks", len(files))
+        if settings.processes is None:
+            # dag.test runs one task at a time, in this process: each may use every core.
+            os.environ["HTX_PROCESSES"] = str(cores())
         runs = run_dags(settings)
     print_summary(settings, run_id=runs[0].run_id)
     failed = [run for run in runs if str(run.state) != "success"]
@@ -287,8 +298,10 @@ def entry() -> None:
         atexit._run_exitfuncs()
         logging.shutdown()
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            # A closed pipe (`htx sql … | head`) has nothing left to be told.
+            with contextlib.suppress(OSError):
+                stream.flush()
         os._exit(code)
 
 

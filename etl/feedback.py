@@ -213,7 +213,7 @@ def write_from(con, settings: Settings, file_ids: list[int] | None = None) -> li
         paths.append(path)
     # openpyxl spends about 0.2 s a workbook: many workbooks (a check across years can warn
     # on every unit at once) are written on every core.
-    processes = settings.processes if len(jobs) >= FORK_FROM else 1
+    processes = settings.task_processes if len(jobs) >= FORK_FROM else 1
     map_forked(_write_job, jobs, processes)
     return paths
 

@@ -2,15 +2,18 @@
 
 A fork starts in milliseconds and inherits what this process already imported and built
 (pandas, GX and its suites, the reference units), where a fresh interpreter would spend
-seconds importing them again. The forks never write to this process's log channel (under
-Airflow it belongs to the task's process alone): their log records come back with their
-results and are logged here, in the order of the items.
+seconds importing them again. The forks' log records do not go to this process's log
+handlers (under Airflow the task's log channel belongs to the task's process alone): they
+come back with the results and are logged here, in the order of the items, with the time
+and place they were written. (What a fork prints to stdout or stderr goes where this
+process's does.)
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import traceback
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -24,7 +27,8 @@ def map_forked(function: Callable[[T], R], items: Sequence[T], processes: int) -
     """`[function(item) for item in items]`, over at most `processes` forked processes.
 
     `function` must be a module-level function (it is sent to the forks by name). With one
-    process, or one item, everything runs here. An exception in a fork is raised here.
+    process, or one item, everything runs here. Work that fails in a fork raises
+    `ForkFailed` here, with the fork's traceback, after the log lines it wrote.
     """
     if processes <= 1 or len(items) <= 1:
         return [function(item) for item in items]
@@ -36,15 +40,38 @@ def map_forked(function: Callable[[T], R], items: Sequence[T], processes: int) -
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_collect_logs) as pool:
         jobs = [pool.submit(_logged, function, item) for item in items]
         for job in jobs:
-            result, records = job.result()
-            for name, level, path, line, message, function in records:
-                logger = logging.getLogger(name)
-                if logger.isEnabledFor(level):  # logged where it was written, not from here
-                    logger.handle(
-                        logger.makeRecord(name, level, path, line, message, None, None, function)
-                    )
+            result, records, failure = job.result()
+            _replay(records)
+            if failure is not None:
+                for other in jobs:
+                    other.cancel()
+                raise ForkFailed(failure)
             results.append(result)
     return results
+
+
+class ForkFailed(RuntimeError):
+    """Work in a forked process raised; the message holds its traceback."""
+
+
+def _replay(records: list[dict]) -> None:
+    """Log a fork's records here, as written there: logger, level, place, time."""
+    for fields in records:
+        logger = logging.getLogger(fields["name"])
+        if logger.isEnabledFor(fields["levelno"]):
+            record = logger.makeRecord(
+                fields["name"],
+                fields["levelno"],
+                fields["pathname"],
+                fields["lineno"],
+                fields["message"],
+                None,
+                None,
+                fields["funcName"],
+            )
+            record.created = fields["created"]
+            record.msecs = fields["msecs"]
+            logger.handle(record)
 
 
 class _Collected(logging.Handler):
@@ -52,18 +79,23 @@ class _Collected(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.records: list[tuple] = []
+        self.records: list[dict] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
         self.records.append(
-            (
-                record.name,
-                record.levelno,
-                record.pathname,
-                record.lineno,
-                record.getMessage(),
-                record.funcName,
-            )
+            {
+                "name": record.name,
+                "levelno": record.levelno,
+                "pathname": record.pathname,
+                "lineno": record.lineno,
+                "funcName": record.funcName,
+                "created": record.created,
+                "msecs": record.msecs,
+                "message": message,
+            }
         )
 
 
@@ -84,7 +116,11 @@ def _collect_logs() -> None:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
-def _logged(function: Callable[[T], R], item: T) -> tuple[R, list[tuple]]:
+def _logged(function: Callable[[T], R], item: T) -> tuple[R | None, list[dict], str | None]:
+    """Run in a fork: the result, the log records, and the traceback if it failed (as text:
+    not every exception survives pickling back)."""
     _COLLECTED.records = []
-    result = function(item)
-    return result, _COLLECTED.records
+    try:
+        return function(item), _COLLECTED.records, None
+    except BaseException:
+        return None, _COLLECTED.records, traceback.format_exc()

@@ -141,7 +141,8 @@ def _extent(
                 cell_row = int(found.group(1)) if found else row_number
                 last_row = max(last_row, cell_row)
                 if _is_real(element, blank):
-                    last_real = max(last_real, cell_row)
+                    # The trim drops whole rows by their own number: keep this one's too.
+                    last_real = max(last_real, cell_row, row_number)
                 element.clear()
             elif tag == "row" and parents:
                 parents[-1].remove(element)  # keep memory flat: drop finished rows
@@ -171,13 +172,11 @@ def _row_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> in
         stream = _Counted(raw, expanded_limit, member)
         while data := stream.read(1 << 20):
             data = carry + data
-            cut = data.rfind(b"<")  # scan whole tags only; keep the last one for the next read
+            # Scan whole tags only: from the last `<` on, the text waits for the next read
+            # (a `>` may sit inside an attribute value, so it cannot tell where a tag ends).
+            cut = data.rfind(b"<")
             scan(data[:cut] if cut >= 0 else data)
             carry = data[cut:] if cut >= 0 else b""
-            end = carry.find(b">")
-            if end >= 0:  # the last tag is whole; what follows it is text, never a tag
-                scan(carry[: end + 1])
-                carry = b""
         scan(carry)
     # A row without `r` is the one after the previous row: at most `count` past the highest.
     return highest if numbered else highest + count

@@ -142,7 +142,7 @@ def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
         settings.staging_dir,
         run_id,
         settings.limits,
-        processes=settings.processes,
+        processes=settings.task_processes,
     )
     counts = Counter(s["status"] for s in staged)
     log.info(

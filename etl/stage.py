@@ -116,10 +116,16 @@ def stage_batch(
 
 
 def split(files: list, processes: int, min_chunk: int) -> list[list]:
-    """`files` in at most `processes` chunks of at least `min_chunk` (one chunk if fewer)."""
+    """`files` in order, in at most `processes` chunks of at least `min_chunk` files whose
+    sizes differ by one at most (one chunk when there are too few for two)."""
     count = max(1, min(processes, len(files) // max(1, min_chunk)))
-    size = max(1, -(-len(files) // count))
-    return [files[i : i + size] for i in range(0, len(files), size)] or [files]
+    size, extra = divmod(len(files), count)
+    chunks, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        chunks.append(files[start:end])
+        start = end
+    return chunks
 
 
 def _stage_job(job: tuple) -> tuple[list[dict], dict[str, float]]:
@@ -252,7 +258,9 @@ def _write_sheets(frames, valid: list[int], folder: Path) -> dict[int, str]:
 
     folder.mkdir(parents=True, exist_ok=True)
     digests: dict[int, list[str]] = {file_id: [] for file_id in valid}
-    con = duckdb.connect()  # in memory: staging writes Parquet, never the warehouse
+    # In memory: staging writes Parquet, never the warehouse. One thread: the batch's other
+    # chunks run in processes beside this one.
+    con = duckdb.connect(config={"threads": 1})
     try:
         con.execute(
             "create temp table valid_files as select unnest(?::bigint[]) as file_id", [valid]

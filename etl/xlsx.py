@@ -6,7 +6,8 @@ sheet turns every row into its `<row>` element, so Python only zips the result.
 
 What the workbook holds:
 - text as inline strings, never formulas: a value starting with `=`, `+`, `-` or `@` stays
-  text; characters XML 1.0 cannot carry are dropped; at most 32,767 characters a cell;
+  text; control characters are escaped as Excel escapes them (`_x000D_`); at most 32,767
+  characters a cell;
 - numbers with a format by column: ratios (`growth`, `cagr`) as percentages, `*_mvnd`
   money with one decimal, other whole numbers with thousands separators; NaN and
   infinities are left empty;
@@ -37,10 +38,15 @@ _NUMERIC = (
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-# Characters XML 1.0 forbids (tab, line feed and carriage return are allowed): as an RE2
-# pattern for DuckDB, and for Python.
-_ILLEGAL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x{FFFE}\\x{FFFF}]"
-_ILLEGAL_PY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Text as Excel stores it (as xlsxwriter does): control characters other than tab and line
+# feed become `_xHHHH_`, and text that already looks like such an escape gets its `_`
+# escaped (`_x005F`), so that Excel gives back exactly what was written. U+FFFE and U+FFFF,
+# which XML cannot carry at all, are dropped.
+_CONTROL_CODES = [*range(0x00, 0x09), *range(0x0B, 0x20)]
+_ESCAPE_LIKE = "(_x[0-9A-Fa-f]{4}_)"
+_NEEDS_ESCAPES = "_x[0-9A-Fa-f]{4}_|[\\x00-\\x08\\x0B-\\x1F\\x{FFFE}\\x{FFFF}]"  # RE2
+_CONTROL_PY = re.compile("[\x00-\x08\x0b-\x1f]")
+_NONCHARACTERS_PY = re.compile("[\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,8 @@ def _cell_sql(letter: str, name: str, kind: str) -> str:
     ref = f"'<c r=\"{letter}' || __xlsx_row || '\""
     base = kind.split("(")[0].upper()
     if base == "BOOLEAN":
-        text = f"case when {column} then 'Có' else 'Không' end"
+        text = f"case when {column} then 'Có' when not {column} then 'Không' end"  # NULL: ''
+
         value = f"{ref} t=\"inlineStr\"><is><t>' || {text} || '</t></is></c>'"
         return f"coalesce({value}, '')"
     if base in _NUMERIC or base == "DECIMAL":
@@ -145,27 +152,38 @@ def _cell_sql(letter: str, name: str, kind: str) -> str:
             style = f"case when {number} = trunc({number}) then '{INT}' else '{MONEY}' end"
         value = f"{ref} s=\"' || {style} || '\"><v>' || {number}::varchar || '</v></c>'"
         return f"case when isfinite({number}) then {value} else '' end"
+    # Excel's serial days count a 29 February 1900 that never was: one less before March.
     if base == "DATE":
-        serial = f"date_diff('day', date '1899-12-30', {column})"
+        serial = (
+            f"date_diff('day', date '1899-12-30', {column}) - ({column} < date '1900-03-01')::int"
+        )
         return f"coalesce({ref} s=\"{DATE}\"><v>' || {serial} || '</v></c>', '')"
     if base.startswith("TIMESTAMP"):
         moment = f"{column}::timestamp"
-        serial = f"(epoch({moment}) - epoch(timestamp '1899-12-30')) / 86400.0"
+        serial = (
+            f"(epoch({moment}) - epoch(timestamp '1899-12-30')) / 86400.0 "
+            f"- ({moment} < timestamp '1900-03-01')::int"
+        )
         return f"coalesce({ref} s=\"{DATE}\"><v>' || {serial} || '</v></c>', '')"
-    text = (
-        f"replace(replace(replace(regexp_replace(left({column}::varchar, {MAX_CELL_CHARS}), "
-        f"'{_ILLEGAL}', '', 'g'), '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
-    )
+    text = f"left({column}::varchar, {MAX_CELL_CHARS})"
+    escaped = f"regexp_replace({text}, '{_ESCAPE_LIKE}', '_x005F\\1', 'g')"
+    for code in _CONTROL_CODES:
+        escaped = f"replace({escaped}, chr({code}), '_x{code:04X}_')"
+    escaped = f"regexp_replace({escaped}, '[\\x{{FFFE}}\\x{{FFFF}}]', '', 'g')"
+    text = f"case when regexp_matches({text}, '{_NEEDS_ESCAPES}') then {escaped} else {text} end"
+    text = f"replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
     value = f'{ref} t="inlineStr"><is><t xml:space="preserve">\' || {text} || \'</t></is></c>\''
     return f"coalesce({value}, '')"
 
 
 def _text_cell(ref: str, text: str, style: int = 0) -> str:
-    clean = _ILLEGAL_PY.sub("", text)
+    clean = re.sub(_ESCAPE_LIKE, r"_x005F\1", text[:MAX_CELL_CHARS])
+    clean = _CONTROL_PY.sub(lambda found: f"_x{ord(found.group()):04X}_", clean)
+    clean = _NONCHARACTERS_PY.sub("", clean)
     styled = f' s="{style}"' if style else ""
     return (
         f'<c r="{ref}"{styled} t="inlineStr"><is><t xml:space="preserve">'
-        f"{escape(clean[:MAX_CELL_CHARS])}</t></is></c>"
+        f"{escape(clean)}</t></is></c>"
     )
 
 

@@ -91,3 +91,23 @@ def test_row_limit_still_applies_to_a_short_limit(tmp_path):
     read = read_workbook(path, Limits(rows=20))
     assert read.rejection is not None
     assert read.rejection.rule == "too_many_rows"
+
+
+def test_the_trim_keeps_a_real_cell_whose_row_is_numbered_further_down(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    rows = [HTX_HEADER] + [htx_row(i, f"64000000{i:02d}") for i in range(1, 11)]
+    path = write_xlsx(tmp_path / "odd.xlsx", {"HTX": rows})
+
+    def add_cells(xml: bytes) -> bytes:
+        # A real value placed at A12 by its own reference, inside a row numbered 5000, and a
+        # space in the last Excel row, which makes the sheet worth trimming.
+        odd = b'<row r="5000"><c r="A12" t="inlineStr"><is><t>kept</t></is></c></row>'
+        return xml.replace(b"</sheetData>", odd + b"<row>" + _SPACE + b"</row></sheetData>")
+
+    _edit_sheet(path, "xl/worksheets/sheet1.xml", add_cells)
+    trimmed = opening.bounded(path, tmp_path / "work")
+    assert trimmed != path  # the far space went
+    sheet = CalamineWorkbook.from_path(str(trimmed)).get_sheet_by_name("HTX").to_python()
+    assert sheet[11][0] == "kept"
+    assert len(sheet) < 100

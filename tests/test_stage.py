@@ -17,7 +17,8 @@ def test_split_keeps_order_and_a_minimum_chunk():
     files = list(range(10))
     assert split(files, 2, 5) == [files[:5], files[5:]]
     assert split(files, 2, 6) == [files]  # two chunks would be under the minimum
-    assert split(files, 4, 3) == [files[:4], files[4:8], files[8:]]
+    assert split(files, 4, 3) == [files[:4], files[4:7], files[7:]]
+    assert split(list(range(401)), 2, 25) == [list(range(201)), list(range(201, 401))]
     assert split([], 2, 1) == [[]]
 
 
@@ -65,7 +66,6 @@ def test_a_run_staged_in_processes_makes_the_single_run_warehouse(
 ):
     monkeypatch.setattr(stage, "MIN_CHUNK", 5)
     settings = with_landing(tmp_path / "w", sample_landing)
-    assert settings.processes >= 1
     from dataclasses import replace
 
     run_steps(replace(settings, processes=2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+from math import inf
 
 import duckdb
 import openpyxl
@@ -30,7 +31,9 @@ def con():
          timestamp '2025-07-01 12:00:00', ' leading and trailing '),
         ('tab' || chr(9) || 'bell' || chr(7) || 'end', null, null, 'nan'::double,
          'inf'::double, false, null, null, null),
-        (repeat('x', 40000), 30000, 0.1, 2.5, null, null, date '1900-03-01', null, '')
+        (repeat('x', 40000), 30000, 0.1, 2.5, null, null, date '1900-03-01', null, ''),
+        ('_x0041_ and a' || chr(13) || chr(10) || 'b', 1, 1, 1, null, null,
+         date '1900-01-15', timestamp '1900-02-28 06:00:00', null)
         """
     )
     con.execute("create table marts.empty (a varchar, b integer)")
@@ -61,16 +64,21 @@ def test_values_and_formats_come_back_as_written(con, tmp_path):
     assert rows[0] == [
         "Tên HTX", "n", "Doanh thu", "score", "revenue_growth", "ok", "day", "at", 'say "hi"',
     ]  # fmt: skip
-    first, second, third = rows[1:]
+    first, second, third, fourth = rows[1:]
     assert first[:6] == ["=SUM(A1) & <b>", 1.0, 1234.5, 2.0, 0.125, "Có"]
     assert first[6] == dt.date(2025, 7, 1)
     assert first[7] == dt.datetime(2025, 7, 1, 12, 0)
     assert first[8] == " leading and trailing "  # spaces kept
-    # The bell is not allowed in XML and goes; the tab stays. NULL, NaN, inf: empty cells.
-    assert second == ["tab\tbellend", "", "", "", "", "Không", "", "", ""]
+    # Control characters come back (escaped as Excel escapes them). NULL, NaN, inf: empty.
+    assert second == ["tab\tbell\x07end", "", "", "", "", "Không", "", "", ""]
     assert third[0] == "x" * MAX_CELL_CHARS
     assert third[1:4] == [30000.0, 0.1, 2.5]
     assert third[6] == dt.date(1900, 3, 1)
+    # Text that looks like Excel's own escape, and a carriage return, come back as written;
+    # dates before March 1900 too (Excel counts a 29 February 1900).
+    assert fourth[0] == "_x0041_ and a\r\nb"
+    assert fourth[6] == dt.date(1900, 1, 15)
+    assert fourth[7] == dt.datetime(1900, 2, 28, 6, 0)
     assert book.get_sheet_by_name("empty").to_python() == [["a", "b"]]
 
     styles = openpyxl.load_workbook(path)["t"]
@@ -83,7 +91,38 @@ def test_values_and_formats_come_back_as_written(con, tmp_path):
     assert styles["G2"].number_format == "dd/mm/yyyy"
     with zipfile.ZipFile(path) as archive:
         sheet = archive.read("xl/worksheets/sheet2.xml")
-    assert b"<f>" not in sheet  # text stays text: never a formula
+    assert b'<c r="A2" t="inlineStr">' in sheet and b"<f>" not in sheet  # text, not formula
+
+
+def test_what_xlsxwriter_would_write_comes_back_the_same(con, tmp_path):
+    """The writer this one replaced, on the same table: every value read back is equal."""
+    import xlsxwriter
+
+    rows = con.execute("select * from marts.t").fetchall()
+    names = [d[0] for d in con.execute("select * from marts.t").description]
+    reference = tmp_path / "xlsxwriter.xlsx"
+    book = xlsxwriter.Workbook(str(reference), {"strings_to_formulas": False})
+    sheet = book.add_worksheet("t")
+    date = book.add_format({"num_format": "dd/mm/yyyy"})
+    sheet.write_row(0, 0, names)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, bool):
+                sheet.write_string(r, c, "Có" if value else "Không")
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(r, c, value, date)
+            elif isinstance(value, str):
+                sheet.write_string(r, c, value)
+            elif value is not None and float(value) == float(value) and abs(float(value)) != inf:
+                sheet.write_number(r, c, float(value))
+    book.close()
+    ours = tmp_path / "ours.xlsx"
+    write_workbook(con, ours, [Sheet("t", table="marts.t")])
+    read = [
+        CalamineWorkbook.from_path(str(p)).get_sheet_by_name("t").to_python()
+        for p in (reference, ours)
+    ]
+    assert read[1] == read[0]
 
 
 def test_a_workbook_is_replaced_whole(con, tmp_path):
