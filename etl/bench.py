@@ -122,7 +122,7 @@ class ScaleResult:
     statuses: dict[str, int] = field(default_factory=dict)  # after the full run
     stages: dict[str, dict[str, float | None]] = field(default_factory=dict)
     batch_size: int = 0  # files per stage task (0: results written before it was recorded)
-    processes: int = 1  # processes one stage task splits its batch across
+    processes: int = 1  # processes `htx run` gave each stage task (HTX_PROCESSES)
 
     @property
     def peak_rss_mb(self) -> float:
