@@ -63,7 +63,7 @@ _FILE_COLUMNS = {
     "reason": "string",
     "run_id": "string",
     "raw_path": "string",
-    "prepared_on": "string",
+    "prepared_on": "date32",
     "identified_by": "string",
     "warnings": "int32",
     "duplicate_of": "int64",
@@ -96,11 +96,13 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
     files, findings = [], []
     for o in latest.values():
         status = "loaded" if o["status"] == "valid" else o["status"]
+        prepared = o.get("prepared_on")
         files.append(
             {
                 **{key: o.get(key) for key in _FILE_COLUMNS},
                 "status": status,
                 "rows_loaded": o["rows_read"] if status == "loaded" else 0,
+                "prepared_on": dt.date.fromisoformat(prepared) if prepared else None,
             }
         )
         findings += [{**f, "file_id": o["file_id"]} for f in o["findings"]]
@@ -129,28 +131,10 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
         con.execute(
             "delete from audit.rejected_row where file_id in (select file_id from recorded)"
         )
-        con.execute(
-            """
-            insert into audit.file_ingestion (
-                file_id, file_name, sha256, size_bytes, unit_code, report_year, status,
-                rows_read, rows_loaded, rows_rejected, reason, run_id, ingested_at,
-                raw_path, prepared_on, identified_by, warnings, duplicate_of, staged_digest
-            )
-            select file_id, file_name, sha256, size_bytes, unit_code, report_year, status,
-                rows_read, rows_loaded, rows_rejected, reason, run_id, ingested_at,
-                raw_path, prepared_on::date, identified_by, warnings, duplicate_of, staged_digest
-            from recorded
-            """
-        )
-        con.execute(
-            """
-            insert into audit.rejected_row (
-                file_id, sheet, excel_row, column_name, value, rule, severity, message, cell
-            )
-            select file_id, sheet, excel_row, column_name, value, rule, severity, message, cell
-            from recorded_findings
-            """
-        )
+        # By name: the Arrow tables carry the audit tables' own columns (superseded_by is
+        # left to resolve_resubmissions).
+        con.execute("insert into audit.file_ingestion by name select * from recorded")
+        con.execute("insert into audit.rejected_row by name select * from recorded_findings")
         con.execute(
             """
             insert or ignore into audit.file_sighting
