@@ -48,7 +48,7 @@ test: venv
 
 # Not part of `make test`: about 6 minutes, corpora included. BENCH_ARGS='--scales 1,10 --keep' for less.
 bench: venv
-	$(BIN)/python -m etl.bench $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

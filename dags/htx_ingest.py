@@ -41,7 +41,7 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowSkipException
 
 from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID
-from etl.dagkit import RETRIES, STAR_SCHEMA, START, default_args
+from etl.flow.dagkit import RETRIES, STAR_SCHEMA, START, default_args
 
 _UNIT = Param(
     None,
@@ -104,7 +104,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
         )
         def discover() -> list[list[dict]]:
             from etl.config import load_settings
-            from etl.pipeline import Selection, batches, discover_files
+            from etl.flow.tasks import Selection, batches, discover_files
 
             context = get_current_context()
             params = dict(context["params"])
@@ -128,7 +128,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
         )
         def stage(batch: list[dict]) -> list[dict]:
             from etl.config import load_settings
-            from etl.pipeline import stage as stage_files
+            from etl.flow.tasks import stage as stage_files
 
             return stage_files(load_settings(), batch, get_current_context()["run_id"])
 
@@ -141,7 +141,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
         )
         def load(staged: list[list[dict]]) -> dict:
             from etl.config import load_settings
-            from etl.pipeline import load as load_files
+            from etl.flow.tasks import load as load_files
 
             summaries = [item for batch in staged for item in batch]
             loaded = load_files(load_settings(), summaries, get_current_context()["run_id"])

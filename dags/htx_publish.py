@@ -23,7 +23,7 @@ from __future__ import annotations
 from airflow.sdk import dag, get_current_context, task
 
 from etl.config import PUBLISH_DAG_ID, WRITER_POOL
-from etl.dagkit import RETRIES, STAR_SCHEMA, START, WAREHOUSE, default_args
+from etl.flow.dagkit import RETRIES, STAR_SCHEMA, START, WAREHOUSE, default_args
 
 
 @dag(
@@ -40,7 +40,7 @@ def htx_publish():
     @task(pool=WRITER_POOL, doc_md="Deliver waiting quality alerts on every channel.", **RETRIES)
     def alert() -> dict:
         from etl.config import load_settings
-        from etl.pipeline import alert as deliver_alerts
+        from etl.flow.tasks import alert as deliver_alerts
 
         return deliver_alerts(load_settings(), get_current_context())
 
@@ -51,14 +51,14 @@ def htx_publish():
     )
     def publish() -> dict:
         from etl.config import load_settings
-        from etl.pipeline import publish_build
+        from etl.flow.tasks import publish_build
 
         return publish_build(load_settings())
 
     @task(pool=WRITER_POOL, doc_md="Write exports, reports and feedback workbooks.", **RETRIES)
     def exports(published: dict) -> dict:
         from etl.config import load_settings
-        from etl.pipeline import write_exports
+        from etl.flow.tasks import write_exports
 
         return write_exports(load_settings(), published)
 

@@ -15,7 +15,7 @@ SQL_DIR = PROJECT_ROOT / "sql"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 CONFIG_DIR = PROJECT_ROOT / "config"
 DAGS_DIR = PROJECT_ROOT / "dags"
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+REFERENCE_DIR = PROJECT_ROOT / "reference"
 
 # The Airflow pool every task that writes DuckDB runs in. One slot: one writer at a time.
 WRITER_POOL = "htx_duckdb_writer"

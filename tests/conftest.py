@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 
 from etl.config import Settings, settings_under
-from etl.layout import HOTRO, HTX, LIENKET, OCOP
+from etl.contract.layout import HOTRO, HTX, LIENKET, OCOP
 
 # Tests that import Airflow in this process get a throwaway home, never ~/airflow.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="htx-test-airflow-")
@@ -95,15 +95,15 @@ def htx_env(settings: Settings) -> dict[str, str]:
 def run_steps(settings: Settings, run_id: str = "test-run", selection=None) -> dict:
     """Both DAGs' steps in order, in this process, without Airflow (tests of the logic):
     ingest (discover, stage, load), then publish (alert, marts and swap, exports)."""
-    from etl import pipeline
+    from etl.flow import tasks
 
-    files = pipeline.discover_files(settings, selection)
-    staged = [pipeline.stage(settings, b, run_id) for b in pipeline.batches(files, 50)]
-    loaded = pipeline.load(settings, [s for batch in staged for s in batch], run_id)
+    files = tasks.discover_files(settings, selection)
+    staged = [tasks.stage(settings, b, run_id) for b in tasks.batches(files, 50)]
+    loaded = tasks.load(settings, [s for batch in staged for s in batch], run_id)
     if not loaded["changed"]:
         return loaded  # the ingest DAG emits no asset event: the publish DAG does not run
-    pipeline.alert(settings)
-    return {**loaded, **pipeline.write_exports(settings, pipeline.publish_build(settings))}
+    tasks.alert(settings)
+    return {**loaded, **tasks.write_exports(settings, tasks.publish_build(settings))}
 
 
 def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
@@ -212,7 +212,7 @@ def sample_landing(tmp_path_factory):
     """The province sample: 8 districts × 2021–2024, the 2025 province report, and two
     resubmissions (one superseding, one broken)."""
     folder = tmp_path_factory.mktemp("landing")
-    from etl.sample import write_samples
+    from tools.sample import write_samples
 
     return folder, write_samples(folder)
 

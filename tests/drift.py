@@ -18,8 +18,16 @@ from pathlib import Path
 import xlsxwriter
 from hypothesis import strategies as st
 
-from etl.layout import DATA_SHEETS, HTX, PROGRAMS, THONGTIN_KEYS, THONGTIN_NAMES, Column, Sheet
-from etl.sample import UnitReport
+from etl.contract.layout import (
+    DATA_SHEETS,
+    HTX,
+    PROGRAMS,
+    THONGTIN_KEYS,
+    THONGTIN_NAMES,
+    Column,
+    Sheet,
+)
+from tools.sample import UnitReport
 
 # How many of each unit make one million VND (rule 4).
 UNIT_SCALE = {

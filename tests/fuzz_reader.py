@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx  # noqa: E402
 
 from etl.config import Limits  # noqa: E402
-from etl.identify import identify  # noqa: E402
-from etl.reader import read_workbook  # noqa: E402
-from etl.reference import load_reference  # noqa: E402
+from etl.contract.reference import load_reference  # noqa: E402
+from etl.read.identify import identify  # noqa: E402
+from etl.read.reader import read_workbook  # noqa: E402
 
 CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 WORK = Path(tempfile.mkdtemp(prefix="htx-fuzz-"))

@@ -21,7 +21,7 @@ from conftest import (
     write_xlsx,
 )
 
-from etl import alerts, notify
+from etl.quality import alerts, notify
 
 
 def _landing_with_one_rejected(settings) -> None:
@@ -136,7 +136,7 @@ def test_failed_task_alerts_every_channel(settings, monkeypatch, webhook_receive
     notify.FailureNotifier().notify(context)
     assert len(posts) == 1
     assert "load" in posts[0]["subject"] and "disk full" in posts[0]["text"]
-    from etl import ledger
+    from etl.warehouse import ledger
 
     con = ledger.connect(settings.ledger, read_only=True)
     try:

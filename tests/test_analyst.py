@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, run_steps, write_xlsx
 
-from etl import analyst
-from etl.cli import main
+from etl.cli import analyst
+from etl.cli.main import main
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_tables_lists_every_table_and_column_with_its_meaning(warehouse, capsys)
 
 
 def test_the_htx_command_exits_with_main_s_code_and_all_its_output(warehouse):
-    # `htx` leaves without Python's teardown (etl.cli.entry): its code and output must
+    # `htx` leaves without Python's teardown (etl.cli.main.entry): its code and output must
     # still arrive whole, through a pipe.
     import os
     import subprocess

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from etl import bench
-from etl.sample import national_groups, national_units
+from tools import bench
+from tools.sample import national_groups, national_units
 
 LINE = re.compile(
     r"^bench: files=\d+ rows=\d+ floor_s=\d+\.\d\d airflow_floor_s=\d+\.\d\d full_s=\d+\.\d\d "
@@ -75,7 +75,7 @@ def test_corpus_is_written_once_and_reused_with_keep(tmp_path, monkeypatch):
     calls = []
 
     def fake_corpus(scale, seed, out_dir):
-        from etl.sample import SampleFile
+        from tools.sample import SampleFile
 
         calls.append(scale)
         out_dir.mkdir(parents=True)
@@ -106,17 +106,17 @@ def test_stage_phases_come_from_the_stage_timings_log_lines(tmp_path: Path):
         "2026-11-25T15:00:11.500000Z [info     ] [DAG TEST] starting task_id=stage "
         "map_index=0 [airflow.sdk.definitions.dag] loc=dag.py:1",
         "2026-11-25T15:00:12.000000Z [info     ] reading a_2021.xlsx (0123456789ab) "
-        "[etl.stage] loc=stage.py:84",
+        "[etl.warehouse.staging] loc=stage.py:84",
         "2026-11-25T15:00:14.000000Z [info     ] stage timings: 3 file(s) in 2 process(es), "
         "2.50s wall; set-up 0.50s; process-seconds: read 2.00s, validate 1.50s, write 0.50s "
-        "[etl.stage] loc=stage.py:1",
+        "[etl.warehouse.staging] loc=stage.py:1",
         "2026-11-25T15:00:14.500000Z [info     ] [DAG TEST] end task task_id=stage "
         "map_index=0 [airflow.sdk.definitions.dag] loc=dag.py:1",
         "2026-11-25T15:00:15.000000Z [info     ] stage timings: 1 file(s) in 1 process(es), "
         "1.00s wall; set-up 0.00s; process-seconds: read 0.50s, validate 0.50s, write 0.00s "
-        "[etl.stage] loc=stage.py:1",
+        "[etl.warehouse.staging] loc=stage.py:1",
         "2026-11-25T15:00:15.000000Z [info     ] feedback for 34_2025.xlsx: /x/34_2025_0a.xlsx "
-        "[etl.feedback] loc=feedback.py:1",
+        "[etl.quality.feedback] loc=feedback.py:1",
     ]
     log.write_text("\n".join(lines) + "\n")
     events = bench.log_events(log)
@@ -139,9 +139,9 @@ def test_stage_phases_come_from_the_stage_timings_log_lines(tmp_path: Path):
 
 
 def test_the_stage_step_writes_the_timings_line_the_bench_reads(tmp_path: Path, caplog):
-    from etl.discover import LandedFile, file_id_for, sha256_of
-    from etl.sample import write_samples
-    from etl.stage import stage_batch
+    from etl.read.discover import LandedFile, file_id_for, sha256_of
+    from etl.warehouse.staging import stage_batch
+    from tools.sample import write_samples
 
     files = write_samples(tmp_path / "corpus", years=[2022], extras=False)[:3]
     landed = []

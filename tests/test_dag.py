@@ -26,7 +26,7 @@ from airflow.dag_processing.dagbag import DagBag
 before = set(sys.modules)
 bag = DagBag(dag_folder=sys.argv[1])
 heavy = sorted(m for m in ("pandas", "great_expectations", "duckdb", "python_calamine", "pyarrow",
-                           "openpyxl", "etl.pipeline", "etl.stage")
+                           "openpyxl", "etl.flow.tasks", "etl.warehouse.staging")
                if m in sys.modules and m not in before)
 
 def describe(dag):

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from conftest import run_steps
 
-from etl.sample import write_samples
+from tools.sample import write_samples
 
 CHROMIUM_FLAGS = [
     "--headless",

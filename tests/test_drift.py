@@ -15,9 +15,9 @@ import xlsxwriter
 from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
 from corpus.make_corpus import KEYS, TRUTH
 
-from etl.identify import Identity, identify
-from etl.reader import read_workbook
-from etl.reference import load_reference
+from etl.contract.reference import load_reference
+from etl.read.identify import Identity, identify
+from etl.read.reader import read_workbook
 
 CORPUS = Path(__file__).parent / "corpus"
 

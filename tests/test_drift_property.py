@@ -32,11 +32,11 @@ from drift import (
 )
 from hypothesis import HealthCheck, given, settings
 
-from etl.identify import identify
-from etl.layout import DATA_SHEETS, HTX
-from etl.reader import WorkbookRead, read_workbook
-from etl.reference import load_reference
-from etl.sample import UnitReport, build_population, dak_nong_units, write_workbook
+from etl.contract.layout import DATA_SHEETS, HTX
+from etl.contract.reference import load_reference
+from etl.read.identify import identify
+from etl.read.reader import WorkbookRead, read_workbook
+from tools.sample import UnitReport, build_population, dak_nong_units, write_workbook
 
 PROPERTY = settings(
     max_examples=200,
@@ -76,7 +76,7 @@ REPORT = _with_gaps(
 
 @functools.cache
 def clean_read() -> WorkbookRead:
-    """The reference: the clean workbook `etl.sample` writes for `REPORT`, as read.
+    """The reference: the clean workbook `tools.sample` writes for `REPORT`, as read.
 
     Not a fixture: hypothesis prints every argument of a failing test, and this one is long.
     """

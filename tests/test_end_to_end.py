@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import htx_env, query
 
-from etl.sample import expected_counts, write_samples
+from tools.sample import expected_counts, write_samples
 
 CONTRACT_TABLES = [
     "core.dim_geography",
@@ -120,7 +120,7 @@ def test_broken_file_is_quarantined_with_its_cells_listed(pipeline_run):
 def test_warnings_are_recorded_and_alerted(pipeline_run):
     settings, files = pipeline_run[:2]
     warned = [f for f in files if f.expected_warnings]
-    from etl.validate import cross_rules
+    from etl.quality.validate import cross_rules
 
     for f in warned:
         cells = set(

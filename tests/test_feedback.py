@@ -16,8 +16,9 @@ import openpyxl
 from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 from python_calamine import CalamineWorkbook
 
-from etl import feedback, ledger, notify
-from etl.feedback import FILLS, LOI_HEADER, LOI_HEADER_ROW, SEVERITY_LABELS
+from etl.quality import feedback, notify
+from etl.quality.feedback import FILLS, LOI_HEADER, LOI_HEADER_ROW, SEVERITY_LABELS
+from etl.warehouse import ledger
 
 CORPUS = Path(__file__).parent / "corpus"
 UNOPENABLE = ("r_corrupt.xlsx", "r_encrypted.xlsx", "r_empty.xlsx", "r_not_a_spreadsheet.xlsx")

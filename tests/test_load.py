@@ -203,17 +203,17 @@ def test_landing_files_are_never_modified(settings):
 def test_profit_criterion_reads_the_configuration_file(
     settings, criteria_years, monkeypatch, tmp_path
 ):
-    from etl import load
+    from etl.warehouse import build
 
     config = tmp_path / "config"
     config.mkdir()
-    original = load.CONFIG_DIR
+    original = build.CONFIG_DIR
     for name in ("replication_criteria.toml", "phase_targets.toml"):
         text = (original / name).read_text()
         if name == "replication_criteria.toml":
             text = text.replace("consecutive_years = 3", f"consecutive_years = {criteria_years}")
         (config / name).write_text(text)
-    monkeypatch.setattr(load, "CONFIG_DIR", config)
+    monkeypatch.setattr(build, "CONFIG_DIR", config)
     good = {"Xếp loại": "Tốt", "Điểm": 85, "Liên kết tiêu thụ": "Có"}
     for year in (2021, 2022, 2023):
         workbook(settings, f"663_{year}.xlsx", "663", year, [("6400000001", good)])

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import HTX_HEADER, htx_row, write_xlsx
 
-from etl import opening
 from etl.config import Limits
-from etl.reader import read_workbook
+from etl.read import guard
+from etl.read.reader import read_workbook
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
@@ -24,7 +24,7 @@ def _bound(tmp_path: Path, sheet_data: str) -> int:
             "s.xml", f"<worksheet {NS}><sheetData>{sheet_data}</sheetData></worksheet>"
         )
     with zipfile.ZipFile(path) as archive:
-        return opening._row_bound(archive, "s.xml", 1 << 30)
+        return guard._row_bound(archive, "s.xml", 1 << 30)
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_the_trim_keeps_a_real_cell_whose_row_is_numbered_further_down(tmp_path)
         return xml.replace(b"</sheetData>", odd + b"<row>" + _SPACE + b"</row></sheetData>")
 
     _edit_sheet(path, "xl/worksheets/sheet1.xml", add_cells)
-    trimmed = opening.bounded(path, tmp_path / "work")
+    trimmed = guard.bounded(path, tmp_path / "work")
     assert trimmed != path  # the far space went
     sheet = CalamineWorkbook.from_path(str(trimmed)).get_sheet_by_name("HTX").to_python()
     assert sheet[11][0] == "kept"

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 
-from etl import publish
-from etl.load import build_path
+from etl.warehouse import swap
+from etl.warehouse.build import build_path
 
 
 def _workbook(settings, name, unit, year, codes):
@@ -25,7 +25,7 @@ def test_a_build_that_breaks_an_integrity_check_is_not_published(settings, monke
     run_steps(settings, "run-1")
     before = settings.warehouse.read_bytes()
     _workbook(settings, "663_2023.xlsx", "663", 2023, ["6400000001", "6400000002"])
-    original_verify = publish.verify
+    original_verify = swap.verify
 
     def corrupt_then_verify(build):
         con = duckdb.connect(str(build))
@@ -33,23 +33,23 @@ def test_a_build_that_breaks_an_integrity_check_is_not_published(settings, monke
         con.close()
         return original_verify(build)
 
-    monkeypatch.setattr(publish, "verify", corrupt_then_verify)
-    with pytest.raises(publish.BuildCheckFailed, match="facts_have_dimensions"):
+    monkeypatch.setattr(swap, "verify", corrupt_then_verify)
+    with pytest.raises(swap.BuildCheckFailed, match="facts_have_dimensions"):
         run_steps(settings, "run-2")
     assert settings.warehouse.read_bytes() == before
-    monkeypatch.setattr(publish, "verify", original_verify)
+    monkeypatch.setattr(swap, "verify", original_verify)
 
 
 def test_integrity_checks_pass_on_a_normal_build(settings):
     _workbook(settings, "663_2022.xlsx", "663", 2022, ["6400000001", "6400000002"])
-    from etl import pipeline
-    from etl.load import build_marts
+    from etl.flow import tasks
+    from etl.warehouse.build import build_marts
 
-    files = pipeline.discover_files(settings)
-    staged = pipeline.stage(settings, files, "run-1")
-    assert pipeline.load(settings, staged, "run-1")["changed"]
+    files = tasks.discover_files(settings)
+    staged = tasks.stage(settings, files, "run-1")
+    assert tasks.load(settings, staged, "run-1")["changed"]
     build_marts(settings)
-    assert set(publish.verify(build_path(settings)).values()) == {0}
+    assert set(swap.verify(build_path(settings)).values()) == {0}
 
 
 _READER = textwrap.dedent(

@@ -7,9 +7,9 @@ import unicodedata
 
 from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
 
-from etl.identify import Identity, identify
-from etl.reader import read_workbook, unparsed
-from etl.reference import load_reference
+from etl.contract.reference import load_reference
+from etl.read.identify import Identity, identify
+from etl.read.reader import read_workbook, unparsed
 
 
 def test_title_block_header_and_signature_are_found_and_rows_keep_excel_numbers(tmp_path):

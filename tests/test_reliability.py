@@ -14,9 +14,10 @@ import pytest
 import xlsxwriter
 from conftest import HTX_HEADER, htx_env, htx_row, info_rows, query, run_steps, write_xlsx
 
-from etl import discover, publish
 from etl.config import load_settings
-from etl.load import build_path
+from etl.read import discover
+from etl.warehouse import swap
+from etl.warehouse.build import build_path
 
 TESTS = Path(__file__).parent
 
@@ -233,7 +234,9 @@ _CRASHING_RUN = textwrap.dedent(
     sys.path.insert(0, sys.argv[2])
     from conftest import run_steps
     from etl.config import load_settings
-    from etl import stage, sqlfiles, publish
+    from etl.warehouse import staging
+    from etl.warehouse import models
+    from etl.warehouse import swap
     point = sys.argv[1]
 
     def die():
@@ -248,24 +251,24 @@ _CRASHING_RUN = textwrap.dedent(
                 if len(written) == 3:  # some sheets of the batch staged, others not
                     die()
             return original(src, dst)
-        stage.os.replace = crash
+        staging.os.replace = crash
     elif point == "load":
-        original = sqlfiles.run_sql_file
+        original = models.run_sql_file
         def crash(con, path):
             if path.name == "fact_program_support.sql" and "load" in path.parts:
                 original(con, path)
                 die()
             return original(con, path)
-        sqlfiles.run_sql_file = crash
-        import etl.load
-        etl.load.run_sql_file = crash
+        models.run_sql_file = crash
+        import etl.warehouse.build
+        etl.warehouse.build.run_sql_file = crash
     elif point == "swap":
         original = os.replace
         def crash(src, dst):
             if str(dst).endswith("htx.duckdb"):
                 die()
             return original(src, dst)
-        publish.os.replace = crash
+        swap.os.replace = crash
     run_steps(load_settings(), "crash-" + point)
     """
 )
@@ -290,9 +293,9 @@ def test_sigkill_mid_run_leaves_the_old_warehouse_whole_and_the_next_run_complet
     )  # fmt: skip
     assert crashed.returncode == -9, crashed.stderr[-2000:]
     assert settings.warehouse.read_bytes() == old  # the old warehouse, whole
-    publish.verify(settings.warehouse)
+    swap.verify(settings.warehouse)
     run_steps(settings, "after-crash")
-    publish.verify(settings.warehouse)
+    swap.verify(settings.warehouse)
     facts = query(
         settings,
         "select period_key, count(*) from core.fact_cooperative_year group by all order by 1",
@@ -319,4 +322,4 @@ def test_two_runs_started_together_end_like_one(settings, tmp_path):
     assert sum("nothing new" in out for _, out, _ in results) == 1
     assert query(settings, "select count(*) from audit.file_ingestion") == [(2,)]
     assert query(settings, "select count(*) from core.fact_cooperative_year") == [(4,)]
-    publish.verify(settings.warehouse)
+    swap.verify(settings.warehouse)

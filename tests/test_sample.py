@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from etl import config, layout
-from etl.sample import (
+from etl import config
+from etl.contract import layout
+from tools.sample import (
     DEFAULT_UNIT_SIZE,
     NATIONAL_SCALE,
     PROVINCE_SCALE,
@@ -594,8 +595,8 @@ def test_10_to_15_percent_of_2025_rows_carry_a_commune_not_in_the_legacy_list(bo
 
 
 def test_new_communes_are_unknown_to_the_reference_list_even_loosely():
-    from etl.sample import NEW_COMMUNES
     from etl.text import match_key
+    from tools.sample import NEW_COMMUNES
 
     path = config.REFERENCE_DIR / "vn_admin_units.csv"
     with path.open(encoding="utf-8", newline="") as f:
@@ -650,7 +651,7 @@ def test_cooperatives_keep_their_codes_into_2025(books):
 def test_province_workbook_holds_the_simulated_2025_population(books):
     import random
 
-    from etl.sample import build_population
+    from tools.sample import build_population
 
     simulated = {
         c.coop_code: (r.unit.code, c)
@@ -767,8 +768,8 @@ def test_national_codes_carry_the_province_prefix_and_are_unique_each_year(natio
 
 
 def test_national_files_pass_every_error_rule(national, tmp_path):
-    from etl.discover import LandedFile, file_id_for, sha256_of
-    from etl.stage import stage_batch
+    from etl.read.discover import LandedFile, file_id_for, sha256_of
+    from etl.warehouse.staging import stage_batch
 
     chosen = [f for f in national if f.unit_code in ("001", "024") or f.report_year == 2025]
     landed = []

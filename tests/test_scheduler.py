@@ -14,7 +14,7 @@ from airflow_cluster import AIRFLOW, AirflowCluster, ServiceError
 from conftest import query, snapshot, with_landing
 
 from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, YEARLY_DAG_ID, Settings
-from etl.sample import expected_counts
+from tools.sample import expected_counts
 
 
 def test_triggered_ingest_publishes_through_its_asset_under_the_scheduler(

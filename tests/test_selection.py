@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 
-from etl.pipeline import Selection
+from etl.flow.tasks import Selection
 
 
 def _workbook(settings, name, unit, year, code, prepared=None):
@@ -118,7 +118,7 @@ def test_force_after_a_reader_change_republishes_only_when_the_rows_differ(setti
     """Two files staged in one batch; one is reprocessed after the reading changed: the
     warehouse takes its new rows from the new batch and the other file's from the old one,
     once each."""
-    from etl import stage
+    from etl.warehouse import staging
 
     _workbook(settings, "663_2022.xlsx", "663", 2022, "6400000001")
     _workbook(settings, "664_2022.xlsx", "664", 2022, "6400000002")
@@ -131,7 +131,7 @@ def test_force_after_a_reader_change_republishes_only_when_the_rows_differ(setti
     assert settings.warehouse.read_bytes() == published
 
     # A corrected rule (here: the members column read ×10) changes the staged rows.
-    original = stage.read_workbook
+    original = staging.read_workbook
 
     def corrected(path, limits=None):
         read = original(path, limits)
@@ -139,7 +139,7 @@ def test_force_after_a_reader_change_republishes_only_when_the_rows_differ(setti
             row["members"] = row["members"] * 10
         return read
 
-    monkeypatch.setattr(stage, "read_workbook", corrected)
+    monkeypatch.setattr(staging, "read_workbook", corrected)
     assert run_steps(settings, "run-3", Selection(unit_code="663", force=True))["changed"] is True
     assert _members(settings) == {"6400000001": 400, "6400000002": 40}
     rows = query(settings, "select count(*) from core.fact_cooperative_year")

@@ -7,10 +7,10 @@ import logging
 import duckdb
 from conftest import run_steps, snapshot, with_landing
 
-from etl import stage
-from etl.discover import LandedFile
-from etl.pipeline import discover_files
-from etl.stage import read_outcome, sheet_files, split, stage_batch
+from etl.flow.tasks import discover_files
+from etl.read.discover import LandedFile
+from etl.warehouse import staging
+from etl.warehouse.staging import read_outcome, sheet_files, split, stage_batch
 
 
 def test_split_keeps_order_and_a_minimum_chunk():
@@ -64,7 +64,7 @@ def test_forked_processes_stage_what_one_process_stages(sample_landing, tmp_path
 def test_a_run_staged_in_processes_makes_the_single_run_warehouse(
     sample_landing, single_run, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(stage, "MIN_CHUNK", 5)
+    monkeypatch.setattr(staging, "MIN_CHUNK", 5)
     settings = with_landing(tmp_path / "w", sample_landing)
     from dataclasses import replace
 

@@ -10,8 +10,18 @@ import openpyxl
 import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 
-from etl import cli, template
-from etl.layout import FUNDING_SOURCES, HOTRO, HTX, LIENKET, OCOP, OCOP_GROUPS, RATINGS, SECTORS
+from etl.cli import main
+from etl.contract.layout import (
+    FUNDING_SOURCES,
+    HOTRO,
+    HTX,
+    LIENKET,
+    OCOP,
+    OCOP_GROUPS,
+    RATINGS,
+    SECTORS,
+)
+from etl.outputs import template
 
 COOPS = [
     {
@@ -281,7 +291,7 @@ def test_thongtin_is_filled_in_and_the_sheets_are_ready_to_type_in(blank):
 
 
 def test_template_refuses_an_unknown_unit_or_year(tmp_path, capsys):
-    assert cli.main(["template", "--unit", "999", "--year", "2023", "--out", "x.xlsx"]) == 2
+    assert main.main(["template", "--unit", "999", "--year", "2023", "--out", "x.xlsx"]) == 2
     assert "999" in capsys.readouterr().err
     with pytest.raises(template.TemplateError):
         template.write_template(tmp_path / "x.xlsx", "663", 2019)
@@ -295,7 +305,7 @@ def test_prefill_without_a_warehouse_says_so(settings, monkeypatch, capsys, tmp_
     monkeypatch.setenv("HTX_WAREHOUSE", str(settings.warehouse))
     out = tmp_path / "663_2024.xlsx"
     args = ["template", "--unit", "663", "--year", "2024", "--out", str(out), "--prefill"]
-    assert cli.main(args) == 2
+    assert main.main(args) == 2
     error = capsys.readouterr().err
     assert "htx run" in error and str(settings.warehouse) in error
     assert not out.exists()
@@ -321,7 +331,7 @@ def test_prefill_lists_the_unit_cooperatives_of_the_latest_year(settings, monkey
 
     out = tmp_path / "663_2024.xlsx"
     assert (
-        cli.main(["template", "--unit", "663", "--year", "2024", "--out", str(out), "--prefill"])
+        main.main(["template", "--unit", "663", "--year", "2024", "--out", str(out), "--prefill"])
         == 0
     )
     htx = openpyxl.load_workbook(out)["HTX"]

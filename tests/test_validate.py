@@ -8,9 +8,9 @@ import json
 from conftest import HTX_HEADER, OCOP_HEADER, SUPPORT_HEADER, htx_row, info_rows, write_xlsx
 
 from etl.config import EXPECTATIONS_DIR
-from etl.discover import LandedFile, file_id_for, sha256_of
-from etl.stage import read_outcome, stage_batch
-from etl.validate import load_suite_documents
+from etl.quality.validate import load_suite_documents
+from etl.read.discover import LandedFile, file_id_for, sha256_of
+from etl.warehouse.staging import read_outcome, stage_batch
 
 
 def _stage(tmp_path, sheets: dict, name: str = "663_2023.xlsx") -> dict:
@@ -144,7 +144,7 @@ def test_amount_beyond_any_cooperative_is_rejected_not_a_crash(tmp_path):
 
 
 def test_suites_keep_every_rule_even_two_on_one_column():
-    from etl.validate import _gx
+    from etl.quality.validate import _gx
 
     suites, _ = _gx()
     for key, document in load_suite_documents().items():

@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from etl import values
+from etl.read import cells
 from etl.text import clean, match_key, split_unit
 
 
@@ -31,19 +31,19 @@ from etl.text import clean, match_key, split_unit
     ],
 )
 def test_numbers_read_vietnamese_and_english_grouping(raw, expected):
-    assert values.parse_number(raw) == expected
+    assert cells.parse_number(raw) == expected
 
 
 @pytest.mark.parametrize("raw", [None, "", "  ", "-", "–", "x", "X"])
 def test_blank_and_dash_are_not_reported_never_zero(raw):
-    assert values.parse_number(raw) is None
-    assert values.parse_money(raw, 1e-6) is None
+    assert cells.parse_number(raw) is None
+    assert cells.parse_money(raw, 1e-6) is None
 
 
 @pytest.mark.parametrize("raw", ["abc", "1.2.3,4,5", "12 triệu", "1,25,0"])
 def test_text_that_is_no_number_raises(raw):
     with pytest.raises(ValueError):
-        values.parse_number(raw)
+        cells.parse_number(raw)
 
 
 @pytest.mark.parametrize(
@@ -57,12 +57,12 @@ def test_text_that_is_no_number_raises(raw):
     ],
 )
 def test_money_units_scale_to_million_vnd(unit, raw, expected_mvnd):
-    assert values.parse_money(raw, values.money_factor(unit)) == pytest.approx(expected_mvnd)
+    assert cells.parse_money(raw, cells.money_factor(unit)) == pytest.approx(expected_mvnd)
 
 
 def test_unknown_unit_is_not_a_money_unit():
-    assert values.money_factor("người") is None
-    assert values.money_factor(None) is None
+    assert cells.money_factor("người") is None
+    assert cells.money_factor(None) is None
 
 
 @pytest.mark.parametrize(
@@ -80,22 +80,22 @@ def test_unknown_unit_is_not_a_money_unit():
     ],
 )
 def test_dates_are_day_first(raw, expected):
-    assert values.parse_date(raw) == expected
+    assert cells.parse_date(raw) == expected
 
 
 def test_month_thirteen_is_not_a_date():
     with pytest.raises(ValueError):
-        values.parse_date("12/13/2021")
+        cells.parse_date("12/13/2021")
 
 
 @pytest.mark.parametrize("raw", ["x", "X", "Có", "có", "1", "Yes", 1, True])
 def test_yes_values(raw):
-    assert values.parse_yesno(raw) is True
+    assert cells.parse_yesno(raw) is True
 
 
 @pytest.mark.parametrize("raw", [None, "", "Không", "không", "0", 0])
 def test_no_values(raw):
-    assert values.parse_yesno(raw) is False
+    assert cells.parse_yesno(raw) is False
 
 
 @pytest.mark.parametrize(
@@ -110,15 +110,15 @@ def test_no_values(raw):
     ],
 )
 def test_codes_lose_spaces_dots_and_regain_leading_zero(raw, expected):
-    code = values.parse_code(raw)
+    code = cells.parse_code(raw)
     assert code == expected
-    assert values.is_valid_coop_code(code)
+    assert cells.is_valid_coop_code(code)
 
 
 def test_unit_codes_are_padded_to_their_width():
-    assert values.parse_unit_code(1, 3) == "001"
-    assert values.parse_unit_code(663, 3) == "663"
-    assert values.parse_unit_code(1.0, 2) == "01"
+    assert cells.parse_unit_code(1, 3) == "001"
+    assert cells.parse_unit_code(663, 3) == "663"
+    assert cells.parse_unit_code(1.0, 2) == "01"
 
 
 def test_macos_decomposed_text_becomes_nfc_and_collapsed():
@@ -132,6 +132,6 @@ def test_headers_match_without_accents_case_or_unit():
 
 
 def test_programme_names_map_to_codes():
-    assert values.parse_program("Nông thôn mới") == "NTM"
-    assert values.parse_program("da167") == "DA167"
-    assert values.parse_program("Chương trình mỗi xã một sản phẩm") == "OCOP"
+    assert cells.parse_program("Nông thôn mới") == "NTM"
+    assert cells.parse_program("da167") == "DA167"
+    assert cells.parse_program("Chương trình mỗi xã một sản phẩm") == "OCOP"

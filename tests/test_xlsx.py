@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from etl.xlsx import MAX_CELL_CHARS, Sheet, column_letter, write_workbook
+from etl.outputs.xlsx import MAX_CELL_CHARS, Sheet, column_letter, write_workbook
 
 
 @pytest.fixture

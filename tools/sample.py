@@ -3,7 +3,7 @@
 A population of cooperatives is simulated in memory first (founding, growth, ratings,
 dissolution, support, OCOP certificates, offtake contracts), calibrated to Đắk Nông's
 published figures, then written as one workbook per unit and year in the template layout
-of :mod:`etl.layout`. All randomness of a seed is determined by it.
+of :mod:`etl.contract.layout`. All randomness of a seed is determined by it.
 
 The 2025 report is written the way it is made after the 2025 reorganisation: one workbook
 of the new Lâm Đồng province (unit 68) for the former Đắk Nông, whose rows carry communes,
@@ -31,9 +31,10 @@ from pathlib import Path
 
 import xlsxwriter
 
-from etl import config, layout
-from etl.layout import HOTRO, HTX, LIENKET, OCOP, Sheet
-from etl.reference import MERGED_INTO
+from etl import config
+from etl.contract import layout
+from etl.contract.layout import HOTRO, HTX, LIENKET, OCOP, Sheet
+from etl.contract.reference import MERGED_INTO
 
 # Expected cooperatives per Đắk Nông unit in the first year, about 300 in all: the city is
 # small, the coffee and pepper districts large.

@@ -18,10 +18,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl import ledger
 from etl.config import Settings
-from etl.discover import LandedFile, discover
-from etl.locking import exclusive
+from etl.read.discover import LandedFile, discover
+from etl.warehouse import ledger
+from etl.warehouse.locking import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,9 @@ def _within(files: list[dict], selection: Selection, settings: Settings):
     file's ThongTin sheet (or its name) here; an unidentifiable file is left for an ordinary
     run, which quarantines it with its reason.
     """
-    from etl.identify import Identity, identify
-    from etl.reader import read_workbook
-    from etl.reference import load_reference
+    from etl.contract.reference import load_reference
+    from etl.read.identify import Identity, identify
+    from etl.read.reader import read_workbook
 
     ref = load_reference()
     inside, outside = [], []
@@ -135,7 +135,7 @@ def batches(files: list[dict], size: int) -> list[list[dict]]:
 
 
 def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
-    from etl.stage import stage_batch
+    from etl.warehouse.staging import stage_batch
 
     staged = stage_batch(
         [LandedFile(**f) for f in batch],
@@ -161,14 +161,14 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     nothing is built and nothing needs publishing. A finished build that is still waiting to
     be published is not built again, but `changed` is True: it still needs publishing.
     """
-    from etl.load import (
+    from etl.warehouse.build import (
         build_fingerprint,
         build_path,
         fingerprint,
         published_fingerprint,
         remove_build,
     )
-    from etl.stage import read_outcome
+    from etl.warehouse.staging import read_outcome
 
     with _writer(settings):
         outcomes = [read_outcome(settings.staging_dir, s["file_id"]) for s in summaries]
@@ -203,9 +203,9 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
 
 
 def _build(settings, loaded, wanted, run_id, outcomes) -> dict[str, int]:
-    from etl import alerts
-    from etl.load import load_star_schema, refresh_build_audit, seal_build
-    from etl.validate import cross_rules
+    from etl.quality import alerts
+    from etl.quality.validate import cross_rules
+    from etl.warehouse.build import load_star_schema, refresh_build_audit, seal_build
 
     counts, cross = load_star_schema(settings, loaded)
     con = ledger.connect(settings.ledger)
@@ -225,10 +225,10 @@ def _build(settings, loaded, wanted, run_id, outcomes) -> dict[str, int]:
 
 def alert(settings: Settings, context: dict | None = None) -> dict:
     """Deliver every alert not yet attempted through the configured channels."""
-    from etl import feedback
-    from etl.alerts import Alert, file_ids
-    from etl.load import build_path, refresh_build_audit
-    from etl.notify import deliver
+    from etl.quality import feedback
+    from etl.quality.alerts import Alert, file_ids
+    from etl.quality.notify import deliver
+    from etl.warehouse.build import build_path, refresh_build_audit
 
     with _writer(settings):
         con = ledger.connect(settings.ledger)
@@ -260,8 +260,8 @@ def publish_build(settings: Settings) -> dict:
 
     No build waiting (another publish run took it already) is not an error: nothing to do.
     """
-    from etl.load import build_fingerprint, build_marts, build_path
-    from etl.publish import swap
+    from etl.warehouse.build import build_fingerprint, build_marts, build_path
+    from etl.warehouse.swap import swap
 
     with _writer(settings):
         if not build_path(settings).exists():
@@ -284,10 +284,10 @@ def publish_build(settings: Settings) -> dict:
 def write_exports(settings: Settings, published: dict) -> dict:
     """Write the exports of a newly published warehouse, the quality report and the clerks'
     annotated feedback workbooks (those already up to date are kept)."""
-    from etl.dashboard import write_dashboard
-    from etl.feedback import write_feedback
-    from etl.publish import export
-    from etl.report import write_quality_report
+    from etl.outputs.officials_report import write_dashboard
+    from etl.outputs.quality_report import write_quality_report
+    from etl.quality.feedback import write_feedback
+    from etl.warehouse.swap import export
 
     if not settings.warehouse.exists():
         log.info("no warehouse published yet: nothing to export")

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from etl.config import SQL_DIR
-from etl.sqlfiles import run_sql_file
+from etl.warehouse.models import run_sql_file
 
 log = logging.getLogger(__name__)
 

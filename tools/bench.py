@@ -205,7 +205,7 @@ def corpus_dir(root: Path, scale: int, seed: int) -> Path:
 
 def write_corpus(scale: int, seed: int, out_dir: Path) -> list:
     """1×: the province sample (35 files); 10×: the first 70 national units; 100×: all."""
-    from etl.sample import NATIONAL_SCALE, write_samples
+    from tools.sample import NATIONAL_SCALE, write_samples
 
     if scale == 1:
         return write_samples(out_dir, seed=seed)
@@ -247,7 +247,7 @@ def ensure_corpus(root: Path, scale: int, seed: int, keep: bool) -> tuple[Path, 
 def ensure_extra_workbook(root: Path, seed: int) -> Path:
     """One valid workbook for a unit and year in no corpus: Hà Nội's 2026 report, which
     holds the cooperatives of its first district (001)."""
-    from etl.sample import NATIONAL_SCALE, write_samples
+    from tools.sample import NATIONAL_SCALE, write_samples
 
     target = root / f"extra-{EXTRA_YEAR}-{seed}"
     done = list(target.glob(f"*_{EXTRA_YEAR}.xlsx")) if target.is_dir() else []
@@ -700,7 +700,7 @@ def render(
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`.venv/bin/python -m etl.bench`); do not edit by hand. Each",
+        "Written by `make bench` (`.venv/bin/python -m tools.bench`); do not edit by hand. Each",
         "scale runs the whole pipeline through Airflow (`htx run`, as `make run` does) from an",
         "empty warehouse, then again with nothing new, then after one new workbook lands;",
         "beside it the parse floor (python-calamine reading every sheet of every file into",
@@ -925,7 +925,9 @@ def parse_scales(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m etl.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench", description=__doc__.split("\n")[0]
+    )
     parser.add_argument(
         "--scales",
         type=parse_scales,

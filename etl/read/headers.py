@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from etl.layout import Sheet
+from etl.contract.layout import Sheet
 from etl.text import clean, match_key, split_unit
 
 # How far down a title block may push the header row.

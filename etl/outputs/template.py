@@ -1,7 +1,7 @@
 """The official district workbook for one unit and year, written with xlsxwriter.
 
 `htx template` hands a clerk this file: `ThongTin` filled in, every sheet of the layout with
-its headers, drop-down lists and number checks taken from `etl.layout`, and `HuongDan`, the
+its headers, drop-down lists and number checks taken from `etl.contract.layout`, and `HuongDan`, the
 instructions. With a warehouse, the `HTX` sheet can list the unit's cooperatives of the
 latest loaded year, so the clerk only updates the figures.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name
 
-from etl.layout import (
+from etl.contract.layout import (
     DATA_SHEETS,
     FIRST_YEAR,
     HTX,
@@ -25,7 +25,7 @@ from etl.layout import (
     Column,
     Sheet,
 )
-from etl.reference import MERGED_INTO, Reference, Unit, load_reference
+from etl.contract.reference import MERGED_INTO, Reference, Unit, load_reference
 
 DATA_ROWS = 500  # pre-formatted and validated rows below each header
 MONEY_UNIT = "triệu đồng"

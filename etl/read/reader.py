@@ -11,11 +11,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etl import opening, values
 from etl.config import Limits
-from etl.findings import ERROR, INFO, Finding, bilingual, cell_address, reason
-from etl.headers import find_header
-from etl.layout import DATA_SHEETS, THONGTIN_KEYS, THONGTIN_NAMES, Column, Sheet
+from etl.contract.findings import ERROR, INFO, Finding, bilingual, cell_address, reason
+from etl.contract.layout import DATA_SHEETS, THONGTIN_KEYS, THONGTIN_NAMES, Column, Sheet
+from etl.read import cells, guard
+from etl.read.headers import find_header
 from etl.text import clean, match_key
 
 _TOTAL_WORDS = ("tong", "cong")
@@ -61,10 +61,10 @@ def read_workbook(path: Path, limits: Limits | None = None) -> WorkbookRead:
     """Read every sheet of the layout from a workbook; never raises for a bad file."""
     limits = limits or Limits()
     if path.stat().st_size > limits.file_bytes:
-        return WorkbookRead(rejection=_limit(opening.LimitExceeded(
+        return WorkbookRead(rejection=_limit(guard.LimitExceeded(
             "file_too_large", f"{path.stat().st_size // (1024 * 1024)} MB"
         )))  # fmt: skip
-    kind = opening.sniff(path)
+    kind = guard.sniff(path)
     if kind == "corrupt":
         return WorkbookRead(rejection=_unreadable(ValueError("tệp bị hỏng / damaged file")))
     if kind in _UNREADABLE:
@@ -75,8 +75,8 @@ def read_workbook(path: Path, limits: Limits | None = None) -> WorkbookRead:
         )
     with tempfile.TemporaryDirectory(prefix="htx-read-") as work_dir:
         try:
-            source = opening.bounded(path, Path(work_dir), limits.rows, limits.expanded_bytes)
-        except opening.LimitExceeded as exc:
+            source = guard.bounded(path, Path(work_dir), limits.rows, limits.expanded_bytes)
+        except guard.LimitExceeded as exc:
             return WorkbookRead(rejection=_limit(exc))
         except Exception as exc:  # a broken zip or XML inside: calamine would fail too
             return WorkbookRead(rejection=_unreadable(exc))
@@ -94,7 +94,7 @@ def _unreadable(exc: Exception) -> Finding:
     )
 
 
-def _limit(exc: opening.LimitExceeded) -> Finding:
+def _limit(exc: guard.LimitExceeded) -> Finding:
     return Finding(rule=exc.rule, severity=ERROR, message=reason(exc.rule, detail=exc.detail))
 
 
@@ -130,7 +130,7 @@ def _read(path: Path, limits: Limits) -> WorkbookRead:
             result.rows_scanned += len(rows)
             if len(rows) > limits.rows:  # .xls: no cheaper way to know
                 result.rejection = _limit(
-                    opening.LimitExceeded("too_many_rows", f"{actual}: {len(rows)} rows")
+                    guard.LimitExceeded("too_many_rows", f"{actual}: {len(rows)} rows")
                 )
                 return result
             money_unit = result.info.get("money_unit")
@@ -210,10 +210,10 @@ def _read_sheet(
                 column_name=text,
             )
         )
-    default_factor = values.money_factor(clean(file_unit) if file_unit else None)
-    note_factor = values.money_factor(header.note_unit)
+    default_factor = cells.money_factor(clean(file_unit) if file_unit else None)
+    note_factor = cells.money_factor(header.note_unit)
     factors = {
-        key: values.money_factor(header.units.get(key)) or note_factor or default_factor or 1.0
+        key: cells.money_factor(header.units.get(key)) or note_factor or default_factor or 1.0
         for key in header.columns
     }
     out = SheetRows(sheet=sheet, sheet_name=actual_name, rows=[], columns=dict(header.columns))
@@ -266,9 +266,9 @@ def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
         if column.kind in _NUMERIC_KINDS:
             try:
                 if column.kind == "date":
-                    parsed = values.parse_date(_cell(row, index))
+                    parsed = cells.parse_date(_cell(row, index))
                 else:
-                    parsed = values.parse_number(_cell(row, index))
+                    parsed = cells.parse_number(_cell(row, index))
             except (ValueError, OverflowError):
                 continue
             if parsed is not None:
@@ -310,21 +310,21 @@ def _typed_row(
 def _convert(column: Column, raw: object, factor: float) -> object:
     kind = column.kind
     if kind == "code":
-        return values.parse_code(raw)
+        return cells.parse_code(raw)
     if kind == "text":
-        return values.parse_text(raw)
+        return cells.parse_text(raw)
     if kind == "category":
-        return values.parse_category(raw, column.allowed)
+        return cells.parse_category(raw, column.allowed)
     if kind == "program":
-        return values.parse_program(raw)
+        return cells.parse_program(raw)
     if kind == "int":
-        return values.parse_int(raw)
+        return cells.parse_int(raw)
     if kind == "number":
-        return values.parse_number(raw)
+        return cells.parse_number(raw)
     if kind == "money":
-        return values.parse_money(raw, factor)
+        return cells.parse_money(raw, factor)
     if kind == "date":
-        return values.parse_date(raw)
+        return cells.parse_date(raw)
     if kind == "yesno":
-        return values.parse_yesno(raw)
+        return cells.parse_yesno(raw)
     raise AssertionError(f"unknown column kind {kind}")

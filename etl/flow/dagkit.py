@@ -30,7 +30,7 @@ START = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)  # the first report year of Decis
 
 def on_failure(context) -> None:
     """Task failure callback: the notifier is built only when a task fails."""
-    from etl.notify import FailureNotifier
+    from etl.quality.notify import FailureNotifier
 
     FailureNotifier().notify(context)
 

@@ -13,9 +13,9 @@ import tomllib
 from pathlib import Path
 
 from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings
-from etl.layout import DATA_SHEETS, PROGRAMS
-from etl.sqlfiles import run_sql_file
-from etl.stage import read_outcome, sheet_files, staged_columns
+from etl.contract.layout import DATA_SHEETS, PROGRAMS
+from etl.warehouse.models import run_sql_file
+from etl.warehouse.staging import read_outcome, sheet_files, staged_columns
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def load_star_schema(
     """
     import duckdb
 
-    from etl.validate import check_warehouse
+    from etl.quality.validate import check_warehouse
 
     target = build_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -201,7 +201,7 @@ def refresh_build_audit(settings: Settings) -> None:
 def _register_reference(con) -> None:
     import pandas as pd
 
-    from etl.reference import MERGED_INTO, load_reference
+    from etl.contract.reference import MERGED_INTO, load_reference
     from etl.text import match_key
 
     ref = load_reference()

@@ -18,15 +18,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from etl.config import Limits
-from etl.discover import LandedFile
-from etl.findings import ERROR, WARNING, Finding, reason
+from etl.contract.findings import ERROR, WARNING, Finding, reason
+from etl.contract.layout import DATA_SHEETS, Sheet
+from etl.contract.reference import load_reference
 from etl.forks import map_forked
-from etl.frames import ReadFile, build_frames, frame_columns
-from etl.identify import Identity, identify
-from etl.layout import DATA_SHEETS, Sheet
-from etl.reader import read_workbook
-from etl.reference import load_reference
-from etl.validate import prepare, validate_batch
+from etl.quality.validate import prepare, validate_batch
+from etl.read.discover import LandedFile
+from etl.read.frames import ReadFile, build_frames, frame_columns
+from etl.read.identify import Identity, identify
+from etl.read.reader import read_workbook
 
 log = logging.getLogger(__name__)
 

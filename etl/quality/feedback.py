@@ -19,10 +19,11 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from etl import ledger, opening
 from etl.config import Settings
 from etl.forks import map_forked
+from etl.read import guard
 from etl.text import match_key
+from etl.warehouse import ledger
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +293,7 @@ def open_copy(raw_path: str | None, work_dir: Path):
     if raw.stat().st_size > MAX_RAW_BYTES:
         size = f"{raw.stat().st_size / 1024 / 1024:.0f} MB > {MAX_RAW_BYTES // 1024 // 1024} MB"
         raise Unopenable(_cannot_copy(f"tệp quá lớn / file too large: {size}"))
-    kind = opening.sniff(raw)
+    kind = guard.sniff(raw)
     if kind == "xlsx":
         return _open_xlsx(raw, work_dir)
     if kind in ("xls", "ods"):
@@ -313,7 +314,7 @@ def _open_xlsx(raw: Path, work_dir: Path):
         unpacked = sum(info.file_size for info in archive.infolist())
     if unpacked > MAX_UNPACKED_BYTES:
         raise Unopenable(_cannot_copy(f"nội dung quá lớn / content too large: {unpacked} bytes"))
-    source = opening.bounded(raw, work_dir)  # a stray cell at row 1,048,576 costs nothing
+    source = guard.bounded(raw, work_dir)  # a stray cell at row 1,048,576 costs nothing
     # Values only, as the pipeline read them: no formulas, macros or external links travel on.
     workbook = load_workbook(source, data_only=True, keep_vba=False, keep_links=False)
     workbook.template = False

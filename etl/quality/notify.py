@@ -23,7 +23,7 @@ from pathlib import Path
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
-from etl.alerts import Alert
+from etl.quality.alerts import Alert
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +189,9 @@ class FailureNotifier(BaseNotifier):
     template_fields = ()
 
     def notify(self, context) -> None:
-        from etl import alerts, ledger
         from etl.config import load_settings
+        from etl.quality import alerts
+        from etl.warehouse import ledger
 
         ti = context.get("ti") or context.get("task_instance")
         alert = alerts.failure_alert(

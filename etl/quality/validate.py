@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from etl.config import EXPECTATIONS_DIR
-from etl.findings import ERROR, Finding, bilingual, cell_address
-from etl.frames import ReadFile, build_frames, known_communes
-from etl.layout import DATA_SHEETS
-from etl.reference import Reference
+from etl.contract.findings import ERROR, Finding, bilingual, cell_address
+from etl.contract.layout import DATA_SHEETS
+from etl.contract.reference import Reference
+from etl.read.frames import ReadFile, build_frames, known_communes
 
 log = logging.getLogger(__name__)
 

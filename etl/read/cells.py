@@ -227,7 +227,7 @@ def parse_category(raw: object, allowed: tuple[str, ...]) -> str | None:
 
 def parse_program(raw: object) -> str | None:
     """A programme code from its code or its Vietnamese name (`Nông thôn mới` -> `NTM`)."""
-    from etl.layout import PROGRAMS
+    from etl.contract.layout import PROGRAMS
 
     text = parse_text(raw)
     if text is None:

@@ -82,7 +82,7 @@ def _sqlite_wal(url: str) -> None:
 
 
 def has_workbooks(landing_dir: Path) -> bool:
-    from etl.discover import landing_files
+    from etl.read.discover import landing_files
 
     return bool(landing_files(landing_dir))
 
@@ -126,7 +126,7 @@ def _asset_emitted(run) -> bool:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from etl.sample import write_samples
+    from tools.sample import write_samples
 
     files = write_samples(Path(args.out), seed=args.seed, scale=args.scale)
     print(f"wrote {len(files)} sample workbooks ({args.scale} scale) to {args.out}")
@@ -139,9 +139,9 @@ def cmd_init(_args: argparse.Namespace) -> int:
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
-    from etl.locking import exclusive
-    from etl.sample import write_samples
-    from etl.summary import print_summary
+    from etl.outputs.summary import print_summary
+    from etl.warehouse.locking import exclusive
+    from tools.sample import write_samples
 
     settings = load_settings()
     with exclusive(settings.state_dir / "pipeline.lock"):
@@ -194,14 +194,14 @@ def cmd_env(_args: argparse.Namespace) -> int:
 
 
 def cmd_summary(_args: argparse.Namespace) -> int:
-    from etl.summary import print_summary
+    from etl.outputs.summary import print_summary
 
     print_summary(load_settings())
     return 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from etl import analyst
+    from etl.cli import analyst
 
     warehouse = load_settings().warehouse
     try:
@@ -216,14 +216,14 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_tables(_args: argparse.Namespace) -> int:
-    from etl import analyst
+    from etl.cli import analyst
 
     print("\n".join(analyst.describe_tables(load_settings().warehouse)))
     return 0
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from etl import template
+    from etl.outputs import template
 
     try:
         unit = template.reporting_unit(args.unit)

@@ -6,10 +6,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from etl import values
-from etl.findings import ERROR, Finding, reason
-from etl.layout import FIRST_YEAR, LAST_YEAR
-from etl.reference import Reference, Unit
+from etl.contract.findings import ERROR, Finding, reason
+from etl.contract.layout import FIRST_YEAR, LAST_YEAR
+from etl.contract.reference import Reference, Unit
+from etl.read import cells
 from etl.text import clean, slug
 
 # The district level was abolished on 01/07/2025: no district reports for a later year.
@@ -32,7 +32,7 @@ def _unit_from_code(raw: object, ref: Reference) -> Unit | None:
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         # A unit code stored as a number lost its leading zeros: `1` is district `001`.
         for width in (3, 2):
-            unit = ref.reporting_unit(values.parse_unit_code(raw, width) or "")
+            unit = ref.reporting_unit(cells.parse_unit_code(raw, width) or "")
             if unit is not None:
                 return unit
         return None
@@ -49,7 +49,7 @@ def _unit_from_name(text: str, ref: Reference) -> Unit | None:
 
 def _year(raw: object) -> int | None:
     try:
-        year = values.parse_int(raw)
+        year = cells.parse_int(raw)
     except ValueError:
         return None
     return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else None
@@ -100,7 +100,7 @@ def identify(info: dict[str, object], file_name: str, ref: Reference) -> Identit
             value=unit.code,
         )
     try:
-        prepared_on = values.parse_date(info.get("prepared_on"))
+        prepared_on = cells.parse_date(info.get("prepared_on"))
     except ValueError:
         prepared_on = None
     return Identity(unit=unit, report_year=year, prepared_on=prepared_on, source=source)

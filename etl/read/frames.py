@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from etl.identify import Identity
-from etl.layout import DATA_SHEETS, Sheet
-from etl.reader import PARSED_KINDS, WorkbookRead, unparsed
-from etl.reference import MERGED_INTO, Reference
+from etl.contract.layout import DATA_SHEETS, Sheet
+from etl.contract.reference import MERGED_INTO, Reference
+from etl.read.identify import Identity
+from etl.read.reader import PARSED_KINDS, WorkbookRead, unparsed
 from etl.text import match_key
 
 PROVENANCE = ("file_id", "unit_code", "report_year", "sheet_name", "excel_row")

@@ -26,7 +26,7 @@ class Alert:
     subject: str
     body: str
     run_id: str | None = None
-    # Annotated feedback workbooks of the alert's files (etl.feedback), sent with it.
+    # Annotated feedback workbooks of the alert's files (etl.quality.feedback), sent with it.
     attachments: tuple[str, ...] = ()
 
 

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from etl.config import CONFIG_DIR, SQL_DIR, Settings
-from etl.load import MART_MODELS, build_path
+from etl.warehouse.build import MART_MODELS, build_path
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _write_xlsx(con, path: Path, tables: list[str]) -> None:
     """One workbook for provincial officials: an introduction sheet naming each table,
     then one sheet a table with Vietnamese headers and formatted numbers (`etl/xlsx.py`:
     text is always text, never a formula)."""
-    from etl.xlsx import Sheet, write_workbook
+    from etl.outputs.xlsx import Sheet, write_workbook
 
     labels = labels_vi()
     about = []

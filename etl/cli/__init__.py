@@ -1,0 +1,1 @@
+"""The `htx` command (`main`) and analysts' read-only SQL access (`analyst`)."""

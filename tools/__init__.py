@@ -1,0 +1,2 @@
+"""Tools beside the product, not shipped in it: the sample workbook generator and the
+benchmark."""
