@@ -141,12 +141,13 @@ def cmd_init(_args: argparse.Namespace) -> int:
 def cmd_run(_args: argparse.Namespace) -> int:
     from etl.outputs.summary import print_summary
     from etl.warehouse.locking import exclusive
-    from tools.sample import write_samples
 
     settings = load_settings()
     with exclusive(settings.state_dir / "pipeline.lock"):
         init_airflow(settings)
         if not has_workbooks(settings.landing_dir):
+            from tools.sample import write_samples
+
             files = write_samples(settings.landing_dir)
             log.info("landing folder was empty: wrote %d sample workbooks", len(files))
         if settings.processes is None:
