@@ -2,61 +2,46 @@
 
 Four charts from the marts: revenue per district and year, the rating mix per year, support
 by programme, and the replication candidates per district, with the candidates' table.
-No script, font or style is fetched from anywhere: the file is the whole report.
+No script, font or style is fetched from anywhere: the file is the whole report. Python
+computes the charts' coordinates; the template `report.html.j2` (with `chart.svg.j2`) puts
+every text on the page, escaped.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.config import Settings
+from etl.outputs.html import write_page
 
 log = logging.getLogger(__name__)
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")  # fmt: skip
 WIDTH, HEIGHT, PAD = 720, 320, 56
-
-# Marks the page once the browser has laid out every chart (checked by the browser test).
-_RENDER_CHECK = """
-<script>
-window.addEventListener('load', function () {
-  var drawn = 0;
-  document.querySelectorAll('svg.chart').forEach(function (svg) {
-    var box = svg.getBBox();
-    if (box.width > 0 && box.height > 0 && svg.querySelectorAll('.mark').length > 0) drawn++;
-  });
-  document.body.setAttribute('data-charts-rendered', String(drawn));
-});
-</script>
-"""
+GEOMETRY = {"width": WIDTH, "height": HEIGHT, "pad": PAD}
 
 
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value))
+@dataclass(frozen=True)
+class Chart:
+    """One chart's marks with their coordinates; its texts are plain strings, escaped by the
+    template like every other value."""
+
+    title: str  # the SVG's aria-label
+    unit: str
+    ticks: list[dict] = field(default_factory=list)  # y, label
+    axis_labels: list[dict] = field(default_factory=list)  # x, text (a line chart's years)
+    label_size: int = 11
+    lines: list[dict] = field(default_factory=list)  # color, points, title
+    # A bar chart's categories: each its bars (x, y, width, height, color, title) and label.
+    groups: list[dict] = field(default_factory=list)
+    legend: list[dict] | None = None  # color, name; None: no legend
 
 
-def _frame(title: str, y_max: float, unit: str) -> list[str]:
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{WIDTH}" '
-        f'height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" xmlns="http://www.w3.org/2000/svg">',
-        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - 10}" y2="{HEIGHT - PAD}" '
-        'stroke="#333"/>',
-        f'<line x1="{PAD}" y1="10" x2="{PAD}" y2="{HEIGHT - PAD}" stroke="#333"/>',
-    ]
-    for i in range(5):
-        value = y_max * i / 4
-        y = _y(value, y_max)
-        parts.append(
-            f'<text x="{PAD - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end">'
-            f"{value:,.0f}</text>"
-            f'<line x1="{PAD}" y1="{y:.1f}" x2="{WIDTH - 10}" y2="{y:.1f}" stroke="#eee"/>'
-        )
-    parts.append(f'<text x="8" y="14" font-size="11">{_e(unit)}</text>')
-    return parts
+def _ticks(y_max: float) -> list[dict]:
+    return [{"y": _y(y_max * i / 4, y_max), "label": f"{y_max * i / 4:,.0f}"} for i in range(5)]
 
 
 def _y(value: float, y_max: float) -> float:
@@ -68,63 +53,70 @@ def _x(index: int, count: int) -> float:
     return PAD + 20 + (span * index / max(count - 1, 1))
 
 
-def _legend(names: list[str]) -> str:
-    items = "".join(
-        f'<span style="display:inline-block;margin-right:14px"><span style="display:'
-        f"inline-block;width:10px;height:10px;background:{PALETTE[i % len(PALETTE)]};"
-        f'margin-right:4px"></span>{_e(n)}</span>'
-        for i, n in enumerate(names)
-    )
-    return f'<div class="legend">{items}</div>'
+def _legend(names: list[str]) -> list[dict]:
+    return [{"color": PALETTE[i % len(PALETTE)], "name": n} for i, n in enumerate(names)]
 
 
-def line_chart(title: str, years: list[int], series: dict[str, list[float | None]], unit: str):
+def line_chart(
+    title: str, years: list[int], series: dict[str, list[float | None]], unit: str
+) -> Chart:
     y_max = max((v for values in series.values() for v in values if v is not None), default=1)
-    parts = _frame(title, y_max * 1.05, unit)
-    for i, year in enumerate(years):
-        parts.append(
-            f'<text x="{_x(i, len(years)):.1f}" y="{HEIGHT - PAD + 16}" font-size="11" '
-            f'text-anchor="middle">{year}</text>'
-        )
-    for n, (name, values) in enumerate(series.items()):
-        color = PALETTE[n % len(PALETTE)]
-        points = [
-            f"{_x(i, len(years)):.1f},{_y(v, y_max * 1.05):.1f}"
-            for i, v in enumerate(values)
-            if v is not None
-        ]
-        parts.append(
-            f'<polyline class="mark" fill="none" stroke="{color}" stroke-width="2" '
-            f'points="{" ".join(points)}"><title>{_e(name)}</title></polyline>'
-        )
-    parts.append("</svg>")
-    return "".join(parts) + _legend(list(series))
+    top = y_max * 1.05
+    lines = [
+        {
+            "color": PALETTE[n % len(PALETTE)],
+            "points": " ".join(
+                f"{_x(i, len(years)):.1f},{_y(v, top):.1f}"
+                for i, v in enumerate(values)
+                if v is not None
+            ),
+            "title": name,
+        }
+        for n, (name, values) in enumerate(series.items())
+    ]
+    return Chart(
+        title,
+        unit,
+        ticks=_ticks(top),
+        axis_labels=[{"x": _x(i, len(years)), "text": str(y)} for i, y in enumerate(years)],
+        lines=lines,
+        legend=_legend(list(series)),
+    )
 
 
-def bar_chart(title: str, categories: list[str], stacks: dict[str, list[float]], unit: str) -> str:
+def bar_chart(title: str, categories: list[str], stacks: dict[str, list[float]], unit: str):
     """Stacked bars: one bar per category, one colour per stack."""
     totals = [sum(s[i] for s in stacks.values()) for i in range(len(categories))]
     y_max = max(totals, default=1) * 1.05 or 1
-    parts = _frame(title, y_max, unit)
     slot = (WIDTH - PAD - 30) / max(len(categories), 1)
+    groups = []
     for i, category in enumerate(categories):
         x = PAD + 10 + slot * i
         base = 0.0
+        bars = []
         for n, (name, values) in enumerate(stacks.items()):
             value = values[i]
             top, bottom = _y(base + value, y_max), _y(base, y_max)
-            parts.append(
-                f'<rect class="mark" x="{x:.1f}" y="{top:.1f}" width="{slot * 0.7:.1f}" '
-                f'height="{max(bottom - top, 0):.1f}" fill="{PALETTE[n % len(PALETTE)]}">'
-                f"<title>{_e(category)} · {_e(name)}: {value:,.1f}</title></rect>"
+            bars.append(
+                {
+                    "x": x,
+                    "y": top,
+                    "width": slot * 0.7,
+                    "height": max(bottom - top, 0),
+                    "color": PALETTE[n % len(PALETTE)],
+                    "title": f"{category} · {name}: {value:,.1f}",
+                }
             )
             base += value
-        parts.append(
-            f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - PAD + 16}" font-size="10" '
-            f'text-anchor="middle">{_e(category[:16])}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts) + (_legend(list(stacks)) if len(stacks) > 1 else "")
+        groups.append({"bars": bars, "label": {"x": x + slot * 0.35, "text": category[:16]}})
+    return Chart(
+        title,
+        unit,
+        ticks=_ticks(y_max),
+        label_size=10,
+        groups=groups,
+        legend=_legend(list(stacks)) if len(stacks) > 1 else None,
+    )
 
 
 def write_dashboard(settings: Settings) -> Path:
@@ -144,11 +136,14 @@ def write_dashboard(settings: Settings) -> Path:
             "select program_code, sum(amount_mvnd)::double from marts.program_year "
             "group by program_code order by program_code"
         ).fetchall()
-        candidates = con.execute(
-            "select coalesce(district_name, 'Không xác định'), district_rank, coop_code, name, "
-            "score, revenue_mvnd::double, in_da167 from marts.replication_candidates "
+        cursor = con.execute(
+            "select coalesce(district_name, 'Không xác định') as district_name, district_rank, "
+            "coop_code, name, score, revenue_mvnd::double as revenue_mvnd, in_da167 "
+            "from marts.replication_candidates "
             "where is_candidate order by district_code nulls last, district_rank"
-        ).fetchall()
+        )
+        names = [column[0] for column in cursor.description]
+        candidates = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:
         con.close()
 
@@ -158,7 +153,7 @@ def write_dashboard(settings: Settings) -> Path:
         series.setdefault(district, [None] * len(years))[years.index(year)] = revenue
     per_district: dict[str, int] = {}
     for row in candidates:
-        per_district[row[0]] = per_district.get(row[0], 0) + 1
+        per_district[row["district_name"]] = per_district.get(row["district_name"], 0) + 1
     rating_names = ("Tốt", "Khá", "Trung bình", "Yếu", "Chưa xếp loại")
 
     sections = [
@@ -176,31 +171,13 @@ def write_dashboard(settings: Settings) -> Path:
                    {"Số mô hình": [float(v) for v in per_district.values()]},
                    "số HTX / cooperatives")),
     ]  # fmt: skip
-    table = "".join(
-        f"<tr><td>{_e(d)}</td><td>{_e(rank)}</td><td>{_e(code)}</td><td>{_e(name)}</td>"
-        f"<td>{_e(score)}</td><td>{revenue:,.1f}</td><td>{'Có' if da167 else ''}</td></tr>"
-        for d, rank, code, name, score, revenue, da167 in candidates
+    settings.export_dir.mkdir(parents=True, exist_ok=True)
+    target = write_page(
+        settings.export_dir / "report.html",
+        "report.html.j2",
+        sections=[{"heading": heading, "chart": chart} for heading, chart in sections],
+        candidates=candidates,
+        geometry=GEOMETRY,
     )
-    body = "".join(f"<section><h2>{_e(title)}</h2>{chart}</section>" for title, chart in sections)
-    body += (
-        "<section><h2>Danh sách mô hình đề xuất nhân rộng 2026-2030 / Replication candidates"
-        "</h2><table><tr><th>Huyện</th><th>Hạng</th><th>Mã số HTX</th><th>Tên HTX</th>"
-        "<th>Điểm</th><th>Doanh thu (triệu đồng)</th><th>Đề án 167</th></tr>"
-        f"{table}</table></section>"
-    )
-    page = (
-        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
-        "<title>Báo cáo HTX / HTX report</title><style>"
-        "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:900px}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}"
-        "th{background:#eef}.legend{font-size:12px;margin:4px 0 16px}</style></head><body>"
-        "<h1>Hợp tác xã Đắk Nông 2021-2025: kết quả và mô hình nhân rộng / Cooperatives "
-        "2021-2025: results and models to replicate</h1>"
-        f"{body}{_RENDER_CHECK}</body></html>\n"
-    )
-    target = settings.export_dir / "report.html"
-    temporary = target.with_name(".report.html.tmp")
-    temporary.write_text(page, encoding="utf-8")
-    os.replace(temporary, target)
     log.info("HTML report: %s", target)
     return target

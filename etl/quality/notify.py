@@ -13,7 +13,6 @@ is retried a few times with backoff, then recorded as failed; it never fails the
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
+from etl.outputs.html import render
 from etl.quality.alerts import Alert
 
 log = logging.getLogger(__name__)
@@ -117,16 +117,20 @@ class WebhookNotifier(BaseNotifier):
                 raise RuntimeError(f"webhook answered HTTP {response.status}")
 
 
+def email_html(alert: Alert) -> str:
+    """The e-mail's HTML part: the alert's text as it is, escaped by the template."""
+    return render("alert_email.html.j2", body=alert.body)
+
+
 def email_notifier(alert: Alert, recipients: list[str], conn) -> BaseNotifier:
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     sender = (conn.extra_dejson or {}).get("from_email") or DEFAULT_SENDER
-    body = f"<pre style='font-family:sans-serif'>{html.escape(alert.body)}</pre>"
     return SmtpNotifier(
         to=recipients,
         from_email=sender,
         subject=alert.subject,
-        html_content=body,
+        html_content=email_html(alert),
         files=attachable(alert.attachments) or None,
         smtp_conn_id=EMAIL_CONN_ID,
     )

@@ -1,0 +1,51 @@
+"""HTML from Jinja2 templates kept as files in `templates/`, escaped by default.
+
+Every page the project writes itself (the quality report, the officials' report, the alert
+e-mail) is rendered here with autoescape on, so a value from a workbook reaches the page as
+text without its caller having to remember to escape it. A name the template uses but the
+caller did not pass fails the render instead of printing nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def _number(value: float | int | None, spec: str) -> str:
+    """`{{ x | number(",.1f") }}`: Python's format spec; None stays empty."""
+    return "" if value is None else format(value, spec)
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        # Every template here is HTML or SVG: escape in all of them, whatever the suffix.
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        finalize=lambda value: "" if value is None else value,  # NULL prints as empty
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["number"] = _number
+    return env
+
+
+def render(template: str, **context: object) -> str:
+    """The page `template` renders with `context`; every value in it is escaped."""
+    return environment().get_template(template).render(**context)
+
+
+def write_page(path: Path, template: str, **context: object) -> Path:
+    """Render `template` to `path`, replaced whole (written beside it, then renamed)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(render(template, **context), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
