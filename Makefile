@@ -11,6 +11,7 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make run    - ingest, validate, load and publish through Airflow, then print a summary"
+	@echo "             (writes the sample into data/landing first when HTX_LANDING_DIR is unset and it is empty)"
 	@echo "make test   - set up, lint, then run the whole test suite (needs make services)"
 	@echo "make airflow - the Airflow UI and scheduler (airflow standalone) on 127.0.0.1:8080"
 	@echo "make services - install and start PostgreSQL and Redis (Debian, as root) for the tests"
@@ -31,7 +32,14 @@ $(STAMP): requirements.lock pyproject.toml Makefile
 
 venv: $(STAMP)
 
+# A newcomer's first run: the sample goes into the default landing folder when it holds no
+# workbook. A landing folder a deployment names (HTX_LANDING_DIR) is never written to.
 run: venv
+	@if [ -z "$$HTX_LANDING_DIR" ] && [ -z "$$(find data/landing -type f \
+		\( -iname '*.xlsx' -o -iname '*.xlsm' -o -iname '*.xls' -o -iname '*.ods' \) \
+		2>/dev/null | head -n 1)" ]; then \
+		$(BIN)/python -m tools.sample --out data/landing; \
+	fi
 	$(BIN)/htx run
 
 airflow: venv

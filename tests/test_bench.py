@@ -93,52 +93,39 @@ def test_corpus_is_written_once_and_reused_with_keep(tmp_path, monkeypatch):
     assert calls == [1, 1]
 
 
-def test_stage_phases_come_from_the_stage_timings_log_lines(tmp_path: Path):
-    log = tmp_path / "run.log"
-    lines = [
-        "2026-11-25 15:00:00,000 INFO htx: setting up Airflow in /x",
-        "2026-11-25 15:00:05,000 INFO htx: the Airflow metadata DB is up to date",
-        "2026-11-25 15:00:09,000 INFO htx: Airflow ready: metadata DB migrated, pool p",
-        "2026-11-25T15:00:10.000000Z [info     ] [DAG TEST] starting task_id=discover "
-        "map_index=-1 [airflow.sdk.definitions.dag] loc=dag.py:1",
-        "2026-11-25T15:00:11.000000Z [info     ] [DAG TEST] end task task_id=discover "
-        "map_index=-1 [airflow.sdk.definitions.dag] loc=dag.py:1",
-        "2026-11-25T15:00:11.500000Z [info     ] [DAG TEST] starting task_id=stage "
-        "map_index=0 [airflow.sdk.definitions.dag] loc=dag.py:1",
-        "2026-11-25T15:00:12.000000Z [info     ] reading a_2021.xlsx (0123456789ab) "
-        "[etl.warehouse.staging] loc=stage.py:84",
-        "2026-11-25T15:00:14.000000Z [info     ] stage timings: 3 file(s) in 2 process(es), "
-        "2.50s wall; set-up 0.50s; process-seconds: read 2.00s, validate 1.50s, write 0.50s "
-        "[etl.warehouse.staging] loc=stage.py:1",
-        "2026-11-25T15:00:14.500000Z [info     ] [DAG TEST] end task task_id=stage "
-        "map_index=0 [airflow.sdk.definitions.dag] loc=dag.py:1",
-        "2026-11-25T15:00:15.000000Z [info     ] stage timings: 1 file(s) in 1 process(es), "
-        "1.00s wall; set-up 0.00s; process-seconds: read 0.50s, validate 0.50s, write 0.00s "
-        "[etl.warehouse.staging] loc=stage.py:1",
-        "2026-11-25T15:00:15.000000Z [info     ] feedback for 34_2025.xlsx: /x/34_2025_0a.xlsx "
-        "[etl.quality.feedback] loc=feedback.py:1",
-    ]
-    log.write_text("\n".join(lines) + "\n")
-    events = bench.log_events(log)
-    assert len(events) == len(lines)
-    phases = bench.stage_phases(events)
+def _stage_record(timings_dir: Path, key: str, wall: float, setup: float, r, v, w) -> None:
+    from etl.flow.timings import Timing, record
+
+    phases = {"setup": setup, "read": r, "validate": v, "write": w}
+    record(timings_dir, Timing("run-1", "stage", key, 100.0, 100.0 + wall, 3, 2, phases=phases))
+
+
+def test_stage_phases_share_each_batch_wall_time_by_its_recorded_process_seconds(tmp_path):
+    from etl.flow.timings import read_timings
+
+    _stage_record(tmp_path, "0", 2.5, 0.5, 2.0, 1.5, 0.5)
+    _stage_record(tmp_path, "1", 1.0, 0.0, 0.5, 0.5, 0.0)
+    rows = read_timings(tmp_path)
+    assert [(r["step"], r["key"]) for r in rows] == [("stage", "0"), ("stage", "1")]
+    phases = bench.stage_phases(rows)
     # 2.5 s of wall, 0.5 s set-up, the rest shared 2 : 1.5 : 0.5; 1 s shared 0.5 : 0.5 : 0.
     assert phases["wall"] == pytest.approx(3.5)
     assert phases["setup"] == pytest.approx(0.5)
     assert phases["read"] == pytest.approx(1.0 + 0.5)
     assert phases["validate"] == pytest.approx(0.75 + 0.5)
     assert phases["write"] == pytest.approx(0.25)
-    assert bench.stage_phases(events[:5])["read"] is None
-    started = bench._epoch("2026-11-25T14:59:59.000000Z")
-    run = bench.ChildRun(16.0, 0, 100.0, started, started + 16.0, str(log))
-    whole = bench.run_phases(log, run)
-    assert whole["init"] == pytest.approx(9.0)
-    assert whole["dag_span"] == pytest.approx(4.5)
-    assert whole["after_dag"] == pytest.approx(0.5)
-    assert bench._feedback_written(run) == 1
+    assert bench.stage_phases([])["read"] is None
+    assert read_timings(tmp_path, {"another-run"}) == []
 
 
-def test_the_stage_step_writes_the_timings_line_the_bench_reads(tmp_path: Path, caplog):
+def test_the_bench_reads_no_log_text():
+    source = Path(bench.__file__).read_text()
+    assert "import re\n" not in source and "log_events" not in source
+    assert "stage timings:" not in source
+
+
+def test_the_stage_step_records_the_timings_the_bench_reads(tmp_path: Path):
+    from etl.flow.timings import read_timings
     from etl.read.discover import LandedFile, file_id_for, sha256_of
     from etl.warehouse.staging import stage_batch
     from tools.sample import write_samples
@@ -148,9 +135,96 @@ def test_the_stage_step_writes_the_timings_line_the_bench_reads(tmp_path: Path, 
     for f in files:
         sha = sha256_of(f.path)
         landed.append(LandedFile(file_id_for(sha), f.path.name, sha, 0, str(f.path)))
-    with caplog.at_level("INFO", logger="etl"):
-        stage_batch(landed, tmp_path / "staging", "run")
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("stage timings")]
-    assert len(lines) == 1
-    assert bench._TIMINGS.match(lines[0]), lines[0]
-    assert lines[0].startswith("stage timings: 3 file(s) in 1 process(es), ")
+    timings_dir = tmp_path / "state" / "timings"
+    stage_batch(landed, tmp_path / "staging", "run:1+00", timings_dir=timings_dir)
+    [row] = read_timings(timings_dir, {"run:1+00"})
+    assert (row["run_id"], row["step"], row["files"], row["processes"]) == (
+        "run:1+00",
+        "stage",
+        3,
+        1,
+    )
+    assert row["map_index"] is None  # staged outside Airflow: keyed by its batch
+    assert row["wall_s"] > 0 and row["read_s"] > 0 and row["validate_s"] > 0
+    assert row["setup_s"] + row["read_s"] + row["validate_s"] + row["write_s"] <= row["wall_s"]
+    assert bench.stage_phases([row])["wall"] == pytest.approx(row["wall_s"])
+    # Staged again (a retry): the batch's record is replaced, not doubled.
+    stage_batch(landed, tmp_path / "staging", "run:1+00", timings_dir=timings_dir)
+    assert len(read_timings(timings_dir)) == 1
+
+
+@pytest.fixture(scope="module")
+def measured_run(tmp_path_factory):
+    """One real `htx run` the way the bench runs it (three workbooks, one of them broken),
+    and what the bench reads of it."""
+    from etl.config import settings_under
+    from tools.sample import write_samples
+
+    root = tmp_path_factory.mktemp("bench-run")
+    settings = settings_under(root / "run", HTX_BATCH_SIZE="2")
+    written = write_samples(root / "corpus", years=[2023, 2024])
+    chosen = [f for f in written if f.path.name.startswith(("660_", "665_2024"))]
+    for f in chosen:
+        bench.land(f.path, settings.landing_dir)
+    airflow_db = settings.airflow_home / "airflow.db"
+    init = bench.htx(settings, "init", root / "logs" / "init.log")
+    assert init.returncode == 0, Path(init.log).read_text()[-3000:]
+    before = bench.dag_runs(airflow_db)
+    run = bench.htx(settings, "run", root / "logs" / "full.log")
+    assert run.returncode == 0, Path(run.log).read_text()[-3000:]
+    run_ids = bench.dag_runs(airflow_db) - before
+    return settings, chosen, run, run_ids
+
+
+def test_a_run_records_its_tasks_batches_and_command_for_the_bench(measured_run):
+    settings, chosen, run, run_ids = measured_run
+    assert {dag for dag, _ in run_ids} == {"htx_ingest", "htx_publish"}
+    records = bench.run_records(settings.state_dir, run_ids)
+    stage_rows = [r for r in records if r["step"] == "stage"]
+    # Batches of two: one record per mapped stage task, keyed by its map index.
+    assert sorted(r["map_index"] for r in stage_rows) == [0, 1]
+    assert {r["task_id"] for r in stage_rows} == {"stage"}
+    assert sum(r["files"] for r in stage_rows) == len(chosen) == 4
+    [command] = [r for r in records if r["step"] == "htx-run"]
+    assert run.started <= command["init_started"] <= command["init_done"]
+    assert command["init_done"] <= command["dags_done"] <= command["ended"] <= run.ended
+
+    tasks = bench.task_times(settings.airflow_home / "airflow.db", run_ids)
+    assert {t: v["count"] for t, v in tasks.items()} == {
+        "discover": 1,
+        "stage": 2,
+        "load": 1,
+        "alert": 1,
+        "publish": 1,
+        "exports": 1,
+    }
+    phases = bench.run_phases(run, records, tasks)
+    assert all(phases[k] is not None and phases[k] >= 0 for k in phases), phases
+    assert phases["wall"] == pytest.approx(sum(r["wall_s"] for r in stage_rows))
+
+
+def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run):
+    settings, chosen, run, run_ids = measured_run
+    rows = bench.stage_breakdown(
+        {"full": run}, settings.airflow_home / "airflow.db", {"full": run_ids}, settings.state_dir
+    )
+    assert rows["stage task instances"]["full"] == 2
+    assert rows["total (wall)"]["full"] == run.wall_s
+    for stage in (
+        "htx start-up (imports, settings)",
+        "Airflow set-up in htx run (db migrate, pool)",
+        "DAG parse, DAG run created",
+        "stage: read (calamine, headers, types, identify)",
+        "stage: validate (frames, lookups, GX suites)",
+        "load (task)",
+        "exports and reports (exports task)",
+        "after the DAG: run marked, summary, exit",
+    ):
+        assert rows[stage]["full"] is not None and rows[stage]["full"] >= 0, stage
+    # The ledger's outcomes: the broken resubmission quarantined, the rest loaded.
+    assert bench.file_status(settings.ledger) == {"loaded": 3, "quarantined": 1}
+    assert bench.file_status(settings.ledger, "665_2024_sua.xlsx") == "quarantined"
+    # The first run wrote every feedback workbook there is, the broken file's among them.
+    written = sorted((settings.export_dir / "feedback").glob("*.xlsx"))
+    assert any(p.name.startswith("665_2024_") for p in written)
+    assert bench.feedback_written(settings.export_dir, run) == len(written)

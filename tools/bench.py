@@ -11,8 +11,11 @@ For each scale it writes (or, with ``--keep``, reuses) a corpus of sample workbo
   as ``make run`` runs it, with every ``HTX_*`` folder under ``warehouse/bench/run-<scale>``);
 - a re-run that finds nothing new, and a re-run after one new workbook lands;
 - the peak resident memory of each pipeline run (``wait4``: the child and its children);
-- where the time goes: per task from Airflow's metadata DB (``task_instance``), and inside
-  the ``stage`` tasks read / validate / write from each batch's ``stage timings`` log line.
+- where the time goes, from what the runs record, never from log text: per task from
+  Airflow's metadata DB (``task_instance``); inside the ``stage`` tasks read / validate /
+  write, and around the tasks ``htx run``'s set-up and wrap-up, from the timing records
+  under ``HTX_STATE_DIR/timings/`` (:mod:`etl.flow.timings`); file outcomes from the
+  ledger (``audit.file_ingestion``).
 
 It writes ``docs/benchmarks.md`` and the raw numbers to ``warehouse/bench/results.json``,
 and prints, last, one line:
@@ -29,7 +32,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -41,6 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.config import DAGS_DIR, PROJECT_ROOT, Settings, cores, settings_under
+from etl.flow.timings import COMMAND_STEP, read_timings
+from etl.flow.timings import folder as timings_folder
 
 BENCH_ROOT = PROJECT_ROOT / "warehouse" / "bench"
 DOC_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -123,6 +127,7 @@ class ScaleResult:
     stages: dict[str, dict[str, float | None]] = field(default_factory=dict)
     batch_size: int = 0  # files per stage task (0: results written before it was recorded)
     processes: int = 1  # processes `htx run` gave each stage task (HTX_PROCESSES)
+    feedback_written: dict[str, int] = field(default_factory=dict)  # workbooks per run
 
     @property
     def peak_rss_mb(self) -> float:
@@ -359,17 +364,18 @@ def htx(settings: Settings, command: str, log: Path) -> ChildRun:
 
 
 # ---------------------------------------------------------------------------------------
-# Where the time goes
+# Where the time goes: Airflow's metadata DB, the run's timing records and the ledger
 
 
 def _epoch(text: str) -> float:
-    """A timestamp of the metadata DB or a log line (UTC or local, as written) in epoch s."""
+    """A timestamp of the metadata DB (SQLite, UTC; ISO with or without offset) in epoch s."""
     text = text.strip()
     if text.endswith("Z"):
-        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC).timestamp()
-    if "," in text:  # Python logging's asctime, local time
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f").timestamp()
-    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()  # SQLite, UTC
+        text = text[:-1]
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def dag_runs(airflow_db: Path) -> set[tuple[str, str]]:
@@ -385,7 +391,8 @@ def task_times(
     airflow_db: Path, runs: set[tuple[str, str]] | None, dag_id: str | None = None
 ) -> dict[str, dict[str, float]]:
     """Per task id: number of task instances, summed duration, first start, last end, over
-    the given (dag_id, run_id) pairs (an `htx run` makes an ingest and a publish run).
+    the given (dag_id, run_id) pairs (an `htx run` makes an ingest and a publish run), from
+    `task_instance` (its `duration`, else end − start).
 
     ``runs`` None: the latest run of ``dag_id``.
     """
@@ -399,90 +406,77 @@ def task_times(
         rows = []
         for one_dag, run_id in sorted(runs):
             rows += con.execute(
-                "select task_id, start_date, end_date from task_instance where dag_id = ? "
-                "and run_id = ? and start_date is not null and end_date is not null",
+                "select task_id, start_date, end_date, duration from task_instance "
+                "where dag_id = ? and run_id = ? and start_date is not null "
+                "and end_date is not null",
                 [one_dag, run_id],
             ).fetchall()
     finally:
         con.close()
     times: dict[str, dict[str, float]] = {}
-    for task_id, start, end in rows:
+    for task_id, start, end, duration in rows:
         s, e = _epoch(start), _epoch(end)
         t = times.setdefault(task_id, {"count": 0, "seconds": 0.0, "first": s, "last": e})
         t["count"] += 1
-        t["seconds"] += e - s
+        t["seconds"] += duration if duration is not None else e - s
         t["first"], t["last"] = min(t["first"], s), max(t["last"], e)
     return times
 
 
-_STRUCT = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z) \[\s*\w+\s*\] (.*)$")
-_PLAIN = re.compile(r"^(\d{4}-\d\d-\d\d [\d:]+,\d+) \w+ [\w.]+: (.*)$")
-_TASK = re.compile(r"\[DAG TEST\] (starting|end task) task_id=(\w+) map_index=(-?\d+)")
-_TIMINGS = re.compile(
-    r"^stage timings: \d+ file\(s\) in \d+ process\(es\), (?P<wall>[\d.]+)s wall; "
-    r"set-up (?P<setup>[\d.]+)s; process-seconds: "
-    r"read (?P<r>[\d.]+)s, validate (?P<v>[\d.]+)s, write (?P<w>[\d.]+)s"
-)
+def stage_phases(records: list[dict]) -> dict[str, float | None]:
+    """Read, validate and write time inside the stage tasks, from their timing records.
 
-
-def log_events(log: Path) -> list[tuple[float, str]]:
-    """Timestamped messages of an `htx run` output, in order."""
-    events = []
-    for line in log.read_text(errors="replace").splitlines():
-        match = _STRUCT.match(line) or _PLAIN.match(line)
-        if match:
-            events.append((_epoch(match[1]), match[2]))
-    return events
-
-
-def stage_phases(events: list[tuple[float, str]]) -> dict[str, float | None]:
-    """Read, validate and write time inside the stage tasks, from their `stage timings` lines.
-
-    Each line gives a batch's wall time, its set-up (GX imported and built, the first
-    batch of a process only) and the process-seconds of each phase, summed over the
+    Each stage record gives a batch's wall time, its set-up (GX imported and built, the
+    first batch of a process only) and the process-seconds of each phase, summed over the
     processes the batch was split across; the rest of the wall time is shared out in
     proportion.
     """
     totals = dict.fromkeys(("setup", "read", "validate", "write", "wall"), 0.0)
     found = False
-    for _, message in events:
-        match = _TIMINGS.match(message)
-        if not match:
+    for row in records:
+        if row["step"] != "stage":
             continue
         found = True
-        wall, setup, read, validate, write = (
-            float(match[name]) for name in ("wall", "setup", "r", "v", "w")
-        )
-        spent = read + validate + write
+        wall, setup = row["wall_s"], row.get("setup_s", 0.0)
+        phases = {key: row.get(f"{key}_s", 0.0) for key in ("read", "validate", "write")}
+        spent = sum(phases.values())
         totals["wall"] += wall
         totals["setup"] += setup
-        for key, value in (("read", read), ("validate", validate), ("write", write)):
+        for key, value in phases.items():
             totals[key] += (wall - setup) * value / spent if spent else 0.0
     return {key: (value if found else None) for key, value in totals.items()}
 
 
-def run_phases(log: Path, run: ChildRun) -> dict[str, float | None]:
-    """Airflow set-up, DAG parse and wrap-up inside one `htx run`, from its log lines."""
-    events = log_events(log)
-    starts = [(t, m) for t, m in events if "[DAG TEST] starting" in m]
-    ends = [(t, m) for t, m in events if "[DAG TEST] end task" in m]
-    migrate = next((t for t, m in events if m.startswith("setting up Airflow in")), None)
-    after_migrate = next((t for t, m in events if m.startswith("Airflow ready")), None)
+def run_phases(
+    run: ChildRun, records: list[dict], tasks: dict[str, dict[str, float]]
+) -> dict[str, float | None]:
+    """Start-up, Airflow set-up, DAG parse, the DAGs' span and wrap-up of one `htx run`: from
+    the command's own timing record and the first start and last end in `task_instance`."""
+    command = next((r for r in records if r["step"] == COMMAND_STEP), {})
+    init_started, init_done = command.get("init_started"), command.get("init_done")
+    first = min((t["first"] for t in tasks.values()), default=None)
+    last = max((t["last"] for t in tasks.values()), default=None)
     phases: dict[str, float | None] = {
-        "before_init": (migrate - run.started) if migrate else None,
-        "init": (after_migrate - migrate) if migrate and after_migrate else None,
-        "dag_parse": (starts[0][0] - after_migrate) if starts and after_migrate else None,
-        "after_dag": (run.ended - ends[-1][0]) if ends else None,
-        "dag_span": (ends[-1][0] - starts[0][0]) if starts and ends else None,
+        "before_init": (init_started - run.started) if init_started else None,
+        "init": (init_done - init_started) if init_started and init_done else None,
+        "dag_parse": (first - init_done) if first is not None and init_done else None,
+        "after_dag": (run.ended - last) if last is not None else None,
+        "dag_span": (last - first) if first is not None and last is not None else None,
     }
-    phases.update(stage_phases(events))
+    phases.update(stage_phases(records))
     return phases
+
+
+def run_records(state_dir: Path, runs: set[tuple[str, str]]) -> list[dict]:
+    """The timing records of the given DAG runs (`HTX_STATE_DIR/timings/`)."""
+    return read_timings(timings_folder(state_dir), {run_id for _dag, run_id in runs})
 
 
 def stage_breakdown(
     runs: dict[str, ChildRun],
     airflow_db: Path,
     run_ids: dict[str, set[tuple[str, str]]],
+    state_dir: Path,
 ) -> dict[str, dict[str, float | None]]:
     """Seconds per stage of each run: `rows[stage][run]`."""
     rows: dict[str, dict[str, float | None]] = {}
@@ -492,7 +486,7 @@ def stage_breakdown(
 
     for name, run in runs.items():
         tasks = task_times(airflow_db, run_ids[name]) if run_ids.get(name) else {}
-        phases = run_phases(Path(run.log), run)
+        phases = run_phases(run, run_records(state_dir, run_ids.get(name, set())), tasks)
         seconds = {t: v["seconds"] for t, v in tasks.items()}
         stage_total = seconds.get("stage", 0.0)
         put("htx start-up (imports, settings)", name, phases.get("before_init"))
@@ -527,13 +521,26 @@ def stage_breakdown(
     return rows
 
 
-def file_status(warehouse: Path, file_name: str | None = None) -> dict[str, int] | str | None:
-    """Status counts of audit.file_ingestion, or the status of one file."""
+def feedback_written(export_dir: Path, run: ChildRun) -> int:
+    """Annotated feedback workbooks a run wrote: those in the export folder's `feedback/`
+    last written while it ran (an up-to-date one is kept, not written again)."""
+    from etl.quality.feedback import FEEDBACK_DIR
+
+    folder = export_dir / FEEDBACK_DIR
+    if not folder.is_dir():
+        return 0
+    return sum(
+        1 for path in folder.glob("*.xlsx") if run.started <= path.stat().st_mtime <= run.ended
+    )
+
+
+def file_status(ledger_path: Path, file_name: str | None = None) -> dict[str, int] | str | None:
+    """Status counts of the ledger's audit.file_ingestion, or the status of one file."""
     import duckdb
 
-    if not warehouse.exists():
+    if not ledger_path.exists():
         return None
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect(str(ledger_path), read_only=True)
     try:
         if file_name is not None:
             row = con.execute(
@@ -589,6 +596,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
     runs: dict[str, ChildRun] = {}
     run_ids: dict[str, set[tuple[str, str]]] = {}
     statuses: dict[str, int] = {}
+    feedback: dict[str, int] = {}
     for name in ("full", "nothing_new", "one_file"):
         if name == "one_file":
             land(extra, settings.landing_dir)
@@ -599,10 +607,11 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
         run_ids[name] = dag_runs(airflow_db) - before
         say(f"{scale}×: {name} {run.wall_s:.1f}s, peak RSS {run.peak_rss_mb:.0f} MB")
         if name == "full":
-            statuses = file_status(settings.warehouse) or {}
-    extra_status = file_status(settings.warehouse, extra.name)
+            statuses = file_status(settings.ledger) or {}
+        feedback[name] = feedback_written(settings.export_dir, run)
+    extra_status = file_status(settings.ledger, extra.name)
 
-    stages = stage_breakdown(runs, airflow_db, run_ids)
+    stages = stage_breakdown(runs, airflow_db, run_ids, settings.state_dir)
     return ScaleResult(
         scale=scale,
         files=len(paths),
@@ -622,6 +631,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
         stages=stages,
         batch_size=settings.batch_size,
         processes=settings.processes or cores(),  # what `htx run` gives each task
+        feedback_written=feedback,
     )
 
 
@@ -756,8 +766,8 @@ def render(
         f"## Where the time goes ({main.scale}×)",
         "",
         "Seconds. Tasks from Airflow's metadata DB (`task_instance`, summed over mapped",
-        "instances); inside `stage`, from each batch's `stage timings` log line: its wall",
-        "time shared out in proportion to the process-seconds of read, validate and write",
+        "instances); inside `stage`, from each batch's timing record (`state/timings/`): its",
+        "wall time shared out in proportion to the process-seconds of read, validate and write",
         f"(a batch is split across {main.processes} forked process(es)).",
         "The Airflow rows are what `htx run` spends outside the tasks. The first task of a",
         "`dag.test()` run also carries Airflow's in-process start-up: the one-task DAG's only",
@@ -869,14 +879,6 @@ def _deltas(values: dict[str, dict[str, float | None]], run: str, base: str, cou
     return ", ".join(f"{stage} +{value:.1f}s" for stage, value in items[:count])
 
 
-def _feedback_written(run: ChildRun) -> int | str:
-    """How many annotated feedback workbooks a run wrote, from its log ("?" without one)."""
-    log = Path(run.log)
-    if not log.exists():
-        return "?"
-    return sum(1 for _, message in log_events(log) if message.startswith("feedback for "))
-
-
 def _findings(r: ScaleResult) -> list[str]:
     ratios = r.ratios()
     lines = ["What dominates:", ""]
@@ -899,11 +901,12 @@ def _findings(r: ScaleResult) -> list[str]:
                 f"{r.airflow_floor_s:.1f}s: {_top(r.stages, 'nothing_new', 6)}."
             )
         elif key == "one_file":
+            written = r.feedback_written.get("one_file", "?")
             lines.append(
                 f"- {text}: one new file takes {r.one_file.wall_s:.1f}s against "
                 f"{r.nothing_new.wall_s:.1f}s with nothing new. It wakes what a run with "
                 "nothing new never starts: GX, the publish DAG (alert, marts and checks, "
-                f"exports), and feedback workbooks ({_feedback_written(r.one_file)} written "
+                f"exports), and feedback workbooks ({written} written "
                 "in this run); beyond a run with nothing new: "
                 f"{_deltas(r.stages, 'one_file', 'nothing_new')}."
             )

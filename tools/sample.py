@@ -12,6 +12,8 @@ some of them merged communes that are not in the legacy reference list.
 That is the province scale, the default. The national scale (``scale="national"``) is the
 benchmark corpus: every district unit of the country to 2024 and one workbook per province
 from 2025 on, about 150,000 cooperative-years (see :func:`write_national_samples`).
+
+Command line: ``python -m tools.sample --out DIR [--seed N] [--scale national]``.
 """
 
 from __future__ import annotations
@@ -1488,3 +1490,32 @@ def _botched(
         _cell(HTX, negative, "workers"),
     )
     return botched, errors, ()
+
+
+# ---------------------------------------------------------------------------------------
+# Command line (not part of the installed `htx`: tools/ is not shipped)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m tools.sample --out DIR [--seed N] [--scale province|national]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.sample", description="write sample district workbooks"
+    )
+    parser.add_argument("--out", required=True, help="folder to write the workbooks to")
+    parser.add_argument("--seed", type=int, default=2025, help="random seed (default 2025)")
+    parser.add_argument(
+        "--scale",
+        choices=SCALES,
+        default=PROVINCE_SCALE,
+        help="province: Đắk Nông's 8 units (default); national: every district unit",
+    )
+    args = parser.parse_args(argv)
+    files = write_samples(Path(args.out), seed=args.seed, scale=args.scale)
+    print(f"wrote {len(files)} sample workbooks ({args.scale} scale) to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

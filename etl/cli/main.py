@@ -1,8 +1,7 @@
-"""The `htx` command: sample data, Airflow set-up, the whole pipeline run, and its summary.
+"""The `htx` command: Airflow set-up, the whole pipeline run, and its summary.
 
-htx sample --out DIR [--seed N]   write sample district workbooks
 htx init                          migrate Airflow's metadata DB, create the writer pool
-htx run                           init, sample if the landing folder is empty, run the DAGs
+htx run                           init, run the DAGs on the landing folder (never written to)
 htx airflow [--port N]            init, then `airflow standalone`: UI and scheduler
 htx env                           print the environment Airflow's processes need (export ...)
 htx summary                       print what the warehouse holds
@@ -19,6 +18,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from etl.config import (
@@ -82,6 +82,8 @@ def _sqlite_wal(url: str) -> None:
 
 
 def has_workbooks(landing_dir: Path) -> bool:
+    """Whether the landing folder holds any submitted file (one that is not a workbook is
+    still processed: it is quarantined with its reason)."""
     from etl.read.discover import landing_files
 
     return bool(landing_files(landing_dir))
@@ -125,40 +127,54 @@ def _asset_emitted(run) -> bool:
     return state == TaskInstanceState.SUCCESS
 
 
-def cmd_sample(args: argparse.Namespace) -> int:
-    from tools.sample import write_samples
-
-    files = write_samples(Path(args.out), seed=args.seed, scale=args.scale)
-    print(f"wrote {len(files)} sample workbooks ({args.scale} scale) to {args.out}")
-    return 0
-
-
 def cmd_init(_args: argparse.Namespace) -> int:
     init_airflow(load_settings())
     return 0
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
+    """Run the DAGs on what the landing folder holds. The folder is only ever read: an
+    empty one is said so, and nothing runs (`make run` puts the sample in the default
+    folder for a newcomer; `python -m tools.sample` writes it anywhere)."""
     from etl.outputs.summary import print_summary
     from etl.warehouse.locking import exclusive
 
+    started = time.time()
     settings = load_settings()
+    if not has_workbooks(settings.landing_dir):
+        print(f"landing folder {settings.landing_dir} holds no workbook: nothing to do")
+        return 0
+    marks = {}
     with exclusive(settings.state_dir / "pipeline.lock"):
+        marks["init_started"] = time.time()
         init_airflow(settings)
-        if not has_workbooks(settings.landing_dir):
-            from tools.sample import write_samples
-
-            files = write_samples(settings.landing_dir)
-            log.info("landing folder was empty: wrote %d sample workbooks", len(files))
+        marks["init_done"] = time.time()
         if settings.processes is None:
             # dag.test runs one task at a time, in this process: each may use every core.
             os.environ["HTX_PROCESSES"] = str(cores())
         runs = run_dags(settings)
+        marks["dags_done"] = time.time()
     print_summary(settings, run_id=runs[0].run_id)
+    _record_command(settings, runs, started, marks)
     failed = [run for run in runs if str(run.state) != "success"]
     for run in failed:
         print(f"{run.dag_id} run {run.run_id} ended {run.state}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _record_command(settings: Settings, runs: list, started: float, marks: dict) -> None:
+    """Record what this command spent around the tasks, under the ingest run's id."""
+    from etl.flow import timings
+
+    timing = timings.Timing(
+        run_id=runs[0].run_id,
+        step=timings.COMMAND_STEP,
+        key="0",
+        started=started,
+        ended=time.time(),
+        marks=marks,
+    )
+    timings.record(timings.folder(settings.state_dir), timing)
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
@@ -246,16 +262,6 @@ def cmd_template(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="htx", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    sample = commands.add_parser("sample", help="write sample district workbooks")
-    sample.add_argument("--out", required=True, help="folder to write the workbooks to")
-    sample.add_argument("--seed", type=int, default=2025, help="random seed (default 2025)")
-    sample.add_argument(
-        "--scale",
-        choices=("province", "national"),
-        default="province",
-        help="province: Đắk Nông's 8 units (default); national: every district unit",
-    )
-    sample.set_defaults(func=cmd_sample)
     commands.add_parser("init", help="set up Airflow").set_defaults(func=cmd_init)
     commands.add_parser("run", help="run the whole pipeline").set_defaults(func=cmd_run)
     commands.add_parser(

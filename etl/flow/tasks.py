@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.config import Settings
+from etl.flow import timings
 from etl.read.discover import LandedFile, discover
 from etl.warehouse import ledger
 from etl.warehouse.locking import exclusive
@@ -143,6 +144,7 @@ def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
         run_id,
         settings.limits,
         processes=settings.task_processes,
+        timings_dir=timings.folder(settings.state_dir),
     )
     counts = Counter(s["status"] for s in staged)
     log.info(

@@ -85,12 +85,14 @@ def stage_batch(
     limits: Limits | None = None,
     processes: int = 1,
     min_chunk: int | None = None,
+    timings_dir: Path | None = None,
 ) -> list[dict]:
     """Process a batch; returns one small outcome summary per file (details on disk).
 
     With `processes` > 1 the batch is split into that many chunks of at least `min_chunk`
     files, each read, validated and staged by a forked process: files are independent, and
     every rule that looks across files looks within one file or at the warehouse later.
+    With `timings_dir`, the batch's timings are recorded there (see `etl.flow.timings`).
     """
     started = time.perf_counter()
     chunks = split(files, processes, MIN_CHUNK if min_chunk is None else min_chunk)
@@ -101,17 +103,35 @@ def stage_batch(
     done = map_forked(_stage_job, [(c, staging_dir, run_id, limits) for c in chunks], len(chunks))
     summaries = [summary for chunk_summaries, _ in done for summary in chunk_summaries]
     timings = {key: sum(t[key] for _, t in done) for key in ("read", "validate", "write")}
+    wall = time.perf_counter() - started
     log.info(
         "stage timings: %d file(s) in %d process(es), %.2fs wall; set-up %.2fs; "
         "process-seconds: read %.2fs, validate %.2fs, write %.2fs",
         len(files),
         len(chunks),
-        time.perf_counter() - started,
+        wall,
         ready - started,
         timings["read"],
         timings["validate"],
         timings["write"],
     )
+    if timings_dir is not None:
+        from etl.flow.timings import record, step_timing
+
+        ids = sorted(f.file_id for f in files)
+        batch = hashlib.sha256(f"{run_id}|{ids}".encode()).hexdigest()[:20]
+        record(
+            timings_dir,
+            step_timing(
+                run_id,
+                "stage",
+                time.time() - wall,
+                key=batch,
+                files=len(files),
+                processes=len(chunks),
+                phases={"setup": ready - started, **timings},
+            ),
+        )
     return summaries
 
 

@@ -1,0 +1,136 @@
+"""What a run's steps spent, recorded as data: one small JSON record per writer.
+
+A step writes `HTX_STATE_DIR/timings/<run>/<step>-<key>.json` (the key is the Airflow map
+index, else what tells the step's writers apart, e.g. a stage batch), so that mapped tasks
+running side by side never write the same file. `read_timings` returns the records as rows;
+the benchmark (`tools/bench.py`) reads them instead of log text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+FOLDER = "timings"
+
+# The `htx run` command's own record: set-up, DAG runs and summary, around the tasks.
+COMMAND_STEP = "htx-run"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One writer's timings in one run. Seconds are wall-clock unless named otherwise;
+    `started` and `ended` are epoch seconds, comparable across processes."""
+
+    run_id: str
+    step: str
+    key: str
+    started: float
+    ended: float
+    files: int = 0
+    processes: int = 1
+    task_id: str | None = None
+    map_index: int | None = None
+    # Named phases of the step in seconds (stage: setup, then the process-seconds of read,
+    # validate and write summed over the processes a batch was split across).
+    phases: dict[str, float] = field(default_factory=dict)
+    # Epoch seconds of named moments (htx run: Airflow set-up started and done, ...).
+    marks: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def wall_s(self) -> float:
+        return self.ended - self.started
+
+
+def folder(state_dir: Path) -> Path:
+    return Path(state_dir) / FOLDER
+
+
+def _safe(text: str) -> str:
+    """A run id as a folder name (Airflow's hold ':' and '+')."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text) or "_"
+
+
+def airflow_task() -> tuple[str | None, int | None]:
+    """The Airflow task id and map index this code runs in, when it runs in one.
+
+    Only asked when Airflow's task SDK is already loaded: a step run without Airflow (the
+    tests, a tool) never imports it for this.
+    """
+    if "airflow.sdk" not in sys.modules:
+        return None, None
+    try:
+        from airflow.sdk import get_current_context
+
+        ti = get_current_context()["ti"]
+    except Exception:  # no task context: the step runs outside a task
+        return None, None
+    index = getattr(ti, "map_index", None)
+    return ti.task_id, (None if index is None or index < 0 else int(index))
+
+
+def record(timings_dir: Path, timing: Timing) -> Path:
+    """Write one record (atomically: a reader never sees half of one)."""
+    target = (
+        Path(timings_dir) / _safe(timing.run_id) / f"{_safe(timing.step)}-{_safe(timing.key)}.json"
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(asdict(timing), ensure_ascii=False, indent=1))
+    os.replace(temporary, target)
+    return target
+
+
+def step_timing(
+    run_id: str,
+    step: str,
+    started: float,
+    *,
+    key: str | None = None,
+    **values,
+) -> Timing:
+    """A record of a step that started at `started` (epoch s) and ends now, keyed by its
+    Airflow map index when it runs in a mapped task, else by `key`."""
+    task_id, map_index = airflow_task()
+    if map_index is not None:
+        key = str(map_index)
+    return Timing(
+        run_id=run_id,
+        step=step,
+        key=key or "0",
+        started=started,
+        ended=time.time(),
+        task_id=task_id,
+        map_index=map_index,
+        **values,
+    )
+
+
+def read_timings(timings_dir: Path, run_ids: set[str] | None = None) -> list[dict]:
+    """Every record (of the given runs), as flat rows: the record's fields with each phase
+    as `<phase>_s` and each mark as-is, plus `wall_s`; in (run, step, start) order."""
+    base = Path(timings_dir)
+    if not base.is_dir():
+        return []
+    wanted = None if run_ids is None else {_safe(r) for r in run_ids}
+    rows = []
+    for run_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+        if wanted is not None and run_dir.name not in wanted:
+            continue
+        for path in sorted(run_dir.glob("*.json")):
+            data = json.loads(path.read_text())
+            if run_ids is not None and data["run_id"] not in run_ids:
+                continue
+            phases = data.pop("phases", {}) or {}
+            marks = data.pop("marks", {}) or {}
+            row = {**data, "wall_s": data["ended"] - data["started"]}
+            row.update({f"{name}_s": value for name, value in phases.items()})
+            row.update(marks)
+            rows.append(row)
+    rows.sort(key=lambda r: (r["run_id"], r["step"], r["started"]))
+    return rows

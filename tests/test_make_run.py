@@ -1,0 +1,82 @@
+"""`make run` and `htx run` never write to a landing folder a deployment names: an empty one
+is said so, and nothing runs. The sample is only ever written by `python -m tools.sample`
+(which `make run` calls for the default folder when no HTX_LANDING_DIR is set)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from etl.config import PROJECT_ROOT, settings_under
+
+EMPTY = "holds no workbook: nothing to do"
+
+
+def _environ(root: Path) -> tuple[dict[str, str], object]:
+    settings = settings_under(root)
+    settings.landing_dir.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW"))}
+    return {**env, **settings.htx_environ()}, settings
+
+
+def _nothing_written(settings) -> None:
+    assert list(settings.landing_dir.iterdir()) == []
+    assert not settings.warehouse.exists()
+    assert not settings.state_dir.exists()
+    assert not settings.export_dir.exists()
+
+
+def test_htx_run_on_an_empty_named_landing_folder_writes_nothing(tmp_path):
+    env, settings = _environ(tmp_path)
+    htx = Path(sys.executable).with_name("htx")
+    done = subprocess.run([str(htx), "run"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == f"landing folder {settings.landing_dir} {EMPTY}"
+    _nothing_written(settings)
+
+
+def test_make_run_with_an_empty_named_landing_folder_writes_nothing_and_says_so(tmp_path):
+    env, settings = _environ(tmp_path)
+    default_landing = PROJECT_ROOT / "data" / "landing"
+    before = sorted(default_landing.rglob("*")) if default_landing.exists() else None
+    # `-o .venv/.installed`: the virtual environment counts as up to date. Refreshing it
+    # from the lock file is `make venv`'s job, and it may not go to the network here.
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"landing folder {settings.landing_dir} {EMPTY}" in done.stdout
+    assert "sample workbooks" not in done.stdout  # the sample was not written anywhere
+    _nothing_written(settings)
+    after = sorted(default_landing.rglob("*")) if default_landing.exists() else None
+    assert after == before  # nor into the default landing folder
+
+
+def test_the_sample_has_its_own_command_line_outside_htx(tmp_path):
+    out = tmp_path / "landing"
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.sample", "--out", str(out), "--seed", "7"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == f"wrote 35 sample workbooks (province scale) to {out}"
+    assert len(list(out.glob("*.xlsx"))) == 35
+    htx = Path(sys.executable).with_name("htx")
+    refused = subprocess.run(
+        [str(htx), "sample", "--out", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode == 2 and "invalid choice: 'sample'" in refused.stderr
+    assert not (tmp_path / "x").exists()
