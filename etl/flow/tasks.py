@@ -70,7 +70,14 @@ def _writer(settings: Settings):
 
 
 def discover_files(settings: Settings, selection: Selection | None = None) -> list[dict]:
-    """The files this run processes, with their raw copies, as dicts for XCom."""
+    """The files this run processes, with their raw copies, as dicts for XCom.
+
+    Besides new files (and, forced, the selection's recorded ones), every recorded file an
+    older reader or older rules staged is staged again, whatever the selection: a warehouse
+    built from rows of two releases would be neither's.
+    """
+    from etl.warehouse.stamp import staging_stamp
+
     selection = selection or Selection()
     with _writer(settings):
         con = ledger.connect(settings.ledger)
@@ -81,6 +88,7 @@ def discover_files(settings: Settings, selection: Selection | None = None) -> li
                 if selection.force
                 else []
             )
+            stale = ledger.stale_files(con, staging_stamp(settings.limits))
         finally:
             con.close()
         found = discover(settings.landing_dir, settings.raw_dir, seen, first_ids)
@@ -96,13 +104,25 @@ def discover_files(settings: Settings, selection: Selection | None = None) -> li
             )
     new_ids = {f["file_id"] for f in new}
     again = [f for f in again if f["file_id"] not in new_ids]
+    taken = new_ids | {f["file_id"] for f in again}
+    restage = [f for f in stale if f["file_id"] not in taken]
     log.info(
         "discover (%s): %d new file(s), %d recorded file(s) to reprocess",
         selection,
         len(new),
         len(again),
     )
-    return new + again
+    if restage:
+        log.info(
+            "%d recorded file(s) were staged by an older reader or older rules: "
+            "staged again from their raw copies",
+            len(restage),
+        )
+        for f in restage:
+            log.info(
+                "restaging %s (file_id %d): staged by older rules", f["file_name"], f["file_id"]
+            )
+    return new + again + restage
 
 
 def _within(files: list[dict], selection: Selection, settings: Settings):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from etl.config import SQL_DIR
@@ -17,9 +18,25 @@ log = logging.getLogger(__name__)
 
 AUDIT_TABLES = ("file_ingestion", "rejected_row", "quality_alert", "file_sighting")
 
+# The ledger's layout changes, in order: (version, what, statements). Each statement is
+# idempotent, so a ledger that already has a change (a fresh one from today's DDL, or one
+# half-way between releases) passes through unharmed. Version 0 is a ledger without
+# `audit.ledger_version`: the layout of release 90c1f14 and before. Append, never edit.
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (
+        1,
+        "file_ingestion.staged_digest (before 90c1f14) and staged_by, the staging stamp",
+        (
+            "alter table audit.file_ingestion add column if not exists staged_digest varchar",
+            "alter table audit.file_ingestion add column if not exists staged_by varchar",
+        ),
+    ),
+)
+LEDGER_VERSION = MIGRATIONS[-1][0]
+
 
 def connect(path: Path, read_only: bool = False):
-    """Open the ledger, creating its tables on first use."""
+    """Open the ledger, creating its tables on first use and migrating an older layout."""
     import duckdb
 
     if read_only and not path.exists():
@@ -27,14 +44,64 @@ def connect(path: Path, read_only: bool = False):
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     if not read_only:
-        con.execute("create schema if not exists audit")
-        for table in AUDIT_TABLES:
-            run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
-        # Ledgers from before the column existed gain it (at the end, as in the DDL).
-        con.execute(
-            "alter table audit.file_ingestion add column if not exists staged_digest varchar"
-        )
+        try:
+            migrate(con)
+        except Exception:
+            con.close()
+            raise
     return con
+
+
+def version(con) -> int | None:
+    """The ledger's layout version: 0 for one made by 90c1f14 or before, None when empty."""
+    tables = {
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() "
+            "where schema_name = 'audit' and database_name = current_database()"
+        ).fetchall()
+    }
+    if "ledger_version" in tables:
+        found = con.execute("select max(version) from audit.ledger_version").fetchone()[0]
+        if found is not None:
+            return found
+    return 0 if "file_ingestion" in tables else None
+
+
+def migrate(con) -> int:
+    """Create a new ledger's tables, or bring an older one up to date, in one transaction.
+
+    Returns the version the ledger had (None: it was new). A ledger made by a newer release
+    is refused: this code would not know what its columns mean.
+    """
+    con.execute("begin transaction")
+    try:
+        found = version(con)
+        if found is not None and found > LEDGER_VERSION:
+            raise RuntimeError(
+                f"the ledger is at layout version {found}, newer than this release knows "
+                f"({LEDGER_VERSION}): run the release that made it, or a later one"
+            )
+        con.execute("create schema if not exists audit")
+        for table in (*AUDIT_TABLES, "ledger_version"):
+            run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
+        now = dt.datetime.now(dt.UTC)
+        for number, what, statements in MIGRATIONS:
+            if found is not None and number <= found:
+                continue
+            for statement in statements:
+                con.execute(statement)
+            description = what if found is not None else f"{what} (new ledger)"
+            con.execute(
+                "insert into audit.ledger_version values (?, ?, ?)", [number, now, description]
+            )
+            if found is not None:
+                log.info("ledger migrated from version %d to %d: %s", found, number, what)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return found
 
 
 def sightings(con) -> tuple[set[tuple[str, str]], dict[str, int]]:
@@ -68,6 +135,7 @@ _FILE_COLUMNS = {
     "warnings": "int32",
     "duplicate_of": "int64",
     "staged_digest": "string",
+    "staged_by": "string",
 }
 _FINDING_COLUMNS = {
     "file_id": "int64",
@@ -82,12 +150,26 @@ _FINDING_COLUMNS = {
 }
 
 
-def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
+@dataclass(frozen=True)
+class StatusChange:
+    """A recorded file whose status a run changed (restaged, or resolved against another)."""
+
+    file_id: int
+    file_name: str
+    before: str
+    after: str
+    cause: str  # "after rules changed", "on reprocess" or "after ... was recorded"
+
+    def __str__(self) -> str:
+        return f"{self.file_name}: status {self.before} -> {self.after} {self.cause}"
+
+
+def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> list[StatusChange]:
     """Record each processed file once, its findings, and where it was seen.
 
     Set-based: the outcomes become two Arrow tables, and a handful of statements replace
     the files' rows in one transaction (row by row, 3,000 files took 9 s; this takes well
-    under one).
+    under one). Returns (and logs) the files already recorded whose status changed.
     """
     import pyarrow as pa
 
@@ -115,6 +197,10 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
     con.register("recorded_findings", table(findings, _FINDING_COLUMNS))
     con.execute("begin transaction")
     try:
+        con.execute(
+            "create or replace temp table before_record as "
+            "select file_id, status, staged_by from audit.file_ingestion"
+        )
         # A file reprocessed on request keeps its arrival time: which of two submissions
         # for a unit and year is the later one must not change because one was re-read.
         con.execute(
@@ -144,14 +230,44 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> None:
             [now],
         )
         resolve_resubmissions(con)
+        changes = _status_changes(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     finally:
         con.execute("drop table if exists recorded")
+        con.execute("drop table if exists before_record")
         con.unregister("recorded_files")
         con.unregister("recorded_findings")
+    for change in changes:
+        log.info("%s", change)
+    return changes
+
+
+def _status_changes(con) -> list[StatusChange]:
+    """Files recorded before this run whose status is not what it was."""
+    rows = con.execute(
+        """
+        select
+            f.file_id,
+            f.file_name,
+            b.status,
+            f.status,
+            case
+                when r.file_id is null
+                    then 'after another file for its unit and year was recorded'
+                when b.staged_by is distinct from r.staged_by then 'after rules changed'
+                else 'on reprocess'
+            end
+        from audit.file_ingestion as f
+        join before_record as b on b.file_id = f.file_id
+        left join recorded as r on r.file_id = f.file_id
+        where b.status <> f.status
+        order by f.file_name, f.file_id
+        """
+    ).fetchall()
+    return [StatusChange(*row) for row in rows]
 
 
 def resolve_resubmissions(con) -> None:
@@ -200,15 +316,30 @@ def recorded_files(con, year: int | None = None, unit_code: str | None = None) -
 
     Their raw copies are read again, so a file reprocesses even after it left the landing folder.
     """
+    return _landed(
+        con,
+        "($year is null or report_year = $year) and ($unit is null or unit_code = $unit)",
+        {"year": year, "unit": unit_code},
+    )
+
+
+def stale_files(con, stamp: str) -> list[dict]:
+    """Files recorded with another staging stamp than `stamp`, or none (release 90c1f14
+    recorded none): an older reader or older rules staged them. Compared in SQL, so a run
+    with nothing stale reads no outcome file."""
+    return _landed(con, "staged_by is distinct from $stamp", {"stamp": stamp})
+
+
+def _landed(con, where: str, params: dict) -> list[dict]:
+    """Recorded files matching `where`, as the discover step's dicts, in arrival order."""
     cursor = con.execute(
-        """
+        f"""
         select file_id, file_name, sha256, size_bytes, raw_path, duplicate_of
         from audit.file_ingestion
-        where ($year is null or report_year = $year)
-          and ($unit is null or unit_code = $unit)
+        where {where}
         order by ingested_at, file_id
         """,
-        {"year": year, "unit": unit_code},
+        params,
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -27,6 +27,7 @@ from etl.read.discover import LandedFile
 from etl.read.frames import ReadFile, build_frames, frame_columns
 from etl.read.identify import Identity, identify
 from etl.read.reader import read_workbook
+from etl.warehouse.stamp import staging_stamp
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def stage_batch(
     if any(f.duplicate_of is None for f in files):
         prepare()  # GX imported and built once a process (before any fork): timed apart
         load_reference()
+    staging_stamp(limits)  # hashed once, before any fork
     ready = time.perf_counter()
     done = map_forked(_stage_job, [(c, staging_dir, run_id, limits) for c in chunks], len(chunks))
     summaries = [summary for chunk_summaries, _ in done for summary in chunk_summaries]
@@ -194,8 +196,10 @@ def _stage_chunk(
                 outcomes[file_id]["staged_in"] = folder.relative_to(staging_dir).as_posix()
                 outcomes[file_id]["staged_digest"] = digests.get(file_id, "")
     by_id = {f.file_id: f for f in files}
+    stamp = staging_stamp(limits)
     for file_id, outcome in outcomes.items():
         outcome["run_id"] = run_id
+        outcome["staged_by"] = stamp  # which reader and rules made this outcome
         _write_outcome(outcome_path(staging_dir, file_id), outcome)
         log.info(
             "%s: %s (%s)", by_id[file_id].file_name, outcome["status"], outcome["reason"] or "ok"

@@ -20,7 +20,8 @@ create table if not exists audit.file_ingestion (
     warnings      integer not null default 0,
     duplicate_of  bigint,
     superseded_by bigint,
-    staged_digest varchar
+    staged_digest varchar,
+    staged_by     varchar
 );
 comment on table audit.file_ingestion is 'One row per file seen, with its outcome: loaded, quarantined, duplicate or superseded';
 comment on column audit.file_ingestion.file_id is 'Identifier of the file, referenced by every fact row';
@@ -29,3 +30,4 @@ comment on column audit.file_ingestion.status is 'loaded, quarantined (rejected,
 comment on column audit.file_ingestion.reason is 'Why the file has its status, in Vietnamese then English';
 comment on column audit.file_ingestion.raw_path is 'The immutable copy of the file kept by the pipeline, named by hash';
 comment on column audit.file_ingestion.staged_digest is 'Digest of the rows staged from the file (per sheet: row count and an order-free hash); a reprocessed file whose rows differ rebuilds the warehouse';
+comment on column audit.file_ingestion.staged_by is 'Stamp of the reader, rules and reference data that staged the file; a file staged by others is staged again from its raw copy'
