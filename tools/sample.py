@@ -37,6 +37,7 @@ from etl import config
 from etl.contract import layout
 from etl.contract.layout import HOTRO, HTX, LIENKET, OCOP, Sheet
 from etl.contract.reference import MERGED_INTO
+from etl.contract.rules import current as current_rules
 
 # Expected cooperatives per Đắk Nông unit in the first year, about 300 in all: the city is
 # small, the coffee and pepper districts large.
@@ -405,14 +406,8 @@ _FAIR_BAND = (65.5, 79.5)  # Khá: the other scheme members
 
 
 def rating_for(score: float) -> str:
-    """The rating a score earns (Thông tư 01/2020/TT-BKHĐT)."""
-    if score >= 80:
-        return GOOD
-    if score >= 65:
-        return FAIR
-    if score >= 50:
-        return AVERAGE
-    return WEAK
+    """The rating a score earns: the suite's bands (Thông tư 01/2020/TT-BKHĐT)."""
+    return current_rules().rating_for(score)
 
 
 # ---------------------------------------------------------------------------------------
@@ -589,8 +584,12 @@ def _new_coop(
     return coop
 
 
+# The chance of an offtake contract, by the rating a cooperative's quality earns.
+_OFFTAKE_CHANCE = {GOOD: 0.9, FAIR: 0.5, AVERAGE: 0.2, WEAK: 0.05}
+
+
 def _offtake_chance(quality: float) -> float:
-    return 0.9 if quality >= 80 else 0.5 if quality >= 65 else 0.2 if quality >= 50 else 0.05
+    return _OFFTAKE_CHANCE[rating_for(quality)]
 
 
 def _contracts(coop: _Coop, rng: random.Random) -> list[_Contract]:
@@ -739,8 +738,13 @@ def _ocop_share(index: int) -> float:
     return min(0.185, 0.08 + 0.03 * index)
 
 
+# The stars a product may have are the suite's (3 to 5); these are their shares.
+STARS = current_rules().bounds("ocop", "stars").whole_numbers()
+_STAR_WEIGHTS = (72, 25, 3)
+
+
 def _stars(rng: random.Random) -> int:
-    return rng.choices((3, 4, 5), (72, 25, 3))[0]
+    return rng.choices(STARS, _STAR_WEIGHTS)[0]
 
 
 def _certify(

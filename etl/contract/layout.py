@@ -1,12 +1,16 @@
 """The district workbook's layout: sheets, columns, aliases and value kinds, as the spec states.
 
-This is the single description of the template. The reader, the validator, the sample
-generator and (later) the official template all take their headers from here.
+This is the single description of the template's shape: the reader, the validator, the
+sample generator and the official template take their headers from here. The lists a
+column may hold (sectors, ratings, funding sources, OCOP groups, programme codes) are the
+suites' rules: they are read from `etl.contract.rules`, never typed here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from etl.contract.rules import current as _current_rules
 
 
 @dataclass(frozen=True)
@@ -39,48 +43,47 @@ class Sheet:
         return next(c for c in self.columns if c.key == key)
 
 
-SECTORS = (
-    "Nông nghiệp",
-    "Phi nông nghiệp",
-    "Quỹ tín dụng nhân dân",
-    "Vận tải",
-    "Xây dựng",
-    "Môi trường",
-    "Khác",
-)
-RATINGS = ("Tốt", "Khá", "Trung bình", "Yếu", "Chưa xếp loại")
-FUNDING_SOURCES = ("Trung ương", "Tỉnh", "Huyện", "Lồng ghép", "Khác")
-OCOP_GROUPS = (
-    "Thực phẩm",
-    "Đồ uống",
-    "Thảo dược",
-    "Vải và may mặc",
-    "Lưu niệm - nội thất - trang trí",
-    "Dịch vụ du lịch cộng đồng và điểm du lịch",
-)
+_RULES = _current_rules()
+SECTORS: tuple[str, ...] = _RULES.value_set("htx", "sector")
+RATINGS: tuple[str, ...] = _RULES.value_set("htx", "rating")
+# Every source of any report year (the reader's labels); which are in force in a year is
+# config/funding_sources.csv's, judged by the suite's `funding_source_known` lookup.
+FUNDING_SOURCES: tuple[str, ...] = _RULES.listed("hotro", "funding_source")
+OCOP_GROUPS: tuple[str, ...] = _RULES.value_set("ocop", "product_group")
 
-# Programme code, Vietnamese name, English name.
-PROGRAMS = (
-    (
-        "DA167",
+# The programme codes are the suite's; here only their names, Vietnamese and English.
+_PROGRAM_NAMES = {
+    "DA167": (
         "Đề án lựa chọn, hoàn thiện, nhân rộng mô hình HTX kiểu mới hiệu quả "
         "(Quyết định 167/QĐ-TTg, 03/02/2021)",
         "Scheme to select, perfect and replicate effective new-model cooperatives "
         "(Decision 167/QD-TTg, 03/02/2021)",
     ),
-    (
-        "NTM",
+    "NTM": (
         "Chương trình mục tiêu quốc gia xây dựng nông thôn mới",
         "National target programme for New Rural Development",
     ),
-    ("OCOP", "Chương trình mỗi xã một sản phẩm", "One Commune One Product programme"),
-    (
-        "CNNT",
+    "OCOP": ("Chương trình mỗi xã một sản phẩm", "One Commune One Product programme"),
+    "CNNT": (
         "Chương trình sản phẩm công nghiệp nông thôn tiêu biểu",
         "Programme for outstanding rural industrial products",
     ),
-    ("KHAC", "Hỗ trợ khác", "Other support"),
-)
+    "KHAC": ("Hỗ trợ khác", "Other support"),
+}
+
+
+def _programs() -> tuple[tuple[str, str, str], ...]:
+    codes = _RULES.value_set("hotro", "program")
+    if set(codes) != set(_PROGRAM_NAMES):
+        raise ValueError(
+            f"programme codes of expectations/hotro.json {sorted(codes)} and the names in "
+            f"etl/contract/layout.py {sorted(_PROGRAM_NAMES)} differ: name every code once"
+        )
+    return tuple((code, *_PROGRAM_NAMES[code]) for code in codes)
+
+
+# Programme code, Vietnamese name, English name, in the suite's order.
+PROGRAMS = _programs()
 
 COOP_CODE_ALIASES = ("Mã số thuế", "MST", "Mã HTX", "Mã số doanh nghiệp")
 

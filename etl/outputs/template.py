@@ -1,9 +1,10 @@
 """The official district workbook for one unit and year, written with xlsxwriter.
 
 `htx template` hands a clerk this file: `ThongTin` filled in, every sheet of the layout with
-its headers, drop-down lists and number checks taken from `etl.contract.layout`, and `HuongDan`, the
-instructions. With a warehouse, the `HTX` sheet can list the unit's cooperatives of the
-latest loaded year, so the clerk only updates the figures.
+its headers (`etl.contract.layout`), drop-down lists, number checks and rating-band
+highlight derived from the GX suites' rules (`etl.contract.rules`), and `HuongDan`, the
+instructions, which quote the same rules. With a warehouse, the `HTX` sheet can list the
+unit's cooperatives of the latest loaded year, so the clerk only updates the figures.
 """
 
 from __future__ import annotations
@@ -20,19 +21,22 @@ from etl.contract.layout import (
     HTX,
     LAST_YEAR,
     PROGRAMS,
-    RATINGS,
     THONGTIN_KEYS,
     Column,
     Sheet,
 )
 from etl.contract.reference import MERGED_INTO, Reference, Unit, load_reference
+from etl.contract.rules import Bounds, Rules, current
 
 DATA_ROWS = 500  # pre-formatted and validated rows below each header
 MONEY_UNIT = "triệu đồng"
-MAX_MONEY = 1e9  # million VND: the suites' plausibility bound (10^15 VND)
-MAX_COUNT = 10_000_000
+# Upper ends the template adds where the suites state none (counts, tonnes): a guard
+# against typing slips only. Every other bound is the suites'.
+INPUT_CAPS = {"int": 10_000_000, "number": 1e9}
 YES_NO = ("Có", "Không")
-STARS = ("3", "4", "5")
+# The pattern `_code_formula` checks in Excel; tests/test_rules_agree.py holds it to the
+# suite's `coop_code_format` regex, as a formula cannot be derived from a regex.
+CODE_PATTERN = r"^\d{10}(?:-\d{3})?$"
 LISTS_SHEET = "DanhMuc"
 INSTRUCTIONS_SHEET = "HuongDan"
 INFO_SHEET = "ThongTin"
@@ -134,6 +138,43 @@ def _whole(criteria: str, title: str, message: str, **bounds: float) -> dict:
     return {**_decimal(criteria, title, message, **bounds), "validate": "integer"}
 
 
+def _n(value: float) -> str:
+    """A rule's number as the clerk reads it: `80`, `0.5`, `1000000000`."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _either(values, word: str) -> str:
+    """`3, 4 hoặc 5`: a short list joined for a sentence."""
+    items = [str(v) for v in values]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def stars(rules: Rules | None = None) -> tuple[str, ...]:
+    """The OCOP stars a product may have, from the suite's bounds (`3`, `4`, `5`)."""
+    return tuple(str(n) for n in (rules or current()).bounds("ocop", "stars").whole_numbers())
+
+
+def allowed(sheet: Sheet, column: Column, year: int, rules: Rules | None = None) -> tuple:
+    """The values a category column's drop-down offers in a report year: the suite's."""
+    return (rules or current()).listed(sheet.key, column.key, year)
+
+
+def _range(kind: str, bounds: Bounds, title: str, message: str, cap: float | None = None) -> dict:
+    """An Excel number check of a suite's bounds; `cap` closes an open upper end."""
+    check = _whole if kind == "integer" else _decimal
+    if bounds.strict_min:
+        # Excel's `between` includes its ends: a strict lower bound is `greater than`
+        # alone, and the suite's upper end then stays the pipeline's to check.
+        return check("greater than", title, message, value=bounds.min)
+    return check(
+        "between",
+        title,
+        message,
+        minimum=bounds.min,
+        maximum=cap if bounds.max is None else bounds.max,
+    )
+
+
 def validation(sheet: Sheet, column: Column, year: int, rows: int = DATA_ROWS) -> dict | None:
     """The Excel data validation of one column's `rows` data rows from row 2 (xlsxwriter
     options), or None for free text."""
@@ -164,9 +205,12 @@ def validation(sheet: Sheet, column: Column, year: int, rows: int = DATA_ROWS) -
         }
     if key == "commune_name":
         return None  # the unit's communes: see commune_validation
+    rules = current()
     if kind == "category":
         return _list(
-            column.allowed, column.header[:32], "Chọn trong danh sách. / Pick from the list."
+            allowed(sheet, column, year, rules),
+            column.header[:32],
+            "Chọn trong danh sách. / Pick from the list.",
         )
     if kind == "program":
         names = "; ".join(code for code, _, _ in PROGRAMS)
@@ -178,7 +222,12 @@ def validation(sheet: Sheet, column: Column, year: int, rows: int = DATA_ROWS) -
     if kind == "yesno":
         return _list(YES_NO, column.header[:32], "Có hoặc Không (trống = Không). / Yes or no.")
     if key == "stars":
-        return _list(STARS, "Số sao OCOP", "3, 4 hoặc 5 sao. / 3, 4 or 5 stars.")
+        values = stars(rules)
+        return _list(
+            values,
+            "Số sao OCOP",
+            f"{_either(values, 'hoặc')} sao. / {_either(values, 'or')} stars.",
+        )
     if key == "year":
         return _whole(
             "equal to",
@@ -186,63 +235,44 @@ def validation(sheet: Sheet, column: Column, year: int, rows: int = DATA_ROWS) -
             f"Bằng năm báo cáo {year}. / Equal to the reporting year {year}.",
             value=year,
         )
-    if kind == "int":
-        return _whole(
-            "between",
-            column.header[:32],
-            "Số nguyên ≥ 0. / A whole number ≥ 0.",
-            minimum=0,
-            maximum=MAX_COUNT,
-        )
-    if key == "score":
-        return _decimal(
-            "between",
-            "Điểm xếp loại",
-            "Điểm từ 0 đến 100. / A score from 0 to 100.",
-            minimum=0,
-            maximum=100,
-        )
-    if key == "profit_before_tax_mvnd":
-        return _decimal(
-            "between",
-            column.header[:32],
-            "Triệu đồng, có thể âm (lỗ). / Million VND, may be negative (a loss).",
-            minimum=-MAX_MONEY,
-            maximum=MAX_MONEY,
-        )
-    if key == "amount_mvnd":
-        return _decimal(
-            "greater than",
-            column.header[:32],
-            "Triệu đồng, lớn hơn 0. / Million VND, more than 0.",
-            value=0,
-        )
-    if kind == "money":
-        return _decimal(
-            "between",
-            column.header[:32],
-            "Triệu đồng, ≥ 0. / Million VND, ≥ 0.",
-            minimum=0,
-            maximum=MAX_MONEY,
-        )
-    if kind == "number":
-        return _decimal(
-            "between", column.header[:32], "Số ≥ 0. / A number ≥ 0.", minimum=0, maximum=MAX_MONEY
-        )
     if kind == "date":
-        return {
-            "validate": "date",
-            "criteria": "between",
-            "minimum": dt.date(1900, 1, 1),
-            "maximum": last_day,
-            "input_title": column.header[:32],
-            "input_message": f"Ngày dd/mm/yyyy, không sau {last_day:%d/%m/%Y}. / "
-            f"A date, not after {last_day:%d/%m/%Y}.",
-            "error_title": "Ngày không hợp lệ",
-            "error_message": f"Nhập ngày dạng dd/mm/yyyy, không sau {last_day:%d/%m/%Y}. / "
-            f"Enter a date dd/mm/yyyy, not after {last_day:%d/%m/%Y}.",
-        }
-    return None
+        return _date_validation(column, last_day)
+    if kind not in ("int", "money", "number"):
+        return None
+    bounds = rules.bounds(sheet.key, key)
+    low = _n(bounds.min)
+    if kind == "int":
+        message = f"Số nguyên ≥ {low}. / A whole number ≥ {low}."
+        return _range("integer", bounds, column.header[:32], message, INPUT_CAPS["int"])
+    if key == "score":
+        high = _n(bounds.max)
+        message = f"Điểm từ {low} đến {high}. / A score from {low} to {high}."
+        return _range("decimal", bounds, "Điểm xếp loại", message)
+    if kind == "number":
+        message = f"Số ≥ {low}. / A number ≥ {low}."
+        return _range("decimal", bounds, column.header[:32], message, INPUT_CAPS["number"])
+    if bounds.strict_min:
+        message = f"Triệu đồng, lớn hơn {low}. / Million VND, more than {low}."
+    elif bounds.min < 0:
+        message = "Triệu đồng, có thể âm (lỗ). / Million VND, may be negative (a loss)."
+    else:
+        message = f"Triệu đồng, ≥ {low}. / Million VND, ≥ {low}."
+    return _range("decimal", bounds, column.header[:32], message)
+
+
+def _date_validation(column: Column, last_day: dt.date) -> dict:
+    return {
+        "validate": "date",
+        "criteria": "between",
+        "minimum": dt.date(1900, 1, 1),
+        "maximum": last_day,
+        "input_title": column.header[:32],
+        "input_message": f"Ngày dd/mm/yyyy, không sau {last_day:%d/%m/%Y}. / "
+        f"A date, not after {last_day:%d/%m/%Y}.",
+        "error_title": "Ngày không hợp lệ",
+        "error_message": f"Nhập ngày dạng dd/mm/yyyy, không sau {last_day:%d/%m/%Y}. / "
+        f"Enter a date dd/mm/yyyy, not after {last_day:%d/%m/%Y}.",
+    }
 
 
 def number_format(column: Column) -> str:
@@ -483,34 +513,45 @@ def _write_sheet(ws, sheet: Sheet, year: int, rows: int, communes: int, formats:
         if rule is not None:
             ws.data_validation(1, c, last, c, rule)
     if sheet is HTX:
-        rating, score = _position(HTX, "rating"), _position(HTX, "score")
-        bands = (
-            f'AND({rating}2="Tốt",{score}2<80)',
-            f'AND({rating}2="Khá",OR({score}2<65,{score}2>=80))',
-            f'AND({rating}2="Trung bình",OR({score}2<50,{score}2>=65))',
-            f'AND({rating}2="Yếu",{score}2>=50)',
-        )
         column = _index(HTX, "score")
         ws.conditional_format(
             1,
             column,
             last,
             column,
-            {
-                "type": "formula",
-                "criteria": f"=AND(ISNUMBER({score}2),OR({','.join(bands)}))",
-                "format": formats["mismatch"],
-            },
+            {"type": "formula", "criteria": band_mismatch(), "format": formats["mismatch"]},
         )
+
+
+def band_mismatch(rules: Rules | None = None) -> str:
+    """The formula that marks a score outside its rating's band (the suite's
+    `rating_matches_score`), for row 2 and relative below. Ends that the score's own range
+    (0–100) already checks are left out."""
+    rules = rules or current()
+    rating, score = _position(HTX, "rating"), _position(HTX, "score")
+    scale = rules.bounds("htx", "score")
+    bands = []
+    for band in rules.rating_bands():
+        b = band.bounds
+        outside = []
+        if b.min is not None and (b.min != scale.min or b.strict_min):
+            outside.append(f"{score}2{'<=' if b.strict_min else '<'}{_n(b.min)}")
+        if b.max is not None and (b.max != scale.max or b.strict_max):
+            outside.append(f"{score}2{'>=' if b.strict_max else '>'}{_n(b.max)}")
+        if not outside:
+            continue
+        test = outside[0] if len(outside) == 1 else f"OR({','.join(outside)})"
+        bands.append(f'AND({rating}2="{band.rating}",{test})')
+    return f"=AND(ISNUMBER({score}2),OR({','.join(bands)}))"
 
 
 def commune_validation(communes: int) -> dict:
     """The unit's communes from the lists sheet; another name is allowed after a warning, as
-    the pipeline only warns about it."""
+    the pipeline only warns about it (the suite's `commune_known` severity)."""
     return {
         "validate": "list",
         "source": f"={LISTS_SHEET}!$A$2:$A${communes + 1}",
-        "error_type": "warning",
+        "error_type": "warning" if current().severity("commune_known") == "warning" else "stop",
         "input_title": "Xã/Phường",
         "input_message": "Chọn xã/phường của đơn vị; tên khác danh mục sẽ bị cảnh báo. / "
         "Pick a commune; other names are warned about.",
@@ -539,8 +580,8 @@ def _write_lists(ws, communes: list[str], formats: dict) -> None:
     """The commune list the `Xã/Phường` drop-down reads; the other lists, for reference."""
     lists = {
         "Xã/Phường": communes,
-        "Lĩnh vực": list(HTX.column("sector").allowed),
-        "Xếp loại": list(RATINGS),
+        "Lĩnh vực": list(current().value_set("htx", "sector")),
+        "Xếp loại": list(current().value_set("htx", "rating")),
         "Chương trình": [f"{code}: {vi}" for code, vi, _ in PROGRAMS],
     }
     for c, (title, values) in enumerate(lists.items()):
@@ -575,89 +616,157 @@ _SHEET_PURPOSE = {
     "lienket": "mỗi dòng một hợp đồng liên kết tiêu thụ (nếu có)",
 }
 
-_COLUMN_NOTES = {
-    ("htx", "stt"): "số thứ tự (không bắt buộc).",
-    ("htx", "coop_code"): "mã số đăng ký / mã số thuế: 10 chữ số, có thể thêm '-' và 3 chữ số; "
-    "bắt buộc, không được trùng trong tệp. Ghi dạng văn bản để giữ số 0 ở đầu.",
-    ("htx", "name"): "tên đầy đủ của HTX; bắt buộc.",
-    ("htx", "commune_name"): "xã/phường nơi HTX đặt trụ sở, chọn trong danh sách; tên không có "
-    "trong danh mục bị cảnh báo.",
-    ("htx", "founded_on"): "ngày thành lập (dd/mm/yyyy), không sau năm báo cáo.",
-    ("htx", "sector"): "chọn trong danh sách.",
-    ("htx", "in_da167"): "Có nếu HTX tham gia Đề án 167; để trống là Không.",
-    ("htx", "members"): "số nguyên ≥ 0; dưới 5 thành viên bị cảnh báo.",
-    ("htx", "workers"): "lao động thường xuyên, số nguyên ≥ 0.",
-    ("htx", "charter_capital_mvnd"): "triệu đồng, ≥ 0.",
-    ("htx", "total_assets_mvnd"): "triệu đồng, ≥ 0.",
-    ("htx", "revenue_mvnd"): "triệu đồng, ≥ 0; tăng hơn 10 lần hay giảm dưới 1/10 so với năm "
-    "trước bị cảnh báo.",
-    ("htx", "profit_before_tax_mvnd"): "triệu đồng; được ghi số âm khi lỗ.",
-    ("htx", "avg_income_mvnd"): "thu nhập bình quân của một lao động, triệu đồng/người/năm, ≥ 0.",
-    ("htx", "rating"): "xếp loại năm, phải khớp với điểm (xem bảng dưới).",
-    ("htx", "score"): "điểm xếp loại từ 0 đến 100.",
-    ("htx", "has_offtake_contract"): "Có nếu HTX có hợp đồng liên kết tiêu thụ.",
-    ("htx", "note"): "ghi chú tự do.",
-    ("hotro", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
-    ("hotro", "program"): "mã chương trình: "
-    + "; ".join(f"{code} = {vi}" for code, vi, _ in PROGRAMS)
-    + ".",
-    ("hotro", "content"): "nội dung được hỗ trợ.",
-    ("hotro", "funding_source"): "chọn trong danh sách.",
-    ("hotro", "amount_mvnd"): "triệu đồng, lớn hơn 0; bắt buộc.",
-    ("hotro", "year"): "năm giải ngân, phải bằng năm báo cáo.",
-    ("ocop", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
-    ("ocop", "product_name"): "tên sản phẩm; bắt buộc.",
-    ("ocop", "product_group"): "chọn trong danh sách.",
-    ("ocop", "stars"): "3, 4 hoặc 5 sao (5 sao là cấp quốc gia); bắt buộc.",
-    ("ocop", "decision_no"): "số quyết định công nhận.",
-    ("ocop", "decision_date"): "ngày quyết định (dd/mm/yyyy). Giấy chứng nhận có hiệu lực 36 "
-    "tháng; hết hạn trước năm báo cáo bị cảnh báo.",
-    ("lienket", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
-    ("lienket", "partner"): "tên doanh nghiệp liên kết; bắt buộc.",
-    ("lienket", "product"): "sản phẩm liên kết.",
-    ("lienket", "volume_tonnes"): "sản lượng theo hợp đồng, tấn, ≥ 0.",
-    ("lienket", "contract_value_mvnd"): "giá trị hợp đồng, triệu đồng, ≥ 0.",
-}
 
-_RATING_BANDS = (
-    "Tốt: điểm từ 80 trở lên.",
-    "Khá: từ 65 đến dưới 80.",
-    "Trung bình: từ 50 đến dưới 65.",
-    "Yếu: dưới 50.",
-    "Chưa xếp loại: HTX chưa được đánh giá.",
-)
+def _column_notes(rules: Rules) -> dict[tuple[str, str], str]:
+    """What HuongDan says of each column; its numbers are the suites'."""
+    members, workers = rules.bounds("htx", "members"), rules.bounds("htx", "workers")
+    few = rules.bounds("htx", "members", severity="warning")
+    score = rules.bounds("htx", "score")
+    amount = rules.bounds("hotro", "amount_mvnd")
+    star_values = stars(rules)
 
-_REJECTS = (
-    "Không mở được tệp (hỏng, rỗng, đặt mật khẩu, không phải bảng tính).",
-    "Không có trang HTX, hoặc thiếu cột bắt buộc (Mã số HTX, Tên HTX; ở HoTro: Chương "
-    "trình, Kinh phí; ở OCOP: Tên sản phẩm, Số sao; ở LienKet: Doanh nghiệp liên kết).",
-    "Không xác định được đơn vị hay năm báo cáo (trang ThongTin).",
-    "Bất kỳ ô nào vi phạm quy tắc bắt buộc: mã HTX sai hay trùng, số âm, ô số ghi chữ, "
-    "xếp loại không khớp điểm, mã HTX ở HoTro/OCOP/LienKet không có trong trang HTX, số "
-    "sao ngoài 3–5, năm hỗ trợ khác năm báo cáo, kinh phí không lớn hơn 0.",
-)
+    def money(sheet: str, key: str) -> str:
+        return f"triệu đồng, ≥ {_n(rules.bounds(sheet, key).min)}"
 
-_WARNS = (
-    "Xã/phường không có trong danh mục.",
-    "HTX có dưới 5 thành viên.",
-    "Doanh thu hay số thành viên tăng hơn 10 lần hoặc giảm dưới 1/10 so với năm trước.",
-    "Giấy chứng nhận OCOP đã hết hạn trước năm báo cáo.",
-)
+    return {
+        ("htx", "stt"): "số thứ tự (không bắt buộc).",
+        ("htx", "coop_code"): "mã số đăng ký / mã số thuế: 10 chữ số, có thể thêm '-' và 3 chữ "
+        "số; bắt buộc, không được trùng trong tệp. Ghi dạng văn bản để giữ số 0 ở đầu.",
+        ("htx", "name"): "tên đầy đủ của HTX; bắt buộc.",
+        ("htx", "commune_name"): "xã/phường nơi HTX đặt trụ sở, chọn trong danh sách; tên không "
+        "có trong danh mục bị cảnh báo.",
+        ("htx", "founded_on"): "ngày thành lập (dd/mm/yyyy), không sau năm báo cáo.",
+        ("htx", "sector"): "chọn trong danh sách.",
+        ("htx", "in_da167"): "Có nếu HTX tham gia Đề án 167; để trống là Không.",
+        ("htx", "members"): f"số nguyên ≥ {_n(members.min)}; dưới {_n(few.min)} thành viên bị "
+        "cảnh báo.",
+        ("htx", "workers"): f"lao động thường xuyên, số nguyên ≥ {_n(workers.min)}.",
+        ("htx", "charter_capital_mvnd"): f"{money('htx', 'charter_capital_mvnd')}.",
+        ("htx", "total_assets_mvnd"): f"{money('htx', 'total_assets_mvnd')}.",
+        ("htx", "revenue_mvnd"): f"{money('htx', 'revenue_mvnd')}; {_jump(rules)} so với năm "
+        "trước bị cảnh báo.",
+        ("htx", "profit_before_tax_mvnd"): "triệu đồng; được ghi số âm khi lỗ.",
+        ("htx", "avg_income_mvnd"): "thu nhập bình quân của một lao động, triệu đồng/người/năm, "
+        f"≥ {_n(rules.bounds('htx', 'avg_income_mvnd').min)}.",
+        ("htx", "rating"): "xếp loại năm, phải khớp với điểm (xem bảng dưới).",
+        ("htx", "score"): f"điểm xếp loại từ {_n(score.min)} đến {_n(score.max)}.",
+        ("htx", "has_offtake_contract"): "Có nếu HTX có hợp đồng liên kết tiêu thụ.",
+        ("htx", "note"): "ghi chú tự do.",
+        ("hotro", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
+        ("hotro", "program"): "mã chương trình: "
+        + "; ".join(f"{code} = {vi}" for code, vi, _ in PROGRAMS)
+        + ".",
+        ("hotro", "content"): "nội dung được hỗ trợ.",
+        ("hotro", "funding_source"): "chọn trong danh sách.",
+        ("hotro", "amount_mvnd"): f"triệu đồng, lớn hơn {_n(amount.min)}; bắt buộc.",
+        ("hotro", "year"): "năm giải ngân, phải bằng năm báo cáo.",
+        ("ocop", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
+        ("ocop", "product_name"): "tên sản phẩm; bắt buộc.",
+        ("ocop", "product_group"): "chọn trong danh sách.",
+        ("ocop", "stars"): f"{_either(star_values, 'hoặc')} sao ({star_values[-1]} sao là cấp "
+        "quốc gia); bắt buộc.",
+        ("ocop", "decision_no"): "số quyết định công nhận.",
+        ("ocop", "decision_date"): "ngày quyết định (dd/mm/yyyy). Giấy chứng nhận có hiệu lực 36 "
+        "tháng; hết hạn trước năm báo cáo bị cảnh báo.",
+        ("lienket", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
+        ("lienket", "partner"): "tên doanh nghiệp liên kết; bắt buộc.",
+        ("lienket", "product"): "sản phẩm liên kết.",
+        ("lienket", "volume_tonnes"): "sản lượng theo hợp đồng, tấn, "
+        f"≥ {_n(rules.bounds('lienket', 'volume_tonnes').min)}.",
+        ("lienket", "contract_value_mvnd"): "giá trị hợp đồng, "
+        f"{money('lienket', 'contract_value_mvnd')}.",
+    }
 
-_ENGLISH = (
-    "Fill one row per cooperative (HTX), support line (HoTro), OCOP product (OCOP) and offtake "
-    "contract (LienKet), from row 2. Keep the sheet names and header rows. Money is in million "
-    "VND; a blank cell means not reported, not 0. Dates are dd/mm/yyyy.",
-    "Rating bands: Tốt ≥ 80, Khá 65–<80, Trung bình 50–<65, Yếu < 50 (Circular 01/2020/TT-BKHDT).",
-    "A file is rejected when it cannot be opened, lacks the HTX sheet or a required column, its "
-    "unit or year cannot be identified, or any cell breaks a mandatory rule. A rejected file "
-    "comes back as an annotated copy: red cells are errors, yellow cells warnings, and the "
-    "sheet 'Loi' lists every problem. Correct your own file and send the whole file again.",
-)
+
+def _jump(rules: Rules) -> str:
+    """`tăng hơn 10 lần hay giảm dưới 1/10`: the warehouse check's year-over-year ratios."""
+    ratio = rules.bounds("warehouse/year_over_year", "revenue_ratio", severity="warning")
+    return f"tăng hơn {_n(ratio.max)} lần hay giảm dưới 1/{_n(1 / ratio.min)}"
+
+
+def rating_bands(rules: Rules | None = None) -> list[str]:
+    """HuongDan's lines on the score each rating needs, then the ratings without a band."""
+    rules = rules or current()
+    scale = rules.bounds("htx", "score")
+    lines = []
+    for number, band in enumerate(rules.rating_bands()):
+        b = band.bounds
+        low = b.min is not None and (b.min != scale.min or b.strict_min)
+        high = b.max is not None and (b.max != scale.max or b.strict_max)
+        start = f"từ {_n(b.min)}" if not b.strict_min else f"trên {_n(b.min)}"
+        end = f"dưới {_n(b.max)}" if b.strict_max else f"{_n(b.max)}"
+        if low and high:
+            text = f"{start} đến {end}"
+        elif low:
+            text = f"{start} trở lên"
+        else:
+            text = end if b.strict_max else f"đến {end}"
+        lines.append(f"{band.rating}: {'điểm ' if number == 0 else ''}{text}.")
+    banded = {band.rating for band in rules.rating_bands()}
+    for rating in rules.value_set("htx", "rating"):
+        if rating not in banded:
+            lines.append(f"{rating}: HTX chưa được đánh giá.")
+    return lines
+
+
+def _rating_bands_en(rules: Rules) -> str:
+    """`Tốt ≥ 80, Khá 65–<80, ...` for the English summary."""
+    scale = rules.bounds("htx", "score")
+    parts = []
+    for band in rules.rating_bands():
+        b = band.bounds
+        low = b.min is not None and (b.min != scale.min or b.strict_min)
+        high = b.max is not None and (b.max != scale.max or b.strict_max)
+        start = f"{'>' if b.strict_min else '≥'} {_n(b.min)}"
+        end = f"{'<' if b.strict_max else '≤'} {_n(b.max)}"
+        text = f"{_n(b.min)}–{end.replace(' ', '')}" if low and high else start if low else end
+        parts.append(f"{band.rating} {text}")
+    return f"Rating bands: {', '.join(parts)} (Circular 01/2020/TT-BKHDT)."
+
+
+def _rejects(rules: Rules) -> tuple[str, ...]:
+    star_range = rules.bounds("ocop", "stars")
+    amount = rules.bounds("hotro", "amount_mvnd")
+    return (
+        "Không mở được tệp (hỏng, rỗng, đặt mật khẩu, không phải bảng tính).",
+        "Không có trang HTX, hoặc thiếu cột bắt buộc (Mã số HTX, Tên HTX; ở HoTro: Chương "
+        "trình, Kinh phí; ở OCOP: Tên sản phẩm, Số sao; ở LienKet: Doanh nghiệp liên kết).",
+        "Không xác định được đơn vị hay năm báo cáo (trang ThongTin).",
+        "Bất kỳ ô nào vi phạm quy tắc bắt buộc: mã HTX sai hay trùng, số âm, ô số ghi chữ, "
+        "xếp loại không khớp điểm, mã HTX ở HoTro/OCOP/LienKet không có trong trang HTX, số "
+        f"sao ngoài {_n(star_range.min)}–{_n(star_range.max)}, năm hỗ trợ khác năm báo cáo, "
+        f"kinh phí không lớn hơn {_n(amount.min)}.",
+    )
+
+
+def _warns(rules: Rules) -> tuple[str, ...]:
+    few = rules.bounds("htx", "members", severity="warning")
+    return (
+        "Xã/phường không có trong danh mục.",
+        f"HTX có dưới {_n(few.min)} thành viên.",
+        f"Doanh thu hay số thành viên {_jump(rules).replace(' hay ', ' hoặc ')} so với năm trước.",
+        "Giấy chứng nhận OCOP đã hết hạn trước năm báo cáo.",
+    )
+
+
+def _english(rules: Rules) -> tuple[str, ...]:
+    return (
+        "Fill one row per cooperative (HTX), support line (HoTro), OCOP product (OCOP) and "
+        "offtake contract (LienKet), from row 2. Keep the sheet names and header rows. Money is "
+        "in million VND; a blank cell means not reported, not 0. Dates are dd/mm/yyyy.",
+        _rating_bands_en(rules),
+        "A file is rejected when it cannot be opened, lacks the HTX sheet or a required column, "
+        "its unit or year cannot be identified, or any cell breaks a mandatory rule. A rejected "
+        "file comes back as an annotated copy: red cells are errors, yellow cells warnings, and "
+        "the sheet 'Loi' lists every problem. Correct your own file and send the whole file "
+        "again.",
+    )
 
 
 def instructions(unit: Unit, year: int) -> list[tuple[str, str]]:
     """The HuongDan sheet as (style, text) lines: title, section or text."""
+    rules = current()
+    notes = _column_notes(rules)
     lines: list[tuple[str, str]] = [
         ("title", f"HƯỚNG DẪN ĐIỀN BÁO CÁO HỢP TÁC XÃ NĂM {year}"),
         ("text", f"Đơn vị: {unit.full_name} (mã {unit.code}). {_PURPOSE}"),
@@ -669,15 +778,13 @@ def instructions(unit: Unit, year: int) -> list[tuple[str, str]]:
     for number, sheet in enumerate(DATA_SHEETS, start=3):
         lines.append(("section", f"{number}. Trang {sheet.name}: {_SHEET_PURPOSE[sheet.key]}"))
         for column in sheet.columns:
-            lines.append(
-                ("text", f"• {header_text(column)}: {_COLUMN_NOTES[(sheet.key, column.key)]}")
-            )
+            lines.append(("text", f"• {header_text(column)}: {notes[(sheet.key, column.key)]}"))
     lines.append(("section", "7. Xếp loại và điểm (Thông tư 01/2020/TT-BKHĐT)"))
-    lines += [("text", f"• {band}") for band in _RATING_BANDS]
+    lines += [("text", f"• {band}") for band in rating_bands(rules)]
     lines.append(("section", "8. Tệp bị từ chối (không nạp số liệu nào) khi"))
-    lines += [("text", f"• {item}") for item in _REJECTS]
+    lines += [("text", f"• {item}") for item in _rejects(rules)]
     lines.append(("section", "9. Cảnh báo (tệp vẫn được nhận, cần kiểm tra lại)"))
-    lines += [("text", f"• {item}") for item in _WARNS]
+    lines += [("text", f"• {item}") for item in _warns(rules)]
     lines.append(("section", "10. Khi tệp bị từ chối hay có cảnh báo"))
     lines.append(
         (
@@ -688,7 +795,7 @@ def instructions(unit: Unit, year: int) -> list[tuple[str, str]]:
         )
     )
     lines.append(("section", "English summary"))
-    lines += [("text", text) for text in _ENGLISH]
+    lines += [("text", text) for text in _english(rules)]
     return lines
 
 

@@ -95,20 +95,42 @@ def with_lookups(
 ) -> dict[str, pd.DataFrame]:
     """The frames plus the lookup columns the suites judge (see each expectation's
     `meta.lookup`): `coop_in_htx` on the HoTro, OCOP and LienKet sheets, `commune_known` on
-    HTX. True, false, or empty where the row has nothing to look up.
+    HTX, `funding_source_known` on HoTro. True, false, or empty where the row has nothing to
+    look up.
 
     Set-based here, so each suite's expectations stay small: a value set of every code in
     the batch would be copied by GX on every access and cost time growing with the batch.
     """
+    from etl.contract.rules import current
+
     htx_coops = frames["htx"]["file_coop"].dropna().unique()
     communes = known_communes(files, ref)
     out = {}
     for key, frame in frames.items():
         if key == "htx":
             out[key] = frame.assign(commune_known=_member(frame["unit_commune"], communes))
-        else:
-            out[key] = frame.assign(coop_in_htx=_member(frame["file_coop"], htx_coops))
+            continue
+        out[key] = frame.assign(coop_in_htx=_member(frame["file_coop"], htx_coops))
+        if key == "hotro":
+            sources = current().funding_sources()
+            known = _in_force(frame["funding_source"], frame["report_year"], sources)
+            out[key] = out[key].assign(funding_source_known=known)
     return out
+
+
+def _in_force(values: pd.Series, years: pd.Series, entries) -> pd.Series:
+    """True where the value is an entry (`YearLabel`) in force in the row's report year,
+    empty where the row has no value."""
+    pairs = pd.MultiIndex.from_arrays([years, values])
+    allowed = [
+        (year, entry.label)
+        for year in years.dropna().unique().tolist()
+        for entry in entries
+        if entry.in_force(int(year))
+    ]
+    result = pd.Series(pairs.isin(allowed), index=values.index).astype("boolean")
+    result[values.isna()] = pd.NA
+    return result
 
 
 def _member(values: pd.Series, allowed) -> pd.Series:
