@@ -63,6 +63,7 @@ def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
     inputs = [
         *SQL_DIR.rglob("*.sql"),
         *CONFIG_DIR.glob("*.toml"),
+        CONFIG_DIR / "funding_sources.csv",  # the suites' year-dependent lookup list
         *REFERENCE_DIR.glob("*.csv"),
         *EXPECTATIONS_DIR.rglob("*.json"),
     ]
