@@ -252,14 +252,14 @@ def _cell(row: list, index: int) -> object:
 
 def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
     """Empty rows, total and subtotal rows and the signature block are not data."""
-    cells = [_cell(row, i) for i in range(len(row))]
-    if all(c is None for c in cells):
+    row_cells = [_cell(row, i) for i in range(len(row))]
+    if all(c is None for c in row_cells):
         return True
     # `Người lập biểu` or `Đắk Mil, ngày 15 tháng 1 năm 2024` in the code column is the
     # signature block, not a cooperative.
     if any(c.key == "coop_code" and _looks_like_code(_cell(row, i)) for c, i in columns):
         return False
-    labels = [match_key(c) for c in cells if isinstance(c, str)]
+    labels = [match_key(c) for c in row_cells if isinstance(c, str)]
     if any(_is_total_label(label) for label in labels):
         return True
     for column, index in columns:
