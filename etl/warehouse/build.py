@@ -14,29 +14,32 @@ from pathlib import Path
 
 from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings
 from etl.contract.layout import DATA_SHEETS, PROGRAMS
-from etl.warehouse.models import run_sql_file
+from etl.warehouse.models import Model, build_order, discover, run_sql_file
 from etl.warehouse.staging import read_outcome, sheet_files, staged_columns
 
 log = logging.getLogger(__name__)
 
-CORE_MODELS = (
-    "dim_geography",
-    "dim_period",
-    "dim_program",
-    "dim_cooperative",
-    "fact_cooperative_year",
-    "fact_program_support",
-    "fact_ocop_product",
-    "fact_offtake_contract",
-)
-MART_MODELS = (
-    "cooperative_district_year",
-    "district_year",
-    "program_year",
-    "cooperative_scorecard",
-    "replication_candidates",
-    "phase_summary",
-)
+# The tables the build registers in its connection before a step's models run, by the schema
+# of the models that may read them: the load step's staged rows and reference data, the
+# publish step's targets.
+SOURCES = {
+    "core": frozenset(
+        [f"stg_{sheet.key}" for sheet in DATA_SHEETS] + ["ref_units", "ref_mergers", "ref_programs"]
+    ),
+    "intermediate": frozenset(["ref_phase_targets"]),
+    "marts": frozenset(["ref_phase_targets"]),
+}
+
+
+def models() -> list[Model]:
+    """Every SQL model, each after the models it reads (`etl/warehouse/models.py`)."""
+    return build_order(discover(SQL_DIR), SOURCES)
+
+
+# The models of core and of marts by name, in build order (the marts are what
+# `swap.export` writes), derived from the SQL files.
+CORE_MODELS = tuple(m.name for m in models() if m.schema == "core")
+MART_MODELS = tuple(m.name for m in models() if m.schema == "marts")
 AUDIT_TABLES = ("file_ingestion", "rejected_row", "quality_alert", "file_sighting")
 
 
@@ -138,19 +141,19 @@ def load_star_schema(
         for table in AUDIT_TABLES:
             run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
         run_sql_file(con, SQL_DIR / "ddl" / "audit" / "build_info.sql")
-        for model in CORE_MODELS:
-            run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model}.sql")
+        core = [m for m in models() if m.schema == "core"]
+        for model in core:
+            run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
         _register_reference(con)
-        run_sql_file(con, SQL_DIR / "load" / "macros.sql")
+        _create_macros(con)
         _stage_tables(con, settings, loaded)
         con.execute("begin transaction")
         copy_audit(con, settings.ledger)
-        for model in CORE_MODELS:
-            run_sql_file(con, SQL_DIR / "load" / f"{model}.sql")
+        for model in core:
+            run_sql_file(con, model.path)
         con.execute("commit")
         counts = {
-            f"core.{m}": con.execute(f"select count(*) from core.{m}").fetchone()[0]
-            for m in CORE_MODELS
+            m.table: con.execute(f"select count(*) from {m.table}").fetchone()[0] for m in core
         }
         cross = check_warehouse(con)
     finally:
@@ -235,6 +238,12 @@ def _register_reference(con) -> None:
         _create_from_frame(con, name, frame)
 
 
+def _create_macros(con) -> None:
+    """The temporary macros every model may use (`sql/macros/`)."""
+    for path in sorted((SQL_DIR / "macros").glob("*.sql")):
+        run_sql_file(con, path)
+
+
 def _create_from_frame(con, name: str, frame, select: str = "*") -> None:
     """A temp table from a DataFrame, selecting (and casting) `select`."""
     con.register("_frame", frame)
@@ -276,20 +285,24 @@ def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> Non
 
 
 def build_marts(settings: Settings) -> dict[str, int]:
-    """Compute every mart from the star schema of the build file."""
+    """Compute the intermediate tables and every mart from the star schema of the build
+    file, each after the models it reads."""
     import duckdb
 
     con = duckdb.connect(str(build_path(settings)))
     try:
         _set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
         _register_targets(con, CONFIG_DIR / "phase_targets.toml")
+        _create_macros(con)
+        later = [m for m in models() if m.schema != "core"]
         con.execute("begin transaction")
-        for model in MART_MODELS:
-            run_sql_file(con, SQL_DIR / "marts" / f"{model}.sql")
+        for model in later:
+            run_sql_file(con, model.path)
         con.execute("commit")
         counts = {
-            f"marts.{m}": con.execute(f"select count(*) from marts.{m}").fetchone()[0]
-            for m in MART_MODELS
+            m.table: con.execute(f"select count(*) from {m.table}").fetchone()[0]
+            for m in later
+            if m.schema == "marts"
         }
         con.execute("checkpoint")
     finally:

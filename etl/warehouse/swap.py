@@ -19,9 +19,16 @@ from etl.warehouse.build import MART_MODELS, build_path
 log = logging.getLogger(__name__)
 
 EXPORTED_CORE = ("dim_cooperative", "fact_cooperative_year")
-# The officials' workbook holds the summaries; the row-per-cooperative-year mart (150,000
-# rows nationally) is in Parquet only.
-XLSX_MARTS = tuple(m for m in MART_MODELS if m != "cooperative_district_year")
+# The officials' workbook holds the summaries, one sheet each in this reading order; the
+# row-per-cooperative-year mart (150,000 rows nationally) is in Parquet only.
+# tests/test_models.py checks that these and that one are every mart the SQL builds.
+XLSX_MARTS = (
+    "district_year",
+    "program_year",
+    "cooperative_scorecard",
+    "replication_candidates",
+    "phase_summary",
+)
 
 
 class BuildCheckFailed(RuntimeError):

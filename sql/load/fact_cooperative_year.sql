@@ -117,6 +117,6 @@ select
 from htx as h
 inner join cooperatives as c
     on c.coop_code = h.coop_code
-    and h.report_year between c.valid_from_year and coalesce(c.valid_to_year, 9999)
+    and valid_in_year(h.report_year, c.valid_from_year, c.valid_to_year)
 left join commune_match as cm using (file_id, excel_row)
 left join unit_match as um using (file_id, excel_row)

@@ -29,4 +29,4 @@ select
 from products as o
 inner join cooperatives as c
     on c.coop_code = o.coop_code
-    and o.report_year between c.valid_from_year and coalesce(c.valid_to_year, 9999)
+    and valid_in_year(o.report_year, c.valid_from_year, c.valid_to_year)

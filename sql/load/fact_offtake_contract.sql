@@ -27,4 +27,4 @@ select
 from contracts as l
 inner join cooperatives as c
     on c.coop_code = l.coop_code
-    and l.report_year between c.valid_from_year and coalesce(c.valid_to_year, 9999)
+    and valid_in_year(l.report_year, c.valid_from_year, c.valid_to_year)

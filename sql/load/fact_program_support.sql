@@ -31,5 +31,5 @@ select
 from support as s
 inner join cooperatives as c
     on c.coop_code = s.coop_code
-    and s.report_year between c.valid_from_year and coalesce(c.valid_to_year, 9999)
+    and valid_in_year(s.report_year, c.valid_from_year, c.valid_to_year)
 inner join programs as p on p.program_code = s.program

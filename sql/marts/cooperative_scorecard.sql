@@ -7,6 +7,10 @@ coop_years as (
 ),
 
 support as (
+    select * from intermediate.support_cooperative_year
+),
+
+support_lines as (
     select * from core.fact_program_support
 ),
 
@@ -15,7 +19,7 @@ programs as (
 ),
 
 ocop as (
-    select * from core.fact_ocop_product
+    select * from intermediate.ocop_cooperative_year
 ),
 
 offtake as (
@@ -76,12 +80,11 @@ history as (
 ocop_latest as (
     select
         o.coop_code,
-        count(*) as ocop_products,
-        max(o.stars) as ocop_max_stars,
-        count(*) filter (where o.valid_until >= make_date(o.period_key, 1, 1)) as ocop_valid_products
+        o.ocop_products,
+        o.ocop_max_stars,
+        o.ocop_valid_products
     from ocop as o
-    inner join latest as l on l.coop_code = o.coop_code and l.year = o.period_key
-    group by o.coop_code
+    inner join latest as l on l.coop_code = o.coop_code and l.year = o.year
 ),
 
 offtake_latest as (
@@ -94,15 +97,23 @@ offtake_latest as (
     group by o.coop_code
 ),
 
+-- Support over every reported year: in all, and under the programmes the scorecard shows.
 support_total as (
     select
+        coop_code,
+        sum(support_total_mvnd) as support_total_mvnd,
+        sum(support_da167_mvnd) as support_da167_mvnd,
+        sum(support_ntm_mvnd) as support_ntm_mvnd,
+        sum(support_ocop_mvnd) as support_ocop_mvnd
+    from support
+    group by coop_code
+),
+
+support_programs as (
+    select
         s.coop_code,
-        sum(s.amount_mvnd) as support_total_mvnd,
-        sum(s.amount_mvnd) filter (where p.program_code = 'DA167') as support_da167_mvnd,
-        sum(s.amount_mvnd) filter (where p.program_code = 'NTM') as support_ntm_mvnd,
-        sum(s.amount_mvnd) filter (where p.program_code = 'OCOP') as support_ocop_mvnd,
         string_agg(distinct p.program_code, ', ' order by p.program_code) as programs
-    from support as s
+    from support_lines as s
     inner join programs as p using (program_key)
     group by s.coop_code
 )
@@ -145,7 +156,7 @@ select
     coalesce(s.support_da167_mvnd, 0) as support_da167_mvnd,
     coalesce(s.support_ntm_mvnd, 0) as support_ntm_mvnd,
     coalesce(s.support_ocop_mvnd, 0) as support_ocop_mvnd,
-    s.programs as support_programs
+    sp.programs as support_programs
 from latest as l
 inner join first_year as f using (coop_code)
 inner join history as h using (coop_code)
@@ -153,6 +164,7 @@ left join profit_streak as p using (coop_code)
 left join ocop_latest as o using (coop_code)
 left join offtake_latest as k using (coop_code)
 left join support_total as s using (coop_code)
+left join support_programs as sp using (coop_code)
 order by l.district_code, l.coop_code;
 
 comment on table marts.cooperative_scorecard is 'One row per cooperative: latest figures, growth since first report, consecutive profitable years, rating history, OCOP, offtake contracts and support received';

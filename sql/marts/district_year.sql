@@ -1,4 +1,5 @@
--- Grain: one row per legacy district and year (district_code NULL: unattributed).
+-- Grain: one row per legacy district and year (district_code NULL: unattributed). Support
+-- has one column per programme of core.dim_program (intermediate.support_cooperative_year).
 create or replace table marts.district_year as
 with
 
@@ -7,54 +8,23 @@ coop_years as (
 ),
 
 support as (
-    select * from core.fact_program_support
-),
-
-programs as (
-    select * from core.dim_program
+    select * from intermediate.support_cooperative_year
 ),
 
 ocop as (
-    select * from core.fact_ocop_product
+    select * from intermediate.ocop_cooperative_year
 ),
 
-support_by_coop_year as (
-    select
-        s.coop_code,
-        s.period_key as year,
-        sum(s.amount_mvnd) filter (where p.program_code = 'DA167') as da167,
-        sum(s.amount_mvnd) filter (where p.program_code = 'NTM') as ntm,
-        sum(s.amount_mvnd) filter (where p.program_code = 'OCOP') as ocop,
-        sum(s.amount_mvnd) filter (where p.program_code = 'CNNT') as cnnt,
-        sum(s.amount_mvnd) filter (where p.program_code = 'KHAC') as khac,
-        sum(s.amount_mvnd) as total
-    from support as s
-    inner join programs as p using (program_key)
-    group by all
-),
-
-ocop_by_coop_year as (
-    select
-        coop_code,
-        period_key as year,
-        count(*) as products
-    from ocop
-    group by all
-),
-
+-- Each cooperative-year with its support (one column per programme, and the total) and
+-- its OCOP products.
 joined as (
     select
         c.*,
-        s.da167,
-        s.ntm,
-        s.ocop,
-        s.cnnt,
-        s.khac,
-        s.total as support_total,
-        o.products as ocop_products
+        s.* exclude (coop_code, year),
+        o.ocop_products
     from coop_years as c
-    left join support_by_coop_year as s using (coop_code, year)
-    left join ocop_by_coop_year as o using (coop_code, year)
+    left join support as s using (coop_code, year)
+    left join ocop as o using (coop_code, year)
 )
 
 select
@@ -78,12 +48,8 @@ select
     count(*) filter (where rating is null or rating = 'Chưa xếp loại') as unrated,
     count(*) filter (where has_offtake_contract) as with_offtake_contract,
     coalesce(sum(ocop_products), 0) as ocop_products,
-    coalesce(sum(da167), 0) as support_da167_mvnd,
-    coalesce(sum(ntm), 0) as support_ntm_mvnd,
-    coalesce(sum(ocop), 0) as support_ocop_mvnd,
-    coalesce(sum(cnnt), 0) as support_cnnt_mvnd,
-    coalesce(sum(khac), 0) as support_khac_mvnd,
-    coalesce(sum(support_total), 0) as support_total_mvnd
+    -- support_<code>_mvnd for each programme of core.dim_program, then support_total_mvnd
+    coalesce(sum(columns('^support_.*_mvnd$')), 0)
 from joined
 group by district_code, year
 order by district_code, year;

@@ -1,0 +1,24 @@
+-- Grain: one row per cooperative and year with an OCOP product reported.
+-- Feeds marts.district_year and marts.cooperative_scorecard.
+create or replace table intermediate.ocop_cooperative_year as
+with
+
+ocop as (
+    select * from core.fact_ocop_product
+)
+
+select
+    coop_code,
+    period_key as year,
+    count(*) as ocop_products,
+    max(stars) as ocop_max_stars,
+    count(*) filter (
+        where valid_until >= make_date(period_key, 1, 1)
+    ) as ocop_valid_products
+from ocop
+group by coop_code, period_key;
+
+comment on table intermediate.ocop_cooperative_year is 'OCOP product certifications reported per cooperative and year';
+comment on column intermediate.ocop_cooperative_year.ocop_products is 'Product certifications reported in the year';
+comment on column intermediate.ocop_cooperative_year.ocop_max_stars is 'Most stars among them';
+comment on column intermediate.ocop_cooperative_year.ocop_valid_products is 'Certifications still valid on 1 January of the year';

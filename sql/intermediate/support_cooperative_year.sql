@@ -1,0 +1,59 @@
+-- Grain: one row per cooperative and year with support: the amount under each programme of
+-- core.dim_program (a column support_<code>_mvnd each, in programme order; NULL when none)
+-- and in all. Feeds marts.district_year and marts.cooperative_scorecard.
+-- The programme columns come from dim_program, not from this file: a pivot's columns must be
+-- known before it runs, so an enum of their names, made from dim_program, sets them.
+create or replace temp macro support_column(program_code) as
+'support_' || lower(program_code) || '_mvnd';
+
+create or replace temp type support_column_name as enum (
+    select support_column(program_code)
+    from core.dim_program
+    order by program_key
+);
+
+create or replace table intermediate.support_cooperative_year as
+with
+
+support as (
+    select * from core.fact_program_support
+),
+
+programs as (
+    select * from core.dim_program
+),
+
+support_lines as (
+    select
+        s.coop_code,
+        s.period_key as year,
+        support_column(p.program_code) as program_column,
+        s.amount_mvnd
+    from support as s
+    inner join programs as p using (program_key)
+),
+
+by_program as (
+    pivot support_lines
+    on program_column in support_column_name
+    using sum(amount_mvnd)
+    group by coop_code, year
+),
+
+totals as (
+    select
+        coop_code,
+        period_key as year,
+        sum(amount_mvnd) as support_total_mvnd
+    from support
+    group by coop_code, period_key
+)
+
+select
+    b.*,
+    t.support_total_mvnd
+from by_program as b
+inner join totals as t using (coop_code, year);
+
+comment on table intermediate.support_cooperative_year is 'Support received per cooperative and year: one column per programme of core.dim_program (support_<code>_mvnd, NULL when none) and the total. Million VND';
+comment on column intermediate.support_cooperative_year.support_total_mvnd is 'Support under every programme in the year, million VND';
