@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -205,14 +206,14 @@ def test_profit_criterion_reads_the_configuration_file(
 ):
     from etl.warehouse import build
 
+    # Every configuration file (the build's fingerprint reads them too), one criterion changed.
     config = tmp_path / "config"
-    config.mkdir()
-    original = build.CONFIG_DIR
-    for name in ("replication_criteria.toml", "phase_targets.toml"):
-        text = (original / name).read_text()
-        if name == "replication_criteria.toml":
-            text = text.replace("consecutive_years = 3", f"consecutive_years = {criteria_years}")
-        (config / name).write_text(text)
+    shutil.copytree(build.CONFIG_DIR, config)
+    criteria = config / "replication_criteria.toml"
+    text = criteria.read_text()
+    criteria.write_text(
+        text.replace("consecutive_years = 3", f"consecutive_years = {criteria_years}")
+    )
     monkeypatch.setattr(build, "CONFIG_DIR", config)
     good = {"Xếp loại": "Tốt", "Điểm": 85, "Liên kết tiêu thụ": "Có"}
     for year in (2021, 2022, 2023):
