@@ -1,7 +1,9 @@
 """The project's settings: the contract's environment variables, read once, with defaults.
 
-Nothing else in the project reads ``os.environ``. Paths are absolute, resolved against the
-project root, so tasks behave the same whatever their working directory.
+Nothing else in the project reads ``os.environ``. Paths are absolute, so tasks behave the
+same whatever their working directory: a relative HTX_* path (and each default) resolves
+against the checkout when the code runs from one, else against the working directory of the
+process that reads the settings (an installed wheel: Docker, an Airflow deployment).
 """
 
 from __future__ import annotations
@@ -10,7 +12,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The project's data folders. A checkout (running from it, or an editable install) keeps them
+# beside etl/; a wheel carries copies inside the package (setup.py's build_py puts them there).
+RESOURCE_FOLDERS = ("sql", "expectations", "config", "dags", "reference")
+_PACKAGE_DIR = Path(__file__).resolve().parent
+IN_CHECKOUT = all((_PACKAGE_DIR.parent / name).is_dir() for name in RESOURCE_FOLDERS)
+# Where the data folders are: the checkout, else the installed package's `_resources`.
+RESOURCE_ROOT = _PACKAGE_DIR.parent if IN_CHECKOUT else _PACKAGE_DIR / "_resources"
+# The folder holding sql/, expectations/, config/, dags/ and reference/ (kept by that name
+# for the modules and tools that import it): the checkout, or the packaged resources.
+PROJECT_ROOT = RESOURCE_ROOT
 SQL_DIR = PROJECT_ROOT / "sql"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 CONFIG_DIR = PROJECT_ROOT / "config"
@@ -37,9 +48,11 @@ _MB = 1024 * 1024
 
 
 def _path(environ: dict[str, str], name: str, default: str) -> Path:
-    value = environ.get(name) or default
-    path = Path(value)
-    return path if path.is_absolute() else (PROJECT_ROOT / path)
+    path = Path(environ.get(name) or default)
+    if path.is_absolute():
+        return path
+    # Installed, there is no project folder to write into (site-packages is not one).
+    return (PROJECT_ROOT if IN_CHECKOUT else Path.cwd()) / path
 
 
 @dataclass(frozen=True)
