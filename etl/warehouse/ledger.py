@@ -83,20 +83,20 @@ def migrate(con) -> int:
                 f"({LEDGER_VERSION}): run the release that made it, or a later one"
             )
         con.execute("create schema if not exists audit")
+        # An older ledger's tables gain their columns first: the DDL's comments name them.
+        pending = [m for m in MIGRATIONS if found is not None and m[0] > found]
+        for number, what, statements in pending:
+            for statement in statements:
+                con.execute(statement)
+            log.info("ledger migrated from version %d to %d: %s", found, number, what)
         for table in (*AUDIT_TABLES, "ledger_version"):
             run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
         now = dt.datetime.now(dt.UTC)
-        for number, what, statements in MIGRATIONS:
-            if found is not None and number <= found:
-                continue
-            for statement in statements:
-                con.execute(statement)
+        for number, what, _ in pending if found is not None else MIGRATIONS:
             description = what if found is not None else f"{what} (new ledger)"
             con.execute(
                 "insert into audit.ledger_version values (?, ?, ?)", [number, now, description]
             )
-            if found is not None:
-                log.info("ledger migrated from version %d to %d: %s", found, number, what)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
