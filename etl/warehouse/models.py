@@ -31,6 +31,12 @@ STEP = {schema: step for schema, step in LAYERS.values()}
 
 _COMMENT_OR_STRING = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.S)
 _MODEL_REF = re.compile(r"\b(" + "|".join(STEP) + r')\s*\.\s*"?([a-z_][a-z0-9_]*)"?', re.I)
+# What a file creates for itself (its table, a type its pivot needs) is not something it reads.
+_CREATED = re.compile(
+    r"\bcreate\s+(?:or\s+replace\s+)?(?:temp(?:orary)?\s+)?(?:table|view|type)\s+"
+    r"(?:if\s+not\s+exists\s+)?(" + "|".join(STEP) + r')\s*\.\s*"?([a-z_][a-z0-9_]*)"?',
+    re.I,
+)
 # Tables the build registers in the connection before a step's models run.
 _SOURCE_REF = re.compile(r"\b((?:stg|ref)_[a-z0-9_]+)\b", re.I)
 
@@ -62,10 +68,11 @@ class Model:
 
 
 def references(sql: str) -> tuple[set[str], set[str]]:
-    """The models (schema-qualified, lower case) and the registered tables a SQL text names,
-    comments and string literals left out."""
+    """The models (schema-qualified, lower case) and the registered tables a SQL text reads:
+    what it names, leaving out comments, string literals and what it creates itself."""
     code = _COMMENT_OR_STRING.sub(" ", sql)
-    models = {f"{schema}.{name}".lower() for schema, name in _MODEL_REF.findall(code)}
+    created = {f"{schema}.{name}".lower() for schema, name in _CREATED.findall(code)}
+    models = {f"{schema}.{name}".lower() for schema, name in _MODEL_REF.findall(code)} - created
     sources = {name.lower() for name in _SOURCE_REF.findall(code)}
     return models, sources
 

@@ -2,11 +2,12 @@
 -- core.dim_program (a column support_<code>_mvnd each, in programme order; NULL when none)
 -- and in all. Feeds marts.district_year and marts.cooperative_scorecard.
 -- The programme columns come from dim_program, not from this file: a pivot's columns must be
--- known before it runs, so an enum of their names, made from dim_program, sets them.
+-- known before it runs, so an enum of their names, made from dim_program, sets them (and is
+-- dropped once the table is made).
 create or replace temp macro support_column(program_code) as
 'support_' || lower(program_code) || '_mvnd';
 
-create or replace temp type support_column_name as enum (
+create or replace type support_column_name as enum (
     select support_column(program_code)
     from core.dim_program
     order by program_key
@@ -54,6 +55,8 @@ select
     t.support_total_mvnd
 from by_program as b
 inner join totals as t using (coop_code, year);
+
+drop type support_column_name;
 
 comment on table intermediate.support_cooperative_year is 'Support received per cooperative and year: one column per programme of core.dim_program (support_<code>_mvnd, NULL when none) and the total. Million VND';
 comment on column intermediate.support_cooperative_year.support_total_mvnd is 'Support under every programme in the year, million VND';
