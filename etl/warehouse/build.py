@@ -2,7 +2,8 @@
 
 The build is a fresh DuckDB file made from the reference data, the staged Parquet files of
 every loaded file and the ledger's audit trail, so it is the same whatever order the files
-came in. The published warehouse is untouched until `publish.swap` replaces it whole.
+came in. The published warehouse is untouched until `swap.swap` replaces it whole. The
+order the SQL models run in comes from their references (`etl/warehouse/models.py`).
 """
 
 from __future__ import annotations
