@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pandas as pd
 from conftest import HTX_HEADER, OCOP_HEADER, SUPPORT_HEADER, htx_row, info_rows, write_xlsx
 
 from etl.config import EXPECTATIONS_DIR
-from etl.quality.validate import load_suite_documents
+from etl.contract.reference import load_reference
+from etl.quality.validate import load_suite_documents, validate_batch
 from etl.read.discover import LandedFile, file_id_for, sha256_of
+from etl.read.frames import ReadFile, build_frames
+from etl.read.identify import identify
+from etl.read.reader import read_workbook
 from etl.warehouse.staging import read_outcome, stage_batch
 
 
@@ -146,9 +151,80 @@ def test_amount_beyond_any_cooperative_is_rejected_not_a_crash(tmp_path):
 def test_suites_keep_every_rule_even_two_on_one_column():
     from etl.quality.validate import _gx
 
-    suites, _ = _gx()
+    validations = _gx()
     for key, document in load_suite_documents().items():
-        assert len(suites[key].expectations) == len(document["expectations"]), key
+        assert len(validations[key].suite.expectations) == len(document["expectations"]), key
+
+
+def _read_file(path, name: str) -> ReadFile:
+    read = read_workbook(path)
+    identity = identify(read.info, name, load_reference())
+    return ReadFile(file_id=file_id_for(sha256_of(path)), identity=identity, read=read)
+
+
+def _found(findings: dict) -> dict[int, set[tuple]]:
+    return {
+        file_id: {(f.sheet, f.excel_row, f.cell, f.rule, f.value) for f in found}
+        for file_id, found in findings.items()
+    }
+
+
+def test_findings_point_at_their_rows_whatever_the_frame_order_or_index(tmp_path):
+    """GX names a failing row by its file and Excel row (`unexpected_index_column_names`),
+    never by its place in the frame: shuffled frames with any index give the same cells."""
+    first = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {
+            "ThongTin": info_rows(),
+            "HTX": [
+                ["UBND HUYỆN ĐẮK MIL"],
+                HTX_HEADER,
+                htx_row(1, "6400000001"),
+                htx_row(2, "6400000002", **{"Số lao động": -3}),
+                htx_row(3, "6400000003"),
+                htx_row(4, "6400000004", **{"Doanh thu": "nhiều"}),
+                htx_row(5, "6400000005"),
+            ],
+        },
+    )
+    second = write_xlsx(
+        tmp_path / "663_2022.xlsx",
+        {
+            "ThongTin": info_rows(year=2022),
+            "HTX": [
+                HTX_HEADER,
+                htx_row(1, "6400000001", **{"Số lao động": -5}),
+                htx_row(2, "6400000002"),
+                htx_row(3, "12345"),
+            ],
+        },
+    )
+    files = [_read_file(first, "663_2023.xlsx"), _read_file(second, "663_2022.xlsx")]
+    one, two = (f.file_id for f in files)
+    expected = {
+        one: {
+            ("HTX", 4, "I4", "workers_not_negative", "-3"),
+            ("HTX", 6, "L6", "revenue_mvnd_readable", "nhiều"),
+        },
+        two: {
+            ("HTX", 2, "I2", "workers_not_negative", "-5"),
+            ("HTX", 4, "B4", "coop_code_format", "12345"),
+        },
+    }
+    frames = build_frames(files)
+    assert _found(validate_batch(files, load_reference(), frames)) == expected
+
+    def reordered(frame, seed):
+        shuffled = frame.sample(frac=1, random_state=seed)
+        return shuffled.set_index(pd.Index([f"r{n}" for n in range(len(frame))][::-1]))
+
+    for seed in range(3):
+        shuffled = {key: reordered(frame, seed) for key, frame in frames.items()}
+        assert not shuffled["htx"]["excel_row"].is_monotonic_increasing
+        assert _found(validate_batch(files, load_reference(), shuffled)) == expected
+    # An index that repeats labels (frames concatenated without ignore_index) too.
+    repeated = {key: frame.set_index(pd.Index([0] * len(frame))) for key, frame in frames.items()}
+    assert _found(validate_batch(files, load_reference(), repeated)) == expected
 
 
 def test_negative_members_is_an_error_and_few_members_a_warning(tmp_path):

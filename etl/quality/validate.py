@@ -42,31 +42,52 @@ def load_suite_documents(directory: Path = EXPECTATIONS_DIR) -> dict[str, dict]:
     }
 
 
+# The columns that name a row in every validated frame (a sheet's rows of one file, a
+# check's rows of one file). GX returns them with each unexpected row
+# (`unexpected_index_list`), so a finding points at its file and Excel row whatever the
+# frame's order or index.
+ROW_KEY = ["file_id", "excel_row"]
+
+
 @cache
-def _gx():
-    """An ephemeral GX context with one pandas datasource per sheet (built once a process)."""
+def _gx() -> dict:
+    """One validation definition (suite and batch definition) per sheet key or
+    `warehouse/<check>`, in one ephemeral GX context with one pandas data source: built
+    once a process."""
     import great_expectations as gx
-    from great_expectations.core.expectation_suite import ExpectationSuite
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
 
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # DataContextVariables.progress_bars: a tqdm bar per run is only noise in task logs.
+    context.variables.progress_bars = {"globally": False}
     source = context.data_sources.add_pandas("htx_workbooks")
-    suites, batches = {}, {}
+    validations = {}
     for key, document in load_suite_documents().items():
-        # The constructor keeps every expectation; add_expectation_configuration would upsert
-        # by domain and silently drop a second rule on the same column.
-        suites[key] = ExpectationSuite(
-            name=document["name"],
-            meta=document.get("meta", {}),
-            expectations=[ExpectationConfiguration(**item) for item in document["expectations"]],
+        name = key.replace("/", "_")
+        # The constructor keeps every expectation, also two rules on one column.
+        suite = context.suites.add(
+            gx.ExpectationSuite(
+                name=document["name"],
+                meta=document.get("meta", {}),
+                expectations=[_expectation(item) for item in document["expectations"]],
+            )
         )
-        asset = source.add_dataframe_asset(key.replace("/", "_"))
-        batches[key] = asset.add_batch_definition_whole_dataframe(key.replace("/", "_"))
-    return suites, batches
+        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+        validations[key] = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)
+        )
+    return validations
+
+
+def _expectation(item: dict):
+    """The `gx.expectations` class named by the suite's snake_case `type`, with its kwargs
+    and meta."""
+    import great_expectations as gx
+
+    class_name = "".join(word.capitalize() for word in item["type"].split("_"))
+    expectation_class = getattr(gx.expectations, class_name, None)
+    if expectation_class is None:
+        raise ValueError(f"unknown GX expectation type {item['type']!r}")
+    return expectation_class(**item["kwargs"], meta=item.get("meta"))
 
 
 def prepare() -> None:
@@ -173,20 +194,66 @@ def _run(
     """
     if frame.empty:
         return
-    suites, batches = _gx()
-    batch = batches[key].get_batch(batch_parameters={"dataframe": frame.reset_index(drop=True)})
+    if not frame.index.is_unique:
+        frame = frame.reset_index(drop=True)  # GX reads a failing row's key columns by label
+    validation = _gx()[key]
+    # Not `validation.run(...)`: it also stores every result, as indented JSON, in the
+    # context's in-memory store for the life of the process (slower, and memory grows).
+    batch = validation.batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
-        suites[key],
-        result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
+        validation.suite,
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": ROW_KEY,
+            "return_unexpected_index_query": False,
+        },
     )
+    rows = _RowFinder(frame)
     for outcome in result.results:
         if not outcome.success:
-            yield from _findings(
-                outcome, frame.reset_index(drop=True), key, labels, positions or {}
-            )
+            yield from _findings(outcome, rows, key, labels, positions or {})
 
 
-def _findings(outcome, frame: pd.DataFrame, key: str, labels: dict[str, str], positions: dict):
+class _RowFinder:
+    """The row a failure names by its `ROW_KEY`: its position and its cells' values.
+    Built on a frame's first failure only, a column at a time."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._positions: dict[tuple, int] | None = None
+        self._columns: dict[str, list] = {}
+
+    def position(self, entry: dict) -> int:
+        if self._positions is None:
+            keys = zip(*(self.frame[c].tolist() for c in ROW_KEY), strict=True)
+            self._positions = {tuple(map(_key, k)): p for p, k in enumerate(keys)}
+            if len(self._positions) != len(self.frame):
+                raise RuntimeError(f"two rows of one frame share their {ROW_KEY}")
+        return self._positions[tuple(_key(entry[c]) for c in ROW_KEY)]
+
+    def cell(self, position: int, column: str) -> object:
+        if column not in self._columns:
+            self._columns[column] = self.frame[column].tolist()
+        return self._columns[column][position]
+
+    def first_value(self, position: int, columns: list[str]) -> object:
+        """The first of `columns` the frame has that is not empty in this row."""
+        for column in columns:
+            if column in self.frame.columns:
+                value = self.cell(position, column)
+                if not _isna(value):
+                    return value
+        return None
+
+
+def _key(value: object) -> object:
+    """A key part that compares equal to itself: empty is None, numbers are Python's."""
+    if _isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], positions: dict):
     config = outcome.expectation_config
     meta = config.meta or {}
     kwargs = config.kwargs
@@ -201,13 +268,11 @@ def _findings(outcome, frame: pd.DataFrame, key: str, labels: dict[str, str], po
     value_columns = [meta["value_column"]] if meta.get("value_column") else []
     value_columns += [f"{column_key}__unparsed", column_key]
     message = bilingual(meta.get("message_vi", config.type), meta.get("message_en", config.type))
-    for index in outcome.result.get("unexpected_index_list") or []:
-        row = frame.iloc[int(index)]
-        value = next(
-            (row[c] for c in value_columns if c in frame.columns and not _isna(row[c])), None
-        )
-        excel_row = None if _isna(row.get("excel_row")) else int(row["excel_row"])
-        file_id = int(row["file_id"])
+    for entry in outcome.result.get("unexpected_index_list") or []:
+        position = rows.position(entry)
+        value = rows.first_value(position, value_columns)
+        excel_row = None if _isna(entry["excel_row"]) else int(entry["excel_row"])
+        file_id = int(entry["file_id"])
         index = positions.get(file_id, {}).get(column_key)
         yield (
             file_id,
@@ -215,7 +280,7 @@ def _findings(outcome, frame: pd.DataFrame, key: str, labels: dict[str, str], po
                 rule=meta.get("rule", config.type),
                 severity=meta.get("severity", ERROR),
                 message=message,
-                sheet=row["sheet_name"],
+                sheet=rows.cell(position, "sheet_name"),
                 excel_row=excel_row,
                 column_name=header,
                 value=None if value is None else str(value)[:500],
