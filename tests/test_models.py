@@ -14,7 +14,8 @@ from conftest import write_xlsx as write_workbook
 
 from etl.config import SQL_DIR, settings_under
 from etl.contract.layout import PROGRAMS
-from etl.warehouse import build, swap
+from etl.outputs import exports
+from etl.warehouse import build
 from etl.warehouse.models import ModelGraphError, build_order, discover, references, run_sql_file
 
 CODE = "6400000001"
@@ -200,8 +201,8 @@ def test_what_a_model_creates_for_itself_is_not_a_reference():
 
 def test_the_exports_cover_every_mart_and_the_workbook_keeps_its_sheets():
     assert set(build.MART_MODELS) == {t.split(".")[1] for t in TABLES if t.startswith("marts.")}
-    assert set(swap.XLSX_MARTS) | {"cooperative_district_year"} == set(build.MART_MODELS)
-    assert len(swap.XLSX_MARTS) == len(set(swap.XLSX_MARTS)) == len(build.MART_MODELS) - 1
+    assert set(exports.XLSX_MARTS) | {"cooperative_district_year"} == set(build.MART_MODELS)
+    assert len(exports.XLSX_MARTS) == len(set(exports.XLSX_MARTS)) == len(build.MART_MODELS) - 1
 
 
 def test_the_built_warehouse_has_the_same_tables_and_each_intermediate_one(built):

@@ -306,10 +306,10 @@ def publish_build(settings: Settings) -> dict:
 def write_exports(settings: Settings, published: dict) -> dict:
     """Write the exports of a newly published warehouse, the quality report and the clerks'
     annotated feedback workbooks (those already up to date are kept)."""
+    from etl.outputs.exports import export
     from etl.outputs.officials_report import write_dashboard
     from etl.outputs.quality_report import write_quality_report
     from etl.quality.feedback import write_feedback
-    from etl.warehouse.swap import export
 
     if not settings.warehouse.exists():
         log.info("no warehouse published yet: nothing to export")

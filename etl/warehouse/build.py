@@ -38,7 +38,7 @@ def models() -> list[Model]:
 
 
 # The models of core and of marts by name, in build order (the marts are what
-# `swap.export` writes), derived from the SQL files.
+# `exports.export` writes), derived from the SQL files.
 CORE_MODELS = tuple(m.name for m in models() if m.schema == "core")
 MART_MODELS = tuple(m.name for m in models() if m.schema == "marts")
 AUDIT_TABLES = ("file_ingestion", "rejected_row", "quality_alert", "file_sighting")
