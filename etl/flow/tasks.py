@@ -183,6 +183,7 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     nothing is built and nothing needs publishing. A finished build that is still waiting to
     be published is not built again, but `changed` is True: it still needs publishing.
     """
+    from etl.quality.validate import cross_rules
     from etl.warehouse.build import (
         build_fingerprint,
         build_path,
@@ -197,7 +198,9 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
         con = ledger.connect(settings.ledger)
         try:
             if outcomes:
-                ledger.record(con, outcomes)
+                before = ledger.stamps(con, [o["file_id"] for o in outcomes])
+                changes = ledger.record(con, outcomes, keep_rules=cross_rules())
+                outcomes = _worth_alerting(outcomes, before, changes)
             loaded = ledger.loaded_files(con)
             wanted = fingerprint(con, loaded)
         finally:
@@ -222,6 +225,22 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
         ", ".join(f"{table} {n:,}" for table, n in counts.items()),
     )
     return {"changed": True, "files": len(outcomes), "rows": counts}
+
+
+def _worth_alerting(
+    outcomes: list[dict], before: dict[int, str | None], changes: list[ledger.StatusChange]
+) -> list[dict]:
+    """The outcomes a run's alert speaks of: all but the files restaged only because an older
+    release staged them (an upgrade), whose status stayed what it was. Their clerks were
+    told when the file arrived; an upgrade must not write to every district again."""
+    changed = {change.file_id for change in changes}
+    return [
+        o
+        for o in outcomes
+        if o["file_id"] not in before
+        or before[o["file_id"]] == o.get("staged_by")
+        or o["file_id"] in changed
+    ]
 
 
 def _build(settings, loaded, wanted, run_id, outcomes) -> dict[str, int]:

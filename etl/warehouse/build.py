@@ -57,7 +57,7 @@ def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
         """
         select coalesce(string_agg(
             concat_ws('|', file_id, status, unit_code, report_year, rows_read, rows_rejected,
-                      warnings, superseded_by, reason, staged_digest),
+                      warnings, superseded_by, reason, staged_digest, staged_by),
             ';' order by file_id), '')
         from audit.file_ingestion
         """

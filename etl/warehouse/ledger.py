@@ -164,12 +164,20 @@ class StatusChange:
         return f"{self.file_name}: status {self.before} -> {self.after} {self.cause}"
 
 
-def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> list[StatusChange]:
+def record(
+    con,
+    outcomes: list[dict],
+    now: dt.datetime | None = None,
+    keep_rules: list[str] | None = None,
+) -> list[StatusChange]:
     """Record each processed file once, its findings, and where it was seen.
 
     Set-based: the outcomes become two Arrow tables, and a handful of statements replace
     the files' rows in one transaction (row by row, 3,000 files took 9 s; this takes well
     under one). Returns (and logs) the files already recorded whose status changed.
+
+    Findings of `keep_rules` (the checks across files and years, which no outcome carries)
+    stay: the next build replaces them, and only those it finds anew are alerted.
     """
     import pyarrow as pa
 
@@ -215,7 +223,9 @@ def record(con, outcomes: list[dict], now: dt.datetime | None = None) -> list[St
             "delete from audit.file_ingestion where file_id in (select file_id from recorded)"
         )
         con.execute(
-            "delete from audit.rejected_row where file_id in (select file_id from recorded)"
+            "delete from audit.rejected_row where file_id in (select file_id from recorded) "
+            "and not list_contains(?, rule)",
+            [keep_rules or []],
         )
         # By name: the Arrow tables carry the audit tables' own columns (superseded_by is
         # left to resolve_resubmissions).
@@ -309,6 +319,15 @@ def resolve_resubmissions(con) -> None:
         """
     )
     con.execute("drop table ranked")
+
+
+def stamps(con, file_ids: list[int]) -> dict[int, str | None]:
+    """The staging stamp each of these files was recorded with (recorded files only)."""
+    rows = con.execute(
+        "select file_id, staged_by from audit.file_ingestion where list_contains(?, file_id)",
+        [file_ids],
+    ).fetchall()
+    return dict(rows)
 
 
 def recorded_files(con, year: int | None = None, unit_code: str | None = None) -> list[dict]:
