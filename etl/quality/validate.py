@@ -283,10 +283,20 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
                 sheet=rows.cell(position, "sheet_name"),
                 excel_row=excel_row,
                 column_name=header,
-                value=None if value is None else str(value)[:500],
+                value=None if value is None else _text(value)[:500],
                 cell=None if index is None or excel_row is None else cell_address(index, excel_row),
             ),
         )
+
+
+def _text(value: object) -> str:
+    """A failing cell's value as the clerk reads it, the same whatever files share the batch:
+    a column of whole numbers is float in one batch and integer in another, so a whole
+    number never shows `.0`."""
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _isna(value: object) -> bool:
