@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx  # noqa: E402
+from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
 
-from etl.config import Limits  # noqa: E402
-from etl.contract.reference import load_reference  # noqa: E402
-from etl.read.identify import identify  # noqa: E402
-from etl.read.reader import read_workbook  # noqa: E402
+from etl.config import Limits
+from etl.contract.reference import load_reference
+from etl.read.identify import identify
+from etl.read.reader import read_workbook
 
 CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 WORK = Path(tempfile.mkdtemp(prefix="htx-fuzz-"))
@@ -105,7 +105,8 @@ def fuzz(data: bytes) -> None:
         identify(read.info, path.name, REF)
         seen["read"] += 1
     else:
-        assert read.rejection.message and " / " in read.rejection.message
+        assert read.rejection.message
+        assert " / " in read.rejection.message
         seen["rejected"] += 1
 
 

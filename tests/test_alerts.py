@@ -62,8 +62,11 @@ def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
     assert alert.severity == "error"
     assert alert.subject.startswith("[HTX] 1 tệp bị từ chối")
     body = alert.body
-    assert "664_2023_loi.xlsx" in body and "đơn vị / unit 664" in body and "năm / year 2023" in body
-    assert "coop_code_unique ×2" in body and "rating_matches_score ×1" in body
+    assert "664_2023_loi.xlsx" in body
+    assert "đơn vị / unit 664" in body
+    assert "năm / year 2023" in body
+    assert "coop_code_unique ×2" in body
+    assert "rating_matches_score ×1" in body
     assert "/srv/exports/quality/7.html" in body
     assert body.index("Việc cần làm") < body.index("To do")  # Vietnamese first
 
@@ -84,12 +87,14 @@ def test_rejected_workbook_alert_reaches_email_and_webhook_through_airflow(
     first = subprocess.run([htx, "run"], env=env, capture_output=True, text=True, timeout=900)
     assert first.returncode == 0, first.stderr[-3000:]
 
-    assert len(mails) == 1 and len(posts) == 1
+    assert len(mails) == 1
+    assert len(posts) == 1
     message = email.message_from_bytes(mails[0].content, policy=email.policy.default)
     assert sorted(mails[0].rcpt_tos) == ["kinhte@huyen.example", "lienminh@tinh.example"]
     assert "1 tệp bị từ chối" in message["subject"]
     html_body = message.get_body(("html",)).get_content()
-    assert "664_2023_loi.xlsx" in html_body and "rating_matches_score" in html_body
+    assert "664_2023_loi.xlsx" in html_body
+    assert "rating_matches_score" in html_body
     assert "664_2023_loi.xlsx" in posts[0]["text"]
     assert posts[0]["severity"] == "error"
     [(email_ok, webhook_ok)] = query(
@@ -102,11 +107,14 @@ def test_rejected_workbook_alert_reaches_email_and_webhook_through_airflow(
         settings, "select file_id from audit.file_ingestion where status = 'quarantined'"
     )
     page = (settings.export_dir / "quality" / f"{file_id}.html").read_text()
-    assert "664_2023_loi.xlsx" in page and "rating_matches_score" in page and "Điểm" in page
+    assert "664_2023_loi.xlsx" in page
+    assert "rating_matches_score" in page
+    assert "Điểm" in page
 
     second = subprocess.run([htx, "run"], env=env, capture_output=True, text=True, timeout=900)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert len(mails) == 1 and len(posts) == 1  # a rerun with nothing new sends nothing
+    assert len(mails) == 1
+    assert len(posts) == 1
 
 
 def test_refusing_channel_is_recorded_as_failed_and_the_run_goes_on(settings, monkeypatch):
@@ -135,7 +143,8 @@ def test_failed_task_alerts_every_channel(settings, monkeypatch, webhook_receive
     }
     notify.FailureNotifier().notify(context)
     assert len(posts) == 1
-    assert "load" in posts[0]["subject"] and "disk full" in posts[0]["text"]
+    assert "load" in posts[0]["subject"]
+    assert "disk full" in posts[0]["text"]
     from etl.warehouse import ledger
 
     con = ledger.connect(settings.ledger, read_only=True)

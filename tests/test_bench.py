@@ -85,10 +85,13 @@ def test_corpus_is_written_once_and_reused_with_keep(tmp_path, monkeypatch):
 
     monkeypatch.setattr(bench, "write_corpus", fake_corpus)
     folder, manifest, written = bench.ensure_corpus(tmp_path, 1, 7, keep=True)
-    assert folder == tmp_path / "corpus-1-7" and written is not None
+    assert folder == tmp_path / "corpus-1-7"
+    assert written is not None
     assert bench.corpus_rows(manifest) == (6, 3)
     again, _manifest, written = bench.ensure_corpus(tmp_path, 1, 7, keep=True)
-    assert again == folder and written is None and calls == [1]
+    assert again == folder
+    assert written is None
+    assert calls == [1]
     bench.ensure_corpus(tmp_path, 1, 7, keep=False)
     assert calls == [1, 1]
 
@@ -120,7 +123,8 @@ def test_stage_phases_share_each_batch_wall_time_by_its_recorded_process_seconds
 
 def test_the_bench_reads_no_log_text():
     source = Path(bench.__file__).read_text()
-    assert "import re\n" not in source and "log_events" not in source
+    assert "import re\n" not in source
+    assert "log_events" not in source
     assert "stage timings:" not in source
 
 
@@ -145,7 +149,9 @@ def test_the_stage_step_records_the_timings_the_bench_reads(tmp_path: Path):
         1,
     )
     assert row["map_index"] is None  # staged outside Airflow: keyed by its batch
-    assert row["wall_s"] > 0 and row["read_s"] > 0 and row["validate_s"] > 0
+    assert row["wall_s"] > 0
+    assert row["read_s"] > 0
+    assert row["validate_s"] > 0
     assert row["setup_s"] + row["read_s"] + row["validate_s"] + row["write_s"] <= row["wall_s"]
     assert bench.stage_phases([row])["wall"] == pytest.approx(row["wall_s"])
     # Staged again (a retry): the batch's record is replaced, not doubled.
@@ -204,7 +210,7 @@ def test_a_run_records_its_tasks_batches_and_command_for_the_bench(measured_run)
 
 
 def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run):
-    settings, chosen, run, run_ids = measured_run
+    settings, _chosen, run, run_ids = measured_run
     rows = bench.stage_breakdown(
         {"full": run}, settings.airflow_home / "airflow.db", {"full": run_ids}, settings.state_dir
     )
@@ -220,7 +226,8 @@ def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run)
         "exports and reports (exports task)",
         "after the DAG: run marked, summary, exit",
     ):
-        assert rows[stage]["full"] is not None and rows[stage]["full"] >= 0, stage
+        assert rows[stage]["full"] is not None, stage
+        assert rows[stage]["full"] >= 0, stage
     # The ledger's outcomes: the broken resubmission quarantined, the rest loaded.
     assert bench.file_status(settings.ledger) == {"loaded": 3, "quarantined": 1}
     assert bench.file_status(settings.ledger, "665_2024_sua.xlsx") == "quarantined"

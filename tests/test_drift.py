@@ -73,7 +73,8 @@ def test_rule_5_numbers_as_text_vietnamese_first():
 def test_rule_6_blank_dash_and_x_are_null_never_zero():
     assert_truth("d06_blanks.xlsx")
     rows = read_truth("d06_blanks.xlsx")
-    assert rows[1]["workers"] is None and rows[1]["total_assets_mvnd"] is None
+    assert rows[1]["workers"] is None
+    assert rows[1]["total_assets_mvnd"] is None
     assert rows[2]["avg_income_mvnd"] is None
     assert rows[2]["revenue_mvnd"] == 0.0  # a real 0 stays 0
 
@@ -102,7 +103,8 @@ def test_xls_and_ods_saved_by_libreoffice_read_like_xlsx(name):
 def test_file_name_identifies_unit_and_year_without_thongtin():
     name = "dak_mil_2023_khong_thong_tin.xlsx"
     read = read_workbook(CORPUS / name)
-    assert read.rejection is None and read.info == {}
+    assert read.rejection is None
+    assert read.info == {}
     found = identify(read.info, name, load_reference())
     assert isinstance(found, Identity)
     assert (found.unit.code, found.report_year, found.source) == ("663", 2023, "file name")

@@ -138,8 +138,16 @@ def test_feedback_marks_exactly_the_recorded_cells_and_lists_every_problem(setti
             assert " / " in note  # Vietnamese, then English
 
         listed = {
-            (r["severity"], r["sheet"], r["cell"], r["excel_row"], r["column_name"], r["value"])
-            + (r["rule"], r["message"])
+            (
+                r["severity"],
+                r["sheet"],
+                r["cell"],
+                r["excel_row"],
+                r["column_name"],
+                r["value"],
+                r["rule"],
+                r["message"],
+            )
             for r in _loi(path)
             if r["rule"] != "file"
         }
@@ -153,7 +161,8 @@ def test_feedback_marks_exactly_the_recorded_cells_and_lists_every_problem(setti
     ]
     # The quarantined file's reason heads its list.
     rejected = _loi(_feedback_of(settings, "r_rule_errors.xlsx"))
-    assert rejected[0]["rule"] == "file" and rejected[0]["message"].startswith("Tệp bị từ chối")
+    assert rejected[0]["rule"] == "file"
+    assert rejected[0]["message"].startswith("Tệp bị từ chối")
     # The copy keeps the submitted values; the landing files are untouched.
     copy = openpyxl.load_workbook(_feedback_of(settings, "r_rule_errors.xlsx"))["HTX"]
     assert (copy["B2"].value, copy["B3"].value, copy["P4"].value) == (
@@ -190,7 +199,8 @@ def test_problems_without_a_cell_are_listed(settings):
         path = _feedback_of(settings, name)
         assert _marks(path) == {}
         [problem] = _loi(path)
-        assert problem["rule"] == rule and problem["cell"] is None
+        assert problem["rule"] == rule
+        assert problem["cell"] is None
         assert openpyxl.load_workbook(path).sheetnames == ["Loi", "ThongTin", "HTX"]
 
 
@@ -235,7 +245,8 @@ def test_a_returned_feedback_copy_gets_fresh_marks_only(settings):
     assert second != first
     assert _marks(second) == {("HTX", "B2"): FILLS["error"], ("HTX", "B3"): FILLS["error"]}
     again = openpyxl.load_workbook(second)
-    assert again.sheetnames.count("Loi") == 1 and again.sheetnames[0] == "Loi"
+    assert again.sheetnames.count("Loi") == 1
+    assert again.sheetnames[0] == "Loi"
     assert again["HTX"]["P4"].comment is None
     assert [r["cell"] for r in _loi(second)] == [None, "B2", "B3"]
 
@@ -385,7 +396,8 @@ def test_alert_mail_carries_the_annotated_workbooks(
     assert sorted(Path(p).name for p in post["feedback"]) == sorted(expected)
 
     run_steps(settings, run_id="rerun")
-    assert len(mails) == 1 and len(posts) == 1  # nothing new sends nothing
+    assert len(mails) == 1
+    assert len(posts) == 1
 
 
 def test_attachments_stop_at_the_mail_size_limit(tmp_path):

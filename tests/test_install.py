@@ -183,4 +183,5 @@ def test_checkout_tests_pass_against_the_installed_package(installed, tmp_path):
         cwd=CHECKOUT, env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-5000:]
-    assert " passed" in result.stdout and "failed" not in result.stdout
+    assert " passed" in result.stdout
+    assert "failed" not in result.stdout

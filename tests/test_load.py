@@ -72,7 +72,8 @@ def test_resubmission_replaces_the_earlier_file_and_copies_are_duplicates(settin
     superseded_reason = query(
         settings, "select reason from audit.file_ingestion where status = 'superseded'"
     )[0][0]
-    assert "Đã được thay thế" in superseded_reason and "Replaced by" in superseded_reason
+    assert "Đã được thay thế" in superseded_reason
+    assert "Replaced by" in superseded_reason
 
 
 def test_every_fact_leads_back_to_its_file_and_excel_row(settings):

@@ -78,5 +78,6 @@ def test_the_sample_has_its_own_command_line_outside_htx(tmp_path):
         text=True,
         timeout=300,
     )
-    assert refused.returncode == 2 and "invalid choice: 'sample'" in refused.stderr
+    assert refused.returncode == 2
+    assert "invalid choice: 'sample'" in refused.stderr
     assert not (tmp_path / "x").exists()

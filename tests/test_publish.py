@@ -112,7 +112,8 @@ def test_officials_workbook_has_vietnamese_headers_and_no_formulas(settings):
     assert book.sheet_names[0] == "Gioi_thieu"
     scorecard = book.get_sheet_by_name("cooperative_scorecard").to_python()
     header = scorecard[0]
-    assert "Mã số HTX" in header and "Doanh thu (triệu đồng)" in header
+    assert "Mã số HTX" in header
+    assert "Doanh thu (triệu đồng)" in header
     names = {row[header.index("Tên HTX")] for row in scorecard[1:]}
     assert names == {'=HYPERLINK("x")', "@SUM(A1)"}
     with zipfile.ZipFile(path) as archive:

@@ -188,7 +188,8 @@ def test_nothing_is_lost_and_the_landing_folder_is_unchanged(hostile):
     assert {r[0] for r in rows} == set(snapshot)
     for name, sha, raw in rows:
         assert hashlib.sha256(snapshot[name]).hexdigest() == sha
-        assert Path(raw).name.startswith(sha) and Path(raw).read_bytes() == snapshot[name]
+        assert Path(raw).name.startswith(sha)
+        assert Path(raw).read_bytes() == snapshot[name]
     raw_files = list(settings.raw_dir.iterdir())
     assert len(raw_files) == len({r[1] for r in rows})  # exactly one raw copy per content
 

@@ -131,7 +131,8 @@ def test_writes_one_workbook_per_district_and_year_then_one_province_workbook(sa
     assert sorted(f.path.name for f in samples) == sorted(
         [f"{unit}_{year}.xlsx" for unit in UNIT_CODES for year in DISTRICT_YEARS] + ["68_2025.xlsx"]
     )
-    assert len(samples) == 8 * 4 + 1 and len(everything) == 35
+    assert len(samples) == 8 * 4 + 1
+    assert len(everything) == 35
     assert all(f.path.is_file() for f in samples)
     assert {f.unit_code for f in samples} == {u.code for u in dak_nong_units()} | {"68"}
     assert [f.unit_code for f in samples if f.report_year == 2025] == ["68"]
@@ -217,7 +218,8 @@ def test_correction_revises_two_results_and_leaves_one_cooperative_with_4_member
         )
     (small,) = changed.keys() - set(revised)
     assert changed[small] <= {"members", "workers"}
-    assert after[small]["members"] == 4 and 0 <= after[small]["workers"] <= 4
+    assert after[small]["members"] == 4
+    assert 0 <= after[small]["workers"] <= 4
     assert after[small]["rating"] == before[small]["rating"]
     assert after[small]["score"] == before[small]["score"]
     assert rating_for(after[small]["score"]) == after[small]["rating"]
@@ -227,7 +229,8 @@ def test_correction_warns_at_the_recorded_cell_and_raises_no_errors(everything):
     file = _by_name(everything)["663_2023_bosung.xlsx"]
     assert file.expected_errors == ()
     (cell,) = file.expected_warnings
-    assert cell[0] == "HTX" and cell[2] == "Số thành viên"
+    assert cell[0] == "HTX"
+    assert cell[2] == "Số thành viên"
     value, row = _at(file.path, cell)
     assert value == 4
     book = _read(file.path)
@@ -235,7 +238,8 @@ def test_correction_warns_at_the_recorded_cell_and_raises_no_errors(everything):
     codes = [r["coop_code"] for r in book["htx"]]
     assert len(codes) == len(set(codes))
     for r in book["htx"]:
-        assert r["workers"] >= 0 and r["members"] >= 0
+        assert r["workers"] >= 0
+        assert r["members"] >= 0
         if r["rating"] != "Chưa xếp loại":
             assert rating_for(r["score"]) == r["rating"]
     for key in ("hotro", "ocop", "lienket"):
@@ -266,7 +270,8 @@ def test_botched_resubmission_holds_each_broken_cell_where_recorded(everything):
     assert duplicate[1] == 9
     code, _ = _at(file.path, duplicate)
     first, _ = _at(file.path, ("HTX", duplicate[1] - 1, "Mã số HTX"))
-    assert code == first and CODE.match(code)
+    assert code == first
+    assert CODE.match(code)
     codes = [r["coop_code"] for r in _read(file.path)["htx"]]
     assert [c for c, n in Counter(codes).items() if n > 1] == [code]
 
@@ -275,13 +280,16 @@ def test_botched_resubmission_holds_each_broken_cell_where_recorded(everything):
     assert row[[c.header for c in layout.HTX.columns].index("Xếp loại")] == "Tốt"
 
     code, _ = _at(file.path, stray)
-    assert code == "6499999999" and code not in codes
+    assert code == "6499999999"
+    assert code not in codes
 
     workers, _ = _at(file.path, negative)
-    assert isinstance(workers, float) and workers < 0
+    assert isinstance(workers, float)
+    assert workers < 0
 
     rows = {c[1] for c in file.expected_errors if c[0] == "HTX"}
-    assert len(rows) == 3 and min(rows) >= 7  # HTX data starts in Excel row 7
+    assert len(rows) == 3
+    assert min(rows) >= 7
 
 
 def test_botched_resubmission_has_no_other_error(everything):
@@ -376,7 +384,8 @@ def test_decision_167_cooperatives_do_well(books):
 def test_da167_support_goes_only_to_scheme_cooperatives(books):
     scheme = {r["coop_code"] for r in _rows(books, "htx") if r["in_da167"] == "x"}
     da167 = {r["coop_code"] for r in _rows(books, "hotro") if r["program"] == "DA167"}
-    assert da167 and da167 <= scheme
+    assert da167
+    assert da167 <= scheme
 
 
 def test_support_lines_number_30_to_60_a_year(books):
@@ -437,7 +446,9 @@ def test_thongtin_identifies_unit_and_year(books):
         assert info[keys["unit_name"]] == names[unit]
         assert info[keys["report_year"]] == year
         prepared = info[keys["prepared_on"]]
-        assert isinstance(prepared, date) and prepared.year == year + 1 and prepared.month <= 3
+        assert isinstance(prepared, date)
+        assert prepared.year == year + 1
+        assert prepared.month <= 3
         assert info[keys["prepared_by"]]
 
 
@@ -458,7 +469,8 @@ def test_htx_sheet_follows_the_template_layout(books):
 def test_cells_have_real_types(books):
     row = books[("662", 2022)]["htx"][0]
     assert isinstance(row["founded_on"], date)
-    assert isinstance(row["members"], float) and isinstance(row["revenue_mvnd"], float)
+    assert isinstance(row["members"], float)
+    assert isinstance(row["revenue_mvnd"], float)
     assert isinstance(row["coop_code"], str)
     assert all(isinstance(r["decision_date"], date) for r in _rows(books, "ocop"))
 
@@ -476,7 +488,8 @@ def test_sample_raises_no_validation_warnings_but_the_new_communes_of_2025(books
         codes = [r["coop_code"] for r in book["htx"]]
         assert len(codes) == len(set(codes))
         for r in book["htx"]:
-            assert r["members"] >= 5 and r["workers"] >= 0
+            assert r["members"] >= 5
+            assert r["workers"] >= 0
             money = ("charter_capital_mvnd", "total_assets_mvnd", "revenue_mvnd", "avg_income_mvnd")
             assert all(r[k] >= 0 for k in money)
             assert 40 <= r["avg_income_mvnd"] <= 120
@@ -487,16 +500,21 @@ def test_sample_raises_no_validation_warnings_but_the_new_communes_of_2025(books
             if before:
                 assert before / 10 <= r["revenue_mvnd"] <= before * 3
         for r in book["hotro"]:
-            assert r["year"] == year and r["amount_mvnd"] > 0
-            assert r["program"] in programs and r["funding_source"] in layout.FUNDING_SOURCES
+            assert r["year"] == year
+            assert r["amount_mvnd"] > 0
+            assert r["program"] in programs
+            assert r["funding_source"] in layout.FUNDING_SOURCES
         for r in book["ocop"]:
-            assert r["stars"] in (3, 4, 5) and r["product_group"] in layout.OCOP_GROUPS
+            assert r["stars"] in (3, 4, 5)
+            assert r["product_group"] in layout.OCOP_GROUPS
             issued = r["decision_date"]
             expires = date(issued.year + 3, issued.month, issued.day)
-            assert expires >= date(year, 1, 1) and issued <= date(year, 12, 31)
+            assert expires >= date(year, 1, 1)
+            assert issued <= date(year, 12, 31)
         for r in book["lienket"]:
             assert r["partner"].startswith("Công ty")
-            assert r["volume_tonnes"] >= 0 and r["contract_value_mvnd"] >= 0
+            assert r["volume_tonnes"] >= 0
+            assert r["contract_value_mvnd"] >= 0
 
 
 def test_codes_are_unique_across_the_province(books):
@@ -514,7 +532,8 @@ def test_names_are_unique_within_a_district(books):
     district = {r["coop_code"]: u for (u, y), b in books.items() if y == 2024 for r in b["htx"]}
     province = books[PROVINCE]["htx"]
     names = [(district[r["coop_code"]], r["name"]) for r in province if r["coop_code"] in district]
-    assert len(names) == len(set(names)) and len(names) > 250
+    assert len(names) == len(set(names))
+    assert len(names) > 250
 
 
 def test_cooperatives_persist_are_founded_dissolved_and_renamed(books):
@@ -524,7 +543,8 @@ def test_cooperatives_persist_are_founded_dissolved_and_renamed(books):
     for year in YEARS[1:]:
         before, now = by_year[year - 1], by_year[year]
         founded = now.keys() - before.keys()
-        assert founded and all(now[c]["founded_on"].year == year for c in founded)
+        assert founded
+        assert all(now[c]["founded_on"].year == year for c in founded)
         assert before.keys() - now.keys()  # some dissolved
         for code in now.keys() & before.keys():
             a, b = before[code], now[code]
@@ -575,14 +595,18 @@ def test_2025_workbook_is_the_province_report(samples, books):
     assert info[keys["unit_name"]] == "Tỉnh Lâm Đồng"
     assert info[keys["report_year"]] == 2025
     prepared = info[keys["prepared_on"]]
-    assert isinstance(prepared, date) and prepared.year == 2026 and prepared.month <= 3
+    assert isinstance(prepared, date)
+    assert prepared.year == 2026
+    assert prepared.month <= 3
     rows = books[PROVINCE]["raw_htx"]
     assert rows[0][0] == "UBND TỈNH LÂM ĐỒNG"
     assert rows[1][0] == "BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM 2025 (khu vực Đắk Nông cũ)"
     assert rows[2][0] == "(Đơn vị tính: triệu đồng)"
     assert rows[4] == [c.header for c in layout.HTX.columns]
     assert file.rows == {key: len(books[PROVINCE][key]) for key in SHEETS}
-    assert file.rows["hotro"] and file.rows["ocop"] and file.rows["lienket"]
+    assert file.rows["hotro"]
+    assert file.rows["ocop"]
+    assert file.rows["lienket"]
 
 
 def test_10_to_15_percent_of_2025_rows_carry_a_commune_not_in_the_legacy_list(books):
@@ -628,7 +652,8 @@ def test_province_warnings_are_exactly_the_new_commune_cells(samples):
         for index, row in enumerate(grid)
         if index > 5 and CODE.match(str(row[code_col])) and row[commune_col] not in ALL_LEGACY
     ]
-    assert flagged and list(file.expected_warnings) == flagged
+    assert flagged
+    assert list(file.expected_warnings) == flagged
     for cell in file.expected_warnings:
         value, _ = _at(file.path, cell)
         assert value not in ALL_LEGACY
@@ -719,7 +744,8 @@ def test_national_units_are_every_district_unit_with_its_province_as_tax_prefix(
 def test_national_2025_is_one_workbook_per_province_with_dak_nong_inside_lam_dong():
     provinces = [r["code"] for r in _national_reference() if r["level"] == "province"]
     groups = national_groups()
-    assert len(provinces) == 63 and len(groups) == 62
+    assert len(provinces) == 63
+    assert len(groups) == 62
     assert sorted(code for g in groups for code, _units in g.provinces) == sorted(provinces)
     assert [code for code, _units in next(g for g in groups if g.code == "68").provinces] == [
         "67",
@@ -735,7 +761,8 @@ def test_national_subset_writes_district_files_then_one_file_per_province(nation
         + ["01_2025.xlsx", "02_2025.xlsx"]
     )
     rows_2025 = {f.unit_code: f.rows["htx"] for f in national if f.report_year == 2025}
-    assert rows_2025["01"] > 10 * DEFAULT_UNIT_SIZE and rows_2025["02"] < 2 * DEFAULT_UNIT_SIZE
+    assert rows_2025["01"] > 10 * DEFAULT_UNIT_SIZE
+    assert rows_2025["02"] < 2 * DEFAULT_UNIT_SIZE
 
 
 def test_national_subset_is_deterministic_in_any_number_of_processes(national, tmp_path):
@@ -761,7 +788,8 @@ def test_national_codes_carry_the_province_prefix_and_are_unique_each_year(natio
     for f in national:
         for row in _read_national(f.path)["htx"]:
             code = row["coop_code"]
-            assert re.fullmatch(r"\d{10}", code) and code[:3] == f"{_province(f)}0"
+            assert re.fullmatch(r"\d{10}", code)
+            assert code[:3] == f"{_province(f)}0"
             codes.setdefault(f.report_year, []).append(code)
     for year, found in codes.items():
         assert len(found) == len(set(found)), year

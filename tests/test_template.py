@@ -219,7 +219,8 @@ def test_every_list_of_the_layout_is_a_drop_down(blank):
         assert rules["Mã số HTX"].formula1 == "HTX!$B$2:$B$501"
     # Communes of the unit come from the hidden list sheet; another name only warns.
     commune = htx["Xã/Phường"]
-    assert commune.type == "list" and commune.errorStyle == "warning"
+    assert commune.type == "list"
+    assert commune.errorStyle == "warning"
     lists = workbook["DanhMuc"]
     assert lists.sheet_state == "hidden"
     names = {lists.cell(row=r, column=1).value for r in range(2, lists.max_row + 1)}
@@ -253,7 +254,8 @@ def test_numbers_dates_and_codes_are_checked_with_the_spec_bounds(blank):
         )
     code = htx["Mã số HTX"]
     assert code.type == "custom"
-    assert "LEN(B2)=10" in code.formula1 and 'MID(B2,11,1)="-"' in code.formula1
+    assert "LEN(B2)=10" in code.formula1
+    assert 'MID(B2,11,1)="-"' in code.formula1
     # Every validated range covers the pre-formatted rows.
     assert all(str(r.sqref).endswith("501") for r in htx.values())
 
@@ -271,7 +273,8 @@ def test_thongtin_is_filled_in_and_the_sheets_are_ready_to_type_in(blank):
         "Đơn vị tính": "triệu đồng",
     }
     prompts = {str(r.sqref): r.promptTitle for r in info.data_validations.dataValidation}
-    assert prompts["B5"] == "Ngày lập" and prompts["B6"] == "Người lập"
+    assert prompts["B5"] == "Ngày lập"
+    assert prompts["B6"] == "Người lập"
 
     for sheet in (HTX, HOTRO, OCOP, LIENKET):
         ws = workbook[sheet.name]
@@ -279,14 +282,17 @@ def test_thongtin_is_filled_in_and_the_sheets_are_ready_to_type_in(blank):
         assert [c.value for c in ws[1]] == [template.header_text(c) for c in sheet.columns]
         assert all(ws.column_dimensions[c.column_letter].width >= 12 for c in ws[1])
     htx = workbook["HTX"]
-    assert htx["J2"].number_format == "#,##0.0" and htx["J501"].number_format == "#,##0.0"
+    assert htx["J2"].number_format == "#,##0.0"
+    assert htx["J501"].number_format == "#,##0.0"
     assert htx["B2"].number_format == "@"  # codes as text: the leading zero stays
     assert htx["E2"].number_format == "dd/mm/yyyy"
 
     assert workbook.sheetnames[0] == "HuongDan"
     guide = "\n".join(str(c.value) for c in workbook["HuongDan"]["A"] if c.value)
-    assert "Tốt: điểm từ 80 trở lên" in guide and "Yếu: dưới 50" in guide
-    assert "triệu đồng" in guide and "bị từ chối" in guide
+    assert "Tốt: điểm từ 80 trở lên" in guide
+    assert "Yếu: dưới 50" in guide
+    assert "triệu đồng" in guide
+    assert "bị từ chối" in guide
     assert guide.index("HƯỚNG DẪN") < guide.index("English summary")  # Vietnamese first
 
 
@@ -307,7 +313,8 @@ def test_prefill_without_a_warehouse_says_so(settings, monkeypatch, capsys, tmp_
     args = ["template", "--unit", "663", "--year", "2024", "--out", str(out), "--prefill"]
     assert main.main(args) == 2
     error = capsys.readouterr().err
-    assert "htx run" in error and str(settings.warehouse) in error
+    assert "htx run" in error
+    assert str(settings.warehouse) in error
     assert not out.exists()
 
 
@@ -347,4 +354,5 @@ def test_prefill_lists_the_unit_cooperatives_of_the_latest_year(settings, monkey
     year, known = template.latest_cooperatives(
         settings.warehouse, template.reporting_unit("663"), 2022
     )
-    assert year == 2022 and [k.coop_code for k in known] == ["6400000001", "6400000002"]
+    assert year == 2022
+    assert [k.coop_code for k in known] == ["6400000001", "6400000002"]

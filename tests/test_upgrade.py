@@ -181,7 +181,8 @@ def upgrade(tmp_path_factory):
 def test_the_previous_release_ran_from_its_own_tree(upgrade):
     old = upgrade["old"]
     imported = re.search(r"etl imported from (\S+)", upgrade["before"].stderr)
-    assert imported and Path(imported.group(1)).is_relative_to(old)
+    assert imported
+    assert Path(imported.group(1)).is_relative_to(old)
     # Its ledger is the old layout: no version table, no staging stamp.
     assert upgrade["old_version"] == 0
     assert "staged_by" not in upgrade["old_columns"]
@@ -202,7 +203,7 @@ def test_the_ledger_migrates_and_loses_no_file_arrival_or_sighting(upgrade):
         sightings = set(con.execute("select * from audit.file_sighting").fetchall())
     finally:
         con.close()
-    kept = {f[0]: f[:4] + (f[4],) for f in files}
+    kept = {f[0]: (*f[:4], f[4]) for f in files}
     for file_id, name, sha, raw, _status, arrived in upgrade["old_files"]:
         # Same file, same raw copy, same arrival (which of two submissions is later must
         # not change because the file was staged again).

@@ -40,7 +40,8 @@ def test_every_expectation_carries_severity_and_messages():
         for expectation in suite["expectations"]:
             meta = expectation["meta"]
             assert meta["severity"] in ("error", "warning"), expectation
-            assert meta["message_vi"] and meta["message_en"], expectation
+            assert meta["message_vi"], expectation
+            assert meta["message_en"], expectation
     assert sorted(p.name for p in EXPECTATIONS_DIR.glob("*.json")) == [
         "hotro.json",
         "htx.json",
@@ -98,7 +99,8 @@ def test_rule_failures_quarantine_the_file_with_each_cell(tmp_path):
         ("OCOP", 2, "Số sao", "stars_3_to_5"),
     }
     assert outcome["rows_rejected"] == 10
-    assert "Tệp bị từ chối" in outcome["reason"] and "File rejected" in outcome["reason"]
+    assert "Tệp bị từ chối" in outcome["reason"]
+    assert "File rejected" in outcome["reason"]
     by_rule = {f["rule"]: f for f in outcome["findings"]}
     assert by_rule["workers_not_negative"]["value"] == "-3"
     assert by_rule["revenue_mvnd_readable"]["value"] == "nhiều"

@@ -42,7 +42,7 @@ def test_blank_and_dash_are_not_reported_never_zero(raw):
 
 @pytest.mark.parametrize("raw", ["abc", "1.2.3,4,5", "12 triệu", "1,25,0"])
 def test_text_that_is_no_number_raises(raw):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a number"):
         cells.parse_number(raw)
 
 
@@ -84,7 +84,7 @@ def test_dates_are_day_first(raw, expected):
 
 
 def test_month_thirteen_is_not_a_date():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"month must be in 1\.\.12"):
         cells.parse_date("12/13/2021")
 
 

@@ -59,7 +59,8 @@ def test_values_and_formats_come_back_as_written(con, tmp_path):
     book = CalamineWorkbook.from_path(str(path))
     assert book.sheet_names == ["Gioi_thieu", "t", "empty"]
     about = book.get_sheet_by_name("Gioi_thieu").to_python()
-    assert about[0][0] == "Tiêu đề" and about[2] == ["t", "table <1>"]
+    assert about[0][0] == "Tiêu đề"
+    assert about[2] == ["t", "table <1>"]
     rows = book.get_sheet_by_name("t").to_python()
     assert rows[0] == [
         "Tên HTX", "n", "Doanh thu", "score", "revenue_growth", "ok", "day", "at", 'say "hi"',
@@ -83,7 +84,8 @@ def test_values_and_formats_come_back_as_written(con, tmp_path):
 
     styles = openpyxl.load_workbook(path)["t"]
     assert styles.freeze_panes == "A2"
-    assert styles["A1"].font.b and styles["A1"].fill.fgColor.rgb == "FFDDEBF7"
+    assert styles["A1"].font.b
+    assert styles["A1"].fill.fgColor.rgb == "FFDDEBF7"
     assert styles["B2"].number_format == "#,##0"  # a whole number
     assert styles["C2"].number_format == "#,##0.0"  # money, by its name
     assert styles["D4"].number_format == "#,##0.0"  # not whole
@@ -91,7 +93,8 @@ def test_values_and_formats_come_back_as_written(con, tmp_path):
     assert styles["G2"].number_format == "dd/mm/yyyy"
     with zipfile.ZipFile(path) as archive:
         sheet = archive.read("xl/worksheets/sheet2.xml")
-    assert b'<c r="A2" t="inlineStr">' in sheet and b"<f>" not in sheet  # text, not formula
+    assert b'<c r="A2" t="inlineStr">' in sheet
+    assert b"<f>" not in sheet
 
 
 def test_what_xlsxwriter_would_write_comes_back_the_same(con, tmp_path):

@@ -29,6 +29,7 @@ for the largest scale measured. Never part of ``make test``; nothing here assert
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -837,7 +838,7 @@ def render(
 def _growth(results: list[ScaleResult]) -> list[str]:
     """How the full run's work beyond the fixed cost grows from one scale to the next."""
     lines = []
-    for small, large in zip(results, results[1:], strict=False):
+    for small, large in itertools.pairwise(results):
         work_small = small.full.wall_s - small.nothing_new.wall_s
         work_large = large.full.wall_s - large.nothing_new.wall_s
         lines.append(

@@ -37,7 +37,7 @@ def _airflow(settings: Settings, *args: str) -> None:
     """Run an `airflow` CLI command with the project's Airflow environment."""
     binary = Path(sys.executable).with_name("airflow")
     env = {**os.environ, **settings.airflow_environ()}
-    subprocess.run([str(binary), *args], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(binary), *args], env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603  the venv's own airflow, an argument list
 
 
 def init_airflow(settings: Settings) -> None:
@@ -196,7 +196,7 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     binary = Path(sys.executable).with_name("airflow")
     # standalone starts its components as `airflow ...` from PATH: this environment's.
     env["PATH"] = os.pathsep.join([str(binary.parent), env.get("PATH", "")])
-    os.execve(str(binary), [str(binary), "standalone"], env)
+    os.execve(str(binary), [str(binary), "standalone"], env)  # noqa: S606  hands over to the venv's own airflow
     return 0  # not reached
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,13 +107,16 @@ class WebhookNotifier(BaseNotifier):
         conn = _connection(self.conn_id)
         if conn is None:
             raise LookupError(f"connection {self.conn_id} is not configured")
-        request = urllib.request.Request(
-            webhook_url(conn),
+        url = webhook_url(conn)
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"connection {self.conn_id}: only http(s) URLs are posted to")
+        request = urllib.request.Request(  # noqa: S310  http(s) only, checked above
+            url,
             data=json.dumps(self.payload(), ensure_ascii=False).encode("utf-8"),
             headers={"Content-Type": "application/json; charset=utf-8"},
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310  http(s) only, checked above
             if response.status >= 300:
                 raise RuntimeError(f"webhook answered HTTP {response.status}")
 

@@ -357,7 +357,7 @@ def _landed(con, where: str, params: dict) -> list[dict]:
         from audit.file_ingestion
         where {where}
         order by ingested_at, file_id
-        """,
+        """,  # noqa: S608  `where` is one of this module's own conditions
         params,
     )
     names = [d[0] for d in cursor.description]
@@ -376,7 +376,8 @@ def replace_cross_findings(con, cross: dict[int, list], rules: list[str]) -> dic
     key = "file_id, rule, coalesce(sheet, ''), coalesce(excel_row, -1), coalesce(column_name, '')"
     before = set(
         con.execute(
-            f"select {key} from audit.rejected_row where list_contains(?, rule)", [rules]
+            f"select {key} from audit.rejected_row where list_contains(?, rule)",
+            [rules],  # noqa: S608  a constant key
         ).fetchall()
     )
     con.execute("begin transaction")

@@ -298,7 +298,7 @@ def _write_sheets(frames, valid: list[int], folder: Path) -> dict[int, str]:
             path = folder / f"{sheet.key}.parquet"
             temporary = path.with_suffix(".parquet.tmp")
             con.execute(
-                f"copy (select {casts} from batch_rows semi join valid_files using (file_id) "
+                f"copy (select {casts} from batch_rows semi join valid_files using (file_id) "  # noqa: S608  casts from the layout
                 f"order by file_id) to '{temporary}' (format parquet)"
             )
             os.replace(temporary, path)
