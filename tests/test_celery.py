@@ -46,6 +46,8 @@ def postgres_database():
         admin.close()
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_full_pipeline_under_celery_executor_with_postgres_and_redis(
     tmp_path, sample_landing, single_run, postgres_database
 ):

@@ -54,6 +54,7 @@ def test_report_is_self_contained(published):
     assert page.count('<svg class="chart"') == 4
 
 
+@pytest.mark.chromium
 def test_charts_render_in_headless_chromium(published, tmp_path):
     report = published.export_dir / "report.html"
     dom = subprocess.run(

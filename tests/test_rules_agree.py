@@ -352,7 +352,14 @@ def _set_meta(suite, rule, key, value):
     return change
 
 
-KHA = {"row_condition": 'rating=="Khá"'}
+KHA = {
+    "row_condition": {
+        "type": "comparison",
+        "column": {"name": "rating"},
+        "operator": "==",
+        "parameter": "Khá",
+    }
+}
 # (what is broken, how, which comparisons must report it and a fragment of the report)
 MUTATIONS = {
     "a sector renamed": (

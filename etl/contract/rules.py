@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,7 +21,6 @@ from etl.config import EXPECTATIONS_DIR, PROJECT_ROOT
 SHEET_SUITES = ("htx", "hotro", "ocop", "lienket")
 
 # `rating=="Tốt"`: the row condition (pandas parser) of an expectation that holds for one value.
-_EQUALS = re.compile(r"""^\s*(?P<column>\w+)\s*==\s*(?P<quote>["'])(?P<value>.*)(?P=quote)\s*$""")
 
 
 class RuleError(LookupError):
@@ -65,14 +63,18 @@ class Rule:
 
     @property
     def condition(self) -> tuple[str, str] | None:
-        """(column, value) of a row condition `column=="value"`; None for a rule on every row."""
-        text = self.kwargs.get("row_condition")
-        if not text:
+        """(column, value) of a row condition `column == "value"` (GX's comparison condition
+        as data); None for a rule on every row."""
+        condition = self.kwargs.get("row_condition")
+        if not condition:
             return None
-        match = _EQUALS.match(text)
-        if match is None:
-            raise RuleError(f'{self.suite}: row condition {text!r} is not column=="value"')
-        return match["column"], match["value"]
+        if (
+            not isinstance(condition, dict)
+            or condition.get("type") != "comparison"
+            or condition.get("operator") != "=="
+        ):
+            raise RuleError(f'{self.suite}: row condition {condition!r} is not column == "value"')
+        return condition["column"]["name"], condition["parameter"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,13 @@ class Band:
 
     rating: str
     bounds: Bounds
+
+    @property
+    def lowest(self) -> float:
+        """The score the band starts at; a band open below cannot be ranked."""
+        if self.bounds.min is None:
+            raise RuleError(f"the {self.rating} band states no lowest score")
+        return self.bounds.min
 
 
 @dataclass(frozen=True)
@@ -245,7 +254,7 @@ class Rules:
             bands = self.conditional_bounds("htx", "score", by="rating")
             if not bands:
                 raise RuleError("htx: no expectation ties the rating to the score")
-            self._bands = tuple(sorted(bands, key=lambda b: -b.bounds.min))
+            self._bands = tuple(sorted(bands, key=lambda b: -b.lowest))
         return self._bands
 
     def rating_for(self, score: float) -> str:
@@ -253,8 +262,8 @@ class Rules:
         scale's ends takes the nearest band)."""
         bands = self.rating_bands()
         for band in bands:
-            low = band.bounds
-            if score > low.min or (score == low.min and not low.strict_min):
+            low = band.lowest
+            if score > low or (score == low and not band.bounds.strict_min):
                 return band.rating
         return bands[-1].rating
 
