@@ -13,10 +13,10 @@ with_previous as (
         excel_row,
         revenue_mvnd,
         members,
+        period_key,
         lag(revenue_mvnd) over by_year as previous_revenue_mvnd,
         lag(members) over by_year as previous_members,
-        lag(period_key) over by_year as previous_year,
-        period_key
+        lag(period_key) over by_year as previous_year
     from facts
     window by_year as (partition by coop_code order by period_key)
 )

@@ -4,6 +4,7 @@ from (
     select coop_code
     from core.dim_cooperative
     group by coop_code
-    having count(*) filter (where is_current) <> 1
+    having
+        count(*) filter (where is_current) <> 1
         or count(*) <> count(distinct valid_from_year)
-)
+) as inconsistent

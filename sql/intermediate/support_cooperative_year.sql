@@ -7,7 +7,8 @@
 create or replace temp macro support_column(program_code) as
 'support_' || lower(program_code) || '_mvnd';
 
-create or replace type support_column_name as enum (
+-- An enum made from a query: its brackets are DuckDB's syntax, not a wrapped statement.
+create or replace type support_column_name as enum (  -- noqa: CV07
     select support_column(program_code)
     from core.dim_program
     order by program_key
@@ -50,8 +51,9 @@ totals as (
     group by coop_code, period_key
 )
 
+-- b.*: one column per programme of dim_program, so their number is not known here.
 select
-    b.*,
+    b.*,  -- noqa: AM04
     t.support_total_mvnd
 from by_program as b
 inner join totals as t using (coop_code, year);

@@ -34,10 +34,11 @@ flagged as (
         *,
         case
             when lag(year) over by_year is null then 1
-            when lag(name) over by_year is distinct from name
-                or lag(sector) over by_year is distinct from sector
-                or lag(commune_name) over by_year is distinct from commune_name
-                or lag(in_da167) over by_year is distinct from in_da167
+            when
+                not (lag(name) over by_year is not distinct from name)
+                or not (lag(sector) over by_year is not distinct from sector)
+                or not (lag(commune_name) over by_year is not distinct from commune_name)
+                or not (lag(in_da167) over by_year is not distinct from in_da167)
                 then 1
             else 0
         end as opens_version
@@ -76,16 +77,16 @@ founding as (
 )
 
 select
-    surrogate_key(coop_code || '|' || valid_from_year) as cooperative_key,
+    surrogate_key(coop_code || '|' || v.valid_from_year) as cooperative_key,
     coop_code,
-    name,
-    sector,
-    commune_name,
-    founded_on,
-    in_da167,
-    valid_from_year,
-    lead(valid_from_year) over by_start - 1 as valid_to_year,
-    lead(valid_from_year) over by_start is null as is_current
-from versions
-left join founding using (coop_code)
-window by_start as (partition by coop_code order by valid_from_year)
+    v.name,
+    v.sector,
+    v.commune_name,
+    f.founded_on,
+    v.in_da167,
+    v.valid_from_year,
+    lead(v.valid_from_year) over by_start - 1 as valid_to_year,
+    lead(v.valid_from_year) over by_start is null as is_current
+from versions as v
+left join founding as f using (coop_code)
+window by_start as (partition by coop_code order by v.valid_from_year)

@@ -17,13 +17,18 @@ mergers as (
 ),
 
 provinces as (
-    select code as province_code, full_name as province_name
+    select
+        code as province_code,
+        full_name as province_name
     from units
     where level = 'province'
 ),
 
 districts as (
-    select code as district_code, full_name as district_name, parent_code as province_code
+    select
+        code as district_code,
+        full_name as district_name,
+        parent_code as province_code
     from units
     where level = 'district'
 ),
@@ -52,9 +57,10 @@ province_rows as (
         null as commune_short_name,
         date '1900-01-01' as valid_from,
         case
-            when province_code in (select old_code from mergers)
-                or province_code in (select new_code from mergers)
-                then (select min(effective_from) from mergers) - 1
+            when
+                province_code in (select m.old_code from mergers as m)
+                or province_code in (select m.new_code from mergers as m)
+                then (select min(m.effective_from) from mergers as m) - 1
         end as valid_to
     from provinces
 ),
@@ -73,7 +79,7 @@ merged_province_rows as (
         m.effective_from as valid_from,
         null::date as valid_to
     from mergers as m
-    inner join provinces as p on p.province_code = m.new_code
+    inner join provinces as p on m.new_code = p.province_code
 ),
 
 district_rows as (
@@ -113,9 +119,12 @@ commune_rows as (
 
 all_rows as (
     select * from province_rows
-    union all select * from merged_province_rows
-    union all select * from district_rows
-    union all select * from commune_rows
+    union all
+    select * from merged_province_rows
+    union all
+    select * from district_rows
+    union all
+    select * from commune_rows
 )
 
 select

@@ -53,7 +53,7 @@ unit_communes as (
         g.valid_from,
         g.valid_to
     from geography as g
-    left join mergers as m on m.old_code = g.province_code
+    left join mergers as m on g.province_code = m.old_code
     where g.level = 'commune'
 ),
 
@@ -64,8 +64,8 @@ commune_match as (
         c.geo_key
     from htx as h
     inner join unit_communes as c
-        on c.unit_code = h.unit_code
-        and c.commune_key = h.commune_key
+        on h.unit_code = c.unit_code
+        and h.commune_key = c.commune_key
         and c.valid_from <= make_date(h.report_year, 12, 31)
         and open_end(c.valid_to) >= make_date(h.report_year, 1, 1)
     qualify row_number() over (
@@ -74,7 +74,7 @@ commune_match as (
             c.district_code = h.previous_district desc nulls last,
             lower(h.commune_name) in (c.short_name, c.full_name) desc,
             c.valid_from desc,
-            c.geo_key
+            c.geo_key asc
     ) = 1
 ),
 
@@ -90,7 +90,7 @@ unit_match as (
         and g.valid_from <= make_date(h.report_year, 12, 31)
         and open_end(g.valid_to) >= make_date(h.report_year, 1, 1)
     qualify row_number() over (
-        partition by h.file_id, h.excel_row order by g.valid_from desc, g.geo_key
+        partition by h.file_id, h.excel_row order by g.valid_from desc, g.geo_key asc
     ) = 1
 )
 
@@ -116,7 +116,7 @@ select
     h.excel_row
 from htx as h
 inner join cooperatives as c
-    on c.coop_code = h.coop_code
+    on h.coop_code = c.coop_code
     and valid_in_year(h.report_year, c.valid_from_year, c.valid_to_year)
 left join commune_match as cm using (file_id, excel_row)
 left join unit_match as um using (file_id, excel_row)

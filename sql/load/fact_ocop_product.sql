@@ -28,5 +28,5 @@ select
     o.excel_row
 from products as o
 inner join cooperatives as c
-    on c.coop_code = o.coop_code
+    on o.coop_code = c.coop_code
     and valid_in_year(o.report_year, c.valid_from_year, c.valid_to_year)

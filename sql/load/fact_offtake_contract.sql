@@ -26,5 +26,5 @@ select
     l.excel_row
 from contracts as l
 inner join cooperatives as c
-    on c.coop_code = l.coop_code
+    on l.coop_code = c.coop_code
     and valid_in_year(l.report_year, c.valid_from_year, c.valid_to_year)

@@ -30,6 +30,6 @@ select
     s.excel_row
 from support as s
 inner join cooperatives as c
-    on c.coop_code = s.coop_code
+    on s.coop_code = c.coop_code
     and valid_in_year(s.report_year, c.valid_from_year, c.valid_to_year)
-inner join programs as p on p.program_code = s.program
+inner join programs as p on s.program = p.program_code

@@ -38,7 +38,11 @@ carried as (
 ),
 
 districts as (
-    select distinct district_code, district_name, province_code, province_name
+    select distinct
+        district_code,
+        district_name,
+        province_code,
+        province_name
     from geography
     where level = 'district'
 )

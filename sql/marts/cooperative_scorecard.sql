@@ -84,7 +84,7 @@ ocop_latest as (
         o.ocop_max_stars,
         o.ocop_valid_products
     from ocop as o
-    inner join latest as l on l.coop_code = o.coop_code and l.year = o.year
+    inner join latest as l on o.coop_code = l.coop_code and o.year = l.year
 ),
 
 offtake_latest as (
@@ -93,7 +93,7 @@ offtake_latest as (
         count(*) as offtake_contracts,
         sum(o.contract_value_mvnd) as offtake_value_mvnd
     from offtake as o
-    inner join latest as l on l.coop_code = o.coop_code and l.year = o.period_key
+    inner join latest as l on o.coop_code = l.coop_code and o.period_key = l.year
     group by o.coop_code
 ),
 

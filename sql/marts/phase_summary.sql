@@ -16,6 +16,11 @@ targets as (
     select * from ref_phase_targets
 ),
 
+default_targets as (
+    select * from targets
+    where district_code is null
+),
+
 phase_bounds as (
     select
         district_code,
@@ -28,14 +33,16 @@ phase_bounds as (
 phase_start as (
     select d.*
     from district_years as d
-    inner join phase_bounds as b on b.district_code is not distinct from d.district_code
+    inner join phase_bounds as b
+        on d.district_code is not distinct from b.district_code
         and d.year = b.first_year
 ),
 
 phase_end as (
     select d.*
     from district_years as d
-    inner join phase_bounds as b on b.district_code is not distinct from d.district_code
+    inner join phase_bounds as b
+        on d.district_code is not distinct from b.district_code
         and d.year = b.last_year
 ),
 
@@ -65,8 +72,8 @@ district_targets as (
         coalesce(t.revenue_growth, dflt.revenue_growth) as revenue_growth,
         coalesce(t.model_cooperatives, dflt.model_cooperatives) as model_cooperatives
     from phase_end as e
-    cross join (select * from targets where district_code is null) as dflt
-    left join targets as t on t.district_code = e.district_code
+    cross join default_targets as dflt
+    left join targets as t on e.district_code = t.district_code
 )
 
 select

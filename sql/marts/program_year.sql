@@ -33,12 +33,15 @@ growth as (
         later.members / nullif(base.members, 0) - 1 as member_growth_3y
     from coop_years as base
     inner join coop_years as later
-        on later.coop_code = base.coop_code
+        on base.coop_code = later.coop_code
         and later.year = base.year + 3
 ),
 
 program_years as (
-    select distinct program_key, period_key as year from support
+    select distinct
+        program_key,
+        period_key as year
+    from support
 ),
 
 outcomes as (
@@ -49,12 +52,12 @@ outcomes as (
         g.revenue_growth_3y,
         g.member_growth_3y
     from program_years as py
-    inner join coop_years as c on c.year = py.year
+    inner join coop_years as c on py.year = c.year
     left join supported as s
-        on s.program_key = py.program_key
-        and s.year = py.year
-        and s.coop_code = c.coop_code
-    left join growth as g on g.coop_code = c.coop_code and g.year = py.year
+        on py.program_key = s.program_key
+        and py.year = s.year
+        and c.coop_code = s.coop_code
+    left join growth as g on c.coop_code = g.coop_code and py.year = g.year
 ),
 
 outcome_summary as (

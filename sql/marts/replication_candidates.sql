@@ -38,9 +38,11 @@ assessed as (
 judged as (
     select
         *,
-        meets_profit_criterion
+        (
+            meets_profit_criterion
             and meets_rating_criterion
-            and meets_market_link_criterion as is_candidate
+            and meets_market_link_criterion
+        ) as is_candidate
     from assessed
 )
 
@@ -49,7 +51,7 @@ select
     case
         when is_candidate then rank() over (
             partition by district_code, is_candidate
-            order by score desc, revenue_mvnd desc, coop_code
+            order by score desc, revenue_mvnd desc, coop_code asc
         )
     end as district_rank
 from judged

@@ -6,7 +6,9 @@ create table if not exists audit.file_ingestion (
     size_bytes    bigint not null,
     unit_code     varchar,
     report_year   integer,
-    status        varchar not null check (status in ('loaded', 'quarantined', 'duplicate', 'superseded')),
+    status        varchar not null check (
+        status in ('loaded', 'quarantined', 'duplicate', 'superseded')
+    ),
     rows_read     integer not null default 0,
     rows_loaded   integer not null default 0,
     rows_rejected integer not null default 0,

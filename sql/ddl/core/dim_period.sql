@@ -1,8 +1,8 @@
 -- Grain: one row per reporting year.
 create table core.dim_period (
-    period_key integer primary key,
-    year       integer not null unique,
-    phase      varchar not null,
+    period_key              integer primary key,
+    year                    integer not null unique,
+    phase                   varchar not null,
     is_after_reorganisation boolean not null
 );
 comment on table core.dim_period is 'Reporting years and their phase: 2021-2025 (Decision 167) or 2026-2030';

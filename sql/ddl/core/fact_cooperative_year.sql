@@ -1,24 +1,24 @@
 -- Grain: one row per cooperative and reporting year.
 create table core.fact_cooperative_year (
-    cooperative_key         bigint not null,
-    geo_key                 bigint not null,
-    period_key              integer not null,
-    coop_code               varchar not null,
-    unit_code               varchar not null,
-    members                 integer,
-    workers                 integer,
-    charter_capital_mvnd    decimal(18, 6),
-    total_assets_mvnd       decimal(18, 6),
-    revenue_mvnd            decimal(18, 6),
-    profit_before_tax_mvnd  decimal(18, 6),
-    avg_income_mvnd         decimal(18, 6),
-    rating                  varchar,
-    score                   double,
-    has_offtake_contract    boolean not null,
-    note                    varchar,
-    file_id                 bigint not null,
-    source_sheet            varchar not null,
-    excel_row               integer not null
+    cooperative_key        bigint not null,
+    geo_key                bigint not null,
+    period_key             integer not null,
+    coop_code              varchar not null,
+    unit_code              varchar not null,
+    members                integer,
+    workers                integer,
+    charter_capital_mvnd   decimal(18, 6),
+    total_assets_mvnd      decimal(18, 6),
+    revenue_mvnd           decimal(18, 6),
+    profit_before_tax_mvnd decimal(18, 6),
+    avg_income_mvnd        decimal(18, 6),
+    rating                 varchar,
+    score                  double,
+    has_offtake_contract   boolean not null,
+    note                   varchar,
+    file_id                bigint not null,
+    source_sheet           varchar not null,
+    excel_row              integer not null
 );
 comment on table core.fact_cooperative_year is 'One row per cooperative and year: size, finances and rating as reported. Money in million VND';
 comment on column core.fact_cooperative_year.unit_code is 'The reporting unit (district, or province from 2025) whose workbook the row came from';

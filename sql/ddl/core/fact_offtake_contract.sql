@@ -8,7 +8,7 @@ create table core.fact_offtake_contract (
     volume_tonnes       double,
     contract_value_mvnd decimal(18, 6),
     file_id             bigint not null,
-    source_sheet    varchar not null,
+    source_sheet        varchar not null,
     excel_row           integer not null
 );
 comment on table core.fact_offtake_contract is 'Offtake and value-chain contracts between cooperatives and enterprises. Money in million VND';
