@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def map_forked(function: Callable[[T], R], items: Sequence[T], processes: int) -
                 for other in jobs:
                     other.cancel()
                 raise ForkFailed(failure)
-            results.append(result)
+            results.append(cast(R, result))  # no failure: `function` returned it
     return results
 
 
@@ -65,7 +65,7 @@ def _replay(records: list[dict]) -> None:
                 fields["pathname"],
                 fields["lineno"],
                 fields["message"],
-                None,
+                (),  # the message is already formatted: no arguments, as from `log.info(text)`
                 None,
                 fields["funcName"],
             )

@@ -37,8 +37,14 @@ class Reference:
         unit = self.units.get(code)
         return unit if unit is not None and unit.level in ("province", "district") else None
 
+    def parent_of(self, unit: Unit) -> Unit:
+        """The unit a district or commune belongs to."""
+        if unit.parent_code is None:
+            raise KeyError(f"{unit.level} {unit.code} has no parent unit")
+        return self.units[unit.parent_code]
+
     def province_of(self, unit: Unit) -> Unit:
-        return unit if unit.level == "province" else self.province_of(self.units[unit.parent_code])
+        return unit if unit.level == "province" else self.province_of(self.parent_of(unit))
 
     def by_slug(self, text: str) -> list[Unit]:
         return _slug_index(self).get(text, [])
@@ -65,8 +71,10 @@ def _commune_index(ref: Reference) -> dict[str, dict[str, Unit]]:
     for unit in ref.units.values():
         if unit.level != "commune":
             continue
-        district = ref.units[unit.parent_code]
+        district = ref.parent_of(unit)
         for parent in (district.code, district.parent_code):
+            if parent is None:  # a commune straight under a province
+                continue
             names = index.setdefault(parent, {})
             for key in (match_key(unit.name), match_key(unit.full_name)):
                 names.setdefault(key, unit)

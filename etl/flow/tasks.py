@@ -17,12 +17,16 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from etl.config import Settings
 from etl.flow import timings
 from etl.read.discover import LandedFile, discover
 from etl.warehouse import ledger
 from etl.warehouse.locking import exclusive
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +129,9 @@ def discover_files(settings: Settings, selection: Selection | None = None) -> li
     return new + again + restage
 
 
-def _within(files: list[dict], selection: Selection, settings: Settings):
+def _within(
+    files: list[dict], selection: Selection, settings: Settings
+) -> tuple[list[dict], list[dict]]:
     """Split new files into those of the selected year and unit and the rest.
 
     A narrowed run must know a new file's unit and year before staging it, so it reads the
@@ -137,7 +143,8 @@ def _within(files: list[dict], selection: Selection, settings: Settings):
     from etl.read.reader import read_workbook
 
     ref = load_reference()
-    inside, outside = [], []
+    inside: list[dict] = []
+    outside: list[dict] = []
     for f in files:
         read = read_workbook(Path(f["raw_path"]), settings.limits)
         who = None if read.rejection else identify(read.info, Path(f["file_name"]).name, ref)
@@ -264,7 +271,7 @@ def _build(settings, loaded, wanted, run_id, outcomes) -> dict[str, int]:
     return counts
 
 
-def alert(settings: Settings, context: dict | None = None) -> dict:
+def alert(settings: Settings, context: Context | None = None) -> dict:
     """Deliver every alert not yet attempted through the configured channels."""
     from etl.quality import feedback
     from etl.quality.alerts import Alert, file_ids

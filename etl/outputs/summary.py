@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from etl.config import Settings
+from etl.warehouse.models import scalar
 
 _TABLES = """
 select table_schema || '.' || table_name
@@ -32,7 +33,7 @@ def summary_lines(settings: Settings, run_id: str | None = None) -> list[str]:
             ).fetchall()
         )
         counts = [
-            (table, con.execute(f"select count(*) from {table}").fetchone()[0])  # noqa: S608  table names listed by DuckDB's catalogue
+            (table, scalar(con, f"select count(*) from {table}"))  # noqa: S608  table names listed by DuckDB's catalogue
             for (table,) in con.execute(_TABLES).fetchall()
         ]
         quarantined = con.execute(

@@ -26,7 +26,7 @@ from etl.contract.layout import (
     Sheet,
 )
 from etl.contract.reference import MERGED_INTO, Reference, Unit, load_reference
-from etl.contract.rules import Bounds, Rules, current
+from etl.contract.rules import Bounds, RuleError, Rules, current
 
 DATA_ROWS = 500  # pre-formatted and validated rows below each header
 MONEY_UNIT = "triệu đồng"
@@ -122,7 +122,7 @@ def _list(values: tuple[str, ...], title: str, message: str) -> dict:
     }
 
 
-def _decimal(criteria: str, title: str, message: str, **bounds: float) -> dict:
+def _decimal(criteria: str, title: str, message: str, **bounds: float | None) -> dict:
     return {
         "validate": "decimal",
         "criteria": criteria,
@@ -134,12 +134,14 @@ def _decimal(criteria: str, title: str, message: str, **bounds: float) -> dict:
     }
 
 
-def _whole(criteria: str, title: str, message: str, **bounds: float) -> dict:
+def _whole(criteria: str, title: str, message: str, **bounds: float | None) -> dict:
     return {**_decimal(criteria, title, message, **bounds), "validate": "integer"}
 
 
-def _n(value: float) -> str:
+def _n(value: float | None) -> str:
     """A rule's number as the clerk reads it: `80`, `0.5`, `1000000000`."""
+    if value is None:
+        raise RuleError("an open bound has no number to quote")
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
@@ -253,7 +255,7 @@ def validation(sheet: Sheet, column: Column, year: int, rows: int = DATA_ROWS) -
         return _range("decimal", bounds, column.header[:32], message, INPUT_CAPS["number"])
     if bounds.strict_min:
         message = f"Triệu đồng, lớn hơn {low}. / Million VND, more than {low}."
-    elif bounds.min < 0:
+    elif bounds.min is not None and bounds.min < 0:  # never None: `low` quoted it
         message = "Triệu đồng, có thể âm (lỗ). / Million VND, may be negative (a loss)."
     else:
         message = f"Triệu đồng, ≥ {low}. / Million VND, ≥ {low}."
@@ -513,12 +515,12 @@ def _write_sheet(ws, sheet: Sheet, year: int, rows: int, communes: int, formats:
         if rule is not None:
             ws.data_validation(1, c, last, c, rule)
     if sheet is HTX:
-        column = _index(HTX, "score")
+        score = _index(HTX, "score")
         ws.conditional_format(
             1,
-            column,
+            score,
             last,
-            column,
+            score,
             {"type": "formula", "criteria": band_mismatch(), "format": formats["mismatch"]},
         )
 
@@ -681,6 +683,8 @@ def _column_notes(rules: Rules) -> dict[tuple[str, str], str]:
 def _jump(rules: Rules) -> str:
     """`tăng hơn 10 lần hay giảm dưới 1/10`: the warehouse check's year-over-year ratios."""
     ratio = rules.bounds("warehouse/year_over_year", "revenue_ratio", severity="warning")
+    if ratio.min is None:
+        raise RuleError("warehouse/year_over_year: revenue_ratio states no lower ratio")
     return f"tăng hơn {_n(ratio.max)} lần hay giảm dưới 1/{_n(1 / ratio.min)}"
 
 

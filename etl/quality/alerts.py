@@ -133,7 +133,7 @@ def cross_items(files: list[dict], new: dict[int, list]) -> list[dict]:
     ]
 
 
-def record(con, alert: Alert, run_id: str, now: dt.datetime | None = None) -> None:
+def record(con, alert: Alert, run_id: str | None, now: dt.datetime | None = None) -> None:
     con.execute(
         """
         insert or ignore into audit.quality_alert

@@ -420,7 +420,7 @@ def markable(problems: list[Problem]) -> dict[tuple[str, str], list[Problem]]:
     """Problems that colour a cell, by (sheet, cell): errors and warnings with an address."""
     marks: dict[tuple[str, str], list[Problem]] = {}
     for p in problems:
-        if p.severity in FILLS and p.sheet and _split_address(p.cell):
+        if p.severity in FILLS and p.sheet and p.cell and _split_address(p.cell):
             marks.setdefault((p.sheet, p.cell), []).append(p)
     return marks
 

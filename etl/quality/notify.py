@@ -20,11 +20,15 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from etl.outputs.html import render
 from etl.quality.alerts import Alert
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +174,7 @@ def _attempt(name: str, send) -> Delivery:
     return Delivery(False, error)
 
 
-def deliver(alert: Alert, context: dict | None = None) -> dict[str, Delivery]:
+def deliver(alert: Alert, context: Context | None = None) -> dict[str, Delivery]:
     """Send one alert through every configured channel; never raises."""
     context = context or {}
     results = {"email": Delivery(None), "webhook": Delivery(None)}

@@ -12,6 +12,7 @@ import json
 import logging
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -58,7 +59,8 @@ def _gx() -> dict:
 
     context = gx.get_context(mode="ephemeral")
     # DataContextVariables.progress_bars: a tqdm bar per run is only noise in task logs.
-    context.variables.progress_bars = {"globally": False}
+    # GX reads the setting as a mapping; the setter's hint names an internal config class.
+    context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
     source = context.data_sources.add_pandas("htx_workbooks")
     validations = {}
     for key, document in load_suite_documents().items():
@@ -280,7 +282,7 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
                 rule=meta.get("rule", config.type),
                 severity=meta.get("severity", ERROR),
                 message=message,
-                sheet=rows.cell(position, "sheet_name"),
+                sheet=cast(str, rows.cell(position, "sheet_name")),  # provenance: the sheet read
                 excel_row=excel_row,
                 column_name=header,
                 value=None if value is None else _text(value)[:500],

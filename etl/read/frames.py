@@ -27,7 +27,7 @@ OCOP_VALID_MONTHS = 36
 class ReadFile:
     """A workbook that was read and identified: what validation and staging work on."""
 
-    file_id: str
+    file_id: int
     identity: Identity
     read: WorkbookRead
 

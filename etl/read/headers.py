@@ -102,8 +102,9 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
                 cell = group_row[left]
                 if cell is None or not clean(cell):
                     continue
-                if left not in best.top_row_columns and split_unit(cell)[1]:
-                    best.units[key] = split_unit(cell)[1]
+                unit = split_unit(cell)[1]
+                if left not in best.top_row_columns and unit:
+                    best.units[key] = unit
                 break
     mapped = set(best.columns.values())
     width = max((len(r) for r in header_rows), default=0)

@@ -265,6 +265,7 @@ def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
     for column, index in columns:
         if column.kind in _NUMERIC_KINDS:
             try:
+                parsed: object
                 if column.kind == "date":
                     parsed = cells.parse_date(_cell(row, index))
                 else:

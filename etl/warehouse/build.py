@@ -15,7 +15,7 @@ from pathlib import Path
 
 from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings
 from etl.contract.layout import DATA_SHEETS, PROGRAMS
-from etl.warehouse.models import Model, build_order, discover, run_sql_file
+from etl.warehouse.models import Model, build_order, discover, run_sql_file, scalar
 from etl.warehouse.staging import read_outcome, sheet_files, staged_columns
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def load_star_schema(
             run_sql_file(con, model.path)
         con.execute("commit")
         counts = {
-            m.table: con.execute(f"select count(*) from {m.table}").fetchone()[0]
+            m.table: scalar(con, f"select count(*) from {m.table}")
             for m in core  # noqa: S608  model names from sql/
         }
         cross = check_warehouse(con)
@@ -302,7 +302,7 @@ def build_marts(settings: Settings) -> dict[str, int]:
             run_sql_file(con, model.path)
         con.execute("commit")
         counts = {
-            m.table: con.execute(f"select count(*) from {m.table}").fetchone()[0]  # noqa: S608  model names from sql/
+            m.table: scalar(con, f"select count(*) from {m.table}")  # noqa: S608  model names from sql/
             for m in later
             if m.schema == "marts"
         }

@@ -68,7 +68,7 @@ def version(con) -> int | None:
     return 0 if "file_ingestion" in tables else None
 
 
-def migrate(con) -> int:
+def migrate(con) -> int | None:
     """Create a new ledger's tables, or bring an older one up to date, in one transaction.
 
     Returns the version the ledger had (None: it was new). A ledger made by a newer release

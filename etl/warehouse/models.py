@@ -16,6 +16,10 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -154,3 +158,11 @@ def run_sql_file(con, path: Path) -> None:
     except Exception as exc:
         raise RuntimeError(f"{path.relative_to(path.parents[2])}: {exc}") from exc
     log.debug("%s in %.2fs", path.name, time.perf_counter() - started)
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    """The one value of a query that answers one row (a count, a check's violations)."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise LookupError(f"no row from: {sql}")
+    return row[0]

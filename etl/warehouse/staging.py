@@ -167,15 +167,14 @@ def _stage_chunk(
             continue
         log.info("reading %s (%s)", landed.file_name, landed.sha256[:12])
         read = read_workbook(Path(landed.raw_path), limits)
-        identity = None if read.rejection else identify(read.info, Path(landed.file_name).name, ref)
-        rejection = read.rejection or (identity if isinstance(identity, Finding) else None)
-        if rejection is not None:
+        who = read.rejection or identify(read.info, Path(landed.file_name).name, ref)
+        if isinstance(who, Finding):  # unreadable, or no unit and year
             outcomes[landed.file_id] = _outcome(
-                landed, "quarantined", reason=rejection.message, findings=[rejection], read=read
+                landed, "quarantined", reason=who.message, findings=[who], read=read
             )
             continue
-        readable.append(ReadFile(file_id=landed.file_id, identity=identity, read=read))
-        outcomes[landed.file_id] = _outcome(landed, "valid", identity=identity, read=read)
+        readable.append(ReadFile(file_id=landed.file_id, identity=who, read=read))
+        outcomes[landed.file_id] = _outcome(landed, "valid", identity=who, read=read)
     timings = {"read": time.perf_counter() - clock, "validate": 0.0}
     clock = time.perf_counter()
     valid: list[int] = []

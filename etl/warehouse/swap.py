@@ -13,6 +13,7 @@ from pathlib import Path
 
 from etl.config import SQL_DIR, Settings
 from etl.warehouse.build import build_path
+from etl.warehouse.models import scalar
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def verify(build: Path) -> dict[str, int]:
     con = duckdb.connect(str(build), read_only=True)
     try:
         found = {
-            path.stem: con.execute(path.read_text()).fetchone()[0]
+            path.stem: scalar(con, path.read_text())
             for path in sorted((SQL_DIR / "integrity").glob("*.sql"))
         }
     finally:
