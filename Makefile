@@ -15,7 +15,7 @@ help:
 	@echo "make test   - set up, lint, then run the whole test suite (needs make services)"
 	@echo "make airflow - the Airflow UI and scheduler (airflow standalone) on 127.0.0.1:8080"
 	@echo "make services - install and start PostgreSQL and Redis (Debian, as root) for the tests"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff (check, format), sqlfluff on sql/, mypy on etl/"
 	@echo "make bench  - time the pipeline against its floors at 1x, 10x, 100x (not part of test)"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 	@echo "make clean  - remove the virtual environment and generated warehouse files"
@@ -49,18 +49,19 @@ airflow: venv
 services:
 	bash .ci/services
 
-test: venv
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest
 
 # Not part of `make test`: about 6 minutes, corpora included. BENCH_ARGS='--scales 1,10 --keep' for less.
 bench: venv
 	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
+# ruff (with RUF, PT and S), sqlfluff on sql/ (DuckDB dialect, .sqlfluff) and mypy on etl/.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint sql --processes 1
+	$(BIN)/mypy
 
 format: venv
 	$(BIN)/ruff format .

@@ -154,8 +154,8 @@ def load_star_schema(
             run_sql_file(con, model.path)
         con.execute("commit")
         counts = {
-            m.table: scalar(con, f"select count(*) from {m.table}")
-            for m in core  # noqa: S608  model names from sql/
+            m.table: scalar(con, f"select count(*) from {m.table}")  # noqa: S608  model names from sql/
+            for m in core
         }
         cross = check_warehouse(con)
     finally:

@@ -376,8 +376,8 @@ def replace_cross_findings(con, cross: dict[int, list], rules: list[str]) -> dic
     key = "file_id, rule, coalesce(sheet, ''), coalesce(excel_row, -1), coalesce(column_name, '')"
     before = set(
         con.execute(
-            f"select {key} from audit.rejected_row where list_contains(?, rule)",
-            [rules],  # noqa: S608  a constant key
+            f"select {key} from audit.rejected_row where list_contains(?, rule)",  # noqa: S608  a constant key
+            [rules],
         ).fetchall()
     )
     con.execute("begin transaction")
