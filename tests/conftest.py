@@ -230,3 +230,18 @@ def with_landing(root, landing) -> Settings:
     settings = project_settings(root)
     shutil.copytree(landing[0], settings.landing_dir)
     return settings
+
+
+def template_validations(ws) -> dict[str, object]:
+    """A template sheet's data validations by the header text of the column they cover."""
+    headers = {cell.column_letter: cell.value for cell in ws[1]}
+    found = {}
+    for rule in ws.data_validations.dataValidation:
+        first = str(rule.sqref).split()[0].split(":")[0]
+        found[headers[first.rstrip("0123456789")]] = rule
+    return found
+
+
+def validation_items(rule) -> list[str]:
+    """The items of a list validation (`"a,b,c"`)."""
+    return rule.formula1.strip('"').split(",")

@@ -16,7 +16,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import HTX_HEADER, SUPPORT_HEADER, htx_row, info_rows, write_xlsx
+from conftest import (
+    HTX_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    template_validations,
+    validation_items,
+    write_xlsx,
+)
 
 from etl.contract import layout, rules
 from etl.contract.rules import Bounds, Rules, load_documents
@@ -33,20 +41,6 @@ SCORES = sorted(
 
 
 # --- reading the template back ---------------------------------------------------------
-
-
-def _validations(ws) -> dict[str, object]:
-    """A sheet's data validations by the header text of the column they cover."""
-    headers = {cell.column_letter: cell.value for cell in ws[1]}
-    found = {}
-    for rule in ws.data_validations.dataValidation:
-        first = str(rule.sqref).split()[0].split(":")[0]
-        found[headers[first.rstrip("0123456789")]] = rule
-    return found
-
-
-def _items(rule) -> list[str]:
-    return rule.formula1.strip('"').split(",")
 
 
 def _number(text: str | None) -> float | None:
@@ -121,19 +115,27 @@ def template_disagreements(r: Rules, path: Path, year: int) -> list[str]:
         if template_says != suite_says:
             found.append(f"{what}: template {template_says!r}, suite {suite_says!r}")
 
-    checks = {s.key: _validations(workbook[s.name]) for s in layout.DATA_SHEETS}
+    checks = {s.key: template_validations(workbook[s.name]) for s in layout.DATA_SHEETS}
     for sheet in layout.DATA_SHEETS:
         rules_of = checks[sheet.key]
         for column in sheet.columns:
             where = f"{sheet.name}.{column.header}"
             header = template.header_text(column)
             if column.kind == "category":
-                differ(where, _items(rules_of[header]), list(r.listed(sheet.key, column.key, year)))
+                differ(
+                    where,
+                    validation_items(rules_of[header]),
+                    list(r.listed(sheet.key, column.key, year)),
+                )
             elif column.kind == "program":
-                differ(where, _items(rules_of[header]), list(r.value_set(sheet.key, column.key)))
+                differ(
+                    where,
+                    validation_items(rules_of[header]),
+                    list(r.value_set(sheet.key, column.key)),
+                )
             elif column.key == "stars":
                 stars = [str(n) for n in r.bounds(sheet.key, column.key).whole_numbers()]
-                differ(where, _items(rules_of[header]), stars)
+                differ(where, validation_items(rules_of[header]), stars)
             elif column.kind in ("int", "money", "number") and column.key != "year":
                 check = rules_of[header]
                 suite = r.bounds(sheet.key, column.key)
@@ -486,8 +488,8 @@ def test_the_template_offers_the_funding_sources_of_its_year(tmp_path, monkeypat
         (2023, ["Trung ương", "Tỉnh", "Lồng ghép", "Khác", "Xã"]),
     ):
         path = template.write_template(tmp_path / f"663_{year}.xlsx", "663", year)
-        checks = _validations(openpyxl.load_workbook(path)["HoTro"])
-        assert _items(checks["Nguồn vốn"]) == expected
+        checks = template_validations(openpyxl.load_workbook(path)["HoTro"])
+        assert validation_items(checks["Nguồn vốn"]) == expected
         assert template_disagreements(changed, path, year) == []
 
 

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from conftest import (
+    HTX_HEADER,
+    htx_row,
+    info_rows,
+    query,
+    run_steps,
+    template_validations,
+    validation_items,
+    write_xlsx,
+)
 
 from etl.cli import main
 from etl.contract.layout import (
@@ -111,20 +120,6 @@ def _fill(path: Path) -> None:
     workbook.save(path)
 
 
-def _validations(ws) -> dict[str, object]:
-    """A sheet's data validations by the header text of the column they cover."""
-    headers = {cell.column_letter: cell.value for cell in ws[1]}
-    found = {}
-    for rule in ws.data_validations.dataValidation:
-        first = str(rule.sqref).split()[0].split(":")[0]
-        found[headers[first.rstrip("0123456789")]] = rule
-    return found
-
-
-def _list_items(rule) -> list[str]:
-    return rule.formula1.strip('"').split(",")
-
-
 @pytest.fixture
 def blank(tmp_path) -> Path:
     return template.write_template(tmp_path / "mau_663_2023.xlsx", "663", 2023)
@@ -203,16 +198,16 @@ def test_filled_template_loads_with_no_finding_and_the_facts_it_holds(settings):
 
 def test_every_list_of_the_layout_is_a_drop_down(blank):
     workbook = openpyxl.load_workbook(blank)
-    htx, support = _validations(workbook["HTX"]), _validations(workbook["HoTro"])
-    ocop, links = _validations(workbook["OCOP"]), _validations(workbook["LienKet"])
-    assert _list_items(htx["Lĩnh vực"]) == list(SECTORS)
-    assert _list_items(htx["Xếp loại"]) == list(RATINGS)
-    assert _list_items(htx["Tham gia Đề án 167"]) == ["Có", "Không"]
-    assert _list_items(htx["Liên kết tiêu thụ"]) == ["Có", "Không"]
-    assert _list_items(support["Chương trình"]) == ["DA167", "NTM", "OCOP", "CNNT", "KHAC"]
-    assert _list_items(support["Nguồn vốn"]) == list(FUNDING_SOURCES)
-    assert _list_items(ocop["Nhóm sản phẩm"]) == list(OCOP_GROUPS)
-    assert _list_items(ocop["Số sao"]) == ["3", "4", "5"]
+    htx, support = template_validations(workbook["HTX"]), template_validations(workbook["HoTro"])
+    ocop, links = template_validations(workbook["OCOP"]), template_validations(workbook["LienKet"])
+    assert validation_items(htx["Lĩnh vực"]) == list(SECTORS)
+    assert validation_items(htx["Xếp loại"]) == list(RATINGS)
+    assert validation_items(htx["Tham gia Đề án 167"]) == ["Có", "Không"]
+    assert validation_items(htx["Liên kết tiêu thụ"]) == ["Có", "Không"]
+    assert validation_items(support["Chương trình"]) == ["DA167", "NTM", "OCOP", "CNNT", "KHAC"]
+    assert validation_items(support["Nguồn vốn"]) == list(FUNDING_SOURCES)
+    assert validation_items(ocop["Nhóm sản phẩm"]) == list(OCOP_GROUPS)
+    assert validation_items(ocop["Số sao"]) == ["3", "4", "5"]
     # The other sheets' cooperative must be one of the HTX sheet's codes.
     for rules in (support, ocop, links):
         assert rules["Mã số HTX"].type == "list"
@@ -229,8 +224,8 @@ def test_every_list_of_the_layout_is_a_drop_down(blank):
 
 def test_numbers_dates_and_codes_are_checked_with_the_spec_bounds(blank):
     workbook = openpyxl.load_workbook(blank)
-    htx, support = _validations(workbook["HTX"]), _validations(workbook["HoTro"])
-    ocop, links = _validations(workbook["OCOP"]), _validations(workbook["LienKet"])
+    htx, support = template_validations(workbook["HTX"]), template_validations(workbook["HoTro"])
+    ocop, links = template_validations(workbook["OCOP"]), template_validations(workbook["LienKet"])
 
     def bounds(rule) -> tuple:
         return (rule.type, rule.operator, rule.formula1, rule.formula2)
