@@ -7,16 +7,39 @@ import unicodedata
 from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
+# What a cell may carry that no one sees (rule 15): zero-width characters, the soft hyphen and
+# the byte-order mark vanish; full-width forms (`６４００`, `／`) and the ideographic space
+# become their ASCII selves. A cheap search finds them first: most cells hold none.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff\u3000\uff01-\uff5e]")
+_VISIBLE = {
+    0x00AD: None,
+    0x200B: None,
+    0x200C: None,
+    0x200D: None,
+    0x2060: None,
+    0xFEFF: None,
+    0x3000: " ",
+    **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)},
+}
+# Excel's mark for "keep as text", when it arrives inside the value.
+_APOSTROPHES = "'\u2018\u2019"
 _TRAILING_UNIT = re.compile(r"\(([^()]*)\)\s*$")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
 def clean(value: object) -> str:
-    """NFC text, trimmed, inner runs of white space (line breaks too) collapsed to one space."""
+    """NFC text, trimmed, inner runs of white space (line breaks too) collapsed to one space;
+    invisible characters and a leading apostrophe gone, full-width digits and punctuation
+    ASCII (rule 15)."""
     if value is None:
         return ""
     text = unicodedata.normalize("NFC", str(value))
-    return _SPACES.sub(" ", text.replace("\u00a0", " ")).strip()
+    if not text.isascii() and _INVISIBLE.search(text):
+        text = text.translate(_VISIBLE)
+    text = _SPACES.sub(" ", text).strip()
+    if text and text[0] in _APOSTROPHES:
+        text = text[1:].lstrip()
+    return text
 
 
 def unaccent(text: str) -> str:

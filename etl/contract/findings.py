@@ -84,6 +84,25 @@ REASONS: dict[str, tuple[str, str]] = {
         "Ô có {chars} ký tự, vượt giới hạn {limit} ký tự của Excel.",
         "The cell holds {chars} characters, past Excel's limit of {limit}.",
     ),
+    "unit_mismatch": (
+        "Đơn vị '{unit}' ghi trong ô không hợp với cột '{column}' (ví dụ: tiền ghi 'tấn', "
+        "số người ghi 'triệu'). Hãy ghi số theo đơn vị của cột, hoặc bỏ đơn vị khỏi ô.",
+        "The unit '{unit}' written in the cell does not fit the column '{column}' (for "
+        "example tonnes in an amount of money, millions in a count of people). Write the "
+        "number in the column's unit, or leave the unit out of the cell.",
+    ),
+    "sheet_missing": (
+        "Thiếu trang tính bắt buộc '{sheet}'.",
+        "The required sheet '{sheet}' is missing.",
+    ),
+    "header_not_found": (
+        "Không tìm thấy dòng tiêu đề của trang '{sheet}'. Thiếu các cột bắt buộc: {columns}.",
+        "No header row found in sheet '{sheet}'. Missing required columns: {columns}.",
+    ),
+    "column_missing": (
+        "Trang '{sheet}' thiếu các cột bắt buộc: {columns}.",
+        "Sheet '{sheet}' lacks the required columns: {columns}.",
+    ),
     "sheet_missing": (
         "Thiếu trang tính bắt buộc '{sheet}'.",
         "The required sheet '{sheet}' is missing.",

@@ -21,6 +21,7 @@ class Column:
     required: bool = False  # the sheet is rejected when the column is missing
     aliases: tuple[str, ...] = ()
     allowed: tuple[str, ...] = ()  # for kind == "category"
+    units: tuple[str, ...] = ()  # a count's units a cell may carry (`25 người`, rule 14)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -100,15 +101,15 @@ HTX = Sheet(
         Column("founded_on", "Ngày thành lập", "date"),
         Column("sector", "Lĩnh vực", "category", allowed=SECTORS),
         Column("in_da167", "Tham gia Đề án 167", "yesno"),
-        Column("members", "Số thành viên", "int"),
-        Column("workers", "Số lao động", "int"),
+        Column("members", "Số thành viên", "int", units=("người", "thành viên", "xã viên")),
+        Column("workers", "Số lao động", "int", units=("người", "lao động")),
         Column("charter_capital_mvnd", "Vốn điều lệ", "money"),
         Column("total_assets_mvnd", "Tổng tài sản", "money"),
         Column("revenue_mvnd", "Doanh thu", "money"),
         Column("profit_before_tax_mvnd", "Lợi nhuận trước thuế", "money"),
         Column("avg_income_mvnd", "Thu nhập bình quân", "money"),
         Column("rating", "Xếp loại", "category", allowed=RATINGS),
-        Column("score", "Điểm", "number"),
+        Column("score", "Điểm", "number", units=("điểm",)),
         Column("has_offtake_contract", "Liên kết tiêu thụ", "yesno"),
         Column("note", "Ghi chú", "text"),
     ),
@@ -136,7 +137,7 @@ OCOP = Sheet(
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
         Column("product_name", "Tên sản phẩm", "text", required=True),
         Column("product_group", "Nhóm sản phẩm", "category", allowed=OCOP_GROUPS),
-        Column("stars", "Số sao", "int", required=True),
+        Column("stars", "Số sao", "int", required=True, units=("sao",)),
         Column("decision_no", "Số quyết định", "text"),
         Column("decision_date", "Ngày quyết định", "date"),
     ),
@@ -150,7 +151,7 @@ LIENKET = Sheet(
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
         Column("partner", "Doanh nghiệp liên kết", "text", required=True),
         Column("product", "Sản phẩm", "text"),
-        Column("volume_tonnes", "Sản lượng (tấn)", "number"),
+        Column("volume_tonnes", "Sản lượng (tấn)", "number", units=("tấn",)),
         Column("contract_value_mvnd", "Giá trị hợp đồng", "money"),
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from etl.text import clean, match_key
+from etl.text import clean, match_key, unaccent
 
 # An empty cell, a dash or an `x` in a numeric column means "not reported", never 0.
 _BLANK_MARKS = {"", "-", "–", "—", "x", "X"}
@@ -105,6 +105,97 @@ def _check_groups(text: str, group: str) -> None:
         raise ValueError("not a number")
 
 
+# Units a clerk writes in the cell itself (rule 14), by their key (`_unit_key`): money
+# units to million VND; count units by what they measure.
+CELL_MONEY_UNITS = {
+    "d": 1e-6,
+    "dong": 1e-6,
+    "vnd": 1e-6,
+    "nghin": 1e-3,
+    "ngan": 1e-3,
+    "nghindong": 1e-3,
+    "ngandong": 1e-3,
+    "nghinvnd": 1e-3,
+    "tr": 1.0,
+    "trd": 1.0,
+    "trieu": 1.0,
+    "trieudong": 1.0,
+    "trieuvnd": 1.0,
+    "ty": 1e3,
+    "ti": 1e3,
+    "tydong": 1e3,
+    "tidong": 1e3,
+    "tyvnd": 1e3,
+}
+CELL_COUNT_UNITS = {
+    "nguoi": "people",
+    "thanhvien": "people",
+    "xavien": "people",
+    "tv": "people",
+    "laodong": "people",
+    "ld": "people",
+    "tan": "tonnes",
+    "kg": "kilograms",
+    "ta": "quintals",
+    "sao": "stars",
+    "diem": "points",
+    "ha": "hectares",
+}
+# A number, then words: `1,2 tỷ`, `(125,5) tr.đ`, `45.000.000 đ`, `25 người`.
+_NUMBER_THEN_UNIT = re.compile(r"^([-−+(]?\s?[0-9][0-9.,\s]*\)?)\s*([^\W\d_][\w.\s]*)$")
+
+
+class UnitMismatch(ValueError):
+    """A unit written in the cell that does not fit its column (`tấn` in money)."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__(f"unit {unit!r} does not fit the column")
+        self.unit = unit
+
+
+def _unit_key(unit: str) -> str:
+    """`tr.đ` -> `trd`, `Triệu đồng` -> `trieudong`, `VNĐ` -> `vnd`."""
+    return match_key(unit).replace(" ", "")
+
+
+def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
+    """(number, unit key, unit as written): the plain number first, the cell's own unit only
+    for text that is no plain number (the hot path never reaches the pattern)."""
+    try:
+        return parse_number(raw), None, None
+    except ValueError:
+        if not isinstance(raw, str):
+            raise
+    found = _NUMBER_THEN_UNIT.match(clean(raw))
+    if not found:
+        raise ValueError("not a number")
+    key = _unit_key(found.group(2))
+    if key not in CELL_MONEY_UNITS and key not in CELL_COUNT_UNITS:
+        raise ValueError("not a number")
+    value = parse_number(found.group(1))
+    if value is None:
+        raise ValueError("not a number")
+    return value, key, found.group(2)
+
+
+def parse_quantity(raw: object, units: tuple[str, ...] = (), whole: bool = False) -> float | None:
+    """A count or measure, with or without its unit in the cell (`25 người`, `12 tấn`).
+
+    `units` are the column's own units (the layout's `Column.units`); a unit of another
+    measure, or money, raises `UnitMismatch`.
+    """
+    value, key, written = _with_unit(raw)
+    if key is not None:
+        fits = {CELL_COUNT_UNITS[_unit_key(u)] for u in units}
+        if CELL_COUNT_UNITS.get(key) not in fits:
+            raise UnitMismatch(written or key)
+    if whole and value is not None:
+        if value != int(value):
+            raise ValueError("not a whole number")
+        return int(value)
+    return value
+
+
 def parse_int(raw: object) -> int | None:
     value = parse_number(raw)
     if value is None:
@@ -115,44 +206,102 @@ def parse_int(raw: object) -> int | None:
 
 
 def parse_money(raw: object, factor: float = 1.0) -> float | None:
-    """Money scaled to million VND by `factor` (see `money_factor`)."""
-    value = parse_number(raw)
+    """Money scaled to million VND by `factor` (see `money_factor`), or by the cell's own
+    unit, which wins (`1,2 tỷ`, `350 tr`, `45.000.000 đ`); a count's unit raises
+    `UnitMismatch`."""
+    value, key, written = _with_unit(raw)
     if value is None:
         return None
+    if key is not None:
+        if key not in CELL_MONEY_UNITS:
+            raise UnitMismatch(written or key)
+        factor = CELL_MONEY_UNITS[key]
     return round(value * factor, 6)
 
 
+# How much of a date the cell gave (rule 18): a month or a year alone is stored as its
+# first day, with its precision beside it.
+DAY, MONTH, YEAR = "day", "month", "year"
 _DATE_PATTERNS = (
-    (re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$"), ("d", "m", "y")),
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
+    re.compile(r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4}|\d{2})$"),
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+    re.compile(r"^(?P<m>\d{1,2})[/.-](?P<y>\d{4})$"),
 )
+# The same in words, on the unaccented lower-case text: `ngày 15 tháng 3 năm 2019`,
+# `tháng 3/2019`, `năm 2019`.
+_WORD_DATE_PATTERNS = (
+    re.compile(
+        r"^(?:ngay\s*)?(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*"
+        r"(?P<y>\d{4}|\d{2})$"
+    ),
+    re.compile(r"^thang\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*(?P<y>\d{4})$"),
+    re.compile(r"^nam\s*(?P<y>\d{4})$"),
+)
+# A number in a date column that is a year, not an Excel serial day (1905 is no founding).
+_YEARS = (1900, 2100)
 
 
-def parse_date(raw: object) -> dt.date | None:
-    """A date from a date cell, an Excel serial number or day-first text."""
+def parse_date(raw: object, report_year: int | None = None) -> dt.date | None:
+    """A date from a date cell, an Excel serial number or day-first text (see `parse_dated`)."""
+    dated = parse_dated(raw, report_year)
+    return None if dated is None else dated[0]
+
+
+def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, str] | None:
+    """(date, precision) from a date cell, an Excel serial number, day-first text or words.
+
+    A month or a year alone is its first day, with precision `month` or `year`. A two-digit
+    year is 20xx when that is not after `report_year`, else 19xx; without a report year it
+    cannot be read.
+    """
     if is_blank(raw):
         return None
     if isinstance(raw, dt.datetime):
-        return raw.date()
+        return raw.date(), DAY
     if isinstance(raw, dt.date):
-        return raw
+        return raw, DAY
     if isinstance(raw, bool):
         raise ValueError("not a date")
     if isinstance(raw, int | float):
-        if not 1 <= raw < 2958466:
-            raise ValueError("not a date")
-        return _EXCEL_EPOCH + dt.timedelta(days=int(raw))
+        return _from_number(raw)
     text = clean(raw)
-    if " " in text:  # `12/05/2021 00:00:00`
-        text = text.split(" ")[0]
-    for pattern, order in _DATE_PATTERNS:
-        found = pattern.match(text)
+    head = text.split(" ")[0] if " " in text else text  # `12/05/2021 00:00:00`
+    for pattern in _DATE_PATTERNS:
+        found = pattern.match(head)
         if found:
-            parts = dict(zip(order, (int(g) for g in found.groups()), strict=True))
-            return dt.date(parts["y"], parts["m"], parts["d"])
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return parse_date(float(text))
+            return _from_parts(found, report_year)
+    if any(ch.isalpha() for ch in text):
+        words = unaccent(text).lower()
+        for pattern in _WORD_DATE_PATTERNS:
+            found = pattern.match(words)
+            if found:
+                return _from_parts(found, report_year)
+    if re.fullmatch(r"\d+(\.\d+)?", head):  # a serial number, or a year alone
+        return _from_number(float(head))
     raise ValueError("not a date")
+
+
+def _from_number(raw: float) -> tuple[dt.date, str]:
+    if raw == int(raw) and _YEARS[0] <= raw <= _YEARS[1]:
+        return dt.date(int(raw), 1, 1), YEAR
+    if not 1 <= raw < 2958466:
+        raise ValueError("not a date")
+    return _EXCEL_EPOCH + dt.timedelta(days=int(raw)), DAY
+
+
+def _from_parts(found: re.Match, report_year: int | None) -> tuple[dt.date, str]:
+    parts = found.groupdict()
+    year_text = parts["y"]
+    year = int(year_text)
+    if len(year_text) == 2:
+        if report_year is None:
+            raise ValueError("a two-digit year needs the report year")
+        year += 2000 if 2000 + year <= report_year else 1900
+    if parts.get("d") is not None:
+        return dt.date(year, int(parts["m"]), int(parts["d"])), DAY
+    if parts.get("m") is not None:
+        return dt.date(year, int(parts["m"]), 1), MONTH
+    return dt.date(year, 1, 1), YEAR
 
 
 def parse_yesno(raw: object) -> bool:
@@ -173,21 +322,41 @@ def parse_yesno(raw: object) -> bool:
     raise ValueError("not yes/no")
 
 
+# A number Excel showed in scientific notation and a clerk then stored as text
+# (`6,40022E+09`): its digits are gone (rule 16).
+_SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]*)?E[+-]?[0-9]+$", re.IGNORECASE)
+# A whole number written with a decimal zero (`6400223301.0`): not a dot that groups digits.
+_DECIMAL_ZERO = re.compile(r"^([0-9]{9,})\.0+$")
+
+
 def parse_code(raw: object) -> str | None:
     """A cooperative code: spaces and dots removed; a 9-digit number regains its leading 0.
 
     The result is returned even when it is not a valid code; `is_valid_coop_code` says.
+    A code Excel destroyed into scientific notation is returned as written, so the clerk
+    sees the cell as it is; `is_destroyed_code` says.
     """
     if raw is None:
         return None
     if isinstance(raw, float) and raw == int(raw):
         raw = int(raw)
-    text = clean(raw).replace(" ", "").replace(".", "")
+    text = clean(raw).replace(" ", "")
     if not text:
         return None
+    if ("E" in text or "e" in text) and _SCIENTIFIC.match(text):
+        return text
+    whole = _DECIMAL_ZERO.match(text)
+    if whole:  # the number 6400223301.0 as text: the code of the number, as rule 8 reads it
+        raw, text = int(whole.group(1)), whole.group(1)
+    text = text.replace(".", "")
     if isinstance(raw, int) and len(text) == 9:
         text = "0" + text
     return text
+
+
+def is_destroyed_code(code: str) -> bool:
+    """`6,40022E+09`: a code Excel turned into a number and showed in scientific notation."""
+    return bool(_SCIENTIFIC.match(code))
 
 
 def is_valid_coop_code(code: str) -> bool:

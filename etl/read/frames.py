@@ -14,12 +14,13 @@ import pandas as pd
 from etl.contract.layout import DATA_SHEETS, Sheet
 from etl.contract.reference import MERGED_INTO, Reference
 from etl.read.identify import Identity
-from etl.read.reader import PARSED_KINDS, WorkbookRead, unparsed
+from etl.read.reader import PARSED_KINDS, WorkbookRead, precision, unparsed
 from etl.text import match_key
 
 PROVENANCE = ("file_id", "unit_code", "report_year", "sheet_name", "excel_row")
 
-# A certificate of OCOP is valid 36 months from its decision date.
+# A certificate of OCOP is valid 36 months from its decision date: from the first day of
+# its month (or year) when the cell gave no day (rule 18), as the reader stores it.
 OCOP_VALID_MONTHS = 36
 
 
@@ -38,6 +39,8 @@ def frame_columns(sheet: Sheet) -> list[str]:
         columns.append(column.key)
         if column.kind in PARSED_KINDS:
             columns.append(unparsed(column.key))
+        if column.kind == "date":  # day, month or year: how much of the date the cell gave
+            columns.append(precision(column.key))
     return columns + list(DERIVED[sheet.key])
 
 

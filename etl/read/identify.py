@@ -55,6 +55,17 @@ def _year(raw: object) -> int | None:
     return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else None
 
 
+def report_year(info: dict[str, object], file_name: str | None) -> int | None:
+    """The report year as `identify` decides it (ThongTin, else the file name), for the
+    reader, which reads two-digit years against it; None when neither gives one."""
+    year = _year(info.get("report_year"))
+    if year is None and info.get("report_year") is None and file_name:
+        from_name = _FILE_NAME.match(clean(file_name.rsplit(".", 1)[0]))
+        if from_name:
+            year = _year(from_name["year"])
+    return year
+
+
 def identify(info: dict[str, object], file_name: str, ref: Reference) -> Identity | Finding:
     """The file's unit and year, or the finding that rejects it."""
     stem = file_name.rsplit(".", 1)[0]
@@ -100,7 +111,7 @@ def identify(info: dict[str, object], file_name: str, ref: Reference) -> Identit
             value=unit.code,
         )
     try:
-        prepared_on = cells.parse_date(info.get("prepared_on"))
+        prepared_on = cells.parse_date(info.get("prepared_on"), year)
     except ValueError:
         prepared_on = None
     return Identity(unit=unit, report_year=year, prepared_on=prepared_on, source=source)

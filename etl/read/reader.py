@@ -30,6 +30,11 @@ def unparsed(key: str) -> str:
     return f"{key}__unparsed"
 
 
+def precision(key: str) -> str:
+    """Name of the column that says how much of a date the cell gave: day, month or year."""
+    return f"{key}_precision"
+
+
 @dataclass
 class SheetRows:
     sheet: Sheet
@@ -57,8 +62,14 @@ def _sheet_key(name: str) -> str:
     return match_key(name).replace(" ", "")
 
 
-def read_workbook(path: Path, limits: Limits | None = None) -> WorkbookRead:
-    """Read every sheet of the layout from a workbook; never raises for a bad file."""
+def read_workbook(
+    path: Path, limits: Limits | None = None, file_name: str | None = None
+) -> WorkbookRead:
+    """Read every sheet of the layout from a workbook; never raises for a bad file.
+
+    `file_name`, the name the file arrived under, gives the report year when ThongTin does
+    not: a two-digit year in a date cell is read against it (rule 18).
+    """
     limits = limits or Limits()
     if path.stat().st_size > limits.file_bytes:
         return WorkbookRead(rejection=_limit(guard.LimitExceeded(
@@ -80,7 +91,7 @@ def read_workbook(path: Path, limits: Limits | None = None) -> WorkbookRead:
             return WorkbookRead(rejection=_limit(exc))
         except Exception as exc:  # a broken zip or XML inside: calamine would fail too
             return WorkbookRead(rejection=_unreadable(exc))
-        return _read(source, limits)
+        return _read(source, limits, file_name)
 
 
 _UNREADABLE = {"empty": "file_empty", "encrypted": "file_encrypted", "unknown": "not_a_spreadsheet"}
@@ -98,8 +109,10 @@ def _limit(exc: guard.LimitExceeded) -> Finding:
     return Finding(rule=exc.rule, severity=ERROR, message=reason(exc.rule, detail=exc.detail))
 
 
-def _read(path: Path, limits: Limits) -> WorkbookRead:
+def _read(path: Path, limits: Limits, file_name: str | None = None) -> WorkbookRead:
     from python_calamine import CalamineWorkbook
+
+    from etl.read.identify import report_year
 
     result = WorkbookRead()
     try:
@@ -134,7 +147,8 @@ def _read(path: Path, limits: Limits) -> WorkbookRead:
                 )
                 return result
             money_unit = result.info.get("money_unit")
-            read = _read_sheet(sheet, actual, rows, money_unit, result.findings, limits)
+            year = report_year(result.info, file_name)  # two-digit years in dates (rule 18)
+            read = _read_sheet(sheet, actual, rows, money_unit, result.findings, limits, year)
             if isinstance(read, Finding):
                 result.rejection = read
                 return result
@@ -183,6 +197,7 @@ def _read_sheet(
     file_unit: object,
     findings: list[Finding],
     limits: Limits,
+    report_year: int | None = None,
 ) -> SheetRows | Finding:
     header = find_header(rows, sheet)
     if header is None or header.missing:
@@ -223,7 +238,9 @@ def _read_sheet(
         if _is_skipped(row, columns):
             out.rows_skipped += 1
             continue
-        out.rows.append(_typed_row(row, index + 1, columns, factors))
+        out.rows.append(
+            _typed_row(row, index + 1, columns, factors, findings, actual_name, report_year)
+        )
         for column, position in columns:
             raw = _cell(row, position)
             if isinstance(raw, str) and len(raw) > limits.cell_chars:
@@ -283,12 +300,13 @@ def _is_total_label(label: str) -> bool:
 
 
 def _looks_like_code(value: object) -> bool:
-    """Mostly digits, at least 8 of them: a code, even a mistyped one."""
+    """Mostly digits, at least 8 of them: a code, even a mistyped one; or a code Excel
+    destroyed into scientific notation (`6.4E+09`, rule 16), an error of its row."""
     if value is None:
         return False
     text = "".join(str(value).split())
     digits = sum(ch.isdigit() for ch in text)
-    return digits >= 8 and digits * 2 >= len(text)
+    return (digits >= 8 and digits * 2 >= len(text)) or cells.is_destroyed_code(text)
 
 
 def _typed_row(
@@ -296,12 +314,33 @@ def _typed_row(
     excel_row: int,
     columns: list[tuple[Column, int]],
     factors: dict[str, float],
+    findings: list[Finding],
+    sheet_name: str,
+    report_year: int | None = None,
 ) -> dict:
     typed: dict[str, object] = {"excel_row": excel_row}
     for column, index in columns:
         raw = _cell(row, index)
         try:
-            typed[column.key] = _convert(column, raw, factors[column.key])
+            if column.kind == "date":
+                dated = cells.parse_dated(raw, report_year)
+                typed[column.key], typed[precision(column.key)] = dated or (None, None)
+            else:
+                typed[column.key] = _convert(column, raw, factors[column.key])
+        except cells.UnitMismatch as exc:  # a unit that does not fit: an error of the cell
+            typed[column.key] = None
+            findings.append(
+                Finding(
+                    rule="unit_mismatch",
+                    severity=ERROR,
+                    message=reason("unit_mismatch", unit=exc.unit, column=column.header),
+                    sheet=sheet_name,
+                    excel_row=excel_row,
+                    column_name=column.header,
+                    value=clean(raw)[:200],
+                    cell=cell_address(index, excel_row),
+                )
+            )
         except (ValueError, OverflowError):
             typed[column.key] = None
             typed[unparsed(column.key)] = clean(raw)[:500]
@@ -319,9 +358,9 @@ def _convert(column: Column, raw: object, factor: float) -> object:
     if kind == "program":
         return cells.parse_program(raw)
     if kind == "int":
-        return cells.parse_int(raw)
+        return cells.parse_quantity(raw, column.units, whole=True)
     if kind == "number":
-        return cells.parse_number(raw)
+        return cells.parse_quantity(raw, column.units)
     if kind == "money":
         return cells.parse_money(raw, factor)
     if kind == "date":

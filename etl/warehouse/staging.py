@@ -26,7 +26,7 @@ from etl.quality.validate import prepare, validate_batch
 from etl.read.discover import LandedFile
 from etl.read.frames import ReadFile, build_frames, frame_columns
 from etl.read.identify import Identity, identify
-from etl.read.reader import read_workbook
+from etl.read.reader import precision, read_workbook
 from etl.warehouse.stamp import staging_stamp
 
 log = logging.getLogger(__name__)
@@ -62,13 +62,14 @@ DERIVED_TYPES = {
 def staged_columns(sheet: Sheet) -> dict[str, str]:
     """Column name -> DuckDB type of a sheet's staging file."""
     kinds = {c.key: DUCKDB_TYPES[c.kind] for c in sheet.columns}
+    precisions = {precision(c.key) for c in sheet.columns if c.kind == "date"}
     types = {}
     for name in frame_columns(sheet):
         if name in PROVENANCE_TYPES:
             types[name] = PROVENANCE_TYPES[name]
         elif name in DERIVED_TYPES:
             types[name] = DERIVED_TYPES[name]
-        elif name.endswith("__unparsed"):
+        elif name.endswith("__unparsed") or name in precisions:
             types[name] = "varchar"
         else:
             types[name] = kinds[name]
@@ -166,7 +167,7 @@ def _stage_chunk(
             outcomes[landed.file_id] = _outcome(landed, "duplicate", reason=_duplicate(landed))
             continue
         log.info("reading %s (%s)", landed.file_name, landed.sha256[:12])
-        read = read_workbook(Path(landed.raw_path), limits)
+        read = read_workbook(Path(landed.raw_path), limits, Path(landed.file_name).name)
         who = read.rejection or identify(read.info, Path(landed.file_name).name, ref)
         if isinstance(who, Finding):  # unreadable, or no unit and year
             outcomes[landed.file_id] = _outcome(

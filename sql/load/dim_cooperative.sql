@@ -1,9 +1,10 @@
 -- Grain: one row per cooperative version (type-2). A version is a run of consecutive
 -- reported years with the same name, sector, commune and Decision 167 membership; a change
--- opens a new version, and a change back opens another one.
+-- opens a new version, and a change back opens another one. The founding date (and how much
+-- of it was given: day, month or year) is the cooperative's latest one, on every version.
 insert into core.dim_cooperative (
-    cooperative_key, coop_code, name, sector, commune_name, founded_on, in_da167,
-    valid_from_year, valid_to_year, is_current
+    cooperative_key, coop_code, name, sector, commune_name, founded_on, founded_on_precision,
+    in_da167, valid_from_year, valid_to_year, is_current
 )
 with
 
@@ -21,6 +22,7 @@ reported as (
         sector,
         commune_name,
         founded_on,
+        founded_on_precision,
         coalesce(in_da167, false) as in_da167
     from htx
     where coop_code is not null
@@ -71,7 +73,10 @@ versions as (
 founding as (
     select
         coop_code,
-        arg_max(founded_on, year) filter (where founded_on is not null) as founded_on
+        arg_max(founded_on, year) filter (where founded_on is not null) as founded_on,
+        arg_max(founded_on_precision, year) filter (
+            where founded_on is not null
+        ) as founded_on_precision
     from reported
     group by coop_code
 )
@@ -83,6 +88,7 @@ select
     v.sector,
     v.commune_name,
     f.founded_on,
+    f.founded_on_precision,
     v.in_da167,
     v.valid_from_year,
     lead(v.valid_from_year) over by_start - 1 as valid_to_year,

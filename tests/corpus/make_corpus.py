@@ -263,6 +263,115 @@ def drift_files() -> dict[str, tuple[dict, tuple]]:
     return files
 
 
+def cell_files() -> dict[str, tuple[dict, tuple]]:
+    """Rules 14, 15, 16 and 18: what a single cell may carry. The `d` files read as `TRUTH`
+    (rule 18's OCOP sheet as `PARTIAL_DATES`); the `r` files are rejected for their cells."""
+    files: dict[str, tuple[dict, tuple]] = {}
+    base = template_rows()
+
+    # 14. Units written in the cells, which win over the header's (`Doanh thu (đồng)`).
+    header14 = [f"{h} (đồng)" if h == "Doanh thu" else h for h in HEADER]
+    units = {
+        9: ("2 tỷ", "800.000 nghìn", "1.500.000 đ"),
+        10: ("3.500,5 triệu", None, "10.000 ngàn"),
+        11: ("1.250.000.000 đồng", "2 tỷ đồng", "0 VND"),
+        12: ("(12,5) tr", "150 tr.đ", "- 0 trđ"),
+        13: ("72 trđ", "60.500.000 VNĐ", None),
+        7: ("1.250 người", "35 thành viên", "8 xã viên"),
+        8: ("40 lao động", None, "5 người"),
+        15: ("85,5 điểm", "70 điểm", "55"),
+    }
+    rows14 = [list(r) for r in base[1:]]
+    for column, texts in units.items():
+        for row, text in zip(rows14, texts, strict=True):
+            row[column] = text
+    files["d14_units_in_cells.xlsx"] = ({"ThongTin": info(), "HTX": [header14, *rows14]}, ())
+
+    # 15. Invisible characters: NBSP, zero-width, soft hyphen, BOM, a leading apostrophe,
+    # full-width digits and punctuation.
+    wide = str.maketrans("0123456789/,.", "０１２３４５６７８９／，．")
+    rows15 = [list(r) for r in base[1:]]
+    rows15[0][1] = "\u200b6400123456\u200b"
+    rows15[1][1] = "'6400234567"
+    rows15[2][1] = "0100345678".translate(wide)
+    rows15[0][2] = "HTX\u00a0Cà phê\u200d Đắk Mi\u00adl"
+    rows15[1][2] = "\ufeffHTX Hồ tiêu Thuận\u2060 An"
+    rows15[2][3] = "Đắk\u00a0Sắk\u200c"
+    rows15[0][4] = "05/03/2018".translate(wide)
+    rows15[1][4] = "\u200b13/12/2020"
+    rows15[2][5] = "Phi\u00a0nông ngh\u00adiệp"
+    rows15[0][6] = "x\u200b"
+    rows15[0][7] = "1\u00a0250"
+    rows15[0][9] = "2\u202f000"
+    rows15[0][10] = "3.500,5".translate(wide)
+    rows15[0][12] = "\u200b-12,5"
+    rows15[1][14] = "Khá\u00ad"
+    rows15[0][15] = "85,5".translate(wide)
+    rows15[2][16] = "'Không"
+    files["d15_invisible_characters.xlsx"] = ({"ThongTin": info(), "HTX": [HEADER, *rows15]}, ())
+
+    # 18. Dates in words, dotted and with two-digit years; partial dates on the OCOP sheet.
+    rows18 = [list(r) for r in base[1:]]
+    rows18[0][4] = "ngày 5 tháng 3 năm 2018"
+    rows18[1][4] = "13/12/20"  # 2020: not after the report year 2023
+    rows18[2][4] = "02.01.2015"
+    ocop = [["Mã số HTX", "Tên sản phẩm", "Nhóm sản phẩm", "Số sao", "Số quyết định",
+             "Ngày quyết định"]]  # fmt: skip
+    for code, product, decided in PARTIAL_DATES:
+        ocop.append([code, product, "Đồ uống", 4, "12/QĐ-UBND", decided])
+    files["d18_dates_in_words.xlsx"] = (
+        {
+            "ThongTin": [
+                *info()[:4],
+                ["Ngày lập", "ngày 15 tháng 1 năm 2024"],
+                *info()[5:],
+            ],
+            "HTX": [HEADER, *rows18],
+            "OCOP": ocop,
+        },
+        (),
+    )
+
+    # 14. A unit that does not fit its column: tonnes in money, money in a count.
+    rows_u = [list(r) for r in base[1:]]
+    rows_u[0][11] = "12 tấn"
+    rows_u[1][7] = "2 tỷ"
+    rows_u[2][9] = "5 người"
+    files["r_unit_mismatch.xlsx"] = ({"ThongTin": info(), "HTX": [HEADER, *rows_u]}, ())
+
+    # 16. Codes Excel destroyed into scientific notation (text), beside exact numbers.
+    rows_e = [list(r) for r in base[1:]]
+    rows_e[0][1] = "6,40012E+09"
+    rows_e[1][1] = "6.40023E+09"
+    rows_e[2][1] = "6.4E+09"
+    exact = [list(r) for r in base[1:]]
+    exact[0][1], exact[1][1], exact[2][1] = 6400223301, 6400223302.0, "6400223303.0"
+    for i, row in enumerate(exact):
+        row[0], row[2] = 4 + i, f"HTX số {4 + i}"
+    files["r_destroyed_codes.xlsx"] = (
+        {"ThongTin": info(), "HTX": [HEADER, *rows_e, *exact]},
+        (),
+    )
+    return files
+
+
+# Rule 18's OCOP sheet: code, product, decision date as written -> (date, precision).
+PARTIAL_DATES = (
+    ("6400123456", "Cà phê rang xay", "03/2021"),
+    ("6400123456", "Cà phê hạt", "tháng 6/2021"),
+    ("6400234567", "Hồ tiêu", "2022"),
+    ("6400234567", "Tiêu đỏ", "ngày 5 tháng 3 năm 2021"),
+    ("0100345678", "Mật ong", "15/3/21"),
+)
+PARTIAL_READ = (
+    (dt.date(2021, 3, 1), "month"),
+    (dt.date(2021, 6, 1), "month"),
+    (dt.date(2022, 1, 1), "year"),
+    (dt.date(2021, 3, 5), "day"),
+    (dt.date(2021, 3, 15), "day"),
+)
+
+
 def rejection_files() -> dict[str, tuple[dict, tuple]]:
     base = template_rows()
     rows = [list(r) for r in base]
@@ -283,7 +392,7 @@ def rejection_files() -> dict[str, tuple[dict, tuple]]:
 
 
 def main() -> None:
-    for name, (sheets, merges) in {**drift_files(), **rejection_files()}.items():
+    for name, (sheets, merges) in {**drift_files(), **cell_files(), **rejection_files()}.items():
         write(HERE / name, sheets, merges)
     (HERE / "r_empty.xlsx").write_bytes(b"")
     (HERE / "r_corrupt.xlsx").write_bytes((HERE / "d01_title_signature.xlsx").read_bytes()[:900])

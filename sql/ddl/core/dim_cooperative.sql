@@ -1,17 +1,20 @@
 -- Grain: one row per cooperative version (type-2): a new version opens when the name, sector,
 -- commune or Decision 167 membership changes.
 create table core.dim_cooperative (
-    cooperative_key bigint primary key,
-    coop_code       varchar not null,
-    name            varchar not null,
-    sector          varchar,
-    commune_name    varchar,
-    founded_on      date,
-    in_da167        boolean not null,
-    valid_from_year integer not null,
-    valid_to_year   integer,
-    is_current      boolean not null
+    cooperative_key      bigint primary key,
+    coop_code            varchar not null,
+    name                 varchar not null,
+    sector               varchar,
+    commune_name         varchar,
+    founded_on           date,
+    founded_on_precision varchar,
+    in_da167             boolean not null,
+    valid_from_year      integer not null,
+    valid_to_year        integer,
+    is_current           boolean not null
 );
 comment on table core.dim_cooperative is 'Cooperatives with type-2 history: one row per version';
 comment on column core.dim_cooperative.coop_code is 'Registration / tax code (Mã số HTX): the durable identity of a cooperative';
+comment on column core.dim_cooperative.founded_on is 'Founding date (Ngày thành lập); a month or a year alone is its first day';
+comment on column core.dim_cooperative.founded_on_precision is 'How much of the founding date the workbook gave: day, month or year';
 comment on column core.dim_cooperative.valid_to_year is 'Last reporting year of this version; NULL for the current version';

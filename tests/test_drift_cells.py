@@ -1,0 +1,362 @@
+"""The contract's cell-level drift (rules 14, 15, 16 and 18) on the fixture corpus and through
+the whole pipeline: what one cell may carry, and what it must not.
+
+Each `d` file of `tests/corpus/` reads exactly as `TRUTH`; each `r` file is rejected for its
+cells, and those cells reach `audit.rejected_row` and the clerk's feedback workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import openpyxl
+import pytest
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from corpus.make_corpus import PARTIAL_READ
+from test_drift import CORPUS, assert_truth
+
+from etl.contract.reference import load_reference
+from etl.read import cells
+from etl.read.identify import identify
+from etl.read.reader import read_workbook
+from etl.text import clean
+
+# --- rule 15: invisible characters -----------------------------------------------------
+
+
+def test_rule_15_invisible_characters_never_change_a_value():
+    assert_truth("d15_invisible_characters.xlsx")
+    read = read_workbook(CORPUS / "d15_invisible_characters.xlsx")
+    assert not any(k.endswith("__unparsed") for r in read.sheets["htx"].rows for k in r)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("HTX\u00a0A", "HTX A"),
+        ("HTX\u200b A\u200c\u200d\u2060", "HTX A"),
+        ("\ufeffHTX A", "HTX A"),
+        ("Nông\u00adnghiệp", "Nôngnghiệp"),
+        ("'6400123456", "6400123456"),
+        ("６４００１２３４５６", "6400123456"),
+        ("１２／０３／２０２１", "12/03/2021"),
+        ("HTX\u3000A", "HTX A"),
+        ("Đắk R'Lấp", "Đắk R'Lấp"),  # an apostrophe inside a name stays
+    ],
+)
+def test_rule_15_clean_removes_what_no_one_sees(raw, expected):
+    assert clean(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "parse", "expected"),
+    [
+        ("６４００１２３４５６", cells.parse_code, "6400123456"),
+        ("\u200b6400123456", cells.parse_code, "6400123456"),
+        ("'0100345678", cells.parse_code, "0100345678"),
+        ("1\u00a0250,5", cells.parse_number, 1250.5),
+        ("１２５", cells.parse_number, 125.0),
+        ("\u200b-12,5\u200b", cells.parse_number, -12.5),
+        ("１５／０３／２０１９", cells.parse_date, dt.date(2019, 3, 15)),
+        ("x\u200b", cells.parse_yesno, True),
+    ],
+)
+def test_rule_15_codes_numbers_dates_and_marks_read_through_invisible_characters(
+    raw, parse, expected
+):
+    assert parse(raw) == expected
+
+
+def test_rule_15_headers_with_invisible_characters_still_match(tmp_path):
+    header = [f"\u200b{h}\u00a0" if h != "Mã số HTX" else "Mã\u00a0số\u00adHTX" for h in HTX_HEADER]
+    header[1] = "Mã\u00a0số HTX\u200b"
+    path = write_xlsx(tmp_path / "f.xlsx", {"HTX": [header, htx_row(1, "6400000001")]})
+    read = read_workbook(path)
+    assert read.rejection is None
+    assert read.findings == []  # no column left unknown
+    assert read.sheets["htx"].rows[0]["coop_code"] == "6400000001"
+
+
+# --- rule 14: units in cells -------------------------------------------------------------
+
+
+def test_rule_14_units_in_cells_scale_the_cell_and_win_over_the_header():
+    assert_truth("d14_units_in_cells.xlsx")
+    read = read_workbook(CORPUS / "d14_units_in_cells.xlsx")
+    assert read.findings == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1,2 tỷ", 1200.0),
+        ("350 triệu", 350.0),
+        ("350 tr", 350.0),
+        ("350trđ", 350.0),
+        ("350 tr.đ", 350.0),
+        ("45.000.000 đ", 45.0),
+        ("45.000.000 đồng", 45.0),
+        ("45.000.000 VNĐ", 45.0),
+        ("45.000.000 VND", 45.0),
+        ("120 nghìn", 0.12),
+        ("120 ngàn", 0.12),
+        ("(125,5) triệu", -125.5),
+        ("- 125,5 tr", -125.5),
+        ("1\u00a0250\u00a0000 đ", 1.25),
+    ],
+)
+def test_rule_14_a_money_cell_carries_its_own_unit(raw, expected):
+    assert cells.parse_money(raw, 1e-6) == pytest.approx(expected)  # header: (đồng)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("(125,5)", -125.5), ("- 125,5", -125.5)])
+def test_rule_14_accounting_negatives_keep_the_header_unit(raw, expected):
+    assert cells.parse_money(raw, 1.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "units", "expected"),
+    [
+        ("25 người", ("người",), 25),
+        ("25 thành viên", ("người", "thành viên"), 25),
+        ("12 tấn", ("tấn",), 12),
+        ("1.250 người", ("người",), 1250),
+    ],
+)
+def test_rule_14_a_count_with_its_unit_reads_as_its_number(raw, units, expected):
+    assert cells.parse_quantity(raw, units, whole=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "parse"),
+    [
+        ("12 tấn", lambda raw: cells.parse_money(raw)),
+        ("3 người", lambda raw: cells.parse_money(raw)),
+        ("2 tỷ", lambda raw: cells.parse_quantity(raw, ("người",), whole=True)),
+        ("350 triệu", lambda raw: cells.parse_quantity(raw, ("tấn",))),
+        ("12 tấn", lambda raw: cells.parse_quantity(raw, ("người",), whole=True)),
+    ],
+)
+def test_rule_14_a_unit_that_does_not_fit_its_column_is_a_mismatch(raw, parse):
+    with pytest.raises(cells.UnitMismatch):
+        parse(raw)
+
+
+def test_rule_14_unit_mismatch_is_an_error_of_that_cell():
+    read = read_workbook(CORPUS / "r_unit_mismatch.xlsx")
+    assert read.rejection is None
+    found = {
+        (f.rule, f.severity, f.excel_row, f.column_name, f.value, f.cell) for f in read.findings
+    }
+    assert found == {
+        ("unit_mismatch", "error", 2, "Doanh thu", "12 tấn", "L2"),
+        ("unit_mismatch", "error", 3, "Số thành viên", "2 tỷ", "H3"),
+        ("unit_mismatch", "error", 4, "Vốn điều lệ", "5 người", "J4"),
+    }
+    vi, en = read.findings[0].message.split(" / ", 1)
+    assert "Đơn vị 'tấn'" in vi
+    assert "does not fit" in en
+
+
+# --- rule 16: codes Excel destroyed ------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["6,40022E+09", "6.40022E+09", "6.4E+09", "6,4e+9"])
+def test_rule_16_scientific_notation_text_is_kept_as_written_and_invalid(raw):
+    code = cells.parse_code(raw)
+    assert code == raw
+    assert cells.is_destroyed_code(code)
+    assert not cells.is_valid_coop_code(code)
+
+
+@pytest.mark.parametrize("raw", [6400223301, 6400223301.0, "6400223301.0", "6400223301"])
+def test_rule_16_a_code_stored_as_an_exact_number_is_fine(raw):
+    assert cells.parse_code(raw) == "6400223301"
+
+
+# --- rule 18: dates in words and partial dates --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ngày 15 tháng 3 năm 2019", (dt.date(2019, 3, 15), "day")),
+        ("Ngày 05 tháng 03 năm 2019", (dt.date(2019, 3, 5), "day")),
+        ("15.03.2019", (dt.date(2019, 3, 15), "day")),
+        ("15/3/19", (dt.date(2019, 3, 15), "day")),
+        ("15/3/23", (dt.date(2023, 3, 15), "day")),  # the report year itself: 20xx
+        ("15/3/24", (dt.date(1924, 3, 15), "day")),  # after the report year: 19xx
+        ("1/7/98", (dt.date(1998, 7, 1), "day")),
+        ("03/2019", (dt.date(2019, 3, 1), "month")),
+        ("tháng 3/2019", (dt.date(2019, 3, 1), "month")),
+        ("Tháng 3 năm 2019", (dt.date(2019, 3, 1), "month")),
+        ("2019", (dt.date(2019, 1, 1), "year")),
+        ("năm 2019", (dt.date(2019, 1, 1), "year")),
+        (2019, (dt.date(2019, 1, 1), "year")),  # a year typed as a number, not serial day 2019
+        (44260, (dt.date(2021, 3, 5), "day")),
+        (dt.date(2021, 3, 5), (dt.date(2021, 3, 5), "day")),
+    ],
+)
+def test_rule_18_dates_in_words_and_partial_dates(raw, expected):
+    assert cells.parse_dated(raw, report_year=2023) == expected
+
+
+def test_rule_18_a_two_digit_year_needs_the_report_year():
+    with pytest.raises(ValueError, match="report year"):
+        cells.parse_dated("15/3/19")
+
+
+def test_rule_18_dates_in_words_read_like_the_template_with_their_precision():
+    assert_truth("d18_dates_in_words.xlsx")
+    read = read_workbook(CORPUS / "d18_dates_in_words.xlsx")
+    assert [r["founded_on_precision"] for r in read.sheets["htx"].rows] == ["day"] * 3
+    ocop = read.sheets["ocop"].rows
+    assert [(r["decision_date"], r["decision_date_precision"]) for r in ocop] == list(PARTIAL_READ)
+    identity = identify(read.info, "d18_dates_in_words.xlsx", load_reference())
+    assert identity.prepared_on == dt.date(2024, 1, 15)  # `ngày 15 tháng 1 năm 2024`
+
+
+def test_rule_18_two_digit_years_follow_the_report_year_of_the_file_name(tmp_path):
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Ngày thành lập": "15/3/22"})]
+    path = write_xlsx(tmp_path / "raw.xlsx", {"HTX": rows})  # no ThongTin
+    early = read_workbook(path, file_name="663_2021.xlsx").sheets["htx"].rows[0]
+    late = read_workbook(path, file_name="663_2023.xlsx").sheets["htx"].rows[0]
+    assert (early["founded_on"], late["founded_on"]) == (dt.date(1922, 3, 15), dt.date(2022, 3, 15))
+
+
+# --- through the pipeline: staging, warehouse, audit, feedback --------------------------
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    from etl.config import settings_under
+
+    settings = settings_under(tmp_path_factory.mktemp("cells"))
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("r_unit_mismatch.xlsx", "r_destroyed_codes.xlsx"):
+        shutil.copy(CORPUS / name, settings.landing_dir / name)
+    # 18: founding months and years kept with their precision; OCOP validity from them.
+    founded = {
+        "6400000001": "03/2019",
+        "6400000002": "2018",
+        "6400000003": "ngày 5 tháng 3 năm 2017",
+    }
+    rows = [HTX_HEADER] + [
+        htx_row(i, code, **{"Ngày thành lập": text})
+        for i, (code, text) in enumerate(founded.items(), 1)
+    ]
+    ocop = [
+        [
+            "Mã số HTX",
+            "Tên sản phẩm",
+            "Nhóm sản phẩm",
+            "Số sao",
+            "Số quyết định",
+            "Ngày quyết định",
+        ],
+        ["6400000001", "Cà phê", "Đồ uống", 4, "1/QĐ", "03/2020"],  # valid to 01/03/2023
+        ["6400000002", "Tiêu", "Thực phẩm", 3, "2/QĐ", "tháng 12/2019"],  # to 01/12/2022
+    ]
+    write_xlsx(
+        settings.landing_dir / "663_2023.xlsx",
+        {"ThongTin": info_rows(), "HTX": rows, "OCOP": ocop},
+    )
+    run_steps(settings)
+    return settings
+
+
+def _rejected(settings, file_name: str) -> set[tuple]:
+    return set(
+        query(
+            settings,
+            "select r.sheet, r.excel_row, r.column_name, r.value, r.rule, r.cell "
+            "from audit.rejected_row r join audit.file_ingestion f using (file_id) "
+            "where f.file_name = ? and r.severity = 'error'",
+            [file_name],
+        )
+    )
+
+
+def _feedback_marks(settings, file_name: str) -> set[tuple[str, str]]:
+    [(unit, year, sha)] = query(
+        settings,
+        "select unit_code, report_year::varchar, sha256 from audit.file_ingestion "
+        "where file_name = ?",
+        [file_name],
+    )
+    path = settings.export_dir / "feedback" / f"{unit}_{year}_{sha[:12]}.xlsx"
+    workbook = openpyxl.load_workbook(path)
+    return {
+        (ws.title, cell.coordinate)
+        for ws in workbook.worksheets
+        if ws.title != "Loi"
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.fill.fill_type == "solid"
+    }
+
+
+def test_rule_14_unit_mismatch_reaches_the_audit_and_the_feedback_workbook(pipeline):
+    assert _rejected(pipeline, "r_unit_mismatch.xlsx") == {
+        ("HTX", 2, "Doanh thu", "12 tấn", "unit_mismatch", "L2"),
+        ("HTX", 3, "Số thành viên", "2 tỷ", "unit_mismatch", "H3"),
+        ("HTX", 4, "Vốn điều lệ", "5 người", "unit_mismatch", "J4"),
+    }
+    [(status,)] = query(
+        pipeline,
+        "select status from audit.file_ingestion where file_name = 'r_unit_mismatch.xlsx'",
+    )
+    assert status == "quarantined"
+    assert {("HTX", "L2"), ("HTX", "H3"), ("HTX", "J4")} <= _feedback_marks(
+        pipeline, "r_unit_mismatch.xlsx"
+    )
+
+
+def test_rule_16_destroyed_codes_are_errors_of_their_rows_telling_how_to_fix(pipeline):
+    assert _rejected(pipeline, "r_destroyed_codes.xlsx") == {
+        ("HTX", 2, "Mã số HTX", "6,40012E+09", "coop_code_format", "B2"),
+        ("HTX", 3, "Mã số HTX", "6.40023E+09", "coop_code_format", "B3"),
+        ("HTX", 4, "Mã số HTX", "6.4E+09", "coop_code_format", "B4"),
+    }  # the exact numbers of rows 5-7 are fine
+    [(message,)] = query(
+        pipeline,
+        "select distinct message from audit.rejected_row where rule = 'coop_code_format'",
+    )
+    vi, en = message.split(" / ", 1)
+    assert "Văn bản (Text)" in vi
+    assert "nhập lại" in vi
+    assert "format the Mã số HTX column as Text and type the codes again" in en
+    assert {("HTX", "B2"), ("HTX", "B3"), ("HTX", "B4")} <= _feedback_marks(
+        pipeline, "r_destroyed_codes.xlsx"
+    )
+
+
+def test_rule_18_founding_precision_reaches_the_warehouse(pipeline):
+    got = query(
+        pipeline,
+        "select coop_code, founded_on, founded_on_precision from core.dim_cooperative "
+        "order by coop_code",
+    )
+    assert got == [
+        ("6400000001", dt.date(2019, 3, 1), "month"),
+        ("6400000002", dt.date(2018, 1, 1), "year"),
+        ("6400000003", dt.date(2017, 3, 5), "day"),
+    ]
+
+
+def test_rule_18_a_month_only_decision_is_valid_36_months_from_its_first_day(pipeline):
+    got = query(
+        pipeline,
+        "select coop_code, decision_date, valid_until from core.fact_ocop_product order by 1",
+    )
+    assert got == [
+        ("6400000001", dt.date(2020, 3, 1), dt.date(2023, 3, 1)),
+        ("6400000002", dt.date(2019, 12, 1), dt.date(2022, 12, 1)),
+    ]
+    warned = query(
+        pipeline,
+        "select r.value from audit.rejected_row r join audit.file_ingestion f using (file_id) "
+        "where f.file_name = '663_2023.xlsx' and r.rule = 'certificate_valid_in_report_year'",
+    )
+    assert warned == [("2019-12-01",)]  # expired before 2023; the other is valid in 2023
