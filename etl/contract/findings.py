@@ -103,17 +103,30 @@ REASONS: dict[str, tuple[str, str]] = {
         "Trang '{sheet}' thiếu các cột bắt buộc: {columns}.",
         "Sheet '{sheet}' lacks the required columns: {columns}.",
     ),
-    "sheet_missing": (
-        "Thiếu trang tính bắt buộc '{sheet}'.",
-        "The required sheet '{sheet}' is missing.",
+    "sheet_found_by_header": (
+        "Không có trang tên 'HTX': danh sách HTX được đọc từ trang '{sheet}', vì dòng tiêu "
+        "đề của trang này có đủ các cột bắt buộc.",
+        "No sheet is named 'HTX': the cooperative list was read from sheet '{sheet}', "
+        "whose header holds every required column.",
     ),
-    "header_not_found": (
-        "Không tìm thấy dòng tiêu đề của trang '{sheet}'. Thiếu các cột bắt buộc: {columns}.",
-        "No header row found in sheet '{sheet}'. Missing required columns: {columns}.",
+    "sheet_ambiguous": (
+        "Không có trang tên 'HTX' và nhiều trang cùng giống danh sách HTX: {sheets}. Hãy "
+        "đổi tên trang danh sách cần nộp thành 'HTX' (hoặc xoá trang thừa) rồi gửi lại.",
+        "No sheet is named 'HTX' and several sheets look like the cooperative list: "
+        "{sheets}. Rename the list to submit 'HTX' (or delete the other) and resubmit.",
     ),
-    "column_missing": (
-        "Trang '{sheet}' thiếu các cột bắt buộc: {columns}.",
-        "Sheet '{sheet}' lacks the required columns: {columns}.",
+    "header_repeated_differs": (
+        "Dòng tiêu đề lặp lại ở dòng {row} có các cột khác với dòng tiêu đề đầu tiên (dòng "
+        "{first}): {detail}. Hãy sắp các cột của mọi trang giống nhau, hoặc xoá dòng tiêu đề "
+        "lặp lại, rồi gửi lại.",
+        "The header repeated on row {row} has other columns than the first header (row "
+        "{first}): {detail}. Put every page's columns in the same order, or delete the "
+        "repeated header, and resubmit.",
+    ),
+    "value_from_section": (
+        "Ô '{column}' để trống: đã lấy '{value}' từ dòng tiêu đề nhóm ở dòng {title_row}.",
+        "The '{column}' cell is empty: '{value}' was taken from the group title on row "
+        "{title_row}.",
     ),
     "unit_unknown": (
         "Không xác định được đơn vị báo cáo (mã '{value}'). Hãy ghi đúng 'Mã đơn vị' "

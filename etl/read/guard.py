@@ -302,6 +302,45 @@ def bounded(
     return copy
 
 
+Merge = tuple[tuple[int, int], tuple[int, int]]
+
+
+def ods_merged_ranges(path: Path, expanded_limit: int = 500 << 20) -> dict[str, list[Merge]]:
+    """The cells an .ods file merges over several rows, by sheet name, as python-calamine
+    gives them for .xlsx and .xls: ((first row, first column), (last row, last column)),
+    0-based. calamine does not read an .ods file's merges; its content.xml says them
+    (`table:number-rows-spanned`), and counts repeated rows and cells."""
+    merges: dict[str, list[Merge]] = {}
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as raw:
+        stream = _Counted(raw, expanded_limit, "content.xml")
+        sheet: list[Merge] = []
+        row = column = depth = 0  # depth: tables nested in a cell are not the sheet's
+        for event, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314  expat refuses external entities and entity blow-up
+            tag = _local(element.tag)
+            attributes = {_local(k): v for k, v in element.attrib.items()}
+            if event == "start":
+                if tag == "table":
+                    depth += 1
+                    if depth == 1:
+                        sheet = merges.setdefault(attributes.get("name", ""), [])
+                        row = 0
+                elif depth == 1 and tag == "table-row":
+                    column = 0
+                elif depth == 1 and tag in ("table-cell", "covered-table-cell"):
+                    spanned = int(attributes.get("number-rows-spanned", 1))
+                    if tag == "table-cell" and spanned > 1:
+                        across = int(attributes.get("number-columns-spanned", 1))
+                        sheet.append(((row, column), (row + spanned - 1, column + across - 1)))
+                    column += int(attributes.get("number-columns-repeated", 1))
+                continue
+            if tag == "table":
+                depth -= 1
+            elif depth == 1 and tag == "table-row":
+                row += int(attributes.get("number-rows-repeated", 1))
+                element.clear()
+    return {name: ranges for name, ranges in merges.items() if ranges}
+
+
 def _check_ods_rows(path: Path, max_rows: int, expanded_limit: int) -> None:
     """Count an .ods file's real rows (repeated rows included) without expanding them."""
     with zipfile.ZipFile(path) as archive, archive.open("content.xml") as raw:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from etl.contract.layout import Sheet
 from etl.text import clean, match_key, split_unit
@@ -33,6 +33,7 @@ class HeaderMatch:
     top_row_columns: set[int] = field(default_factory=set)  # indices named by the first row
 
 
+@cache  # a sheet's header names never change: built once a process
 def _lookup(sheet: Sheet) -> dict[str, str]:
     table: dict[str, str] = {}
     for column in sheet.columns:
@@ -120,10 +121,38 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
     return best
 
 
-def _is_column_number_row(row: list) -> bool:
+def _is_column_number_row(row: list, at_least: int = 1) -> bool:
     """`(1) (2) (3)`, `1 2 3` or `A B C` under the header: numbering, not data."""
     cells = [_as_text(c) for c in row if c is not None and clean(c)]
-    return bool(cells) and all(_COLUMN_NUMBER.match(c) for c in cells)
+    return len(cells) >= at_least and all(_COLUMN_NUMBER.match(c) for c in cells)
+
+
+def is_column_number_row(row: list) -> bool:
+    """A column-number row repeated inside the table (rule 13): three numbered cells at
+    least, so a stray small number is never taken for one."""
+    return _is_column_number_row(row, at_least=3)
+
+
+def repeated_header(
+    rows: list[list], index: int, sheet: Sheet, first: HeaderMatch
+) -> tuple[dict[str, int], int] | None:
+    """The header repeated at `rows[index]` inside the table (rule 13): its columns and how
+    many rows it takes (two for a two-row header), or None when the row is no header.
+
+    A row is a header when it names as many layout columns as the first header did, up to
+    three: a group title such as `Lĩnh vực` names one at most.
+    """
+    lookup = _lookup(sheet)
+    columns = _map_row(rows[index], lookup, {})
+    if len(columns) < min(3, len(first.columns)):
+        return None
+    taken = 1
+    if index + 1 < len(rows):
+        below = _map_row(rows[index + 1], lookup, columns)
+        if below:
+            columns.update(below)
+            taken = 2
+    return columns, taken
 
 
 def _as_text(cell: object) -> str:

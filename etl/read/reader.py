@@ -7,15 +7,26 @@ cannot be opened, or lacks a required sheet or column, comes back with `rejectio
 
 from __future__ import annotations
 
+import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from etl.config import Limits
 from etl.contract.findings import ERROR, INFO, Finding, bilingual, cell_address, reason
-from etl.contract.layout import DATA_SHEETS, THONGTIN_KEYS, THONGTIN_NAMES, Column, Sheet
-from etl.read import cells, guard
-from etl.read.headers import find_header
+from etl.contract.layout import (
+    DATA_SHEETS,
+    HTX,
+    SECTORS,
+    THONGTIN_KEYS,
+    THONGTIN_NAMES,
+    Column,
+    Sheet,
+)
+from etl.read import cells, guard, headers
+from etl.read.headers import HEADER_SCAN_ROWS, find_header
 from etl.text import clean, match_key
 
 _TOTAL_WORDS = ("tong", "cong")
@@ -91,7 +102,7 @@ def read_workbook(
             return WorkbookRead(rejection=_limit(exc))
         except Exception as exc:  # a broken zip or XML inside: calamine would fail too
             return WorkbookRead(rejection=_unreadable(exc))
-        return _read(source, limits, file_name)
+        return _read(source, limits, kind, file_name)
 
 
 _UNREADABLE = {"empty": "file_empty", "encrypted": "file_encrypted", "unknown": "not_a_spreadsheet"}
@@ -109,7 +120,9 @@ def _limit(exc: guard.LimitExceeded) -> Finding:
     return Finding(rule=exc.rule, severity=ERROR, message=reason(exc.rule, detail=exc.detail))
 
 
-def _read(path: Path, limits: Limits, file_name: str | None = None) -> WorkbookRead:
+def _read(
+    path: Path, limits: Limits, kind: str = "xlsx", file_name: str | None = None
+) -> WorkbookRead:
     from python_calamine import CalamineWorkbook
 
     from etl.read.identify import report_year
@@ -127,8 +140,17 @@ def _read(path: Path, limits: Limits, file_name: str | None = None) -> WorkbookR
             rows = _sheet_rows(workbook, thongtin)
             result.rows_scanned += len(rows)
             result.info = _read_info(rows)
+        named = {sheet.key: _find_sheet(names, sheet.names) for sheet in DATA_SHEETS}
+        ods_merges: dict[str, list] | None = None
         for sheet in DATA_SHEETS:
-            actual = _find_sheet(names, sheet.names)
+            actual = named[sheet.key]
+            if actual is None and sheet is HTX:
+                claimed = {thongtin, *named.values()}
+                found = _sheet_by_header(workbook, claimed, result)
+                if isinstance(found, Finding):
+                    result.rejection = found
+                    return result
+                actual = found
             if actual is None:
                 if sheet.required:
                     result.rejection = Finding(
@@ -139,16 +161,26 @@ def _read(path: Path, limits: Limits, file_name: str | None = None) -> WorkbookR
                     )
                     return result
                 continue
-            rows = _sheet_rows(workbook, actual)
+            calamine_sheet = workbook.get_sheet_by_name(actual)
+            rows = calamine_sheet.to_python(skip_empty_area=False)
             result.rows_scanned += len(rows)
             if len(rows) > limits.rows:  # .xls: no cheaper way to know
                 result.rejection = _limit(
                     guard.LimitExceeded("too_many_rows", f"{actual}: {len(rows)} rows")
                 )
                 return result
+            # Merged ranges (rule 12): calamine knows them for .xlsx and .xls; an .ods
+            # file's are read from its content.xml, once, when a sheet is read.
+            merges = calamine_sheet.merged_cell_ranges
+            if merges is None and kind == "ods":
+                if ods_merges is None:
+                    ods_merges = guard.ods_merged_ranges(path, limits.expanded_bytes)
+                merges = ods_merges.get(actual)
             money_unit = result.info.get("money_unit")
             year = report_year(result.info, file_name)  # two-digit years in dates (rule 18)
-            read = _read_sheet(sheet, actual, rows, money_unit, result.findings, limits, year)
+            read = _read_sheet(
+                sheet, actual, rows, money_unit, result.findings, limits, merges or (), year
+            )
             if isinstance(read, Finding):
                 result.rejection = read
                 return result
@@ -158,6 +190,42 @@ def _read(path: Path, limits: Limits, file_name: str | None = None) -> WorkbookR
     finally:
         workbook.close()
     return result
+
+
+def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Finding | None:
+    """Rule 17: with no sheet named `HTX` or an alias, the one sheet whose header holds every
+    required HTX column (`Sheet1`, `Biểu 01`), with an info finding; two such sheets make
+    the file ambiguous. None when no sheet qualifies."""
+    candidates = []
+    for name in workbook.sheet_names:
+        if name in claimed:
+            continue
+        rows = workbook.get_sheet_by_name(name).to_python(
+            skip_empty_area=False, nrows=HEADER_SCAN_ROWS + 1
+        )
+        result.rows_scanned += len(rows)
+        header = find_header(rows, HTX)
+        if header is not None and not header.missing:
+            candidates.append(name)
+    if len(candidates) > 1:
+        quoted = ", ".join(f"'{name}'" for name in candidates)
+        return Finding(
+            rule="sheet_ambiguous",
+            severity=ERROR,
+            message=reason("sheet_ambiguous", sheets=quoted),
+            sheet=candidates[0],
+        )
+    if not candidates:
+        return None
+    result.findings.append(
+        Finding(
+            rule="sheet_found_by_header",
+            severity=INFO,
+            message=reason("sheet_found_by_header", sheet=candidates[0]),
+            sheet=candidates[0],
+        )
+    )
+    return candidates[0]
 
 
 def _short(exc: Exception) -> str:
@@ -197,6 +265,7 @@ def _read_sheet(
     file_unit: object,
     findings: list[Finding],
     limits: Limits,
+    merges: Iterable[tuple[tuple[int, int], tuple[int, int]]] = (),
     report_year: int | None = None,
 ) -> SheetRows | Finding:
     header = find_header(rows, sheet)
@@ -225,6 +294,7 @@ def _read_sheet(
                 column_name=text,
             )
         )
+    _fill_merged_down(rows, merges, header.data_start)
     default_factor = cells.money_factor(clean(file_unit) if file_unit else None)
     note_factor = cells.money_factor(header.note_unit)
     factors = {
@@ -233,14 +303,20 @@ def _read_sheet(
     }
     out = SheetRows(sheet=sheet, sheet_name=actual_name, rows=[], columns=dict(header.columns))
     columns = [(sheet.column(k), i) for k, i in header.columns.items()]
-    for index in range(header.data_start, len(rows)):
+    table = _Table(sheet, actual_name, header, columns, findings)
+    index = header.data_start
+    while index < len(rows):
         row = rows[index]
-        if _is_skipped(row, columns):
-            out.rows_skipped += 1
+        taken = table.not_data(rows, index)
+        if taken:
+            out.rows_skipped += taken
+            index += taken
             continue
         out.rows.append(
             _typed_row(row, index + 1, columns, factors, findings, actual_name, report_year)
         )
+        if table.sections.active:
+            table.sections.supply(out.rows[-1])
         for column, position in columns:
             raw = _cell(row, position)
             if isinstance(raw, str) and len(raw) > limits.cell_chars:
@@ -257,7 +333,27 @@ def _read_sheet(
                         cell=cell_address(position, index + 1),
                     )
                 )
+        index += 1
     return out
+
+
+def _fill_merged_down(
+    rows: list[list], merges: Iterable[tuple[tuple[int, int], tuple[int, int]]], first: int
+) -> None:
+    """Rule 12: a cell merged down over data rows holds its value in every row it covers.
+
+    Only the merge list says which cells are merged; an empty cell is never filled from
+    the one above by guess. Ranges in the header block are the header's.
+    """
+    for (top, left), (bottom, _right) in merges:
+        if bottom <= top or top < first or top >= len(rows):
+            continue
+        value = rows[top][left] if left < len(rows[top]) else None
+        if value is None or value == "":
+            continue
+        for r in range(top + 1, min(bottom, len(rows) - 1) + 1):
+            if left < len(rows[r]):
+                rows[r][left] = value
 
 
 def _cell(row: list, index: int) -> object:
@@ -267,20 +363,118 @@ def _cell(row: list, index: int) -> object:
     return value
 
 
-def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
-    """Empty rows, total and subtotal rows and the signature block are not data."""
-    row_cells = [_cell(row, i) for i in range(len(row))]
-    if all(c is None for c in row_cells):
-        return True
-    # `Người lập biểu` or `Đắk Mil, ngày 15 tháng 1 năm 2024` in the code column is the
-    # signature block, not a cooperative.
-    if any(c.key == "coop_code" and _looks_like_code(_cell(row, i)) for c, i in columns):
-        return False
-    labels = [match_key(c) for c in row_cells if isinstance(c, str)]
-    if any(_is_total_label(label) for label in labels):
-        return True
-    for column, index in columns:
-        if column.kind in _NUMERIC_KINDS:
+# A section marker in `STT` (rule 11): `I`, `II.`, `A`, `b)`, `(c)`, `I. Lĩnh vực …`.
+_MARKER = re.compile(r"^\(?([A-Za-z]|[IVXivx]{1,7})\s*[.):]?(?:\s+(.*))?$", re.DOTALL)
+# The same marker leading a title in another column needs its `.` or `)`: `I. Lĩnh vực …`.
+_TEXT_MARKER = re.compile(r"^\(?([A-Za-z]|[IVX]{1,7})\s*[.)]\s*(.+)$", re.DOTALL)
+_ROMAN = re.compile(r"^(?=[IVX])X{0,3}(IX|IV|V?I{0,3})$")
+# `Xã Đắk Gằn:`: a commune title, by the prefixes of the reference's full names.
+_COMMUNE_PREFIXES = ("xa", "phuong", "thi tran", "dac khu")
+# `Lĩnh vực nông nghiệp`, `Ngành vận tải`: a sector title.
+_SECTOR_PREFIXES = ("linh vuc", "nganh")
+
+
+class _Sections:
+    """Rule 11: the commune and the sector the group titles above a row supply to its empty
+    cells, each recorded as an info finding."""
+
+    def __init__(self, sheet: Sheet, sheet_name: str, columns: dict[str, int], findings):
+        self.sheet_name, self.findings = sheet_name, findings
+        self.keys = tuple(c.key for c in sheet.columns if c.key in ("commune_name", "sector"))
+        self.headers = {k: sheet.column(k).header for k in self.keys}
+        self.columns = columns
+        self.current: dict[str, tuple[str, int]] = {}  # key -> (value, title's Excel row)
+        self.seen = False  # a section title came before: rows of sums are its subtotals
+
+    @property
+    def active(self) -> bool:
+        return bool(self.current)
+
+    def title(self, excel_row: int, roman: bool, names: dict[str, str]) -> None:
+        self.seen = True
+        if roman:  # a Roman-numeral title ends both kinds
+            self.current.clear()
+        for key, value in names.items():
+            if key in self.keys:
+                self.current[key] = (value, excel_row)
+
+    def supply(self, typed: dict) -> None:
+        for key in self.keys:  # in the layout's column order
+            if key not in self.current or typed.get(key) is not None:
+                continue
+            value, title_row = self.current[key]
+            typed[key] = value
+            header = self.headers[key]
+            position = self.columns.get(key)
+            self.findings.append(
+                Finding(
+                    rule="value_from_section",
+                    severity=INFO,
+                    message=reason(
+                        "value_from_section", column=header, value=value, title_row=title_row
+                    ),
+                    sheet=self.sheet_name,
+                    excel_row=typed["excel_row"],
+                    column_name=header,
+                    value=value,
+                    cell=None if position is None else cell_address(position, typed["excel_row"]),
+                )
+            )
+
+
+class _Table:
+    """Tells the rows of one sheet's table that are no data: empty rows, totals, signature
+    blocks, repeated headers and column numbers, section titles and their subtotals."""
+
+    def __init__(
+        self,
+        sheet: Sheet,
+        sheet_name: str,
+        header: headers.HeaderMatch,
+        columns: list[tuple[Column, int]],
+        findings: list[Finding],
+    ):
+        self.sheet, self.sheet_name, self.header = sheet, sheet_name, header
+        self.columns, self.findings = columns, findings
+        self.code_at = [i for c, i in columns if c.key == "coop_code"]
+        self.stt_at = header.columns.get("stt")
+        self.name_at = header.columns.get("name")
+        self.note_at = header.columns.get("note")  # free text: `Tổng hợp …` is no total
+        self.numeric = [(c, i) for c, i in columns if c.kind in _NUMERIC_KINDS]
+        self.sections = _Sections(sheet, sheet_name, header.columns, findings)
+
+    def not_data(self, rows: list[list], index: int) -> int:
+        """How many rows from `index` on are no data (0 when `rows[index]` is a record)."""
+        row = rows[index]
+        # The hot path: a record has a code (`Người lập biểu` or a dated signature line in
+        # the code column is the signature block, not a cooperative).
+        if any(_looks_like_code(_cell(row, i)) for i in self.code_at):
+            return 0
+        row_cells = [_cell(row, i) for i in range(len(row))]
+        if all(c is None for c in row_cells):
+            return 1
+        if headers.is_column_number_row(row):
+            return 1
+        repeated = headers.repeated_header(rows, index, self.sheet, self.header)
+        if repeated is not None:
+            self._check_repeated(rows, index, repeated[0])
+            return repeated[1]
+        texts = [
+            (i, c) for i, c in enumerate(row_cells) if isinstance(c, str) and i != self.note_at
+        ]
+        if any(_is_total_label(match_key(c)) for _, c in texts):
+            return 1
+        if self._section_title(row, texts, index + 1):
+            return 1
+        if not self._has_figures(row):
+            return 1
+        # Sums without a code or a name under a section title: that group's subtotal.
+        if self.sections.seen and self.name_at is not None and _cell(row, self.name_at) is None:
+            return 1
+        return 0
+
+    def _has_figures(self, row: list) -> bool:
+        for column, index in self.numeric:
             try:
                 parsed: object
                 if column.kind == "date":
@@ -290,8 +484,108 @@ def _is_skipped(row: list, columns: list[tuple[Column, int]]) -> bool:
             except (ValueError, OverflowError):
                 continue
             if parsed is not None:
-                return False
-    return True
+                return True
+        return False
+
+    def _section_title(self, row: list, texts: list[tuple[int, str]], excel_row: int) -> bool:
+        """A group title (rule 11): a marker in `STT` (or leading the row's first text), or
+        a row's one text naming a commune or a sector, or ending in `:`. Records what it
+        supplies to the rows below."""
+        roman = marked = False
+        titles: list[str] = []
+        for n, (index, cell) in enumerate(texts):
+            text = clean(cell)
+            if not marked and (index == self.stt_at or n == 0):
+                found = (_MARKER if index == self.stt_at else _TEXT_MARKER).match(text)
+                if found:
+                    marked = True
+                    roman = bool(_ROMAN.match(found.group(1)))
+                    text = found.group(2) or ""
+            if text:
+                titles.append(text)
+        # Without a marker, a title is the row's only text: a cooperative's row has more.
+        if not marked and len(titles) != 1:
+            return False
+        names = _title_names(titles[0]) if titles else {}
+        if not (marked or names or titles[0].endswith(":")):
+            return False
+        self.sections.title(excel_row, roman, names)
+        return True
+
+    def _check_repeated(self, rows: list[list], index: int, columns: dict[str, int]) -> None:
+        """Rule 13: a header repeated inside the table must name the first one's columns."""
+        first = self.header.columns
+        if columns == first:
+            return
+        moved = [k for k in self.sheet.columns if first.get(k.key) != columns.get(k.key)]
+        detail = ", ".join(
+            f"{c.header} ({_letter(first.get(c.key))} → {_letter(columns.get(c.key))})"
+            for c in moved
+        )
+        where = next(
+            (columns[c.key] for c in moved if c.key in columns),
+            first.get(moved[0].key, 0),
+        )
+        excel_row = index + 1
+        raw = rows[index][where] if where < len(rows[index]) else None
+        self.findings.append(
+            Finding(
+                rule="header_repeated_differs",
+                severity=ERROR,
+                message=reason(
+                    "header_repeated_differs",
+                    row=excel_row,
+                    first=self.header.header_row + 1,
+                    detail=detail,
+                ),
+                sheet=self.sheet_name,
+                excel_row=excel_row,
+                column_name=moved[0].header,
+                value=None if raw is None or raw == "" else clean(raw)[:200],
+                cell=cell_address(where, excel_row),
+            )
+        )
+
+
+def _letter(index: int | None) -> str:
+    return "–" if index is None else cell_address(index, 1)[:-1]
+
+
+def _title_names(text: str) -> dict[str, str]:
+    """What a group title names: `Xã Đắk Gằn:` the commune `Đắk Gằn`, `Lĩnh vực phi nông
+    nghiệp` the sector `Phi nông nghiệp` (a whole label: never `Nông nghiệp`)."""
+    text = text.rstrip(": ").strip()
+    key = match_key(text)
+    if not key:
+        return {}
+    for prefix in _SECTOR_PREFIXES:
+        if key.startswith(prefix + " "):
+            key = key[len(prefix) + 1 :]
+            break
+    sector = _sector_labels().get(key)
+    if sector is not None:
+        return {"sector": sector}
+    for prefix in _COMMUNE_PREFIXES:
+        if key.startswith(prefix + " "):
+            words = len(prefix.split())
+            return {"commune_name": " ".join(text.split()[words:])}
+    if key in _commune_keys():
+        return {"commune_name": text}
+    return {}
+
+
+@cache
+def _sector_labels() -> dict[str, str]:
+    return {match_key(label): label for label in SECTORS}
+
+
+@cache
+def _commune_keys() -> frozenset[str]:
+    """Every commune name of the reference, as match keys: a bare title `Đắk Gằn` names one."""
+    from etl.contract.reference import load_reference
+
+    ref = load_reference()
+    return frozenset(match_key(u.name) for u in ref.units.values() if u.level == "commune")
 
 
 def _is_total_label(label: str) -> bool:

@@ -3,9 +3,10 @@
 Every drift file holds the same three cooperatives (`TRUTH`), each time written with one
 kind of mess a district clerk really makes; the tests read each file and expect `TRUTH`.
 The rejection files each carry one cause. The files are committed; run this script only
-to change them:
+to change them, all of them or only those named (a new fixture leaves the others as they
+are, byte for byte):
 
-    .venv/bin/python tests/corpus/make_corpus.py
+    .venv/bin/python tests/corpus/make_corpus.py [d11_section_rows.xlsx ...]
 
 It needs LibreOffice (`soffice`, Debian's libreoffice-calc-nogui) for the .xls and .ods
 copies, and msoffcrypto-tool (`ENCRYPT_PYTHON`, a Python that has it) for the encrypted one.
@@ -17,6 +18,7 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -260,6 +262,87 @@ def drift_files() -> dict[str, tuple[dict, tuple]]:
     rows10[1][6], rows10[1][16] = "Không", "0"
     rows10[2][6], rows10[2][16] = 0, "không"
     files["d10_yes_no.xlsx"] = ({"ThongTin": info(), "HTX": [HEADER, *rows10]}, ())
+    files.update(structure_files())
+    return files
+
+
+def section(marker: str | None, title: str | None = None, sums: bool = False) -> list:
+    """A group title row (rule 11): a marker in STT, the title under `Tên HTX`, and, on a
+    subtotal, the group's members and charter capital."""
+    row: list = [marker, None, title, *[None] * (len(HEADER) - 3)]
+    if sums:
+        row[7], row[9] = 1285, 2800.0
+    return row
+
+
+def structure_files() -> dict[str, tuple[dict, tuple]]:
+    """The table-level drift of rules 11, 12, 13 and 17: each reads as `TRUTH`."""
+    files: dict[str, tuple[dict, tuple]] = {}
+    base = template_rows()
+
+    # 11. Section rows: Roman numerals over sectors, letters and titles over communes,
+    # subtotals; the rows leave commune and sector empty for their titles to supply.
+    bare = [list(r) for r in base[1:]]
+    for row in bare:
+        row[3] = row[5] = None
+    subtotal = [None] * len(HEADER)
+    subtotal[7], subtotal[9] = 1285, 2800.0
+    files["d11_section_rows.xlsx"] = (
+        {
+            "ThongTin": info(),
+            "HTX": [
+                HEADER,
+                section("I", "Lĩnh vực nông nghiệp", sums=True),
+                section("a)", "Xã Đức Mạnh:"),
+                bare[0],
+                section("b) Xã Thuận An"),
+                bare[1],
+                subtotal,
+                section(None, "HTX thành lập mới năm 2023"),
+                section("II.", "LĨNH VỰC PHI NÔNG NGHIỆP", sums=True),
+                section(None, "Đắk Sắk"),
+                bare[2],
+            ],
+        },
+        (),
+    )
+
+    # 12. Merged cells in the data: a sector over two cooperatives, `Không` over two.
+    rows12 = [list(r) for r in base[1:]]
+    rows12[1][5] = rows12[2][16] = None
+    files["d12_merged_cells.xlsx"] = (
+        {"ThongTin": info(), "HTX": [HEADER, *rows12]},
+        (("HTX", 1, 5, 2, 5, "Nông nghiệp"), ("HTX", 2, 16, 3, 16, "Không")),
+    )
+
+    # 13. Printed pages pasted together: the two-row header (merged down, as Excel prints
+    # it) and its column-number row repeat inside the table.
+    top = list(HEADER)
+    bottom: list = [None] * len(HEADER)
+    for i in range(9, 14):
+        top[i], bottom[i] = None, HEADER[i]
+    numbers = [f"({i})" for i in range(1, len(HEADER) + 1)]
+    page = [top, bottom, numbers]
+    header_merges = []
+    for first in (0, 5):
+        header_merges.append(("HTX", first, 9, first, 13, "Kết quả sản xuất kinh doanh"))
+        header_merges += [
+            ("HTX", first, c, first + 1, c, HEADER[c]) for c in range(len(HEADER)) if top[c]
+        ]
+    files["d13_repeated_headers.xlsx"] = (
+        {"ThongTin": info(), "HTX": [*page, base[1], base[2], *page, base[3]]},
+        tuple(header_merges),
+    )
+
+    # 17. The HTX table on a sheet of another name, beside an instructions sheet.
+    files["d17_sheet_by_header.xlsx"] = (
+        {
+            "ThongTin": info(),
+            "Hướng dẫn": [["Điền danh sách HTX vào trang sau, mỗi HTX một dòng."]],
+            "Danh sách HTX năm 2023": [["DANH SÁCH HỢP TÁC XÃ NĂM 2023"], [], *base],
+        },
+        (),
+    )
     return files
 
 
@@ -377,8 +460,28 @@ def rejection_files() -> dict[str, tuple[dict, tuple]]:
     rows = [list(r) for r in base]
     rows[2][1] = rows[1][1]  # duplicate code
     rows[3][15] = 95  # Trung bình with a score of 95
+    # Page two's header swaps `Doanh thu` and `Lợi nhuận trước thuế` (rule 13).
+    swapped = [11, 12]
+    differs = [list(r) for r in base]
+    for row in differs[3:]:
+        row[11], row[12] = row[12], row[11]
+    page_two = list(HEADER)
+    page_two[swapped[0]], page_two[swapped[1]] = HEADER[12], HEADER[11]
+    # A cooperative without its code: its note names a total (rule 11).
+    uncoded = [list(r) for r in base]
+    uncoded[2][1], uncoded[2][17] = None, "Tổng hợp theo báo cáo của xã"
     return {
-        "r_no_htx_sheet.xlsx": ({"ThongTin": info(), "DanhSach": base}, ()),
+        # No sheet is the HTX table, by name or by header (rule 17).
+        "r_no_htx_sheet.xlsx": (
+            {"ThongTin": info(), "GhiChu": [["Báo cáo gửi kèm Công văn số 12/UBND-KT"]]},
+            (),
+        ),
+        "r_two_htx_sheets.xlsx": ({"ThongTin": info(), "Sheet1": base, "Biểu 01": base}, ()),
+        "r_header_repeated_differs.xlsx": (
+            {"ThongTin": info(), "HTX": [*differs[:3], page_two, *differs[3:]]},
+            (),
+        ),
+        "r_coop_code_required.xlsx": ({"ThongTin": info(), "HTX": uncoded}, ()),
         "r_missing_column.xlsx": (
             {"ThongTin": info(), "HTX": [[h for h in HEADER if h != "Tên HTX"]]},
             (),
@@ -391,25 +494,44 @@ def rejection_files() -> dict[str, tuple[dict, tuple]]:
     }
 
 
-def main() -> None:
+# Workbooks also committed as LibreOffice saved them (.xls and .ods), by the .xlsx they
+# are converted from: the stem the copies take.
+LIBREOFFICE_COPIES = {
+    "d01_title_signature.xlsx": "f_template",
+    "d11_section_rows.xlsx": "d11_section_rows",
+    "d12_merged_cells.xlsx": "d12_merged_cells",
+    "d13_repeated_headers.xlsx": "d13_repeated_headers",
+}
+
+
+def main(only: tuple[str, ...] = ()) -> None:
+    """Write every corpus file, or only the files named (`.xlsx` names; their copies too)."""
+    wanted = set(only)
     for name, (sheets, merges) in {**drift_files(), **cell_files(), **rejection_files()}.items():
-        write(HERE / name, sheets, merges)
-    (HERE / "r_empty.xlsx").write_bytes(b"")
-    (HERE / "r_corrupt.xlsx").write_bytes((HERE / "d01_title_signature.xlsx").read_bytes()[:900])
-    (HERE / "r_not_a_spreadsheet.xlsx").write_bytes(
-        b"%PDF-1.4\n% Bao cao HTX nam 2023 (a PDF renamed to .xlsx)\n"
-    )
-    # The same template workbook saved by LibreOffice as .xls and .ods.
+        if not wanted or name in wanted:
+            write(HERE / name, sheets, merges)
+    if not wanted:
+        (HERE / "r_empty.xlsx").write_bytes(b"")
+        (HERE / "r_corrupt.xlsx").write_bytes(
+            (HERE / "d01_title_signature.xlsx").read_bytes()[:900]
+        )
+        (HERE / "r_not_a_spreadsheet.xlsx").write_bytes(
+            b"%PDF-1.4\n% Bao cao HTX nam 2023 (a PDF renamed to .xlsx)\n"
+        )
+    # The same workbooks saved by LibreOffice as .xls and .ods.
     with tempfile.TemporaryDirectory() as out:
-        for fmt in ("xls", "ods"):
-            subprocess.run(
-                ["soffice", "--headless", "--convert-to", fmt, "--outdir", out,
-                 str(HERE / "d01_title_signature.xlsx")],
-                check=True, capture_output=True,
-            )  # fmt: skip
-            shutil.copy(Path(out) / f"d01_title_signature.{fmt}", HERE / f"f_template.{fmt}")
+        for source, stem in LIBREOFFICE_COPIES.items():
+            if wanted and source not in wanted:
+                continue
+            for fmt in ("xls", "ods"):
+                subprocess.run(
+                    ["soffice", "--headless", "--convert-to", fmt, "--outdir", out,
+                     str(HERE / source)],
+                    check=True, capture_output=True,
+                )  # fmt: skip
+                shutil.copy(Path(out) / f"{Path(source).stem}.{fmt}", HERE / f"{stem}.{fmt}")
     encrypt = os.environ.get("ENCRYPT_PYTHON")
-    if encrypt:
+    if encrypt and not wanted:
         subprocess.run(
             [encrypt, "-c", "import msoffcrypto,sys;from msoffcrypto.format.ooxml import OOXMLFile;"
              "f=OOXMLFile(open(sys.argv[1],'rb'));f.encrypt('matkhau',open(sys.argv[2],'wb'))",
@@ -419,4 +541,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(sys.argv[1:]))

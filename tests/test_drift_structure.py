@@ -1,0 +1,253 @@
+"""The table-level drift of the workbook contract (rules 11, 12, 13 and 17): section rows,
+merged cells, repeated headers and the HTX table on a sheet of another name.
+
+Each drift file of `tests/corpus/` reads as `TRUTH`, also as LibreOffice saved it (.xls
+and .ods); what the reader supplied or assumed is an `info` finding, which on its own
+raises no alert and writes no feedback workbook.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from corpus.make_corpus import TRUTH, template_rows
+from test_drift import CORPUS, assert_truth
+
+from etl.contract.reference import load_reference
+from etl.quality.validate import validate_batch
+from etl.read.discover import file_id_for, sha256_of
+from etl.read.frames import ReadFile
+from etl.read.identify import identify
+from etl.read.reader import read_workbook
+
+FORMATS = ("xlsx", "xls", "ods")
+
+
+def _infos(read, rule: str) -> list[tuple]:
+    return [
+        (f.severity, f.sheet, f.excel_row, f.column_name, f.value)
+        for f in read.findings
+        if f.rule == rule
+    ]
+
+
+def _htx(tmp_path: Path, rows: list[list]) -> list[dict]:
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": [HTX_HEADER, *rows]}))
+    assert read.rejection is None, read.rejection
+    return read.sheets["htx"].rows
+
+
+def _title(marker: str | None, text: str | None = None) -> list:
+    return [marker, None, text] + [None] * (len(HTX_HEADER) - 3)
+
+
+def _bare(n: int, **overrides) -> list:
+    """A cooperative whose commune and sector are left to its group titles."""
+    return htx_row(n, f"64000000{n:02d}", **{"Xã/Phường": None, "Lĩnh vực": None, **overrides})
+
+
+# --- rule 11: section rows --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_rule_11_section_rows_are_not_cooperatives_and_supply_their_values(fmt):
+    name = f"d11_section_rows.{fmt}"
+    assert_truth(name)
+    read = read_workbook(CORPUS / name)
+    assert [r["excel_row"] for r in read.sheets["htx"].rows] == [4, 6, 11]
+    supplied = _infos(read, "value_from_section")
+    assert supplied == [
+        ("info", "HTX", 4, "Xã/Phường", "Đức Mạnh"),
+        ("info", "HTX", 4, "Lĩnh vực", "Nông nghiệp"),
+        ("info", "HTX", 6, "Xã/Phường", "Thuận An"),
+        ("info", "HTX", 6, "Lĩnh vực", "Nông nghiệp"),
+        ("info", "HTX", 11, "Xã/Phường", "Đắk Sắk"),
+        ("info", "HTX", 11, "Lĩnh vực", "Phi nông nghiệp"),
+    ]
+    message = next(f.message for f in read.findings if f.rule == "value_from_section")
+    vi, en = message.split(" / ", 1)
+    assert "dòng tiêu đề nhóm ở dòng 3" in vi
+    assert "group title on row 3" in en
+    assert all(f.severity == "info" for f in read.findings)
+
+
+def test_rule_11_roman_numeral_title_ends_both_kinds_a_letter_title_only_its_own(tmp_path):
+    rows = _htx(
+        tmp_path,
+        [
+            _title("I", "Lĩnh vực nông nghiệp"),
+            _title("a", "Xã Đức Mạnh:"),
+            _bare(1),
+            _title("b)", "Xã Thuận An"),  # a new commune; the sector goes on
+            _bare(2),
+            _bare(3, **{"Xã/Phường": "Đắk Gằn", "Lĩnh vực": "Khác"}),  # its own cells win
+            _title("II", "HTX thành lập mới năm 2023"),  # names nothing, ends both
+            _bare(4),
+        ],
+    )
+    got = [(r["coop_code"], r["commune_name"], r["sector"]) for r in rows]
+    assert got == [
+        ("6400000001", "Đức Mạnh", "Nông nghiệp"),
+        ("6400000002", "Thuận An", "Nông nghiệp"),
+        ("6400000003", "Đắk Gằn", "Khác"),
+        ("6400000004", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "sector"),
+    [
+        ("Lĩnh vực phi nông nghiệp", "Phi nông nghiệp"),
+        ("NGÀNH PHI NÔNG NGHIỆP:", "Phi nông nghiệp"),
+        ("Lĩnh vực nông nghiệp:", "Nông nghiệp"),
+        ("Ngành Vận tải", "Vận tải"),
+        ("Quỹ tín dụng nhân dân", "Quỹ tín dụng nhân dân"),
+    ],
+)
+def test_rule_11_a_sector_title_names_a_whole_label_the_longest(tmp_path, title, sector):
+    [row] = _htx(tmp_path, [_title(None, title), _bare(1)])
+    assert row["sector"] == sector
+
+
+def test_rule_11_a_roman_title_in_one_merged_cell_supplies_and_its_subtotal_is_skipped(tmp_path):
+    subtotal = [None] * len(HTX_HEADER)
+    subtotal[7], subtotal[9] = 80, 3000
+    rows = _htx(
+        tmp_path,
+        [
+            ["II. LĨNH VỰC PHI NÔNG NGHIỆP", *[None] * 6, 80, None, 3000],
+            _bare(1),
+            _bare(2),
+            subtotal,  # the group's sums: no code, no name
+        ],
+    )
+    assert [(r["coop_code"], r["sector"]) for r in rows] == [
+        ("6400000001", "Phi nông nghiệp"),
+        ("6400000002", "Phi nông nghiệp"),
+    ]
+
+
+def test_rule_11_a_row_with_a_name_and_figures_but_no_code_lacks_its_code():
+    name = "r_coop_code_required.xlsx"
+    path = CORPUS / name
+    read = read_workbook(path)
+    assert read.rejection is None
+    rows = read.sheets["htx"].rows
+    assert [(r["excel_row"], r["coop_code"]) for r in rows] == [
+        (2, TRUTH[0]["coop_code"]),
+        (3, None),
+        (4, TRUTH[2]["coop_code"]),
+    ]
+    identity = identify(read.info, name, load_reference())
+    item = ReadFile(file_id=file_id_for(sha256_of(path)), identity=identity, read=read)
+    findings = validate_batch([item], load_reference())[item.file_id]
+    errors = {(f.rule, f.excel_row) for f in findings if f.severity == "error"}
+    assert errors == {("coop_code_required", 3)}
+
+
+# --- rule 12: merged cells --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_rule_12_a_cell_merged_down_holds_its_value_in_every_row(fmt):
+    assert_truth(f"d12_merged_cells.{fmt}")
+
+
+def test_rule_12_an_empty_cell_without_a_merge_is_never_filled(tmp_path):
+    rows = _htx(tmp_path, [htx_row(1, "6400000001"), _bare(2)])
+    assert [(r["commune_name"], r["sector"]) for r in rows] == [
+        ("Đức Mạnh", "Nông nghiệp"),
+        (None, None),
+    ]
+
+
+# --- rule 13: repeated headers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_rule_13_repeated_header_and_column_numbers_are_not_data(fmt):
+    name = f"d13_repeated_headers.{fmt}"
+    assert_truth(name)
+    read = read_workbook(CORPUS / name)
+    assert [r["excel_row"] for r in read.sheets["htx"].rows] == [4, 5, 9]
+    assert [f for f in read.findings if f.severity != "info"] == []
+
+
+def test_rule_13_a_repeated_header_with_other_columns_is_an_error_of_its_row():
+    read = read_workbook(CORPUS / "r_header_repeated_differs.xlsx")
+    assert read.rejection is None
+    [finding] = [f for f in read.findings if f.rule == "header_repeated_differs"]
+    assert (finding.severity, finding.sheet, finding.excel_row) == ("error", "HTX", 4)
+    assert (finding.column_name, finding.cell, finding.value) == ("Doanh thu", "M4", "Doanh thu")
+    vi, en = finding.message.split(" / ", 1)
+    assert "Dòng tiêu đề lặp lại ở dòng 4" in vi
+    assert "Doanh thu (L → M)" in vi
+    assert "header repeated on row 4" in en
+    assert [r["excel_row"] for r in read.sheets["htx"].rows] == [2, 3, 5]
+
+
+# --- rule 17: the HTX table on another sheet --------------------------------------------
+
+
+def test_rule_17_the_sheet_whose_header_holds_the_htx_columns_is_the_htx_sheet():
+    name = "d17_sheet_by_header.xlsx"
+    assert_truth(name)
+    read = read_workbook(CORPUS / name)
+    assert read.sheets["htx"].sheet_name == "Danh sách HTX năm 2023"
+    [finding] = [f for f in read.findings if f.rule == "sheet_found_by_header"]
+    assert (finding.severity, finding.sheet) == ("info", "Danh sách HTX năm 2023")
+    assert "'Danh sách HTX năm 2023'" in finding.message.split(" / ")[0]
+
+
+def test_rule_17_two_candidate_sheets_reject_the_file_naming_both():
+    read = read_workbook(CORPUS / "r_two_htx_sheets.xlsx")
+    assert read.rejection is not None
+    assert read.rejection.rule == "sheet_ambiguous"
+    vi, en = read.rejection.message.split(" / ", 1)
+    assert "'Sheet1', 'Biểu 01'" in vi
+    assert "'Sheet1', 'Biểu 01'" in en
+
+
+def test_rule_17_a_sheet_named_htx_wins_over_a_header_elsewhere(tmp_path):
+    table = [HTX_HEADER, htx_row(1, "6400000001")]
+    path = write_xlsx(tmp_path / "f.xlsx", {"Sheet1": table, "HTX": table})
+    read = read_workbook(path)
+    assert read.sheets["htx"].sheet_name == "HTX"
+    assert not [f for f in read.findings if f.rule == "sheet_found_by_header"]
+
+
+# --- info findings through the pipeline -------------------------------------------------
+
+
+def test_info_findings_alone_raise_no_alert_and_no_feedback_but_are_reported(settings):
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(CORPUS / "d11_section_rows.xlsx", settings.landing_dir / "663_2023.xlsx")
+    write_xlsx(  # the same cooperatives a year before, on a sheet found by its header
+        settings.landing_dir / "663_2022.xlsx",
+        {"ThongTin": info_rows(year=2022), "Biểu 01": template_rows()},
+    )
+    run_steps(settings)
+    statuses = query(settings, "select file_name, status from audit.file_ingestion order by 1")
+    assert statuses == [("663_2022.xlsx", "loaded"), ("663_2023.xlsx", "loaded")]
+    found = query(
+        settings,
+        "select rule, severity, count(*) from audit.rejected_row group by all order by 1",
+    )
+    assert found == [("sheet_found_by_header", "info", 1), ("value_from_section", "info", 6)]
+    assert query(settings, "select count(*) from audit.quality_alert") == [(0,)]
+    assert not (settings.export_dir / "feedback").exists() or not any(
+        (settings.export_dir / "feedback").iterdir()
+    )
+    [(file_id,)] = query(
+        settings, "select file_id from audit.file_ingestion where file_name = '663_2023.xlsx'"
+    )
+    page = (settings.export_dir / "quality" / f"{file_id}.html").read_text(encoding="utf-8")
+    assert "value_from_section" in page
+    communes = query(
+        settings,
+        "select coop_code, sector from core.dim_cooperative where coop_code like '640%' order by 1",
+    )
+    assert ("6400234567", "Nông nghiệp") in communes
