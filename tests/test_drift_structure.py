@@ -148,6 +148,17 @@ def test_rule_11_a_row_with_a_name_and_figures_but_no_code_lacks_its_code():
     assert errors == {("coop_code_required", 3)}
 
 
+def test_rule_11_a_cooperative_whose_figures_carry_units_is_kept_without_its_code(tmp_path):
+    figures = dict.fromkeys(
+        ("Ngày thành lập", "Số lao động", "Tổng tài sản", "Doanh thu", "Lợi nhuận trước thuế"),
+        None,
+    )
+    figures.update({"Thu nhập bình quân": None, "Điểm": None})
+    row = htx_row(1, None, **figures, **{"Số thành viên": "25 người", "Vốn điều lệ": "1,2 tỷ"})
+    [read] = _htx(tmp_path, [row])
+    assert (read["coop_code"], read["members"], read["charter_capital_mvnd"]) == (None, 25, 1200.0)
+
+
 # --- rule 12: merged cells --------------------------------------------------------------
 
 

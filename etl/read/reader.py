@@ -475,12 +475,17 @@ class _Table:
 
     def _has_figures(self, row: list) -> bool:
         for column, index in self.numeric:
+            raw = _cell(row, index)
             try:
                 parsed: object
                 if column.kind == "date":
-                    parsed = cells.parse_date(_cell(row, index))
+                    parsed = cells.parse_date(raw)
+                elif column.kind == "money":
+                    parsed = cells.parse_money(raw)  # `1,2 tỷ` is a figure (rule 14)
                 else:
-                    parsed = cells.parse_number(_cell(row, index))
+                    parsed = cells.parse_quantity(raw, column.units)  # `25 người`
+            except cells.UnitMismatch:  # a figure with a unit that does not fit: still one
+                return True
             except (ValueError, OverflowError):
                 continue
             if parsed is not None:
