@@ -152,6 +152,9 @@ class SheetDrift(_Short):
     extra_column: int | None = None  # position of an unknown column (rule 3)
     inserts: tuple[Insert, ...] = ()  # empty and total rows (rule 9)
     signature: tuple[str, str, str] | None = None  # column keys: date line, left, right (rule 1)
+    sections: bool = False  # HTX only: sector and commune titles, subtotals (rule 11)
+    merged: bool = False  # equal cells of neighbouring records merged down (rule 12)
+    repeat_header: int | None = None  # the header block again before this record (rule 13)
 
 
 @dataclass(frozen=True, repr=False)
@@ -427,32 +430,107 @@ class _Writer:
             self._title(ws, r, width, f"(Đơn vị tính: {self.drift.file_unit or 'triệu đồng'})")
             r += 1
         r = self._header(ws, r, sheet, columns, spellings, two_rows)
-        if sd.number_row:
-            for c in range(width):
-                number = {"(n)": f"({c + 1})", "n": str(c + 1), "int": c + 1}.get(sd.number_row)
-                self.put(ws, r, c, number or chr(ord("A") + c))
-            r += 1
+        r = self._number_row(ws, r, width, sd)
         inserts: dict[int, list[Insert]] = {}
         for insert in sd.inserts:
             inserts.setdefault(insert.before % (len(records) + 1), []).append(insert)
         rows: dict[int, int] = {}
-        for i in range(len(records) + 1):
-            for insert in inserts.get(i, []):
+        sections = _Sections() if sd.sections and sheet is HTX else None
+        order = list(range(len(records)))
+        if sections is not None:  # grouped by sector, then commune, as such reports are
+            order.sort(key=lambda i: (records[i].sector or "", records[i].commune_name or ""))
+        cells: dict[tuple[int, int], object] = {}  # (row, column) -> a record's cell
+        for n in range(len(records) + 1):
+            for insert in inserts.get(n, []):
                 self._insert(ws, r, columns, insert, records, units)
                 r += 1
-            if i == len(records):
+            if n == len(records):
                 break
+            i = order[n]
+            if sd.repeat_header is not None and n and n == sd.repeat_header % len(records):
+                r = self._header(ws, r, sheet, columns, spellings, two_rows)  # a page break
+                r = self._number_row(ws, r, width, sd)
+            supplied: set[str] = set()
+            if sections is not None:
+                r, supplied = self._section(ws, r, columns, records[i], sections, units)
             for c, column in enumerate(columns):
                 if column is None:
                     self.put(ws, r, c, f"0261 3{self.rng.randrange(10**5, 10**6)}")
                     continue
                 clean = i + 1 if column.key == "stt" else getattr(records[i], column.key)
-                self.put(ws, r, c, self.value(column, clean, units[column.key]))
+                value = (
+                    None if column.key in supplied else self.value(column, clean, units[column.key])
+                )
+                self.put(ws, r, c, value)
+                cells[(r, c)] = value
             rows[i] = r + 1
             r += 1
+        if sd.merged:
+            self._merge_down(ws, columns, cells)
         if sd.signature:
             self._signature(ws, r + 1, columns, sd.signature, report)
         return rows
+
+    def _number_row(self, ws, r: int, width: int, sd: SheetDrift) -> int:
+        if not sd.number_row:
+            return r
+        for c in range(width):
+            number = {"(n)": f"({c + 1})", "n": str(c + 1), "int": c + 1}.get(sd.number_row)
+            self.put(ws, r, c, number or chr(ord("A") + c))
+        return r + 1
+
+    def _section(self, ws, r, columns, record, state: _Sections, units) -> tuple[int, set[str]]:
+        """Group titles before `record` where its sector or commune changes (rule 11): a
+        Roman numeral over a sector (ending both kinds, after the group's subtotal), a letter
+        or a bare `Xã …` over a commune. Returns the next row and the keys the titles supply."""
+        position = {c.key: i for i, c in enumerate(columns) if c is not None}
+        sector, commune = record.sector or None, record.commune_name or None
+        if sector != state.sector or (commune is None and state.commune is not None):
+            if state.roman and state.members is not None:  # the group before: its sums
+                self.put(ws, r, position["members"], self.number(Decimal(state.members), True))
+                r += 1
+            state.roman += 1
+            numeral = _roman(state.roman)
+            title = f"Lĩnh vực {sector}" if sector else "HTX chưa phân loại"
+            if self.rng.random() < 0.5:
+                self.put(ws, r, position["stt"], f"{numeral}. {title.upper()}")
+            else:
+                self.put(ws, r, position["stt"], numeral)
+                self.put(ws, r, position["name"], title + self.pick(("", ":")))
+            r += 1
+            state.sector, state.commune, state.letter, state.members = sector, None, 0, None
+        if commune is not None and commune != state.commune:
+            state.letter += 1
+            if self.rng.random() < 0.5:
+                self.put(ws, r, position["stt"], f"{chr(ord('a') + (state.letter - 1) % 26)})")
+                self.put(ws, r, position["name"], f"Xã {commune}:")
+            else:
+                self.put(ws, r, position["name"], f"Xã {commune}")
+            r += 1
+            state.commune = commune
+        if record.members is not None:
+            state.members = (state.members or 0) + record.members
+        supplied = {k for k, v in (("sector", sector), ("commune_name", commune)) if v is not None}
+        return r, supplied
+
+    def _merge_down(self, ws, columns, cells: dict[tuple[int, int], object]) -> None:
+        """Equal cells of records on neighbouring rows merged into one (rule 12): a commune,
+        a sector, a rating, a yes/no mark."""
+        for c, column in enumerate(columns):
+            if column is None or not (
+                column.kind in ("category", "yesno", "program") or column.key == "commune_name"
+            ):
+                continue
+            run: list[int] = []
+            for r in [*sorted(row for row, col in cells if col == c), -1]:
+                value = cells.get((r, c))
+                if run and (r != run[-1] + 1 or value != cells[(run[0], c)]):
+                    first = cells[(run[0], c)]
+                    if len(run) > 1 and first is not None and first != "":
+                        text = self.text(first) if isinstance(first, str) else first
+                        ws.merge_range(run[0], c, run[-1], c, text, self.border)
+                    run = []
+                run.append(r)
 
     def _title(self, ws, r: int, width: int, title: str) -> None:
         if not title:
@@ -512,6 +590,22 @@ class _Writer:
                 self.put(ws, r + offset, left, a)
             if b and right != left:
                 self.put(ws, r + offset, right, b)
+
+
+@dataclass
+class _Sections:
+    """Where the section titles written so far leave the rows below (rule 11)."""
+
+    sector: str | None = None
+    commune: str | None = None
+    roman: int = 0
+    letter: int = 0
+    members: int | None = None  # the group's sum so far, for its subtotal row
+
+
+def _roman(n: int) -> str:
+    tens, ones = divmod(n, 10)
+    return "X" * tens + ("", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX")[ones]
 
 
 # ---------------------------------------------------------------------------------------
@@ -576,6 +670,9 @@ def sheet_drifts(draw, sheet: Sheet) -> SheetDrift:
         extra_column=draw(st.none() | st.integers(0, 30)),
         inserts=tuple(draw(st.lists(inserts, max_size=4))),
         signature=draw(st.none() | st.tuples(*[st.sampled_from(keys)] * 3)),
+        sections=sheet is HTX and draw(st.booleans()),
+        merged=draw(st.booleans()),
+        repeat_header=draw(st.none() | st.integers(0, 200)),
     )
 
 
@@ -668,6 +765,9 @@ def every_drift() -> Drift:
                     Insert(200, "empty"),
                 ),
                 signature=(money_key, "coop_code", money_key),
+                sections=sheet is HTX,
+                merged=True,
+                repeat_header=3,
             )
         )
     return Drift(

@@ -229,3 +229,25 @@ def test_column_number_row_keeps_the_money_unit_of_the_header_above(tmp_path):
     spellings = respelled(HTX, revenue_mvnd=Spelling(unit="đồng"))
     sheet = SheetDrift(spellings=spellings, number_row="(n)")
     assert_absorbed(tmp_path, Drift(sheets=on_sheet(HTX, sheet)))
+
+
+# The table-level drift of rules 11-13, alone: each reads like the clean file.
+
+
+def test_section_rows_read_like_the_clean_one(tmp_path):
+    # Sector titles (Roman numerals, subtotals) and commune titles supply the cells the
+    # cooperatives leave empty (rule 11).
+    sheet = SheetDrift(sections=True)
+    assert_absorbed(tmp_path, Drift(seed=11, sheets=on_sheet(HTX, sheet)))
+
+
+def test_merged_ranges_read_like_the_clean_one(tmp_path):
+    # Equal neighbouring communes, sectors, ratings and yes/no marks merged down (rule 12).
+    sheets = tuple(SheetDrift(merged=True) for _ in DATA_SHEETS)
+    assert_absorbed(tmp_path, Drift(seed=12, sheets=sheets, yes=("x",)))
+
+
+def test_repeated_two_row_header_reads_like_the_clean_one(tmp_path):
+    # A printed page's header, merged group cell and column numbers, again mid-table (13).
+    sheet = SheetDrift(two_row_header=True, number_row="(n)", repeat_header=7)
+    assert_absorbed(tmp_path, Drift(seed=13, sheets=on_sheet(HTX, sheet)))
