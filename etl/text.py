@@ -29,16 +29,23 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 def clean(value: object) -> str:
     """NFC text, trimmed, inner runs of white space (line breaks too) collapsed to one space;
-    invisible characters and a leading apostrophe gone, full-width digits and punctuation
-    ASCII (rule 15)."""
+    invisible characters gone, full-width digits and punctuation ASCII (rule 15)."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
-    if not text.isascii() and _INVISIBLE.search(text):
-        text = text.translate(_VISIBLE)
-    text = _SPACES.sub(" ", text).strip()
+    text = value if isinstance(value, str) else str(value)
+    if not text.isascii():  # ASCII is NFC already, and holds nothing invisible
+        text = unicodedata.normalize("NFC", text)
+        if _INVISIBLE.search(text):
+            text = text.translate(_VISIBLE)
+    return _SPACES.sub(" ", text).strip()
+
+
+def unquoted(value: object) -> str:
+    """`clean`, without the leading apostrophe that marks a typed value as text in Excel
+    (`'6400123456`, `'1.250`): for codes, numbers and dates. Free text keeps it."""
+    text = clean(value)
     if text and text[0] in _APOSTROPHES:
-        text = text[1:].lstrip()
+        return text[1:].lstrip()
     return text
 
 

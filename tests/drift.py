@@ -1,4 +1,5 @@
-"""The spec's drift (rules 1-10) applied to a generated report, for the reader's property tests.
+"""The spec's drift (rules 1-10; 14, 15 and 18 in cells) applied to a generated report, for
+the reader's property tests.
 
 `write_drifted` writes a sample `UnitReport` the way district clerks fill the template in
 (title blocks, merged headers, other money units, numbers as text, ...); `drifts()` draws
@@ -55,6 +56,24 @@ NO_MARKS = ("", "Không", "0", 0)
 BLANK_MARKS = ("", "-", "–", "x")
 NUMBER_STYLES = ("cell", "plain", "vn", "en")
 DATE_STYLES = ("cell", "serial", "dd/mm/yyyy", "d/m/yyyy", "dd-mm-yyyy", "yyyy-mm-dd")
+# Rule 18: in words, dotted, two-digit years (read against the report year).
+WORD_DATE_STYLES = ("words", "dd.mm.yyyy", "d/m/yy")
+# Rule 14: a money cell's own unit, as clerks spell it, and how many make one million VND.
+CELL_MONEY_UNITS = (
+    ("đ", Decimal(1_000_000)),
+    ("đồng", Decimal(1_000_000)),
+    ("VNĐ", Decimal(1_000_000)),
+    ("nghìn", Decimal(1_000)),
+    ("ngàn", Decimal(1_000)),
+    ("tr", Decimal(1)),
+    ("triệu", Decimal(1)),
+    ("trđ", Decimal(1)),
+    ("tr.đ", Decimal(1)),
+    ("tỷ", Decimal("0.001")),
+)
+# Rule 15: what no one sees, put where a clerk's copy and paste puts it.
+INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 CODE_STYLES = ("text", "spaced", "dotted", "int")
 NUMBER_ROWS = ("(n)", "n", "int", "letter")
 # Units a header may carry besides money (rule 3: a trailing unit in parentheses is ignored).
@@ -183,6 +202,9 @@ class Drift(_Short):
     program_names: bool = False  # programme written by its Vietnamese name, not its code
     yes: tuple[object, ...] = ("x",)  # YES_MARKS (rule 10)
     no: tuple[object, ...] = ("",)  # NO_MARKS (rule 10)
+    invisible: bool = False  # zero-width, NBSP, soft hyphens, apostrophes, full-width (15)
+    accounting: bool = False  # negative amounts as `(12,5)` or `- 12,5` text (rule 14)
+    cell_units: bool = False  # `1,2 tỷ`, `350 tr`, `25 người` in the cells (rule 14)
 
 
 # ---------------------------------------------------------------------------------------
@@ -198,21 +220,22 @@ def write_drifted(path: Path, report: UnitReport, drift: Drift) -> Written:
     """
     workbook = xlsxwriter.Workbook(str(path), {"in_memory": True})
     writer = _Writer(workbook, drift)
+    writer.report_year = report.year  # two-digit years are read against it (rule 18)
     order = drift.sheet_order or tuple(range(len(DATA_SHEETS) + 1))
     written: Written = {}
     for index in order:
         if index == 0:
-            ws = workbook.add_worksheet(writer.text(drift.info_name or THONGTIN_NAMES[0]))
+            ws = workbook.add_worksheet(writer.sheet_name(drift.info_name or THONGTIN_NAMES[0]))
             writer.info(ws, report)
         elif index <= len(DATA_SHEETS):
             sheet = DATA_SHEETS[index - 1]
             sd = drift.sheets[index - 1]
-            ws = workbook.add_worksheet(writer.text(sd.name or sheet.name))
+            ws = workbook.add_worksheet(writer.sheet_name(sd.name or sheet.name))
             records = _records(report, sheet)
             for i, excel_row in writer.table(ws, sheet, sd, records, report).items():
                 written[(sheet.key, records[i].coop_code, i)] = excel_row
         else:
-            ws = workbook.add_worksheet(writer.text("Hướng dẫn"))
+            ws = workbook.add_worksheet(writer.sheet_name("Hướng dẫn"))
             ws.write_string(0, 0, writer.text("Điền số liệu vào các sheet HTX, HoTro, OCOP"))
     workbook.close()
     return written
@@ -301,11 +324,37 @@ class _Writer:
         self.date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
         self.border = workbook.add_format({"border": 1})
         self.file_unit = canonical_unit(drift.file_unit) if drift.file_unit else "triệu đồng"
+        self.report_year = 2030
 
     # Cells ------------------------------------------------------------------------------
 
-    def text(self, value: str) -> str:
+    def sheet_name(self, value: str) -> str:
         return unicodedata.normalize("NFD", value) if self.drift.nfd else value
+
+    def text(self, value: str) -> str:
+        value = self.sheet_name(value)
+        return self.invisible(value) if self.drift.invisible else value
+
+    def invisible(self, value: str) -> str:
+        """Rule 15: the same text with what no one sees, in one or two of its places."""
+        if not value.strip() or self.rng.random() < 0.3:
+            return value
+        for _ in range(1 + self.rng.randrange(2)):
+            how = self.rng.randrange(4)
+            if how == 0:
+                at = self.rng.choice((0, len(value)))
+                value = value[:at] + self.pick(INVISIBLE) + value[at:]
+            elif how == 1 and " " in value.strip():
+                at = value.index(" ", len(value) - len(value.lstrip()))
+                value = value[:at] + "\u00a0" + value[at + 1 :]
+            elif how == 2:
+                inside = [i for i in range(1, len(value)) if value[i - 1 : i + 1].isalnum()]
+                if inside:
+                    at = self.pick(tuple(inside))
+                    value = value[:at] + "\u00ad" + value[at:]
+            else:
+                value = value.translate(_FULL_WIDTH)
+        return value
 
     def put(self, ws, r: int, c: int, value: object) -> None:
         if value is None or value == "":
@@ -329,6 +378,9 @@ class _Writer:
 
     def number(self, value: Decimal, integral: bool) -> object:
         style = self.pick(self.drift.numbers)
+        if self.drift.accounting and value < 0 and self.rng.random() < 0.8:
+            text = number_text(-value, "vn" if style == "cell" else style)
+            return f"({text})" if self.rng.random() < 0.5 else f"- {text}"
         if style == "cell":
             return int(value) if integral or value == value.to_integral() else float(value)
         text = number_text(value, style)
@@ -338,11 +390,25 @@ class _Writer:
 
     def value(self, column: Column, value: object, unit: str) -> object:
         """The cell for a clean value; `unit` is the money unit the column is written in."""
+        cell = self._value(column, value, unit)
+        typed = column.kind in ("int", "number", "money", "date", "code")
+        marked = self.drift.invisible and typed and isinstance(cell, str) and cell.strip()
+        if marked and self.rng.random() < 0.3:  # Excel's text mark, pasted in (rule 15)
+            return "'" + str(cell)
+        return cell
+
+    def _value(self, column: Column, value: object, unit: str) -> object:
         kind = column.kind
         if kind in ("int", "number", "money"):
             if value is None:
                 return self.pick(self.drift.blanks)
             amount = Decimal(str(value))
+            if self.drift.cell_units and self.rng.random() < 0.6:
+                if kind == "money":  # the cell's own unit wins over the column's
+                    spelled, scale = self.pick(CELL_MONEY_UNITS)
+                    return f"{self.number_as_text(amount * scale)} {spelled}"
+                if column.units:
+                    return f"{self.number_as_text(amount)} {self.pick(column.units)}"
             if kind == "money":
                 amount *= UNIT_SCALE[unit]
             return self.number(amount, kind == "int")
@@ -360,8 +426,17 @@ class _Writer:
             return value  # STT
         return self.spaced(str(value))
 
+    def number_as_text(self, value: Decimal) -> str:
+        style = self.pick(self.drift.numbers)
+        return number_text(value, "vn" if style == "cell" else style)
+
     def date(self, value: dt.date) -> object:
         style = self.pick(self.drift.dates)
+        if style == "d/m/yy":
+            yy = value.year % 100
+            read_as = 2000 + yy if 2000 + yy <= self.report_year else 1900 + yy
+            if read_as != value.year:
+                style = "dd/mm/yyyy"  # its two digits would read as another century
         if style == "cell":
             return value
         if style == "serial":
@@ -372,6 +447,9 @@ class _Writer:
             "d/m/yyyy": f"{d}/{m}/{y}",
             "dd-mm-yyyy": f"{d:02d}-{m:02d}-{y}",
             "yyyy-mm-dd": f"{y}-{m:02d}-{d:02d}",
+            "words": f"ngày {d} tháng {m} năm {y}",
+            "dd.mm.yyyy": f"{d:02d}.{m:02d}.{y}",
+            "d/m/yy": f"{d}/{m}/{y % 100:02d}",
         }[style]
 
     def code(self, code: str) -> object:
@@ -678,7 +756,7 @@ def sheet_drifts(draw, sheet: Sheet) -> SheetDrift:
 
 @st.composite
 def drifts(draw) -> Drift:
-    """Random combinations of the spec's drift (rules 1-10)."""
+    """Random combinations of the spec's drift (rules 1-10, 14, 15 and 18)."""
     order = list(range(len(DATA_SHEETS) + 1))
     if draw(st.booleans()):
         order.append(len(DATA_SHEETS) + 1)
@@ -694,13 +772,16 @@ def drifts(draw) -> Drift:
         numbers=draw(_subset(NUMBER_STYLES)),
         padded_numbers=draw(st.booleans()),
         blanks=draw(_subset(BLANK_MARKS)),
-        dates=draw(_subset(DATE_STYLES)),
+        dates=draw(_subset(DATE_STYLES + WORD_DATE_STYLES)),
         nfd=draw(st.booleans()),
         text_spaces=draw(st.booleans()),
         codes=draw(_subset(CODE_STYLES)),
         program_names=draw(st.booleans()),
         yes=draw(_subset(YES_MARKS)),
         no=draw(_subset(NO_MARKS)),
+        invisible=draw(st.booleans()),
+        accounting=draw(st.booleans()),
+        cell_units=draw(st.booleans()),
     )
 
 
@@ -782,16 +863,24 @@ def every_drift() -> Drift:
         numbers=NUMBER_STYLES,
         padded_numbers=True,
         blanks=BLANK_MARKS,
-        dates=DATE_STYLES,
+        dates=DATE_STYLES + WORD_DATE_STYLES,
         nfd=True,
         text_spaces=True,
         codes=CODE_STYLES,
         program_names=True,
         yes=YES_MARKS,
         no=NO_MARKS,
+        invisible=True,
+        accounting=True,
+        cell_units=True,
     )
 
 
 def ty_dong_as_text() -> Drift:
     """Only this: money in tỷ đồng for the whole file, every number written as text."""
     return Drift(file_unit="tỷ đồng", numbers=("plain", "vn", "en"))
+
+
+def cell_drift(**only: object) -> Drift:
+    """Only rules 14, 15 and 18, on every sheet: what one cell may carry."""
+    return Drift(seed=16, numbers=("cell", "plain", "vn", "en"), **only)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from etl.contract.reference import load_reference
 from etl.read import cells
 from etl.read.identify import identify
 from etl.read.reader import read_workbook
-from etl.text import clean
+from etl.text import clean, unquoted
 
 # --- rule 15: invisible characters -----------------------------------------------------
 
@@ -38,7 +38,6 @@ def test_rule_15_invisible_characters_never_change_a_value():
         ("HTX\u200b A\u200c\u200d\u2060", "HTX A"),
         ("\ufeffHTX A", "HTX A"),
         ("Nông\u00adnghiệp", "Nôngnghiệp"),
-        ("'6400123456", "6400123456"),
         ("６４００１２３４５６", "6400123456"),
         ("１２／０３／２０２１", "12/03/2021"),
         ("HTX\u3000A", "HTX A"),
@@ -47,6 +46,12 @@ def test_rule_15_invisible_characters_never_change_a_value():
 )
 def test_rule_15_clean_removes_what_no_one_sees(raw, expected):
     assert clean(raw) == expected
+
+
+def test_rule_15_a_leading_apostrophe_marks_text_and_is_no_part_of_a_value():
+    assert unquoted("'6400123456") == "6400123456"
+    assert unquoted("\u2019 1.250") == "1.250"
+    assert clean("'; DROP TABLE x; --") == "'; DROP TABLE x; --"  # free text keeps it
 
 
 @pytest.mark.parametrize(

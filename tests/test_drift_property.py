@@ -11,6 +11,7 @@ import functools
 import random
 import re
 import tempfile
+import unicodedata
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from drift import (
     Insert,
     SheetDrift,
     Spelling,
+    cell_drift,
     drifts,
     every_drift,
     moved_last,
@@ -141,7 +143,9 @@ def assert_reads_like_clean(read: WorkbookRead) -> None:
 def _raw_code(cell: object) -> str:
     if isinstance(cell, float) and cell == int(cell):
         cell = int(cell)
-    return re.sub(r"[\s.]", "", str(cell))
+    # Full-width digits as ASCII, and without what no one sees (rule 15).
+    text = unicodedata.normalize("NFKC", str(cell))
+    return re.sub(r"[\s.'\u00ad\u200b-\u200d\u2060\ufeff]", "", text)
 
 
 def assert_rows_point_at_their_records(
@@ -198,6 +202,25 @@ def test_every_drift_at_once_reads_like_the_clean_one(tmp_path):
 
 def test_money_in_ty_dong_written_as_text_reads_like_the_clean_one(tmp_path):
     assert_absorbed(tmp_path, ty_dong_as_text())
+
+
+# The cell rules on their own, each on every sheet (rules 14, 15 and 18).
+
+
+def test_invisible_characters_read_like_the_clean_one(tmp_path):
+    assert_absorbed(tmp_path, cell_drift(invisible=True, codes=("text", "spaced", "dotted")))
+
+
+def test_accounting_negatives_read_like_the_clean_one(tmp_path):
+    assert_absorbed(tmp_path, cell_drift(accounting=True))
+
+
+def test_units_written_in_cells_read_like_the_clean_one(tmp_path):
+    assert_absorbed(tmp_path, cell_drift(cell_units=True, file_unit="đồng"))
+
+
+def test_dates_in_words_dotted_and_two_digit_years_read_like_the_clean_one(tmp_path):
+    assert_absorbed(tmp_path, cell_drift(dates=("words", "dd.mm.yyyy", "d/m/yy")))
 
 
 # Minimal drift the property tests found that the reader does not absorb (rules 1, 2, 4

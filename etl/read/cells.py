@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from etl.text import clean, match_key, unaccent
+from etl.text import clean, match_key, unaccent, unquoted
 
 # An empty cell, a dash or an `x` in a numeric column means "not reported", never 0.
 _BLANK_MARKS = {"", "-", "–", "—", "x", "X"}
@@ -37,7 +37,7 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
 def is_blank(raw: object) -> bool:
-    return raw is None or (isinstance(raw, str) and clean(raw) in _BLANK_MARKS)
+    return raw is None or (isinstance(raw, str) and unquoted(raw) in _BLANK_MARKS)
 
 
 def money_factor(unit: str | None) -> float | None:
@@ -58,7 +58,7 @@ def parse_number(raw: object) -> float | None:
         return float(raw)
     if not isinstance(raw, str):
         raise ValueError("not a number")
-    text = clean(raw).replace(" ", "").replace("%", "")
+    text = unquoted(raw).replace(" ", "").replace("%", "")
     negative = False
     if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1]
@@ -166,7 +166,7 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
     except ValueError:
         if not isinstance(raw, str):
             raise
-    found = _NUMBER_THEN_UNIT.match(clean(raw))
+    found = _NUMBER_THEN_UNIT.match(unquoted(raw))
     if not found:
         raise ValueError("not a number")
     key = _unit_key(found.group(2))
@@ -264,7 +264,7 @@ def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, s
         raise ValueError("not a date")
     if isinstance(raw, int | float):
         return _from_number(raw)
-    text = clean(raw)
+    text = unquoted(raw)
     head = text.split(" ")[0] if " " in text else text  # `12/05/2021 00:00:00`
     for pattern in _DATE_PATTERNS:
         found = pattern.match(head)
@@ -340,7 +340,7 @@ def parse_code(raw: object) -> str | None:
         return None
     if isinstance(raw, float) and raw == int(raw):
         raw = int(raw)
-    text = clean(raw).replace(" ", "")
+    text = unquoted(raw).replace(" ", "")
     if not text:
         return None
     if ("E" in text or "e" in text) and _SCIENTIFIC.match(text):
@@ -369,7 +369,7 @@ def parse_unit_code(raw: object, width: int) -> str | None:
         return None
     if isinstance(raw, float) and raw == int(raw):
         raw = int(raw)
-    text = clean(raw).replace(" ", "")
+    text = unquoted(raw).replace(" ", "")
     if not text.isdigit():
         return None
     return text.zfill(width)

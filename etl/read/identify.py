@@ -10,7 +10,7 @@ from etl.contract.findings import ERROR, Finding, reason
 from etl.contract.layout import FIRST_YEAR, LAST_YEAR
 from etl.contract.reference import Reference, Unit
 from etl.read import cells
-from etl.text import clean, slug
+from etl.text import clean, slug, unquoted
 
 # The district level was abolished on 01/07/2025: no district reports for a later year.
 DISTRICTS_ABOLISHED_AFTER = 2025
@@ -36,7 +36,7 @@ def _unit_from_code(raw: object, ref: Reference) -> Unit | None:
             if unit is not None:
                 return unit
         return None
-    text = clean(raw).replace(" ", "")
+    text = unquoted(raw).replace(" ", "")
     return ref.reporting_unit(text) if text.isdigit() else None
 
 
