@@ -42,7 +42,7 @@ def clean(value: object) -> str:
 
 def unquoted(value: object) -> str:
     """`clean`, without the leading apostrophe that marks a typed value as text in Excel
-    (`'6400123456`, `'1.250`): for codes, numbers and dates. Free text keeps it."""
+    (`'6400123456`, `'1.250`, `'HTX Cà phê`): rule 15, for every cell the reader types."""
     text = clean(value)
     if text and text[0] in _APOSTROPHES:
         return text[1:].lstrip()

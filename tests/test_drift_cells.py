@@ -51,7 +51,10 @@ def test_rule_15_clean_removes_what_no_one_sees(raw, expected):
 def test_rule_15_a_leading_apostrophe_marks_text_and_is_no_part_of_a_value():
     assert unquoted("'6400123456") == "6400123456"
     assert unquoted("\u2019 1.250") == "1.250"
-    assert clean("'; DROP TABLE x; --") == "'; DROP TABLE x; --"  # free text keeps it
+    # In every typed cell, free text too ("every cell", rule 15); `clean` alone keeps it.
+    assert cells.parse_text("'HTX Cà phê Đắk Mil") == "HTX Cà phê Đắk Mil"
+    assert cells.parse_category("'Nông nghiệp", ("Nông nghiệp",)) == "Nông nghiệp"
+    assert clean("'; DROP TABLE x; --") == "'; DROP TABLE x; --"
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,8 @@ def _xlsm_with_macro_and_external_link(path: Path) -> Path:
 
 
 SQL_NAME = "667_2023'); drop table audit.file_ingestion; --.xlsx"
-SQL_TEXT = "'; DROP TABLE core.dim_cooperative; --"
+# Starts with a letter: a leading apostrophe is Excel's text mark, which the reader drops.
+SQL_TEXT = "x'; DROP TABLE core.dim_cooperative; --"
 HOSTILE_LIMITS = {"HTX_MAX_EXPANDED_MB": "32", "HTX_MAX_ROWS": "5000"}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from etl.text import clean, match_key, unaccent, unquoted
+from etl.text import match_key, unaccent, unquoted
 
 # An empty cell, a dash or an `x` in a numeric column means "not reported", never 0.
 _BLANK_MARKS = {"", "-", "–", "—", "x", "X"}
@@ -376,7 +376,8 @@ def parse_unit_code(raw: object, width: int) -> str | None:
 
 
 def parse_text(raw: object) -> str | None:
-    text = clean(raw)
+    # Rule 15: a leading apostrophe (Excel's mark for "this is text") goes in every cell.
+    text = unquoted(raw)
     if isinstance(raw, float) and raw == int(raw):
         text = str(int(raw))
     return text or None
