@@ -133,8 +133,8 @@ def test_force_after_a_reader_change_republishes_only_when_the_rows_differ(setti
     # A corrected rule (here: the members column read ×10) changes the staged rows.
     original = staging.read_workbook
 
-    def corrected(path, limits=None):
-        read = original(path, limits)
+    def corrected(*args, **kwargs):
+        read = original(*args, **kwargs)
         for row in read.sheets["htx"].rows:
             row["members"] = row["members"] * 10
         return read
