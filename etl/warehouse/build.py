@@ -153,10 +153,7 @@ def load_star_schema(
         for model in core:
             run_sql_file(con, model.path)
         con.execute("commit")
-        counts = {
-            m.table: scalar(con, f"select count(*) from {m.table}")  # noqa: S608  model names from sql/
-            for m in core
-        }
+        counts = _row_counts(con, core)
         cross = check_warehouse(con)
     finally:
         con.close()
@@ -301,11 +298,7 @@ def build_marts(settings: Settings) -> dict[str, int]:
         for model in later:
             run_sql_file(con, model.path)
         con.execute("commit")
-        counts = {
-            m.table: scalar(con, f"select count(*) from {m.table}")  # noqa: S608  model names from sql/
-            for m in later
-            if m.schema == "marts"
-        }
+        counts = _row_counts(con, [m for m in later if m.schema == "marts"])
         con.execute("checkpoint")
     finally:
         con.close()
@@ -349,3 +342,11 @@ def _register_targets(con, path: Path) -> None:
         "revenue_growth::double as revenue_growth, "
         "model_cooperatives::integer as model_cooperatives",
     )
+
+
+def _row_counts(con, built: list) -> dict[str, int]:
+    """Rows in each of these models' tables, for the log and the task's result."""
+    return {
+        m.table: scalar(con, f"select count(*) from {m.table}")  # noqa: S608  model names from sql/
+        for m in built
+    }
