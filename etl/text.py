@@ -82,3 +82,53 @@ def split_unit(header: object) -> tuple[str, str | None]:
     if not found:
         return text, None
     return text[: found.start()].strip(), found.group(1).strip()
+
+
+# The five Vietnamese tone marks (huyền, sắc, hỏi, ngã, nặng) as combining characters. The
+# vowel marks (breve, circumflex, horn) and đ are letters of their own: `ă â ê ô ơ ư đ` count.
+_TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
+# Unit-type prefixes of commune-level names; a name is compared without them.
+_COMMUNE_PREFIX = re.compile(r"^(?:xã|phường|thị trấn|đặc khu)\s+", re.I)
+# What does not count in a unit name: apostrophes of every form, hyphens, spaces, punctuation.
+_NOT_LETTER = re.compile(r"[^0-9a-zđăâêôơư]+")
+_PLAIN_PREFIX = re.compile(r"^(?:xa|phuong|thi tran|dac khu)\s+", re.I)
+
+
+def toneless(text: str) -> str:
+    """Vietnamese text without its tone marks, NFC: `Đắk R’Lấp` -> `Đăk R’Lâp`; `Hoà` and
+    `Hòa` both -> `Hoa` (so the mark's placement does not count either)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS))
+
+
+def strip_unit_prefix(text: str) -> str:
+    """A commune name without its `Xã`/`Phường`/`Thị trấn`/`Đặc khu` prefix."""
+    return _COMMUNE_PREFIX.sub("", clean(text))
+
+
+@lru_cache(maxsize=65536)
+def name_key(value: str) -> str:
+    """The key the workbook contract compares commune names by: case, tone marks, the unit
+    prefix, apostrophes, hyphens and spaces do not count; the letters do, `ă â ê ô ơ ư đ`
+    included. `Xã Đăk R'Moan` and `Đắk R’Moan` -> `đăkrmoan`; `Đắk Nang` -> `đăknang` but
+    `Đạ K’Nàng` -> `đaknang`."""
+    return _NOT_LETTER.sub("", toneless(strip_unit_prefix(value)).lower())
+
+
+def plain_keys(value: str) -> frozenset[str]:
+    """`name_key` in plain letters, for a name typed without any diacritics (`Dak Nang` ->
+    `daknang`), which counts only where exactly one candidate fits. A plain name's first
+    word may be a prefix typed plainly (`Xa Dak Nang`) or part of the name (`Xa Bang` for
+    `Xà Bang`): both readings are returned."""
+    text = strip_unit_prefix(value)
+    keys = {_NOT_LETTER.sub("", unaccent(text).lower())}
+    plain = _PLAIN_PREFIX.match(text)
+    if plain and not has_diacritics(text):
+        keys.add(_NOT_LETTER.sub("", text[plain.end() :].lower()))
+    return frozenset(keys)
+
+
+def has_diacritics(value: str) -> bool:
+    """Whether a name (without its unit prefix) carries any Vietnamese letter or mark."""
+    text = strip_unit_prefix(value)
+    return unaccent(text) != text

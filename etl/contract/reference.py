@@ -1,17 +1,36 @@
-"""Administrative units (GSO codes) before the 2025 reorganisation: the list of known units."""
+"""Administrative units (GSO codes): the former ones, before the 2025 reorganisation, and
+the ones in force since 01/07/2025, with the province mergers between them.
+
+Since 01/07/2025 local government has two levels, province and commune: 34 provinces and
+3,321 communes (`vn_admin_units_2025.csv`). Most new communes reuse the code of a commune
+they absorbed, and new provinces keep the code of one of the provinces they merged, so a
+code alone does not say which unit is meant: the report year does.
+- up to 2024: the former units (`vn_admin_units.csv`);
+- 2025: a province in force at the end of the year, a former district (the first half),
+  and communes of either list (the name decides);
+- from 2026: the provinces and communes in force.
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from etl.config import REFERENCE_DIR
-from etl.text import match_key, slug
+from etl.text import match_key, name_key, slug
 
-# Provinces created by the 2025 merger keep a code of one of the merged provinces (Lâm Đồng
-# is 68); they are known units for reports from 2025 on.
+# The day the two-level local government took over (Nghị quyết 202/2025/QH15 and the
+# resolutions on commune mergers).
+REORGANISED_ON = dt.date(2025, 7, 1)
+# The last report year in the former geography only, and the first in the new one only.
+LAST_FORMER_YEAR = 2024
+FIRST_NEW_YEAR = 2026
+
+# Kept for readers of the first deployment: Đắk Nông (67) went into Lâm Đồng (68). The
+# national mapping is `Reference.merged_into`.
 MERGED_INTO = {"67": "68"}
 
 
@@ -23,45 +42,153 @@ class Unit:
     full_name: str
     name_en: str
     parent_code: str | None
+    current: bool = False  # in force since 01/07/2025 (vn_admin_units_2025.csv)
+
+    @property
+    def era(self) -> str:
+        return "current" if self.current else "former"
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity, so the indexes below can be cached
 class Reference:
-    units: dict[str, Unit]  # by code; codes of different levels have different widths
+    units: dict[str, Unit]  # former units by code; codes of different levels differ in width
+    current_units: dict[str, Unit] | None = None  # units in force since 01/07/2025, by code
+    province_merger: dict[str, str] | None = None  # former province code -> new code
+
+    # -- the former units (the default everywhere a year is not given) -------------------
 
     def unit(self, code: str) -> Unit | None:
         return self.units.get(code)
 
-    def reporting_unit(self, code: str) -> Unit | None:
-        """A province or district: the units that may send a workbook."""
-        unit = self.units.get(code)
-        return unit if unit is not None and unit.level in ("province", "district") else None
+    def current_unit(self, code: str) -> Unit | None:
+        return (self.current_units or {}).get(code)
+
+    def reporting_unit(self, code: str, year: int | None = None) -> Unit | None:
+        """A unit that may send a workbook for `year` (see `reporting_units`); without a
+        year, a former province or district, or a province created by the merger."""
+        if year is None:
+            unit = self.units.get(code) or self.current_unit(code)
+            return unit if unit is not None and unit.level in ("province", "district") else None
+        found = [u for u in self.in_force(code, year) if _may_report(u, year)]
+        return found[0] if found else None
+
+    def in_force(self, code: str, year: int) -> list[Unit]:
+        """The units with this code in force during (part of) report year `year`: current
+        units first."""
+        found = []
+        if year >= REORGANISED_ON.year and (unit := self.current_unit(code)) is not None:
+            found.append(unit)
+        if year <= REORGANISED_ON.year and (unit := self.units.get(code)) is not None:
+            found.append(unit)
+        return found
 
     def parent_of(self, unit: Unit) -> Unit:
-        """The unit a district or commune belongs to."""
+        """The unit a district or commune belongs to, in its own list."""
         if unit.parent_code is None:
             raise KeyError(f"{unit.level} {unit.code} has no parent unit")
-        return self.units[unit.parent_code]
+        parents = self.current_units if unit.current else self.units
+        return (parents or {})[unit.parent_code]
 
     def province_of(self, unit: Unit) -> Unit:
         return unit if unit.level == "province" else self.province_of(self.parent_of(unit))
 
-    def by_slug(self, text: str) -> list[Unit]:
-        return _slug_index(self).get(text, [])
+    def district_of(self, unit: Unit) -> Unit | None:
+        """A former commune's district; None for a province, a district or a current unit."""
+        if unit.current or unit.level != "commune":
+            return None
+        return self.parent_of(unit)
+
+    # -- the 2025 province mergers ---------------------------------------------------------
+
+    def merged_into(self, province_code: str) -> str:
+        """The province in force since 01/07/2025 that a former province became part of."""
+        return (self.province_merger or MERGED_INTO).get(province_code, province_code)
+
+    def former_provinces(self, new_code: str) -> list[str]:
+        """The former provinces merged into a province in force (itself included, when it
+        kept its code)."""
+        merger = self.province_merger or MERGED_INTO
+        found = sorted(old for old, new in merger.items() if new == new_code)
+        return found or [new_code]
+
+    def province_in_force(self, unit: Unit, year: int) -> str:
+        """The code of the province that held a unit's area at the end of report year
+        `year`: a former province up to 2024, the province it merged into from 2025."""
+        code = self.province_of(unit).code
+        if unit.current or year < REORGANISED_ON.year:
+            return code
+        return self.merged_into(code)
+
+    # -- lookups by name ---------------------------------------------------------------------
+
+    def by_slug(self, text: str, year: int | None = None) -> list[Unit]:
+        """Units whose file-name slug is `text`: without a year, the former provinces and
+        districts; with one, every unit that may send a workbook for that year, plus (in
+        2025) the communes in force at its end, so `dak_mil_2025` fits both the district
+        and the new commune and identifies neither."""
+        if year is None:
+            return _slug_index(self).get(("former", text), [])
+        found = []
+        if year <= REORGANISED_ON.year:
+            found += [
+                u
+                for u in _slug_index(self).get(("former", text), [])
+                if _may_report(u, year) or (year == 2025 and u.level == "district")
+            ]
+        if year >= REORGANISED_ON.year:
+            found += _slug_index(self).get(("current", text), [])
+        return found
 
     def communes_of(self, unit: Unit) -> dict[str, Unit]:
-        """Communes under a district or province, by match key of the name and full name."""
+        """Former communes under a district or former province, by match key of the name and
+        full name."""
         return _commune_index(self).get(unit.code, {})
+
+    def current_communes(self, province_code: str) -> list[Unit]:
+        """The communes in force since 01/07/2025 of a province, by code."""
+        return sorted(
+            (u for u in (self.current_units or {}).values() if u.parent_code == province_code),
+            key=lambda u: u.code,
+        )
+
+    def former_communes(self, province_code: str) -> list[Unit]:
+        """The former communes of a former province, by code."""
+        return sorted(
+            (
+                u
+                for u in self.units.values()
+                if u.level == "commune" and self.province_of(u).code == province_code
+            ),
+            key=lambda u: u.code,
+        )
+
+    def commune_names(self) -> dict[str, list[Unit]]:
+        """Every commune of both lists by `name_key` of its name."""
+        return _name_index(self)
+
+
+def _may_report(unit: Unit, year: int) -> bool:
+    """Whether a unit may send the workbook of a report year (the workbook contract)."""
+    if year <= LAST_FORMER_YEAR:
+        return not unit.current and unit.level in ("province", "district")
+    if year == REORGANISED_ON.year:
+        return (unit.current and unit.level == "province") or (
+            not unit.current and unit.level == "district"
+        )
+    return unit.current and unit.level in ("province", "commune")
 
 
 @cache
-def _slug_index(ref: Reference) -> dict[str, list[Unit]]:
-    index: dict[str, list[Unit]] = {}
+def _slug_index(ref: Reference) -> dict[tuple[str, str], list[Unit]]:
+    index: dict[tuple[str, str], list[Unit]] = {}
     for unit in ref.units.values():
         if unit.level == "commune":
             continue
         for key in {slug(unit.name), slug(unit.full_name)}:
-            index.setdefault(key, []).append(unit)
+            index.setdefault(("former", key), []).append(unit)
+    for unit in (ref.current_units or {}).values():
+        for key in {slug(unit.name), slug(unit.full_name)}:
+            index.setdefault(("current", key), []).append(unit)
     return index
 
 
@@ -81,7 +208,16 @@ def _commune_index(ref: Reference) -> dict[str, dict[str, Unit]]:
     return index
 
 
-def read_units(path: Path) -> dict[str, Unit]:
+@cache
+def _name_index(ref: Reference) -> dict[str, list[Unit]]:
+    index: dict[str, list[Unit]] = {}
+    for unit in [*ref.units.values(), *(ref.current_units or {}).values()]:
+        if unit.level == "commune":
+            index.setdefault(name_key(unit.name), []).append(unit)
+    return index
+
+
+def read_units(path: Path, current: bool = False) -> dict[str, Unit]:
     with path.open(encoding="utf-8", newline="") as handle:
         return {
             row["code"]: Unit(
@@ -91,11 +227,25 @@ def read_units(path: Path) -> dict[str, Unit]:
                 full_name=row["full_name"],
                 name_en=row["name_en"],
                 parent_code=row["parent_code"] or None,
+                current=current,
             )
             for row in csv.DictReader(handle)
         }
 
 
+def read_province_merger(path: Path) -> dict[str, str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["old_code"]: row["new_code"] for row in csv.DictReader(handle)}
+
+
 @cache
 def load_reference(path: Path | None = None) -> Reference:
-    return Reference(units=read_units(path or REFERENCE_DIR / "vn_admin_units.csv"))
+    """The reference units. `path` replaces the former list only (tests of small worlds);
+    the units in force and the mergers always come from the reference folder."""
+    current = REFERENCE_DIR / "vn_admin_units_2025.csv"
+    merger = REFERENCE_DIR / "province_merger_2025.csv"
+    return Reference(
+        units=read_units(path or REFERENCE_DIR / "vn_admin_units.csv"),
+        current_units=read_units(current, current=True) if current.exists() else {},
+        province_merger=read_province_merger(merger) if merger.exists() else dict(MERGED_INTO),
+    )
