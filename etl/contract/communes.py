@@ -1,0 +1,168 @@
+"""Which commune a workbook's `Xã/Phường` cell may mean: the workbook contract's comparison.
+
+A cell names a commune in force in the report year, within the reporting unit's area:
+- up to 2024: a former commune (of the district, or of the former province);
+- from 2026: a commune in force since 01/07/2025 (of the province, or the commune unit's
+  province);
+- 2025: either.
+
+Names are compared by `etl.text.name_key`: case, tone marks, the unit prefix, apostrophes,
+hyphens and spaces do not count; the letters do (`ă â ê ô ơ ư đ` included). A name typed
+entirely without diacritics is compared in plain letters and counts only when exactly one
+candidate fits. A 5-digit code in the cell is accepted too.
+
+This module says which communes *may* be meant. Where several fit, the cooperative's own
+history decides (its former district), which only the warehouse knows: the build registers
+`candidate_frame` as `ref_commune_candidates` and `sql/load/fact_cooperative_year.sql`
+chooses. Candidates that all lead to the same new commune are no conflict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from etl.contract.reference import FIRST_NEW_YEAR, LAST_FORMER_YEAR, Reference, Unit
+from etl.text import has_diacritics, name_key, plain_keys, unquoted
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
+# A commune code typed in the cell, maybe stored as a number (its leading zero lost). Ward
+# numbers (`1`, `12`: Phường 1) are names, not codes.
+_CODE = re.compile(r"^\d{4,5}(?:\.0+)?$")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A commune a cell may mean."""
+
+    code: str
+    current: bool  # a commune in force since 01/07/2025 (else a former one)
+    district_code: str | None  # a former commune's district
+    new_commune_code: str | None  # itself (current), or where a former commune went whole
+
+
+def candidates(ref: Reference, unit_code: str, report_year: int, name: object) -> list[Candidate]:
+    """The communes a cell may mean in a report of `unit_code` for `report_year`; empty when
+    none fits (an unknown commune) or the cell is empty."""
+    unit = ref.reporting_unit(unit_code, report_year)
+    text = unquoted(name)
+    if unit is None or not text:
+        return []
+    pool = _pool(ref, unit, report_year)
+    if _CODE.match(text):
+        code = str(int(float(text))).zfill(5)
+        found = list(pool.by_code.get(code, ()))
+    else:
+        found = pool.by_name(text)
+        if not found and _QUALIFIER.search(text):  # `Phường 1 (Bảo Lộc)`
+            found = pool.by_name(_QUALIFIER.sub("", text))
+    return [_candidate(ref, u) for u in found]
+
+
+def is_known(ref: Reference, unit_code: str, report_year: int, name: object) -> bool:
+    """Whether a non-empty cell names a commune the unit may name in the year."""
+    return bool(candidates(ref, unit_code, report_year, name))
+
+
+def candidate_frame(ref: Reference, triples) -> pd.DataFrame:
+    """One row per candidate of each distinct `(unit_code, report_year, commune_name)`:
+    `unit_code, report_year, commune_name, commune_code, current, district_code,
+    new_commune_code`. The build registers it as `ref_commune_candidates`."""
+    import pandas as pd
+
+    rows = [
+        {
+            "unit_code": unit_code,
+            "report_year": int(year),
+            "commune_name": name,
+            "commune_code": c.code,
+            "current": c.current,
+            "district_code": c.district_code,
+            "new_commune_code": c.new_commune_code,
+        }
+        for unit_code, year, name in triples
+        for c in candidates(ref, unit_code, int(year), name)
+    ]
+    columns = {
+        "unit_code": "string",
+        "report_year": "int64",
+        "commune_name": "string",
+        "commune_code": "string",
+        "current": "boolean",
+        "district_code": "string",
+        "new_commune_code": "string",
+    }
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """The communes a unit's report of a year may name, indexed by code and by name keys."""
+
+    by_code: dict[str, tuple[Unit, ...]]
+    by_key: dict[str, tuple[Unit, ...]]
+    by_plain: dict[str, tuple[Unit, ...]]
+
+    def by_name(self, text: str) -> list[Unit]:
+        if has_diacritics(text):
+            return list(self.by_key.get(name_key(text), ()))
+        found = {u for key in plain_keys(text) for u in self.by_plain.get(key, ())}
+        return list(found) if len(found) == 1 else []
+
+
+def _candidate(ref: Reference, unit: Unit) -> Candidate:
+    if unit.current:
+        return Candidate(unit.code, True, None, unit.code)
+    district = ref.district_of(unit)
+    return Candidate(
+        unit.code,
+        False,
+        district.code if district else None,
+        _whole_destination(ref, unit.code),
+    )
+
+
+def _whole_destination(ref: Reference, old_code: str) -> str | None:
+    try:
+        from etl.contract.crosswalk import load_crosswalk
+    except ImportError:  # the crosswalk is optional for readers of the former geography
+        return None
+    return load_crosswalk(ref).whole_destination(old_code)
+
+
+@cache
+def _pool(ref: Reference, unit: Unit, year: int) -> _Pool:
+    """The communes a unit's report of `year` may name."""
+    units: list[Unit] = []
+    if year <= LAST_FORMER_YEAR + 1 and not (unit.current and unit.level == "commune"):
+        if unit.current:  # a province in force: the former communes of what merged into it
+            for old in ref.former_provinces(unit.code):
+                units += ref.former_communes(old)
+        elif unit.level == "district":
+            units += [u for u in ref.units.values() if u.parent_code == unit.code]
+        else:
+            units += ref.former_communes(unit.code)
+    if year >= FIRST_NEW_YEAR - 1:
+        province = ref.province_of(unit) if unit.current else None
+        if province is None:  # a former district or province in 2025: where it went
+            province = ref.current_unit(ref.merged_into(ref.province_of(unit).code))
+        if province is not None:
+            units += ref.current_communes(province.code)
+    by_code: dict[str, list[Unit]] = {}
+    by_key: dict[str, list[Unit]] = {}
+    by_plain: dict[str, list[Unit]] = {}
+    for u in units:
+        by_code.setdefault(u.code, []).append(u)
+        by_key.setdefault(name_key(u.name), []).append(u)
+        for key in plain_keys(u.name):
+            by_plain.setdefault(key, []).append(u)
+    return _Pool(
+        {k: tuple(v) for k, v in by_code.items()},
+        {k: tuple(v) for k, v in by_key.items()},
+        {k: tuple(v) for k, v in by_plain.items()},
+    )

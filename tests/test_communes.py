@@ -1,0 +1,65 @@
+"""The commune a `Xã/Phường` cell may mean, by the workbook contract's name comparison."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.contract.communes import candidates, is_known
+from etl.contract.reference import load_reference
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return load_reference()
+
+
+def codes(ref, unit, year, name):
+    return sorted((c.code, c.current) for c in candidates(ref, unit, year, name))
+
+
+def test_a_code_means_the_commune_of_the_report_year(ref):
+    # 24611 was Phường Nghĩa Đức (Gia Nghĩa) until 30/06/2025, Phường Bắc Gia Nghĩa after.
+    assert codes(ref, "660", 2024, "24611") == [("24611", False)]
+    assert codes(ref, "68", 2026, "24611") == [("24611", True)]
+    assert codes(ref, "68", 2026, 24611.0) == [("24611", True)]  # a code stored as a number
+
+
+def test_2025_reports_may_name_a_former_or_a_new_commune(ref):
+    assert codes(ref, "68", 2025, "Phường Nghĩa Đức") == [("24611", False)]
+    assert codes(ref, "68", 2025, "Bắc Gia Nghĩa") == [("24611", True)]
+    # `Đắk Mil`: the former town of district 663 and the new commune 24670 both fit.
+    assert codes(ref, "68", 2025, "Đắk Mil") == [("24664", False), ("24670", True)]
+
+
+def test_before_2025_only_former_communes_and_from_2026_only_new_ones(ref):
+    assert codes(ref, "660", 2024, "Bắc Gia Nghĩa") == []
+    assert codes(ref, "68", 2026, "Nghĩa Đức") == []
+
+
+def test_tone_marks_prefix_apostrophes_and_spaces_do_not_count(ref):
+    expected = codes(ref, "68", 2025, "Xã Đắk R’Moan")
+    assert expected
+    assert codes(ref, "68", 2025, "Đăk R'Moan") == expected
+    assert codes(ref, "68", 2025, "đắk rmoan") == expected
+
+
+def test_the_letters_count(ref):
+    # `Đắk Nang` (Krông Nô) is not `Đạ K’Nàng` (Đam Rông, former Lâm Đồng).
+    nang = codes(ref, "68", 2025, "Đắk Nang")
+    knang = codes(ref, "68", 2025, "Đạ K’Nàng")
+    assert nang
+    assert knang
+    assert not set(nang) & set(knang)
+
+
+def test_a_name_without_diacritics_counts_only_with_one_candidate(ref):
+    # Plain `Dak Nang` fits both `Đắk Nang` and `Đạ K’Nàng` in plain letters: nothing.
+    assert codes(ref, "68", 2025, "Dak Nang") == []
+    # In a district report only one fits.
+    assert codes(ref, "664", 2024, "Dak Nang") == codes(ref, "664", 2024, "Đắk Nang")
+
+
+def test_a_commune_unit_names_the_communes_in_force(ref):
+    assert codes(ref, "24611", 2026, "Phường Bắc Gia Nghĩa") == [("24611", True)]
+    assert not is_known(ref, "24611", 2026, "")
+    assert not is_known(ref, "24611", 2026, "Xã Không Có")
