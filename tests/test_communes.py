@@ -63,3 +63,11 @@ def test_a_commune_unit_names_the_communes_in_force(ref):
     assert codes(ref, "24611", 2026, "Phường Bắc Gia Nghĩa") == [("24611", True)]
     assert not is_known(ref, "24611", 2026, "")
     assert not is_known(ref, "24611", 2026, "Xã Không Có")
+
+
+def test_a_bare_group_title_may_name_a_new_commune():
+    """Rule 11: a section row `Bắc Gia Nghĩa` (no prefix) above a 2026 group names the commune."""
+    from etl.read.reader import _title_names
+
+    assert _title_names("Bắc Gia Nghĩa:") == {"commune_name": "Bắc Gia Nghĩa"}
+    assert _title_names("Nghĩa Đức") == {"commune_name": "Nghĩa Đức"}

@@ -586,11 +586,13 @@ def _sector_labels() -> dict[str, str]:
 
 @cache
 def _commune_keys() -> frozenset[str]:
-    """Every commune name of the reference, as match keys: a bare title `Đắk Gằn` names one."""
+    """Every commune name of the reference, former or in force since 01/07/2025, as match
+    keys: a bare title `Đắk Gằn` or `Bắc Gia Nghĩa` names one."""
     from etl.contract.reference import load_reference
 
     ref = load_reference()
-    return frozenset(match_key(u.name) for u in ref.units.values() if u.level == "commune")
+    units = [*ref.units.values(), *(ref.current_units or {}).values()]
+    return frozenset(match_key(u.name) for u in units if u.level == "commune")
 
 
 def _is_total_label(label: str) -> bool:
