@@ -448,7 +448,8 @@ YEAR_BOUND = "Trung ương,,\nTỉnh,,\nHuyện,,2022\nLồng ghép,,\nKhác,,\n
 
 
 def test_a_funding_source_file_changed_alone_is_reported(tmp_path, real_template):
-    changed = Rules(load_documents(), root=_funding_root(tmp_path, YEAR_BOUND))
+    # Other years than the real file's, and a source no suite message names.
+    changed = Rules(load_documents(), root=_funding_root(tmp_path, YEAR_BOUND + "Quỹ HTX,2023,\n"))
     report = template_disagreements(changed, real_template, YEAR)
     assert any("Nguồn vốn" in line and "Xã" in line for line in report), report
     assert any("FUNDING_SOURCES" in line for line in layout_disagreements(changed))
@@ -550,7 +551,10 @@ def test_rules_read_only_json_and_answer_what_the_copies_need():
     assert [b.rating for b in r.rating_bands()] == ["Tốt", "Khá", "Trung bình", "Yếu"]
     assert (r.rating_for(80), r.rating_for(79.99), r.rating_for(101)) == ("Tốt", "Khá", "Tốt")
     assert r.severity("funding_source_known") == "warning"
-    assert r.listed("hotro", "funding_source", 2023) == layout.FUNDING_SOURCES
+    # The reader knows every source of any year; a year offers those in force then.
+    assert r.listed("hotro", "funding_source") == layout.FUNDING_SOURCES
+    assert "Xã" not in r.listed("hotro", "funding_source", 2024)
+    assert "Huyện" not in r.listed("hotro", "funding_source", 2026)
     # The reader and the template import the rules; GX stays out of them.
     probe = (
         "import sys, etl.read.reader, etl.outputs.template; "
