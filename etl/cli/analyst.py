@@ -79,14 +79,15 @@ def repl(warehouse: Path, read=input, out=print) -> None:
 
 
 def describe_tables(warehouse: Path) -> list[str]:
-    """Every table and column of the contract schemas with its meaning (COMMENT ON)."""
+    """Every table and column of the warehouse's schemas with its meaning (COMMENT ON): core,
+    intermediate (the tables that feed the marts), marts, then audit."""
     con = connect(warehouse)
     try:
         tables = con.execute(
             """
             select schema_name, table_name, coalesce(comment, '')
             from duckdb_tables()
-            where schema_name in ('core', 'marts', 'audit')
+            where schema_name in ('core', 'intermediate', 'marts', 'audit')
             order by schema_name = 'audit', schema_name, table_name
             """
         ).fetchall()
@@ -94,7 +95,7 @@ def describe_tables(warehouse: Path) -> list[str]:
             """
             select schema_name, table_name, column_name, data_type, coalesce(comment, '')
             from duckdb_columns()
-            where schema_name in ('core', 'marts', 'audit')
+            where schema_name in ('core', 'intermediate', 'marts', 'audit')
             order by schema_name, table_name, column_index
             """
         ).fetchall()
