@@ -19,8 +19,9 @@ Picks up the workbooks district clerks drop in the landing folder and loads them
    *skipped*: nothing is built, no asset event, the publish DAG does not run.
 
 **Params** (Trigger DAG w/ config):
-`year` and `unit_code` narrow the run to one report year and/or unit (district code such
-as `663`, or `68` for the province-level 2025 report); new files of other years and units
+`year` and `unit_code` narrow the run to one report year and/or unit (a former district code
+such as `663` up to 2025, a province such as `68`, or from 2026 a commune code of the units in
+force since 01/07/2025 such as `24611`); new files of other years and units
 wait for the next run. `force` also reprocesses files already recorded (those of that year
 and unit), from their raw copies: after a rule or reference-data change.
 
@@ -46,9 +47,11 @@ from etl.flow.dagkit import RETRIES, STAR_SCHEMA, START, default_args
 _UNIT = Param(
     None,
     type=["null", "string"],
-    pattern="^[0-9]{2,3}$",
+    pattern="^(?:[0-9]{2,3}|[0-9]{5})$",
     title="Unit code",
-    description="Only this unit's workbooks (GSO code, e.g. 663). Empty: every unit.",
+    description="Only this unit's workbooks: GSO code of a province (68), a former district "
+    "(663, report years up to 2025) or a commune in force since 01/07/2025 (24611, from "
+    "2026). Empty: every unit.",
 )
 _FORCE = Param(
     False,

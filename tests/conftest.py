@@ -13,6 +13,7 @@ import xlsxwriter
 
 from etl.config import Settings, settings_under
 from etl.contract.layout import HOTRO, HTX, LIENKET, OCOP
+from etl.contract.reference import load_reference
 
 # Tests that import Airflow in this process get a throwaway home, never ~/airflow.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="htx-test-airflow-")
@@ -77,10 +78,13 @@ def htx_row(n: int, code: str, **overrides) -> list:
 
 
 def info_rows(unit: str = "663", year: int = 2023, prepared: dt.date | None = None) -> list[list]:
+    # `Tên đơn vị` names the unit of the code (another unit's name rejects the file); blank
+    # for a code that names no unit of the year.
+    known = load_reference().reporting_unit(str(unit), year)
     return [
         ["Thông tin", "Giá trị"],
         ["Mã đơn vị", unit],
-        ["Tên đơn vị", "Huyện Đắk Mil"],
+        ["Tên đơn vị", known.full_name if known else None],
         ["Năm báo cáo", year],
         ["Ngày lập", prepared or dt.date(year + 1, 1, 15)],
         ["Người lập", "Nguyễn Văn A"],
@@ -245,3 +249,34 @@ def template_validations(ws) -> dict[str, object]:
 def validation_items(rule) -> list[str]:
     """The items of a list validation (`"a,b,c"`)."""
     return rule.formula1.strip('"').split(",")
+
+
+# ---------------------------------------------------------------------------------------
+# The servers a deployment uses, started by the tests themselves from wheels in the lock
+# (tests/servers.py): nothing to install or start beforehand, as root or not.
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server for the session, on 127.0.0.1:<free port>, stopped at the end."""
+    from servers import PostgresServer
+
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_database(postgres_server) -> str:
+    """A new, empty database (Airflow's metadata DB under a scheduler); its URL. Dropped
+    afterwards."""
+    with postgres_server.database() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_server():
+    """A Redis server (Valkey) for one test, on 127.0.0.1:<free port>; yields its URL."""
+    from servers import RedisServer
+
+    with RedisServer() as server:
+        yield server.url

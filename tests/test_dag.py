@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -119,7 +120,11 @@ def test_manual_runs_take_year_unit_and_force_params(bag):
     assert set(params) == {"year", "unit_code", "force"}
     assert params["year"]["value"] is None
     assert params["year"]["schema"]["minimum"] == 2021
-    assert params["unit_code"]["schema"]["pattern"] == "^[0-9]{2,3}$"
+    pattern = params["unit_code"]["schema"]["pattern"]
+    assert pattern == "^(?:[0-9]{2,3}|[0-9]{5})$"
+    # A province, a former district, and from 2026 a commune (issue 15).
+    codes = ("68", "663", "24611", "6", "2461", "246110")
+    assert [c for c in codes if re.match(pattern, c)] == ["68", "663", "24611"]
     assert params["force"]["value"] is False
     # The yearly DAG takes its year from the data interval: a backfill sets it.
     assert set(bag["dags"][YEARLY_DAG_ID]["params"]) == {"unit_code", "force"}

@@ -140,6 +140,42 @@ REASONS: dict[str, tuple[str, str]] = {
         "{value} is no reporting unit in {year}: the district level was abolished on "
         "01/07/2025. Reports from 2026 come from the province or a commune.",
     ),
+    "unit_unknown_in_year": (
+        "Mã đơn vị '{value}' không phải là đơn vị báo cáo của năm {year}. Năm {year} được "
+        "báo cáo theo {who} (danh mục đơn vị hành chính). Hãy ghi đúng 'Mã đơn vị' trong "
+        "trang ThongTin.",
+        "'{value}' is no reporting unit of report year {year}. Reports for {year} come from "
+        "{who_en} (reference list). Fill in 'Mã đơn vị' in the "
+        "ThongTin sheet.",
+    ),
+    "commune_not_in_year": (
+        "{units} là xã/phường: xã/phường chỉ lập báo cáo riêng từ năm {first}. Báo cáo năm "
+        "{year} do {province} lập ({also}). Hãy ghi mã "
+        "tỉnh trong 'Mã đơn vị', hoặc kiểm tra lại 'Năm báo cáo'.",
+        "{units} is a commune: communes send their own report from report year {first} on. "
+        "The {year} report comes from {province} ({also_en}). Put the province code in "
+        "'Mã đơn vị', or check 'Năm báo cáo'.",
+    ),
+    "province_merged": (
+        "{province} (mã {code}) đã hợp nhất vào {new_province} từ 01/07/2025: báo cáo năm "
+        "{year} do {new_province} lập, mã {new_code}. Hãy ghi mã {new_code} trong 'Mã đơn vị'.",
+        "{province} ({code}) became part of {new_province} on 01/07/2025: the {year} report "
+        "comes from {new_province}, code {new_code}. Put {new_code} in 'Mã đơn vị'.",
+    ),
+    "unit_name_mismatch": (
+        "'Mã đơn vị' {code} là {unit}, nhưng 'Tên đơn vị' ghi '{value}' là đơn vị khác: "
+        "{named}. Hãy sửa cho mã và tên cùng chỉ một đơn vị rồi gửi lại.",
+        "'Mã đơn vị' {code} is {unit}, but 'Tên đơn vị' '{value}' names another unit: "
+        "{named}. Make the code and the name name the same unit and resubmit.",
+    ),
+    "unit_ambiguous": (
+        "'{value}' chỉ nhiều đơn vị của năm {year}: {units}. Không xác định được đơn vị báo "
+        "cáo. Hãy ghi 'Mã đơn vị' trong trang ThongTin, hoặc đặt tên tệp theo mã, ví dụ "
+        "<mã đơn vị>_{year}.xlsx.",
+        "'{value}' fits several units of {year}: {units}. The reporting unit cannot be "
+        "identified. Fill in 'Mã đơn vị' in the ThongTin sheet, or name the file by the "
+        "code, for example <unit code>_{year}.xlsx.",
+    ),
     "year_invalid": (
         "Không xác định được năm báo cáo hợp lệ (2021–2030), giá trị '{value}'. Hãy ghi "
         "đúng 'Năm báo cáo' trong trang ThongTin.",

@@ -1,4 +1,12 @@
-"""Which unit and year a workbook reports on: the ThongTin sheet first, else the file name."""
+"""Which unit and year a workbook reports on: the ThongTin sheet first, else the file name.
+
+The year is decided first, since a code alone does not say which unit is meant (24611 was
+Phường Nghĩa Đức until 2025 and is Phường Bắc Gia Nghĩa after): the units that may report
+depend on the report year (the workbook contract, "Reports after the 2025 reorganisation"):
+- up to 2024: a former province or district;
+- 2025: a province in force at the end of 2025, or a former district (the first half);
+- from 2026: a province in force, or one of its communes (5 digits).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +16,46 @@ from dataclasses import dataclass
 
 from etl.contract.findings import ERROR, Finding, reason
 from etl.contract.layout import FIRST_YEAR, LAST_YEAR
-from etl.contract.reference import Reference, Unit
+from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
 from etl.read import cells
-from etl.text import clean, slug, unquoted
+from etl.text import clean, has_diacritics, name_key, slug, unaccent, unquoted
 
 # The district level was abolished on 01/07/2025: no district reports for a later year.
-DISTRICTS_ABOLISHED_AFTER = 2025
+DISTRICTS_ABOLISHED_AFTER = REORGANISED_ON.year
+# The first report year a commune may send its own workbook.
+COMMUNES_REPORT_FROM = REORGANISED_ON.year + 1
 
 _FILE_NAME = re.compile(r"^(?P<unit>.+?)_(?P<year>\d{4})(?:_.*)?$")
+
+# The words that say which kind of unit a name is, in `Tên đơn vị` (`Huyện Đắk Mil`,
+# `UBND huyện Đắk Mil`, `huyen dak mil`), with the levels each may name. Longer words first:
+# `thị xã` is not `xã`.
+_LEVEL_WORDS: dict[str, frozenset[str]] = {
+    "thành phố": frozenset({"province", "district"}),
+    "thanh pho": frozenset({"province", "district"}),
+    "tp": frozenset({"province", "district"}),
+    "thị xã": frozenset({"district"}),
+    "thi xa": frozenset({"district"}),
+    "thị trấn": frozenset({"commune"}),
+    "thi tran": frozenset({"commune"}),
+    "đặc khu": frozenset({"commune"}),
+    "dac khu": frozenset({"commune"}),
+    "tỉnh": frozenset({"province"}),
+    "tinh": frozenset({"province"}),
+    "huyện": frozenset({"district"}),
+    "huyen": frozenset({"district"}),
+    "quận": frozenset({"district"}),
+    "quan": frozenset({"district"}),
+    "phường": frozenset({"commune"}),
+    "phuong": frozenset({"commune"}),
+    "xã": frozenset({"commune"}),
+    "xa": frozenset({"commune"}),
+}
+_LEVEL_WORD = re.compile(
+    r"(?<![\w])(" + "|".join(re.escape(w) for w in _LEVEL_WORDS) + r")\.?(?![\w])", re.I
+)
+_ANY_LEVEL = frozenset({"province", "district", "commune"})
+_LEVEL_VI = {"province": "tỉnh", "district": "huyện", "commune": "xã"}
 
 
 @dataclass(frozen=True)
@@ -26,25 +66,53 @@ class Identity:
     source: str  # "ThongTin" or "file name"
 
 
-def _unit_from_code(raw: object, ref: Reference) -> Unit | None:
-    if raw is None:
-        return None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        # A unit code stored as a number lost its leading zeros: `1` is district `001`.
-        for width in (3, 2):
-            unit = ref.reporting_unit(cells.parse_unit_code(raw, width) or "")
-            if unit is not None:
-                return unit
-        return None
-    text = unquoted(raw).replace(" ", "")
-    return ref.reporting_unit(text) if text.isdigit() else None
+class _Rejected(Exception):
+    """Identification ends in this finding."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
 
 
-def _unit_from_name(text: str, ref: Reference) -> Unit | None:
-    if text.isdigit():
-        return ref.reporting_unit(text)
-    found = ref.by_slug(slug(text))
-    return found[0] if len(found) == 1 else None
+# The rule each reason is recorded under in the audit trail: every unit that may not report
+# for the year is `unit_not_in_year`, every code or name that fits no unit `unit_unknown`.
+_RULE_OF_REASON = {
+    "commune_not_in_year": "unit_not_in_year",
+    "province_merged": "unit_not_in_year",
+    "unit_unknown_in_year": "unit_unknown",
+}
+
+
+def _finding(key: str, value: object, column: str = "Mã đơn vị", **fields: object) -> Finding:
+    """The finding of a reason of `REASONS` (`key`), with the cell's value quoted."""
+    shown = clean(value)
+    return Finding(
+        rule=_RULE_OF_REASON.get(key, key),
+        severity=ERROR,
+        message=reason(key, value=shown, **fields),
+        sheet="ThongTin",
+        column_name=column,
+        value=shown,
+    )
+
+
+def _named(unit: Unit) -> str:
+    """`24611 Phường Bắc Gia Nghĩa`: a unit as a reason names it."""
+    return f"{unit.code} {unit.full_name}"
+
+
+def _named_in(unit: Unit, ref: Reference) -> str:
+    """`24604 Xã Krông Nô (Tỉnh Đắk Lắk)`: a commune or district with its province."""
+    if unit.level == "province" or unit.parent_code is None:
+        return _named(unit)
+    try:
+        province = ref.province_of(unit)
+    except KeyError:
+        return _named(unit)
+    return f"{_named(unit)} ({province.full_name})"
+
+
+# --- the year ----------------------------------------------------------------------------
 
 
 def _year(raw: object) -> int | None:
@@ -66,50 +134,333 @@ def report_year(info: dict[str, object], file_name: str | None) -> int | None:
     return year
 
 
+# --- codes -------------------------------------------------------------------------------
+
+
+def code_text(raw: object, year: int, ref: Reference) -> str | None:
+    """The unit code a `Mã đơn vị` cell holds in report year `year`, or None when it holds
+    no digits. A code stored as a number lost its leading zeros: from 2025 it is padded to
+    2 digits when that is a province in force in the year, else to 3 digits (2025) or 5
+    (from 2026); up to 2024 `1` is district `001` (drift rule 8), else province `01`."""
+    if raw is None:
+        return None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if isinstance(raw, float) and raw != int(raw):
+            return None
+        digits = str(int(raw))
+        if year <= LAST_FORMER_YEAR:
+            for width in (3, 2):
+                code = cells.parse_unit_code(digits, width) or ""
+                if ref.reporting_unit(code, year) is not None:
+                    return code
+            return digits.zfill(3)
+        province = digits.zfill(2)
+        unit = ref.reporting_unit(province, year)
+        if unit is not None and unit.level == "province":
+            return province
+        return digits.zfill(3 if year <= DISTRICTS_ABOLISHED_AFTER else 5)
+    text = unquoted(raw).replace(" ", "").replace(".", "")
+    return text if text.isdigit() else None
+
+
+def _unit_of_code(code: str, year: int, ref: Reference, shown: object) -> Unit:
+    """The unit that may report for `year` under `code`, or the reason it may not."""
+    unit = ref.reporting_unit(code, year)
+    if unit is not None:
+        return unit
+    former = ref.unit(code)
+    if former is not None and former.level == "district" and year > DISTRICTS_ABOLISHED_AFTER:
+        raise _Rejected(_finding("unit_not_in_year", former.full_name, year=year))
+    communes = [u for u in ref.in_force(code, year) if u.level == "commune"]
+    if not communes and year < REORGANISED_ON.year and (new := ref.current_unit(code)):
+        communes = [new] if new.level == "commune" else []
+    if communes and year < COMMUNES_REPORT_FROM:
+        raise _Rejected(_commune_too_early(communes, year, ref, shown))
+    if former is not None and former.level == "province" and year >= REORGANISED_ON.year:
+        new = ref.current_unit(ref.merged_into(code))
+        if new is not None and new.code != code:
+            raise _Rejected(
+                _finding(
+                    "province_merged",
+                    shown,
+                    province=former.full_name,
+                    code=code,
+                    new_province=new.full_name,
+                    new_code=new.code,
+                    year=year,
+                )
+            )
+    raise _Rejected(_unknown(shown, year, ref))
+
+
+def _commune_too_early(communes: list[Unit], year: int, ref: Reference, shown: object) -> Finding:
+    """A commune code for a report year before communes report: who reports instead."""
+    provinces: dict[str, None] = {}
+    districts: dict[str, None] = {}
+    for unit in communes:
+        code = ref.province_in_force(unit, year)
+        province = (ref.current_unit(code) if year >= REORGANISED_ON.year else None) or ref.unit(
+            code
+        )
+        if province is not None:
+            provinces[f"{province.full_name} ({province.code})"] = None
+        district = ref.district_of(unit)
+        if district is not None:
+            districts[f"{district.full_name} ({district.code})"] = None
+    if year == REORGANISED_ON.year:
+        also = "hoặc huyện cũ, cho 6 tháng đầu năm 2025"
+        also_en = "or a former district, for the first half of 2025"
+    else:
+        also = f"hoặc {', '.join(districts)}" if districts else "hoặc huyện"
+        also_en = f"or {', '.join(districts)}" if districts else "or the district"
+    return _finding(
+        "commune_not_in_year",
+        shown,
+        units=", ".join(_named(u) for u in communes),
+        year=year,
+        first=COMMUNES_REPORT_FROM,
+        province=", ".join(provinces) or "tỉnh",
+        also=also,
+        also_en=also_en,
+    )
+
+
+def _unknown(shown: object, year: int, ref: Reference) -> Finding:
+    return _finding("unit_unknown_in_year", shown, year=year, **_who_reports(year))
+
+
+def _who_reports(year: int) -> dict[str, str]:
+    """Which units may report for a year, for the reasons (`who`, `who_en`)."""
+    if year <= LAST_FORMER_YEAR:
+        return {
+            "who": "mã tỉnh (2 chữ số) hoặc mã huyện (3 chữ số) trước 01/07/2025",
+            "who_en": "a province (2 digits) or a district (3 digits) as before 01/07/2025",
+        }
+    if year == REORGANISED_ON.year:
+        return {
+            "who": "mã tỉnh có hiệu lực cuối năm 2025 (2 chữ số, ví dụ 68), hoặc mã huyện cũ "
+            "(3 chữ số) cho 6 tháng đầu năm",
+            "who_en": "a province in force at the end of 2025 (2 digits, e.g. 68), or a former "
+            "district (3 digits) for the first half of the year",
+        }
+    return {
+        "who": "mã tỉnh (2 chữ số, ví dụ 68) hoặc mã xã/phường mới từ 01/07/2025 (5 chữ số, "
+        "ví dụ 24611)",
+        "who_en": "a province (2 digits, e.g. 68) or a commune in force since 01/07/2025 "
+        "(5 digits, e.g. 24611)",
+    }
+
+
+# --- names -------------------------------------------------------------------------------
+
+
+def _readings(text: str) -> list[tuple[frozenset[str], str]]:
+    """The ways to read a `Tên đơn vị`: (the levels its kind words allow, the place name).
+    `UBND huyện Đắk Mil` -> [(any, whole), (district, `Đắk Mil`)]; a name that begins with
+    a kind word is read whole for that kind only (`Xã Đắk Mil` names no district, while
+    `Xa Bang` may still be `Xà Bang`)."""
+    text = clean(text)
+    matches = list(_LEVEL_WORD.finditer(text))
+    first = matches[0] if matches and matches[0].start() == 0 else None
+    found = [(_LEVEL_WORDS[first.group(1).lower()] if first else _ANY_LEVEL, text)]
+    for match in matches:
+        rest = text[match.end() :].strip(" :-–,.")
+        if rest:
+            found.append((_LEVEL_WORDS[match.group(1).lower()], rest))
+    return found
+
+
+def _keys(text: str) -> set[str]:
+    return {name_key(text)} - {""}
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", unaccent(text).lower())
+
+
+def _fits(text: str, unit: Unit) -> bool:
+    """Whether `Tên đơn vị` names this unit: case, tone marks, the kind word, apostrophes,
+    hyphens and spaces do not count (`Huyện Đắk Mil`, `Đắk Mil`, `huyen dak mil`)."""
+    names = [unit.name, unit.full_name, *(rest for _, rest in _readings(unit.full_name)[1:])]
+    for levels, rest in _readings(text):
+        if unit.level not in levels:
+            continue
+        if has_diacritics(rest):
+            if _keys(rest) & {k for n in names for k in _keys(n)}:
+                return True
+        elif _plain(rest) and _plain(rest) in {_plain(n) for n in names}:
+            return True
+    return False
+
+
+def units_named(text: str, year: int, ref: Reference) -> list[Unit]:
+    """The units in force in `year` (the reporting ones and, in 2025, the new communes)
+    that a `Tên đơn vị` names; several when the name alone cannot tell."""
+    found: dict[str, Unit] = {}
+    readings = _readings(text)
+    # The most specific reading first: after the last kind word.
+    for levels, rest in reversed(readings):
+        for unit in ref.by_slug(slug(rest), year):
+            if unit.level in levels and _fits(text, unit):
+                found.setdefault(f"{unit.era}{unit.code}", unit)
+        if found:
+            break
+    return list(found.values())
+
+
+def _former_named(text: str, ref: Reference) -> list[Unit]:
+    """Units before 01/07/2025 that a name names, for a reason that says which."""
+    found: dict[str, Unit] = {}
+    for levels, rest in reversed(_readings(text)):
+        units = [*ref.by_slug(slug(rest)), *ref.commune_names().get(name_key(rest), [])]
+        for unit in units:
+            if not unit.current and unit.level in levels and _fits(text, unit):
+                found.setdefault(unit.code, unit)
+        if found:
+            break
+    return list(found.values())
+
+
+def _check_name(unit: Unit, info: dict[str, object], year: int, ref: Reference) -> None:
+    """A `Tên đơn vị` that names another unit than the code rejects the file."""
+    text = clean(info.get("unit_name"))
+    if not text or _fits(text, unit):
+        return
+    others = [_named_in(u, ref) for u in units_named(text, year, ref) if u is not unit]
+    if not others:
+        former = _former_named(text, ref)
+        province = ref.province_of(unit).code
+        near = [u for u in former if ref.province_in_force(u, REORGANISED_ON.year) == province]
+        others = [f"{_named_in(u, ref)}, đến/until 30/06/2025" for u in near or former]
+    raise _Rejected(
+        _finding(
+            "unit_name_mismatch",
+            text,
+            column="Tên đơn vị",
+            code=unit.code,
+            unit=unit.full_name,
+            named="; ".join(others) if others else f"'{text}'",
+        )
+    )
+
+
+def _unit_of_slug(text: str, year: int, ref: Reference, shown: str, column: str) -> Unit:
+    """The one unit a name or file-name slug fits in `year`, or the reason it fits none or
+    several (`dak_mil_2025`: district 663 and commune 24670)."""
+    candidates = ref.by_slug(slug(text), year)
+    if len(candidates) > 1:
+        raise _Rejected(
+            _finding(
+                "unit_ambiguous",
+                shown,
+                column=column,
+                year=year,
+                units="; ".join(_named_in(u, ref) for u in candidates),
+            )
+        )
+    if not candidates:
+        # A former province or district by name says why it may not report this year.
+        former = ref.by_slug(slug(text))
+        if len(former) == 1:
+            _unit_of_code(former[0].code, year, ref, shown)
+        raise _Rejected(_unknown(shown, year, ref))
+    return _unit_of_code(candidates[0].code, year, ref, shown)
+
+
+def _unit_of_name(text: str, year: int, ref: Reference) -> Unit | None:
+    """The unit `Tên đơn vị` alone identifies (no `Mã đơn vị`), None when it names none."""
+    candidates = units_named(text, year, ref)
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        raise _Rejected(
+            _finding(
+                "unit_ambiguous",
+                text,
+                column="Tên đơn vị",
+                year=year,
+                units="; ".join(_named_in(u, ref) for u in candidates),
+            )
+        )
+    return _unit_of_code(candidates[0].code, year, ref, text)
+
+
+def _unit_of_file_name(unit_part: str, year: int, ref: Reference) -> Unit:
+    if unit_part.isdigit():
+        return _unit_of_code(unit_part, year, ref, unit_part)
+    return _unit_of_slug(unit_part, year, ref, unit_part, "tên tệp")
+
+
+def _identifiable(info: dict[str, object], from_name: re.Match | None, ref: Reference) -> bool:
+    """Whether anything names a unit of any year: without a year, which finding comes first."""
+    raw = info.get("unit_code")
+    if raw is not None:
+        digits = clean(raw).replace(" ", "").split(".")[0]
+        return digits.isdigit() and any(
+            ref.in_force(digits.zfill(w), y) for w in (2, 3, 5) for y in (2024, 2026)
+        )
+    if info.get("unit_name") and any(
+        units_named(clean(info["unit_name"]), y, ref) for y in (2024, 2025, 2026)
+    ):
+        return True
+    if from_name:
+        part = from_name["unit"]
+        if part.isdigit():
+            return bool(ref.in_force(part, 2024) or ref.in_force(part, 2026))
+        return any(ref.by_slug(slug(part), y) for y in (2024, 2025, 2026))
+    return False
+
+
+# --- the file ----------------------------------------------------------------------------
+
+
 def identify(info: dict[str, object], file_name: str, ref: Reference) -> Identity | Finding:
     """The file's unit and year, or the finding that rejects it."""
     stem = file_name.rsplit(".", 1)[0]
     from_name = _FILE_NAME.match(clean(stem))
     source = "ThongTin"
 
-    unit = _unit_from_code(info.get("unit_code"), ref)
-    if unit is None and info.get("unit_name") and info.get("unit_code") is None:
-        unit = _unit_from_name(clean(info["unit_name"]), ref)
-    if unit is None and info.get("unit_code") is None and from_name:
-        unit, source = _unit_from_name(from_name["unit"], ref), "file name"
-    if unit is None:
-        shown = info.get("unit_code") or (from_name["unit"] if from_name else stem)
-        return Finding(
-            rule="unit_unknown",
-            severity=ERROR,
-            message=reason("unit_unknown", value=clean(shown)),
-            sheet="ThongTin",
-            column_name="Mã đơn vị",
-            value=clean(shown),
-        )
-
     year = _year(info.get("report_year"))
     if year is None and info.get("report_year") is None and from_name:
         year, source = _year(from_name["year"]), "file name"
     if year is None:
+        if not _identifiable(info, from_name, ref):
+            shown = info.get("unit_code") or (from_name["unit"] if from_name else stem)
+            return _finding("unit_unknown", shown)
         shown = info.get("report_year") or (from_name["year"] if from_name else "")
-        return Finding(
-            rule="year_invalid",
-            severity=ERROR,
-            message=reason("year_invalid", value=clean(shown)),
-            sheet="ThongTin",
-            column_name="Năm báo cáo",
-            value=clean(shown),
-        )
-    if unit.level == "district" and year > DISTRICTS_ABOLISHED_AFTER:
-        return Finding(
-            rule="unit_not_in_year",
-            severity=ERROR,
-            message=reason("unit_not_in_year", value=unit.full_name, year=year),
-            sheet="ThongTin",
-            column_name="Mã đơn vị",
-            value=unit.code,
-        )
+        return _finding("year_invalid", shown, column="Năm báo cáo")
+
+    try:
+        raw = info.get("unit_code")
+        if raw is not None:
+            code = code_text(raw, year, ref)
+            if code is None:
+                raise _Rejected(_unknown(raw, year, ref))
+            try:
+                unit = _unit_of_code(code, year, ref, raw if isinstance(raw, str) else code)
+            except _Rejected as rejected:
+                # `663` stored as a number in a 2026 report: a district, no longer a unit.
+                district = ref.unit(clean(code).lstrip("0").zfill(3))
+                if rejected.finding.rule != "unit_unknown" or district is None:
+                    raise
+                if district.level != "district" or year <= DISTRICTS_ABOLISHED_AFTER:
+                    raise
+                raise _Rejected(
+                    _finding("unit_not_in_year", district.full_name, year=year)
+                ) from None
+        else:
+            named = info.get("unit_name")
+            unit_or_none = _unit_of_name(clean(named), year, ref) if named else None
+            if unit_or_none is None:
+                if not from_name:
+                    raise _Rejected(_finding("unit_unknown", named or stem))
+                unit_or_none = _unit_of_file_name(from_name["unit"], year, ref)
+                source = "file name"
+            unit = unit_or_none
+        _check_name(unit, info, year, ref)
+    except _Rejected as rejected:
+        return rejected.finding
+
     try:
         prepared_on = cells.parse_date(info.get("prepared_on"), year)
     except ValueError:
