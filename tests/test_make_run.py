@@ -69,8 +69,8 @@ def test_the_sample_has_its_own_command_line_outside_htx(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == f"wrote 35 sample workbooks (province scale) to {out}"
-    assert len(list(out.glob("*.xlsx"))) == 35
+    assert done.stdout.strip() == f"wrote 40 sample workbooks (province scale) to {out}"
+    assert len(list(out.glob("*.xlsx"))) == 40
     htx = Path(sys.executable).with_name("htx")
     refused = subprocess.run(
         [str(htx), "sample", "--out", str(tmp_path / "x")],

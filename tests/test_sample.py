@@ -1,7 +1,8 @@
 """The sample generator writes valid, realistic, deterministic district workbooks.
 
 Up to 2024 one workbook per district; the 2025 report is one province-level workbook of
-the new Lâm Đồng (unit 68), some of whose communes are not in the legacy reference list.
+the new Lâm Đồng (unit 68), naming the real new communes (or, for some rows, the former
+ones); in 2026 four new communes report themselves and the province reports the others.
 """
 
 from __future__ import annotations
@@ -19,24 +20,30 @@ from python_calamine import CalamineWorkbook
 from etl import config
 from etl.contract import layout
 from tools.sample import (
+    COMMUNE_UNITS,
     DEFAULT_UNIT_SIZE,
     NATIONAL_SCALE,
     PROVINCE_SCALE,
     QUARANTINED,
     SUPERSEDED,
     SampleFile,
+    dak_nong_new_communes,
     dak_nong_units,
     expected_counts,
     national_groups,
     national_units,
+    new_commune_of,
+    new_communes,
     rating_for,
     write_samples,
 )
 
-YEARS = range(2021, 2026)
+YEARS = range(2021, 2027)
 DISTRICT_YEARS = range(2021, 2025)
 UNIT_CODES = [f"{code}" for code in range(660, 668)]
 PROVINCE = ("68", 2025)  # the one workbook of 2025, from the province
+UNITS_2026 = [*COMMUNE_UNITS, "68"]  # four new communes and the province for the others
+NEW_68 = new_communes("68")  # the communes of Lâm Đồng in force since 01/07/2025
 COMMUNE_HEADER = layout.HTX.column("commune_name").header
 CODE = re.compile(r"^64\d{8}$")
 SHEETS = {s.key: s for s in layout.DATA_SHEETS}
@@ -83,13 +90,21 @@ def _legacy_communes() -> dict[str, set[str]]:
     return communes
 
 
+def _former_commune_names() -> set[tuple[str, str]]:
+    """(district code, name) of the former communes of Đắk Nông, as the districts wrote them."""
+    path = config.REFERENCE_DIR / "dak_nong_admin_units.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return {(r["parent_code"], r["name"]) for r in csv.DictReader(f) if r["level"] == "commune"}
+
+
 LEGACY = _legacy_communes()
 ALL_LEGACY = set().union(*LEGACY.values())
 
 
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory) -> list[SampleFile]:
-    """The 33 clean files: one per district and year to 2024, one province file of 2025."""
+    """The 38 clean files: one per district and year to 2024, one province file of 2025, the
+    2026 files of four communes and of the province."""
     return write_samples(tmp_path_factory.mktemp("samples"), seed=2025, extras=False)
 
 
@@ -127,15 +142,21 @@ def _rows(books, key: str, year: int | None = None) -> Rows:
     return [r for (_, y), book in books.items() if year in (None, y) for r in book[key]]
 
 
-def test_writes_one_workbook_per_district_and_year_then_one_province_workbook(samples, everything):
+def test_writes_one_workbook_per_district_and_year_then_the_new_geographys(samples, everything):
     assert sorted(f.path.name for f in samples) == sorted(
-        [f"{unit}_{year}.xlsx" for unit in UNIT_CODES for year in DISTRICT_YEARS] + ["68_2025.xlsx"]
+        [f"{unit}_{year}.xlsx" for unit in UNIT_CODES for year in DISTRICT_YEARS]
+        + ["68_2025.xlsx"]
+        + [f"{unit}_2026.xlsx" for unit in UNITS_2026]
     )
-    assert len(samples) == 8 * 4 + 1
-    assert len(everything) == 35
+    assert len(samples) == 8 * 4 + 1 + 5
+    assert len(everything) == 40
     assert all(f.path.is_file() for f in samples)
-    assert {f.unit_code for f in samples} == {u.code for u in dak_nong_units()} | {"68"}
+    assert {f.unit_code for f in samples} == {u.code for u in dak_nong_units()} | {
+        "68",
+        *COMMUNE_UNITS,
+    }
     assert [f.unit_code for f in samples if f.report_year == 2025] == ["68"]
+    assert [f.unit_code for f in samples if f.report_year == 2026] == UNITS_2026
 
 
 def test_same_seed_writes_byte_identical_files(everything, tmp_path):
@@ -163,10 +184,8 @@ def test_expected_statuses(everything):
     assert set(status.values()) == {"loaded"}  # 665_2024 and the correction among them
     files = _by_name(everything)
     assert [n for n, f in files.items() if f.expected_errors] == ["665_2024_sua.xlsx"]
-    assert sorted(n for n, f in files.items() if f.expected_warnings) == [
-        "663_2023_bosung.xlsx",
-        "68_2025.xlsx",
-    ]
+    # The new geography's names are all known communes of their year: no warning.
+    assert [n for n, f in files.items() if f.expected_warnings] == ["663_2023_bosung.xlsx"]
 
 
 def test_extras_record_the_rows_they_hold(everything):
@@ -395,6 +414,7 @@ def test_support_lines_number_30_to_60_a_year(books):
 
 def test_ocop_products_grow_to_50_to_60_in_2025(books):
     counts = [len(_rows(books, "ocop", year)) for year in YEARS]
+    assert 50 <= counts[YEARS.index(2025)] <= 60
     assert 50 <= counts[-1] <= 60
     assert counts[0] < counts[-1]
     assert counts == sorted(counts)
@@ -440,6 +460,7 @@ def test_expected_counts_match_rows_in_files(samples, books):
 def test_thongtin_identifies_unit_and_year(books):
     keys = layout.THONGTIN_KEYS
     names = {u.code: u.full_name for u in dak_nong_units()} | {"68": "Tỉnh Lâm Đồng"}
+    names |= {code: NEW_68[code].full_name for code in COMMUNE_UNITS}
     for (unit, year), book in books.items():
         info = book["info"]
         assert info[keys["unit_code"]] == unit  # stored as text
@@ -479,9 +500,16 @@ def _previous_revenue(books) -> dict[tuple[str, int], float]:
     return {(r["coop_code"], y): r["revenue_mvnd"] for (_, y), b in books.items() for r in b["htx"]}
 
 
-def test_sample_raises_no_validation_warnings_but_the_new_communes_of_2025(books):
+def _names_a_commune_of_its_year(unit: str, year: int, name: object) -> bool:
+    """The contract's comparison finds at least one commune the cell may mean."""
+    from etl.contract.communes import is_known
+    from etl.contract.reference import load_reference
+
+    return is_known(load_reference(), unit, year, name)
+
+
+def test_sample_raises_no_validation_warnings(books):
     communes = {u.code: set(u.communes) for u in dak_nong_units()}
-    communes["68"] = set().union(*communes.values())
     revenue = _previous_revenue(books)
     programs = {code for code, _vi, _en in layout.PROGRAMS}
     for (unit, year), book in books.items():
@@ -494,7 +522,10 @@ def test_sample_raises_no_validation_warnings_but_the_new_communes_of_2025(books
             assert all(r[k] >= 0 for k in money)
             assert 40 <= r["avg_income_mvnd"] <= 120
             assert r["founded_on"].year <= year
-            assert r["commune_name"] in communes[unit] or (unit, year) == PROVINCE
+            if year < 2025:
+                assert r["commune_name"] in communes[unit]
+            else:
+                assert _names_a_commune_of_its_year(unit, year, r["commune_name"]), r
             assert r["sector"] in layout.SECTORS
             before = revenue.get((r["coop_code"], year - 1))
             if before:
@@ -504,6 +535,8 @@ def test_sample_raises_no_validation_warnings_but_the_new_communes_of_2025(books
             assert r["amount_mvnd"] > 0
             assert r["program"] in programs
             assert r["funding_source"] in layout.FUNDING_SOURCES
+            # The district's share is the commune's from 2025: Xã, not Huyện.
+            assert r["funding_source"] != ("Huyện" if year >= 2025 else "Xã")
         for r in book["ocop"]:
             assert r["stars"] in (3, 4, 5)
             assert r["product_group"] in layout.OCOP_GROUPS
@@ -525,7 +558,7 @@ def test_codes_are_unique_across_the_province(books):
 
 def test_names_are_unique_within_a_district(books):
     for (unit, _), book in books.items():
-        if unit != "68":
+        if unit in UNIT_CODES:
             names = [r["name"] for r in book["htx"]]
             assert len(names) == len(set(names))
     # The province workbook joins eight districts: a name is unique within the former one.
@@ -548,9 +581,10 @@ def test_cooperatives_persist_are_founded_dissolved_and_renamed(books):
         assert before.keys() - now.keys()  # some dissolved
         for code in now.keys() & before.keys():
             a, b = before[code], now[code]
-            if b["commune_name"] not in ALL_LEGACY:
-                continue  # the 2025 reorganisation merged its commune: not a move
-            changes += (a["name"], a["commune_name"]) != (b["name"], b["commune_name"])
+            if year < 2025:
+                changes += (a["name"], a["commune_name"]) != (b["name"], b["commune_name"])
+            else:  # the reorganisation renamed the communes: a move is in the note
+                changes += a["name"] != b["name"] or b["note"].startswith("Chuyển trụ sở")
             assert abs(b["members"] - a["members"]) <= max(3, 0.1 * a["members"])
     assert 3 <= changes <= 6
 
@@ -574,11 +608,6 @@ def test_some_cooperatives_qualify_for_replication(books):
 
 # ---------------------------------------------------------------------------------------
 # The 2025 report after the reorganisation: one province workbook
-
-
-def _new_commune_rows(book) -> list[int]:
-    """Indexes of the HTX rows whose commune is not in the legacy list."""
-    return [i for i, r in enumerate(book["htx"]) if r["commune_name"] not in ALL_LEGACY]
 
 
 def test_2025_workbook_is_the_province_report(samples, books):
@@ -609,68 +638,68 @@ def test_2025_workbook_is_the_province_report(samples, books):
     assert file.rows["lienket"]
 
 
-def test_10_to_15_percent_of_2025_rows_carry_a_commune_not_in_the_legacy_list(books):
+def _former_district(books) -> dict[str, tuple[str, str]]:
+    """Each cooperative's last district report: (district, former commune)."""
+    last: dict[str, tuple[str, str]] = {}
+    for (unit, year), book in sorted(books.items(), key=lambda item: item[0][1]):
+        if year < 2025:
+            last.update({r["coop_code"]: (unit, r["commune_name"]) for r in book["htx"]})
+    return last
+
+
+def test_former_dak_nong_communes_went_into_28_real_communes_of_68():
+    placed = dak_nong_new_communes()
+    assert len(placed) == 71  # every former commune of Đắk Nông
+    assert len({c.code for c in placed.values()}) == 28
+    assert all(NEW_68[c.code] == c for c in placed.values())
+    into = {}
+    for old, new in placed.items():
+        into.setdefault(new.code, set()).add(old)
+    assert into["24611"] == {"24611", "24612", "24619", "24622"}  # Phường Bắc Gia Nghĩa
+    assert NEW_68["24611"].full_name == "Phường Bắc Gia Nghĩa"
+    assert placed["24616"].full_name == "Xã Quảng Sơn"  # giữ nguyên
+    assert placed["24699"].code == "24688"  # Xã Tân Thành (huyện Krông Nô), not Tân Thanh
+    assert placed["24727"].code == "24717"  # Đắk N'Dung, spelled Đắk N’Drung in the text
+    assert new_commune_of("663", "Đắk Gằn").full_name == "Xã Đắk Mil"
+
+
+def test_2025_rows_name_the_new_commune_or_for_some_the_former_one(books):
     htx = books[PROVINCE]["htx"]
-    new = _new_commune_rows(books[PROVINCE])
-    assert 0.10 <= len(new) / len(htx) <= 0.15
-    assert all(isinstance(r["commune_name"], str) and r["commune_name"] for r in htx)
-    # The others keep their legacy commune.
-    assert all(htx[i]["commune_name"] in ALL_LEGACY for i in set(range(len(htx))) - set(new))
+    former = _former_district(books)
+    new_names = {c.full_name for c in NEW_68.values()}
+    named_new = [r for r in htx if r["commune_name"] in new_names]
+    former_names = {n for (_district, n) in _former_commune_names()}
+    named_former = [r for r in htx if r["commune_name"] in former_names]
+    assert 0.6 <= len(named_new) / len(htx) <= 0.9
+    assert 0.1 <= len(named_former) / len(htx) <= 0.4
+    # Where a name would fit two communes of 2025 (Xã Đắk Mil, new, and Thị trấn Đắk Mil,
+    # former), the sample writes the other name or the code: every cell leads to one place.
+    for r in htx:
+        assert _names_a_commune_of_its_year("68", 2025, r["commune_name"]), r
+        if r["coop_code"] in former and r["commune_name"] in new_names:
+            district, commune = former[r["coop_code"]]
+            assert r["commune_name"] == new_commune_of(district, commune).full_name
+    codes = [r for r in htx if r["commune_name"] not in new_names | former_names]
+    assert all(re.fullmatch(r"\d{5}", r["commune_name"]) for r in codes)
 
 
-def test_new_communes_are_unknown_to_the_reference_list_even_loosely():
-    from etl.text import match_key
-    from tools.sample import NEW_COMMUNES
-
-    path = config.REFERENCE_DIR / "vn_admin_units.csv"
-    with path.open(encoding="utf-8", newline="") as f:
-        known = {match_key(r[k]) for r in csv.DictReader(f) for k in ("name", "full_name")}
-    for names in NEW_COMMUNES.values():
-        for name in names:
-            assert name not in ALL_LEGACY
-            assert match_key(name) not in known, name
+def test_new_geography_files_expect_no_warning(samples):
+    assert all(f.expected_warnings == () for f in samples if f.report_year >= 2025)
 
 
-def test_at_least_two_cooperatives_first_seen_in_2025_are_in_new_communes(books):
-    earlier = {r["coop_code"] for y in DISTRICT_YEARS for r in _rows(books, "htx", y)}
-    htx = books[PROVINCE]["htx"]
-    newcomers = [htx[i] for i in _new_commune_rows(books[PROVINCE])]
-    newcomers = [r for r in newcomers if r["coop_code"] not in earlier]
-    assert len(newcomers) >= 2
-    assert all(r["founded_on"].year == 2025 for r in newcomers)
-    # And several cooperatives reported before are in new communes too.
-    assert sum(r["coop_code"] in earlier for r in htx if r["commune_name"] not in ALL_LEGACY) >= 5
-
-
-def test_province_warnings_are_exactly_the_new_commune_cells(samples):
-    (file,) = [f for f in samples if f.unit_code == "68"]
-    grid = _grid(file.path, "HTX")
-    header = grid[4]
-    commune_col, code_col = header.index(COMMUNE_HEADER), header.index("Mã số HTX")
-    flagged = [
-        ("HTX", index + 1, COMMUNE_HEADER)
-        for index, row in enumerate(grid)
-        if index > 5 and CODE.match(str(row[code_col])) and row[commune_col] not in ALL_LEGACY
-    ]
-    assert flagged
-    assert list(file.expected_warnings) == flagged
-    for cell in file.expected_warnings:
-        value, _ = _at(file.path, cell)
-        assert value not in ALL_LEGACY
-
-
-def test_cooperatives_keep_their_codes_into_2025(books):
+def test_cooperatives_keep_their_codes_into_2025_and_2026(books):
     by_year = {year: {r["coop_code"]: r for r in _rows(books, "htx", year)} for year in YEARS}
-    before, now = by_year[2024], by_year[2025]
-    continuing = before.keys() & now.keys()
-    assert len(continuing) >= 0.9 * len(before)
-    for code in continuing:
-        assert now[code]["founded_on"] == before[code]["founded_on"]
-        assert now[code]["sector"] == before[code]["sector"]
-    # No cooperative reappears under a new code: whatever is new in 2025 was founded then.
-    assert all(r["founded_on"].year == 2025 for c, r in now.items() if c not in before)
-    seen = set().union(*(by_year[y].keys() for y in DISTRICT_YEARS))
-    assert all(now[c]["founded_on"].year == 2025 for c in now.keys() - seen)
+    for year in (2025, 2026):
+        before, now = by_year[year - 1], by_year[year]
+        continuing = before.keys() & now.keys()
+        assert len(continuing) >= 0.9 * len(before)
+        for code in continuing:
+            assert now[code]["founded_on"] == before[code]["founded_on"]
+            assert now[code]["sector"] == before[code]["sector"]
+        # No cooperative reappears under a new code: whatever is new was founded that year.
+        assert all(r["founded_on"].year == year for c, r in now.items() if c not in before)
+        seen = set().union(*(by_year[y].keys() for y in range(2021, year)))
+        assert all(now[c]["founded_on"].year == year for c in now.keys() - seen)
 
 
 def test_province_workbook_holds_the_simulated_2025_population(books):
@@ -680,7 +709,7 @@ def test_province_workbook_holds_the_simulated_2025_population(books):
 
     simulated = {
         c.coop_code: (r.unit.code, c)
-        for r in build_population(dak_nong_units(), YEARS, random.Random(2025))
+        for r in build_population(dak_nong_units(), range(2021, 2026), random.Random(2025))
         if r.year == 2025
         for c in r.coops
     }
@@ -693,11 +722,80 @@ def test_province_workbook_holds_the_simulated_2025_population(books):
             coop.members,
             coop.revenue_mvnd,
         )
-        assert row["commune_name"] == coop.commune_name or (
-            row["commune_name"] not in ALL_LEGACY and coop.commune_name in LEGACY[district]
-        )
+        new = new_commune_of(district, coop.commune_name)
+        assert row["commune_name"] in (coop.commune_name, new.full_name, new.code)
     for key in ("hotro", "ocop", "lienket"):
         assert {r["coop_code"] for r in books[PROVINCE][key]} <= simulated.keys()
+
+
+# ---------------------------------------------------------------------------------------
+# 2026, the first year of the 2026–2030 phase: commune reports and the province's
+
+
+def test_commune_reports_of_2026_are_the_communes_own(books):
+    keys = layout.THONGTIN_KEYS
+    for code in COMMUNE_UNITS:
+        book = books[(code, 2026)]
+        commune = NEW_68[code]
+        assert book["info"][keys["unit_code"]] == code  # stored as text
+        assert book["info"][keys["unit_name"]] == commune.full_name
+        assert book["raw_htx"][0][0] == f"UBND {commune.full_name.upper()}"
+        assert book["raw_htx"][1][0] == "BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM 2026"
+        assert book["htx"]
+        assert {r["commune_name"] for r in book["htx"]} == {commune.full_name}
+    assert books[("24611", 2026)]["info"][keys["unit_name"]] == "Phường Bắc Gia Nghĩa"
+
+
+def test_province_report_of_2026_names_the_other_new_communes(books):
+    htx = books[("68", 2026)]["htx"]
+    named = {r["commune_name"] for r in htx}
+    held = {c.full_name for c in dak_nong_new_communes().values()}
+    assert named <= held
+    assert not named & {NEW_68[code].full_name for code in COMMUNE_UNITS}
+    assert len(named) >= 20
+    assert all(_names_a_commune_of_its_year("68", 2026, name) for name in named)
+    title = books[("68", 2026)]["raw_htx"][1][0]
+    assert title.startswith("BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM 2026 (")
+
+
+def test_every_cooperative_of_2026_is_in_the_file_of_its_new_commune(books):
+    former = _former_district(books)
+    files_of: dict[str, list[str]] = {}
+    for unit in UNITS_2026:
+        for r in books[(unit, 2026)]["htx"]:
+            files_of.setdefault(r["coop_code"], []).append(unit)
+            if r["coop_code"] in former:
+                district, commune = former[r["coop_code"]]
+                assert r["commune_name"] == new_commune_of(district, commune).full_name
+    assert all(len(units) == 1 for units in files_of.values())
+    reported = {code for code, units in files_of.items() if units != ["68"]}
+    assert 30 <= len(reported) <= 80  # the four communes' own cooperatives
+
+
+def test_2026_support_ocop_and_offtake_follow_their_cooperative(books):
+    for unit in UNITS_2026:
+        book = books[(unit, 2026)]
+        codes = {r["coop_code"] for r in book["htx"]}
+        for key in ("hotro", "ocop", "lienket"):
+            assert {r["coop_code"] for r in book[key]} <= codes
+    sources = Counter(r["funding_source"] for r in _rows(books, "hotro", 2026))
+    assert "Huyện" not in sources
+
+
+def test_commune_funding_replaces_the_districts_from_2025(books):
+    sources = {year: {r["funding_source"] for r in _rows(books, "hotro", year)} for year in YEARS}
+    assert all("Xã" not in sources[year] for year in DISTRICT_YEARS)
+    assert all("Huyện" not in sources[year] for year in (2025, 2026))
+    assert "Xã" in sources[2025] | sources[2026]
+
+
+def test_earlier_years_do_not_depend_on_2026(everything, tmp_path):
+    without = {
+        f.path.name: _sha256(f.path) for f in write_samples(tmp_path, years=range(2021, 2026))
+    }
+    written = {f.path.name: _sha256(f.path) for f in everything}
+    assert without == {name: digest for name, digest in written.items() if name in without}
+    assert written.keys() - without.keys() == {f"{unit}_2026.xlsx" for unit in UNITS_2026}
 
 
 # ---------------------------------------------------------------------------------------
@@ -741,13 +839,18 @@ def test_national_units_are_every_district_unit_with_its_province_as_tax_prefix(
     assert national_units(NATIONAL_SUBSET) == units[:NATIONAL_SUBSET]
 
 
-def test_national_2025_is_one_workbook_per_province_with_dak_nong_inside_lam_dong():
+def test_national_2025_is_one_workbook_per_province_in_force_at_the_end_of_2025():
     provinces = [r["code"] for r in _national_reference() if r["level"] == "province"]
     groups = national_groups()
     assert len(provinces) == 63
-    assert len(groups) == 62
+    assert len(groups) == 34  # the provinces in force since 01/07/2025
+    assert [code for code, _units in next(g for g in groups if g.code == "08").provinces] == [
+        "02",
+        "08",
+    ]  # Hà Giang inside Tuyên Quang
     assert sorted(code for g in groups for code, _units in g.provinces) == sorted(provinces)
     assert [code for code, _units in next(g for g in groups if g.code == "68").provinces] == [
+        "60",
         "67",
         "68",
     ]
@@ -758,11 +861,33 @@ def test_national_subset_writes_district_files_then_one_file_per_province(nation
     units = national_units(NATIONAL_SUBSET)
     assert sorted(f.path.name for f in national) == sorted(
         [f"{u.code}_{year}.xlsx" for u in units for year in DISTRICT_YEARS]
-        + ["01_2025.xlsx", "02_2025.xlsx"]
+        + ["01_2025.xlsx", "08_2025.xlsx"]  # Hà Giang (02) reports inside Tuyên Quang (08)
     )
     rows_2025 = {f.unit_code: f.rows["htx"] for f in national if f.report_year == 2025}
     assert rows_2025["01"] > 10 * DEFAULT_UNIT_SIZE
-    assert rows_2025["02"] < 2 * DEFAULT_UNIT_SIZE
+    assert rows_2025["08"] < 2 * DEFAULT_UNIT_SIZE
+
+
+def test_national_2026_comes_from_new_communes_and_the_provinces(tmp_path):
+    files = write_samples(
+        tmp_path, scale=NATIONAL_SCALE, limit=NATIONAL_SUBSET, years=range(2024, 2027)
+    )
+    later = {f.path.name: f for f in files if f.report_year == 2026}
+    communes = [f for f in later.values() if len(f.unit_code) == 5]
+    assert {"01_2026.xlsx", "08_2026.xlsx"} <= later.keys()
+    assert len(communes) >= 5
+    ha_noi = new_communes("01")
+    assert all(f.unit_code in ha_noi or f.unit_code in new_communes("08") for f in communes)
+    same_2025 = {f.path.name: _sha256(f.path) for f in files if f.report_year < 2026}
+    without = write_samples(
+        tmp_path / "without", scale=NATIONAL_SCALE, limit=NATIONAL_SUBSET, years=range(2024, 2026)
+    )
+    assert {f.path.name: _sha256(f.path) for f in without} == same_2025
+    for f in communes:
+        rows = _read_national(f.path)["htx"]
+        assert {r["commune_name"] for r in rows} == {
+            (ha_noi.get(f.unit_code) or new_communes("08")[f.unit_code]).full_name
+        }
 
 
 def test_national_subset_is_deterministic_in_any_number_of_processes(national, tmp_path):
@@ -789,7 +914,11 @@ def test_national_codes_carry_the_province_prefix_and_are_unique_each_year(natio
         for row in _read_national(f.path)["htx"]:
             code = row["coop_code"]
             assert re.fullmatch(r"\d{10}", code)
-            assert code[:3] == f"{_province(f)}0"
+            if f.report_year < 2025:
+                assert code[:3] == f"{_province(f)}0"
+            else:  # a province in force: the prefixes of the provinces merged into it
+                assert code[:2] in {"01", "02", "08"}
+                assert code[2] == "0"
             codes.setdefault(f.report_year, []).append(code)
     for year, found in codes.items():
         assert len(found) == len(set(found)), year
@@ -812,9 +941,9 @@ def test_national_files_pass_every_error_rule(national, tmp_path):
 
 
 def _province(f: SampleFile) -> str:
-    """The province of a national file: its unit's tax prefix, or the province itself."""
+    """The province of a national district file: its unit's tax prefix."""
     prefixes = {u.code: u.tax_prefix for u in national_units()}
-    return prefixes.get(f.unit_code, f.unit_code)
+    return prefixes[f.unit_code]
 
 
 def _read_national(path: Path) -> dict[str, Rows]:

@@ -5,13 +5,18 @@ dissolution, support, OCOP certificates, offtake contracts), calibrated to Đắ
 published figures, then written as one workbook per unit and year in the template layout
 of :mod:`etl.contract.layout`. All randomness of a seed is determined by it.
 
-The 2025 report is written the way it is made after the 2025 reorganisation: one workbook
-of the new Lâm Đồng province (unit 68) for the former Đắk Nông, whose rows carry communes,
-some of them merged communes that are not in the legacy reference list.
+The reports after the 2025 reorganisation are written the way they are made in the new
+geography (``reference/vn_admin_units_2025.csv``). 2025: one workbook of the new Lâm Đồng
+province (unit 68) for the former Đắk Nông, whose rows name the real new communes their
+cooperatives are in, or, for some, their former commune, as clerks do in 2025. 2026, the
+first year of the 2026–2030 phase: a few new communes send their own report
+(``24611_2026.xlsx``, Phường Bắc Gia Nghĩa), the province reports for the other communes.
+Cooperatives keep their codes across the years, so their history flows through.
 
 That is the province scale, the default. The national scale (``scale="national"``) is the
-benchmark corpus: every district unit of the country to 2024 and one workbook per province
-from 2025 on, about 150,000 cooperative-years (see :func:`write_national_samples`).
+benchmark corpus: every district unit of the country to 2024, one workbook per province in
+force at the end of 2025 from 2025 on, and in 2026 reports from some new communes (see
+:func:`write_national_samples`).
 
 Command line: ``python -m tools.sample --out DIR [--seed N] [--scale national]``.
 """
@@ -23,6 +28,7 @@ import math
 import multiprocessing
 import os
 import random
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -36,8 +42,9 @@ import xlsxwriter
 from etl import config
 from etl.contract import layout
 from etl.contract.layout import HOTRO, HTX, LIENKET, OCOP, Sheet
-from etl.contract.reference import MERGED_INTO
+from etl.contract.reference import FIRST_NEW_YEAR, MERGED_INTO, load_reference
 from etl.contract.rules import current as current_rules
+from etl.text import name_key
 
 # Expected cooperatives per Đắk Nông unit in the first year, about 300 in all: the city is
 # small, the coffee and pepper districts large.
@@ -61,7 +68,13 @@ DISSOLVE_RATE = 0.04  # share of cooperatives dissolved each year
 # Category values come from the layout; unpacking fails loudly if the layout changes.
 AGRI, NON_AGRI, CREDIT, TRANSPORT, BUILDING, ENVIRONMENT, OTHER = layout.SECTORS
 GOOD, FAIR, AVERAGE, WEAK, UNRATED = layout.RATINGS
-CENTRAL, PROVINCIAL, DISTRICT, BLENDED, OTHER_FUNDS = layout.FUNDING_SOURCES
+# The funding sources of the former geography, as the sample has always drawn them (a list
+# of its own, so that a source the rules add does not change the earlier years' draws). From
+# report year 2025 the district's share is the commune's: `Xã`, not `Huyện`.
+FUNDS = CENTRAL, PROVINCIAL, DISTRICT, BLENDED, OTHER_FUNDS = (
+    "Trung ương", "Tỉnh", "Huyện", "Lồng ghép", "Khác"
+)  # fmt: skip
+COMMUNE_FUNDS = "Xã"
 DA167, NTM, OCOP_PROGRAM, CNNT, OTHER_SUPPORT = (code for code, _vi, _en in layout.PROGRAMS)
 
 # The first row of the signature block in the HTX sheet ("TRƯỞNG PHÒNG" goes in column K).
@@ -74,6 +87,11 @@ HTX_HEADER_ROW = 4
 # district-level unit of the country (the benchmark corpus).
 PROVINCE_SCALE, NATIONAL_SCALE = "province", "national"
 SCALES = (PROVINCE_SCALE, NATIONAL_SCALE)
+
+# The report years each scale writes by default: the province sample reaches into the
+# 2026–2030 phase; the benchmark corpus stops at 2025 (the bench's extra workbook is 2026).
+PROVINCE_YEARS = range(2021, 2027)
+NATIONAL_YEARS = range(2021, 2026)
 
 # What a correct pipeline does with a sample file.
 LOADED, SUPERSEDED, QUARANTINED = "loaded", "superseded", "quarantined"
@@ -90,22 +108,13 @@ UNKNOWN_CODE = "6499999999"
 PROVINCE_YEAR = 2025
 PROVINCE_CODE = MERGED_INTO["67"]
 PROVINCE_SCOPE = "(khu vực Đắk Nông cũ)"  # appended to the report title
-NEW_COMMUNE_SHARE = 0.125  # rows of the province workbook in a merged, unlisted commune
-NEWCOMERS_IN_NEW_COMMUNES = 3  # of them, cooperatives first seen in that year
-# Communes formed by the 2025 mergers, per former district; none of them is in the legacy
-# reference list (by name or full name, accents and case ignored), so the pipeline warns
-# "commune_known" on them and must carry the cooperative's district forward or leave it
-# unattributed.
-NEW_COMMUNES = {
-    "660": ("Phường Bắc Gia Nghĩa", "Phường Nam Gia Nghĩa", "Phường Đông Gia Nghĩa"),
-    "661": ("Xã Tà Đùng", "Xã Quảng Sơn Mới"),
-    "662": ("Xã Bắc Cư Jút", "Xã Nam Cư Jút"),
-    "663": ("Xã Thuận An Mới", "Xã Bắc Đắk Mil"),
-    "664": ("Xã Nam Đà Mới", "Xã Bắc Krông Nô"),
-    "665": ("Xã Đắk Song Mới", "Xã Nam Đắk Song"),
-    "666": ("Xã Kiến Đức Mới", "Xã Nam Đắk R'Lấp"),
-    "667": ("Xã Tuy Đức Mới", "Xã Quảng Tân Mới"),
-}
+# In 2025 a clerk names a cooperative's former commune for about a quarter of the rows, its
+# new commune for the others.
+FORMER_NAME_SHARE = 0.25
+# From 2026 these new communes of 68 report themselves (the Gia Nghĩa wards and Kiến Đức);
+# the province reports for the others.
+COMMUNE_UNITS = ("24611", "24615", "24617", "24733")
+COMMUNE_SCOPE = "(các xã, phường khu vực Đắk Nông cũ chưa tự báo cáo)"
 
 
 @dataclass(frozen=True)
@@ -251,20 +260,141 @@ def dak_nong_units() -> list[Unit]:
 def province_unit() -> Unit:
     """Lâm Đồng (68), which reports for the former Đắk Nông from 2025 on.
 
-    Its communes are Đắk Nông's legacy communes and the merged ones of :data:`NEW_COMMUNES`.
+    Its communes are the new communes that hold former Đắk Nông communes.
     """
     path = config.REFERENCE_DIR / "dak_nong_admin_units.csv"
     with path.open(encoding="utf-8", newline="") as f:
         row = next(r for r in csv.DictReader(f) if r["code"] == PROVINCE_CODE)
     districts = dak_nong_units()
+    held = sorted({c.code: c for c in dak_nong_new_communes().values()}.items())
     return Unit(
         code=row["code"],
         name=row["name"],
         full_name=row["full_name"],
-        communes=tuple(c for u in districts for c in u.communes)
-        + tuple(c for u in districts for c in NEW_COMMUNES[u.code]),
+        communes=tuple(c.full_name for _code, c in held),
         size=sum(u.size for u in districts),
     )
+
+
+def commune_unit(code: str) -> Unit:
+    """A new commune of 68 as a reporting unit (from 2026): its one commune is itself."""
+    commune = new_communes(PROVINCE_CODE)[code]
+    return Unit(
+        code=commune.code,
+        name=commune.name,
+        full_name=commune.full_name,
+        communes=(commune.full_name,),
+        tax_prefix="64",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The new geography (since 01/07/2025): where the former Đắk Nông communes went
+
+# The published merger text spells one former commune of Đắk Song differently from the
+# former list: `Xã Đắk N’Drung` (24717 Xã Đức An) is the list's `Đắk N'Dung` (24727). The
+# sample's clerks know where their cooperatives are; the warehouse's crosswalk need not.
+_MERGER_SPELLINGS = {"24727": "Đắk N'Drung"}
+
+
+@dataclass(frozen=True)
+class NewCommune:
+    """A commune in force since 01/07/2025 (``vn_admin_units_2025.csv``)."""
+
+    code: str
+    name: str
+    full_name: str
+
+
+@cache
+def _merger_rows(province_code: str) -> tuple[dict[str, str], ...]:
+    path = config.REFERENCE_DIR / "commune_merger_2025.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return tuple(r for r in csv.DictReader(f) if r["province_code"] == province_code)
+
+
+@cache
+def new_communes(province_code: str = PROVINCE_CODE) -> dict[str, NewCommune]:
+    """The communes in force since 01/07/2025 of a province, by code."""
+    path = config.REFERENCE_DIR / "vn_admin_units_2025.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return {
+            r["code"]: NewCommune(r["code"], r["name"], r["full_name"])
+            for r in csv.DictReader(f)
+            if r["level"] == "commune" and r["parent_code"] == province_code
+        }
+
+
+_QUALIFIED = re.compile(r"^(?P<name>[^()]*?)\s*(?:\((?P<qualifier>[^()]*)\))?\s*$")
+
+
+@cache
+def dak_nong_new_communes() -> dict[str, NewCommune]:
+    """Former Đắk Nông commune code -> the new commune of Lâm Đồng (68) it went into.
+
+    Read from the merger text of the new communes of 68 by the contract's name comparison
+    (:func:`etl.text.name_key`): a fragment names a former commune; ``giữ nguyên`` keeps the
+    commune of the same name. Where a name fits several new communes, the one whose
+    qualifier names the former district wins (``Xã Tân Thành (huyện Krông Nô)``). This is
+    the sample's own knowledge of where its cooperatives are, not the warehouse's crosswalk.
+    """
+    path = config.REFERENCE_DIR / "dak_nong_admin_units.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        records = list(csv.DictReader(f))
+    found = _went_into(PROVINCE_CODE, records)
+    lost = [r["code"] for r in records if r["level"] == "commune" and r["code"] not in found]
+    if lost:
+        raise ValueError(f"former communes {lost} are in no new commune of {PROVINCE_CODE}")
+    return found
+
+
+def _went_into(province_code: str, records: Sequence[Mapping[str, str]]) -> dict[str, NewCommune]:
+    """Former commune code -> new commune of ``province_code``, for the former communes of
+    ``records`` (rows of an admin-units CSV) that its merger text names."""
+    districts = {r["code"]: r["name"] for r in records if r["level"] == "district"}
+    former = [r for r in records if r["level"] == "commune"]
+    parent = {r["code"]: r["parent_code"] for r in former}
+    by_key: dict[str, list[Mapping[str, str]]] = {}
+    for r in former:
+        by_key.setdefault(name_key(_MERGER_SPELLINGS.get(r["code"], r["name"])), []).append(r)
+    communes = new_communes(province_code)
+    hits: dict[str, list[tuple[str, str]]] = {}  # former code -> (new code, qualifier)
+    for row in _merger_rows(province_code):
+        fragments = (
+            [(communes[row["new_code"]].name, "")]
+            if row["before_merger"].strip().lower() == "giữ nguyên"
+            else [
+                (m["name"], m["qualifier"] or "")
+                for part in row["before_merger"].split(",")
+                if (m := _QUALIFIED.match(part.strip()))
+            ]
+        )
+        for name, qualifier in fragments:
+            for r in by_key.get(name_key(name), ()):
+                hits.setdefault(r["code"], []).append((row["new_code"], qualifier))
+    found = {}
+    for code, options in hits.items():
+        district = name_key(districts.get(parent[code], ""))
+        named = [new for new, qualifier in options if qualifier and district in name_key(qualifier)]
+        found[code] = communes[(named or [new for new, _qualifier in options])[0]]
+    return found
+
+
+@cache
+def _former_commune_codes() -> dict[tuple[str, str], str]:
+    """(district code, commune name) -> former commune code, for Đắk Nông."""
+    path = config.REFERENCE_DIR / "dak_nong_admin_units.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return {
+            (r["parent_code"], r["name"]): r["code"]
+            for r in csv.DictReader(f)
+            if r["level"] == "commune"
+        }
+
+
+def new_commune_of(district_code: str, commune_name: str) -> NewCommune:
+    """The new commune a cooperative of a former Đắk Nông commune is in since 01/07/2025."""
+    return dak_nong_new_communes()[_former_commune_codes()[(district_code, commune_name)]]
 
 
 # ---------------------------------------------------------------------------------------
@@ -389,7 +519,7 @@ _SUPPORT = {
     ),
     OTHER_SUPPORT: (
         ("Đào tạo nguồn nhân lực", "Đưa cán bộ trẻ về làm việc tại HTX", "Tín dụng ưu đãi"),
-        layout.FUNDING_SOURCES,
+        FUNDS,
         (20.0, 200.0),
     ),
 }
@@ -403,6 +533,12 @@ _RATING_MIX = (
 )
 _GOOD_BAND = (80.5, 98.0)  # Tốt: scheme leaders and replication models stay here
 _FAIR_BAND = (65.5, 79.5)  # Khá: the other scheme members
+
+
+def funding_in(source: str, year: int) -> str:
+    """The source as a clerk of ``year`` writes it: the district's share is the commune's
+    (`Xã`) from 2025, when districts are gone."""
+    return COMMUNE_FUNDS if source == DISTRICT and year >= PROVINCE_YEAR else source
 
 
 def rating_for(score: float) -> str:
@@ -811,7 +947,7 @@ def _support(
             coop_code=coop_code,
             program=program,
             content=rng.choice(contents),
-            funding_source=rng.choice(sources),
+            funding_source=funding_in(rng.choice(sources), year),
             amount_mvnd=round(rng.uniform(low, high)),
             year=year,
         )
@@ -881,13 +1017,17 @@ def build_population(
     years: Iterable[int],
     rng: random.Random,
     scheme_size: int = SCHEME_SIZE,
+    later: random.Random | None = None,
 ) -> list[UnitReport]:
     """Simulate the units' cooperatives over the years; one report per unit and year.
 
     The units are treated as one province: codes are unique across them, ``scheme_size``
     of their cooperatives are in the Decision 167 scheme and OCOP decisions are shared.
+    With ``later``, the years from 2026 on draw from it instead of ``rng``, so that the
+    earlier years, and whatever ``rng`` draws after the simulation, stay as they were.
     """
     years = list(years)
+    first = rng
     registry = _Registry()
     qualities = iter(_qualities(sum(u.size for u in units), rng))
     active = {
@@ -899,11 +1039,12 @@ def build_population(
     }
     everyone = [c for coops in active.values() for c in coops]
     _assign_roles(everyone, rng, scheme_size, round(MODEL_SHARE * len(everyone)))
-    changes = _plan_identity_changes(years, rng)
+    changes = _plan_identity_changes([y for y in years if later is None or y < FIRST_NEW_YEAR], rng)
     preparers = {u.code: (_person(rng), _person(rng)) for u in units}
     products: list[_Product] = []
     reports: list[UnitReport] = []
     for index, year in enumerate(years):
+        rng = later if later is not None and year >= FIRST_NEW_YEAR else first
         if index:
             active = {u.code: _turn_over(u, active[u.code], year, rng, registry) for u in units}
         province = [c for u in units for c in active[u.code]]
@@ -1113,7 +1254,7 @@ def write_workbook(path: Path, report: UnitReport) -> SampleFile:
 def write_samples(
     out_dir: Path,
     seed: int = 2025,
-    years: Iterable[int] = range(2021, 2026),
+    years: Iterable[int] | None = None,
     extras: bool = True,
     scale: str = PROVINCE_SCALE,
     *,
@@ -1127,25 +1268,32 @@ def write_samples(
     ``extras`` does not apply to it). The province scale below is the default.
 
     The 2025 report is one province workbook, ``68_2025.xlsx``, instead of eight district
-    ones (see :func:`province_report`); the earlier years are the same with or without 2025.
+    ones (see :func:`province_report`). From 2026 the new communes of :data:`COMMUNE_UNITS`
+    report themselves (``24611_2026.xlsx``) and ``68_2026.xlsx`` holds the other communes
+    (see :func:`new_geography_reports`). The earlier years are the same with or without the
+    later ones: the years from 2026 draw from a generator of their own.
     With ``extras``, and 2023 and 2024 among the years, two resubmissions follow the clean
     files: ``663_2023_bosung.xlsx`` supersedes ``663_2023.xlsx`` and
     ``665_2024_sua.xlsx`` must be quarantined (see :func:`write_resubmissions`). The clean
     files are the same with or without them.
     """
     if scale == NATIONAL_SCALE:
-        return write_national_samples(out_dir, seed, years, limit=limit, processes=processes)
+        national_years = NATIONAL_YEARS if years is None else years
+        return write_national_samples(
+            out_dir, seed, national_years, limit=limit, processes=processes
+        )
     if scale != PROVINCE_SCALE:
         raise ValueError(f"unknown sample scale {scale!r}: expected one of {SCALES}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    years = list(years)
+    years = list(PROVINCE_YEARS if years is None else years)
     rng = random.Random(seed)
-    reports = build_population(dak_nong_units(), years, rng)
+    later = random.Random(f"{seed}:{FIRST_NEW_YEAR}")
+    reports = build_population(dak_nong_units(), years, rng, later=later)
     files = [
         write_workbook(out_dir / f"{r.unit.code}_{r.year}.xlsx", r)
         for r in sorted(reports, key=lambda r: (r.unit.code, r.year))
-        if r.year != PROVINCE_YEAR
+        if r.year < PROVINCE_YEAR
     ]
     if PROVINCE_YEAR in years:
         # A generator of its own, so that the resubmissions below stay as they were.
@@ -1153,6 +1301,12 @@ def write_samples(
         report, warnings = province_report(reports, PROVINCE_YEAR, province_rng)
         written = write_workbook(out_dir / f"{PROVINCE_CODE}_{PROVINCE_YEAR}.xlsx", report)
         files.append(replace(written, expected_warnings=warnings))
+    for year in sorted(y for y in years if y >= FIRST_NEW_YEAR):
+        year_rng = random.Random(f"{seed}:new_geography_{year}")
+        files += [
+            write_workbook(out_dir / f"{r.unit.code}_{r.year}.xlsx", r)
+            for r in new_geography_reports(reports, year, year_rng)
+        ]
     if extras and {CORRECTED[1], BOTCHED[1]} <= set(years):
         files = write_resubmissions(out_dir, reports, files, rng)
     return files
@@ -1178,31 +1332,80 @@ def codes_first_seen_in(reports: Sequence[UnitReport], year: int) -> set[str]:
 def province_report(
     reports: Sequence[UnitReport], year: int, rng: random.Random
 ) -> tuple[UnitReport, tuple[Cell, ...]]:
-    """The districts' reports of ``year`` as one province-level report, and its warnings.
+    """The districts' reports of ``year`` (2025) as one province-level report of 68, and
+    its warnings (none).
 
     The same cooperatives with the same codes and figures, now in one HTX sheet, and the
-    districts' support, OCOP and offtake lines in one workbook each. About 12.5% of the
-    rows carry a merged commune of :data:`NEW_COMMUNES` instead of the legacy one: a few
-    cooperatives first seen in ``year`` and otherwise cooperatives that neither moved nor
-    changed name that year. Each such row is a "commune_known" warning at its Xã/Phường
-    cell.
+    districts' support, OCOP and offtake lines in one workbook each. Each row names the new
+    commune its cooperative is in since 01/07/2025 (``Xã Đắk Mil``), or, for about a
+    quarter of them, its former commune (``Đắk Gằn``), as clerks do in 2025: both are
+    communes of the new geography's year. A name the contract's comparison would find
+    ambiguous in 2025 is not written; the other one is, or the commune's 5-digit code.
     """
     districts = sorted((r for r in reports if r.year == year), key=lambda r: r.unit.code)
     former = {c.coop_code: r.unit.code for r in districts for c in r.coops}
     coops = sorted(
         (c for r in districts for c in r.coops), key=lambda c: (c.founded_on, c.name, c.coop_code)
     )
-    first_seen = codes_first_seen_in(reports, year)
-    newcomers = [i for i, c in enumerate(coops) if c.coop_code in first_seen]
-    settled = [i for i, c in enumerate(coops) if c.coop_code not in first_seen and not c.note]
-    count = round(NEW_COMMUNE_SHARE * len(coops))
-    moved = rng.sample(newcomers, min(NEWCOMERS_IN_NEW_COMMUNES, len(newcomers), count))
-    moved += rng.sample(settled, min(len(settled), count - len(moved)))
-    for i in sorted(moved):
-        commune = rng.choice(NEW_COMMUNES[former[coops[i].coop_code]])
-        coops[i] = replace(coops[i], commune_name=commune)
+    coops = [
+        replace(c, commune_name=_commune_2025(former[c.coop_code], c.commune_name, rng))
+        for c in coops
+    ]
     report = _combined_report(province_unit(), districts, coops, year, rng, PROVINCE_SCOPE)
-    return report, tuple(_cell(HTX, i, "commune_name") for i in sorted(moved))
+    return report, ()
+
+
+def _commune_2025(district: str, commune: str, rng: random.Random) -> str:
+    """What a 2025 clerk writes for a cooperative of a former commune: the new commune's
+    full name, or (one time in four) the former commune's name; whichever of the two, or
+    the code, names nothing else in a 2025 report of 68."""
+    new = new_commune_of(district, commune)
+    names = (new.full_name, commune)
+    if rng.random() < FORMER_NAME_SHARE:
+        names = names[::-1]
+    for text in (*names, new.code):
+        if _names_only(PROVINCE_CODE, PROVINCE_YEAR, text, new.code):
+            return text
+    raise ValueError(f"no unambiguous 2025 name for {commune} ({district})")
+
+
+def _names_only(unit_code: str, year: int, text: str, new_code: str) -> bool:
+    """Whether every commune ``text`` may mean in a report of ``unit_code`` for ``year``
+    (the contract's comparison, :mod:`etl.contract.communes`) leads to ``new_code``."""
+    from etl.contract.communes import candidates
+
+    found = candidates(load_reference(), unit_code, year, text)
+    placed = dak_nong_new_communes()
+    return bool(found) and all(
+        (c.code if c.current else getattr(placed.get(c.code), "code", None)) == new_code
+        for c in found
+    )
+
+
+def new_geography_reports(
+    reports: Sequence[UnitReport], year: int, rng: random.Random
+) -> list[UnitReport]:
+    """The reports of ``year`` (2026 on) in the new geography: one per commune of
+    :data:`COMMUNE_UNITS` that has cooperatives, and one of the province (68) for the
+    cooperatives of its other communes. Every row names its new commune by full name."""
+    districts = sorted((r for r in reports if r.year == year), key=lambda r: r.unit.code)
+    placed: dict[str, list[CoopYear]] = {}
+    for r in districts:
+        for c in r.coops:
+            new = new_commune_of(r.unit.code, c.commune_name)
+            placed.setdefault(new.code, []).append(replace(c, commune_name=new.full_name))
+
+    def ordered(coops: Iterable[CoopYear]) -> list[CoopYear]:
+        return sorted(coops, key=lambda c: (c.founded_on, c.name, c.coop_code))
+
+    written = [
+        _combined_report(commune_unit(code), districts, ordered(placed[code]), year, rng, "")
+        for code in COMMUNE_UNITS
+        if placed.get(code)
+    ]
+    rest = ordered(c for code, coops in placed.items() if code not in COMMUNE_UNITS for c in coops)
+    written.append(_combined_report(province_unit(), districts, rest, year, rng, COMMUNE_SCOPE))
+    return written
 
 
 def _combined_report(
@@ -1216,8 +1419,9 @@ def _combined_report(
     """``districts`` (sorted by unit code) as one report of ``unit`` holding ``coops``.
 
     Support lines stay in district order, OCOP lines are sorted by decision, offtake lines
-    follow the order of ``coops``.
+    follow the order of ``coops``; lines of cooperatives not in ``coops`` are left out.
     """
+    codes = {c.coop_code for c in coops}
     offtake: dict[str, list[OfftakeLine]] = {}
     for r in districts:
         for line in r.offtake:
@@ -1229,10 +1433,10 @@ def _combined_report(
         prepared_by=_person(rng),
         head_of_office=_person(rng),
         coops=tuple(coops),
-        support=tuple(line for r in districts for line in r.support),
+        support=tuple(line for r in districts for line in r.support if line.coop_code in codes),
         ocop=tuple(
             sorted(
-                (line for r in districts for line in r.ocop),
+                (line for r in districts for line in r.ocop if line.coop_code in codes),
                 key=lambda line: (line.decision_date, line.product_name, line.coop_code),
             )
         ),
@@ -1293,14 +1497,16 @@ def national_groups(limit: int | None = None) -> list[ReportingGroup]:
     by_province: dict[str, list[Unit]] = {}
     for unit in national_units(limit):
         by_province.setdefault(unit.tax_prefix, []).append(unit)
+    ref = load_reference()
     members: dict[str, list[str]] = {}
     for code in sorted(by_province):
-        members.setdefault(MERGED_INTO.get(code, code), []).append(code)
+        members.setdefault(ref.merged_into(code), []).append(code)
+    in_force = {code: ref.current_unit(code) for code in members}
     return [
         ReportingGroup(
             code=target,
-            name=names[target][0],
-            full_name=names[target][1],
+            name=getattr(in_force[target], "name", names.get(target, ("",))[0]),
+            full_name=getattr(in_force[target], "full_name", names.get(target, ("", ""))[1]),
             provinces=tuple((code, tuple(by_province[code])) for code in codes),
         )
         for target, codes in sorted(members.items())
@@ -1335,7 +1541,12 @@ def _write_group(out_dir: Path, seed: int, years: Sequence[int], group: Reportin
     files: list[SampleFile] = []
     later: list[UnitReport] = []  # from 2025 on the districts report inside the province
     for code, units in group.provinces:
-        reports = build_population(units, years, random.Random(f"{seed}:national:{code}"))
+        reports = build_population(
+            units,
+            years,
+            random.Random(f"{seed}:national:{code}"),
+            later=random.Random(f"{seed}:national:{code}:{FIRST_NEW_YEAR}"),
+        )
         files += [
             write_workbook(out_dir / f"{r.unit.code}_{r.year}.xlsx", r)
             for r in sorted(reports, key=lambda r: (r.unit.code, r.year))
@@ -1344,9 +1555,85 @@ def _write_group(out_dir: Path, seed: int, years: Sequence[int], group: Reportin
         later += [r for r in reports if r.year >= PROVINCE_YEAR]
     for year in sorted({r.year for r in later}):
         rng = random.Random(f"{seed}:national:{group.code}_{year}")
-        report = national_report(group, later, year, rng)
-        files.append(write_workbook(out_dir / f"{group.code}_{year}.xlsx", report))
+        if year < FIRST_NEW_YEAR:
+            reports = [national_report(group, later, year, rng)]
+        else:
+            reports = national_new_geography(group, later, year, rng)
+        files += [write_workbook(out_dir / f"{r.unit.code}_{year}.xlsx", r) for r in reports]
     return files
+
+
+# From 2026, one new commune in this many (by code, among those with cooperatives) sends
+# its own report in the national corpus; the province reports for the others.
+NATIONAL_COMMUNE_STEP = 10
+
+
+@cache
+def _national_records() -> tuple[dict[str, str], ...]:
+    with (config.REFERENCE_DIR / "vn_admin_units.csv").open(encoding="utf-8", newline="") as f:
+        return tuple(csv.DictReader(f))
+
+
+@cache
+def national_new_communes(province_code: str) -> dict[tuple[str, str], NewCommune]:
+    """(former district code, former commune name) -> the new commune of a province in
+    force that the merger text says it went into, for the former provinces merged into it."""
+    ref = load_reference()
+    olds = set(ref.former_provinces(province_code))
+    districts = {
+        r["code"]
+        for r in _national_records()
+        if r["level"] == "district" and r["parent_code"] in olds
+    }
+    records = [
+        r
+        for r in _national_records()
+        if r["code"] in districts or (r["level"] == "commune" and r["parent_code"] in districts)
+    ]
+    went = _went_into(province_code, records)
+    return {
+        (r["parent_code"], r["name"]): went[r["code"]]
+        for r in records
+        if r["level"] == "commune" and r["code"] in went
+    }
+
+
+def national_new_geography(
+    group: ReportingGroup, districts: Sequence[UnitReport], year: int, rng: random.Random
+) -> list[UnitReport]:
+    """The reports of ``year`` (2026 on) of a province in force: every tenth new commune
+    with cooperatives reports itself, the province the others. A cooperative whose former
+    commune the merger text does not name goes to the province's first new commune."""
+    districts = sorted((r for r in districts if r.year == year), key=lambda r: r.unit.code)
+    went = national_new_communes(group.code)
+    first = min(new_communes(group.code).values(), key=lambda c: c.code)
+    placed: dict[str, list[CoopYear]] = {}
+    for r in districts:
+        for c in r.coops:
+            new = went.get((r.unit.code, c.commune_name), first)
+            placed.setdefault(new.code, []).append(replace(c, commune_name=new.full_name))
+
+    def ordered(coops: Iterable[CoopYear]) -> list[CoopYear]:
+        return sorted(coops, key=lambda c: (c.founded_on, c.name, c.coop_code))
+
+    own = sorted(placed)[::NATIONAL_COMMUNE_STEP]
+    communes = new_communes(group.code)
+    written = [
+        _combined_report(
+            Unit(code, communes[code].name, communes[code].full_name, (communes[code].full_name,)),
+            districts,
+            ordered(placed[code]),
+            year,
+            rng,
+            "",
+        )
+        for code in own
+    ]
+    rest = ordered(c for code, coops in placed.items() if code not in own for c in coops)
+    if rest:
+        province = Unit(group.code, group.name, group.full_name, (), tax_prefix=group.code)
+        written.append(_combined_report(province, districts, rest, year, rng, ""))
+    return written
 
 
 def write_national_samples(
