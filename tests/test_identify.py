@@ -1,0 +1,263 @@
+"""Which unit and year a workbook reports on (the workbook contract, "Files" and "Reports
+after the 2025 reorganisation"): real workbooks written here, read by the reader, then
+identified. The year comes first: 24611 was Phường Nghĩa Đức until 2025 and is Phường Bắc
+Gia Nghĩa after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import HTX_HEADER, htx_row, write_xlsx
+
+from etl.contract.findings import Finding
+from etl.contract.reference import load_reference
+from etl.read.identify import Identity, identify
+from etl.read.reader import read_workbook
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return load_reference()
+
+
+def _workbook(folder: Path, file_name: str, **info: object) -> Path:
+    """A report: ThongTin with the given keys (`code`, `name`, `year`; none: no ThongTin
+    sheet at all), and one cooperative."""
+    sheets: dict[str, list[list]] = {}
+    if info:
+        labels = {"code": "Mã đơn vị", "name": "Tên đơn vị", "year": "Năm báo cáo"}
+        rows: list[list] = [["Thông tin", "Giá trị"]]
+        rows += [[labels[key], value] for key, value in info.items()]
+        rows.append(["Người lập", "Nguyễn Văn A"])
+        sheets["ThongTin"] = rows
+    sheets["HTX"] = [HTX_HEADER, htx_row(1, "6630000001")]
+    return write_xlsx(folder / file_name, sheets)
+
+
+def _identify(folder: Path, file_name: str, ref, **info: object) -> Identity | Finding:
+    path = _workbook(folder, file_name, **info)
+    read = read_workbook(path, file_name=file_name)
+    assert read.rejection is None
+    return identify(read.info, file_name, ref)
+
+
+def _unit(found: Identity | Finding) -> tuple[str, str, int, str]:
+    assert isinstance(found, Identity), found.message
+    return (found.unit.code, found.unit.full_name, found.report_year, found.source)
+
+
+def _rejected(found: Identity | Finding, rule: str) -> str:
+    assert isinstance(found, Finding), f"identified as {found.unit.code}"
+    assert found.rule == rule
+    assert found.severity == "error"
+    vi, en = found.message.split(" / ")  # Vietnamese first, English second
+    assert vi.strip()
+    assert en.strip()
+    return found.message
+
+
+# --- report year 2025: a province in force at its end, or a former district ----------------
+
+
+def test_2025_report_comes_from_the_province_in_force_or_a_former_district(tmp_path, ref):
+    assert _unit(_identify(tmp_path, "a.xlsx", ref, code="68", year=2025)) == (
+        "68",
+        "Tỉnh Lâm Đồng",
+        2025,
+        "ThongTin",
+    )
+    assert _unit(_identify(tmp_path, "68_2025.xlsx", ref))[:3] == ("68", "Tỉnh Lâm Đồng", 2025)
+    assert _unit(_identify(tmp_path, "b.xlsx", ref, code="663", year=2025))[:2] == (
+        "663",
+        "Huyện Đắk Mil",
+    )
+
+
+def test_a_former_province_merged_in_2025_is_told_which_province_reports(tmp_path, ref):
+    for found in (
+        _identify(tmp_path, "a.xlsx", ref, code="67", year=2025),
+        _identify(tmp_path, "67_2026.xlsx", ref),
+        _identify(tmp_path, "dak_nong_2025.xlsx", ref),
+    ):
+        message = _rejected(found, "unit_not_in_year")
+        assert "Tỉnh Đắk Nông" in message
+        assert "Tỉnh Lâm Đồng" in message
+        assert "mã 68" in message
+    # Up to 2024 Đắk Nông reports as before.
+    assert _unit(_identify(tmp_path, "67_2024.xlsx", ref))[:2] == ("67", "Tỉnh Đắk Nông")
+
+
+# --- from 2026: a province or a commune of the 2025 list ------------------------------------
+
+
+def test_2026_commune_by_thongtin_file_name_or_slug(tmp_path, ref):
+    expected = ("24611", "Phường Bắc Gia Nghĩa", 2026)
+    assert _unit(_identify(tmp_path, "x.xlsx", ref, code="24611", year=2026)) == (
+        *expected,
+        "ThongTin",
+    )
+    assert _unit(_identify(tmp_path, "24611_2026.xlsx", ref)) == (*expected, "file name")
+    assert _unit(_identify(tmp_path, "24611_2026_bosung.xlsx", ref)) == (*expected, "file name")
+    assert _unit(_identify(tmp_path, "bac_gia_nghia_2026.xlsx", ref)) == (*expected, "file name")
+    assert _unit(_identify(tmp_path, "phuong_bac_gia_nghia_2026.xlsx", ref))[:3] == expected
+    # ThongTin's year with the file name's unit.
+    found = _identify(tmp_path, "24611_2026.xlsx", ref, year=2026)
+    assert _unit(found)[:3] == expected
+    assert found.unit.current
+    assert found.unit.level == "commune"
+    assert _unit(_identify(tmp_path, "y.xlsx", ref, code="68", year=2026))[:2] == (
+        "68",
+        "Tỉnh Lâm Đồng",
+    )
+
+
+def test_a_reused_code_means_the_unit_of_the_report_year(tmp_path, ref):
+    # 24611: Phường Nghĩa Đức (a former commune, never a reporting unit) up to 2025,
+    # Phường Bắc Gia Nghĩa from 2026.
+    assert _unit(_identify(tmp_path, "24611_2026.xlsx", ref))[1] == "Phường Bắc Gia Nghĩa"
+    message = _rejected(_identify(tmp_path, "24611_2024.xlsx", ref), "unit_not_in_year")
+    assert "24611 Phường Nghĩa Đức" in message
+    assert "Bắc Gia Nghĩa" not in message
+    assert "Tỉnh Đắk Nông (67)" in message
+    assert "Thành phố Gia Nghĩa (660)" in message  # its district reported then
+
+
+def test_a_district_is_no_reporting_unit_after_2025(tmp_path, ref):
+    for found in (
+        _identify(tmp_path, "a.xlsx", ref, code="663", year=2026),
+        _identify(tmp_path, "b.xlsx", ref, code=663, year=2027),  # stored as a number
+        _identify(tmp_path, "663_2026.xlsx", ref),
+    ):
+        message = _rejected(found, "unit_not_in_year")
+        assert "Huyện Đắk Mil" in message
+        assert "cấp huyện đã bỏ từ 01/07/2025" in message
+        assert "district level was abolished" in message
+
+
+def test_a_commune_report_before_2026_is_rejected_saying_who_reports(tmp_path, ref):
+    for found in (
+        _identify(tmp_path, "a.xlsx", ref, code="24611", year=2025),
+        _identify(tmp_path, "24611_2025.xlsx", ref),
+        _identify(tmp_path, "bac_gia_nghia_2025.xlsx", ref),
+    ):
+        message = _rejected(found, "unit_not_in_year")
+        assert "24611 Phường Bắc Gia Nghĩa" in message
+        assert "xã/phường chỉ lập báo cáo riêng từ năm 2026" in message
+        assert "Tỉnh Lâm Đồng (68)" in message
+        assert "communes send their own report from report year 2026" in message
+
+
+# --- codes stored as numbers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "year", "code", "name"),
+    [
+        (4, 2026, "04", "Tỉnh Cao Bằng"),  # a province in force: 2 digits
+        (4, 2025, "04", "Tỉnh Cao Bằng"),
+        (4, 2024, "004", "Quận Long Biên"),  # up to 2024 `1` is district `001` (rule 8)
+        (68, 2026, "68", "Tỉnh Lâm Đồng"),
+        (103, 2025, "103", "Huyện Nậm Pồ"),  # otherwise 3 digits up to 2025
+        (103, 2026, "00103", "Phường Tây Hồ"),  # and 5 digits from 2026
+        (24611, 2026, "24611", "Phường Bắc Gia Nghĩa"),
+        (663.0, 2025, "663", "Huyện Đắk Mil"),
+    ],
+)
+def test_a_unit_code_stored_as_a_number_is_padded_by_the_report_year(
+    tmp_path, ref, number, year, code, name
+):
+    found = _identify(tmp_path, "x.xlsx", ref, code=number, year=year)
+    assert _unit(found)[:2] == (code, name)
+
+
+# --- Tên đơn vị ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["Huyện Đắk Mil", "Đắk Mil", "huyen dak mil", "HUYỆN ĐẮK MIL", "UBND huyện Đắk Mil"]
+)
+def test_the_unit_name_may_be_written_many_ways(tmp_path, ref, name):
+    found = _identify(tmp_path, "x.xlsx", ref, code="663", name=name, year=2025)
+    assert _unit(found)[0] == "663"
+
+
+def test_a_blank_unit_name_is_fine(tmp_path, ref):
+    assert _unit(_identify(tmp_path, "x.xlsx", ref, code="24611", name="", year=2026))[0] == (
+        "24611"
+    )
+    found = _identify(tmp_path, "y.xlsx", ref, code="24611", name="Bắc Gia Nghĩa", year=2026)
+    assert _unit(found)[0] == "24611"
+    found = _identify(tmp_path, "z.xlsx", ref, code="68", name="tinh lam dong", year=2026)
+    assert _unit(found)[0] == "68"
+
+
+def test_a_unit_name_naming_another_unit_rejects_naming_both(tmp_path, ref):
+    message = _rejected(
+        _identify(tmp_path, "a.xlsx", ref, code="663", name="Huyện Krông Nô", year=2025),
+        "unit_name_mismatch",
+    )
+    assert "663 là Huyện Đắk Mil" in message
+    assert "664 Huyện Krông Nô" in message
+    assert "names another unit" in message
+    # The same place name at another level is another unit: commune 24670, not district 663.
+    message = _rejected(
+        _identify(tmp_path, "b.xlsx", ref, code="663", name="Xã Đắk Mil", year=2025),
+        "unit_name_mismatch",
+    )
+    assert "24670 Xã Đắk Mil" in message
+    # The former commune behind a reused code.
+    message = _rejected(
+        _identify(tmp_path, "c.xlsx", ref, code="24611", name="Phường Nghĩa Đức", year=2026),
+        "unit_name_mismatch",
+    )
+    assert "24611 là Phường Bắc Gia Nghĩa" in message
+    assert "Phường Nghĩa Đức" in message
+    # A name that names no unit at all is not the code's unit either.
+    message = _rejected(
+        _identify(tmp_path, "d.xlsx", ref, code="68", name="Tỉnh Đắk Lắk", year=2026),
+        "unit_name_mismatch",
+    )
+    assert "66 Tỉnh Đắk Lắk" in message
+    assert "Tỉnh Lâm Đồng" in message
+
+
+# --- slugs that fit several units ---------------------------------------------------------
+
+
+def test_a_slug_fitting_several_units_identifies_nothing_and_names_them(tmp_path, ref):
+    message = _rejected(_identify(tmp_path, "dak_mil_2025.xlsx", ref), "unit_ambiguous")
+    assert "663 Huyện Đắk Mil" in message
+    assert "24670 Xã Đắk Mil" in message
+    message = _rejected(_identify(tmp_path, "krong_no_2026.xlsx", ref), "unit_ambiguous")
+    assert "24604 Xã Krông Nô (Tỉnh Đắk Lắk)" in message
+    assert "24688 Xã Krông Nô (Tỉnh Lâm Đồng)" in message
+    assert "fits several units of 2026" in message
+
+
+def test_thongtin_settles_an_ambiguous_slug(tmp_path, ref):
+    by_code = _identify(tmp_path, "krong_no_2026.xlsx", ref, code="24688", year=2026)
+    assert _unit(by_code) == ("24688", "Xã Krông Nô", 2026, "ThongTin")
+    by_name = _identify(tmp_path, "dak_mil_2025.xlsx", ref, name="Huyện Đắk Mil", year=2025)
+    assert _unit(by_name)[:3] == ("663", "Huyện Đắk Mil", 2025)
+    # A name as ambiguous as the slug settles nothing.
+    found = _identify(tmp_path, "krong_no_2026.xlsx", ref, name="Xã Krông Nô", year=2026)
+    assert "24604" in _rejected(found, "unit_ambiguous")
+    # Where the slug names one unit of the year, it identifies it: dak_mil in 2026.
+    assert _unit(_identify(tmp_path, "dak_mil_2026.xlsx", ref))[:2] == ("24670", "Xã Đắk Mil")
+
+
+# --- what worked before keeps working -----------------------------------------------------
+
+
+def test_unknown_unit_or_year_is_rejected_naming_the_year(tmp_path, ref):
+    message = _rejected(_identify(tmp_path, "a.xlsx", ref, code="99999", year=2026), "unit_unknown")
+    assert "năm 2026" in message
+    assert "5 chữ số" in message
+    assert _rejected(_identify(tmp_path, "baocao.xlsx", ref), "unit_unknown")
+    assert _rejected(_identify(tmp_path, "b.xlsx", ref, code="663", year=2019), "year_invalid")
+    assert _unit(_identify(tmp_path, "dak_mil_2023.xlsx", ref))[:3] == (
+        "663",
+        "Huyện Đắk Mil",
+        2023,
+    )
