@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 # publish step's targets.
 SOURCES = {
     "core": frozenset(
-        [f"stg_{sheet.key}" for sheet in DATA_SHEETS] + ["ref_units", "ref_mergers", "ref_programs"]
+        [f"stg_{sheet.key}" for sheet in DATA_SHEETS]
+        + ["ref_units", "ref_mergers", "ref_programs"]
+        + ["ref_crosswalk", "ref_crosswalk_unmatched"]
     ),
     "intermediate": frozenset(["ref_phase_targets"]),
     "marts": frozenset(["ref_phase_targets"]),
@@ -142,6 +144,7 @@ def load_star_schema(
         for table in AUDIT_TABLES:
             run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
         run_sql_file(con, SQL_DIR / "ddl" / "audit" / "build_info.sql")
+        run_sql_file(con, SQL_DIR / "ddl" / "audit" / "crosswalk_unmatched.sql")
         core = [m for m in models() if m.schema == "core"]
         for model in core:
             run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
@@ -152,6 +155,7 @@ def load_star_schema(
         copy_audit(con, settings.ledger)
         for model in core:
             run_sql_file(con, model.path)
+        con.execute("insert into audit.crosswalk_unmatched select * from ref_crosswalk_unmatched")
         con.execute("commit")
         counts = _row_counts(con, core)
         cross = check_warehouse(con)
@@ -235,6 +239,37 @@ def _register_reference(con) -> None:
     )
     for name, frame in (("ref_units", units), ("ref_mergers", mergers), ("ref_programs", programs)):
         _create_from_frame(con, name, frame)
+    _register_crosswalk(con, ref)
+
+
+def _register_crosswalk(con, ref) -> None:
+    """`ref_crosswalk` and `ref_crosswalk_unmatched`: the commune crosswalk read from the
+    merger text (`etl.contract.crosswalk`), for `core.bridge_commune_crosswalk` and
+    `audit.crosswalk_unmatched`; its match rates go to the log."""
+    import dataclasses
+
+    import pandas as pd
+
+    from etl.contract.crosswalk import Link, Unmatched, load_crosswalk
+
+    crosswalk = load_crosswalk(ref)
+    for name, rows, kind in (
+        ("ref_crosswalk", crosswalk.links, Link),
+        ("ref_crosswalk_unmatched", crosswalk.unmatched, Unmatched),
+    ):
+        columns = [f.name for f in dataclasses.fields(kind)]
+        frame = pd.DataFrame([dataclasses.astuple(row) for row in rows], columns=columns)
+        _create_from_frame(con, name, frame, ", ".join(f"{c}::varchar as {c}" for c in columns))
+    for province, rate in crosswalk.rates().items():
+        log.info("crosswalk: province %s, %d of %d former communes matched", province, *rate)
+    matched, total = crosswalk.national_rate()
+    log.info(
+        "crosswalk: %d of %d former communes matched nationally (%.2f%%), %d unmatched",
+        matched,
+        total,
+        100 * matched / total if total else 0.0,
+        len(crosswalk.unmatched),
+    )
 
 
 def _create_macros(con) -> None:
