@@ -1,7 +1,13 @@
 """The self-contained HTML report for officials: charts drawn as inline SVG, viewable offline.
 
-Four charts from the marts: revenue per district and year, the rating mix per year, support
-by programme, and the replication candidates per district, with the candidates' table.
+Four charts from the marts for 2021–2025, in the former geography (the comparison is by
+former district): revenue per district and year, the rating mix per year, support by
+programme, and the replication candidates per district, with the candidates' table. Then
+the 2026–2030 phase in the geography in force since 01/07/2025: cooperatives per new
+commune (`marts.commune_year`), a chart and a table, and the candidates' new commune and
+rank in it (`marts.replication_candidates.new_commune_name`, `commune_rank`). A warehouse
+built before those tables and columns existed gets the four charts and a line saying the
+phase has no figures by new commune yet.
 No script, font or style is fetched from anywhere: the file is the whole report. Python
 computes the charts' coordinates; the template `report.html.j2` (with `chart.svg.j2`) puts
 every text on the page, escaped.
@@ -119,11 +125,88 @@ def bar_chart(title: str, categories: list[str], stacks: dict[str, list[float]],
     )
 
 
+# The 2026–2030 phase starts with report year 2026.
+PHASE_FIRST_YEAR = 2026
+# New communes drawn in the phase chart (most cooperatives first); the table lists them all.
+PHASE_CHART_COMMUNES = 30
+
+
+def _columns(con, schema: str, table: str) -> set[str]:
+    return {
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
+
+
+def _phase(con) -> dict | None:
+    """The 2026–2030 phase by new commune from `marts.commune_year`: per commune, its
+    cooperatives per report year of the phase, and the latest year's revenue; None when the
+    table is absent or holds no year of the phase."""
+    if not {"new_commune_code", "new_commune_name", "year", "cooperatives"} <= _columns(
+        con, "marts", "commune_year"
+    ):
+        return None
+    rows = con.execute(
+        """
+        select
+            new_province_code,
+            new_commune_code,
+            coalesce(new_commune_name, 'Chưa xác định xã (đang rà soát)') as commune,
+            year,
+            cooperatives,
+            revenue_mvnd::double as revenue_mvnd
+        from marts.commune_year
+        where year >= ?
+        order by new_province_code, new_commune_code nulls last, year
+        """,
+        [PHASE_FIRST_YEAR],
+    ).fetchall()
+    if not rows:
+        return None
+    years = sorted({r[3] for r in rows})
+    communes: dict[tuple, dict] = {}
+    for province, code, name, year, coops, revenue in rows:
+        c = communes.setdefault(
+            (province, code),
+            {"province_code": province, "code": code, "name": name, "by_year": {}},
+        )
+        c["by_year"][year] = {"cooperatives": coops or 0, "revenue_mvnd": revenue}
+    latest = years[-1]
+    table = [
+        {
+            **c,
+            "cooperatives": [c["by_year"].get(y, {}).get("cooperatives", 0) for y in years],
+            "revenue_mvnd": c["by_year"].get(latest, {}).get("revenue_mvnd"),
+        }
+        for c in communes.values()
+    ]
+    placed = sorted(
+        (c for c in table if c["code"] is not None),
+        key=lambda c: (-c["cooperatives"][-1], c["name"]),
+    )
+    drawn = placed[:PHASE_CHART_COMMUNES]
+    chart = bar_chart(
+        "communes",
+        [c["name"] for c in drawn],
+        {str(latest): [float(c["cooperatives"][-1]) for c in drawn]},
+        "số HTX / cooperatives",
+    )
+    return {"years": years, "latest": latest, "communes": table, "chart": chart}
+
+
 def write_dashboard(settings: Settings) -> Path:
     import duckdb
 
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
+        phase = _phase(con)
+        by_commune = {"new_commune_name", "commune_rank"} <= _columns(
+            con, "marts", "replication_candidates"
+        )
         trend = con.execute(
             "select coalesce(district_name, 'Không xác định'), year, revenue_mvnd::double "
             "from marts.district_year order by district_code nulls last, year"
@@ -136,14 +219,26 @@ def write_dashboard(settings: Settings) -> Path:
             "select program_code, sum(amount_mvnd)::double from marts.program_year "
             "group by program_code order by program_code"
         ).fetchall()
+        # Every column, so that a warehouse without the new commune's columns still reads.
         cursor = con.execute(
-            "select coalesce(district_name, 'Không xác định') as district_name, district_rank, "
-            "coop_code, name, score, revenue_mvnd::double as revenue_mvnd, in_da167 "
-            "from marts.replication_candidates "
+            "select * from marts.replication_candidates "
             "where is_candidate order by district_code nulls last, district_rank"
         )
         names = [column[0] for column in cursor.description]
-        candidates = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        candidates = [
+            {
+                "district_name": row.get("district_name") or "Không xác định",
+                "district_rank": row["district_rank"],
+                "coop_code": row["coop_code"],
+                "name": row["name"],
+                "score": row["score"],
+                "revenue_mvnd": None if row["revenue_mvnd"] is None else float(row["revenue_mvnd"]),
+                "in_da167": row["in_da167"],
+                "new_commune_name": row.get("new_commune_name"),
+                "commune_rank": row.get("commune_rank"),
+            }
+            for row in (dict(zip(names, values, strict=True)) for values in cursor.fetchall())
+        ]
     finally:
         con.close()
 
@@ -157,7 +252,7 @@ def write_dashboard(settings: Settings) -> Path:
     rating_names = ("Tốt", "Khá", "Trung bình", "Yếu", "Chưa xếp loại")
 
     sections = [
-        ("Doanh thu HTX theo huyện / Cooperative revenue by district",
+        ("Doanh thu HTX theo huyện cũ, 2021-2025 / Cooperative revenue by former district",
          line_chart("revenue", years, series, "triệu đồng / million VND")),
         ("Cơ cấu xếp loại / Rating mix",
          bar_chart("ratings", [str(r[0]) for r in ratings],
@@ -166,7 +261,8 @@ def write_dashboard(settings: Settings) -> Path:
         ("Hỗ trợ theo chương trình / Support by programme",
          bar_chart("support", [r[0] for r in support], {"Kinh phí": [r[1] for r in support]},
                    "triệu đồng / million VND")),
-        ("Mô hình đủ điều kiện nhân rộng theo huyện / Replication candidates by district",
+        ("Mô hình đủ điều kiện nhân rộng theo huyện cũ / Replication candidates by former "
+         "district",
          bar_chart("candidates", list(per_district),
                    {"Số mô hình": [float(v) for v in per_district.values()]},
                    "số HTX / cooperatives")),
@@ -176,6 +272,8 @@ def write_dashboard(settings: Settings) -> Path:
         settings.export_dir / "report.html",
         "report.html.j2",
         sections=[{"heading": heading, "chart": chart} for heading, chart in sections],
+        phase=phase,
+        by_commune=by_commune,
         candidates=candidates,
         geometry=GEOMETRY,
     )

@@ -1,9 +1,45 @@
-"""The short summary `make run` prints: files by outcome, rows per table, where things are."""
+"""The short summary `make run` prints: files by outcome, rows per table, the new geography
+(facts on the communes in force since 01/07/2025, placement, the 2026–2030 phase by new
+commune), where things are.
+
+The new geography's lines come from the tables that hold it when they exist: a warehouse
+built before them prints the rest of the summary."""
 
 from __future__ import annotations
 
 from etl.config import Settings
 from etl.warehouse.models import scalar
+
+# Facts of each report year that landed on a commune in force since 01/07/2025.
+_ON_NEW_COMMUNES = """
+select f.period_key, count(*), count(distinct g.commune_code)
+from core.fact_cooperative_year as f
+inner join core.dim_geography as g on f.geo_key = g.geo_key
+where g.level = 'commune' and g.valid_from >= date '2025-07-01'
+group by f.period_key
+order by f.period_key
+"""
+
+# Cooperatives by how their new commune is known (one placement per cooperative).
+_PLACEMENT = """
+select placement, count(distinct coop_code)
+from core.dim_cooperative
+group by placement
+order by placement
+"""
+
+# The 2026–2030 phase per year: cooperatives on new communes, the communes, under review.
+_PHASE = """
+select
+    year,
+    coalesce(sum(cooperatives) filter (where new_commune_code is not null), 0),
+    count(distinct new_commune_code),
+    coalesce(sum(cooperatives) filter (where new_commune_code is null), 0)
+from marts.commune_year
+where year >= 2026
+group by year
+order by year
+"""
 
 _TABLES = """
 select table_schema || '.' || table_name
@@ -40,6 +76,7 @@ def summary_lines(settings: Settings, run_id: str | None = None) -> list[str]:
             "select file_name, reason from audit.file_ingestion where status = 'quarantined' "
             "order by file_name"
         ).fetchall()
+        geography = new_geography_lines(con)
     finally:
         con.close()
 
@@ -60,6 +97,7 @@ def summary_lines(settings: Settings, run_id: str | None = None) -> list[str]:
         )
     for name, why in quarantined:
         lines.append(f"  quarantined {name}: {why}")
+    lines += geography
     lines.append("Rows per table:")
     width = max(len(t) for t, _ in counts)
     lines += [f"  {table:<{width}}  {n:>9,}" for table, n in counts]
@@ -68,6 +106,48 @@ def summary_lines(settings: Settings, run_id: str | None = None) -> list[str]:
         f"Exports:         {settings.export_dir}",
         f"Quality report:  {settings.quality_report}",
     ]
+    return lines
+
+
+def _has(con, table: str, column: str | None = None) -> bool:
+    schema, name = table.split(".")
+    sql = (
+        "select count(*) from information_schema.columns "
+        "where table_schema = ? and table_name = ? and (? is null or column_name = ?)"
+    )
+    row = con.execute(sql, [schema, name, column, column]).fetchone()
+    return bool(row and row[0])
+
+
+def new_geography_lines(con) -> list[str]:
+    """The new geography in a few lines: facts on new communes per year, placement, and the
+    2026–2030 phase by new commune (``marts.commune_year``); what a warehouse lacks is left
+    out."""
+    lines: list[str] = []
+    if _has(con, "core.dim_geography", "valid_from") and _has(con, "core.fact_cooperative_year"):
+        per_year = con.execute(_ON_NEW_COMMUNES).fetchall()
+        if per_year:
+            lines.append("Facts on new communes (in force since 01/07/2025), by report year:")
+            lines += [
+                f"  {year}: {facts:,} cooperative(s) in {communes:,} new commune(s)"
+                for year, facts, communes in per_year
+            ]
+    if _has(con, "core.dim_cooperative", "placement"):
+        placed = con.execute(_PLACEMENT).fetchall()
+        if placed:
+            lines.append(
+                "Placement in the new geography: "
+                + ", ".join(f"{n:,} {placement}" for placement, n in placed)
+            )
+    if _has(con, "marts.commune_year"):
+        phase = con.execute(_PHASE).fetchall()
+        if phase:
+            lines.append("2026-2030 phase by new commune (marts.commune_year):")
+            lines += [
+                f"  {year}: {coops:,} cooperative(s) in {communes:,} new commune(s), "
+                f"{review:,} under review"
+                for year, coops, communes, review in phase
+            ]
     return lines
 
 

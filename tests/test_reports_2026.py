@@ -1,0 +1,177 @@
+"""The reports in the new geography: the summary's lines on new communes and the officials'
+HTML report's 2026–2030 phase by new commune, on small warehouses written here, with and
+without the tables of the new geography (a warehouse built before them still reports)."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pytest
+
+from etl.config import load_settings
+from etl.outputs.officials_report import PHASE_CHART_COMMUNES, write_dashboard
+from etl.outputs.summary import new_geography_lines
+
+# The marts the four charts of 2021–2025 read, as an old warehouse has them.
+OLD_MARTS = """
+create schema marts;
+create table marts.district_year as
+select * from (values
+    ('660', 'Thành phố Gia Nghĩa', 2024, 1200.0, 1, 5, 6, 0, 0),
+    ('660', 'Thành phố Gia Nghĩa', 2025, 1300.0, 1, 5, 6, 0, 1),
+    ('663', 'Huyện Đắk Mil', 2024, 2100.5, 0, 9, 10, 1, 0),
+    ('663', 'Huyện Đắk Mil', 2025, 2300.5, 1, 9, 9, 1, 0)
+) as t(district_code, district_name, year, revenue_mvnd, rated_tot, rated_kha,
+       rated_trung_binh, rated_yeu, unrated);
+create table marts.program_year as
+select * from (values ('DA167', 2025, 800.0), ('NTM', 2025, 300.0))
+    as t(program_code, year, amount_mvnd);
+create table marts.replication_candidates as
+select * from (values
+    ('6400000001', 'HTX Nông nghiệp Đắk Gằn', '663', 'Huyện Đắk Mil', 1, 88.5,
+     2500.0::decimal(18, 6), true, true)
+) as t(coop_code, name, district_code, district_name, district_rank, score, revenue_mvnd,
+       in_da167, is_candidate);
+"""
+
+# The 2026–2030 phase by new commune, as marts.commune_year holds it (warehouse contract).
+COMMUNE_YEAR = """
+create table marts.commune_year as
+select * from (values
+    ('68', '24611', 'Phường Bắc Gia Nghĩa', 2025, 12, 900.0),
+    ('68', '24611', 'Phường Bắc Gia Nghĩa', 2026, 14, 1000.0),
+    ('68', '24670', 'Xã Đắk Mil', 2026, 20, 2000.0),
+    ('68', '24670', 'Xã Đắk Mil', 2027, 21, 2100.0),
+    ('68', null, null, 2026, 3, 120.0)
+) as t(new_province_code, new_commune_code, new_commune_name, year, cooperatives,
+       revenue_mvnd);
+alter table marts.replication_candidates add column new_commune_name varchar;
+alter table marts.replication_candidates add column commune_rank integer;
+update marts.replication_candidates set new_commune_name = 'Xã Đắk Mil', commune_rank = 1;
+"""
+
+
+def _settings(tmp_path, *scripts: str):
+    settings = load_settings(
+        {
+            "HTX_LANDING_DIR": str(tmp_path / "landing"),
+            "HTX_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+            "HTX_STATE_DIR": str(tmp_path / "state"),
+            "HTX_EXPORT_DIR": str(tmp_path / "exports"),
+        }
+    )
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        for script in scripts:
+            con.execute(script)
+    finally:
+        con.close()
+    return settings
+
+
+def _phase_section(page: str) -> str:
+    found = re.search(r'<section id="phase-2026-2030">(.*?)</section>', page, re.S)
+    assert found, "the report has no 2026-2030 section"
+    return found.group(1)
+
+
+def test_report_of_an_old_warehouse_says_the_phase_has_no_figures_by_new_commune(tmp_path):
+    settings = _settings(tmp_path, OLD_MARTS)
+    page = write_dashboard(settings).read_text()
+    assert page.count('<svg class="chart"') == 4
+    phase = _phase_section(page)
+    assert "Chưa có số liệu giai đoạn 2026-2030 theo xã, phường mới" in phase
+    assert "<svg" not in phase
+    assert "Xã, phường mới" not in page  # the candidates' table has no new commune column
+    assert "HTX Nông nghiệp Đắk Gằn" in page
+
+
+def test_report_shows_the_2026_2030_phase_by_new_commune(tmp_path):
+    settings = _settings(tmp_path, OLD_MARTS, COMMUNE_YEAR)
+    page = write_dashboard(settings).read_text()
+    assert page.count('<svg class="chart"') == 5
+    phase = _phase_section(page)
+    # 2025 is history: the phase's years are 2026 and 2027, the chart the latest year's.
+    assert re.findall(r"<th>Số HTX (\d{4})</th>", phase) == ["2026", "2027"]
+    rows = re.findall(
+        r"<tr><td>68</td><td>(\d*)</td><td>([^<]*)</td><td>(\d+)</td><td>(\d+)</td>", phase
+    )
+    assert rows == [
+        ("24611", "Phường Bắc Gia Nghĩa", "14", "0"),
+        ("24670", "Xã Đắk Mil", "20", "21"),
+        ("", "Chưa xác định xã (đang rà soát)", "3", "0"),
+    ]
+    # Only placed communes are drawn; the cooperatives under review are not guessed into one.
+    bars = re.findall(r'<rect class="mark"[^>]*><title>([^<]*)</title>', phase)
+    assert bars == ["Xã Đắk Mil · 2027: 21.0", "Phường Bắc Gia Nghĩa · 2027: 0.0"]
+    assert "<th>Xã, phường mới</th><th>Hạng trong xã</th>" in page
+    assert "<td>Xã Đắk Mil</td><td>1</td><td>6400000001</td>" in page
+
+
+def test_phase_chart_draws_the_communes_with_most_cooperatives(tmp_path):
+    many = "insert into marts.commune_year values " + ", ".join(
+        f"('68', '{24000 + i}', 'Xã Số {i}', 2027, {i}, 1.0)" for i in range(1, 41)
+    )
+    settings = _settings(tmp_path, OLD_MARTS, COMMUNE_YEAR, many)
+    phase = _phase_section(write_dashboard(settings).read_text())
+    bars = re.findall(r'<rect class="mark"[^>]*><title>([^<]*)</title>', phase)
+    assert len(bars) == PHASE_CHART_COMMUNES
+    assert bars[0] == "Xã Số 40 · 2027: 40.0"  # the latest year, most cooperatives first
+    assert phase.count("<tr><td>68</td>") == 40 + 3
+
+
+def test_titles_say_lam_dong_for_the_province_after_2025(tmp_path):
+    page = write_dashboard(_settings(tmp_path, OLD_MARTS)).read_text()
+    (title,) = re.findall(r"<h1>(.*?)</h1>", page)
+    assert title.startswith("Hợp tác xã tỉnh Lâm Đồng")
+    assert "(khu vực Đắk Nông cũ)" in title  # the 2021–2025 history is the former province's
+    assert "theo huyện cũ" in page
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def test_summary_says_nothing_of_the_new_geography_without_its_tables(con):
+    con.execute("create schema core; create schema marts")
+    assert new_geography_lines(con) == []
+    con.execute("create table core.dim_cooperative (coop_code varchar)")  # no placement yet
+    assert new_geography_lines(con) == []
+
+
+def test_summary_lines_on_new_communes_placement_and_the_phase(con):
+    con.execute(
+        """
+        create schema core;
+        create schema marts;
+        create table core.dim_geography as
+        select * from (values
+            (1, 'district', '663', null, date '1900-01-01'),
+            (2, 'commune', null, '24670', date '1900-01-01'),
+            (3, 'commune', null, '24670', date '2025-07-01'),
+            (4, 'commune', null, '24611', date '2025-07-01')
+        ) as t(geo_key, level, district_code, commune_code, valid_from);
+        create table core.fact_cooperative_year as
+        select * from (values
+            (1, 2024), (2, 2024), (2, 2025), (3, 2025), (3, 2026), (4, 2026), (4, 2026)
+        ) as t(geo_key, period_key);
+        create table core.dim_cooperative as
+        select * from (values
+            ('A', 'reported'), ('A', 'reported'), ('B', 'crosswalk'), ('C', 'review')
+        ) as t(coop_code, placement);
+        """
+    )
+    con.execute(COMMUNE_YEAR.split("alter table")[0])
+    assert new_geography_lines(con) == [
+        "Facts on new communes (in force since 01/07/2025), by report year:",
+        "  2025: 1 cooperative(s) in 1 new commune(s)",
+        "  2026: 3 cooperative(s) in 2 new commune(s)",
+        "Placement in the new geography: 1 crosswalk, 1 reported, 1 review",
+        "2026-2030 phase by new commune (marts.commune_year):",
+        "  2026: 34 cooperative(s) in 2 new commune(s), 3 under review",
+        "  2027: 21 cooperative(s) in 1 new commune(s), 0 under review",
+    ]
