@@ -30,6 +30,8 @@ from etl.contract.layout import (
     RATINGS,
     SECTORS,
 )
+from etl.contract.reference import Reference, Unit, load_reference
+from etl.contract.rules import current
 from etl.outputs import template
 
 COOPS = [
@@ -205,7 +207,12 @@ def test_every_list_of_the_layout_is_a_drop_down(blank):
     assert validation_items(htx["Tham gia Đề án 167"]) == ["Có", "Không"]
     assert validation_items(htx["Liên kết tiêu thụ"]) == ["Có", "Không"]
     assert validation_items(support["Chương trình"]) == ["DA167", "NTM", "OCOP", "CNNT", "KHAC"]
-    assert validation_items(support["Nguồn vốn"]) == list(FUNDING_SOURCES)
+    # The sources in force in the report year, from the one list of the rules.
+    in_force = [e.label for e in current().funding_sources() if e.in_force(2023)]
+    assert validation_items(support["Nguồn vốn"]) == in_force
+    assert set(in_force) <= set(FUNDING_SOURCES)
+    assert "Huyện" in in_force
+    assert "Xã" not in in_force
     assert validation_items(ocop["Nhóm sản phẩm"]) == list(OCOP_GROUPS)
     assert validation_items(ocop["Số sao"]) == ["3", "4", "5"]
     # The other sheets' cooperative must be one of the HTX sheet's codes.
@@ -351,3 +358,219 @@ def test_prefill_lists_the_unit_cooperatives_of_the_latest_year(settings, monkey
     )
     assert year == 2022
     assert [k.coop_code for k in known] == ["6400000001", "6400000002"]
+
+
+# --- the new geography (issue 15): communes from 2026, the lists by report year -----------
+
+
+def _lists(path: Path) -> tuple[list[str], list[str], dict[str, object]]:
+    """The template's commune drop-down, its `Nguồn vốn` list and ThongTin's values."""
+    workbook = openpyxl.load_workbook(path)
+    lists = workbook["DanhMuc"]
+    communes = [
+        lists.cell(row=r, column=1).value
+        for r in range(2, lists.max_row + 1)
+        if lists.cell(row=r, column=1).value is not None
+    ]
+    htx = template_validations(workbook["HTX"])
+    assert htx["Xã/Phường"].formula1 == f"DanhMuc!$A$2:$A${len(communes) + 1}"
+    funding = validation_items(template_validations(workbook["HoTro"])["Nguồn vốn"])
+    info = {row[0]: row[1] for row in workbook["ThongTin"].iter_rows(min_row=2, values_only=True)}
+    return communes, funding, info
+
+
+def test_template_for_a_new_commune_in_2026(tmp_path, capsys):
+    out = tmp_path / "24611_2026.xlsx"
+    assert main.main(["template", "--unit", "24611", "--year", "2026", "--out", str(out)]) == 0
+    assert "Phường Bắc Gia Nghĩa" in capsys.readouterr().out
+    communes, funding, info = _lists(out)
+    assert communes == ["Phường Bắc Gia Nghĩa"]
+    assert (info["Mã đơn vị"], info["Tên đơn vị"], info["Năm báo cáo"]) == (
+        "24611",
+        "Phường Bắc Gia Nghĩa",
+        2026,
+    )
+    assert funding == ["Trung ương", "Tỉnh", "Lồng ghép", "Khác", "Xã"]
+    guide = "\n".join(str(c.value) for c in openpyxl.load_workbook(out)["HuongDan"]["A"] if c.value)
+    assert "Phường Bắc Gia Nghĩa (mã 24611)" in guide
+
+
+def test_template_for_the_province_in_2026_lists_its_124_communes_by_full_name(tmp_path):
+    out = tmp_path / "68_2026.xlsx"
+    assert main.main(["template", "--unit", "68", "--year", "2026", "--out", str(out)]) == 0
+    communes, funding, info = _lists(out)
+    expected = [u.full_name for u in load_reference().current_communes("68")]
+    assert len(expected) == 124
+    assert communes == expected
+    assert {"Phường Bắc Gia Nghĩa", "Phường 1 Bảo Lộc", "Xã Đắk Mil", "Xã Krông Nô"} <= set(
+        communes
+    )
+    # No former ward shown by its number, no former commune.
+    assert not [name for name in communes if not name.startswith(("Xã ", "Phường ", "Đặc khu "))]
+    assert "Phường Nghĩa Đức" not in communes
+    assert (info["Mã đơn vị"], info["Tên đơn vị"]) == ("68", "Tỉnh Lâm Đồng")
+    assert "Xã" in funding
+    assert "Huyện" not in funding
+
+
+def test_template_for_the_province_in_2025_lists_the_communes_in_force_at_its_end(tmp_path):
+    path = template.write_template(tmp_path / "68_2025.xlsx", "68", 2025)
+    communes, funding, _ = _lists(path)
+    assert communes == [u.full_name for u in load_reference().current_communes("68")]
+    # 2025 is the year both are known: Huyện up to 2025, Xã from 2025.
+    assert funding == [e.label for e in current().funding_sources() if e.in_force(2025)]
+    assert {"Huyện", "Xã"} <= set(funding)
+    # Up to 2024 a unit lists its former communes, as before.
+    former, funding_2024, _ = _lists(template.write_template(tmp_path / "67.xlsx", "67", 2024))
+    assert {"Đức Mạnh", "Thuận An", "Nghĩa Đức"} <= set(former)
+    assert "Xã" not in funding_2024
+
+
+def test_communes_sharing_a_full_name_are_told_apart():
+    province = Unit("province", "99", "Thử", "Tỉnh Thử", "Thu", None, current=True)
+    twins = [
+        Unit("commune", code, "Tân Lập", "Xã Tân Lập", "Tan Lap", "99", current=True)
+        for code in ("99001", "99002")
+    ]
+    other = Unit("commune", "99003", "Hoà Bình", "Xã Hoà Bình", "Hoa Binh", "99", current=True)
+    ref = Reference(
+        units={}, current_units={u.code: u for u in (province, *twins, other)}, province_merger={}
+    )
+    assert template.communes(province, 2026, ref) == [
+        "Xã Tân Lập (99001)",
+        "Xã Tân Lập (99002)",
+        "Xã Hoà Bình",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("unit", "year", "said"),
+    [
+        ("663", 2026, "cấp huyện đã bỏ từ 01/07/2025"),  # a district after 2025
+        ("24611", 2025, "xã/phường chỉ lập báo cáo riêng từ năm 2026"),  # a commune too early
+        ("67", 2026, "đã hợp nhất vào Tỉnh Lâm Đồng"),  # a merged province
+        ("99999", 2026, "mã xã/phường mới từ 01/07/2025 (5 chữ số"),  # no unit at all
+        ("24611", 2024, "Phường Nghĩa Đức"),  # the code's former commune
+    ],
+)
+def test_an_unknown_unit_names_the_year_and_who_may_report(tmp_path, capsys, unit, year, said):
+    out = tmp_path / "x.xlsx"
+    assert main.main(["template", "--unit", unit, "--year", str(year), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert str(year) in error
+    assert said in error
+    assert " / " in error  # Vietnamese, then English
+    assert not out.exists()
+
+
+# --- --prefill for a new commune: the cooperatives placed there ---------------------------
+
+
+def _placed_warehouse(path: Path, placement: bool = True) -> Path:
+    """A published warehouse with the two tables --prefill reads for a commune: a cooperative
+    placed in 24611 from the 2025 province report, one placed there from an older report, one
+    placed elsewhere, one under review; and a former version of a placed cooperative."""
+    import duckdb
+
+    placed = ", new_commune_code varchar, placement varchar" if placement else ""
+    con = duckdb.connect(str(path))
+    con.execute("create schema core")
+    con.execute(
+        "create table core.dim_cooperative (cooperative_key integer, coop_code varchar, "
+        "name varchar, commune_name varchar, sector varchar, founded_on date, "
+        f"is_current boolean{placed})"
+    )
+    con.execute(
+        "create table core.fact_cooperative_year (cooperative_key integer, coop_code varchar, "
+        "period_key integer, file_id varchar, excel_row integer, unit_code varchar)"
+    )
+    versions = [
+        (1, "6400000001", "HTX Cũ tên", "Nghĩa Đức", "Nông nghiệp", False, "24611", "crosswalk"),
+        (
+            2,
+            "6400000001",
+            "HTX Cà phê Bắc Gia Nghĩa",
+            "Nghĩa Đức",
+            "Nông nghiệp",
+            True,
+            "24611",
+            "crosswalk",
+        ),
+        (
+            3,
+            "6400000002",
+            "HTX Dịch vụ Quảng Thành",
+            "Bắc Gia Nghĩa",
+            "Vận tải",
+            True,
+            "24611",
+            "reported",
+        ),
+        (
+            4,
+            "6400000003",
+            "HTX Nam Gia Nghĩa",
+            "Nghĩa Trung",
+            "Nông nghiệp",
+            True,
+            "24617",
+            "reported",
+        ),
+        (5, "6400000004", "HTX Chưa rõ", "Đắk Nia", "Khác", True, None, "review"),
+        (6, "6400000005", "HTX Đã giải thể", "Nghĩa Đức", "Khác", True, "24611", "crosswalk"),
+    ]
+    for key, code, name, commune, sector, current_row, new, how in versions:
+        row = [key, code, name, commune, sector, "2015-03-01", current_row]
+        row += [new, how] if placement else []
+        con.execute(f"insert into core.dim_cooperative values ({', '.join('?' * len(row))})", row)
+    facts = [
+        (1, "6400000001", 2024, "f660", 7, "660"),
+        (2, "6400000001", 2025, "f68", 3, "68"),
+        (3, "6400000002", 2025, "f68", 2, "68"),
+        (4, "6400000003", 2025, "f68", 4, "68"),
+        (5, "6400000004", 2025, "f68", 5, "68"),
+        (6, "6400000005", 2022, "f660", 2, "660"),  # last reported in 2022
+    ]
+    con.executemany("insert into core.fact_cooperative_year values (?, ?, ?, ?, ?, ?)", facts)
+    con.close()
+    return path
+
+
+def test_prefill_for_a_new_commune_lists_the_cooperatives_placed_there(tmp_path, monkeypatch):
+    warehouse = _placed_warehouse(tmp_path / "warehouse.duckdb")
+    monkeypatch.setenv("HTX_WAREHOUSE", str(warehouse))
+    out = tmp_path / "24611_2026.xlsx"
+    args = ["template", "--unit", "24611", "--year", "2026", "--out", str(out), "--prefill"]
+    assert main.main(args) == 0
+    htx = openpyxl.load_workbook(out)["HTX"]
+    rows = [[c.value for c in row[:4]] for row in htx.iter_rows(min_row=2) if row[1].value]
+    # The latest year's cooperatives placed in 24611, in their report's order, each in the
+    # new commune by its full name (its current version's name).
+    assert rows == [
+        [1, "6400000002", "HTX Dịch vụ Quảng Thành", "Phường Bắc Gia Nghĩa"],
+        [2, "6400000001", "HTX Cà phê Bắc Gia Nghĩa", "Phường Bắc Gia Nghĩa"],
+    ]
+    year, known = template.latest_cooperatives(
+        warehouse, template.reporting_unit("24611", 2026), 2023
+    )
+    assert (year, [k.coop_code for k in known]) == (2022, ["6400000005"])
+
+
+def test_prefill_for_a_new_commune_says_when_the_warehouse_places_no_cooperative(
+    tmp_path, monkeypatch, capsys
+):
+    warehouse = _placed_warehouse(tmp_path / "warehouse.duckdb", placement=False)
+    monkeypatch.setenv("HTX_WAREHOUSE", str(warehouse))
+    out = tmp_path / "24611_2026.xlsx"
+    args = ["template", "--unit", "24611", "--year", "2026", "--out", str(out), "--prefill"]
+    assert main.main(args) == 2
+    error = capsys.readouterr().err
+    assert "new_commune_code" in error
+    assert "bỏ --prefill" in error
+    assert not out.exists()
+    # A commune where nothing is placed says so, naming the commune.
+    warehouse = _placed_warehouse(tmp_path / "placed.duckdb")
+    monkeypatch.setenv("HTX_WAREHOUSE", str(warehouse))
+    args = ["template", "--unit", "24670", "--year", "2026", "--out", str(out), "--prefill"]
+    assert main.main(args) == 2
+    assert "24670 (Xã Đắk Mil)" in capsys.readouterr().err

@@ -243,8 +243,8 @@ def cmd_template(args: argparse.Namespace) -> int:
     from etl.outputs import template
 
     try:
-        unit = template.reporting_unit(args.unit)
         year = template.check_year(args.year)
+        unit = template.reporting_unit(args.unit, year)
         cooperatives, source = None, ""
         if args.prefill:
             latest, cooperatives = template.latest_cooperatives(
@@ -276,13 +276,19 @@ def main(argv: list[str] | None = None) -> int:
     sql.set_defaults(func=cmd_sql)
     commands.add_parser("tables", help="describe every table").set_defaults(func=cmd_tables)
     blank = commands.add_parser("template", help="write the official workbook for a unit and year")
-    blank.add_argument("--unit", required=True, help="district or province code, e.g. 663")
+    blank.add_argument(
+        "--unit",
+        required=True,
+        help="unit code: a province (68), a former district up to 2025 (663), "
+        "a commune in force since 01/07/2025 from 2026 (24611)",
+    )
     blank.add_argument("--year", required=True, type=int, help="reporting year, 2021-2030")
     blank.add_argument("--out", required=True, help="the .xlsx file to write")
     blank.add_argument(
         "--prefill",
         action="store_true",
-        help="list the unit's cooperatives of the latest year in the warehouse",
+        help="list the unit's cooperatives of the latest year in the warehouse (a new "
+        "commune: the cooperatives placed there)",
     )
     blank.set_defaults(func=cmd_template)
     args = parser.parse_args(argv)

@@ -10,11 +10,13 @@ unit's cooperatives of the latest loaded year, so the clerk only updates the fig
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name
 
+from etl.contract.findings import Finding
 from etl.contract.layout import (
     DATA_SHEETS,
     FIRST_YEAR,
@@ -25,7 +27,13 @@ from etl.contract.layout import (
     Column,
     Sheet,
 )
-from etl.contract.reference import MERGED_INTO, Reference, Unit, load_reference
+from etl.contract.reference import (
+    FIRST_NEW_YEAR,
+    REORGANISED_ON,
+    Reference,
+    Unit,
+    load_reference,
+)
 from etl.contract.rules import Bounds, RuleError, Rules, current
 
 DATA_ROWS = 500  # pre-formatted and validated rows below each header
@@ -68,15 +76,52 @@ class KnownCooperative:
     founded_on: dt.date | None
 
 
-def reporting_unit(code: str, ref: Reference | None = None) -> Unit:
-    """The district or province of a unit code, or a TemplateError."""
-    unit = (ref or load_reference()).reporting_unit(str(code).strip())
-    if unit is None:
+def reporting_unit(code: str, year: int | None = None, ref: Reference | None = None) -> Unit:
+    """The unit that may send the workbook of `year` under a code (a province, a former
+    district up to 2025, a commune from 2026), or a TemplateError that names the year and
+    the units that may report then. Without a year: a province or a former district."""
+    ref = ref or load_reference()
+    text = str(code).strip()
+    unit = ref.reporting_unit(text, year)
+    if unit is not None:
+        return unit
+    if year is None:
         raise TemplateError(
             f"Mã đơn vị '{code}' không phải là mã huyện hay tỉnh trong danh mục. / "
             f"'{code}' is not a district or province code of the reference list."
         )
-    return unit
+    from etl.read.identify import identify, who_reports
+
+    found = identify({"unit_code": text, "report_year": year}, "", ref)
+    if not isinstance(found, Finding) or found.rule != "unit_not_in_year":
+        who = who_reports(year)
+        raise TemplateError(
+            f"Mã đơn vị '{code}' không phải là đơn vị báo cáo năm {year}. Năm {year}, đơn vị "
+            f"báo cáo là {who['who']}. / '{code}' is no reporting unit of report year {year}. "
+            f"Reports for {year} come from {who['who_en']}."
+        )
+    raise TemplateError(found.message)
+
+
+def communes(unit: Unit, year: int, ref: Reference | None = None) -> list[str]:
+    """The `Xã/Phường` drop-down of a unit's workbook for a report year.
+
+    - a commune (from 2026): that commune;
+    - a province from 2025: its communes in force at the end of the year (since
+      01/07/2025), by full name (`Phường 1 Bảo Lộc`), a full name two of them share
+      followed by the code;
+    - a district (up to 2025), or a province up to 2024: its former communes, by name.
+    """
+    ref = ref or load_reference()
+    if unit.current and unit.level == "commune":
+        return [unit.full_name]
+    if unit.level == "province" and year >= REORGANISED_ON.year:
+        listed = ref.current_communes(unit.code)
+        shared = Counter(c.full_name for c in listed)
+        return [
+            c.full_name if shared[c.full_name] == 1 else f"{c.full_name} ({c.code})" for c in listed
+        ]
+    return sorted({c.name for c in ref.communes_of(unit).values()})
 
 
 def check_year(year: int) -> int:
@@ -343,10 +388,62 @@ order by u.file_id, u.excel_row, u.coop_code
 """
 
 
+# The cooperatives placed in a new commune (`dim_cooperative.new_commune_code`, the same on
+# every version), with the row of their latest report up to the year.
+_PLACED_COOPERATIVES = """
+with
+
+placed as (
+    select * from core.dim_cooperative
+    where new_commune_code = $unit and is_current
+),
+
+facts as (
+    select
+        f.coop_code,
+        f.period_key as year,
+        f.file_id,
+        f.excel_row,
+        row_number() over (
+            partition by f.coop_code order by f.period_key desc, f.file_id, f.excel_row
+        ) as recency
+    from core.fact_cooperative_year as f
+    where f.period_key <= $year and f.coop_code in (select p.coop_code from placed as p)
+),
+
+last_rows as (
+    select * from facts where recency = 1
+),
+
+latest as (
+    select max(year) as year from last_rows
+)
+
+select
+    r.year,
+    p.coop_code,
+    p.name,
+    p.sector,
+    p.founded_on
+from placed as p
+inner join last_rows as r using (coop_code)
+inner join latest as l using (year)
+order by r.file_id, r.excel_row, p.coop_code
+"""
+
+_PLACEMENT_COLUMNS = """
+select count(*) from information_schema.columns
+where table_schema = 'core' and table_name = 'dim_cooperative'
+    and column_name in ('new_commune_code', 'placement')
+"""
+
+
 def latest_cooperatives(
-    warehouse: Path, unit: Unit, year: int
+    warehouse: Path, unit: Unit, year: int, ref: Reference | None = None
 ) -> tuple[int, list[KnownCooperative]]:
-    """The unit's cooperatives of the latest year up to `year` in the warehouse, read only."""
+    """The unit's cooperatives of the latest year up to `year` in the warehouse, read only.
+    For a commune in force since 01/07/2025: the cooperatives placed there
+    (`core.dim_cooperative.new_commune_code`), with the commune's full name."""
     import duckdb
 
     if not warehouse.exists():
@@ -354,22 +451,67 @@ def latest_cooperatives(
             f"Chưa có kho dữ liệu tại {warehouse}: hãy chạy `htx run` trước, hoặc bỏ --prefill. / "
             f"No warehouse at {warehouse}: run `htx run` first, or leave out --prefill."
         )
-    provinces = []
-    if unit.level == "province":
-        provinces = [unit.code, *(old for old, new in MERGED_INTO.items() if new == unit.code)]
+    ref = ref or load_reference()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute(
-            _LATEST_COOPERATIVES, {"unit": unit.code, "provinces": provinces, "year": year}
-        ).fetchall()
+        if unit.current and unit.level == "commune":
+            rows = _placed_cooperatives(con, warehouse, unit, year)
+        else:
+            provinces = ref.former_provinces(unit.code) if unit.level == "province" else []
+            rows = con.execute(
+                _LATEST_COOPERATIVES, {"unit": unit.code, "provinces": provinces, "year": year}
+            ).fetchall()
+            if year >= FIRST_NEW_YEAR and rows:
+                rows = _in_new_communes(con, rows, ref)
     finally:
         con.close()
     if not rows:
         raise TemplateError(
-            f"Kho dữ liệu chưa có HTX nào của đơn vị {unit.code} đến năm {year}. / "
-            f"The warehouse holds no cooperative of unit {unit.code} up to {year}."
+            f"Kho dữ liệu chưa có HTX nào của đơn vị {unit.code} ({unit.full_name}) đến năm "
+            f"{year}. / The warehouse holds no cooperative of unit {unit.code} "
+            f"({unit.full_name}) up to {year}."
         )
     return rows[0][0], [KnownCooperative(*row[1:]) for row in rows]
+
+
+def _in_new_communes(con, rows: list[tuple], ref: Reference) -> list[tuple]:
+    """A province's rows from 2026 name the new commune each cooperative is placed in (a
+    report of 2026 names communes in force); one under review keeps its former commune,
+    for the clerk to settle."""
+    (found,) = con.execute(_PLACEMENT_COLUMNS).fetchone()
+    if found < 2:
+        return rows
+    placed = dict(
+        con.execute(
+            "select coop_code, new_commune_code from core.dim_cooperative "
+            "where is_current and new_commune_code is not null"
+        ).fetchall()
+    )
+    renamed = []
+    for year, code, name, commune, sector, founded in rows:
+        new = ref.current_unit(placed.get(code) or "")
+        renamed.append((year, code, name, new.full_name if new else commune, sector, founded))
+    return renamed
+
+
+def _placed_cooperatives(con, warehouse: Path, unit: Unit, year: int) -> list[tuple]:
+    """(year, code, name, commune, sector, founded on) of the cooperatives placed in a new
+    commune; a TemplateError when the warehouse predates placement."""
+    (found,) = con.execute(_PLACEMENT_COLUMNS).fetchone()
+    if found < 2:
+        raise TemplateError(
+            f"Kho dữ liệu tại {warehouse} chưa có vị trí của HTX theo xã mới (cột "
+            "core.dim_cooperative.new_commune_code và placement): hãy chạy `htx run` với phiên "
+            "bản này để xây lại kho, hoặc bỏ --prefill. / The warehouse at "
+            f"{warehouse} does not place cooperatives in the new communes yet (no "
+            "core.dim_cooperative.new_commune_code and placement): run `htx run` with this "
+            "release to rebuild it, or leave out --prefill."
+        )
+    placed = con.execute(_PLACED_COOPERATIVES, {"unit": unit.code, "year": year}).fetchall()
+    return [
+        (y, code, name, unit.full_name, sector, founded)
+        for y, code, name, sector, founded in placed
+    ]
 
 
 # --- the workbook --------------------------------------------------------------------------
@@ -386,8 +528,8 @@ def write_template(
     import xlsxwriter
 
     ref = ref or load_reference()
-    unit = reporting_unit(unit_code, ref)
     check_year(year)
+    unit = reporting_unit(unit_code, year, ref)
     cooperatives = cooperatives or []
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(
@@ -405,13 +547,13 @@ def write_template(
     try:
         _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), unit, year, formats)
         _write_info(workbook.add_worksheet(INFO_SHEET), unit, year, formats)
-        communes = sorted({c.name for c in ref.communes_of(unit).values()})
+        names = communes(unit, year, ref)
         rows = max(DATA_ROWS, len(cooperatives) + 100)
         for sheet in DATA_SHEETS:
             ws = workbook.add_worksheet(sheet.name)
-            _write_sheet(ws, sheet, year, rows, len(communes), formats)
+            _write_sheet(ws, sheet, year, rows, len(names), formats)
         _write_cooperatives(workbook.get_worksheet_by_name(HTX.name), cooperatives, formats)
-        _write_lists(workbook.add_worksheet(LISTS_SHEET), communes, formats)
+        _write_lists(workbook.add_worksheet(LISTS_SHEET), names, formats)
     finally:
         workbook.close()
     return path

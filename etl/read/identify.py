@@ -226,10 +226,10 @@ def _commune_too_early(communes: list[Unit], year: int, ref: Reference, shown: o
 
 
 def _unknown(shown: object, year: int, ref: Reference) -> Finding:
-    return _finding("unit_unknown_in_year", shown, year=year, **_who_reports(year))
+    return _finding("unit_unknown_in_year", shown, year=year, **who_reports(year))
 
 
-def _who_reports(year: int) -> dict[str, str]:
+def who_reports(year: int) -> dict[str, str]:
     """Which units may report for a year, for the reasons (`who`, `who_en`)."""
     if year <= LAST_FORMER_YEAR:
         return {
