@@ -217,6 +217,23 @@ def test_national_match_rate(cw):
     assert strict.national_rate()[0] < matched
 
 
+def test_near_spellings_are_paired_only_when_asked():
+    ref = load_reference()
+    loose = build_crosswalk(ref, _rows(), spelling=True)
+    # one fragment, one former commune, same former district: Đắk N’Drung -> Đắk N'Dung
+    assert [(x.new_commune_code, x.match) for x in loose.destinations("24727")] == [
+        ("24717", WHOLE)
+    ]
+    assert loose.unmatched_row("24727") is None
+    assert all(loose.rates()[p][0] == loose.rates()[p][1] for p in ("60", "67", "68"))
+    matched, total = loose.national_rate()
+    assert matched / total >= 0.99
+    # what stays unmatched is what was ambiguous or had no near spelling
+    assert {u.old_commune_code for u in loose.unmatched} < {
+        u.old_commune_code for u in load_crosswalk().unmatched
+    }
+
+
 def _rows():
     from etl.contract.crosswalk import read_merger
 

@@ -438,10 +438,17 @@ def _resolve(ref: Reference, named: list[_Named], context: bool) -> tuple[list, 
     return linked, ambiguous
 
 
-def build_crosswalk(ref: Reference, rows: list[dict[str, str]], context: bool = True) -> Crosswalk:
+def build_crosswalk(
+    ref: Reference, rows: list[dict[str, str]], context: bool = True, spelling: bool = False
+) -> Crosswalk:
     """The crosswalk of the merger rows `rows` (`new_code,new_name,province_code,
     before_merger`) against the reference units. `context=False` settles same-named
-    communes by their qualifier only (to measure what the district context adds)."""
+    communes by their qualifier only (to measure what the district context adds).
+
+    `spelling=True` (off: the contract says the letters count) also links a former commune
+    no text names to the one fragment of its new province that named nothing and is
+    spelled nearly like it (`Xã Thuận Quý` for Xã Thuận Quí), when neither has another such
+    partner and the fragment's text names other communes of the same former district."""
     indexes: dict[str, _Province] = {}
     # (old code, new code) -> (partial?, source fragments)
     found: dict[tuple[str, str], tuple[bool, list[str]]] = {}
@@ -490,6 +497,8 @@ def build_crosswalk(ref: Reference, rows: list[dict[str, str]], context: bool = 
                     (new_code, item.fragment.text, item.candidates)
                 )
 
+    if spelling:
+        _pair_spellings(ref, found, ambiguous, missed)
     destinations: dict[str, set[str]] = {}
     for old, new in found:
         destinations.setdefault(old, set()).add(new)
@@ -586,6 +595,34 @@ def _near_misses(unit: Unit, missed: list[tuple[str, str]]) -> list[tuple[str, s
     return found
 
 
+def _pair_spellings(
+    ref: Reference,
+    found: dict[tuple[str, str], tuple[bool, list[str]]],
+    ambiguous: dict[str, list[tuple[str, str, list[Unit]]]],
+    missed: dict[str, list[tuple[str, str]]],
+) -> None:
+    """Add to `found` the one-to-one near spellings (see `build_crosswalk`)."""
+    linked = {old for old, _ in found}
+    districts: dict[str, set[str]] = {}
+    for old, new in found:
+        districts.setdefault(new, set()).add(_district_code(ref, ref.units[old]))
+    pairs: list[tuple[Unit, str, str]] = []
+    for unit in ref.units.values():
+        if unit.level != "commune" or unit.code in linked or unit.code in ambiguous:
+            continue
+        province = ref.merged_into(ref.province_of(unit).code)
+        near = _near_misses(unit, missed.get(province, []))
+        if len(near) == 1 and _district_code(ref, unit) in districts.get(near[0][0], set()):
+            pairs.append((unit, *near[0]))
+    taken: dict[tuple[str, str], int] = {}
+    for _, new, text in pairs:
+        taken[(new, text)] = taken.get((new, text), 0) + 1
+    for unit, new, text in pairs:
+        if taken[(new, text)] == 1:
+            found[(unit.code, new)] = (parse_fragment(text).partial, [text])
+            missed[ref.merged_into(ref.province_of(unit).code)].remove((new, text))
+
+
 @cache
 def _load(ref: Reference, path: Path) -> Crosswalk:
     return build_crosswalk(ref, read_merger(path))
@@ -634,9 +671,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--unresolved", action="store_true", help="also list fragments that named no commune"
     )
+    parser.add_argument(
+        "--spelling",
+        action="store_true",
+        help="also pair one-to-one near spellings (not the contract's rule: for comparison)",
+    )
     args = parser.parse_args(argv)
     ref = load_reference()
-    crosswalk = load_crosswalk(ref)
+    if args.spelling:
+        crosswalk = build_crosswalk(ref, read_merger(), spelling=True)
+    else:
+        crosswalk = load_crosswalk(ref)
     print(report(crosswalk, ref, args.province))
     if args.unresolved:
         for item in crosswalk.unresolved:
