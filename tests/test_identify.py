@@ -190,6 +190,14 @@ def test_a_blank_unit_name_is_fine(tmp_path, ref):
     assert _unit(found)[0] == "24611"
     found = _identify(tmp_path, "z.xlsx", ref, code="68", name="tinh lam dong", year=2026)
     assert _unit(found)[0] == "68"
+    # A name followed by its province names the unit, not the province.
+    name = "UBND Phường Bắc Gia Nghĩa, tỉnh Lâm Đồng"
+    found = _identify(tmp_path, "v.xlsx", ref, code="24611", name=name, year=2026)
+    assert _unit(found)[0] == "24611"
+    assert _unit(_identify(tmp_path, "w.xlsx", ref, name=name, year=2026))[:2] == (
+        "24611",
+        "Phường Bắc Gia Nghĩa",
+    )
 
 
 def test_a_unit_name_naming_another_unit_rejects_naming_both(tmp_path, ref):

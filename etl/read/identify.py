@@ -255,19 +255,37 @@ def who_reports(year: int) -> dict[str, str]:
 
 
 def _readings(text: str) -> list[tuple[frozenset[str], str]]:
-    """The ways to read a `Tên đơn vị`: (the levels its kind words allow, the place name).
-    `UBND huyện Đắk Mil` -> [(any, whole), (district, `Đắk Mil`)]; a name that begins with
-    a kind word is read whole for that kind only (`Xã Đắk Mil` names no district, while
-    `Xa Bang` may still be `Xà Bang`)."""
+    """The ways to read a `Tên đơn vị`: (the levels its kind words allow, the place name),
+    the unit itself first, then what follows (`Phường Bắc Gia Nghĩa, tỉnh Lâm Đồng`: its
+    province). `UBND huyện Đắk Mil` -> [(any, whole), (district, `Đắk Mil`)]; a name that
+    begins with a kind word is read whole for that kind only (`Xã Đắk Mil` names no
+    district, while `Xa Bang` may still be `Xà Bang`)."""
     text = clean(text)
     matches = list(_LEVEL_WORD.finditer(text))
     first = matches[0] if matches and matches[0].start() == 0 else None
-    found = [(_LEVEL_WORDS[first.group(1).lower()] if first else _ANY_LEVEL, text)]
-    for match in matches:
-        rest = text[match.end() :].strip(" :-–,.")
-        if rest:
-            found.append((_LEVEL_WORDS[match.group(1).lower()], rest))
-    return found
+    levels = _LEVEL_WORDS[first.group(1).lower()] if first else _ANY_LEVEL
+    found = [(levels, text), (levels, _first_part(text))]
+    for i, match in enumerate(matches):
+        levels = _LEVEL_WORDS[match.group(1).lower()]
+        upto = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        found.append((levels, _first_part(text[match.end() : upto])))
+        found.append((levels, text[match.end() :].strip(_TRIM)))
+    return list(dict.fromkeys((lv, rest) for lv, rest in found if rest))
+
+
+_TRIM = " :-–,.;"
+_PARTS = re.compile(r"[,;(/]| - | – ")
+
+
+def _first_part(text: str) -> str:
+    """A name up to its first comma, bracket or dash: `Đắk Mil, Đắk Nông` -> `Đắk Mil`."""
+    return _PARTS.split(text.strip(_TRIM))[0].strip(_TRIM)
+
+
+def strip_kind(name: str) -> str:
+    """A reference full name without its kind word: `Thị xã Buôn Hồ` -> `Buôn Hồ`."""
+    match = _LEVEL_WORD.match(clean(name))
+    return clean(name)[match.end() :].strip() if match else clean(name)
 
 
 def _keys(text: str) -> set[str]:
@@ -281,7 +299,7 @@ def _plain(text: str) -> str:
 def _fits(text: str, unit: Unit) -> bool:
     """Whether `Tên đơn vị` names this unit: case, tone marks, the kind word, apostrophes,
     hyphens and spaces do not count (`Huyện Đắk Mil`, `Đắk Mil`, `huyen dak mil`)."""
-    names = [unit.name, unit.full_name, *(rest for _, rest in _readings(unit.full_name)[1:])]
+    names = [unit.name, unit.full_name, strip_kind(unit.full_name)]
     for levels, rest in _readings(text):
         if unit.level not in levels:
             continue
@@ -298,8 +316,8 @@ def units_named(text: str, year: int, ref: Reference) -> list[Unit]:
     that a `Tên đơn vị` names; several when the name alone cannot tell."""
     found: dict[str, Unit] = {}
     readings = _readings(text)
-    # The most specific reading first: after the last kind word.
-    for levels, rest in reversed(readings):
+    # The unit itself first: a name says it before its parents.
+    for levels, rest in readings:
         for unit in ref.by_slug(slug(rest), year):
             if unit.level in levels and _fits(text, unit):
                 found.setdefault(f"{unit.era}{unit.code}", unit)
@@ -311,7 +329,7 @@ def units_named(text: str, year: int, ref: Reference) -> list[Unit]:
 def _former_named(text: str, ref: Reference) -> list[Unit]:
     """Units before 01/07/2025 that a name names, for a reason that says which."""
     found: dict[str, Unit] = {}
-    for levels, rest in reversed(_readings(text)):
+    for levels, rest in _readings(text):
         units = [*ref.by_slug(slug(rest)), *ref.commune_names().get(name_key(rest), [])]
         for unit in units:
             if not unit.current and unit.level in levels and _fits(text, unit):
