@@ -420,6 +420,14 @@ def _resolve(ref: Reference, named: list[_Named], context: bool) -> tuple[list, 
                 linked.append((near[0], item.fragment))
                 open_.remove(item)
                 changed = True
+    # The text's own spelling, prefix and tone marks included, settles a tie the comparison
+    # leaves between units of one district that differ only there (`Thị trấn Mường Tè` and
+    # `Xã Mường Tè`; `Hoằng Quỳ` and `Hoằng Quý`): exactly one candidate written so.
+    for item in list(open_):
+        exact = [u for u in item.candidates if _exact(u.full_name) in _exact_readings(item)]
+        if len(exact) == 1:
+            linked.append((exact[0], item.fragment))
+            open_.remove(item)
     groups: dict[frozenset[str], list[_Named]] = {}
     for item in open_:
         groups.setdefault(frozenset(u.code for u in item.candidates), []).append(item)
@@ -436,6 +444,18 @@ def _resolve(ref: Reference, named: list[_Named], context: bool) -> tuple[list, 
         else:
             ambiguous += items
     return linked, ambiguous
+
+
+def _exact(text: str) -> str:
+    """A name as spelled, only case, apostrophe forms and spacing aside."""
+    return re.sub(r"\s+", "", clean(text).lower().replace("\u2019", "'").replace("\u2018", "'"))
+
+
+def _exact_readings(item: _Named) -> set[str]:
+    """The fragment's name as written, with its unit word: `Thị trấn Mường Tè`."""
+    body = _TRAILING.sub("", _groups(item.fragment.text)[0]).strip()
+    found = _OF.split(body)[-1] if _DESCRIPTORS.search(body) else body
+    return {_exact(found)}
 
 
 def build_crosswalk(
