@@ -49,6 +49,10 @@ class Candidate:
 def candidates(ref: Reference, unit_code: str, report_year: int, name: object) -> list[Candidate]:
     """The communes a cell may mean in a report of `unit_code` for `report_year`; empty when
     none fits (an unknown commune) or the cell is empty."""
+    return [_candidate(ref, u) for u in _fitting(ref, unit_code, report_year, name)]
+
+
+def _fitting(ref: Reference, unit_code: str, report_year: int, name: object) -> list[Unit]:
     unit = ref.reporting_unit(unit_code, report_year)
     text = unquoted(name)
     if unit is None or not text:
@@ -61,12 +65,13 @@ def candidates(ref: Reference, unit_code: str, report_year: int, name: object) -
         found = pool.by_name(text)
         if not found and _QUALIFIER.search(text):  # `Phường 1 (Bảo Lộc)`
             found = pool.by_name(_QUALIFIER.sub("", text))
-    return [_candidate(ref, u) for u in found]
+    return found
 
 
 def is_known(ref: Reference, unit_code: str, report_year: int, name: object) -> bool:
-    """Whether a non-empty cell names a commune the unit may name in the year."""
-    return bool(candidates(ref, unit_code, report_year, name))
+    """Whether a non-empty cell names a commune the unit may name in the year (without the
+    crosswalk: validation never needs to know where a former commune went)."""
+    return bool(_fitting(ref, unit_code, report_year, name))
 
 
 def candidate_frame(ref: Reference, triples) -> pd.DataFrame:
