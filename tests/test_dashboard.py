@@ -1,4 +1,6 @@
-"""The officials' HTML report renders its charts in a real headless Chromium, offline."""
+"""The officials' HTML report renders its charts in a real headless Chromium, offline, and
+shows the sample's 2026–2030 phase by new commune; the summary shows its facts on new
+communes."""
 
 from __future__ import annotations
 
@@ -51,10 +53,76 @@ def _chromium() -> str:
     return found
 
 
+def _has_commune_year(settings) -> bool:
+    """Whether the warehouse has `marts.commune_year` (the phase's chart needs it)."""
+    from conftest import query
+
+    return bool(
+        query(
+            settings,
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'commune_year'",
+        )[0][0]
+    )
+
+
+def _charts(settings) -> int:
+    return 4 + _has_commune_year(settings)  # 2021-2025's four, and the phase by new commune
+
+
 def test_report_is_self_contained(published):
     page = (published.export_dir / "report.html").read_text()
     assert not re.search(r"""(src|href)=["']https?:""", page)
-    assert page.count('<svg class="chart"') == 4
+    assert page.count('<svg class="chart"') == _charts(published)
+
+
+def test_report_shows_the_2026_2030_phase_by_new_commune(published):
+    page = (published.export_dir / "report.html").read_text()
+    phase = re.search(r'<section id="phase-2026-2030">(.*?)</section>', page, re.S).group(1)
+    if not _has_commune_year(published):  # the marts of the new geography not built yet
+        assert "Chưa có số liệu giai đoạn 2026-2030" in phase
+        return
+    # The sample's 2026 reports: four communes report themselves, 68 the others.
+    for commune in ("Phường Bắc Gia Nghĩa", "Phường Nam Gia Nghĩa", "Xã Kiến Đức"):
+        assert f"<td>{commune}</td>" in phase
+    assert "<th>Số HTX 2026</th>" in phase
+    assert "<th>Số HTX 2025</th>" not in phase
+
+
+def test_summary_shows_facts_on_new_communes(published):
+    from etl.outputs.summary import summary_lines
+
+    lines = summary_lines(published)
+    at = lines.index("Facts on new communes (in force since 01/07/2025), by report year:")
+    by_year = dict(re.findall(r"^  (\d{4}): (.*)$", "\n".join(lines[at + 1 : at + 4]), re.M))
+    # Every cooperative of 2026 is on one of the 28 new communes of the former Đắk Nông.
+    assert re.fullmatch(r"\d+ cooperative\(s\) in 28 new commune\(s\)", by_year["2026"])
+    assert int(by_year["2026"].split()[0]) >= 280
+
+
+def test_the_new_geography_shows_from_the_first_run(published):
+    from conftest import query
+
+    # Facts of 2026 on the communes in force since 01/07/2025, the commune reports' own.
+    by_unit = dict(
+        query(
+            published,
+            "select f.unit_code, count(distinct g.commune_code) "
+            "from core.fact_cooperative_year as f "
+            "inner join core.dim_geography as g on f.geo_key = g.geo_key "
+            "where f.period_key = 2026 and g.level = 'commune' "
+            "and g.valid_from = date '2025-07-01' group by f.unit_code",
+        )
+    )
+    assert by_unit == {"24611": 1, "24615": 1, "24617": 1, "24733": 1, "68": 24}
+    if _has_commune_year(published):  # the marts of the new geography, once built
+        [(communes, coops)] = query(
+            published,
+            "select count(distinct new_commune_code), sum(cooperatives) "
+            "from marts.commune_year where year = 2026 and new_province_code = '68'",
+        )
+        assert communes == 28
+        assert coops >= 280
 
 
 @pytest.mark.chromium
@@ -65,7 +133,7 @@ def test_charts_render_in_headless_chromium(published, tmp_path):
          "--dump-dom", report.as_uri()],
         capture_output=True, text=True, timeout=180, check=True,
     ).stdout  # fmt: skip
-    assert 'data-charts-rendered="4"' in dom
+    assert f'data-charts-rendered="{_charts(published)}"' in dom
     screenshot = published.export_dir / "report.png"
     subprocess.run(
         [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}",

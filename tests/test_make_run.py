@@ -71,6 +71,14 @@ def test_the_sample_has_its_own_command_line_outside_htx(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == f"wrote 40 sample workbooks (province scale) to {out}"
     assert len(list(out.glob("*.xlsx"))) == 40
+    # The new geography from the first run: 2026 reports of new communes and of the province.
+    assert {p.name for p in out.glob("*_2026.xlsx")} == {
+        "24611_2026.xlsx",
+        "24615_2026.xlsx",
+        "24617_2026.xlsx",
+        "24733_2026.xlsx",
+        "68_2026.xlsx",
+    }
     htx = Path(sys.executable).with_name("htx")
     refused = subprocess.run(
         [str(htx), "sample", "--out", str(tmp_path / "x")],

@@ -890,6 +890,29 @@ def test_national_2026_comes_from_new_communes_and_the_provinces(tmp_path):
         }
 
 
+def test_national_2025_and_2026_files_are_valid_without_a_finding(tmp_path):
+    import json
+
+    from etl.read.discover import LandedFile, file_id_for, sha256_of
+    from etl.warehouse.staging import stage_batch
+
+    files = write_samples(
+        tmp_path / "corpus", scale=NATIONAL_SCALE, limit=NATIONAL_SUBSET, years=range(2024, 2027)
+    )
+    landed = []
+    for f in files:
+        if f.report_year >= 2025:
+            sha = sha256_of(f.path)
+            landed.append(LandedFile(file_id_for(sha), f.path.name, sha, 0, str(f.path)))
+    summaries = stage_batch(landed, tmp_path / "staging", "test-run")
+    assert {s["status"] for s in summaries} == {"valid"}
+    assert len(summaries) == len(landed) >= 9
+    # Names in plain letters (Minh Khai) or fitting two communes are written as codes:
+    # no commune is unknown, nor any other finding.
+    for outcome in (tmp_path / "staging" / "outcomes").glob("*.json"):
+        assert json.loads(outcome.read_text()).get("findings") in (None, []), outcome
+
+
 def test_national_subset_is_deterministic_in_any_number_of_processes(national, tmp_path):
     again = write_samples(
         tmp_path, seed=2025, scale=NATIONAL_SCALE, limit=NATIONAL_SUBSET, processes=1

@@ -44,7 +44,7 @@ from etl.contract import layout
 from etl.contract.layout import HOTRO, HTX, LIENKET, OCOP, Sheet
 from etl.contract.reference import FIRST_NEW_YEAR, MERGED_INTO, load_reference
 from etl.contract.rules import current as current_rules
-from etl.text import name_key
+from etl.text import has_diacritics, name_key
 
 # Expected cooperatives per Đắk Nông unit in the first year, about 300 in all: the city is
 # small, the coffee and pepper districts large.
@@ -1517,11 +1517,26 @@ def national_report(
     group: ReportingGroup, districts: Sequence[UnitReport], year: int, rng: random.Random
 ) -> UnitReport:
     """The province-level workbook of ``group`` for ``year`` (2025 or later): every
-    district report of ``year`` in one."""
+    district report of ``year`` in one.
+
+    A former commune whose name has no diacritics (``Minh Khai``) is written by its code: a
+    name in plain letters counts only when one commune of the province fits it, and a
+    province may have several of that name."""
     districts = sorted((r for r in districts if r.year == year), key=lambda r: r.unit.code)
+    codes = {
+        (r["parent_code"], r["name"]): r["code"]
+        for r in _national_records()
+        if r["level"] == "commune"
+    }
     coops = sorted(
-        (c for r in districts for c in r.coops), key=lambda c: (c.founded_on, c.name, c.coop_code)
-    )
+        (
+            c if has_diacritics(c.commune_name)
+            else replace(c, commune_name=codes.get((r.unit.code, c.commune_name), c.commune_name))
+            for r in districts
+            for c in r.coops
+        ),
+        key=lambda c: (c.founded_on, c.name, c.coop_code),
+    )  # fmt: skip
     unit = Unit(
         code=group.code,
         name=group.name,
@@ -1598,6 +1613,16 @@ def national_new_communes(province_code: str) -> dict[tuple[str, str], NewCommun
     }
 
 
+@cache
+def _commune_cell(province_code: str, year: int, commune: NewCommune) -> str:
+    """A new commune as a clerk of ``year`` writes it: its full name, or its code where the
+    name fits another commune of the province too (``Xã Cẩm Giang``, ``Xã Cẩm Giàng``)."""
+    from etl.contract.communes import candidates
+
+    found = candidates(load_reference(), province_code, year, commune.full_name)
+    return commune.full_name if [c.code for c in found] == [commune.code] else commune.code
+
+
 def national_new_geography(
     group: ReportingGroup, districts: Sequence[UnitReport], year: int, rng: random.Random
 ) -> list[UnitReport]:
@@ -1611,7 +1636,8 @@ def national_new_geography(
     for r in districts:
         for c in r.coops:
             new = went.get((r.unit.code, c.commune_name), first)
-            placed.setdefault(new.code, []).append(replace(c, commune_name=new.full_name))
+            written = _commune_cell(group.code, year, new)
+            placed.setdefault(new.code, []).append(replace(c, commune_name=written))
 
     def ordered(coops: Iterable[CoopYear]) -> list[CoopYear]:
         return sorted(coops, key=lambda c: (c.founded_on, c.name, c.coop_code))
