@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, run_steps, write_xlsx
 
@@ -100,3 +102,172 @@ def test_the_htx_command_exits_with_main_s_code_and_all_its_output(warehouse):
     )
     assert refused.returncode == 2
     assert "Read only" in refused.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# Errors, output formats, -f and the prompt (issue 18, point 6)
+
+SMALL = (
+    "select v.code, v.label, v.amount, v.ok, v.missing, "
+    "(select count(*) from core.fact_cooperative_year) as coops "
+    "from (values (1, 'Đắk Mil', 12.5::decimal(18,6), true, null::varchar), "
+    "(2, 'a|b, \"c\"', -3.25::decimal(18,6), false, null::varchar)) "
+    "v(code, label, amount, ok, missing) order by code"
+)
+
+EXPECTED = {
+    "table": """\
+┌───────┬──────────┬───────────────┬─────────┬─────────┬───────┐
+│ code  │  label   │    amount     │   ok    │ missing │ coops │
+│ int32 │ varchar  │ decimal(18,6) │ boolean │ varchar │ int64 │
+├───────┼──────────┼───────────────┼─────────┼─────────┼───────┤
+│     1 │ Đắk Mil  │     12.500000 │ true    │ NULL    │     2 │
+│     2 │ a|b, "c" │     -3.250000 │ false   │ NULL    │     2 │
+└───────┴──────────┴───────────────┴─────────┴─────────┴───────┘
+""",
+    "csv": (
+        "code,label,amount,ok,missing,coops\n"
+        "1,Đắk Mil,12.500000,true,,2\n"
+        '2,"a|b, ""c""",-3.250000,false,,2\n'
+    ),
+    "markdown": """\
+| code | label | amount | ok | missing | coops |
+| ---: | --- | ---: | --- | --- | ---: |
+| 1 | Đắk Mil | 12.500000 | true |  | 2 |
+| 2 | a\\|b, "c" | -3.250000 | false |  | 2 |
+""",
+    "json": """\
+[
+  {
+    "code": 1,
+    "label": "Đắk Mil",
+    "amount": 12.5,
+    "ok": true,
+    "missing": null,
+    "coops": 2
+  },
+  {
+    "code": 2,
+    "label": "a|b, \\"c\\"",
+    "amount": -3.25,
+    "ok": false,
+    "missing": null,
+    "coops": 2
+  }
+]
+""",
+}
+
+
+def _htx(warehouse, *args, stdin=None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    htx = str(Path(sys.executable).with_name("htx"))
+    env = {**os.environ, "HTX_WAREHOUSE": str(warehouse)}
+    return subprocess.run(
+        [htx, *args], env=env, capture_output=True, text=True, input=stdin, timeout=120
+    )
+
+
+def test_a_typo_is_one_line_on_stderr_and_exit_1(warehouse):
+    typo = _htx(warehouse, "sql", "selec 1")
+    assert typo.returncode == 1
+    assert typo.stdout == ""
+    assert typo.stderr == 'Lỗi SQL / SQL error: Parser Error: syntax error at or near "selec"\n'
+
+
+@pytest.mark.parametrize(
+    ("statement", "said"),
+    [
+        ("select * from core.no_such_table", "Catalog Error: Table with name no_such_table"),
+        ("select 'x'::int from core.dim_program", "Conversion Error: Could not convert"),
+        ("select * from read_csv('/etc/passwd')", "Permission Error"),
+    ],
+)
+def test_every_sql_error_is_one_line_without_traceback(warehouse, statement, said, capsys):
+    assert main(["sql", statement]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"Lỗi SQL / SQL error: {said}")
+    assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "markdown", "json"])
+def test_each_format_prints_exactly(warehouse, fmt, capsys):
+    args = ["sql", SMALL] if fmt == "table" else ["sql", "--format", fmt, SMALL]
+    assert main(args) == 0
+    assert capsys.readouterr().out == EXPECTED[fmt]
+
+
+def test_csv_pipes_every_row(warehouse, capsys):
+    assert main(["sql", "--format", "csv", "select range as n from range(5000)"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "n"
+    assert lines[1:] == [str(n) for n in range(5000)]
+
+
+def test_a_file_of_statements_runs_with_f(warehouse, tmp_path):
+    script = tmp_path / "query.sql"
+    script.write_text(
+        "-- how many cooperatives\nselect count(*) as n from core.fact_cooperative_year;\n"
+        "select 'Lâm Đồng' as tinh;\n",
+        encoding="utf-8",
+    )
+    done = _htx(warehouse, "sql", "-f", str(script), "--format", "csv")
+    assert (done.returncode, done.stdout) == (0, "n\n2\ntinh\nLâm Đồng\n"), done.stderr
+    piped = _htx(warehouse, "sql", "-f", "-", "--format", "markdown", stdin="select 1 as a;")
+    assert (piped.returncode, piped.stdout) == (0, "| a |\n| ---: |\n| 1 |\n")
+    refused = tmp_path / "refused.sql"
+    refused.write_text("select 1;\ndrop table marts.district_year;\n", encoding="utf-8")
+    denied = _htx(warehouse, "sql", "-f", str(refused))
+    assert (denied.returncode, denied.stdout) == (2, "")
+    assert "Read only" in denied.stderr
+    missing = _htx(warehouse, "sql", "-f", str(tmp_path / "nowhere.sql"))
+    assert missing.returncode == 2
+    assert "nowhere.sql" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_without_a_terminal_the_prompt_reads_standard_input(warehouse):
+    done = _htx(warehouse, "sql", "--format", "csv", stdin="select 40 + 2\n as n;\nselec 1;\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == 'n\n42\nerror: Parser Error: syntax error at or near "selec"\n'
+    assert "read only" in done.stderr  # the greeting goes to stderr, not into the pipe
+
+
+@contextlib.contextmanager
+def _typing(history, script):
+    """A prompt-toolkit reader on `history` that types each of `script` once it is ready.
+
+    The keys are sent when a prompt starts (`pre_run`), so the history is loaded by then.
+    """
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    typed = iter(script)
+    with create_pipe_input() as keys:
+        prompt = analyst.prompt_reader(history, input=keys, output=DummyOutput())
+
+        def read(text):
+            return prompt(text, pre_run=lambda: keys.send_text(next(typed)))
+
+        yield read
+
+
+def test_the_prompt_edits_lines_and_recalls_history(warehouse, tmp_path):
+    history = tmp_path / "history"
+    printed = []
+    # a typo fixed with Backspace; the line recalled with the Up arrow (ESC [ A); Ctrl-D
+    with _typing(history, ["select 7 as nn\x7f;\r", "\x1b[A\r", "\x04"]) as read:
+        analyst.repl(warehouse, read=read, out=printed.append, fmt="csv")
+    assert printed == ["n\n7", "n\n7"]
+    assert "+select 7 as n;" in history.read_text(encoding="utf-8").splitlines()
+    # A new session finds the last one's history.
+    again = []
+    with _typing(history, ["\x1b[A\r", "\x04"]) as read:
+        analyst.repl(warehouse, read=read, out=again.append, fmt="csv")
+    assert again == ["n\n7"]

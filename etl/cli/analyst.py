@@ -3,14 +3,45 @@
 The warehouse is opened read-only with external access off (no files read or written, no
 extensions loaded), and only statements that read are accepted, so nothing an analyst
 types can change the warehouse or reach outside it.
+
+`htx sql` prints each statement's result as a table (DuckDB's box, for people), or whole as
+CSV, Markdown or JSON (for pipes). A SQL error is one line (`sql_error_line`).
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import os
+import sys
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 # Statement types that only read. DESCRIBE, SHOW and SUMMARIZE are SELECTs to DuckDB.
 READING = {"SELECT", "EXPLAIN"}
+FORMATS = ("table", "csv", "markdown", "json")
+# Where the interactive prompt keeps its history (HTX_SQL_HISTORY overrides).
+HISTORY_FILE = "~/.htx_sql_history"
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+)
 
 
 class WriteRefused(ValueError):
@@ -44,27 +75,152 @@ def check_reading(con, sql: str) -> None:
             )
 
 
-def run(warehouse: Path, sql: str, out=print) -> None:
+def sql_error_line(exc: BaseException) -> str:
+    """A DuckDB error as one line: its kind and message, without the caret drawing."""
+    lines = []
+    for line in str(exc).splitlines():
+        if line.startswith("LINE "):  # the statement quoted with a caret under the place
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return " ".join(lines) or type(exc).__name__
+
+
+def _text(value: Any) -> str:
+    """A value as CSV and Markdown show it: NULL empty, booleans as SQL writes them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=_json_value)
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (dt.date, dt.time, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def as_csv(columns: list[str], rows: list[tuple]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([_text(v) for v in row] for row in rows)
+    return buffer.getvalue().rstrip("\n")
+
+
+def as_markdown(columns: list[str], types: list[str], rows: list[tuple]) -> str:
+    def cell(value: Any) -> str:
+        return _text(value).replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
+
+    rule = ["---:" if kind.startswith(_NUMERIC) else "---" for kind in types]
+    lines = ["| " + " | ".join(cell(c) for c in columns) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def as_json(columns: list[str], rows: list[tuple]) -> str:
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    return json.dumps(records, ensure_ascii=False, indent=2, default=_json_value)
+
+
+def render(relation, fmt: str = "table") -> str:
+    """One statement's result in the format asked for; every row, except in `table`."""
+    if relation is None:
+        return "OK"
+    if fmt == "table":
+        return str(relation).rstrip("\n")
+    columns, types = list(relation.columns), [str(t) for t in relation.types]
+    rows = relation.fetchall()
+    if fmt == "csv":
+        return as_csv(columns, rows)
+    if fmt == "markdown":
+        return as_markdown(columns, types, rows)
+    if fmt == "json":
+        return as_json(columns, rows)
+    raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
+
+
+def run(warehouse: Path, sql: str, out=print, fmt: str = "table") -> None:
+    """Run every statement of `sql` (all refused unless all read); raises duckdb.Error."""
     con = connect(warehouse)
     try:
         check_reading(con, sql)
         statements = con.extract_statements(sql)
         for statement in statements:
-            relation = con.sql(statement.query)
-            out(str(relation) if relation is not None else "OK")
+            out(render(con.sql(statement.query), fmt))
     finally:
         con.close()
 
 
-def repl(warehouse: Path, read=input, out=print) -> None:
-    """An interactive prompt: statements end with `;`, an empty line or EOF ends it."""
-    out(f"htx sql: {warehouse} (read only). End statements with ';', quit with Ctrl-D.")
+def history_path() -> Path:
+    return Path(os.environ.get("HTX_SQL_HISTORY") or HISTORY_FILE).expanduser()
+
+
+def prompt_reader(history: Path | None = None, **session_args) -> Callable[[str], str]:
+    """prompt-toolkit's line editing with a history kept in a file, as a `read(prompt)`.
+
+    `session_args` go to `PromptSession` (tests pass a pipe `input` and a dummy `output`).
+    """
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+
+    path = history or history_path()
+    kept: History
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(exist_ok=True)
+        kept = FileHistory(str(path))
+    except OSError:  # a read-only home: history for this session only
+        kept = InMemoryHistory()
+    session: PromptSession[str] = PromptSession(history=kept, **session_args)
+    return session.prompt
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def repl(
+    warehouse: Path,
+    read: Callable[[str], str] | None = None,
+    out=print,
+    fmt: str = "table",
+) -> None:
+    """An interactive prompt: statements end with `;`, an empty line or EOF ends it.
+
+    On a terminal it edits lines and keeps a history (prompt-toolkit); when stdin is not a
+    terminal, plain `input`. Ctrl-C drops the statement being typed.
+    """
+    import duckdb
+
+    if read is None:
+        # Not a terminal: plain lines, no prompt written into the output.
+        read = prompt_reader() if _interactive() else (lambda _prompt: input())
+    print(
+        f"htx sql: {warehouse} (chỉ đọc / read only). Kết thúc câu lệnh bằng ';', thoát bằng "
+        "Ctrl-D. / End statements with ';', quit with Ctrl-D.",
+        file=sys.stderr,
+    )
     buffer: list[str] = []
     while True:
         try:
             line = read("htx> " if not buffer else "...> ")
         except EOFError:
             break
+        except KeyboardInterrupt:
+            buffer.clear()
+            continue
         buffer.append(line)
         text = "\n".join(buffer).strip()
         if not text:
@@ -73,8 +229,10 @@ def repl(warehouse: Path, read=input, out=print) -> None:
         if text.endswith(";"):
             buffer.clear()
             try:
-                run(warehouse, text, out)
-            except Exception as exc:  # show the error, keep the session
+                run(warehouse, text, out, fmt)
+            except duckdb.Error as exc:  # show the error, keep the session
+                out(f"error: {sql_error_line(exc)}")
+            except Exception as exc:
                 out(f"error: {exc}")
 
 

@@ -5,6 +5,8 @@ htx run                           init, run the DAGs on the landing folder (neve
 htx airflow [--port N]            init, then `airflow standalone`: UI and scheduler
 htx env                           print the environment Airflow's processes need (export ...)
 htx summary                       print what the warehouse holds
+htx sql [QUERY | -f FILE] [--format table|csv|markdown|json]
+                                  read-only SQL on the warehouse; no QUERY: a prompt
 htx template --unit CODE --year YYYY --out FILE [--prefill]
                                   write the official workbook for one unit and year
 """
@@ -218,17 +220,30 @@ def cmd_summary(_args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    """Exit 0; 1 on a SQL error (one line, no traceback); 2 on a refused write, no file."""
+    import duckdb
+
     from etl.cli import analyst
 
     warehouse = load_settings().warehouse
+    query = args.query
+    if args.file:
+        try:
+            query = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"Không đọc được tệp / Cannot read {args.file}: {exc}", file=sys.stderr)
+            return 2
     try:
-        if args.query:
-            analyst.run(warehouse, args.query)
+        if query is not None:
+            analyst.run(warehouse, query, fmt=args.format)
         else:
-            analyst.repl(warehouse)
+            analyst.repl(warehouse, fmt=args.format)
     except (analyst.WriteRefused, FileNotFoundError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except duckdb.Error as exc:
+        print(f"Lỗi SQL / SQL error: {analyst.sql_error_line(exc)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -272,7 +287,15 @@ def main(argv: list[str] | None = None) -> int:
     standalone.set_defaults(func=cmd_airflow)
     commands.add_parser("summary", help="print the summary").set_defaults(func=cmd_summary)
     sql = commands.add_parser("sql", help="run read-only SQL on the warehouse")
-    sql.add_argument("query", nargs="?", help="SQL to run; none: an interactive prompt")
+    given = sql.add_mutually_exclusive_group()
+    given.add_argument("query", nargs="?", help="SQL to run; none: an interactive prompt")
+    given.add_argument("-f", "--file", help="run the SQL in this file ('-': standard input)")
+    sql.add_argument(
+        "--format",
+        choices=("table", "csv", "markdown", "json"),
+        default="table",
+        help="output: table (default), or every row as csv, markdown or json",
+    )
     sql.set_defaults(func=cmd_sql)
     commands.add_parser("tables", help="describe every table").set_defaults(func=cmd_tables)
     blank = commands.add_parser("template", help="write the official workbook for a unit and year")

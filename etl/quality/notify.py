@@ -3,9 +3,14 @@
 - e-mail: the SMTP provider's `SmtpNotifier` over the connection `smtp_default`, to the
   recipients in the Airflow variable `htx_alert_emails` (comma-separated), with the alert's
   annotated feedback workbooks attached while they fit in `MAX_ATTACHMENT_BYTES`;
-- webhook: `WebhookNotifier`, a `BaseNotifier` that POSTs a Slack-compatible JSON body
-  (`text`, plus the alert's fields and its `feedback` paths) to the connection
-  `htx_alert_webhook`.
+- webhook, over the connection `htx_alert_webhook`:
+  - a Slack connection (conn_type `slackwebhook`, the token in its password): the Slack
+    provider's `SlackWebhookNotifier` posts the alert's `text`;
+  - any other (`http`, `https`): the HTTP provider's `HttpNotifier` on `HttpHook` POSTs a
+    Slack-compatible JSON body (`text`, plus the alert's fields and its `feedback` paths).
+    The hook applies the connection's login and password (basic auth) and sends its
+    `extra` as headers (`{"Authorization": "Bearer …"}`); it retries with backoff.
+  The text names the feedback workbooks (their paths): a webhook carries no file.
 
 A channel whose connection is not configured is off (result None). A channel that fails
 is retried a few times with backoff, then recorded as failed; it never fails the pipeline.
@@ -13,15 +18,17 @@ is retried a few times with backoff, then recorded as failed; it never fails the
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import attrs
+import tenacity
+from airflow.providers.http.hooks.http import HttpHook
+from airflow.providers.http.notifications.http import HttpNotifier
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from etl.outputs.html import render
@@ -39,6 +46,9 @@ ATTEMPTS = 3
 BACKOFF_SECONDS = 1.0  # then 2 s: a server that restarts gets a few seconds
 DEFAULT_SENDER = "htx-warehouse@localhost"
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # feedback workbooks attached to one e-mail, in all
+WEBHOOK_TIMEOUT_SECONDS = 10.0  # unless the connection's extra sets `timeout`
+SLACK_CONN_TYPE = "slackwebhook"
+_SCHEMES = ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -74,55 +84,110 @@ def _recipients() -> list[str]:
 
 
 def webhook_url(conn) -> str:
-    """The endpoint of an HTTP connection: `http://host:port/path` from its fields."""
+    """The endpoint of an HTTP connection, from its fields.
+
+    Both ways Airflow writes one are read: the URI `https://host:port/path` (the path is in
+    `schema`, the scheme in `conn_type`) and HttpHook's own (`schema` = `http`/`https`, or
+    a host that carries its scheme and path).
+    """
     host = conn.host or ""
     if "://" in host:
-        return host
-    scheme = (conn.extra_dejson or {}).get("scheme") or (
-        "https" if conn.conn_type == "https" else "http"
-    )
+        return f"{host}:{conn.port}" if conn.port else host
+    schema = (conn.schema or "").strip("/")
+    if schema in _SCHEMES:
+        scheme, path = schema, ""
+    else:
+        scheme, path = ("https" if conn.conn_type == "https" else "http"), schema
     port = f":{conn.port}" if conn.port else ""
-    path = f"/{conn.schema.lstrip('/')}" if conn.schema else ""
-    return f"{scheme}://{host}{port}{path}"
+    return f"{scheme}://{host}{port}{'/' + path if path else ''}"
 
 
-class WebhookNotifier(BaseNotifier):
-    """POST an alert as JSON with a Slack-compatible `text` field."""
+class AlertWebhookHook(HttpHook):
+    """HttpHook on the alert connection, its URL read by `webhook_url` (either form)."""
 
-    template_fields = ()
+    @classmethod
+    def get_connection(cls, conn_id: str):
+        conn = super().get_connection(conn_id)
+        return attrs.evolve(conn, host=webhook_url(conn), port=None, schema=None)
 
-    def __init__(self, alert: Alert, conn_id: str = WEBHOOK_CONN_ID, timeout: float = 10.0):
-        super().__init__()
+
+def webhook_text(alert: Alert) -> str:
+    """The message: subject, body, then the feedback workbooks' paths."""
+    text = f"{alert.subject}\n\n{alert.body}"
+    if alert.attachments:
+        text += "\n\nTệp phản hồi / Feedback workbooks:\n" + "\n".join(
+            f"- {path}" for path in alert.attachments
+        )
+    return text
+
+
+def webhook_payload(alert: Alert) -> dict[str, Any]:
+    return {
+        "text": webhook_text(alert),
+        "alert_id": alert.alert_id,
+        "severity": alert.severity,
+        "subject": alert.subject,
+        "body": alert.body,
+        "feedback": list(alert.attachments),
+    }
+
+
+class AlertHttpNotifier(HttpNotifier):
+    """The HTTP provider's notifier, POSTing the alert as JSON, with the hook's retries.
+
+    `notify` is called directly (never rendered: the alert's text is data, not a template).
+    """
+
+    def __init__(self, alert: Alert, conn_id: str = WEBHOOK_CONN_ID, timeout: float | None = None):
+        super().__init__(
+            http_conn_id=conn_id,
+            method="POST",
+            json=webhook_payload(alert),
+            # the connection's `timeout` extra wins over ours when it sets one
+            extra_options={} if timeout is None else {"timeout": timeout},
+        )
         self.alert = alert
-        self.conn_id = conn_id
-        self.timeout = timeout
 
-    def payload(self) -> dict:
+    @cached_property
+    def hook(self) -> HttpHook:
+        return AlertWebhookHook(method=self.method, http_conn_id=self.http_conn_id)
+
+    def retry_args(self) -> dict[str, Any]:
         return {
-            "text": f"{self.alert.subject}\n\n{self.alert.body}",
-            "alert_id": self.alert.alert_id,
-            "severity": self.alert.severity,
-            "subject": self.alert.subject,
-            "body": self.alert.body,
-            "feedback": list(self.alert.attachments),
+            "stop": tenacity.stop_after_attempt(ATTEMPTS),
+            "wait": tenacity.wait_incrementing(start=BACKOFF_SECONDS, increment=BACKOFF_SECONDS),
+            "retry": tenacity.retry_if_exception_type(Exception),
+            "reraise": True,  # the last error itself is recorded, not tenacity's RetryError
+            "before_sleep": lambda state: log.warning(
+                "alert via webhook failed (attempt %d/%d): %s",
+                state.attempt_number,
+                ATTEMPTS,
+                state.outcome.exception() if state.outcome else "?",
+            ),
         }
 
     def notify(self, context) -> None:
-        conn = _connection(self.conn_id)
-        if conn is None:
-            raise LookupError(f"connection {self.conn_id} is not configured")
-        url = webhook_url(conn)
-        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-            raise ValueError(f"connection {self.conn_id}: only http(s) URLs are posted to")
-        request = urllib.request.Request(  # noqa: S310  http(s) only, checked above
-            url,
-            data=json.dumps(self.payload(), ensure_ascii=False).encode("utf-8"),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            method="POST",
+        self.hook.run_with_advanced_retry(
+            self.retry_args(),
+            endpoint=self.endpoint,
+            json=self.json,
+            headers=self.headers,
+            extra_options=self.extra_options,
         )
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310  http(s) only, checked above
-            if response.status >= 300:
-                raise RuntimeError(f"webhook answered HTTP {response.status}")
+
+
+def webhook_notifier(alert: Alert, conn) -> BaseNotifier:
+    """`SlackWebhookNotifier` for a Slack connection, else `AlertHttpNotifier`."""
+    if conn.conn_type == SLACK_CONN_TYPE:
+        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+        return SlackWebhookNotifier(
+            slack_webhook_conn_id=WEBHOOK_CONN_ID,
+            text=webhook_text(alert),
+            retry_handlers=[],  # retried by `_attempt`, as the e-mail is
+        )
+    extra = conn.extra_dejson or {}
+    return AlertHttpNotifier(alert, timeout=None if "timeout" in extra else WEBHOOK_TIMEOUT_SECONDS)
 
 
 def email_html(alert: Alert) -> str:
@@ -159,17 +224,17 @@ def attachable(paths: tuple[str, ...], limit: int | None = None) -> list[str]:
     return chosen
 
 
-def _attempt(name: str, send) -> Delivery:
+def _attempt(name: str, send, attempts: int = ATTEMPTS) -> Delivery:
     error = None
-    for attempt in range(1, ATTEMPTS + 1):
+    for attempt in range(1, attempts + 1):
         try:
             send()
             log.info("alert delivered through %s", name)
             return Delivery(True)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
-            log.warning("alert via %s failed (attempt %d/%d): %s", name, attempt, ATTEMPTS, error)
-            if attempt < ATTEMPTS:
+            log.warning("alert via %s failed (attempt %d/%d): %s", name, attempt, attempts, error)
+            if attempt < attempts:
                 time.sleep(BACKOFF_SECONDS * attempt)
     return Delivery(False, error)
 
@@ -189,9 +254,12 @@ def deliver(alert: Alert, context: Context | None = None) -> dict[str, Delivery]
             results["email"] = Delivery(
                 False, f"no recipients: set the Airflow variable {RECIPIENTS_VARIABLE}"
             )
-    if _connection(WEBHOOK_CONN_ID) is not None:
-        notifier = WebhookNotifier(alert)
-        results["webhook"] = _attempt("webhook", lambda: notifier.notify(context))
+    webhook = _connection(WEBHOOK_CONN_ID)
+    if webhook is not None:
+        hook = webhook_notifier(alert, webhook)
+        # The HTTP notifier retries inside its hook; the Slack one through `_attempt`.
+        attempts = 1 if isinstance(hook, AlertHttpNotifier) else ATTEMPTS
+        results["webhook"] = _attempt("webhook", lambda: hook.notify(context), attempts)
     return results
 
 

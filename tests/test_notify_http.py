@@ -1,0 +1,234 @@
+"""Webhook alerts through the providers' notifiers, against real HTTP servers on loopback.
+
+The connection `htx_alert_webhook` is configured as Airflow allows (AIRFLOW_CONN_… as JSON
+or as a URI): its extra headers and its login/password must reach the server; a Slack
+connection goes through the Slack provider; a failing server is retried, then recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+from etl.quality import alerts, notify
+
+ALERT = alerts.Alert(
+    "a-42",
+    "error",
+    "[HTX] 1 tệp bị từ chối",
+    "- Tệp / File: 664_2023_loi.xlsx (đơn vị / unit 664, năm / year 2023, file_id 7)",
+    attachments=("/srv/exports/feedback/664_2023_abc.xlsx",),
+)
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that answers every POST with `status`."""
+
+    def __init__(self, status: int = 200):
+        self.status = status
+        self.requests: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                outer.requests.append(
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": json.loads(self.rfile.read(length)),
+                    }
+                )
+                self.send_response(outer.status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"ok" if outer.status == 200 else b"boom")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as server:
+        yield server
+
+
+@pytest.fixture
+def no_other_channel(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+
+
+def _json_conn(port: int, **fields) -> str:
+    return json.dumps(
+        {"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "hook/htx", **fields}
+    )
+
+
+def test_bearer_header_from_the_connection_s_extra_arrives_with_the_text(
+    monkeypatch, receiver, no_other_channel
+):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+        _json_conn(receiver.port, extra={"Authorization": "Bearer s3cret-token", "X-Htx": "1"}),
+    )
+    results = notify.deliver(ALERT)
+    assert results["webhook"] == notify.Delivery(True)
+    assert results["email"].delivered is None
+    [request] = receiver.requests
+    assert request["path"] == "/hook/htx"
+    assert request["headers"]["Authorization"] == "Bearer s3cret-token"
+    assert request["headers"]["X-Htx"] == "1"
+    assert request["headers"]["Content-Type"] == "application/json"
+    body = request["body"]
+    assert body["text"] == (
+        "[HTX] 1 tệp bị từ chối\n\n"
+        "- Tệp / File: 664_2023_loi.xlsx (đơn vị / unit 664, năm / year 2023, file_id 7)\n\n"
+        "Tệp phản hồi / Feedback workbooks:\n"
+        "- /srv/exports/feedback/664_2023_abc.xlsx"
+    )
+    assert body["feedback"] == ["/srv/exports/feedback/664_2023_abc.xlsx"]
+    assert (body["alert_id"], body["severity"]) == ("a-42", "error")
+
+
+def test_login_and_password_are_sent_as_basic_auth_from_a_uri_connection(
+    monkeypatch, receiver, no_other_channel
+):
+    # The URI form of the README: the path is the endpoint, query parameters are headers.
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+        f"http://htx:p%40ss%2Fw0rd@127.0.0.1:{receiver.port}/alert?X-Htx-Unit=68",
+    )
+    assert notify.deliver(ALERT)["webhook"].delivered is True
+    [request] = receiver.requests
+    assert request["path"] == "/alert"
+    expected = base64.b64encode(b"htx:p@ss/w0rd").decode()
+    assert request["headers"]["Authorization"] == f"Basic {expected}"
+    assert request["headers"]["X-Htx-Unit"] == "68"
+
+
+def test_a_host_with_its_scheme_and_path_is_posted_to_as_it_is(
+    monkeypatch, receiver, no_other_channel
+):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+        json.dumps({"conn_type": "http", "host": f"http://127.0.0.1:{receiver.port}/a/b"}),
+    )
+    assert notify.deliver(ALERT)["webhook"].delivered is True
+    assert [r["path"] for r in receiver.requests] == ["/a/b"]
+
+
+def test_a_failing_server_is_retried_then_recorded_as_failed(monkeypatch, no_other_channel):
+    with Receiver(status=500) as server:
+        monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", _json_conn(server.port))
+        results = notify.deliver(ALERT)
+        assert len(server.requests) == notify.ATTEMPTS
+    assert results["webhook"].delivered is False
+    assert "500" in results["webhook"].error
+    assert results["webhook"].describe().startswith("failed (")
+
+
+def test_slack_connection_goes_through_the_slack_provider(monkeypatch, receiver, no_other_channel):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+        json.dumps(
+            {
+                "conn_type": "slackwebhook",
+                "host": f"http://127.0.0.1:{receiver.port}/services",
+                "password": "T0000/B0000/XXXXXXXX",
+            }
+        ),
+    )
+    notifier = notify.webhook_notifier(ALERT, notify._connection(notify.WEBHOOK_CONN_ID))
+    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+    assert isinstance(notifier, SlackWebhookNotifier)
+    assert notify.deliver(ALERT)["webhook"].delivered is True
+    [request] = receiver.requests
+    assert request["path"] == "/services/T0000/B0000/XXXXXXXX"
+    assert request["body"]["text"] == notify.webhook_text(ALERT)
+    assert "/srv/exports/feedback/664_2023_abc.xlsx" in request["body"]["text"]
+
+
+def test_slack_server_refusing_is_retried_then_recorded(monkeypatch, no_other_channel):
+    with Receiver(status=500) as server:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+            json.dumps(
+                {
+                    "conn_type": "slackwebhook",
+                    "host": f"http://127.0.0.1:{server.port}",
+                    "password": "T1/B1/Y",
+                }
+            ),
+        )
+        result = notify.deliver(ALERT)["webhook"]
+        assert len(server.requests) == notify.ATTEMPTS
+    assert result.delivered is False
+    assert result.error
+
+
+def _landing_with_one_rejected(settings) -> None:
+    bad = [HTX_HEADER, htx_row(1, "6400000001", **{"Xếp loại": "Tốt", "Điểm": 40})]
+    bad.append(htx_row(2, "6400000001"))
+    write_xlsx(
+        settings.landing_dir / "664_2023_loi.xlsx",
+        {"ThongTin": info_rows(unit="664"), "HTX": bad},
+    )
+
+
+def test_pipeline_alert_carries_the_token_is_audited_and_sent_once(
+    settings, monkeypatch, receiver, no_other_channel
+):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+        _json_conn(receiver.port, extra={"Authorization": "Bearer tinh-68"}),
+    )
+    _landing_with_one_rejected(settings)
+    run_steps(settings)
+    [request] = receiver.requests
+    assert request["headers"]["Authorization"] == "Bearer tinh-68"
+    text = request["body"]["text"]
+    assert "664_2023_loi.xlsx" in text
+    feedback = request["body"]["feedback"]
+    assert feedback
+    assert all(path in text for path in feedback)  # the workbooks' paths are in the text
+    [(email_ok, webhook_ok, error)] = query(
+        settings,
+        "select email_delivered, webhook_delivered, webhook_error from audit.quality_alert",
+    )
+    assert (email_ok, webhook_ok, error) == (None, True, None)
+    run_steps(settings, run_id="rerun")  # nothing new: no second post
+    assert len(receiver.requests) == 1
+
+
+def test_pipeline_goes_on_when_the_webhook_fails(settings, monkeypatch, no_other_channel):
+    with Receiver(status=503) as server:
+        monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", _json_conn(server.port))
+        _landing_with_one_rejected(settings)
+        result = run_steps(settings)
+        assert len(server.requests) == notify.ATTEMPTS
+    assert result["changed"] is True
+    [(webhook_ok, error)] = query(
+        settings, "select webhook_delivered, webhook_error from audit.quality_alert"
+    )
+    assert webhook_ok is False
+    assert "503" in error
