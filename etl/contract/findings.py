@@ -141,12 +141,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "01/07/2025. Reports from 2026 come from the province or a commune.",
     ),
     "unit_unknown_in_year": (
-        "Mã đơn vị '{value}' không phải là đơn vị báo cáo của năm {year}. Năm {year} được "
-        "báo cáo theo {who} (danh mục đơn vị hành chính). Hãy ghi đúng 'Mã đơn vị' trong "
-        "trang ThongTin.",
-        "'{value}' is no reporting unit of report year {year}. Reports for {year} come from "
-        "{who_en} (reference list). Fill in 'Mã đơn vị' in the "
-        "ThongTin sheet.",
+        "Không xác định được đơn vị báo cáo: mã '{value}' không phải là đơn vị báo cáo của "
+        "năm {year}. Năm {year} được báo cáo theo {who} (danh mục đơn vị hành chính). Hãy "
+        "ghi đúng 'Mã đơn vị' trong trang ThongTin.",
+        "The reporting unit cannot be identified: '{value}' is no reporting unit of report "
+        "year {year}. Reports for {year} come from {who_en} (reference list). Fill in "
+        "'Mã đơn vị' in the ThongTin sheet.",
     ),
     "commune_not_in_year": (
         "{units} là xã/phường: xã/phường chỉ lập báo cáo riêng từ năm {first}. Báo cáo năm "

@@ -159,7 +159,7 @@ def code_text(raw: object, year: int, ref: Reference) -> str | None:
         if unit is not None and unit.level == "province":
             return province
         return digits.zfill(3 if year <= DISTRICTS_ABOLISHED_AFTER else 5)
-    text = unquoted(raw).replace(" ", "").replace(".", "")
+    text = re.sub(r"\.0+$", "", unquoted(raw).replace(" ", ""))  # `24611.0` typed as text
     return text if text.isdigit() else None
 
 
