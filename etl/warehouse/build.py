@@ -20,6 +20,12 @@ from etl.warehouse.staging import read_outcome, sheet_files, staged_columns
 
 log = logging.getLogger(__name__)
 
+# The temp tables computed from the staged rows before the core models run, one SQL file each
+# (`sql/staging/<name>.sql` creates `stg_<name>`), in this order: which report wins for a
+# cooperative and year (the workbook contract's precedence), then the commune each HTX row
+# names.
+STAGING_MODELS = ("report_precedence", "htx_commune")
+
 # The tables the build registers in its connection before a step's models run, by the schema
 # of the models that may read them: the load step's staged rows and reference data, the
 # publish step's targets.
@@ -27,7 +33,9 @@ SOURCES = {
     "core": frozenset(
         [f"stg_{sheet.key}" for sheet in DATA_SHEETS]
         + ["ref_units", "ref_mergers", "ref_programs"]
+        + ["ref_units_current", "ref_commune_candidates"]
         + ["ref_crosswalk", "ref_crosswalk_unmatched"]
+        + [f"stg_{name}" for name in STAGING_MODELS]
     ),
     "intermediate": frozenset(["ref_phase_targets"]),
     "marts": frozenset(["ref_phase_targets"]),
@@ -228,7 +236,7 @@ def _register_reference(con) -> None:
     mergers = pd.DataFrame(
         [
             {"old_code": old, "new_code": new, "effective_from": pd.Timestamp("2025-07-01").date()}
-            for old, new in MERGED_INTO.items()
+            for old, new in (ref.province_merger or MERGED_INTO).items()
         ]
     )
     programs = pd.DataFrame(
@@ -240,6 +248,7 @@ def _register_reference(con) -> None:
     for name, frame in (("ref_units", units), ("ref_mergers", mergers), ("ref_programs", programs)):
         _create_from_frame(con, name, frame)
     _register_crosswalk(con, ref)
+    _register_units_in_force(con, ref)
 
 
 def _register_crosswalk(con, ref) -> None:
@@ -272,6 +281,58 @@ def _register_crosswalk(con, ref) -> None:
     )
 
 
+def _register_units_in_force(con, ref) -> None:
+    """`ref_units_current`: the provinces and communes in force since 01/07/2025, in the
+    columns of `ref_units` (a commune's parent is its province)."""
+    import pandas as pd
+
+    from etl.text import match_key
+
+    frame = pd.DataFrame(
+        [
+            {
+                "level": u.level,
+                "code": u.code,
+                "name": u.name,
+                "full_name": u.full_name,
+                "parent_code": u.parent_code,
+                "commune_key": match_key(u.name) if u.level == "commune" else None,
+            }
+            for u in (ref.current_units or {}).values()
+        ],
+        columns=["level", "code", "name", "full_name", "parent_code", "commune_key"],
+    )
+    _create_from_frame(
+        con,
+        "ref_units_current",
+        frame,
+        "level::varchar as level, code::varchar as code, name::varchar as name, "
+        "full_name::varchar as full_name, parent_code::varchar as parent_code, "
+        "commune_key::varchar as commune_key",
+    )
+
+
+def _register_commune_candidates(con) -> None:
+    """`ref_commune_candidates`: the communes each distinct (unit, year, commune name) of
+    the staged HTX rows may mean (`etl.contract.communes.candidate_frame`)."""
+    from etl.contract.communes import candidate_frame
+    from etl.contract.reference import load_reference
+
+    triples = con.execute(
+        "select distinct unit_code, report_year, commune_name from stg_htx "
+        "where commune_name is not null order by all"
+    ).fetchall()
+    _create_from_frame(
+        con,
+        "ref_commune_candidates",
+        candidate_frame(load_reference(), triples),
+        "unit_code::varchar as unit_code, report_year::integer as report_year, "
+        "commune_name::varchar as commune_name, commune_code::varchar as commune_code, "
+        "current::boolean as current, district_code::varchar as district_code, "
+        "new_commune_code::varchar as new_commune_code",
+    )
+
+
 def _create_macros(con) -> None:
     """The temporary macros every model may use (`sql/macros/`)."""
     for path in sorted((SQL_DIR / "macros").glob("*.sql")):
@@ -288,7 +349,8 @@ def _create_from_frame(con, name: str, frame, select: str = "*") -> None:
 
 
 def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> None:
-    """`stg_<sheet>` temp tables holding the staged rows of every loaded file.
+    """`stg_<sheet>` temp tables holding the staged rows of every loaded file, then what the
+    core models derive from them first (`STAGING_MODELS`, after `ref_commune_candidates`).
 
     A batch's Parquet file may also hold rows of files that were not loaded (a later file
     superseded them) or that were staged again since (reprocessed): only each loaded file's
@@ -316,6 +378,9 @@ def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> Non
             [files],
         )
     con.execute("drop table if exists wanted")
+    _register_commune_candidates(con)
+    for name in STAGING_MODELS:
+        run_sql_file(con, SQL_DIR / "staging" / f"{name}.sql")
 
 
 def build_marts(settings: Settings) -> dict[str, int]:

@@ -1,7 +1,10 @@
--- Grain: one row per administrative unit version. Legacy units come from the GSO reference
+-- Grain: one row per administrative unit version. Former units come from the GSO reference
 -- (state before the 2025 reorganisation, valid "since before the first report", 1900-01-01).
--- From 01/07/2025 the district level and the legacy communes are abolished everywhere, and
--- merged provinces end; the province they merged into opens a new version.
+-- From 01/07/2025 the district level and the former communes are abolished everywhere, and
+-- the former provinces end: the 34 provinces and 3,321 communes in force since then
+-- (ref_units_current) open on the day of the province merger, with no district. A code may
+-- name a former and a current unit (22978: Xã Phong Phú until 30/06/2025, Xã Tuy Phong
+-- after): two rows, and the report year decides which one a fact means.
 insert into core.dim_geography (
     geo_key, level, province_code, province_name, district_code, district_name,
     commune_code, commune_name, commune_key, commune_short_name, valid_from, valid_to
@@ -12,8 +15,16 @@ units as (
     select * from ref_units
 ),
 
+units_in_force as (
+    select * from ref_units_current
+),
+
 mergers as (
     select * from ref_mergers
+),
+
+reorganised as (
+    select min(effective_from) as on_day from mergers
 ),
 
 provinces as (
@@ -65,21 +76,41 @@ province_rows as (
     from provinces
 ),
 
-merged_province_rows as (
-    select distinct
+province_in_force_rows as (
+    select
         'province' as level,
-        m.new_code as province_code,
-        p.province_name,
+        p.code as province_code,
+        p.full_name as province_name,
         null as district_code,
         null as district_name,
         null as commune_code,
         null as commune_name,
         null as commune_key,
         null as commune_short_name,
-        m.effective_from as valid_from,
+        r.on_day as valid_from,
         null::date as valid_to
-    from mergers as m
-    inner join provinces as p on m.new_code = p.province_code
+    from units_in_force as p
+    cross join reorganised as r
+    where p.level = 'province'
+),
+
+commune_in_force_rows as (
+    select
+        'commune' as level,
+        p.code as province_code,
+        p.full_name as province_name,
+        null as district_code,
+        null as district_name,
+        c.code as commune_code,
+        c.full_name as commune_name,
+        c.commune_key,
+        c.name as commune_short_name,
+        r.on_day as valid_from,
+        null::date as valid_to
+    from units_in_force as c
+    inner join units_in_force as p on c.parent_code = p.code and p.level = 'province'
+    cross join reorganised as r
+    where c.level = 'commune'
 ),
 
 district_rows as (
@@ -120,11 +151,13 @@ commune_rows as (
 all_rows as (
     select * from province_rows
     union all
-    select * from merged_province_rows
+    select * from province_in_force_rows
     union all
     select * from district_rows
     union all
     select * from commune_rows
+    union all
+    select * from commune_in_force_rows
 )
 
 select

@@ -1,6 +1,9 @@
--- Grain: one row per cooperative and reporting year. The cooperative key is the version
--- valid in that year; the geography is the reported commune within the reporting unit,
--- else the reporting unit itself (commune unknown).
+-- Grain: one row per cooperative and reporting year, from the report that wins for the
+-- cooperative that year (stg_report_precedence). The cooperative key is the version valid in
+-- that year; the geography is the commune the row names (stg_htx_commune: a former commune,
+-- or from 2025 a commune in force since 01/07/2025, the report year deciding which unit a
+-- reused code means), else the reporting unit itself (commune unknown): a district, a
+-- province, or from 2026 a commune unit.
 insert into core.fact_cooperative_year (
     cooperative_key, geo_key, period_key, coop_code, unit_code, members, workers,
     charter_capital_mvnd, total_assets_mvnd, revenue_mvnd, profit_before_tax_mvnd,
@@ -8,24 +11,31 @@ insert into core.fact_cooperative_year (
 )
 with
 
-reported as (
-    select * from stg_htx
+winning_rows as (
+    select
+        file_id,
+        excel_row
+    from stg_report_precedence
+    where wins
+),
+
+-- The row of the report that wins for the cooperative and year.
+winning as (
+    select h.*
+    from stg_htx as h
+    semi join winning_rows as w on h.file_id = w.file_id and h.excel_row = w.excel_row
+),
+
+htx as (
+    select * from winning
     where coop_code is not null
     qualify row_number() over (
         partition by coop_code, report_year order by file_id, excel_row
     ) = 1
 ),
 
--- The district that last reported the cooperative: where a commune name exists in more
--- than one district of a province-level report, the cooperative's own district wins.
-htx as (
-    select
-        *,
-        last_value(case when length(unit_code) = 3 then unit_code end ignore nulls) over (
-            partition by coop_code order by report_year
-            rows between unbounded preceding and 1 preceding
-        ) as previous_district
-    from reported
+communes_named as (
+    select * from stg_htx_commune
 ),
 
 cooperatives as (
@@ -36,46 +46,17 @@ geography as (
     select * from core.dim_geography
 ),
 
-mergers as (
-    select * from ref_mergers
-),
-
--- Communes a unit may name: its own (a district's), or every commune of the province and
--- of the provinces merged into it (a province-level report).
-unit_communes as (
-    select
-        unnest(list_distinct([g.district_code, g.province_code, m.new_code])) as unit_code,
-        g.district_code,
-        g.geo_key,
-        g.commune_key,
-        lower(g.commune_short_name) as short_name,
-        lower(g.commune_name) as full_name,
-        g.valid_from,
-        g.valid_to
-    from geography as g
-    left join mergers as m on g.province_code = m.old_code
-    where g.level = 'commune'
-),
-
+-- A former commune is its row valid before 01/07/2025, a commune in force its row from then.
 commune_match as (
     select
-        h.file_id,
-        h.excel_row,
-        c.geo_key
-    from htx as h
-    inner join unit_communes as c
-        on h.unit_code = c.unit_code
-        and h.commune_key = c.commune_key
-        and c.valid_from <= make_date(h.report_year, 12, 31)
-        and open_end(c.valid_to) >= make_date(h.report_year, 1, 1)
-    qualify row_number() over (
-        partition by h.file_id, h.excel_row
-        order by
-            c.district_code = h.previous_district desc nulls last,
-            lower(h.commune_name) in (c.short_name, c.full_name) desc,
-            c.valid_from desc,
-            c.geo_key asc
-    ) = 1
+        n.file_id,
+        n.excel_row,
+        g.geo_key
+    from communes_named as n
+    inner join geography as g
+        on n.commune_code = g.commune_code
+        and g.level = 'commune'
+        and (g.district_code is null) = n.commune_current
 ),
 
 unit_match as (
@@ -85,8 +66,13 @@ unit_match as (
         g.geo_key
     from htx as h
     inner join geography as g
-        on coalesce(g.district_code, g.province_code) = h.unit_code
-        and g.level in ('district', 'province')
+        on (
+            (
+                g.level in ('district', 'province')
+                and h.unit_code = coalesce(g.district_code, g.province_code)
+            )
+            or (g.level = 'commune' and g.district_code is null and h.unit_code = g.commune_code)
+        )
         and g.valid_from <= make_date(h.report_year, 12, 31)
         and open_end(g.valid_to) >= make_date(h.report_year, 1, 1)
     qualify row_number() over (

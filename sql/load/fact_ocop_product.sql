@@ -5,8 +5,23 @@ insert into core.fact_ocop_product (
 )
 with
 
+winning_reports as (
+    select distinct
+        file_id,
+        coop_code,
+        report_year
+    from stg_report_precedence
+    where wins
+),
+
+-- Only the rows of the report that wins for the cooperative and year (stg_report_precedence).
 products as (
-    select * from stg_ocop
+    select r.*
+    from stg_ocop as r
+    semi join winning_reports as w
+        on r.file_id = w.file_id
+        and r.coop_code = w.coop_code
+        and r.report_year = w.report_year
 ),
 
 cooperatives as (

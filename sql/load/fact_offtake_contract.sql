@@ -5,8 +5,23 @@ insert into core.fact_offtake_contract (
 )
 with
 
+winning_reports as (
+    select distinct
+        file_id,
+        coop_code,
+        report_year
+    from stg_report_precedence
+    where wins
+),
+
+-- Only the rows of the report that wins for the cooperative and year (stg_report_precedence).
 contracts as (
-    select * from stg_lienket
+    select r.*
+    from stg_lienket as r
+    semi join winning_reports as w
+        on r.file_id = w.file_id
+        and r.coop_code = w.coop_code
+        and r.report_year = w.report_year
 ),
 
 cooperatives as (

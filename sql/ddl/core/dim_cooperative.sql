@@ -1,5 +1,6 @@
 -- Grain: one row per cooperative version (type-2): a new version opens when the name, sector,
--- commune or Decision 167 membership changes.
+-- commune or Decision 167 membership changes. The founding date and the placement in the new
+-- geography belong to the cooperative: the same on every version (they open none).
 create table core.dim_cooperative (
     cooperative_key      bigint primary key,
     coop_code            varchar not null,
@@ -11,10 +12,14 @@ create table core.dim_cooperative (
     in_da167             boolean not null,
     valid_from_year      integer not null,
     valid_to_year        integer,
-    is_current           boolean not null
+    is_current           boolean not null,
+    new_commune_code     varchar,
+    placement            varchar not null
 );
 comment on table core.dim_cooperative is 'Cooperatives with type-2 history: one row per version';
 comment on column core.dim_cooperative.coop_code is 'Registration / tax code (Mã số HTX): the durable identity of a cooperative';
 comment on column core.dim_cooperative.founded_on is 'Founding date (Ngày thành lập); a month or a year alone is its first day';
 comment on column core.dim_cooperative.founded_on_precision is 'How much of the founding date the workbook gave: day, month or year';
 comment on column core.dim_cooperative.valid_to_year is 'Last reporting year of this version; NULL for the current version';
+comment on column core.dim_cooperative.new_commune_code is 'Commune in force since 01/07/2025 the cooperative is placed in (the same on every version); NULL when under review';
+comment on column core.dim_cooperative.placement is 'How the new commune is known: reported (named by its latest report of 2025 or later), crosswalk (its former commune went whole into one new commune), review (split, unmatched or unknown: not placed, never guessed)';

@@ -1,0 +1,194 @@
+-- Grain: one row per staged HTX row with a cooperative code: the commune its `Xã/Phường`
+-- cell names, as the temp table stg_htx_commune (commune_code NULL: unknown or empty). The
+-- facts land on it (core.fact_cooperative_year) and placement reads it
+-- (core.dim_cooperative), so both decide alike.
+-- - Up to 2024: a former commune of the reporting unit (a district's own, or a former
+--   province's), by the accent-free match key; where the name exists in several districts,
+--   the cooperative's own district wins, then the spelling as typed.
+-- - From 2025: the candidates of etl.contract.communes (ref_commune_candidates: the workbook
+--   contract's name comparison, former or new communes). One candidate is the commune;
+--   of several, the one in the cooperative's own district before the merger; else, when
+--   they all lead to the same new commune (a commune kept unchanged), that new commune;
+--   else the commune is unknown. A commune unit's row with an empty commune column names
+--   that commune.
+-- The cooperative's own district: the district that reported it in the latest earlier year
+-- (the winning reports), or a district that reported it in the same year from 2025 (the
+-- first half of 2025).
+create or replace temp table stg_htx_commune as
+with
+
+htx as (
+    select * from stg_htx
+    where coop_code is not null
+),
+
+precedence as (
+    select * from stg_report_precedence
+),
+
+candidates as (
+    select * from ref_commune_candidates
+),
+
+units as (
+    select * from ref_units
+),
+
+winning_districts as (
+    select distinct
+        coop_code,
+        report_year,
+        unit_code
+    from precedence
+    where wins and unit_level = 'district'
+),
+
+same_year_districts as (
+    select
+        coop_code,
+        report_year,
+        arg_min(unit_code, file_id) as district_code
+    from precedence
+    where unit_level = 'district' and report_year >= 2025
+    group by coop_code, report_year
+),
+
+rows_with_history as (
+    select
+        h.file_id,
+        h.excel_row,
+        h.coop_code,
+        h.report_year,
+        h.unit_code,
+        h.commune_name,
+        h.commune_key,
+        coalesce(
+            s.district_code,
+            (
+                select arg_max(w.unit_code, w.report_year)
+                from winning_districts as w
+                where w.coop_code = h.coop_code and w.report_year < h.report_year
+            )
+        ) as previous_district
+    from htx as h
+    left join same_year_districts as s
+        on h.coop_code = s.coop_code and h.report_year = s.report_year
+),
+
+-- Up to 2024: the former communes a unit may name, its own (a district's) or its
+-- province's (a province report).
+former_communes as (
+    select
+        c.code as commune_code,
+        d.code as district_code,
+        c.commune_key,
+        lower(c.name) as short_name,
+        lower(c.full_name) as full_name,
+        surrogate_key('commune|' || c.code || '|1900-01-01') as geo_key,
+        unnest(list_distinct([d.code, d.parent_code])) as unit_code
+    from units as c
+    inner join units as d on c.parent_code = d.code
+    where c.level = 'commune' and d.level = 'district'
+),
+
+former_match as (
+    select
+        h.file_id,
+        h.excel_row,
+        c.commune_code,
+        false as commune_current
+    from rows_with_history as h
+    inner join former_communes as c
+        on h.unit_code = c.unit_code and h.commune_key = c.commune_key
+    where h.report_year <= 2024
+    qualify row_number() over (
+        partition by h.file_id, h.excel_row
+        order by
+            c.district_code = h.previous_district desc nulls last,
+            lower(h.commune_name) in (c.short_name, c.full_name) desc,
+            c.geo_key asc
+    ) = 1
+),
+
+-- From 2025: every candidate of the row's cell.
+fits as (
+    select
+        h.file_id,
+        h.excel_row,
+        c.commune_code,
+        c.current as in_force,
+        c.new_commune_code,
+        c.district_code is not null and c.district_code = h.previous_district as own_district
+    from rows_with_history as h
+    inner join candidates as c
+        on h.unit_code = c.unit_code
+        and h.report_year = c.report_year
+        and h.commune_name = c.commune_name
+    where h.report_year >= 2025
+),
+
+weighed as (
+    select
+        file_id,
+        excel_row,
+        count(distinct commune_code || '|' || in_force) as fitting,
+        any_value(commune_code) as commune_code,
+        any_value(in_force) as in_force,
+        count(distinct new_commune_code) as destinations,
+        bool_and(new_commune_code is not null) as all_lead_somewhere,
+        any_value(new_commune_code) as destination,
+        count(distinct commune_code || '|' || in_force) filter (where own_district) as own,
+        any_value(commune_code) filter (where own_district) as own_code,
+        any_value(in_force) filter (where own_district) as own_in_force
+    from fits
+    group by file_id, excel_row
+),
+
+new_match as (
+    select
+        file_id,
+        excel_row,
+        case
+            when fitting = 1 then commune_code
+            when own = 1 then own_code
+            when all_lead_somewhere and destinations = 1 then destination
+        end as commune_code,
+        case
+            when fitting = 1 then in_force
+            when own = 1 then own_in_force
+            when all_lead_somewhere and destinations = 1 then true
+        end as commune_current
+    from weighed
+),
+
+-- A commune unit's row with an empty commune column: that commune.
+unit_commune as (
+    select
+        file_id,
+        excel_row,
+        unit_code as commune_code,
+        true as commune_current
+    from rows_with_history
+    where report_year >= 2025 and length(unit_code) = 5 and coalesce(commune_name, '') = ''
+),
+
+matched as (
+    select * from former_match
+    union all
+    select * from new_match
+    where commune_code is not null
+    union all
+    select * from unit_commune
+)
+
+select
+    h.file_id,
+    h.excel_row,
+    h.coop_code,
+    h.report_year,
+    h.unit_code,
+    m.commune_code,
+    m.commune_current
+from rows_with_history as h
+left join matched as m
+    on h.file_id = m.file_id and h.excel_row = m.excel_row;

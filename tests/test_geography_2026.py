@@ -1,0 +1,392 @@
+"""The warehouse core in the geography in force since 01/07/2025 (issue 15): the units in
+force beside the former ones in `core.dim_geography`, facts of 2025 and later on the commune
+they name, the order of precedence between reports, and each cooperative's placement.
+
+One build of real workbooks (2021-2024 district reports, a 2025 district and a 2025 province
+report, a 2026 commune and a 2026 province report), and the staging SQL on small hand-made
+tables for the rules a workbook cannot reach alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+from conftest import (
+    HTX_HEADER,
+    LINK_HEADER,
+    OCOP_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    query,
+    run_steps,
+    write_xlsx,
+)
+
+from etl.config import SQL_DIR, settings_under
+from etl.warehouse.build import STAGING_MODELS
+from etl.warehouse.models import run_sql_file
+
+A = "6400000001"  # Đức Mạnh (663) up to 2024, the former name again in 2025: crosswalk
+B = "6400000002"  # Nghĩa Đức (660) in 2024, Bắc Gia Nghĩa from 2025, commune 24611 in 2026
+C = "6400000003"  # in the 2025 district and province reports: the province's wins
+E = "6400000005"  # first seen in commune 24611's 2026 report, naming its commune
+F = "6400000006"  # Phong Phú (595), split between two new communes: review
+G = "6400000007"  # Tuy Phong in 2025: the new commune 22978, not the former Phong Phú
+H = "6400000008"  # first seen in 2026, commune unknown: the province, review
+U = "6400000009"  # Đắk N'Dung (665), unmatched by the crosswalk: review
+
+
+def workbook(settings, name, unit, year, coops, *, support=(), ocop=(), links=()):
+    rows = [HTX_HEADER] + [htx_row(i, code, **values) for i, (code, values) in enumerate(coops, 1)]
+    sheets = {"ThongTin": info_rows(unit, year), "HTX": rows}
+    if support:
+        sheets["HoTro"] = [SUPPORT_HEADER, *support]
+    if ocop:
+        sheets["OCOP"] = [OCOP_HEADER, *ocop]
+    if links:
+        sheets["LienKet"] = [LINK_HEADER, *links]
+    return write_xlsx(settings.landing_dir / name, sheets)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    settings = settings_under(tmp_path_factory.mktemp("geography_2026"))
+    for year in (2023, 2024):
+        workbook(
+            settings,
+            f"663_{year}.xlsx",
+            "663",
+            year,
+            [(A, {"Xã/Phường": "Đức Mạnh"}), (C, {"Xã/Phường": "Đức Mạnh", "Tên HTX": "HTX C"})],
+        )
+    workbook(settings, "660_2024.xlsx", "660", 2024, [(B, {"Xã/Phường": "Nghĩa Đức"})])
+    workbook(settings, "595_2024.xlsx", "595", 2024, [(F, {"Xã/Phường": "Phong Phú"})])
+    workbook(settings, "665_2024.xlsx", "665", 2024, [(U, {"Xã/Phường": "Đắk N'Dung"})])
+    # 2025: the district's report of the first half, and the province's.
+    workbook(
+        settings,
+        "663_2025.xlsx",
+        "663",
+        2025,
+        [(C, {"Xã/Phường": "Đức Mạnh", "Tên HTX": "HTX C huyện", "Doanh thu": 111})],
+        support=[[C, "NTM", "Máy", "Tỉnh", 10, 2025]],
+    )
+    workbook(
+        settings,
+        "68_2025.xlsx",
+        "68",
+        2025,
+        [
+            (A, {"Xã/Phường": "Đức Mạnh", "Tên HTX": "HTX A mới"}),  # a former commune
+            (B, {"Xã/Phường": "Phường Bắc Gia Nghĩa"}),  # a new commune
+            (C, {"Xã/Phường": "Đức Lập", "Tên HTX": "HTX C tỉnh", "Doanh thu": 999}),
+            (G, {"Xã/Phường": "Tuy Phong"}),
+        ],
+        support=[[C, "NTM", "Kho", "Tỉnh", 20, 2025]],
+    )
+    # 2026: commune 24611's report and the province's both name B.
+    workbook(
+        settings,
+        "24611_2026.xlsx",
+        "24611",
+        2026,
+        [(B, {"Xã/Phường": None, "Doanh thu": 700}), (E, {"Xã/Phường": "Bắc Gia Nghĩa"})],
+        support=[[B, "NTM", "Máy xã", "Xã", 7, 2026]],
+        ocop=[[B, "Cà phê xã", "Đồ uống", 4, "7/QĐ", dt.date(2026, 3, 1)]],
+        links=[[B, "Công ty xã", "Cà phê", 70, 700]],
+    )
+    workbook(
+        settings,
+        "68_2026.xlsx",
+        "68",
+        2026,
+        [
+            (B, {"Xã/Phường": "Bắc Gia Nghĩa", "Doanh thu": 500}),
+            (H, {"Xã/Phường": "Xã Không Có Thật"}),
+        ],
+        support=[[B, "NTM", "Máy tỉnh", "Tỉnh", 5, 2026], [H, "NTM", "Kho", "Tỉnh", 3, 2026]],
+        ocop=[[B, "Cà phê tỉnh", "Đồ uống", 3, "5/QĐ", dt.date(2026, 2, 1)]],
+        links=[[B, "Công ty tỉnh", "Cà phê", 50, 500]],
+    )
+    run_steps(settings)
+    statuses = query(settings, "select file_name, status from audit.file_ingestion order by 1")
+    assert {status for _, status in statuses} == {"loaded"}, statuses
+    return settings
+
+
+def fact_geography(settings, coop_code: str) -> list[tuple]:
+    return query(
+        settings,
+        "select f.period_key, f.unit_code, g.level, g.province_code, g.district_code, "
+        "g.commune_code, g.commune_name from core.fact_cooperative_year f "
+        "join core.dim_geography g using (geo_key) where f.coop_code = ? order by 1",
+        [coop_code],
+    )
+
+
+# --- dim_geography -------------------------------------------------------------------------
+
+
+def test_the_units_in_force_stand_beside_the_former_ones(built):
+    in_force = query(
+        built,
+        "select level, count(*), count(district_code), min(valid_from), max(valid_from), "
+        "count(valid_to) from core.dim_geography where valid_from = date '2025-07-01' "
+        "group by level order by level",
+    )
+    assert in_force == [
+        ("commune", 3321, 0, dt.date(2025, 7, 1), dt.date(2025, 7, 1), 0),
+        ("province", 34, 0, dt.date(2025, 7, 1), dt.date(2025, 7, 1), 0),
+    ]
+    former_ends = query(
+        built,
+        "select level, count(*), min(valid_to), max(valid_to) from core.dim_geography "
+        "where valid_from = date '1900-01-01' group by level order by level",
+    )
+    assert [(level, end, last) for level, _, end, last in former_ends] == [
+        ("commune", dt.date(2025, 6, 30), dt.date(2025, 6, 30)),
+        ("district", dt.date(2025, 6, 30), dt.date(2025, 6, 30)),
+        ("province", dt.date(2025, 6, 30), dt.date(2025, 6, 30)),
+    ]
+    assert {level: n for level, n, _, _ in former_ends}["province"] == 63
+
+
+def test_a_reused_code_is_two_units_the_report_year_tells_apart(built):
+    rows = query(
+        built,
+        "select commune_code, commune_name, district_code, province_code, valid_from, valid_to "
+        "from core.dim_geography where commune_code in ('22978', '24611') order by 1, 5",
+    )
+    assert rows == [
+        ("22978", "Xã Phong Phú", "595", "60", dt.date(1900, 1, 1), dt.date(2025, 6, 30)),
+        ("22978", "Xã Tuy Phong", None, "68", dt.date(2025, 7, 1), None),
+        ("24611", "Phường Nghĩa Đức", "660", "67", dt.date(1900, 1, 1), dt.date(2025, 6, 30)),
+        ("24611", "Phường Bắc Gia Nghĩa", None, "68", dt.date(2025, 7, 1), None),
+    ]
+    # F named Phong Phú in 2024, G Tuy Phong in 2025: the same code, two communes.
+    assert fact_geography(built, F) == [
+        (2024, "595", "commune", "60", "595", "22978", "Xã Phong Phú")
+    ]
+    assert fact_geography(built, G) == [
+        (2025, "68", "commune", "68", None, "22978", "Xã Tuy Phong")
+    ]
+
+
+# --- facts on the commune they name ----------------------------------------------------------
+
+
+def test_commune_24611_is_phuong_nghia_duc_in_2024_and_bac_gia_nghia_in_2026(built):
+    assert fact_geography(built, B) == [
+        (2024, "660", "commune", "67", "660", "24611", "Phường Nghĩa Đức"),
+        (2025, "68", "commune", "68", None, "24611", "Phường Bắc Gia Nghĩa"),
+        # the commune unit's row with an empty commune column: that commune
+        (2026, "24611", "commune", "68", None, "24611", "Phường Bắc Gia Nghĩa"),
+    ]
+    assert fact_geography(built, E) == [
+        (2026, "24611", "commune", "68", None, "24611", "Phường Bắc Gia Nghĩa")
+    ]
+
+
+def test_a_2025_province_report_lands_on_the_commune_it_names_former_or_new(built):
+    assert fact_geography(built, A) == [
+        (2023, "663", "commune", "67", "663", "24676", "Xã Đức Mạnh"),
+        (2024, "663", "commune", "67", "663", "24676", "Xã Đức Mạnh"),
+        (2025, "68", "commune", "67", "663", "24676", "Xã Đức Mạnh"),  # the former commune
+    ]
+    last = fact_geography(built, C)[-1]
+    assert last == (2025, "68", "commune", "68", None, "24664", "Xã Đức Lập")  # a new commune
+
+
+def test_an_unknown_commune_lands_on_the_reporting_unit(built):
+    assert fact_geography(built, H) == [(2026, "68", "province", "68", None, None, None)]
+
+
+# --- precedence ------------------------------------------------------------------------------
+
+
+def test_in_2025_the_province_report_wins_over_the_district_report(built):
+    [(unit, revenue, name)] = query(
+        built,
+        "select f.unit_code, f.revenue_mvnd, d.name from core.fact_cooperative_year f "
+        "join core.dim_cooperative d using (cooperative_key) "
+        "where f.coop_code = ? and f.period_key = 2025",
+        [C],
+    )
+    assert (unit, revenue, name) == ("68", 999.0, "HTX C tỉnh")
+    support = query(
+        built,
+        "select s.content, s.amount_mvnd, i.file_name from core.fact_program_support s "
+        "join audit.file_ingestion i using (file_id) where s.coop_code = ?",
+        [C],
+    )
+    assert support == [("Kho", 20.0, "68_2025.xlsx")]
+
+
+def test_from_2026_the_communes_report_wins_in_every_sheet(built):
+    files = """
+        select i.file_name, count(*) from core.{table} t
+        join audit.file_ingestion i using (file_id)
+        where t.coop_code = ? and t.period_key = 2026 group by 1 order by 1
+    """
+    for table in (
+        "fact_cooperative_year",
+        "fact_program_support",
+        "fact_ocop_product",
+        "fact_offtake_contract",
+    ):
+        assert query(built, files.format(table=table), [B]) == [("24611_2026.xlsx", 1)], table
+    [(revenue,)] = query(
+        built,
+        "select revenue_mvnd from core.fact_cooperative_year where coop_code = ? "
+        "and period_key = 2026",
+        [B],
+    )
+    assert revenue == 700.0
+    # the province's other cooperative keeps its rows
+    assert query(
+        built, "select amount_mvnd from core.fact_program_support where coop_code = ?", [H]
+    ) == [(3.0,)]
+
+
+# --- placement -------------------------------------------------------------------------------
+
+
+def test_each_cooperative_is_placed_reported_crosswalk_or_review(built):
+    placed = query(
+        built,
+        "select coop_code, any_value(new_commune_code), any_value(placement), "
+        "count(distinct coalesce(new_commune_code, '-') || placement) "
+        "from core.dim_cooperative group by coop_code order by coop_code",
+    )
+    assert placed == [
+        (A, "24664", "crosswalk", 1),  # Đức Mạnh went whole into Xã Đức Lập
+        (B, "24611", "reported", 1),  # commune 24611's report of 2026
+        (C, "24664", "reported", 1),  # Đức Lập, named by the 2025 province report
+        (E, "24611", "reported", 1),
+        (F, None, "review", 1),  # Phong Phú was split
+        (G, "22978", "reported", 1),
+        (H, None, "review", 1),  # unknown commune, no history
+        (U, None, "review", 1),  # Đắk N'Dung is unmatched
+    ]
+
+
+def test_placement_opens_no_version_and_is_on_every_one(built):
+    versions = query(
+        built,
+        "select name, valid_from_year, valid_to_year, new_commune_code, placement "
+        "from core.dim_cooperative where coop_code = ? order by valid_from_year",
+        [A],
+    )
+    assert versions == [
+        ("HTX Nông nghiệp số 1", 2023, 2024, "24664", "crosswalk"),
+        ("HTX A mới", 2025, None, "24664", "crosswalk"),
+    ]
+
+
+# --- the staging SQL on hand-made rows ------------------------------------------------------
+
+STAGED = [
+    # file_id, unit_code, report_year, excel_row, coop_code, commune_name
+    (1, "663", 2024, 2, "X1", "Alpha"),
+    (2, "663", 2025, 2, "X1", "Alpha"),
+    (3, "68", 2025, 5, "X1", "Alpha"),
+    (4, "68", 2026, 2, "X1", "Gamma"),
+    (5, "24611", 2026, 9, "X1", None),
+    (6, "24612", 2026, 3, "X1", None),
+    (4, "68", 2026, 3, "X2", "Gamma"),
+    (3, "68", 2025, 6, "X3", "Beta"),
+    (3, "68", 2025, 7, "X4", "Beta"),
+    (3, "68", 2025, 8, "X5", "Delta"),
+    (1, "663", 2024, 3, "X5", "Alpha"),
+]
+CANDIDATES = [
+    # unit_code, report_year, commune_name, commune_code, current, district_code, new_code
+    ("68", 2025, "Alpha", "10001", False, "663", "20001"),
+    ("663", 2025, "Alpha", "10001", False, "663", "20001"),
+    ("68", 2026, "Gamma", "20003", True, None, "20003"),
+    # Beta: two former communes that went whole into the same new commune
+    ("68", 2025, "Beta", "10002", False, "660", "20002"),
+    ("68", 2025, "Beta", "10003", False, "661", "20002"),
+    # Delta: two former communes going to different new communes; X5's district decides
+    ("68", 2025, "Delta", "10004", False, "663", "20004"),
+    ("68", 2025, "Delta", "10005", False, "664", "20005"),
+]
+
+
+@pytest.fixture
+def staged():
+    con = duckdb.connect()
+    con.execute(
+        "create temp table stg_htx (file_id bigint, unit_code varchar, report_year integer, "
+        "excel_row integer, coop_code varchar, commune_name varchar, commune_key varchar, "
+        "sheet_name varchar)"
+    )
+    con.executemany(
+        "insert into stg_htx values (?, ?, ?, ?, ?, ?, lower(?), 'HTX')",
+        [(*row, row[-1]) for row in STAGED],
+    )
+    con.execute(
+        "create temp table ref_commune_candidates (unit_code varchar, report_year integer, "
+        "commune_name varchar, commune_code varchar, current boolean, district_code varchar, "
+        "new_commune_code varchar)"
+    )
+    con.executemany("insert into ref_commune_candidates values (?, ?, ?, ?, ?, ?, ?)", CANDIDATES)
+    con.execute(
+        "create temp table ref_units as select * from (values "
+        "('district', '663', 'D', 'Huyện D', '67', null), "
+        "('commune', '10001', 'Alpha', 'Xã Alpha', '663', 'alpha')) "
+        "as t (level, code, name, full_name, parent_code, commune_key)"
+    )
+    for path in sorted((SQL_DIR / "macros").glob("*.sql")):
+        run_sql_file(con, path)
+    for name in STAGING_MODELS:
+        run_sql_file(con, SQL_DIR / "staging" / f"{name}.sql")
+    yield con
+    con.close()
+
+
+def test_report_precedence_by_year_and_unit_level(staged):
+    rows = staged.execute(
+        "select coop_code, report_year, file_id, unit_level, wins, winner_file_id, "
+        "winner_unit_code from stg_report_precedence where coop_code = 'X1' order by 2, 3"
+    ).fetchall()
+    assert rows == [
+        ("X1", 2024, 1, "district", True, 1, "663"),
+        ("X1", 2025, 2, "district", False, 3, "68"),  # 2025: the province wins
+        ("X1", 2025, 3, "province", True, 3, "68"),
+        ("X1", 2026, 4, "province", False, 5, "24611"),  # 2026: a commune wins
+        ("X1", 2026, 5, "commune", True, 5, "24611"),
+        ("X1", 2026, 6, "commune", False, 5, "24611"),  # equal rank: the lowest file_id
+    ]
+
+
+def test_the_commune_a_row_names(staged):
+    rows = staged.execute(
+        "select coop_code, file_id, commune_code, commune_current from stg_htx_commune "
+        "order by coop_code, file_id"
+    ).fetchall()
+    assert rows == [
+        ("X1", 1, "10001", False),  # 2024: the district's former commune
+        ("X1", 2, "10001", False),
+        ("X1", 3, "10001", False),
+        ("X1", 4, "20003", True),
+        ("X1", 5, "24611", True),  # a commune unit's empty commune column: that commune
+        ("X1", 6, "24612", True),
+        ("X2", 4, "20003", True),
+        ("X3", 3, "20002", True),  # candidates leading to the same new commune
+        ("X4", 3, "20002", True),
+        ("X5", 1, "10001", False),
+        ("X5", 3, "10004", False),  # two candidates: its own district (663) decides
+    ]
+
+
+def test_candidates_without_history_or_a_common_new_commune_are_unknown(staged):
+    staged.execute("delete from stg_htx where coop_code = 'X5' and report_year = 2024")
+    for name in STAGING_MODELS:
+        run_sql_file(staged, SQL_DIR / "staging" / f"{name}.sql")
+    assert staged.execute(
+        "select commune_code from stg_htx_commune where coop_code = 'X5'"
+    ).fetchall() == [(None,)]
