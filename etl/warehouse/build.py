@@ -314,13 +314,16 @@ def _register_units_in_force(con, ref) -> None:
 
 def _register_commune_candidates(con) -> None:
     """`ref_commune_candidates`: the communes each distinct (unit, year, commune name) of
-    the staged HTX rows may mean (`etl.contract.communes.candidate_frame`)."""
+    the staged HTX rows of 2025 and later may mean (`etl.contract.communes.candidate_frame`).
+    Rows up to 2024 name former communes only and keep their own matching
+    (`sql/staging/htx_commune.sql`)."""
     from etl.contract.communes import candidate_frame
-    from etl.contract.reference import load_reference
+    from etl.contract.reference import REORGANISED_ON, load_reference
 
     triples = con.execute(
         "select distinct unit_code, report_year, commune_name from stg_htx "
-        "where commune_name is not null order by all"
+        "where commune_name is not null and report_year >= ? order by all",
+        [REORGANISED_ON.year],
     ).fetchall()
     _create_from_frame(
         con,
