@@ -19,8 +19,10 @@ from etl.warehouse import build
 from etl.warehouse.models import ModelGraphError, build_order, discover, references, run_sql_file
 
 CODE = "6400000001"
-# The tables of core and marts before the SQL became a model graph (41697f3): the same ones.
+# The tables of core and marts before the SQL became a model graph (41697f3): the same ones,
+# and those of the geography in force since 01/07/2025 (issue 15).
 TABLES = {
+    "core.bridge_commune_crosswalk",
     "core.dim_cooperative",
     "core.dim_geography",
     "core.dim_period",
@@ -29,10 +31,12 @@ TABLES = {
     "core.fact_ocop_product",
     "core.fact_offtake_contract",
     "core.fact_program_support",
+    "marts.commune_year",
     "marts.cooperative_district_year",
     "marts.cooperative_scorecard",
     "marts.district_year",
     "marts.phase_summary",
+    "marts.placement_review",
     "marts.program_year",
     "marts.replication_candidates",
 }
@@ -87,7 +91,10 @@ def test_every_model_comes_after_every_model_it_reads():
     # what the marts are known to read, as a check on the references themselves
     reads = {m.table: m.reads for m in order}
     assert reads["marts.phase_summary"] == {"marts.district_year", "marts.replication_candidates"}
-    assert reads["marts.replication_candidates"] == {"marts.cooperative_scorecard"}
+    assert reads["marts.replication_candidates"] == {
+        "marts.cooperative_scorecard",
+        "intermediate.cooperative_placement",
+    }
     assert {"intermediate.support_cooperative_year", "marts.cooperative_district_year"} <= reads[
         "marts.district_year"
     ]

@@ -24,9 +24,11 @@ EXPORTED_CORE = ("dim_cooperative", "fact_cooperative_year")
 # tests/test_models.py checks that these and that one are every mart the SQL builds.
 XLSX_MARTS = (
     "district_year",
+    "commune_year",
     "program_year",
     "cooperative_scorecard",
     "replication_candidates",
+    "placement_review",
     "phase_summary",
 )
 

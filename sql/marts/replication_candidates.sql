@@ -1,5 +1,7 @@
 -- Grain: one row per cooperative (coop_code), assessed against the replication criteria of
--- config/replication_criteria.toml (set as variables by the loader before this model runs).
+-- config/replication_criteria.toml (set as variables by the loader before this model runs),
+-- ranked among the candidates of its legacy district (2021-2025 comparisons) and of its
+-- commune in force since 01/07/2025 (2026-2030 planning; none while under review).
 create or replace table marts.replication_candidates as
 with
 
@@ -7,32 +9,41 @@ scorecard as (
     select * from marts.cooperative_scorecard
 ),
 
+placement as (
+    select * from intermediate.cooperative_placement
+),
+
 assessed as (
     select
-        coop_code,
-        name,
-        sector,
-        district_code,
-        district_name,
-        in_da167,
-        latest_year,
-        consecutive_profitable_years,
-        rating,
-        score,
-        revenue_mvnd,
-        profit_before_tax_mvnd,
-        members,
-        has_offtake_contract,
-        has_valid_ocop_product,
-        consecutive_profitable_years >= getvariable('crit_profit_years')
+        s.coop_code,
+        s.name,
+        s.sector,
+        s.district_code,
+        s.district_name,
+        p.new_province_code,
+        p.new_commune_code,
+        p.new_commune_name,
+        p.placement,
+        s.in_da167,
+        s.latest_year,
+        s.consecutive_profitable_years,
+        s.rating,
+        s.score,
+        s.revenue_mvnd,
+        s.profit_before_tax_mvnd,
+        s.members,
+        s.has_offtake_contract,
+        s.has_valid_ocop_product,
+        s.consecutive_profitable_years >= getvariable('crit_profit_years')
             as meets_profit_criterion,
         coalesce(
-            rating = getvariable('crit_rating') and score >= getvariable('crit_min_score'),
+            s.rating = getvariable('crit_rating') and s.score >= getvariable('crit_min_score'),
             false
         ) as meets_rating_criterion,
-        not getvariable('crit_market_link') or has_offtake_contract or has_valid_ocop_product
+        not getvariable('crit_market_link') or s.has_offtake_contract or s.has_valid_ocop_product
             as meets_market_link_criterion
-    from scorecard
+    from scorecard as s
+    left join placement as p using (coop_code)
 ),
 
 judged as (
@@ -53,7 +64,13 @@ select
             partition by district_code, is_candidate
             order by score desc, revenue_mvnd desc, coop_code asc
         )
-    end as district_rank
+    end as district_rank,
+    case
+        when is_candidate and new_commune_code is not null then rank() over (
+            partition by new_commune_code, is_candidate
+            order by score desc, revenue_mvnd desc, coop_code asc
+        )
+    end as commune_rank
 from judged
 order by district_code, district_rank nulls last, coop_code;
 
@@ -63,3 +80,8 @@ comment on column marts.replication_candidates.meets_rating_criterion is 'Rated 
 comment on column marts.replication_candidates.meets_market_link_criterion is 'An offtake contract or a valid OCOP product in the latest reported year';
 comment on column marts.replication_candidates.is_candidate is 'All criteria met';
 comment on column marts.replication_candidates.district_rank is 'Rank among the candidates of the district, by score then revenue; NULL for non-candidates';
+comment on column marts.replication_candidates.new_province_code is 'Province in force since 01/07/2025 (for a cooperative under review, the one its former district''s province went into)';
+comment on column marts.replication_candidates.new_commune_code is 'Commune in force since 01/07/2025; NULL under review (marts.placement_review)';
+comment on column marts.replication_candidates.new_commune_name is 'Full name of the commune in force since 01/07/2025';
+comment on column marts.replication_candidates.placement is 'How the new commune is known: reported (a report of 2025 or later names it), crosswalk (its former commune went whole into it) or review (not placed, never guessed)';
+comment on column marts.replication_candidates.commune_rank is 'Rank among the candidates of the commune in force since 01/07/2025, by score then revenue; NULL for non-candidates and under review';

@@ -1,0 +1,162 @@
+-- Grain: one row per cooperative (coop_code): where it stands in the geography in force since
+-- 01/07/2025. Its placement and new commune come from core.dim_cooperative (the same on every
+-- version); its former commune and district are those of its latest fact that names one.
+-- A cooperative under review has no new commune (never guessed); its new province is the
+-- province in force that its former district's province went into (the crosswalk), or else
+-- the province in force of its latest report. Feeds marts.commune_year,
+-- marts.replication_candidates and marts.placement_review.
+create or replace table intermediate.cooperative_placement as
+with
+
+cooperatives as (
+    select * from core.dim_cooperative
+),
+
+facts as (
+    select * from core.fact_cooperative_year
+),
+
+geography as (
+    select * from core.dim_geography
+),
+
+bridge as (
+    select * from core.bridge_commune_crosswalk
+),
+
+-- Placement belongs to the cooperative: the latest version's, the same on every version.
+placed as (
+    select
+        coop_code,
+        arg_max(name, valid_from_year) as name,
+        arg_max(placement, valid_from_year) as placement,
+        arg_max(new_commune_code, valid_from_year) as new_commune_code
+    from cooperatives
+    group by coop_code
+),
+
+located as (
+    select
+        f.coop_code,
+        f.period_key as year,
+        f.unit_code,
+        g.level,
+        g.province_code,
+        g.district_code,
+        g.district_name,
+        g.commune_code,
+        g.commune_name
+    from facts as f
+    inner join geography as g using (geo_key)
+),
+
+latest as (
+    select
+        coop_code,
+        year as last_reported_year,
+        province_code as latest_province_code
+    from located
+    qualify row_number() over (partition by coop_code order by year desc) = 1
+),
+
+-- A former commune is a commune row with its former district (the communes in force since
+-- 01/07/2025 have none).
+former_commune as (
+    select
+        coop_code,
+        year as former_commune_year,
+        commune_code as former_commune_code,
+        commune_name as former_commune_name
+    from located
+    where level = 'commune' and district_code is not null
+    qualify row_number() over (partition by coop_code order by year desc) = 1
+),
+
+former_district as (
+    select
+        coop_code,
+        district_code as former_district_code,
+        district_name as former_district_name,
+        province_code as former_province_code
+    from located
+    where district_code is not null
+    qualify row_number() over (partition by coop_code order by year desc) = 1
+),
+
+-- The communes in force since 01/07/2025 (no district), their latest version.
+new_communes as (
+    select
+        commune_code as new_commune_code,
+        commune_name as new_commune_name,
+        province_code as commune_province_code
+    from geography
+    where level = 'commune' and district_code is null
+    qualify row_number() over (partition by commune_code order by valid_from desc) = 1
+),
+
+provinces_in_force as (
+    select
+        province_code,
+        province_name
+    from geography
+    where level = 'province' and valid_to is null
+    qualify row_number() over (partition by province_code order by valid_from desc) = 1
+),
+
+-- The province in force each former province went into, from where its communes went.
+province_went_to as (
+    select
+        old_province_code,
+        mode(new_province_code) as went_to_province_code
+    from bridge
+    group by old_province_code
+),
+
+-- A former or current province code in the province in force it is part of.
+province_now as (
+    select
+        coalesce(w.old_province_code, p.province_code) as province_code,
+        coalesce(w.went_to_province_code, p.province_code) as province_now_code
+    from province_went_to as w
+    full outer join provinces_in_force as p on w.old_province_code = p.province_code
+),
+
+joined as (
+    select
+        p.coop_code,
+        p.name,
+        coalesce(p.placement, 'review') as placement,
+        n.new_commune_code,
+        n.new_commune_name,
+        coalesce(
+            n.commune_province_code, by_district.province_now_code, by_report.province_now_code
+        ) as new_province_code,
+        c.former_commune_code,
+        c.former_commune_name,
+        c.former_commune_year,
+        d.former_district_code,
+        d.former_district_name,
+        d.former_province_code,
+        l.last_reported_year
+    from placed as p
+    left join new_communes as n using (new_commune_code)
+    left join former_commune as c using (coop_code)
+    left join former_district as d using (coop_code)
+    left join latest as l using (coop_code)
+    left join province_now as by_district on d.former_province_code = by_district.province_code
+    left join province_now as by_report on l.latest_province_code = by_report.province_code
+)
+
+select
+    j.*,
+    p.province_name as new_province_name
+from joined as j
+left join provinces_in_force as p on j.new_province_code = p.province_code;
+
+comment on table intermediate.cooperative_placement is 'Per cooperative: its placement in the communes in force since 01/07/2025 (reported, crosswalk or review), its new commune and province, and its former commune and district';
+comment on column intermediate.cooperative_placement.placement is 'reported: a report of 2025 or later names its new commune; crosswalk: its former commune went whole into one new commune; review: not placed (never guessed)';
+comment on column intermediate.cooperative_placement.new_commune_code is 'Commune in force since 01/07/2025; NULL under review';
+comment on column intermediate.cooperative_placement.new_province_code is 'Province in force since 01/07/2025: its new commune''s, or under review the one its former district''s province went into, else its latest report''s';
+comment on column intermediate.cooperative_placement.former_commune_code is 'Commune before 01/07/2025 of its latest report naming one; NULL when never known';
+comment on column intermediate.cooperative_placement.former_district_code is 'District before 01/07/2025 of its latest report naming one';
+comment on column intermediate.cooperative_placement.last_reported_year is 'Its latest reported year';

@@ -1,0 +1,108 @@
+-- Grain: one row per cooperative under review (placement 'review'): its new commune is not
+-- known and is never guessed. Says what is known (its former commune and district, its last
+-- reported year), which communes in force its former commune went to (the crosswalk), and
+-- what would settle it. A former commune with no row in the crosswalk is unmatched: it has
+-- one in audit.crosswalk_unmatched, with why and the candidates.
+create or replace table marts.placement_review as
+with
+
+placement as (
+    select * from intermediate.cooperative_placement
+),
+
+bridge as (
+    select * from core.bridge_commune_crosswalk
+),
+
+geography as (
+    select * from core.dim_geography
+),
+
+new_communes as (
+    select
+        commune_code,
+        commune_name
+    from geography
+    where level = 'commune' and district_code is null
+    qualify row_number() over (partition by commune_code order by valid_from desc) = 1
+),
+
+under_review as (
+    select *
+    from placement
+    where placement = 'review'
+),
+
+possible as (
+    select
+        b.old_commune_code as former_commune_code,
+        count(distinct b.new_commune_code) as possible_new_commune_count,
+        bool_or(b.match = 'partial') as went_in_part,
+        string_agg(
+            distinct b.new_commune_code || ' ' || coalesce(n.commune_name, ''), '; '
+            order by b.new_commune_code || ' ' || coalesce(n.commune_name, '')
+        ) as possible_new_communes
+    from bridge as b
+    left join new_communes as n on b.new_commune_code = n.commune_code
+    where b.old_commune_code in (select r.former_commune_code from under_review as r)
+    group by b.old_commune_code
+)
+
+select
+    r.coop_code,
+    r.name,
+    r.former_commune_code,
+    r.former_commune_name,
+    r.former_district_code,
+    r.former_district_name,
+    r.new_province_code,
+    r.new_province_name,
+    r.last_reported_year,
+    coalesce(p.possible_new_commune_count, 0) as possible_new_commune_count,
+    p.possible_new_communes,
+    case
+        when r.former_commune_code is null
+            then
+                'Không rõ xã cũ của HTX: báo cáo không ghi xã/phường nào trong danh mục / '
+                || 'Its former commune is not known: no report names a commune of the list'
+        when p.former_commune_code is null
+            then
+                'Xã cũ không khớp được với xã/phường mới nào trong văn bản sắp xếp '
+                || '(audit.crosswalk_unmatched) / Its former commune is unmatched in the merger '
+                || 'text (audit.crosswalk_unmatched)'
+        when p.possible_new_commune_count > 1
+            then
+                'Xã cũ được chia cho nhiều xã/phường mới / '
+                || 'Its former commune was split between new communes'
+        when p.went_in_part
+            then
+                'Chỉ một phần xã cũ được sáp nhập vào xã/phường mới / '
+                || 'Only part of its former commune went into the new commune'
+        else
+            'Báo cáo gần nhất trước 01/07/2025 không ghi xã/phường nào trong danh mục / '
+            || 'Its latest report before 01/07/2025 names no commune of the list'
+    end as why_under_review,
+    case
+        when r.former_commune_code is not null and p.former_commune_code is null
+            then
+                'Xã cũ chưa khớp với xã/phường mới nào (audit.crosswalk_unmatched); báo cáo '
+                || 'năm tới ghi xã/phường mới của HTX / Its former commune is unmatched '
+                || '(audit.crosswalk_unmatched); its next report naming its new commune'
+        else
+            'Báo cáo năm tới ghi xã/phường mới của HTX / Its next report naming its new commune'
+    end as what_would_settle_it
+from under_review as r
+left join possible as p using (former_commune_code)
+order by r.new_province_code, r.former_district_code, r.former_commune_code, r.coop_code;
+
+comment on table marts.placement_review is 'One row per cooperative under review (placement review): its commune in force since 01/07/2025 is not known and never guessed; its former commune, the new communes that commune went to, and what would settle it';
+comment on column marts.placement_review.former_commune_code is 'Commune before 01/07/2025 of its latest report naming one; NULL when never known';
+comment on column marts.placement_review.former_commune_name is 'Full name of the former commune';
+comment on column marts.placement_review.former_district_code is 'District before 01/07/2025 of its latest report naming one';
+comment on column marts.placement_review.former_district_name is 'Name of the former district';
+comment on column marts.placement_review.new_province_code is 'Province in force since 01/07/2025 its former district''s province went into, else its latest report''s';
+comment on column marts.placement_review.last_reported_year is 'Its latest reported year';
+comment on column marts.placement_review.possible_new_commune_count is 'Communes in force since 01/07/2025 its former commune went to, whole or in part (core.bridge_commune_crosswalk)';
+comment on column marts.placement_review.possible_new_communes is 'Those communes, code and full name, separated by semicolons; NULL when none is known';
+comment on column marts.placement_review.why_under_review is 'Why it is not placed, Vietnamese then English';
+comment on column marts.placement_review.what_would_settle_it is 'What would place it, Vietnamese then English: usually its next report naming its new commune';

@@ -1,0 +1,501 @@
+"""The marts in the geography in force since 01/07/2025: marts.commune_year,
+marts.replication_candidates' new columns and commune_rank, marts.placement_review.
+
+A small warehouse file on disk from the project's DDL with hand-made core rows (placement
+reported, crosswalk and review; 2020-2026), then the intermediate and mart models run in build
+order as the build's publish step runs them (criteria, targets, macros).
+
+Former Đắk Nông (67) went into Lâm Đồng (68); Đắk Lắk (66) is in force as before.
+- 6700000001 A: former Phường Nghĩa Đức (24611) 2020-2025, then its 2026 report names Phường
+  Bắc Gia Nghĩa (24611, the code reused): reported.
+- 6700000002 B: former Phường Nghĩa Đức 2022-2024, which went whole into Phường Bắc Gia
+  Nghĩa: crosswalk.
+- 6700000003 C: former Phường Nghĩa Phú (24614), split between Bắc and Nam Gia Nghĩa: review.
+- 6700000004 D: former Xã Đắk Nia (24617), unmatched in the merger text: review.
+- 6600000005 E: a district-level fact of district 643 (Đắk Lắk), commune unknown: review,
+  counted under province 66.
+- 6700000006 F: a 2025 province report naming the new Phường Nam Gia Nghĩa (24615), and a
+  name change in 2026 (two versions, the same placement): reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from etl.cli import analyst
+from etl.config import CONFIG_DIR, SQL_DIR
+from etl.contract.layout import PROGRAMS
+from etl.outputs import exports
+from etl.warehouse import build
+from etl.warehouse.models import run_sql_file
+
+BEFORE = dt.date(1900, 1, 1)
+ENDED = dt.date(2025, 6, 30)
+IN_FORCE = dt.date(2025, 7, 1)
+
+PROVINCES = {"66": "Tỉnh Đắk Lắk", "67": "Tỉnh Đắk Nông", "68": "Tỉnh Lâm Đồng"}
+DISTRICTS = {"660": ("67", "Thành phố Gia Nghĩa"), "643": ("66", "Thành phố Buôn Ma Thuột")}
+# geo_key: (level, code, name, parent, in force since 01/07/2025). A former district's parent
+# is its province, a former commune's its district, a commune in force's its province.
+GEOGRAPHY = {
+    1: ("province", "67", None, None, False),
+    2: ("province", "68", None, None, False),
+    3: ("province", "68", None, None, True),
+    4: ("province", "66", None, None, False),
+    5: ("province", "66", None, None, True),
+    10: ("district", "660", None, "67", False),
+    11: ("district", "643", None, "66", False),
+    20: ("commune", "24611", "Phường Nghĩa Đức", "660", False),
+    21: ("commune", "24614", "Phường Nghĩa Phú", "660", False),
+    22: ("commune", "24617", "Xã Đắk Nia", "660", False),
+    30: ("commune", "24611", "Phường Bắc Gia Nghĩa", "68", True),
+    31: ("commune", "24615", "Phường Nam Gia Nghĩa", "68", True),
+}
+
+BRIDGE = [
+    ("24611", "660", "67", "24611", "68", "whole", "Phường Nghĩa Đức"),
+    ("24614", "660", "67", "24611", "68", "partial", "một phần phường Nghĩa Phú"),
+    ("24614", "660", "67", "24615", "68", "partial", "phần còn lại của phường Nghĩa Phú"),
+]
+
+# coop: (name, placement, new_commune_code, versions: [(name, from, to)] or None)
+COOPS = {
+    "6700000001": ("HTX A", "reported", "24611"),
+    "6700000002": ("HTX B", "crosswalk", "24611"),
+    "6700000003": ("HTX C", "review", None),
+    "6700000004": ("HTX D", "review", None),
+    "6600000005": ("HTX E", "review", None),
+    "6700000006": ("HTX F", "reported", "24615"),
+}
+
+# (coop, year, geo_key, unit_code, members, workers, revenue, profit, rating, score, offtake)
+FACTS = [
+    ("6700000001", 2020, 20, "660", 5, 2, 100, 1, "Khá", 70, False),
+    ("6700000001", 2023, 20, "660", 10, 4, 1000, 10, "Tốt", 85, True),
+    ("6700000001", 2024, 20, "660", 11, 4, 1100, 20, "Tốt", 88, True),
+    ("6700000001", 2025, 20, "68", 12, 5, 1200, 30, "Tốt", 89, True),
+    ("6700000001", 2026, 30, "24611", 13, 5, 1300, 40, "Tốt", 90, True),
+    ("6700000002", 2022, 20, "660", 20, 8, 500, 5, "Tốt", 80, True),
+    ("6700000002", 2023, 20, "660", 21, 8, 550, 6, "Tốt", 82, True),
+    ("6700000002", 2024, 20, "660", 22, 9, 600, 7, "Tốt", 85, True),
+    ("6700000003", 2022, 21, "660", 30, 10, 700, 8, "Tốt", 86, True),
+    ("6700000003", 2023, 21, "660", 31, 10, 750, 9, "Tốt", 87, True),
+    ("6700000003", 2024, 21, "660", 32, 11, 800, 10, "Tốt", 88, True),
+    ("6700000004", 2024, 22, "660", 40, 12, 300, -5, "Yếu", 40, False),
+    ("6600000005", 2024, 11, "643", 50, 15, 900, 12, None, None, False),
+    ("6700000006", 2025, 31, "68", 60, 20, 2000, 50, "Khá", 75, False),
+    ("6700000006", 2026, 31, "68", 61, 21, 2100, 55, "Tốt", 81, False),
+]
+
+
+def _ddl(con) -> None:
+    run_sql_file(con, SQL_DIR / "ddl" / "schemas.sql")
+    for model in build.models():
+        if model.schema == "core":
+            run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
+
+
+def _rows(con) -> None:
+    for key, (level, code, name, parent, in_force) in GEOGRAPHY.items():
+        province = district = commune = None
+        if level == "province":
+            province = code
+        elif level == "district":
+            province, district = parent, code
+        elif in_force:
+            province, commune = parent, code
+        else:
+            province, district, commune = DISTRICTS[parent][0], parent, code
+        con.execute(
+            "insert into core.dim_geography by name select ? as geo_key, ? as level, "
+            "? as province_code, ? as province_name, ? as district_code, ? as district_name, "
+            "? as commune_code, ? as commune_name, ? as valid_from, ? as valid_to",
+            [
+                key,
+                level,
+                province,
+                PROVINCES[province],
+                district,
+                DISTRICTS[district][1] if district else None,
+                commune,
+                name,
+                IN_FORCE if in_force else BEFORE,
+                None if in_force else ENDED,
+            ],
+        )
+    con.executemany(
+        "insert into core.bridge_commune_crosswalk values (?, ?, ?, ?, ?, ?, ?)", BRIDGE
+    )
+    for i, (code, vi, en) in enumerate(PROGRAMS, start=1):
+        con.execute("insert into core.dim_program values (?, ?, ?, ?)", [i, code, vi, en])
+    keys = {}
+    for n, (coop, (name, placement, new_commune)) in enumerate(COOPS.items(), start=1):
+        years = sorted(y for c, y, *_ in FACTS if c == coop)
+        versions = [(name, years[0], None)]
+        if coop == "6700000006":  # renamed in 2026: a second version, the same placement
+            versions = [(name, years[0], 2025), ("HTX F mới", 2026, None)]
+        for v, (version_name, start, end) in enumerate(versions):
+            key = n * 10 + v
+            for year in years:
+                if start <= year <= (end or 9999):
+                    keys[coop, year] = key
+            con.execute(
+                "insert into core.dim_cooperative by name select ? as cooperative_key, "
+                "? as coop_code, ? as name, 'Nông nghiệp' as sector, false as in_da167, "
+                "? as valid_from_year, ? as valid_to_year, ? as is_current, "
+                "? as new_commune_code, ? as placement",
+                [key, coop, version_name, start, end, end is None, new_commune, placement],
+            )
+    for row, fact in enumerate(FACTS, start=2):
+        coop, year, *figures = fact
+        con.execute(
+            "insert into core.fact_cooperative_year by name select ? as cooperative_key, "
+            "? as geo_key, ? as period_key, ? as coop_code, ? as unit_code, ? as members, "
+            "? as workers, ? as revenue_mvnd, ? as profit_before_tax_mvnd, ? as rating, "
+            "? as score, ? as has_offtake_contract, 1 as file_id, 'HTX' as source_sheet, "
+            "? as excel_row",
+            [keys[coop, year], figures[0], year, coop, *figures[1:], row],
+        )
+    da167 = next(i for i, (code, _, _) in enumerate(PROGRAMS, start=1) if code == "DA167")
+    con.execute(
+        "insert into core.fact_program_support by name select ? as cooperative_key, "
+        "? as program_key, 2026 as period_key, '6700000001' as coop_code, 100 as amount_mvnd, "
+        "1 as file_id, 'HoTro' as source_sheet, 2 as excel_row",
+        [keys["6700000001", 2026], da167],
+    )
+    con.execute(
+        "insert into core.fact_ocop_product by name select ? as cooperative_key, "
+        "'6700000003' as coop_code, 'Cà phê' as product_name, 4 as stars, "
+        "date '2023-06-01' as decision_date, date '2026-06-01' as valid_until, "
+        "2024 as period_key, 1 as file_id, 'OCOP' as source_sheet, 2 as excel_row",
+        [keys["6700000003", 2024]],
+    )
+
+
+def _columns(con, table: str) -> list[str]:
+    return [
+        c
+        for (c,) in con.execute(
+            "select column_name from duckdb_columns() "
+            "where schema_name || '.' || table_name = ? order by column_index",
+            [table],
+        ).fetchall()
+    ]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    """The warehouse file: the hand-made core, then the intermediate and mart models."""
+    import duckdb
+
+    path = tmp_path_factory.mktemp("marts2026") / "htx.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        _ddl(con)
+        _rows(con)
+        build._set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
+        build._register_targets(con, CONFIG_DIR / "phase_targets.toml")
+        build._create_macros(con)
+        for model in build.models():
+            if model.schema != "core":
+                run_sql_file(con, model.path)
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture
+def con(warehouse):
+    import duckdb
+
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    yield connection
+    connection.close()
+
+
+def test_commune_year_expresses_every_year_through_the_new_commune(con):
+    rows = con.execute(
+        "select new_province_code, new_commune_code, new_commune_name, year, cooperatives, "
+        "placed_by_crosswalk, members, workers, revenue_mvnd::double, "
+        "profit_before_tax_mvnd::double from marts.commune_year "
+        "order by new_province_code, new_commune_code nulls last, year"
+    ).fetchall()
+    review = "Chưa xác định xã/phường mới / New commune under review"
+    assert rows == [
+        ("66", None, review, 2024, 1, 0, 50, 15, 900.0, 12.0),
+        # B before its new commune existed, through the crosswalk; A's 2020 is no phase year.
+        ("68", "24611", "Phường Bắc Gia Nghĩa", 2022, 1, 1, 20, 8, 500.0, 5.0),
+        ("68", "24611", "Phường Bắc Gia Nghĩa", 2023, 2, 1, 31, 12, 1550.0, 16.0),
+        ("68", "24611", "Phường Bắc Gia Nghĩa", 2024, 2, 1, 33, 13, 1700.0, 27.0),
+        ("68", "24611", "Phường Bắc Gia Nghĩa", 2025, 1, 0, 12, 5, 1200.0, 30.0),
+        ("68", "24611", "Phường Bắc Gia Nghĩa", 2026, 1, 0, 13, 5, 1300.0, 40.0),
+        ("68", "24615", "Phường Nam Gia Nghĩa", 2025, 1, 0, 60, 20, 2000.0, 50.0),
+        ("68", "24615", "Phường Nam Gia Nghĩa", 2026, 1, 0, 61, 21, 2100.0, 55.0),
+        # C (split) and D (unmatched), never guessed into a commune: one row per province.
+        ("68", None, review, 2022, 1, 0, 30, 10, 700.0, 8.0),
+        ("68", None, review, 2023, 1, 0, 31, 10, 750.0, 9.0),
+        ("68", None, review, 2024, 2, 0, 72, 23, 1100.0, 5.0),
+    ]
+
+
+def test_commune_year_has_the_rating_mix_ocop_and_support_of_district_year(con):
+    columns = _columns(con, "marts.commune_year")
+    district = _columns(con, "marts.district_year")
+    shared = [
+        "cooperatives", "members", "workers", "revenue_mvnd", "profit_before_tax_mvnd",
+        "rated_tot", "rated_kha", "rated_trung_binh", "rated_yeu", "unrated", "ocop_products",
+    ]  # fmt: skip
+    support = [c for c in district if c.startswith("support_")]
+    assert support[-1] == "support_total_mvnd"
+    assert set(shared + support) <= set(columns)
+    assert [c for c in columns if c.startswith("support_")] == support
+    assert columns[:5] == [
+        "new_province_code", "new_province_name", "new_commune_code", "new_commune_name", "year"
+    ]  # fmt: skip
+    mix = con.execute(
+        "select new_commune_code, year, rated_tot, rated_kha, rated_yeu, unrated, ocop_products, "
+        "support_da167_mvnd::double, support_total_mvnd::double from marts.commune_year "
+        "where year in (2024, 2026) order by new_province_code, new_commune_code nulls last, year"
+    ).fetchall()
+    assert mix == [
+        (None, 2024, 0, 0, 0, 1, 0, 0.0, 0.0),  # E, unrated
+        ("24611", 2024, 2, 0, 0, 0, 0, 0.0, 0.0),
+        ("24611", 2026, 1, 0, 0, 0, 0, 100.0, 100.0),
+        ("24615", 2026, 1, 0, 0, 0, 0, 0.0, 0.0),
+        (None, 2024, 1, 0, 1, 0, 1, 0.0, 0.0),  # C's OCOP product, D rated Yếu
+    ]
+
+
+def test_replication_candidates_rank_within_the_new_commune(con):
+    rows = con.execute(
+        "select coop_code, new_province_code, new_commune_code, new_commune_name, placement, "
+        "is_candidate, district_code, district_rank, commune_rank "
+        "from marts.replication_candidates order by coop_code"
+    ).fetchall()
+    assert rows == [
+        ("6600000005", "66", None, None, "review", False, "643", None, None),
+        ("6700000001", "68", "24611", "Phường Bắc Gia Nghĩa", "reported", True, "660", 1, 1),
+        ("6700000002", "68", "24611", "Phường Bắc Gia Nghĩa", "crosswalk", True, "660", 3, 2),
+        # Under review: ranked in its former district, in no commune.
+        ("6700000003", "68", None, None, "review", True, "660", 2, None),
+        ("6700000004", "68", None, None, "review", False, "660", None, None),
+        # F never reported a former district: no legacy district, but a new commune.
+        ("6700000006", "68", "24615", "Phường Nam Gia Nghĩa", "reported", False, None, None, None),
+    ]
+
+
+def test_replication_candidates_keep_every_column_they_had(con):
+    columns = _columns(con, "marts.replication_candidates")
+    before = [
+        "coop_code", "name", "sector", "district_code", "district_name", "in_da167",
+        "latest_year", "consecutive_profitable_years", "rating", "score", "revenue_mvnd",
+        "profit_before_tax_mvnd", "members", "has_offtake_contract", "has_valid_ocop_product",
+        "meets_profit_criterion", "meets_rating_criterion", "meets_market_link_criterion",
+        "is_candidate", "district_rank",
+    ]  # fmt: skip
+    assert [c for c in columns if c in before] == before
+    new = ["new_province_code", "new_commune_code", "new_commune_name", "placement"]
+    assert {*new, "commune_rank"} <= set(columns)
+
+
+def test_placement_review_says_what_is_known_and_what_would_settle_it(con):
+    rows = con.execute(
+        "select coop_code, name, former_commune_code, former_commune_name, former_district_code, "
+        "new_province_code, last_reported_year, possible_new_commune_count, "
+        "possible_new_communes, why_under_review, what_would_settle_it "
+        "from marts.placement_review order by coop_code"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["6600000005", "6700000003", "6700000004"]
+    by_code = {r[0]: r for r in rows}
+    next_report = (
+        "Báo cáo năm tới ghi xã/phường mới của HTX / Its next report naming its new commune"
+    )
+
+    e = by_code["6600000005"]
+    assert e[1:9] == ("HTX E", None, None, "643", "66", 2024, 0, None)
+    assert e[9].startswith("Không rõ xã cũ của HTX")
+    assert " / Its former commune is not known" in e[9]
+    assert e[10] == next_report
+
+    c = by_code["6700000003"]
+    assert c[1:9] == (
+        "HTX C", "24614", "Phường Nghĩa Phú", "660", "68", 2024, 2,
+        "24611 Phường Bắc Gia Nghĩa; 24615 Phường Nam Gia Nghĩa",
+    )  # fmt: skip
+    assert c[9] == (
+        "Xã cũ được chia cho nhiều xã/phường mới / Its former commune was split between new "
+        "communes"
+    )
+    assert c[10] == next_report
+
+    d = by_code["6700000004"]
+    assert d[1:9] == ("HTX D", "24617", "Xã Đắk Nia", "660", "68", 2024, 0, None)
+    assert d[9] == (
+        "Xã cũ không khớp được với xã/phường mới nào trong văn bản sắp xếp "
+        "(audit.crosswalk_unmatched) / Its former commune is unmatched in the merger text "
+        "(audit.crosswalk_unmatched)"
+    )
+    assert d[10].startswith("Xã cũ chưa khớp với xã/phường mới nào (audit.crosswalk_unmatched)")
+    assert d[10].endswith("its next report naming its new commune")
+
+
+def test_placement_is_the_cooperative_s_not_a_version_s(con):
+    # F has two versions; it appears once everywhere, under its latest name.
+    assert con.execute(
+        "select name, placement, new_commune_code from intermediate.cooperative_placement "
+        "where coop_code = '6700000006'"
+    ).fetchall() == [("HTX F mới", "reported", "24615")]
+    assert con.execute(
+        "select count(*) from marts.replication_candidates where coop_code = '6700000006'"
+    ).fetchone() == (1,)
+
+
+def test_new_tables_and_columns_are_described_and_labelled(con):
+    labels = exports.labels_vi()
+    for table in ("commune_year", "placement_review"):
+        [(comment,)] = con.execute(
+            "select comment from duckdb_tables() where schema_name = 'marts' and table_name = ?",
+            [table],
+        ).fetchall()
+        assert comment
+        columns = _columns(con, f"marts.{table}")
+        assert [c for c in columns if c not in labels] == []
+    new = ["new_province_code", "new_commune_code", "new_commune_name", "placement", "commune_rank"]
+    described = dict(
+        con.execute(
+            "select column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'replication_candidates'"
+        ).fetchall()
+    )
+    assert all(described[c] for c in new)
+    assert all(c in labels for c in new)
+    assert con.execute(
+        "select comment from duckdb_tables() where schema_name = 'intermediate' "
+        "and table_name = 'cooperative_placement'"
+    ).fetchone()[0]
+
+
+def test_htx_tables_lists_the_intermediate_schema_and_the_new_tables(warehouse):
+    lines = analyst.describe_tables(warehouse)
+    tables = [line.split(":")[0] for line in lines if not line.startswith(" ")]
+    schemas = [t.split(".")[0] for t in tables]
+    assert schemas == sorted(schemas, key=["core", "intermediate", "marts", "audit"].index)
+    assert "intermediate.cooperative_placement" in tables
+    assert "intermediate.support_cooperative_year" in tables
+    assert {"marts.commune_year", "marts.placement_review"} <= set(tables)
+    shown = "\n".join(lines)
+    assert "    commune_rank (BIGINT): Rank among the candidates of the commune in force" in shown
+
+
+# A real build: Tuy Phong (595, Bình Thuận, now part of Lâm Đồng) and Đắk Song (665, Đắk
+# Nông) report 2023-2024, commune 24611 reports 2026.
+PHAN_DUNG = "6000000001"  # Xã Phan Dũng, went whole into 22978 Xã Tuy Phong: crosswalk
+PHONG_PHU = "6000000002"  # Xã Phong Phú (former 22978), split: review
+NO_COMMUNE = "6000000003"  # a commune of no list: review, its former district known
+DAK_N_DUNG = "6700000009"  # Xã Đắk N'Dung, unmatched in the merger text: review
+BAC_GIA_NGHIA = "6700000010"  # commune 24611's 2026 report, commune column empty: reported
+
+
+@pytest.fixture(scope="module")
+def real_build(tmp_path_factory):
+    from conftest import HTX_HEADER, htx_row, info_rows, run_steps, write_xlsx
+
+    from etl.config import settings_under
+
+    settings = settings_under(tmp_path_factory.mktemp("marts2026_build"))
+    for year in (2023, 2024):
+        rows = [
+            htx_row(1, PHAN_DUNG, **{"Xã/Phường": "Phan Dũng", "Doanh thu": 100 * year - 202000}),
+            htx_row(2, PHONG_PHU, **{"Xã/Phường": "Phong Phú"}),
+            htx_row(3, NO_COMMUNE, **{"Xã/Phường": "Xóm Mới"}),
+        ]
+        write_xlsx(
+            settings.landing_dir / f"595_{year}.xlsx",
+            {"ThongTin": info_rows("595", year), "HTX": [HTX_HEADER, *rows]},
+        )
+    write_xlsx(
+        settings.landing_dir / "665_2024.xlsx",
+        {
+            "ThongTin": info_rows("665", 2024),
+            "HTX": [HTX_HEADER, htx_row(1, DAK_N_DUNG, **{"Xã/Phường": "Đắk N'Dung"})],
+        },
+    )
+    write_xlsx(
+        settings.landing_dir / "24611_2026.xlsx",
+        {
+            "ThongTin": info_rows("24611", 2026),
+            "HTX": [HTX_HEADER, htx_row(1, BAC_GIA_NGHIA, **{"Xã/Phường": None})],
+        },
+    )
+    run_steps(settings)
+    return settings
+
+
+def test_a_real_build_places_and_reviews_in_the_marts(real_build):
+    from conftest import query
+
+    assert query(
+        real_build,
+        "select new_province_code, new_commune_code, new_commune_name, year, cooperatives, "
+        "placed_by_crosswalk, revenue_mvnd::double from marts.commune_year "
+        "order by new_province_code, new_commune_code nulls last, year",
+    ) == [
+        ("68", "22978", "Xã Tuy Phong", 2023, 1, 1, 300.0),
+        ("68", "22978", "Xã Tuy Phong", 2024, 1, 1, 400.0),
+        ("68", "24611", "Phường Bắc Gia Nghĩa", 2026, 1, 0, 1650.0),
+        ("68", None, "Chưa xác định xã/phường mới / New commune under review", 2023, 2, 0, 3300.0),
+        ("68", None, "Chưa xác định xã/phường mới / New commune under review", 2024, 3, 0, 4950.0),
+    ]
+    assert query(
+        real_build,
+        "select coop_code, former_commune_code, former_commune_name, former_district_code, "
+        "new_province_code, last_reported_year, possible_new_communes, what_would_settle_it "
+        "from marts.placement_review order by coop_code",
+    ) == [
+        (
+            PHONG_PHU,
+            "22978",
+            "Xã Phong Phú",
+            "595",
+            "68",
+            2024,
+            "22972 Xã Phan Rí Cửa; 22978 Xã Tuy Phong",
+            "Báo cáo năm tới ghi xã/phường mới của HTX / Its next report naming its new commune",
+        ),
+        (
+            NO_COMMUNE,
+            None,
+            None,
+            "595",
+            "68",
+            2024,
+            None,
+            "Báo cáo năm tới ghi xã/phường mới của HTX / Its next report naming its new commune",
+        ),
+        (
+            DAK_N_DUNG,
+            "24727",
+            "Xã Đắk N'Dung",
+            "665",
+            "68",
+            2024,
+            None,
+            "Xã cũ chưa khớp với xã/phường mới nào (audit.crosswalk_unmatched); báo cáo năm tới "
+            "ghi xã/phường mới của HTX / Its former commune is unmatched "
+            "(audit.crosswalk_unmatched); its next report naming its new commune",
+        ),
+    ]
+    assert query(
+        real_build,
+        "select coop_code, placement, new_commune_code, new_province_code "
+        "from marts.replication_candidates order by coop_code",
+    ) == [
+        (PHAN_DUNG, "crosswalk", "22978", "68"),
+        (PHONG_PHU, "review", None, "68"),
+        (NO_COMMUNE, "review", None, "68"),
+        (DAK_N_DUNG, "review", None, "68"),
+        (BAC_GIA_NGHIA, "reported", "24611", "68"),
+    ]
