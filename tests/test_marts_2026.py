@@ -499,3 +499,21 @@ def test_a_real_build_places_and_reviews_in_the_marts(real_build):
         (DAK_N_DUNG, "review", None, "68"),
         (BAC_GIA_NGHIA, "reported", "24611", "68"),
     ]
+
+
+def test_the_officials_workbook_has_the_new_marts_with_vietnamese_headers(real_build):
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(real_build.export_dir / "marts.xlsx", read_only=True)
+    assert {"commune_year", "placement_review"} <= set(workbook.sheetnames)
+    header = [c.value for c in next(workbook["commune_year"].iter_rows(max_row=1))]
+    assert header[:5] == [
+        "Mã tỉnh (từ 01/07/2025)",
+        "Tỉnh (từ 01/07/2025)",
+        "Mã xã/phường mới (từ 01/07/2025)",
+        "Xã/Phường mới (từ 01/07/2025)",
+        "Năm",
+    ]
+    review = [c.value for c in next(workbook["placement_review"].iter_rows(max_row=1))]
+    assert review[-2:] == ["Lý do chưa xác định", "Cần gì để xác định"]
+    workbook.close()
