@@ -877,7 +877,9 @@ def _rejects(rules: Rules) -> tuple[str, ...]:
         "Không mở được tệp (hỏng, rỗng, đặt mật khẩu, không phải bảng tính).",
         "Không có trang HTX, hoặc thiếu cột bắt buộc (Mã số HTX, Tên HTX; ở HoTro: Chương "
         "trình, Kinh phí; ở OCOP: Tên sản phẩm, Số sao; ở LienKet: Doanh nghiệp liên kết).",
-        "Không xác định được đơn vị hay năm báo cáo (trang ThongTin).",
+        "Không xác định được đơn vị hay năm báo cáo (trang ThongTin), hoặc 'Tên đơn vị' chỉ "
+        "một đơn vị khác với 'Mã đơn vị', hoặc đơn vị không lập báo cáo năm đó (từ năm 2026: "
+        "tỉnh hoặc xã/phường; cấp huyện chỉ đến năm 2025).",
         "Bất kỳ ô nào vi phạm quy tắc bắt buộc: mã HTX sai hay trùng, số âm, ô số ghi chữ, "
         "xếp loại không khớp điểm, mã HTX ở HoTro/OCOP/LienKet không có trong trang HTX, số "
         f"sao ngoài {_n(star_range.min)}–{_n(star_range.max)}, năm hỗ trợ khác năm báo cáo, "
@@ -902,7 +904,9 @@ def _english(rules: Rules) -> tuple[str, ...]:
         "in million VND; a blank cell means not reported, not 0. Dates are dd/mm/yyyy.",
         _rating_bands_en(rules),
         "A file is rejected when it cannot be opened, lacks the HTX sheet or a required column, "
-        "its unit or year cannot be identified, or any cell breaks a mandatory rule. A rejected "
+        "its unit or year cannot be identified (or 'Tên đơn vị' names another unit than "
+        "'Mã đơn vị', or the unit does not report for that year: from 2026 a province or a "
+        "commune, districts up to 2025 only), or any cell breaks a mandatory rule. A rejected "
         "file comes back as an annotated copy: red cells are errors, yellow cells warnings, and "
         "the sheet 'Loi' lists every problem. Correct your own file and send the whole file "
         "again.",
