@@ -71,6 +71,28 @@ def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
     assert body.index("Việc cần làm") < body.index("To do")  # Vietnamese first
 
 
+def test_warnings_across_files_join_their_file_block_and_only_this_runs_files_are_alerted():
+    from etl.contract.findings import Finding
+
+    outcome = {
+        "file_id": 7,
+        "file_name": "24611_2026.xlsx",
+        "unit_code": "24611",
+        "report_year": 2026,
+        "status": "valid",
+        "reason": None,
+        "findings": [],
+    }
+    warning = Finding("coop_missing_next_year", "warning", "Thiếu / Missing", "HTX", None)
+    items = alerts.with_cross([outcome], {7: [warning], 8: [warning]})
+    assert [i["file_id"] for i in items] == [7]  # file 8 is of an earlier run: not alerted
+    assert [f["rule"] for f in items[0]["findings"]] == ["coop_missing_next_year"]
+    alert = alerts.compose(items, "run-2", "/exports")
+    assert alert is not None
+    assert alert.body.count("24611_2026.xlsx") == 1
+    assert alerts.file_ids(alert.body) == [7]
+
+
 def test_nothing_to_say_raises_no_alert():
     outcome = {"file_id": 1, "file_name": "a.xlsx", "status": "valid", "findings": []}
     assert alerts.compose([outcome], "run-1", "/x") is None

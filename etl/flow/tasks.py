@@ -225,7 +225,8 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
             # swap. Ask again; a publish run that finds no build left has nothing to do.
             log.info("the build waiting to be published is up to date: publish it")
             return {"changed": True, "files": len(outcomes), "rows": {}}
-        counts = _build(settings, loaded, wanted, run_id, outcomes)
+        run_files = sorted({s["file_id"] for s in summaries})
+        counts = _build(settings, loaded, wanted, run_id, outcomes, run_files)
     log.info(
         "loaded %d file(s) into the build: %s",
         len(loaded),
@@ -250,16 +251,21 @@ def _worth_alerting(
     ]
 
 
-def _build(settings, loaded, wanted, run_id, outcomes) -> dict[str, int]:
+def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> dict[str, int]:
+    """Load the star schema, store the warnings across files this run's files cause, and
+    raise the run's alert. A warning on a file of an earlier run moves to the file of this
+    run that causes it, or is dropped: a new file never adds warnings, alerts or feedback
+    to files of earlier runs, whose stored warnings stay as they were."""
     from etl.quality import alerts
-    from etl.quality.validate import cross_rules
+    from etl.quality.validate import cross_rules, for_run
     from etl.warehouse.build import load_star_schema, refresh_build_audit, seal_build
 
     counts, cross = load_star_schema(settings, loaded)
     con = ledger.connect(settings.ledger)
     try:
-        new = ledger.replace_cross_findings(con, cross, cross_rules())
-        items = outcomes + alerts.cross_items(ledger.files(con, sorted(new)), new)
+        mine = for_run(cross, run_files)
+        new = ledger.replace_cross_findings(con, mine, cross_rules(), run_files)
+        items = alerts.with_cross(outcomes, new)
         alert = alerts.compose(items, run_id, str(settings.export_dir))
         if alert is not None:
             alerts.record(con, alert, run_id)

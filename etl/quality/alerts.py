@@ -133,6 +133,17 @@ def cross_items(files: list[dict], new: dict[int, list]) -> list[dict]:
     ]
 
 
+def with_cross(outcomes: list[dict], new: dict[int, list]) -> list[dict]:
+    """A run's alert items: its outcomes, each with the new warnings across files it got
+    (`new`, by file_id). A file not among the outcomes (one restaged only because an older
+    release staged it, or a file of an earlier run) is not alerted for them."""
+    items = []
+    for outcome in outcomes:
+        extra = [x.as_row(outcome["file_id"]) for x in new.get(outcome["file_id"], [])]
+        items.append({**outcome, "findings": [*outcome["findings"], *extra]} if extra else outcome)
+    return items
+
+
 def record(con, alert: Alert, run_id: str | None, now: dt.datetime | None = None) -> None:
     con.execute(
         """

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -20,18 +22,25 @@ from etl.config import EXPECTATIONS_DIR
 from etl.contract.findings import ERROR, Finding, bilingual, cell_address
 from etl.contract.layout import DATA_SHEETS
 from etl.contract.reference import Reference
-from etl.read.frames import ReadFile, build_frames, known_communes
+from etl.read.frames import ReadFile, build_frames, commune_known
 
 log = logging.getLogger(__name__)
 
 
 # Checks across files and years: `sql/checks/<name>.sql` makes the frame that
-# `expectations/warehouse/<name>.json` validates.
+# `expectations/warehouse/<name>.json` validates. A check's frame may carry:
+# - `check_row`: the row's key with `file_id` where `excel_row` is empty for several rows
+#   of one file (a warning about the file, not one of its rows);
+# - `causes`: JSON, the rows of other files that cause the warning, best first
+#   (`[{"file_id": …, "sheet": …, "excel_row": …}]`): where it goes when its own file is
+#   not of the run that found it (`for_run`).
 WAREHOUSE_CHECKS = (
     "coop_code_in_two_units",
+    "report_outranked",
     "year_over_year",
     "unit_count_change",
-    "unit_missing_year",
+    "coop_continuity",
+    "commune_ambiguous",
 )
 
 
@@ -108,7 +117,7 @@ def validate_batch(
         positions = {
             f.file_id: f.read.sheets[sheet.key].columns for f in files if sheet.key in f.read.sheets
         }
-        for file_id, finding in _run(sheet.key, frames[sheet.key], labels, positions):
+        for file_id, finding, _ in _run(sheet.key, frames[sheet.key], labels, positions):
             findings[file_id].append(finding)
     return findings
 
@@ -127,11 +136,10 @@ def with_lookups(
     from etl.contract.rules import current
 
     htx_coops = frames["htx"]["file_coop"].dropna().unique()
-    communes = known_communes(files, ref)
     out = {}
     for key, frame in frames.items():
         if key == "htx":
-            out[key] = frame.assign(commune_known=_member(frame["unit_commune"], communes))
+            out[key] = frame.assign(commune_known=commune_known(frame, ref))
             continue
         out[key] = frame.assign(coop_in_htx=_member(frame["file_coop"], htx_coops))
         if key == "hotro":
@@ -172,16 +180,139 @@ def cross_rules() -> list[str]:
     )
 
 
-def check_warehouse(con) -> dict[int, list[Finding]]:
+@dataclass(frozen=True)
+class Cause:
+    """A row of another file that causes a warning across files."""
+
+    file_id: int
+    sheet: str | None
+    excel_row: int | None
+
+
+class CrossFindings(dict[int, list[Finding]]):
+    """Warnings across files and years per file_id, as `check_warehouse` found them, and for
+    each warning the rows of other files that cause it (`causes[(file_id, index)]`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.causes: dict[tuple[int, int], tuple[Cause, ...]] = {}
+
+    def add(self, file_id: int, finding: Finding, causes: tuple[Cause, ...] = ()) -> None:
+        found = self.setdefault(file_id, [])
+        if causes:
+            self.causes[(file_id, len(found))] = causes
+        found.append(finding)
+
+
+def check_warehouse(con) -> CrossFindings:
     """Warnings across files and years, from the star schema of an open build connection."""
     from etl.config import SQL_DIR
 
-    findings: dict[int, list[Finding]] = {}
+    _prepare_checks(con)
+    findings = CrossFindings()
     for check in WAREHOUSE_CHECKS:
         frame = con.execute((SQL_DIR / "checks" / f"{check}.sql").read_text()).df()
-        for file_id, finding in _run(f"warehouse/{check}", frame, {}):
-            findings.setdefault(int(file_id), []).append(finding)
+        for file_id, finding, causes in _run(f"warehouse/{check}", frame, {}):
+            findings.add(int(file_id), finding, causes)
     return findings
+
+
+def for_run(
+    cross: dict[int, list[Finding]], run_files: Collection[int]
+) -> dict[int, list[Finding]]:
+    """The warnings across files a run records: those on its own files as found; one on a
+    file of an earlier run moves to the row of this run's file that causes it (the first
+    of its causes in the run), or is dropped when no file of this run causes it. A new
+    file never adds warnings to files of earlier runs."""
+    run = set(run_files)
+    causes = getattr(cross, "causes", {})
+    out: dict[int, list[Finding]] = {}
+    seen: set[tuple] = set()
+    for file_id, found in cross.items():
+        for index, finding in enumerate(found):
+            target, kept = file_id, finding
+            if file_id not in run:
+                cause = next(
+                    (c for c in causes.get((file_id, index), ()) if c.file_id in run), None
+                )
+                if cause is None:
+                    continue
+                target = cause.file_id
+                kept = replace(
+                    finding,
+                    sheet=cause.sheet or finding.sheet,
+                    excel_row=cause.excel_row,
+                    cell=None,
+                )
+            identity = (target, kept.rule, kept.sheet, kept.excel_row, kept.value)
+            if identity not in seen:
+                seen.add(identity)
+                out.setdefault(target, []).append(kept)
+    return out
+
+
+def _prepare_checks(con) -> None:
+    """The tables the checks read besides the star schema and the staged rows, as temp
+    tables of the build connection:
+    - `stg_report_precedence` (which report wins for a cooperative and year), made by the
+      build before the core load; made here from `sql/staging/` when it is missing;
+    - `check_units`: every unit of both lists with its district and its province, and the
+      province in force since 01/07/2025 (`province_2025`);
+    - `check_placement`: a cooperative's new commune where the warehouse placed it."""
+    import pandas as pd
+
+    from etl.config import SQL_DIR
+    from etl.contract.reference import load_reference
+
+    if not _has_table(con, "stg_report_precedence"):
+        con.execute((SQL_DIR / "staging" / "report_precedence.sql").read_text())
+    ref = load_reference()
+    rows = []
+    for unit in ref.units.values():
+        province = ref.province_of(unit).code
+        district = unit.code if unit.level == "district" else None
+        if unit.level == "commune":
+            district = ref.parent_of(unit).code if unit.parent_code in ref.units else None
+            district = district if district and len(district) == 3 else None
+        rows.append((unit.code, unit.level, False, district, province, ref.merged_into(province)))
+    for unit in (ref.current_units or {}).values():
+        province = ref.province_of(unit).code
+        rows.append((unit.code, unit.level, True, None, province, province))
+    units = pd.DataFrame(
+        rows,
+        columns=["code", "level", "current", "district_code", "province_code", "province_2025"],
+    ).astype(
+        {c: "string" for c in ("code", "level", "district_code", "province_code", "province_2025")}
+    )
+    con.register("check_units_frame", units)
+    con.execute("create or replace temp table check_units as select * from check_units_frame")
+    con.unregister("check_units_frame")
+    placed = _has_column(con, "core", "dim_cooperative", "new_commune_code")
+    con.execute(
+        "create or replace temp table check_placement as "
+        + (
+            "select coop_code, any_value(new_commune_code) as new_commune_code "
+            "from core.dim_cooperative where new_commune_code is not null group by coop_code"
+            if placed
+            else "select null::varchar as coop_code, null::varchar as new_commune_code limit 0"
+        )
+    )
+
+
+def _has_table(con, name: str) -> bool:
+    [(found,)] = con.execute(
+        "select count(*) from duckdb_tables() where table_name = ? and temporary", [name]
+    ).fetchall()
+    return bool(found)
+
+
+def _has_column(con, schema: str, table: str, column: str) -> bool:
+    [(found,)] = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = ? and table_name = ? "
+        "and column_name = ? and database_name = current_database()",
+        [schema, table, column],
+    ).fetchall()
+    return bool(found)
 
 
 def _run(
@@ -189,8 +320,8 @@ def _run(
     frame: pd.DataFrame,
     labels: dict[str, str],
     positions: dict[int, dict[str, int]] | None = None,
-):
-    """Validate one frame with its suite; yield (file_id, finding) per unexpected row.
+) -> Iterator[tuple[int, Finding, tuple[Cause, ...]]]:
+    """Validate one frame with its suite; yield (file_id, finding, causes) per unexpected row.
 
     `positions` maps a file to its columns' indices, so a finding can name its cell.
     """
@@ -198,6 +329,7 @@ def _run(
         return
     if not frame.index.is_unique:
         frame = frame.reset_index(drop=True)  # GX reads a failing row's key columns by label
+    row_key = ["file_id", "check_row"] if "check_row" in frame.columns else ROW_KEY
     validation = _gx()[key]
     # Not `validation.run(...)`: it also stores every result, as indented JSON, in the
     # context's in-memory store for the life of the process (slower, and memory grows).
@@ -206,11 +338,11 @@ def _run(
         validation.suite,
         result_format={
             "result_format": "COMPLETE",
-            "unexpected_index_column_names": ROW_KEY,
+            "unexpected_index_column_names": row_key,
             "return_unexpected_index_query": False,
         },
     )
-    rows = _RowFinder(frame)
+    rows = _RowFinder(frame, row_key)
     for outcome in result.results:
         if not outcome.success:
             yield from _findings(outcome, rows, key, labels, positions or {})
@@ -220,18 +352,19 @@ class _RowFinder:
     """The row a failure names by its `ROW_KEY`: its position and its cells' values.
     Built on a frame's first failure only, a column at a time."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, key: list[str] = ROW_KEY):
         self.frame = frame
+        self.key = key
         self._positions: dict[tuple, int] | None = None
         self._columns: dict[str, list] = {}
 
     def position(self, entry: dict) -> int:
         if self._positions is None:
-            keys = zip(*(self.frame[c].tolist() for c in ROW_KEY), strict=True)
+            keys = zip(*(self.frame[c].tolist() for c in self.key), strict=True)
             self._positions = {tuple(map(_key, k)): p for p, k in enumerate(keys)}
             if len(self._positions) != len(self.frame):
-                raise RuntimeError(f"two rows of one frame share their {ROW_KEY}")
-        return self._positions[tuple(_key(entry[c]) for c in ROW_KEY)]
+                raise RuntimeError(f"two rows of one frame share their {self.key}")
+        return self._positions[tuple(_key(entry[c]) for c in self.key)]
 
     def cell(self, position: int, column: str) -> object:
         if column not in self._columns:
@@ -273,8 +406,10 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
     for entry in outcome.result.get("unexpected_index_list") or []:
         position = rows.position(entry)
         value = rows.first_value(position, value_columns)
-        excel_row = None if _isna(entry["excel_row"]) else int(entry["excel_row"])
+        row = rows.cell(position, "excel_row")
+        excel_row = None if _isna(row) else int(cast(int, row))
         file_id = int(entry["file_id"])
+        causes = _causes(rows.first_value(position, ["causes"]))
         index = positions.get(file_id, {}).get(column_key)
         yield (
             file_id,
@@ -288,7 +423,23 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
                 value=None if value is None else _text(value)[:500],
                 cell=None if index is None or excel_row is None else cell_address(index, excel_row),
             ),
+            causes,
         )
+
+
+def _causes(text: object) -> tuple[Cause, ...]:
+    """A check row's `causes` JSON as `Cause`s, best first."""
+    if not isinstance(text, str) or not text:
+        return ()
+    return tuple(
+        Cause(
+            int(item["file_id"]),
+            item.get("sheet"),
+            None if item.get("excel_row") is None else int(item["excel_row"]),
+        )
+        for item in json.loads(text)
+        if item.get("file_id") is not None
+    )
 
 
 def _text(value: object) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from etl.contract.layout import DATA_SHEETS, Sheet
-from etl.contract.reference import MERGED_INTO, Reference
+from etl.contract.reference import Reference
 from etl.read.identify import Identity
 from etl.read.reader import PARSED_KINDS, WorkbookRead, precision, unparsed
 from etl.text import match_key
@@ -102,15 +102,29 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def known_communes(files: list[ReadFile], ref: Reference) -> list[str]:
-    """`unit|commune key` for every commune of every unit in the batch."""
-    keys: set[str] = set()
-    for item in files:
-        unit = item.identity.unit
-        parents = [unit.code] + [old for old, new in MERGED_INTO.items() if new == unit.code]
-        for parent in parents:
-            parent_unit = ref.unit(parent)
-            if parent_unit is None:
-                continue
-            keys.update(f"{unit.code}|{name}" for name in ref.communes_of(parent_unit))
-    return sorted(keys)
+def commune_known(frame: pd.DataFrame, ref: Reference) -> pd.Series:
+    """`commune_known` of the HTX frame: whether each row's `Xã/Phường` names a commune its
+    unit may name in its report year, by the workbook contract's comparison
+    (`etl.contract.communes.is_known`: former communes up to 2024, new ones from 2026,
+    either in 2025; tone marks, prefix, apostrophes and spaces do not count, the letters
+    do; a plain-letter name only with exactly one candidate; a 5-digit code). Empty where
+    the row names no commune. Set-based: one lookup per distinct (unit, year, name)."""
+    from etl.contract.communes import is_known
+
+    result = pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    named = frame["commune_name"].notna() & frame["commune_name"].astype("string").str.strip().ne(
+        ""
+    )
+    if not named.any():
+        return result
+    keys = frame.loc[named, ["unit_code", "report_year", "commune_name"]]
+    distinct = keys.drop_duplicates()
+    known = {
+        (unit, int(year), name): is_known(ref, str(unit), int(year), name)
+        for unit, year, name in distinct.itertuples(index=False, name=None)
+    }
+    result[named] = [
+        known[(unit, int(year), name)]
+        for unit, year, name in keys.itertuples(index=False, name=None)
+    ]
+    return result

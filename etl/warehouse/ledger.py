@@ -371,30 +371,58 @@ def loaded_files(con) -> list[tuple[int, str]]:
     ).fetchall()
 
 
-def replace_cross_findings(con, cross: dict[int, list], rules: list[str]) -> dict[int, list]:
-    """Store the current warnings across files and years; return those not stored before."""
-    key = "file_id, rule, coalesce(sheet, ''), coalesce(excel_row, -1), coalesce(column_name, '')"
+def replace_cross_findings(
+    con, cross: dict[int, list], rules: list[str], run_files: list[int] | None = None
+) -> dict[int, list]:
+    """Store the current warnings across files and years; return those not stored before.
+
+    With `run_files` (the files of this run), only those files' warnings are replaced: the
+    warnings stored for files of earlier runs stay as they were, and `cross` should hold
+    only this run's files (`etl.quality.validate.for_run`). Without, every stored one is.
+    """
+    key = (
+        "file_id, rule, coalesce(sheet, ''), coalesce(excel_row, -1), "
+        "coalesce(column_name, ''), coalesce(value, '')"
+    )
+    scope = "list_contains(?, rule)"
+    params: list = [rules]
+    if run_files is not None:
+        scope += " and list_contains(?, file_id)"
+        params.append(sorted(run_files))
+        mine = set(run_files)
+        cross = {f: found for f, found in cross.items() if f in mine}
     before = set(
         con.execute(
-            f"select {key} from audit.rejected_row where list_contains(?, rule)",  # noqa: S608  a constant key
-            [rules],
+            f"select {key} from audit.rejected_row where {scope}",  # noqa: S608  constant key and scope
+            params,
         ).fetchall()
     )
     con.execute("begin transaction")
-    con.execute("delete from audit.rejected_row where list_contains(?, rule)", [rules])
-    rows = [f.as_row(file_id) for file_id, found in cross.items() for f in found]
-    if rows:
-        con.executemany(
-            "insert into audit.rejected_row (file_id, sheet, excel_row, column_name, value, rule, "
-            "severity, message, cell) values ($file_id, $sheet, $excel_row, $column_name, "
-            "$value, $rule, $severity, $message, $cell)",
-            rows,
-        )
-    con.execute("commit")
+    try:
+        con.execute(f"delete from audit.rejected_row where {scope}", params)  # noqa: S608  constant scope
+        rows = [f.as_row(file_id) for file_id, found in cross.items() for f in found]
+        if rows:
+            con.executemany(
+                "insert into audit.rejected_row (file_id, sheet, excel_row, column_name, value, "
+                "rule, severity, message, cell) values ($file_id, $sheet, $excel_row, "
+                "$column_name, $value, $rule, $severity, $message, $cell)",
+                rows,
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
     new: dict[int, list] = {}
     for file_id, found in cross.items():
         for f in found:
-            identity = (file_id, f.rule, f.sheet or "", f.excel_row or -1, f.column_name or "")
+            identity = (
+                file_id,
+                f.rule,
+                f.sheet or "",
+                -1 if f.excel_row is None else f.excel_row,
+                f.column_name or "",
+                f.value or "",
+            )
             if identity not in before:
                 new.setdefault(file_id, []).append(f)
     return new

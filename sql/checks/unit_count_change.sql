@@ -1,30 +1,172 @@
--- Grain: one row per reporting unit and year after its first: the ratio of its number of
--- cooperatives to the year before. Checked by expectations/warehouse/unit_count_change.json.
+-- Grain: one row per report whose number of cooperatives can be compared like with like with
+-- the year before: the ratio of the two. Checked by expectations/warehouse/unit_count_change.json.
+-- - A district's or a commune's report: against the same unit's report of the year before.
+-- - A province's report: the province's total over all its reports of the year (its own,
+--   its communes', its districts') against its total the year before, over the same area
+--   (the province in force in the later year), only when both years have a report from the
+--   province code itself.
+-- Counted as reported (every loaded report's HTX rows, won or outranked), each cooperative
+-- once. `causes`: the reports of both years, the later year's first.
 with
 
-counts as (
+reports as (
     select
+        file_id,
         unit_code,
-        period_key as year,
-        any_value(file_id) as file_id,
-        count(*) as cooperatives
-    from core.fact_cooperative_year
-    group by unit_code, period_key
+        report_year
+    from audit.file_ingestion
+    where status = 'loaded'
 ),
 
-compared as (
+reported as (
+    select distinct
+        file_id,
+        coop_code
+    from stg_htx
+    where coop_code is not null
+),
+
+-- Each report with its province: up to 2024 a former province, from 2025 the one in force.
+report_area as (
     select
-        *,
-        lag(cooperatives) over (partition by unit_code order by year) as previous,
-        lag(year) over (partition by unit_code order by year) as previous_year
-    from counts
+        r.file_id,
+        r.unit_code,
+        r.report_year,
+        u.province_code,
+        u.province_2025
+    from reports as r
+    inner join check_units as u
+        on
+        r.unit_code = u.code
+        and u.current = case length(r.unit_code)
+            when 5 then r.report_year >= 2026
+            when 2 then r.report_year >= 2025
+            else false
+        end
+),
+
+unit_counts as (
+    select
+        r.file_id,
+        r.unit_code,
+        r.report_year,
+        count(x.coop_code) as cooperatives
+    from reports as r
+    left join reported as x on r.file_id = x.file_id
+    where length(r.unit_code) <> 2
+    group by r.file_id, r.unit_code, r.report_year
+),
+
+unit_compared as (
+    select
+        file_id,
+        report_year,
+        cooperatives,
+        lag(cooperatives) over by_unit as previous,
+        lag(report_year) over by_unit as previous_year,
+        lag(file_id) over by_unit as previous_file_id
+    from unit_counts
+    window by_unit as (partition by unit_code order by report_year asc)
+),
+
+-- A cooperative in a report of a year, with the province its report's area belongs to in
+-- that year and in the next one.
+area_coops as (
+    select distinct
+        a.report_year,
+        x.coop_code,
+        case when a.report_year >= 2025 then a.province_2025 else a.province_code end
+            as province_now,
+        case when a.report_year + 1 >= 2025 then a.province_2025 else a.province_code end
+            as province_next
+    from report_area as a
+    inner join reported as x on a.file_id = x.file_id
+),
+
+current_totals as (
+    select
+        report_year,
+        province_now as province_code,
+        count(distinct coop_code) as cooperatives
+    from area_coops
+    group by report_year, province_now
+),
+
+previous_totals as (
+    select
+        province_next as province_code,
+        report_year + 1 as report_year,
+        count(distinct coop_code) as cooperatives
+    from area_coops
+    group by report_year + 1, province_next
+),
+
+province_reports as (
+    select
+        file_id,
+        unit_code as province_code,
+        report_year
+    from reports
+    where length(unit_code) = 2
+),
+
+province_compared as (
+    select
+        p.file_id,
+        p.province_code,
+        p.report_year,
+        coalesce(c.cooperatives, 0) as cooperatives,
+        coalesce(b.cooperatives, 0) as previous
+    from province_reports as p
+    inner join province_reports as q
+        on p.province_code = q.province_code and p.report_year = q.report_year + 1
+    left join current_totals as c
+        on p.province_code = c.province_code and p.report_year = c.report_year
+    left join previous_totals as b
+        on p.province_code = b.province_code and p.report_year = b.report_year
+),
+
+province_causes as (
+    select
+        p.file_id,
+        list(
+            { 'file_id': a.file_id, 'sheet': 'HTX', 'excel_row': null::integer }
+            order by a.report_year desc, a.file_id asc
+        ) as causes
+    from province_compared as p
+    inner join report_area as a
+        on
+        a.report_year in (p.report_year, p.report_year - 1)
+        and p.province_code = case
+            when a.report_year >= 2025 or p.report_year >= 2025 then a.province_2025
+            else a.province_code
+        end
+    where a.file_id <> p.file_id
+    group by p.file_id
 )
 
 select
-    file_id,
+    u.file_id,
     'HTX' as sheet_name,
     null::integer as excel_row,
-    cooperatives::double / previous as count_ratio,
-    cooperatives || ' (' || previous_year || ': ' || previous || ')' as count_ratio_value
-from compared
-where previous_year = year - 1
+    u.cooperatives::double / nullif(u.previous, 0) as count_ratio,
+    u.cooperatives || ' (' || u.previous_year || ': ' || u.previous || ')' as count_ratio_value,
+    to_json(
+        [{ 'file_id': u.previous_file_id, 'sheet': 'HTX', 'excel_row': null::integer }]
+    )::varchar
+        as causes
+from unit_compared as u
+where u.previous_year = u.report_year - 1
+
+union all
+
+select
+    p.file_id,
+    'HTX' as sheet_name,
+    null::integer as excel_row,
+    p.cooperatives::double / nullif(p.previous, 0) as count_ratio,
+    p.cooperatives || ' (' || (p.report_year - 1) || ': ' || p.previous || ')'
+        as count_ratio_value,
+    to_json(c.causes)::varchar as causes
+from province_compared as p
+left join province_causes as c on p.file_id = c.file_id

@@ -1,5 +1,6 @@
 -- Grain: one row per cooperative-year that has a previous reported year: the ratio of its
--- revenue and members to that year's. Checked by expectations/warehouse/year_over_year.json.
+-- revenue and members to that year's. `causes`: the previous year's row. Checked by
+-- expectations/warehouse/year_over_year.json.
 with
 
 facts as (
@@ -16,7 +17,10 @@ with_previous as (
         period_key,
         lag(revenue_mvnd) over by_year as previous_revenue_mvnd,
         lag(members) over by_year as previous_members,
-        lag(period_key) over by_year as previous_year
+        lag(period_key) over by_year as previous_year,
+        lag(file_id) over by_year as previous_file_id,
+        lag(source_sheet) over by_year as previous_sheet,
+        lag(excel_row) over by_year as previous_excel_row
     from facts
     window by_year as (partition by coop_code order by period_key)
 )
@@ -30,6 +34,9 @@ select
     revenue_mvnd::varchar || ' (' || previous_year || ': ' || previous_revenue_mvnd || ')'
         as revenue_ratio_value,
     members::varchar || ' (' || previous_year || ': ' || previous_members || ')'
-        as members_ratio_value
+        as members_ratio_value,
+    to_json([
+        { 'file_id': previous_file_id, 'sheet': previous_sheet, 'excel_row': previous_excel_row }
+    ])::varchar as causes
 from with_previous
 where previous_year = period_key - 1

@@ -1,0 +1,137 @@
+-- Grain: one row per cooperative of a year N that is missing from every report of year N + 1
+-- covering its area, listed under that N + 1 report (the most precise one: a commune's, then
+-- a district's, then the province's; equal ones by lowest file_id). Only areas some N + 1
+-- report covers are looked at: a unit that has not reported yet, or a district that stopped
+-- reporting after 2025, is no warning. Checked by expectations/warehouse/coop_continuity.json.
+-- What covers a cooperative of year N in year N + 1:
+-- - its district's report (up to 2025): its year-N report's district, or its commune's;
+-- - the report of the province in force in N + 1 over its area (a 2025 report of 68 covers
+--   the districts of the former 67, 60 and 68);
+-- - from 2026, the report of the commune it is placed in: the commune that reported it, the
+--   new commune its row names, or the warehouse's placement (dim_cooperative).
+-- `causes`: the cooperative's year-N row.
+with
+
+reports as (
+    select
+        file_id,
+        unit_code,
+        report_year
+    from audit.file_ingestion
+    where status = 'loaded'
+),
+
+located as (
+    select
+        f.coop_code,
+        f.period_key as year,
+        f.unit_code,
+        f.file_id,
+        f.source_sheet,
+        f.excel_row,
+        g.province_code,
+        g.valid_from >= date '2025-07-01' as geo_current,
+        case when length(f.unit_code) = 3 then f.unit_code else g.district_code end
+            as district_code,
+        case
+            when length(f.unit_code) = 5 then f.unit_code
+            when g.valid_from >= date '2025-07-01' and g.level = 'commune' then g.commune_code
+            else p.new_commune_code
+        end as new_commune_code
+    from core.fact_cooperative_year as f
+    inner join core.dim_geography as g on f.geo_key = g.geo_key
+    left join check_placement as p on f.coop_code = p.coop_code
+),
+
+with_province as (
+    select
+        l.*,
+        case
+            when l.year + 1 >= 2025 and not l.geo_current
+                then coalesce(u.province_2025, l.province_code)
+            else l.province_code
+        end as province_next
+    from located as l
+    left join check_units as u
+        on l.province_code = u.code and u.level = 'province' and not u.current
+),
+
+-- Three equi-joins, not one join on OR: codes of each width name one level only.
+covering as (
+    select
+        l.coop_code,
+        l.year,
+        r.file_id,
+        0 as precision_rank
+    from with_province as l
+    inner join reports as r
+        on l.year + 1 = r.report_year and l.new_commune_code = r.unit_code
+    where length(r.unit_code) = 5
+
+    union all
+
+    select
+        l.coop_code,
+        l.year,
+        r.file_id,
+        1 as precision_rank
+    from with_province as l
+    inner join reports as r
+        on l.year + 1 = r.report_year and l.district_code = r.unit_code
+    where length(r.unit_code) = 3
+
+    union all
+
+    select
+        l.coop_code,
+        l.year,
+        r.file_id,
+        2 as precision_rank
+    from with_province as l
+    inner join reports as r
+        on l.year + 1 = r.report_year and l.province_next = r.unit_code
+    where length(r.unit_code) = 2
+),
+
+present as (
+    select distinct
+        file_id,
+        coop_code
+    from stg_htx
+    where coop_code is not null
+),
+
+found as (
+    select distinct
+        c.coop_code,
+        c.year
+    from covering as c
+    inner join present as p on c.file_id = p.file_id and c.coop_code = p.coop_code
+),
+
+missing as (
+    select c.*
+    from covering as c
+    where
+        not exists (
+            select 1
+            from found as f
+            where c.coop_code = f.coop_code and c.year = f.year
+        )
+    qualify row_number() over (
+        partition by c.coop_code, c.year order by c.precision_rank asc, c.file_id asc
+    ) = 1
+)
+
+select
+    m.file_id,
+    'HTX' as sheet_name,
+    null::integer as excel_row,
+    false as in_next_report,
+    row_number() over (order by m.file_id asc, m.coop_code asc, m.year asc) as check_row,
+    m.coop_code || ' (' || l.year || ': ' || l.unit_code || ')' as in_next_report_value,
+    to_json([
+        { 'file_id': l.file_id, 'sheet': l.source_sheet, 'excel_row': l.excel_row }
+    ])::varchar as causes
+from missing as m
+inner join with_province as l on m.coop_code = l.coop_code and m.year = l.year

@@ -1,0 +1,297 @@
+"""The checks after the 2025 reorganisation (issue 15): funding sources by year, the order of
+precedence between reports, continuity into the next year's reports, like-with-like counts,
+and a new file never warning files of earlier runs. Real stages and builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import (
+    HTX_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    query,
+    run_steps,
+    write_xlsx,
+)
+
+from etl.read.discover import LandedFile, file_id_for, sha256_of
+from etl.warehouse.staging import read_outcome, stage_batch
+
+A, B, C, D = "6400000001", "6400000002", "6400000003", "6400000004"
+
+
+def _workbook(settings, name, unit, year, coops, support=None) -> Path:
+    rows = [HTX_HEADER] + [htx_row(i, code, **v) for i, (code, v) in enumerate(coops, 1)]
+    sheets = {"ThongTin": info_rows(unit, year), "HTX": rows}
+    if support:
+        sheets["HoTro"] = [SUPPORT_HEADER, *support]
+    return write_xlsx(settings.landing_dir / name, sheets)
+
+
+def _coops(*codes, **values) -> list[tuple[str, dict]]:
+    return [(code, dict(values)) for code in codes]
+
+
+def _cross(settings, rules=None) -> set[tuple]:
+    """(file, rule, excel_row, value) of the warnings across files and years."""
+    rules = rules or [
+        "coop_code_in_two_units",
+        "commune_report_wins",
+        "province_report_wins",
+        "coop_missing_next_year",
+        "unit_count_change",
+        "revenue_jump",
+        "members_jump",
+    ]
+    return set(
+        query(
+            settings,
+            "select i.file_name, r.rule, r.excel_row, r.value from audit.rejected_row r "
+            "join audit.file_ingestion i using (file_id) where list_contains(?, r.rule)",
+            [rules],
+        )
+    )
+
+
+def _statuses(settings) -> dict[str, str]:
+    return dict(query(settings, "select file_name, status from audit.file_ingestion"))
+
+
+# --- funding sources by report year ----------------------------------------------------
+
+
+def _funding_findings(tmp_path: Path, name: str, unit: str, year: int, sources: list[str]):
+    support = [[A, "NTM", f"Nội dung {i}", s, 100, year] for i, s in enumerate(sources)]
+    sheets = {
+        "ThongTin": info_rows(unit, year),
+        "HTX": [HTX_HEADER, htx_row(1, A, **{"Xã/Phường": None})],
+        "HoTro": [SUPPORT_HEADER, *support],
+    }
+    path = write_xlsx(tmp_path / "landing" / name, sheets)
+    sha = sha256_of(path)
+    landed = LandedFile(file_id_for(sha), name, sha, path.stat().st_size, str(path))
+    [summary] = stage_batch([landed], tmp_path / "staging", "test-run")
+    outcome = read_outcome(tmp_path / "staging", summary["file_id"])
+    assert outcome["status"] == "valid", outcome.get("reason")
+    return [
+        (f["severity"], f["value"], f["cell"])
+        for f in outcome["findings"]
+        if f["rule"] == "funding_source_known"
+    ]
+
+
+def test_xa_is_a_funding_source_from_2025_and_huyen_up_to_2025(tmp_path):
+    sources = ["Xã", "Huyện", "Tỉnh"]
+    # 2024 (a district): Xã is not yet a source; Huyện is.
+    assert _funding_findings(tmp_path / "a", "663_2024.xlsx", "663", 2024, sources) == [
+        ("warning", "Xã", "D2")
+    ]
+    # 2025 (the province): both.
+    assert _funding_findings(tmp_path / "b", "68_2025.xlsx", "68", 2025, sources) == []
+    # 2026 (a commune): Xã is fine, Huyện no longer exists.
+    assert _funding_findings(tmp_path / "c", "24611_2026.xlsx", "24611", 2026, sources) == [
+        ("warning", "Huyện", "D3")
+    ]
+
+
+# --- the order of precedence between reports --------------------------------------------
+
+
+def test_a_commune_report_wins_over_the_province_with_a_warning_on_the_province_file(settings):
+    _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(A, B, **{"Xã/Phường": None}))
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings)
+    assert set(_statuses(settings).values()) == {"loaded"}
+    found = _cross(settings, ["commune_report_wins", "province_report_wins"])
+    assert found == {("68_2026.xlsx", "commune_report_wins", 2, f"{A} (24611)")}
+    # The pair is not warned a second time as a code reported by two units.
+    assert _cross(settings, ["coop_code_in_two_units"]) == set()
+    [(message,)] = query(
+        settings, "select message from audit.rejected_row where rule = 'commune_report_wins'"
+    )
+    assert message.startswith("HTX này có trong cả báo cáo của tỉnh và báo cáo của xã")
+    assert "the commune's report counts for all of its rows" in message
+
+
+def test_in_2025_the_province_report_wins_over_the_district_with_a_warning_on_the_district(
+    settings,
+):
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(A, B, **{"Xã/Phường": None}))
+    _workbook(settings, "663_2025.xlsx", "663", 2025, _coops(C, A))
+    run_steps(settings)
+    assert set(_statuses(settings).values()) == {"loaded"}
+    found = _cross(settings, ["commune_report_wins", "province_report_wins"])
+    assert found == {("663_2025.xlsx", "province_report_wins", 3, f"{A} (68)")}
+    assert _cross(settings, ["coop_code_in_two_units"]) == set()
+
+
+def test_two_units_of_equal_rank_still_warn_as_two_units(settings):
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "24615_2026.xlsx", "24615", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings)
+    found = {(f, r) for f, r, _, _ in _cross(settings)}
+    assert found == {
+        ("24611_2026.xlsx", "coop_code_in_two_units"),
+        ("24615_2026.xlsx", "coop_code_in_two_units"),
+    }
+
+
+# --- continuity into the next year ------------------------------------------------------
+
+
+def test_a_cooperative_missing_from_its_next_district_report_is_a_warning_on_that_report(
+    settings,
+):
+    _workbook(settings, "663_2023.xlsx", "663", 2023, _coops(A, B))
+    _workbook(settings, "663_2024.xlsx", "663", 2024, _coops(A))
+    # 664 reported 2023 only: no 2024 report covers it, so nothing is missing there.
+    _workbook(settings, "664_2023.xlsx", "664", 2023, _coops(C, **{"Xã/Phường": "Nâm Nung"}))
+    run_steps(settings)
+    found = _cross(settings, ["coop_missing_next_year"])
+    assert found == {("663_2024.xlsx", "coop_missing_next_year", None, f"{B} (2023: 663)")}
+    [(message, sheet)] = query(
+        settings,
+        "select message, sheet from audit.rejected_row where rule = 'coop_missing_next_year'",
+    )
+    assert sheet == "HTX"
+    assert "missing from this year's report" in message
+
+
+def test_the_province_in_force_covers_its_former_districts_and_a_district_may_stop(settings):
+    # 2024: districts of the former Đắk Nông (67); 2025: the new Lâm Đồng (68) reports.
+    _workbook(settings, "664_2024.xlsx", "664", 2024, _coops(C, D, **{"Xã/Phường": "Nâm Nung"}))
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(C, **{"Xã/Phường": None}))
+    # 2025 first half from district 663; the district no longer reports in 2026.
+    _workbook(settings, "663_2025.xlsx", "663", 2025, _coops(A, B))
+    _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(A, C, **{"Xã/Phường": None}))
+    run_steps(settings)
+    found = _cross(settings, ["coop_missing_next_year"])
+    assert found == {
+        ("68_2025.xlsx", "coop_missing_next_year", None, f"{D} (2024: 664)"),
+        ("68_2026.xlsx", "coop_missing_next_year", None, f"{B} (2025: 663)"),
+    }
+    # No warning on the district that stopped reporting after 2025.
+    assert not {r for r in _cross(settings) if r[0] == "663_2025.xlsx"}
+
+
+def test_a_district_absent_in_2026_is_no_warning(settings):
+    _workbook(settings, "663_2025.xlsx", "663", 2025, _coops(A, B))
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(C, **{"Xã/Phường": None}))
+    run_steps(settings)
+    assert _cross(settings) == set()
+
+
+# --- counts compared like with like -----------------------------------------------------
+
+
+def test_a_province_total_counts_all_its_reports_of_the_year(settings):
+    ten = [f"64000001{i:02d}" for i in range(10)]
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(*ten, **{"Xã/Phường": None}))
+    # 2026: the province sends four, commune 24611 the other six: ten in all.
+    _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(*ten[:4], **{"Xã/Phường": None}))
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(*ten[4:], **{"Xã/Phường": None}))
+    # 2027: the commune sends three of its six: -50% for the same unit.
+    _workbook(settings, "24611_2027.xlsx", "24611", 2027, _coops(*ten[4:7], **{"Xã/Phường": None}))
+    run_steps(settings)
+    found = _cross(settings, ["unit_count_change"])
+    assert found == {("24611_2027.xlsx", "unit_count_change", None, "3 (2026: 6)")}
+
+
+def test_a_province_total_dropping_is_a_warning_on_its_report(settings):
+    ten = [f"64000001{i:02d}" for i in range(10)]
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(*ten, **{"Xã/Phường": None}))
+    _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(*ten[:3], **{"Xã/Phường": None}))
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(*ten[3:5], **{"Xã/Phường": None}))
+    run_steps(settings)
+    found = {r for r in _cross(settings, ["unit_count_change"])}
+    assert found == {("68_2026.xlsx", "unit_count_change", None, "5 (2025: 10)")}
+
+
+# --- a new file never warns files of earlier runs ---------------------------------------
+
+
+def _feedback(settings) -> dict[str, int]:
+    folder = settings.export_dir / "feedback"
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.xlsx")} if folder.exists() else {}
+
+
+def _stored(settings, names) -> set[tuple]:
+    return set(
+        query(
+            settings,
+            "select i.file_name, r.rule, r.sheet, r.excel_row, r.value, r.message "
+            "from audit.rejected_row r join audit.file_ingestion i using (file_id) "
+            "where list_contains(?, i.file_name)",
+            [names],
+        )
+    )
+
+
+def test_one_new_2026_commune_report_adds_nothing_to_the_2025_province_reports(settings):
+    earlier = ["68_2025.xlsx", "01_2025.xlsx", "79_2025.xlsx"]
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(A, B, **{"Xã/Phường": "Bắc Gia Nghĩa"}))
+    _workbook(settings, "01_2025.xlsx", "01", 2025, _coops(C))  # an unknown commune: warned
+    _workbook(settings, "79_2025.xlsx", "79", 2025, _coops(D, **{"Xã/Phường": None}))
+    run_steps(settings, "run-1")
+    stored, feedback = _stored(settings, earlier), _feedback(settings)
+    assert {r[:2] for r in stored} == {("01_2025.xlsx", "commune_known")}
+    assert feedback
+    assert set(feedback) == {n for n in feedback if n.startswith("01_2025_")}
+
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings, "run-2")
+    assert _statuses(settings)["24611_2026.xlsx"] == "loaded"
+    # Nothing stored, alerted or written anew for the files of run 1.
+    assert _stored(settings, earlier) == stored
+    bodies = [
+        b for (b,) in query(settings, "select body from audit.quality_alert where run_id = 'run-2'")
+    ]
+    assert not any(name in body for body in bodies for name in earlier)
+    after = _feedback(settings)
+    assert {n: t for n, t in after.items() if n in feedback} == feedback
+    assert not {n for n in after if n not in feedback and not n.startswith("24611_2026_")}
+
+
+def test_a_warning_on_an_earlier_file_moves_to_the_file_of_this_run_that_causes_it(settings):
+    # Run 1: 2023 alone. Run 2: the 2022 report arrives late.
+    _workbook(settings, "663_2023.xlsx", "663", 2023, _coops(A, **{"Doanh thu": 17000}))
+    run_steps(settings, "run-1")
+    before = _stored(settings, ["663_2023.xlsx"])
+    _workbook(settings, "663_2022.xlsx", "663", 2022, _coops(B) + _coops(A))
+    run_steps(settings, "run-2")
+    # The 2023 file keeps what it had; the late 2022 file gets what it causes, on its rows:
+    # the revenue jump of A (row 3) and B missing from 2023 (row 2).
+    assert _stored(settings, ["663_2023.xlsx"]) == before
+    found = {(f, r, row) for f, r, row, _ in _cross(settings) if r != "unit_count_change"}
+    assert found == {
+        ("663_2022.xlsx", "revenue_jump", 3),
+        ("663_2022.xlsx", "coop_missing_next_year", 2),
+    }
+    [(body,)] = query(settings, "select body from audit.quality_alert where run_id = 'run-2'")
+    assert "663_2022.xlsx" in body
+    assert "663_2023.xlsx" not in body
+
+
+# --- a commune name that fits several communes ------------------------------------------
+
+
+def test_a_name_several_communes_fit_is_unknown_unless_the_history_decides(settings):
+    # Tân Thành: former communes of 598, 664, 676, 678 and a new commune of 68.
+    _workbook(settings, "664_2024.xlsx", "664", 2024, _coops(A, **{"Xã/Phường": "Tân Thành"}))
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(A, B, **{"Xã/Phường": "Tân Thành"}))
+    run_steps(settings)
+    found = _cross(settings, ["commune_ambiguous"])
+    # A was reported by district 664 the year before: its own district decides. B has no
+    # history: the commune is unknown, a warning on its row.
+    assert found == {
+        (
+            "68_2025.xlsx",
+            "commune_ambiguous",
+            3,
+            "Tân Thành (23143, 23146, 24699, 24907, 24979)",
+        )
+    }
+    # Not a name that fits no commune: commune_known stays quiet.
+    assert not query(settings, "select 1 from audit.rejected_row where rule = 'commune_known'")
