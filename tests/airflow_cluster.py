@@ -29,6 +29,9 @@ from etl.config import Settings
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 HTX = str(Path(sys.executable).with_name("htx"))
 TERMINAL = {"success", "failed"}
+# One REST call's hang guard, not a speed assertion: on a loaded machine (2 cores, other
+# suites beside this one) the api-server has taken more than 30 s to answer a GET.
+REQUEST_TIMEOUT = 120
 
 
 class ServiceError(AssertionError):
@@ -157,7 +160,9 @@ class AirflowCluster:
 
     def api(self, method: str, path: str, body: dict | None = None) -> dict:
         if self._token is None:
-            with urllib.request.urlopen(f"{self.url}/auth/token", timeout=30) as response:
+            with urllib.request.urlopen(
+                f"{self.url}/auth/token", timeout=REQUEST_TIMEOUT
+            ) as response:
                 self._token = json.loads(response.read())["access_token"]
         request = urllib.request.Request(
             f"{self.url}/api/v2{path}",
@@ -166,7 +171,7 @@ class AirflowCluster:
             headers={"Authorization": f"Bearer {self._token}", "Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             raise ServiceError(f"{method} {path}: {exc.code} {exc.read()[:2000]!r}") from exc

