@@ -574,3 +574,32 @@ def test_prefill_for_a_new_commune_says_when_the_warehouse_places_no_cooperative
     args = ["template", "--unit", "24670", "--year", "2026", "--out", str(out), "--prefill"]
     assert main.main(args) == 2
     assert "24670 (Xã Đắk Mil)" in capsys.readouterr().err
+
+
+def test_prefill_for_a_new_commune_from_a_real_build(settings, monkeypatch, tmp_path):
+    """The 2025 province report names a new commune: the cooperative is placed there
+    (`reported`), and the commune's 2026 template lists it."""
+    coops = [
+        HTX_HEADER,
+        htx_row(1, "6400000011", **{"Tên HTX": "HTX Bắc Gia Nghĩa", "Xã/Phường": "Bắc Gia Nghĩa"}),
+        htx_row(2, "6400000012", **{"Tên HTX": "HTX Đắk Mil", "Xã/Phường": "Xã Đắk Mil"}),
+    ]
+    write_xlsx(
+        settings.landing_dir / "68_2025.xlsx",
+        {"ThongTin": info_rows(unit="68", year=2025), "HTX": coops},
+    )
+    run_steps(settings)
+    monkeypatch.setenv("HTX_WAREHOUSE", str(settings.warehouse))
+    out = tmp_path / "24611_2026.xlsx"
+    args = ["template", "--unit", "24611", "--year", "2026", "--out", str(out), "--prefill"]
+    assert main.main(args) == 0
+    htx = openpyxl.load_workbook(out)["HTX"]
+    rows = [[c.value for c in row[:4]] for row in htx.iter_rows(min_row=2) if row[1].value]
+    assert rows == [[1, "6400000011", "HTX Bắc Gia Nghĩa", "Phường Bắc Gia Nghĩa"]]
+    # The province's 2026 template names each cooperative's new commune.
+    out = tmp_path / "68_2026.xlsx"
+    args = ["template", "--unit", "68", "--year", "2026", "--out", str(out), "--prefill"]
+    assert main.main(args) == 0
+    htx = openpyxl.load_workbook(out)["HTX"]
+    rows = [[c.value for c in row[1:4:2]] for row in htx.iter_rows(min_row=2) if row[1].value]
+    assert rows == [["6400000011", "Phường Bắc Gia Nghĩa"], ["6400000012", "Xã Đắk Mil"]]
