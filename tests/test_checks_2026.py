@@ -176,6 +176,31 @@ def test_the_province_in_force_covers_its_former_districts_and_a_district_may_st
     assert not {r for r in _cross(settings) if r[0] == "663_2025.xlsx"}
 
 
+def test_a_commune_report_covers_the_cooperatives_placed_in_its_commune(settings):
+    # 2025: A named in the new commune Bắc Gia Nghĩa (24611), D with no commune (not placed).
+    _workbook(
+        settings,
+        "68_2025.xlsx",
+        "68",
+        2025,
+        [
+            (A, {"Xã/Phường": "Bắc Gia Nghĩa"}),
+            (D, {"Xã/Phường": None}),
+        ],
+    )
+    # 2025, first half: district 660 names B in the former Phường Nghĩa Đức, which went
+    # whole into 24611 (placement by the crosswalk).
+    _workbook(settings, "660_2025.xlsx", "660", 2025, _coops(B, **{"Xã/Phường": "Nghĩa Đức"}))
+    # 2026: only commune 24611 reports, without A or B; nothing covers D's area.
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(C, **{"Xã/Phường": None}))
+    run_steps(settings)
+    found = _cross(settings, ["coop_missing_next_year"])
+    assert found == {
+        ("24611_2026.xlsx", "coop_missing_next_year", None, f"{A} (2025: 68)"),
+        ("24611_2026.xlsx", "coop_missing_next_year", None, f"{B} (2025: 660)"),
+    }
+
+
 def test_a_district_absent_in_2026_is_no_warning(settings):
     _workbook(settings, "663_2025.xlsx", "663", 2025, _coops(A, B))
     _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(C, **{"Xã/Phường": None}))
