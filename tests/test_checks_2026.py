@@ -320,3 +320,16 @@ def test_a_name_several_communes_fit_is_unknown_unless_the_history_decides(setti
     }
     # Not a name that fits no commune: commune_known stays quiet.
     assert not query(settings, "select 1 from audit.rejected_row where rule = 'commune_known'")
+
+
+def test_a_later_commune_report_gets_the_precedence_warning_itself(settings):
+    # Run 1: the province's 2026 report. Run 2: commune 24611 names A too. The province's
+    # file is of an earlier run: the warning goes on the commune's row that causes it.
+    _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(A, B, **{"Xã/Phường": None}))
+    run_steps(settings, "run-1")
+    before = _stored(settings, ["68_2026.xlsx"])
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(C, A, **{"Xã/Phường": None}))
+    run_steps(settings, "run-2")
+    assert _stored(settings, ["68_2026.xlsx"]) == before
+    found = _cross(settings, ["commune_report_wins", "coop_code_in_two_units"])
+    assert found == {("24611_2026.xlsx", "commune_report_wins", 3, f"{A} (24611)")}
