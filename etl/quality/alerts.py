@@ -125,14 +125,6 @@ def failure_alert(dag_id: str, task_id: str | None, run_id: str, error: str) -> 
     return Alert(digest, "error", subject, body, run_id)
 
 
-def cross_items(files: list[dict], new: dict[int, list]) -> list[dict]:
-    """Alert items for files that got new warnings from the checks across files and years."""
-    return [
-        {**f, "status": "loaded", "findings": [x.as_row(f["file_id"]) for x in new[f["file_id"]]]}
-        for f in files
-    ]
-
-
 def with_cross(outcomes: list[dict], new: dict[int, list]) -> list[dict]:
     """A run's alert items: its outcomes, each with the new warnings across files it got
     (`new`, by file_id). A file not among the outcomes (one restaged only because an older
