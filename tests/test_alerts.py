@@ -71,7 +71,7 @@ def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
     assert body.index("Việc cần làm") < body.index("To do")  # Vietnamese first
 
 
-def test_warnings_across_files_join_their_file_block_and_only_this_runs_files_are_alerted():
+def test_warnings_across_files_join_their_file_block():
     from etl.contract.findings import Finding
 
     outcome = {
@@ -84,13 +84,16 @@ def test_warnings_across_files_join_their_file_block_and_only_this_runs_files_ar
         "findings": [],
     }
     warning = Finding("coop_missing_next_year", "warning", "Thiếu / Missing", "HTX", None)
-    items = alerts.with_cross([outcome], {7: [warning], 8: [warning]})
-    assert [i["file_id"] for i in items] == [7]  # file 8 is of an earlier run: not alerted
+    restaged = {**outcome, "file_id": 9, "file_name": "68_2025.xlsx", "status": "loaded"}
+    items = alerts.with_cross([outcome], [outcome, restaged], {7: [warning], 9: [warning]})
+    # One block per file: this run's outcome with its new warning, then a file of the run
+    # that is no outcome worth alerting on its own (restaged by an upgrade).
+    assert [i["file_id"] for i in items] == [7, 9]
     assert [f["rule"] for f in items[0]["findings"]] == ["coop_missing_next_year"]
     alert = alerts.compose(items, "run-2", "/exports")
     assert alert is not None
     assert alert.body.count("24611_2026.xlsx") == 1
-    assert alerts.file_ids(alert.body) == [7]
+    assert alerts.file_ids(alert.body) == [7, 9]
 
 
 def test_nothing_to_say_raises_no_alert():

@@ -265,7 +265,7 @@ def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> 
     try:
         mine = for_run(cross, run_files)
         new = ledger.replace_cross_findings(con, mine, cross_rules(), run_files)
-        items = alerts.with_cross(outcomes, new)
+        items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
         alert = alerts.compose(items, run_id, str(settings.export_dir))
         if alert is not None:
             alerts.record(con, alert, run_id)

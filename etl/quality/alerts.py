@@ -125,14 +125,20 @@ def failure_alert(dag_id: str, task_id: str | None, run_id: str, error: str) -> 
     return Alert(digest, "error", subject, body, run_id)
 
 
-def with_cross(outcomes: list[dict], new: dict[int, list]) -> list[dict]:
+def with_cross(outcomes: list[dict], files: list[dict], new: dict[int, list]) -> list[dict]:
     """A run's alert items: its outcomes, each with the new warnings across files it got
-    (`new`, by file_id). A file not among the outcomes (one restaged only because an older
-    release staged it, or a file of an earlier run) is not alerted for them."""
+    (`new`, by file_id), then the other files of the run that got some (`files`: their
+    `audit.file_ingestion` rows), one block per file. Only files of the run should be in
+    `new` (`etl.quality.validate.for_run`): no file of an earlier run is alerted."""
     items = []
     for outcome in outcomes:
         extra = [x.as_row(outcome["file_id"]) for x in new.get(outcome["file_id"], [])]
         items.append({**outcome, "findings": [*outcome["findings"], *extra]} if extra else outcome)
+    told = {o["file_id"] for o in outcomes}
+    for f in files:
+        if f["file_id"] not in told and new.get(f["file_id"]):
+            findings = [x.as_row(f["file_id"]) for x in new[f["file_id"]]]
+            items.append({**f, "status": "loaded", "findings": findings})
     return items
 
 
