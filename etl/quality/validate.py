@@ -252,67 +252,37 @@ def for_run(
 
 
 def _prepare_checks(con) -> None:
-    """The tables the checks read besides the star schema and the staged rows, as temp
-    tables of the build connection:
-    - `stg_report_precedence` (which report wins for a cooperative and year), made by the
-      build before the core load; made here from `sql/staging/` when it is missing;
-    - `check_units`: every unit of both lists with its district and its province, and the
-      province in force since 01/07/2025 (`province_2025`);
-    - `check_placement`: a cooperative's new commune where the warehouse placed it."""
+    """`check_units`, a temp table of the build connection the checks read besides the star
+    schema and the build's staged tables (`stg_htx`, `stg_report_precedence`): every unit of
+    both lists with its province, and the province in force since 01/07/2025
+    (`province_2025`: the province a former one merged into)."""
     import pandas as pd
 
-    from etl.config import SQL_DIR
     from etl.contract.reference import load_reference
 
-    if not _has_table(con, "stg_report_precedence"):
-        con.execute((SQL_DIR / "staging" / "report_precedence.sql").read_text())
     ref = load_reference()
-    rows = []
-    for unit in ref.units.values():
-        province = ref.province_of(unit).code
-        district = unit.code if unit.level == "district" else None
-        if unit.level == "commune":
-            district = ref.parent_of(unit).code if unit.parent_code in ref.units else None
-            district = district if district and len(district) == 3 else None
-        rows.append((unit.code, unit.level, False, district, province, ref.merged_into(province)))
-    for unit in (ref.current_units or {}).values():
-        province = ref.province_of(unit).code
-        rows.append((unit.code, unit.level, True, None, province, province))
+    rows = [
+        (unit.code, unit.level, False, province, ref.merged_into(province))
+        for unit in ref.units.values()
+        if (province := ref.province_of(unit).code)
+    ]
+    rows += [
+        (unit.code, unit.level, True, province, province)
+        for unit in (ref.current_units or {}).values()
+        if (province := ref.province_of(unit).code)
+    ]
+    text = ("code", "level", "province_code", "province_2025")
     units = pd.DataFrame(
-        rows,
-        columns=["code", "level", "current", "district_code", "province_code", "province_2025"],
-    ).astype(
-        {c: "string" for c in ("code", "level", "district_code", "province_code", "province_2025")}
-    )
+        rows, columns=["code", "level", "current", "province_code", "province_2025"]
+    ).astype(dict.fromkeys(text, "string"))
+    # An execute first: it completes whatever result the build left open, which register
+    # refuses to run beside.
+    con.execute("drop table if exists check_units")
     con.register("check_units_frame", units)
-    con.execute("create or replace temp table check_units as select * from check_units_frame")
-    con.unregister("check_units_frame")
-    placed = _has_column(con, "core", "dim_cooperative", "new_commune_code")
-    con.execute(
-        "create or replace temp table check_placement as "
-        + (
-            "select coop_code, any_value(new_commune_code) as new_commune_code "
-            "from core.dim_cooperative where new_commune_code is not null group by coop_code"
-            if placed
-            else "select null::varchar as coop_code, null::varchar as new_commune_code limit 0"
-        )
-    )
-
-
-def _has_table(con, name: str) -> bool:
-    [(found,)] = con.execute(
-        "select count(*) from duckdb_tables() where table_name = ? and temporary", [name]
-    ).fetchall()
-    return bool(found)
-
-
-def _has_column(con, schema: str, table: str, column: str) -> bool:
-    [(found,)] = con.execute(
-        "select count(*) from duckdb_columns() where schema_name = ? and table_name = ? "
-        "and column_name = ? and database_name = current_database()",
-        [schema, table, column],
-    ).fetchall()
-    return bool(found)
+    try:
+        con.execute("create temp table check_units as select * from check_units_frame")
+    finally:
+        con.unregister("check_units_frame")
 
 
 def _run(

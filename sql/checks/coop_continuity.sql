@@ -21,6 +21,16 @@ reports as (
     where status = 'loaded'
 ),
 
+-- Placement belongs to the cooperative: the same on every version.
+placement as (
+    select
+        coop_code,
+        any_value(new_commune_code) as new_commune_code
+    from core.dim_cooperative
+    where new_commune_code is not null
+    group by coop_code
+),
+
 located as (
     select
         f.coop_code,
@@ -40,7 +50,7 @@ located as (
         end as new_commune_code
     from core.fact_cooperative_year as f
     inner join core.dim_geography as g on f.geo_key = g.geo_key
-    left join check_placement as p on f.coop_code = p.coop_code
+    left join placement as p on f.coop_code = p.coop_code
 ),
 
 with_province as (
