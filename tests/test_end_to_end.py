@@ -80,7 +80,8 @@ def test_rows_per_unit_and_year_equal_what_the_generator_wrote(pipeline_run):
         )
         wanted = {key: rows[sheet] for key, rows in expected.items() if rows[sheet]}
         assert loaded == wanted, sheet
-    assert len(expected) == 33  # 8 districts x 2021-2024, and the province for 2025
+    # 8 districts x 2021-2024, the province for 2025, four communes and the province for 2026
+    assert len(expected) == 38
 
 
 def test_every_file_has_the_status_the_generator_intended(pipeline_run):
@@ -186,8 +187,8 @@ def test_province_report_of_2025_stays_attributable_to_legacy_districts(pipeline
 def test_summary_and_exports_are_written(pipeline_run):
     settings, _, first = pipeline_run[:3]
     assert "HTX warehouse summary" in first.stdout
-    # 35 files: one superseded by its resubmission, one resubmission quarantined
-    assert "33 loaded, 1 quarantined, 0 duplicate, 1 superseded" in first.stdout
+    # 40 files: one superseded by its resubmission, one resubmission quarantined
+    assert "38 loaded, 1 quarantined, 0 duplicate, 1 superseded" in first.stdout
     assert "core.fact_cooperative_year" in first.stdout
     assert (settings.export_dir / "quality_report.html").exists()
     assert (settings.export_dir / "parquet" / "marts.replication_candidates.parquet").exists()

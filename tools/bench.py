@@ -210,7 +210,7 @@ def corpus_dir(root: Path, scale: int, seed: int) -> Path:
 
 
 def write_corpus(scale: int, seed: int, out_dir: Path) -> list:
-    """1×: the province sample (35 files); 10×: the first 70 national units; 100×: all."""
+    """1×: the province sample (40 files); 10×: the first 70 national units; 100×: all."""
     from tools.sample import NATIONAL_SCALE, write_samples
 
     if scale == 1:
@@ -790,7 +790,7 @@ def render(
     lines += [
         "## Scaling",
         "",
-        "1× is the province sample (Đắk Nông, 35 files with its two resubmissions); 10× the",
+        "1× is the province sample (Đắk Nông, 40 files with its two resubmissions); 10× the",
         f"first {TEN_X_UNITS} district units of the national list; 100× every district unit",
         "(696 × 2021–2024, one province workbook per province for 2025).",
         "",
