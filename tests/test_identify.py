@@ -221,13 +221,21 @@ def test_a_unit_name_naming_another_unit_rejects_naming_both(tmp_path, ref):
     )
     assert "24611 là Phường Bắc Gia Nghĩa" in message
     assert "Phường Nghĩa Đức" in message
-    # A name that names no unit at all is not the code's unit either.
+    # Another province by name.
     message = _rejected(
         _identify(tmp_path, "d.xlsx", ref, code="68", name="Tỉnh Đắk Lắk", year=2026),
         "unit_name_mismatch",
     )
     assert "66 Tỉnh Đắk Lắk" in message
     assert "Tỉnh Lâm Đồng" in message
+
+
+def test_a_unit_name_that_names_no_unit_leaves_the_code_to_decide(tmp_path, ref):
+    # The office that filled the form in, not a unit: nothing contradicts the code.
+    found = _identify(tmp_path, "e.xlsx", ref, code="24611", name="Phòng Kinh tế", year=2026)
+    assert _unit(found) == ("24611", "Phường Bắc Gia Nghĩa", 2026, "ThongTin")
+    found = _identify(tmp_path, "f.xlsx", ref, code="663", name="Liên minh HTX", year=2024)
+    assert _unit(found)[0] == "663"
 
 
 # --- slugs that fit several units ---------------------------------------------------------

@@ -350,6 +350,10 @@ def _check_name(unit: Unit, info: dict[str, object], year: int, ref: Reference) 
         province = ref.province_of(unit).code
         near = [u for u in former if ref.province_in_force(u, REORGANISED_ON.year) == province]
         others = [f"{_named_in(u, ref)}, đến/until 30/06/2025" for u in near or former]
+    if not others:
+        # A name that names no unit (`Phòng Kinh tế`, `Liên minh HTX`) names no other one:
+        # the code decides.
+        return
     raise _Rejected(
         _finding(
             "unit_name_mismatch",
@@ -357,7 +361,7 @@ def _check_name(unit: Unit, info: dict[str, object], year: int, ref: Reference) 
             column="Tên đơn vị",
             code=unit.code,
             unit=unit.full_name,
-            named="; ".join(others) if others else f"'{text}'",
+            named="; ".join(others),
         )
     )
 
