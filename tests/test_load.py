@@ -252,3 +252,23 @@ def test_tone_marks_do_not_decide_between_communes(settings):
         "select g.level, g.province_code from core.fact_cooperative_year "
         "join core.dim_geography g using (geo_key)",
     ) == [("province", "68")]
+
+
+def test_a_commune_named_with_its_prefix_is_that_commune(settings):
+    # `Xã Đắk Gằn` in a district report of 2023 is Đắk Gằn of Đắk Mil, as `Đắk Gằn` is.
+    workbook(
+        settings,
+        "663_2023.xlsx",
+        "663",
+        2023,
+        [
+            ("6400000003", {"Xã/Phường": "Xã Đắk Gằn"}),
+            ("6400000004", {"Xã/Phường": "Đắk Gằn"}),
+        ],
+    )
+    run_steps(settings)
+    assert query(
+        settings,
+        "select distinct g.level, g.commune_name, g.district_code from core.fact_cooperative_year "
+        "join core.dim_geography g using (geo_key)",
+    ) == [("commune", "Xã Đắk Gằn", "663")]

@@ -15,7 +15,7 @@ from etl.contract.layout import DATA_SHEETS, Sheet
 from etl.contract.reference import Reference
 from etl.read.identify import Identity
 from etl.read.reader import PARSED_KINDS, WorkbookRead, precision, unparsed
-from etl.text import match_key
+from etl.text import match_key, strip_unit_prefix
 
 PROVENANCE = ("file_id", "unit_code", "report_year", "sheet_name", "excel_row")
 
@@ -82,7 +82,8 @@ def _derive(sheet_key: str, record: dict) -> None:
     if sheet_key == "htx":
         founded = record.get("founded_on")
         record["founded_year"] = founded.year if founded else None
-        key = match_key(record.get("commune_name") or "")
+        # `Xã Đắk Gằn` and `Đắk Gằn` are one commune: the key leaves the unit prefix out.
+        key = match_key(strip_unit_prefix(record.get("commune_name") or ""))
         record["commune_key"] = key or None
         record["unit_commune"] = f"{record['unit_code']}|{key}" if key else None
     elif sheet_key == "ocop":
