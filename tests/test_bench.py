@@ -56,10 +56,11 @@ def test_scales_option():
 def test_national_corpus_has_every_district_unit_and_one_2025_workbook_per_province():
     assert len(national_units()) == 696
     groups = national_groups()
-    # 63 provinces; Đắk Nông (67) reports inside Lâm Đồng's (68) workbook from 2025 on.
-    assert len(groups) == 62
+    # 2025 is reported by the 34 provinces in force at its end (Đắk Nông inside Lâm Đồng's
+    # 68, and so on for every merger); 2021-2024 by the 696 former districts.
+    assert len(groups) == 34
     expected_files = 696 * 4 + len(groups)
-    assert expected_files == 2846
+    assert expected_files == 2818
 
 
 def test_ten_times_corpus_is_about_ten_times_the_province():
