@@ -213,8 +213,9 @@ def project_settings(root) -> Settings:
 
 @pytest.fixture(scope="session")
 def sample_landing(tmp_path_factory):
-    """The province sample: 8 districts × 2021–2024, the 2025 province report, and two
-    resubmissions (one superseding, one broken)."""
+    """The province sample: 8 districts × 2021–2024, the 2025 province report, the 2026
+    reports of four communes and of the province, and two resubmissions (one superseding,
+    one broken)."""
     folder = tmp_path_factory.mktemp("landing")
     from tools.sample import write_samples
 
@@ -225,6 +226,25 @@ def sample_landing(tmp_path_factory):
 def single_run(sample_landing, tmp_path_factory) -> dict:
     """The reference: every file in one run of the steps, without Airflow."""
     settings = with_landing(tmp_path_factory.mktemp("single"), sample_landing)
+    run_steps(settings)
+    return snapshot(settings)
+
+
+@pytest.fixture(scope="session")
+def sample_landing_to_2025(sample_landing, tmp_path_factory):
+    """The province sample's files of report years 2021–2025: what a backfill over those
+    years takes in (the 2026 reports wait for their own year)."""
+    folder = tmp_path_factory.mktemp("landing_to_2025")
+    files = [f for f in sample_landing[1] if f.report_year <= 2025]
+    for item in files:
+        shutil.copy2(item.path, folder / item.path.name)
+    return folder, files
+
+
+@pytest.fixture(scope="session")
+def single_run_to_2025(sample_landing_to_2025, tmp_path_factory) -> dict:
+    """The reference for a backfill over 2021–2025: those years' files in one run."""
+    settings = with_landing(tmp_path_factory.mktemp("single_to_2025"), sample_landing_to_2025)
     run_steps(settings)
     return snapshot(settings)
 

@@ -53,7 +53,7 @@ def test_full_pipeline_under_celery_executor_with_postgres_and_redis(
         statuses = dict(
             query(settings, "select status, count(*) from audit.file_ingestion group by 1")
         )
-        assert statuses == {"loaded": 33, "quarantined": 1, "superseded": 1}
+        assert statuses == {"loaded": 38, "quarantined": 1, "superseded": 1}
 
         # The tasks went through Redis to the Celery worker, and their state to PostgreSQL.
         tis = airflow.api("GET", f"/dags/{PUBLISH_DAG_ID}/dagRuns/~/taskInstances?limit=100")

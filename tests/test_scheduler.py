@@ -19,7 +19,27 @@ from airflow_cluster import AIRFLOW, AirflowCluster
 from conftest import query, snapshot, with_landing
 
 from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, YEARLY_DAG_ID, Settings
+from etl.quality.validate import cross_rules
 from tools.sample import expected_counts
+
+
+def whatever_the_order(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """A snapshot in which the warnings across files and years name no file and row.
+
+    A warning across files is recorded on the file of the run that causes it, and a new
+    file never adds warnings to files of earlier runs (issue 15): which file carries it
+    follows the order the years arrived in (unpausing may run 2025 before the backfill
+    reaches 2021). What is warned, and how, is the same whatever the order.
+    """
+    cross = set(cross_rules())
+    rows = []
+    for file_id, sheet, excel_row, column, value, rule, severity, message, cell in tables[
+        "audit.rejected_row"
+    ]:
+        if rule in cross:
+            file_id, sheet, excel_row, cell = None, None, None, None
+        rows.append((file_id, sheet, excel_row, column, value, rule, severity, message, cell))
+    return {**tables, "audit.rejected_row": sorted(rows, key=repr)}
 
 
 def on_postgres(database: str) -> dict[str, str]:
@@ -54,7 +74,7 @@ def test_triggered_ingest_publishes_through_its_asset_under_the_scheduler(
             for r in ingest_runs
         }
         [worker] = [rid for rid, s in states.items() if "success" in s["stage"]]
-        # 35 files in batches of 10: dynamic mapping made four stage tasks.
+        # 40 files in batches of 10: dynamic mapping made four stage tasks.
         assert sorted(states[worker]["stage"]) == ["success"] * 4
         assert states[worker]["load"] == ["success"]
         idle_runs = [rid for rid in states if rid != worker]  # a next hour's run may join
@@ -89,7 +109,7 @@ def test_triggered_ingest_publishes_through_its_asset_under_the_scheduler(
                 "select status, count(*) from audit.file_ingestion group by status",
             )
         )
-        assert counts == {"loaded": 33, "quarantined": 1, "superseded": 1}
+        assert counts == {"loaded": 38, "quarantined": 1, "superseded": 1}
         expected = {key: rows["htx"] for key, rows in expected_counts(sample_landing[1]).items()}
         loaded = query(
             settings,
@@ -102,11 +122,11 @@ def test_triggered_ingest_publishes_through_its_asset_under_the_scheduler(
 
         # What the operator reads in the UI's task log.
         discover_log = _task_log(settings, INGEST_DAG_ID, worker, "discover")
-        assert "discover (year=any unit=any force=false): 35 new file(s)" in discover_log
+        assert "discover (year=any unit=any force=false): 40 new file(s)" in discover_log
         assert "staged 10 file(s): " in _task_log(settings, INGEST_DAG_ID, worker, "stage")
         load_log = _task_log(settings, INGEST_DAG_ID, worker, "load")
         # Rows per table, in the build's model order (derived from the models' references).
-        assert "loaded 33 file(s) into the build: core." in load_log
+        assert "loaded 38 file(s) into the build: core." in load_log
         assert "core.dim_geography " in load_log
 
         # A re-run of one district and year on demand: the Params, through the REST API.
@@ -130,9 +150,12 @@ def test_triggered_ingest_publishes_through_its_asset_under_the_scheduler(
 
 @pytest.mark.postgres
 def test_backfill_over_2021_2025_makes_the_single_run_warehouse_and_is_idempotent(
-    tmp_path, sample_landing, single_run, postgres_database
+    tmp_path, sample_landing_to_2025, single_run_to_2025, postgres_database
 ):
-    settings = with_landing(tmp_path, sample_landing)
+    # The years the yearly DAG has finished intervals for (today is in 2026): the 2026
+    # reports wait for their own year, so the landing holds the files of 2021–2025.
+    settings = with_landing(tmp_path, sample_landing_to_2025)
+    single_run = single_run_to_2025
     with AirflowCluster(settings, on_postgres(postgres_database)) as airflow:
         airflow.unpause(YEARLY_DAG_ID, PUBLISH_DAG_ID)
         backfill = [
@@ -157,7 +180,7 @@ def test_backfill_over_2021_2025_makes_the_single_run_warehouse_and_is_idempoten
         assert years == ["2021", "2022", "2023", "2024", "2025"]
         assert {r["run_type"] for r in runs} <= {"backfill", "scheduled"}
         airflow.wait_quiet((YEARLY_DAG_ID, PUBLISH_DAG_ID), settled=6)
-        assert snapshot(settings) == single_run
+        assert whatever_the_order(snapshot(settings)) == whatever_the_order(single_run)
         discover_2023 = [
             _task_log(settings, YEARLY_DAG_ID, r["dag_run_id"], "discover")
             for r in runs
@@ -181,7 +204,7 @@ def test_backfill_over_2021_2025_makes_the_single_run_warehouse_and_is_idempoten
         for r in rerun:
             assert airflow.task_states(YEARLY_DAG_ID, r["dag_run_id"])["load"] == ["skipped"]
         assert len(airflow.runs(PUBLISH_DAG_ID)) == publishes
-        assert snapshot(settings) == single_run
+        assert whatever_the_order(snapshot(settings)) == whatever_the_order(single_run)
     assert airflow.alive() == []
 
 
