@@ -76,6 +76,32 @@ def test_report_is_self_contained(published):
     assert page.count('<svg class="chart"') == _charts(published)
 
 
+def test_report_charts_are_vega_svg_with_their_labels(published):
+    """The charts come from the chart library: Vega's SVG (Altair specs rendered by
+    vl-convert), with their marks, axis titles and labels."""
+    page = (published.export_dir / "report.html").read_text()
+    charts = re.findall(r'<svg class="chart"(.*?)</svg>', page, re.S)
+    assert len(charts) == _charts(published)
+    for chart in charts:
+        assert 'class="mark-group role-frame root"' in chart
+        assert re.search(r'class="mark-(rect|line) role-mark', chart)
+    revenue, ratings = charts[0], charts[1]
+    assert ">triệu đồng / million VND</text>" in revenue
+    assert re.search(r">202[1-5]</text>", revenue)  # the years on the x axis
+    assert 'aria-roledescription="line mark"' in revenue or "mark-line" in revenue
+    for rating in ("Tốt", "Khá", "Trung bình", "Yếu"):
+        assert f">{rating}</text>" in ratings  # the legend
+    if _has_commune_year(published):
+        phase = charts[4]
+        assert ">số HTX / cooperatives</text>" in phase
+        bars = re.findall(r'<path aria-label="([^"]*)" role="graphics-symbol" '
+                          r'aria-roledescription="bar"', phase)  # fmt: skip
+        assert bars
+        assert all(re.fullmatch(r".+ · 2026: \d+\.0", bar) for bar in bars)
+        for commune in ("Phường Bắc Gia Nghĩa", "Xã Kiến Đức"):
+            assert f">{commune}</text>" in phase
+
+
 def test_report_shows_the_2026_2030_phase_by_new_commune(published):
     page = (published.export_dir / "report.html").read_text()
     phase = re.search(r'<section id="phase-2026-2030">(.*?)</section>', page, re.S).group(1)

@@ -76,6 +76,12 @@ def _phase_section(page: str) -> str:
     return found.group(1)
 
 
+def _bars(html: str) -> list[str]:
+    """The bars Vega drew, each its description (`aria-label`), in drawing order."""
+    return re.findall(r'<path aria-label="([^"]*)" role="graphics-symbol" '
+                      r'aria-roledescription="bar"', html)  # fmt: skip
+
+
 def test_report_of_an_old_warehouse_says_the_phase_has_no_figures_by_new_commune(tmp_path):
     settings = _settings(tmp_path, OLD_MARTS)
     page = write_dashboard(settings).read_text()
@@ -103,8 +109,16 @@ def test_report_shows_the_2026_2030_phase_by_new_commune(tmp_path):
         ("", "Chưa xác định xã (đang rà soát)", "3", "0"),
     ]
     # Only placed communes are drawn; the cooperatives under review are not guessed into one.
-    bars = re.findall(r'<rect class="mark"[^>]*><title>([^<]*)</title>', phase)
-    assert bars == ["Xã Đắk Mil · 2027: 21.0", "Phường Bắc Gia Nghĩa · 2027: 0.0"]
+    assert _bars(phase) == ["Xã Đắk Mil · 2027: 21.0", "Phường Bắc Gia Nghĩa · 2027: 0.0"]
+    # The chart is Vega's SVG (rendered by vl-convert from an Altair spec): its bar marks'
+    # group, the communes as axis labels and the count axis titled with its unit.
+    chart = re.search(r'<svg class="chart"(.*?)</svg>', phase, re.S).group(1)
+    assert 'class="mark-rect role-mark' in chart
+    assert ">Xã Đắk Mil</text>" in chart
+    assert ">Phường Bắc Gia Nghĩa</text>" in chart
+    assert ">số HTX / cooperatives</text>" in chart
+    assert "Đang rà soát" not in chart
+    assert "Chưa xác định" not in chart
     assert "<th>Xã, phường mới</th><th>Hạng trong xã</th>" in page
     assert "<td>Xã Đắk Mil</td><td>1</td><td>6400000001</td>" in page
 
@@ -115,7 +129,7 @@ def test_phase_chart_draws_the_communes_with_most_cooperatives(tmp_path):
     )
     settings = _settings(tmp_path, OLD_MARTS, COMMUNE_YEAR, many)
     phase = _phase_section(write_dashboard(settings).read_text())
-    bars = re.findall(r'<rect class="mark"[^>]*><title>([^<]*)</title>', phase)
+    bars = _bars(phase)
     assert len(bars) == PHASE_CHART_COMMUNES
     assert bars[0] == "Xã Số 40 · 2027: 40.0"  # the latest year, most cooperatives first
     assert phase.count("<tr><td>68</td>") == 40 + 3

@@ -8,122 +8,21 @@ commune (`marts.commune_year`), a chart and a table, and the candidates' new com
 rank in it (`marts.replication_candidates.new_commune_name`, `commune_rank`). A warehouse
 built before those tables and columns existed gets the four charts and a line saying the
 phase has no figures by new commune yet.
-No script, font or style is fetched from anywhere: the file is the whole report. Python
-computes the charts' coordinates; the template `report.html.j2` (with `chart.svg.j2`) puts
-every text on the page, escaped.
+No script, font or style is fetched from anywhere: the file is the whole report. The charts
+are Altair (Vega-Lite) specs rendered offline to inline SVG by vl-convert (`etl.outputs.charts`);
+the template `report.html.j2` puts every other text on the page, escaped.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.config import Settings
+from etl.outputs.charts import bar_chart, line_chart
 from etl.outputs.html import write_page
 
 log = logging.getLogger(__name__)
-
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")  # fmt: skip
-WIDTH, HEIGHT, PAD = 720, 320, 56
-GEOMETRY = {"width": WIDTH, "height": HEIGHT, "pad": PAD}
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One chart's marks with their coordinates; its texts are plain strings, escaped by the
-    template like every other value."""
-
-    title: str  # the SVG's aria-label
-    unit: str
-    ticks: list[dict] = field(default_factory=list)  # y, label
-    axis_labels: list[dict] = field(default_factory=list)  # x, text (a line chart's years)
-    label_size: int = 11
-    lines: list[dict] = field(default_factory=list)  # color, points, title
-    # A bar chart's categories: each its bars (x, y, width, height, color, title) and label.
-    groups: list[dict] = field(default_factory=list)
-    legend: list[dict] | None = None  # color, name; None: no legend
-
-
-def _ticks(y_max: float) -> list[dict]:
-    return [{"y": _y(y_max * i / 4, y_max), "label": f"{y_max * i / 4:,.0f}"} for i in range(5)]
-
-
-def _y(value: float, y_max: float) -> float:
-    return HEIGHT - PAD - (value / y_max if y_max else 0) * (HEIGHT - PAD - 20)
-
-
-def _x(index: int, count: int) -> float:
-    span = WIDTH - PAD - 70
-    return PAD + 20 + (span * index / max(count - 1, 1))
-
-
-def _legend(names: list[str]) -> list[dict]:
-    return [{"color": PALETTE[i % len(PALETTE)], "name": n} for i, n in enumerate(names)]
-
-
-def line_chart(
-    title: str, years: list[int], series: dict[str, list[float | None]], unit: str
-) -> Chart:
-    y_max = max((v for values in series.values() for v in values if v is not None), default=1)
-    top = y_max * 1.05
-    lines = [
-        {
-            "color": PALETTE[n % len(PALETTE)],
-            "points": " ".join(
-                f"{_x(i, len(years)):.1f},{_y(v, top):.1f}"
-                for i, v in enumerate(values)
-                if v is not None
-            ),
-            "title": name,
-        }
-        for n, (name, values) in enumerate(series.items())
-    ]
-    return Chart(
-        title,
-        unit,
-        ticks=_ticks(top),
-        axis_labels=[{"x": _x(i, len(years)), "text": str(y)} for i, y in enumerate(years)],
-        lines=lines,
-        legend=_legend(list(series)),
-    )
-
-
-def bar_chart(title: str, categories: list[str], stacks: dict[str, list[float]], unit: str):
-    """Stacked bars: one bar per category, one colour per stack."""
-    totals = [sum(s[i] for s in stacks.values()) for i in range(len(categories))]
-    y_max = max(totals, default=1) * 1.05 or 1
-    slot = (WIDTH - PAD - 30) / max(len(categories), 1)
-    groups = []
-    for i, category in enumerate(categories):
-        x = PAD + 10 + slot * i
-        base = 0.0
-        bars = []
-        for n, (name, values) in enumerate(stacks.items()):
-            value = values[i]
-            top, bottom = _y(base + value, y_max), _y(base, y_max)
-            bars.append(
-                {
-                    "x": x,
-                    "y": top,
-                    "width": slot * 0.7,
-                    "height": max(bottom - top, 0),
-                    "color": PALETTE[n % len(PALETTE)],
-                    "title": f"{category} · {name}: {value:,.1f}",
-                }
-            )
-            base += value
-        groups.append({"bars": bars, "label": {"x": x + slot * 0.35, "text": category[:16]}})
-    return Chart(
-        title,
-        unit,
-        ticks=_ticks(y_max),
-        label_size=10,
-        groups=groups,
-        legend=_legend(list(stacks)) if len(stacks) > 1 else None,
-    )
-
 
 # The 2026–2030 phase starts with report year 2026.
 PHASE_FIRST_YEAR = 2026
@@ -190,7 +89,7 @@ def _phase(con) -> dict | None:
     )
     drawn = placed[:PHASE_CHART_COMMUNES]
     chart = bar_chart(
-        "communes",
+        "Số HTX theo xã, phường mới / Cooperatives per new commune",
         [c["name"] for c in drawn],
         {str(latest): [float(c["cooperatives"][-1]) for c in drawn]},
         "số HTX / cooperatives",
@@ -275,7 +174,6 @@ def write_dashboard(settings: Settings) -> Path:
         phase=phase,
         by_commune=by_commune,
         candidates=candidates,
-        geometry=GEOMETRY,
     )
     log.info("HTML report: %s", target)
     return target
