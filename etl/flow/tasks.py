@@ -341,6 +341,7 @@ def write_exports(settings: Settings, published: dict) -> dict:
     from etl.outputs.exports import export
     from etl.outputs.officials_report import write_dashboard
     from etl.outputs.quality_report import write_quality_report
+    from etl.quality.data_docs import build_data_docs
     from etl.quality.feedback import write_feedback
 
     if not settings.warehouse.exists():
@@ -351,6 +352,8 @@ def write_exports(settings: Settings, published: dict) -> dict:
         if published.get("published"):
             result["exports"] = len(export(settings))
             result["dashboard"] = str(write_dashboard(settings))
+            # GX Data Docs: once per publish, never on a nothing-new run (etl.quality.data_docs)
+            result["data_docs"] = str(build_data_docs(settings))
         result["report"] = str(write_quality_report(settings))
         result["feedback"] = len(write_feedback(settings))
     log.info(

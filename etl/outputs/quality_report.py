@@ -9,10 +9,12 @@ templates `quality_report.html.j2` and `quality_file.html.j2` (etl.outputs.html 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from etl.config import Settings
 from etl.outputs.html import write_page
+from etl.quality.data_docs import data_docs_index
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,15 @@ def write_quality_report(settings: Settings) -> Path:
         rules = by_file.get(f["file_id"], [])
         write_page(pages_dir / f"{f['file_id']}.html", "quality_file.html.j2", file=f, rules=rules)
 
-    target = write_page(settings.quality_report, "quality_report.html.j2", files=files)
+    # GX Data Docs of the published warehouse (etl.quality.data_docs), once built.
+    docs = data_docs_index(settings)
+    data_docs = (
+        Path(os.path.relpath(docs, settings.quality_report.parent)).as_posix()
+        if docs.exists()
+        else None
+    )
+    target = write_page(
+        settings.quality_report, "quality_report.html.j2", files=files, data_docs=data_docs
+    )
     log.info("quality report: %s (%d files)", target, len(files))
     return target

@@ -1,0 +1,134 @@
+"""GX Data Docs: built by GX's site builder from one stored summary result per suite, once per
+publish, into HTX_EXPORT_DIR/data_docs/, and linked from the quality report."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pytest
+from conftest import run_steps
+
+from tools.sample import write_samples
+
+
+def _settings(root):
+    from etl.config import load_settings
+
+    return load_settings(
+        {
+            "HTX_LANDING_DIR": str(root / "landing"),
+            "HTX_WAREHOUSE": str(root / "warehouse.duckdb"),
+            "HTX_STATE_DIR": str(root / "state"),
+            "HTX_EXPORT_DIR": str(root / "exports"),
+        }
+    )
+
+
+def _observed(page: str, rule: str) -> int:
+    """The observed value Data Docs shows for a rule's summary expectation (its cells)."""
+    text = re.sub(r"<script.*?</script>", " ", page, flags=re.S)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
+    found = re.search(rf" {rule} Status Expectation Observed Value .*? \. (\d+) ", text)
+    assert found, rule
+    return int(found.group(1))
+
+
+def _suite_names() -> list[str]:
+    from etl.quality.validate import load_suite_documents
+
+    return [document["name"] for document in load_suite_documents().values()]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    settings = _settings(tmp_path_factory.mktemp("data_docs"))
+    write_samples(settings.landing_dir)
+    result = run_steps(settings)
+    return settings, result
+
+
+def test_site_index_names_every_suite(published):
+    settings, result = published
+    index = settings.export_dir / "data_docs" / "index.html"
+    assert result["data_docs"] == str(index)
+    page = index.read_text()
+    names = _suite_names()
+    assert {"htx", "hotro", "lienket", "ocop", "warehouse_coop_continuity"} <= set(names)
+    for name in names:
+        # Each suite's own page (its expectations) and its one stored validation result.
+        assert f'href="expectations/{name}.html"' in page
+        assert re.search(rf"validations/{name}/[^\"']+\.html", page), name
+        pages = list((settings.export_dir / "data_docs" / "validations" / name).rglob("*.html"))
+        assert len(pages) == 1, name  # one result per suite per publish, not one per batch
+
+
+def test_stored_result_counts_the_cells_of_each_rule(published):
+    settings, _ = published
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        counts = dict(
+            con.execute("select rule, count(*) from audit.rejected_row group by rule").fetchall()
+        )
+    finally:
+        con.close()
+    assert counts  # the sample has rejected and warned files
+    (page,) = (settings.export_dir / "data_docs" / "validations" / "htx").rglob("*.html")
+    text = page.read_text()
+    for rule in ("coop_code_required", "coop_code_format", "coop_code_unique"):
+        # Each rule of the suite is one expectation of the summary; its value, the cells.
+        assert _observed(text, rule) == counts.get(rule, 0)
+
+
+def test_quality_report_links_to_the_data_docs(published):
+    settings, _ = published
+    page = settings.quality_report.read_text()
+    (href,) = re.findall(r'<a id="data-docs" href="([^"]+)"', page)
+    assert (settings.quality_report.parent / href).resolve() == (
+        settings.export_dir / "data_docs" / "index.html"
+    ).resolve()
+
+
+def test_nothing_new_run_does_not_rebuild_the_site(published):
+    settings, _ = published
+    index = settings.export_dir / "data_docs" / "index.html"
+    before = index.stat().st_mtime_ns
+    again = run_steps(settings, run_id="test-run-2")
+    assert not again.get("changed")
+    assert "data_docs" not in again
+    assert index.stat().st_mtime_ns == before
+
+
+def test_build_is_offline_and_replaces_the_site_whole(tmp_path, monkeypatch):
+    import socket
+
+    from etl.quality.data_docs import build_data_docs
+
+    settings = _settings(tmp_path)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(
+        "create schema audit; "
+        "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
+        "insert into audit.rejected_row values (1, 'coop_code_format', 'error'), "
+        "(1, 'coop_code_format', 'error'), (2, 'coop_missing_next_year', 'warning')"
+    )
+    con.close()
+    stale = settings.export_dir / "data_docs" / "validations" / "old_run.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the Data Docs build tried to open a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    index = build_data_docs(settings)
+    assert index == settings.export_dir / "data_docs" / "index.html"
+    assert not stale.exists()
+    (page,) = (settings.export_dir / "data_docs" / "validations" / "htx").rglob("*.html")
+    assert _observed(page.read_text(), "coop_code_format") == 2
+    assert _observed(page.read_text(), "coop_code_required") == 0
+    (page,) = (settings.export_dir / "data_docs" / "validations").rglob("*coop_continuity.html")
+    assert _observed(page.read_text(), "coop_missing_next_year") == 1
+    assert not list(tmp_path.glob("exports/.data_docs*"))
