@@ -8,11 +8,13 @@ import email
 import email.policy
 import hashlib
 import shutil
+import unicodedata
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import openpyxl
+import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 from python_calamine import CalamineWorkbook
 
@@ -60,13 +62,11 @@ def _file(settings, file_name: str) -> tuple[int, str, str]:
 
 
 def _feedback_of(settings, file_name: str) -> Path:
-    [(unit, year, sha)] = query(
-        settings,
-        "select coalesce(unit_code, 'unknown'), coalesce(report_year::varchar, 'unknown'), "
-        "sha256 from audit.file_ingestion where file_name = ?",
-        [file_name],
+    """`<original name without extension>_loi_<sha256[:8]>.xlsx` (the corpus names are plain)."""
+    [(sha,)] = query(
+        settings, "select sha256 from audit.file_ingestion where file_name = ?", [file_name]
     )
-    return settings.export_dir / "feedback" / f"{unit}_{year}_{sha[:12]}.xlsx"
+    return settings.export_dir / "feedback" / f"{Path(file_name).stem}_loi_{sha[:8]}.xlsx"
 
 
 def _marks(path: Path) -> dict[tuple[str, str], str]:
@@ -180,7 +180,9 @@ def test_unopenable_workbooks_get_a_loi_only_workbook(settings):
         file_id, status, _ = _file(settings, name)
         assert status == "quarantined"
         path = _feedback_of(settings, name)
-        assert path.name.startswith("unknown_unknown_")
+        # neither unit nor year identified: named after the file the clerk sent
+        assert path.name.startswith(f"{Path(name).stem}_loi_")
+        assert path.exists()
         assert openpyxl.load_workbook(path).sheetnames == ["Loi"]
         assert _opens_with_calamine(path) == ["Loi"]
         listed = {(r["rule"], r["message"]) for r in _loi(path)}
@@ -435,3 +437,45 @@ def test_feedback_written_in_forks_is_the_feedback_written_here(
     # Each fork's log line comes back to this process's log.
     logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("feedback for")]
     assert sorted(m.rsplit(" ", 1)[1] for m in logged if "/forked/" in m) == [str(p) for p in paths]
+
+
+@pytest.mark.parametrize(
+    ("original", "expected"),
+    [
+        ("Báo cáo HTX 2023 (bản cuối).xlsx", "Báo_cáo_HTX_2023__bản_cuối__loi_0123abcd.xlsx"),
+        ("Đắk Mil - HTX_2024 #2!.xls", "Đắk_Mil_-_HTX_2024__2__loi_0123abcd.xlsx"),
+        ("nộp/ngày 5.1.ods", "ngày_5_1_loi_0123abcd.xlsx"),
+        ("C:\\HTX\\Tuy Đức+Krông Nô.xlsx", "Tuy_Đức_Krông_Nô_loi_0123abcd.xlsx"),
+        ("no_extension", "no_extension_loi_0123abcd.xlsx"),
+        ("@@.xlsx", "___loi_0123abcd.xlsx"),
+    ],
+)
+def test_feedback_names_keep_the_clerks_name(original, expected):
+    assert feedback.feedback_name(original, "0123abcd" + "e" * 56) == expected
+
+
+def test_feedback_names_compose_tone_marks_and_are_cut_at_100():
+    decomposed = unicodedata.normalize("NFD", "Quảng Khê.xlsx")
+    assert feedback.feedback_name(decomposed, "f" * 64) == "Quảng_Khê_loi_ffffffff.xlsx"
+    name = feedback.feedback_name("Ư" * 150 + ".xlsx", "f" * 64)
+    assert name == "Ư" * 100 + "_loi_ffffffff.xlsx"
+
+
+def test_the_name_is_that_of_the_first_arrival_and_old_feedback_stays(settings):
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    first = "Kết quả HTX (gửi lần 1).xlsx"
+    shutil.copy(CORPUS / "r_rule_errors.xlsx", settings.landing_dir / first)
+    old = settings.export_dir / "feedback" / "664_2023_0123456789ab.xlsx"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(b"feedback of an earlier version")
+    run_steps(settings)
+    # the same content again under another name: still named after its first arrival
+    shutil.copy(CORPUS / "r_rule_errors.xlsx", settings.landing_dir / "copy 2.xlsx")
+    run_steps(settings, run_id="again")
+    sha = _sha(settings.landing_dir / first)
+    paths = feedback.write_feedback(settings)
+    expected = settings.export_dir / "feedback" / f"Kết_quả_HTX__gửi_lần_1__loi_{sha[:8]}.xlsx"
+    assert expected in paths
+    assert expected.exists()
+    assert not (settings.export_dir / "feedback" / f"copy_2_loi_{sha[:8]}.xlsx").exists()
+    assert old.read_bytes() == b"feedback of an earlier version"

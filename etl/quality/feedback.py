@@ -3,8 +3,10 @@ cell marked, and a first sheet `Loi` that lists every problem.
 
 Built only from what the pipeline recorded (`audit.file_ingestion`, `audit.rejected_row`) and
 the immutable raw copy: it never re-validates, and never opens the landing file. A copy is
-written to `HTX_EXPORT_DIR/feedback/<unit>_<year>_<sha256[:12]>.xlsx`; a workbook that cannot
-be opened safely gets a `Loi`-only workbook instead.
+written to `HTX_EXPORT_DIR/feedback/<original name>_loi_<sha256[:8]>.xlsx` (the name the
+content first arrived under, without its extension: a clerk recognises it); a workbook that
+cannot be opened safely gets a `Loi`-only workbook instead. Feedback written by earlier
+versions (`<unit>_<year>_<sha256[:12]>.xlsx`) is left where it is.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import logging
 import os
 import re
 import tempfile
+import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from etl.config import Settings
 from etl.forks import map_forked
@@ -73,6 +76,7 @@ class Submission:
     status: str
     reason: str | None
     raw_path: str | None
+    original_name: str | None = None  # the name of the content's first arrival
 
 
 @dataclass(frozen=True)
@@ -96,10 +100,26 @@ class Unopenable(Exception):
 # --- what to write -------------------------------------------------------------------------
 
 
+NAME_LIMIT = 100  # characters of the original name kept in a feedback file's name
+_NOT_NAME = re.compile(r"[^\w-]")  # \w: any letter (Vietnamese too), digit or `_`
+
+
+def feedback_name(original: str, sha256: str) -> str:
+    """`<original name without extension>_loi_<first 8 hex of the sha256>.xlsx`.
+
+    Anything but letters, digits, `-` and `_` becomes `_` (tone marks are composed first, so
+    `Báo cáo` keeps its letters); the name is cut at `NAME_LIMIT` characters.
+    """
+    base = PureWindowsPath(original).name  # a landing path in either separator
+    stem = base.rsplit(".", 1)[0] if "." in base.strip(".") else base
+    stem = unicodedata.normalize("NFC", stem)
+    clean = _NOT_NAME.sub("_", stem)[:NAME_LIMIT] or "tep"
+    return f"{clean}_loi_{sha256[:8]}.xlsx"
+
+
 def feedback_path(export_dir: Path, submission: Submission) -> Path:
-    unit = submission.unit_code or "unknown"
-    year = submission.report_year or "unknown"
-    return export_dir / FEEDBACK_DIR / f"{unit}_{year}_{submission.sha256[:12]}.xlsx"
+    original = submission.original_name or submission.file_name
+    return export_dir / FEEDBACK_DIR / feedback_name(original, submission.sha256)
 
 
 def fingerprint(submission: Submission, problems: list[Problem]) -> str:
@@ -123,7 +143,14 @@ def is_up_to_date(path: Path, stamp: str) -> bool:
 
 
 _SELECT_FILES = """
-select file_id, file_name, sha256, unit_code, report_year, status, reason, raw_path
+select file_id, file_name, sha256, unit_code, report_year, status, reason, raw_path,
+    coalesce(
+        (select s.file_name from audit.file_sighting as s where s.sha256 = f.sha256
+         order by s.first_seen, s.file_id, s.file_name limit 1),
+        (select e.file_name from audit.file_ingestion as e where e.sha256 = f.sha256
+         order by e.file_id limit 1),
+        f.file_name
+    ) as original_name
 from audit.file_ingestion as f
 where (
         status = 'quarantined'
