@@ -85,7 +85,7 @@ def bag(tmp_path_factory) -> dict:
 def test_dag_files_parse_without_heavy_top_level_imports(bag):
     assert bag["errors"] == {}
     assert bag["heavy"] == [], "DAG files must import pandas, GX, duckdb and the ETL inside tasks"
-    assert set(bag["dags"]) == {INGEST_DAG_ID, YEARLY_DAG_ID, PUBLISH_DAG_ID}
+    assert set(bag["dags"]) == {INGEST_DAG_ID, YEARLY_DAG_ID, PUBLISH_DAG_ID, "htx_deadlines"}
 
 
 def test_schedules_hourly_ingest_yearly_backfill_and_asset_triggered_publish(bag):
@@ -136,6 +136,9 @@ def test_every_task_that_writes_duckdb_uses_the_writer_pool(bag):
         assert pools == {"discover": WRITER_POOL, "load": WRITER_POOL, "stage": "default_pool"}
     publish = bag["dags"][PUBLISH_DAG_ID]["tasks"]
     assert {v["pool"] for v in publish.values()} == {WRITER_POOL}
+    deadlines = bag["dags"]["htx_deadlines"]
+    assert {v["pool"] for v in deadlines["tasks"].values()} == {WRITER_POOL}
+    assert (deadlines["max_active_runs"], deadlines["catchup"]) == (1, False)
 
 
 def test_transient_failures_retry_and_every_failure_alerts(bag):

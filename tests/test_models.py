@@ -39,6 +39,7 @@ TABLES = {
     "marts.placement_review",
     "marts.program_year",
     "marts.replication_candidates",
+    "marts.reporting_status",  # issue 18: the reporting deadline
 }
 
 

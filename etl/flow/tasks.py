@@ -364,3 +364,19 @@ def write_exports(settings: Settings, published: dict) -> dict:
         result["feedback"],
     )
     return result
+
+
+def check_deadlines(settings: Settings, logical_date=None, run_id: str = "deadlines") -> dict:
+    """The daily deadline check: judge every required report at the run's logical date
+    (Asia/Ho_Chi_Minh) from the ledger and record one alert per unit and report year that is
+    overdue (`missing` or only `quarantined`) within the alert window. Never rebuilds the
+    warehouse; the `alert` task delivers what it recorded."""
+    from etl.quality import deadlines
+
+    judged_on = deadlines.judging_date(logical_date)
+    with _writer(settings):
+        con = ledger.connect(settings.ledger)
+        try:
+            return deadlines.check(con, judged_on, run_id)
+        finally:
+            con.close()

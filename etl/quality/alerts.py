@@ -159,3 +159,29 @@ def record(con, alert: Alert, run_id: str | None, now: dt.datetime | None = None
             run_id,
         ],
     )
+
+
+def deadline_alert(alert_id: str, row: dict, judged_on: dt.date) -> Alert:
+    """A required report past its due date with nothing loaded (`marts.reporting_status`
+    `missing` or `quarantined`), in Vietnamese then English."""
+    unit, year, due = row["unit_code"], row["report_year"], row["due_on"]
+    if row["status"] == "quarantined":
+        what_vi, what_en = "chỉ có tệp bị từ chối", "only rejected files"
+    else:
+        what_vi, what_en = "chưa nhận được báo cáo", "no report received"
+    subject = (
+        f"[HTX] Quá hạn báo cáo / Report overdue: đơn vị / unit {unit}, năm / year {year} "
+        f"(hạn / due {due:%d/%m/%Y})"
+    )
+    body = "\n".join(
+        [
+            f"Đơn vị {unit}, năm báo cáo {year}: {what_vi} sau hạn {due:%d/%m/%Y} "
+            f"(xét ngày {judged_on:%d/%m/%Y}).",
+            f"Unit {unit}, report year {year}: {what_en} after the due date {due:%Y-%m-%d} "
+            f"(judged on {judged_on:%Y-%m-%d}).",
+            "Việc cần làm: gửi báo cáo (hoặc sửa và gửi lại tệp bị từ chối). / "
+            "To do: send the report (or correct and resend the rejected file).",
+            "Trạng thái / Status: marts.reporting_status",
+        ]
+    )
+    return Alert(alert_id, "error", subject, body)

@@ -38,7 +38,7 @@ SOURCES = {
         + [f"stg_{name}" for name in STAGING_MODELS]
     ),
     "intermediate": frozenset(["ref_phase_targets"]),
-    "marts": frozenset(["ref_phase_targets"]),
+    "marts": frozenset(["ref_phase_targets", "ref_reporting"]),
 }
 
 
@@ -395,6 +395,7 @@ def build_marts(settings: Settings) -> dict[str, int]:
     try:
         _set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
         _register_targets(con, CONFIG_DIR / "phase_targets.toml")
+        _register_reporting(con)
         _create_macros(con)
         later = [m for m in models() if m.schema != "core"]
         con.execute("begin transaction")
@@ -445,6 +446,14 @@ def _register_targets(con, path: Path) -> None:
         "revenue_growth::double as revenue_growth, "
         "model_cooperatives::integer as model_cooperatives",
     )
+
+
+def _register_reporting(con) -> None:
+    """`ref_reporting`: the required reports of config/reporting.toml, judged at the logical
+    date of the run that builds (etl.quality.deadlines; not part of the fingerprint)."""
+    from etl.quality import deadlines
+
+    deadlines.register(con, deadlines.judging_date())
 
 
 def _row_counts(con, built: list) -> dict[str, int]:

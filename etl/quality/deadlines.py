@@ -1,0 +1,194 @@
+"""Reporting deadlines: which unit must report which year by when (`config/reporting.toml`),
+whether it did (`marts.reporting_status`), and the daily check that alerts once per unit and
+report year when a required report is `missing` or only `quarantined` after its due date.
+
+The status is judged at a run's logical date in Asia/Ho_Chi_Minh time, so two runs at the
+same date give the same status. Design: the daily check (`check`, DAG `htx_deadlines`)
+computes the status from the ledger with the mart's own SQL at its logical date, records its
+alerts in `audit.quality_alert` and never rebuilds the warehouse. The published
+`marts.reporting_status` is built with the warehouse, judged at the date of the run that
+built it (column `judged_on`); the judging date is NOT part of the warehouse fingerprint, so
+a run with nothing new rebuilds nothing (received/late/quarantined do not depend on the
+date; only `due` turns `missing`, which the daily check reports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from etl.config import CONFIG_DIR, SQL_DIR
+
+log = logging.getLogger(__name__)
+
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+CONFIG_PATH = CONFIG_DIR / "reporting.toml"
+MART_SQL = SQL_DIR / "marts" / "reporting_status.sql"
+ALERTING = ("missing", "quarantined")
+ALERT_PREFIX = "deadline"
+STATUS_COLUMNS = (
+    "unit_code",
+    "report_year",
+    "due_on",
+    "status",
+    "arrived_on",
+    "loaded_file_id",
+    "loaded_file_name",
+    "judged_on",
+)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    units: tuple[str, ...]
+    from_year: int
+    to_year: int | None = None  # None: still required
+
+
+@dataclass(frozen=True)
+class ReportingConfig:
+    due_month: int = 1
+    due_day: int = 20
+    window_days: int = 60
+    required: tuple[Requirement, ...] = ()
+    due_years: dict[int, dt.date] = field(default_factory=dict)
+
+    def due_on(self, year: int) -> dt.date:
+        """The due date of report year `year`: the configured day of the next year."""
+        return self.due_years.get(year) or dt.date(year + 1, self.due_month, self.due_day)
+
+    def rows(self, judged_on: dt.date) -> list[tuple[str, int, dt.date]]:
+        """(unit, report year, due date) of every required report up to the judging year."""
+        found: set[tuple[str, int, dt.date]] = set()
+        for req in self.required:
+            last = judged_on.year if req.to_year is None else min(req.to_year, judged_on.year)
+            for year in range(req.from_year, last + 1):
+                found.update((unit, year, self.due_on(year)) for unit in req.units)
+        return sorted(found, key=lambda r: (r[1], r[0]))
+
+
+def load_config(path: Path = CONFIG_PATH) -> ReportingConfig:
+    config = tomllib.loads(path.read_text(encoding="utf-8"))
+    due = config.get("due", {})
+    years = {int(y): _date(d) for y, d in due.get("years", {}).items()}
+    required = tuple(
+        Requirement(
+            tuple(str(u) for u in r["units"]),
+            int(r["from_year"]),
+            int(r["to_year"]) if r.get("to_year") is not None else None,
+        )
+        for r in config.get("required", [])
+    )
+    return ReportingConfig(
+        due_month=int(due.get("month", 1)),
+        due_day=int(due.get("day", 20)),
+        window_days=int(config.get("alert", {}).get("window_days", 60)),
+        required=required,
+        due_years=years,
+    )
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def judging_date(logical_date: dt.datetime | dt.date | str | None = None) -> dt.date:
+    """The date a status is judged at: the run's logical date in Asia/Ho_Chi_Minh time.
+
+    Without one, the logical date Airflow gives the running task (`AIRFLOW_CTX_LOGICAL_DATE`),
+    else today in Asia/Ho_Chi_Minh (a run by hand, or an asset-triggered run without one).
+    """
+    value = logical_date or os.environ.get("AIRFLOW_CTX_LOGICAL_DATE") or None
+    if value is None:
+        return dt.datetime.now(TIMEZONE).date()
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(TIMEZONE).date()
+    return value
+
+
+def register(con, judged_on: dt.date, config: ReportingConfig | None = None) -> None:
+    """`ref_reporting` (unit_code, report_year, due_on, judged_on) in `con`: what the mart
+    reads."""
+    config = config or load_config()
+    con.execute(
+        "create or replace temp table ref_reporting (unit_code varchar, report_year integer, "
+        "due_on date, judged_on date)"
+    )
+    rows = [(u, y, d, judged_on) for u, y, d in config.rows(judged_on)]
+    if rows:
+        con.executemany("insert into ref_reporting values (?, ?, ?, ?)", rows)
+
+
+def _status_query() -> str:
+    """The select of `sql/marts/reporting_status.sql`, to run on the ledger."""
+    text = "\n".join(
+        line
+        for line in MART_SQL.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("--")
+    )
+    body = re.split(r"create or replace table marts\.reporting_status as", text, flags=re.I)[1]
+    return body.split(";", 1)[0]
+
+
+def statuses(con, judged_on: dt.date, config: ReportingConfig | None = None) -> list[dict]:
+    """Every required report's status at `judged_on`, on a connection holding the audit
+    tables (the ledger or a warehouse)."""
+    register(con, judged_on, config)
+    rows = con.execute(_status_query()).fetchall()
+    return [dict(zip(STATUS_COLUMNS, row, strict=True)) for row in rows]
+
+
+def alerting(rows: list[dict], judged_on: dt.date, window_days: int) -> list[dict]:
+    """The reports past due with nothing loaded whose due date is within the window."""
+    since = judged_on - dt.timedelta(days=window_days)
+    return [r for r in rows if r["status"] in ALERTING and since <= r["due_on"] < judged_on]
+
+
+def alert_id(unit_code: str, report_year: int) -> str:
+    """One alert per unit and report year, ever: recording it twice does nothing."""
+    return f"{ALERT_PREFIX}-{unit_code}-{report_year}"
+
+
+def check(con, judged_on: dt.date, run_id: str, config: ReportingConfig | None = None) -> dict:
+    """Judge every required report at `judged_on` on the ledger connection `con` and record
+    a deadline alert for each newly overdue one (delivered by the `alert` task)."""
+    from etl.quality.alerts import deadline_alert, record
+
+    config = config or load_config()
+    rows = statuses(con, judged_on, config)
+    overdue = alerting(rows, judged_on, config.window_days)
+    known = {
+        r[0]
+        for r in con.execute(
+            "select alert_id from audit.quality_alert where alert_id like ?", [f"{ALERT_PREFIX}-%"]
+        ).fetchall()
+    }
+    raised = []
+    for row in overdue:
+        ident = alert_id(row["unit_code"], row["report_year"])
+        if ident in known:
+            continue
+        record(con, deadline_alert(ident, row, judged_on), run_id)
+        raised.append(ident)
+        log.warning("deadline alert: %s", ident)
+    counts = Counter(r["status"] for r in rows)
+    log.info(
+        "reporting status at %s: %s; %d new deadline alert(s)",
+        judged_on,
+        ", ".join(f"{s} {n}" for s, n in sorted(counts.items())) or "nothing required",
+        len(raised),
+    )
+    return {"judged_on": judged_on.isoformat(), "statuses": dict(counts), "alerts": raised}

@@ -1,0 +1,251 @@
+"""Reporting deadlines: `marts.reporting_status` and the daily check that alerts once per
+unit and report year. The clock moves with the logical date, never with `sleep`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import HTX_HEADER, htx_env, htx_row, info_rows, query, run_steps, write_xlsx
+
+from etl.flow import tasks
+from etl.outputs import exports
+from etl.quality import deadlines
+from etl.warehouse import ledger
+
+UTC = dt.UTC
+DISTRICTS = [str(c) for c in range(660, 668)]
+
+
+def _at(year: int, month: int, day: int, hour: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, tzinfo=UTC)
+
+
+def _ledger(settings, sql: str, params: list | None = None) -> list[tuple]:
+    con = ledger.connect(settings.ledger)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _deadline_alerts(settings) -> list[tuple]:
+    return _ledger(
+        settings,
+        "select alert_id, severity, subject, body from audit.quality_alert "
+        "where alert_id like 'deadline-%' order by alert_id",
+    )
+
+
+def _landing_663_loaded_664_rejected(settings) -> None:
+    good = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
+    write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": good})
+    bad = [HTX_HEADER, htx_row(1, "6400000001", **{"Xếp loại": "Tốt", "Điểm": 40})]
+    bad.append(htx_row(2, "6400000001"))
+    write_xlsx(
+        settings.landing_dir / "664_2023_loi.xlsx",
+        {"ThongTin": info_rows(unit="664"), "HTX": bad},
+    )
+
+
+def _arrived(settings, file_name: str, when: dt.datetime) -> None:
+    """Pretend the file first arrived at `when` (the ledger's sighting)."""
+    _ledger(
+        settings,
+        "update audit.file_sighting set first_seen = ? where sha256 = "
+        "(select sha256 from audit.file_ingestion where file_name = ?)",
+        [when, file_name],
+    )
+
+
+def test_the_config_defaults_follow_the_contract():
+    config = deadlines.load_config()
+    assert config.window_days == 60
+    assert config.due_on(2025) == dt.date(2026, 1, 20)
+    rows = config.rows(dt.date(2026, 3, 1))
+    assert {(u, y) for u, y, _ in rows if y <= 2024} == {
+        (u, y) for u in DISTRICTS for y in range(2021, 2025)
+    }
+    assert [(u, y) for u, y, _ in rows if y >= 2025] == [("68", 2025), ("68", 2026)]
+
+
+def test_the_judging_date_is_the_logical_date_in_ho_chi_minh_time(monkeypatch):
+    assert deadlines.judging_date(_at(2026, 1, 20, 18)) == dt.date(2026, 1, 21)
+    assert deadlines.judging_date(_at(2026, 1, 20, 16)) == dt.date(2026, 1, 20)
+    monkeypatch.setenv("AIRFLOW_CTX_LOGICAL_DATE", "2026-01-20T17:30:00+00:00")
+    assert deadlines.judging_date() == dt.date(2026, 1, 21)
+
+
+def test_a_missing_unit_alerts_exactly_once(settings):
+    first = tasks.check_deadlines(settings, _at(2026, 2, 1), "day-1")
+    # 2025 (due 20/01/2026) is in the window; the districts' years (due 2025 and before) not
+    assert first["alerts"] == ["deadline-68-2025"]
+    assert first["statuses"] == {"missing": 33, "due": 1}
+    again = tasks.check_deadlines(settings, _at(2026, 2, 1, 12), "day-1-again")
+    assert again["alerts"] == []
+    later = tasks.check_deadlines(settings, _at(2026, 2, 2), "day-2")
+    assert later["alerts"] == []
+    [(alert_id, severity, subject, body)] = _deadline_alerts(settings)
+    assert (alert_id, severity) == ("deadline-68-2025", "error")
+    assert "Quá hạn báo cáo / Report overdue" in subject
+    assert "đơn vị / unit 68, năm / year 2025 (hạn / due 20/01/2026)" in subject
+    assert body.index("chưa nhận được báo cáo") < body.index("no report received")
+
+
+def test_before_the_due_date_a_report_is_due_and_nothing_alerts(settings):
+    result = tasks.check_deadlines(settings, _at(2026, 1, 20, 16), "on-the-day")
+    assert result["judged_on"] == "2026-01-20"
+    assert result["alerts"] == []
+    assert result["statuses"]["due"] == 2  # 2025 and 2026 of province 68
+
+
+def test_years_outside_the_window_do_not_alert(settings):
+    # due 20/01/2026; 60 days later is 21/03/2026
+    assert tasks.check_deadlines(settings, _at(2026, 3, 21), "in")["alerts"] == ["deadline-68-2025"]
+    _ledger(settings, "delete from audit.quality_alert")
+    assert tasks.check_deadlines(settings, _at(2026, 3, 22), "out")["alerts"] == []
+    assert tasks.check_deadlines(settings, _at(2026, 12, 2), "today")["alerts"] == []
+    assert _deadline_alerts(settings) == []
+
+
+def test_late_is_no_alert_and_quarantined_only_alerts(settings):
+    _landing_663_loaded_664_rejected(settings)
+    run_steps(settings)
+    judged = _at(2024, 2, 1)  # 2023's reports were due on 20/01/2024
+    _arrived(settings, "663_2023.xlsx", _at(2024, 1, 25, 3))
+    _arrived(settings, "664_2023_loi.xlsx", _at(2024, 1, 10, 3))
+    result = tasks.check_deadlines(settings, judged, "check")
+    con = ledger.connect(settings.ledger)
+    try:
+        rows = {
+            r["unit_code"]: r
+            for r in deadlines.statuses(con, dt.date(2024, 2, 1))
+            if r["report_year"] == 2023
+        }
+    finally:
+        con.close()
+    assert rows["663"]["status"] == "late"
+    assert rows["663"]["arrived_on"] == dt.date(2024, 1, 25)
+    assert rows["663"]["loaded_file_name"] == "663_2023.xlsx"
+    assert rows["664"]["status"] == "quarantined"
+    assert rows["664"]["loaded_file_id"] is None
+    assert rows["660"]["status"] == "missing"
+    # 663 is late: no alert; 664 has only a rejected file: alert; the others are missing
+    expected = [f"deadline-{u}-2023" for u in DISTRICTS if u != "663"]
+    assert sorted(result["alerts"]) == sorted(expected)
+    [body] = [a[3] for a in _deadline_alerts(settings) if a[0] == "deadline-664-2023"]
+    assert "chỉ có tệp bị từ chối" in body
+    assert "only rejected files" in body
+    assert tasks.check_deadlines(settings, judged, "check-again")["alerts"] == []
+
+
+def test_received_on_or_before_the_due_date_by_first_arrival(settings):
+    _landing_663_loaded_664_rejected(settings)
+    run_steps(settings)
+    _arrived(settings, "663_2023.xlsx", _at(2024, 1, 20, 16))  # 23:00 on the due date, HCM
+    con = ledger.connect(settings.ledger)
+    try:
+        [row] = [
+            r
+            for r in deadlines.statuses(con, dt.date(2024, 6, 1))
+            if (r["unit_code"], r["report_year"]) == ("663", 2023)
+        ]
+    finally:
+        con.close()
+    assert (row["status"], row["arrived_on"]) == ("received", dt.date(2024, 1, 20))
+
+
+def test_the_mart_is_built_and_documented(settings):
+    _landing_663_loaded_664_rejected(settings)
+    run_steps(settings)
+    rows = query(
+        settings,
+        "select unit_code, report_year, due_on, status, loaded_file_name "
+        "from marts.reporting_status where report_year = 2023 order by unit_code",
+    )
+    assert [r[0] for r in rows] == DISTRICTS
+    status = {r[0]: r[3] for r in rows}
+    # arrived today (after 20/01/2024): late; judged today, nothing else loaded
+    assert status["663"] == "late"
+    assert status["664"] == "quarantined"
+    assert status["660"] == "missing"
+    assert {r[2] for r in rows} == {dt.date(2024, 1, 20)}
+    [(table_comment,)] = query(
+        settings,
+        "select comment from duckdb_tables() where schema_name = 'marts' "
+        "and table_name = 'reporting_status'",
+    )
+    assert "received, late, quarantined, due, missing" in table_comment
+    columns = query(
+        settings,
+        "select column_name, comment from duckdb_columns() where schema_name = 'marts' "
+        "and table_name = 'reporting_status'",
+    )
+    assert all(comment for _, comment in columns), columns
+    labels = exports.labels_vi()
+    assert [c for c, _ in columns if c not in labels] == []
+
+
+def test_the_first_run_on_the_sample_raises_no_deadline_alert(settings):
+    from tools.sample import write_samples
+
+    write_samples(settings.landing_dir)
+    run_steps(settings)
+    assert _deadline_alerts(settings) == []
+    today = dt.datetime.now(UTC)
+    assert tasks.check_deadlines(settings, today, "first")["alerts"] == []
+
+
+_PROBE = """
+import datetime as dt, json, sys
+from etl.cli.main import _dagbag, init_airflow
+from etl.config import load_settings
+from etl.warehouse import ledger
+
+settings = load_settings()
+init_airflow(settings)
+dag = _dagbag(settings).get_dag("htx_deadlines")
+out = []
+for day in sys.argv[1:]:
+    run = dag.test(logical_date=dt.datetime.fromisoformat(day))
+    con = ledger.connect(settings.ledger, read_only=True)
+    n = con.execute("select count(*) from audit.quality_alert where alert_id like 'deadline-%'")
+    out.append([str(run.state), n.fetchone()[0]])
+    con.close()
+print(json.dumps(out))
+"""
+
+
+def test_the_daily_dag_alerts_once_at_the_logical_date(settings):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _PROBE,
+            "2026-01-20T00:00:00+00:00",  # due today: nothing
+            "2026-02-01T00:00:00+00:00",  # missing: one alert
+            "2026-02-01T06:00:00+00:00",  # the same date again: none
+        ],
+        env=htx_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    states = json.loads(done.stdout.strip().splitlines()[-1])
+    assert states == [["success", 0], ["success", 1], ["success", 1]]
+
+
+@pytest.mark.parametrize("status", ["missing", "quarantined"])
+def test_only_overdue_reports_in_the_window_alert(status):
+    row = {"unit_code": "68", "report_year": 2025, "due_on": dt.date(2026, 1, 20)}
+    judged = dt.date(2026, 1, 21)
+    assert deadlines.alerting([{**row, "status": status}], judged, 60) == [
+        {**row, "status": status}
+    ]
+    for other in ("received", "late", "due"):
+        assert deadlines.alerting([{**row, "status": other}], judged, 60) == []
+    assert deadlines.alerting([{**row, "status": status}], dt.date(2026, 1, 20), 60) == []
