@@ -198,6 +198,7 @@ def warehouse(tmp_path_factory) -> Path:
         _rows(con)
         build._set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
         build._register_targets(con, CONFIG_DIR / "phase_targets.toml")
+        build._register_reporting(con)
         build._create_macros(con)
         for model in build.models():
             if model.schema != "core":

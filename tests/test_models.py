@@ -125,6 +125,7 @@ def test_each_model_runs_with_only_the_tables_it_is_found_to_read(built):
             else:
                 build._set_criteria(con, build.CONFIG_DIR / "replication_criteria.toml")
                 build._register_targets(con, build.CONFIG_DIR / "phase_targets.toml")
+                build._register_reporting(con)
             run_sql_file(con, model.path)
             assert _tables(con, (model.schema,)) >= {model.table}
         finally:

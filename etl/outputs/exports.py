@@ -30,6 +30,7 @@ XLSX_MARTS = (
     "replication_candidates",
     "placement_review",
     "phase_summary",
+    "reporting_status",
 )
 
 

@@ -120,8 +120,9 @@ def judging_date(logical_date: dt.datetime | dt.date | str | None = None) -> dt.
 
 
 def register(con, judged_on: dt.date, config: ReportingConfig | None = None) -> None:
-    """`ref_reporting` (unit_code, report_year, due_on, judged_on) in `con`: what the mart
-    reads."""
+    """What the mart reads, in `con`: `ref_reporting` (unit_code, report_year, due_on,
+    judged_on) and `ref_reporting_arrivals` (from the audit tables of `con`; empty without
+    them)."""
     config = config or load_config()
     con.execute(
         "create or replace temp table ref_reporting (unit_code varchar, report_year integer, "
@@ -130,6 +131,39 @@ def register(con, judged_on: dt.date, config: ReportingConfig | None = None) -> 
     rows = [(u, y, d, judged_on) for u, y, d in config.rows(judged_on)]
     if rows:
         con.executemany("insert into ref_reporting values (?, ?, ?, ?)", rows)
+    has_audit = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'audit' "
+        "and table_name in ('file_ingestion', 'file_sighting')"
+    ).fetchone()[0]
+    con.execute(_ARRIVALS if has_audit == 2 else _NO_ARRIVALS)
+
+
+# Every recorded file of a unit and year, with the date (Asia/Ho_Chi_Minh) its content first
+# arrived: its first sighting, else its ingestion.
+_ARRIVALS = """
+create or replace temp table ref_reporting_arrivals as
+select
+    f.file_id,
+    f.file_name,
+    f.unit_code,
+    f.report_year,
+    f.status,
+    timezone(
+        'Asia/Ho_Chi_Minh',
+        coalesce(
+            (select min(s.first_seen) from audit.file_sighting as s where s.sha256 = f.sha256),
+            f.ingested_at
+        )
+    )::date as arrived_on
+from audit.file_ingestion as f
+where f.unit_code is not null and f.report_year is not null
+"""
+_NO_ARRIVALS = """
+create or replace temp table ref_reporting_arrivals (
+    file_id bigint, file_name varchar, unit_code varchar, report_year integer,
+    status varchar, arrived_on date
+)
+"""
 
 
 def _status_query() -> str:

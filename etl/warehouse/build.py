@@ -38,7 +38,7 @@ SOURCES = {
         + [f"stg_{name}" for name in STAGING_MODELS]
     ),
     "intermediate": frozenset(["ref_phase_targets"]),
-    "marts": frozenset(["ref_phase_targets", "ref_reporting"]),
+    "marts": frozenset(["ref_phase_targets", "ref_reporting", "ref_reporting_arrivals"]),
 }
 
 
@@ -450,7 +450,8 @@ def _register_targets(con, path: Path) -> None:
 
 def _register_reporting(con) -> None:
     """`ref_reporting`: the required reports of config/reporting.toml, judged at the logical
-    date of the run that builds (etl.quality.deadlines; not part of the fingerprint)."""
+    date of the run that builds (etl.quality.deadlines; not part of the fingerprint), and
+    `ref_reporting_arrivals`: when each recorded file first arrived."""
     from etl.quality import deadlines
 
     deadlines.register(con, deadlines.judging_date())

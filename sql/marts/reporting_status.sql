@@ -1,7 +1,9 @@
 -- Grain: one row per required reporting unit and report year (ref_reporting, from
 -- config/reporting.toml): whether its report arrived by the due date, judged at the run's
--- logical date (judged_on, Asia/Ho_Chi_Minh). An arrival is the first sighting of a file's
--- content; a report's arrival is that of the first file of the unit and year that loaded.
+-- logical date (judged_on, Asia/Ho_Chi_Minh). ref_reporting_arrivals holds every recorded
+-- file of a unit and year with the Asia/Ho_Chi_Minh date its content first arrived
+-- (etl/quality/deadlines.py, from audit.file_ingestion and audit.file_sighting); a report's
+-- arrival is that of the first file of the unit and year that loaded.
 create or replace table marts.reporting_status as
 with
 
@@ -10,24 +12,7 @@ required as (
 ),
 
 arrivals as (
-    select
-        f.file_id,
-        f.file_name,
-        f.unit_code,
-        f.report_year,
-        f.status,
-        timezone(
-            'Asia/Ho_Chi_Minh',
-            coalesce(
-                (
-                    select min(s.first_seen) from audit.file_sighting as s
-                    where s.sha256 = f.sha256
-                ),
-                f.ingested_at
-            )
-        )::date as arrived_on
-    from audit.file_ingestion as f
-    where f.unit_code is not null and f.report_year is not null
+    select * from ref_reporting_arrivals
 ),
 
 per_unit as (
