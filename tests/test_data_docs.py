@@ -63,6 +63,22 @@ def test_site_index_names_every_suite(published):
         assert len(pages) == 1, name  # one result per suite per publish, not one per batch
 
 
+def test_site_is_prepared_with_the_build_and_moved_at_publish(published):
+    settings, _ = published
+    # The load built the site beside the build (GX already imported there); the publish's
+    # export moved it in place: nothing left beside the build, the site names its build.
+    assert not (settings.build_dir / "data_docs").exists()
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        (fingerprint,) = con.execute(
+            "select fingerprint from audit.build_info order by built_at desc limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    stamp = settings.export_dir / "data_docs" / "htx_build_fingerprint.txt"
+    assert stamp.read_text() == fingerprint
+
+
 def test_stored_result_counts_the_cells_of_each_rule(published):
     settings, _ = published
     con = duckdb.connect(str(settings.warehouse), read_only=True)
@@ -132,3 +148,22 @@ def test_build_is_offline_and_replaces_the_site_whole(tmp_path, monkeypatch):
     (page,) = (settings.export_dir / "data_docs" / "validations").rglob("*coop_continuity.html")
     assert _observed(page.read_text(), "coop_missing_next_year") == 1
     assert not list(tmp_path.glob("exports/.data_docs*"))
+
+
+def test_export_builds_the_site_in_a_child_process_when_none_was_prepared(tmp_path):
+    from etl.quality.data_docs import DataDocsBuild, publish_prepared
+
+    settings = _settings(tmp_path)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(
+        "create schema audit; "
+        "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
+        "insert into audit.rejected_row values (1, 'coop_code_required', 'error')"
+    )
+    con.close()
+    assert publish_prepared(settings) is None  # no build prepared one
+    index = DataDocsBuild(settings).wait()
+    assert index == settings.export_dir / "data_docs" / "index.html"
+    (page,) = (settings.export_dir / "data_docs" / "validations" / "htx").rglob("*.html")
+    assert _observed(page.read_text(), "coop_code_required") == 1

@@ -257,6 +257,7 @@ def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> 
     run that causes it, or is dropped: a new file never adds warnings, alerts or feedback
     to files of earlier runs, whose stored warnings stay as they were."""
     from etl.quality import alerts
+    from etl.quality.data_docs import prepare_data_docs
     from etl.quality.validate import cross_rules, for_run
     from etl.warehouse.build import load_star_schema, refresh_build_audit, seal_build
 
@@ -274,6 +275,7 @@ def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> 
         con.close()
     refresh_build_audit(settings)
     seal_build(settings, wanted, run_id, len(loaded))
+    prepare_data_docs(settings)  # the publish moves it into the exports (etl.quality.data_docs)
     return counts
 
 
@@ -338,10 +340,12 @@ def publish_build(settings: Settings) -> dict:
 def write_exports(settings: Settings, published: dict) -> dict:
     """Write the exports of a newly published warehouse, the quality report and the clerks'
     annotated feedback workbooks (those already up to date are kept)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from etl.outputs.exports import export
     from etl.outputs.officials_report import write_dashboard
     from etl.outputs.quality_report import write_quality_report
-    from etl.quality.data_docs import build_data_docs
+    from etl.quality.data_docs import DataDocsBuild, publish_prepared
     from etl.quality.feedback import write_feedback
 
     if not settings.warehouse.exists():
@@ -349,11 +353,22 @@ def write_exports(settings: Settings, published: dict) -> dict:
         return {**published, "exports": 0}
     with _writer(settings):
         result = dict(published)
+        # GX Data Docs: once per publish, never on a nothing-new run; built in a child
+        # process meanwhile the other exports are written (etl.quality.data_docs).
+        # Prepared by the load with the build (GX already imported there), else built here.
+        index = publish_prepared(settings) if published.get("published") else None
+        docs = DataDocsBuild(settings) if published.get("published") and not index else None
         if published.get("published"):
-            result["exports"] = len(export(settings))
-            result["dashboard"] = str(write_dashboard(settings))
-            # GX Data Docs: once per publish, never on a nothing-new run (etl.quality.data_docs)
-            result["data_docs"] = str(build_data_docs(settings))
+            # The officials' report beside the table exports: vl-convert renders its charts
+            # without holding the GIL, and both only read the warehouse.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                dashboard = pool.submit(write_dashboard, settings)
+                result["exports"] = len(export(settings))
+                result["dashboard"] = str(dashboard.result())
+        if docs is not None:
+            index = docs.wait()
+        if index is not None:
+            result["data_docs"] = str(index)
         result["report"] = str(write_quality_report(settings))
         result["feedback"] = len(write_feedback(settings))
     log.info(

@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from etl.config import Settings
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SITE_NAME = "htx_data_docs"
 DOCS_DIR = "data_docs"
+FINGERPRINT = "htx_build_fingerprint.txt"  # in the site: the build it describes
 
 
 def data_docs_dir(settings: Settings) -> Path:
@@ -59,33 +62,121 @@ def _rules(document: dict) -> dict[str, dict]:
 
 def build_data_docs(settings: Settings) -> Path:
     """Store one summary result per suite and build the Data Docs site; its index.html."""
+    return build_site(settings.warehouse, data_docs_dir(settings))
+
+
+def build_site(warehouse: Path, target: Path) -> Path:
+    """`build_data_docs` from the warehouse's path and the site's folder. The site keeps the
+    fingerprint of the build it describes (`FINGERPRINT`)."""
     import duckdb
 
     from etl.quality.validate import load_suite_documents
 
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
     try:
         counts = rule_counts(con)
+        fingerprint = _fingerprint(con)
     finally:
         con.close()
-    target = data_docs_dir(settings)
     building = target.with_name(f".{target.name}.building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     try:
         _build(building, load_suite_documents(), counts)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(building, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(building, target)
+        (building / FINGERPRINT).write_text(fingerprint or "", encoding="utf-8")
+        _replace_dir(building, target)
     finally:
         shutil.rmtree(building, ignore_errors=True)
     log.info("GX Data Docs: %s", target / "index.html")
     return target / "index.html"
+
+
+def _fingerprint(con) -> str | None:
+    """The fingerprint the build was sealed with (`audit.build_info`), if any."""
+    import duckdb
+
+    try:
+        row = con.execute(
+            "select fingerprint from audit.build_info order by built_at desc limit 1"
+        ).fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def _replace_dir(built: Path, target: Path) -> None:
+    """Put the folder `built` in place of `target` whole (renames; the old one removed)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(built, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def prepare_data_docs(settings: Settings) -> Path | None:
+    """At the end of a load, where GX is already imported (the checks across files ran):
+    the site of the sealed build, beside it, for `publish_prepared` to put in place when
+    that build is published. A failure costs the early site only (logged); the export then
+    builds it."""
+    from etl.warehouse.build import build_path
+
+    try:
+        return build_site(build_path(settings), settings.build_dir / DOCS_DIR)
+    except Exception:
+        log.warning("GX Data Docs not prepared with the build", exc_info=True)
+        return None
+
+
+def publish_prepared(settings: Settings) -> Path | None:
+    """Move the site prepared with the build into the export folder when that build is the
+    published warehouse (same fingerprint); None when there is none to take."""
+    import duckdb
+
+    prepared = settings.build_dir / DOCS_DIR
+    stamp = prepared / FINGERPRINT
+    if not stamp.exists() or not settings.warehouse.exists():
+        return None
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        published = _fingerprint(con)
+    finally:
+        con.close()
+    if not published or stamp.read_text(encoding="utf-8") != published:
+        return None
+    target = data_docs_dir(settings)
+    staged = target.with_name(f".{target.name}.building")
+    shutil.rmtree(staged, ignore_errors=True)
+    try:
+        os.replace(prepared, staged)  # same file system: a rename
+    except OSError:
+        shutil.copytree(prepared, staged)
+        shutil.rmtree(prepared, ignore_errors=True)
+    _replace_dir(staged, target)
+    return target / "index.html"
+
+
+class DataDocsBuild:
+    """`build_data_docs` in a child process, started before the other exports and awaited
+    after them: importing GX (seconds) and building the site overlap the exports' own work
+    instead of adding to it. The child reads the published warehouse read-only."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.index = data_docs_index(settings)
+        self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this module
+            [sys.executable, "-m", __name__, str(settings.warehouse), str(data_docs_dir(settings))],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def wait(self) -> Path:
+        """The site's index.html, once built; raises when the build failed."""
+        output, _ = self._process.communicate()
+        if self._process.returncode != 0:
+            raise RuntimeError(f"GX Data Docs build failed:\n{output[-4000:]}")
+        return self.index
 
 
 def _build(site: Path, documents: dict[str, dict], counts: dict[str, tuple[int, int]]) -> None:
@@ -145,3 +236,7 @@ def _build(site: Path, documents: dict[str, dict], counts: dict[str, tuple[int, 
         frame = pd.DataFrame([{rule: counts.get(rule, (0, 0))[0] for rule in rules}])
         validation.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
     context.build_data_docs(site_names=[SITE_NAME])
+
+
+if __name__ == "__main__":
+    build_site(Path(sys.argv[1]), Path(sys.argv[2]))
