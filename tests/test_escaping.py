@@ -29,6 +29,7 @@ from conftest import (
 from conftest import info_rows as clean_info_rows
 
 from etl.config import settings_under
+from etl.quality.feedback import feedback_name
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -270,13 +271,11 @@ def test_every_xlsx_holds_hostile_text_as_text_never_a_formula(hostile_run):
 
     # Each field's text came through whole, as a string, where the workbook carries it.
     copied = {NAME, COMMUNE, NOTE, CONTENT, OCOP_PRODUCT, PARTNER, PRODUCT, PREPARED_BY}
-    [(unit, year, sha)] = query(
-        settings,
-        "select unit_code, report_year, sha256 from audit.file_ingestion where file_name = ?",
-        [VALID_NAME],
+    [(sha,)] = query(
+        settings, "select sha256 from audit.file_ingestion where file_name = ?", [VALID_NAME]
     )
     strings, _, sheets = _strings_and_formulas(
-        settings.export_dir / "feedback" / f"{unit}_{year}_{sha[:12]}.xlsx"
+        settings.export_dir / "feedback" / feedback_name(VALID_NAME, sha)
     )
     assert copied <= strings, copied - strings
     assert {SCRIPT, HYPERLINK, IMG, "+1+1"} <= strings  # the extra sheets' cells
@@ -284,13 +283,11 @@ def test_every_xlsx_holds_hostile_text_as_text_never_a_formula(hostile_run):
     assert any(VALID_NAME in s for s in strings)  # the `Loi` sheet names the file
     assert any(COMMUNE in s for s in strings)
 
-    [(unit, year, sha)] = query(
-        settings,
-        "select unit_code, report_year, sha256 from audit.file_ingestion where file_name = ?",
-        [QUARANTINED_NAME],
+    [(sha,)] = query(
+        settings, "select sha256 from audit.file_ingestion where file_name = ?", [QUARANTINED_NAME]
     )
     strings, _, _ = _strings_and_formulas(
-        settings.export_dir / "feedback" / f"{unit}_{year}_{sha[:12]}.xlsx"
+        settings.export_dir / "feedback" / feedback_name(QUARANTINED_NAME, sha)
     )
     assert {NAME, NOTE, COMMUNE, BAD_RATING, BAD_MEMBERS, BAD_SECTOR, PREPARED_BY} <= strings
 
