@@ -146,6 +146,7 @@ def publish_prepared(settings: Settings) -> Path | None:
     if not published or stamp.read_text(encoding="utf-8") != published:
         return None
     target = data_docs_dir(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)  # a first publish makes the folder
     staged = target.with_name(f".{target.name}.building")
     shutil.rmtree(staged, ignore_errors=True)
     try:
