@@ -17,6 +17,7 @@ from corpus.make_corpus import PARTIAL_READ
 from test_drift import CORPUS, assert_truth
 
 from etl.contract.reference import load_reference
+from etl.quality.feedback import feedback_name
 from etl.read import cells
 from etl.read.identify import identify
 from etl.read.reader import read_workbook
@@ -287,13 +288,10 @@ def _rejected(settings, file_name: str) -> set[tuple]:
 
 
 def _feedback_marks(settings, file_name: str) -> set[tuple[str, str]]:
-    [(unit, year, sha)] = query(
-        settings,
-        "select unit_code, report_year::varchar, sha256 from audit.file_ingestion "
-        "where file_name = ?",
-        [file_name],
+    [(sha,)] = query(
+        settings, "select sha256 from audit.file_ingestion where file_name = ?", [file_name]
     )
-    path = settings.export_dir / "feedback" / f"{unit}_{year}_{sha[:12]}.xlsx"
+    path = settings.export_dir / "feedback" / feedback_name(file_name, sha)
     workbook = openpyxl.load_workbook(path)
     return {
         (ws.title, cell.coordinate)
