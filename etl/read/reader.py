@@ -26,6 +26,7 @@ from etl.contract.layout import (
     Sheet,
 )
 from etl.read import cells, guard, headers
+from etl.read import typed as typing
 from etl.read.headers import HEADER_SCAN_ROWS, find_header
 from etl.text import clean, match_key
 
@@ -303,38 +304,117 @@ def _read_sheet(
     }
     out = SheetRows(sheet=sheet, sheet_name=actual_name, rows=[], columns=dict(header.columns))
     columns = [(sheet.column(k), i) for k, i in header.columns.items()]
-    table = _Table(sheet, actual_name, header, columns, findings)
+    # Pass 1, row by row: which rows are records, what the section titles above each supply
+    # (rule 11), and the findings of the rows that are no data, in the order they come.
+    scanned: list[Finding] = []
+    table = _Table(sheet, actual_name, header, columns, scanned)
+    sections = table.sections
+    data: list[int] = []  # 0-based indices of the record rows
+    supplied: list[dict | None] = []  # the sections in force at each record, when any
+    before: dict[int, list[Finding]] = {}  # record position -> findings of the rows above
     index = header.data_start
     while index < len(rows):
-        row = rows[index]
         taken = table.not_data(rows, index)
         if taken:
             out.rows_skipped += taken
             index += taken
             continue
-        out.rows.append(
-            _typed_row(row, index + 1, columns, factors, findings, actual_name, report_year)
-        )
-        if table.sections.active:
-            table.sections.supply(out.rows[-1])
-        for column, position in columns:
-            raw = _cell(row, position)
-            if isinstance(raw, str) and len(raw) > limits.cell_chars:
-                out.rows[-1][column.key] = raw[: limits.cell_chars]
-                findings.append(
-                    Finding(
-                        rule="cell_too_long",
-                        severity=ERROR,
-                        message=reason("cell_too_long", chars=len(raw), limit=limits.cell_chars),
-                        sheet=actual_name,
-                        excel_row=index + 1,
-                        column_name=column.header,
-                        value=raw[:200],
-                        cell=cell_address(position, index + 1),
-                    )
-                )
+        if scanned:
+            before[len(data)] = scanned[:]
+            scanned.clear()
+        data.append(index)
+        supplied.append(dict(sections.current) if sections.active else None)
         index += 1
+    sections.findings = findings  # what the titles supply is found with its record, below
+    # Pass 2, a column at a time: the contract's cell rules over each column's cells.
+    typed = []
+    for column, position in columns:
+        raws = [_cell(rows[i], position) for i in data]
+        result = typing.type_column(column, raws, factors[column.key], report_year)
+        long = {
+            n for n, raw in enumerate(raws)
+            if raw.__class__ is str and len(raw) > limits.cell_chars
+        }  # fmt: skip
+        typed.append((column, position, raws, result, long))
+    # Pass 3: the rows, their keys in the layout's order; findings in the rows' order.
+    keys: list[str] = ["excel_row"]
+    lists: list[list] = [[i + 1 for i in data]]
+    for column, _position, _raws, result, _long in typed:
+        keys.append(column.key)
+        lists.append(result.values)
+        if result.precisions is not None:
+            keys.append(precision(column.key))
+            lists.append(result.precisions)
+    odd = set(before) | {n for *_, r, long in typed for n in (*r.unparsed, *r.mismatched, *long)}
+    odd |= {n for n, s in enumerate(supplied) if s is not None}
+    for n, values in enumerate(zip(*lists, strict=True)):
+        if n not in odd:
+            out.rows.append(dict(zip(keys, values, strict=True)))
+            continue
+        findings.extend(before.get(n, ()))
+        out.rows.append(
+            _odd_row(n, data[n] + 1, typed, findings, actual_name, limits, supplied[n], sections)
+        )
+    findings.extend(scanned)
     return out
+
+
+def _odd_row(
+    n: int,
+    excel_row: int,
+    typed: list,
+    findings: list[Finding],
+    sheet_name: str,
+    limits: Limits,
+    supplied: dict | None,
+    sections: _Sections,
+) -> dict:
+    """A record with a failed cell, a value from a section title or a cell too long: its
+    typed values and its findings, in the order the row-by-row reader wrote them."""
+    row: dict[str, object] = {"excel_row": excel_row}
+    for column, position, raws, result, _long in typed:
+        key, header = column.key, column.header
+        if n in result.unparsed:
+            row[key] = None
+            row[unparsed(key)] = clean(result.unparsed[n])[:500]
+        elif n in result.mismatched:
+            row[key] = None
+            findings.append(
+                Finding(
+                    rule="unit_mismatch",
+                    severity=ERROR,
+                    message=reason("unit_mismatch", unit=result.mismatched[n], column=header),
+                    sheet=sheet_name,
+                    excel_row=excel_row,
+                    column_name=column.header,
+                    value=clean(raws[n])[:200],
+                    cell=cell_address(position, excel_row),
+                )
+            )
+        else:
+            row[key] = result.values[n]
+            if result.precisions is not None:
+                row[precision(key)] = result.precisions[n]
+    if supplied is not None:
+        sections.current = supplied
+        sections.supply(row)
+    for column, position, raws, _result, long in typed:
+        raw = raws[n]
+        if n in long:
+            row[column.key] = raw[: limits.cell_chars]
+            findings.append(
+                Finding(
+                    rule="cell_too_long",
+                    severity=ERROR,
+                    message=reason("cell_too_long", chars=len(raw), limit=limits.cell_chars),
+                    sheet=sheet_name,
+                    excel_row=excel_row,
+                    column_name=column.header,
+                    value=raw[:200],
+                    cell=cell_address(position, excel_row),
+                )
+            )
+    return row
 
 
 def _fill_merged_down(
@@ -608,64 +688,3 @@ def _looks_like_code(value: object) -> bool:
     text = "".join(str(value).split())
     digits = sum(ch.isdigit() for ch in text)
     return (digits >= 8 and digits * 2 >= len(text)) or cells.is_destroyed_code(text)
-
-
-def _typed_row(
-    row: list,
-    excel_row: int,
-    columns: list[tuple[Column, int]],
-    factors: dict[str, float],
-    findings: list[Finding],
-    sheet_name: str,
-    report_year: int | None = None,
-) -> dict:
-    typed: dict[str, object] = {"excel_row": excel_row}
-    for column, index in columns:
-        raw = _cell(row, index)
-        try:
-            if column.kind == "date":
-                dated = cells.parse_dated(raw, report_year)
-                typed[column.key], typed[precision(column.key)] = dated or (None, None)
-            else:
-                typed[column.key] = _convert(column, raw, factors[column.key])
-        except cells.UnitMismatch as exc:  # a unit that does not fit: an error of the cell
-            typed[column.key] = None
-            findings.append(
-                Finding(
-                    rule="unit_mismatch",
-                    severity=ERROR,
-                    message=reason("unit_mismatch", unit=exc.unit, column=column.header),
-                    sheet=sheet_name,
-                    excel_row=excel_row,
-                    column_name=column.header,
-                    value=clean(raw)[:200],
-                    cell=cell_address(index, excel_row),
-                )
-            )
-        except (ValueError, OverflowError):
-            typed[column.key] = None
-            typed[unparsed(column.key)] = clean(raw)[:500]
-    return typed
-
-
-def _convert(column: Column, raw: object, factor: float) -> object:
-    kind = column.kind
-    if kind == "code":
-        return cells.parse_code(raw)
-    if kind == "text":
-        return cells.parse_text(raw)
-    if kind == "category":
-        return cells.parse_category(raw, column.allowed)
-    if kind == "program":
-        return cells.parse_program(raw)
-    if kind == "int":
-        return cells.parse_quantity(raw, column.units, whole=True)
-    if kind == "number":
-        return cells.parse_quantity(raw, column.units)
-    if kind == "money":
-        return cells.parse_money(raw, factor)
-    if kind == "date":
-        return cells.parse_date(raw)
-    if kind == "yesno":
-        return cells.parse_yesno(raw)
-    raise AssertionError(f"unknown column kind {kind}")
