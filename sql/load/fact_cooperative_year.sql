@@ -59,24 +59,46 @@ commune_match as (
         and (g.district_code is null) = n.commune_current
 ),
 
-unit_match as (
+-- The reporting unit's row valid in the report year: a district or province by its own code,
+-- or a commune unit (from 2026) by its commune code. Two equality joins, one per level, so
+-- that each is a hash join (one join on their disjunction compares every row with every unit).
+unit_candidates as (
     select
         h.file_id,
         h.excel_row,
-        g.geo_key
+        h.report_year,
+        g.geo_key,
+        g.valid_from,
+        g.valid_to
     from htx as h
     inner join geography as g
-        on (
-            (
-                g.level in ('district', 'province')
-                and h.unit_code = coalesce(g.district_code, g.province_code)
-            )
-            or (g.level = 'commune' and g.district_code is null and h.unit_code = g.commune_code)
-        )
-        and g.valid_from <= make_date(h.report_year, 12, 31)
-        and open_end(g.valid_to) >= make_date(h.report_year, 1, 1)
+        on h.unit_code = coalesce(g.district_code, g.province_code)
+    where g.level in ('district', 'province')
+    union all
+    select
+        h.file_id,
+        h.excel_row,
+        h.report_year,
+        g.geo_key,
+        g.valid_from,
+        g.valid_to
+    from htx as h
+    inner join geography as g
+        on h.unit_code = g.commune_code
+    where g.level = 'commune' and g.district_code is null
+),
+
+unit_match as (
+    select
+        file_id,
+        excel_row,
+        geo_key
+    from unit_candidates
+    where
+        valid_from <= make_date(report_year, 12, 31)
+        and open_end(valid_to) >= make_date(report_year, 1, 1)
     qualify row_number() over (
-        partition by h.file_id, h.excel_row order by g.valid_from desc, g.geo_key asc
+        partition by file_id, excel_row order by valid_from desc, geo_key asc
     ) = 1
 )
 
