@@ -42,7 +42,9 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowSkipException
 
 from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID
-from etl.flow.dagkit import RETRIES, STAR_SCHEMA, START, default_args
+from etl.flow.dagkit import RETRIES, START, assets, default_args
+
+ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
 
 _UNIT = Param(
     None,
@@ -100,6 +102,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
     def ingest():
         @task(
             pool=WRITER_POOL,
+            inlets=[ASSETS.landing],
             show_return_value_in_logs=False,
             doc_md="List the landing folder, keep raw copies of new files, choose the files "
             "this run processes (Params), and split them into batches for `stage`.",
@@ -125,6 +128,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
             return batches(files, settings.batch_size)
 
         @task(
+            inlets=[ASSETS.landing],
             show_return_value_in_logs=False,
             doc_md="Read, identify, validate (GX, once for the batch) and stage one batch.",
             **RETRIES,
@@ -137,7 +141,8 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
 
         @task(
             pool=WRITER_POOL,
-            outlets=[STAR_SCHEMA],
+            inlets=[ASSETS.staging],
+            outlets=[ASSETS.star_schema],
             trigger_rule="none_failed",  # runs when no file is new: `stage` is then skipped
             doc_md="Record the outcomes, build the star schema in the build area, emit "
             "`htx_star_schema`. Skipped when nothing changed.",

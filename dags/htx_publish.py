@@ -23,12 +23,14 @@ from __future__ import annotations
 from airflow.sdk import dag, get_current_context, task
 
 from etl.config import PUBLISH_DAG_ID, WRITER_POOL
-from etl.flow.dagkit import RETRIES, STAR_SCHEMA, START, WAREHOUSE, default_args
+from etl.flow.dagkit import RETRIES, START, assets, default_args
+
+ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
 
 
 @dag(
     dag_id=PUBLISH_DAG_ID,
-    schedule=[STAR_SCHEMA],
+    schedule=[ASSETS.star_schema],
     start_date=START,
     catchup=False,
     max_active_runs=1,
@@ -46,7 +48,8 @@ def htx_publish():
 
     @task(
         pool=WRITER_POOL,
-        outlets=[WAREHOUSE],
+        inlets=[ASSETS.star_schema],
+        outlets=[ASSETS.warehouse],
         doc_md="Build the marts, check the build, swap it in atomically.",
     )
     def publish() -> dict:
@@ -55,7 +58,12 @@ def htx_publish():
 
         return publish_build(load_settings())
 
-    @task(pool=WRITER_POOL, doc_md="Write exports, reports and feedback workbooks.", **RETRIES)
+    @task(
+        pool=WRITER_POOL,
+        inlets=[ASSETS.warehouse],
+        doc_md="Write exports, reports and feedback workbooks.",
+        **RETRIES,
+    )
     def exports(published: dict) -> dict:
         from etl.config import load_settings
         from etl.flow.tasks import write_exports

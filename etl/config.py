@@ -8,6 +8,7 @@ process that reads the settings (an installed wheel: Docker, an Airflow deployme
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +36,25 @@ WRITER_POOL = "htx_duckdb_writer"
 INGEST_DAG_ID = "htx_ingest"
 YEARLY_DAG_ID = "htx_ingest_yearly"
 PUBLISH_DAG_ID = "htx_publish"
-# Airflow assets, by (name, uri): the star schema loaded in the build area, waiting to be
-# published; and the published warehouse analysts query.
-STAR_SCHEMA_ASSET = ("htx_star_schema", "htx://warehouse/build/star_schema")
-WAREHOUSE_ASSET = ("htx_warehouse", "htx://warehouse/published")
+# Airflow assets, by name. Their URIs are `file://` URIs of the absolute HTX_* paths, made
+# from the settings when the DAGs are parsed (etl/flow/dagkit.py `assets`): the star schema
+# loaded in the build area, waiting to be published (the ingest DAGs emit it, the publish DAG
+# runs on it); the published warehouse analysts query (HTX_WAREHOUSE); and, for lineage only
+# (task inlets, no asset events), the landing folder and the staged files.
+STAR_SCHEMA_ASSET = "htx_star_schema"
+WAREHOUSE_ASSET = "htx_warehouse"
+LANDING_ASSET = "htx_landing"
+STAGING_ASSET = "htx_staging"
+# Settings of the OpenLineage client itself that name where events go; when one is set, the
+# default transport (a file under HTX_STATE_DIR) steps aside (`Settings.airflow_environ`).
+OPENLINEAGE_CLIENT_VARIABLES = ("OPENLINEAGE_URL", "OPENLINEAGE_CONFIG", "OPENLINEAGE__TRANSPORT")
+# Airflow's [openlineage] options that do the same, or turn lineage off.
+OPENLINEAGE_AIRFLOW_OPTIONS = (
+    "AIRFLOW__OPENLINEAGE__TRANSPORT",
+    "AIRFLOW__OPENLINEAGE__CONFIG_PATH",
+    "AIRFLOW__OPENLINEAGE__CONFIG_CONN_ID",
+    "AIRFLOW__OPENLINEAGE__DISABLED",
+)
 
 # Workbook extensions the pipeline looks at in the landing folder.
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -89,6 +105,8 @@ class Settings:
     # executor, a PostgreSQL metadata DB, the Celery broker...). They win over the defaults
     # of `airflow_environ`.
     airflow_overrides: tuple[tuple[str, str], ...] = ()
+    # The OpenLineage client's own variables that are set (OPENLINEAGE_URL...), by name.
+    openlineage_variables: tuple[str, ...] = ()
 
     @property
     def raw_dir(self) -> Path:
@@ -110,6 +128,11 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         return self.state_dir / "airflow"
+
+    @property
+    def lineage_events(self) -> Path:
+        """Where OpenLineage events go by default: one JSON event a line."""
+        return self.state_dir / "lineage" / "events.jsonl"
 
     @property
     def quality_report(self) -> Path:
@@ -155,8 +178,36 @@ class Settings:
             "GX_ANALYTICS_ENABLED": "False",
             # Pass the contract's settings on to the task processes.
             **self.htx_environ(),
+            **self._lineage_environ(),
         }
         return {**defaults, **dict(self.airflow_overrides)}
+
+    def _lineage_environ(self) -> dict[str, str]:
+        """OpenLineage events (apache-airflow-providers-openlineage) of every DAG and task, by
+        default appended to `lineage_events` on this machine: nothing goes to the network.
+        An operator's own transport (AIRFLOW__OPENLINEAGE__TRANSPORT, CONFIG_PATH,
+        CONFIG_CONN_ID, or the client's OPENLINEAGE_URL for Marquez) or
+        AIRFLOW__OPENLINEAGE__DISABLED wins: then nothing is set here."""
+        named = {name for name, _ in self.airflow_overrides}
+        # The namespace of the jobs (DAGs and tasks) in the events, unless one is chosen.
+        namespace = (
+            {}
+            if "OPENLINEAGE_NAMESPACE" in self.openlineage_variables
+            else {"AIRFLOW__OPENLINEAGE__NAMESPACE": "htx"}
+        )
+        if named & set(OPENLINEAGE_AIRFLOW_OPTIONS) or any(
+            name.startswith(OPENLINEAGE_CLIENT_VARIABLES) for name in self.openlineage_variables
+        ):
+            return namespace
+        transport = {
+            "type": "file",
+            "log_file_path": str(self.lineage_events),
+            "append": True,  # one file, one event a line (each event written at once)
+            # fsspec's local file system creates the lineage folder on the first event.
+            "filesystem": "fsspec.implementations.local.LocalFileSystem",
+            "fs_kwargs": {"auto_mkdir": True},
+        }
+        return {**namespace, "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport)}
 
 
 def settings_under(root: Path, **environ: str) -> Settings:
@@ -199,6 +250,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         processes=max(1, int(env["HTX_PROCESSES"])) if env.get("HTX_PROCESSES") else None,
         airflow_overrides=tuple(
             sorted((k, v) for k, v in env.items() if k.startswith("AIRFLOW__"))
+        ),
+        openlineage_variables=tuple(
+            sorted(k for k, v in env.items() if k.startswith("OPENLINEAGE") and v)
         ),
         limits=Limits(
             file_bytes=int(float(env.get("HTX_MAX_FILE_MB") or 50) * _MB),

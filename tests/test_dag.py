@@ -14,11 +14,14 @@ import pytest
 from etl.config import (
     DAGS_DIR,
     INGEST_DAG_ID,
+    LANDING_ASSET,
     PUBLISH_DAG_ID,
+    STAGING_ASSET,
     STAR_SCHEMA_ASSET,
     WAREHOUSE_ASSET,
     WRITER_POOL,
     YEARLY_DAG_ID,
+    settings_under,
 )
 
 _PROBE = """
@@ -36,7 +39,7 @@ def describe(dag):
         "timetable": type(timetable).__name__,
         "schedule": getattr(timetable, "expression", None),
         "asset_schedule": sorted(
-            a.name for a in timetable.asset_condition.objects
+            [a.name, a.uri] for a in timetable.asset_condition.objects
         ) if getattr(timetable, "asset_condition", None) is not None else [],
         "catchup": dag.catchup,
         "max_active_runs": dag.max_active_runs,
@@ -47,6 +50,8 @@ def describe(dag):
                 "pool": t.pool,
                 "retries": t.retries,
                 "outlets": sorted(a.name for a in t.outlets),
+                "inlets": sorted(a.name for a in t.inlets),
+                "uris": {a.name: a.uri for a in [*t.inlets, *t.outlets]},
                 "doc": bool(t.doc_md),
                 "upstream": sorted(t.upstream_task_ids),
                 "failure_callback": bool(t.on_failure_callback),
@@ -64,10 +69,16 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def bag(tmp_path_factory) -> dict:
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("htx")
+
+
+@pytest.fixture(scope="module")
+def bag(tmp_path_factory, root) -> dict:
     home = tmp_path_factory.mktemp("airflow")
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("HTX_")},
+        **settings_under(root).htx_environ(),  # the asset URIs are made of these paths
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
@@ -88,7 +99,7 @@ def test_dag_files_parse_without_heavy_top_level_imports(bag):
     assert set(bag["dags"]) == {INGEST_DAG_ID, YEARLY_DAG_ID, PUBLISH_DAG_ID, "htx_deadlines"}
 
 
-def test_schedules_hourly_ingest_yearly_backfill_and_asset_triggered_publish(bag):
+def test_schedules_hourly_ingest_yearly_backfill_and_asset_triggered_publish(bag, root):
     ingest, yearly, publish = (
         bag["dags"][d] for d in (INGEST_DAG_ID, YEARLY_DAG_ID, PUBLISH_DAG_ID)
     )
@@ -96,21 +107,41 @@ def test_schedules_hourly_ingest_yearly_backfill_and_asset_triggered_publish(bag
     # A data interval of one year: the run for 2023-01-01 → 2024-01-01 is report year 2023.
     assert (yearly["timetable"], yearly["schedule"]) == ("CronDataIntervalTimetable", "0 0 1 1 *")
     assert publish["timetable"] == "AssetTriggeredTimetable"
-    assert publish["asset_schedule"] == [STAR_SCHEMA_ASSET[0]]
+    assert publish["asset_schedule"] == [
+        [STAR_SCHEMA_ASSET, f"file://{root / 'state' / 'build' / 'htx.duckdb'}"]
+    ]
     for dag in (ingest, yearly, publish):
         assert dag["max_active_runs"] == 1
         assert dag["catchup"] is False
         assert dag["doc"] > 400  # the UI's DAG docs explain every step
 
 
-def test_assets_link_the_ingest_dags_to_the_publish_dag(bag):
+def test_assets_link_the_ingest_dags_to_the_publish_dag(bag, root):
+    # file:// URIs of the absolute HTX_* paths (lineage tools know the scheme).
+    uris = {
+        LANDING_ASSET: f"file://{root / 'landing'}",
+        STAGING_ASSET: f"file://{root / 'state' / 'staging'}",
+        STAR_SCHEMA_ASSET: f"file://{root / 'state' / 'build' / 'htx.duckdb'}",
+        WAREHOUSE_ASSET: f"file://{root / 'warehouse' / 'htx.duckdb'}",
+    }
     for dag_id in (INGEST_DAG_ID, YEARLY_DAG_ID):
         tasks = bag["dags"][dag_id]["tasks"]
-        assert tasks["load"]["outlets"] == [STAR_SCHEMA_ASSET[0]]
+        assert tasks["load"]["outlets"] == [STAR_SCHEMA_ASSET]
         assert tasks["load"]["upstream"] == ["stage"]
         assert tasks["stage"]["upstream"] == ["discover"]
+        # Lineage only: inlets emit no asset event.
+        assert tasks["discover"]["inlets"] == tasks["stage"]["inlets"] == [LANDING_ASSET]
+        assert tasks["load"]["inlets"] == [STAGING_ASSET]
+        for task in tasks.values():
+            assert all(uris[name] == uri for name, uri in task["uris"].items())
+        assert tasks["discover"]["outlets"] == tasks["stage"]["outlets"] == []
     tasks = bag["dags"][PUBLISH_DAG_ID]["tasks"]
-    assert tasks["publish"]["outlets"] == [WAREHOUSE_ASSET[0]]
+    assert tasks["publish"]["outlets"] == [WAREHOUSE_ASSET]
+    assert tasks["publish"]["inlets"] == [STAR_SCHEMA_ASSET]
+    assert tasks["exports"]["inlets"] == [WAREHOUSE_ASSET]
+    assert tasks["alert"]["outlets"] == tasks["exports"]["outlets"] == []
+    for task in tasks.values():
+        assert all(uris[name] == uri for name, uri in task["uris"].items())
     assert tasks["publish"]["upstream"] == ["alert"]
     assert tasks["exports"]["upstream"] == ["publish"]
 

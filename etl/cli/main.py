@@ -104,13 +104,18 @@ def _dagbag(settings: Settings):
 def run_dags(settings: Settings, conf: dict | None = None) -> list:
     """Run the ingest DAG once through Airflow (`dag.test`), then, as the scheduler would on
     its asset event, the publish DAG. Returns the DagRuns, ingest first."""
+    from etl.flow.lineage import stop_listeners
+
     bag = _dagbag(settings)
-    ingest = bag.get_dag(INGEST_DAG_ID).test(run_conf=conf)
-    runs = [ingest]
-    if _asset_emitted(ingest):
-        runs.append(bag.get_dag(PUBLISH_DAG_ID).test())
-    else:
-        log.info("ingest emitted no asset event (nothing new): the publish DAG does not run")
+    try:
+        ingest = bag.get_dag(INGEST_DAG_ID).test(run_conf=conf)
+        runs = [ingest]
+        if _asset_emitted(ingest):
+            runs.append(bag.get_dag(PUBLISH_DAG_ID).test())
+        else:
+            log.info("ingest emitted no asset event (nothing new): the publish DAG does not run")
+    finally:
+        stop_listeners()  # as a scheduler does when it stops: OpenLineage's DAG-run events
     return runs
 
 

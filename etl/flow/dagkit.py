@@ -1,4 +1,4 @@
-"""What the DAG files share: failure alerts, retry policy, assets, run logging.
+"""What the DAG files share: failure alerts, retry policy, assets (`file://` URIs), run logging.
 
 Imported at DAG parse time, so it imports nothing heavy: only the Airflow SDK and config.
 """
@@ -6,15 +6,57 @@ Imported at DAG parse time, so it imports nothing heavy: only the Airflow SDK an
 from __future__ import annotations
 
 import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
 
 from airflow.sdk import Asset
 
-from etl.config import STAR_SCHEMA_ASSET, WAREHOUSE_ASSET
+from etl.config import (
+    LANDING_ASSET,
+    STAGING_ASSET,
+    STAR_SCHEMA_ASSET,
+    WAREHOUSE_ASSET,
+    Settings,
+    load_settings,
+)
 
-# The loaded star schema waiting in the build area (emitted by the ingest DAGs' `load`), and
-# the published warehouse (emitted by the publish DAG's `publish`).
-STAR_SCHEMA = Asset(name=STAR_SCHEMA_ASSET[0], uri=STAR_SCHEMA_ASSET[1])
-WAREHOUSE = Asset(name=WAREHOUSE_ASSET[0], uri=WAREHOUSE_ASSET[1])
+# The file the build area's star schema is loaded into (etl.warehouse.build.build_path, which
+# is not imported here: it pulls in the warehouse code at parse time; a test checks both agree).
+BUILD_FILE = "htx.duckdb"
+
+
+def file_asset(name: str, path: Path) -> Asset:
+    """An asset named `name` whose URI is `file://` and the absolute path, as written (not
+    percent-encoded): common-io's converter makes it the OpenLineage dataset (namespace
+    `file`, name the path) lineage tools know. The HTX_* paths are absolute and the same on
+    every worker and the scheduler (docs/deploy.md), so every process names the same asset."""
+    return Asset(name=name, uri=f"file://{os.path.normpath(path)}")
+
+
+@dataclass(frozen=True)
+class Assets:
+    """The DAGs' assets, with URIs from the settings of the process parsing the DAGs."""
+
+    landing: Asset  # HTX_LANDING_DIR: the workbooks clerks drop (inlet: lineage only)
+    staging: Asset  # HTX_STATE_DIR/staging: the staged files `load` reads (inlet only)
+    # The star schema loaded in the build area, waiting to be published: emitted by the
+    # ingest DAGs' `load`, the publish DAG's schedule.
+    star_schema: Asset
+    warehouse: Asset  # HTX_WAREHOUSE, published: emitted by the publish DAG's `publish`
+
+
+def assets(settings: Settings | None = None) -> Assets:
+    """The assets, from `load_settings()` unless given: cheap (no heavy import), called by
+    each DAG file when it is parsed, so a change of HTX_* paths is seen at the next parse."""
+    settings = settings or load_settings()
+    return Assets(
+        landing=file_asset(LANDING_ASSET, settings.landing_dir),
+        staging=file_asset(STAGING_ASSET, settings.staging_dir),
+        star_schema=file_asset(STAR_SCHEMA_ASSET, settings.build_dir / BUILD_FILE),
+        warehouse=file_asset(WAREHOUSE_ASSET, settings.warehouse),
+    )
+
 
 # Tasks that touch shared storage, the network or a busy database retry with backoff:
 # 30 s, then 60 s. Tasks whose failure would only repeat itself (a broken build) do not.

@@ -1,0 +1,166 @@
+"""OpenLineage: `htx run` on three sample workbooks writes the provider's events to the default
+file under HTX_STATE_DIR, and they name what each task read and wrote with the `file://`
+assets (namespace `file`, name the absolute path): the landing folder into discover and stage,
+the staged files into load, the build out of load and into publish, the warehouse out of
+publish. An operator's own transport (Marquez) replaces the default file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from etl.config import (
+    LANDING_ASSET,
+    STAGING_ASSET,
+    STAR_SCHEMA_ASSET,
+    WAREHOUSE_ASSET,
+    settings_under,
+)
+from etl.flow.dagkit import assets
+from tools.sample import write_samples
+
+TASKS = {
+    "htx_ingest": ("discover", "stage", "load"),
+    "htx_publish": ("alert", "publish", "exports"),
+}
+
+
+@pytest.fixture(scope="module")
+def lineage_run(tmp_path_factory):
+    """Three sample workbooks of 2023 through `htx run` (both DAGs); the events it wrote."""
+    root = tmp_path_factory.mktemp("lineage")
+    settings = settings_under(root)
+    every = tmp_path_factory.mktemp("sample")
+    write_samples(every, years=[2023], extras=False)
+    settings.landing_dir.mkdir(parents=True)
+    for path in sorted(every.glob("*.xlsx"))[:3]:
+        shutil.copy(path, settings.landing_dir / path.name)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW", "OPENLINEAGE"))
+    }
+    htx = Path(sys.executable).with_name("htx")
+    done = subprocess.run(
+        [str(htx), "run"],
+        env={**env, **settings.htx_environ()},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-5000:]
+    lines = settings.lineage_events.read_text(encoding="utf-8").splitlines()
+    return settings, [json.loads(line) for line in lines]
+
+
+def _datasets(event: dict, side: str) -> list[tuple[str, str]]:
+    return [(d["namespace"], d["name"]) for d in event.get(side, [])]
+
+
+def _task_events(events: list[dict], dag_id: str, task_id: str) -> list[dict]:
+    return [e for e in events if e["job"]["name"] == f"{dag_id}.{task_id}"]
+
+
+def test_every_task_of_both_dags_starts_and_completes_in_the_default_file(lineage_run):
+    settings, events = lineage_run
+    assert settings.lineage_events == settings.state_dir / "lineage" / "events.jsonl"
+    for dag_id, task_ids in TASKS.items():
+        for task_id in task_ids:
+            found = _task_events(events, dag_id, task_id)
+            assert [e["eventType"] for e in found] == ["START", "COMPLETE"], (dag_id, task_id)
+            assert len({e["run"]["runId"] for e in found}) == 1  # one task run, two events
+            assert {e["job"]["namespace"] for e in found} == {"htx"}
+        # The DAG run's own event, written before `htx run` exited (its listener pool stops).
+        assert "COMPLETE" in [e["eventType"] for e in events if e["job"]["name"] == dag_id]
+    assert {e["job"]["name"].split(".")[0] for e in events} == set(TASKS)
+
+
+def test_ingest_reads_the_landing_folder_and_staged_files_and_writes_the_build(lineage_run):
+    settings, events = lineage_run
+    landing = ("file", str(settings.landing_dir))
+    for task_id in ("discover", "stage"):
+        for event in _task_events(events, "htx_ingest", task_id):
+            assert _datasets(event, "inputs") == [landing]
+            assert _datasets(event, "outputs") == []
+    build = ("file", str(settings.build_dir / "htx.duckdb"))
+    for event in _task_events(events, "htx_ingest", "load"):
+        assert _datasets(event, "inputs") == [("file", str(settings.staging_dir))]
+        assert _datasets(event, "outputs") == [build]
+
+
+def test_publish_reads_the_build_and_writes_the_warehouse_file(lineage_run):
+    settings, events = lineage_run
+    build = ("file", str(settings.build_dir / "htx.duckdb"))
+    warehouse = ("file", str(settings.warehouse))
+    complete = _task_events(events, "htx_publish", "publish")[-1]
+    assert complete["eventType"] == "COMPLETE"
+    assert _datasets(complete, "inputs") == [build]
+    assert _datasets(complete, "outputs") == [warehouse]
+    assert settings.warehouse.is_file()  # the dataset is the file analysts query
+    for event in _task_events(events, "htx_publish", "exports"):
+        assert _datasets(event, "inputs") == [warehouse]
+    for event in _task_events(events, "htx_publish", "alert"):
+        assert _datasets(event, "inputs") == _datasets(event, "outputs") == []
+
+
+def test_asset_uris_are_file_uris_of_the_settings_paths(tmp_path):
+    from etl.warehouse.build import build_path
+
+    settings = settings_under(tmp_path / "a b", HTX_WAREHOUSE=str(tmp_path / "wh" / "htx.duckdb"))
+    found = assets(settings)
+    assert (found.landing.name, found.landing.uri) == (
+        LANDING_ASSET,
+        f"file://{settings.landing_dir}",
+    )
+    assert (found.staging.name, found.staging.uri) == (
+        STAGING_ASSET,
+        f"file://{settings.staging_dir}",
+    )
+    # The build the ingest DAGs emit is the file the build writes (etl.warehouse.build).
+    assert (found.star_schema.name, found.star_schema.uri) == (
+        STAR_SCHEMA_ASSET,
+        f"file://{build_path(settings)}",
+    )
+    assert (found.warehouse.name, found.warehouse.uri) == (
+        WAREHOUSE_ASSET,
+        f"file://{tmp_path / 'wh' / 'htx.duckdb'}",
+    )
+
+
+def test_default_transport_is_a_file_under_the_state_dir(tmp_path):
+    environ = settings_under(tmp_path).airflow_environ()
+    transport = json.loads(environ["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+    assert transport["type"] == "file"
+    assert transport["log_file_path"] == str(tmp_path / "state" / "lineage" / "events.jsonl")
+    assert transport["append"] is True
+    assert environ["AIRFLOW__OPENLINEAGE__NAMESPACE"] == "htx"
+
+
+@pytest.mark.parametrize(
+    "operator",
+    [
+        {"OPENLINEAGE_URL": "http://marquez.internal:5000"},
+        {"AIRFLOW__OPENLINEAGE__TRANSPORT": '{"type": "http", "url": "http://marquez:5000"}'},
+        {"AIRFLOW__OPENLINEAGE__CONFIG_PATH": "/etc/openlineage.yml"},
+        {"OPENLINEAGE__TRANSPORT__TYPE": "console"},
+        {"AIRFLOW__OPENLINEAGE__DISABLED": "true"},
+    ],
+)
+def test_an_operators_transport_or_switch_wins_over_the_default_file(tmp_path, operator):
+    environ = settings_under(tmp_path, **operator).airflow_environ()
+    transport = environ.get("AIRFLOW__OPENLINEAGE__TRANSPORT")
+    assert transport == operator.get("AIRFLOW__OPENLINEAGE__TRANSPORT")  # theirs or none
+    assert environ["AIRFLOW__OPENLINEAGE__NAMESPACE"] == "htx"
+
+
+def test_an_operators_namespace_wins(tmp_path):
+    environ = settings_under(tmp_path, OPENLINEAGE_NAMESPACE="tinh-lam-dong").airflow_environ()
+    assert "AIRFLOW__OPENLINEAGE__NAMESPACE" not in environ
+    environ = settings_under(
+        tmp_path, AIRFLOW__OPENLINEAGE__NAMESPACE="tinh-lam-dong"
+    ).airflow_environ()
+    assert environ["AIRFLOW__OPENLINEAGE__NAMESPACE"] == "tinh-lam-dong"
