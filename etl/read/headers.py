@@ -43,6 +43,12 @@ def _lookup(sheet: Sheet) -> dict[str, str]:
     return table
 
 
+@cache
+def _column_count(sheet: Sheet) -> int:
+    """How many layout columns a header can name at most."""
+    return len(set(_lookup(sheet).values()))
+
+
 @lru_cache(maxsize=65536)  # the same headers and title lines come in every file
 def _header_keys(text: str) -> tuple[str, str]:
     """The match keys of a header cell: without its trailing unit, and whole."""
@@ -64,8 +70,11 @@ def _map_row(row: list, lookup: dict[str, str], taken: dict[str, int]) -> dict[s
 def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
     """The best header in the first rows: the one that maps the most layout columns."""
     lookup = _lookup(sheet)
+    every = _column_count(sheet)
     best: HeaderMatch | None = None
     for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        if best is not None and len(best.columns) >= every:
+            break  # a header naming every column: no row below can name more
         columns = _map_row(row, lookup, {})
         if not columns:
             continue
@@ -123,8 +132,14 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
 
 def _is_column_number_row(row: list, at_least: int = 1) -> bool:
     """`(1) (2) (3)`, `1 2 3` or `A B C` under the header: numbering, not data."""
-    cells = [_as_text(c) for c in row if c is not None and clean(c)]
-    return len(cells) >= at_least and all(_COLUMN_NUMBER.match(c) for c in cells)
+    count = 0
+    for cell in row:
+        if cell is None or not clean(cell):
+            continue
+        if not _COLUMN_NUMBER.match(_as_text(cell)):
+            return False  # a record's row fails at its first text: no need to clean the rest
+        count += 1
+    return count >= at_least
 
 
 def is_column_number_row(row: list) -> bool:

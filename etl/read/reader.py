@@ -7,11 +7,16 @@ cannot be opened, or lacks a required sheet or column, comes back with `rejectio
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from multiprocessing import util as mp_util
 from pathlib import Path
 
 from etl.config import Limits
@@ -96,14 +101,39 @@ def read_workbook(
                 rule=_UNREADABLE[kind], severity=ERROR, message=reason(_UNREADABLE[kind])
             )
         )
-    with tempfile.TemporaryDirectory(prefix="htx-read-") as work_dir:
+    # The bounded copy's folder is made only when a sheet needs trimming (rare): creating
+    # and removing a folder for every file cost more than reading most of them.
+    work_dir = _work_root() / secrets.token_hex(8)
+    try:
         try:
-            source = guard.bounded(path, Path(work_dir), limits.rows, limits.expanded_bytes)
+            source = guard.bounded(path, work_dir, limits.rows, limits.expanded_bytes)
         except guard.LimitExceeded as exc:
             return WorkbookRead(rejection=_limit(exc))
         except Exception as exc:  # a broken zip or XML inside: calamine would fail too
             return WorkbookRead(rejection=_unreadable(exc))
         return _read(source, limits, kind, file_name)
+    finally:
+        if work_dir.exists():
+            shutil.rmtree(work_dir, ignore_errors=True)
+
+
+_WORK_ROOT: list[tuple[int, Path]] = []  # (process id, private folder) of this process
+
+
+def _work_root() -> Path:
+    """A private folder (mode 0700) for this process's bounded copies, removed at exit; a
+    forked child makes its own."""
+    pid = os.getpid()
+    if not _WORK_ROOT or _WORK_ROOT[0][0] != pid:
+        root = Path(tempfile.mkdtemp(prefix="htx-read-"))
+        atexit.register(shutil.rmtree, root, True)
+        # A multiprocessing worker leaves by os._exit, after its own finalizers, not atexit.
+        mp_util.Finalize(None, shutil.rmtree, args=(root, True), exitpriority=0)
+        _WORK_ROOT[:] = [(pid, root)]
+    root = _WORK_ROOT[0][1]
+    if not root.is_dir():  # a cleaner emptied the temp folder under a long-lived worker
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return root
 
 
 _UNREADABLE = {"empty": "file_empty", "encrypted": "file_encrypted", "unknown": "not_a_spreadsheet"}
@@ -329,7 +359,8 @@ def _read_sheet(
     # Pass 2, a column at a time: the contract's cell rules over each column's cells.
     typed = []
     for column, position in columns:
-        raws = [_cell(rows[i], position) for i in data]
+        raws = [rows[i][position] if position < len(rows[i]) else None for i in data]
+        raws = [None if r.__class__ is str and not r.strip() else r for r in raws]  # _cell
         result = typing.type_column(column, raws, factors[column.key], report_year)
         long = {
             n for n, raw in enumerate(raws)
@@ -528,7 +559,7 @@ class _Table:
         row = rows[index]
         # The hot path: a record has a code (`Người lập biểu` or a dated signature line in
         # the code column is the signature block, not a cooperative).
-        if any(_looks_like_code(_cell(row, i)) for i in self.code_at):
+        if any(_looks_like_code(row[i] if i < len(row) else None) for i in self.code_at):
             return 0
         row_cells = [_cell(row, i) for i in range(len(row))]
         if all(c is None for c in row_cells):
@@ -685,6 +716,8 @@ def _looks_like_code(value: object) -> bool:
     destroyed into scientific notation (`6.4E+09`, rule 16), an error of its row."""
     if value is None:
         return False
+    if value.__class__ is str and value.isdigit():  # the hot path: every digit a digit
+        return len(value) >= 8
     text = "".join(str(value).split())
     digits = sum(ch.isdigit() for ch in text)
     return (digits >= 8 and digits * 2 >= len(text)) or cells.is_destroyed_code(text)

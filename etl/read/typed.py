@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from etl.contract.layout import Column
 from etl.read import cells
 
-# A memo entry: (True, result) for a typed value, (False, unit) for a unit that does not
-# fit its column (`UnitMismatch`), (False, None) for a cell the rule cannot read.
-_MEMO: dict[tuple, tuple[bool, object]] = {}
-_MEMO_LIMIT = 200_000  # entries; cleared whole past it (names of a national corpus fit)
+# Memo entries by column setting, then (type, value): (True, result) for a typed value,
+# (False, unit) for a unit that does not fit its column (`UnitMismatch`), (False, None) for
+# a cell the rule cannot read. A setting's memo is cleared whole past the limit, so a
+# column of names never churns the memo of a column of categories.
+_MEMO: dict[tuple, dict[tuple, tuple[bool, object]]] = {}
+_MEMO_LIMIT = 100_000
 
 _NUMERIC = frozenset({"int", "number", "money"})
 
@@ -66,20 +68,24 @@ def _rule(column: Column, factor: float, report_year: int | None):
     raise AssertionError(f"unknown column kind {kind}")
 
 
-def _memoised(rule, setting: tuple, raw: object) -> tuple[bool, object]:
-    key = (setting, raw.__class__, raw)
-    found = _MEMO.get(key)
+def _outcome(rule, raw: object) -> tuple[bool, object]:
+    try:
+        return True, rule(raw)
+    except cells.UnitMismatch as exc:
+        return False, exc.unit
+    except (ValueError, OverflowError):
+        return False, None
+
+
+def _memoised(rule, memo: dict, raw: object) -> tuple[bool, object]:
+    key = (raw.__class__, raw)
+    found = memo.get(key)
     if found is not None:
         return found
-    try:
-        outcome: tuple[bool, object] = (True, rule(raw))
-    except cells.UnitMismatch as exc:
-        outcome = (False, exc.unit)
-    except (ValueError, OverflowError):
-        outcome = (False, None)
-    if len(_MEMO) >= _MEMO_LIMIT:
-        _MEMO.clear()
-    _MEMO[key] = outcome
+    outcome = _outcome(rule, raw)
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = outcome
     return outcome
 
 
@@ -89,6 +95,8 @@ def type_column(
     """Every cell of one column typed by the contract's rule for its kind (see `cells`)."""
     kind = column.kind
     rule, setting = _rule(column, factor, report_year)
+    memo = _MEMO.setdefault(setting, {})
+    once = kind == "code"  # a code is its row's own: a memo would only fill
     values: list = [None] * len(raws)
     out = TypedColumn(values=values)
     if kind == "date":
@@ -99,6 +107,9 @@ def type_column(
             values[at] = blank
             continue
         cls = raw.__class__
+        if once and cls is str and raw.isdigit() and raw.isascii():
+            values[at] = raw  # `cells.parse_code` of ASCII digits is the text itself
+            continue
         if kind in _NUMERIC and (cls is float or cls is int):
             # `cells.parse_number` of a number is float(raw); the rest is the kind's own.
             number = float(raw)
@@ -111,7 +122,7 @@ def type_column(
             if number.is_integer():  # int: a whole number
                 values[at] = int(number)
                 continue
-        ok, result = _memoised(rule, setting, raw)
+        ok, result = _outcome(rule, raw) if once else _memoised(rule, memo, raw)
         if ok:
             if kind == "date":
                 values[at], out.precisions[at] = result or (None, None)  # type: ignore[index,misc]
