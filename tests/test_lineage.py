@@ -53,8 +53,12 @@ def lineage_run(tmp_path_factory):
         timeout=900,
     )
     assert done.returncode == 0, done.stderr[-5000:]
+    return settings, _events(settings), every
+
+
+def _events(settings) -> list[dict]:
     lines = settings.lineage_events.read_text(encoding="utf-8").splitlines()
-    return settings, [json.loads(line) for line in lines]
+    return [json.loads(line) for line in lines]
 
 
 def _datasets(event: dict, side: str) -> list[tuple[str, str]]:
@@ -66,7 +70,7 @@ def _task_events(events: list[dict], dag_id: str, task_id: str) -> list[dict]:
 
 
 def test_every_task_of_both_dags_starts_and_completes_in_the_default_file(lineage_run):
-    settings, events = lineage_run
+    settings, events, _ = lineage_run
     assert settings.lineage_events == settings.state_dir / "lineage" / "events.jsonl"
     for dag_id, task_ids in TASKS.items():
         for task_id in task_ids:
@@ -80,7 +84,7 @@ def test_every_task_of_both_dags_starts_and_completes_in_the_default_file(lineag
 
 
 def test_ingest_reads_the_landing_folder_and_staged_files_and_writes_the_build(lineage_run):
-    settings, events = lineage_run
+    settings, events, _ = lineage_run
     landing = ("file", str(settings.landing_dir))
     for task_id in ("discover", "stage"):
         for event in _task_events(events, "htx_ingest", task_id):
@@ -93,7 +97,7 @@ def test_ingest_reads_the_landing_folder_and_staged_files_and_writes_the_build(l
 
 
 def test_publish_reads_the_build_and_writes_the_warehouse_file(lineage_run):
-    settings, events = lineage_run
+    settings, events, _ = lineage_run
     build = ("file", str(settings.build_dir / "htx.duckdb"))
     warehouse = ("file", str(settings.warehouse))
     complete = _task_events(events, "htx_publish", "publish")[-1]
@@ -164,3 +168,62 @@ def test_an_operators_namespace_wins(tmp_path):
         tmp_path, AIRFLOW__OPENLINEAGE__NAMESPACE="tinh-lam-dong"
     ).airflow_environ()
     assert environ["AIRFLOW__OPENLINEAGE__NAMESPACE"] == "tinh-lam-dong"
+
+
+_REPLACED = """
+import json, sys
+from sqlalchemy import delete, select
+from airflow.models.asset import AssetActive, AssetModel
+from airflow.utils.session import create_session
+from etl.config import load_settings
+from etl.flow.lineage import retire_replaced_assets
+
+old = ("htx_warehouse", "htx://warehouse/published")  # the URI of the release before
+with create_session() as session:
+    current = session.scalars(select(AssetModel).where(AssetModel.name == old[0])).one()
+    session.execute(delete(AssetActive).where(AssetActive.name == old[0]))
+    session.add(AssetModel(name=old[0], uri=old[1]))
+    session.flush()
+    session.add(AssetActive(name=old[0], uri=old[1]))
+retired = retire_replaced_assets(load_settings())
+with create_session() as session:
+    active = sorted(map(list, session.execute(select(AssetActive.name, AssetActive.uri))))
+print(json.dumps({"retired": retired, "active": active}))
+"""
+
+
+def test_an_asset_whose_uri_changed_is_retired_and_the_next_run_publishes(lineage_run):
+    """The upgrade from `htx://` URIs: the old asset of a name is still active in the metadata
+    DB, so the new one could not be activated (a task naming it would fail). `htx init` and
+    `htx run` retire it; the next run then loads and publishes through the new assets."""
+    settings, before, sample = lineage_run
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW"))},
+        **settings.airflow_environ(),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _REPLACED], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["retired"] == [["htx_warehouse", "htx://warehouse/published"]]
+    uris = {a.name: a.uri for a in vars(assets(settings)).values()}
+    assert sorted(map(tuple, found["active"])) == sorted(
+        (name, uri) for name, uri in uris.items() if name != WAREHOUSE_ASSET
+    )
+    # A run with a new workbook: the publish task names the asset whose URI was replaced.
+    new = sorted(sample.glob("*.xlsx"))[3]
+    shutil.copy(new, settings.landing_dir / new.name)
+    htx = Path(sys.executable).with_name("htx")
+    again = subprocess.run(
+        [str(htx), "run"],
+        env={k: v for k, v in env.items() if not k.startswith("AIRFLOW")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert again.returncode == 0, again.stderr[-5000:]
+    events = _events(settings)[len(before) :]
+    published = _task_events(events, "htx_publish", "publish")
+    assert [e["eventType"] for e in published] == ["START", "COMPLETE"]
+    assert _datasets(published[-1], "outputs") == [("file", str(settings.warehouse))]

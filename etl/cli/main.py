@@ -66,6 +66,9 @@ def init_airflow(settings: Settings) -> None:
             WRITER_POOL, 1, "One writer at a time for DuckDB files", include_deferred=False
         )
         log.info("created the pool %s with one slot", WRITER_POOL)
+    from etl.flow.lineage import retire_replaced_assets
+
+    retire_replaced_assets(settings)  # an asset whose URI changed (upgrade, moved paths)
     log.info("Airflow ready: metadata DB migrated, pool %s", WRITER_POOL)
 
 
