@@ -32,7 +32,7 @@ import csv
 import difflib
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -648,9 +648,87 @@ def _load(ref: Reference, path: Path) -> Crosswalk:
     return build_crosswalk(ref, read_merger(path))
 
 
-def load_crosswalk(ref: Reference | None = None) -> Crosswalk:
-    """The crosswalk from the reference folder's merger text (cached per reference)."""
-    return _load(ref or load_reference(), REFERENCE_DIR / MERGER_FILE)
+def load_crosswalk(ref: Reference | None = None, cache_dir: Path | None = None) -> Crosswalk:
+    """The crosswalk from the reference folder's merger text (cached per reference).
+
+    With `cache_dir` (the build passes `HTX_STATE_DIR/cache`), the crosswalk of the reference
+    folder's own units is also kept on disk, keyed by the reference files and this code
+    (`cache_key`): a build reads it back instead of matching the text again. Later calls
+    for the same reference, with or without `cache_dir`, get that crosswalk from memory.
+    """
+    ref = ref or load_reference()
+    path = REFERENCE_DIR / MERGER_FILE
+    seeded = _seeded.get(id(ref))
+    if seeded is not None and seeded[0] is ref:
+        return seeded[1]
+    if cache_dir is not None and ref is load_reference():
+        crosswalk = _from_disk(ref, path, cache_dir)
+        _seeded[id(ref)] = (ref, crosswalk)
+        return crosswalk
+    return _load(ref, path)
+
+
+# -- the cache on disk -----------------------------------------------------------------------
+
+# Bump when the stored form changes; the code's own text is part of the key anyway.
+CACHE_FORMAT = 1
+# id(reference) -> (that reference, its crosswalk read from or written to the disk cache)
+_seeded: dict[int, tuple[Reference, Crosswalk]] = {}
+
+
+def cache_key() -> str:
+    """What the crosswalk is computed from: every reference CSV and the code that reads and
+    matches them (this module, `etl.contract.reference`, `etl.text`)."""
+    import hashlib
+
+    import etl.contract.reference
+    import etl.text
+
+    digest = hashlib.sha256(f"crosswalk format {CACHE_FORMAT}\n".encode())
+    code = [Path(__file__), Path(etl.contract.reference.__file__), Path(etl.text.__file__)]
+    for item in [*sorted(REFERENCE_DIR.glob("*.csv")), *code]:
+        digest.update(item.name.encode() + b"\0")
+        digest.update(item.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def cache_file(cache_dir: Path) -> Path:
+    return cache_dir / f"crosswalk-{cache_key()[:32]}.json"
+
+
+def _from_disk(ref: Reference, path: Path, cache_dir: Path) -> Crosswalk:
+    """The crosswalk stored under `cache_dir` for the current key, else computed (and
+    stored, replacing the crosswalks of other keys). An unreadable file is computed again."""
+    import json
+    import os
+
+    target = cache_file(cache_dir)
+    try:
+        stored = json.loads(target.read_text(encoding="utf-8"))
+        return Crosswalk(
+            links=tuple(Link(*row) for row in stored["links"]),
+            unmatched=tuple(Unmatched(*row) for row in stored["unmatched"]),
+            unresolved=tuple(Unresolved(*row) for row in stored["unresolved"]),
+            former={province: tuple(codes) for province, codes in stored["former"].items()},
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    crosswalk = _load(ref, path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    stored = {
+        "links": [list(astuple(row)) for row in crosswalk.links],
+        "unmatched": [list(astuple(row)) for row in crosswalk.unmatched],
+        "unresolved": [list(astuple(row)) for row in crosswalk.unresolved],
+        "former": {province: list(codes) for province, codes in crosswalk.former.items()},
+    }
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, target)
+    for stale in cache_dir.glob("crosswalk-*.json"):
+        if stale != target:
+            stale.unlink(missing_ok=True)
+    return crosswalk
 
 
 # -- the command line ------------------------------------------------------------------------

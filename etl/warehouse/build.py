@@ -58,6 +58,12 @@ def build_path(settings: Settings) -> Path:
     return settings.build_dir / "htx.duckdb"
 
 
+def cache_dir(settings: Settings) -> Path:
+    """What builds keep between runs that depends on the reference data and the code only
+    (the national commune crosswalk), each file named by its key."""
+    return settings.state_dir / "cache"
+
+
 def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
     """What a warehouse is built from: the audit trail (with a digest of each loaded file's
     staged rows), the loaded files, the SQL, the configuration, the reference units and the
@@ -156,7 +162,7 @@ def load_star_schema(
         core = [m for m in models() if m.schema == "core"]
         for model in core:
             run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
-        _register_reference(con)
+        _register_reference(con, cache_dir(settings))
         _create_macros(con)
         _stage_tables(con, settings, loaded)
         con.execute("begin transaction")
@@ -213,7 +219,7 @@ def refresh_build_audit(settings: Settings) -> None:
         con.close()
 
 
-def _register_reference(con) -> None:
+def _register_reference(con, cache: Path | None = None) -> None:
     import pandas as pd
 
     from etl.contract.reference import MERGED_INTO, load_reference
@@ -247,21 +253,22 @@ def _register_reference(con) -> None:
     )
     for name, frame in (("ref_units", units), ("ref_mergers", mergers), ("ref_programs", programs)):
         _create_from_frame(con, name, frame)
-    _register_crosswalk(con, ref)
+    _register_crosswalk(con, ref, cache)
     _register_units_in_force(con, ref)
 
 
-def _register_crosswalk(con, ref) -> None:
+def _register_crosswalk(con, ref, cache: Path | None = None) -> None:
     """`ref_crosswalk` and `ref_crosswalk_unmatched`: the commune crosswalk read from the
     merger text (`etl.contract.crosswalk`), for `core.bridge_commune_crosswalk` and
-    `audit.crosswalk_unmatched`; its match rates go to the log."""
+    `audit.crosswalk_unmatched`; its match rates go to the log. It depends on the reference
+    files and the code only: kept under `cache` between builds (`load_crosswalk`)."""
     import dataclasses
 
     import pandas as pd
 
     from etl.contract.crosswalk import Link, Unmatched, load_crosswalk
 
-    crosswalk = load_crosswalk(ref)
+    crosswalk = load_crosswalk(ref, cache)
     for name, rows, kind in (
         ("ref_crosswalk", crosswalk.links, Link),
         ("ref_crosswalk_unmatched", crosswalk.unmatched, Unmatched),
@@ -312,11 +319,12 @@ def _register_units_in_force(con, ref) -> None:
     )
 
 
-def _register_commune_candidates(con) -> None:
+def _register_commune_candidates(con, cache: Path | None = None) -> None:
     """`ref_commune_candidates`: the communes each distinct (unit, year, commune name) of
     the staged HTX rows of 2025 and later may mean (`etl.contract.communes.candidate_frame`).
     Rows up to 2024 name former communes only and keep their own matching
-    (`sql/staging/htx_commune.sql`)."""
+    (`sql/staging/htx_commune.sql`). The answer for a name depends on the reference data
+    and the code only: kept under `cache` between builds (`_candidates_cached`)."""
     from etl.contract.communes import candidate_frame
     from etl.contract.reference import REORGANISED_ON, load_reference
 
@@ -325,15 +333,104 @@ def _register_commune_candidates(con) -> None:
         "where commune_name is not null and report_year >= ? order by all",
         [REORGANISED_ON.year],
     ).fetchall()
+    frame = (
+        candidate_frame(load_reference(), triples)
+        if cache is None
+        else _candidates_cached(triples, cache)
+    )
     _create_from_frame(
         con,
         "ref_commune_candidates",
-        candidate_frame(load_reference(), triples),
+        frame,
         "unit_code::varchar as unit_code, report_year::integer as report_year, "
         "commune_name::varchar as commune_name, commune_code::varchar as commune_code, "
         "current::boolean as current, district_code::varchar as district_code, "
         "new_commune_code::varchar as new_commune_code",
     )
+
+
+CANDIDATE_COLUMNS = ("commune_code", "current", "district_code", "new_commune_code")
+
+
+def _candidates_key() -> str:
+    """What a name's candidates are computed from: the crosswalk's inputs (the reference
+    files, `etl.contract.reference`, `etl.text`, the crosswalk) and `etl.contract.communes`."""
+    import etl.contract.communes
+    from etl.contract.crosswalk import cache_key
+
+    digest = hashlib.sha256(f"candidates 1\n{cache_key()}\n".encode())
+    digest.update(Path(etl.contract.communes.__file__).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _candidates_cached(triples: list[tuple], cache: Path):
+    """`candidate_frame` of `triples`, the same rows in the same order, computing only the
+    names no earlier build asked about (`cache/commune_candidates-<key>.json`, replaced by
+    a file holding every name asked so far)."""
+    import json
+    import os
+
+    from etl.contract.communes import candidate_frame
+    from etl.contract.reference import load_reference
+
+    path = cache / f"commune_candidates-{_candidates_key()}.json"
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(known, dict):
+            known = {}
+    except (OSError, ValueError):
+        known = {}
+
+    def name(triple) -> str:
+        unit_code, year, commune = triple
+        return json.dumps([unit_code, int(year), commune], ensure_ascii=False)
+
+    missing = [t for t in triples if name(t) not in known]
+    if missing:
+        computed = candidate_frame(load_reference(), missing)
+        found: dict[str, list] = {name(t): [] for t in missing}
+        for row in computed.itertuples(index=False):
+            key = name((row.unit_code, row.report_year, row.commune_name))
+            found[key].append([_plain(c, getattr(row, c)) for c in CANDIDATE_COLUMNS])
+        known.update(found)
+        cache.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)
+        for stale in cache.glob("commune_candidates-*.json"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    rows = [
+        (unit_code, int(year), commune, *candidate)
+        for unit_code, year, commune in triples
+        for candidate in known[name((unit_code, year, commune))]
+    ]
+    return _candidate_rows(rows)
+
+
+def _plain(column: str, value):
+    """A pandas cell as JSON keeps it: NA as None, `current` as bool, the codes as text."""
+    import pandas as pd
+
+    if value is None or value is pd.NA:
+        return None
+    return bool(value) if column == "current" else str(value)
+
+
+def _candidate_rows(rows: list[tuple]):
+    """The frame `candidate_frame` makes, from its rows."""
+    import pandas as pd
+
+    columns = {
+        "unit_code": "string",
+        "report_year": "int64",
+        "commune_name": "string",
+        "commune_code": "string",
+        "current": "boolean",
+        "district_code": "string",
+        "new_commune_code": "string",
+    }
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 
 
 def _create_macros(con) -> None:
@@ -381,7 +478,7 @@ def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> Non
             [files],
         )
     con.execute("drop table if exists wanted")
-    _register_commune_candidates(con)
+    _register_commune_candidates(con, cache_dir(settings))
     for name in STAGING_MODELS:
         run_sql_file(con, SQL_DIR / "staging" / f"{name}.sql")
 
