@@ -261,6 +261,7 @@ def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> 
     from etl.quality.validate import cross_rules, for_run
     from etl.warehouse.build import load_star_schema, refresh_build_audit, seal_build
 
+    pending = _read_files(_build_files(settings))  # of a build never published, if any
     counts, cross = load_star_schema(settings, loaded)
     con = ledger.connect(settings.ledger)
     try:
@@ -275,6 +276,9 @@ def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> 
         con.close()
     refresh_build_audit(settings)
     seal_build(settings, wanted, run_id, len(loaded))
+    # The files whose outcome this build is the first to publish: the publish passes them
+    # to the exports, which write feedback for these only (`write_exports`).
+    _write_files(_build_files(settings), sorted(set(pending) | set(run_files)))
     prepare_data_docs(settings)  # the publish moves it into the exports (etl.quality.data_docs)
     return counts
 
@@ -329,12 +333,13 @@ def publish_build(settings: Settings) -> dict:
             return {"published": False}
         rows = build_marts(settings)
         swap(settings)
+        files = _hand_over_files(settings)
     log.info(
         "published %s with marts: %s",
         settings.warehouse,
         ", ".join(f"{table} {n:,}" for table, n in rows.items()),
     )
-    return {"published": True, "rows": rows}
+    return {"published": True, "rows": rows, "files": files}
 
 
 def write_exports(settings: Settings, published: dict) -> dict:
@@ -370,7 +375,12 @@ def write_exports(settings: Settings, published: dict) -> dict:
         if index is not None:
             result["data_docs"] = str(index)
         result["report"] = str(write_quality_report(settings))
-        result["feedback"] = len(write_feedback(settings))
+        # Feedback for the files whose outcome this publish is the first to show (None when
+        # not known: every file's, those up to date kept). A new file never changes the
+        # feedback of files of earlier runs (`_build`).
+        files = _run_files(settings, published)
+        result["feedback"] = len(write_feedback(settings, files))
+        _published_files(settings).unlink(missing_ok=True)
     log.info(
         "exports in %s: %d table file(s), quality report %s, %d feedback workbook(s)",
         settings.export_dir,
@@ -379,6 +389,56 @@ def write_exports(settings: Settings, published: dict) -> dict:
         result["feedback"],
     )
     return result
+
+
+def _build_files(settings: Settings) -> Path:
+    """This build's files (see `_build`), beside the build."""
+    return settings.build_dir / "run_files.json"
+
+
+def _published_files(settings: Settings) -> Path:
+    """The files of published builds whose exports are not written yet."""
+    return settings.state_dir / "published_files.json"
+
+
+def _read_files(path: Path) -> list[int]:
+    import json
+
+    try:
+        files = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [int(f) for f in files] if isinstance(files, list) else []
+
+
+def _write_files(path: Path, files: list[int]) -> None:
+    import json
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(sorted(set(files))), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _hand_over_files(settings: Settings) -> list[int]:
+    """After the swap: the published build's files move to the exports' list (added to
+    what an export that never ran left there); returns them."""
+    source = _build_files(settings)
+    files = sorted(set(_read_files(source)) | set(_read_files(_published_files(settings))))
+    _write_files(_published_files(settings), files)
+    source.unlink(missing_ok=True)
+    return files
+
+
+def _run_files(settings: Settings, published: dict) -> list[int] | None:
+    """The files the exports write feedback for: those the publish handed over, and those
+    a publish whose exports never ran left; None (every file) when the publish did not say
+    (no build was published, or an older release published it)."""
+    files = published.get("files")
+    if not published.get("published") or files is None:
+        return None
+    return sorted(set(files) | set(_read_files(_published_files(settings))))
 
 
 def check_deadlines(settings: Settings, logical_date=None, run_id: str = "deadlines") -> dict:

@@ -8,7 +8,14 @@ an `aria-label` from its `description` ("category · series: value"), which Vega
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from html import escape
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -17,10 +24,62 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 WIDTH, HEIGHT = 640, 240
 
 
+# Where rendered charts are kept between reports (`cached_in`), and the keys used since.
+_CACHE: ContextVar[tuple[Path, set[str]] | None] = ContextVar("chart_cache", default=None)
+
+
+@contextmanager
+def cached_in(folder: Path) -> Iterator[None]:
+    """Within this block a chart whose spec (data included) was rendered before is read
+    from `folder` instead of being rendered again; charts no report of this block used
+    are removed from it at the end."""
+    folder.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    token = _CACHE.set((folder, used))
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+    for stale in folder.glob("*.svg"):
+        if stale.stem not in used:
+            stale.unlink(missing_ok=True)
+
+
 def _svg(chart, title: str) -> Markup:
+    cache = _CACHE.get()
+    if cache is None:
+        return _render(chart.to_dict(), title)
+    folder, used = cache
+    # The key from the spec unvalidated (Altair's schema check costs more than the
+    # rendering); a chart rendered is validated as before.
+    key = _key(chart.to_dict(validate=False), title)
+    used.add(key)
+    path = folder / f"{key}.svg"
+    try:
+        return Markup(path.read_text(encoding="utf-8"))  # noqa: S704 - written by _render below
+    except OSError:
+        pass
+    svg = _render(chart.to_dict(), title)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(str(svg), encoding="utf-8")
+    os.replace(temporary, path)
+    return svg
+
+
+def _key(spec: dict, title: str) -> str:
+    """The chart's spec and title, this module and the renderer's version."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(json.dumps([spec, title], sort_keys=True, default=str).encode())
+    digest.update(version("vl-convert-python").encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _render(spec: dict, title: str) -> Markup:
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[])
+    svg = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
     svg = svg[svg.index("<svg") :]  # no XML prolog inside HTML
     head, rest = svg.split(">", 1)
     head = head.replace(' class="marks"', "")

@@ -8,6 +8,8 @@ the export folder never sees a half-written file.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -35,20 +37,37 @@ XLSX_MARTS = (
 
 
 def export(settings: Settings) -> list[Path]:
-    """Parquet files of the marts (and the main core tables) and one XLSX of the marts."""
+    """Parquet files of the marts (and the main core tables) and one XLSX of the marts.
+
+    Only the files whose tables changed are written again: each file's fingerprint (of its
+    tables' columns, comments and rows, and of the code that writes it) is kept beside the
+    exports in `.fingerprints.json`, written after the files it describes. A file that is
+    missing, or whose fingerprint is unknown or different, is written. Returns the files
+    written.
+    """
     import duckdb
 
     target = settings.export_dir
     staging = target / ".export.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "parquet").mkdir(parents=True)
+    before = _read_fingerprints(target)
+    after: dict[str, str] = {}
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
+        code = _code_fingerprint()
         tables = [f"marts.{m}" for m in MART_MODELS] + [f"core.{t}" for t in EXPORTED_CORE]
         for table in tables:
-            path = staging / "parquet" / f"{table}.parquet"
+            name = f"parquet/{table}.parquet"
+            after[name] = _fingerprint(con, [table], code)
+            if before.get(name) == after[name] and (target / name).exists():
+                continue
+            path = staging / name
             con.execute(f"copy (select * from {table}) to '{path}' (format parquet)")  # noqa: S608  table names are the project's own
-        _write_xlsx(con, staging / "marts.xlsx", [f"marts.{m}" for m in XLSX_MARTS])
+        sheets = [f"marts.{m}" for m in XLSX_MARTS]
+        after[XLSX] = _fingerprint(con, sheets, code)
+        if before.get(XLSX) != after[XLSX] or not (target / XLSX).exists():
+            _write_xlsx(con, staging / XLSX, sheets)
     finally:
         con.close()
     written = []
@@ -57,9 +76,67 @@ def export(settings: Settings) -> list[Path]:
         final = target / path.relative_to(staging)
         os.replace(path, final)
         written.append(final)
+    _write_fingerprints(target, after)
     shutil.rmtree(staging, ignore_errors=True)
-    log.info("exported %d files to %s", len(written), target)
+    log.info(
+        "exported %d file(s) to %s (%d unchanged)", len(written), target, len(after) - len(written)
+    )
     return written
+
+
+XLSX = "marts.xlsx"
+FINGERPRINTS = ".fingerprints.json"
+
+
+def _code_fingerprint() -> str:
+    """The code and configuration that shape the exported files."""
+    import duckdb
+
+    from etl.outputs import xlsx
+
+    digest = hashlib.sha256(duckdb.__version__.encode())
+    for path in (Path(__file__), Path(xlsx.__file__), CONFIG_DIR / "labels_vi.csv"):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _fingerprint(con, tables: list[str], code: str) -> str:
+    """A content fingerprint of `tables`: their columns and types, their comments, their
+    row count and two sums of a hash of each row (the rows' order is the SQL's own)."""
+    digest = hashlib.sha256(code.encode())
+    for table in tables:
+        schema, name = table.split(".")
+        columns = con.execute(
+            "select column_name, data_type, comment from duckdb_columns() "
+            "where schema_name = ? and table_name = ? order by column_index",
+            [schema, name],
+        ).fetchall()
+        comment = con.execute(
+            "select comment from duckdb_tables() where schema_name = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+        hashed = f"select hash(t) as h from {table} t"  # noqa: S608  table names are the project's own
+        totals = (
+            "select count(*), coalesce(sum(h::hugeint), 0)::varchar, "
+            "coalesce(bit_xor(hash(h, 7)), 0)::varchar from "
+        )
+        rows = con.execute(f"{totals}({hashed})").fetchone()
+        digest.update(repr((table, columns, comment, rows)).encode())
+    return digest.hexdigest()
+
+
+def _read_fingerprints(target: Path) -> dict[str, str]:
+    try:
+        stored = json.loads((target / FINGERPRINTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def _write_fingerprints(target: Path, fingerprints: dict[str, str]) -> None:
+    temporary = target / f".{FINGERPRINTS}.tmp"
+    temporary.write_text(json.dumps(fingerprints, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, target / FINGERPRINTS)
 
 
 def labels_vi() -> dict[str, str]:

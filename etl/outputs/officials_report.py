@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 
 from etl.config import Settings
-from etl.outputs.charts import bar_chart, line_chart
+from etl.outputs.charts import bar_chart, cached_in, line_chart
 from etl.outputs.html import write_page
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,13 @@ def _phase(con) -> dict | None:
 
 
 def write_dashboard(settings: Settings) -> Path:
+    """Write `report.html`. A chart whose data did not change since the last report is read
+    back instead of being rendered again (`etl.outputs.charts.cached_in`)."""
+    with cached_in(settings.state_dir / "cache" / "charts"):
+        return _write_dashboard(settings)
+
+
+def _write_dashboard(settings: Settings) -> Path:
     import duckdb
 
     con = duckdb.connect(str(settings.warehouse), read_only=True)
@@ -148,9 +155,23 @@ def write_dashboard(settings: Settings) -> Path:
     per_district: dict[str, int] = {}
     for row in candidates:
         per_district[row["district_name"]] = per_district.get(row["district_name"], 0) + 1
-    rating_names = ("Tốt", "Khá", "Trung bình", "Yếu", "Chưa xếp loại")
+    sections = _sections(years, series, ratings, support, per_district)
+    settings.export_dir.mkdir(parents=True, exist_ok=True)
+    target = write_page(
+        settings.export_dir / "report.html",
+        "report.html.j2",
+        sections=[{"heading": heading, "chart": chart} for heading, chart in sections],
+        phase=phase,
+        by_commune=by_commune,
+        candidates=candidates,
+    )
+    log.info("HTML report: %s", target)
+    return target
 
-    sections = [
+
+def _sections(years, series, ratings, support, per_district) -> list[tuple[str, object]]:
+    rating_names = ("Tốt", "Khá", "Trung bình", "Yếu", "Chưa xếp loại")
+    return [
         ("Doanh thu HTX theo huyện cũ, 2021-2025 / Cooperative revenue by former district",
          line_chart("revenue", years, series, "triệu đồng / million VND")),
         ("Cơ cấu xếp loại / Rating mix",
@@ -166,14 +187,3 @@ def write_dashboard(settings: Settings) -> Path:
                    {"Số mô hình": [float(v) for v in per_district.values()]},
                    "số HTX / cooperatives")),
     ]  # fmt: skip
-    settings.export_dir.mkdir(parents=True, exist_ok=True)
-    target = write_page(
-        settings.export_dir / "report.html",
-        "report.html.j2",
-        sections=[{"heading": heading, "chart": chart} for heading, chart in sections],
-        phase=phase,
-        by_commune=by_commune,
-        candidates=candidates,
-    )
-    log.info("HTML report: %s", target)
-    return target

@@ -46,10 +46,10 @@ def write_quality_report(settings: Settings) -> Path:
                 select file_id, rule, severity, any_value(message) as message,
                        count(*) as cells,
                        list(struct_pack(sheet, excel_row, column_name, value)
-                            order by sheet, excel_row)[1:?] as first_cells
+                            order by sheet, excel_row, column_name, value)[1:?] as first_cells
                 from audit.rejected_row
                 group by file_id, rule, severity
-                order by file_id, severity, cells desc
+                order by file_id, severity, cells desc, rule
                 """,
                 [FIRST_CELLS],
             )
@@ -62,9 +62,22 @@ def write_quality_report(settings: Settings) -> Path:
     by_file: dict[int, list[dict]] = {}
     for finding in findings:
         by_file.setdefault(finding["file_id"], []).append(finding)
+    # A file's page is rendered again only when what it shows changed (its stamp, kept in
+    # `quality/.stamps.json`): a run that adds one file writes one page, not thousands.
+    before = _read_stamps(pages_dir)
+    stamps: dict[str, str] = {}
+    code = _code_stamp()
+    written = 0
     for f in files:
         rules = by_file.get(f["file_id"], [])
-        write_page(pages_dir / f"{f['file_id']}.html", "quality_file.html.j2", file=f, rules=rules)
+        page = pages_dir / f"{f['file_id']}.html"
+        stamp = _page_stamp(code, f, rules)
+        stamps[str(f["file_id"])] = stamp
+        if before.get(str(f["file_id"])) != stamp or not page.exists():
+            write_page(page, "quality_file.html.j2", file=f, rules=rules)
+            written += 1
+    _write_stamps(pages_dir, stamps)
+    log.info("quality report: %d of %d file page(s) written", written, len(files))
 
     # GX Data Docs of the published warehouse (etl.quality.data_docs), once built.
     docs = data_docs_index(settings)
@@ -78,3 +91,43 @@ def write_quality_report(settings: Settings) -> Path:
     )
     log.info("quality report: %s (%d files)", target, len(files))
     return target
+
+
+STAMPS = ".stamps.json"
+
+
+def _code_stamp() -> str:
+    """The templates and the code that render a file's page."""
+    import hashlib
+
+    from etl.outputs import html
+
+    digest = hashlib.sha256()
+    for path in [*sorted(html.TEMPLATES.glob("*.j2")), Path(html.__file__), Path(__file__)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _page_stamp(code: str, file: dict, rules: list[dict]) -> str:
+    """What a file's page is rendered from: the code, the file's record and its findings."""
+    import hashlib
+
+    return hashlib.sha256(repr((code, sorted(file.items()), rules)).encode()).hexdigest()
+
+
+def _read_stamps(pages_dir: Path) -> dict[str, str]:
+    import json
+
+    try:
+        stamps = json.loads((pages_dir / STAMPS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stamps if isinstance(stamps, dict) else {}
+
+
+def _write_stamps(pages_dir: Path, stamps: dict[str, str]) -> None:
+    import json
+
+    temporary = pages_dir / f".{STAMPS}.tmp"
+    temporary.write_text(json.dumps(stamps, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, pages_dir / STAMPS)
