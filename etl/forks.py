@@ -23,12 +23,19 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def map_forked(function: Callable[[T], R], items: Sequence[T], processes: int) -> list[R]:
+def map_forked(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    processes: int,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[R]:
     """`[function(item) for item in items]`, over at most `processes` forked processes.
 
     `function` must be a module-level function (it is sent to the forks by name). With one
     process, or one item, everything runs here. Work that fails in a fork raises
     `ForkFailed` here, with the fork's traceback, after the log lines it wrote.
+    `meanwhile` runs here once the forks have started, while they work (what only this
+    process needs, and the forks need not inherit); with no forks it does not run.
     """
     if processes <= 1 or len(items) <= 1:
         return [function(item) for item in items]
@@ -39,6 +46,8 @@ def map_forked(function: Callable[[T], R], items: Sequence[T], processes: int) -
     workers = min(processes, len(items))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_collect_logs) as pool:
         jobs = [pool.submit(_logged, function, item) for item in items]
+        if meanwhile is not None:
+            meanwhile()
         for job in jobs:
             result, records, failure = job.result()
             _replay(records)

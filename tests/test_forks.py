@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 import pytest
 
@@ -36,6 +37,29 @@ def test_results_come_back_in_order_from_other_processes(caplog):
 
 def test_one_process_works_here():
     assert {pid for _, pid in map_forked(_square, [1, 2], 1)} == {os.getpid()}
+
+
+def _slow_square(n: int) -> tuple[int, int]:
+    time.sleep(0.5)
+    return n * n, os.getpid()
+
+
+def test_meanwhile_runs_here_while_the_forks_work():
+    """The forks started before `meanwhile` ran, and did not inherit what it built."""
+    ran: list[tuple[int, float]] = []
+
+    def meanwhile() -> None:
+        ran.append((os.getpid(), time.monotonic()))
+
+    started = time.monotonic()
+    done = map_forked(_slow_square, [1, 2], 2, meanwhile)
+    assert [value for value, _ in done] == [1, 4]
+    [(pid, at)] = ran
+    assert pid == os.getpid()
+    assert at - started < 0.5  # not after the forks' work
+    ran.clear()
+    map_forked(_slow_square, [1], 2, meanwhile)
+    assert ran == []  # no forks: nothing runs meanwhile, the caller does what it needs
 
 
 def test_a_failure_in_a_fork_raises_here_with_its_traceback_after_its_log_lines(caplog):

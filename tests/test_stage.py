@@ -53,9 +53,13 @@ def test_forked_processes_stage_what_one_process_stages(sample_landing, tmp_path
         assert two.get("staged_digest") == one.get("staged_digest")
         if one["status"] == "valid":
             assert _rows(tmp_path / "two", two) == _rows(tmp_path / "one", one)
-    # Three chunks, so three batch folders; the forks' log lines reach this process's log.
+    # Three chunks read in forks, validated and staged together: one batch folder, as one
+    # process makes it. The forks' log lines reach this process's log.
     folders = {read_outcome(tmp_path / "two", s["file_id"]).get("staged_in") for s in alone}
-    assert len(folders - {None}) == 3
+    assert folders - {None} == {
+        read_outcome(tmp_path / "one", s["file_id"]).get("staged_in") for s in alone
+    } - {None}
+    assert len(folders - {None}) == 1
     reading = [r for r in caplog.records if r.getMessage().startswith("reading ")]
     assert len(reading) == len([f for f in files if f.duplicate_of is None])
     assert any("in 3 process(es)" in r.getMessage() for r in caplog.records)
@@ -70,3 +74,83 @@ def test_a_run_staged_in_processes_makes_the_single_run_warehouse(
 
     run_steps(replace(settings, processes=2))
     assert snapshot(settings) == single_run
+
+
+def test_a_batch_read_in_forks_is_validated_once_per_suite(sample_landing, tmp_path, monkeypatch):
+    """One GX validation per suite for the whole batch, whatever the number of forks; the
+    frames of the chunks concatenated are the frames of the batch."""
+    from etl.quality import validate
+
+    settings = with_landing(tmp_path / "w", sample_landing)
+    files = [LandedFile(**f) for f in discover_files(settings)]
+    runs: list[tuple[str, int]] = []
+    real = validate._run
+
+    def counted(key, frame, *args, **kwargs):
+        runs.append((key, len(frame)))
+        return real(key, frame, *args, **kwargs)
+
+    monkeypatch.setattr(validate, "_run", counted)
+    stage_batch(files, tmp_path / "s", "run", processes=3, min_chunk=5)
+    assert [key for key, _ in runs] == ["htx", "hotro", "ocop", "lienket"]
+    rows = dict(runs)
+    for key, count in rows.items():
+        [(staged,)] = duckdb.sql(
+            f"select count(*) from read_parquet('{tmp_path}/s/batches/*/{key}.parquet')"
+        ).fetchall()
+        assert 0 < staged <= count  # every row validated; quarantined files' rows not staged
+
+
+def test_frames_of_chunks_concatenated_are_the_frames_of_all_files(sample_landing, tmp_path):
+    import pandas as pd
+
+    from etl.contract.reference import load_reference
+    from etl.read.frames import concat_frames
+
+    settings = with_landing(tmp_path / "w", sample_landing)
+    files = [LandedFile(**f) for f in discover_files(settings)]
+    read = [staging._read_chunk(chunk, None)[0] for chunk in split(files, 4, 5)]
+    load_reference()
+    merged = staging._Read.merge(read)
+    alone = staging._read_chunk(files, None)[0]
+    assert list(merged.outcomes) == list(alone.outcomes)
+    assert merged.columns == alone.columns
+    for key, frame in alone.frames.items():
+        pd.testing.assert_frame_equal(merged.frames[key], frame)
+    # A column empty in one part and numbers in another is inferred again from all values.
+    numbers = {k: f.iloc[:0] for k, f in alone.frames.items()}
+    numbers["htx"] = pd.DataFrame({"x": [1, None]})
+    empty = {k: f.iloc[:0] for k, f in alone.frames.items()}
+    empty["htx"] = pd.DataFrame({"x": [None, None]})
+    together = concat_frames([empty, numbers])["htx"]["x"]
+    assert str(together.dtype) == "float64"
+    assert together.isna().tolist() == [True, True, False, True]
+
+
+def test_a_batch_of_duplicates_only_never_imports_great_expectations(tmp_path):
+    """Nothing new to validate: GX is not imported (it costs seconds)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from etl.read.discover import LandedFile
+        from etl.warehouse.staging import stage_batch, read_outcome
+        files = [
+            LandedFile(file_id=n, file_name=f"{{n}}.xlsx", sha256="ab" * 32, size_bytes=1,
+                       raw_path="/nonexistent.xlsx", duplicate_of=7)
+            for n in (1, 2)
+        ]
+        summaries = stage_batch(files, Path({str(tmp_path)!r}), "run", processes=2, min_chunk=1)
+        assert [s["status"] for s in summaries] == ["duplicate", "duplicate"], summaries
+        assert read_outcome(Path({str(tmp_path)!r}), 2)["status"] == "duplicate"
+        print("great_expectations" in sys.modules)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False", done.stderr

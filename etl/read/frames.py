@@ -76,6 +76,35 @@ def build_frames(files: list[ReadFile]) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def concat_frames(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """The frames of several `build_frames` calls, in order, as one call over all their
+    files would make them (indexed 0..n-1). A column whose type differs between parts (all
+    empty in one, numbers in another) is inferred again from all its values, as
+    `build_frames` infers it from the records."""
+    if len(parts) == 1:
+        return parts[0]
+    out = {}
+    for sheet in DATA_SHEETS:
+        # Empty parts left out: their columns' types are no types (pandas 3 would keep them).
+        frames = [part[sheet.key] for part in parts if len(part[sheet.key])]
+        if len(frames) < 2:
+            out[sheet.key] = (frames or [parts[0][sheet.key]])[0].reset_index(drop=True)
+            continue
+        frame = pd.concat(frames, ignore_index=True)
+        for column in frame.columns:
+            if len({str(f[column].dtype) for f in frames}) > 1:
+                values = [v for f in frames for v in f[column].astype(object).tolist()]
+                frame[column] = pd.Series(
+                    [None if _missing(v) else v for v in values], index=frame.index
+                )
+        out[sheet.key] = frame
+    return out
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _derive(sheet_key: str, record: dict) -> None:
     code = record.get("coop_code")
     record["file_coop"] = f"{record['file_id']}|{code}" if code else None
