@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from etl.contract.layout import Sheet
 from etl.text import clean, match_key, split_unit
@@ -33,20 +33,35 @@ class HeaderMatch:
     top_row_columns: set[int] = field(default_factory=set)  # indices named by the first row
 
 
-@cache  # a sheet's header names never change: built once a process
+# A sheet's header names never change: built once a process, found by the sheet's identity
+# (hashing a frozen Sheet hashes every column of it, on every call).
+_LOOKUPS: dict[int, tuple[Sheet, dict[str, str], int]] = {}
+
+
 def _lookup(sheet: Sheet) -> dict[str, str]:
+    return _built(sheet)[1]
+
+
+def _column_count(sheet: Sheet) -> int:
+    """How many layout columns a header can name at most."""
+    return _built(sheet)[2]
+
+
+def _built(sheet: Sheet) -> tuple[Sheet, dict[str, str], int]:
+    found = _LOOKUPS.get(id(sheet))
+    if found is None or found[0] is not sheet:
+        table = _build_lookup(sheet)
+        found = _LOOKUPS[id(sheet)] = (sheet, table, len(set(table.values())))
+    return found
+
+
+def _build_lookup(sheet: Sheet) -> dict[str, str]:
     table: dict[str, str] = {}
     for column in sheet.columns:
         for name in column.names:
             table.setdefault(match_key(split_unit(name)[0]), column.key)
             table.setdefault(match_key(name), column.key)
     return table
-
-
-@cache
-def _column_count(sheet: Sheet) -> int:
-    """How many layout columns a header can name at most."""
-    return len(set(_lookup(sheet).values()))
 
 
 @lru_cache(maxsize=65536)  # the same headers and title lines come in every file

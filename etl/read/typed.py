@@ -23,14 +23,12 @@ from dataclasses import dataclass, field
 from etl.contract.layout import Column
 from etl.read import cells
 
-# Memo entries by column setting, then (type, value): (True, result) for a typed value,
-# (False, unit) for a unit that does not fit its column (`UnitMismatch`), (False, None) for
-# a cell the rule cannot read. A setting's memo is cleared whole past the limit, so a
-# column of names never churns the memo of a column of categories.
-_MEMO: dict[tuple, dict[tuple, tuple[bool, object]]] = {}
+# Memo entries by column setting, then (type, value): the typed value of a cell the rule
+# read (a cell it could not read is not kept: it is rare, and its finding needs the rule's
+# answer). A setting's memo is cleared whole past the limit, so a column of names never
+# churns the memo of a column of categories.
+_MEMO: dict[tuple, dict[tuple, object]] = {}
 _MEMO_LIMIT = 100_000
-
-_NUMERIC = frozenset({"int", "number", "money"})
 
 
 @dataclass
@@ -77,16 +75,48 @@ def _outcome(rule, raw: object) -> tuple[bool, object]:
         return False, None
 
 
-def _memoised(rule, memo: dict, raw: object) -> tuple[bool, object]:
-    key = (raw.__class__, raw)
-    found = memo.get(key)
-    if found is not None:
-        return found
-    outcome = _outcome(rule, raw)
-    if len(memo) >= _MEMO_LIMIT:
-        memo.clear()
-    memo[key] = outcome
-    return outcome
+_SLOW = object()  # a cell the first pass leaves to the rule
+
+
+def _fast(kind: str, raws: list, factor: float, memo: dict) -> list:
+    """The first pass, one list expression per kind: each cell's typed value, or `_SLOW`.
+
+    Numbers calamine typed are `cells.parse_number`'s float(raw) and then the kind's own
+    arithmetic; a code of ASCII digits is its text; any other cell is its memoised value
+    when the rule read the same (type, value) before.
+    """
+    if kind == "money":
+        return [
+            None if r is None
+            else round(float(r) * factor, 6) if r.__class__ is float or r.__class__ is int
+            else memo.get((r.__class__, r), _SLOW)
+            for r in raws
+        ]  # fmt: skip
+    if kind == "number":
+        return [
+            None if r is None
+            else float(r) if r.__class__ is float or r.__class__ is int
+            else memo.get((r.__class__, r), _SLOW)
+            for r in raws
+        ]  # fmt: skip
+    if kind == "int":  # a whole float: int(float(raw)); ints and the rest go to the rule
+        return [
+            None if r is None
+            else int(r) if r.__class__ is float and r.is_integer()
+            else _SLOW if r.__class__ is float or r.__class__ is int
+            else memo.get((r.__class__, r), _SLOW)
+            for r in raws
+        ]  # fmt: skip
+    if kind == "code":  # `cells.parse_code` of ASCII digits is the text itself
+        return [
+            None if r is None
+            else r if r.__class__ is str and r.isdigit() and r.isascii()
+            else _SLOW
+            for r in raws
+        ]  # fmt: skip
+    blank = False if kind == "yesno" else None  # parse_yesno(None) is False
+    get = memo.get
+    return [blank if r is None else get((r.__class__, r), _SLOW) for r in raws]
 
 
 def type_column(
@@ -96,40 +126,25 @@ def type_column(
     kind = column.kind
     rule, setting = _rule(column, factor, report_year)
     memo = _MEMO.setdefault(setting, {})
-    once = kind == "code"  # a code is its row's own: a memo would only fill
-    values: list = [None] * len(raws)
+    values = _fast(kind, raws, factor, memo)
     out = TypedColumn(values=values)
-    if kind == "date":
-        out.precisions = [None] * len(raws)
-    blank: object = False if kind == "yesno" else None  # parse_yesno(None) is False
-    for at, raw in enumerate(raws):
-        if raw is None:
-            values[at] = blank
-            continue
-        cls = raw.__class__
-        if once and cls is str and raw.isdigit() and raw.isascii():
-            values[at] = raw  # `cells.parse_code` of ASCII digits is the text itself
-            continue
-        if kind in _NUMERIC and (cls is float or cls is int):
-            # `cells.parse_number` of a number is float(raw); the rest is the kind's own.
-            number = float(raw)
-            if kind == "money":
-                values[at] = round(number * factor, 6)
-                continue
-            if kind == "number":
-                values[at] = number
-                continue
-            if number.is_integer():  # int: a whole number
-                values[at] = int(number)
-                continue
-        ok, result = _outcome(rule, raw) if once else _memoised(rule, memo, raw)
-        if ok:
-            if kind == "date":
-                values[at], out.precisions[at] = result or (None, None)  # type: ignore[index,misc]
-            else:
+    if _SLOW in values:
+        for at in [at for at, value in enumerate(values) if value is _SLOW]:
+            raw = raws[at]
+            ok, result = _outcome(rule, raw)
+            if ok:
                 values[at] = result
-        elif result is not None:
-            out.mismatched[at] = result  # type: ignore[assignment]
-        else:
-            out.unparsed[at] = raw
+                if kind != "code" and not (kind == "int" and raw.__class__ in (float, int)):
+                    if len(memo) >= _MEMO_LIMIT:
+                        memo.clear()
+                    memo[(raw.__class__, raw)] = result
+                continue
+            values[at] = None
+            if result is not None:
+                out.mismatched[at] = result  # type: ignore[assignment]
+            else:
+                out.unparsed[at] = raw
+    if kind == "date":  # (date, precision) or None, as `cells.parse_dated` gives them
+        out.precisions = [None if v is None else v[1] for v in values]
+        out.values = [None if v is None else v[0] for v in values]
     return out
