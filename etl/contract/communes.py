@@ -141,6 +141,17 @@ def _whole_destination(ref: Reference, old_code: str) -> str | None:
 
 
 @cache
+def _children(ref: Reference) -> dict[str, tuple[Unit, ...]]:
+    """The former units of each former unit code, in the reference's order: a pool is built
+    per unit and year, and a scan of every unit for each cost most of the lookups."""
+    found: dict[str, list[Unit]] = {}
+    for u in ref.units.values():
+        if u.parent_code is not None:
+            found.setdefault(u.parent_code, []).append(u)
+    return {code: tuple(units) for code, units in found.items()}
+
+
+@cache
 def _pool(ref: Reference, unit: Unit, year: int) -> _Pool:
     """The communes a unit's report of `year` may name."""
     units: list[Unit] = []
@@ -149,7 +160,7 @@ def _pool(ref: Reference, unit: Unit, year: int) -> _Pool:
             for old in ref.former_provinces(unit.code):
                 units += ref.former_communes(old)
         elif unit.level == "district":
-            units += [u for u in ref.units.values() if u.parent_code == unit.code]
+            units += _children(ref).get(unit.code, ())
         else:
             units += ref.former_communes(unit.code)
     if year >= FIRST_NEW_YEAR - 1:

@@ -348,8 +348,12 @@ class _RowFinder:
 
     def position(self, entry: dict) -> int:
         if self._positions is None:
-            keys = zip(*(self.frame[c].tolist() for c in self.key), strict=True)
-            self._positions = {tuple(map(_key, k)): p for p, k in enumerate(keys)}
+            columns = [self.frame[c] for c in self.key]
+            keys = zip(*(c.tolist() for c in columns), strict=True)
+            if all(c.dtype.kind in "iu" for c in columns):  # Python ints already, never empty
+                self._positions = {k: p for p, k in enumerate(keys)}
+            else:
+                self._positions = {tuple(map(_key, k)): p for p, k in enumerate(keys)}
             if len(self._positions) != len(self.frame):
                 raise RuntimeError(f"two rows of one frame share their {self.key}")
         return self._positions[tuple(_key(entry[c]) for c in self.key)]
