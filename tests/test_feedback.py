@@ -479,3 +479,217 @@ def test_the_name_is_that_of_the_first_arrival_and_old_feedback_stays(settings):
     assert expected.exists()
     assert not (settings.export_dir / "feedback" / f"copy_2_loi_{sha[:8]}.xlsx").exists()
     assert old.read_bytes() == b"feedback of an earlier version"
+
+
+# --- the copy at the zip level (issue 17) -------------------------------------------------
+
+
+def _clerk_view(path: Path) -> dict:
+    """Everything a clerk sees of a feedback workbook, as openpyxl and python-calamine read it:
+    sheets, values, fills, notes, links, number formats, merges and the stamp."""
+    workbook = openpyxl.load_workbook(path)
+    seen: dict = {
+        "sheetnames": workbook.sheetnames,
+        "active": workbook.active.title,
+        "states": [ws.sheet_state for ws in workbook.worksheets],
+        "stamp": [p.value for p in workbook.custom_doc_props.props],
+    }
+    for ws in workbook.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for cell in row:
+                fill = cell.fill.fgColor.rgb if cell.fill.fill_type == "solid" else None
+                note = (cell.comment.text, cell.comment.author) if cell.comment else None
+                link = cell.hyperlink.location if cell.hyperlink is not None else None
+                # openpyxl's own round trip drops text cells that are empty: "" is no value
+                value = None if cell.value == "" else cell.value
+                if value is not None or fill or note or link:
+                    cells[cell.coordinate] = (value, fill, note, link, cell.number_format)
+        seen[ws.title] = {"cells": cells, "merged": sorted(map(str, ws.merged_cells.ranges))}
+    seen["calamine"] = _cells(path)
+    return seen
+
+
+def _package_problems(path: Path) -> list[str]:
+    """What Excel would repair in a package: parts without a content type, overrides and
+    relationship targets that do not exist, XML that does not parse, duplicate ids, cell
+    styles past the end of cellXfs, more than one selected sheet."""
+    import posixpath
+    import re
+    import xml.etree.ElementTree as ET
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    pkg = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        parsed = {}
+        for name in names:
+            if name.endswith((".xml", ".rels", ".vml")):
+                try:
+                    parsed[name] = ET.fromstring(archive.read(name))  # noqa: S314  our own output
+                except ET.ParseError as exc:
+                    found.append(f"{name}: {exc}")
+    types = parsed["[Content_Types].xml"]
+    ct = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+    defaults = {e.get("Extension").lower() for e in types.iter(f"{ct}Default")}
+    overrides = {e.get("PartName").lstrip("/") for e in types.iter(f"{ct}Override")}
+    for name in names - {"[Content_Types].xml"}:
+        if name not in overrides and name.rsplit(".", 1)[-1].lower() not in defaults:
+            found.append(f"{name}: no content type")
+    found += [f"{p}: overridden but missing" for p in overrides - names]
+    for name, root in parsed.items():
+        if not name.endswith(".rels"):
+            continue
+        source_dir = posixpath.dirname(posixpath.dirname(name))
+        ids = [r.get("Id") for r in root.iter(f"{pkg}Relationship")]
+        if len(ids) != len(set(ids)):
+            found.append(f"{name}: duplicate ids")
+        for r in root.iter(f"{pkg}Relationship"):
+            if r.get("TargetMode") == "External":
+                continue
+            target = r.get("Target")
+            resolved = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(source_dir, target))
+            )
+            if resolved not in names:
+                found.append(f"{name}: {r.get('Id')} -> {resolved} missing")
+    workbook = parsed["xl/workbook.xml"]
+    rels = {r.get("Id") for r in parsed["xl/_rels/workbook.xml.rels"].iter(f"{pkg}Relationship")}
+    sheets = list(workbook.iter(f"{main}sheet"))
+    if len({s.get("sheetId") for s in sheets}) != len(sheets):
+        found.append("duplicate sheetIds")
+    found += [f"sheet {s.get('name')}: no part" for s in sheets if s.get(f"{rel}id") not in rels]
+    styles = parsed["xl/styles.xml"]
+    for tag, child in (("cellXfs", "xf"), ("fills", "fill"), ("fonts", "font")):
+        [section] = styles.iter(f"{main}{tag}")
+        if int(section.get("count")) != len(section.findall(f"{main}{child}")):
+            found.append(f"styles.xml: {tag} count")
+    xfs = len(next(styles.iter(f"{main}cellXfs")).findall(f"{main}xf"))
+    selected = 0
+    for name, root in parsed.items():
+        if re.fullmatch(r"xl/worksheets/[^/]+\.xml", name):
+            if any(int(c.get("s", 0)) >= xfs for c in root.iter(f"{main}c")):
+                found.append(f"{name}: a cell style past cellXfs")
+            selected += sum(
+                v.get("tabSelected") in ("1", "true") for v in root.iter(f"{main}sheetView")
+            )
+    if selected != 1:
+        found.append(f"{selected} selected sheets")
+    return found
+
+
+def _both_ways(tmp_path: Path, monkeypatch, submission, problems) -> tuple[Path, Path]:
+    """The feedback of `submission` written at the zip level and with openpyxl."""
+    stamp = feedback.fingerprint(submission, problems)
+    used = []
+    zip_copy = feedback._zip_copy
+    monkeypatch.setattr(feedback, "_zip_copy", lambda *a: used.append(zip_copy(*a)) or used[-1])
+    fast = feedback.write_one(tmp_path / "zip" / "f.xlsx", submission, problems, stamp)
+    assert used == [True]  # the zip level made this copy
+    monkeypatch.setattr(feedback, "ZIP_COPY", False)
+    slow = feedback.write_one(tmp_path / "openpyxl" / "f.xlsx", submission, problems, stamp)
+    monkeypatch.setattr(feedback, "ZIP_COPY", True)
+    return fast, slow
+
+
+def test_zip_level_copies_give_what_the_openpyxl_copies_give(settings, tmp_path, monkeypatch):
+    before = _landing(settings, "r_rule_errors.xlsx")
+    run_steps(settings)
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        files = feedback.submissions(con)
+        recorded = feedback.recorded_problems(con, [f.file_id for f in files])
+    finally:
+        con.close()
+    assert {f.file_name for f in files} == {"r_rule_errors.xlsx", "663_2023_canh_bao.xlsx"}
+    for submission in files:
+        problems = feedback.problems_of(submission, recorded[submission.file_id])
+        # also: an empty cell of an existing row, a cell of a row the sheet lacks, a sheet
+        # named loosely, a cell on a sheet that does not exist, a second note on one cell
+        extra = [
+            feedback.Problem("warning", "r1", "Ô trống. / Empty cell.", "HTX", 2, "X", "", "Z2"),
+            feedback.Problem("error", "r2", "Dòng mới. / New row.", "HTX", 40, "C", "", "C40"),
+            feedback.Problem("warning", "r3", "Tên trang. / Sheet name.", " htx", 3, "B", "", "B3"),
+            feedback.Problem("warning", "r4", "Không có. / None.", "Khac", 3, "B", "", "B3"),
+            feedback.Problem("info", "r5", "Ghi chú <&> / Note", "HTX", 3, "A", "=1+1", "A3"),
+        ]
+        problems = feedback.problems_of(submission, recorded[submission.file_id] + extra)
+        tag = submission.file_name
+        fast, slow = _both_ways(tmp_path / tag, monkeypatch, submission, problems)
+        assert _package_problems(fast) == [], tag
+        assert _clerk_view(fast) == _clerk_view(slow), tag
+        view = _clerk_view(fast)
+        assert view["HTX"]["cells"]["Z2"][1] == FILLS["warning"]
+        assert view["HTX"]["cells"]["C40"][1] == FILLS["error"]
+        assert "Tên trang" in view["HTX"]["cells"]["B3"][2][0]
+        assert view["sheetnames"][0] == view["active"] == "Loi"
+        assert feedback.is_up_to_date(fast, feedback.fingerprint(submission, problems))
+        # the parts a mark does not touch are the clerk's own, byte for byte
+        with zipfile.ZipFile(fast) as copy, zipfile.ZipFile(submission.raw_path) as raw:
+            assert copy.read("xl/sharedStrings.xml") == raw.read("xl/sharedStrings.xml")
+            assert set(raw.namelist()) < set(copy.namelist())
+    assert {p.name: _sha(p) for p in settings.landing_dir.iterdir()} == before
+
+
+def _submission(raw: Path, name: str = "663_2023.xlsx") -> feedback.Submission:
+    return feedback.Submission(1, name, _sha(raw), "663", 2023, "loaded", None, str(raw), name)
+
+
+def test_zip_level_copy_keeps_merges_print_areas_and_hidden_sheets(tmp_path, monkeypatch):
+    workbook = openpyxl.Workbook()
+    first = workbook.active
+    first.title = "ThongTin"
+    first["A1"] = "Thông tin"
+    ws = workbook.create_sheet("HTX")
+    for r in range(1, 8):
+        for c in range(1, 6):
+            ws.cell(row=r, column=c, value=r * 10 + c)
+    ws["B2"].number_format = "0.00"
+    ws.merge_cells("A6:C7")
+    ws.print_area = "A1:E7"
+    workbook.create_sheet("An").sheet_state = "hidden"
+    workbook.active = 1  # the clerk saved it on HTX
+    raw = tmp_path / "raw.xlsx"
+    workbook.save(raw)
+    sha = _sha(raw)
+
+    problems = [
+        feedback.Problem("warning", "r", "Gộp. / Merged.", "HTX", 7, "B", "72", "B7"),  # inside
+        feedback.Problem("error", "r", "Góc. / Corner.", "HTX", 6, "A", "61", "A6"),
+        feedback.Problem("warning", "r", "Số. / Number.", "HTX", 2, "B", "22", "B2"),
+        feedback.Problem("warning", "r", "Ẩn. / Hidden.", "An", 1, "A", "", "A1"),
+    ]
+    fast, slow = _both_ways(tmp_path, monkeypatch, _submission(raw), problems)
+    assert _package_problems(fast) == []
+    assert _clerk_view(fast) == _clerk_view(slow)
+    copy = openpyxl.load_workbook(fast)
+    assert copy["HTX"]["B7"].fill.fill_type is None  # inside a merged range: listed only
+    assert copy["HTX"]["A6"].fill.fgColor.rgb == FILLS["error"]
+    assert copy["HTX"]["B2"].number_format == "0.00"  # the cell keeps its format
+    assert copy["HTX"].print_area == "'HTX'!$A$1:$E$7"  # still HTX's, not Loi's
+    assert copy["An"].sheet_state == "hidden"
+    assert _sha(raw) == sha
+
+
+def test_xlsx_the_zip_level_does_not_take_is_copied_with_openpyxl(tmp_path):
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    ws.title = "HTX"
+    ws["A1"], ws["A2"] = 1, "=A1+1"  # a formula: the copy keeps values only
+    workbook.create_sheet("loi")["A1"] = "the clerk's own sheet"
+    raw = tmp_path / "raw.xlsx"
+    workbook.save(raw)
+    problems = [feedback.Problem("warning", "r", "Cảnh báo. / Warning.", "HTX", 1, "A", "1", "A1")]
+    submission = _submission(raw)
+    path = tmp_path / "out" / "f.xlsx"
+    assert not feedback._zip_copy(path, submission, problems, "stamp")
+    assert not path.exists()
+    feedback.write_one(path, submission, problems, "stamp")
+    copy = openpyxl.load_workbook(path)
+    assert copy.sheetnames == ["Loi", "HTX", "Loi_goc"]
+    assert copy["HTX"]["A1"].fill.fgColor.rgb == FILLS["warning"]
+    assert copy["HTX"]["A2"].value is None  # never calculated: no cached value
