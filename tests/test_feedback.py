@@ -693,3 +693,28 @@ def test_xlsx_the_zip_level_does_not_take_is_copied_with_openpyxl(tmp_path):
     assert copy.sheetnames == ["Loi", "HTX", "Loi_goc"]
     assert copy["HTX"]["A1"].fill.fgColor.rgb == FILLS["warning"]
     assert copy["HTX"]["A2"].value is None  # never calculated: no cached value
+
+
+def test_every_xlsx_of_the_corpus_gets_the_same_copy_both_ways(tmp_path, monkeypatch):
+    """The test corpus's workbooks (titles, merges, two-row headers, dates, blanks...), marked
+    on every sheet at cells that exist and cells that do not."""
+    copied = 0
+    for raw in sorted(CORPUS.glob("*.xlsx")):
+        if raw.name in UNOPENABLE:
+            continue
+        names = openpyxl.load_workbook(raw, read_only=True).sheetnames
+        recorded = [
+            feedback.Problem("warning", "r", f"Ô {a}. / Cell {a}.", name, None, None, "v", a)
+            for name in names
+            for a in ("A1", "B2", "D12", "AA300")
+        ]
+        recorded.append(
+            feedback.Problem("error", "r", "Lỗi. / Error.", names[-1], 2, "B", "", "B2")
+        )
+        submission = _submission(raw, raw.name)
+        problems = feedback.problems_of(submission, recorded)
+        fast, slow = _both_ways(tmp_path / raw.stem, monkeypatch, submission, problems)
+        assert _package_problems(fast) == [], raw.name
+        assert _clerk_view(fast) == _clerk_view(slow), raw.name
+        copied += 1
+    assert copied >= 25
