@@ -28,7 +28,7 @@ from etl.read import cells
 # answer). A setting's memo is cleared whole past the limit, so a column of names never
 # churns the memo of a column of categories.
 _MEMO: dict[tuple, dict[tuple, object]] = {}
-_MEMO_LIMIT = 100_000
+_MEMO_LIMIT = 50_000  # per setting: a few MB each in the worst case (a column of names)
 
 
 @dataclass
