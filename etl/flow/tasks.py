@@ -339,7 +339,7 @@ def publish_build(settings: Settings) -> dict:
         settings.warehouse,
         ", ".join(f"{table} {n:,}" for table, n in rows.items()),
     )
-    return {"published": True, "rows": rows, "files": files}
+    return {"published": True, "rows": rows, "file_ids": files}
 
 
 def write_exports(settings: Settings, published: dict) -> dict:
@@ -435,7 +435,7 @@ def _run_files(settings: Settings, published: dict) -> list[int] | None:
     """The files the exports write feedback for: those the publish handed over, and those
     a publish whose exports never ran left; None (every file) when the publish did not say
     (no build was published, or an older release published it)."""
-    files = published.get("files")
+    files = published.get("file_ids")
     if not published.get("published") or files is None:
         return None
     return sorted(set(files) | set(_read_files(_published_files(settings))))
