@@ -261,7 +261,11 @@ def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> 
     from etl.quality.validate import cross_rules, for_run
     from etl.warehouse.build import load_star_schema, refresh_build_audit, seal_build
 
-    pending = _read_files(_build_files(settings))  # of a build never published, if any
+    # The files whose outcome this build is the first to publish (with those of a build
+    # never published, if any), recorded before building so that a failed build loses none:
+    # the publish passes them to the exports, which write feedback for these only.
+    pending = _read_files(_build_files(settings))
+    _write_files(_build_files(settings), sorted(set(pending) | set(run_files)))
     counts, cross = load_star_schema(settings, loaded)
     con = ledger.connect(settings.ledger)
     try:
@@ -276,9 +280,6 @@ def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> 
         con.close()
     refresh_build_audit(settings)
     seal_build(settings, wanted, run_id, len(loaded))
-    # The files whose outcome this build is the first to publish: the publish passes them
-    # to the exports, which write feedback for these only (`write_exports`).
-    _write_files(_build_files(settings), sorted(set(pending) | set(run_files)))
     prepare_data_docs(settings)  # the publish moves it into the exports (etl.quality.data_docs)
     return counts
 
