@@ -56,8 +56,13 @@ def installed(tmp_path_factory) -> Path:
     _run([UV, "venv", "--offline", "--quiet", "--python", sys.executable, venv])
     python = venv / "bin" / "python"
     lock = CHECKOUT / "requirements.lock"
-    _run([UV, "pip", "install", "--offline", "--quiet", "--require-hashes", "--python", python,
-          "-r", lock])  # fmt: skip
+    # `pip sync`, as `make venv` does, not `pip install -r`: install resolves, which needs each
+    # wheel's metadata, and uv caches that (wheels-v7/.../*.msgpack) only when a resolve fetched
+    # it online (`make lock`); a machine that only ran `make venv` has the wheels and the index
+    # pages but no metadata, so an offline resolve fails ("needs to be downloaded from a
+    # registry"). Sync installs the lock's pins as they are, from what `make venv` cached.
+    _run([UV, "pip", "sync", "--offline", "--quiet", "--require-hashes", "--python", python,
+          lock])  # fmt: skip
     # `uv build` builds the sdist, then the wheel from the unpacked sdist: what MANIFEST.in
     # leaves out of the sdist is missing from the wheel too. A fresh build each time (no
     # cached wheel of the checkout), with setuptools from the cache.
