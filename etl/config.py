@@ -190,7 +190,10 @@ class Settings:
         AIRFLOW__OPENLINEAGE__DISABLED wins: then nothing is set here."""
         named = {name for name, _ in self.airflow_overrides}
         # The namespace of the jobs (DAGs and tasks) in the events, unless one is chosen.
-        namespace = (
+        # Task events are emitted from a thread of the task's process, bounded by the
+        # provider's execution_timeout, rather than from a fork of it per event: no copy of
+        # a task process that holds DuckDB files and the supervisor's socket.
+        namespace = {"AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True"} | (
             {}
             if "OPENLINEAGE_NAMESPACE" in self.openlineage_variables
             else {"AIRFLOW__OPENLINEAGE__NAMESPACE": "htx"}
