@@ -350,7 +350,9 @@ class _RowFinder:
         if self._positions is None:
             columns = [self.frame[c] for c in self.key]
             keys = zip(*(c.tolist() for c in columns), strict=True)
-            if all(c.dtype.kind in "iu" for c in columns):  # Python ints already, never empty
+            # Integer columns without a gap give Python ints as they are; a nullable one
+            # with an empty cell (pd.NA) goes through _key, which makes it None.
+            if all(c.dtype.kind in "iu" and not c.hasnans for c in columns):
                 self._positions = {k: p for p, k in enumerate(keys)}
             else:
                 self._positions = {tuple(map(_key, k)): p for p, k in enumerate(keys)}
