@@ -172,6 +172,10 @@ class Settings:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            # A changed DAG file is serialized at its next parse, however soon (Airflow skips
+            # it for 30 s after the last write by default): `htx run` right after an upgrade
+            # otherwise runs the previous release's serialized tasks (their old assets).
+            "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0",
             # Run time is loopback only: no telemetry, no version checks.
             "SCARF_ANALYTICS": "false",
             "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
