@@ -78,31 +78,31 @@ def candidate_frame(ref: Reference, triples) -> pd.DataFrame:
     """One row per candidate of each distinct `(unit_code, report_year, commune_name)`:
     `unit_code, report_year, commune_name, commune_code, current, district_code,
     new_commune_code`. The build registers it as `ref_commune_candidates`."""
-    import pandas as pd
-
     rows = [
-        {
-            "unit_code": unit_code,
-            "report_year": int(year),
-            "commune_name": name,
-            "commune_code": c.code,
-            "current": c.current,
-            "district_code": c.district_code,
-            "new_commune_code": c.new_commune_code,
-        }
+        (unit_code, int(year), name, c.code, c.current, c.district_code, c.new_commune_code)
         for unit_code, year, name in triples
         for c in candidates(ref, unit_code, int(year), name)
     ]
-    columns = {
-        "unit_code": "string",
-        "report_year": "int64",
-        "commune_name": "string",
-        "commune_code": "string",
-        "current": "boolean",
-        "district_code": "string",
-        "new_commune_code": "string",
-    }
-    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+    return candidate_rows_frame(rows)
+
+
+# The columns of `candidate_frame` and their types, in order.
+CANDIDATE_FRAME = {
+    "unit_code": "string",
+    "report_year": "int64",
+    "commune_name": "string",
+    "commune_code": "string",
+    "current": "boolean",
+    "district_code": "string",
+    "new_commune_code": "string",
+}
+
+
+def candidate_rows_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The frame `candidate_frame` makes, from rows in `CANDIDATE_FRAME`'s column order."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=list(CANDIDATE_FRAME)).astype(CANDIDATE_FRAME)
 
 
 @dataclass(frozen=True)

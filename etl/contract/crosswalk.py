@@ -701,7 +701,6 @@ def _from_disk(ref: Reference, path: Path, cache_dir: Path) -> Crosswalk:
     """The crosswalk stored under `cache_dir` for the current key, else computed (and
     stored, replacing the crosswalks of other keys). An unreadable file is computed again."""
     import json
-    import os
 
     target = cache_file(cache_dir)
     try:
@@ -715,20 +714,29 @@ def _from_disk(ref: Reference, path: Path, cache_dir: Path) -> Crosswalk:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     crosswalk = _load(ref, path)
-    cache_dir.mkdir(parents=True, exist_ok=True)
     stored = {
         "links": [list(astuple(row)) for row in crosswalk.links],
         "unmatched": [list(astuple(row)) for row in crosswalk.unmatched],
         "unresolved": [list(astuple(row)) for row in crosswalk.unresolved],
         "former": {province: list(codes) for province, codes in crosswalk.former.items()},
     }
+    store_json(target, stored, "crosswalk-*.json")
+    return crosswalk
+
+
+def store_json(target: Path, data: object, family: str) -> None:
+    """Write a cache file whole (a reader sees the old file or the new one, never half of
+    one), then remove the files of its `family` (a glob beside it) made for other keys."""
+    import json
+    import os
+
+    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+    partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     os.replace(partial, target)
-    for stale in cache_dir.glob("crosswalk-*.json"):
+    for stale in target.parent.glob(family):
         if stale != target:
             stale.unlink(missing_ok=True)
-    return crosswalk
 
 
 # -- the command line ------------------------------------------------------------------------

@@ -368,9 +368,9 @@ def _candidates_cached(triples: list[tuple], cache: Path):
     names no earlier build asked about (`cache/commune_candidates-<key>.json`, replaced by
     a file holding every name asked so far)."""
     import json
-    import os
 
-    from etl.contract.communes import candidate_frame
+    from etl.contract.communes import candidate_frame, candidate_rows_frame
+    from etl.contract.crosswalk import store_json
     from etl.contract.reference import load_reference
 
     path = cache / f"commune_candidates-{_candidates_key()}.json"
@@ -393,19 +393,13 @@ def _candidates_cached(triples: list[tuple], cache: Path):
             key = name((row.unit_code, row.report_year, row.commune_name))
             found[key].append([_plain(c, getattr(row, c)) for c in CANDIDATE_COLUMNS])
         known.update(found)
-        cache.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, path)
-        for stale in cache.glob("commune_candidates-*.json"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
+        store_json(path, known, "commune_candidates-*.json")
     rows = [
         (unit_code, int(year), commune, *candidate)
         for unit_code, year, commune in triples
         for candidate in known[name((unit_code, year, commune))]
     ]
-    return _candidate_rows(rows)
+    return candidate_rows_frame(rows)
 
 
 def _plain(column: str, value):
@@ -415,22 +409,6 @@ def _plain(column: str, value):
     if value is None or value is pd.NA:
         return None
     return bool(value) if column == "current" else str(value)
-
-
-def _candidate_rows(rows: list[tuple]):
-    """The frame `candidate_frame` makes, from its rows."""
-    import pandas as pd
-
-    columns = {
-        "unit_code": "string",
-        "report_year": "int64",
-        "commune_name": "string",
-        "commune_code": "string",
-        "current": "boolean",
-        "district_code": "string",
-        "new_commune_code": "string",
-    }
-    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 
 
 def _create_macros(con) -> None:
