@@ -60,32 +60,37 @@ commune_match as (
 ),
 
 -- The reporting unit's row valid in the report year: a district or province by its own code,
--- or a commune unit (from 2026) by its commune code. Two equality joins, one per level, so
--- that each is a hash join (one join on their disjunction compares every row with every unit).
+-- or a commune unit (from 2026) by its commune code. Each unit row is keyed by the code that
+-- names it, so the match is one equality (hash) join: a join on the disjunction of the two
+-- conditions compares every row with every unit.
+unit_keys as (
+    select
+        coalesce(district_code, province_code) as unit_code,
+        geo_key,
+        valid_from,
+        valid_to
+    from geography
+    where level in ('district', 'province')
+    union all
+    select
+        commune_code as unit_code,
+        geo_key,
+        valid_from,
+        valid_to
+    from geography
+    where level = 'commune' and district_code is null
+),
+
 unit_candidates as (
     select
         h.file_id,
         h.excel_row,
         h.report_year,
-        g.geo_key,
-        g.valid_from,
-        g.valid_to
+        u.geo_key,
+        u.valid_from,
+        u.valid_to
     from htx as h
-    inner join geography as g
-        on h.unit_code = coalesce(g.district_code, g.province_code)
-    where g.level in ('district', 'province')
-    union all
-    select
-        h.file_id,
-        h.excel_row,
-        h.report_year,
-        g.geo_key,
-        g.valid_from,
-        g.valid_to
-    from htx as h
-    inner join geography as g
-        on h.unit_code = g.commune_code
-    where g.level = 'commune' and g.district_code is null
+    inner join unit_keys as u on h.unit_code = u.unit_code
 ),
 
 unit_match as (
