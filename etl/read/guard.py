@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import shutil
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 from xml.sax import handler, make_parser
@@ -58,43 +60,93 @@ class _Counted:
         return data
 
 
-def check_archive(path: Path, expanded_limit: int) -> None:
+class Package:
+    """One file as the guard sees it: what it is (`sniff`) and, for a zip, its central
+    directory parsed once, kept open and shared by every check and by the reader. Close it
+    (or use it in a `with`) when done.
+
+    Building one raises what `sniff` raises (a zip whose `mimetype` cannot be read).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.archive: zipfile.ZipFile | None = None
+        self.names: list[str] = []
+        self.kind = self._sniff()
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+    def _sniff(self) -> str:
+        path = self.path
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        if not head:
+            return "empty"
+        if head.startswith(ZIP_MAGIC):
+            try:
+                archive = zipfile.ZipFile(path)
+            except zipfile.BadZipFile:
+                return "corrupt"
+            try:
+                self.names = archive.namelist()
+                names = set(self.names)
+                if "xl/workbook.xml" in names:
+                    kind = "xlsx"
+                elif "content.xml" in names and "mimetype" in names:
+                    kind = "ods" if b"spreadsheet" in archive.read("mimetype")[:100] else "unknown"
+                else:
+                    kind = "unknown"
+            except zipfile.BadZipFile:
+                archive.close()
+                return "corrupt"
+            except BaseException:
+                archive.close()
+                raise
+            if kind in ("xlsx", "ods"):
+                self.archive = archive
+            else:
+                archive.close()
+            return kind
+        if head == OLE_MAGIC:
+            # An encrypted .xlsx is an OLE container holding an `EncryptedPackage` stream.
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    if _ENCRYPTED_MARK in chunk:
+                        return "encrypted"
+            return "xls"
+        return "unknown"
+
+
+def _package(source: Path | Package) -> Package:
+    return source if isinstance(source, Package) else Package(source)
+
+
+def check_archive(path: Path | Package, expanded_limit: int) -> None:
     """Refuse a zip whose members declare more than `expanded_limit` bytes in all."""
-    if sniff(path) not in ("xlsx", "ods"):
-        return
-    with zipfile.ZipFile(path) as archive:
-        declared = sum(info.file_size for info in archive.infolist())
+    package = _package(path)
+    try:
+        if package.archive is None:  # not an .xlsx or .ods
+            return
+        declared = sum(info.file_size for info in package.archive.infolist())
+    finally:
+        if package is not path:
+            package.close()
     if declared > expanded_limit:
         raise LimitExceeded("file_too_expanded", f"{declared // (1024 * 1024)} MB unpacked")
 
 
 def sniff(path: Path) -> str:
     """`xlsx`, `ods`, `xls`, `encrypted`, `empty`, `corrupt` (a damaged zip) or `unknown`."""
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if not head:
-        return "empty"
-    if head.startswith(ZIP_MAGIC):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
-                if "xl/workbook.xml" in names:
-                    return "xlsx"
-                if "content.xml" in names and "mimetype" in names:
-                    mimetype = archive.read("mimetype")[:100]
-                    if b"spreadsheet" in mimetype:
-                        return "ods"
-        except zipfile.BadZipFile:
-            return "corrupt"
-        return "unknown"
-    if head == OLE_MAGIC:
-        # An encrypted .xlsx is an OLE container holding an `EncryptedPackage` stream.
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                if _ENCRYPTED_MARK in chunk:
-                    return "encrypted"
-        return "xls"
-    return "unknown"
+    with Package(path) as package:
+        return package.kind
 
 
 def _local(tag: str) -> str:
@@ -260,44 +312,172 @@ def _trim_sheet(archive: zipfile.ZipFile, member: str, keep: int, target: zipfil
         parser.parse(source)
 
 
+def _big_reference(short: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """`_REFERENCE` for the numbers that may pass `short` only (as many digits or more), and
+    the same for references written `r="…"` only (led by a literal: several times faster)."""
+    found = _BIG_REFERENCES.get(short)
+    if found is None:
+        digits = len(str(short)) - 1
+        number = rb"[A-Za-z]{0,3}0*([1-9]\d{%d,})" % digits
+        found = _BIG_REFERENCES[short] = (
+            re.compile(rb"\sr\s*=\s*[\"']" + number + rb"[\"']"),
+            re.compile(rb'r="' + number + rb'"'),
+        )
+    return found
+
+
+_BIG_REFERENCES: dict[int, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
+# `r` written otherwise than `r="`: spaces around `=` (the literal-led pattern misses them).
+_LOOSE_R = re.compile(rb"r\s+=|r=\s")
+# A row tag `<row r="…` whose value is no row number.
+_ODD_ROW_NUMBER = re.compile(rb'<row r="(?![A-Za-z]{0,3}\d+")')
+# A row tag without a row number (`_ROW_TAG` whose attributes `_REFERENCE` finds nothing in).
+_UNNUMBERED_ROW = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?row\b(?![^>]*\sr\s*=\s*[\"'][A-Za-z]{0,3}\d+[\"'])[^>]*>"
+)
+# A cell whose first child is a `<v>` with text: what the last real row is looked for by.
+_VALUE_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s([^>]*)>\s*<(?:[A-Za-z_][\w.-]*:)?v>[^<]+</")
+_ATTRIBUTE = re.compile(rb"""([A-Za-z_][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CELL_REFERENCE = re.compile(rb"[A-Za-z]{1,3}(\d+)")
+_TAIL_BYTES = 1 << 16
+
+
+class _Reach:
+    """What one byte scan of a worksheet says: whether its row bound passes `short`, that
+    bound, the last bytes of its XML, and whether it holds no `<!` (comment, CDATA, DTD)."""
+
+    def __init__(self, long: bool, bound: int, tail: bytes, plain: bool):
+        self.long, self.bound, self.tail, self.plain = long, bound, tail, plain
+
+
+def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: int) -> _Reach:
+    """`_row_bound(...) > short`, found by looking only at the numbers past `short` (most
+    sheets have none: nothing to convert), and the sheet's tail for `_last_real_in`.
+
+    Rows without a number need the full count: the exact `_row_bound` then answers.
+    """
+    big, fast = _big_reference(short)
+    highest = 0
+    numbered = plain = True
+    carry = tail = b""
+
+    def scan(data: bytes) -> None:
+        nonlocal highest, numbered, plain
+        # Every reference written `r="…"` and every row tag `<row r="…`: one literal-led
+        # pattern finds the numbers, counts tell the rows. Any other spelling: the exact
+        # patterns.
+        usual = b"r='" not in data and b":row" not in data and _LOOSE_R.search(data) is None
+        numbers = (fast if usual else big).findall(data)
+        if numbers:
+            highest = max(highest, max(map(int, numbers)))
+        if numbered and not (
+            usual
+            and data.count(b"<row") == data.count(b'<row r="')
+            and _ODD_ROW_NUMBER.search(data) is None
+        ):
+            numbered = _UNNUMBERED_ROW.search(data) is None
+        if plain and b"<!" in data:
+            plain = False
+
+    with archive.open(member) as raw:
+        stream = _Counted(raw, expanded_limit, member)
+        while piece := stream.read(1 << 20):
+            tail = (tail + piece)[-_TAIL_BYTES:]
+            data = carry + piece
+            cut = data.rfind(b"<")  # whole tags only, as `_row_bound` scans
+            scan(data[:cut] if cut >= 0 else data)
+            carry = data[cut:] if cut >= 0 else b""
+        scan(carry)
+    if not numbered:
+        highest = _row_bound(archive, member, expanded_limit)
+    return _Reach(highest > short, highest, tail, plain)
+
+
+def _last_real_in(tail: bytes) -> int:
+    """A lower bound on a worksheet's last row with a real value, from the last bytes of its
+    XML: the highest row of a cell there that `_extent` counts as real for certain (a
+    number, boolean, error or date with a value, and a plain reference); 0 when none."""
+    last = 0
+    for attributes in _VALUE_CELL.findall(tail):
+        if attributes.endswith(b"/") or b"&" in attributes:
+            continue
+        pairs = _ATTRIBUTE.findall(attributes)
+        names = [name for name, _, _ in pairs]
+        if len(set(names)) != len(names):
+            continue
+        values = {name: double or single for name, double, single in pairs}
+        if values.get(b"t", b"n") not in (b"n", b"b", b"e", b"d"):
+            continue
+        found = _CELL_REFERENCE.fullmatch(values.get(b"r", b""))
+        if found:
+            last = max(last, int(found.group(1)))
+    return last
+
+
 def bounded(
-    path: Path, work_dir: Path, max_rows: int = 200_000, expanded_limit: int = 500 << 20
+    path: Path | Package,
+    work_dir: Path,
+    max_rows: int = 200_000,
+    expanded_limit: int = 500 << 20,
 ) -> Path:
     """`path`, or a copy in `work_dir` whose sheets end at their last real row.
 
     Raises LimitExceeded for a sheet with more than `max_rows` real rows or a file that
-    unpacks past `expanded_limit`, before python-calamine ever holds it.
+    unpacks past `expanded_limit`, before python-calamine ever holds it. Given a `Package`,
+    it uses that package's open archive and leaves it open.
     """
-    check_archive(path, expanded_limit)
-    if sniff(path) == "ods":
-        _check_ods_rows(path, max_rows, expanded_limit)
+    package = _package(path)
+    try:
+        return _bounded(package, work_dir, max_rows, expanded_limit)
+    finally:
+        if package is not path:
+            package.close()
+
+
+def _bounded(package: Package, work_dir: Path, max_rows: int, expanded_limit: int) -> Path:
+    path = package.path
+    check_archive(package, expanded_limit)
+    if package.kind == "ods":
+        _check_ods_rows(package, max_rows, expanded_limit)
         return path
-    if sniff(path) != "xlsx":
+    if package.kind != "xlsx":
         return path
-    with zipfile.ZipFile(path) as archive:
-        sheets = [n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
-        short = min(EMPTY_TAIL_ROWS, max_rows)
-        # Most sheets end early: their row tags alone show no trim and no limit can apply.
-        long = [m for m in sheets if _row_bound(archive, m, expanded_limit) > short]
-        blank = _blank_shared_strings(archive) if long else set()
-        trims = {}
-        for member in long:
-            last_real, last_row = _extent(archive, member, blank, expanded_limit)
-            if last_real > max_rows:
-                raise LimitExceeded("too_many_rows", f"{member}: {last_real} rows")
-            if last_row > last_real + EMPTY_TAIL_ROWS:
-                trims[member] = last_real
-        if not trims:
-            return path
-        work_dir.mkdir(parents=True, exist_ok=True)
-        copy = work_dir / f"bounded-{path.stem}.xlsx"
-        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
-            for info in archive.infolist():
-                if info.filename in trims:
-                    _trim_sheet(archive, info.filename, trims[info.filename], target)
-                else:
-                    with archive.open(info) as source, target.open(info.filename, "w") as out:
-                        shutil.copyfileobj(source, out)
+    archive = package.archive
+    if archive is None:  # an .xlsx always has one
+        return path
+    sheets = [n for n in package.names if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
+    short = min(EMPTY_TAIL_ROWS, max_rows)
+    # Most sheets end early: their row tags alone show no trim and no limit can apply.
+    reaches = {m: _reach(archive, m, expanded_limit, short) for m in sheets}
+    long = [m for m in sheets if reaches[m].long]
+    blank: set[int] | None = None
+    trims = {}
+    for member in long:
+        reach = reaches[member]
+        # A real value near the end, within the empty tail's allowance of the bound:
+        # no trim, and no more rows than the bound (the whole parse is then not needed).
+        if reach.plain and reach.bound <= max_rows:
+            known = _last_real_in(reach.tail)
+            if known and reach.bound <= known + EMPTY_TAIL_ROWS:
+                continue
+        if blank is None:
+            blank = _blank_shared_strings(archive)
+        last_real, last_row = _extent(archive, member, blank, expanded_limit)
+        if last_real > max_rows:
+            raise LimitExceeded("too_many_rows", f"{member}: {last_real} rows")
+        if last_row > last_real + EMPTY_TAIL_ROWS:
+            trims[member] = last_real
+    if not trims:
+        return path
+    work_dir.mkdir(parents=True, exist_ok=True)
+    copy = work_dir / f"bounded-{path.stem}.xlsx"
+    with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in archive.infolist():
+            if info.filename in trims:
+                _trim_sheet(archive, info.filename, trims[info.filename], target)
+            else:
+                with archive.open(info) as source, target.open(info.filename, "w") as out:
+                    shutil.copyfileobj(source, out)
     log.info("%s: empty tails trimmed from %s", path.name, ", ".join(sorted(trims)))
     return copy
 
@@ -305,13 +485,25 @@ def bounded(
 Merge = tuple[tuple[int, int], tuple[int, int]]
 
 
-def ods_merged_ranges(path: Path, expanded_limit: int = 500 << 20) -> dict[str, list[Merge]]:
+@contextlib.contextmanager
+def _zip(source: Path | Package) -> Iterator[zipfile.ZipFile]:
+    """A package's open archive (left open), or the file's, opened for the `with`."""
+    if isinstance(source, Package) and source.archive is not None:
+        yield source.archive
+        return
+    with zipfile.ZipFile(source.path if isinstance(source, Package) else source) as archive:
+        yield archive
+
+
+def ods_merged_ranges(
+    path: Path | Package, expanded_limit: int = 500 << 20
+) -> dict[str, list[Merge]]:
     """The cells an .ods file merges over several rows, by sheet name, as python-calamine
     gives them for .xlsx and .xls: ((first row, first column), (last row, last column)),
     0-based. calamine does not read an .ods file's merges; its content.xml says them
     (`table:number-rows-spanned`), and counts repeated rows and cells."""
     merges: dict[str, list[Merge]] = {}
-    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as raw:
+    with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
         sheet: list[Merge] = []
         row = column = depth = 0  # depth: tables nested in a cell are not the sheet's
@@ -341,9 +533,9 @@ def ods_merged_ranges(path: Path, expanded_limit: int = 500 << 20) -> dict[str, 
     return {name: ranges for name, ranges in merges.items() if ranges}
 
 
-def _check_ods_rows(path: Path, max_rows: int, expanded_limit: int) -> None:
+def _check_ods_rows(path: Path | Package, max_rows: int, expanded_limit: int) -> None:
     """Count an .ods file's real rows (repeated rows included) without expanding them."""
-    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as raw:
+    with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
         rows, has_value = 0, False
         for event, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314  expat refuses external entities and entity blow-up

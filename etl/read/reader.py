@@ -88,11 +88,21 @@ def read_workbook(
     not: a two-digit year in a date cell is read against it (rule 18).
     """
     limits = limits or Limits()
-    if path.stat().st_size > limits.file_bytes:
+    size = path.stat().st_size
+    if size > limits.file_bytes:
         return WorkbookRead(rejection=_limit(guard.LimitExceeded(
-            "file_too_large", f"{path.stat().st_size // (1024 * 1024)} MB"
+            "file_too_large", f"{size // (1024 * 1024)} MB"
         )))  # fmt: skip
-    kind = guard.sniff(path)
+    # One look at the file: what it is, and a zip's directory read once for every check.
+    package = guard.Package(path)
+    try:
+        return _guarded(package, limits, file_name)
+    finally:
+        package.close()
+
+
+def _guarded(package: guard.Package, limits: Limits, file_name: str | None) -> WorkbookRead:
+    kind = package.kind
     if kind == "corrupt":
         return WorkbookRead(rejection=_unreadable(ValueError("tệp bị hỏng / damaged file")))
     if kind in _UNREADABLE:
@@ -106,12 +116,12 @@ def read_workbook(
     work_dir = _work_root() / secrets.token_hex(8)
     try:
         try:
-            source = guard.bounded(path, work_dir, limits.rows, limits.expanded_bytes)
+            source = guard.bounded(package, work_dir, limits.rows, limits.expanded_bytes)
         except guard.LimitExceeded as exc:
             return WorkbookRead(rejection=_limit(exc))
         except Exception as exc:  # a broken zip or XML inside: calamine would fail too
             return WorkbookRead(rejection=_unreadable(exc))
-        return _read(source, limits, kind, file_name)
+        return _read(source, limits, kind, file_name, package)
     finally:
         if work_dir.exists():
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -152,7 +162,11 @@ def _limit(exc: guard.LimitExceeded) -> Finding:
 
 
 def _read(
-    path: Path, limits: Limits, kind: str = "xlsx", file_name: str | None = None
+    path: Path,
+    limits: Limits,
+    kind: str = "xlsx",
+    file_name: str | None = None,
+    package: guard.Package | None = None,
 ) -> WorkbookRead:
     from python_calamine import CalamineWorkbook
 
@@ -205,7 +219,7 @@ def _read(
             merges = calamine_sheet.merged_cell_ranges
             if merges is None and kind == "ods":
                 if ods_merges is None:
-                    ods_merges = guard.ods_merged_ranges(path, limits.expanded_bytes)
+                    ods_merges = guard.ods_merged_ranges(package or path, limits.expanded_bytes)
                 merges = ods_merges.get(actual)
             money_unit = result.info.get("money_unit")
             year = report_year(result.info, file_name)  # two-digit years in dates (rule 18)
