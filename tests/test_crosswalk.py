@@ -261,7 +261,7 @@ def test_built_warehouse_has_the_crosswalk_and_its_unmatched_rows(settings, monk
     import etl.quality.validate
 
     # The checks across files and years are other tests' business (and under change).
-    monkeypatch.setattr(etl.quality.validate, "check_warehouse", lambda con: {})
+    monkeypatch.setattr(etl.quality.validate, "check_warehouse", lambda con, run=None: {})
     rows = [HTX_HEADER, htx_row(1, "6400000001")]
     write_xlsx(
         settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows("663", 2023), "HTX": rows}

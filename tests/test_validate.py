@@ -9,6 +9,7 @@ import pandas as pd
 from conftest import HTX_HEADER, OCOP_HEADER, SUPPORT_HEADER, htx_row, info_rows, write_xlsx
 
 from etl.config import EXPECTATIONS_DIR
+from etl.contract.layout import DATA_SHEETS
 from etl.contract.reference import load_reference
 from etl.quality.validate import load_suite_documents, validate_batch
 from etl.read.discover import LandedFile, file_id_for, sha256_of
@@ -151,11 +152,22 @@ def test_amount_beyond_any_cooperative_is_rejected_not_a_crash(tmp_path):
 
 
 def test_suites_keep_every_rule_even_two_on_one_column():
-    from etl.quality.validate import _gx
+    from etl.quality.validate import _validation
 
-    validations = _gx()
     for key, document in load_suite_documents().items():
-        assert len(validations[key].suite.expectations) == len(document["expectations"]), key
+        assert len(_validation(key).suite.expectations) == len(document["expectations"]), key
+
+
+def test_prepare_builds_the_sheets_suites_only(monkeypatch):
+    """The warehouse checks' suites are built when a check has rows, not with the sheets'."""
+    import etl.quality.validate as validate
+
+    built: list[str] = []
+    monkeypatch.setattr(validate, "_validation", lambda key: built.append(key))
+    validate.prepare()
+    assert built == [sheet.key for sheet in DATA_SHEETS]
+    assert list(validate._run("warehouse/year_over_year", pd.DataFrame(), {})) == []
+    assert built == [sheet.key for sheet in DATA_SHEETS]
 
 
 def _read_file(path, name: str) -> ReadFile:

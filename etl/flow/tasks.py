@@ -266,7 +266,7 @@ def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> 
     # the publish passes them to the exports, which write feedback for these only.
     pending = _read_files(_build_files(settings))
     _write_files(_build_files(settings), sorted(set(pending) | set(run_files)))
-    counts, cross = load_star_schema(settings, loaded)
+    counts, cross = load_star_schema(settings, loaded, run_files)
     con = ledger.connect(settings.ledger)
     try:
         mine = for_run(cross, run_files)

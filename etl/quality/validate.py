@@ -60,33 +60,40 @@ ROW_KEY = ["file_id", "excel_row"]
 
 
 @cache
-def _gx() -> dict:
-    """One validation definition (suite and batch definition) per sheet key or
-    `warehouse/<check>`, in one ephemeral GX context with one pandas data source: built
-    once a process."""
+def _context():
+    """The ephemeral GX context with one pandas data source: made once a process, when a
+    suite is first needed (importing GX costs seconds)."""
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
     # DataContextVariables.progress_bars: a tqdm bar per run is only noise in task logs.
     # GX reads the setting as a mapping; the setter's hint names an internal config class.
     context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
-    source = context.data_sources.add_pandas("htx_workbooks")
-    validations = {}
-    for key, document in load_suite_documents().items():
-        name = key.replace("/", "_")
-        # The constructor keeps every expectation, also two rules on one column.
-        suite = context.suites.add(
-            gx.ExpectationSuite(
-                name=document["name"],
-                meta=document.get("meta", {}),
-                expectations=[_expectation(item) for item in document["expectations"]],
-            )
+    return context, context.data_sources.add_pandas("htx_workbooks")
+
+
+@cache
+def _validation(key: str):
+    """The validation definition (suite and batch definition) of a sheet key or
+    `warehouse/<check>`, built once a process and only when a frame of it is validated:
+    a run whose checks find no rows builds no warehouse suite (and imports no GX)."""
+    import great_expectations as gx
+
+    context, source = _context()
+    document = json.loads((EXPECTATIONS_DIR / f"{key}.json").read_text(encoding="utf-8"))
+    name = key.replace("/", "_")
+    # The constructor keeps every expectation, also two rules on one column.
+    suite = context.suites.add(
+        gx.ExpectationSuite(
+            name=document["name"],
+            meta=document.get("meta", {}),
+            expectations=[_expectation(item) for item in document["expectations"]],
         )
-        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
-        validations[key] = context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=suite)
-        )
-    return validations
+    )
+    batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+    return context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch, suite=suite)
+    )
 
 
 def _expectation(item: dict):
@@ -102,8 +109,10 @@ def _expectation(item: dict):
 
 
 def prepare() -> None:
-    """Build the GX context and suites now: a process about to fork workers does it once."""
-    _gx()
+    """Build the GX context and the sheets' suites now: a process about to fork workers does
+    it once. The warehouse checks' suites are built when a check has rows to validate."""
+    for sheet in DATA_SHEETS:
+        _validation(sheet.key)
 
 
 def validate_batch(
@@ -222,17 +231,36 @@ class CrossFindings(dict[int, list[Finding]]):
         found.append(finding)
 
 
-def check_warehouse(con) -> CrossFindings:
-    """Warnings across files and years, from the star schema of an open build connection."""
+def check_warehouse(con, run_files: Collection[int] | None = None) -> CrossFindings:
+    """Warnings across files and years, from the star schema of an open build connection.
+
+    With `run_files` (the files of this run), only the warnings `for_run` keeps: those on
+    these files and those whose causes name one of them. Each check's SQL looks only at the
+    rows that can yield them where that is exact (`check_run_files`: the cooperatives and
+    years these files report), and the frame keeps only such rows, so GX validates (and is
+    imported) only when some row can. `for_run` of either gives the same warnings.
+    """
     from etl.config import SQL_DIR
 
-    _prepare_checks(con)
+    run = _prepare_checks(con, run_files)
     findings = CrossFindings()
     for check in WAREHOUSE_CHECKS:
         frame = con.execute((SQL_DIR / "checks" / f"{check}.sql").read_text()).df()
+        if run is not None:
+            frame = _in_run(frame, run)
         for file_id, finding, causes in _run(f"warehouse/{check}", frame, {}):
             findings.add(int(file_id), finding, causes)
     return findings
+
+
+def _in_run(frame: pd.DataFrame, run: set[int]) -> pd.DataFrame:
+    """A check's rows `for_run` can keep: on a file of `run`, or caused by a row of one."""
+    if frame.empty:
+        return frame
+    keep = frame["file_id"].isin(run)
+    if "causes" in frame.columns:
+        keep |= frame["causes"].map(lambda text: any(c.file_id in run for c in _causes(text)))
+    return frame[keep.to_numpy(dtype=bool)]
 
 
 def for_run(
@@ -269,11 +297,15 @@ def for_run(
     return out
 
 
-def _prepare_checks(con) -> None:
-    """`check_units`, a temp table of the build connection the checks read besides the star
-    schema and the build's staged tables (`stg_htx`, `stg_report_precedence`): every unit of
-    both lists with its province, and the province in force since 01/07/2025
-    (`province_2025`: the province a former one merged into)."""
+def _prepare_checks(con, run_files: Collection[int] | None = None) -> set[int] | None:
+    """The temp tables of the build connection the checks read besides the star schema and
+    the build's staged tables (`stg_htx`, `stg_report_precedence`):
+    - `check_units`: every unit of both lists with its province, and the province in force
+      since 01/07/2025 (`province_2025`: the province a former one merged into);
+    - `check_run_files`: the files whose warnings are wanted, every file of the warehouse
+      without `run_files` (then no check leaves out a row).
+
+    Returns the run's files, or None when every file is wanted."""
     import pandas as pd
 
     from etl.contract.reference import load_reference
@@ -301,6 +333,22 @@ def _prepare_checks(con) -> None:
         con.execute("create temp table check_units as select * from check_units_frame")
     finally:
         con.unregister("check_units_frame")
+    con.execute("drop table if exists check_run_files")
+    con.execute(
+        "create temp table check_run_files as "
+        "select file_id from audit.file_ingestion union "
+        "select file_id from core.fact_cooperative_year union "
+        "select file_id from stg_report_precedence union "
+        "select file_id from stg_htx"
+    )
+    if run_files is None:
+        return None
+    run = {int(f) for f in run_files}
+    every = {int(f) for (f,) in con.execute("select file_id from check_run_files").fetchall()}
+    if every <= run:
+        return None  # every file is of this run: the same as no restriction
+    con.execute("delete from check_run_files where not list_contains(?, file_id)", [sorted(run)])
+    return run
 
 
 def _run(
@@ -318,7 +366,7 @@ def _run(
     if not frame.index.is_unique:
         frame = frame.reset_index(drop=True)  # GX reads a failing row's key columns by label
     row_key = ["file_id", "check_row"] if "check_row" in frame.columns else ROW_KEY
-    validation = _gx()[key]
+    validation = _validation(key)
     # Not `validation.run(...)`: it also stores every result, as indented JSON, in the
     # context's in-memory store for the life of the process (slower, and memory grows).
     batch = validation.batch_definition.get_batch(batch_parameters={"dataframe": frame})

@@ -137,13 +137,14 @@ def _fingerprint_of(path: Path) -> str | None:
 
 
 def load_star_schema(
-    settings: Settings, loaded: list[tuple[int, str]]
+    settings: Settings, loaded: list[tuple[int, str]], run_files: list[int] | None = None
 ) -> tuple[dict[str, int], dict[int, list]]:
     """Create the build file and load dimensions and facts in one transaction. The build is
     not finished until `seal_build` records its fingerprint.
 
     Returns the row counts and the warnings of the checks across files and years, which
-    run on the loaded star schema.
+    run on the loaded star schema: with `run_files`, those `for_run` keeps for these files
+    (`etl.quality.validate.check_warehouse`).
     """
     import duckdb
 
@@ -172,7 +173,7 @@ def load_star_schema(
         con.execute("insert into audit.crosswalk_unmatched select * from ref_crosswalk_unmatched")
         con.execute("commit")
         counts = _row_counts(con, core)
-        cross = check_warehouse(con)
+        cross = check_warehouse(con, run_files)
     finally:
         con.close()
     log.info("star schema loaded: %s", counts)

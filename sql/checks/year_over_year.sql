@@ -1,10 +1,20 @@
 -- Grain: one row per cooperative-year that has a previous reported year: the ratio of its
 -- revenue and members to that year's. `causes`: the previous year's row. Checked by
 -- expectations/warehouse/year_over_year.json.
+-- Only the cooperatives with a row in a file of check_run_files (every file, or this run's):
+-- a row and its cause are rows of one cooperative, whose years all stay.
 with
 
+run_coops as (
+    select distinct coop_code
+    from core.fact_cooperative_year
+    where file_id in (select r.file_id from check_run_files as r)
+),
+
 facts as (
-    select * from core.fact_cooperative_year
+    select f.*
+    from core.fact_cooperative_year as f
+    inner join run_coops as r on f.coop_code = r.coop_code
 ),
 
 with_previous as (
