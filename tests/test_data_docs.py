@@ -167,3 +167,42 @@ def test_export_builds_the_site_in_a_child_process_when_none_was_prepared(tmp_pa
     assert index == settings.export_dir / "data_docs" / "index.html"
     (page,) = (settings.export_dir / "data_docs" / "validations" / "htx").rglob("*.html")
     assert _observed(page.read_text(), "coop_code_required") == 1
+
+
+def test_a_site_showing_the_same_is_copied_not_rendered(tmp_path, monkeypatch):
+    import etl.quality.data_docs as data_docs
+
+    settings = _settings(tmp_path)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(
+        "create schema audit; "
+        "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
+        "insert into audit.rejected_row values (1, 'coop_code_format', 'error'); "
+        "create table audit.build_info (fingerprint varchar, built_at timestamp); "
+        "insert into audit.build_info values ('build-1', now())"
+    )
+    con.close()
+    published = data_docs.build_data_docs(settings).parent
+    rendered = []
+    render = data_docs._build
+    monkeypatch.setattr(data_docs, "_build", lambda *a: rendered.append(a) or render(*a))
+    # A new build showing the same counts: the published pages, its own fingerprint.
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("insert into audit.build_info values ('build-2', now() + interval 1 second)")
+    con.close()
+    prepared = tmp_path / "prepared"
+    data_docs.build_site(settings.warehouse, prepared, reuse=published)
+    assert not rendered
+    assert (prepared / "htx_build_fingerprint.txt").read_text() == "build-2"
+    (page,) = (prepared / "validations" / "htx").rglob("*.html")
+    (before,) = (published / "validations" / "htx").rglob("*.html")
+    assert page.read_text() == before.read_text()
+    # One more cell: rendered again, with the new count.
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("insert into audit.rejected_row values (2, 'coop_code_format', 'error')")
+    con.close()
+    data_docs.build_site(settings.warehouse, prepared, reuse=published)
+    assert len(rendered) == 1
+    (page,) = (prepared / "validations" / "htx").rglob("*.html")
+    assert _observed(page.read_text(), "coop_code_format") == 2

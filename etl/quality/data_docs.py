@@ -10,12 +10,17 @@ count to be 0 (its meta keeps the rule's severity and bilingual message); its
 `ValidationDefinition.run` stores the result in an ephemeral GX context, and
 `context.build_data_docs()` writes the site. The site is built in a folder beside the
 target and swapped in whole, so a reader never sees half a site and pages of earlier runs
-do not linger. Nothing is downloaded: the pages reference GX's CDN styles as GX writes
+do not linger. A site keeps the key of what it shows (`CONTENT_KEY`: the suites, the counts,
+GX's version): when the site to replace, or the published one, shows the same, it is copied
+instead of rendered again (GX's validations and site builder cost seconds). Nothing is
+downloaded: the pages reference GX's CDN styles as GX writes
 them, and GX's analytics are off.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 SITE_NAME = "htx_data_docs"
 DOCS_DIR = "data_docs"
 FINGERPRINT = "htx_build_fingerprint.txt"  # in the site: the build it describes
+CONTENT_KEY = "htx_content_key.txt"  # in the site: what its pages show (`content_key`)
 
 
 def data_docs_dir(settings: Settings) -> Path:
@@ -65,9 +71,22 @@ def build_data_docs(settings: Settings) -> Path:
     return build_site(settings.warehouse, data_docs_dir(settings))
 
 
-def build_site(warehouse: Path, target: Path) -> Path:
+def content_key(documents: dict[str, dict], counts: dict[str, tuple[int, int]]) -> str:
+    """What a site's pages show: the suites, each rule's cells and files, GX's version."""
+    from importlib.metadata import version
+
+    shown = {
+        "gx": version("great_expectations"),
+        "documents": documents,
+        "counts": sorted([rule, *n] for rule, n in counts.items()),
+    }
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def build_site(warehouse: Path, target: Path, reuse: Path | None = None) -> Path:
     """`build_data_docs` from the warehouse's path and the site's folder. The site keeps the
-    fingerprint of the build it describes (`FINGERPRINT`)."""
+    fingerprint of the build it describes (`FINGERPRINT`) and the key of what it shows
+    (`CONTENT_KEY`). A site of the same key at `target` or `reuse` is copied, not rendered."""
     import duckdb
 
     from etl.quality.validate import load_suite_documents
@@ -78,17 +97,34 @@ def build_site(warehouse: Path, target: Path) -> Path:
         fingerprint = _fingerprint(con)
     finally:
         con.close()
+    documents = load_suite_documents()
+    key = content_key(documents, counts)
     building = target.with_name(f".{target.name}.building")
     shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
     try:
-        _build(building, load_suite_documents(), counts)
+        same = next((site for site in (target, reuse) if site and _shows(site, key)), None)
+        if same is not None:
+            shutil.copytree(same, building)
+            log.info("GX Data Docs unchanged: copied from %s", same)
+        else:
+            building.mkdir(parents=True)
+            _build(building, documents, counts)
+        (building / CONTENT_KEY).write_text(key, encoding="utf-8")
         (building / FINGERPRINT).write_text(fingerprint or "", encoding="utf-8")
         _replace_dir(building, target)
     finally:
         shutil.rmtree(building, ignore_errors=True)
     log.info("GX Data Docs: %s", target / "index.html")
     return target / "index.html"
+
+
+def _shows(site: Path, key: str) -> bool:
+    """Whether a built site shows what `key` names."""
+    stamp = site / CONTENT_KEY
+    try:
+        return stamp.read_text(encoding="utf-8") == key and (site / "index.html").is_file()
+    except OSError:
+        return False
 
 
 def _fingerprint(con) -> str | None:
@@ -119,11 +155,13 @@ def prepare_data_docs(settings: Settings) -> Path | None:
     """At the end of a load, where GX is already imported (the checks across files ran):
     the site of the sealed build, beside it, for `publish_prepared` to put in place when
     that build is published. A failure costs the early site only (logged); the export then
-    builds it."""
+    builds it. When the published site shows the same (`CONTENT_KEY`), it is copied."""
     from etl.warehouse.build import build_path
 
     try:
-        return build_site(build_path(settings), settings.build_dir / DOCS_DIR)
+        return build_site(
+            build_path(settings), settings.build_dir / DOCS_DIR, reuse=data_docs_dir(settings)
+        )
     except Exception:
         log.warning("GX Data Docs not prepared with the build", exc_info=True)
         return None
