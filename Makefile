@@ -17,7 +17,7 @@ help:
 	@echo "make airflow - the Airflow UI and scheduler (airflow standalone) on 127.0.0.1:8080"
 	@echo "make services - install and start PostgreSQL and Redis (Debian, as root) for a deployment"
 	@echo "make lint   - ruff (check, format), sqlfluff on sql/, mypy on etl/"
-	@echo "make bench  - time the pipeline against its floors at 1x, 10x, 100x (not part of test)"
+	@echo "make bench  - time the pipeline against its floors at 1x, 10x, 100x, 300x (not part of test)"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 	@echo "make clean  - remove the virtual environment and generated warehouse files"
 
@@ -72,7 +72,8 @@ chromium:
 		command -v chromium >/dev/null 2>&1 || { echo "chromium still not on PATH after apt-get" >&2; exit 1; }; \
 	fi
 
-# Not part of `make test`: about 6 minutes, corpora included. BENCH_ARGS='--scales 1,10 --keep' for less.
+# Not part of `make test`: about 15 minutes, corpora included (300x: about 8,500 workbooks).
+# BENCH_ARGS='--scales 1,10 --keep' for less; '--scales 300' for the deep corpus alone.
 bench: venv
 	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 

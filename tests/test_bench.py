@@ -2,55 +2,183 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from tools import bench
-from tools.sample import national_groups, national_units
+from tools.sample import SampleFile, national_groups, national_units
 
+SCALE_PART = (
+    r"scale=\d+x files=\d+ rows=\d+ floor_s=\d+\.\d\d airflow_floor_s=\d+\.\d\d "
+    r"full_s=\d+\.\d\d nothing_new_s=\d+\.\d\d one_file_s=\d+\.\d\d marginal_ratio=\d+\.\d\d "
+    r"one_file_ratio=\d+\.\d\d fixed_ratio=\d+\.\d\d peak_rss_mib=\d+"
+)
+VERDICT = r"(met|not-met|not-measured)"
 LINE = re.compile(
-    r"^bench: files=\d+ rows=\d+ floor_s=\d+\.\d\d airflow_floor_s=\d+\.\d\d full_s=\d+\.\d\d "
-    r"nothing_new_s=\d+\.\d\d one_file_s=\d+\.\d\d marginal_ratio=\d+\.\d\d peak_rss_mb=\d+$"
+    rf"^bench: {SCALE_PART}"
+    r"( \| 300x: files=\d+ rows=\d+ marginal_ratio=\d+\.\d\d peak_rss_mib=\d+)?"
+    rf" \| targets: marginal={VERDICT} one_file={VERDICT} fixed={VERDICT} memory={VERDICT} "
+    rf"scale={VERDICT} \| (all met|not met: [a-z_, ]+(; not measured: scale)?|not measured: scale)$"
 )
 
 
-def _line(**overrides) -> str:
+def _run(wall: float, rss: float = 500.0) -> bench.ChildRun:
+    return bench.ChildRun(wall, 0, rss, 0.0, wall, "log")
+
+
+def _result(
+    scale: int = 100,
+    *,
+    files: int = 2818,
+    floor_s: float = 4.0,
+    airflow_floor_s: float = 10.0,
+    full_s: float = 300.0,
+    nothing_new_s: float = 20.0,
+    one_file_s: float = 25.0,
+    peak_rss_mb: float = 1000.0,
+) -> bench.ScaleResult:
+    return bench.ScaleResult(
+        scale=scale,
+        files=files,
+        rows=244806,
+        coop_years=150436,
+        corpus_s=None,
+        floor_s=floor_s,
+        floor_rows=309620,
+        init_s=9.0,
+        airflow_floor_s=airflow_floor_s,
+        noop_task_s=3.0,
+        full=_run(full_s, peak_rss_mb),
+        nothing_new=_run(nothing_new_s, 300.0),
+        one_file=_run(one_file_s, 400.0),
+        extra_status="loaded",
+        statuses={"loaded": files},
+        stages={"load (task)": {"full": 9.0, "nothing_new": 1.0, "one_file": 5.0}},
+        extra_name="00004_2026.xlsx",
+    )
+
+
+def _all_met(scale: int = 100, **overrides) -> bench.ScaleResult:
+    """A result that meets every target: marginal 1.5, one file 1.2, fixed 1.2."""
     values = {
-        "files": 2846,
-        "rows": 244806,
-        "floor_s": 4.0,
+        "floor_s": 10.0,
         "airflow_floor_s": 10.0,
-        "full_s": 300.0,
-        "nothing_new_s": 20.0,
-        "one_file_s": 25.0,
-        "peak_rss_mb": 1234.4,
+        "nothing_new_s": 12.0,
+        "full_s": 27.0,
+        "one_file_s": 14.4,
+        "peak_rss_mb": 900.0,
     }
-    return bench.final_line(**{**values, **overrides})
+    return _result(scale, **{**values, **overrides})
 
 
-def test_final_line_has_the_agreed_format():
-    line = _line()
-    assert LINE.match(line), line
+def test_result_line_has_the_agreed_format():
+    line = bench.result_line(_result())
     assert line == (
-        "bench: files=2846 rows=244806 floor_s=4.00 airflow_floor_s=10.00 full_s=300.00 "
-        "nothing_new_s=20.00 one_file_s=25.00 marginal_ratio=70.00 peak_rss_mb=1234"
+        "scale=100x files=2818 rows=244806 floor_s=4.00 airflow_floor_s=10.00 full_s=300.00 "
+        "nothing_new_s=20.00 one_file_s=25.00 marginal_ratio=70.00 one_file_ratio=1.25 "
+        "fixed_ratio=2.00 peak_rss_mib=1000"
+    )
+
+
+def test_final_line_names_every_target_met_or_not():
+    line = bench.final_line([_result(1), _result(10), _result()])
+    assert LINE.match(line), line
+    assert line.startswith("bench: scale=100x files=2818 ")
+    assert line.endswith(
+        "| targets: marginal=not-met one_file=met fixed=not-met memory=met scale=not-measured"
+        " | not met: marginal, fixed; not measured: scale"
+    )
+
+
+def test_final_line_with_300x_and_every_target_met():
+    deep = _all_met(300, files=8491, full_s=62.0, floor_s=30.0, peak_rss_mb=1400.0)
+    line = bench.final_line([_all_met(1), _all_met(), deep])
+    assert LINE.match(line), line
+    assert "| 300x: files=8491 rows=244806 marginal_ratio=1.67 peak_rss_mib=1400 |" in line
+    assert line.endswith(
+        "| targets: marginal=met one_file=met fixed=met memory=met scale=met | all met"
     )
 
 
 def test_marginal_ratio_is_full_less_nothing_new_over_the_floor():
-    assert "marginal_ratio=2.50" in _line(full_s=30.0, nothing_new_s=20.0, floor_s=4.0)
     assert bench.marginal_ratio(30.0, 20.0, 4.0) == pytest.approx(2.5)
     assert bench.marginal_ratio(30.0, 20.0, 0.0) == float("inf")
+    assert _result(full_s=30.0, nothing_new_s=20.0, floor_s=4.0).marginal_ratio == 2.5
+    assert "marginal_ratio=2.50" in bench.result_line(
+        _result(full_s=30.0, nothing_new_s=20.0, floor_s=4.0)
+    )
+
+
+def test_targets_are_those_of_issue_17_at_100x():
+    main = _all_met()
+    assert bench.verdicts([main]) == {
+        "marginal": True,
+        "one_file": True,
+        "fixed": True,
+        "memory": True,
+        "scale": None,
+    }
+    # Each limit, just past it: marginal 2.0× the floor, one file 1.25×, fixed 1.5×, 1,024 MiB.
+    assert bench.verdicts([_all_met(full_s=32.1)])["marginal"] is False
+    assert bench.verdicts([_all_met(full_s=32.0)])["marginal"] is True
+    assert bench.verdicts([_all_met(one_file_s=15.1)])["one_file"] is False
+    assert bench.verdicts([_all_met(one_file_s=15.0)])["one_file"] is True
+    assert bench.verdicts([_all_met(nothing_new_s=15.1, full_s=30.0)])["fixed"] is False
+    assert bench.verdicts([_all_met(peak_rss_mb=1024.0)])["memory"] is True
+    assert bench.verdicts([_all_met(peak_rss_mb=1025.0)])["memory"] is False
+    # The targets are read at 100× whatever else ran; without 100×, at the largest scale.
+    assert bench.target_result([_all_met(1), _result(100), _all_met(300)]).scale == 100
+    assert bench.target_result([_all_met(1), _all_met(10)]).scale == 10
+    assert bench.verdicts([_result(1, full_s=10.0), _all_met()])["marginal"] is True
+
+
+def test_memory_allows_one_and_a_half_times_1024_mib_at_300x():
+    deep = _all_met(300, peak_rss_mb=1536.0)
+    assert bench.memory_limit(100) == 1024.0
+    assert bench.memory_limit(300) == 1536.0
+    assert bench.verdicts([_all_met(), deep])["memory"] is True
+    assert bench.verdicts([_all_met(), _all_met(300, peak_rss_mb=1537.0)])["memory"] is False
+    # Met at 300× but not at 100×: not met.
+    assert bench.verdicts([_all_met(peak_rss_mb=1100.0), deep])["memory"] is False
+    rows = [c for c in bench.checks([_all_met(), deep]) if c.key == "memory"]
+    assert [(c.at, c.measured, c.limit, c.met) for c in rows] == [
+        ("100×", "900 MiB", "1,024 MiB", True),
+        ("300×", "1,536 MiB", "1,536 MiB", True),
+    ]
+    # 300× alone: its own limit, and no scale target.
+    assert bench.verdicts([deep]) == {
+        "marginal": True,
+        "one_file": True,
+        "fixed": True,
+        "memory": True,
+        "scale": None,
+    }
+
+
+def test_scale_target_holds_the_300x_marginal_ratio_within_20_percent_of_100x():
+    main = _all_met()  # marginal 1.5
+    for marginal, met in ((1.79, True), (1.81, False), (1.21, True), (1.19, False)):
+        # floor 30 s and nothing new 12 s at 300×: marginal (full − 12) / 30.
+        deep = _all_met(300, floor_s=30.0, full_s=12.0 + 30.0 * marginal)
+        assert deep.marginal_ratio == pytest.approx(marginal)
+        assert bench.verdicts([main, deep])["scale"] is met, marginal
+    deep = _all_met(300, full_s=57.0, floor_s=30.0)
+    [row] = [c for c in bench.checks([main, deep]) if c.key == "scale"]
+    assert (row.at, row.measured, row.limit) == ("100×, 300×", "1.50 / 1.50 = +0%", "±20%")
 
 
 def test_scales_option():
     assert bench.parse_scales("100,1") == [1, 100]
     assert bench.parse_scales("1, 10") == [1, 10]
     assert bench.parse_scales("10x") == [10]
+    assert bench.parse_scales("300") == [300]
+    assert bench.parse_scales("300,100") == [100, 300]
     with pytest.raises(Exception, match="scales"):
         bench.parse_scales("3")
+    assert bench.DEFAULT_SCALES == (1, 10, 100, 300)
 
 
 def test_national_corpus_has_every_district_unit_and_one_2025_workbook_per_province():
@@ -72,29 +200,127 @@ def test_ten_times_corpus_is_about_ten_times_the_province():
     assert 8 * 1500 <= coop_years <= 12 * 1500
 
 
+def _fake_file(out_dir: Path, name: str) -> SampleFile:
+    unit, year = name.removesuffix(".xlsx").split("_")[:2]
+    path = out_dir / name
+    path.write_bytes(b"x")
+    return SampleFile(path, unit, int(year), {"htx": 3, "hotro": 1, "ocop": 0, "lienket": 2})
+
+
 def test_corpus_is_written_once_and_reused_with_keep(tmp_path, monkeypatch):
     calls = []
 
     def fake_corpus(scale, seed, out_dir):
-        from tools.sample import SampleFile
-
         calls.append(scale)
         out_dir.mkdir(parents=True)
-        path = out_dir / "660_2021.xlsx"
-        path.write_bytes(b"x")
-        return [SampleFile(path, "660", 2021, {"htx": 3, "hotro": 1, "ocop": 0, "lienket": 2})]
+        return [_fake_file(out_dir, "660_2021.xlsx")]
 
     monkeypatch.setattr(bench, "write_corpus", fake_corpus)
     folder, manifest, written = bench.ensure_corpus(tmp_path, 1, 7, keep=True)
     assert folder == tmp_path / "corpus-1-7"
     assert written is not None
     assert bench.corpus_rows(manifest) == (6, 3)
+    assert manifest["held_out"] is None
     again, _manifest, written = bench.ensure_corpus(tmp_path, 1, 7, keep=True)
     assert again == folder
     assert written is None
     assert calls == [1]
     bench.ensure_corpus(tmp_path, 1, 7, keep=False)
     assert calls == [1, 1]
+
+
+def test_300x_holds_out_its_first_commune_report_of_2026_for_the_one_file_run(
+    tmp_path, monkeypatch
+):
+    names = ["001_2024.xlsx", "01_2026.xlsx", "00007_2026.xlsx", "00004_2026.xlsx"]
+    names += ["00001_2027.xlsx", "08_2025.xlsx"]
+
+    def fake_corpus(scale, seed, out_dir):
+        out_dir.mkdir(parents=True)
+        return [_fake_file(out_dir, name) for name in names]
+
+    monkeypatch.setattr(bench, "write_corpus", fake_corpus)
+    folder, manifest, _written = bench.ensure_corpus(tmp_path, 300, 7, keep=True)
+    assert manifest["held_out"]["name"] == "00004_2026.xlsx"
+    assert sorted(f["name"] for f in manifest["files"]) == sorted(
+        n for n in names if n != "00004_2026.xlsx"
+    )
+    assert (folder / "00004_2026.xlsx").is_file()  # in the folder, not in the full run
+    assert bench.corpus_rows(manifest) == (30, 15)
+    # Reused with --keep only while the held-out file is there too.
+    assert bench.ensure_corpus(tmp_path, 300, 7, keep=True)[2] is None
+    (folder / "00004_2026.xlsx").unlink()
+    assert bench.ensure_corpus(tmp_path, 300, 7, keep=True)[2] is not None
+    # The other scales land the extra workbook instead.
+    assert bench.held_out(100, [_fake_file(tmp_path, "00004_2026.xlsx")]) is None
+
+
+def test_the_baseline_has_what_the_before_and_after_table_needs():
+    saved, [old] = bench.load_baseline(bench.BASELINE_PATH)
+    assert saved["machine"]["commit"] == "9e2699a"
+    assert (old.scale, old.files, old.extra_status) == (100, 2818, "loaded")
+    assert old.marginal_ratio == pytest.approx(18.64, abs=0.01)
+    stages = [s for s in old.stages if not s.startswith("_")]
+    assert "total (wall)" in stages
+    assert len(stages) >= 15
+    for stage in stages:
+        assert set(old.stages[stage]) == {"full", "nothing_new", "one_file"}, stage
+    assert old.stages["total (wall)"]["full"] == old.full.wall_s
+
+
+def _report(results, baseline=None) -> str:
+    machine = {
+        "cores": 2,
+        "memory_gib": 23.5,
+        "python": "3.11",
+        "airflow": "3",
+        "duckdb": "2",
+        "platform": "Linux",
+        "commit": "abc1234",
+        "changed": [],
+        "load_average": [1.0, 1.0, 1.0],
+    }
+    return bench.render(results, machine, machine, 2025, "now", baseline, "docs/base.json")
+
+
+def test_report_shows_the_stage_table_before_and_after_and_every_scale(tmp_path):
+    saved = {
+        "machine": {"commit": "9e2699a"},
+        "finished": "2026-12-02 05:43 UTC",
+        "results": [_result(full_s=66.5).as_dict()],
+    }
+    path = tmp_path / "base.json"
+    path.write_text(json.dumps(saved))
+    baseline = bench.load_baseline(path)
+    results = [_all_met(1, files=40), _all_met(10, files=314), _all_met(), _all_met(300)]
+    text = _report(results, baseline)
+    assert "## Before and after (100×)" in text
+    assert "Before: commit 9e2699a, run 2026-12-02 05:43 UTC (`docs/base.json`)" in text
+    assert "| load (task) | 9.00 | 9.00 | 1.00 | 1.00 | 5.00 | 5.00 |" in text
+    assert "| total (wall) |" not in text  # only the stages the results carry
+    assert "| marginal ratio | 11.62 | 1.50 |" in text
+    for scale in ("1×", "10×", "100×", "300×"):
+        assert f"\n| {scale} | " in text, scale
+    assert "| memory: peak RSS ≤ 1,024 MiB at 100×, ≤ 1.5 × that at 300× | 300× |" in text
+    assert "| scale: 300× marginal ratio within ±20% of 100×'s | 100×, 300× |" in text
+    assert "all met" in text
+    # Without 100× in the run: the baseline alone, and the scale target not measured.
+    text = _report([_all_met(1)], baseline)
+    assert "This run has no 100×, so no after" in text
+    assert "| scale: 300× marginal ratio within ±20% of 100×'s | – | – | – | not measured |" in text
+    # The baseline's own results: said so, not compared with themselves.
+    text = _report([_result(full_s=66.5)], baseline)
+    assert "This page is the baseline itself" in text
+
+
+def test_report_only_renders_from_a_results_file(tmp_path):
+    doc = tmp_path / "bench.md"
+    assert (
+        bench.main(["--report-only", "--results", str(bench.BASELINE_PATH), "--doc", str(doc)]) == 0
+    )
+    text = doc.read_text()
+    assert "bench: scale=100x files=2818 " in text
+    assert "This page is the baseline itself: commit 9e2699a" in text
 
 
 def _stage_record(timings_dir: Path, key: str, wall: float, setup: float, r, v, w) -> None:

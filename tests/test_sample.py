@@ -35,6 +35,7 @@ from tools.sample import (
     new_commune_of,
     new_communes,
     rating_for,
+    write_deep_national_samples,
     write_samples,
 )
 
@@ -961,6 +962,64 @@ def test_national_files_pass_every_error_rule(national, tmp_path):
     assert {(s["unit_code"], s["report_year"]) for s in summaries} == {
         (f.unit_code, f.report_year) for f in chosen
     }
+
+
+# The deep national corpus: the bench's 300×
+
+
+@pytest.fixture(scope="module")
+def deep(tmp_path_factory) -> list[SampleFile]:
+    out = tmp_path_factory.mktemp("deep")
+    return write_deep_national_samples(out, seed=2025, limit=NATIONAL_SUBSET, processes=2)
+
+
+def test_deep_corpus_is_the_national_corpus_then_2026_to_2030(deep, national):
+    assert sorted({f.report_year for f in deep}) == list(range(2021, 2031))
+    earlier = {f.path.name: _sha256(f.path) for f in deep if f.report_year <= 2025}
+    assert earlier == {f.path.name: _sha256(f.path) for f in national}  # 100×'s, byte for byte
+    for year in range(2026, 2031):
+        units = {f.unit_code for f in deep if f.report_year == year}
+        assert {"01", "08"} <= units, year  # Hà Giang (02) inside Tuyên Quang (08)
+        assert not units & {u.code for u in national_units(NATIONAL_SUBSET)}  # no district
+
+
+def test_deep_corpus_has_one_commune_in_three_report_itself_and_no_row_twice(deep):
+    provinces = ("01", "08")
+    communes = {code: c for p in provinces for code, c in new_communes(p).items()}
+    code_of = {c.full_name: code for code, c in communes.items()} | {c: c for c in communes}
+    for year in range(2026, 2031):
+        files = [f for f in deep if f.report_year == year]
+        rows = {f.unit_code: _read_national(f.path)["htx"] for f in files}
+        # Every cooperative of the year in exactly one report.
+        codes = [r["coop_code"] for found in rows.values() for r in found]
+        assert len(codes) == len(set(codes)), year
+        placed: dict[str, set[str]] = {p: set() for p in provinces}
+        for unit, found in rows.items():
+            province = (
+                unit if unit in provinces else next(p for p in provinces if unit in new_communes(p))
+            )
+            placed[province] |= {code_of[r["commune_name"]] for r in found}
+        own = {code for p in provinces for code in sorted(placed[p])[::3]}
+        assert {f.unit_code for f in files if len(f.unit_code) == 5} == own, year
+        assert len(own) >= 10
+
+
+def test_deep_corpus_later_years_are_valid_without_a_finding(deep, tmp_path):
+    import json
+
+    from etl.read.discover import LandedFile, file_id_for, sha256_of
+    from etl.warehouse.staging import stage_batch
+
+    landed = []
+    for f in deep:
+        if f.report_year in (2027, 2030) and (f.unit_code == "08" or f.unit_code < "00300"):
+            sha = sha256_of(f.path)
+            landed.append(LandedFile(file_id_for(sha), f.path.name, sha, 0, str(f.path)))
+    summaries = stage_batch(landed, tmp_path / "staging", "test-run")
+    assert {s["status"] for s in summaries} == {"valid"}
+    assert len(summaries) == len(landed) >= 6
+    for outcome in (tmp_path / "staging" / "outcomes").glob("*.json"):
+        assert json.loads(outcome.read_text()).get("findings") in (None, []), outcome
 
 
 def _province(f: SampleFile) -> str:

@@ -16,7 +16,8 @@ Cooperatives keep their codes across the years, so their history flows through.
 That is the province scale, the default. The national scale (``scale="national"``) is the
 benchmark corpus: every district unit of the country to 2024, one workbook per province in
 force at the end of 2025 from 2025 on, and in 2026 reports from some new communes (see
-:func:`write_national_samples`).
+:func:`write_national_samples`). The bench's 100× corpus stops at 2025; its 300× corpus
+(:func:`write_deep_national_samples`) is the same country ten years deep, to 2030.
 
 Command line: ``python -m tools.sample --out DIR [--seed N] [--scale national]``.
 """
@@ -92,6 +93,9 @@ SCALES = (PROVINCE_SCALE, NATIONAL_SCALE)
 # 2026–2030 phase; the benchmark corpus stops at 2025 (the bench's extra workbook is 2026).
 PROVINCE_YEARS = range(2021, 2027)
 NATIONAL_YEARS = range(2021, 2026)
+# The deep national corpus (the bench's 300×): every report year the contract knows
+# (2021–2030), "that scale, 10 years deep", in district-workbook.md's words.
+DEEP_YEARS = range(2021, 2031)
 
 # What a correct pipeline does with a sample file.
 LOADED, SUPERSEDED, QUARANTINED = "loaded", "superseded", "quarantined"
@@ -1551,8 +1555,16 @@ def national_report(
     return _combined_report(unit, districts, coops, year, rng, note)
 
 
-def _write_group(out_dir: Path, seed: int, years: Sequence[int], group: ReportingGroup):
-    """Simulate and write one reporting group's files; returns its SampleFiles."""
+def _write_group(
+    out_dir: Path,
+    seed: int,
+    years: Sequence[int],
+    group: ReportingGroup,
+    commune_step: int = 0,
+):
+    """Simulate and write one reporting group's files; returns its SampleFiles.
+
+    ``commune_step``: see :func:`national_new_geography` (0: the default step)."""
     files: list[SampleFile] = []
     later: list[UnitReport] = []  # from 2025 on the districts report inside the province
     for code, units in group.provinces:
@@ -1573,7 +1585,7 @@ def _write_group(out_dir: Path, seed: int, years: Sequence[int], group: Reportin
         if year < FIRST_NEW_YEAR:
             reports = [national_report(group, later, year, rng)]
         else:
-            reports = national_new_geography(group, later, year, rng)
+            reports = national_new_geography(group, later, year, rng, commune_step)
         files += [write_workbook(out_dir / f"{r.unit.code}_{year}.xlsx", r) for r in reports]
     return files
 
@@ -1581,6 +1593,10 @@ def _write_group(out_dir: Path, seed: int, years: Sequence[int], group: Reportin
 # From 2026, one new commune in this many (by code, among those with cooperatives) sends
 # its own report in the national corpus; the province reports for the others.
 NATIONAL_COMMUNE_STEP = 10
+# In the deep corpus (2021–2030) one in three does: the 2026–2030 phase is planned and
+# reported by commune, and 1,100 or so commune reports a year bring the corpus to about
+# 8,500 workbooks, three times the 100× corpus's 2,818.
+DEEP_COMMUNE_STEP = 3
 
 
 @cache
@@ -1624,11 +1640,16 @@ def _commune_cell(province_code: str, year: int, commune: NewCommune) -> str:
 
 
 def national_new_geography(
-    group: ReportingGroup, districts: Sequence[UnitReport], year: int, rng: random.Random
+    group: ReportingGroup,
+    districts: Sequence[UnitReport],
+    year: int,
+    rng: random.Random,
+    commune_step: int = 0,
 ) -> list[UnitReport]:
-    """The reports of ``year`` (2026 on) of a province in force: every tenth new commune
-    with cooperatives reports itself, the province the others. A cooperative whose former
-    commune the merger text does not name goes to the province's first new commune."""
+    """The reports of ``year`` (2026 on) of a province in force: every ``commune_step``-th
+    new commune with cooperatives (by code; 0: :data:`NATIONAL_COMMUNE_STEP`, every tenth)
+    reports itself, the province the others. A cooperative whose former commune the merger
+    text does not name goes to the province's first new commune."""
     districts = sorted((r for r in districts if r.year == year), key=lambda r: r.unit.code)
     went = national_new_communes(group.code)
     first = min(new_communes(group.code).values(), key=lambda c: c.code)
@@ -1642,7 +1663,7 @@ def national_new_geography(
     def ordered(coops: Iterable[CoopYear]) -> list[CoopYear]:
         return sorted(coops, key=lambda c: (c.founded_on, c.name, c.coop_code))
 
-    own = sorted(placed)[::NATIONAL_COMMUNE_STEP]
+    own = sorted(placed)[:: commune_step or NATIONAL_COMMUNE_STEP]
     communes = new_communes(group.code)
     written = [
         _combined_report(
@@ -1669,16 +1690,19 @@ def write_national_samples(
     *,
     limit: int | None = None,
     processes: int | None = None,
+    commune_step: int = 0,
 ) -> list[SampleFile]:
     """Write the national benchmark corpus: ``<unit>_<year>.xlsx`` for every district unit
-    and year before 2025, and one ``<province>_<year>.xlsx`` per reporting province for
-    2025 and any later year.
+    and year before 2025, one ``<province>_<year>.xlsx`` per reporting province for 2025,
+    and for 2026 on one ``<commune>_<year>.xlsx`` per commune reporting itself (one in
+    ``commune_step``, default :data:`NATIONAL_COMMUNE_STEP`) beside its province's.
 
     About 700 units × 2021–2024 and 62 province workbooks (63 provinces, Đắk Nông inside
     Lâm Đồng's): about 150,000 cooperative-years. ``limit`` keeps the first ``limit``
     units of :func:`national_units` (their provinces' 2025 workbooks cover only them).
     Provinces are written in ``processes`` worker processes (default: up to 2); the files
-    are byte-identical whatever the number.
+    are byte-identical whatever the number. The years before 2026 are the same whatever
+    the later years and ``commune_step``: the later years draw from generators of their own.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1687,7 +1711,7 @@ def write_national_samples(
     if processes is None:
         processes = min(2, os.cpu_count() or 1)
     if processes <= 1 or len(groups) <= 1:
-        written = [_write_group(out_dir, seed, years, g) for g in groups]
+        written = [_write_group(out_dir, seed, years, g, commune_step) for g in groups]
     else:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
@@ -1696,9 +1720,38 @@ def write_national_samples(
                 range(len(groups)),
                 key=lambda i: -sum(len(units) for _code, units in groups[i].provinces),
             )
-            futures = {i: pool.submit(_write_group, out_dir, seed, years, groups[i]) for i in order}
+            futures = {
+                i: pool.submit(_write_group, out_dir, seed, years, groups[i], commune_step)
+                for i in order
+            }
             written = [futures[i].result() for i in range(len(groups))]
     return [f for files in written for f in files]
+
+
+def write_deep_national_samples(
+    out_dir: Path,
+    seed: int = 2025,
+    *,
+    limit: int | None = None,
+    processes: int | None = None,
+) -> list[SampleFile]:
+    """The bench's 300× corpus: the national corpus ten years deep, 2021–2030.
+
+    Its files up to 2025 are the 100× corpus's, byte for byte. From 2026 the districts are
+    gone, and each of the 34 provinces in force reports for its communes in the new
+    geography: one in :data:`DEEP_COMMUNE_STEP` of the new communes with cooperatives
+    sends its own report, the province one for the others (the contract's complementary
+    reports; no cooperative is in two reports of a year). About 2,818 + 5 × 1,140 =
+    8,500 workbooks, 300,000 cooperative-years.
+    """
+    return write_national_samples(
+        out_dir,
+        seed,
+        DEEP_YEARS,
+        limit=limit,
+        processes=processes,
+        commune_step=DEEP_COMMUNE_STEP,
+    )
 
 
 # ---------------------------------------------------------------------------------------
