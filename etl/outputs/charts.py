@@ -45,21 +45,30 @@ def cached_in(folder: Path) -> Iterator[None]:
             stale.unlink(missing_ok=True)
 
 
-def _svg(chart, title: str) -> Markup:
+def _spec(chart, rows: list[dict], validate: bool) -> dict:
+    """The chart's Vega-Lite spec with its data: the chart is built and checked against
+    Altair's schema without its rows (thousands of values checked one by one cost more than
+    the rendering), then its rows go in as `data.values`, as `alt.Data(values=rows)` puts
+    them: the same spec."""
+    spec = chart.to_dict(validate=validate)
+    spec["data"] = {"values": rows}
+    return spec
+
+
+def _svg(chart, rows: list[dict], title: str) -> Markup:
     cache = _CACHE.get()
     if cache is None:
-        return _render(chart.to_dict(), title)
+        return _render(_spec(chart, rows, validate=True), title)
     folder, used = cache
-    # The key from the spec unvalidated (Altair's schema check costs more than the
-    # rendering); a chart rendered is validated as before.
-    key = _key(chart.to_dict(validate=False), title)
+    # The key from the spec unvalidated; a chart rendered is validated as before.
+    key = _key(_spec(chart, rows, validate=False), title)
     used.add(key)
     path = folder / f"{key}.svg"
     try:
         return Markup(path.read_text(encoding="utf-8"))  # noqa: S704 - written by _render below
     except OSError:
         pass
-    svg = _render(chart.to_dict(), title)
+    svg = _render(_spec(chart, rows, validate=True), title)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(str(svg), encoding="utf-8")
     os.replace(temporary, path)
@@ -107,7 +116,7 @@ def line_chart(
         if v is not None
     ]
     chart = (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(alt.Data(values=[]))
         .mark_line(point=True)
         .encode(
             x=alt.X("year:O", title=None, sort=[str(y) for y in years],
@@ -119,7 +128,7 @@ def line_chart(
         )
         .properties(width=WIDTH, height=HEIGHT)
     )  # fmt: skip
-    return _svg(chart, title)
+    return _svg(chart, rows, title)
 
 
 def bar_chart(
@@ -141,7 +150,7 @@ def bar_chart(
     ]
     legend = alt.Legend(orient="bottom") if len(stacks) > 1 else None
     chart = (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(alt.Data(values=[]))
         .mark_bar()
         .encode(
             x=alt.X("category:N", title=None, sort=list(categories),
@@ -155,4 +164,4 @@ def bar_chart(
         )
         .properties(width=WIDTH, height=HEIGHT)
     )  # fmt: skip
-    return _svg(chart, title)
+    return _svg(chart, rows, title)

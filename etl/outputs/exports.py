@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from etl.config import CONFIG_DIR, Settings
+from etl.outputs.xlsx import Reuse
 from etl.warehouse.build import MART_MODELS
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,11 @@ def export(settings: Settings) -> list[Path]:
             con.execute(f"copy (select * from {table}) to '{path}' (format parquet)")  # noqa: S608  table names are the project's own
         sheets = [f"marts.{m}" for m in XLSX_MARTS]
         after[XLSX] = _fingerprint(con, sheets, code)
+        parts: dict | None = None
         if before.get(XLSX) != after[XLSX] or not (target / XLSX).exists():
-            _write_xlsx(con, staging / XLSX, sheets)
+            # The rows that did not change are copied from the workbook being replaced.
+            earlier = Reuse(target / XLSX, _read_json(target / XLSX_PARTS))
+            parts = _write_xlsx(con, staging / XLSX, sheets, earlier)
     finally:
         con.close()
     written = []
@@ -76,6 +80,9 @@ def export(settings: Settings) -> list[Path]:
         final = target / path.relative_to(staging)
         os.replace(path, final)
         written.append(final)
+    if any(path.name == XLSX for path in written):
+        # The parts of the workbook now in place; none (nothing to reuse) if too large.
+        _write_json(target / XLSX_PARTS, parts or {})
     _write_fingerprints(target, after)
     shutil.rmtree(staging, ignore_errors=True)
     log.info(
@@ -86,16 +93,19 @@ def export(settings: Settings) -> list[Path]:
 
 XLSX = "marts.xlsx"
 FINGERPRINTS = ".fingerprints.json"
+# Where each chunk of rows of marts.xlsx is in it (`etl.outputs.xlsx.write_workbook`).
+XLSX_PARTS = ".marts.xlsx.parts.json"
 
 
 def _code_fingerprint() -> str:
     """The code and configuration that shape the exported files."""
     import duckdb
 
-    from etl.outputs import xlsx
+    from etl.outputs import xlsx, zip_parts
 
     digest = hashlib.sha256(duckdb.__version__.encode())
-    for path in (Path(__file__), Path(xlsx.__file__), CONFIG_DIR / "labels_vi.csv"):
+    sources = (Path(__file__), Path(xlsx.__file__), Path(zip_parts.__file__))
+    for path in (*sources, CONFIG_DIR / "labels_vi.csv"):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -126,17 +136,25 @@ def _fingerprint(con, tables: list[str], code: str) -> str:
 
 
 def _read_fingerprints(target: Path) -> dict[str, str]:
+    return _read_json(target / FINGERPRINTS)
+
+
+def _write_fingerprints(target: Path, fingerprints: dict[str, str]) -> None:
+    _write_json(target / FINGERPRINTS, fingerprints)
+
+
+def _read_json(path: Path) -> dict:
     try:
-        stored = json.loads((target / FINGERPRINTS).read_text(encoding="utf-8"))
+        stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return stored if isinstance(stored, dict) else {}
 
 
-def _write_fingerprints(target: Path, fingerprints: dict[str, str]) -> None:
-    temporary = target / f".{FINGERPRINTS}.tmp"
-    temporary.write_text(json.dumps(fingerprints, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, target / FINGERPRINTS)
+def _write_json(path: Path, value: dict) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def labels_vi() -> dict[str, str]:
@@ -145,10 +163,11 @@ def labels_vi() -> dict[str, str]:
         return {row["column"]: row["label_vi"] for row in csv.DictReader(handle)}
 
 
-def _write_xlsx(con, path: Path, tables: list[str]) -> None:
+def _write_xlsx(con, path: Path, tables: list[str], earlier: Reuse | None = None) -> dict | None:
     """One workbook for provincial officials: an introduction sheet naming each table,
     then one sheet a table with Vietnamese headers and formatted numbers (`etl/xlsx.py`:
-    text is always text, never a formula)."""
+    text is always text, never a formula). The chunks of rows `earlier` holds are copied
+    from it; returns the new workbook's parts."""
     from etl.outputs.xlsx import Sheet, write_workbook
 
     labels = labels_vi()
@@ -168,4 +187,4 @@ def _write_xlsx(con, path: Path, tables: list[str]) -> None:
         )
     ]
     sheets += [Sheet(table.split(".")[1][:31], table=table, labels=labels) for table in tables]
-    write_workbook(con, path, sheets)
+    return write_workbook(con, path, sheets, earlier)

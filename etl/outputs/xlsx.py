@@ -17,11 +17,15 @@ What the workbook holds:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from etl.outputs import zip_parts
 
 MAX_CELL_CHARS = 32_767
 COLUMN_WIDTH = 16
@@ -71,8 +75,187 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def write_workbook(con, path: Path, sheets: list[Sheet]) -> None:
-    """Write `sheets` to `path` (replaced whole: written beside it, then renamed)."""
+def write_workbook(con, path: Path, sheets: list[Sheet], reuse: Reuse | None = None) -> dict | None:
+    """Write `sheets` to `path` (replaced whole: written beside it, then renamed).
+
+    A table's rows are written in chunks of `CHUNK_ROWS`, each compressed on its own and
+    known by a key of what it shows (`_chunk_keys`: its rows, in order, where they start,
+    the columns and this writer's code). Returns the file's parts: its SHA-256 and where each
+    chunk's compressed bytes are in it. Given `reuse` (an earlier workbook and the parts this
+    returned for it), a chunk whose key is among them is copied from that file as it is
+    instead of being built and compressed again: one changed unit-year rewrites a chunk or a
+    sheet's tail, not the workbook. The file is the same either way, byte for byte.
+    Returns None when the workbook is too large for a plain zip (written whole by
+    zipfile's zip64; nothing to reuse next time).
+    """
+    earlier = _reusable(reuse)
+    code = _writer_code()
+    members: list[zip_parts.Member] = []
+    chunks: dict[str, list[tuple[str, int, zip_parts.Segment]]] = {}
+    for number, sheet in enumerate(sheets, start=1):
+        member = f"xl/worksheets/sheet{number}.xml"
+        if sheet.table:
+            segments, keyed = _table_segments(con, sheet, earlier, code)
+            members.append(zip_parts.Member.of_segments(member, segments))
+            chunks[member] = keyed
+        else:
+            members.append(zip_parts.Member.deflated(member, _literal_sheet(sheet).encode()))
+    for name, text in (
+        ("[Content_Types].xml", _content_types(len(sheets))),
+        ("_rels/.rels", _ROOT_RELS),
+        ("xl/workbook.xml", _workbook(sheets)),
+        ("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets))),
+        ("xl/styles.xml", _STYLES),
+    ):
+        members.append(zip_parts.Member.deflated(name, text.encode()))
+    try:
+        written = zip_parts.write(path, members)
+    except zip_parts.TooLarge:
+        _write_whole(con, path, sheets)
+        return None
+    parts = {}
+    for member, keyed in chunks.items():
+        for key, position, piece in keyed:
+            start = written.offsets[member] + position
+            parts[key] = [start, len(piece.data), piece.size, piece.crc]
+    return {"format": PARTS_FORMAT, "sha256": written.sha256, "chunks": parts}
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """An earlier workbook of `write_workbook` and the parts it returned for it."""
+
+    path: Path
+    parts: dict | None
+
+
+# Rows a chunk holds: what one changed row costs to write again.
+CHUNK_ROWS = 1_000
+PARTS_FORMAT = 1
+
+
+def _reusable(reuse: Reuse | None) -> dict[str, zip_parts.Segment]:
+    """The earlier workbook's compressed chunks by key, if its parts describe that very
+    file (its SHA-256); else none."""
+    parts = reuse.parts if reuse is not None else None
+    if not isinstance(parts, dict) or parts.get("format") != PARTS_FORMAT:
+        return {}
+    try:
+        blob = reuse.path.read_bytes()  # type: ignore[union-attr]
+    except OSError:
+        return {}
+    if hashlib.sha256(blob).hexdigest() != parts.get("sha256"):
+        return {}
+    found = {}
+    for key, (start, length, size, crc) in parts.get("chunks", {}).items():
+        data = blob[start : start + length]
+        if len(data) == length:
+            found[key] = zip_parts.Segment(data, size, crc)
+    return found
+
+
+def _writer_code() -> str:
+    """What shapes a chunk's bytes besides its rows: this module, the zip writer, DuckDB's
+    casts, zlib's compression."""
+    import duckdb
+
+    digest = hashlib.sha256(f"{duckdb.__version__}|{zlib.ZLIB_RUNTIME_VERSION}".encode())
+    for module in (Path(__file__), Path(zip_parts.__file__)):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
+
+
+def _table_segments(
+    con, sheet: Sheet, earlier: dict[str, zip_parts.Segment], code: str
+) -> tuple[list[zip_parts.Segment], list[tuple[str, int, zip_parts.Segment]]]:
+    """A table sheet's compressed segments (its head, its chunks of rows, its end), and each
+    chunk's key, position in the member's data and segment."""
+    table = str(sheet.table)
+    columns = con.execute(f"describe {table}").fetchall()
+    head = zip_parts.segment(_sheet_head(con, sheet, columns).encode())
+    keys = _chunk_keys(con, table, columns, code)
+    missing = [i for i, key in enumerate(keys) if key not in earlier]
+    fresh = _render_chunks(con, sheet, columns, missing, everything=len(missing) == len(keys))
+    segments, keyed = [head], []
+    position = len(head.data)
+    for i, key in enumerate(keys):
+        piece = earlier.get(key) or fresh[i]
+        segments.append(piece)
+        keyed.append((key, position, piece))
+        position += len(piece.data)
+    segments.append(zip_parts.segment(_SHEET_END.encode()))
+    return segments, keyed
+
+
+def _chunk_keys(con, table: str, columns: list, code: str) -> list[str]:
+    """One key a chunk of `CHUNK_ROWS` rows, in row order: of the rows' values in order
+    (DuckDB's hash of each row and its number; -0.0 told from 0.0), the columns' names and
+    types, and the writer's code."""
+    floats = [
+        '"' + name.replace('"', '""') + '"'
+        for name, kind, *_ in columns
+        if kind.split("(")[0].upper() in ("FLOAT", "DOUBLE", "REAL")
+    ]
+    signs = f", [{', '.join(f'signbit({c})' for c in floats)}] as s" if floats else ""
+    rows = con.execute(
+        f"""
+        select (n - 2) // {CHUNK_ROWS} as chunk, count(*),
+            md5(string_agg(h::varchar, ',' order by n))
+        from (
+            select n, hash(n, t{", s" if floats else ""}) as h
+            from (
+                select 1 + row_number() over (order by rowid) as n, t{signs}
+                from {table} t
+            )
+        )
+        group by chunk
+        order by chunk
+        """  # noqa: S608  the sheet's table and column names are the project's own
+    ).fetchall()
+    base = repr((code, [(name, kind) for name, kind, *_ in columns]))
+    return [
+        hashlib.sha256(f"{base}|{chunk}|{count}|{digest}".encode()).hexdigest()[:40]
+        for chunk, count, digest in rows
+    ]
+
+
+def _render_chunks(
+    con, sheet: Sheet, columns: list, wanted: list[int], everything: bool
+) -> dict[int, zip_parts.Segment]:
+    """The `<row>` elements of the chunks `wanted`, each compressed as a segment."""
+    if not wanted:
+        return {}
+    where = "" if everything else "where list_contains($chunks, __xlsx_chunk)"
+    cursor = con.execute(
+        f"""
+        select __xlsx_chunk, {_row_sql(columns)}
+        from (
+            select *, 1 + row_number() over (order by rowid) as __xlsx_row,
+                (row_number() over (order by rowid) - 1) // {CHUNK_ROWS} as __xlsx_chunk
+            from {sheet.table}
+        ) t
+        {where}
+        order by __xlsx_row
+        """,  # noqa: S608  the sheet's table and cell expressions are the project's own
+        {} if everything else {"chunks": wanted},
+    )
+    done: dict[int, zip_parts.Segment] = {}
+    current, texts = -1, list[str]()
+    while rows := cursor.fetchmany(ROWS_PER_WRITE):
+        for chunk, text in rows:
+            if chunk != current:
+                if texts:
+                    done[current] = zip_parts.segment("".join(texts).encode())
+                current, texts = chunk, []
+            texts.append(text)
+    if texts:
+        done[current] = zip_parts.segment("".join(texts).encode())
+    return done
+
+
+def _write_whole(con, path: Path, sheets: list[Sheet]) -> None:
+    """The workbook written by zipfile, streamed, zip64 where needed: for a workbook past
+    what a plain zip holds."""
     temporary = path.with_name(f".{path.name}.tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for number, sheet in enumerate(sheets, start=1):
@@ -94,8 +277,8 @@ def write_workbook(con, path: Path, sheets: list[Sheet]) -> None:
 ROWS_PER_WRITE = 5_000
 
 
-def _write_table_sheet(con, sheet: Sheet, out) -> None:
-    columns = con.execute(f"describe {sheet.table}").fetchall()
+def _sheet_head(con, sheet: Sheet, columns: list) -> str:
+    """A table sheet's XML up to its first data row: the dimension, the frozen header."""
     names = [c[0] for c in columns]
     labels = sheet.labels or {}
     header = "".join(
@@ -104,23 +287,31 @@ def _write_table_sheet(con, sheet: Sheet, out) -> None:
     )
     count = con.execute(f"select count(*) from {sheet.table}").fetchone()[0]  # noqa: S608  the sheet's table is the project's own
     last = f"{column_letter(max(len(names) - 1, 0))}{count + 1}"
-    out.write(
-        (
-            f'{_HEAD}<worksheet {_NS} {_REL_NS}><dimension ref="A1:{last}"/>'
-            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-            'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/>'
-            '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-            f'<cols><col min="1" max="{max(len(names), 1)}" '
-            f'width="{COLUMN_WIDTH + 0.7109375}" customWidth="1"/></cols><sheetData>'
-            f'<row r="1" ht="{HEADER_HEIGHT}" customHeight="1">{header}</row>'
-        ).encode()
+    return (
+        f'{_HEAD}<worksheet {_NS} {_REL_NS}><dimension ref="A1:{last}"/>'
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+        'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/>'
+        '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+        f'<cols><col min="1" max="{max(len(names), 1)}" '
+        f'width="{COLUMN_WIDTH + 0.7109375}" customWidth="1"/></cols><sheetData>'
+        f'<row r="1" ht="{HEADER_HEIGHT}" customHeight="1">{header}</row>'
     )
+
+
+def _row_sql(columns: list) -> str:
+    """SQL for a data row's `<row>` element (the row's number is `__xlsx_row`)."""
     cells = " || ".join(
         _cell_sql(column_letter(i), name, kind) for i, (name, kind, *_) in enumerate(columns)
     )
+    return f"""'<row r="' || __xlsx_row || '">' || {cells or "''"} || '</row>'"""
+
+
+def _write_table_sheet(con, sheet: Sheet, out) -> None:
+    columns = con.execute(f"describe {sheet.table}").fetchall()
+    out.write(_sheet_head(con, sheet, columns).encode())
     cursor = con.execute(
         f"""
-        select '<row r="' || __xlsx_row || '">' || {cells or "''"} || '</row>'
+        select {_row_sql(columns)}
         from (
             select *, 1 + row_number() over (order by rowid) as __xlsx_row from {sheet.table}
         ) t
@@ -129,7 +320,7 @@ def _write_table_sheet(con, sheet: Sheet, out) -> None:
     )
     while rows := cursor.fetchmany(ROWS_PER_WRITE):
         out.write("".join(row[0] for row in rows).encode())
-    out.write(f"</sheetData>{_MARGINS}</worksheet>".encode())
+    out.write(_SHEET_END.encode())
 
 
 def _cell_sql(letter: str, name: str, kind: str) -> str:
@@ -256,6 +447,7 @@ _ROOT_RELS = (
 _MARGINS = (
     '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
 )
+_SHEET_END = f"</sheetData>{_MARGINS}</worksheet>"
 _STYLES = (
     f"{_HEAD}<styleSheet {_NS}>"
     '<numFmts count="3"><numFmt numFmtId="164" formatCode="#,##0.0"/>'

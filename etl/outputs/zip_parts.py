@@ -1,0 +1,198 @@
+"""A zip archive written from parts already compressed: the officials' workbook reuses the
+compressed rows of sheets whose rows did not change (`etl.outputs.xlsx`), and a feedback
+copy the compressed parts of the clerk's workbook it does not change
+(`etl.quality.xlsx_patch`), instead of compressing them again.
+
+A member's data is a raw deflate stream made of segments. Each segment is compressed on
+its own and ends on a byte boundary without ending the stream (`segment`: a sync flush), so
+any run of segments followed by `END` is one valid stream, whatever compressed them when.
+Its CRC-32 comes from the segments' CRCs (`crc32_combine`, as zlib's), never from the
+uncompressed bytes. Plain zip only: a member or archive past 4 GiB, or more than 65,535
+members, raises `TooLarge` and the caller writes the archive another way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LEVEL = 6  # zlib's default, as zipfile writes
+END = b"\x03\x00"  # an empty final block: ends a stream of sync-flushed segments
+STORED, DEFLATED = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
+_LIMIT = 0xFFFFFFFF
+_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, as the workbooks have always been dated
+_DOS_TIME = 0
+
+
+class TooLarge(Exception):
+    """The archive needs zip64: write it with zipfile instead."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Compressed bytes of `size` uncompressed bytes whose CRC-32 is `crc`."""
+
+    data: bytes
+    size: int
+    crc: int
+
+
+def segment(text: bytes, level: int = LEVEL) -> Segment:
+    """`text` compressed as a segment of a raw deflate stream (ends with a sync flush)."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    data = compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    return Segment(data, len(text), zlib.crc32(text))
+
+
+# --- CRC-32 of two pieces from theirs (zlib's crc32_combine, multmodp and x2nmodp) ---------
+
+_POLY = 0xEDB88320
+
+
+def _multmodp(a: int, b: int) -> int:
+    """a times b modulo the CRC-32 polynomial (reflected)."""
+    m, p = 1 << 31, 0
+    while True:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                break
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+    return p
+
+
+def _powers() -> list[int]:
+    table, p = [], 1 << 30  # x^1
+    for _ in range(32):
+        table.append(p)
+        p = _multmodp(p, p)
+    return table
+
+
+_X2N = _powers()  # x^(2^n) modulo the polynomial
+
+
+def _x2nmodp(n: int, k: int) -> int:
+    """x^(n * 2^k) modulo the polynomial."""
+    p = 1 << 31  # x^0
+    while n:
+        if n & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        n >>= 1
+        k += 1
+    return p
+
+
+def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """The CRC-32 of A + B from A's (`crc1`), B's (`crc2`) and B's length."""
+    return _multmodp(_x2nmodp(length2, 3), crc1) ^ crc2
+
+
+# --- members and the archive ---------------------------------------------------------------
+
+
+@dataclass
+class Member:
+    """One member: its name and its compressed data, in pieces, with what the headers say."""
+
+    name: str
+    method: int = DEFLATED
+    pieces: list[bytes] = field(default_factory=list)
+    size: int = 0  # uncompressed
+    crc: int = 0
+
+    @classmethod
+    def deflated(cls, name: str, text: bytes, level: int = LEVEL) -> Member:
+        """A member compressed whole, in this process."""
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        data = compressor.compress(text) + compressor.flush()
+        return cls(name, DEFLATED, [data], len(text), zlib.crc32(text))
+
+    @classmethod
+    def of_segments(cls, name: str, segments: list[Segment]) -> Member:
+        """A deflated member made of `segments`, in order, then `END`."""
+        crc = size = 0
+        for piece in segments:
+            crc = crc32_combine(crc, piece.crc, piece.size) if size else piece.crc
+            size += piece.size
+        return cls(name, DEFLATED, [s.data for s in segments] + [END], size, crc)
+
+    @property
+    def compressed_size(self) -> int:
+        return sum(len(p) for p in self.pieces)
+
+
+@dataclass(frozen=True)
+class Written:
+    offsets: dict[str, int]  # each member's data, from the file's start
+    sha256: str  # of the whole file
+
+
+def write(path: Path, members: list[Member]) -> Written:
+    """Write `members` to `path` (replaced whole: written beside it, then renamed)."""
+    if len(members) >= 0xFFFF:
+        raise TooLarge("too many members")
+    out = io.BytesIO()
+    central, offsets = [], {}
+    for member in members:
+        name = member.name.encode("utf-8")
+        flags = 0x800 if not member.name.isascii() else 0
+        size, csize, offset = member.size, member.compressed_size, out.tell()
+        if size > _LIMIT or csize > _LIMIT or offset > _LIMIT:
+            raise TooLarge(member.name)
+        fields = (20, flags, member.method, _DOS_TIME, _DOS_DATE, member.crc, csize, size)
+        out.write(struct.pack("<4s5HL2L2H", b"PK\x03\x04", *fields, len(name), 0))
+        out.write(name)
+        offsets[member.name] = out.tell()
+        for piece in member.pieces:
+            out.write(piece)
+        entry = (b"PK\x01\x02", 20, *fields, len(name), 0, 0, 0, 0, 0, offset)
+        central.append(struct.pack("<4s6HL2L5H2L", *entry) + name)
+    start = out.tell()
+    directory = b"".join(central)
+    if start > _LIMIT or start + len(directory) > _LIMIT:
+        raise TooLarge("archive")
+    out.write(directory)
+    count = len(members)
+    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), start, 0))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(out.getbuffer())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return Written(offsets, hashlib.sha256(out.getbuffer()).hexdigest())
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A member of an existing archive as it is stored: method, CRC, sizes and data."""
+
+    method: int
+    crc: int
+    size: int
+    data: bytes
+
+
+def raw_members(blob: bytes, archive: zipfile.ZipFile) -> dict[str, Raw]:
+    """The stored (compressed) data of every member of `archive`, opened on `blob`."""
+    found = {}
+    for info in archive.infolist():
+        at = info.header_offset
+        head = blob[at : at + 30]
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"{info.filename}: no local header")
+        name_length, extra_length = struct.unpack("<2H", head[26:30])
+        start = at + 30 + name_length + extra_length
+        data = blob[start : start + info.compress_size]
+        if len(data) != info.compress_size:
+            raise zipfile.BadZipFile(f"{info.filename}: truncated")
+        found[info.filename] = Raw(info.compress_type, info.CRC, info.file_size, data)
+    return found

@@ -1,0 +1,227 @@
+"""The officials' workbook written again from the chunks of rows that did not change
+(etl.outputs.xlsx, etl.outputs.zip_parts): byte for byte the workbook a full write gives,
+and what it holds reads back as the workbook the whole-file writer gives."""
+
+from __future__ import annotations
+
+import random
+import zipfile
+import zlib
+
+import duckdb
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from etl.outputs import xlsx, zip_parts
+from etl.outputs.xlsx import Reuse, Sheet, write_workbook
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(xlsx, "CHUNK_ROWS", 4)
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        """
+        create table marts.a as
+        select i as id, 'ô ' || i || case when i % 7 = 0 then ' =1+1 _x0041_ <b>&' else '' end
+                as name,
+            case when i % 5 = 0 then null else i * 1.5 end as revenue_mvnd,
+            case when i % 9 = 0 then -(0.0::double) when i % 11 = 0 then 'nan'::double
+                else i / 3 end as growth,
+            date '2024-01-01' + i::int as due_on, i % 2 = 0 as in_da167
+        from range(1, 30) t(i) order by i
+        """
+    )
+    con.execute("create table marts.b as select i as n, 'x' || i as code from range(3) t(i)")
+    return con
+
+
+SHEETS = [
+    Sheet("Gioi_thieu", rows=(("a", "bảng a"),), widths=(10, 20), title_row="Tiêu đề"),
+    Sheet("a", table="marts.a", labels={"id": "Mã", "name": "Tên"}),
+    Sheet("b", table="marts.b"),
+]
+
+
+def _rendered(monkeypatch) -> list[list[int]]:
+    """The chunks each table sheet had to build, recorded while writing."""
+    seen: list[list[int]] = []
+    render = xlsx._render_chunks
+
+    def recording(con, sheet, columns, wanted, everything):
+        seen.append(list(wanted))
+        return render(con, sheet, columns, wanted, everything)
+
+    monkeypatch.setattr(xlsx, "_render_chunks", recording)
+    return seen
+
+
+def _members(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _read_back(path) -> dict:
+    workbook = openpyxl.load_workbook(path)
+    seen = {
+        ws.title: [[(c.value, c.number_format) for c in row] for row in ws.iter_rows()]
+        for ws in workbook.worksheets
+    }
+    calamine = CalamineWorkbook.from_path(str(path))
+    seen["calamine"] = {n: calamine.get_sheet_by_name(n).to_python() for n in calamine.sheet_names}
+    return seen
+
+
+def _check(con, tmp_path, written, name: str) -> None:
+    """`written` is the workbook a write from scratch gives, and holds what the whole-file
+    writer (zipfile, streamed) writes."""
+    fresh = tmp_path / f"fresh-{name}.xlsx"
+    write_workbook(con, fresh, SHEETS)
+    assert written.read_bytes() == fresh.read_bytes()
+    whole = tmp_path / f"whole-{name}.xlsx"
+    xlsx._write_whole(con, whole, SHEETS)
+    assert _members(written) == _members(whole)
+    assert _read_back(written) == _read_back(whole)
+
+
+def test_only_changed_chunks_are_built_and_the_file_is_a_full_writes(
+    con, tmp_path, small_chunks, monkeypatch
+):
+    rendered = _rendered(monkeypatch)
+    path = tmp_path / "marts.xlsx"
+    parts = write_workbook(con, path, SHEETS)
+    assert rendered == [list(range(8)), [0]]  # 29 rows in chunks of 4; 3 rows
+    _check(con, tmp_path, path, "first")
+
+    # Nothing changed: every chunk comes from the earlier file.
+    rendered.clear()
+    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
+    assert rendered == [[], []]
+    _check(con, tmp_path, path, "same")
+
+    # One value of id 10 (the third chunk), one of id 19 (the fifth: ids 17-20).
+    con.execute("update marts.a set revenue_mvnd = 99 where id = 10")
+    con.execute("update marts.a set growth = 7 where id = 19")
+    rendered.clear()
+    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
+    assert rendered == [[2, 4], []]
+    _check(con, tmp_path, path, "changed")
+    # 0.0 where -0.0 was (equal, and written differently: `0.0` and `-0.0`).
+    assert con.execute("select signbit(growth) from marts.a where id = 18").fetchone()[0]
+    con.execute(
+        "create or replace table marts.a as select * replace "
+        "(case when id = 18 then 0.0::double else growth end as growth) from marts.a order by id"
+    )
+    rendered.clear()
+    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
+    assert rendered == [[4], []]
+    _check(con, tmp_path, path, "signed zero")
+
+    # Rows appended: the last chunk and the new one; the others are kept.
+    con.execute("insert into marts.a select 30, 'mới', 1, 2, date '2025-01-01', true")
+    con.execute("insert into marts.a select 31, 'mới', null, null, null, null")
+    rendered.clear()
+    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
+    assert rendered == [[7], []]
+    _check(con, tmp_path, path, "appended")
+
+    # Two rows swapped within a chunk: a chunk is its rows in order.
+    con.execute(
+        "create or replace table marts.b as "
+        "select * from (values (1, 'x1'), (0, 'x0'), (2, 'x2')) t(n, code)"
+    )
+    rendered.clear()
+    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
+    assert rendered == [[], [0]]
+    _check(con, tmp_path, path, "swapped")
+
+
+def test_a_workbook_the_parts_do_not_describe_is_not_reused(
+    con, tmp_path, small_chunks, monkeypatch
+):
+    rendered = _rendered(monkeypatch)
+    path = tmp_path / "marts.xlsx"
+    parts = write_workbook(con, path, SHEETS)
+    other = tmp_path / "other.xlsx"
+    con.execute("update marts.b set code = 'y'")
+    write_workbook(con, other, SHEETS)
+    other.replace(path)  # replaced behind the parts' back
+    con.execute("update marts.b set code = 'x' || n")
+    for earlier in (Reuse(path, parts), Reuse(path, None), Reuse(tmp_path / "gone.xlsx", parts)):
+        rendered.clear()
+        write_workbook(con, tmp_path / "new.xlsx", SHEETS, earlier)
+        assert rendered == [list(range(8)), [0]]
+        _check(con, tmp_path, tmp_path / "new.xlsx", "unreused")
+
+
+def test_a_workbook_past_a_plain_zip_is_written_whole(con, tmp_path, monkeypatch):
+    monkeypatch.setattr(zip_parts, "_LIMIT", 1000)
+    path = tmp_path / "marts.xlsx"
+    assert write_workbook(con, path, SHEETS) is None
+    whole = tmp_path / "whole.xlsx"
+    xlsx._write_whole(con, whole, SHEETS)
+    assert _members(path) == _members(whole)
+
+
+def test_segments_and_crcs_make_one_member():
+    rng = random.Random(7)
+    texts = [bytes(rng.randrange(256) for _ in range(rng.randrange(0, 3000))) for _ in range(9)]
+    member = zip_parts.Member.of_segments("x.bin", [zip_parts.segment(t) for t in texts])
+    assert member.crc == zlib.crc32(b"".join(texts))
+    for _ in range(50):
+        a, b = rng.randbytes(rng.randrange(0, 500)), rng.randbytes(rng.randrange(0, 70000))
+        assert zip_parts.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def test_export_reuses_the_workbook_it_replaces(tmp_path):
+    """Through `export`: the parts file beside the exports, a second export after one
+    table changed copies the other chunks, and the file is what a fresh export writes."""
+    from etl.config import settings_under
+    from etl.outputs import exports
+    from etl.warehouse.build import MART_MODELS
+
+    warehouse = tmp_path / "htx.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema marts; create schema core")
+    for name in [*MART_MODELS, *(f"core.{t}" for t in exports.EXPORTED_CORE)]:
+        table = name if "." in name else f"marts.{name}"
+        con.execute(
+            f"create table {table} as select i as id, 'v' || i as label "
+            "from range(2500) t(i) order by i"
+        )
+    con.close()
+    settings = settings_under(tmp_path / "one", HTX_WAREHOUSE=str(warehouse))
+    written = exports.export(settings)
+    assert settings.export_dir / exports.XLSX in written
+    assert (settings.export_dir / exports.XLSX_PARTS).exists()
+
+    con = duckdb.connect(str(warehouse))
+    con.execute("update marts.district_year set label = 'đổi' where id = 1500")
+    con.close()
+    counted: list[int] = []
+    segment = zip_parts.segment
+
+    def counting(text, level=zip_parts.LEVEL):
+        counted.append(len(text))
+        return segment(text, level)
+
+    zip_parts.segment, keep = counting, zip_parts.segment
+    try:
+        written = exports.export(settings)
+    finally:
+        zip_parts.segment = keep
+    assert sorted(p.name for p in written) == ["marts.district_year.parquet", "marts.xlsx"]
+    # One chunk of rows built again; the heads and ends of the eight table sheets.
+    assert len(counted) == 1 + 2 * len(exports.XLSX_MARTS)
+
+    fresh = settings_under(tmp_path / "fresh", HTX_WAREHOUSE=str(warehouse))
+    exports.export(fresh)
+    one, two = settings.export_dir / exports.XLSX, fresh.export_dir / exports.XLSX
+    assert one.read_bytes() == two.read_bytes()
