@@ -356,13 +356,17 @@ def _read_sheet(
     data: list[int] = []  # 0-based indices of the record rows
     supplied: list[dict | None] = []  # the sections in force at each record, when any
     before: dict[int, list[Finding]] = {}  # record position -> findings of the rows above
+    # The hot path of `_Table.not_data`, one expression over the sheet: a row whose code
+    # cell is 8 digits or more is a record, whatever else it holds.
+    coded = _coded_rows(rows, table.code_at)
     index = header.data_start
     while index < len(rows):
-        taken = table.not_data(rows, index)
-        if taken:
-            out.rows_skipped += taken
-            index += taken
-            continue
+        if not coded[index]:
+            taken = table.not_data(rows, index)
+            if taken:
+                out.rows_skipped += taken
+                index += taken
+                continue
         if scanned:
             before[len(data)] = scanned[:]
             scanned.clear()
@@ -372,14 +376,18 @@ def _read_sheet(
     sections.findings = findings  # what the titles supply is found with its record, below
     # Pass 2, a column at a time: the contract's cell rules over each column's cells.
     typed = []
-    for column, position in columns:
-        raws = [rows[i][position] if position < len(rows[i]) else None for i in data]
-        raws = [None if r.__class__ is str and not r.strip() else r for r in raws]  # _cell
+    for (column, position), cells_of in zip(columns, _columns_of(rows, data, columns), strict=True):
+        # Blank text is None (`_cell`): the distinct strings tell which cells are blank.
+        distinct = set(filter(str.__instancecheck__, cells_of))
+        blank = {text: None for text in distinct if text.__class__ is str and not text.strip()}
+        raws = list(map(blank.get, cells_of, cells_of)) if blank else list(cells_of)
         result = typing.type_column(column, raws, factors[column.key], report_year)
-        long = {
-            n for n, raw in enumerate(raws)
-            if raw.__class__ is str and len(raw) > limits.cell_chars
-        }  # fmt: skip
+        long: set[int] = set()
+        if max(map(len, distinct), default=0) > limits.cell_chars:
+            long = {
+                n for n, raw in enumerate(raws)
+                if raw.__class__ is str and len(raw) > limits.cell_chars
+            }  # fmt: skip
         typed.append((column, position, raws, result, long))
     # Pass 3: the rows, their keys in the layout's order; findings in the rows' order.
     keys: list[str] = ["excel_row"]
@@ -392,16 +400,45 @@ def _read_sheet(
             lists.append(result.precisions)
     odd = set(before) | {n for *_, r, long in typed for n in (*r.unparsed, *r.mismatched, *long)}
     odd |= {n for n, s in enumerate(supplied) if s is not None}
-    for n, values in enumerate(zip(*lists, strict=True)):
-        if n not in odd:
-            out.rows.append(dict(zip(keys, values, strict=True)))
-            continue
+    out.rows = [dict(zip(keys, values, strict=True)) for values in zip(*lists, strict=True)]
+    for n in sorted(odd):
         findings.extend(before.get(n, ()))
-        out.rows.append(
-            _odd_row(n, data[n] + 1, typed, findings, actual_name, limits, supplied[n], sections)
+        out.rows[n] = _odd_row(
+            n, data[n] + 1, typed, findings, actual_name, limits, supplied[n], sections
         )
     findings.extend(scanned)
     return out
+
+
+def _coded_rows(rows: list[list], code_at: list[int]) -> list[bool]:
+    """Per row: a code column holds 8 or more digits as text (`_looks_like_code`'s first
+    answer, which makes the row a record)."""
+    flags = [False] * len(rows)
+    for at in code_at:
+        found = [
+            (v := (row[at] if at < len(row) else None)).__class__ is str
+            and len(v) >= 8
+            and v.isdigit()
+            for row in rows
+        ]
+        flags = found if at == code_at[0] else [a or b for a, b in zip(flags, found, strict=True)]
+    return flags
+
+
+def _columns_of(rows: list[list], data: list[int], columns: list[tuple[Column, int]]) -> list:
+    """The cells of each layout column over the record rows (None past a short row's end):
+    one transposition when every record row reaches the last column."""
+    records = [rows[i] for i in data]
+    if not records:
+        return [() for _ in columns]
+    last = max((position for _, position in columns), default=-1)
+    if min(map(len, records)) > last:
+        across = list(zip(*records, strict=False))  # each row reaches `last`
+        return [across[position] for _, position in columns]
+    return [
+        [row[position] if position < len(row) else None for row in records]
+        for _, position in columns
+    ]
 
 
 def _odd_row(
