@@ -1,8 +1,13 @@
 """Builds the next warehouse in the build area: the star schema, then the marts.
 
-The build is a fresh DuckDB file made from the reference data, the staged Parquet files of
-every loaded file and the ledger's audit trail, so it is the same whatever order the files
-came in. The published warehouse is untouched until `swap.swap` replaces it whole. The
+The build is a fresh DuckDB file made from the reference data, the staged rows of every
+loaded file and the ledger's audit trail, so it is the same whatever order the files came
+in. Its inputs are kept between builds under `state/cache/`: the reference tables
+(`reference-<key>.duckdb`) and the staged store (`staged.duckdb`), which holds the staged
+rows of the files the last build loaded and is updated by the files that came, left or
+were staged again since (`_update_store`): a build after one new file reads that file's
+rows only. `tests/test_incremental.py` compares a warehouse built run after run with one
+built from scratch. The published warehouse is untouched until `swap.swap` replaces it whole. The
 order the SQL models run in comes from their references (`etl/warehouse/models.py`).
 """
 
@@ -59,8 +64,9 @@ def build_path(settings: Settings) -> Path:
 
 
 def cache_dir(settings: Settings) -> Path:
-    """What builds keep between runs that depends on the reference data and the code only
-    (the national commune crosswalk), each file named by its key."""
+    """What builds keep between runs: what depends on the reference data and the code only
+    (the national commune crosswalk, the candidates of commune names, the reference tables),
+    each file named by its key, and the staged store (`store_path`)."""
     return settings.state_dir / "cache"
 
 
@@ -220,7 +226,36 @@ def refresh_build_audit(settings: Settings) -> None:
         con.close()
 
 
+# The reference temp tables: they depend on the reference files and the code only.
+REFERENCE_TABLES = (
+    "ref_units",
+    "ref_mergers",
+    "ref_programs",
+    "ref_units_current",
+    "ref_crosswalk",
+    "ref_crosswalk_unmatched",
+)
+# Bump when what the reference cache holds changes; this module's text is in the key anyway.
+REFERENCE_FORMAT = 1
+
+
 def _register_reference(con, cache: Path | None = None) -> None:
+    """The reference temp tables (`REFERENCE_TABLES`). With `cache` (the build passes
+    `HTX_STATE_DIR/cache`), they are read back from `cache/reference-<key>.duckdb`, keyed by
+    the reference files and the code that computes them (`_reference_key`), and computed
+    and stored there when that file is missing or unreadable: the same tables either way."""
+    if cache is not None and _reference_from_cache(con, cache):
+        return
+    lines = _compute_reference(con, cache)
+    for line in lines:
+        log.info("%s", line)
+    if cache is not None:
+        _store_reference(con, cache, lines)
+
+
+def _compute_reference(con, cache: Path | None) -> list[str]:
+    """Create the reference temp tables from the reference files; returns the crosswalk's
+    match rates as log lines."""
     import pandas as pd
 
     from etl.contract.reference import MERGED_INTO, load_reference
@@ -254,15 +289,16 @@ def _register_reference(con, cache: Path | None = None) -> None:
     )
     for name, frame in (("ref_units", units), ("ref_mergers", mergers), ("ref_programs", programs)):
         _create_from_frame(con, name, frame)
-    _register_crosswalk(con, ref, cache)
+    lines = _register_crosswalk(con, ref, cache)
     _register_units_in_force(con, ref)
+    return lines
 
 
-def _register_crosswalk(con, ref, cache: Path | None = None) -> None:
+def _register_crosswalk(con, ref, cache: Path | None = None) -> list[str]:
     """`ref_crosswalk` and `ref_crosswalk_unmatched`: the commune crosswalk read from the
     merger text (`etl.contract.crosswalk`), for `core.bridge_commune_crosswalk` and
-    `audit.crosswalk_unmatched`; its match rates go to the log. It depends on the reference
-    files and the code only: kept under `cache` between builds (`load_crosswalk`)."""
+    `audit.crosswalk_unmatched`; returns its match rates, for the log. It depends on the
+    reference files and the code only: kept under `cache` between builds (`load_crosswalk`)."""
     import dataclasses
 
     import pandas as pd
@@ -277,16 +313,100 @@ def _register_crosswalk(con, ref, cache: Path | None = None) -> None:
         columns = [f.name for f in dataclasses.fields(kind)]
         frame = pd.DataFrame([dataclasses.astuple(row) for row in rows], columns=columns)
         _create_from_frame(con, name, frame, ", ".join(f"{c}::varchar as {c}" for c in columns))
-    for province, rate in crosswalk.rates().items():
-        log.info("crosswalk: province %s, %d of %d former communes matched", province, *rate)
+    lines = [
+        f"crosswalk: province {province}, {found} of {total} former communes matched"
+        for province, (found, total) in crosswalk.rates().items()
+    ]
     matched, total = crosswalk.national_rate()
-    log.info(
-        "crosswalk: %d of %d former communes matched nationally (%.2f%%), %d unmatched",
-        matched,
-        total,
-        100 * matched / total if total else 0.0,
-        len(crosswalk.unmatched),
+    rate = 100 * matched / total if total else 0.0
+    lines.append(
+        f"crosswalk: {matched} of {total} former communes matched nationally ({rate:.2f}%), "
+        f"{len(crosswalk.unmatched)} unmatched"
     )
+    return lines
+
+
+def _reference_key() -> str:
+    """What the reference tables are computed from: the crosswalk's inputs (every reference
+    file, `etl.contract.reference`, `etl.text`, the crosswalk), the layout (the programs),
+    this module and the DuckDB release that stores them."""
+    import duckdb
+
+    import etl.contract.layout
+    from etl.contract.crosswalk import cache_key
+
+    digest = hashlib.sha256(
+        f"reference tables {REFERENCE_FORMAT}\n{cache_key()}\n{duckdb.__version__}\n".encode()
+    )
+    for path in (Path(__file__), Path(etl.contract.layout.__file__)):
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _reference_file(cache: Path) -> Path:
+    return cache / f"reference-{_reference_key()}.duckdb"
+
+
+def _reference_from_cache(con, cache: Path) -> bool:
+    """Create the reference temp tables from the cache file of the current key; False when
+    there is none or it cannot be read whole (then nothing is left half-made that the
+    computation would not replace)."""
+    import duckdb
+
+    path = _reference_file(cache)
+    if not path.exists():
+        return False
+    try:
+        con.execute(f"attach '{path}' as reference_cache (read_only)")
+    except duckdb.Error:
+        log.warning("reference cache %s unreadable: computed again", path.name)
+        return False
+    try:
+        for name in REFERENCE_TABLES:
+            con.execute(
+                f"create or replace temp table {name} as "  # noqa: S608  names are constants
+                f"select * from reference_cache.{name}"
+            )
+        lines = [
+            line
+            for (line,) in con.execute(
+                "select line from reference_cache.log_lines order by position"
+            ).fetchall()
+        ]
+    except duckdb.Error:
+        log.warning("reference cache %s incomplete: computed again", path.name)
+        return False
+    finally:
+        con.execute("detach reference_cache")
+    for line in lines:
+        log.info("%s", line)
+    return True
+
+
+def _store_reference(con, cache: Path, lines: list[str]) -> None:
+    """Write the connection's reference temp tables to the cache file of the current key
+    (whole, then renamed into place), and remove the files of other keys."""
+    import os
+
+    target = _reference_file(cache)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    partial.unlink(missing_ok=True)
+    con.execute(f"attach '{partial}' as reference_cache")
+    try:
+        for name in REFERENCE_TABLES:
+            con.execute(f"create table reference_cache.{name} as select * from {name}")  # noqa: S608  names are constants
+        con.execute(
+            "create table reference_cache.log_lines as select unnest(range(len($lines))) "
+            "as position, unnest($lines::varchar[]) as line",
+            {"lines": lines},
+        )
+    finally:
+        con.execute("detach reference_cache")
+    os.replace(partial, target)
+    for stale in cache.glob("reference-*.duckdb"):
+        if stale != target:
+            stale.unlink(missing_ok=True)
 
 
 def _register_units_in_force(con, ref) -> None:
@@ -428,38 +548,227 @@ def _create_from_frame(con, name: str, frame, select: str = "*") -> None:
 
 
 def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> None:
-    """`stg_<sheet>` temp tables holding the staged rows of every loaded file, then what the
-    core models derive from them first (`STAGING_MODELS`, after `ref_commune_candidates`).
+    """`stg_<sheet>` holding the staged rows of every loaded file, then what the core models
+    derive from them first (`STAGING_MODELS`, after `ref_commune_candidates`).
 
-    A batch's Parquet file may also hold rows of files that were not loaded (a later file
-    superseded them) or that were staged again since (reprocessed): only each loaded file's
-    rows from the batch its outcome names are taken.
+    The rows come from the staged store (`cache/staged.duckdb`, `_update_store`), attached
+    to the connection as `staged` until it closes: `stg_<sheet>` is a temp view of its
+    table. With no file loaded, the tables are empty and the store is left as it is.
     """
-    outcomes = [read_outcome(settings.staging_dir, file_id) for file_id, _ in loaded]
-    where = {o["file_id"]: sheet_files(settings.staging_dir, o) for o in outcomes}
-    for sheet in DATA_SHEETS:
-        columns = staged_columns(sheet)
-        ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
-        con.execute(f"create temp table stg_{sheet.key} ({ddl})")
-        wanted = [(file_id, str(paths[sheet.key])) for file_id, paths in where.items()]
-        if not wanted:
-            continue
-        con.execute(
-            "create or replace temp table wanted as "
-            "select unnest($ids::bigint[]) as file_id, unnest($paths::varchar[]) as path",
-            {"ids": [i for i, _ in wanted], "paths": [p for _, p in wanted]},
-        )
-        files = sorted({path for _, path in wanted})
-        con.execute(
-            f"insert into stg_{sheet.key} by name "  # noqa: S608  stg_<sheet> from the layout
-            "select p.* exclude (filename) from read_parquet(?, filename = true) p "
-            "semi join wanted w on p.file_id = w.file_id and p.filename = w.path",
-            [files],
-        )
-    con.execute("drop table if exists wanted")
+    if loaded:
+        _update_store(con, settings, loaded)
+        for sheet in DATA_SHEETS:
+            con.execute(
+                f"create or replace temp view stg_{sheet.key} as "  # noqa: S608  stg_<sheet> from the layout
+                f"select * from staged.stg_{sheet.key}"
+            )
+    else:
+        for sheet in DATA_SHEETS:
+            con.execute(f"create or replace temp table stg_{sheet.key} ({_ddl(sheet)})")
     _register_commune_candidates(con, cache_dir(settings))
     for name in STAGING_MODELS:
         run_sql_file(con, SQL_DIR / "staging" / f"{name}.sql")
+
+
+# Bump when the staged store's tables change; the staged columns and this module's text are
+# in its key anyway.
+STORE_FORMAT = 1
+
+
+def store_path(settings: Settings) -> Path:
+    """The staged store: the staged rows of the files the last build loaded (`_update_store`)."""
+    return cache_dir(settings) / "staged.duckdb"
+
+
+def _ddl(sheet) -> str:
+    return ", ".join(f'"{name}" {kind}' for name, kind in staged_columns(sheet).items())
+
+
+def _store_key() -> str:
+    """What the store's rows are kept in: its format, each sheet's staged columns, this
+    module and the DuckDB release. Another key: the store is made again whole."""
+    import duckdb
+
+    digest = hashlib.sha256(f"staged store {STORE_FORMAT}\n{duckdb.__version__}\n".encode())
+    for sheet in DATA_SHEETS:
+        digest.update(f"{sheet.key}: {_ddl(sheet)}\n".encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _update_store(con, settings: Settings, loaded: list[tuple[int, str]]) -> None:
+    """Attach the staged store as `staged` and make it hold the staged rows of exactly the
+    `loaded` files, reading only what changed.
+
+    A file's rows are kept while the ledger records the same `staged_digest` (a digest of
+    every staged row of the file, every column) and `staged_by` (the reader and rules that
+    staged it) as when they were read; any other stored file (it left: superseded, say)
+    goes, and a file that is new or staged again (reprocessed, restaged by an upgrade, no
+    digest recorded) is read from the batch Parquet its outcome names: only that file's rows
+    of that batch. A store that is missing, unreadable, of another key or not what it should
+    be after the update is made again whole. One transaction: a store is never half-updated.
+    """
+    import duckdb
+
+    path = store_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        "create or replace temp table loaded_now as select unnest($ids::bigint[]) as file_id",
+        {"ids": sorted({file_id for file_id, _ in loaded})},
+    )
+    _recorded_stamps(con, settings.ledger)
+    for attempt in (1, 2):
+        try:
+            con.execute(f"attach '{path}' as staged")
+        except duckdb.Error as exc:
+            log.warning("staged store unreadable (%s): made again", exc)
+            _remove_store(path)
+            con.execute(f"attach '{path}' as staged")
+        try:
+            _sync_store(con, settings, whole=attempt == 2)
+            return
+        except (duckdb.Error, _StoreMismatch) as exc:
+            if attempt == 2:
+                raise
+            log.warning("staged store not usable (%s): made again whole", exc)
+            con.execute("detach staged")
+            _remove_store(path)
+
+
+class _StoreMismatch(RuntimeError):
+    """The store does not hold what it should after an update."""
+
+
+def _remove_store(path: Path) -> None:
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+
+
+def _recorded_stamps(con, ledger: Path) -> None:
+    """`recorded_now`: each loaded file's `staged_digest` and `staged_by` in the ledger (none
+    for a file the ledger does not hold, which is then always read again)."""
+    con.execute(
+        "create or replace temp table recorded_now "
+        "(file_id bigint, staged_digest varchar, staged_by varchar)"
+    )
+    if not ledger.exists():
+        return
+    con.execute(f"attach '{ledger}' as ledger (read_only)")
+    try:
+        con.execute(
+            "insert into recorded_now select f.file_id, f.staged_digest, f.staged_by "
+            "from ledger.audit.file_ingestion f semi join loaded_now using (file_id)"
+        )
+    finally:
+        con.execute("detach ledger")
+
+
+def _sync_store(con, settings: Settings, whole: bool) -> None:
+    """The update of `_update_store` on the attached store (`whole`: every file read).
+
+    The temp tables it needs are made before its transaction, which writes the store only
+    (DuckDB writes one database per transaction)."""
+    key = _store_key()
+    tables = {
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'staged'"
+        ).fetchall()
+    }
+    found = None
+    if "store_info" in tables:
+        row = con.execute("select max(key) from staged.store_info").fetchone()
+        found = row[0] if row else None
+    remade = whole or found != key
+    if remade:
+        if found is not None:
+            log.info("staged store of another key: made again whole")
+        con.execute("begin transaction")
+        for name in sorted(tables):
+            con.execute(f"drop table staged.{name}")
+        con.execute("create table staged.store_info (key varchar)")
+        con.execute("insert into staged.store_info values (?)", [key])
+        con.execute(
+            "create table staged.files (file_id bigint, staged_in varchar, "
+            "staged_digest varchar, staged_by varchar)"
+        )
+        for sheet in DATA_SHEETS:
+            con.execute(f"create table staged.stg_{sheet.key} ({_ddl(sheet)})")
+        con.execute("commit")
+    # The stored files still good: the same digest and stamp as the ledger records now.
+    con.execute(
+        "create or replace temp table kept as select s.file_id from staged.files s "
+        "join recorded_now r on r.file_id = s.file_id "
+        "and r.staged_digest = s.staged_digest and r.staged_by = s.staged_by"
+    )
+    wanted = [
+        file_id
+        for (file_id,) in con.execute(
+            "select file_id from loaded_now anti join kept using (file_id) order by file_id"
+        ).fetchall()
+    ]
+    outcomes = [read_outcome(settings.staging_dir, file_id) for file_id in wanted]
+    where = [
+        (o["file_id"], sheet, str(path))
+        for o in outcomes
+        for sheet, path in sheet_files(settings.staging_dir, o).items()
+    ]
+    con.execute(
+        "create or replace temp table wanted as select unnest($ids::bigint[]) as file_id, "
+        "unnest($sheets::varchar[]) as sheet, unnest($paths::varchar[]) as path",
+        {
+            "ids": [i for i, _, _ in where],
+            "sheets": [s for _, s, _ in where],
+            "paths": [p for _, _, p in where],
+        },
+    )
+    con.execute("begin transaction")
+    try:
+        # Every row of a file not kept goes, even one the files table no longer names.
+        for sheet in DATA_SHEETS:
+            con.execute(
+                f"delete from staged.stg_{sheet.key} "  # noqa: S608  stg_<sheet> from the layout
+                "where file_id not in (select file_id from kept)"
+            )
+        con.execute("delete from staged.files where file_id not in (select file_id from kept)")
+        if outcomes:
+            con.execute(
+                "insert into staged.files select unnest($ids::bigint[]), "
+                "unnest($folders::varchar[]), unnest($digests::varchar[]), "
+                "unnest($stamps::varchar[])",
+                {
+                    "ids": [o["file_id"] for o in outcomes],
+                    "folders": [o.get("staged_in") or o["sha256"] for o in outcomes],
+                    "digests": [o.get("staged_digest") or None for o in outcomes],
+                    "stamps": [o.get("staged_by") for o in outcomes],
+                },
+            )
+        for sheet in DATA_SHEETS if outcomes else ():
+            files = sorted({p for _, s, p in where if s == sheet.key})
+            con.execute(
+                f"insert into staged.stg_{sheet.key} by name "  # noqa: S608  stg_<sheet> from the layout
+                "select p.* exclude (filename) from read_parquet(?, filename = true) p "
+                "semi join wanted w on p.file_id = w.file_id and p.filename = w.path "
+                "and w.sheet = ?",
+                [files, sheet.key],
+            )
+        mismatch = con.execute(
+            "select count(*) from (select file_id from staged.files "
+            "union all select file_id from loaded_now) "
+            "group by file_id having count(*) <> 2"
+        ).fetchall()
+        if mismatch:
+            raise _StoreMismatch(f"{len(mismatch)} file(s) not as loaded")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    log.info(
+        "staged store: %d file(s) kept, %d read from their staged Parquet%s",
+        len(con.execute("select 1 from kept").fetchall()),
+        len(wanted),
+        " (made whole)" if remade else "",
+    )
 
 
 def build_marts(settings: Settings) -> dict[str, int]:

@@ -1,0 +1,343 @@
+"""A warehouse built run after run equals the warehouse built from scratch over the same files.
+
+Issue 17, point 3. The build keeps its inputs between runs (`etl.warehouse.build`): the
+reference tables (`state/cache/reference-<key>.duckdb`) and the staged store
+(`state/cache/staged.duckdb`, the staged rows of every loaded file, updated by the files
+that came, left or were staged again). Whatever a sequence of runs did to them, the warehouse
+and its exports must be the ones a fresh state directory makes of the final landing folder
+in one run: compared table by table, in every schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+from etl.config import settings_under
+from etl.flow.tasks import Selection
+from etl.quality.validate import cross_rules
+from etl.warehouse import build, ledger
+
+# Columns that name the run that wrote a row, not what the files say: left out of the
+# comparison, and only these.
+RUN_SPECIFIC = {
+    "audit.build_info": ("built_at", "run_id"),  # when and by which run the build was made
+    "audit.file_ingestion": (
+        "run_id",  # the run that recorded the file last
+        "ingested_at",  # when the file arrived
+        "raw_path",  # the raw copy, under the state directory
+    ),
+    "audit.file_sighting": ("first_seen",),  # when the file was first seen
+    # The day a required report arrived and the day the run judged the reports: the runs'
+    # dates (both builds are made the same day, so the status they decide is compared).
+    "marts.reporting_status": ("arrived_on", "judged_on"),
+}
+# Tables that are the history of the runs themselves: one alert per run that raised one.
+RUN_HISTORY = ("audit.quality_alert",)
+# Rows that are: the warnings across files and years (`cross_rules`), which each run stores
+# for its own files only (a new file never adds warnings to files of earlier runs:
+# `ledger.replace_cross_findings`), so which file carries one depends on the order the files
+# came in. Every other finding is compared.
+RUN_HISTORY_ROWS = {"audit.rejected_row": "not list_contains($cross, rule)"}
+# The same, in the exported Parquet files.
+EXPORT_RUN_SPECIFIC = {"marts.reporting_status.parquet": RUN_SPECIFIC["marts.reporting_status"]}
+
+
+def _settings(root: Path, cell_chars: int = 32_767):
+    """Settings under `root`, batches of 10 files; `cell_chars` is a limit, part of the
+    staging stamp: another value restages every recorded file, as an upgrade does."""
+    return settings_under(root, HTX_BATCH_SIZE="10", HTX_MAX_CELL_CHARS=str(cell_chars))
+
+
+def _contents(warehouse: Path) -> dict[str, list[tuple] | None]:
+    """Every table of every schema: its rows, sorted, without the run-specific columns
+    (None for the run history tables, whose presence alone is compared)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        columns: dict[str, list[str]] = {}
+        for table, column in con.execute(
+            "select schema_name || '.' || table_name, column_name from duckdb_columns() "
+            "where database_name = current_database() order by table_name, column_index"
+        ).fetchall():
+            columns.setdefault(table, []).append(column)
+        for table, left_out in RUN_SPECIFIC.items():
+            assert set(left_out) <= set(columns[table]), f"{table} has no {left_out}"
+        assert set(RUN_HISTORY) <= set(columns)
+        found: dict[str, list[tuple] | None] = {}
+        for table, names in sorted(columns.items()):
+            if table in RUN_HISTORY:
+                found[table] = None
+                continue
+            kept = [f'"{c}"' for c in names if c not in RUN_SPECIFIC.get(table, ())]
+            rows = RUN_HISTORY_ROWS.get(table, "true")
+            found[table] = con.execute(
+                f"select {', '.join(kept)} from {table} where {rows} order by all",
+                {"cross": cross_rules()} if "$cross" in rows else {},
+            ).fetchall()
+        return found
+    finally:
+        con.close()
+
+
+def _exports(folder: Path) -> dict[str, object]:
+    """The exported tables (Parquet, rows sorted, run-specific columns left out) and every
+    sheet of the officials' workbook, cell by cell."""
+    from python_calamine import CalamineWorkbook
+
+    con = duckdb.connect()
+    found: dict[str, object] = {}
+    for path in sorted((folder / "parquet").glob("*.parquet")):
+        names = [
+            r[0] for r in con.execute(f"describe select * from read_parquet('{path}')").fetchall()
+        ]
+        kept = [f'"{c}"' for c in names if c not in EXPORT_RUN_SPECIFIC.get(path.name, ())]
+        found[path.name] = con.execute(
+            f"select {', '.join(kept)} from read_parquet('{path}') order by all"
+        ).fetchall()
+    book = CalamineWorkbook.from_path(str(folder / "marts.xlsx"))
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python()
+        if name == "reporting_status":  # the run-specific dates, by their header
+            header = rows[0]
+            dates = [i for i, h in enumerate(header) if _is_run_date(h)]
+            assert len(dates) == 2, header
+            rows = [[v for i, v in enumerate(row) if i not in dates] for row in rows]
+        found[f"marts.xlsx:{name}"] = rows
+    return found
+
+
+def _is_run_date(header: str) -> bool:
+    from etl.outputs.exports import labels_vi
+
+    labels = labels_vi()
+    return header in {labels.get(c, c) for c in RUN_SPECIFIC["marts.reporting_status"]}
+
+
+def _assert_same(ran: dict, scratch: dict) -> None:
+    assert sorted(ran) == sorted(scratch)
+    differ = []
+    for table in sorted(scratch):
+        if ran[table] == scratch[table]:
+            continue
+        if isinstance(ran[table], list) and isinstance(scratch[table], list):
+            extra = [r for r in ran[table] if r not in scratch[table]][:3]
+            missing = [r for r in scratch[table] if r not in ran[table]][:3]
+            differ.append(f"{table}: only run by run {extra}; only from scratch {missing}")
+        else:
+            differ.append(table)
+    assert not differ, "\n".join(differ)
+
+
+def _loaded(settings) -> list[tuple[int, str]]:
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        return ledger.loaded_files(con)
+    finally:
+        con.close()
+
+
+def _assert_store_holds_the_loaded_files(settings) -> None:
+    """The staged store holds the rows of exactly the loaded files, each with the digest and
+    stamp the ledger records, and no row of any other file."""
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        recorded = sorted(
+            con.execute(
+                "select file_id, staged_digest, staged_by from audit.file_ingestion "
+                "where status = 'loaded' order by file_id"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    store = duckdb.connect(str(build.store_path(settings)), read_only=True)
+    try:
+        held = store.execute(
+            "select file_id, staged_digest, staged_by from files order by file_id"
+        ).fetchall()
+        with_rows = {
+            file_id
+            for sheet in ("htx", "hotro", "ocop", "lienket")
+            for (file_id,) in store.execute(f"select distinct file_id from stg_{sheet}").fetchall()
+        }
+    finally:
+        store.close()
+    assert held == recorded
+    assert with_rows <= {file_id for file_id, _, _ in recorded}
+
+
+def test_runs_of_new_files_resubmissions_duplicates_and_reprocessing_build_what_one_run_builds(
+    sample_landing, tmp_path, monkeypatch
+):
+    from etl.warehouse.staging import read_outcome
+
+    source, files = sample_landing
+    by_year: dict[int, list[Path]] = {}
+    for item in files:
+        by_year.setdefault(item.report_year, []).append(item.path)
+    resubmissions = {"663_2023_bosung.xlsx", "665_2024_sua.xlsx"}
+    settings = _settings(tmp_path / "runs")
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+
+    def land(paths) -> None:
+        for path in paths:
+            shutil.copy2(path, landing / path.name)
+
+    read: list[int] = []
+
+    def reading(staging_dir, file_id: int) -> dict:
+        read.append(file_id)
+        return read_outcome(staging_dir, file_id)
+
+    monkeypatch.setattr(build, "read_outcome", reading)  # the store's reads of staged rows
+
+    def reads() -> int:
+        """How many files' staged rows the builds since the last call read."""
+        found = len(read)
+        read.clear()
+        return found
+
+    def clean(year: int) -> list[Path]:
+        return [p for p in by_year[year] if p.name not in resubmissions]
+
+    # 1. The first two years.
+    land(clean(2021) + clean(2022))
+    assert run_steps(settings, "run-1")["changed"]
+    assert reads() == 16
+    _assert_store_holds_the_loaded_files(settings)
+    # 2. Two more years, and a copy of a file already loaded under another name.
+    land(clean(2023) + clean(2024))
+    shutil.copy2(source / "663_2021.xlsx", landing / "663_2021_ban_sao.xlsx")
+    assert run_steps(settings, "run-2")["changed"]
+    assert reads() == 16
+    # 3. A resubmission that supersedes a loaded file, one that is quarantined, and the
+    # province report of 2025.
+    land([source / name for name in sorted(resubmissions)] + by_year[2025])
+    assert run_steps(settings, "run-3")["changed"]
+    assert reads() == 2
+    _assert_store_holds_the_loaded_files(settings)
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses["663_2023.xlsx"] == "superseded"
+    assert statuses["663_2023_bosung.xlsx"] == "loaded"
+    assert statuses["665_2024_sua.xlsx"] == "quarantined"
+    assert statuses["663_2021_ban_sao.xlsx"] == "duplicate"
+    # 4. District 663 reprocessed on request: the same rows, staged again.
+    run_steps(settings, "run-4", Selection(unit_code="663", force=True))
+    assert reads() == 0  # the same rows (the same digests): every stored file kept
+    _assert_store_holds_the_loaded_files(settings)
+    # 5. The reports of 2026, with other limits: every recorded file is staged again by
+    # other "rules" (an upgrade), so every stored file is replaced.
+    land(by_year[2026])
+    settings = _settings(tmp_path / "runs", cell_chars=32_000)
+    assert run_steps(settings, "run-5")["changed"]
+    assert reads() == len(_loaded(settings)) == 38
+    _assert_store_holds_the_loaded_files(settings)
+    # 6. A resubmission of one unit and year after all that: one file read.
+    rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
+    write_xlsx(
+        landing / "663_2024_lan2.xlsx",
+        {"ThongTin": info_rows("663", 2024, dt.date(2025, 3, 1)), "HTX": rows},
+    )
+    assert run_steps(settings, "run-6")["changed"]
+    assert reads() == 1
+    _assert_store_holds_the_loaded_files(settings)
+
+    scratch = _settings(tmp_path / "scratch", cell_chars=32_000)
+    shutil.copytree(landing, scratch.landing_dir)
+    assert run_steps(scratch, "scratch")["changed"]
+    _assert_same(_contents(settings.warehouse), _contents(scratch.warehouse))
+    _assert_same(_exports(settings.export_dir), _exports(scratch.export_dir))
+
+
+def _core(warehouse: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {
+            table: con.execute(f"select * from {table} order by all").fetchall()
+            for table in (f"core.{name}" for name in build.CORE_MODELS)
+        }
+    finally:
+        con.close()
+
+
+def _workbook(settings, name: str, year: int, codes: list[str]) -> None:
+    rows = [HTX_HEADER] + [htx_row(i, c) for i, c in enumerate(codes, 1)]
+    write_xlsx(settings.landing_dir / name, {"ThongTin": info_rows("663", year), "HTX": rows})
+
+
+def _damage(kind: str, settings) -> None:
+    path = build.store_path(settings)
+    if kind == "unreadable":
+        path.write_bytes(b"not a DuckDB file" * 100)
+        return
+    con = duckdb.connect(str(path))
+    try:
+        if kind == "other key":
+            con.execute("update store_info set key = 'another release'")
+        elif kind == "stale digest":
+            # A file's rows changed while its digest says they did not: a stored digest
+            # unlike the ledger's makes the file be read again.
+            con.execute("update stg_htx set members = members + 1")
+            con.execute("update files set staged_digest = 'older'")
+        elif kind == "rows of no file":
+            con.execute(
+                "insert into stg_htx select * replace (file_id + 1 as file_id) from stg_htx"
+            )
+        elif kind == "file missing":
+            con.execute("delete from files")
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["missing", "unreadable", "other key", "stale digest", "rows of no file", "file missing"],
+)
+def test_a_missing_damaged_or_stale_store_never_changes_the_build(settings, kind):
+    _workbook(settings, "663_2022.xlsx", 2022, ["6400000001", "6400000002"])
+    _workbook(settings, "663_2023.xlsx", 2023, ["6400000001", "6400000003"])
+    from etl.flow import tasks
+
+    staged = tasks.stage(settings, tasks.discover_files(settings), "run-1")
+    assert tasks.load(settings, staged, "run-1")["changed"]  # the build, not published
+    expected = _core(build.build_path(settings))
+    loaded = _loaded(settings)
+    if kind == "missing":
+        build.store_path(settings).unlink()
+    else:
+        _damage(kind, settings)
+    build.load_star_schema(settings, loaded)
+    assert _core(build.build_path(settings)) == expected
+    _assert_store_holds_the_loaded_files(settings)
+
+
+def test_the_reference_tables_from_the_cache_are_the_computed_ones(settings):
+    cache = build.cache_dir(settings)
+
+    def tables(cached: bool) -> dict[str, list[tuple]]:
+        con = duckdb.connect()
+        try:
+            build._register_reference(con, cache if cached else None)
+            return {
+                name: (
+                    con.execute(f"describe {name}").fetchall(),
+                    con.execute(f"select * from {name}").fetchall(),
+                )
+                for name in build.REFERENCE_TABLES
+            }
+        finally:
+            con.close()
+
+    computed = tables(cached=False)
+    assert not list(cache.glob("reference-*.duckdb"))
+    assert tables(cached=True) == computed  # computed, then stored
+    (stored,) = cache.glob("reference-*.duckdb")
+    assert tables(cached=True) == computed  # read back
+    stored.write_bytes(b"garbage")
+    assert tables(cached=True) == computed  # unreadable: computed again
+    assert list(cache.glob("reference-*.duckdb")) == [stored]
