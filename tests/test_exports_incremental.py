@@ -142,6 +142,13 @@ def test_only_changed_chunks_are_built_and_the_file_is_a_full_writes(
     assert rendered == [[], [0]]
     _check(con, tmp_path, path, "swapped")
 
+    # A row deleted: row ids with a gap (rows numbered by a window); the chunk it left.
+    con.execute("delete from marts.a where id = 30")
+    rendered.clear()
+    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
+    assert rendered == [[7], []]
+    _check(con, tmp_path, path, "deleted")
+
 
 def test_a_workbook_the_parts_do_not_describe_is_not_reused(
     con, tmp_path, small_chunks, monkeypatch

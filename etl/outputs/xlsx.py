@@ -225,15 +225,29 @@ def _render_chunks(
     """The `<row>` elements of the chunks `wanted`, each compressed as a segment."""
     if not wanted:
         return {}
+    numbered = (
+        f"select *, 1 + row_number() over (order by rowid) as __xlsx_row, "  # noqa: S608  the sheet's table is the project's own
+        f"(row_number() over (order by rowid) - 1) // {CHUNK_ROWS} as __xlsx_chunk "
+        f"from {sheet.table}"
+    )
     where = "" if everything else "where list_contains($chunks, __xlsx_chunk)"
+    first, last, count = con.execute(
+        f"select min(rowid), max(rowid), count(*) from {sheet.table}"  # noqa: S608  as above
+    ).fetchone()
+    if not everything and first == 0 and last == count - 1:
+        # Row ids 0..n-1 (a table created whole): a row's number is its id + 2, and only the
+        # wanted chunks' rows are read (the window above reads every row of every column).
+        ranges = " or ".join(
+            f"(rowid >= {i * CHUNK_ROWS} and rowid < {(i + 1) * CHUNK_ROWS})" for i in wanted
+        )
+        numbered = (
+            f"select *, rowid + 2 as __xlsx_row, rowid // {CHUNK_ROWS} as __xlsx_chunk "  # noqa: S608  as above
+            f"from {sheet.table} where {ranges}"
+        )
     cursor = con.execute(
         f"""
         select __xlsx_chunk, {_row_sql(columns)}
-        from (
-            select *, 1 + row_number() over (order by rowid) as __xlsx_row,
-                (row_number() over (order by rowid) - 1) // {CHUNK_ROWS} as __xlsx_chunk
-            from {sheet.table}
-        ) t
+        from ({numbered}) t
         {where}
         order by __xlsx_row
         """,  # noqa: S608  the sheet's table and cell expressions are the project's own
