@@ -202,7 +202,26 @@ def test_a_site_showing_the_same_is_copied_not_rendered(tmp_path, monkeypatch):
     con = duckdb.connect(str(settings.warehouse))
     con.execute("insert into audit.rejected_row values (2, 'coop_code_format', 'error')")
     con.close()
+    import great_expectations as gx
+
+    runs = []
+    run = gx.ValidationDefinition.run
+    monkeypatch.setattr(
+        gx.ValidationDefinition, "run", lambda self, **k: runs.append(self.name) or run(self, **k)
+    )
     data_docs.build_site(settings.warehouse, prepared, reuse=published)
     assert len(rendered) == 1
     (page,) = (prepared / "validations" / "htx").rglob("*.html")
     assert _observed(page.read_text(), "coop_code_format") == 2
+    # Only the suite whose counts changed is validated and rendered again; the others keep
+    # their pages and results, and the index names every suite's result.
+    assert runs == ["htx"]
+    (kept,) = (prepared / "validations" / "ocop").rglob("*.html")
+    (earlier,) = (published / "validations" / "ocop").rglob("*.html")
+    assert kept.relative_to(prepared) == earlier.relative_to(published)
+    index = (prepared / "index.html").read_text()
+    for name in _suite_names():
+        assert f'href="expectations/{name}.html"' in index
+        assert re.search(rf"validations/{name}/[^\"']+\.html", index), name
+    assert str(page.relative_to(prepared)) in index
+    assert len(list((prepared / "validations").rglob("*.html"))) == len(_suite_names())

@@ -36,6 +36,7 @@ SITE_NAME = "htx_data_docs"
 DOCS_DIR = "data_docs"
 FINGERPRINT = "htx_build_fingerprint.txt"  # in the site: the build it describes
 CONTENT_KEY = "htx_content_key.txt"  # in the site: what its pages show (`content_key`)
+RESULTS = "htx_results"  # in the site: each suite's stored result and its key (`_build`)
 
 
 def data_docs_dir(settings: Settings) -> Path:
@@ -73,14 +74,12 @@ def build_data_docs(settings: Settings) -> Path:
 
 def content_key(documents: dict[str, dict], counts: dict[str, tuple[int, int]]) -> str:
     """What a site's pages show: the suites, each rule's cells and files, GX's version."""
-    from importlib.metadata import version
-
     shown = {
-        "gx": version("great_expectations"),
+        "gx": _gx_version(),
         "documents": documents,
         "counts": sorted([rule, *n] for rule, n in counts.items()),
     }
-    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode("utf-8")).hexdigest()
+    return _digest(shown)
 
 
 def build_site(warehouse: Path, target: Path, reuse: Path | None = None) -> Path:
@@ -108,7 +107,8 @@ def build_site(warehouse: Path, target: Path, reuse: Path | None = None) -> Path
             log.info("GX Data Docs unchanged: copied from %s", same)
         else:
             building.mkdir(parents=True)
-            _build(building, documents, counts)
+            previous = next((site for site in (reuse, target) if site and site.is_dir()), None)
+            _build(building, documents, counts, previous)
         (building / CONTENT_KEY).write_text(key, encoding="utf-8")
         (building / FINGERPRINT).write_text(fingerprint or "", encoding="utf-8")
         _replace_dir(building, target)
@@ -122,7 +122,11 @@ def _shows(site: Path, key: str) -> bool:
     """Whether a built site shows what `key` names."""
     stamp = site / CONTENT_KEY
     try:
-        return stamp.read_text(encoding="utf-8") == key and (site / "index.html").is_file()
+        return (
+            stamp.read_text(encoding="utf-8") == key
+            and (site / "index.html").is_file()
+            and (site / RESULTS).is_dir()
+        )
     except OSError:
         return False
 
@@ -218,14 +222,79 @@ class DataDocsBuild:
         return self.index
 
 
-def _build(site: Path, documents: dict[str, dict], counts: dict[str, tuple[int, int]]) -> None:
+def _suite_key(document: dict, counts: dict[str, tuple[int, int]]) -> str:
+    """What one suite's pages show: its document, its rules' counts, GX's version."""
+    rules = {rule: list(counts.get(rule, (0, 0))) for rule in _rules(document)}
+    return _digest({"gx": _gx_version(), "document": document, "counts": rules})
+
+
+def _gx_version() -> str:
+    from importlib.metadata import version
+
+    return version("great_expectations")
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _kept_results(previous: Path | None) -> dict[str, dict]:
+    """The stored results of an earlier site (`RESULTS`), per suite: its key, its result's
+    identifier and the result as GX serialized it. Empty when there is none to read."""
+    if previous is None or not (previous / "index.html").is_file():
+        return {}
+    folder = previous / RESULTS
+    kept = {}
+    for path in folder.glob("*.json"):
+        try:
+            kept[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return kept
+
+
+def _copy_pages(previous: Path, site: Path, names: list[str]) -> None:
+    """The pages of an earlier site that stay: GX's static files and, per suite of `names`,
+    its expectations page and its validation result's pages."""
+    shutil.copytree(previous / "static", site / "static", dirs_exist_ok=True)
+    for name in names:
+        page = previous / "expectations" / f"{name}.html"
+        (site / "expectations").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(page, site / "expectations" / page.name)
+        shutil.copytree(previous / "validations" / name, site / "validations" / name)
+
+
+def _build(
+    site: Path,
+    documents: dict[str, dict],
+    counts: dict[str, tuple[int, int]],
+    previous: Path | None = None,
+) -> None:
+    """Render the site into `site`. A suite whose pages of the `previous` site show the same
+    (`_suite_key`) keeps them and its stored result: only the other suites are validated
+    and rendered (GX's incremental build, `resource_identifiers`), and the index."""
     import great_expectations as gx
     import pandas as pd
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
     )
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
 
+    kept = _kept_results(previous)
+    keys = {key: _suite_key(document, counts) for key, document in documents.items()}
+    same = [k for k in documents if kept.get(k.replace("/", "_"), {}).get("key") == keys[k]]
+    if same and previous is not None:
+        try:
+            _copy_pages(previous, site, [k.replace("/", "_") for k in same])
+        except OSError:
+            log.warning("GX Data Docs: earlier pages not reusable, rendering all", exc_info=True)
+            shutil.rmtree(site, ignore_errors=True)
+            site.mkdir(parents=True)
+            same = []
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(), analytics_enabled=False
     )
@@ -242,7 +311,10 @@ def _build(site: Path, documents: dict[str, dict], counts: dict[str, tuple[int, 
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         },
     )
+    store = context.validation_results_store
     source = context.data_sources.add_pandas("htx_rule_counts")
+    rendered: list = []
+    (site / RESULTS).mkdir(parents=True, exist_ok=True)
     for key, document in documents.items():
         name = key.replace("/", "_")
         rules = _rules(document)
@@ -268,13 +340,29 @@ def _build(site: Path, documents: dict[str, dict], counts: dict[str, tuple[int, 
                 name=document["name"], meta=document.get("meta", {}), expectations=expectations
             )
         )
-        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=suite)
-        )
-        frame = pd.DataFrame([{rule: counts.get(rule, (0, 0))[0] for rule in rules}])
-        validation.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
-    context.build_data_docs(site_names=[SITE_NAME])
+        if key in same:
+            identifier = ValidationResultIdentifier.from_tuple(tuple(kept[name]["id"]))
+            result = store.deserialize(kept[name]["result"])
+            store.set(identifier, result)
+        else:
+            batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+            validation = context.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+            frame = pd.DataFrame([{rule: counts.get(rule, (0, 0))[0] for rule in rules}])
+            before = set(store.list_keys())
+            validation.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+            (identifier,) = set(store.list_keys()) - before
+            result = store.get(identifier)
+            rendered += [identifier, ExpectationSuiteIdentifier(name=document["name"])]
+        stored = {
+            "key": keys[key],
+            "id": list(identifier.to_tuple()),
+            "result": store.serialize(result),
+        }
+        (site / RESULTS / f"{name}.json").write_text(json.dumps(stored), encoding="utf-8")
+    # Every page when none is kept (an empty list would also mean every page to GX).
+    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=rendered if same else None)
 
 
 if __name__ == "__main__":
