@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 from xml.sax import handler, make_parser
 from xml.sax.saxutils import XMLGenerator
 
@@ -414,6 +415,51 @@ def _last_real_in(tail: bytes) -> int:
     return last
 
 
+_STRINGS = "xl/sharedStrings.xml"
+# What `_extent` may stumble on that the byte scan does not look at: attributes written
+# otherwise than `name="…"`, prefixed tags, a row number that is no integer, a shared
+# string cell whose value is no index. Any of them: the whole parse decides, as before.
+_UNUSUAL = tuple(
+    re.compile(pattern)  # each led by a literal: four scans cost less than one alternation
+    for pattern in (
+        rb"=(?:(?<=\s=)|\s|')",
+        rb":(?:c\s|v>|row)",
+        rb'<row r="(?!\d+")',
+        rb't="s"[^>]*>(?!<v>\d+</v>)',
+    )
+)
+
+
+def _unusual(data: bytes) -> bool:
+    return any(pattern.search(data) is not None for pattern in _UNUSUAL)
+
+
+def _parses_plainly(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> bool:
+    """Whether `_extent` (or `_blank_shared_strings`) would read this part without an error:
+    expat, as ElementTree runs it, finds it well-formed, and it holds nothing unusual."""
+    parser = expat.ParserCreate(None, "}")  # ElementTree's own settings
+    carry = b""
+    with archive.open(member) as raw:
+        stream = _Counted(raw, expanded_limit, member)
+        while piece := stream.read(1 << 20):
+            data = carry + piece
+            cut = data.rfind(b"<")
+            if _unusual(data[:cut] if cut >= 0 else data):
+                return False
+            carry = data[cut:] if cut >= 0 else b""
+            try:
+                parser.Parse(piece, False)
+            except expat.ExpatError:
+                return False
+        if _unusual(carry):
+            return False
+        try:
+            parser.Parse(b"", True)
+        except expat.ExpatError:
+            return False
+    return True
+
+
 def bounded(
     path: Path | Package,
     work_dir: Path,
@@ -451,6 +497,7 @@ def _bounded(package: Package, work_dir: Path, max_rows: int, expanded_limit: in
     reaches = {m: _reach(archive, m, expanded_limit, short) for m in sheets}
     long = [m for m in sheets if reaches[m].long]
     blank: set[int] | None = None
+    strings_plain = _STRINGS not in package.names
     trims = {}
     for member in long:
         reach = reaches[member]
@@ -458,7 +505,13 @@ def _bounded(package: Package, work_dir: Path, max_rows: int, expanded_limit: in
         # no trim, and no more rows than the bound (the whole parse is then not needed).
         if reach.plain and reach.bound <= max_rows:
             known = _last_real_in(reach.tail)
-            if known and reach.bound <= known + EMPTY_TAIL_ROWS:
+            if (
+                known
+                and reach.bound <= known + EMPTY_TAIL_ROWS
+                and _parses_plainly(archive, member, expanded_limit)
+                and (strings_plain or _parses_plainly(archive, _STRINGS, expanded_limit))
+            ):
+                strings_plain = True
                 continue
         if blank is None:
             blank = _blank_shared_strings(archive)
