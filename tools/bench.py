@@ -763,7 +763,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
         _check(run, f"htx run ({name})")
         runs[name] = run
         run_ids[name] = dag_runs(airflow_db) - before
-        say(f"{scale}×: {name} {run.wall_s:.1f}s, peak RSS {run.peak_rss_mb:.0f} MB")
+        say(f"{scale}×: {name} {run.wall_s:.1f}s, peak RSS {run.peak_rss_mb:.0f} MiB")
         if name == "full":
             statuses = file_status(settings.ledger) or {}
         feedback[name] = feedback_written(settings.export_dir, run)
