@@ -328,10 +328,12 @@ def _big_reference(short: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
 
 
 _BIG_REFERENCES: dict[int, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
-# `r` written otherwise than `r="`: spaces around `=` (the literal-led pattern misses them).
-_LOOSE_R = re.compile(rb"r\s+=|r=\s")
-# A row tag `<row r="…` whose value is no row number.
-_ODD_ROW_NUMBER = re.compile(rb'<row r="(?![A-Za-z]{0,3}\d+")')
+# `r` written otherwise than `r="`: spaces around `=`, single quotes (the literal-led
+# pattern misses them).
+_LOOSE_R = re.compile(rb"r(?:\s+=|=\s|=')")
+# A tag `<row…` that does not begin `<row r="` and a number (and `<rowBreaks`): the exact
+# pattern then says whether every row has its number.
+_ODD_ROW = re.compile(rb'<row(?! r="\d+")')
 # A row tag without a row number (`_ROW_TAG` whose attributes `_REFERENCE` finds nothing in).
 _UNNUMBERED_ROW = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?row\b(?![^>]*\sr\s*=\s*[\"'][A-Za-z]{0,3}\d+[\"'])[^>]*>"
@@ -364,18 +366,14 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
 
     def scan(data: bytes) -> None:
         nonlocal highest, numbered, plain
-        # Every reference written `r="…"` and every row tag `<row r="…`: one literal-led
-        # pattern finds the numbers, counts tell the rows. Any other spelling: the exact
+        # Every reference written `r="…"` and every row tag `<row r="` and a number: two
+        # literal-led patterns tell the numbers and the rows. Any other spelling: the exact
         # patterns.
-        usual = b"r='" not in data and b":row" not in data and _LOOSE_R.search(data) is None
+        usual = b":row" not in data and _LOOSE_R.search(data) is None
         numbers = (fast if usual else big).findall(data)
         if numbers:
             highest = max(highest, max(map(int, numbers)))
-        if numbered and not (
-            usual
-            and data.count(b"<row") == data.count(b'<row r="')
-            and _ODD_ROW_NUMBER.search(data) is None
-        ):
+        if numbered and not (usual and _ODD_ROW.search(data) is None):
             numbered = _UNNUMBERED_ROW.search(data) is None
         if plain and b"<!" in data:
             plain = False
@@ -383,7 +381,9 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     with archive.open(member) as raw:
         stream = _Counted(raw, expanded_limit, member)
         while piece := stream.read(1 << 20):
-            tail = (tail + piece)[-_TAIL_BYTES:]
+            tail = (
+                piece[-_TAIL_BYTES:] if len(piece) >= _TAIL_BYTES else (tail + piece)[-_TAIL_BYTES:]
+            )
             data = carry + piece
             cut = data.rfind(b"<")  # whole tags only, as `_row_bound` scans
             scan(data[:cut] if cut >= 0 else data)
