@@ -5,6 +5,7 @@ The read step is what staging runs per file before validation: `read_workbook` a
 every file into Python rows (`tools.bench.parse_floor`).
 
     python -m tools.profile_read time FOLDER...          # read time and parse floor
+    python -m tools.profile_read stages FOLDER...        # CPU of the guard, calamine, the rest
     python -m tools.profile_read profile FOLDER... [-n 40]
     python -m tools.profile_read dump OUT.json FOLDER...  # every file's read, as text
     python -m tools.profile_read compare A.json B.json     # the files whose reads differ
@@ -22,6 +23,7 @@ import dataclasses
 import json
 import pstats
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,6 +67,22 @@ def read_all(paths: list[Path]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def guard_cpu(paths: list[Path]) -> float:
+    """CPU seconds of the guard alone: what a file is, its limits and its sheets' reach."""
+    from etl.config import Limits
+    from etl.read import guard
+
+    limits, work = Limits(), Path(tempfile.mkdtemp(prefix="htx-profile-"))
+    cpu = time.process_time()
+    for path in paths:
+        with guard.Package(path) as package:
+            try:
+                guard.bounded(package, work, limits.rows, limits.expanded_bytes)
+            except Exception:  # noqa: S112  a rejection costs what it cost
+                continue
+    return time.process_time() - cpu
+
+
 def canonical(path: Path) -> str:
     from etl.contract.reference import load_reference
     from etl.read.identify import identify
@@ -96,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     prof = sub.add_parser("profile")
     prof.add_argument("folders", nargs="+")
     prof.add_argument("-n", type=int, default=40)
+    stages = sub.add_parser("stages")
+    stages.add_argument("folders", nargs="+")
     dump = sub.add_parser("dump")
     dump.add_argument("out")
     dump.add_argument("folders", nargs="+")
@@ -115,6 +135,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"parse floor {floor:.2f} s wall / {floor_cpu_s:.2f} s CPU, "
                 f"ratio {read / floor:.2f}x wall / {read_cpu / floor_cpu_s:.2f}x CPU"
             )
+    elif args.command == "stages":
+        paths = workbooks(args.folders)
+        read_all(paths[:5])
+        guard_s = guard_cpu(paths)
+        _, floor_s = floor_cpu(paths)
+        _, read_s = read_all(paths)
+        rest = read_s - guard_s - floor_s
+        print(
+            f"{len(paths)} files, CPU s: read {read_s:.2f} = guard {guard_s:.2f} + calamine "
+            f"(parse floor) {floor_s:.2f} + the rest (headers, typing, identify) {rest:.2f}"
+        )
     elif args.command == "profile":
         paths = workbooks(args.folders)
         read_all(paths[:5])
