@@ -19,6 +19,8 @@ differ in the last bit, and the bar is the same typed value as before.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_
 
 from etl.contract.layout import Column
 from etl.read import cells
@@ -76,6 +78,7 @@ def _outcome(rule, raw: object) -> tuple[bool, object]:
 
 
 _SLOW = object()  # a cell the first pass leaves to the rule
+_BLANK_KEY = (type(None), None)  # a blank cell's memo key
 
 
 def _fast(kind: str, raws: list, factor: float, memo: dict) -> list:
@@ -114,9 +117,9 @@ def _fast(kind: str, raws: list, factor: float, memo: dict) -> list:
             else _SLOW
             for r in raws
         ]  # fmt: skip
-    blank = False if kind == "yesno" else None  # parse_yesno(None) is False
-    get = memo.get
-    return [blank if r is None else get((r.__class__, r), _SLOW) for r in raws]
+    # Every other kind: the memo answers each (type, value), a blank cell included.
+    memo[_BLANK_KEY] = False if kind == "yesno" else None  # parse_yesno(None) is False
+    return list(map(memo.get, zip(map(type, raws), raws, strict=True), repeat(_SLOW)))
 
 
 def type_column(
@@ -129,7 +132,7 @@ def type_column(
     values = _fast(kind, raws, factor, memo)
     out = TypedColumn(values=values)
     if _SLOW in values:
-        for at in [at for at, value in enumerate(values) if value is _SLOW]:
+        for at in compress(range(len(values)), map(is_, values, repeat(_SLOW))):
             raw = raws[at]
             ok, result = _outcome(rule, raw)
             if ok:
