@@ -135,8 +135,9 @@ class Written:
     sha256: str  # of the whole file
 
 
-def write(path: Path, members: list[Member]) -> Written:
-    """Write `members` to `path` (replaced whole: written beside it, then renamed)."""
+def write(path: Path, members: list[Member], replace: bool = True) -> Written:
+    """Write `members` to `path`: replaced whole (written beside it, then renamed), or, not
+    `replace`, written in place (a temporary file the caller renames)."""
     if len(members) >= 0xFFFF:
         raise TooLarge("too many members")
     out = io.BytesIO()
@@ -162,6 +163,9 @@ def write(path: Path, members: list[Member]) -> Written:
     out.write(directory)
     count = len(members)
     out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), start, 0))
+    if not replace:
+        path.write_bytes(out.getbuffer())
+        return Written(offsets, hashlib.sha256(out.getbuffer()).hexdigest())
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temporary.write_bytes(out.getbuffer())

@@ -17,6 +17,7 @@ way does not take (formulas, macros, a returned feedback copy, parts it does not
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -250,12 +251,22 @@ def write_from(con, settings: Settings, file_ids: list[int] | None = None) -> li
     # workbooks (a check across years can warn on every unit at once) are written on every
     # core.
     processes = settings.task_processes if len(jobs) >= FORK_FROM else 1
-    map_forked(_write_job, jobs, processes)
+    if jobs:
+        (settings.export_dir / FEEDBACK_DIR).mkdir(parents=True, exist_ok=True)
+    # A few batches a process, not a task a workbook: each task costs the pool a round trip.
+    count = processes * BATCHES_PER_PROCESS if processes > 1 else 1
+    batches = [jobs[i::count] for i in range(count) if jobs[i::count]]
+    map_forked(_write_batch, batches, processes)
     return paths
 
 
 # Fewer workbooks than this are written in this process: a fork pool costs more.
 FORK_FROM = 8
+BATCHES_PER_PROCESS = 4
+
+
+def _write_batch(jobs: list[tuple]) -> list[Path]:
+    return [_write_job(job) for job in jobs]
 
 
 def _write_job(job: tuple) -> Path:
@@ -331,7 +342,10 @@ def _zip_copy(path: Path, submission: Submission, problems: list[Problem], stamp
         package = xlsx_patch.Package.read(raw, MAX_UNPACKED_BYTES)
         if package.has_formulas():  # values only, as openpyxl's data_only load gives them
             return False
-        if package.row_bound() > guard.EMPTY_TAIL_ROWS:  # perhaps an empty tail to trim
+        # Perhaps an empty tail to trim: the copy is the openpyxl one's, of the trimmed file.
+        if package.row_bound() > guard.EMPTY_TAIL_ROWS and not package.tails_within(
+            guard.EMPTY_TAIL_ROWS, _GUARD_MAX_ROWS
+        ):
             work_dir = Path(tempfile.mkdtemp(prefix="htx-feedback-"))
             try:
                 if guard.bounded(raw, work_dir) != raw:
@@ -352,6 +366,10 @@ def _zip_copy(path: Path, submission: Submission, problems: list[Problem], stamp
         log.debug("feedback for %s not copied at the zip level: %s", submission.file_name, exc)
         return False
     return True
+
+
+# The most real rows `guard.bounded` lets through (its default, which `open_copy` uses).
+_GUARD_MAX_ROWS = inspect.signature(guard.bounded).parameters["max_rows"].default
 
 
 def _package_sheet(sheets: list[xlsx_patch.Sheet], name: str | None):

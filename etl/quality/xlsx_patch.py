@@ -11,12 +11,15 @@ only read.
 from __future__ import annotations
 
 import html
+import io
 import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
+
+from etl.outputs import zip_parts
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -54,6 +57,52 @@ _UNHANDLED_IN_MARKED = ("<legacyDrawing", "<oleObjects", "<controls", "<extLst",
 
 
 _ROW_REFERENCE = re.compile(rb"""\sr\s*=\s*["'][A-Z]{0,3}([0-9]+)["']""")
+# As etl.read.guard scans: any row or cell reference, any row tag (prefixed or not).
+_ANY_ROW_REFERENCE = re.compile(rb"\sr\s*=\s*[\"'][A-Za-z]{0,3}(\d+)[\"']")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>")
+_WORKSHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+# A cell in the default namespace: its attributes and its content.
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+_CELL_REFERENCE = re.compile(rb"""\sr\s*=\s*["'][A-Za-z]{1,3}(\d+)["']""")
+_CELL_TYPE = re.compile(rb"""\st\s*=\s*["']([A-Za-z]+)["']""")
+_VALUE = re.compile(rb"<v\b[^>]*>([^<]+)</v>")
+_TEXTS = re.compile(rb"<t\b[^>]*>([^<]*)</t>")
+
+
+def _real_from(data: bytes, rows: list[re.Match], first_row: int) -> bool:
+    """Whether a cell at or below row `first_row` surely holds a real value (see
+    `Package.tails_within`)."""
+    if b"<worksheet " not in data[:4096] or b"<x:" in data or b"<main:" in data:
+        return False  # another prefix: the cells are not `<c>`
+    start = None
+    for found in rows:
+        number = _ANY_ROW_REFERENCE.search(found.group(1))
+        if number is not None and int(number.group(1)) >= first_row:
+            start = found.start()
+            break
+    if start is None:
+        return False
+    for cell in _CELL.finditer(data, start):
+        attributes, content = cell.group(1), cell.group(2) or b""
+        reference = _CELL_REFERENCE.search(attributes)
+        if reference is None or int(reference.group(1)) < first_row:
+            continue
+        kind = _CELL_TYPE.search(attributes)
+        kind_name = kind.group(1) if kind else b"n"
+        if kind_name == b"s" or b"&" in content:
+            continue  # not known without the shared strings, or escaped
+        if kind_name in (b"str", b"inlineStr"):
+            value = _VALUE.search(content)
+            text = value.group(1) if value else b"".join(_TEXTS.findall(content))
+            opens = content.lstrip().startswith((b"<v", b"<is"))
+            if opens and text.decode("utf-8", "replace").strip():
+                return True
+            continue
+        if content.lstrip().startswith(b"<v") and _VALUE.match(content.lstrip()):
+            return True  # a number, boolean, date or error: real whatever its text
+    return False
+
+
 _CELL_COLUMN = re.compile(r"""<c\b[^>]*?\sr\s*=\s*["']([A-Z]+)\d+["']""")
 _ROW_NUMBER = re.compile(r"""<row\b[^>]*?\sr\s*=\s*["'](\d+)["']""")
 
@@ -177,6 +226,9 @@ class Package:
     _styles: dict[str, list[str]] = field(default_factory=dict)
     _new_xfs: dict[tuple, int] = field(default_factory=dict)
     _rel_prefix: str = "r"  # workbook.xml's prefix of the relationships namespace
+    # The original's parts as stored (compressed): a part not changed is copied as it is.
+    _stored: dict[str, zip_parts.Raw] = field(default_factory=dict)
+    _originals: dict[str, bytes] = field(default_factory=dict)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -184,7 +236,8 @@ class Package:
     def read(cls, path: Path, max_unpacked: int) -> Package:
         """The package at `path`, NotPatchable if it unpacks past `max_unpacked` bytes or has
         a part this module does not copy."""
-        with zipfile.ZipFile(path) as archive:
+        blob = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
             infos = archive.infolist()
             if sum(info.file_size for info in infos) > max_unpacked:
                 raise NotPatchable("content too large")
@@ -195,6 +248,7 @@ class Package:
                 if not name.endswith("/") and not _ALLOWED.fullmatch(name):
                     raise NotPatchable(f"part {name}")
             parts = {n: archive.read(n) for n in names if not n.endswith("/")}
+            stored = zip_parts.raw_members(blob, archive)
         for name, data in parts.items():  # a damaged part: openpyxl says how it fails
             if name.lower().endswith((".xml", ".rels", ".vml")):
                 try:
@@ -202,6 +256,7 @@ class Package:
                 except expat.ExpatError as exc:
                     raise NotPatchable(f"{name}: {exc}") from exc
         package = cls(parts=parts, order=[n for n in names if n in parts], sheets=[])
+        package._stored, package._originals = stored, dict(parts)
         package._read_structure()
         return package
 
@@ -216,6 +271,26 @@ class Package:
                 numbers = _ROW_REFERENCE.findall(data)
                 highest = max(highest, max(map(int, numbers), default=0) + data.count(b"<row"))
         return highest
+
+    def tails_within(self, tail_rows: int, max_rows: int) -> bool:
+        """True when no worksheet can reach more than `tail_rows` rows below its last cell
+        with a real value, nor past `max_rows` rows: `guard.bounded` (whose rules these
+        are) would keep the file as it is. False when that is not certain from a byte scan:
+        the caller asks `guard.bounded`. A value is real as `guard` judges it (a number, or
+        text that is not blank); a shared string or an escaped text counts as not known."""
+        for name, data in self.parts.items():
+            if not _WORKSHEET_PART.fullmatch(name):
+                continue
+            numbers = _ANY_ROW_REFERENCE.findall(data)
+            highest = max(map(int, numbers), default=0)
+            rows = list(_ROW_TAG.finditer(data))
+            if any(not _ANY_ROW_REFERENCE.search(found.group(1)) for found in rows):
+                highest += len(rows)  # a row without `r`: the one after the previous row
+            if highest > max_rows:
+                return False
+            if highest > tail_rows and not _real_from(data, rows, highest - tail_rows):
+                return False
+        return True
 
     def text(self, part: str) -> str:
         try:
@@ -667,12 +742,27 @@ class Package:
     # --- writing ---------------------------------------------------------------------------
 
     def save(self, path: Path, author: str) -> None:
-        """Write the package to `path`: the original's parts in their order, then new ones."""
+        """Write the package to `path`: the original's parts in their order, then new ones.
+        A part this copy does not change keeps the original's compressed bytes; the others
+        are compressed here. `path` is written in place: the caller renames it."""
         self._apply_marks(author)
         self._write_styles()
-        order = self.order + [n for n in self.parts if n not in set(self.order)]
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-            for name in order:
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, self.parts[name])
+        kept = set(self.order)
+        order = self.order + [n for n in self.parts if n not in kept]
+        members = []
+        for name in order:
+            data, stored = self.parts[name], self._stored.get(name)
+            if (
+                stored is not None
+                and data is self._originals.get(name)
+                and stored.method in (zip_parts.STORED, zip_parts.DEFLATED)
+            ):
+                members.append(
+                    zip_parts.Member(name, stored.method, [stored.data], stored.size, stored.crc)
+                )
+            else:
+                members.append(zip_parts.Member.deflated(name, data))
+        try:
+            zip_parts.write(path, members, replace=False)
+        except zip_parts.TooLarge as exc:
+            raise NotPatchable(str(exc)) from exc
