@@ -506,7 +506,8 @@ def _candidates_cached(triples: list[tuple], cache: Path):
         unit_code, year, commune = triple
         return json.dumps([unit_code, int(year), commune], ensure_ascii=False)
 
-    missing = [t for t in triples if name(t) not in known]
+    names = [name(t) for t in triples]  # once each: the keys cost more than the lookups
+    missing = [t for t, key in zip(triples, names, strict=True) if key not in known]
     if missing:
         computed = candidate_frame(load_reference(), missing)
         found: dict[str, list] = {name(t): [] for t in missing}
@@ -517,8 +518,8 @@ def _candidates_cached(triples: list[tuple], cache: Path):
         store_json(path, known, "commune_candidates-*.json")
     rows = [
         (unit_code, int(year), commune, *candidate)
-        for unit_code, year, commune in triples
-        for candidate in known[name((unit_code, year, commune))]
+        for (unit_code, year, commune), key in zip(triples, names, strict=True)
+        for candidate in known[key]
     ]
     return candidate_rows_frame(rows)
 
