@@ -347,7 +347,8 @@ def _read_sheet(
         for key in header.columns
     }
     out = SheetRows(sheet=sheet, sheet_name=actual_name, rows=[], columns=dict(header.columns))
-    columns = [(sheet.column(k), i) for k, i in header.columns.items()]
+    by_key = {c.key: c for c in reversed(sheet.columns)}  # `sheet.column`: the first of a key
+    columns = [(by_key[k], i) for k, i in header.columns.items()]
     # Pass 1, row by row: which rows are records, what the section titles above each supply
     # (rule 11), and the findings of the rows that are no data, in the order they come.
     scanned: list[Finding] = []
@@ -612,7 +613,7 @@ class _Table:
         # the code column is the signature block, not a cooperative).
         if any(_looks_like_code(row[i] if i < len(row) else None) for i in self.code_at):
             return 0
-        row_cells = [_cell(row, i) for i in range(len(row))]
+        row_cells = [None if isinstance(c, str) and not c.strip() else c for c in row]  # _cell
         if all(c is None for c in row_cells):
             return 1
         if headers.is_column_number_row(row):
