@@ -7,12 +7,19 @@ handlers (under Airflow the task's log channel belongs to the task's process alo
 come back with the results and are logged here, in the order of the items, with the time
 and place they were written. (What a fork prints to stdout or stderr goes where this
 process's does.)
+
+`run_forked` is the other use: one piece of work whose memory must not stay behind. What a
+process frees is rarely given back to the system (the allocators keep it, fragmented), and
+an import is never undone: work run in a fork leaves this process as it was, and its memory
+goes with the fork. That fork logs through the handlers it inherited, as this process would.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import signal
 import traceback
 from collections.abc import Callable, Sequence
 from typing import TypeVar, cast
@@ -57,6 +64,57 @@ def map_forked(
                 raise ForkFailed(failure)
             results.append(cast(R, result))  # no failure: `function` returned it
     return results
+
+
+def run_forked(function: Callable[..., R], *args: object) -> R:
+    """`function(*args)` in one forked process, its result (pickled) returned here.
+
+    For work whose memory, or whose imports, this process must not keep: all of it is freed
+    when the fork ends. `function` may be any callable (a fork needs no pickling of it). The
+    fork logs through the handlers it inherited. An exception in the fork raises
+    `ForkFailed` here with its traceback; so does a fork that ends without a result (killed).
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_run_and_send, args=(sender, function, args, os.getpid()))
+    child.start()
+    sender.close()  # the fork's end: `recv` sees EOF if the fork dies without sending
+    try:
+        outcome, failure = receiver.recv()
+    except EOFError:
+        child.join()
+        ended = f"the forked process ended without a result (exit code {child.exitcode})"
+        raise ForkFailed(ended) from None
+    finally:
+        receiver.close()
+    child.join()
+    if failure is not None:
+        raise ForkFailed(failure)
+    return cast(R, outcome)
+
+
+def _run_and_send(sender, function: Callable[..., R], args: tuple, parent: int) -> None:
+    """In the fork: the result, or the traceback as text (not every exception pickles). The
+    fork ends with its parent (killed, it is killed), as the work would had it run there."""
+    _die_with(parent)
+    try:
+        sender.send((function(*args), None))
+    except BaseException:
+        sender.send((None, traceback.format_exc()))
+    finally:
+        sender.close()
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux to kill this process when its parent ends (prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the fork may outlive a killed parent
+        return
+    if os.getppid() != parent:  # the parent ended before the request
+        os._exit(1)
 
 
 class ForkFailed(RuntimeError):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 
 import pytest
 
-from etl.forks import ForkFailed, map_forked
+from etl.forks import ForkFailed, map_forked, run_forked
 
 log = logging.getLogger("etl.test_forks")
 
@@ -69,3 +70,91 @@ def test_a_failure_in_a_fork_raises_here_with_its_traceback_after_its_log_lines(
     assert "_fails_on_three" in str(failed.value)
     worked = [r.getMessage() for r in caplog.records if r.name == "etl.test_forks"]
     assert worked[:3] == ["working on 1", "working on 2", "working on 3"]
+
+
+# `run_forked`: one piece of work whose memory and imports must not stay in this process.
+
+_HELD: list[bytes] = []
+
+
+def _hold_and_import(size: int) -> tuple[int, int, bool]:
+    """Allocate and keep `size` bytes, import a module this process has not imported."""
+    import sys
+
+    _HELD.append(bytes(size))
+    import tomllib  # noqa: F401  the fork's import
+
+    return os.getpid(), len(_HELD), "tomllib" in sys.modules
+
+
+def test_run_forked_returns_the_result_and_leaves_nothing_here():
+    import sys
+
+    sys.modules.pop("tomllib", None)  # not imported here (another test may have)
+    pid, held, imported = run_forked(_hold_and_import, 1 << 20)
+    assert pid != os.getpid()  # it ran in a fork
+    assert (held, imported) == (1, True)  # what it did there
+    assert _HELD == []  # what it kept, it kept there: freed with the fork
+    assert "tomllib" not in sys.modules  # its imports too
+
+
+def test_run_forked_takes_any_callable_and_logs_through_inherited_handlers(tmp_path):
+    target = tmp_path / "fork.log"
+    handler = logging.FileHandler(target)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        # a closure: a fork needs no pickling of what it runs
+        result = run_forked(lambda n: (log.info("in the fork: %d", n), n + 1)[1], 41)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    assert result == 42
+    assert target.read_text().splitlines() == ["in the fork: 41"]
+
+
+def test_run_forked_raises_the_forks_failure_with_its_traceback():
+    with pytest.raises(ForkFailed) as failed:
+        run_forked(_fails_on_three, 3)
+    assert "ValueError: three is not allowed" in str(failed.value)
+    assert "_fails_on_three" in str(failed.value)
+
+
+def test_run_forked_raises_when_the_fork_dies_without_a_result():
+    with pytest.raises(ForkFailed, match=r"without a result \(exit code 7\)"):
+        run_forked(os._exit, 7)
+
+
+def _work_that_outlives(started: str) -> None:
+    Path(started).write_text(str(os.getpid()))
+    time.sleep(60)  # killed long before
+
+
+def test_a_fork_of_run_forked_ends_with_its_parent(tmp_path):
+    """The parent killed: its fork is killed too, as the work would be had it run there."""
+    import multiprocessing
+    import signal
+
+    started = tmp_path / "started"
+    parent = multiprocessing.get_context("fork").Process(
+        target=run_forked, args=(_work_that_outlives, str(started))
+    )
+    parent.start()
+    deadline = time.monotonic() + 30
+    while not (started.exists() and started.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    fork = int(started.read_text())  # the fork's work began
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.join()
+    deadline = time.monotonic() + 30
+    while _alive(fork) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(fork)  # and ended with its parent, not 60 s later
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

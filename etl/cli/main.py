@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from etl.config import (
@@ -104,22 +105,60 @@ def _dagbag(settings: Settings):
     return bag
 
 
-def run_dags(settings: Settings, conf: dict | None = None) -> list:
+def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]:
     """Run the ingest DAG once through Airflow (`dag.test`), then, as the scheduler would on
-    its asset event, the publish DAG. Returns the DagRuns, ingest first."""
-    from etl.flow.lineage import stop_listeners
+    its asset event, the publish DAG. Returns the runs, ingest first.
+
+    The ingest run is made in a forked process (`etl.forks.run_forked`), as a scheduler runs
+    each task in a process of its own: what staging and loading leave behind (GX imported
+    and its suites built, the batches' frames, DuckDB's buffers; hundreds of MB, which a
+    process does not give back) ends with that fork, and the publish DAG runs here on a
+    process holding no more than Airflow. The DAGs are parsed once, before the fork."""
+    from etl.forks import run_forked
 
     bag = _dagbag(settings)
-    try:
-        ingest = bag.get_dag(INGEST_DAG_ID).test(run_conf=conf)
-        runs = [ingest]
-        if _asset_emitted(ingest):
-            runs.append(bag.get_dag(PUBLISH_DAG_ID).test())
-        else:
-            log.info("ingest emitted no asset event (nothing new): the publish DAG does not run")
-    finally:
-        stop_listeners()  # as a scheduler does when it stops: OpenLineage's DAG-run events
+    # What the tasks of both DAGs import (DuckDB, pandas, the build's modules), imported once
+    # here, before the fork, rather than by the fork and again by this process.
+    import duckdb  # noqa: F401
+
+    import etl.warehouse.build  # noqa: F401
+
+    ingest, emitted = run_forked(_ingest_run, bag, conf)
+    runs = [ingest]
+    if emitted:
+        from etl.flow.lineage import stop_listeners
+
+        try:
+            runs.append(DagRunResult.of(bag.get_dag(PUBLISH_DAG_ID).test()))
+        finally:
+            stop_listeners()  # as a scheduler does when it stops: OpenLineage's DAG-run events
+    else:
+        log.info("ingest emitted no asset event (nothing new): the publish DAG does not run")
     return runs
+
+
+@dataclass(frozen=True)
+class DagRunResult:
+    """What `htx run` keeps of a DAG run: its DAG, id and final state (as text)."""
+
+    dag_id: str
+    run_id: str
+    state: str
+
+    @classmethod
+    def of(cls, run) -> DagRunResult:
+        return cls(str(run.dag_id), str(run.run_id), str(run.state))
+
+
+def _ingest_run(bag, conf: dict | None) -> tuple[DagRunResult, bool]:
+    """In the fork: the ingest DAG's run, and whether it emitted the star schema's asset."""
+    from etl.flow.lineage import stop_listeners
+
+    try:
+        run = bag.get_dag(INGEST_DAG_ID).test(run_conf=conf)
+        return DagRunResult.of(run), _asset_emitted(run)
+    finally:
+        stop_listeners()  # this process's OpenLineage DAG-run events written before it ends
 
 
 def _asset_emitted(run) -> bool:

@@ -1,0 +1,104 @@
+"""`htx run`'s DAG runs: the ingest run in a fork whose memory ends with it, the publish run
+here (etl.cli.main.run_dags). Airflow's `dag.test` is replaced by stand-ins that record where
+they ran; the whole command runs through Airflow in tests/test_make_run.py."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from etl.cli import main
+from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, settings_under
+from etl.forks import ForkFailed
+
+# What the ingest run keeps in its process: it must never reach this one.
+_KEPT_BY_INGEST: list[bytes] = []
+
+
+@dataclass
+class _Run:
+    dag_id: str
+    run_id: str
+    state: str
+    pid: int
+
+
+class _Dag:
+    def __init__(self, dag_id: str, fails: bool = False):
+        self.dag_id = dag_id
+        self.fails = fails
+        self.confs: list[object] = []
+
+    def test(self, run_conf=None):
+        self.confs.append(run_conf)
+        if self.fails:
+            raise RuntimeError("the DAG run could not start")
+        if self.dag_id == INGEST_DAG_ID:
+            _KEPT_BY_INGEST.append(bytes(1 << 20))  # GX, frames, buffers: left behind
+        return _Run(self.dag_id, f"manual__{self.dag_id}__{run_conf}", "success", os.getpid())
+
+
+class _Bag:
+    def __init__(self, ingest_fails: bool = False):
+        self.dags = {
+            INGEST_DAG_ID: _Dag(INGEST_DAG_ID, ingest_fails),
+            PUBLISH_DAG_ID: _Dag(PUBLISH_DAG_ID),
+        }
+
+    def get_dag(self, dag_id: str) -> _Dag:
+        return self.dags[dag_id]
+
+
+@pytest.fixture
+def fake_airflow(monkeypatch):
+    """A bag of stand-in DAGs; the ingest run 'emits its asset' when `emitted` says so."""
+    import etl.flow.lineage
+
+    state = {"emitted": True, "stopped": [], "asked": []}
+    bag = _Bag()
+    monkeypatch.setattr(main, "_dagbag", lambda settings: bag)
+
+    def emitted(run):
+        state["asked"].append(os.getpid())
+        return state["emitted"]
+
+    monkeypatch.setattr(main, "_asset_emitted", emitted)
+    monkeypatch.setattr(
+        etl.flow.lineage, "stop_listeners", lambda: state["stopped"].append(os.getpid())
+    )
+    state["bag"] = bag
+    return state
+
+
+def test_the_ingest_run_is_made_in_a_fork_and_the_publish_run_here(tmp_path, fake_airflow):
+    runs = main.run_dags(settings_under(tmp_path), {"force": True})
+    assert [(r.dag_id, r.run_id, r.state) for r in runs] == [
+        (INGEST_DAG_ID, f"manual__{INGEST_DAG_ID}__{{'force': True}}", "success"),
+        (PUBLISH_DAG_ID, f"manual__{PUBLISH_DAG_ID}__None", "success"),
+    ]
+    assert all(isinstance(r, main.DagRunResult) for r in runs)  # no ORM object kept
+    # The ingest DAG ran elsewhere, with the run's conf (in its run id above): what it kept,
+    # and what it asked, went with its process.
+    assert fake_airflow["bag"].dags[INGEST_DAG_ID].confs == []  # not called in this process
+    assert _KEPT_BY_INGEST == []
+    assert fake_airflow["asked"] == []  # `_asset_emitted` was asked in the fork
+    # The publish DAG ran here; the listeners stopped in both processes, as each ended.
+    assert fake_airflow["bag"].dags[PUBLISH_DAG_ID].confs == [None]
+    assert fake_airflow["stopped"] == [os.getpid()]  # this process's; the fork's was its own
+
+
+def test_nothing_emitted_no_publish_run(tmp_path, fake_airflow):
+    fake_airflow["emitted"] = False
+    runs = main.run_dags(settings_under(tmp_path))
+    assert [r.dag_id for r in runs] == [INGEST_DAG_ID]
+    assert fake_airflow["bag"].dags[PUBLISH_DAG_ID].confs == []
+    assert fake_airflow["stopped"] == []  # nothing ran here
+
+
+def test_an_ingest_run_that_raises_fails_the_command(tmp_path, fake_airflow):
+    fake_airflow["bag"].dags[INGEST_DAG_ID].fails = True
+    with pytest.raises(ForkFailed, match="the DAG run could not start"):
+        main.run_dags(settings_under(tmp_path))
+    assert fake_airflow["bag"].dags[PUBLISH_DAG_ID].confs == []
