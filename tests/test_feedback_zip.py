@@ -121,3 +121,23 @@ def test_unchanged_parts_keep_their_compressed_bytes(tmp_path):
     workbook = openpyxl.load_workbook(tmp_path / "kept.xlsx")
     assert workbook.sheetnames == ["Loi", "HTX"]
     assert workbook["HTX"]["A3"].comment.text == "Lỗi / error"
+
+
+def test_stamps_kept_in_the_state_folder_are_trusted_only_for_the_same_file(tmp_path):
+    from etl.config import settings_under
+    from etl.quality import feedback
+
+    settings = settings_under(tmp_path)
+    one, two = tmp_path / "one.xlsx", tmp_path / "two.xlsx"
+    one.write_bytes(b"first")
+    two.write_bytes(b"second")
+    feedback._write_stamps(settings, {}, {one: "s1", two: None, tmp_path / "gone.xlsx": "s3"})
+    known = feedback._read_stamps(settings)
+    assert set(known) == {str(one)}  # a shared path and a missing file are not kept
+    assert feedback._stamped(known, one, "s1")
+    assert not feedback._stamped(known, one, "other")
+    assert not feedback._stamped(known, two, "s2")
+    one.write_bytes(b"changed, longer")  # written since by something else
+    assert not feedback._stamped(known, one, "s1")
+    one.unlink()
+    assert not feedback._stamped(known, one, "s1")

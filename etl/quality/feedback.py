@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 from etl.config import Settings
@@ -134,11 +134,16 @@ def fingerprint(submission: Submission, problems: list[Problem]) -> str:
     """What the feedback is made of: the file's content, outcome and recorded problems."""
     document = {
         "version": FORMAT_VERSION,
-        "file": asdict(submission),
-        "problems": [asdict(p) for p in problems],
+        "file": _fields(submission),
+        "problems": [_fields(p) for p in problems],
     }
     text = json.dumps(document, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _fields(record: Submission | Problem) -> dict:
+    """`dataclasses.asdict` of a record of plain values, without its deep copies."""
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}
 
 
 def is_up_to_date(path: Path, stamp: str) -> bool:
@@ -240,13 +245,18 @@ def write_from(con, settings: Settings, file_ids: list[int] | None = None) -> li
     files = submissions(con, file_ids)
     recorded = recorded_problems(con, [f.file_id for f in files])
     paths, jobs = [], []
+    stamps: dict[Path, str | None] = {}
+    known = _read_stamps(settings)
     for submission in files:
         path = feedback_path(settings.export_dir, submission)
         problems = problems_of(submission, recorded[submission.file_id])
         stamp = fingerprint(submission, problems)
-        if not is_up_to_date(path, stamp):
+        if not _stamped(known, path, stamp) and not is_up_to_date(path, stamp):
             jobs.append((path, submission, problems, stamp))
         paths.append(path)
+        # Two files of the same content and name share a path: which one it holds is known
+        # only by opening it.
+        stamps[path] = stamp if stamps.get(path, stamp) == stamp else None
     # A copy at the zip level costs milliseconds, one rebuilt by openpyxl about 0.2 s: many
     # workbooks (a check across years can warn on every unit at once) are written on every
     # core.
@@ -257,7 +267,60 @@ def write_from(con, settings: Settings, file_ids: list[int] | None = None) -> li
     count = processes * BATCHES_PER_PROCESS if processes > 1 else 1
     batches = [jobs[i::count] for i in range(count) if jobs[i::count]]
     map_forked(_write_batch, batches, processes)
+    if stamps:
+        _write_stamps(settings, known, stamps)
     return paths
+
+
+# --- what the feedback files hold, known without opening them ----------------------------
+# Each workbook's stamp with the size and modification time it was seen with, kept in the
+# state folder: a workbook whose entry holds its stamp and whose file still has that size and
+# time is up to date without opening it; any other is checked by `is_up_to_date`.
+
+
+def _stamps_path(settings: Settings) -> Path:
+    return settings.state_dir / "cache" / "feedback_stamps.json"
+
+
+def _read_stamps(settings: Settings) -> dict[str, list]:
+    try:
+        known = json.loads(_stamps_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
+def _stamped(known: dict[str, list], path: Path, stamp: str) -> bool:
+    entry = known.get(str(path))
+    if not isinstance(entry, list) or len(entry) != 3 or entry[0] != stamp:
+        return False
+    try:
+        seen = path.stat()
+    except OSError:
+        return False
+    return [seen.st_size, seen.st_mtime_ns] == entry[1:]
+
+
+def _write_stamps(
+    settings: Settings, known: dict[str, list], stamps: dict[Path, str | None]
+) -> None:
+    for path, stamp in stamps.items():
+        try:
+            seen = path.stat()
+        except OSError:
+            seen = None
+        if stamp is None or seen is None:
+            known.pop(str(path), None)
+            continue
+        known[str(path)] = [stamp, seen.st_size, seen.st_mtime_ns]
+    target = _stamps_path(settings)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(known, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as exc:  # only a cache: the next run opens the workbooks instead
+        log.warning("feedback stamps not kept: %s", exc)
 
 
 # Fewer workbooks than this are written in this process: a fork pool costs more.
