@@ -70,6 +70,11 @@ def _header_keys(text: str) -> tuple[str, str]:
     return match_key(split_unit(text)[0]), match_key(text)
 
 
+# The same header cells come in every file: `split_unit` once per distinct cell (by type too:
+# `1` and `1.0` read differently).
+_split_unit = lru_cache(maxsize=65536, typed=True)(split_unit)
+
+
 def _map_row(row: list, lookup: dict[str, str], taken: dict[str, int]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, cell in enumerate(row):
@@ -115,7 +120,7 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
     for key, index in best.columns.items():
         for header_row in header_rows:
             cell = header_row[index] if index < len(header_row) else None
-            unit = split_unit(cell)[1] if cell is not None else None
+            unit = _split_unit(cell)[1] if cell is not None else None
             if unit and key not in best.units:
                 best.units[key] = unit
     if len(header_rows) > 1:  # a merged group cell's unit covers its sub-columns
@@ -127,7 +132,7 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
                 cell = group_row[left]
                 if cell is None or not clean(cell):
                     continue
-                unit = split_unit(cell)[1]
+                unit = _split_unit(cell)[1]
                 if left not in best.top_row_columns and unit:
                     best.units[key] = unit
                 break
@@ -149,9 +154,12 @@ def _is_column_number_row(row: list, at_least: int = 1) -> bool:
     """`(1) (2) (3)`, `1 2 3` or `A B C` under the header: numbering, not data."""
     count = 0
     for cell in row:
-        if cell is None or not clean(cell):
+        if cell is None or cell == "":
             continue
-        if not _COLUMN_NUMBER.match(_as_text(cell)):
+        text = clean(cell)
+        if not text:
+            continue
+        if not _COLUMN_NUMBER.match(_as_text(cell, text)):
             return False  # a record's row fails at its first text: no need to clean the rest
         count += 1
     return count >= at_least
@@ -185,10 +193,10 @@ def repeated_header(
     return columns, taken
 
 
-def _as_text(cell: object) -> str:
+def _as_text(cell: object, cleaned: str | None = None) -> str:
     if isinstance(cell, float) and cell == int(cell):
         return str(int(cell))
-    return clean(cell)
+    return clean(cell) if cleaned is None else cleaned
 
 
 def _title_unit(title_rows: list[list]) -> str | None:
