@@ -43,8 +43,10 @@ def export(settings: Settings) -> list[Path]:
     Only the files whose tables changed are written again: each file's fingerprint (of its
     tables' columns, comments and rows, and of the code that writes it) is kept beside the
     exports in `.fingerprints.json`, written after the files it describes. A file that is
-    missing, or whose fingerprint is unknown or different, is written. Returns the files
-    written.
+    missing, or whose fingerprint is unknown or different, is written. The officials'
+    workbook, when written, copies the chunks of rows that did not change from the workbook
+    it replaces (`etl.outputs.xlsx.write_workbook`; where they are: `.marts.xlsx.parts.json`).
+    Returns the files written.
     """
     import duckdb
 

@@ -140,17 +140,21 @@ def _reusable(reuse: Reuse | None) -> dict[str, zip_parts.Segment]:
     parts = reuse.parts if reuse is not None else None
     if not isinstance(parts, dict) or parts.get("format") != PARTS_FORMAT:
         return {}
+    found = {}
     try:
-        blob = reuse.path.read_bytes()  # type: ignore[union-attr]
+        with reuse.path.open("rb") as handle:  # type: ignore[union-attr]
+            digest = hashlib.sha256()
+            while block := handle.read(1 << 20):
+                digest.update(block)
+            if digest.hexdigest() != parts.get("sha256"):
+                return {}
+            for key, (start, length, size, crc) in parts.get("chunks", {}).items():
+                handle.seek(start)
+                data = handle.read(length)
+                if len(data) == length:
+                    found[key] = zip_parts.Segment(data, size, crc)
     except OSError:
         return {}
-    if hashlib.sha256(blob).hexdigest() != parts.get("sha256"):
-        return {}
-    found = {}
-    for key, (start, length, size, crc) in parts.get("chunks", {}).items():
-        data = blob[start : start + length]
-        if len(data) == length:
-            found[key] = zip_parts.Segment(data, size, crc)
     return found
 
 
@@ -190,7 +194,7 @@ def _table_segments(
 def _chunk_keys(con, table: str, columns: list, code: str) -> list[str]:
     """One key a chunk of `CHUNK_ROWS` rows, in row order: of the rows' values in order
     (DuckDB's hash of each row and its number; -0.0 told from 0.0), the columns' names and
-    types, and the writer's code."""
+    types, the session's time zone and the writer's code."""
     floats = [
         '"' + name.replace('"', '""') + '"'
         for name, kind, *_ in columns
@@ -212,7 +216,9 @@ def _chunk_keys(con, table: str, columns: list, code: str) -> list[str]:
         order by chunk
         """  # noqa: S608  the sheet's table and column names are the project's own
     ).fetchall()
-    base = repr((code, [(name, kind) for name, kind, *_ in columns]))
+    # A timestamp with time zone is written in the session's zone.
+    zone = con.execute("select current_setting('TimeZone')").fetchone()[0]
+    base = repr((code, zone, [(name, kind) for name, kind, *_ in columns]))
     return [
         hashlib.sha256(f"{base}|{chunk}|{count}|{digest}".encode()).hexdigest()[:40]
         for chunk, count, digest in rows

@@ -14,7 +14,6 @@ members, raises `TooLarge` and the caller writes the archive another way.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import struct
 import zipfile
@@ -137,42 +136,53 @@ class Written:
 
 def write(path: Path, members: list[Member], replace: bool = True) -> Written:
     """Write `members` to `path`: replaced whole (written beside it, then renamed), or, not
-    `replace`, written in place (a temporary file the caller renames)."""
-    if len(members) >= 0xFFFF:
-        raise TooLarge("too many members")
-    out = io.BytesIO()
+    `replace`, written in place (a temporary file the caller renames). Streamed: the
+    pieces are not joined in memory."""
+    names = [member.name.encode("utf-8") for member in members]
+    local = sum(30 + len(n) + m.compressed_size for n, m in zip(names, members, strict=True))
+    directory_size = sum(46 + len(n) for n in names)
+    if len(members) >= 0xFFFF or local + directory_size > _LIMIT:
+        raise TooLarge("a zip64 archive")
+    if any(member.size > _LIMIT for member in members):
+        raise TooLarge("a zip64 member")
+    target = path if not replace else path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    digest = hashlib.sha256()
     central, offsets = [], {}
-    for member in members:
-        name = member.name.encode("utf-8")
-        flags = 0x800 if not member.name.isascii() else 0
-        size, csize, offset = member.size, member.compressed_size, out.tell()
-        if size > _LIMIT or csize > _LIMIT or offset > _LIMIT:
-            raise TooLarge(member.name)
-        fields = (20, flags, member.method, _DOS_TIME, _DOS_DATE, member.crc, csize, size)
-        out.write(struct.pack("<4s5HL2L2H", b"PK\x03\x04", *fields, len(name), 0))
-        out.write(name)
-        offsets[member.name] = out.tell()
-        for piece in member.pieces:
-            out.write(piece)
-        entry = (b"PK\x01\x02", 20, *fields, len(name), 0, 0, 0, 0, 0, offset)
-        central.append(struct.pack("<4s6HL2L5H2L", *entry) + name)
-    start = out.tell()
-    directory = b"".join(central)
-    if start > _LIMIT or start + len(directory) > _LIMIT:
-        raise TooLarge("archive")
-    out.write(directory)
-    count = len(members)
-    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), start, 0))
-    if not replace:
-        path.write_bytes(out.getbuffer())
-        return Written(offsets, hashlib.sha256(out.getbuffer()).hexdigest())
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_bytes(out.getbuffer())
-        os.replace(temporary, path)
+        with target.open("wb") as handle:
+            position = 0
+
+            def out(data: bytes) -> None:
+                nonlocal position
+                handle.write(data)
+                digest.update(data)
+                position += len(data)
+
+            for name, member in zip(names, members, strict=True):
+                flags = 0x800 if not member.name.isascii() else 0
+                offset = position
+                fields = (
+                    20, flags, member.method, _DOS_TIME, _DOS_DATE, member.crc,
+                    member.compressed_size, member.size,
+                )  # fmt: skip
+                out(struct.pack("<4s5HL2L2H", b"PK\x03\x04", *fields, len(name), 0) + name)
+                offsets[member.name] = position
+                for piece in member.pieces:
+                    out(piece)
+                entry = (b"PK\x01\x02", 20, *fields, len(name), 0, 0, 0, 0, 0, offset)
+                central.append(struct.pack("<4s6HL2L5H2L", *entry) + name)
+            start = position
+            directory = b"".join(central)
+            out(directory)
+            count = len(members)
+            end = (b"PK\x05\x06", 0, 0, count, count, len(directory), start, 0)
+            out(struct.pack("<4s4H2LH", *end))
+        if replace:
+            os.replace(target, path)
     finally:
-        temporary.unlink(missing_ok=True)
-    return Written(offsets, hashlib.sha256(out.getbuffer()).hexdigest())
+        if replace:
+            target.unlink(missing_ok=True)
+    return Written(offsets, digest.hexdigest())
 
 
 @dataclass(frozen=True)
