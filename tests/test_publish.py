@@ -54,11 +54,12 @@ def test_integrity_checks_pass_on_a_normal_build(settings):
 
 _READER = textwrap.dedent(
     """
-    import sys, time, duckdb, pathlib
+    import os, sys, time, duckdb, pathlib
     warehouse, ready, go = sys.argv[1:4]
     con = duckdb.connect(warehouse, read_only=True)
     first = con.execute("select count(*) from core.fact_cooperative_year").fetchone()[0]
-    pathlib.Path(ready).write_text(str(first))
+    pathlib.Path(ready + ".part").write_text(str(first))
+    os.replace(ready + ".part", ready)  # whole or absent: the test never reads it half written
     while not pathlib.Path(go).exists():
         time.sleep(0.05)
     again = con.execute("select count(*) from core.fact_cooperative_year").fetchone()[0]
@@ -78,11 +79,8 @@ def test_reader_holding_the_old_file_open_is_not_disturbed_and_does_not_block(se
         text=True,
     )
     try:
-        for _ in range(600):  # wait for the reader to hold its connection (bounded)
-            if ready.exists():
-                break
-            reader.poll()
-            assert reader.returncode is None, "reader died"
+        while not ready.exists():  # wait for the reader to hold its connection
+            assert reader.poll() is None, "reader died"
             time.sleep(0.05)
         assert ready.read_text() == "2"
         _workbook(
