@@ -56,9 +56,10 @@ def fake_airflow(monkeypatch):
     """A bag of stand-in DAGs; the ingest run 'emits its asset' when `emitted` says so."""
     import etl.flow.lineage
 
-    state = {"emitted": True, "stopped": [], "asked": []}
+    state = {"emitted": True, "stopped": [], "asked": [], "warmed": []}
     bag = _Bag()
     monkeypatch.setattr(main, "_dagbag", lambda settings: bag)
+    monkeypatch.setattr(main, "_execution_api", lambda: state["warmed"].append(os.getpid()))
 
     def emitted(run):
         state["asked"].append(os.getpid())
@@ -87,6 +88,8 @@ def test_the_ingest_run_is_made_in_a_fork_and_the_publish_run_here(tmp_path, fak
     # The publish DAG ran here; the listeners stopped in both processes, as each ended.
     assert fake_airflow["bag"].dags[PUBLISH_DAG_ID].confs == [None]
     assert fake_airflow["stopped"] == [os.getpid()]  # this process's; the fork's was its own
+    # Airflow's in-process execution API was built here, once, before the fork.
+    assert fake_airflow["warmed"] == [os.getpid()]
 
 
 def test_nothing_emitted_no_publish_run(tmp_path, fake_airflow):
@@ -102,3 +105,29 @@ def test_an_ingest_run_that_raises_fails_the_command(tmp_path, fake_airflow):
     with pytest.raises(ForkFailed, match="the DAG run could not start"):
         main.run_dags(settings_under(tmp_path))
     assert fake_airflow["bag"].dags[PUBLISH_DAG_ID].confs == []
+
+
+def test_the_execution_api_is_made_ready_without_a_thread_and_serves_a_fork(tmp_path, monkeypatch):
+    """`_execution_api` leaves no thread running (a fork inherits no thread), and a fork can
+    make its own transport and be answered at once."""
+    import threading
+
+    from etl.forks import run_forked
+
+    for name, value in settings_under(tmp_path).airflow_environ().items():
+        monkeypatch.setenv(name, value)
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+
+    threads = threading.active_count()
+    main._execution_api()
+    assert threading.active_count() == threads, [t.name for t in threading.enumerate()]
+    api = in_process_api_server()
+
+    def in_the_fork() -> tuple[int, dict]:
+        import httpx
+
+        with httpx.Client(transport=api.transport, base_url="http://in-process/") as client:
+            response = client.get("/health")
+            return response.status_code, response.json()
+
+    assert run_forked(in_the_fork) == (200, {"status": "healthy"})

@@ -123,6 +123,7 @@ def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]
 
     import etl.warehouse.build  # noqa: F401
 
+    _execution_api()
     ingest, emitted = run_forked(_ingest_run, bag, conf)
     runs = [ingest]
     if emitted:
@@ -135,6 +136,35 @@ def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]
     else:
         log.info("ingest emitted no asset event (nothing new): the publish DAG does not run")
     return runs
+
+
+def _execution_api() -> None:
+    """Make Airflow's in-process execution API, through which `dag.test` runs its tasks,
+    ready here, before the fork: its FastAPI app, and what its first request builds (about
+    4 s of CPU, paid by the first task of each process's first `dag.test`). The fork and then
+    this process inherit it ready instead of each building it. The request goes through a
+    throwaway event loop: no thread is left running across the fork (the transport `dag.test`
+    uses, a thread with its loop, is made by each process on first use)."""
+    import asyncio
+    import threading
+
+    import httpx
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+
+    app = in_process_api_server().app
+
+    async def first_request() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://in-process/") as client:
+            (await client.get("/health")).raise_for_status()
+
+    before = set(threading.enumerate())
+    try:
+        asyncio.run(first_request())
+        for thread in set(threading.enumerate()) - before:
+            thread.join(timeout=10)  # e.g. a worker of AnyIO's pool, ending with the loop
+    except Exception:  # only time is lost: each process then builds what it lacks
+        log.warning("Airflow's in-process execution API not ready before the fork", exc_info=True)
 
 
 @dataclass(frozen=True)
