@@ -40,26 +40,44 @@ def test_one_process_works_here():
     assert {pid for _, pid in map_forked(_square, [1, 2], 1)} == {os.getpid()}
 
 
-def _slow_square(n: int) -> tuple[int, int]:
-    time.sleep(0.5)
-    return n * n, os.getpid()
+_BUILT_BY_MEANWHILE: list[str] = []
 
 
-def test_meanwhile_runs_here_while_the_forks_work():
+def _wait_for_meanwhile(marker: str) -> tuple[bool, list[str], int]:
+    """A fork's work that waits for `meanwhile` to write `marker` (bounded, so that a
+    `meanwhile` run only after the work fails the test instead of hanging it), then says
+    whether it saw the marker and what of `meanwhile`'s build it inherited."""
+    seen = Path(marker)
+    for _ in range(2400):
+        if seen.exists():
+            break
+        time.sleep(0.05)
+    return seen.exists(), list(_BUILT_BY_MEANWHILE), os.getpid()
+
+
+def test_meanwhile_runs_here_while_the_forks_work(tmp_path):
     """The forks started before `meanwhile` ran, and did not inherit what it built."""
-    ran: list[tuple[int, float]] = []
+    marker = tmp_path / "meanwhile-ran"
+    ran: list[int] = []
 
     def meanwhile() -> None:
-        ran.append((os.getpid(), time.monotonic()))
+        _BUILT_BY_MEANWHILE.append("built here")
+        ran.append(os.getpid())
+        marker.write_text("ran")
 
-    started = time.monotonic()
-    done = map_forked(_slow_square, [1, 2], 2, meanwhile)
-    assert [value for value, _ in done] == [1, 4]
-    [(pid, at)] = ran
-    assert pid == os.getpid()
-    assert at - started < 0.5  # not after the forks' work
+    try:
+        done = map_forked(_wait_for_meanwhile, [str(marker), str(marker)], 2, meanwhile)
+    finally:
+        built, _BUILT_BY_MEANWHILE[:] = list(_BUILT_BY_MEANWHILE), []
+    assert ran == [os.getpid()]
+    assert built == ["built here"]
+    # Both forks were at work when `meanwhile` ran (they waited for its marker and saw it)...
+    assert [saw for saw, _, _ in done] == [True, True]
+    # ...and had started before it: they hold nothing it built.
+    assert [inherited for _, inherited, _ in done] == [[], []]
+    assert os.getpid() not in {pid for _, _, pid in done}
     ran.clear()
-    map_forked(_slow_square, [1], 2, meanwhile)
+    map_forked(_square, [1], 2, meanwhile)
     assert ran == []  # no forks: nothing runs meanwhile, the caller does what it needs
 
 
