@@ -115,21 +115,31 @@ def test_nothing_new_run_does_not_rebuild_the_site(published):
     assert index.stat().st_mtime_ns == before
 
 
+def _audit_warehouse(settings, statements: str) -> None:
+    """A published warehouse holding `audit.rejected_row` and what `statements` add to it."""
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        con.execute(
+            "create schema audit; "
+            "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
+            + statements
+        )
+    finally:
+        con.close()
+
+
 def test_build_is_offline_and_replaces_the_site_whole(tmp_path, monkeypatch):
     import socket
 
     from etl.quality.data_docs import build_data_docs
 
     settings = _settings(tmp_path)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse))
-    con.execute(
-        "create schema audit; "
-        "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
+    _audit_warehouse(
+        settings,
         "insert into audit.rejected_row values (1, 'coop_code_format', 'error'), "
-        "(1, 'coop_code_format', 'error'), (2, 'coop_missing_next_year', 'warning')"
+        "(1, 'coop_code_format', 'error'), (2, 'coop_missing_next_year', 'warning')",
     )
-    con.close()
     stale = settings.export_dir / "data_docs" / "validations" / "old_run.html"
     stale.parent.mkdir(parents=True)
     stale.write_text("old")
@@ -154,14 +164,9 @@ def test_export_builds_the_site_in_a_child_process_when_none_was_prepared(tmp_pa
     from etl.quality.data_docs import DataDocsBuild, publish_prepared
 
     settings = _settings(tmp_path)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse))
-    con.execute(
-        "create schema audit; "
-        "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
-        "insert into audit.rejected_row values (1, 'coop_code_required', 'error')"
+    _audit_warehouse(
+        settings, "insert into audit.rejected_row values (1, 'coop_code_required', 'error')"
     )
-    con.close()
     assert publish_prepared(settings) is None  # no build prepared one
     index = DataDocsBuild(settings).wait()
     assert index == settings.export_dir / "data_docs" / "index.html"
@@ -173,16 +178,12 @@ def test_a_site_showing_the_same_is_copied_not_rendered(tmp_path, monkeypatch):
     import etl.quality.data_docs as data_docs
 
     settings = _settings(tmp_path)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse))
-    con.execute(
-        "create schema audit; "
-        "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
+    _audit_warehouse(
+        settings,
         "insert into audit.rejected_row values (1, 'coop_code_format', 'error'); "
         "create table audit.build_info (fingerprint varchar, built_at timestamp); "
-        "insert into audit.build_info values ('build-1', now())"
+        "insert into audit.build_info values ('build-1', now())",
     )
-    con.close()
     published = data_docs.build_data_docs(settings).parent
     rendered = []
     render = data_docs._build
