@@ -892,26 +892,33 @@ def test_national_2026_comes_from_new_communes_and_the_provinces(tmp_path):
 
 
 def test_national_2025_and_2026_files_are_valid_without_a_finding(tmp_path):
+    files = write_samples(
+        tmp_path / "corpus", scale=NATIONAL_SCALE, limit=NATIONAL_SUBSET, years=range(2024, 2027)
+    )
+    # Names in plain letters (Minh Khai) or fitting two communes are written as codes:
+    # no commune is unknown, nor any other finding.
+    staged = _staged_without_a_finding([f for f in files if f.report_year >= 2025], tmp_path)
+    assert staged >= 9
+
+
+def _staged_without_a_finding(files: list[SampleFile], tmp_path: Path) -> int:
+    """Stage `files` as one batch; every one must be valid without a finding. Returns how
+    many were staged."""
     import json
 
     from etl.read.discover import LandedFile, file_id_for, sha256_of
     from etl.warehouse.staging import stage_batch
 
-    files = write_samples(
-        tmp_path / "corpus", scale=NATIONAL_SCALE, limit=NATIONAL_SUBSET, years=range(2024, 2027)
-    )
     landed = []
     for f in files:
-        if f.report_year >= 2025:
-            sha = sha256_of(f.path)
-            landed.append(LandedFile(file_id_for(sha), f.path.name, sha, 0, str(f.path)))
+        sha = sha256_of(f.path)
+        landed.append(LandedFile(file_id_for(sha), f.path.name, sha, 0, str(f.path)))
     summaries = stage_batch(landed, tmp_path / "staging", "test-run")
     assert {s["status"] for s in summaries} == {"valid"}
-    assert len(summaries) == len(landed) >= 9
-    # Names in plain letters (Minh Khai) or fitting two communes are written as codes:
-    # no commune is unknown, nor any other finding.
+    assert len(summaries) == len(landed)
     for outcome in (tmp_path / "staging" / "outcomes").glob("*.json"):
         assert json.loads(outcome.read_text()).get("findings") in (None, []), outcome
+    return len(summaries)
 
 
 def test_national_subset_is_deterministic_in_any_number_of_processes(national, tmp_path):
@@ -1005,21 +1012,12 @@ def test_deep_corpus_has_one_commune_in_three_report_itself_and_no_row_twice(dee
 
 
 def test_deep_corpus_later_years_are_valid_without_a_finding(deep, tmp_path):
-    import json
-
-    from etl.read.discover import LandedFile, file_id_for, sha256_of
-    from etl.warehouse.staging import stage_batch
-
-    landed = []
-    for f in deep:
-        if f.report_year in (2027, 2030) and (f.unit_code == "08" or f.unit_code < "00300"):
-            sha = sha256_of(f.path)
-            landed.append(LandedFile(file_id_for(sha), f.path.name, sha, 0, str(f.path)))
-    summaries = stage_batch(landed, tmp_path / "staging", "test-run")
-    assert {s["status"] for s in summaries} == {"valid"}
-    assert len(summaries) == len(landed) >= 6
-    for outcome in (tmp_path / "staging" / "outcomes").glob("*.json"):
-        assert json.loads(outcome.read_text()).get("findings") in (None, []), outcome
+    later = [
+        f
+        for f in deep
+        if f.report_year in (2027, 2030) and (f.unit_code == "08" or f.unit_code < "00300")
+    ]
+    assert _staged_without_a_finding(later, tmp_path) >= 6
 
 
 def _province(f: SampleFile) -> str:
