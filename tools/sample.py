@@ -1327,12 +1327,6 @@ def expected_counts(files: list[SampleFile]) -> dict[tuple[str, int], dict[str, 
 # The province report after the 2025 reorganisation
 
 
-def codes_first_seen_in(reports: Sequence[UnitReport], year: int) -> set[str]:
-    """Codes of the cooperatives reported in ``year`` and in no earlier report."""
-    earlier = {c.coop_code for r in reports if r.year < year for c in r.coops}
-    return {c.coop_code for r in reports if r.year == year for c in r.coops} - earlier
-
-
 def province_report(
     reports: Sequence[UnitReport], year: int, rng: random.Random
 ) -> tuple[UnitReport, tuple[Cell, ...]]:
