@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv run test chromium lint format bench lock clean airflow services
+.PHONY: help venv run test chromium lint format bench crosscheck lock clean airflow services
 
 help:
 	@echo "make run    - ingest, validate, load and publish through Airflow, then print a summary"
@@ -76,6 +76,11 @@ chromium:
 # BENCH_ARGS='--scales 1,10 --keep' for less; '--scales 300' for the deep corpus alone.
 bench: venv
 	$(BIN)/python -m tools.bench $(BENCH_ARGS)
+
+# Issue 17's ratios by a second harness on another national corpus (seed 7, 2022–2026):
+# about 5 minutes; writes docs/crosscheck.md. Not part of `make test` either.
+crosscheck: venv
+	$(BIN)/python -m tools.crosscheck $(CROSSCHECK_ARGS)
 
 # ruff (with RUF, PT and S), sqlfluff on sql/ (DuckDB dialect, .sqlfluff) and mypy on etl/.
 lint: venv
