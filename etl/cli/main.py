@@ -95,6 +95,54 @@ def has_workbooks(landing_dir: Path) -> bool:
     return bool(landing_files(landing_dir))
 
 
+def landing_key(settings: Settings, landed: list[Path]) -> str | None:
+    """What a run would find in the landing folder, without reading a file: each file's
+    name, size and modification time, and the staging stamp (new rules restage every
+    file). None when a file cannot be looked at (then anything may be new)."""
+    import hashlib
+    import json
+
+    from etl.warehouse.stamp import staging_stamp
+
+    listing = []
+    for path in landed:
+        try:
+            seen = path.stat()
+        except OSError:
+            return None
+        name = path.relative_to(settings.landing_dir).as_posix()
+        listing.append((name, seen.st_size, seen.st_mtime_ns))
+    text = json.dumps([str(settings.landing_dir), staging_stamp(settings.limits), listing])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _landing_file(settings: Settings) -> Path:
+    return settings.state_dir / "cache" / "landing_seen.json"
+
+
+def _landing_seen(settings: Settings) -> str | None:
+    """The `landing_key` of the last `htx run` whose DAG runs all succeeded: the same key
+    now means that nothing landed or changed since, so there is nothing to validate."""
+    import json
+
+    try:
+        return str(json.loads(_landing_file(settings).read_text(encoding="utf-8"))["key"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _remember_landing(settings: Settings, key: str) -> None:
+    import json
+
+    if key == _landing_seen(settings):
+        return
+    path = _landing_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps({"key": key}), encoding="utf-8")
+    os.replace(partial, path)
+
+
 def _dagbag(settings: Settings):
     os.environ.update(settings.airflow_environ())
     from airflow.dag_processing.dagbag import DagBag
@@ -216,23 +264,36 @@ def cmd_run(_args: argparse.Namespace) -> int:
     empty one is said so, and nothing runs (`make run` puts the sample in the default
     folder for a newcomer; `python -m tools.sample` writes it anywhere)."""
     from etl.outputs.summary import print_summary
+    from etl.quality import validator
+    from etl.read.discover import landing_files
     from etl.warehouse.locking import exclusive
 
     started = time.time()
     settings = load_settings()
-    if not has_workbooks(settings.landing_dir):
+    landed = landing_files(settings.landing_dir)
+    if not landed:
         print(f"landing folder {settings.landing_dir} holds no workbook: nothing to do")
         return 0
     marks = {}
     with exclusive(settings.state_dir / "pipeline.lock"):
-        marks["init_started"] = time.time()
-        init_airflow(settings)
-        marks["init_done"] = time.time()
-        if settings.processes is None:
-            # dag.test runs one task at a time, in this process: each may use every core.
-            os.environ["HTX_PROCESSES"] = str(cores())
-        runs = run_dags(settings)
-        marks["dags_done"] = time.time()
+        seen = landing_key(settings, landed)
+        if seen is None or seen != _landing_seen(settings):
+            # Maybe something to validate: GX imported and its suites built on the other
+            # core while Airflow starts here (`etl.quality.validator`).
+            validator.start()
+        try:
+            marks["init_started"] = time.time()
+            init_airflow(settings)
+            marks["init_done"] = time.time()
+            if settings.processes is None:
+                # dag.test runs one task at a time, in this process: each may use every core.
+                os.environ["HTX_PROCESSES"] = str(cores())
+            runs = run_dags(settings)
+            marks["dags_done"] = time.time()
+        finally:
+            validator.stop()
+        if seen is not None and all(str(run.state) == "success" for run in runs):
+            _remember_landing(settings, seen)
     print_summary(settings, run_id=runs[0].run_id)
     _record_command(settings, runs, started, marks)
     failed = [run for run in runs if str(run.state) != "success"]

@@ -110,7 +110,12 @@ def _expectation(item: dict):
 
 def prepare() -> None:
     """Build the GX context and the sheets' suites now: a process about to fork workers does
-    it once. The warehouse checks' suites are built when a check has rows to validate."""
+    it once. The warehouse checks' suites are built when a check has rows to validate.
+    Nothing to do with a warm validator (`etl.quality.validator`): it built them."""
+    from etl.quality import validator
+
+    if validator.current() is not None:
+        return
     for sheet in DATA_SHEETS:
         _validation(sheet.key)
 
@@ -138,14 +143,39 @@ def validate_frames(
     `columns` holds every file of the frames (`sheet_columns`), also those without rows.
     """
     findings: dict[int, list[Finding]] = {file_id: [] for file_id in columns}
+    items: list[_Item] = []
     for sheet in DATA_SHEETS:
         labels = {c.key: c.header for c in sheet.columns}
         positions = {
             file_id: sheets[sheet.key] for file_id, sheets in columns.items() if sheet.key in sheets
         }
-        for file_id, finding, _ in _run(sheet.key, frames[sheet.key], labels, positions):
+        items.append((sheet.key, frames[sheet.key], labels, positions))
+    for found in _run_all(items):
+        for file_id, finding, _ in found:
             findings[file_id].append(finding)
     return findings
+
+
+# One validation: `_run`'s arguments.
+_Item = tuple[str, pd.DataFrame, dict[str, str], dict[int, dict[str, int]] | None]
+
+
+def _run_all(items: list[_Item]) -> list[list[tuple[int, Finding, tuple[Cause, ...]]]]:
+    """`list(_run(*item))` of each item, in order: by the warm validator of `htx run` when
+    this process has one (`etl.quality.validator`), else here. An empty frame is not
+    validated (nor sent): GX is needed only for rows."""
+    from etl.quality import validator
+
+    found: list[list[tuple[int, Finding, tuple[Cause, ...]]]] = [[] for _ in items]
+    wanted = [index for index, item in enumerate(items) if not item[1].empty]
+    if not wanted:
+        return found
+    answers = validator.run([items[index] for index in wanted])
+    if answers is None:
+        answers = [list(_run(*items[index])) for index in wanted]
+    for index, answer in zip(wanted, answers, strict=True):
+        found[index] = answer
+    return found
 
 
 def with_lookups(
@@ -244,11 +274,14 @@ def check_warehouse(con, run_files: Collection[int] | None = None) -> CrossFindi
 
     run = _prepare_checks(con, run_files)
     findings = CrossFindings()
+    items: list[_Item] = []
     for check in WAREHOUSE_CHECKS:
         frame = con.execute((SQL_DIR / "checks" / f"{check}.sql").read_text()).df()
         if run is not None:
             frame = _in_run(frame, run)
-        for file_id, finding, causes in _run(f"warehouse/{check}", frame, {}):
+        items.append((f"warehouse/{check}", frame, {}, None))
+    for found in _run_all(items):
+        for file_id, finding, causes in found:
             findings.add(int(file_id), finding, causes)
     return findings
 

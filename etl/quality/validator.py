@@ -1,0 +1,175 @@
+"""A warm validator for `htx run`: a forked process that imports GX and builds the sheets'
+suites while Airflow starts, then validates the frames sent to it.
+
+Importing GX and building the suites costs about 2.5 s of CPU. In `htx run` the stage task
+would pay it in the ingest run's process, serially, after Airflow's start-up (its metadata
+DB checked, the DAGs parsed, the DAG run made), while the machine's other core is idle.
+`start` forks a process that pays it there, in parallel, when a run may have files to
+validate; `etl.quality.validate` then sends it each validation (`validate._run`'s
+arguments in, its findings out, pickled over a Unix socket) instead of importing GX. The
+findings are those of the same code on the same frames: the frames arrive as they were
+(pickle keeps dtypes and index), and an exception the validation raises there is raised
+here.
+
+The validator is what this process and its forks share (the ingest run's fork inherits
+`current()`); a scheduler's workers, tests and any process without one validate in
+process, as before. A validator that cannot be reached (it died, or ended) is given up
+for the life of the process, with a warning, and the validation runs in process. It is
+killed with its parent (PR_SET_PDEATHSIG) and stopped by `stop` at the end of the run.
+One process uses it at a time (`htx run` waits for its ingest fork); each request is its
+own connection, so a client killed mid-request leaves the validator serving the next.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import socket
+import tempfile
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# One validation: `validate._run`'s arguments (key, frame, labels, positions).
+Item = tuple
+# Its findings: `list(validate._run(*item))`, (file_id, finding, causes) per failing row.
+Found = list
+
+
+class Validator:
+    """A running validator process and the socket it serves on."""
+
+    def __init__(self, process, folder: Path) -> None:
+        self.process = process
+        self.folder = folder
+        self.address = str(folder / "socket")
+        self.broken = False
+
+    def run(self, items: list[Item]) -> list[Found]:
+        """The findings of each item, validated there. Raises `Unavailable` when the
+        validator cannot answer, or what the validation raised there."""
+        if self.broken:
+            raise Unavailable("the validator was given up earlier")
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.connect(self.address)
+                connection = Connection(sock.detach())
+            try:
+                connection.send(items)
+                status, answer = connection.recv()
+            finally:
+                connection.close()
+        except (OSError, EOFError) as exc:
+            self.broken = True
+            raise Unavailable(f"the validator did not answer: {exc!r}") from exc
+        if status != "ok":
+            raise answer
+        return answer
+
+    def stop(self) -> None:
+        """End the process and remove its socket's folder."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Unavailable(RuntimeError):
+    """The validator cannot be reached: validate in process."""
+
+
+_current: Validator | None = None
+
+
+def current() -> Validator | None:
+    """This process's validator, inherited or started here; None when there is none."""
+    return _current
+
+
+def start() -> Validator:
+    """Fork the validator: it imports GX, builds the sheets' suites and serves requests
+    until `stop`, or until this process ends. It becomes `current()`."""
+    global _current
+    if _current is not None:
+        return _current
+    folder = Path(tempfile.mkdtemp(prefix="htx-validator-"))  # 0700: this user's alone
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(folder / "socket"))
+        listener.listen(8)
+        context = multiprocessing.get_context("fork")
+        process = context.Process(
+            target=_serve, args=(listener, os.getpid()), name="htx-validator", daemon=True
+        )
+        process.start()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        # Only the validator listens: once it has ended, a connection is refused at once.
+        listener.close()
+    _current = Validator(process, folder)
+    log.info("warm validator started (pid %d): GX imported and suites built there", process.pid)
+    return _current
+
+
+def stop() -> None:
+    """Stop this process's validator, if it started one."""
+    global _current
+    validator, _current = _current, None
+    if validator is not None:
+        validator.stop()
+
+
+def run(items: list[Item]) -> list[Found] | None:
+    """The items' findings from the validator, or None when there is none to ask (or it
+    cannot answer: then it is given up, and the caller validates in process)."""
+    validator = _current
+    if validator is None or validator.broken:
+        return None
+    try:
+        return validator.run(items)
+    except Unavailable:
+        log.warning("the warm validator is unavailable: validating in this process", exc_info=True)
+        return None
+
+
+def _serve(listener: socket.socket, parent: int) -> None:
+    """In the fork: GX and the suites, then one request per connection, until killed."""
+    global _current
+    from etl.forks import _die_with
+
+    _die_with(parent)
+    _current = None  # the parent's, if any: this process validates itself
+    from etl.quality import validate
+
+    validate.prepare()
+    while True:
+        accepted, _ = listener.accept()
+        connection = Connection(accepted.detach())
+        try:
+            items = connection.recv()
+        except (OSError, EOFError):  # the client ended before its request was whole
+            connection.close()
+            continue
+        try:
+            answer: tuple = ("ok", [list(validate._run(*item)) for item in items])
+        except Exception as exc:
+            answer = ("error", exc)
+        try:
+            try:
+                connection.send(answer)
+            except Exception:  # it does not pickle: the traceback as text
+                failed = answer[1] if answer[0] == "error" else None
+                text = traceback.format_exc()
+                if failed is not None:
+                    text = "".join(traceback.format_exception(failed))
+                connection.send(("error", RuntimeError(f"validation failed: {text}")))
+        except OSError:
+            pass  # the client is gone
+        finally:
+            connection.close()

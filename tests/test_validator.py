@@ -1,0 +1,217 @@
+"""The warm validator of `htx run` (etl.quality.validator): the same findings as validating
+in process, started only when the landing folder may hold something new, killed with its
+parent, and a dead one leaves validation to the process itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from etl.cli import main
+from etl.config import PROJECT_ROOT, settings_under
+from etl.quality import validate, validator
+from etl.read.discover import LandedFile, file_id_for, sha256_of
+from etl.warehouse.staging import outcome_path, stage_batch
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+@pytest.fixture
+def warm():
+    """A validator for this test, stopped after it (none is left running)."""
+    started = validator.start()
+    yield started
+    validator.stop()
+    assert not started.process.is_alive()
+    assert not started.folder.exists()
+
+
+def _landed(folder: Path) -> list[LandedFile]:
+    files = []
+    for path in sorted(folder.glob("*.xlsx")):
+        sha = sha256_of(path)
+        files.append(LandedFile(file_id_for(sha), path.name, sha, path.stat().st_size, str(path)))
+    return files
+
+
+def _outcomes(staging: Path, files: list[LandedFile]) -> dict[int, dict]:
+    return {
+        f.file_id: json.loads(outcome_path(staging, f.file_id).read_text(encoding="utf-8"))
+        for f in files
+    }
+
+
+def test_the_validator_finds_what_the_process_finds_on_the_test_corpus(tmp_path, warm, monkeypatch):
+    """Every file of the test corpus staged twice, its frames validated by the validator and
+    then in this process: the same outcomes, findings and staged rows."""
+    files = _landed(CORPUS)
+    assert len(files) > 30
+    with monkeypatch.context() as here:
+        here.setattr(validate, "_run", lambda *args: pytest.fail("validated in this process"))
+        stage_batch(files, tmp_path / "remote", "run")
+    assert not warm.broken
+    validator.stop()  # the same code in this process
+    stage_batch(files, tmp_path / "local", "run")
+    remote = _outcomes(tmp_path / "remote", files)
+    local = _outcomes(tmp_path / "local", files)
+    assert remote == local
+    assert sum(len(o["findings"]) for o in local.values()) > 20  # rules failed, rows named
+    for outcome in local.values():
+        if outcome.get("staged_in"):
+            folder = outcome["staged_in"]
+            for part in sorted((tmp_path / "local" / folder).glob("*.parquet")):
+                other = tmp_path / "remote" / folder / part.name
+                pd.testing.assert_frame_equal(pd.read_parquet(part), pd.read_parquet(other))
+
+
+def test_a_validation_error_there_is_raised_here(warm):
+    """A frame GX cannot map back (two rows with one key) fails as it does in process."""
+    frame = pd.DataFrame(
+        {
+            "file_id": [1, 1],
+            "excel_row": [5, 5],
+            "sheet_name": ["HTX", "HTX"],
+            "coop_code": ["bad", "bad"],
+        }
+    )
+    items = [("htx", frame, {}, None)]
+    with pytest.raises(RuntimeError, match="share their") as remote:
+        validate._run_all(items)
+    assert not warm.broken
+    validator.stop()
+    with pytest.raises(RuntimeError, match="share their") as local:
+        validate._run_all(items)
+    assert type(remote.value) is type(local.value)
+    assert str(remote.value) == str(local.value)
+
+
+def test_a_dead_validator_leaves_validation_to_this_process(tmp_path, warm, caplog):
+    files = _landed(CORPUS)[:6]
+    warm.process.kill()
+    warm.process.join()
+    stage_batch(files, tmp_path / "fallback", "run")
+    assert warm.broken
+    assert "the warm validator is unavailable" in caplog.text
+    validator.stop()
+    stage_batch(files, tmp_path / "local", "run")
+    assert _outcomes(tmp_path / "fallback", files) == _outcomes(tmp_path / "local", files)
+
+
+def test_nothing_to_validate_sends_nothing(warm, monkeypatch):
+    """Empty frames are not validated: no request, as no GX in process."""
+    monkeypatch.setattr(validator, "run", lambda items: pytest.fail("asked the validator"))
+    assert validate._run_all([("htx", pd.DataFrame(), {}, None)]) == [[]]
+
+
+_PARENT = """
+import sys
+from etl.quality import validator
+print(validator.start().process.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_validator_dies_with_its_parent():
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+        text=True,
+    )
+    try:
+        pid = int(parent.stdout.readline())
+        ended = os.pidfd_open(pid)
+    finally:
+        parent.kill()
+        parent.wait()
+    try:
+        # The pidfd turns readable when the process ends (no polling of its state).
+        readable, _, _ = select.select([ended], [], [], 120)
+        assert readable == [ended], "the validator outlived its killed parent"
+    finally:
+        os.close(ended)
+
+
+# `htx run`: when it starts a validator
+
+
+@pytest.fixture
+def command(tmp_path, monkeypatch):
+    """`htx run` with Airflow's part replaced: what each run saw of the validator."""
+    settings = settings_under(tmp_path)
+    for name, value in settings.htx_environ().items():
+        monkeypatch.setenv(name, value)
+    seen: dict = {"started": [], "state": "success"}
+
+    def run_dags(settings):
+        seen["started"].append(validator.current() is not None)
+        return [main.DagRunResult("htx_ingest", f"run{len(seen['started'])}", seen["state"])]
+
+    class _Started:
+        def stop(self) -> None:
+            seen["stopped"] = True
+
+    def start():
+        validator._current = _Started()  # type: ignore[assignment]
+        return validator._current
+
+    monkeypatch.setattr(main, "init_airflow", lambda settings: None)
+    monkeypatch.setattr(main, "run_dags", run_dags)
+    monkeypatch.setattr(main, "_record_command", lambda *args: None)
+    monkeypatch.setattr("etl.outputs.summary.print_summary", lambda *args, **kwargs: None)
+    monkeypatch.setattr(validator, "start", start)
+    seen["landing"] = settings.landing_dir
+    seen["landing"].mkdir(parents=True)
+    return seen
+
+
+def test_the_validator_starts_only_when_something_may_be_new(command):
+    landing = command["landing"]
+    shutil.copyfile(CORPUS / "d01_title_signature.xlsx", landing / "663_2023.xlsx")
+    main.cmd_run(None)  # the first run: nothing seen yet
+    main.cmd_run(None)  # nothing new
+    shutil.copyfile(CORPUS / "d02_two_row_header.xlsx", landing / "663_2022.xlsx")
+    main.cmd_run(None)  # a new file
+    main.cmd_run(None)
+    path = landing / "663_2022.xlsx"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1))
+    main.cmd_run(None)  # a file written again
+    assert command["started"] == [True, False, True, False, True]
+    assert validator.current() is None  # stopped with each run
+
+
+def test_after_a_failed_run_the_validator_starts_again(command):
+    shutil.copyfile(CORPUS / "d01_title_signature.xlsx", command["landing"] / "663_2023.xlsx")
+    command["state"] = "failed"
+    main.cmd_run(None)
+    main.cmd_run(None)
+    command["state"] = "success"
+    main.cmd_run(None)
+    main.cmd_run(None)
+    assert command["started"] == [True, True, True, False]
+
+
+def test_new_rules_start_the_validator(command, monkeypatch):
+    shutil.copyfile(CORPUS / "d01_title_signature.xlsx", command["landing"] / "663_2023.xlsx")
+    main.cmd_run(None)
+    monkeypatch.setattr("etl.warehouse.stamp.staging_stamp", lambda limits=None: "other rules")
+    main.cmd_run(None)
+    assert command["started"] == [True, True]
+
+
+def test_the_validator_is_stopped_when_the_run_raises(command, monkeypatch):
+    shutil.copyfile(CORPUS / "d01_title_signature.xlsx", command["landing"] / "663_2023.xlsx")
+    monkeypatch.setattr(main, "run_dags", lambda settings: (_ for _ in ()).throw(OSError("no DAG")))
+    with pytest.raises(OSError, match="no DAG"):
+        main.cmd_run(None)
+    assert command.get("stopped")
+    assert validator.current() is None
