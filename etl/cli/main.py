@@ -97,7 +97,7 @@ def has_workbooks(landing_dir: Path) -> bool:
 
 def landing_key(settings: Settings, landed: list[Path]) -> str | None:
     """What a run would find in the landing folder, without reading a file: each file's
-    name, size and modification time, and the staging stamp (new rules restage every
+    path, size and modification time, and the staging stamp (new rules restage every
     file). None when a file cannot be looked at (then anything may be new)."""
     import hashlib
     import json
@@ -105,14 +105,13 @@ def landing_key(settings: Settings, landed: list[Path]) -> str | None:
     from etl.warehouse.stamp import staging_stamp
 
     listing = []
-    for path in landed:
+    for path in landed:  # below the landing folder (`landing_files`): its path names it
         try:
             seen = path.stat()
         except OSError:
             return None
-        name = path.relative_to(settings.landing_dir).as_posix()
-        listing.append((name, seen.st_size, seen.st_mtime_ns))
-    text = json.dumps([str(settings.landing_dir), staging_stamp(settings.limits), listing])
+        listing.append((str(path), seen.st_size, seen.st_mtime_ns))
+    text = json.dumps([staging_stamp(settings.limits), listing])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
