@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import socket
 import tempfile
 import traceback
@@ -144,6 +145,8 @@ def _serve(listener: socket.socket, parent: int) -> None:
     from etl.forks import _die_with
 
     _die_with(parent)
+    # Ctrl-C reaches the whole process group: the parent stops this process in its turn.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _current = None  # the parent's, if any: this process validates itself
     from etl.quality import validate
 
