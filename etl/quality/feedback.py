@@ -406,7 +406,7 @@ def _zip_copy(path: Path, submission: Submission, problems: list[Problem], stamp
         if package.has_formulas():  # values only, as openpyxl's data_only load gives them
             return False
         # Perhaps an empty tail to trim: the copy is the openpyxl one's, of the trimmed file.
-        if package.row_bound() > guard.EMPTY_TAIL_ROWS and not package.tails_within(
+        if package.rows_past(guard.EMPTY_TAIL_ROWS) and not package.tails_within(
             guard.EMPTY_TAIL_ROWS, _GUARD_MAX_ROWS
         ):
             work_dir = Path(tempfile.mkdtemp(prefix="htx-feedback-"))

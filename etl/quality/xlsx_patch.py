@@ -122,6 +122,53 @@ def _find_tag(xml: str, name: str, ref: str, start: int, end: int) -> tuple[int,
     return (found.start(), found.end()) if found else None
 
 
+# `_ROW_REFERENCE` for numbers of as many significant digits as a bound or more (the only
+# ones that may pass it), exact and led by the literal `r="` (several times faster; right
+# when `_LOOSE_R` finds no other spelling of `r`), by the bound's number of digits.
+_BIG_ROW_REFERENCES: dict[int, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
+_LOOSE_R = re.compile(rb"r(?:\s+=|=\s|=')")
+
+
+def _big_row_references(bound: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    digits = len(str(bound)) - 1
+    found = _BIG_ROW_REFERENCES.get(digits)
+    if found is None:
+        number = rb"[A-Z]{0,3}0*([1-9][0-9]{%d,})[\"']" % digits
+        found = _BIG_ROW_REFERENCES[digits] = (
+            re.compile(rb"\sr\s*=\s*[\"']" + number),
+            re.compile(rb'r="' + number),
+        )
+    return found
+
+
+# The parts of many workbooks made from one template (theme, styles, relationships...), as
+# stored: their unpacked bytes, already found well-formed. Worksheets are each their own.
+_UNPACKED: dict[tuple[str, int, int, int, bytes], bytes] = {}
+_UNPACKED_ENTRIES = 256
+_UNPACKED_PART_BYTES = 1 << 18
+
+
+def _unpacked(archive: zipfile.ZipFile, name: str, raw: zip_parts.Raw) -> bytes:
+    """Part `name` unpacked; NotPatchable if it is XML and not well-formed (a damaged part:
+    openpyxl says how it fails). A part stored as one already seen is not unpacked again."""
+    checked = name.lower().endswith((".xml", ".rels", ".vml"))
+    key = (name if checked else "", raw.method, raw.crc, raw.size, raw.data)
+    kept = _UNPACKED.get(key)
+    if kept is not None:
+        return kept
+    data = archive.read(name)
+    if checked:
+        try:
+            expat.ParserCreate().Parse(data, True)
+        except expat.ExpatError as exc:
+            raise NotPatchable(f"{name}: {exc}") from exc
+    if raw.size <= _UNPACKED_PART_BYTES and not _WORKSHEET_PART.fullmatch(name):
+        if len(_UNPACKED) >= _UNPACKED_ENTRIES:
+            _UNPACKED.clear()
+        _UNPACKED[key] = data
+    return data
+
+
 class NotPatchable(Exception):
     """The package has something this module does not handle: copy it another way."""
 
@@ -247,14 +294,8 @@ class Package:
             for name in names:
                 if not name.endswith("/") and not _ALLOWED.fullmatch(name):
                     raise NotPatchable(f"part {name}")
-            parts = {n: archive.read(n) for n in names if not n.endswith("/")}
             stored = zip_parts.raw_members(blob, archive)
-        for name, data in parts.items():  # a damaged part: openpyxl says how it fails
-            if name.lower().endswith((".xml", ".rels", ".vml")):
-                try:
-                    expat.ParserCreate().Parse(data, True)
-                except expat.ExpatError as exc:
-                    raise NotPatchable(f"{name}: {exc}") from exc
+            parts = {n: _unpacked(archive, n, stored[n]) for n in names if not n.endswith("/")}
         package = cls(parts=parts, order=[n for n in names if n in parts], sheets=[])
         package._stored, package._originals = stored, dict(parts)
         package._read_structure()
@@ -271,6 +312,30 @@ class Package:
                 numbers = _ROW_REFERENCE.findall(data)
                 highest = max(highest, max(map(int, numbers), default=0) + data.count(b"<row"))
         return highest
+
+    def rows_past(self, limit: int) -> bool:
+        """`row_bound() > limit`, found by looking only at the numbers that may pass it (as
+        many digits or more): most sheets have none, and nothing is converted."""
+        for name, data in self.parts.items():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            below = limit - data.count(b"<row")  # a number past this passes `limit`
+            if below < 0:
+                return True
+            loose, plain = _big_row_references(below)
+            if _LOOSE_R.search(data) is None:
+                # Every reference is written `r="`: the literal-led pattern, the `\s` before
+                # `r` checked on its matches alone.
+                numbers = [
+                    m.group(1)
+                    for m in plain.finditer(data)
+                    if data[m.start() - 1 : m.start()].isspace()
+                ]
+            else:
+                numbers = loose.findall(data)
+            if any(int(number) > below for number in numbers):
+                return True
+        return False
 
     def tails_within(self, tail_rows: int, max_rows: int) -> bool:
         """True when no worksheet can reach more than `tail_rows` rows below its last cell
@@ -761,8 +826,33 @@ class Package:
                     zip_parts.Member(name, stored.method, [stored.data], stored.size, stored.crc)
                 )
             else:
-                members.append(zip_parts.Member.deflated(name, data))
+                members.append(_deflated(name, data))
         try:
             zip_parts.write(path, members, replace=False)
         except zip_parts.TooLarge as exc:
             raise NotPatchable(str(exc)) from exc
+
+
+# The package-level parts a copy changes, compressed: many copies of one template's
+# workbooks end with the same bytes in them (the same styles, types and relationships).
+_SHARED_PARTS = frozenset(
+    ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+     "xl/styles.xml")
+)  # fmt: skip
+_DEFLATED: dict[tuple[str, bytes], tuple[bytes, int, int]] = {}
+_DEFLATED_ENTRIES = 256
+
+
+def _deflated(name: str, data: bytes) -> zip_parts.Member:
+    """`zip_parts.Member.deflated`, compressed once for bytes already compressed here."""
+    if name not in _SHARED_PARTS or len(data) > _UNPACKED_PART_BYTES:
+        return zip_parts.Member.deflated(name, data)
+    kept = _DEFLATED.get((name, data))
+    if kept is None:
+        member = zip_parts.Member.deflated(name, data)
+        if len(_DEFLATED) >= _DEFLATED_ENTRIES:
+            _DEFLATED.clear()
+        _DEFLATED[(name, data)] = (member.pieces[0], member.size, member.crc)
+        return member
+    compressed, size, crc = kept
+    return zip_parts.Member(name, zip_parts.DEFLATED, [compressed], size, crc)
