@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -215,3 +216,45 @@ def test_the_validator_is_stopped_when_the_run_raises(command, monkeypatch):
         main.cmd_run(None)
     assert command.get("stopped")
     assert validator.current() is None
+
+
+def test_other_gx_work_is_called_there_and_raises_here(warm):
+    assert validator.call(os.getpid) == warm.process.pid
+    with pytest.raises(ValueError, match="invalid literal"):
+        validator.call(int, "not a number")
+    validator.stop()
+    assert validator.call(os.getpid) == os.getpid()
+
+
+def test_the_data_docs_site_built_there_is_the_one_built_here(tmp_path, warm):
+    import duckdb
+
+    from etl.quality.data_docs import build_site
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "create schema audit; "
+        "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
+        "insert into audit.rejected_row values (1, 'coop_code_format', 'error'), "
+        "(1, 'coop_code_format', 'error'), (2, 'coop_missing_next_year', 'warning')"
+    )
+    con.close()
+    build_site(warehouse, tmp_path / "there")
+    assert not warm.broken
+    validator.stop()
+    build_site(warehouse, tmp_path / "here")
+
+    def pages(site: Path) -> list[str]:
+        return sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+
+    there, here = pages(tmp_path / "there"), pages(tmp_path / "here")
+    assert len(here) > 10
+    # The stored results are named by their run's time: the same pages otherwise.
+    assert [re.sub(r"\d{8}T\d{6}\.\d+Z", "T", p) for p in there] == [
+        re.sub(r"\d{8}T\d{6}\.\d+Z", "T", p) for p in here
+    ]
+    for name in ("htx_content_key.txt", "index.html"):
+        assert (tmp_path / "there" / name).is_file()
+    key = (tmp_path / "there" / "htx_content_key.txt").read_text()
+    assert key == (tmp_path / "here" / "htx_content_key.txt").read_text()

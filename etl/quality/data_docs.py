@@ -108,7 +108,10 @@ def build_site(warehouse: Path, target: Path, reuse: Path | None = None) -> Path
         else:
             building.mkdir(parents=True)
             previous = next((site for site in (reuse, target) if site and site.is_dir()), None)
-            _build(building, documents, counts, previous)
+            # By htx run's warm validator when there is one: GX is imported there already.
+            from etl.quality import validator
+
+            validator.call(_build, building, documents, counts, previous)
         (building / CONTENT_KEY).write_text(key, encoding="utf-8")
         (building / FINGERPRINT).write_text(fingerprint or "", encoding="utf-8")
         _replace_dir(building, target)

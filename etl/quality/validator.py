@@ -9,7 +9,8 @@ validate; `etl.quality.validate` then sends it each validation (`validate._run`'
 arguments in, its findings out, pickled over a Unix socket) instead of importing GX. The
 findings are those of the same code on the same frames: the frames arrive as they were
 (pickle keeps dtypes and index), and an exception the validation raises there is raised
-here.
+here. The other work that needs GX in a run, the Data Docs site of a new build, is done
+there too (`call`): GX is imported in that process alone.
 
 The validator is what this process and its forks share (the ingest run's fork inherits
 `current()`); a scheduler's workers, tests and any process without one validate in
@@ -30,8 +31,10 @@ import signal
 import socket
 import tempfile
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TypeVar, cast
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 Item = tuple
 # Its findings: `list(validate._run(*item))`, (file_id, finding, causes) per failing row.
 Found = list
+R = TypeVar("R")
 
 
 class Validator:
@@ -50,9 +54,9 @@ class Validator:
         self.address = str(folder / "socket")
         self.broken = False
 
-    def run(self, items: list[Item]) -> list[Found]:
-        """The findings of each item, validated there. Raises `Unavailable` when the
-        validator cannot answer, or what the validation raised there."""
+    def ask(self, request: tuple) -> object:
+        """The answer to a request (`_answer`), computed there. Raises `Unavailable` when
+        the validator cannot answer, or what the work raised there."""
         if self.broken:
             raise Unavailable("the validator was given up earlier")
         try:
@@ -60,7 +64,7 @@ class Validator:
                 sock.connect(self.address)
                 connection = Connection(sock.detach())
             try:
-                connection.send(items)
+                connection.send(request)
                 status, answer = connection.recv()
             finally:
                 connection.close()
@@ -129,14 +133,42 @@ def stop() -> None:
 def run(items: list[Item]) -> list[Found] | None:
     """The items' findings from the validator, or None when there is none to ask (or it
     cannot answer: then it is given up, and the caller validates in process)."""
+    return cast("list[Found] | None", _ask(("validate", items)))
+
+
+def call(function: Callable[..., R], *args: object) -> R:
+    """`function(*args)` in the validator when this process has one, else here: other work
+    that needs GX (the Data Docs site, `etl.quality.data_docs`), so that GX is imported in
+    one process only. `function` must be a module-level function (it is sent by name), and
+    its result must pickle. What it raises there is raised here."""
+    answer = _ask(("call", function, args))
+    if answer is None:
+        return function(*args)
+    return cast(R, cast(tuple, answer)[0])
+
+
+def _ask(request: tuple) -> object | None:
     validator = _current
     if validator is None or validator.broken:
         return None
     try:
-        return validator.run(items)
+        return validator.ask(request)
     except Unavailable:
-        log.warning("the warm validator is unavailable: validating in this process", exc_info=True)
+        log.warning("the warm validator is unavailable: working in this process", exc_info=True)
         return None
+
+
+def _answer(request: tuple) -> object:
+    """In the validator: a request's answer. ("validate", items): the findings of each item
+    (`validate._run`); ("call", function, args): `(function(*args),)`."""
+    from etl.quality import validate
+
+    if request[0] == "validate":
+        return [list(validate._run(*item)) for item in request[1]]
+    if request[0] == "call":
+        _, function, args = request
+        return (function(*args),)
+    raise ValueError(f"unknown request {request[0]!r}")
 
 
 def _serve(listener: socket.socket, parent: int) -> None:
@@ -155,12 +187,12 @@ def _serve(listener: socket.socket, parent: int) -> None:
         accepted, _ = listener.accept()
         connection = Connection(accepted.detach())
         try:
-            items = connection.recv()
+            request = connection.recv()
         except (OSError, EOFError):  # the client ended before its request was whole
             connection.close()
             continue
         try:
-            answer: tuple = ("ok", [list(validate._run(*item)) for item in items])
+            answer: tuple = ("ok", _answer(request))
         except Exception as exc:
             answer = ("error", exc)
         try:
