@@ -59,7 +59,7 @@ def _unpacked_all(blob: bytes) -> dict[str, bytes]:
 
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
         stored = zip_parts.raw_members(blob, archive)
-        return {n: xlsx_patch._unpacked(archive, n, stored[n]) for n in archive.namelist()}
+        return {n: xlsx_patch._unpacked(archive, n, stored[n], blob) for n in archive.namelist()}
 
 
 def test_parts_stored_alike_are_unpacked_alike_and_a_damaged_one_is_refused():
@@ -85,3 +85,36 @@ def test_a_shared_part_compressed_once_is_stored_as_compressed_whole():
         fresh = xlsx_patch.zip_parts.Member.deflated("xl/styles.xml", styles)
         assert (member.pieces, member.size, member.crc) == (fresh.pieces, fresh.size, fresh.crc)
         assert zlib.decompress(b"".join(member.pieces), -15) == styles
+
+
+def test_parts_are_inflated_as_zipfile_reads_them_and_refused_where_zipfile_refuses():
+    from etl.outputs import zip_parts
+
+    parts = {"xl/styles.xml": b"<styleSheet/>" * 50, "xl/media/a.bin": bytes(range(256)) * 9}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/styles.xml", parts["xl/styles.xml"], zipfile.ZIP_DEFLATED)
+        archive.writestr("xl/media/a.bin", parts["xl/media/a.bin"], zipfile.ZIP_STORED)
+    blob = buffer.getvalue()
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        stored = zip_parts.raw_members(blob, archive)
+        for name in parts:
+            inflated = xlsx_patch._inflated(archive.getinfo(name), stored[name], blob)
+            assert inflated == archive.read(name) == parts[name]
+    # The local header names another part: zipfile refuses it, and so does the copy.
+    renamed = blob.replace(b"xl/styles.xml", b"xl/styles.xmX", 1)
+    with zipfile.ZipFile(io.BytesIO(renamed)) as archive:
+        stored = zip_parts.raw_members(renamed, archive)
+        assert (
+            xlsx_patch._inflated(archive.getinfo("xl/styles.xml"), stored["xl/styles.xml"], renamed)
+            is None
+        )
+        with pytest.raises(zipfile.BadZipFile):
+            xlsx_patch._unpacked(archive, "xl/styles.xml", stored["xl/styles.xml"], renamed)
+    # Data that is not its CRC-32: left to zipfile, which says so.
+    crc = zlib.crc32(parts["xl/media/a.bin"]).to_bytes(4, "little")
+    damaged = blob.replace(crc, bytes(4))
+    with zipfile.ZipFile(io.BytesIO(damaged)) as archive:
+        stored = zip_parts.raw_members(damaged, archive)
+        with pytest.raises(zipfile.BadZipFile):
+            xlsx_patch._unpacked(archive, "xl/media/a.bin", stored["xl/media/a.bin"], damaged)

@@ -14,7 +14,9 @@ import html
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
@@ -148,7 +150,7 @@ _UNPACKED_ENTRIES = 256
 _UNPACKED_PART_BYTES = 1 << 18
 
 
-def _unpacked(archive: zipfile.ZipFile, name: str, raw: zip_parts.Raw) -> bytes:
+def _unpacked(archive: zipfile.ZipFile, name: str, raw: zip_parts.Raw, blob: bytes) -> bytes:
     """Part `name` unpacked; NotPatchable if it is XML and not well-formed (a damaged part:
     openpyxl says how it fails). A part stored as one already seen is not unpacked again."""
     checked = name.lower().endswith((".xml", ".rels", ".vml"))
@@ -156,7 +158,9 @@ def _unpacked(archive: zipfile.ZipFile, name: str, raw: zip_parts.Raw) -> bytes:
     kept = _UNPACKED.get(key)
     if kept is not None:
         return kept
-    data = archive.read(name)
+    data = _inflated(archive.getinfo(name), raw, blob)
+    if data is None:  # anything unusual: zipfile reads it, or says what is wrong
+        data = archive.read(name)
     if checked:
         try:
             expat.ParserCreate().Parse(data, True)
@@ -167,6 +171,25 @@ def _unpacked(archive: zipfile.ZipFile, name: str, raw: zip_parts.Raw) -> bytes:
             _UNPACKED.clear()
         _UNPACKED[key] = data
     return data
+
+
+def _inflated(info: zipfile.ZipInfo, raw: zip_parts.Raw, blob: bytes) -> bytes | None:
+    """What `ZipFile.read` gives for a plain stored or deflated member, read from its stored
+    bytes with zlib (zipfile's reading costs more than the inflating); None for anything
+    zipfile would check further or refuse: encryption or patch flags, a local header whose
+    name is not the directory's, data that is not its size and CRC-32."""
+    if info.flag_bits & 0x61 or raw.method not in (zip_parts.STORED, zip_parts.DEFLATED):
+        return None
+    at = info.header_offset
+    flags, name_length = struct.unpack("<H", blob[at + 6 : at + 8])[0], blob[at + 26 : at + 28]
+    local = blob[at + 30 : at + 30 + struct.unpack("<H", name_length)[0]]
+    try:
+        if local.decode("utf-8" if flags & 0x800 else "cp437") != info.orig_filename:
+            return None
+        data = raw.data if raw.method == zip_parts.STORED else zlib.decompress(raw.data, -15)
+    except (UnicodeDecodeError, zlib.error):
+        return None
+    return data if len(data) == raw.size and zlib.crc32(data) == raw.crc else None
 
 
 class NotPatchable(Exception):
@@ -295,7 +318,9 @@ class Package:
                 if not name.endswith("/") and not _ALLOWED.fullmatch(name):
                     raise NotPatchable(f"part {name}")
             stored = zip_parts.raw_members(blob, archive)
-            parts = {n: _unpacked(archive, n, stored[n]) for n in names if not n.endswith("/")}
+            parts = {
+                n: _unpacked(archive, n, stored[n], blob) for n in names if not n.endswith("/")
+            }
         package = cls(parts=parts, order=[n for n in names if n in parts], sheets=[])
         package._stored, package._originals = stored, dict(parts)
         package._read_structure()
