@@ -346,10 +346,7 @@ def publish_build(settings: Settings) -> dict:
 def write_exports(settings: Settings, published: dict) -> dict:
     """Write the exports of a newly published warehouse, the quality report and the clerks'
     annotated feedback workbooks (those already up to date are kept)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from etl.outputs.exports import export
-    from etl.outputs.officials_report import write_dashboard
+    from etl.outputs.exports import write_all
     from etl.outputs.quality_report import write_quality_report
     from etl.quality.data_docs import DataDocsBuild, publish_prepared
     from etl.quality.feedback import write_feedback
@@ -364,18 +361,20 @@ def write_exports(settings: Settings, published: dict) -> dict:
         # Prepared by the load with the build (GX already imported there), else built here.
         index = publish_prepared(settings) if published.get("published") else None
         docs = DataDocsBuild(settings) if published.get("published") and not index else None
+        report = None
         if published.get("published"):
-            # The officials' report beside the table exports: vl-convert renders its charts
-            # without holding the GIL, and both only read the warehouse.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                dashboard = pool.submit(write_dashboard, settings)
-                result["exports"] = len(export(settings))
-                result["dashboard"] = str(dashboard.result())
+            # The table exports, the officials' report and the quality report (which links
+            # to Data Docs: here only when they are in place already) side by side, in
+            # forked processes; they only read the warehouse.
+            written = write_all(settings, settings.task_processes, quality_report=docs is None)
+            result["exports"] = len(written.exports)
+            result["dashboard"] = str(written.dashboard)
+            report = written.report
         if docs is not None:
             index = docs.wait()
         if index is not None:
             result["data_docs"] = str(index)
-        result["report"] = str(write_quality_report(settings))
+        result["report"] = str(report or write_quality_report(settings))
         # Feedback for the files whose outcome this publish is the first to show (None when
         # not known: every file's, those up to date kept). A new file never changes the
         # feedback of files of earlier runs (`_build`).

@@ -13,10 +13,10 @@ import json
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from etl.config import CONFIG_DIR, Settings
-from etl.outputs.xlsx import Reuse
 from etl.warehouse.build import MART_MODELS
 
 log = logging.getLogger(__name__)
@@ -47,50 +47,195 @@ def export(settings: Settings) -> list[Path]:
     workbook, when written, copies the chunks of rows that did not change from the workbook
     it replaces (`etl.outputs.xlsx.write_workbook`; where they are: `.marts.xlsx.parts.json`).
     Returns the files written.
+
+    In three steps (`Export`: what to write; its `jobs`, each run by `run_job`; `finish`),
+    which `write_all` runs with the jobs spread over forked processes: the same files.
     """
+    plan = Export(settings)
+    return plan.finish([run_job(job) for job in plan.jobs])
+
+
+class Export:
+    """What an export writes: the fingerprints of every file, the Parquet files and chunks
+    of the workbook to build (`jobs`, independent of each other), and, once they ran,
+    `finish` to move the files in place. Reads the warehouse once, then closes it."""
+
+    def __init__(self, settings: Settings) -> None:
+        import duckdb
+
+        from etl.outputs import xlsx
+
+        self.settings = settings
+        target = settings.export_dir
+        self.staging = target / ".export.tmp"
+        shutil.rmtree(self.staging, ignore_errors=True)
+        (self.staging / "parquet").mkdir(parents=True)
+        before = _read_fingerprints(target)
+        self.after: dict[str, str] = {}
+        self.jobs: list[tuple] = []
+        self.workbook: xlsx.Prepared | None = None
+        warehouse = str(settings.warehouse)
+        con = duckdb.connect(warehouse, read_only=True)
+        try:
+            code = _code_fingerprint()
+            facts = _TableFacts(con)
+            tables = [f"marts.{m}" for m in MART_MODELS] + [f"core.{t}" for t in EXPORTED_CORE]
+            for table in tables:
+                name = f"parquet/{table}.parquet"
+                self.after[name] = facts.fingerprint([table], code)
+                if before.get(name) == self.after[name] and (target / name).exists():
+                    continue
+                self.jobs.append(("parquet", warehouse, table, str(self.staging / name)))
+            sheets = [f"marts.{m}" for m in XLSX_MARTS]
+            self.after[XLSX] = facts.fingerprint(sheets, code)
+            if before.get(XLSX) != self.after[XLSX] or not (target / XLSX).exists():
+                # The rows that did not change are copied from the workbook being replaced.
+                earlier = xlsx.Reuse(target / XLSX, _read_json(target / XLSX_PARTS))
+                self.workbook = xlsx.prepare_workbook(con, _xlsx_sheets(con, sheets), earlier)
+                parts = xlsx.parts_to_render(self.workbook, CHUNKS_PER_JOB)
+                self.jobs += [("xlsx", warehouse, part) for part in parts]
+        finally:
+            con.close()
+        # The longest first, so that forks finish together: the workbook's parts, then the
+        # Parquet files (each a few DuckDB threads' work).
+        self.jobs.sort(key=lambda job: job[0] != "xlsx")
+
+    def finish(self, results: list) -> list[Path]:
+        """Write the workbook from the chunks built (`results` of `run_job`, in the order
+        of `jobs`), move every file in place, then the parts and the fingerprints."""
+        from etl.outputs import xlsx, zip_parts
+
+        target = self.settings.export_dir
+        parts: dict | None = None
+        if self.workbook is not None:
+            fresh: dict[int, dict] = {}
+            for job, result in zip(self.jobs, results, strict=True):
+                if job[0] == "xlsx":
+                    number, built = result
+                    fresh.setdefault(number, {}).update(built)
+            path = self.staging / XLSX
+            try:
+                parts = xlsx.assemble(path, self.workbook, fresh)
+            except zip_parts.TooLarge:
+                import duckdb
+
+                con = duckdb.connect(str(self.settings.warehouse), read_only=True)
+                try:
+                    xlsx._write_whole(con, path, self.workbook.sheets)
+                finally:
+                    con.close()
+        written = []
+        (target / "parquet").mkdir(parents=True, exist_ok=True)
+        for path in sorted(self.staging.rglob("*.*")):
+            final = target / path.relative_to(self.staging)
+            os.replace(path, final)
+            written.append(final)
+        if any(path.name == XLSX for path in written):
+            # The parts of the workbook now in place; none (nothing to reuse) if too large.
+            _write_json(target / XLSX_PARTS, parts or {})
+        _write_fingerprints(target, self.after)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        log.info(
+            "exported %d file(s) to %s (%d unchanged)",
+            len(written),
+            target,
+            len(self.after) - len(written),
+        )
+        return written
+
+
+# Chunks of the workbook's rows one job builds: a large sheet is shared between processes.
+CHUNKS_PER_JOB = 12
+
+
+def run_job(job: tuple):
+    """One job of an `Export`, on its own read-only connection (a forked process opens its
+    own): a Parquet file written into the staging folder, or chunks of the workbook built."""
     import duckdb
 
-    target = settings.export_dir
-    staging = target / ".export.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    (staging / "parquet").mkdir(parents=True)
-    before = _read_fingerprints(target)
-    after: dict[str, str] = {}
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    from etl.outputs import xlsx
+
+    kind, warehouse, *rest = job
+    con = duckdb.connect(warehouse, read_only=True)
     try:
-        code = _code_fingerprint()
-        tables = [f"marts.{m}" for m in MART_MODELS] + [f"core.{t}" for t in EXPORTED_CORE]
-        for table in tables:
-            name = f"parquet/{table}.parquet"
-            after[name] = _fingerprint(con, [table], code)
-            if before.get(name) == after[name] and (target / name).exists():
-                continue
-            path = staging / name
+        if kind == "parquet":
+            table, path = rest
             con.execute(f"copy (select * from {table}) to '{path}' (format parquet)")  # noqa: S608  table names are the project's own
-        sheets = [f"marts.{m}" for m in XLSX_MARTS]
-        after[XLSX] = _fingerprint(con, sheets, code)
-        parts: dict | None = None
-        if before.get(XLSX) != after[XLSX] or not (target / XLSX).exists():
-            # The rows that did not change are copied from the workbook being replaced.
-            earlier = Reuse(target / XLSX, _read_json(target / XLSX_PARTS))
-            parts = _write_xlsx(con, staging / XLSX, sheets, earlier)
+            return path
+        return xlsx.render_part(con, rest[0])
     finally:
         con.close()
-    written = []
-    (target / "parquet").mkdir(parents=True, exist_ok=True)
-    for path in sorted(staging.rglob("*.*")):
-        final = target / path.relative_to(staging)
-        os.replace(path, final)
-        written.append(final)
-    if any(path.name == XLSX for path in written):
-        # The parts of the workbook now in place; none (nothing to reuse) if too large.
-        _write_json(target / XLSX_PARTS, parts or {})
-    _write_fingerprints(target, after)
-    shutil.rmtree(staging, ignore_errors=True)
-    log.info(
-        "exported %d file(s) to %s (%d unchanged)", len(written), target, len(after) - len(written)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `write_all` wrote: the export files, the officials' report, the quality report
+    (None when it was left to the caller)."""
+
+    exports: list[Path]
+    dashboard: Path
+    report: Path | None
+
+
+def write_all(settings: Settings, processes: int, quality_report: bool = True) -> Written:
+    """The exports (`export`), the officials' report and, if `quality_report`, the quality
+    report, spread over `processes` forked processes (`etl.forks.map_forked`).
+
+    The officials' report is written here, in this process, meanwhile: its charts' renderer
+    (vl-convert) keeps a thread of its own, which a forked process would not have. Every
+    other job reads the warehouse on its own read-only connection, opened in its fork; this
+    process holds none open while it forks. The files are those `export` and the writers
+    write one after the other.
+    """
+    from etl.forks import map_forked
+    from etl.outputs.officials_report import write_dashboard
+
+    plan = Export(settings)
+    jobs: list[tuple] = [("export", job) for job in plan.jobs]
+    if quality_report:
+        jobs.append(("quality", settings))
+    dashboard: list[Path] = []
+
+    def meanwhile() -> None:
+        dashboard.append(write_dashboard(settings))
+
+    results = map_forked(_job, jobs, processes, meanwhile=meanwhile)
+    if not dashboard:  # no fork started: nothing ran meanwhile
+        meanwhile()
+    exported = plan.finish(
+        [r for (kind, _), r in zip(jobs, results, strict=True) if kind == "export"]
     )
-    return written
+    report = results[-1] if quality_report else None
+    return Written(exported, dashboard[0], report)
+
+
+def _job(job: tuple):
+    kind, what = job
+    if kind == "export":
+        return run_job(what)
+    from etl.outputs.quality_report import write_quality_report
+
+    return write_quality_report(what)
+
+
+class _TableFacts:
+    """Each table's columns, comment and row digest, asked of DuckDB once (a table in two
+    files' fingerprints is read once)."""
+
+    def __init__(self, con) -> None:
+        self.con = con
+        self.known: dict[str, str] = {}
+
+    def of(self, table: str) -> str:
+        if table not in self.known:
+            self.known[table] = _table_facts(self.con, table)
+        return self.known[table]
+
+    def fingerprint(self, tables: list[str], code: str) -> str:
+        digest = hashlib.sha256(code.encode())
+        for table in tables:
+            digest.update(self.of(table).encode())
+        return digest.hexdigest()
 
 
 XLSX = "marts.xlsx"
@@ -115,26 +260,28 @@ def _code_fingerprint() -> str:
 def _fingerprint(con, tables: list[str], code: str) -> str:
     """A content fingerprint of `tables`: their columns and types, their comments, their
     row count and two sums of a hash of each row (the rows' order is the SQL's own)."""
-    digest = hashlib.sha256(code.encode())
-    for table in tables:
-        schema, name = table.split(".")
-        columns = con.execute(
-            "select column_name, data_type, comment from duckdb_columns() "
-            "where schema_name = ? and table_name = ? order by column_index",
-            [schema, name],
-        ).fetchall()
-        comment = con.execute(
-            "select comment from duckdb_tables() where schema_name = ? and table_name = ?",
-            [schema, name],
-        ).fetchall()
-        hashed = f"select hash(t) as h from {table} t"  # noqa: S608  table names are the project's own
-        totals = (
-            "select count(*), coalesce(sum(h::hugeint), 0)::varchar, "
-            "coalesce(bit_xor(hash(h, 7)), 0)::varchar from "
-        )
-        rows = con.execute(f"{totals}({hashed})").fetchone()
-        digest.update(repr((table, columns, comment, rows)).encode())
-    return digest.hexdigest()
+    return _TableFacts(con).fingerprint(tables, code)
+
+
+def _table_facts(con, table: str) -> str:
+    """What a fingerprint holds of one table (`_fingerprint`)."""
+    schema, name = table.split(".")
+    columns = con.execute(
+        "select column_name, data_type, comment from duckdb_columns() "
+        "where schema_name = ? and table_name = ? order by column_index",
+        [schema, name],
+    ).fetchall()
+    comment = con.execute(
+        "select comment from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    hashed = f"select hash(t) as h from {table} t"  # noqa: S608  table names are the project's own
+    totals = (
+        "select count(*), coalesce(sum(h::hugeint), 0)::varchar, "
+        "coalesce(bit_xor(hash(h, 7)), 0)::varchar from "
+    )
+    rows = con.execute(f"{totals}({hashed})").fetchone()
+    return repr((table, columns, comment, rows))
 
 
 def _read_fingerprints(target: Path) -> dict[str, str]:
@@ -165,12 +312,11 @@ def labels_vi() -> dict[str, str]:
         return {row["column"]: row["label_vi"] for row in csv.DictReader(handle)}
 
 
-def _write_xlsx(con, path: Path, tables: list[str], earlier: Reuse | None = None) -> dict | None:
-    """One workbook for provincial officials: an introduction sheet naming each table,
-    then one sheet a table with Vietnamese headers and formatted numbers (`etl/xlsx.py`:
-    text is always text, never a formula). The chunks of rows `earlier` holds are copied
-    from it; returns the new workbook's parts."""
-    from etl.outputs.xlsx import Sheet, write_workbook
+def _xlsx_sheets(con, tables: list[str]) -> list:
+    """The officials' workbook: an introduction sheet naming each table, then one sheet a
+    table with Vietnamese headers and formatted numbers (`etl/outputs/xlsx.py`: text is
+    always text, never a formula)."""
+    from etl.outputs.xlsx import Sheet
 
     labels = labels_vi()
     about = []
@@ -189,4 +335,4 @@ def _write_xlsx(con, path: Path, tables: list[str], earlier: Reuse | None = None
         )
     ]
     sheets += [Sheet(table.split(".")[1][:31], table=table, labels=labels) for table in tables]
-    return write_workbook(con, path, sheets, earlier)
+    return sheets

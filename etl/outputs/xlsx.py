@@ -87,15 +87,118 @@ def write_workbook(con, path: Path, sheets: list[Sheet], reuse: Reuse | None = N
     sheet's tail, not the workbook. The file is the same either way, byte for byte.
     Returns None when the workbook is too large for a plain zip (written whole by
     zipfile's zip64; nothing to reuse next time).
+
+    In three steps, which `etl.outputs.exports` runs apart to build the chunks in forked
+    processes: `prepare_workbook` (what each sheet holds, the chunks to build), the chunks
+    built (`render_part`), `assemble` (the file from both).
     """
+    prepared = prepare_workbook(con, sheets, reuse)
+    fresh = {
+        number: _render_chunks(con, plan.sheet, plan.columns, plan.missing, plan.everything)
+        for number, plan in prepared.tables.items()
+    }
+    try:
+        return assemble(path, prepared, fresh)
+    except zip_parts.TooLarge:
+        _write_whole(con, path, sheets)
+        return None
+
+
+@dataclass
+class TablePlan:
+    """A table sheet to write: its columns, its head, its chunks' keys in order, the chunks
+    an earlier workbook holds (by index) and those to build."""
+
+    sheet: Sheet
+    columns: list
+    head: zip_parts.Segment
+    keys: list[str]
+    reused: dict[int, zip_parts.Segment]
+    missing: list[int]
+
+    @property
+    def everything(self) -> bool:
+        return len(self.missing) == len(self.keys)
+
+
+@dataclass
+class Prepared:
+    """A workbook ready to write but for the chunks of rows still to build."""
+
+    sheets: list[Sheet]
+    tables: dict[int, TablePlan]  # by sheet number (from 1)
+
+
+@dataclass(frozen=True)
+class Part:
+    """Chunks of one table sheet to build (picklable: built in another process)."""
+
+    number: int  # the sheet's
+    sheet: Sheet
+    columns: list
+    wanted: list[int]
+    everything: bool
+
+
+def prepare_workbook(con, sheets: list[Sheet], reuse: Reuse | None = None) -> Prepared:
+    """Each table sheet's head, chunk keys and which chunks `reuse` holds."""
     earlier = _reusable(reuse)
     code = _writer_code()
+    tables = {}
+    for number, sheet in enumerate(sheets, start=1):
+        if sheet.table:
+            columns = con.execute(f"describe {sheet.table}").fetchall()
+            head = zip_parts.segment(_sheet_head(con, sheet, columns).encode())
+            keys = _chunk_keys(con, str(sheet.table), columns, code)
+            reused = {i: earlier[key] for i, key in enumerate(keys) if key in earlier}
+            missing = [i for i in range(len(keys)) if i not in reused]
+            tables[number] = TablePlan(sheet, columns, head, keys, reused, missing)
+    return Prepared(sheets, tables)
+
+
+def parts_to_render(prepared: Prepared, chunks_per_part: int) -> list[Part]:
+    """The chunks still to build, as parts of at most `chunks_per_part` chunks (a sheet
+    built whole stays one part unless it has more), largest first."""
+    parts = []
+    for number, plan in prepared.tables.items():
+        if not plan.missing:
+            continue
+        if plan.everything and len(plan.missing) <= chunks_per_part:
+            parts.append(Part(number, plan.sheet, plan.columns, plan.missing, True))
+            continue
+        for start in range(0, len(plan.missing), chunks_per_part):
+            wanted = plan.missing[start : start + chunks_per_part]
+            parts.append(Part(number, plan.sheet, plan.columns, wanted, False))
+    return sorted(parts, key=lambda part: -len(part.wanted) * len(part.columns))
+
+
+def render_part(con, part: Part) -> tuple[int, dict[int, zip_parts.Segment]]:
+    """The part's chunks, built and compressed: (its sheet's number, chunk -> segment)."""
+    return part.number, _render_chunks(con, part.sheet, part.columns, part.wanted, part.everything)
+
+
+def assemble(
+    path: Path, prepared: Prepared, fresh: dict[int, dict[int, zip_parts.Segment]]
+) -> dict:
+    """Write the workbook from the chunks reused and those built (`fresh`, by sheet number
+    then chunk); returns its parts (as `write_workbook`). Raises `zip_parts.TooLarge` when
+    it needs zip64 (then `_write_whole` writes it)."""
     members: list[zip_parts.Member] = []
     chunks: dict[str, list[tuple[str, int, zip_parts.Segment]]] = {}
+    sheets = prepared.sheets
     for number, sheet in enumerate(sheets, start=1):
         member = f"xl/worksheets/sheet{number}.xml"
-        if sheet.table:
-            segments, keyed = _table_segments(con, sheet, earlier, code)
+        plan = prepared.tables.get(number)
+        if plan is not None:
+            built = fresh.get(number, {})
+            segments, keyed = [plan.head], []
+            position = len(plan.head.data)
+            for i, key in enumerate(plan.keys):
+                piece = plan.reused.get(i) or built[i]
+                segments.append(piece)
+                keyed.append((key, position, piece))
+                position += len(piece.data)
+            segments.append(zip_parts.segment(_SHEET_END.encode()))
             members.append(zip_parts.Member.of_segments(member, segments))
             chunks[member] = keyed
         else:
@@ -108,11 +211,7 @@ def write_workbook(con, path: Path, sheets: list[Sheet], reuse: Reuse | None = N
         ("xl/styles.xml", _STYLES),
     ):
         members.append(zip_parts.Member.deflated(name, text.encode()))
-    try:
-        written = zip_parts.write(path, members)
-    except zip_parts.TooLarge:
-        _write_whole(con, path, sheets)
-        return None
+    written = zip_parts.write(path, members)
     parts = {}
     for member, keyed in chunks.items():
         for key, position, piece in keyed:
@@ -167,28 +266,6 @@ def _writer_code() -> str:
     for module in (Path(__file__), Path(zip_parts.__file__)):
         digest.update(module.read_bytes())
     return digest.hexdigest()
-
-
-def _table_segments(
-    con, sheet: Sheet, earlier: dict[str, zip_parts.Segment], code: str
-) -> tuple[list[zip_parts.Segment], list[tuple[str, int, zip_parts.Segment]]]:
-    """A table sheet's compressed segments (its head, its chunks of rows, its end), and each
-    chunk's key, position in the member's data and segment."""
-    table = str(sheet.table)
-    columns = con.execute(f"describe {table}").fetchall()
-    head = zip_parts.segment(_sheet_head(con, sheet, columns).encode())
-    keys = _chunk_keys(con, table, columns, code)
-    missing = [i for i, key in enumerate(keys) if key not in earlier]
-    fresh = _render_chunks(con, sheet, columns, missing, everything=len(missing) == len(keys))
-    segments, keyed = [head], []
-    position = len(head.data)
-    for i, key in enumerate(keys):
-        piece = earlier.get(key) or fresh[i]
-        segments.append(piece)
-        keyed.append((key, position, piece))
-        position += len(piece.data)
-    segments.append(zip_parts.segment(_SHEET_END.encode()))
-    return segments, keyed
 
 
 def _chunk_keys(con, table: str, columns: list, code: str) -> list[str]:

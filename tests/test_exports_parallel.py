@@ -1,0 +1,102 @@
+"""The exports task with its writers in forked processes (`etl.outputs.exports.write_all`,
+as `htx run` runs it with HTX_PROCESSES > 1): every file it writes, after a first run and
+after one new file, is byte for byte what the writers write one after the other in one
+process, from scratch."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from etl.config import settings_under
+from etl.outputs import exports, xlsx
+
+
+def _warned(settings, name: str, unit: str, year: int, first: int) -> None:
+    """A workbook of `unit` and `year` whose HTX sheet warns (members below the minimum)."""
+    from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
+
+    rows = [HTX_HEADER]
+    rows += [htx_row(i + 1, f"64000{first + i:05d}") for i in range(6)]
+    rows.append(htx_row(7, f"64000{first + 6:05d}", **{"Số thành viên": 3}))
+    write_xlsx(settings.landing_dir / name, {"ThongTin": info_rows(unit, year), "HTX": rows})
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file of an export folder but the state beside it (fingerprints, the
+    workbook's parts) and the feedback and Data Docs, which these writers do not write."""
+    skipped = {exports.FINGERPRINTS, exports.XLSX_PARTS}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+        and path.name not in skipped
+        and path.relative_to(folder).parts[0] not in ("feedback", "data_docs")
+    }
+
+
+def _from_scratch(settings, tmp_path: Path, name: str) -> dict[str, bytes]:
+    """The same writers, one after the other in this process, into an empty folder."""
+    from etl.outputs.officials_report import write_dashboard
+    from etl.outputs.quality_report import write_quality_report
+
+    fresh = dataclasses.replace(
+        settings_under(tmp_path / name), warehouse=settings.warehouse, processes=None
+    )
+    docs = settings.export_dir / "data_docs"
+    if docs.exists():  # the quality report links to them when they are there
+        shutil.copytree(docs, fresh.export_dir / "data_docs")
+    exports.export(fresh)
+    write_dashboard(fresh)
+    write_quality_report(fresh)
+    return _files(fresh.export_dir)
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    """Chunks of 2 rows, one chunk a job: every sheet is shared between the forks."""
+    monkeypatch.setattr(xlsx, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(exports, "CHUNKS_PER_JOB", 1)
+
+
+def test_exports_written_by_forks_are_those_written_in_one_process(tmp_path, small_parts):
+    from conftest import run_steps
+
+    settings = settings_under(tmp_path / "run", HTX_PROCESSES="2")
+    assert settings.task_processes == 2
+    settings.landing_dir.mkdir(parents=True)
+    _warned(settings, "663_2023.xlsx", "663", 2023, 1)
+    _warned(settings, "664_2023.xlsx", "664", 2023, 11)
+    first = run_steps(settings, "run-1")
+    assert first["exports"] == len(exports.MART_MODELS) + len(exports.EXPORTED_CORE) + 1
+    ours = _files(settings.export_dir)
+    assert {"report.html", "quality_report.html", "marts.xlsx"} <= set(ours)
+    assert ours == _from_scratch(settings, tmp_path, "fresh-1")
+
+    # One new file: the files it changes written again (the workbook from reused chunks and
+    # chunks built in the forks), the others kept; the same bytes as from scratch.
+    _warned(settings, "665_2024.xlsx", "665", 2024, 21)
+    second = run_steps(settings, "run-2")
+    assert 0 < second["exports"] < first["exports"]
+    ours = _files(settings.export_dir)
+    assert ours == _from_scratch(settings, tmp_path, "fresh-2")
+
+
+def test_write_all_in_one_process_writes_the_same(tmp_path, small_parts):
+    """With one process nothing forks: the jobs, the report and the quality report run
+    here one after the other."""
+    from conftest import run_steps
+
+    settings = settings_under(tmp_path / "run")
+    settings.landing_dir.mkdir(parents=True)
+    _warned(settings, "663_2023.xlsx", "663", 2023, 1)
+    run_steps(settings, "run-1")
+    again = dataclasses.replace(settings_under(tmp_path / "again"), warehouse=settings.warehouse)
+    written = exports.write_all(again, 1)
+    assert written.report == again.quality_report
+    assert written.dashboard == again.export_dir / "report.html"
+    assert _files(again.export_dir) == _from_scratch(again, tmp_path, "fresh")
+    assert exports.write_all(again, 2).exports == []  # nothing changed: nothing written
