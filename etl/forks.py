@@ -6,7 +6,9 @@ seconds importing them again. The forks' log records do not go to this process's
 handlers (under Airflow the task's log channel belongs to the task's process alone): they
 come back with the results and are logged here, in the order of the items, with the time
 and place they were written. (What a fork prints to stdout or stderr goes where this
-process's does.)
+process's does.) `imap_forked` streams the results back in order as they are done, the
+forks taking the next item as soon as they finish one: the caller works on a result while
+they work on the following items.
 
 `run_forked` is the other use: one piece of work whose memory must not stay behind. What a
 process frees is rarely given back to the system (the allocators keep it, fragmented), and
@@ -21,7 +23,8 @@ import multiprocessing
 import os
 import signal
 import traceback
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
 from typing import TypeVar, cast
 
 log = logging.getLogger(__name__)
@@ -44,26 +47,52 @@ def map_forked(
     `meanwhile` runs here once the forks have started, while they work (what only this
     process needs, and the forks need not inherit); with no forks it does not run.
     """
+    return list(imap_forked(function, items, processes, meanwhile))
+
+
+def imap_forked(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    processes: int,
+    meanwhile: Callable[[], object] | None = None,
+    ahead: int | None = None,
+) -> Generator[R, None, None]:
+    """`function(item)` of each item, yielded in the items' order as soon as it is done,
+    over at most `processes` forked processes that each take the next item when they finish
+    one: while the caller works on a result, the forks work on the items after it.
+
+    At most `ahead` items (all of them when None; never fewer than the forks) are handed
+    to the forks beyond the last result yielded, so that what waits here stays bounded.
+    `function`, one process or one item, `meanwhile` and failures: as `map_forked` (with
+    no forks the items are worked on here one at a time, when the caller asks for the next
+    result). Leaving the loop early stops the forks: items not started are never worked on.
+    """
     if processes <= 1 or len(items) <= 1:
-        return [function(item) for item in items]
+        for item in items:
+            yield function(item)
+        return
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
-    results: list[R] = []
     workers = min(processes, len(items))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_collect_logs) as pool:
-        jobs = [pool.submit(_logged, function, item) for item in items]
+    window = len(items) if ahead is None else max(workers, ahead)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_collect_logs)
+    try:
+        jobs = deque(pool.submit(_logged, function, item) for item in items[:window])
+        following = len(jobs)
         if meanwhile is not None:
             meanwhile()
-        for job in jobs:
-            result, records, failure = job.result()
+        while jobs:
+            result, records, failure = jobs.popleft().result()
             _replay(records)
             if failure is not None:
-                for other in jobs:
-                    other.cancel()
                 raise ForkFailed(failure)
-            results.append(cast(R, result))  # no failure: `function` returned it
-    return results
+            if following < len(items):  # handed out before the caller works on this one
+                jobs.append(pool.submit(_logged, function, items[following]))
+                following += 1
+            yield cast(R, result)  # no failure: `function` returned it
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_forked(function: Callable[..., R], *args: object) -> R:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.forks import ForkFailed, map_forked, run_forked
+from etl.forks import ForkFailed, imap_forked, map_forked, run_forked
 
 log = logging.getLogger("etl.test_forks")
 
@@ -88,6 +88,74 @@ def test_a_failure_in_a_fork_raises_here_with_its_traceback_after_its_log_lines(
     assert "_fails_on_three" in str(failed.value)
     worked = [r.getMessage() for r in caplog.records if r.name == "etl.test_forks"]
     assert worked[:3] == ["working on 1", "working on 2", "working on 3"]
+
+
+# `imap_forked`: results streamed back in order while the forks work on the next items.
+
+# Set by a test before the forks start (they inherit it): each item says there it started.
+_STARTED = None
+_WORKED_HERE: list[int] = []
+
+
+def _mark_started(job: tuple[str, int]) -> tuple[int, int]:
+    folder, n = job
+    Path(folder, str(n)).write_text("started")
+    if _STARTED is not None:
+        _STARTED.put(n)
+    log.info("item %d", n)
+    return n, os.getpid()
+
+
+def _worked_here(n: int) -> int:
+    _WORKED_HERE.append(n)
+    return n * n
+
+
+def test_imap_forked_streams_results_in_order_while_the_forks_work_on(tmp_path, caplog):
+    """While the caller holds a result, the forks work on the items after it: here the
+    caller waits, holding result 0, until item 3 has started (a fork tells it through an
+    inherited queue). No more than `ahead` items are handed out beyond the last result."""
+    import multiprocessing
+
+    global _STARTED
+    _STARTED = multiprocessing.get_context("fork").Queue()
+    items = [(str(tmp_path), n) for n in range(10)]
+    got = []
+    try:
+        with caplog.at_level(logging.INFO, logger="etl"):
+            for n, pid in imap_forked(_mark_started, items, 2, ahead=3):
+                got.append(n)
+                assert pid != os.getpid()
+                assert len(list(tmp_path.iterdir())) <= n + 1 + 3  # bounded: ahead
+                if n == 0:
+                    started = set()
+                    while 3 not in started:  # until a fork starts item 3 (bounded)
+                        started.add(_STARTED.get(timeout=120))
+    finally:
+        _STARTED = None
+    assert got == list(range(10))
+    lines = [r.getMessage() for r in caplog.records if r.name == "etl.test_forks"]
+    assert lines == [f"item {n}" for n in range(10)]  # the forks' lines, in the items' order
+
+
+def test_imap_forked_left_early_stops_the_forks(tmp_path):
+    items = [(str(tmp_path), n) for n in range(20)]
+    results = imap_forked(_mark_started, items, 2, ahead=2)
+    assert next(results)[0] == 0
+    results.close()  # the caller leaves the loop: the pool ends, its started items done
+    started = sorted(int(p.name) for p in tmp_path.iterdir())
+    assert started == list(range(len(started)))
+    assert len(started) <= 1 + 2  # items never handed out are never worked on
+
+
+def test_imap_forked_in_one_process_works_here_one_item_at_a_time():
+    _WORKED_HERE.clear()
+    results = imap_forked(_worked_here, [1, 2, 3], 1)
+    assert _WORKED_HERE == []  # nothing until the caller asks
+    assert next(results) == 1
+    assert _WORKED_HERE == [1]
+    assert list(results) == [4, 9]
+    assert _WORKED_HERE == [1, 2, 3]
 
 
 # `run_forked`: one piece of work whose memory and imports must not stay in this process.

@@ -65,6 +65,65 @@ def test_forked_processes_stage_what_one_process_stages(sample_landing, tmp_path
     assert any("in 3 process(es)" in r.getMessage() for r in caplog.records)
 
 
+def test_a_batch_staged_in_parts_while_forks_read_stages_what_one_process_stages(
+    sample_landing, tmp_path, monkeypatch
+):
+    """The pipelined path: two forks read chunks of two files, taking the next as they
+    finish, while this process validates and writes parts of seven files. Every file gets
+    the outcome, findings and staged rows that one process gives it validating the whole
+    batch at once; each part is validated once per suite and staged in a folder of its own."""
+    settings = with_landing(tmp_path / "w", sample_landing)
+    files = [LandedFile(**f) for f in discover_files(settings)]
+    alone = stage_batch(files, tmp_path / "one", "run", processes=1, part_files=len(files))
+    validated: list[list[int]] = []
+    real = staging.validate_frames
+
+    def counted(frames, columns):
+        validated.append(list(columns))
+        return real(frames, columns)
+
+    monkeypatch.setattr(staging, "validate_frames", counted)
+    monkeypatch.setattr(staging, "CHUNK_FILES", 2)
+    piped = stage_batch(files, tmp_path / "two", "run", processes=2, min_chunk=1, part_files=7)
+    assert piped == alone  # the same summaries, in the same order
+
+    parts = split(files, -(-len(files) // 7), 1)  # at most 7 files a part, balanced
+    assert len(parts) > 3
+    assert max(len(p) for p in parts) == 7
+    read = [f.file_id for f in files if f.duplicate_of is None]
+    assert [i for ids in validated for i in ids] == [  # once a part, in order
+        i for i in read if read_outcome(tmp_path / "one", i)["identified_by"]
+    ]
+    assert len(validated) == sum(1 for p in parts if any(f.duplicate_of is None for f in p))
+    for summary in alone:
+        one = read_outcome(tmp_path / "one", summary["file_id"])
+        two = read_outcome(tmp_path / "two", summary["file_id"])
+        assert {k: v for k, v in two.items() if k != "staged_in"} == {
+            k: v for k, v in one.items() if k != "staged_in"
+        }
+        if one["status"] == "valid":
+            assert _rows(tmp_path / "two", two) == _rows(tmp_path / "one", one)
+    # One folder for the batch in one process; one per part with a valid file in parts.
+    for part in parts:
+        folders = {read_outcome(tmp_path / "two", f.file_id).get("staged_in") for f in part}
+        assert len(folders - {None}) <= 1
+    staged = {read_outcome(tmp_path / "two", s["file_id"]).get("staged_in") for s in alone}
+    assert len(staged - {None}) > 3
+
+
+def test_a_run_staged_in_parts_by_forks_makes_the_single_run_warehouse(
+    sample_landing, single_run, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(staging, "MIN_CHUNK", 1)
+    monkeypatch.setattr(staging, "CHUNK_FILES", 2)
+    monkeypatch.setattr(staging, "PART_FILES", 3)
+    settings = with_landing(tmp_path / "w", sample_landing)
+    from dataclasses import replace
+
+    run_steps(replace(settings, processes=2, batch_size=25))
+    assert snapshot(settings) == single_run
+
+
 def test_a_run_staged_in_processes_makes_the_single_run_warehouse(
     sample_landing, single_run, tmp_path, monkeypatch
 ):

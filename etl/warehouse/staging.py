@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import resource
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -23,7 +24,7 @@ from etl.config import Limits
 from etl.contract.findings import ERROR, WARNING, Finding, reason
 from etl.contract.layout import DATA_SHEETS, Sheet
 from etl.contract.reference import load_reference
-from etl.forks import map_forked
+from etl.forks import imap_forked
 from etl.quality.validate import prepare, sheet_columns, validate_frames, with_lookups
 from etl.read.discover import LandedFile
 from etl.read.frames import ReadFile, build_frames, concat_frames, frame_columns
@@ -80,6 +81,14 @@ def staged_columns(sheet: Sheet) -> dict[str, str]:
 
 # Below this many files a chunk is not worth a process.
 MIN_CHUNK = 25
+# Files a forked process reads at a time: it takes the next chunk as soon as it is done,
+# so that the processes stay busy while this one validates and writes.
+CHUNK_FILES = 50
+# Files validated and staged together, a part of a batch: one GX run per suite over all
+# their rows (GX costs about 0.3 s a call whatever its rows) and one Parquet file per
+# sheet. The frames of one part (and of the chunks read meanwhile) are all a batch holds
+# in memory, whatever the batch's size.
+PART_FILES = 700
 
 
 def stage_batch(
@@ -90,75 +99,100 @@ def stage_batch(
     processes: int = 1,
     min_chunk: int | None = None,
     timings_dir: Path | None = None,
+    part_files: int | None = None,
 ) -> list[dict]:
     """Process a batch; returns one small outcome summary per file (details on disk).
 
-    With `processes` > 1 the files are split into that many chunks of at least `min_chunk`
-    files, each read, identified and made into frames with their lookup columns by a forked
-    process (files are independent). Their frames come back here, and the batch is
-    validated once: one GX run per suite over every row of the batch (GX costs about 0.3 s
-    a call whatever its rows), then staged as one Parquet file per sheet. Every rule that
-    looks across files looks within one file or at the warehouse later. GX is imported and
-    its suites built while the forks read, and only when the batch has a file to validate.
+    The batch is validated and staged in parts of at most `part_files` files (`PART_FILES`),
+    in order: one GX run per suite over every row of a part, then one Parquet file per
+    sheet for its valid files, and its files' outcomes. Every rule that looks across files
+    looks within one file or at the warehouse later, so the parts are independent.
+
+    With `processes` > 1 a pool of that many forked processes reads, identifies and makes
+    into frames (with their lookup columns) the files of each part, a chunk of about
+    `CHUNK_FILES` files (at least `min_chunk`, and as many chunks as processes) at a time;
+    the chunks' frames come back here in order. While this process validates and writes a
+    part, the forks read the next. GX is imported and its suites built while the forks
+    read, and only when the batch has a file to validate. With one process the parts are
+    read here, one after the other.
     With `timings_dir`, the batch's timings are recorded there (see `etl.flow.timings`).
     """
     started = time.perf_counter()
-    chunks = split(files, processes, MIN_CHUNK if min_chunk is None else min_chunk)
+    cpu = _cpu_seconds()
     load_reference()  # once, before any fork
     staging_stamp(limits)  # hashed once, before any fork
     setup = time.perf_counter() - started
+    parts = split(files, -(-len(files) // (part_files or PART_FILES)), 1)
+    smallest = MIN_CHUNK if min_chunk is None else min_chunk
+    if processes > 1:
+        plans = [
+            split(part, max(processes, -(-len(part) // CHUNK_FILES)), smallest) for part in parts
+        ]
+    else:
+        plans = [[part] for part in parts]
+    jobs = [(chunk, limits) for plan in plans for chunk in plan]
+    workers = max(1, min(processes, len(jobs)))
     validating = any(f.duplicate_of is None for f in files)
     prepared: list[float] = []
 
     def meanwhile() -> None:  # while the forks read: GX imported and built, timed apart
-        if validating:
+        if validating and not prepared:
             clock = time.perf_counter()
             prepare()
             prepared.append(time.perf_counter() - clock)
 
-    done = map_forked(_read_job, [(c, limits) for c in chunks], len(chunks), meanwhile)
-    if not prepared:
-        meanwhile()  # read here (one chunk): GX now, before validating
-    timings = {"read": sum(t for _, t in done), "validate": 0.0, "write": 0.0}
-    read = _Read.merge([r for r, _ in done])
-    clock = time.perf_counter()
-    if read.columns:
-        findings = validate_frames(read.frames, read.columns)
-        for file_id, own in read.own_findings.items():
-            outcome = read.outcomes[file_id]
-            _judge(outcome, own + findings[file_id])
-    timings["validate"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    valid = [i for i in read.columns if read.outcomes[i]["status"] == "valid"]
-    if valid:
-        folder = batch_dir(staging_dir, run_id, valid)
-        digests = _write_sheets(read.frames, valid, folder)
-        for file_id in valid:
-            read.outcomes[file_id]["staged_in"] = folder.relative_to(staging_dir).as_posix()
-            read.outcomes[file_id]["staged_digest"] = digests.get(file_id, "")
-    by_id = {f.file_id: f for f in files}
+    # The chunks of the part being validated and of the next are handed out: the forks
+    # read on meanwhile, and what waits here is at most about a part.
+    ahead = max(len(plan) for plan in plans) + workers
+    reads = imap_forked(_read_job, jobs, processes, meanwhile, ahead)
+    timings = {"read": 0.0, "validate": 0.0, "write": 0.0}
     stamp = staging_stamp(limits)
-    for file_id, outcome in read.outcomes.items():
-        outcome["run_id"] = run_id
-        outcome["staged_by"] = stamp  # which reader and rules made this outcome
-        _write_outcome(outcome_path(staging_dir, file_id), outcome)
-        log.info(
-            "%s: %s (%s)", by_id[file_id].file_name, outcome["status"], outcome["reason"] or "ok"
-        )
-    timings["write"] = time.perf_counter() - clock
-    summaries = [_summary(o) for o in read.outcomes.values()]
+    by_id = {f.file_id: f for f in files}
+    summaries: list[dict] = []
+    try:
+        for plan in plans:
+            done = [next(reads) for _ in plan]
+            timings["read"] += sum(t for _, t in done)
+            if any(r.columns for r, _ in done):
+                meanwhile()  # read here (no forks): GX now, before validating, timed apart
+            clock = time.perf_counter()
+            read = _Read.merge([r for r, _ in done])
+            if read.columns:
+                findings = validate_frames(read.frames, read.columns)
+                for file_id, own in read.own_findings.items():
+                    _judge(read.outcomes[file_id], own + findings[file_id])
+            timings["validate"] += time.perf_counter() - clock
+            clock = time.perf_counter()
+            _write_part(read, staging_dir, run_id, stamp)
+            for file_id, outcome in read.outcomes.items():
+                log.info(
+                    "%s: %s (%s)",
+                    by_id[file_id].file_name,
+                    outcome["status"],
+                    outcome["reason"] or "ok",
+                )
+                summaries.append(_summary(outcome))
+            timings["write"] += time.perf_counter() - clock
+    finally:
+        reads.close()  # the forks end (and their CPU time is counted) before the summary
     setup += sum(prepared)
     wall = time.perf_counter() - started
+    here, forks = (after - before for after, before in zip(_cpu_seconds(), cpu, strict=True))
     log.info(
-        "stage timings: %d file(s) in %d process(es), %.2fs wall; set-up %.2fs; "
-        "process-seconds: read %.2fs, validate %.2fs, write %.2fs",
+        "stage timings: %d file(s) in %d process(es), %d part(s), %.2fs wall; set-up %.2fs; "
+        "process-seconds: read %.2fs, validate %.2fs, write %.2fs; CPU-seconds: this "
+        "process %.2fs, its forks %.2fs; peak RSS so far: this process %d MiB, a fork %d MiB",
         len(files),
-        len(chunks),
+        workers,
+        len(plans),
         wall,
         setup,
         timings["read"],
         timings["validate"],
         timings["write"],
+        here,
+        forks,
+        *_peak_rss_mib(),
     )
     if timings_dir is not None:
         from etl.flow.timings import record, step_timing
@@ -173,11 +207,41 @@ def stage_batch(
                 time.time() - wall,
                 key=batch,
                 files=len(files),
-                processes=len(chunks),
+                processes=workers,
                 phases={"setup": setup, **timings},
             ),
         )
     return summaries
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user and system) of this process and of its children that ended."""
+    here = resource.getrusage(resource.RUSAGE_SELF)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return here.ru_utime + here.ru_stime, ended.ru_utime + ended.ru_stime
+
+
+def _peak_rss_mib() -> tuple[int, int]:
+    """The peak resident memory of this process, and of the largest of its children that
+    ended, since each started (Linux gives KiB)."""
+    here = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return here // 1024, ended // 1024
+
+
+def _write_part(read: _Read, staging_dir: Path, run_id: str, stamp: str) -> None:
+    """A validated part's Parquet files (its valid files' rows) and its files' outcomes."""
+    valid = [i for i in read.columns if read.outcomes[i]["status"] == "valid"]
+    if valid:
+        folder = batch_dir(staging_dir, run_id, valid)
+        digests = _write_sheets(read.frames, valid, folder)
+        for file_id in valid:
+            read.outcomes[file_id]["staged_in"] = folder.relative_to(staging_dir).as_posix()
+            read.outcomes[file_id]["staged_digest"] = digests.get(file_id, "")
+    for file_id, outcome in read.outcomes.items():
+        outcome["run_id"] = run_id
+        outcome["staged_by"] = stamp  # which reader and rules made this outcome
+        _write_outcome(outcome_path(staging_dir, file_id), outcome)
 
 
 def split(files: list, processes: int, min_chunk: int) -> list[list]:
