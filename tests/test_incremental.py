@@ -173,7 +173,7 @@ def _assert_store_holds_the_loaded_files(settings) -> None:
 def test_runs_of_new_files_resubmissions_duplicates_and_reprocessing_build_what_one_run_builds(
     sample_landing, tmp_path, monkeypatch
 ):
-    from etl.warehouse.staging import read_outcome
+    from etl.warehouse.staging import sheet_files
 
     source, files = sample_landing
     by_year: dict[int, list[Path]] = {}
@@ -190,11 +190,12 @@ def test_runs_of_new_files_resubmissions_duplicates_and_reprocessing_build_what_
 
     read: list[int] = []
 
-    def reading(staging_dir, file_id: int) -> dict:
-        read.append(file_id)
-        return read_outcome(staging_dir, file_id)
+    def reading(staging_dir, outcome: dict) -> dict:
+        read.append(outcome["file_id"])
+        return sheet_files(staging_dir, outcome)
 
-    monkeypatch.setattr(build, "read_outcome", reading)  # the store's reads of staged rows
+    # The store asks where a file's staged rows are once per file it reads them of.
+    monkeypatch.setattr(build, "sheet_files", reading)
 
     def reads() -> int:
         """How many files' staged rows the builds since the last call read."""

@@ -201,7 +201,9 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     from etl.warehouse.staging import read_outcome
 
     with _writer(settings):
-        outcomes = [read_outcome(settings.staging_dir, s["file_id"]) for s in summaries]
+        staging = settings.staging_dir
+        outcomes = [read_outcome(staging, s["file_id"]) for s in summaries]
+        read = {o["file_id"]: o for o in outcomes}  # the build's store reads these no more
         con = ledger.connect(settings.ledger)
         try:
             if outcomes:
@@ -226,7 +228,7 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
             log.info("the build waiting to be published is up to date: publish it")
             return {"changed": True, "files": len(outcomes), "rows": {}}
         run_files = sorted({s["file_id"] for s in summaries})
-        counts = _build(settings, loaded, wanted, run_id, outcomes, run_files)
+        counts = _build(settings, loaded, wanted, run_id, outcomes, run_files, read)
     log.info(
         "loaded %d file(s) into the build: %s",
         len(loaded),
@@ -251,7 +253,9 @@ def _worth_alerting(
     ]
 
 
-def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> dict[str, int]:
+def _build(
+    settings, loaded, wanted, run_id, outcomes, run_files: list[int], read: dict | None = None
+) -> dict[str, int]:
     """Load the star schema, store the warnings across files this run's files cause, and
     raise the run's alert. A warning on a file of an earlier run moves to the file of this
     run that causes it, or is dropped: a new file never adds warnings, alerts or feedback
@@ -266,7 +270,7 @@ def _build(settings, loaded, wanted, run_id, outcomes, run_files: list[int]) -> 
     # the publish passes them to the exports, which write feedback for these only.
     pending = _read_files(_build_files(settings))
     _write_files(_build_files(settings), sorted(set(pending) | set(run_files)))
-    counts, cross = load_star_schema(settings, loaded, run_files)
+    counts, cross = load_star_schema(settings, loaded, run_files, read)
     con = ledger.connect(settings.ledger)
     try:
         mine = for_run(cross, run_files)

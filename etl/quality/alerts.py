@@ -8,6 +8,7 @@ connection is not configured is off, and its delivery column stays NULL.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -132,14 +133,23 @@ def with_cross(outcomes: list[dict], files: list[dict], new: dict[int, list]) ->
     `new` (`etl.quality.validate.for_run`): no file of an earlier run is alerted."""
     items = []
     for outcome in outcomes:
-        extra = [x.as_row(outcome["file_id"]) for x in new.get(outcome["file_id"], [])]
+        extra = _rows(outcome["file_id"], new.get(outcome["file_id"], []))
         items.append({**outcome, "findings": [*outcome["findings"], *extra]} if extra else outcome)
     told = {o["file_id"] for o in outcomes}
     for f in files:
         if f["file_id"] not in told and new.get(f["file_id"]):
-            findings = [x.as_row(f["file_id"]) for x in new[f["file_id"]]]
+            findings = _rows(f["file_id"], new[f["file_id"]])
             items.append({**f, "status": "loaded", "findings": findings})
     return items
+
+
+def _rows(file_id: int, found: list) -> list[dict]:
+    """`Finding.as_row` of each finding, read field by field (`dataclasses.asdict` copies
+    every value deeply: 1 s for the 4,565 warnings across files of a national run)."""
+    if not found:
+        return []
+    names = [f.name for f in dataclasses.fields(found[0])]
+    return [{"file_id": file_id, **{name: getattr(x, name) for name in names}} for x in found]
 
 
 def record(con, alert: Alert, run_id: str | None, now: dt.datetime | None = None) -> None:

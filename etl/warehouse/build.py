@@ -143,10 +143,14 @@ def _fingerprint_of(path: Path) -> str | None:
 
 
 def load_star_schema(
-    settings: Settings, loaded: list[tuple[int, str]], run_files: list[int] | None = None
+    settings: Settings,
+    loaded: list[tuple[int, str]],
+    run_files: list[int] | None = None,
+    outcomes: dict[int, dict] | None = None,
 ) -> tuple[dict[str, int], dict[int, list]]:
     """Create the build file and load dimensions and facts in one transaction. The build is
-    not finished until `seal_build` records its fingerprint.
+    not finished until `seal_build` records its fingerprint. `outcomes`: staged outcomes the
+    caller already read, by file_id (the store reads the others from the staging folder).
 
     Returns the row counts and the warnings of the checks across files and years, which
     run on the loaded star schema: with `run_files`, those `for_run` keeps for these files
@@ -171,7 +175,7 @@ def load_star_schema(
             run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
         _register_reference(con, cache_dir(settings))
         _create_macros(con)
-        _stage_tables(con, settings, loaded)
+        _stage_tables(con, settings, loaded, outcomes)
         con.execute("begin transaction")
         copy_audit(con, settings.ledger)
         for model in core:
@@ -548,7 +552,9 @@ def _create_from_frame(con, name: str, frame, select: str = "*") -> None:
         con.unregister("_frame")
 
 
-def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> None:
+def _stage_tables(
+    con, settings: Settings, loaded: list[tuple[int, str]], outcomes: dict[int, dict] | None = None
+) -> None:
     """`stg_<sheet>` holding the staged rows of every loaded file, then what the core models
     derive from them first (`STAGING_MODELS`, after `ref_commune_candidates`).
 
@@ -557,7 +563,7 @@ def _stage_tables(con, settings: Settings, loaded: list[tuple[int, str]]) -> Non
     table. With no file loaded, the tables are empty and the store is left as it is.
     """
     if loaded:
-        _update_store(con, settings, loaded)
+        _update_store(con, settings, loaded, outcomes)
         for sheet in DATA_SHEETS:
             con.execute(
                 f"create or replace temp view stg_{sheet.key} as "  # noqa: S608  stg_<sheet> from the layout
@@ -597,7 +603,9 @@ def _store_key() -> str:
     return digest.hexdigest()[:32]
 
 
-def _update_store(con, settings: Settings, loaded: list[tuple[int, str]]) -> None:
+def _update_store(
+    con, settings: Settings, loaded: list[tuple[int, str]], outcomes: dict[int, dict] | None = None
+) -> None:
     """Attach the staged store as `staged` and make it hold the staged rows of exactly the
     `loaded` files, reading only what changed.
 
@@ -626,7 +634,7 @@ def _update_store(con, settings: Settings, loaded: list[tuple[int, str]]) -> Non
             _remove_store(path)
             con.execute(f"attach '{path}' as staged")
         try:
-            _sync_store(con, settings, whole=attempt == 2)
+            _sync_store(con, settings, whole=attempt == 2, known=outcomes)
             return
         except (duckdb.Error, _StoreMismatch) as exc:
             if attempt == 2:
@@ -664,8 +672,9 @@ def _recorded_stamps(con, ledger: Path) -> None:
         con.execute("detach ledger")
 
 
-def _sync_store(con, settings: Settings, whole: bool) -> None:
-    """The update of `_update_store` on the attached store (`whole`: every file read).
+def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | None = None) -> None:
+    """The update of `_update_store` on the attached store (`whole`: every file read;
+    `known`: outcomes already read, by file_id, not read again).
 
     The temp tables it needs are made before its transaction, which writes the store only
     (DuckDB writes one database per transaction)."""
@@ -708,11 +717,13 @@ def _sync_store(con, settings: Settings, whole: bool) -> None:
             "select file_id from loaded_now anti join kept using (file_id) order by file_id"
         ).fetchall()
     ]
-    outcomes = [read_outcome(settings.staging_dir, file_id) for file_id in wanted]
+    staging = settings.staging_dir
+    known = known or {}
+    outcomes = [known.get(file_id) or read_outcome(staging, file_id) for file_id in wanted]
     where = [
         (o["file_id"], sheet, str(path))
         for o in outcomes
-        for sheet, path in sheet_files(settings.staging_dir, o).items()
+        for sheet, path in sheet_files(staging, o).items()
     ]
     con.execute(
         "create or replace temp table wanted as select unnest($ids::bigint[]) as file_id, "
