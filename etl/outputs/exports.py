@@ -52,7 +52,11 @@ def export(settings: Settings) -> list[Path]:
     which `write_all` runs with the jobs spread over forked processes: the same files.
     """
     plan = Export(settings)
-    return plan.finish([run_job(job) for job in plan.jobs])
+    try:
+        results = [run_job(job) for job in plan.jobs]
+    finally:
+        _close_connections()
+    return plan.finish(results)
 
 
 class Export:
@@ -149,22 +153,38 @@ CHUNKS_PER_JOB = 12
 
 
 def run_job(job: tuple):
-    """One job of an `Export`, on its own read-only connection (a forked process opens its
-    own): a Parquet file written into the staging folder, or chunks of the workbook built."""
-    import duckdb
-
+    """One job of an `Export`, on a read-only connection of this process's own (a forked
+    process opens its own, and keeps it for its next jobs: what it read of the warehouse
+    stays in its cache): a Parquet file written into the staging folder, or chunks of the
+    workbook built. Whoever runs jobs in its own process closes it (`_close_connections`)."""
     from etl.outputs import xlsx
 
     kind, warehouse, *rest = job
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        if kind == "parquet":
-            table, path = rest
-            con.execute(f"copy (select * from {table}) to '{path}' (format parquet)")  # noqa: S608  table names are the project's own
-            return path
-        return xlsx.render_part(con, rest[0])
-    finally:
-        con.close()
+    con = _connection(warehouse)
+    if kind == "parquet":
+        table, path = rest
+        con.execute(f"copy (select * from {table}) to '{path}' (format parquet)")  # noqa: S608  table names are the project's own
+        return path
+    return xlsx.render_part(con, rest[0])
+
+
+# Connections of `run_job`, by process and warehouse: a fork never uses its parent's.
+_CONNECTIONS: dict[tuple[int, str], object] = {}
+
+
+def _connection(warehouse: str):
+    import duckdb
+
+    key = (os.getpid(), warehouse)
+    if key not in _CONNECTIONS:
+        _CONNECTIONS[key] = duckdb.connect(warehouse, read_only=True)
+    return _CONNECTIONS[key]
+
+
+def _close_connections() -> None:
+    """Close this process's connections of `run_job` (none is left open to be forked)."""
+    for key in [key for key in _CONNECTIONS if key[0] == os.getpid()]:
+        _CONNECTIONS.pop(key).close()  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -199,7 +219,10 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
     def meanwhile() -> None:
         dashboard.append(write_dashboard(settings))
 
-    results = map_forked(_job, jobs, processes, meanwhile=meanwhile)
+    try:
+        results = map_forked(_job, jobs, processes, meanwhile=meanwhile)
+    finally:
+        _close_connections()  # the jobs' when they ran here
     if not dashboard:  # no fork started: nothing ran meanwhile
         meanwhile()
     exported = plan.finish(
