@@ -288,3 +288,41 @@ def test_support_by_programme_has_a_column_per_programme_of_dim_program(built, t
         )
     finally:
         con.close()
+
+
+def test_the_unattributed_row_names_a_province_only_when_all_its_cooperatives_share_it():
+    """`marts.district_year`'s unattributed row (district_code NULL) gathers cooperatives of
+    every province: its province_code is theirs when they share one, else NULL, never one
+    of them picked arbitrarily (it changed from run to run at national scale)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema intermediate")
+    con.execute(
+        "create table marts.cooperative_district_year as select * from (values "
+        "('A1', '663', 'Đắk Mil', '67', 2025), ('A2', null, 'Không xác định / Unattributed', "
+        "'67', 2025), ('B1', null, 'Không xác định / Unattributed', '01', 2025), "
+        "('C1', null, 'Không xác định / Unattributed', '01', 2026)) "
+        "t(coop_code, district_code, district_name, province_code, year)"
+    )
+    con.execute(
+        "alter table marts.cooperative_district_year add column founded_year int;"
+        "alter table marts.cooperative_district_year add column attribution_carried_forward bool;"
+        "alter table marts.cooperative_district_year add column in_da167 bool;"
+        "alter table marts.cooperative_district_year add column members int;"
+        "alter table marts.cooperative_district_year add column workers int;"
+        "alter table marts.cooperative_district_year add column revenue_mvnd double;"
+        "alter table marts.cooperative_district_year add column profit_before_tax_mvnd double;"
+        "alter table marts.cooperative_district_year add column rating varchar;"
+        "alter table marts.cooperative_district_year add column has_offtake_contract bool;"
+        "create table intermediate.support_cooperative_year "
+        "(coop_code varchar, year int, support_total_mvnd double);"
+        "create table intermediate.ocop_cooperative_year "
+        "(coop_code varchar, year int, ocop_products int)"
+    )
+    run_sql_file(con, SQL_DIR / "marts" / "district_year.sql")
+    rows = con.execute(
+        "select district_code, year, province_code, cooperatives from marts.district_year "
+        "order by year, district_code nulls last"
+    ).fetchall()
+    assert rows == [("663", 2025, "67", 1), (None, 2025, None, 2), (None, 2026, "01", 1)]

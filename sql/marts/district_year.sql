@@ -30,7 +30,9 @@ joined as (
 select
     district_code,
     any_value(district_name) as district_name,
-    any_value(province_code) as province_code,
+    -- The unattributed row of a year gathers cooperatives of every province: its province
+    -- is named only when they all share one (never an arbitrary one of them).
+    case when count(distinct province_code) = 1 then min(province_code) end as province_code,
     year,
     count(*) as cooperatives,
     count(*) filter (where founded_year = year) as new_cooperatives,
