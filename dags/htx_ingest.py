@@ -7,9 +7,10 @@ Picks up the workbooks district clerks drop in the landing folder and loads them
    file (SHA-256) and keeps an immutable raw copy of each new one under
    `HTX_STATE_DIR/raw`. Files already seen are skipped by hash before they are opened;
    a further copy of a seen file becomes a `duplicate`.
-2. **stage** (one mapped task per batch of `HTX_BATCH_SIZE` files, in parallel): reads
-   each workbook with python-calamine, identifies its unit and year, runs the Great
-   Expectations suites of `expectations/` once per batch and writes Parquet staging
+2. **stage** (one mapped task per batch of `HTX_BATCH_SIZE` files, in parallel; 400 under
+   a scheduler unless set, the whole landing under `htx run`): reads each workbook with
+   python-calamine, identifies its unit and year, runs the Great Expectations suites of
+   `expectations/` once per part of up to 700 files and writes Parquet staging
    files. A file breaking an error rule is `quarantined` with every failing cell; the
    others go on.
 3. **load**: records every outcome in the audit trail (a resubmission for the same unit
@@ -125,7 +126,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
                 params["year"] = start.year
             settings = load_settings()
             files = discover_files(settings, Selection.from_params(params))
-            return batches(files, settings.batch_size)
+            return batches(files, settings.stage_batch_size)
 
         @task(
             inlets=[ASSETS.landing],

@@ -56,6 +56,14 @@ OPENLINEAGE_AIRFLOW_OPTIONS = (
     "AIRFLOW__OPENLINEAGE__DISABLED",
 )
 
+# Files a mapped `stage` task takes when HTX_BATCH_SIZE is not set. Under a scheduler the
+# tasks run side by side, one process each (HTX_PROCESSES 1): 400 keeps several of them
+# busy (3,500 national workbooks make 9 tasks). `htx run` runs one task at a time with every
+# core, where each task instance costs Airflow's overhead and GX calls of its own: one task
+# for up to 10,000 files (the national corpus ten years deep is about 8,500).
+SCHEDULER_BATCH_SIZE = 400
+RUN_BATCH_SIZE = 10_000
+
 # Workbook extensions the pipeline looks at in the landing folder.
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 
@@ -91,12 +99,12 @@ class Settings:
     warehouse: Path
     state_dir: Path
     export_dir: Path
-    # Files staged by one mapped `stage` task. The task validates and writes them in parts
-    # of up to 700 files (one GX call per suite a part, about 0.4 s whatever its rows) while
-    # its HTX_PROCESSES forks read the next part, so memory grows with the part, not the
+    # Files staged by one mapped `stage` task; None: HTX_BATCH_SIZE not set, and the mode
+    # decides (`stage_batch_size`). A task validates and writes its files in parts of up to
+    # 700 (one GX call per suite a part, about 0.4 s whatever its rows) while its
+    # HTX_PROCESSES forks read the next part, so memory grows with the part, not the
     # batch; each task instance costs Airflow's overhead and one pipeline's start and end.
-    # 3,000: one task at 100x (2,818 files), three at 300x.
-    batch_size: int = 3000
+    batch_size: int | None = None
     # Forked processes one task spreads independent work across (the files of a stage
     # batch, feedback workbooks). None: one, in the task's own process, since a scheduler
     # runs tasks side by side; `htx run`, which runs one task at a time, gives each task
@@ -147,16 +155,24 @@ class Settings:
             "HTX_WAREHOUSE": str(self.warehouse),
             "HTX_STATE_DIR": str(self.state_dir),
             "HTX_EXPORT_DIR": str(self.export_dir),
-            "HTX_BATCH_SIZE": str(self.batch_size),
             "HTX_MAX_FILE_MB": str(self.limits.file_bytes / _MB),
             "HTX_MAX_EXPANDED_MB": str(self.limits.expanded_bytes / _MB),
             "HTX_MAX_ROWS": str(self.limits.rows),
             "HTX_MAX_CELL_CHARS": str(self.limits.cell_chars),
-        } | ({"HTX_PROCESSES": str(self.processes)} if self.processes else {})
+        } | (
+            ({"HTX_BATCH_SIZE": str(self.batch_size)} if self.batch_size else {})
+            | ({"HTX_PROCESSES": str(self.processes)} if self.processes else {})
+        )
 
     @property
     def task_processes(self) -> int:
         return self.processes or 1
+
+    @property
+    def stage_batch_size(self) -> int:
+        """Files a mapped `stage` task takes: HTX_BATCH_SIZE, else the scheduler's default.
+        (`htx run` sets HTX_BATCH_SIZE to `RUN_BATCH_SIZE` when it is not set.)"""
+        return self.batch_size or SCHEDULER_BATCH_SIZE
 
     def airflow_environ(self) -> dict[str, str]:
         """Environment for Airflow processes: home, metadata DB and logs under the state dir
@@ -255,7 +271,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         warehouse=_path(env, "HTX_WAREHOUSE", "warehouse/htx.duckdb"),
         state_dir=_path(env, "HTX_STATE_DIR", "warehouse/state"),
         export_dir=_path(env, "HTX_EXPORT_DIR", "warehouse/exports"),
-        batch_size=int(env.get("HTX_BATCH_SIZE") or 3000),
+        batch_size=max(1, int(env["HTX_BATCH_SIZE"])) if env.get("HTX_BATCH_SIZE") else None,
         processes=max(1, int(env["HTX_PROCESSES"])) if env.get("HTX_PROCESSES") else None,
         airflow_overrides=tuple(
             sorted((k, v) for k, v in env.items() if k.startswith("AIRFLOW__"))

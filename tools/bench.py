@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from etl.config import DAGS_DIR, PROJECT_ROOT, Settings, cores, settings_under
+from etl.config import DAGS_DIR, PROJECT_ROOT, RUN_BATCH_SIZE, Settings, cores, settings_under
 from etl.flow.timings import COMMAND_STEP, read_timings
 from etl.flow.timings import folder as timings_folder
 
@@ -787,7 +787,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
         extra_status=extra_status if isinstance(extra_status, str) else None,
         statuses=statuses,
         stages=stages,
-        batch_size=settings.batch_size,
+        batch_size=settings.batch_size or RUN_BATCH_SIZE,
         processes=settings.processes or cores(),  # what `htx run` gives each task
         feedback_written=feedback,
         extra_name=extra.name,

@@ -27,6 +27,7 @@ from pathlib import Path
 from etl.config import (
     INGEST_DAG_ID,
     PUBLISH_DAG_ID,
+    RUN_BATCH_SIZE,
     WRITER_POOL,
     Settings,
     cores,
@@ -287,6 +288,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
             if settings.processes is None:
                 # dag.test runs one task at a time, in this process: each may use every core.
                 os.environ["HTX_PROCESSES"] = str(cores())
+            if settings.batch_size is None:
+                # ...and each stage task costs its own overhead: one for the whole landing.
+                os.environ["HTX_BATCH_SIZE"] = str(RUN_BATCH_SIZE)
             runs = run_dags(settings)
             marks["dags_done"] = time.time()
         finally:
