@@ -1,9 +1,17 @@
-"""The report's charts: Altair (Vega-Lite) specs rendered offline to inline SVG by vl-convert.
+"""The report's charts: Vega-Lite specs rendered offline to inline SVG by vl-convert.
 
+The specs are those Altair builds and validates for these charts, written out as plain
+dicts (`tests/test_charts.py` holds each equal to Altair's, validated against its
+Vega-Lite schema): importing Altair and validating a spec cost more than drawing it.
 vl-convert bundles Vega, Vega-Lite and its fonts; rendering fetches nothing. Each chart's
 SVG is Vega's own (its marks in `role-mark` groups); its root's class `marks` becomes `chart`,
 with an `aria-label` so the page (and its browser check) finds it. Every mark carries
 an `aria-label` from its `description` ("category · series: value"), which Vega escapes.
+
+vl-convert draws on a thread of its own, started by its first drawing: a process forked
+after that has no such thread, and would wait for it forever. `drawn_here` says whether
+this process (or the one it was forked from) has drawn already; a process that has not may
+fork processes that each draw.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 from html import escape
 from pathlib import Path
 
@@ -21,11 +30,26 @@ from markupsafe import Markup
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
+# The colour of a series that groups the others (`grouped` of `line_chart`): none of the
+# palette's, which repeats from the eleventh series on.
+GROUPED_COLOUR = "#c7c7c7"
 WIDTH, HEIGHT = 640, 240
+# The Vega-Lite version of the specs (Altair 6's; `tests/test_charts.py` checks it).
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+# Altair's default view size, in every spec it writes.
+CONFIG = {"view": {"continuousWidth": 300, "continuousHeight": 300}}
 
 
 # Where rendered charts are kept between reports (`cached_in`), and the keys used since.
 _CACHE: ContextVar[tuple[Path, set[str]] | None] = ContextVar("chart_cache", default=None)
+# Whether vl-convert's thread was started in this process's memory (`drawn_here`).
+_DRAWN = False
+
+
+def drawn_here() -> bool:
+    """Whether a chart was drawn in this process, or in the process it was forked from
+    before the fork: then no process forked from it can draw."""
+    return _DRAWN
 
 
 @contextmanager
@@ -45,30 +69,19 @@ def cached_in(folder: Path) -> Iterator[None]:
             stale.unlink(missing_ok=True)
 
 
-def _spec(chart, rows: list[dict], validate: bool) -> dict:
-    """The chart's Vega-Lite spec with its data: the chart is built and checked against
-    Altair's schema without its rows (thousands of values checked one by one cost more than
-    the rendering), then its rows go in as `data.values`, as `alt.Data(values=rows)` puts
-    them: the same spec."""
-    spec = chart.to_dict(validate=validate)
-    spec["data"] = {"values": rows}
-    return spec
-
-
-def _svg(chart, rows: list[dict], title: str) -> Markup:
+def _svg(spec: dict, title: str) -> Markup:
     cache = _CACHE.get()
     if cache is None:
-        return _render(_spec(chart, rows, validate=True), title)
+        return _render(spec, title)
     folder, used = cache
-    # The key from the spec unvalidated; a chart rendered is validated as before.
-    key = _key(_spec(chart, rows, validate=False), title)
+    key = _key(spec, title)
     used.add(key)
     path = folder / f"{key}.svg"
     try:
         return Markup(path.read_text(encoding="utf-8"))  # noqa: S704 - written by _render below
     except OSError:
         pass
-    svg = _render(_spec(chart, rows, validate=True), title)
+    svg = _render(spec, title)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(str(svg), encoding="utf-8")
     os.replace(temporary, path)
@@ -77,17 +90,23 @@ def _svg(chart, rows: list[dict], title: str) -> Markup:
 
 def _key(spec: dict, title: str) -> str:
     """The chart's spec and title, this module and the renderer's version."""
-    from importlib.metadata import version
-
     digest = hashlib.sha256(json.dumps([spec, title], sort_keys=True, default=str).encode())
-    digest.update(version("vl-convert-python").encode())
-    digest.update(Path(__file__).read_bytes())
+    digest.update(_code())
     return digest.hexdigest()
 
 
+@cache
+def _code() -> bytes:
+    from importlib.metadata import version
+
+    return version("vl-convert-python").encode() + Path(__file__).read_bytes()
+
+
 def _render(spec: dict, title: str) -> Markup:
+    global _DRAWN
     import vl_convert as vlc
 
+    _DRAWN = True  # from the first call on: its thread may be starting
     svg = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
     svg = svg[svg.index("<svg") :]  # no XML prolog inside HTML
     head, rest = svg.split(">", 1)
@@ -97,46 +116,75 @@ def _render(spec: dict, title: str) -> Markup:
     return Markup(svg)  # noqa: S704 - Vega's own SVG; every text in it is escaped by Vega
 
 
-def _legend(names: list[str]):
-    import altair as alt
+def _scale(names: list[str], grouped: str | None = None) -> dict:
+    """One colour a series, in the palette's order; `grouped` in grey."""
+    colours = [
+        GROUPED_COLOUR if name == grouped else PALETTE[i % len(PALETTE)]
+        for i, name in enumerate(names)
+    ]
+    return {"domain": names, "range": colours}
 
-    return alt.Scale(domain=names, range=[PALETTE[i % len(PALETTE)] for i in range(len(names))])
+
+def _chart(rows: list[dict], mark: dict, encoding: dict) -> dict:
+    """The spec as Altair writes it (`Chart(...).to_dict()`), its rows as `data.values`."""
+    return {
+        "config": CONFIG,
+        "data": {"values": rows},
+        "mark": mark,
+        "encoding": encoding,
+        "height": HEIGHT,
+        "width": WIDTH,
+        "$schema": SCHEMA,
+    }
 
 
-def line_chart(
-    title: str, years: list[int], series: dict[str, list[float | None]], unit: str
-) -> Markup:
-    """One line per series over the years."""
-    import altair as alt
-
+def line_spec(
+    years: list[int],
+    series: dict[str, list[float | None]],
+    unit: str,
+    grouped: str | None = None,
+) -> dict:
+    """One line per series over the years; the series named `grouped` in grey."""
     rows = [
         {"year": str(y), "series": name, "value": v, "label": f"{name} · {y}: {v:,.1f}"}
         for name, values in series.items()
         for y, v in zip(years, values, strict=True)
         if v is not None
     ]
-    chart = (
-        alt.Chart(alt.Data(values=[]))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("year:O", title=None, sort=[str(y) for y in years],
-                    axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("value:Q", title=unit),
-            color=alt.Color("series:N", title=None, scale=_legend(list(series)),
-                            legend=alt.Legend(orient="bottom", columns=4)),
-            description="label:N",
-        )
-        .properties(width=WIDTH, height=HEIGHT)
-    )  # fmt: skip
-    return _svg(chart, rows, title)
+    encoding = {
+        "color": {
+            "field": "series",
+            "legend": {"columns": 4, "orient": "bottom"},
+            "scale": _scale(list(series), grouped),
+            "title": None,
+            "type": "nominal",
+        },
+        "description": {"field": "label", "type": "nominal"},
+        "x": {
+            "axis": {"labelAngle": 0},
+            "field": "year",
+            "sort": [str(y) for y in years],
+            "title": None,
+            "type": "ordinal",
+        },
+        "y": {"field": "value", "title": unit, "type": "quantitative"},
+    }
+    return _chart(rows, {"type": "line", "point": True}, encoding)
 
 
-def bar_chart(
-    title: str, categories: list[str], stacks: dict[str, list[float]], unit: str
+def line_chart(
+    title: str,
+    years: list[int],
+    series: dict[str, list[float | None]],
+    unit: str,
+    grouped: str | None = None,
 ) -> Markup:
-    """Stacked bars: one bar per category (in the given order), one colour per stack."""
-    import altair as alt
+    """One line per series over the years (`line_spec`), drawn."""
+    return _svg(line_spec(years, series, unit, grouped), title)
 
+
+def bar_spec(categories: list[str], stacks: dict[str, list[float]], unit: str) -> dict:
+    """Stacked bars: one bar per category (in the given order), one colour per stack."""
     rows = [
         {
             "category": category,
@@ -148,20 +196,31 @@ def bar_chart(
         for i, category in enumerate(categories)
         for n, (name, values) in enumerate(stacks.items())
     ]
-    legend = alt.Legend(orient="bottom") if len(stacks) > 1 else None
-    chart = (
-        alt.Chart(alt.Data(values=[]))
-        .mark_bar()
-        .encode(
-            x=alt.X("category:N", title=None, sort=list(categories),
-                    axis=alt.Axis(labelAngle=-40 if len(categories) > 8 else 0,
-                                  labelLimit=140)),
-            y=alt.Y("value:Q", title=unit, stack="zero"),
-            color=alt.Color("series:N", title=None, scale=_legend(list(stacks)),
-                            legend=legend, sort=list(stacks)),
-            order=alt.Order("order:Q"),
-            description="label:N",
-        )
-        .properties(width=WIDTH, height=HEIGHT)
-    )  # fmt: skip
-    return _svg(chart, rows, title)
+    encoding = {
+        "color": {
+            "field": "series",
+            "legend": {"orient": "bottom"} if len(stacks) > 1 else None,
+            "scale": _scale(list(stacks)),
+            "sort": list(stacks),
+            "title": None,
+            "type": "nominal",
+        },
+        "description": {"field": "label", "type": "nominal"},
+        "order": {"field": "order", "type": "quantitative"},
+        "x": {
+            "axis": {"labelAngle": -40 if len(categories) > 8 else 0, "labelLimit": 140},
+            "field": "category",
+            "sort": list(categories),
+            "title": None,
+            "type": "nominal",
+        },
+        "y": {"field": "value", "stack": "zero", "title": unit, "type": "quantitative"},
+    }
+    return _chart(rows, {"type": "bar"}, encoding)
+
+
+def bar_chart(
+    title: str, categories: list[str], stacks: dict[str, list[float]], unit: str
+) -> Markup:
+    """Stacked bars (`bar_spec`), drawn."""
+    return _svg(bar_spec(categories, stacks, unit), title)

@@ -9,8 +9,15 @@ rank in it (`marts.replication_candidates.new_commune_name`, `commune_rank`). A 
 built before those tables and columns existed gets the four charts and a line saying the
 phase has no figures by new commune yet.
 No script, font or style is fetched from anywhere: the file is the whole report. The charts
-are Altair (Vega-Lite) specs rendered offline to inline SVG by vl-convert (`etl.outputs.charts`);
-the template `report.html.j2` puts every other text on the page, escaped.
+are Vega-Lite specs (those Altair writes) rendered offline to inline SVG by vl-convert
+(`etl.outputs.charts`); the template `report.html.j2` puts every other text on the page,
+escaped.
+
+At national scale there are hundreds of former districts: the revenue chart and the
+candidates' chart draw the `TOP_DISTRICTS` first (by revenue, by candidates) and one more
+line or bar, `OTHER_DISTRICTS`, for all the others together, with a note under the chart
+saying so; with at most `TOP_DISTRICTS` (a province) they draw every district. The
+candidates' table lists them all.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ log = logging.getLogger(__name__)
 PHASE_FIRST_YEAR = 2026
 # New communes drawn in the phase chart (most cooperatives first); the table lists them all.
 PHASE_CHART_COMMUNES = 30
+# Former districts drawn one by one in the revenue and candidates' charts; beyond them, the
+# others are drawn together as one (`_grouped`).
+TOP_DISTRICTS = 10
+OTHER_DISTRICTS = "Các huyện khác / Other former districts"
 
 
 def _columns(con, schema: str, table: str) -> set[str]:
@@ -160,7 +171,9 @@ def _write_dashboard(settings: Settings) -> Path:
     target = write_page(
         settings.export_dir / "report.html",
         "report.html.j2",
-        sections=[{"heading": heading, "chart": chart} for heading, chart in sections],
+        sections=[
+            {"heading": heading, "chart": chart, "note": note} for heading, chart, note in sections
+        ],
         phase=phase,
         by_commune=by_commune,
         candidates=candidates,
@@ -169,21 +182,64 @@ def _write_dashboard(settings: Settings) -> Path:
     return target
 
 
-def _sections(years, series, ratings, support, per_district) -> list[tuple[str, object]]:
+def _grouped(
+    values: dict[str, list[float | None]],
+) -> tuple[dict[str, list[float | None]], int]:
+    """`values` as drawn: with more than `TOP_DISTRICTS` names, the `TOP_DISTRICTS` of the
+    largest totals (the first of equal totals first), in their order, then
+    `OTHER_DISTRICTS`: the sum of the others, place by place (None where none of them has a
+    value); and how many it sums (0: `values` as they are)."""
+    if len(values) <= TOP_DISTRICTS:
+        return values, 0
+    names = list(values)
+    totals = {name: sum(v for v in values[name] if v is not None) for name in names}
+    top = set(sorted(names, key=lambda name: -totals[name])[:TOP_DISTRICTS])
+    rest = [values[name] for name in names if name not in top]
+    summed = [
+        None if all(v is None for v in place) else sum(v for v in place if v is not None)
+        for place in zip(*rest, strict=True)
+    ]
+    drawn = {name: values[name] for name in names if name in top}
+    drawn[OTHER_DISTRICTS] = summed
+    return drawn, len(rest)
+
+
+def _note(grouped: int, by: tuple[str, str]) -> str | None:
+    """The note under a chart whose districts beyond the first are drawn together."""
+    if not grouped:
+        return None
+    return (
+        f"{TOP_DISTRICTS} huyện cũ {by[0]} nhất được vẽ riêng; {grouped} huyện còn lại gộp "
+        f"thành “{OTHER_DISTRICTS}”. / The {TOP_DISTRICTS} former districts with the "
+        f"{by[1]} are drawn one by one; the other {grouped} are drawn together as "
+        f"“{OTHER_DISTRICTS}”."
+    )
+
+
+def _sections(
+    years, series, ratings, support, per_district
+) -> list[tuple[str, object, str | None]]:
     rating_names = ("Tốt", "Khá", "Trung bình", "Yếu", "Chưa xếp loại")
+    series, lines_grouped = _grouped(series)
+    bars, bars_grouped = _grouped({name: [float(n)] for name, n in per_district.items()})
     return [
         ("Doanh thu HTX theo huyện cũ, 2021-2025 / Cooperative revenue by former district",
-         line_chart("revenue", years, series, "triệu đồng / million VND")),
+         line_chart("revenue", years, series, "triệu đồng / million VND",
+                    grouped=OTHER_DISTRICTS if lines_grouped else None),
+         _note(lines_grouped, ("có doanh thu cao", "most revenue"))),
         ("Cơ cấu xếp loại / Rating mix",
          bar_chart("ratings", [str(r[0]) for r in ratings],
                    {name: [float(r[i + 1] or 0) for r in ratings]
-                    for i, name in enumerate(rating_names)}, "số HTX / cooperatives")),
+                    for i, name in enumerate(rating_names)}, "số HTX / cooperatives"),
+         None),
         ("Hỗ trợ theo chương trình / Support by programme",
          bar_chart("support", [r[0] for r in support], {"Kinh phí": [r[1] for r in support]},
-                   "triệu đồng / million VND")),
+                   "triệu đồng / million VND"),
+         None),
         ("Mô hình đủ điều kiện nhân rộng theo huyện cũ / Replication candidates by former "
          "district",
-         bar_chart("candidates", list(per_district),
-                   {"Số mô hình": [float(v) for v in per_district.values()]},
-                   "số HTX / cooperatives")),
+         bar_chart("candidates", list(bars),
+                   {"Số mô hình": [float(v[0] or 0) for v in bars.values()]},
+                   "số HTX / cooperatives"),
+         _note(bars_grouped, ("nhiều mô hình", "most candidates"))),
     ]  # fmt: skip

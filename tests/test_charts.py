@@ -1,0 +1,223 @@
+"""The officials' report's charts: their Vega-Lite specs are those Altair builds and
+validates (`etl.outputs.charts` writes them out without importing Altair), and at national
+scale the revenue and candidates' charts draw the largest former districts one by one and
+the others together (`etl.outputs.officials_report._grouped`), the table listing them all."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import altair as alt
+import duckdb
+import pytest
+
+from etl.config import load_settings
+from etl.outputs import charts
+from etl.outputs.officials_report import (
+    OTHER_DISTRICTS,
+    TOP_DISTRICTS,
+    _grouped,
+    write_dashboard,
+)
+
+
+def _scale(names: list[str], grouped: str | None = None) -> alt.Scale:
+    colours = [
+        charts.GROUPED_COLOUR if name == grouped else charts.PALETTE[i % len(charts.PALETTE)]
+        for i, name in enumerate(names)
+    ]
+    return alt.Scale(domain=names, range=colours)
+
+
+def _altair_line(years, series, unit, grouped=None) -> alt.Chart:
+    """The line chart as Altair builds it (the project's code before it wrote the specs)."""
+    return (
+        alt.Chart(alt.Data(values=[]))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("year:O", title=None, sort=[str(y) for y in years],
+                    axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("value:Q", title=unit),
+            color=alt.Color("series:N", title=None, scale=_scale(list(series), grouped),
+                            legend=alt.Legend(orient="bottom", columns=4)),
+            description="label:N",
+        )
+        .properties(width=charts.WIDTH, height=charts.HEIGHT)
+    )  # fmt: skip
+
+
+def _altair_bars(categories, stacks, unit) -> alt.Chart:
+    legend = alt.Legend(orient="bottom") if len(stacks) > 1 else None
+    return (
+        alt.Chart(alt.Data(values=[]))
+        .mark_bar()
+        .encode(
+            x=alt.X("category:N", title=None, sort=list(categories),
+                    axis=alt.Axis(labelAngle=-40 if len(categories) > 8 else 0,
+                                  labelLimit=140)),
+            y=alt.Y("value:Q", title=unit, stack="zero"),
+            color=alt.Color("series:N", title=None, scale=_scale(list(stacks)),
+                            legend=legend, sort=list(stacks)),
+            order=alt.Order("order:Q"),
+            description="label:N",
+        )
+        .properties(width=charts.WIDTH, height=charts.HEIGHT)
+    )  # fmt: skip
+
+
+def _as_altair(chart: alt.Chart, ours: dict) -> str:
+    """Altair's spec, validated against its Vega-Lite schema, with our rows as its data (as
+    `alt.Data(values=rows)` puts them), in Altair's order of keys."""
+    spec = chart.to_dict(validate=True)
+    spec["data"] = {"values": ours["data"]["values"]}
+    return json.dumps(spec, ensure_ascii=False)
+
+
+LINE_CASES = [
+    ([2021, 2022], {"A": [1.0, None], "B": [2.0, 3.5]}, None),
+    (list(range(2021, 2027)), {f"Huyện {i}": [float(i)] * 6 for i in range(12)}, None),
+    ([2024, 2025], {"Huyện A": [1.0, 2.0], OTHER_DISTRICTS: [5.0, None]}, OTHER_DISTRICTS),
+]
+BAR_CASES = [
+    (["2024", "2025"], {"Tốt": [1.0, 2.0], "Khá": [0.0, 3.0], "Yếu": [1.0, 1.0]}),
+    (["DA167", "NTM"], {"Kinh phí": [800.0, 300.0]}),
+    ([f"Huyện {i} <&>" for i in range(11)], {"Số mô hình": [float(i) for i in range(11)]}),
+]
+
+
+@pytest.mark.parametrize(("years", "series", "grouped"), LINE_CASES)
+def test_line_spec_is_altairs(years, series, grouped):
+    ours = charts.line_spec(years, series, "triệu đồng", grouped)
+    assert json.dumps(ours, ensure_ascii=False) == _as_altair(
+        _altair_line(years, series, "triệu đồng", grouped), ours
+    )
+
+
+@pytest.mark.parametrize(("categories", "stacks"), BAR_CASES)
+def test_bar_spec_is_altairs(categories, stacks):
+    ours = charts.bar_spec(categories, stacks, "số HTX")
+    assert json.dumps(ours, ensure_ascii=False) == _as_altair(
+        _altair_bars(categories, stacks, "số HTX"), ours
+    )
+
+
+def test_schema_is_altairs():
+    assert alt.SCHEMA_URL == charts.SCHEMA
+
+
+def test_a_chart_drawn_here_is_known():
+    chart = charts.bar_chart("t", ["a"], {"s": [1.0]}, "u")
+    assert chart.startswith('<svg class="chart" role="img" aria-label="t"')
+    assert charts.drawn_here()
+
+
+def test_up_to_top_districts_are_drawn_as_they_are():
+    values = {f"Huyện {i}": [float(i), None] for i in range(TOP_DISTRICTS)}
+    assert _grouped(values) == (values, 0)
+
+
+def test_beyond_top_districts_the_others_are_summed():
+    values = {f"Huyện {i:02d}": [float(i), None, 1.0] for i in range(TOP_DISTRICTS + 3)}
+    values["Huyện 00"] = [None, None, None]
+    values["Huyện 01"] = [1.0, 3.5, None]  # a total of 4.5: in the top ten, not 03's 4.0
+    drawn, grouped = _grouped(values)
+    assert grouped == 3
+    kept = ["Huyện 01"] + [f"Huyện {i:02d}" for i in range(4, TOP_DISTRICTS + 3)]
+    assert list(drawn) == [*kept, OTHER_DISTRICTS]  # in their order, the others last
+    assert all(drawn[name] == values[name] for name in kept)
+    # 00 (no value), 02 and 03: summed place by place, None where none has a value.
+    assert drawn[OTHER_DISTRICTS] == [5.0, None, 2.0]
+
+
+def test_equal_totals_keep_the_first():
+    values = {f"Huyện {i:02d}": [1.0] for i in range(TOP_DISTRICTS + 2)}
+    drawn, grouped = _grouped(values)
+    assert grouped == 2
+    assert list(drawn)[:-1] == [f"Huyện {i:02d}" for i in range(TOP_DISTRICTS)]
+    assert drawn[OTHER_DISTRICTS] == [2.0]
+
+
+# Thirteen former districts, each with a candidate: three more than the charts draw.
+DISTRICTS = 13
+NATIONAL = f"""
+create schema marts;
+create table marts.district_year as
+select lpad(d::varchar, 3, '0') as district_code, 'Huyện ' || d as district_name, y as year,
+       (100.0 * d + y - 2024)::double as revenue_mvnd, 1 as rated_tot, 0 as rated_kha,
+       0 as rated_trung_binh, 0 as rated_yeu, 0 as unrated
+from range(1, {DISTRICTS + 1}) r(d), range(2024, 2026) t(y);
+create table marts.program_year as
+select * from (values ('DA167', 2025, 800.0)) as t(program_code, year, amount_mvnd);
+create table marts.replication_candidates as
+select lpad(c::varchar, 10, '0') as coop_code, 'HTX số ' || c as name,
+       lpad(d::varchar, 3, '0') as district_code, 'Huyện ' || d as district_name,
+       c as district_rank, 80.0 as score, 10.0::decimal(18, 6) as revenue_mvnd,
+       false as in_da167, true as is_candidate
+from range(1, {DISTRICTS + 1}) r(d), range(1, 1 + d % 3 + 1) s(c);
+"""
+
+
+def _marks(svg: str, role: str) -> list[str]:
+    return re.findall(rf'aria-label="([^"]*)" role="graphics-symbol" '
+                      rf'aria-roledescription="{role}"', svg)  # fmt: skip
+
+
+def test_national_report_draws_the_top_districts_and_the_others_together(tmp_path):
+    settings = load_settings(
+        {
+            "HTX_LANDING_DIR": str(tmp_path / "landing"),
+            "HTX_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+            "HTX_STATE_DIR": str(tmp_path / "state"),
+            "HTX_EXPORT_DIR": str(tmp_path / "exports"),
+        }
+    )
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(NATIONAL)
+    con.close()
+    page = write_dashboard(settings).read_text()
+    svgs = re.findall(r'<svg class="chart".*?</svg>', page, re.S)
+    assert len(svgs) == 4
+    revenue, _, _, candidates = svgs
+
+    # Revenue: districts 4..13 (the most revenue) by name, 1..3 summed, year by year.
+    points = _marks(revenue, "point")
+    drawn = [f"Huyện {d}" for d in range(4, DISTRICTS + 1)]
+    assert {label.split(" · ")[0] for label in points} == {*drawn, OTHER_DISTRICTS}
+    assert f"{OTHER_DISTRICTS} · 2024: 600.0" in points  # 100 + 200 + 300
+    assert f"{OTHER_DISTRICTS} · 2025: 603.0" in points
+
+    # Candidates: 1, 2 or 3 a district (d % 3 + 1); the ten with the most drawn one by one.
+    counts = {f"Huyện {d}": d % 3 + 1 for d in range(1, DISTRICTS + 1)}
+    top = sorted(counts, key=lambda name: -counts[name])[:TOP_DISTRICTS]
+    rest = sum(n for name, n in counts.items() if name not in top)
+    bars = _marks(candidates, "bar")
+    assert bars == [
+        *(f"{name} · Số mô hình: {counts[name]:.1f}" for name in counts if name in top),
+        f"{OTHER_DISTRICTS} · Số mô hình: {rest:.1f}",
+    ]
+
+    notes = re.findall(r'<p class="legend">(.*?)</p>', page)
+    assert len(notes) == 2
+    assert "the other 3 are drawn together" in notes[0]
+    assert "the other 3 are drawn together" in notes[1]
+    # The table lists every candidate, of every district.
+    assert page.count("<td>HTX số ") == sum(counts.values())
+
+
+def test_province_report_has_no_grouped_districts(tmp_path):
+    settings = load_settings(
+        {
+            "HTX_LANDING_DIR": str(tmp_path / "landing"),
+            "HTX_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+            "HTX_STATE_DIR": str(tmp_path / "state"),
+            "HTX_EXPORT_DIR": str(tmp_path / "exports"),
+        }
+    )
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(NATIONAL.replace(f"range(1, {DISTRICTS + 1})", f"range(1, {TOP_DISTRICTS + 1})"))
+    con.close()
+    page = write_dashboard(settings).read_text()
+    assert OTHER_DISTRICTS not in page
+    assert 'class="legend"' not in page.split("<h2>")[1]  # no note under the charts
+    assert page.count('aria-roledescription="bar"') >= TOP_DISTRICTS
