@@ -43,6 +43,17 @@ def clean(value: object) -> str:
 def unquoted(value: object) -> str:
     """`clean`, without the leading apostrophe that marks a typed value as text in Excel
     (`'6400123456`, `'1.250`, `'HTX Cà phê`): rule 15, for every cell the reader types."""
+    if value.__class__ is str:  # the same texts come in every file: once per distinct text
+        return _unquoted_text(value)
+    return _unquoted(value)
+
+
+@lru_cache(maxsize=65536)
+def _unquoted_text(value: str) -> str:
+    return _unquoted(value)
+
+
+def _unquoted(value: object) -> str:
     text = clean(value)
     if text and text[0] in _APOSTROPHES:
         return text[1:].lstrip()
@@ -103,6 +114,13 @@ def toneless(text: str) -> str:
 
 def strip_unit_prefix(text: str) -> str:
     """A commune name without its `Xã`/`Phường`/`Thị trấn`/`Đặc khu` prefix."""
+    if text.__class__ is str:  # names repeat in every file: once per distinct name
+        return _strip_unit_prefix(text)
+    return _COMMUNE_PREFIX.sub("", clean(text))
+
+
+@lru_cache(maxsize=65536)
+def _strip_unit_prefix(text: str) -> str:
     return _COMMUNE_PREFIX.sub("", clean(text))
 
 
@@ -115,6 +133,7 @@ def name_key(value: str) -> str:
     return _NOT_LETTER.sub("", toneless(strip_unit_prefix(value)).lower())
 
 
+@lru_cache(maxsize=65536)
 def plain_keys(value: str) -> frozenset[str]:
     """`name_key` in plain letters, for a name typed without any diacritics (`Dak Nang` ->
     `daknang`), which counts only where exactly one candidate fits. A plain name's first
@@ -128,6 +147,7 @@ def plain_keys(value: str) -> frozenset[str]:
     return frozenset(keys)
 
 
+@lru_cache(maxsize=65536)
 def has_diacritics(value: str) -> bool:
     """Whether a name (without its unit prefix) carries any Vietnamese letter or mark."""
     text = strip_unit_prefix(value)

@@ -147,14 +147,20 @@ def commune_known(frame: pd.DataFrame, ref: Reference) -> pd.Series:
     )
     if not named.any():
         return result
-    keys = frame.loc[named, ["unit_code", "report_year", "commune_name"]]
-    distinct = keys.drop_duplicates()
-    known = {
-        (unit, int(year), name): is_known(ref, str(unit), int(year), name)
-        for unit, year, name in distinct.itertuples(index=False, name=None)
-    }
-    result[named] = [
-        known[(unit, int(year), name)]
-        for unit, year, name in keys.itertuples(index=False, name=None)
-    ]
+    # One lookup per distinct (unit, year, name), over plain lists: no frame per row.
+    rows = zip(
+        frame["unit_code"][named].tolist(),
+        frame["report_year"][named].tolist(),
+        frame["commune_name"][named].tolist(),
+        strict=True,
+    )
+    known: dict[tuple, bool] = {}
+    values = []
+    for unit, year, name in rows:
+        key = (unit, int(year), name)
+        hit = known.get(key)
+        if hit is None:
+            hit = known[key] = is_known(ref, str(unit), int(year), name)
+        values.append(hit)
+    result[named] = values
     return result
