@@ -125,7 +125,7 @@ def run_forked(function: Callable[..., R], *args: object) -> R:
 def _run_and_send(sender, function: Callable[..., R], args: tuple, parent: int) -> None:
     """In the fork: the result, or the traceback as text (not every exception pickles). The
     fork ends with its parent (killed, it is killed), as the work would had it run there."""
-    _die_with(parent)
+    die_with(parent)
     try:
         sender.send((function(*args), None))
     except BaseException:
@@ -134,7 +134,7 @@ def _run_and_send(sender, function: Callable[..., R], args: tuple, parent: int) 
         sender.close()
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """Ask Linux to kill this process when its parent ends (prctl PR_SET_PDEATHSIG)."""
     try:
         import ctypes

@@ -284,7 +284,9 @@ def _build(
         con.close()
     refresh_build_audit(settings)
     seal_build(settings, wanted, run_id, len(loaded))
-    prepare_data_docs(settings)  # the publish moves it into the exports (etl.quality.data_docs)
+    # Rendered by htx run's warm validator meanwhile the publish DAG runs, else here; the
+    # exports move it in place (etl.quality.data_docs).
+    prepare_data_docs(settings)
     return counts
 
 
@@ -362,7 +364,8 @@ def write_exports(settings: Settings, published: dict) -> dict:
         result = dict(published)
         # GX Data Docs: once per publish, never on a nothing-new run; built in a child
         # process meanwhile the other exports are written (etl.quality.data_docs).
-        # Prepared by the load with the build (GX already imported there), else built here.
+        # Prepared by the load with the build (by htx run's warm validator: waited for
+        # here), else built here.
         index = publish_prepared(settings) if published.get("published") else None
         docs = DataDocsBuild(settings) if published.get("published") and not index else None
         report = None

@@ -10,10 +10,13 @@ count to be 0 (its meta keeps the rule's severity and bilingual message); its
 `ValidationDefinition.run` stores the result in an ephemeral GX context, and
 `context.build_data_docs()` writes the site. The site is built in a folder beside the
 target and swapped in whole, so a reader never sees half a site and pages of earlier runs
-do not linger. A site keeps the key of what it shows (`CONTENT_KEY`: the suites, the counts,
-GX's version): when the site to replace, or the published one, shows the same, it is copied
-instead of rendered again (GX's validations and site builder cost seconds). Nothing is
-downloaded: the pages reference GX's CDN styles as GX writes
+do not linger. A site keeps the key of what it shows (`CONTENT_KEY`: the suites, the
+counts, GX's version): when the site to replace, or the published one, shows the same, it
+is copied instead of rendered again (GX's validations and site builder cost seconds). Under
+`htx run`, the site of a new build is rendered by the warm validator
+(`etl.quality.validator`) while the publish DAG runs: the load hands it over and ends, and
+the export waits for it before moving it in place (`prepare_data_docs`,
+`publish_prepared`). Nothing is downloaded: the pages reference GX's CDN styles as GX writes
 them, and GX's analytics are off.
 """
 
@@ -82,43 +85,82 @@ def content_key(documents: dict[str, dict], counts: dict[str, tuple[int, int]]) 
     return _digest(shown)
 
 
-def build_site(warehouse: Path, target: Path, reuse: Path | None = None) -> Path:
+def build_site(
+    warehouse: Path, target: Path, reuse: Path | None = None, *, submit: bool = False
+) -> Path:
     """`build_data_docs` from the warehouse's path and the site's folder. The site keeps the
     fingerprint of the build it describes (`FINGERPRINT`) and the key of what it shows
-    (`CONTENT_KEY`). A site of the same key at `target` or `reuse` is copied, not rendered."""
-    import duckdb
+    (`CONTENT_KEY`). A site of the same key at `target` or `reuse` is copied, not rendered.
 
+    A site to render is rendered by htx run's warm validator when there is one (GX is
+    imported there already). With `submit`, this returns as soon as the validator has the
+    work (`validator.submit`), before the site is in place: `validator.settle` waits for it.
+    Either way the validator reads no warehouse: what the site shows is read here."""
     from etl.quality.validate import load_suite_documents
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        counts = rule_counts(con)
-        fingerprint = _fingerprint(con)
-    finally:
-        con.close()
+    counts, fingerprint = _read(warehouse)
     documents = load_suite_documents()
     key = content_key(documents, counts)
     building = target.with_name(f".{target.name}.building")
-    shutil.rmtree(building, ignore_errors=True)
-    try:
-        same = next((site for site in (target, reuse) if site and _shows(site, key)), None)
-        if same is not None:
+    shutil.rmtree(building, ignore_errors=True)  # left by a run killed mid-build, if any
+    same = next((site for site in (target, reuse) if site and _shows(site, key)), None)
+    if same is not None:
+        try:
             shutil.copytree(same, building)
             log.info("GX Data Docs unchanged: copied from %s", same)
-        else:
-            building.mkdir(parents=True)
-            previous = next((site for site in (reuse, target) if site and site.is_dir()), None)
-            # By htx run's warm validator when there is one: GX is imported there already.
-            from etl.quality import validator
+            _finish(building, target, key, fingerprint)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+    else:
+        previous = next((site for site in (reuse, target) if site and site.is_dir()), None)
+        from etl.quality import validator
 
-            validator.call(_build, building, documents, counts, previous)
-        (building / CONTENT_KEY).write_text(key, encoding="utf-8")
-        (building / FINGERPRINT).write_text(fingerprint or "", encoding="utf-8")
-        _replace_dir(building, target)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
+        work = (building, target, documents, counts, previous, key, fingerprint)
+        if submit and validator.submit(_render, *work):
+            log.info("GX Data Docs: %s, being rendered by the warm validator", target)
+            return target / "index.html"
+        validator.call(_render, *work)
     log.info("GX Data Docs: %s", target / "index.html")
     return target / "index.html"
+
+
+def _read(warehouse: Path) -> tuple[dict[str, tuple[int, int]], str | None]:
+    """What a site of the warehouse shows and names: its rule counts, its fingerprint."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return rule_counts(con), _fingerprint(con)
+    finally:
+        con.close()
+
+
+def _render(
+    building: Path,
+    target: Path,
+    documents: dict[str, dict],
+    counts: dict[str, tuple[int, int]],
+    previous: Path | None,
+    key: str,
+    fingerprint: str | None,
+) -> None:
+    """Render the site in the folder `building` (`_build`), then put it in place of `target`
+    whole: a process killed meanwhile leaves `building` (removed by the next build) and the
+    earlier `target`, never part of a site at `target`."""
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        building.mkdir(parents=True)
+        _build(building, documents, counts, previous)
+        _finish(building, target, key, fingerprint)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def _finish(building: Path, target: Path, key: str, fingerprint: str | None) -> None:
+    """Stamp the site built in `building` with its key and fingerprint; put it at `target`."""
+    (building / CONTENT_KEY).write_text(key, encoding="utf-8")
+    (building / FINGERPRINT).write_text(fingerprint or "", encoding="utf-8")
+    _replace_dir(building, target)
 
 
 def _shows(site: Path, key: str) -> bool:
@@ -159,15 +201,22 @@ def _replace_dir(built: Path, target: Path) -> None:
 
 
 def prepare_data_docs(settings: Settings) -> Path | None:
-    """At the end of a load, where GX is already imported (the checks across files ran):
-    the site of the sealed build, beside it, for `publish_prepared` to put in place when
-    that build is published. A failure costs the early site only (logged); the export then
-    builds it. When the published site shows the same (`CONTENT_KEY`), it is copied."""
+    """At the end of a load: the site of the sealed build, beside it, for `publish_prepared`
+    to put in place when that build is published. When the published site shows the same
+    (`CONTENT_KEY`), it is copied. Else htx run's warm validator (GX imported there) renders
+    it in the background while the run goes on (`build_site`'s `submit`): the counts and
+    the fingerprint are read here, so that the validator never opens the build, which the
+    publish DAG writes and swaps meanwhile. Without a validator (a scheduler's worker) it is
+    rendered here, before this returns. A failure costs the early site only (logged); the
+    export then builds it."""
     from etl.warehouse.build import build_path
 
     try:
         return build_site(
-            build_path(settings), settings.build_dir / DOCS_DIR, reuse=data_docs_dir(settings)
+            build_path(settings),
+            settings.build_dir / DOCS_DIR,
+            reuse=data_docs_dir(settings),
+            submit=True,
         )
     except Exception:
         log.warning("GX Data Docs not prepared with the build", exc_info=True)
@@ -176,9 +225,17 @@ def prepare_data_docs(settings: Settings) -> Path | None:
 
 def publish_prepared(settings: Settings) -> Path | None:
     """Move the site prepared with the build into the export folder when that build is the
-    published warehouse (same fingerprint); None when there is none to take."""
+    published warehouse (same fingerprint); None when there is none to take. A site still
+    being rendered by the warm validator is waited for first (`validator.settle`); one whose
+    rendering failed is not taken (logged: the export builds the site)."""
     import duckdb
 
+    from etl.quality import validator
+
+    failure = validator.settle()
+    if failure is not None:
+        log.warning("GX Data Docs not prepared with the build (built by the export):\n%s", failure)
+        return None
     prepared = settings.build_dir / DOCS_DIR
     stamp = prepared / FINGERPRINT
     if not stamp.exists() or not settings.warehouse.exists():

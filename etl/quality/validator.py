@@ -10,7 +10,9 @@ arguments in, its findings out, pickled over a Unix socket) instead of importing
 findings are those of the same code on the same frames: the frames arrive as they were
 (pickle keeps dtypes and index), and an exception the validation raises there is raised
 here. The other work that needs GX in a run, the Data Docs site of a new build, is done
-there too (`call`): GX is imported in that process alone.
+there too: GX is imported in that process alone. `call` waits for such work; `submit`
+returns as soon as the validator has it, and `settle` waits for it to end and tells its
+failure, if any (the load hands the site's rendering over and ends; the export settles it).
 
 The validator is what this process and its forks share (the ingest run's fork inherits
 `current()`); a scheduler's workers, tests and any process without one validate in
@@ -18,7 +20,9 @@ process, as before. A validator that cannot be reached (it died, or ended) is gi
 for the life of the process, with a warning, and the validation runs in process. It is
 killed with its parent (PR_SET_PDEATHSIG) and stopped by `stop` at the end of the run.
 One process uses it at a time (`htx run` waits for its ingest fork); each request is its
-own connection, so a client killed mid-request leaves the validator serving the next.
+own connection, so a client killed mid-request leaves the validator serving the next. It
+serves one connection at a time, in order: a request made after a `submit` is answered
+once the submitted work has ended.
 """
 
 from __future__ import annotations
@@ -152,6 +156,22 @@ def call(function: Callable[..., R], *args: object) -> R:
     return cast(R, cast(tuple, answer)[0])
 
 
+def submit(function: Callable[..., object], *args: object) -> bool:
+    """Hand `function(*args)` to the validator and return at once, before it runs: True
+    when the validator took it; False when this process has none (or it cannot answer),
+    and the caller does the work itself. As for `call`, `function` is sent by name. Any
+    request after this one is answered once the work has ended; `settle` waits for it."""
+    return _ask(("submit", function, args)) is not None
+
+
+def settle() -> str | None:
+    """Wait until the work `submit`ted last has ended. Its failure (the traceback, as text),
+    or None: it succeeded, nothing was submitted since the last `settle`, or there is no
+    validator (a validator that died meanwhile is logged as unavailable: its work may not
+    have ended, and left what it left)."""
+    return cast("str | None", _ask(("settle",)))
+
+
 def _ask(request: tuple) -> object | None:
     validator = _current
     if validator is None or validator.broken:
@@ -177,17 +197,20 @@ def _answer(request: tuple) -> object:
 
 
 def _serve(listener: socket.socket, parent: int) -> None:
-    """In the fork: GX and the suites, then one request per connection, until killed."""
+    """In the fork: GX and the suites, then one request per connection, until killed. A
+    submitted job runs once its request is answered and its connection closed, before the
+    next connection is accepted; its failure is kept for the next "settle"."""
     global _current
-    from etl.forks import _die_with
+    from etl.forks import die_with
 
-    _die_with(parent)
+    die_with(parent)
     # Ctrl-C reaches the whole process group: the parent stops this process in its turn.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _current = None  # the parent's, if any: this process validates itself
     from etl.quality import validate
 
     validate.prepare()
+    failure: str | None = None  # of the last job submitted, until a "settle" takes it
     while True:
         accepted, _ = listener.accept()
         connection = Connection(accepted.detach())
@@ -196,20 +219,38 @@ def _serve(listener: socket.socket, parent: int) -> None:
         except (OSError, EOFError):  # the client ended before its request was whole
             connection.close()
             continue
-        try:
-            answer: tuple = ("ok", _answer(request))
-        except Exception as exc:
-            answer = ("error", exc)
-        try:
+        job = None
+        if request[0] == "submit":
+            job, failure = request[1:], None
+            answer: tuple = ("ok", "accepted")
+        elif request[0] == "settle":
+            answer, failure = ("ok", failure), None
+        else:
             try:
-                connection.send(answer)
-            except Exception:  # it does not pickle: the traceback as text
-                failed = answer[1] if answer[0] == "error" else None
-                text = traceback.format_exc()
-                if failed is not None:
-                    text = "".join(traceback.format_exception(failed))
-                connection.send(("error", RuntimeError(f"validation failed: {text}")))
-        except OSError:
-            pass  # the client is gone
-        finally:
-            connection.close()
+                answer = ("ok", _answer(request))
+            except Exception as exc:
+                answer = ("error", exc)
+        _send(connection, answer)
+        if job is not None:
+            function, args = job
+            try:
+                function(*args)
+            except Exception:
+                failure = traceback.format_exc()
+
+
+def _send(connection: Connection, answer: tuple) -> None:
+    """Send an answer and close the connection; an error that does not pickle goes as text."""
+    try:
+        try:
+            connection.send(answer)
+        except Exception:  # it does not pickle: the traceback as text
+            failed = answer[1] if answer[0] == "error" else None
+            text = traceback.format_exc()
+            if failed is not None:
+                text = "".join(traceback.format_exception(failed))
+            connection.send(("error", RuntimeError(f"validation failed: {text}")))
+    except OSError:
+        pass  # the client is gone
+    finally:
+        connection.close()
