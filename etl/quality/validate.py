@@ -330,20 +330,16 @@ def for_run(
     return out
 
 
-def _prepare_checks(con, run_files: Collection[int] | None = None) -> set[int] | None:
-    """The temp tables of the build connection the checks read besides the star schema and
-    the build's staged tables (`stg_htx`, `stg_report_precedence`):
-    - `check_units`: every unit of both lists with its province, and the province in force
-      since 01/07/2025 (`province_2025`: the province a former one merged into);
-    - `check_run_files`: the files whose warnings are wanted, every file of the warehouse
-      without `run_files` (then no check leaves out a row).
-
-    Returns the run's files, or None when every file is wanted."""
+def check_unit_frame(ref=None) -> pd.DataFrame:
+    """The rows of `check_units` (`_prepare_checks`): every unit of both lists with its
+    province, and the province in force since 01/07/2025. `ref`: the reference units
+    (`load_reference()` when not given)."""
     import pandas as pd
 
     from etl.contract.reference import load_reference
 
-    ref = load_reference()
+    if ref is None:
+        ref = load_reference()
     rows = [
         (unit.code, unit.level, False, province, ref.merged_into(province))
         for unit in ref.units.values()
@@ -355,17 +351,37 @@ def _prepare_checks(con, run_files: Collection[int] | None = None) -> set[int] |
         if (province := ref.province_of(unit).code)
     ]
     text = ("code", "level", "province_code", "province_2025")
-    units = pd.DataFrame(
+    return pd.DataFrame(
         rows, columns=["code", "level", "current", "province_code", "province_2025"]
     ).astype(dict.fromkeys(text, "string"))
+
+
+def _prepare_checks(con, run_files: Collection[int] | None = None) -> set[int] | None:
+    """The temp tables of the build connection the checks read besides the star schema and
+    the build's staged tables (`stg_htx`, `stg_report_precedence`):
+    - `check_units`: every unit of both lists with its province, and the province in force
+      since 01/07/2025 (`province_2025`: the province a former one merged into);
+    - `check_run_files`: the files whose warnings are wanted, every file of the warehouse
+      without `run_files` (then no check leaves out a row).
+
+    `check_units` is copied from the build's `ref_check_units` when the connection has it
+    (`etl.warehouse.build` keeps it with the reference tables), else computed here
+    (`check_unit_frame`): the same rows either way.
+
+    Returns the run's files, or None when every file is wanted."""
     # An execute first: it completes whatever result the build left open, which register
     # refuses to run beside.
     con.execute("drop table if exists check_units")
-    con.register("check_units_frame", units)
-    try:
-        con.execute("create temp table check_units as select * from check_units_frame")
-    finally:
-        con.unregister("check_units_frame")
+    if con.execute(
+        "select 1 from duckdb_tables() where temporary and table_name = 'ref_check_units'"
+    ).fetchall():
+        con.execute("create temp table check_units as select * from ref_check_units")
+    else:
+        con.register("check_units_frame", check_unit_frame())
+        try:
+            con.execute("create temp table check_units as select * from check_units_frame")
+        finally:
+            con.unregister("check_units_frame")
     con.execute("drop table if exists check_run_files")
     con.execute(
         "create temp table check_run_files as "

@@ -165,6 +165,8 @@ def load_star_schema(
     remove_build(settings)
     con = duckdb.connect(str(target))
     try:
+        # The empty tables in one transaction: one commit (and WAL sync), not one a statement.
+        con.execute("begin transaction")
         run_sql_file(con, SQL_DIR / "ddl" / "schemas.sql")
         for table in AUDIT_TABLES:
             run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
@@ -173,6 +175,7 @@ def load_star_schema(
         core = [m for m in models() if m.schema == "core"]
         for model in core:
             run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
+        con.execute("commit")
         _register_reference(con, cache_dir(settings))
         _create_macros(con)
         _stage_tables(con, settings, loaded, outcomes)
@@ -206,28 +209,55 @@ def seal_build(settings: Settings, build_fingerprint: str, run_id: str, files: i
         con.close()
 
 
-def copy_audit(con, ledger: Path) -> None:
-    """Replace the audit tables of an open warehouse connection with the ledger's."""
+def copy_audit(con, ledger: Path, changed_only: bool = False) -> list[str]:
+    """Replace the audit tables of an open warehouse connection with the ledger's; returns
+    the tables replaced. `changed_only`: a table that already holds the ledger's rows in the
+    ledger's order (`_same_rows`) is left as it is."""
     con.execute(f"attach '{ledger}' as ledger (read_only)")
+    copied = []
     try:
         for table in AUDIT_TABLES:
+            if changed_only and _same_rows(con, table):
+                continue
             con.execute(f"delete from audit.{table}")  # noqa: S608  audit table names are constants
             con.execute(f"insert into audit.{table} select * from ledger.audit.{table}")  # noqa: S608  audit table names are constants
+            copied.append(table)
     finally:
         con.execute("detach ledger")
+    return copied
 
 
-def refresh_build_audit(settings: Settings) -> None:
-    """Bring the unpublished build's audit tables up to date with the ledger."""
+def _same_rows(con, table: str) -> bool:
+    """Whether `audit.<table>` holds the rows of the attached ledger's, row for row in the
+    order a scan reads them (what a copy would make): the same count, and no position where
+    the two rows differ (NULLs equal, as a copy keeps them)."""
+    return bool(
+        scalar(
+            con,
+            f"select (select count(*) from ledger.audit.{table}) "  # noqa: S608  audit table names are constants
+            f"= (select count(*) from audit.{table}) "
+            f"and not exists (select 1 from (select l as r from ledger.audit.{table} as l) "
+            f"positional join (select b as s from audit.{table} as b) "
+            "where r is distinct from s)",
+        )
+    )
+
+
+def refresh_build_audit(settings: Settings) -> list[str]:
+    """Bring the unpublished build's audit tables up to date with the ledger: only those
+    whose rows changed since (after a load, the warnings across files and the alert; after
+    the alert's delivery, the alert) are copied again. Returns the tables copied."""
     import duckdb
 
     con = duckdb.connect(str(build_path(settings)))
     try:
         con.execute("begin transaction")
-        copy_audit(con, settings.ledger)
+        copied = copy_audit(con, settings.ledger, changed_only=True)
         con.execute("commit")
     finally:
         con.close()
+    log.debug("build audit refreshed: %s", ", ".join(copied) or "nothing changed")
+    return copied
 
 
 # The reference temp tables: they depend on the reference files and the code only.
@@ -238,9 +268,10 @@ REFERENCE_TABLES = (
     "ref_units_current",
     "ref_crosswalk",
     "ref_crosswalk_unmatched",
+    "ref_check_units",  # for the checks across files (etl.quality.validate._prepare_checks)
 )
 # Bump when what the reference cache holds changes; this module's text is in the key anyway.
-REFERENCE_FORMAT = 1
+REFERENCE_FORMAT = 2
 
 
 def _register_reference(con, cache: Path | None = None) -> None:
@@ -263,6 +294,7 @@ def _compute_reference(con, cache: Path | None) -> list[str]:
     import pandas as pd
 
     from etl.contract.reference import MERGED_INTO, load_reference
+    from etl.quality.validate import check_unit_frame
     from etl.text import match_key
 
     ref = load_reference()
@@ -295,6 +327,7 @@ def _compute_reference(con, cache: Path | None) -> list[str]:
         _create_from_frame(con, name, frame)
     lines = _register_crosswalk(con, ref, cache)
     _register_units_in_force(con, ref)
+    _create_from_frame(con, "ref_check_units", check_unit_frame(ref))
     return lines
 
 
@@ -333,16 +366,19 @@ def _register_crosswalk(con, ref, cache: Path | None = None) -> list[str]:
 def _reference_key() -> str:
     """What the reference tables are computed from: the crosswalk's inputs (every reference
     file, `etl.contract.reference`, `etl.text`, the crosswalk), the layout (the programs),
-    this module and the DuckDB release that stores them."""
+    `etl.quality.validate` (the checks' units), this module and the DuckDB release that
+    stores them."""
     import duckdb
 
     import etl.contract.layout
+    import etl.quality.validate
     from etl.contract.crosswalk import cache_key
 
     digest = hashlib.sha256(
         f"reference tables {REFERENCE_FORMAT}\n{cache_key()}\n{duckdb.__version__}\n".encode()
     )
-    for path in (Path(__file__), Path(etl.contract.layout.__file__)):
+    code = (etl.contract.layout, etl.quality.validate)
+    for path in (Path(__file__), *(Path(str(module.__file__)) for module in code)):
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
 
@@ -855,8 +891,9 @@ def _register_reporting(con) -> None:
 
 
 def _row_counts(con, built: list) -> dict[str, int]:
-    """Rows in each of these models' tables, for the log and the task's result."""
-    return {
-        m.table: scalar(con, f"select count(*) from {m.table}")  # noqa: S608  model names from sql/
-        for m in built
-    }
+    """Rows in each of these models' tables, for the log and the task's result (one query)."""
+    if not built:
+        return {}
+    counts = ", ".join(f"(select count(*) from {m.table})" for m in built)  # noqa: S608  model names from sql/
+    row = con.execute(f"select {counts}").fetchone()
+    return {m.table: int(n) for m, n in zip(built, row, strict=True)}

@@ -24,12 +24,13 @@ precedence as (
     select * from stg_report_precedence
 ),
 
--- The rows of the report that wins for each cooperative and year.
+-- The row of the report that wins for each cooperative and year: its first row, when the
+-- report names the cooperative twice (stg_report_precedence.first_winning_row).
 htx as (
     select h.*
     from stg_htx as h
     semi join precedence as p
-        on h.file_id = p.file_id and h.excel_row = p.excel_row and p.wins
+        on h.file_id = p.file_id and h.excel_row = p.excel_row and p.first_winning_row
 ),
 
 communes_named as (
@@ -54,9 +55,6 @@ reported as (
         coalesce(in_da167, false) as in_da167
     from htx
     where coop_code is not null
-    qualify row_number() over (
-        partition by coop_code, report_year order by file_id, excel_row
-    ) = 1
 ),
 
 flagged as (

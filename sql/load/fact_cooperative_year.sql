@@ -16,10 +16,11 @@ winning_rows as (
         file_id,
         excel_row
     from stg_report_precedence
-    where wins
+    where first_winning_row
 ),
 
--- The row of the report that wins for the cooperative and year.
+-- The row of the report that wins for the cooperative and year: its first row, when the
+-- report names the cooperative twice (stg_report_precedence.first_winning_row).
 winning as (
     select h.*
     from stg_htx as h
@@ -29,9 +30,6 @@ winning as (
 htx as (
     select * from winning
     where coop_code is not null
-    qualify row_number() over (
-        partition by coop_code, report_year order by file_id, excel_row
-    ) = 1
 ),
 
 communes_named as (

@@ -5,6 +5,10 @@
 -- - 2025: a province's report wins over a district's (first half of the year);
 -- - from 2026: a commune's report wins over the province's;
 -- - otherwise (units of equal rank, and every report up to 2024) the lowest file_id wins.
+-- `first_winning_row`: the winning report's first row for the cooperative and year (its
+-- lowest excel_row; a file's rows share its unit, so the winning file's rows come first in
+-- the order of precedence), the one row core.dim_cooperative and core.fact_cooperative_year
+-- take when a report names a cooperative twice.
 create or replace temp table stg_report_precedence as
 with
 
@@ -41,7 +45,8 @@ decided as (
     select
         *,
         first_value(file_id) over by_precedence as winner_file_id,
-        first_value(unit_code) over by_precedence as winner_unit_code
+        first_value(unit_code) over by_precedence as winner_unit_code,
+        row_number() over by_precedence = 1 as first_winning_row
     from ranked
     window by_precedence as (
         partition by coop_code, report_year
@@ -59,5 +64,6 @@ select
     unit_level,
     file_id = winner_file_id as wins,
     winner_file_id,
-    winner_unit_code
+    winner_unit_code,
+    first_winning_row
 from decided;

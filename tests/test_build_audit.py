@@ -1,0 +1,188 @@
+"""The build's audit tables brought up to date with the ledger (`build.refresh_build_audit`):
+only the tables whose rows changed are copied again, and the result is what a copy of every
+table makes, row for row in the same order. The checks' units (`check_units`) read from the
+build's reference tables are the ones computed from the reference data."""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl.config import SQL_DIR
+from etl.quality import validate
+from etl.warehouse import build, ledger
+from etl.warehouse.models import run_sql_file
+
+
+def _empty_build(settings) -> None:
+    target = build.build_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(target))
+    try:
+        run_sql_file(con, SQL_DIR / "ddl" / "schemas.sql")
+        for table in build.AUDIT_TABLES:
+            run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
+    finally:
+        con.close()
+
+
+def _rows(path, table: str) -> list[tuple]:
+    """A table's rows in the order a scan reads them."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(f"select * from audit.{table}").fetchall()
+    finally:
+        con.close()
+
+
+def _same_as_ledger(settings) -> None:
+    for table in build.AUDIT_TABLES:
+        assert _rows(build.build_path(settings), table) == _rows(settings.ledger, table), table
+
+
+def _alert(con, alert_id: str, subject: str = "s", delivered=None) -> None:
+    con.execute(
+        "insert into audit.quality_alert (alert_id, raised_at, severity, subject, body, "
+        "email_delivered) values (?, timestamptz '2026-01-02 03:04:05+00', 'warning', ?, 'b', ?)",
+        [alert_id, subject, delivered],
+    )
+
+
+def _sighting(con, sha: str, name: str, file_id: int) -> None:
+    con.execute(
+        "insert into audit.file_sighting values (?, ?, ?, timestamptz '2026-01-02 00:00:00+00')",
+        [sha, name, file_id],
+    )
+
+
+def test_refresh_copies_only_the_tables_that_changed(settings):
+    _empty_build(settings)
+    con = ledger.connect(settings.ledger)
+    try:
+        _alert(con, "a1")
+        _sighting(con, "s1", "one.xlsx", 1)
+        _sighting(con, "s2", "two.xlsx", 2)
+    finally:
+        con.close()
+    assert build.refresh_build_audit(settings) == ["quality_alert", "file_sighting"]
+    _same_as_ledger(settings)
+    assert build.refresh_build_audit(settings) == []  # nothing changed
+    _same_as_ledger(settings)
+
+    con = ledger.connect(settings.ledger)
+    try:  # a delivery: one value of one row
+        con.execute("update audit.quality_alert set email_delivered = true")
+    finally:
+        con.close()
+    assert build.refresh_build_audit(settings) == ["quality_alert"]
+    _same_as_ledger(settings)
+
+    con = ledger.connect(settings.ledger)
+    try:  # a NULL set where there was a value: a change too
+        con.execute("update audit.quality_alert set email_delivered = null")
+    finally:
+        con.close()
+    assert build.refresh_build_audit(settings) == ["quality_alert"]
+    _same_as_ledger(settings)
+
+    con = ledger.connect(settings.ledger)
+    try:  # the same rows in another order: copied, so the build reads them in that order
+        con.execute("delete from audit.file_sighting where file_id = 1")
+        _sighting(con, "s1", "one.xlsx", 1)
+    finally:
+        con.close()
+    assert sorted(_rows(settings.ledger, "file_sighting")) == sorted(
+        _rows(build.build_path(settings), "file_sighting")
+    )
+    assert build.refresh_build_audit(settings) == ["file_sighting"]
+    _same_as_ledger(settings)
+
+    con = ledger.connect(settings.ledger)
+    try:  # one row more, then one row fewer
+        _alert(con, "a2", subject="another")
+    finally:
+        con.close()
+    assert build.refresh_build_audit(settings) == ["quality_alert"]
+    _same_as_ledger(settings)
+    con = ledger.connect(settings.ledger)
+    try:
+        con.execute("delete from audit.quality_alert where alert_id = 'a1'")
+    finally:
+        con.close()
+    assert build.refresh_build_audit(settings) == ["quality_alert"]
+    _same_as_ledger(settings)
+
+
+def test_check_units_from_the_build_are_the_computed_ones(settings):
+    def check_units(with_reference: bool) -> list[tuple]:
+        con = duckdb.connect()
+        try:
+            con.execute("create schema core; create schema audit")
+            con.execute("create table audit.file_ingestion (file_id bigint)")
+            con.execute("create table core.fact_cooperative_year (file_id bigint)")
+            con.execute("create temp table stg_report_precedence (file_id bigint)")
+            con.execute("create temp table stg_htx (file_id bigint)")
+            if with_reference:
+                build._register_reference(con, build.cache_dir(settings))
+            validate._prepare_checks(con)
+            return (
+                con.execute("describe check_units").fetchall()
+                + con.execute("select * from check_units").fetchall()
+            )
+        finally:
+            con.close()
+
+    computed = check_units(with_reference=False)
+    assert len(computed) > 5
+    assert check_units(with_reference=True) == computed  # computed with the reference tables
+    assert check_units(with_reference=True) == computed  # read back from their cache
+
+
+def test_first_winning_row_is_the_winning_reports_first_row():
+    """`stg_report_precedence.first_winning_row` marks, per cooperative and year, the row the
+    core models took before as the first (by file, then row) of the winning report's rows."""
+    rows = [
+        # file, row, code, year, unit: a district's and a province's report of 2025 (the
+        # province wins), the province's naming X1 twice
+        (1, 5, "X1", 2025, "663"),
+        (2, 9, "X1", 2025, "66"),
+        (2, 7, "X1", 2025, "66"),
+        (1, 6, "X2", 2025, "663"),
+        # 2026: the commune's report wins over the province's, and names X1 twice
+        (3, 4, "X1", 2026, "66"),
+        (4, 8, "X1", 2026, "66001"),
+        (4, 3, "X1", 2026, "66001"),
+        # up to 2024: the lowest file_id, its lowest row
+        (6, 2, "X1", 2024, "663"),
+        (5, 8, "X1", 2024, "664"),
+        (5, 4, "X1", 2024, "664"),
+        (5, 9, None, 2024, "664"),
+    ]
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "create temp table stg_htx (file_id bigint, sheet_name varchar, excel_row integer, "
+            "coop_code varchar, report_year integer, unit_code varchar)"
+        )
+        con.executemany(
+            "insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)",
+            [list(row) for row in rows],
+        )
+        run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
+        marked = con.execute(
+            "select coop_code, report_year, file_id, excel_row from stg_report_precedence "
+            "where first_winning_row order by all"
+        ).fetchall()
+        before = con.execute(
+            "select coop_code, report_year, file_id, excel_row from stg_report_precedence "
+            "where wins qualify row_number() over ("
+            "partition by coop_code, report_year order by file_id, excel_row) = 1 order by all"
+        ).fetchall()
+    finally:
+        con.close()
+    assert marked == before
+    assert marked == [
+        ("X1", 2024, 5, 4),
+        ("X1", 2025, 2, 7),
+        ("X1", 2026, 4, 3),
+        ("X2", 2025, 1, 6),
+    ]
