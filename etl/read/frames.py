@@ -53,27 +53,75 @@ DERIVED = {
 
 
 def build_frames(files: list[ReadFile]) -> dict[str, pd.DataFrame]:
-    """One frame per data sheet over all files, indexed 0..n-1."""
+    """One frame per data sheet over all files, indexed 0..n-1.
+
+    Built as `DataFrame.from_records` of each row's record (provenance, the row's values,
+    the derived columns) would build it: pandas infers each column's type from that
+    column's values alone, so the rows' own dicts are read as they are, and the provenance
+    and derived columns, made a column at a time, are inferred the same way on their own.
+    """
     frames = {}
     for sheet in DATA_SHEETS:
-        records = []
+        columns = frame_columns(sheet)
+        derived = DERIVED[sheet.key]
+        own = columns[len(_BASE) : len(columns) - len(derived)]  # `excel_row` and the values
+        rows: list[dict] = []
+        base: list[list] = [[] for _ in _BASE]
         for item in files:
             sheet_rows = item.read.sheets.get(sheet.key)
-            if sheet_rows is None:
+            if sheet_rows is None or not sheet_rows.rows:
                 continue
-            base = {
-                "file_id": item.file_id,
-                "unit_code": item.identity.unit.code,
-                "report_year": item.identity.report_year,
-                "sheet_name": sheet_rows.sheet_name,
-            }
-            for row in sheet_rows.rows:
-                record = {**base, **row}
-                _derive(sheet.key, record)
-                records.append(record)
-        frame = pd.DataFrame.from_records(records, columns=frame_columns(sheet))
+            n = len(sheet_rows.rows)
+            rows.extend(sheet_rows.rows)
+            for values, value in zip(
+                base,
+                (
+                    item.file_id,
+                    item.identity.unit.code,
+                    item.identity.report_year,
+                    sheet_rows.sheet_name,
+                ),
+                strict=True,
+            ):
+                values.extend([value] * n)
+        if not rows:
+            frame = pd.DataFrame.from_records([], columns=columns)
+            frames[sheet.key] = frame.reset_index(drop=True)
+            continue
+        extra = base + _derived(sheet.key, rows, base)
+        parts = [
+            pd.DataFrame.from_records(list(zip(*extra, strict=True)), columns=[*_BASE, *derived]),
+            pd.DataFrame.from_records(rows, columns=own),
+        ]
+        frame = pd.concat(parts, axis=1)[columns]
         frames[sheet.key] = frame.reset_index(drop=True)
     return frames
+
+
+_BASE = PROVENANCE[:4]  # the provenance a file gives its rows; `excel_row` is the row's own
+
+
+def _derived(sheet_key: str, rows: list[dict], base: list[list]) -> list[list]:
+    """The derived columns of `DERIVED[sheet_key]`, in order, a list of values each."""
+    file_ids, units, years = base[0], base[1], base[2]
+    codes = [row.get("coop_code") for row in rows]
+    out: list[list] = [
+        [f"{fid}|{code}" if code else None for fid, code in zip(file_ids, codes, strict=True)]
+    ]
+    if sheet_key == "htx":
+        founded = [row.get("founded_on") for row in rows]
+        out.append([day.year if day else None for day in founded])
+        # `Xã Đắk Gằn` and `Đắk Gằn` are one commune: the key leaves the unit prefix out.
+        keys = [match_key(strip_unit_prefix(row.get("commune_name") or "")) for row in rows]
+        out.append([key or None for key in keys])
+        out.append(
+            [f"{unit}|{key}" if key else None for unit, key in zip(units, keys, strict=True)]
+        )
+    elif sheet_key == "ocop":
+        decided = [row.get("decision_date") for row in rows]
+        out.append([add_months(day, OCOP_VALID_MONTHS) if day else None for day in decided])
+        out.append([dt.date(year, 1, 1) for year in years])
+    return out
 
 
 def concat_frames(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
@@ -103,22 +151,6 @@ def concat_frames(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFram
 
 def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
-def _derive(sheet_key: str, record: dict) -> None:
-    code = record.get("coop_code")
-    record["file_coop"] = f"{record['file_id']}|{code}" if code else None
-    if sheet_key == "htx":
-        founded = record.get("founded_on")
-        record["founded_year"] = founded.year if founded else None
-        # `Xã Đắk Gằn` and `Đắk Gằn` are one commune: the key leaves the unit prefix out.
-        key = match_key(strip_unit_prefix(record.get("commune_name") or ""))
-        record["commune_key"] = key or None
-        record["unit_commune"] = f"{record['unit_code']}|{key}" if key else None
-    elif sheet_key == "ocop":
-        decided = record.get("decision_date")
-        record["valid_until"] = add_months(decided, OCOP_VALID_MONTHS) if decided else None
-        record["report_year_start"] = dt.date(record["report_year"], 1, 1)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -375,7 +375,7 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
             highest = max(highest, max(map(int, numbers)))
         if numbered and not (usual and _ODD_ROW.search(data) is None):
             numbered = _UNNUMBERED_ROW.search(data) is None
-        if plain and b"<!" in data:
+        if plain and b"!" in data and b"<!" in data:  # `!` alone: one memchr
             plain = False
 
     with archive.open(member) as raw:
