@@ -88,10 +88,11 @@ def _fast(kind: str, raws: list, factor: float, memo: dict) -> list:
     arithmetic; a code of ASCII digits is its text; any other cell is its memoised value
     when the rule read the same (type, value) before.
     """
-    if kind == "money":
+    if kind == "money":  # a whole amount is its own rounding: `round` only for the rest
         return [
             None if r is None
-            else round(float(r) * factor, 6) if r.__class__ is float or r.__class__ is int
+            else (v if (v := float(r) * factor).is_integer() else round(v, 6))
+            if r.__class__ is float or r.__class__ is int
             else memo.get((r.__class__, r), _SLOW)
             for r in raws
         ]  # fmt: skip
