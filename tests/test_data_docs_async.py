@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from etl.config import settings_under
 from etl.quality import data_docs, validator
 from etl.warehouse.build import build_path
+from tools.sample import write_samples
 
 
 def _settings(root: Path):
@@ -223,6 +228,40 @@ def test_a_validator_killed_mid_render_leaves_no_part_of_a_site(tmp_path, monkey
     assert not building.exists()
     assert (prepared / "htx_build_fingerprint.txt").read_text() == "build-2"
     assert data_docs.publish_prepared(settings) == settings.export_dir / "data_docs" / "index.html"
+
+
+def test_htx_run_renders_the_site_in_the_background_and_publishes_it_whole(tmp_path):
+    """Three sample workbooks through `htx run` (both DAGs, its warm validator): the load
+    hands the site over, the export puts it in place, the site the one built in process."""
+    settings = settings_under(tmp_path / "run")
+    every = tmp_path / "sample"
+    write_samples(every, years=[2023], extras=False)
+    settings.landing_dir.mkdir(parents=True)
+    for path in sorted(every.glob("*.xlsx"))[:3]:
+        shutil.copy(path, settings.landing_dir / path.name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW"))}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("htx")), "run"],
+        env={**env, **settings.htx_environ()},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-5000:]
+    assert "being rendered by the warm validator" in done.stdout + done.stderr
+    assert "GX Data Docs not prepared" not in done.stdout + done.stderr
+    site = settings.export_dir / "data_docs"
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        (fingerprint,) = con.execute(
+            "select fingerprint from audit.build_info order by built_at desc limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    assert (site / "htx_build_fingerprint.txt").read_text() == fingerprint
+    assert not list(settings.build_dir.glob("*data_docs*"))  # moved, nothing left building
+    data_docs.build_site(settings.warehouse, tmp_path / "here")
+    assert _site(site) == _site(tmp_path / "here")
 
 
 def _wait_then_write(pipe: Path, done: Path) -> None:
