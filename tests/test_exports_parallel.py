@@ -100,3 +100,70 @@ def test_write_all_in_one_process_writes_the_same(tmp_path, small_parts):
     assert written.dashboard == again.export_dir / "report.html"
     assert _files(again.export_dir) == _from_scratch(again, tmp_path, "fresh")
     assert exports.write_all(again, 2).exports == []  # nothing changed: nothing written
+
+
+# `write_all` in a fresh interpreter, which never drew a chart: the officials' report is
+# drawn in one of its forks (vl-convert's thread starts there). Prints whether it drew here.
+FRESH = """
+import dataclasses, sys
+from pathlib import Path
+from etl.config import settings_under
+from etl.outputs import charts, exports
+root, warehouse = sys.argv[1:]
+settings = dataclasses.replace(settings_under(Path(root)), warehouse=Path(warehouse))
+written = exports.write_all(settings, 2)
+print(written.dashboard, charts.drawn_here())
+"""
+
+
+def test_report_drawn_in_a_fork_is_the_one_drawn_here(tmp_path):
+    """A process that never drew hands the officials' report to a fork; one that drew (its
+    forks could not: vl-convert's thread is not in them) draws it itself, meanwhile. The
+    same files either way, and those the writers write one after the other (the workbook's
+    chunks of their usual size: the fresh interpreter's)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import run_steps
+
+    from etl.outputs import charts
+
+    settings = settings_under(tmp_path / "run")
+    settings.landing_dir.mkdir(parents=True)
+    _warned(settings, "663_2023.xlsx", "663", 2023, 1)
+    _warned(settings, "664_2023.xlsx", "664", 2023, 11)
+    run_steps(settings, "run-1")
+
+    forked = dataclasses.replace(settings_under(tmp_path / "forked"), warehouse=settings.warehouse)
+    fresh = subprocess.run(
+        [sys.executable, "-c", FRESH, str(tmp_path / "forked"), str(settings.warehouse)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert fresh.stdout.split() == [str(forked.export_dir / "report.html"), "False"]
+
+    # This process: drawn here (as if it had drawn before, which it may have).
+    charts._DRAWN_BY = charts._DRAWN_BY or os.getpid()
+    here = dataclasses.replace(settings_under(tmp_path / "here"), warehouse=settings.warehouse)
+    written = exports.write_all(here, 2)
+    assert written.dashboard == here.export_dir / "report.html"
+    assert written.report == here.quality_report
+    assert charts.drawn_here()
+
+    assert _files(forked.export_dir) == _files(here.export_dir)
+    assert _files(here.export_dir) == _from_scratch(here, tmp_path, "fresh")
+    assert '<svg class="chart"' in _files(here.export_dir)["report.html"].decode()
+
+
+def test_a_process_forked_after_drawing_does_not_draw(tmp_path):
+    """vl-convert's thread is not in a process forked after it started: drawing there
+    raises (instead of waiting forever), and `write_all` never asks a fork to."""
+    from etl import forks
+    from etl.outputs import charts
+
+    charts.bar_chart("t", ["a"], {"s": [1.0]}, "u")  # this process draws
+    assert charts.drawn_here()
+    with pytest.raises(forks.ForkFailed, match="forked from one that drew"):
+        forks.run_forked(charts.bar_chart, "t", ["b"], {"s": [2.0]}, "u")

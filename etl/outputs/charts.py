@@ -9,9 +9,9 @@ with an `aria-label` so the page (and its browser check) finds it. Every mark ca
 an `aria-label` from its `description` ("category · series: value"), which Vega escapes.
 
 vl-convert draws on a thread of its own, started by its first drawing: a process forked
-after that has no such thread, and would wait for it forever. `drawn_here` says whether
-this process (or the one it was forked from) has drawn already; a process that has not may
-fork processes that each draw.
+after that has no such thread, and would wait for it forever (it raises instead). `drawn_here`
+says whether this process (or the one it was forked from) has drawn already; a process that
+has not may fork processes that each draw.
 """
 
 from __future__ import annotations
@@ -42,14 +42,15 @@ CONFIG = {"view": {"continuousWidth": 300, "continuousHeight": 300}}
 
 # Where rendered charts are kept between reports (`cached_in`), and the keys used since.
 _CACHE: ContextVar[tuple[Path, set[str]] | None] = ContextVar("chart_cache", default=None)
-# Whether vl-convert's thread was started in this process's memory (`drawn_here`).
-_DRAWN = False
+# The process that started vl-convert's thread in this process's memory, if one did: this
+# one, or the one it was forked from (`drawn_here`).
+_DRAWN_BY: int | None = None
 
 
 def drawn_here() -> bool:
     """Whether a chart was drawn in this process, or in the process it was forked from
     before the fork: then no process forked from it can draw."""
-    return _DRAWN
+    return _DRAWN_BY is not None
 
 
 @contextmanager
@@ -103,10 +104,14 @@ def _code() -> bytes:
 
 
 def _render(spec: dict, title: str) -> Markup:
-    global _DRAWN
+    global _DRAWN_BY
     import vl_convert as vlc
 
-    _DRAWN = True  # from the first call on: its thread may be starting
+    if _DRAWN_BY not in (None, os.getpid()):
+        raise RuntimeError(
+            "vl-convert cannot draw in a process forked from one that drew: its thread is not here"
+        )
+    _DRAWN_BY = os.getpid()  # from the first call on: its thread may be starting
     svg = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
     svg = svg[svg.index("<svg") :]  # no XML prolog inside HTML
     head, rest = svg.split(">", 1)

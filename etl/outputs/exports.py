@@ -82,8 +82,8 @@ class Export:
         con = duckdb.connect(warehouse, read_only=True)
         try:
             code = _code_fingerprint()
-            facts = _TableFacts(con)
             tables = [f"marts.{m}" for m in MART_MODELS] + [f"core.{t}" for t in EXPORTED_CORE]
+            facts = _TableFacts(con, tables)
             for table in tables:
                 name = f"parquet/{table}.parquet"
                 self.after[name] = facts.fingerprint([table], code)
@@ -199,55 +199,103 @@ class Written:
 
 def write_all(settings: Settings, processes: int, quality_report: bool = True) -> Written:
     """The exports (`export`), the officials' report and, if `quality_report`, the quality
-    report, spread over `processes` forked processes (`etl.forks.map_forked`).
+    report, spread over `processes` forked processes.
 
-    The officials' report is written here, in this process, meanwhile: its charts' renderer
-    (vl-convert) keeps a thread of its own, which a forked process would not have. Every
-    other job reads the warehouse on its own read-only connection, opened in its fork; this
-    process holds none open while it forks. The files are those `export` and the writers
-    write one after the other.
+    The forks start first, on the two reports, which need nothing of the exports'; this
+    process meanwhile reads what the exports have to write (`Export`), then hands them its
+    jobs. The officials' report is drawn in a fork unless a chart was drawn in this process
+    before (vl-convert's thread, which a forked process would not have: then it is drawn
+    here meanwhile, `etl.outputs.charts.drawn_here`). Every job reads the warehouse on its
+    own read-only connection, opened in its fork; this process holds none open while it
+    forks. The forks' log records are logged here, job by job in this order (the reports,
+    then the exports), as `etl.forks.map_forked` does. The files are those `export` and
+    the writers write one after the other.
     """
-    from etl.forks import map_forked
+    from etl.outputs.charts import drawn_here
     from etl.outputs.officials_report import write_dashboard
+    from etl.outputs.quality_report import write_quality_report
 
-    plan = Export(settings)
-    jobs: list[tuple] = [("export", job) for job in plan.jobs]
+    if processes <= 1:
+        exported = export(settings)
+        report = write_quality_report(settings) if quality_report else None
+        return Written(exported, write_dashboard(settings), report)
+    here = drawn_here()
+    first: list[tuple] = [] if here else [("dashboard", settings)]
     if quality_report:
-        jobs.append(("quality", settings))
-    dashboard: list[Path] = []
-
-    def meanwhile() -> None:
-        dashboard.append(write_dashboard(settings))
-
-    try:
-        results = map_forked(_job, jobs, processes, meanwhile=meanwhile)
-    finally:
-        _close_connections()  # the jobs' when they ran here
-    if not dashboard:  # no fork started: nothing ran meanwhile
-        meanwhile()
-    exported = plan.finish(
-        [r for (kind, _), r in zip(jobs, results, strict=True) if kind == "export"]
-    )
-    report = results[-1] if quality_report else None
-    return Written(exported, dashboard[0], report)
+        first.append(("quality", settings))
+    with _Forks(processes) as forks:
+        started = [forks.submit(job) for job in first]
+        plan = Export(settings)
+        jobs = [forks.submit(("export", job)) for job in plan.jobs]
+        drawn = write_dashboard(settings) if here else None
+        reports = [forks.result(job) for job in started]
+        results = [forks.result(job) for job in jobs]
+    exported = plan.finish(results)
+    if drawn is None:
+        drawn = reports.pop(0)
+    return Written(exported, drawn, reports[0] if quality_report else None)
 
 
 def _job(job: tuple):
     kind, what = job
     if kind == "export":
         return run_job(what)
+    if kind == "dashboard":
+        from etl.outputs.officials_report import write_dashboard
+
+        return write_dashboard(what)
     from etl.outputs.quality_report import write_quality_report
 
     return write_quality_report(what)
 
 
+class _Forks:
+    """A pool of forked processes taking jobs as they come (`submit`), each job's result
+    and log records handed back here (`result`), as `etl.forks.map_forked` hands them:
+    jobs can be given to the forks before all of them are known."""
+
+    def __init__(self, processes: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from etl import forks
+
+        self.pool = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=forks._collect_logs,
+        )
+
+    def __enter__(self) -> _Forks:
+        return self
+
+    def __exit__(self, *failure: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, job: tuple):
+        from etl import forks
+
+        return self.pool.submit(forks._logged, _job, job)
+
+    def result(self, submitted):
+        """The job's result, once done; its log records logged here first. A job that
+        failed raises `etl.forks.ForkFailed` with its traceback."""
+        from etl import forks
+
+        result, records, failure = submitted.result()
+        forks._replay(records)
+        if failure is not None:
+            raise forks.ForkFailed(failure)
+        return result
+
+
 class _TableFacts:
     """Each table's columns, comment and row digest, asked of DuckDB once (a table in two
-    files' fingerprints is read once)."""
+    files' fingerprints is read once); those of `tables` all at once."""
 
-    def __init__(self, con) -> None:
+    def __init__(self, con, tables: list[str] | None = None) -> None:
         self.con = con
-        self.known: dict[str, str] = {}
+        self.known: dict[str, str] = _tables_facts(con, tables) if tables else {}
 
     def of(self, table: str) -> str:
         if table not in self.known:
@@ -288,23 +336,31 @@ def _fingerprint(con, tables: list[str], code: str) -> str:
 
 def _table_facts(con, table: str) -> str:
     """What a fingerprint holds of one table (`_fingerprint`)."""
-    schema, name = table.split(".")
-    columns = con.execute(
-        "select column_name, data_type, comment from duckdb_columns() "
-        "where schema_name = ? and table_name = ? order by column_index",
-        [schema, name],
-    ).fetchall()
-    comment = con.execute(
-        "select comment from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, name],
-    ).fetchall()
-    hashed = f"select hash(t) as h from {table} t"  # noqa: S608  table names are the project's own
-    totals = (
-        "select count(*), coalesce(sum(h::hugeint), 0)::varchar, "
-        "coalesce(bit_xor(hash(h, 7)), 0)::varchar from "
+    return _tables_facts(con, [table])[table]
+
+
+def _tables_facts(con, tables: list[str]) -> dict[str, str]:
+    """What a fingerprint holds of each of `tables`, in three queries: each table's
+    columns and types, its comment, its row count and two sums of a hash of each row (the
+    rows' order is the SQL's own)."""
+    columns: dict[str, list[tuple]] = {table: [] for table in tables}
+    comments: dict[str, list[tuple]] = {table: [] for table in tables}
+    for schema, name, *column in con.execute(
+        "select schema_name, table_name, column_name, data_type, comment from duckdb_columns() "
+        "order by schema_name, table_name, column_index"
+    ).fetchall():
+        columns.get(f"{schema}.{name}", []).append(tuple(column))
+    for schema, name, comment in con.execute(
+        "select schema_name, table_name, comment from duckdb_tables()"
+    ).fetchall():
+        comments.get(f"{schema}.{name}", []).append((comment,))
+    totals = " union all ".join(
+        f"select {i}, count(*), coalesce(sum(h::hugeint), 0)::varchar, "  # noqa: S608  table names are the project's own
+        f"coalesce(bit_xor(hash(h, 7)), 0)::varchar from (select hash(t) as h from {table} t)"
+        for i, table in enumerate(tables)
     )
-    rows = con.execute(f"{totals}({hashed})").fetchone()
-    return repr((table, columns, comment, rows))
+    rows = {tables[i]: tuple(row) for i, *row in con.execute(totals).fetchall()}
+    return {table: repr((table, columns[table], comments[table], rows[table])) for table in tables}
 
 
 def _read_fingerprints(target: Path) -> dict[str, str]:
