@@ -2,7 +2,8 @@
 create or replace table marts.cooperative_scorecard as
 with
 
-coop_years as (
+-- Not materialized: each reader scans the mart itself, not a copy of it.
+coop_years as not materialized (
     select * from marts.cooperative_district_year
 ),
 

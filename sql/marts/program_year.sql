@@ -5,7 +5,8 @@
 create or replace table marts.program_year as
 with
 
-support as (
+-- Not materialized (here and below): each reader scans the table itself, not a copy.
+support as not materialized (
     select * from core.fact_program_support
 ),
 
@@ -13,7 +14,7 @@ programs as (
     select * from core.dim_program
 ),
 
-coop_years as (
+coop_years as not materialized (
     select * from marts.cooperative_district_year
 ),
 
