@@ -186,3 +186,40 @@ def test_first_winning_row_is_the_winning_reports_first_row():
         ("X1", 2026, 4, 3),
         ("X2", 2025, 1, 6),
     ]
+
+
+def test_in_run_keeps_the_rows_on_or_caused_by_the_runs_files():
+    """`_in_run` reads a row's causes only when its text names a run file's digits: the rows
+    it keeps are those whose parsed causes name a file of the run, or that are on one."""
+    import json
+
+    import pandas as pd
+
+    def causes(*file_ids) -> str:
+        return json.dumps([{"file_id": f, "sheet": "HTX", "excel_row": 7} for f in file_ids])
+
+    frame = pd.DataFrame(
+        {
+            "file_id": [1, 2, 3, 4, 5, 6, 7, 8],
+            "causes": [
+                causes(9),  # on no run file, caused by none
+                causes(12),  # caused by a run file
+                causes(123, 9),  # the digits of 12 and 9, no run file
+                None,
+                "",
+                causes(9, 12),  # its second cause in the run
+                causes(120),  # 12's digits again
+                causes(),
+            ],
+        }
+    )
+    run = {12, 8}
+    kept = validate._in_run(frame, run)
+    assert kept["file_id"].tolist() == [2, 6, 8]
+    parsed = frame[
+        [
+            file_id in run or any(c.file_id in run for c in validate._causes(text))
+            for file_id, text in zip(frame["file_id"], frame["causes"], strict=True)
+        ]
+    ]
+    assert kept.equals(parsed)

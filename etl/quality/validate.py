@@ -292,7 +292,16 @@ def _in_run(frame: pd.DataFrame, run: set[int]) -> pd.DataFrame:
         return frame
     keep = frame["file_id"].isin(run)
     if "causes" in frame.columns:
-        keep |= frame["causes"].map(lambda text: any(c.file_id in run for c in _causes(text)))
+        # A cause's file_id is written in its JSON as digits: a text naming none of the run's
+        # files' digits has no cause in the run, and is not parsed.
+        digits = [str(file_id) for file_id in run]
+
+        def caused(text: object) -> bool:
+            if not isinstance(text, str) or not any(d in text for d in digits):
+                return False
+            return any(c.file_id in run for c in _causes(text))
+
+        keep |= frame["causes"].map(caused)
     return frame[keep.to_numpy(dtype=bool)]
 
 

@@ -79,29 +79,36 @@ unit_keys as (
     where level = 'commune' and district_code is null
 ),
 
+-- It depends on the unit and the year only: decided once per unit and year, not per row.
+unit_years as (
+    select distinct
+        unit_code,
+        report_year
+    from htx
+),
+
 unit_candidates as (
     select
-        h.file_id,
-        h.excel_row,
-        h.report_year,
+        y.unit_code,
+        y.report_year,
         u.geo_key,
         u.valid_from,
         u.valid_to
-    from htx as h
-    inner join unit_keys as u on h.unit_code = u.unit_code
+    from unit_years as y
+    inner join unit_keys as u on y.unit_code = u.unit_code
 ),
 
 unit_match as (
     select
-        file_id,
-        excel_row,
+        unit_code,
+        report_year,
         geo_key
     from unit_candidates
     where
         valid_from <= make_date(report_year, 12, 31)
         and open_end(valid_to) >= make_date(report_year, 1, 1)
     qualify row_number() over (
-        partition by file_id, excel_row order by valid_from desc, geo_key asc
+        partition by unit_code, report_year order by valid_from desc, geo_key asc
     ) = 1
 )
 
@@ -130,4 +137,5 @@ inner join cooperatives as c
     on h.coop_code = c.coop_code
     and valid_in_year(h.report_year, c.valid_from_year, c.valid_to_year)
 left join commune_match as cm using (file_id, excel_row)
-left join unit_match as um using (file_id, excel_row)
+left join unit_match as um
+    on h.unit_code = um.unit_code and h.report_year = um.report_year
