@@ -67,14 +67,15 @@ def write_quality_report(settings: Settings) -> Path:
     before = _read_stamps(pages_dir)
     stamps: dict[str, str] = {}
     code = _code_stamp()
+    pages = {entry.name for entry in os.scandir(pages_dir)}  # one listing, not a look-up a page
     written = 0
     for f in files:
         rules = by_file.get(f["file_id"], [])
-        page = pages_dir / f"{f['file_id']}.html"
+        name = f"{f['file_id']}.html"
         stamp = _page_stamp(code, f, rules)
         stamps[str(f["file_id"])] = stamp
-        if before.get(str(f["file_id"])) != stamp or not page.exists():
-            write_page(page, "quality_file.html.j2", file=f, rules=rules)
+        if before.get(str(f["file_id"])) != stamp or name not in pages:
+            write_page(pages_dir / name, "quality_file.html.j2", file=f, rules=rules)
             written += 1
     _write_stamps(pages_dir, stamps)
     log.info("quality report: %d of %d file page(s) written", written, len(files))
