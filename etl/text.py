@@ -25,6 +25,8 @@ _VISIBLE = {
 _APOSTROPHES = "'\u2018\u2019"
 _TRAILING_UNIT = re.compile(r"\(([^()]*)\)\s*$")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+# Texts up to this long are answered from a memo by the functions that keep one.
+MEMO_CHARS = 200
 
 
 def clean(value: object) -> str:
@@ -43,7 +45,7 @@ def clean(value: object) -> str:
 def unquoted(value: object) -> str:
     """`clean`, without the leading apostrophe that marks a typed value as text in Excel
     (`'6400123456`, `'1.250`, `'HTX Cà phê`): rule 15, for every cell the reader types."""
-    if value.__class__ is str:  # the same texts come in every file: once per distinct text
+    if value.__class__ is str and len(value) <= MEMO_CHARS:  # the same texts in every file
         return _unquoted_text(value)
     return _unquoted(value)
 
@@ -114,7 +116,7 @@ def toneless(text: str) -> str:
 
 def strip_unit_prefix(text: str) -> str:
     """A commune name without its `Xã`/`Phường`/`Thị trấn`/`Đặc khu` prefix."""
-    if text.__class__ is str:  # names repeat in every file: once per distinct name
+    if text.__class__ is str and len(text) <= MEMO_CHARS:  # once per distinct name
         return _strip_unit_prefix(text)
     return _COMMUNE_PREFIX.sub("", clean(text))
 
@@ -133,12 +135,16 @@ def name_key(value: str) -> str:
     return _NOT_LETTER.sub("", toneless(strip_unit_prefix(value)).lower())
 
 
-@lru_cache(maxsize=65536)
 def plain_keys(value: str) -> frozenset[str]:
     """`name_key` in plain letters, for a name typed without any diacritics (`Dak Nang` ->
     `daknang`), which counts only where exactly one candidate fits. A plain name's first
     word may be a prefix typed plainly (`Xa Dak Nang`) or part of the name (`Xa Bang` for
     `Xà Bang`): both readings are returned."""
+    # Names repeat in every file: once per distinct short name (a long one is not kept).
+    return _kept_plain_keys(value) if len(value) <= MEMO_CHARS else _plain_keys(value)
+
+
+def _plain_keys(value: str) -> frozenset[str]:
     text = strip_unit_prefix(value)
     keys = {_NOT_LETTER.sub("", unaccent(text).lower())}
     plain = _PLAIN_PREFIX.match(text)
@@ -147,8 +153,15 @@ def plain_keys(value: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-@lru_cache(maxsize=65536)
 def has_diacritics(value: str) -> bool:
     """Whether a name (without its unit prefix) carries any Vietnamese letter or mark."""
+    return _kept_has_diacritics(value) if len(value) <= MEMO_CHARS else _has_diacritics(value)
+
+
+def _has_diacritics(value: str) -> bool:
     text = strip_unit_prefix(value)
     return unaccent(text) != text
+
+
+_kept_plain_keys = lru_cache(maxsize=65536)(_plain_keys)
+_kept_has_diacritics = lru_cache(maxsize=65536)(_has_diacritics)

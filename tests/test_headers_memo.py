@@ -97,3 +97,23 @@ def test_the_kept_answer_is_a_copy():
     first.columns.clear()
     first.extra.append("changed")
     assert headers.find_header(rows, HOTRO) == _fresh(rows, HOTRO)
+
+
+def test_a_block_with_much_text_is_not_kept():
+    head = _header(LIENKET)
+    rows = [["Báo cáo " * 2000], head, ["6400123456"]]
+    _agrees(rows, LIENKET)
+    assert not headers._FOUND
+
+
+def test_long_names_read_as_short_ones():
+    from etl import text
+
+    for name in ("Xã Đắk Gằn", "Xa Dak Gan", "Phường 1"):
+        long = name + " " + "Đắk Gằn " * 40  # past the memo's length
+        assert len(long) > text.MEMO_CHARS
+        for value in (name, long):
+            assert text.has_diacritics(value) == text._has_diacritics(value)
+            assert text.plain_keys(value) == text._plain_keys(value)
+            assert text.unquoted(value) == text._unquoted(value)
+            assert text.strip_unit_prefix(value) == text._COMMUNE_PREFIX.sub("", text.clean(value))

@@ -94,7 +94,8 @@ def _map_row(row: list, lookup: dict[str, str], taken: dict[str, int]) -> dict[s
 # type and value) are the memo's key, and the row below it is checked again on each use.
 _FOUND: dict[tuple, tuple[Sheet, HeaderMatch]] = {}
 _ENDS: dict[int, tuple[Sheet, list[int]]] = {}  # sheet id -> the block lengths kept
-_FOUND_LIMIT = 4096
+_FOUND_LIMIT = 1024
+_BLOCK_CHARS = 8192  # blocks holding more text are not kept: the memo stays a few MB
 _ENDS_MOST = 4  # block lengths tried per sheet
 _BLOCK_MOST = 12  # longer blocks are not kept
 
@@ -152,7 +153,7 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
         return found  # the scan read rows below the block: not kept
     end = found.data_start
     key = _block_key(sheet, rows, end) if end <= _BLOCK_MOST else None
-    if key is None:
+    if key is None or sum(map(len, filter(str.__instancecheck__, key[4]))) > _BLOCK_CHARS:
         return found
     if ends is None or ends[0] is not sheet:
         ends = _ENDS[id(sheet)] = (sheet, [])
