@@ -167,3 +167,11 @@ def test_a_process_forked_after_drawing_does_not_draw(tmp_path):
     assert charts.drawn_here()
     with pytest.raises(forks.ForkFailed, match="forked from one that drew"):
         forks.run_forked(charts.bar_chart, "t", ["b"], {"s": [2.0]}, "u")
+
+
+def test_a_job_that_fails_in_a_fork_raises_here_with_its_traceback(tmp_path):
+    from etl import forks
+
+    settings = settings_under(tmp_path / "none")  # no warehouse to read
+    with pytest.raises(forks.ForkFailed, match="does not exist"), exports._Forks(2) as pool:
+        pool.result(pool.submit(("quality", settings)))
