@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain
 
 from etl.contract.layout import Sheet
 from etl.text import clean, match_key, split_unit
@@ -88,86 +87,8 @@ def _map_row(row: list, lookup: dict[str, str], taken: dict[str, int]) -> dict[s
     return found
 
 
-# The same header block comes in every file of a template: a header naming every column is
-# found once per distinct block. Such a header is read from the rows above its first data
-# row alone, and that row (when there is one) as no column-number row: the block's rows (by
-# type and value) are the memo's key, and the row below it is checked again on each use.
-_FOUND: dict[tuple, tuple[Sheet, HeaderMatch]] = {}
-_ENDS: dict[int, tuple[Sheet, list[int]]] = {}  # sheet id -> the block lengths kept
-_FOUND_LIMIT = 1024
-_BLOCK_CHARS = 8192  # blocks holding more text are not kept: the memo stays a few MB
-_ENDS_MOST = 4  # block lengths tried per sheet
-_BLOCK_MOST = 12  # longer blocks are not kept
-
-
-def _block_key(sheet: Sheet, rows: list[list], end: int) -> tuple | None:
-    """The memo key of `rows[:end]`; None when they hold a zero (`0.0` and `-0.0` are equal,
-    their text is not) or a cell that cannot be hashed."""
-    block = rows[:end]
-    values = tuple(chain.from_iterable(block))
-    if 0 in values:
-        return None
-    key = (
-        id(sheet),
-        end,
-        len(rows) > end,
-        tuple(map(len, block)),
-        values,
-        tuple(map(type, values)),
-    )
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
-
-
-def _copy(found: HeaderMatch) -> HeaderMatch:
-    return HeaderMatch(
-        header_row=found.header_row,
-        data_start=found.data_start,
-        columns=dict(found.columns),
-        units=dict(found.units),
-        extra=list(found.extra),
-        missing=list(found.missing),
-        note_unit=found.note_unit,
-        top_row_columns=set(found.top_row_columns),
-    )
-
-
 def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
     """The best header in the first rows: the one that maps the most layout columns."""
-    ends = _ENDS.get(id(sheet))
-    if ends is not None and ends[0] is sheet:
-        for end in ends[1]:
-            key = _block_key(sheet, rows, end)
-            kept = None if key is None else _FOUND.get(key)
-            if (
-                kept is not None
-                and kept[0] is sheet
-                and (end >= len(rows) or not _is_column_number_row(rows[end]))
-            ):
-                return _copy(kept[1])
-    found = _find_header(rows, sheet)
-    if found is None or len(found.columns) < _column_count(sheet):
-        return found  # the scan read rows below the block: not kept
-    end = found.data_start
-    key = _block_key(sheet, rows, end) if end <= _BLOCK_MOST else None
-    if key is None or sum(map(len, filter(str.__instancecheck__, key[4]))) > _BLOCK_CHARS:
-        return found
-    if ends is None or ends[0] is not sheet:
-        ends = _ENDS[id(sheet)] = (sheet, [])
-    if end not in ends[1]:
-        if len(ends[1]) >= _ENDS_MOST:
-            return found
-        ends[1].append(end)
-    if len(_FOUND) >= _FOUND_LIMIT:
-        _FOUND.clear()
-    _FOUND[key] = (sheet, _copy(found))
-    return found
-
-
-def _find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
     lookup = _lookup(sheet)
     every = _column_count(sheet)
     best: HeaderMatch | None = None
