@@ -1,7 +1,7 @@
 """The officials' report's charts: their Vega-Lite specs are those Altair builds and
 validates (`etl.outputs.charts` writes them out without importing Altair), and at national
 scale the revenue and candidates' charts draw the largest former districts one by one and
-the others together (`etl.outputs.officials_report._grouped`), the table listing them all."""
+the others' average (`etl.outputs.officials_report._grouped`), the table listing them all."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def test_up_to_top_districts_are_drawn_as_they_are():
     assert _grouped(values) == (values, 0)
 
 
-def test_beyond_top_districts_the_others_are_summed():
+def test_beyond_top_districts_the_others_are_averaged():
     values = {f"Huyện {i:02d}": [float(i), None, 1.0] for i in range(TOP_DISTRICTS + 3)}
     values["Huyện 00"] = [None, None, None]
     values["Huyện 01"] = [1.0, 3.5, None]  # a total of 4.5: in the top ten, not 03's 4.0
@@ -126,8 +126,9 @@ def test_beyond_top_districts_the_others_are_summed():
     kept = ["Huyện 01"] + [f"Huyện {i:02d}" for i in range(4, TOP_DISTRICTS + 3)]
     assert list(drawn) == [*kept, OTHER_DISTRICTS]  # in their order, the others last
     assert all(drawn[name] == values[name] for name in kept)
-    # 00 (no value), 02 and 03: summed place by place, None where none has a value.
-    assert drawn[OTHER_DISTRICTS] == [5.0, None, 2.0]
+    # 00 (no value), 02 and 03: averaged place by place over those with a value there,
+    # None where none has one.
+    assert drawn[OTHER_DISTRICTS] == [2.5, None, 1.0]
 
 
 def test_equal_totals_keep_the_first():
@@ -135,7 +136,7 @@ def test_equal_totals_keep_the_first():
     drawn, grouped = _grouped(values)
     assert grouped == 2
     assert list(drawn)[:-1] == [f"Huyện {i:02d}" for i in range(TOP_DISTRICTS)]
-    assert drawn[OTHER_DISTRICTS] == [2.0]
+    assert drawn[OTHER_DISTRICTS] == [1.0]
 
 
 # Thirteen former districts, each with a candidate: three more than the charts draw.
@@ -180,17 +181,18 @@ def test_national_report_draws_the_top_districts_and_the_others_together(tmp_pat
     assert len(svgs) == 4
     revenue, _, _, candidates = svgs
 
-    # Revenue: districts 4..13 (the most revenue) by name, 1..3 summed, year by year.
+    # Revenue: districts 4..13 (the most revenue) by name, 1..3 averaged, year by year.
     points = _marks(revenue, "point")
     drawn = [f"Huyện {d}" for d in range(4, DISTRICTS + 1)]
     assert {label.split(" · ")[0] for label in points} == {*drawn, OTHER_DISTRICTS}
-    assert f"{OTHER_DISTRICTS} · 2024: 600.0" in points  # 100 + 200 + 300
-    assert f"{OTHER_DISTRICTS} · 2025: 603.0" in points
+    assert f"{OTHER_DISTRICTS} · 2024: 200.0" in points  # (100 + 200 + 300) / 3
+    assert f"{OTHER_DISTRICTS} · 2025: 201.0" in points
 
     # Candidates: 1, 2 or 3 a district (d % 3 + 1); the ten with the most drawn one by one.
     counts = {f"Huyện {d}": d % 3 + 1 for d in range(1, DISTRICTS + 1)}
     top = sorted(counts, key=lambda name: -counts[name])[:TOP_DISTRICTS]
-    rest = sum(n for name, n in counts.items() if name not in top)
+    others = [n for name, n in counts.items() if name not in top]
+    rest = sum(others) / len(others)
     bars = _marks(candidates, "bar")
     assert bars == [
         *(f"{name} · Số mô hình: {counts[name]:.1f}" for name in counts if name in top),
@@ -199,8 +201,8 @@ def test_national_report_draws_the_top_districts_and_the_others_together(tmp_pat
 
     notes = re.findall(r'<p class="legend">(.*?)</p>', page)
     assert len(notes) == 2
-    assert "the other 3 are drawn together" in notes[0]
-    assert "the other 3 are drawn together" in notes[1]
+    assert "the other 3 are drawn together as their average per district" in notes[0]
+    assert "the other 3 are drawn together as their average per district" in notes[1]
     # The table lists every candidate, of every district.
     assert page.count("<td>HTX số ") == sum(counts.values())
 

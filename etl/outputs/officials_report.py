@@ -15,9 +15,10 @@ escaped.
 
 At national scale there are hundreds of former districts: the revenue chart and the
 candidates' chart draw the `TOP_DISTRICTS` first (by revenue, by candidates) and one more
-line or bar, `OTHER_DISTRICTS`, for all the others together, with a note under the chart
-saying so; with at most `TOP_DISTRICTS` (a province) they draw every district. The
-candidates' table lists them all.
+line or bar, `OTHER_DISTRICTS`: the others' average per district (their sum would dwarf
+the ten and flatten them against the axis), with a note under the chart saying so; with at
+most `TOP_DISTRICTS` (a province) they draw every district. The candidates' table lists
+them all.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ PHASE_FIRST_YEAR = 2026
 # New communes drawn in the phase chart (most cooperatives first); the table lists them all.
 PHASE_CHART_COMMUNES = 30
 # Former districts drawn one by one in the revenue and candidates' charts; beyond them, the
-# others are drawn together as one (`_grouped`).
+# others are drawn together as one, their average per district (`_grouped`).
 TOP_DISTRICTS = 10
-OTHER_DISTRICTS = "Các huyện khác / Other former districts"
+OTHER_DISTRICTS = "Bình quân các huyện khác / Average of the other former districts"
 
 
 def _columns(con, schema: str, table: str) -> set[str]:
@@ -187,20 +188,20 @@ def _grouped(
 ) -> tuple[dict[str, list[float | None]], int]:
     """`values` as drawn: with more than `TOP_DISTRICTS` names, the `TOP_DISTRICTS` of the
     largest totals (the first of equal totals first), in their order, then
-    `OTHER_DISTRICTS`: the sum of the others, place by place (None where none of them has a
-    value); and how many it sums (0: `values` as they are)."""
+    `OTHER_DISTRICTS`: the others' average, place by place, over those that have a value
+    there (None where none has); and how many it averages (0: `values` as they are)."""
     if len(values) <= TOP_DISTRICTS:
         return values, 0
     names = list(values)
     totals = {name: sum(v for v in values[name] if v is not None) for name in names}
     top = set(sorted(names, key=lambda name: -totals[name])[:TOP_DISTRICTS])
     rest = [values[name] for name in names if name not in top]
-    summed = [
-        None if all(v is None for v in place) else sum(v for v in place if v is not None)
-        for place in zip(*rest, strict=True)
-    ]
+    averaged = []
+    for place in zip(*rest, strict=True):
+        known = [v for v in place if v is not None]
+        averaged.append(sum(known) / len(known) if known else None)
     drawn = {name: values[name] for name in names if name in top}
-    drawn[OTHER_DISTRICTS] = summed
+    drawn[OTHER_DISTRICTS] = averaged
     return drawn, len(rest)
 
 
@@ -209,10 +210,10 @@ def _note(grouped: int, by: tuple[str, str]) -> str | None:
     if not grouped:
         return None
     return (
-        f"{TOP_DISTRICTS} huyện cũ {by[0]} nhất được vẽ riêng; {grouped} huyện còn lại gộp "
-        f"thành “{OTHER_DISTRICTS}”. / The {TOP_DISTRICTS} former districts with the "
-        f"{by[1]} are drawn one by one; the other {grouped} are drawn together as "
-        f"“{OTHER_DISTRICTS}”."
+        f"{TOP_DISTRICTS} huyện cũ {by[0]} nhất được vẽ riêng; {grouped} huyện còn lại được "
+        f"vẽ bằng mức bình quân một huyện. / The {TOP_DISTRICTS} former districts with the "
+        f"{by[1]} are drawn one by one; the other {grouped} are drawn together as their "
+        f"average per district."
     )
 
 
