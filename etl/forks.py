@@ -8,7 +8,8 @@ come back with the results and are logged here, in the order of the items, with 
 and place they were written. (What a fork prints to stdout or stderr goes where this
 process's does.) `imap_forked` streams the results back in order as they are done, the
 forks taking the next item as soon as they finish one: the caller works on a result while
-they work on the following items.
+they work on the following items. `ForkPool` takes items as they are given, for work whose
+items are not all known when the forks start.
 
 `run_forked` is the other use: one piece of work whose memory must not stay behind. What a
 process frees is rarely given back to the system (the allocators keep it, fragmented), and
@@ -25,7 +26,8 @@ import signal
 import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from typing import TypeVar, cast
+from concurrent.futures import Future
+from typing import Generic, TypeVar, cast
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,40 @@ def imap_forked(
             yield cast(R, result)  # no failure: `function` returned it
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ForkPool(Generic[T, R]):
+    """`processes` forked processes taking `function`'s items as they are given (`submit`),
+    each item's result and log records handed back here (`result`), as `map_forked` hands
+    them: for work whose items are not all known when the forks start. Use it as a context
+    manager: leaving it waits for the forks and stops them."""
+
+    def __init__(self, function: Callable[[T], R], processes: int) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.function = function
+        self.pool = ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("fork"), initializer=_collect_logs
+        )
+
+    def __enter__(self) -> ForkPool[T, R]:
+        return self
+
+    def __exit__(self, *failure: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, item: T) -> Future:
+        """Hand `item` to the forks; its result is `result` of what this returns."""
+        return self.pool.submit(_logged, self.function, item)
+
+    def result(self, submitted: Future) -> R:
+        """The item's result, once done, its log records logged here first. An item that
+        failed raises `ForkFailed` with the fork's traceback."""
+        result, records, failure = submitted.result()
+        _replay(records)
+        if failure is not None:
+            raise ForkFailed(failure)
+        return cast(R, result)
 
 
 def run_forked(function: Callable[..., R], *args: object) -> R:

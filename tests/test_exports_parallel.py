@@ -173,5 +173,7 @@ def test_a_job_that_fails_in_a_fork_raises_here_with_its_traceback(tmp_path):
     from etl import forks
 
     settings = settings_under(tmp_path / "none")  # no warehouse to read
-    with pytest.raises(forks.ForkFailed, match="does not exist"), exports._Forks(2) as pool:
-        pool.result(pool.submit(("quality", settings)))
+    with forks.ForkPool(exports._job, 2) as pool:
+        submitted = pool.submit(("quality", settings))
+        with pytest.raises(forks.ForkFailed, match="does not exist"):
+            pool.result(submitted)

@@ -211,6 +211,7 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
     then the exports), as `etl.forks.map_forked` does. The files are those `export` and
     the writers write one after the other.
     """
+    from etl.forks import ForkPool
     from etl.outputs.charts import drawn_here
     from etl.outputs.officials_report import write_dashboard
     from etl.outputs.quality_report import write_quality_report
@@ -223,7 +224,7 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
     first: list[tuple] = [] if here else [("dashboard", settings)]
     if quality_report:
         first.append(("quality", settings))
-    with _Forks(processes) as forks:
+    with ForkPool(_job, processes) as forks:
         started = [forks.submit(job) for job in first]
         plan = Export(settings)
         jobs = [forks.submit(("export", job)) for job in plan.jobs]
@@ -247,46 +248,6 @@ def _job(job: tuple):
     from etl.outputs.quality_report import write_quality_report
 
     return write_quality_report(what)
-
-
-class _Forks:
-    """A pool of forked processes taking jobs as they come (`submit`), each job's result
-    and log records handed back here (`result`), as `etl.forks.map_forked` hands them:
-    jobs can be given to the forks before all of them are known."""
-
-    def __init__(self, processes: int) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        from etl import forks
-
-        self.pool = ProcessPoolExecutor(
-            processes,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=forks._collect_logs,
-        )
-
-    def __enter__(self) -> _Forks:
-        return self
-
-    def __exit__(self, *failure: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def submit(self, job: tuple):
-        from etl import forks
-
-        return self.pool.submit(forks._logged, _job, job)
-
-    def result(self, submitted):
-        """The job's result, once done; its log records logged here first. A job that
-        failed raises `etl.forks.ForkFailed` with its traceback."""
-        from etl import forks
-
-        result, records, failure = submitted.result()
-        forks._replay(records)
-        if failure is not None:
-            raise forks.ForkFailed(failure)
-        return result
 
 
 class _TableFacts:
