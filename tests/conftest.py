@@ -129,6 +129,19 @@ def free_port() -> int:
 
 
 @pytest.fixture
+def warm():
+    """htx run's warm validator (`etl.quality.validator`) for this test, stopped after it
+    (none is left running)."""
+    from etl.quality import validator
+
+    started = validator.start()
+    yield started
+    validator.stop()
+    assert not started.process.is_alive()
+    assert not started.folder.exists()
+
+
+@pytest.fixture
 def smtp_server():
     """A real SMTP server on loopback; yields (port, list of received envelopes)."""
     from aiosmtpd.controller import Controller

@@ -12,7 +12,7 @@ import altair as alt
 import duckdb
 import pytest
 
-from etl.config import load_settings
+from etl.config import settings_under
 from etl.outputs import charts
 from etl.outputs.officials_report import (
     OTHER_DISTRICTS,
@@ -159,23 +159,23 @@ from range(1, {DISTRICTS + 1}) r(d), range(1, 1 + d % 3 + 1) s(c);
 """
 
 
+def _warehouse(tmp_path, sql: str):
+    """Settings under `tmp_path` whose published warehouse is what `sql` makes."""
+    settings = settings_under(tmp_path)
+    settings.warehouse.parent.mkdir(parents=True)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(sql)
+    con.close()
+    return settings
+
+
 def _marks(svg: str, role: str) -> list[str]:
     return re.findall(rf'aria-label="([^"]*)" role="graphics-symbol" '
                       rf'aria-roledescription="{role}"', svg)  # fmt: skip
 
 
 def test_national_report_draws_the_top_districts_and_the_others_together(tmp_path):
-    settings = load_settings(
-        {
-            "HTX_LANDING_DIR": str(tmp_path / "landing"),
-            "HTX_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
-            "HTX_STATE_DIR": str(tmp_path / "state"),
-            "HTX_EXPORT_DIR": str(tmp_path / "exports"),
-        }
-    )
-    con = duckdb.connect(str(settings.warehouse))
-    con.execute(NATIONAL)
-    con.close()
+    settings = _warehouse(tmp_path, NATIONAL)
     page = write_dashboard(settings).read_text()
     svgs = re.findall(r'<svg class="chart".*?</svg>', page, re.S)
     assert len(svgs) == 4
@@ -208,17 +208,9 @@ def test_national_report_draws_the_top_districts_and_the_others_together(tmp_pat
 
 
 def test_province_report_has_no_grouped_districts(tmp_path):
-    settings = load_settings(
-        {
-            "HTX_LANDING_DIR": str(tmp_path / "landing"),
-            "HTX_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
-            "HTX_STATE_DIR": str(tmp_path / "state"),
-            "HTX_EXPORT_DIR": str(tmp_path / "exports"),
-        }
+    settings = _warehouse(
+        tmp_path, NATIONAL.replace(f"range(1, {DISTRICTS + 1})", f"range(1, {TOP_DISTRICTS + 1})")
     )
-    con = duckdb.connect(str(settings.warehouse))
-    con.execute(NATIONAL.replace(f"range(1, {DISTRICTS + 1})", f"range(1, {TOP_DISTRICTS + 1})"))
-    con.close()
     page = write_dashboard(settings).read_text()
     assert OTHER_DISTRICTS not in page
     assert 'class="legend"' not in page.split("<h2>")[1]  # no note under the charts

@@ -7,7 +7,7 @@ import re
 
 import duckdb
 import pytest
-from conftest import run_steps
+from conftest import query, run_steps
 
 from tools.sample import write_samples
 
@@ -68,13 +68,9 @@ def test_site_is_prepared_with_the_build_and_moved_at_publish(published):
     # The load built the site beside the build (GX already imported there); the publish's
     # export moved it in place: nothing left beside the build, the site names its build.
     assert not (settings.build_dir / "data_docs").exists()
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        (fingerprint,) = con.execute(
-            "select fingerprint from audit.build_info order by built_at desc limit 1"
-        ).fetchone()
-    finally:
-        con.close()
+    ((fingerprint,),) = query(
+        settings, "select fingerprint from audit.build_info order by built_at desc limit 1"
+    )
     stamp = settings.export_dir / "data_docs" / "htx_build_fingerprint.txt"
     assert stamp.read_text() == fingerprint
 

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 import duckdb
-import pytest
+from conftest import query
 
 from etl.config import settings_under
 from etl.quality import data_docs, validator
@@ -87,14 +87,6 @@ def _site(folder: Path) -> dict[str, str | bytes]:
                 continue
             site[_RUN.sub("-", path.relative_to(folder).as_posix())] = _RUN.sub("-", text)
     return site
-
-
-@pytest.fixture
-def warm():
-    started = validator.start()
-    yield started
-    validator.stop()
-    assert not started.process.is_alive()
 
 
 def test_a_submitted_job_runs_after_its_answer_and_settle_waits_for_it(tmp_path, warm):
@@ -251,13 +243,9 @@ def test_htx_run_renders_the_site_in_the_background_and_publishes_it_whole(tmp_p
     assert "being rendered by the warm validator" in done.stdout + done.stderr
     assert "GX Data Docs not prepared" not in done.stdout + done.stderr
     site = settings.export_dir / "data_docs"
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        (fingerprint,) = con.execute(
-            "select fingerprint from audit.build_info order by built_at desc limit 1"
-        ).fetchone()
-    finally:
-        con.close()
+    ((fingerprint,),) = query(
+        settings, "select fingerprint from audit.build_info order by built_at desc limit 1"
+    )
     assert (site / "htx_build_fingerprint.txt").read_text() == fingerprint
     assert not list(settings.build_dir.glob("*data_docs*"))  # moved, nothing left building
     data_docs.build_site(settings.warehouse, tmp_path / "here")

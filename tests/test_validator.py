@@ -25,16 +25,6 @@ from etl.warehouse.staging import outcome_path, stage_batch
 CORPUS = Path(__file__).parent / "corpus"
 
 
-@pytest.fixture
-def warm():
-    """A validator for this test, stopped after it (none is left running)."""
-    started = validator.start()
-    yield started
-    validator.stop()
-    assert not started.process.is_alive()
-    assert not started.folder.exists()
-
-
 def _landed(folder: Path) -> list[LandedFile]:
     files = []
     for path in sorted(folder.glob("*.xlsx")):
