@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
@@ -290,19 +291,24 @@ def _in_run(frame: pd.DataFrame, run: set[int]) -> pd.DataFrame:
     """A check's rows `for_run` can keep: on a file of `run`, or caused by a row of one."""
     if frame.empty:
         return frame
-    keep = frame["file_id"].isin(run)
+    keep = frame["file_id"].isin(run).to_numpy(dtype=bool, copy=True)
     if "causes" in frame.columns:
-        # A cause's file_id is written in its JSON as digits: a text naming none of the run's
-        # files' digits has no cause in the run, and is not parsed.
-        digits = [str(file_id) for file_id in run]
+        texts = frame["causes"].to_numpy()
+        for position in (~keep).nonzero()[0]:  # the rows on files of earlier runs only
+            keep[position] = _caused_by(texts[position], run)
+    return frame[keep]
 
-        def caused(text: object) -> bool:
-            if not isinstance(text, str) or not any(d in text for d in digits):
-                return False
-            return any(c.file_id in run for c in _causes(text))
 
-        keep |= frame["causes"].map(caused)
-    return frame[keep.to_numpy(dtype=bool)]
+_NUMBERS = re.compile(r"\d+")
+
+
+def _caused_by(text: object, run: set[int]) -> bool:
+    """Whether a check row's `causes` names a row of a file of `run`. A cause's file_id is
+    written in its JSON as digits: a text none of whose numbers is a run file's has no
+    cause in the run, and is not parsed (one pass over the text, whatever the run's size)."""
+    if not isinstance(text, str) or not any(int(n) in run for n in _NUMBERS.findall(text)):
+        return False
+    return any(c.file_id in run for c in _causes(text))
 
 
 def for_run(
