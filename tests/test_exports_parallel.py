@@ -116,7 +116,7 @@ print(written.dashboard, charts.drawn_here())
 """
 
 
-def test_report_drawn_in_a_fork_is_the_one_drawn_here(tmp_path):
+def test_report_drawn_in_a_fork_is_the_one_drawn_here(tmp_path, monkeypatch):
     """A process that never drew hands the officials' report to a fork; one that drew (its
     forks could not: vl-convert's thread is not in them) draws it itself, meanwhile. The
     same files either way, and those the writers write one after the other (the workbook's
@@ -145,7 +145,7 @@ def test_report_drawn_in_a_fork_is_the_one_drawn_here(tmp_path):
     assert fresh.stdout.split() == [str(forked.export_dir / "report.html"), "False"]
 
     # This process: drawn here (as if it had drawn before, which it may have).
-    charts._DRAWN_BY = charts._DRAWN_BY or os.getpid()
+    monkeypatch.setattr(charts, "_DRAWN_BY", charts._DRAWN_BY or os.getpid())
     here = dataclasses.replace(settings_under(tmp_path / "here"), warehouse=settings.warehouse)
     written = exports.write_all(here, 2)
     assert written.dashboard == here.export_dir / "report.html"

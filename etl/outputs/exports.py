@@ -289,14 +289,8 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _fingerprint(con, tables: list[str], code: str) -> str:
-    """A content fingerprint of `tables`: their columns and types, their comments, their
-    row count and two sums of a hash of each row (the rows' order is the SQL's own)."""
-    return _TableFacts(con).fingerprint(tables, code)
-
-
 def _table_facts(con, table: str) -> str:
-    """What a fingerprint holds of one table (`_fingerprint`)."""
+    """What a fingerprint holds of one table (`_TableFacts.fingerprint`)."""
     return _tables_facts(con, [table])[table]
 
 

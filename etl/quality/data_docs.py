@@ -96,8 +96,14 @@ def build_site(
     imported there already). With `submit`, this returns as soon as the validator has the
     work (`validator.submit`), before the site is in place: `validator.settle` waits for it.
     Either way the validator reads no warehouse: what the site shows is read here."""
+    from etl.quality import validator
     from etl.quality.validate import load_suite_documents
 
+    # A render handed to the validator earlier in this run (a load retried) ends first: it
+    # must not write the folders this build is about to use.
+    earlier = validator.settle()
+    if earlier is not None:
+        log.warning("an earlier GX Data Docs render failed:\n%s", earlier)
     counts, fingerprint = _read(warehouse)
     documents = load_suite_documents()
     key = content_key(documents, counts)
@@ -113,8 +119,6 @@ def build_site(
             shutil.rmtree(building, ignore_errors=True)
     else:
         previous = next((site for site in (reuse, target) if site and site.is_dir()), None)
-        from etl.quality import validator
-
         work = (building, target, documents, counts, previous, key, fingerprint)
         if submit and validator.submit(_render, *work):
             log.info("GX Data Docs: %s, being rendered by the warm validator", target)
