@@ -257,3 +257,71 @@ def test_findings_name_their_excel_cell(tmp_path):
     outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
     [finding] = [f for f in outcome["findings"] if f["rule"] == "rating_matches_score"]
     assert finding["cell"] == "P3"  # Điểm is column 16 (P), the row is Excel row 3
+
+
+def _breaking_every_kind_of_rule() -> dict:
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001"),
+        htx_row(2, "6400000001"),
+        htx_row(3, "12345"),
+        htx_row(4, "6400000004", **{"Xếp loại": "Tốt", "Điểm": 55}),
+        htx_row(5, "6400000005", **{"Số lao động": -3, "Số thành viên": 2}),
+        htx_row(6, "6400000006", **{"Ngày thành lập": dt.date(2024, 5, 1)}),
+        htx_row(7, "6400000007", **{"Doanh thu": "nhiều"}),
+    ]
+    support = [
+        SUPPORT_HEADER,
+        ["6400000001", "NTM", "Máy sấy", "Tỉnh", 100, 2023],
+        ["6499999999", "NTM", "Kho", "Tỉnh", 50, 2023],
+        ["6400000004", "XYZ", "Kho", "Nguồn lạ", 0, 2022],
+    ]
+    ocop = [
+        OCOP_HEADER,
+        ["6400000001", "Cà phê", "Đồ uống", 6, "1/QĐ", dt.date(2022, 1, 1)],
+        ["6499999999", "Tiêu", "Gia vị", 3, "2/QĐ", dt.date(2019, 1, 1)],
+    ]
+    return {"ThongTin": info_rows(), "HTX": rows, "HoTro": support, "OCOP": ocop}
+
+
+def test_configurations_kept_during_a_validation_change_no_finding(tmp_path, monkeypatch):
+    """`_configurations_kept` (GX builds each expectation's configuration once per
+    validation) gives every finding, in order, that GX's own behaviour gives."""
+    from contextlib import nullcontext
+
+    from great_expectations.expectations.expectation import Expectation
+
+    from etl.quality import validate
+
+    original = Expectation.__dict__["configuration"]
+    kept = _stage(tmp_path / "kept", _breaking_every_kind_of_rule())
+    assert Expectation.__dict__["configuration"] is original  # restored after each validation
+    monkeypatch.setattr(validate, "_configurations_kept", nullcontext)
+    plain = _stage(tmp_path / "plain", _breaking_every_kind_of_rule())
+    assert kept["status"] == plain["status"] == "quarantined"
+    assert len(kept["findings"]) >= 12
+    assert {f["rule"] for f in kept["findings"]} >= {
+        "coop_code_unique",
+        "coop_code_format",
+        "rating_matches_score",
+        "workers_not_negative",
+        "program_known",
+        "amount_positive",
+        "stars_3_to_5",
+    }
+    assert kept["findings"] == plain["findings"]
+
+
+def test_configurations_kept_is_undone_when_a_validation_raises():
+    from great_expectations.expectations.expectation import Expectation
+
+    from etl.quality.validate import _configurations_kept
+
+    original = Expectation.__dict__["configuration"]
+    try:
+        with _configurations_kept():
+            assert Expectation.__dict__["configuration"] is not original
+            raise KeyError("a validation that failed")
+    except KeyError:
+        pass
+    assert Expectation.__dict__["configuration"] is original
