@@ -215,3 +215,63 @@ def test_province_report_has_no_grouped_districts(tmp_path):
     assert OTHER_DISTRICTS not in page
     assert 'class="legend"' not in page.split("<h2>")[1]  # no note under the charts
     assert page.count('aria-roledescription="bar"') >= TOP_DISTRICTS
+
+
+# Run by a fresh interpreter: a process that drew may not fork a validator that draws.
+_WARM_DRAWING = """
+import json, os
+from etl.outputs import charts
+from etl.quality import validator
+
+started = validator.start()
+try:
+    there = charts.bar_chart("t", ["a", "b"], {"s": [1.0, 2.5]}, "u")
+    result = {
+        "drawn_here_after": charts.drawn_here(),
+        "drawn_in_validator": validator.call(charts.drawn_here),
+        "validator_pid": started.process.pid,
+        "pid": os.getpid(),
+    }
+finally:
+    validator.stop()
+here = charts.bar_chart("t", ["a", "b"], {"s": [1.0, 2.5]}, "u")
+result["same_svg"] = str(here) == str(there)
+result["starts"] = str(there)[:60]
+print(json.dumps(result))
+"""
+
+
+def test_with_a_warm_validator_the_charts_are_drawn_there_the_same():
+    """In `htx run` the warm validator started vl-convert while Airflow started: a chart is
+    drawn there, the same SVG as drawn in process, and the process asking has not drawn
+    (it may still fork processes that draw)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _WARM_DRAWING], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["drawn_in_validator"] is True  # warmed, then drew the chart
+    assert result["drawn_here_after"] is False
+    assert result["same_svg"] is True
+    assert result["starts"].startswith('<svg class="chart" role="img" aria-label="t"')
+
+
+def test_a_validator_forked_after_drawing_leaves_the_drawing_here(monkeypatch):
+    """A validator forked from a process that had drawn cannot draw (vl-convert's thread
+    is not in it): the chart is drawn in process instead."""
+    import os
+
+    from etl.quality import validator
+
+    monkeypatch.setattr(charts, "_DRAWN_BY", os.getpid())  # as if this process had drawn
+    started = validator.start()  # forked after that: it refuses to draw
+    try:
+        assert validator.call(charts.drawn_here) is True
+        chart = charts.bar_chart("t", ["a"], {"s": [1.0]}, "u")
+        assert started.process.is_alive()  # it refused, and serves on
+    finally:
+        validator.stop()
+    assert chart.startswith('<svg class="chart" role="img" aria-label="t"')

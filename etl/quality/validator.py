@@ -10,9 +10,11 @@ arguments in, its findings out, pickled over a Unix socket) instead of importing
 findings are those of the same code on the same frames: the frames arrive as they were
 (pickle keeps dtypes and index), and an exception the validation raises there is raised
 here. The other work that needs GX in a run, the Data Docs site of a new build, is done
-there too: GX is imported in that process alone. `call` waits for such work; `submit`
-returns as soon as the validator has it, and `settle` waits for it to end and tells its
-failure, if any (the load hands the site's rendering over and ends; the export settles it).
+there too: GX is imported in that process alone. So are the report's charts: the validator
+starts vl-convert after GX (`etl.outputs.charts.warm`), whose first drawing costs 0.7 s.
+`call` waits for such work; `submit` returns as soon as the validator has it, and `settle`
+waits for it to end and tells its failure, if any (the load hands the site's rendering over
+and ends; the export settles it).
 
 The validator is what this process and its forks share (the ingest run's fork inherits
 `current()`); a scheduler's workers, tests and any process without one validate in
@@ -127,7 +129,10 @@ def start() -> Validator:
         # Only the validator listens: once it has ended, a connection is refused at once.
         listener.close()
     _current = Validator(process, folder)
-    log.info("warm validator started (pid %d): GX imported and suites built there", process.pid)
+    log.info(
+        "warm validator started (pid %d): GX imported, suites built and charts drawn there",
+        process.pid,
+    )
     return _current
 
 
@@ -210,6 +215,7 @@ def _serve(listener: socket.socket, parent: int) -> None:
     from etl.quality import validate
 
     validate.prepare()
+    _warm_charts()
     failure: str | None = None  # of the last job submitted, until a "settle" takes it
     while True:
         accepted, _ = listener.accept()
@@ -237,6 +243,18 @@ def _serve(listener: socket.socket, parent: int) -> None:
                 function(*args)
             except Exception:
                 failure = traceback.format_exc()
+
+
+def _warm_charts() -> None:
+    """In the validator: vl-convert started for the report's charts (`charts.warm`), which
+    the exports then draw here. A failure is logged: a chart asked for later is drawn (or
+    fails) as it would have been."""
+    from etl.outputs import charts
+
+    try:
+        charts.warm()
+    except Exception:
+        log.warning("the report's chart renderer could not be started ahead", exc_info=True)
 
 
 def _send(connection: Connection, answer: tuple) -> None:
