@@ -342,3 +342,36 @@ def test_the_reference_tables_from_the_cache_are_the_computed_ones(settings):
     stored.write_bytes(b"garbage")
     assert tables(cached=True) == computed  # unreadable: computed again
     assert list(cache.glob("reference-*.duckdb")) == [stored]
+
+
+def test_htx_init_prepares_the_reference_tables_a_build_then_reads(settings, monkeypatch, caplog):
+    """`htx init` computes the reference tables into the cache (they depend on no
+    workbook); a second init and the build find them there and compute nothing."""
+    import logging
+
+    from etl.cli import main
+
+    monkeypatch.setattr(main, "init_airflow", lambda s: None)  # Airflow's part: its own tests
+    monkeypatch.setattr(main, "load_settings", lambda: settings)
+    cache = build.cache_dir(settings)
+    assert not list(cache.glob("reference-*.duckdb"))
+    with caplog.at_level(logging.INFO):
+        assert main.cmd_init(None) == 0
+    (stored,) = cache.glob("reference-*.duckdb")
+    assert "reference tables computed into" in caplog.text
+    made = stored.stat().st_mtime_ns
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert main.cmd_init(None) == 0
+        assert build.prepare_reference(settings) is False
+    assert "reference tables ready in" in caplog.text
+    monkeypatch.setattr(
+        build, "_compute_reference", lambda *a: pytest.fail("computed again by the build")
+    )
+    _workbook(settings, "663_2022.xlsx", 2022, ["6400000001", "6400000002"])
+    from etl.flow import tasks
+
+    staged = tasks.stage(settings, tasks.discover_files(settings), "run-1")
+    assert tasks.load(settings, staged, "run-1")["changed"]
+    assert list(cache.glob("reference-*.duckdb")) == [stored]
+    assert stored.stat().st_mtime_ns == made

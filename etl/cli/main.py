@@ -255,7 +255,17 @@ def _asset_emitted(run) -> bool:
 
 
 def cmd_init(_args: argparse.Namespace) -> int:
-    init_airflow(load_settings())
+    """Set up what runs need before any workbook: Airflow's metadata DB and pool, and the
+    reference tables of the builds (the national commune crosswalk and the units, which
+    depend on the reference files and the code only)."""
+    from etl.warehouse.build import cache_dir, prepare_reference
+
+    settings = load_settings()
+    init_airflow(settings)
+    if prepare_reference(settings):
+        log.info("reference tables computed into %s", cache_dir(settings))
+    else:
+        log.info("reference tables ready in %s", cache_dir(settings))
     return 0
 
 
@@ -418,7 +428,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="htx", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("init", help="set up Airflow").set_defaults(func=cmd_init)
+    commands.add_parser(
+        "init", help="set up Airflow and the reference tables of the builds"
+    ).set_defaults(func=cmd_init)
     commands.add_parser("run", help="run the whole pipeline").set_defaults(func=cmd_run)
     commands.add_parser(
         "env", help='print the Airflow environment (eval "$(htx env)")'

@@ -249,3 +249,28 @@ def load_reference(path: Path | None = None) -> Reference:
         current_units=read_units(current, current=True) if current.exists() else {},
         province_merger=read_province_merger(merger) if merger.exists() else dict(MERGED_INTO),
     )
+
+
+def check_unit_frame(ref: Reference | None = None):
+    """The units the checks across files read (`check_units` of
+    `etl.quality.validate._prepare_checks`, kept by the build as `ref_check_units`): every
+    unit of both lists with its province, and the province in force since 01/07/2025, as a
+    pandas DataFrame. `ref`: the reference units (`load_reference()` when not given)."""
+    import pandas as pd
+
+    if ref is None:
+        ref = load_reference()
+    rows = [
+        (unit.code, unit.level, False, province, ref.merged_into(province))
+        for unit in ref.units.values()
+        if (province := ref.province_of(unit).code)
+    ]
+    rows += [
+        (unit.code, unit.level, True, province, province)
+        for unit in (ref.current_units or {}).values()
+        if (province := ref.province_of(unit).code)
+    ]
+    text = ("code", "level", "province_code", "province_2025")
+    return pd.DataFrame(
+        rows, columns=["code", "level", "current", "province_code", "province_2025"]
+    ).astype(dict.fromkeys(text, "string"))

@@ -346,32 +346,6 @@ def for_run(
     return out
 
 
-def check_unit_frame(ref=None) -> pd.DataFrame:
-    """The rows of `check_units` (`_prepare_checks`): every unit of both lists with its
-    province, and the province in force since 01/07/2025. `ref`: the reference units
-    (`load_reference()` when not given)."""
-    import pandas as pd
-
-    from etl.contract.reference import load_reference
-
-    if ref is None:
-        ref = load_reference()
-    rows = [
-        (unit.code, unit.level, False, province, ref.merged_into(province))
-        for unit in ref.units.values()
-        if (province := ref.province_of(unit).code)
-    ]
-    rows += [
-        (unit.code, unit.level, True, province, province)
-        for unit in (ref.current_units or {}).values()
-        if (province := ref.province_of(unit).code)
-    ]
-    text = ("code", "level", "province_code", "province_2025")
-    return pd.DataFrame(
-        rows, columns=["code", "level", "current", "province_code", "province_2025"]
-    ).astype(dict.fromkeys(text, "string"))
-
-
 def _prepare_checks(con, run_files: Collection[int] | None = None) -> set[int] | None:
     """The temp tables of the build connection the checks read besides the star schema and
     the build's staged tables (`stg_htx`, `stg_report_precedence`):
@@ -393,6 +367,8 @@ def _prepare_checks(con, run_files: Collection[int] | None = None) -> set[int] |
     ).fetchall():
         con.execute("create temp table check_units as select * from ref_check_units")
     else:
+        from etl.contract.reference import check_unit_frame
+
         con.register("check_units_frame", check_unit_frame())
         try:
             con.execute("create temp table check_units as select * from check_units_frame")

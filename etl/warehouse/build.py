@@ -288,13 +288,30 @@ def _register_reference(con, cache: Path | None = None) -> None:
         _store_reference(con, cache, lines)
 
 
+def prepare_reference(settings: Settings) -> bool:
+    """Compute the reference tables into the build cache (`cache_dir`) unless the file of
+    the current key is there already; True when they were computed. They depend on the
+    reference files and the code only, no workbook: `htx init` prepares them, and a build
+    finds them ready (a build that does not computes them itself, as before)."""
+    import duckdb
+
+    cache = cache_dir(settings)
+    if _reference_file(cache).exists():
+        return False
+    con = duckdb.connect()
+    try:
+        _register_reference(con, cache)
+    finally:
+        con.close()
+    return True
+
+
 def _compute_reference(con, cache: Path | None) -> list[str]:
     """Create the reference temp tables from the reference files; returns the crosswalk's
     match rates as log lines."""
     import pandas as pd
 
-    from etl.contract.reference import MERGED_INTO, load_reference
-    from etl.quality.validate import check_unit_frame
+    from etl.contract.reference import MERGED_INTO, check_unit_frame, load_reference
     from etl.text import match_key
 
     ref = load_reference()
@@ -365,19 +382,19 @@ def _register_crosswalk(con, ref, cache: Path | None = None) -> list[str]:
 
 def _reference_key() -> str:
     """What the reference tables are computed from: the crosswalk's inputs (every reference
-    file, `etl.contract.reference`, `etl.text`, the crosswalk), the layout (the programs),
-    `etl.quality.validate` (the checks' units), this module and the DuckDB release that
-    stores them."""
+    file, `etl.contract.reference`, which also makes the checks' units, `etl.text`, the
+    crosswalk), the layout (the programs), this module and the DuckDB release that stores
+    them."""
     import duckdb
 
     import etl.contract.layout
-    import etl.quality.validate
+    import etl.contract.reference
     from etl.contract.crosswalk import cache_key
 
     digest = hashlib.sha256(
         f"reference tables {REFERENCE_FORMAT}\n{cache_key()}\n{duckdb.__version__}\n".encode()
     )
-    code = (etl.contract.layout, etl.quality.validate)
+    code = (etl.contract.layout, etl.contract.reference)
     for path in (Path(__file__), *(Path(str(module.__file__)) for module in code)):
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
