@@ -375,3 +375,111 @@ def test_htx_init_prepares_the_reference_tables_a_build_then_reads(settings, mon
     assert tasks.load(settings, staged, "run-1")["changed"]
     assert list(cache.glob("reference-*.duckdb")) == [stored]
     assert stored.stat().st_mtime_ns == made
+
+
+def test_a_build_from_the_published_warehouse_equals_one_built_whole_after_every_run(
+    sample_landing, tmp_path, monkeypatch
+):
+    """Issue 17, point 3: a build that starts from the published warehouse and builds only
+    the cooperatives of the files that came, left or were staged again
+    (`build._rebuild_cooperatives`) holds, after every run of a sequence of new files,
+    resubmissions, a new cooperative version, a cooperative that leaves and forced
+    reprocessing, what a fresh state directory builds whole of the same landing folder."""
+    source, files = sample_landing
+    by_year: dict[int, list[Path]] = {}
+    for item in files:
+        by_year.setdefault(item.report_year, []).append(item.path)
+    resubmissions = {"663_2023_bosung.xlsx", "665_2024_sua.xlsx"}
+    settings = _settings(tmp_path / "runs")
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+    rebuilt: list[int] = []
+    rebuild = build._rebuild_cooperatives
+
+    def spied(con, core):
+        rebuilt.append(rebuild(con, core))
+        return rebuilt[-1]
+
+    monkeypatch.setattr(build, "_rebuild_cooperatives", spied)
+
+    def land(paths) -> None:
+        for path in paths:
+            shutil.copy2(path, landing / path.name)
+
+    def clean(year: int) -> list[Path]:
+        return [p for p in by_year[year] if p.name not in resubmissions]
+
+    def same_as_whole(step: str) -> None:
+        scratch = _settings(tmp_path / f"scratch-{step}")
+        shutil.copytree(landing, scratch.landing_dir)
+        assert run_steps(scratch, "scratch")["changed"]
+        _assert_same(_contents(settings.warehouse), _contents(scratch.warehouse))
+
+    def coops() -> int:
+        return query(settings, "select count(distinct coop_code) from core.dim_cooperative")[0][0]
+
+    land(clean(2021) + clean(2022))
+    assert run_steps(settings, "run-1")["changed"]
+    assert rebuilt == []  # nothing published yet: built whole
+    land(clean(2023))
+    assert run_steps(settings, "run-2")["changed"]
+    assert len(rebuilt) == 1
+    assert 0 < rebuilt[-1] <= coops()
+    same_as_whole("2")
+    # A resubmission that supersedes a loaded file (its rows leave, the new ones come), a
+    # broken one, and the province report of 2025.
+    land([source / name for name in sorted(resubmissions)] + by_year[2025])
+    assert run_steps(settings, "run-3")["changed"]
+    assert len(rebuilt) == 2
+    same_as_whole("3")
+    # One unit's 2024 report again: a cooperative renamed (a new version), one gone, one new.
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Tên HTX": "HTX Đổi Tên"}),
+        htx_row(2, "6400000777"),
+    ]
+    write_xlsx(
+        landing / "663_2024_lan2.xlsx",
+        {"ThongTin": info_rows("663", 2024, dt.date(2025, 3, 1)), "HTX": rows},
+    )
+    assert run_steps(settings, "run-4")["changed"]
+    assert len(rebuilt) == 3
+    assert rebuilt[-1] < coops()
+    same_as_whole("4")
+    # District 663 reprocessed on request: the same rows, nothing to build.
+    assert not run_steps(settings, "run-5", Selection(unit_code="663", force=True))["changed"]
+    # The reports of 2024 and 2026: many units at once.
+    land(clean(2024) + by_year[2026])
+    assert run_steps(settings, "run-6")["changed"]
+    assert len(rebuilt) == 4
+    same_as_whole("6")
+
+
+def test_a_published_warehouse_of_another_recipe_is_not_built_upon(settings, monkeypatch):
+    """Another recipe (SQL, configuration, reference, suites or code changed), a store
+    that is not the published warehouse's inputs, or a store made again whole: the star
+    schema is built whole."""
+    calls: list[int] = []
+    rebuild = build._rebuild_cooperatives
+    monkeypatch.setattr(
+        build, "_rebuild_cooperatives", lambda con, core: calls.append(1) or rebuild(con, core)
+    )
+    _workbook(settings, "663_2022.xlsx", 2022, ["6400000001", "6400000002"])
+    assert run_steps(settings, "run-1")["changed"]
+    _workbook(settings, "663_2023.xlsx", 2023, ["6400000001", "6400000003"])
+    monkeypatch.setattr(build, "_recipe", lambda: "another recipe")
+    assert run_steps(settings, "run-2")["changed"]
+    assert calls == []  # built whole
+    assert query(settings, "select recipe from audit.build_info") == [("another recipe",)]
+    _workbook(settings, "663_2024.xlsx", 2024, ["6400000001", "6400000004"])
+    store = duckdb.connect(str(build.store_path(settings)))
+    try:
+        store.execute("update files set staged_digest = 'not what was built'")
+    finally:
+        store.close()
+    assert run_steps(settings, "run-3")["changed"]
+    assert calls == []  # built whole
+    _workbook(settings, "663_2021.xlsx", 2021, ["6400000005"])
+    assert run_steps(settings, "run-4")["changed"]
+    assert calls == [1]  # the published warehouse is the store's again: built upon
+    assert query(settings, "select count(distinct coop_code) from core.dim_cooperative") == [(5,)]

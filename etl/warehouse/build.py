@@ -1,14 +1,19 @@
 """Builds the next warehouse in the build area: the star schema, then the marts.
 
-The build is a fresh DuckDB file made from the reference data, the staged rows of every
-loaded file and the ledger's audit trail, so it is the same whatever order the files came
-in. Its inputs are kept between builds under `state/cache/`: the reference tables
-(`reference-<key>.duckdb`) and the staged store (`staged.duckdb`), which holds the staged
+The build is the DuckDB file the reference data, the staged rows of every loaded file and
+the ledger's audit trail make, the same whatever order the files came in. Its inputs are
+kept between builds under `state/cache/`: the reference tables (`reference-<key>.duckdb`,
+prepared by `htx init`) and the staged store (`staged.duckdb`), which holds the staged
 rows of the files the last build loaded and is updated by the files that came, left or
 were staged again since (`_update_store`): a build after one new file reads that file's
-rows only. `tests/test_incremental.py` compares a warehouse built run after run with one
-built from scratch. The published warehouse is untouched until `swap.swap` replaces it whole. The
-order the SQL models run in comes from their references (`etl/warehouse/models.py`).
+rows only. When the published warehouse was built with the same recipe from what the store
+held before that update (`_published_base`), the build starts from a copy of it and
+builds again only the cooperatives those files name (`_rebuild_cooperatives`: every core
+model a staged table feeds is built cooperative by cooperative); else it is made whole.
+The marts are built whole either way. `tests/test_incremental.py` compares a warehouse
+built run after run with one built from scratch. The published warehouse is untouched until
+`swap.swap` replaces it whole. The order the SQL models run in comes from their references
+(`etl/warehouse/models.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tomllib
+from functools import cache
 from pathlib import Path
 
 from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings
@@ -147,15 +153,23 @@ def load_star_schema(
     loaded: list[tuple[int, str]],
     run_files: list[int] | None = None,
     outcomes: dict[int, dict] | None = None,
+    whole: bool = False,
 ) -> tuple[dict[str, int], dict[int, list]]:
     """Create the build file and load dimensions and facts in one transaction. The build is
     not finished until `seal_build` records its fingerprint. `outcomes`: staged outcomes the
     caller already read, by file_id (the store reads the others from the staging folder).
 
+    The build starts from a copy of the published warehouse when that was built with the
+    same recipe from what the staged store holds (`_published_base`): then only the
+    cooperatives of the files that came, left or were staged again since are built again
+    (`_rebuild_cooperatives`); `whole`, or no such warehouse: everything is built.
+
     Returns the row counts and the warnings of the checks across files and years, which
     run on the loaded star schema: with `run_files`, those `for_run` keeps for these files
     (`etl.quality.validate.check_warehouse`).
     """
+    import shutil
+
     import duckdb
 
     from etl.quality.validate import check_warehouse
@@ -163,34 +177,157 @@ def load_star_schema(
     target = build_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_build(settings)
+    base = not whole and bool(loaded) and _published_base(settings)
+    if base:
+        shutil.copyfile(settings.warehouse, target)
     con = duckdb.connect(str(target))
     try:
-        # The empty tables in one transaction: one commit (and WAL sync), not one a statement.
-        con.execute("begin transaction")
-        run_sql_file(con, SQL_DIR / "ddl" / "schemas.sql")
-        for table in AUDIT_TABLES:
-            run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
-        run_sql_file(con, SQL_DIR / "ddl" / "audit" / "build_info.sql")
-        run_sql_file(con, SQL_DIR / "ddl" / "audit" / "crosswalk_unmatched.sql")
         core = [m for m in models() if m.schema == "core"]
-        for model in core:
-            run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
-        con.execute("commit")
+        if not base:
+            # The empty tables in one transaction: one commit (and WAL sync), not one a
+            # statement.
+            con.execute("begin transaction")
+            run_sql_file(con, SQL_DIR / "ddl" / "schemas.sql")
+            for table in AUDIT_TABLES:
+                run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
+            for table in BUILD_TABLES:
+                run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
+            for model in core:
+                run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
+            con.execute("commit")
         _register_reference(con, cache_dir(settings))
         _create_macros(con)
-        _stage_tables(con, settings, loaded, outcomes)
+        remade = _stage_tables(con, settings, loaded, outcomes, staging=not base)
+        if base and remade:
+            # The store was not what it said (made again whole): what changed is unknown.
+            con.close()
+            log.warning("the staged store was made again: the star schema is built whole")
+            return load_star_schema(settings, loaded, run_files, outcomes, whole=True)
+        if base:
+            # The staged rows of the cooperatives to build again, and what staging derives
+            # of them (temp tables: made before the transaction that writes the build).
+            _stage_views(con, loaded, only="changed_coops")
+            _run_staging(con)
         con.execute("begin transaction")
-        copy_audit(con, settings.ledger)
-        for model in core:
-            run_sql_file(con, model.path)
-        con.execute("insert into audit.crosswalk_unmatched select * from ref_crosswalk_unmatched")
+        copy_audit(con, settings.ledger, changed_only=base)
+        if base:
+            con.execute("delete from audit.build_info")  # this build's row: `seal_build`
+            rebuilt = _rebuild_cooperatives(con, core)
+        else:
+            for model in core:
+                run_sql_file(con, model.path)
+            con.execute(
+                "insert into audit.crosswalk_unmatched select * from ref_crosswalk_unmatched"
+            )
+        _record_inputs(con, loaded)
         con.execute("commit")
+        if base:
+            _stage_views(con, loaded)  # every cooperative again, for the checks
+            _run_staging(con)
+            log.info("star schema: %d cooperative(s) built again, the others kept", rebuilt)
         counts = _row_counts(con, core)
         cross = check_warehouse(con, run_files)
     finally:
         con.close()
     log.info("star schema loaded: %s", counts)
     return counts, cross
+
+
+# The audit tables of a build that the ledger does not keep: what it was made of.
+BUILD_TABLES = ("build_info", "crosswalk_unmatched", "build_inputs")
+# The staged tables (`stg_<sheet>`): a core model that reads one is built from the rows of
+# each cooperative alone (every such table has `coop_code`; `tests/test_incremental.py`
+# compares a warehouse built cooperative by cooperative with one built whole).
+STAGED = frozenset(f"stg_{sheet.key}" for sheet in DATA_SHEETS)
+
+
+def _published_base(settings: Settings) -> bool:
+    """Whether the published warehouse may be the start of the next build: it was built
+    with this recipe (`_recipe`: the SQL, configuration, reference files, suites and code)
+    from exactly the files, staged rows and stamps the staged store holds now
+    (`audit.build_inputs`), in a store of this key. Anything unreadable or missing: no."""
+    import duckdb
+
+    store = store_path(settings)
+    if not settings.warehouse.exists() or not store.exists():
+        return False
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        try:
+            row = con.execute(
+                "select recipe from audit.build_info order by built_at desc limit 1"
+            ).fetchone()
+            inputs = con.execute("select * from audit.build_inputs order by all").fetchall()
+        finally:
+            con.close()
+        con = duckdb.connect(str(store), read_only=True)
+        try:
+            key = con.execute("select max(key) from store_info").fetchone()
+            held = con.execute(
+                "select file_id, staged_digest, staged_by from files order by all"
+            ).fetchall()
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        log.info("the star schema is built whole: %s", exc)
+        return False
+    if not row or row[0] != _recipe():
+        log.info("the star schema is built whole: the published one has another recipe")
+        return False
+    if not key or key[0] != _store_key() or held != inputs:
+        log.info("the star schema is built whole: the staged store is not its inputs")
+        return False
+    return True
+
+
+def _rebuild_cooperatives(con, core: list) -> int:
+    """In a build copied from the published warehouse: the rows of the cooperatives the
+    changed files name (`changed_coops`, `_sync_store`) deleted from every core table a
+    staged table feeds, and built again by the same models from those cooperatives' staged
+    rows only (the `stg_*` the connection holds now). The other core tables depend on the
+    reference data alone (the recipe is the published one's), and are kept. Returns how
+    many cooperatives were built again."""
+    per_cooperative = [m for m in core if m.sources & STAGED]
+    for model in per_cooperative:
+        con.execute(
+            f"delete from {model.table} "  # noqa: S608  model names from sql/
+            "where coop_code in (select coop_code from changed_coops)"
+        )
+    for model in per_cooperative:
+        run_sql_file(con, model.path)
+    return int(scalar(con, "select count(*) from changed_coops"))
+
+
+def _record_inputs(con, loaded: list) -> None:
+    """`audit.build_inputs`: the files the star schema is built from, as the store holds
+    them (the loaded files, their digests and stamps); none without a loaded file."""
+    con.execute("delete from audit.build_inputs")
+    if loaded:
+        con.execute(
+            "insert into audit.build_inputs select file_id, staged_digest, staged_by "
+            "from staged.files order by file_id"
+        )
+
+
+@cache
+def _recipe() -> str:
+    """What a build is made with besides its files: every file of the SQL, configuration,
+    reference, expectations and `etl` folders, and the DuckDB release. Two builds of the
+    same recipe from the same staged rows are the same."""
+    import duckdb
+
+    import etl
+
+    digest = hashlib.sha256(f"build recipe\n{duckdb.__version__}\n".encode())
+    package = Path(str(etl.__file__)).parent
+    folders = (SQL_DIR, CONFIG_DIR, REFERENCE_DIR, EXPECTATIONS_DIR, package)
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            if path.suffix == ".pyc":
+                continue
+            digest.update(f"{folder.name}/{path.relative_to(folder)}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def seal_build(settings: Settings, build_fingerprint: str, run_id: str, files: int) -> None:
@@ -201,9 +338,9 @@ def seal_build(settings: Settings, build_fingerprint: str, run_id: str, files: i
     con = duckdb.connect(str(build_path(settings)))
     try:
         con.execute(
-            "insert into audit.build_info (fingerprint, built_at, run_id, files_loaded) "
-            "values (?, now(), ?, ?)",
-            [build_fingerprint, run_id, files],
+            "insert into audit.build_info (fingerprint, built_at, run_id, files_loaded, recipe) "
+            "values (?, now(), ?, ?, ?)",
+            [build_fingerprint, run_id, files, _recipe()],
         )
     finally:
         con.close()
@@ -606,26 +743,45 @@ def _create_from_frame(con, name: str, frame, select: str = "*") -> None:
 
 
 def _stage_tables(
-    con, settings: Settings, loaded: list[tuple[int, str]], outcomes: dict[int, dict] | None = None
-) -> None:
-    """`stg_<sheet>` holding the staged rows of every loaded file, then what the core models
-    derive from them first (`STAGING_MODELS`, after `ref_commune_candidates`).
+    con,
+    settings: Settings,
+    loaded: list[tuple[int, str]],
+    outcomes: dict[int, dict] | None = None,
+    staging: bool = True,
+) -> bool:
+    """`stg_<sheet>` holding the staged rows of every loaded file, then (`staging`) what
+    the core models derive from them first (`STAGING_MODELS`, after
+    `ref_commune_candidates`). Returns whether the store was made again whole.
 
     The rows come from the staged store (`cache/staged.duckdb`, `_update_store`), attached
     to the connection as `staged` until it closes: `stg_<sheet>` is a temp view of its
     table. With no file loaded, the tables are empty and the store is left as it is.
     """
+    remade = False
     if loaded:
-        _update_store(con, settings, loaded, outcomes)
-        for sheet in DATA_SHEETS:
-            con.execute(
-                f"create or replace temp view stg_{sheet.key} as "  # noqa: S608  stg_<sheet> from the layout
-                f"select * from staged.stg_{sheet.key}"
-            )
-    else:
-        for sheet in DATA_SHEETS:
-            con.execute(f"create or replace temp table stg_{sheet.key} ({_ddl(sheet)})")
+        remade = _update_store(con, settings, loaded, outcomes)
+    _stage_views(con, loaded)
     _register_commune_candidates(con, cache_dir(settings))
+    if staging:
+        _run_staging(con)
+    return remade
+
+
+def _stage_views(con, loaded: object = True, only: str | None = None) -> None:
+    """`stg_<sheet>`: a temp view of the store's rows (`only`: of the cooperatives the
+    temp table of that name lists), or an empty table when no file is `loaded`."""
+    for sheet in DATA_SHEETS:
+        if not loaded:
+            con.execute(f"create or replace temp table stg_{sheet.key} ({_ddl(sheet)})")
+            continue
+        where = f" where coop_code in (select coop_code from {only})" if only else ""  # noqa: S608  a temp table of this module
+        con.execute(
+            f"create or replace temp view stg_{sheet.key} as "  # noqa: S608  stg_<sheet> from the layout
+            f"select * from staged.stg_{sheet.key}{where}"
+        )
+
+
+def _run_staging(con) -> None:
     for name in STAGING_MODELS:
         run_sql_file(con, SQL_DIR / "staging" / f"{name}.sql")
 
@@ -658,7 +814,7 @@ def _store_key() -> str:
 
 def _update_store(
     con, settings: Settings, loaded: list[tuple[int, str]], outcomes: dict[int, dict] | None = None
-) -> None:
+) -> bool:
     """Attach the staged store as `staged` and make it hold the staged rows of exactly the
     `loaded` files, reading only what changed.
 
@@ -669,6 +825,9 @@ def _update_store(
     digest recorded) is read from the batch Parquet its outcome names: only that file's rows
     of that batch. A store that is missing, unreadable, of another key or not what it should
     be after the update is made again whole. One transaction: a store is never half-updated.
+
+    Leaves `changed_coops`, the cooperatives named by a row that left the store or came
+    into it, and returns whether the store was made again whole.
     """
     import duckdb
 
@@ -687,14 +846,14 @@ def _update_store(
             _remove_store(path)
             con.execute(f"attach '{path}' as staged")
         try:
-            _sync_store(con, settings, whole=attempt == 2, known=outcomes)
-            return
+            return _sync_store(con, settings, whole=attempt == 2, known=outcomes)
         except (duckdb.Error, _StoreMismatch) as exc:
             if attempt == 2:
                 raise
             log.warning("staged store not usable (%s): made again whole", exc)
             con.execute("detach staged")
             _remove_store(path)
+    raise AssertionError("the second attempt returns or raises")
 
 
 class _StoreMismatch(RuntimeError):
@@ -725,9 +884,10 @@ def _recorded_stamps(con, ledger: Path) -> None:
         con.execute("detach ledger")
 
 
-def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | None = None) -> None:
+def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | None = None) -> bool:
     """The update of `_update_store` on the attached store (`whole`: every file read;
-    `known`: outcomes already read, by file_id, not read again).
+    `known`: outcomes already read, by file_id, not read again); True when it made the
+    store again whole.
 
     The temp tables it needs are made before its transaction, which writes the store only
     (DuckDB writes one database per transaction)."""
@@ -787,6 +947,13 @@ def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | N
             "paths": [p for _, _, p in where],
         },
     )
+    # The cooperatives of the rows about to leave; those of the rows that come, after.
+    leaving = " union ".join(
+        f"select coop_code from staged.stg_{sheet.key} "  # noqa: S608  stg_<sheet> from the layout
+        "where file_id not in (select file_id from kept)"
+        for sheet in DATA_SHEETS
+    )
+    con.execute(f"create or replace temp table changed_coops as {leaving}")
     con.execute("begin transaction")
     try:
         # Every row of a file not kept goes, even one the files table no longer names.
@@ -828,12 +995,21 @@ def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | N
     except Exception:
         con.execute("rollback")
         raise
+    coming = " union all ".join(
+        f"select coop_code from staged.stg_{sheet.key} semi join wanted using (file_id)"  # noqa: S608  stg_<sheet> from the layout
+        for sheet in DATA_SHEETS
+    )
+    con.execute(
+        "create or replace temp table changed_coops as select distinct coop_code from "  # noqa: S608  built above from the layout
+        f"(select coop_code from changed_coops union all {coming}) where coop_code is not null"
+    )
     log.info(
         "staged store: %d file(s) kept, %d read from their staged Parquet%s",
         len(con.execute("select 1 from kept").fetchall()),
         len(wanted),
         " (made whole)" if remade else "",
     )
+    return remade
 
 
 def build_marts(settings: Settings) -> dict[str, int]:
