@@ -381,10 +381,11 @@ def test_a_build_from_the_published_warehouse_equals_one_built_whole_after_every
     sample_landing, tmp_path, monkeypatch
 ):
     """Issue 17, point 3: a build that starts from the published warehouse and builds only
-    the cooperatives of the files that came, left or were staged again
-    (`build._rebuild_cooperatives`) holds, after every run of a sequence of new files,
-    resubmissions, a new cooperative version, a cooperative that leaves and forced
-    reprocessing, what a fresh state directory builds whole of the same landing folder."""
+    the cooperatives of the files that came, left or were staged again (the core tables,
+    `build._rebuild_cooperatives`, and the marts of `BY_COOPERATIVE`) holds, after every
+    run of a sequence of new files, resubmissions, a new cooperative version, a cooperative
+    that leaves and forced reprocessing, what a fresh state directory builds whole of the
+    same landing folder, and exports the same files."""
     source, files = sample_landing
     by_year: dict[int, list[Path]] = {}
     for item in files:
@@ -395,12 +396,19 @@ def test_a_build_from_the_published_warehouse_equals_one_built_whole_after_every
     landing.mkdir(parents=True)
     rebuilt: list[int] = []
     rebuild = build._rebuild_cooperatives
+    marts_of: list[int] = []
+    by_cooperative = build._build_by_cooperative
 
     def spied(con, core):
         rebuilt.append(rebuild(con, core))
         return rebuilt[-1]
 
+    def spied_marts(con, wanted, changed):
+        marts_of.append(len(changed))
+        return by_cooperative(con, wanted, changed)
+
     monkeypatch.setattr(build, "_rebuild_cooperatives", spied)
+    monkeypatch.setattr(build, "_build_by_cooperative", spied_marts)
 
     def land(paths) -> None:
         for path in paths:
@@ -414,6 +422,8 @@ def test_a_build_from_the_published_warehouse_equals_one_built_whole_after_every
         shutil.copytree(landing, scratch.landing_dir)
         assert run_steps(scratch, "scratch")["changed"]
         _assert_same(_contents(settings.warehouse), _contents(scratch.warehouse))
+        # The officials' workbook too, row by row in each sheet's order.
+        _assert_same(_exports(settings.export_dir), _exports(scratch.export_dir))
 
     def coops() -> int:
         return query(settings, "select count(distinct coop_code) from core.dim_cooperative")[0][0]
@@ -453,6 +463,7 @@ def test_a_build_from_the_published_warehouse_equals_one_built_whole_after_every
     assert run_steps(settings, "run-6")["changed"]
     assert len(rebuilt) == 4
     same_as_whole("6")
+    assert marts_of == rebuilt  # the marts of the same cooperatives built again
 
 
 def test_a_published_warehouse_of_another_recipe_is_not_built_upon(settings, monkeypatch):

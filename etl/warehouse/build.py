@@ -9,8 +9,9 @@ were staged again since (`_update_store`): a build after one new file reads that
 rows only. When the published warehouse was built with the same recipe from what the store
 held before that update (`_published_base`), the build starts from a copy of it and
 builds again only the cooperatives those files name (`_rebuild_cooperatives`: every core
-model a staged table feeds is built cooperative by cooperative); else it is made whole.
-The marts are built whole either way. `tests/test_incremental.py` compares a warehouse
+model a staged table feeds is built cooperative by cooperative), and `build_marts` does the
+same for the marts that hold each cooperative's own rows (`BY_COOPERATIVE`); else it is
+made whole. `tests/test_incremental.py` compares a warehouse
 built run after run with one built from scratch. The published warehouse is untouched until
 `swap.swap` replaces it whole. The order the SQL models run in comes from their references
 (`etl/warehouse/models.py`).
@@ -19,6 +20,7 @@ built run after run with one built from scratch. The published warehouse is unto
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import tomllib
 from functools import cache
@@ -111,10 +113,16 @@ def published_fingerprint(warehouse: Path) -> str | None:
 
 
 def remove_build(settings: Settings) -> None:
-    """Delete the build file and its WAL, if any."""
+    """Delete the build file, its WAL and its list of changed cooperatives, if any."""
     target = build_path(settings)
-    for stale in (target, target.with_name(target.name + ".wal")):
+    for stale in (target, target.with_name(target.name + ".wal"), _changed_path(settings)):
         stale.unlink(missing_ok=True)
+
+
+def _changed_path(settings: Settings) -> Path:
+    """Beside a build started from the published warehouse: the cooperatives it built again
+    (JSON), which `build_marts` builds again in the marts too. None there: all of them."""
+    return settings.build_dir / "changed_cooperatives.json"
 
 
 def build_fingerprint(settings: Settings) -> str | None:
@@ -224,6 +232,10 @@ def load_star_schema(
         if base:
             _stage_views(con, loaded)  # every cooperative again, for the checks
             _run_staging(con)
+            changed = [
+                c for (c,) in con.execute("select * from changed_coops order by all").fetchall()
+            ]
+            _changed_path(settings).write_text(json.dumps(changed), encoding="utf-8")
             log.info("star schema: %d cooperative(s) built again, the others kept", rebuilt)
         counts = _row_counts(con, core)
         cross = check_warehouse(con, run_files)
@@ -1012,11 +1024,30 @@ def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | N
     return remade
 
 
+# The intermediate tables and marts whose rows are each cooperative's own (they have
+# `coop_code`), made from that cooperative's rows of the tables they read and from tables
+# of the reference data alone: a build started from the published warehouse builds only the
+# changed cooperatives' rows of these again (`_build_by_cooperative`). Each with the ORDER
+# BY its SQL writes it in ("": none), kept when its rows change: the officials' workbook
+# writes a mart's rows in table order. `tests/test_incremental.py` compares the warehouse
+# and its exports with those built whole.
+BY_COOPERATIVE = {
+    "intermediate.cooperative_placement": "",
+    "intermediate.ocop_cooperative_year": "",
+    "intermediate.support_cooperative_year": "",
+    "marts.cooperative_district_year": "",
+    "marts.cooperative_scorecard": "district_code, coop_code",
+}
+
+
 def build_marts(settings: Settings) -> dict[str, int]:
     """Compute the intermediate tables and every mart from the star schema of the build
-    file, each after the models it reads."""
+    file, each after the models it reads. In a build started from the published warehouse
+    (`load_star_schema`), the tables of `BY_COOPERATIVE` are built again for the changed
+    cooperatives only; every other one is built whole."""
     import duckdb
 
+    changed = _changed(settings)
     con = duckdb.connect(str(build_path(settings)))
     try:
         _set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
@@ -1024,16 +1055,81 @@ def build_marts(settings: Settings) -> dict[str, int]:
         _register_reporting(con)
         _create_macros(con)
         later = [m for m in models() if m.schema != "core"]
+        if changed is not None:
+            _build_by_cooperative(con, [m for m in later if m.table in BY_COOPERATIVE], changed)
+            later = [m for m in later if m.table not in BY_COOPERATIVE]
         con.execute("begin transaction")
+        if changed is not None:
+            _merge_by_cooperative(con)
         for model in later:
             run_sql_file(con, model.path)
         con.execute("commit")
-        counts = _row_counts(con, [m for m in later if m.schema == "marts"])
+        if changed is not None:
+            con.execute("detach part")
+        counts = _row_counts(con, [m for m in models() if m.schema == "marts"])
         con.execute("checkpoint")
     finally:
         con.close()
     log.info("marts built: %s", counts)
     return counts
+
+
+def _changed(settings: Settings) -> list[str] | None:
+    """The cooperatives a build started from the published warehouse built again; None
+    when it was built whole (or the list cannot be read: then everything is built)."""
+    try:
+        found = json.loads(_changed_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return [str(code) for code in found] if isinstance(found, list) else None
+
+
+def _build_by_cooperative(con, wanted: list, changed: list[str]) -> None:
+    """The rows of the changed cooperatives of the `wanted` models (`BY_COOPERATIVE`), built
+    by the models themselves in an in-memory database `part` that holds the core tables'
+    rows of those cooperatives and the reference-only core tables whole; and, for a table
+    kept in an order, all its rows as they will be, in that order (`part.main.ordered_<n>`).
+    Before the transaction that writes the build (DuckDB writes one database a
+    transaction); `_merge_by_cooperative` then writes them in."""
+    con.execute(
+        "create or replace temp table changed_coops as "
+        "select unnest($codes::varchar[]) as coop_code",
+        {"codes": changed},
+    )
+    database = scalar(con, "select current_database()")
+    con.execute("attach ':memory:' as part")
+    for schema in ("core", "intermediate", "marts"):
+        con.execute(f"create schema part.{schema}")
+    changed_only = " where coop_code in (select coop_code from changed_coops)"
+    for model in (m for m in models() if m.schema == "core"):
+        where = changed_only if model.sources & STAGED else ""
+        con.execute(f"create table part.{model.table} as select * from {model.table}{where}")  # noqa: S608  model names from sql/
+    con.execute("use part")
+    try:
+        for model in wanted:
+            run_sql_file(con, model.path)
+    finally:
+        con.execute(f"use {database}")
+    for n, (table, order) in enumerate(BY_COOPERATIVE.items()):
+        if order:
+            con.execute(
+                f"create table part.main.ordered_{n} as select * from ("  # noqa: S608  tables of this module
+                f"select * from {table} anti join changed_coops using (coop_code) "
+                f"union all select * from part.{table}) order by {order}"
+            )
+
+
+def _merge_by_cooperative(con) -> None:
+    """In the build's transaction: the changed cooperatives' rows of each `BY_COOPERATIVE`
+    table replaced by those built in `part` (a table kept in an order: every row again, in
+    it, so that its row ids follow it)."""
+    for n, (table, order) in enumerate(BY_COOPERATIVE.items()):
+        if order:
+            con.execute(f"delete from {table}")  # noqa: S608  tables of this module
+            con.execute(f"insert into {table} select * from part.main.ordered_{n} order by {order}")  # noqa: S608  tables of this module
+            continue
+        con.execute(f"delete from {table} where coop_code in (select coop_code from changed_coops)")  # noqa: S608  tables of this module
+        con.execute(f"insert into {table} select * from part.{table}")  # noqa: S608  tables of this module
 
 
 def read_criteria(path: Path) -> dict[str, object]:
