@@ -494,3 +494,43 @@ def test_a_published_warehouse_of_another_recipe_is_not_built_upon(settings, mon
     assert run_steps(settings, "run-4")["changed"]
     assert calls == [1]  # the published warehouse is the store's again: built upon
     assert query(settings, "select count(distinct coop_code) from core.dim_cooperative") == [(5,)]
+
+
+def test_a_store_made_again_during_a_build_from_the_published_one_builds_whole(
+    settings, monkeypatch
+):
+    """The store passed for the published warehouse's inputs, then could not be updated
+    (made again whole): what changed is unknown, so the star schema is built whole, and
+    holds what a fresh build holds."""
+    _workbook(settings, "663_2022.xlsx", 2022, ["6400000001", "6400000002"])
+    assert run_steps(settings, "run-1")["changed"]
+    _workbook(settings, "663_2023.xlsx", 2023, ["6400000001", "6400000003"])
+    bases: list[bool] = []
+    published_base = build._published_base
+    monkeypatch.setattr(
+        build, "_published_base", lambda s: bases.append(published_base(s)) or bases[-1]
+    )
+    calls: list[int] = []
+    rebuild = build._rebuild_cooperatives
+    monkeypatch.setattr(
+        build, "_rebuild_cooperatives", lambda con, core: calls.append(1) or rebuild(con, core)
+    )
+    sync = build._sync_store
+    failed: list[bool] = []
+
+    def once(con, settings, whole, known=None):
+        if not failed:
+            failed.append(True)
+            raise build._StoreMismatch("1 file(s) not as loaded")
+        return sync(con, settings, whole, known)
+
+    monkeypatch.setattr(build, "_sync_store", once)
+    assert run_steps(settings, "run-2")["changed"]
+    assert bases == [True]  # the published warehouse was the store's inputs
+    assert failed == [True]
+    assert calls == []  # then built whole
+    assert not build.changed_cooperatives_path(settings).exists()
+    scratch = _settings(settings.state_dir.parent / "scratch")
+    shutil.copytree(settings.landing_dir, scratch.landing_dir)
+    assert run_steps(scratch, "scratch")["changed"]
+    _assert_same(_contents(settings.warehouse), _contents(scratch.warehouse))

@@ -115,11 +115,12 @@ def published_fingerprint(warehouse: Path) -> str | None:
 def remove_build(settings: Settings) -> None:
     """Delete the build file, its WAL and its list of changed cooperatives, if any."""
     target = build_path(settings)
-    for stale in (target, target.with_name(target.name + ".wal"), _changed_path(settings)):
+    wal = target.with_name(target.name + ".wal")
+    for stale in (target, wal, changed_cooperatives_path(settings)):
         stale.unlink(missing_ok=True)
 
 
-def _changed_path(settings: Settings) -> Path:
+def changed_cooperatives_path(settings: Settings) -> Path:
     """Beside a build started from the published warehouse: the cooperatives it built again
     (JSON), which `build_marts` builds again in the marts too. None there: all of them."""
     return settings.build_dir / "changed_cooperatives.json"
@@ -235,7 +236,7 @@ def load_star_schema(
             changed = [
                 c for (c,) in con.execute("select * from changed_coops order by all").fetchall()
             ]
-            _changed_path(settings).write_text(json.dumps(changed), encoding="utf-8")
+            changed_cooperatives_path(settings).write_text(json.dumps(changed), encoding="utf-8")
             log.info("star schema: %d cooperative(s) built again, the others kept", rebuilt)
         counts = _row_counts(con, core)
         cross = check_warehouse(con, run_files)
@@ -1078,7 +1079,7 @@ def _changed(settings: Settings) -> list[str] | None:
     """The cooperatives a build started from the published warehouse built again; None
     when it was built whole (or the list cannot be read: then everything is built)."""
     try:
-        found = json.loads(_changed_path(settings).read_text(encoding="utf-8"))
+        found = json.loads(changed_cooperatives_path(settings).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return [str(code) for code in found] if isinstance(found, list) else None
