@@ -170,23 +170,36 @@ def _assert_store_holds_the_loaded_files(settings) -> None:
     assert with_rows <= {file_id for file_id, _, _ in recorded}
 
 
-def test_runs_of_new_files_resubmissions_duplicates_and_reprocessing_build_what_one_run_builds(
-    sample_landing, tmp_path, monkeypatch
-):
-    from etl.warehouse.staging import sheet_files
-
+def _sample_by_year(sample_landing) -> tuple[Path, dict[int, list[Path]], set[str]]:
+    """The province sample's folder, its files by report year, and the names of its two
+    resubmissions (one superseding, one broken)."""
     source, files = sample_landing
     by_year: dict[int, list[Path]] = {}
     for item in files:
         by_year.setdefault(item.report_year, []).append(item.path)
-    resubmissions = {"663_2023_bosung.xlsx", "665_2024_sua.xlsx"}
-    settings = _settings(tmp_path / "runs")
-    landing = settings.landing_dir
+    return source, by_year, {"663_2023_bosung.xlsx", "665_2024_sua.xlsx"}
+
+
+def _lander(landing: Path):
+    """A function that copies workbooks into the (new) landing folder."""
     landing.mkdir(parents=True)
 
     def land(paths) -> None:
         for path in paths:
             shutil.copy2(path, landing / path.name)
+
+    return land
+
+
+def test_runs_of_new_files_resubmissions_duplicates_and_reprocessing_build_what_one_run_builds(
+    sample_landing, tmp_path, monkeypatch
+):
+    from etl.warehouse.staging import sheet_files
+
+    source, by_year, resubmissions = _sample_by_year(sample_landing)
+    settings = _settings(tmp_path / "runs")
+    landing = settings.landing_dir
+    land = _lander(landing)
 
     read: list[int] = []
 
@@ -386,14 +399,10 @@ def test_a_build_from_the_published_warehouse_equals_one_built_whole_after_every
     run of a sequence of new files, resubmissions, a new cooperative version, a cooperative
     that leaves and forced reprocessing, what a fresh state directory builds whole of the
     same landing folder, and exports the same files."""
-    source, files = sample_landing
-    by_year: dict[int, list[Path]] = {}
-    for item in files:
-        by_year.setdefault(item.report_year, []).append(item.path)
-    resubmissions = {"663_2023_bosung.xlsx", "665_2024_sua.xlsx"}
+    source, by_year, resubmissions = _sample_by_year(sample_landing)
     settings = _settings(tmp_path / "runs")
     landing = settings.landing_dir
-    landing.mkdir(parents=True)
+    land = _lander(landing)
     rebuilt: list[int] = []
     rebuild = build._rebuild_cooperatives
     marts_of: list[int] = []
@@ -409,10 +418,6 @@ def test_a_build_from_the_published_warehouse_equals_one_built_whole_after_every
 
     monkeypatch.setattr(build, "_rebuild_cooperatives", spied)
     monkeypatch.setattr(build, "_build_by_cooperative", spied_marts)
-
-    def land(paths) -> None:
-        for path in paths:
-            shutil.copy2(path, landing / path.name)
 
     def clean(year: int) -> list[Path]:
         return [p for p in by_year[year] if p.name not in resubmissions]
