@@ -9,7 +9,7 @@ import duckdb
 
 from etl.config import SQL_DIR
 from etl.quality import validate
-from etl.warehouse import build, ledger
+from etl.warehouse import build, ledger, reference_tables
 from etl.warehouse.models import run_sql_file
 
 
@@ -122,7 +122,7 @@ def test_check_units_from_the_build_are_the_computed_ones(settings):
             con.execute("create temp table stg_report_precedence (file_id bigint)")
             con.execute("create temp table stg_htx (file_id bigint)")
             if with_reference:
-                build._register_reference(con, build.cache_dir(settings))
+                reference_tables.register(con, build.cache_dir(settings))
             validate._prepare_checks(con)
             return (
                 con.execute("describe check_units").fetchall()

@@ -21,7 +21,7 @@ from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xls
 from etl.config import settings_under
 from etl.flow.tasks import Selection
 from etl.quality.validate import cross_rules
-from etl.warehouse import build, ledger
+from etl.warehouse import build, ledger, reference_tables
 
 # Columns that name the run that wrote a row, not what the files say: left out of the
 # comparison, and only these.
@@ -336,13 +336,13 @@ def test_the_reference_tables_from_the_cache_are_the_computed_ones(settings):
     def tables(cached: bool) -> dict[str, list[tuple]]:
         con = duckdb.connect()
         try:
-            build._register_reference(con, cache if cached else None)
+            reference_tables.register(con, cache if cached else None)
             return {
                 name: (
                     con.execute(f"describe {name}").fetchall(),
                     con.execute(f"select * from {name}").fetchall(),
                 )
-                for name in build.REFERENCE_TABLES
+                for name in reference_tables.REFERENCE_TABLES
             }
         finally:
             con.close()
@@ -379,7 +379,7 @@ def test_htx_init_prepares_the_reference_tables_a_build_then_reads(settings, mon
         assert build.prepare_reference(settings) is False
     assert "reference tables ready in" in caplog.text
     monkeypatch.setattr(
-        build, "_compute_reference", lambda *a: pytest.fail("computed again by the build")
+        reference_tables, "_compute", lambda *a: pytest.fail("computed again by the build")
     )
     _workbook(settings, "663_2022.xlsx", 2022, ["6400000001", "6400000002"])
     from etl.flow import tasks

@@ -15,7 +15,7 @@ from conftest import write_xlsx as write_workbook
 from etl.config import SQL_DIR, settings_under
 from etl.contract.layout import PROGRAMS
 from etl.outputs import exports
-from etl.warehouse import build
+from etl.warehouse import build, reference_tables
 from etl.warehouse.models import ModelGraphError, build_order, discover, references, run_sql_file
 
 CODE = "6400000001"
@@ -120,7 +120,7 @@ def test_each_model_runs_with_only_the_tables_it_is_found_to_read(built):
             build._create_macros(con)
             if model.schema == "core":
                 run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
-                build._register_reference(con)
+                reference_tables.register(con)
                 build._stage_tables(con, built, [])  # the staged sheets, empty
             else:
                 build._set_criteria(con, build.CONFIG_DIR / "replication_criteria.toml")

@@ -77,23 +77,23 @@ def test_commune_candidates_cache_gives_the_frame_computed_from_scratch(tmp_path
     import pandas as pd
 
     from etl.contract.communes import candidate_frame
-    from etl.warehouse.build import _candidates_cached
+    from etl.warehouse.reference_tables import candidates_cached
 
     triples = _triples()
     expected = candidate_frame(load_reference(), triples)
     assert len(expected) > len(triples) // 2  # names with one candidate, several, none
     assert expected["current"].any()
     assert not expected["current"].all()
-    first = _candidates_cached(triples[::2], tmp_path)  # half the names asked first
+    first = candidates_cached(triples[::2], tmp_path)  # half the names asked first
     pd.testing.assert_frame_equal(first, candidate_frame(load_reference(), triples[::2]))
     (stored,) = tmp_path.glob("commune_candidates-*.json")
-    second = _candidates_cached(triples, tmp_path)  # the other half computed, added
-    third = _candidates_cached(triples, tmp_path)  # every name from the file
+    second = candidates_cached(triples, tmp_path)  # the other half computed, added
+    third = candidates_cached(triples, tmp_path)  # every name from the file
     pd.testing.assert_frame_equal(second, expected)
     pd.testing.assert_frame_equal(third, expected)
     assert list(tmp_path.glob("commune_candidates-*.json")) == [stored]
     stored.write_text("[", encoding="utf-8")  # unreadable: computed again
-    pd.testing.assert_frame_equal(_candidates_cached(triples, tmp_path), expected)
+    pd.testing.assert_frame_equal(candidates_cached(triples, tmp_path), expected)
 
 
 def _warned(settings, name: str, unit: str, year: int, first: int) -> None:

@@ -355,7 +355,7 @@ def _prepare_checks(con, run_files: Collection[int] | None = None) -> set[int] |
       without `run_files` (then no check leaves out a row).
 
     `check_units` is copied from the build's `ref_check_units` when the connection has it
-    (`etl.warehouse.build` keeps it with the reference tables), else computed here
+    (`etl.warehouse.reference_tables` keeps it with the reference tables), else computed here
     (`check_unit_frame`): the same rows either way.
 
     Returns the run's files, or None when every file is wanted."""

@@ -166,3 +166,12 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     if row is None:
         raise LookupError(f"no row from: {sql}")
     return row[0]
+
+
+def create_from_frame(con, name: str, frame, select: str = "*") -> None:
+    """A temp table from a DataFrame, selecting (and casting) `select`."""
+    con.register("_frame", frame)
+    try:
+        con.execute(f"create or replace temp table {name} as select {select} from _frame")  # noqa: S608  staging names and casts from the layout
+    finally:
+        con.unregister("_frame")
