@@ -539,3 +539,30 @@ def test_a_store_made_again_during_a_build_from_the_published_one_builds_whole(
     shutil.copytree(settings.landing_dir, scratch.landing_dir)
     assert run_steps(scratch, "scratch")["changed"]
     _assert_same(_contents(settings.warehouse), _contents(scratch.warehouse))
+
+
+def test_a_published_warehouse_written_to_since_its_swap_is_not_built_upon(settings, monkeypatch):
+    """Someone changed a fact in the published file (it is the analysts' to read only): the
+    next build does not start from it, and the change is gone."""
+    calls: list[int] = []
+    rebuild = build._rebuild_cooperatives
+    monkeypatch.setattr(
+        build, "_rebuild_cooperatives", lambda con, core: calls.append(1) or rebuild(con, core)
+    )
+    _workbook(settings, "663_2022.xlsx", 2022, ["6400000001", "6400000002"])
+    assert run_steps(settings, "run-1")["changed"]
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        con.execute("update core.fact_cooperative_year set members = members + 1000")
+    finally:
+        con.close()
+    _workbook(settings, "663_2023.xlsx", 2023, ["6400000001", "6400000003"])
+    assert run_steps(settings, "run-2")["changed"]
+    assert calls == []  # built whole
+    scratch = _settings(settings.state_dir.parent / "scratch")
+    shutil.copytree(settings.landing_dir, scratch.landing_dir)
+    assert run_steps(scratch, "scratch")["changed"]
+    _assert_same(_contents(settings.warehouse), _contents(scratch.warehouse))
+    _workbook(settings, "663_2024.xlsx", 2024, ["6400000001", "6400000004"])
+    assert run_steps(settings, "run-3")["changed"]
+    assert calls == [1]  # the file published by run 2, unchanged: built upon

@@ -266,11 +266,16 @@ def _published_base(settings: Settings) -> bool:
     """Whether the published warehouse may be the start of the next build: it was built
     with this recipe (`_recipe`: the SQL, configuration, reference files, suites and code)
     from exactly the files, staged rows and stamps the staged store holds now
-    (`audit.build_inputs`), in a store of this key. Anything unreadable or missing: no."""
+    (`audit.build_inputs`), in a store of this key, and it is the file `swap` put in place,
+    unchanged since (`record_published`: written to, it might hold what no build made).
+    Anything unreadable or missing: no."""
     import duckdb
 
     store = store_path(settings)
     if not settings.warehouse.exists() or not store.exists():
+        return False
+    if _file_state(settings.warehouse) != _published_state(settings):
+        log.info("the star schema is built whole: the warehouse is not the one last published")
         return False
     try:
         con = duckdb.connect(str(settings.warehouse), read_only=True)
@@ -299,6 +304,30 @@ def _published_base(settings: Settings) -> bool:
         log.info("the star schema is built whole: the staged store is not its inputs")
         return False
     return True
+
+
+def record_published(settings: Settings) -> None:
+    """After `swap` put a build in place: the published file's size, time and inode, which
+    `_published_base` compares with the file's before it builds upon it."""
+    path = cache_dir(settings) / "published.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_file_state(settings.warehouse)), encoding="utf-8")
+
+
+def _published_state(settings: Settings) -> list[int] | None:
+    try:
+        found = json.loads((cache_dir(settings) / "published.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, list) else None
+
+
+def _file_state(path: Path) -> list[int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
 def _rebuild_cooperatives(con, core: list) -> int:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from etl.config import SQL_DIR, Settings
-from etl.warehouse.build import build_path, changed_cooperatives_path
+from etl.warehouse.build import build_path, changed_cooperatives_path, record_published
 from etl.warehouse.models import scalar
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ def swap(settings: Settings) -> Path:
     os.replace(build, settings.warehouse)
     _fsync(settings.warehouse.parent)
     changed_cooperatives_path(settings).unlink(missing_ok=True)  # of the build just published
+    record_published(settings)  # a later build may start from this file while it is unchanged
     log.info("published %s", settings.warehouse)
     return settings.warehouse
 
