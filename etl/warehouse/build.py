@@ -308,10 +308,15 @@ def _published_base(settings: Settings) -> bool:
 
 def record_published(settings: Settings) -> None:
     """After `swap` put a build in place: the published file's size, time and inode, which
-    `_published_base` compares with the file's before it builds upon it."""
+    `_published_base` compares with the file's before it builds upon it. Never raises: the
+    swap is done whatever happens here."""
     path = cache_dir(settings) / "published.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_file_state(settings.warehouse)), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_file_state(settings.warehouse)), encoding="utf-8")
+    except OSError:  # the swap is done: the next build is then made whole, that is all
+        log.warning("could not record the published warehouse in %s", path, exc_info=True)
+        path.unlink(missing_ok=True)
 
 
 def _published_state(settings: Settings) -> list[int] | None:
