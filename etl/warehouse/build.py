@@ -19,6 +19,7 @@ built run after run with one built from scratch. The published warehouse is unto
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -316,7 +317,8 @@ def record_published(settings: Settings) -> None:
         path.write_text(json.dumps(_file_state(settings.warehouse)), encoding="utf-8")
     except OSError:  # the swap is done: the next build is then made whole, that is all
         log.warning("could not record the published warehouse in %s", path, exc_info=True)
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # left: it names another file (inode), never this
+            path.unlink(missing_ok=True)
 
 
 def _published_state(settings: Settings) -> list[int] | None:
