@@ -566,3 +566,51 @@ def test_a_published_warehouse_written_to_since_its_swap_is_not_built_upon(setti
     _workbook(settings, "663_2024.xlsx", 2024, ["6400000001", "6400000004"])
     assert run_steps(settings, "run-3")["changed"]
     assert calls == [1]  # the file published by run 2, unchanged: built upon
+
+
+def test_marts_of_a_build_loaded_with_another_recipe_are_built_whole(settings, monkeypatch):
+    """Code deployed between a build's load (from the published warehouse) and its publish:
+    the marts are built whole by the new code, not merged with rows of the old."""
+    calls: list[int] = []
+    by_cooperative = build._build_by_cooperative
+    monkeypatch.setattr(
+        build,
+        "_build_by_cooperative",
+        lambda con, wanted, changed: calls.append(1) or by_cooperative(con, wanted, changed),
+    )
+    _workbook(settings, "663_2022.xlsx", 2022, ["6400000001", "6400000002"])
+    assert run_steps(settings, "run-1")["changed"]
+    _workbook(settings, "663_2023.xlsx", 2023, ["6400000001", "6400000003"])
+    from etl.flow import tasks
+
+    staged = tasks.stage(settings, tasks.discover_files(settings), "run-2")
+    assert tasks.load(settings, staged, "run-2")["changed"]
+    assert build.changed_cooperatives_path(settings).exists()  # loaded from the published one
+    monkeypatch.setattr(build, "_recipe", lambda: "the next release")
+    tasks.alert(settings)
+    assert tasks.publish_build(settings)["published"]
+    assert calls == []  # built whole
+    scratch = _settings(settings.state_dir.parent / "scratch")
+    shutil.copytree(settings.landing_dir, scratch.landing_dir)
+    assert run_steps(scratch, "scratch")["changed"]
+    ran, whole = _contents(settings.warehouse), _contents(scratch.warehouse)
+    assert {t: r for t, r in ran.items() if t.startswith("marts.")} == {
+        t: r for t, r in whole.items() if t.startswith("marts.")
+    }
+
+
+def test_htx_init_without_a_writable_cache_still_sets_up_airflow(settings, monkeypatch):
+    """The reference tables are only a head start: `htx init` that cannot prepare them
+    (a state folder it cannot write, say) warns and succeeds."""
+    from etl.cli import main
+
+    airflow: list[bool] = []
+    monkeypatch.setattr(main, "init_airflow", lambda s: airflow.append(True))
+    monkeypatch.setattr(main, "load_settings", lambda: settings)
+
+    def refused(_settings):
+        raise PermissionError("read-only state folder")
+
+    monkeypatch.setattr(build, "prepare_reference", refused)
+    assert main.cmd_init(None) == 0
+    assert airflow == [True]

@@ -262,7 +262,12 @@ def cmd_init(_args: argparse.Namespace) -> int:
 
     settings = load_settings()
     init_airflow(settings)
-    if prepare_reference(settings):
+    try:
+        computed = prepare_reference(settings)
+    except Exception:  # only time is lost: the first build computes them itself
+        log.warning("reference tables not prepared: the first build computes them", exc_info=True)
+        return 0
+    if computed:
         log.info("reference tables computed into %s", cache_dir(settings))
     else:
         log.info("reference tables ready in %s", cache_dir(settings))

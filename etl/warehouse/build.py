@@ -344,7 +344,7 @@ def _rebuild_cooperatives(con, core: list) -> int:
     rows only (the `stg_*` the connection holds now). The other core tables depend on the
     reference data alone (the recipe is the published one's), and are kept. Returns how
     many cooperatives were built again."""
-    per_cooperative = [m for m in core if m.sources & STAGED]
+    per_cooperative = _per_cooperative(core)
     for model in per_cooperative:
         con.execute(
             f"delete from {model.table} "  # noqa: S608  model names from sql/
@@ -353,6 +353,23 @@ def _rebuild_cooperatives(con, core: list) -> int:
     for model in per_cooperative:
         run_sql_file(con, model.path)
     return int(scalar(con, "select count(*) from changed_coops"))
+
+
+def _per_cooperative(core: list) -> list:
+    """The core models built cooperative by cooperative: those that read a staged table, or
+    a model that is (in build order, so what they read comes first)."""
+    found: list = []
+    for model in core:
+        if model.sources & STAGED or model.reads & {m.table for m in found}:
+            found.append(model)
+    return found
+
+
+def _build_recipe(con) -> str | None:
+    """The recipe the open build was sealed with (`seal_build`), if any."""
+    latest = "select recipe from audit.build_info order by built_at desc limit 1"
+    row = con.execute(latest).fetchone()
+    return row[0] if row else None
 
 
 def _record_inputs(con, loaded: list) -> None:
@@ -764,6 +781,10 @@ def build_marts(settings: Settings) -> dict[str, int]:
     changed = _changed(settings)
     con = duckdb.connect(str(build_path(settings)))
     try:
+        if changed is not None and _build_recipe(con) != _recipe():
+            # Code deployed since the load: its rows of other cooperatives are the old code's.
+            log.info("the marts are built whole: the build was loaded with another recipe")
+            changed = None
         _set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
         _register_targets(con, CONFIG_DIR / "phase_targets.toml")
         _register_reporting(con)
@@ -815,8 +836,10 @@ def _build_by_cooperative(con, wanted: list, changed: list[str]) -> None:
     for schema in ("core", "intermediate", "marts"):
         con.execute(f"create schema part.{schema}")
     changed_only = " where coop_code in (select coop_code from changed_coops)"
-    for model in (m for m in models() if m.schema == "core"):
-        where = changed_only if model.sources & STAGED else ""
+    core = [m for m in models() if m.schema == "core"]
+    per_cooperative = {m.table for m in _per_cooperative(core)}
+    for model in core:
+        where = changed_only if model.table in per_cooperative else ""
         con.execute(f"create table part.{model.table} as select * from {model.table}{where}")  # noqa: S608  model names from sql/
     con.execute("use part")
     try:
