@@ -471,15 +471,22 @@ def test_a_build_from_the_published_warehouse_equals_one_built_whole_after_every
     assert marts_of == rebuilt  # the marts of the same cooperatives built again
 
 
-def test_a_published_warehouse_of_another_recipe_is_not_built_upon(settings, monkeypatch):
-    """Another recipe (SQL, configuration, reference, suites or code changed), a store
-    that is not the published warehouse's inputs, or a store made again whole: the star
-    schema is built whole."""
+def _count_rebuilds(monkeypatch) -> list[int]:
+    """A list that gets a 1 each time a build rebuilds cooperatives of the published
+    warehouse (`build._rebuild_cooperatives`) instead of building whole."""
     calls: list[int] = []
     rebuild = build._rebuild_cooperatives
     monkeypatch.setattr(
         build, "_rebuild_cooperatives", lambda con, core: calls.append(1) or rebuild(con, core)
     )
+    return calls
+
+
+def test_a_published_warehouse_of_another_recipe_is_not_built_upon(settings, monkeypatch):
+    """Another recipe (SQL, configuration, reference, suites or code changed), a store
+    that is not the published warehouse's inputs, or a store made again whole: the star
+    schema is built whole."""
+    calls = _count_rebuilds(monkeypatch)
     _workbook(settings, "663_2022.xlsx", 2022, ["6400000001", "6400000002"])
     assert run_steps(settings, "run-1")["changed"]
     _workbook(settings, "663_2023.xlsx", 2023, ["6400000001", "6400000003"])
@@ -515,11 +522,7 @@ def test_a_store_made_again_during_a_build_from_the_published_one_builds_whole(
     monkeypatch.setattr(
         build, "_published_base", lambda s: bases.append(published_base(s)) or bases[-1]
     )
-    calls: list[int] = []
-    rebuild = build._rebuild_cooperatives
-    monkeypatch.setattr(
-        build, "_rebuild_cooperatives", lambda con, core: calls.append(1) or rebuild(con, core)
-    )
+    calls = _count_rebuilds(monkeypatch)
     sync = build._sync_store
     failed: list[bool] = []
 
@@ -544,11 +547,7 @@ def test_a_store_made_again_during_a_build_from_the_published_one_builds_whole(
 def test_a_published_warehouse_written_to_since_its_swap_is_not_built_upon(settings, monkeypatch):
     """Someone changed a fact in the published file (it is the analysts' to read only): the
     next build does not start from it, and the change is gone."""
-    calls: list[int] = []
-    rebuild = build._rebuild_cooperatives
-    monkeypatch.setattr(
-        build, "_rebuild_cooperatives", lambda con, core: calls.append(1) or rebuild(con, core)
-    )
+    calls = _count_rebuilds(monkeypatch)
     _workbook(settings, "663_2022.xlsx", 2022, ["6400000001", "6400000002"])
     assert run_steps(settings, "run-1")["changed"]
     con = duckdb.connect(str(settings.warehouse))
