@@ -56,10 +56,11 @@ def fake_airflow(monkeypatch):
     """A bag of stand-in DAGs; the ingest run 'emits its asset' when `emitted` says so."""
     import etl.flow.lineage
 
-    state = {"emitted": True, "stopped": [], "asked": [], "warmed": []}
+    state = {"emitted": True, "stopped": [], "asked": [], "warmed": [], "ready": []}
     bag = _Bag()
     monkeypatch.setattr(main, "_dagbag", lambda settings: bag)
     monkeypatch.setattr(main, "_execution_api", lambda: state["warmed"].append(os.getpid()))
+    monkeypatch.setattr(main, "_dag_test_ready", lambda bag: state["ready"].append(bag))
 
     def emitted(run):
         state["asked"].append(os.getpid())
@@ -88,8 +89,10 @@ def test_the_ingest_run_is_made_in_a_fork_and_the_publish_run_here(tmp_path, fak
     # The publish DAG ran here; the listeners stopped in both processes, as each ended.
     assert fake_airflow["bag"].dags[PUBLISH_DAG_ID].confs == [None]
     assert fake_airflow["stopped"] == [os.getpid()]  # this process's; the fork's was its own
-    # Airflow's in-process execution API was built here, once, before the fork.
+    # Airflow's in-process execution API was built here, once, before the fork, and the
+    # plugins loaded for the DAGs of this bag.
     assert fake_airflow["warmed"] == [os.getpid()]
+    assert fake_airflow["ready"] == [fake_airflow["bag"]]
 
 
 def test_nothing_emitted_no_publish_run(tmp_path, fake_airflow):
@@ -131,3 +134,32 @@ def test_the_execution_api_is_made_ready_without_a_thread_and_serves_a_fork(tmp_
             return response.status_code, response.json()
 
     assert run_forked(in_the_fork) == (200, {"status": "healthy"})
+
+
+def test_plugins_are_loaded_before_the_fork_without_a_thread(tmp_path, monkeypatch):
+    """After `_dag_test_ready`, no thread runs (a fork inherits none), and neither a fork nor
+    this process imports anything more to deserialize the DAGs, as each `dag.test` does."""
+    import sys
+    import threading
+
+    from etl.forks import run_forked
+
+    settings = settings_under(tmp_path)
+    for name, value in settings.airflow_environ().items():
+        monkeypatch.setenv(name, value)
+    bag = main._dagbag(settings)
+    threads = threading.active_count()
+    main._dag_test_ready(bag)
+    assert threading.active_count() == threads, [t.name for t in threading.enumerate()]
+    assert "airflow.providers.openlineage.plugins.listener" in sys.modules
+
+    def imported_by_deserializing() -> list[str]:
+        from airflow.serialization.serialized_objects import DagSerialization
+
+        before = set(sys.modules)
+        for dag_id in (INGEST_DAG_ID, PUBLISH_DAG_ID):
+            DagSerialization.deserialize_dag(DagSerialization.serialize_dag(bag.dags[dag_id]))
+        return sorted(set(sys.modules) - before)
+
+    assert run_forked(imported_by_deserializing) == []
+    assert imported_by_deserializing() == []

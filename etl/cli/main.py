@@ -172,6 +172,7 @@ def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]
     import etl.warehouse.build  # noqa: F401
 
     _execution_api()
+    _dag_test_ready(bag)
     ingest, emitted = run_forked(_ingest_run, bag, conf)
     runs = [ingest]
     if emitted:
@@ -213,6 +214,23 @@ def _execution_api() -> None:
             thread.join(timeout=10)  # e.g. a worker of AnyIO's pool, ending with the loop
     except Exception:  # only time is lost: each process then builds what it lacks
         log.warning("Airflow's in-process execution API not ready before the fork", exc_info=True)
+
+
+def _dag_test_ready(bag) -> None:
+    """Pay here, before the fork, what each process's first `dag.test` pays once: loading
+    Airflow's plugins (OpenLineage's listener, with `requests`), which deserializing a DAG's
+    operators does, and reading the metrics registry, which creating a DAG run does (about
+    0.5 s). The fork and then this process, which runs the publish DAG, inherit them instead
+    of each paying again. Nothing here starts a thread (`_execution_api`)."""
+    try:
+        from airflow._shared.observability.metrics.stats import _get_registry
+        from airflow.serialization.serialized_objects import DagSerialization
+
+        for dag_id in (INGEST_DAG_ID, PUBLISH_DAG_ID):
+            DagSerialization.deserialize_dag(DagSerialization.serialize_dag(bag.dags[dag_id]))
+        _get_registry()
+    except Exception:  # only time is lost: each process then loads what it lacks
+        log.warning("Airflow's plugins not loaded before the fork", exc_info=True)
 
 
 @dataclass(frozen=True)
