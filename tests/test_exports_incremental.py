@@ -49,17 +49,43 @@ SHEETS = [
 ]
 
 
-def _rendered(monkeypatch) -> list[list[int]]:
-    """The chunks each table sheet had to build, recorded while writing."""
-    seen: list[list[int]] = []
+def _rendered(monkeypatch) -> list[list[tuple[int, int]]]:
+    """The chunks each table sheet had to build, recorded while writing: (first row, rows)."""
+    seen: list[list[tuple[int, int]]] = []
     render = xlsx._render_chunks
 
-    def recording(con, sheet, columns, wanted, everything):
-        seen.append(list(wanted))
-        return render(con, sheet, columns, wanted, everything)
+    def recording(con, sheet, columns, spans):
+        seen.append([(span.start, span.rows) for span in sorted(spans, key=lambda s: s.start)])
+        return render(con, sheet, columns, spans)
 
     monkeypatch.setattr(xlsx, "_render_chunks", recording)
     return seen
+
+
+def _layout(con, table: str) -> list[tuple[int, int]]:
+    """The table's chunks as the writer cuts them now: (first row, rows), in row order."""
+    columns = con.execute(f"describe {table}").fetchall()
+    return [(start, rows) for _, start, rows in xlsx._chunks(con, table, columns, "code")]
+
+
+def _ids(con, table: str, spans: list[tuple[int, int]]) -> set[int]:
+    """The ids of the rows in `spans` (row positions, in row order)."""
+    ids = [i for (i,) in con.execute(f"select id from {table} order by rowid").fetchall()]
+    return {i for start, rows in spans for i in ids[start : start + rows]}
+
+
+def _near(con, table: str, changed: set[int]) -> set[int]:
+    """The ids a change of the rows `changed` may build again: those of each chunk holding
+    one of them, and of the chunk before it (which a changed row that now starts a chunk
+    leaves shorter)."""
+    layout = _layout(con, table)
+    held = _ids(con, table, layout)
+    assert changed <= held
+    near: set[int] = set()
+    for k, span in enumerate(layout):
+        if _ids(con, table, [span]) & changed:
+            near |= _ids(con, table, layout[max(k - 1, 0) : k + 1])
+    return near
 
 
 def _members(path) -> dict[str, bytes]:
@@ -97,40 +123,57 @@ def test_only_changed_chunks_are_built_and_the_file_is_a_full_writes(
     rendered = _rendered(monkeypatch)
     path = tmp_path / "marts.xlsx"
     parts = write_workbook(con, path, SHEETS)
-    assert rendered == [list(range(8)), [0]]  # 29 rows in chunks of 4; 3 rows
+    assert rendered == [_layout(con, "marts.a"), _layout(con, "marts.b")]  # every chunk
+    assert len(rendered[0]) > 3  # 29 rows, about 4 a chunk
+    assert sum(rows for _, rows in rendered[0]) == 29
     _check(con, tmp_path, path, "first")
 
-    # Nothing changed: every chunk comes from the earlier file.
-    rendered.clear()
-    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
-    assert rendered == [[], []]
-    _check(con, tmp_path, path, "same")
+    def again(changed: set[int], name: str) -> None:
+        """Write with the earlier file's chunks: only chunks near `changed` rows of marts.a
+        are built, none of marts.b, and the file is a full write's."""
+        nonlocal parts
+        rendered.clear()
+        parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
+        built = _ids(con, "marts.a", rendered[0])
+        assert built <= _near(con, "marts.a", changed), name
+        assert bool(built) == bool(changed), name
+        assert rendered[1] == [], name
+        _check(con, tmp_path, path, name)
 
-    # One value of id 10 (the third chunk), one of id 19 (the fifth: ids 17-20).
+    # Nothing changed: every chunk comes from the earlier file.
+    again(set(), "same")
+    # One value of id 10, one of id 19.
     con.execute("update marts.a set revenue_mvnd = 99 where id = 10")
     con.execute("update marts.a set growth = 7 where id = 19")
-    rendered.clear()
-    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
-    assert rendered == [[2, 4], []]
-    _check(con, tmp_path, path, "changed")
+    again({10, 19}, "changed")
     # 0.0 where -0.0 was (equal, and written differently: `0.0` and `-0.0`).
     assert con.execute("select signbit(growth) from marts.a where id = 18").fetchone()[0]
     con.execute(
         "create or replace table marts.a as select * replace "
         "(case when id = 18 then 0.0::double else growth end as growth) from marts.a order by id"
     )
-    rendered.clear()
-    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
-    assert rendered == [[4], []]
-    _check(con, tmp_path, path, "signed zero")
-
+    again({18}, "signed zero")
     # Rows appended: the last chunk and the new one; the others are kept.
     con.execute("insert into marts.a select 30, 'mới', 1, 2, date '2025-01-01', true")
     con.execute("insert into marts.a select 31, 'mới', null, null, null, null")
+    again({30, 31}, "appended")
+    # Rows inserted in the middle (every later row moves down): only the chunk they fall
+    # in is built again, not the chunks after them.
+    con.execute(
+        "create or replace table marts.a as select * from marts.a union all "
+        "select 1000 + i, 'chèn', i, i, null, null from range(2) t(i) "
+        "order by case when id >= 1000 then 5.5 else id end, id"
+    )
+    again({1000, 1001}, "inserted")
+    # A row deleted: row ids with a gap (rows numbered by a window); the chunk it left.
+    con.execute("delete from marts.a where id = 30")
     rendered.clear()
     parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
-    assert rendered == [[7], []]
-    _check(con, tmp_path, path, "appended")
+    assert sum(rows for _, rows in rendered[0]) <= 2 * max(
+        rows for _, rows in _layout(con, "marts.a")
+    )
+    assert rendered[1] == []
+    _check(con, tmp_path, path, "deleted")
 
     # Two rows swapped within a chunk: a chunk is its rows in order.
     con.execute(
@@ -139,15 +182,9 @@ def test_only_changed_chunks_are_built_and_the_file_is_a_full_writes(
     )
     rendered.clear()
     parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
-    assert rendered == [[], [0]]
+    assert rendered[0] == []
+    assert rendered[1] != []
     _check(con, tmp_path, path, "swapped")
-
-    # A row deleted: row ids with a gap (rows numbered by a window); the chunk it left.
-    con.execute("delete from marts.a where id = 30")
-    rendered.clear()
-    parts = write_workbook(con, path, SHEETS, Reuse(path, parts))
-    assert rendered == [[7], []]
-    _check(con, tmp_path, path, "deleted")
 
 
 def test_a_workbook_the_parts_do_not_describe_is_not_reused(
@@ -164,7 +201,7 @@ def test_a_workbook_the_parts_do_not_describe_is_not_reused(
     for earlier in (Reuse(path, parts), Reuse(path, None), Reuse(tmp_path / "gone.xlsx", parts)):
         rendered.clear()
         write_workbook(con, tmp_path / "new.xlsx", SHEETS, earlier)
-        assert rendered == [list(range(8)), [0]]
+        assert rendered == [_layout(con, "marts.a"), _layout(con, "marts.b")]
         _check(con, tmp_path, tmp_path / "new.xlsx", "unreused")
 
 

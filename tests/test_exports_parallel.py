@@ -177,3 +177,55 @@ def test_a_job_that_fails_in_a_fork_raises_here_with_its_traceback(tmp_path):
         submitted = pool.submit(("quality", settings))
         with pytest.raises(forks.ForkFailed, match="does not exist"):
             pool.result(submitted)
+
+
+# Set before `write_all` forks; its forks inherit it (`_held`).
+_RELEASE = None
+
+
+def _held(item: tuple):
+    """`exports._job`, once `_RELEASE` is set: the forks hold whatever they took."""
+    _RELEASE.wait()
+    return exports._run_job_or_report(item)
+
+
+def test_this_process_runs_the_jobs_no_fork_has_taken(tmp_path, small_parts, monkeypatch):
+    """While the forks are busy (here held until this process has taken over), this process
+    runs the jobs still waiting, the last ones, and the files are those of one process."""
+    import multiprocessing
+
+    from conftest import run_steps
+
+    global _RELEASE
+    settings = settings_under(tmp_path / "run")
+    settings.landing_dir.mkdir(parents=True)
+    _warned(settings, "663_2023.xlsx", "663", 2023, 1)
+    run_steps(settings, "run-1")
+    again = dataclasses.replace(settings_under(tmp_path / "again"), warehouse=settings.warehouse)
+
+    _RELEASE = multiprocessing.get_context("fork").Event()
+    monkeypatch.setattr(exports, "_run_job_or_report", exports._job, raising=False)
+    monkeypatch.setattr(exports, "_job", _held)
+    take_over, taken = exports._take_over, {}
+
+    def taking(jobs, submitted):
+        try:
+            done = take_over(jobs, submitted)
+        finally:
+            _RELEASE.set()  # the forks go on only now
+        taken.update(total=len(jobs), here=sorted(done))
+        return done
+
+    monkeypatch.setattr(exports, "_take_over", taking)
+    try:
+        written = exports.write_all(again, 2)
+    finally:
+        _RELEASE = None
+    total, here = taken["total"], taken["here"]
+    assert total > 10  # chunks of 2 rows, one a job, and the Parquet files
+    # Two forks hold what they took, and the pool queues three more at most: the others,
+    # the last ones, ran here.
+    assert here == list(range(total - len(here), total))
+    assert len(here) >= total - 5
+    assert written.exports
+    assert _files(again.export_dir) == _from_scratch(again, tmp_path, "fresh")

@@ -203,13 +203,15 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
 
     The forks start first, on the two reports, which need nothing of the exports'; this
     process meanwhile reads what the exports have to write (`Export`), then hands them its
-    jobs. The officials' report is drawn in a fork unless a chart was drawn in this process
+    jobs, and itself works on those no fork has taken yet, the last first (`_take_over`).
+    The officials' report is drawn in a fork unless a chart was drawn in this process
     before (vl-convert's thread, which a forked process would not have: then it is drawn
-    here meanwhile, `etl.outputs.charts.drawn_here`). Every job reads the warehouse on its
-    own read-only connection, opened in its fork; this process holds none open while it
-    forks. The forks' log records are logged here, job by job in this order (the reports,
-    then the exports), as `etl.forks.map_forked` does. The files are those `export` and
-    the writers write one after the other.
+    here meanwhile, `etl.outputs.charts.drawn_here`). Every job reads the warehouse on a
+    read-only connection of its process's own; this process opens its own only once the
+    forks are made (all at the first submit), and closes it before it leaves. The forks'
+    log records are logged here, job by job in this order (the reports, then the exports),
+    as `etl.forks.map_forked` does; those of the jobs run here as they happen. The files
+    are those `export` and the writers write one after the other.
     """
     from etl.forks import ForkPool
     from etl.outputs.charts import drawn_here
@@ -229,12 +231,31 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
         plan = Export(settings)
         jobs = [forks.submit(("export", job)) for job in plan.jobs]
         drawn = write_dashboard(settings) if here else None
+        done_here = _take_over(plan.jobs, jobs)
         reports = [forks.result(job) for job in started]
-        results = [forks.result(job) for job in jobs]
+        results = [
+            done_here[i] if i in done_here else forks.result(job) for i, job in enumerate(jobs)
+        ]
     exported = plan.finish(results)
     if drawn is None:
         drawn = reports.pop(0)
     return Written(exported, drawn, reports[0] if quality_report else None)
+
+
+def _take_over(jobs: list[tuple], submitted: list) -> dict:
+    """This process works on the jobs no fork has taken yet, from the last (the smallest)
+    while the forks are busy (the reports first, then the first jobs): each one it can still
+    withdraw from the pool (`Future.cancel`) it runs here. Stops at the first one a fork has
+    taken: the forks take them in order. Returns the results by the job's index."""
+    done = {}
+    try:
+        for index in reversed(range(len(submitted))):
+            if not submitted[index].cancel():
+                break
+            done[index] = run_job(jobs[index])
+    finally:
+        _close_connections()
+    return done
 
 
 def _job(job: tuple):

@@ -78,13 +78,16 @@ def column_letter(index: int) -> str:
 def write_workbook(con, path: Path, sheets: list[Sheet], reuse: Reuse | None = None) -> dict | None:
     """Write `sheets` to `path` (replaced whole: written beside it, then renamed).
 
-    A table's rows are written in chunks of `CHUNK_ROWS`, each compressed on its own and
-    known by a key of what it shows (`_chunk_keys`: its rows, in order, where they start,
-    the columns and this writer's code). Returns the file's parts: its SHA-256 and where each
-    chunk's compressed bytes are in it. Given `reuse` (an earlier workbook and the parts this
-    returned for it), a chunk whose key is among them is copied from that file as it is
-    instead of being built and compressed again: one changed unit-year rewrites a chunk or a
-    sheet's tail, not the workbook. The file is the same either way, byte for byte.
+    A table's rows are written in chunks of about `CHUNK_ROWS`, each compressed on its own
+    and known by a key of what it shows (`_chunks`: its rows, in order, the columns and this
+    writer's code). Where a chunk ends depends on its rows alone: a row ends one when its
+    hash says so, and the XML of a row does not hold its number (`<row>` and `<c>` without
+    `r`: cells in order, an empty `<c/>` for NULL). So rows inserted or deleted change the
+    chunk they fall in, not the chunks after them. Returns the file's parts: its SHA-256 and
+    where each chunk's compressed bytes are in it. Given `reuse` (an earlier workbook and the
+    parts this returned for it), a chunk whose key is among them is copied from that file as
+    it is instead of being built and compressed again: one changed unit-year rewrites a chunk,
+    not the workbook. The file is the same either way, byte for byte.
     Returns None when the workbook is too large for a plain zip (written whole by
     zipfile's zip64; nothing to reuse next time).
 
@@ -94,7 +97,7 @@ def write_workbook(con, path: Path, sheets: list[Sheet], reuse: Reuse | None = N
     """
     prepared = prepare_workbook(con, sheets, reuse)
     fresh = {
-        number: _render_chunks(con, plan.sheet, plan.columns, plan.missing, plan.everything)
+        number: _render_chunks(con, plan.sheet, plan.columns, plan.spans_of(plan.missing))
         for number, plan in prepared.tables.items()
     }
     try:
@@ -106,19 +109,33 @@ def write_workbook(con, path: Path, sheets: list[Sheet], reuse: Reuse | None = N
 
 @dataclass
 class TablePlan:
-    """A table sheet to write: its columns, its head, its chunks' keys in order, the chunks
-    an earlier workbook holds (by index) and those to build."""
+    """A table sheet to write: its columns, its head, its chunks' keys in order and where
+    each starts (row index from 0, in row order) and how many rows it holds, the chunks an
+    earlier workbook holds (by index) and those to build."""
 
     sheet: Sheet
     columns: list
     head: zip_parts.Segment
     keys: list[str]
+    spans: list[tuple[int, int]]
     reused: dict[int, zip_parts.Segment]
     missing: list[int]
 
     @property
     def everything(self) -> bool:
         return len(self.missing) == len(self.keys)
+
+    def spans_of(self, chunks: list[int]) -> list[Span]:
+        return [Span(i, *self.spans[i]) for i in chunks]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A chunk to build: its index, its first row's index (from 0, in row order), its rows."""
+
+    chunk: int
+    start: int
+    rows: int
 
 
 @dataclass
@@ -136,8 +153,7 @@ class Part:
     number: int  # the sheet's
     sheet: Sheet
     columns: list
-    wanted: list[int]
-    everything: bool
+    spans: list[Span]
 
 
 def prepare_workbook(con, sheets: list[Sheet], reuse: Reuse | None = None) -> Prepared:
@@ -149,10 +165,12 @@ def prepare_workbook(con, sheets: list[Sheet], reuse: Reuse | None = None) -> Pr
         if sheet.table:
             columns = con.execute(f"describe {sheet.table}").fetchall()
             head = zip_parts.segment(_sheet_head(con, sheet, columns).encode())
-            keys = _chunk_keys(con, str(sheet.table), columns, code)
+            chunks = _chunks(con, str(sheet.table), columns, code)
+            keys = [key for key, _, _ in chunks]
+            spans = [(start, rows) for _, start, rows in chunks]
             reused = {i: earlier[key] for i, key in enumerate(keys) if key in earlier}
             missing = [i for i in range(len(keys)) if i not in reused]
-            tables[number] = TablePlan(sheet, columns, head, keys, reused, missing)
+            tables[number] = TablePlan(sheet, columns, head, keys, spans, reused, missing)
     return Prepared(sheets, tables)
 
 
@@ -163,18 +181,15 @@ def parts_to_render(prepared: Prepared, chunks_per_part: int) -> list[Part]:
     for number, plan in prepared.tables.items():
         if not plan.missing:
             continue
-        if plan.everything and len(plan.missing) <= chunks_per_part:
-            parts.append(Part(number, plan.sheet, plan.columns, plan.missing, True))
-            continue
         for start in range(0, len(plan.missing), chunks_per_part):
-            wanted = plan.missing[start : start + chunks_per_part]
-            parts.append(Part(number, plan.sheet, plan.columns, wanted, False))
-    return sorted(parts, key=lambda part: -len(part.wanted) * len(part.columns))
+            spans = plan.spans_of(plan.missing[start : start + chunks_per_part])
+            parts.append(Part(number, plan.sheet, plan.columns, spans))
+    return sorted(parts, key=lambda part: -sum(s.rows for s in part.spans) * len(part.columns))
 
 
 def render_part(con, part: Part) -> tuple[int, dict[int, zip_parts.Segment]]:
     """The part's chunks, built and compressed: (its sheet's number, chunk -> segment)."""
-    return part.number, _render_chunks(con, part.sheet, part.columns, part.wanted, part.everything)
+    return part.number, _render_chunks(con, part.sheet, part.columns, part.spans)
 
 
 def assemble(
@@ -228,9 +243,9 @@ class Reuse:
     parts: dict | None
 
 
-# Rows a chunk holds: what one changed row costs to write again.
+# Rows a chunk holds on average: what one changed row costs to write again.
 CHUNK_ROWS = 1_000
-PARTS_FORMAT = 1
+PARTS_FORMAT = 2
 
 
 def _reusable(reuse: Reuse | None) -> dict[str, zip_parts.Segment]:
@@ -268,10 +283,14 @@ def _writer_code() -> str:
     return digest.hexdigest()
 
 
-def _chunk_keys(con, table: str, columns: list, code: str) -> list[str]:
-    """One key a chunk of `CHUNK_ROWS` rows, in row order: of the rows' values in order
-    (DuckDB's hash of each row and its number; -0.0 told from 0.0), the columns' names and
-    types, the session's time zone and the writer's code."""
+def _chunks(con, table: str, columns: list, code: str) -> list[tuple[str, int, int]]:
+    """The table's chunks in row order: each one's key, first row (index from 0) and rows.
+
+    A row starts a chunk when it is the first, or when its hash is a multiple of
+    `CHUNK_ROWS` (one row in `CHUNK_ROWS` on average): where chunks end depends on the rows
+    themselves, not on their numbers. A key is of the chunk's rows' values in order (DuckDB's
+    hash of each row; -0.0 told from 0.0), the columns' names and types, the session's time
+    zone and the writer's code."""
     floats = [
         '"' + name.replace('"', '""') + '"'
         for name, kind, *_ in columns
@@ -280,13 +299,17 @@ def _chunk_keys(con, table: str, columns: list, code: str) -> list[str]:
     signs = f", [{', '.join(f'signbit({c})' for c in floats)}] as s" if floats else ""
     rows = con.execute(
         f"""
-        select (n - 2) // {CHUNK_ROWS} as chunk, count(*),
-            md5(string_agg(h::varchar, ',' order by n))
+        select chunk, min(n), count(*), md5(string_agg(h::varchar, ',' order by n))
         from (
-            select n, hash(n, t{", s" if floats else ""}) as h
+            select n, h,
+                sum((n = 0 or h % {CHUNK_ROWS} = 0)::int)
+                    over (order by n rows unbounded preceding) - 1 as chunk
             from (
-                select 1 + row_number() over (order by rowid) as n, t{signs}
-                from {table} t
+                select n, hash(t{", s" if floats else ""}) as h
+                from (
+                    select row_number() over (order by rowid) - 1 as n, t{signs}
+                    from {table} t
+                )
             )
         )
         group by chunk
@@ -297,56 +320,58 @@ def _chunk_keys(con, table: str, columns: list, code: str) -> list[str]:
     zone = con.execute("select current_setting('TimeZone')").fetchone()[0]
     base = repr((code, zone, [(name, kind) for name, kind, *_ in columns]))
     return [
-        hashlib.sha256(f"{base}|{chunk}|{count}|{digest}".encode()).hexdigest()[:40]
-        for chunk, count, digest in rows
+        (hashlib.sha256(f"{base}|{count}|{digest}".encode()).hexdigest()[:40], start, count)
+        for _, start, count, digest in rows
     ]
 
 
 def _render_chunks(
-    con, sheet: Sheet, columns: list, wanted: list[int], everything: bool
+    con, sheet: Sheet, columns: list, spans: list[Span]
 ) -> dict[int, zip_parts.Segment]:
-    """The `<row>` elements of the chunks `wanted`, each compressed as a segment."""
-    if not wanted:
+    """The `<row>` elements of the chunks `spans`, each compressed as a segment."""
+    if not spans:
         return {}
-    numbered = (
-        f"select *, 1 + row_number() over (order by rowid) as __xlsx_row, "  # noqa: S608  the sheet's table is the project's own
-        f"(row_number() over (order by rowid) - 1) // {CHUNK_ROWS} as __xlsx_chunk "
-        f"from {sheet.table}"
-    )
-    where = "" if everything else "where list_contains($chunks, __xlsx_chunk)"
+    spans = sorted(spans, key=lambda span: span.start)
     first, last, count = con.execute(
-        f"select min(rowid), max(rowid), count(*) from {sheet.table}"  # noqa: S608  as above
+        f"select min(rowid), max(rowid), count(*) from {sheet.table}"  # noqa: S608  the sheet's table is the project's own
     ).fetchone()
-    if not everything and first == 0 and last == count - 1:
-        # Row ids 0..n-1 (a table created whole): a row's number is its id + 2, and only the
-        # wanted chunks' rows are read (the window above reads every row of every column).
-        ranges = " or ".join(
-            f"(rowid >= {i * CHUNK_ROWS} and rowid < {(i + 1) * CHUNK_ROWS})" for i in wanted
-        )
+    every = sum(span.rows for span in spans) == count
+    if first == 0 and last == count - 1:
+        # Row ids 0..n-1 (a table created whole): a row's index is its id, and only the
+        # wanted chunks' rows are read (a window would read every row of every column).
+        numbered = f"select *, rowid as __xlsx_n from {sheet.table}"  # noqa: S608  as above
+    else:
         numbered = (
-            f"select *, rowid + 2 as __xlsx_row, rowid // {CHUNK_ROWS} as __xlsx_chunk "  # noqa: S608  as above
-            f"from {sheet.table} where {ranges}"
+            f"select *, row_number() over (order by rowid) - 1 as __xlsx_n "  # noqa: S608  as above
+            f"from {sheet.table}"
         )
+    where = (
+        ""
+        if every
+        else "where "
+        + " or ".join(
+            f"(__xlsx_n >= {span.start} and __xlsx_n < {span.start + span.rows})" for span in spans
+        )
+    )
     cursor = con.execute(
         f"""
-        select __xlsx_chunk, {_row_sql(columns)}
+        select __xlsx_n, {_row_sql(columns)}
         from ({numbered}) t
         {where}
-        order by __xlsx_row
-        """,  # noqa: S608  the sheet's table and cell expressions are the project's own
-        {} if everything else {"chunks": wanted},
+        order by __xlsx_n
+        """  # noqa: S608  the sheet's table and cell expressions are the project's own
     )
     done: dict[int, zip_parts.Segment] = {}
-    current, texts = -1, list[str]()
+    at, texts = 0, list[str]()
     while rows := cursor.fetchmany(ROWS_PER_WRITE):
-        for chunk, text in rows:
-            if chunk != current:
-                if texts:
-                    done[current] = zip_parts.segment("".join(texts).encode())
-                current, texts = chunk, []
+        for n, text in rows:
+            while n >= spans[at].start + spans[at].rows:  # the rows of a chunk end
+                done[spans[at].chunk] = zip_parts.segment("".join(texts).encode())
+                at, texts = at + 1, []
             texts.append(text)
-    if texts:
-        done[current] = zip_parts.segment("".join(texts).encode())
+    for span in spans[at:]:
+        done[span.chunk] = zip_parts.segment("".join(texts).encode())
+        texts = []
     return done
 
 
@@ -396,11 +421,9 @@ def _sheet_head(con, sheet: Sheet, columns: list) -> str:
 
 
 def _row_sql(columns: list) -> str:
-    """SQL for a data row's `<row>` element (the row's number is `__xlsx_row`)."""
-    cells = " || ".join(
-        _cell_sql(column_letter(i), name, kind) for i, (name, kind, *_) in enumerate(columns)
-    )
-    return f"""'<row r="' || __xlsx_row || '">' || {cells or "''"} || '</row>'"""
+    """SQL for a data row's `<row>` element: no row number, cells in order (`_cell_sql`)."""
+    cells = " || ".join(_cell_sql(name, kind) for name, kind, *_ in columns)
+    return f"""'<row>' || {cells or "''"} || '</row>'"""
 
 
 def _write_table_sheet(con, sheet: Sheet, out) -> None:
@@ -409,10 +432,8 @@ def _write_table_sheet(con, sheet: Sheet, out) -> None:
     cursor = con.execute(
         f"""
         select {_row_sql(columns)}
-        from (
-            select *, 1 + row_number() over (order by rowid) as __xlsx_row from {sheet.table}
-        ) t
-        order by __xlsx_row
+        from {sheet.table} t
+        order by rowid
         """  # noqa: S608  the sheet's table and cell expressions are the project's own
     )
     while rows := cursor.fetchmany(ROWS_PER_WRITE):
@@ -420,16 +441,17 @@ def _write_table_sheet(con, sheet: Sheet, out) -> None:
     out.write(_SHEET_END.encode())
 
 
-def _cell_sql(letter: str, name: str, kind: str) -> str:
-    """SQL for one cell of a row: its `<c>` element, or '' where the value is NULL."""
+def _cell_sql(name: str, kind: str) -> str:
+    """SQL for one cell of a row: its `<c>` element, without its reference (cells are in
+    column order), or an empty `<c/>` where the value is NULL or not finite."""
     column = '"' + name.replace('"', '""') + '"'
-    ref = f"'<c r=\"{letter}' || __xlsx_row || '\""
+    ref = "'<c"
     base = kind.split("(")[0].upper()
     if base == "BOOLEAN":
-        text = f"case when {column} then 'Có' when not {column} then 'Không' end"  # NULL: ''
+        text = f"case when {column} then 'Có' when not {column} then 'Không' end"  # NULL: empty
 
         value = f"{ref} t=\"inlineStr\"><is><t>' || {text} || '</t></is></c>'"
-        return f"coalesce({value}, '')"
+        return f"coalesce({value}, '<c/>')"
     if base in _NUMERIC or base == "DECIMAL":
         number = f"{column}::double"
         if any(part in name for part in RATIO_COLUMNS):
@@ -439,20 +461,20 @@ def _cell_sql(letter: str, name: str, kind: str) -> str:
         else:
             style = f"case when {number} = trunc({number}) then '{INT}' else '{MONEY}' end"
         value = f"{ref} s=\"' || {style} || '\"><v>' || {number}::varchar || '</v></c>'"
-        return f"case when isfinite({number}) then {value} else '' end"
+        return f"case when isfinite({number}) then {value} else '<c/>' end"
     # Excel's serial days count a 29 February 1900 that never was: one less before March.
     if base == "DATE":
         serial = (
             f"date_diff('day', date '1899-12-30', {column}) - ({column} < date '1900-03-01')::int"
         )
-        return f"coalesce({ref} s=\"{DATE}\"><v>' || {serial} || '</v></c>', '')"
+        return f"coalesce({ref} s=\"{DATE}\"><v>' || {serial} || '</v></c>', '<c/>')"
     if base.startswith("TIMESTAMP"):
         moment = f"{column}::timestamp"
         serial = (
             f"(epoch({moment}) - epoch(timestamp '1899-12-30')) / 86400.0 "
             f"- ({moment} < timestamp '1900-03-01')::int"
         )
-        return f"coalesce({ref} s=\"{DATE}\"><v>' || {serial} || '</v></c>', '')"
+        return f"coalesce({ref} s=\"{DATE}\"><v>' || {serial} || '</v></c>', '<c/>')"
     text = f"left({column}::varchar, {MAX_CELL_CHARS})"
     escaped = f"regexp_replace({text}, '{_ESCAPE_LIKE}', '_x005F\\1', 'g')"
     for code in _CONTROL_CODES:
@@ -461,7 +483,7 @@ def _cell_sql(letter: str, name: str, kind: str) -> str:
     text = f"case when regexp_matches({text}, '{_NEEDS_ESCAPES}') then {escaped} else {text} end"
     text = f"replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
     value = f'{ref} t="inlineStr"><is><t xml:space="preserve">\' || {text} || \'</t></is></c>\''
-    return f"coalesce({value}, '')"
+    return f"coalesce({value}, '<c/>')"
 
 
 def _text_cell(ref: str, text: str, style: int = 0) -> str:
