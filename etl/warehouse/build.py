@@ -237,11 +237,14 @@ def load_star_schema(
             con.execute(
                 "insert into audit.crosswalk_unmatched select * from ref_crosswalk_unmatched"
             )
+        _keep_staging(con, changed_only=base)
         _record_inputs(con, loaded)
         con.execute("commit")
         if base:
-            _stage_views(con, loaded)  # every cooperative again, for the checks
-            _run_staging(con)
+            # Every cooperative again, for the checks: the staged rows, and what staging
+            # derived from them as the build now keeps it.
+            _stage_views(con, loaded)
+            _kept_staging_views(con)
             changed = [
                 c for (c,) in con.execute("select * from changed_coops order by all").fetchall()
             ]
@@ -353,6 +356,40 @@ def _rebuild_cooperatives(con, core: list) -> int:
     for model in per_cooperative:
         run_sql_file(con, model.path)
     return int(scalar(con, "select count(*) from changed_coops"))
+
+
+def _keep_staging(con, changed_only: bool) -> None:
+    """Keep what staging derived (`STAGING_MODELS`: `stg_<name>`, one row per staged HTX row
+    of a cooperative) in the build as `audit.<name>`, so that a later build copied from it
+    computes it again for the cooperatives it builds again only (`changed_only`: those of
+    `changed_coops`, whose rows the temp tables hold now), as it does the core tables."""
+    for name in STAGING_MODELS:
+        if changed_only:
+            con.execute(
+                f"delete from audit.{name} "  # noqa: S608  names of this module
+                "where coop_code in (select coop_code from changed_coops)"
+            )
+            con.execute(f"insert into audit.{name} by name select * from stg_{name}")  # noqa: S608  as above
+            continue
+        con.execute(f"create or replace table audit.{name} as select * from stg_{name}")  # noqa: S608  as above
+        con.execute(f"comment on table audit.{name} is '{KEPT_STAGING[name]}'")
+
+
+# What `_keep_staging` keeps, described as analysts see it.
+KEPT_STAGING = {
+    "report_precedence": "For each staged HTX row of a cooperative: which report of its year "
+    "wins for that cooperative (the workbook contract order of precedence)",
+    "htx_commune": "For each staged HTX row of a cooperative: the commune its Xã/Phường cell "
+    "names (NULL: unknown or empty)",
+}
+
+
+def _kept_staging_views(con) -> None:
+    """`stg_<name>` of `STAGING_MODELS` as temp views of what the build keeps (every
+    cooperative), in place of the temp tables computed for the cooperatives built again."""
+    for name in STAGING_MODELS:
+        con.execute(f"drop table if exists stg_{name}")
+        con.execute(f"create temp view stg_{name} as select * from audit.{name}")  # noqa: S608  names of this module
 
 
 def _per_cooperative(core: list) -> list:
