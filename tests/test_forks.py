@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from etl import forks
 from etl.forks import ForkFailed, imap_forked, map_forked, run_forked
 
 log = logging.getLogger("etl.test_forks")
@@ -244,3 +245,53 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def _collector_state(_item: object = None) -> tuple[int, int]:
+    """This process's youngest generation's threshold and how many objects it froze."""
+    import gc
+
+    return gc.get_threshold()[0], gc.get_freeze_count()
+
+
+@pytest.fixture
+def default_gc():
+    """Python's own collector settings here, before and after the test."""
+    import gc
+
+    threshold = gc.get_threshold()
+    gc.unfreeze()
+    gc.set_threshold(700, *threshold[1:])
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_quiet_gc_collects_less_often_and_never_what_is_held_now(default_gc):
+    import gc
+
+    held = [[i] for i in range(1000)]  # containers the collector tracks
+    assert _collector_state() == (700, 0)
+    forks.quiet_gc(freeze=False)  # as a task calls it: what it holds stays collectable
+    assert _collector_state() == (forks.GC_THRESHOLD, 0)
+    forks.quiet_gc()
+    threshold, frozen = _collector_state()
+    assert threshold == forks.GC_THRESHOLD
+    assert frozen >= len(held)  # out of every later collection
+    gc.collect()
+    assert gc.get_freeze_count() == frozen  # a full collection leaves them where they are
+    forks.quiet_gc()  # again: nothing lowers the threshold
+    assert gc.get_threshold()[0] == forks.GC_THRESHOLD
+
+
+def test_forks_start_with_a_quiet_collector(default_gc):
+    """The forks of a pool and of `run_forked` freeze what they inherit, and collect at
+    `GC_THRESHOLD`, whatever this process does."""
+    assert _collector_state() == (700, 0)
+    for threshold, frozen in forks.map_forked(_collector_state, [1, 2], 2):
+        assert threshold == forks.GC_THRESHOLD
+        assert frozen > 0
+    threshold, frozen = forks.run_forked(_collector_state)
+    assert threshold == forks.GC_THRESHOLD
+    assert frozen > 0
+    assert _collector_state() == (700, 0)  # this process is left as it was

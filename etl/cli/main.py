@@ -162,7 +162,7 @@ def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]
     and its suites built, the batches' frames, DuckDB's buffers; hundreds of MB, which a
     process does not give back) ends with that fork, and the publish DAG runs here on a
     process holding no more than Airflow. The DAGs are parsed once, before the fork."""
-    from etl.forks import run_forked
+    from etl.forks import quiet_gc, run_forked
 
     bag = _dagbag(settings)
     # What the tasks of both DAGs import (DuckDB, pandas, the build's modules), imported once
@@ -173,6 +173,7 @@ def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]
 
     _execution_api()
     _dag_test_ready(bag)
+    quiet_gc()  # what Airflow built so far: never collected, shared with the fork
     ingest, emitted = run_forked(_ingest_run, bag, conf)
     runs = [ingest]
     if emitted:
@@ -449,6 +450,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from etl.forks import quiet_gc
+
+    quiet_gc()  # before Airflow's imports, which build millions of objects
     parser = argparse.ArgumentParser(prog="htx", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from etl.config import Settings
 from etl.flow import timings
+from etl.forks import quiet_gc
 from etl.read.discover import LandedFile, discover
 from etl.warehouse import ledger
 from etl.warehouse.locking import exclusive
@@ -163,6 +164,7 @@ def batches(files: list[dict], size: int) -> list[list[dict]]:
 
 
 def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
+    quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.warehouse.staging import stage_batch
 
     staged = stage_batch(
@@ -190,6 +192,7 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     nothing is built and nothing needs publishing. A finished build that is still waiting to
     be published is not built again, but `changed` is True: it still needs publishing.
     """
+    quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.quality.validate import cross_rules
     from etl.warehouse.build import (
         build_fingerprint,
@@ -292,6 +295,7 @@ def _build(
 
 def alert(settings: Settings, context: Context | None = None) -> dict:
     """Deliver every alert not yet attempted through the configured channels."""
+    quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.quality import feedback
     from etl.quality.alerts import Alert, file_ids
     from etl.quality.notify import deliver
@@ -327,6 +331,7 @@ def publish_build(settings: Settings) -> dict:
 
     No build waiting (another publish run took it already) is not an error: nothing to do.
     """
+    quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.warehouse.build import build_fingerprint, build_marts, build_path
     from etl.warehouse.swap import swap
 
@@ -352,6 +357,7 @@ def publish_build(settings: Settings) -> dict:
 def write_exports(settings: Settings, published: dict) -> dict:
     """Write the exports of a newly published warehouse, the quality report and the clerks'
     annotated feedback workbooks (those already up to date are kept)."""
+    quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.outputs.exports import write_all
     from etl.outputs.quality_report import write_quality_report
     from etl.quality.data_docs import DataDocsBuild, publish_prepared
