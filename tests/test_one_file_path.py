@@ -96,6 +96,33 @@ def test_commune_candidates_cache_gives_the_frame_computed_from_scratch(tmp_path
     pd.testing.assert_frame_equal(candidates_cached(triples, tmp_path), expected)
 
 
+def test_names_asked_for_the_first_time_use_the_crosswalk_kept_on_disk(tmp_path, monkeypatch):
+    """New names' candidates name where a former commune went whole: the crosswalk is read
+    from the cache folder (as `htx init` or an earlier build left it), not matched from the
+    merger text again in this process."""
+    import pandas as pd
+
+    from etl.contract import crosswalk
+    from etl.contract.communes import candidate_frame
+    from etl.warehouse.reference_tables import candidates_cached
+
+    triples = _triples()
+    expected = candidate_frame(load_reference(), triples)
+    assert expected["new_commune_code"].notna().any()
+    assert not expected["current"].all()
+    crosswalk._seeded.clear()
+    crosswalk.load_crosswalk(load_reference(), tmp_path)  # on disk, as a build keeps it
+    assert crosswalk.cache_file(tmp_path).exists()
+    crosswalk._seeded.clear()  # a new process: nothing in memory
+    crosswalk._load.cache_clear()
+
+    def matched_again(*args, **kwargs):
+        raise AssertionError("the merger text was matched again")
+
+    monkeypatch.setattr(crosswalk, "build_crosswalk", matched_again)
+    pd.testing.assert_frame_equal(candidates_cached(triples, tmp_path), expected)
+
+
 def _warned(settings, name: str, unit: str, year: int, first: int) -> None:
     """A workbook of `unit` and `year` whose HTX sheet warns (members below the minimum)."""
     from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx

@@ -153,14 +153,7 @@ class Reference:
 
     def former_communes(self, province_code: str) -> list[Unit]:
         """The former communes of a former province, by code."""
-        return sorted(
-            (
-                u
-                for u in self.units.values()
-                if u.level == "commune" and self.province_of(u).code == province_code
-            ),
-            key=lambda u: u.code,
-        )
+        return list(_former_communes(self).get(province_code, ()))
 
     def commune_names(self) -> dict[str, list[Unit]]:
         """Every commune of both lists by `name_key` of its name."""
@@ -190,6 +183,17 @@ def _slug_index(ref: Reference) -> dict[tuple[str, str], list[Unit]]:
         for key in {slug(unit.name), slug(unit.full_name)}:
             index.setdefault(("current", key), []).append(unit)
     return index
+
+
+@cache
+def _former_communes(ref: Reference) -> dict[str, tuple[Unit, ...]]:
+    """The former communes of each former province, by code: indexed once, as the crosswalk
+    and the commune candidates ask for hundreds of provinces."""
+    found: dict[str, list[Unit]] = {}
+    for unit in ref.units.values():
+        if unit.level == "commune":
+            found.setdefault(ref.province_of(unit).code, []).append(unit)
+    return {code: tuple(sorted(units, key=lambda u: u.code)) for code, units in found.items()}
 
 
 @cache

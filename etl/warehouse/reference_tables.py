@@ -299,7 +299,7 @@ def candidates_cached(triples: list[tuple], cache: Path):
     a file holding every name asked so far)."""
 
     from etl.contract.communes import candidate_frame, candidate_rows_frame
-    from etl.contract.crosswalk import store_json
+    from etl.contract.crosswalk import load_crosswalk, store_json
     from etl.contract.reference import load_reference
 
     path = cache / f"commune_candidates-{_candidates_key()}.json"
@@ -317,6 +317,10 @@ def candidates_cached(triples: list[tuple], cache: Path):
     names = [name(t) for t in triples]  # once each: the keys cost more than the lookups
     missing = [t for t, key in zip(triples, names, strict=True) if key not in known]
     if missing:
+        # The candidates name where a former commune went whole (the crosswalk): read it
+        # from `cache` (`load_crosswalk`), which then serves it from memory, rather than
+        # matching the merger text again here (seconds).
+        load_crosswalk(load_reference(), cache)
         computed = candidate_frame(load_reference(), missing)
         found: dict[str, list] = {name(t): [] for t in missing}
         for row in computed.itertuples(index=False):
