@@ -162,6 +162,8 @@ def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]
     and its suites built, the batches' frames, DuckDB's buffers; hundreds of MB, which a
     process does not give back) ends with that fork, and the publish DAG runs here on a
     process holding no more than Airflow. The DAGs are parsed once, before the fork."""
+    import gc
+
     from etl.forks import quiet_gc, run_forked
 
     bag = _dagbag(settings)
@@ -173,7 +175,11 @@ def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]
 
     _execution_api()
     _dag_test_ready(bag)
-    quiet_gc()  # what Airflow built so far: never collected, shared with the fork
+    # What Airflow built so far lives until the command ends: never collected again, and
+    # shared with the fork. The garbage of the warm-ups (the DAGs deserialized above) is
+    # collected first, not frozen with it.
+    gc.collect(1)
+    quiet_gc()
     ingest, emitted = run_forked(_ingest_run, bag, conf)
     runs = [ingest]
     if emitted:
@@ -452,7 +458,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from etl.forks import quiet_gc
 
-    quiet_gc()  # before Airflow's imports, which build millions of objects
+    quiet_gc(freeze=False)  # before Airflow's imports, which build millions of objects
     parser = argparse.ArgumentParser(prog="htx", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(

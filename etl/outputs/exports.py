@@ -98,11 +98,22 @@ class Export:
                 self.workbook = xlsx.prepare_workbook(con, _xlsx_sheets(con, sheets), earlier)
                 parts = xlsx.parts_to_render(self.workbook, CHUNKS_PER_JOB)
                 self.jobs += [("xlsx", warehouse, part) for part in parts]
+            written = [job[2] for job in self.jobs if job[0] == "parquet"]
+            rows = dict(
+                con.execute(
+                    " union all ".join(f"select '{t}', count(*) from {t}" for t in written)  # noqa: S608  table names are the project's own
+                ).fetchall()
+                if written
+                else []
+            )
         finally:
             con.close()
-        # The longest first, so that forks finish together: the workbook's parts, then the
-        # Parquet files (each a few DuckDB threads' work).
-        self.jobs.sort(key=lambda job: job[0] != "xlsx")
+        # The longest first, so that forks finish together and this process, which takes
+        # the last ones (`_take_over`), takes short ones: the workbook's parts (largest
+        # first), then the Parquet files by rows, most first.
+        self.jobs.sort(
+            key=lambda job: (job[0] != "xlsx", -rows[job[2]] if job[0] == "parquet" else 0)
+        )
 
     def finish(self, results: list) -> list[Path]:
         """Write the workbook from the chunks built (`results` of `run_job`, in the order
@@ -243,10 +254,11 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
 
 
 def _take_over(jobs: list[tuple], submitted: list) -> dict:
-    """This process works on the jobs no fork has taken yet, from the last (the smallest)
-    while the forks are busy (the reports first, then the first jobs): each one it can still
-    withdraw from the pool (`Future.cancel`) it runs here. Stops at the first one a fork has
-    taken: the forks take them in order. Returns the results by the job's index."""
+    """This process works on the jobs no fork has taken yet, from the last (the shortest:
+    `Export` orders them longest first), while the forks are busy (the reports first, then
+    the first jobs): each one it can still withdraw from the pool (`Future.cancel`) it runs
+    here. Stops at the first one a fork has taken: the forks take them in order. Returns
+    the results by the job's index."""
     done = {}
     try:
         for index in reversed(range(len(submitted))):

@@ -80,7 +80,7 @@ def write_workbook(con, path: Path, sheets: list[Sheet], reuse: Reuse | None = N
 
     A table's rows are written in chunks of about `CHUNK_ROWS`, each compressed on its own
     and known by a key of what it shows (`_chunks`: its rows, in order, the columns and this
-    writer's code). Where a chunk ends depends on its rows alone: a row ends one when its
+    writer's code). Where a chunk starts depends on its rows alone: a row starts one when its
     hash says so, and the XML of a row does not hold its number (`<row>` and `<c>` without
     `r`: cells in order, an empty `<c/>` for NULL). So rows inserted or deleted change the
     chunk they fall in, not the chunks after them. Returns the file's parts: its SHA-256 and
@@ -120,10 +120,6 @@ class TablePlan:
     spans: list[tuple[int, int]]
     reused: dict[int, zip_parts.Segment]
     missing: list[int]
-
-    @property
-    def everything(self) -> bool:
-        return len(self.missing) == len(self.keys)
 
     def spans_of(self, chunks: list[int]) -> list[Span]:
         return [Span(i, *self.spans[i]) for i in chunks]
