@@ -349,10 +349,7 @@ def _rebuild_cooperatives(con, core: list) -> int:
     many cooperatives were built again."""
     per_cooperative = _per_cooperative(core)
     for model in per_cooperative:
-        con.execute(
-            f"delete from {model.table} "  # noqa: S608  model names from sql/
-            "where coop_code in (select coop_code from changed_coops)"
-        )
+        _delete_changed(con, model.table)
     for model in per_cooperative:
         run_sql_file(con, model.path)
     return int(scalar(con, "select count(*) from changed_coops"))
@@ -365,10 +362,7 @@ def _keep_staging(con, changed_only: bool) -> None:
     `changed_coops`, whose rows the temp tables hold now), as it does the core tables."""
     for name in STAGING_MODELS:
         if changed_only:
-            con.execute(
-                f"delete from audit.{name} "  # noqa: S608  names of this module
-                "where coop_code in (select coop_code from changed_coops)"
-            )
+            _delete_changed(con, f"audit.{name}")
             con.execute(f"insert into audit.{name} by name select * from stg_{name}")  # noqa: S608  as above
             continue
         con.execute(f"create or replace table audit.{name} as select * from stg_{name}")  # noqa: S608  as above
@@ -390,6 +384,13 @@ def _kept_staging_views(con) -> None:
     for name in STAGING_MODELS:
         con.execute(f"drop table if exists stg_{name}")
         con.execute(f"create temp view stg_{name} as select * from audit.{name}")  # noqa: S608  names of this module
+
+
+def _delete_changed(con, table: str) -> None:
+    """Delete the rows of the cooperatives built again (`changed_coops`) from `table`."""
+    con.execute(
+        f"delete from {table} where coop_code in (select coop_code from changed_coops)"  # noqa: S608  tables of this project
+    )
 
 
 def _per_cooperative(core: list) -> list:
@@ -902,7 +903,7 @@ def _merge_by_cooperative(con) -> None:
             con.execute(f"delete from {table}")  # noqa: S608  tables of this module
             con.execute(f"insert into {table} select * from part.main.ordered_{n} order by {order}")  # noqa: S608  tables of this module
             continue
-        con.execute(f"delete from {table} where coop_code in (select coop_code from changed_coops)")  # noqa: S608  tables of this module
+        _delete_changed(con, table)
         con.execute(f"insert into {table} select * from part.{table}")  # noqa: S608  tables of this module
 
 
