@@ -275,3 +275,78 @@ def test_a_validator_forked_after_drawing_leaves_the_drawing_here(monkeypatch):
     finally:
         validator.stop()
     assert chart.startswith('<svg class="chart" role="img" aria-label="t"')
+
+
+# Run by a fresh interpreter: a process that drew may not fork a validator that draws.
+_DRAWN_AHEAD = """
+import json, sys
+from pathlib import Path
+from etl.config import settings_under
+from etl.outputs import charts, officials_report
+from etl.quality import validator
+
+settings = settings_under(Path(sys.argv[1]))
+folder = settings.state_dir / "cache" / "charts"
+started = validator.start()
+try:
+    handed = officials_report.draw_ahead(settings, settings.warehouse)
+    failure = validator.settle()
+    drawn = sorted(p.name for p in folder.glob("*.svg"))
+    again = officials_report.draw_ahead(settings, settings.warehouse)  # all drawn already
+    asked = []
+    real_call = validator.call
+    validator.call = lambda function, *args: asked.append(function) or real_call(function, *args)
+    page = officials_report.write_dashboard(settings).read_text()
+    validator.call = real_call
+finally:
+    validator.stop()
+without = officials_report.draw_ahead(settings, settings.warehouse)  # no validator
+fresh = settings_under(Path(sys.argv[1]) / "fresh")
+fresh = type(settings)(**{**settings.__dict__, "state_dir": fresh.state_dir,
+                          "export_dir": fresh.export_dir})
+drawn_here = officials_report.write_dashboard(fresh).read_text()
+print(json.dumps({
+    "handed": handed, "failure": failure, "drawn": len(drawn), "again": again,
+    "asked": len(asked), "without": without, "same_page": page == drawn_here,
+    "charts_in_page": page.count('<svg class="chart"'),
+    "drawn_here_after": charts.drawn_here(),
+}))
+"""
+
+
+def test_the_publish_hands_the_new_charts_to_the_validator_and_the_report_reads_them(tmp_path):
+    """In `htx run` the publish hands the charts of the build that are not drawn yet to the
+    warm validator (`officials_report.draw_ahead`): they are drawn there into the charts'
+    cache, the report then reads every one of them back and asks the validator for none,
+    and its page is the one drawn without them. With nothing new to draw, or without a
+    validator, nothing is handed over."""
+    import subprocess
+    import sys
+
+    _warehouse(tmp_path, NATIONAL)
+    done = subprocess.run(
+        [sys.executable, "-c", _DRAWN_AHEAD, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["handed"] == 4 and result["drawn"] == 4  # the four charts, drawn there
+    assert result["failure"] is None
+    assert result["again"] == 0
+    assert result["asked"] == 0  # the report drew nothing: it read the four back
+    assert result["charts_in_page"] == 4
+    assert result["without"] == 0
+    assert result["same_page"] is True
+
+
+def test_charts_asked_for_while_collecting_are_not_drawn(monkeypatch):
+    def refuse(spec, title):
+        raise AssertionError("drawn while collecting")
+
+    monkeypatch.setattr(charts, "_render", refuse)
+    with charts.collected() as wanted:
+        chart = charts.bar_chart("t", ["a", "b"], {"s": [1.0, 2.5]}, "u")
+    assert str(chart) == ""
+    assert wanted == [(charts.bar_spec(["a", "b"], {"s": [1.0, 2.5]}, "u"), "t")]

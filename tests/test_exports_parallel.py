@@ -191,7 +191,8 @@ def _held(item: tuple):
 
 def test_this_process_runs_the_jobs_no_fork_has_taken(tmp_path, small_parts, monkeypatch):
     """While the forks are busy (here held until this process has taken over), this process
-    runs the jobs still waiting, the last ones, and the files are those of one process."""
+    writes the Parquet files and runs the workbook's parts still waiting, the last ones (the
+    largest), and the files are those of one process."""
     import multiprocessing
 
     from conftest import run_steps
@@ -213,7 +214,7 @@ def test_this_process_runs_the_jobs_no_fork_has_taken(tmp_path, small_parts, mon
             done = take_over(jobs, submitted)
         finally:
             _RELEASE.set()  # the forks go on only now
-        taken.update(total=len(jobs), here=sorted(done))
+        taken.update(kinds=[job[0] for job in jobs], here=sorted(done))
         return done
 
     monkeypatch.setattr(exports, "_take_over", taking)
@@ -221,11 +222,18 @@ def test_this_process_runs_the_jobs_no_fork_has_taken(tmp_path, small_parts, mon
         written = exports.write_all(again, 2)
     finally:
         _RELEASE = None
-    total, here = taken["total"], taken["here"]
-    assert total > 10  # chunks of 2 rows, one a job, and the Parquet files
-    # Two forks hold what they took, and the pool queues three more at most: the others,
-    # the last ones, ran here.
-    assert here == list(range(total - len(here), total))
-    assert len(here) >= total - 5
+    kinds, here = taken["kinds"], taken["here"]
+    parquet = [i for i, kind in enumerate(kinds) if kind == "parquet"]
+    parts = [i for i, kind in enumerate(kinds) if kind == "xlsx"]
+    assert len(parquet) == len(exports.MART_MODELS) + len(exports.EXPORTED_CORE)
+    assert len(parts) > 5  # chunks of 2 rows, one a job
+    assert kinds == ["parquet"] * len(parquet) + ["xlsx"] * len(parts)
+    # The Parquet files are never the forks'. Two forks hold what they took, a report at
+    # least (the quality report; the officials' too unless this process drew a chart
+    # before), and the pool queues three more at most, the first parts: the others ran here.
+    parts_here = [i for i in here if i in parts]
+    assert [i for i in here if i in parquet] == parquet
+    assert parts_here == parts[len(parts) - len(parts_here) :]
+    assert len(parts_here) >= len(parts) - 4
     assert written.exports
     assert _files(again.export_dir) == _from_scratch(again, tmp_path, "fresh")

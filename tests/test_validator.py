@@ -248,3 +248,18 @@ def test_the_data_docs_site_built_there_is_the_one_built_here(tmp_path, warm):
         assert (tmp_path / "there" / name).is_file()
     key = (tmp_path / "there" / "htx_content_key.txt").read_text()
     assert key == (tmp_path / "here" / "htx_content_key.txt").read_text()
+
+
+def test_a_failed_submitted_job_is_told_at_the_settle_though_more_came_after(warm):
+    """Work handed over (`submit`) runs there while this process goes on; `settle` waits for
+    all of it and tells the first failure since the last settle, even when work submitted
+    after it succeeded (the load hands over the Data Docs, the publish the report's charts:
+    the exports settle once)."""
+    assert validator.submit(int, "not a number")
+    assert validator.submit(os.getpid)
+    failure = validator.settle()
+    assert failure is not None and "invalid literal" in failure
+    assert validator.settle() is None  # told once
+    assert validator.submit(os.getpid)
+    assert validator.settle() is None
+    assert validator.call(os.getpid) == warm.process.pid  # it serves on

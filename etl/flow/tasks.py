@@ -344,6 +344,7 @@ def publish_build(settings: Settings) -> dict:
             log.warning("the build waiting was never finished: not published")
             return {"published": False}
         rows = build_marts(settings)
+        _draw_charts_ahead(settings)
         swap(settings)
         files = _hand_over_files(settings)
     log.info(
@@ -352,6 +353,23 @@ def publish_build(settings: Settings) -> dict:
         ", ".join(f"{table} {n:,}" for table, n in rows.items()),
     )
     return {"published": True, "rows": rows, "file_ids": files}
+
+
+def _draw_charts_ahead(settings: Settings) -> None:
+    """The officials' report's charts of the build that are not drawn yet, handed to `htx
+    run`'s warm validator, which draws them meanwhile the build is swapped in and the
+    exports start (`officials_report.draw_ahead`). A failure here costs only that: the
+    report draws its charts itself."""
+    from etl.outputs.officials_report import draw_ahead
+    from etl.warehouse.build import build_path
+
+    try:
+        handed = draw_ahead(settings, build_path(settings))
+    except Exception:
+        log.warning("the report's charts could not be drawn ahead", exc_info=True)
+        return
+    if handed:
+        log.info("%d chart(s) of the report handed to the warm validator", handed)
 
 
 def write_exports(settings: Settings, published: dict) -> dict:

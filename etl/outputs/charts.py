@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,8 @@ from html import escape
 from pathlib import Path
 
 from markupsafe import Markup
+
+log = logging.getLogger(__name__)
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
@@ -44,6 +47,8 @@ CONFIG = {"view": {"continuousWidth": 300, "continuousHeight": 300}}
 
 # Where rendered charts are kept between reports (`cached_in`), and the keys used since.
 _CACHE: ContextVar[tuple[Path, set[str]] | None] = ContextVar("chart_cache", default=None)
+# The charts asked for within `collected`, when in it.
+_COLLECTED: ContextVar[list[tuple[dict, str]] | None] = ContextVar("charts_wanted", default=None)
 # The process that started vl-convert's thread in this process's memory, if one did: this
 # one, or the one it was forked from (`drawn_here`).
 _DRAWN_BY: int | None = None
@@ -72,23 +77,72 @@ def cached_in(folder: Path) -> Iterator[None]:
             stale.unlink(missing_ok=True)
 
 
+@contextmanager
+def collected() -> Iterator[list[tuple[dict, str]]]:
+    """Within this block no chart is drawn: each one's spec and title are added to the list
+    this yields, and an empty SVG stands for it (`draw_ahead` hands them over)."""
+    wanted: list[tuple[dict, str]] = []
+    token = _COLLECTED.set(wanted)
+    try:
+        yield wanted
+    finally:
+        _COLLECTED.reset(token)
+
+
+def draw_ahead(folder: Path, wanted: list[tuple[dict, str]]) -> int:
+    """Hand the charts of `wanted` that `folder` (a `cached_in` folder) does not hold yet
+    to the warm validator, which draws them into it meanwhile (`_draw_into`): a report
+    drawn in that folder once the validator's work has ended (`validator.settle`) reads
+    them back. Returns how many were handed over: none when there is no validator."""
+    from etl.quality import validator
+
+    keys = {}
+    for spec, title in wanted:
+        key = _key(spec, title)
+        if not (folder / f"{key}.svg").exists():
+            keys[key] = (spec, title)
+    if not keys:
+        return 0
+    folder.mkdir(parents=True, exist_ok=True)
+    missing = [(key, spec, title) for key, (spec, title) in keys.items()]
+    return len(missing) if validator.submit(_draw_into, str(folder), missing) else 0
+
+
+def _draw_into(folder: str, missing: list[tuple[str, dict, str]]) -> None:
+    """In the validator: each chart drawn and kept in `folder` under its key. A chart that
+    cannot be drawn is logged and left out: the report draws it (and fails) as before."""
+    for key, spec, title in missing:
+        try:
+            _keep(Path(folder), key, _finished(draw(spec), title))
+        except Exception:
+            log.warning("chart %r not drawn ahead: the report draws it", title, exc_info=True)
+
+
 def _svg(spec: dict, title: str) -> Markup:
+    wanted = _COLLECTED.get()
+    if wanted is not None:
+        wanted.append((spec, title))
+        return Markup("")
     cache = _CACHE.get()
     if cache is None:
         return _render(spec, title)
     folder, used = cache
     key = _key(spec, title)
     used.add(key)
-    path = folder / f"{key}.svg"
     try:
-        return Markup(path.read_text(encoding="utf-8"))  # noqa: S704 - written by _render below
+        return Markup((folder / f"{key}.svg").read_text(encoding="utf-8"))  # noqa: S704 - written by _keep
     except OSError:
         pass
     svg = _render(spec, title)
+    _keep(folder, key, svg)
+    return svg
+
+
+def _keep(folder: Path, key: str, svg: str) -> None:
+    path = folder / f"{key}.svg"
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(str(svg), encoding="utf-8")
     os.replace(temporary, path)
-    return svg
 
 
 def _key(spec: dict, title: str) -> str:
@@ -114,6 +168,11 @@ def _render(spec: dict, title: str) -> Markup:
         svg = validator.call(draw, spec)
     except ForkedAfterDrawing:
         svg = draw(spec)
+    return _finished(svg, title)
+
+
+def _finished(svg: str, title: str) -> Markup:
+    """Vega's SVG as the page holds it: no prolog, the class `chart`, an `aria-label`."""
     svg = svg[svg.index("<svg") :]  # no XML prolog inside HTML
     head, rest = svg.split(">", 1)
     head = head.replace(' class="marks"', "")

@@ -15,9 +15,13 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from etl.config import CONFIG_DIR, Settings
 from etl.warehouse.build import MART_MODELS
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +112,14 @@ class Export:
             )
         finally:
             con.close()
-        # The longest first, so that forks finish together and this process, which takes
-        # the last ones (`_take_over`), takes short ones: the workbook's parts (largest
-        # first), then the Parquet files by rows, most first.
-        self.jobs.sort(
-            key=lambda job: (job[0] != "xlsx", -rows[job[2]] if job[0] == "parquet" else 0)
+        # The Parquet files (fewest rows first), then the workbook's parts, smallest first:
+        # `write_all` hands the parts to the forks, which take them from the first once the
+        # reports are drawn, while this process writes the Parquet files, then takes the
+        # parts no fork has taken yet, the largest first (`_take_over`).
+        parquet = sorted(
+            (job for job in self.jobs if job[0] == "parquet"), key=lambda j: rows[j[2]]
         )
+        self.jobs = parquet + [job for job in self.jobs if job[0] == "xlsx"][::-1]
 
     def finish(self, results: list) -> list[Path]:
         """Write the workbook from the chunks built (`results` of `run_job`, in the order
@@ -213,8 +219,11 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
     report, spread over `processes` forked processes.
 
     The forks start first, on the two reports, which need nothing of the exports'; this
-    process meanwhile reads what the exports have to write (`Export`), then hands them its
-    jobs, and itself works on those no fork has taken yet, the last first (`_take_over`).
+    process meanwhile reads what the exports have to write (`Export`), then hands them the
+    workbook's parts (Python's work, building XML). It writes the Parquet files itself
+    (DuckDB's work, on DuckDB's threads: in a fork each would first read the tables into
+    that fork's own cache), then works on the parts no fork has taken yet, the last (the
+    largest) first (`_take_over`).
     The officials' report is drawn in a fork unless a chart was drawn in this process
     before (vl-convert's thread, which a forked process would not have: then it is drawn
     here meanwhile, `etl.outputs.charts.drawn_here`). Every job reads the warehouse on a
@@ -240,7 +249,7 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
     with ForkPool(_job, processes) as forks:
         started = [forks.submit(job) for job in first]
         plan = Export(settings)
-        jobs = [forks.submit(("export", job)) for job in plan.jobs]
+        jobs = [forks.submit(("export", job)) if job[0] == "xlsx" else None for job in plan.jobs]
         drawn = write_dashboard(settings) if here else None
         done_here = _take_over(plan.jobs, jobs)
         reports = [forks.result(job) for job in started]
@@ -253,16 +262,23 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
     return Written(exported, drawn, reports[0] if quality_report else None)
 
 
-def _take_over(jobs: list[tuple], submitted: list) -> dict:
-    """This process works on the jobs no fork has taken yet, from the last (the shortest:
-    `Export` orders them longest first), while the forks are busy (the reports first, then
-    the first jobs): each one it can still withdraw from the pool (`Future.cancel`) it runs
-    here. Stops at the first one a fork has taken: the forks take them in order. Returns
-    the results by the job's index."""
+def _take_over(jobs: list[tuple], submitted: list[Future | None]) -> dict:
+    """This process runs the jobs not handed to the forks (`submitted` None: the Parquet
+    files), then works on those no fork has taken yet, from the last (the largest part of
+    the workbook: `Export` orders them smallest first), while the forks are busy (the
+    reports first, then the first parts): each one it can still withdraw from the pool
+    (`Future.cancel`) it runs here. Stops at the first one a fork has taken: the forks take
+    them in order. Returns the results by the job's index."""
     done = {}
     try:
+        for index, future in enumerate(submitted):
+            if future is None:
+                done[index] = run_job(jobs[index])
         for index in reversed(range(len(submitted))):
-            if not submitted[index].cancel():
+            future = submitted[index]
+            if future is None:
+                continue
+            if not future.cancel():
                 break
             done[index] = run_job(jobs[index])
     finally:

@@ -14,7 +14,8 @@ there too: GX is imported in that process alone. So are the report's charts: the
 starts vl-convert after GX (`etl.outputs.charts.warm`), whose first drawing costs 0.7 s.
 `call` waits for such work; `submit` returns as soon as the validator has it, and `settle`
 waits for it to end and tells its failure, if any (the load hands the site's rendering over
-and ends; the export settles it).
+and ends, the publish hands over the report's new charts on the build; the export settles
+them).
 
 The validator is what this process and its forks share (the ingest run's fork inherits
 `current()`); a scheduler's workers, tests and any process without one validate in
@@ -170,10 +171,11 @@ def submit(function: Callable[..., object], *args: object) -> bool:
 
 
 def settle() -> str | None:
-    """Wait until the work `submit`ted last has ended. Its failure (the traceback, as text),
-    or None: it succeeded, nothing was submitted since the last `settle`, or there is no
-    validator (a validator that died meanwhile is logged as unavailable: its work may not
-    have ended, and left what it left)."""
+    """Wait until the work `submit`ted has ended. The first failure of the work submitted
+    since the last `settle` (the traceback, as text), or None: it succeeded, nothing was
+    submitted since the last `settle`, or there is no validator (a validator that died
+    meanwhile is logged as unavailable: its work may not have ended, and left what it
+    left)."""
     return cast("str | None", _ask(("settle",)))
 
 
@@ -204,7 +206,8 @@ def _answer(request: tuple) -> object:
 def _serve(listener: socket.socket, parent: int) -> None:
     """In the fork: GX and the suites, then one request per connection, until killed. A
     submitted job runs once its request is answered and its connection closed, before the
-    next connection is accepted; its failure is kept for the next "settle"."""
+    next connection is accepted; the first failure of the jobs submitted since the last
+    "settle" is kept for the next one."""
     global _current
     from etl.forks import die_with
 
@@ -216,7 +219,7 @@ def _serve(listener: socket.socket, parent: int) -> None:
 
     validate.prepare()
     _warm_charts()
-    failure: str | None = None  # of the last job submitted, until a "settle" takes it
+    failure: str | None = None  # the first of the jobs submitted, until a "settle" takes it
     while True:
         accepted, _ = listener.accept()
         connection = Connection(accepted.detach())
@@ -227,7 +230,7 @@ def _serve(listener: socket.socket, parent: int) -> None:
             continue
         job = None
         if request[0] == "submit":
-            job, failure = request[1:], None
+            job = request[1:]
             answer: tuple = ("ok", "accepted")
         elif request[0] == "settle":
             answer, failure = ("ok", failure), None
@@ -242,7 +245,7 @@ def _serve(listener: socket.socket, parent: int) -> None:
             try:
                 function(*args)
             except Exception:
-                failure = traceback.format_exc()
+                failure = failure or traceback.format_exc()
 
 
 def _warm_charts() -> None:
