@@ -12,7 +12,8 @@ Picks up the workbooks district clerks drop in the landing folder and loads them
    python-calamine, identifies its unit and year, runs the Great Expectations suites of
    `expectations/` once per part of up to 700 files and writes Parquet staging
    files. A file breaking an error rule is `quarantined` with every failing cell; the
-   others go on.
+   others go on. With nothing new, one task stages an empty batch (a mapped task over
+   nothing would be skipped, and `load` would wait for Airflow's next pass).
 3. **load**: records every outcome in the audit trail (a resubmission for the same unit
    and year supersedes the earlier file), then builds the star schema in the build area
    in one transaction and runs the checks across files and years. It emits the asset
@@ -144,7 +145,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
             pool=WRITER_POOL,
             inlets=[ASSETS.staging],
             outlets=[ASSETS.star_schema],
-            trigger_rule="none_failed",  # runs when no file is new: `stage` is then skipped
+            trigger_rule="none_failed",  # a skipped `stage` (none: `batches`) never skips it
             doc_md="Record the outcomes, build the star schema in the build area, emit "
             "`htx_star_schema`. Skipped when nothing changed.",
         )

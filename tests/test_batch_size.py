@@ -65,3 +65,14 @@ def test_htx_run_keeps_a_batch_size_that_is_set(command):
     monkeypatch.setenv("HTX_BATCH_SIZE", "50")
     assert main.cmd_run(None) == 0
     assert seen == [50]
+
+
+def test_no_file_is_one_empty_batch_that_stages_nothing(tmp_path):
+    """With nothing new `stage` still runs once, on an empty batch (a mapped task over no
+    batch is skipped, and `load` would wait for Airflow's next pass), and stages nothing."""
+    from etl.flow.tasks import stage
+
+    settings = settings_under(tmp_path)
+    assert batches([], 400) == [[]]
+    assert stage(settings, [], "run-1") == []
+    assert not settings.staging_dir.exists()

@@ -332,7 +332,8 @@ def test_the_publish_hands_the_new_charts_to_the_validator_and_the_report_reads_
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["handed"] == 4 and result["drawn"] == 4  # the four charts, drawn there
+    assert result["handed"] == 4  # the four charts, drawn there
+    assert result["drawn"] == 4
     assert result["failure"] is None
     assert result["again"] == 0
     assert result["asked"] == 0  # the report drew nothing: it read the four back

@@ -258,7 +258,8 @@ def test_a_failed_submitted_job_is_told_at_the_settle_though_more_came_after(war
     assert validator.submit(int, "not a number")
     assert validator.submit(os.getpid)
     failure = validator.settle()
-    assert failure is not None and "invalid literal" in failure
+    assert failure is not None
+    assert "invalid literal" in failure
     assert validator.settle() is None  # told once
     assert validator.submit(os.getpid)
     assert validator.settle() is None

@@ -159,11 +159,17 @@ def _within(
 
 
 def batches(files: list[dict], size: int) -> list[list[dict]]:
-    """Files split into batches of `size`, in landing order."""
-    return [files[i : i + size] for i in range(0, len(files), size)]
+    """Files split into batches of `size`, in landing order; one empty batch when there is
+    no file. `stage` then runs once and stages nothing: a mapped task over no batch at all
+    is skipped, and Airflow leaves `load` for its next pass over the run, a second's wait
+    in `dag.test` (`htx run`) in every run with nothing new."""
+    return [files[i : i + size] for i in range(0, len(files), size)] or [[]]
 
 
 def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
+    if not batch:  # nothing new (`batches`)
+        log.info("staged 0 file(s): nothing new")
+        return []
     quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.warehouse.staging import stage_batch
 
