@@ -254,7 +254,8 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
         done_here = _take_over(plan.jobs, jobs)
         reports = [forks.result(job) for job in started]
         results = [
-            done_here[i] if i in done_here else forks.result(job) for i, job in enumerate(jobs)
+            forks.result(job) if job is not None and i not in done_here else done_here[i]
+            for i, job in enumerate(jobs)
         ]
     exported = plan.finish(results)
     if drawn is None:
