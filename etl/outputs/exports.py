@@ -21,6 +21,7 @@ from etl.config import CONFIG_DIR, Settings
 from etl.warehouse.build import MART_MODELS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,13 @@ def export(settings: Settings) -> list[Path]:
 class Export:
     """What an export writes: the fingerprints of every file, the Parquet files and chunks
     of the workbook to build (`jobs`, independent of each other), and, once they ran,
-    `finish` to move the files in place. Reads the warehouse once, then closes it."""
+    `finish` to move the files in place. Reads the warehouse once, then closes it; the
+    workbook first, whose parts it passes to `hand_over`, if given, as soon as they are
+    known (they are the last `jobs`)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, hand_over: Callable[[list[tuple]], None] | None = None
+    ) -> None:
         import duckdb
 
         from etl.outputs import xlsx
@@ -80,34 +85,39 @@ class Export:
         (self.staging / "parquet").mkdir(parents=True)
         before = _read_fingerprints(target)
         self.after: dict[str, str] = {}
-        self.jobs: list[tuple] = []
         self.workbook: xlsx.Prepared | None = None
         warehouse = str(settings.warehouse)
         con = duckdb.connect(warehouse, read_only=True)
         try:
             code = _code_fingerprint()
+            # The workbook first: its parts are handed over (`hand_over`) as soon as they
+            # are known, before the Parquet files are looked at.
+            sheets = [f"marts.{m}" for m in XLSX_MARTS]
+            facts = _TableFacts(con, sheets)
+            self.after[XLSX] = facts.fingerprint(sheets, code)
+            parts: list[tuple] = []
+            if before.get(XLSX) != self.after[XLSX] or not (target / XLSX).exists():
+                # The rows that did not change are copied from the workbook being replaced.
+                earlier = xlsx.Reuse(target / XLSX, _read_json(target / XLSX_PARTS))
+                self.workbook = xlsx.prepare_workbook(con, _xlsx_sheets(con, sheets), earlier)
+                largest_first = xlsx.parts_to_render(self.workbook, CHUNKS_PER_JOB)
+                parts = [("xlsx", warehouse, part) for part in reversed(largest_first)]
+            if hand_over is not None:
+                hand_over(parts)
             tables = [f"marts.{m}" for m in MART_MODELS] + [f"core.{t}" for t in EXPORTED_CORE]
-            facts = _TableFacts(con, tables)
+            facts.load(tables)
+            parquet = []
             for table in tables:
                 name = f"parquet/{table}.parquet"
                 self.after[name] = facts.fingerprint([table], code)
                 if before.get(name) == self.after[name] and (target / name).exists():
                     continue
-                self.jobs.append(("parquet", warehouse, table, str(self.staging / name)))
-            sheets = [f"marts.{m}" for m in XLSX_MARTS]
-            self.after[XLSX] = facts.fingerprint(sheets, code)
-            if before.get(XLSX) != self.after[XLSX] or not (target / XLSX).exists():
-                # The rows that did not change are copied from the workbook being replaced.
-                earlier = xlsx.Reuse(target / XLSX, _read_json(target / XLSX_PARTS))
-                self.workbook = xlsx.prepare_workbook(con, _xlsx_sheets(con, sheets), earlier)
-                parts = xlsx.parts_to_render(self.workbook, CHUNKS_PER_JOB)
-                self.jobs += [("xlsx", warehouse, part) for part in parts]
-            written = [job[2] for job in self.jobs if job[0] == "parquet"]
+                parquet.append(("parquet", warehouse, table, str(self.staging / name)))
             rows = dict(
                 con.execute(
-                    " union all ".join(f"select '{t}', count(*) from {t}" for t in written)  # noqa: S608  table names are the project's own
+                    " union all ".join(f"select '{j[2]}', count(*) from {j[2]}" for j in parquet)  # noqa: S608  table names are the project's own
                 ).fetchall()
-                if written
+                if parquet
                 else []
             )
         finally:
@@ -116,10 +126,7 @@ class Export:
         # `write_all` hands the parts to the forks, which take them from the first once the
         # reports are drawn, while this process writes the Parquet files, then takes the
         # parts no fork has taken yet, the largest first (`_take_over`).
-        parquet = sorted(
-            (job for job in self.jobs if job[0] == "parquet"), key=lambda j: rows[j[2]]
-        )
-        self.jobs = parquet + [job for job in self.jobs if job[0] == "xlsx"][::-1]
+        self.jobs: list[tuple] = sorted(parquet, key=lambda job: rows[job[2]]) + parts
 
     def finish(self, results: list) -> list[Path]:
         """Write the workbook from the chunks built (`results` of `run_job`, in the order
@@ -219,8 +226,9 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
     report, spread over `processes` forked processes.
 
     The forks start first, on the two reports, which need nothing of the exports'; this
-    process meanwhile reads what the exports have to write (`Export`), then hands them the
-    workbook's parts (Python's work, building XML). It writes the Parquet files itself
+    process meanwhile reads what the exports have to write (`Export`), and hands them the
+    workbook's parts (Python's work, building XML) as soon as they are planned, before it
+    looks at the Parquet files. It writes the Parquet files itself
     (DuckDB's work, on DuckDB's threads: in a fork each would first read the tables into
     that fork's own cache), then works on the parts no fork has taken yet, the last (the
     largest) first (`_take_over`).
@@ -248,8 +256,13 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
         first.append(("quality", settings))
     with ForkPool(_job, processes) as forks:
         started = [forks.submit(job) for job in first]
-        plan = Export(settings)
-        jobs = [forks.submit(("export", job)) if job[0] == "xlsx" else None for job in plan.jobs]
+        handed: list[Future] = []
+
+        def hand_over(parts: list[tuple]) -> None:  # the workbook's, once planned
+            handed.extend(forks.submit(("export", part)) for part in parts)
+
+        plan = Export(settings, hand_over)
+        jobs: list[Future | None] = [None] * (len(plan.jobs) - len(handed)) + handed
         drawn = write_dashboard(settings) if here else None
         done_here = _take_over(plan.jobs, jobs)
         reports = [forks.result(job) for job in started]
@@ -307,6 +320,12 @@ class _TableFacts:
     def __init__(self, con, tables: list[str] | None = None) -> None:
         self.con = con
         self.known: dict[str, str] = _tables_facts(con, tables) if tables else {}
+
+    def load(self, tables: list[str]) -> None:
+        """The facts of those of `tables` not known yet, all at once."""
+        wanted = [table for table in tables if table not in self.known]
+        if wanted:
+            self.known.update(_tables_facts(self.con, wanted))
 
     def of(self, table: str) -> str:
         if table not in self.known:
