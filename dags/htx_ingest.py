@@ -145,7 +145,9 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
             pool=WRITER_POOL,
             inlets=[ASSETS.staging],
             outlets=[ASSETS.star_schema],
-            trigger_rule="none_failed",  # a skipped `stage` (none: `batches`) never skips it
+            # `stage` is never skipped (`batches` gives one empty batch when nothing is
+            # new); a skipped upstream must still never skip `load`.
+            trigger_rule="none_failed",
             doc_md="Record the outcomes, build the star schema in the build area, emit "
             "`htx_star_schema`. Skipped when nothing changed.",
         )

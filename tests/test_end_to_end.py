@@ -4,6 +4,7 @@ AIRFLOW_HOME and runs the DAG with `dag.test()`; the warehouse is then checked r
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -190,6 +191,10 @@ def test_summary_and_exports_are_written(pipeline_run):
     # 40 files: one superseded by its resubmission, one resubmission quarantined
     assert "38 loaded, 1 quarantined, 0 duplicate, 1 superseded" in first.stdout
     assert "core.fact_cooperative_year" in first.stdout
+    # The publish handed the report's charts to the warm validator before the swap.
+    handed = re.search(r"(\d+) chart\(s\) of the report handed", first.stdout + first.stderr)
+    assert handed is not None
+    assert int(handed[1]) >= 4
     assert (settings.export_dir / "quality_report.html").exists()
     assert (settings.export_dir / "parquet" / "marts.replication_candidates.parquet").exists()
     assert (settings.export_dir / "marts.xlsx").exists()

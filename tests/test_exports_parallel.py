@@ -237,3 +237,46 @@ def test_this_process_runs_the_jobs_no_fork_has_taken(tmp_path, small_parts, mon
     assert len(parts_here) >= len(parts) - 4
     assert written.exports
     assert _files(again.export_dir) == _from_scratch(again, tmp_path, "fresh")
+
+
+def test_with_no_report_for_the_forks_the_parts_wait_for_the_plan(
+    tmp_path, small_parts, monkeypatch
+):
+    """Drawn here, and no quality report (the export builds the Data Docs first): no report
+    makes the forks before the plan, and a fork must not inherit the plan's open DuckDB
+    connection, so the workbook's parts are handed over once the plan is made. The same
+    files as one process writes."""
+    import os
+
+    from conftest import run_steps
+
+    from etl.outputs import charts
+
+    settings = settings_under(tmp_path / "run")
+    settings.landing_dir.mkdir(parents=True)
+    _warned(settings, "663_2023.xlsx", "663", 2023, 1)
+    run_steps(settings, "run-1")
+    monkeypatch.setattr(charts, "_DRAWN_BY", charts._DRAWN_BY or os.getpid())
+    handed = []
+
+    class Recorded(exports.Export):
+        def __init__(self, settings, hand_over=None) -> None:
+            handed.append(hand_over)
+            super().__init__(settings, hand_over)
+
+    monkeypatch.setattr(exports, "Export", Recorded)
+    here = dataclasses.replace(settings_under(tmp_path / "here"), warehouse=settings.warehouse)
+    written = exports.write_all(here, 2, quality_report=False)
+    assert handed == [None]
+    assert written.report is None
+    assert written.dashboard == here.export_dir / "report.html"
+    ours = _files(here.export_dir)
+    assert sum(path.startswith("parquet/") for path in ours) == len(exports.MART_MODELS) + len(
+        exports.EXPORTED_CORE
+    )
+    expected = {
+        path: data
+        for path, data in _from_scratch(here, tmp_path, "fresh").items()
+        if path != "quality_report.html" and not path.startswith("quality/")
+    }
+    assert ours == expected

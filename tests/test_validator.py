@@ -256,10 +256,12 @@ def test_a_failed_submitted_job_is_told_at_the_settle_though_more_came_after(war
     after it succeeded (the load hands over the Data Docs, the publish the report's charts:
     the exports settle once)."""
     assert validator.submit(int, "not a number")
+    assert validator.submit(float, "nor this")
     assert validator.submit(os.getpid)
     failure = validator.settle()
     assert failure is not None
-    assert "invalid literal" in failure
+    assert "invalid literal for int()" in failure  # the first failure, not the last
+    assert "could not convert string to float" not in failure
     assert validator.settle() is None  # told once
     assert validator.submit(os.getpid)
     assert validator.settle() is None

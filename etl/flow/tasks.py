@@ -364,8 +364,9 @@ def publish_build(settings: Settings) -> dict:
 def _draw_charts_ahead(settings: Settings) -> None:
     """The officials' report's charts of the build that are not drawn yet, handed to `htx
     run`'s warm validator, which draws them meanwhile the build is swapped in and the
-    exports start (`officials_report.draw_ahead`). A failure here costs only that: the
-    report draws its charts itself."""
+    exports start (`officials_report.draw_ahead`; the hand-over itself waits for the Data
+    Docs the load handed over, if the validator is still rendering them). A failure here
+    costs only that: the report draws its charts itself."""
     from etl.outputs.officials_report import draw_ahead
     from etl.warehouse.build import build_path
 

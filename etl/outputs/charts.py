@@ -75,6 +75,8 @@ def cached_in(folder: Path) -> Iterator[None]:
     for stale in folder.glob("*.svg"):
         if stale.stem not in used:
             stale.unlink(missing_ok=True)
+    for left in folder.glob(".*.svg.*.tmp"):  # of a drawing killed mid-write (`_keep`)
+        left.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -110,7 +112,8 @@ def draw_ahead(folder: Path, wanted: list[tuple[dict, str]]) -> int:
 
 def _draw_into(folder: str, missing: list[tuple[str, dict, str]]) -> None:
     """In the validator: each chart drawn and kept in `folder` under its key. A chart that
-    cannot be drawn is logged and left out: the report draws it (and fails) as before."""
+    cannot be drawn is logged and left out: the report draws it (and fails) as before.
+    Never raises: the failure the exports' `validator.settle` tells is the Data Docs'."""
     for key, spec, title in missing:
         try:
             _keep(Path(folder), key, _finished(draw(spec), title))

@@ -54,7 +54,8 @@ def export(settings: Settings) -> list[Path]:
     Returns the files written.
 
     In three steps (`Export`: what to write; its `jobs`, each run by `run_job`; `finish`),
-    which `write_all` runs with the jobs spread over forked processes: the same files.
+    which `write_all` runs with the workbook's jobs spread over forked processes: the same
+    files.
     """
     plan = Export(settings)
     try:
@@ -261,7 +262,11 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
         def hand_over(parts: list[tuple]) -> None:  # the workbook's, once planned
             handed.extend(forks.submit(("export", part)) for part in parts)
 
-        plan = Export(settings, hand_over)
+        # The forks are made at the first submit, and a fork must not inherit the plan's
+        # open connection: with no report to start them, the parts wait for the plan.
+        plan = Export(settings, hand_over if started else None)
+        if not started:
+            hand_over([job for job in plan.jobs if job[0] == "xlsx"])
         jobs: list[Future | None] = [None] * (len(plan.jobs) - len(handed)) + handed
         drawn = write_dashboard(settings) if here else None
         done_here = _take_over(plan.jobs, jobs)

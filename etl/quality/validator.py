@@ -12,9 +12,10 @@ findings are those of the same code on the same frames: the frames arrive as the
 here. The other work that needs GX in a run, the Data Docs site of a new build, is done
 there too: GX is imported in that process alone. So are the report's charts: the validator
 starts vl-convert after GX (`etl.outputs.charts.warm`), whose first drawing costs 0.7 s.
-`call` waits for such work; `submit` returns as soon as the validator has it, and `settle`
-waits for it to end and tells its failure, if any (the load hands the site's rendering over
-and ends, the publish hands over the report's new charts on the build; the export settles
+`call` waits for such work; `submit` returns as soon as the validator has it (once the
+work submitted before it has ended), and `settle` waits for it to end and tells the first
+failure since the last `settle`, if any (the load hands the site's rendering over and
+ends, the publish hands over the report's new charts on the build; the export settles
 them).
 
 The validator is what this process and its forks share (the ingest run's fork inherits
@@ -163,7 +164,8 @@ def call(function: Callable[..., R], *args: object) -> R:
 
 
 def submit(function: Callable[..., object], *args: object) -> bool:
-    """Hand `function(*args)` to the validator and return at once, before it runs: True
+    """Hand `function(*args)` to the validator and return before it runs (once the work
+    submitted earlier has ended: the validator serves one request at a time): True
     when the validator took it; False when this process has none (or it cannot answer),
     and the caller does the work itself. As for `call`, `function` is sent by name. Any
     request after this one is answered once the work has ended; `settle` waits for it."""
