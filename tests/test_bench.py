@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tools import bench
+from tools.aside import TRASH, empty_trash, set_aside
 from tools.sample import SampleFile, national_groups, national_units
 
 SCALE_PART = (
@@ -462,3 +463,19 @@ def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run)
     written = sorted((settings.export_dir / "feedback").glob("*.xlsx"))
     assert any(p.name.startswith("665_2024_") for p in written)
     assert bench.feedback_written(settings.export_dir, run) == len(written)
+
+
+def test_a_run_folder_is_set_aside_in_one_rename_and_deleted_later(tmp_path):
+    run = tmp_path / "run-100"
+    (run / "state").mkdir(parents=True)
+    (run / "state" / "outcome.json").write_text("{}")
+    inode = run.stat().st_ino
+    set_aside(run)
+    assert not run.exists()  # the name is free for the next run at once
+    [kept] = (tmp_path / TRASH).iterdir()
+    assert kept.stat().st_ino == inode  # moved, not copied: nothing deleted yet
+    assert (kept / "state" / "outcome.json").read_text() == "{}"
+    set_aside(run)  # nothing there: nothing to do
+    empty_trash(tmp_path)
+    assert not (tmp_path / TRASH).exists()
+    empty_trash(tmp_path)  # an empty trash is no error

@@ -27,6 +27,9 @@ LINE = re.compile(
 def checked(tmp_path_factory) -> tuple[Path, str, int]:
     root = tmp_path_factory.mktemp("crosscheck")
     doc = root / "crosscheck.md"
+    stale = root / "run-7-2"  # what an earlier cross-check left
+    stale.mkdir()
+    (stale / "stale.txt").write_text("an earlier run")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = crosscheck.main(["--limit", "2", "--root", str(root), "--doc", str(doc)])
@@ -47,6 +50,14 @@ def test_three_runs_and_every_fact_exact(checked) -> None:
     assert line in doc
     assert f"{len(files)} loaded" in doc
     assert "held out of the full run" in doc
+
+
+def test_the_earlier_run_is_deleted_only_after_the_measurements(checked) -> None:
+    root, _printed, code = checked
+    assert code == 0
+    assert not (root / "run-7-2" / "stale.txt").exists()  # set aside, the name free
+    assert (root / "run-7-2" / "warehouse" / "htx.duckdb").is_file()
+    assert not (root / ".trash").exists()  # and deleted once the runs were measured
 
 
 def test_a_missing_fact_row_is_a_difference(checked, tmp_path) -> None:

@@ -8,7 +8,9 @@ For each scale it writes (or, with ``--keep``, reuses) a corpus of sample workbo
 - Airflow's floor: ``airflow dags test`` of a one-task DAG on the same metadata database,
   with a bench-only dags folder holding that DAG and links to the project's DAG files;
 - the whole pipeline through Airflow from an empty warehouse (``htx run`` in a subprocess,
-  as ``make run`` runs it, with every ``HTX_*`` folder under ``warehouse/bench/run-<scale>``);
+  as ``make run`` runs it, with every ``HTX_*`` folder under ``warehouse/bench/run-<scale>``;
+  an earlier bench's folder is set aside and deleted after the last measurement,
+  :mod:`tools.aside`);
 - a re-run that finds nothing new, and a re-run after one new workbook lands;
 - the peak resident memory of each pipeline run (``wait4``: the child and its children);
 - where the time goes, from what the runs record, never from log text: per task from
@@ -51,6 +53,7 @@ from pathlib import Path
 from etl.config import DAGS_DIR, PROJECT_ROOT, RUN_BATCH_SIZE, Settings, cores, settings_under
 from etl.flow.timings import COMMAND_STEP, read_timings
 from etl.flow.timings import folder as timings_folder
+from tools.aside import empty_trash, set_aside
 
 BENCH_ROOT = PROJECT_ROOT / "warehouse" / "bench"
 DOC_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -382,7 +385,7 @@ def ensure_corpus(root: Path, scale: int, seed: int, keep: bool) -> tuple[Path, 
         if all((target / f["name"]).is_file() for f in listed):
             return target, manifest, None
     partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    set_aside(partial)
     started = time.perf_counter()
     files = write_corpus(scale, seed, partial)
     elapsed = time.perf_counter() - started
@@ -401,7 +404,7 @@ def ensure_corpus(root: Path, scale: int, seed: int, keep: bool) -> tuple[Path, 
         "held_out": next((entry(f) for f in files if f.path.name == late), None),
     }
     (partial / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-    shutil.rmtree(target, ignore_errors=True)
+    set_aside(target)
     os.replace(partial, target)
     return target, manifest, elapsed
 
@@ -736,7 +739,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
     say(f"{scale}×: parse floor {floor_s:.2f}s ({floor_rows} rows read)")
 
     run_dir = root / f"run-{scale}"
-    shutil.rmtree(run_dir, ignore_errors=True)
+    set_aside(run_dir)  # deleted after the last measurement (tools.aside)
     settings = bench_settings(run_dir)
     for path in paths:
         land(path, settings.landing_dir)
@@ -993,7 +996,11 @@ def render(
         "",
         "Everything the bench writes is under `warehouse/bench/` (git-ignored): the corpora,",
         "one `run-<scale>/` folder per scale with its landing folder, warehouse, state, Airflow",
-        "home and the logs of every command, and `results.json` with the raw numbers.",
+        "home and the logs of every command, and `results.json` with the raw numbers. The",
+        "`run-<scale>/` folder of an earlier bench is moved to `.trash/` and deleted after the",
+        "last measurement, not before the runs: on a file system without a journal, files",
+        "created within about 30 s of thousands deleted cost several times as much",
+        "(`tools/aside.py`), which the full run would pay for the bench's clean-up.",
         "",
     ]
     return "\n".join(lines)
@@ -1320,6 +1327,7 @@ def main(argv: list[str] | None = None) -> int:
         encoding="utf-8",
     )
     say(f"wrote {args.doc}")
+    empty_trash(args.root)  # the earlier runs' folders, once nothing is measured any more
     print(final_line(results), flush=True)
     return 0
 

@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.config import DAGS_DIR, PROJECT_ROOT, cores
+from tools.aside import empty_trash, set_aside
 
 ROOT = PROJECT_ROOT / "warehouse" / "crosscheck"
 DOC = PROJECT_ROOT / "docs" / "crosscheck.md"
@@ -125,7 +126,7 @@ def corpus(root: Path, seed: int, limit: int | None) -> tuple[Path, list[dict], 
             say(f"corpus reused: {folder}")
             return folder, saved["files"], saved["held_out"]
     partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    set_aside(partial)
     clock = time.perf_counter()
     files = write_national_samples(partial, seed, YEARS, limit=limit)
     say(f"corpus written: {len(files)} workbooks in {time.perf_counter() - clock:.1f}s")
@@ -138,7 +139,7 @@ def corpus(root: Path, seed: int, limit: int | None) -> tuple[Path, list[dict], 
     )
     late = max((e for e in entries if e["year"] == HELD_OUT_YEAR), key=lambda e: e["name"])
     (partial / "manifest.json").write_text(json.dumps({"files": entries, "held_out": late}))
-    shutil.rmtree(folder, ignore_errors=True)
+    set_aside(folder)
     os.replace(partial, folder)
     return folder, entries, late
 
@@ -257,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     run_dir = args.root / (f"run-{args.seed}" + (f"-{args.limit}" if args.limit else ""))
-    shutil.rmtree(run_dir, ignore_errors=True)
+    set_aside(run_dir)  # deleted after the last measurement (tools.aside)
     env = environment(run_dir)
     af = airflow_floor(run_dir, env)
     say(f"Airflow floor {af.wall_s:.2f}s")
@@ -289,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     by_year: dict[int, int] = {}
     for f in files:
         by_year[f["year"]] = by_year.get(f["year"], 0) + 1
+    empty_trash(args.root)  # the earlier run's folder, once nothing is measured any more
     write_doc(args, line, started, files, by_year, late, floors, statuses, wrong)
     print(line, flush=True)
     return 0 if not wrong else 1
