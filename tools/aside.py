@@ -7,10 +7,13 @@ much: ext4's inode allocator passes over the inodes deleted recently (`recently_
 `fs/ext4/ialloc.c`, consulted only when there is no journal). The run folder of the last
 bench holds one file per workbook several times over (raw copies, outcomes, quality pages,
 feedback): deleting it right before the full run charged that run for the harness's own
-clean-up, about 4 s of system time and 2-3 s of wall time at 100× (measured on the bench
-machine, the same run with the old folder deleted first and set aside). A pipeline run
-deletes almost nothing (a full run at 100×: 67 files), so it is the harness alone that must
-keep its deletions away from what it measures.
+clean-up. Measured at 100× on the bench machine, the same full run took 26.6 s (10.3 s of
+system time) after the old folder was deleted, 23.1-23.3 s (5.9-6.6 s) with it set aside;
+the second of two `make bench` runs in a row on d003ba5 had 26.2 s against the first's
+20.3 s, the difference in the steps that create files (discover, stage's write, alert's
+feedback, the exports' quality pages). A pipeline run deletes almost nothing (a full run at
+100×: 67 files), so it is the harness alone that must keep its deletions away from what it
+measures. Whatever runs within half a minute after a bench still pays for its deletions.
 """
 
 from __future__ import annotations
