@@ -325,3 +325,45 @@ def test_configurations_kept_is_undone_when_a_validation_raises():
     except KeyError:
         pass
     assert Expectation.__dict__["configuration"] is original
+
+
+def test_a_batch_is_made_without_fingerprinting_its_frame(tmp_path, monkeypatch):
+    """GX hashes every DataFrame it makes a batch of, for a marker nothing here reads: a
+    validation makes its batches without (`_unfingerprinted`), gives the findings it gave
+    with the hashing, and leaves GX's threshold as it was."""
+    from contextlib import nullcontext
+
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    from etl.quality import validate
+
+    threshold = engine.HASH_THRESHOLD
+    hashed: list[int] = []
+    real = engine.hash_pandas_dataframe
+    monkeypatch.setattr(
+        engine, "hash_pandas_dataframe", lambda df: hashed.append(len(df)) or real(df)
+    )
+    lean = _stage(tmp_path / "lean", _breaking_every_kind_of_rule())
+    assert hashed == []
+    assert threshold == engine.HASH_THRESHOLD
+    monkeypatch.setattr(validate, "_unfingerprinted", nullcontext)
+    hashing = _stage(tmp_path / "hashing", _breaking_every_kind_of_rule())
+    assert hashed  # GX's own behaviour: every batch hashed
+    assert lean["status"] == hashing["status"] == "quarantined"
+    assert len(lean["findings"]) >= 12
+    assert lean["findings"] == hashing["findings"]
+
+
+def test_the_fingerprint_threshold_is_restored_when_a_batch_fails():
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    from etl.quality.validate import _unfingerprinted
+
+    threshold = engine.HASH_THRESHOLD
+    try:
+        with _unfingerprinted():
+            assert engine.HASH_THRESHOLD == 0
+            raise KeyError("a batch that failed")
+    except KeyError:
+        pass
+    assert threshold == engine.HASH_THRESHOLD
