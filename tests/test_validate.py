@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pandas as pd
+import pytest
 from conftest import HTX_HEADER, OCOP_HEADER, SUPPORT_HEADER, htx_row, info_rows, write_xlsx
 
 from etl.config import EXPECTATIONS_DIR
@@ -367,3 +368,18 @@ def test_the_fingerprint_threshold_is_restored_when_a_batch_fails():
     except KeyError:
         pass
     assert threshold == engine.HASH_THRESHOLD
+
+
+def test_an_unexpected_row_is_named_by_its_position_and_nothing_else():
+    """GX names an unexpected row by its index label; the frame is indexed 0..n-1 when
+    validated, so the label is the row's position. Anything else is a defect, told."""
+    import pandas as pd
+
+    from etl.quality.validate import _RowFinder
+
+    rows = _RowFinder(pd.DataFrame({"file_id": [7, 8], "excel_row": [5, None]}))
+    assert rows.position(1) == 1
+    assert rows.cell(rows.position(0), "excel_row") == 5
+    for label in ({"file_id": 7, "excel_row": 5}, 2, -1, True, "0"):
+        with pytest.raises(RuntimeError, match="GX named"):
+            rows.position(label)

@@ -138,10 +138,10 @@ select
     'HTX' as sheet_name,
     null::integer as excel_row,
     false as in_next_report,
-    row_number() over (order by m.file_id asc, m.coop_code asc, m.year asc) as check_row,
     m.coop_code || ' (' || l.year || ': ' || l.unit_code || ')' as in_next_report_value,
     to_json([
         { 'file_id': l.file_id, 'sheet': l.source_sheet, 'excel_row': l.excel_row }
     ])::varchar as causes
 from missing as m
 inner join with_province as l on m.coop_code = l.coop_code and m.year = l.year
+order by m.file_id asc, m.coop_code asc, m.year asc
