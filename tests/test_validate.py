@@ -383,3 +383,21 @@ def test_an_unexpected_row_is_named_by_its_position_and_nothing_else():
     for label in ({"file_id": 7, "excel_row": 5}, 2, -1, True, "0"):
         with pytest.raises(RuntimeError, match="GX named"):
             rows.position(label)
+
+
+def test_a_frame_of_any_index_gets_the_findings_of_its_rows(tmp_path):
+    """A frame is validated indexed 0..n-1 whatever index it came with (a subset of rows, a
+    named index), so that GX's labels are positions: the same findings either way."""
+    from etl.quality import validate
+
+    path = write_xlsx(tmp_path / "663_2023.xlsx", _breaking_every_kind_of_rule())
+    read = read_workbook(path, None, path.name)
+    item = ReadFile(file_id=1, identity=identify(read.info, path.name, load_reference()), read=read)
+    frames = validate.with_lookups(build_frames([item]), [item], load_reference())
+    columns = {1: validate.sheet_columns(item)}
+    plain = validate.validate_frames(frames, columns)
+    assert len(plain[1]) >= 12
+    shifted = {key: frame.set_axis(frame.index * 3 + 5) for key, frame in frames.items()}
+    named = {key: frame.rename_axis("row") for key, frame in frames.items()}
+    assert validate.validate_frames(shifted, columns) == plain
+    assert validate.validate_frames(named, columns) == plain

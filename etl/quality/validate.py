@@ -400,7 +400,8 @@ def _run(
     # default index, its position. Asked for key columns instead, GX reads them a cell at a
     # time (`DataFrame.at`), about 30 µs a row: 0.4 s for the checks of a whole 100× build.
     index = frame.index
-    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+    default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    if not default or index.name is not None:  # GX names rows of a named index otherwise
         frame = frame.reset_index(drop=True)
     validation = _validation(key)
     # Not `validation.run(...)`: it also stores every result, as indented JSON, in the
@@ -427,10 +428,9 @@ def _unfingerprinted() -> Iterator[None]:
     0.08 s of CPU for the frames of 700 workbooks, 0.27 s for the frames of the checks
     across files of a whole 100× build. Nothing here reads a batch marker (the findings come
     from the unexpected rows), so its size threshold is 0 during the validation, and back
-    after.
-    Data Docs, which show the markers, make their batches outside this block; each process
-    validates one frame at a time (`etl.quality.validator` serves one request at a time).
-    A GX without that threshold is left as it is."""
+    after. Data Docs, which show the markers, make their batches outside this block; each
+    process validates one frame at a time (`etl.quality.validator` serves one request at a
+    time). A GX without that threshold is left as it is."""
     from great_expectations.execution_engine import pandas_execution_engine as engine
 
     threshold = getattr(engine, "HASH_THRESHOLD", None)
