@@ -314,6 +314,33 @@ def test_report_shows_the_stage_table_before_and_after_and_every_scale(tmp_path)
     assert "This page is the baseline itself" in text
 
 
+def test_airflow_alone_makes_a_one_file_ratio_the_report_names():
+    result = _result(nothing_new_s=5.0, one_file_s=9.0)
+    result.stages.update(
+        {
+            "Airflow set-up in htx run (db migrate, pool)": {"nothing_new": 1.2, "one_file": 1.5},
+            "DAG parse, DAG run created": {"nothing_new": 2.5, "one_file": 2.6},
+            bench.AIRFLOW_IN_TASKS: {"nothing_new": 0.3, "one_file": 0.8},
+            "Airflow between tasks (dag.test)": {"nothing_new": 0.1, "one_file": 0.4},
+        }
+    )
+    # Only what a new file changes: inside the tasks +0.5, between them +0.3; set-up and the
+    # ingest DAG's parse are the same work in both runs.
+    added, ratio = bench.one_file_floor(result)
+    assert added == pytest.approx(0.8)
+    assert ratio == pytest.approx(5.8 / 5.0)
+    assert bench.airflow_seconds(result, "one_file") == pytest.approx(5.3)
+    text = "\n".join(bench._airflow_part(result))
+    assert "| inside the tasks (start, rendered fields, XCom, lineage, state) |" in text
+    assert "| total | – | 4.10 | 5.30 |" in text
+    assert "the one-file run would take 5.8s, 1.16× nothing new" in text
+    # 1.25 × 5.0 − 5.0 − 0.8 = 0.45s left for the work, which took 9.0 − 5.0 − 0.8.
+    assert "leaves 0.45s for the work a new file causes; it took 3.20s." in text
+    # Results of a release whose tasks recorded no work: no such part.
+    assert bench.one_file_floor(_result()) is None
+    assert bench._airflow_part(_result()) == []
+
+
 def test_report_only_renders_from_a_results_file(tmp_path):
     doc = tmp_path / "bench.md"
     assert (
@@ -387,6 +414,43 @@ def test_the_stage_step_records_the_timings_the_bench_reads(tmp_path: Path):
     assert len(read_timings(timings_dir)) == 1
 
 
+def test_a_task_records_its_own_work_only_inside_airflow(tmp_path, monkeypatch, caplog):
+    from types import SimpleNamespace
+
+    from etl.flow import timings
+
+    settings = SimpleNamespace(state_dir=tmp_path)
+
+    @timings.task_work
+    def work(settings, fail: bool = False) -> str:
+        if fail:
+            raise ValueError("broken")
+        return "done"
+
+    # Outside a task (the tests, a tool): nothing recorded.
+    assert work(settings) == "done"
+    assert timings.read_timings(timings.folder(tmp_path)) == []
+    # In a task: its wall time under the task's id, whether it returns or raises.
+    ti = SimpleNamespace(task_id="load", run_id="manual__1", map_index=-1)
+    monkeypatch.setattr(timings, "_task_instance", lambda: ti)
+    assert work(settings) == "done"
+    with pytest.raises(ValueError, match="broken"):
+        work(settings, fail=True)
+    [row] = timings.read_timings(timings.folder(tmp_path))  # the second replaced the first
+    assert (row["run_id"], row["step"], row["key"], row["task_id"]) == (
+        "manual__1",
+        timings.TASK_STEP,
+        "load",
+        "load",
+    )
+    assert row["wall_s"] >= 0
+    # A record that cannot be written is only a lost measurement: logged, the task goes on.
+    (tmp_path / timings.FOLDER).rename(tmp_path / "moved")
+    (tmp_path / timings.FOLDER).write_text("not a folder")
+    assert work(settings) == "done"
+    assert "the timing of task load was not recorded" in caplog.text
+
+
 @pytest.fixture(scope="module")
 def measured_run(tmp_path_factory):
     """One real `htx run` the way the bench runs it (three workbooks, one of them broken),
@@ -435,6 +499,12 @@ def test_a_run_records_its_tasks_batches_and_command_for_the_bench(measured_run)
     phases = bench.run_phases(run, records, tasks)
     assert all(phases[k] is not None and phases[k] >= 0 for k in phases), phases
     assert phases["wall"] == pytest.approx(sum(r["wall_s"] for r in stage_rows))
+    # Every task but the mapped stage records its own work, inside its instance's duration.
+    work = {r["task_id"]: r for r in records if r["step"] == "task"}
+    assert set(work) == {"discover", "load", "alert", "publish", "exports"}
+    for task_id, row in work.items():
+        assert row["key"] == task_id
+        assert 0 < row["wall_s"] <= tasks[task_id]["seconds"], task_id
 
 
 def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run):
@@ -444,6 +514,10 @@ def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run)
     )
     assert rows["stage task instances"]["full"] == 2
     assert rows["total (wall)"]["full"] == run.wall_s
+    # Airflow's part inside the tasks: the instances' durations less the work they recorded.
+    inside = rows[bench.AIRFLOW_IN_TASKS]["full"]
+    tasks = bench.task_times(settings.airflow_home / "airflow.db", run_ids)
+    assert 0 < inside < sum(t["seconds"] for t in tasks.values())
     for stage in (
         "htx start-up (imports, settings)",
         "Airflow set-up in htx run (db migrate, pool)",

@@ -51,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.config import DAGS_DIR, PROJECT_ROOT, RUN_BATCH_SIZE, Settings, cores, settings_under
-from etl.flow.timings import COMMAND_STEP, read_timings
+from etl.flow.timings import COMMAND_STEP, TASK_STEP, read_timings
 from etl.flow.timings import folder as timings_folder
 from tools.aside import empty_trash, set_aside
 
@@ -646,7 +646,8 @@ def stage_breakdown(
 
     for name, run in runs.items():
         tasks = task_times(airflow_db, run_ids[name]) if run_ids.get(name) else {}
-        phases = run_phases(run, run_records(state_dir, run_ids.get(name, set())), tasks)
+        records = run_records(state_dir, run_ids.get(name, set()))
+        phases = run_phases(run, records, tasks)
         seconds = {t: v["seconds"] for t, v in tasks.items()}
         stage_total = seconds.get("stage", 0.0)
         put("htx start-up (imports, settings)", name, phases.get("before_init"))
@@ -675,10 +676,34 @@ def stage_breakdown(
         )
         put("after the DAG: run marked, summary, exit", name, phases.get("after_dag"))
         put("total (wall)", name, run.wall_s)
+        # Not a row of the table (it is inside the task rows): `_airflow_part`.
+        put(AIRFLOW_IN_TASKS, name, airflow_in_tasks(seconds, records, stage_total - inside))
     mapped = {name: task_times(airflow_db, rid) for name, rid in run_ids.items() if rid}
     for name, tasks in mapped.items():
         put("stage task instances", name, tasks.get("stage", {}).get("count", 0))
     return rows
+
+
+# What Airflow spends inside the task instances of a run, besides the tasks' own work: a
+# stage (hidden: "_") of `ScaleResult.stages`, part of the task rows.
+AIRFLOW_IN_TASKS = "_airflow inside the tasks"
+
+
+def airflow_in_tasks(
+    seconds: dict[str, float], records: list[dict], stage_overhead: float
+) -> float | None:
+    """Seconds of the run's task instances (`task_instance`) that are not the tasks' own
+    work: for each task that records its work (`etl.flow.timings.task_work`), its duration
+    less that work; for `stage`, its overhead (duration less its batches' wall time). None
+    when no task recorded its work (results of an older release)."""
+    work: dict[str, float] = {}
+    for row in records:
+        if row["step"] == TASK_STEP and row.get("task_id"):
+            work[row["task_id"]] = work.get(row["task_id"], 0.0) + row["wall_s"]
+    if not work:
+        return None
+    inside = sum(max(0.0, seconds[t] - spent) for t, spent in work.items() if t in seconds)
+    return inside + (max(0.0, stage_overhead) if "stage" in seconds else 0.0)
 
 
 def feedback_written(export_dir: Path, run: ChildRun) -> int:
@@ -938,7 +963,7 @@ def render(
             f"| {stage} | {_s(values.get('full'), digits)} | "
             f"{_s(values.get('nothing_new'), digits)} | {_s(values.get('one_file'), digits)} |"
         )
-    lines += ["", *_findings(main, results), ""]
+    lines += ["", *_airflow_part(main), *_findings(main, results), ""]
     lines += _before_after(main, results, baseline, baseline_name)
     lines += [
         "## Scaling",
@@ -1186,6 +1211,80 @@ def _deltas(values: dict[str, dict[str, float | None]], run: str, base: str, cou
     return ", ".join(f"{stage} +{value:.1f}s" for stage, value in items[:count])
 
 
+# Airflow's own part of a run: the rows of the stage table that are Airflow's, and what it
+# spends inside the task instances besides the tasks' work.
+_AIRFLOW_ROWS = (
+    ("set-up in htx run (db migrate, pool)", "Airflow set-up in htx run (db migrate, pool)"),
+    ("DAG parse, DAG run created", "DAG parse, DAG run created"),
+    ("inside the tasks (start, rendered fields, XCom, lineage, state)", AIRFLOW_IN_TASKS),
+    (
+        "between tasks (dag.test: the publish DAG parsed, its run made)",
+        "Airflow between tasks (dag.test)",
+    ),
+)
+
+
+def airflow_seconds(r: ScaleResult, run: str) -> float | None:
+    """Airflow's own seconds in one of the three runs (`_AIRFLOW_ROWS`); None when a part was
+    not measured."""
+    values = [r.stages.get(stage, {}).get(run) for _label, stage in _AIRFLOW_ROWS]
+    return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+
+def one_file_floor(r: ScaleResult) -> tuple[float, float] | None:
+    """What a new file adds of Airflow's own to a run with nothing new, and the one-file
+    ratio a run would have whose pipeline work cost nothing: (seconds, ratio). Only the
+    parts a new file changes count: Airflow's set-up and the ingest DAG's parse are the same
+    work in both runs (their difference is the machine's noise, or the warm validator
+    starting beside them)."""
+    added = 0.0
+    for stage in (AIRFLOW_IN_TASKS, "Airflow between tasks (dag.test)"):
+        values = r.stages.get(stage, {})
+        one, nothing = values.get("one_file"), values.get("nothing_new")
+        if one is None or nothing is None:
+            return None
+        added += one - nothing
+    added = max(0.0, added)
+    return added, _ratio(r.nothing_new.wall_s + added, r.nothing_new.wall_s)
+
+
+def _airflow_part(r: ScaleResult) -> list[str]:
+    """The table of Airflow's own seconds in each run, and the one-file ratio it alone makes."""
+    floor = one_file_floor(r)
+    if floor is None:
+        return []
+    lines = [
+        "Airflow's own part of each run, in the rows above: each task records its own work",
+        "(`state/timings/`), the rest of its instance's duration is Airflow's.",
+        "",
+        "| Airflow | full | nothing new | one file |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, stage in _AIRFLOW_ROWS:
+        values = r.stages.get(stage, {})
+        cells = " | ".join(_s(values.get(run), 2) for run in ("full", "nothing_new", "one_file"))
+        lines.append(f"| {label} | {cells} |")
+    totals = " | ".join(
+        _s(airflow_seconds(r, run), 2) for run in ("full", "nothing_new", "one_file")
+    )
+    lines.append(f"| total | {totals} |")
+    added, ratio = floor
+    limit = next(limit for key, _text, limit in TARGETS if key == "one_file")
+    nothing = r.nothing_new.wall_s
+    budget = max(0.0, limit * nothing - nothing - added)
+    work = r.one_file.wall_s - nothing - added
+    lines += [
+        "",
+        f"A new file adds {added:.2f}s of Airflow's own to a run with nothing new, inside and "
+        "between the tasks (the publish DAG's run and the tasks a new file starts): were the "
+        f"pipeline's own work free, the one-file run would take {nothing + added:.1f}s, "
+        f"{ratio:.2f}× nothing new. The target ({limit}×) leaves {budget:.2f}s for the work a "
+        f"new file causes; it took {work:.2f}s.",
+        "",
+    ]
+    return lines
+
+
 def _findings(r: ScaleResult, results: list[ScaleResult]) -> list[str]:
     lines = ["What dominates:", ""]
     lines.append(f"- full run ({r.full.wall_s:.1f}s): {_top(r.stages, 'full')}.")
@@ -1216,6 +1315,12 @@ def _findings(r: ScaleResult, results: list[ScaleResult]) -> list[str]:
                 "workbook(s) written in that run); beyond a run with nothing new: "
                 f"{_deltas(r.stages, 'one_file', 'nothing_new')}."
             )
+            floor = one_file_floor(r)
+            if floor is not None:
+                lines.append(
+                    f"  Of that, Airflow's own: +{floor[0]:.1f}s, which alone makes "
+                    f"{floor[1]:.2f}× nothing new."
+                )
         elif c.key == "memory":
             lines.append(f"- {text}: peak {c.measured} against {c.limit}.")
         else:

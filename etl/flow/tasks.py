@@ -6,6 +6,8 @@ Publish: deliver alerts (`alert`) → marts, integrity checks and the atomic swa
 (`publish_build`) → exports and reports (`write_exports`).
 
 Steps pass only small JSON-able values; the data moves through files under the state dir.
+Run as an Airflow task, a step records its own wall time (`timings.task_work`): the benchmark
+tells the work from what Airflow spends around it.
 Every step that writes DuckDB holds `state/writer.lock` while it does: the Airflow pool keeps
 one writer per Airflow deployment, the lock also keeps out `htx run` and a second deployment
 pointed at the same state directory by mistake.
@@ -74,6 +76,7 @@ def _writer(settings: Settings):
     return exclusive(settings.state_dir / "writer.lock")
 
 
+@timings.task_work
 def discover_files(settings: Settings, selection: Selection | None = None) -> list[dict]:
     """The files this run processes, with their raw copies, as dicts for XCom.
 
@@ -190,6 +193,7 @@ def stage(settings: Settings, batch: list[dict], run_id: str) -> list[dict]:
     return staged
 
 
+@timings.task_work
 def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     """Record this run's outcomes, build the star schema if anything changed, run the checks
     across files and years on it, and raise the run's alert (delivered by `alert`).
@@ -299,6 +303,7 @@ def _build(
     return counts
 
 
+@timings.task_work
 def alert(settings: Settings, context: Context | None = None) -> dict:
     """Deliver every alert not yet attempted through the configured channels."""
     quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
@@ -332,6 +337,7 @@ def alert(settings: Settings, context: Context | None = None) -> dict:
     return {"alerts": len(pending)}
 
 
+@timings.task_work
 def publish_build(settings: Settings) -> dict:
     """Build the marts in the waiting build, check it, and swap it in atomically.
 
@@ -379,6 +385,7 @@ def _draw_charts_ahead(settings: Settings) -> None:
         log.info("%d chart(s) of the report handed to the warm validator", handed)
 
 
+@timings.task_work
 def write_exports(settings: Settings, published: dict) -> dict:
     """Write the exports of a newly published warehouse, the quality report and the clerks'
     annotated feedback workbooks (those already up to date are kept)."""

@@ -8,18 +8,34 @@ the benchmark (`tools/bench.py`) reads them instead of log text.
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from etl.config import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+log = logging.getLogger(__name__)
 
 FOLDER = "timings"
 
 # The `htx run` command's own record: set-up, DAG runs and summary, around the tasks.
 COMMAND_STEP = "htx-run"
+# A task's own work, keyed by its task id (`task_work`): the rest of the task's duration in
+# Airflow's metadata DB is Airflow's (task start, rendered fields, XCom, lineage, state).
+TASK_STEP = "task"
 
 
 @dataclass(frozen=True)
@@ -56,19 +72,23 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text) or "_"
 
 
-def airflow_task() -> tuple[str | None, int | None]:
-    """The Airflow task id and map index this code runs in, when it runs in one.
-
-    Only asked when Airflow's task SDK is already loaded: a step run without Airflow (the
-    tests, a tool) never imports it for this.
-    """
+def _task_instance():
+    """The Airflow task instance this code runs in, if any. Airflow's task SDK is never
+    imported for it: a step run without Airflow (the tests, a tool) has none."""
     if "airflow.sdk" not in sys.modules:
-        return None, None
+        return None
     try:
         from airflow.sdk import get_current_context
 
-        ti = get_current_context()["ti"]
+        return get_current_context()["ti"]
     except Exception:  # no task context: the step runs outside a task
+        return None
+
+
+def airflow_task() -> tuple[str | None, int | None]:
+    """The Airflow task id and map index this code runs in, when it runs in one."""
+    ti = _task_instance()
+    if ti is None:
         return None, None
     index = getattr(ti, "map_index", None)
     return ti.task_id, (None if index is None or index < 0 else int(index))
@@ -109,6 +129,31 @@ def step_timing(
         map_index=map_index,
         **values,
     )
+
+
+def task_work(
+    function: Callable[Concatenate[Settings, P], R],
+) -> Callable[Concatenate[Settings, P], R]:
+    """Record the wall time of a task's function (its first argument: the settings) as the
+    task's own work (`TASK_STEP`, keyed by the task id) in the run it runs in, whether it
+    returns or raises. Outside an Airflow task nothing is recorded. A record that cannot be
+    written is logged, never raised: it is only a measurement."""
+
+    @functools.wraps(function)
+    def timed(settings: Settings, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        started = time.time()
+        try:
+            return function(settings, *args, **kwargs)
+        finally:
+            ti = _task_instance()
+            if ti is not None:
+                try:
+                    timing = step_timing(str(ti.run_id), TASK_STEP, started, key=ti.task_id)
+                    record(folder(settings.state_dir), timing)
+                except OSError:
+                    log.warning("the timing of task %s was not recorded", ti.task_id, exc_info=True)
+
+    return timed
 
 
 def read_timings(timings_dir: Path, run_ids: set[str] | None = None) -> list[dict]:
