@@ -20,7 +20,7 @@ from __future__ import annotations
 from airflow.sdk import dag, get_current_context, task
 
 from etl.config import WRITER_POOL
-from etl.flow.dagkit import RETRIES, START, default_args
+from etl.flow.dagkit import ONE_XCOM, RETRIES, START, default_args
 
 DEADLINES_DAG_ID = "htx_deadlines"
 
@@ -36,7 +36,12 @@ DEADLINES_DAG_ID = "htx_deadlines"
     default_args=default_args(),
 )
 def htx_deadlines():
-    @task(pool=WRITER_POOL, doc_md="Judge the required reports at the logical date.", **RETRIES)
+    @task(
+        pool=WRITER_POOL,
+        doc_md="Judge the required reports at the logical date.",
+        **RETRIES,
+        **ONE_XCOM,
+    )
     def check() -> dict:
         from etl.config import load_settings
         from etl.flow.tasks import check_deadlines
@@ -44,7 +49,12 @@ def htx_deadlines():
         context = get_current_context()
         return check_deadlines(load_settings(), context["logical_date"], context["run_id"])
 
-    @task(pool=WRITER_POOL, doc_md="Deliver waiting alerts on every channel.", **RETRIES)
+    @task(
+        pool=WRITER_POOL,
+        doc_md="Deliver waiting alerts on every channel.",
+        **RETRIES,
+        **ONE_XCOM,
+    )
     def alert() -> dict:
         from etl.config import load_settings
         from etl.flow.tasks import alert as deliver_alerts

@@ -44,7 +44,7 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowSkipException
 
 from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID
-from etl.flow.dagkit import RETRIES, START, assets, default_args
+from etl.flow.dagkit import ONE_XCOM, RETRIES, START, assets, default_args
 
 ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
 
@@ -150,6 +150,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
             trigger_rule="none_failed",
             doc_md="Record the outcomes, build the star schema in the build area, emit "
             "`htx_star_schema`. Skipped when nothing changed.",
+            **ONE_XCOM,
         )
         def load(staged: list[list[dict]]) -> dict:
             from etl.config import load_settings

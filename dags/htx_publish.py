@@ -23,7 +23,7 @@ from __future__ import annotations
 from airflow.sdk import dag, get_current_context, task
 
 from etl.config import PUBLISH_DAG_ID, WRITER_POOL
-from etl.flow.dagkit import RETRIES, START, assets, default_args
+from etl.flow.dagkit import ONE_XCOM, RETRIES, START, assets, default_args
 
 ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
 
@@ -39,7 +39,12 @@ ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
     default_args=default_args(),
 )
 def htx_publish():
-    @task(pool=WRITER_POOL, doc_md="Deliver waiting quality alerts on every channel.", **RETRIES)
+    @task(
+        pool=WRITER_POOL,
+        doc_md="Deliver waiting quality alerts on every channel.",
+        **RETRIES,
+        **ONE_XCOM,
+    )
     def alert() -> dict:
         from etl.config import load_settings
         from etl.flow.tasks import alert as deliver_alerts
@@ -51,6 +56,7 @@ def htx_publish():
         inlets=[ASSETS.star_schema],
         outlets=[ASSETS.warehouse],
         doc_md="Build the marts, check the build, swap it in atomically.",
+        **ONE_XCOM,
     )
     def publish() -> dict:
         from etl.config import load_settings
@@ -63,6 +69,7 @@ def htx_publish():
         inlets=[ASSETS.warehouse],
         doc_md="Write exports, reports and feedback workbooks.",
         **RETRIES,
+        **ONE_XCOM,
     )
     def exports(published: dict) -> dict:
         from etl.config import load_settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -499,6 +500,18 @@ def test_a_run_records_its_tasks_batches_and_command_for_the_bench(measured_run)
     phases = bench.run_phases(run, records, tasks)
     assert all(phases[k] is not None and phases[k] >= 0 for k in phases), phases
     assert phases["wall"] == pytest.approx(sum(r["wall_s"] for r in stage_rows))
+    # Each task pushed one XCom, its whole result (no XCom per key of a dict).
+    db = sqlite3.connect(f"file:{settings.airflow_home / 'airflow.db'}?mode=ro", uri=True)
+    try:
+        keys = db.execute(
+            "select distinct task_id, key from xcom where run_id in "
+            f"({', '.join('?' * len(run_ids))})",
+            [run_id for _dag, run_id in run_ids],
+        ).fetchall()
+    finally:
+        db.close()
+    assert {key for _task, key in keys} == {"return_value"}
+    assert {task for task, _key in keys} >= {"load", "alert", "publish", "exports"}
     # Every task but the mapped stage records its own work, inside its instance's duration.
     work = {r["task_id"]: r for r in records if r["step"] == "task"}
     assert set(work) == {"discover", "load", "alert", "publish", "exports"}

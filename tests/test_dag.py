@@ -55,6 +55,7 @@ def describe(dag):
                 "doc": bool(t.doc_md),
                 "upstream": sorted(t.upstream_task_ids),
                 "failure_callback": bool(t.on_failure_callback),
+                "multiple_outputs": getattr(t, "multiple_outputs", None),
             }
             for t in dag.tasks
         },
@@ -187,6 +188,18 @@ def test_transient_failures_retry_and_every_failure_alerts(bag):
         for dag in bag["dags"].values()
         for v in dag["tasks"].values()
     )
+
+
+def test_a_task_returning_a_dict_pushes_it_as_one_xcom(bag):
+    # TaskFlow would infer `multiple_outputs` from `-> dict`: an XCom per key besides the
+    # whole, each a request to Airflow's API, none read (etl.flow.dagkit.ONE_XCOM).
+    outputs = {
+        (dag_id, task): v["multiple_outputs"]
+        for dag_id, dag in bag["dags"].items()
+        for task, v in dag["tasks"].items()
+    }
+    assert set(outputs.values()) == {False}
+    assert (PUBLISH_DAG_ID, "exports") in outputs
 
 
 def test_htx_env_prints_the_project_environment_under_the_deployments_overrides(tmp_path):

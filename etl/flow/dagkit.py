@@ -58,6 +58,11 @@ def assets(settings: Settings | None = None) -> Assets:
     )
 
 
+# A task that returns a dict pushes it as one XCom. TaskFlow infers `multiple_outputs` from
+# the annotation `-> dict` and would push each key as an XCom of its own as well: nothing
+# reads those, and each is a request to Airflow's API (14 in a run with one new file).
+ONE_XCOM = {"multiple_outputs": False}
+
 # Tasks that touch shared storage, the network or a busy database retry with backoff:
 # 30 s, then 60 s. Tasks whose failure would only repeat itself (a broken build) do not.
 RETRIES = {
