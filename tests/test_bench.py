@@ -452,6 +452,21 @@ def test_a_task_records_its_own_work_only_inside_airflow(tmp_path, monkeypatch, 
     assert "the timing of task load was not recorded" in caplog.text
 
 
+def test_a_new_runs_first_record_deletes_the_records_of_runs_older_than_30_days(tmp_path):
+    import os
+    import time
+
+    from etl.flow.timings import KEEP_DAYS, Timing, folder, read_timings, record
+
+    timings_dir = folder(tmp_path)
+    for run_id, days in (("old", KEEP_DAYS + 1), ("recent", KEEP_DAYS - 1)):
+        path = record(timings_dir, Timing(run_id, "stage", "0", 1.0, 2.0))
+        then = time.time() - days * 86400
+        os.utime(path.parent, (then, then))
+    record(timings_dir, Timing("new", "stage", "0", 3.0, 4.0))
+    assert {row["run_id"] for row in read_timings(timings_dir)} == {"recent", "new"}
+
+
 @pytest.fixture(scope="module")
 def measured_run(tmp_path_factory):
     """One real `htx run` the way the bench runs it (three workbooks, one of them broken),

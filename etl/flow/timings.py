@@ -3,7 +3,9 @@
 A step writes `HTX_STATE_DIR/timings/<run>/<step>-<key>.json` (the key is the Airflow map
 index, else what tells the step's writers apart, e.g. a stage batch), so that mapped tasks
 running side by side never write the same file. `read_timings` returns the records as rows;
-the benchmark (`tools/bench.py`) reads them instead of log text.
+the benchmark (`tools/bench.py`) reads them instead of log text. A run's folder is kept
+`KEEP_DAYS` days: the first record of a run deletes the folders of runs older than that (an
+hourly schedule makes 24 a day).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ R = TypeVar("R")
 log = logging.getLogger(__name__)
 
 FOLDER = "timings"
+KEEP_DAYS = 30  # a run's records are kept this long after they were last written
 
 # The `htx run` command's own record: set-up, DAG runs and summary, around the tasks.
 COMMAND_STEP = "htx-run"
@@ -99,11 +102,31 @@ def record(timings_dir: Path, timing: Timing) -> Path:
     target = (
         Path(timings_dir) / _safe(timing.run_id) / f"{_safe(timing.step)}-{_safe(timing.key)}.json"
     )
+    first = not target.parent.is_dir()
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(asdict(timing), ensure_ascii=False, indent=1))
     os.replace(temporary, target)
+    if first:
+        prune(Path(timings_dir))
     return target
+
+
+def prune(timings_dir: Path, keep_days: float = KEEP_DAYS) -> list[Path]:
+    """Delete the folders of runs whose records were last written more than `keep_days`
+    ago; returns them. What cannot be deleted now is left for a later run (logged)."""
+    import shutil
+
+    cutoff = time.time() - keep_days * 86400
+    gone = []
+    for run_dir in Path(timings_dir).iterdir():
+        try:
+            if run_dir.is_dir() and run_dir.stat().st_mtime < cutoff:
+                shutil.rmtree(run_dir)
+                gone.append(run_dir)
+        except OSError:
+            log.warning("timing records %s not deleted", run_dir, exc_info=True)
+    return gone
 
 
 def step_timing(
