@@ -124,6 +124,8 @@ def prune(timings_dir: Path, keep_days: float = KEEP_DAYS) -> list[Path]:
             if run_dir.is_dir() and run_dir.stat().st_mtime < cutoff:
                 shutil.rmtree(run_dir)
                 gone.append(run_dir)
+        except FileNotFoundError:  # deleted meanwhile by a task of the same run (mapped)
+            continue
         except OSError:
             log.warning("timing records %s not deleted", run_dir, exc_info=True)
     return gone
