@@ -270,7 +270,6 @@ def _collect_logs() -> None:
         if isinstance(logger, logging.Logger):
             logger.handlers.clear()  # e.g. Airflow's own task handlers
             logger.propagate = True
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
 def _logged(function: Callable[[T], R], item: T) -> tuple[R | None, list[dict], str | None]:
