@@ -31,7 +31,13 @@ $(STAMP): requirements.lock pyproject.toml Makefile
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
+# The project's own modules, compiled the same way: installed editable, they are imported
+# from this tree, and without their .pyc files every `htx` process (the run, its ingest
+# fork, the warm validator, each scheduler task) compiled etl/ and dags/ from source again,
+# 0.2-0.4 s each. compileall writes only what is missing or older than its source (0.1 s
+# when nothing is), so it runs every time: a .pyc deleted or a file pulled is caught too.
 venv: $(STAMP)
+	@$(BIN)/python -m compileall -q etl dags tools
 
 # A newcomer's first run: the sample goes into the default landing folder when it holds no
 # workbook. A landing folder a deployment names (HTX_LANDING_DIR) is never written to.
@@ -98,4 +104,5 @@ lock: venv
 		--generate-hashes -o requirements.lock
 
 clean:
+	find etl dags tools tests -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -rf $(VENV) warehouse/state warehouse/exports warehouse/*.duckdb warehouse/*.duckdb.wal

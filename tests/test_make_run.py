@@ -89,3 +89,36 @@ def test_the_sample_has_its_own_command_line_outside_htx(tmp_path):
     assert refused.returncode == 2
     assert "invalid choice: 'sample'" in refused.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_make_venv_leaves_the_project_compiled():
+    """`make venv` (which `make run` and `make test` call) writes the bytecode of the project's
+    own modules: with PYTHONDONTWRITEBYTECODE set, as on this project's machines, every
+    `htx` process otherwise compiled etl/ and dags/ from source again. Each .pyc must be
+    the one Python accepts for its source: stamped with the source's time and size."""
+    import importlib.util
+
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "venv"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    sources = sorted((PROJECT_ROOT / "etl").rglob("*.py")) + sorted(
+        (PROJECT_ROOT / "dags").glob("*.py")
+    )
+    assert len(sources) > 40
+    stale = []
+    for source in sources:
+        compiled = Path(importlib.util.cache_from_source(str(source)))
+        header = compiled.read_bytes()[:16] if compiled.exists() else b""
+        stat = source.stat()
+        if header[:4] != importlib.util.MAGIC_NUMBER or header[4:16] != (
+            (0).to_bytes(4, "little")  # flags 0: checked by the source's time and size
+            + (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+            + (stat.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+        ):
+            stale.append(source.relative_to(PROJECT_ROOT))
+    assert stale == []
