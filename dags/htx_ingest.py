@@ -156,7 +156,10 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
             from etl.config import load_settings
             from etl.flow.tasks import load as load_files
 
-            summaries = [item for batch in staged for item in batch]
+            # The batches' outcomes in one request (a slice), not one a batch: iterating
+            # the mapped results asks for the item past the last, which Airflow's client
+            # logs as an error ("XCom not found") in every run.
+            summaries = [item for batch in staged[:] for item in batch]
             loaded = load_files(load_settings(), summaries, get_current_context()["run_id"])
             if not loaded["changed"]:
                 raise AirflowSkipException(
