@@ -348,10 +348,6 @@ def _build(
         ValidationResultIdentifier,
     )
 
-    from etl.quality import quiet_gx
-
-    quiet_gx()
-
     kept = _kept_results(previous)
     keys = {key: _suite_key(document, counts) for key, document in documents.items()}
     same = [k for k in documents if kept.get(k.replace("/", "_"), {}).get("key") == keys[k]]

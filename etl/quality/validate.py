@@ -59,9 +59,6 @@ def _context():
     suite is first needed (importing GX costs seconds)."""
     import great_expectations as gx
 
-    from etl.quality import quiet_gx
-
-    quiet_gx()
     context = gx.get_context(mode="ephemeral")
     # DataContextVariables.progress_bars: a tqdm bar per run is only noise in task logs.
     # GX reads the setting as a mapping; the setter's hint names an internal config class.
