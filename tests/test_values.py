@@ -60,6 +60,47 @@ def test_money_units_scale_to_million_vnd(unit, raw, expected_mvnd):
     assert cells.parse_money(raw, cells.money_factor(unit)) == pytest.approx(expected_mvnd)
 
 
+# Rule 14: "other spellings of the same units count too (`ngàn`, `nghìn`, `trđ`, `tr.đ`,
+# `VNĐ`, `VND`)": a scale word and a currency word, in any combination, in a header's
+# parentheses, in `ThongTin`'s `Đơn vị tính` and in the cell itself.
+SPELLED_UNITS = [
+    ("nghìn VNĐ", 1e-3),
+    ("ngàn VNĐ", 1e-3),
+    ("nghìn đ", 1e-3),
+    ("Ngàn đồng", 1e-3),
+    ("1.000 đồng", 1e-3),
+    ("ĐVT: nghìn đồng", 1e-3),
+    ("triệu đ", 1.0),
+    ("tr đồng", 1.0),
+    ("tr VNĐ", 1.0),
+    ("Tr.đồng", 1.0),
+    ("trđ", 1.0),
+    ("tr.đ", 1.0),
+    ("Tr.đ", 1.0),
+    ("tỷ đ", 1e3),
+    ("tỉ VNĐ", 1e3),
+    ("tỉ", 1e3),
+    ("VND", 1e-6),
+    ("VNĐ", 1e-6),
+    ("đ", 1e-6),
+]
+
+
+@pytest.mark.parametrize(("unit", "factor"), SPELLED_UNITS)
+def test_money_unit_spellings_scale_alike_in_headers_and_cells(unit, factor):
+    assert cells.money_factor(unit) == pytest.approx(factor)
+    assert cells.money_factor(f"{unit}/người/năm") == pytest.approx(factor)
+    if not unit[0].isdigit() and not unit.startswith("ĐVT"):
+        assert cells.parse_money(f"1.500 {unit}", 1.0) == pytest.approx(1500 * factor)
+
+
+def test_a_percentage_is_no_amount():
+    """Rule 5: a `%` sign on none of the money columns; a count may carry one."""
+    with pytest.raises(ValueError, match="percentage"):
+        cells.parse_money("12%", 1.0)
+    assert cells.parse_number("12%") == 12.0
+
+
 def test_unknown_unit_is_not_a_money_unit():
     assert cells.money_factor("người") is None
     assert cells.money_factor(None) is None
@@ -81,6 +122,24 @@ def test_unknown_unit_is_not_a_money_unit():
 )
 def test_dates_are_day_first(raw, expected):
     assert cells.parse_date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("15 / 03 / 2019", dt.date(2019, 3, 15)),  # spaces around the separators
+        ("15 - 3 - 2019", dt.date(2019, 3, 15)),
+        ("12/05/2021 00:00:00", dt.date(2021, 5, 12)),
+    ],
+)
+def test_spaced_dates_read_whole(raw, expected):
+    assert cells.parse_date(raw) == expected
+
+
+def test_several_numbers_are_no_serial_date():
+    """`15 03 2019` is not day 15 of Excel's calendar (1900-01-14): unreadable, said so."""
+    with pytest.raises(ValueError, match="not a date"):
+        cells.parse_date("15 03 2019")
 
 
 def test_month_thirteen_is_not_a_date():
@@ -135,3 +194,30 @@ def test_programme_names_map_to_codes():
     assert cells.parse_program("Nông thôn mới") == "NTM"
     assert cells.parse_program("da167") == "DA167"
     assert cells.parse_program("Chương trình mỗi xã một sản phẩm") == "OCOP"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        # The name without its decision in parentheses, or with it: "code or name".
+        ("Đề án lựa chọn, hoàn thiện, nhân rộng mô hình HTX kiểu mới hiệu quả", "DA167"),
+        (
+            "Đề án lựa chọn, hoàn thiện, nhân rộng mô hình HTX kiểu mới hiệu quả "
+            "(Quyết định 167/QĐ-TTg, 03/02/2021)",
+            "DA167",
+        ),
+        ("DA 167", "DA167"),
+        ("Đề án 167", "DA167"),
+        ("Mỗi xã một sản phẩm", "OCOP"),
+        ("Chương trình OCOP", "OCOP"),
+        ("Xây dựng nông thôn mới", "NTM"),
+        ("Sản phẩm công nghiệp nông thôn tiêu biểu", "CNNT"),
+        ("Hỗ trợ khác", "KHAC"),
+    ],
+)
+def test_programme_names_without_their_decision_or_prefix(raw, code):
+    assert cells.parse_program(raw) == code
+
+
+def test_an_unknown_programme_stays_as_written():
+    assert cells.parse_program("Chương trình của xã") == "Chương trình của xã"

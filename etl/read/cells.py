@@ -9,25 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 
 from etl.text import match_key, unaccent, unquoted
 
 # An empty cell, a dash or an `x` in a numeric column means "not reported", never 0.
 _BLANK_MARKS = {"", "-", "–", "—", "x", "X"}
 
-# Money is in million VND unless a header or the file says otherwise.
-MONEY_UNITS = {
-    "dong": 1e-6,
-    "vnd": 1e-6,
-    "nghin dong": 1e-3,
-    "ngan dong": 1e-3,
-    "trieu dong": 1.0,
-    "trieu": 1.0,
-    "trieu vnd": 1.0,
-    "ty dong": 1e3,
-    "ti dong": 1e3,
-    "ty": 1e3,
-}
+# Money is in million VND unless a header or the file says otherwise. A money unit is a
+# scale word and a currency word, either one alone, in any of the spellings clerks use
+# (`nghìn đồng`, `ngàn VNĐ`, `trđ`, `tr.đ`, `Tr.đồng`, `tỷ`, `tỉ VND`, `đ`, `VNĐ`), compared
+# on their unaccented letters (`_unit_key`); a leading multiplier counts too (`1.000 đồng`,
+# as in `ĐVT: 1.000 đồng`). The factor turns a value in that unit into million VND.
+MONEY_SCALES = {"nghin": 1e-3, "ngan": 1e-3, "trieu": 1.0, "tr": 1.0, "ty": 1e3, "ti": 1e3}
+MONEY_CURRENCIES = ("dong", "vnd", "d")
+_MONEY_UNIT = re.compile(
+    rf"^(?P<scale>{'|'.join(sorted(MONEY_SCALES, key=len, reverse=True))})?"
+    rf"(?P<currency>{'|'.join(MONEY_CURRENCIES)})?$"
+)
+# `ĐVT:` / `Đơn vị tính:` before the unit, as a file's note or a header's parentheses say it.
+_UNIT_LABEL = re.compile(r"^(?:dvt|don vi tinh|don vi)\b[\s:]*")
+_MULTIPLIED_UNIT = re.compile(r"^([0-9][0-9.,\s]*)\s*([^\W\d_].*)$")
+
 
 _YES = {"x", "co", "1", "yes", "true", "c"}
 _NO = {"", "khong", "0", "no", "false", "k"}
@@ -36,16 +39,42 @@ _CODE_10 = re.compile(r"^\d{10}(-\d{3})?$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+def money_unit_factor(key: str) -> float | None:
+    """The factor of a money unit's key (its letters, unaccented, lower-case, nothing else:
+    `trd`, `nghinvnd`), None when the key is no money unit."""
+    found = _MONEY_UNIT.match(key)
+    if found is None or not (found["scale"] or found["currency"]):
+        return None
+    scale = found["scale"]
+    return MONEY_SCALES[scale] if scale else 1e-6
+
+
 def is_blank(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and unquoted(raw) in _BLANK_MARKS)
 
 
 def money_factor(unit: str | None) -> float | None:
-    """Factor that turns a value in `unit` into million VND; None when the unit is not money."""
+    """Factor that turns a value in `unit` into million VND; None when the unit is not money.
+
+    `triệu đồng/người/năm`: the money unit is what comes before the first `/`. A label
+    before it (`ĐVT: nghìn đồng`) and a multiplier (`1.000 đồng`) count."""
     if unit is None:
         return None
-    # `triệu đồng/người/năm`: the money unit is what comes before the first `/`.
-    return MONEY_UNITS.get(match_key(unit.split("/")[0]))
+    text = _UNIT_LABEL.sub("", match_key(unit.split("/")[0]))
+    factor = money_unit_factor(text.replace(" ", ""))
+    if factor is not None:
+        return factor
+    multiplied = _MULTIPLIED_UNIT.match(unquoted(unit.split("/")[0]).strip())
+    if multiplied is None:
+        return None
+    unit_factor = money_unit_factor(_unit_key(multiplied.group(2)))
+    try:
+        times = parse_number(multiplied.group(1).strip())
+    except ValueError:
+        return None
+    if unit_factor is None or not times or times <= 0:
+        return None
+    return times * unit_factor
 
 
 def parse_number(raw: object) -> float | None:
@@ -106,27 +135,7 @@ def _check_groups(text: str, group: str) -> None:
 
 
 # Units a clerk writes in the cell itself (rule 14), by their key (`_unit_key`): money
-# units to million VND; count units by what they measure.
-CELL_MONEY_UNITS = {
-    "d": 1e-6,
-    "dong": 1e-6,
-    "vnd": 1e-6,
-    "nghin": 1e-3,
-    "ngan": 1e-3,
-    "nghindong": 1e-3,
-    "ngandong": 1e-3,
-    "nghinvnd": 1e-3,
-    "tr": 1.0,
-    "trd": 1.0,
-    "trieu": 1.0,
-    "trieudong": 1.0,
-    "trieuvnd": 1.0,
-    "ty": 1e3,
-    "ti": 1e3,
-    "tydong": 1e3,
-    "tidong": 1e3,
-    "tyvnd": 1e3,
-}
+# units as `money_unit_factor` reads them; count units by what they measure.
 CELL_COUNT_UNITS = {
     "nguoi": "people",
     "thanhvien": "people",
@@ -170,7 +179,7 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
     if not found:
         raise ValueError("not a number")
     key = _unit_key(found.group(2))
-    if key not in CELL_MONEY_UNITS and key not in CELL_COUNT_UNITS:
+    if money_unit_factor(key) is None and key not in CELL_COUNT_UNITS:
         raise ValueError("not a number")
     value = parse_number(found.group(1))
     if value is None:
@@ -208,14 +217,17 @@ def parse_int(raw: object) -> int | None:
 def parse_money(raw: object, factor: float = 1.0) -> float | None:
     """Money scaled to million VND by `factor` (see `money_factor`), or by the cell's own
     unit, which wins (`1,2 tỷ`, `350 tr`, `45.000.000 đ`); a count's unit raises
-    `UnitMismatch`."""
+    `UnitMismatch`. A `%` is no amount (rule 5: never on a money column)."""
+    if raw.__class__ is str and "%" in raw:  # type: ignore[operator]
+        raise ValueError("a percentage is not an amount")
     value, key, written = _with_unit(raw)
     if value is None:
         return None
     if key is not None:
-        if key not in CELL_MONEY_UNITS:
+        unit_factor = money_unit_factor(key)
+        if unit_factor is None:
             raise UnitMismatch(written or key)
-        factor = CELL_MONEY_UNITS[key]
+        factor = unit_factor
     return round(value * factor, 6)
 
 
@@ -237,6 +249,8 @@ _WORD_DATE_PATTERNS = (
     re.compile(r"^thang\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*(?P<y>\d{4})$"),
     re.compile(r"^nam\s*(?P<y>\d{4})$"),
 )
+_SPACED_SEPARATOR = re.compile(r"(?<=\d)\s*([/.-])\s*(?=\d)")
+_TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
 # A number in a date column that is a year, not an Excel serial day (1905 is no founding).
 _YEARS = (1900, 2100)
 
@@ -264,7 +278,8 @@ def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, s
         raise ValueError("not a date")
     if isinstance(raw, int | float):
         return _from_number(raw)
-    text = unquoted(raw)
+    # `15 / 03 / 2019`: spaces around a separator do not count.
+    text = _SPACED_SEPARATOR.sub(r"\1", unquoted(raw))
     head = text.split(" ")[0] if " " in text else text  # `12/05/2021 00:00:00`
     for pattern in _DATE_PATTERNS:
         found = pattern.match(head)
@@ -276,7 +291,11 @@ def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, s
             found = pattern.match(words)
             if found:
                 return _from_parts(found, report_year)
-    if re.fullmatch(r"\d+(\.\d+)?", head):  # a serial number, or a year alone
+    # A serial number, or a year alone; not the first of several numbers (`15 03 2019`).
+    rest = text[len(head) :].strip()
+    if re.fullmatch(r"\d+(\.\d+)?", head) and not (
+        rest[:1].isdigit() and not _TIME.fullmatch(rest)
+    ):
         return _from_number(float(head))
     raise ValueError("not a date")
 
@@ -396,15 +415,47 @@ def parse_category(raw: object, allowed: tuple[str, ...]) -> str | None:
 
 
 def parse_program(raw: object) -> str | None:
-    """A programme code from its code or its Vietnamese name (`Nông thôn mới` -> `NTM`)."""
-    from etl.contract.layout import PROGRAMS
-
+    """A programme code from its code or its name (`Nông thôn mới` -> `NTM`), the name
+    with or without its decision in parentheses and its leading `Chương trình` / `Đề án`;
+    spaces do not count (`DA 167`). Anything else is returned as written (not a known
+    programme: the suite says so)."""
     text = parse_text(raw)
     if text is None:
         return None
-    key = match_key(text)
-    for code, name_vi, name_en in PROGRAMS:
-        if key in (match_key(code), match_key(name_vi), match_key(name_en)):
+    keys = _program_keys()
+    plain = match_key(_TRAILING_PARENTHESES.sub("", text))
+    for candidate in (text, plain, _PROGRAM_PREFIX.sub("", plain)):
+        code = keys.get(_program_key(candidate))
+        if code is not None:
             return code
-    aliases = {"de an 167": "DA167", "167": "DA167", "nong thon moi": "NTM", "ocop": "OCOP"}
-    return aliases.get(key, text)
+    return text
+
+
+_TRAILING_PARENTHESES = re.compile(r"\s*\([^()]*\)\s*$")
+_PROGRAM_PREFIX = re.compile(r"^(?:chuong trinh(?: muc tieu quoc gia)?|de an|programme|program)\s+")
+_PROGRAM_ALIASES = {
+    "de an 167": "DA167",
+    "167": "DA167",
+    "qd 167": "DA167",
+    "nong thon moi": "NTM",
+    "ocop": "OCOP",
+}
+
+
+def _program_key(text: str) -> str:
+    return match_key(text).replace(" ", "")
+
+
+@cache
+def _program_keys() -> dict[str, str]:
+    """Every accepted spelling's key -> programme code."""
+    from etl.contract.layout import PROGRAMS
+
+    keys = {_program_key(alias): code for alias, code in _PROGRAM_ALIASES.items()}
+    for code, *names in PROGRAMS:
+        keys[_program_key(code)] = code
+        for name in names:
+            plain = match_key(_TRAILING_PARENTHESES.sub("", name))
+            for spelling in (name, plain, _PROGRAM_PREFIX.sub("", plain)):
+                keys.setdefault(_program_key(spelling), code)
+    return keys
