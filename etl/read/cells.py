@@ -218,7 +218,7 @@ def parse_money(raw: object, factor: float = 1.0) -> float | None:
     """Money scaled to million VND by `factor` (see `money_factor`), or by the cell's own
     unit, which wins (`1,2 tỷ`, `350 tr`, `45.000.000 đ`); a count's unit raises
     `UnitMismatch`. A `%` is no amount (rule 5: never on a money column)."""
-    if raw.__class__ is str and "%" in raw:  # type: ignore[operator]
+    if raw.__class__ is str and "%" in raw:
         raise ValueError("a percentage is not an amount")
     value, key, written = _with_unit(raw)
     if value is None:
