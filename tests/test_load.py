@@ -76,6 +76,45 @@ def test_resubmission_replaces_the_earlier_file_and_copies_are_duplicates(settin
     assert "Replaced by" in superseded_reason
 
 
+def test_a_resubmission_without_its_date_is_judged_by_arrival(settings):
+    """ "Later means: a later `Ngày lập`, or, where that is equal or missing, the later
+    arrival": an undated correction replaces the dated file before it, and a dated file
+    after it replaces it in turn."""
+    workbook(
+        settings, "663_2023.xlsx", "663", 2023, [("6400000001", {})], prepared=dt.date(2024, 1, 20)
+    )
+    run_steps(settings, "run-1")
+    undated = [row for row in info_rows("663", 2023) if row[0] != "Ngày lập"]
+    htx = [HTX_HEADER, htx_row(1, "6400000001", **{"Doanh thu": 2000})]
+    write_xlsx(settings.landing_dir / "663_2023_bosung.xlsx", {"ThongTin": undated, "HTX": htx})
+    run_steps(settings, "run-2")
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses == {"663_2023.xlsx": "superseded", "663_2023_bosung.xlsx": "loaded"}
+    assert query(settings, "select revenue_mvnd from core.fact_cooperative_year") == [(2000.0,)]
+    third = [("6400000001", {"Doanh thu": 3000})]
+    workbook(settings, "663_2023_lan3.xlsx", "663", 2023, third, prepared=dt.date(2024, 1, 5))
+    run_steps(settings, "run-3")
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses == {
+        "663_2023.xlsx": "superseded",
+        "663_2023_bosung.xlsx": "superseded",
+        "663_2023_lan3.xlsx": "loaded",
+    }
+    assert query(settings, "select revenue_mvnd from core.fact_cooperative_year") == [(3000.0,)]
+
+
+def test_an_earlier_dated_file_arriving_later_does_not_replace(settings):
+    workbook(
+        settings, "663_2023.xlsx", "663", 2023, [("6400000001", {})], prepared=dt.date(2024, 2, 1)
+    )
+    run_steps(settings, "run-1")
+    older = [("6400000001", {"Doanh thu": 9})]
+    workbook(settings, "663_2023_cu.xlsx", "663", 2023, older, prepared=dt.date(2024, 1, 10))
+    run_steps(settings, "run-2")
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses == {"663_2023.xlsx": "loaded", "663_2023_cu.xlsx": "superseded"}
+
+
 def test_every_fact_leads_back_to_its_file_and_excel_row(settings):
     workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {}), ("6400000002", {})])
     run_steps(settings)

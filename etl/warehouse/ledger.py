@@ -283,24 +283,40 @@ def _status_changes(con) -> list[StatusChange]:
 def resolve_resubmissions(con) -> None:
     """Of the accepted files for one unit and year, the latest counts; the others are superseded.
 
-    Latest: the later `Ngày lập`, or where that is equal or missing, the later arrival.
+    Later means: a later `Ngày lập`, or, where that is equal or missing, the later arrival.
+    The files of a unit and year are taken in the order they arrived, each replacing the one
+    that counts so far unless both carry a `Ngày lập` and its own is the earlier: a file
+    without one replaces a dated file that came before it, and is replaced by any file after
+    it. (Arrival: `ingested_at`, then the file name and id, as the files were recorded.)
     """
-    con.execute(
+    rows = con.execute(
         """
-        create or replace temp table ranked as
-        select
-            file_id,
-            unit_code,
-            report_year,
-            first_value(file_id) over unit_year as winner,
-            row_number() over unit_year as position
+        select file_id, unit_code, report_year, prepared_on
         from audit.file_ingestion
         where status in ('loaded', 'superseded')
-        window unit_year as (
-            partition by unit_code, report_year
-            order by prepared_on desc nulls last, ingested_at desc, file_name desc, file_id desc
-        )
+        order by unit_code, report_year, ingested_at, file_name, file_id
         """
+    ).fetchall()
+    winners: dict[tuple, tuple[int, object]] = {}  # (unit, year) -> (file_id, prepared_on)
+    for file_id, unit_code, report_year, prepared_on in rows:
+        current = winners.get((unit_code, report_year))
+        if (
+            current is None
+            or prepared_on is None
+            or current[1] is None
+            or prepared_on >= current[1]
+        ):
+            winners[(unit_code, report_year)] = (file_id, prepared_on)
+    ids = [file_id for file_id, _, _, _ in rows]
+    winner_ids = [winners[(unit, year)][0] for _, unit, year, _ in rows]
+    con.execute(
+        "create or replace temp table ranked as select unnest($ids::bigint[]) as file_id, "
+        "unnest($winners::bigint[]) as winner, unnest($positions::integer[]) as position",
+        {
+            "ids": ids,
+            "winners": winner_ids,
+            "positions": [1 if i == w else 2 for i, w in zip(ids, winner_ids, strict=True)],
+        },
     )
     con.execute(
         """
