@@ -39,7 +39,7 @@ def _identify(folder: Path, file_name: str, ref, **info: object) -> Identity | F
     path = _workbook(folder, file_name, **info)
     read = read_workbook(path, file_name=file_name)
     assert read.rejection is None
-    return identify(read.info, file_name, ref)
+    return identify(read.info, file_name, ref, read.info_rows, read.info_sheet)
 
 
 def _unit(found: Identity | Finding) -> tuple[str, str, int, str]:
@@ -228,6 +228,37 @@ def test_a_unit_name_naming_another_unit_rejects_naming_both(tmp_path, ref):
     )
     assert "66 Tỉnh Đắk Lắk" in message
     assert "Tỉnh Lâm Đồng" in message
+
+
+def test_a_failing_thongtin_cell_names_its_row_and_cell(tmp_path, ref):
+    """ "Every failing cell: sheet, row number as Excel shows it, column, value, rule": the
+    year 2035 in B4 (header row 1, code, name, year), the other unit's name in B3."""
+    found = _identify(tmp_path, "a.xlsx", ref, code="663", name="Huyện Đắk Mil", year=2035.0)
+    assert isinstance(found, Finding)
+    assert (found.rule, found.sheet, found.excel_row, found.cell) == (
+        "year_invalid",
+        "ThongTin",
+        4,
+        "B4",
+    )
+    assert (found.column_name, found.value) == ("Năm báo cáo", "2035")
+    found = _identify(tmp_path, "b.xlsx", ref, code="663", name="Huyện Krông Nô", year=2025)
+    assert isinstance(found, Finding)
+    assert (found.rule, found.excel_row, found.cell, found.column_name) == (
+        "unit_name_mismatch",
+        3,
+        "B3",
+        "Tên đơn vị",
+    )
+
+
+def test_the_year_may_carry_its_word(tmp_path, ref):
+    assert _unit(_identify(tmp_path, "a.xlsx", ref, code="663", year="Năm 2023")) == (
+        "663",
+        "Huyện Đắk Mil",
+        2023,
+        "ThongTin",
+    )
 
 
 def test_a_unit_name_that_names_no_unit_leaves_the_code_to_decide(tmp_path, ref):

@@ -151,7 +151,13 @@ def _within(
     outside: list[dict] = []
     for f in files:
         read = read_workbook(Path(f["raw_path"]), settings.limits)
-        who = None if read.rejection else identify(read.info, Path(f["file_name"]).name, ref)
+        who = (
+            None
+            if read.rejection
+            else identify(
+                read.info, Path(f["file_name"]).name, ref, read.info_rows, read.info_sheet
+            )
+        )
         fits = (
             isinstance(who, Identity)
             and selection.year in (None, who.report_year)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from etl.contract.findings import ERROR, Finding, reason
-from etl.contract.layout import FIRST_YEAR, LAST_YEAR
+from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS
 from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
 from etl.read import cells
-from etl.text import clean, has_diacritics, name_key, slug, unaccent, unquoted
+from etl.text import clean, has_diacritics, match_key, name_key, slug, unaccent, unquoted
 
 # The district level was abolished on 01/07/2025: no district reports for a later year.
 DISTRICTS_ABOLISHED_AFTER = REORGANISED_ON.year
@@ -84,7 +84,10 @@ _RULE_OF_REASON = {
 
 
 def _finding(key: str, value: object, column: str = "Mã đơn vị", **fields: object) -> Finding:
-    """The finding of a reason of `REASONS` (`key`), with the cell's value quoted."""
+    """The finding of a reason of `REASONS` (`key`), with the cell's value quoted (a whole
+    number as one: `2035`, not `2035.0`)."""
+    if value.__class__ is float and value.is_integer():
+        value = int(value)
     shown = clean(value)
     return Finding(
         rule=_RULE_OF_REASON.get(key, key),
@@ -115,11 +118,18 @@ def _named_in(unit: Unit, ref: Reference) -> str:
 # --- the year ----------------------------------------------------------------------------
 
 
+# `Năm 2023`, `năm 2023`: the year with its word, as a clerk may type it.
+_YEAR_WORD = re.compile(r"^nam\s*(\d{4})$")
+
+
 def _year(raw: object) -> int | None:
     try:
         year = cells.parse_int(raw)
     except ValueError:
-        return None
+        found = _YEAR_WORD.match(match_key(raw)) if isinstance(raw, str) else None
+        if found is None:
+            return None
+        year = int(found.group(1))
     return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else None
 
 
@@ -436,8 +446,30 @@ def _identifiable(info: dict[str, object], from_name: re.Match | None, ref: Refe
 # --- the file ----------------------------------------------------------------------------
 
 
-def identify(info: dict[str, object], file_name: str, ref: Reference) -> Identity | Finding:
-    """The file's unit and year, or the finding that rejects it."""
+def identify(
+    info: dict[str, object],
+    file_name: str,
+    ref: Reference,
+    rows: dict[str, int] | None = None,
+    sheet: str | None = None,
+) -> Identity | Finding:
+    """The file's unit and year, or the finding that rejects it. `rows`: the Excel row of
+    each `ThongTin` value by key, and `sheet` that sheet's name as the file spells it
+    (`WorkbookRead.info_rows`, `.info_sheet`): a finding on a `ThongTin` cell then names
+    its row and its cell (the value's, in column B), as every failing cell's does."""
+    found = _identify(info, file_name, ref)
+    if isinstance(found, Finding) and found.sheet == "ThongTin" and found.excel_row is None:
+        key = _KEY_OF_LABEL.get(found.column_name or "")
+        row = (rows or {}).get(key or "")
+        if row is not None:
+            found = replace(found, sheet=sheet or found.sheet, excel_row=row, cell=f"B{row}")
+    return found
+
+
+_KEY_OF_LABEL = {label: key for key, label in THONGTIN_KEYS.items()}
+
+
+def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identity | Finding:
     stem = file_name.rsplit(".", 1)[0]
     from_name = _FILE_NAME.match(clean(stem))
     source = "ThongTin"

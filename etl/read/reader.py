@@ -64,6 +64,8 @@ class SheetRows:
 @dataclass
 class WorkbookRead:
     info: dict[str, object] = field(default_factory=dict)  # ThongTin values by key
+    info_rows: dict[str, int] = field(default_factory=dict)  # their Excel rows, by key
+    info_sheet: str | None = None  # the ThongTin sheet's name as the file spells it
     sheets: dict[str, SheetRows] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     rejection: Finding | None = None
@@ -184,7 +186,8 @@ def _read(
         if thongtin:
             rows = _sheet_rows(workbook, thongtin)
             result.rows_scanned += len(rows)
-            result.info = _read_info(rows)
+            result.info, result.info_rows = _read_info(rows)
+            result.info_sheet = thongtin
         named = {sheet.key: _find_sheet(names, sheet.names) for sheet in DATA_SHEETS}
         ods_merges: dict[str, list] | None = None
         for sheet in DATA_SHEETS:
@@ -291,16 +294,18 @@ def _sheet_rows(workbook, name: str) -> list[list]:
     return sheet.to_python(skip_empty_area=False)
 
 
-def _read_info(rows: list[list]) -> dict[str, object]:
+def _read_info(rows: list[list]) -> tuple[dict[str, object], dict[str, int]]:
+    """`ThongTin`'s values by key (label in column A, value in B), and their Excel rows."""
     by_label = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
     info: dict[str, object] = {}
-    for row in rows:
+    where: dict[str, int] = {}
+    for number, row in enumerate(rows, 1):
         if len(row) < 2:
             continue
         key = by_label.get(match_key(row[0]))
         if key and row[1] is not None and clean(row[1]) != "":
-            info[key] = row[1]
-    return info
+            info[key], where[key] = row[1], number
+    return info, where
 
 
 def _read_sheet(

@@ -297,7 +297,13 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
             continue
         log.info("reading %s (%s)", landed.file_name, landed.sha256[:12])
         workbook = read_workbook(Path(landed.raw_path), limits, Path(landed.file_name).name)
-        who = workbook.rejection or identify(workbook.info, Path(landed.file_name).name, ref)
+        who = workbook.rejection or identify(
+            workbook.info,
+            Path(landed.file_name).name,
+            ref,
+            workbook.info_rows,
+            workbook.info_sheet,
+        )
         if isinstance(who, Finding):  # unreadable, or no unit and year
             read.outcomes[landed.file_id] = _outcome(
                 landed, "quarantined", reason=who.message, findings=[who], read=workbook
