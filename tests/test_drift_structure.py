@@ -130,6 +130,66 @@ def test_rule_11_a_roman_title_in_one_merged_cell_supplies_and_its_subtotal_is_s
     ]
 
 
+def test_rule_11_the_subtotal_of_a_title_that_names_nothing_is_skipped(tmp_path):
+    """`HTX thành lập mới năm 2023`, the contract's own example of a title with no marker,
+    no colon and no commune or sector: the sums under its group are its subtotal."""
+    title = [None] * len(HTX_HEADER)
+    title[HTX_HEADER.index("Tên HTX")] = "HTX thành lập mới năm 2023"
+    subtotal = [None] * len(HTX_HEADER)
+    subtotal[HTX_HEADER.index("Số thành viên")] = 80
+    subtotal[HTX_HEADER.index("Doanh thu")] = 3300
+    rows = _htx(tmp_path, [title, htx_row(1, "6400000001"), htx_row(2, "6400000002"), subtotal])
+    assert [(r["excel_row"], r["coop_code"]) for r in rows] == [
+        (3, "6400000001"),
+        (4, "6400000002"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line", ["Ngày 15 tháng 01 năm 2024", "Đắk Mil, ngày 15 tháng 01 năm 2024"]
+)
+def test_a_dated_signature_line_under_the_table_is_no_cooperative(tmp_path, line):
+    """`Đắk Mil, ngày 15 tháng 01 năm 2024` in the founding-date column reads as a date,
+    but a row holding only that line is the signature block (rule 1)."""
+    signed = [None] * len(HTX_HEADER)
+    signed[HTX_HEADER.index("Ngày thành lập")] = line
+    signer = [None] * len(HTX_HEADER)
+    signer[HTX_HEADER.index("Ngày thành lập")] = "Người lập biểu"
+    rows = _htx(tmp_path, [htx_row(1, "6400000001"), [None] * len(HTX_HEADER), signed, signer])
+    assert [r["coop_code"] for r in rows] == ["6400000001"]
+
+
+def test_rule_2_a_group_cell_above_a_one_row_header_gives_its_money_unit(tmp_path):
+    """`Kết quả SXKD (đồng)` over `Doanh thu` and `Lợi nhuận`, in a row that names no
+    column: both are in đồng, scaled to million VND; a column with its own unit keeps it."""
+    group = [None] * len(HTX_HEADER)
+    group[HTX_HEADER.index("Doanh thu")] = "Kết quả SXKD (đồng)"
+    header = list(HTX_HEADER)
+    at = HTX_HEADER.index("Thu nhập bình quân")
+    header[at] = "Thu nhập bình quân (triệu đồng/người/năm)"
+    row = htx_row(
+        1,
+        "6400000001",
+        **{"Doanh thu": 1_650_000_000, "Lợi nhuận trước thuế": 120_000_000},
+        **{"Thu nhập bình quân": 60},
+    )
+    path = write_xlsx(tmp_path / "g.xlsx", {"HTX": [group, header, row]})
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    first = HTX_HEADER.index("Doanh thu") + 1
+    book["HTX"].merge_cells(start_row=1, start_column=first, end_row=1, end_column=first + 1)
+    book.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    [typed] = read.sheets["htx"].rows
+    assert (typed["revenue_mvnd"], typed["profit_before_tax_mvnd"], typed["avg_income_mvnd"]) == (
+        1650.0,
+        120.0,
+        60.0,
+    )
+
+
 def test_rule_11_a_row_with_a_name_and_figures_but_no_code_lacks_its_code():
     name = "r_coop_code_required.xlsx"
     path = CORPUS / name

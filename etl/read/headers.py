@@ -8,6 +8,7 @@ unit in parentheses.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -87,8 +88,11 @@ def _map_row(row: list, lookup: dict[str, str], taken: dict[str, int]) -> dict[s
     return found
 
 
-def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
-    """The best header in the first rows: the one that maps the most layout columns."""
+def find_header(
+    rows: list[list], sheet: Sheet, merges: Iterable[tuple[tuple[int, int], tuple[int, int]]] = ()
+) -> HeaderMatch | None:
+    """The best header in the first rows: the one that maps the most layout columns.
+    `merges`: the sheet's merged ranges ((top, left), (bottom, right)), 0-based."""
     lookup = _lookup(sheet)
     every = _column_count(sheet)
     best: HeaderMatch | None = None
@@ -136,6 +140,8 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
                 if left not in best.top_row_columns and unit:
                     best.units[key] = unit
                 break
+    if len(header_rows) == 1 and best.header_row > 0:
+        _group_units_above(rows, best, lookup, merges)
     mapped = set(best.columns.values())
     width = max((len(r) for r in header_rows), default=0)
     for index in range(width):
@@ -148,6 +154,36 @@ def find_header(rows: list[list], sheet: Sheet) -> HeaderMatch | None:
     best.missing = [c.key for c in sheet.columns if c.required and c.key not in best.columns]
     best.note_unit = _title_unit(rows[: best.header_row])
     return best
+
+
+def _group_units_above(
+    rows: list[list],
+    best: HeaderMatch,
+    lookup: dict[str, str],
+    merges: Iterable[tuple[tuple[int, int], tuple[int, int]]],
+) -> None:
+    """A group cell in the row above a one-row header (`Kết quả SXKD (đồng)` merged over
+    `Doanh thu` and `Lợi nhuận`, in a row that names no column itself): its money unit
+    covers the columns under it, those its merged range spans (one, unmerged), that carry
+    none of their own, as a two-row header's group cell does (rule 2). A unit that is no
+    money unit is a title's remark, not a column's unit."""
+    from etl.read.cells import money_factor
+
+    row_index = best.header_row - 1
+    above = rows[row_index]
+    if _map_row(above, lookup, {}) or _is_column_number_row(above):
+        return
+    spans = {left: right for (top, left), (_bottom, right) in merges if top == row_index}
+    for left, cell in enumerate(above):
+        if cell is None or not isinstance(cell, str) or not clean(cell):
+            continue
+        unit = _split_unit(cell)[1]
+        if not unit or money_factor(unit) is None:
+            continue
+        right = spans.get(left, left)
+        for key, index in best.columns.items():
+            if left <= index <= right and key not in best.units:
+                best.units[key] = unit
 
 
 def _is_column_number_row(row: list, at_least: int = 1) -> bool:

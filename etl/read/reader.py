@@ -318,7 +318,8 @@ def _read_sheet(
     merges: Iterable[tuple[tuple[int, int], tuple[int, int]]] = (),
     report_year: int | None = None,
 ) -> SheetRows | Finding:
-    header = find_header(rows, sheet)
+    merges = list(merges)
+    header = find_header(rows, sheet, merges)
     if header is None or header.missing:
         missing = header.missing if header else [c.key for c in sheet.columns if c.required]
         labels = ", ".join(sheet.column(k).header for k in missing)
@@ -542,6 +543,11 @@ _COMMUNE_PREFIXES = ("xa", "phuong", "thi tran", "dac khu")
 _SECTOR_PREFIXES = ("linh vuc", "nganh")
 
 
+# The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
+# năm 2024` (on match keys: unaccented, lower-case, punctuation as spaces).
+_SIGNED_ON = re.compile(r"^(?:[a-z ]+ )?ngay \d{1,2} thang \d{1,2} nam \d{4}$")
+
+
 class _Sections:
     """Rule 11: the commune and the sector the group titles above a row supply to its empty
     cells, each recorded as an info finding."""
@@ -634,7 +640,18 @@ class _Table:
             return 1
         if self._section_title(row, texts, index + 1):
             return 1
+        # `Đắk Mil, ngày 15 tháng 01 năm 2024` alone on a row under the table, any column.
+        if (
+            len(texts) == 1
+            and all(c is None or c.__class__ is str for c in row_cells)
+            and _SIGNED_ON.match(match_key(texts[0][1]))
+        ):
+            return 1
         if not self._has_figures(row):
+            if len(texts) == 1:
+                # Only a group title that names nothing (`HTX thành lập mới năm 2023`): the
+                # sums below it are its subtotal, as under any title (rule 11).
+                self.sections.seen = True
             return 1
         # Sums without a code or a name under a section title: that group's subtotal.
         if self.sections.seen and self.name_at is not None and _cell(row, self.name_at) is None:
