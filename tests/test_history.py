@@ -45,6 +45,31 @@ def test_move_to_another_commune_opens_a_version(settings):
     assert [r[2] for r in _fact_names(settings)] == ["Đức Mạnh", "Thuận An"]
 
 
+def test_the_same_commune_spelled_otherwise_opens_no_version(settings):
+    """The commune is the place, not its spelling: `Đức Mạnh`, `XÃ ĐỨC MẠNH`, its code
+    24676 stored as a number, and `Duc Manh` are one commune; a move opens a version."""
+    _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "Đức Mạnh"})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Xã/Phường": "XÃ ĐỨC MẠNH"})
+    _workbook(settings, "663_2023.xlsx", 2023, {"Xã/Phường": 24676})
+    _workbook(settings, "663_2024.xlsx", 2024, {"Xã/Phường": "Duc Manh"})
+    run_steps(settings, "run-1")
+    assert [(v[2], v[3], v[4]) for v in _versions(settings)] == [("Đức Mạnh", 2021, None)]
+    _workbook(
+        settings, "663_2024_bosung.xlsx", 2024, {"Xã/Phường": "Thuận An"}, dt.date(2025, 2, 1)
+    )
+    run_steps(settings, "run-2")
+    assert [(v[2], v[3], v[4]) for v in _versions(settings)] == [
+        ("Đức Mạnh", 2021, 2023),
+        ("Thuận An", 2024, None),
+    ]
+
+
+def test_a_commune_written_as_its_code_is_named(settings):
+    _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "24676"})
+    run_steps(settings)
+    assert [v[2] for v in _versions(settings)] == ["Xã Đức Mạnh"]
+
+
 def test_resubmission_that_undoes_a_rename_rewrites_only_the_affected_versions(settings):
     _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX A"})
     _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX B"}, dt.date(2023, 1, 10))

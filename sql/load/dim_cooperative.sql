@@ -41,37 +41,109 @@ bridge as (
     select * from core.bridge_commune_crosswalk
 ),
 
+-- A commune's name by its code: in force since 01/07/2025 (current) or former.
+commune_names as (
+    select
+        true as in_force,
+        code,
+        any_value(full_name) as full_name
+    from ref_units_current
+    where level = 'commune'
+    group by code
+    union all
+    select
+        false as in_force,
+        code,
+        any_value(full_name) as full_name
+    from ref_units
+    where level = 'commune'
+    group by code
+),
+
 -- One report per cooperative and year: the winning report's row (two units reporting the
--- same code in one year is a cross-file warning).
+-- same code in one year is a cross-file warning), with the commune its cell resolves to.
 reported as (
     select
-        coop_code,
-        report_year as year,
-        name,
-        sector,
-        commune_name,
-        founded_on,
-        founded_on_precision,
-        coalesce(in_da167, false) as in_da167
-    from htx
-    where coop_code is not null
+        h.coop_code,
+        h.report_year as year,
+        h.name,
+        h.sector,
+        case
+            when
+                c.commune_code is not null
+                and regexp_full_match(trim(h.commune_name), '\d{4,5}(\.0+)?')
+                then coalesce(n.full_name, h.commune_name)
+            else h.commune_name
+        end as commune_name,
+        c.commune_code,
+        c.commune_current,
+        -- The name as compared when no code resolves: no case, tone marks or prefix.
+        regexp_replace(
+            replace(lower(strip_accents(trim(h.commune_name))), 'đ', 'd'),
+            '^(xa|phuong|thi tran|dac khu)\s+',
+            ''
+        ) as commune_text,
+        h.founded_on,
+        h.founded_on_precision,
+        coalesce(h.in_da167, false) as in_da167
+    from htx as h
+    left join communes_named as c on h.file_id = c.file_id and h.excel_row = c.excel_row
+    left join commune_names as n on c.commune_current = n.in_force and c.commune_code = n.code
+    where h.coop_code is not null
+),
+
+compared as (
+    select
+        *,
+        lag(year) over by_year as previous_year,
+        lag(name) over by_year as previous_name,
+        lag(sector) over by_year as previous_sector,
+        lag(in_da167) over by_year as previous_in_da167,
+        lag(commune_code) over by_year as previous_code,
+        lag(commune_current) over by_year as previous_current,
+        lag(commune_text) over by_year as previous_text
+    from reported
+    window by_year as (partition by coop_code order by year)
 ),
 
 flagged as (
     select
-        *,
+        c.*,
         case
-            when lag(year) over by_year is null then 1
+            when c.previous_year is null then 1
             when
-                not (lag(name) over by_year is not distinct from name)
-                or not (lag(sector) over by_year is not distinct from sector)
-                or not (lag(commune_name) over by_year is not distinct from commune_name)
-                or not (lag(in_da167) over by_year is not distinct from in_da167)
+                not (c.previous_name is not distinct from c.name)
+                or not (c.previous_sector is not distinct from c.sector)
+                or not (c.previous_in_da167 is not distinct from c.in_da167)
                 then 1
+            -- the same commune: the same code in the same geography...
+            when
+                c.previous_code is not null and c.commune_code is not null
+                and c.previous_current = c.commune_current
+                then (c.previous_code <> c.commune_code)::integer
+            -- ...a former commune and a new one it went into...
+            when c.previous_code is not null and c.commune_code is not null
+                then (
+                    not exists (
+                        select 1 from bridge as b
+                        where
+                            (
+                                b.old_commune_code = c.previous_code
+                                and b.new_commune_code = c.commune_code
+                                and not c.previous_current
+                            )
+                            or (
+                                b.old_commune_code = c.commune_code
+                                and b.new_commune_code = c.previous_code
+                                and c.previous_current
+                            )
+                    )
+                )::integer
+            -- ...or, unresolved, the same name
+            when not (c.previous_text is not distinct from c.commune_text) then 1
             else 0
         end as opens_version
-    from reported
-    window by_year as (partition by coop_code order by year)
+    from compared as c
 ),
 
 numbered as (
@@ -90,7 +162,7 @@ versions as (
         min(year) as valid_from_year,
         any_value(name) as name,
         any_value(sector) as sector,
-        any_value(commune_name) as commune_name,
+        arg_min(commune_name, year) as commune_name,
         any_value(in_da167) as in_da167
     from numbered
     group by coop_code, version_no

@@ -3,8 +3,8 @@
 -- facts land on it (core.fact_cooperative_year) and placement reads it
 -- (core.dim_cooperative), so both decide alike.
 -- - Up to 2024: a former commune of the reporting unit (a district's own, or a former
---   province's), by the accent-free match key; where the name exists in several districts,
---   the cooperative's own district wins, then the spelling as typed.
+--   province's), by the accent-free match key or by its 5-digit code; where the name exists
+--   in several districts, the cooperative's own district wins, then the spelling as typed.
 -- - From 2025: the candidates of etl.contract.communes (ref_commune_candidates: the workbook
 --   contract's name comparison, former or new communes). One candidate is the commune;
 --   of several, the one in the cooperative's own district before the merger; else, when
@@ -99,7 +99,20 @@ former_match as (
         false as commune_current
     from rows_with_history as h
     inner join former_communes as c
-        on h.unit_code = c.unit_code and h.commune_key = c.commune_key
+        on
+        h.unit_code = c.unit_code
+        and (
+            h.commune_key = c.commune_key
+            -- a 5-digit code in the cell (maybe stored as a number: `24676.0`)
+            or (
+                regexp_full_match(trim(h.commune_name), '\d{4,5}(\.0+)?')
+                and lpad(
+                    try_cast(try_cast(trim(h.commune_name) as double) as bigint)::varchar,
+                    5,
+                    '0'
+                ) = c.commune_code
+            )
+        )
     where h.report_year <= 2024
     qualify row_number() over (
         partition by h.file_id, h.excel_row
