@@ -117,3 +117,32 @@ def test_officials_workbook_has_vietnamese_headers_and_no_formulas(settings):
     with zipfile.ZipFile(path) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
         assert not any(b"<f>" in archive.read(n) for n in sheets)  # no formula anywhere
+
+
+def test_exports_that_failed_are_written_by_the_next_run(settings, monkeypatch):
+    """A publish swapped its warehouse in, then its exports failed: the next run, with
+    nothing new, still runs the publish DAG, which writes them; the run after is quiet."""
+    from etl.outputs import exports
+
+    _workbook(settings, "663_2023.xlsx", "663", 2023, ["6400000001"])
+    original = exports.write_all
+
+    def failing(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exports, "write_all", failing)
+    with pytest.raises(OSError, match="disk full"):
+        run_steps(settings, "run-1")
+    assert settings.warehouse.exists()
+    assert not list(settings.export_dir.rglob("*.parquet"))
+    monkeypatch.setattr(exports, "write_all", original)
+
+    second = run_steps(settings, "run-2")
+    assert second["changed"] is True
+    assert second["published"] is False  # nothing to build: only the exports were owed
+    assert second["exports"] > 0
+    exported = {p.name for p in settings.export_dir.rglob("*.parquet")}
+    assert "core.fact_cooperative_year.parquet" in exported
+    assert (settings.export_dir / "quality_report.html").exists()
+    assert not (settings.state_dir / "published_files.json").exists()
+    assert run_steps(settings, "run-3")["changed"] is False

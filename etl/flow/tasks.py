@@ -206,7 +206,8 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
 
     `changed` is False when the published warehouse is already what these files make: then
     nothing is built and nothing needs publishing. A finished build that is still waiting to
-    be published is not built again, but `changed` is True: it still needs publishing.
+    be published is not built again, but `changed` is True: it still needs publishing; so
+    is a published warehouse whose exports never finished: the publish DAG writes them.
     """
     quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.quality.validate import cross_rules
@@ -239,6 +240,14 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
                 # Built from another state (e.g. a publish cleared by hand): never publish it.
                 log.info("removing a stale build that is not what the files make now")
                 remove_build(settings)
+            if _published_files(settings).exists():
+                # The last publish swapped its warehouse in, but its exports never finished
+                # (they failed, or the run was killed): the publish run writes them now.
+                log.warning(
+                    "the exports of the last publish were never finished: the publish DAG "
+                    "writes them"
+                )
+                return {"changed": True, "files": len(outcomes), "rows": {}}
             log.info("nothing new: the published warehouse is up to date (%d file(s))", len(loaded))
             return {"changed": False, "files": len(outcomes)}
         if wanted == waiting:
@@ -406,14 +415,19 @@ def write_exports(settings: Settings, published: dict) -> dict:
         return {**published, "exports": 0}
     with _writer(settings):
         result = dict(published)
+        # A publish whose exports never finished (`_published_files` left behind) has them
+        # written now, whole, as a new publish would.
+        fresh = bool(published.get("published")) or _published_files(settings).exists()
+        if fresh and not published.get("published"):
+            log.warning("writing the exports an earlier publish never finished")
         # GX Data Docs: once per publish, never on a nothing-new run; built in a child
         # process meanwhile the other exports are written (etl.quality.data_docs).
         # Prepared by the load with the build (by htx run's warm validator: waited for
         # here), else built here.
         index = publish_prepared(settings) if published.get("published") else None
-        docs = DataDocsBuild(settings) if published.get("published") and not index else None
+        docs = DataDocsBuild(settings) if fresh and not index else None
         report = None
-        if published.get("published"):
+        if fresh:
             # The table exports, the officials' report and the quality report (which links
             # to Data Docs: here only when they are in place already) side by side, in
             # forked processes; they only read the warehouse.
@@ -485,9 +499,14 @@ def _hand_over_files(settings: Settings) -> list[int]:
 def _run_files(settings: Settings, published: dict) -> list[int] | None:
     """The files the exports write feedback for: those the publish handed over, and those
     a publish whose exports never ran left; None (every file) when the publish did not say
-    (no build was published, or an older release published it)."""
+    (no build was published and none left its exports undone, or an older release
+    published it)."""
     files = published.get("file_ids")
-    if not published.get("published") or files is None:
+    if not published.get("published"):
+        # Only the files of a publish whose exports never finished, when one did not.
+        pending = _published_files(settings)
+        return _read_files(pending) if pending.exists() else None
+    if files is None:
         return None
     return sorted(set(files) | set(_read_files(_published_files(settings))))
 
