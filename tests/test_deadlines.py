@@ -190,7 +190,7 @@ def test_the_mart_is_built_and_documented(settings):
 
 
 def test_a_run_with_nothing_new_rejudges_the_mart_when_a_status_changes(settings, monkeypatch):
-    """"Judged at the run's logical date, so two runs at the same date leave it unchanged":
+    """ "Judged at the run's logical date, so two runs at the same date leave it unchanged":
     when a due date passes between runs, the next run rebuilds the mart though nothing new
     arrived; a later run with the same statuses rebuilds nothing."""
     good = [HTX_HEADER, htx_row(1, "6400000001")]
