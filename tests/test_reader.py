@@ -121,6 +121,27 @@ def test_corrupt_file_is_a_rejection_not_an_exception(tmp_path):
     assert "Không mở được tệp" in read.rejection.message
 
 
+def test_a_fault_of_the_program_is_not_blamed_on_the_file(tmp_path, monkeypatch, caplog):
+    """A bug (here a name that does not exist) while reading a good file: the clerk is told
+    the file is not at fault, and the error is logged with its traceback."""
+    from etl.read import reader
+
+    def broken(*args, **kwargs):
+        return undefined_name  # noqa: F821
+
+    monkeypatch.setattr(reader, "_read_sheet", broken)
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": [HTX_HEADER]})
+    with caplog.at_level("ERROR", logger="etl.read.reader"):
+        read = read_workbook(path)
+    assert read.rejection.rule == "internal_error"
+    vi, en = read.rejection.message.split(" / ")
+    assert "không phải lỗi của tệp" in vi
+    assert "NameError" in en
+    assert "not at fault" in en
+    assert "internal error reading 663_2023.xlsx" in caplog.text
+    assert "Traceback" in caplog.text
+
+
 def test_empty_file_is_a_rejection(tmp_path):
     path = tmp_path / "663_2023.xlsx"
     path.write_bytes(b"")

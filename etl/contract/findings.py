@@ -48,6 +48,13 @@ REASONS: dict[str, tuple[str, str]] = {
         "The file cannot be opened as a spreadsheet ({detail}). Save it again from Excel "
         "as .xlsx and resubmit.",
     ),
+    "internal_error": (
+        "Chương trình gặp lỗi khi đọc tệp này ({detail}); đây không phải lỗi của tệp. Bộ "
+        "phận dữ liệu của tỉnh đã được báo và sẽ đọc lại tệp sau khi sửa, không cần gửi lại.",
+        "The program failed while reading this file ({detail}); the file is not at fault. "
+        "The province's data team has been told and will read it again once fixed: no need "
+        "to resubmit.",
+    ),
     "file_empty": (
         "Tệp rỗng (0 byte). Hãy gửi lại tệp báo cáo.",
         "The file is empty (0 bytes). Send the report file again.",

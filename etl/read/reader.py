@@ -8,6 +8,7 @@ cannot be opened, or lacks a required sheet or column, comes back with `rejectio
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import re
 import secrets
@@ -34,6 +35,8 @@ from etl.read import cells, guard, headers
 from etl.read import typed as typing
 from etl.read.headers import HEADER_SCAN_ROWS, find_header
 from etl.text import clean, match_key
+
+log = logging.getLogger(__name__)
 
 _TOTAL_WORDS = ("tong", "cong")
 _NUMERIC_KINDS = {"int", "number", "money", "date"}
@@ -151,6 +154,13 @@ def _work_root() -> Path:
 _UNREADABLE = {"empty": "file_empty", "encrypted": "file_encrypted", "unknown": "not_a_spreadsheet"}
 
 
+# Exceptions only a fault in this program raises, whatever the file holds (a name or an
+# attribute that does not exist, a failed assertion): told apart from a file that cannot be
+# decoded, so the clerk is not asked to fix a file that is fine, and logged as an error for
+# the data team. The file is quarantined meanwhile; the release that fixes it restages it.
+_PROGRAM_ERRORS = (NameError, AttributeError, ImportError, AssertionError)
+
+
 def _unreadable(exc: Exception) -> Finding:
     return Finding(
         rule="file_unreadable",
@@ -233,6 +243,13 @@ def _read(
                 result.rejection = read
                 return result
             result.sheets[sheet.key] = read
+    except _PROGRAM_ERRORS as exc:  # a fault of this program, never of the file
+        log.exception("internal error reading %s", file_name or path.name)
+        result.rejection = Finding(
+            rule="internal_error",
+            severity=ERROR,
+            message=reason("internal_error", detail=f"{type(exc).__name__}: {_short(exc)}"),
+        )
     except Exception as exc:  # a sheet calamine opened but cannot decode
         result.rejection = _unreadable(exc)
     finally:
