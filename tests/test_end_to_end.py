@@ -190,6 +190,10 @@ def test_summary_and_exports_are_written(pipeline_run):
     assert "HTX warehouse summary" in first.stdout
     # 40 files: one superseded by its resubmission, one resubmission quarantined
     assert "38 loaded, 1 quarantined, 0 duplicate, 1 superseded" in first.stdout
+    # "files loaded, quarantined and skipped": all 40 are new in the first run.
+    assert "40 new file(s): 38 loaded, 1 quarantined, 0 duplicate, 1 superseded; 0 skipped" in (
+        first.stdout
+    )
     assert "core.fact_cooperative_year" in first.stdout
     # The publish handed the report's charts to the warm validator before the swap.
     handed = re.search(r"(\d+) chart\(s\) of the report handed", first.stdout + first.stderr)

@@ -337,7 +337,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
             validator.stop()
         if seen is not None and all(str(run.state) == "success" for run in runs):
             _remember_landing(settings, seen)
-    print_summary(settings, run_id=runs[0].run_id)
+    print_summary(settings, run_id=runs[0].run_id, landed=len(landed))
     _record_command(settings, runs, started, marks)
     failed = [run for run in runs if str(run.state) != "success"]
     for run in failed:

@@ -49,7 +49,11 @@ order by table_schema = 'audit', table_schema, table_name
 """
 
 
-def summary_lines(settings: Settings, run_id: str | None = None) -> list[str]:
+def summary_lines(
+    settings: Settings, run_id: str | None = None, landed: int | None = None
+) -> list[str]:
+    """The run's summary. `landed`: how many files the landing folder held for the run;
+    those the run did not record (seen before) are counted as skipped."""
     import duckdb
 
     if not settings.warehouse.exists():
@@ -90,8 +94,9 @@ def summary_lines(settings: Settings, run_id: str | None = None) -> list[str]:
     lines.append(f"Files in the warehouse: {files(by_status)}")
     if run_id is not None:
         new = sum(this_run.values())
+        skipped = "" if landed is None else f"; {max(landed - new, 0)} skipped (seen before)"
         lines.append(
-            f"This run ({run_id}): {new} new file(s): {files(this_run)}"
+            f"This run ({run_id}): {new} new file(s): {files(this_run)}{skipped}"
             if new
             else f"This run ({run_id}): nothing new; every landing file was already seen (skipped)."
         )
@@ -151,5 +156,5 @@ def new_geography_lines(con) -> list[str]:
     return lines
 
 
-def print_summary(settings: Settings, run_id: str | None = None) -> None:
-    print("\n".join(summary_lines(settings, run_id)))
+def print_summary(settings: Settings, run_id: str | None = None, landed: int | None = None) -> None:
+    print("\n".join(summary_lines(settings, run_id, landed)))
