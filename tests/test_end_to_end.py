@@ -231,3 +231,27 @@ def test_second_run_changes_nothing(pipeline_run):
     assert {
         t: query(settings, f"select * from {t} order by all") for t in CONTRACT_TABLES
     } == tables
+
+
+def test_every_core_and_mart_column_is_described(pipeline_run):
+    """README: every table, and every column of core and marts, carries a description
+    (its meaning in the DDL, else its Vietnamese label), shown by any SQL tool."""
+    settings = pipeline_run[0]
+    bare = query(
+        settings,
+        "select schema_name || '.' || table_name || '.' || column_name from duckdb_columns() "
+        "where schema_name in ('core', 'marts') and coalesce(comment, '') = '' order by 1",
+    )
+    assert bare == []
+    untitled = query(
+        settings,
+        "select schema_name || '.' || table_name from duckdb_tables() "
+        "where schema_name in ('core', 'marts', 'audit') and coalesce(comment, '') = ''",
+    )
+    assert untitled == []
+    [(label,)] = query(
+        settings,
+        "select comment from duckdb_columns() where schema_name = 'marts' "
+        "and table_name = 'cooperative_scorecard' and column_name = 'coop_code'",
+    )
+    assert label == "Mã số HTX"

@@ -848,6 +848,7 @@ def build_marts(settings: Settings) -> dict[str, int]:
             _merge_by_cooperative(con)
         for model in later:
             run_sql_file(con, model.path)
+        _describe_columns(con)
         con.execute("commit")
         if changed is not None:
             con.execute("detach part")
@@ -857,6 +858,26 @@ def build_marts(settings: Settings) -> dict[str, int]:
         con.close()
     log.info("marts built: %s", counts)
     return counts
+
+
+def _describe_columns(con) -> None:
+    """Every column of `core` and `marts` that its SQL leaves without a description gets
+    its Vietnamese label (`config/labels_vi.csv`, the officials' workbook headers), so any
+    SQL tool shows what each column is."""
+    from etl.outputs.exports import labels_vi
+
+    labels = labels_vi()
+    bare = con.execute(
+        "select schema_name, table_name, column_name from duckdb_columns() "
+        "where database_name = current_database() and schema_name in ('core', 'marts') "
+        "and comment is null"
+    ).fetchall()
+    for schema, table, column in bare:
+        label = labels.get(column)
+        if label:
+            # Names from DuckDB's catalogue, the text from the project's own labels.
+            text = label.replace("'", "''")
+            con.execute(f"comment on column {schema}.{table}.\"{column}\" is '{text}'")
 
 
 def _changed(settings: Settings) -> list[str] | None:

@@ -23,3 +23,5 @@ comment on column core.dim_cooperative.founded_on_precision is 'How much of the 
 comment on column core.dim_cooperative.valid_to_year is 'Last reporting year of this version; NULL for the current version';
 comment on column core.dim_cooperative.new_commune_code is 'Commune in force since 01/07/2025 the cooperative is placed in (the same on every version); NULL when under review';
 comment on column core.dim_cooperative.placement is 'How the new commune is known: reported (named by its latest report of 2025 or later), crosswalk (its former commune went whole into one new commune), review (split, unmatched or unknown: not placed, never guessed)';
+comment on column core.dim_cooperative.cooperative_key is 'Surrogate key of the cooperative version (coop_code and valid_from_year); facts point to the version valid in their year';
+comment on column core.dim_cooperative.valid_from_year is 'First report year of this version';

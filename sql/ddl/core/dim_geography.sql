@@ -24,3 +24,5 @@ comment on column core.dim_geography.valid_from is 'First day the unit existed i
 comment on column core.dim_geography.commune_key is 'Unaccented lower-case commune name used to match workbook text';
 comment on column core.dim_geography.valid_to is 'Last day the unit existed in this form; NULL while current';
 comment on column core.dim_geography.commune_short_name is 'Commune name without its kind (Xã, Phường), as clerks write it';
+comment on column core.dim_geography.geo_key is 'Surrogate key of the unit version (level, code, valid_from)';
+comment on column core.dim_geography.province_name is 'Name of the province of the unit (itself for a province)';

@@ -26,3 +26,5 @@ comment on column core.fact_cooperative_year.geo_key is 'The commune the row nam
 comment on column core.fact_cooperative_year.excel_row is 'Row of the HTX sheet, as Excel shows it, the values came from';
 comment on column core.fact_cooperative_year.revenue_mvnd is 'Revenue, million VND';
 comment on column core.fact_cooperative_year.source_sheet is 'Sheet of the workbook the row came from, as the file names it';
+comment on column core.fact_cooperative_year.cooperative_key is 'The cooperative version valid in the report year (core.dim_cooperative)';
+comment on column core.fact_cooperative_year.period_key is 'The report year (core.dim_period)';
