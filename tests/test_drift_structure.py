@@ -18,6 +18,7 @@ from test_drift import CORPUS, assert_truth
 
 from etl.contract.reference import load_reference
 from etl.quality.validate import validate_batch
+from etl.read import guard
 from etl.read.discover import file_id_for, sha256_of
 from etl.read.frames import ReadFile
 from etl.read.identify import identify
@@ -188,6 +189,44 @@ def test_rule_2_a_group_cell_above_a_one_row_header_gives_its_money_unit(tmp_pat
         120.0,
         60.0,
     )
+
+
+def test_rule_2_a_group_cell_merged_across_columns_in_an_ods_file(tmp_path):
+    """The same in an .ods file, whose merges calamine does not read: a merge over one row
+    and two columns (`table:number-columns-spanned`) is a merge too."""
+    import zipfile
+
+    from test_feedback import write_ods
+
+    group = [None] * len(HTX_HEADER)
+    group[HTX_HEADER.index("Doanh thu")] = "Kết quả SXKD (đồng)"
+    row = htx_row(
+        1, "6400000001", **{"Doanh thu": 1_650_000_000, "Lợi nhuận trước thuế": 120_000_000}
+    )
+    plain = write_ods(tmp_path / "plain.ods", {"HTX": [group, HTX_HEADER, row]})
+    with zipfile.ZipFile(plain) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    cell = (
+        '<table:table-cell office:value-type="string"><text:p>Kết quả SXKD (đồng)</text:p>'
+        "</table:table-cell><table:table-cell/>"
+    )
+    merged = (
+        '<table:table-cell table:number-columns-spanned="2" office:value-type="string">'
+        "<text:p>Kết quả SXKD (đồng)</text:p></table:table-cell><table:covered-table-cell/>"
+    )
+    content = parts["content.xml"].decode()
+    assert cell in content
+    parts["content.xml"] = content.replace(cell, merged, 1).encode()
+    path = tmp_path / "g.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    at = HTX_HEADER.index("Doanh thu")
+    assert guard.ods_merged_ranges(path) == {"HTX": [((0, at), (0, at + 1))]}
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    [typed] = read.sheets["htx"].rows
+    assert (typed["revenue_mvnd"], typed["profit_before_tax_mvnd"]) == (1650.0, 120.0)
 
 
 def test_rule_11_a_row_with_a_name_and_figures_but_no_code_lacks_its_code():

@@ -194,16 +194,18 @@ def test_unopenable_workbooks_get_a_loi_only_workbook(settings):
 def test_problems_without_a_cell_are_listed(settings):
     _landing(settings, "r_missing_column.xlsx", "r_unknown_unit.xlsx")
     run_steps(settings)
-    for name, rule in (
-        ("r_missing_column.xlsx", "column_missing"),
-        ("r_unknown_unit.xlsx", "unit_unknown"),
-    ):
-        path = _feedback_of(settings, name)
-        assert _marks(path) == {}
-        [problem] = _loi(path)
-        assert problem["rule"] == rule
-        assert problem["cell"] is None
-        assert openpyxl.load_workbook(path).sheetnames == ["Loi", "ThongTin", "HTX"]
+    path = _feedback_of(settings, "r_missing_column.xlsx")
+    assert _marks(path) == {}
+    [problem] = _loi(path)
+    assert problem["rule"] == "column_missing"
+    assert problem["cell"] is None
+    assert openpyxl.load_workbook(path).sheetnames == ["Loi", "ThongTin", "HTX"]
+    # A unit code no unit has is a failing ThongTin cell: listed with its cell, and marked.
+    path = _feedback_of(settings, "r_unknown_unit.xlsx")
+    [problem] = _loi(path)
+    assert (problem["rule"], problem["cell"]) == ("unit_unknown", "B2")
+    assert list(_marks(path)) == [("ThongTin", "B2")]
+    assert openpyxl.load_workbook(path).sheetnames == ["Loi", "ThongTin", "HTX"]
 
 
 def test_a_workbook_over_the_size_limit_gets_a_loi_only_workbook(settings, monkeypatch):

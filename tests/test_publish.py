@@ -144,5 +144,23 @@ def test_exports_that_failed_are_written_by_the_next_run(settings, monkeypatch):
     exported = {p.name for p in settings.export_dir.rglob("*.parquet")}
     assert "core.fact_cooperative_year.parquet" in exported
     assert (settings.export_dir / "quality_report.html").exists()
-    assert not (settings.state_dir / "published_files.json").exists()
+    assert not (settings.state_dir / "exports_failed").exists()
     assert run_steps(settings, "run-3")["changed"] is False
+
+
+def test_exports_still_running_are_not_redone(settings):
+    """Between a publish's swap and its exports (another run's load may take the writer
+    pool then), nothing asks for them again: only exports that failed are redone."""
+    from etl.flow import tasks
+
+    _workbook(settings, "663_2023.xlsx", "663", 2023, ["6400000001"])
+    files = tasks.discover_files(settings)
+    staged = tasks.stage(settings, files, "run-1")
+    assert tasks.load(settings, staged, "run-1")["changed"] is True
+    tasks.alert(settings)
+    published = tasks.publish_build(settings)
+    assert (settings.state_dir / "published_files.json").exists()  # handed to the exports
+    again = tasks.load(settings, [], "run-2")  # an idle run, before the exports
+    assert again["changed"] is False
+    tasks.write_exports(settings, published)
+    assert not (settings.state_dir / "published_files.json").exists()

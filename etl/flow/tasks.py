@@ -207,7 +207,7 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     `changed` is False when the published warehouse is already what these files make: then
     nothing is built and nothing needs publishing. A finished build that is still waiting to
     be published is not built again, but `changed` is True: it still needs publishing; so
-    is a published warehouse whose exports never finished: the publish DAG writes them.
+    is a published warehouse whose exports failed: the publish DAG writes them.
     """
     quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.quality.validate import cross_rules
@@ -240,13 +240,10 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
                 # Built from another state (e.g. a publish cleared by hand): never publish it.
                 log.info("removing a stale build that is not what the files make now")
                 remove_build(settings)
-            if _published_files(settings).exists():
-                # The last publish swapped its warehouse in, but its exports never finished
-                # (they failed, or the run was killed): the publish run writes them now.
-                log.warning(
-                    "the exports of the last publish were never finished: the publish DAG "
-                    "writes them"
-                )
+            if _exports_failed(settings).exists():
+                # The last publish swapped its warehouse in, but its exports failed: the
+                # publish run writes them now.
+                log.warning("the exports of the last publish failed: the publish DAG writes them")
                 return {"changed": True, "files": len(outcomes), "rows": {}}
             log.info("nothing new: the published warehouse is up to date (%d file(s))", len(loaded))
             return {"changed": False, "files": len(outcomes)}
@@ -403,7 +400,29 @@ def _draw_charts_ahead(settings: Settings) -> None:
 @timings.task_work
 def write_exports(settings: Settings, published: dict) -> dict:
     """Write the exports of a newly published warehouse, the quality report and the clerks'
-    annotated feedback workbooks (those already up to date are kept)."""
+    annotated feedback workbooks (those already up to date are kept).
+
+    Exports that fail leave `_exports_failed` behind: the next run's load sees it (also
+    with nothing new) and asks for a publish run, whose exports write everything, as a new
+    publish's would. Exports still running leave nothing to see: no run redoes them."""
+    failed = _exports_failed(settings)
+    try:
+        result = _write_exports(settings, published, redo=failed.exists())
+    except BaseException as exc:
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        failed.write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
+        raise
+    failed.unlink(missing_ok=True)
+    return result
+
+
+def _exports_failed(settings: Settings) -> Path:
+    """Left by exports that failed, until exports succeed."""
+    return settings.state_dir / "exports_failed"
+
+
+def _write_exports(settings: Settings, published: dict, redo: bool) -> dict:
+    """`write_exports`; `redo`: the last exports failed, so all are written again."""
     quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.outputs.exports import write_all
     from etl.outputs.quality_report import write_quality_report
@@ -415,11 +434,10 @@ def write_exports(settings: Settings, published: dict) -> dict:
         return {**published, "exports": 0}
     with _writer(settings):
         result = dict(published)
-        # A publish whose exports never finished (`_published_files` left behind) has them
-        # written now, whole, as a new publish would.
-        fresh = bool(published.get("published")) or _published_files(settings).exists()
-        if fresh and not published.get("published"):
-            log.warning("writing the exports an earlier publish never finished")
+        # A publish whose exports failed has them written now, whole, as a new publish would.
+        fresh = bool(published.get("published")) or redo
+        if redo:
+            log.warning("writing again the exports that failed last time")
         # GX Data Docs: once per publish, never on a nothing-new run; built in a child
         # process meanwhile the other exports are written (etl.quality.data_docs).
         # Prepared by the load with the build (by htx run's warm validator: waited for
@@ -499,14 +517,9 @@ def _hand_over_files(settings: Settings) -> list[int]:
 def _run_files(settings: Settings, published: dict) -> list[int] | None:
     """The files the exports write feedback for: those the publish handed over, and those
     a publish whose exports never ran left; None (every file) when the publish did not say
-    (no build was published and none left its exports undone, or an older release
-    published it)."""
+    (no build was published, or an older release published it)."""
     files = published.get("file_ids")
-    if not published.get("published"):
-        # Only the files of a publish whose exports never finished, when one did not.
-        pending = _published_files(settings)
-        return _read_files(pending) if pending.exists() else None
-    if files is None:
+    if not published.get("published") or files is None:
         return None
     return sorted(set(files) | set(_read_files(_published_files(settings))))
 

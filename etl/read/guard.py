@@ -551,10 +551,11 @@ def _zip(source: Path | Package) -> Iterator[zipfile.ZipFile]:
 def ods_merged_ranges(
     path: Path | Package, expanded_limit: int = 500 << 20
 ) -> dict[str, list[Merge]]:
-    """The cells an .ods file merges over several rows, by sheet name, as python-calamine
-    gives them for .xlsx and .xls: ((first row, first column), (last row, last column)),
-    0-based. calamine does not read an .ods file's merges; its content.xml says them
-    (`table:number-rows-spanned`), and counts repeated rows and cells."""
+    """The cells an .ods file merges (over several rows or several columns), by sheet
+    name, as python-calamine gives them for .xlsx and .xls: ((first row, first column),
+    (last row, last column)), 0-based. calamine does not read an .ods file's merges; its
+    content.xml says them (`table:number-rows-spanned`, `-columns-spanned`), and counts
+    repeated rows and cells."""
     merges: dict[str, list[Merge]] = {}
     with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
@@ -573,8 +574,8 @@ def ods_merged_ranges(
                     column = 0
                 elif depth == 1 and tag in ("table-cell", "covered-table-cell"):
                     spanned = int(attributes.get("number-rows-spanned", 1))
-                    if tag == "table-cell" and spanned > 1:
-                        across = int(attributes.get("number-columns-spanned", 1))
+                    across = int(attributes.get("number-columns-spanned", 1))
+                    if tag == "table-cell" and (spanned > 1 or across > 1):
                         sheet.append(((row, column), (row + spanned - 1, column + across - 1)))
                     column += int(attributes.get("number-columns-repeated", 1))
                 continue
