@@ -189,28 +189,6 @@ def test_the_mart_is_built_and_documented(settings):
     assert [c for c, _ in columns if c not in labels] == []
 
 
-def test_a_run_with_nothing_new_rejudges_the_mart_when_a_status_changes(settings, monkeypatch):
-    """ "Judged at the run's logical date, so two runs at the same date leave it unchanged":
-    when a due date passes between runs, the next run rebuilds the mart though nothing new
-    arrived; a later run with the same statuses rebuilds nothing."""
-    good = [HTX_HEADER, htx_row(1, "6400000001")]
-    write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": good})
-    monkeypatch.setenv("AIRFLOW_CTX_LOGICAL_DATE", "2024-01-10T03:00:00+00:00")
-    run_steps(settings, "run-1")
-    sql = (
-        "select status, judged_on from marts.reporting_status "
-        "where unit_code = '660' and report_year = 2023"
-    )
-    assert query(settings, sql) == [("due", dt.date(2024, 1, 10))]
-    monkeypatch.setenv("AIRFLOW_CTX_LOGICAL_DATE", "2024-01-11T03:00:00+00:00")
-    assert run_steps(settings, "run-2")["changed"] is False  # the same statuses
-    monkeypatch.setenv("AIRFLOW_CTX_LOGICAL_DATE", "2024-01-25T03:00:00+00:00")
-    assert run_steps(settings, "run-3")["changed"] is True  # 20/01 passed: due turns missing
-    assert query(settings, sql) == [("missing", dt.date(2024, 1, 25))]
-    monkeypatch.setenv("AIRFLOW_CTX_LOGICAL_DATE", "2024-01-26T03:00:00+00:00")
-    assert run_steps(settings, "run-4")["changed"] is False
-
-
 def test_the_first_run_on_the_sample_raises_no_deadline_alert(settings):
     from tools.sample import write_samples
 

@@ -7,10 +7,9 @@ same date give the same status. Design: the daily check (`check`, DAG `htx_deadl
 computes the status from the ledger with the mart's own SQL at its logical date, records its
 alerts in `audit.quality_alert` and never rebuilds the warehouse. The published
 `marts.reporting_status` is built with the warehouse, judged at the date of the run that
-built it (column `judged_on`). The statuses judged at a run's date, not the date itself, are
-part of the warehouse fingerprint (`etl.warehouse.build._reporting_statuses`): a run with
-nothing new rebuilds when a status changed since the build (a due date passed, a new report
-year became required), and only then.
+built it (column `judged_on`); the judging date is NOT part of the warehouse fingerprint, so
+a run with nothing new rebuilds nothing (received/late/quarantined do not depend on the
+date; only `due` turns `missing`, which the daily check reports).
 """
 
 from __future__ import annotations

@@ -89,8 +89,8 @@ def cache_dir(settings: Settings) -> Path:
 
 def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
     """What a warehouse is built from: the audit trail (with a digest of each loaded file's
-    staged rows), the loaded files, the reporting statuses as judged today, the SQL, the
-    configuration, the reference units and the expectation suites."""
+    staged rows), the loaded files, the SQL, the configuration, the reference units and the
+    expectation suites."""
     digest = hashlib.sha256()
     audit = ledger_con.execute(
         """
@@ -103,7 +103,6 @@ def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
     ).fetchone()[0]
     digest.update(audit.encode())
     digest.update(repr(loaded).encode())
-    digest.update(_reporting_statuses(ledger_con).encode())
     inputs = [
         *SQL_DIR.rglob("*.sql"),
         *CONFIG_DIR.glob("*.toml"),
@@ -115,17 +114,6 @@ def fingerprint(ledger_con, loaded: list[tuple[int, str]]) -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def _reporting_statuses(ledger_con) -> str:
-    """`marts.reporting_status` as judged today (without the date itself): a due date that
-    passes, or a report year that becomes required, changes what the warehouse is built
-    from, so a run with nothing new rebuilds when, and only when, a status changes. Judged
-    from the ledger by the mart's own SQL (`etl.quality.deadlines.statuses`)."""
-    from etl.quality import deadlines
-
-    rows = deadlines.statuses(ledger_con, deadlines.judging_date())
-    return repr([[value for key, value in row.items() if key != "judged_on"] for row in rows])
 
 
 def published_fingerprint(warehouse: Path) -> str | None:
@@ -980,8 +968,7 @@ def _register_targets(con, path: Path) -> None:
 
 def _register_reporting(con) -> None:
     """`ref_reporting`: the required reports of config/reporting.toml, judged at the logical
-    date of the run that builds (etl.quality.deadlines; the statuses, not the date, are part
-    of the fingerprint: `_reporting_statuses`), and
+    date of the run that builds (etl.quality.deadlines; not part of the fingerprint), and
     `ref_reporting_arrivals`: when each recorded file first arrived."""
     from etl.quality import deadlines
 
