@@ -191,6 +191,32 @@ def test_rule_2_a_group_cell_above_a_one_row_header_gives_its_money_unit(tmp_pat
     )
 
 
+@pytest.mark.parametrize("numbers_first", [False, True])
+def test_a_row_of_units_under_the_header_gives_each_column_its_unit(tmp_path, numbers_first):
+    """`(đồng)` under `Doanh thu`, `(người)` under `Số thành viên`: a row of units, not a
+    cooperative, before or after the `(1) (2) (3)` row; a column's own unit comes first."""
+    header = list(HTX_HEADER)
+    header[HTX_HEADER.index("Vốn điều lệ")] = "Vốn điều lệ (triệu đồng)"
+    units = [None] * len(HTX_HEADER)
+    units[HTX_HEADER.index("Doanh thu")] = "(đồng)"
+    units[HTX_HEADER.index("Số thành viên")] = "(người)"
+    units[HTX_HEADER.index("Vốn điều lệ")] = "(đồng)"
+    numbers = [f"({n})" for n in range(1, len(HTX_HEADER) + 1)]
+    below = [numbers, units] if numbers_first else [units, numbers]
+    row = htx_row(1, "6400000001", **{"Doanh thu": 1_650_000_000, "Vốn điều lệ": 1500})
+    path = write_xlsx(tmp_path / "u.xlsx", {"HTX": [header, *below, row]})
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    [typed] = read.sheets["htx"].rows
+    assert typed["excel_row"] == 4
+    assert (typed["revenue_mvnd"], typed["charter_capital_mvnd"], typed["members"]) == (
+        1650.0,
+        1500.0,
+        40,
+    )
+    assert _infos(read, "column_unknown") == []
+
+
 def test_rule_2_a_group_cell_merged_across_columns_in_an_ods_file(tmp_path):
     """The same in an .ods file, whose merges calamine does not read: a merge over one row
     and two columns (`table:number-columns-spanned`) is a merge too."""

@@ -116,10 +116,25 @@ def find_header(
             )
     if best is None:
         return None
-    while best.data_start < len(rows) and _is_column_number_row(rows[best.data_start]):
+    # Under the header: column numbers `(1) (2) (3)`, and a row of units only (`(đồng)`,
+    # `(người)` under their columns), in either order.
+    row_units: dict[str, str] = {}
+    units_rows = set()
+    while best.data_start < len(rows):
+        row = rows[best.data_start]
+        if not _is_column_number_row(row):
+            units = _units_row(row)
+            if units is None:
+                break
+            units_rows.add(best.data_start)
+            for key, index in best.columns.items():
+                if index in units:
+                    row_units.setdefault(key, units[index])
         best.data_start += 1
     header_rows = [
-        r for r in rows[best.header_row : best.data_start] if not _is_column_number_row(r)
+        r
+        for n, r in enumerate(rows[best.header_row : best.data_start], best.header_row)
+        if n not in units_rows and not _is_column_number_row(r)
     ]
     for key, index in best.columns.items():
         for header_row in header_rows:
@@ -127,6 +142,8 @@ def find_header(
             unit = _split_unit(cell)[1] if cell is not None else None
             if unit and key not in best.units:
                 best.units[key] = unit
+    for key, unit in row_units.items():  # a column's own header unit first, then the row's
+        best.units.setdefault(key, unit)
     if len(header_rows) > 1:  # a merged group cell's unit covers its sub-columns
         group_row = header_rows[0]
         for key, index in best.columns.items():
@@ -154,6 +171,26 @@ def find_header(
     best.missing = [c.key for c in sheet.columns if c.required and c.key not in best.columns]
     best.note_unit = _title_unit(rows[: best.header_row])
     return best
+
+
+def _units_row(row: list) -> dict[int, str] | None:
+    """A row of units only, under the header: each cell that is not empty a unit alone
+    (`(đồng)`, `triệu đồng`, `(người)`, `(%)`), by column; None for any other row."""
+    from etl.read.cells import CELL_COUNT_UNITS, money_factor
+
+    found: dict[int, str] = {}
+    for index, cell in enumerate(row):
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        if not isinstance(cell, str):
+            return None
+        name, unit = _split_unit(cell)
+        text = (unit if unit and not name.strip() else name).strip()
+        key = match_key(text).replace(" ", "")
+        if text != "%" and money_factor(text) is None and key not in CELL_COUNT_UNITS:
+            return None
+        found[index] = text
+    return found or None
 
 
 def _group_units_above(
