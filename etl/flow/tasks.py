@@ -143,7 +143,7 @@ def _within(
     run, which quarantines it with its reason.
     """
     from etl.contract.reference import load_reference
-    from etl.read.identify import Identity, identify
+    from etl.read.identify import Identity, identify_read
     from etl.read.reader import read_workbook
 
     ref = load_reference()
@@ -151,13 +151,7 @@ def _within(
     outside: list[dict] = []
     for f in files:
         read = read_workbook(Path(f["raw_path"]), settings.limits)
-        who = (
-            None
-            if read.rejection
-            else identify(
-                read.info, Path(f["file_name"]).name, ref, read.info_rows, read.info_sheet
-            )
-        )
+        who = None if read.rejection else identify_read(read, Path(f["file_name"]).name, ref)
         fits = (
             isinstance(who, Identity)
             and selection.year in (None, who.report_year)

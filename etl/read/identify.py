@@ -13,12 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from etl.contract.findings import ERROR, Finding, reason
 from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS
 from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
 from etl.read import cells
 from etl.text import clean, has_diacritics, match_key, name_key, slug, unaccent, unquoted
+
+if TYPE_CHECKING:
+    from etl.read.reader import WorkbookRead
 
 # The district level was abolished on 01/07/2025: no district reports for a later year.
 DISTRICTS_ABOLISHED_AFTER = REORGANISED_ON.year
@@ -464,6 +468,12 @@ def identify(
         if row is not None:
             found = replace(found, sheet=sheet or found.sheet, excel_row=row, cell=f"B{row}")
     return found
+
+
+def identify_read(read: WorkbookRead, file_name: str, ref: Reference) -> Identity | Finding:
+    """`identify` for a workbook as the reader returned it: its `ThongTin` values, their
+    rows and the sheet's name as the file spells it."""
+    return identify(read.info, file_name, ref, read.info_rows, read.info_sheet)
 
 
 _KEY_OF_LABEL = {label: key for key, label in THONGTIN_KEYS.items()}

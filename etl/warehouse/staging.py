@@ -28,7 +28,7 @@ from etl.forks import imap_forked
 from etl.quality.validate import prepare, sheet_columns, validate_frames, with_lookups
 from etl.read.discover import LandedFile
 from etl.read.frames import ReadFile, build_frames, concat_frames, frame_columns
-from etl.read.identify import Identity, identify
+from etl.read.identify import Identity, identify_read
 from etl.read.reader import precision, read_workbook
 from etl.warehouse.stamp import staging_stamp
 
@@ -297,13 +297,7 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
             continue
         log.info("reading %s (%s)", landed.file_name, landed.sha256[:12])
         workbook = read_workbook(Path(landed.raw_path), limits, Path(landed.file_name).name)
-        who = workbook.rejection or identify(
-            workbook.info,
-            Path(landed.file_name).name,
-            ref,
-            workbook.info_rows,
-            workbook.info_sheet,
-        )
+        who = workbook.rejection or identify_read(workbook, Path(landed.file_name).name, ref)
         if isinstance(who, Finding):  # unreadable, or no unit and year
             read.outcomes[landed.file_id] = _outcome(
                 landed, "quarantined", reason=who.message, findings=[who], read=workbook
