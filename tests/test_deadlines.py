@@ -189,6 +189,38 @@ def test_the_mart_is_built_and_documented(settings):
     assert [c for c, _ in columns if c not in labels] == []
 
 
+def test_a_run_with_nothing_new_judges_the_mart_again_when_a_due_date_passed(
+    settings, monkeypatch
+):
+    """"Judged at the run's logical date, so two runs at the same date leave it unchanged":
+    when a due date passes between runs, the next run builds the mart again though nothing
+    new arrived; a later run with the same statuses builds nothing, and a run at an earlier
+    logical date (a backfill over past years) never takes the published mart back in time."""
+    good = [HTX_HEADER, htx_row(1, "6400000001")]
+    write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": good})
+    sql = (
+        "select status, judged_on from marts.reporting_status "
+        "where unit_code = '660' and report_year = 2023"
+    )
+
+    def run_at(day: str, run_id: str) -> bool:
+        monkeypatch.setenv("AIRFLOW_CTX_LOGICAL_DATE", f"{day}T03:00:00+00:00")
+        return run_steps(settings, run_id)["changed"]
+
+    assert run_at("2024-01-10", "run-1") is True
+    assert query(settings, sql) == [("due", dt.date(2024, 1, 10))]
+    assert run_at("2024-01-10", "run-2") is False  # the same date
+    assert run_at("2024-01-11", "run-3") is False  # a later date, the same statuses
+    assert query(settings, sql) == [("due", dt.date(2024, 1, 10))]
+    assert run_at("2024-01-25", "run-4") is True  # 20/01 passed: due turns missing
+    assert query(settings, sql) == [("missing", dt.date(2024, 1, 25))]
+    assert run_at("2024-01-26", "run-5") is False
+    assert run_at("2024-01-05", "run-6") is False  # earlier: the mart stays as judged
+    assert query(settings, sql) == [("missing", dt.date(2024, 1, 25))]
+    [(loaded,)] = _ledger(settings, "select count(*) from audit.file_ingestion")
+    assert loaded == 1  # nothing was read again
+
+
 def test_the_first_run_on_the_sample_raises_no_deadline_alert(settings):
     from tools.sample import write_samples
 

@@ -204,6 +204,7 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     is a published warehouse whose exports failed: the publish DAG writes them.
     """
     quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
+    from etl.quality import deadlines
     from etl.quality.validate import cross_rules
     from etl.warehouse.build import (
         build_fingerprint,
@@ -226,10 +227,15 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
                 outcomes = _worth_alerting(outcomes, before, changes)
             loaded = ledger.loaded_files(con)
             wanted = fingerprint(con, loaded)
+            current = wanted == published_fingerprint(settings.warehouse)
+            # Nothing new, but a due date passed since the mart was judged: build again.
+            rejudge = current and deadlines.rejudged(
+                con, settings.warehouse, deadlines.judging_date()
+            )
         finally:
             con.close()
         waiting = build_fingerprint(settings)
-        if wanted == published_fingerprint(settings.warehouse):
+        if current and not rejudge:
             if build_path(settings).exists():
                 # Built from another state (e.g. a publish cleared by hand): never publish it.
                 log.info("removing a stale build that is not what the files make now")

@@ -7,9 +7,11 @@ same date give the same status. Design: the daily check (`check`, DAG `htx_deadl
 computes the status from the ledger with the mart's own SQL at its logical date, records its
 alerts in `audit.quality_alert` and never rebuilds the warehouse. The published
 `marts.reporting_status` is built with the warehouse, judged at the date of the run that
-built it (column `judged_on`); the judging date is NOT part of the warehouse fingerprint, so
-a run with nothing new rebuilds nothing (received/late/quarantined do not depend on the
-date; only `due` turns `missing`, which the daily check reports).
+built it (column `judged_on`). The judging date is NOT part of the warehouse fingerprint: a
+run with nothing new judges the statuses at its own date and rebuilds only when its date is
+later than the published mart's and a status differs (`rejudged`: a due date passed, a new
+report year became required). A run at an earlier logical date (a backfill over past years)
+never takes the published mart back in time, and two runs at one date leave it unchanged.
 """
 
 from __future__ import annotations
@@ -183,6 +185,41 @@ def statuses(con, judged_on: dt.date, config: ReportingConfig | None = None) -> 
     register(con, judged_on, config)
     rows = con.execute(_status_query()).fetchall()
     return [dict(zip(STATUS_COLUMNS, row, strict=True)) for row in rows]
+
+
+def rejudged(con, warehouse: Path, judged_on: dt.date) -> bool:
+    """Whether the published `marts.reporting_status` of `warehouse` is out of date at
+    `judged_on`: judged at an earlier date, with a status (or a required report) that differs
+    from those judged now from the ledger connection `con`. False without a published mart.
+    """
+    import duckdb
+
+    if not warehouse.exists():
+        return False
+    kept = [c for c in STATUS_COLUMNS if c != "judged_on"]
+    columns = ", ".join(kept)
+    try:
+        published = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        last = published.execute("select max(judged_on) from marts.reporting_status").fetchone()
+        if last is None or last[0] is None or last[0] >= judged_on:
+            return False  # judged at this date or later: never taken back in time
+        rows = published.execute(f"select {columns} from marts.reporting_status").fetchall()  # noqa: S608  STATUS_COLUMNS
+    except duckdb.Error:
+        return False
+    finally:
+        published.close()
+    now = [tuple(row[c] for c in kept) for row in statuses(con, judged_on)]
+    if sorted(now, key=repr) == sorted(rows, key=repr):
+        return False
+    log.info(
+        "marts.reporting_status was judged on %s; at %s a status differs: it is judged again",
+        last[0],
+        judged_on,
+    )
+    return True
 
 
 def alerting(rows: list[dict], judged_on: dt.date, window_days: int) -> list[dict]:
