@@ -10,14 +10,25 @@ _SPACES = re.compile(r"\s+")
 # What a cell may carry that no one sees (rule 15): zero-width characters, the soft hyphen and
 # the byte-order mark vanish; full-width forms (`６４００`, `／`) and the ideographic space
 # become their ASCII selves. A cheap search finds them first: most cells hold none.
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff\u3000\uff01-\uff5e]")
+# Soft hyphen, zero-width characters, the direction marks a web page or a right-to-left
+# keyboard leaves (LRM, RLM, ALM, embeddings, overrides, isolates), invisible operators, the
+# byte-order mark; the ideographic space and the full-width forms are made ASCII.
+_ZERO_WIDTH = (
+    0x00AD,
+    0x061C,
+    0x180E,
+    0xFEFF,
+    *range(0x200B, 0x2010),
+    *range(0x202A, 0x202F),
+    *range(0x2060, 0x2065),
+    *range(0x2066, 0x206A),
+)
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+    "\ufeff\u3000\uff01-\uff5e]"
+)
 _VISIBLE = {
-    0x00AD: None,
-    0x200B: None,
-    0x200C: None,
-    0x200D: None,
-    0x2060: None,
-    0xFEFF: None,
+    **dict.fromkeys(_ZERO_WIDTH),
     0x3000: " ",
     **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)},
 }

@@ -387,3 +387,86 @@ def test_info_findings_alone_raise_no_alert_and_no_feedback_but_are_reported(set
         "select coop_code, sector from core.dim_cooperative where coop_code like '640%' order by 1",
     )
     assert ("6400234567", "Nông nghiệp") in communes
+
+
+def _errors(path: Path) -> set[tuple]:
+    """The error findings of one workbook, read, identified and validated as staging does."""
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    identity = identify(read.info, path.name, load_reference())
+    item = ReadFile(file_id=file_id_for(sha256_of(path)), identity=identity, read=read)
+    findings = [*read.findings, *validate_batch([item], load_reference())[item.file_id]]
+    return {(f.rule, f.excel_row) for f in findings if f.severity == "error"}
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        [f"({n})" for n in range(1, 13)] + ["(13)=(12)-(11)"],
+        [str(n) for n in range(1, 13)] + ["13=12-11"],
+        [f"({n})" for n in range(1, 12)] + ["(12) = (11) x 100", "(13)=(12)/(11)*100"],
+    ],
+)
+def test_rule_2_a_column_number_row_with_the_forms_formulas_is_numbering(tmp_path, numbers):
+    """`(13)=(12)-(11)` under a column, as Vietnamese forms print it: still numbering."""
+    row = htx_row(1, "6400000001")
+    numbering = (numbers + [f"({n})" for n in range(14, 40)])[: len(HTX_HEADER)]
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": [HTX_HEADER, numbering, row]}
+    )
+    [typed] = read_workbook(path).sheets["htx"].rows
+    assert (typed["excel_row"], typed["coop_code"]) == (3, "6400000001")
+    assert _errors(path) == set()
+
+
+def test_rule_1_a_header_below_a_long_title_block_is_found(tmp_path):
+    """"Any number of rows before the header": 45 title rows, then the header."""
+    titles = [[f"Dòng tiêu đề {n}"] for n in range(1, 46)]
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"ThongTin": info_rows(), "HTX": [*titles, HTX_HEADER, htx_row(1, "6400000001")]},
+    )
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    [typed] = read.sheets["htx"].rows
+    assert (typed["excel_row"], typed["coop_code"]) == (47, "6400000001")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},  # numbered, with its commune, sector and rating
+        {"STT": None},  # a cooperative's name with its commune, sector and rating
+        {"Xã/Phường": None, "Lĩnh vực": None, "Xếp loại": None},  # numbered, name only
+    ],
+)
+def test_rule_11_a_cooperative_without_code_or_figures_is_not_dropped(tmp_path, overrides):
+    """A row of a name with its STT number or its own commune, sector or rating, no code and
+    no figure, is no group title: a cooperative lacking its code, never dropped in silence."""
+    figures = {h: None for h in HTX_HEADER if h not in ("STT", "Tên HTX", "Xã/Phường", "Lĩnh vực")}
+    figures["Xếp loại"] = "Khá"
+    bare = htx_row(2, None, **{**figures, "Tên HTX": "HTX Dịch vụ Đắk Sắk", **overrides})
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"ThongTin": info_rows(), "HTX": [HTX_HEADER, htx_row(1, "6400000001"), bare]},
+    )
+    assert ("coop_code_required", 3) in _errors(path)
+
+
+def test_rule_11_titles_and_signatures_without_figures_stay_skipped(tmp_path):
+    """What the rule above must not catch: a title alone (even `HTX thành lập mới năm
+    2023`), a numbered title, the signature block."""
+    signature = [None] * len(HTX_HEADER)
+    signature[2], signature[6] = "Người lập biểu", "Chủ tịch UBND huyện"
+    rows = [
+        HTX_HEADER,
+        _title(None, "HTX thành lập mới năm 2023"),
+        htx_row(1, "6400000001"),
+        _title(1, "Xã Đức Mạnh"),
+        htx_row(2, "6400000002"),
+        signature,
+    ]
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    typed = read_workbook(path).sheets["htx"].rows
+    assert [t["coop_code"] for t in typed] == ["6400000001", "6400000002"]
+    assert _errors(path) == set()

@@ -22,6 +22,9 @@ from etl.text import clean, match_key, split_unit
         ("1,250,000", 1250000.0),
         ("2,5", 2.5),
         ("2.5", 2.5),
+        ("0.250", 0.25),  # not ambiguous: no group of thousands follows a lone 0
+        ("-0.250", -0.25),
+        ("0,250", 0.25),
         (" 1 650 ", 1650.0),
         ("-120", -120.0),
         ("(120)", -120.0),
@@ -172,6 +175,22 @@ def test_codes_lose_spaces_dots_and_regain_leading_zero(raw, expected):
     code = cells.parse_code(raw)
     assert code == expected
     assert cells.is_valid_coop_code(code)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "6400000001\u200e",  # a left-to-right mark, pasted from a web page
+        "\u202a6400000001\u202c",  # a bidi embedding and its end
+        "\u20666400000001\u2069",  # an isolate
+        "64000\u200f00001",  # a right-to-left mark inside
+        "\ufeff6400000001\u00ad",
+    ],
+)
+def test_invisible_direction_marks_never_make_a_code_different(raw):
+    """Rule 15: zero-width characters never make a value unreadable or a code different."""
+    assert cells.parse_code(raw) == "6400000001"
+    assert clean(raw) == "6400000001"
 
 
 def test_unit_codes_are_padded_to_their_width():

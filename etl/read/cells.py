@@ -121,8 +121,9 @@ def _normalise_separators(text: str) -> str:
             _check_groups(text, ".")
             return text.replace(".", "")
         whole, frac = text.split(".")
-        # `1.250` is ambiguous and the Vietnamese reading wins: the dot groups thousands.
-        if len(frac) == 3 and whole:
+        # `1.250` is ambiguous and the Vietnamese reading wins: the dot groups thousands;
+        # `0.250` is not: no group of thousands follows a lone 0.
+        if len(frac) == 3 and whole and whole.lstrip("+-") != "0":
             return whole + frac
         return text
     return text

@@ -15,10 +15,15 @@ from functools import lru_cache
 from etl.contract.layout import Sheet
 from etl.text import clean, match_key, split_unit
 
-# How far down a title block may push the header row.
+# Where the header is looked for first: the best of these rows. Below them, a row is taken
+# for the header only if it names every required column (a long title block, rule 1).
 HEADER_SCAN_ROWS = 40
 
-_COLUMN_NUMBER = re.compile(r"^\(?\s*[0-9]{1,2}\s*\)?$|^\(?[A-Z]\)?$")
+# A column number `(1)`, `1` or `A`, alone or with the formula the form gives the column:
+# `(13)=(12)-(11)`, `7 = 5 x 6`, `(9)=(8)/(7)*100`.
+_NUMBERED = r"\(?\s*(?:[0-9]{1,2}|[A-Z])\s*\)?"
+_OPERAND = r"\(?\s*(?:[0-9]{1,4}|[A-Z])\s*\)?"
+_COLUMN_NUMBER = re.compile(rf"^{_NUMBERED}(?:\s*=\s*{_OPERAND}(?:\s*[-+x*/:×.]\s*{_OPERAND})*)?$")
 _UNIT_NOTE = re.compile(r"don vi tinh\s*(.*)$")
 
 
@@ -95,25 +100,20 @@ def find_header(
     `merges`: the sheet's merged ranges ((top, left), (bottom, right)), 0-based."""
     lookup = _lookup(sheet)
     every = _column_count(sheet)
+    required = {c.key for c in sheet.columns if c.required}
     best: HeaderMatch | None = None
-    for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+    for r in range(min(len(rows), HEADER_SCAN_ROWS)):
         if best is not None and len(best.columns) >= every:
             break  # a header naming every column: no row below can name more
-        columns = _map_row(row, lookup, {})
-        if not columns:
-            continue
-        top = set(columns.values())
-        data_start = r + 1
-        # A merged group cell leaves its sub-headers on the next row.
-        if r + 1 < len(rows):
-            below = _map_row(rows[r + 1], lookup, columns)
-            if below:
-                columns.update(below)
-                data_start = r + 2
-        if best is None or len(columns) > len(best.columns):
-            best = HeaderMatch(
-                header_row=r, data_start=data_start, columns=columns, top_row_columns=top
-            )
+        found = _header_at(rows, r, lookup)
+        if found is not None and (best is None or len(found.columns) > len(best.columns)):
+            best = found
+    if best is None or not required <= best.columns.keys():
+        for r in range(HEADER_SCAN_ROWS, len(rows)):  # a title block longer than the scan
+            found = _header_at(rows, r, lookup)
+            if found is not None and required <= found.columns.keys():
+                best = found
+                break
     if best is None:
         return None
     # Under the header: column numbers `(1) (2) (3)`, and a row of units only (`(đồng)`,
@@ -171,6 +171,22 @@ def find_header(
     best.missing = [c.key for c in sheet.columns if c.required and c.key not in best.columns]
     best.note_unit = _title_unit(rows[: best.header_row])
     return best
+
+
+def _header_at(rows: list[list], r: int, lookup: dict[str, str]) -> HeaderMatch | None:
+    """The header whose (first) row is `rows[r]`, with the sub-headers a merged group cell
+    leaves on the next row; None when the row names no layout column."""
+    columns = _map_row(rows[r], lookup, {})
+    if not columns:
+        return None
+    top = set(columns.values())
+    data_start = r + 1
+    if r + 1 < len(rows):
+        below = _map_row(rows[r + 1], lookup, columns)
+        if below:
+            columns.update(below)
+            data_start = r + 2
+    return HeaderMatch(header_row=r, data_start=data_start, columns=columns, top_row_columns=top)
 
 
 def _units_row(row: list) -> dict[int, str] | None:

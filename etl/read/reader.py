@@ -562,6 +562,9 @@ _SECTOR_PREFIXES = ("linh vuc", "nganh")
 
 # The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
 # năm 2024` (on match keys: unaccented, lower-case, punctuation as spaces).
+# An Arabic `STT` number (`2`, `2.0`, `2.`), and a cooperative's name, by its match key.
+_STT_NUMBER = re.compile(r"^\s*\d{1,5}(?:\.0)?\.?\s*$")
+_COOP_NAME = re.compile(r"^(?:htx|hop tac xa|lien hiep htx|lien hiep hop tac xa|quy tin dung)\b")
 _SIGNED_ON = re.compile(r"^(?:[a-z ]+ )?ngay \d{1,2} thang \d{1,2} nam \d{4}$")
 
 
@@ -665,6 +668,8 @@ class _Table:
         ):
             return 1
         if not self._has_figures(row):
+            if self._lacks_code(row, texts):
+                return 0  # a cooperative, not a title: its missing code is an error
             if len(texts) == 1:
                 # Only a group title that names nothing (`HTX thành lập mới năm 2023`): the
                 # sums below it are its subtotal, as under any title (rule 11).
@@ -674,6 +679,21 @@ class _Table:
         if self.sections.seen and self.name_at is not None and _cell(row, self.name_at) is None:
             return 1
         return 0
+
+    def _lacks_code(self, row: list, texts: list[tuple[int, str]]) -> bool:
+        """A cooperative's row with neither code nor figures, which no title is (rule 11: a
+        title is "only a group title"): its name with an Arabic `STT` number or a text of its
+        own (commune, sector, rating), or a cooperative's name (`HTX …`, `Hợp tác xã …`)
+        with both. Never dropped in silence: it fails `coop_code_required`."""
+        if self.name_at is None or not isinstance(_cell(row, self.name_at), str):
+            return False
+        numbered = self.stt_at is not None and bool(
+            _STT_NUMBER.match(str(_cell(row, self.stt_at) or ""))
+        )
+        own = any(i not in (self.name_at, self.stt_at) for i, _ in texts)
+        if numbered and own:
+            return True
+        return (numbered or own) and bool(_COOP_NAME.match(match_key(row[self.name_at])))
 
     def _has_figures(self, row: list) -> bool:
         for column, index in self.numeric:
