@@ -79,6 +79,8 @@ def test_a_former_province_merged_in_2025_is_told_which_province_reports(tmp_pat
         _identify(tmp_path, "a.xlsx", ref, code="67", year=2025),
         _identify(tmp_path, "67_2026.xlsx", ref),
         _identify(tmp_path, "dak_nong_2025.xlsx", ref),
+        _identify(tmp_path, "b.xlsx", ref, code=67, year=2025),  # stored as a number
+        _identify(tmp_path, "c.xlsx", ref, code=67.0, year=2026),
     ):
         message = _rejected(found, "unit_not_in_year")
         assert "Tỉnh Đắk Nông" in message
@@ -270,6 +272,12 @@ def test_a_unit_name_that_names_no_unit_leaves_the_code_to_decide(tmp_path, ref)
 
 
 # --- slugs that fit several units ---------------------------------------------------------
+
+
+def test_an_apostrophe_in_a_name_makes_a_slug_with_or_without_its_underscore(tmp_path, ref):
+    """`Đắk R'Lấp`: `dak_r_lap_2023` and `dak_rlap_2023` both name district 666."""
+    for name in ("dak_r_lap_2023.xlsx", "dak_rlap_2023.xlsx", "Dak_RLap_2023.xlsx"):
+        assert _unit(_identify(tmp_path, name, ref))[:2] == ("666", "Huyện Đắk R'Lấp")
 
 
 def test_a_slug_fitting_several_units_identifies_nothing_and_names_them(tmp_path, ref):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -177,12 +178,22 @@ def _slug_index(ref: Reference) -> dict[tuple[str, str], list[Unit]]:
     for unit in ref.units.values():
         if unit.level == "commune":
             continue
-        for key in {slug(unit.name), slug(unit.full_name)}:
+        for key in _slugs(unit):
             index.setdefault(("former", key), []).append(unit)
     for unit in (ref.current_units or {}).values():
-        for key in {slug(unit.name), slug(unit.full_name)}:
+        for key in _slugs(unit):
             index.setdefault(("current", key), []).append(unit)
     return index
+
+
+_APOSTROPHES = re.compile("['\u2018\u2019\u02bc`]")
+
+
+def _slugs(unit: Unit) -> set[str]:
+    """A unit's file-name slugs, of its name and full name: an apostrophe makes a `_` or
+    nothing (`Đắk R'Lấp`: `dak_r_lap` and `dak_rlap`)."""
+    names = (unit.name, unit.full_name)
+    return {slug(n) for n in names} | {slug(_APOSTROPHES.sub("", n)) for n in names}
 
 
 @cache

@@ -172,7 +172,16 @@ def code_text(raw: object, year: int, ref: Reference) -> str | None:
         unit = ref.reporting_unit(province, year)
         if unit is not None and unit.level == "province":
             return province
-        return digits.zfill(3 if year <= DISTRICTS_ABOLISHED_AFTER else 5)
+        padded = digits.zfill(3 if year <= DISTRICTS_ABOLISHED_AFTER else 5)
+        former = ref.unit(province)
+        if (
+            len(digits) <= 2
+            and former is not None
+            and former.level == "province"
+            and ref.reporting_unit(padded, year) is None
+        ):
+            return province  # a province merged on 01/07/2025: told so (`province_merged`)
+        return padded
     text = re.sub(r"\.0+$", "", unquoted(raw).replace(" ", ""))  # `24611.0` typed as text
     return text if text.isdigit() else None
 
