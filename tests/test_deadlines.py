@@ -189,10 +189,8 @@ def test_the_mart_is_built_and_documented(settings):
     assert [c for c, _ in columns if c not in labels] == []
 
 
-def test_a_run_with_nothing_new_judges_the_mart_again_when_a_due_date_passed(
-    settings, monkeypatch
-):
-    """"Judged at the run's logical date, so two runs at the same date leave it unchanged":
+def test_a_run_with_nothing_new_judges_the_mart_again_when_a_due_date_passed(settings, monkeypatch):
+    """ "Judged at the run's logical date, so two runs at the same date leave it unchanged":
     when a due date passes between runs, the next run builds the mart again though nothing
     new arrived; a later run with the same statuses builds nothing, and a run at an earlier
     logical date (a backfill over past years) never takes the published mart back in time."""

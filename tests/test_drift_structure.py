@@ -420,7 +420,7 @@ def test_rule_2_a_column_number_row_with_the_forms_formulas_is_numbering(tmp_pat
 
 
 def test_rule_1_a_header_below_a_long_title_block_is_found(tmp_path):
-    """"Any number of rows before the header": 45 title rows, then the header."""
+    """ "Any number of rows before the header": 45 title rows, then the header."""
     titles = [[f"Dòng tiêu đề {n}"] for n in range(1, 46)]
     path = write_xlsx(
         tmp_path / "663_2023.xlsx",
@@ -437,12 +437,13 @@ def test_rule_1_a_header_below_a_long_title_block_is_found(tmp_path):
     [
         {},  # numbered, with its commune, sector and rating
         {"STT": None},  # a cooperative's name with its commune, sector and rating
-        {"Xã/Phường": None, "Lĩnh vực": None, "Xếp loại": None},  # numbered, name only
+        {"STT": None, "Xã/Phường": None, "Lĩnh vực": None},  # its name and its rating
     ],
 )
 def test_rule_11_a_cooperative_without_code_or_figures_is_not_dropped(tmp_path, overrides):
-    """A row of a name with its STT number or its own commune, sector or rating, no code and
-    no figure, is no group title: a cooperative lacking its code, never dropped in silence."""
+    """A row of a name with its own commune, sector or rating, numbered or named as a
+    cooperative, with no code and no figure, is no group title: a cooperative lacking its
+    code, never dropped in silence."""
     figures = {h: None for h in HTX_HEADER if h not in ("STT", "Tên HTX", "Xã/Phường", "Lĩnh vực")}
     figures["Xếp loại"] = "Khá"
     bare = htx_row(2, None, **{**figures, "Tên HTX": "HTX Dịch vụ Đắk Sắk", **overrides})
@@ -455,7 +456,7 @@ def test_rule_11_a_cooperative_without_code_or_figures_is_not_dropped(tmp_path, 
 
 def test_rule_11_titles_and_signatures_without_figures_stay_skipped(tmp_path):
     """What the rule above must not catch: a title alone (even `HTX thành lập mới năm
-    2023`), a numbered title, the signature block."""
+    2023`), numbered titles (`1 | HTX nông nghiệp`), the signature block."""
     signature = [None] * len(HTX_HEADER)
     signature[2], signature[6] = "Người lập biểu", "Chủ tịch UBND huyện"
     rows = [
@@ -464,6 +465,8 @@ def test_rule_11_titles_and_signatures_without_figures_stay_skipped(tmp_path):
         htx_row(1, "6400000001"),
         _title(1, "Xã Đức Mạnh"),
         htx_row(2, "6400000002"),
+        _title(2, "HTX nông nghiệp"),
+        _title(3, "HTX thành lập mới năm 2023"),
         signature,
     ]
     path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})

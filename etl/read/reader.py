@@ -682,18 +682,18 @@ class _Table:
 
     def _lacks_code(self, row: list, texts: list[tuple[int, str]]) -> bool:
         """A cooperative's row with neither code nor figures, which no title is (rule 11: a
-        title is "only a group title"): its name with an Arabic `STT` number or a text of its
-        own (commune, sector, rating), or a cooperative's name (`HTX …`, `Hợp tác xã …`)
-        with both. Never dropped in silence: it fails `coop_code_required`."""
+        title is "only a group title"): a name with texts of its own (commune, sector,
+        rating), and an Arabic `STT` number or a cooperative's name (`HTX …`, `Hợp tác xã
+        …`). Never dropped in silence: it fails `coop_code_required`. A numbered name alone
+        (`1 | HTX thành lập mới năm 2023`) stays a title."""
         if self.name_at is None or not isinstance(_cell(row, self.name_at), str):
+            return False
+        if not any(i not in (self.name_at, self.stt_at) for i, _ in texts):
             return False
         numbered = self.stt_at is not None and bool(
             _STT_NUMBER.match(str(_cell(row, self.stt_at) or ""))
         )
-        own = any(i not in (self.name_at, self.stt_at) for i, _ in texts)
-        if numbered and own:
-            return True
-        return (numbered or own) and bool(_COOP_NAME.match(match_key(row[self.name_at])))
+        return numbered or bool(_COOP_NAME.match(match_key(row[self.name_at])))
 
     def _has_figures(self, row: list) -> bool:
         for column, index in self.numeric:
