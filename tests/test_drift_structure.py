@@ -16,6 +16,7 @@ from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xls
 from corpus.make_corpus import TRUTH, template_rows
 from test_drift import CORPUS, assert_truth
 
+from etl.contract.layout import HTX
 from etl.contract.reference import load_reference
 from etl.quality.validate import validate_batch
 from etl.read import guard
@@ -215,6 +216,32 @@ def test_a_row_of_units_under_the_header_gives_each_column_its_unit(tmp_path, nu
         40,
     )
     assert _infos(read, "column_unknown") == []
+
+
+def test_a_unit_merged_over_several_columns_gives_each_its_unit(tmp_path):
+    """`(đồng)` merged across Vốn điều lệ … Lợi nhuận trước thuế, in the units row."""
+    import xlsxwriter
+
+    first, last = HTX_HEADER.index("Vốn điều lệ"), HTX_HEADER.index("Lợi nhuận trước thuế")
+    row = htx_row(1, "6400000001")
+    for c in range(first, last + 1):
+        row[c] = 1_500_000_000 + c
+    path = tmp_path / "u.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("HTX")
+    for r, values in enumerate([HTX_HEADER, [], row]):
+        for c, value in enumerate(values):
+            if value is not None and not hasattr(value, "year"):
+                sheet.write(r, c, value)
+    sheet.merge_range(1, first, 1, last, "(đồng)")
+    workbook.close()
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    [typed] = read.sheets["htx"].rows
+    keys = [c.key for c in HTX.columns[first : last + 1]]
+    assert [typed[k] for k in keys] == [
+        round((1_500_000_000 + c) / 1e6, 6) for c in range(first, last + 1)
+    ]
 
 
 def test_rule_2_a_group_cell_merged_across_columns_in_an_ods_file(tmp_path):
@@ -432,6 +459,19 @@ def test_rule_1_a_header_below_a_long_title_block_is_found(tmp_path):
     assert (typed["excel_row"], typed["coop_code"]) == (47, "6400000001")
 
 
+def test_rule_1_a_header_lacking_a_column_is_not_replaced_by_one_further_down(tmp_path):
+    """A header in the first rows that lacks `Mã số HTX` rejects the file (column_missing),
+    though a header further down, on a pasted page, names every column: the rows between
+    are never dropped in silence."""
+    bad = ["Mã định danh" if h == "Mã số HTX" else h for h in HTX_HEADER]
+    rows = [bad, *(htx_row(n, f"64000000{n:02d}") for n in range(1, 50))]
+    rows += [HTX_HEADER, htx_row(50, "6400000050")]
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    read = read_workbook(path)
+    assert read.rejection is not None
+    assert read.rejection.rule == "column_missing"
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -456,7 +496,8 @@ def test_rule_11_a_cooperative_without_code_or_figures_is_not_dropped(tmp_path, 
 
 def test_rule_11_titles_and_signatures_without_figures_stay_skipped(tmp_path):
     """What the rule above must not catch: a title alone (even `HTX thành lập mới năm
-    2023`), numbered titles (`1 | HTX nông nghiệp`), the signature block."""
+    2023`, also with `-` in the other cells), numbered titles (`1 | HTX nông nghiệp`), the
+    signature block and numbered notes under it."""
     signature = [None] * len(HTX_HEADER)
     signature[2], signature[6] = "Người lập biểu", "Chủ tịch UBND huyện"
     rows = [
@@ -467,7 +508,10 @@ def test_rule_11_titles_and_signatures_without_figures_stay_skipped(tmp_path):
         htx_row(2, "6400000002"),
         _title(2, "HTX nông nghiệp"),
         _title(3, "HTX thành lập mới năm 2023"),
+        [None, None, "HTX thành lập mới năm 2023"] + ["-"] * (len(HTX_HEADER) - 3),
         signature,
+        _title(None, "Ghi chú:"),
+        _title(1, "HTX Đắk Sắk đã giải thể năm 2023, không tổng hợp"),
     ]
     path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
     typed = read_workbook(path).sheets["htx"].rows

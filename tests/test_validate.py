@@ -111,7 +111,8 @@ def test_rule_failures_quarantine_the_file_with_each_cell(tmp_path):
 
 def test_a_value_written_but_unreadable_is_unreadable_not_missing(tmp_path):
     """`4,5 sao` in `Số sao`, `nhiều` in `Kinh phí`: each cell fails its `…_readable` rule
-    once, not also `…_required` ("Thiếu số sao": the clerk did write one)."""
+    once, not also `…_required` ("Thiếu số sao": the clerk did write one); `12 tấn` in
+    `Kinh phí` is `unit_mismatch` only."""
     rows = [HTX_HEADER, htx_row(1, "6400000001")]
     support = [SUPPORT_HEADER, ["6400000001", "NTM", "Máy sấy", "Tỉnh", "nhiều", 2023]]
     ocop = [OCOP_HEADER, ["6400000001", "Cà phê", "Đồ uống", 4.5, "1/QĐ", dt.date(2022, 1, 1)]]
@@ -122,6 +123,9 @@ def test_a_value_written_but_unreadable_is_unreadable_not_missing(tmp_path):
         ("HoTro", 2, "Kinh phí", "amount_mvnd_readable"),
         ("OCOP", 2, "Số sao", "stars_readable"),
     }
+    mismatched = [SUPPORT_HEADER, ["6400000001", "NTM", "Máy sấy", "Tỉnh", "12 tấn", 2023]]
+    outcome = _stage(tmp_path / "1", {"ThongTin": info_rows(), "HTX": rows, "HoTro": mismatched})
+    assert _cells(outcome) == {("HoTro", 2, "Kinh phí", "unit_mismatch")}
     empty = [OCOP_HEADER, ["6400000001", "Cà phê", "Đồ uống", None, "1/QĐ", dt.date(2022, 1, 1)]]
     outcome = _stage(tmp_path / "2", {"ThongTin": info_rows(), "HTX": rows, "OCOP": empty})
     assert _cells(outcome) == {("OCOP", 2, "Số sao", "stars_required")}

@@ -15,9 +15,11 @@ from functools import lru_cache
 from etl.contract.layout import Sheet
 from etl.text import clean, match_key, split_unit
 
-# Where the header is looked for first: the best of these rows. Below them, a row is taken
-# for the header only if it names every required column (a long title block, rule 1).
+# Where the header is looked for: the best of the first rows. When none of them names a
+# column (a long title block, rule 1), the first row further down that names every required
+# column, up to a bound: a sheet of 200,000 rows without a header is not read row by row.
 HEADER_SCAN_ROWS = 40
+HEADER_DEEP_SCAN_ROWS = 400
 
 # A column number `(1)`, `1` or `A`, alone or with the formula the form gives the column:
 # `(13)=(12)-(11)`, `7 = 5 x 6`, `(9)=(8)/(7)*100`.
@@ -98,6 +100,7 @@ def find_header(
 ) -> HeaderMatch | None:
     """The best header in the first rows: the one that maps the most layout columns.
     `merges`: the sheet's merged ranges ((top, left), (bottom, right)), 0-based."""
+    merges = list(merges)
     lookup = _lookup(sheet)
     every = _column_count(sheet)
     required = {c.key for c in sheet.columns if c.required}
@@ -108,8 +111,8 @@ def find_header(
         found = _header_at(rows, r, lookup)
         if found is not None and (best is None or len(found.columns) > len(best.columns)):
             best = found
-    if best is None or not required <= best.columns.keys():
-        for r in range(HEADER_SCAN_ROWS, len(rows)):  # a title block longer than the scan
+    if best is None:  # no column named in the first rows: a title block longer than that
+        for r in range(HEADER_SCAN_ROWS, min(len(rows), HEADER_DEEP_SCAN_ROWS)):
             found = _header_at(rows, r, lookup)
             if found is not None and required <= found.columns.keys():
                 best = found
@@ -127,6 +130,10 @@ def find_header(
             if units is None:
                 break
             units_rows.add(best.data_start)
+            for (top, left), (bottom, right) in merges:  # `(đồng)` merged over columns
+                if top <= best.data_start <= bottom and left in units:
+                    for index in range(left + 1, right + 1):
+                        units.setdefault(index, units[left])
             for key, index in best.columns.items():
                 if index in units:
                     row_units.setdefault(key, units[index])

@@ -634,6 +634,10 @@ class _Table:
         self.stt_at = header.columns.get("stt")
         self.name_at = header.columns.get("name")
         self.note_at = header.columns.get("note")  # free text: `Tổng hợp …` is no total
+        # A cooperative's own texts, which a title row never holds (`_lacks_code`).
+        self.own_at = {
+            header.columns[k] for k in ("commune_name", "sector", "rating") if k in header.columns
+        }
         self.numeric = [(c, i) for c, i in columns if c.kind in _NUMERIC_KINDS]
         self.sections = _Sections(sheet, sheet_name, header.columns, findings)
 
@@ -682,13 +686,15 @@ class _Table:
 
     def _lacks_code(self, row: list, texts: list[tuple[int, str]]) -> bool:
         """A cooperative's row with neither code nor figures, which no title is (rule 11: a
-        title is "only a group title"): a name with texts of its own (commune, sector,
-        rating), and an Arabic `STT` number or a cooperative's name (`HTX …`, `Hợp tác xã
-        …`). Never dropped in silence: it fails `coop_code_required`. A numbered name alone
-        (`1 | HTX thành lập mới năm 2023`) stays a title."""
+        title is "only a group title"): a name with a commune, a sector or a rating of its
+        own (not `-` or `x`), and an Arabic `STT` number or a cooperative's name (`HTX …`,
+        `Hợp tác xã …`). Never dropped in silence: it fails `coop_code_required`. A numbered
+        name alone (`1 | HTX thành lập mới năm 2023`) stays a title."""
         if self.name_at is None or not isinstance(_cell(row, self.name_at), str):
             return False
-        if not any(i not in (self.name_at, self.stt_at) for i, _ in texts):
+        if not any(
+            i in self.own_at and not cells.is_blank(c) and match_key(c) != "x" for i, c in texts
+        ):
             return False
         numbered = self.stt_at is not None and bool(
             _STT_NUMBER.match(str(_cell(row, self.stt_at) or ""))

@@ -364,8 +364,22 @@ def _outcome(
     }
 
 
+MISMATCH = "unit_mismatch"
+
+
 def _judge(outcome: dict, findings: list[Finding]) -> None:
-    """An error anywhere quarantines the whole file; warnings are recorded, not fatal."""
+    """An error anywhere quarantines the whole file; warnings are recorded, not fatal. A
+    cell whose unit does not fit its column (`12 tấn` in Kinh phí) is `unit_mismatch`, not
+    also missing: its `…_required` finding goes."""
+    mismatched = {(f.sheet, f.excel_row, f.column_name) for f in findings if f.rule == MISMATCH}
+    if mismatched:
+        findings = [
+            f
+            for f in findings
+            if not (
+                f.rule.endswith("_required") and (f.sheet, f.excel_row, f.column_name) in mismatched
+            )
+        ]
     errors = [f for f in findings if f.severity == ERROR]
     outcome["findings"] = [asdict(f) for f in findings]
     outcome["warnings"] = sum(1 for f in findings if f.severity == WARNING)
