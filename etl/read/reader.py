@@ -33,7 +33,7 @@ from etl.contract.layout import (
 )
 from etl.read import cells, guard, headers
 from etl.read import typed as typing
-from etl.read.headers import HEADER_SCAN_ROWS, find_header
+from etl.read.headers import HEADER_DEEP_SCAN_ROWS, find_header
 from etl.text import clean, match_key
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Find
         if name in claimed:
             continue
         rows = workbook.get_sheet_by_name(name).to_python(
-            skip_empty_area=False, nrows=HEADER_SCAN_ROWS + 1
+            skip_empty_area=False, nrows=HEADER_DEEP_SCAN_ROWS + 1
         )
         result.rows_scanned += len(rows)
         header = find_header(rows, HTX)
