@@ -527,15 +527,8 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
     value_columns = [meta["value_column"]] if meta.get("value_column") else []
     value_columns += [f"{column_key}__unparsed", column_key]
     message = bilingual(meta.get("message_vi", config.type), meta.get("message_en", config.type))
-    # A value written but unreadable is not missing: its `…_readable` rule names it.
-    unparsed = f"{kwargs.get('column')}__unparsed"
-    written = config.type == "expect_column_values_to_not_be_null" and (
-        unparsed in rows.frame.columns
-    )
     for label in outcome.result.get("unexpected_index_list") or []:
         position = rows.position(label)
-        if written and not _isna(rows.cell(position, unparsed)):
-            continue
         value = rows.first_value(position, value_columns)
         row = rows.cell(position, "excel_row")
         excel_row = None if _isna(row) else int(cast(int, row))

@@ -364,22 +364,21 @@ def _outcome(
     }
 
 
-MISMATCH = "unit_mismatch"
-
-
 def _judge(outcome: dict, findings: list[Finding]) -> None:
     """An error anywhere quarantines the whole file; warnings are recorded, not fatal. A
-    cell whose unit does not fit its column (`12 tấn` in Kinh phí) is `unit_mismatch`, not
-    also missing: its `…_required` finding goes."""
-    mismatched = {(f.sheet, f.excel_row, f.column_name) for f in findings if f.rule == MISMATCH}
-    if mismatched:
-        findings = [
-            f
-            for f in findings
-            if not (
-                f.rule.endswith("_required") and (f.sheet, f.excel_row, f.column_name) in mismatched
-            )
-        ]
+    cell written but unusable is not also missing: its `…_required` finding goes where the
+    same cell is unreadable (`4,5` stars: `stars_readable`) or has a unit that does not fit
+    (`12 tấn` in Kinh phí: `unit_mismatch`), so the clerk is not told the cell is empty."""
+    written = {
+        (f.sheet, f.excel_row, f.column_name)
+        for f in findings
+        if f.rule.endswith("_readable") or f.rule == "unit_mismatch"
+    }
+    findings = [
+        f
+        for f in findings
+        if not (f.rule.endswith("_required") and (f.sheet, f.excel_row, f.column_name) in written)
+    ]
     errors = [f for f in findings if f.severity == ERROR]
     outcome["findings"] = [asdict(f) for f in findings]
     outcome["warnings"] = sum(1 for f in findings if f.severity == WARNING)
