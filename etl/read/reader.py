@@ -560,11 +560,11 @@ _COMMUNE_PREFIXES = ("xa", "phuong", "thi tran", "dac khu")
 _SECTOR_PREFIXES = ("linh vuc", "nganh")
 
 
-# The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
-# năm 2024` (on match keys: unaccented, lower-case, punctuation as spaces).
 # An Arabic `STT` number (`2`, `2.0`, `2.`), and a cooperative's name, by its match key.
 _STT_NUMBER = re.compile(r"^\s*\d{1,5}(?:\.0)?\.?\s*$")
 _COOP_NAME = re.compile(r"^(?:htx|hop tac xa|lien hiep htx|lien hiep hop tac xa|quy tin dung)\b")
+# The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
+# năm 2024` (on match keys: unaccented, lower-case, punctuation as spaces).
 _SIGNED_ON = re.compile(r"^(?:[a-z ]+ )?ngay \d{1,2} thang \d{1,2} nam \d{4}$")
 
 
@@ -692,9 +692,7 @@ class _Table:
         name alone (`1 | HTX thành lập mới năm 2023`) stays a title."""
         if self.name_at is None or not isinstance(_cell(row, self.name_at), str):
             return False
-        if not any(
-            i in self.own_at and not cells.is_blank(c) and match_key(c) != "x" for i, c in texts
-        ):
+        if not any(i in self.own_at and not cells.is_blank(c) for i, c in texts):
             return False
         numbered = self.stt_at is not None and bool(
             _STT_NUMBER.match(str(_cell(row, self.stt_at) or ""))
