@@ -126,15 +126,24 @@ def test_a_reused_code_means_the_unit_of_the_report_year(tmp_path, ref):
 
 
 def test_a_district_is_no_reporting_unit_after_2025(tmp_path, ref):
-    for found in (
-        _identify(tmp_path, "a.xlsx", ref, code="663", year=2026),
-        _identify(tmp_path, "b.xlsx", ref, code=663, year=2027),  # stored as a number
-        _identify(tmp_path, "663_2026.xlsx", ref),
+    """The reason names the district; the failing cell is the one that gave it, with what
+    it holds (`663`, not the district's name)."""
+    for found, cell in (
+        (_identify(tmp_path, "a.xlsx", ref, code="663", year=2026), ("Mã đơn vị", "663", "B2")),
+        # stored as a number
+        (_identify(tmp_path, "b.xlsx", ref, code=663, year=2027), ("Mã đơn vị", "663", "B2")),
+        (
+            _identify(tmp_path, "c.xlsx", ref, name="Huyện Đắk Mil", year=2026),
+            ("Tên đơn vị", "Huyện Đắk Mil", "B2"),
+        ),
+        (_identify(tmp_path, "663_2026.xlsx", ref), ("tên tệp", "663", None)),
     ):
         message = _rejected(found, "unit_not_in_year")
         assert "Huyện Đắk Mil" in message
         assert "cấp huyện đã bỏ từ 01/07/2025" in message
         assert "district level was abolished" in message
+        assert isinstance(found, Finding)
+        assert (found.column_name, found.value, found.cell) == cell
 
 
 def test_a_commune_report_before_2026_is_rejected_saying_who_reports(tmp_path, ref):

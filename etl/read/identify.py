@@ -87,20 +87,33 @@ _RULE_OF_REASON = {
 }
 
 
-def _finding(key: str, value: object, column: str = "Mã đơn vị", **fields: object) -> Finding:
+def _finding(
+    key: str,
+    value: object,
+    column: str = "Mã đơn vị",
+    *,
+    written: object = None,
+    **fields: object,
+) -> Finding:
     """The finding of a reason of `REASONS` (`key`), with the cell's value quoted (a whole
-    number as one: `2035`, not `2035.0`)."""
-    if value.__class__ is float and value.is_integer():
-        value = int(value)
-    shown = clean(value)
+    number as one: `2035`, not `2035.0`). `written`: what the cell holds, when the reason
+    quotes something else (`unit_not_in_year` names the district the code `663` is);
+    the failing cell's value is then that."""
+    shown = _shown(value)
     return Finding(
         rule=_RULE_OF_REASON.get(key, key),
         severity=ERROR,
         message=reason(key, value=shown, **fields),
         sheet="ThongTin",
         column_name=column,
-        value=shown,
+        value=shown if written is None else _shown(written),
     )
+
+
+def _shown(value: object) -> str:
+    if value.__class__ is float and value.is_integer():  # type: ignore[attr-defined]
+        value = int(value)  # type: ignore[call-overload]
+    return clean(value)
 
 
 def _named(unit: Unit) -> str:
@@ -186,19 +199,24 @@ def code_text(raw: object, year: int, ref: Reference) -> str | None:
     return text if text.isdigit() else None
 
 
-def _unit_of_code(code: str, year: int, ref: Reference, shown: object) -> Unit:
-    """The unit that may report for `year` under `code`, or the reason it may not."""
+def _unit_of_code(
+    code: str, year: int, ref: Reference, shown: object, column: str = "Mã đơn vị"
+) -> Unit:
+    """The unit that may report for `year` under `code`, or the reason it may not: a
+    finding on `column`, whose cell holds `shown`."""
     unit = ref.reporting_unit(code, year)
     if unit is not None:
         return unit
     former = ref.unit(code)
     if former is not None and former.level == "district" and year > DISTRICTS_ABOLISHED_AFTER:
-        raise _Rejected(_finding("unit_not_in_year", former.full_name, year=year))
+        raise _Rejected(
+            _finding("unit_not_in_year", former.full_name, column, written=shown, year=year)
+        )
     communes = [u for u in ref.in_force(code, year) if u.level == "commune"]
     if not communes and year < REORGANISED_ON.year and (new := ref.current_unit(code)):
         communes = [new] if new.level == "commune" else []
     if communes and year < COMMUNES_REPORT_FROM:
-        raise _Rejected(_commune_too_early(communes, year, ref, shown))
+        raise _Rejected(_commune_too_early(communes, year, ref, shown, column))
     if former is not None and former.level == "province" and year >= REORGANISED_ON.year:
         new = ref.current_unit(ref.merged_into(code))
         if new is not None and new.code != code:
@@ -206,6 +224,7 @@ def _unit_of_code(code: str, year: int, ref: Reference, shown: object) -> Unit:
                 _finding(
                     "province_merged",
                     shown,
+                    column,
                     province=former.full_name,
                     code=code,
                     new_province=new.full_name,
@@ -213,10 +232,12 @@ def _unit_of_code(code: str, year: int, ref: Reference, shown: object) -> Unit:
                     year=year,
                 )
             )
-    raise _Rejected(_unknown(shown, year, ref))
+    raise _Rejected(_unknown(shown, year, ref, column))
 
 
-def _commune_too_early(communes: list[Unit], year: int, ref: Reference, shown: object) -> Finding:
+def _commune_too_early(
+    communes: list[Unit], year: int, ref: Reference, shown: object, column: str = "Mã đơn vị"
+) -> Finding:
     """A commune code for a report year before communes report: who reports instead."""
     provinces: dict[str, None] = {}
     districts: dict[str, None] = {}
@@ -239,6 +260,7 @@ def _commune_too_early(communes: list[Unit], year: int, ref: Reference, shown: o
     return _finding(
         "commune_not_in_year",
         shown,
+        column,
         units=", ".join(_named(u) for u in communes),
         year=year,
         first=COMMUNES_REPORT_FROM,
@@ -248,8 +270,8 @@ def _commune_too_early(communes: list[Unit], year: int, ref: Reference, shown: o
     )
 
 
-def _unknown(shown: object, year: int, ref: Reference) -> Finding:
-    return _finding("unit_unknown_in_year", shown, year=year, **who_reports(year))
+def _unknown(shown: object, year: int, ref: Reference, column: str = "Mã đơn vị") -> Finding:
+    return _finding("unit_unknown_in_year", shown, column, year=year, **who_reports(year))
 
 
 def who_reports(year: int) -> dict[str, str]:
@@ -362,6 +384,15 @@ def _former_named(text: str, ref: Reference) -> list[Unit]:
     return list(found.values())
 
 
+def _former_may_not_report(text: str, year: int, ref: Reference) -> None:
+    """Raise the reason why the one former unit a `Tên đơn vị` names may not report for
+    `year` (a district after 2025, a merged province); nothing when it names none or
+    several, or when that unit may report."""
+    former = _former_named(text, ref)
+    if len(former) == 1:
+        _unit_of_code(former[0].code, year, ref, text, "Tên đơn vị")
+
+
 def _check_name(unit: Unit, info: dict[str, object], year: int, ref: Reference) -> None:
     """A `Tên đơn vị` that names another unit than the code rejects the file."""
     text = clean(info.get("unit_name"))
@@ -407,9 +438,9 @@ def _unit_of_slug(text: str, year: int, ref: Reference, shown: str, column: str)
         # A former province or district by name says why it may not report this year.
         former = ref.by_slug(slug(text))
         if len(former) == 1:
-            _unit_of_code(former[0].code, year, ref, shown)
-        raise _Rejected(_unknown(shown, year, ref))
-    return _unit_of_code(candidates[0].code, year, ref, shown)
+            _unit_of_code(former[0].code, year, ref, shown, column)
+        raise _Rejected(_unknown(shown, year, ref, column))
+    return _unit_of_code(candidates[0].code, year, ref, shown, column)
 
 
 def _unit_of_name(text: str, year: int, ref: Reference) -> Unit | None:
@@ -427,13 +458,16 @@ def _unit_of_name(text: str, year: int, ref: Reference) -> Unit | None:
                 units="; ".join(_named_in(u, ref) for u in candidates),
             )
         )
-    return _unit_of_code(candidates[0].code, year, ref, text)
+    return _unit_of_code(candidates[0].code, year, ref, text, "Tên đơn vị")
 
 
 def _unit_of_file_name(unit_part: str, year: int, ref: Reference) -> Unit:
     if unit_part.isdigit():
-        return _unit_of_code(unit_part, year, ref, unit_part)
-    return _unit_of_slug(unit_part, year, ref, unit_part, "tên tệp")
+        return _unit_of_code(unit_part, year, ref, unit_part, _FILE_NAME_COLUMN)
+    return _unit_of_slug(unit_part, year, ref, unit_part, _FILE_NAME_COLUMN)
+
+
+_FILE_NAME_COLUMN = "tên tệp"  # a finding on the unit the file name gives
 
 
 def _identifiable(info: dict[str, object], from_name: re.Match | None, ref: Reference) -> bool:
@@ -519,13 +553,15 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
                 if district.level != "district" or year <= DISTRICTS_ABOLISHED_AFTER:
                     raise
                 raise _Rejected(
-                    _finding("unit_not_in_year", district.full_name, year=year)
+                    _finding("unit_not_in_year", district.full_name, written=raw, year=year)
                 ) from None
         else:
             named = info.get("unit_name")
             unit_or_none = _unit_of_name(clean(named), year, ref) if named else None
             if unit_or_none is None:
                 if not from_name:
+                    if named:  # `Huyện Đắk Mil` in 2026: why that unit may not report
+                        _former_may_not_report(clean(named), year, ref)
                     raise _Rejected(_finding("unit_unknown", named or stem))
                 unit_or_none = _unit_of_file_name(from_name["unit"], year, ref)
                 source = "file name"
