@@ -111,8 +111,8 @@ def _finding(
 
 
 def _shown(value: object) -> str:
-    if value.__class__ is float and value.is_integer():  # type: ignore[attr-defined]
-        value = int(value)  # type: ignore[call-overload]
+    if value.__class__ is float and value.is_integer():
+        value = int(value)
     return clean(value)
 
 
