@@ -59,6 +59,12 @@ def _statuses(settings) -> dict[str, str]:
     return dict(query(settings, "select file_name, status from audit.file_ingestion"))
 
 
+def _rows(settings) -> dict[str, tuple[int, int]]:
+    """(rows read, rows loaded) by file: a row another report outranks is read, not loaded."""
+    found = query(settings, "select file_name, rows_read, rows_loaded from audit.file_ingestion")
+    return {name: (read, loaded) for name, read, loaded in found}
+
+
 # --- funding sources by report year ----------------------------------------------------
 
 
@@ -113,6 +119,8 @@ def test_a_commune_report_wins_over_the_province_with_a_warning_on_the_province_
     )
     assert message.startswith("HTX này có trong cả báo cáo của tỉnh và báo cáo của xã")
     assert "the commune's report counts for all of its rows" in message
+    # A's province row is in no fact table: the province file loaded B's row only.
+    assert _rows(settings) == {"68_2026.xlsx": (2, 1), "24611_2026.xlsx": (1, 1)}
 
 
 def test_in_2025_the_province_report_wins_over_the_district_with_a_warning_on_the_district(
@@ -125,6 +133,7 @@ def test_in_2025_the_province_report_wins_over_the_district_with_a_warning_on_th
     found = _cross(settings, ["commune_report_wins", "province_report_wins"])
     assert found == {("663_2025.xlsx", "province_report_wins", 3, f"{A} (68)")}
     assert _cross(settings, ["coop_code_in_two_units"]) == set()
+    assert _rows(settings) == {"68_2025.xlsx": (2, 2), "663_2025.xlsx": (2, 1)}
 
 
 def test_two_units_of_equal_rank_still_warn_as_two_units(settings):
@@ -328,8 +337,11 @@ def test_a_later_commune_report_gets_the_precedence_warning_itself(settings):
     _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(A, B, **{"Xã/Phường": None}))
     run_steps(settings, "run-1")
     before = _stored(settings, ["68_2026.xlsx"])
+    assert _rows(settings) == {"68_2026.xlsx": (2, 2)}
     _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(C, A, **{"Xã/Phường": None}))
     run_steps(settings, "run-2")
+    # The province file's count follows its rows in the facts, though it is of run 1.
+    assert _rows(settings) == {"68_2026.xlsx": (2, 1), "24611_2026.xlsx": (2, 2)}
     assert _stored(settings, ["68_2026.xlsx"]) == before
     found = _cross(settings, ["commune_report_wins", "coop_code_in_two_units"])
     assert found == {("24611_2026.xlsx", "commune_report_wins", 3, f"{A} (24611)")}

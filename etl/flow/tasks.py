@@ -288,7 +288,12 @@ def _build(
     from etl.quality import alerts
     from etl.quality.data_docs import prepare_data_docs
     from etl.quality.validate import cross_rules, for_run
-    from etl.warehouse.build import load_star_schema, refresh_build_audit, seal_build
+    from etl.warehouse.build import (
+        load_star_schema,
+        refresh_build_audit,
+        rows_in_facts,
+        seal_build,
+    )
 
     # The files whose outcome this build is the first to publish (with those of a build
     # never published, if any), recorded before building so that a failed build loses none:
@@ -296,8 +301,10 @@ def _build(
     pending = _read_files(_build_files(settings))
     _write_files(_build_files(settings), sorted(set(pending) | set(run_files)))
     counts, cross = load_star_schema(settings, loaded, run_files, read)
+    in_facts = rows_in_facts(settings)
     con = ledger.connect(settings.ledger)
     try:
+        ledger.set_rows_loaded(con, in_facts)
         mine = for_run(cross, run_files)
         new = ledger.replace_cross_findings(con, mine, cross_rules(), run_files)
         items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)

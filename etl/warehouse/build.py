@@ -492,6 +492,33 @@ def _same_rows(con, table: str) -> bool:
     )
 
 
+def rows_in_facts(settings: Settings) -> dict[int, int]:
+    """Each file's rows in the build's fact tables (every `core.fact_*` table with a
+    `file_id`): what `audit.file_ingestion.rows_loaded` says. A loaded file's row another
+    report outranks (a commune's report over the province's, the province's over a
+    district's in 2025) is in no fact table, so it is not counted."""
+    import duckdb
+
+    con = duckdb.connect(str(build_path(settings)), read_only=True)
+    try:
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select table_name from duckdb_columns() where schema_name = 'core' "
+                "and table_name like 'fact\\_%' escape '\\' and column_name = 'file_id' "
+                "and database_name = current_database() order by table_name"
+            ).fetchall()
+        ]
+        if not tables:
+            return {}
+        # The build's own table names, from its catalogue.
+        rows = " union all ".join(f"select file_id from core.{t}" for t in tables)  # noqa: S608
+        found = con.execute(f"select file_id, count(*) from ({rows}) group by file_id").fetchall()  # noqa: S608
+    finally:
+        con.close()
+    return {int(file_id): int(n) for file_id, n in found}
+
+
 def refresh_build_audit(settings: Settings) -> list[str]:
     """Bring the unpublished build's audit tables up to date with the ledger: only those
     whose rows changed since (after a load, the warnings across files and the alert; after

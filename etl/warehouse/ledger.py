@@ -323,7 +323,13 @@ def resolve_resubmissions(con) -> None:
         update audit.file_ingestion as f
         set status = case when r.position = 1 then 'loaded' else 'superseded' end,
             superseded_by = case when r.position = 1 then null else r.winner end,
-            rows_loaded = case when r.position = 1 then f.rows_read else 0 end,
+            -- A file that stays loaded keeps the count its last build gave
+            -- (`set_rows_loaded`); one loaded now has its rows read until the next build.
+            rows_loaded = case
+                when r.position <> 1 then 0
+                when f.status = 'loaded' then f.rows_loaded
+                else f.rows_read
+            end,
             reason = case
                 when r.position = 1 then null
                 else 'Đã được thay thế bởi tệp gửi sau cho cùng đơn vị và năm (file_id '
@@ -335,6 +341,38 @@ def resolve_resubmissions(con) -> None:
         """
     )
     con.execute("drop table ranked")
+
+
+def set_rows_loaded(con, rows: dict[int, int]) -> int:
+    """Store each loaded file's rows in the warehouse's facts (`build.rows_in_facts`) as its
+    `rows_loaded`; a loaded file missing from `rows` has none there. `record` and
+    `resolve_resubmissions` set it to the rows read, before a build says which of them a
+    report of higher rank outranked. Returns how many files' count changed."""
+    import pyarrow as pa
+
+    con.register(
+        "rows_in_facts",
+        pa.table(
+            {"file_id": list(rows), "n": list(rows.values())},
+            pa.schema([("file_id", pa.int64()), ("n", pa.int32())]),
+        ),
+    )
+    try:
+        changed = con.execute(
+            """
+            update audit.file_ingestion as f
+            set rows_loaded = coalesce(r.n, 0)
+            from (
+                select i.file_id, r.n from audit.file_ingestion as i
+                left join rows_in_facts as r using (file_id)
+                where i.status = 'loaded'
+            ) as r
+            where r.file_id = f.file_id and f.rows_loaded is distinct from coalesce(r.n, 0)
+            """
+        ).fetchone()
+    finally:
+        con.unregister("rows_in_facts")
+    return int(changed[0]) if changed else 0
 
 
 def stamps(con, file_ids: list[int]) -> dict[int, str | None]:
