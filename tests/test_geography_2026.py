@@ -301,6 +301,13 @@ STAGED = [
     (3, "68", 2025, 7, "X4", "Beta"),
     (3, "68", 2025, 8, "X5", "Delta"),
     (1, "663", 2024, 3, "X5", "Alpha"),
+    # X6, X7, X8: in district 663 up to 2024, then a name fitting a former and a new commune
+    (1, "663", 2024, 4, "X6", "Alpha"),
+    (3, "68", 2025, 9, "X6", "Epsilon"),
+    (1, "663", 2024, 5, "X7", "Alpha"),
+    (3, "68", 2025, 10, "X7", "Zeta"),
+    (1, "663", 2024, 6, "X8", "Alpha"),
+    (3, "68", 2025, 11, "X8", "Eta"),
 ]
 CANDIDATES = [
     # unit_code, report_year, commune_name, commune_code, current, district_code, new_code
@@ -313,6 +320,25 @@ CANDIDATES = [
     # Delta: two former communes going to different new communes; X5's district decides
     ("68", 2025, "Delta", "10004", False, "663", "20004"),
     ("68", 2025, "Delta", "10005", False, "664", "20005"),
+    # Epsilon: a former commune of 663 and a new commune made of others of 663 (as `Đắk Mil`
+    # in 2025: Thị trấn Đắk Mil, and Xã Đắk Mil of Đắk Gằn, Đắk N'Drót and Đắk R'La)
+    ("68", 2025, "Epsilon", "10006", False, "663", "20006"),
+    ("68", 2025, "Epsilon", "20007", True, None, "20007"),
+    # Zeta: a former commune of 664, and a new commune made of communes of 663
+    ("68", 2025, "Zeta", "10009", False, "664", "20009"),
+    ("68", 2025, "Zeta", "20010", True, None, "20010"),
+    # Eta: a commune of 663 kept unchanged, former and new
+    ("68", 2025, "Eta", "10011", False, "663", "20011"),
+    ("68", 2025, "Eta", "20011", True, None, "20011"),
+]
+CROSSWALK = [
+    # old_commune_code, old_district_code, new_commune_code
+    ("10006", "663", "20006"),
+    ("10007", "663", "20007"),
+    ("10008", "663", "20007"),
+    ("10009", "664", "20009"),
+    ("10010", "663", "20010"),
+    ("10011", "663", "20011"),
 ]
 
 
@@ -334,6 +360,11 @@ def staged():
         "new_commune_code varchar)"
     )
     con.executemany("insert into ref_commune_candidates values (?, ?, ?, ?, ?, ?, ?)", CANDIDATES)
+    con.execute(
+        "create temp table ref_crosswalk (old_commune_code varchar, old_district_code varchar, "
+        "new_commune_code varchar)"
+    )
+    con.executemany("insert into ref_crosswalk values (?, ?, ?)", CROSSWALK)
     con.execute(
         "create temp table ref_units as select * from (values "
         "('district', '663', 'D', 'Huyện D', '67', null), "
@@ -380,6 +411,13 @@ def test_the_commune_a_row_names(staged):
         ("X4", 3, "20002", True),
         ("X5", 1, "10001", False),
         ("X5", 3, "10004", False),  # two candidates: its own district (663) decides
+        ("X6", 1, "10001", False),
+        # Both candidates are of its district and lead apart: its history does not decide.
+        ("X6", 3, None, None),
+        ("X7", 1, "10001", False),
+        ("X7", 3, "20010", True),  # the new commune made of its district's communes
+        ("X8", 1, "10001", False),
+        ("X8", 3, "10011", False),  # former and new are one commune: the former, as named
     ]
 
 

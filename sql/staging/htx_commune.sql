@@ -7,10 +7,11 @@
 --   in several districts, the cooperative's own district wins, then the spelling as typed.
 -- - From 2025: the candidates of etl.contract.communes (ref_commune_candidates: the workbook
 --   contract's name comparison, former or new communes). One candidate is the commune;
---   of several, the one in the cooperative's own district before the merger; else, when
---   they all lead to the same new commune (a commune kept unchanged), that new commune;
---   else the commune is unknown. A commune unit's row with an empty commune column names
---   that commune.
+--   of several, the one of the cooperative's own district before the merger (a former
+--   commune in it, or a new commune made of former communes of it), unless another one
+--   of that district leads elsewhere; else, when they all lead to the same new commune (a
+--   commune kept unchanged), that new commune; else the commune is unknown. A commune
+--   unit's row with an empty commune column names that commune.
 -- The cooperative's own district: the district that reported it in the latest earlier year
 -- (the winning reports), or a district that reported it in the same year from 2025 (the
 -- first half of 2025).
@@ -131,7 +132,14 @@ fits as (
         c.commune_code,
         c.current as in_force,
         c.new_commune_code,
-        c.district_code is not null and c.district_code = h.previous_district as own_district
+        c.district_code is not null and c.district_code = h.previous_district as own_district,
+        -- a new commune made (wholly or in part) of former communes of the own district
+        c.current and exists (
+            select 1 from ref_crosswalk as x
+            where
+                x.new_commune_code = c.commune_code
+                and x.old_district_code = h.previous_district
+        ) as own_district_new
     from rows_with_history as h
     inner join candidates as c
         on h.unit_code = c.unit_code
@@ -152,9 +160,23 @@ weighed as (
         any_value(new_commune_code) as destination,
         count(distinct commune_code || '|' || in_force) filter (where own_district) as own,
         any_value(commune_code) filter (where own_district) as own_code,
-        any_value(in_force) filter (where own_district) as own_in_force
+        any_value(in_force) filter (where own_district) as own_in_force,
+        any_value(new_commune_code) filter (where own_district) as own_destination,
+        list(distinct commune_code) filter (where own_district_new) as own_new
     from fits
     group by file_id, excel_row
+),
+
+-- The own district's former commune decides unless a new commune of that district other
+-- than where it went fits too (`Đắk Mil` in 2025: the former Thị trấn Đắk Mil and the new
+-- Xã Đắk Mil, both of district 663): then the history does not decide.
+owned as (
+    select
+        *,
+        coalesce(
+            list_filter(own_new, lambda n: n is distinct from own_destination) = [], true
+        ) as own_decides
+    from weighed
 ),
 
 new_match as (
@@ -163,15 +185,17 @@ new_match as (
         excel_row,
         case
             when fitting = 1 then commune_code
-            when own = 1 then own_code
+            when own = 1 and own_decides then own_code
+            when own = 0 and len(own_new) = 1 then own_new[1]
             when all_lead_somewhere and destinations = 1 then destination
         end as commune_code,
         case
             when fitting = 1 then in_force
-            when own = 1 then own_in_force
+            when own = 1 and own_decides then own_in_force
+            when own = 0 and len(own_new) = 1 then true
             when all_lead_somewhere and destinations = 1 then true
         end as commune_current
-    from weighed
+    from owned
 ),
 
 -- A commune unit's row with an empty commune column: that commune.
