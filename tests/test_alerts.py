@@ -180,6 +180,34 @@ def test_failed_task_alerts_every_channel(settings, monkeypatch, webhook_receive
     assert rows == [("error", True)]
 
 
+def test_a_failure_alert_reaches_the_published_warehouse_at_the_next_run(settings, monkeypatch):
+    """A failure alert is recorded by its callback, outside any build: the next run, with
+    nothing new, builds again so that analysts find it in `audit.quality_alert`; the run
+    after that has nothing to do."""
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    _landing_with_one_rejected(settings)
+    run_steps(settings, "run-1")
+    [(first,)] = query(settings, "select subject from audit.quality_alert")
+    context = {
+        "ti": SimpleNamespace(dag_id="htx_publish", task_id="exports", run_id="manual__x"),
+        "run_id": "manual__x",
+        "exception": RuntimeError("disk full"),
+    }
+    notify.FailureNotifier().notify(context)
+    assert query(settings, "select subject from audit.quality_alert") == [(first,)]
+    assert run_steps(settings, "run-2")["changed"] is True
+    subjects = sorted(s for (s,) in query(settings, "select subject from audit.quality_alert"))
+    assert subjects == sorted(
+        [
+            first,
+            "[HTX] Lỗi pipeline: tác vụ exports thất bại / Pipeline failure: task exports failed",
+        ]
+    )
+    assert run_steps(settings, "run-3")["changed"] is False
+
+
 @pytest.mark.parametrize("missing", ["AIRFLOW_CONN_SMTP_DEFAULT", "AIRFLOW_VAR_HTX_ALERT_EMAILS"])
 def test_email_needs_connection_and_recipients(monkeypatch, smtp_server, missing):
     port, mails = smtp_server

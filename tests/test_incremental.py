@@ -30,6 +30,7 @@ RUN_SPECIFIC = {
     "audit.file_ingestion": (
         "run_id",  # the run that recorded the file last
         "ingested_at",  # when the file arrived
+        "landed_at",  # when it landed in the landing folder (its modification time)
         "raw_path",  # the raw copy, under the state directory
     ),
     "audit.file_sighting": ("first_seen",),  # when the file was first seen

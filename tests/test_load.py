@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -113,6 +114,28 @@ def test_an_earlier_dated_file_arriving_later_does_not_replace(settings):
     run_steps(settings, "run-2")
     statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
     assert statuses == {"663_2023.xlsx": "loaded", "663_2023_cu.xlsx": "superseded"}
+
+
+@pytest.mark.parametrize("later", ["663_2023.xlsx", "663_2023_a_sua.xlsx"])
+def test_of_two_files_one_run_finds_the_one_that_landed_later_counts(settings, later):
+    """Same `Ngày lập`, found by the same run: the later arrival is the one that landed later
+    in the landing folder (its modification time), whatever the names' order."""
+    prepared = dt.date(2024, 1, 20)
+    for name, revenue in (("663_2023.xlsx", 100), ("663_2023_a_sua.xlsx", 200)):
+        coops = [("6400000001", {"Doanh thu": revenue})]
+        path = workbook(settings, name, "663", 2023, coops, prepared=prepared)
+        landed = dt.datetime(2024, 1, 21, 8 if name != later else 9, tzinfo=dt.UTC).timestamp()
+        os.utime(path, (landed, landed))
+    run_steps(settings)
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses[later] == "loaded"
+    assert sorted(statuses.values()) == ["loaded", "superseded"]
+    [(revenue,)] = query(settings, "select revenue_mvnd from core.fact_cooperative_year")
+    assert revenue == (100.0 if later == "663_2023.xlsx" else 200.0)
+    [(landed_at,)] = query(
+        settings, "select landed_at from audit.file_ingestion where file_name = ?", [later]
+    )
+    assert landed_at == dt.datetime(2024, 1, 21, 9, tzinfo=dt.UTC)
 
 
 def test_every_fact_leads_back_to_its_file_and_excel_row(settings):

@@ -36,7 +36,7 @@ WORKBOOKS = (".xlsx", ".xls", ".ods")
 # Audit columns that say when or in which run something happened, not what: an upgraded
 # state keeps its old arrival times and run ids, a fresh build has its own.
 VOLATILE = {
-    "audit.file_ingestion": {"run_id", "ingested_at"},
+    "audit.file_ingestion": {"run_id", "ingested_at", "landed_at"},
     "audit.file_sighting": {"first_seen"},
     "audit.build_info": {"built_at", "run_id"},
 }

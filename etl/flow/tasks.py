@@ -228,9 +228,11 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
             loaded = ledger.loaded_files(con)
             wanted = fingerprint(con, loaded)
             current = wanted == published_fingerprint(settings.warehouse)
-            # Nothing new, but a due date passed since the mart was judged: build again.
-            rejudge = current and deadlines.rejudged(
-                con, settings.warehouse, deadlines.judging_date()
+            # Nothing new, but a due date passed since the mart was judged, or an alert
+            # (a task's failure) is not in the published audit.quality_alert: build again.
+            rejudge = current and (
+                deadlines.rejudged(con, settings.warehouse, deadlines.judging_date())
+                or _alerts_to_publish(con, settings)
             )
         finally:
             con.close()
@@ -260,6 +262,20 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
         ", ".join(f"{table} {n:,}" for table, n in counts.items()),
     )
     return {"changed": True, "files": len(outcomes), "rows": counts}
+
+
+def _alerts_to_publish(con, settings: Settings) -> bool:
+    from etl.quality import alerts
+
+    missing = alerts.unpublished(con, settings.warehouse)
+    if missing:
+        log.info(
+            "%d alert(s) recorded since the last publish (%s): the warehouse is built again "
+            "to hold them",
+            len(missing),
+            ", ".join(missing[:3]) + (", …" if len(missing) > 3 else ""),
+        )
+    return bool(missing)
 
 
 def _worth_alerting(

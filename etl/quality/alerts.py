@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 TOP_RULES = 5
 # How a file's block names it: `… file_id 123)`, read back to find an alert's files.
@@ -169,6 +170,30 @@ def record(con, alert: Alert, run_id: str | None, now: dt.datetime | None = None
             run_id,
         ],
     )
+
+
+def unpublished(con, warehouse: Path) -> list[str]:
+    """The alerts the ledger (`con`) holds that the published `warehouse` does not: a task's
+    failure alert, which its callback records outside any build. Empty without a published
+    warehouse, or when it cannot be read (the next build copies every alert anyway)."""
+    import duckdb
+
+    if not warehouse.exists():
+        return []
+    try:
+        published = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return []
+    try:
+        there = {
+            a for (a,) in published.execute("select alert_id from audit.quality_alert").fetchall()
+        }
+    except duckdb.Error:
+        return []
+    finally:
+        published.close()
+    held = con.execute("select alert_id from audit.quality_alert order by raised_at, alert_id")
+    return [a for (a,) in held.fetchall() if a not in there]
 
 
 def deadline_alert(alert_id: str, row: dict, judged_on: dt.date) -> Alert:

@@ -6,6 +6,7 @@ identified by the SHA-256 of its content; its raw copy is `raw/<sha256><ext>`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -34,6 +35,9 @@ class LandedFile:
     size_bytes: int
     raw_path: str
     duplicate_of: int | None = None  # file_id of the identical file seen first
+    # When it landed: its modification time in the landing folder (ISO 8601, UTC), which
+    # orders two files found by the same run (`ledger.resolve_resubmissions`).
+    landed_at: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -110,19 +114,24 @@ def discover(
             log.warning("%s; it is left for the next run", exc)
             continue
         original = first_ids.get(sha) or batch_first.get(sha)
+        seen_as = path.stat()
+        landed_at = dt.datetime.fromtimestamp(seen_as.st_mtime, dt.UTC).isoformat()
         if original is None:
             file_id = file_id_for(sha)
             batch_first[sha] = file_id
-            new.append(LandedFile(file_id, name, sha, path.stat().st_size, str(raw)))
+            new.append(
+                LandedFile(file_id, name, sha, seen_as.st_size, str(raw), landed_at=landed_at)
+            )
         else:
             new.append(
                 LandedFile(
                     file_id_for(sha, name),
                     name,
                     sha,
-                    path.stat().st_size,
+                    seen_as.st_size,
                     str(raw),
                     duplicate_of=original,
+                    landed_at=landed_at,
                 )
             )
     log.info("landing folder %s: %d new file(s)", landing_dir, len(new))

@@ -31,6 +31,11 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "alter table audit.file_ingestion add column if not exists staged_by varchar",
         ),
     ),
+    (
+        2,
+        "file_ingestion.landed_at, when a file landed: the later arrival within one run",
+        ("alter table audit.file_ingestion add column if not exists landed_at timestamptz",),
+    ),
 )
 LEDGER_VERSION = MIGRATIONS[-1][0]
 
@@ -136,6 +141,7 @@ _FILE_COLUMNS = {
     "duplicate_of": "int64",
     "staged_digest": "string",
     "staged_by": "string",
+    "landed_at": "timestamp[us, tz=UTC]",
 }
 _FINDING_COLUMNS = {
     "file_id": "int64",
@@ -148,6 +154,15 @@ _FINDING_COLUMNS = {
     "message": "string",
     "cell": "string",
 }
+
+
+def _arrow_type(kind: str):
+    """The Arrow type of a column kind above: a type alias, or a time in UTC."""
+    import pyarrow as pa
+
+    if kind == "timestamp[us, tz=UTC]":  # no alias names a time zone
+        return pa.timestamp("us", tz="UTC")
+    return pa.type_for_alias(kind)
 
 
 @dataclass(frozen=True)
@@ -186,19 +201,20 @@ def record(
     files, findings = [], []
     for o in latest.values():
         status = "loaded" if o["status"] == "valid" else o["status"]
-        prepared = o.get("prepared_on")
+        prepared, landed = o.get("prepared_on"), o.get("landed_at")
         files.append(
             {
                 **{key: o.get(key) for key in _FILE_COLUMNS},
                 "status": status,
                 "rows_loaded": o["rows_read"] if status == "loaded" else 0,
                 "prepared_on": dt.date.fromisoformat(prepared) if prepared else None,
+                "landed_at": dt.datetime.fromisoformat(landed) if landed else None,
             }
         )
         findings += [{**f, "file_id": o["file_id"]} for f in o["findings"]]
 
     def table(rows: list[dict], columns: dict[str, str]):
-        schema = pa.schema([(name, pa.type_for_alias(kind)) for name, kind in columns.items()])
+        schema = pa.schema([(name, _arrow_type(kind)) for name, kind in columns.items()])
         return pa.Table.from_pylist([{k: r.get(k) for k in columns} for r in rows], schema)
 
     con.register("recorded_files", table(files, _FILE_COLUMNS))
@@ -214,7 +230,9 @@ def record(
         con.execute(
             """
             create or replace temp table recorded as
-            select r.*, coalesce(f.ingested_at, ?::timestamptz) as ingested_at
+            select
+                r.* replace (coalesce(f.landed_at, r.landed_at) as landed_at),
+                coalesce(f.ingested_at, ?::timestamptz) as ingested_at
             from recorded_files r left join audit.file_ingestion f using (file_id)
             """,
             [now],
@@ -287,14 +305,15 @@ def resolve_resubmissions(con) -> None:
     The files of a unit and year are taken in the order they arrived, each replacing the one
     that counts so far unless both carry a `Ngày lập` and its own is the earlier: a file
     without one replaces a dated file that came before it, and is replaced by any file after
-    it. (Arrival: `ingested_at`, then the file name and id, as the files were recorded.)
+    it. (Arrival: `ingested_at`, the time of the run that found the file; within one run,
+    `landed_at`, when the file landed in the landing folder; then the file name and id.)
     """
     rows = con.execute(
         """
         select file_id, unit_code, report_year, prepared_on
         from audit.file_ingestion
         where status in ('loaded', 'superseded')
-        order by unit_code, report_year, ingested_at, file_name, file_id
+        order by unit_code, report_year, ingested_at, landed_at nulls first, file_name, file_id
         """
     ).fetchall()
     winners: dict[tuple, tuple[int, object]] = {}  # (unit, year) -> (file_id, prepared_on)

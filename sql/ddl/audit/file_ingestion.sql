@@ -23,7 +23,8 @@ create table if not exists audit.file_ingestion (
     duplicate_of  bigint,
     superseded_by bigint,
     staged_digest varchar,
-    staged_by     varchar
+    staged_by     varchar,
+    landed_at     timestamptz
 );
 comment on table audit.file_ingestion is 'One row per file seen, with its outcome: loaded, quarantined, duplicate or superseded';
 comment on column audit.file_ingestion.file_id is 'Identifier of the file, referenced by every fact row';
@@ -33,4 +34,5 @@ comment on column audit.file_ingestion.rows_loaded is 'Rows of the file in the f
 comment on column audit.file_ingestion.reason is 'Why the file has its status, in Vietnamese then English';
 comment on column audit.file_ingestion.raw_path is 'The immutable copy of the file kept by the pipeline, named by hash';
 comment on column audit.file_ingestion.staged_digest is 'Digest of the rows staged from the file (per sheet: row count and an order-free hash); a reprocessed file whose rows differ rebuilds the warehouse';
-comment on column audit.file_ingestion.staged_by is 'Stamp of the reader, rules and reference data that staged the file; a file staged by others is staged again from its raw copy'
+comment on column audit.file_ingestion.staged_by is 'Stamp of the reader, rules and reference data that staged the file; a file staged by others is staged again from its raw copy';
+comment on column audit.file_ingestion.landed_at is 'When the file landed: its modification time in the landing folder when a run found it. Of two files for one unit and year with the same Ngày lập found by the same run, the one that landed later counts'
