@@ -208,6 +208,50 @@ def test_a_failure_alert_reaches_the_published_warehouse_at_the_next_run(setting
     assert run_steps(settings, "run-3")["changed"] is False
 
 
+def test_exports_that_keep_failing_are_retried_without_building_for_their_alerts(
+    settings, monkeypatch
+):
+    """While exports fail, a run with nothing new asks the publish run to retry them, and
+    builds nothing for the failure alerts they raise; the first run after they succeed
+    publishes those alerts."""
+    from etl.flow import tasks
+
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    _landing_with_one_rejected(settings)
+    run_steps(settings, "run-1")
+    write_exports = tasks._write_exports
+
+    def failing(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tasks, "_write_exports", failing)
+    # run-2: a new file, published, whose exports fail; run-3: nothing new, they fail again.
+    write_xlsx(
+        settings.landing_dir / "665_2023.xlsx",
+        {"ThongTin": info_rows(unit="665"), "HTX": [HTX_HEADER, htx_row(1, "6400000009")]},
+    )
+    for run in ("run-2", "run-3"):
+        published = settings.warehouse.stat()
+        with pytest.raises(OSError, match="disk full"):
+            run_steps(settings, run)
+        context = {
+            "ti": SimpleNamespace(dag_id="htx_publish", task_id="exports", run_id=run),
+            "run_id": run,
+            "exception": OSError("disk full"),
+        }
+        notify.FailureNotifier().notify(context)
+        if run == "run-3":  # nothing new: the exports alone, no build, no swap
+            assert settings.warehouse.stat().st_ino == published.st_ino
+    monkeypatch.setattr(tasks, "_write_exports", write_exports)
+    assert run_steps(settings, "run-4")["changed"] is True  # the exports, at last
+    assert run_steps(settings, "run-5")["changed"] is True  # the alerts published
+    subjects = [s for (s,) in query(settings, "select subject from audit.quality_alert")]
+    assert sum("Pipeline failure: task exports failed" in s for s in subjects) == 2
+    assert run_steps(settings, "run-6")["changed"] is False
+
+
 @pytest.mark.parametrize("missing", ["AIRFLOW_CONN_SMTP_DEFAULT", "AIRFLOW_VAR_HTX_ALERT_EMAILS"])
 def test_email_needs_connection_and_recipients(monkeypatch, smtp_server, missing):
     port, mails = smtp_server

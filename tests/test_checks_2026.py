@@ -16,7 +16,9 @@ from conftest import (
     write_xlsx,
 )
 
+from etl.flow.tasks import Selection
 from etl.read.discover import LandedFile, file_id_for, sha256_of
+from etl.warehouse import ledger
 from etl.warehouse.staging import read_outcome, stage_batch
 
 A, B, C, D = "6400000001", "6400000002", "6400000003", "6400000004"
@@ -121,6 +123,15 @@ def test_a_commune_report_wins_over_the_province_with_a_warning_on_the_province_
     assert "the commune's report counts for all of its rows" in message
     # A's province row is in no fact table: the province file loaded B's row only.
     assert _rows(settings) == {"68_2026.xlsx": (2, 1), "24611_2026.xlsx": (1, 1)}
+    # Staged again on request, the same rows: nothing is built, and the ledger (which the
+    # next build copies) keeps the count.
+    assert not run_steps(settings, "run-2", Selection(force=True))["changed"]
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        kept = con.execute("select file_name, rows_read, rows_loaded from audit.file_ingestion")
+        assert {name: (r, n) for name, r, n in kept.fetchall()} == _rows(settings)
+    finally:
+        con.close()
 
 
 def test_in_2025_the_province_report_wins_over_the_district_with_a_warning_on_the_district(

@@ -308,6 +308,8 @@ STAGED = [
     (3, "68", 2025, 10, "X7", "Zeta"),
     (1, "663", 2024, 6, "X8", "Alpha"),
     (3, "68", 2025, 11, "X8", "Eta"),
+    (1, "663", 2024, 7, "X9", "Alpha"),
+    (3, "68", 2025, 12, "X9", "Theta"),
 ]
 CANDIDATES = [
     # unit_code, report_year, commune_name, commune_code, current, district_code, new_code
@@ -330,6 +332,9 @@ CANDIDATES = [
     # Eta: a commune of 663 kept unchanged, former and new
     ("68", 2025, "Eta", "10011", False, "663", "20011"),
     ("68", 2025, "Eta", "20011", True, None, "20011"),
+    # Theta: a commune of 663 split in two, one part keeping its name (as Xã Hòa Thắng, 596)
+    ("68", 2025, "Theta", "10012", False, "663", None),
+    ("68", 2025, "Theta", "20012", True, None, "20012"),
 ]
 CROSSWALK = [
     # old_commune_code, old_district_code, new_commune_code
@@ -339,6 +344,8 @@ CROSSWALK = [
     ("10009", "664", "20009"),
     ("10010", "663", "20010"),
     ("10011", "663", "20011"),
+    ("10012", "663", "20012"),
+    ("10012", "663", "20013"),
 ]
 
 
@@ -418,6 +425,8 @@ def test_the_commune_a_row_names(staged):
         ("X7", 3, "20010", True),  # the new commune made of its district's communes
         ("X8", 1, "10001", False),
         ("X8", 3, "10011", False),  # former and new are one commune: the former, as named
+        ("X9", 1, "10001", False),
+        ("X9", 3, "10012", False),  # the new one is part of the former one: the former
     ]
 
 

@@ -230,9 +230,12 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
             current = wanted == published_fingerprint(settings.warehouse)
             # Nothing new, but a due date passed since the mart was judged, or an alert
             # (a task's failure) is not in the published audit.quality_alert: build again.
+            # Not for the alert while the last exports failed: the publish run retries
+            # them alone (exports that keep failing would otherwise rebuild every run);
+            # the first run after they succeed publishes the alerts.
             rejudge = current and (
                 deadlines.rejudged(con, settings.warehouse, deadlines.judging_date())
-                or _alerts_to_publish(con, settings)
+                or (not _exports_failed(settings).exists() and _alerts_to_publish(con, settings))
             )
         finally:
             con.close()

@@ -231,7 +231,17 @@ def record(
             """
             create or replace temp table recorded as
             select
-                r.* replace (coalesce(f.landed_at, r.landed_at) as landed_at),
+                r.* replace (
+                    coalesce(f.landed_at, r.landed_at) as landed_at,
+                    -- the same rows staged again: as many in the facts as the last build
+                    -- counted (`set_rows_loaded`), since no build need follow
+                    case
+                        when f.status = 'loaded' and r.status = 'loaded'
+                            and f.staged_digest is not distinct from r.staged_digest
+                            then f.rows_loaded
+                        else r.rows_loaded
+                    end as rows_loaded
+                ),
                 coalesce(f.ingested_at, ?::timestamptz) as ingested_at
             from recorded_files r left join audit.file_ingestion f using (file_id)
             """,

@@ -8,10 +8,10 @@
 -- - From 2025: the candidates of etl.contract.communes (ref_commune_candidates: the workbook
 --   contract's name comparison, former or new communes). One candidate is the commune;
 --   of several, the one of the cooperative's own district before the merger (a former
---   commune in it, or a new commune made of former communes of it), unless another one
---   of that district leads elsewhere; else, when they all lead to the same new commune (a
---   commune kept unchanged), that new commune; else the commune is unknown. A commune
---   unit's row with an empty commune column names that commune.
+--   commune in it, or a new commune made of former communes of it), unless a new commune
+--   of that district the former one did not go into fits too; else, when they all lead to
+--   the same new commune (a commune kept unchanged), that new commune; else the commune is
+--   unknown. A commune unit's row with an empty commune column names that commune.
 -- The cooperative's own district: the district that reported it in the latest earlier year
 -- (the winning reports), or a district that reported it in the same year from 2025 (the
 -- first half of 2025).
@@ -148,6 +148,26 @@ fits as (
     where h.report_year >= 2025
 ),
 
+-- A new commune of the own district that the own district's fitting former commune did not
+-- go into, wholly or in part: where it fits too (`Đắk Mil` in 2025: the former Thị trấn
+-- Đắk Mil and the new Xã Đắk Mil, both of district 663), the history does not decide.
+fits_elsewhere as (
+    select
+        f.*,
+        f.own_district_new and not exists (
+            select 1
+            from fits as g
+            inner join ref_crosswalk as y
+                on g.commune_code = y.old_commune_code
+            where
+                g.file_id = f.file_id
+                and g.excel_row = f.excel_row
+                and g.own_district
+                and y.new_commune_code = f.commune_code
+        ) as own_new_elsewhere
+    from fits as f
+),
+
 weighed as (
     select
         file_id,
@@ -161,22 +181,9 @@ weighed as (
         count(distinct commune_code || '|' || in_force) filter (where own_district) as own,
         any_value(commune_code) filter (where own_district) as own_code,
         any_value(in_force) filter (where own_district) as own_in_force,
-        any_value(new_commune_code) filter (where own_district) as own_destination,
-        list(distinct commune_code) filter (where own_district_new) as own_new
-    from fits
+        list(distinct commune_code) filter (where own_new_elsewhere) as own_new
+    from fits_elsewhere
     group by file_id, excel_row
-),
-
--- The own district's former commune decides unless a new commune of that district other
--- than where it went fits too (`Đắk Mil` in 2025: the former Thị trấn Đắk Mil and the new
--- Xã Đắk Mil, both of district 663): then the history does not decide.
-owned as (
-    select
-        *,
-        coalesce(
-            list_filter(own_new, lambda n: n is distinct from own_destination) = [], true
-        ) as own_decides
-    from weighed
 ),
 
 new_match as (
@@ -185,17 +192,17 @@ new_match as (
         excel_row,
         case
             when fitting = 1 then commune_code
-            when own = 1 and own_decides then own_code
+            when own = 1 and own_new is null then own_code
             when own = 0 and len(own_new) = 1 then own_new[1]
             when all_lead_somewhere and destinations = 1 then destination
         end as commune_code,
         case
             when fitting = 1 then in_force
-            when own = 1 and own_decides then own_in_force
+            when own = 1 and own_new is null then own_in_force
             when own = 0 and len(own_new) = 1 then true
             when all_lead_somewhere and destinations = 1 then true
         end as commune_current
-    from owned
+    from weighed
 ),
 
 -- A commune unit's row with an empty commune column: that commune.
