@@ -113,6 +113,11 @@ def test_rule_14_units_in_cells_scale_the_cell_and_win_over_the_header():
         ("(125,5) triệu", -125.5),
         ("- 125,5 tr", -125.5),
         ("1\u00a0250\u00a0000 đ", 1.25),
+        ("45.000.000 ₫", 45.0),
+        ("45.000.000₫", 45.0),
+        ("(2 triệu)", -2.0),
+        ("(1,2 tỷ)", -1200.0),
+        ("( 350 tr )", -350.0),
     ],
 )
 def test_rule_14_a_money_cell_carries_its_own_unit(raw, expected):
@@ -122,6 +127,17 @@ def test_rule_14_a_money_cell_carries_its_own_unit(raw, expected):
 @pytest.mark.parametrize(("raw", "expected"), [("(125,5)", -125.5), ("- 125,5", -125.5)])
 def test_rule_14_accounting_negatives_keep_the_header_unit(raw, expected):
     assert cells.parse_money(raw, 1.0) == expected
+
+
+@pytest.mark.parametrize("raw", ["(-2 triệu)", "((2 triệu))", "(2 triệu", "2 triệu)"])
+def test_rule_14_a_unit_inside_parentheses_is_one_negative_or_nothing(raw):
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_money(raw, 1.0)
+
+
+def test_rule_14_the_dong_sign_in_a_header_is_dong():
+    assert cells.money_factor("₫") == cells.money_factor("đồng") == 1e-6
+    assert cells.money_factor("nghìn ₫") == 1e-3
 
 
 @pytest.mark.parametrize(

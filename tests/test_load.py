@@ -334,3 +334,49 @@ def test_a_commune_named_with_its_prefix_is_that_commune(settings):
         "select distinct g.level, g.commune_name, g.district_code from core.fact_cooperative_year "
         "join core.dim_geography g using (geo_key)",
     ) == [("commune", "Xã Đắk Gằn", "663")]
+
+
+def test_a_commune_typed_plainly_with_its_prefix_is_that_commune(settings):
+    # `Xa Dak Gan` (no diacritics, the prefix typed plainly) in a district report of 2023:
+    # validation knows it (one commune fits in plain letters), so the load places it too.
+    workbook(
+        settings,
+        "663_2023.xlsx",
+        "663",
+        2023,
+        [
+            ("6400000003", {"Xã/Phường": "Xa Dak Gan"}),
+            ("6400000004", {"Xã/Phường": "Thi tran Dak Mil"}),
+        ],
+    )
+    run_steps(settings)
+    assert query(settings, "select rule from audit.rejected_row where rule = 'commune_known'") == []
+    assert query(
+        settings,
+        "select c.coop_code, g.commune_name, g.district_code, c.placement "
+        "from core.fact_cooperative_year f join core.dim_geography g using (geo_key) "
+        "join core.dim_cooperative c using (cooperative_key) order by c.coop_code",
+    ) == [
+        ("6400000003", "Xã Đắk Gằn", "663", "crosswalk"),
+        ("6400000004", "Thị trấn Đắk Mil", "663", "crosswalk"),
+    ]
+
+
+def test_of_identical_files_one_run_finds_the_first_landed_is_loaded(settings):
+    """Byte-identical files found together: the one that landed first is ingested and the
+    later copy is its duplicate, whatever the names' order."""
+    first = workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {})])
+    copy = settings.landing_dir / "0_ban_sao.xlsx"
+    copy.write_bytes(first.read_bytes())
+    for path, hour in ((first, 8), (copy, 9)):
+        landed = dt.datetime(2024, 1, 21, hour, tzinfo=dt.UTC).timestamp()
+        os.utime(path, (landed, landed))
+    run_steps(settings)
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses == {"663_2023.xlsx": "loaded", "0_ban_sao.xlsx": "duplicate"}
+    [(file_name,)] = query(
+        settings,
+        "select i.file_name from core.fact_cooperative_year join audit.file_ingestion i "
+        "using (file_id)",
+    )
+    assert file_name == "663_2023.xlsx"

@@ -30,6 +30,8 @@ _MONEY_UNIT = re.compile(
 # `ĐVT:` / `Đơn vị tính:` before the unit, as a file's note or a header's parentheses say it.
 _UNIT_LABEL = re.compile(r"^(?:dvt|don vi tinh|don vi)\b[\s:]*")
 _MULTIPLIED_UNIT = re.compile(r"^([0-9][0-9.,\s]*)\s*([^\W\d_].*)$")
+# The đồng sign, another spelling of `đ` (rule 14: `45.000.000 ₫`, a header's `(₫)`).
+DONG_SIGN = "\u20ab"
 
 
 _YES = {"x", "co", "1", "yes", "true", "c"}
@@ -60,6 +62,7 @@ def money_factor(unit: str | None) -> float | None:
     before it (`ĐVT: nghìn đồng`) and a multiplier (`1.000 đồng`) count."""
     if unit is None:
         return None
+    unit = unit.replace(DONG_SIGN, "đ")
     text = _UNIT_LABEL.sub("", match_key(unit.split("/")[0]))
     factor = money_unit_factor(text.replace(" ", ""))
     if factor is not None:
@@ -164,20 +167,23 @@ class UnitMismatch(ValueError):
 
 
 def _unit_key(unit: str) -> str:
-    """`tr.đ` -> `trd`, `Triệu đồng` -> `trieudong`, `VNĐ` -> `vnd`."""
-    return match_key(unit).replace(" ", "")
+    """`tr.đ` -> `trd`, `Triệu đồng` -> `trieudong`, `VNĐ` -> `vnd`, `₫` -> `d`."""
+    return match_key(unit.replace(DONG_SIGN, "đ")).replace(" ", "")
 
 
 def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
     """(number, unit key, unit as written): the plain number first, the cell's own unit only
-    for text that is no plain number (the hot path never reaches the pattern)."""
+    for text that is no plain number (the hot path never reaches the pattern). An accounting
+    negative may hold its unit inside the parentheses: `(1,2 tỷ)` is −1,200 million VND."""
     try:
         return parse_number(raw), None, None
     except ValueError:
         if not isinstance(raw, str):
             raise
-    found = _NUMBER_THEN_UNIT.match(unquoted(raw))
-    if not found:
+    text = unquoted(raw).replace(DONG_SIGN, "đ")
+    negative = text.startswith("(") and text.endswith(")")
+    found = _NUMBER_THEN_UNIT.match(text[1:-1].strip() if negative else text)
+    if not found or (negative and found.group(1).lstrip()[:1] in "-−+("):
         raise ValueError("not a number")
     key = _unit_key(found.group(2))
     if money_unit_factor(key) is None and key not in CELL_COUNT_UNITS:
@@ -185,7 +191,7 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
     value = parse_number(found.group(1))
     if value is None:
         raise ValueError("not a number")
-    return value, key, found.group(2)
+    return -value if negative else value, key, found.group(2)
 
 
 def parse_quantity(raw: object, units: tuple[str, ...] = (), whole: bool = False) -> float | None:

@@ -96,13 +96,15 @@ def keep_raw_copy(path: Path, sha256: str, raw_dir: Path) -> Path:
 def discover(
     landing_dir: Path, raw_dir: Path, seen: set[tuple[str, str]], first_ids: dict[str, int]
 ) -> list[LandedFile]:
-    """The landing files not seen before, as (content, name) pairs, with their raw copies.
+    """The landing files not seen before, as (content, name) pairs, with their raw copies,
+    in the order of their names.
 
     `seen` holds the (sha256, file name) pairs already recorded; `first_ids` maps a content
-    hash already recorded to its file_id, so that a new copy becomes a duplicate of it.
+    hash already recorded to its file_id, so that a new copy becomes a duplicate of it. Of
+    identical new files found together, the one that landed first (its modification time,
+    then its name) is the original and the others its duplicates.
     """
-    new: list[LandedFile] = []
-    batch_first: dict[str, int] = {}
+    found: list[tuple[Path, str, str, os.stat_result]] = []
     for path in landing_files(landing_dir):
         name = path.relative_to(landing_dir).as_posix()
         sha = sha256_of(path)
@@ -113,26 +115,30 @@ def discover(
         except FileChanging as exc:
             log.warning("%s; it is left for the next run", exc)
             continue
-        original = first_ids.get(sha) or batch_first.get(sha)
-        seen_as = path.stat()
-        landed_at = dt.datetime.fromtimestamp(seen_as.st_mtime, dt.UTC).isoformat()
-        if original is None:
-            file_id = file_id_for(sha)
-            batch_first[sha] = file_id
+        found.append((raw, name, sha, path.stat()))
+    # Of identical new files, the one that landed first is the original.
+    first_landed: dict[str, str] = {}
+    for _, name, sha, _stat in sorted(found, key=lambda f: (f[3].st_mtime_ns, f[1])):
+        first_landed.setdefault(sha, name)
+    new: list[LandedFile] = []
+    for raw, name, sha, stat in found:
+        landed_at = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat()
+        original = first_ids.get(sha)
+        if original is None and first_landed[sha] == name:
             new.append(
-                LandedFile(file_id, name, sha, seen_as.st_size, str(raw), landed_at=landed_at)
+                LandedFile(file_id_for(sha), name, sha, stat.st_size, str(raw), landed_at=landed_at)
             )
-        else:
-            new.append(
-                LandedFile(
-                    file_id_for(sha, name),
-                    name,
-                    sha,
-                    seen_as.st_size,
-                    str(raw),
-                    duplicate_of=original,
-                    landed_at=landed_at,
-                )
+            continue
+        new.append(
+            LandedFile(
+                file_id_for(sha, name),
+                name,
+                sha,
+                stat.st_size,
+                str(raw),
+                duplicate_of=original or file_id_for(sha),
+                landed_at=landed_at,
             )
+        )
     log.info("landing folder %s: %d new file(s)", landing_dir, len(new))
     return new

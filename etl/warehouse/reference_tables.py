@@ -252,15 +252,22 @@ def _register_units_in_force(con, ref) -> None:
 def register_commune_candidates(con, cache: Path | None = None) -> None:
     """`ref_commune_candidates`: the communes each distinct (unit, year, commune name) of
     the staged HTX rows of 2025 and later may mean (`etl.contract.communes.candidate_frame`).
-    Rows up to 2024 name former communes only and keep their own matching
-    (`sql/staging/htx_commune.sql`). The answer for a name depends on the reference data
-    and the code only: kept under `cache` between builds (`candidates_cached`)."""
+    Rows up to 2024 name former communes only and keep their own matching, by the accent-free
+    key (`sql/staging/htx_commune.sql`): their names are asked here only when that key fits
+    no former commune of the unit (`Xa Dak Nia`, a name typed plainly with its prefix), so
+    that a name validation knows is never left unknown by the load. The answer for a name
+    depends on the reference data and the code only: kept under `cache` between builds
+    (`candidates_cached`)."""
     from etl.contract.communes import candidate_frame
     from etl.contract.reference import REORGANISED_ON, load_reference
 
     triples = con.execute(
-        "select distinct unit_code, report_year, commune_name from stg_htx "
-        "where commune_name is not null and report_year >= ? order by all",
+        "select distinct h.unit_code, h.report_year, h.commune_name from stg_htx as h "
+        "where h.commune_name is not null and (h.report_year >= ? or not exists ("
+        "select 1 from ref_units as c inner join ref_units as d on c.parent_code = d.code "
+        "where c.level = 'commune' and d.level = 'district' "
+        "and c.commune_key = h.commune_key and h.unit_code in (d.code, d.parent_code))) "
+        "order by all",
         [REORGANISED_ON.year],
     ).fetchall()
     frame = (

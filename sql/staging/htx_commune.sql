@@ -5,6 +5,8 @@
 -- - Up to 2024: a former commune of the reporting unit (a district's own, or a former
 --   province's), by the accent-free match key or by its 5-digit code; where the name exists
 --   in several districts, the cooperative's own district wins, then the spelling as typed.
+--   A name the key fits to none (typed plainly with its prefix: `Xa Dak Nia`) is asked of
+--   the contract's candidates, as validation asks them.
 -- - From 2025: the candidates of etl.contract.communes (ref_commune_candidates: the workbook
 --   contract's name comparison, former or new communes). One candidate is the commune;
 --   of several, the one of the cooperative's own district before the merger (a former
@@ -124,6 +126,34 @@ former_match as (
     ) = 1
 ),
 
+-- Up to 2024, a name the key fits to no former commune of the unit: the workbook contract's
+-- candidates (a name typed plainly with its prefix, `Xa Dak Nia`). One candidate is the
+-- commune; of several, the own district's, else none (unknown, never guessed).
+former_fit as (
+    select
+        h.file_id,
+        h.excel_row,
+        c.commune_code,
+        false as commune_current
+    from rows_with_history as h
+    inner join candidates as c
+        on
+        h.unit_code = c.unit_code
+        and h.report_year = c.report_year
+        and h.commune_name = c.commune_name
+    anti join former_match as m on h.file_id = m.file_id and h.excel_row = m.excel_row
+    where h.report_year <= 2024 and not c.current
+    qualify
+        row_number() over (
+            partition by h.file_id, h.excel_row
+            order by c.district_code = h.previous_district desc nulls last, c.commune_code asc
+        ) = 1
+        and (
+            count(*) over (partition by h.file_id, h.excel_row) = 1
+            or coalesce(c.district_code = h.previous_district, false)
+        )
+),
+
 -- From 2025: every candidate of the row's cell.
 fits as (
     select
@@ -218,6 +248,8 @@ unit_commune as (
 
 matched as (
     select * from former_match
+    union all
+    select * from former_fit
     union all
     select * from new_match
     where commune_code is not null
