@@ -71,3 +71,21 @@ def test_a_bare_group_title_may_name_a_new_commune():
 
     assert _title_names("Bắc Gia Nghĩa:") == {"commune_name": "Bắc Gia Nghĩa"}
     assert _title_names("Nghĩa Đức") == {"commune_name": "Nghĩa Đức"}
+
+
+def test_a_name_spelled_without_diacritics_in_the_reference_is_that_name(ref):
+    # `Di Linh`, `Nam Dong`: the official names carry no diacritics. In 2025 the former and
+    # the new commune of the name both fit (they lead to the same new commune), where the
+    # rule for a name typed plainly would find none.
+    assert codes(ref, "68", 2025, "Xã Di Linh") == [("25000", False), ("25000", True)]
+    assert codes(ref, "662", 2025, "Nam Dong") == [("24649", False), ("24649", True)]
+    assert is_known(ref, "68", 2025, "Phường B'Lao")
+
+
+def test_a_code_in_parentheses_decides_among_the_name_s_communes(ref):
+    assert codes(ref, "68", 2025, "Xã Đắk Mil (24670)") == [("24670", True)]
+    assert codes(ref, "663", 2025, "Đắk Mil (24664)") == [("24664", False)]
+    # A former commune whose code the new one kept (split Hòa Thắng): the code means the new.
+    assert codes(ref, "68", 2025, "Xã Hoà Thắng (23053)") == [("23053", True)]
+    # A code that is none of the name's communes does not decide.
+    assert codes(ref, "68", 2025, "Xã Đắk Mil (99999)") == codes(ref, "68", 2025, "Xã Đắk Mil")

@@ -380,3 +380,27 @@ def test_of_identical_files_one_run_finds_the_first_landed_is_loaded(settings):
         "using (file_id)",
     )
     assert file_name == "663_2023.xlsx"
+
+
+def test_a_file_rejected_for_its_table_keeps_its_unit_and_year(settings):
+    """A file whose HTX sheet lacks a required column is rejected, but its ThongTin names
+    its unit and year: the audit, the alert and the reporting status say them."""
+    header = [h for h in HTX_HEADER if h != "Tên HTX"]
+    row = [v for h, v in zip(HTX_HEADER, htx_row(1, "6400400001"), strict=True) if h != "Tên HTX"]
+    write_xlsx(
+        settings.landing_dir / "666_2024.xlsx",
+        {"ThongTin": info_rows("666", 2024), "HTX": [header, row]},
+    )
+    run_steps(settings)
+    [(status, unit, year, reason)] = query(
+        settings, "select status, unit_code, report_year, reason from audit.file_ingestion"
+    )
+    assert (status, unit, year) == ("quarantined", "666", 2024)
+    assert "Tên HTX" in reason
+    assert query(
+        settings,
+        "select status from marts.reporting_status where unit_code = '666' and report_year = 2024",
+    ) == [("quarantined",)]
+    [(body,)] = query(settings, "select body from audit.quality_alert")
+    assert "666_2024.xlsx" in body
+    assert "?" not in body.split("666_2024.xlsx", 1)[1].split("\n", 1)[0]

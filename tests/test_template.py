@@ -416,7 +416,13 @@ def test_template_for_the_province_in_2026_lists_its_124_communes_by_full_name(t
 def test_template_for_the_province_in_2025_lists_the_communes_in_force_at_its_end(tmp_path):
     path = template.write_template(tmp_path / "68_2025.xlsx", "68", 2025)
     communes, funding, _ = _lists(path)
-    assert communes == [u.full_name for u in load_reference().current_communes("68")]
+    # A name that also fits a former commune leading elsewhere carries its code, which
+    # decides (2025 may name either).
+    coded = {"Xã Hoà Thắng", "Xã Tân Thành", "Xã Hoài Đức", "Xã Đắk Mil", "Xã Lạc Dương"}
+    assert communes == [
+        f"{u.full_name} ({u.code})" if u.full_name in coded else u.full_name
+        for u in load_reference().current_communes("68")
+    ]
     # 2025 is the year both are known: Huyện up to 2025, Xã from 2025.
     assert funding == [e.label for e in current().funding_sources() if e.in_force(2025)]
     assert {"Huyện", "Xã"} <= set(funding)
@@ -424,6 +430,61 @@ def test_template_for_the_province_in_2025_lists_the_communes_in_force_at_its_en
     former, funding_2024, _ = _lists(template.write_template(tmp_path / "67.xlsx", "67", 2024))
     assert {"Đức Mạnh", "Thuận An", "Nghĩa Đức"} <= set(former)
     assert "Xã" not in funding_2024
+
+
+@pytest.mark.parametrize("unit", ["68", "663", "662"])
+def test_every_commune_of_a_2025_template_list_loads_without_a_finding(settings, unit):
+    """A 2025 report may name a former or a new commune, so a name of the list may fit both
+    (`Xã Đắk Mil`, `Di Linh`): the list adds the code where the name alone would not decide,
+    and a cooperative of each listed name, with no history, loads placed and unwarned."""
+    path = template.write_template(settings.landing_dir / f"{unit}_2025.xlsx", unit, 2025)
+    workbook = openpyxl.load_workbook(path)
+    lists = workbook["DanhMuc"]
+    names = [lists.cell(row=r, column=1).value for r in range(2, lists.max_row + 1)]
+    names = [name for name in names if name]
+    info = workbook["ThongTin"]
+    labels = {info.cell(row=r, column=1).value: r for r in range(1, info.max_row + 1)}
+    info.cell(row=labels["Ngày lập"], column=2).value = dt.date(2026, 1, 15)
+    htx = workbook["HTX"]
+    for r, name in enumerate(names, start=2):
+        values = {**COOPS[0], "STT": r - 1, "Mã số HTX": f"64{r:08d}", "Xã/Phường": name}
+        for c, header in enumerate(HTX_HEADER, start=1):
+            htx.cell(row=r, column=c).value = values[header]
+    workbook.save(path)
+    run_steps(settings)
+    assert query(settings, "select status from audit.file_ingestion") == [("loaded",)]
+    assert query(settings, "select rule, value from audit.rejected_row") == []
+    placed = query(
+        settings,
+        "select count(*), count(*) filter (where f.geo_key in "
+        "(select geo_key from core.dim_geography where level = 'commune')) "
+        "from core.fact_cooperative_year f",
+    )
+    assert placed == [(len(names), len(names))]
+
+
+@pytest.mark.parametrize("unit", ["68", "663"])
+def test_a_2025_template_says_a_former_or_a_new_commune_is_accepted(tmp_path, unit):
+    """2025 may name either geography (the workbook contract) while the drop-down lists one:
+    the cell's messages and HuongDan say the other is accepted too, not warned about."""
+    workbook = openpyxl.load_workbook(template.write_template(tmp_path / "t.xlsx", unit, 2025))
+    commune = template_validations(workbook["HTX"])["Xã/Phường"]
+    assert commune.errorStyle == "warning"
+    assert "tên xã cũ (trước 01/07/2025) hay xã mới" in commune.prompt
+    assert "a former or a new commune's name is accepted" in commune.prompt
+    assert "a former or a new commune's name is accepted; another name gets a warning" in (
+        commune.error
+    )
+    guide = [row[0].value for row in workbook["HuongDan"].iter_rows() if row[0].value]
+    [note] = [line for line in guide if line.startswith("• Xã/Phường:")]
+    assert note.endswith(
+        "Năm 2025: tên xã cũ (trước 01/07/2025) hay tên xã/phường mới đều được nhận."
+    )
+    # Another year lists the only geography it may name: another name is warned about.
+    other = openpyxl.load_workbook(template.write_template(tmp_path / "o.xlsx", unit, 2024))
+    assert template_validations(other["HTX"])["Xã/Phường"].error.endswith(
+        "Not in the reference list: accepted with a warning."
+    )
 
 
 def test_communes_sharing_a_full_name_are_told_apart():

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
+# A commune code as the qualifier (`Xã Đắk Mil (24670)`, as the template lists a name that
+# fits several communes): it decides among the name's candidates.
+_CODE_QUALIFIER = re.compile(r"\s*\((\d{5})\)\s*$")
 # A commune code typed in the cell, maybe stored as a number (its leading zero lost). Ward
 # numbers (`1`, `12`: Phường 1) are names, not codes.
 _CODE = re.compile(r"^\d{4,5}(?:\.0+)?$")
@@ -62,6 +65,14 @@ def _fitting(ref: Reference, unit_code: str, report_year: int, name: object) -> 
         code = str(int(float(text))).zfill(5)
         found = list(pool.by_code.get(code, ()))
     else:
+        coded = _CODE_QUALIFIER.search(text)
+        if coded:
+            named = pool.by_name(text[: coded.start()])
+            found = [u for u in named if u.code == coded[1]]
+            if len(found) > 1:  # a former commune whose code its new one kept (Hoà Thắng)
+                found = [u for u in found if u.current]
+            if found:
+                return found
         found = pool.by_name(text)
         if not found and _QUALIFIER.search(text):  # `Phường 1 (Bảo Lộc)`
             found = pool.by_name(_QUALIFIER.sub("", text))
@@ -114,8 +125,11 @@ class _Pool:
     by_plain: dict[str, tuple[Unit, ...]]
 
     def by_name(self, text: str) -> list[Unit]:
-        if has_diacritics(text):
-            return list(self.by_key.get(name_key(text), ()))
+        exact = self.by_key.get(name_key(text), ())
+        if exact or has_diacritics(text):
+            # A name without diacritics that is spelled so in the reference (`Di Linh`, `Nam
+            # Dong`, `B'Lao`) is that name, not one typed plainly.
+            return list(exact)
         found = {u for key in plain_keys(text) for u in self.by_plain.get(key, ())}
         return list(found) if len(found) == 1 else []
 

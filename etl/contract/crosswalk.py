@@ -69,6 +69,9 @@ class Unmatched:
     old_province_code: str
     why: str
     candidates: str  # "24611 Phường Nghĩa Đức; ..." (former communes the name fitted)
+    # The new communes whose text may mean it ("24717; 24721"): those that named it by a
+    # name several former communes share, or by a spelling nearly like its own.
+    possible_new_codes: str = ""
 
 
 @dataclass(frozen=True)
@@ -567,6 +570,7 @@ def build_crosswalk(
                 candidates = "; ".join(
                     dict.fromkeys(_label(u) for _, _, cands in seen for u in cands)
                 )
+                possible = [new for new, _, _ in seen]
             else:
                 new_province = ref.merged_into(province)
                 near = _near_misses(unit, missed.get(new_province, []))
@@ -584,6 +588,7 @@ def build_crosswalk(
                 candidates = "; ".join(
                     f"{new} {new_names.get(new, '')}: '{text}'" for new, text in near
                 )
+                possible = [new for new, _ in near]
             unmatched.append(
                 Unmatched(
                     old_commune_code=code,
@@ -592,6 +597,7 @@ def build_crosswalk(
                     old_province_code=province,
                     why=why,
                     candidates=candidates,
+                    possible_new_codes="; ".join(sorted(set(possible))),
                 )
             )
     return Crosswalk(tuple(links), tuple(unmatched), tuple(unresolved), former)

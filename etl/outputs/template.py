@@ -16,6 +16,7 @@ from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name
 
+from etl.contract.communes import candidates
 from etl.contract.findings import Finding
 from etl.contract.layout import (
     DATA_SHEETS,
@@ -116,12 +117,24 @@ def communes(unit: Unit, year: int, ref: Reference | None = None) -> list[str]:
     if unit.current and unit.level == "commune":
         return [unit.full_name]
     if unit.level == "province" and year >= REORGANISED_ON.year:
-        listed = ref.current_communes(unit.code)
-        shared = Counter(c.full_name for c in listed)
-        return [
-            c.full_name if shared[c.full_name] == 1 else f"{c.full_name} ({c.code})" for c in listed
-        ]
-    return sorted({c.name for c in ref.communes_of(unit).values()})
+        listed = [(c.full_name, c.code) for c in ref.current_communes(unit.code)]
+    else:
+        listed = sorted({(c.name, c.code) for c in ref.communes_of(unit).values()})
+    shared = Counter(name for name, _ in listed)
+    return [
+        name if shared[name] == 1 and _decided(ref, unit, year, name) else f"{name} ({code})"
+        for name, code in listed
+    ]
+
+
+def _decided(ref: Reference, unit: Unit, year: int, name: str) -> bool:
+    """Whether a listed name tells its commune: in 2025 a name may fit a former and a new
+    commune that lead apart (`Xã Đắk Mil`), and the list then adds the code, which decides
+    (`etl.contract.communes`)."""
+    if year != REORGANISED_ON.year:
+        return True
+    fits = candidates(ref, unit.code, year, name)
+    return len({c.new_commune_code for c in fits}) == 1 and fits[0].new_commune_code is not None
 
 
 def check_year(year: int) -> int:
@@ -653,7 +666,7 @@ def _write_sheet(ws, sheet: Sheet, year: int, rows: int, communes: int, formats:
             ws.write_blank(r, c, None, cell_format)
         rule = validation(sheet, column, year, rows)
         if column.key == "commune_name" and communes:
-            rule = commune_validation(communes)
+            rule = commune_validation(communes, year)
         if rule is not None:
             ws.data_validation(1, c, last, c, rule)
     if sheet is HTX:
@@ -689,10 +702,12 @@ def band_mismatch(rules: Rules | None = None) -> str:
     return f"=AND(ISNUMBER({score}2),OR({','.join(bands)}))"
 
 
-def commune_validation(communes: int) -> dict:
+def commune_validation(communes: int, year: int | None = None) -> dict:
     """The unit's communes from the lists sheet; another name is allowed after a warning, as
-    the pipeline only warns about it (the suite's `commune_known` severity)."""
-    return {
+    the pipeline only warns about it (the suite's `commune_known` severity). In 2025 a report
+    may name a former commune or a new one (the workbook contract), while the list holds
+    one of the two: the messages say the other is accepted too."""
+    rule = {
         "validate": "list",
         "source": f"={LISTS_SHEET}!$A$2:$A${communes + 1}",
         "error_type": "warning" if current().severity("commune_known") == "warning" else "stop",
@@ -703,6 +718,18 @@ def commune_validation(communes: int) -> dict:
         "error_message": "Tên xã không có trong danh mục: tệp vẫn được nhận nhưng bị cảnh báo. / "
         "Not in the reference list: accepted with a warning.",
     }
+    if year == REORGANISED_ON.year:
+        rule["input_message"] = (
+            "Chọn xã/phường trong danh mục; năm 2025 tên xã cũ (trước 01/07/2025) hay xã mới "
+            "đều được nhận, tên khác bị cảnh báo. / Pick a commune; in 2025 a former or a new "
+            "commune's name is accepted, other names are warned about."
+        )
+        rule["error_message"] = (
+            "Không có trong danh mục: tên xã cũ (trước 01/07/2025) hay xã mới vẫn được nhận "
+            "không cảnh báo; tên khác bị cảnh báo. / Not in the list: a former or a new "
+            "commune's name is accepted; another name gets a warning."
+        )
+    return rule
 
 
 def _write_cooperatives(ws, cooperatives: list[KnownCooperative], formats: dict) -> None:
@@ -917,6 +944,10 @@ def instructions(unit: Unit, year: int) -> list[tuple[str, str]]:
     """The HuongDan sheet as (style, text) lines: title, section or text."""
     rules = current()
     notes = _column_notes(rules)
+    if year == REORGANISED_ON.year:  # the workbook contract: 2025 may name either
+        notes[("htx", "commune_name")] += (
+            " Năm 2025: tên xã cũ (trước 01/07/2025) hay tên xã/phường mới đều được nhận."
+        )
     lines: list[tuple[str, str]] = [
         ("title", f"HƯỚNG DẪN ĐIỀN BÁO CÁO HỢP TÁC XÃ NĂM {year}"),
         ("text", f"Đơn vị: {unit.full_name} (mã {unit.code}). {_PURPOSE}"),

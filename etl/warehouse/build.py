@@ -60,7 +60,9 @@ SOURCES = {
         + [f"stg_{name}" for name in STAGING_MODELS]
     ),
     "intermediate": frozenset(["ref_phase_targets"]),
-    "marts": frozenset(["ref_phase_targets", "ref_reporting", "ref_reporting_arrivals"]),
+    "marts": frozenset(
+        ["ref_phase_targets", "ref_reporting", "ref_reporting_arrivals", "ref_crosswalk_unmatched"]
+    ),
 }
 
 
@@ -853,6 +855,7 @@ def build_marts(settings: Settings) -> dict[str, int]:
         _set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
         _register_targets(con, CONFIG_DIR / "phase_targets.toml")
         _register_reporting(con)
+        _register_unmatched(con)
         _create_macros(con)
         later = [m for m in models() if m.schema != "core"]
         if changed is not None:
@@ -1000,6 +1003,17 @@ def _register_reporting(con) -> None:
     from etl.quality import deadlines
 
     deadlines.register(con, deadlines.judging_date())
+
+
+def _register_unmatched(con) -> None:
+    """`ref_crosswalk_unmatched` for the marts: the former communes the crosswalk links to no
+    new commune, as the load step kept them in the build (`audit.crosswalk_unmatched`, made
+    empty where a database has none)."""
+    run_sql_file(con, SQL_DIR / "ddl" / "audit" / "crosswalk_unmatched.sql")
+    con.execute(
+        "create or replace temp view ref_crosswalk_unmatched as "
+        "select * from audit.crosswalk_unmatched"
+    )
 
 
 def _row_counts(con, built: list) -> dict[str, int]:

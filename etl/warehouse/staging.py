@@ -297,8 +297,18 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
             continue
         log.info("reading %s (%s)", landed.file_name, landed.sha256[:12])
         workbook = read_workbook(Path(landed.raw_path), limits, Path(landed.file_name).name)
-        who = workbook.rejection or identify_read(workbook, Path(landed.file_name).name, ref)
-        if isinstance(who, Finding):  # unreadable, or no unit and year
+        who = identify_read(workbook, Path(landed.file_name).name, ref)
+        if workbook.rejection is not None:  # unreadable, or no table: its unit and year if known
+            read.outcomes[landed.file_id] = _outcome(
+                landed,
+                "quarantined",
+                reason=workbook.rejection.message,
+                findings=[workbook.rejection],
+                identity=None if isinstance(who, Finding) else who,
+                read=workbook,
+            )
+            continue
+        if isinstance(who, Finding):  # no unit and year
             read.outcomes[landed.file_id] = _outcome(
                 landed, "quarantined", reason=who.message, findings=[who], read=workbook
             )

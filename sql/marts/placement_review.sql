@@ -2,7 +2,8 @@
 -- known and is never guessed. Says what is known (its former commune and district, its last
 -- reported year), which communes in force its former commune went to (the crosswalk), and
 -- what would settle it. A former commune with no row in the crosswalk is unmatched: it has
--- one in audit.crosswalk_unmatched, with why and the candidates.
+-- one in audit.crosswalk_unmatched, with why and the candidates, and its possible new
+-- communes are those whose merger text may mean it (possible_new_codes).
 create or replace table marts.placement_review as
 with
 
@@ -12,6 +13,10 @@ placement as (
 
 bridge as (
     select * from core.bridge_commune_crosswalk
+),
+
+unmatched as (
+    select * from ref_crosswalk_unmatched
 ),
 
 geography as (
@@ -33,19 +38,38 @@ under_review as (
     where placement = 'review'
 ),
 
+links as (
+    select
+        old_commune_code,
+        new_commune_code,
+        match = 'partial' as in_part,
+        false as is_unmatched
+    from bridge
+    union all
+    select
+        u.old_commune_code,
+        trim(t.code) as new_commune_code,
+        false as in_part,
+        true as is_unmatched
+    from unmatched as u
+    cross join unnest(string_split(u.possible_new_codes, ';')) as t (code)
+    where trim(t.code) <> ''
+),
+
 possible as (
     select
-        b.old_commune_code as former_commune_code,
-        count(distinct b.new_commune_code) as possible_new_commune_count,
-        bool_or(b.match = 'partial') as went_in_part,
+        l.old_commune_code as former_commune_code,
+        count(distinct l.new_commune_code) as possible_new_commune_count,
+        bool_or(l.in_part) as went_in_part,
+        bool_and(l.is_unmatched) as is_unmatched,
         string_agg(
-            distinct b.new_commune_code || ' ' || coalesce(n.commune_name, ''), '; '
-            order by b.new_commune_code || ' ' || coalesce(n.commune_name, '')
+            distinct l.new_commune_code || ' ' || coalesce(n.commune_name, ''), '; '
+            order by l.new_commune_code || ' ' || coalesce(n.commune_name, '')
         ) as possible_new_communes
-    from bridge as b
-    left join new_communes as n on b.new_commune_code = n.commune_code
-    where b.old_commune_code in (select r.former_commune_code from under_review as r)
-    group by b.old_commune_code
+    from links as l
+    left join new_communes as n on l.new_commune_code = n.commune_code
+    where l.old_commune_code in (select r.former_commune_code from under_review as r)
+    group by l.old_commune_code
 )
 
 select
@@ -65,7 +89,7 @@ select
             then
                 'Không rõ xã cũ của HTX: báo cáo không ghi xã/phường nào trong danh mục / '
                 || 'Its former commune is not known: no report names a commune of the list'
-        when p.former_commune_code is null
+        when p.former_commune_code is null or p.is_unmatched
             then
                 'Xã cũ không khớp được với xã/phường mới nào trong văn bản sắp xếp '
                 || '(audit.crosswalk_unmatched) / Its former commune is unmatched in the merger '
@@ -83,7 +107,7 @@ select
             || 'Its latest report before 01/07/2025 names no commune of the list'
     end as why_under_review,
     case
-        when r.former_commune_code is not null and p.former_commune_code is null
+        when r.former_commune_code is not null and (p.former_commune_code is null or p.is_unmatched)
             then
                 'Xã cũ chưa khớp với xã/phường mới nào (audit.crosswalk_unmatched); báo cáo '
                 || 'năm tới ghi xã/phường mới của HTX / Its former commune is unmatched '
@@ -102,7 +126,7 @@ comment on column marts.placement_review.former_district_code is 'District befor
 comment on column marts.placement_review.former_district_name is 'Name of the former district';
 comment on column marts.placement_review.new_province_code is 'Province in force since 01/07/2025 its former district''s province went into, else its latest report''s';
 comment on column marts.placement_review.last_reported_year is 'Its latest reported year';
-comment on column marts.placement_review.possible_new_commune_count is 'Communes in force since 01/07/2025 its former commune went to, whole or in part (core.bridge_commune_crosswalk)';
+comment on column marts.placement_review.possible_new_commune_count is 'Communes in force since 01/07/2025 its former commune went to, whole or in part (core.bridge_commune_crosswalk); for a former commune the merger text links to none, those whose text may mean it (audit.crosswalk_unmatched.possible_new_codes)';
 comment on column marts.placement_review.possible_new_communes is 'Those communes, code and full name, separated by semicolons; NULL when none is known';
 comment on column marts.placement_review.why_under_review is 'Why it is not placed, Vietnamese then English';
 comment on column marts.placement_review.what_would_settle_it is 'What would place it, Vietnamese then English: usually its next report naming its new commune';
