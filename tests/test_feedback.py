@@ -720,3 +720,39 @@ def test_every_xlsx_of_the_corpus_gets_the_same_copy_both_ways(tmp_path, monkeyp
         assert _clerk_view(fast) == _clerk_view(slow), raw.name
         copied += 1
     assert copied >= 25
+
+
+def test_a_warning_across_years_marks_its_cell_where_the_file_has_its_column(settings):
+    """A revenue jump is found on the loaded warehouse, not in the file; its cell is where
+    the file has `Doanh thu` (here moved last) on the row, marked and listed like any other."""
+    landing = settings.landing_dir
+    write_xlsx(
+        landing / "664_2024.xlsx",
+        {"ThongTin": info_rows("664", 2024), "HTX": [HTX_HEADER, htx_row(1, "6400000001")]},
+    )
+    run_steps(settings, run_id="first")
+    moved = HTX_HEADER.index("Doanh thu")
+    header = [h for h in HTX_HEADER if h != "Doanh thu"] + ["Doanh thu"]
+    row = htx_row(1, "6400000001", **{"Doanh thu": 30000})
+    row = [v for i, v in enumerate(row) if i != moved] + [row[moved]]
+    write_xlsx(
+        landing / "664_2025.xlsx",
+        {"ThongTin": info_rows("664", 2025), "HTX": [header, row]},
+    )
+    run_steps(settings, run_id="second")
+    file_id, _, _ = _file(settings, "664_2025.xlsx")
+    [(cell,)] = query(
+        settings,
+        "select cell from audit.rejected_row where file_id = ? and rule = 'revenue_jump'",
+        [file_id],
+    )
+    column = chr(ord("A") + len(header) - 1)
+    assert cell == f"{column}2"
+    path = _feedback_of(settings, "664_2025.xlsx")
+    assert _marks(path)[("HTX", f"{column}2")] == FILLS["warning"]
+    [listed] = [p for p in _loi(path) if p["rule"] == "revenue_jump"]
+    assert (listed["cell"], listed["excel_row"]) == (f"{column}2", 2)
+    comment = openpyxl.load_workbook(path)["HTX"][f"{column}2"].comment
+    assert comment is not None
+    assert "Doanh thu gấp hơn 10 lần" in comment.text
+    assert "Revenue is more than 10 times" in comment.text

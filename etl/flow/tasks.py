@@ -306,7 +306,7 @@ def _build(
     to files of earlier runs, whose stored warnings stay as they were."""
     from etl.quality import alerts
     from etl.quality.data_docs import prepare_data_docs
-    from etl.quality.validate import cross_rules, for_run
+    from etl.quality.validate import cross_rules, for_run, with_cells
     from etl.warehouse.build import (
         load_star_schema,
         refresh_build_audit,
@@ -324,7 +324,7 @@ def _build(
     con = ledger.connect(settings.ledger)
     try:
         ledger.set_rows_loaded(con, in_facts)
-        mine = for_run(cross, run_files)
+        mine = with_cells(for_run(cross, run_files), read or {})
         new = ledger.replace_cross_findings(con, mine, cross_rules(), run_files)
         items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
         alert = alerts.compose(items, run_id, str(settings.export_dir))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
@@ -335,6 +335,27 @@ def for_run(
             if identity not in seen:
                 seen.add(identity)
                 out.setdefault(target, []).append(kept)
+    return out
+
+
+def with_cells(
+    found: dict[int, list[Finding]], outcomes: Mapping[int, dict]
+) -> dict[int, list[Finding]]:
+    """The warnings across files, each with the cell it names where the check gave none:
+    its column in the file as read (the staged outcome's `columns`) on its Excel row. A
+    file staged before outcomes kept its columns keeps its warnings without a cell."""
+    out: dict[int, list[Finding]] = {}
+    for file_id, findings in found.items():
+        columns = (outcomes.get(file_id) or {}).get("columns") or {}
+        out[file_id] = [
+            replace(f, cell=cell_address(columns[f.sheet][f.column_name], f.excel_row))
+            if f.cell is None
+            and f.excel_row
+            and f.sheet in columns
+            and f.column_name in columns[f.sheet]
+            else f
+            for f in findings
+        ]
     return out
 
 

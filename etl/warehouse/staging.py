@@ -316,12 +316,25 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
         item = ReadFile(file_id=landed.file_id, identity=who, read=workbook)
         readable.append(item)
         read.outcomes[landed.file_id] = _outcome(landed, "valid", identity=who, read=workbook)
+        read.outcomes[landed.file_id]["columns"] = _columns(workbook)
         read.own_findings[landed.file_id] = workbook.findings
         read.columns[landed.file_id] = sheet_columns(item)
     if readable:
         # The lookups look within a row or a file: made here, beside the reading.
         read.frames = with_lookups(build_frames(readable), readable, ref)
     return read, time.perf_counter() - clock
+
+
+def _columns(workbook) -> dict[str, dict[str, int]]:
+    """Where the file has each column: sheet name as written -> column header (the
+    contract's) -> 0-based index. The checks across files find warnings on the loaded rows,
+    by sheet, row and column; this gives them their cell (`validate.with_cells`)."""
+    return {
+        rows.sheet_name: {
+            rows.sheet.column(key).header: index for key, index in rows.columns.items()
+        }
+        for rows in workbook.sheets.values()
+    }
 
 
 def outcome_path(staging_dir: Path, file_id: int) -> Path:
