@@ -64,6 +64,27 @@ def test_the_same_commune_spelled_otherwise_opens_no_version(settings):
     ]
 
 
+def test_a_blank_commune_or_sector_opens_no_version(settings):
+    """A cell left blank is not reported, not a move nor a change of sector: the year keeps
+    the version before it, and the next year is compared with the last value reported."""
+    _workbook(settings, "663_2021.xlsx", 2021, {})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Xã/Phường": "  ", "Lĩnh vực": None})
+    _workbook(settings, "663_2023.xlsx", 2023, {"Xã/Phường": "Thuận An", "Lĩnh vực": None})
+    _workbook(settings, "663_2024.xlsx", 2024, {"Xã/Phường": "Thuận An", "Lĩnh vực": "Vận tải"})
+    run_steps(settings)
+    assert query(
+        settings,
+        "select commune_name, sector, valid_from_year, valid_to_year from core.dim_cooperative "
+        "where coop_code = ? order by valid_from_year",
+        [CODE],
+    ) == [
+        ("Đức Mạnh", "Nông nghiệp", 2021, 2022),
+        ("Thuận An", "Nông nghiệp", 2023, 2023),
+        ("Thuận An", "Vận tải", 2024, None),
+    ]
+    assert [r[2] for r in _fact_names(settings)] == ["Đức Mạnh", "Đức Mạnh", "Thuận An", "Thuận An"]
+
+
 def test_a_commune_written_as_its_code_is_named(settings):
     _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "24676"})
     run_steps(settings)

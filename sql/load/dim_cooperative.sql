@@ -1,6 +1,9 @@
 -- Grain: one row per cooperative version (type-2). A version is a run of consecutive
 -- reported years with the same name, sector, commune and Decision 167 membership; a change
--- opens a new version, and a change back opens another one. The founding date (and how much
+-- opens a new version, and a change back opens another one. A blank sector or commune cell
+-- is not reported, not a change: it opens no version, the next year's value is compared
+-- with the last one reported, and a version keeps that value over its blank years (a blank
+-- Decision 167 cell is "Không", a value). The founding date (and how much
 -- of it was given: day, month or year) is the cooperative's latest one, on every version.
 -- A year's attributes are those of the report that wins for the cooperative that year
 -- (stg_report_precedence: 2025 a province's over a district's, from 2026 a commune's over
@@ -97,13 +100,33 @@ compared as (
         *,
         lag(year) over by_year as previous_year,
         lag(name) over by_year as previous_name,
-        lag(sector) over by_year as previous_sector,
+        lag(sector ignore nulls) over by_year as previous_sector,
         lag(in_da167) over by_year as previous_in_da167,
-        lag(commune_code) over by_year as previous_code,
-        lag(commune_current) over by_year as previous_current,
-        lag(commune_text) over by_year as previous_text
+        -- the commune of the last year that reported one (a blank cell reports none)
+        lag(
+            case
+                when commune_code is not null or commune_text is not null
+                    then {
+                        'code': commune_code,
+                        'current': commune_current,
+                        'text': commune_text,
+                        'name': commune_name
+                    }
+            end ignore nulls
+        ) over by_year as previous_commune
     from reported
     window by_year as (partition by coop_code order by year)
+),
+
+unpacked as (
+    select
+        c.*,
+        c.previous_commune is not null as previous_reported,
+        struct_extract(c.previous_commune, 'code') as previous_code,
+        struct_extract(c.previous_commune, 'current') as previous_current,
+        struct_extract(c.previous_commune, 'text') as previous_text,
+        struct_extract(c.previous_commune, 'name') as previous_commune_name
+    from compared as c
 ),
 
 flagged as (
@@ -113,9 +136,14 @@ flagged as (
             when c.previous_year is null then 1
             when
                 not (c.previous_name is not distinct from c.name)
-                or not (c.previous_sector is not distinct from c.sector)
+                or c.previous_sector <> c.sector
                 or not (c.previous_in_da167 is not distinct from c.in_da167)
                 then 1
+            -- a commune not reported this year, or never before: no change
+            when
+                (c.commune_code is null and c.commune_text is null)
+                or not c.previous_reported
+                then 0
             -- the same commune: the same code in the same geography...
             when
                 c.previous_code is not null and c.commune_code is not null
@@ -143,7 +171,7 @@ flagged as (
             when not (c.previous_text is not distinct from c.commune_text) then 1
             else 0
         end as opens_version
-    from compared as c
+    from unpacked as c
 ),
 
 numbered as (
@@ -161,8 +189,10 @@ versions as (
         version_no,
         min(year) as valid_from_year,
         any_value(name) as name,
-        any_value(sector) as sector,
-        arg_min(commune_name, year) as commune_name,
+        -- a version's blank cells keep the value last reported before it
+        coalesce(any_value(sector), arg_min(previous_sector, year)) as sector,
+        coalesce(arg_min(commune_name, year), arg_min(previous_commune_name, year))
+            as commune_name,
         any_value(in_da167) as in_da167
     from numbered
     group by coop_code, version_no
