@@ -158,6 +158,36 @@ def test_received_on_or_before_the_due_date_by_first_arrival(settings):
     assert (row["status"], row["arrived_on"]) == ("received", dt.date(2024, 1, 20))
 
 
+def test_a_file_that_arrived_after_the_judged_date_does_not_count(settings):
+    """Judged at an earlier date (a backfill, a re-run of the daily DAG), a report is what
+    had arrived by then: the same date gives the same statuses and alerts, whatever came
+    later."""
+    _landing_663_loaded_664_rejected(settings)
+    run_steps(settings)
+    _arrived(settings, "663_2023.xlsx", _at(2024, 3, 5, 3))
+    _arrived(settings, "664_2023_loi.xlsx", _at(2024, 3, 5, 3))
+    con = ledger.connect(settings.ledger)
+    try:
+        before = {
+            r["unit_code"]: (r["status"], r["arrived_on"], r["loaded_file_id"])
+            for r in deadlines.statuses(con, dt.date(2024, 2, 1))
+            if r["report_year"] == 2023
+        }
+        after = {
+            r["unit_code"]: (r["status"], r["arrived_on"])
+            for r in deadlines.statuses(con, dt.date(2024, 3, 5))
+            if r["report_year"] == 2023
+        }
+    finally:
+        con.close()
+    assert before["663"] == ("missing", None, None)
+    assert before["664"] == ("missing", None, None)
+    assert after["663"] == ("late", dt.date(2024, 3, 5))
+    assert after["664"] == ("quarantined", None)
+    result = tasks.check_deadlines(settings, _at(2024, 2, 1), "backfill")
+    assert sorted(result["alerts"]) == sorted(f"deadline-{u}-2023" for u in DISTRICTS)
+
+
 def test_the_mart_is_built_and_documented(settings):
     _landing_663_loaded_664_rejected(settings)
     run_steps(settings)

@@ -3,7 +3,9 @@
 -- logical date (judged_on, Asia/Ho_Chi_Minh). ref_reporting_arrivals holds every recorded
 -- file of a unit and year with the Asia/Ho_Chi_Minh date its content first arrived
 -- (etl/quality/deadlines.py, from audit.file_ingestion and audit.file_sighting); a report's
--- arrival is that of the first file of the unit and year that loaded.
+-- arrival is that of the first file of the unit and year that loaded. Only files arrived
+-- by judged_on count: a run judging an earlier date (a backfill, a re-run) sees what had
+-- arrived then, so two runs at the same date give the same statuses.
 create or replace table marts.reporting_status as
 with
 
@@ -15,14 +17,24 @@ arrivals as (
     select * from ref_reporting_arrivals
 ),
 
+arrived_by_then as (
+    select a.*
+    from arrivals as a
+    where a.arrived_on <= (select max(r.judged_on) from required as r)
+),
+
 per_unit as (
     select
         unit_code,
         report_year,
         min(arrived_on) filter (where status in ('loaded', 'superseded')) as first_loaded_on,
         min(arrived_on) filter (where status = 'quarantined') as first_rejected_on,
-        max(file_id) filter (where status = 'loaded') as loaded_file_id
-    from arrivals
+        -- the file loaded now, else (judged before it arrived) the last one that had loaded
+        coalesce(
+            max(file_id) filter (where status = 'loaded'),
+            max(file_id) filter (where status = 'superseded')
+        ) as loaded_file_id
+    from arrived_by_then
     group by unit_code, report_year
 )
 
