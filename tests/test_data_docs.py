@@ -3,6 +3,7 @@ publish, into HTX_EXPORT_DIR/data_docs/, and linked from the quality report."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import duckdb
@@ -63,6 +64,22 @@ def test_site_index_names_every_suite(published):
         assert len(pages) == 1, name  # one result per suite per publish, not one per batch
 
 
+def test_the_index_lists_every_suite_without_scripts(published):
+    """GX's index draws its tables with scripts from CDNs; offline, the plain table at its
+    top still names every suite with its result and links to its pages, which exist."""
+    settings, _ = published
+    docs = settings.export_dir / "data_docs"
+    page = (docs / "index.html").read_text()
+    (block,) = re.findall(r'<section id="htx-plain-index".*?</section>', page, flags=re.S)
+    for name in _suite_names():
+        assert re.search(rf"<td>{re.escape(name)}</td>", block), name
+    links = re.findall(r'href="([^"]+)"', block)
+    assert len(links) == 2 * len(_suite_names())
+    assert all((docs / link).is_file() for link in links)
+    assert "Không đạt / Failed" in block  # the sample has files with errors
+    assert "Đạt / Passed" in block
+
+
 def test_site_is_prepared_with_the_build_and_moved_at_publish(published):
     settings, _ = published
     # The load built the site beside the build (GX already imported there); the publish's
@@ -92,6 +109,32 @@ def test_stored_result_counts_the_cells_of_each_rule(published):
         assert _observed(text, rule) == counts.get(rule, 0)
 
 
+def test_a_rule_several_sheets_share_counts_on_its_own_sheet_only(published):
+    """`coop_in_htx_sheet` is a rule of the HoTro, OCOP and LienKet suites: each suite's
+    result counts the cells of its own sheet, and a suite none of whose cells failed passes."""
+    settings, _ = published
+    failed = dict(
+        query(
+            settings,
+            "select sheet, count(*) from audit.rejected_row where rule = 'coop_in_htx_sheet' "
+            "group by sheet",
+        )
+    )
+    assert failed.get("HoTro", 0) > 0  # the sample's quarantined file, on its HoTro sheet
+    docs = settings.export_dir / "data_docs"
+    for name, sheet in (("hotro", "HoTro"), ("ocop", "OCOP"), ("lienket", "LienKet")):
+        (page,) = (docs / "validations" / name).rglob("*.html")
+        assert _observed(page.read_text(), "coop_in_htx_sheet") == failed.get(sheet, 0), name
+    stored = {
+        path.stem: json.loads(json.loads(path.read_text())["result"])["success"]
+        for path in (docs / "htx_results").glob("*.json")
+    }
+    assert stored["hotro"] is False
+    if not failed.get("OCOP") and not failed.get("LienKet"):
+        assert stored["ocop"] is True
+        assert stored["lienket"] is True
+
+
 def test_quality_report_links_to_the_data_docs(published):
     settings, _ = published
     page = settings.quality_report.read_text()
@@ -111,6 +154,10 @@ def test_nothing_new_run_does_not_rebuild_the_site(published):
     assert index.stat().st_mtime_ns == before
 
 
+# Rows of `audit.rejected_row` as the Data Docs read them (a sheet only where it matters).
+REJECTED = "insert into audit.rejected_row (file_id, rule, severity) values "
+
+
 def _audit_warehouse(settings, statements: str) -> None:
     """A published warehouse holding `audit.rejected_row` and what `statements` add to it."""
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -118,8 +165,8 @@ def _audit_warehouse(settings, statements: str) -> None:
     try:
         con.execute(
             "create schema audit; "
-            "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
-            + statements
+            "create table audit.rejected_row "
+            "(file_id bigint, rule varchar, severity varchar, sheet varchar); " + statements
         )
     finally:
         con.close()
@@ -133,7 +180,7 @@ def test_build_is_offline_and_replaces_the_site_whole(tmp_path, monkeypatch):
     settings = _settings(tmp_path)
     _audit_warehouse(
         settings,
-        "insert into audit.rejected_row values (1, 'coop_code_format', 'error'), "
+        REJECTED + "(1, 'coop_code_format', 'error'), "
         "(1, 'coop_code_format', 'error'), (2, 'coop_missing_next_year', 'warning')",
     )
     stale = settings.export_dir / "data_docs" / "validations" / "old_run.html"
@@ -161,7 +208,8 @@ def test_export_builds_the_site_in_a_child_process_when_none_was_prepared(tmp_pa
 
     settings = _settings(tmp_path)
     _audit_warehouse(
-        settings, "insert into audit.rejected_row values (1, 'coop_code_required', 'error')"
+        settings,
+        REJECTED + "(1, 'coop_code_required', 'error')",
     )
     assert publish_prepared(settings) is None  # no build prepared one
     index = DataDocsBuild(settings).wait()
@@ -176,7 +224,7 @@ def test_a_site_showing_the_same_is_copied_not_rendered(tmp_path, monkeypatch):
     settings = _settings(tmp_path)
     _audit_warehouse(
         settings,
-        "insert into audit.rejected_row values (1, 'coop_code_format', 'error'); "
+        REJECTED + "(1, 'coop_code_format', 'error'); "
         "create table audit.build_info (fingerprint varchar, built_at timestamp); "
         "insert into audit.build_info values ('build-1', now())",
     )
@@ -197,7 +245,7 @@ def test_a_site_showing_the_same_is_copied_not_rendered(tmp_path, monkeypatch):
     assert page.read_text() == before.read_text()
     # One more cell: rendered again, with the new count.
     con = duckdb.connect(str(settings.warehouse))
-    con.execute("insert into audit.rejected_row values (2, 'coop_code_format', 'error')")
+    con.execute(REJECTED + "(2, 'coop_code_format', 'error')")
     con.close()
     import great_expectations as gx
 

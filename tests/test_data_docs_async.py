@@ -54,6 +54,7 @@ def _warehouse(path: Path, fingerprint: str, cells: int = 2) -> None:
             [cells],
         )
         con.execute("insert into audit.rejected_row values (2, 'coop_missing_next_year', 'w')")
+        con.execute("alter table audit.rejected_row add column sheet varchar")
         con.execute("insert into audit.build_info values (?, now())", [fingerprint])
     finally:
         con.close()

@@ -221,7 +221,8 @@ def test_the_data_docs_site_built_there_is_the_one_built_here(tmp_path, warm):
         "create schema audit; "
         "create table audit.rejected_row (file_id bigint, rule varchar, severity varchar); "
         "insert into audit.rejected_row values (1, 'coop_code_format', 'error'), "
-        "(1, 'coop_code_format', 'error'), (2, 'coop_missing_next_year', 'warning')"
+        "(1, 'coop_code_format', 'error'), (2, 'coop_missing_next_year', 'warning'); "
+        "alter table audit.rejected_row add column sheet varchar"
     )
     con.close()
     build_site(warehouse, tmp_path / "there")

@@ -17,7 +17,9 @@ is copied instead of rendered again (GX's validations and site builder cost seco
 (`etl.quality.validator`) while the publish DAG runs: the load hands it over and ends, and
 the export waits for it before moving it in place (`prepare_data_docs`,
 `publish_prepared`). Nothing is downloaded: the pages reference GX's CDN styles as GX writes
-them, and GX's analytics are off.
+them, and GX's analytics are off. GX's index draws its tables with scripts from those CDNs,
+so the index also gets a plain list of the suites, their results and pages
+(`_plain_index`), which opens from disk without a network.
 """
 
 from __future__ import annotations
@@ -51,14 +53,44 @@ def data_docs_index(settings: Settings) -> Path:
     return data_docs_dir(settings) / "index.html"
 
 
-def rule_counts(con) -> dict[str, tuple[int, int]]:
-    """Per rule: cells that break it and files they sit on, over the warehouse's audit."""
-    return {
-        rule: (int(cells), int(files))
-        for rule, cells, files in con.execute(
-            "select rule, count(*), count(distinct file_id) from audit.rejected_row group by rule"
-        ).fetchall()
+# Per suite (its key in `load_suite_documents`), per rule: the cells that break it and the
+# files they sit on.
+Counts = dict[str, dict[str, tuple[int, int]]]
+
+
+def rule_counts(con, documents: dict[str, dict]) -> Counts:
+    """Per suite and rule: cells that break it and files they sit on, over the warehouse's
+    audit. A rule of one suite counts every failure of its name; a rule several sheets'
+    suites share (`coop_in_htx_sheet`: HoTro, OCOP, LienKet) counts, in each, the failures
+    on that suite's sheet (`meta.sheet`, by the names the reader knows it by)."""
+    from etl.contract.layout import DATA_SHEETS
+    from etl.read.reader import _sheet_key
+
+    owners: dict[str, list[str]] = {}
+    for key, document in documents.items():
+        for rule in _rules({"expectations": document.get("expectations", ())}):
+            owners.setdefault(rule, []).append(key)  # a suite GX cannot render fails there
+    sheet_of = {  # a sheet's name as written -> the layout sheet it is, by its match key
+        _sheet_key(name): sheet.name for sheet in DATA_SHEETS for name in sheet.names
     }
+    suite_sheet = {key: (d.get("meta") or {}).get("sheet") for key, d in documents.items()}
+    cells: dict[tuple[str, str], int] = {}
+    files: dict[tuple[str, str], set[int]] = {}
+    rows = con.execute(
+        "select rule, sheet, file_id, count(*) from audit.rejected_row group by all"
+    ).fetchall()
+    for rule, sheet, file_id, n in rows:
+        suites = owners.get(rule, ())
+        if len(suites) > 1:
+            layout = sheet_of.get(_sheet_key(sheet)) if sheet else None
+            suites = [k for k in suites if suite_sheet[k] == layout]
+        for suite in suites:
+            cells[suite, rule] = cells.get((suite, rule), 0) + int(n)
+            files.setdefault((suite, rule), set()).add(int(file_id))
+    counts: Counts = {}
+    for (suite, rule), n in cells.items():
+        counts.setdefault(suite, {})[rule] = (n, len(files[suite, rule]))
+    return counts
 
 
 def _rules(document: dict) -> dict[str, dict]:
@@ -75,12 +107,14 @@ def build_data_docs(settings: Settings) -> Path:
     return build_site(settings.warehouse, data_docs_dir(settings))
 
 
-def content_key(documents: dict[str, dict], counts: dict[str, tuple[int, int]]) -> str:
+def content_key(documents: dict[str, dict], counts: Counts) -> str:
     """What a site's pages show: the suites, each rule's cells and files, GX's version."""
     shown = {
         "gx": _gx_version(),
         "documents": documents,
-        "counts": sorted([rule, *n] for rule, n in counts.items()),
+        "counts": sorted(
+            [suite, rule, *n] for suite, of in counts.items() for rule, n in of.items()
+        ),
     }
     return _digest(shown)
 
@@ -104,8 +138,8 @@ def build_site(
     earlier = validator.settle()
     if earlier is not None:
         log.warning("an earlier GX Data Docs render failed:\n%s", earlier)
-    counts, fingerprint = _read(warehouse)
     documents = load_suite_documents()
+    counts, fingerprint = _read(warehouse, documents)
     key = content_key(documents, counts)
     building = target.with_name(f".{target.name}.building")
     shutil.rmtree(building, ignore_errors=True)  # left by a run killed mid-build, if any
@@ -128,13 +162,13 @@ def build_site(
     return target / "index.html"
 
 
-def _read(warehouse: Path) -> tuple[dict[str, tuple[int, int]], str | None]:
+def _read(warehouse: Path, documents: dict[str, dict]) -> tuple[Counts, str | None]:
     """What a site of the warehouse shows and names: its rule counts, its fingerprint."""
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return rule_counts(con), _fingerprint(con)
+        return rule_counts(con, documents), _fingerprint(con)
     finally:
         con.close()
 
@@ -143,7 +177,7 @@ def _render(
     building: Path,
     target: Path,
     documents: dict[str, dict],
-    counts: dict[str, tuple[int, int]],
+    counts: Counts,
     previous: Path | None,
     key: str,
     fingerprint: str | None,
@@ -287,7 +321,8 @@ class DataDocsBuild:
 
 
 def _suite_key(document: dict, counts: dict[str, tuple[int, int]]) -> str:
-    """What one suite's pages show: its document, its rules' counts, GX's version."""
+    """What one suite's pages show: its document, its rules' counts (`counts`: the suite's
+    own, by rule), GX's version."""
     rules = {rule: list(counts.get(rule, (0, 0))) for rule in _rules(document)}
     return _digest({"gx": _gx_version(), "document": document, "counts": rules})
 
@@ -331,7 +366,7 @@ def _copy_pages(previous: Path, site: Path, names: list[str]) -> None:
 def _build(
     site: Path,
     documents: dict[str, dict],
-    counts: dict[str, tuple[int, int]],
+    counts: Counts,
     previous: Path | None = None,
 ) -> None:
     """Render the site into `site`. A suite whose pages of the `previous` site show the same
@@ -349,7 +384,7 @@ def _build(
     )
 
     kept = _kept_results(previous)
-    keys = {key: _suite_key(document, counts) for key, document in documents.items()}
+    keys = {key: _suite_key(document, counts.get(key, {})) for key, document in documents.items()}
     same = [k for k in documents if kept.get(k.replace("/", "_"), {}).get("key") == keys[k]]
     if same and previous is not None:
         try:
@@ -382,6 +417,7 @@ def _build(
     for key, document in documents.items():
         name = key.replace("/", "_")
         rules = _rules(document)
+        own = counts.get(key, {})
         expectations = [
             gx.expectations.ExpectColumnMaxToBeBetween(
                 column=rule,
@@ -392,7 +428,7 @@ def _build(
                     "severity": meta.get("severity", "error"),
                     "message_vi": meta.get("message_vi", ""),
                     "message_en": meta.get("message_en", ""),
-                    "files": counts.get(rule, (0, 0))[1],
+                    "files": own.get(rule, (0, 0))[1],
                     "notes": "Số ô vi phạm quy tắc trong các tệp của kho / "
                     "Cells breaking the rule in the warehouse's files",
                 },
@@ -413,7 +449,7 @@ def _build(
             validation = context.validation_definitions.add(
                 gx.ValidationDefinition(name=name, data=batch, suite=suite)
             )
-            frame = pd.DataFrame([{rule: counts.get(rule, (0, 0))[0] for rule in rules}])
+            frame = pd.DataFrame([{rule: own.get(rule, (0, 0))[0] for rule in rules}])
             before = set(store.list_keys())
             validation.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
             (identifier,) = set(store.list_keys()) - before
@@ -427,6 +463,50 @@ def _build(
         (site / RESULTS / f"{name}.json").write_text(json.dumps(stored), encoding="utf-8")
     # Every page when none is kept (an empty list would also mean every page to GX).
     context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=rendered if same else None)
+    _plain_index(site, documents)
+
+
+PLAIN_INDEX_ID = "htx-plain-index"
+
+
+def _plain_index(site: Path, documents: dict[str, dict]) -> None:
+    """Put, at the top of GX's index page, a plain table of every suite: its result
+    (passed or failed, from the stored result), its validation page and its expectations
+    page. GX's own tables need jQuery and bootstrap-table from CDNs; this one is HTML."""
+    import html
+    import re
+
+    rows = []
+    for key, document in documents.items():
+        name = key.replace("/", "_")
+        suite = document["name"]
+        stored = json.loads((site / RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+        success = json.loads(stored["result"]).get("success")
+        status = "Đạt / Passed" if success else "Không đạt / Failed"
+        pages = sorted((site / "validations" / name).rglob("*.html"))
+        result = (
+            f'<a href="{html.escape(pages[-1].relative_to(site).as_posix())}">{status}</a>'
+            if pages
+            else status
+        )
+        expectations = html.escape(f"expectations/{suite}.html")
+        rows.append(
+            f"<tr><td>{html.escape(suite)}</td><td>{result}</td>"
+            f'<td><a href="{expectations}">{html.escape(suite)}</a></td></tr>'
+        )
+    block = (
+        f'<section id="{PLAIN_INDEX_ID}" style="margin:1rem 3rem;font-family:sans-serif">'
+        "<h2>Bộ kiểm tra và kết quả / Suites and results</h2>"
+        '<table border="1" cellpadding="4" style="border-collapse:collapse">'
+        "<tr><th>Bộ kiểm tra / Suite</th><th>Kết quả / Result</th>"
+        "<th>Quy tắc / Expectations</th></tr>" + "".join(rows) + "</table></section>"
+    )
+    index = site / "index.html"
+    page = index.read_text(encoding="utf-8")
+    page, found = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, page, count=1)
+    if not found:
+        page = block + page
+    index.write_text(page, encoding="utf-8")
 
 
 if __name__ == "__main__":
