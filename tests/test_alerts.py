@@ -252,6 +252,28 @@ def test_exports_that_keep_failing_are_retried_without_building_for_their_alerts
     assert run_steps(settings, "run-6")["changed"] is False
 
 
+@pytest.mark.parametrize(
+    "listed",
+    [
+        "lienminh@tinh.example, kinhte@huyen.example",
+        "lienminh@tinh.example; kinhte@huyen.example",
+        '["lienminh@tinh.example", "kinhte@huyen.example"]',
+    ],
+)
+def test_recipients_are_a_list_however_the_variable_writes_it(monkeypatch, smtp_server, listed):
+    port, mails = smtp_server
+    for name, value in _channels_env(port, "http://unused").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AIRFLOW_VAR_HTX_ALERT_EMAILS", listed)
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    results = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))
+    assert results["email"].delivered is True
+    [mail] = mails
+    assert sorted(mail.rcpt_tos) == ["kinhte@huyen.example", "lienminh@tinh.example"]
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert "[" not in message["To"]
+
+
 @pytest.mark.parametrize("missing", ["AIRFLOW_CONN_SMTP_DEFAULT", "AIRFLOW_VAR_HTX_ALERT_EMAILS"])
 def test_email_needs_connection_and_recipients(monkeypatch, smtp_server, missing):
     port, mails = smtp_server

@@ -234,13 +234,14 @@ def test_second_run_changes_nothing(pipeline_run):
 
 
 def test_every_core_and_mart_column_is_described(pipeline_run):
-    """README: every table, and every column of core and marts, carries a description
+    """README: every table, and every column of core, marts and audit, carries a description
     (its meaning in the DDL, else its Vietnamese label), shown by any SQL tool."""
     settings = pipeline_run[0]
     bare = query(
         settings,
         "select schema_name || '.' || table_name || '.' || column_name from duckdb_columns() "
-        "where schema_name in ('core', 'marts') and coalesce(comment, '') = '' order by 1",
+        "where schema_name in ('core', 'marts', 'audit') and coalesce(comment, '') = '' "
+        "order by 1",
     )
     assert bare == []
     untitled = query(

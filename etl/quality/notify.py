@@ -18,6 +18,7 @@ is retried a few times with backoff, then recorded as failed; it never fails the
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -74,13 +75,23 @@ def _connection(conn_id: str):
 
 
 def _recipients() -> list[str]:
+    """The addresses of the Airflow variable `htx_alert_emails`: separated by commas or
+    semicolons, or a JSON list of them (as the UI's JSON editor writes a list)."""
     from airflow.sdk import Variable
 
     try:
         value = Variable.get(RECIPIENTS_VARIABLE, default=None)
     except Exception:  # no such variable
         value = None
-    return [v.strip() for v in (value or "").replace(";", ",").split(",") if v.strip()]
+    text = (value or "").strip()
+    if text.startswith("["):
+        try:
+            listed = json.loads(text)
+        except ValueError:
+            listed = None
+        if isinstance(listed, list):
+            text = ",".join(str(v) for v in listed)
+    return [v.strip() for v in text.replace(";", ",").split(",") if v.strip()]
 
 
 def webhook_url(conn) -> str:

@@ -369,6 +369,9 @@ def _keep_staging(con, changed_only: bool) -> None:
             continue
         con.execute(f"create or replace table audit.{name} as select * from stg_{name}")  # noqa: S608  as above
         con.execute(f"comment on table audit.{name} is '{KEPT_STAGING[name]}'")
+        for column, meaning in KEPT_STAGING_COLUMNS[name].items():
+            text = meaning.replace("'", "''")
+            con.execute(f"comment on column audit.{name}.{column} is '{text}'")
 
 
 # What `_keep_staging` keeps, described as analysts see it.
@@ -377,6 +380,30 @@ KEPT_STAGING = {
     "wins for that cooperative (the workbook contract order of precedence)",
     "htx_commune": "For each staged HTX row of a cooperative: the commune its Xã/Phường cell "
     "names (NULL: unknown or empty)",
+}
+_ROW = {
+    "file_id": "The file of the row (audit.file_ingestion)",
+    "excel_row": "Row number as Excel shows it",
+    "coop_code": "The cooperative's 10-digit code (Mã số HTX)",
+    "report_year": "Year of the report",
+    "unit_code": "Reporting unit of the file: district (3 digits), province (2) or commune (5)",
+}
+KEPT_STAGING_COLUMNS = {
+    "report_precedence": {
+        **_ROW,
+        "sheet_name": "The HTX sheet's name as the file spells it",
+        "unit_level": "district, province or commune: the reporting unit's level",
+        "wins": "Whether this report wins for the cooperative and year (its rows are loaded)",
+        "winner_file_id": "The file whose report wins for the cooperative and year",
+        "winner_unit_code": "The unit of the winning report",
+        "first_winning_row": "The winning report's first row for the cooperative and year: the "
+        "row the dimension and the facts take",
+    },
+    "htx_commune": {
+        **_ROW,
+        "commune_code": "GSO code of the commune the cell names; NULL: unknown or empty",
+        "commune_current": "True: a commune in force since 01/07/2025; false: a former commune",
+    },
 }
 
 

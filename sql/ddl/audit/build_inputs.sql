@@ -9,3 +9,6 @@ create table if not exists audit.build_inputs (
     staged_by     varchar
 );
 comment on table audit.build_inputs is 'The files (and the digest of their staged rows) this warehouse was built from';
+comment on column audit.build_inputs.file_id is 'A file the star schema was built from (audit.file_ingestion.file_id)';
+comment on column audit.build_inputs.staged_digest is 'Digest of the file''s staged rows the build used (audit.file_ingestion.staged_digest then)';
+comment on column audit.build_inputs.staged_by is 'Stamp of the reader, rules and reference data that staged those rows';

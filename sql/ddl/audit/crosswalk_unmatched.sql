@@ -16,3 +16,6 @@ comment on column audit.crosswalk_unmatched.old_commune_name is 'Full name of th
 comment on column audit.crosswalk_unmatched.why is 'Why it is unmatched, in Vietnamese then English';
 comment on column audit.crosswalk_unmatched.candidates is 'Ambiguous name: the former communes it fits (code full name; ...). Not named: text fragments of the province spelled nearly like it (new commune: fragment; ...); NULL when none';
 comment on column audit.crosswalk_unmatched.possible_new_codes is 'The communes in force since 01/07/2025 whose merger text may mean it (codes separated by semicolons): named by a name several former communes share, or by a spelling nearly like its own; empty when none';
+comment on column audit.crosswalk_unmatched.old_commune_code is 'GSO code of the former commune (before 01/07/2025)';
+comment on column audit.crosswalk_unmatched.old_district_code is 'GSO code of its former district';
+comment on column audit.crosswalk_unmatched.old_province_code is 'GSO code of its former province';

@@ -35,4 +35,17 @@ comment on column audit.file_ingestion.reason is 'Why the file has its status, i
 comment on column audit.file_ingestion.raw_path is 'The immutable copy of the file kept by the pipeline, named by hash';
 comment on column audit.file_ingestion.staged_digest is 'Digest of the rows staged from the file (per sheet: row count and an order-free hash); a reprocessed file whose rows differ rebuilds the warehouse';
 comment on column audit.file_ingestion.staged_by is 'Stamp of the reader, rules and reference data that staged the file; a file staged by others is staged again from its raw copy';
-comment on column audit.file_ingestion.landed_at is 'When the file landed: its modification time in the landing folder when a run found it. Of two files for one unit and year with the same Ngày lập found by the same run, the one that landed later counts'
+comment on column audit.file_ingestion.landed_at is 'When the file landed: its modification time in the landing folder when a run found it. Of two files for one unit and year with the same Ngày lập found by the same run, the one that landed later counts';
+comment on column audit.file_ingestion.file_name is 'Name of the file as it arrived, relative to the landing folder';
+comment on column audit.file_ingestion.size_bytes is 'Size of the file in bytes';
+comment on column audit.file_ingestion.unit_code is 'Reporting unit: GSO code of the district (3 digits), province (2) or, from 2026, commune (5); NULL when not identified';
+comment on column audit.file_ingestion.report_year is 'Year the report covers; NULL when not identified';
+comment on column audit.file_ingestion.rows_read is 'Data rows read from the file''s sheets (titles, totals and blank rows not counted)';
+comment on column audit.file_ingestion.rows_rejected is 'Rows with at least one error (a file with any is quarantined)';
+comment on column audit.file_ingestion.run_id is 'The Airflow run (or htx command) that last processed the file';
+comment on column audit.file_ingestion.ingested_at is 'When the file was last processed';
+comment on column audit.file_ingestion.prepared_on is 'Ngày lập: the date the report was prepared, from ThongTin; of two reports of one unit and year the later one counts';
+comment on column audit.file_ingestion.identified_by is 'Where the unit and year came from: the ThongTin sheet, the file name, or both';
+comment on column audit.file_ingestion.warnings is 'Findings of severity warning (recorded and alerted, not rejecting)';
+comment on column audit.file_ingestion.duplicate_of is 'For a duplicate: the file_id of the identical file received first';
+comment on column audit.file_ingestion.superseded_by is 'For a superseded file: the file_id of the report that replaced it';

@@ -15,3 +15,8 @@ comment on column audit.rejected_row.excel_row is 'Row number as Excel shows it,
 comment on column audit.rejected_row.message is 'What is wrong, in Vietnamese then English';
 comment on column audit.rejected_row.severity is 'error: rejects the file; warning: recorded and alerted, not rejected; info: reported only (e.g. an unknown extra column)';
 comment on column audit.rejected_row.cell is 'Excel address of the failing cell, such as P37, where the problem belongs to one cell';
+comment on column audit.rejected_row.file_id is 'The file (audit.file_ingestion.file_id)';
+comment on column audit.rejected_row.sheet is 'Sheet name as written in the workbook; NULL for a problem of the whole file';
+comment on column audit.rejected_row.column_name is 'Column header as in the template; NULL for a problem of a row or the file';
+comment on column audit.rejected_row.value is 'The cell''s content as written (first 200 characters)';
+comment on column audit.rejected_row.rule is 'Identifier of the rule or expectation that failed';
