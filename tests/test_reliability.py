@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import resource
 import subprocess
 import sys
@@ -193,6 +195,22 @@ def test_nothing_is_lost_and_the_landing_folder_is_unchanged(hostile):
         assert Path(raw).read_bytes() == snapshot[name]
     raw_files = list(settings.raw_dir.iterdir())
     assert len(raw_files) == len({r[1] for r in rows})  # exactly one raw copy per content
+
+
+def test_a_file_name_that_is_not_utf8_is_recorded_with_its_bytes_escaped(settings):
+    """A name written in a legacy code page (bytes that are not UTF-8) once made the run
+    fail at the hand-over between tasks (JSON), on every run while the file stayed."""
+    path = _good(settings.landing_dir / "663_2023.xlsx")
+    odd = os.fsencode(settings.landing_dir) + b"/663_2023_\xff\xfe.xlsx"
+    os.rename(path, odd)
+    content = Path(os.fsdecode(odd)).read_bytes()
+    run_steps(settings, "run-1")
+    [(name, status)] = query(settings, "select file_name, status from audit.file_ingestion")
+    assert name == "663_2023_\\xff\\xfe.xlsx"
+    assert json.dumps(name).encode("utf-8")
+    assert status == "loaded"
+    assert run_steps(settings, "run-2")["changed"] is False  # seen: not a new file again
+    assert Path(os.fsdecode(odd)).read_bytes() == content  # the landing file is untouched
 
 
 def test_a_file_that_changes_while_it_is_read_is_left_for_the_next_run(settings, monkeypatch):

@@ -93,6 +93,14 @@ def keep_raw_copy(path: Path, sha256: str, raw_dir: Path) -> Path:
     return target
 
 
+def display_name(name: str) -> str:
+    """A landing name as text: a name whose bytes are not UTF-8 (a legacy Windows code page,
+    an old zip or USB stick) shows those bytes escaped (`\\xff`), so that it can be recorded,
+    logged and handed between tasks (Airflow's XCom is JSON). Nothing reopens a landing file
+    by this name: the run reads its raw copy."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def discover(
     landing_dir: Path, raw_dir: Path, seen: set[tuple[str, str]], first_ids: dict[str, int]
 ) -> list[LandedFile]:
@@ -106,7 +114,7 @@ def discover(
     """
     found: list[tuple[Path, str, str, os.stat_result]] = []
     for path in landing_files(landing_dir):
-        name = path.relative_to(landing_dir).as_posix()
+        name = display_name(path.relative_to(landing_dir).as_posix())
         sha = sha256_of(path)
         if (sha, name) in seen:
             continue
