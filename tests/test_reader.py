@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import unicodedata
+from pathlib import Path
 
 from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
 
@@ -190,3 +192,28 @@ def test_district_report_after_the_district_level_was_abolished_is_rejected():
     assert "cấp huyện đã bỏ từ 01/07/2025" in found.message
     assert identify({"unit_code": "663", "report_year": 2025}, "x.xlsx", load_reference()).unit
     assert identify({"unit_code": "68", "report_year": 2026}, "x.xlsx", load_reference()).unit
+
+
+def test_a_workbook_saved_under_another_format_s_name_is_read_as_what_it_is(tmp_path):
+    """The guard tells a file by its content; the reader reads it so: an .xls or an .ods
+    named .xlsx, and an .xlsx named .xls, read the same rows as under their own names."""
+    corpus = Path(__file__).parent / "corpus"
+    xlsx = write_xlsx(tmp_path / "own.xlsx", {"ThongTin": info_rows(), "HTX": _two_rows()})
+    sources = {
+        "xls": corpus / "d11_section_rows.xls",
+        "ods": corpus / "d11_section_rows.ods",
+        "xlsx": xlsx,
+    }
+    for kind, source in sources.items():
+        own = read_workbook(source)
+        assert own.rejection is None, kind
+        for suffix in {".xlsx", ".xls", ".ods"} - {source.suffix}:
+            renamed = tmp_path / f"{kind}_as{suffix}"
+            shutil.copyfile(source, renamed)
+            read = read_workbook(renamed)
+            assert read.rejection is None, (kind, suffix, read.rejection)
+            assert read.sheets["htx"].rows == own.sheets["htx"].rows, (kind, suffix)
+
+
+def _two_rows() -> list:
+    return [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]

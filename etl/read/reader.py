@@ -186,7 +186,7 @@ def _read(
 
     result = WorkbookRead()
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = _open(CalamineWorkbook, path, kind)
         names = {_sheet_key(n): n for n in workbook.sheet_names}
     except Exception as exc:  # calamine raises many types for corrupt files
         result.rejection = _unreadable(exc)
@@ -255,6 +255,26 @@ def _read(
     finally:
         workbook.close()
     return result
+
+
+# What python-calamine takes a file for by its extension (it chooses its parser by the
+# name); another extension, or none, it tells by the content.
+_KIND_OF_SUFFIX = {
+    **dict.fromkeys((".xlsx", ".xlsm", ".xlsb", ".xltx", ".xltm", ".xlam"), "xlsx"),
+    **dict.fromkeys((".xls", ".xla"), "xls"),
+    ".ods": "ods",
+}
+
+
+def _open(opener, path: Path, kind: str):
+    """The workbook at `path`, read as what its content is (`kind`, from the guard's sniff):
+    an .xls saved under an .xlsx name, or the other way round, is read as what it is, not
+    rejected as damaged. The file's name is the parser's guide otherwise, as before."""
+    named = _KIND_OF_SUFFIX.get(path.suffix.lower())
+    if named is None or named == kind:
+        return opener.from_path(str(path))
+    with path.open("rb") as handle:
+        return opener.from_filelike(handle)
 
 
 def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Finding | None:
