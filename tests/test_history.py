@@ -85,6 +85,17 @@ def test_a_blank_commune_or_sector_opens_no_version(settings):
     assert [r[2] for r in _fact_names(settings)] == ["Đức Mạnh", "Đức Mạnh", "Thuận An", "Thuận An"]
 
 
+def test_a_name_in_other_capitals_is_the_same_name(settings):
+    _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX Nông nghiệp Đức Mạnh"})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX NÔNG NGHIỆP ĐỨC MẠNH"})
+    _workbook(settings, "663_2023.xlsx", 2023, {"Tên HTX": "HTX Nông nghiệp Đức Mạnh Mới"})
+    run_steps(settings)
+    assert [(v[1], v[3], v[4]) for v in _versions(settings)] == [
+        ("HTX Nông nghiệp Đức Mạnh", 2021, 2022),
+        ("HTX Nông nghiệp Đức Mạnh Mới", 2023, None),
+    ]
+
+
 def test_a_commune_written_as_its_code_is_named(settings):
     _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "24676"})
     run_steps(settings)

@@ -1,6 +1,7 @@
 -- Grain: one row per cooperative version (type-2). A version is a run of consecutive
 -- reported years with the same name, sector, commune and Decision 167 membership; a change
--- opens a new version, and a change back opens another one. A blank sector or commune cell
+-- opens a new version, and a change back opens another one; a name written in other capitals
+-- is the same name (the version shows its first spelling). A blank sector or commune cell
 -- is not reported, not a change: it opens no version, the next year's value is compared
 -- with the last one reported, and a version keeps that value over its blank years (a blank
 -- Decision 167 cell is "Không", a value). The founding date (and how much
@@ -135,7 +136,7 @@ flagged as (
         case
             when c.previous_year is null then 1
             when
-                not (c.previous_name is not distinct from c.name)
+                not (lower(c.previous_name) is not distinct from lower(c.name))
                 or c.previous_sector <> c.sector
                 or not (c.previous_in_da167 is not distinct from c.in_da167)
                 then 1
@@ -188,7 +189,7 @@ versions as (
         coop_code,
         version_no,
         min(year) as valid_from_year,
-        any_value(name) as name,
+        arg_min(name, year) as name,
         -- a version's blank cells keep the value last reported before it
         coalesce(any_value(sector), arg_min(previous_sector, year)) as sector,
         coalesce(arg_min(commune_name, year), arg_min(previous_commune_name, year))
