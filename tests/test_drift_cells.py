@@ -219,12 +219,36 @@ def test_rule_16_a_code_stored_as_an_exact_number_is_fine(raw):
         ("2019", (dt.date(2019, 1, 1), "year")),
         ("năm 2019", (dt.date(2019, 1, 1), "year")),
         (2019, (dt.date(2019, 1, 1), "year")),  # a year typed as a number, not serial day 2019
+        ("15 thg 3, 2019", (dt.date(2019, 3, 15), "day")),  # as Google Sheets writes it
+        ("15 March 2019", (dt.date(2019, 3, 15), "day")),
+        ("Mar 15, 2019", (dt.date(2019, 3, 15), "day")),
+        ("15-Mar-2019", (dt.date(2019, 3, 15), "day")),
+        ("March 2019", (dt.date(2019, 3, 1), "month")),
+        ("2019 (ước)", (dt.date(2019, 1, 1), "year")),
+        ("43000 12:00", (dt.date(2017, 9, 22), "day")),
         (44260, (dt.date(2021, 3, 5), "day")),
         (dt.date(2021, 3, 5), (dt.date(2021, 3, 5), "day")),
     ],
 )
 def test_rule_18_dates_in_words_and_partial_dates(raw, expected):
     assert cells.parse_dated(raw, report_year=2023) == expected
+
+
+@pytest.mark.parametrize("raw", ["15 thg ba 2019", "15 Xyz 2019", "15 abc", "15 03 2019"])
+def test_rule_18_a_number_that_text_goes_on_from_is_no_serial_day(raw):
+    """`15 …` is never serial day 15 (14/01/1900): a text it does not read is unreadable."""
+    with pytest.raises(ValueError, match="not a date"):
+        cells.parse_dated(raw, report_year=2023)
+
+
+def test_rule_18_a_resubmission_s_ngay_lap_in_words_orders_it(tmp_path):
+    """A later Ngày lập written `20 thg 1, 2023` is that date, not one of 1900 that loses."""
+    info = info_rows("662", 2022)
+    info[4][1] = "20 thg 1, 2023"  # Ngày lập, as text
+    sheets = {"ThongTin": info, "HTX": [HTX_HEADER, htx_row(1, "6400000001")]}
+    read = read_workbook(write_xlsx(tmp_path / "662_2022_sua.xlsx", sheets))
+    identity = identify(read.info, "662_2022_sua.xlsx", load_reference())
+    assert identity.prepared_on == dt.date(2023, 1, 20)
 
 
 def test_rule_18_a_two_digit_year_needs_the_report_year():

@@ -7,6 +7,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
 
 from etl.contract.reference import load_reference
@@ -217,3 +218,15 @@ def test_a_workbook_saved_under_another_format_s_name_is_read_as_what_it_is(tmp_
 
 def _two_rows() -> list:
     return [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
+
+
+def test_a_title_note_dvt_sets_the_sheet_s_unit_as_don_vi_tinh_does(tmp_path):
+    """`ĐVT: đồng` above a header without units, as `Đơn vị tính: đồng`: amounts in đồng."""
+    header = [h.split(" (")[0] for h in HTX_HEADER]  # no unit in any header
+    for note in ("ĐVT: đồng", "Đơn vị tính: đồng", "(ĐVT: 1.000đ)"):
+        row = htx_row(1, "6400000001", **{"Doanh thu": 1_650_000_000})
+        rows = [["BÁO CÁO HỢP TÁC XÃ"], [note], header, row]
+        read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+        [typed] = read.sheets["htx"].rows
+        factor = 1e-6 if "1.000" not in note else 1e-3
+        assert typed["revenue_mvnd"] == pytest.approx(1_650_000_000 * factor), note

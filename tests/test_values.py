@@ -150,14 +150,20 @@ def test_month_thirteen_is_not_a_date():
         cells.parse_date("12/13/2021")
 
 
-@pytest.mark.parametrize("raw", ["x", "X", "Có", "có", "1", "Yes", 1, True])
+@pytest.mark.parametrize("raw", ["x", "X", "Có", "có", "1", "Yes", 1, True, "✓", "✔", "√", " √ "])
 def test_yes_values(raw):
     assert cells.parse_yesno(raw) is True
 
 
-@pytest.mark.parametrize("raw", [None, "", "Không", "không", "0", 0])
+@pytest.mark.parametrize("raw", [None, "", "  ", "Không", "không", "0", 0, "-", "–"])
 def test_no_values(raw):
     assert cells.parse_yesno(raw) is False
+
+
+@pytest.mark.parametrize("raw", ["*", "+", "•", "?", "✗"])
+def test_a_mark_that_is_neither_is_unreadable_never_a_silent_no(raw):
+    with pytest.raises(ValueError, match="not yes/no"):
+        cells.parse_yesno(raw)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from functools import cache
 
-from etl.text import match_key, unaccent, unquoted
+from etl.text import clean, match_key, unaccent, unquoted
 
 # An empty cell, a dash or an `x` in a numeric column means "not reported", never 0.
 _BLANK_MARKS = {"", "-", "–", "—", "x", "X"}
@@ -29,6 +29,8 @@ _MONEY_UNIT = re.compile(
 )
 # `ĐVT:` / `Đơn vị tính:` before the unit, as a file's note or a header's parentheses say it.
 _UNIT_LABEL = re.compile(r"^(?:dvt|don vi tinh|don vi)\b[\s:]*")
+# The same label as written (NFC text), before a multiplied unit: `ĐVT: 1.000đ`.
+_WRITTEN_LABEL = re.compile(r"^(?:đvt|dvt|đơn vị tính|don vi tinh|đơn vị|don vi)\b[\s:.]*", re.I)
 _MULTIPLIED_UNIT = re.compile(r"^([0-9][0-9.,\s]*)\s*([^\W\d_].*)$")
 # The đồng sign, another spelling of `đ` (rule 14: `45.000.000 ₫`, a header's `(₫)`).
 DONG_SIGN = "\u20ab"
@@ -36,6 +38,9 @@ DONG_SIGN = "\u20ab"
 
 _YES = {"x", "co", "1", "yes", "true", "c"}
 _NO = {"", "khong", "0", "no", "false", "k"}
+# Marks without letters or digits: a tick is yes; blank or a dash is no.
+_TICK = re.compile("[\u2713\u2714\u221a\u2611\u2705]")  # ✓ ✔ √ ☑ ✅
+_NO_MARK = re.compile("[-\u2010-\u2015\u2212]?")  # blank, -, ‐ ‒ – — ―, −
 
 _CODE_10 = re.compile(r"^\d{10}(-\d{3})?$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -67,7 +72,8 @@ def money_factor(unit: str | None) -> float | None:
     factor = money_unit_factor(text.replace(" ", ""))
     if factor is not None:
         return factor
-    multiplied = _MULTIPLIED_UNIT.match(unquoted(unit.split("/")[0]).strip())
+    written = _WRITTEN_LABEL.sub("", unquoted(unit.split("/")[0]).strip())
+    multiplied = _MULTIPLIED_UNIT.match(written)
     if multiplied is None:
         return None
     unit_factor = money_unit_factor(_unit_key(multiplied.group(2)))
@@ -247,14 +253,20 @@ _DATE_PATTERNS = (
     re.compile(r"^(?P<m>\d{1,2})[/.-](?P<y>\d{4})$"),
 )
 # The same in words, on the unaccented lower-case text: `ngày 15 tháng 3 năm 2019`,
-# `tháng 3/2019`, `năm 2019`.
+# `15 thg 3, 2019` (as Google Sheets writes it), `tháng 3/2019`, `năm 2019`; and English
+# month names (`15 March 2019`, `Mar 15, 2019`, `15-Mar-2019`).
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAME = rf"(?P<name>{'|'.join(_MONTH_NAMES)})[a-z]*\.?"
 _WORD_DATE_PATTERNS = (
     re.compile(
-        r"^(?:ngay\s*)?(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*"
+        r"^(?:ngay\s*)?(?P<d>\d{1,2})\s*(?:thang|thg)\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*"
         r"(?P<y>\d{4}|\d{2})$"
     ),
-    re.compile(r"^thang\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*(?P<y>\d{4})$"),
+    re.compile(r"^(?:thang|thg)\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*(?P<y>\d{4})$"),
     re.compile(r"^nam\s*(?P<y>\d{4})$"),
+    re.compile(rf"^(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s-]+{_MONTH_NAME}[\s,-]+(?P<y>\d{{4}})$"),
+    re.compile(rf"^{_MONTH_NAME}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})$"),
+    re.compile(rf"^{_MONTH_NAME}[\s,-]+(?P<y>\d{{4}})$"),
 )
 _SPACED_SEPARATOR = re.compile(r"(?<=\d)\s*([/.-])\s*(?=\d)")
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
@@ -298,12 +310,16 @@ def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, s
             found = pattern.match(words)
             if found:
                 return _from_parts(found, report_year)
-    # A serial number, or a year alone; not the first of several numbers (`15 03 2019`).
+    # A serial number, or a year alone, perhaps with a time; never the first number of a
+    # text that goes on (`15 03 2019`, `15 thg 3, 2019`: not serial day 15 of 1900).
     rest = text[len(head) :].strip()
-    if re.fullmatch(r"\d+(\.\d+)?", head) and not (
-        rest[:1].isdigit() and not _TIME.fullmatch(rest)
-    ):
+    if re.fullmatch(r"\d+(\.\d+)?", head) and (not rest or _TIME.fullmatch(rest)):
         return _from_number(float(head))
+    # A year and words without a number (`2019 (ước)`): that year.
+    if re.fullmatch(r"\d{4}", head) and not any(ch.isdigit() for ch in rest):
+        year = int(head)
+        if _YEARS[0] <= year <= _YEARS[1]:
+            return dt.date(year, 1, 1), YEAR
     raise ValueError("not a date")
 
 
@@ -317,6 +333,8 @@ def _from_number(raw: float) -> tuple[dt.date, str]:
 
 def _from_parts(found: re.Match, report_year: int | None) -> tuple[dt.date, str]:
     parts = found.groupdict()
+    if parts.get("name"):  # an English month name
+        parts["m"] = str(_MONTH_NAMES.index(parts["name"]) + 1)
     year_text = parts["y"]
     year = int(year_text)
     if len(year_text) == 2:
@@ -331,7 +349,8 @@ def _from_parts(found: re.Match, report_year: int | None) -> tuple[dt.date, str]
 
 
 def parse_yesno(raw: object) -> bool:
-    """`x`, `Có`, `1`, `Yes` are yes; blank, `Không`, `0` are no."""
+    """`x`, `Có`, `1`, `Yes` and a tick (`✓`, `√`) are yes; blank, `Không`, `0` and a dash
+    are no. Any other mark is not read as either (never a silent no)."""
     if raw is None:
         return False
     if isinstance(raw, bool):
@@ -343,8 +362,10 @@ def parse_yesno(raw: object) -> bool:
     key = match_key(raw)
     if key in _YES:
         return True
-    if key in _NO:
+    if key in _NO and (key or _NO_MARK.fullmatch(clean(raw))):
         return False
+    if _TICK.fullmatch(clean(raw)):
+        return True
     raise ValueError("not yes/no")
 
 

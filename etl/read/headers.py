@@ -26,7 +26,7 @@ HEADER_DEEP_SCAN_ROWS = 400
 _NUMBERED = r"\(?\s*(?:[0-9]{1,2}|[A-Z])\s*\)?"
 _OPERAND = r"\(?\s*(?:[0-9]{1,4}|[A-Z])\s*\)?"
 _COLUMN_NUMBER = re.compile(rf"^{_NUMBERED}(?:\s*=\s*{_OPERAND}(?:\s*[-+x*/:×.]\s*{_OPERAND})*)?$")
-_UNIT_NOTE = re.compile(r"don vi tinh\s*(.*)$")
+_UNIT_NOTE = re.compile(r"\b(?:don vi tinh|dvt)\b\s*(.*)$")
 
 
 @dataclass
