@@ -84,12 +84,15 @@ class Limits:
     """What one submitted file may cost. A file past a limit is quarantined with a reason.
 
     Each has an environment variable: HTX_MAX_FILE_MB, HTX_MAX_EXPANDED_MB, HTX_MAX_ROWS,
-    HTX_MAX_CELL_CHARS.
+    HTX_MAX_CELLS, HTX_MAX_CELL_CHARS.
     """
 
     file_bytes: int = 50 * 1024 * 1024  # the workbook as sent
     expanded_bytes: int = 500 * 1024 * 1024  # its sheets unzipped: stops zip bombs
     rows: int = 200_000  # real rows in one sheet (a district has hundreds)
+    # One sheet's grid up to its last real row and column, which python-calamine holds
+    # whole: one value at XFD150000 would be 2.5 billion cells. 200,000 rows of 25 columns.
+    cells: int = 5_000_000
     cell_chars: int = 32_767  # Excel's own limit for one cell
 
 
@@ -158,6 +161,7 @@ class Settings:
             "HTX_MAX_FILE_MB": str(self.limits.file_bytes / _MB),
             "HTX_MAX_EXPANDED_MB": str(self.limits.expanded_bytes / _MB),
             "HTX_MAX_ROWS": str(self.limits.rows),
+            "HTX_MAX_CELLS": str(self.limits.cells),
             "HTX_MAX_CELL_CHARS": str(self.limits.cell_chars),
         } | (
             ({"HTX_BATCH_SIZE": str(self.batch_size)} if self.batch_size else {})
@@ -283,6 +287,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             file_bytes=int(float(env.get("HTX_MAX_FILE_MB") or 50) * _MB),
             expanded_bytes=int(float(env.get("HTX_MAX_EXPANDED_MB") or 500) * _MB),
             rows=int(env.get("HTX_MAX_ROWS") or 200_000),
+            cells=int(env.get("HTX_MAX_CELLS") or 5_000_000),
             cell_chars=int(env.get("HTX_MAX_CELL_CHARS") or 32_767),
         ),
     )

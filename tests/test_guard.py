@@ -32,7 +32,7 @@ def _long_way(path: Path, max_rows: int = 200_000) -> tuple[str, list[str]]:
         try:
             blank = guard._blank_shared_strings(archive) if long else set()
             for member in long:
-                last_real, last_row = guard._extent(archive, member, blank, 1 << 30)
+                last_real, last_row, _, _ = guard._extent(archive, member, blank, 1 << 30)
                 if last_real > max_rows:
                     return "too_many_rows", []
                 if last_row > last_real + guard.EMPTY_TAIL_ROWS:
@@ -189,3 +189,210 @@ def test_sniff_tells_what_a_file_is(tmp_path, content, kind):
     with guard.Package(path) as package:
         assert package.kind == kind
         assert package.archive is None
+
+
+# A value far to the right or far below: calamine's grid is rows × columns, whole. Each file
+# is read in a child process with its address space bounded, as the fuzzing is: a grid of
+# billions of cells must be refused before calamine opens the file, not allocated.
+_READ_BOUNDED = """
+import json, resource, sys
+from pathlib import Path
+from etl.read.reader import read_workbook
+read = read_workbook(Path(sys.argv[1]))
+found = read.rejection
+print(json.dumps({
+    "rule": found and found.rule,
+    "message": found and found.message,
+    "rows": len(read.sheets["htx"].rows) if "htx" in read.sheets else None,
+    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+}))
+"""
+
+
+def _read_bounded(path: Path) -> dict:
+    import json
+    import resource
+    import subprocess
+    import sys
+
+    def bounded():
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # memory bound
+
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_BOUNDED, str(path)],
+        capture_output=True, text=True, timeout=300, preexec_fn=bounded, cwd=path.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _far_value(cell: str) -> str:
+    row = _ROW_NUMBER.search(cell).group()
+    return f'<row r="{row}"><c r="{cell}"><v>1</v></c></row>'
+
+
+_ROW_NUMBER = re.compile(r"\d+$")
+
+
+def _moved_sheet(seed: Path, target: Path, folder: str, edit, named: str | None = None) -> Path:
+    """The HTX sheet, edited, stored at `folder` + sheet2.xml, where the workbook's
+    relationships (and its content types) say it is, or as `named` there says."""
+    with zipfile.ZipFile(seed) as archive:
+        items = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    moved = f"{folder}sheet2.xml"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in items:
+            if name == SHEET:
+                name, data = moved, edit(data)
+            elif name == "xl/_rels/workbook.xml.rels":
+                relative = named or moved.removeprefix("xl/")
+                data = data.replace(b'"worksheets/sheet2.xml"', f'"{relative}"'.encode())
+            elif name == "[Content_Types].xml":
+                data = data.replace(b"worksheets/sheet2.xml", moved.removeprefix("xl/").encode())
+            archive.writestr(name, data)
+    return target
+
+
+_ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def _ods(path: Path, columns: int, rows: int) -> Path:
+    """A small .ods whose HTX sheet repeats a row `rows` times, each with a number repeated
+    over `columns` columns: under 1 KB zipped."""
+
+    def cell(value: str) -> str:
+        text = f"<text:p>{value}</text:p>"
+        return f'<table:table-cell office:value-type="string">{text}</table:table-cell>'
+
+    def row(*values: str) -> str:
+        return "<table:table-row>" + "".join(cell(v) for v in values) + "</table:table-row>"
+
+    info = row("Mã đơn vị", "663") + row("Năm báo cáo", "2023")
+    wide = (
+        f'<table:table-row table:number-rows-repeated="{rows}">'
+        + cell("1") + cell("6400000001") + cell("HTX A")
+        + f'<table:table-cell table:number-columns-repeated="{columns}" '
+        'office:value-type="float" office:value="1"/></table:table-row>'
+    )  # fmt: skip
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NAMESPACES} '
+        'office:version="1.2"><office:body><office:spreadsheet>'
+        f'<table:table table:name="ThongTin">{info}</table:table>'
+        f'<table:table table:name="HTX">{row("STT", "Mã số HTX", "Tên HTX")}{wide}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+        '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+        '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+        'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def _unnumbered_cells(count: int, row: int) -> str:
+    return f'<row r="{row}">' + "<c><v>1</v></c>" * count + "</row>"
+
+
+FAR_FILES = {
+    # 14 KB: one number at XFD150000 would be a grid of 2.5 billion cells.
+    "a value at XFD150000": lambda seed, t: _edited(seed, t, _append(_far_value("XFD150000"))),
+    # 16 million cells, though a thousand rows.
+    "a value at XFD999": lambda seed, t: _edited(seed, t, _append(_far_value("XFD999"))),
+    "a sheet under xl/worksheets/sub/": lambda seed, t: _moved_sheet(
+        seed, t, "xl/worksheets/sub/", _append(_far_value("XFD150000"))
+    ),
+    "a sheet outside xl/worksheets/": lambda seed, t: _moved_sheet(
+        seed, t, "xl/data/", _append(_far_value("XFD150000"))
+    ),
+    # The relationship names it from the root, with a character reference.
+    "a sheet named by an absolute path with an entity": lambda seed, t: _moved_sheet(
+        seed, t, "xl/data/", _append(_far_value("XFD150000")), named="/xl/data/&#115;heet2.xml"
+    ),
+    # Cells without a reference: placed by their position, 20,000 columns in row 300.
+    "cells without references": lambda seed, t: _edited(
+        seed, t, _append(_unnumbered_cells(20_000, 300))
+    ),
+    # Under 1 KB: 16,000 columns × 6,000 rows of one repeated cell (96 million cells).
+    "an ods cell repeated over 16,000 columns": lambda seed, t: _ods(
+        t.with_suffix(".ods"), 16_000, 6_000
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAR_FILES))
+def test_far_cells_are_quarantined_before_calamine_holds_them(tmp_path, seeds, case):
+    path = FAR_FILES[case](seeds["short"], tmp_path / "663_2023.xlsx")
+    read = _read_bounded(path)
+    assert read["rule"] == "too_many_cells", read
+    vi, en = read["message"].split(" / ")
+    assert "quá nhiều ô" in vi
+    assert "far too many cells" in en
+    assert read["rss_mb"] < 400, read
+
+
+_BLANK = '<c r="{0}" t="inlineStr"><is><t> </t></is></c>'
+
+
+@pytest.mark.parametrize(
+    "far",
+    [
+        # far below and far right: the empty rows go, and the empty far cells with them
+        '<row r="150000"><c r="XFD150000" s="0"/>' + _BLANK.format("XFC150000") + "</row>",
+        # within the empty tail's rows, but 999 × 16,384 cells: the far cells go
+        '<row r="999">' + _BLANK.format("XFD999") + "</row>",
+    ],
+    ids=["below_and_right", "right"],
+)
+def test_empty_far_cells_are_trimmed_and_the_sheet_reads_as_before(tmp_path, seeds, far):
+    clean = read_workbook(seeds["short"])
+    path = _edited(seeds["short"], tmp_path / "far.xlsx", _append(far))
+    read = _read_bounded(path)
+    assert read["rule"] is None, read
+    assert read["rows"] == len(clean.sheets["htx"].rows)
+    assert read["rss_mb"] < 400, read
+    trimmed = guard.bounded(path, tmp_path / "work")
+    assert trimmed != path
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(str(trimmed)).get_sheet_by_name("HTX").to_python()
+    assert len(sheet) < 100
+    assert max(map(len, sheet)) == len(HTX_HEADER)
+
+
+def test_a_wide_table_within_the_limit_reads_as_before(tmp_path, seeds):
+    # Real values out to column AAA (703) on a few rows: 29,000 cells, well within.
+    path = _edited(
+        seeds["short"],
+        tmp_path / "wide.xlsx",
+        lambda d: d.replace(b"</row>", b'<c r="AAA1"><v>1</v></c></row>', 1),
+    )
+    clean = read_workbook(seeds["short"])
+    read = read_workbook(path)
+    assert read.rejection is None
+    assert read.sheets["htx"].rows == clean.sheets["htx"].rows
+
+
+def test_cell_limit_is_a_setting(tmp_path, seeds):
+    from etl.config import load_settings
+
+    settings = load_settings({"HTX_MAX_CELLS": "500"})
+    assert settings.limits.cells == 500
+    assert settings.htx_environ()["HTX_MAX_CELLS"] == "500"
+    assert Limits().cells == 5_000_000
+    # 41 rows of the template's columns: past 500 cells, within 10,000.
+    read = read_workbook(seeds["short"], Limits(cells=500))
+    assert read.rejection is not None
+    assert read.rejection.rule == "too_many_cells"
+    assert read_workbook(seeds["short"], Limits(cells=10_000)).rejection is None
+    # A long sheet (1,500 rows): its references, not ZZ, bound its columns.
+    assert read_workbook(seeds["long"], Limits(cells=len(HTX_HEADER) * 1501)).rejection is None

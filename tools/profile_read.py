@@ -77,7 +77,7 @@ def guard_cpu(paths: list[Path]) -> float:
     for path in paths:
         with guard.Package(path) as package:
             try:
-                guard.bounded(package, work, limits.rows, limits.expanded_bytes)
+                guard.bounded(package, work, limits.rows, limits.expanded_bytes, limits.cells)
             except Exception:  # noqa: S112  a rejection costs what it cost
                 continue
     return time.process_time() - cpu

@@ -87,6 +87,13 @@ REASONS: dict[str, tuple[str, str]] = {
         "Một trang có quá nhiều dòng dữ liệu ({detail}). Hãy xoá các dòng thừa rồi gửi lại.",
         "A sheet holds far too many rows ({detail}). Delete the stray rows and resubmit.",
     ),
+    "too_many_cells": (
+        "Một trang trải ra quá nhiều ô (dòng × cột: {detail}): có giá trị nằm ở ô rất xa "
+        "bên phải hoặc bên dưới bảng. Hãy xoá các ô thừa ở xa rồi gửi lại.",
+        "A sheet spans far too many cells (rows × columns: {detail}): a value sits in a "
+        "cell far to the right of or below the table. Delete the stray far cells and "
+        "resubmit.",
+    ),
     "cell_too_long": (
         "Ô có {chars} ký tự, vượt giới hạn {limit} ký tự của Excel.",
         "The cell holds {chars} characters, past Excel's limit of {limit}.",

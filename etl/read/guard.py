@@ -10,17 +10,25 @@
   last row holding a real value; one that reaches much further is rewritten without the
   empty tail into a private copy, which the reader then opens. Row numbers are unchanged:
   only rows below the last real one go.
+- The grid is rows × columns: one value in column XFD of row 150,000 would cost 2.5 billion
+  cells. The same byte scan bounds each sheet's last column; a sheet whose grid may pass
+  the cell limit is parsed, its empty far cells trimmed with the empty rows, and a real
+  value that far out rejects the file (`too_many_cells`). Every part the workbook names as
+  a sheet is checked, wherever in the zip it lies; for an .ods, repeated cells and rows
+  are counted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import posixpath
 import re
 import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
 from xml.sax import handler, make_parser
@@ -37,6 +45,31 @@ _REFERENCE = re.compile(rb"\sr\s*=\s*[\"'][A-Za-z]{0,3}(\d+)[\"']")
 
 # A sheet may reach this many rows beyond its last real value before it is trimmed.
 EMPTY_TAIL_ROWS = 1000
+# Columns a reference of one or two letters can name (A to ZZ): the byte scan looks only at
+# references of three letters or more, the rest cannot pass this.
+TWO_LETTER_COLUMNS = 26 + 26 * 26
+# The column letters that lead a cell reference.
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+# A column named by more than three letters: past Excel's last (XFD), so it counts as this.
+_PAST_ANY_COLUMN = 1 << 32
+
+
+def column_number(letters: str | bytes) -> int:
+    """1 for `A`, 16384 for `XFD`; 0 for no letters; `_PAST_ANY_COLUMN` for four or more."""
+    if len(letters) > 3:
+        return _PAST_ANY_COLUMN
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + (letter if isinstance(letter, int) else ord(letter)) - 64
+    return number
+
+
+def _cell_column(reference: str, previous: int) -> int:
+    """The column of a cell by its reference, else the one after the cell before it."""
+    letters = _LETTERS.match(reference)
+    return column_number(letters.group()) if letters else previous + 1
 
 
 class LimitExceeded(Exception):
@@ -170,12 +203,20 @@ def _blank_shared_strings(archive: zipfile.ZipFile) -> set[int]:
     return blank
 
 
-def _extent(
-    archive: zipfile.ZipFile, member: str, blank: set[int], expanded_limit: int
-) -> tuple[int, int]:
-    """(last row with a real value, last row present) of one worksheet, streamed."""
-    last_real = last_row = 0
-    row_number = 0
+class Extent(NamedTuple):
+    """How far a worksheet reaches: its last row and last column (1-based) holding a real
+    value, and the last ones holding any cell at all."""
+
+    last_real: int
+    last_row: int
+    real_column: int
+    last_column: int
+
+
+def _extent(archive: zipfile.ZipFile, member: str, blank: set[int], expanded_limit: int) -> Extent:
+    """How far one worksheet reaches, in rows and in columns, streamed."""
+    last_real = last_row = real_column = last_column = 0
+    row_number = column = 0
     with archive.open(member) as raw:
         stream = _Counted(raw, expanded_limit, member)
         parents = []
@@ -186,20 +227,26 @@ def _extent(
                 if tag == "row":
                     row_number = int(element.get("r") or row_number + 1)
                     last_row = max(last_row, row_number)
+                    column = 0
                 continue
             parents.pop()
             if tag == "c":
-                # calamine places a cell by its own reference, whatever its row says.
-                found = _ROW_OF_CELL.search(element.get("r") or "")
+                # calamine places a cell by its own reference, whatever its row says; one
+                # without a reference follows the cell before it.
+                reference = element.get("r") or ""
+                found = _ROW_OF_CELL.search(reference)
                 cell_row = int(found.group(1)) if found else row_number
+                column = _cell_column(reference, column)
                 last_row = max(last_row, cell_row)
+                last_column = max(last_column, column)
                 if _is_real(element, blank):
                     # The trim drops whole rows by their own number: keep this one's too.
                     last_real = max(last_real, cell_row, row_number)
+                    real_column = max(real_column, column)
                 element.clear()
             elif tag == "row" and parents:
                 parents[-1].remove(element)  # keep memory flat: drop finished rows
-    return last_real, last_row
+    return Extent(last_real, last_row, real_column, last_column)
 
 
 def _row_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> int:
@@ -250,15 +297,17 @@ def _is_real(cell: ET.Element, blank: set[int]) -> bool:
 
 
 class _RowFilter(handler.ContentHandler):
-    """Copies a worksheet's XML, leaving out every row (and cell) below `keep` and the
-    dimension."""
+    """Copies a worksheet's XML, leaving out every row (and cell) below `keep`, every cell
+    right of `keep_column` (when given) and the dimension."""
 
-    def __init__(self, out, keep: int):
+    def __init__(self, out, keep: int, keep_column: int | None = None):
         super().__init__()
         self.out = XMLGenerator(out, "utf-8", short_empty_elements=True)
         self.keep = keep
+        self.keep_column = keep_column
         self.skipping = 0
         self.row = 0
+        self.column = 0
 
     def startDocument(self):
         self.out.startDocument()
@@ -276,12 +325,20 @@ class _RowFilter(handler.ContentHandler):
         local = name[1]
         if local == "row":
             self.row = int(attrs.get((None, "r")) or self.row + 1)  # no `r`: the next row
+            self.column = 0
             if self.row > self.keep:
                 self.skipping = 1
                 return
         if local == "c":
-            found = _ROW_OF_CELL.search(attrs.get((None, "r")) or "")
+            reference = attrs.get((None, "r")) or ""
+            found = _ROW_OF_CELL.search(reference)
             if found and int(found.group(1)) > self.keep:  # a stray cell in a kept row
+                self.skipping = 1
+                return
+            self.column = _cell_column(reference, self.column)
+            if self.keep_column is not None and self.column > self.keep_column:
+                # An empty far cell. One without a reference is left out too: those after
+                # it, also past `keep_column`, go the same way.
                 self.skipping = 1
                 return
         if local == "dimension":
@@ -304,22 +361,32 @@ class _RowFilter(handler.ContentHandler):
         self.characters(content)
 
 
-def _trim_sheet(archive: zipfile.ZipFile, member: str, keep: int, target: zipfile.ZipFile) -> None:
+def _trim_sheet(
+    archive: zipfile.ZipFile,
+    member: str,
+    keep: int,
+    target: zipfile.ZipFile,
+    keep_column: int | None = None,
+) -> None:
     parser = make_parser()  # noqa: S317  external entities off by default; expat limits expansion
     parser.setFeature(handler.feature_namespaces, True)
     parser.setFeature(handler.feature_external_ges, False)
     with archive.open(member) as source, target.open(member, "w") as out:
-        parser.setContentHandler(_RowFilter(out, keep))
+        parser.setContentHandler(_RowFilter(out, keep, keep_column))
         parser.parse(source)
 
 
 def _big_reference(short: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
     """`_REFERENCE` for the numbers that may pass `short` only (as many digits or more), and
-    the same for references written `r="…"` only (led by a literal: several times faster)."""
+    the same for references written `r="…"` only (led by a literal: several times faster).
+
+    A reference whose column has three letters or more (past ZZ) is found whatever its
+    number: (its letters, its number, '') where a row number alone gives ('', '', number).
+    """
     found = _BIG_REFERENCES.get(short)
     if found is None:
         digits = len(str(short)) - 1
-        number = rb"[A-Za-z]{0,3}0*([1-9]\d{%d,})" % digits
+        number = rb"(?:([A-Za-z]{3,})0*(\d+)|[A-Za-z]{0,2}0*([1-9]\d{%d,}))" % digits
         found = _BIG_REFERENCES[short] = (
             re.compile(rb"\sr\s*=\s*[\"']" + number + rb"[\"']"),
             re.compile(rb'r="' + number + rb'"'),
@@ -343,14 +410,28 @@ _VALUE_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s([^>]*)>\s*<(?:[A-Za-z_][\
 _ATTRIBUTE = re.compile(rb"""([A-Za-z_][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CELL_REFERENCE = re.compile(rb"[A-Za-z]{1,3}(\d+)")
 _TAIL_BYTES = 1 << 16
+# A tag `<c…` that does not begin `<c r="` and a letter: the exact pattern then says
+# whether every cell has its own reference (one without is placed by its position).
+_ODD_CELL = re.compile(rb'<c(?:[\t\n\r/>]| (?!r="[A-Za-z]))')
+# A row or cell tag with a namespace prefix (led by a literal: cheaper than `in`, twice).
+_PREFIXED = re.compile(rb":(?:row|c[\s/>])")
+# A cell tag whose attributes hold no reference with a column.
+_UNNUMBERED_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])(?![^>]*\sr\s*=\s*[\"'][A-Za-z]+\d)[^>]*>"
+)
+# The column letters of every reference (`_column_bound`).
+_COLUMN_OF_REFERENCE = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]+)\d")
 
 
 class _Reach:
     """What one byte scan of a worksheet says: whether its row bound passes `short`, that
-    bound, the last bytes of its XML, and whether it holds no `<!` (comment, CDATA, DTD)."""
+    bound, the last bytes of its XML, whether it holds no `<!` (comment, CDATA, DTD), and a
+    bound on its last column: the highest of three letters or more, else ZZ; None when a
+    cell has no reference of its own (its column is its position)."""
 
-    def __init__(self, long: bool, bound: int, tail: bytes, plain: bool):
+    def __init__(self, long: bool, bound: int, tail: bytes, plain: bool, columns: int | None):
         self.long, self.bound, self.tail, self.plain = long, bound, tail, plain
+        self.columns = columns
 
 
 def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: int) -> _Reach:
@@ -360,21 +441,24 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     Rows without a number need the full count: the exact `_row_bound` then answers.
     """
     big, fast = _big_reference(short)
-    highest = 0
-    numbered = plain = True
+    highest = wide = 0
+    numbered = cells_numbered = plain = True
     carry = tail = b""
 
     def scan(data: bytes) -> None:
-        nonlocal highest, numbered, plain
+        nonlocal highest, wide, numbered, cells_numbered, plain
         # Every reference written `r="…"` and every row tag `<row r="` and a number: two
         # literal-led patterns tell the numbers and the rows. Any other spelling: the exact
-        # patterns.
-        usual = b":row" not in data and _LOOSE_R.search(data) is None
-        numbers = (fast if usual else big).findall(data)
-        if numbers:
-            highest = max(highest, max(map(int, numbers)))
+        # patterns. The same for cells `<c r="` and a column.
+        usual = _PREFIXED.search(data) is None and _LOOSE_R.search(data) is None
+        for letters, number, row in (fast if usual else big).findall(data):
+            highest = max(highest, int(number or row))
+            if letters:
+                wide = max(wide, column_number(letters))
         if numbered and not (usual and _ODD_ROW.search(data) is None):
             numbered = _UNNUMBERED_ROW.search(data) is None
+        if cells_numbered and not (usual and _ODD_CELL.search(data) is None):
+            cells_numbered = _UNNUMBERED_CELL.search(data) is None
         if plain and b"!" in data and b"<!" in data:  # `!` alone: one memchr
             plain = False
 
@@ -391,7 +475,26 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
         scan(carry)
     if not numbered:
         highest = _row_bound(archive, member, expanded_limit)
-    return _Reach(highest > short, highest, tail, plain)
+    columns = max(wide, TWO_LETTER_COLUMNS) if cells_numbered else None
+    return _Reach(highest > short, highest, tail, plain, columns)
+
+
+def _column_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> int:
+    """The highest column any reference of one worksheet names (whose every cell has one):
+    a byte scan, for a sheet long enough that ZZ may not do as a bound."""
+    highest = 0
+    carry = b""
+    with archive.open(member) as raw:
+        stream = _Counted(raw, expanded_limit, member)
+        while piece := stream.read(1 << 20):
+            data = carry + piece
+            cut = data.rfind(b"<")
+            for letters in set(_COLUMN_OF_REFERENCE.findall(data[:cut] if cut >= 0 else data)):
+                highest = max(highest, column_number(letters))
+            carry = data[cut:] if cut >= 0 else b""
+        for letters in set(_COLUMN_OF_REFERENCE.findall(carry)):
+            highest = max(highest, column_number(letters))
+    return highest
 
 
 def _last_real_in(tail: bytes) -> int:
@@ -460,50 +563,137 @@ def _parses_plainly(archive: zipfile.ZipFile, member: str, expanded_limit: int) 
     return True
 
 
+def _small_part(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> bytes:
+    with archive.open(member) as raw:
+        stream = _Counted(raw, expanded_limit, member)
+        return b"".join(iter(lambda: stream.read(1 << 16), b""))
+
+
+def _key(name: str) -> str:
+    """A part's name as calamine matches it: case and `\\` aside."""
+    return name.replace("\\", "/").lower()
+
+
+# Any attribute named `id` (`r:id` of a `<sheet>` among them) and each `<Relationship>` tag,
+# whose quoted values may hold a `>`.
+_ID_VALUE = re.compile(rb"""\s(?:[\w.-]+:)?id\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_RELATIONSHIP = re.compile(rb"""<(?:[\w.-]+:)?Relationship\s((?:[^>"']+|"[^"]*"|'[^']*')*)>""")
+
+
+def _sheet_targets(workbook: bytes, relationships: bytes) -> list[str]:
+    """The targets of the relationships xl/workbook.xml may name as its sheets: those of
+    any `id` attribute there (a few more than the sheets' own, never fewer)."""
+    if b"&" in workbook or b"&" in relationships:  # entities: the parser decodes them
+        ids = {
+            value
+            for element in ET.fromstring(workbook).iter()  # noqa: S314  expat refuses external entities and entity blow-up
+            for name, value in element.attrib.items()
+            if _local(name).lower() == "id"
+        }
+        targets = []
+        for element in ET.fromstring(relationships).iter():  # noqa: S314  the same
+            if _local(element.tag) == "Relationship":
+                named = {_local(name).lower(): value for name, value in element.attrib.items()}
+                if named.get("id") in ids and "target" in named:
+                    targets.append(named["target"])
+        return targets
+    raw_ids = {double or single for double, single in _ID_VALUE.findall(workbook)}
+    targets = []
+    for attributes in _RELATIONSHIP.findall(relationships):
+        values = {
+            name.rsplit(b":", 1)[-1].lower(): double or single
+            for name, double, single in _ATTRIBUTE.findall(attributes)
+        }
+        if values.get(b"id") in raw_ids and b"target" in values:
+            targets.append(values[b"target"].decode("utf-8", "replace"))
+    return targets
+
+
+def _sheet_parts(package: Package, expanded_limit: int) -> list[str]:
+    """Every part python-calamine may read as a worksheet: each one xl/workbook.xml names
+    (a `<sheet>`'s relationship in xl/_rels/workbook.xml.rels, its target taken from xl/ or
+    from the root), and every XML part under xl/worksheets/, however deep. When those two
+    parts cannot be read, or a target is no part, every XML part under xl/."""
+    archive = package.archive
+    if archive is None:
+        return []
+    keys = {_key(name) for name in package.names}
+    chosen = {key for key in keys if key.startswith("xl/worksheets/") and key.endswith(".xml")}
+    try:
+        targets = _sheet_targets(
+            _small_part(archive, "xl/workbook.xml", expanded_limit),
+            _small_part(archive, "xl/_rels/workbook.xml.rels", expanded_limit),
+        )
+    except (KeyError, ET.ParseError):
+        targets = None
+    for target in targets or ():
+        path = target.replace("\\", "/")
+        found = {posixpath.normpath(name).lower() for name in (path.lstrip("/"), "xl/" + path)}
+        found &= keys
+        if not found:  # calamine may find it otherwise
+            targets = None
+            break
+        chosen |= found
+    if targets is None:
+        chosen |= {key for key in keys if key.startswith("xl/") and key.endswith(".xml")}
+    return [name for name in dict.fromkeys(package.names) if _key(name) in chosen]
+
+
 def bounded(
     path: Path | Package,
     work_dir: Path,
     max_rows: int = 200_000,
     expanded_limit: int = 500 << 20,
+    max_cells: int = 5_000_000,
 ) -> Path:
-    """`path`, or a copy in `work_dir` whose sheets end at their last real row.
+    """`path`, or a copy in `work_dir` whose sheets end at their last real row and column.
 
-    Raises LimitExceeded for a sheet with more than `max_rows` real rows or a file that
-    unpacks past `expanded_limit`, before python-calamine ever holds it. Given a `Package`,
-    it uses that package's open archive and leaves it open.
+    Raises LimitExceeded for a sheet with more than `max_rows` real rows, a sheet whose
+    grid up to its last real row and column passes `max_cells`, or a file that unpacks
+    past `expanded_limit`, before python-calamine ever holds it. Given a `Package`, it uses
+    that package's open archive and leaves it open.
     """
     package = _package(path)
     try:
-        return _bounded(package, work_dir, max_rows, expanded_limit)
+        return _bounded(package, work_dir, max_rows, expanded_limit, max_cells)
     finally:
         if package is not path:
             package.close()
 
 
-def _bounded(package: Package, work_dir: Path, max_rows: int, expanded_limit: int) -> Path:
+def _bounded(
+    package: Package, work_dir: Path, max_rows: int, expanded_limit: int, max_cells: int
+) -> Path:
     path = package.path
     check_archive(package, expanded_limit)
     if package.kind == "ods":
-        _check_ods_rows(package, max_rows, expanded_limit)
+        _check_ods_rows(package, max_rows, expanded_limit, max_cells)
         return path
     if package.kind != "xlsx":
         return path
     archive = package.archive
     if archive is None:  # an .xlsx always has one
         return path
-    sheets = [n for n in package.names if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
+    sheets = _sheet_parts(package, expanded_limit)
     short = min(EMPTY_TAIL_ROWS, max_rows)
     # Most sheets end early: their row tags alone show no trim and no limit can apply.
     reaches = {m: _reach(archive, m, expanded_limit, short) for m in sheets}
-    long = [m for m in sheets if reaches[m].long]
     blank: set[int] | None = None
     strings_plain = _STRINGS not in package.names
-    trims = {}
-    for member in long:
-        reach = reaches[member]
+    trims: dict[str, tuple[int, int | None]] = {}
+    for member, reach in reaches.items():
+        # calamine's grid: up to the last row times the last column. ZZ bounds the columns
+        # of a sheet with no reference of three letters, unless it is long enough to pass
+        # the cell limit that way: its references then tell.
+        rows, columns = max(reach.bound, short), reach.columns
+        if columns == TWO_LETTER_COLUMNS and rows * columns > max_cells:
+            columns = _column_bound(archive, member, expanded_limit)
+        wide = columns is None or rows * columns > max_cells
+        if not (reach.long or wide):
+            continue
         # A real value near the end, within the empty tail's allowance of the bound:
         # no trim, and no more rows than the bound (the whole parse is then not needed).
-        if reach.plain and reach.bound <= max_rows:
+        if reach.plain and reach.bound <= max_rows and not wide:
             known = _last_real_in(reach.tail)
             if (
                 known
@@ -515,11 +705,17 @@ def _bounded(package: Package, work_dir: Path, max_rows: int, expanded_limit: in
                 continue
         if blank is None:
             blank = _blank_shared_strings(archive)
-        last_real, last_row = _extent(archive, member, blank, expanded_limit)
-        if last_real > max_rows:
-            raise LimitExceeded("too_many_rows", f"{member}: {last_real} rows")
-        if last_row > last_real + EMPTY_TAIL_ROWS:
-            trims[member] = last_real
+        extent = _extent(archive, member, blank, expanded_limit)
+        if extent.last_real > max_rows:
+            raise LimitExceeded("too_many_rows", f"{member}: {extent.last_real} rows")
+        if extent.last_real * extent.real_column > max_cells:
+            raise LimitExceeded(
+                "too_many_cells", f"{member}: {extent.last_real} × {extent.real_column}"
+            )
+        # Empty far cells: every one right of the last real column goes with the empty rows.
+        far_right = extent.last_row * extent.last_column > max_cells
+        if far_right or extent.last_row > extent.last_real + EMPTY_TAIL_ROWS:
+            trims[member] = (extent.last_real, extent.real_column if far_right else None)
     if not trims:
         return path
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -527,7 +723,8 @@ def _bounded(package: Package, work_dir: Path, max_rows: int, expanded_limit: in
     with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
         for info in archive.infolist():
             if info.filename in trims:
-                _trim_sheet(archive, info.filename, trims[info.filename], target)
+                keep, keep_column = trims[info.filename]
+                _trim_sheet(archive, info.filename, keep, target, keep_column)
             else:
                 with archive.open(info) as source, target.open(info.filename, "w") as out:
                     shutil.copyfileobj(source, out)
@@ -587,32 +784,54 @@ def ods_merged_ranges(
     return {name: ranges for name, ranges in merges.items() if ranges}
 
 
-def _check_ods_rows(path: Path | Package, max_rows: int, expanded_limit: int) -> None:
-    """Count an .ods file's real rows (repeated rows included) without expanding them."""
+def _repeated(element: ET.Element, name: str) -> int:
+    """A row's or cell's repeat count: 1 when not given, never less."""
+    return max(1, next((int(v) for k, v in element.attrib.items() if _local(k) == name), 1))
+
+
+def _check_ods_rows(
+    path: Path | Package, max_rows: int, expanded_limit: int, max_cells: int = 5_000_000
+) -> None:
+    """Count an .ods file's real rows (repeated rows included) and the cells of each sheet
+    up to its last real row and column (repeated cells included), without expanding them."""
     with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
         rows, has_value = 0, False
+        depth = position = column = row_end = last_real = real_column = 0
         for event, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314  expat refuses external entities and entity blow-up
             tag = _local(element.tag)
             if event == "start":
                 if tag == "table":
-                    rows = 0
-                elif tag == "table-row":
+                    depth += 1  # a table nested in a cell is not the sheet's
+                    if depth == 1:
+                        rows = position = last_real = real_column = 0
+                elif depth == 1 and tag == "table-row":
                     has_value = False
+                    column = row_end = 0
                 continue
-            if tag == "table-cell" and (
-                any(_local(k) == "value" for k in element.attrib)
-                or (element.text or "").strip()
-                or any(_local(c.tag) == "p" and "".join(c.itertext()).strip() for c in element)
-            ):
-                has_value = True
+            if tag == "table":
+                depth -= 1
+            elif depth != 1:
+                continue
+            elif tag in ("table-cell", "covered-table-cell"):
+                column += _repeated(element, "number-columns-repeated")
+                if (
+                    any(_local(k) == "value" for k in element.attrib)
+                    or (element.text or "").strip()
+                    or any(_local(c.tag) == "p" and "".join(c.itertext()).strip() for c in element)
+                ):
+                    has_value = True
+                    row_end = column  # a repeated cell holds its value in every column
             elif tag == "table-row":
+                repeated = _repeated(element, "number-rows-repeated")
+                position += repeated
                 if has_value:
-                    repeated = next(
-                        (int(v) for k, v in element.attrib.items()
-                         if _local(k) == "number-rows-repeated"), 1
-                    )  # fmt: skip
                     rows += repeated
                     if rows > max_rows:
                         raise LimitExceeded("too_many_rows", f"content.xml: over {max_rows} rows")
+                    last_real, real_column = position, max(real_column, row_end)
+                    if last_real * real_column > max_cells:
+                        raise LimitExceeded(
+                            "too_many_cells", f"content.xml: {last_real} × {real_column}"
+                        )
                 element.clear()

@@ -121,7 +121,9 @@ def _guarded(package: guard.Package, limits: Limits, file_name: str | None) -> W
     work_dir = _work_root() / secrets.token_hex(8)
     try:
         try:
-            source = guard.bounded(package, work_dir, limits.rows, limits.expanded_bytes)
+            source = guard.bounded(
+                package, work_dir, limits.rows, limits.expanded_bytes, limits.cells
+            )
         except guard.LimitExceeded as exc:
             return WorkbookRead(rejection=_limit(exc))
         except Exception as exc:  # a broken zip or XML inside: calamine would fail too
