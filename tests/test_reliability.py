@@ -343,3 +343,84 @@ def test_two_runs_started_together_end_like_one(settings, tmp_path):
     assert query(settings, "select count(*) from audit.file_ingestion") == [(2,)]
     assert query(settings, "select count(*) from core.fact_cooperative_year") == [(4,)]
     swap.verify(settings.warehouse)
+
+
+_KILLED_BEFORE_EXPORTS = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, sys.argv[1])
+    from conftest import run_steps
+    from etl.config import load_settings
+    from etl.outputs import exports
+
+    def die(*args, **kwargs):  # after the swap, as the exports begin
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    exports.write_all = die
+    run_steps(load_settings(), "killed")
+    """
+)
+
+
+def _exported_rows(settings, table: str) -> int:
+    import duckdb
+
+    (path,) = settings.export_dir.rglob(f"{table}.parquet")
+    con = duckdb.connect()
+    try:
+        return con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_a_run_killed_after_its_swap_has_its_exports_written_by_the_next_htx_run(
+    settings, monkeypatch
+):
+    """`htx run` killed between the swap and the end of the exports: the next `htx run`,
+    with nothing new, still writes the exports of the published warehouse (before, every
+    later run found the warehouse up to date and the exports stayed stale for good)."""
+    from etl.cli import main
+    from etl.quality import validator
+
+    for year in (2021, 2022):
+        _good(settings.landing_dir / f"663_{year}.xlsx", year=year)
+    run_steps(settings, "first")
+    assert _exported_rows(settings, "core.fact_cooperative_year") == 4
+    for year in (2023, 2024):
+        _good(settings.landing_dir / f"663_{year}.xlsx", year=year)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_BEFORE_EXPORTS, str(TESTS)],
+        env=htx_env(settings), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert query(settings, "select count(*) from core.fact_cooperative_year") == [(8,)]
+    assert _exported_rows(settings, "core.fact_cooperative_year") == 4  # stale: never written
+    assert len(list((settings.export_dir / "quality").glob("*.html"))) == 2
+    assert (settings.state_dir / "published_files.json").exists()
+
+    # The next `htx run`, its DAG runs in this process (`run_steps`).
+    results = []
+
+    def run_dags(_settings):
+        results.append(run_steps(load_settings(), f"after-{len(results)}"))
+        return [main.DagRunResult("htx_ingest", f"after-{len(results)}", "success")]
+
+    for name, value in settings.htx_environ().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(main, "init_airflow", lambda settings: None)
+    monkeypatch.setattr(main, "run_dags", run_dags)
+    monkeypatch.setattr(main, "_record_command", lambda *args: None)
+    monkeypatch.setattr("etl.outputs.summary.print_summary", lambda *args, **kwargs: None)
+    monkeypatch.setattr(validator, "start", lambda: None)
+    assert main.cmd_run(None) == 0
+    assert results[0]["changed"] is True
+    assert results[0]["published"] is False  # nothing to build: only the exports were owed
+    assert _exported_rows(settings, "core.fact_cooperative_year") == 8
+    assert _exported_rows(settings, "marts.cooperative_district_year") == 8
+    pages = {p.name for p in (settings.export_dir / "quality").glob("*.html")}
+    ids = [i for (i,) in query(settings, "select file_id from audit.file_ingestion order by 1")]
+    assert pages >= {f"{i}.html" for i in ids}  # a quality page for every file
+    assert not (settings.state_dir / "published_files.json").exists()
+    assert not (settings.state_dir / "exports_failed").exists()
+    assert main.cmd_run(None) == 0
+    assert results[1]["changed"] is False  # the run after is quiet

@@ -303,6 +303,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
     """Run the DAGs on what the landing folder holds. The folder is only ever read: an
     empty one is said so, and nothing runs (`make run` puts the sample in the default
     folder for a newcomer; `python -m tools.sample` writes it anywhere)."""
+    from etl.flow.tasks import owe_interrupted_exports
     from etl.outputs.summary import print_summary
     from etl.quality import validator
     from etl.read.discover import landing_files
@@ -316,6 +317,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
         return 0
     marks = {}
     with exclusive(settings.state_dir / "pipeline.lock"):
+        # A run killed after its swap, before its exports were written: this run writes them.
+        owe_interrupted_exports(settings)
         seen = landing_key(settings, landed)
         if seen is None or seen != _landing_seen(settings):
             # Maybe something to validate: GX imported and its suites built on the other

@@ -430,7 +430,8 @@ def write_exports(settings: Settings, published: dict) -> dict:
 
     Exports that fail leave `_exports_failed` behind: the next run's load sees it (also
     with nothing new) and asks for a publish run, whose exports write everything, as a new
-    publish's would. Exports still running leave nothing to see: no run redoes them."""
+    publish's would. Exports still running leave nothing to see: no run redoes them; those
+    of an `htx run` that was killed are owed by the next one (`owe_interrupted_exports`)."""
     failed = _exports_failed(settings)
     try:
         result = _write_exports(settings, published, redo=failed.exists())
@@ -445,6 +446,29 @@ def write_exports(settings: Settings, published: dict) -> dict:
 def _exports_failed(settings: Settings) -> Path:
     """Left by exports that failed, until exports succeed."""
     return settings.state_dir / "exports_failed"
+
+
+def owe_interrupted_exports(settings: Settings) -> bool:
+    """Exports a dead run never finished are owed as failed ones are; True when some are.
+
+    Called by `htx run` holding `state/pipeline.lock`, before its DAGs run: no other run is
+    under way, so a publish's list of files for its exports (`_published_files`, removed
+    only when the exports succeed) still there means the run that published it died
+    (killed, the machine lost power) between its swap and the end of its exports, and left
+    no `_exports_failed`. That file is left now: the load asks for a publish run, whose
+    exports write everything. Never called by the Airflow DAGs: there a publish run's
+    exports may still be waiting for the writer pool (`test_exports_still_running_are_not_
+    redone`), and a killed exports task is retried by Airflow."""
+    failed = _exports_failed(settings)
+    if not _published_files(settings).exists() or failed.exists():
+        return False
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    failed.write_text(
+        "interrupted: the run that published the warehouse ended before its exports\n",
+        encoding="utf-8",
+    )
+    log.warning("the last run ended before its exports were written: this run writes them")
+    return True
 
 
 def _write_exports(settings: Settings, published: dict, redo: bool) -> dict:
