@@ -16,7 +16,7 @@ import pytest
 import xlsxwriter
 from conftest import HTX_HEADER, htx_env, htx_row, info_rows, query, run_steps, write_xlsx
 
-from etl.config import load_settings
+from etl.config import load_settings, settings_under
 from etl.read import discover
 from etl.warehouse import swap
 from etl.warehouse.build import build_path
@@ -424,3 +424,100 @@ def test_a_run_killed_after_its_swap_has_its_exports_written_by_the_next_htx_run
     assert not (settings.state_dir / "exports_failed").exists()
     assert main.cmd_run(None) == 0
     assert results[1]["changed"] is False  # the run after is quiet
+
+
+_KILLED_AFTER_RECORDING = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, sys.argv[1])
+    from conftest import run_steps
+    from etl.config import load_settings
+    from etl.warehouse import ledger
+
+    def die(*args, **kwargs):  # the run's files are in the ledger, nothing else of the load
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    ledger.loaded_files = die
+    run_steps(load_settings(), "killed")
+    """
+)
+
+
+def _what_the_clerks_get(settings) -> tuple:
+    """The warnings and rejections by file, the quality alerts (their run and folder aside)
+    and the feedback workbooks with what they hold."""
+    import re
+
+    found = query(
+        settings,
+        "select i.file_name, r.rule, r.severity, r.sheet, r.excel_row, r.column_name, r.value, "
+        "r.cell from audit.rejected_row r join audit.file_ingestion i using (file_id) order by all",
+    )
+    raised = query(
+        settings, "select severity, subject, body from audit.quality_alert order by raised_at"
+    )
+    names = dict(query(settings, "select file_id, file_name from audit.file_ingestion"))
+
+    def same_anywhere(body: str) -> str:  # file_ids are not the same in two folders
+        body = re.sub(r"Run: \S+", "Run: …", body).replace(str(settings.export_dir), "…")
+        return re.sub(r"\b(\d{6,})\b", lambda m: names.get(int(m[1]), m[1]), body)
+
+    alerts = [(severity, subject, same_anywhere(body)) for severity, subject, body in raised]
+    feedback = settings.export_dir / "feedback"
+    workbooks = {}
+    for path in sorted(feedback.rglob("*.xlsx")):
+        with zipfile.ZipFile(path) as archive:
+            workbooks[str(path.relative_to(feedback))] = {
+                name: archive.read(name)
+                for name in archive.namelist()
+                if name != "docProps/custom.xml"  # a digest of the file's record, file_id too
+            }
+    return found, alerts, workbooks
+
+
+def test_a_run_killed_after_recording_its_files_loses_no_warning_alert_or_feedback(tmp_path):
+    """`htx run` killed in the load after the ledger recorded the run's files, before the
+    checks across files and the alert: the next run, which finds nothing new, makes them
+    for those files; the clerks get what an uninterrupted run gives (before, the warnings
+    across files, the alert and the feedback of those files were lost for good)."""
+    import shutil
+
+    coops = [f"64000000{i:02d}" for i in range(1, 6)]
+    files = tmp_path / "files"
+    _good(files / "663_2022.xlsx", year=2022, codes=coops)
+    # 2023: the fifth's revenue ten times (revenue_jump), the fourth missing
+    # (coop_missing_next_year); a file of a unit that does not exist (quarantined).
+    rows = [HTX_HEADER] + [htx_row(i, c) for i, c in enumerate(coops[:3], 1)]
+    rows.append(htx_row(4, coops[4], **{"Doanh thu": 17000}))
+    write_xlsx(files / "663_2023.xlsx", {"ThongTin": info_rows("663", 2023), "HTX": rows})
+    _good(files / "999_2023.xlsx", unit="999", year=2023)
+    runs = {}
+    for name in ("reference", "killed"):
+        settings = runs[name] = settings_under(tmp_path / name)
+        settings.landing_dir.mkdir(parents=True)
+        shutil.copy2(files / "663_2022.xlsx", settings.landing_dir)
+        run_steps(settings, "first")
+        for later in ("663_2023.xlsx", "999_2023.xlsx"):
+            shutil.copy2(files / later, settings.landing_dir)
+    run_steps(runs["reference"], "second")
+
+    settings = runs["killed"]
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_AFTER_RECORDING, str(TESTS)],
+        env=htx_env(settings), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    after = run_steps(settings, "after-kill")
+    assert after["changed"] is True
+    assert run_steps(settings, "third")["changed"] is False
+
+    found, alerts, workbooks = _what_the_clerks_get(settings)
+    rules = {(name, rule) for name, rule, *_ in found}
+    assert ("663_2023.xlsx", "revenue_jump") in rules
+    assert ("663_2023.xlsx", "coop_missing_next_year") in rules
+    assert any(name == "999_2023.xlsx" for name, *_ in found)
+    assert len(alerts) == 1
+    assert "999_2023.xlsx" in alerts[0][2]
+    assert "663_2023.xlsx" in alerts[0][2]
+    assert len(workbooks) == 2
+    assert (found, alerts, workbooks) == _what_the_clerks_get(runs["reference"])

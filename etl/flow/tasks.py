@@ -202,6 +202,9 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
     nothing is built and nothing needs publishing. A finished build that is still waiting to
     be published is not built again, but `changed` is True: it still needs publishing; so
     is a published warehouse whose exports failed: the publish DAG writes them.
+
+    The files a load that died recorded before its alert (`_loading`) count as this run's:
+    their checks across files, alert and feedback are made now.
     """
     quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.quality import deadlines
@@ -221,10 +224,21 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
         read = {o["file_id"]: o for o in outcomes}  # the build's store reads these no more
         con = ledger.connect(settings.ledger)
         try:
+            dead = _dead_load(settings, con)
+            states = ledger.states(con, [o["file_id"] for o in outcomes]) if outcomes else {}
+            if outcomes or dead:
+                _write_loading(settings, run_id, outcomes, states, dead)
+            else:
+                _loading(settings).unlink(missing_ok=True)  # none, or its alert was recorded
             if outcomes:
-                before = ledger.stamps(con, [o["file_id"] for o in outcomes])
+                before = {file_id: stamp for file_id, (stamp, _) in states.items()}
                 changes = ledger.record(con, outcomes, keep_rules=cross_rules())
                 outcomes = _worth_alerting(outcomes, before, changes)
+            # What a load that died recorded without its checks across files and its alert:
+            # this run's, as if staged by it.
+            left, worth = _left_by_dead_load(con, staging, dead, set(read))
+            read.update(left)
+            outcomes += worth
             loaded = ledger.loaded_files(con)
             wanted = fingerprint(con, loaded)
             current = wanted == published_fingerprint(settings.warehouse)
@@ -245,6 +259,7 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
                 # Built from another state (e.g. a publish cleared by hand): never publish it.
                 log.info("removing a stale build that is not what the files make now")
                 remove_build(settings)
+            _loading(settings).unlink(missing_ok=True)  # nothing to build: nothing to alert
             if _exports_failed(settings).exists():
                 # The last publish swapped its warehouse in, but its exports failed: the
                 # publish run writes them now.
@@ -255,9 +270,10 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
         if wanted == waiting:
             # Built, not yet published: a publish run is waiting, or was killed before its
             # swap. Ask again; a publish run that finds no build left has nothing to do.
+            _loading(settings).unlink(missing_ok=True)  # its load raised the alert
             log.info("the build waiting to be published is up to date: publish it")
             return {"changed": True, "files": len(outcomes), "rows": {}}
-        run_files = sorted({s["file_id"] for s in summaries})
+        run_files = sorted({s["file_id"] for s in summaries} | set(left))
         counts = _build(settings, loaded, wanted, run_id, outcomes, run_files, read)
     log.info(
         "loaded %d file(s) into the build: %s",
@@ -279,6 +295,99 @@ def _alerts_to_publish(con, settings: Settings) -> bool:
             ", ".join(missing[:3]) + (", …" if len(missing) > 3 else ""),
         )
     return bool(missing)
+
+
+def _loading(settings: Settings) -> Path:
+    """The files a load is recording, written before the ledger records them and removed
+    once the run's alert is recorded (`_build`) or the load ends with nothing to build: left
+    behind, the load died in between (each load holds `state/writer.lock`, so none is
+    running), and the next load makes the checks across files and the alert of those files
+    (`_left_by_dead_load`). JSON: the run's id, the files in their order, and the stamp and
+    status each file was recorded with before (absent: a new file)."""
+    return settings.state_dir / "loading.json"
+
+
+def _dead_load(settings: Settings, con) -> dict:
+    """What a load that died left in `_loading`, if anything; nothing when it recorded its
+    alert (one of its run naming files) and only the steps after it were lost."""
+    import json
+
+    try:
+        dead = json.loads(_loading(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(dead, dict) or not dead.get("files"):
+        return {}
+    from etl.quality import alerts
+
+    bodies = con.execute(
+        "select body from audit.quality_alert where run_id = ?", [dead.get("run_id")]
+    ).fetchall()
+    if any(alerts.file_ids(body) for (body,) in bodies):
+        return {}
+    return dead
+
+
+def _write_loading(
+    settings: Settings,
+    run_id: str,
+    outcomes: list[dict],
+    states: dict[int, tuple[str | None, str]],
+    dead: dict,
+) -> None:
+    """`_loading` for this run's outcomes, with the files a load that died left, if any
+    (their earlier state as that load found it): this load may die too."""
+    import json
+    import os
+
+    before = dict(dead.get("before") or {})
+    for file_id, state in states.items():
+        before.setdefault(str(file_id), list(state))
+    files = list(dict.fromkeys([*dead.get("files", []), *(o["file_id"] for o in outcomes)]))
+    path = _loading(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(
+        json.dumps({"run_id": run_id, "files": files, "before": before}), encoding="utf-8"
+    )
+    os.replace(temporary, path)
+
+
+def _left_by_dead_load(
+    con, staging: Path, dead: dict, taken: set[int]
+) -> tuple[dict[int, dict], list[dict]]:
+    """The files a load that died recorded (`_dead_load`) and this run did not stage again:
+    their staged outcomes by file_id, and those its alert speaks of (`_worth_alerting`, by
+    the stamp and status they had before that load). A file the ledger does not hold was
+    not recorded: it is found again as new."""
+    from etl.warehouse.staging import read_outcome
+
+    files = [int(f) for f in dead.get("files", []) if int(f) not in taken]
+    if not files:
+        return {}, []
+    now = ledger.states(con, files)
+    before = dead.get("before") or {}
+    left: dict[int, dict] = {}
+    worth: list[dict] = []
+    for file_id in files:
+        if file_id not in now:
+            continue
+        try:
+            outcome = read_outcome(staging, file_id)
+        except (OSError, ValueError):
+            continue
+        left[file_id] = outcome
+        was = before.get(str(file_id))
+        if was is None or was[0] == outcome.get("staged_by") or was[1] != now[file_id][1]:
+            worth.append(outcome)
+    if left:
+        log.warning(
+            "%d file(s) a load that ended early recorded without their checks across files "
+            "and alert (run %s): checked and alerted with this run's",
+            len(left),
+            dead.get("run_id"),
+        )
+    return left, worth
 
 
 def _worth_alerting(
@@ -333,6 +442,7 @@ def _build(
             log.warning("quality alert: %s", alert.subject)
     finally:
         con.close()
+    _loading(settings).unlink(missing_ok=True)  # the run's alert is recorded
     refresh_build_audit(settings)
     seal_build(settings, wanted, run_id, len(loaded))
     # Rendered by htx run's warm validator meanwhile the publish DAG runs, else here; the

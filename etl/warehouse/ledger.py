@@ -404,13 +404,14 @@ def set_rows_loaded(con, rows: dict[int, int]) -> int:
     return int(changed[0]) if changed else 0
 
 
-def stamps(con, file_ids: list[int]) -> dict[int, str | None]:
-    """The staging stamp each of these files was recorded with (recorded files only)."""
+def states(con, file_ids: list[int]) -> dict[int, tuple[str | None, str]]:
+    """The staging stamp and status each of these files is recorded with (recorded only)."""
     rows = con.execute(
-        "select file_id, staged_by from audit.file_ingestion where list_contains(?, file_id)",
+        "select file_id, staged_by, status from audit.file_ingestion "
+        "where list_contains(?, file_id)",
         [file_ids],
     ).fetchall()
-    return dict(rows)
+    return {file_id: (stamp, status) for file_id, stamp, status in rows}
 
 
 def recorded_files(con, year: int | None = None, unit_code: str | None = None) -> list[dict]:
