@@ -26,7 +26,7 @@ import posixpath
 import re
 import shutil
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import NamedTuple
 from xml.etree import ElementTree as ET
@@ -249,6 +249,24 @@ def _extent(archive: zipfile.ZipFile, member: str, blank: set[int], expanded_lim
     return Extent(last_real, last_row, real_column, last_column)
 
 
+def _whole_tags(
+    archive: zipfile.ZipFile, member: str, expanded_limit: int
+) -> Generator[tuple[bytes, bytes], None, None]:
+    """One part's unpacked bytes, streamed within `expanded_limit`: (each piece as read, the
+    text of whole tags it completes), then (b"", the rest). A byte scan looks at whole tags
+    only: a `>` may sit inside an attribute value, so only a `<` tells where a tag begins,
+    and the text from the last `<` on waits for the next piece."""
+    carry = b""
+    with archive.open(member) as raw:
+        stream = _Counted(raw, expanded_limit, member)
+        while piece := stream.read(1 << 20):
+            data = carry + piece
+            cut = data.rfind(b"<")
+            yield piece, data[:cut] if cut >= 0 else data
+            carry = data[cut:] if cut >= 0 else b""
+    yield b"", carry
+
+
 def _row_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> int:
     """An upper bound on the last row of one worksheet, from its row and cell references.
 
@@ -257,27 +275,13 @@ def _row_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> in
     """
     highest = count = 0
     numbered = True
-    carry = b""
-
-    def scan(data: bytes) -> None:
-        nonlocal highest, count, numbered
+    for _, data in _whole_tags(archive, member, expanded_limit):
         numbers = _REFERENCE.findall(data)  # `r` of rows and of cells
         if numbers:
             highest = max(highest, max(map(int, numbers)))
         for attributes in _ROW_TAG.findall(data):
             count += 1
             numbered = numbered and _REFERENCE.search(attributes) is not None
-
-    with archive.open(member) as raw:
-        stream = _Counted(raw, expanded_limit, member)
-        while data := stream.read(1 << 20):
-            data = carry + data
-            # Scan whole tags only: from the last `<` on, the text waits for the next read
-            # (a `>` may sit inside an attribute value, so it cannot tell where a tag ends).
-            cut = data.rfind(b"<")
-            scan(data[:cut] if cut >= 0 else data)
-            carry = data[cut:] if cut >= 0 else b""
-        scan(carry)
     # A row without `r` is the one after the previous row: at most `count` past the highest.
     return highest if numbered else highest + count
 
@@ -443,7 +447,7 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     big, fast = _big_reference(short)
     highest = wide = 0
     numbered = cells_numbered = plain = True
-    carry = tail = b""
+    tail = b""
 
     def scan(data: bytes) -> None:
         nonlocal highest, wide, numbered, cells_numbered, plain
@@ -462,17 +466,12 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
         if plain and b"!" in data and b"<!" in data:  # `!` alone: one memchr
             plain = False
 
-    with archive.open(member) as raw:
-        stream = _Counted(raw, expanded_limit, member)
-        while piece := stream.read(1 << 20):
+    for piece, data in _whole_tags(archive, member, expanded_limit):
+        if piece:
             tail = (
                 piece[-_TAIL_BYTES:] if len(piece) >= _TAIL_BYTES else (tail + piece)[-_TAIL_BYTES:]
             )
-            data = carry + piece
-            cut = data.rfind(b"<")  # whole tags only, as `_row_bound` scans
-            scan(data[:cut] if cut >= 0 else data)
-            carry = data[cut:] if cut >= 0 else b""
-        scan(carry)
+        scan(data)
     if not numbered:
         highest = _row_bound(archive, member, expanded_limit)
     columns = max(wide, TWO_LETTER_COLUMNS) if cells_numbered else None
@@ -483,16 +482,8 @@ def _column_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) ->
     """The highest column any reference of one worksheet names (whose every cell has one):
     a byte scan, for a sheet long enough that ZZ may not do as a bound."""
     highest = 0
-    carry = b""
-    with archive.open(member) as raw:
-        stream = _Counted(raw, expanded_limit, member)
-        while piece := stream.read(1 << 20):
-            data = carry + piece
-            cut = data.rfind(b"<")
-            for letters in set(_COLUMN_OF_REFERENCE.findall(data[:cut] if cut >= 0 else data)):
-                highest = max(highest, column_number(letters))
-            carry = data[cut:] if cut >= 0 else b""
-        for letters in set(_COLUMN_OF_REFERENCE.findall(carry)):
+    for _, data in _whole_tags(archive, member, expanded_limit):
+        for letters in set(_COLUMN_OF_REFERENCE.findall(data)):
             highest = max(highest, column_number(letters))
     return highest
 
@@ -541,25 +532,14 @@ def _parses_plainly(archive: zipfile.ZipFile, member: str, expanded_limit: int) 
     """Whether `_extent` (or `_blank_shared_strings`) would read this part without an error:
     expat, as ElementTree runs it, finds it well-formed, and it holds nothing unusual."""
     parser = expat.ParserCreate(None, "}")  # ElementTree's own settings
-    carry = b""
-    with archive.open(member) as raw:
-        stream = _Counted(raw, expanded_limit, member)
-        while piece := stream.read(1 << 20):
-            data = carry + piece
-            cut = data.rfind(b"<")
-            if _unusual(data[:cut] if cut >= 0 else data):
+    with contextlib.closing(_whole_tags(archive, member, expanded_limit)) as pieces:
+        for piece, data in pieces:
+            if _unusual(data):
                 return False
-            carry = data[cut:] if cut >= 0 else b""
             try:
-                parser.Parse(piece, False)
+                parser.Parse(piece, not piece)  # the last, empty piece ends the document
             except expat.ExpatError:
                 return False
-        if _unusual(carry):
-            return False
-        try:
-            parser.Parse(b"", True)
-        except expat.ExpatError:
-            return False
     return True
 
 
