@@ -342,6 +342,22 @@ def test_a_name_several_communes_fit_is_unknown_unless_the_history_decides(setti
     assert not query(settings, "select 1 from audit.rejected_row where rule = 'commune_known'")
 
 
+def test_a_former_and_a_new_commune_that_share_a_code_are_two_communes(settings):
+    """`Hòa Thắng` in 2025: the former Xã Hòa Thắng 23053 (district 596, split) and the new
+    Xã Hoà Thắng that kept its code 23053. Without history to decide, the commune is unknown:
+    a warning naming both, not a commune lost in silence."""
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(A, **{"Xã/Phường": "Hòa Thắng"}))
+    run_steps(settings)
+    assert _cross(settings, ["commune_ambiguous"]) == {
+        (
+            "68_2025.xlsx",
+            "commune_ambiguous",
+            2,
+            "Hòa Thắng (23053 cũ/former, 23053 mới/new)",
+        )
+    }
+
+
 def test_a_later_commune_report_gets_the_precedence_warning_itself(settings):
     # Run 1: the province's 2026 report. Run 2: commune 24611 names A too. The province's
     # file is of an earlier run: the warning goes on the commune's row that causes it.

@@ -6,14 +6,27 @@
 -- Checked by expectations/warehouse/commune_ambiguous.json.
 with
 
+candidates as (
+    select
+        *,
+        commune_code || case when current then ' mới/new' else ' cũ/former' end as labelled
+    from ref_commune_candidates
+),
+
 fitting as (
     select
         unit_code,
         report_year,
         commune_name,
-        string_agg(distinct commune_code, ', ' order by commune_code asc) as candidates,
-        count(distinct commune_code) as fits
-    from ref_commune_candidates
+        -- a code both a former commune's and the new commune's that kept it: two communes,
+        -- named as such
+        case
+            when count(distinct labelled) > count(distinct commune_code)
+                then string_agg(distinct labelled, ', ' order by labelled asc)
+            else string_agg(distinct commune_code, ', ' order by commune_code asc)
+        end as candidates,
+        count(distinct labelled) as fits
+    from candidates
     group by unit_code, report_year, commune_name
 )
 
