@@ -71,6 +71,32 @@ def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
     assert body.index("Việc cần làm") < body.index("To do")  # Vietnamese first
 
 
+def test_a_rule_of_several_messages_is_counted_once_with_each_message():
+    """`rating_matches_score` is one expectation per rating, each with its own message: the
+    alert counts the rule once, as the file's reason does, and says every band it broke."""
+
+    def band(message: str) -> dict:
+        return {"severity": "error", "rule": "rating_matches_score", "message": message}
+
+    duplicate = {"severity": "error", "rule": "coop_code_unique", "message": "Trùng mã / dup"}
+    khá, tb = band("Khá cần 65-80 / Khá needs 65-80"), band("TB cần 50-65 / TB needs 50-65")
+    outcome = {
+        "file_id": 7,
+        "file_name": "664_2023_loi.xlsx",
+        "unit_code": "664",
+        "report_year": 2023,
+        "status": "quarantined",
+        "reason": "… (rating_matches_score ×3, coop_code_unique ×2)",
+        "findings": [khá, tb, band("Yếu cần <50 / Yếu needs <50"), khá, duplicate, duplicate],
+    }
+    lines = alerts.compose([outcome], "run-1", "/srv/exports").body.splitlines()
+    [rule] = [n for n, line in enumerate(lines) if "• [error] rating_matches_score" in line]
+    assert "rating_matches_score ×4: Khá cần 65-80" in lines[rule]
+    assert lines[rule + 1].strip() == "TB cần 50-65 / TB needs 50-65"
+    assert lines[rule + 2].strip() == "Yếu cần <50 / Yếu needs <50"
+    assert rule < next(n for n, line in enumerate(lines) if "• [error] coop_code_unique ×2" in line)
+
+
 def test_warnings_across_files_join_their_file_block():
     from etl.contract.findings import Finding
 

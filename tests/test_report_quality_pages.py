@@ -57,3 +57,49 @@ def test_pages_written_again_only_when_changed_or_missing(tmp_path):
         "quality report: 1 of 2 file page(s) written",  # the missing one
     ]
     assert {page: page.read_bytes() for page in pages} == before
+
+
+def test_a_page_says_each_cell_s_address_and_problem_and_counts_every_warning(tmp_path):
+    """A rule of several messages (a rating's score band) shows each cell with its own; every
+    cell has its address; the warnings counted for a file include those across years (a
+    revenue jump found on the warehouse)."""
+    import re
+
+    from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+    settings = settings_under(tmp_path / "run")
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Xếp loại": "Khá", "Điểm": 90}),
+        htx_row(2, "6400000002", **{"Xếp loại": "Yếu", "Điểm": 90}),
+    ]
+    write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    before = [HTX_HEADER, htx_row(1, "6400000003")]
+    write_xlsx(
+        settings.landing_dir / "664_2022.xlsx",
+        {"ThongTin": info_rows("664", 2022), "HTX": before},
+    )
+    jump = [HTX_HEADER, htx_row(1, "6400000003", **{"Doanh thu": 1_650_000})]
+    write_xlsx(
+        settings.landing_dir / "664_2023.xlsx", {"ThongTin": info_rows("664", 2023), "HTX": jump}
+    )
+    run_steps(settings)
+    ids = {
+        name: file_id
+        for file_id, name in query(settings, "select file_id, file_name from audit.file_ingestion")
+    }
+    [(own, every)] = query(
+        settings,
+        "select any_value(i.warnings), count(*) from audit.rejected_row r "
+        "join audit.file_ingestion i using (file_id) "
+        "where i.file_name = '664_2023.xlsx' and r.severity = 'warning'",
+    )
+    assert own < every  # the revenue jump is found across years, not in the file
+    page = (settings.export_dir / "quality" / f"{ids['663_2023.xlsx']}.html").read_text()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert re.search(r"HTX 2 Điểm P2 90(\.0+)? .*Khá", text)
+    assert re.search(r"HTX 3 Điểm P3 90(\.0+)? .*Yếu", text)
+    report = settings.quality_report.read_text()
+    [row] = [r for r in report.split("<tr") if "664_2023.xlsx" in r]
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    assert cells[-2] == str(every)  # Cảnh báo / Warnings: the revenue jump counts

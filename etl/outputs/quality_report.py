@@ -34,18 +34,27 @@ def write_quality_report(settings: Settings) -> Path:
         files = _records(
             con.execute(
                 """
-                select file_id, file_name, unit_code, report_year, status, rows_read,
-                       rows_loaded, rows_rejected, warnings, reason, ingested_at
-                from audit.file_ingestion order by ingested_at desc, file_name
+                select f.file_id, f.file_name, f.unit_code, f.report_year, f.status,
+                       f.rows_read, f.rows_loaded, f.rows_rejected,
+                       -- the file's own warnings and those across files and years
+                       coalesce(w.warnings, 0) as warnings, f.reason, f.ingested_at
+                from audit.file_ingestion as f
+                left join (
+                    select file_id, count(*) as warnings from audit.rejected_row
+                    where severity = 'warning' group by file_id
+                ) as w using (file_id)
+                order by f.ingested_at desc, f.file_name
                 """
             )
         )
         findings = _records(
             con.execute(
                 """
-                select file_id, rule, severity, any_value(message) as message,
+                select file_id, rule, severity,
+                       -- a rule of several expectations (a rating's score band) says each
+                       list(distinct message order by message) as messages,
                        count(*) as cells,
-                       list(struct_pack(sheet, excel_row, column_name, value)
+                       list(struct_pack(sheet, excel_row, column_name, cell, value, message)
                             order by sheet, excel_row, column_name, value)[1:?] as first_cells
                 from audit.rejected_row
                 group by file_id, rule, severity

@@ -34,7 +34,13 @@ class Alert:
 
 def _file_block(outcome: dict, report_url: str) -> list[str]:
     findings = [f for f in outcome["findings"] if f["severity"] in ("error", "warning")]
-    rules = Counter((f["severity"], f["rule"], f["message"]) for f in findings)
+    rules = Counter((f["severity"], f["rule"]) for f in findings)
+    # A rule of several expectations (a rating's score band) has a message for each.
+    messages: dict[tuple[str, str], list[str]] = {}
+    for f in findings:
+        said = messages.setdefault((f["severity"], f["rule"]), [])
+        if f["message"] not in said:
+            said.append(f["message"])
     unit = outcome.get("unit_code") or "?"
     year = outcome.get("report_year") or "?"
     quarantined = outcome["status"] == "quarantined"
@@ -50,8 +56,10 @@ def _file_block(outcome: dict, report_url: str) -> list[str]:
     ]
     if outcome.get("reason") and quarantined:
         lines.append(f"  Lý do / Reason: {outcome['reason']}")
-    for (severity, rule, message), count in rules.most_common(TOP_RULES):
-        lines.append(f"  • [{severity}] {rule} ×{count}: {message}")
+    for (severity, rule), count in rules.most_common(TOP_RULES):
+        first, *more = messages[severity, rule]
+        lines.append(f"  • [{severity}] {rule} ×{count}: {first}")
+        lines.extend(f"      {message}" for message in more)
     if len(rules) > TOP_RULES:
         lines.append(f"  • … {len(rules) - TOP_RULES} quy tắc khác / more rules")
     lines.append(f"  Chi tiết từng ô / Every cell: {report_url}")

@@ -46,6 +46,6 @@ comment on column audit.file_ingestion.run_id is 'The Airflow run (or htx comman
 comment on column audit.file_ingestion.ingested_at is 'When the file was last processed';
 comment on column audit.file_ingestion.prepared_on is 'Ngày lập: the date the report was prepared, from ThongTin; of two reports of one unit and year the later one counts';
 comment on column audit.file_ingestion.identified_by is 'Where the unit and year came from: the ThongTin sheet, the file name, or both';
-comment on column audit.file_ingestion.warnings is 'Findings of severity warning (recorded and alerted, not rejecting)';
+comment on column audit.file_ingestion.warnings is 'Warnings found in the file itself when it was staged (recorded and alerted, not rejecting); those across files and years are in audit.rejected_row, and the quality report counts both';
 comment on column audit.file_ingestion.duplicate_of is 'For a duplicate: the file_id of the identical file received first';
 comment on column audit.file_ingestion.superseded_by is 'For a superseded file: the file_id of the report that replaced it';
