@@ -138,3 +138,19 @@ def test_a_workbook_is_replaced_whole(con, tmp_path):
     write_workbook(con, path, [Sheet("t", table="marts.t")])
     assert zipfile.is_zipfile(path)
     assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
+
+
+def test_an_identifier_comes_back_digit_for_digit(tmp_path):
+    """A file_id is 18 digits: as a number Excel keeps 15 of them (1.7157131938657216e+17,
+    shown 171,571,319,386,572,000), so an analyst could not find the file again. A column
+    named `*_id` is written as its digits, as text."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.status as select * from (values "
+        "('660', 171571319386572146, 2021), ('661', null, 2022)) as t (unit_code, file_id, year)"
+    )
+    path = tmp_path / "book.xlsx"
+    write_workbook(con, path, [Sheet("status", table="marts.status")])
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("status").to_python()
+    assert rows[1:] == [["660", "171571319386572146", 2021.0], ["661", "", 2022.0]]

@@ -10,7 +10,8 @@ What the workbook holds:
   characters a cell;
 - numbers with a format by column: ratios (`growth`, `cagr`) as percentages, `*_mvnd`
   money with one decimal, other whole numbers with thousands separators; NaN and
-  infinities are left empty;
+  infinities are left empty; an identifier (`*_id`, such as a file_id) is its digits as
+  text, since a number in Excel keeps only 15 of its 18;
 - dates as Excel dates (`dd/mm/yyyy`), booleans as `Có` / `Không`, NULL as an empty cell;
 - a bold, shaded header row that stays in view (frozen), and one column width.
 """
@@ -448,7 +449,8 @@ def _cell_sql(name: str, kind: str) -> str:
 
         value = f"{ref} t=\"inlineStr\"><is><t>' || {text} || '</t></is></c>'"
         return f"coalesce({value}, '<c/>')"
-    if base in _NUMERIC or base == "DECIMAL":
+    # An identifier is not a quantity: as a number it would lose digits (Excel keeps 15).
+    if (base in _NUMERIC or base == "DECIMAL") and not name.endswith("_id"):
         number = f"{column}::double"
         if any(part in name for part in RATIO_COLUMNS):
             style = f"'{RATIO}'"
