@@ -123,6 +123,23 @@ def test_report_shows_the_2026_2030_phase_by_new_commune(tmp_path):
     assert "<td>Xã Đắk Mil</td><td>1</td><td>6400000001</td>" in page
 
 
+def test_the_charts_of_2021_2025_hold_no_year_of_the_next_phase(tmp_path):
+    """The first three charts are headed and introduced as 2021-2025 by former district:
+    district_year and program_year carry 2026 on (carried forward to the former district),
+    which belongs to the phase by new commune, not to these charts or their totals."""
+    later = (
+        "insert into marts.district_year values "
+        "('663', 'Huyện Đắk Mil', 2026, 2400.5, 7, 9, 9, 1, 0); "
+        "insert into marts.program_year values ('DA167', 2026, 500.0)"
+    )
+    page = write_dashboard(_settings(tmp_path, OLD_MARTS, later)).read_text()
+    revenue, ratings, support = re.findall(r'<svg class="chart"(.*?)</svg>', page, re.S)[:3]
+    assert ">2025</text>" in revenue
+    assert ">2026</text>" not in revenue
+    assert ">2026</text>" not in ratings
+    assert _bars(support) == ["DA167 · Kinh phí: 800.0", "NTM · Kinh phí: 300.0"]
+
+
 def test_phase_chart_draws_the_communes_with_most_cooperatives(tmp_path):
     many = "insert into marts.commune_year values " + ", ".join(
         f"('68', '{24000 + i}', 'Xã Số {i}', 2027, {i}, 1.0)" for i in range(1, 41)

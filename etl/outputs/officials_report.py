@@ -150,17 +150,22 @@ def _contents(warehouse: Path) -> dict:
         by_commune = {"new_commune_name", "commune_rank"} <= _columns(
             con, "marts", "replication_candidates"
         )
+        # The first three charts are 2021-2025's: the marts' later years (carried forward
+        # to the former district) belong to the phase by new commune.
         trend = con.execute(
             "select coalesce(district_name, 'Không xác định'), year, revenue_mvnd::double "
-            "from marts.district_year order by district_code nulls last, year"
+            "from marts.district_year where year < ? order by district_code nulls last, year",
+            [PHASE_FIRST_YEAR],
         ).fetchall()
         ratings = con.execute(
             "select year, sum(rated_tot), sum(rated_kha), sum(rated_trung_binh), sum(rated_yeu), "
-            "sum(unrated) from marts.district_year group by year order by year"
+            "sum(unrated) from marts.district_year where year < ? group by year order by year",
+            [PHASE_FIRST_YEAR],
         ).fetchall()
         support = con.execute(
             "select program_code, sum(amount_mvnd)::double from marts.program_year "
-            "group by program_code order by program_code"
+            "where year < ? group by program_code order by program_code",
+            [PHASE_FIRST_YEAR],
         ).fetchall()
         # Every column, so that a warehouse without the new commune's columns still reads.
         cursor = con.execute(
