@@ -360,6 +360,47 @@ def test_prefill_lists_the_unit_cooperatives_of_the_latest_year(settings, monkey
     assert [k.coop_code for k in known] == ["6400000001", "6400000002"]
 
 
+def test_prefill_for_a_district_in_2025_lists_its_cooperatives_the_province_placed_anew(
+    settings, monkeypatch, tmp_path
+):
+    """The 2025 province report names a former commune for one of 663's cooperatives and a
+    new commune (no district) for the other: both stay 663's, as in
+    marts.cooperative_district_year, and the district's 2025 template lists both."""
+    before = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Xã/Phường": "Đức Mạnh"}),
+        htx_row(2, "6400000002", **{"Xã/Phường": "Thuận An"}),
+    ]
+    province = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Xã/Phường": "Đức Mạnh"}),
+        htx_row(2, "6400000002", **{"Xã/Phường": "Xã Đức Lập"}),
+    ]
+    write_xlsx(
+        settings.landing_dir / "663_2024.xlsx", {"ThongTin": info_rows(year=2024), "HTX": before}
+    )
+    write_xlsx(
+        settings.landing_dir / "68_2025.xlsx",
+        {"ThongTin": info_rows(unit="68", year=2025), "HTX": province},
+    )
+    run_steps(settings)
+    monkeypatch.setenv("HTX_WAREHOUSE", str(settings.warehouse))
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        attributed = con.execute(
+            "select coop_code from marts.cooperative_district_year "
+            "where year = 2025 and district_code = '663' order by coop_code"
+        ).fetchall()
+    assert attributed == [("6400000001",), ("6400000002",)]
+
+    year, known = template.latest_cooperatives(
+        settings.warehouse, template.reporting_unit("663"), 2025
+    )
+    assert year == 2025
+    assert [k.coop_code for k in known] == ["6400000001", "6400000002"]
+
+
 # --- the new geography (issue 15): communes from 2026, the lists by report year -----------
 
 

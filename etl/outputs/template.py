@@ -366,6 +366,20 @@ geography as (
     select * from core.dim_geography
 ),
 
+located as (
+    -- A fact in a commune with no district (a new commune, named by a province report of
+    -- 2025) stays with the cooperative's last district, as in marts.cooperative_district_year.
+    select
+        f.*,
+        g.province_code,
+        last_value(g.district_code ignore nulls) over (
+            partition by f.coop_code order by f.period_key
+            rows between unbounded preceding and current row
+        ) as district_code
+    from facts as f
+    inner join geography as g using (geo_key)
+),
+
 unit_rows as (
     select
         f.period_key as year,
@@ -376,11 +390,10 @@ unit_rows as (
         c.founded_on,
         f.file_id,
         f.excel_row
-    from facts as f
+    from located as f
     inner join cooperatives as c using (cooperative_key)
-    inner join geography as g using (geo_key)
-    where (f.unit_code = $unit or g.district_code = $unit
-           or list_contains($provinces, g.province_code))
+    where (f.unit_code = $unit or f.district_code = $unit
+           or list_contains($provinces, f.province_code))
         and f.period_key <= $year
 ),
 
