@@ -188,6 +188,37 @@ def test_a_file_that_arrived_after_the_judged_date_does_not_count(settings):
     assert sorted(result["alerts"]) == sorted(f"deadline-{u}-2023" for u in DISTRICTS)
 
 
+def test_judged_before_the_loaded_file_the_last_file_arrived_by_then_is_named(settings):
+    """Three submissions of 663's 2023 report: judged between the second and the third, the
+    report's file is the second (the last that had arrived), whatever the file ids."""
+    for version, name in enumerate(("663_2023.xlsx", "663_2023_v2.xlsx", "663_2023_v3.xlsx")):
+        rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Số thành viên": 20 + version})]
+        write_xlsx(settings.landing_dir / name, {"ThongTin": info_rows(), "HTX": rows})
+        run_steps(settings)
+    files = dict(
+        _ledger(
+            settings,
+            "select file_name, file_id from audit.file_ingestion where unit_code = '663'",
+        )
+    )
+    first, second = sorted(["663_2023.xlsx", "663_2023_v2.xlsx"], key=files.get, reverse=True)
+    # the one with the larger id arrived first, the other one later, both before 1 February
+    _arrived(settings, first, _at(2024, 1, 10, 3))
+    _arrived(settings, second, _at(2024, 1, 15, 3))
+    _arrived(settings, "663_2023_v3.xlsx", _at(2024, 3, 1, 3))
+    con = ledger.connect(settings.ledger)
+    try:
+        [row] = [
+            r
+            for r in deadlines.statuses(con, dt.date(2024, 2, 1))
+            if (r["unit_code"], r["report_year"]) == ("663", 2023)
+        ]
+    finally:
+        con.close()
+    assert (row["status"], row["arrived_on"]) == ("received", dt.date(2024, 1, 10))
+    assert (row["loaded_file_id"], row["loaded_file_name"]) == (files[second], second)
+
+
 def test_the_mart_is_built_and_documented(settings):
     _landing_663_loaded_664_rejected(settings)
     run_steps(settings)

@@ -140,30 +140,33 @@ def register(con, judged_on: dt.date, config: ReportingConfig | None = None) -> 
     con.execute(_ARRIVALS if has_audit == 2 else _NO_ARRIVALS)
 
 
-# Every recorded file of a unit and year, with the date (Asia/Ho_Chi_Minh) its content first
-# arrived: its first sighting, else its ingestion.
+# Every recorded file of a unit and year, with the time and date (Asia/Ho_Chi_Minh) its
+# content first arrived: its first sighting, else its ingestion.
 _ARRIVALS = """
 create or replace temp table ref_reporting_arrivals as
-select
-    f.file_id,
-    f.file_name,
-    f.unit_code,
-    f.report_year,
-    f.status,
-    timezone(
-        'Asia/Ho_Chi_Minh',
-        coalesce(
-            (select min(s.first_seen) from audit.file_sighting as s where s.sha256 = f.sha256),
-            f.ingested_at
-        )
-    )::date as arrived_on
-from audit.file_ingestion as f
-where f.unit_code is not null and f.report_year is not null
+select *, arrived_at::date as arrived_on
+from (
+    select
+        f.file_id,
+        f.file_name,
+        f.unit_code,
+        f.report_year,
+        f.status,
+        timezone(
+            'Asia/Ho_Chi_Minh',
+            coalesce(
+                (select min(s.first_seen) from audit.file_sighting as s where s.sha256 = f.sha256),
+                f.ingested_at
+            )
+        ) as arrived_at
+    from audit.file_ingestion as f
+    where f.unit_code is not null and f.report_year is not null
+)
 """
 _NO_ARRIVALS = """
 create or replace temp table ref_reporting_arrivals (
     file_id bigint, file_name varchar, unit_code varchar, report_year integer,
-    status varchar, arrived_on date
+    status varchar, arrived_at timestamp, arrived_on date
 )
 """
 

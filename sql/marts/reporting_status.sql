@@ -1,7 +1,7 @@
 -- Grain: one row per required reporting unit and report year (ref_reporting, from
 -- config/reporting.toml): whether its report arrived by the due date, judged at the run's
 -- logical date (judged_on, Asia/Ho_Chi_Minh). ref_reporting_arrivals holds every recorded
--- file of a unit and year with the Asia/Ho_Chi_Minh date its content first arrived
+-- file of a unit and year with the Asia/Ho_Chi_Minh time and date its content first arrived
 -- (etl/quality/deadlines.py, from audit.file_ingestion and audit.file_sighting); a report's
 -- arrival is that of the first file of the unit and year that loaded. Only files arrived
 -- by judged_on count: a run judging an earlier date (a backfill, a re-run) sees what had
@@ -29,10 +29,11 @@ per_unit as (
         report_year,
         min(arrived_on) filter (where status in ('loaded', 'superseded')) as first_loaded_on,
         min(arrived_on) filter (where status = 'quarantined') as first_rejected_on,
-        -- the file loaded now, else (judged before it arrived) the last one that had loaded
+        -- the file loaded now, else (judged before it arrived) the last one that had loaded;
+        -- file ids are hashes, so the last is the latest to arrive (file_id breaks a tie)
         coalesce(
             max(file_id) filter (where status = 'loaded'),
-            max(file_id) filter (where status = 'superseded')
+            arg_max(file_id, (arrived_at, file_id)) filter (where status = 'superseded')
         ) as loaded_file_id
     from arrived_by_then
     group by unit_code, report_year
