@@ -21,7 +21,7 @@ create table core.fact_cooperative_year (
     excel_row              integer not null
 );
 comment on table core.fact_cooperative_year is 'One row per cooperative and year: size, finances and rating as reported. Money in million VND';
-comment on column core.fact_cooperative_year.unit_code is 'The reporting unit whose workbook the row came from: a district up to 2025, a province from 2025, a commune (5 digits) from 2026';
+comment on column core.fact_cooperative_year.unit_code is 'The reporting unit whose workbook the row came from: a district (3 digits) up to 2025, a province (2 digits: the one in force in the report year, such as 67 Đắk Nông up to 2024 and 68 Lâm Đồng from 2025), a commune (5 digits) from 2026';
 comment on column core.fact_cooperative_year.geo_key is 'The commune the row names (a former one, or from 2025 one in force since 01/07/2025, as the report year says), else the reporting unit (commune unknown)';
 comment on column core.fact_cooperative_year.excel_row is 'Row of the HTX sheet, as Excel shows it, the values came from';
 comment on column core.fact_cooperative_year.revenue_mvnd is 'Revenue, million VND';
