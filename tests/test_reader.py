@@ -107,6 +107,23 @@ def test_missing_htx_sheet_rejects(tmp_path):
     assert read.rejection.rule == "sheet_missing"
 
 
+def test_an_optional_sheet_left_empty_is_read_as_left_out(tmp_path):
+    """HoTro, OCOP and LienKet are optional: a unit with no support, product or contract may
+    leave the sheet empty, as if it were not there; only a required column missing from a
+    table, or no HTX sheet, rejects the file."""
+    htx = [HTX_HEADER, htx_row(1, "6400000001")]
+    sheets = {"ThongTin": info_rows(), "HTX": htx, "HoTro": [], "OCOP": [[None, ""]]}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert set(read.sheets) == {"htx"}
+    assert len(read.sheets["htx"].rows) == 1
+    # A sheet that holds something but no header still rejects: its rows would be lost.
+    sheets["LienKet"] = [["Cty A", "Cà phê", 12]]
+    read = read_workbook(write_xlsx(tmp_path / "663_2023_b.xlsx", sheets))
+    assert read.rejection is not None
+    assert (read.rejection.rule, read.rejection.sheet) == ("header_not_found", "LienKet")
+
+
 def test_sheet_names_match_without_accents_and_case(tmp_path):
     rows = [["Mã số HTX", "Tên HTX"], ["6400000001", "HTX A"]]
     read = read_workbook(

@@ -224,6 +224,8 @@ def _read(
             calamine_sheet = workbook.get_sheet_by_name(actual)
             rows = calamine_sheet.to_python(skip_empty_area=False)
             result.rows_scanned += len(rows)
+            if not sheet.required and not any(map(_holds_value, rows)):
+                continue  # an optional sheet left empty reports nothing, as one left out
             if len(rows) > limits.rows:  # .xls: no cheaper way to know
                 result.rejection = _limit(
                     guard.LimitExceeded("too_many_rows", f"{actual}: {len(rows)} rows")
@@ -313,6 +315,10 @@ def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Find
         )
     )
     return candidates[0]
+
+
+def _holds_value(row: list) -> bool:
+    return any(value is not None and clean(value) != "" for value in row)
 
 
 def _short(exc: Exception) -> str:
