@@ -263,6 +263,37 @@ def test_a_failing_thongtin_cell_names_its_row_and_cell(tmp_path, ref):
     )
 
 
+def test_a_failing_file_name_or_unit_name_is_named_as_such_not_as_a_thongtin_code(tmp_path, ref):
+    """A unit or year the file name gives is in no sheet: the failing "cell" is the file
+    name, with no sheet (the file has no ThongTin to mark); a `Tên đơn vị` that names no
+    unit is that cell, B3, not `Mã đơn vị`."""
+    for name, rule, value in (
+        ("999_2023.xlsx", "unit_unknown", "999"),  # a year, no unit
+        ("663_2019.xlsx", "year_invalid", "2019"),  # a unit, no year of 2021-2030
+        ("xyz_2019.xlsx", "unit_unknown", "xyz"),  # neither
+        ("baocao.xlsx", "unit_unknown", "baocao"),  # no pattern at all
+        ("663_2026.xlsx", "unit_not_in_year", "663"),
+    ):
+        found = _identify(tmp_path, name, ref)
+        assert isinstance(found, Finding), name
+        assert (found.rule, found.sheet, found.column_name, found.value, found.cell) == (
+            rule,
+            None,
+            "tên tệp",
+            value,
+            None,
+        ), name
+    found = _identify(tmp_path, "baocao.xlsx", ref, name="Phòng Kinh tế", year=2023)
+    assert isinstance(found, Finding)
+    assert (found.rule, found.sheet, found.column_name, found.value, found.cell) == (
+        "unit_unknown",
+        "ThongTin",
+        "Tên đơn vị",
+        "Phòng Kinh tế",
+        "B2",
+    )
+
+
 def test_the_year_may_carry_its_word(tmp_path, ref):
     assert _unit(_identify(tmp_path, "a.xlsx", ref, code="663", year="Năm 2023")) == (
         "663",

@@ -104,7 +104,7 @@ def _finding(
         rule=_RULE_OF_REASON.get(key, key),
         severity=ERROR,
         message=reason(key, value=shown, **fields),
-        sheet="ThongTin",
+        sheet=None if column == _FILE_NAME_COLUMN else "ThongTin",  # a name is in no sheet
         column_name=column,
         value=shown if written is None else _shown(written),
     )
@@ -532,10 +532,14 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
         year, source = _year(from_name["year"]), "file name"
     if year is None:
         if not _identifiable(info, from_name, ref):
-            shown = info.get("unit_code") or (from_name["unit"] if from_name else stem)
-            return _finding("unit_unknown", shown)
-        shown = info.get("report_year") or (from_name["year"] if from_name else "")
-        return _finding("year_invalid", shown, column="Năm báo cáo")
+            if info.get("unit_code") is not None:
+                return _finding("unit_unknown", info["unit_code"])
+            return _finding(
+                "unit_unknown", from_name["unit"] if from_name else stem, _FILE_NAME_COLUMN
+            )
+        if info.get("report_year") is None and from_name:
+            return _finding("year_invalid", from_name["year"], _FILE_NAME_COLUMN)
+        return _finding("year_invalid", info.get("report_year") or "", column="Năm báo cáo")
 
     try:
         raw = info.get("unit_code")
@@ -562,7 +566,8 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
                 if not from_name:
                     if named:  # `Huyện Đắk Mil` in 2026: why that unit may not report
                         _former_may_not_report(clean(named), year, ref)
-                    raise _Rejected(_finding("unit_unknown", named or stem))
+                        raise _Rejected(_finding("unit_unknown", named, "Tên đơn vị"))
+                    raise _Rejected(_finding("unit_unknown", stem, _FILE_NAME_COLUMN))
                 unit_or_none = _unit_of_file_name(from_name["unit"], year, ref)
                 source = "file name"
             unit = unit_or_none
