@@ -61,6 +61,13 @@ def unquoted(value: object) -> str:
     return _unquoted(value)
 
 
+def unit_code_text(value: object) -> str:
+    """A unit or commune code as typed: spaces and dots gone (rule 8: `24.611`, `24 611` are
+    24611), and first a number's `.0` written as text (`24611.0`, `663.0`); it may still
+    be no code, so the caller checks its digits."""
+    return re.sub(r"\.0+$", "", unquoted(value).replace(" ", "")).replace(".", "")
+
+
 @lru_cache(maxsize=65536)
 def _unquoted_text(value: str) -> str:
     return _unquoted(value)

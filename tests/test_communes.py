@@ -24,6 +24,15 @@ def test_a_code_means_the_commune_of_the_report_year(ref):
     assert codes(ref, "68", 2026, 24611.0) == [("24611", True)]  # a code stored as a number
 
 
+def test_a_code_loses_its_spaces_and_dots(ref):
+    """Rule 8: `24 611`, `24.611` (grouped as a Vietnamese number) and `24611.0` typed as
+    text are the code 24611; a ward number stays a name (`Phường 1`)."""
+    for typed in ("24 611", "24.611", " 24 611 ", "24611.0", "'24.611"):
+        assert codes(ref, "68", 2026, typed) == [("24611", True)], typed
+        assert codes(ref, "660", 2024, typed) == [("24611", False)], typed
+    assert codes(ref, "68", 2026, "1") == []
+
+
 def test_2025_reports_may_name_a_former_or_a_new_commune(ref):
     assert codes(ref, "68", 2025, "Phường Nghĩa Đức") == [("24611", False)]
     assert codes(ref, "68", 2025, "Bắc Gia Nghĩa") == [("24611", True)]

@@ -263,6 +263,20 @@ def test_a_failing_thongtin_cell_names_its_row_and_cell(tmp_path, ref):
     )
 
 
+def test_a_unit_code_typed_as_text_loses_its_spaces_and_dots(tmp_path, ref):
+    """Rule 8: `24.611` (grouped as a Vietnamese number), `24 611` and `24611.0` are the
+    commune 24611; `663.0` is district 663."""
+    for typed in ("24.611", "24 611", "24611.0"):
+        found = _identify(tmp_path, "a.xlsx", ref, code=typed, year=2026)
+        assert _unit(found)[:2] == ("24611", "Phường Bắc Gia Nghĩa"), typed
+    found = _identify(tmp_path, "b.xlsx", ref, code="663.0", year=2023)
+    assert _unit(found)[:2] == ("663", "Huyện Đắk Mil")
+    # Without a year, such a code still names a unit: the finding is the missing year.
+    found = _identify(tmp_path, "c.xlsx", ref, code="24.611")
+    assert isinstance(found, Finding)
+    assert found.rule == "year_invalid"
+
+
 def test_a_failing_file_name_or_unit_name_is_named_as_such_not_as_a_thongtin_code(tmp_path, ref):
     """A unit or year the file name gives is in no sheet: the failing "cell" is the file
     name, with no sheet (the file has no ThongTin to mark); a `Tên đơn vị` that names no

@@ -25,7 +25,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from etl.contract.reference import FIRST_NEW_YEAR, LAST_FORMER_YEAR, Reference, Unit
-from etl.text import has_diacritics, name_key, plain_keys, unquoted
+from etl.text import has_diacritics, name_key, plain_keys, unit_code_text, unquoted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,7 +36,7 @@ _QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
 _CODE_QUALIFIER = re.compile(r"\s*\((\d{5})\)\s*$")
 # A commune code typed in the cell, maybe stored as a number (its leading zero lost). Ward
 # numbers (`1`, `12`: Phường 1) are names, not codes.
-_CODE = re.compile(r"^\d{4,5}(?:\.0+)?$")
+_CODE = re.compile(r"^\d{4,5}$")
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,9 @@ def _fitting(ref: Reference, unit_code: str, report_year: int, name: object) -> 
     if unit is None or not text:
         return []
     pool = _pool(ref, unit, report_year)
-    if _CODE.match(text):
-        code = str(int(float(text))).zfill(5)
-        found = list(pool.by_code.get(code, ()))
+    code = unit_code_text(text)
+    if _CODE.match(code):  # `24611`, `24611.0`, `24 611`, `24.611` (rule 8)
+        found = list(pool.by_code.get(code.zfill(5), ()))
     else:
         coded = _CODE_QUALIFIER.search(text)
         if coded:

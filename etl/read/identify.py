@@ -19,7 +19,7 @@ from etl.contract.findings import ERROR, Finding, reason
 from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS
 from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
 from etl.read import cells
-from etl.text import clean, has_diacritics, match_key, name_key, slug, unaccent, unquoted
+from etl.text import clean, has_diacritics, match_key, name_key, slug, unaccent, unit_code_text
 
 if TYPE_CHECKING:
     from etl.read.reader import WorkbookRead
@@ -195,7 +195,7 @@ def code_text(raw: object, year: int, ref: Reference) -> str | None:
         ):
             return province  # a province merged on 01/07/2025: told so (`province_merged`)
         return padded
-    text = re.sub(r"\.0+$", "", unquoted(raw).replace(" ", ""))  # `24611.0` typed as text
+    text = unit_code_text(raw)  # `24611.0`, `24.611` typed as text
     return text if text.isdigit() else None
 
 
@@ -474,7 +474,7 @@ def _identifiable(info: dict[str, object], from_name: re.Match | None, ref: Refe
     """Whether anything names a unit of any year: without a year, which finding comes first."""
     raw = info.get("unit_code")
     if raw is not None:
-        digits = clean(raw).replace(" ", "").split(".")[0]
+        digits = unit_code_text(raw)
         return digits.isdigit() and any(
             ref.in_force(digits.zfill(w), y) for w in (2, 3, 5) for y in (2024, 2026)
         )
