@@ -102,6 +102,19 @@ def test_a_commune_written_as_its_code_is_named(settings):
     assert [v[2] for v in _versions(settings)] == ["Xã Đức Mạnh"]
 
 
+def test_a_commune_code_typed_with_a_dot_or_a_space_is_that_commune(settings):
+    """Rule 8, codes lose spaces and dots: `24.676` and `24 676` are Xã Đức Mạnh, named and
+    placed as `24676` is; before, an unknown commune and a cooperative under review."""
+    _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "24.676"})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Xã/Phường": "24 676"})
+    run_steps(settings)
+    assert [(v[2], v[3], v[4]) for v in _versions(settings)] == [("Xã Đức Mạnh", 2021, None)]
+    assert query(settings, "select rule from audit.rejected_row where rule = 'commune_known'") == []
+    assert query(
+        settings, "select placement from core.dim_cooperative where coop_code = ?", [CODE]
+    ) == [("crosswalk",)]
+
+
 def test_resubmission_that_undoes_a_rename_rewrites_only_the_affected_versions(settings):
     _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX A"})
     _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX B"}, dt.date(2023, 1, 10))

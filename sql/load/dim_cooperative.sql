@@ -75,7 +75,8 @@ reported as (
         case
             when
                 c.commune_code is not null
-                and regexp_full_match(trim(h.commune_name), '\d{4,5}(\.0+)?')
+                -- a code in the cell (`24611`, `24611.0`, `24 611`, `24.611`: rule 8)
+                and regexp_full_match(trim(h.commune_name), '\d{1,2}[ .]?\d{3}(\.0+)?')
                 then coalesce(n.full_name, h.commune_name)
             else h.commune_name
         end as commune_name,
