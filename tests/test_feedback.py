@@ -7,6 +7,7 @@ import datetime as dt
 import email
 import email.policy
 import hashlib
+import os
 import shutil
 import unicodedata
 import zipfile
@@ -481,6 +482,25 @@ def test_the_name_is_that_of_the_first_arrival_and_old_feedback_stays(settings):
     assert expected.exists()
     assert not (settings.export_dir / "feedback" / f"copy_2_loi_{sha[:8]}.xlsx").exists()
     assert old.read_bytes() == b"feedback of an earlier version"
+
+
+def test_copies_found_by_one_run_name_the_feedback_after_the_one_that_landed_first(settings):
+    """The copy that landed first is the original (README); its name names the feedback,
+    whichever copy's file_id sorts first (hashes of the names)."""
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    names = ("z_gui_lan_1.xlsx", "a_ban_sao.xlsx", "m_ban_sao.xlsx", "b_ban_sao.xlsx")
+    for minute, name in enumerate(names):
+        path = settings.landing_dir / name
+        shutil.copy(CORPUS / "r_rule_errors.xlsx", path)
+        os.utime(path, (1_700_000_000 + 60 * minute,) * 2)
+    run_steps(settings)
+    assert query(
+        settings, "select file_name from audit.file_ingestion where status <> 'duplicate'"
+    ) == [(names[0],)]
+    sha = _sha(settings.landing_dir / names[0])
+    assert [p.name for p in (settings.export_dir / "feedback").iterdir()] == [
+        f"z_gui_lan_1_loi_{sha[:8]}.xlsx"
+    ]
 
 
 # --- the copy at the zip level (issue 17) -------------------------------------------------

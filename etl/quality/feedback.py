@@ -158,8 +158,11 @@ def is_up_to_date(path: Path, stamp: str) -> bool:
 _SELECT_FILES = """
 select file_id, file_name, sha256, unit_code, report_year, status, reason, raw_path,
     coalesce(
-        (select s.file_name from audit.file_sighting as s where s.sha256 = f.sha256
-         order by s.first_seen, s.file_id, s.file_name limit 1),
+        -- the first run's copy that landed first: the original, as discovery takes it
+        (select s.file_name from audit.file_sighting as s
+         left join audit.file_ingestion as l on l.file_id = s.file_id
+         where s.sha256 = f.sha256
+         order by s.first_seen, l.landed_at nulls last, s.file_name, s.file_id limit 1),
         (select e.file_name from audit.file_ingestion as e where e.sha256 = f.sha256
          order by e.file_id limit 1),
         f.file_name
