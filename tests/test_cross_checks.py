@@ -46,6 +46,19 @@ def test_tenfold_revenue_jump_is_a_warning_on_the_later_row(settings):
     assert statuses == {("loaded",)}
 
 
+def test_revenue_from_zero_the_year_before_is_a_jump_and_zero_again_is_not(settings):
+    """Any revenue is more than ten times 0: 0 in 2022 and 1650 in 2023 is `revenue_jump`;
+    0 both years is no change."""
+    coops = [(f"64000000{i:02d}", {"Doanh thu": 0}) for i in range(1, 6)]
+    _workbook(settings, "663_2022.xlsx", "663", 2022, coops)
+    _workbook(settings, "663_2023.xlsx", "663", 2023, [*coops[:4], ("6400000005", {})])
+    run_steps(settings)
+    jumps = [w for w in _warnings_with_values(settings) if w[1] == "revenue_jump"]
+    assert [w[:3] for w in jumps] == [("663_2023.xlsx", "revenue_jump", 6)]
+    assert jumps[0][3].startswith("1650")
+    assert "(2022: 0" in jumps[0][3]
+
+
 def test_code_reported_by_two_units_in_one_year_is_a_warning(settings):
     _workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {}), ("6400000002", {})])
     _workbook(settings, "664_2023.xlsx", "664", 2023, [("6400000001", {"Xã/Phường": "Nâm Nung"})])

@@ -39,8 +39,17 @@ select
     file_id,
     sheet_name,
     excel_row,
-    revenue_mvnd::double / nullif(previous_revenue_mvnd, 0) as revenue_ratio,
-    members::double / nullif(previous_members, 0) as members_ratio,
+    -- From 0, any amount is more than ten times it (infinity), and 0 again no change.
+    case
+        when previous_revenue_mvnd = 0 and revenue_mvnd = 0 then 1
+        when previous_revenue_mvnd = 0 and revenue_mvnd > 0 then 'infinity'::double
+        else revenue_mvnd::double / nullif(previous_revenue_mvnd, 0)
+    end as revenue_ratio,
+    case
+        when previous_members = 0 and members = 0 then 1
+        when previous_members = 0 and members > 0 then 'infinity'::double
+        else members::double / nullif(previous_members, 0)
+    end as members_ratio,
     revenue_mvnd::varchar || ' (' || previous_year || ': ' || previous_revenue_mvnd || ')'
         as revenue_ratio_value,
     members::varchar || ' (' || previous_year || ': ' || previous_members || ')'
