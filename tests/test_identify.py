@@ -356,6 +356,25 @@ def test_thongtin_settles_an_ambiguous_slug(tmp_path, ref):
     assert _unit(_identify(tmp_path, "dak_mil_2026.xlsx", ref))[:2] == ("24670", "Xã Đắk Mil")
 
 
+def test_a_unit_name_with_its_province_names_that_province_s_unit(tmp_path, ref):
+    """`Xã Krông Nô, tỉnh Lâm Đồng` names one of the two Krông Nô of 2026: ThongTin settles
+    the slug, and the same name under the other one's code names another unit than the
+    code. The former province that went into it counts too (`tỉnh Đắk Nông`)."""
+    for name in ("Xã Krông Nô, tỉnh Lâm Đồng", "UBND xã Krông Nô (tỉnh Đắk Nông)"):
+        found = _identify(tmp_path, "krong_no_2026.xlsx", ref, name=name, year=2026)
+        assert _unit(found) == ("24688", "Xã Krông Nô", 2026, "ThongTin"), name
+    found = _identify(
+        tmp_path, "a.xlsx", ref, code="24688", name="Xã Krông Nô, tỉnh Đắk Lắk", year=2026
+    )
+    message = _rejected(found, "unit_name_mismatch")
+    assert "24604 Xã Krông Nô (Tỉnh Đắk Lắk)" in message
+    assert "'Mã đơn vị' 24688 là Xã Krông Nô" in message
+    found = _identify(
+        tmp_path, "b.xlsx", ref, code="663", name="Huyện Đắk Mil, tỉnh Đắk Nông", year=2024
+    )
+    assert _unit(found)[:2] == ("663", "Huyện Đắk Mil")
+
+
 # --- what worked before keeps working -----------------------------------------------------
 
 

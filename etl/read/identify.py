@@ -356,6 +356,26 @@ def _fits(text: str, unit: Unit) -> bool:
     return False
 
 
+def _provinces_named(text: str, ref: Reference) -> set[str]:
+    """The provinces a `Tên đơn vị` names with their kind word (`Xã Krông Nô, tỉnh Lâm
+    Đồng`), as the provinces in force since 01/07/2025 they are or went into."""
+    named = set()
+    for levels, rest in _readings(text):
+        if "province" not in levels:
+            continue
+        for unit in (*ref.by_slug(slug(rest)), *ref.by_slug(slug(rest), COMMUNES_REPORT_FROM)):
+            if unit.level == "province":
+                named.add(unit.code if unit.current else ref.merged_into(unit.code))
+    return named
+
+
+def _in_province_named(text: str, unit: Unit, ref: Reference) -> bool:
+    """Whether the unit lies in the province its `Tên đơn vị` names, when it names one:
+    `Xã Krông Nô, tỉnh Lâm Đồng` is 24688, not 24604 of Đắk Lắk."""
+    named = _provinces_named(text, ref)
+    return not named or ref.province_in_force(unit, REORGANISED_ON.year) in named
+
+
 def units_named(text: str, year: int, ref: Reference) -> list[Unit]:
     """The units in force in `year` (the reporting ones and, in 2025, the new communes)
     that a `Tên đơn vị` names; several when the name alone cannot tell."""
@@ -364,7 +384,7 @@ def units_named(text: str, year: int, ref: Reference) -> list[Unit]:
     # The unit itself first: a name says it before its parents.
     for levels, rest in readings:
         for unit in ref.by_slug(slug(rest), year):
-            if unit.level in levels and _fits(text, unit):
+            if unit.level in levels and _fits(text, unit) and _in_province_named(text, unit, ref):
                 found.setdefault(f"{unit.era}{unit.code}", unit)
         if found:
             break
@@ -396,7 +416,7 @@ def _former_may_not_report(text: str, year: int, ref: Reference) -> None:
 def _check_name(unit: Unit, info: dict[str, object], year: int, ref: Reference) -> None:
     """A `Tên đơn vị` that names another unit than the code rejects the file."""
     text = clean(info.get("unit_name"))
-    if not text or _fits(text, unit):
+    if not text or (_fits(text, unit) and _in_province_named(text, unit, ref)):
         return
     others = [_named_in(u, ref) for u in units_named(text, year, ref) if u is not unit]
     if not others:
