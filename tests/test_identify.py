@@ -159,6 +159,29 @@ def test_a_commune_report_before_2026_is_rejected_saying_who_reports(tmp_path, r
         assert "communes send their own report from report year 2026" in message
 
 
+def test_a_commune_named_before_2026_is_the_one_named_not_every_unit_of_its_code(tmp_path, ref):
+    """24670 is the new Xã Đắk Mil and was the former Xã Đắk R'La; 24611 Bắc Gia Nghĩa and
+    Nghĩa Đức. A name or a slug names one of them: the reason says that one; a code alone
+    names both."""
+    for found, named, other in (
+        (
+            _identify(tmp_path, "a.xlsx", ref, name="Xã Đắk Mil", year=2025),
+            "24670 Xã Đắk Mil",
+            "Đắk R'La",
+        ),
+        (
+            _identify(tmp_path, "bac_gia_nghia_2025.xlsx", ref),
+            "24611 Phường Bắc Gia Nghĩa",
+            "Nghĩa Đức",
+        ),
+    ):
+        message = _rejected(found, "unit_not_in_year")
+        assert named in message
+        assert other not in message
+    message = _rejected(_identify(tmp_path, "24611_2025.xlsx", ref), "unit_not_in_year")
+    assert "24611 Phường Nghĩa Đức" in message
+
+
 # --- codes stored as numbers --------------------------------------------------------------
 
 

@@ -460,7 +460,16 @@ def _unit_of_slug(text: str, year: int, ref: Reference, shown: str, column: str)
         if len(former) == 1:
             _unit_of_code(former[0].code, year, ref, shown, column)
         raise _Rejected(_unknown(shown, year, ref, column))
-    return _unit_of_code(candidates[0].code, year, ref, shown, column)
+    return _named_unit(candidates[0], year, ref, shown, column)
+
+
+def _named_unit(unit: Unit, year: int, ref: Reference, shown: str, column: str) -> Unit:
+    """The unit a name or slug names, or the reason it may not report for `year`: of a
+    commune before communes report, that commune alone, not every unit of its code (`Xã Đắk
+    Mil` in 2025 is 24670 Xã Đắk Mil, not also the former Xã Đắk R'La that had 24670)."""
+    if unit.level == "commune" and year < COMMUNES_REPORT_FROM:
+        raise _Rejected(_commune_too_early([unit], year, ref, shown, column))
+    return _unit_of_code(unit.code, year, ref, shown, column)
 
 
 def _unit_of_name(text: str, year: int, ref: Reference) -> Unit | None:
@@ -478,7 +487,7 @@ def _unit_of_name(text: str, year: int, ref: Reference) -> Unit | None:
                 units="; ".join(_named_in(u, ref) for u in candidates),
             )
         )
-    return _unit_of_code(candidates[0].code, year, ref, text, "Tên đơn vị")
+    return _named_unit(candidates[0], year, ref, text, "Tên đơn vị")
 
 
 def _unit_of_file_name(unit_part: str, year: int, ref: Reference) -> Unit:
