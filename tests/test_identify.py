@@ -320,6 +320,10 @@ def test_a_failing_file_name_or_unit_name_is_named_as_such_not_as_a_thongtin_cod
             value,
             None,
         ), name
+        if not value.isdigit():  # a name is no code
+            vi, en = found.message.split(" / ")
+            assert f"mã '{value}'" not in vi, name
+            assert f"code '{value}'" not in en, name
     found = _identify(tmp_path, "baocao.xlsx", ref, name="Phòng Kinh tế", year=2023)
     assert isinstance(found, Finding)
     assert (found.rule, found.sheet, found.column_name, found.value, found.cell) == (

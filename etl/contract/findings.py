@@ -142,11 +142,13 @@ REASONS: dict[str, tuple[str, str]] = {
         "The '{column}' cell is empty: '{value}' was taken from the group title on row "
         "{title_row}.",
     ),
+    # `value`: the code, the unit name or the file name that named no unit.
     "unit_unknown": (
-        "Không xác định được đơn vị báo cáo (mã '{value}'). Hãy ghi đúng 'Mã đơn vị' "
-        "trong trang ThongTin.",
-        "The reporting unit cannot be identified (code '{value}'). Fill in 'Mã đơn vị' "
-        "in the ThongTin sheet.",
+        "Không xác định được đơn vị báo cáo từ '{value}'. Hãy ghi đúng 'Mã đơn vị' trong "
+        "trang ThongTin, hoặc đặt tên tệp theo mã đơn vị và năm, ví dụ 663_2023.xlsx.",
+        "The reporting unit cannot be identified from '{value}'. Fill in 'Mã đơn vị' in the "
+        "ThongTin sheet, or name the file by the unit code and year, for example "
+        "663_2023.xlsx.",
     ),
     "unit_not_in_year": (
         "{value} không còn là đơn vị báo cáo trong năm {year}: cấp huyện đã bỏ từ "
