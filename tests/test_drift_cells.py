@@ -208,6 +208,9 @@ def test_rule_16_a_code_stored_as_an_exact_number_is_fine(raw):
     [
         ("ngày 15 tháng 3 năm 2019", (dt.date(2019, 3, 15), "day")),
         ("Ngày 05 tháng 03 năm 2019", (dt.date(2019, 3, 5), "day")),
+        ("ngày 15/3/2019", (dt.date(2019, 3, 15), "day")),  # as a document dates itself
+        ("Ngày: 15/03/2019", (dt.date(2019, 3, 15), "day")),
+        ("Đắk Mil, ngày 15 tháng 3 năm 2019", (dt.date(2019, 3, 15), "day")),
         ("15.03.2019", (dt.date(2019, 3, 15), "day")),
         ("15/3/19", (dt.date(2019, 3, 15), "day")),
         ("15/3/23", (dt.date(2023, 3, 15), "day")),  # the report year itself: 20xx

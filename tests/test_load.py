@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
 from conftest import (
     HTX_HEADER,
@@ -102,6 +103,70 @@ def test_a_resubmission_without_its_date_is_judged_by_arrival(settings):
         "663_2023_lan3.xlsx": "loaded",
     }
     assert query(settings, "select revenue_mvnd from core.fact_cooperative_year") == [(3000.0,)]
+
+
+def test_a_ngay_lap_as_a_document_writes_it_orders_resubmissions(settings):
+    """`ngày 01/02/2024` is that date: the earlier-dated file arriving later does not replace
+    it. A Ngày lập that is no date loads, as a file without one, with a warning on its cell
+    that says what then counts (the later arrival)."""
+
+    def with_date(written: object) -> list[list]:
+        return [
+            [label, written if label == "Ngày lập" else value]
+            for label, value in info_rows("663", 2023)
+        ]
+
+    htx = [HTX_HEADER, htx_row(1, "6400000001", **{"Doanh thu": 2000})]
+    write_xlsx(
+        settings.landing_dir / "663_2023.xlsx",
+        {"ThongTin": with_date("Đắk Mil, ngày 01 tháng 02 năm 2024"), "HTX": htx},
+    )
+    run_steps(settings, "run-1")
+    older = [HTX_HEADER, htx_row(1, "6400000001", **{"Doanh thu": 9})]
+    write_xlsx(
+        settings.landing_dir / "663_2023_cu.xlsx",
+        {"ThongTin": with_date("ngày 10/01/2024"), "HTX": older},
+    )
+    write_xlsx(
+        settings.landing_dir / "664_2023.xlsx",
+        {"ThongTin": [[k, "sắp gửi" if k == "Ngày lập" else v] for k, v in info_rows("664")],
+         "HTX": [HTX_HEADER, htx_row(1, "6400000002")]},
+    )  # fmt: skip
+    run_steps(settings, "run-2")
+    files = query(
+        settings,
+        "select file_name, status, prepared_on from audit.file_ingestion order by file_name",
+    )
+    assert files == [
+        ("663_2023.xlsx", "loaded", dt.date(2024, 2, 1)),
+        ("663_2023_cu.xlsx", "superseded", dt.date(2024, 1, 10)),
+        ("664_2023.xlsx", "loaded", None),
+    ]
+    revenues = query(
+        settings, "select coop_code, revenue_mvnd from core.fact_cooperative_year order by 1"
+    )
+    assert revenues == [("6400000001", 2000.0), ("6400000002", 1650.0)]
+    [warning] = query(
+        settings,
+        "select r.severity, r.sheet, r.excel_row, r.cell, r.value, r.message "
+        "from audit.rejected_row r join audit.file_ingestion i using (file_id) "
+        "where i.file_name = '664_2023.xlsx' and r.rule = 'prepared_on_unreadable'",
+    )
+    severity, sheet, row, cell, value, message = warning
+    assert (severity, sheet, row, cell, value) == ("warning", "ThongTin", 5, "B5", "sắp gửi")
+    vi, en = message.split(" / ")
+    assert "Không đọc được 'Ngày lập' 'sắp gửi'" in vi
+    assert "the file that arrives later counts" in en
+    # the clerk's feedback workbook marks the cell
+    [(sha,)] = query(
+        settings, "select sha256 from audit.file_ingestion where file_name = ?", ["664_2023.xlsx"]
+    )
+    feedback = openpyxl.load_workbook(
+        settings.export_dir / "feedback" / f"664_2023_loi_{sha[:8]}.xlsx"
+    )
+    assert feedback["ThongTin"]["B5"].fill.fgColor.rgb not in (None, "00000000")
+    listed = [row for row in feedback["Loi"].iter_rows(values_only=True) if "sắp gửi" in row]
+    assert len(listed) == 1
 
 
 def test_an_earlier_dated_file_arriving_later_does_not_replace(settings):

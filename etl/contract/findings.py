@@ -192,6 +192,13 @@ REASONS: dict[str, tuple[str, str]] = {
         "identified. Fill in 'Mã đơn vị' in the ThongTin sheet, or name the file by the "
         "code, for example <unit code>_{year}.xlsx.",
     ),
+    "prepared_on_unreadable": (
+        "Không đọc được 'Ngày lập' '{value}' là một ngày. Tệp vẫn được nạp, nhưng khi đơn vị "
+        "gửi lại báo cáo năm này, tệp đến sau sẽ được tính. Hãy ghi ngày dạng 15/01/2024.",
+        "'Ngày lập' '{value}' cannot be read as a date. The file is loaded, but if the unit "
+        "resubmits this year's report, the file that arrives later counts. Write the date as "
+        "15/01/2024.",
+    ),
     "year_invalid": (
         "Không xác định được năm báo cáo hợp lệ (2021–2030), giá trị '{value}'. Hãy ghi "
         "đúng 'Năm báo cáo' trong trang ThongTin.",

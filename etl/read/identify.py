@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from etl.contract.findings import ERROR, Finding, reason
+from etl.contract.findings import ERROR, WARNING, Finding, reason
 from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS
 from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
 from etl.read import cells
@@ -68,6 +68,8 @@ class Identity:
     report_year: int
     prepared_on: dt.date | None
     source: str  # "ThongTin" or "file name"
+    # What identifying found that does not reject the file (an unreadable `Ngày lập`).
+    findings: tuple[Finding, ...] = ()
 
 
 class _Rejected(Exception):
@@ -534,7 +536,14 @@ def identify(
     (`WorkbookRead.info_rows`, `.info_sheet`): a finding on a `ThongTin` cell then names
     its row and its cell (the value's, in column B), as every failing cell's does."""
     found = _identify(info, file_name, ref)
-    if isinstance(found, Finding) and found.sheet == "ThongTin" and found.excel_row is None:
+    if isinstance(found, Finding):
+        return _in_cell(found, rows, sheet)
+    return replace(found, findings=tuple(_in_cell(f, rows, sheet) for f in found.findings))
+
+
+def _in_cell(found: Finding, rows: dict[str, int] | None, sheet: str | None) -> Finding:
+    """A finding on a `ThongTin` value, with that value's row and cell (column B)."""
+    if found.sheet == "ThongTin" and found.excel_row is None:
         key = _KEY_OF_LABEL.get(found.column_name or "")
         row = (rows or {}).get(key or "")
         if row is not None:
@@ -606,6 +615,13 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
 
     try:
         prepared_on = cells.parse_date(info.get("prepared_on"), year)
-    except ValueError:
-        prepared_on = None
+    except ValueError:  # loaded as without a date, and the clerk told what counts then
+        unreadable = _finding("prepared_on_unreadable", info["prepared_on"], "Ngày lập")
+        return Identity(
+            unit=unit,
+            report_year=year,
+            prepared_on=None,
+            source=source,
+            findings=(replace(unreadable, severity=WARNING),),
+        )
     return Identity(unit=unit, report_year=year, prepared_on=prepared_on, source=source)

@@ -317,7 +317,7 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
         readable.append(item)
         read.outcomes[landed.file_id] = _outcome(landed, "valid", identity=who, read=workbook)
         read.outcomes[landed.file_id]["columns"] = _columns(workbook)
-        read.own_findings[landed.file_id] = workbook.findings
+        read.own_findings[landed.file_id] = [*workbook.findings, *who.findings]
         read.columns[landed.file_id] = sheet_columns(item)
     if readable:
         # The lookups look within a row or a file: made here, beside the reading.
