@@ -33,6 +33,16 @@ def test_a_code_loses_its_spaces_and_dots(ref):
     assert codes(ref, "68", 2026, "1") == []
 
 
+def test_a_code_that_lost_its_leading_zeros_is_that_code_unless_it_names_a_ward(ref):
+    """Hà Nội's codes begin with zeros: 00103 (Phường Tây Hồ) stored as a number is 103. A
+    number that names a ward of the unit (`4`: Phường 4 of Đà Lạt up to 2024) stays that
+    ward."""
+    for typed in (103, 103.0, "103", "00103"):
+        assert codes(ref, "01", 2026, typed) == [("00103", True)], typed
+    assert codes(ref, "672", 2024, 4) == [("24793", False)]  # Phường 4, Đà Lạt
+    assert codes(ref, "68", 2026, 103) == []  # no 00103 in Lâm Đồng
+
+
 def test_2025_reports_may_name_a_former_or_a_new_commune(ref):
     assert codes(ref, "68", 2025, "Phường Nghĩa Đức") == [("24611", False)]
     assert codes(ref, "68", 2025, "Bắc Gia Nghĩa") == [("24611", True)]

@@ -115,6 +115,22 @@ def test_a_commune_code_typed_with_a_dot_or_a_space_is_that_commune(settings):
     ) == [("crosswalk",)]
 
 
+def test_a_commune_code_that_lost_its_leading_zeros_is_that_commune(settings):
+    """Hà Nội's 2026 report with 00103 (Phường Tây Hồ) stored as the number 103: the
+    cooperative is in Phường Tây Hồ, named and placed so, with no unknown-commune warning."""
+    rows = [HTX_HEADER, htx_row(1, CODE, **{"Xã/Phường": 103})]
+    sheets = {"ThongTin": info_rows("01", 2026), "HTX": rows}
+    write_xlsx(settings.landing_dir / "01_2026.xlsx", sheets)
+    run_steps(settings)
+    assert query(
+        settings,
+        "select commune_name, new_commune_code, placement from core.dim_cooperative "
+        "where coop_code = ?",
+        [CODE],
+    ) == [("Phường Tây Hồ", "00103", "reported")]
+    assert query(settings, "select rule from audit.rejected_row where rule = 'commune_known'") == []
+
+
 def test_resubmission_that_undoes_a_rename_rewrites_only_the_affected_versions(settings):
     _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX A"})
     _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX B"}, dt.date(2023, 1, 10))

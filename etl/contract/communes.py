@@ -35,8 +35,10 @@ _QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
 # fits several communes): it decides among the name's candidates.
 _CODE_QUALIFIER = re.compile(r"\s*\((\d{5})\)\s*$")
 # A commune code typed in the cell, maybe stored as a number (its leading zero lost). Ward
-# numbers (`1`, `12`: Phường 1) are names, not codes.
+# numbers (`1`, `12`: Phường 1) are names first: a shorter number is a code (`103`: Hà
+# Nội's 00103, stored as a number) only when it names no commune of the pool.
 _CODE = re.compile(r"^\d{4,5}$")
+_SHORT_CODE = re.compile(r"^\d{1,3}$")
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ def _fitting(ref: Reference, unit_code: str, report_year: int, name: object) -> 
         found = pool.by_name(text)
         if not found and _QUALIFIER.search(text):  # `Phường 1 (Bảo Lộc)`
             found = pool.by_name(_QUALIFIER.sub("", text))
+        if not found and _SHORT_CODE.match(code):
+            found = list(pool.by_code.get(code.zfill(5), ()))
     return found
 
 
