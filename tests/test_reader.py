@@ -117,6 +117,15 @@ def test_an_optional_sheet_left_empty_is_read_as_left_out(tmp_path):
     assert read.rejection is None
     assert set(read.sheets) == {"htx"}
     assert len(read.sheets["htx"].rows) == 1
+    assert read.findings == []
+    # Only a title and a note (no row with two values): left out too, and said so.
+    sheets["LienKet"] = [["Bảng 3. Liên kết tiêu thụ"], [None], ["Đơn vị tính: triệu đồng"]]
+    read = read_workbook(write_xlsx(tmp_path / "663_2023_t.xlsx", sheets))
+    assert read.rejection is None
+    assert set(read.sheets) == {"htx"}
+    [said] = read.findings
+    assert (said.rule, said.severity, said.sheet) == ("sheet_without_table", "info", "LienKet")
+    assert said.message.startswith("Trang 'LienKet' chỉ có tiêu đề")
     # A sheet that holds something but no header still rejects: its rows would be lost.
     sheets["LienKet"] = [["Cty A", "Cà phê", 12]]
     read = read_workbook(write_xlsx(tmp_path / "663_2023_b.xlsx", sheets))

@@ -123,6 +123,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "No sheet is named 'HTX': the cooperative list was read from sheet '{sheet}', "
         "whose header holds every required column.",
     ),
+    "sheet_without_table": (
+        "Trang '{sheet}' chỉ có tiêu đề, không có bảng: coi như không gửi trang này.",
+        "Sheet '{sheet}' holds only a title, no table: read as left out.",
+    ),
     "sheet_ambiguous": (
         "Không có trang tên 'HTX' và nhiều trang cùng giống danh sách HTX: {sheets}. Hãy "
         "đổi tên trang danh sách cần nộp thành 'HTX' (hoặc xoá trang thừa) rồi gửi lại.",

@@ -224,8 +224,19 @@ def _read(
             calamine_sheet = workbook.get_sheet_by_name(actual)
             rows = calamine_sheet.to_python(skip_empty_area=False)
             result.rows_scanned += len(rows)
-            if not sheet.required and not any(map(_holds_value, rows)):
-                continue  # an optional sheet left empty reports nothing, as one left out
+            if not sheet.required and all(_values_in(row) <= 1 for row in rows):
+                # An optional sheet left empty, or holding only its title and notes (no row
+                # with two values: no table), reports nothing, as one left out.
+                if any(map(_values_in, rows)):
+                    result.findings.append(
+                        Finding(
+                            rule="sheet_without_table",
+                            severity=INFO,
+                            message=reason("sheet_without_table", sheet=actual),
+                            sheet=actual,
+                        )
+                    )
+                continue
             if len(rows) > limits.rows:  # .xls: no cheaper way to know
                 result.rejection = _limit(
                     guard.LimitExceeded("too_many_rows", f"{actual}: {len(rows)} rows")
@@ -317,8 +328,9 @@ def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Find
     return candidates[0]
 
 
-def _holds_value(row: list) -> bool:
-    return any(value is not None and clean(value) != "" for value in row)
+def _values_in(row: list) -> int:
+    """How many cells of a row hold a value."""
+    return sum(1 for value in row if value is not None and clean(value) != "")
 
 
 def _short(exc: Exception) -> str:
