@@ -182,6 +182,21 @@ def test_a_commune_named_before_2026_is_the_one_named_not_every_unit_of_its_code
     assert "24611 Phường Nghĩa Đức" in message
 
 
+def test_a_new_commune_named_in_a_report_before_2025_says_communes_report_from_2026(tmp_path, ref):
+    """`Phường Bắc Gia Nghĩa` did not exist in 2024: the reason says it is a commune that
+    reports from 2026, and who reported its area in 2024 (Gia Nghĩa, Đắk Nông), not that
+    the unit is unknown."""
+    found = _identify(tmp_path, "a.xlsx", ref, name="Phường Bắc Gia Nghĩa", year=2024)
+    message = _rejected(found, "unit_not_in_year")
+    assert "24611 Phường Bắc Gia Nghĩa" in message
+    assert "xã/phường chỉ lập báo cáo riêng từ năm 2026" in message
+    assert "Tỉnh Đắk Nông (67)" in message
+    assert "Thành phố Gia Nghĩa (660)" in message
+    assert "Lâm Đồng" not in message  # not a province yet for this area in 2024
+    assert isinstance(found, Finding)
+    assert (found.column_name, found.value) == ("Tên đơn vị", "Phường Bắc Gia Nghĩa")
+
+
 # --- codes stored as numbers --------------------------------------------------------------
 
 

@@ -243,7 +243,11 @@ def _commune_too_early(
     """A commune code for a report year before communes report: who reports instead."""
     provinces: dict[str, None] = {}
     districts: dict[str, None] = {}
-    for unit in communes:
+    for named in communes:
+        # Before the merger a new commune's area was its former communes': told by the one
+        # whose code it kept (Phường Bắc Gia Nghĩa 24611 was Phường Nghĩa Đức, Gia Nghĩa).
+        former = ref.unit(named.code) if named.current and year < REORGANISED_ON.year else None
+        unit = former if former is not None and former.level == "commune" else named
         code = ref.province_in_force(unit, year)
         province = (ref.current_unit(code) if year >= REORGANISED_ON.year else None) or ref.unit(
             code
@@ -413,6 +417,17 @@ def _former_may_not_report(text: str, year: int, ref: Reference) -> None:
     former = _former_named(text, ref)
     if len(former) == 1:
         _unit_of_code(former[0].code, year, ref, text, "Tên đơn vị")
+
+
+def _new_commune_too_early(text: str, year: int, ref: Reference) -> None:
+    """Raise why the one commune in force since 01/07/2025 that a `Tên đơn vị` names may
+    not report for `year` (`Phường Bắc Gia Nghĩa` in 2024: communes report from 2026);
+    nothing from 2026 on, or when it names none or several."""
+    if year >= COMMUNES_REPORT_FROM:
+        return
+    communes = [u for u in units_named(text, COMMUNES_REPORT_FROM, ref) if u.level == "commune"]
+    if len(communes) == 1:
+        raise _Rejected(_commune_too_early(communes, year, ref, text, "Tên đơn vị"))
 
 
 def _check_name(unit: Unit, info: dict[str, object], year: int, ref: Reference) -> None:
@@ -604,6 +619,7 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
                 if not from_name:
                     if named:  # `Huyện Đắk Mil` in 2026: why that unit may not report
                         _former_may_not_report(clean(named), year, ref)
+                        _new_commune_too_early(clean(named), year, ref)
                         raise _Rejected(_finding("unit_unknown", named, "Tên đơn vị"))
                     raise _Rejected(_finding("unit_unknown", stem, _FILE_NAME_COLUMN))
                 unit_or_none = _unit_of_file_name(from_name["unit"], year, ref)
