@@ -118,8 +118,9 @@ def split_unit(header: object) -> tuple[str, str | None]:
 # The five Vietnamese tone marks (huyền, sắc, hỏi, ngã, nặng) as combining characters. The
 # vowel marks (breve, circumflex, horn) and đ are letters of their own: `ă â ê ô ơ ư đ` count.
 _TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
-# Unit-type prefixes of commune-level names; a name is compared without them.
-_COMMUNE_PREFIX = re.compile(r"^(?:xã|phường|thị trấn|đặc khu)\s+", re.I)
+# Unit-type prefixes of commune-level names, and their usual abbreviations (`X.`, `P.`,
+# `TT.`); a name is compared without them.
+_COMMUNE_PREFIX = re.compile(r"^(?:(?:xã|phường|thị trấn|đặc khu)\s+|(?:x|p|tt)\.\s*)", re.I)
 # What does not count in a unit name: apostrophes of every form, hyphens, spaces, punctuation.
 _NOT_LETTER = re.compile(r"[^0-9a-zđăâêôơư]+")
 _PLAIN_PREFIX = re.compile(r"^(?:xa|phuong|thi tran|dac khu)\s+", re.I)
@@ -133,7 +134,8 @@ def toneless(text: str) -> str:
 
 
 def strip_unit_prefix(text: str) -> str:
-    """A commune name without its `Xã`/`Phường`/`Thị trấn`/`Đặc khu` prefix."""
+    """A commune name without its `Xã`/`Phường`/`Thị trấn`/`Đặc khu` prefix (or `X.`, `P.`,
+    `TT.`)."""
     if text.__class__ is str and len(text) <= MEMO_CHARS:  # once per distinct name
         return _strip_unit_prefix(text)
     return _COMMUNE_PREFIX.sub("", clean(text))

@@ -62,6 +62,14 @@ def test_tone_marks_prefix_apostrophes_and_spaces_do_not_count(ref):
     assert codes(ref, "68", 2025, "đắk rmoan") == expected
 
 
+def test_the_prefix_may_be_abbreviated(ref):
+    """`X.`, `P.` and `TT.` are the usual short forms of Xã, Phường and Thị trấn."""
+    assert codes(ref, "68", 2026, "P. Bắc Gia Nghĩa") == [("24611", True)]
+    assert codes(ref, "68", 2026, "X.Đắk Mil") == [("24670", True)]
+    assert codes(ref, "663", 2024, "TT. Đắk Mil") == [("24664", False)]
+    assert codes(ref, "663", 2024, "tt.Đắk Mil") == [("24664", False)]
+
+
 def test_the_letters_count(ref):
     # `Đắk Nang` (Krông Nô) is not `Đạ K’Nàng` (Đam Rông, former Lâm Đồng).
     nang = codes(ref, "68", 2025, "Đắk Nang")
