@@ -104,6 +104,27 @@ def test_the_htx_command_exits_with_main_s_code_and_all_its_output(warehouse):
     assert "Read only" in refused.stderr
 
 
+def test_a_reader_that_stops_early_ends_htx_quietly(warehouse):
+    """`htx sql --format csv … | head`: the reader closes the pipe; htx ends as a Unix tool
+    does (exit 141, SIGPIPE), with no traceback on stderr."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    htx = str(Path(sys.executable).with_name("htx"))
+    env = {**os.environ, "HTX_WAREHOUSE": str(warehouse)}
+    csv = ["sql", "--format", "csv", "select * from range(200000)"]
+    shell = subprocess.run(
+        ["bash", "-c", 'set -o pipefail; "$@" | head -1 >/dev/null', "-", htx, *csv],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert shell.stderr == ""
+    assert shell.returncode == 141
+
+
 # ---------------------------------------------------------------------------------------
 # Errors, output formats, -f and the prompt (issue 18, point 6)
 

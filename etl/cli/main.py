@@ -18,6 +18,7 @@ import atexit
 import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -518,7 +519,13 @@ def entry() -> None:
     is left to do by then: the exit handlers run (Airflow's, temporary folders), the output
     is flushed, and the process ends.
     """
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:
+        # The reader stopped early (`htx sql … | head`): end as a Unix tool does on SIGPIPE,
+        # with nothing more written to the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + signal.SIGPIPE
     try:
         atexit._run_exitfuncs()
         logging.shutdown()
