@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import subprocess
@@ -315,3 +316,26 @@ def test_email_needs_connection_and_recipients(monkeypatch, smtp_server, missing
     else:
         assert results["email"].delivered is False
         assert "htx_alert_emails" in results["email"].error
+
+
+def test_a_file_a_later_report_replaced_in_the_same_run_is_not_alerted_as_loaded(settings):
+    """Its rows are not in the warehouse: its warnings need no one, and the clerk who sent
+    the correction must not be told to check a file that no longer counts."""
+    few = [HTX_HEADER, htx_row(1, "6400000001", **{"Số thành viên": 3})]
+    write_xlsx(
+        settings.landing_dir / "663_2023.xlsx",
+        {"ThongTin": info_rows(prepared=dt.date(2024, 1, 10)), "HTX": few},
+    )
+    write_xlsx(
+        settings.landing_dir / "663_2023_sua.xlsx",
+        {
+            "ThongTin": info_rows(prepared=dt.date(2024, 1, 12)),
+            "HTX": [HTX_HEADER, htx_row(1, "6400000001")],
+        },
+    )
+    run_steps(settings)
+    assert sorted(query(settings, "select file_name, status from audit.file_ingestion")) == [
+        ("663_2023.xlsx", "superseded"),
+        ("663_2023_sua.xlsx", "loaded"),
+    ]
+    assert query(settings, "select subject, body from audit.quality_alert") == []

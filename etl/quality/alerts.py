@@ -81,13 +81,15 @@ def compose(items: list[dict], run_id: str, report_dir: str) -> Alert | None:
 
     `items` are files as dicts (file_id, file_name, unit_code, report_year, status,
     reason, findings): this run's outcomes, and files that checks across files and years
-    found new warnings for.
+    found new warnings for, each with its status as recorded (`recorded`).
     """
     quarantined = [o for o in items if o["status"] == "quarantined"]
+    # A file another report replaced (`superseded`) is not loaded: its warnings need no one.
     warned = [
         o
         for o in items
-        if o["status"] != "quarantined" and any(f["severity"] == "warning" for f in o["findings"])
+        if o["status"] in ("valid", "loaded")
+        and any(f["severity"] == "warning" for f in o["findings"])
     ]
     if not quarantined and not warned:
         return None
@@ -150,6 +152,14 @@ def with_cross(outcomes: list[dict], files: list[dict], new: dict[int, list]) ->
             findings = _rows(f["file_id"], new[f["file_id"]])
             items.append({**f, "status": "loaded", "findings": findings})
     return items
+
+
+def recorded(items: list[dict], states: dict[int, tuple[str | None, str]]) -> list[dict]:
+    """The items with the status the ledger recorded (`ledger.states`): a file staged valid
+    may be `superseded` by a later report of its unit and year."""
+    return [
+        {**i, "status": states[i["file_id"]][1]} if i["file_id"] in states else i for i in items
+    ]
 
 
 def _rows(file_id: int, found: list) -> list[dict]:
