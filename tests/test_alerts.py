@@ -339,3 +339,36 @@ def test_a_file_a_later_report_replaced_in_the_same_run_is_not_alerted_as_loaded
         ("663_2023_sua.xlsx", "loaded"),
     ]
     assert query(settings, "select subject, body from audit.quality_alert") == []
+
+
+def test_each_failed_instance_of_a_mapped_task_is_its_own_alert(
+    settings, monkeypatch, webhook_receiver
+):
+    """Two `stage` batches that fail in one run send two alerts: each names its map index,
+    and `audit.quality_alert` holds both, each with its own error and delivery."""
+    url, posts = webhook_receiver
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", url)
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    for index, error in ((0, "disk full"), (1, "corrupt parquet")):
+        ti = SimpleNamespace(dag_id="htx_ingest", task_id="stage", run_id="r1", map_index=index)
+        notify.FailureNotifier().notify({"ti": ti, "run_id": "r1", "exception": OSError(error)})
+    assert [p["subject"] for p in posts] == [
+        "[HTX] Lỗi pipeline: tác vụ stage[0] thất bại / Pipeline failure: task stage[0] failed",
+        "[HTX] Lỗi pipeline: tác vụ stage[1] thất bại / Pipeline failure: task stage[1] failed",
+    ]
+    from etl.warehouse import ledger
+
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        rows = con.execute(
+            "select subject, body, webhook_delivered from audit.quality_alert order by subject"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [(subject, delivered) for subject, _, delivered in rows] == [
+        (posts[0]["subject"], True),
+        (posts[1]["subject"], True),
+    ]
+    assert "disk full" in rows[0][1]
+    assert "corrupt parquet" in rows[1][1]

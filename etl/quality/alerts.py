@@ -116,15 +116,23 @@ def file_ids(body: str) -> list[int]:
     return list(dict.fromkeys(int(found) for found in _FILE_ID.findall(body)))
 
 
-def failure_alert(dag_id: str, task_id: str | None, run_id: str, error: str) -> Alert:
-    """The alert for a failed task: the pipeline itself, not a file, needs attention."""
-    subject = (
-        f"[HTX] Lỗi pipeline: tác vụ {task_id} thất bại / Pipeline failure: task {task_id} failed"
-    )
+def failure_alert(
+    dag_id: str,
+    task_id: str | None,
+    run_id: str,
+    error: str,
+    map_index: int | None = None,
+    try_number: int | None = None,
+) -> Alert:
+    """The alert for a failed task: the pipeline itself, not a file, needs attention. Each
+    failed instance is an alert of its own: a mapped task's (`stage[3]`), a cleared task's
+    next failure (`try_number`)."""
+    task = f"{task_id}[{map_index}]" if map_index is not None and map_index >= 0 else task_id
+    subject = f"[HTX] Lỗi pipeline: tác vụ {task} thất bại / Pipeline failure: task {task} failed"
     body = "\n".join(
         [
             f"DAG: {dag_id}",
-            f"Tác vụ / Task: {task_id}",
+            f"Tác vụ / Task: {task}",
             f"Lần chạy / Run: {run_id}",
             f"Lỗi / Error: {error[:2000]}",
             "",
@@ -133,7 +141,7 @@ def failure_alert(dag_id: str, task_id: str | None, run_id: str, error: str) -> 
             "Airflow and reruns it. No submitted file is lost.",
         ]
     )
-    digest = hashlib.sha256(f"{run_id}|{task_id}|failure".encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{run_id}|{task}|{try_number}|failure".encode()).hexdigest()[:16]
     return Alert(digest, "error", subject, body, run_id)
 
 

@@ -290,6 +290,8 @@ class FailureNotifier(BaseNotifier):
             task_id=getattr(ti, "task_id", None),
             run_id=context.get("run_id") or getattr(ti, "run_id", "?"),
             error=str(context.get("exception") or context.get("reason") or "unknown error"),
+            map_index=getattr(ti, "map_index", None),
+            try_number=getattr(ti, "try_number", None),
         )
         results = deliver(alert, context)
         try:
