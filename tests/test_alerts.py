@@ -372,3 +372,27 @@ def test_each_failed_instance_of_a_mapped_task_is_its_own_alert(
     ]
     assert "disk full" in rows[0][1]
     assert "corrupt parquet" in rows[1][1]
+
+
+def test_a_feedback_workbook_over_the_mail_s_limit_is_named_in_the_mail(
+    monkeypatch, smtp_server, tmp_path
+):
+    """The e-mail attaches the workbooks that fit in MAX_ATTACHMENT_BYTES; the others are
+    named with their paths, so no one takes the attachments for all there is."""
+    port, mails = smtp_server
+    for name, value in _channels_env(port, "http://unused").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    monkeypatch.setattr(notify, "MAX_ATTACHMENT_BYTES", 1000)
+    fits, too_big = tmp_path / "663_2023_loi_a.xlsx", tmp_path / "664_2023_loi_b.xlsx"
+    fits.write_bytes(b"x" * 600)
+    too_big.write_bytes(b"x" * 500)
+    alert = alerts.Alert("a1", "error", "s", "b", attachments=(str(fits), str(too_big)))
+    assert notify.deliver(alert)["email"].delivered is True
+    [mail] = mails
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert [part.get_filename() for part in message.iter_attachments()] == [fits.name]
+    html_body = message.get_body(("html",)).get_content()
+    assert str(too_big) in html_body
+    assert str(fits) not in html_body
+    assert html_body.index("không đính kèm") < html_body.index("not attached")

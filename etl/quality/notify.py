@@ -201,21 +201,32 @@ def webhook_notifier(alert: Alert, conn) -> BaseNotifier:
     return AlertHttpNotifier(alert, timeout=None if "timeout" in extra else WEBHOOK_TIMEOUT_SECONDS)
 
 
-def email_html(alert: Alert) -> str:
-    """The e-mail's HTML part: the alert's text as it is, escaped by the template."""
-    return render("alert_email.html.j2", body=alert.body)
+def email_html(alert: Alert, attached: list[str] | None = None) -> str:
+    """The e-mail's HTML part: the alert's text as it is, escaped by the template, then the
+    feedback workbooks left out of the `attached` ones (over the mail's limit), by path."""
+    body = alert.body
+    left = [path for path in alert.attachments if attached is not None and path not in attached]
+    if left:
+        limit = f"{MAX_ATTACHMENT_BYTES / 2**20:g} MB"
+        body += (
+            f"\n\nTệp phản hồi không đính kèm (quá giới hạn {limit} của thư) / "
+            f"Feedback workbooks not attached (over the e-mail's {limit} limit):\n"
+            + "\n".join(f"- {path}" for path in left)
+        )
+    return render("alert_email.html.j2", body=body)
 
 
 def email_notifier(alert: Alert, recipients: list[str], conn) -> BaseNotifier:
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     sender = (conn.extra_dejson or {}).get("from_email") or DEFAULT_SENDER
+    attached = attachable(alert.attachments)
     return SmtpNotifier(
         to=recipients,
         from_email=sender,
         subject=alert.subject,
-        html_content=email_html(alert),
-        files=attachable(alert.attachments) or None,
+        html_content=email_html(alert, attached),
+        files=attached or None,
         smtp_conn_id=EMAIL_CONN_ID,
     )
 
