@@ -318,6 +318,72 @@ def test_email_needs_connection_and_recipients(monkeypatch, smtp_server, missing
         assert "htx_alert_emails" in results["email"].error
 
 
+@pytest.fixture
+def picky_smtp_server():
+    """A real SMTP server on loopback that refuses some recipients: `refuse` maps an address
+    to the replies it gets, one per attempt (the last one repeats). Yields (port, received
+    envelopes, refuse)."""
+    from aiosmtpd.controller import Controller
+
+    received, refuse = [], {}
+
+    class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            replies = refuse.get(address) or ["250 OK"]
+            reply = replies.pop(0) if len(replies) > 1 else replies[0]
+            if reply.startswith("250"):
+                envelope.rcpt_tos.append(address)
+            return reply
+
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, received, refuse
+    finally:
+        controller.stop()
+
+
+def test_a_refused_recipient_is_recorded_as_not_delivered_and_never_sent_twice(
+    monkeypatch, picky_smtp_server
+):
+    """smtplib sends to the recipients a server accepts and only returns those it refused:
+    a mistyped address must not be recorded as delivered, and the retries must not send the
+    alert again to those who have it."""
+    port, mails, refuse = picky_smtp_server
+    refuse["kinhte@huyen.example"] = ["550 5.1.1 No such user"]
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+    for name, value in _channels_env(port, "http://unused").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    results = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))
+    assert [mail.rcpt_tos for mail in mails] == [["lienminh@tinh.example"]]
+    assert results["email"].delivered is False
+    assert "kinhte@huyen.example" in results["email"].error
+    assert "550" in results["email"].error
+    assert "1 of 2" in results["email"].error
+
+
+def test_a_recipient_refused_for_a_while_gets_the_alert_on_a_retry_and_no_one_twice(
+    monkeypatch, picky_smtp_server
+):
+    port, mails, refuse = picky_smtp_server
+    refuse["kinhte@huyen.example"] = ["450 4.2.1 Mailbox busy, try later", "250 OK"]
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+    for name, value in _channels_env(port, "http://unused").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    results = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))
+    assert [mail.rcpt_tos for mail in mails] == [
+        ["lienminh@tinh.example"],
+        ["kinhte@huyen.example"],
+    ]
+    assert results["email"] == notify.Delivery(True)
+
+
 def test_a_file_a_later_report_replaced_in_the_same_run_is_not_alerted_as_loaded(settings):
     """Its rows are not in the warehouse: its warnings need no one, and the clerk who sent
     the correction must not be told to check a file that no longer counts."""
@@ -339,6 +405,66 @@ def test_a_file_a_later_report_replaced_in_the_same_run_is_not_alerted_as_loaded
         ("663_2023_sua.xlsx", "loaded"),
     ]
     assert query(settings, "select subject, body from audit.quality_alert") == []
+
+
+def test_a_channel_down_for_a_moment_gets_the_alert_at_the_task_s_retry_and_no_one_twice(
+    settings, monkeypatch, smtp_server, webhook_receiver
+):
+    """The `alert` task has Airflow retries for a channel that is down for a moment: while
+    the task has tries left, a failed channel waits for the next try, which sends on that
+    channel only; the last try records the failure and the pipeline goes on."""
+    from etl.flow import tasks
+
+    smtp_port, mails = smtp_server
+    url, posts = webhook_receiver
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+    down = f"http://127.0.0.1:{free_port()}/alert"
+    for name, value in _channels_env(smtp_port, down).items():
+        monkeypatch.setenv(name, value)
+    _landing_with_one_rejected(settings)
+    files = tasks.discover_files(settings)
+    tasks.load(settings, tasks.stage(settings, files, "run-1"), "run-1")
+
+    def tried(number: int) -> dict:
+        return {"ti": SimpleNamespace(try_number=number, max_tries=2)}
+
+    with pytest.raises(RuntimeError, match="webhook"):
+        tasks.alert(settings, tried(1))
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", url)  # the server is back
+    assert tasks.alert(settings, tried(2)) == {"alerts": 1}
+    assert (len(mails), len(posts)) == (1, 1)
+    assert tasks.alert(settings, tried(1)) == {"alerts": 0}  # nothing waits any more
+    from etl.warehouse import ledger
+
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        delivered = con.execute(
+            "select email_delivered, webhook_delivered, attempted_at is not null "
+            "from audit.quality_alert"
+        ).fetchall()
+    finally:
+        con.close()
+    assert delivered == [(True, True, True)]
+
+
+def test_an_e_mail_some_recipients_received_waits_for_no_retry_of_the_task(
+    settings, monkeypatch, picky_smtp_server
+):
+    from etl.flow import tasks
+
+    port, mails, refuse = picky_smtp_server
+    refuse["kinhte@huyen.example"] = ["550 5.1.1 No such user"]
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+    for name, value in _channels_env(port, "http://unused").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    _landing_with_one_rejected(settings)
+    files = tasks.discover_files(settings)
+    tasks.load(settings, tasks.stage(settings, files, "run-1"), "run-1")
+    ti = SimpleNamespace(try_number=1, max_tries=2)
+    assert tasks.alert(settings, {"ti": ti}) == {"alerts": 1}  # recorded, not tried again
+    assert tasks.alert(settings, {"ti": ti}) == {"alerts": 0}
+    assert [mail.rcpt_tos for mail in mails] == [["lienminh@tinh.example"]]
 
 
 def test_each_failed_instance_of_a_mapped_task_is_its_own_alert(

@@ -454,33 +454,49 @@ def _build(
 
 @timings.task_work
 def alert(settings: Settings, context: Context | None = None) -> dict:
-    """Deliver every alert not yet attempted through the configured channels."""
+    """Deliver every alert not yet attempted through the configured channels.
+
+    A channel that fails waits for the task's next try (Airflow's retries, for a server down
+    for a moment), which sends on the failed channels only; the last try, or a run without
+    Airflow's task instance, records the failure and goes on."""
     quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.quality import feedback
     from etl.quality.alerts import Alert, file_ids
     from etl.quality.notify import deliver
     from etl.warehouse.build import build_path, refresh_build_audit
 
+    ti = (context or {}).get("ti")
+    retried = ti is not None and ti.try_number <= ti.max_tries  # another try will come
+    waiting = []
     with _writer(settings):
         con = ledger.connect(settings.ledger)
         try:
             pending = ledger.pending_alerts(con)
-            for alert_id, severity, subject, body in pending:
+            for alert_id, severity, subject, body, email, webhook in pending:
                 # The annotated workbooks travel with the alert: written now, from the ledger.
                 attachments = feedback.for_alert(con, settings, file_ids(body))
                 alert = Alert(alert_id, severity, subject, body, attachments=attachments)
-                results = deliver(alert, context)
-                ledger.record_delivery(con, alert_id, results)
+                done = {c for c, ok in (("email", email), ("webhook", webhook)) if ok}
+                results = deliver(alert, context, frozenset(done))
+                # An e-mail some recipients received is not sent again: they would have it twice.
+                failed = [c for c, r in results.items() if r.delivered is False and not r.partial]
+                ledger.record_delivery(con, alert_id, results, final=not (failed and retried))
                 log.info(
                     "alert %s (%s): %s",
                     alert_id,
                     severity,
                     "; ".join(f"{channel} {r.describe()}" for channel, r in results.items()),
                 )
+                if failed and retried:
+                    waiting.append(f"{alert_id} ({', '.join(failed)})")
         finally:
             con.close()
         if pending and build_path(settings).exists():
             refresh_build_audit(settings)  # the build carries the delivery results
+    if waiting:
+        raise RuntimeError(
+            f"alert channel failed, tried again at the task's next try: {'; '.join(waiting)}"
+        )
     if not pending:
         log.info("no alert waiting to be delivered")
     return {"alerts": len(pending)}

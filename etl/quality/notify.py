@@ -2,7 +2,8 @@
 
 - e-mail: the SMTP provider's `SmtpNotifier` over the connection `smtp_default`, to the
   recipients in the Airflow variable `htx_alert_emails` (comma-separated), with the alert's
-  annotated feedback workbooks attached while they fit in `MAX_ATTACHMENT_BYTES`;
+  annotated feedback workbooks attached while they fit in `MAX_ATTACHMENT_BYTES`. A
+  recipient the server refuses fails the channel, and only that recipient is tried again;
 - webhook, over the connection `htx_alert_webhook`:
   - a Slack connection (conn_type `slackwebhook`, the token in its password): the Slack
     provider's `SlackWebhookNotifier` posts the alert's `text`;
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import smtplib
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,6 +32,8 @@ import attrs
 import tenacity
 from airflow.providers.http.hooks.http import HttpHook
 from airflow.providers.http.notifications.http import HttpNotifier
+from airflow.providers.smtp.hooks.smtp import SmtpHook
+from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from etl.outputs.html import render
@@ -56,6 +60,7 @@ _SCHEMES = ("http", "https")
 class Delivery:
     delivered: bool | None  # None: channel off
     error: str | None = None
+    partial: bool = False  # failed, but some recipients have it: never sent to them again
 
     def describe(self) -> str:
         if self.delivered is None:
@@ -216,12 +221,64 @@ def email_html(alert: Alert, attached: list[str] | None = None) -> str:
     return render("alert_email.html.j2", body=body)
 
 
-def email_notifier(alert: Alert, recipients: list[str], conn) -> BaseNotifier:
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+class RecipientsRefused(Exception):
+    """The server refused some recipients of an alert; the others received it."""
 
+    def __init__(self, refused: dict[str, tuple[int, bytes]], recipients: int):
+        said = "; ".join(
+            f"{address} ({code} {reply.decode(errors='replace')})"
+            for address, (code, reply) in sorted(refused.items())
+        )
+        self.reached = recipients - len(refused)
+        super().__init__(f"refused: {said}; {self.reached} of {recipients} recipients received it")
+
+
+class RefusalsSmtpHook(SmtpHook):
+    """SmtpHook that keeps the recipients the server refused while the others received the
+    mail: smtplib's `sendmail` returns them, and `send_email_smtp` drops its return."""
+
+    refused: dict[str, tuple[int, bytes]]  # of the last `sendmail`
+
+    def _build_client(self) -> smtplib.SMTP_SSL | smtplib.SMTP:
+        client = super()._build_client()
+        sendmail = client.sendmail
+
+        def kept(*args, **kwargs):
+            self.refused = sendmail(*args, **kwargs)
+            return self.refused
+
+        client.sendmail = kept  # type: ignore[method-assign]
+        return client
+
+
+class AlertSmtpNotifier(SmtpNotifier):
+    """The SMTP provider's notifier that fails when the server refused a recipient. Tried
+    again, it sends to the refused recipients only: the others have the alert already."""
+
+    def __init__(self, to: list[str], **kwargs):
+        super().__init__(to=to, **kwargs)
+        self.recipients = len(to)
+
+    @cached_property
+    def hook(self) -> RefusalsSmtpHook:
+        return RefusalsSmtpHook(smtp_conn_id=self.smtp_conn_id, auth_type=self.auth_type)
+
+    def notify(self, context) -> None:
+        self.hook.refused = {}
+        try:
+            super().notify(context)
+            refused = self.hook.refused
+        except smtplib.SMTPRecipientsRefused as exc:  # every recipient of this attempt
+            refused = exc.recipients
+        if refused:
+            self.to = sorted(refused)
+            raise RecipientsRefused(refused, self.recipients)
+
+
+def email_notifier(alert: Alert, recipients: list[str], conn) -> BaseNotifier:
     sender = (conn.extra_dejson or {}).get("from_email") or DEFAULT_SENDER
     attached = attachable(alert.attachments)
-    return SmtpNotifier(
+    return AlertSmtpNotifier(
         to=recipients,
         from_email=sender,
         subject=alert.subject,
@@ -247,7 +304,7 @@ def attachable(paths: tuple[str, ...], limit: int | None = None) -> list[str]:
 
 
 def _attempt(name: str, send, attempts: int = ATTEMPTS) -> Delivery:
-    error = None
+    error, partial = None, False
     for attempt in range(1, attempts + 1):
         try:
             send()
@@ -255,17 +312,22 @@ def _attempt(name: str, send, attempts: int = ATTEMPTS) -> Delivery:
             return Delivery(True)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
+            partial = partial or (isinstance(exc, RecipientsRefused) and exc.reached > 0)
             log.warning("alert via %s failed (attempt %d/%d): %s", name, attempt, attempts, error)
             if attempt < attempts:
                 time.sleep(BACKOFF_SECONDS * attempt)
-    return Delivery(False, error)
+    return Delivery(False, error, partial)
 
 
-def deliver(alert: Alert, context: Context | None = None) -> dict[str, Delivery]:
-    """Send one alert through every configured channel; never raises."""
+def deliver(
+    alert: Alert, context: Context | None = None, delivered: frozenset[str] = frozenset()
+) -> dict[str, Delivery]:
+    """Send one alert through every configured channel but those it was `delivered` on
+    already ("email", "webhook"); never raises."""
     context = context or {}
     results = {"email": Delivery(None), "webhook": Delivery(None)}
-    smtp = _connection(EMAIL_CONN_ID)
+    results.update({channel: Delivery(True) for channel in delivered})
+    smtp = None if "email" in delivered else _connection(EMAIL_CONN_ID)
     if smtp is not None:
         recipients = _recipients()
         if recipients:
@@ -276,7 +338,7 @@ def deliver(alert: Alert, context: Context | None = None) -> dict[str, Delivery]
             results["email"] = Delivery(
                 False, f"no recipients: set the Airflow variable {RECIPIENTS_VARIABLE}"
             )
-    webhook = _connection(WEBHOOK_CONN_ID)
+    webhook = None if "webhook" in delivered else _connection(WEBHOOK_CONN_ID)
     if webhook is not None:
         hook = webhook_notifier(alert, webhook)
         # The HTTP notifier retries inside its hook; the Slack one through `_attempt`.

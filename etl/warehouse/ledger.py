@@ -536,14 +536,19 @@ def files(con, file_ids: list[int]) -> list[dict]:
 
 
 def pending_alerts(con) -> list[tuple]:
-    """Alerts not yet attempted: (alert_id, severity, subject, body)."""
+    """Alerts not yet attempted to the end: (alert_id, severity, subject, body,
+    email_delivered, webhook_delivered), the channels a try before delivered it on True."""
     return con.execute(
-        "select alert_id, severity, subject, body from audit.quality_alert "
-        "where attempted_at is null order by raised_at"
+        "select alert_id, severity, subject, body, email_delivered, webhook_delivered "
+        "from audit.quality_alert where attempted_at is null order by raised_at"
     ).fetchall()
 
 
-def record_delivery(con, alert_id: str, results: dict, now: dt.datetime | None = None) -> None:
+def record_delivery(
+    con, alert_id: str, results: dict, now: dt.datetime | None = None, final: bool = True
+) -> None:
+    """Each channel's result; not `final`: a failed channel is tried again (`attempted_at`
+    stays NULL)."""
     con.execute(
         """
         update audit.quality_alert
@@ -552,7 +557,7 @@ def record_delivery(con, alert_id: str, results: dict, now: dt.datetime | None =
         where alert_id = ?
         """,
         [
-            now or dt.datetime.now(dt.UTC),
+            (now or dt.datetime.now(dt.UTC)) if final else None,
             results["email"].delivered,
             results["email"].error,
             results["webhook"].delivered,
