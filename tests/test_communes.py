@@ -70,6 +70,20 @@ def test_the_prefix_may_be_abbreviated(ref):
     assert codes(ref, "663", 2024, "tt.Đắk Mil") == [("24664", False)]
 
 
+def test_an_address_names_its_commune_when_the_rest_is_where_the_commune_lies(ref):
+    """`Địa chỉ xã` invites an address: its first part is the commune, each later part must
+    name the commune's district or province (a former one's may be the one it went into)."""
+    assert codes(ref, "68", 2026, "Xã Đắk Mil, tỉnh Lâm Đồng") == [("24670", True)]
+    assert codes(ref, "68", 2026, "xa Dak Mil, tinh Lam Dong") == [("24670", True)]
+    sak = [("24679", False)]
+    assert codes(ref, "663", 2024, "xã Đắk Sắk, huyện Đắk Mil, tỉnh Đắk Nông") == sak
+    assert codes(ref, "663", 2024, "xã Đắk Sắk, Đắk Mil") == sak
+    assert codes(ref, "663", 2025, "xã Đắk Sắk, huyện Đắk Mil, tỉnh Lâm Đồng") == sak
+    # A part that names somewhere else is no address of that commune: still unknown.
+    assert codes(ref, "663", 2024, "xã Đắk Sắk, huyện Cư Jút") == []
+    assert codes(ref, "68", 2026, "Xã Đắk Mil, tỉnh Đắk Lắk") == []
+
+
 def test_the_letters_count(ref):
     # `Đắk Nang` (Krông Nô) is not `Đạ K’Nàng` (Đam Rông, former Lâm Đồng).
     nang = codes(ref, "68", 2025, "Đắk Nang")

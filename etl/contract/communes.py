@@ -80,7 +80,47 @@ def _fitting(ref: Reference, unit_code: str, report_year: int, name: object) -> 
             found = pool.by_name(_QUALIFIER.sub("", text))
         if not found and _SHORT_CODE.match(code):
             found = list(pool.by_code.get(code.zfill(5), ()))
+        if not found and "," in text:  # an address: `Xã Đắk Mil, huyện Đắk Mil, tỉnh Đắk Nông`
+            found = _addressed(ref, pool, text)
     return found
+
+
+def _addressed(ref: Reference, pool: _Pool, text: str) -> list[Unit]:
+    """The commune an address names by its first part, where every later part names a unit
+    the commune lies in: `Xã Đắk Mil, tỉnh Lâm Đồng`, `xã Đắk Sắk, huyện Đắk Mil, tỉnh Đắk
+    Nông` (a former commune's province may be the one it went into)."""
+    first, *rest = (part.strip() for part in text.split(","))
+    said = [part for part in rest if part]
+    if not first or not said:
+        return []
+    return [
+        unit
+        for unit in pool.by_name(first)
+        if all(_names_any(part, _around(ref, unit)) for part in said)
+    ]
+
+
+def _around(ref: Reference, unit: Unit) -> list[Unit]:
+    """The units a commune lies in: its district and province, and for a former commune the
+    province in force its province went into."""
+    around, at = [], unit
+    while at.parent_code is not None:
+        at = ref.parent_of(at)
+        around.append(at)
+    if not unit.current and around:
+        went = ref.current_unit(ref.merged_into(around[-1].code))
+        around += [went] if went is not None else []
+    return around
+
+
+def _names_any(part: str, units: list[Unit]) -> bool:
+    """Whether an address part names one of the units, by its name or its full name
+    (`Đắk Mil`, `huyện Đắk Mil`), compared as commune names are."""
+    if has_diacritics(part):
+        return name_key(part) in {name_key(n) for u in units for n in (u.name, u.full_name)}
+    return bool(
+        plain_keys(part) & {k for u in units for n in (u.name, u.full_name) for k in plain_keys(n)}
+    )
 
 
 def is_known(ref: Reference, unit_code: str, report_year: int, name: object) -> bool:
