@@ -8,6 +8,7 @@ process that reads the settings (an installed wheel: Docker, an Airflow deployme
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from dataclasses import dataclass, field
@@ -295,3 +296,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 # GX sends anonymous usage statistics unless told not to; run time is loopback only.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def labels_vi() -> dict[str, str]:
+    """Vietnamese column headers (config/labels_vi.csv): the officials' workbook's headers,
+    and the description of every core and marts column its SQL leaves without one."""
+    with (CONFIG_DIR / "labels_vi.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["column"]: row["label_vi"] for row in csv.DictReader(handle)}

@@ -11,8 +11,8 @@ import sys
 import pytest
 from conftest import HTX_HEADER, htx_env, htx_row, info_rows, query, run_steps, write_xlsx
 
+from etl.config import labels_vi
 from etl.flow import tasks
-from etl.outputs import exports
 from etl.quality import deadlines
 from etl.warehouse import ledger
 
@@ -246,7 +246,7 @@ def test_the_mart_is_built_and_documented(settings):
         "and table_name = 'reporting_status'",
     )
     assert all(comment for _, comment in columns), columns
-    labels = exports.labels_vi()
+    labels = labels_vi()
     assert [c for c, _ in columns if c not in labels] == []
 
 

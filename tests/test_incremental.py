@@ -113,7 +113,7 @@ def _exports(folder: Path) -> dict[str, object]:
 
 
 def _is_run_date(header: str) -> bool:
-    from etl.outputs.exports import labels_vi
+    from etl.config import labels_vi
 
     labels = labels_vi()
     return header in {labels.get(c, c) for c in RUN_SPECIFIC["marts.reporting_status"]}

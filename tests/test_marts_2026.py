@@ -26,9 +26,8 @@ from pathlib import Path
 import pytest
 
 from etl.cli import analyst
-from etl.config import CONFIG_DIR, SQL_DIR
+from etl.config import CONFIG_DIR, SQL_DIR, labels_vi
 from etl.contract.layout import PROGRAMS
-from etl.outputs import exports
 from etl.warehouse import build
 from etl.warehouse.models import run_sql_file
 
@@ -356,7 +355,7 @@ def test_placement_is_the_cooperative_s_not_a_version_s(con):
 
 
 def test_new_tables_and_columns_are_described_and_labelled(con):
-    labels = exports.labels_vi()
+    labels = labels_vi()
     for table in ("commune_year", "placement_review"):
         [(comment,)] = con.execute(
             "select comment from duckdb_tables() where schema_name = 'marts' and table_name = ?",

@@ -92,7 +92,7 @@ def test_a_dead_validator_leaves_validation_to_this_process(tmp_path, warm, capl
 
 def test_nothing_to_validate_sends_nothing(warm, monkeypatch):
     """Empty frames are not validated: no request, as no GX in process."""
-    monkeypatch.setattr(validator, "run", lambda items: pytest.fail("asked the validator"))
+    monkeypatch.setattr(validator, "call", lambda *args: pytest.fail("asked the validator"))
     assert validate._run_all([("htx", pd.DataFrame(), {}, None)]) == [[]]
 
 
@@ -145,7 +145,8 @@ def command(tmp_path, monkeypatch):
         def stop(self) -> None:
             seen["stopped"] = True
 
-    def start():
+    def start(*warm_ups):
+        seen["warm_ups"] = [f"{w.__module__}.{w.__qualname__}" for w in warm_ups]
         validator._current = _Started()  # type: ignore[assignment]
         return validator._current
 
@@ -172,6 +173,8 @@ def test_the_validator_starts_only_when_something_may_be_new(command):
     main.cmd_run(None)  # a file written again
     assert command["started"] == [True, False, True, False, True]
     assert validator.current() is None  # stopped with each run
+    # It builds the suites and starts the charts' renderer while Airflow starts.
+    assert command["warm_ups"] == ["etl.quality.validate.prepare", "etl.outputs.charts.warm"]
 
 
 def test_after_a_failed_run_the_validator_starts_again(command):

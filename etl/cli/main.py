@@ -323,8 +323,12 @@ def cmd_run(_args: argparse.Namespace) -> int:
         seen = landing_key(settings, landed)
         if seen is None or seen != _landing_seen(settings):
             # Maybe something to validate: GX imported and its suites built on the other
-            # core while Airflow starts here (`etl.quality.validator`).
-            validator.start()
+            # core while Airflow starts here, and the charts' renderer started
+            # (`etl.quality.validator`).
+            from etl.outputs import charts
+            from etl.quality import validate
+
+            validator.start(validate.prepare, charts.warm)
         try:
             marks["init_started"] = time.time()
             init_airflow(settings)

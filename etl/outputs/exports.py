@@ -7,7 +7,6 @@ the export folder never sees a half-written file.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from etl.config import CONFIG_DIR, Settings
+from etl.config import CONFIG_DIR, Settings, labels_vi
 from etl.warehouse.build import MART_MODELS
 
 if TYPE_CHECKING:
@@ -412,12 +411,6 @@ def _write_json(path: Path, value: dict) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)
-
-
-def labels_vi() -> dict[str, str]:
-    """Vietnamese column headers for the officials' workbook (config/labels_vi.csv)."""
-    with (CONFIG_DIR / "labels_vi.csv").open(encoding="utf-8", newline="") as handle:
-        return {row["column"]: row["label_vi"] for row in csv.DictReader(handle)}
 
 
 def _xlsx_sheets(con, tables: list[str]) -> list:

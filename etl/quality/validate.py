@@ -164,12 +164,15 @@ def _run_all(items: list[_Item]) -> list[list[tuple[int, Finding, tuple[Cause, .
     wanted = [index for index, item in enumerate(items) if not item[1].empty]
     if not wanted:
         return found
-    answers = validator.run([items[index] for index in wanted])
-    if answers is None:
-        answers = [list(_run(*items[index])) for index in wanted]
+    answers = validator.call(_run_each, [items[index] for index in wanted])
     for index, answer in zip(wanted, answers, strict=True):
         found[index] = answer
     return found
+
+
+def _run_each(items: list[_Item]) -> list[list[tuple[int, Finding, tuple[Cause, ...]]]]:
+    """`list(_run(*item))` of each item: what the warm validator is called with."""
+    return [list(_run(*item)) for item in items]
 
 
 def with_lookups(

@@ -5,13 +5,16 @@ Importing GX and building the suites costs about 2.5 s of CPU. In `htx run` the 
 would pay it in the ingest run's process, serially, after Airflow's start-up (its metadata
 DB checked, the DAGs parsed, the DAG run made), while the machine's other core is idle.
 `start` forks a process that pays it there, in parallel, when a run may have files to
-validate; `etl.quality.validate` then sends it each validation (`validate._run`'s
-arguments in, its findings out, pickled over a Unix socket) instead of importing GX. The
+validate (the warm-ups `htx run` gives it: the suites built, `validate.prepare`, and the
+charts' renderer started, `charts.warm`); `etl.quality.validate` then calls it for each
+batch of validations (its arguments in, the findings out, pickled over a Unix socket)
+instead of importing GX. The
 findings are those of the same code on the same frames: the frames arrive as they were
 (pickle keeps dtypes and index), and an exception the validation raises there is raised
 here. The other work that needs GX in a run, the Data Docs site of a new build, is done
 there too: GX is imported in that process alone. So are the report's charts: the validator
 starts vl-convert after GX (`etl.outputs.charts.warm`), whose first drawing costs 0.7 s.
+This module knows none of that work: it runs the module-level functions it is sent.
 `call` waits for such work; `submit` returns as soon as the validator has it (once the
 work submitted before it has ended), and `settle` waits for it to end and tells the first
 failure since the last `settle`, if any (the load hands the site's rendering over and
@@ -46,10 +49,6 @@ from typing import TypeVar, cast
 
 log = logging.getLogger(__name__)
 
-# One validation: `validate._run`'s arguments (key, frame, labels, positions).
-Item = tuple
-# Its findings: `list(validate._run(*item))`, (file_id, finding, causes) per failing row.
-Found = list
 R = TypeVar("R")
 
 
@@ -103,9 +102,11 @@ def current() -> Validator | None:
     return _current
 
 
-def start() -> Validator:
-    """Fork the validator: it imports GX, builds the sheets' suites and serves requests
-    until `stop`, or until this process ends. It becomes `current()`."""
+def start(*warm_ups: Callable[[], object]) -> Validator:
+    """Fork the validator: it runs each warm-up (GX imported and the suites built, the
+    charts' renderer started: a failure is logged, and the work it would have readied is
+    readied when asked for), then serves requests until `stop`, or until this process ends.
+    It becomes `current()`."""
     global _current
     if _current is not None:
         return _current
@@ -121,7 +122,10 @@ def start() -> Validator:
         listener.listen(8)
         context = multiprocessing.get_context("fork")
         process = context.Process(
-            target=_serve, args=(listener, os.getpid()), name="htx-validator", daemon=True
+            target=_serve,
+            args=(listener, os.getpid(), warm_ups),
+            name="htx-validator",
+            daemon=True,
         )
         process.start()
     except BaseException:
@@ -132,8 +136,9 @@ def start() -> Validator:
         listener.close()
     _current = Validator(process, folder)
     log.info(
-        "warm validator started (pid %d): GX imported, suites built and charts drawn there",
+        "warm validator started (pid %d): %s",
         process.pid,
+        ", ".join(_name(w) for w in warm_ups) or "no warm-up",
     )
     return _current
 
@@ -144,12 +149,6 @@ def stop() -> None:
     validator, _current = _current, None
     if validator is not None:
         validator.stop()
-
-
-def run(items: list[Item]) -> list[Found] | None:
-    """The items' findings from the validator, or None when there is none to ask (or it
-    cannot answer: then it is given up, and the caller validates in process)."""
-    return cast("list[Found] | None", _ask(("validate", items)))
 
 
 def call(function: Callable[..., R], *args: object) -> R:
@@ -193,20 +192,17 @@ def _ask(request: tuple) -> object | None:
 
 
 def _answer(request: tuple) -> object:
-    """In the validator: a request's answer. ("validate", items): the findings of each item
-    (`validate._run`); ("call", function, args): `(function(*args),)`."""
-    from etl.quality import validate
-
-    if request[0] == "validate":
-        return [list(validate._run(*item)) for item in request[1]]
+    """In the validator: a request's answer. ("call", function, args): `(function(*args),)`."""
     if request[0] == "call":
         _, function, args = request
         return (function(*args),)
     raise ValueError(f"unknown request {request[0]!r}")
 
 
-def _serve(listener: socket.socket, parent: int) -> None:
-    """In the fork: GX and the suites, then one request per connection, until killed. A
+def _serve(
+    listener: socket.socket, parent: int, warm_ups: tuple[Callable[[], object], ...]
+) -> None:
+    """In the fork: the warm-ups, then one request per connection, until killed. A
     submitted job runs once its request is answered and its connection closed, before the
     next connection is accepted; the first failure of the jobs submitted since the last
     "settle" is kept for the next one."""
@@ -217,10 +213,11 @@ def _serve(listener: socket.socket, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent stops this process in its turn.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _current = None  # the parent's, if any: this process validates itself
-    from etl.quality import validate
-
-    validate.prepare()
-    _warm_charts()
+    for warm_up in warm_ups:
+        try:
+            warm_up()
+        except Exception:
+            log.warning("warm-up %s failed in the validator", _name(warm_up), exc_info=True)
     failure: str | None = None  # the first of the jobs submitted, until a "settle" takes it
     while True:
         accepted, _ = listener.accept()
@@ -250,16 +247,8 @@ def _serve(listener: socket.socket, parent: int) -> None:
                 failure = failure or traceback.format_exc()
 
 
-def _warm_charts() -> None:
-    """In the validator: vl-convert started for the report's charts (`charts.warm`), which
-    the exports then draw here. A failure is logged: a chart asked for later is drawn (or
-    fails) as it would have been."""
-    from etl.outputs import charts
-
-    try:
-        charts.warm()
-    except Exception:
-        log.warning("the report's chart renderer could not be started ahead", exc_info=True)
+def _name(function: Callable) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
 
 
 def _send(connection: Connection, answer: tuple) -> None:

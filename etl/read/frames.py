@@ -14,7 +14,8 @@ import pandas as pd
 from etl.contract.layout import DATA_SHEETS, Sheet
 from etl.contract.reference import Reference
 from etl.read.identify import Identity
-from etl.read.reader import PARSED_KINDS, WorkbookRead, precision, unparsed
+from etl.read.reader import PARSED_KINDS, precision, unparsed
+from etl.read.workbook import WorkbookRead
 from etl.text import match_key, strip_unit_prefix
 
 PROVENANCE = ("file_id", "unit_code", "report_year", "sheet_name", "excel_row")

@@ -22,7 +22,7 @@ from etl.read import cells
 from etl.text import clean, has_diacritics, match_key, name_key, slug, unaccent, unit_code_text
 
 if TYPE_CHECKING:
-    from etl.read.reader import WorkbookRead
+    from etl.read.workbook import WorkbookRead
 
 # The district level was abolished on 01/07/2025: no district reports for a later year.
 DISTRICTS_ABOLISHED_AFTER = REORGANISED_ON.year

@@ -15,7 +15,6 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cache
 from multiprocessing import util as mp_util
 from pathlib import Path
@@ -34,6 +33,8 @@ from etl.contract.layout import (
 from etl.read import cells, guard, headers
 from etl.read import typed as typing
 from etl.read.headers import HEADER_DEEP_SCAN_ROWS, find_header
+from etl.read.identify import report_year
+from etl.read.workbook import SheetRows, WorkbookRead
 from etl.text import clean, match_key
 
 log = logging.getLogger(__name__)
@@ -53,31 +54,6 @@ def unparsed(key: str) -> str:
 def precision(key: str) -> str:
     """Name of the column that says how much of a date the cell gave: day, month or year."""
     return f"{key}_precision"
-
-
-@dataclass
-class SheetRows:
-    sheet: Sheet
-    sheet_name: str  # as written in the workbook
-    rows: list[dict]  # typed values by column key, plus `excel_row` and `*__unparsed`
-    rows_skipped: int = 0  # empty, total and signature rows
-    columns: dict[str, int] = field(default_factory=dict)  # column key -> 0-based index
-
-
-@dataclass
-class WorkbookRead:
-    info: dict[str, object] = field(default_factory=dict)  # ThongTin values by key
-    info_rows: dict[str, int] = field(default_factory=dict)  # their Excel rows, by key
-    info_sheet: str | None = None  # the ThongTin sheet's name as the file spells it
-    sheets: dict[str, SheetRows] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    rejection: Finding | None = None
-
-    rows_scanned: int = 0  # rows taken from the file, blank ones included: the memory bound
-
-    @property
-    def rows_read(self) -> int:
-        return sum(len(s.rows) for s in self.sheets.values())
 
 
 def _sheet_key(name: str) -> str:
@@ -183,8 +159,6 @@ def _read(
     package: guard.Package | None = None,
 ) -> WorkbookRead:
     from python_calamine import CalamineWorkbook
-
-    from etl.read.identify import report_year
 
     result = WorkbookRead()
     try:

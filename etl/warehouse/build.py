@@ -27,7 +27,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings
+from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings, labels_vi
 from etl.contract.layout import DATA_SHEETS
 from etl.warehouse import reference_tables
 from etl.warehouse.models import (
@@ -909,8 +909,6 @@ def _describe_columns(con) -> None:
     """Every column of `core` and `marts` that its SQL leaves without a description gets
     its Vietnamese label (`config/labels_vi.csv`, the officials' workbook headers), so any
     SQL tool shows what each column is."""
-    from etl.outputs.exports import labels_vi
-
     labels = labels_vi()
     bare = con.execute(
         "select schema_name, table_name, column_name from duckdb_columns() "
