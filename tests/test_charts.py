@@ -217,6 +217,46 @@ def test_province_report_has_no_grouped_districts(tmp_path):
     assert page.count('aria-roledescription="bar"') >= TOP_DISTRICTS
 
 
+# Two former districts of one name in two provinces (Huyện Châu Thành is the name of ten).
+SAME_NAME = """
+create schema marts;
+create table marts.district_year as
+select * from (values
+    ('811', 'Huyện Châu Thành', 2024, 100.0, 1, 0, 0, 0, 0),
+    ('811', 'Huyện Châu Thành', 2025, 110.0, 1, 0, 0, 0, 0),
+    ('907', 'Huyện Châu Thành', 2024, 900.0, 1, 0, 0, 0, 0),
+    ('907', 'Huyện Châu Thành', 2025, 990.0, 1, 0, 0, 0, 0)
+) as t(district_code, district_name, year, revenue_mvnd, rated_tot, rated_kha,
+       rated_trung_binh, rated_yeu, unrated);
+create table marts.program_year as
+select * from (values ('DA167', 2025, 800.0)) as t(program_code, year, amount_mvnd);
+create table marts.replication_candidates as
+select * from (values
+    ('8110000001', 'HTX A', '811', 'Huyện Châu Thành', 1, 80.0, 10.0, false, true),
+    ('9070000001', 'HTX B', '907', 'Huyện Châu Thành', 1, 80.0, 10.0, false, true),
+    ('9070000002', 'HTX C', '907', 'Huyện Châu Thành', 2, 80.0, 10.0, false, true)
+) as t(coop_code, name, district_code, district_name, district_rank, score, revenue_mvnd,
+       in_da167, is_candidate);
+"""
+
+
+def test_districts_of_one_name_are_drawn_apart(tmp_path):
+    """Two former districts that share a name are two lines and two bars, each told by its
+    code, not one line holding whichever came last and one bar of their sum."""
+    page = write_dashboard(_warehouse(tmp_path, SAME_NAME)).read_text()
+    revenue, _, _, candidates = re.findall(r'<svg class="chart".*?</svg>', page, re.S)
+    assert set(_marks(revenue, "point")) == {
+        "Huyện Châu Thành (811) · 2024: 100.0",
+        "Huyện Châu Thành (811) · 2025: 110.0",
+        "Huyện Châu Thành (907) · 2024: 900.0",
+        "Huyện Châu Thành (907) · 2025: 990.0",
+    }
+    assert _marks(candidates, "bar") == [
+        "Huyện Châu Thành (811) · Số mô hình: 1.0",
+        "Huyện Châu Thành (907) · Số mô hình: 2.0",
+    ]
+
+
 # Run by a fresh interpreter: a process that drew may not fork a validator that draws.
 _WARM_DRAWING = """
 import json, os

@@ -18,7 +18,8 @@ candidates' chart draw the `TOP_DISTRICTS` first (by revenue, by candidates) and
 line or bar, `OTHER_DISTRICTS`: the others' average per district (their sum would dwarf
 the ten and flatten them against the axis), with a note under the chart saying so; with at
 most `TOP_DISTRICTS` (a province) they draw every district. The candidates' table lists
-them all.
+them all. A name several former districts share (Huyện Châu Thành) is followed by each one's
+code in the charts (`_district_labels`).
 """
 
 from __future__ import annotations
@@ -153,8 +154,9 @@ def _contents(warehouse: Path) -> dict:
         # The first three charts are 2021-2025's: the marts' later years (carried forward
         # to the former district) belong to the phase by new commune.
         trend = con.execute(
-            "select coalesce(district_name, 'Không xác định'), year, revenue_mvnd::double "
-            "from marts.district_year where year < ? order by district_code nulls last, year",
+            "select district_code, coalesce(district_name, 'Không xác định'), year, "
+            "revenue_mvnd::double from marts.district_year where year < ? "
+            "order by district_code nulls last, year",
             [PHASE_FIRST_YEAR],
         ).fetchall()
         ratings = con.execute(
@@ -175,6 +177,7 @@ def _contents(warehouse: Path) -> dict:
         names = [column[0] for column in cursor.description]
         candidates = [
             {
+                "district_code": row.get("district_code"),
                 "district_name": row.get("district_name") or "Không xác định",
                 "district_rank": row["district_rank"],
                 "coop_code": row["coop_code"],
@@ -190,13 +193,18 @@ def _contents(warehouse: Path) -> dict:
     finally:
         con.close()
 
-    years = sorted({y for _, y, _ in trend})
+    years = sorted({y for _, _, y, _ in trend})
+    label = _district_labels(
+        [(code, name) for code, name, _, _ in trend]
+        + [(row["district_code"], row["district_name"]) for row in candidates]
+    )
     series: dict[str, list[float | None]] = {}
-    for district, year, revenue in trend:
-        series.setdefault(district, [None] * len(years))[years.index(year)] = revenue
+    for code, name, year, revenue in trend:
+        series.setdefault(label[code, name], [None] * len(years))[years.index(year)] = revenue
     per_district: dict[str, int] = {}
     for row in candidates:
-        per_district[row["district_name"]] = per_district.get(row["district_name"], 0) + 1
+        key = label[row["district_code"], row["district_name"]]
+        per_district[key] = per_district.get(key, 0) + 1
     sections = _sections(years, series, ratings, support, per_district)
     return {
         "sections": [
@@ -205,6 +213,19 @@ def _contents(warehouse: Path) -> dict:
         "phase": phase,
         "by_commune": by_commune,
         "candidates": candidates,
+    }
+
+
+def _district_labels(districts: list[tuple[str | None, str]]) -> dict[tuple, str]:
+    """Each (code, name) of a former district as the charts name it: its name, followed by
+    its code where other districts share the name (ten are Huyện Châu Thành), so that no two
+    districts become one line or one bar."""
+    codes: dict[str, set] = {}
+    for code, name in districts:
+        codes.setdefault(name, set()).add(code)
+    return {
+        (code, name): name if len(codes[name]) == 1 or code is None else f"{name} ({code})"
+        for code, name in districts
     }
 
 
