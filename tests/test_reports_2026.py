@@ -152,6 +152,25 @@ def test_phase_chart_draws_the_communes_with_most_cooperatives(tmp_path):
     assert phase.count("<tr><td>68</td>") == 40 + 3
 
 
+def test_phase_chart_draws_communes_of_one_name_apart(tmp_path):
+    """Seven communes in force are Xã Tân Thành: two of them in the chart are two bars, each
+    told by its code, not one bar of their sum under one name."""
+    same_name = (
+        "insert into marts.commune_year values "
+        "('66', '24190', 'Xã Tân Thành', 2027, 7, 1.0), "
+        "('80', '27880', 'Xã Tân Thành', 2027, 5, 1.0)"
+    )
+    phase = _phase_section(
+        write_dashboard(_settings(tmp_path, OLD_MARTS, COMMUNE_YEAR, same_name)).read_text()
+    )
+    assert _bars(phase) == [
+        "Xã Đắk Mil · 2027: 21.0",
+        "Xã Tân Thành (24190) · 2027: 7.0",
+        "Xã Tân Thành (27880) · 2027: 5.0",
+        "Phường Bắc Gia Nghĩa · 2027: 0.0",
+    ]
+
+
 def test_titles_say_lam_dong_for_the_province_after_2025(tmp_path):
     page = write_dashboard(_settings(tmp_path, OLD_MARTS)).read_text()
     (title,) = re.findall(r"<h1>(.*?)</h1>", page)

@@ -18,8 +18,8 @@ candidates' chart draw the `TOP_DISTRICTS` first (by revenue, by candidates) and
 line or bar, `OTHER_DISTRICTS`: the others' average per district (their sum would dwarf
 the ten and flatten them against the axis), with a note under the chart saying so; with at
 most `TOP_DISTRICTS` (a province) they draw every district. The candidates' table lists
-them all. A name several former districts share (Huyện Châu Thành) is followed by each one's
-code in the charts (`_district_labels`).
+them all. A name several former districts (or new communes) share is followed by each one's
+code in the charts (`_unit_labels`).
 """
 
 from __future__ import annotations
@@ -101,9 +101,10 @@ def _phase(con) -> dict | None:
         key=lambda c: (-c["cooperatives"][-1], c["name"]),
     )
     drawn = placed[:PHASE_CHART_COMMUNES]
+    label = _unit_labels([(c["code"], c["name"]) for c in placed])
     chart = bar_chart(
         "Số HTX theo xã, phường mới / Cooperatives per new commune",
-        [c["name"] for c in drawn],
+        [label[c["code"], c["name"]] for c in drawn],
         {str(latest): [float(c["cooperatives"][-1]) for c in drawn]},
         "số HTX / cooperatives",
     )
@@ -194,7 +195,7 @@ def _contents(warehouse: Path) -> dict:
         con.close()
 
     years = sorted({y for _, _, y, _ in trend})
-    label = _district_labels(
+    label = _unit_labels(
         [(code, name) for code, name, _, _ in trend]
         + [(row["district_code"], row["district_name"]) for row in candidates]
     )
@@ -216,16 +217,17 @@ def _contents(warehouse: Path) -> dict:
     }
 
 
-def _district_labels(districts: list[tuple[str | None, str]]) -> dict[tuple, str]:
-    """Each (code, name) of a former district as the charts name it: its name, followed by
-    its code where other districts share the name (ten are Huyện Châu Thành), so that no two
-    districts become one line or one bar."""
+def _unit_labels(units: list[tuple[str | None, str]]) -> dict[tuple, str]:
+    """Each (code, name) of a unit (a former district, a new commune) as the charts name it:
+    its name, followed by its code where other units share the name (ten former districts
+    are Huyện Châu Thành, seven communes Xã Tân Thành), so that no two become one line or one
+    bar."""
     codes: dict[str, set] = {}
-    for code, name in districts:
+    for code, name in units:
         codes.setdefault(name, set()).add(code)
     return {
         (code, name): name if len(codes[name]) == 1 or code is None else f"{name} ({code})"
-        for code, name in districts
+        for code, name in units
     }
 
 
