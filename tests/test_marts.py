@@ -109,3 +109,17 @@ def test_program_year_compares_three_year_growth_of_supported_and_unsupported(hi
         "where program_code = 'NTM' and year = 2023",
     )
     assert growth is None  # 2026 not reported yet
+
+
+def test_a_revenue_that_fell_to_0_is_a_growth_of_minus_100_percent(settings):
+    """A cooperative whose revenue fell from 1000 to 0 is the model that failed: its growth
+    is -100% a year in the scorecard, as in the phase summary, not unknown."""
+    _year(settings, 2021, 1000, 10, 20, "Khá", 70)
+    _year(settings, 2023, 0, -5, 20, "Yếu", 40)
+    run_steps(settings)
+    [(cagr,)] = query(
+        settings,
+        "select revenue_cagr from marts.cooperative_scorecard where coop_code = ?",
+        [CODE],
+    )
+    assert cagr == -1.0

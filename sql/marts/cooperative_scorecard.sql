@@ -141,7 +141,7 @@ select
     l.score,
     f.revenue_mvnd as first_revenue_mvnd,
     case
-        when l.year > f.year and f.revenue_mvnd > 0 and l.revenue_mvnd > 0
+        when l.year > f.year and f.revenue_mvnd > 0 and l.revenue_mvnd >= 0
             then power(l.revenue_mvnd / f.revenue_mvnd, 1.0 / (l.year - f.year)) - 1
     end as revenue_cagr,
     l.members - f.members as members_change,
@@ -170,4 +170,4 @@ order by l.district_code, l.coop_code;
 
 comment on table marts.cooperative_scorecard is 'One row per cooperative: latest figures, growth since first report, consecutive profitable years, rating history, OCOP, offtake contracts and support received';
 comment on column marts.cooperative_scorecard.consecutive_profitable_years is 'Consecutive reported years with a profit, ending with the latest reported year';
-comment on column marts.cooperative_scorecard.revenue_cagr is 'Compound annual revenue growth from the first to the latest reported year';
+comment on column marts.cooperative_scorecard.revenue_cagr is 'Compound annual revenue growth from the first to the latest reported year (-1: fell to 0; NULL when the first year had no revenue, or one year only)';
