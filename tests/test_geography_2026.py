@@ -437,3 +437,17 @@ def test_candidates_without_history_or_a_common_new_commune_are_unknown(staged):
     assert staged.execute(
         "select commune_code from stg_htx_commune where coop_code = 'X5'"
     ).fetchall() == [(None,)]
+
+
+def test_a_commune_unit_s_row_with_an_empty_commune_column_names_that_commune(settings):
+    """A cooperative first seen in a commune's report, its commune cell empty: it is placed
+    in that commune, and its version names it too, not NULL."""
+    workbook(settings, "24611_2026.xlsx", "24611", 2026, [(E, {"Xã/Phường": None})])
+    run_steps(settings)
+    rows = query(
+        settings,
+        "select coop_code, commune_name, new_commune_code, placement from core.dim_cooperative "
+        "where coop_code = ? and is_current",
+        [E],
+    )
+    assert rows == [(E, "Phường Bắc Gia Nghĩa", "24611", "reported")]

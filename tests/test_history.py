@@ -85,6 +85,15 @@ def test_a_blank_commune_or_sector_opens_no_version(settings):
     assert [r[2] for r in _fact_names(settings)] == ["Đức Mạnh", "Đức Mạnh", "Thuận An", "Thuận An"]
 
 
+def test_a_commune_first_named_in_a_later_year_of_the_version_is_its_commune(settings):
+    """A cooperative first reported with its commune blank, then named in Đức Mạnh: the
+    commune is reported once, which opens no version, so the version is in Đức Mạnh."""
+    _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "  "})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Xã/Phường": "Đức Mạnh"})
+    run_steps(settings)
+    assert [(v[2], v[3], v[4]) for v in _versions(settings)] == [("Đức Mạnh", 2021, None)]
+
+
 def test_a_name_in_other_capitals_is_the_same_name(settings):
     _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX Nông nghiệp Đức Mạnh"})
     _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX NÔNG NGHIỆP ĐỨC MẠNH"})

@@ -75,9 +75,16 @@ reported as (
         case
             when
                 c.commune_code is not null
-                -- a code in the cell (`24611`, `24611.0`, `24 611`, `24.611`: rule 8; `103`,
-                -- Hà Nội's 00103 stored as a number; no ward has a number that long)
-                and regexp_full_match(trim(h.commune_name), '(\d{1,2}[ .]?)?\d{3}(\.0+)?')
+                and (
+                    -- an empty cell of a commune unit's row: that commune
+                    h.commune_name is null
+                    -- a code in the cell (`24611`, `24611.0`, `24 611`, `24.611`: rule 8;
+                    -- `103`, Hà Nội's 00103 stored as a number; no ward has a number that
+                    -- long)
+                    or regexp_full_match(
+                        trim(h.commune_name), '(\d{1,2}[ .]?)?\d{3}(\.0+)?'
+                    )
+                )
                 then coalesce(n.full_name, h.commune_name)
             else h.commune_name
         end as commune_name,
