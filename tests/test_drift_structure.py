@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from conftest import HTX_HEADER, OCOP_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 from corpus.make_corpus import TRUTH, template_rows
 from test_drift import CORPUS, assert_truth
 
@@ -159,6 +159,27 @@ def test_a_dated_signature_line_under_the_table_is_no_cooperative(tmp_path, line
     signer[HTX_HEADER.index("Ngày thành lập")] = "Người lập biểu"
     rows = _htx(tmp_path, [htx_row(1, "6400000001"), [None] * len(HTX_HEADER), signed, signer])
     assert [r["coop_code"] for r in rows] == ["6400000001"]
+
+
+@pytest.mark.parametrize("line", ["Đắk Mil, ngày 15/01/2024", "Ngày: 15-01-2024"])
+def test_a_signature_line_dated_in_figures_beside_its_signer_is_no_cooperative(tmp_path, line):
+    """The dated line written in figures (`Đắk Mil, ngày 15/01/2024`), which the date columns
+    read (rule 18), beside `Người lập biểu` on its row: the signature block (rule 1), in the
+    HTX sheet and in OCOP, whose last column is a date, where the right signature stands."""
+    signed = [None] * len(HTX_HEADER)
+    signed[HTX_HEADER.index("Tên HTX")] = "Người lập biểu"
+    signed[HTX_HEADER.index("Ngày thành lập")] = line
+    alone = [None] * len(HTX_HEADER)
+    alone[HTX_HEADER.index("Ngày thành lập")] = line
+    rows = _htx(tmp_path, [htx_row(1, "6400000001"), [None] * len(HTX_HEADER), signed, alone])
+    assert [r["coop_code"] for r in rows] == ["6400000001"]
+    product = ["6400000001", "Cà phê", "Đồ uống", 4, "12/QĐ-UBND", "15/03/2022"]
+    ocop = [OCOP_HEADER, product, [], [None, "Người lập biểu", None, None, None, line]]
+    path = write_xlsx(
+        tmp_path / "o.xlsx", {"HTX": [HTX_HEADER, htx_row(1, "6400000001")], "OCOP": ocop}
+    )
+    read = read_workbook(path)
+    assert [r["excel_row"] for r in read.sheets["ocop"].rows] == [2]
 
 
 def test_rule_2_a_group_cell_above_a_one_row_header_gives_its_money_unit(tmp_path):

@@ -578,8 +578,9 @@ _SECTOR_PREFIXES = ("linh vuc", "nganh")
 _STT_NUMBER = re.compile(r"^\s*\d{1,5}(?:\.0)?\.?\s*$")
 _COOP_NAME = re.compile(r"^(?:htx|hop tac xa|lien hiep htx|lien hiep hop tac xa|quy tin dung)\b")
 # The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
-# năm 2024` (on match keys: unaccented, lower-case, punctuation as spaces).
-_SIGNED_ON = re.compile(r"^(?:[a-z ]+ )?ngay \d{1,2} thang \d{1,2} nam \d{4}$")
+# năm 2024`, `Đắk Mil, ngày 15/01/2024` (on match keys: unaccented, lower-case, punctuation
+# as spaces).
+_SIGNED_ON = re.compile(r"^(?:[a-z ]+ )?ngay \d{1,2} (?:thang )?\d{1,2} (?:nam )?\d{4}$")
 
 
 class _Sections:
@@ -678,11 +679,14 @@ class _Table:
             return 1
         if self._section_title(row, texts, index + 1):
             return 1
-        # `Đắk Mil, ngày 15 tháng 01 năm 2024` alone on a row under the table, any column.
+        # `Đắk Mil, ngày 15 tháng 01 năm 2024` under the table, any column, alone or beside
+        # `Người lập biểu`: the signature block, though a date column reads its date.
+        signed = {i for i, c in texts if _SIGNED_ON.match(match_key(c))}
         if (
-            len(texts) == 1
+            signed
             and all(c is None or c.__class__ is str for c in row_cells)
-            and _SIGNED_ON.match(match_key(texts[0][1]))
+            and not self._has_figures([None if i in signed else c for i, c in enumerate(row)])
+            and not self._lacks_code(row, texts)  # `HTX …` founded `ngày 15/3/2019`, no code
         ):
             return 1
         if not self._has_figures(row):
