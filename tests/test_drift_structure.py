@@ -114,6 +114,14 @@ def test_rule_11_a_sector_title_names_a_whole_label_the_longest(tmp_path, title,
     assert row["sector"] == sector
 
 
+@pytest.mark.parametrize("number", [1, "1", "1."])
+def test_rule_11_a_title_numbered_in_stt_supplies_as_the_number_or_its_text(tmp_path, number):
+    """`1 | Xã Đắk Gằn`: a numbered group title supplies its commune whether `STT` holds the
+    number or, in a column formatted as Text, `1` or `1.` (rule 8: the same number)."""
+    [row] = _htx(tmp_path, [_title(number, "Xã Đắk Gằn"), _bare(1)])
+    assert row["commune_name"] == "Đắk Gằn"
+
+
 def test_rule_11_a_roman_title_in_one_merged_cell_supplies_and_its_subtotal_is_skipped(tmp_path):
     subtotal = [None] * len(HTX_HEADER)
     subtotal[7], subtotal[9] = 80, 3000

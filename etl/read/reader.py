@@ -744,6 +744,8 @@ class _Table:
         titles: list[str] = []
         for n, (index, cell) in enumerate(texts):
             text = clean(cell)
+            if index == self.stt_at and _STT_NUMBER.match(text):
+                continue  # `1`, `1.` as text: the number a number cell holds, no title text
             if not marked and (index == self.stt_at or n == 0):
                 found = (_MARKER if index == self.stt_at else _TEXT_MARKER).match(text)
                 if found:
