@@ -179,6 +179,16 @@ def test_an_earlier_dated_file_arriving_later_does_not_replace(settings):
     run_steps(settings, "run-2")
     statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
     assert statuses == {"663_2023.xlsx": "loaded", "663_2023_cu.xlsx": "superseded"}
+    # The clerk is told which file counts and why: it came first, with a later Ngày lập.
+    [(reason,)] = query(
+        settings, "select reason from audit.file_ingestion where status = 'superseded'"
+    )
+    vietnamese, english = reason.split(" / ")
+    assert "'663_2023.xlsx'" in vietnamese
+    assert "Ngày lập 01/02/2024" in vietnamese
+    assert "gửi sau" not in vietnamese
+    assert "'663_2023.xlsx'" in english
+    assert "later Ngày lập (01/02/2024" in english
 
 
 @pytest.mark.parametrize("later", ["663_2023.xlsx", "663_2023_a_sua.xlsx"])

@@ -359,13 +359,24 @@ def resolve_resubmissions(con) -> None:
                 when f.status = 'loaded' then f.rows_loaded
                 else f.rows_read
             end,
+            -- The file that counts by name, and why: its later Ngày lập, or its arrival.
             reason = case
                 when r.position = 1 then null
-                else 'Đã được thay thế bởi tệp gửi sau cho cùng đơn vị và năm (file_id '
-                    || r.winner || '). / Replaced by a later file for the same unit and year '
-                    || '(file_id ' || r.winner || ').'
+                when w.prepared_on > f.prepared_on
+                    then 'Đã được thay thế bởi tệp ''' || w.file_name || ''' (file_id '
+                    || r.winner || ') của cùng đơn vị và năm, có Ngày lập '
+                    || strftime(w.prepared_on, '%d/%m/%Y') || ' muộn hơn Ngày lập '
+                    || strftime(f.prepared_on, '%d/%m/%Y') || ' của tệp này. / Replaced by '''
+                    || w.file_name || ''' (file_id ' || r.winner || ') for the same unit and '
+                    || 'year, which has a later Ngày lập (' || strftime(w.prepared_on, '%d/%m/%Y')
+                    || ' against this file''s ' || strftime(f.prepared_on, '%d/%m/%Y') || ').'
+                else 'Đã được thay thế bởi tệp gửi sau cho cùng đơn vị và năm: '''
+                    || w.file_name || ''' (file_id ' || r.winner || '). / Replaced by a later '
+                    || 'file for the same unit and year: ''' || w.file_name || ''' (file_id '
+                    || r.winner || ').'
             end
         from ranked as r
+        join audit.file_ingestion as w on w.file_id = r.winner
         where r.file_id = f.file_id
         """
     )
