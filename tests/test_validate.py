@@ -159,6 +159,26 @@ def test_expired_ocop_certificate_is_a_warning(tmp_path):
     }
 
 
+def test_a_failing_date_shows_as_the_clerk_wrote_it(tmp_path):
+    """A founding date after the report year, and an expired certificate, show their dates
+    as the cell gave them (dd/mm/yyyy, a month or a year alone), not as ISO dates."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Ngày thành lập": dt.date(2024, 3, 15)}),
+        htx_row(2, "6400000002", **{"Ngày thành lập": "03/2025"}),
+        htx_row(3, "6400000003", **{"Ngày thành lập": "2026"}),
+    ]
+    ocop = [OCOP_HEADER, ["6400000001", "Cà phê", "Đồ uống", 4, "1/QĐ", "12/2019"]]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "OCOP": ocop})
+    values = {(f["cell"], f["rule"]): f["value"] for f in outcome["findings"]}
+    assert values == {
+        ("E2", "founded_not_after_report_year"): "15/03/2024",
+        ("E3", "founded_not_after_report_year"): "03/2025",
+        ("E4", "founded_not_after_report_year"): "2026",
+        ("F2", "certificate_valid_in_report_year"): "12/2019",
+    }
+
+
 def test_unknown_unit_quarantines_with_reason(tmp_path):
     rows = [HTX_HEADER, htx_row(1, "6400000001")]
     outcome = _stage(tmp_path, {"ThongTin": info_rows(unit="999"), "HTX": rows}, "baocao.xlsx")

@@ -8,6 +8,7 @@ sheet, Excel row, column and value.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -25,7 +26,9 @@ from etl.config import EXPECTATIONS_DIR
 from etl.contract.findings import ERROR, Finding, bilingual, cell_address
 from etl.contract.layout import DATA_SHEETS
 from etl.contract.reference import Reference
+from etl.read.cells import DAY, MONTH, YEAR
 from etl.read.frames import ReadFile, build_frames, commune_known
+from etl.read.reader import precision
 
 log = logging.getLogger(__name__)
 
@@ -554,6 +557,7 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
     for label in outcome.result.get("unexpected_index_list") or []:
         position = rows.position(label)
         value = rows.first_value(position, value_columns)
+        given = rows.first_value(position, [precision(column_key)])
         row = rows.cell(position, "excel_row")
         excel_row = None if _isna(row) else int(cast(int, row))
         file_id = int(cast(int, rows.cell(position, "file_id")))
@@ -568,7 +572,7 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
                 sheet=cast(str, rows.cell(position, "sheet_name")),  # provenance: the sheet read
                 excel_row=excel_row,
                 column_name=header,
-                value=None if value is None else _text(value)[:500],
+                value=None if value is None else _text(value, given)[:500],
                 cell=None if index is None or excel_row is None else cell_address(index, excel_row),
             ),
             causes,
@@ -590,10 +594,17 @@ def _causes(text: object) -> tuple[Cause, ...]:
     )
 
 
-def _text(value: object) -> str:
+# A date as the clerk writes it (rule 7: dd/mm/yyyy), to the precision the cell gave (rule 18).
+_DATE_FORMATS = {DAY: "%d/%m/%Y", MONTH: "%m/%Y", YEAR: "%Y"}
+
+
+def _text(value: object, given: object = None) -> str:
     """A failing cell's value as the clerk reads it, the same whatever files share the batch:
     a column of whole numbers is float in one batch and integer in another, so a whole
-    number never shows `.0`."""
+    number never shows `.0`; a date shows as the clerk wrote it, `15/03/2030` or `03/2025`,
+    not `2030-03-15`."""
+    if isinstance(value, dt.date):  # a pandas Timestamp too
+        return value.strftime(_DATE_FORMATS.get(cast(str, given), _DATE_FORMATS[DAY]))
     value = value.item() if hasattr(value, "item") else value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
