@@ -50,8 +50,8 @@ select
         when previous_members = 0 and members > 0 then 'infinity'::double
         else members::double / nullif(previous_members, 0)
     end as members_ratio,
-    revenue_mvnd::varchar || ' (' || previous_year || ': ' || previous_revenue_mvnd || ')'
-        as revenue_ratio_value,
+    number_text(revenue_mvnd) || ' (' || previous_year || ': '
+    || number_text(previous_revenue_mvnd) || ')' as revenue_ratio_value,
     members::varchar || ' (' || previous_year || ': ' || previous_members || ')'
         as members_ratio_value,
     to_json([
