@@ -103,3 +103,26 @@ def test_a_page_says_each_cell_s_address_and_problem_and_counts_every_warning(tm
     [row] = [r for r in report.split("<tr") if "664_2023.xlsx" in r]
     cells = re.findall(r"<td>([^<]*)</td>", row)
     assert cells[-2] == str(every)  # Cảnh báo / Warnings: the revenue jump counts
+
+
+def test_a_files_status_and_severity_read_in_vietnamese_first(tmp_path):
+    """The page the alert sends the clerk to says the status and each rule's severity in
+    Vietnamese then English, not the ledger's English key (`quarantined`, `error`)."""
+    import html
+    import re
+
+    from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+    settings = settings_under(tmp_path / "run")
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Số lao động": -3})]
+    write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    run_steps(settings)
+    [(file_id,)] = query(settings, "select file_id from audit.file_ingestion")
+    page = (settings.export_dir / "quality" / f"{file_id}.html").read_text(encoding="utf-8")
+    [status] = re.findall(r"Trạng thái / Status</td><td><span[^>]*>([^<]*)</span>", page)
+    assert (
+        html.unescape(status) == "BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded"
+    )
+    assert "workers_not_negative (Lỗi / error): 1 ô / cells" in html.unescape(page)
+    listing = html.unescape(settings.quality_report.read_text(encoding="utf-8"))
+    assert "<td>BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded</td>" in listing

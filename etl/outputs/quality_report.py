@@ -15,10 +15,19 @@ from pathlib import Path
 from etl.config import Settings
 from etl.outputs.html import write_page
 from etl.quality.data_docs import data_docs_index
+from etl.quality.feedback import SEVERITY_LABELS
 
 log = logging.getLogger(__name__)
 
 FIRST_CELLS = 200  # failing cells listed per rule on a file's page
+
+# A file's status as the clerk reads it, Vietnamese first (audit.file_ingestion's `status`).
+STATUS_LABELS = {
+    "loaded": "đã nạp / loaded",
+    "quarantined": "BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded",
+    "duplicate": "trùng với tệp đã nhận, không nạp lại / duplicate, not loaded again",
+    "superseded": "đã được thay bằng tệp gửi sau / superseded by a later file",
+}
 
 
 def _records(cursor) -> list[dict]:
@@ -84,7 +93,14 @@ def write_quality_report(settings: Settings) -> Path:
         stamp = _page_stamp(code, f, rules)
         stamps[str(f["file_id"])] = stamp
         if before.get(str(f["file_id"])) != stamp or name not in pages:
-            write_page(pages_dir / name, "quality_file.html.j2", file=f, rules=rules)
+            write_page(
+                pages_dir / name,
+                "quality_file.html.j2",
+                file=f,
+                rules=rules,
+                statuses=STATUS_LABELS,
+                severities=SEVERITY_LABELS,
+            )
             written += 1
     _write_stamps(pages_dir, stamps)
     log.info("quality report: %d of %d file page(s) written", written, len(files))
@@ -97,7 +113,11 @@ def write_quality_report(settings: Settings) -> Path:
         else None
     )
     target = write_page(
-        settings.quality_report, "quality_report.html.j2", files=files, data_docs=data_docs
+        settings.quality_report,
+        "quality_report.html.j2",
+        files=files,
+        data_docs=data_docs,
+        statuses=STATUS_LABELS,
     )
     log.info("quality report: %s (%d files)", target, len(files))
     return target
