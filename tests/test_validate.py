@@ -159,6 +159,27 @@ def test_expired_ocop_certificate_is_a_warning(tmp_path):
     }
 
 
+def test_a_reason_says_when_it_leaves_rules_out(tmp_path):
+    """Six rules broken once each: the reason names five and says one more, so a clerk does
+    not take the list for all of it."""
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    ocop = [
+        OCOP_HEADER,
+        ["6400000009", "Cà phê", "Đồ uống", 3, "1/QĐ", dt.date(2023, 5, 1)],
+        ["6400000001", None, "Đồ uống", 3, "1/QĐ", dt.date(2023, 5, 1)],
+        ["6400000001", "Mật ong", "Thực phẩm", None, "1/QĐ", dt.date(2023, 5, 1)],
+        ["6400000001", "Mắc ca", "Thực phẩm", 6, "1/QĐ", dt.date(2023, 5, 1)],
+        ["6400000001", "Sầu riêng", "Thực phẩm", "ba sao", "1/QĐ", dt.date(2023, 5, 1)],
+        ["6400000001", "Bơ", "Thực phẩm", 4, "1/QĐ", "mùng 5 tết"],
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "OCOP": ocop})
+    assert len({rule for *_, rule in _cells(outcome)}) == 6
+    vi, en = outcome["reason"].split(" / ", 1)
+    assert "6 ô" in vi
+    assert ", … (+1))" in vi
+    assert ", … (+1))" in en
+
+
 def test_a_failing_date_shows_as_the_clerk_wrote_it(tmp_path):
     """A founding date after the report year, and an expired certificate, show their dates
     as the cell gave them (dd/mm/yyyy, a month or a year alone), not as ISO dates."""

@@ -80,6 +80,8 @@ def staged_columns(sheet: Sheet) -> dict[str, str]:
 
 
 # Below this many files a chunk is not worth a process.
+REASON_RULES = 5  # rules a rejected file's reason names, the most frequent first
+
 MIN_CHUNK = 25
 # Files a forked process reads at a time: it takes the next chunk as soon as it is done,
 # so that the processes stay busy while this one validates and writes.
@@ -408,7 +410,9 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
     outcome["rows_rejected"] = len({(f.sheet, f.excel_row) for f in errors})
     if errors:
         counts = Counter(f.rule for f in errors)
-        rules = ", ".join(f"{rule} ×{n}" for rule, n in counts.most_common(5))
+        rules = ", ".join(f"{rule} ×{n}" for rule, n in counts.most_common(REASON_RULES))
+        if len(counts) > REASON_RULES:  # the rules left out are not hidden: their number
+            rules += f", … (+{len(counts) - REASON_RULES})"
         outcome["status"] = "quarantined"
         outcome["reason"] = reason("rule_errors", count=len(errors), rules=rules)
 
