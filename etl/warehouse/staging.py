@@ -79,9 +79,9 @@ def staged_columns(sheet: Sheet) -> dict[str, str]:
     return types
 
 
-# Below this many files a chunk is not worth a process.
 REASON_RULES = 5  # rules a rejected file's reason names, the most frequent first
 
+# Below this many files a chunk is not worth a process.
 MIN_CHUNK = 25
 # Files a forked process reads at a time: it takes the next chunk as soon as it is done,
 # so that the processes stay busy while this one validates and writes.
