@@ -207,6 +207,43 @@ def test_failed_task_alerts_every_channel(settings, monkeypatch, webhook_receive
     assert rows == [("error", True)]
 
 
+def test_a_failure_alert_a_channel_missed_is_sent_by_the_next_alert_task(
+    settings, monkeypatch, smtp_server, webhook_receiver
+):
+    """The callback tries its channels for a few seconds only: one that is down meanwhile
+    gets the failure alert from the next publish run's `alert` task, and the channel that
+    had it is not sent to again."""
+    from etl.flow import tasks
+    from etl.warehouse import ledger
+
+    smtp_port, mails = smtp_server
+    url, posts = webhook_receiver
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+    for name, value in _channels_env(smtp_port, f"http://127.0.0.1:{free_port()}/x").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    ti = SimpleNamespace(dag_id="htx_ingest", task_id="load", run_id="r1")
+    notify.FailureNotifier().notify({"ti": ti, "run_id": "r1", "exception": OSError("disk full")})
+    assert (len(mails), len(posts)) == (1, 0)
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", url)  # the server is back
+    assert tasks.alert(settings, {"ti": SimpleNamespace(try_number=1, max_tries=2)}) == {
+        "alerts": 1
+    }
+    assert [p["subject"] for p in posts] == [
+        "[HTX] Lỗi pipeline: tác vụ load thất bại / Pipeline failure: task load failed"
+    ]
+    assert len(mails) == 1
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        delivered = con.execute(
+            "select email_delivered, webhook_delivered, attempted_at is not null "
+            "from audit.quality_alert"
+        ).fetchall()
+    finally:
+        con.close()
+    assert delivered == [(True, True, True)]
+
+
 def test_a_failure_alert_reaches_the_published_warehouse_at_the_next_run(settings, monkeypatch):
     """A failure alert is recorded by its callback, outside any build: the next run, with
     nothing new, builds again so that analysts find it in `audit.quality_alert`; the run

@@ -367,11 +367,14 @@ class FailureNotifier(BaseNotifier):
             try_number=getattr(ti, "try_number", None),
         )
         results = deliver(alert, context)
+        # A channel down for these few seconds is tried again by the next publish run's
+        # `alert` task, on that channel only: the alert stays waiting (`pending_alerts`).
+        failed = any(r.delivered is False and not r.partial for r in results.values())
         try:
             con = ledger.connect(load_settings().ledger)
             try:
                 alerts.record(con, alert, alert.run_id)
-                ledger.record_delivery(con, alert.alert_id, results)
+                ledger.record_delivery(con, alert.alert_id, results, final=not failed)
             finally:
                 con.close()
         except Exception as exc:  # the ledger may be held by the writer; the alert went out
