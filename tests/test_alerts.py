@@ -244,6 +244,68 @@ def test_a_failure_alert_a_channel_missed_is_sent_by_the_next_alert_task(
     assert delivered == [(True, True, True)]
 
 
+def test_a_failure_alert_waits_for_the_writer_to_record_itself(settings, monkeypatch):
+    """A `stage` task (outside the writer pool) can fail while a writer holds the ledger,
+    or beside another failing batch: its callback waits for the writer lock, as the tasks
+    do, and records the alert. The writer here, another process, lets go when the callback
+    says it waits."""
+    import logging
+
+    from etl.warehouse import ledger
+
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    ledger.connect(settings.ledger).close()
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from pathlib import Path\n"
+            "from etl.warehouse import ledger\n"
+            "from etl.warehouse.locking import exclusive\n"
+            "with exclusive(Path(sys.argv[1]) / 'writer.lock'):\n"
+            "    con = ledger.connect(Path(sys.argv[2]))\n"
+            "    print('holding', flush=True)\n"
+            "    sys.stdin.readline()\n"
+            "    con.close()\n",
+            str(settings.state_dir),
+            str(settings.ledger),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout.readline() == "holding\n"
+
+    class LetGo(logging.Handler):
+        def emit(self, record):
+            if "waiting for it to finish" in record.getMessage():
+                writer.stdin.write("done\n")
+                writer.stdin.flush()
+
+    waits = LetGo()
+    logging.getLogger("etl.warehouse.locking").addHandler(waits)
+    try:
+        ti = SimpleNamespace(dag_id="htx_ingest", task_id="stage", run_id="r1", map_index=0)
+        notify.FailureNotifier().notify({"ti": ti, "run_id": "r1", "exception": OSError("x")})
+    finally:
+        logging.getLogger("etl.warehouse.locking").removeHandler(waits)
+        if writer.poll() is None:
+            writer.stdin.write("done\n")
+            writer.stdin.close()
+        writer.wait()
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        subjects = con.execute("select subject from audit.quality_alert").fetchall()
+    finally:
+        con.close()
+    assert subjects == [
+        ("[HTX] Lỗi pipeline: tác vụ stage[0] thất bại / Pipeline failure: task stage[0] failed",)
+    ]
+
+
 def test_a_failure_alert_reaches_the_published_warehouse_at_the_next_run(settings, monkeypatch):
     """A failure alert is recorded by its callback, outside any build: the next run, with
     nothing new, builds again so that analysts find it in `audit.quality_alert`; the run

@@ -26,7 +26,7 @@ from etl.flow import timings
 from etl.forks import quiet_gc
 from etl.read.discover import LandedFile, discover
 from etl.warehouse import ledger
-from etl.warehouse.locking import exclusive
+from etl.warehouse.locking import writer
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -73,7 +73,7 @@ class Selection:
 
 
 def _writer(settings: Settings):
-    return exclusive(settings.state_dir / "writer.lock")
+    return writer(settings.state_dir)
 
 
 @timings.task_work

@@ -356,6 +356,7 @@ class FailureNotifier(BaseNotifier):
         from etl.config import load_settings
         from etl.quality import alerts
         from etl.warehouse import ledger
+        from etl.warehouse.locking import writer
 
         ti = context.get("ti") or context.get("task_instance")
         alert = alerts.failure_alert(
@@ -370,12 +371,16 @@ class FailureNotifier(BaseNotifier):
         # A channel down for these few seconds is tried again by the next publish run's
         # `alert` task, on that channel only: the alert stays waiting (`pending_alerts`).
         failed = any(r.delivered is False and not r.partial for r in results.values())
+        settings = load_settings()
         try:
-            con = ledger.connect(load_settings().ledger)
-            try:
-                alerts.record(con, alert, alert.run_id)
-                ledger.record_delivery(con, alert.alert_id, results, final=not failed)
-            finally:
-                con.close()
-        except Exception as exc:  # the ledger may be held by the writer; the alert went out
+            # A task outside the writer pool (`stage`) fails while a writer holds the ledger,
+            # or beside another failing batch: wait for it, as the tasks do.
+            with writer(settings.state_dir):
+                con = ledger.connect(settings.ledger)
+                try:
+                    alerts.record(con, alert, alert.run_id)
+                    ledger.record_delivery(con, alert.alert_id, results, final=not failed)
+                finally:
+                    con.close()
+        except Exception as exc:
             log.warning("failure alert %s not recorded in the ledger: %s", alert.alert_id, exc)

@@ -32,3 +32,9 @@ def exclusive(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def writer(state_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """The lock of whatever writes the ledger or a DuckDB file of the state directory: each
+    task step, and a failure callback recording its alert (`state/writer.lock`)."""
+    return exclusive(state_dir / "writer.lock")
