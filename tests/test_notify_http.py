@@ -125,6 +125,20 @@ def test_login_and_password_are_sent_as_basic_auth_from_a_uri_connection(
     assert request["headers"]["X-Htx-Unit"] == "68"
 
 
+def test_a_timeout_in_a_uri_connection_s_query_is_a_number_of_seconds(
+    monkeypatch, receiver, no_other_channel
+):
+    """A URI's query gives every extra as text: `timeout=5` is 5 seconds, as in a JSON
+    connection's extra, not a value requests refuses on every post."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK", f"http://127.0.0.1:{receiver.port}/alert?timeout=5"
+    )
+    assert notify.deliver(ALERT)["webhook"] == notify.Delivery(True)
+    [request] = receiver.requests
+    assert request["path"] == "/alert"
+    assert "timeout" not in {name.lower() for name in request["headers"]}
+
+
 def test_a_host_with_its_scheme_and_path_is_posted_to_as_it_is(
     monkeypatch, receiver, no_other_channel
 ):

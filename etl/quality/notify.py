@@ -154,13 +154,14 @@ class AlertHttpNotifier(HttpNotifier):
     `notify` is called directly (never rendered: the alert's text is data, not a template).
     """
 
-    def __init__(self, alert: Alert, conn_id: str = WEBHOOK_CONN_ID, timeout: float | None = None):
+    def __init__(
+        self, alert: Alert, conn_id: str = WEBHOOK_CONN_ID, timeout: float = WEBHOOK_TIMEOUT_SECONDS
+    ):
         super().__init__(
             http_conn_id=conn_id,
             method="POST",
             json=webhook_payload(alert),
-            # the connection's `timeout` extra wins over ours when it sets one
-            extra_options={} if timeout is None else {"timeout": timeout},
+            extra_options={"timeout": timeout},  # wins over the connection's own extra
         )
         self.alert = alert
 
@@ -202,8 +203,22 @@ def webhook_notifier(alert: Alert, conn) -> BaseNotifier:
             text=webhook_text(alert),
             retry_handlers=[],  # retried by `_attempt`, as the e-mail is
         )
-    extra = conn.extra_dejson or {}
-    return AlertHttpNotifier(alert, timeout=None if "timeout" in extra else WEBHOOK_TIMEOUT_SECONDS)
+    return AlertHttpNotifier(alert, timeout=webhook_timeout(conn.extra_dejson or {}))
+
+
+def webhook_timeout(extra: dict) -> float:
+    """The connection's `timeout` extra in seconds, else WEBHOOK_TIMEOUT_SECONDS. A URI's
+    query gives it as text ('5'), which requests refuses: every post would fail."""
+    try:
+        return float(extra.get("timeout", WEBHOOK_TIMEOUT_SECONDS))
+    except (TypeError, ValueError):
+        log.warning(
+            "connection %s: timeout %r is no number of seconds; %g s used",
+            WEBHOOK_CONN_ID,
+            extra["timeout"],
+            WEBHOOK_TIMEOUT_SECONDS,
+        )
+        return WEBHOOK_TIMEOUT_SECONDS
 
 
 def email_html(alert: Alert, attached: list[str] | None = None) -> str:
