@@ -150,6 +150,22 @@ def test_a_host_with_its_scheme_and_path_is_posted_to_as_it_is(
     assert [r["path"] for r in receiver.requests] == ["/a/b"]
 
 
+def test_a_webhook_url_with_its_own_query_in_a_json_host_keeps_it(
+    monkeypatch, receiver, no_other_channel
+):
+    """A URI's query is the connection's extras, sent as headers (Airflow's reading, pinned
+    above): a webhook URL that carries its key in its query goes whole into the JSON
+    form's host, as the README says, and reaches the server with that query."""
+    url = f"http://127.0.0.1:{receiver.port}/v1/messages?key=abc&token=xyz"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK", json.dumps({"conn_type": "http", "host": url})
+    )
+    assert notify.deliver(ALERT)["webhook"].delivered is True
+    [request] = receiver.requests
+    assert request["path"] == "/v1/messages?key=abc&token=xyz"
+    assert "key" not in {name.lower() for name in request["headers"]}
+
+
 def test_a_failing_server_is_retried_then_recorded_as_failed(monkeypatch, no_other_channel):
     with Receiver(status=500) as server:
         monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", _json_conn(server.port))
