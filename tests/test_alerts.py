@@ -417,6 +417,19 @@ def test_email_needs_connection_and_recipients(monkeypatch, smtp_server, missing
         assert "htx_alert_emails" in results["email"].error
 
 
+def test_an_smtp_server_that_does_not_answer_is_named_in_the_error(monkeypatch):
+    """A wrong port in smtp_default: the log and `email_error` say which connection and
+    which server refused, not only 'Connection refused'."""
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+    port = free_port()
+    for name, value in _channels_env(port, "http://unused").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    result = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"]
+    assert result.delivered is False
+    assert result.error.startswith(f"smtp_default 127.0.0.1:{port}: ConnectionRefusedError")
+
+
 @pytest.fixture
 def picky_smtp_server():
     """A real SMTP server on loopback that refuses some recipients: `refuse` maps an address

@@ -318,7 +318,9 @@ def attachable(paths: tuple[str, ...], limit: int | None = None) -> list[str]:
     return chosen
 
 
-def _attempt(name: str, send, attempts: int = ATTEMPTS) -> Delivery:
+def _attempt(name: str, send, attempts: int = ATTEMPTS, where: str = "") -> Delivery:
+    """Try `send` up to `attempts` times; `where` (the connection and its server) leads
+    the error, which smtplib's ('Connection refused') does not name."""
     error, partial = None, False
     for attempt in range(1, attempts + 1):
         try:
@@ -326,7 +328,7 @@ def _attempt(name: str, send, attempts: int = ATTEMPTS) -> Delivery:
             log.info("alert delivered through %s", name)
             return Delivery(True)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = f"{where}{': ' if where else ''}{type(exc).__name__}: {exc}"[:500]
             partial = partial or (isinstance(exc, RecipientsRefused) and exc.reached > 0)
             log.warning("alert via %s failed (attempt %d/%d): %s", name, attempt, attempts, error)
             if attempt < attempts:
@@ -348,7 +350,10 @@ def deliver(
         if recipients:
             notifier = email_notifier(alert, recipients, smtp)
             # notify() directly: the alert's text is data, never a Jinja template
-            results["email"] = _attempt("e-mail", lambda: notifier.notify(context))
+            server = f"{smtp.host}:{smtp.port}" if smtp.port else smtp.host
+            results["email"] = _attempt(
+                "e-mail", lambda: notifier.notify(context), where=f"{EMAIL_CONN_ID} {server}"
+            )
         else:
             results["email"] = Delivery(
                 False, f"no recipients: set the Airflow variable {RECIPIENTS_VARIABLE}"
