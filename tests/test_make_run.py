@@ -37,6 +37,19 @@ def test_htx_run_on_an_empty_named_landing_folder_writes_nothing(tmp_path):
     _nothing_written(settings)
 
 
+def test_htx_run_on_a_landing_folder_that_does_not_exist_says_so(tmp_path):
+    """A mistyped HTX_LANDING_DIR, or a share that is not mounted, is not told as empty."""
+    env, settings = _environ(tmp_path)
+    missing = tmp_path / "not_mounted"
+    env["HTX_LANDING_DIR"] = str(missing)
+    htx = Path(sys.executable).with_name("htx")
+    done = subprocess.run([str(htx), "run"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == f"landing folder {missing} does not exist: nothing to do"
+    assert "HTX_LANDING_DIR" in done.stderr
+    _nothing_written(settings)
+
+
 def test_make_run_with_an_empty_named_landing_folder_writes_nothing_and_says_so(tmp_path):
     env, settings = _environ(tmp_path)
     default_landing = PROJECT_ROOT / "data" / "landing"

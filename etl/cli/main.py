@@ -314,7 +314,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
     settings = load_settings()
     landed = landing_files(settings.landing_dir)
     if not landed:
-        print(f"landing folder {settings.landing_dir} holds no workbook: nothing to do")
+        # A mistyped HTX_LANDING_DIR or a share not mounted is not an empty folder.
+        what = "holds no workbook" if settings.landing_dir.is_dir() else "does not exist"
+        print(f"landing folder {settings.landing_dir} {what}: nothing to do")
         return 0
     marks = {}
     with exclusive(settings.state_dir / "pipeline.lock"):

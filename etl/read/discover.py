@@ -61,6 +61,10 @@ def sha256_of(path: Path) -> str:
 def landing_files(landing_dir: Path) -> list[Path]:
     """Every regular file below the landing folder, but office lock files and system files."""
     if not landing_dir.is_dir():
+        # Said in every run's log: a share that is not mounted looks like a quiet landing.
+        log.warning(
+            "landing folder %s does not exist (HTX_LANDING_DIR): no file found", landing_dir
+        )
         return []
     found = []
     for path in sorted(landing_dir.rglob("*")):
