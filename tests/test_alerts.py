@@ -579,6 +579,38 @@ def test_an_e_mail_some_recipients_received_waits_for_no_retry_of_the_task(
     assert [mail.rcpt_tos for mail in mails] == [["lienminh@tinh.example"]]
 
 
+def test_an_e_mail_without_recipients_waits_for_no_retry_of_the_task(
+    settings, monkeypatch, smtp_server, webhook_receiver
+):
+    """No `htx_alert_emails` is the configuration, not a server down: the task's retries
+    cannot help, and would hold the publish back in every run until someone sets it."""
+    from etl.flow import tasks
+
+    smtp_port, mails = smtp_server
+    url, posts = webhook_receiver
+    for name, value in _channels_env(smtp_port, url).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AIRFLOW_VAR_HTX_ALERT_EMAILS")
+    _landing_with_one_rejected(settings)
+    files = tasks.discover_files(settings)
+    tasks.load(settings, tasks.stage(settings, files, "run-1"), "run-1")
+    ti = SimpleNamespace(try_number=1, max_tries=2)
+    assert tasks.alert(settings, {"ti": ti}) == {"alerts": 1}  # recorded on its first try
+    assert (len(mails), len(posts)) == (0, 1)
+    from etl.warehouse import ledger
+
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        [(email, error, webhook, attempted)] = con.execute(
+            "select email_delivered, email_error, webhook_delivered, attempted_at is not null "
+            "from audit.quality_alert"
+        ).fetchall()
+    finally:
+        con.close()
+    assert (email, webhook, attempted) == (False, True, True)
+    assert "htx_alert_emails" in error
+
+
 def test_each_failed_instance_of_a_mapped_task_is_its_own_alert(
     settings, monkeypatch, webhook_receiver
 ):

@@ -478,8 +478,9 @@ def alert(settings: Settings, context: Context | None = None) -> dict:
                 alert = Alert(alert_id, severity, subject, body, attachments=attachments)
                 done = {c for c, ok in (("email", email), ("webhook", webhook)) if ok}
                 results = deliver(alert, context, frozenset(done))
-                # An e-mail some recipients received is not sent again: they would have it twice.
-                failed = [c for c, r in results.items() if r.delivered is False and not r.partial]
+                # An e-mail some recipients received is not sent again (they would have it
+                # twice), nor one without recipients (until someone sets them).
+                failed = [c for c, r in results.items() if r.retried]
                 ledger.record_delivery(con, alert_id, results, final=not (failed and retried))
                 log.info(
                     "alert %s (%s): %s",

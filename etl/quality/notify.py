@@ -61,6 +61,13 @@ class Delivery:
     delivered: bool | None  # None: channel off
     error: str | None = None
     partial: bool = False  # failed, but some recipients have it: never sent to them again
+    lasting: bool = False  # failed for the configuration (no recipients): a retry cannot help
+
+    @property
+    def retried(self) -> bool:
+        """Whether a later try may deliver it: it failed, reached no one, and a server (not
+        the configuration) failed it."""
+        return self.delivered is False and not self.partial and not self.lasting
 
     def describe(self) -> str:
         if self.delivered is None:
@@ -356,7 +363,9 @@ def deliver(
             )
         else:
             results["email"] = Delivery(
-                False, f"no recipients: set the Airflow variable {RECIPIENTS_VARIABLE}"
+                False,
+                f"no recipients: set the Airflow variable {RECIPIENTS_VARIABLE}",
+                lasting=True,
             )
     webhook = None if "webhook" in delivered else _connection(WEBHOOK_CONN_ID)
     if webhook is not None:
@@ -390,7 +399,7 @@ class FailureNotifier(BaseNotifier):
         results = deliver(alert, context)
         # A channel down for these few seconds is tried again by the next publish run's
         # `alert` task, on that channel only: the alert stays waiting (`pending_alerts`).
-        failed = any(r.delivered is False and not r.partial for r in results.values())
+        failed = any(r.retried for r in results.values())
         settings = load_settings()
         try:
             # A task outside the writer pool (`stage`) fails while a writer holds the ledger,
