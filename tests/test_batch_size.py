@@ -47,7 +47,7 @@ def command(tmp_path, monkeypatch):
     monkeypatch.setattr(main, "run_dags", run_dags)
     monkeypatch.setattr(main, "_record_command", lambda *args: None)
     monkeypatch.setattr("etl.outputs.summary.print_summary", lambda *args, **kwargs: None)
-    monkeypatch.setattr(validator, "start", lambda: None)
+    monkeypatch.setattr(validator, "start", lambda *warm_ups: None)
     settings.landing_dir.mkdir(parents=True)
     (settings.landing_dir / "663_2024.xlsx").write_bytes(b"not read here")
     return seen, monkeypatch

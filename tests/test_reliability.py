@@ -411,7 +411,7 @@ def test_a_run_killed_after_its_swap_has_its_exports_written_by_the_next_htx_run
     monkeypatch.setattr(main, "run_dags", run_dags)
     monkeypatch.setattr(main, "_record_command", lambda *args: None)
     monkeypatch.setattr("etl.outputs.summary.print_summary", lambda *args, **kwargs: None)
-    monkeypatch.setattr(validator, "start", lambda: None)
+    monkeypatch.setattr(validator, "start", lambda *warm_ups: None)
     assert main.cmd_run(None) == 0
     assert results[0]["changed"] is True
     assert results[0]["published"] is False  # nothing to build: only the exports were owed
