@@ -666,3 +666,21 @@ def test_a_feedback_workbook_over_the_mail_s_limit_is_named_in_the_mail(
     assert str(too_big) in html_body
     assert str(fits) not in html_body
     assert html_body.index("không đính kèm") < html_body.index("not attached")
+
+
+@pytest.mark.parametrize(
+    ("extras", "ssl", "starttls"),
+    [
+        ("disable_ssl=false&disable_tls=false", True, True),
+        ("disable_ssl=False&disable_tls=0", True, True),
+        ("disable_ssl=true&disable_tls=true", False, False),
+        ("", True, True),
+    ],
+)
+def test_ssl_and_tls_extras_written_in_a_uri_mean_what_they_say(monkeypatch, extras, ssl, starttls):
+    """`?disable_ssl=false` arrives as the text 'false', which the provider took as true:
+    the mail went in plain text though its author asked for SSL."""
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", f"smtp://127.0.0.1:2525?{extras}")
+    hook = notify.RefusalsSmtpHook(smtp_conn_id="smtp_default")
+    hook.smtp_connection = hook.get_connection("smtp_default")
+    assert (hook.use_ssl, hook.smtp_starttls) == (ssl, starttls)

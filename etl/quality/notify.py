@@ -255,11 +255,28 @@ class RecipientsRefused(Exception):
         super().__init__(f"refused: {said}; {self.reached} of {recipients} recipients received it")
 
 
+def _flag(value: object) -> bool:
+    """A connection extra as a yes/no: JSON's true and false, or the text a URI gives."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
+
+
 class RefusalsSmtpHook(SmtpHook):
     """SmtpHook that keeps the recipients the server refused while the others received the
     mail: smtplib's `sendmail` returns them, and `send_email_smtp` drops its return."""
 
     refused: dict[str, tuple[int, bytes]]  # of the last `sendmail`
+
+    # A URI connection's extras are text: the provider takes `disable_ssl=false` as true (a
+    # non-empty string) and sends in plain text what its author meant to encrypt.
+    @property
+    def use_ssl(self) -> bool:
+        return not _flag(self.conn.extra_dejson.get("disable_ssl", False))
+
+    @property
+    def smtp_starttls(self) -> bool:
+        return not _flag(self.conn.extra_dejson.get("disable_tls", False))
 
     def _build_client(self) -> smtplib.SMTP_SSL | smtplib.SMTP:
         client = super()._build_client()
