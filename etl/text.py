@@ -35,6 +35,8 @@ _VISIBLE = {
 # Excel's mark for "keep as text", when it arrives inside the value.
 _APOSTROPHES = "'\u2018\u2019"
 _TRAILING_UNIT = re.compile(r"\(([^()]*)\)\s*$")
+# A column number after a header's name and unit (`Doanh thu (triệu đồng) (12)`): no unit.
+_TRAILING_NUMBER = re.compile(r"\s*\(\s*\d{1,2}\s*\)\s*$")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 # Texts up to this long are answered from a memo by the functions that keep one.
 MEMO_CHARS = 200
@@ -106,9 +108,11 @@ def slug(value: object) -> str:
 def split_unit(header: object) -> tuple[str, str | None]:
     """Split a header into its name and the unit in trailing parentheses.
 
-    `Doanh thu\\n(triệu đồng)` -> (`Doanh thu`, `triệu đồng`); `STT` -> (`STT`, None).
+    `Doanh thu\\n(triệu đồng)` -> (`Doanh thu`, `triệu đồng`); `STT` -> (`STT`, None). A
+    column number after them is no unit: `Doanh thu (triệu đồng) (12)` is the same.
     """
     text = clean(header)
+    text = _TRAILING_NUMBER.sub("", text) or text
     found = _TRAILING_UNIT.search(text)
     if not found:
         return text, None
@@ -119,11 +123,11 @@ def split_unit(header: object) -> tuple[str, str | None]:
 # vowel marks (breve, circumflex, horn) and đ are letters of their own: `ă â ê ô ơ ư đ` count.
 _TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
 # Unit-type prefixes of commune-level names, and their usual abbreviations (`X.`, `P.`,
-# `TT.`); a name is compared without them.
-_COMMUNE_PREFIX = re.compile(r"^(?:(?:xã|phường|thị trấn|đặc khu)\s+|(?:x|p|tt)\.\s*)", re.I)
+# `TT.`, `TT `); a name is compared without them.
+_COMMUNE_PREFIX = re.compile(r"^(?:(?:xã|phường|thị trấn|đặc khu|tt)\s+|(?:x|p|tt)\.\s*)", re.I)
 # What does not count in a unit name: apostrophes of every form, hyphens, spaces, punctuation.
 _NOT_LETTER = re.compile(r"[^0-9a-zđăâêôơư]+")
-_PLAIN_PREFIX = re.compile(r"^(?:xa|phuong|thi tran|dac khu)\s+", re.I)
+_PLAIN_PREFIX = re.compile(r"^(?:xa|phuong|thi tran|dac khu|tt)\s+", re.I)
 
 
 def toneless(text: str) -> str:

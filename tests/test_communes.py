@@ -68,6 +68,8 @@ def test_the_prefix_may_be_abbreviated(ref):
     assert codes(ref, "68", 2026, "X.Đắk Mil") == [("24670", True)]
     assert codes(ref, "663", 2024, "TT. Đắk Mil") == [("24664", False)]
     assert codes(ref, "663", 2024, "tt.Đắk Mil") == [("24664", False)]
+    assert codes(ref, "663", 2024, "TT Đắk Mil") == [("24664", False)]
+    assert codes(ref, "663", 2024, "TT Dak Mil") == [("24664", False)]
 
 
 def test_an_address_names_its_commune_when_the_rest_is_where_the_commune_lies(ref):

@@ -114,7 +114,7 @@ def test_rule_11_a_sector_title_names_a_whole_label_the_longest(tmp_path, title,
     assert row["sector"] == sector
 
 
-@pytest.mark.parametrize("number", [1, "1", "1."])
+@pytest.mark.parametrize("number", [1, "1", "1.", "1)", "(1)"])
 def test_rule_11_a_title_numbered_in_stt_supplies_as_the_number_or_its_text(tmp_path, number):
     """`1 | Xã Đắk Gằn`: a numbered group title supplies its commune whether `STT` holds the
     number or, in a column formatted as Text, `1` or `1.` (rule 8: the same number)."""

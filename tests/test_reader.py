@@ -67,11 +67,27 @@ def test_unaccented_upper_case_headers_in_any_order_with_units(tmp_path):
     assert [f.column_name for f in read.findings if f.rule == "column_unknown"] == ["Cột lạ"]
 
 
+def test_usual_header_variants_name_their_columns(tmp_path):
+    """A column number after the unit (`Doanh thu (đồng) (12)`) is no unit; the commune
+    column may say `Xã/Phường/Thị trấn`, the workers' `Số lao động thường xuyên`."""
+    header = ["Mã số HTX", "Tên HTX", "Xã/Phường/Thị trấn", "Số lao động thường xuyên",
+              "Doanh thu (đồng) (12)", "Số thành viên (8)"]  # fmt: skip
+    rows = [header, ["6400000001", "HTX A", "Đắk Sắk", 12, 1_650_000_000, 40]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    assert read.rejection is None
+    row = read.sheets["htx"].rows[0]
+    assert (row["commune_name"], row["workers"], row["revenue_mvnd"], row["members"]) == (
+        "Đắk Sắk", 12, 1650.0, 40,
+    )  # fmt: skip
+    assert [f.column_name for f in read.findings if f.rule == "column_unknown"] == []
+
+
 def test_file_money_unit_applies_where_headers_carry_none(tmp_path):
-    info = [*info_rows(), ["Đơn vị tính", "nghìn đồng"]]
     rows = [["Mã số HTX", "Tên HTX", "Doanh thu"], ["6400000001", "HTX A", "1.650.000"]]
-    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info, "HTX": rows}))
-    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
+    for label in ("Đơn vị tính", "ĐVT", "Đvt:"):  # ĐVT: its usual short form
+        info = [*info_rows(), [label, "nghìn đồng"]]
+        read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info, "HTX": rows}))
+        assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0, label
 
 
 def test_decomposed_text_and_vietnamese_numbers_as_text(tmp_path):

@@ -97,12 +97,20 @@ HTX = Sheet(
         Column("stt", "STT", "text"),
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
         Column("name", "Tên HTX", "text", required=True, aliases=("Tên hợp tác xã",)),
-        Column("commune_name", "Xã/Phường", "text", aliases=("Xã", "Địa chỉ xã")),
+        Column(
+            "commune_name", "Xã/Phường", "text", aliases=("Xã", "Địa chỉ xã", "Xã/Phường/Thị trấn")
+        ),
         Column("founded_on", "Ngày thành lập", "date"),
         Column("sector", "Lĩnh vực", "category", allowed=SECTORS),
         Column("in_da167", "Tham gia Đề án 167", "yesno"),
         Column("members", "Số thành viên", "int", units=("người", "thành viên", "xã viên")),
-        Column("workers", "Số lao động", "int", units=("người", "lao động")),
+        Column(
+            "workers",
+            "Số lao động",
+            "int",
+            units=("người", "lao động"),
+            aliases=("Số lao động thường xuyên",),
+        ),
         Column("charter_capital_mvnd", "Vốn điều lệ", "money"),
         Column("total_assets_mvnd", "Tổng tài sản", "money"),
         Column("revenue_mvnd", "Doanh thu", "money"),
@@ -168,5 +176,7 @@ THONGTIN_KEYS = {
     "prepared_by": "Người lập",
     "money_unit": "Đơn vị tính",
 }
+# Other labels of the same keys: `ĐVT`, the usual short form of Đơn vị tính.
+THONGTIN_ALIASES = {"ĐVT": "money_unit"}
 
 FIRST_YEAR, LAST_YEAR = 2021, 2030

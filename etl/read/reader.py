@@ -25,6 +25,7 @@ from etl.contract.layout import (
     DATA_SHEETS,
     HTX,
     SECTORS,
+    THONGTIN_ALIASES,
     THONGTIN_KEYS,
     THONGTIN_NAMES,
     Column,
@@ -328,6 +329,7 @@ def _sheet_rows(workbook, name: str) -> list[list]:
 def _read_info(rows: list[list]) -> tuple[dict[str, object], dict[str, int]]:
     """`ThongTin`'s values by key (label in column A, value in B), and their Excel rows."""
     by_label = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
+    by_label |= {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
     info: dict[str, object] = {}
     where: dict[str, int] = {}
     for number, row in enumerate(rows, 1):
@@ -574,8 +576,9 @@ _COMMUNE_PREFIXES = ("xa", "phuong", "thi tran", "dac khu")
 _SECTOR_PREFIXES = ("linh vuc", "nganh")
 
 
-# An Arabic `STT` number (`2`, `2.0`, `2.`), and a cooperative's name, by its match key.
-_STT_NUMBER = re.compile(r"^\s*\d{1,5}(?:\.0)?\.?\s*$")
+# An Arabic `STT` number (`2`, `2.0`, `2.`, `2)`, `(2)`), and a cooperative's name, by its
+# match key.
+_STT_NUMBER = re.compile(r"^\s*\(?\d{1,5}(?:\.0)?[.)]?\s*$")
 _COOP_NAME = re.compile(r"^(?:htx|hop tac xa|lien hiep htx|lien hiep hop tac xa|quy tin dung)\b")
 # The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
 # năm 2024`, `Đắk Mil, ngày 15/01/2024` (on match keys: unaccented, lower-case, punctuation
