@@ -324,6 +324,7 @@ def test_a_failing_file_name_or_unit_name_is_named_as_such_not_as_a_thongtin_cod
         ("663_2019.xlsx", "year_invalid", "2019"),  # a unit, no year of 2021-2030
         ("xyz_2019.xlsx", "unit_unknown", "xyz"),  # neither
         ("baocao.xlsx", "unit_unknown", "baocao"),  # no pattern at all
+        ("HTX_663_2023.xlsx", "unit_unknown", "HTX_663"),  # a name no unit has
         ("663_2026.xlsx", "unit_not_in_year", "663"),
     ):
         found = _identify(tmp_path, name, ref)
@@ -374,6 +375,16 @@ def test_an_apostrophe_in_a_name_makes_a_slug_with_or_without_its_underscore(tmp
     """`Đắk R'Lấp`: `dak_r_lap_2023` and `dak_rlap_2023` both name district 666."""
     for name in ("dak_r_lap_2023.xlsx", "dak_rlap_2023.xlsx", "Dak_RLap_2023.xlsx"):
         assert _unit(_identify(tmp_path, name, ref))[:2] == ("666", "Huyện Đắk R'Lấp")
+
+
+def test_a_slug_may_shorten_the_kind_word_of_a_full_name(tmp_path, ref):
+    """`tp_gia_nghia_2023`, `tx_buon_ho_2023`: the usual short forms of Thành phố, Thị xã."""
+    assert _unit(_identify(tmp_path, "tp_gia_nghia_2023.xlsx", ref))[:2] == (
+        "660",
+        "Thành phố Gia Nghĩa",
+    )
+    assert _unit(_identify(tmp_path, "thanh_pho_gia_nghia_2023.xlsx", ref))[0] == "660"
+    assert _unit(_identify(tmp_path, "tx_buon_ho_2023.xlsx", ref))[1] == "Thị xã Buôn Hồ"
 
 
 def test_a_slug_fitting_several_units_identifies_nothing_and_names_them(tmp_path, ref):

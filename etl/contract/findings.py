@@ -161,7 +161,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "01/07/2025. Reports from 2026 come from the province or a commune.",
     ),
     "unit_unknown_in_year": (
-        "Không xác định được đơn vị báo cáo: mã '{value}' không phải là đơn vị báo cáo của "
+        "Không xác định được đơn vị báo cáo: '{value}' không phải là đơn vị báo cáo của "
         "năm {year}. Năm {year} được báo cáo theo {who} (danh mục đơn vị hành chính). Hãy "
         "ghi đúng 'Mã đơn vị' trong trang ThongTin.",
         "The reporting unit cannot be identified: '{value}' is no reporting unit of report "

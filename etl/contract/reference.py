@@ -189,11 +189,19 @@ def _slug_index(ref: Reference) -> dict[tuple[str, str], list[Unit]]:
 _APOSTROPHES = re.compile("['\u2018\u2019\u02bc`]")
 
 
+# The kind words of full names as they are usually shortened: `tp_gia_nghia_2023.xlsx`.
+_SHORT_KINDS = {"thanh_pho_": "tp_", "thi_xa_": "tx_", "thi_tran_": "tt_"}
+
+
 def _slugs(unit: Unit) -> set[str]:
     """A unit's file-name slugs, of its name and full name: an apostrophe makes a `_` or
-    nothing (`Đắk R'Lấp`: `dak_r_lap` and `dak_rlap`)."""
+    nothing (`Đắk R'Lấp`: `dak_r_lap` and `dak_rlap`), and a full name's kind word may be
+    shortened (`Thành phố Gia Nghĩa`: `tp_gia_nghia`)."""
     names = (unit.name, unit.full_name)
-    return {slug(n) for n in names} | {slug(_APOSTROPHES.sub("", n)) for n in names}
+    found = {slug(n) for n in names} | {slug(_APOSTROPHES.sub("", n)) for n in names}
+    for long, short in _SHORT_KINDS.items():
+        found |= {short + s.removeprefix(long) for s in found if s.startswith(long)}
+    return found
 
 
 @cache
