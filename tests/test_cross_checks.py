@@ -61,10 +61,11 @@ def test_code_reported_by_two_units_in_one_year_is_a_warning(settings):
     _workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {}), ("6400000002", {})])
     _workbook(settings, "664_2023.xlsx", "664", 2023, [("6400000001", {"Xã/Phường": "Nâm Nung"})])
     run_steps(settings)
-    found = {(f, r) for f, r, _, _ in _warnings(settings) if r == "coop_code_in_two_units"}
+    found = {w for w in _warnings_with_values(settings) if w[1] == "coop_code_in_two_units"}
+    # The value names the units, so that each clerk knows whom to agree with.
     assert found == {
-        ("663_2023.xlsx", "coop_code_in_two_units"),
-        ("664_2023.xlsx", "coop_code_in_two_units"),
+        ("663_2023.xlsx", "coop_code_in_two_units", 2, "6400000001 (663, 664)"),
+        ("664_2023.xlsx", "coop_code_in_two_units", 2, "6400000001 (663, 664)"),
     }
 
 

@@ -4,7 +4,7 @@
 -- over the province) and report_outranked warns. Checked by
 -- expectations/warehouse/coop_code_in_two_units.json (warning above 1).
 -- Only the rows of files in check_run_files (every file, or this run's), counted over every
--- row of their cooperative and year.
+-- row of their cooperative and year. The value names the units: `6400000001 (663, 664)`.
 with
 
 run_rows as (
@@ -33,23 +33,27 @@ ranked as (
     inner join run_rows as r on p.coop_code = r.coop_code and p.report_year = r.report_year
 ),
 
-counted as (
+units as (
     select
-        file_id,
-        sheet_name,
-        excel_row,
-        coop_code as value,
-        count(distinct unit_code) over (
-            partition by coop_code, report_year, unit_rank
-        ) as units_reporting
+        coop_code,
+        report_year,
+        unit_rank,
+        count(distinct unit_code) as units_reporting,
+        string_agg(distinct unit_code, ', ' order by unit_code) as unit_codes
     from ranked
+    group by coop_code, report_year, unit_rank
 )
 
 select
-    file_id,
-    sheet_name,
-    excel_row,
-    value,
-    units_reporting
-from counted
-where file_id in (select r.file_id from check_run_files as r)
+    r.file_id,
+    r.sheet_name,
+    r.excel_row,
+    u.units_reporting,
+    r.coop_code || ' (' || u.unit_codes || ')' as value
+from ranked as r
+inner join units as u
+    on
+    r.coop_code = u.coop_code
+    and r.report_year = u.report_year
+    and r.unit_rank = u.unit_rank
+where r.file_id in (select f.file_id from check_run_files as f)
