@@ -180,6 +180,14 @@ def test_a_reason_says_when_it_leaves_rules_out(tmp_path):
     assert ", … (+1))" in en
 
 
+def test_a_reason_counts_one_cell_in_the_singular(tmp_path):
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Số lao động": -3})]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    vi, en = outcome["reason"].split(" / ", 1)
+    assert vi.startswith("Tệp bị từ chối: 1 ô vi phạm")
+    assert en.startswith("File rejected: 1 cell breaks mandatory rules (workers_not_negative ×1)")
+
+
 def test_a_failing_date_shows_as_the_clerk_wrote_it(tmp_path):
     """A founding date after the report year, and an expired certificate, show their dates
     as the cell gave them (dd/mm/yyyy, a month or a year alone), not as ISO dates."""

@@ -212,7 +212,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "rule_errors": (
         "Tệp bị từ chối: {count} ô vi phạm quy tắc bắt buộc ({rules}). Sửa các ô được liệt "
         "kê rồi gửi lại cả tệp.",
-        "File rejected: {count} cells break mandatory rules ({rules}). Correct the listed "
+        "File rejected: {cells_en} mandatory rules ({rules}). Correct the listed "
         "cells and resubmit the whole file.",
     ),
 }

@@ -414,7 +414,8 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
         if len(counts) > REASON_RULES:  # the rules left out are not hidden: their number
             rules += f", … (+{len(counts) - REASON_RULES})"
         outcome["status"] = "quarantined"
-        outcome["reason"] = reason("rule_errors", count=len(errors), rules=rules)
+        cells_en = "1 cell breaks" if len(errors) == 1 else f"{len(errors)} cells break"
+        outcome["reason"] = reason("rule_errors", count=len(errors), cells_en=cells_en, rules=rules)
 
 
 def _write_sheets(frames, valid: list[int], folder: Path) -> dict[int, str]:
