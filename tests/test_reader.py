@@ -82,6 +82,22 @@ def test_usual_header_variants_name_their_columns(tmp_path):
     assert [f.column_name for f in read.findings if f.rule == "column_unknown"] == []
 
 
+def test_an_income_a_month_is_scaled_to_the_year(tmp_path):
+    """`Thu nhập bình quân` is money per person per year: a header giving it a month
+    (`triệu đồng/người/tháng`) is scaled by 12; a year's (`/người/năm`) is as written."""
+    for unit, written, read_as in (
+        ("triệu đồng/người/tháng", 5, 60.0),
+        ("nghìn đồng/tháng", 5_000, 60.0),
+        ("triệu đồng/người/năm", 60, 60.0),
+    ):
+        header = ["Mã số HTX", "Tên HTX", f"Thu nhập bình quân ({unit})", "Doanh thu (tr.đ/tháng)"]
+        rows = [header, ["6400000001", "HTX A", written, 1650]]
+        read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+        row = read.sheets["htx"].rows[0]
+        assert row["avg_income_mvnd"] == read_as, unit
+        assert row["revenue_mvnd"] == 1650.0  # only a yearly amount per person is scaled
+
+
 def test_file_money_unit_applies_where_headers_carry_none(tmp_path):
     rows = [["Mã số HTX", "Tên HTX", "Doanh thu"], ["6400000001", "HTX A", "1.650.000"]]
     for label in ("Đơn vị tính", "ĐVT", "Đvt:"):  # ĐVT: its usual short form

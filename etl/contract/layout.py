@@ -22,6 +22,7 @@ class Column:
     aliases: tuple[str, ...] = ()
     allowed: tuple[str, ...] = ()  # for kind == "category"
     units: tuple[str, ...] = ()  # a count's units a cell may carry (`25 người`, rule 14)
+    per_year: bool = False  # money a year: a header's `/tháng` (a month) is scaled by 12
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -115,7 +116,7 @@ HTX = Sheet(
         Column("total_assets_mvnd", "Tổng tài sản", "money"),
         Column("revenue_mvnd", "Doanh thu", "money"),
         Column("profit_before_tax_mvnd", "Lợi nhuận trước thuế", "money"),
-        Column("avg_income_mvnd", "Thu nhập bình quân", "money"),
+        Column("avg_income_mvnd", "Thu nhập bình quân", "money", per_year=True),
         Column("rating", "Xếp loại", "category", allowed=RATINGS),
         Column("score", "Điểm", "number", units=("điểm",)),
         Column("has_offtake_contract", "Liên kết tiêu thụ", "yesno"),

@@ -86,6 +86,13 @@ def money_factor(unit: str | None) -> float | None:
     return times * unit_factor
 
 
+def per_month(unit: str | None) -> bool:
+    """Whether a unit gives an amount a month: `triệu đồng/người/tháng`, `tr.đ/tháng`."""
+    return unit is not None and any(
+        match_key(part) == "thang" for part in unit.replace(DONG_SIGN, "đ").split("/")[1:]
+    )
+
+
 def parse_number(raw: object) -> float | None:
     """A number from a cell. Text follows Vietnamese grouping first: `1.250` is 1250."""
     if is_blank(raw):

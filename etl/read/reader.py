@@ -385,6 +385,13 @@ def _read_sheet(
         key: cells.money_factor(header.units.get(key)) or note_factor or default_factor or 1.0
         for key in header.columns
     }
+    for column in sheet.columns:  # a yearly amount given a month (`triệu đồng/người/tháng`)
+        if (
+            column.per_year
+            and column.key in factors
+            and cells.per_month(header.units.get(column.key))
+        ):
+            factors[column.key] *= 12
     out = SheetRows(sheet=sheet, sheet_name=actual_name, rows=[], columns=dict(header.columns))
     by_key = {c.key: c for c in reversed(sheet.columns)}  # `sheet.column`: the first of a key
     columns = [(by_key[k], i) for k, i in header.columns.items()]
