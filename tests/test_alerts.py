@@ -47,6 +47,26 @@ def _channels_env(smtp_port: int, webhook_url: str) -> dict[str, str]:
     }
 
 
+def _ledger_alerts(settings, columns: str, order: str = "raised_at") -> list[tuple]:
+    """`audit.quality_alert`'s rows as the ledger holds them (the build may not exist)."""
+    from etl.warehouse import ledger
+
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        return con.execute(f"select {columns} from audit.quality_alert order by {order}").fetchall()
+    finally:
+        con.close()
+
+
+def _loaded_with_one_rejected(settings) -> None:
+    """The landing of `_landing_with_one_rejected`, staged and loaded: one alert waits."""
+    from etl.flow import tasks
+
+    _landing_with_one_rejected(settings)
+    files = tasks.discover_files(settings)
+    tasks.load(settings, tasks.stage(settings, files, "run-1"), "run-1")
+
+
 def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
     duplicate = {"severity": "error", "rule": "coop_code_unique", "message": "Trùng mã / dup"}
     rating = {"severity": "error", "rule": "rating_matches_score", "message": "Xếp loại / Rating"}
@@ -197,13 +217,7 @@ def test_failed_task_alerts_every_channel(settings, monkeypatch, webhook_receive
     assert len(posts) == 1
     assert "load" in posts[0]["subject"]
     assert "disk full" in posts[0]["text"]
-    from etl.warehouse import ledger
-
-    con = ledger.connect(settings.ledger, read_only=True)
-    try:
-        rows = con.execute("select severity, webhook_delivered from audit.quality_alert").fetchall()
-    finally:
-        con.close()
+    rows = _ledger_alerts(settings, "severity, webhook_delivered")
     assert rows == [("error", True)]
 
 
@@ -214,7 +228,6 @@ def test_a_failure_alert_a_channel_missed_is_sent_by_the_next_alert_task(
     gets the failure alert from the next publish run's `alert` task, and the channel that
     had it is not sent to again."""
     from etl.flow import tasks
-    from etl.warehouse import ledger
 
     smtp_port, mails = smtp_server
     url, posts = webhook_receiver
@@ -233,14 +246,9 @@ def test_a_failure_alert_a_channel_missed_is_sent_by_the_next_alert_task(
         "[HTX] Lỗi pipeline: tác vụ load thất bại / Pipeline failure: task load failed"
     ]
     assert len(mails) == 1
-    con = ledger.connect(settings.ledger, read_only=True)
-    try:
-        delivered = con.execute(
-            "select email_delivered, webhook_delivered, attempted_at is not null "
-            "from audit.quality_alert"
-        ).fetchall()
-    finally:
-        con.close()
+    delivered = _ledger_alerts(
+        settings, "email_delivered, webhook_delivered, attempted_at is not null"
+    )
     assert delivered == [(True, True, True)]
 
 
@@ -296,11 +304,7 @@ def test_a_failure_alert_waits_for_the_writer_to_record_itself(settings, monkeyp
             writer.stdin.write("done\n")
             writer.stdin.close()
         writer.wait()
-    con = ledger.connect(settings.ledger, read_only=True)
-    try:
-        subjects = con.execute("select subject from audit.quality_alert").fetchall()
-    finally:
-        con.close()
+    subjects = _ledger_alerts(settings, "subject")
     assert subjects == [
         ("[HTX] Lỗi pipeline: tác vụ stage[0] thất bại / Pipeline failure: task stage[0] failed",)
     ]
@@ -533,9 +537,7 @@ def test_a_channel_down_for_a_moment_gets_the_alert_at_the_task_s_retry_and_no_o
     down = f"http://127.0.0.1:{free_port()}/alert"
     for name, value in _channels_env(smtp_port, down).items():
         monkeypatch.setenv(name, value)
-    _landing_with_one_rejected(settings)
-    files = tasks.discover_files(settings)
-    tasks.load(settings, tasks.stage(settings, files, "run-1"), "run-1")
+    _loaded_with_one_rejected(settings)
 
     def tried(number: int) -> dict:
         return {"ti": SimpleNamespace(try_number=number, max_tries=2)}
@@ -546,16 +548,9 @@ def test_a_channel_down_for_a_moment_gets_the_alert_at_the_task_s_retry_and_no_o
     assert tasks.alert(settings, tried(2)) == {"alerts": 1}
     assert (len(mails), len(posts)) == (1, 1)
     assert tasks.alert(settings, tried(1)) == {"alerts": 0}  # nothing waits any more
-    from etl.warehouse import ledger
-
-    con = ledger.connect(settings.ledger, read_only=True)
-    try:
-        delivered = con.execute(
-            "select email_delivered, webhook_delivered, attempted_at is not null "
-            "from audit.quality_alert"
-        ).fetchall()
-    finally:
-        con.close()
+    delivered = _ledger_alerts(
+        settings, "email_delivered, webhook_delivered, attempted_at is not null"
+    )
     assert delivered == [(True, True, True)]
 
 
@@ -570,9 +565,7 @@ def test_an_e_mail_some_recipients_received_waits_for_no_retry_of_the_task(
     for name, value in _channels_env(port, "http://unused").items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
-    _landing_with_one_rejected(settings)
-    files = tasks.discover_files(settings)
-    tasks.load(settings, tasks.stage(settings, files, "run-1"), "run-1")
+    _loaded_with_one_rejected(settings)
     ti = SimpleNamespace(try_number=1, max_tries=2)
     assert tasks.alert(settings, {"ti": ti}) == {"alerts": 1}  # recorded, not tried again
     assert tasks.alert(settings, {"ti": ti}) == {"alerts": 0}
@@ -591,22 +584,13 @@ def test_an_e_mail_without_recipients_waits_for_no_retry_of_the_task(
     for name, value in _channels_env(smtp_port, url).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AIRFLOW_VAR_HTX_ALERT_EMAILS")
-    _landing_with_one_rejected(settings)
-    files = tasks.discover_files(settings)
-    tasks.load(settings, tasks.stage(settings, files, "run-1"), "run-1")
+    _loaded_with_one_rejected(settings)
     ti = SimpleNamespace(try_number=1, max_tries=2)
     assert tasks.alert(settings, {"ti": ti}) == {"alerts": 1}  # recorded on its first try
     assert (len(mails), len(posts)) == (0, 1)
-    from etl.warehouse import ledger
-
-    con = ledger.connect(settings.ledger, read_only=True)
-    try:
-        [(email, error, webhook, attempted)] = con.execute(
-            "select email_delivered, email_error, webhook_delivered, attempted_at is not null "
-            "from audit.quality_alert"
-        ).fetchall()
-    finally:
-        con.close()
+    [(email, error, webhook, attempted)] = _ledger_alerts(
+        settings, "email_delivered, email_error, webhook_delivered, attempted_at is not null"
+    )
     assert (email, webhook, attempted) == (False, True, True)
     assert "htx_alert_emails" in error
 
@@ -627,15 +611,7 @@ def test_each_failed_instance_of_a_mapped_task_is_its_own_alert(
         "[HTX] Lỗi pipeline: tác vụ stage[0] thất bại / Pipeline failure: task stage[0] failed",
         "[HTX] Lỗi pipeline: tác vụ stage[1] thất bại / Pipeline failure: task stage[1] failed",
     ]
-    from etl.warehouse import ledger
-
-    con = ledger.connect(settings.ledger, read_only=True)
-    try:
-        rows = con.execute(
-            "select subject, body, webhook_delivered from audit.quality_alert order by subject"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = _ledger_alerts(settings, "subject, body, webhook_delivered", "subject")
     assert [(subject, delivered) for subject, _, delivered in rows] == [
         (posts[0]["subject"], True),
         (posts[1]["subject"], True),
