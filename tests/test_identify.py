@@ -5,6 +5,7 @@ Gia Nghĩa after."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,12 @@ def _workbook(folder: Path, file_name: str, **info: object) -> Path:
     sheet at all), and one cooperative."""
     sheets: dict[str, list[list]] = {}
     if info:
-        labels = {"code": "Mã đơn vị", "name": "Tên đơn vị", "year": "Năm báo cáo"}
+        labels = {
+            "code": "Mã đơn vị",
+            "name": "Tên đơn vị",
+            "year": "Năm báo cáo",
+            "prepared": "Ngày lập",
+        }
         rows: list[list] = [["Thông tin", "Giá trị"]]
         rows += [[labels[key], value] for key, value in info.items()]
         rows.append(["Người lập", "Nguyễn Văn A"])
@@ -442,3 +448,13 @@ def test_unknown_unit_or_year_is_rejected_naming_the_year(tmp_path, ref):
         "Huyện Đắk Mil",
         2023,
     )
+
+
+def test_a_two_digit_year_of_ngay_lap_may_be_the_year_after_the_report_year(tmp_path, ref):
+    """A report is made after its year: `15/01/24` in a 2023 report is 2024 (rule 18's
+    century, read against the year a report may be made in), not 1924, which would lose to
+    any earlier date written in full."""
+    for written, day in (("15/01/24", dt.date(2024, 1, 15)), ("20/12/23", dt.date(2023, 12, 20))):
+        found = _identify(tmp_path, "f.xlsx", ref, code="663", year=2023, prepared=written)
+        assert isinstance(found, Identity), found.message
+        assert found.prepared_on == day, written

@@ -630,7 +630,9 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
         return rejected.finding
 
     try:
-        prepared_on = cells.parse_date(info.get("prepared_on"), year)
+        # A report is made after its year, often early in the next: a two-digit year of
+        # Ngày lập is read against that year (rule 18), so `15/01/24` of 2023 is 2024.
+        prepared_on = cells.parse_date(info.get("prepared_on"), year + 1)
     except ValueError:  # loaded as without a date, and the clerk told what counts then
         unreadable = _finding("prepared_on_unreadable", info["prepared_on"], "Ngày lập")
         return Identity(
