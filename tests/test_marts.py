@@ -123,3 +123,19 @@ def test_a_revenue_that_fell_to_0_is_a_growth_of_minus_100_percent(settings):
         [CODE],
     )
     assert cagr == -1.0
+
+
+def test_phase_summary_says_what_its_growth_and_targets_mean(history):
+    """The growth is between the district's own first and last years, as a fraction, and
+    each target grows the last year's figure: the label alone said 2021-2025."""
+    comments = dict(
+        query(
+            history,
+            "select column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'phase_summary'",
+        )
+    )
+    assert "from phase_first_year to phase_last_year" in comments["revenue_cagr_phase1"]
+    assert "0.05 = +5% a year" in comments["required_revenue_growth_per_year"]
+    assert "cooperatives_last_year grown by" in comments["target_cooperatives_2030"]
+    assert "revenue_last_year_mvnd grown by" in comments["target_revenue_2030_mvnd"]

@@ -111,3 +111,10 @@ order by e.district_code;
 
 comment on table marts.phase_summary is 'Per legacy district: the 2021-2025 phase (first and last year, growth, support, candidates) against the 2026-2030 targets';
 comment on column marts.phase_summary.has_enough_candidates is 'The district has at least as many replication candidates as new-model cooperatives it is to replicate by 2030';
+comment on column marts.phase_summary.revenue_cagr_phase1 is 'Compound annual growth of the district''s revenue from phase_first_year to phase_last_year, its first and last reported years of 2021-2025 (0.05 = +5% a year; -1: fell to 0; NULL when the first year had no revenue, or one year only)';
+comment on column marts.phase_summary.target_cooperatives_2030 is 'Cooperatives for 2030: cooperatives_last_year grown by cooperatives_growth of config/phase_targets.toml, rounded';
+comment on column marts.phase_summary.target_members_2030 is 'Members for 2030: members_last_year grown by members_growth of config/phase_targets.toml, rounded';
+comment on column marts.phase_summary.target_revenue_2030_mvnd is 'Revenue for 2030, million VND: revenue_last_year_mvnd grown by revenue_growth of config/phase_targets.toml';
+comment on column marts.phase_summary.target_model_cooperatives_2030 is 'New-model cooperatives to replicate by 2030 (model_cooperatives of config/phase_targets.toml)';
+comment on column marts.phase_summary.required_revenue_growth_per_year is 'Yearly revenue growth from phase_last_year to 2030 that reaches target_revenue_2030_mvnd (0.05 = +5% a year)';
+comment on column marts.phase_summary.replication_candidates is 'Cooperatives attributed to the district by their latest report that meet every criterion (marts.replication_candidates.is_candidate)';
