@@ -139,3 +139,24 @@ def test_phase_summary_says_what_its_growth_and_targets_mean(history):
     assert "0.05 = +5% a year" in comments["required_revenue_growth_per_year"]
     assert "cooperatives_last_year grown by" in comments["target_cooperatives_2030"]
     assert "revenue_last_year_mvnd grown by" in comments["target_revenue_2030_mvnd"]
+
+
+def test_program_year_says_what_its_comparison_columns_mean(history):
+    """Each growth is a median fraction over three years; the counts say how many
+    cooperatives each median stands on: the labels alone said neither."""
+    comments = dict(
+        query(
+            history,
+            "select column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'program_year'",
+        )
+    )
+    for column in (
+        "supported_revenue_growth_3y",
+        "unsupported_revenue_growth_3y",
+        "supported_member_growth_3y",
+        "unsupported_member_growth_3y",
+    ):
+        assert "Median" in comments[column] and "three years later" in comments[column], column
+    assert "the count behind supported_revenue_growth_3y" in comments["supported_with_outcome"]
+    assert "the count behind unsupported_revenue_growth_3y" in comments["unsupported_with_outcome"]

@@ -107,3 +107,8 @@ order by p.program_key, a.year;
 
 comment on table marts.program_year is 'Per programme and year: support paid, cooperatives reached, and 3-year growth of supported against unsupported cooperatives (medians)';
 comment on column marts.program_year.supported_revenue_growth_3y is 'Median revenue growth from the year to three years later of the cooperatives supported that year (0.25 = +25%)';
+comment on column marts.program_year.unsupported_revenue_growth_3y is 'Median revenue growth from the year to three years later of the cooperatives reported that year that this programme did not support that year (0.25 = +25%): the comparison group';
+comment on column marts.program_year.supported_member_growth_3y is 'Median growth of members from the year to three years later of the cooperatives supported that year (0.1 = +10%)';
+comment on column marts.program_year.unsupported_member_growth_3y is 'Median growth of members from the year to three years later of the cooperatives the programme did not support that year (0.1 = +10%)';
+comment on column marts.program_year.supported_with_outcome is 'Supported cooperatives with a revenue growth to compare: revenue reported that year (not 0) and three years later (the count behind supported_revenue_growth_3y)';
+comment on column marts.program_year.unsupported_with_outcome is 'Unsupported cooperatives with a revenue growth to compare (the count behind unsupported_revenue_growth_3y)';
