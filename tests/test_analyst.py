@@ -81,6 +81,16 @@ def test_tables_lists_every_table_and_column_with_its_meaning(warehouse, capsys)
     assert "    is_candidate (BOOLEAN): All criteria met" in out
 
 
+def test_without_a_warehouse_sql_and_tables_say_so_in_one_line_and_exit_2(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("HTX_WAREHOUSE", str(tmp_path / "none.duckdb"))
+    for args in (["sql", "select 1"], ["tables"]):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err == f"no warehouse at {tmp_path / 'none.duckdb'}: run `make run` first\n"
+
+
 def test_the_htx_command_exits_with_main_s_code_and_all_its_output(warehouse):
     # `htx` leaves without Python's teardown (etl.cli.main.entry): its code and output must
     # still arrive whole, through a pipe.

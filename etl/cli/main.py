@@ -439,9 +439,15 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_tables(_args: argparse.Namespace) -> int:
+    """Exit 0; 2 when there is no warehouse yet (one line, as `htx sql` says it)."""
     from etl.cli import analyst
 
-    print("\n".join(analyst.describe_tables(load_settings().warehouse)))
+    try:
+        lines = analyst.describe_tables(load_settings().warehouse)
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print("\n".join(lines))
     return 0
 
 
