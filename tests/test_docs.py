@@ -46,3 +46,12 @@ def test_the_flow_diagram_names_every_step_module():
     architecture = (PROJECT_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     for module in steps:
         assert Path(module).name in architecture or module in readme, module
+
+
+def test_the_schema_table_has_a_row_for_every_core_table_and_mart():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    schema = readme[readme.index("## The schema") : readme.index("## For analysts")]
+    rows = set(re.findall(r"^\| `((?:core|marts)\.\w+)` \|", schema, re.MULTILINE))
+    tables = {f"core.{p.stem}" for p in (PROJECT_ROOT / "sql" / "ddl" / "core").glob("*.sql")}
+    tables |= {f"marts.{p.stem}" for p in (PROJECT_ROOT / "sql" / "marts").glob("*.sql")}
+    assert tables - rows == set()
