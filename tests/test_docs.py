@@ -55,3 +55,18 @@ def test_the_schema_table_has_a_row_for_every_core_table_and_mart():
     tables = {f"core.{p.stem}" for p in (PROJECT_ROOT / "sql" / "ddl" / "core").glob("*.sql")}
     tables |= {f"marts.{p.stem}" for p in (PROJECT_ROOT / "sql" / "marts").glob("*.sql")}
     assert tables - rows == set()
+
+
+def test_deploy_s_table_of_dags_has_a_row_for_every_dag():
+    deploy = (PROJECT_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    table = deploy[deploy.index("## The DAGs an operator sees") : deploy.index("## 1.")]
+    rows = set(re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE))
+    # The DAG ids: etl/config.py's and those a DAG file names itself (htx_deadlines).
+    sources = [PROJECT_ROOT / "etl" / "config.py", *(PROJECT_ROOT / "dags").glob("*.py")]
+    dag_ids = {
+        dag_id
+        for path in sources
+        for dag_id in re.findall(r'^\w+_DAG_ID = "(\w+)"', path.read_text("utf-8"), re.MULTILINE)
+    }
+    assert len(dag_ids) == 4
+    assert dag_ids - rows == set()
