@@ -17,7 +17,10 @@ help:
 	@echo "make airflow - the Airflow UI and scheduler (airflow standalone) on 127.0.0.1:8080"
 	@echo "make services - install and start PostgreSQL and Redis (Debian, as root) for a deployment"
 	@echo "make lint   - ruff (check, format), sqlfluff on sql/, mypy on etl/"
+	@echo "make format - ruff format, then ruff check --fix"
+	@echo "make venv   - the virtual environment from requirements.lock (every target makes it)"
 	@echo "make bench  - time the pipeline against its floors at 1x, 10x, 100x, 300x (not part of test)"
+	@echo "make crosscheck - the bench's ratios by a second harness on another corpus (not part of test)"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 	@echo "make clean  - remove the virtual environment and generated warehouse files"
 
