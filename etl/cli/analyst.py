@@ -70,7 +70,7 @@ def check_reading(con, sql: str) -> None:
         kind = statement.type.name
         if kind not in READING:
             raise WriteRefused(
-                f"Chỉ được đọc: câu lệnh {kind} bị từ chối. / Read only: a {kind} statement "
+                f"Chỉ được đọc: câu lệnh {kind} bị từ chối. / Read only: the {kind} statement "
                 "is refused."
             )
 
