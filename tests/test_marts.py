@@ -157,6 +157,7 @@ def test_program_year_says_what_its_comparison_columns_mean(history):
         "supported_member_growth_3y",
         "unsupported_member_growth_3y",
     ):
-        assert "Median" in comments[column] and "three years later" in comments[column], column
+        assert "Median" in comments[column], column
+        assert "three years later" in comments[column], column
     assert "the count behind supported_revenue_growth_3y" in comments["supported_with_outcome"]
     assert "the count behind unsupported_revenue_growth_3y" in comments["unsupported_with_outcome"]
