@@ -176,8 +176,8 @@ def test_a_reason_says_when_it_leaves_rules_out(tmp_path):
     assert len({rule for *_, rule in _cells(outcome)}) == 6
     vi, en = outcome["reason"].split(" / ", 1)
     assert "6 ô" in vi
-    assert ", … (+1))" in vi
-    assert ", … (+1))" in en
+    assert "; … (+1 lỗi khác). Sửa các ô" in vi
+    assert "; … (+1 more). Correct the" in en
 
 
 def test_a_reason_counts_one_cell_in_the_singular(tmp_path):
@@ -185,7 +185,30 @@ def test_a_reason_counts_one_cell_in_the_singular(tmp_path):
     outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
     vi, en = outcome["reason"].split(" / ", 1)
     assert vi.startswith("Tệp bị từ chối: 1 ô vi phạm")
-    assert en.startswith("File rejected: 1 cell breaks mandatory rules (workers_not_negative ×1)")
+    assert en.startswith("File rejected: 1 cell breaks mandatory rules: 'Số lao động' must not")
+
+
+def test_a_reason_quotes_the_rules_in_the_clerks_words(tmp_path):
+    """The reason says what is wrong, Vietnamese in its half and English in its own, with
+    the number of cells each: not rule keys such as `workers_not_negative ×2`."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Số lao động": -3}),
+        htx_row(2, "6400000002", **{"Số lao động": -4}),
+        htx_row(3, "6400000003", **{"Vốn điều lệ": -45}),
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    vi, en = outcome["reason"].split(" / ", 1)
+    assert vi == (
+        "Tệp bị từ chối: 3 ô vi phạm quy tắc bắt buộc: 'Số lao động' không được âm (2 ô); "
+        "'Vốn điều lệ' không được âm (1 ô). Sửa các ô được liệt kê rồi gửi lại cả tệp."
+    )
+    assert en == (
+        "File rejected: 3 cells break mandatory rules: 'Số lao động' must not be negative "
+        "(2 cells); 'Vốn điều lệ' must not be negative (1 cell). Correct the listed cells "
+        "and resubmit the whole file."
+    )
+    assert "_not_negative" not in outcome["reason"]
 
 
 def test_a_failing_date_shows_as_the_clerk_wrote_it(tmp_path):
@@ -321,7 +344,8 @@ def test_negative_members_is_an_error_and_few_members_a_warning(tmp_path):
     ]
     outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
     assert ("HTX", 2, "Số thành viên", "members_not_negative") in _cells(outcome)
-    assert ("HTX", 3, "Số thành viên", "members_at_least_5") in _cells(outcome, "warning")
+    # The negative count is not also "fewer than 5 members": one cell, one finding.
+    assert _cells(outcome, "warning") == {("HTX", 3, "Số thành viên", "members_at_least_5")}
 
 
 def test_findings_name_their_excel_cell(tmp_path):

@@ -40,6 +40,16 @@ def bilingual(vi: str, en: str) -> str:
     return f"{vi} / {en}"
 
 
+def halves(message: str) -> tuple[str, str]:
+    """The Vietnamese and the English half of a `bilingual` message. A value quoted in both
+    halves may hold " / " itself, once in each: the join is the middle one."""
+    parts = message.split(" / ")
+    if len(parts) < 2:
+        return message, message
+    middle = len(parts) // 2
+    return " / ".join(parts[:middle]), " / ".join(parts[middle:])
+
+
 # File-level reasons, each (Vietnamese, English) with str.format fields.
 REASONS: dict[str, tuple[str, str]] = {
     "file_unreadable": (
@@ -210,9 +220,9 @@ REASONS: dict[str, tuple[str, str]] = {
         "in the ThongTin sheet.",
     ),
     "rule_errors": (
-        "Tệp bị từ chối: {count} ô vi phạm quy tắc bắt buộc ({rules}). Sửa các ô được liệt "
-        "kê rồi gửi lại cả tệp.",
-        "File rejected: {cells_en} mandatory rules ({rules}). Correct the listed "
+        "Tệp bị từ chối: {count} ô vi phạm quy tắc bắt buộc: {rules_vi}. Sửa các ô được "
+        "liệt kê rồi gửi lại cả tệp.",
+        "File rejected: {cells_en} mandatory rules: {rules_en}. Correct the listed "
         "cells and resubmit the whole file.",
     ),
 }

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from etl.config import Limits
-from etl.contract.findings import ERROR, WARNING, Finding, reason
+from etl.contract.findings import ERROR, WARNING, Finding, halves, reason
 from etl.contract.layout import DATA_SHEETS, Sheet
 from etl.contract.reference import load_reference
 from etl.forks import imap_forked
@@ -79,7 +79,7 @@ def staged_columns(sheet: Sheet) -> dict[str, str]:
     return types
 
 
-REASON_RULES = 5  # rules a rejected file's reason names, the most frequent first
+REASON_RULES = 5  # messages a rejected file's reason quotes, the most frequent first
 
 # Below this many files a chunk is not worth a process.
 MIN_CHUNK = 25
@@ -391,9 +391,10 @@ def _outcome(
 
 def _judge(outcome: dict, findings: list[Finding]) -> None:
     """An error anywhere quarantines the whole file; warnings are recorded, not fatal. A
-    cell written but unusable is not also missing: its `…_required` finding goes where the
-    same cell is unreadable (`4,5` stars: `stars_readable`) or has a unit that does not fit
-    (`12 tấn` in Kinh phí: `unit_mismatch`), so the clerk is not told the cell is empty."""
+    cell with an error has no warning beside it. A cell written but unusable is not also
+    missing: its `…_required` finding goes where the same cell is unreadable (`4,5` stars:
+    `stars_readable`) or has a unit that does not fit (`12 tấn` in Kinh phí:
+    `unit_mismatch`), so the clerk is not told the cell is empty."""
     written = {
         (f.sheet, f.excel_row, f.column_name)
         for f in findings
@@ -404,18 +405,48 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
         for f in findings
         if not (f.rule.endswith("_required") and (f.sheet, f.excel_row, f.column_name) in written)
     ]
+    # A cell that breaks a rule is not also warned about: `-1` members is an error, and the
+    # clerk who mends it hears about fewer than 5 members when the mended value says so.
+    broken = {
+        (f.sheet, f.excel_row, f.column_name)
+        for f in findings
+        if f.severity == ERROR and f.excel_row is not None
+    }
+    findings = [
+        f
+        for f in findings
+        if not (f.severity == WARNING and (f.sheet, f.excel_row, f.column_name) in broken)
+    ]
     errors = [f for f in findings if f.severity == ERROR]
     outcome["findings"] = [asdict(f) for f in findings]
     outcome["warnings"] = sum(1 for f in findings if f.severity == WARNING)
     outcome["rows_rejected"] = len({(f.sheet, f.excel_row) for f in errors})
     if errors:
-        counts = Counter(f.rule for f in errors)
-        rules = ", ".join(f"{rule} ×{n}" for rule, n in counts.most_common(REASON_RULES))
-        if len(counts) > REASON_RULES:  # the rules left out are not hidden: their number
-            rules += f", … (+{len(counts) - REASON_RULES})"
         outcome["status"] = "quarantined"
         cells_en = "1 cell breaks" if len(errors) == 1 else f"{len(errors)} cells break"
-        outcome["reason"] = reason("rule_errors", count=len(errors), cells_en=cells_en, rules=rules)
+        rules_vi, rules_en = _broken_rules(errors)
+        outcome["reason"] = reason(
+            "rule_errors",
+            count=len(errors),
+            cells_en=cells_en,
+            rules_vi=rules_vi,
+            rules_en=rules_en,
+        )
+
+
+def _broken_rules(errors: list[Finding]) -> tuple[str, str]:
+    """What the broken rules say, in the clerk's words (the findings' own messages, not the
+    rule keys), each with its number of cells, the most frequent first. The messages left
+    out are not hidden: their number is given."""
+    counts = Counter(halves(f.message) for f in errors)
+    vi, en = [], []
+    for (message_vi, message_en), n in counts.most_common(REASON_RULES):
+        vi.append(f"{message_vi.rstrip('.')} ({n} ô)")
+        en.append(f"{message_en.rstrip('.')} ({n} cell{'' if n == 1 else 's'})")
+    if len(counts) > REASON_RULES:
+        vi.append(f"… (+{len(counts) - REASON_RULES} lỗi khác)")
+        en.append(f"… (+{len(counts) - REASON_RULES} more)")
+    return "; ".join(vi), "; ".join(en)
 
 
 def _write_sheets(frames, valid: list[int], folder: Path) -> dict[int, str]:
