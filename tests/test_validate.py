@@ -188,6 +188,22 @@ def test_a_reason_counts_one_cell_in_the_singular(tmp_path):
     assert en.startswith("File rejected: 1 cell breaks mandatory rules: 'Số lao động' must not")
 
 
+def test_a_failing_money_cell_says_its_unit(tmp_path):
+    """Money is staged in million VND: `-45.000.000 đ` fails as `-45 triệu đồng`, not as a
+    bare -45 the clerk would read as đồng. Unreadable money text stays as written."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Vốn điều lệ": "-45.000.000 đ"}),
+        htx_row(2, "6400000002", **{"Doanh thu": "nhiều"}),
+        htx_row(3, "6400000003", **{"Số lao động": -3}),
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    values = {f["rule"]: f["value"] for f in outcome["findings"]}
+    assert values["charter_capital_mvnd_not_negative"] == "-45 triệu đồng"
+    assert values["revenue_mvnd_readable"] == "nhiều"
+    assert values["workers_not_negative"] == "-3"
+
+
 def test_a_reason_quotes_the_rules_in_the_clerks_words(tmp_path):
     """The reason says what is wrong, Vietnamese in its half and English in its own, with
     the number of cells each: not rule keys such as `workers_not_negative ×2`."""

@@ -554,6 +554,7 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
     value_columns = [meta["value_column"]] if meta.get("value_column") else []
     value_columns += [f"{column_key}__unparsed", column_key]
     message = bilingual(meta.get("message_vi", config.type), meta.get("message_en", config.type))
+    money = not meta.get("value_column") and (key, column_key) in _MONEY
     for label in outcome.result.get("unexpected_index_list") or []:
         position = rows.position(label)
         value = rows.first_value(position, value_columns)
@@ -572,7 +573,7 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
                 sheet=cast(str, rows.cell(position, "sheet_name")),  # provenance: the sheet read
                 excel_row=excel_row,
                 column_name=header,
-                value=None if value is None else _text(value, given)[:500],
+                value=None if value is None else _shown(value, given, money)[:500],
                 cell=None if index is None or excel_row is None else cell_address(index, excel_row),
             ),
             causes,
@@ -596,6 +597,10 @@ def _causes(text: object) -> tuple[Cause, ...]:
 
 # A date as the clerk writes it (rule 7: dd/mm/yyyy), to the precision the cell gave (rule 18).
 _DATE_FORMATS = {DAY: "%d/%m/%Y", MONTH: "%m/%Y", YEAR: "%Y"}
+# Money is staged in million VND whatever unit the cell gave (`-45.000.000 đ` is -45): a
+# failing money value says its unit, so the clerk does not read -45 đồng.
+_MONEY = {(s.key, c.key) for s in DATA_SHEETS for c in s.columns if c.kind == "money"}
+MONEY_UNIT = "triệu đồng"
 
 
 def _text(value: object, given: object = None) -> str:
@@ -609,6 +614,15 @@ def _text(value: object, given: object = None) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _shown(value: object, given: object, money: bool) -> str:
+    """`_text`, with the unit of a money column's number (its unreadable text stays as
+    written)."""
+    text = _text(value, given)
+    if money and not isinstance(value, str | bool):
+        return f"{text} {MONEY_UNIT}"
+    return text
 
 
 def _isna(value: object) -> bool:

@@ -18,5 +18,5 @@ comment on column audit.rejected_row.cell is 'Excel address of the failing cell,
 comment on column audit.rejected_row.file_id is 'The file (audit.file_ingestion.file_id)';
 comment on column audit.rejected_row.sheet is 'Sheet name as written in the workbook; NULL for a problem of the whole file';
 comment on column audit.rejected_row.column_name is 'Column header as in the template; NULL for a problem of a row or the file';
-comment on column audit.rejected_row.value is 'The cell''s content as written (first 200 characters)';
+comment on column audit.rejected_row.value is 'The cell''s content as written (its first characters); a money number as staged, in million VND with its unit: -45 triệu đồng for a cell -45.000.000 đ';
 comment on column audit.rejected_row.rule is 'Identifier of the rule or expectation that failed';
