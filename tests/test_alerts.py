@@ -47,6 +47,15 @@ def _channels_env(smtp_port: int, webhook_url: str) -> dict[str, str]:
     }
 
 
+def _email_only(monkeypatch, smtp_port: int) -> None:
+    """The e-mail channel alone, on the loopback server at `smtp_port`, with no backoff
+    between attempts."""
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+    for name, value in _channels_env(smtp_port, "http://unused").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+
+
 def _ledger_alerts(settings, columns: str, order: str = "raised_at") -> list[tuple]:
     """`audit.quality_alert`'s rows as the ledger holds them (the build may not exist)."""
     from etl.warehouse import ledger
@@ -392,10 +401,8 @@ def test_exports_that_keep_failing_are_retried_without_building_for_their_alerts
 )
 def test_recipients_are_a_list_however_the_variable_writes_it(monkeypatch, smtp_server, listed):
     port, mails = smtp_server
-    for name, value in _channels_env(port, "http://unused").items():
-        monkeypatch.setenv(name, value)
+    _email_only(monkeypatch, port)
     monkeypatch.setenv("AIRFLOW_VAR_HTX_ALERT_EMAILS", listed)
-    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
     results = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))
     assert results["email"].delivered is True
     [mail] = mails
@@ -424,11 +431,8 @@ def test_email_needs_connection_and_recipients(monkeypatch, smtp_server, missing
 def test_an_smtp_server_that_does_not_answer_is_named_in_the_error(monkeypatch):
     """A wrong port in smtp_default: the log and `email_error` say which connection and
     which server refused, not only 'Connection refused'."""
-    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
     port = free_port()
-    for name, value in _channels_env(port, "http://unused").items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    _email_only(monkeypatch, port)
     result = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"]
     assert result.delivered is False
     assert result.error.startswith(f"smtp_default 127.0.0.1:{port}: ConnectionRefusedError")
@@ -471,10 +475,7 @@ def test_a_refused_recipient_is_recorded_as_not_delivered_and_never_sent_twice(
     alert again to those who have it."""
     port, mails, refuse = picky_smtp_server
     refuse["kinhte@huyen.example"] = ["550 5.1.1 No such user"]
-    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
-    for name, value in _channels_env(port, "http://unused").items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    _email_only(monkeypatch, port)
     results = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))
     assert [mail.rcpt_tos for mail in mails] == [["lienminh@tinh.example"]]
     assert results["email"].delivered is False
@@ -488,10 +489,7 @@ def test_a_recipient_refused_for_a_while_gets_the_alert_on_a_retry_and_no_one_tw
 ):
     port, mails, refuse = picky_smtp_server
     refuse["kinhte@huyen.example"] = ["450 4.2.1 Mailbox busy, try later", "250 OK"]
-    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
-    for name, value in _channels_env(port, "http://unused").items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    _email_only(monkeypatch, port)
     results = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))
     assert [mail.rcpt_tos for mail in mails] == [
         ["lienminh@tinh.example"],
@@ -561,10 +559,7 @@ def test_an_e_mail_some_recipients_received_waits_for_no_retry_of_the_task(
 
     port, mails, refuse = picky_smtp_server
     refuse["kinhte@huyen.example"] = ["550 5.1.1 No such user"]
-    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
-    for name, value in _channels_env(port, "http://unused").items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    _email_only(monkeypatch, port)
     _loaded_with_one_rejected(settings)
     ti = SimpleNamespace(try_number=1, max_tries=2)
     assert tasks.alert(settings, {"ti": ti}) == {"alerts": 1}  # recorded, not tried again
@@ -626,9 +621,7 @@ def test_a_feedback_workbook_over_the_mail_s_limit_is_named_in_the_mail(
     """The e-mail attaches the workbooks that fit in MAX_ATTACHMENT_BYTES; the others are
     named with their paths, so no one takes the attachments for all there is."""
     port, mails = smtp_server
-    for name, value in _channels_env(port, "http://unused").items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    _email_only(monkeypatch, port)
     monkeypatch.setattr(notify, "MAX_ATTACHMENT_BYTES", 1000)
     fits, too_big = tmp_path / "663_2023_loi_a.xlsx", tmp_path / "664_2023_loi_b.xlsx"
     fits.write_bytes(b"x" * 600)
