@@ -288,3 +288,33 @@ def test_a_title_note_dvt_sets_the_sheet_s_unit_as_don_vi_tinh_does(tmp_path):
         [typed] = read.sheets["htx"].rows
         factor = 1e-6 if "1.000" not in note else 1e-3
         assert typed["revenue_mvnd"] == pytest.approx(1_650_000_000 * factor), note
+
+
+def test_thongtin_keys_numbered_as_a_form_numbers_its_items_are_read(tmp_path):
+    """`1. Mã đơn vị`, `2) Tên đơn vị`, `a. Ngày lập` in column A are the keys the clerk
+    numbered: before, none was read, so the unit came from the file name or rejected the
+    file, and Ngày lập was lost for resubmissions."""
+    info = [
+        ["THÔNG TIN ĐƠN VỊ BÁO CÁO"],
+        ["1. Mã đơn vị", "665"],
+        ["2) Tên đơn vị", "Huyện Đắk Song"],
+        ["3 - Năm báo cáo", 2022],
+        ["a. Ngày lập", dt.date(2023, 1, 18)],
+        ["II. Người lập", "Võ Thị Mai"],
+        ["5. ĐVT", "đồng"],
+    ]
+    read = read_workbook(
+        write_xlsx(tmp_path / "bao_cao.xlsx", {"ThongTin": info, "HTX": _two_rows()})
+    )
+    assert read.info["unit_code"] == "665"
+    assert read.info["unit_name"] == "Huyện Đắk Song"
+    assert read.info["report_year"] == 2022
+    assert read.info["prepared_on"] == dt.date(2023, 1, 18)
+    assert read.info["prepared_by"] == "Võ Thị Mai"
+    assert read.info["money_unit"] == "đồng"
+    found = identify(read.info, "bao_cao.xlsx", load_reference())
+    assert (found.unit.code, found.report_year, found.prepared_on) == (
+        "665",
+        2022,
+        dt.date(2023, 1, 18),
+    )

@@ -326,6 +326,11 @@ def _sheet_rows(workbook, name: str) -> list[list]:
     return sheet.to_python(skip_empty_area=False)
 
 
+# A form's item number before a ThongTin label (`1. Mã đơn vị`, `2) Tên đơn vị`, `a. Ngày lập`,
+# `II. Người lập`), as its match key has it: `1 ma don vi`.
+_ITEM_NUMBER = re.compile(r"^(?:\d+|[a-z]|[ivx]+) ")
+
+
 def _read_info(rows: list[list]) -> tuple[dict[str, object], dict[str, int]]:
     """`ThongTin`'s values by key (label in column A, value in B), and their Excel rows."""
     by_label = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
@@ -335,7 +340,8 @@ def _read_info(rows: list[list]) -> tuple[dict[str, object], dict[str, int]]:
     for number, row in enumerate(rows, 1):
         if len(row) < 2:
             continue
-        key = by_label.get(match_key(row[0]))
+        label = match_key(row[0])
+        key = by_label.get(label) or by_label.get(_ITEM_NUMBER.sub("", label, count=1))
         if key and row[1] is not None and clean(row[1]) != "":
             info[key], where[key] = row[1], number
     return info, where
