@@ -4,6 +4,7 @@ they ran; the whole command runs through Airflow in tests/test_make_run.py."""
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
@@ -163,3 +164,41 @@ def test_plugins_are_loaded_before_the_fork_without_a_thread(tmp_path, monkeypat
 
     assert run_forked(imported_by_deserializing) == []
     assert imported_by_deserializing() == []
+
+
+def _wait_line(tasks: set[str], created: float) -> logging.LogRecord:
+    record = logging.LogRecord(
+        "airflow.sdk.definitions.dag",
+        logging.WARNING,
+        "dag.py",
+        1424,
+        "No tasks to run. unrunnable tasks: %s",
+        (tasks,),
+        None,
+    )
+    record.created = created
+    return record
+
+
+def test_a_retry_wait_is_one_log_line_and_a_reminder_a_minute_not_one_a_second():
+    """dag.test logs 'No tasks to run' each second while the alert task waits for its retry
+    (30 s, then 60 s): the log keeps the first line of each wait and one a minute."""
+    kept = main.OneLinePerWait(every=60)
+    waiting = [kept.filter(_wait_line({"alert"}, float(second))) for second in range(0, 91)]
+    assert [second for second, shown in enumerate(waiting) if shown] == [0, 60]
+    # Another set of tasks waiting is a new wait: shown at once.
+    assert kept.filter(_wait_line({"exports"}, 91.0)) is True
+    # Any other line of the logger passes.
+    other = logging.LogRecord("airflow.sdk.definitions.dag", logging.INFO, "", 0, "x", (), None)
+    assert kept.filter(other) is True
+
+
+def test_run_dags_quiets_the_waits_once(tmp_path, fake_airflow):
+    logger = logging.getLogger("airflow.sdk.definitions.dag")
+    before = list(logger.filters)
+    try:
+        main.run_dags(settings_under(tmp_path))
+        main.run_dags(settings_under(tmp_path))
+        assert sum(isinstance(f, main.OneLinePerWait) for f in logger.filters) == 1
+    finally:
+        logger.filters[:] = before

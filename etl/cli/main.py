@@ -154,6 +154,37 @@ def _dagbag(settings: Settings):
     return bag
 
 
+class OneLinePerWait(logging.Filter):
+    """While a task waits for its retry (an alert channel down: 30 s, then 60 s), `dag.test`
+    logs "No tasks to run" once a second. The first line of a wait says it, and a reminder
+    each `every` seconds shows it goes on; the other lines are dropped."""
+
+    def __init__(self, every: float = 60.0):
+        super().__init__()
+        self.every = every
+        self._waiting: tuple[str, float] | None = None  # the tasks waiting, since when shown
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("No tasks to run"):
+            return True
+        tasks = repr(record.args)
+        if (
+            self._waiting
+            and self._waiting[0] == tasks
+            and record.created - self._waiting[1] < self.every
+        ):
+            return False
+        self._waiting = (tasks, record.created)
+        return True
+
+
+def quiet_waits() -> None:
+    """`OneLinePerWait` on the logger of `dag.test`'s loop, once per process."""
+    logger = logging.getLogger("airflow.sdk.definitions.dag")
+    if not any(isinstance(f, OneLinePerWait) for f in logger.filters):
+        logger.addFilter(OneLinePerWait())
+
+
 def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]:
     """Run the ingest DAG once through Airflow (`dag.test`), then, as the scheduler would on
     its asset event, the publish DAG. Returns the runs, ingest first.
@@ -168,6 +199,7 @@ def run_dags(settings: Settings, conf: dict | None = None) -> list[DagRunResult]
     from etl.forks import quiet_gc, run_forked
 
     bag = _dagbag(settings)
+    quiet_waits()
     # What the tasks of both DAGs import (DuckDB, pandas, the build's modules), imported once
     # here, before the fork, rather than by the fork and again by this process.
     import duckdb  # noqa: F401
