@@ -82,6 +82,32 @@ def test_usual_header_variants_name_their_columns(tmp_path):
     assert [f.column_name for f in read.findings if f.rule == "column_unknown"] == []
 
 
+def test_a_header_naming_the_report_year_names_its_column(tmp_path):
+    """Forms write the year a figure counts: `Doanh thu năm 2023`, `Lợi nhuận trước thuế
+    2023`, `Số thành viên tính đến ngày 31/12/2023`. In a report of 2023 those are the
+    columns; `Doanh thu năm 2022` beside them is the year before, for comparison, and is
+    left unknown, not read as revenue."""
+    header = ["Mã số HTX", "Tên HTX", "Doanh thu năm 2022 (triệu đồng)",
+              "Doanh thu năm 2023 (triệu đồng)", "Lợi nhuận trước thuế 2023 (triệu đồng)",
+              "Số thành viên tính đến ngày 31/12/2023"]  # fmt: skip
+    rows = [header, ["6400000001", "HTX A", 1200, 1650, 120, 40]]
+    path = write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(year=2023), "HTX": rows})
+    read = read_workbook(path)
+    assert read.rejection is None
+    row = read.sheets["htx"].rows[0]
+    assert (row["revenue_mvnd"], row["profit_before_tax_mvnd"], row["members"]) == (
+        1650.0, 120.0, 40,
+    )  # fmt: skip
+    assert [f.column_name for f in read.findings if f.rule == "column_unknown"] == [
+        "Doanh thu năm 2022 (triệu đồng)"
+    ]
+    # In a report of 2024 the same headers name no year of its own: no column is guessed.
+    path = write_xlsx(tmp_path / "g.xlsx", {"ThongTin": info_rows(year=2024), "HTX": rows})
+    row = read_workbook(path).sheets["htx"].rows[0]
+    assert "revenue_mvnd" not in row
+    assert "members" not in row
+
+
 def test_an_income_a_month_is_scaled_to_the_year(tmp_path):
     """`Thu nhập bình quân` is money per person per year: a header giving it a month
     (`triệu đồng/người/tháng`) is scaled by 12; a year's (`/người/năm`) is as written."""

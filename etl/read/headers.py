@@ -39,6 +39,7 @@ class HeaderMatch:
     missing: list[str] = field(default_factory=list)  # required column keys not found
     note_unit: str | None = None  # `Đơn vị tính: …` written in the title block
     top_row_columns: set[int] = field(default_factory=set)  # indices named by the first row
+    year: int | None = None  # the report year its headers may name (`Doanh thu năm 2023`)
 
 
 # A sheet's header names never change: built once a process, found by the sheet's identity
@@ -83,23 +84,51 @@ def _header_keys(text: str) -> tuple[str, str]:
 _split_unit = lru_cache(maxsize=65536, typed=True)(split_unit)
 
 
-def _map_row(row: list, lookup: dict[str, str], taken: dict[str, int]) -> dict[str, int]:
+# A header that names the year it counts (`Doanh thu năm 2023`, `Lợi nhuận 2023`, `Số thành
+# viên tính đến ngày 31/12/2023`), as its match key has it: the year is the group's last.
+_YEAR_QUALIFIER = re.compile(
+    r" (?:(?:nam|(?:tinh )?den(?: ngay)?(?: \d{1,2}){0,2}|(?:tai )?thoi diem(?: \d{1,2}){0,2}) )?"
+    r"(\d{4})$"
+)
+
+
+@lru_cache(maxsize=65536)
+def _without_year(key: str, year: int) -> str | None:
+    """`doanh thu` for `doanh thu nam 2023` in a report of 2023; None when the key names no
+    year, or another one (a form's `năm 2022` beside `năm 2023` is a comparison column)."""
+    found = _YEAR_QUALIFIER.search(key)
+    if found is None or int(found.group(1)) != year:
+        return None
+    return key[: found.start()]
+
+
+def _map_row(
+    row: list, lookup: dict[str, str], taken: dict[str, int], year: int | None = None
+) -> dict[str, int]:
+    """The layout columns a row names (column key -> index), leaving out those `taken`. A
+    header that names the report `year` names its column (rule 3)."""
     found: dict[str, int] = {}
     for index, cell in enumerate(row):
         if not isinstance(cell, str) or not cell.strip():
             continue  # a header is text: numbers and dates are data or column numbers
         bare, whole = _header_keys(cell)
         key = lookup.get(bare) or lookup.get(whole)
+        if key is None and year is not None:
+            key = lookup.get(_without_year(bare, year) or "")
         if key and key not in taken and key not in found and index not in taken.values():
             found[key] = index
     return found
 
 
 def find_header(
-    rows: list[list], sheet: Sheet, merges: Iterable[tuple[tuple[int, int], tuple[int, int]]] = ()
+    rows: list[list],
+    sheet: Sheet,
+    merges: Iterable[tuple[tuple[int, int], tuple[int, int]]] = (),
+    year: int | None = None,
 ) -> HeaderMatch | None:
     """The best header in the first rows: the one that maps the most layout columns.
-    `merges`: the sheet's merged ranges ((top, left), (bottom, right)), 0-based."""
+    `merges`: the sheet's merged ranges ((top, left), (bottom, right)), 0-based; `year`:
+    the report year, which a header may name."""
     merges = list(merges)
     lookup = _lookup(sheet)
     every = _column_count(sheet)
@@ -108,12 +137,12 @@ def find_header(
     for r in range(min(len(rows), HEADER_SCAN_ROWS)):
         if best is not None and len(best.columns) >= every:
             break  # a header naming every column: no row below can name more
-        found = _header_at(rows, r, lookup)
+        found = _header_at(rows, r, lookup, year)
         if found is not None and (best is None or len(found.columns) > len(best.columns)):
             best = found
     if best is None:  # no column named in the first rows: a title block longer than that
         for r in range(HEADER_SCAN_ROWS, min(len(rows), HEADER_DEEP_SCAN_ROWS)):
-            found = _header_at(rows, r, lookup)
+            found = _header_at(rows, r, lookup, year)
             if found is not None and required <= found.columns.keys():
                 best = found
                 break
@@ -180,20 +209,24 @@ def find_header(
     return best
 
 
-def _header_at(rows: list[list], r: int, lookup: dict[str, str]) -> HeaderMatch | None:
+def _header_at(
+    rows: list[list], r: int, lookup: dict[str, str], year: int | None
+) -> HeaderMatch | None:
     """The header whose (first) row is `rows[r]`, with the sub-headers a merged group cell
     leaves on the next row; None when the row names no layout column."""
-    columns = _map_row(rows[r], lookup, {})
+    columns = _map_row(rows[r], lookup, {}, year)
     if not columns:
         return None
     top = set(columns.values())
     data_start = r + 1
     if r + 1 < len(rows):
-        below = _map_row(rows[r + 1], lookup, columns)
+        below = _map_row(rows[r + 1], lookup, columns, year)
         if below:
             columns.update(below)
             data_start = r + 2
-    return HeaderMatch(header_row=r, data_start=data_start, columns=columns, top_row_columns=top)
+    return HeaderMatch(
+        header_row=r, data_start=data_start, columns=columns, top_row_columns=top, year=year
+    )
 
 
 def _units_row(row: list) -> dict[int, str] | None:
@@ -231,7 +264,7 @@ def _group_units_above(
 
     row_index = best.header_row - 1
     above = rows[row_index]
-    if _map_row(above, lookup, {}) or _is_column_number_row(above):
+    if _map_row(above, lookup, {}, best.year) or _is_column_number_row(above):
         return
     spans = {left: right for (top, left), (_bottom, right) in merges if top == row_index}
     for left, cell in enumerate(above):
@@ -277,12 +310,12 @@ def repeated_header(
     three: a group title such as `Lĩnh vực` names one at most.
     """
     lookup = _lookup(sheet)
-    columns = _map_row(rows[index], lookup, {})
+    columns = _map_row(rows[index], lookup, {}, first.year)
     if len(columns) < min(3, len(first.columns)):
         return None
     taken = 1
     if index + 1 < len(rows):
-        below = _map_row(rows[index + 1], lookup, columns)
+        below = _map_row(rows[index + 1], lookup, columns, first.year)
         if below:
             columns.update(below)
             taken = 2

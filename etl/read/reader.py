@@ -358,7 +358,7 @@ def _read_sheet(
     report_year: int | None = None,
 ) -> SheetRows | Finding:
     merges = list(merges)
-    header = find_header(rows, sheet, merges)
+    header = find_header(rows, sheet, merges, report_year)
     if header is None or header.missing:
         missing = header.missing if header else [c.key for c in sheet.columns if c.required]
         labels = ", ".join(sheet.column(k).header for k in missing)
