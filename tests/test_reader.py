@@ -108,6 +108,30 @@ def test_a_header_naming_the_report_year_names_its_column(tmp_path):
     assert "members" not in row
 
 
+def test_an_unknown_header_like_a_missing_column_is_a_warning(tmp_path):
+    """`Doanh thu thuần` where the sheet has no `Doanh thu`: the column is not read, so the
+    revenue is empty, and the clerk is warned with both names (not an info line no one
+    reads). An unknown header like a column the sheet has (`Doanh thu năm 2022` beside the
+    year's) or like none (`Cột lạ`) stays information."""
+    header = ["Mã số HTX", "Tên HTX", "Doanh thu thuần (triệu đồng)", "Số thành viên",
+              "Số thành viên năm 2022", "Cột lạ"]  # fmt: skip
+    rows = [header, ["6400000001", "HTX A", 1650, 40, 38, "?"]]
+    path = write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(year=2023), "HTX": rows})
+    read = read_workbook(path)
+    assert read.rejection is None
+    found = {(f.rule, f.severity, f.column_name) for f in read.findings if f.sheet == "HTX"}
+    assert found == {
+        ("column_like_missing", "warning", "Doanh thu thuần (triệu đồng)"),
+        ("column_unknown", "info", "Số thành viên năm 2022"),
+        ("column_unknown", "info", "Cột lạ"),
+    }
+    [warning] = [f for f in read.findings if f.rule == "column_like_missing"]
+    assert warning.message.startswith("Cột 'Doanh thu thuần (triệu đồng)' không có trong mẫu")
+    assert "'Doanh thu'" in warning.message
+    assert warning.excel_row == 1
+    assert "revenue_mvnd" not in read.sheets["htx"].rows[0]
+
+
 def test_an_income_a_month_is_scaled_to_the_year(tmp_path):
     """`Thu nhập bình quân` is money per person per year: a header giving it a month
     (`triệu đồng/người/tháng`) is scaled by 12; a year's (`/người/năm`) is as written."""

@@ -133,6 +133,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "No sheet is named 'HTX': the cooperative list was read from sheet '{sheet}', "
         "whose header holds every required column.",
     ),
+    "column_like_missing": (
+        "Cột '{column}' không có trong mẫu nên không được đọc, và tệp không có cột "
+        "'{template}' của mẫu: số liệu của cột này bị bỏ trống. Nếu đây là cột "
+        "'{template}', hãy đổi tiêu đề thành '{template}' rồi gửi lại.",
+        "Column '{column}' is not in the template, so it was not read, and the file has no "
+        "'{template}' column of the template: that column's figures are empty. If it is "
+        "'{template}', rename the header to '{template}' and resubmit.",
+    ),
     "sheet_without_table": (
         "Trang '{sheet}' chỉ có tiêu đề, không có bảng: coi như không gửi trang này.",
         "Sheet '{sheet}' holds only a title, no table: read as left out.",

@@ -209,6 +209,22 @@ def find_header(
     return best
 
 
+def missing_column_like(sheet: Sheet, header: HeaderMatch, text: str) -> str | None:
+    """The template header of a column the header lacks whose name an unknown header
+    begins with (`Doanh thu thuần` where `Doanh thu` is missing): its values are not read,
+    and the clerk must hear it, not find the figures empty. None when there is none."""
+    lacking = [c for c in sheet.columns if c.key not in header.columns]
+    if not lacking:
+        return None
+    parts = [_header_keys(part)[0] for part in text.split(" / ")]
+    for column in lacking:
+        for name in column.names:
+            key = match_key(split_unit(name)[0])
+            if key and any(part.startswith(key + " ") for part in parts):
+                return column.header
+    return None
+
+
 def _header_at(
     rows: list[list], r: int, lookup: dict[str, str], year: int | None
 ) -> HeaderMatch | None:

@@ -20,7 +20,15 @@ from multiprocessing import util as mp_util
 from pathlib import Path
 
 from etl.config import Limits
-from etl.contract.findings import ERROR, INFO, Finding, bilingual, cell_address, reason
+from etl.contract.findings import (
+    ERROR,
+    INFO,
+    WARNING,
+    Finding,
+    bilingual,
+    cell_address,
+    reason,
+)
 from etl.contract.layout import (
     DATA_SHEETS,
     HTX,
@@ -371,6 +379,7 @@ def _read_sheet(
             excel_row=None if header is None else header.header_row + 1,
         )
     for text in header.extra:
+        like = headers.missing_column_like(sheet, header, text)
         findings.append(
             Finding(
                 rule="column_unknown",
@@ -379,6 +388,15 @@ def _read_sheet(
                     f"Cột '{text}' không có trong mẫu, đã bỏ qua.",
                     f"Column '{text}' is not in the template and was ignored.",
                 ),
+                sheet=actual_name,
+                excel_row=header.header_row + 1,
+                column_name=text,
+            )
+            if like is None
+            else Finding(
+                rule="column_like_missing",
+                severity=WARNING,
+                message=reason("column_like_missing", column=text, template=like),
                 sheet=actual_name,
                 excel_row=header.header_row + 1,
                 column_name=text,
