@@ -37,6 +37,7 @@ F = "6400000006"  # Phong Phú (595), split between two new communes: review
 G = "6400000007"  # Tuy Phong in 2025: the new commune 22978, not the former Phong Phú
 H = "6400000008"  # first seen in 2026, commune unknown: the province, review
 U = "6400000009"  # Đắk N'Dung (665), unmatched by the crosswalk: review
+K = "6400000010"  # Buôn Choah (664) in 2024, `Xã Nam Đà` in 2025: the new commune it went into
 
 
 def workbook(settings, name, unit, year, coops, *, support=(), ocop=(), links=()):
@@ -65,6 +66,13 @@ def built(tmp_path_factory):
     workbook(settings, "660_2024.xlsx", "660", 2024, [(B, {"Xã/Phường": "Nghĩa Đức"})])
     workbook(settings, "595_2024.xlsx", "595", 2024, [(F, {"Xã/Phường": "Phong Phú"})])
     workbook(settings, "665_2024.xlsx", "665", 2024, [(U, {"Xã/Phường": "Đắk N'Dung"})])
+    workbook(
+        settings,
+        "664_2024.xlsx",
+        "664",
+        2024,
+        [(K, {"Xã/Phường": "Buôn Choah", "Tên HTX": "HTX K"})],
+    )
     # 2025: the district's report of the first half, and the province's.
     workbook(
         settings,
@@ -84,6 +92,7 @@ def built(tmp_path_factory):
             (B, {"Xã/Phường": "Phường Bắc Gia Nghĩa"}),  # a new commune
             (C, {"Xã/Phường": "Đức Lập", "Tên HTX": "HTX C tỉnh", "Doanh thu": 999}),
             (G, {"Xã/Phường": "Tuy Phong"}),
+            (K, {"Xã/Phường": "Xã Nam Đà", "Tên HTX": "HTX K"}),
         ],
         support=[[C, "NTM", "Kho", "Tỉnh", 20, 2025]],
     )
@@ -200,6 +209,23 @@ def test_a_2025_province_report_lands_on_the_commune_it_names_former_or_new(buil
     assert last == (2025, "68", "commune", "68", None, "24664", "Xã Đức Lập")  # a new commune
 
 
+def test_a_name_of_a_former_and_a_new_commune_is_the_new_one_its_own_commune_went_into(built):
+    """`Xã Nam Đà` in the province's 2025 report fits the former Xã Nam Đà and the new one,
+    made of Buôn Choáh, Đắk Sôr and Nam Đà. A cooperative of Buôn Choah did not move to the
+    former Nam Đà: it is in the new commune, and it opens no version."""
+    assert fact_geography(built, K) == [
+        (2024, "664", "commune", "67", "664", "24694", "Xã Buôn Choah"),
+        (2025, "68", "commune", "68", None, "24697", "Xã Nam Đà"),
+    ]
+    versions = query(
+        built,
+        "select valid_from_year, valid_to_year, new_commune_code, placement "
+        "from core.dim_cooperative where coop_code = ?",
+        [K],
+    )
+    assert versions == [(2024, None, "24697", "reported")]
+
+
 def test_an_unknown_commune_lands_on_the_reporting_unit(built):
     assert fact_geography(built, H) == [(2026, "68", "province", "68", None, None, None)]
 
@@ -270,6 +296,7 @@ def test_each_cooperative_is_placed_reported_crosswalk_or_review(built):
         (G, "22978", "reported", 1),
         (H, None, "review", 1),  # unknown commune, no history
         (U, None, "review", 1),  # Đắk N'Dung is unmatched
+        (K, "24697", "reported", 1),  # the new Xã Nam Đà, named by the 2025 province report
     ]
 
 
@@ -310,6 +337,15 @@ STAGED = [
     (3, "68", 2025, 11, "X8", "Eta"),
     (1, "663", 2024, 7, "X9", "Alpha"),
     (3, "68", 2025, 12, "X9", "Theta"),
+    # X10: in Kappa (663) up to 2024, then the name of the new commune Kappa went into, which
+    # is also the name of another former commune that went there (as a cooperative of Buôn
+    # Choah writing `Xã Nam Đà` in the province's 2025 report)
+    (1, "663", 2024, 8, "X10", "Kappa"),
+    (3, "68", 2025, 13, "X10", "Iota"),
+    # X11: in Lambda (663) up to 2024, which went into the new Epsilon; then `Epsilon`, also
+    # the name of another former commune (as a cooperative of Đắk Gằn writing `Xã Đắk Mil`)
+    (1, "663", 2024, 9, "X11", "Lambda"),
+    (3, "68", 2025, 14, "X11", "Epsilon"),
 ]
 CANDIDATES = [
     # unit_code, report_year, commune_name, commune_code, current, district_code, new_code
@@ -335,6 +371,9 @@ CANDIDATES = [
     # Theta: a commune of 663 split in two, one part keeping its name (as Xã Hòa Thắng, 596)
     ("68", 2025, "Theta", "10012", False, "663", None),
     ("68", 2025, "Theta", "20012", True, None, "20012"),
+    # Iota: a former commune of 663 and the new commune it went into with Kappa
+    ("68", 2025, "Iota", "10014", False, "663", "20014"),
+    ("68", 2025, "Iota", "20014", True, None, "20014"),
 ]
 CROSSWALK = [
     # old_commune_code, old_district_code, new_commune_code
@@ -346,6 +385,8 @@ CROSSWALK = [
     ("10011", "663", "20011"),
     ("10012", "663", "20012"),
     ("10012", "663", "20013"),
+    ("10013", "663", "20014"),
+    ("10014", "663", "20014"),
 ]
 
 
@@ -375,7 +416,9 @@ def staged():
     con.execute(
         "create temp table ref_units as select * from (values "
         "('district', '663', 'D', 'Huyện D', '67', null), "
-        "('commune', '10001', 'Alpha', 'Xã Alpha', '663', 'alpha')) "
+        "('commune', '10001', 'Alpha', 'Xã Alpha', '663', 'alpha'), "
+        "('commune', '10013', 'Kappa', 'Xã Kappa', '663', 'kappa'), "
+        "('commune', '10007', 'Lambda', 'Xã Lambda', '663', 'lambda')) "
         "as t (level, code, name, full_name, parent_code, commune_key)"
     )
     for path in sorted((SQL_DIR / "macros").glob("*.sql")):
@@ -404,7 +447,7 @@ def test_report_precedence_by_year_and_unit_level(staged):
 def test_the_commune_a_row_names(staged):
     rows = staged.execute(
         "select coop_code, file_id, commune_code, commune_current from stg_htx_commune "
-        "order by coop_code, file_id"
+        "order by length(coop_code), coop_code, file_id"
     ).fetchall()
     assert rows == [
         ("X1", 1, "10001", False),  # 2024: the district's former commune
@@ -427,6 +470,11 @@ def test_the_commune_a_row_names(staged):
         ("X8", 3, "10011", False),  # former and new are one commune: the former, as named
         ("X9", 1, "10001", False),
         ("X9", 3, "10012", False),  # the new one is part of the former one: the former
+        ("X10", 1, "10013", False),
+        # Where its own former commune went: the new commune, not the other former one.
+        ("X10", 3, "20014", True),
+        ("X11", 1, "10007", False),
+        ("X11", 3, "20007", True),  # candidates leading apart: where its commune went
     ]
 
 

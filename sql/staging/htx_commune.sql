@@ -9,14 +9,20 @@
 --   the contract's candidates, as validation asks them.
 -- - From 2025: the candidates of etl.contract.communes (ref_commune_candidates: the workbook
 --   contract's name comparison, former or new communes). One candidate is the commune;
---   of several, the one of the cooperative's own district before the merger (a former
---   commune in it, or a new commune made of former communes of it), unless a new commune
---   of that district the former one did not go into fits too; else, when they all lead to
---   the same new commune (a commune kept unchanged), that new commune; else the commune is
---   unknown. A commune unit's row with an empty commune column names that commune.
+--   of several, in a report of a unit in force (the province, a commune), the new commune
+--   the cooperative's own former commune went into, when exactly one of them is and its
+--   own former commune is not one of them (a cooperative of Buôn Choah writing `Xã Nam Đà`
+--   is in the new Xã Nam Đà, not in the former one; one of Đắk Gằn writing `Xã Đắk Mil`
+--   in the new Xã Đắk Mil, not in Thị trấn Đắk Mil); else the one of the cooperative's
+--   own district before the merger (a former commune in it, or a new commune made of
+--   former communes of it), unless a new commune of that district the former one did not
+--   go into fits too; else, when they all lead to the same new commune (a commune kept
+--   unchanged), that new commune; else the commune is unknown. A commune unit's row with
+--   an empty commune column names that commune.
 -- The cooperative's own district: the district that reported it in the latest earlier year
 -- (the winning reports), or a district that reported it in the same year from 2025 (the
 -- first half of 2025).
+-- Its own former commune: the one its latest winning report up to 2024 names.
 create or replace temp table stg_htx_commune as
 with
 
@@ -154,6 +160,24 @@ former_fit as (
         )
 ),
 
+-- The former commune each cooperative's latest winning report up to 2024 names.
+former_named as (
+    select * from former_match
+    union all
+    select * from former_fit
+),
+
+previous_communes as (
+    select
+        h.coop_code,
+        arg_max(m.commune_code, h.report_year) as previous_commune
+    from rows_with_history as h
+    inner join former_named as m on h.file_id = m.file_id and h.excel_row = m.excel_row
+    semi join precedence as p
+        on h.file_id = p.file_id and h.excel_row = p.excel_row and p.wins
+    group by h.coop_code
+),
+
 -- From 2025: every candidate of the row's cell.
 fits as (
     select
@@ -169,12 +193,22 @@ fits as (
             where
                 x.new_commune_code = c.commune_code
                 and x.old_district_code = h.previous_district
-        ) as own_district_new
+        ) as own_district_new,
+        -- a new commune its own former commune went into, named in a report of a unit in
+        -- force (a district's report of 2025 is of the first half: the former communes)
+        c.current and length(h.unit_code) <> 3 and exists (
+            select 1 from ref_crosswalk as x
+            where
+                x.new_commune_code = c.commune_code
+                and x.old_commune_code = pc.previous_commune
+        ) as own_commune_went_here,
+        coalesce(not c.current and c.commune_code = pc.previous_commune, false) as own_commune
     from rows_with_history as h
     inner join candidates as c
         on h.unit_code = c.unit_code
         and h.report_year = c.report_year
         and h.commune_name = c.commune_name
+    left join previous_communes as pc on h.coop_code = pc.coop_code
     where h.report_year >= 2025
 ),
 
@@ -211,7 +245,10 @@ weighed as (
         count(distinct commune_code || '|' || in_force) filter (where own_district) as own,
         any_value(commune_code) filter (where own_district) as own_code,
         any_value(in_force) filter (where own_district) as own_in_force,
-        list(distinct commune_code) filter (where own_new_elsewhere) as own_new
+        list(distinct commune_code) filter (where own_new_elsewhere) as own_new,
+        count(distinct commune_code) filter (where own_commune_went_here) as went_here,
+        any_value(commune_code) filter (where own_commune_went_here) as went_here_code,
+        bool_or(own_commune) as own_commune_fits
     from fits_elsewhere
     group by file_id, excel_row
 ),
@@ -222,12 +259,14 @@ new_match as (
         excel_row,
         case
             when fitting = 1 then commune_code
+            when went_here = 1 and not own_commune_fits then went_here_code
             when own = 1 and own_new is null then own_code
             when own = 0 and len(own_new) = 1 then own_new[1]
             when all_lead_somewhere and destinations = 1 then destination
         end as commune_code,
         case
             when fitting = 1 then in_force
+            when went_here = 1 and not own_commune_fits then true
             when own = 1 and own_new is null then own_in_force
             when own = 0 and len(own_new) = 1 then true
             when all_lead_somewhere and destinations = 1 then true
