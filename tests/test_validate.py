@@ -7,7 +7,15 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import HTX_HEADER, OCOP_HEADER, SUPPORT_HEADER, htx_row, info_rows, write_xlsx
+from conftest import (
+    HTX_HEADER,
+    LINK_HEADER,
+    OCOP_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    write_xlsx,
+)
 
 from etl.config import EXPECTATIONS_DIR
 from etl.contract.layout import DATA_SHEETS
@@ -129,6 +137,41 @@ def test_a_value_written_but_unreadable_is_unreadable_not_missing(tmp_path):
     empty = [OCOP_HEADER, ["6400000001", "Cà phê", "Đồ uống", None, "1/QĐ", dt.date(2022, 1, 1)]]
     outcome = _stage(tmp_path / "2", {"ThongTin": info_rows(), "HTX": rows, "OCOP": empty})
     assert _cells(outcome) == {("OCOP", 2, "Số sao", "stars_required")}
+
+
+def test_a_support_ocop_or_offtake_row_without_code_or_programme_is_never_dropped(tmp_path):
+    """A HoTro, OCOP or LienKet row with figures but no `Mã số HTX`, or a HoTro row with no
+    `Chương trình`, cannot be loaded (no cooperative, no programme): it fails its cell, never
+    vanishes from the warehouse in silence. A subtotal under a group title (sums alone, no
+    text) stays no data."""
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    support = [
+        SUPPORT_HEADER,
+        [None, "NTM", "Kho", "Tỉnh", 11, 2023],  # no code
+        ["6400000001", None, "Máy sấy", "Tỉnh", 10, 2023],  # no programme
+        ["Chương trình nông thôn mới:"],  # a group title
+        ["6400000001", "NTM", "Đường", "Tỉnh", 5, 2023],
+        [None, None, None, None, 5],  # its subtotal: no data
+    ]
+    ocop = [OCOP_HEADER, [None, "Cà phê", "Đồ uống", 4, "1/QĐ", dt.date(2022, 1, 1)]]
+    links = [
+        LINK_HEADER,
+        [None, "Công ty A", "Cà phê", 5, 100],  # `Công …` is no total row (`Cộng`)
+        [None, "Tổng công ty Cà phê Việt Nam", "Cà phê", 8, 300],  # nor `Tổng …`
+    ]
+    outcome = _stage(
+        tmp_path,
+        {"ThongTin": info_rows(), "HTX": rows, "HoTro": support, "OCOP": ocop, "LienKet": links},
+    )
+    assert outcome["status"] == "quarantined"
+    assert _cells(outcome) == {
+        ("HoTro", 2, "Mã số HTX", "coop_code_required"),
+        ("HoTro", 3, "Chương trình", "program_required"),
+        ("OCOP", 2, "Mã số HTX", "coop_code_required"),
+        ("LienKet", 2, "Mã số HTX", "coop_code_required"),
+        ("LienKet", 3, "Mã số HTX", "coop_code_required"),
+    }
+    assert "Thiếu mã số HTX" in outcome["reason"]
 
 
 def test_warnings_do_not_reject(tmp_path):

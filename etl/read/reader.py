@@ -731,8 +731,11 @@ class _Table:
                 # sums below it are its subtotal, as under any title (rule 11).
                 self.sections.seen = True
             return 1
-        # Sums without a code or a name under a section title: that group's subtotal.
-        if self.sections.seen and self.name_at is not None and _cell(row, self.name_at) is None:
+        # Sums without a code or a name under a section title: that group's subtotal. A sheet
+        # without a name column (HoTro, OCOP, LienKet): sums without a code or any text.
+        if self.sections.seen and (
+            _cell(row, self.name_at) is None if self.name_at is not None else not texts
+        ):
             return 1
         return 0
 
@@ -876,8 +879,14 @@ def _commune_keys() -> frozenset[str]:
 
 
 def _is_total_label(label: str) -> bool:
-    """`Tổng cộng`, `Cộng`, `Tổng`, `Cộng nhóm nông nghiệp`, `Tổng số`…"""
+    """`Tổng cộng`, `Cộng`, `Tổng`, `Cộng nhóm nông nghiệp`, `Tổng số`…; never a company
+    (`Công ty TNHH …`, `Tổng công ty Cà phê Việt Nam`: a LienKet partner)."""
+    if _COMPANY.match(label):
+        return False
     return any(label == word or label.startswith(word + " ") for word in _TOTAL_WORDS)
+
+
+_COMPANY = re.compile(r"^(?:tong )?cong ty\b")
 
 
 def _looks_like_code(value: object) -> bool:
