@@ -244,5 +244,24 @@ def test_programme_names_without_their_decision_or_prefix(raw, code):
     assert cells.parse_program(raw) == code
 
 
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        # MTQG / CT: the usual short forms of `mục tiêu quốc gia` and `Chương trình`.
+        ("Chương trình MTQG xây dựng nông thôn mới", "NTM"),
+        ("CT MTQG xây dựng NTM", "NTM"),
+        ("MTQG NTM", "NTM"),
+        ("CT OCOP", "OCOP"),
+        # The scheme by its decision's number: Quyết định 167/QĐ-TTg.
+        ("Đề án 167/QĐ-TTg", "DA167"),
+        ("Quyết định 167", "DA167"),
+        ("Quyết định 167/QĐ-TTg", "DA167"),
+        ("QĐ 167/QĐ-TTg", "DA167"),
+    ],
+)
+def test_programme_short_forms_clerks_write(raw, code):
+    assert cells.parse_program(raw) == code
+
+
 def test_an_unknown_programme_stays_as_written():
     assert cells.parse_program("Chương trình của xã") == "Chương trình của xã"

@@ -470,12 +470,18 @@ def parse_program(raw: object) -> str | None:
 
 
 _TRAILING_PARENTHESES = re.compile(r"\s*\([^()]*\)\s*$")
-_PROGRAM_PREFIX = re.compile(r"^(?:chuong trinh(?: muc tieu quoc gia)?|de an|programme|program)\s+")
+# `Chương trình` / `CT`, with `mục tiêu quốc gia` / `MTQG`; `Đề án`; `Quyết định` / `QĐ`.
+_PROGRAM_PREFIX = re.compile(
+    r"^(?:(?:chuong trinh|ct)(?: (?:muc tieu quoc gia|mtqg))?|mtqg|de an|quyet dinh|qd"
+    r"|programme|program)\s+"
+)
 _PROGRAM_ALIASES = {
     "de an 167": "DA167",
     "167": "DA167",
     "qd 167": "DA167",
+    "167 qd ttg": "DA167",  # `Đề án 167/QĐ-TTg`, `Quyết định 167/QĐ-TTg`
     "nong thon moi": "NTM",
+    "xay dung ntm": "NTM",
     "ocop": "OCOP",
 }
 
