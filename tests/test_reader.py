@@ -368,3 +368,27 @@ def test_thongtin_keys_numbered_as_a_form_numbers_its_items_are_read(tmp_path):
         2022,
         dt.date(2023, 1, 18),
     )
+
+
+def test_a_header_unit_the_column_cannot_be_read_in_fails_its_header_cell(tmp_path):
+    """`Sản lượng (kg)` over the tonnes column, `Giá trị hợp đồng (USD)` over money: their
+    numbers would land 1,000 times off, or in another currency, without a word. The header
+    cell is an error naming its unit (rule 14, as a cell's unit that does not fit), and the
+    column is not read; a remark that is no unit (`Doanh thu (năm 2023)`) is none."""
+    from conftest import LINK_HEADER
+
+    header = [h.replace("Sản lượng (tấn)", "Sản lượng (kg)") for h in LINK_HEADER]
+    header = [h.replace("Giá trị hợp đồng", "Giá trị hợp đồng (USD)") for h in header]
+    links = [["Bảng liên kết"], header, ["6400000001", "Công ty A", "Cà phê", 5000, 100]]
+    htx = [["Mã số HTX", "Tên HTX", "Doanh thu (năm 2023)"], ["6400000001", "HTX A", 1650]]
+    path = write_xlsx(tmp_path / "f.xlsx", {"HTX": htx, "LienKet": links})
+    read = read_workbook(path)
+    found = [(f.rule, f.severity, f.sheet, f.excel_row, f.cell, f.value) for f in read.findings]
+    assert ("unit_mismatch", "error", "LienKet", 2, "D2", "Sản lượng (kg)") in found
+    assert ("unit_mismatch", "error", "LienKet", 2, "E2", "Giá trị hợp đồng (USD)") in found
+    [kg] = [f for f in read.findings if f.cell == "D2"]
+    assert kg.message.startswith("Tiêu đề cột 'Sản lượng (tấn)' ghi đơn vị 'kg'")
+    row = read.sheets["lienket"].rows[0]
+    assert "volume_tonnes" not in row
+    assert "contract_value_mvnd" not in row
+    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0

@@ -555,3 +555,51 @@ def test_a_frame_of_any_index_gets_the_findings_of_its_rows(tmp_path):
     named = {key: frame.rename_axis("row") for key, frame in frames.items()}
     assert validate.validate_frames(shifted, columns) == plain
     assert validate.validate_frames(named, columns) == plain
+
+
+def test_a_formula_without_a_saved_value_fails_its_cell_not_read_as_empty(tmp_path):
+    """A workbook a program wrote with formulas and no spreadsheet ever saved holds no
+    value for them: calamine reads such a cell as empty. A record's cell is an error that
+    tells the clerk to save the file in Excel, in place of `Thiếu …` (missing); a total
+    row's `=SUM(…)` is no record's cell. Formulas Excel saved read as their values."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    info = book.active
+    info.title = "ThongTin"
+    for row in info_rows():
+        info.append(row)
+    htx = book.create_sheet("HTX")
+    htx.append(HTX_HEADER)
+    htx.append(htx_row(1, "6400000001", **{"Doanh thu": "=1000+650"}))
+    htx.append(htx_row(2, "6400000002"))
+    support = book.create_sheet("HoTro")
+    support.append(SUPPORT_HEADER)
+    support.append(["6400000001", "NTM", "Kho", "Tỉnh", "=100+50", 2023])
+    support.append(["Tổng cộng", None, None, None, "=SUM(E2:E2)", None])
+    path = tmp_path / "landing" / "663_2023.xlsx"
+    path.parent.mkdir()
+    book.save(path)
+    sha = sha256_of(path)
+    landed = LandedFile(file_id_for(sha), path.name, sha, path.stat().st_size, str(path))
+    [summary] = stage_batch([landed], tmp_path / "staging", "test-run")
+    outcome = read_outcome(tmp_path / "staging", summary["file_id"])
+    assert outcome["status"] == "quarantined"
+    found = {(f["sheet"], f["cell"], f["rule"]) for f in outcome["findings"]}
+    assert found == {
+        ("HTX", "L2", "formula_without_value"),
+        ("HoTro", "E2", "formula_without_value"),  # not also `amount_required`
+    }
+    assert "chứa công thức nhưng không có giá trị đã tính" in outcome["reason"]
+
+    # A formula saved with its value (as Excel saves it): read as that value.
+    import xlsxwriter
+
+    saved = tmp_path / "saved.xlsx"
+    with xlsxwriter.Workbook(saved) as workbook:
+        sheet = workbook.add_worksheet("HTX")
+        sheet.write_row(0, 0, ["Mã số HTX", "Tên HTX", "Doanh thu"])
+        sheet.write_row(1, 0, ["6400000001", "HTX A"])
+        sheet.write_formula(1, 2, "=1000+650", None, 1650)
+    assert read_workbook(saved).sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
+    assert read_workbook(saved).findings == []

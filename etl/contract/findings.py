@@ -115,6 +115,23 @@ REASONS: dict[str, tuple[str, str]] = {
         "example tonnes in an amount of money, millions in a count of people). Write the "
         "number in the column's unit, or leave the unit out of the cell.",
     ),
+    "header_unit_mismatch": (
+        "Tiêu đề cột '{column}' ghi đơn vị '{unit}', không phải đơn vị của cột (tiền: đồng, "
+        "nghìn, triệu, tỷ đồng; sản lượng: tấn; số người: người): số liệu của cột không đọc "
+        "được. Hãy đổi số liệu sang đơn vị của cột và sửa tiêu đề, rồi gửi lại.",
+        "The header of column '{column}' gives the unit '{unit}', which is not the column's "
+        "(money: đồng, thousand, million or billion đồng; volume: tonnes; people: persons): "
+        "the column's figures cannot be read. Convert them to the column's unit, correct the "
+        "header and resubmit.",
+    ),
+    "formula_without_value": (
+        "Ô '{column}' chứa công thức nhưng không có giá trị đã tính (tệp do một chương trình "
+        "tạo ra và chưa được lưu bằng Excel), nên đọc ra là trống. Hãy mở tệp bằng Excel "
+        "hoặc LibreOffice, lưu lại rồi gửi lại; hoặc ghi số thay cho công thức.",
+        "The cell '{column}' holds a formula with no computed value (a program wrote the "
+        "file and no spreadsheet saved it), so it reads as empty. Open the file in Excel or "
+        "LibreOffice, save it and resubmit, or write the number instead of the formula.",
+    ),
     "sheet_missing": (
         "Thiếu trang tính bắt buộc '{sheet}'.",
         "The required sheet '{sheet}' is missing.",

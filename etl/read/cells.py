@@ -207,6 +207,29 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
     return -value if negative else value, key, found.group(2)
 
 
+# Currencies that are not đồng, by their unit key: a money column counts VND only.
+_FOREIGN_MONEY = frozenset({"usd", "eur", "euro", "dola", "dolamy", "do", "cny", "nhandante"})
+
+
+def header_unit_misfits(kind: str, units: tuple[str, ...], unit: str | None) -> bool:
+    """Whether a header's unit is a unit the column cannot be read in: a count or a foreign
+    currency over money (`Giá trị hợp đồng (USD)`), another measure over a count
+    (`Sản lượng (kg)` where the column is tonnes). Its numbers would be read 1,000 times
+    off, or in another currency, without a word. A remark in the parentheses that is no
+    unit (`Doanh thu (năm 2023)`, `Điểm (thang 100)`) fits: it says nothing of the scale."""
+    if not unit:
+        return False
+    key = _unit_key(unit.split("/")[0])
+    if kind == "money":
+        return money_factor(unit) is None and (
+            key in CELL_COUNT_UNITS or key in _FOREIGN_MONEY or "$" in unit or "€" in unit
+        )
+    # A money unit over a count may be a group cell's, spread over the columns under it
+    # (`Kết quả SXKD (đồng)`): only another measure says the count is in another unit.
+    measure = CELL_COUNT_UNITS.get(key)
+    return measure is not None and measure not in {CELL_COUNT_UNITS[_unit_key(u)] for u in units}
+
+
 def parse_quantity(raw: object, units: tuple[str, ...] = (), whole: bool = False) -> float | None:
     """A count or measure, with or without its unit in the cell (`25 người`, `12 tấn`).
 

@@ -106,6 +106,9 @@ class Package:
         self.path = path
         self.archive: zipfile.ZipFile | None = None
         self.names: list[str] = []
+        # Sheet name -> cells (Excel row, 0-based column) holding a formula with no saved
+        # value, found by `bounded`.
+        self.uncached: dict[str, frozenset[tuple[int, int]]] = {}
         self.kind = self._sniff()
 
     def __enter__(self) -> Package:
@@ -433,9 +436,18 @@ class _Reach:
     bound on its last column: the highest of three letters or more, else ZZ; None when a
     cell has no reference of its own (its column is its position)."""
 
-    def __init__(self, long: bool, bound: int, tail: bytes, plain: bool, columns: int | None):
+    def __init__(
+        self,
+        long: bool,
+        bound: int,
+        tail: bytes,
+        plain: bool,
+        columns: int | None,
+        uncached: list[bytes] | None = None,
+    ):
         self.long, self.bound, self.tail, self.plain = long, bound, tail, plain
         self.columns = columns
+        self.uncached = uncached or []  # references of formula cells with no saved value
 
 
 def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: int) -> _Reach:
@@ -448,6 +460,7 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     highest = wide = 0
     numbered = cells_numbered = plain = True
     tail = b""
+    uncached: list[bytes] = []
 
     def scan(data: bytes) -> None:
         nonlocal highest, wide, numbered, cells_numbered, plain
@@ -465,6 +478,8 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
             cells_numbered = _UNNUMBERED_CELL.search(data) is None
         if plain and b"!" in data and b"<!" in data:  # `!` alone: one memchr
             plain = False
+        if b"<f" in data:  # a formula somewhere (or `<formula>` of a rule): which lack a value
+            uncached.extend(_UNCACHED_FORMULA.findall(data))
 
     for piece, data in _whole_tags(archive, member, expanded_limit):
         if piece:
@@ -475,7 +490,7 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     if not numbered:
         highest = _row_bound(archive, member, expanded_limit)
     columns = max(wide, TWO_LETTER_COLUMNS) if cells_numbered else None
-    return _Reach(highest > short, highest, tail, plain, columns)
+    return _Reach(highest > short, highest, tail, plain, columns, uncached)
 
 
 def _column_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> int:
@@ -509,6 +524,44 @@ def _last_real_in(tail: bytes) -> int:
     return last
 
 
+# A cell holding a formula and no saved value (`<c r="D2"><f>2*6</f><v/></c>`), as a program
+# that never computes writes it (openpyxl): python-calamine reads it as empty, so the value
+# would be lost in silence. Excel and LibreOffice always save the value.
+_UNCACHED_FORMULA = re.compile(
+    rb'<c\s[^>]*?\br="([A-Za-z]{1,3}\d+)"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*'
+    rb"(?:<v\s*/>|<v>\s*</v>)?\s*</c>"
+)
+
+
+def _sheet_names(archive: zipfile.ZipFile, expanded_limit: int) -> dict[str, str]:
+    """Each worksheet part's sheet name (by `_key`), from xl/workbook.xml and its
+    relationships; parsed only for a workbook that needs it (one with formulas lacking a
+    value)."""
+    try:
+        workbook = ET.fromstring(_small_part(archive, "xl/workbook.xml", expanded_limit))  # noqa: S314  expat refuses external entities and entity blow-up
+        rels = ET.fromstring(_small_part(archive, "xl/_rels/workbook.xml.rels", expanded_limit))  # noqa: S314  the same
+    except (KeyError, ET.ParseError):
+        return {}
+    targets = {}
+    for element in rels.iter():
+        if _local(element.tag) == "Relationship":
+            named = {_local(k).lower(): v for k, v in element.attrib.items()}
+            if "id" in named and "target" in named:
+                path = named["target"].replace("\\", "/")
+                targets[named["id"]] = posixpath.normpath(
+                    path.lstrip("/") if path.startswith("/") else "xl/" + path
+                ).lower()
+    names = {}
+    for element in workbook.iter():
+        if _local(element.tag) == "sheet":
+            named = {_local(k).lower(): v for k, v in element.attrib.items()}
+            target = targets.get(named.get("id", ""))
+            if target and "name" in named:
+                names[target] = named["name"]
+    return names
+
+
+_SPLIT_REFERENCE = re.compile(r"([A-Za-z]{1,3})(\d+)$")
 _STRINGS = "xl/sharedStrings.xml"
 # What `_extent` may stumble on that the byte scan does not look at: attributes written
 # otherwise than `name="…"`, prefixed tags, a row number that is no integer, a shared
@@ -658,6 +711,16 @@ def _bounded(
     short = min(EMPTY_TAIL_ROWS, max_rows)
     # Most sheets end early: their row tags alone show no trim and no limit can apply.
     reaches = {m: _reach(archive, m, expanded_limit, short) for m in sheets}
+    if any(reach.uncached for reach in reaches.values()):
+        names = _sheet_names(archive, expanded_limit)
+        for member, reach in reaches.items():
+            name = names.get(_key(member))
+            if name is not None and reach.uncached:
+                package.uncached[name] = frozenset(
+                    (int(found.group(2)), column_number(found.group(1)) - 1)
+                    for ref in reach.uncached
+                    if (found := _SPLIT_REFERENCE.match(ref.decode("ascii")))
+                )
     blank: set[int] | None = None
     strings_plain = _STRINGS not in package.names
     trims: dict[str, tuple[int, int | None]] = {}

@@ -44,7 +44,7 @@ from etl.read import typed as typing
 from etl.read.headers import HEADER_DEEP_SCAN_ROWS, find_header
 from etl.read.identify import report_year
 from etl.read.workbook import SheetRows, WorkbookRead
-from etl.text import clean, match_key
+from etl.text import clean, match_key, split_unit
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +234,17 @@ def _read(
                 merges = ods_merges.get(actual)
             money_unit = result.info.get("money_unit")
             year = report_year(result.info, file_name)  # two-digit years in dates (rule 18)
+            uncached = package.uncached.get(actual, frozenset()) if package else frozenset()
             read = _read_sheet(
-                sheet, actual, rows, money_unit, result.findings, limits, merges or (), year
+                sheet,
+                actual,
+                rows,
+                money_unit,
+                result.findings,
+                limits,
+                merges or (),
+                year,
+                uncached,
             )
             if isinstance(read, Finding):
                 result.rejection = read
@@ -364,7 +373,10 @@ def _read_sheet(
     limits: Limits,
     merges: Iterable[tuple[tuple[int, int], tuple[int, int]]] = (),
     report_year: int | None = None,
+    uncached: frozenset[tuple[int, int]] = frozenset(),
 ) -> SheetRows | Finding:
+    """One data sheet's records, typed, and their findings (`uncached`: the cells, as (Excel
+    row, 0-based column), that hold a formula with no saved value)."""
     merges = list(merges)
     header = find_header(rows, sheet, merges, report_year)
     if header is None or header.missing:
@@ -402,6 +414,25 @@ def _read_sheet(
                 column_name=text,
             )
         )
+    for column in sheet.columns:  # a header's unit the column cannot be read in
+        index = header.columns.get(column.key)
+        unit = header.units.get(column.key)
+        if index is None or not cells.header_unit_misfits(column.kind, column.units, unit):
+            continue
+        row = _header_row_of(rows, header, index, unit)
+        findings.append(
+            Finding(
+                rule="unit_mismatch",
+                severity=ERROR,
+                message=reason("header_unit_mismatch", unit=unit, column=column.header),
+                sheet=actual_name,
+                excel_row=row + 1,
+                column_name=column.header,
+                value=clean(rows[row][index])[:200],
+                cell=cell_address(index, row + 1),
+            )
+        )
+        del header.columns[column.key]  # its numbers are not read in another unit
     _fill_merged_down(rows, merges, header.data_start)
     default_factor = cells.money_factor(clean(file_unit) if file_unit else None)
     note_factor = cells.money_factor(header.note_unit)
@@ -478,7 +509,35 @@ def _read_sheet(
             n, data[n] + 1, typed, findings, actual_name, limits, supplied[n], sections
         )
     findings.extend(scanned)
+    if uncached:
+        findings.extend(_formulas_without_value(uncached, data, columns, actual_name))
     return out
+
+
+def _formulas_without_value(
+    uncached: frozenset[tuple[int, int]],
+    data: list[int],
+    columns: list[tuple[Column, int]],
+    sheet_name: str,
+) -> Iterable[Finding]:
+    """A record's cell holding a formula with no saved value (a workbook a program wrote and
+    no spreadsheet saved): calamine reads it as empty, so it is an error of that cell, never
+    a value lost in silence. A total row's formula is no record's: nothing to say."""
+    records = {index + 1 for index in data}
+    by_position = {position: column for column, position in columns}
+    for excel_row, position in sorted(uncached):
+        column = by_position.get(position)
+        if column is None or excel_row not in records:
+            continue
+        yield Finding(
+            rule="formula_without_value",
+            severity=ERROR,
+            message=reason("formula_without_value", column=column.header),
+            sheet=sheet_name,
+            excel_row=excel_row,
+            column_name=column.header,
+            cell=cell_address(position, excel_row),
+        )
 
 
 def _coded_rows(rows: list[list], code_at: list[int]) -> list[bool]:
@@ -568,6 +627,16 @@ def _odd_row(
                 )
             )
     return row
+
+
+def _header_row_of(rows: list[list], header, index: int, unit: str | None) -> int:
+    """The 0-based row of the header block whose cell in column `index` gives `unit` (the
+    header's own cell, or a row of units under it); else the header's first row."""
+    for r in range(header.header_row, header.data_start):
+        cell = rows[r][index] if index < len(rows[r]) else None
+        if isinstance(cell, str) and split_unit(cell)[1] == unit:
+            return r
+    return header.header_row
 
 
 def _fill_merged_down(

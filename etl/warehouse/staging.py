@@ -398,7 +398,7 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
     written = {
         (f.sheet, f.excel_row, f.column_name)
         for f in findings
-        if f.rule.endswith("_readable") or f.rule == "unit_mismatch"
+        if f.rule.endswith("_readable") or f.rule in ("unit_mismatch", "formula_without_value")
     }
     findings = [
         f
