@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -261,18 +262,15 @@ def test_a_failure_alert_a_channel_missed_is_sent_by_the_next_alert_task(
     assert delivered == [(True, True, True)]
 
 
-def test_a_failure_alert_waits_for_the_writer_to_record_itself(settings, monkeypatch):
-    """A `stage` task (outside the writer pool) can fail while a writer holds the ledger,
-    or beside another failing batch: its callback waits for the writer lock, as the tasks
-    do, and records the alert. The writer here, another process, lets go when the callback
-    says it waits."""
+@contextlib.contextmanager
+def _writer_holding(settings, let_go_on: str):
+    """Another process holds the writer lock, with the ledger open, until the block ends or
+    the lock's log says `let_go_on` (a waiting callback): it then lets go. Yields the
+    messages it let go on."""
     import logging
 
     from etl.warehouse import ledger
 
-    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
-    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
-    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     ledger.connect(settings.ledger).close()
     writer = subprocess.Popen(
         [
@@ -295,28 +293,83 @@ def test_a_failure_alert_waits_for_the_writer_to_record_itself(settings, monkeyp
         text=True,
     )
     assert writer.stdout.readline() == "holding\n"
+    let_go: list[str] = []
 
     class LetGo(logging.Handler):
         def emit(self, record):
-            if "waiting for it to finish" in record.getMessage():
+            if let_go_on in record.getMessage() and not let_go:
+                let_go.append(record.getMessage())
                 writer.stdin.write("done\n")
                 writer.stdin.flush()
 
     waits = LetGo()
     logging.getLogger("etl.warehouse.locking").addHandler(waits)
     try:
-        ti = SimpleNamespace(dag_id="htx_ingest", task_id="stage", run_id="r1", map_index=0)
-        notify.FailureNotifier().notify({"ti": ti, "run_id": "r1", "exception": OSError("x")})
+        yield let_go
     finally:
         logging.getLogger("etl.warehouse.locking").removeHandler(waits)
-        if writer.poll() is None:
+        if not let_go:
             writer.stdin.write("done\n")
-            writer.stdin.close()
+        writer.stdin.close()
         writer.wait()
+
+
+def test_a_failure_alert_waits_for_the_writer_to_record_itself(settings, monkeypatch):
+    """A `stage` task (outside the writer pool) can fail while a writer holds the ledger,
+    or beside another failing batch: its callback waits a little for the writer lock and
+    records the alert. The writer here, another process, lets go when the callback says it
+    waits (the bound is a hang guard here, not a speed assertion)."""
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    monkeypatch.setattr(notify, "LOCK_WAIT_SECONDS", 600)
+    with _writer_holding(settings, let_go_on="waiting") as let_go:
+        ti = SimpleNamespace(dag_id="htx_ingest", task_id="stage", run_id="r1", map_index=0)
+        notify.FailureNotifier().notify({"ti": ti, "run_id": "r1", "exception": OSError("x")})
+    assert let_go
     subjects = _ledger_alerts(settings, "subject")
     assert subjects == [
         ("[HTX] Lỗi pipeline: tác vụ stage[0] thất bại / Pipeline failure: task stage[0] failed",)
     ]
+
+
+def test_a_failure_callback_never_waits_out_a_long_writer_its_alert_waits_in_the_outbox(
+    settings, monkeypatch, webhook_receiver
+):
+    """Under the scheduler, the callback of a task that lost its heartbeat runs in the DAG
+    processor, which kills it after 50 s (`dag_file_processor_timeout`) and deactivates the
+    DAG file's DAGs, and Airflow calls it twice. A load holds the writer lock for minutes.
+    The callback delivers the alert, waits for the lock `LOCK_WAIT_SECONDS` only, and
+    leaves the alert in the outbox; a second call for the same failure sends it to no one
+    again; the next `alert` task records it with its deliveries, and sends nothing twice.
+    The writer here holds the lock until the callback has returned, however long it takes."""
+    from etl.flow import tasks
+
+    url, posts = webhook_receiver
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", url)
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    ti = SimpleNamespace(dag_id="htx_ingest", task_id="stage", run_id="r1", map_index=2)
+    context = {"ti": ti, "run_id": "r1"}  # the DAG processor's context: no exception
+    alert_id = alerts.failure_alert("htx_ingest", "stage", "r1", "", 2).alert_id
+    held = settings.state_dir / "alerts_pending" / f"{alert_id}.json"
+    with _writer_holding(settings, let_go_on="waiting for it to finish") as let_go:
+        notify.FailureNotifier().notify(context)
+        assert let_go == []  # it returned while the writer still held the lock
+        assert sorted(held.parent.glob("*.json")) == [held]
+        notify.FailureNotifier().notify(context)  # Airflow's second call
+    assert len(posts) == 1
+    assert "the task process was killed or stopped sending heartbeats" in posts[0]["text"]
+    assert _ledger_alerts(settings, "alert_id") == []
+
+    assert tasks.alert(settings, {"ti": SimpleNamespace(try_number=1, max_tries=2)}) == {
+        "alerts": 0
+    }
+    assert _ledger_alerts(settings, "alert_id, webhook_delivered, attempted_at is not null") == [
+        (alert_id, True, True)
+    ]
+    assert list(held.parent.iterdir()) == []
+    assert len(posts) == 1
 
 
 def test_a_failure_alert_reaches_the_published_warehouse_at_the_next_run(settings, monkeypatch):
@@ -345,6 +398,31 @@ def test_a_failure_alert_reaches_the_published_warehouse_at_the_next_run(setting
         ]
     )
     assert run_steps(settings, "run-3")["changed"] is False
+
+
+def test_a_failure_alert_left_in_the_outbox_reaches_the_published_warehouse_at_the_next_run(
+    settings, monkeypatch
+):
+    """The next `load` takes an alert its callback left in the outbox (the writer was busy)
+    into the ledger, and builds again so that analysts find it."""
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    monkeypatch.delenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    monkeypatch.setattr(notify, "LOCK_WAIT_SECONDS", 0)  # try the lock once
+    _landing_with_one_rejected(settings)
+    run_steps(settings, "run-1")
+    ti = SimpleNamespace(dag_id="htx_publish", task_id="exports", run_id="manual__x")
+    with _writer_holding(settings, let_go_on="waiting for it to finish") as let_go:
+        notify.FailureNotifier().notify({"ti": ti, "run_id": "manual__x"})
+    assert let_go == []
+    assert len(list(alerts.outbox(settings.state_dir).glob("*.json"))) == 1
+    assert run_steps(settings, "run-2")["changed"] is True
+    assert list(alerts.outbox(settings.state_dir).glob("*.json")) == []
+    subjects = [s for (s,) in query(settings, "select subject from audit.quality_alert")]
+    assert (
+        "[HTX] Lỗi pipeline: tác vụ exports thất bại / Pipeline failure: task exports failed"
+        in (subjects)
+    )
 
 
 def test_exports_that_keep_failing_are_retried_without_building_for_their_alerts(

@@ -224,6 +224,7 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
         read = {o["file_id"]: o for o in outcomes}  # the build's store reads these no more
         con = ledger.connect(settings.ledger)
         try:
+            _record_held_alerts(con, settings)  # failure alerts a callback could not record
             dead = _dead_load(settings, con)
             states = ledger.states(con, [o["file_id"] for o in outcomes]) if outcomes else {}
             if outcomes or dead:
@@ -281,6 +282,12 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
         ", ".join(f"{table} {n:,}" for table, n in counts.items()),
     )
     return {"changed": True, "files": len(outcomes), "rows": counts}
+
+
+def _record_held_alerts(con, settings: Settings) -> None:
+    from etl.quality import alerts
+
+    alerts.record_held(con, settings.state_dir)
 
 
 def _alerts_to_publish(con, settings: Settings) -> bool:
@@ -471,6 +478,7 @@ def alert(settings: Settings, context: Context | None = None) -> dict:
     with _writer(settings):
         con = ledger.connect(settings.ledger)
         try:
+            _record_held_alerts(con, settings)  # failure alerts a callback could not record
             pending = ledger.pending_alerts(con)
             for alert_id, severity, subject, body, email, webhook in pending:
                 # The annotated workbooks travel with the alert: written now, from the ledger.

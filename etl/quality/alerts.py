@@ -11,12 +11,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
+import logging
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 TOP_RULES = 5
+OUTBOX = "alerts_pending"  # under HTX_STATE_DIR: failure alerts not yet in the ledger
 # How a file's block names it: `… file_id 123)`, read back to find an alert's files.
 _FILE_ID = re.compile(r"\bfile_id (\d+)\)")
 
@@ -246,3 +252,106 @@ def deadline_alert(alert_id: str, row: dict, judged_on: dt.date) -> Alert:
         ]
     )
     return Alert(alert_id, "error", subject, body)
+
+
+# -- failure alerts held outside the ledger ------------------------------------------------
+#
+# A failure callback may run in Airflow's DAG processor (a task that lost its heartbeat),
+# where `[dag_processor] dag_file_processor_timeout` (50 s) kills it with the parse of the
+# DAG file, whose DAGs are then deactivated as stale. It cannot wait there for the writer
+# lock a long load holds. So it writes its alert to a file of its own in the outbox first
+# (no lock: one file per alert, renamed into place), with the channels' results once it has
+# them; the ledger takes it when the callback gets the lock within a few seconds, else at
+# the next `load` or `alert` task, which hold the lock anyway (`record_held`).
+
+
+@dataclass(frozen=True)
+class Held:
+    """A channel's result as the outbox keeps it: what `ledger.record_delivery` reads."""
+
+    delivered: bool | None
+    error: str | None = None
+
+
+def outbox(state_dir: Path) -> Path:
+    return state_dir / OUTBOX
+
+
+def hold(state_dir: Path, alert: Alert, results: dict | None = None, final: bool = False) -> Path:
+    """Write the alert to the outbox, with each channel's result (`delivered`, `error`) once
+    tried; `final`: no channel is to be tried again. Replaces the alert's earlier file."""
+    folder = outbox(state_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{alert.alert_id}.json"
+    earlier = _read_held(path)
+    data = {
+        "alert": {
+            "alert_id": alert.alert_id,
+            "severity": alert.severity,
+            "subject": alert.subject,
+            "body": alert.body,
+            "run_id": alert.run_id,
+        },
+        "raised_at": (earlier or {}).get("raised_at") or dt.datetime.now(dt.UTC).isoformat(),
+        "results": None
+        if results is None
+        else {c: {"delivered": r.delivered, "error": r.error} for c, r in results.items()},
+        "final": final,
+    }
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    part.write_text(json.dumps(data, ensure_ascii=False))
+    os.replace(part, path)
+    return path
+
+
+def _read_held(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        log.warning("outbox file %s is not JSON (%s): left for a person to read", path, exc)
+        return None
+
+
+def held_deliveries(state_dir: Path, alert_id: str) -> frozenset[str]:
+    """The channels an earlier callback for the same failure delivered the alert on:
+    Airflow may call the callback twice for one task that lost its heartbeat."""
+    data = _read_held(outbox(state_dir) / f"{alert_id}.json") or {}
+    results = data.get("results") or {}
+    return frozenset(c for c, r in results.items() if r.get("delivered") is True)
+
+
+def record_held(con, state_dir: Path, remove: bool = True) -> list[str]:
+    """Record the outbox's alerts in the ledger (`con`, under the writer lock), with their
+    channels' results unless a task tried them since; then remove their files (`remove`).
+    Returns the alert_ids recorded."""
+    from etl.warehouse import ledger
+
+    recorded = []
+    for path in sorted(outbox(state_dir).glob("*.json")):
+        data = _read_held(path)
+        if data is None:
+            continue
+        fields = data["alert"]
+        alert = Alert(
+            fields["alert_id"],
+            fields["severity"],
+            fields["subject"],
+            fields["body"],
+            fields["run_id"],
+        )
+        record(con, alert, alert.run_id, dt.datetime.fromisoformat(data["raised_at"]))
+        [(attempted,)] = con.execute(
+            "select attempted_at is not null from audit.quality_alert where alert_id = ?",
+            [alert.alert_id],
+        ).fetchall()
+        if data["results"] is not None and not attempted:
+            results = {c: Held(r["delivered"], r["error"]) for c, r in data["results"].items()}
+            ledger.record_delivery(con, alert.alert_id, results, final=bool(data["final"]))
+        if remove:
+            path.unlink(missing_ok=True)
+        recorded.append(alert.alert_id)
+    if recorded and remove:
+        log.info("failure alert(s) taken from the outbox into the ledger: %s", ", ".join(recorded))
+    return recorded

@@ -394,7 +394,19 @@ def deliver(
 
 
 class FailureNotifier(BaseNotifier):
-    """Task and DAG failure callback: one alert through every channel, recorded in the ledger."""
+    """Task and DAG failure callback: one alert through every channel, recorded in the ledger.
+
+    Where Airflow 3 runs it: in the task's own process when the task raised (also on its
+    `execution_timeout`); in the DAG processor when the scheduler failed a task that lost
+    its heartbeat, and there twice (two callback requests for one failure). The DAG
+    processor kills a callback after `[dag_processor] dag_file_processor_timeout` (50 s),
+    with the parse of the DAG file: its DAGs are deactivated as stale. So the alert goes to
+    the outbox before anything else (`alerts.hold`), the channels that a first call
+    delivered on are not sent to again, and the writer lock is waited for
+    `LOCK_WAIT_SECONDS` at most: a load holds it for minutes. Still held, the alert waits
+    in the outbox for the next `load` or `alert` task, which records it and retries the
+    channels that failed.
+    """
 
     template_fields = ()
 
@@ -402,31 +414,61 @@ class FailureNotifier(BaseNotifier):
         from etl.config import load_settings
         from etl.quality import alerts
         from etl.warehouse import ledger
-        from etl.warehouse.locking import writer
+        from etl.warehouse.locking import LockBusy, writer
 
         ti = context.get("ti") or context.get("task_instance")
         alert = alerts.failure_alert(
             dag_id=getattr(ti, "dag_id", None) or str(context.get("dag")),
             task_id=getattr(ti, "task_id", None),
             run_id=context.get("run_id") or getattr(ti, "run_id", "?"),
-            error=str(context.get("exception") or context.get("reason") or "unknown error"),
+            error=str(context.get("exception") or context.get("reason") or _NO_EXCEPTION),
             map_index=getattr(ti, "map_index", None),
             try_number=getattr(ti, "try_number", None),
         )
-        results = deliver(alert, context)
+        state_dir = load_settings().state_dir
+        # Written before the channels are tried: a callback killed meanwhile loses no alert.
+        earlier = alerts.held_deliveries(state_dir, alert.alert_id)
+        if not earlier:
+            alerts.hold(state_dir, alert)
+        results = deliver(alert, context, earlier)
         # A channel down for these few seconds is tried again by the next publish run's
         # `alert` task, on that channel only: the alert stays waiting (`pending_alerts`).
         failed = any(r.retried for r in results.values())
-        settings = load_settings()
+        held = alerts.hold(state_dir, alert, results, final=not failed)
         try:
             # A task outside the writer pool (`stage`) fails while a writer holds the ledger,
-            # or beside another failing batch: wait for it, as the tasks do.
-            with writer(settings.state_dir):
-                con = ledger.connect(settings.ledger)
+            # or beside another failing batch: wait for it a little, not as the tasks do.
+            with writer(state_dir, wait=LOCK_WAIT_SECONDS):
+                con = ledger.connect(load_settings().ledger)
                 try:
-                    alerts.record(con, alert, alert.run_id)
-                    ledger.record_delivery(con, alert.alert_id, results, final=not failed)
+                    # Its file stays: a second call for the same failure reads what it sent.
+                    alerts.record_held(con, state_dir, remove=False)
                 finally:
                     con.close()
+        except LockBusy:
+            log.warning(
+                "failure alert %s: a writer still holds %s after %g s; the alert waits in %s "
+                "(channels: %s): the next load or alert task records it and retries what failed",
+                alert.alert_id,
+                state_dir / "writer.lock",
+                LOCK_WAIT_SECONDS,
+                held,
+                "; ".join(f"{channel} {r.describe()}" for channel, r in results.items()),
+            )
         except Exception as exc:
-            log.warning("failure alert %s not recorded in the ledger: %s", alert.alert_id, exc)
+            log.warning(
+                "failure alert %s not recorded in the ledger (%s): it waits in %s",
+                alert.alert_id,
+                exc,
+                held,
+            )
+
+
+# What a callback says when no exception reached it: the DAG processor's context has none.
+_NO_EXCEPTION = (
+    "no exception reached the callback: the task process was killed or stopped sending "
+    "heartbeats (see the scheduler log)"
+)
+# How long a failure callback waits for the writer lock: well under the DAG processor's
+# 50 s, with the channels' own tries, and with a second callback for the same failure.
+LOCK_WAIT_SECONDS = 5.0
