@@ -212,7 +212,7 @@ def test_a_reason_says_when_it_leaves_rules_out(tmp_path):
         ["6400000001", None, "Đồ uống", 3, "1/QĐ", dt.date(2023, 5, 1)],
         ["6400000001", "Mật ong", "Thực phẩm", None, "1/QĐ", dt.date(2023, 5, 1)],
         ["6400000001", "Mắc ca", "Thực phẩm", 6, "1/QĐ", dt.date(2023, 5, 1)],
-        ["6400000001", "Sầu riêng", "Thực phẩm", "ba sao", "1/QĐ", dt.date(2023, 5, 1)],
+        ["6400000001", "Sầu riêng", "Thực phẩm", "☆☆☆", "1/QĐ", dt.date(2023, 5, 1)],
         ["6400000001", "Bơ", "Thực phẩm", 4, "1/QĐ", "mùng 5 tết"],
     ]
     outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "OCOP": ocop})

@@ -265,3 +265,30 @@ def test_programme_short_forms_clerks_write(raw, code):
 
 def test_an_unknown_programme_stays_as_written():
     assert cells.parse_program("Chương trình của xã") == "Chương trình của xã"
+
+
+@pytest.mark.parametrize(
+    ("raw", "stars"),
+    [
+        ("★★★★", 4),
+        ("***", 3),
+        ("⭐️⭐️⭐️", 3),  # with the emoji variation selector
+        ("4★", 4),
+        ("4 *", 4),
+        ("Bốn sao", 4),
+        ("ba sao", 3),
+        ("5 sao (quốc gia)", 5),
+        ("3 sao cấp tỉnh", 3),
+        ("4 SAO", 4),
+        ("4,0", 4),
+        (5.0, 5),
+    ],
+)
+def test_ocop_stars_as_clerks_write_them(raw, stars):
+    assert cells.parse_stars(raw) == stars
+
+
+@pytest.mark.parametrize("raw", ["☆☆☆", "IV", "4,5", "nhiều sao"])
+def test_stars_that_say_no_number_stay_unreadable(raw):
+    with pytest.raises(ValueError, match=r"not a (whole )?number"):
+        cells.parse_stars(raw)

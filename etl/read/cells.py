@@ -248,6 +248,35 @@ def parse_quantity(raw: object, units: tuple[str, ...] = (), whole: bool = False
     return value
 
 
+# OCOP stars as clerks write them: `★★★★`, `***`, `4★`, `4*`, `4 sao (cấp tỉnh)`, `Bốn sao`.
+_STAR_SIGNS = frozenset("★⭐*\ufe0f")  # `⭐` may carry its emoji variation selector
+_NUMBER_THEN_STAR = re.compile(r"^(\d+)\s*[★⭐*]\ufe0f?$")
+_STARS_THEN_WORDS = re.compile(r"^(\w+) sao\b")
+_STAR_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
+
+
+def parse_stars(raw: object) -> int | None:
+    """A number of stars (`Số sao`): as `parse_quantity` reads a count of `sao`, and the star
+    signs themselves (`★★★★` is 4, `4★`), the number in words (`Bốn sao`), and a level after
+    it (`3 sao cấp tỉnh`, `5 sao (quốc gia)`: the level is the number's, not another
+    figure). An empty star `☆` is no star: such a cell stays unreadable."""
+    if isinstance(raw, str):
+        text = unquoted(raw).strip()
+        if text and set(text) <= _STAR_SIGNS and set(text) - {"\ufe0f"}:
+            return sum(1 for ch in text if ch != "\ufe0f")
+        found = _NUMBER_THEN_STAR.match(text)
+        if found:
+            return int(found.group(1))
+        found = _STARS_THEN_WORDS.match(match_key(text))
+        if found:
+            word = found.group(1)
+            if word in _STAR_WORDS:
+                return _STAR_WORDS[word]
+            if word.isdigit():
+                return int(word)
+    return parse_quantity(raw, ("sao",), whole=True)
+
+
 def parse_int(raw: object) -> int | None:
     value = parse_number(raw)
     if value is None:

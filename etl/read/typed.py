@@ -53,6 +53,8 @@ def _rule(column: Column, factor: float, report_year: int | None):
         return (lambda raw: cells.parse_category(raw, allowed)), ("category", allowed)
     if kind == "program":
         return cells.parse_program, ("program",)
+    if kind == "int" and column.units == ("sao",):
+        return cells.parse_stars, ("stars",)
     if kind == "int":
         units = column.units
         return (lambda raw: cells.parse_quantity(raw, units, whole=True)), ("int", units)
