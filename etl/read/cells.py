@@ -274,7 +274,8 @@ def parse_stars(raw: object) -> int | None:
                 return _STAR_WORDS[word]
             if word.isdigit():
                 return int(word)
-    return parse_quantity(raw, ("sao",), whole=True)
+    value = parse_quantity(raw, ("sao",), whole=True)
+    return None if value is None else int(value)
 
 
 def parse_int(raw: object) -> int | None:
