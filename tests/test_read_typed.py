@@ -39,7 +39,13 @@ def _expected(column: Column, raw: object, factor: float, year: int | None):
             "text": lambda: cells.parse_text(raw),
             "category": lambda: cells.parse_category(raw, column.allowed),
             "program": lambda: cells.parse_program(raw),
-            "int": lambda: cells.parse_quantity(raw, column.units, whole=True),
+            "int": lambda: (
+                cells.parse_stars(raw)
+                if column.units == ("sao",)
+                else cells.parse_year(raw)
+                if column.key == "year"
+                else cells.parse_quantity(raw, column.units, whole=True)
+            ),
             "number": lambda: cells.parse_quantity(raw, column.units),
             "money": lambda: cells.parse_money(raw, factor),
             "yesno": lambda: cells.parse_yesno(raw),

@@ -292,3 +292,26 @@ def test_ocop_stars_as_clerks_write_them(raw, stars):
 def test_stars_that_say_no_number_stay_unreadable(raw):
     with pytest.raises(ValueError, match=r"not a (whole )?number"):
         cells.parse_stars(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "year"),
+    [
+        (2023, 2023),
+        (2023.0, 2023),
+        ("2023", 2023),
+        ("Năm 2023", 2023),  # as ThongTin's `Năm báo cáo` reads
+        (dt.datetime(2023, 6, 15), 2023),  # a date in place of its year
+        ("15/06/2023", 2023),
+        ("06/2023", 2023),
+    ],
+)
+def test_a_support_year_as_clerks_write_it(raw, year):
+    assert cells.parse_year(raw) == year
+
+
+def test_a_support_year_that_is_no_year_stays_unreadable():
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_year("năm ngoái")
+    with pytest.raises(ValueError, match="not a whole number"):
+        cells.parse_year("2023,5")

@@ -274,7 +274,38 @@ def parse_stars(raw: object) -> int | None:
                 return _STAR_WORDS[word]
             if word.isdigit():
                 return int(word)
-    value = parse_quantity(raw, ("sao",), whole=True)
+    return _whole(parse_quantity(raw, ("sao",), whole=True))
+
+
+_YEAR_WORD = re.compile(r"^nam (\d{4})$")
+
+
+def parse_year(raw: object) -> int | None:
+    """A year (`Năm` in HoTro, the year of a disbursement): `2023`, `Năm 2023` (as ThongTin's
+    `Năm báo cáo` reads), and the year of a date given in its place (a date cell,
+    `15/06/2023`, `06/2023`). Anything else as a count without a unit reads it."""
+    if isinstance(raw, dt.date):  # a datetime too
+        return raw.year
+    if isinstance(raw, str) and not is_blank(raw):
+        found = _YEAR_WORD.match(match_key(raw))
+        if found:
+            return int(found.group(1))
+        try:
+            return _whole(parse_quantity(raw, whole=True))
+        except UnitMismatch:
+            raise
+        except ValueError as not_a_year:
+            try:
+                dated = parse_dated(raw)
+            except ValueError:
+                raise not_a_year from None
+            if dated is None:
+                raise
+            return dated[0].year
+    return _whole(parse_quantity(raw, whole=True))
+
+
+def _whole(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 

@@ -55,6 +55,8 @@ def _rule(column: Column, factor: float, report_year: int | None):
         return cells.parse_program, ("program",)
     if kind == "int" and column.units == ("sao",):
         return cells.parse_stars, ("stars",)
+    if kind == "int" and column.key == "year":  # HoTro's `Năm`
+        return cells.parse_year, ("year",)
     if kind == "int":
         units = column.units
         return (lambda raw: cells.parse_quantity(raw, units, whole=True)), ("int", units)
