@@ -37,7 +37,11 @@ def _expected(column: Column, raw: object, factor: float, year: int | None):
         value = {
             "code": lambda: cells.parse_code(raw),
             "text": lambda: cells.parse_text(raw),
-            "category": lambda: cells.parse_category(raw, column.allowed),
+            "category": lambda: (
+                cells.parse_funding_source(raw, column.allowed)
+                if column.key == "funding_source"
+                else cells.parse_category(raw, column.allowed)
+            ),
             "program": lambda: cells.parse_program(raw),
             "int": lambda: (
                 cells.parse_stars(raw)

@@ -536,6 +536,26 @@ def parse_category(raw: object, allowed: tuple[str, ...]) -> str | None:
     return text
 
 
+# `Nguồn vốn` as budgets are named: `Ngân sách tỉnh`, `NS tỉnh`, `Vốn tỉnh` are `Tỉnh`; `TW`,
+# `NSTW`, `Ngân sách trung ương` are `Trung ương`.
+_BUDGET_PREFIX = re.compile(r"^(?:ngan sach|nguon von|von|ns)\s*")
+_BUDGET_SHORT = {"tw": "trung uong", "ttw": "trung uong"}
+
+
+def parse_funding_source(raw: object, allowed: tuple[str, ...]) -> str | None:
+    """A funding source (`Nguồn vốn`): `parse_category`, and the listed source a budget's
+    name gives (`Ngân sách tỉnh`, `NS TW`); anything else as written (the suite warns)."""
+    found = parse_category(raw, allowed)
+    if found is None or found in allowed:
+        return found
+    key = _BUDGET_PREFIX.sub("", match_key(found), count=1)
+    key = _BUDGET_SHORT.get(key.replace(" ", ""), key)
+    for value in allowed:
+        if match_key(value) == key:
+            return value
+    return found
+
+
 def parse_program(raw: object) -> str | None:
     """A programme code from its code or its name (`Nông thôn mới` -> `NTM`), the name
     with or without its decision in parentheses and its leading `Chương trình` / `Đề án`;

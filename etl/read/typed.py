@@ -48,6 +48,9 @@ def _rule(column: Column, factor: float, report_year: int | None):
         return cells.parse_code, ("code",)
     if kind == "text":
         return cells.parse_text, ("text",)
+    if kind == "category" and column.key == "funding_source":
+        sources = column.allowed
+        return (lambda raw: cells.parse_funding_source(raw, sources)), ("funding", sources)
     if kind == "category":
         allowed = column.allowed
         return (lambda raw: cells.parse_category(raw, allowed)), ("category", allowed)
