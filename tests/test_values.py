@@ -304,6 +304,7 @@ def test_stars_that_say_no_number_stay_unreadable(raw):
         (dt.datetime(2023, 6, 15), 2023),  # a date in place of its year
         ("15/06/2023", 2023),
         ("06/2023", 2023),
+        ("6.2023", 2023),
     ],
 )
 def test_a_support_year_as_clerks_write_it(raw, year):
@@ -315,6 +316,15 @@ def test_a_support_year_that_is_no_year_stays_unreadable():
         cells.parse_year("năm ngoái")
     with pytest.raises(ValueError, match="not a whole number"):
         cells.parse_year("2023,5")
+
+
+@pytest.mark.parametrize("raw", ["1.5", "31.12", "2023.5", "45000.5"])
+def test_a_support_year_is_never_an_excel_serial_day(raw):
+    """A decimal is no year, and not a date either: parse_dated reads `1.5` as Excel's
+    serial day (31/12/1899), whose year the clerk never wrote. Only a date that spells its
+    year (`15/06/2023`, `6.2023`) gives one."""
+    with pytest.raises(ValueError, match="not a whole number"):
+        cells.parse_year(raw)
 
 
 @pytest.mark.parametrize(

@@ -301,8 +301,15 @@ def parse_year(raw: object) -> int | None:
                 raise not_a_year from None
             if dated is None:
                 raise
+            # The year must be written: `1.5` or `31.12` is no date of a year but an Excel
+            # serial day parse_dated would take (1899, 1900), a year the clerk never wrote.
+            if str(dated[0].year) not in _FOUR_DIGITS.findall(raw):
+                raise not_a_year from None
             return dated[0].year
     return _whole(parse_quantity(raw, whole=True))
+
+
+_FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 def _whole(value: float | None) -> int | None:
