@@ -279,6 +279,7 @@ def test_an_unknown_programme_stays_as_written():
         ("ba sao", 3),
         ("5 sao (quốc gia)", 5),
         ("3 sao cấp tỉnh", 3),
+        ("4 sao OCOP", 4),
         ("4 SAO", 4),
         ("4,0", 4),
         (5.0, 5),
@@ -288,7 +289,9 @@ def test_ocop_stars_as_clerks_write_them(raw, stars):
     assert cells.parse_stars(raw) == stars
 
 
-@pytest.mark.parametrize("raw", ["☆☆☆", "IV", "4,5", "nhiều sao"])
+@pytest.mark.parametrize(
+    "raw", ["☆☆☆", "IV", "4,5", "nhiều sao", "3 sao - 4 sao", "4 sao, 3 sao", "3 sao (lên 4 sao)"]
+)
 def test_stars_that_say_no_number_stay_unreadable(raw):
     with pytest.raises(ValueError, match=r"not a (whole )?number"):
         cells.parse_stars(raw)

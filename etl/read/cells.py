@@ -251,7 +251,11 @@ def parse_quantity(raw: object, units: tuple[str, ...] = (), whole: bool = False
 # OCOP stars as clerks write them: `★★★★`, `***`, `4★`, `4*`, `4 sao (cấp tỉnh)`, `Bốn sao`.
 _STAR_SIGNS = frozenset("★⭐*\ufe0f")  # `⭐` may carry its emoji variation selector
 _NUMBER_THEN_STAR = re.compile(r"^(\d+)\s*[★⭐*]\ufe0f?$")
-_STARS_THEN_WORDS = re.compile(r"^(\w+) sao\b")
+# The number (or its word) and `sao`, then at most a level (`cấp tỉnh`, `(quốc gia)`): any
+# other text after it may say another number (`3 sao - 4 sao`), so it is not read past.
+_STARS_THEN_WORDS = re.compile(
+    r"^(\w+) sao(?: ocop)?(?: (?:cap |hang )?(?:huyen|tinh|trung uong|quoc gia))?$"
+)
 _STAR_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
 
 
@@ -267,7 +271,7 @@ def parse_stars(raw: object) -> int | None:
         found = _NUMBER_THEN_STAR.match(text)
         if found:
             return int(found.group(1))
-        found = _STARS_THEN_WORDS.match(match_key(text))
+        found = _STARS_THEN_WORDS.fullmatch(match_key(text))
         if found:
             word = found.group(1)
             if word in _STAR_WORDS:
