@@ -23,6 +23,9 @@ class Column:
     allowed: tuple[str, ...] = ()  # for kind == "category"
     units: tuple[str, ...] = ()  # a count's units a cell may carry (`25 người`, rule 14)
     per_year: bool = False  # money a year: a header's `/tháng` (a month) is scaled by 12
+    # A cell rule of the column's own beside its kind's, as clerks write the value: `stars`
+    # (`★★★★`, `Bốn sao`), `year` (`Năm 2023`, a date), `funding_source` (`NS tỉnh`).
+    reads: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -132,9 +135,15 @@ HOTRO = Sheet(
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
         Column("program", "Chương trình", "program", required=True),
         Column("content", "Nội dung", "text"),
-        Column("funding_source", "Nguồn vốn", "category", allowed=FUNDING_SOURCES),
+        Column(
+            "funding_source",
+            "Nguồn vốn",
+            "category",
+            allowed=FUNDING_SOURCES,
+            reads="funding_source",
+        ),
         Column("amount_mvnd", "Kinh phí", "money", required=True),
-        Column("year", "Năm", "int"),
+        Column("year", "Năm", "int", reads="year"),
     ),
 )
 
@@ -146,7 +155,7 @@ OCOP = Sheet(
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
         Column("product_name", "Tên sản phẩm", "text", required=True),
         Column("product_group", "Nhóm sản phẩm", "category", allowed=OCOP_GROUPS),
-        Column("stars", "Số sao", "int", required=True, units=("sao",)),
+        Column("stars", "Số sao", "int", required=True, units=("sao",), reads="stars"),
         Column("decision_no", "Số quyết định", "text"),
         Column("decision_date", "Ngày quyết định", "date"),
     ),

@@ -41,25 +41,29 @@ class TypedColumn:
     mismatched: dict[int, str] = field(default_factory=dict)  # position -> unit written
 
 
+# The rules a layout column names as its own (`Column.reads`), beside its kind's fast path
+# (a whole float in an int column is its int, as these rules read it too).
+_OWN_RULES = {
+    "stars": lambda column: cells.parse_stars,
+    "year": lambda column: cells.parse_year,
+    "funding_source": lambda column: lambda raw: cells.parse_funding_source(raw, column.allowed),
+}
+
+
 def _rule(column: Column, factor: float, report_year: int | None):
     """The cell rule of a column, as a function of the raw cell, and its memo key."""
     kind = column.kind
+    if column.reads is not None:  # the layout names the column's own rule
+        return _OWN_RULES[column.reads](column), (column.reads, column.allowed)
     if kind == "code":
         return cells.parse_code, ("code",)
     if kind == "text":
         return cells.parse_text, ("text",)
-    if kind == "category" and column.key == "funding_source":
-        sources = column.allowed
-        return (lambda raw: cells.parse_funding_source(raw, sources)), ("funding", sources)
     if kind == "category":
         allowed = column.allowed
         return (lambda raw: cells.parse_category(raw, allowed)), ("category", allowed)
     if kind == "program":
         return cells.parse_program, ("program",)
-    if kind == "int" and column.units == ("sao",):
-        return cells.parse_stars, ("stars",)
-    if kind == "int" and column.key == "year":  # HoTro's `Năm`
-        return cells.parse_year, ("year",)
     if kind == "int":
         units = column.units
         return (lambda raw: cells.parse_quantity(raw, units, whole=True)), ("int", units)
