@@ -108,6 +108,28 @@ def test_a_header_naming_the_report_year_names_its_column(tmp_path):
     assert "members" not in row
 
 
+def test_a_year_in_a_header_s_parentheses_is_the_year_its_figures_count(tmp_path):
+    """`Doanh thu (năm 2022)` beside `Doanh thu (năm 2023)` is the comparison column, as
+    `Doanh thu năm 2022` is: the parentheses hold no unit, but a year. Before, both read as
+    `Doanh thu` and the first, 2022's, was loaded as the revenue of 2023. In a report of
+    2024, `Doanh thu (năm 2023)` is last year's: not read, and the clerk is warned."""
+    header = ["Mã số HTX", "Tên HTX", "Doanh thu (năm 2022)", "Doanh thu (năm 2023)"]
+    rows = [header, ["6400000001", "HTX A", 1200, 1650]]
+    path = write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(year=2023), "HTX": rows})
+    read = read_workbook(path)
+    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
+    assert [f.column_name for f in read.findings if f.rule == "column_unknown"] == [
+        "Doanh thu (năm 2022)"
+    ]
+    rows = [[*header[:2], "Doanh thu (năm 2023)"], ["6400000001", "HTX A", 1650]]
+    path = write_xlsx(tmp_path / "g.xlsx", {"ThongTin": info_rows(year=2024), "HTX": rows})
+    read = read_workbook(path)
+    assert "revenue_mvnd" not in read.sheets["htx"].rows[0]
+    assert [(f.rule, f.severity) for f in read.findings if f.sheet == "HTX"] == [
+        ("column_like_missing", "warning")
+    ]
+
+
 def test_an_unknown_header_like_a_missing_column_is_a_warning(tmp_path):
     """`Doanh thu thuần` where the sheet has no `Doanh thu`: the column is not read, so the
     revenue is empty, and the clerk is warned with both names (not an info line no one

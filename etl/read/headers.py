@@ -102,15 +102,28 @@ def _without_year(key: str, year: int) -> str | None:
     return key[: found.start()]
 
 
+@lru_cache(maxsize=65536)
+def _remark_year(text: str) -> int | None:
+    """The year a header's parentheses name (`Doanh thu (năm 2022)`), else None: the
+    parentheses are no unit, so `bare` alone would take the column whatever the year."""
+    remark = split_unit(text)[1]
+    found = _YEAR_QUALIFIER.fullmatch(" " + match_key(remark)) if remark else None
+    return None if found is None else int(found.group(1))
+
+
 def _map_row(
     row: list, lookup: dict[str, str], taken: dict[str, int], year: int | None = None
 ) -> dict[str, int]:
     """The layout columns a row names (column key -> index), leaving out those `taken`. A
-    header that names the report `year` names its column (rule 3)."""
+    header that names the report `year` names its column (rule 3); one that names another
+    year, in its parentheses too (`Doanh thu (năm 2022)` in a report of 2023), names none."""
     found: dict[str, int] = {}
     for index, cell in enumerate(row):
         if not isinstance(cell, str) or not cell.strip():
             continue  # a header is text: numbers and dates are data or column numbers
+        named = _remark_year(cell)
+        if named is not None and year is not None and named != year:
+            continue  # a comparison column, or last year's figures: never this report's
         bare, whole = _header_keys(cell)
         key = lookup.get(bare) or lookup.get(whole)
         if key is None and year is not None:
@@ -216,7 +229,9 @@ def missing_column_like(sheet: Sheet, header: HeaderMatch, text: str) -> str | N
     lacking = [c for c in sheet.columns if c.key not in header.columns]
     if not lacking:
         return None
-    parts = [_header_keys(part)[0] for part in text.split(" / ")]
+    # Whole keys: a year in parentheses (`Doanh thu (năm 2023)` in a report of 2024) is no
+    # unit, and the header is as like its column as `Doanh thu năm 2023` is.
+    parts = [_header_keys(part)[1] for part in text.split(" / ")]
     for column in lacking:
         for name in column.names:
             key = match_key(split_unit(name)[0])
