@@ -406,8 +406,8 @@ def test_a_header_unit_the_column_cannot_be_read_in_fails_its_header_cell(tmp_pa
     path = write_xlsx(tmp_path / "f.xlsx", {"HTX": htx, "LienKet": links})
     read = read_workbook(path)
     found = [(f.rule, f.severity, f.sheet, f.excel_row, f.cell, f.value) for f in read.findings]
-    assert ("unit_mismatch", "error", "LienKet", 2, "D2", "Sản lượng (kg)") in found
-    assert ("unit_mismatch", "error", "LienKet", 2, "E2", "Giá trị hợp đồng (USD)") in found
+    assert ("header_unit_mismatch", "error", "LienKet", 2, "D2", "Sản lượng (kg)") in found
+    assert ("header_unit_mismatch", "error", "LienKet", 2, "E2", "Giá trị hợp đồng (USD)") in found
     [kg] = [f for f in read.findings if f.cell == "D2"]
     assert kg.message.startswith("Tiêu đề cột 'Sản lượng (tấn)' ghi đơn vị 'kg'")
     row = read.sheets["lienket"].rows[0]

@@ -174,6 +174,23 @@ def test_a_support_ocop_or_offtake_row_without_code_or_programme_is_never_droppe
     assert "Thiếu mã số HTX" in outcome["reason"]
 
 
+def test_a_required_column_refused_for_its_header_unit_is_not_missing(tmp_path):
+    """`Kinh phí (USD)`: the header cell is the error (its unit is no VND), and the column is
+    not read. Its amounts are written, so no row is also `amount_required` ("Thiếu kinh
+    phí"), which would send the clerk looking for empty cells that are not there."""
+    header = [h.replace("Kinh phí", "Kinh phí (USD)") for h in SUPPORT_HEADER]
+    support = [
+        header,
+        ["6400000001", "NTM", "Kho", "Tỉnh", 500, 2023],
+        ["6400000001", "OCOP", "Máy sấy", "Tỉnh", 600, 2023],
+    ]
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "HoTro": support})
+    assert outcome["status"] == "quarantined"
+    assert _cells(outcome) == {("HoTro", 1, "Kinh phí", "header_unit_mismatch")}
+    assert "Thiếu kinh phí" not in outcome["reason"]
+
+
 def test_warnings_do_not_reject(tmp_path):
     rows = [
         HTX_HEADER,

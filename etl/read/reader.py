@@ -422,7 +422,7 @@ def _read_sheet(
         row = _header_row_of(rows, header, index, unit)
         findings.append(
             Finding(
-                rule="unit_mismatch",
+                rule="header_unit_mismatch",
                 severity=ERROR,
                 message=reason("header_unit_mismatch", unit=unit, column=column.header),
                 sheet=actual_name,
