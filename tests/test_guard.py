@@ -401,3 +401,34 @@ def test_cell_limit_is_a_setting(tmp_path, seeds):
     assert read_workbook(seeds["short"], Limits(cells=10_000)).rejection is None
     # A long sheet (1,500 rows): its references, not ZZ, bound its columns.
     assert read_workbook(seeds["long"], Limits(cells=len(HTX_HEADER) * 1501)).rejection is None
+
+
+def test_a_formula_s_saved_empty_string_is_a_value_not_a_formula_without_one(tmp_path):
+    """Excel and LibreOffice save a formula whose result is the empty string
+    (`=IF(C2>10000;"Tốt";"")`) as `t="str"` with an empty `<v></v>`: the cell holds its value,
+    empty, and the file is not to be saved again. A formula a program wrote with no value
+    (no `t`, as openpyxl writes it) still is `formula_without_value`."""
+    import xlsxwriter
+
+    def book(path: Path, string_result: bool) -> Path:
+        with xlsxwriter.Workbook(path) as workbook:
+            sheet = workbook.add_worksheet("HTX")
+            sheet.write_row(0, 0, ["Mã số HTX", "Tên HTX", "Doanh thu", "Xếp loại"])
+            sheet.write_row(1, 0, ["6400000001", "HTX A", 1650])
+            sheet.write_formula(1, 3, '=IF(C2>10000,"Tốt","")', None, "")
+        if string_result:  # as Excel and LibreOffice save it
+            part = "xl/worksheets/sheet1.xml"
+            with zipfile.ZipFile(path) as archive:
+                members = {name: archive.read(name) for name in archive.namelist()}
+            assert b'<c r="D2"><f>' in members[part]
+            members[part] = members[part].replace(b'<c r="D2">', b'<c r="D2" t="str">')
+            with zipfile.ZipFile(path, "w") as archive:
+                for name, data in members.items():
+                    archive.writestr(name, data)
+        return path
+
+    saved = read_workbook(book(tmp_path / "saved.xlsx", string_result=True))
+    assert [f.rule for f in saved.findings] == []
+    assert saved.sheets["htx"].rows[0]["rating"] is None
+    unsaved = read_workbook(book(tmp_path / "unsaved.xlsx", string_result=False))
+    assert [(f.rule, f.cell) for f in unsaved.findings] == [("formula_without_value", "D2")]

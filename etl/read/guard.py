@@ -479,7 +479,7 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
         if plain and b"!" in data and b"<!" in data:  # `!` alone: one memchr
             plain = False
         if b"<f" in data:  # a formula somewhere (or `<formula>` of a rule): which lack a value
-            uncached.extend(_UNCACHED_FORMULA.findall(data))
+            uncached.extend(_uncached_cells(data))
 
     for piece, data in _whole_tags(archive, member, expanded_limit):
         if piece:
@@ -526,11 +526,22 @@ def _last_real_in(tail: bytes) -> int:
 
 # A cell holding a formula and no saved value (`<c r="D2"><f>2*6</f><v/></c>`), as a program
 # that never computes writes it (openpyxl): python-calamine reads it as empty, so the value
-# would be lost in silence. Excel and LibreOffice always save the value.
+# would be lost in silence. Excel and LibreOffice always save the value; an empty string
+# (`=IF(C2="";"";…)`) they save as `t="str"` with an empty `<v></v>`: a value, no loss.
 _UNCACHED_FORMULA = re.compile(
-    rb'<c\s[^>]*?\br="([A-Za-z]{1,3}\d+)"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*'
-    rb"(?:<v\s*/>|<v>\s*</v>)?\s*</c>"
+    rb'<c\s([^>]*?)\br="([A-Za-z]{1,3}\d+)"([^>]*)>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*'
+    rb"(<v\s*/>|<v>\s*</v>)?\s*</c>"
 )
+_STRING_RESULT = re.compile(rb'\bt\s*=\s*"str"')
+
+
+def _uncached_cells(data: bytes) -> list[bytes]:
+    """The references of `_UNCACHED_FORMULA` cells in `data`, but a saved empty string."""
+    return [
+        reference
+        for before, reference, after, value in _UNCACHED_FORMULA.findall(data)
+        if not (value and _STRING_RESULT.search(before + after))
+    ]
 
 
 def _sheet_names(archive: zipfile.ZipFile, expanded_limit: int) -> dict[str, str]:
