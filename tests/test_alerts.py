@@ -351,6 +351,7 @@ def test_a_failure_callback_never_waits_out_a_long_writer_its_alert_waits_in_the
     monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
     ti = SimpleNamespace(dag_id="htx_ingest", task_id="stage", run_id="r1", map_index=2)
     context = {"ti": ti, "run_id": "r1"}  # the DAG processor's context: no exception
+    monkeypatch.setattr(notify, "LOCK_WAIT_SECONDS", 0)  # the lock tried once: no wait here
     alert_id = alerts.failure_alert("htx_ingest", "stage", "r1", "", 2).alert_id
     held = settings.state_dir / "alerts_pending" / f"{alert_id}.json"
     with _writer_holding(settings, let_go_on="waiting for it to finish") as let_go:
@@ -731,3 +732,22 @@ def test_ssl_and_tls_extras_written_in_a_uri_mean_what_they_say(monkeypatch, ext
     hook = notify.RefusalsSmtpHook(smtp_conn_id="smtp_default")
     hook.smtp_connection = hook.get_connection("smtp_default")
     assert (hook.use_ssl, hook.smtp_starttls) == (ssl, starttls)
+
+
+def test_an_outbox_file_that_is_no_alert_stops_no_load(settings):
+    """A file in the outbox that is JSON but no alert (a half-edited file, another tool's):
+    `record_held` records the alerts beside it, leaves it for a person, and never fails
+    the load or alert task that calls it."""
+    from etl.warehouse import ledger
+
+    alert = alerts.failure_alert("htx_ingest", "stage", "r1", "boom", 0)
+    alerts.hold(settings.state_dir, alert)
+    odd = alerts.outbox(settings.state_dir) / "odd.json"
+    odd.write_text('{"alert": {"alert_id": "x"}}')
+    con = ledger.connect(settings.ledger)
+    try:
+        assert alerts.record_held(con, settings.state_dir) == [alert.alert_id]
+    finally:
+        con.close()
+    assert list(alerts.outbox(settings.state_dir).iterdir()) == [odd]
+    assert _ledger_alerts(settings, "alert_id") == [(alert.alert_id,)]

@@ -363,16 +363,16 @@ def test_a_title_note_dvt_sets_the_sheet_s_unit_as_don_vi_tinh_does(tmp_path):
 
 
 def test_thongtin_keys_numbered_as_a_form_numbers_its_items_are_read(tmp_path):
-    """`1. Mã đơn vị`, `2) Tên đơn vị`, `a. Ngày lập` in column A are the keys the clerk
-    numbered: before, none was read, so the unit came from the file name or rejected the
-    file, and Ngày lập was lost for resubmissions."""
+    """`1. Mã đơn vị`, `2) Tên đơn vị`, `a. Ngày lập`, `II.1. Người lập` in column A are
+    the keys the clerk numbered: before, none was read, so the unit came from the file name
+    or rejected the file, and Ngày lập was lost for resubmissions."""
     info = [
         ["THÔNG TIN ĐƠN VỊ BÁO CÁO"],
         ["1. Mã đơn vị", "665"],
         ["2) Tên đơn vị", "Huyện Đắk Song"],
         ["3 - Năm báo cáo", 2022],
         ["a. Ngày lập", dt.date(2023, 1, 18)],
-        ["II. Người lập", "Võ Thị Mai"],
+        ["II.1. Người lập", "Võ Thị Mai"],  # an item of a part: both numbers go
         ["5. ĐVT", "đồng"],
     ]
     read = read_workbook(

@@ -333,21 +333,27 @@ def record_held(con, state_dir: Path, remove: bool = True) -> list[str]:
         data = _read_held(path)
         if data is None:
             continue
-        fields = data["alert"]
-        alert = Alert(
-            fields["alert_id"],
-            fields["severity"],
-            fields["subject"],
-            fields["body"],
-            fields["run_id"],
-        )
+        try:
+            fields = data["alert"]
+            alert = Alert(
+                fields["alert_id"],
+                fields["severity"],
+                fields["subject"],
+                fields["body"],
+                fields["run_id"],
+            )
+            dt.datetime.fromisoformat(data["raised_at"])
+            results = data["results"]
+        except (KeyError, TypeError, ValueError) as exc:  # one odd file must not stop a load
+            log.warning("outbox file %s is no alert (%r): left for a person to read", path, exc)
+            continue
         record(con, alert, alert.run_id, dt.datetime.fromisoformat(data["raised_at"]))
         [(attempted,)] = con.execute(
             "select attempted_at is not null from audit.quality_alert where alert_id = ?",
             [alert.alert_id],
         ).fetchall()
-        if data["results"] is not None and not attempted:
-            results = {c: Held(r["delivered"], r["error"]) for c, r in data["results"].items()}
+        if results is not None and not attempted:
+            results = {c: Held(r["delivered"], r["error"]) for c, r in results.items()}
             ledger.record_delivery(con, alert.alert_id, results, final=bool(data["final"]))
         if remove:
             path.unlink(missing_ok=True)

@@ -344,8 +344,8 @@ def _sheet_rows(workbook, name: str) -> list[list]:
 
 
 # A form's item number before a ThongTin label (`1. Mã đơn vị`, `2) Tên đơn vị`, `a. Ngày lập`,
-# `II. Người lập`), as its match key has it: `1 ma don vi`.
-_ITEM_NUMBER = re.compile(r"^(?:\d+|[a-z]|[ivx]+) ")
+# `II. Người lập`, `1.1 Người lập`), as its match key has it: `1 ma don vi`.
+_ITEM_NUMBER = re.compile(r"^(?:(?:\d+|[a-z]|[ivx]+) )+")
 
 
 def _read_info(rows: list[list]) -> tuple[dict[str, object], dict[str, int]]:
