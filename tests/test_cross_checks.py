@@ -101,3 +101,22 @@ def test_cross_warnings_are_alerted_once(settings):
     assert "663_2023.xlsx" in body
     run_steps(settings, "run-3")
     assert query(settings, "select count(*) from audit.quality_alert") == [(1,)]
+
+
+def test_a_missing_cooperative_is_listed_under_the_sheet_the_clerk_named(settings):
+    """The 2023 report's HTX table is on a sheet of another name (rule 17): the warning that
+    it lacks a cooperative of 2022 names that sheet, one the clerk's workbook has."""
+    coops = [(f"64000000{i:02d}", {}) for i in range(1, 7)]
+    _workbook(settings, "663_2022.xlsx", "663", 2022, coops)
+    rows = [HTX_HEADER] + [htx_row(i, code) for i, (code, _) in enumerate(coops[:5], 1)]
+    write_xlsx(
+        settings.landing_dir / "663_2023.xlsx",
+        {"ThongTin": info_rows("663", 2023), "Danh sách HTX": rows},
+    )
+    run_steps(settings)
+    found = query(
+        settings,
+        "select i.file_name, r.sheet, r.value from audit.rejected_row r "
+        "join audit.file_ingestion i using (file_id) where r.rule = 'coop_missing_next_year'",
+    )
+    assert found == [("663_2023.xlsx", "Danh sách HTX", "6400000006 (2022: 663)")]

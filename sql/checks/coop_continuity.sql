@@ -131,11 +131,22 @@ missing as (
     qualify row_number() over (
         partition by c.coop_code, c.year order by c.precision_rank asc, c.file_id asc
     ) = 1
+),
+
+-- The sheet the N + 1 report holds its HTX table on (`Danh sách HTX`, rule 17), as its
+-- clerk named it.
+htx_sheets as (
+    select
+        r.file_id,
+        coalesce(min(h.sheet_name), 'HTX') as sheet_name
+    from reports as r
+    left join stg_htx as h on r.file_id = h.file_id
+    group by r.file_id
 )
 
 select
     m.file_id,
-    'HTX' as sheet_name,
+    s.sheet_name,
     null::integer as excel_row,
     false as in_next_report,
     m.coop_code || ' (' || l.year || ': ' || l.unit_code || ')' as in_next_report_value,
@@ -144,4 +155,5 @@ select
     ])::varchar as causes
 from missing as m
 inner join with_province as l on m.coop_code = l.coop_code and m.year = l.year
+inner join htx_sheets as s on m.file_id = s.file_id
 order by m.file_id asc, m.coop_code asc, m.year asc
