@@ -62,11 +62,33 @@ def test_code_reported_by_two_units_in_one_year_is_a_warning(settings):
     _workbook(settings, "664_2023.xlsx", "664", 2023, [("6400000001", {"Xã/Phường": "Nâm Nung"})])
     run_steps(settings)
     found = {w for w in _warnings_with_values(settings) if w[1] == "coop_code_in_two_units"}
-    # The value names the units, so that each clerk knows whom to agree with.
+    # The value names the units and the one whose row counts (no history: the lower code),
+    # so that each clerk knows whom to agree with and whether their row is in the warehouse.
     assert found == {
-        ("663_2023.xlsx", "coop_code_in_two_units", 2, "6400000001 (663, 664)"),
-        ("664_2023.xlsx", "coop_code_in_two_units", 2, "6400000001 (663, 664)"),
+        ("663_2023.xlsx", "coop_code_in_two_units", 2, "6400000001 (663, 664; tính/counted: 663)"),
+        ("664_2023.xlsx", "coop_code_in_two_units", 2, "6400000001 (663, 664; tính/counted: 663)"),
     }
+    assert query(
+        settings, "select unit_code from core.fact_cooperative_year where coop_code = '6400000001'"
+    ) == [("663",)]
+
+
+def test_of_two_units_reporting_a_code_the_one_that_reported_it_before_counts(settings):
+    """The cooperative's own history decides which of two districts' rows of a year counts:
+    664 reported it in 2022, so 664's 2023 row counts, not 663's (the lower code), whatever
+    the files' hashes."""
+    _workbook(settings, "664_2022.xlsx", "664", 2022, [("6400000001", {"Xã/Phường": "Nâm Nung"})])
+    _workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {"Doanh thu": 111})])
+    _workbook(settings, "664_2023.xlsx", "664", 2023, [("6400000001", {"Xã/Phường": "Nâm Nung"})])
+    run_steps(settings)
+    found = {w[3] for w in _warnings_with_values(settings) if w[1] == "coop_code_in_two_units"}
+    assert found == {"6400000001 (663, 664; tính/counted: 664)"}
+    assert query(
+        settings,
+        "select f.unit_code, f.revenue_mvnd from core.fact_cooperative_year as f "
+        "join core.dim_period as p using (period_key) "
+        "where f.coop_code = '6400000001' and p.year = 2023",
+    ) == [("664", 1650.0)]
 
 
 def test_unit_count_change_over_30_percent_and_missing_cooperatives_are_warnings(settings):

@@ -4,7 +4,8 @@
 -- over the province) and report_outranked warns. Checked by
 -- expectations/warehouse/coop_code_in_two_units.json (warning above 1).
 -- Only the rows of files in check_run_files (every file, or this run's), counted over every
--- row of their cooperative and year. The value names the units: `6400000001 (663, 664)`.
+-- row of their cooperative and year. The value names the units, and the one whose row counts
+-- (sql/staging/report_precedence.sql): `6400000001 (663, 664; tính/counted: 663)`.
 with
 
 run_rows as (
@@ -23,6 +24,7 @@ ranked as (
         p.coop_code,
         p.report_year,
         p.unit_code,
+        p.winner_unit_code,
         case
             when p.report_year = 2025 and p.unit_level = 'province' then 0
             when p.report_year >= 2026 and p.unit_level = 'commune' then 0
@@ -49,7 +51,12 @@ select
     r.sheet_name,
     r.excel_row,
     u.units_reporting,
-    r.coop_code || ' (' || u.unit_codes || ')' as value
+    r.coop_code
+    || ' ('
+    || u.unit_codes
+    || '; tính/counted: '
+    || r.winner_unit_code
+    || ')' as value
 from ranked as r
 inner join units as u
     on

@@ -4,7 +4,10 @@
 -- cooperative and year, in every sheet; the checks read it to warn the losing file.
 -- - 2025: a province's report wins over a district's (first half of the year);
 -- - from 2026: a commune's report wins over the province's;
--- - otherwise (units of equal rank, and every report up to 2024) the lowest file_id wins.
+-- - otherwise (units of equal rank, and every report up to 2024): the unit that reported the
+--   cooperative in the latest earlier year (its own history: the contract's "the
+--   cooperative's own history decides"), then the lowest unit code, then the lowest file_id
+--   (one unit's two files of a year), so that the choice never rests on a file's hash.
 -- `first_winning_row`: the winning report's first row for the cooperative and year (its
 -- lowest excel_row; a file's rows share its unit, so the winning file's rows come first in
 -- the order of precedence), the one row core.dim_cooperative and core.fact_cooperative_year
@@ -37,7 +40,13 @@ ranked as (
             when report_year >= 2026 and unit_level = 'commune' then 0
             when report_year >= 2025 then 1
             else 0
-        end as unit_rank
+        end as unit_rank,
+        -- the latest earlier year this unit reported the cooperative
+        max(report_year) over (
+            partition by coop_code, unit_code
+            order by report_year
+            range between unbounded preceding and 1 preceding
+        ) as unit_reported_before
     from htx
 ),
 
@@ -50,7 +59,12 @@ decided as (
     from ranked
     window by_precedence as (
         partition by coop_code, report_year
-        order by unit_rank asc, file_id asc, excel_row asc
+        order by
+            unit_rank asc,
+            unit_reported_before desc nulls last,
+            unit_code asc,
+            file_id asc,
+            excel_row asc
     )
 )
 
