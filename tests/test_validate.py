@@ -620,3 +620,16 @@ def test_a_formula_without_a_saved_value_fails_its_cell_not_read_as_empty(tmp_pa
         sheet.write_formula(1, 2, "=1000+650", None, 1650)
     assert read_workbook(saved).sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
     assert read_workbook(saved).findings == []
+
+
+def test_a_file_without_its_unit_and_year_lists_the_cells_its_reader_found(tmp_path):
+    """No unit and year (`Năm báo cáo` 2032, a name that says none): the suites cannot judge
+    the rows, but a cell the reader could not read is listed beside the reason, so the
+    clerk mends both at once."""
+    info = [row if row[0] != "Năm báo cáo" else ["Năm báo cáo", 2032] for row in info_rows()]
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Doanh thu": "12 tấn"})]
+    outcome = _stage(tmp_path, {"ThongTin": info, "HTX": rows}, name="bao_cao.xlsx")
+    assert outcome["status"] == "quarantined"
+    found = {(f["rule"], f["sheet"], f["cell"]) for f in outcome["findings"]}
+    assert ("unit_mismatch", "HTX", "L2") in found
+    assert any(rule == "year_invalid" for rule, _, _ in found)

@@ -310,9 +310,15 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
                 read=workbook,
             )
             continue
-        if isinstance(who, Finding):  # no unit and year
+        if isinstance(who, Finding):  # no unit and year: the suites cannot judge its rows
+            # (their lists depend on both), but what the reader found in its cells is said
+            # now, so the clerk does not mend the unit, resubmit, and only then hear of them.
             read.outcomes[landed.file_id] = _outcome(
-                landed, "quarantined", reason=who.message, findings=[who], read=workbook
+                landed,
+                "quarantined",
+                reason=who.message,
+                findings=[who, *workbook.findings],
+                read=workbook,
             )
             continue
         item = ReadFile(file_id=landed.file_id, identity=who, read=workbook)
