@@ -20,7 +20,7 @@ from __future__ import annotations
 from airflow.sdk import dag, get_current_context, task
 
 from etl.config import WRITER_POOL
-from etl.flow.dagkit import ONE_XCOM, RETRIES, START, default_args
+from etl.flow.dagkit import ONE_XCOM, RETRIES, START, dag_callbacks, default_args
 
 DEADLINES_DAG_ID = "htx_deadlines"
 
@@ -34,6 +34,7 @@ DEADLINES_DAG_ID = "htx_deadlines"
     doc_md=__doc__,
     tags=["htx", "deadlines"],
     default_args=default_args(),
+    **dag_callbacks(),
 )
 def htx_deadlines():
     @task(

@@ -44,7 +44,7 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowSkipException
 
 from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID
-from etl.flow.dagkit import ONE_XCOM, RETRIES, START, assets, default_args
+from etl.flow.dagkit import ONE_XCOM, RETRIES, START, assets, dag_callbacks, default_args
 
 ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
 
@@ -100,6 +100,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
         doc_md=doc_md,
         tags=["htx", "ingest"],
         default_args=default_args(),
+        **dag_callbacks(),
     )
     def ingest():
         @task(

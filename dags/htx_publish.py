@@ -23,7 +23,7 @@ from __future__ import annotations
 from airflow.sdk import dag, get_current_context, task
 
 from etl.config import PUBLISH_DAG_ID, WRITER_POOL
-from etl.flow.dagkit import ONE_XCOM, RETRIES, START, assets, default_args
+from etl.flow.dagkit import ONE_XCOM, RETRIES, START, assets, dag_callbacks, default_args
 
 ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
 
@@ -37,6 +37,7 @@ ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
     doc_md=__doc__,
     tags=["htx", "publish"],
     default_args=default_args(),
+    **dag_callbacks(),
 )
 def htx_publish():
     @task(

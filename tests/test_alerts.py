@@ -751,3 +751,140 @@ def test_an_outbox_file_that_is_no_alert_stops_no_load(settings):
         con.close()
     assert list(alerts.outbox(settings.state_dir).iterdir()) == [odd]
     assert _ledger_alerts(settings, "alert_id") == [(alert.alert_id,)]
+
+
+# -- a failed run's own alert (the DAG failure callback) -------------------------------------
+
+
+def _run_failed(
+    monkeypatch,
+    states: dict[str, str],
+    task_ids=("discover", "stage", "load"),
+    started: dt.datetime | None = None,
+):
+    """Call the DAG failure callback as Airflow's DAG processor does for run `r1` of
+    htx_ingest (started a day ago unless `started`), the run's task states as Airflow's
+    API gives them (`states`)."""
+    monkeypatch.setattr(notify, "_task_states", lambda dag_id, run_id: dict(states))
+    started = started or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    context = {
+        "dag": SimpleNamespace(dag_id="htx_ingest", task_ids=list(task_ids)),
+        "run_id": "r1",
+        "reason": "task_failure",
+        "dag_run": SimpleNamespace(run_id="r1", start_date=started, clear_number=0),
+    }
+    notify.RunFailureNotifier().notify(context)
+
+
+def _task_failed(task_id: str, map_index: int = -1, error: str = "disk full") -> None:
+    ti = SimpleNamespace(dag_id="htx_ingest", task_id=task_id, run_id="r1", map_index=map_index)
+    notify.FailureNotifier().notify({"ti": ti, "run_id": "r1", "exception": OSError(error)})
+
+
+@pytest.fixture
+def webhook_only(settings, monkeypatch, webhook_receiver):
+    url, posts = webhook_receiver
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", url)
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    return posts
+
+
+def test_a_run_failed_by_a_task_that_alerted_sends_no_second_alert(
+    settings, monkeypatch, webhook_only
+):
+    """An ordinary failure: the task's callback sent its alert before Airflow marked the
+    task failed, so the run's failure callback finds it in the outbox and says nothing."""
+    _task_failed("load")
+    _run_failed(monkeypatch, {"discover": "success", "stage": "success", "load": "failed"})
+    assert [p["subject"] for p in webhook_only] == [
+        "[HTX] Lỗi pipeline: tác vụ load thất bại / Pipeline failure: task load failed"
+    ]
+
+
+def test_a_task_alert_a_writer_took_into_the_ledger_still_counts(
+    settings, monkeypatch, webhook_only
+):
+    """A `load` or `alert` task of another run may take the alert from the outbox into the
+    ledger before the run's callback runs: the ledger tells it then."""
+    from etl.warehouse import ledger
+
+    _task_failed("stage", 1)
+    con = ledger.connect(settings.ledger)
+    try:
+        assert len(alerts.record_held(con, settings.state_dir)) == 1  # outbox emptied
+    finally:
+        con.close()
+    assert alerts.held_alerts(settings.state_dir) == []
+    _run_failed(monkeypatch, {"discover": "success", "stage_0": "success", "stage_1": "failed"})
+    assert len(webhook_only) == 1
+
+
+def test_a_killed_task_that_sent_no_alert_gets_the_run_s_alert_once(
+    settings, monkeypatch, webhook_only
+):
+    """A task process killed with SIGKILL (the OOM killer) gets no task callback from
+    Airflow 3.3: the run's failure callback sends one alert naming the run and the task;
+    the batch that failed ordinarily and alerted is named among the failed, not again."""
+    _task_failed("stage", 0)
+    states = {"discover": "success", "stage_0": "failed", "stage_1": "failed"}
+    states["load"] = "upstream_failed"
+    _run_failed(monkeypatch, states)
+    _run_failed(monkeypatch, states)  # called again: sent to no one twice
+    subjects = [p["subject"] for p in webhook_only]
+    assert subjects == [
+        "[HTX] Lỗi pipeline: tác vụ stage[0] thất bại / Pipeline failure: task stage[0] failed",
+        "[HTX] Lỗi pipeline: lần chạy htx_ingest thất bại (stage[1]) / "
+        "Pipeline failure: run of htx_ingest failed (stage[1])",
+    ]
+    body = webhook_only[1]["body"]
+    assert "Lần chạy / Run: r1" in body
+    assert "Tác vụ thất bại / Failed tasks: stage[0], stage[1]" in body
+    assert "No alert was sent for: stage[1]" in body
+    # Recorded in the ledger like a task's alert, with its delivery.
+    rows = _ledger_alerts(settings, "subject, run_id, webhook_delivered", "subject")
+    assert rows[0] == (subjects[1], "r1", True)
+
+
+def test_a_task_alert_of_an_earlier_clearing_does_not_tell_the_run_s_new_failure(
+    settings, monkeypatch, webhook_only
+):
+    """The run was cleared and run again (its start date is later than the alert, in the
+    outbox and the ledger): the task's earlier failure alert does not stand for its new,
+    silent one."""
+    _task_failed("load")
+    states = {"discover": "success", "stage": "success", "load": "failed"}
+    _run_failed(monkeypatch, states, started=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    assert len(webhook_only) == 2
+    assert "No alert was sent for: load" in webhook_only[1]["body"]
+
+
+def test_a_run_failure_whose_ledger_a_writer_holds_is_told_rather_than_lost(
+    settings, monkeypatch, webhook_only
+):
+    """The outbox lacks the task's alert and a writer holds the ledger: the callback
+    waits `LOCK_WAIT_SECONDS` only (it runs in the DAG processor) and sends the run's
+    alert: told twice at worst, never untold."""
+    monkeypatch.setattr(notify, "LOCK_WAIT_SECONDS", 0)  # the lock tried once: no wait here
+    with _writer_holding(settings, let_go_on="waiting for it to finish") as let_go:
+        _run_failed(monkeypatch, {"discover": "failed"})
+        assert let_go == []
+    assert [p["subject"] for p in webhook_only] == [
+        "[HTX] Lỗi pipeline: lần chạy htx_ingest thất bại (discover) / "
+        "Pipeline failure: run of htx_ingest failed (discover)"
+    ]
+
+
+def test_failed_task_states_are_named_as_their_alerts_name_them():
+    states = {
+        "stage_0": "success",
+        "stage_12": "failed",
+        "load_2": "failed",  # a task whose id ends in _2, not a mapped instance
+        "load": "upstream_failed",
+        "exports": "failed",
+    }
+    assert notify.failed_labels(states, {"stage", "load", "load_2", "exports"}) == [
+        "exports",
+        "load_2",
+        "stage[12]",
+    ]

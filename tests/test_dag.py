@@ -44,6 +44,7 @@ def describe(dag):
         "catchup": dag.catchup,
         "max_active_runs": dag.max_active_runs,
         "doc": len(dag.doc_md or ""),
+        "run_failure_callback": getattr(dag.on_failure_callback, "__name__", None),
         "params": {k: dag.params.get_param(k).dump() for k in dag.params},
         "tasks": {
             t.task_id: {
@@ -188,6 +189,8 @@ def test_transient_failures_retry_and_every_failure_alerts(bag):
         for dag in bag["dags"].values()
         for v in dag["tasks"].values()
     )
+    # A failed run alerts even when no task callback ran (a task killed with SIGKILL).
+    assert {d["run_failure_callback"] for d in bag["dags"].values()} == {"on_run_failure"}
 
 
 def test_a_task_returning_a_dict_pushes_it_as_one_xcom(bag):

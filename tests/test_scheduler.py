@@ -13,10 +13,13 @@ warehouse a single run leaves, and leave it unchanged when run again.
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import textwrap
 
 import pytest
 from airflow_cluster import AIRFLOW, AirflowCluster
-from conftest import query, snapshot, with_landing
+from conftest import project_settings, query, snapshot, with_landing
 
 from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, YEARLY_DAG_ID, Settings
 from etl.quality.validate import cross_rules
@@ -206,6 +209,80 @@ def test_backfill_over_2021_2025_makes_the_single_run_warehouse_and_is_idempoten
         assert len(airflow.runs(PUBLISH_DAG_ID)) == publishes
         assert whatever_the_order(snapshot(settings)) == whatever_the_order(single_run)
     assert airflow.alive() == []
+
+
+# A DAG of the project's callbacks (etl.flow.dagkit), in a folder of its own: `victim` waits
+# to be killed, `boom` fails as a task ordinarily fails.
+_KILLED_DAG = """
+import datetime as dt, os, pathlib, time
+from airflow.sdk import dag, task
+from etl.flow.dagkit import START, dag_callbacks, default_args
+
+@dag(dag_id="htx_killed", schedule=None, start_date=START, catchup=False,
+     default_args=default_args(), **dag_callbacks())
+def htx_killed():
+    @task
+    def victim():
+        pathlib.Path({pid!r}).write_text(str(os.getpid()))
+        time.sleep(3600)  # until killed (the cluster stops it, should the test fail)
+
+    @task
+    def boom():
+        raise OSError("disk full")
+
+    victim()
+    boom()
+
+htx_killed()
+"""
+
+
+@pytest.mark.postgres
+def test_a_task_killed_with_sigkill_alerts_through_its_run_and_a_raising_one_once(
+    tmp_path, postgres_database, webhook_receiver
+):
+    """Airflow 3.3 runs no task failure callback for a task process killed with SIGKILL
+    (the OOM killer): the task log says 'Process terminated by signal', the run fails. The
+    DAG failure callback, in the DAG processor, sends the run's alert naming that task;
+    the task that raised sent its own alert, and is not alerted twice."""
+    url, posts = webhook_receiver
+    settings = project_settings(tmp_path / "project")
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    pid_file = tmp_path / "victim.pid"
+    (dags / "htx_killed.py").write_text(textwrap.dedent(_KILLED_DAG.format(pid=str(pid_file))))
+    env = {
+        **on_postgres(postgres_database),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK": url,
+    }
+    with AirflowCluster(settings, env) as airflow:
+        airflow.unpause("htx_killed")
+        run_id = airflow.trigger("htx_killed")
+        airflow.wait_for(pid_file.exists, 300, "the victim task to start")
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+        def ended() -> bool:
+            return airflow.api("GET", f"/dags/htx_killed/dagRuns/{run_id}")["state"] == "failed"
+
+        airflow.wait_for(ended, 300, "the run to fail")
+        assert airflow.task_states("htx_killed", run_id) == {
+            "victim": ["failed"],
+            "boom": ["failed"],
+        }
+        assert "Process terminated by signal" in _task_log(settings, "htx_killed", run_id, "victim")
+        airflow.wait_for(lambda: len(posts) >= 2, 300, "the run's failure alert")
+    assert airflow.alive() == []
+    subjects = sorted(p["subject"] for p in posts)
+    assert subjects == [
+        "[HTX] Lỗi pipeline: lần chạy htx_killed thất bại (victim) / "
+        "Pipeline failure: run of htx_killed failed (victim)",
+        "[HTX] Lỗi pipeline: tác vụ boom thất bại / Pipeline failure: task boom failed",
+    ]
+    [run_alert] = [p for p in posts if "victim" in p["subject"]]
+    assert f"Lần chạy / Run: {run_id}" in run_alert["body"]
+    assert "Tác vụ thất bại / Failed tasks: boom, victim" in run_alert["body"]
+    assert "No alert was sent for: victim" in run_alert["body"]
 
 
 def create_backfill(airflow: AirflowCluster, command: list[str]) -> dict:

@@ -82,5 +82,18 @@ def on_failure(context) -> None:
     FailureNotifier().notify(context)
 
 
+def on_run_failure(context) -> None:
+    """DAG failure callback: an alert for a failed run whose failed tasks sent none (a task
+    killed with SIGKILL gets no task callback), run by Airflow in the DAG processor."""
+    from etl.quality.notify import RunFailureNotifier
+
+    RunFailureNotifier().notify(context)
+
+
 def default_args() -> dict:
     return {"on_failure_callback": on_failure, "owner": "htx-data"}
+
+
+def dag_callbacks() -> dict:
+    """The DAG's own callbacks (`@dag(**dag_callbacks())`): a failed run always alerts."""
+    return {"on_failure_callback": on_run_failure}

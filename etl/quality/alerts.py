@@ -151,6 +151,60 @@ def failure_alert(
     return Alert(digest, "error", subject, body, run_id)
 
 
+# How a task failure alert's body names its DAG, task and run (`failure_alert`), read back
+# by the run's failure callback to tell which failed tasks have their alert already.
+_FAILURE_LINES = re.compile(
+    r"^DAG: (?P<dag>.+)\nTác vụ / Task: (?P<task>.+)\nLần chạy / Run: (?P<run>.+)$", re.M
+)
+
+
+def failure_of(alert: Alert) -> tuple[str, str, str] | None:
+    """The DAG, task (`stage[3]`) and run a task failure alert names, or None for any other
+    alert (a run's own failure alert names no single task)."""
+    found = _FAILURE_LINES.search(alert.body)
+    if alert.severity != "error" or found is None:
+        return None
+    return found["dag"], found["task"], found["run"]
+
+
+def run_failure_alert(
+    dag_id: str,
+    run_id: str,
+    failed: list[str],
+    unalerted: list[str],
+    reason: str | None,
+    clear_number: int | None = None,
+) -> Alert:
+    """The alert for a failed DAG run whose failure no task alert told: a task killed with
+    SIGKILL (the OOM killer) gets no failure callback from Airflow, and a run failed by its
+    timeout may have no failed task. Names the run, its `failed` tasks, and those of them
+    no alert reached anyone for (`unalerted`). One alert per run and clearing of it."""
+    named = ", ".join(unalerted or failed) or "?"
+    subject = (
+        f"[HTX] Lỗi pipeline: lần chạy {dag_id} thất bại ({named}) / "
+        f"Pipeline failure: run of {dag_id} failed ({named})"
+    )
+    body = "\n".join(
+        [
+            f"DAG: {dag_id}",
+            f"Lần chạy / Run: {run_id}",
+            f"Lý do / Reason: {reason or '?'}",
+            "Tác vụ thất bại / Failed tasks: " + (", ".join(failed) or "không có / none"),
+            "Chưa có cảnh báo nào cho / No alert was sent for: " + (", ".join(unalerted) or "-"),
+            "",
+            "Không có lỗi nào đến được callback của tác vụ: tiến trình có thể đã bị hệ thống "
+            "dừng (SIGKILL, hết bộ nhớ). / No error reached the task's callback: its process "
+            "was likely killed (SIGKILL, the OOM killer); the task log says "
+            "'Process terminated by signal'.",
+            "Việc cần làm: kỹ sư dữ liệu xem nhật ký của tác vụ trong Airflow rồi chạy lại. "
+            "Các tệp đã nhận không bị mất. / To do: a data engineer reads the task log in "
+            "Airflow and reruns it. No submitted file is lost.",
+        ]
+    )
+    digest = hashlib.sha256(f"{dag_id}|{run_id}|{clear_number}|run failure".encode()).hexdigest()
+    return Alert(digest[:16], "error", subject, body, run_id)
+
+
 def with_cross(outcomes: list[dict], files: list[dict], new: dict[int, list]) -> list[dict]:
     """A run's alert items: its outcomes, each with the new warnings across files it got
     (`new`, by file_id), then the other files of the run that got some (`files`: their
@@ -320,6 +374,58 @@ def held_deliveries(state_dir: Path, alert_id: str) -> frozenset[str]:
     data = _read_held(outbox(state_dir) / f"{alert_id}.json") or {}
     results = data.get("results") or {}
     return frozenset(c for c, r in results.items() if r.get("delivered") is True)
+
+
+def held_alerts(state_dir: Path) -> list[tuple[Alert, dt.datetime]]:
+    """The alerts waiting in the outbox, each with when it was raised; a file that is no
+    alert is left out (and for a person to read)."""
+    found = []
+    for path in sorted(outbox(state_dir).glob("*.json")):
+        data = _read_held(path)
+        try:
+            fields = data["alert"]  # type: ignore[index]
+            alert = Alert(
+                fields["alert_id"],
+                fields["severity"],
+                fields["subject"],
+                fields["body"],
+                fields["run_id"],
+            )
+            found.append((alert, dt.datetime.fromisoformat(data["raised_at"])))  # type: ignore[index]
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
+def alerted_tasks(
+    alerts: list[tuple[Alert, dt.datetime]],
+    dag_id: str,
+    run_id: str,
+    since: dt.datetime | None = None,
+) -> set[str]:
+    """The tasks (`stage[3]`) of the run that have a task failure alert among `alerts`
+    (each with when it was raised), raised at `since` or later: a run cleared and run again
+    starts anew, and its earlier failures' alerts do not tell its new ones."""
+    told = set()
+    for alert, raised_at in alerts:
+        failure = failure_of(alert)
+        if failure is None or failure[0] != dag_id or failure[2] != run_id:
+            continue
+        if since is not None and raised_at.tzinfo is None:
+            raised_at = raised_at.replace(tzinfo=dt.UTC)  # DuckDB gives naive UTC
+        if since is None or raised_at >= since:
+            told.add(failure[1])
+    return told
+
+
+def ledger_alerts(con, run_id: str) -> list[tuple[Alert, dt.datetime]]:
+    """The ledger's (`con`) alerts of a run, each with when it was raised."""
+    rows = con.execute(
+        "select alert_id, severity, subject, body, run_id, raised_at "
+        "from audit.quality_alert where run_id = ?",
+        [run_id],
+    ).fetchall()
+    return [(Alert(*row[:5]), row[5]) for row in rows]
 
 
 def record_held(con, state_dir: Path, remove: bool = True) -> list[str]:

@@ -394,7 +394,7 @@ def deliver(
 
 
 class FailureNotifier(BaseNotifier):
-    """Task and DAG failure callback: one alert through every channel, recorded in the ledger.
+    """Task failure callback: one alert through every channel, recorded in the ledger.
 
     Where Airflow 3 runs it: in the task's own process when the task raised (also on its
     `execution_timeout`); in the DAG processor when the scheduler failed a task that lost
@@ -411,10 +411,7 @@ class FailureNotifier(BaseNotifier):
     template_fields = ()
 
     def notify(self, context) -> None:
-        from etl.config import load_settings
         from etl.quality import alerts
-        from etl.warehouse import ledger
-        from etl.warehouse.locking import LockBusy, writer
 
         ti = context.get("ti") or context.get("task_instance")
         alert = alerts.failure_alert(
@@ -425,43 +422,186 @@ class FailureNotifier(BaseNotifier):
             map_index=getattr(ti, "map_index", None),
             try_number=getattr(ti, "try_number", None),
         )
+        send_failure(alert, context)
+
+
+def send_failure(alert: Alert, context) -> None:
+    """Hold a failure alert in the outbox, deliver it on the channels an earlier call did
+    not, hold it again with the results, and record it in the ledger if the writer lock
+    comes within `LOCK_WAIT_SECONDS`: never blocks longer (see `FailureNotifier`)."""
+    from etl.config import load_settings
+    from etl.quality import alerts
+    from etl.warehouse import ledger
+    from etl.warehouse.locking import LockBusy, writer
+
+    state_dir = load_settings().state_dir
+    # Written before the channels are tried: a callback killed meanwhile loses no alert.
+    earlier = alerts.held_deliveries(state_dir, alert.alert_id)
+    if not earlier:
+        alerts.hold(state_dir, alert)
+    results = deliver(alert, context, earlier)
+    # A channel down for these few seconds is tried again by the next publish run's
+    # `alert` task, on that channel only: the alert stays waiting (`pending_alerts`).
+    failed = any(r.retried for r in results.values())
+    held = alerts.hold(state_dir, alert, results, final=not failed)
+    try:
+        # A task outside the writer pool (`stage`) fails while a writer holds the ledger,
+        # or beside another failing batch: wait for it a little, not as the tasks do.
+        with writer(state_dir, wait=LOCK_WAIT_SECONDS):
+            con = ledger.connect(load_settings().ledger)
+            try:
+                # Its file stays: a second call for the same failure reads what it sent.
+                alerts.record_held(con, state_dir, remove=False)
+            finally:
+                con.close()
+    except LockBusy:
+        log.warning(
+            "failure alert %s: a writer still holds %s after %g s; the alert waits in %s "
+            "(channels: %s): the next load or alert task records it and retries what failed",
+            alert.alert_id,
+            state_dir / "writer.lock",
+            LOCK_WAIT_SECONDS,
+            held,
+            "; ".join(f"{channel} {r.describe()}" for channel, r in results.items()),
+        )
+    except Exception as exc:
+        log.warning(
+            "failure alert %s not recorded in the ledger (%s): it waits in %s",
+            alert.alert_id,
+            exc,
+            held,
+        )
+
+
+class RunFailureNotifier(BaseNotifier):
+    """DAG failure callback: one alert for a failed run whose failed tasks no task alert
+    told, and none when each has its own.
+
+    Airflow 3.3 runs it in the DAG processor once the run is marked failed (context: `dag`,
+    `run_id`, `reason` 'task_failure' or 'timed_out', `dag_run`, and as `ti` only the
+    failed task that ended last). A task process killed with SIGKILL (the OOM killer) gets
+    no task failure callback, so without this the run fails and no alert reaches anyone.
+    An ordinary failure has its alert already: a task's callback runs in its process
+    before the task is reported failed, so its alert is in the outbox or, taken by a
+    writer since, in the ledger, before the run can fail. The failed tasks come from
+    Airflow's API (`failed_tasks`); the outbox is read first (no lock), the ledger only when
+    some failed task is not there, under the writer lock waited for `LOCK_WAIT_SECONDS`.
+    When the ledger cannot be read, the run's alert is sent: twice told, never untold.
+    """
+
+    template_fields = ()
+
+    def notify(self, context) -> None:
+        from etl.config import load_settings
+        from etl.quality import alerts
+
+        dag = context.get("dag")
+        dag_run = context.get("dag_run")
+        dag_id = getattr(dag, "dag_id", None) or getattr(dag_run, "dag_id", None) or "?"
+        run_id = context.get("run_id") or getattr(dag_run, "run_id", None) or "?"
+        since = getattr(dag_run, "start_date", None)
+        failed = failed_tasks(context, dag_id, run_id)
         state_dir = load_settings().state_dir
-        # Written before the channels are tried: a callback killed meanwhile loses no alert.
-        earlier = alerts.held_deliveries(state_dir, alert.alert_id)
-        if not earlier:
-            alerts.hold(state_dir, alert)
-        results = deliver(alert, context, earlier)
-        # A channel down for these few seconds is tried again by the next publish run's
-        # `alert` task, on that channel only: the alert stays waiting (`pending_alerts`).
-        failed = any(r.retried for r in results.values())
-        held = alerts.hold(state_dir, alert, results, final=not failed)
-        try:
-            # A task outside the writer pool (`stage`) fails while a writer holds the ledger,
-            # or beside another failing batch: wait for it a little, not as the tasks do.
-            with writer(state_dir, wait=LOCK_WAIT_SECONDS):
-                con = ledger.connect(load_settings().ledger)
-                try:
-                    # Its file stays: a second call for the same failure reads what it sent.
-                    alerts.record_held(con, state_dir, remove=False)
-                finally:
-                    con.close()
-        except LockBusy:
-            log.warning(
-                "failure alert %s: a writer still holds %s after %g s; the alert waits in %s "
-                "(channels: %s): the next load or alert task records it and retries what failed",
-                alert.alert_id,
-                state_dir / "writer.lock",
-                LOCK_WAIT_SECONDS,
-                held,
-                "; ".join(f"{channel} {r.describe()}" for channel, r in results.items()),
-            )
-        except Exception as exc:
-            log.warning(
-                "failure alert %s not recorded in the ledger (%s): it waits in %s",
-                alert.alert_id,
-                exc,
-                held,
-            )
+        told = alerts.alerted_tasks(alerts.held_alerts(state_dir), dag_id, run_id, since)
+        if failed and not set(failed) <= told:  # a writer may have taken some since
+            told |= _ledger_told(state_dir, dag_id, run_id, since, failed)
+        if failed and set(failed) <= told:
+            log.info("run %s failed; every failed task alerted already: %s", run_id, failed)
+            return
+        unalerted = [task for task in failed if task not in told]
+        alert = alerts.run_failure_alert(
+            dag_id,
+            run_id,
+            failed,
+            unalerted,
+            context.get("reason"),
+            getattr(dag_run, "clear_number", None),
+        )
+        log.warning(
+            "run %s failed with no alert for %s (failed: %s): alert %s",
+            run_id,
+            ", ".join(unalerted) or "no failed task",
+            ", ".join(failed) or "none",
+            alert.alert_id,
+        )
+        send_failure(alert, context)
+
+
+def _ledger_told(state_dir: Path, dag_id: str, run_id: str, since, failed: list[str]) -> set[str]:
+    """The failed tasks of the run whose alert a writer took from the outbox into the
+    ledger; none when the writer lock does not come within `LOCK_WAIT_SECONDS`."""
+    from etl.config import load_settings
+    from etl.quality import alerts
+    from etl.warehouse import ledger
+    from etl.warehouse.locking import LockBusy, writer
+
+    try:
+        with writer(state_dir, wait=LOCK_WAIT_SECONDS):
+            con = ledger.connect(load_settings().ledger)
+            try:
+                return alerts.alerted_tasks(
+                    alerts.ledger_alerts(con, run_id), dag_id, run_id, since
+                )
+            finally:
+                con.close()
+    except LockBusy:
+        log.warning(
+            "run %s failed: a writer still holds %s after %g s, the ledger cannot say whether "
+            "%s were alerted; the run's alert is sent",
+            run_id,
+            state_dir / "writer.lock",
+            LOCK_WAIT_SECONDS,
+            ", ".join(failed),
+        )
+    except Exception as exc:
+        log.warning("run %s failed: the ledger could not be read (%s)", run_id, exc)
+    return set()
+
+
+def failed_tasks(context, dag_id: str, run_id: str) -> list[str]:
+    """The run's failed task instances, named as their alerts name them (`stage[3]`), from
+    Airflow's API (the DAG processor answers `get_task_states`); on an error, the one
+    failed task the context carries."""
+    try:
+        states = _task_states(dag_id, run_id)
+    except Exception as exc:
+        # `dag.test` (`htx run`) calls it in its own process, with no supervisor to ask.
+        log.info(
+            "run %s: the task states could not be read (%s): the failed task the callback's "
+            "context names is taken",
+            run_id,
+            exc,
+        )
+        ti = context.get("ti") or context.get("task_instance")
+        if ti is None or getattr(ti, "task_id", None) is None:
+            return []
+        index = getattr(ti, "map_index", None)
+        return [f"{ti.task_id}[{index}]" if index is not None and index >= 0 else ti.task_id]
+    dag = context.get("dag")
+    return failed_labels(states, set(getattr(dag, "task_ids", None) or ()))
+
+
+def _task_states(dag_id: str, run_id: str) -> dict[str, str]:
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    found = RuntimeTaskInstance.get_task_states(dag_id=dag_id, run_ids=[run_id])
+    return dict(found.get(run_id, {}))
+
+
+def failed_labels(states: dict[str, str], task_ids: set[str]) -> list[str]:
+    """The failed ones among Airflow's task states (keyed `task_id`, or `task_id_3` for map
+    index 3), named `task_id` or `task_id[3]`; `task_ids`: the DAG's, to tell a mapped
+    instance from a task whose id ends in `_3`."""
+    failed = []
+    for key, state in states.items():
+        if getattr(state, "value", state) != "failed":
+            continue
+        base, _, index = key.rpartition("_")
+        if key not in task_ids and base in task_ids and index.isdigit():
+            failed.append(f"{base}[{index}]")
+        else:
+            failed.append(key)
+    return sorted(failed)
 
 
 # What a callback says when no exception reached it: the DAG processor's context has none.
