@@ -125,31 +125,6 @@ def test_cross_warnings_are_alerted_once(settings):
     assert query(settings, "select count(*) from audit.quality_alert") == [(1,)]
 
 
-def test_a_warning_moved_to_the_earlier_year_that_causes_it_says_so(settings):
-    """663's 2023 report is loaded first; its 2022 report arrives in a later run. The jump
-    (and the cooperative 2023 no longer lists) are warnings of the 2023 rows, which the
-    2022 file causes: they are recorded on the 2022 rows. The 2022 clerk must read that the
-    warning is about another file's row, not that 2022's own figure jumped from the
-    previous year or that 2022's report lacks a cooperative it lists."""
-    coops = [(f"64000000{i:02d}", {}) for i in range(1, 6)]
-    _workbook(settings, "663_2023.xlsx", "663", 2023, coops[:4])
-    run_steps(settings, "run-1")
-    jumped = [("6400000001", {"Doanh thu": 100}), *coops[1:4]]
-    _workbook(settings, "663_2022.xlsx", "663", 2022, jumped)
-    run_steps(settings, "run-2")
-    moved = query(
-        settings,
-        "select r.rule, r.excel_row, r.message from audit.rejected_row r "
-        "join audit.file_ingestion i using (file_id) "
-        "where i.file_name = '663_2022.xlsx' and r.severity = 'warning' order by r.rule",
-    )
-    assert [m[:2] for m in moved] == [("revenue_jump", 2)]
-    message = moved[0][2]
-    vi, en = message.split(" / ", 1)
-    assert vi.startswith("Cảnh báo ở dòng 2 trang HTX của báo cáo năm 2023 của đơn vị 663")
-    assert en.startswith("A warning on row 2 of sheet HTX of the 2023 report of unit 663")
-
-
 def test_a_missing_cooperative_is_listed_under_the_sheet_the_clerk_named(settings):
     """The 2023 report's HTX table is on a sheet of another name (rule 17): the warning that
     it lacks a cooperative of 2022 names that sheet, one the clerk's workbook has."""

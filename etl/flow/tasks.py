@@ -440,11 +440,7 @@ def _build(
     con = ledger.connect(settings.ledger)
     try:
         ledger.set_rows_loaded(con, in_facts)
-        origins = {
-            f["file_id"]: (f["unit_code"], f["report_year"])
-            for f in ledger.files(con, sorted(set(cross) - set(run_files)))
-        }
-        mine = with_cells(for_run(cross, run_files, origins), read or {})
+        mine = with_cells(for_run(cross, run_files), read or {})
         new = ledger.replace_cross_findings(con, mine, cross_rules(), run_files)
         items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
         items = alerts.recorded(items, ledger.states(con, [i["file_id"] for i in items]))

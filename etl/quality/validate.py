@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from etl.config import EXPECTATIONS_DIR
-from etl.contract.findings import ERROR, Finding, bilingual, cell_address, halves
+from etl.contract.findings import ERROR, Finding, bilingual, cell_address
 from etl.contract.layout import DATA_SHEETS
 from etl.contract.reference import Reference
 from etl.read.cells import DAY, MONTH, YEAR
@@ -311,17 +311,12 @@ def _caused_by(text: object, run: set[int]) -> bool:
 
 
 def for_run(
-    cross: dict[int, list[Finding]],
-    run_files: Collection[int],
-    origins: Mapping[int, tuple[str | None, int | None]] | None = None,
+    cross: dict[int, list[Finding]], run_files: Collection[int]
 ) -> dict[int, list[Finding]]:
     """The warnings across files a run records: those on its own files as found; one on a
     file of an earlier run moves to the row of this run's file that causes it (the first
     of its causes in the run), or is dropped when no file of this run causes it. A new
-    file never adds warnings to files of earlier runs. A moved warning's message first
-    names the row it is about (`origins`: file_id -> unit code and report year), since its
-    words and value were written for that row, not for the causing one: a 2023 jump
-    recorded on the 2022 row that causes it is not 2022's jump from 2021."""
+    file never adds warnings to files of earlier runs."""
     run = set(run_files)
     causes = getattr(cross, "causes", {})
     out: dict[int, list[Finding]] = {}
@@ -341,30 +336,12 @@ def for_run(
                     sheet=cause.sheet or finding.sheet,
                     excel_row=cause.excel_row,
                     cell=None,
-                    message=_moved_message(finding, file_id, origins or {}),
                 )
             identity = (target, kept.rule, kept.sheet, kept.excel_row, kept.value)
             if identity not in seen:
                 seen.add(identity)
                 out.setdefault(target, []).append(kept)
     return out
-
-
-def _moved_message(
-    finding: Finding, file_id: int, origins: Mapping[int, tuple[str | None, int | None]]
-) -> str:
-    """A warning across files recorded on the row that causes it: which report's row it is
-    about (its unit and year, as the clerk knows the reports), then its own words."""
-    unit, year = origins.get(file_id, (None, None))
-    row_vi = f"dòng {finding.excel_row} " if finding.excel_row else ""
-    row_en = f"row {finding.excel_row} of " if finding.excel_row else ""
-    of_vi = f"báo cáo năm {year} của đơn vị {unit}" if unit and year else f"tệp {file_id}"
-    of_en = f"the {year} report of unit {unit}" if unit and year else f"file {file_id}"
-    vi, en = halves(finding.message)
-    return bilingual(
-        f"Cảnh báo ở {row_vi}trang {finding.sheet} của {of_vi}, do dòng này gây ra: {vi}",
-        f"A warning on {row_en}sheet {finding.sheet} of {of_en}, caused by this row: {en}",
-    )
 
 
 def with_cells(
