@@ -376,24 +376,35 @@ def held_deliveries(state_dir: Path, alert_id: str) -> frozenset[str]:
     return frozenset(c for c, r in results.items() if r.get("delivered") is True)
 
 
+def _held(path: Path) -> tuple[Alert, dt.datetime, dict] | None:
+    """One outbox file: its alert, when it was raised, and the rest of what it holds; None
+    for a file that is no alert (left for a person to read, and logged)."""
+    data = _read_held(path)
+    if data is None:
+        return None
+    try:
+        fields = data["alert"]
+        alert = Alert(
+            fields["alert_id"],
+            fields["severity"],
+            fields["subject"],
+            fields["body"],
+            fields["run_id"],
+        )
+        return alert, dt.datetime.fromisoformat(data["raised_at"]), data
+    except (KeyError, TypeError, ValueError) as exc:  # one odd file must not stop a task
+        log.warning("outbox file %s is no alert (%r): left for a person to read", path, exc)
+        return None
+
+
 def held_alerts(state_dir: Path) -> list[tuple[Alert, dt.datetime]]:
     """The alerts waiting in the outbox, each with when it was raised; a file that is no
     alert is left out (and for a person to read)."""
     found = []
     for path in sorted(outbox(state_dir).glob("*.json")):
-        data = _read_held(path)
-        try:
-            fields = data["alert"]  # type: ignore[index]
-            alert = Alert(
-                fields["alert_id"],
-                fields["severity"],
-                fields["subject"],
-                fields["body"],
-                fields["run_id"],
-            )
-            found.append((alert, dt.datetime.fromisoformat(data["raised_at"])))  # type: ignore[index]
-        except (KeyError, TypeError, ValueError):
-            continue
+        held = _held(path)
+        if held is not None:
+            found.append(held[:2])
     return found
 
 
@@ -436,31 +447,18 @@ def record_held(con, state_dir: Path, remove: bool = True) -> list[str]:
 
     recorded = []
     for path in sorted(outbox(state_dir).glob("*.json")):
-        data = _read_held(path)
-        if data is None:
+        held = _held(path)
+        if held is None:
             continue
-        try:
-            fields = data["alert"]
-            alert = Alert(
-                fields["alert_id"],
-                fields["severity"],
-                fields["subject"],
-                fields["body"],
-                fields["run_id"],
-            )
-            dt.datetime.fromisoformat(data["raised_at"])
-            results = data["results"]
-        except (KeyError, TypeError, ValueError) as exc:  # one odd file must not stop a load
-            log.warning("outbox file %s is no alert (%r): left for a person to read", path, exc)
-            continue
-        record(con, alert, alert.run_id, dt.datetime.fromisoformat(data["raised_at"]))
+        alert, raised_at, data = held
+        record(con, alert, alert.run_id, raised_at)
         [(attempted,)] = con.execute(
             "select attempted_at is not null from audit.quality_alert where alert_id = ?",
             [alert.alert_id],
         ).fetchall()
-        if results is not None and not attempted:
-            results = {c: Held(r["delivered"], r["error"]) for c, r in results.items()}
-            ledger.record_delivery(con, alert.alert_id, results, final=bool(data["final"]))
+        if data.get("results") is not None and not attempted:
+            results = {c: Held(r["delivered"], r["error"]) for c, r in data["results"].items()}
+            ledger.record_delivery(con, alert.alert_id, results, final=bool(data.get("final")))
         if remove:
             path.unlink(missing_ok=True)
         recorded.append(alert.alert_id)
