@@ -151,7 +151,9 @@ def test_first_winning_row_is_the_winning_reports_first_row():
         (3, 4, "X1", 2026, "66"),
         (4, 8, "X1", 2026, "66001"),
         (4, 3, "X1", 2026, "66001"),
-        # up to 2024: the lowest file_id, its lowest row
+        # up to 2024, no earlier year: the lower unit code (not the lower file_id), its
+        # lowest row
+        (6, 7, "X1", 2024, "663"),
         (6, 2, "X1", 2024, "663"),
         (5, 8, "X1", 2024, "664"),
         (5, 4, "X1", 2024, "664"),
@@ -181,7 +183,7 @@ def test_first_winning_row_is_the_winning_reports_first_row():
         con.close()
     assert marked == before
     assert marked == [
-        ("X1", 2024, 5, 4),
+        ("X1", 2024, 6, 2),
         ("X1", 2025, 2, 7),
         ("X1", 2026, 4, 3),
         ("X2", 2025, 1, 6),

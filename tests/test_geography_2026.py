@@ -440,7 +440,7 @@ def test_report_precedence_by_year_and_unit_level(staged):
         ("X1", 2025, 3, "province", True, 3, "68"),
         ("X1", 2026, 4, "province", False, 5, "24611"),  # 2026: a commune wins
         ("X1", 2026, 5, "commune", True, 5, "24611"),
-        ("X1", 2026, 6, "commune", False, 5, "24611"),  # equal rank: the lowest file_id
+        ("X1", 2026, 6, "commune", False, 5, "24611"),  # equal rank: the lower unit code
     ]
 
 
