@@ -432,3 +432,22 @@ def test_a_formula_s_saved_empty_string_is_a_value_not_a_formula_without_one(tmp
     assert saved.sheets["htx"].rows[0]["rating"] is None
     unsaved = read_workbook(book(tmp_path / "unsaved.xlsx", string_result=False))
     assert [(f.rule, f.cell) for f in unsaved.findings] == [("formula_without_value", "D2")]
+
+
+@pytest.mark.parametrize("inside", [0, 3, 9, 12, 14, 18, 20, 22, 25, 27])
+def test_a_formula_cell_split_between_two_pieces_of_the_stream_is_still_found(tmp_path, inside):
+    """The guard reads a sheet's XML in pieces of 1 MiB. A formula without a saved value
+    whose cell a piece boundary cuts (`inside` bytes into the cell) is found all the same,
+    once: before, a cell cut between its `<f>` and its `<v/>` was missed and read as empty."""
+    cell = b'<c r="D9"><f>2*6</f><v/></c>'  # 28 bytes: the boundary falls at `inside`
+    head = b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    tail = b'</t></is></c></row><row r="9">' + cell + b"</row></sheetData></worksheet>"
+    filler = (1 << 20) - len(head) - len(b'</t></is></c></row><row r="9">') - inside
+    xml = head + b"x" * filler + tail
+    assert xml[1 << 20 : (1 << 20) + 1] == cell[inside : inside + 1]
+    path = tmp_path / "split.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", xml)
+    with zipfile.ZipFile(path) as archive:
+        reach = guard._reach(archive, "xl/worksheets/sheet1.xml", 50 << 20, 1_000)
+    assert reach.uncached == [b"D9"]

@@ -478,15 +478,17 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
             cells_numbered = _UNNUMBERED_CELL.search(data) is None
         if plain and b"!" in data and b"<!" in data:  # `!` alone: one memchr
             plain = False
-        if b"<f" in data:  # a formula somewhere (or `<formula>` of a rule): which lack a value
-            uncached.extend(_uncached_cells(data))
 
+    cells = b""  # the cell a piece ended in, for the formula scan: `_whole_cells`
     for piece, data in _whole_tags(archive, member, expanded_limit):
         if piece:
             tail = (
                 piece[-_TAIL_BYTES:] if len(piece) >= _TAIL_BYTES else (tail + piece)[-_TAIL_BYTES:]
             )
         scan(data)
+        whole, cells = _whole_cells(cells + data, last=not piece)
+        if b"<f" in whole:  # a formula somewhere (or `<formula>` of a rule): which lack a value
+            uncached.extend(_uncached_cells(whole))
     if not numbered:
         highest = _row_bound(archive, member, expanded_limit)
     columns = max(wide, TWO_LETTER_COLUMNS) if cells_numbered else None
@@ -533,6 +535,27 @@ _UNCACHED_FORMULA = re.compile(
     rb"(<v\s*/>|<v>\s*</v>)?\s*</c>"
 )
 _STRING_RESULT = re.compile(rb'\bt\s*=\s*"str"')
+
+
+_CELL_CARRY_LIMIT = 4 << 20  # one cell this long (a huge inline string) is scanned as it is
+
+
+def _whole_cells(data: bytes, last: bool) -> tuple[bytes, bytes]:
+    """`data` cut before its last cell's start: (the whole cells to scan, the rest to scan
+    with the next piece). A cell's formula and its value are several tags, and a piece of
+    the stream may end between them. The last piece, or a rest past `_CELL_CARRY_LIMIT`,
+    is scanned whole."""
+    if last or len(data) > _CELL_CARRY_LIMIT:
+        return data, b""
+    cut = len(data)
+    while (cut := data.rfind(b"<c", 0, cut)) >= 0 and data[cut + 2 : cut + 3] not in _AFTER_C:
+        pass  # `<col>`, `<cfRule>`: no cell
+    if cut < 0:
+        return data, b""
+    return data[:cut], data[cut:]
+
+
+_AFTER_C = frozenset([b" ", b"\t", b"\n", b"\r", b">", b"/"])
 
 
 def _uncached_cells(data: bytes) -> list[bytes]:
