@@ -130,6 +130,24 @@ def test_a_year_in_a_header_s_parentheses_is_the_year_its_figures_count(tmp_path
     ]
 
 
+def test_a_header_with_its_unit_before_the_year_names_its_column_in_that_unit(tmp_path):
+    """`Doanh thu (đồng) năm 2023`: the unit's parentheses come before the year. In a report
+    of 2023 that is the revenue, read in đồng (1,650,000,000 đồng = 1,650 triệu); 2022's
+    beside it is the comparison column. Before, neither was read: the revenue and the
+    members were empty, with only a warning."""
+    header = ["Mã số HTX", "Tên HTX", "Doanh thu (đồng) năm 2022",
+              "Doanh thu (đồng) năm 2023", "Số thành viên (người) tính đến 31/12/2023"]  # fmt: skip
+    rows = [header, ["6400000001", "HTX A", 1_200_000_000, 1_650_000_000, 40]]
+    path = write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(year=2023), "HTX": rows})
+    read = read_workbook(path)
+    assert read.rejection is None
+    row = read.sheets["htx"].rows[0]
+    assert (row["revenue_mvnd"], row["members"]) == (1650.0, 40)
+    assert [(f.rule, f.column_name) for f in read.findings if f.sheet == "HTX"] == [
+        ("column_unknown", "Doanh thu (đồng) năm 2022")
+    ]
+
+
 def test_an_unknown_header_like_a_missing_column_is_a_warning(tmp_path):
     """`Doanh thu thuần` where the sheet has no `Doanh thu`: the column is not read, so the
     revenue is empty, and the clerk is warned with both names (not an info line no one

@@ -111,17 +111,41 @@ def _remark_year(text: str) -> int | None:
     return None if found is None else int(found.group(1))
 
 
+# A header whose unit comes before the year it names: `Doanh thu (triệu đồng) năm 2023`,
+# `Số thành viên (người) tính đến 31/12/2023`: the unit's parentheses, then the year.
+_UNIT_THEN_YEAR = re.compile(r"^(.*\([^()]*\))[\s,;:–-]*([^()]*\d{4})$", re.DOTALL)
+
+
+@lru_cache(maxsize=65536)
+def _unit_then_year(text: str) -> tuple[str, int] | None:
+    """(`Doanh thu (triệu đồng)`, 2023) for `Doanh thu (triệu đồng) năm 2023`; None for a
+    header whose unit is not followed by the year it names."""
+    found = _UNIT_THEN_YEAR.match(clean(text))
+    named = found and _YEAR_QUALIFIER.fullmatch(" " + match_key(found.group(2)))
+    return None if not (found and named) else (found.group(1).strip(), int(named.group(1)))
+
+
+def header_unit(cell: object) -> str | None:
+    """The unit a header cell gives its column: in its trailing parentheses (`Doanh thu
+    (triệu đồng)`), or in those before the year it names (`Doanh thu (triệu đồng) năm 2023`)."""
+    split = _unit_then_year(cell) if isinstance(cell, str) else None
+    return _split_unit(split[0] if split else cell)[1]
+
+
 def _map_row(
     row: list, lookup: dict[str, str], taken: dict[str, int], year: int | None = None
 ) -> dict[str, int]:
     """The layout columns a row names (column key -> index), leaving out those `taken`. A
-    header that names the report `year` names its column (rule 3); one that names another
-    year, in its parentheses too (`Doanh thu (năm 2022)` in a report of 2023), names none."""
+    header that names the report `year` names its column (rule 3), its unit before the
+    year or after it; one that names another year, in its parentheses too (`Doanh thu (năm
+    2022)` in a report of 2023), names none."""
     found: dict[str, int] = {}
     for index, cell in enumerate(row):
         if not isinstance(cell, str) or not cell.strip():
             continue  # a header is text: numbers and dates are data or column numbers
         named = _remark_year(cell)
+        if named is None and year is not None and (split := _unit_then_year(cell)):
+            cell, named = split  # the year after the unit: the header is what comes before
         if named is not None and year is not None and named != year:
             continue  # a comparison column, or last year's figures: never this report's
         bare, whole = _header_keys(cell)
@@ -188,7 +212,7 @@ def find_header(
     for key, index in best.columns.items():
         for header_row in header_rows:
             cell = header_row[index] if index < len(header_row) else None
-            unit = _split_unit(cell)[1] if cell is not None else None
+            unit = header_unit(cell) if cell is not None else None
             if unit and key not in best.units:
                 best.units[key] = unit
     for key, unit in row_units.items():  # a column's own header unit first, then the row's

@@ -41,10 +41,10 @@ from etl.contract.layout import (
 )
 from etl.read import cells, guard, headers
 from etl.read import typed as typing
-from etl.read.headers import HEADER_DEEP_SCAN_ROWS, find_header
+from etl.read.headers import HEADER_DEEP_SCAN_ROWS, find_header, header_unit
 from etl.read.identify import report_year
 from etl.read.workbook import SheetRows, WorkbookRead
-from etl.text import clean, match_key, split_unit
+from etl.text import clean, match_key
 
 log = logging.getLogger(__name__)
 
@@ -634,7 +634,7 @@ def _header_row_of(rows: list[list], header, index: int, unit: str | None) -> in
     header's own cell, or a row of units under it); else the header's first row."""
     for r in range(header.header_row, header.data_start):
         cell = rows[r][index] if index < len(rows[r]) else None
-        if isinstance(cell, str) and split_unit(cell)[1] == unit:
+        if isinstance(cell, str) and header_unit(cell) == unit:
             return r
     return header.header_row
 
