@@ -148,6 +148,32 @@ def test_a_header_with_its_unit_before_the_year_names_its_column_in_that_unit(tm
     ]
 
 
+def test_a_column_written_twice_reads_the_one_naming_the_year_and_warns_of_the_other(tmp_path):
+    """`Doanh thu` beside `Doanh thu năm 2023` in a report of 2023: the column naming the
+    year is read, whichever comes first, and the other is not. Where it holds another
+    figure, that figure would be lost: a warning names both columns and its rows. The same
+    header twice reads the first. Before, the leftmost was read and the other was an info
+    line, whatever it held."""
+    rows = [["Mã số HTX", "Tên HTX", "Doanh thu", "Doanh thu năm 2023"],
+            ["6400000001", "HTX A", 1200, 1650], ["6400000002", "HTX B", 90, 90]]  # fmt: skip
+    path = write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(year=2023), "HTX": rows})
+    read = read_workbook(path)
+    assert [row["revenue_mvnd"] for row in read.sheets["htx"].rows] == [1650.0, 90.0]
+    [finding] = read.findings
+    assert (finding.rule, finding.severity, finding.cell) == ("column_repeated", "warning", "C2")
+    assert finding.message.startswith(
+        "Cột C 'Doanh thu' trùng với cột D 'Doanh thu năm 2023' ('Doanh thu' của mẫu): chỉ "
+        "cột D được đọc. Cột C ghi số liệu khác ở dòng 2, không được đọc."
+    )
+    same = [[*rows[0][:2], "Doanh thu", "DOANH THU"], rows[2]]
+    path = write_xlsx(tmp_path / "g.xlsx", {"ThongTin": info_rows(year=2023), "HTX": same})
+    read = read_workbook(path)
+    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 90.0
+    assert [(f.rule, f.severity, f.column_name) for f in read.findings] == [
+        ("column_repeated", "info", "DOANH THU")
+    ]
+
+
 def test_an_unknown_header_like_a_missing_column_is_a_warning(tmp_path):
     """`Doanh thu thuần` where the sheet has no `Doanh thu`: the column is not read, so the
     revenue is empty, and the clerk is warned with both names (not an info line no one

@@ -158,6 +158,21 @@ REASONS: dict[str, tuple[str, str]] = {
         "'{template}' column of the template: that column's figures are empty. If it is "
         "'{template}', rename the header to '{template}' and resubmit.",
     ),
+    "column_repeated": (
+        "Cột {letter} '{column}' trùng với cột {read_letter} '{read}' ('{template}' của "
+        "mẫu): chỉ cột {read_letter} được đọc. Cột {letter} ghi số liệu khác ở dòng {rows}, "
+        "không được đọc. Hãy giữ một cột '{template}' với số liệu đúng rồi gửi lại.",
+        "Column {letter} '{column}' repeats column {read_letter} '{read}' (the template's "
+        "'{template}'): only column {read_letter} was read. Column {letter} holds other "
+        "figures in rows {rows}, which were not read. Keep one '{template}' column with the "
+        "right figures and resubmit.",
+    ),
+    "column_repeated_same": (
+        "Cột {letter} '{column}' trùng với cột {read_letter} '{read}' ('{template}' của "
+        "mẫu) và không ghi số liệu nào khác: đã bỏ qua.",
+        "Column {letter} '{column}' repeats column {read_letter} '{read}' (the template's "
+        "'{template}') and holds no other figure: ignored.",
+    ),
     "sheet_without_table": (
         "Trang '{sheet}' chỉ có tiêu đề, không có bảng: coi như không gửi trang này.",
         "Sheet '{sheet}' holds only a title, no table: read as left out.",

@@ -40,6 +40,9 @@ class HeaderMatch:
     note_unit: str | None = None  # `Đơn vị tính: …` written in the title block
     top_row_columns: set[int] = field(default_factory=set)  # indices named by the first row
     year: int | None = None  # the report year its headers may name (`Doanh thu năm 2023`)
+    # A second header of a column already read (index -> column key): `Doanh thu` beside
+    # `Doanh thu năm 2023`, or one header written twice. Its cells are not read.
+    repeated: dict[int, str] = field(default_factory=dict)
 
 
 # A sheet's header names never change: built once a process, found by the sheet's identity
@@ -140,21 +143,41 @@ def _map_row(
     year or after it; one that names another year, in its parentheses too (`Doanh thu (năm
     2022)` in a report of 2023), names none."""
     found: dict[str, int] = {}
+    dated: set[str] = set()  # columns read from a header naming the year
     for index, cell in enumerate(row):
-        if not isinstance(cell, str) or not cell.strip():
-            continue  # a header is text: numbers and dates are data or column numbers
-        named = _remark_year(cell)
-        if named is None and year is not None and (split := _unit_then_year(cell)):
-            cell, named = split  # the year after the unit: the header is what comes before
-        if named is not None and year is not None and named != year:
-            continue  # a comparison column, or last year's figures: never this report's
-        bare, whole = _header_keys(cell)
-        key = lookup.get(bare) or lookup.get(whole)
-        if key is None and year is not None:
-            key = lookup.get(_without_year(bare, year) or "")
-        if key and key not in taken and key not in found and index not in taken.values():
+        named = _column_of(cell, lookup, year)
+        if named is None:
+            continue
+        key, names_year = named
+        if key in taken or index in taken.values() or (key in found and key in dated):
+            continue
+        if key not in found or names_year:  # the header naming the year wins over the bare
             found[key] = index
+            if names_year:
+                dated.add(key)
     return found
+
+
+def _at(row: list, index: int) -> object:
+    return row[index] if index < len(row) else None
+
+
+def _column_of(cell: object, lookup: dict[str, str], year: int | None) -> tuple[str, bool] | None:
+    """The layout column a header cell names, and whether it names the report `year`; None
+    for a cell that names none (or another year's)."""
+    if not isinstance(cell, str) or not cell.strip():
+        return None  # a header is text: numbers and dates are data or column numbers
+    named = _remark_year(cell)
+    if named is None and year is not None and (split := _unit_then_year(cell)):
+        cell, named = split  # the year after the unit: the header is what comes before
+    if named is not None and year is not None and named != year:
+        return None  # a comparison column, or last year's figures: never this report's
+    bare, whole = _header_keys(cell)
+    key = lookup.get(bare) or lookup.get(whole)
+    if key is None and year is not None:
+        key = lookup.get(_without_year(bare, year) or "")
+        named = year if key else named
+    return None if key is None else (key, named is not None and named == year)
 
 
 def find_header(
@@ -239,7 +262,10 @@ def find_header(
             continue
         texts = [clean(r[index]) for r in header_rows if index < len(r) and clean(r[index])]
         texts = [t for t in texts if not _COLUMN_NUMBER.match(t)]
-        if texts:
+        named = [hit for r in header_rows if (hit := _column_of(_at(r, index), lookup, best.year))]
+        if named and named[0][0] in best.columns:
+            best.repeated[index] = named[0][0]
+        elif texts:
             best.extra.append(" / ".join(texts))
     best.missing = [c.key for c in sheet.columns if c.required and c.key not in best.columns]
     best.note_unit = _title_unit(rows[: best.header_row])

@@ -390,6 +390,10 @@ def _read_sheet(
             sheet=actual_name,
             excel_row=None if header is None else header.header_row + 1,
         )
+    findings.extend(
+        _repeated_column(rows, header, sheet.column(key).header, actual_name, index)
+        for index, key in header.repeated.items()
+    )
     for text in header.extra:
         like = headers.missing_column_like(sheet, header, text)
         findings.append(
@@ -627,6 +631,50 @@ def _odd_row(
                 )
             )
     return row
+
+
+def _repeated_column(
+    rows: list[list], header, template: str, sheet_name: str, index: int
+) -> Finding:
+    """A second header of a column already read (`Doanh thu` beside `Doanh thu năm 2023`):
+    its cells are not read. A warning naming the Excel rows where one of them holds a value
+    unlike the read column's, which would be lost in silence; else information."""
+
+    def header_text(column: int) -> str:
+        cells = (clean(row[column]) for row in rows[header.header_row : header.data_start])
+        return " / ".join(text for text in cells if text)
+
+    read = header.columns[header.repeated[index]]
+    differ = [
+        r + 1
+        for r in range(header.data_start, len(rows))
+        if (value := _cell(rows[r], index)) is not None and value != _cell(rows[r], read)
+    ]
+    column, read_text = header_text(index), header_text(read)
+    shown = ", ".join(map(str, differ[:10])) + (" …" if len(differ) > 10 else "")
+    rule = "column_repeated" if differ else "column_repeated_same"
+    return Finding(
+        rule="column_repeated",
+        severity=WARNING if differ else INFO,
+        message=reason(
+            rule,
+            column=column,
+            letter=_letters(index),
+            read=read_text,
+            read_letter=_letters(read),
+            template=template,
+            rows=shown,
+        ),
+        sheet=sheet_name,
+        excel_row=header.header_row + 1,
+        column_name=column,
+        cell=cell_address(index, differ[0]) if differ else None,
+    )
+
+
+def _letters(index: int) -> str:
+    """A 0-based column's Excel letters: `D` for 3."""
+    return cell_address(index, 1)[:-1]
 
 
 def _header_row_of(rows: list[list], header, index: int, unit: str | None) -> int:
