@@ -174,6 +174,61 @@ def test_a_column_written_twice_reads_the_one_naming_the_year_and_warns_of_the_o
     ]
 
 
+def _grouped(path: Path, year: int, subs: list[str], merged: bool) -> Path:
+    """An HTX sheet whose `Doanh thu` is a group header over two sub-columns (C, D)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "HTX"
+    sheet.append(["Mã số HTX", "Tên HTX", "Doanh thu (triệu đồng)", None, "Số thành viên"])
+    sheet.append([None, None, *subs, None])
+    if merged:
+        for cells in ("A1:A2", "B1:B2", "C1:D1", "E1:E2"):
+            sheet.merge_cells(cells)
+    sheet.append(["6400000001", "HTX A", 1200, 1650, 12])
+    info = book.create_sheet("ThongTin")
+    for row in info_rows(year=year):
+        info.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("merged", [True, False])
+def test_a_group_header_over_years_reads_the_report_year_s_sub_column(tmp_path, merged):
+    """`Doanh thu` over `Năm 2022 | Năm 2023` (merged, or over the empty cell to its right):
+    in a report of 2023 the revenue is 2023's; 2022's is a comparison column. So for plan
+    and result (`Kế hoạch | Thực hiện`): the result. Before, the leftmost sub-column was
+    read (1,200, last year's) and the sub-headers' row was taken for a data row."""
+    for subs in (["Năm 2022", "Năm 2023"], ["Kế hoạch", "Thực hiện"], ["KH 2023", "TH 2023"]):
+        read = read_workbook(_grouped(tmp_path / "f.xlsx", 2023, subs, merged))
+        assert read.rejection is None
+        [row] = read.sheets["htx"].rows
+        assert (row["revenue_mvnd"], row["members"]) == (1650.0, 12), subs
+        assert [(f.rule, f.column_name) for f in read.findings] == [
+            ("column_unknown", f"Doanh thu (triệu đồng) / {subs[0]}")
+        ]
+
+
+def test_a_group_header_whose_sub_columns_do_not_tell_is_a_warning(tmp_path):
+    """`Doanh thu` over `Trồng trọt | Chăn nuôi`: which holds the year's revenue is not
+    told. The leftmost is read and the clerk is warned, naming both; over `Năm 2022 | Năm
+    2023` in a report of 2024, none is read. Before, the leftmost was read in silence."""
+    read = read_workbook(_grouped(tmp_path / "f.xlsx", 2023, ["Trồng trọt", "Chăn nuôi"], True))
+    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1200.0
+    [finding] = read.findings
+    assert (finding.rule, finding.severity, finding.cell) == ("column_split", "warning", "D2")
+    assert finding.message.startswith(
+        "Cột 'Doanh thu (triệu đồng)' được chia thành các cột con (C 'Trồng trọt', D 'Chăn "
+        "nuôi') mà không rõ cột nào là số liệu năm 2023: chỉ cột C được đọc, cột D không "
+        "được đọc."
+    )
+    read = read_workbook(_grouped(tmp_path / "g.xlsx", 2024, ["Năm 2022", "Năm 2023"], True))
+    assert "revenue_mvnd" not in read.sheets["htx"].rows[0]
+    assert [(f.rule, f.severity) for f in read.findings] == [("column_split", "warning")]
+    assert "không cột nào được đọc" in read.findings[0].message
+
+
 def test_an_unknown_header_like_a_missing_column_is_a_warning(tmp_path):
     """`Doanh thu thuần` where the sheet has no `Doanh thu`: the column is not read, so the
     revenue is empty, and the clerk is warned with both names (not an info line no one

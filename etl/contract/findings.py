@@ -173,6 +173,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "Column {letter} '{column}' repeats column {read_letter} '{read}' (the template's "
         "'{template}') and holds no other figure: ignored.",
     ),
+    "column_split": (
+        "Cột '{column}' được chia thành các cột con ({subs}) mà không rõ cột nào là số liệu "
+        "năm {year}: {read_vi}. Hãy để một cột '{template}' với số liệu năm {year} rồi gửi "
+        "lại.",
+        "Column '{column}' is split into sub-columns ({subs}) and it is not clear which holds "
+        "the figures of {year}: {read_en}. Keep one '{template}' column with the figures of "
+        "{year} and resubmit.",
+    ),
     "sheet_without_table": (
         "Trang '{sheet}' chỉ có tiêu đề, không có bảng: coi như không gửi trang này.",
         "Sheet '{sheet}' holds only a title, no table: read as left out.",

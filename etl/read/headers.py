@@ -40,6 +40,13 @@ class HeaderMatch:
     note_unit: str | None = None  # `Đơn vị tính: …` written in the title block
     top_row_columns: set[int] = field(default_factory=set)  # indices named by the first row
     year: int | None = None  # the report year its headers may name (`Doanh thu năm 2023`)
+    # Sub-columns of a group header left unread: `Năm 2022` under `Doanh thu`, beside the
+    # report year's `Năm 2023` (reported as unknown columns, for comparison).
+    compared: set[int] = field(default_factory=set)
+    # A group header whose sub-columns do not tell which is the report year's (`Doanh thu`
+    # over `Trồng trọt | Chăn nuôi`): column key -> the sub-columns not read (the leftmost
+    # is, unless they name years none of which is the report's: then none).
+    unclear: dict[str, list[int]] = field(default_factory=dict)
     # A second header of a column already read (index -> column key): `Doanh thu` beside
     # `Doanh thu năm 2023`, or one header written twice. Its cells are not read.
     repeated: dict[int, str] = field(default_factory=dict)
@@ -208,6 +215,8 @@ def find_header(
                 break
     if best is None:
         return None
+    if best.data_start == best.header_row + 1 and best.data_start < len(rows):
+        _split_by_year(rows, best, merges)
     # Under the header: column numbers `(1) (2) (3)`, and a row of units only (`(đồng)`,
     # `(người)` under their columns), in either order.
     row_units: dict[str, str] = {}
@@ -257,13 +266,14 @@ def find_header(
         _group_units_above(rows, best, lookup, merges)
     mapped = set(best.columns.values())
     width = max((len(r) for r in header_rows), default=0)
+    split = {index for unread in best.unclear.values() for index in unread}
     for index in range(width):
-        if index in mapped:
+        if index in mapped or index in split:  # a split group's: its own warning tells
             continue
         texts = [clean(r[index]) for r in header_rows if index < len(r) and clean(r[index])]
         texts = [t for t in texts if not _COLUMN_NUMBER.match(t)]
         named = [hit for r in header_rows if (hit := _column_of(_at(r, index), lookup, best.year))]
-        if named and named[0][0] in best.columns:
+        if named and named[0][0] in best.columns and index not in best.compared:
             best.repeated[index] = named[0][0]
         elif texts:
             best.extra.append(" / ".join(texts))
@@ -308,6 +318,67 @@ def _header_at(
     return HeaderMatch(
         header_row=r, data_start=data_start, columns=columns, top_row_columns=top, year=year
     )
+
+
+# A sub-header's year (`Năm 2023`, `2023`, `TH 2023`, `Thực hiện năm 2023 (triệu đồng)`),
+# and its words for figures done and figures planned.
+_SUB_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_DONE = re.compile(r"\b(?:thuc hien|th|uoc th|uoc thuc hien)\b")
+_PLANNED = re.compile(r"\b(?:ke hoach|kh|chi tieu|du kien)\b")
+
+
+def _split_by_year(
+    rows: list[list],
+    best: HeaderMatch,
+    merges: Iterable[tuple[tuple[int, int], tuple[int, int]]],
+) -> None:
+    """A group header over sub-columns of years or of plan and result: `Doanh thu` merged
+    over `Năm 2022 | Năm 2023`, or over `Kế hoạch | Thực hiện`. The column is the
+    sub-column of the report year (of those, the figures done, not planned); the others
+    are comparison columns, reported as unknown. Before, the group's leftmost sub-column was
+    read: last year's revenue as this year's, and the sub-headers' row was taken for data.
+    A group whose sub-columns do not tell (`Trồng trọt | Chăn nuôi`) is read from the
+    leftmost (of other years only, not at all), and the others are `unclear`, for the
+    reader to warn of."""
+    top, below = rows[best.header_row], rows[best.header_row + 1]
+    if _is_column_number_row(below) or _units_row(below) is not None:
+        return
+    spans = {left: right for (t, left), (_, right) in merges if t == best.header_row}
+    taken = set(best.columns.values())
+    moved = False
+    for key, index in list(best.columns.items()):
+        right = spans.get(index, index)
+        if right == index:  # no merge: the group reaches over the empty top cells to its right
+            while right + 1 < len(top) and right + 1 not in taken and not clean(top[right + 1]):
+                right += 1
+        subs = {
+            i: match_key(below[i])
+            for i in range(index, right + 1)
+            if i < len(below) and isinstance(below[i], str) and below[i].strip()
+        }
+        if len(subs) < 2:
+            continue
+        years = {i: [int(y) for y in _SUB_YEAR.findall(text)] for i, text in subs.items()}
+        fitting = [i for i in subs if best.year in years[i]] if best.year else []
+        if not fitting and not any(years.values()):
+            fitting = list(subs)
+        if len(fitting) > 1:
+            fitting = [i for i in fitting if _DONE.search(subs[i]) and not _PLANNED.search(subs[i])]
+        moved = True
+        if len(fitting) == 1:
+            best.columns[key] = fitting[0]
+            best.compared |= set(subs) - {fitting[0]}
+            continue
+        # The sub-columns do not tell: the leftmost is read, and the clerk is warned; of
+        # years none the report's (`Năm 2022 | Năm 2023` in a report of 2024), none is read.
+        if any(years.values()):
+            del best.columns[key]
+        else:
+            best.columns[key] = min(subs)
+        best.unclear[key] = [i for i in sorted(subs) if i != best.columns.get(key)]
+        best.compared |= set(best.unclear[key])
+    if moved:
+        best.data_start += 1  # the sub-headers' row is the header's
 
 
 def _units_row(row: list) -> dict[int, str] | None:

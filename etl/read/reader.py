@@ -394,6 +394,10 @@ def _read_sheet(
         _repeated_column(rows, header, sheet.column(key).header, actual_name, index)
         for index, key in header.repeated.items()
     )
+    findings.extend(
+        _split_column(rows, header, sheet.column(key).header, actual_name, key, unread)
+        for key, unread in header.unclear.items()
+    )
     for text in header.extra:
         like = headers.missing_column_like(sheet, header, text)
         findings.append(
@@ -669,6 +673,41 @@ def _repeated_column(
         excel_row=header.header_row + 1,
         column_name=column,
         cell=cell_address(index, differ[0]) if differ else None,
+    )
+
+
+def _split_column(
+    rows: list[list], header, template: str, sheet_name: str, key: str, unread: list[int]
+) -> Finding:
+    """A group header over sub-columns that do not tell which holds the report year's
+    figures (`Doanh thu` over `Trồng trọt | Chăn nuôi`): a warning naming them, the one
+    read (the leftmost) and those not read."""
+    read = header.columns.get(key)
+    indices = sorted([*unread, *([] if read is None else [read])])
+    group, sub_row = rows[header.header_row], rows[header.header_row + 1]
+    subs = ", ".join(f"{_letters(i)} '{clean(sub_row[i])}'" for i in indices)
+    skipped = ", ".join(_letters(i) for i in unread)
+    if read is None:
+        read_vi, read_en = "không cột nào được đọc", "none was read"
+    else:
+        read_vi = f"chỉ cột {_letters(read)} được đọc, cột {skipped} không được đọc"
+        read_en = f"only column {_letters(read)} was read, column {skipped} was not"
+    return Finding(
+        rule="column_split",
+        severity=WARNING,
+        message=reason(
+            "column_split",
+            column=clean(group[indices[0]]) or template,
+            subs=subs,
+            year=header.year if header.year is not None else "báo cáo / of the report",
+            read_vi=read_vi,
+            read_en=read_en,
+            template=template,
+        ),
+        sheet=sheet_name,
+        excel_row=header.header_row + 2,
+        column_name=clean(group[indices[0]]) or template,
+        cell=cell_address(unread[0], header.header_row + 2),
     )
 
 
