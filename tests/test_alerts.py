@@ -841,6 +841,7 @@ def test_a_killed_task_that_sent_no_alert_gets_the_run_s_alert_once(
     assert "Lần chạy / Run: r1" in body
     assert "Tác vụ thất bại / Failed tasks: stage[0], stage[1]" in body
     assert "No alert was sent for: stage[1]" in body
+    assert "its process was likely killed (SIGKILL, the OOM killer)" in body
     # Recorded in the ledger like a task's alert, with its delivery.
     rows = _ledger_alerts(settings, "subject, run_id, webhook_delivered", "subject")
     assert rows[0] == (subjects[1], "r1", True)
@@ -888,3 +889,14 @@ def test_failed_task_states_are_named_as_their_alerts_name_them():
         "load_2",
         "stage[12]",
     ]
+
+
+def test_a_run_failure_s_alert_says_what_most_likely_failed_it():
+    """A run that passed its time limit, or failed with no failed task, is not said to have
+    had a task killed with SIGKILL."""
+    timed_out = alerts.run_failure_alert("htx_ingest", "r1", ["load"], ["load"], "timed_out")
+    assert "passed its time limit (dagrun_timeout)" in timed_out.body
+    assert "SIGKILL" not in timed_out.body
+    none = alerts.run_failure_alert("htx_ingest", "r1", [], [], "task_failure")
+    assert "No task failed: Airflow marked the run failed (task_failure)." in none.body
+    assert "SIGKILL" not in none.body

@@ -192,10 +192,7 @@ def run_failure_alert(
             "Tác vụ thất bại / Failed tasks: " + (", ".join(failed) or "không có / none"),
             "Chưa có cảnh báo nào cho / No alert was sent for: " + (", ".join(unalerted) or "-"),
             "",
-            "Không có lỗi nào đến được callback của tác vụ: tiến trình có thể đã bị hệ thống "
-            "dừng (SIGKILL, hết bộ nhớ). / No error reached the task's callback: its process "
-            "was likely killed (SIGKILL, the OOM killer); the task log says "
-            "'Process terminated by signal'.",
+            _run_failure_cause(reason, failed),
             "Việc cần làm: kỹ sư dữ liệu xem nhật ký của tác vụ trong Airflow rồi chạy lại. "
             "Các tệp đã nhận không bị mất. / To do: a data engineer reads the task log in "
             "Airflow and reruns it. No submitted file is lost.",
@@ -203,6 +200,27 @@ def run_failure_alert(
     )
     digest = hashlib.sha256(f"{dag_id}|{run_id}|{clear_number}|run failure".encode()).hexdigest()
     return Alert(digest[:16], "error", subject, body, run_id)
+
+
+def _run_failure_cause(reason: str | None, failed: list[str]) -> str:
+    """What most likely failed the run, for the engineer who reads its alert."""
+    if reason == "timed_out":
+        return (
+            "Lần chạy vượt quá thời hạn (dagrun_timeout) và bị Airflow dừng. / The run "
+            "passed its time limit (dagrun_timeout) and Airflow stopped it."
+        )
+    if not failed:
+        return (
+            "Không có tác vụ nào thất bại: Airflow đánh dấu lần chạy thất bại "
+            f"({reason or '?'}). / No task failed: Airflow marked the run failed "
+            f"({reason or '?'})."
+        )
+    return (
+        "Không có lỗi nào đến được callback của tác vụ: tiến trình có thể đã bị hệ thống "
+        "dừng (SIGKILL, hết bộ nhớ) hoặc mất nhịp tim (heartbeat). / No error reached the "
+        "task's callback: its process was likely killed (SIGKILL, the OOM killer), and the "
+        "task log says 'Process terminated by signal', or it stopped sending heartbeats."
+    )
 
 
 def with_cross(outcomes: list[dict], files: list[dict], new: dict[int, list]) -> list[dict]:
