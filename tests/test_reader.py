@@ -513,3 +513,32 @@ def test_a_header_unit_the_column_cannot_be_read_in_fails_its_header_cell(tmp_pa
     assert "volume_tonnes" not in row
     assert "contract_value_mvnd" not in row
     assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
+
+
+def test_rows_hidden_in_excel_are_read_and_said_so(tmp_path):
+    """A clerk may hide the rows of cooperatives that stopped, thinking them left out. They
+    are read like any other row (nothing in the file is dropped) and an information finding
+    names them, so the quality report shows it. Before, nothing said so."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "HTX"
+    sheet.append(HTX_HEADER)
+    for n in range(1, 5):
+        sheet.append(htx_row(n, f"64000000{n:02d}"))
+    sheet.row_dimensions[3].hidden = True
+    sheet.row_dimensions[5].hidden = True
+    info = book.create_sheet("ThongTin")
+    for row in info_rows(year=2023):
+        info.append(row)
+    book.save(tmp_path / "hidden.xlsx")
+    read = read_workbook(tmp_path / "hidden.xlsx")
+    assert read.rejection is None
+    assert [row["excel_row"] for row in read.sheets["htx"].rows] == [2, 3, 4, 5]
+    assert [(f.rule, f.severity, f.sheet, f.excel_row) for f in read.findings] == [
+        ("row_hidden", "info", "HTX", 3)
+    ]
+    assert read.findings[0].message.startswith(
+        "Các dòng 3, 5 của trang 'HTX' bị ẩn trong Excel nhưng vẫn được đọc"
+    )

@@ -181,6 +181,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "the figures of {year}: {read_en}. Keep one '{template}' column with the figures of "
         "{year} and resubmit.",
     ),
+    "row_hidden": (
+        "Các dòng {rows} của trang '{sheet}' bị ẩn trong Excel nhưng vẫn được đọc như mọi "
+        "dòng khác. Nếu một HTX không còn hoạt động, hãy ghi rõ trong báo cáo thay vì ẩn "
+        "dòng.",
+        "Rows {rows} of sheet '{sheet}' are hidden in Excel but were read like any other "
+        "row. If a cooperative is no longer active, say so in the report instead of hiding "
+        "its row.",
+    ),
     "sheet_without_table": (
         "Trang '{sheet}' chỉ có tiêu đề, không có bảng: coi như không gửi trang này.",
         "Sheet '{sheet}' holds only a title, no table: read as left out.",

@@ -109,6 +109,7 @@ class Package:
         # Sheet name -> cells (Excel row, 0-based column) holding a formula with no saved
         # value, found by `bounded`.
         self.uncached: dict[str, frozenset[tuple[int, int]]] = {}
+        self.hidden_rows: dict[str, frozenset[int]] = {}  # by sheet name: Excel rows hidden
         self.kind = self._sniff()
 
     def __enter__(self) -> Package:
@@ -444,10 +445,12 @@ class _Reach:
         plain: bool,
         columns: int | None,
         uncached: list[bytes] | None = None,
+        hidden: list[int] | None = None,
     ):
         self.long, self.bound, self.tail, self.plain = long, bound, tail, plain
         self.columns = columns
         self.uncached = uncached or []  # references of formula cells with no saved value
+        self.hidden = hidden or []  # the rows hidden in Excel (`<row r="5" hidden="1">`)
 
 
 def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: int) -> _Reach:
@@ -461,6 +464,7 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     numbered = cells_numbered = plain = True
     tail = b""
     uncached: list[bytes] = []
+    hidden: list[int] = []
 
     def scan(data: bytes) -> None:
         nonlocal highest, wide, numbered, cells_numbered, plain
@@ -478,6 +482,8 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
             cells_numbered = _UNNUMBERED_CELL.search(data) is None
         if plain and b"!" in data and b"<!" in data:  # `!` alone: one memchr
             plain = False
+        if b"hidden" in data:
+            hidden.extend(_hidden_rows(data))
 
     cells = b""  # the cell a piece ended in, for the formula scan: `_whole_cells`
     for piece, data in _whole_tags(archive, member, expanded_limit):
@@ -492,7 +498,7 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     if not numbered:
         highest = _row_bound(archive, member, expanded_limit)
     columns = max(wide, TWO_LETTER_COLUMNS) if cells_numbered else None
-    return _Reach(highest > short, highest, tail, plain, columns, uncached)
+    return _Reach(highest > short, highest, tail, plain, columns, uncached, hidden)
 
 
 def _column_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> int:
@@ -556,6 +562,20 @@ def _whole_cells(data: bytes, last: bool) -> tuple[bytes, bytes]:
 
 
 _AFTER_C = frozenset([b" ", b"\t", b"\n", b"\r", b">", b"/"])
+
+
+_ROW_TAG = re.compile(rb"<row\b([^>]*)>")
+_HIDDEN = re.compile(rb"""\bhidden\s*=\s*["'](?:1|true)["']""")
+_ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'](\d+)["']""")
+
+
+def _hidden_rows(data: bytes) -> list[int]:
+    """The numbers of the rows `data` marks hidden (`<row r="5" hidden="1">`)."""
+    return [
+        int(number.group(1))
+        for attributes in _ROW_TAG.findall(data)
+        if _HIDDEN.search(attributes) and (number := _ROW_NUMBER.search(attributes))
+    ]
 
 
 def _uncached_cells(data: bytes) -> list[bytes]:
@@ -745,7 +765,7 @@ def _bounded(
     short = min(EMPTY_TAIL_ROWS, max_rows)
     # Most sheets end early: their row tags alone show no trim and no limit can apply.
     reaches = {m: _reach(archive, m, expanded_limit, short) for m in sheets}
-    if any(reach.uncached for reach in reaches.values()):
+    if any(reach.uncached or reach.hidden for reach in reaches.values()):
         names = _sheet_names(archive, expanded_limit)
         for member, reach in reaches.items():
             name = names.get(_key(member))
@@ -755,6 +775,8 @@ def _bounded(
                     for ref in reach.uncached
                     if (found := _SPLIT_REFERENCE.match(ref.decode("ascii")))
                 )
+            if name is not None and reach.hidden:
+                package.hidden_rows[name] = frozenset(reach.hidden)
     blank: set[int] | None = None
     strings_plain = _STRINGS not in package.names
     trims: dict[str, tuple[int, int | None]] = {}

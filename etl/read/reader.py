@@ -235,6 +235,7 @@ def _read(
             money_unit = result.info.get("money_unit")
             year = report_year(result.info, file_name)  # two-digit years in dates (rule 18)
             uncached = package.uncached.get(actual, frozenset()) if package else frozenset()
+            hidden = package.hidden_rows.get(actual, frozenset()) if package else frozenset()
             read = _read_sheet(
                 sheet,
                 actual,
@@ -245,6 +246,7 @@ def _read(
                 merges or (),
                 year,
                 uncached,
+                hidden,
             )
             if isinstance(read, Finding):
                 result.rejection = read
@@ -374,9 +376,11 @@ def _read_sheet(
     merges: Iterable[tuple[tuple[int, int], tuple[int, int]]] = (),
     report_year: int | None = None,
     uncached: frozenset[tuple[int, int]] = frozenset(),
+    hidden: frozenset[int] = frozenset(),
 ) -> SheetRows | Finding:
     """One data sheet's records, typed, and their findings (`uncached`: the cells, as (Excel
-    row, 0-based column), that hold a formula with no saved value)."""
+    row, 0-based column), that hold a formula with no saved value; `hidden`: the Excel rows
+    hidden in Excel)."""
     merges = list(merges)
     header = find_header(rows, sheet, merges, report_year)
     if header is None or header.missing:
@@ -519,6 +523,17 @@ def _read_sheet(
     findings.extend(scanned)
     if uncached:
         findings.extend(_formulas_without_value(uncached, data, columns, actual_name))
+    if hidden and (shown := sorted(hidden & {index + 1 for index in data})):
+        rows_text = ", ".join(map(str, shown[:20])) + (" …" if len(shown) > 20 else "")
+        findings.append(
+            Finding(
+                rule="row_hidden",
+                severity=INFO,
+                message=reason("row_hidden", sheet=actual_name, rows=rows_text),
+                sheet=actual_name,
+                excel_row=shown[0],
+            )
+        )
     return out
 
 
