@@ -508,7 +508,12 @@ def test_a_header_unit_the_column_cannot_be_read_in_fails_its_header_cell(tmp_pa
     assert ("header_unit_mismatch", "error", "LienKet", 2, "D2", "Sản lượng (kg)") in found
     assert ("header_unit_mismatch", "error", "LienKet", 2, "E2", "Giá trị hợp đồng (USD)") in found
     [kg] = [f for f in read.findings if f.cell == "D2"]
-    assert kg.message.startswith("Tiêu đề cột 'Sản lượng (tấn)' ghi đơn vị 'kg'")
+    assert kg.message.startswith(
+        "Tiêu đề cột 'Sản lượng (tấn)' ghi đơn vị 'kg', không phải đơn vị của cột (tấn): "
+    )
+    assert "which is not the column's (tonnes): " in kg.message  # its own units only
+    [usd] = [f for f in read.findings if f.cell == "E2"]
+    assert "không phải đơn vị của cột (đồng, nghìn, triệu hoặc tỷ đồng): " in usd.message
     row = read.sheets["lienket"].rows[0]
     assert "volume_tonnes" not in row
     assert "contract_value_mvnd" not in row

@@ -116,13 +116,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "number in the column's unit, or leave the unit out of the cell.",
     ),
     "header_unit_mismatch": (
-        "Tiêu đề cột '{column}' ghi đơn vị '{unit}', không phải đơn vị của cột (tiền: đồng, "
-        "nghìn, triệu, tỷ đồng; sản lượng: tấn; số người: người): số liệu của cột không đọc "
-        "được. Hãy đổi số liệu sang đơn vị của cột và sửa tiêu đề, rồi gửi lại.",
+        "Tiêu đề cột '{column}' ghi đơn vị '{unit}', không phải đơn vị của cột ({fits_vi}): "
+        "số liệu của cột không đọc được. Hãy đổi số liệu sang đơn vị của cột và sửa tiêu "
+        "đề, rồi gửi lại.",
         "The header of column '{column}' gives the unit '{unit}', which is not the column's "
-        "(money: đồng, thousand, million or billion đồng; volume: tonnes; people: persons): "
-        "the column's figures cannot be read. Convert them to the column's unit, correct the "
-        "header and resubmit.",
+        "({fits_en}): the column's figures cannot be read. Convert them to the column's "
+        "unit, correct the header and resubmit.",
     ),
     "formula_without_value": (
         "Ô '{column}' chứa công thức nhưng không có giá trị đã tính (tệp do một chương trình "

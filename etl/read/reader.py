@@ -436,7 +436,9 @@ def _read_sheet(
             Finding(
                 rule="header_unit_mismatch",
                 severity=ERROR,
-                message=reason("header_unit_mismatch", unit=unit, column=column.header),
+                message=reason(
+                    "header_unit_mismatch", unit=unit, column=column.header, **_fits(column)
+                ),
                 sheet=actual_name,
                 excel_row=row + 1,
                 column_name=column.header,
@@ -729,6 +731,27 @@ def _split_column(
 def _letters(index: int) -> str:
     """A 0-based column's Excel letters: `D` for 3."""
     return cell_address(index, 1)[:-1]
+
+
+# The units a column is read in, as the header_unit_mismatch reason names them.
+_MONEY_UNITS = ("đồng, nghìn, triệu hoặc tỷ đồng", "đồng, thousand, million or billion đồng")
+_UNIT_WORDS = {
+    "tấn": "tonnes",
+    "người": "persons",
+    "thành viên": "members",
+    "xã viên": "members",
+    "lao động": "workers",
+    "điểm": "points",
+    "sao": "stars",
+}
+
+
+def _fits(column: Column) -> dict[str, str]:
+    """The units `column` is read in, Vietnamese and English (`fits_vi`, `fits_en`)."""
+    if column.kind == "money":
+        return dict(zip(("fits_vi", "fits_en"), _MONEY_UNITS, strict=True))
+    english = dict.fromkeys(_UNIT_WORDS.get(unit, unit) for unit in column.units)
+    return {"fits_vi": ", ".join(column.units), "fits_en": ", ".join(english)}
 
 
 def _header_row_of(rows: list[list], header, index: int, unit: str | None) -> int:
