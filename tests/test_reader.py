@@ -8,7 +8,15 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
+from conftest import (
+    HTX_HEADER,
+    LINK_HEADER,
+    OCOP_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    write_xlsx,
+)
 
 from etl.contract.reference import load_reference
 from etl.read.identify import Identity, identify
@@ -334,6 +342,48 @@ def test_an_optional_sheet_left_empty_is_read_as_left_out(tmp_path):
     read = read_workbook(write_xlsx(tmp_path / "663_2023_b.xlsx", sheets))
     assert read.rejection is not None
     assert (read.rejection.rule, read.rejection.sheet) == ("header_not_found", "LienKet")
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "like"),
+    [
+        ("HTX (2)", [HTX_HEADER, htx_row(2, "6400000002")], "HTX"),
+        (
+            "Hỗ trợ năm 2023",
+            [SUPPORT_HEADER, ["6400000001", "NTM", "Máy sấy", "Tỉnh", 50, 2023]],
+            "HoTro",
+        ),
+        (
+            "Sản phẩm OCOP",
+            [OCOP_HEADER, ["6400000001", "Cà phê", "Đồ uống", 4, "12/QĐ", None]],
+            "OCOP",
+        ),
+        (
+            "Liên kết tiêu thụ",
+            [LINK_HEADER, ["6400000001", "Công ty A", "Cà phê", 12, 300]],
+            "LienKet",
+        ),
+    ],
+)
+def test_a_table_on_a_sheet_the_layout_does_not_name_is_not_dropped_in_silence(
+    tmp_path, name, table, like
+):
+    """A sheet copied or renamed by the clerk (`HTX (2)`, `Sản phẩm OCOP`) is not read, but
+    its rows are never lost without a word: a warning names the sheet and the template's."""
+    sheets = {"ThongTin": info_rows(), "HTX": [HTX_HEADER, htx_row(1, "6400000001")], name: table}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001"]
+    [said] = read.findings
+    assert (said.rule, said.severity, said.sheet, said.excel_row) == (
+        "sheet_not_read",
+        "warning",
+        name,
+        1,
+    )
+    vi, en = said.message.split(" / ")
+    assert f"Trang '{name}' có bảng giống trang '{like}' của mẫu" in vi
+    assert f"Sheet '{name}' holds a table like the template's '{like}' sheet" in en
 
 
 def test_sheet_names_match_without_accents_and_case(tmp_path):

@@ -192,6 +192,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "Trang '{sheet}' chỉ có tiêu đề, không có bảng: coi như không gửi trang này.",
         "Sheet '{sheet}' holds only a title, no table: read as left out.",
     ),
+    "sheet_not_read": (
+        "Trang '{sheet}' có bảng giống trang '{template}' của mẫu nhưng không được đọc (chỉ "
+        "trang tên '{template}' được đọc): các dòng của trang này không được nhập. Nếu các "
+        "dòng này thuộc báo cáo, hãy chuyển chúng sang trang '{template}' rồi gửi lại.",
+        "Sheet '{sheet}' holds a table like the template's '{template}' sheet but was not "
+        "read (only the sheet named '{template}' is): its rows were not loaded. If they "
+        "belong to the report, move them to the '{template}' sheet and resubmit.",
+    ),
     "sheet_ambiguous": (
         "Không có trang tên 'HTX' và nhiều trang cùng giống danh sách HTX: {sheets}. Hãy "
         "đổi tên trang danh sách cần nộp thành 'HTX' (hoặc xoá trang thừa) rồi gửi lại.",

@@ -252,6 +252,8 @@ def _read(
                 result.rejection = read
                 return result
             result.sheets[sheet.key] = read
+        claimed = {thongtin, *named.values(), *(s.sheet_name for s in result.sheets.values())}
+        result.findings.extend(_tables_not_read(workbook, claimed, result))
     except _PROGRAM_ERRORS as exc:  # a fault of this program, never of the file
         log.exception("internal error reading %s", file_name or path.name)
         result.rejection = Finding(
@@ -320,6 +322,34 @@ def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Find
         )
     )
     return candidates[0]
+
+
+def _tables_not_read(workbook, claimed: set, result: WorkbookRead) -> list[Finding]:
+    """A sheet the layout does not name whose header holds every required column of a
+    layout sheet (`HTX (2)`, `Hỗ trợ năm 2023`, `Sản phẩm OCOP`) is not read: a warning names
+    it and the sheet it looks like, so that its rows are never dropped in silence."""
+    found = []
+    for name in workbook.sheet_names:
+        if name in claimed:
+            continue
+        rows = workbook.get_sheet_by_name(name).to_python(
+            skip_empty_area=False, nrows=HEADER_DEEP_SCAN_ROWS + 1
+        )
+        result.rows_scanned += len(rows)
+        for sheet in DATA_SHEETS:  # HTX first: a cooperative list also names `Mã số HTX`
+            header = find_header(rows, sheet)
+            if header is not None and not header.missing:
+                found.append(
+                    Finding(
+                        rule="sheet_not_read",
+                        severity=WARNING,
+                        message=reason("sheet_not_read", sheet=name, template=sheet.name),
+                        sheet=name,
+                        excel_row=header.header_row + 1,
+                    )
+                )
+                break
+    return found
 
 
 def _values_in(row: list) -> int:
