@@ -20,7 +20,7 @@ from etl.contract.reference import load_reference
 from etl.quality.feedback import feedback_name
 from etl.read import cells
 from etl.read.identify import identify
-from etl.read.reader import read_workbook
+from etl.read.reader import read_workbook, unparsed
 from etl.text import clean, unquoted
 
 # --- rule 15: invisible characters -----------------------------------------------------
@@ -409,3 +409,58 @@ def test_rule_18_a_month_only_decision_is_valid_36_months_from_its_first_day(pip
         "where f.file_name = '663_2023.xlsx' and r.rule = 'certificate_valid_in_report_year'",
     )
     assert warned == [("12/2019",)]  # expired before 2023, shown as the month it gave
+
+
+def test_rule_5_a_number_excel_shows_as_a_percentage_reads_as_written(tmp_path):
+    """`45%` typed in Excel is stored as 0.45 in a `0%` style: the score reads 45, as the
+    text `45%` does, never 0.45 (which a rating `Yếu` would take without a word); a money
+    cell shown as a percentage is unreadable, as `12%` typed in a money column is."""
+    path = tmp_path / "663_2023.xlsx"
+    workbook = openpyxl.Workbook()
+    info = workbook.active
+    info.title = "ThongTin"
+    for row in info_rows():
+        info.append(row)
+    sheet = workbook.create_sheet("HTX")
+    sheet.append(HTX_HEADER)
+    score, revenue = HTX_HEADER.index("Điểm") + 1, HTX_HEADER.index("Doanh thu") + 1
+    rows = [("Yếu", 0.45, "0%"), ("Tốt", 0.855, "0.0%"), ("Khá", 0.7, '0.0" điểm"')]
+    for n, (rating, value, shown) in enumerate(rows, start=1):
+        sheet.append(htx_row(n, f"640000000{n}", **{"Xếp loại": rating, "Điểm": value}))
+        sheet.cell(row=n + 1, column=score).number_format = shown
+    sheet.cell(row=2, column=revenue).value = 0.12
+    sheet.cell(row=2, column=revenue).number_format = "0%"
+    workbook.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    typed = read.sheets["htx"].rows
+    assert [r["score"] for r in typed] == [45.0, 85.5, 0.7]  # a quoted word is no percent
+    assert typed[0]["revenue_mvnd"] is None
+    assert typed[0][unparsed("revenue_mvnd")] == "12%"
+
+
+def test_rule_5_a_percentage_cell_of_an_ods_file_reads_as_written(tmp_path):
+    """The same in an .ods file (`office:value-type="percentage"`, 0.45 shown as 45%)."""
+    import zipfile
+
+    from test_feedback import write_ods
+
+    row = htx_row(1, "6400000001", **{"Xếp loại": "Yếu", "Điểm": 0.45})
+    plain = write_ods(tmp_path / "plain.ods", {"ThongTin": info_rows(), "HTX": [HTX_HEADER, row]})
+    with zipfile.ZipFile(plain) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    number = '<table:table-cell office:value-type="float" office:value="0.45"><text:p>0.45</text:p>'
+    shown = (
+        '<table:table-cell office:value-type="percentage" office:value="0.45"><text:p>45%</text:p>'
+    )
+    content = parts["content.xml"].decode()
+    assert content.count(number) == 1
+    parts["content.xml"] = content.replace(number, shown).encode()
+    path = tmp_path / "663_2023.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    [typed] = read.sheets["htx"].rows
+    assert typed["score"] == 45.0

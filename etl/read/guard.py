@@ -110,6 +110,8 @@ class Package:
         # value, found by `bounded`.
         self.uncached: dict[str, frozenset[tuple[int, int]]] = {}
         self.hidden_rows: dict[str, frozenset[int]] = {}  # by sheet name: Excel rows hidden
+        # Sheet name -> number cells (Excel row, 0-based column) shown as a percentage.
+        self.percent: dict[str, frozenset[tuple[int, int]]] = {}
         self.kind = self._sniff()
 
     def __enter__(self) -> Package:
@@ -590,7 +592,7 @@ def _uncached_cells(data: bytes) -> list[bytes]:
 def _sheet_names(archive: zipfile.ZipFile, expanded_limit: int) -> dict[str, str]:
     """Each worksheet part's sheet name (by `_key`), from xl/workbook.xml and its
     relationships; parsed only for a workbook that needs it (one with formulas lacking a
-    value)."""
+    value, or with numbers shown as percentages)."""
     try:
         workbook = ET.fromstring(_small_part(archive, "xl/workbook.xml", expanded_limit))  # noqa: S314  expat refuses external entities and entity blow-up
         rels = ET.fromstring(_small_part(archive, "xl/_rels/workbook.xml.rels", expanded_limit))  # noqa: S314  the same
@@ -648,6 +650,60 @@ def _parses_plainly(archive: zipfile.ZipFile, member: str, expanded_limit: int) 
             except expat.ExpatError:
                 return False
     return True
+
+
+# A number shown as a percentage: `45%` typed in Excel is stored as 0.45 with a style whose
+# number format is built-in 9 (`0%`) or 10 (`0.00%`), or a format with a `%` of its own (not
+# quoted, escaped or in brackets). calamine gives the stored hundredth, not what the clerk wrote.
+_STYLES = "xl/styles.xml"
+_PERCENT_FORMATS = {"9", "10"}
+_FORMAT_LITERAL = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+_CELL_OPEN = re.compile(rb"<c\s([^>]*)>")
+_CELL_STYLE = re.compile(rb'(?<![\w:])s="(\d+)"')
+_CELL_TYPE = re.compile(rb'(?<![\w:])t="(\w+)"')
+_CELL_REF = re.compile(rb'(?<![\w:])r="([A-Za-z]{1,3})(\d+)"')
+
+
+def _percent_styles(archive: zipfile.ZipFile, expanded_limit: int) -> set[bytes]:
+    """The indices (as written in a cell's `s`) of the cell styles that show a percentage."""
+    try:
+        root = ET.fromstring(_small_part(archive, _STYLES, expanded_limit))  # noqa: S314  expat refuses external entities and entity blow-up
+    except ET.ParseError:  # calamine says what it makes of such a file
+        return set()
+    codes = {
+        element.get("numFmtId"): element.get("formatCode") or ""
+        for element in root.iter()
+        if _local(element.tag) == "numFmt"
+    }
+    found: set[bytes] = set()
+    for part in root:
+        if _local(part.tag) != "cellXfs":
+            continue
+        styles = [xf for xf in part if _local(xf.tag) == "xf"]
+        for index, xf in enumerate(styles):
+            number_format = xf.get("numFmtId") or "0"
+            code = _FORMAT_LITERAL.sub("", codes.get(number_format, ""))
+            if number_format in _PERCENT_FORMATS or "%" in code:
+                found.add(str(index).encode())
+    return found
+
+
+def _percent_cells(
+    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: set[bytes]
+) -> list[tuple[int, int]]:
+    """The number cells of one worksheet whose style shows a percentage, as (Excel row,
+    0-based column)."""
+    found = []
+    for _, data in _whole_tags(archive, member, expanded_limit):
+        for attributes in _CELL_OPEN.findall(data):
+            style = _CELL_STYLE.search(attributes)
+            if style is None or style.group(1) not in styles:
+                continue
+            kind = _CELL_TYPE.search(attributes)
+            reference = _CELL_REF.search(attributes)
+            if reference is not None and (kind is None or kind.group(1) == b"n"):
+                found.append((int(reference.group(2)), column_number(reference.group(1)) - 1))
+    return found
 
 
 def _small_part(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> bytes:
@@ -777,6 +833,14 @@ def _bounded(
                 )
             if name is not None and reach.hidden:
                 package.hidden_rows[name] = frozenset(reach.hidden)
+    styles = _percent_styles(archive, expanded_limit) if _STYLES in package.names else set()
+    if styles:
+        names = _sheet_names(archive, expanded_limit)
+        for member in sheets:
+            name = names.get(_key(member))
+            cells = _percent_cells(archive, member, expanded_limit, styles)
+            if name is not None and cells:
+                package.percent[name] = frozenset(cells)
     blank: set[int] | None = None
     strings_plain = _STRINGS not in package.names
     trims: dict[str, tuple[int, int | None]] = {}
@@ -851,12 +915,16 @@ def ods_merged_ranges(
     name, as python-calamine gives them for .xlsx and .xls: ((first row, first column),
     (last row, last column)), 0-based. calamine does not read an .ods file's merges; its
     content.xml says them (`table:number-rows-spanned`, `-columns-spanned`), and counts
-    repeated rows and cells."""
+    repeated rows and cells. Given a Package, it also keeps each sheet's cells of type
+    `percentage` in `percent`, as `bounded` does for an .xlsx file."""
     merges: dict[str, list[Merge]] = {}
+    percent: dict[str, list[tuple[int, int]]] = {}
     with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
         sheet: list[Merge] = []
+        shown: list[tuple[int, int]] = []
         row = column = depth = 0  # depth: tables nested in a cell are not the sheet's
+        rows_repeated = 1
         for event, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314  expat refuses external entities and entity blow-up
             tag = _local(element.tag)
             attributes = {_local(k): v for k, v in element.attrib.items()}
@@ -865,21 +933,32 @@ def ods_merged_ranges(
                     depth += 1
                     if depth == 1:
                         sheet = merges.setdefault(attributes.get("name", ""), [])
+                        shown = percent.setdefault(attributes.get("name", ""), [])
                         row = 0
                 elif depth == 1 and tag == "table-row":
                     column = 0
+                    rows_repeated = int(attributes.get("number-rows-repeated", 1))
                 elif depth == 1 and tag in ("table-cell", "covered-table-cell"):
                     spanned = int(attributes.get("number-rows-spanned", 1))
                     across = int(attributes.get("number-columns-spanned", 1))
                     if tag == "table-cell" and (spanned > 1 or across > 1):
                         sheet.append(((row, column), (row + spanned - 1, column + across - 1)))
-                    column += int(attributes.get("number-columns-repeated", 1))
+                    repeated = int(attributes.get("number-columns-repeated", 1))
+                    if attributes.get("value-type") == "percentage":
+                        shown.extend(
+                            (row + 1 + down, column + right)
+                            for down in range(rows_repeated)
+                            for right in range(repeated)
+                        )
+                    column += repeated
                 continue
             if tag == "table":
                 depth -= 1
             elif depth == 1 and tag == "table-row":
                 row += int(attributes.get("number-rows-repeated", 1))
                 element.clear()
+    if isinstance(path, Package):
+        path.percent.update((name, frozenset(cells)) for name, cells in percent.items() if cells)
     return {name: ranges for name, ranges in merges.items() if ranges}
 
 

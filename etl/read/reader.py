@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import re
 import secrets
 import shutil
 import tempfile
 from collections.abc import Iterable
+from decimal import Decimal
 from functools import cache
 from multiprocessing import util as mp_util
 from pathlib import Path
@@ -232,6 +234,8 @@ def _read(
                 if ods_merges is None:
                     ods_merges = guard.ods_merged_ranges(package or path, limits.expanded_bytes)
                 merges = ods_merges.get(actual)
+            if package is not None and actual in package.percent:  # found by either above
+                _as_shown_percent(rows, package.percent[actual])
             money_unit = result.info.get("money_unit")
             year = report_year(result.info, file_name)  # two-digit years in dates (rule 18)
             uncached = package.uncached.get(actual, frozenset()) if package else frozenset()
@@ -350,6 +354,18 @@ def _tables_not_read(workbook, claimed: set, result: WorkbookRead) -> list[Findi
                 )
                 break
     return found
+
+
+def _as_shown_percent(rows: list[list], cells: frozenset[tuple[int, int]]) -> None:
+    """A number Excel shows as a percentage is read as the clerk wrote it, `45%`, not as its
+    stored hundredth 0.45: a count or a score then reads 45 and an amount of money is
+    unreadable, as `45%` typed as text is (rule 5)."""
+    for excel_row, column in cells:
+        row = rows[excel_row - 1] if excel_row <= len(rows) else []
+        value = row[column] if column < len(row) else None
+        if value.__class__ in (int, float) and math.isfinite(value):
+            shown = format((Decimal(repr(value)) * 100).normalize(), "f").replace(".", ",")
+            row[column] = f"{shown}%"
 
 
 def _values_in(row: list) -> int:
