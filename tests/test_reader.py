@@ -261,6 +261,39 @@ def test_an_unknown_header_like_a_missing_column_is_a_warning(tmp_path):
     assert "revenue_mvnd" not in read.sheets["htx"].rows[0]
 
 
+@pytest.mark.parametrize(
+    ("written", "template"),
+    [
+        ("Tổng doanh thu", "Doanh thu"),
+        ("Tổng số thành viên", "Số thành viên"),
+        ("Lao động", "Số lao động"),
+        ("Tài sản (triệu đồng)", "Tổng tài sản"),
+        ("Lợi nhuận", "Lợi nhuận trước thuế"),
+        ("Kết quả xếp loại", "Xếp loại"),
+        ("Tổng điểm", "Điểm"),
+    ],
+)
+def test_a_header_holding_a_missing_column_s_name_or_held_by_it_is_a_warning(
+    tmp_path, written, template
+):
+    """The template's name anywhere among an unknown header's words (`Tổng doanh thu`), or
+    an unknown header of two words or more within it (`Lao động` for `Số lao động`): the
+    column is not read, so its figures would be empty for the whole file with only an info
+    line that raises no alert. A one-word header within a name (`Thuế`) stays information."""
+    header = ["Mã số HTX", "Tên HTX", written, "Thuế"]
+    rows = [header, ["6400000001", "HTX A", 1650, 5]]
+    path = write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(year=2023), "HTX": rows})
+    read = read_workbook(path)
+    assert read.rejection is None
+    found = {(f.rule, f.severity, f.column_name) for f in read.findings if f.sheet == "HTX"}
+    assert found == {
+        ("column_like_missing", "warning", written),
+        ("column_unknown", "info", "Thuế"),
+    }
+    [warning] = [f for f in read.findings if f.rule == "column_like_missing"]
+    assert f"'{template}'" in warning.message
+
+
 def test_an_income_a_month_is_scaled_to_the_year(tmp_path):
     """`Thu nhập bình quân` is money per person per year: a header giving it a month
     (`triệu đồng/người/tháng`) is scaled by 12; a year's (`/người/năm`) is as written."""

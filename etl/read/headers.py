@@ -283,21 +283,29 @@ def find_header(
 
 
 def missing_column_like(sheet: Sheet, header: HeaderMatch, text: str) -> str | None:
-    """The template header of a column the header lacks whose name an unknown header
-    begins with (`Doanh thu thuần` where `Doanh thu` is missing): its values are not read,
-    and the clerk must hear it, not find the figures empty. None when there is none."""
+    """The template header of a column the header lacks whose name is among an unknown
+    header's words (`Doanh thu thuần`, `Tổng doanh thu` where `Doanh thu` is missing), or
+    whose name holds the unknown header of two words or more (`Lao động` where `Số lao
+    động` is missing): its values are not read, and the clerk must hear it, not find the
+    figures empty. None when there is none."""
     lacking = [c for c in sheet.columns if c.key not in header.columns]
     if not lacking:
         return None
     # Whole keys: a year in parentheses (`Doanh thu (năm 2023)` in a report of 2024) is no
-    # unit, and the header is as like its column as `Doanh thu năm 2023` is.
-    parts = [_header_keys(part)[1] for part in text.split(" / ")]
+    # unit, and the header is as like its column as `Doanh thu năm 2023` is; and without a
+    # unit, which the header's key must lose to lie within a name (`Tài sản (triệu đồng)`).
+    parts = [key for part in text.split(" / ") for key in _header_keys(part)]
     for column in lacking:
         for name in column.names:
             key = match_key(split_unit(name)[0])
-            if key and any(part.startswith(key + " ") for part in parts):
+            if key and any(_words_within(key, part) for part in parts):
                 return column.header
     return None
+
+
+def _words_within(key: str, part: str) -> bool:
+    """`key` among the words of `part`, or `part` of two words or more among `key`'s."""
+    return f" {key} " in f" {part} " or (" " in part and f" {part} " in f" {key} ")
 
 
 def _header_at(
