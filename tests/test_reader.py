@@ -235,6 +235,10 @@ def test_a_group_header_whose_sub_columns_do_not_tell_is_a_warning(tmp_path):
     assert "revenue_mvnd" not in read.sheets["htx"].rows[0]
     assert [(f.rule, f.severity) for f in read.findings] == [("column_split", "warning")]
     assert "không cột nào được đọc" in read.findings[0].message
+    # The whole beside its parts tells: `Tổng số`, with no warning.
+    read = read_workbook(_grouped(tmp_path / "h.xlsx", 2023, ["Tổng số", "Trong đó: nữ"], True))
+    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1200.0
+    assert [(f.rule, f.severity) for f in read.findings] == [("column_unknown", "info")]
 
 
 def test_an_unknown_header_like_a_missing_column_is_a_warning(tmp_path):

@@ -333,6 +333,8 @@ def _header_at(
 _SUB_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _DONE = re.compile(r"\b(?:thuc hien|th|uoc th|uoc thuc hien)\b")
 _PLANNED = re.compile(r"\b(?:ke hoach|kh|chi tieu|du kien)\b")
+# The whole beside its parts (`Tổng số | Trong đó: nữ`): the whole is the column.
+_TOTAL = re.compile(r"^(?:tong|tong so|tong cong|cong|tat ca)\b")
 
 
 def _split_by_year(
@@ -342,7 +344,8 @@ def _split_by_year(
 ) -> None:
     """A group header over sub-columns of years or of plan and result: `Doanh thu` merged
     over `Năm 2022 | Năm 2023`, or over `Kế hoạch | Thực hiện`. The column is the
-    sub-column of the report year (of those, the figures done, not planned); the others
+    sub-column of the report year (of those, the figures done, not planned, or the whole
+    beside its parts: `Tổng số | Trong đó: nữ` under `Số thành viên`); the others
     are comparison columns, reported as unknown. Before, the group's leftmost sub-column was
     read: last year's revenue as this year's, and the sub-headers' row was taken for data.
     A group whose sub-columns do not tell (`Trồng trọt | Chăn nuôi`) is read from the
@@ -371,7 +374,8 @@ def _split_by_year(
         if not fitting and not any(years.values()):
             fitting = list(subs)
         if len(fitting) > 1:
-            fitting = [i for i in fitting if _DONE.search(subs[i]) and not _PLANNED.search(subs[i])]
+            done = [i for i in fitting if _DONE.search(subs[i]) and not _PLANNED.search(subs[i])]
+            fitting = done or [i for i in fitting if _TOTAL.search(subs[i])]
         moved = True
         if len(fitting) == 1:
             best.columns[key] = fitting[0]
