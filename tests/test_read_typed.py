@@ -38,6 +38,7 @@ def _expected(column: Column, raw: object, factor: float, year: int | None):
             "stars": lambda: cells.parse_stars(raw),
             "year": lambda: cells.parse_year(raw),
             "funding_source": lambda: cells.parse_funding_source(raw, column.allowed),
+            "rating": lambda: cells.parse_rating(raw, column.allowed),
         }
         value = {
             "code": lambda: cells.parse_code(raw),

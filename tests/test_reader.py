@@ -634,3 +634,18 @@ def test_rows_hidden_in_excel_are_read_and_said_so(tmp_path):
     assert read.findings[0].message.startswith(
         "Các dòng 3, 5 của trang 'HTX' bị ẩn trong Excel nhưng vẫn được đọc"
     )
+
+
+def test_ratings_written_with_their_prefix_or_short_form_read_as_the_rating(tmp_path):
+    """`Loại Khá`, `Xếp loại: Tốt`, `TB` (Trung bình) and `CXL` (Chưa xếp loại) are the
+    ratings they name. Before, each was kept as written and the suite rejected the file.
+    A word that names no rating (`Giỏi`) stays as written, for the suite to refuse."""
+    written = ["Loại Khá", "Xếp loại: Tốt", "TB", "CXL", "Giỏi"]
+    rows = [HTX_HEADER] + [
+        htx_row(n, f"640000000{n}", **{"Xếp loại": rating}) for n, rating in enumerate(written, 1)
+    ]
+    path = write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(year=2023), "HTX": rows})
+    read = read_workbook(path)
+    assert [row["rating"] for row in read.sheets["htx"].rows] == [
+        "Khá", "Tốt", "Trung bình", "Chưa xếp loại", "Giỏi",
+    ]  # fmt: skip

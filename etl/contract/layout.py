@@ -120,7 +120,7 @@ HTX = Sheet(
         Column("revenue_mvnd", "Doanh thu", "money"),
         Column("profit_before_tax_mvnd", "Lợi nhuận trước thuế", "money"),
         Column("avg_income_mvnd", "Thu nhập bình quân", "money", per_year=True),
-        Column("rating", "Xếp loại", "category", allowed=RATINGS),
+        Column("rating", "Xếp loại", "category", allowed=RATINGS, reads="rating"),
         Column("score", "Điểm", "number", units=("điểm",)),
         Column("has_offtake_contract", "Liên kết tiêu thụ", "yesno"),
         Column("note", "Ghi chú", "text"),

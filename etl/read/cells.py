@@ -547,6 +547,24 @@ def parse_category(raw: object, allowed: tuple[str, ...]) -> str | None:
     return text
 
 
+# `Xếp loại` as forms and clerks write it: `Loại Khá`, `Xếp loại: Tốt`, `XL Yếu`, `TB` for
+# Trung bình, `CXL` and `Chưa XL` for Chưa xếp loại.
+_RATING_PREFIX = re.compile(r"^(?:xep loai|loai|xl)\s*")
+_RATING_SHORT = {"tb": "trung binh", "cxl": "chua xep loai", "chua xl": "chua xep loai"}
+
+
+def parse_rating(raw: object, allowed: tuple[str, ...]) -> str | None:
+    """A rating (`Xếp loại`): `parse_category`, and the rating a prefixed or shortened
+    spelling names (`Loại Khá` → Khá, `TB` → Trung bình); anything else as written (the
+    suite refuses it)."""
+    found = parse_category(raw, allowed)
+    if found is None or found in allowed:
+        return found
+    key = _RATING_PREFIX.sub("", match_key(found)).strip()
+    key = _RATING_SHORT.get(key, key)
+    return next((value for value in allowed if match_key(value) == key), found)
+
+
 # `Nguồn vốn` as budgets are named: `Ngân sách tỉnh`, `NS tỉnh`, `Vốn tỉnh` are `Tỉnh`; `TW`,
 # `NSTW`, `Ngân sách trung ương` are `Trung ương`.
 _BUDGET_PREFIX = re.compile(r"^(?:ngan sach|nguon von|von|ns)\s*")

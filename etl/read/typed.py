@@ -47,6 +47,7 @@ _OWN_RULES = {
     "stars": lambda column: cells.parse_stars,
     "year": lambda column: cells.parse_year,
     "funding_source": lambda column: lambda raw: cells.parse_funding_source(raw, column.allowed),
+    "rating": lambda column: lambda raw: cells.parse_rating(raw, column.allowed),
 }
 
 
