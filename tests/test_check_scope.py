@@ -82,8 +82,20 @@ def test_restricted_checks_give_the_same_warnings_for_the_run(settings, compared
     run_steps(settings, "run-5")
     _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(C, A, **{"Xã/Phường": None}))
     run_steps(settings, "run-6")
+    # Run 7: a late 2025 district report in the province's area: the province's 2026 row
+    # (its total over 2025's reports, now 8, against 2026's 3) is caused by it.
+    late = _coops(A, B, C, *(f"640000000{i}" for i in range(6, 9)))
+    _workbook(settings, "663_2025.xlsx", "663", 2025, late)
+    run_steps(settings, "run-7")
 
-    assert len(compared) == 6
+    assert len(compared) == 7
+    province = [
+        f
+        for items in compared[-1][3].values()
+        for f in items
+        if f.rule == "unit_count_change" and f.value == "3 (2025: 8)"
+    ]
+    assert province, compared[-1][3]
     found = {rule for *_, mine in compared for rule in _rules(mine)}
     assert found >= {
         "revenue_jump",

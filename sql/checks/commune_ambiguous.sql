@@ -4,6 +4,7 @@
 -- (stg_htx_commune left it without a commune). The workbook contract: the commune is then
 -- unknown, a warning. A name that fits no commune is commune_known's (validation).
 -- Checked by expectations/warehouse/commune_ambiguous.json.
+-- Only the rows of a file of check_run_files (every file, or this run's): a row has no cause.
 with
 
 candidates as (
@@ -44,4 +45,8 @@ inner join fitting as f
     and h.commune_name = f.commune_name
 inner join stg_htx_commune as c
     on h.file_id = c.file_id and h.excel_row = c.excel_row
-where h.report_year >= 2025 and f.fits > 1 and c.commune_code is null
+where
+    h.report_year >= 2025
+    and f.fits > 1
+    and c.commune_code is null
+    and h.file_id in (select r.file_id from check_run_files as r)

@@ -10,6 +10,10 @@
 -- - from 2026, the report of the commune it is placed in: the commune that reported it, the
 --   new commune its row names, or the warehouse's placement (dim_cooperative).
 -- `causes`: the cooperative's year-N row.
+-- Only the cooperative-years of a file of check_run_files (every file, or this run's) and
+-- those of the year before such a file's report year: a row's report and its cause are of
+-- one cooperative and year, the report of the year after the cause's, so every row on a
+-- file of check_run_files or caused by one is among them, computed as over every file.
 with
 
 reports as (
@@ -19,6 +23,12 @@ reports as (
         report_year
     from audit.file_ingestion
     where status = 'loaded'
+),
+
+run_years as (
+    select distinct r.report_year - 1 as year
+    from reports as r
+    where r.file_id in (select c.file_id from check_run_files as c)
 ),
 
 -- Placement belongs to the cooperative: the same on every version.
@@ -51,6 +61,9 @@ located as (
     from core.fact_cooperative_year as f
     inner join core.dim_geography as g on f.geo_key = g.geo_key
     left join placement as p on f.coop_code = p.coop_code
+    where
+        f.file_id in (select c.file_id from check_run_files as c)
+        or f.period_key in (select y.year from run_years as y)
 ),
 
 with_province as (
@@ -134,12 +147,17 @@ missing as (
 ),
 
 -- The sheet the N + 1 report holds its HTX table on (`Danh sách HTX`, rule 17), as its
--- clerk named it.
+-- clerk named it; of the reports that list a missing cooperative only.
+missing_reports as (
+    select distinct file_id
+    from missing
+),
+
 htx_sheets as (
     select
         r.file_id,
         coalesce(min(h.sheet_name), 'HTX') as sheet_name
-    from reports as r
+    from missing_reports as r
     left join stg_htx as h on r.file_id = h.file_id
     group by r.file_id
 )

@@ -4,6 +4,8 @@
 -- - from 2026, a province's row when a commune's report names the cooperative;
 -- - in 2025, a district's row when the province's report names it.
 -- `causes`: the winning report's row. Checked by expectations/warehouse/report_outranked.json.
+-- Only the rows of a file of check_run_files (every file, or this run's) or whose winning
+-- report is one: those `for_run` keeps.
 with
 
 precedence as (
@@ -26,7 +28,12 @@ outranked as (
         and p.unit_level = 'district'
         and length(p.winner_unit_code) = 2 as province_wins
     from precedence as p
-    where not p.wins
+    where
+        not p.wins
+        and (
+            p.file_id in (select c.file_id from check_run_files as c)
+            or p.winner_file_id in (select c.file_id from check_run_files as c)
+        )
 ),
 
 winning_rows as (

@@ -7,6 +7,11 @@
 --   province code itself.
 -- Counted as reported (every loaded report's HTX rows, won or outranked), each cooperative
 -- once. `causes`: the reports of both years, the later year's first.
+-- Only the rows a file of check_run_files (every file, or this run's) can be or cause: a
+-- unit's rows are of its reports alone, so only the units of those files are counted; a
+-- province's row of year Y has causes of Y and Y - 1 only, so only the province reports of
+-- those files' years and the year after are compared, from the reports of the years
+-- around. The rows kept are computed as over every file.
 with
 
 reports as (
@@ -18,12 +23,24 @@ reports as (
     where status = 'loaded'
 ),
 
-reported as (
-    select distinct
+run_reports as (
+    select
         file_id,
-        coop_code
-    from stg_htx
-    where coop_code is not null
+        unit_code,
+        report_year
+    from reports
+    where file_id in (select c.file_id from check_run_files as c)
+),
+
+unit_reports as (
+    select
+        file_id,
+        unit_code,
+        report_year
+    from reports
+    where
+        length(unit_code) <> 2
+        and unit_code in (select x.unit_code from run_reports as x)
 ),
 
 -- Each report with its province: up to 2024 a former province, from 2025 the one in force.
@@ -43,6 +60,26 @@ report_area as (
             when 2 then r.report_year >= 2025
             else false
         end
+    where
+        exists (
+            select 1
+            from run_reports as x
+            where r.report_year between x.report_year - 1 and x.report_year + 1
+        )
+),
+
+reported as (
+    select distinct
+        file_id,
+        coop_code
+    from stg_htx
+    where
+        coop_code is not null
+        and file_id in (
+            select u.file_id from unit_reports as u
+            union all
+            select a.file_id from report_area as a
+        )
 ),
 
 unit_counts as (
@@ -51,9 +88,8 @@ unit_counts as (
         r.unit_code,
         r.report_year,
         count(x.coop_code) as cooperatives
-    from reports as r
+    from unit_reports as r
     left join reported as x on r.file_id = x.file_id
-    where length(r.unit_code) <> 2
     group by r.file_id, r.unit_code, r.report_year
 ),
 
@@ -124,6 +160,12 @@ province_compared as (
         on p.province_code = c.province_code and p.report_year = c.report_year
     left join previous_totals as b
         on p.province_code = b.province_code and p.report_year = b.report_year
+    where
+        p.report_year in (
+            select x.report_year from run_reports as x
+            union all
+            select x.report_year + 1 from run_reports as x
+        )
 ),
 
 province_causes as (
