@@ -841,7 +841,7 @@ def test_a_killed_task_that_sent_no_alert_gets_the_run_s_alert_once(
     assert "Lần chạy / Run: r1" in body
     assert "Tác vụ thất bại / Failed tasks: stage[0], stage[1]" in body
     assert "No alert was sent for: stage[1]" in body
-    assert "its process was likely killed (SIGKILL, the OOM killer)" in body
+    assert "its process was likely killed (SIGKILL, the OOM killer: its log then says" in body
     # Recorded in the ledger like a task's alert, with its delivery.
     rows = _ledger_alerts(settings, "subject, run_id, webhook_delivered", "subject")
     assert rows[0] == (subjects[1], "r1", True)

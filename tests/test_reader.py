@@ -649,3 +649,120 @@ def test_ratings_written_with_their_prefix_or_short_form_read_as_the_rating(tmp_
     assert [row["rating"] for row in read.sheets["htx"].rows] == [
         "Khá", "Tốt", "Trung bình", "Chưa xếp loại", "Giỏi",
     ]  # fmt: skip
+
+
+def _book(path: Path, rows: list[list], merges=(), year: int = 2023, extra=None) -> Path:
+    """An HTX sheet of `rows` with `merges`, a ThongTin of `year`, and `extra` sheets (name
+    -> (rows, hidden))."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "HTX"
+    for row in rows:
+        sheet.append(row)
+    for cells in merges:
+        sheet.merge_cells(cells)
+    info = book.create_sheet("ThongTin")
+    for row in info_rows(year=year):
+        info.append(row)
+    for name, (other, hidden) in (extra or {}).items():
+        added = book.create_sheet(name)
+        for row in other:
+            added.append(row)
+        added.sheet_state = "hidden" if hidden else "visible"
+    book.save(path)
+    return path
+
+
+def _revenue(read) -> list:
+    return [row.get("revenue_mvnd") for row in read.sheets["htx"].rows]
+
+
+def test_sub_columns_are_told_from_data_units_parts_and_comparisons(tmp_path):
+    """What the code review of the sub-column split found, each read right now:
+    - a one-row header whose cell has an empty one to its right, over a data row: the
+      row is data, not sub-headers (before, HTX A was dropped);
+    - `Doanh thu (đồng)` over years: the group's unit stays (before, 1.65e9 million);
+    - `Nông nghiệp | Công nghiệp | Dịch vụ`: `Công nghiệp` is no total (before, 300 was
+      read with no warning);
+    - `Năm 2022 | Năm 2023 | So sánh 2023/2022`: the comparison names two years, and is
+      not the year's (before, nothing was read);
+    - years typed as numbers, and the split under a two-row header that names other
+      columns on its second row (before, 2022's was read)."""
+    head, merged = ["Mã số HTX", "Tên HTX"], ("A1:A2", "B1:B2")
+    data = _book(tmp_path / "a.xlsx", [
+        ["STT", *head, None, "Doanh thu"],
+        [1, "6400000001", "HTX A", "thôn 3", 100], [2, "6400000002", "HTX B", "thôn 4", 200],
+    ])  # fmt: skip
+    read = read_workbook(data)
+    assert (_revenue(read), [f.rule for f in read.findings]) == ([100.0, 200.0], [])
+    unit = _book(tmp_path / "b.xlsx", [
+        [*head, "Doanh thu (đồng)", None], [None, None, "Năm 2022", "Năm 2023"],
+        ["6400000001", "HTX A", 1_200_000_000, 1_650_000_000],
+    ], (*merged, "C1:D1"))  # fmt: skip
+    assert _revenue(read_workbook(unit)) == [1650.0]
+    sectors = _book(tmp_path / "c.xlsx", [
+        [*head, "Doanh thu", None, None], [None, None, "Nông nghiệp", "Công nghiệp", "Dịch vụ"],
+        ["6400000001", "HTX A", 1200, 300, 150],
+    ], (*merged, "C1:E1"))  # fmt: skip
+    read = read_workbook(sectors)
+    assert (_revenue(read), read.findings[0].rule) == ([1200.0], "column_split")
+    compared = _book(tmp_path / "d.xlsx", [
+        [*head, "Doanh thu", None, None],
+        [None, None, "Năm 2022", "Năm 2023", "So sánh 2023/2022 (%)"],
+        ["6400000001", "HTX A", 1200, 1650, 137.5],
+    ], (*merged, "C1:E1"))  # fmt: skip
+    assert _revenue(read_workbook(compared)) == [1650.0]
+    numbers = _book(tmp_path / "e.xlsx", [
+        [*head, "Doanh thu", None], [None, None, 2022, 2023], ["6400000001", "HTX A", 1200, 1650],
+    ], (*merged, "C1:D1"))  # fmt: skip
+    assert [
+        (r["excel_row"], r["revenue_mvnd"]) for r in read_workbook(numbers).sheets["htx"].rows
+    ] == [(3, 1650.0)]
+    two_rows = _book(tmp_path / "f.xlsx", [
+        [*head, "Thành viên", None, "Doanh thu", None],
+        [None, None, "Số thành viên", "Số lao động", "Năm 2022", "Năm 2023"],
+        ["6400000001", "HTX A", 40, 12, 1200, 1650],
+    ], (*merged, "C1:D1", "E1:F1"))  # fmt: skip
+    [row] = read_workbook(two_rows).sheets["htx"].rows
+    assert (row["members"], row["workers"], row["revenue_mvnd"]) == (40, 12, 1650.0)
+
+
+def test_a_split_header_repeated_inside_the_table_is_the_same_header(tmp_path):
+    """Rule 13 with a group over years: the header pasted again on the next page splits as
+    the first one did. Before, it differed (`Doanh thu (D → C)`) and rejected the file."""
+    top = ["Mã số HTX", "Tên HTX", "Doanh thu (triệu đồng)", None, "Số thành viên"]
+    sub = [None, None, "Năm 2022", "Năm 2023", None]
+    rows = [top, sub, ["6400000001", "HTX A", 1200, 1650, 12],
+            top, sub, ["6400000002", "HTX B", 100, 150, 9]]  # fmt: skip
+    merges = ("A1:A2", "B1:B2", "C1:D1", "E1:E2", "A4:A5", "B4:B5", "C4:D4", "E4:E5")
+    read = read_workbook(_book(tmp_path / "f.xlsx", rows, merges))
+    assert read.rejection is None
+    assert _revenue(read) == [1650.0, 150.0]
+    assert [f.rule for f in read.findings] == ["column_unknown"]
+
+
+def test_new_warnings_keep_quiet_on_ordinary_files(tmp_path):
+    """`Địa điểm trụ sở` and `Số xã viên` are not like `Điểm` or `Xã/Phường` (a one-word
+    name only begins a header); a hidden list sheet behind a drop-down is no table left
+    unread; a support table on another sheet is like `HoTro`, not `HTX`; a second `Ghi
+    chú` differs from the first only in the signature block, which is no record. Before,
+    each was a warning, or named the wrong sheet."""
+    from conftest import SUPPORT_HEADER
+
+    rows = [["Mã số HTX", "Tên HTX", "Địa điểm trụ sở", "Số xã viên", "Ghi chú", "Ghi chú"],
+            ["6400000001", "HTX A", "thôn 1", 12, "a", "a"], [None, None, None, None, None,
+            "Người lập biểu"]]  # fmt: skip
+    lists = [["Mã số HTX", "Tên HTX"], ["6400000001", "HTX A"]]
+    support = [SUPPORT_HEADER, ["6400000001", "NTM", "Kho", "Tỉnh", 20, 2023]]
+    extra = {"DanhMuc": (lists, True), "Hỗ trợ năm 2023": (support, False)}
+    read = read_workbook(_book(tmp_path / "f.xlsx", rows, extra=extra))
+    found = [(f.rule, f.severity, f.sheet) for f in read.findings]
+    assert found == [
+        ("column_unknown", "info", "HTX"),
+        ("column_unknown", "info", "HTX"),
+        ("column_repeated", "info", "HTX"),
+        ("sheet_not_read", "warning", "Hỗ trợ năm 2023"),
+    ]
+    assert "giống trang 'HoTro' của mẫu" in read.findings[-1].message

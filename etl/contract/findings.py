@@ -174,19 +174,15 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "column_split": (
         "Cột '{column}' được chia thành các cột con ({subs}) mà không rõ cột nào là số liệu "
-        "năm {year}: {read_vi}. Hãy để một cột '{template}' với số liệu năm {year} rồi gửi "
-        "lại.",
+        "{year_vi}: {read_vi}. Hãy để một cột '{template}' với số liệu {year_vi} rồi gửi lại.",
         "Column '{column}' is split into sub-columns ({subs}) and it is not clear which holds "
-        "the figures of {year}: {read_en}. Keep one '{template}' column with the figures of "
-        "{year} and resubmit.",
+        "the figures of {year_en}: {read_en}. Keep one '{template}' column with the figures "
+        "of {year_en} and resubmit.",
     ),
     "row_hidden": (
-        "Các dòng {rows} của trang '{sheet}' bị ẩn trong Excel nhưng vẫn được đọc như mọi "
-        "dòng khác. Nếu một HTX không còn hoạt động, hãy ghi rõ trong báo cáo thay vì ẩn "
-        "dòng.",
-        "Rows {rows} of sheet '{sheet}' are hidden in Excel but were read like any other "
-        "row. If a cooperative is no longer active, say so in the report instead of hiding "
-        "its row.",
+        "{rows_vi} của trang '{sheet}' bị ẩn trong Excel nhưng vẫn được đọc như mọi dòng "
+        "khác.{advice_vi}",
+        "{rows_en} of sheet '{sheet}' hidden in Excel, and read like any other row.{advice_en}",
     ),
     "sheet_without_table": (
         "Trang '{sheet}' chỉ có tiêu đề, không có bảng: coi như không gửi trang này.",

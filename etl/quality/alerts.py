@@ -217,9 +217,10 @@ def _run_failure_cause(reason: str | None, failed: list[str]) -> str:
         )
     return (
         "Không có lỗi nào đến được callback của tác vụ: tiến trình có thể đã bị hệ thống "
-        "dừng (SIGKILL, hết bộ nhớ) hoặc mất nhịp tim (heartbeat). / No error reached the "
-        "task's callback: its process was likely killed (SIGKILL, the OOM killer), and the "
-        "task log says 'Process terminated by signal', or it stopped sending heartbeats."
+        "dừng (SIGKILL, hết bộ nhớ: nhật ký tác vụ khi đó ghi 'Process terminated by "
+        "signal') hoặc mất nhịp tim (heartbeat). / No error reached the task's callback: its "
+        "process was likely killed (SIGKILL, the OOM killer: its log then says 'Process "
+        "terminated by signal'), or it stopped sending heartbeats."
     )
 
 

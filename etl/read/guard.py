@@ -566,7 +566,6 @@ def _whole_cells(data: bytes, last: bool) -> tuple[bytes, bytes]:
 _AFTER_C = frozenset([b" ", b"\t", b"\n", b"\r", b">", b"/"])
 
 
-_ROW_TAG = re.compile(rb"<row\b([^>]*)>")
 _HIDDEN = re.compile(rb"""\bhidden\s*=\s*["'](?:1|true)["']""")
 _ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'](\d+)["']""")
 
@@ -694,7 +693,10 @@ def _percent_cells(
     """The number cells of one worksheet whose style shows a percentage, as (Excel row,
     0-based column)."""
     found = []
+    needles = [b's="' + style + b'"' for style in styles]
     for _, data in _whole_tags(archive, member, expanded_limit):
+        if not any(needle in data for needle in needles):
+            continue  # no cell of such a style in this piece: no regex over it
         for attributes in _CELL_OPEN.findall(data):
             style = _CELL_STYLE.search(attributes)
             if style is None or style.group(1) not in styles:

@@ -215,7 +215,7 @@ def find_header(
                 break
     if best is None:
         return None
-    if best.data_start == best.header_row + 1 and best.data_start < len(rows):
+    if best.header_row + 1 < len(rows) and best.data_start <= best.header_row + 2:
         _split_by_year(rows, best, merges)
     # Under the header: column numbers `(1) (2) (3)`, and a row of units only (`(đồng)`,
     # `(người)` under their columns), in either order.
@@ -270,7 +270,7 @@ def find_header(
     for index in range(width):
         if index in mapped or index in split:  # a split group's: its own warning tells
             continue
-        texts = [clean(r[index]) for r in header_rows if index < len(r) and clean(r[index])]
+        texts = [_as_text(r[index]) for r in header_rows if index < len(r) and clean(r[index])]
         texts = [t for t in texts if not _COLUMN_NUMBER.match(t)]
         named = [hit for r in header_rows if (hit := _column_of(_at(r, index), lookup, best.year))]
         if named and named[0][0] in best.columns and index not in best.compared:
@@ -304,7 +304,14 @@ def missing_column_like(sheet: Sheet, header: HeaderMatch, text: str) -> str | N
 
 
 def _words_within(key: str, part: str) -> bool:
-    """`key` among the words of `part`, or `part` of two words or more among `key`'s."""
+    """`part` begins with `key`; or `key` of two words or more among the words of `part`
+    (`Tổng doanh thu`), or `part` of two words or more among `key`'s (`Lao động`). A name
+    of one word (`Điểm`, `Xã`) only begins a header, or follows `Tổng` (`Tổng điểm`):
+    `Địa điểm trụ sở` is not like it."""
+    if part.startswith(key + " ") or f"{part} ".startswith(f"tong {key} "):
+        return True
+    if " " not in key:
+        return False
     return f" {key} " in f" {part} " or (" " in part and f" {part} " in f" {key} ")
 
 
@@ -334,7 +341,16 @@ _SUB_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _DONE = re.compile(r"\b(?:thuc hien|th|uoc th|uoc thuc hien)\b")
 _PLANNED = re.compile(r"\b(?:ke hoach|kh|chi tieu|du kien)\b")
 # The whole beside its parts (`Tổng số | Trong đó: nữ`): the whole is the column.
-_TOTAL = re.compile(r"^(?:tong|tong so|tong cong|cong|tat ca)\b")
+_TOTAL = re.compile(r"^(?:(?:tong so|tong cong|tong|tat ca)\b.*|cong)$")
+
+
+def _sub_header(cell: object) -> str:
+    """A sub-header's match key: its text, or a year typed as a number (`2023`); else ``."""
+    if isinstance(cell, str):
+        return match_key(cell)
+    if isinstance(cell, int | float) and cell == int(cell) and 2000 <= cell <= 2099:
+        return str(int(cell))
+    return ""
 
 
 def _split_by_year(
@@ -342,54 +358,69 @@ def _split_by_year(
     best: HeaderMatch,
     merges: Iterable[tuple[tuple[int, int], tuple[int, int]]],
 ) -> None:
-    """A group header over sub-columns of years or of plan and result: `Doanh thu` merged
-    over `Năm 2022 | Năm 2023`, or over `Kế hoạch | Thực hiện`. The column is the
-    sub-column of the report year (of those, the figures done, not planned, or the whole
-    beside its parts: `Tổng số | Trong đó: nữ` under `Số thành viên`); the others
-    are comparison columns, reported as unknown. Before, the group's leftmost sub-column was
-    read: last year's revenue as this year's, and the sub-headers' row was taken for data.
-    A group whose sub-columns do not tell (`Trồng trọt | Chăn nuôi`) is read from the
-    leftmost (of other years only, not at all), and the others are `unclear`, for the
-    reader to warn of."""
+    """A column's header over sub-columns of years or of plan and result: `Doanh thu`
+    merged (or over empty cells) above `Năm 2022 | Năm 2023`, or `Kế hoạch | Thực hiện`.
+    The column is the sub-column of the report year alone (not `So sánh 2023/2022`), of
+    those the figures done rather than planned, or the whole beside its parts (`Tổng số |
+    Trong đó: nữ` under `Số thành viên`); the others are comparison columns, reported as
+    unknown. The group's unit is the chosen sub-column's, unless it has its own. Before, the
+    leftmost sub-column was read: last year's revenue as this year's. A group whose
+    sub-columns do not tell (`Trồng trọt | Chăn nuôi`) is read from the leftmost (of other
+    years only, not at all), and the others are `unclear`, for the reader to warn of.
+
+    The row under a one-row header is its sub-headers' only when it holds nothing under
+    the columns outside the groups (a data row holds a code, a name): it then joins the
+    header."""
+    two_rows = best.data_start == best.header_row + 2
     top, below = rows[best.header_row], rows[best.header_row + 1]
     if _is_column_number_row(below) or _units_row(below) is not None:
         return
     spans = {left: right for (t, left), (_, right) in merges if t == best.header_row}
     taken = set(best.columns.values())
-    moved = False
-    for key, index in list(best.columns.items()):
+    groups: dict[str, dict[int, str]] = {}
+    for key, index in best.columns.items():
+        if index not in best.top_row_columns:
+            continue  # a sub-column of a two-row header's group cell: a column itself
         right = spans.get(index, index)
         if right == index:  # no merge: the group reaches over the empty top cells to its right
             while right + 1 < len(top) and right + 1 not in taken and not clean(top[right + 1]):
                 right += 1
         subs = {
-            i: match_key(below[i])
+            i: text
             for i in range(index, right + 1)
-            if i < len(below) and isinstance(below[i], str) and below[i].strip()
+            if (i == index or i not in taken) and (text := _sub_header(_at(below, i)))
         }
-        if len(subs) < 2:
-            continue
+        if len(subs) >= 2:
+            groups[key] = subs
+    inside = {i for subs in groups.values() for i in subs} | {best.columns[k] for k in groups}
+    # The row under a one-row header is data when it holds a value outside the groups (a
+    # merged header cell filled down into it, rule 12, holds the header's own text).
+    data = [i for i in taken - inside if clean(_at(below, i)) and _at(below, i) != _at(top, i)]
+    if not groups or (not two_rows and data):
+        return
+    for key, subs in groups.items():
+        index = best.columns[key]
         years = {i: [int(y) for y in _SUB_YEAR.findall(text)] for i, text in subs.items()}
-        fitting = [i for i in subs if best.year in years[i]] if best.year else []
+        fitting = [i for i in subs if best.year and years[i] == [best.year]]
         if not fitting and not any(years.values()):
             fitting = list(subs)
         if len(fitting) > 1:
             done = [i for i in fitting if _DONE.search(subs[i]) and not _PLANNED.search(subs[i])]
             fitting = done or [i for i in fitting if _TOTAL.search(subs[i])]
-        moved = True
         if len(fitting) == 1:
-            best.columns[key] = fitting[0]
-            best.compared |= set(subs) - {fitting[0]}
-            continue
-        # The sub-columns do not tell: the leftmost is read, and the clerk is warned; of
-        # years none the report's (`Năm 2022 | Năm 2023` in a report of 2024), none is read.
-        if any(years.values()):
+            chosen: int | None = fitting[0]
+        else:  # the sub-columns do not tell: the leftmost, or none of other years only
+            chosen = None if any(years.values()) else min(subs)
+            best.unclear[key] = [i for i in sorted(subs) if i != chosen]
+        best.compared |= set(subs) - {chosen}
+        if chosen is None:
             del best.columns[key]
-        else:
-            best.columns[key] = min(subs)
-        best.unclear[key] = [i for i in sorted(subs) if i != best.columns.get(key)]
-        best.compared |= set(best.unclear[key])
-    if moved:
+            continue
+        best.columns[key] = chosen
+        unit = header_unit(below[chosen]) or header_unit(top[index])
+        if unit:
+            best.units[key] = unit
+    if not two_rows:
         best.data_start += 1  # the sub-headers' row is the header's
 
 
@@ -480,9 +511,14 @@ def repeated_header(
     taken = 1
     if index + 1 < len(rows):
         below = _map_row(rows[index + 1], lookup, columns, first.year)
+        top = set(columns.values())
         if below:
             columns.update(below)
             taken = 2
+        # Sub-columns split as the first header's were (`Năm 2022 | Năm 2023`).
+        again = HeaderMatch(index, index + taken, columns, top_row_columns=top, year=first.year)
+        _split_by_year(rows, again, ())
+        columns, taken = again.columns, again.data_start - index
     return columns, taken
 
 

@@ -329,30 +329,38 @@ def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Find
 
 
 def _tables_not_read(workbook, claimed: set, result: WorkbookRead) -> list[Finding]:
-    """A sheet the layout does not name whose header holds every required column of a
-    layout sheet (`HTX (2)`, `Hỗ trợ năm 2023`, `Sản phẩm OCOP`) is not read: a warning names
-    it and the sheet it looks like, so that its rows are never dropped in silence."""
+    """A visible sheet the layout does not name whose header holds every required column
+    of a layout sheet (`HTX (2)`, `Hỗ trợ năm 2023`, `Sản phẩm OCOP`) is not read: a warning
+    names it and the layout sheet it is most like (the one whose columns it names most),
+    so that its rows are never dropped in silence. A hidden sheet (a template's list behind
+    a drop-down) is no table the clerk filled in."""
+    from python_calamine import SheetVisibleEnum
+
+    shown = {m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible}
     found = []
     for name in workbook.sheet_names:
-        if name in claimed:
+        if name in claimed or name not in shown:
             continue
         rows = workbook.get_sheet_by_name(name).to_python(
             skip_empty_area=False, nrows=HEADER_DEEP_SCAN_ROWS + 1
         )
         result.rows_scanned += len(rows)
-        for sheet in DATA_SHEETS:  # HTX first: a cooperative list also names `Mã số HTX`
-            header = find_header(rows, sheet)
-            if header is not None and not header.missing:
-                found.append(
-                    Finding(
-                        rule="sheet_not_read",
-                        severity=WARNING,
-                        message=reason("sheet_not_read", sheet=name, template=sheet.name),
-                        sheet=name,
-                        excel_row=header.header_row + 1,
-                    )
+        tables = [
+            (len(header.columns), -n, sheet, header)
+            for n, sheet in enumerate(DATA_SHEETS)
+            if (header := find_header(rows, sheet)) is not None and not header.missing
+        ]
+        if tables:
+            *_, sheet, header = max(tables, key=lambda table: table[:2])
+            found.append(
+                Finding(
+                    rule="sheet_not_read",
+                    severity=WARNING,
+                    message=reason("sheet_not_read", sheet=name, template=sheet.name),
+                    sheet=name,
+                    excel_row=header.header_row + 1,
                 )
-                break
+            )
     return found
 
 
@@ -440,10 +448,6 @@ def _read_sheet(
             sheet=actual_name,
             excel_row=None if header is None else header.header_row + 1,
         )
-    findings.extend(
-        _repeated_column(rows, header, sheet.column(key).header, actual_name, index)
-        for index, key in header.repeated.items()
-    )
     findings.extend(
         _split_column(rows, header, sheet.column(key).header, actual_name, key, unread)
         for key, unread in header.unclear.items()
@@ -571,18 +575,38 @@ def _read_sheet(
     findings.extend(scanned)
     if uncached:
         findings.extend(_formulas_without_value(uncached, data, columns, actual_name))
+    findings.extend(
+        _repeated_column(rows, data, header, sheet.column(key).header, actual_name, index)
+        for index, key in header.repeated.items()
+    )
     if hidden and (shown := sorted(hidden & {index + 1 for index in data})):
         rows_text = ", ".join(map(str, shown[:20])) + (" …" if len(shown) > 20 else "")
+        one = len(shown) == 1
+        advice = ("", "") if sheet is not HTX else _HIDDEN_COOPERATIVE
         findings.append(
             Finding(
                 rule="row_hidden",
                 severity=INFO,
-                message=reason("row_hidden", sheet=actual_name, rows=rows_text),
+                message=reason(
+                    "row_hidden",
+                    sheet=actual_name,
+                    rows_vi=("Dòng " if one else "Các dòng ") + rows_text,
+                    rows_en=("Row " if one else "Rows ") + rows_text + (" is" if one else " are"),
+                    advice_vi=advice[0],
+                    advice_en=advice[1],
+                ),
                 sheet=actual_name,
                 excel_row=shown[0],
             )
         )
     return out
+
+
+# What a clerk who hid the rows of cooperatives that stopped should do instead.
+_HIDDEN_COOPERATIVE = (
+    " Nếu một HTX không còn hoạt động, hãy ghi rõ trong báo cáo thay vì ẩn dòng.",
+    " If a cooperative is no longer active, say so in the report instead of hiding its row.",
+)
 
 
 def _formulas_without_value(
@@ -701,11 +725,12 @@ def _odd_row(
 
 
 def _repeated_column(
-    rows: list[list], header, template: str, sheet_name: str, index: int
+    rows: list[list], data: list[int], header, template: str, sheet_name: str, index: int
 ) -> Finding:
     """A second header of a column already read (`Doanh thu` beside `Doanh thu năm 2023`):
-    its cells are not read. A warning naming the Excel rows where one of them holds a value
-    unlike the read column's, which would be lost in silence; else information."""
+    its cells are not read. A warning naming the Excel rows of records (`data`: their
+    0-based rows) where one of them holds a value unlike the read column's, which would be
+    lost in silence; else information. Signature and total rows are no records."""
 
     def header_text(column: int) -> str:
         cells = (clean(row[column]) for row in rows[header.header_row : header.data_start])
@@ -714,7 +739,7 @@ def _repeated_column(
     read = header.columns[header.repeated[index]]
     differ = [
         r + 1
-        for r in range(header.data_start, len(rows))
+        for r in data
         if (value := _cell(rows[r], index)) is not None and value != _cell(rows[r], read)
     ]
     column, read_text = header_text(index), header_text(read)
@@ -762,7 +787,8 @@ def _split_column(
             "column_split",
             column=clean(group[indices[0]]) or template,
             subs=subs,
-            year=header.year if header.year is not None else "báo cáo / of the report",
+            year_vi=f"năm {header.year}" if header.year is not None else "năm báo cáo",
+            year_en=header.year if header.year is not None else "the report year",
             read_vi=read_vi,
             read_en=read_en,
             template=template,
@@ -796,6 +822,8 @@ def _fits(column: Column) -> dict[str, str]:
     """The units `column` is read in, Vietnamese and English (`fits_vi`, `fits_en`)."""
     if column.kind == "money":
         return dict(zip(("fits_vi", "fits_en"), _MONEY_UNITS, strict=True))
+    if not column.units:
+        return {"fits_vi": "số, không có đơn vị", "fits_en": "a plain number, no unit"}
     english = dict.fromkeys(_UNIT_WORDS.get(unit, unit) for unit in column.units)
     return {"fits_vi": ", ".join(column.units), "fits_en": ", ".join(english)}
 
