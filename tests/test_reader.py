@@ -182,24 +182,47 @@ def test_a_column_written_twice_reads_the_one_naming_the_year_and_warns_of_the_o
     ]
 
 
-def _grouped(path: Path, year: int, subs: list[str], merged: bool) -> Path:
-    """An HTX sheet whose `Doanh thu` is a group header over two sub-columns (C, D)."""
+def _book(
+    path: Path, rows: list[list], merges=(), year: int = 2023, extra=None, hidden_rows=()
+) -> Path:
+    """An HTX sheet of `rows` with `merges` and `hidden_rows` (Excel rows), a ThongTin of
+    `year`, and `extra` sheets (name -> (rows, hidden)), written by openpyxl."""
     import openpyxl
 
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "HTX"
-    sheet.append(["Mã số HTX", "Tên HTX", "Doanh thu (triệu đồng)", None, "Số thành viên"])
-    sheet.append([None, None, *subs, None])
-    if merged:
-        for cells in ("A1:A2", "B1:B2", "C1:D1", "E1:E2"):
-            sheet.merge_cells(cells)
-    sheet.append(["6400000001", "HTX A", 1200, 1650, 12])
+    for row in rows:
+        sheet.append(row)
+    for cells in merges:
+        sheet.merge_cells(cells)
+    for excel_row in hidden_rows:
+        sheet.row_dimensions[excel_row].hidden = True
     info = book.create_sheet("ThongTin")
     for row in info_rows(year=year):
         info.append(row)
+    for name, (other, hidden) in (extra or {}).items():
+        added = book.create_sheet(name)
+        for row in other:
+            added.append(row)
+        added.sheet_state = "hidden" if hidden else "visible"
     book.save(path)
     return path
+
+
+def _revenue(read) -> list:
+    return [row.get("revenue_mvnd") for row in read.sheets["htx"].rows]
+
+
+def _grouped(path: Path, year: int, subs: list[str], merged: bool) -> Path:
+    """An HTX sheet whose `Doanh thu` is a group header over two sub-columns (C, D)."""
+    rows = [
+        ["Mã số HTX", "Tên HTX", "Doanh thu (triệu đồng)", None, "Số thành viên"],
+        [None, None, *subs, None],
+        ["6400000001", "HTX A", 1200, 1650, 12],
+    ]
+    merges = ("A1:A2", "B1:B2", "C1:D1", "E1:E2") if merged else ()
+    return _book(path, rows, merges, year)
 
 
 @pytest.mark.parametrize("merged", [True, False])
@@ -611,20 +634,8 @@ def test_rows_hidden_in_excel_are_read_and_said_so(tmp_path):
     """A clerk may hide the rows of cooperatives that stopped, thinking them left out. They
     are read like any other row (nothing in the file is dropped) and an information finding
     names them, so the quality report shows it. Before, nothing said so."""
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "HTX"
-    sheet.append(HTX_HEADER)
-    for n in range(1, 5):
-        sheet.append(htx_row(n, f"64000000{n:02d}"))
-    sheet.row_dimensions[3].hidden = True
-    sheet.row_dimensions[5].hidden = True
-    info = book.create_sheet("ThongTin")
-    for row in info_rows(year=2023):
-        info.append(row)
-    book.save(tmp_path / "hidden.xlsx")
+    rows = [HTX_HEADER] + [htx_row(n, f"64000000{n:02d}") for n in range(1, 5)]
+    _book(tmp_path / "hidden.xlsx", rows, hidden_rows=(3, 5))
     read = read_workbook(tmp_path / "hidden.xlsx")
     assert read.rejection is None
     assert [row["excel_row"] for row in read.sheets["htx"].rows] == [2, 3, 4, 5]
@@ -649,34 +660,6 @@ def test_ratings_written_with_their_prefix_or_short_form_read_as_the_rating(tmp_
     assert [row["rating"] for row in read.sheets["htx"].rows] == [
         "Khá", "Tốt", "Trung bình", "Chưa xếp loại", "Giỏi",
     ]  # fmt: skip
-
-
-def _book(path: Path, rows: list[list], merges=(), year: int = 2023, extra=None) -> Path:
-    """An HTX sheet of `rows` with `merges`, a ThongTin of `year`, and `extra` sheets (name
-    -> (rows, hidden))."""
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "HTX"
-    for row in rows:
-        sheet.append(row)
-    for cells in merges:
-        sheet.merge_cells(cells)
-    info = book.create_sheet("ThongTin")
-    for row in info_rows(year=year):
-        info.append(row)
-    for name, (other, hidden) in (extra or {}).items():
-        added = book.create_sheet(name)
-        for row in other:
-            added.append(row)
-        added.sheet_state = "hidden" if hidden else "visible"
-    book.save(path)
-    return path
-
-
-def _revenue(read) -> list:
-    return [row.get("revenue_mvnd") for row in read.sheets["htx"].rows]
 
 
 def test_sub_columns_are_told_from_data_units_parts_and_comparisons(tmp_path):
