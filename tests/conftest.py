@@ -210,6 +210,8 @@ SNAPSHOT = {
     "marts.cooperative_scorecard": "select * from marts.cooperative_scorecard",
     "marts.replication_candidates": "select * from marts.replication_candidates",
     "marts.phase_summary": "select * from marts.phase_summary",
+    "marts.commune_year": "select * from marts.commune_year",
+    "marts.commune_phase": "select * from marts.commune_phase",
     "audit.file_ingestion": "select file_id, file_name, unit_code, report_year, status, "
     "rows_read, rows_loaded, rows_rejected, reason, superseded_by from audit.file_ingestion",
     "audit.rejected_row": "select * from audit.rejected_row",

@@ -288,6 +288,98 @@ def test_replication_candidates_rank_within_the_new_commune(con):
     ]
 
 
+def test_commune_phase_judges_2026_2030_against_targets_from_the_2025_baseline(con):
+    """Default targets (config/phase_targets.toml [commune_default]: +20% cooperatives, +15%
+    members, +50% revenue, one new-model cooperative); a straight line from the baseline year
+    to 2030 says where the latest year should stand."""
+    rows = con.execute(
+        "select new_province_code, new_commune_code, baseline_year, cooperatives_baseline, "
+        "members_baseline, revenue_baseline_mvnd::double, latest_year, cooperatives_latest, "
+        "members_latest, revenue_latest_mvnd::double, target_cooperatives_2030, "
+        "target_members_2030, target_revenue_2030_mvnd, target_model_cooperatives_2030, "
+        "round(members_on_path, 6), round(revenue_on_path_mvnd, 6), cooperatives_on_track, "
+        "members_on_track, revenue_on_track, replication_candidates, has_enough_candidates, "
+        "targets_from from marts.commune_phase"
+    ).fetchall()
+    assert rows == [
+        # E, under review in Đắk Lắk, last reported 2024: no year of the phase yet.
+        ("66", None, 2024, 1, 50, 900.0, None, None, None, None, 1.0, 58.0, 1350.0, 1, None,
+         None, None, None, None, 0, False, "default"),
+        # A in 2025, then 2026 (1/5 of the way): 13 members against 12 + (14 - 12) / 5 = 12.4,
+        # revenue 1,300 against 1,200 + (1,800 - 1,200) / 5 = 1,320. A and B are candidates.
+        ("68", "24611", 2025, 1, 12, 1200.0, 2026, 1, 13, 1300.0, 1.0, 14.0, 1800.0, 1, 12.4,
+         1320.0, True, True, False, 2, True, "default"),
+        ("68", "24615", 2025, 1, 60, 2000.0, 2026, 1, 61, 2100.0, 1.0, 69.0, 3000.0, 1, 61.8,
+         2200.0, True, False, False, 0, False, "default"),
+        # C and D under review in Lâm Đồng: C is a candidate, counted in its province's row.
+        ("68", None, 2024, 2, 72, 1100.0, None, None, None, None, 2.0, 83.0, 1650.0, 1, None,
+         None, None, None, None, 1, True, "default"),
+    ]  # fmt: skip
+    names = con.execute(
+        "select new_province_name, new_commune_name from marts.commune_phase "
+        "where new_commune_code = '24611'"
+    ).fetchall()
+    assert names == [("Tỉnh Lâm Đồng", "Phường Bắc Gia Nghĩa")]
+
+
+def test_commune_phase_targets_a_province_and_a_commune_override_key_by_key(warehouse, tmp_path):
+    import shutil
+
+    import duckdb
+
+    config = tmp_path / "phase_targets.toml"
+    config.write_text(
+        "[default]\ncooperatives_growth = 0.2\nmembers_growth = 0.15\n"
+        "revenue_growth = 0.5\nmodel_cooperatives = 2\n"
+        "[commune_default]\nmodel_cooperatives = 1\n"
+        '[province."68"]\nrevenue_growth = 1.0\n'
+        '[commune."24615"]\nmembers_growth = 0.5\nmodel_cooperatives = 3\n',
+        encoding="utf-8",
+    )
+    copy = tmp_path / "htx.duckdb"
+    shutil.copyfile(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        build._register_targets(con, config)
+        run_sql_file(con, SQL_DIR / "marts" / "commune_phase.sql")
+        rows = con.execute(
+            "select new_province_code, new_commune_code, target_members_2030, "
+            "target_revenue_2030_mvnd, target_model_cooperatives_2030, targets_from "
+            "from marts.commune_phase"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows == [
+        ("66", None, 58.0, 1350.0, 1, "default"),  # [commune_default] over [default]
+        ("68", "24611", 14.0, 2400.0, 1, "province"),
+        ("68", "24615", 90.0, 4000.0, 3, "commune"),  # the province's revenue rate kept
+        ("68", None, 83.0, 2200.0, 1, "province"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[commune."24611"]\nrevenue_grwth = 0.5\n', "[commune.24611] sets revenue_grwth"),
+        ('[province."68"]\nrevenue_growth = "50%"\n', "revenue_growth = '50%' is not a number"),
+        ("[commune_default]\nmodel_cooperatives = true\n", "model_cooperatives = True"),
+    ],
+)
+def test_a_mistyped_target_is_an_error_naming_the_table(tmp_path, text, says):
+    import duckdb
+
+    config = tmp_path / "phase_targets.toml"
+    shipped = (CONFIG_DIR / "phase_targets.toml").read_text(encoding="utf-8")
+    config.write_text(shipped.split("\n[commune_default]")[0] + "\n" + text, encoding="utf-8")
+    con = duckdb.connect()
+    try:
+        with pytest.raises(ValueError, match=r"phase_targets\.toml") as raised:
+            build._register_targets(con, config)
+    finally:
+        con.close()
+    assert says in str(raised.value)
+
+
 def test_replication_candidates_keep_every_column_they_had(con):
     columns = _columns(con, "marts.replication_candidates")
     before = [
@@ -356,7 +448,7 @@ def test_placement_is_the_cooperative_s_not_a_version_s(con):
 
 def test_new_tables_and_columns_are_described_and_labelled(con):
     labels = labels_vi()
-    for table in ("commune_year", "placement_review"):
+    for table in ("commune_year", "placement_review", "commune_phase"):
         [(comment,)] = con.execute(
             "select comment from duckdb_tables() where schema_name = 'marts' and table_name = ?",
             [table],

@@ -31,6 +31,7 @@ TABLES = {
     "core.fact_ocop_product",
     "core.fact_offtake_contract",
     "core.fact_program_support",
+    "marts.commune_phase",  # the 2026-2030 phase judged by commune in force
     "marts.commune_year",
     "marts.cooperative_district_year",
     "marts.cooperative_scorecard",

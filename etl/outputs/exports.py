@@ -37,6 +37,7 @@ XLSX_MARTS = (
     "replication_candidates",
     "placement_review",
     "phase_summary",
+    "commune_phase",
     "reporting_status",
 )
 

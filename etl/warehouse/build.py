@@ -61,7 +61,13 @@ SOURCES = {
     ),
     "intermediate": frozenset(["ref_phase_targets"]),
     "marts": frozenset(
-        ["ref_phase_targets", "ref_reporting", "ref_reporting_arrivals", "ref_crosswalk_unmatched"]
+        [
+            "ref_phase_targets",
+            "ref_commune_targets",
+            "ref_reporting",
+            "ref_reporting_arrivals",
+            "ref_crosswalk_unmatched",
+        ]
     ),
 }
 
@@ -998,27 +1004,73 @@ def _set_criteria(con, path: Path) -> None:
         con.execute(f"set variable {name} = ?", [value])
 
 
+TARGET_FIELDS = ("cooperatives_growth", "members_growth", "revenue_growth", "model_cooperatives")
+_TARGET_CASTS = (
+    "cooperatives_growth::double as cooperatives_growth, "
+    "members_growth::double as members_growth, "
+    "revenue_growth::double as revenue_growth, "
+    "model_cooperatives::integer as model_cooperatives"
+)
+
+
 def _register_targets(con, path: Path) -> None:
+    """The 2026-2030 targets of config/phase_targets.toml: `ref_phase_targets` per legacy
+    district (`[default]`, `[district."<code>"]`; marts.phase_summary) and
+    `ref_commune_targets` in the geography in force (`[commune_default]`, else `[default]`;
+    `[province."<code>"]`, `[commune."<code>"]`; marts.commune_phase)."""
     import pandas as pd
 
     config = tomllib.loads(path.read_text(encoding="utf-8"))
-    fields = ("cooperatives_growth", "members_growth", "revenue_growth", "model_cooperatives")
-    rows = [{"district_code": None, **{f: config["default"][f] for f in fields}}]
+    default = _targets(config.get("default", {}), "default", path, whole=True)
+    rows = [{"district_code": None, **default}]
     for code, override in config.get("district", {}).items():
-        rows.append({"district_code": code, **{f: override.get(f) for f in fields}})
-    frame = pd.DataFrame(rows, columns=["district_code", *fields]).astype(
+        rows.append({"district_code": code, **_targets(override, f"district.{code}", path)})
+    frame = pd.DataFrame(rows, columns=["district_code", *TARGET_FIELDS]).astype(
         {"district_code": "object"}
     )
     create_from_frame(
         con,
         "ref_phase_targets",
         frame,
-        "district_code::varchar as district_code, "
-        "cooperatives_growth::double as cooperatives_growth, "
-        "members_growth::double as members_growth, "
-        "revenue_growth::double as revenue_growth, "
-        "model_cooperatives::integer as model_cooperatives",
+        f"district_code::varchar as district_code, {_TARGET_CASTS}",
     )
+    own = _targets(config.get("commune_default", {}), "commune_default", path)
+    communes = {**default, **{key: value for key, value in own.items() if value is not None}}
+    rows = [{"level": "default", "unit_code": None, **communes}]
+    for level in ("province", "commune"):
+        for code, override in config.get(level, {}).items():
+            found = _targets(override, f"{level}.{code}", path)
+            rows.append({"level": level, "unit_code": str(code), **found})
+    frame = pd.DataFrame(rows, columns=["level", "unit_code", *TARGET_FIELDS]).astype(
+        {"level": "object", "unit_code": "object"}
+    )
+    create_from_frame(
+        con,
+        "ref_commune_targets",
+        frame,
+        f"level::varchar as level, unit_code::varchar as unit_code, {_TARGET_CASTS}",
+    )
+
+
+def _targets(found: object, table: str, path: Path, whole: bool = False) -> dict:
+    """The targets a table of phase_targets.toml sets, the others None (`whole`: it must set
+    every one, as `[default]` does). A key it does not know, or a value not a number, is an
+    error naming the file and the table, rather than a target silently left out."""
+    if not isinstance(found, dict):
+        raise ValueError(f"{path.name}: [{table}] must be a table of targets")
+    unknown = sorted(set(found) - set(TARGET_FIELDS))
+    if unknown:
+        raise ValueError(
+            f"{path.name}: [{table}] sets {', '.join(unknown)}, which is no target "
+            f"(targets: {', '.join(TARGET_FIELDS)})"
+        )
+    missing = [f for f in TARGET_FIELDS if f not in found] if whole else []
+    if missing:
+        raise ValueError(f"{path.name}: [{table}] lacks {', '.join(missing)}")
+    for key, value in found.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{path.name}: [{table}] {key} = {value!r} is not a number")
+    return {f: found.get(f) for f in TARGET_FIELDS}
 
 
 def _register_reporting(con) -> None:
