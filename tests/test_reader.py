@@ -749,3 +749,43 @@ def test_new_warnings_keep_quiet_on_ordinary_files(tmp_path):
         ("sheet_not_read", "warning", "Hỗ trợ năm 2023"),
     ]
     assert "giống trang 'HoTro' của mẫu" in read.findings[-1].message
+
+
+def test_a_cell_showing_a_formula_error_is_unreadable_never_not_reported(tmp_path):
+    """A computed column whose formula broke (`=L2/I2` over no workers: `#DIV/0!`, a
+    deleted source: `#REF!`) is saved as an error value (`t="e"`), which python-calamine
+    reads as empty: the figure would be lost in silence as *not reported* (rule 6 names
+    only blanks and dashes). It is read as Excel shows it, so it fails its `…_readable`
+    rule with the error as its value; a total row's error is no record's."""
+    import zipfile
+
+    total = [None, None, "Tổng cộng", None, None, None, None, 80, 24, "#DIV/0!"]
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Thu nhập bình quân": "#DIV/0!"}),
+        htx_row(2, "6400000002", **{"Doanh thu": "#N/A", "Lợi nhuận trước thuế": "#REF!"}),
+        htx_row(3, "6400000003"),
+        total,
+    ]
+    path = _book(tmp_path / "f.xlsx", rows)  # openpyxl writes `#…` text as an error value
+    # As Excel saves it: the formula beside its error value.
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    part = "xl/worksheets/sheet1.xml"
+    assert b'<c r="N2" t="e"><v>#DIV/0!</v></c>' in members[part]
+    members[part] = members[part].replace(
+        b'<c r="N2" t="e"><v>', b'<c r="N2" t="e"><f>L2/I2</f><v>'
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    read = read_workbook(path)
+    assert read.rejection is None
+    htx = read.sheets["htx"].rows
+    assert [r["coop_code"] for r in htx] == ["6400000001", "6400000002", "6400000003"]
+    assert [
+        (r.get(unparsed("avg_income_mvnd")), r.get(unparsed("revenue_mvnd")),
+         r.get(unparsed("profit_before_tax_mvnd")))
+        for r in htx
+    ] == [("#DIV/0!", None, None), (None, "#N/A", "#REF!"), (None, None, None)]  # fmt: skip
+    assert htx[2]["revenue_mvnd"] == 1650.0

@@ -112,6 +112,9 @@ class Package:
         self.hidden_rows: dict[str, frozenset[int]] = {}  # by sheet name: Excel rows hidden
         # Sheet name -> number cells (Excel row, 0-based column) shown as a percentage.
         self.percent: dict[str, frozenset[tuple[int, int]]] = {}
+        # Sheet name -> cells (Excel row, 0-based column) holding an error value (`#DIV/0!`),
+        # with that error as Excel shows it.
+        self.errors: dict[str, dict[tuple[int, int], str]] = {}
         self.kind = self._sniff()
 
     def __enter__(self) -> Package:
@@ -448,11 +451,13 @@ class _Reach:
         columns: int | None,
         uncached: list[bytes] | None = None,
         hidden: list[int] | None = None,
+        errors: list[tuple[bytes, bytes]] | None = None,
     ):
         self.long, self.bound, self.tail, self.plain = long, bound, tail, plain
         self.columns = columns
         self.uncached = uncached or []  # references of formula cells with no saved value
         self.hidden = hidden or []  # the rows hidden in Excel (`<row r="5" hidden="1">`)
+        self.errors = errors or []  # (reference, error) of the cells holding an error value
 
 
 def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: int) -> _Reach:
@@ -467,6 +472,7 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     tail = b""
     uncached: list[bytes] = []
     hidden: list[int] = []
+    errors: list[tuple[bytes, bytes]] = []
 
     def scan(data: bytes) -> None:
         nonlocal highest, wide, numbered, cells_numbered, plain
@@ -497,10 +503,12 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
         whole, cells = _whole_cells(cells + data, last=not piece)
         if b"<f" in whole:  # a formula somewhere (or `<formula>` of a rule): which lack a value
             uncached.extend(_uncached_cells(whole))
+        if b'"e"' in whole:  # an error value somewhere, `t="e"`
+            errors.extend(_error_cells(whole))
     if not numbered:
         highest = _row_bound(archive, member, expanded_limit)
     columns = max(wide, TWO_LETTER_COLUMNS) if cells_numbered else None
-    return _Reach(highest > short, highest, tail, plain, columns, uncached, hidden)
+    return _Reach(highest > short, highest, tail, plain, columns, uncached, hidden, errors)
 
 
 def _column_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> int:
@@ -576,6 +584,23 @@ def _hidden_rows(data: bytes) -> list[int]:
         int(number.group(1))
         for attributes in _ROW_TAG.findall(data)
         if _HIDDEN.search(attributes) and (number := _ROW_NUMBER.search(attributes))
+    ]
+
+
+# A cell holding an error value (`<c r="N2" t="e"><f>L2/I2</f><v>#DIV/0!</v></c>`), as Excel
+# saves a formula that broke: python-calamine reads it as empty, so the figure would be lost
+# in silence as *not reported*.
+_ERROR_CELL = re.compile(rb"<c\s([^>]*)>\s*(?:<f\b[^>]*(?:/>|>[^<]*</f>)\s*)?<v>([^<]*)</v>")
+
+
+def _error_cells(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(reference, error) of the cells in `data` whose value is an error (`t="e"`)."""
+    return [
+        (reference.group(1) + reference.group(2), value.strip())
+        for attributes, value in _ERROR_CELL.findall(data)
+        if (kind := _CELL_TYPE.search(attributes)) is not None
+        and kind.group(1) == b"e"
+        and (reference := _CELL_REF.search(attributes)) is not None
     ]
 
 
@@ -823,7 +848,7 @@ def _bounded(
     short = min(EMPTY_TAIL_ROWS, max_rows)
     # Most sheets end early: their row tags alone show no trim and no limit can apply.
     reaches = {m: _reach(archive, m, expanded_limit, short) for m in sheets}
-    if any(reach.uncached or reach.hidden for reach in reaches.values()):
+    if any(reach.uncached or reach.hidden or reach.errors for reach in reaches.values()):
         names = _sheet_names(archive, expanded_limit)
         for member, reach in reaches.items():
             name = names.get(_key(member))
@@ -835,6 +860,14 @@ def _bounded(
                 )
             if name is not None and reach.hidden:
                 package.hidden_rows[name] = frozenset(reach.hidden)
+            if name is not None and reach.errors:
+                package.errors[name] = {
+                    (int(found.group(2)), column_number(found.group(1)) - 1): error.decode(
+                        "ascii", "replace"
+                    )
+                    for ref, error in reach.errors
+                    if (found := _SPLIT_REFERENCE.match(ref.decode("ascii")))
+                }
     styles = _percent_styles(archive, expanded_limit) if _STYLES in package.names else set()
     if styles:
         names = _sheet_names(archive, expanded_limit)

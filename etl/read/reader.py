@@ -236,6 +236,8 @@ def _read(
                 merges = ods_merges.get(actual)
             if package is not None and actual in package.percent:  # found by either above
                 _as_shown_percent(rows, package.percent[actual])
+            if package is not None and actual in package.errors:
+                _as_shown_error(rows, package.errors[actual])
             money_unit = result.info.get("money_unit")
             year = report_year(result.info, file_name)  # two-digit years in dates (rule 18)
             uncached = package.uncached.get(actual, frozenset()) if package else frozenset()
@@ -374,6 +376,16 @@ def _as_shown_percent(rows: list[list], cells: frozenset[tuple[int, int]]) -> No
         if value.__class__ in (int, float) and math.isfinite(value):
             shown = format((Decimal(repr(value)) * 100).normalize(), "f").replace(".", ",")
             row[column] = f"{shown}%"
+
+
+def _as_shown_error(rows: list[list], cells: dict[tuple[int, int], str]) -> None:
+    """A cell holding an error value (a formula that broke: `#DIV/0!`, `#REF!`) is read as
+    Excel shows it, not as the empty cell calamine makes of it: a number column then fails
+    its `…_readable` rule with the error as its value, never *not reported* in silence."""
+    for (excel_row, column), error in cells.items():
+        row = rows[excel_row - 1] if excel_row <= len(rows) else []
+        if column < len(row) and row[column] in ("", None):
+            row[column] = error
 
 
 def _values_in(row: list) -> int:
