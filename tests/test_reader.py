@@ -789,3 +789,29 @@ def test_a_cell_showing_a_formula_error_is_unreadable_never_not_reported(tmp_pat
         for r in htx
     ] == [("#DIV/0!", None, None), (None, "#N/A", "#REF!"), (None, None, None)]  # fmt: skip
     assert htx[2]["revenue_mvnd"] == 1650.0
+
+
+@pytest.mark.parametrize("label", ["TT", "Số TT", "Số thứ tự"])
+def test_the_row_number_column_headed_tt_tells_section_rows(tmp_path, label):
+    """Forms head the row-number column `TT` or `Số TT` (số thứ tự) as often as `STT`. It is
+    the STT column, so a group row with a Roman numeral there and its subtotals is a section
+    row (rule 11), which supplies its sector, not a cooperative lacking its code."""
+    sums = {"Số thành viên": 80, "Doanh thu": 3300}
+    section = [None] * len(HTX_HEADER)
+    section[0], section[2] = "I", "LĨNH VỰC NÔNG NGHIỆP"
+    for header, value in sums.items():
+        section[HTX_HEADER.index(header)] = value
+    rows = [
+        [label, *HTX_HEADER[1:]],
+        section,
+        htx_row(1, "6400000001", **{"Lĩnh vực": None}),
+        htx_row(2, "6400000002", **{"Lĩnh vực": None}),
+    ]
+    read = read_workbook(_book(tmp_path / "f.xlsx", rows))
+    assert read.rejection is None
+    htx = read.sheets["htx"].rows
+    assert [(r["excel_row"], r.get("coop_code"), r.get("sector")) for r in htx] == [
+        (3, "6400000001", "Nông nghiệp"),
+        (4, "6400000002", "Nông nghiệp"),
+    ]
+    assert [f.rule for f in read.findings if f.rule == "column_unknown"] == []

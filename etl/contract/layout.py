@@ -98,7 +98,7 @@ HTX = Sheet(
     aliases=("Hợp tác xã", "Danh sach HTX"),
     required=True,
     columns=(
-        Column("stt", "STT", "text"),
+        Column("stt", "STT", "text", aliases=("TT", "Số TT", "Số thứ tự")),
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
         Column("name", "Tên HTX", "text", required=True, aliases=("Tên hợp tác xã",)),
         Column(
