@@ -264,6 +264,25 @@ def test_a_failing_money_cell_says_its_unit(tmp_path):
     assert values["workers_not_negative"] == "-3"
 
 
+def test_a_failing_money_cell_is_written_as_a_vietnamese_reader_reads_it(tmp_path):
+    """A part of a million is written with a decimal comma and thousands dots, never in
+    Python's notation: `-1.234.567 đ` is -1,234567 triệu đồng (not `-1.234567`, which a
+    Vietnamese reader takes for -1,234,567 million), `-5 đ` is -0,000005 (not `-5e-06`)."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Vốn điều lệ": "-1.234.567 đ"}),
+        htx_row(2, "6400000002", **{"Vốn điều lệ": "-5 đ"}),
+        htx_row(3, "6400000003", **{"Vốn điều lệ": "-12.345.600.000 đ"}),
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    values = [f["value"] for f in outcome["findings"] if f["rule"].startswith("charter")]
+    assert values == [
+        "-1,234567 triệu đồng",
+        "-0,000005 triệu đồng",
+        "-12.345,6 triệu đồng",
+    ]
+
+
 def test_a_reason_quotes_the_rules_in_the_clerks_words(tmp_path):
     """The reason says what is wrong, Vietnamese in its half and English in its own, with
     the number of cells each: not rule keys such as `workers_not_negative ×2`."""

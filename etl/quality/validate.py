@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import re
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -618,11 +620,27 @@ def _text(value: object, given: object = None) -> str:
 
 def _shown(value: object, given: object, money: bool) -> str:
     """`_text`, with the unit of a money column's number (its unreadable text stays as
-    written)."""
-    text = _text(value, given)
+    written). A money number is written as a Vietnamese reader reads it (`_vietnamese`):
+    staged in million VND, it is often a part of a million, which Python would write
+    `-1.234567` (read as -1,234,567 million) or `-5e-06`."""
     if money and not isinstance(value, str | bool):
-        return f"{text} {MONEY_UNIT}"
-    return text
+        number = value.item() if hasattr(value, "item") else value
+        if isinstance(number, int | float) and math.isfinite(number):
+            return f"{_vietnamese(number)} {MONEY_UNIT}"
+        return f"{_text(value, given)} {MONEY_UNIT}"
+    return _text(value, given)
+
+
+def _vietnamese(number: float) -> str:
+    """A number with thousands dots and a decimal comma, never in exponent notation, as
+    short as its value allows: -1.234567 -> `-1,234567`, 12345.6 -> `12.345,6`, -5e-06 ->
+    `-0,000005`."""
+    text = format(Decimal(repr(float(number))), "f")
+    whole, _, part = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    grouped = f"{int(whole.lstrip('-')):,}".replace(",", ".")
+    part = part.rstrip("0")
+    return f"{sign}{grouped},{part}" if part else f"{sign}{grouped}"
 
 
 def _isna(value: object) -> bool:
