@@ -499,3 +499,44 @@ def test_a_commune_unit_s_row_with_an_empty_commune_column_names_that_commune(se
         [E],
     )
     assert rows == [(E, "Phường Bắc Gia Nghĩa", "24611", "reported")]
+
+
+def test_a_2025_district_report_naming_a_new_commune_stays_with_that_district(settings):
+    """A district's report of 2025 (the first half) may name the new commune: its rows are
+    still that district's for the 2021-2025 comparisons, and it is the cooperative's former
+    district. Before, the fact on a commune in force (no district) was carried forward from
+    an earlier district, or left unattributed."""
+    moved, first = "6400000302", "6400000301"
+    workbook(settings, "663_2024.xlsx", "663", 2024, [(moved, {"Xã/Phường": "Đức Mạnh"})])
+    workbook(
+        settings,
+        "660_2025.xlsx",
+        "660",
+        2025,
+        [
+            (first, {"Xã/Phường": "Phường Bắc Gia Nghĩa"}),
+            (moved, {"Xã/Phường": "Phường Nam Gia Nghĩa"}),
+        ],
+    )
+    run_steps(settings)
+    attributed = query(
+        settings,
+        "select coop_code, year, district_code, attribution_carried_forward "
+        "from marts.cooperative_district_year order by 1, 2",
+    )
+    assert attributed == [
+        (first, 2025, "660", False),
+        (moved, 2024, "663", False),
+        (moved, 2025, "660", False),
+    ]
+    assert query(
+        settings, "select district_code, cooperatives from marts.district_year order by 1"
+    ) == [("660", 2), ("663", 1)]
+    assert query(
+        settings,
+        "select coop_code, former_district_code, former_district_name, new_commune_code "
+        "from intermediate.cooperative_placement order by 1",
+    ) == [
+        (first, "660", "Thành phố Gia Nghĩa", "24611"),
+        (moved, "660", "Thành phố Gia Nghĩa", "24615"),
+    ]

@@ -1,6 +1,7 @@
 -- Grain: one row per cooperative (coop_code): where it stands in the geography in force since
 -- 01/07/2025. Its placement and new commune come from core.dim_cooperative (the same on every
--- version); its former commune and district are those of its latest fact that names one.
+-- version); its former commune and district are those of its latest fact that names one (a
+-- district's own report of 2025 names its district).
 -- A cooperative under review has no new commune (never guessed); its new province is the
 -- province in force that its former district's province went into (the crosswalk), or else
 -- the province in force of its latest report. Feeds marts.commune_year,
@@ -35,6 +36,17 @@ placed as (
     group by coop_code
 ),
 
+-- The former districts, by code.
+districts as (
+    select
+        district_code,
+        any_value(district_name) as district_name,
+        any_value(province_code) as province_code
+    from geography
+    where level = 'district'
+    group by district_code
+),
+
 located as (
     select
         f.coop_code,
@@ -43,9 +55,12 @@ located as (
         g.level,
         g.province_code,
         g.district_code,
-        g.district_name,
         g.commune_code,
-        g.commune_name
+        g.commune_name,
+        -- a district's own report (2025, the first half) is of that district, even where it
+        -- names the commune in force its commune went into (which has no district)
+        coalesce(g.district_code, case when length(f.unit_code) = 3 then f.unit_code end)
+            as report_district_code
     from facts as f
     inner join geography as g using (geo_key)
 ),
@@ -74,13 +89,13 @@ former_commune as (
 
 former_district as (
     select
-        coop_code,
-        district_code as former_district_code,
-        district_name as former_district_name,
-        province_code as former_province_code
-    from located
-    where district_code is not null
-    qualify row_number() over (partition by coop_code order by year desc) = 1
+        l.coop_code,
+        d.district_code as former_district_code,
+        d.district_name as former_district_name,
+        d.province_code as former_province_code
+    from located as l
+    inner join districts as d on l.report_district_code = d.district_code
+    qualify row_number() over (partition by l.coop_code order by l.year desc) = 1
 ),
 
 -- The communes in force since 01/07/2025 (no district), their latest version.

@@ -1,8 +1,10 @@
 -- Grain: one row per cooperative and year, attributed to a legacy district.
--- Facts whose geography names a legacy district keep it. A fact with no legacy district (a
--- province-level report from 2025 on, commune not in the legacy list) is attributed to
--- the cooperative's last known legacy district, flagged as carried forward; a cooperative
--- never seen in a legacy district stays unattributed (district_code NULL), never dropped.
+-- Facts whose geography names a legacy district keep it, and so does a district's own report
+-- (2025, the first half: it may name the commune in force its commune went into, which has
+-- no district). A fact with no legacy district (a province-level report from 2025 on, commune
+-- not in the legacy list) is attributed to the cooperative's last known legacy district,
+-- flagged as carried forward; a cooperative never seen in a legacy district stays
+-- unattributed (district_code NULL), never dropped.
 create or replace table marts.cooperative_district_year as
 with
 
@@ -22,7 +24,8 @@ located as (
     select
         f.*,
         g.province_code as geo_province_code,
-        g.district_code as geo_district_code
+        coalesce(g.district_code, case when length(f.unit_code) = 3 then f.unit_code end)
+            as geo_district_code
     from facts as f
     inner join geography as g using (geo_key)
 ),
