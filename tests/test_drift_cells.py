@@ -153,6 +153,20 @@ def test_rule_14_a_count_with_its_unit_reads_as_its_number(raw, units, expected)
     assert cells.parse_quantity(raw, units, whole=True) == expected
 
 
+def test_rule_14_members_counted_in_households_read_as_their_number():
+    """A cooperative's members may be households (`thành viên là hộ gia đình`): `7 hộ` in
+    Số thành viên is 7 members; a household is no worker, so in Số lao động it is a
+    mismatch of that cell."""
+    from etl.contract.layout import DATA_SHEETS
+
+    columns = {c.key: c for s in DATA_SHEETS if s.key == "htx" for c in s.columns}
+    members, workers = columns["members"].units, columns["workers"].units
+    assert cells.parse_quantity("7 hộ", members, whole=True) == 7
+    assert cells.parse_quantity("12 hộ gia đình", members, whole=True) == 12
+    with pytest.raises(cells.UnitMismatch):
+        cells.parse_quantity("7 hộ", workers, whole=True)
+
+
 @pytest.mark.parametrize(
     ("raw", "parse"),
     [

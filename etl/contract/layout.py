@@ -107,7 +107,7 @@ HTX = Sheet(
         Column("founded_on", "Ngày thành lập", "date"),
         Column("sector", "Lĩnh vực", "category", allowed=SECTORS),
         Column("in_da167", "Tham gia Đề án 167", "yesno"),
-        Column("members", "Số thành viên", "int", units=("người", "thành viên", "xã viên")),
+        Column("members", "Số thành viên", "int", units=("người", "thành viên", "xã viên", "hộ")),
         Column(
             "workers",
             "Số lao động",

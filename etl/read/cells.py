@@ -160,6 +160,9 @@ CELL_COUNT_UNITS = {
     "tv": "people",
     "laodong": "people",
     "ld": "people",
+    # members may be households (thành viên là hộ gia đình), which count as members only
+    "ho": "households",
+    "hogiadinh": "households",
     "tan": "tonnes",
     "kg": "kilograms",
     "ta": "quintals",
