@@ -345,6 +345,87 @@ def test_far_cells_are_quarantined_before_calamine_holds_them(tmp_path, seeds, c
     assert read["rss_mb"] < 400, read
 
 
+def _long_shared_string(seed: Path, target: Path) -> Path:
+    """64 KB: one shared string of 30,000 characters named by 45,000 cells under the table
+    (rows 100 to 999, columns A to AX), which python-calamine copies into each (1.35 GB)."""
+    with zipfile.ZipFile(seed) as archive:
+        items = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    strings = dict(items)["xl/sharedStrings.xml"]
+    index = strings.count(b"<si>")
+    letters = [chr(65 + n) for n in range(26)] + [f"A{chr(65 + n)}" for n in range(24)]
+    rows = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="s"><v>{index}</v></c>' for c in letters)
+        + "</row>"
+        for r in range(100, 1000)
+    )  # fmt: skip
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in items:
+            if name == "xl/sharedStrings.xml":
+                data = data.replace(b"</sst>", b"<si><t>" + b"ab" * 15_000 + b"</t></si></sst>")
+            archive.writestr(name, _append(rows)(data) if name == SHEET else data)
+    return target
+
+
+def _long_repeated_text(target: Path) -> Path:
+    """1 KB: an .ods cell of 30,000 characters repeated over 25 columns and 900 rows."""
+    long = f"<text:p>{'ab' * 15_000}</text:p>"
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NAMESPACES} '
+        'office:version="1.2"><office:body><office:spreadsheet><table:table table:name="HTX">'
+        '<table:table-row table:number-rows-repeated="900"><table:table-cell '
+        f'table:number-columns-repeated="25" office:value-type="string">{long}'
+        "</table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+            'manifest:1.0"/>',
+        )
+    return target
+
+
+TEXT_FILES = {
+    "a long shared string named by 45,000 cells": lambda seed, t: _long_shared_string(seed, t),
+    "an ods text repeated over 22,500 cells": lambda seed, t: _long_repeated_text(
+        t.with_suffix(".ods")
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TEXT_FILES))
+def test_text_copied_into_many_cells_is_quarantined_before_calamine_holds_it(tmp_path, seeds, case):
+    """python-calamine copies a shared string into every cell that names it, and an .ods
+    cell's text into every cell it repeats over: a file of a few KB would hold GBs (the
+    reading process was killed, `memory allocation of 30000 bytes failed`)."""
+    path = TEXT_FILES[case](seeds["short"], tmp_path / "663_2023.xlsx")
+    read = _read_bounded(path)
+    assert read["rule"] == "file_too_expanded", read
+    vi, en = read["message"].split(" / ")
+    assert "giải nén ra quá lớn" in vi
+    assert "unpacks to far too much data" in en
+    assert read["rss_mb"] < 400, read
+
+
+def test_a_long_shared_string_named_by_few_cells_reads_as_before(tmp_path, seeds):
+    """The check counts the cells that name each string, not the longest string times
+    every cell: a long note read once is no expansion."""
+    with zipfile.ZipFile(seeds["short"]) as archive:
+        items = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    target = tmp_path / "663_2023.xlsx"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in items:
+            if name == "xl/sharedStrings.xml":  # 20 MB of strings no cell names
+                data = data.replace(b"</sst>", b"<si><t>" + b"x" * (20 << 20) + b"</t></si></sst>")
+            archive.writestr(name, data)
+    read = read_workbook(target, Limits(expanded_bytes=64 << 20))
+    assert read.rejection is None
+    assert read.rows_read == read_workbook(seeds["short"]).rows_read
+
+
 _BLANK = '<c r="{0}" t="inlineStr"><is><t> </t></is></c>'
 
 

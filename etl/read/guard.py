@@ -16,6 +16,9 @@
   value that far out rejects the file (`too_many_cells`). Every part the workbook names as
   a sheet is checked, wherever in the zip it lies; for an .ods, repeated cells and rows
   are counted.
+- Text copied into many cells: python-calamine copies a shared string into every cell that
+  names it, and an .ods cell's text into every cell it repeats over. The text so held
+  counts against the unpacked limit (`file_too_expanded`), so that a few KB never hold GBs.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import posixpath
 import re
 import shutil
 import zipfile
+from array import array
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -265,15 +269,19 @@ def _whole_tags(
     text of whole tags it completes), then (b"", the rest). A byte scan looks at whole tags
     only: a `>` may sit inside an attribute value, so only a `<` tells where a tag begins,
     and the text from the last `<` on waits for the next piece."""
-    carry = b""
+    carry: list[bytes] = []  # joined only when a `<` ends it: a long text costs no copies
     with archive.open(member) as raw:
         stream = _Counted(raw, expanded_limit, member)
         while piece := stream.read(1 << 20):
-            data = carry + piece
-            cut = data.rfind(b"<")
-            yield piece, data[:cut] if cut >= 0 else data
-            carry = data[cut:] if cut >= 0 else b""
-    yield b"", carry
+            cut = piece.rfind(b"<")
+            if cut < 0 and carry:
+                carry.append(piece)
+                yield piece, b""
+                continue
+            data = b"".join([*carry, piece[:cut] if cut >= 0 else piece])
+            carry = [piece[cut:]] if cut >= 0 else []
+            yield piece, data
+    yield b"", b"".join(carry)
 
 
 def _row_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> int:
@@ -452,9 +460,11 @@ class _Reach:
         uncached: list[bytes] | None = None,
         hidden: list[int] | None = None,
         errors: list[tuple[bytes, bytes]] | None = None,
+        values: int = 0,
     ):
         self.long, self.bound, self.tail, self.plain = long, bound, tail, plain
         self.columns = columns
+        self.values = values  # `v>` in its XML: a bound on its cells holding a value, twice
         self.uncached = uncached or []  # references of formula cells with no saved value
         self.hidden = hidden or []  # the rows hidden in Excel (`<row r="5" hidden="1">`)
         self.errors = errors or []  # (reference, error) of the cells holding an error value
@@ -473,9 +483,11 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     uncached: list[bytes] = []
     hidden: list[int] = []
     errors: list[tuple[bytes, bytes]] = []
+    values = 0
 
     def scan(data: bytes) -> None:
-        nonlocal highest, wide, numbered, cells_numbered, plain
+        nonlocal highest, wide, numbered, cells_numbered, plain, values
+        values += data.count(b"v>")
         # Every reference written `r="…"` and every row tag `<row r="` and a number: two
         # literal-led patterns tell the numbers and the rows. Any other spelling: the exact
         # patterns. The same for cells `<c r="` and a column.
@@ -508,7 +520,7 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     if not numbered:
         highest = _row_bound(archive, member, expanded_limit)
     columns = max(wide, TWO_LETTER_COLUMNS) if cells_numbered else None
-    return _Reach(highest > short, highest, tail, plain, columns, uncached, hidden, errors)
+    return _Reach(highest > short, highest, tail, plain, columns, uncached, hidden, errors, values)
 
 
 def _column_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> int:
@@ -733,6 +745,66 @@ def _percent_cells(
     return found
 
 
+# What python-calamine spends on one shared string besides its text (a Rust String).
+_STRING_OVERHEAD = 32
+_SHARED_ITEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si(?=[\s/>])")
+# A cell of a shared string, written as Excel writes it: its index.
+_SHARED_CELL = re.compile(rb'<c\s[^>]*?\bt="s"[^>]*>\s*<v>(\d{1,9})</v>')
+# Any cell of a shared string, however its type is written (a bound on them).
+_SHARED_TYPE = re.compile(rb"""\bt\s*=\s*["']s["']""")
+
+
+def _check_shared_text(package: Package, reaches: dict[str, _Reach], expanded_limit: int) -> None:
+    """python-calamine copies a shared string into every cell that names it: one text of
+    30,000 characters named by 100,000 cells is 3 GB held, from a file of 400 KB. Refuse a
+    workbook whose shared strings, copied into their cells, pass `expanded_limit`.
+
+    Bounds first, from the byte scan: each cell with a value (`v>`) holding a string as long
+    as the whole strings part. Past the limit, each string's own size (its XML, never less
+    than its text) and the cells that name it."""
+    archive = package.archive
+    parts = [name for name in package.names if _key(name) == _STRINGS.lower()]
+    if archive is None or not parts:
+        return
+    values = sum(reach.values for reach in reaches.values())
+    size = max(archive.getinfo(name).file_size for name in parts)
+    if (values + _STRING_OVERHEAD) * size <= expanded_limit:
+        return
+    for part in parts:
+        sizes = _shared_sizes(archive, part, expanded_limit)
+        longest = max(sizes, default=0)
+        total = len(sizes) * _STRING_OVERHEAD + sum(sizes)
+        if values * longest + total <= expanded_limit:
+            continue
+        for member in reaches:
+            for _, data in _whole_tags(archive, member, expanded_limit):
+                named = _SHARED_CELL.findall(data)
+                total += sum(sizes[int(i)] for i in named if int(i) < len(sizes))
+                total += (len(_SHARED_TYPE.findall(data)) - len(named)) * longest
+                if total > expanded_limit:
+                    break
+        if total > expanded_limit:
+            raise LimitExceeded("file_too_expanded", f"{total // (1024 * 1024)} MB")
+
+
+def _shared_sizes(archive: zipfile.ZipFile, part: str, expanded_limit: int) -> array:
+    """The bytes of XML each shared string takes (its text takes no more), in order; cut
+    short once their count alone passes `expanded_limit`."""
+    sizes = array("L")
+    start, offset = -1, 0  # where the last string began, and this piece
+    for _, data in _whole_tags(archive, part, expanded_limit):
+        for found in _SHARED_ITEM.finditer(data):
+            if start >= 0:
+                sizes.append(offset + found.start() - start)
+            start = offset + found.start()
+        offset += len(data)
+        if len(sizes) * _STRING_OVERHEAD > expanded_limit:
+            return sizes
+    if start >= 0:
+        sizes.append(offset - start)
+    return sizes
+
+
 def _small_part(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> bytes:
     with archive.open(member) as raw:
         stream = _Counted(raw, expanded_limit, member)
@@ -848,6 +920,7 @@ def _bounded(
     short = min(EMPTY_TAIL_ROWS, max_rows)
     # Most sheets end early: their row tags alone show no trim and no limit can apply.
     reaches = {m: _reach(archive, m, expanded_limit, short) for m in sheets}
+    _check_shared_text(package, reaches, expanded_limit)
     if any(reach.uncached or reach.hidden or reach.errors for reach in reaches.values()):
         names = _sheet_names(archive, expanded_limit)
         for member, reach in reaches.items():
@@ -1006,11 +1079,14 @@ def _check_ods_rows(
     path: Path | Package, max_rows: int, expanded_limit: int, max_cells: int = 5_000_000
 ) -> None:
     """Count an .ods file's real rows (repeated rows included) and the cells of each sheet
-    up to its last real row and column (repeated cells included), without expanding them."""
+    up to its last real row and column (repeated cells included), without expanding them;
+    and the text python-calamine holds once it repeats each cell's text: a few KB of
+    content.xml may repeat a long text over thousands of cells (`file_too_expanded`)."""
     with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
         rows, has_value = 0, False
         depth = position = column = row_end = last_real = real_column = 0
+        text = row_text = 0
         for event, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314  expat refuses external entities and entity blow-up
             tag = _local(element.tag)
             if event == "start":
@@ -1020,14 +1096,16 @@ def _check_ods_rows(
                         rows = position = last_real = real_column = 0
                 elif depth == 1 and tag == "table-row":
                     has_value = False
-                    column = row_end = 0
+                    column = row_end = row_text = 0
                 continue
             if tag == "table":
                 depth -= 1
             elif depth != 1:
                 continue
             elif tag in ("table-cell", "covered-table-cell"):
-                column += _repeated(element, "number-columns-repeated")
+                across = _repeated(element, "number-columns-repeated")
+                column += across
+                row_text += across * _text_size(element)
                 if (
                     any(_local(k) == "value" for k in element.attrib)
                     or (element.text or "").strip()
@@ -1038,6 +1116,9 @@ def _check_ods_rows(
             elif tag == "table-row":
                 repeated = _repeated(element, "number-rows-repeated")
                 position += repeated
+                text += repeated * row_text
+                if text > expanded_limit:
+                    raise LimitExceeded("file_too_expanded", f"{text // (1024 * 1024)} MB")
                 if has_value:
                     rows += repeated
                     if rows > max_rows:
@@ -1048,3 +1129,13 @@ def _check_ods_rows(
                             "too_many_cells", f"content.xml: {last_real} × {real_column}"
                         )
                 element.clear()
+
+
+def _text_size(cell: ET.Element) -> int:
+    """The bytes of text an .ods cell holds, its repeated spaces (`<text:s text:c="…"/>`)
+    included."""
+    size = sum(len(piece.encode()) for piece in cell.itertext())
+    for element in cell.iter():
+        if _local(element.tag) == "s":
+            size += _repeated(element, "c")
+    return size
