@@ -138,6 +138,8 @@ def test_too_many_rows_is_found_with_or_without_the_shortcut(tmp_path, seeds):
     read = read_workbook(seeds["long"], Limits(rows=1200))
     assert read.rejection is not None
     assert read.rejection.rule == "too_many_rows"
+    # the tab as the clerk sees it, not the zip's part (xl/worksheets/sheet2.xml)
+    assert read.rejection.message.startswith("Trang 'HTX' có quá nhiều dòng dữ liệu (")
 
 
 def test_a_plain_long_sheet_is_not_parsed_whole(tmp_path, seeds, monkeypatch):

@@ -93,6 +93,29 @@ def test_row_limit_still_applies_to_a_short_limit(tmp_path):
     assert read.rejection.rule == "too_many_rows"
 
 
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_too_many_rows_names_the_sheet_as_its_tab_shows_it(tmp_path, kind):
+    """The clerk is told which tab and how many rows, in each half in its own words: never
+    a part of the zip (`xl/worksheets/sheet2.xml`) nor English in the Vietnamese half."""
+    from test_feedback import write_ods
+
+    rows = [HTX_HEADER] + [htx_row(i, f"64000000{i:02d}") for i in range(1, 31)]
+    sheets = {"ThongTin": [["Năm báo cáo", 2023]], "Danh sách HTX": rows}
+    if kind == "ods":
+        path = write_ods(tmp_path / "663_2023.ods", sheets)
+    else:
+        path = write_xlsx(tmp_path / "663_2023.xlsx", sheets)
+    read = read_workbook(path, Limits(rows=20))
+    assert read.rejection is not None
+    assert read.rejection.rule == "too_many_rows"
+    vi, en = read.rejection.message.split(" / ", 1)
+    assert vi.startswith("Trang 'Danh sách HTX' có quá nhiều dòng dữ liệu (")
+    assert "dòng, giới hạn 20 dòng)" in vi
+    assert "rows" not in vi
+    assert en.startswith("Sheet 'Danh sách HTX' holds far too many rows (")
+    assert "xml" not in read.rejection.message
+
+
 def test_the_trim_keeps_a_real_cell_whose_row_is_numbered_further_down(tmp_path):
     from python_calamine import CalamineWorkbook
 

@@ -94,15 +94,18 @@ REASONS: dict[str, tuple[str, str]] = {
         "Save the report again from the province's template and resubmit.",
     ),
     "too_many_rows": (
-        "Một trang có quá nhiều dòng dữ liệu ({detail}). Hãy xoá các dòng thừa rồi gửi lại.",
-        "A sheet holds far too many rows ({detail}). Delete the stray rows and resubmit.",
+        "Trang '{sheet}' có quá nhiều dòng dữ liệu ({count} dòng, giới hạn {limit} dòng). "
+        "Hãy xoá các dòng thừa rồi gửi lại.",
+        "Sheet '{sheet}' holds far too many rows ({count}, the limit is {limit}). Delete the "
+        "stray rows and resubmit.",
     ),
     "too_many_cells": (
-        "Một trang trải ra quá nhiều ô (dòng × cột: {detail}): có giá trị nằm ở ô rất xa "
-        "bên phải hoặc bên dưới bảng. Hãy xoá các ô thừa ở xa rồi gửi lại.",
-        "A sheet spans far too many cells (rows × columns: {detail}): a value sits in a "
-        "cell far to the right of or below the table. Delete the stray far cells and "
-        "resubmit.",
+        "Trang '{sheet}' trải ra quá nhiều ô ({count} dòng × {columns} cột, giới hạn {limit} "
+        "ô): có giá trị nằm ở ô rất xa bên phải hoặc bên dưới bảng. Hãy xoá các ô thừa ở xa "
+        "rồi gửi lại.",
+        "Sheet '{sheet}' spans far too many cells ({count} rows × {columns} columns, the "
+        "limit is {limit} cells): a value sits in a cell far to the right of or below the "
+        "table. Delete the stray far cells and resubmit.",
     ),
     "cell_too_long": (
         "Ô có {chars} ký tự, vượt giới hạn {limit} ký tự của Excel.",

@@ -77,11 +77,32 @@ def _cell_column(reference: str, previous: int) -> int:
 
 
 class LimitExceeded(Exception):
-    """A file past one of the configured limits: `rule` names which, `detail` says how far."""
+    """A file past one of the configured limits: `rule` names which, `detail` says how far;
+    `fields`, what its message names besides (the sheet as the clerk sees its tab, the count
+    and the limit)."""
 
-    def __init__(self, rule: str, detail: str):
+    def __init__(self, rule: str, detail: str, **fields: object):
         super().__init__(f"{rule}: {detail}")
-        self.rule, self.detail = rule, detail
+        self.rule, self.detail, self.fields = rule, detail, fields
+
+
+def too_many_rows(sheet: str, rows: int, limit: int) -> LimitExceeded:
+    """`too_many_rows` of the sheet named `sheet` (its tab's name)."""
+    return LimitExceeded(
+        "too_many_rows", f"{sheet}: {rows} rows", sheet=sheet, count=rows, limit=limit
+    )
+
+
+def too_many_cells(sheet: str, rows: int, columns: int, limit: int) -> LimitExceeded:
+    """`too_many_cells` of the sheet named `sheet`: `rows` × `columns` past `limit` cells."""
+    return LimitExceeded(
+        "too_many_cells",
+        f"{sheet}: {rows} × {columns}",
+        sheet=sheet,
+        count=rows,
+        columns=columns,
+        limit=limit,
+    )
 
 
 class _Counted:
@@ -625,6 +646,12 @@ def _uncached_cells(data: bytes) -> list[bytes]:
     ]
 
 
+def _tab(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> str:
+    """The name of the sheet a worksheet part holds, as its tab shows it (the part's path
+    when the workbook does not say)."""
+    return _sheet_names(archive, expanded_limit).get(_key(member), member)
+
+
 def _sheet_names(archive: zipfile.ZipFile, expanded_limit: int) -> dict[str, str]:
     """Each worksheet part's sheet name (by `_key`), from xl/workbook.xml and its
     relationships; parsed only for a workbook that needs it (one with formulas lacking a
@@ -978,10 +1005,13 @@ def _bounded(
             blank = _blank_shared_strings(archive)
         extent = _extent(archive, member, blank, expanded_limit)
         if extent.last_real > max_rows:
-            raise LimitExceeded("too_many_rows", f"{member}: {extent.last_real} rows")
+            raise too_many_rows(_tab(archive, member, expanded_limit), extent.last_real, max_rows)
         if extent.last_real * extent.real_column > max_cells:
-            raise LimitExceeded(
-                "too_many_cells", f"{member}: {extent.last_real} × {extent.real_column}"
+            raise too_many_cells(
+                _tab(archive, member, expanded_limit),
+                extent.last_real,
+                extent.real_column,
+                max_cells,
             )
         # Empty far cells: every one right of the last real column goes with the empty rows.
         far_right = extent.last_row * extent.last_column > max_cells
@@ -1087,6 +1117,7 @@ def _check_ods_rows(
         rows, has_value = 0, False
         depth = position = column = row_end = last_real = real_column = 0
         text = row_text = 0
+        sheet = "content.xml"
         for event, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314  expat refuses external entities and entity blow-up
             tag = _local(element.tag)
             if event == "start":
@@ -1094,6 +1125,10 @@ def _check_ods_rows(
                     depth += 1  # a table nested in a cell is not the sheet's
                     if depth == 1:
                         rows = position = last_real = real_column = 0
+                        sheet = next(
+                            (v for k, v in element.attrib.items() if _local(k) == "name"),
+                            "content.xml",
+                        )
                 elif depth == 1 and tag == "table-row":
                     has_value = False
                     column = row_end = row_text = 0
@@ -1122,12 +1157,10 @@ def _check_ods_rows(
                 if has_value:
                     rows += repeated
                     if rows > max_rows:
-                        raise LimitExceeded("too_many_rows", f"content.xml: over {max_rows} rows")
+                        raise too_many_rows(sheet, rows, max_rows)
                     last_real, real_column = position, max(real_column, row_end)
                     if last_real * real_column > max_cells:
-                        raise LimitExceeded(
-                            "too_many_cells", f"content.xml: {last_real} × {real_column}"
-                        )
+                        raise too_many_cells(sheet, last_real, real_column, max_cells)
                 element.clear()
 
 

@@ -159,7 +159,11 @@ def _unreadable(exc: Exception) -> Finding:
 
 
 def _limit(exc: guard.LimitExceeded) -> Finding:
-    return Finding(rule=exc.rule, severity=ERROR, message=reason(exc.rule, detail=exc.detail))
+    return Finding(
+        rule=exc.rule,
+        severity=ERROR,
+        message=reason(exc.rule, detail=exc.detail, **exc.fields),
+    )
 
 
 def _read(
@@ -223,9 +227,7 @@ def _read(
                     )
                 continue
             if len(rows) > limits.rows:  # .xls: no cheaper way to know
-                result.rejection = _limit(
-                    guard.LimitExceeded("too_many_rows", f"{actual}: {len(rows)} rows")
-                )
+                result.rejection = _limit(guard.too_many_rows(actual, len(rows), limits.rows))
                 return result
             # Merged ranges (rule 12): calamine knows them for .xlsx and .xls; an .ods
             # file's are read from its content.xml, once, when a sheet is read.
