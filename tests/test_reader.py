@@ -815,3 +815,37 @@ def test_the_row_number_column_headed_tt_tells_section_rows(tmp_path, label):
         (4, "6400000002", "Nông nghiệp"),
     ]
     assert [f.rule for f in read.findings if f.rule == "column_unknown"] == []
+
+
+def _renamed_sheet(path: Path, old: str, new: str) -> Path:
+    """The workbook at `path` with the sheet `old` renamed `new` in xl/workbook.xml, as a
+    hand edit can (Excel itself refuses two sheets of one name)."""
+    import zipfile
+
+    edited = path.with_name(f"edited_{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(edited, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(f'name="{old}"'.encode(), f'name="{new}"'.encode())
+            target.writestr(item, data)
+    return edited
+
+
+@pytest.mark.parametrize("second", ["HTX", "Htx ", "Hợp tác xã"])
+def test_two_sheets_that_are_both_the_htx_sheet_reject_the_file_naming_both(tmp_path, second):
+    """`HTX` twice (a hand-edited file), or beside an equivalent name: which is the report is
+    unknown, and reading one would drop the other's cooperatives in silence."""
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    others = [HTX_HEADER, htx_row(1, "6400000002")]
+    named = "HTX2" if second == "HTX" else second
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows, named: others}
+    )
+    if second == "HTX":
+        path = _renamed_sheet(path, "HTX2", "HTX")
+    read = read_workbook(path)
+    assert read.rejection is not None
+    assert read.rejection.rule == "sheet_named_twice"
+    assert f"trang '{'HTX'}': 'HTX', '{second}'" in read.rejection.message
+    assert f"are the 'HTX' sheet: 'HTX', '{second}'" in read.rejection.message

@@ -205,6 +205,13 @@ REASONS: dict[str, tuple[str, str]] = {
         "No sheet is named 'HTX' and several sheets look like the cooperative list: "
         "{sheets}. Rename the list to submit 'HTX' (or delete the other) and resubmit.",
     ),
+    "sheet_named_twice": (
+        "Tệp có nhiều trang cùng là trang '{name}': {sheets}. Không biết trang nào là báo "
+        "cáo: hãy giữ một trang '{name}' (xoá hoặc đổi tên trang kia) rồi gửi lại.",
+        "Several sheets of the file are the '{name}' sheet: {sheets}. Which one is the "
+        "report is unknown: keep one '{name}' sheet (delete or rename the other) and "
+        "resubmit.",
+    ),
     "header_repeated_differs": (
         "Dòng tiêu đề lặp lại ở dòng {row} có các cột khác với dòng tiêu đề đầu tiên (dòng "
         "{first}): {detail}. Hãy sắp các cột của mọi trang giống nhau, hoặc xoá dòng tiêu đề "

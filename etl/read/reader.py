@@ -182,6 +182,10 @@ def _read(
     except Exception as exc:  # calamine raises many types for corrupt files
         result.rejection = _unreadable(exc)
         return result
+    twice = _named_twice(workbook.sheet_names)
+    if twice is not None:
+        result.rejection = twice
+        return result
     try:
         thongtin = _find_sheet(names, THONGTIN_NAMES)
         if thongtin:
@@ -398,6 +402,26 @@ def _values_in(row: list) -> int:
 def _short(exc: Exception) -> str:
     text = clean(str(exc)) or type(exc).__name__
     return text[:200]
+
+
+def _named_twice(sheet_names: list[str]) -> Finding | None:
+    """A layout sheet named by two sheets of the workbook, the same name twice (a workbook
+    edited by hand: Excel refuses it) or two of its equivalent names (`HTX` and `Hợp tác
+    xã`, `HTX` and `Htx `): which one is the report is unknown, and reading one would drop
+    the other in silence. The file is rejected, naming them."""
+    layout = [("ThongTin", THONGTIN_NAMES), *((s.name, s.names) for s in DATA_SHEETS)]
+    for name, aliases in layout:
+        keys = {_sheet_key(alias) for alias in aliases}
+        found = [sheet for sheet in sheet_names if _sheet_key(sheet) in keys]
+        if len(found) > 1:
+            quoted = ", ".join(f"'{sheet}'" for sheet in found)
+            return Finding(
+                rule="sheet_named_twice",
+                severity=ERROR,
+                message=reason("sheet_named_twice", name=name, sheets=quoted),
+                sheet=found[0],
+            )
+    return None
 
 
 def _find_sheet(names: dict[str, str], wanted: tuple[str, ...]) -> str | None:
