@@ -182,6 +182,17 @@ def test_one_package_serves_every_check(tmp_path, seeds, monkeypatch):
         (guard.OLE_MAGIC + b"\0" * 100, "xls"),
         (guard.OLE_MAGIC + "EncryptedPackage".encode("utf-16-le"), "encrypted"),
         (b"name,value\n", "unknown"),
+        (b"%PDF-1.4\n% Bao cao HTX, 2023\n", "unknown"),
+        # what reporting software saves under an .xls name, and Excel opens
+        (b"<html><head><meta charset='utf-8'></head><body><table><tr><td>HTX", "html"),
+        (b"\xef\xbb\xbf<!DOCTYPE html>\n<html>", "html"),
+        ("<table border=1><tr><td>Mã số HTX</td></tr>".encode("utf-16"), "html"),
+        (
+            b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook '
+            b'xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+            "xml2003",
+        ),
+        ("Mã số HTX;Tên HTX;Số thành viên\n6400000001;HTX A;12\n".encode(), "csv"),
     ],
 )
 def test_sniff_tells_what_a_file_is(tmp_path, content, kind):
@@ -534,3 +545,25 @@ def test_a_formula_cell_split_between_two_pieces_of_the_stream_is_still_found(tm
     with zipfile.ZipFile(path) as archive:
         reach = guard._reach(archive, "xl/worksheets/sheet1.xml", 50 << 20, 1_000)
     assert reach.uncached == [b"D9"]
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"<html><body><table><tr><td>HTX</td></tr></table></body></html>", "một trang web"),
+        ("Mã số HTX,Tên HTX\n6400000001,HTX A\n".encode(), "một tệp văn bản CSV"),
+    ],
+)
+def test_a_web_page_or_csv_named_xls_is_told_how_to_save_it_as_a_workbook(tmp_path, content, what):
+    """Excel opens such a file, so "send the workbook itself" would bring the same file back:
+    the clerk is told what it is and to Save As .xlsx."""
+    path = tmp_path / "663_2023.xls"
+    path.write_bytes(content)
+    read = read_workbook(path)
+    assert read.rejection is not None
+    assert read.rejection.rule == "saved_in_other_format"
+    vi, en = read.rejection.message.split(" / ", 1)
+    assert f"mà là {what}" in vi
+    assert "Save As" in vi
+    assert "Excel Workbook (*.xlsx)" in en
+    assert path.read_bytes() == content  # never changed

@@ -81,6 +81,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "The file is not an Excel or LibreOffice spreadsheet (.xlsx, .xls, .ods). Send the "
         "report workbook itself.",
     ),
+    "saved_in_other_format": (
+        "Tệp không phải là bảng tính Excel mà là {what_vi}, dù tên tệp là bảng tính (phần "
+        "mềm xuất báo cáo thường lưu như vậy). Hãy mở tệp bằng Excel, chọn File > Save As "
+        "(Lưu thành), chọn kiểu Excel Workbook (*.xlsx), rồi gửi lại tệp .xlsx đó.",
+        "The file is not an Excel workbook but {what_en}, though its name says spreadsheet "
+        "(reporting software often saves it so). Open it in Excel, choose File > Save As, "
+        "pick Excel Workbook (*.xlsx), and resubmit that .xlsx file.",
+    ),
     "file_too_large": (
         "Tệp quá lớn ({detail}). Một báo cáo huyện chỉ vài trăm dòng: hãy xoá các trang, "
         "hình ảnh không cần thiết rồi gửi lại.",

@@ -190,7 +190,7 @@ class Package:
                     if _ENCRYPTED_MARK in chunk:
                         return "encrypted"
             return "xls"
-        return "unknown"
+        return _saved_as(path)
 
 
 def _package(source: Path | Package) -> Package:
@@ -644,6 +644,41 @@ def _uncached_cells(data: bytes) -> list[bytes]:
         for before, reference, after, value in _UNCACHED_FORMULA.findall(data)
         if not (value and _STRING_RESULT.search(before + after))
     ]
+
+
+# What spreadsheet programs save that is no workbook, though named `.xls` (as accounting and
+# reporting software exports it) or renamed: Excel opens each, and Save As makes it one.
+_OTHER_FORMATS = (
+    ("html", re.compile(r"<(?:!doctype html|html|table|body)\b")),
+    ("xml2003", re.compile(r"urn:schemas-microsoft-com:office:spreadsheet|<\?mso-application")),
+)
+# Text of lines with a separator in most of them: a CSV (or tab-separated) export.
+_CSV_LINE = re.compile(r"^[^\n]*[,;\t][^\n]*$", re.M)
+
+
+def _saved_as(path: Path) -> str:
+    """`html`, `xml2003` or `csv` when the file's first bytes are a web page, an Excel 2003
+    XML spreadsheet or separated text; else `unknown`."""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    for bom, encoding in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            text = head[len(bom) :].decode(encoding, "ignore")
+            break
+    else:
+        text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "ignore")
+    if "\x00" in text or not text.strip():
+        return "unknown"
+    lowered = text.lower()
+    for kind, pattern in _OTHER_FORMATS:
+        if pattern.search(lowered):
+            return kind
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text) >= 0.95 * len(text)
+    separated = len(_CSV_LINE.findall("\n".join(lines)))
+    if printable and len(lines) >= 2 and separated >= 0.8 * len(lines):
+        return "csv"
+    return "unknown"
 
 
 def _tab(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> str:
