@@ -776,3 +776,60 @@ def test_a_warning_across_years_marks_its_cell_where_the_file_has_its_column(set
     assert comment is not None
     assert "Doanh thu gấp hơn 10 lần" in comment.text
     assert "Revenue is more than 10 times" in comment.text
+
+
+def _png() -> bytes:
+    """A 1x1 red PNG, as a province's logo or a photo pasted into a workbook."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_workbook_with_drop_down_lists_keeps_its_image_in_the_feedback(settings, tmp_path):
+    """A clerk's workbook with a data validation (the template's drop-down lists and checks:
+    `<formula1>`) and an image, no formula in any cell: the feedback copy keeps the image,
+    the drop-down list and the clerk's note, and marks the failing cell."""
+    import xlsxwriter
+
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(_png())
+    path = settings.landing_dir / "663_2023_logo.xlsx"
+    with xlsxwriter.Workbook(str(path)) as book:
+        for name, rows in (
+            ("ThongTin", info_rows()),
+            ("HTX", [HTX_HEADER, htx_row(1, "6400000001", **{"Số lao động": -4})]),
+        ):
+            sheet = book.add_worksheet(name)
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    if isinstance(value, dt.date):
+                        sheet.write_string(r, c, value.strftime("%d/%m/%Y"))
+                    elif value is not None:
+                        sheet.write(r, c, value)
+        rating = HTX_HEADER.index("Xếp loại")
+        sheet.data_validation(
+            1, rating, 500, rating, {"validate": "list", "source": ["Tốt", "Khá"]}
+        )
+        sheet.insert_image("T1", str(logo))
+    before = _sha(path)
+    run_steps(settings)
+
+    copy = _feedback_of(settings, path.name)
+    assert _marks(copy) == {("HTX", "I2"): FILLS["error"]}
+    with zipfile.ZipFile(copy) as package:
+        images = [n for n in package.namelist() if n.startswith("xl/media/")]
+        assert images == ["xl/media/image1.png"]
+        assert package.read(images[0]) == _png()
+    validations = openpyxl.load_workbook(copy)["HTX"].data_validations.dataValidation
+    assert [(str(v.sqref), v.formula1) for v in validations] == [("O2:O501", '"Tốt,Khá"')]
+    assert _sha(path) == before

@@ -71,6 +71,9 @@ _CELL_REFERENCE = re.compile(rb"""\sr\s*=\s*["'][A-Za-z]{1,3}(\d+)["']""")
 _CELL_TYPE = re.compile(rb"""\st\s*=\s*["']([A-Za-z]+)["']""")
 _VALUE = re.compile(rb"<v\b[^>]*>([^<]+)</v>")
 _TEXTS = re.compile(rb"<t\b[^>]*>([^<]*)</t>")
+# A cell's formula (`<f>`, `<f t="shared" .../>`), not a rule's (`<formula1>` of a data
+# validation, `<formula>` of a conditional format).
+_CELL_FORMULA = re.compile(rb"<f[\s/>]")
 
 
 def _real_from(data: bytes, rows: list[re.Match], first_row: int) -> bool:
@@ -192,6 +195,11 @@ def _inflated(info: zipfile.ZipInfo, raw: zip_parts.Raw, blob: bytes) -> bytes |
     except (UnicodeDecodeError, zlib.error):
         return None
     return data if len(data) == raw.size and zlib.crc32(data) == raw.crc else None
+
+
+def has_cell_formula(worksheet: bytes) -> bool:
+    """Whether a worksheet part holds a cell's formula."""
+    return _CELL_FORMULA.search(worksheet) is not None
 
 
 class NotPatchable(Exception):
@@ -330,7 +338,7 @@ class Package:
         return package
 
     def has_formulas(self) -> bool:
-        return any(b"<f" in self.parts[s.part] for s in self.sheets if s.worksheet)
+        return any(has_cell_formula(self.parts[s.part]) for s in self.sheets if s.worksheet)
 
     def row_bound(self) -> int:
         """At least the highest row any worksheet part reaches (rows without `r` counted)."""
