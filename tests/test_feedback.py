@@ -833,3 +833,43 @@ def test_a_workbook_with_drop_down_lists_keeps_its_image_in_the_feedback(setting
     validations = openpyxl.load_workbook(copy)["HTX"].data_validations.dataValidation
     assert [(str(v.sqref), v.formula1) for v in validations] == [("O2:O501", '"Tốt,Khá"')]
     assert _sha(path) == before
+
+
+def test_a_copy_that_cannot_keep_images_or_formats_says_so_in_loi(settings, tmp_path):
+    """A workbook with a formula (the total row's SUM) goes through openpyxl, which keeps no
+    image; an .ods is rebuilt from its values. `Loi` says what the copy lacks, in Vietnamese
+    then English, and that the clerk's own file keeps it."""
+    import xlsxwriter
+
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(_png())
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Số lao động": -4})]
+    path = settings.landing_dir / "663_2023_tong.xlsx"
+    with xlsxwriter.Workbook(str(path)) as book:
+        for name, cells in (("ThongTin", info_rows()), ("HTX", rows)):
+            sheet = book.add_worksheet(name)
+            for r, row in enumerate(cells):
+                for c, value in enumerate(row):
+                    if isinstance(value, dt.date):
+                        sheet.write_string(r, c, value.strftime("%d/%m/%Y"))
+                    elif value is not None:
+                        sheet.write(r, c, value)
+        revenue = HTX_HEADER.index("Doanh thu")
+        sheet.write(2, HTX_HEADER.index("Tên HTX"), "Tổng cộng")
+        sheet.write_formula(2, revenue, "=SUM(L2:L2)", None, 1650)
+        sheet.insert_image("T1", str(logo))
+    write_ods(settings.landing_dir / "664_2023.ods", {"ThongTin": info_rows("664"), "HTX": rows})
+    run_steps(settings)
+
+    copy = _feedback_of(settings, path.name)
+    assert _marks(copy) == {("HTX", "I2"): FILLS["error"]}
+    note = openpyxl.load_workbook(copy)["Loi"]["A4"].value
+    assert note.startswith("Bản sao này không có 1 hình ảnh")
+    assert "công thức" in note.split(" / ")[0]
+    assert "This copy lacks the 1 image" in note
+    ods = openpyxl.load_workbook(_feedback_of(settings, "664_2023.ods"))
+    assert ods["HTX"]["I2"].fill.fgColor.rgb == FILLS["error"]
+    note = ods["Loi"]["A4"].value
+    assert note.startswith("Tệp .ods của bạn được chép lại chỉ với giá trị các ô")
+    assert "values only" in note

@@ -65,7 +65,7 @@ MAX_REBUILT_CELLS = 2_000_000  # cells of an .xls/.ods copied value by value
 
 # Written into the copy's custom properties: same inputs, same fingerprint, nothing rewritten.
 FINGERPRINT_PROPERTY = "htx_feedback_fingerprint"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: Loi says what a copy lacks (images, formulas, formats)
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6})$")
@@ -367,7 +367,8 @@ def write_one(path: Path, submission: Submission, problems: list[Problem], stamp
         try:
             workbook = open_copy(submission.raw_path, Path(work_dir))
             annotate(workbook, problems)
-            return _save(workbook, path, submission, problems, stamp)
+            note = _copy_lacks(Path(submission.raw_path or ""), workbook)
+            return _save(workbook, path, submission, problems, stamp, note)
         except Unopenable as exc:
             note = str(exc)
         except Exception as exc:  # openpyxl or calamine choked on a hostile workbook
@@ -550,6 +551,43 @@ def open_copy(raw_path: str | None, work_dir: Path):
         "unknown": "không phải bảng tính / not a spreadsheet",
     }
     raise Unopenable(_cannot_copy(labels.get(kind, kind)))
+
+
+def _copy_lacks(raw: Path, workbook) -> str | None:
+    """What a copy made by `open_copy` does not have of the clerk's file, for `Loi`: an
+    .xls/.ods rebuilt from its values; an .xlsx's images (openpyxl keeps none without Pillow)
+    and its formulas (their values only)."""
+    kind = guard.sniff(raw)
+    if kind in ("xls", "ods"):
+        return (
+            f"Tệp .{kind} của bạn được chép lại chỉ với giá trị các ô: định dạng, ô gộp, công "
+            "thức và hình ảnh không có trong bản sao này, tệp gốc của bạn vẫn giữ nguyên. "
+            f"Hãy sửa trong tệp gốc. / Your .{kind} file was copied with its cells' values "
+            "only: formats, merged cells, formulas and images are not in this copy; your own "
+            "file keeps them. Correct your own file."
+        )
+    with zipfile.ZipFile(raw) as archive:
+        names = archive.namelist()
+        images = sum(
+            n.lower().startswith("xl/media/") and not n.endswith("/") for n in names
+        ) - sum(len(getattr(ws, "_images", ())) for ws in workbook.worksheets)
+        formulas = any(
+            xlsx_patch.has_cell_formula(archive.read(n))
+            for n in names
+            if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)
+        )
+    lacks_vi = [f"{images} hình ảnh"] if images > 0 else []
+    lacks_en = [f"the {images} image(s)"] if images > 0 else []
+    if formulas:
+        lacks_vi.append("các công thức (chỉ có giá trị của chúng)")
+        lacks_en.append("the formulas (their values only)")
+    if not lacks_vi:
+        return None
+    return (
+        f"Bản sao này không có {' và '.join(lacks_vi)} của tệp của bạn; tệp gốc của bạn vẫn "
+        f"giữ nguyên. Hãy sửa trong tệp gốc. / This copy lacks {' and '.join(lacks_en)} of "
+        "your file; your own file keeps them. Correct your own file."
+    )
 
 
 def _open_xlsx(raw: Path, work_dir: Path):
