@@ -540,3 +540,48 @@ def test_a_2025_district_report_naming_a_new_commune_stays_with_that_district(se
         (first, "660", "Thành phố Gia Nghĩa", "24611"),
         (moved, "660", "Thành phố Gia Nghĩa", "24615"),
     ]
+
+
+def test_placement_review_explains_the_placement_from_the_report_it_went_by(settings):
+    """marts.placement_review says why core.dim_cooperative put a cooperative under review
+    from the evidence the placement used: its latest report before 01/07/2025 naming a
+    former commune, a losing report included. Here the district's report of 2025 names Phong
+    Phú (split) and the province's, which wins, names no commune; before, the review took
+    the former commune of the winning facts (Phan Dũng of 2024, which went whole into
+    22978) and gave a reason that was false."""
+    coop = "6400000401"
+    workbook(settings, "595_2024.xlsx", "595", 2024, [(coop, {"Xã/Phường": "Phan Dũng"})])
+    workbook(settings, "595_2025.xlsx", "595", 2025, [(coop, {"Xã/Phường": "Phong Phú"})])
+    workbook(settings, "68_2025.xlsx", "68", 2025, [(coop, {"Xã/Phường": None})])
+    run_steps(settings)
+    assert query(
+        settings, "select distinct placement, new_commune_code from core.dim_cooperative"
+    ) == [("review", None)]
+    assert query(
+        settings,
+        "select coop_code, former_commune_code, former_commune_name, former_district_code, "
+        "new_province_code, last_reported_year, possible_new_commune_count, "
+        "possible_new_communes, why_under_review, what_would_settle_it "
+        "from marts.placement_review",
+    ) == [
+        (
+            coop,
+            "22978",
+            "Xã Phong Phú",
+            "595",
+            "68",
+            2025,
+            2,
+            "22972 Xã Phan Rí Cửa; 22978 Xã Tuy Phong",
+            "Xã cũ được chia cho nhiều xã/phường mới / Its former commune was split between new "
+            "communes",
+            "Báo cáo năm tới ghi xã/phường mới của HTX / Its next report naming its new commune",
+        )
+    ]
+    # The cooperative's former commune is the one its placement went by, in the marts too.
+    assert query(
+        settings,
+        "select distinct d.former_commune_code, p.former_commune_code "
+        "from core.dim_cooperative as d join intermediate.cooperative_placement as p "
+        "using (coop_code)",
+    ) == [("22978", "22978")]

@@ -133,6 +133,14 @@ def _rows(con) -> None:
     keys = {}
     for n, (coop, (name, placement, new_commune)) in enumerate(COOPS.items(), start=1):
         years = sorted(y for c, y, *_ in FACTS if c == coop)
+        # The former commune the placement went by: here, that of its latest fact naming one
+        # (each year's only report is the one that wins).
+        former = [
+            GEOGRAPHY[geo][1]
+            for c, _, geo, *_ in sorted(FACTS, key=lambda f: f[1])
+            if c == coop and GEOGRAPHY[geo][0] == "commune" and not GEOGRAPHY[geo][4]
+        ]
+        placed = (new_commune, placement, former[-1] if former else None)
         versions = [(name, years[0], None)]
         if coop == "6700000006":  # renamed in 2026: a second version, the same placement
             versions = [(name, years[0], 2025), ("HTX F mới", 2026, None)]
@@ -145,8 +153,8 @@ def _rows(con) -> None:
                 "insert into core.dim_cooperative by name select ? as cooperative_key, "
                 "? as coop_code, ? as name, 'Nông nghiệp' as sector, false as in_da167, "
                 "? as valid_from_year, ? as valid_to_year, ? as is_current, "
-                "? as new_commune_code, ? as placement",
-                [key, coop, version_name, start, end, end is None, new_commune, placement],
+                "? as new_commune_code, ? as placement, ? as former_commune_code",
+                [key, coop, version_name, start, end, end is None, *placed],
             )
     for row, fact in enumerate(FACTS, start=2):
         coop, year, *figures = fact

@@ -1,7 +1,9 @@
 -- Grain: one row per cooperative (coop_code): where it stands in the geography in force since
--- 01/07/2025. Its placement and new commune come from core.dim_cooperative (the same on every
--- version); its former commune and district are those of its latest fact that names one (a
--- district's own report of 2025 names its district).
+-- 01/07/2025. Its placement, new commune and former commune come from core.dim_cooperative
+-- (the same on every version): the former commune is the one the placement went by, which a
+-- report that does not win may name (a district's report of 2025 beside the province's), so
+-- what marts.placement_review says of it is what placed it. Its former district is that of
+-- its latest fact that names one (a district's own report of 2025 names its district).
 -- A cooperative under review has no new commune (never guessed); its new province is the
 -- province in force that its former district's province went into (the crosswalk), or else
 -- the province in force of its latest report. Feeds marts.commune_year,
@@ -31,7 +33,8 @@ placed as (
         coop_code,
         arg_max(name, valid_from_year) as name,
         arg_max(placement, valid_from_year) as placement,
-        arg_max(new_commune_code, valid_from_year) as new_commune_code
+        arg_max(new_commune_code, valid_from_year) as new_commune_code,
+        arg_max(former_commune_code, valid_from_year) as former_commune_code
     from cooperatives
     group by coop_code
 ),
@@ -74,17 +77,15 @@ latest as (
     qualify row_number() over (partition by coop_code order by year desc) = 1
 ),
 
--- A former commune is a commune row with its former district (the communes in force since
--- 01/07/2025 have none).
-former_commune as (
+-- The former communes by code: a commune row with its former district (the communes in
+-- force since 01/07/2025 have none), its latest version.
+former_communes as (
     select
-        coop_code,
-        year as former_commune_year,
         commune_code as former_commune_code,
         commune_name as former_commune_name
-    from located
+    from geography
     where level = 'commune' and district_code is not null
-    qualify row_number() over (partition by coop_code order by year desc) = 1
+    qualify row_number() over (partition by commune_code order by valid_from desc) = 1
 ),
 
 former_district as (
@@ -146,16 +147,15 @@ joined as (
         coalesce(
             n.commune_province_code, by_district.province_now_code, by_report.province_now_code
         ) as new_province_code,
-        c.former_commune_code,
+        p.former_commune_code,
         c.former_commune_name,
-        c.former_commune_year,
         d.former_district_code,
         d.former_district_name,
         d.former_province_code,
         l.last_reported_year
     from placed as p
     left join new_communes as n using (new_commune_code)
-    left join former_commune as c using (coop_code)
+    left join former_communes as c using (former_commune_code)
     left join former_district as d using (coop_code)
     left join latest as l using (coop_code)
     left join province_now as by_district on d.former_province_code = by_district.province_code
@@ -172,6 +172,6 @@ comment on table intermediate.cooperative_placement is 'Per cooperative: its pla
 comment on column intermediate.cooperative_placement.placement is 'reported: a report of 2025 or later names its new commune; crosswalk: its former commune went whole into one new commune; review: not placed (never guessed)';
 comment on column intermediate.cooperative_placement.new_commune_code is 'Commune in force since 01/07/2025; NULL under review';
 comment on column intermediate.cooperative_placement.new_province_code is 'Province in force since 01/07/2025: its new commune''s, or under review the one its former district''s province went into, else its latest report''s';
-comment on column intermediate.cooperative_placement.former_commune_code is 'Commune before 01/07/2025 of its latest report naming one; NULL when never known';
+comment on column intermediate.cooperative_placement.former_commune_code is 'Commune before 01/07/2025 the placement went by (core.dim_cooperative.former_commune_code): that of its latest report naming one, a report that does not win counted too; NULL when never known';
 comment on column intermediate.cooperative_placement.former_district_code is 'District before 01/07/2025 of its latest report naming one';
 comment on column intermediate.cooperative_placement.last_reported_year is 'Its latest reported year';

@@ -18,9 +18,12 @@
 --   2025 district report, or a former commune named in 2025) went whole into one new
 --   commune (core.bridge_commune_crosswalk);
 -- - review: otherwise (split, unmatched, unknown commune): no new commune, never guessed.
+-- former_commune_code keeps the former commune the placement went by (NULL: no report names
+-- one), so that what explains a placement (marts.placement_review) reads the same evidence.
 insert into core.dim_cooperative (
     cooperative_key, coop_code, name, sector, commune_name, founded_on, founded_on_precision,
-    in_da167, valid_from_year, valid_to_year, is_current, new_commune_code, placement
+    in_da167, valid_from_year, valid_to_year, is_current, new_commune_code, placement,
+    former_commune_code
 )
 with
 
@@ -270,6 +273,7 @@ whole_destination as (
 placed as (
     select
         c.coop_code,
+        f.old_commune_code as former_commune_code,
         coalesce(n.new_commune_code, w.new_commune_code) as new_commune_code,
         case
             when n.new_commune_code is not null then 'reported'
@@ -295,7 +299,8 @@ select
     lead(v.valid_from_year) over by_start - 1 as valid_to_year,
     lead(v.valid_from_year) over by_start is null as is_current,
     pl.new_commune_code,
-    pl.placement
+    pl.placement,
+    pl.former_commune_code
 from versions as v
 left join founding as f using (coop_code)
 left join placed as pl using (coop_code)

@@ -1,7 +1,10 @@
 -- Grain: one row per cooperative under review (placement 'review'): its new commune is not
 -- known and is never guessed. Says what is known (its former commune and district, its last
 -- reported year), which communes in force its former commune went to (the crosswalk), and
--- what would settle it. A former commune with no row in the crosswalk is unmatched: it has
+-- what would settle it. The former commune is the one the placement went by
+-- (core.dim_cooperative.former_commune_code, through intermediate.cooperative_placement),
+-- which a report that does not win may name: the review explains the placement made, from
+-- the same evidence. A former commune with no row in the crosswalk is unmatched: it has
 -- one in audit.crosswalk_unmatched, with why and the candidates, and its possible new
 -- communes are those whose merger text may mean it (possible_new_codes).
 create or replace table marts.placement_review as
@@ -98,13 +101,11 @@ select
             then
                 'Xã cũ được chia cho nhiều xã/phường mới / '
                 || 'Its former commune was split between new communes'
-        when p.went_in_part
-            then
-                'Chỉ một phần xã cũ được sáp nhập vào xã/phường mới / '
-                || 'Only part of its former commune went into the new commune'
+        -- A former commune that went whole into one new commune placed the cooperative
+        -- (crosswalk): under review, one linked to a single new commune went there in part.
         else
-            'Báo cáo gần nhất trước 01/07/2025 không ghi xã/phường nào trong danh mục / '
-            || 'Its latest report before 01/07/2025 names no commune of the list'
+            'Chỉ một phần xã cũ được sáp nhập vào xã/phường mới / '
+            || 'Only part of its former commune went into the new commune'
     end as why_under_review,
     case
         when r.former_commune_code is not null and (p.former_commune_code is null or p.is_unmatched)
@@ -120,7 +121,7 @@ left join possible as p using (former_commune_code)
 order by r.new_province_code, r.former_district_code, r.former_commune_code, r.coop_code;
 
 comment on table marts.placement_review is 'One row per cooperative under review (placement review): its commune in force since 01/07/2025 is not known and never guessed; its former commune, the new communes that commune went to, and what would settle it';
-comment on column marts.placement_review.former_commune_code is 'Commune before 01/07/2025 of its latest report naming one; NULL when never known';
+comment on column marts.placement_review.former_commune_code is 'Commune before 01/07/2025 the placement went by: that of its latest report naming one, a report that does not win counted too (core.dim_cooperative.former_commune_code); NULL when never known';
 comment on column marts.placement_review.former_commune_name is 'Full name of the former commune';
 comment on column marts.placement_review.former_district_code is 'District before 01/07/2025 of its latest report naming one';
 comment on column marts.placement_review.former_district_name is 'Name of the former district';

@@ -1,6 +1,7 @@
 -- Grain: one row per cooperative version (type-2): a new version opens when the name, sector,
 -- commune or Decision 167 membership changes. The founding date and the placement in the new
--- geography belong to the cooperative: the same on every version (they open none).
+-- geography (and the former commune it went by) belong to the cooperative: the same on
+-- every version (they open none).
 create table core.dim_cooperative (
     cooperative_key      bigint primary key,
     coop_code            varchar not null,
@@ -14,7 +15,8 @@ create table core.dim_cooperative (
     valid_to_year        integer,
     is_current           boolean not null,
     new_commune_code     varchar,
-    placement            varchar not null
+    placement            varchar not null,
+    former_commune_code  varchar
 );
 comment on table core.dim_cooperative is 'Cooperatives with type-2 history: one row per version';
 comment on column core.dim_cooperative.coop_code is 'Registration / tax code (Mã số HTX): the durable identity of a cooperative';
@@ -25,3 +27,4 @@ comment on column core.dim_cooperative.new_commune_code is 'Commune in force sin
 comment on column core.dim_cooperative.placement is 'How the new commune is known: reported (named by its latest report of 2025 or later), crosswalk (its former commune went whole into one new commune), review (split, unmatched or unknown: not placed, never guessed)';
 comment on column core.dim_cooperative.cooperative_key is 'Surrogate key of the cooperative version (coop_code and valid_from_year); facts point to the version valid in their year';
 comment on column core.dim_cooperative.valid_from_year is 'First report year of this version';
+comment on column core.dim_cooperative.former_commune_code is 'Commune before 01/07/2025 the placement went by (the same on every version): the one its latest report naming a former commune names (up to 2024, a 2025 district report, or a former commune named in 2025; within a year the winning report first, a report that does not win counted too); NULL when no report names one';
