@@ -667,12 +667,13 @@ def _formulas_without_value(
 ) -> Iterable[Finding]:
     """A record's cell holding a formula with no saved value (a workbook a program wrote and
     no spreadsheet saved): calamine reads it as empty, so it is an error of that cell, never
-    a value lost in silence. A total row's formula is no record's: nothing to say."""
+    a value lost in silence. A total row's formula is no record's: nothing to say; nor is a
+    row number's (`=ROW()-1` in STT), which is not read but for a group's Roman numeral."""
     records = {index + 1 for index in data}
     by_position = {position: column for column, position in columns}
     for excel_row, position in sorted(uncached):
         column = by_position.get(position)
-        if column is None or excel_row not in records:
+        if column is None or column.key == "stt" or excel_row not in records:
             continue
         yield Finding(
             rule="formula_without_value",
