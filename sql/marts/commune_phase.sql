@@ -53,11 +53,11 @@ measured as (
         l.da167_cooperatives as da167_cooperatives_latest
     from bounds as b
     left join commune_years as s
-        on b.new_province_code = s.new_province_code
+        on b.new_province_code is not distinct from s.new_province_code
         and b.new_commune_code is not distinct from s.new_commune_code
         and b.baseline_year = s.year
     left join commune_years as l
-        on b.new_province_code = l.new_province_code
+        on b.new_province_code is not distinct from l.new_province_code
         and b.new_commune_code is not distinct from l.new_commune_code
         and b.latest_year = l.year
 ),
@@ -119,10 +119,10 @@ planned as (
         (m.latest_year - m.baseline_year) / (2030 - m.baseline_year) as path_share
     from measured as m
     inner join rates as r
-        on m.new_province_code = r.new_province_code
+        on m.new_province_code is not distinct from r.new_province_code
         and m.new_commune_code is not distinct from r.new_commune_code
     left join candidate_counts as c
-        on m.new_province_code = c.new_province_code
+        on m.new_province_code is not distinct from c.new_province_code
         and m.new_commune_code is not distinct from c.new_commune_code
 ),
 
