@@ -123,6 +123,40 @@ def test_report_shows_the_2026_2030_phase_by_new_commune(tmp_path):
     assert "<td>Xã Đắk Mil</td><td>1</td><td>6400000001</td>" in page
 
 
+# The phase judged against its 2030 targets, as marts.commune_phase holds it.
+COMMUNE_PHASE = """
+create table marts.commune_phase as
+select * from (values
+    ('68', '24611', 900.0::decimal(38, 6), 1350.0, false, 0, 1),
+    ('68', '24670', null, null, null, 2, 1),
+    ('68', null, 100.0::decimal(38, 6), 150.0, true, 1, 1)
+) as t(new_province_code, new_commune_code, revenue_baseline_mvnd, target_revenue_2030_mvnd,
+       revenue_on_track, replication_candidates, target_model_cooperatives_2030);
+"""
+
+
+def test_report_sets_each_commune_against_its_2030_target(tmp_path):
+    settings = _settings(tmp_path, OLD_MARTS, COMMUNE_YEAR, COMMUNE_PHASE)
+    phase = _phase_section(write_dashboard(settings).read_text())
+    assert "<th>Mục tiêu doanh thu 2030 (triệu đồng)</th>" in phase
+    cells = re.findall(
+        r"<tr><td>68</td><td>(\d*)</td>(?:<td>[^<]*</td>){4}((?:<td>[^<]*</td>){4})", phase
+    )
+    assert cells == [
+        ("24611", "<td>900.0</td><td>1,350.0</td><td>Chưa đạt</td><td>0 / 1</td>"),
+        # a commune with no baseline year (its cooperatives report from 2026): no target yet
+        ("24670", "<td></td><td></td><td></td><td>2 / 1</td>"),
+        ("", "<td>100.0</td><td>150.0</td><td>Đạt</td><td>1 / 1</td>"),
+    ]
+
+
+def test_report_of_a_warehouse_without_commune_phase_has_no_target_columns(tmp_path):
+    phase = _phase_section(
+        write_dashboard(_settings(tmp_path, OLD_MARTS, COMMUNE_YEAR)).read_text()
+    )
+    assert "Mục tiêu doanh thu 2030" not in phase
+
+
 def test_the_charts_of_2021_2025_hold_no_year_of_the_next_phase(tmp_path):
     """The first three charts are headed and introduced as 2021-2025 by former district:
     district_year and program_year carry 2026 on (carried forward to the former district),

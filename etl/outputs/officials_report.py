@@ -108,7 +108,48 @@ def _phase(con) -> dict | None:
         {str(latest): [float(c["cooperatives"][-1]) for c in drawn]},
         "số HTX / cooperatives",
     )
-    return {"years": years, "latest": latest, "communes": table, "chart": chart}
+    judged = _judged(con)
+    for c in table:
+        c["judged"] = judged.get((c["province_code"], c["code"]))
+    return {
+        "years": years,
+        "latest": latest,
+        "communes": table,
+        "chart": chart,
+        "judged": bool(judged),
+    }
+
+
+def _judged(con) -> dict[tuple, dict]:
+    """Each commune's 2030 revenue target and whether it is on its path, and its replication
+    candidates against the new-model cooperatives to replicate (`marts.commune_phase`), by
+    (province, commune); none when the warehouse has no such table."""
+    wanted = {"revenue_baseline_mvnd", "target_revenue_2030_mvnd", "revenue_on_track"}
+    if not wanted <= _columns(con, "marts", "commune_phase"):
+        return {}
+    rows = con.execute(
+        """
+        select
+            new_province_code,
+            new_commune_code,
+            revenue_baseline_mvnd::double,
+            target_revenue_2030_mvnd,
+            revenue_on_track,
+            replication_candidates,
+            target_model_cooperatives_2030
+        from marts.commune_phase
+        """
+    ).fetchall()
+    return {
+        (province, code): {
+            "revenue_baseline_mvnd": baseline,
+            "target_revenue_2030_mvnd": target,
+            "revenue_on_track": on_track,
+            "candidates": candidates,
+            "target_models": models,
+        }
+        for province, code, baseline, target, on_track, candidates, models in rows
+    }
 
 
 def write_dashboard(settings: Settings) -> Path:
