@@ -432,7 +432,8 @@ def test_a_long_shared_string_named_by_few_cells_reads_as_before(tmp_path, seeds
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in items:
             if name == "xl/sharedStrings.xml":  # 20 MB of strings no cell names
-                data = data.replace(b"</sst>", b"<si><t>" + b"x" * (20 << 20) + b"</t></si></sst>")
+                unnamed = b"<si><t>" + b"x" * (512 << 10) + b"</t></si>"  # each under a MB
+                data = data.replace(b"</sst>", unnamed * 40 + b"</sst>")
             archive.writestr(name, data)
     read = read_workbook(target, Limits(expanded_bytes=64 << 20))
     assert read.rejection is None
@@ -567,3 +568,31 @@ def test_a_web_page_or_csv_named_xls_is_told_how_to_save_it_as_a_workbook(tmp_pa
     assert "Save As" in vi
     assert "Excel Workbook (*.xlsx)" in en
     assert path.read_bytes() == content  # never changed
+
+
+@pytest.mark.parametrize("where", ["inline", "shared"])
+def test_a_text_longer_than_any_cell_excel_writes_is_refused_before_calamine(tmp_path, where):
+    """A run of text past a million bytes (Excel holds 32,767 characters a cell) in a sheet
+    or in the shared strings: quarantined as `text_too_long`, in a few KB of file, before
+    python-calamine copies it (300 MB of text held 3 GB)."""
+    import zipfile
+
+    plain = write_xlsx(tmp_path / "plain.xlsx", {"ThongTin": info_rows(), "Ghi chú": [["x"]]})
+    # shared: held once per cell naming it, so looked into only when the cells times the
+    # strings' size may pass HTX_MAX_EXPANDED_MB (a 3 MB string named once costs 3 MB)
+    text = b"A" * (12 << 20)
+    path = tmp_path / "663_2023.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if where == "inline" and item.filename == "xl/worksheets/sheet2.xml":
+                cell = b'<row r="9"><c r="A9" t="inlineStr"><is><t>' + text + b"</t></is></c></row>"
+                data = data.replace(b"</sheetData>", cell + b"</sheetData>")
+            if where == "shared" and item.filename == "xl/sharedStrings.xml":
+                data = data.replace(b"<t>x</t>", b"<t>" + text + b"</t>")
+            out.writestr(item, data)
+    assert path.stat().st_size < 100_000
+    read = read_workbook(path)
+    assert read.rejection is not None
+    assert read.rejection.rule == "text_too_long"
+    assert read.rejection.message.startswith("Tệp có một ô chứa văn bản quá dài")

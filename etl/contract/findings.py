@@ -115,6 +115,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "limit is {limit} cells): a value sits in a cell far to the right of or below the "
         "table. Delete the stray far cells and resubmit.",
     ),
+    "text_too_long": (
+        "Tệp có một ô chứa văn bản quá dài (hơn 1 triệu ký tự), điều Excel không cho phép "
+        "(tối đa 32.767 ký tự một ô): có thể là tệp hỏng hoặc độc hại. Hãy lưu lại báo cáo "
+        "từ mẫu của tỉnh rồi gửi lại.",
+        "A cell of the file holds a text far too long (over a million characters), which "
+        "Excel does not allow (at most 32,767 characters a cell): the file may be damaged or "
+        "hostile. Save the report again from the province's template and resubmit.",
+    ),
     "cell_too_long": (
         "Ô có {chars} ký tự, vượt giới hạn {limit} ký tự của Excel.",
         "The cell holds {chars} characters, past Excel's limit of {limit}.",

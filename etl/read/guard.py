@@ -283,6 +283,12 @@ def _extent(archive: zipfile.ZipFile, member: str, blank: set[int], expanded_lim
     return Extent(last_real, last_row, real_column, last_column)
 
 
+# A text no spreadsheet program writes into one cell: Excel holds 32,767 characters a cell
+# (under 200 KB of XML, escapes and all). A longer run of text with no tag in it is refused
+# before python-calamine holds it several times over (a 300 KB file, 300 MB of text: 3 GB).
+LONGEST_TEXT = 1 << 20
+
+
 def _whole_tags(
     archive: zipfile.ZipFile, member: str, expanded_limit: int
 ) -> Generator[tuple[bytes, bytes], None, None]:
@@ -291,16 +297,21 @@ def _whole_tags(
     only: a `>` may sit inside an attribute value, so only a `<` tells where a tag begins,
     and the text from the last `<` on waits for the next piece."""
     carry: list[bytes] = []  # joined only when a `<` ends it: a long text costs no copies
+    held = 0  # bytes in carry
     with archive.open(member) as raw:
         stream = _Counted(raw, expanded_limit, member)
         while piece := stream.read(1 << 20):
             cut = piece.rfind(b"<")
             if cut < 0 and carry:
                 carry.append(piece)
+                held += len(piece)
+                if held > LONGEST_TEXT:
+                    raise LimitExceeded("text_too_long", f"{member}: over {held} bytes")
                 yield piece, b""
                 continue
             data = b"".join([*carry, piece[:cut] if cut >= 0 else piece])
             carry = [piece[cut:]] if cut >= 0 else []
+            held = len(piece) - cut if cut >= 0 else 0
             yield piece, data
     yield b"", b"".join(carry)
 
