@@ -218,6 +218,27 @@ SNAPSHOT = {
 }
 
 
+def run_mart(path: Path, model: str, setup: list[str], query: str) -> list[tuple]:
+    """One mart's SQL run in a new database at `path` on hand-made tables it reads (`setup`,
+    SQL statements; the schema `marts` is made first), with the project's targets registered
+    as the build's publish step registers them; the rows `query` then gives."""
+    import duckdb
+
+    from etl.warehouse import build
+    from etl.warehouse.models import run_sql_file
+
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema marts")
+        for statement in setup:
+            con.execute(statement)
+        build._register_targets(con, build.CONFIG_DIR / "phase_targets.toml")
+        run_sql_file(con, build.SQL_DIR / "marts" / f"{model}.sql")
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
 def snapshot(settings: Settings) -> dict[str, list[tuple]]:
     return {table: query(settings, f"{sql} order by all") for table, sql in SNAPSHOT.items()}
 

@@ -13,6 +13,7 @@ from conftest import (
     htx_row,
     info_rows,
     query,
+    run_mart,
     run_steps,
     write_xlsx,
 )
@@ -96,35 +97,22 @@ def test_phase_summary_sets_the_phase_against_the_configured_targets(history):
 def test_phase_summary_rounds_a_target_of_a_half_up(tmp_path):
     """50 members grown by 15% are 57.5: a target of 58 members, not the 57 that rounding
     57.49999999999999 (the product in binary floating point) gives."""
-    import duckdb
-
-    from etl.config import CONFIG_DIR, SQL_DIR
-    from etl.warehouse import build
-    from etl.warehouse.models import run_sql_file
-
-    con = duckdb.connect(str(tmp_path / "phase.duckdb"))
-    try:
-        con.execute("create schema marts")
-        con.execute(
+    [row] = run_mart(
+        tmp_path / "phase.duckdb",
+        "phase_summary",
+        [
             "create table marts.district_year as select '663' as district_code, "
             "'Huyện Cư Jút' as district_name, unnest([2021, 2025]) as year, "
             "unnest([10, 10]) as cooperatives, unnest([40, 50])::hugeint as members, "
             "1000::decimal(38, 6) as revenue_mvnd, 0::decimal(38, 6) as support_total_mvnd, "
             "0::decimal(38, 6) as support_da167_mvnd, 0 as new_cooperatives, "
-            "0 as da167_cooperatives"
-        )
-        con.execute(
+            "0 as da167_cooperatives",
             "create table marts.replication_candidates as "
-            "select '663' as district_code, false as is_candidate"
-        )
-        build._register_targets(con, CONFIG_DIR / "phase_targets.toml")
-        run_sql_file(con, SQL_DIR / "marts" / "phase_summary.sql")
-        row = con.execute(
-            "select members_last_year, target_members_2030, target_cooperatives_2030 "
-            "from marts.phase_summary"
-        ).fetchone()
-    finally:
-        con.close()
+            "select '663' as district_code, false as is_candidate",
+        ],
+        "select members_last_year, target_members_2030, target_cooperatives_2030 "
+        "from marts.phase_summary",
+    )
     assert row == (50, 58.0, 12.0)
 
 

@@ -24,6 +24,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import run_mart
 
 from etl.cli import analyst
 from etl.config import CONFIG_DIR, SQL_DIR, labels_vi
@@ -368,32 +369,22 @@ def test_commune_phase_targets_a_province_and_a_commune_override_key_by_key(ware
 def test_commune_phase_keeps_a_row_whose_province_is_unknown(tmp_path):
     """Every row of marts.commune_year is judged, one whose province in force is unknown too
     (keys compared with `is not distinct from`): never dropped by a join on NULL."""
-    import duckdb
-
-    con = duckdb.connect(str(tmp_path / "phase.duckdb"))
-    try:
-        con.execute("create schema marts")
-        con.execute(
+    rows = run_mart(
+        tmp_path / "phase.duckdb",
+        "commune_phase",
+        [
             "create table marts.commune_year as select * from (values "
             "(null, null, null, 'review', 2024, 2, 0, 20, 100.0), "
             "('68', 'Tỉnh Lâm Đồng', '24611', 'Phường Bắc Gia Nghĩa', 2025, 1, 0, 10, 50.0)) "
             "as t(new_province_code, new_province_name, new_commune_code, new_commune_name, "
-            "year, cooperatives, new_cooperatives, members, revenue_mvnd)"
-        )
-        con.execute("alter table marts.commune_year add column da167_cooperatives integer")
-        con.execute(
+            "year, cooperatives, new_cooperatives, members, revenue_mvnd)",
+            "alter table marts.commune_year add column da167_cooperatives integer",
             "create table marts.replication_candidates as select null::varchar as "
-            "new_province_code, null::varchar as new_commune_code, true as is_candidate"
-        )
-        build._register_targets(con, CONFIG_DIR / "phase_targets.toml")
-        run_sql_file(con, SQL_DIR / "marts" / "commune_phase.sql")
-        rows = con.execute(
-            "select new_province_code, new_commune_code, baseline_year, members_baseline, "
-            "target_members_2030, replication_candidates, targets_from "
-            "from marts.commune_phase"
-        ).fetchall()
-    finally:
-        con.close()
+            "new_province_code, null::varchar as new_commune_code, true as is_candidate",
+        ],
+        "select new_province_code, new_commune_code, baseline_year, members_baseline, "
+        "target_members_2030, replication_candidates, targets_from from marts.commune_phase",
+    )
     assert rows == [
         ("68", "24611", 2025, 10, 12.0, 0, "default"),
         (None, None, 2024, 20, 23.0, 1, "default"),
