@@ -26,13 +26,16 @@ def settings(tmp_path: Path) -> Settings:
     return settings_under(tmp_path)
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
-    """A workbook with the given rows per sheet; dates become real date cells."""
+def write_xlsx(path: Path, sheets: dict[str, list[list]], then=None) -> Path:
+    """A workbook with the given rows per sheet; dates become real date cells. `then(sheets)`,
+    given, adds to the written sheets (by name) before the file is closed: a formula, an
+    image, a drop-down list."""
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(str(path))
     date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+    written = {}
     for name, rows in sheets.items():
-        sheet = workbook.add_worksheet(name)
+        sheet = written[name] = workbook.add_worksheet(name)
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 if isinstance(value, dt.date):
@@ -41,6 +44,8 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
                     sheet.write_string(r, c, value)  # text stays text, even `=…`
                 elif value is not None:
                     sheet.write(r, c, value)
+    if then is not None:
+        then(written)
     workbook.close()
     return path
 

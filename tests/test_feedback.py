@@ -798,29 +798,19 @@ def test_a_workbook_with_drop_down_lists_keeps_its_image_in_the_feedback(setting
     """A clerk's workbook with a data validation (the template's drop-down lists and checks:
     `<formula1>`) and an image, no formula in any cell: the feedback copy keeps the image,
     the drop-down list and the clerk's note, and marks the failing cell."""
-    import xlsxwriter
-
-    settings.landing_dir.mkdir(parents=True, exist_ok=True)
     logo = tmp_path / "logo.png"
     logo.write_bytes(_png())
-    path = settings.landing_dir / "663_2023_logo.xlsx"
-    with xlsxwriter.Workbook(str(path)) as book:
-        for name, rows in (
-            ("ThongTin", info_rows()),
-            ("HTX", [HTX_HEADER, htx_row(1, "6400000001", **{"Số lao động": -4})]),
-        ):
-            sheet = book.add_worksheet(name)
-            for r, row in enumerate(rows):
-                for c, value in enumerate(row):
-                    if isinstance(value, dt.date):
-                        sheet.write_string(r, c, value.strftime("%d/%m/%Y"))
-                    elif value is not None:
-                        sheet.write(r, c, value)
-        rating = HTX_HEADER.index("Xếp loại")
-        sheet.data_validation(
+    rating = HTX_HEADER.index("Xếp loại")
+
+    def drop_down_and_logo(sheets) -> None:
+        sheets["HTX"].data_validation(
             1, rating, 500, rating, {"validate": "list", "source": ["Tốt", "Khá"]}
         )
-        sheet.insert_image("T1", str(logo))
+        sheets["HTX"].insert_image("T1", str(logo))
+
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Số lao động": -4})]
+    path = settings.landing_dir / "663_2023_logo.xlsx"
+    write_xlsx(path, {"ThongTin": info_rows(), "HTX": rows}, then=drop_down_and_logo)
     before = _sha(path)
     run_steps(settings)
 
@@ -839,26 +829,18 @@ def test_a_copy_that_cannot_keep_images_or_formats_says_so_in_loi(settings, tmp_
     """A workbook with a formula (the total row's SUM) goes through openpyxl, which keeps no
     image; an .ods is rebuilt from its values. `Loi` says what the copy lacks, in Vietnamese
     then English, and that the clerk's own file keeps it."""
-    import xlsxwriter
-
-    settings.landing_dir.mkdir(parents=True, exist_ok=True)
     logo = tmp_path / "logo.png"
     logo.write_bytes(_png())
+    revenue = HTX_HEADER.index("Doanh thu")
+
+    def total_and_logo(sheets) -> None:
+        sheets["HTX"].write(2, HTX_HEADER.index("Tên HTX"), "Tổng cộng")
+        sheets["HTX"].write_formula(2, revenue, "=SUM(L2:L2)", None, 1650)
+        sheets["HTX"].insert_image("T1", str(logo))
+
     rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Số lao động": -4})]
     path = settings.landing_dir / "663_2023_tong.xlsx"
-    with xlsxwriter.Workbook(str(path)) as book:
-        for name, cells in (("ThongTin", info_rows()), ("HTX", rows)):
-            sheet = book.add_worksheet(name)
-            for r, row in enumerate(cells):
-                for c, value in enumerate(row):
-                    if isinstance(value, dt.date):
-                        sheet.write_string(r, c, value.strftime("%d/%m/%Y"))
-                    elif value is not None:
-                        sheet.write(r, c, value)
-        revenue = HTX_HEADER.index("Doanh thu")
-        sheet.write(2, HTX_HEADER.index("Tên HTX"), "Tổng cộng")
-        sheet.write_formula(2, revenue, "=SUM(L2:L2)", None, 1650)
-        sheet.insert_image("T1", str(logo))
+    write_xlsx(path, {"ThongTin": info_rows(), "HTX": rows}, then=total_and_logo)
     write_ods(settings.landing_dir / "664_2023.ods", {"ThongTin": info_rows("664"), "HTX": rows})
     run_steps(settings)
 
