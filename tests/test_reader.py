@@ -866,3 +866,27 @@ def test_a_row_number_formula_without_a_saved_value_is_no_error(tmp_path):
     assert [(f.rule, f.cell) for f in read.findings if f.rule == "formula_without_value"] == [
         ("formula_without_value", f"{chr(ord('A') + HTX_HEADER.index('Doanh thu'))}3")
     ]
+
+
+def test_a_formula_error_in_a_text_column_is_never_read_as_its_text(tmp_path):
+    """An error value read as Excel shows it is for a column whose `…_readable` rule fails
+    it. In a text, code or list column (`Tên HTX` =VLOOKUP(…) showing `#REF!`) no rule
+    reads it: `#REF!` would pass `name_required` and load as the cooperative's name, `#N/A`
+    as its sector or commune (a warning only). There it stays empty, as before: the clerk
+    is told the name or the code is missing."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Tên HTX": "#REF!", "Xã/Phường": "#N/A"}),
+        htx_row(2, "#N/A", **{"Lĩnh vực": "#N/A", "Doanh thu": "#VALUE!"}),
+    ]
+    read = read_workbook(_book(tmp_path / "f.xlsx", rows))  # openpyxl: `#…` is an error
+    assert read.rejection is None
+    htx = read.sheets["htx"].rows
+    assert [
+        (r.get("coop_code"), r.get("name"), r.get("commune_name"), r.get("sector"))
+        for r in htx
+    ] == [
+        ("6400000001", None, None, "Nông nghiệp"),
+        (None, "HTX Nông nghiệp số 2", "Đức Mạnh", None),
+    ]  # fmt: skip
+    assert htx[1].get(unparsed("revenue_mvnd")) == "#VALUE!"  # a number column: unreadable

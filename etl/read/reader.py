@@ -254,12 +254,11 @@ def _read(
                 merges = ods_merges.get(actual)
             if package is not None and actual in package.percent:  # found by either above
                 _as_shown_percent(rows, package.percent[actual])
-            if package is not None and actual in package.errors:
-                _as_shown_error(rows, package.errors[actual])
             money_unit = result.info.get("money_unit")
             year = report_year(result.info, file_name)  # two-digit years in dates (rule 18)
             uncached = package.uncached.get(actual, frozenset()) if package else frozenset()
             hidden = package.hidden_rows.get(actual, frozenset()) if package else frozenset()
+            errors = package.errors.get(actual, {}) if package else {}
             read = _read_sheet(
                 sheet,
                 actual,
@@ -271,6 +270,7 @@ def _read(
                 year,
                 uncached,
                 hidden,
+                errors,
             )
             if isinstance(read, Finding):
                 result.rejection = read
@@ -396,10 +396,22 @@ def _as_shown_percent(rows: list[list], cells: frozenset[tuple[int, int]]) -> No
             row[column] = f"{shown}%"
 
 
+# Kinds whose cells are parsed, so that a value not read fails the column's `…_readable` rule.
+_TEXT_KINDS = frozenset({"text", "code", "category", "program"})
+
+
+def _parsed(column: Column) -> bool:
+    """Whether a column's cells are parsed (a number, a date, Có/Không), not kept as text."""
+    return column.kind not in _TEXT_KINDS
+
+
 def _as_shown_error(rows: list[list], cells: dict[tuple[int, int], str]) -> None:
     """A cell holding an error value (a formula that broke: `#DIV/0!`, `#REF!`) is read as
     Excel shows it, not as the empty cell calamine makes of it: a number column then fails
-    its `…_readable` rule with the error as its value, never *not reported* in silence."""
+    its `…_readable` rule with the error as its value, never *not reported* in silence.
+    Only the cells of parsed columns (`_parsed`): in a text, code or list column no rule
+    would fail `#REF!`, which would load as a name, a code or a sector; there it stays
+    empty, as calamine reads it (a missing name or code is an error of its own)."""
     for (excel_row, column), error in cells.items():
         row = rows[excel_row - 1] if excel_row <= len(rows) else []
         if column < len(row) and row[column] in ("", None):
@@ -481,10 +493,11 @@ def _read_sheet(
     report_year: int | None = None,
     uncached: frozenset[tuple[int, int]] = frozenset(),
     hidden: frozenset[int] = frozenset(),
+    errors: dict[tuple[int, int], str] | None = None,
 ) -> SheetRows | Finding:
     """One data sheet's records, typed, and their findings (`uncached`: the cells, as (Excel
     row, 0-based column), that hold a formula with no saved value; `hidden`: the Excel rows
-    hidden in Excel)."""
+    hidden in Excel; `errors`: the cells holding an error value, with that error)."""
     merges = list(merges)
     header = find_header(rows, sheet, merges, report_year)
     if header is None or header.missing:
@@ -547,6 +560,11 @@ def _read_sheet(
             )
         )
         del header.columns[column.key]  # its numbers are not read in another unit
+    if errors:
+        read_as_values = {
+            header.columns[c.key] for c in sheet.columns if c.key in header.columns and _parsed(c)
+        }
+        _as_shown_error(rows, {at: e for at, e in errors.items() if at[1] in read_as_values})
     _fill_merged_down(rows, merges, header.data_start)
     default_factor = cells.money_factor(clean(file_unit) if file_unit else None)
     note_factor = cells.money_factor(header.note_unit)
