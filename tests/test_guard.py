@@ -192,6 +192,13 @@ def test_one_package_serves_every_check(tmp_path, seeds, monkeypatch):
             b'xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
             "xml2003",
         ),
+        (  # as Excel saves one: its sheets are `<Table>`s, its namespaces name html
+            b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook '
+            b'xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+            b'xmlns:html="http://www.w3.org/TR/REC-html40">\n<Worksheet ss:Name="HTX">\n'
+            b'<Table ss:ExpandedColumnCount="2"><Row><Cell><Data ss:Type="String">HTX',
+            "xml2003",
+        ),
         ("Mã số HTX;Tên HTX;Số thành viên\n6400000001;HTX A;12\n".encode(), "csv"),
     ],
 )

@@ -659,9 +659,10 @@ def _uncached_cells(data: bytes) -> list[bytes]:
 
 # What spreadsheet programs save that is no workbook, though named `.xls` (as accounting and
 # reporting software exports it) or renamed: Excel opens each, and Save As makes it one.
+# An Excel 2003 XML spreadsheet is told first: its sheets are `<Table>`s.
 _OTHER_FORMATS = (
-    ("html", re.compile(r"<(?:!doctype html|html|table|body)\b")),
     ("xml2003", re.compile(r"urn:schemas-microsoft-com:office:spreadsheet|<\?mso-application")),
+    ("html", re.compile(r"<(?:!doctype html|html|table|body)\b")),
 )
 # Text of lines with a separator in most of them: a CSV (or tab-separated) export.
 _CSV_LINE = re.compile(r"^[^\n]*[,;\t][^\n]*$", re.M)
