@@ -447,6 +447,31 @@ def test_a_long_shared_string_named_by_few_cells_reads_as_before(tmp_path, seeds
     assert read.rows_read == read_workbook(seeds["short"]).rows_read
 
 
+@pytest.mark.parametrize("prefixed", [False, True], ids=["plain", "prefixed"])
+def test_a_long_note_beside_many_text_cells_reads_however_the_sheet_is_spelled(tmp_path, prefixed):
+    """A workbook whose sheets spell their tags with a prefix (`<x:c r="B2" t="s"><x:v>`, as
+    the Open XML SDK writes them) is counted cell by cell too: one long note beside many
+    short texts is no expansion, whatever the spelling."""
+    note = "Ghi chú rất dài về hợp tác xã. " * 900  # 27,900 characters, 36 KB
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Ghi chú": note})]
+    rows += [htx_row(n, f"64{n:08d}", **{"Ghi chú": "Tốt"}) for n in range(2, 401)]
+    path = write_xlsx(tmp_path / "plain.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    if prefixed:
+        with zipfile.ZipFile(path) as archive:
+            items = [(info.filename, archive.read(info)) for info in archive.infolist()]
+        path = tmp_path / "prefixed.xlsx"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in items:
+                if name.startswith("xl/worksheets/"):
+                    data = re.sub(rb"<(/?)(?=[A-Za-z])", rb"<\1x:", data).replace(
+                        b'xmlns="http', b'xmlns:x="http'
+                    )
+                archive.writestr(name, data)
+    read = read_workbook(path, Limits(expanded_bytes=24 << 20))  # 400 rows of texts × 36 KB: 113 MB
+    assert read.rejection is None
+    assert len(read.sheets["htx"].rows) == 400
+
+
 _BLANK = '<c r="{0}" t="inlineStr"><is><t> </t></is></c>'
 
 

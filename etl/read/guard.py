@@ -822,8 +822,12 @@ def _percent_cells(
 # What python-calamine spends on one shared string besides its text (a Rust String).
 _STRING_OVERHEAD = 32
 _SHARED_ITEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si(?=[\s/>])")
-# A cell of a shared string, written as Excel writes it: its index.
-_SHARED_CELL = re.compile(rb'<c\s[^>]*?\bt="s"[^>]*>\s*<v>(\d{1,9})</v>')
+# A cell of a shared string, written as Excel writes it or with a prefix (`<x:c t="s">`, as
+# the Open XML SDK writes it): its index.
+_SHARED_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\bt\s*=\s*[\"']s[\"'][^>]*>"
+    rb"\s*<(?:[A-Za-z_][\w.-]*:)?v>(\d{1,9})</"
+)
 # Any cell of a shared string, however its type is written (a bound on them).
 _SHARED_TYPE = re.compile(rb"""\bt\s*=\s*["']s["']""")
 
