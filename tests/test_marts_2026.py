@@ -645,3 +645,15 @@ def test_the_officials_workbook_has_the_new_marts_with_vietnamese_headers(real_b
     review = [c.value for c in next(workbook["placement_review"].iter_rows(max_row=1))]
     assert review[-2:] == ["Lý do chưa xác định", "Cần gì để xác định"]
     workbook.close()
+
+
+def test_commune_phase_new_cooperatives_since_2026_says_what_it_counts(con):
+    """new_cooperatives_since_2026 sums marts.commune_year.new_cooperatives, the cooperatives
+    founded in each year (founded_year = year): its comment says so, never "first reported"
+    (a cooperative founded in 2015 and first reported in 2026 is not counted)."""
+    comment = con.execute(
+        "select comment from duckdb_columns() where schema_name = 'marts' "
+        "and table_name = 'commune_phase' and column_name = 'new_cooperatives_since_2026'"
+    ).fetchone()[0]
+    assert "first reported" not in comment
+    assert "founded" in comment

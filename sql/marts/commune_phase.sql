@@ -174,7 +174,7 @@ order by new_province_code, new_commune_code nulls last;
 comment on table marts.commune_phase is 'Per commune in force since 01/07/2025 (and per province for its cooperatives under review): the 2026-2030 phase judged in the new geography, its baseline (last year of 2021-2025), its latest year, the 2030 targets and whether it is on track';
 comment on column marts.commune_phase.baseline_year is 'The commune''s last year of 2021-2025 in marts.commune_year (every year expressed through each cooperative''s new commune): the base of its 2030 targets';
 comment on column marts.commune_phase.latest_year is 'The commune''s last year of 2026-2030 loaded so far; NULL until a report of the phase is loaded';
-comment on column marts.commune_phase.new_cooperatives_since_2026 is 'Cooperatives whose first reported year is in 2026-2030 (sum of marts.commune_year.new_cooperatives)';
+comment on column marts.commune_phase.new_cooperatives_since_2026 is 'Cooperatives founded in 2026-2030, each counted in the year it was founded (sum of marts.commune_year.new_cooperatives, founded_year = year)';
 comment on column marts.commune_phase.da167_cooperatives_latest is 'Cooperatives in the Decision 167 scheme in the latest year';
 comment on column marts.commune_phase.replication_candidates is 'Cooperatives placed in the commune that meet every criterion (marts.replication_candidates.is_candidate)';
 comment on column marts.commune_phase.target_cooperatives_2030 is 'Cooperatives for 2030: cooperatives_baseline grown by cooperatives_growth of config/phase_targets.toml, rounded';
