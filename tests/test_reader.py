@@ -890,3 +890,13 @@ def test_a_formula_error_in_a_text_column_is_never_read_as_its_text(tmp_path):
         (None, "HTX Nông nghiệp số 2", "Đức Mạnh", None),
     ]  # fmt: skip
     assert htx[1].get(unparsed("revenue_mvnd")) == "#VALUE!"  # a number column: unreadable
+    # ...and each such cell is an error of its own, showing the error, never "missing" alone
+    errors = [(f.rule, f.severity, f.cell, f.value) for f in read.findings]
+    assert errors == [
+        ("formula_error", "error", "C2", "#REF!"),
+        ("formula_error", "error", "D2", "#N/A"),
+        ("formula_error", "error", "B3", "#N/A"),
+        ("formula_error", "error", "F3", "#N/A"),
+    ]
+    message = next(f.message for f in read.findings if f.cell == "C2")
+    assert message.startswith("Ô 'Tên HTX' hiện lỗi công thức #REF!")

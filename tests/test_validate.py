@@ -283,6 +283,30 @@ def test_a_failing_money_cell_is_written_as_a_vietnamese_reader_reads_it(tmp_pat
     ]
 
 
+def test_a_formula_error_in_a_name_or_code_is_its_own_error_not_also_missing(tmp_path):
+    """`=VLOOKUP(…)` saved showing `#N/A` in Mã số HTX or `#REF!` in Tên HTX: calamine reads
+    it as empty; the clerk is shown the error in that cell (`formula_error`), not told the
+    code or the name is missing as well."""
+    name, code = HTX_HEADER.index("Tên HTX"), HTX_HEADER.index("Mã số HTX")
+
+    def broken(sheets) -> None:
+        sheets["HTX"].write_formula(1, name, "=VLOOKUP(B2,DanhMuc!A:B,2,0)", None, "#REF!")
+        sheets["HTX"].write_formula(2, code, "=VLOOKUP(C3,DanhMuc!A:B,2,0)", None, "#N/A")
+
+    rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
+    path = write_xlsx(
+        tmp_path / "landing" / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows}, broken
+    )
+    sha = sha256_of(path)
+    landed = LandedFile(file_id_for(sha), path.name, sha, path.stat().st_size, str(path))
+    [summary] = stage_batch([landed], tmp_path / "staging", "test-run")
+    outcome = read_outcome(tmp_path / "staging", summary["file_id"])
+    assert outcome["status"] == "quarantined"
+    found = [(f["cell"], f["rule"], f["value"]) for f in outcome["findings"]]
+    assert found == [("C2", "formula_error", "#REF!"), ("B3", "formula_error", "#N/A")]
+    assert outcome["reason"].startswith("Tệp bị từ chối: 2 ô vi phạm quy tắc bắt buộc: Ô 'Tên HTX'")
+
+
 def test_a_reason_quotes_the_rules_in_the_clerks_words(tmp_path):
     """The reason says what is wrong, Vietnamese in its half and English in its own, with
     the number of cells each: not rule keys such as `workers_not_negative ×2`."""

@@ -150,6 +150,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "file and no spreadsheet saved it), so it reads as empty. Open the file in Excel or "
         "LibreOffice, save it and resubmit, or write the number instead of the formula.",
     ),
+    "formula_error": (
+        "Ô '{column}' hiện lỗi công thức {error} (công thức tham chiếu sai hoặc không tìm "
+        "thấy giá trị), nên không có giá trị. Hãy sửa công thức hoặc ghi giá trị thay cho "
+        "công thức rồi gửi lại.",
+        "The cell '{column}' shows the formula error {error} (a broken reference, or a "
+        "lookup that found nothing), so it holds no value. Correct the formula, or write the "
+        "value instead of it, and resubmit.",
+    ),
     "sheet_missing": (
         "Thiếu trang tính bắt buộc '{sheet}'.",
         "The required sheet '{sheet}' is missing.",

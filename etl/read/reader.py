@@ -643,6 +643,8 @@ def _read_sheet(
     findings.extend(scanned)
     if uncached:
         findings.extend(_formulas_without_value(uncached, data, columns, actual_name))
+    if errors:
+        findings.extend(_formula_errors(errors, data, columns, actual_name))
     findings.extend(
         _repeated_column(rows, data, header, sheet.column(key).header, actual_name, index)
         for index, key in header.repeated.items()
@@ -700,6 +702,35 @@ def _formulas_without_value(
             sheet=sheet_name,
             excel_row=excel_row,
             column_name=column.header,
+            cell=cell_address(position, excel_row),
+        )
+
+
+def _formula_errors(
+    errors: dict[tuple[int, int], str],
+    data: list[int],
+    columns: list[tuple[Column, int]],
+    sheet_name: str,
+) -> Iterable[Finding]:
+    """A record's cell of a text, code or list column showing a formula's error (`#REF!`,
+    `#N/A` of a broken VLOOKUP): calamine reads it as empty, and no rule of the column
+    would fail the error's text, so it is an error of that cell, showing the error, never a
+    name, code or sector missing without a word (a parsed column's cell fails its
+    `…_readable` rule instead: `_as_shown_error`)."""
+    records = {index + 1 for index in data}
+    by_position = {position: column for column, position in columns}
+    for (excel_row, position), error in sorted(errors.items()):
+        column = by_position.get(position)
+        if column is None or _parsed(column) or column.key == "stt" or excel_row not in records:
+            continue
+        yield Finding(
+            rule="formula_error",
+            severity=ERROR,
+            message=reason("formula_error", column=column.header, error=error),
+            sheet=sheet_name,
+            excel_row=excel_row,
+            column_name=column.header,
+            value=error,
             cell=cell_address(position, excel_row),
         )
 

@@ -400,12 +400,14 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
     cell with an error has no warning beside it. A cell written but unusable is not also
     missing: its `…_required` finding goes where the same cell is unreadable (`4,5` stars:
     `stars_readable`) or has a unit that does not fit (`12 tấn` in Kinh phí:
-    `unit_mismatch`), so the clerk is not told the cell is empty; nor is any cell of a
+    `unit_mismatch`) or shows a formula's error (`#REF!` in Tên HTX: `formula_error`), so
+    the clerk is not told the cell is empty; nor is any cell of a
     column whose header's unit refused it whole (`Kinh phí (USD)`: `header_unit_mismatch`)."""
     written = {
         (f.sheet, f.excel_row, f.column_name)
         for f in findings
-        if f.rule.endswith("_readable") or f.rule in ("unit_mismatch", "formula_without_value")
+        if f.rule.endswith("_readable")
+        or f.rule in ("unit_mismatch", "formula_without_value", "formula_error")
     }
     refused = {(f.sheet, f.column_name) for f in findings if f.rule == "header_unit_mismatch"}
     findings = [
