@@ -127,11 +127,11 @@ def test_report_shows_the_2026_2030_phase_by_new_commune(tmp_path):
 COMMUNE_PHASE = """
 create table marts.commune_phase as
 select * from (values
-    ('68', '24611', 900.0::decimal(38, 6), 1350.0, false, 0, 1),
-    ('68', '24670', null, null, null, 2, 1),
-    ('68', null, 100.0::decimal(38, 6), 150.0, true, 1, 1)
+    ('68', '24611', 900.0::decimal(38, 6), 1350.0, false, 2026, 0, 1),
+    ('68', '24670', null, null, null, 2027, 2, 1),
+    ('68', null, 100.0::decimal(38, 6), 150.0, true, 2026, 1, 1)
 ) as t(new_province_code, new_commune_code, revenue_baseline_mvnd, target_revenue_2030_mvnd,
-       revenue_on_track, replication_candidates, target_model_cooperatives_2030);
+       revenue_on_track, latest_year, replication_candidates, target_model_cooperatives_2030);
 """
 
 
@@ -143,10 +143,11 @@ def test_report_sets_each_commune_against_its_2030_target(tmp_path):
         r"<tr><td>68</td><td>(\d*)</td>(?:<td>[^<]*</td>){4}((?:<td>[^<]*</td>){4})", phase
     )
     assert cells == [
-        ("24611", "<td>900.0</td><td>1,350.0</td><td>Chưa đạt</td><td>0 / 1</td>"),
+        # judged on its own latest year (2026), beside the table's latest (2027)
+        ("24611", "<td>900.0</td><td>1,350.0</td><td>Chưa đạt (2026)</td><td>0 / 1</td>"),
         # a commune with no baseline year (its cooperatives report from 2026): no target yet
         ("24670", "<td></td><td></td><td></td><td>2 / 1</td>"),
-        ("", "<td>100.0</td><td>150.0</td><td>Đạt</td><td>1 / 1</td>"),
+        ("", "<td>100.0</td><td>150.0</td><td>Đạt (2026)</td><td>1 / 1</td>"),
     ]
 
 

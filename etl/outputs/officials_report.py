@@ -121,10 +121,17 @@ def _phase(con) -> dict | None:
 
 
 def _judged(con) -> dict[tuple, dict]:
-    """Each commune's 2030 revenue target and whether it is on its path, and its replication
+    """Each commune's 2030 revenue target and whether it is on its path in its own latest year
+    of the phase (a commune whose cooperatives stopped reporting is judged on an earlier
+    year, which the report shows beside the verdict), and its replication
     candidates against the new-model cooperatives to replicate (`marts.commune_phase`), by
     (province, commune); none when the warehouse has no such table."""
-    wanted = {"revenue_baseline_mvnd", "target_revenue_2030_mvnd", "revenue_on_track"}
+    wanted = {
+        "revenue_baseline_mvnd",
+        "target_revenue_2030_mvnd",
+        "revenue_on_track",
+        "latest_year",
+    }
     if not wanted <= _columns(con, "marts", "commune_phase"):
         return {}
     rows = con.execute(
@@ -135,6 +142,7 @@ def _judged(con) -> dict[tuple, dict]:
             revenue_baseline_mvnd::double,
             target_revenue_2030_mvnd,
             revenue_on_track,
+            latest_year,
             replication_candidates,
             target_model_cooperatives_2030
         from marts.commune_phase
@@ -145,10 +153,11 @@ def _judged(con) -> dict[tuple, dict]:
             "revenue_baseline_mvnd": baseline,
             "target_revenue_2030_mvnd": target,
             "revenue_on_track": on_track,
+            "judged_year": year,  # the commune's own latest year of the phase
             "candidates": candidates,
             "target_models": models,
         }
-        for province, code, baseline, target, on_track, candidates, models in rows
+        for province, code, baseline, target, on_track, year, candidates, models in rows
     }
 
 
