@@ -225,8 +225,8 @@ SNAPSHOT = {
 
 def run_mart(path: Path, model: str, setup: list[str], query: str) -> list[tuple]:
     """One mart's SQL run in a new database at `path` on hand-made tables it reads (`setup`,
-    SQL statements; the schema `marts` is made first), with the project's targets registered
-    as the build's publish step registers them; the rows `query` then gives."""
+    SQL statements; the schema `marts` is made first), with the project's targets and macros
+    registered as the build's publish step registers them; the rows `query` then gives."""
     import duckdb
 
     from etl.warehouse import build
@@ -238,6 +238,7 @@ def run_mart(path: Path, model: str, setup: list[str], query: str) -> list[tuple
         for statement in setup:
             con.execute(statement)
         build._register_targets(con, build.CONFIG_DIR / "phase_targets.toml")
+        build._create_macros(con)
         run_sql_file(con, build.SQL_DIR / "marts" / f"{model}.sql")
         return con.execute(query).fetchall()
     finally:

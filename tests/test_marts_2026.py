@@ -350,6 +350,7 @@ def test_commune_phase_targets_a_province_and_a_commune_override_key_by_key(ware
     con = duckdb.connect(str(copy))
     try:
         build._register_targets(con, config)
+        build._create_macros(con)
         run_sql_file(con, SQL_DIR / "marts" / "commune_phase.sql")
         rows = con.execute(
             "select new_province_code, new_commune_code, target_members_2030, "

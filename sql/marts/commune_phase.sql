@@ -106,14 +106,8 @@ planned as (
         r.model_cooperatives,
         r.targets_from,
         coalesce(c.replication_candidates, 0) as replication_candidates,
-        -- rates as decimals: 50 members grown by 15% are 57.5, rounded to 58 (in binary
-        -- floating point 57.4999..., rounded to 57)
-        round(
-            m.cooperatives_baseline * (1 + r.cooperatives_growth::decimal(18, 6))
-        )::double as target_cooperatives_2030,
-        round(
-            m.members_baseline * (1 + r.members_growth::decimal(18, 6))
-        )::double as target_members_2030,
+        grown_count(m.cooperatives_baseline, r.cooperatives_growth) as target_cooperatives_2030,
+        grown_count(m.members_baseline, r.members_growth) as target_members_2030,
         m.revenue_baseline_mvnd * (1 + r.revenue_growth) as target_revenue_2030_mvnd,
         -- how far along the straight line from the baseline year to 2030 the latest year is
         (m.latest_year - m.baseline_year) / (2030 - m.baseline_year) as path_share

@@ -96,12 +96,8 @@ select
     p.support_da167_mvnd,
     e.da167_cooperatives,
     coalesce(c.replication_candidates, 0) as replication_candidates,
-    -- rates as decimals: 50 members grown by 15% are 57.5, rounded to 58 (in binary
-    -- floating point 57.4999..., rounded to 57)
-    round(
-        e.cooperatives * (1 + t.cooperatives_growth::decimal(18, 6))
-    )::double as target_cooperatives_2030,
-    round(e.members * (1 + t.members_growth::decimal(18, 6)))::double as target_members_2030,
+    grown_count(e.cooperatives, t.cooperatives_growth) as target_cooperatives_2030,
+    grown_count(e.members, t.members_growth) as target_members_2030,
     e.revenue_mvnd * (1 + t.revenue_growth) as target_revenue_2030_mvnd,
     t.model_cooperatives as target_model_cooperatives_2030,
     power(1 + t.revenue_growth, 1.0 / (2030 - e.year)) - 1 as required_revenue_growth_per_year,
