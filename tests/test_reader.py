@@ -169,6 +169,7 @@ def test_a_column_written_twice_reads_the_one_naming_the_year_and_warns_of_the_o
     assert [row["revenue_mvnd"] for row in read.sheets["htx"].rows] == [1650.0, 90.0]
     [finding] = read.findings
     assert (finding.rule, finding.severity, finding.cell) == ("column_repeated", "warning", "C2")
+    assert finding.excel_row == 2  # the row of the figure not read, as `Loi` shows it
     assert finding.message.startswith(
         "Cột C 'Doanh thu' trùng với cột D 'Doanh thu năm 2023' ('Doanh thu' của mẫu): chỉ "
         "cột D được đọc. Cột C ghi số liệu khác ở dòng 2, không được đọc."

@@ -858,7 +858,8 @@ def _repeated_column(
             rows=shown,
         ),
         sheet=sheet_name,
-        excel_row=header.header_row + 1,
+        # The first record whose figure would be lost, as its cell says; else the header.
+        excel_row=differ[0] if differ else header.header_row + 1,
         column_name=column,
         cell=cell_address(index, differ[0]) if differ else None,
     )
