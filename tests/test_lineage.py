@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -133,6 +134,37 @@ def test_asset_uris_are_file_uris_of_the_settings_paths(tmp_path):
         WAREHOUSE_ASSET,
         f"file://{tmp_path / 'wh' / 'htx.duckdb'}",
     )
+
+
+def test_folders_named_in_vietnamese_run_and_name_their_assets_in_ascii(tmp_path):
+    """HTX_* folders with Vietnamese letters and spaces (a deployment's `/srv/Báo cáo/…`):
+    Airflow's metadata DB takes only ASCII asset URIs, so what is not ASCII is percent-encoded
+    and the URI still names the folder; `htx run` loads and publishes."""
+    root = tmp_path / "Báo cáo HTX" / "Đắk Nông"
+    settings = settings_under(root)
+    for asset in vars(assets(settings)).values():
+        assert asset.uri.isascii(), asset.uri
+    uris = {a.name: a.uri for a in vars(assets(settings)).values()}
+    assert unquote(urlsplit(uris[LANDING_ASSET]).path) == str(settings.landing_dir)
+    assert unquote(urlsplit(uris[WAREHOUSE_ASSET]).path) == str(settings.warehouse)
+    every = tmp_path / "sample"
+    write_samples(every, years=[2023], extras=False)
+    settings.landing_dir.mkdir(parents=True)
+    for path in sorted(every.glob("*.xlsx"))[:2]:
+        shutil.copy(path, settings.landing_dir / path.name)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW", "OPENLINEAGE"))
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("htx")), "run"],
+        env={**env, **settings.htx_environ()},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 new file(s)" in done.stdout, done.stdout
+    assert settings.warehouse.is_file()
 
 
 def test_default_transport_is_a_file_under_the_state_dir(tmp_path):

@@ -9,6 +9,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from airflow.sdk import Asset
 
@@ -26,12 +27,21 @@ from etl.config import (
 BUILD_FILE = "htx.duckdb"
 
 
+# Every printable ASCII character, the space included: kept as written in an asset's URI.
+_URI_AS_WRITTEN = "".join(chr(c) for c in range(0x20, 0x7F))
+
+
 def file_asset(name: str, path: Path) -> Asset:
-    """An asset named `name` whose URI is `file://` and the absolute path, as written (not
-    percent-encoded): common-io's converter makes it the OpenLineage dataset (namespace
-    `file`, name the path) lineage tools know. The HTX_* paths are absolute and the same on
-    every worker and the scheduler (docs/deploy.md), so every process names the same asset."""
-    return Asset(name=name, uri=f"file://{os.path.normpath(path)}")
+    """An asset named `name` whose URI is `file://` and the absolute path, as written: common-io's
+    converter makes it the OpenLineage dataset (namespace `file`, name the path) lineage tools
+    know. The HTX_* paths are absolute and the same on every worker and the scheduler
+    (docs/deploy.md), so every process names the same asset.
+
+    Only what is not printable ASCII is percent-encoded (as UTF-8): Airflow's metadata DB
+    refuses an asset URI that is not ASCII ("URI must be ascii"), so a folder named in
+    Vietnamese (`/srv/Báo cáo/landing`) failed every DAG sync: `htx run`, the DAG processor.
+    """
+    return Asset(name=name, uri="file://" + quote(os.path.normpath(path), safe=_URI_AS_WRITTEN))
 
 
 @dataclass(frozen=True)
