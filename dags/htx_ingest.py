@@ -25,7 +25,8 @@ Picks up the workbooks district clerks drop in the landing folder and loads them
 such as `663` up to 2025, a province such as `68`, or from 2026 a commune code of the units in
 force since 01/07/2025 such as `24611`); new files of other years and units
 wait for the next run. `force` also reprocesses files already recorded (those of that year
-and unit), from their raw copies: after a rule or reference-data change.
+and unit), from their raw copies: after a rule or reference-data change. A key that is not
+one of these Params fails the run at `discover`, before anything is done.
 
 Every task that writes DuckDB runs in the one-slot pool `htx_duckdb_writer`; one run at a
 time (`max_active_runs=1`). A failed task alerts through the configured channels.
@@ -90,6 +91,8 @@ backfill again changes nothing. Params: `unit_code`, `force` (see htx_ingest).
 
 
 def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: bool):
+    declared = set(params)  # any other key in a run's conf is refused (`discover`)
+
     @dag(
         dag_id=dag_id,
         schedule=schedule,
@@ -113,9 +116,10 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
         )
         def discover() -> list[list[dict]]:
             from etl.config import load_settings
-            from etl.flow.tasks import Selection, batches, discover_files
+            from etl.flow.tasks import Selection, batches, discover_files, refuse_unknown_params
 
             context = get_current_context()
+            refuse_unknown_params(dag_id, context["dag_run"].conf, declared)
             params = dict(context["params"])
             if year_of_interval:
                 start = context.get("data_interval_start")

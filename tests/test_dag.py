@@ -220,3 +220,43 @@ def test_htx_env_prints_the_project_environment_under_the_deployments_overrides(
     assert exported["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert exported["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://htx@db/htx"
     assert exported["HTX_STATE_DIR"] == str(tmp_path / "state")
+
+
+@pytest.fixture(scope="module")
+def airflow_env(tmp_path_factory) -> dict:
+    """An empty landing folder and a migrated Airflow home (`htx init`), for `airflow` CLI runs."""
+    settings = settings_under(tmp_path_factory.mktemp("cli"))
+    settings.landing_dir.mkdir(parents=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW"))},
+        **settings.airflow_environ(),
+    }
+    htx = os.path.join(os.path.dirname(sys.executable), "htx")
+    done = subprocess.run([htx, "init"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return env
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "date", "conf", "unknown"),
+    [
+        # A misspelt `unit_code`: the forced reprocess would have taken every unit's files.
+        (INGEST_DAG_ID, [], '{"unit": "663", "force": true}', "'unit'"),
+        # The yearly DAG's year is its data interval: a `year` in conf was silently overridden.
+        (YEARLY_DAG_ID, ["2023-01-01"], '{"year": 2022}', "'year'"),
+    ],
+)
+def test_a_run_whose_conf_names_an_unknown_param_fails_with_the_names_it_takes(
+    airflow_env, dag_id, date, conf, unknown
+):
+    airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
+    done = subprocess.run(
+        [airflow, "dags", "test", dag_id, *date, "--conf", conf],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode != 0, said[-3000:]
+    assert f"{dag_id} does not take the Param(s) {unknown}: it takes force, unit_code" in said

@@ -72,6 +72,31 @@ class Selection:
         return " ".join(parts)
 
 
+def refuse_unknown_params(dag_id: str, conf: dict | None, declared: set[str]) -> None:
+    """Fail the run, without retries, when its conf names a Param the DAG does not declare.
+
+    Airflow validates the declared Params but passes any other key through unnoticed, so a
+    misspelt name (`{"unit": "663", "force": true}`, `{"yaer": 2023}`) was ignored and the
+    run widened: every unit's files reprocessed instead of one's. `htx_ingest_yearly` takes
+    its year from the run's data interval, so a `year` there is refused too."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    unknown = sorted(set(conf or {}) - declared)
+    if not unknown:
+        return
+    hint = (
+        "; its report year is the run's data interval (trigger it with a logical date, or "
+        "backfill it), or use htx_ingest with `year`"
+        if "year" in unknown and "year" not in declared
+        else ""
+    )
+    raise AirflowFailException(
+        f"{dag_id} does not take the Param(s) {', '.join(map(repr, unknown))}: it takes "
+        f"{', '.join(sorted(declared))}{hint}. Nothing was done; trigger it again with "
+        "those names."
+    )
+
+
 def _writer(settings: Settings):
     return writer(settings.state_dir)
 
