@@ -34,6 +34,8 @@ time (`max_active_runs=1`). A failed task alerts through the configured channels
 
 from __future__ import annotations
 
+import datetime as dt
+
 from airflow.sdk import (
     CronDataIntervalTimetable,
     CronTriggerTimetable,
@@ -42,7 +44,7 @@ from airflow.sdk import (
     get_current_context,
     task,
 )
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID
 from etl.flow.dagkit import ONE_XCOM, RETRIES, START, assets, dag_callbacks, default_args
@@ -76,9 +78,11 @@ _YEAR = Param(
 _YEARLY_DOC = """
 ### HTX ingest by report year: the DAG to backfill
 
-The same tasks as **htx_ingest**, one run per report year: the run's data interval is the
-year (`2023-01-01` → `2024-01-01` is report year 2023). A scheduled run at the start of a
-year takes what is still arriving for the year just ended. To (re)build history:
+The same tasks as **htx_ingest**, one run per report year: the run's logical date names the
+year. A scheduled or backfill run's data interval is that year (`2023-01-01` → `2024-01-01`
+is report year 2023); a manual run is for the year of the logical date it is given
+(`2023-01-01`: 2023). A scheduled run at the start of a year takes what is still arriving
+for the year just ended. To (re)build history:
 
     airflow backfill create --dag-id htx_ingest_yearly \\
         --from-date 2021-01-01 --to-date 2025-12-31 --max-active-runs 1 \\
@@ -122,14 +126,19 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
             refuse_unknown_params(dag_id, context["dag_run"].conf, declared)
             params = dict(context["params"])
             if year_of_interval:
-                start = context.get("data_interval_start")
-                if start is None:
-                    raise ValueError(
-                        f"{dag_id} takes its report year from the run's data interval; this "
+                # The logical date names the report year. A scheduled or backfill run's is
+                # the start of its data interval (2023-01-01 → 2024-01-01: 2023). A manual
+                # run's data interval is not its year: Airflow infers the year before its
+                # logical date (UI, REST API, `airflow dags test`), or the last year complete
+                # when it was triggered (`airflow dags trigger --logical-date`).
+                logical = context["dag_run"].logical_date
+                if logical is None:
+                    raise AirflowFailException(
+                        f"{dag_id} takes its report year from the run's logical date; this "
                         "run has none. Trigger it with a logical date (e.g. 2023-01-01 for "
                         "2023) or backfill it; for an ad-hoc run use htx_ingest with `year`."
                     )
-                params["year"] = start.year
+                params["year"] = logical.astimezone(dt.UTC).year
             settings = load_settings()
             files = discover_files(settings, Selection.from_params(params))
             return batches(files, settings.stage_batch_size)

@@ -260,3 +260,22 @@ def test_a_run_whose_conf_names_an_unknown_param_fails_with_the_names_it_takes(
     said = done.stdout + done.stderr
     assert done.returncode != 0, said[-3000:]
     assert f"{dag_id} does not take the Param(s) {unknown}: it takes force, unit_code" in said
+
+
+def test_a_manual_yearly_run_takes_the_year_of_its_logical_date(airflow_env):
+    """A manual run's data interval is not its year: Airflow infers the year *before* the
+    logical date (UI, REST API, `airflow dags test`), or the last year complete when it is
+    triggered (`airflow dags trigger --logical-date`). The run for 2023-01-01 is 2023's, as
+    the error for a run without a logical date tells the operator."""
+    airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
+    done = subprocess.run(
+        [airflow, "dags", "test", YEARLY_DAG_ID, "2023-01-01"],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, said[-3000:]
+    [chosen] = re.findall(r"discover \((year=\d+) unit=any force=false\)", said)
+    assert chosen == "year=2023"

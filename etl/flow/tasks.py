@@ -78,14 +78,14 @@ def refuse_unknown_params(dag_id: str, conf: dict | None, declared: set[str]) ->
     Airflow validates the declared Params but passes any other key through unnoticed, so a
     misspelt name (`{"unit": "663", "force": true}`, `{"yaer": 2023}`) was ignored and the
     run widened: every unit's files reprocessed instead of one's. `htx_ingest_yearly` takes
-    its year from the run's data interval, so a `year` there is refused too."""
+    its year from the run's logical date, so a `year` there is refused too."""
     from airflow.sdk.exceptions import AirflowFailException
 
     unknown = sorted(set(conf or {}) - declared)
     if not unknown:
         return
     hint = (
-        "; its report year is the run's data interval (trigger it with a logical date, or "
+        "; its report year is the year of the run's logical date (trigger it with one, or "
         "backfill it), or use htx_ingest with `year`"
         if "year" in unknown and "year" not in declared
         else ""
