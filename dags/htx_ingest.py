@@ -34,7 +34,7 @@ time (`max_active_runs=1`). A failed task alerts through the configured channels
 
 from __future__ import annotations
 
-import datetime as dt
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import (
     CronDataIntervalTimetable,
@@ -94,6 +94,9 @@ backfill again changes nothing. Params: `unit_code`, `force` (see htx_ingest).
 """
 
 
+_LOCAL_TIME = "Asia/Ho_Chi_Minh"  # the province's: the hourly schedule, a run's report year
+
+
 def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: bool):
     declared = set(params)  # any other key in a run's conf is refused (`discover`)
 
@@ -130,7 +133,10 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
                 # the start of its data interval (2023-01-01 → 2024-01-01: 2023). A manual
                 # run's data interval is not its year: Airflow infers the year before its
                 # logical date (UI, REST API, `airflow dags test`), or the last year complete
-                # when it was triggered (`airflow dags trigger --logical-date`).
+                # when it was triggered (`airflow dags trigger --logical-date`). Its year is
+                # read in the province's time: `2023-01-01T00:00+07:00`, as an operator in
+                # Đắk Nông may give it, is 2023 (in UTC it is still 2022), and the schedule's
+                # midnight UTC is 07:00 there, the same year.
                 logical = context["dag_run"].logical_date
                 if logical is None:
                     raise AirflowFailException(
@@ -138,7 +144,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
                         "run has none. Trigger it with a logical date (e.g. 2023-01-01 for "
                         "2023) or backfill it; for an ad-hoc run use htx_ingest with `year`."
                     )
-                params["year"] = logical.astimezone(dt.UTC).year
+                params["year"] = logical.astimezone(ZoneInfo(_LOCAL_TIME)).year
             settings = load_settings()
             files = discover_files(settings, Selection.from_params(params))
             return batches(files, settings.stage_batch_size)
@@ -188,7 +194,7 @@ def _ingest(dag_id: str, schedule, params: dict, doc_md: str, year_of_interval: 
 
 htx_ingest = _ingest(
     INGEST_DAG_ID,
-    CronTriggerTimetable("@hourly", timezone="Asia/Ho_Chi_Minh"),
+    CronTriggerTimetable("@hourly", timezone=_LOCAL_TIME),
     {"year": _YEAR, "unit_code": _UNIT, "force": _FORCE},
     __doc__,
     year_of_interval=False,

@@ -262,14 +262,16 @@ def test_a_run_whose_conf_names_an_unknown_param_fails_with_the_names_it_takes(
     assert f"{dag_id} does not take the Param(s) {unknown}: it takes force, unit_code" in said
 
 
-def test_a_manual_yearly_run_takes_the_year_of_its_logical_date(airflow_env):
+@pytest.mark.parametrize("logical_date", ["2023-01-01", "2023-01-01T00:00:00+07:00"])
+def test_a_manual_yearly_run_takes_the_year_of_its_logical_date(airflow_env, logical_date):
     """A manual run's data interval is not its year: Airflow infers the year *before* the
     logical date (UI, REST API, `airflow dags test`), or the last year complete when it is
     triggered (`airflow dags trigger --logical-date`). The run for 2023-01-01 is 2023's, as
-    the error for a run without a logical date tells the operator."""
+    the error for a run without a logical date tells the operator; given in the province's
+    time (midnight there is 17:00 UTC the day before), still 2023's."""
     airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
     done = subprocess.run(
-        [airflow, "dags", "test", YEARLY_DAG_ID, "2023-01-01"],
+        [airflow, "dags", "test", YEARLY_DAG_ID, logical_date],
         env=airflow_env,
         capture_output=True,
         text=True,
