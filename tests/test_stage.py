@@ -213,3 +213,17 @@ def test_a_batch_of_duplicates_only_never_imports_great_expectations(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_an_outcome_is_written_beside_another_writers_temporary_file(tmp_path):
+    """Two stage tasks may stage the same new file at once (the hourly ingest beside a
+    yearly backfill): each writes its outcome through a temporary file of its own. Before,
+    both used `<id>.json.tmp`, so one moved the other's file, half-written, in place."""
+    target = staging.outcome_path(tmp_path, 7)
+    target.parent.mkdir(parents=True)
+    other = target.with_suffix(".json.tmp")  # another process's, still being written
+    other.write_text('{"file_id": 7, "status": "lo', encoding="utf-8")
+    staging._write_outcome(target, {"file_id": 7, "status": "loaded"})
+    assert read_outcome(tmp_path, 7) == {"file_id": 7, "status": "loaded"}
+    assert other.read_text(encoding="utf-8") == '{"file_id": 7, "status": "lo'
+    assert [p.name for p in target.parent.iterdir() if p.suffix == ".tmp"] == [other.name]

@@ -511,8 +511,12 @@ def _write_sheets(frames, valid: list[int], folder: Path) -> dict[int, str]:
 
 
 def _write_outcome(path: Path, outcome: dict) -> None:
+    """Write a file's outcome whole. The temporary name is this process's own: two stage
+    tasks may stage the same new file at once (`htx_ingest` beside a backfill of
+    `htx_ingest_yearly`, each DAG one run at a time), and a shared name would let one move
+    the other's half-written file in place, or fail on finding it gone."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".json.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(outcome, ensure_ascii=False, indent=1, default=str))
     os.replace(temporary, path)
 
