@@ -202,3 +202,24 @@ def test_run_dags_quiets_the_waits_once(tmp_path, fake_airflow):
         assert sum(isinstance(f, main.OneLinePerWait) for f in logger.filters) == 1
     finally:
         logger.filters[:] = before
+
+
+def test_htx_airflow_serves_on_the_port_its_command_line_names():
+    """`htx airflow --port 8099` serves on 8099 even where AIRFLOW__API__PORT was exported
+    before (`eval "$(htx env)"` in a profile, another deployment's shell): the flag the
+    operator typed wins. Without the flag, the environment's port, else 8080. Before, an
+    exported port silently won over the flag."""
+    exported = {"AIRFLOW__API__PORT": "8080"}
+    env = main.standalone_environ(exported, 8099)
+    assert (env["AIRFLOW__API__PORT"], env["AIRFLOW__API__BASE_URL"]) == (
+        "8099",
+        "http://127.0.0.1:8099",
+    )
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:8099/execution/"
+    assert main.standalone_environ(exported, None)["AIRFLOW__API__PORT"] == "8080"
+    assert main.standalone_environ({}, None)["AIRFLOW__API__PORT"] == "8080"
+    proxied = {"AIRFLOW__API__BASE_URL": "https://htx.example.vn/airflow"}
+    assert (
+        main.standalone_environ(proxied, 8099)["AIRFLOW__API__BASE_URL"]
+        == proxied["AIRFLOW__API__BASE_URL"]
+    )

@@ -407,12 +407,8 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     the scheduler, the dag-processor and the triggerer, on loopback by default."""
     settings = load_settings()
     init_airflow(settings)
-    env = {**os.environ, **settings.airflow_environ()}
-    env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")
-    env.setdefault("AIRFLOW__API__PORT", str(args.port))
+    env = standalone_environ({**os.environ, **settings.airflow_environ()}, args.port)
     url = f"http://{env['AIRFLOW__API__HOST']}:{env['AIRFLOW__API__PORT']}"
-    env.setdefault("AIRFLOW__API__BASE_URL", url)
-    env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"{url}/execution/")
     print(
         f"Airflow UI: {url}  (admin password: printed below, and kept in "
         f"{settings.airflow_home / 'simple_auth_manager_passwords.json.generated'})",
@@ -423,6 +419,24 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     env["PATH"] = os.pathsep.join([str(binary.parent), env.get("PATH", "")])
     os.execve(str(binary), [str(binary), "standalone"], env)  # noqa: S606  hands over to the venv's own airflow
     return 0  # not reached
+
+
+def standalone_environ(environ: dict[str, str], port: int | None) -> dict[str, str]:
+    """`airflow standalone`'s environment: the API on loopback, on `port` when the command
+    line names one (over an AIRFLOW__API__PORT exported before), else the environment's,
+    else 8080; its URLs from these unless the environment sets them (a proxy's)."""
+    env = dict(environ)
+    env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")
+    if port is not None:
+        env["AIRFLOW__API__PORT"] = str(port)
+    env.setdefault("AIRFLOW__API__PORT", str(DEFAULT_UI_PORT))
+    url = f"http://{env['AIRFLOW__API__HOST']}:{env['AIRFLOW__API__PORT']}"
+    env.setdefault("AIRFLOW__API__BASE_URL", url)
+    env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"{url}/execution/")
+    return env
+
+
+DEFAULT_UI_PORT = 8080
 
 
 def cmd_env(_args: argparse.Namespace) -> int:
@@ -517,7 +531,12 @@ def main(argv: list[str] | None = None) -> int:
         "env", help='print the Airflow environment (eval "$(htx env)")'
     ).set_defaults(func=cmd_env)
     standalone = commands.add_parser("airflow", help="the Airflow UI and scheduler (standalone)")
-    standalone.add_argument("--port", type=int, default=8080, help="UI port (default 8080)")
+    standalone.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"UI port (default: AIRFLOW__API__PORT if set, else {DEFAULT_UI_PORT})",
+    )
     standalone.set_defaults(func=cmd_airflow)
     commands.add_parser("summary", help="print the summary").set_defaults(func=cmd_summary)
     sql = commands.add_parser("sql", help="run read-only SQL on the warehouse")
