@@ -164,3 +164,40 @@ def test_exports_still_running_are_not_redone(settings):
     assert again["changed"] is False
     tasks.write_exports(settings, published)
     assert not (settings.state_dir / "published_files.json").exists()
+
+
+def test_a_warehouse_on_another_file_system_than_the_state_is_published(settings, monkeypatch):
+    """HTX_WAREHOUSE and HTX_STATE_DIR are two settings: a deployment may put the warehouse
+    on another disk (a shared volume) than the build area. A rename cannot cross file
+    systems (EXDEV), so the build is copied beside the warehouse first and renamed there:
+    still one atomic replace, and a reader of the old file is not disturbed."""
+    import errno
+    import os
+    from pathlib import Path
+
+    real_replace = os.replace
+    mount = settings.warehouse.parent  # the warehouse's folder: another file system
+
+    def replace_within_one_file_system(src, dst):
+        if Path(src).is_relative_to(mount) != Path(dst).is_relative_to(mount):
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), os.fspath(src), None, dst)
+        real_replace(src, dst)
+
+    _workbook(settings, "663_2022.xlsx", "663", 2022, ["6400000001", "6400000002"])
+    monkeypatch.setattr(swap.os, "replace", replace_within_one_file_system)
+    run_steps(settings, "run-1")
+    assert query(settings, "select count(*) from core.fact_cooperative_year") == [(2,)]
+    reader = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        _workbook(settings, "663_2023.xlsx", "663", 2023, ["6400000001", "6400000003"])
+        run_steps(settings, "run-2")  # built upon the published file, then published again
+        old = reader.execute("select count(*) from core.fact_cooperative_year").fetchone()
+    finally:
+        reader.close()
+    assert old == (2,)  # the reader kept the old file, whole
+    assert query(settings, "select count(*) from core.fact_cooperative_year") == [(4,)]
+    assert not build_path(settings).exists()  # published, not left waiting
+    swap.verify(settings.warehouse)
+    assert sorted(p.name for p in settings.warehouse.parent.iterdir()) == [
+        settings.warehouse.name
+    ]  # no partial copy left beside the warehouse

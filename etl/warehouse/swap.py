@@ -2,13 +2,17 @@
 
 Readers never see a half-finished load: the build is complete and checkpointed before
 `os.replace` puts it in place in one step. A reader that opened the old file keeps
-reading it, undisturbed, until it closes.
+reading it, undisturbed, until it closes. When the warehouse's folder is on another file
+system than the build area (`HTX_WAREHOUSE` and `HTX_STATE_DIR` on two disks), a rename
+cannot cross them: the build is first copied beside the warehouse, then renamed there.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
 from pathlib import Path
 
 from etl.config import SQL_DIR, Settings
@@ -51,12 +55,33 @@ def swap(settings: Settings) -> Path:
     verify(build)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     _fsync(build)
-    os.replace(build, settings.warehouse)
+    try:
+        os.replace(build, settings.warehouse)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        _replace_from_another_file_system(build, settings.warehouse)
     _fsync(settings.warehouse.parent)
     changed_cooperatives_path(settings).unlink(missing_ok=True)  # of the build just published
     record_published(settings)  # a later build may start from this file while it is unchanged
     log.info("published %s", settings.warehouse)
     return settings.warehouse
+
+
+def _replace_from_another_file_system(build: Path, warehouse: Path) -> None:
+    """Publish `build` where a rename cannot reach `warehouse` (another file system): a
+    hidden copy in the warehouse's own folder, synced, then renamed over the warehouse (one
+    step, as readers need), then the build removed. A copy a crash left is overwritten by
+    the next publish; the warehouse is the old one or the new one, whole."""
+    partial = warehouse.with_name(f".{warehouse.name}.publishing")
+    try:
+        shutil.copyfile(build, partial)
+        _fsync(partial)
+        os.replace(partial, warehouse)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    build.unlink()
 
 
 def _fsync(path: Path) -> None:
