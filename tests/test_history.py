@@ -105,6 +105,23 @@ def test_a_name_in_other_capitals_is_the_same_name(settings):
     ]
 
 
+def test_a_name_with_its_tone_mark_on_the_other_vowel_is_the_same_name(settings):
+    """Old and new Vietnamese tone placement (`Hoà`/`Hòa`, `Thuý`/`Thúy`, `Khoẻ`/`Khỏe`:
+    the clerk's keyboard setting, not a rename) open no version; a real rename does."""
+    _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX Hoà Bình Thuý Khoẻ"})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX Hòa Bình Thúy Khỏe"})
+    _workbook(settings, "663_2023.xlsx", 2023, {"Tên HTX": "HTX HOÀ BÌNH THUÝ KHOẺ"})
+    _workbook(settings, "663_2024.xlsx", 2024, {"Tên HTX": "HTX Hóa Bình Thúy Khỏe"})
+    run_steps(settings)
+    assert [(v[1], v[3], v[4]) for v in _versions(settings)] == [
+        ("HTX Hoà Bình Thuý Khoẻ", 2021, 2023),
+        ("HTX Hóa Bình Thúy Khỏe", 2024, None),
+    ]
+    assert [r[1] for r in _fact_names(settings)] == ["HTX Hoà Bình Thuý Khoẻ"] * 3 + [
+        "HTX Hóa Bình Thúy Khỏe"
+    ]
+
+
 def test_a_commune_written_as_its_code_is_named(settings):
     _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "24676"})
     run_steps(settings)

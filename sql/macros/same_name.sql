@@ -1,0 +1,51 @@
+-- A cooperative's name as compared across years (core.dim_cooperative: a change of name
+-- opens a version): no case, and the tone mark of `oa`, `oe` and `uy` on either vowel, the
+-- old and the new Vietnamese placement a clerk's keyboard setting chooses (`Hoà` / `Hòa`,
+-- `Khoẻ` / `Khỏe`, `Thuý` / `Thúy`). The same letters with the same tone are one name; the
+-- shown name keeps its spelling. NFC text (the reader's), lower-cased first.
+create or replace temp macro name_key(name) as
+replace(
+    replace(
+        replace(
+            replace(
+                replace(
+                    replace(
+                        replace(
+                            replace(
+                                replace(
+                                    replace(
+                                        replace(
+                                            replace(
+                                                replace(
+                                                    replace(
+                                                        replace(
+                                                            lower(name), 'oà', 'òa'
+                                                        ),
+                                                        'oá', 'óa'
+                                                    ),
+                                                    'oả', 'ỏa'
+                                                ),
+                                                'oã', 'õa'
+                                            ),
+                                            'oạ', 'ọa'
+                                        ),
+                                        'oè', 'òe'
+                                    ),
+                                    'oé', 'óe'
+                                ),
+                                'oẻ', 'ỏe'
+                            ),
+                            'oẽ', 'õe'
+                        ),
+                        'oẹ', 'ọe'
+                    ),
+                    'uỳ', 'ùy'
+                ),
+                'uý', 'úy'
+            ),
+            'uỷ', 'ủy'
+        ),
+        'uỹ', 'ũy'
+    ),
+    'uỵ', 'ụy'
+);
