@@ -518,6 +518,75 @@ def test_an_smtp_server_that_does_not_answer_is_named_in_the_error(monkeypatch):
 
 
 @pytest.fixture
+def silent_smtp_server():
+    """A server on loopback that accepts connections and never says a word, as a hung mail
+    relay does; yields (port, the number of connections it took so far)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    taken: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                taken.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1], lambda: len(taken)
+    finally:
+        listener.close()
+        for connection in taken:
+            connection.close()
+
+
+@pytest.mark.parametrize(("retry_limit", "connections"), [("", 3), ("&retry_limit=1", 6)])
+def test_a_hung_smtp_server_costs_the_three_attempts_not_the_provider_s_retries_as_well(
+    monkeypatch, silent_smtp_server, retry_limit, connections
+):
+    """The provider's SmtpHook retries a connection the server drops `retry_limit` (5) more
+    times, each after its `timeout` (30 s), and `_attempt` tried that 3 times: a relay that
+    accepts and hangs held the alert task 9 minutes per alert and try, publication waiting.
+    Our attempts are the retries, unless the connection sets its own `retry_limit`."""
+    port, taken = silent_smtp_server
+    _email_only(monkeypatch, port)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true&timeout=1{retry_limit}",
+    )
+    result = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"]
+    assert result.delivered is False
+    assert result.error.startswith(f"smtp_default 127.0.0.1:{port}:")
+    assert taken() == connections
+
+
+def test_a_message_the_server_refuses_is_sent_three_times_not_eighteen(monkeypatch):
+    """The provider also retries `sendmail` 5 times on any error, a permanent 554 too."""
+    from aiosmtpd.controller import Controller
+
+    tries = []
+
+    class Refusing:
+        async def handle_DATA(self, server, session, envelope):
+            tries.append(envelope)
+            return "554 5.7.1 Message refused"
+
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        _email_only(monkeypatch, controller.port)
+        result = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"]
+    finally:
+        controller.stop()
+    assert result.delivered is False
+    assert "554" in result.error
+    assert len(tries) == notify.ATTEMPTS
+
+
+@pytest.fixture
 def picky_smtp_server():
     """A real SMTP server on loopback that refuses some recipients: `refuse` maps an address
     to the replies it gets, one per attempt (the last one repeats). Yields (port, received

@@ -278,6 +278,15 @@ class RefusalsSmtpHook(SmtpHook):
     def smtp_starttls(self) -> bool:
         return not _flag(self.conn.extra_dejson.get("disable_tls", False))
 
+    # The provider retries a dropped connection, and `sendmail` on any error (a permanent
+    # 554 too), `retry_limit` (5) more times, each connection after its `timeout` (30 s);
+    # `_attempt` tries that ATTEMPTS times, and the `alert` task again at its retries: a
+    # relay that accepts and hangs held the task 9 minutes per alert and try. Our attempts
+    # are the retries, unless the connection sets its own `retry_limit`.
+    @property
+    def smtp_retry_limit(self) -> int:
+        return int(self.conn.extra_dejson.get("retry_limit", 0))
+
     def _build_client(self) -> smtplib.SMTP_SSL | smtplib.SMTP:
         client = super()._build_client()
         sendmail = client.sendmail
