@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -27,10 +28,12 @@ ALERT = alerts.Alert(
 
 
 class Receiver:
-    """A real HTTP server on 127.0.0.1 that answers every POST with `status`."""
+    """A real HTTP server on 127.0.0.1 that answers every POST with `status`, `delay`
+    seconds after it has read it."""
 
-    def __init__(self, status: int = 200):
+    def __init__(self, status: int = 200, delay: float = 0.0):
         self.status = status
+        self.delay = delay
         self.requests: list[dict] = []
         outer = self
 
@@ -44,6 +47,7 @@ class Receiver:
                         "body": json.loads(self.rfile.read(length)),
                     }
                 )
+                time.sleep(outer.delay)
                 self.send_response(outer.status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
@@ -174,6 +178,25 @@ def test_a_failing_server_is_retried_then_recorded_as_failed(monkeypatch, no_oth
     assert results["webhook"].delivered is False
     assert "500" in results["webhook"].error
     assert results["webhook"].describe().startswith("failed (")
+
+
+def test_a_webhook_that_answers_too_late_has_the_alert_once_and_is_not_posted_again(
+    monkeypatch, no_other_channel
+):
+    """A server slower than the time limit has read the alert already: each new post
+    (the hook's three attempts, then the `alert` task's retries) was a copy more in the
+    channel (nine in a run), while the ledger said it never arrived."""
+    with Receiver(delay=3) as server:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+            f"http://127.0.0.1:{server.port}/hook?timeout=1",
+        )
+        result = notify.deliver(ALERT)["webhook"]
+        assert len(server.requests) == 1
+    assert result.delivered is False
+    assert not result.retried  # the `alert` task's retries do not post it again either
+    assert "1 s" in result.error
+    assert "ReadTimeout" in result.error
 
 
 def test_slack_connection_goes_through_the_slack_provider(monkeypatch, receiver, no_other_channel):

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import requests
 import tenacity
 from airflow.providers.http.hooks.http import HttpHook
 from airflow.providers.http.notifications.http import HttpNotifier
@@ -62,12 +63,13 @@ class Delivery:
     error: str | None = None
     partial: bool = False  # failed, but some recipients have it: never sent to them again
     lasting: bool = False  # failed for the configuration (no recipients): a retry cannot help
+    unsure: bool = False  # sent, but not answered in time: the server may have it
 
     @property
     def retried(self) -> bool:
-        """Whether a later try may deliver it: it failed, reached no one, and a server (not
-        the configuration) failed it."""
-        return self.delivered is False and not self.partial and not self.lasting
+        """Whether a later try may deliver it: it failed, reached no one (as far as anyone
+        knows), and a server (not the configuration) failed it."""
+        return self.delivered is False and not self.partial and not self.lasting and not self.unsure
 
     def describe(self) -> str:
         if self.delivered is None:
@@ -155,6 +157,17 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
+class NoAnswer(Exception):
+    """The webhook read the alert but did not answer within the time limit. It may well have
+    it: posted again, it would arrive twice (three times, nine at the task's retries)."""
+
+    def __init__(self, timeout: float):
+        super().__init__(
+            f"ReadTimeout: no answer within {timeout:g} s; the server may have the alert, so "
+            "it is not posted again (it would arrive twice)"
+        )
+
+
 class AlertHttpNotifier(HttpNotifier):
     """The HTTP provider's notifier, POSTing the alert as JSON, with the hook's retries.
 
@@ -180,7 +193,8 @@ class AlertHttpNotifier(HttpNotifier):
         return {
             "stop": tenacity.stop_after_attempt(ATTEMPTS),
             "wait": tenacity.wait_incrementing(start=BACKOFF_SECONDS, increment=BACKOFF_SECONDS),
-            "retry": tenacity.retry_if_exception_type(Exception),
+            # A read timeout is not retried: the server has the request (see NoAnswer).
+            "retry": tenacity.retry_if_not_exception_type(requests.exceptions.ReadTimeout),
             "reraise": True,  # the last error itself is recorded, not tenacity's RetryError
             "before_sleep": lambda state: log.warning(
                 "alert via webhook failed (attempt %d/%d): %s",
@@ -191,13 +205,16 @@ class AlertHttpNotifier(HttpNotifier):
         }
 
     def notify(self, context) -> None:
-        self.hook.run_with_advanced_retry(
-            self.retry_args(),
-            endpoint=self.endpoint,
-            json=self.json,
-            headers=self.headers,
-            extra_options=self.extra_options,
-        )
+        try:
+            self.hook.run_with_advanced_retry(
+                self.retry_args(),
+                endpoint=self.endpoint,
+                json=self.json,
+                headers=self.headers,
+                extra_options=self.extra_options,
+            )
+        except requests.exceptions.ReadTimeout as exc:
+            raise NoAnswer(self.extra_options["timeout"]) from exc
 
 
 def webhook_notifier(alert: Alert, conn) -> BaseNotifier:
@@ -362,6 +379,9 @@ def _attempt(name: str, send, attempts: int = ATTEMPTS, where: str = "") -> Deli
             return Delivery(True)
         except Exception as exc:
             error = f"{where}{': ' if where else ''}{type(exc).__name__}: {exc}"[:500]
+            if isinstance(exc, NoAnswer):  # never sent again: recorded as not known delivered
+                log.warning("alert via %s not answered: %s", name, error)
+                return Delivery(False, error, unsure=True)
             partial = partial or (isinstance(exc, RecipientsRefused) and exc.reached > 0)
             log.warning("alert via %s failed (attempt %d/%d): %s", name, attempt, attempts, error)
             if attempt < attempts:
