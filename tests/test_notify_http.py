@@ -239,6 +239,28 @@ def test_slack_server_refusing_is_retried_then_recorded(monkeypatch, no_other_ch
     assert result.error
 
 
+def test_a_slack_webhook_that_answers_too_late_is_not_posted_again(monkeypatch, no_other_channel):
+    """As for the HTTP notifier: the Slack server that read the message and answers late
+    got it 3 times (`_attempt`), 9 with the task's retries."""
+    with Receiver(delay=3) as server:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+            json.dumps(
+                {
+                    "conn_type": "slackwebhook",
+                    "host": f"http://127.0.0.1:{server.port}",
+                    "password": "T1/B1/Y",
+                    "extra": {"timeout": 1},
+                }
+            ),
+        )
+        result = notify.deliver(ALERT)["webhook"]
+        assert len(server.requests) == 1
+    assert result.delivered is False
+    assert not result.retried
+    assert "no answer within 1 s" in result.error
+
+
 def _landing_with_one_rejected(settings) -> None:
     bad = [HTX_HEADER, htx_row(1, "6400000001", **{"Xếp loại": "Tốt", "Điểm": 40})]
     bad.append(htx_row(2, "6400000001"))

@@ -161,9 +161,9 @@ class NoAnswer(Exception):
     """The webhook read the alert but did not answer within the time limit. It may well have
     it: posted again, it would arrive twice (three times, nine at the task's retries)."""
 
-    def __init__(self, timeout: float):
+    def __init__(self, timeout: float, cause: str = "ReadTimeout"):
         super().__init__(
-            f"ReadTimeout: no answer within {timeout:g} s; the server may have the alert, so "
+            f"{cause}: no answer within {timeout:g} s; the server may have the alert, so "
             "it is not posted again (it would arrive twice)"
         )
 
@@ -417,9 +417,29 @@ def deliver(
     if webhook is not None:
         hook = webhook_notifier(alert, webhook)
         # The HTTP notifier retries inside its hook; the Slack one through `_attempt`.
-        attempts = 1 if isinstance(hook, AlertHttpNotifier) else ATTEMPTS
-        results["webhook"] = _attempt("webhook", lambda: hook.notify(context), attempts)
+        if isinstance(hook, AlertHttpNotifier):
+            results["webhook"] = _attempt("webhook", lambda: hook.notify(context), 1)
+        else:
+            results["webhook"] = _attempt("webhook", lambda: _slack_post(hook, context, webhook))
     return results
+
+
+# slack_sdk's WebhookClient waits 30 s unless the connection's `timeout` extra says.
+SLACK_TIMEOUT_SECONDS = 30.0
+
+
+def _slack_post(notifier: BaseNotifier, context, conn) -> None:
+    """Post through the Slack notifier. urllib raises a refused or timed-out connection as
+    URLError, and a reply that does not come in time as a bare TimeoutError: the server
+    has the message then, and must not get it again (NoAnswer)."""
+    try:
+        notifier.notify(context)
+    except TimeoutError as exc:
+        try:
+            timeout = float((conn.extra_dejson or {}).get("timeout") or SLACK_TIMEOUT_SECONDS)
+        except (TypeError, ValueError):
+            timeout = SLACK_TIMEOUT_SECONDS
+        raise NoAnswer(timeout, "TimeoutError") from exc
 
 
 class FailureNotifier(BaseNotifier):
