@@ -102,6 +102,34 @@ def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
     assert body.index("Việc cần làm") < body.index("To do")  # Vietnamese first
 
 
+@pytest.mark.parametrize(
+    ("rule", "excel_row", "todo"),
+    [
+        ("unit_unknown", None, "To do: do what the reason above says"),
+        ("sheet_missing", None, "To do: do what the reason above says"),
+        ("coop_code_unique", 5, "To do: correct the listed cells"),
+    ],
+)
+def test_a_file_rejected_for_no_cell_is_not_told_to_correct_listed_cells(rule, excel_row, todo):
+    """A file rejected as a whole (unit or year not identified, a sheet or column missing,
+    unreadable) has no cell listed anywhere: its clerk was told to correct "the listed
+    cells", when the reason says what to do."""
+    finding = {"severity": "error", "rule": rule, "message": "… / …", "excel_row": excel_row}
+    outcome = {
+        "file_id": 8,
+        "file_name": "Báo cáo tổng hợp HTX.xlsx",
+        "unit_code": None,
+        "report_year": None,
+        "status": "quarantined",
+        "reason": "Không xác định được đơn vị… / The reporting unit cannot be identified…",
+        "findings": [finding],
+    }
+    body = alerts.compose([outcome], "run-1", "/srv/exports").body
+    assert todo in body
+    assert body.count("To do") == 1
+    assert body.index("Việc cần làm") < body.index("To do")
+
+
 def test_a_rule_of_several_messages_is_counted_once_with_each_message():
     """`rating_matches_score` is one expectation per rating, each with its own message: the
     alert counts the rule once, as the file's reason does, and says every band it broke."""

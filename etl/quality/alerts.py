@@ -69,10 +69,15 @@ def _file_block(outcome: dict, report_url: str) -> list[str]:
     if len(rules) > TOP_RULES:
         lines.append(f"  • … {len(rules) - TOP_RULES} quy tắc khác / more rules")
     lines.append(f"  Chi tiết từng ô / Every cell: {report_url}")
-    if quarantined:
+    if quarantined and any(f.get("excel_row") is not None for f in findings):
         lines.append(
             "  Việc cần làm: sửa các ô được liệt kê trong báo cáo rồi gửi lại cả tệp. / "
             "To do: correct the listed cells and send the whole file again."
+        )
+    elif quarantined:  # rejected as a whole (unit unknown, sheet missing…): no cell listed
+        lines.append(
+            "  Việc cần làm: làm theo phần Lý do ở trên rồi gửi lại cả tệp. / "
+            "To do: do what the reason above says, then send the whole file again."
         )
     else:
         lines.append(
