@@ -261,6 +261,35 @@ def test_a_slack_webhook_that_answers_too_late_is_not_posted_again(monkeypatch, 
     assert "no answer within 1 s" in result.error
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "channel"),
+    [
+        ("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", '{"conn_type": "http", "host": "h",}', "webhook"),
+        ("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", "{'conn_type': 'http', 'host': 'h'}", "webhook"),
+        ("AIRFLOW_CONN_SMTP_DEFAULT", '{"conn_type": "smtp", "host": "127.0.0.1"', "email"),
+    ],
+)
+def test_a_connection_airflow_cannot_read_is_a_failed_channel_not_an_off_one(
+    monkeypatch, no_other_channel, variable, value, channel
+):
+    """Airflow answers a connection variable it cannot parse (a trailing comma, single
+    quotes) with 'isn't defined', saying nothing else: the channel was recorded as off
+    (NULL in audit.quality_alert) and nobody learnt that the alerts went nowhere."""
+    monkeypatch.setenv("AIRFLOW_VAR_HTX_ALERT_EMAILS", "lienminh@tinh.example")
+    monkeypatch.setenv(variable, value)
+    result = notify.deliver(ALERT)[channel]
+    assert result.delivered is False
+    assert not result.retried  # the configuration is wrong: a retry cannot help
+    assert variable in result.error
+    assert "JSON" in result.error
+    assert value not in result.error  # a connection may hold a password
+
+
+def test_an_empty_connection_variable_is_an_off_channel(monkeypatch, no_other_channel):
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", "")
+    assert notify.deliver(ALERT)["webhook"] == notify.Delivery(None)
+
+
 def _landing_with_one_rejected(settings) -> None:
     bad = [HTX_HEADER, htx_row(1, "6400000001", **{"Xếp loại": "Tốt", "Điểm": 40})]
     bad.append(htx_row(2, "6400000001"))

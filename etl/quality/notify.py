@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import smtplib
 import time
 from dataclasses import dataclass
@@ -86,6 +87,30 @@ def _connection(conn_id: str):
     except Exception as exc:  # the SDK raises AirflowNotFoundException, or a client error
         log.info("alert channel %s is off: %s", conn_id, type(exc).__name__)
         return None
+
+
+def unreadable_connection(conn_id: str) -> str | None:
+    """Why the connection's `AIRFLOW_CONN_…` variable, set but not found by Airflow, cannot
+    be read; None when it is not set (the channel is off). Airflow answers a value it cannot
+    parse (JSON with a trailing comma or single quotes) with "isn't defined" and says
+    nothing more: that is a channel configured wrong, not one switched off. The value is
+    never quoted: it may hold a password."""
+    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return None
+    why = "it is no connection URI (scheme://login:password@host:port/path?extra=…)"
+    if value.startswith("{"):
+        try:
+            json.loads(value)
+        except ValueError as exc:
+            why = f"it is not valid JSON ({exc}): double quotes, no trailing comma"
+        else:
+            why = (
+                "its JSON is no connection (fields conn_type, host, port as a number, "
+                "schema, login, password, extra)"
+            )
+    return f"{variable} is set, but Airflow cannot read it as a connection: {why}"
 
 
 def _recipients() -> list[str]:
@@ -389,6 +414,16 @@ def _attempt(name: str, send, attempts: int = ATTEMPTS, where: str = "") -> Deli
     return Delivery(False, error, partial)
 
 
+def _unreadable(conn_id: str) -> Delivery:
+    """Off when the connection is not configured; failed, for good, when its variable is set
+    but Airflow could not read it."""
+    why = unreadable_connection(conn_id)
+    if why is None:
+        return Delivery(None)
+    log.warning("alert channel %s: %s", conn_id, why)
+    return Delivery(False, why, lasting=True)
+
+
 def deliver(
     alert: Alert, context: Context | None = None, delivered: frozenset[str] = frozenset()
 ) -> dict[str, Delivery]:
@@ -398,6 +433,8 @@ def deliver(
     results = {"email": Delivery(None), "webhook": Delivery(None)}
     results.update({channel: Delivery(True) for channel in delivered})
     smtp = None if "email" in delivered else _connection(EMAIL_CONN_ID)
+    if smtp is None and "email" not in delivered:
+        results["email"] = _unreadable(EMAIL_CONN_ID)
     if smtp is not None:
         recipients = _recipients()
         if recipients:
@@ -414,6 +451,8 @@ def deliver(
                 lasting=True,
             )
     webhook = None if "webhook" in delivered else _connection(WEBHOOK_CONN_ID)
+    if webhook is None and "webhook" not in delivered:
+        results["webhook"] = _unreadable(WEBHOOK_CONN_ID)
     if webhook is not None:
         hook = webhook_notifier(alert, webhook)
         # The HTTP notifier retries inside its hook; the Slack one through `_attempt`.
