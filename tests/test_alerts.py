@@ -997,3 +997,39 @@ def test_a_run_failure_s_alert_says_what_most_likely_failed_it():
     none = alerts.run_failure_alert("htx_ingest", "r1", [], [], "task_failure")
     assert "No task failed: Airflow marked the run failed (task_failure)." in none.body
     assert "SIGKILL" not in none.body
+
+
+def test_the_email_carries_the_alert_as_text_beside_its_html(monkeypatch, smtp_server, tmp_path):
+    """The alert's text travels as a text/plain part beside the HTML (multipart/alternative),
+    both quoted-printable: a mail client without HTML, a filter that reads the text, or a
+    search of the mail as stored finds the file names as written. Before, the only text was
+    base64-encoded HTML, where `664_2023_loi.xlsx` could not be found without decoding."""
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    feedback = tmp_path / "664_2023_loi_loi_0a1b2c3d.xlsx"
+    feedback.write_bytes(b"PK fake workbook")
+    body = (
+        "quarantined 664_2023_loi.xlsx: Tệp bị từ chối: 1 ô vi phạm quy tắc bắt buộc "
+        "(rating_matches_score ×1). / File rejected."
+    )
+    alert = alerts.Alert(
+        "a1", "error", "[HTX] 1 tệp bị từ chối", body, attachments=(str(feedback),)
+    )
+    assert notify.deliver(alert)["email"].delivered is True
+    [mail] = mails
+    assert b"664_2023_loi.xlsx" in mail.content  # as stored: no decoding needed
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert message.get_body(("plain",)).get_content().strip() == body
+    assert "664_2023_loi.xlsx" in message.get_body(("html",)).get_content()
+    kinds = [part.get_content_type() for part in message.walk()]
+    assert kinds == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "application/octet-stream",
+    ]
+    texts = [p for p in message.walk() if p.get_content_maintype() == "text"]
+    assert {p["Content-Transfer-Encoding"] for p in texts} == {"quoted-printable"}
+    [attached] = message.iter_attachments()
+    assert attached.get_filename() == feedback.name
