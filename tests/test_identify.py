@@ -458,3 +458,33 @@ def test_a_two_digit_year_of_ngay_lap_may_be_the_year_after_the_report_year(tmp_
         found = _identify(tmp_path, "f.xlsx", ref, code="663", year=2023, prepared=written)
         assert isinstance(found, Identity), found.message
         assert found.prepared_on == day, written
+
+
+@pytest.mark.parametrize(
+    ("number", "year", "unit_name", "code"),
+    [
+        # Excel drops the leading zero of a province's `08`: without a name `8` of 2024 is
+        # district 008 (rule 8), but `Tên đơn vị` says which reading the clerk meant.
+        (8, 2024, "Tỉnh Tuyên Quang", "08"),
+        (2, 2023, "Tỉnh Hà Giang", "02"),
+        (89, 2022, "Tỉnh An Giang", "89"),
+        (1, 2023, "Quận Ba Đình", "001"),  # the district reading, named
+        (1, 2025, "Quận Ba Đình", "001"),  # a former district's report of the first half
+        (1, 2025, "Thành phố Hà Nội", "01"),
+        (691, 2026, "Phường Hà Giang 2", "00691"),
+    ],
+)
+def test_a_unit_code_stored_as_a_number_takes_the_reading_its_unit_name_names(
+    tmp_path, ref, number, year, unit_name, code
+):
+    found = _identify(tmp_path, "x.xlsx", ref, code=number, name=unit_name, year=year)
+    assert _unit(found)[0] == code
+
+
+def test_a_number_whose_readings_the_name_fits_none_of_still_rejects_naming_both(tmp_path, ref):
+    message = _rejected(
+        _identify(tmp_path, "x.xlsx", ref, code=8, name="Tỉnh Hà Giang", year=2024),
+        "unit_name_mismatch",
+    )
+    assert "008 là Quận Hoàng Mai" in message
+    assert "02 Tỉnh Hà Giang" in message

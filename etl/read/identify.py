@@ -201,6 +201,24 @@ def code_text(raw: object, year: int, ref: Reference) -> str | None:
     return text if text.isdigit() else None
 
 
+def _reading_named(raw: object, year: int, ref: Reference, name: str) -> str | None:
+    """The reading of a code stored as a number (`8`: province `08`, district `008`,
+    commune `00008`) whose unit `Tên đơn vị` names, when the name settles it: Excel drops
+    the leading zero of a province's `08` as of a district's `008`, and rule 8's default
+    (`code_text`) must not reject a file whose name says which was meant. None for text,
+    or when the name fits none of the readings."""
+    if not isinstance(raw, int | float) or isinstance(raw, bool) or raw != int(raw):
+        return None
+    digits = str(int(raw))
+    for width in (2, 3, 5):
+        if len(digits) > width:
+            continue
+        unit = ref.reporting_unit(digits.zfill(width), year)
+        if unit is not None and _fits(name, unit) and _in_province_named(name, unit, ref):
+            return unit.code
+    return None
+
+
 def _unit_of_code(
     code: str, year: int, ref: Reference, shown: object, column: str = "Mã đơn vị"
 ) -> Unit:
@@ -598,6 +616,8 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
         raw = info.get("unit_code")
         if raw is not None:
             code = code_text(raw, year, ref)
+            if code is not None and (unit_name := clean(info.get("unit_name"))):
+                code = _reading_named(raw, year, ref, unit_name) or code
             if code is None:
                 raise _Rejected(_unknown(raw, year, ref))
             try:
