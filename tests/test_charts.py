@@ -393,3 +393,76 @@ def test_charts_asked_for_while_collecting_are_not_drawn(monkeypatch):
         chart = charts.bar_chart("t", ["a", "b"], {"s": [1.0, 2.5]}, "u")
     assert str(chart) == ""
     assert wanted == [(charts.bar_spec(["a", "b"], {"s": [1.0, 2.5]}, "u"), "t")]
+
+
+# Two provinces of the national corpus: Hà Nội (01) and the new An Giang (91), which took
+# in the former An Giang (89).
+TWO_PROVINCES = """
+create schema marts;
+create table marts.district_year as
+select * from (values
+    ('001', 'Quận Ba Đình', '01', 2024, 100.0, 1, 0, 0, 0, 0),
+    ('883', 'Thành phố Long Xuyên', '89', 2024, 900.0, 1, 0, 0, 0, 0)
+) as t(district_code, district_name, province_code, year, revenue_mvnd, rated_tot,
+       rated_kha, rated_trung_binh, rated_yeu, unrated);
+create table marts.program_year as
+select * from (values ('DA167', 2024, 800.0)) as t(program_code, year, amount_mvnd);
+create table marts.replication_candidates as
+select * from (values
+    ('0100000001', 'HTX A', '001', 'Quận Ba Đình', 1, 80.0, 10.0, false, true)
+) as t(coop_code, name, district_code, district_name, district_rank, score, revenue_mvnd,
+       in_da167, is_candidate);
+create table marts.commune_year as
+select * from (values
+    ('01', 'Thành phố Hà Nội', '00097', 'Phường Hồng Hà', 2024, 1, 100.0),
+    ('91', 'Tỉnh An Giang', '30307', 'Phường Long Xuyên', 2024, 1, 900.0)
+) as t(new_province_code, new_province_name, new_commune_code, new_commune_name, year,
+       cooperatives, revenue_mvnd);
+"""
+
+
+def _title(page: str) -> str:
+    return re.search(r"<h1>(.*?)</h1>", page, re.S)[1]
+
+
+def test_the_report_is_titled_by_the_provinces_its_warehouse_holds(tmp_path):
+    """The report's title names the provinces the warehouse covers, not the first
+    deployment's: a run on Hà Nội and An Giang is no report of Lâm Đồng."""
+    title = _title(write_dashboard(_warehouse(tmp_path / "two", TWO_PROVINCES)).read_text())
+    assert "Lâm Đồng" not in title
+    assert "Đắk Nông" not in title
+    assert "Hợp tác xã 2 tỉnh, thành phố" in title
+    assert "Cooperatives of 2 provinces" in title
+
+    one = TWO_PROVINCES.replace(
+        "('91', 'Tỉnh An Giang', '30307', 'Phường Long Xuyên'",
+        "('01', 'Thành phố Hà Nội', '00004', 'Phường X'",
+    )
+    one = one.replace("'883', 'Thành phố Long Xuyên', '89'", "'002', 'Quận Hoàn Kiếm', '01'")
+    title = _title(write_dashboard(_warehouse(tmp_path / "one", one)).read_text())
+    assert title.startswith("Hợp tác xã thành phố Hà Nội: kết quả 2021-2025 và giai đoạn")
+    assert "Cooperatives of Hà Nội: results 2021-2025 and the 2026-2030 phase" in title
+
+    # The first deployment's title: former Đắk Nông's districts, and cooperatives first
+    # seen in Lâm Đồng's new communes (the unattributed row, province 68 where they are now).
+    sample = TWO_PROVINCES.replace("'001', 'Quận Ba Đình', '01'", "'663', 'Huyện Đắk Mil', '67'")
+    sample = sample.replace("('883', 'Thành phố Long Xuyên', '89'", "(null, 'Không xác định', '68'")
+    sample = sample.replace("'01', 'Thành phố Hà Nội', '00097'", "'68', 'Tỉnh Lâm Đồng', '24611'")
+    sample = sample.replace("'91', 'Tỉnh An Giang', '30307'", "'68', 'Tỉnh Lâm Đồng', '24670'")
+    assert _title(write_dashboard(_warehouse(tmp_path / "sample", sample)).read_text()) == (
+        "Hợp tác xã tỉnh Lâm Đồng: kết quả 2021-2025 (khu vực Đắk Nông cũ) và giai đoạn "
+        "2026-2030 / Cooperatives of Lâm Đồng: results 2021-2025 (former Đắk Nông) and the "
+        "2026-2030 phase"
+    )
+
+    # A province that took in others names the former ones (the first deployment's title).
+    merged = TWO_PROVINCES.replace(
+        "'01', 'Thành phố Hà Nội', '00097', 'Phường Hồng Hà'",
+        "'91', 'Tỉnh An Giang', '30295', 'Phường Y'",
+    )
+    merged = merged.replace("'001', 'Quận Ba Đình', '01'", "'903', 'Huyện Hòn Đất', '91'")
+    title = _title(write_dashboard(_warehouse(tmp_path / "merged", merged)).read_text())
+    assert title.startswith(
+        "Hợp tác xã tỉnh An Giang: kết quả 2021-2025 (khu vực An Giang, Kiên Giang cũ)"
+    )
+    assert "Cooperatives of An Giang: results 2021-2025 (former An Giang, Kiên Giang)" in title

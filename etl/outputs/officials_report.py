@@ -54,6 +54,53 @@ def _columns(con, schema: str, table: str) -> set[str]:
     }
 
 
+def _title(con) -> dict[str, str]:
+    """The report's title, by the provinces the warehouse holds: one province in force
+    (with the former provinces its 2021-2025 districts lay in, where it took in others: `tỉnh
+    Lâm Đồng ... (khu vực Đắk Nông cũ)`), or how many. Never the first deployment's name
+    over another province's or the whole country's figures."""
+    from etl.contract.reference import load_reference
+
+    ref = load_reference()
+    former: set[str] = set()
+    if "province_code" in _columns(con, "marts", "district_year"):
+        former = {
+            code
+            for (code,) in con.execute(
+                # The former districts' provinces: the unattributed row's is where its
+                # cooperatives are now (68 for new communes of Lâm Đồng), not a former one.
+                "select distinct province_code from marts.district_year "
+                "where district_code is not null and province_code is not null"
+            ).fetchall()
+        }
+    in_force = {ref.merged_into(code) for code in former}
+    if "new_province_code" in _columns(con, "marts", "commune_year"):
+        in_force |= {
+            code
+            for (code,) in con.execute(
+                "select distinct new_province_code from marts.commune_year "
+                "where new_province_code is not null"
+            ).fetchall()
+        }
+    where_vi = where_en = before_vi = before_en = ""
+    if len(in_force) == 1:
+        unit = ref.current_unit(next(iter(in_force)))
+        if unit is not None:
+            where_vi = f" {unit.full_name[:1].lower()}{unit.full_name[1:]}"
+            where_en = f" of {unit.name}"
+            names = sorted(u.name for code in former if (u := ref.unit(code)) is not None)
+            if former - {unit.code} and names:
+                before_vi = f" (khu vực {', '.join(names)} cũ)"
+                before_en = f" (former {', '.join(names)})"
+    elif in_force:
+        where_vi = f" {len(in_force)} tỉnh, thành phố"
+        where_en = f" of {len(in_force)} provinces"
+    return {
+        "vi": f"Hợp tác xã{where_vi}: kết quả 2021-2025{before_vi} và giai đoạn 2026-2030",
+        "en": f"Cooperatives{where_en}: results 2021-2025{before_en} and the 2026-2030 phase",
+    }
+
+
 def _phase(con) -> dict | None:
     """The 2026–2030 phase by new commune from `marts.commune_year`: per commune, its
     cooperatives per report year of the phase, and the latest year's revenue; None when the
@@ -199,6 +246,7 @@ def _contents(warehouse: Path) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         phase = _phase(con)
+        title = _title(con)
         by_commune = {"new_commune_name", "commune_rank"} <= _columns(
             con, "marts", "replication_candidates"
         )
@@ -261,6 +309,7 @@ def _contents(warehouse: Path) -> dict:
         "sections": [
             {"heading": heading, "chart": chart, "note": note} for heading, chart, note in sections
         ],
+        "title": title,
         "phase": phase,
         "by_commune": by_commune,
         "candidates": candidates,
