@@ -62,17 +62,16 @@ def _title(con) -> dict[str, str]:
     from etl.contract.reference import load_reference
 
     ref = load_reference()
-    former: set[str] = set()
-    if "province_code" in _columns(con, "marts", "district_year"):
-        former = {
-            code
-            for (code,) in con.execute(
-                # The former districts' provinces: the unattributed row's is where its
-                # cooperatives are now (68 for new communes of Lâm Đồng), not a former one.
-                "select distinct province_code from marts.district_year "
-                "where district_code is not null and province_code is not null"
-            ).fetchall()
-        }
+    former: set[str] = set()  # the former districts' provinces, from the reference
+    if "district_code" in _columns(con, "marts", "district_year"):
+        for (code,) in con.execute(
+            # The unattributed row (no district) is where its cooperatives are now (68 for
+            # new communes of Lâm Đồng), not a former province.
+            "select distinct district_code from marts.district_year where district_code is not null"
+        ).fetchall():
+            district = ref.unit(code)
+            if district is not None and district.level == "district":
+                former.add(ref.province_of(district).code)
     in_force = {ref.merged_into(code) for code in former}
     if "new_province_code" in _columns(con, "marts", "commune_year"):
         in_force |= {
