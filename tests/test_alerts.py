@@ -1033,3 +1033,33 @@ def test_the_email_carries_the_alert_as_text_beside_its_html(monkeypatch, smtp_s
     assert {p["Content-Transfer-Encoding"] for p in texts} == {"quoted-printable"}
     [attached] = message.iter_attachments()
     assert attached.get_filename() == feedback.name
+
+
+def test_the_email_is_sent_from_the_address_the_deployment_names(monkeypatch, smtp_server):
+    """From: the connection's `from_email`, else Airflow's `[email] from_email`, else the
+    SMTP login when it is an address (an authenticated relay takes mail from its login
+    only), else htx-warehouse@localhost. Before, only `from_email` counted: a relay with
+    a login was sent mail from htx-warehouse@localhost, which it refuses."""
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    plain = f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true"
+
+    def sender_of(uri: str) -> str:
+        monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", uri)
+        mails.clear()
+        assert notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"].delivered
+        [mail] = mails
+        return mail.mail_from
+
+    assert sender_of(plain) == notify.DEFAULT_SENDER
+    monkeypatch.setenv("AIRFLOW__EMAIL__FROM_EMAIL", "canhbao@tinh.example")
+    assert sender_of(plain) == "canhbao@tinh.example"
+    assert sender_of(plain + "&from_email=htx%40tinh.example") == "htx@tinh.example"
+    monkeypatch.delenv("AIRFLOW__EMAIL__FROM_EMAIL")
+    # A login (the loopback server asks for none): the sender alone.
+    assert notify.email_sender(SimpleNamespace(extra_dejson={}, login="lienminh@tinh.example")) == (
+        "lienminh@tinh.example"
+    )
+    assert notify.email_sender(SimpleNamespace(extra_dejson={}, login="htxuser")) == (
+        notify.DEFAULT_SENDER
+    )

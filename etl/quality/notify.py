@@ -29,6 +29,7 @@ from email import charset as email_charset
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.utils import parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -406,8 +407,25 @@ class AlertSmtpNotifier(SmtpNotifier):
             raise RecipientsRefused(refused, self.recipients)
 
 
+def email_sender(conn) -> str:
+    """The alert's From: the connection's `from_email`, else Airflow's `[email] from_email`
+    (AIRFLOW__EMAIL__FROM_EMAIL), else the login when it is an address (a relay that asks
+    for a login, Office 365 or Gmail, takes mail from that address only), else
+    `DEFAULT_SENDER`."""
+    from airflow.configuration import conf
+
+    named = (conn.extra_dejson or {}).get("from_email") or conf.get(
+        "email", "from_email", fallback=None
+    )
+    if named:
+        return str(named)
+    login = (conn.login or "").strip()
+    _, address = parseaddr(login)
+    return address if address and "@" in address and address == login else DEFAULT_SENDER
+
+
 def email_notifier(alert: Alert, recipients: list[str], conn) -> BaseNotifier:
-    sender = (conn.extra_dejson or {}).get("from_email") or DEFAULT_SENDER
+    sender = email_sender(conn)
     attached = attachable(alert.attachments)
     return AlertSmtpNotifier(
         to=recipients,
