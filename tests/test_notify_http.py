@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -28,12 +27,15 @@ ALERT = alerts.Alert(
 
 
 class Receiver:
-    """A real HTTP server on 127.0.0.1 that answers every POST with `status`, `delay`
-    seconds after it has read it."""
+    """A real HTTP server on 127.0.0.1 that answers every POST with `status`; `hold`: only
+    once the test is done with it (a server that read the alert and answers too late,
+    whatever the machine's speed: no race with the client's time limit)."""
 
-    def __init__(self, status: int = 200, delay: float = 0.0):
+    def __init__(self, status: int = 200, hold: bool = False):
         self.status = status
-        self.delay = delay
+        self.released = threading.Event()
+        if not hold:
+            self.released.set()
         self.requests: list[dict] = []
         outer = self
 
@@ -47,7 +49,7 @@ class Receiver:
                         "body": json.loads(self.rfile.read(length)),
                     }
                 )
-                time.sleep(outer.delay)
+                outer.released.wait()
                 self.send_response(outer.status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
@@ -65,6 +67,7 @@ class Receiver:
         return self
 
     def __exit__(self, *exc):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -180,13 +183,40 @@ def test_a_failing_server_is_retried_then_recorded_as_failed(monkeypatch, no_oth
     assert results["webhook"].describe().startswith("failed (")
 
 
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410])
+def test_a_webhook_that_refuses_the_request_is_not_posted_again(
+    monkeypatch, no_other_channel, status
+):
+    """A 4xx answer says the request is wrong for the server (a wrong path, token or body):
+    sent again it is refused again. Before, it was posted three times with backoff, and the
+    `alert` task's retries held the publish for minutes on every run, until someone fixed
+    the connection. It is recorded as failed, with the answer, for good."""
+    with Receiver(status=status) as server:
+        monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", _json_conn(server.port))
+        result = notify.deliver(ALERT)["webhook"]
+        assert len(server.requests) == 1
+    assert result.delivered is False
+    assert not result.retried
+    assert str(status) in result.error
+    assert "connection" in result.error  # what to fix
+
+
+@pytest.mark.parametrize("status", [408, 429, 502])
+def test_a_webhook_busy_or_down_for_a_moment_is_tried_again(monkeypatch, no_other_channel, status):
+    with Receiver(status=status) as server:
+        monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", _json_conn(server.port))
+        result = notify.deliver(ALERT)["webhook"]
+        assert len(server.requests) == notify.ATTEMPTS
+    assert result.retried
+
+
 def test_a_webhook_that_answers_too_late_has_the_alert_once_and_is_not_posted_again(
     monkeypatch, no_other_channel
 ):
     """A server slower than the time limit has read the alert already: each new post
     (the hook's three attempts, then the `alert` task's retries) was a copy more in the
     channel (nine in a run), while the ledger said it never arrived."""
-    with Receiver(delay=3) as server:
+    with Receiver(hold=True) as server:
         monkeypatch.setenv(
             "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
             f"http://127.0.0.1:{server.port}/hook?timeout=1",
@@ -242,7 +272,7 @@ def test_slack_server_refusing_is_retried_then_recorded(monkeypatch, no_other_ch
 def test_a_slack_webhook_that_answers_too_late_is_not_posted_again(monkeypatch, no_other_channel):
     """As for the HTTP notifier: the Slack server that read the message and answers late
     got it 3 times (`_attempt`), 9 with the task's retries."""
-    with Receiver(delay=3) as server:
+    with Receiver(hold=True) as server:
         monkeypatch.setenv(
             "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
             json.dumps(

@@ -157,6 +157,21 @@ def webhook_url(conn) -> str:
     return f"{scheme}://{host}{port}{'/' + path if path else ''}"
 
 
+# 4xx answers that say "not now" rather than "not this": a time-out, too early, too many.
+_BUSY = frozenset({408, 425, 429})
+
+
+class Refused(Exception):
+    """The webhook answered 4xx: the request is wrong for it (a wrong path, token or body),
+    and sent again it would be refused again, until someone fixes the connection."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(
+            f"{status}:{reason}; the server refuses the request: check the connection "
+            f"{WEBHOOK_CONN_ID} (its URL, token, headers); not posted again"
+        )
+
+
 class AlertWebhookHook(HttpHook):
     """HttpHook on the alert connection, its URL read by `webhook_url` (either form)."""
 
@@ -164,6 +179,13 @@ class AlertWebhookHook(HttpHook):
     def get_connection(cls, conn_id: str):
         conn = super().get_connection(conn_id)
         return attrs.evolve(conn, host=webhook_url(conn), port=None, schema=None)
+
+    def check_response(self, response) -> None:
+        status = response.status_code
+        if 400 <= status < 500 and status not in _BUSY:
+            log.error("webhook answered %s %s: %s", status, response.reason, response.text[:500])
+            raise Refused(status, response.reason)
+        super().check_response(response)
 
 
 def webhook_text(alert: Alert) -> str:
@@ -223,8 +245,11 @@ class AlertHttpNotifier(HttpNotifier):
         return {
             "stop": tenacity.stop_after_attempt(ATTEMPTS),
             "wait": tenacity.wait_incrementing(start=BACKOFF_SECONDS, increment=BACKOFF_SECONDS),
-            # A read timeout is not retried: the server has the request (see NoAnswer).
-            "retry": tenacity.retry_if_not_exception_type(requests.exceptions.ReadTimeout),
+            # A read timeout is not retried: the server has the request (see NoAnswer); nor
+            # a refusal (see Refused).
+            "retry": tenacity.retry_if_not_exception_type(
+                (requests.exceptions.ReadTimeout, Refused)
+            ),
             "reraise": True,  # the last error itself is recorded, not tenacity's RetryError
             "before_sleep": lambda state: log.warning(
                 "alert via webhook failed (attempt %d/%d): %s",
@@ -467,6 +492,9 @@ def _attempt(name: str, send, attempts: int = ATTEMPTS, where: str = "") -> Deli
             if isinstance(exc, NoAnswer):  # never sent again: recorded as not known delivered
                 log.warning("alert via %s not answered: %s", name, error)
                 return Delivery(False, error, unsure=True)
+            if isinstance(exc, Refused):  # the configuration's to fix: never sent again
+                log.warning("alert via %s refused: %s", name, error)
+                return Delivery(False, error, lasting=True)
             partial = partial or (isinstance(exc, RecipientsRefused) and exc.reached > 0)
             log.warning("alert via %s failed (attempt %d/%d): %s", name, attempt, attempts, error)
             if attempt < attempts:
