@@ -383,6 +383,27 @@ def test_an_apostrophe_in_a_name_makes_a_slug_with_or_without_its_underscore(tmp
         assert _unit(_identify(tmp_path, name, ref))[:2] == ("666", "Huyện Đắk R'Lấp")
 
 
+@pytest.mark.parametrize(
+    ("name", "unit", "year"),
+    [
+        ("Đắk Mil 2023.xlsx", "663", 2023),  # saved as the unit is written
+        ("dak-mil-2023.xlsx", "663", 2023),
+        ("663_2023 (1).xlsx", "663", 2023),  # a browser's second download
+        ("663_2023 - Copy.xlsx", "663", 2023),  # Windows' copy
+        ("Krông Nô 2024 bổ sung.xlsx", "664", 2024),
+    ],
+)
+def test_a_file_name_with_spaces_or_hyphens_for_underscores_names_its_unit(
+    tmp_path, ref, name, unit, year
+):
+    """Without ThongTin, the file name names the unit and year. Clerks save it as they
+    write the unit (`Đắk Mil 2023`), and a download or a copy adds ` (1)`, ` - Copy`: a
+    space or a hyphen parts the unit, the year and the rest as `_` does. Before, only `_`
+    did, and those files were rejected as naming no unit."""
+    found = _identify(tmp_path, name, ref)
+    assert (_unit(found)[0], found.report_year) == (unit, year)
+
+
 def test_a_slug_may_shorten_the_kind_word_of_a_full_name(tmp_path, ref):
     """`tp_gia_nghia_2023`, `tx_buon_ho_2023`: the usual short forms of Thành phố, Thị xã."""
     assert _unit(_identify(tmp_path, "tp_gia_nghia_2023.xlsx", ref))[:2] == (

@@ -29,7 +29,9 @@ DISTRICTS_ABOLISHED_AFTER = REORGANISED_ON.year
 # The first report year a commune may send its own workbook.
 COMMUNES_REPORT_FROM = REORGANISED_ON.year + 1
 
-_FILE_NAME = re.compile(r"^(?P<unit>.+?)_(?P<year>\d{4})(?:_.*)?$")
+# `<unit>_<year>[_anything]`; a space or a hyphen parts them as `_` does: clerks save the
+# file as they write the unit (`Đắk Mil 2023`), a download or a copy adds ` (1)`, ` - Copy`.
+_FILE_NAME = re.compile(r"^(?P<unit>.+?)[_\s-]+(?P<year>\d{4})(?:[_\s-].*)?$")
 
 # The words that say which kind of unit a name is, in `Tên đơn vị` (`Huyện Đắk Mil`,
 # `UBND huyện Đắk Mil`, `huyen dak mil`), with the levels each may name. Longer words first:
