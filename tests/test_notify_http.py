@@ -229,6 +229,47 @@ def test_a_webhook_that_answers_too_late_has_the_alert_once_and_is_not_posted_ag
     assert "ReadTimeout" in result.error
 
 
+def test_an_https_webhook_whose_handshake_times_out_never_had_the_alert_and_is_retried(
+    monkeypatch, no_other_channel
+):
+    """urllib3 reports a TLS handshake that does not finish in time as a read timeout too,
+    though no request was sent: that server never had the alert, so it is tried again (the
+    hook's three attempts, then the `alert` task's retries), not recorded as perhaps
+    delivered and dropped."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    taken: list[socket.socket] = []
+
+    def accept() -> None:
+        try:
+            while True:
+                taken.append(listener.accept()[0])
+        except OSError:
+            pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+        json.dumps(
+            {"conn_type": "http", "host": f"https://127.0.0.1:{port}", "extra": {"timeout": 1}}
+        ),
+    )
+    try:
+        result = notify.deliver(ALERT)["webhook"]
+    finally:
+        listener.close()
+        for connection in taken:
+            connection.close()
+    assert result.delivered is False
+    assert result.retried  # never reached the server: the task's retries try it again
+    assert "NoAnswer" not in result.error
+    assert len(taken) == notify.ATTEMPTS
+
+
 def test_slack_connection_goes_through_the_slack_provider(monkeypatch, receiver, no_other_channel):
     monkeypatch.setenv(
         "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",

@@ -220,6 +220,28 @@ class NoAnswer(Exception):
         )
 
 
+def answer_awaited(exc: BaseException) -> bool:
+    """Whether a requests `ReadTimeout` came while waiting for the answer to a request sent
+    (`getresponse`), not in the TLS handshake (or a proxy's tunnel), which urllib3 reports
+    as a read timeout too although the server never had the request. When unsure, not
+    awaited: posted again, an alert may arrive twice, never not at all."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        frame = error.__traceback__
+        while frame is not None:
+            if frame.tb_frame.f_code.co_name == "getresponse":
+                return True
+            frame = frame.tb_next
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _no_answer(exc: BaseException) -> bool:
+    return isinstance(exc, requests.exceptions.ReadTimeout) and answer_awaited(exc)
+
+
 class AlertHttpNotifier(HttpNotifier):
     """The HTTP provider's notifier, POSTing the alert as JSON, with the hook's retries.
 
@@ -245,10 +267,11 @@ class AlertHttpNotifier(HttpNotifier):
         return {
             "stop": tenacity.stop_after_attempt(ATTEMPTS),
             "wait": tenacity.wait_incrementing(start=BACKOFF_SECONDS, increment=BACKOFF_SECONDS),
-            # A read timeout is not retried: the server has the request (see NoAnswer); nor
+            # A request sent and not answered in time is not retried: the server has it
+            # (see NoAnswer). A handshake that timed out is retried: nothing was sent. Nor is
             # a refusal (see Refused).
-            "retry": tenacity.retry_if_not_exception_type(
-                (requests.exceptions.ReadTimeout, Refused)
+            "retry": tenacity.retry_if_exception(
+                lambda exc: not (_no_answer(exc) or isinstance(exc, Refused))
             ),
             "reraise": True,  # the last error itself is recorded, not tenacity's RetryError
             "before_sleep": lambda state: log.warning(
@@ -269,6 +292,8 @@ class AlertHttpNotifier(HttpNotifier):
                 extra_options=self.extra_options,
             )
         except requests.exceptions.ReadTimeout as exc:
+            if not answer_awaited(exc):
+                raise
             raise NoAnswer(self.extra_options["timeout"]) from exc
 
 
