@@ -227,3 +227,22 @@ def test_an_outcome_is_written_beside_another_writers_temporary_file(tmp_path):
     assert read_outcome(tmp_path, 7) == {"file_id": 7, "status": "loaded"}
     assert other.read_text(encoding="utf-8") == '{"file_id": 7, "status": "lo'
     assert [p.name for p in target.parent.iterdir() if p.suffix == ".tmp"] == [other.name]
+
+
+def test_an_outcome_is_written_beside_the_temporary_file_of_a_writer_with_the_same_pid(
+    tmp_path, monkeypatch
+):
+    """Stage tasks on two machines, or in two Kubernetes pods (one process tree each: the
+    same small pids), share the staging folder: a temporary named by the pid alone is the
+    other writer's too, overwritten and moved in place half-written."""
+    import os
+
+    monkeypatch.setattr(os, "getpid", lambda: 7)  # the other pod's task process: pid 7 too
+    target = staging.outcome_path(tmp_path, 7)
+    target.parent.mkdir(parents=True)
+    other = target.with_name(f".{target.name}.7.tmp")  # the other pod's, still being written
+    other.write_text('{"file_id": 7, "status": "lo', encoding="utf-8")
+    staging._write_outcome(target, {"file_id": 7, "status": "loaded"})
+    assert read_outcome(tmp_path, 7) == {"file_id": 7, "status": "loaded"}
+    assert other.read_text(encoding="utf-8") == '{"file_id": 7, "status": "lo'
+    assert [p.name for p in target.parent.iterdir() if p.suffix == ".tmp"] == [other.name]

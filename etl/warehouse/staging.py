@@ -14,6 +14,7 @@ import logging
 import os
 import resource
 import time
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -511,14 +512,20 @@ def _write_sheets(frames, valid: list[int], folder: Path) -> dict[int, str]:
 
 
 def _write_outcome(path: Path, outcome: dict) -> None:
-    """Write a file's outcome whole. The temporary name is this process's own: two stage
+    """Write a file's outcome whole. The temporary file is this writer's own: two stage
     tasks may stage the same new file at once (`htx_ingest` beside a backfill of
     `htx_ingest_yearly`, each DAG one run at a time), and a shared name would let one move
-    the other's half-written file in place, or fail on finding it gone."""
+    the other's half-written file in place, or fail on finding it gone. Not named by the
+    pid alone: stage tasks on other machines or in other pods (KubernetesExecutor) share
+    this folder, and their pids may well be the same; a random part makes it this one's."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(outcome, ensure_ascii=False, indent=1, default=str))
-    os.replace(temporary, path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_text(json.dumps(outcome, ensure_ascii=False, indent=1, default=str))
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _summary(outcome: dict) -> dict:
