@@ -209,7 +209,10 @@ def test_htx_airflow_serves_on_the_port_its_command_line_names():
     before (`eval "$(htx env)"` in a profile, another deployment's shell): the flag the
     operator typed wins. Without the flag, the environment's port, else 8080. Before, an
     exported port silently won over the flag."""
-    exported = {"AIRFLOW__API__PORT": "8080"}
+    exported = {
+        "AIRFLOW__API__PORT": "8080",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://127.0.0.1:8080/execution/",
+    }
     env = main.standalone_environ(exported, 8099)
     assert (env["AIRFLOW__API__PORT"], env["AIRFLOW__API__BASE_URL"]) == (
         "8099",

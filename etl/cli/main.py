@@ -424,7 +424,9 @@ def cmd_airflow(args: argparse.Namespace) -> int:
 def standalone_environ(environ: dict[str, str], port: int | None) -> dict[str, str]:
     """`airflow standalone`'s environment: the API on loopback, on `port` when the command
     line names one (over an AIRFLOW__API__PORT exported before), else the environment's,
-    else 8080; its URLs from these unless the environment sets them (a proxy's)."""
+    else 8080. The public URL is this server's unless the environment sets one (a proxy's);
+    so is the URL its tasks reach it by, which follows a `port` given (an exported one,
+    of another server, would send them elsewhere)."""
     env = dict(environ)
     env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")
     if port is not None:
@@ -432,6 +434,8 @@ def standalone_environ(environ: dict[str, str], port: int | None) -> dict[str, s
     env.setdefault("AIRFLOW__API__PORT", str(DEFAULT_UI_PORT))
     url = f"http://{env['AIRFLOW__API__HOST']}:{env['AIRFLOW__API__PORT']}"
     env.setdefault("AIRFLOW__API__BASE_URL", url)
+    if port is not None:
+        env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"{url}/execution/"
     env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"{url}/execution/")
     return env
 
