@@ -1,7 +1,7 @@
 -- Grain: one row per cooperative version (type-2). A version is a run of consecutive
 -- reported years with the same name, sector, commune and Decision 167 membership; a change
 -- opens a new version, and a change back opens another one; a name written in other capitals,
--- or with a tone mark on the other vowel of `oa`, `oe`, `uy` (`Hoà` / `Hòa`: name_key), is the
+-- or with a tone mark on the other vowel of `oa`, `oe`, `uy` (`Hoà` / `Hòa`: coop_name_key), is the
 -- same name (the version shows its first spelling). A blank sector or commune cell
 -- is not reported, not a change: it opens no version, the next year's value is compared
 -- with the last one reported, and a version keeps that value over its blank years (a blank
@@ -149,7 +149,7 @@ flagged as (
         case
             when c.previous_year is null then 1
             when
-                not (name_key(c.previous_name) is not distinct from name_key(c.name))
+                not (coop_name_key(c.previous_name) is not distinct from coop_name_key(c.name))
                 or c.previous_sector <> c.sector
                 or not (c.previous_in_da167 is not distinct from c.in_da167)
                 then 1

@@ -3,7 +3,7 @@
 -- old and the new Vietnamese placement a clerk's keyboard setting chooses (`Hoà` / `Hòa`,
 -- `Khoẻ` / `Khỏe`, `Thuý` / `Thúy`). The same letters with the same tone are one name; the
 -- shown name keeps its spelling. NFC text (the reader's), lower-cased first.
-create or replace temp macro name_key(name) as
+create or replace temp macro coop_name_key(name) as
 replace(
     replace(
         replace(
