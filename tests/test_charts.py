@@ -257,6 +257,45 @@ def test_districts_of_one_name_are_drawn_apart(tmp_path):
     ]
 
 
+# The unattributed cooperatives (no former district) of two provinces: a row per province and
+# year in marts.district_year, their candidates ranked within their province.
+UNATTRIBUTED = """
+create schema marts;
+create table marts.district_year as
+select * from (values
+    ('663', 'Huyện Đắk Mil', '67', 2025, 50.0, 1, 0, 0, 0, 0),
+    (null, 'Không xác định / Unattributed', '68', 2025, 100.0, 1, 0, 0, 0, 0),
+    (null, 'Không xác định / Unattributed', '01', 2025, 30.0, 1, 0, 0, 0, 0)
+) as t(district_code, district_name, province_code, year, revenue_mvnd, rated_tot,
+       rated_kha, rated_trung_binh, rated_yeu, unrated);
+create table marts.program_year as
+select * from (values ('DA167', 2025, 800.0)) as t(program_code, year, amount_mvnd);
+create table marts.replication_candidates as
+select * from (values
+    ('6800000001', 'HTX A', null, 'Không xác định / Unattributed', '68', 1, 90.0, 10.0),
+    ('0100000001', 'HTX B', null, 'Không xác định / Unattributed', '01', 1, 85.0, 10.0),
+    ('6800000002', 'HTX C', null, 'Không xác định / Unattributed', '68', 2, 80.0, 10.0)
+) as t(coop_code, name, district_code, district_name, province_code, district_rank, score,
+       revenue_mvnd), (select false as in_da167, true as is_candidate);
+"""
+
+
+def test_the_unattributed_rows_of_two_provinces_are_one_line_and_ranked_by_province(tmp_path):
+    """The unattributed rows of marts.district_year (one per province and year) are one
+    revenue line, their sum; their candidates, ranked within their province, are listed
+    province by province, each named with its province: two first ranks, not one unit's."""
+    page = write_dashboard(_warehouse(tmp_path, UNATTRIBUTED)).read_text()
+    revenue = re.findall(r'<svg class="chart".*?</svg>', page, re.S)[0]
+    assert "Không xác định / Unattributed · 2025: 130.0" in _marks(revenue, "point")
+    table = page.split("Replication candidates")[-1]
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td>.*?<td>(HTX \w)</td>", table)
+    assert rows == [
+        ("Không xác định / Unattributed (tỉnh 01)", "1", "HTX B"),
+        ("Không xác định / Unattributed (tỉnh 68)", "1", "HTX A"),
+        ("Không xác định / Unattributed (tỉnh 68)", "2", "HTX C"),
+    ]
+
+
 # Run by a fresh interpreter: a process that drew may not fork a validator that draws.
 _WARM_DRAWING = """
 import json, os

@@ -102,13 +102,14 @@ def test_phase_summary_rounds_a_target_of_a_half_up(tmp_path):
         "phase_summary",
         [
             "create table marts.district_year as select '663' as district_code, "
-            "'Huyện Cư Jút' as district_name, unnest([2021, 2025]) as year, "
+            "'Huyện Cư Jút' as district_name, '67' as province_code, "
+            "unnest([2021, 2025]) as year, "
             "unnest([10, 10]) as cooperatives, unnest([40, 50])::hugeint as members, "
             "1000::decimal(38, 6) as revenue_mvnd, 0::decimal(38, 6) as support_total_mvnd, "
             "0::decimal(38, 6) as support_da167_mvnd, 0 as new_cooperatives, "
             "0 as da167_cooperatives",
             "create table marts.replication_candidates as "
-            "select '663' as district_code, false as is_candidate",
+            "select '663' as district_code, '67' as province_code, false as is_candidate",
         ],
         "select members_last_year, target_members_2030, target_cooperatives_2030 "
         "from marts.phase_summary",

@@ -9,7 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import HTX_HEADER, OCOP_HEADER, SUPPORT_HEADER, htx_row, info_rows, run_steps
+from conftest import (
+    HTX_HEADER,
+    OCOP_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    run_mart,
+    run_steps,
+)
 from conftest import write_xlsx as write_workbook
 
 from etl.config import SQL_DIR, settings_under
@@ -292,39 +300,160 @@ def test_support_by_programme_has_a_column_per_programme_of_dim_program(built, t
         con.close()
 
 
-def test_the_unattributed_row_names_a_province_only_when_all_its_cooperatives_share_it():
-    """`marts.district_year`'s unattributed row (district_code NULL) gathers cooperatives of
-    every province: its province_code is theirs when they share one, else NULL, never one
-    of them picked arbitrarily (it changed from run to run at national scale)."""
+# Cooperative-years of two provinces: A1 in a former district of 67, A2 and A3 unattributed
+# in 67, B1 unattributed in 01 (2025), C1 unattributed in 01 (2026 only).
+TWO_PROVINCES_COOP_YEARS = (
+    "create table marts.cooperative_district_year as select * from (values "
+    "('A1', '663', 'Đắk Mil', '67', 2025, 10, 100.0), "
+    "('A2', null, 'Không xác định / Unattributed', '67', 2025, 20, 200.0), "
+    "('A3', null, 'Không xác định / Unattributed', '67', 2025, 30, 300.0), "
+    "('B1', null, 'Không xác định / Unattributed', '01', 2025, 40, 400.0), "
+    "('C1', null, 'Không xác định / Unattributed', '01', 2026, 50, 500.0)) "
+    "t(coop_code, district_code, district_name, province_code, year, members, revenue_mvnd)"
+)
+
+
+def _district_year(con) -> None:
+    """`marts.district_year` built on `TWO_PROVINCES_COOP_YEARS` (the other measures NULL)."""
+    con.execute("create schema if not exists marts; create schema if not exists intermediate")
+    con.execute(TWO_PROVINCES_COOP_YEARS)
+    con.execute(
+        "alter table marts.cooperative_district_year add column founded_year int;"
+        "alter table marts.cooperative_district_year add column attribution_carried_forward bool;"
+        "alter table marts.cooperative_district_year add column in_da167 bool;"
+        "alter table marts.cooperative_district_year add column workers int;"
+        "alter table marts.cooperative_district_year add column profit_before_tax_mvnd double;"
+        "alter table marts.cooperative_district_year add column rating varchar;"
+        "alter table marts.cooperative_district_year add column has_offtake_contract bool;"
+        "create table intermediate.support_cooperative_year "
+        "(coop_code varchar, year int, support_total_mvnd double, support_da167_mvnd double);"
+        "create table intermediate.ocop_cooperative_year "
+        "(coop_code varchar, year int, ocop_products int)"
+    )
+    run_sql_file(con, SQL_DIR / "marts" / "district_year.sql")
+
+
+def test_the_unattributed_cooperatives_are_a_row_per_province_and_year():
+    """`marts.district_year`'s unattributed cooperatives (district_code NULL) are a row of
+    their own per province and year, with that province_code and their own sums, as
+    `marts.commune_year` keeps those under review: summing a province's rows counts all its
+    cooperatives. (They were one row per year for every province, its province_code NULL
+    once two provinces were in it: province 67 and 01 each undercounted.)"""
+    import duckdb
+
+    con = duckdb.connect()
+    _district_year(con)
+    rows = con.execute(
+        "select district_code, year, province_code, cooperatives, members, revenue_mvnd "
+        "from marts.district_year order by year, district_code nulls last, province_code"
+    ).fetchall()
+    assert rows == [
+        ("663", 2025, "67", 1, 10, 100.0),
+        (None, 2025, "01", 1, 40, 400.0),
+        (None, 2025, "67", 2, 50, 500.0),
+        (None, 2026, "01", 1, 50, 500.0),
+    ]
+    by_province = con.execute(
+        "select province_code, year, sum(cooperatives), sum(members) from marts.district_year "
+        "group by all order by all"
+    ).fetchall()
+    assert by_province == [("01", 2025, 1, 40), ("01", 2026, 1, 50), ("67", 2025, 3, 60)]
+
+
+def test_the_phase_summary_has_an_unattributed_row_per_province(tmp_path):
+    """`marts.phase_summary` keeps `marts.district_year`'s unattributed rows apart by
+    province: each its own province_code, figures and replication candidates (the
+    unattributed candidates of that province)."""
+    import duckdb
+
+    source = tmp_path / "district_year.duckdb"
+    con = duckdb.connect(str(source))
+    try:
+        _district_year(con)
+    finally:
+        con.close()
+    rows = run_mart(
+        tmp_path / "phase.duckdb",
+        "phase_summary",
+        [
+            f"attach '{source}' as source (read_only)",
+            "create table marts.district_year as select * from source.marts.district_year",
+            "create table marts.replication_candidates as select * from (values "
+            "('A1', '663', '67', true), ('A2', null, '67', true), ('A3', null, '67', true), "
+            "('B1', null, '01', true), ('C1', null, '01', false)) "
+            "t(coop_code, district_code, province_code, is_candidate)",
+        ],
+        "select district_code, phase_first_year, phase_last_year, cooperatives_last_year, "
+        "members_last_year, revenue_last_year_mvnd::double, replication_candidates "
+        "from marts.phase_summary order by all",
+    )
+    assert rows == [
+        ("663", 2025, 2025, 1, 10, 100.0, 1),
+        (None, 2025, 2025, 1, 40, 400.0, 1),  # province 01
+        (None, 2025, 2025, 2, 50, 500.0, 2),  # province 67
+    ]
+    con = duckdb.connect(str(tmp_path / "phase.duckdb"), read_only=True)
+    try:
+        provinces = con.execute(
+            "select district_code, province_code, cooperatives_last_year "
+            "from marts.phase_summary order by all"
+        ).fetchall()
+    finally:
+        con.close()
+    assert provinces == [("663", "67", 1), (None, "01", 1), (None, "67", 2)]
+
+
+def test_unattributed_candidates_are_ranked_within_their_province():
+    """`marts.replication_candidates.district_rank`: the unattributed candidates (no
+    former district) of each province are ranked among themselves, as a district's are,
+    not nationally; a district's candidates as before."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("create schema marts; create schema intermediate")
     con.execute(
-        "create table marts.cooperative_district_year as select * from (values "
-        "('A1', '663', 'Đắk Mil', '67', 2025), ('A2', null, 'Không xác định / Unattributed', "
-        "'67', 2025), ('B1', null, 'Không xác định / Unattributed', '01', 2025), "
-        "('C1', null, 'Không xác định / Unattributed', '01', 2026)) "
-        "t(coop_code, district_code, district_name, province_code, year)"
+        "create table marts.cooperative_scorecard as select * from (values "
+        "('D1', '663', '67', 95), ('D2', '663', '67', 90), "
+        "('P1', null, '67', 99), ('P2', null, '67', 85), "
+        "('Q1', null, '01', 97), ('Q2', null, '01', 81)) "
+        "t(coop_code, district_code, province_code, score)"
     )
     con.execute(
-        "alter table marts.cooperative_district_year add column founded_year int;"
-        "alter table marts.cooperative_district_year add column attribution_carried_forward bool;"
-        "alter table marts.cooperative_district_year add column in_da167 bool;"
-        "alter table marts.cooperative_district_year add column members int;"
-        "alter table marts.cooperative_district_year add column workers int;"
-        "alter table marts.cooperative_district_year add column revenue_mvnd double;"
-        "alter table marts.cooperative_district_year add column profit_before_tax_mvnd double;"
-        "alter table marts.cooperative_district_year add column rating varchar;"
-        "alter table marts.cooperative_district_year add column has_offtake_contract bool;"
-        "create table intermediate.support_cooperative_year "
-        "(coop_code varchar, year int, support_total_mvnd double);"
-        "create table intermediate.ocop_cooperative_year "
-        "(coop_code varchar, year int, ocop_products int)"
+        "alter table marts.cooperative_scorecard add column name varchar;"
+        "alter table marts.cooperative_scorecard add column sector varchar;"
+        "alter table marts.cooperative_scorecard add column district_name varchar;"
+        "alter table marts.cooperative_scorecard add column in_da167 bool;"
+        "alter table marts.cooperative_scorecard add column latest_year int default 2025;"
+        "alter table marts.cooperative_scorecard "
+        "add column consecutive_profitable_years int default 3;"
+        "alter table marts.cooperative_scorecard add column rating varchar default 'Tốt';"
+        "alter table marts.cooperative_scorecard add column revenue_mvnd double default 1;"
+        "alter table marts.cooperative_scorecard "
+        "add column profit_before_tax_mvnd double default 1;"
+        "alter table marts.cooperative_scorecard add column members int;"
+        "alter table marts.cooperative_scorecard "
+        "add column has_offtake_contract bool default true;"
+        "alter table marts.cooperative_scorecard "
+        "add column has_valid_ocop_product bool default false;"
+        "create table intermediate.cooperative_placement (coop_code varchar, "
+        "new_province_code varchar, new_commune_code varchar, new_commune_name varchar, "
+        "placement varchar)"
     )
-    run_sql_file(con, SQL_DIR / "marts" / "district_year.sql")
-    rows = con.execute(
-        "select district_code, year, province_code, cooperatives from marts.district_year "
-        "order by year, district_code nulls last"
+    build._set_criteria(con, build.CONFIG_DIR / "replication_criteria.toml")
+    run_sql_file(con, SQL_DIR / "marts" / "replication_candidates.sql")
+    ranks = con.execute(
+        "select coop_code, district_rank from marts.replication_candidates order by coop_code"
     ).fetchall()
-    assert rows == [("663", 2025, "67", 1), (None, 2025, None, 2), (None, 2026, "01", 1)]
+    assert ranks == [("D1", 1), ("D2", 2), ("P1", 1), ("P2", 2), ("Q1", 1), ("Q2", 2)]
+    rows = con.execute(
+        "select coop_code, district_code, province_code, is_candidate, district_rank "
+        "from marts.replication_candidates"
+    ).fetchall()
+    assert rows == [  # in table order: district, then the unattributed province by province
+        ("D1", "663", "67", True, 1),
+        ("D2", "663", "67", True, 2),
+        ("Q1", None, "01", True, 1),
+        ("Q2", None, "01", True, 2),
+        ("P1", None, "67", True, 1),
+        ("P2", None, "67", True, 2),
+    ]

@@ -19,7 +19,10 @@ line or bar, `OTHER_DISTRICTS`: the others' average per district (their sum woul
 the ten and flatten them against the axis), with a note under the chart saying so; with at
 most `TOP_DISTRICTS` (a province) they draw every district. The candidates' table lists
 them all. A name several former districts (or new communes) share is followed by each one's
-code in the charts (`_unit_labels`).
+code in the charts (`_unit_labels`). The cooperatives of no former district (unattributed, a
+row per province in `marts.district_year`) are one line of the revenue chart; their
+candidates, ranked within their province, are named with it where there are several
+(`_name_unattributed_provinces`).
 """
 
 from __future__ import annotations
@@ -65,8 +68,8 @@ def _title(con) -> dict[str, str]:
     former: set[str] = set()  # the former districts' provinces, from the reference
     if "district_code" in _columns(con, "marts", "district_year"):
         for (code,) in con.execute(
-            # The unattributed row (no district) is where its cooperatives are now (68 for
-            # new communes of Lâm Đồng), not a former province.
+            # The unattributed rows (no district, one per province) are where their
+            # cooperatives are now (68 for new communes of Lâm Đồng), not former provinces.
             "select distinct district_code from marts.district_year where district_code is not null"
         ).fetchall():
             district = ref.unit(code)
@@ -250,11 +253,12 @@ def _contents(warehouse: Path) -> dict:
             con, "marts", "replication_candidates"
         )
         # The first three charts are 2021-2025's: the marts' later years (carried forward
-        # to the former district) belong to the phase by new commune.
+        # to the former district) belong to the phase by new commune. The unattributed rows
+        # (one per province and year) are drawn as one line, as a district's are.
         trend = con.execute(
-            "select district_code, coalesce(district_name, 'Không xác định'), year, "
-            "revenue_mvnd::double from marts.district_year where year < ? "
-            "order by district_code nulls last, year",
+            "select district_code, coalesce(any_value(district_name), 'Không xác định'), year, "
+            "sum(revenue_mvnd)::double from marts.district_year where year < ? "
+            "group by district_code, year order by district_code nulls last, year",
             [PHASE_FIRST_YEAR],
         ).fetchall()
         ratings = con.execute(
@@ -278,6 +282,7 @@ def _contents(warehouse: Path) -> dict:
                 "district_code": row.get("district_code"),
                 "district_name": row.get("district_name") or "Không xác định",
                 "district_rank": row["district_rank"],
+                "province_code": row.get("province_code"),
                 "coop_code": row["coop_code"],
                 "name": row["name"],
                 "score": row["score"],
@@ -290,6 +295,7 @@ def _contents(warehouse: Path) -> dict:
         ]
     finally:
         con.close()
+    _name_unattributed_provinces(candidates)
 
     years = sorted({y for _, _, y, _ in trend})
     label = _unit_labels(
@@ -313,6 +319,24 @@ def _contents(warehouse: Path) -> dict:
         "by_commune": by_commune,
         "candidates": candidates,
     }
+
+
+def _name_unattributed_provinces(candidates: list[dict]) -> None:
+    """The unattributed candidates (no former district) are ranked within their province
+    (`marts.replication_candidates.province_code`): where they are in more than one, each
+    one's name says its province, and they are listed province by province, so that two
+    first ranks are not one unit's. In one province (or a warehouse without the column)
+    they stay as they are."""
+    unattributed = [row for row in candidates if row["district_code"] is None]
+    provinces = {row["province_code"] for row in unattributed}
+    if len(provinces) < 2:
+        return
+    for row in unattributed:
+        row["district_name"] = f"{row['district_name']} (tỉnh {row['province_code'] or '?'})"
+    first = len(candidates) - len(unattributed)  # listed last (nulls last)
+    candidates[first:] = sorted(
+        unattributed, key=lambda row: (row["province_code"] or "", row["district_rank"])
+    )
 
 
 def _unit_labels(units: list[tuple[str | None, str]]) -> dict[tuple, str]:

@@ -125,6 +125,7 @@ select
     l.sector,
     l.district_code,
     l.district_name,
+    l.province_code,
     l.attribution_carried_forward,
     l.in_da167,
     f.year as first_year,
@@ -171,3 +172,4 @@ order by l.district_code, l.coop_code;
 comment on table marts.cooperative_scorecard is 'One row per cooperative: latest figures, growth since first report, consecutive profitable years, rating history, OCOP, offtake contracts and support received';
 comment on column marts.cooperative_scorecard.consecutive_profitable_years is 'Consecutive reported years with a profit, ending with the latest reported year';
 comment on column marts.cooperative_scorecard.revenue_cagr is 'Compound annual revenue growth from the first to the latest reported year (-1: fell to 0; NULL when the first year had no revenue, or one year only)';
+comment on column marts.cooperative_scorecard.province_code is 'Province of its latest reported year (marts.cooperative_district_year): its legacy district''s, or for an unattributed cooperative the one its report places it in';

@@ -1,5 +1,8 @@
--- Grain: one row per legacy district and year (district_code NULL: unattributed). Support
--- has one column per programme of core.dim_program (intermediate.support_cooperative_year).
+-- Grain: one row per legacy district and year; the unattributed cooperatives (district_code
+-- NULL) in a row of their own per province and year (province_code: the province of their
+-- cooperative-year in marts.cooperative_district_year, where they are), so that summing the
+-- rows of a province counts all its cooperatives. Support has one column per programme of
+-- core.dim_program (intermediate.support_cooperative_year).
 create or replace table marts.district_year as
 with
 
@@ -30,8 +33,8 @@ joined as (
 select
     district_code,
     any_value(district_name) as district_name,
-    -- The unattributed row of a year gathers cooperatives of every province: its province
-    -- is named only when they all share one (never an arbitrary one of them).
+    -- A district's province, an unattributed row's own: named when the row's cooperatives
+    -- share one, never an arbitrary one of several.
     case when count(distinct province_code) = 1 then min(province_code) end as province_code,
     year,
     count(*) as cooperatives,
@@ -53,9 +56,11 @@ select
     -- support_<code>_mvnd for each programme of core.dim_program, then support_total_mvnd
     coalesce(sum(columns('^support_.*_mvnd$')), 0)
 from joined
-group by district_code, year
-order by district_code, year;
+group by district_code, case when district_code is null then province_code end, year
+order by district_code, case when district_code is null then province_code end, year;
 
-comment on table marts.district_year is 'Per legacy district and year: cooperatives, members, finances, rating mix, OCOP products and support by programme (million VND)';
+comment on table marts.district_year is 'Per legacy district and year: cooperatives, members, finances, rating mix, OCOP products and support by programme (million VND); the unattributed cooperatives (district_code NULL) per province and year';
+comment on column marts.district_year.district_code is 'Legacy district (before 01/07/2025); NULL: unattributed, one row per province_code and year';
+comment on column marts.district_year.province_code is 'The district''s province; for an unattributed row, the province its cooperatives'' reports of the year place them in (marts.cooperative_district_year.province_code)';
 comment on column marts.district_year.new_cooperatives is 'Cooperatives founded in the year';
 comment on column marts.district_year.carried_forward_cooperatives is 'Cooperatives attributed to the district from their last known legacy district (reports from 2025 on)';

@@ -1,15 +1,24 @@
--- Grain: one row per legacy district (district_code NULL: unattributed): the 2021-2025 phase
--- against the 2026-2030 targets of config/phase_targets.toml (loaded as ref_phase_targets).
+-- Grain: one row per legacy district, and one per province for the unattributed cooperatives
+-- (district_code NULL; province_code as in marts.district_year): the 2021-2025 phase against
+-- the 2026-2030 targets of config/phase_targets.toml (loaded as ref_phase_targets).
 create or replace table marts.phase_summary as
 with
 
+-- unattributed_province: the unattributed rows' province, part of the key (NULL for a
+-- district, whose rows keep their district whatever their province_code).
 district_years as (
-    select * from marts.district_year
+    select
+        *,
+        case when district_code is null then province_code end as unattributed_province
+    from marts.district_year
     where year between 2021 and 2025
 ),
 
 candidates as (
-    select * from marts.replication_candidates
+    select
+        *,
+        case when district_code is null then province_code end as unattributed_province
+    from marts.replication_candidates
 ),
 
 targets as (
@@ -24,10 +33,11 @@ default_targets as (
 phase_bounds as (
     select
         district_code,
+        unattributed_province,
         min(year) as first_year,
         max(year) as last_year
     from district_years
-    group by district_code
+    group by district_code, unattributed_province
 ),
 
 phase_start as (
@@ -35,6 +45,7 @@ phase_start as (
     from district_years as d
     inner join phase_bounds as b
         on d.district_code is not distinct from b.district_code
+        and d.unattributed_province is not distinct from b.unattributed_province
         and d.year = b.first_year
 ),
 
@@ -43,30 +54,34 @@ phase_end as (
     from district_years as d
     inner join phase_bounds as b
         on d.district_code is not distinct from b.district_code
+        and d.unattributed_province is not distinct from b.unattributed_province
         and d.year = b.last_year
 ),
 
 phase_totals as (
     select
         district_code,
+        unattributed_province,
         sum(support_total_mvnd) as support_total_mvnd,
         sum(support_da167_mvnd) as support_da167_mvnd,
         sum(new_cooperatives) as new_cooperatives
     from district_years
-    group by district_code
+    group by district_code, unattributed_province
 ),
 
 candidate_counts as (
     select
         district_code,
+        unattributed_province,
         count(*) filter (where is_candidate) as replication_candidates
     from candidates
-    group by district_code
+    group by district_code, unattributed_province
 ),
 
 district_targets as (
     select
         e.district_code,
+        e.unattributed_province,
         coalesce(t.cooperatives_growth, dflt.cooperatives_growth) as cooperatives_growth,
         coalesce(t.members_growth, dflt.members_growth) as members_growth,
         coalesce(t.revenue_growth, dflt.revenue_growth) as revenue_growth,
@@ -79,6 +94,7 @@ district_targets as (
 select
     e.district_code,
     e.district_name,
+    e.province_code,
     s.year as phase_first_year,
     e.year as phase_last_year,
     s.cooperatives as cooperatives_first_year,
@@ -103,13 +119,23 @@ select
     power(1 + t.revenue_growth, 1.0 / (2030 - e.year)) - 1 as required_revenue_growth_per_year,
     coalesce(c.replication_candidates, 0) >= t.model_cooperatives as has_enough_candidates
 from phase_end as e
-inner join phase_start as s on s.district_code is not distinct from e.district_code
-inner join phase_totals as p on p.district_code is not distinct from e.district_code
-inner join district_targets as t on t.district_code is not distinct from e.district_code
-left join candidate_counts as c on c.district_code is not distinct from e.district_code
-order by e.district_code;
+inner join phase_start as s
+    on s.district_code is not distinct from e.district_code
+    and s.unattributed_province is not distinct from e.unattributed_province
+inner join phase_totals as p
+    on p.district_code is not distinct from e.district_code
+    and p.unattributed_province is not distinct from e.unattributed_province
+inner join district_targets as t
+    on t.district_code is not distinct from e.district_code
+    and t.unattributed_province is not distinct from e.unattributed_province
+left join candidate_counts as c
+    on c.district_code is not distinct from e.district_code
+    and c.unattributed_province is not distinct from e.unattributed_province
+order by e.district_code, e.unattributed_province;
 
-comment on table marts.phase_summary is 'Per legacy district: the 2021-2025 phase (first and last year, growth, support, candidates) against the 2026-2030 targets';
+comment on table marts.phase_summary is 'Per legacy district (the unattributed cooperatives, district_code NULL, per province): the 2021-2025 phase (first and last year, growth, support, candidates) against the 2026-2030 targets';
+comment on column marts.phase_summary.district_code is 'Legacy district (before 01/07/2025); NULL: unattributed, one row per province_code';
+comment on column marts.phase_summary.province_code is 'Province of the district''s phase_last_year row of marts.district_year; for an unattributed row, the province its cooperatives are in (marts.district_year.province_code)';
 comment on column marts.phase_summary.has_enough_candidates is 'The district has at least as many replication candidates as new-model cooperatives it is to replicate by 2030';
 comment on column marts.phase_summary.revenue_cagr_phase1 is 'Compound annual growth of the district''s revenue from phase_first_year to phase_last_year, its first and last reported years of 2021-2025 (0.05 = +5% a year; -1: fell to 0; NULL when the first year had no revenue, or one year only)';
 comment on column marts.phase_summary.target_cooperatives_2030 is 'Cooperatives for 2030: cooperatives_last_year grown by cooperatives_growth of config/phase_targets.toml, rounded';
@@ -117,4 +143,4 @@ comment on column marts.phase_summary.target_members_2030 is 'Members for 2030: 
 comment on column marts.phase_summary.target_revenue_2030_mvnd is 'Revenue for 2030, million VND: revenue_last_year_mvnd grown by revenue_growth of config/phase_targets.toml';
 comment on column marts.phase_summary.target_model_cooperatives_2030 is 'New-model cooperatives to replicate by 2030 (model_cooperatives of config/phase_targets.toml)';
 comment on column marts.phase_summary.required_revenue_growth_per_year is 'Yearly revenue growth from phase_last_year to 2030 that reaches target_revenue_2030_mvnd (0.05 = +5% a year)';
-comment on column marts.phase_summary.replication_candidates is 'Cooperatives attributed to the district by their latest report that meet every criterion (marts.replication_candidates.is_candidate)';
+comment on column marts.phase_summary.replication_candidates is 'Cooperatives attributed to the district by their latest report that meet every criterion (marts.replication_candidates.is_candidate); for an unattributed row, the unattributed ones of its province_code';

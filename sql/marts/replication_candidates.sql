@@ -1,7 +1,9 @@
 -- Grain: one row per cooperative (coop_code), assessed against the replication criteria of
 -- config/replication_criteria.toml (set as variables by the loader before this model runs),
--- ranked among the candidates of its legacy district (2021-2025 comparisons) and of its
--- commune in force since 01/07/2025 (2026-2030 planning; none while under review).
+-- ranked among the candidates of its legacy district (2021-2025 comparisons; an unattributed
+-- cooperative, district_code NULL, among the unattributed candidates of its province_code,
+-- as marts.district_year and marts.phase_summary count them) and of its commune in force
+-- since 01/07/2025 (2026-2030 planning; none while under review).
 create or replace table marts.replication_candidates as
 with
 
@@ -20,6 +22,7 @@ assessed as (
         s.sector,
         s.district_code,
         s.district_name,
+        s.province_code,
         p.new_province_code,
         p.new_commune_code,
         p.new_commune_name,
@@ -61,7 +64,9 @@ select
     *,
     case
         when is_candidate then rank() over (
-            partition by district_code, is_candidate
+            partition by
+                district_code, case when district_code is null then province_code end,
+                is_candidate
             order by score desc, revenue_mvnd desc, coop_code asc
         )
     end as district_rank,
@@ -72,14 +77,17 @@ select
         )
     end as commune_rank
 from judged
-order by district_code, district_rank nulls last, coop_code;
+order by
+    district_code, case when district_code is null then province_code end,
+    district_rank nulls last, coop_code;
 
 comment on table marts.replication_candidates is 'Every cooperative assessed for replication in 2026-2030; criteria from config/replication_criteria.toml (Decision 167 defaults)';
 comment on column marts.replication_candidates.meets_profit_criterion is 'A profit in each of the configured number of consecutive years ending with the latest reported year';
 comment on column marts.replication_candidates.meets_rating_criterion is 'Rated as configured (default Tốt, score >= 80) in the latest reported year';
 comment on column marts.replication_candidates.meets_market_link_criterion is 'An offtake contract or a valid OCOP product in the latest reported year';
 comment on column marts.replication_candidates.is_candidate is 'All criteria met';
-comment on column marts.replication_candidates.district_rank is 'Rank among the candidates of the district, by score then revenue; NULL for non-candidates';
+comment on column marts.replication_candidates.district_rank is 'Rank among the candidates of the district (unattributed: among the unattributed candidates of its province_code), by score then revenue; NULL for non-candidates';
+comment on column marts.replication_candidates.province_code is 'Province of its latest reported year (marts.cooperative_scorecard): its legacy district''s, or for an unattributed cooperative the one its report places it in';
 comment on column marts.replication_candidates.new_province_code is 'Province in force since 01/07/2025 (for a cooperative under review, the one its former district''s province went into)';
 comment on column marts.replication_candidates.new_commune_code is 'Commune in force since 01/07/2025; NULL under review (marts.placement_review)';
 comment on column marts.replication_candidates.new_commune_name is 'Full name of the commune in force since 01/07/2025';
