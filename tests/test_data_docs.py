@@ -272,3 +272,26 @@ def test_a_site_showing_the_same_is_copied_not_rendered(tmp_path, monkeypatch):
         assert re.search(rf"validations/{name}/[^\"']+\.html", index), name
     assert str(page.relative_to(prepared)) in index
     assert len(list((prepared / "validations").rglob("*.html"))) == len(_suite_names())
+
+
+def test_pages_take_the_logo_from_the_site_not_from_gx_s3(tmp_path):
+    """GX's navbar loads its logo from GX's S3 bucket with a timestamp (`?d=…`) on every page
+    view (and a dark one in dark mode), although the image ships in the site's
+    `static/images`: offline, every page shows a broken image; online, each view is a request
+    to GX. The pages and the site's styles take the site's own copy, by a relative path."""
+    import os
+
+    from etl.quality.data_docs import build_data_docs
+
+    settings = _settings(tmp_path)
+    _audit_warehouse(settings, REJECTED + "(1, 'coop_code_format', 'error')")
+    docs = build_data_docs(settings).parent
+    pages = sorted(docs.rglob("*.html"))
+    assert len(pages) > 2 * len(_suite_names())  # the index, per suite two pages
+    for path in [*pages, *docs.rglob("*.css")]:
+        text = path.read_text(encoding="utf-8")
+        assert "great-expectations-web-assets" not in text, path.relative_to(docs)
+        for logo in re.findall(r"""(?:src="|url\(')([^"']*logo[^"']*\.png)""", text):
+            assert os.path.isfile(path.parent / logo), (path.relative_to(docs), logo)
+    for page in pages:
+        assert re.search(r'src="[^"]*static/images/logo-long\.png"', page.read_text()), page

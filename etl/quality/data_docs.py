@@ -16,10 +16,12 @@ is copied instead of rendered again (GX's validations and site builder cost seco
 `htx run`, the site of a new build is rendered by the warm validator
 (`etl.quality.validator`) while the publish DAG runs: the load hands it over and ends, and
 the export waits for it before moving it in place (`prepare_data_docs`,
-`publish_prepared`). Nothing is downloaded: the pages reference GX's CDN styles as GX writes
-them, and GX's analytics are off. GX's index draws its tables with scripts from those CDNs,
-so the index also gets a plain list of the suites, their results and pages
-(`_plain_index`), which opens from disk without a network.
+`publish_prepared`). Nothing is downloaded: the pages reference GX's CDN styles and scripts
+as GX writes them (GX's wheel ships none of them), and GX's analytics are off. GX's logo,
+which its pages fetch from GX's bucket on every view, is pointed at the copy the site holds
+(`_local_logo`). GX's index draws its tables with scripts from those CDNs, so the index also
+gets a plain list of the suites, their results and pages (`_plain_index`), which opens from
+disk without a network.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -196,9 +199,34 @@ def _render(
 
 def _finish(building: Path, target: Path, key: str, fingerprint: str | None) -> None:
     """Stamp the site built in `building` with its key and fingerprint; put it at `target`."""
+    _local_logo(building)
     (building / CONTENT_KEY).write_text(key, encoding="utf-8")
     (building / FINGERPRINT).write_text(fingerprint or "", encoding="utf-8")
     _replace_dir(building, target)
+
+
+# GX's navbar takes its logo from GX's bucket, with the time of each page view appended
+# (`add_data_context_id_to_url`), and its dark style a dark logo from there, although the
+# site's `static/images` holds the logo: offline a broken image on every page, online a
+# request to GX on every view.
+_GX_IMAGES = re.compile(
+    r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/"
+    r"(?:logo-long|full_logo_dark)\.png(?:\?[^\"')\s]*)?"
+)
+_LOGO = Path("static") / "images" / "logo-long.png"
+
+
+def _local_logo(site: Path) -> None:
+    """Point every page and style of the site at its own copy of GX's logo (a path relative
+    to the file), not at GX's bucket. A site whose static files hold no logo is left as is."""
+    if not (site / _LOGO).is_file():
+        return
+    for path in [*site.rglob("*.html"), *site.rglob("*.css")]:
+        text = path.read_text(encoding="utf-8")
+        local = Path(os.path.relpath(site / _LOGO, path.parent)).as_posix()
+        changed = _GX_IMAGES.sub(local, text)  # "../../static/images/…": no escapes
+        if changed != text:
+            path.write_text(changed, encoding="utf-8")
 
 
 def _shows(site: Path, key: str) -> bool:
@@ -474,7 +502,6 @@ def _plain_index(site: Path, documents: dict[str, dict]) -> None:
     (passed or failed, from the stored result), its validation page and its expectations
     page. GX's own tables need jQuery and bootstrap-table from CDNs; this one is HTML."""
     import html
-    import re
 
     rows = []
     for key, document in documents.items():
