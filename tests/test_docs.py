@@ -70,3 +70,19 @@ def test_deploy_s_table_of_dags_has_a_row_for_every_dag():
     }
     assert len(dag_ids) == 4
     assert dag_ids - rows == set()
+
+
+def test_every_pip_install_of_the_lock_upgrades_pip_first():
+    """pip 23.2.1 (what a Python 3.11.7 venv brings; 23.3.2 and later are fine) refuses the
+    lock in hash-checking mode: `In --require-hashes mode, all requirements must have their
+    versions pinned with ==. These do not: celery[redis]<6,>=5.5.0 … (from
+    apache-airflow-providers-celery==3.26.0 …)`. A documented `pip install -r
+    requirements.lock` upgrades pip in the same command first."""
+    commands = []
+    for doc in DOCS:
+        text = " ".join((PROJECT_ROOT / doc).read_text(encoding="utf-8").split())
+        for found in re.finditer(r"pip install -r [\w/.]*requirements\.lock", text):
+            before = text[max(0, found.start() - 160) : found.start()]
+            commands.append((doc, "pip>=23.3" in before))
+    assert commands  # docs/deploy.md documents the wheel install
+    assert all(ok for _, ok in commands), commands
