@@ -88,7 +88,10 @@ def test_without_a_warehouse_sql_and_tables_say_so_in_one_line_and_exit_2(
     for args in (["sql", "select 1"], ["tables"]):
         assert main(args) == 2, args
         err = capsys.readouterr().err
-        assert err == f"no warehouse at {tmp_path / 'none.duckdb'}: run `make run` first\n"
+        assert err == (
+            f"no warehouse at {tmp_path / 'none.duckdb'}: run `htx run` first "
+            "(`make run` in a checkout)\n"
+        )
 
 
 def test_the_htx_command_exits_with_main_s_code_and_all_its_output(warehouse):

@@ -52,7 +52,9 @@ def connect(warehouse: Path):
     import duckdb
 
     if not warehouse.exists():
-        raise FileNotFoundError(f"no warehouse at {warehouse}: run `make run` first")
+        raise FileNotFoundError(
+            f"no warehouse at {warehouse}: run `htx run` first (`make run` in a checkout)"
+        )
     return duckdb.connect(
         str(warehouse),
         read_only=True,
