@@ -4,12 +4,13 @@
 create or replace table marts.phase_summary as
 with
 
--- unattributed_province: the unattributed rows' province, part of the key (NULL for a
--- district, whose rows keep their district whatever their province_code).
+-- row_key: what a row of this table is for, a district (its code) or the unattributed
+-- cooperatives of a province ('unattributed ' and the province_code): one join key, where
+-- district_code alone is NULL for every province's unattributed row.
 district_years as (
     select
         *,
-        case when district_code is null then province_code end as unattributed_province
+        coalesce(district_code, 'unattributed ' || coalesce(province_code, '')) as row_key
     from marts.district_year
     where year between 2021 and 2025
 ),
@@ -17,7 +18,7 @@ district_years as (
 candidates as (
     select
         *,
-        case when district_code is null then province_code end as unattributed_province
+        coalesce(district_code, 'unattributed ' || coalesce(province_code, '')) as row_key
     from marts.replication_candidates
 ),
 
@@ -32,56 +33,46 @@ default_targets as (
 
 phase_bounds as (
     select
-        district_code,
-        unattributed_province,
+        row_key,
         min(year) as first_year,
         max(year) as last_year
     from district_years
-    group by district_code, unattributed_province
+    group by row_key
 ),
 
 phase_start as (
     select d.*
     from district_years as d
-    inner join phase_bounds as b
-        on d.district_code is not distinct from b.district_code
-        and d.unattributed_province is not distinct from b.unattributed_province
-        and d.year = b.first_year
+    inner join phase_bounds as b on d.row_key = b.row_key and d.year = b.first_year
 ),
 
 phase_end as (
     select d.*
     from district_years as d
-    inner join phase_bounds as b
-        on d.district_code is not distinct from b.district_code
-        and d.unattributed_province is not distinct from b.unattributed_province
-        and d.year = b.last_year
+    inner join phase_bounds as b on d.row_key = b.row_key and d.year = b.last_year
 ),
 
 phase_totals as (
     select
-        district_code,
-        unattributed_province,
+        row_key,
         sum(support_total_mvnd) as support_total_mvnd,
         sum(support_da167_mvnd) as support_da167_mvnd,
         sum(new_cooperatives) as new_cooperatives
     from district_years
-    group by district_code, unattributed_province
+    group by row_key
 ),
 
 candidate_counts as (
     select
-        district_code,
-        unattributed_province,
+        row_key,
         count(*) filter (where is_candidate) as replication_candidates
     from candidates
-    group by district_code, unattributed_province
+    group by row_key
 ),
 
 district_targets as (
     select
-        e.district_code,
-        e.unattributed_province,
+        e.row_key,
         coalesce(t.cooperatives_growth, dflt.cooperatives_growth) as cooperatives_growth,
         coalesce(t.members_growth, dflt.members_growth) as members_growth,
         coalesce(t.revenue_growth, dflt.revenue_growth) as revenue_growth,
@@ -119,19 +110,11 @@ select
     power(1 + t.revenue_growth, 1.0 / (2030 - e.year)) - 1 as required_revenue_growth_per_year,
     coalesce(c.replication_candidates, 0) >= t.model_cooperatives as has_enough_candidates
 from phase_end as e
-inner join phase_start as s
-    on s.district_code is not distinct from e.district_code
-    and s.unattributed_province is not distinct from e.unattributed_province
-inner join phase_totals as p
-    on p.district_code is not distinct from e.district_code
-    and p.unattributed_province is not distinct from e.unattributed_province
-inner join district_targets as t
-    on t.district_code is not distinct from e.district_code
-    and t.unattributed_province is not distinct from e.unattributed_province
-left join candidate_counts as c
-    on c.district_code is not distinct from e.district_code
-    and c.unattributed_province is not distinct from e.unattributed_province
-order by e.district_code, e.unattributed_province;
+inner join phase_start as s on e.row_key = s.row_key
+inner join phase_totals as p on e.row_key = p.row_key
+inner join district_targets as t on e.row_key = t.row_key
+left join candidate_counts as c on e.row_key = c.row_key
+order by e.district_code, e.province_code;
 
 comment on table marts.phase_summary is 'Per legacy district (the unattributed cooperatives, district_code NULL, per province): the 2021-2025 phase (first and last year, growth, support, candidates) against the 2026-2030 targets';
 comment on column marts.phase_summary.district_code is 'Legacy district (before 01/07/2025); NULL: unattributed, one row per province_code';
