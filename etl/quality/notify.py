@@ -469,7 +469,7 @@ def email_sender(conn) -> str:
     )
     if named:
         return str(named)
-    login = (conn.login or "").strip()
+    login = (getattr(conn, "login", None) or "").strip()
     _, address = parseaddr(login)
     return address if address and "@" in address and address == login else DEFAULT_SENDER
 
