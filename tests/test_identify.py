@@ -96,6 +96,28 @@ def test_a_former_province_merged_in_2025_is_told_which_province_reports(tmp_pat
     assert _unit(_identify(tmp_path, "67_2024.xlsx", ref))[:2] == ("67", "Tỉnh Đắk Nông")
 
 
+def test_a_former_province_whose_code_the_new_province_kept_is_told_it_merged(tmp_path, ref):
+    """Kiên Giang's 91 is the new An Giang's code, Yên Bái's 15 the new Lào Cai's: named by
+    its name, the former province is told where it went, not that it is no unit at all; and
+    the advice, followed, identifies the new province (code and name)."""
+    for found, merged in (
+        (_identify(tmp_path, "kien_giang_2025.xlsx", ref), "Tỉnh Kiên Giang (mã 91)"),
+        (_identify(tmp_path, "a.xlsx", ref, name="Tỉnh Kiên Giang", year=2025), "Kiên Giang"),
+        (_identify(tmp_path, "b.xlsx", ref, name="Tỉnh Yên Bái", year=2026), "(mã 15)"),
+    ):
+        message = _rejected(found, "unit_not_in_year")
+        assert merged in message
+        assert "đã hợp nhất vào" in message
+    message = _identify(tmp_path, "kien_giang_2025.xlsx", ref).message
+    assert "Hãy ghi mã 91 trong 'Mã đơn vị' và 'Tỉnh An Giang' trong 'Tên đơn vị'" in message
+    assert _unit(_identify(tmp_path, "c.xlsx", ref, code="91", name="Tỉnh An Giang", year=2025))[
+        :2
+    ] == ("91", "Tỉnh An Giang")
+    # A province that kept its code and its name reports as itself; up to 2024, as before.
+    assert _unit(_identify(tmp_path, "lam_dong_2025.xlsx", ref))[:2] == ("68", "Tỉnh Lâm Đồng")
+    assert _unit(_identify(tmp_path, "kien_giang_2024.xlsx", ref))[:2] == ("91", "Tỉnh Kiên Giang")
+
+
 # --- from 2026: a province or a commune of the 2025 list ------------------------------------
 
 

@@ -281,9 +281,11 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "province_merged": (
         "{province} (mã {code}) đã hợp nhất vào {new_province} từ 01/07/2025: báo cáo năm "
-        "{year} do {new_province} lập, mã {new_code}. Hãy ghi mã {new_code} trong 'Mã đơn vị'.",
+        "{year} do {new_province} lập, mã {new_code}. Hãy ghi mã {new_code} trong 'Mã đơn vị' "
+        "và '{new_province}' trong 'Tên đơn vị'.",
         "{province} ({code}) became part of {new_province} on 01/07/2025: the {year} report "
-        "comes from {new_province}, code {new_code}. Put {new_code} in 'Mã đơn vị'.",
+        "comes from {new_province}, code {new_code}. Put {new_code} in 'Mã đơn vị' and "
+        "'{new_province}' in 'Tên đơn vị'.",
     ),
     "unit_name_mismatch": (
         "'Mã đơn vị' {code} là {unit}, nhưng 'Tên đơn vị' ghi '{value}' là đơn vị khác: "

@@ -257,6 +257,31 @@ def _unit_of_code(
     raise _Rejected(_unknown(shown, year, ref, column))
 
 
+def _former_unit(former: Unit, year: int, ref: Reference, shown: object, column: str) -> None:
+    """Raise why a unit before 01/07/2025, named by its name, may not report for `year`: as
+    its code would (`_unit_of_code`), and also for a province merged into one that kept its
+    code under another name (`Tỉnh Kiên Giang`, 91, went into Tỉnh An Giang, 91; `Tỉnh Yên
+    Bái`, 15, into Tỉnh Lào Cai), whose code alone would identify the new province."""
+    unit = _unit_of_code(former.code, year, ref, shown, column)
+    if (
+        former.level == "province"
+        and year >= REORGANISED_ON.year
+        and name_key(strip_kind(unit.full_name)) != name_key(strip_kind(former.full_name))
+    ):
+        raise _Rejected(
+            _finding(
+                "province_merged",
+                shown,
+                column,
+                province=former.full_name,
+                code=former.code,
+                new_province=unit.full_name,
+                new_code=unit.code,
+                year=year,
+            )
+        )
+
+
 def _commune_too_early(
     communes: list[Unit], year: int, ref: Reference, shown: object, column: str = "Mã đơn vị"
 ) -> Finding:
@@ -436,7 +461,7 @@ def _former_may_not_report(text: str, year: int, ref: Reference) -> None:
     several, or when that unit may report."""
     former = _former_named(text, ref)
     if len(former) == 1:
-        _unit_of_code(former[0].code, year, ref, text, "Tên đơn vị")
+        _former_unit(former[0], year, ref, text, "Tên đơn vị")
 
 
 def _new_commune_too_early(text: str, year: int, ref: Reference) -> None:
@@ -495,7 +520,7 @@ def _unit_of_slug(text: str, year: int, ref: Reference, shown: str, column: str)
         # A former province or district by name says why it may not report this year.
         former = ref.by_slug(slug(text))
         if len(former) == 1:
-            _unit_of_code(former[0].code, year, ref, shown, column)
+            _former_unit(former[0], year, ref, shown, column)
         raise _Rejected(_unknown(shown, year, ref, column))
     return _named_unit(candidates[0], year, ref, shown, column)
 
