@@ -190,6 +190,28 @@ def test_a_signature_line_dated_in_figures_beside_its_signer_is_no_cooperative(t
     assert [r["excel_row"] for r in read.sheets["ocop"].rows] == [2]
 
 
+@pytest.mark.parametrize(
+    "line",
+    ["ĐT: 0912 345 678", "SĐT 0912.345.678", "Điện thoại: 0261 3544 123", "Fax: 02613544123"],
+)
+def test_rule_1_a_phone_line_in_the_signature_block_is_no_cooperative(tmp_path, line):
+    """The preparer's phone under `Người lập biểu`, in the code column where the template
+    puts the signer (column B): digits enough for a code, but a signature line (rule 1),
+    not a cooperative whose name is missing, which would reject a valid file. A
+    cooperative's row with such a cell and its figures is still a record."""
+    signer = [None] * len(HTX_HEADER)
+    signer[HTX_HEADER.index("Mã số HTX")] = "Người lập biểu"
+    name = [None] * len(HTX_HEADER)
+    name[HTX_HEADER.index("Mã số HTX")] = "Nguyễn Văn A"
+    phone = [None] * len(HTX_HEADER)
+    phone[HTX_HEADER.index("Mã số HTX")] = line
+    rows = _htx(tmp_path, [htx_row(1, "6400000001"), [], signer, name, phone])
+    assert [r["coop_code"] for r in rows] == ["6400000001"]
+    coded = htx_row(2, line)
+    rows = _htx(tmp_path, [htx_row(1, "6400000001"), coded])
+    assert [r["excel_row"] for r in rows] == [2, 3]
+
+
 def test_rule_2_a_group_cell_above_a_one_row_header_gives_its_money_unit(tmp_path):
     """`Kết quả SXKD (đồng)` over `Doanh thu` and `Lợi nhuận`, in a row that names no
     column: both are in đồng, scaled to million VND; a column with its own unit keeps it."""

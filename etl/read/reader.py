@@ -1267,4 +1267,12 @@ def _looks_like_code(value: object) -> bool:
         return len(value) >= 8
     text = "".join(str(value).split())
     digits = sum(ch.isdigit() for ch in text)
+    if digits >= 8 and _CONTACT.match(match_key(value)):
+        return False  # `ĐT: 0912 345 678` under `Người lập biểu`: the signature block's
     return (digits >= 8 and digits * 2 >= len(text)) or cells.is_destroyed_code(text)
+
+
+# A phone or fax line of the signature block (rule 1), as its match key begins: `ĐT:`,
+# `SĐT`, `Điện thoại`, `DĐ`, `Di động`, `Tel`, `Fax`, `Mobile`. Its digits are no code; a
+# row that holds figures beside it is still a record (`_Table.not_data`).
+_CONTACT = re.compile(r"^(?:s?dt|dien thoai|dd|di dong|tel|phone|fax|mobile)\b")
