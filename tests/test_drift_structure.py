@@ -99,6 +99,36 @@ def test_rule_11_roman_numeral_title_ends_both_kinds_a_letter_title_only_its_own
     ]
 
 
+@pytest.mark.parametrize("where", ["stt", "name"])
+def test_rule_11_a_lower_case_roman_numeral_title_ends_both_kinds_too(tmp_path, where):
+    """`ii.` is a Roman numeral written in lower case, as `II.` is in upper case: its title
+    ends the commune and the sector before it, in `STT` or leading the title's text. Before,
+    the commune of `i.` ran on under `ii`, and `ii. Lĩnh vực phi nông nghiệp` in the name
+    column was no title, so the cooperative under it got `Nông nghiệp` from `i.`."""
+
+    def title(number: str, text: str) -> list:
+        return _title(number, text) if where == "stt" else _title(None, f"{number}. {text}")
+
+    rows = _htx(
+        tmp_path,
+        [
+            title("i", "Lĩnh vực nông nghiệp"),
+            _title(None, "Xã Đức Mạnh:"),
+            _bare(1),
+            title("ii", "Lĩnh vực phi nông nghiệp"),
+            _bare(2),
+            title("iii", "HTX thành lập mới năm 2023"),
+            _bare(3),
+        ],
+    )
+    got = [(r["coop_code"], r["commune_name"], r["sector"]) for r in rows]
+    assert got == [
+        ("6400000001", "Đức Mạnh", "Nông nghiệp"),
+        ("6400000002", None, "Phi nông nghiệp"),
+        ("6400000003", None, None),
+    ]
+
+
 @pytest.mark.parametrize(
     ("title", "sector"),
     [

@@ -967,8 +967,10 @@ def _cell(row: list, index: int) -> object:
 
 # A section marker in `STT` (rule 11): `I`, `II.`, `A`, `b)`, `(c)`, `I. Lĩnh vực …`.
 _MARKER = re.compile(r"^\(?([A-Za-z]|[IVXivx]{1,7})\s*[.):]?(?:\s+(.*))?$", re.DOTALL)
-# The same marker leading a title in another column needs its `.` or `)`: `I. Lĩnh vực …`.
-_TEXT_MARKER = re.compile(r"^\(?([A-Za-z]|[IVX]{1,7})\s*[.)]\s*(.+)$", re.DOTALL)
+# The same marker leading a title in another column needs its `.` or `)`: `I. Lĩnh vực …`,
+# `ii. Lĩnh vực …`.
+_TEXT_MARKER = re.compile(r"^\(?([A-Za-z]|[IVXivx]{1,7})\s*[.)]\s*(.+)$", re.DOTALL)
+# A Roman numeral, in either case (`II`, `ii`): matched on the marker in upper case.
 _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(IX|IV|V?I{0,3})$")
 # `Xã Đắk Gằn:`: a commune title, by the prefixes of the reference's full names.
 _COMMUNE_PREFIXES = ("xa", "phuong", "thi tran", "dac khu")
@@ -1156,7 +1158,7 @@ class _Table:
                 found = (_MARKER if index == self.stt_at else _TEXT_MARKER).match(text)
                 if found:
                     marked = True
-                    roman = bool(_ROMAN.match(found.group(1)))
+                    roman = bool(_ROMAN.match(found.group(1).upper()))
                     text = found.group(2) or ""
             if text:
                 titles.append(text)
