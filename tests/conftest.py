@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -96,9 +98,23 @@ def info_rows(unit: str = "663", year: int = 2023, prepared: dt.date | None = No
     ]
 
 
-def htx_env(settings: Settings) -> dict[str, str]:
-    """This process's environment with the contract's settings, for `htx` subprocesses."""
-    return {**os.environ, **settings.htx_environ()}
+# The `htx` command of this virtual environment.
+HTX = Path(sys.executable).with_name("htx")
+
+
+def htx_env(settings: Settings, without: tuple[str, ...] = ()) -> dict[str, str]:
+    """This process's environment with the contract's settings, for `htx` subprocesses;
+    `without`: the prefixes of this process's variables left out (`("HTX_", "AIRFLOW")`: none
+    of the test runner's own configuration reaches the command)."""
+    kept = {k: v for k, v in os.environ.items() if not without or not k.startswith(without)}
+    return {**kept, **settings.htx_environ()}
+
+
+def run_htx(*args: str, env: dict[str, str], timeout: float = 1800) -> subprocess.CompletedProcess:
+    """`htx ARGS` in a subprocess with `env`, its output captured as text."""
+    return subprocess.run(
+        [str(HTX), *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def run_steps(settings: Settings, run_id: str = "test-run", selection=None) -> dict:

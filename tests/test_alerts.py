@@ -8,7 +8,6 @@ import email
 import email.policy
 import subprocess
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +18,7 @@ from conftest import (
     htx_row,
     info_rows,
     query,
+    run_htx,
     run_steps,
     write_xlsx,
 )
@@ -193,8 +193,7 @@ def test_rejected_workbook_alert_reaches_email_and_webhook_through_airflow(
     url, posts = webhook_receiver
     _landing_with_one_rejected(settings)
     env = {**htx_env(settings), **_channels_env(smtp_port, url)}
-    htx = str(Path(sys.executable).with_name("htx"))
-    first = subprocess.run([htx, "run"], env=env, capture_output=True, text=True, timeout=900)
+    first = run_htx("run", env=env, timeout=900)
     assert first.returncode == 0, first.stderr[-3000:]
 
     assert len(mails) == 1
@@ -221,7 +220,7 @@ def test_rejected_workbook_alert_reaches_email_and_webhook_through_airflow(
     assert "rating_matches_score" in page
     assert "Điểm" in page
 
-    second = subprocess.run([htx, "run"], env=env, capture_output=True, text=True, timeout=900)
+    second = run_htx("run", env=env, timeout=900)
     assert second.returncode == 0, second.stderr[-3000:]
     assert len(mails) == 1
     assert len(posts) == 1

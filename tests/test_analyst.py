@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from conftest import HTX_HEADER, htx_row, info_rows, run_steps, write_xlsx
+from conftest import HTX, HTX_HEADER, htx_row, info_rows, run_steps, write_xlsx
 
 from etl.cli import analyst
 from etl.cli.main import main
@@ -99,10 +99,8 @@ def test_the_htx_command_exits_with_main_s_code_and_all_its_output(warehouse):
     # still arrive whole, through a pipe.
     import os
     import subprocess
-    import sys
-    from pathlib import Path
 
-    htx = str(Path(sys.executable).with_name("htx"))
+    htx = str(HTX)
     env = {**os.environ, "HTX_WAREHOUSE": str(warehouse)}
     ok = subprocess.run(
         [htx, "sql", "select range as n from range(5000)"], env=env, capture_output=True, text=True
@@ -122,10 +120,8 @@ def test_a_reader_that_stops_early_ends_htx_quietly(warehouse):
     does (exit 141, SIGPIPE), with no traceback on stderr."""
     import os
     import subprocess
-    import sys
-    from pathlib import Path
 
-    htx = str(Path(sys.executable).with_name("htx"))
+    htx = str(HTX)
     env = {**os.environ, "HTX_WAREHOUSE": str(warehouse)}
     csv = ["sql", "--format", "csv", "select * from range(200000)"]
     shell = subprocess.run(
@@ -196,10 +192,8 @@ EXPECTED = {
 def _htx(warehouse, *args, stdin=None):
     import os
     import subprocess
-    import sys
-    from pathlib import Path
 
-    htx = str(Path(sys.executable).with_name("htx"))
+    htx = str(HTX)
     env = {**os.environ, "HTX_WAREHOUSE": str(warehouse)}
     return subprocess.run(
         [htx, *args], env=env, capture_output=True, text=True, input=stdin, timeout=120

@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import duckdb
-from conftest import query
+from conftest import htx_env, query, run_htx
 
 from etl.config import settings_under
 from etl.quality import data_docs, validator
@@ -232,14 +230,7 @@ def test_htx_run_renders_the_site_in_the_background_and_publishes_it_whole(tmp_p
     settings.landing_dir.mkdir(parents=True)
     for path in sorted(every.glob("*.xlsx"))[:3]:
         shutil.copy(path, settings.landing_dir / path.name)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW"))}
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("htx")), "run"],
-        env={**env, **settings.htx_environ()},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = run_htx("run", env=htx_env(settings, without=("HTX_", "AIRFLOW")), timeout=900)
     assert done.returncode == 0, done.stderr[-5000:]
     assert "being rendered by the warm validator" in done.stdout + done.stderr
     assert "GX Data Docs not prepared" not in done.stdout + done.stderr

@@ -6,11 +6,9 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import htx_env, query
+from conftest import htx_env, query, run_htx
 
 from tools.sample import expected_counts, write_samples
 
@@ -35,9 +33,7 @@ CONTRACT_TABLES = [
 
 
 def htx_run(settings) -> subprocess.CompletedProcess:
-    env = htx_env(settings)
-    htx = Path(sys.executable).with_name("htx")
-    return subprocess.run([str(htx), "run"], env=env, capture_output=True, text=True, timeout=1800)
+    return run_htx("run", env=htx_env(settings))
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import htx_env, run_htx
 
 from etl.config import (
     LANDING_ASSET,
@@ -26,6 +26,8 @@ from etl.config import (
 from etl.flow.dagkit import assets
 from tools.sample import write_samples
 
+# The test runner's own configuration that must not reach `htx run`.
+UNSET = ("HTX_", "AIRFLOW", "OPENLINEAGE")
 TASKS = {
     "htx_ingest": ("discover", "stage", "load"),
     "htx_publish": ("alert", "publish", "exports"),
@@ -42,17 +44,7 @@ def lineage_run(tmp_path_factory):
     settings.landing_dir.mkdir(parents=True)
     for path in sorted(every.glob("*.xlsx"))[:3]:
         shutil.copy(path, settings.landing_dir / path.name)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW", "OPENLINEAGE"))
-    }
-    htx = Path(sys.executable).with_name("htx")
-    done = subprocess.run(
-        [str(htx), "run"],
-        env={**env, **settings.htx_environ()},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = run_htx("run", env=htx_env(settings, without=UNSET), timeout=900)
     assert done.returncode == 0, done.stderr[-5000:]
     return settings, _events(settings), every
 
@@ -152,16 +144,7 @@ def test_folders_named_in_vietnamese_run_and_name_their_assets_in_ascii(tmp_path
     settings.landing_dir.mkdir(parents=True)
     for path in sorted(every.glob("*.xlsx"))[:2]:
         shutil.copy(path, settings.landing_dir / path.name)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW", "OPENLINEAGE"))
-    }
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("htx")), "run"],
-        env={**env, **settings.htx_environ()},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = run_htx("run", env=htx_env(settings, without=UNSET), timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "2 new file(s)" in done.stdout, done.stdout
     assert settings.warehouse.is_file()
@@ -246,13 +229,8 @@ def test_an_asset_whose_uri_changed_is_retired_and_the_next_run_publishes(lineag
     # A run with a new workbook: the publish task names the asset whose URI was replaced.
     new = sorted(sample.glob("*.xlsx"))[3]
     shutil.copy(new, settings.landing_dir / new.name)
-    htx = Path(sys.executable).with_name("htx")
-    again = subprocess.run(
-        [str(htx), "run"],
-        env={k: v for k, v in env.items() if not k.startswith("AIRFLOW")},
-        capture_output=True,
-        text=True,
-        timeout=900,
+    again = run_htx(
+        "run", env={k: v for k, v in env.items() if not k.startswith("AIRFLOW")}, timeout=900
     )
     assert again.returncode == 0, again.stderr[-5000:]
     events = _events(settings)[len(before) :]

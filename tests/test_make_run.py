@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import HTX, run_htx
+
 from etl.config import PROJECT_ROOT, settings_under
 
 EMPTY = "holds no workbook: nothing to do"
@@ -30,8 +32,7 @@ def _nothing_written(settings) -> None:
 
 def test_htx_run_on_an_empty_named_landing_folder_writes_nothing(tmp_path):
     env, settings = _environ(tmp_path)
-    htx = Path(sys.executable).with_name("htx")
-    done = subprocess.run([str(htx), "run"], env=env, capture_output=True, text=True, timeout=300)
+    done = run_htx("run", env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == f"landing folder {settings.landing_dir} {EMPTY}"
     _nothing_written(settings)
@@ -42,8 +43,7 @@ def test_htx_run_on_a_landing_folder_that_does_not_exist_says_so(tmp_path):
     env, settings = _environ(tmp_path)
     missing = tmp_path / "not_mounted"
     env["HTX_LANDING_DIR"] = str(missing)
-    htx = Path(sys.executable).with_name("htx")
-    done = subprocess.run([str(htx), "run"], env=env, capture_output=True, text=True, timeout=300)
+    done = run_htx("run", env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == f"landing folder {missing} does not exist: nothing to do"
     assert "HTX_LANDING_DIR" in done.stderr
@@ -92,9 +92,8 @@ def test_the_sample_has_its_own_command_line_outside_htx(tmp_path):
         "24733_2026.xlsx",
         "68_2026.xlsx",
     }
-    htx = Path(sys.executable).with_name("htx")
     refused = subprocess.run(
-        [str(htx), "sample", "--out", str(tmp_path / "x")],
+        [str(HTX), "sample", "--out", str(tmp_path / "x")],
         capture_output=True,
         text=True,
         timeout=300,

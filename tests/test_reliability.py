@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-from conftest import HTX_HEADER, htx_env, htx_row, info_rows, query, run_steps, write_xlsx
+from conftest import HTX, HTX_HEADER, htx_env, htx_row, info_rows, query, run_steps, write_xlsx
 
 from etl.config import load_settings, settings_under
 from etl.read import discover
@@ -330,7 +330,7 @@ def test_two_runs_started_together_end_like_one(settings, tmp_path):
     for year in (2022, 2023):
         _good(settings.landing_dir / f"663_{year}.xlsx", year=year)
     env = htx_env(settings)
-    htx = str(Path(sys.executable).with_name("htx"))
+    htx = str(HTX)
     logs = [(tmp_path / f"run{i}.out", tmp_path / f"run{i}.err") for i in range(2)]
     runs = []
     for out, err in logs:  # files, not pipes: Airflow's logs would fill a pipe and block

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import htx_env
+from conftest import htx_env, run_htx
 
 from etl.config import Settings, settings_under
 from etl.warehouse import ledger
@@ -79,10 +79,7 @@ def run_previous(old: Path, settings: Settings, *args: str) -> subprocess.Comple
 
 
 def run_current(settings: Settings) -> subprocess.CompletedProcess:
-    htx = Path(sys.executable).with_name("htx")
-    return subprocess.run(
-        [str(htx), "run"], env=htx_env(settings), capture_output=True, text=True, timeout=1800
-    )
+    return run_htx("run", env=htx_env(settings))
 
 
 def task_logs(settings: Settings, skip: set[Path] = frozenset()) -> str:
