@@ -248,6 +248,22 @@ def test_a_reason_counts_one_cell_in_the_singular(tmp_path):
     assert en.startswith("File rejected: 1 cell breaks mandatory rules: 'Số lao động' must not")
 
 
+def test_a_reason_counts_cells_not_broken_rules(tmp_path):
+    """A score of 150 rated Khá breaks two rules in one cell (P2): with a negative worker
+    count (I3) the clerk finds two red cells, and the reason says two cells, not three."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Điểm": 150}),
+        htx_row(2, "6400000002", **{"Số lao động": -3}),
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    errors = [f for f in outcome["findings"] if f["severity"] == "error"]
+    assert sorted(f["cell"] for f in errors) == ["I3", "P2", "P2"]
+    vi, en = outcome["reason"].split(" / ", 1)
+    assert vi.startswith("Tệp bị từ chối: 2 ô vi phạm quy tắc bắt buộc: ")
+    assert en.startswith("File rejected: 2 cells break mandatory rules: ")
+
+
 def test_a_failing_money_cell_says_its_unit(tmp_path):
     """Money is staged in million VND: `-45.000.000 đ` fails as `-45 triệu đồng`, not as a
     bare -45 the clerk would read as đồng. Unreadable money text stays as written."""

@@ -440,11 +440,14 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
     outcome["rows_rejected"] = len({(f.sheet, f.excel_row) for f in errors})
     if errors:
         outcome["status"] = "quarantined"
-        cells_en = "1 cell breaks" if len(errors) == 1 else f"{len(errors)} cells break"
+        # Cells, as the clerk counts the red ones: a score of 150 rated Khá is one cell
+        # that breaks two rules.
+        cells = len({(f.sheet, f.cell or (f.excel_row, f.column_name)) for f in errors})
+        cells_en = "1 cell breaks" if cells == 1 else f"{cells} cells break"
         rules_vi, rules_en = _broken_rules(errors)
         outcome["reason"] = reason(
             "rule_errors",
-            count=len(errors),
+            count=cells,
             cells_en=cells_en,
             rules_vi=rules_vi,
             rules_en=rules_en,
