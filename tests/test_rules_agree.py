@@ -77,6 +77,33 @@ def _evaluate(code, values: dict[str, object]) -> bool:
     return bool(eval(code, {"__builtins__": {}}, scope))  # noqa: S307 - our own formula
 
 
+def _probes(suite: Bounds) -> list[float]:
+    """Values either side of a range's ends (an open end: far beyond the other)."""
+    low = suite.min if suite.min is not None else -1e12
+    high = suite.max if suite.max is not None else 1e15
+    return [low - 1, low, low + 1e-6, high - 1e-6, high, high + 1]
+
+
+def _admitted(check, suite: Bounds) -> list[bool]:
+    """Which `_probes` a template number check lets a clerk type."""
+    values = _probes(suite)
+    if check.type == "custom":
+        letter = str(check.sqref).split()[0].split(":")[0].rstrip("0123456789")
+        code = _compiled(check.formula1, {letter: "value"})
+        return [_evaluate(code, {"value": v}) for v in values]
+    low, high = _number(check.formula1), _number(check.formula2)
+    admits = {
+        "greaterThan": lambda v: v > low,
+        "greaterThanOrEqual": lambda v: v >= low,
+        "lessThan": lambda v: v < low,
+        "lessThanOrEqual": lambda v: v <= low,
+        "equal": lambda v: v == low,
+        None: lambda v: low <= v <= high,
+        "between": lambda v: low <= v <= high,
+    }[check.operator]
+    return [admits(v) for v in values]
+
+
 def _spoken_band(text: str, scale: Bounds) -> Bounds:
     """`từ 65 đến dưới 80`, `điểm từ 80 trở lên`, `dưới 50` as a range on the scale."""
     low = re.search(r"(từ|trên) (\d+(?:\.\d+)?)", text)
@@ -139,9 +166,11 @@ def template_disagreements(r: Rules, path: Path, year: int) -> list[str]:
             elif column.kind in ("int", "money", "number") and column.key != "year":
                 check = rules_of[header]
                 suite = r.bounds(sheet.key, column.key)
-                if suite.strict_min:
+                if suite.strict_min or check.type == "custom":
+                    # Excel's `between` includes its ends: judged on values either side of
+                    # each end, whatever form the check takes (a custom formula).
                     differ(
-                        where, (check.operator, _number(check.formula1)), ("greaterThan", suite.min)
+                        where, _admitted(check, suite), [suite.admits(v) for v in _probes(suite)]
                     )
                     continue
                 cap = template.INPUT_CAPS.get(column.kind) if suite.max is None else None

@@ -311,6 +311,24 @@ def validation(sheet: Sheet, column: Column, year: int, rows: int = DATA_ROWS) -
     if kind == "number":
         message = f"Số ≥ {low}. / A number ≥ {low}."
         return _range("decimal", bounds, column.header[:32], message, INPUT_CAPS["number"])
+    if bounds.strict_min and bounds.max is not None:
+        # Excel's `between` includes its ends and `greater than` has no upper one: a formula
+        # keeps both, so an amount the suite rejects as implausible (typed in đồng) is
+        # stopped at the keyboard.
+        high, cell = _n(bounds.max), f"{_position(sheet, key)}2"
+        below = "<" if bounds.strict_max else "<="
+        message = (
+            f"Triệu đồng, lớn hơn {low} và không quá {high}. / "
+            f"Million VND, more than {low} and at most {high}."
+        )
+        return {
+            "validate": "custom",
+            "value": f"=AND(ISNUMBER({cell}),{cell}>{low},{cell}{below}{high})",
+            "input_title": column.header[:32],
+            "input_message": message,
+            "error_title": "Số không hợp lệ",
+            "error_message": message,
+        }
     if bounds.strict_min:
         message = f"Triệu đồng, lớn hơn {low}. / Million VND, more than {low}."
     elif bounds.min is not None and bounds.min < 0:  # never None: `low` quoted it
