@@ -855,3 +855,37 @@ def test_a_copy_that_cannot_keep_images_or_formats_says_so_in_loi(settings, tmp_
     note = ods["Loi"]["A4"].value
     assert note.startswith("Tệp .ods của bạn được chép lại chỉ với giá trị các ô")
     assert "values only" in note
+
+
+def test_a_failing_cell_inside_a_merged_range_is_marked_where_excel_shows_it(settings):
+    """A score merged down over two cooperatives (P2:P3, 70) that the second one's rating
+    (Tốt) disagrees with: the failing cell P3 is inside the merge, and its anchor P2 breaks
+    nothing. The clerk sees the merge as P2, so P2 is marked with P3's note, P3 stays listed
+    in `Loi` as recorded, and the file's only error is not left without a red cell."""
+    workbook = openpyxl.Workbook()
+    info = workbook.active
+    info.title = "ThongTin"
+    for row in info_rows():
+        info.append(row)
+    ws = workbook.create_sheet("HTX")
+    ws.append(HTX_HEADER)
+    ws.append(htx_row(1, "6400000001", **{"Xếp loại": "Khá", "Điểm": 70}))
+    ws.append(htx_row(2, "6400000002", **{"Xếp loại": "Tốt", "Điểm": None}))
+    ws.merge_cells("P2:P3")
+    path = settings.landing_dir / "663_2023.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    before = _sha(path)
+    run_steps(settings)
+
+    file_id, status, _ = _file(settings, path.name)
+    assert status == "quarantined"
+    assert [(r[1], r[2], r[6]) for r in _recorded(settings, file_id)] == [
+        ("HTX", "P3", "rating_matches_score")
+    ]
+    copy = _feedback_of(settings, path.name)
+    assert _marks(copy) == {("HTX", "P2"): FILLS["error"]}
+    note = openpyxl.load_workbook(copy)["HTX"]["P2"].comment.text
+    assert "Tốt cần điểm từ 80 trở lên" in note
+    assert [r["cell"] for r in _loi(copy) if r["rule"] != "file"] == ["P3"]
+    assert _sha(path) == before

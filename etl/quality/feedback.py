@@ -456,7 +456,7 @@ def _package_sheet(sheets: list[xlsx_patch.Sheet], name: str | None):
 def _mark_package(package: xlsx_patch.Package, problems: list[Problem]) -> None:
     """`annotate` on a package: the same cells, fills and notes."""
     merged: dict[str, list] = {}
-    notes: dict[tuple[str, int, int], str] = {}
+    groups: dict[tuple[str, int, int], tuple] = {}
     sheets = list(package.sheets)
     for (sheet_name, address), found in markable(problems).items():
         sheet = _package_sheet(sheets, sheet_name)
@@ -464,17 +464,24 @@ def _mark_package(package: xlsx_patch.Package, problems: list[Problem]) -> None:
             continue
         if sheet.part not in merged:
             merged[sheet.part] = package.merged(sheet)
-        row, column = xlsx_patch.split_address(address)
-        if any(
-            r1 <= row <= r2 and c1 <= column <= c2 and (row, column) != (r1, c1)
-            for r1, c1, r2, c2 in merged[sheet.part]
-        ):
-            continue  # inside a merged range: listed in Loi only
+        row, column = _anchor(xlsx_patch.split_address(address), merged[sheet.part])
+        key = (sheet.part, row, column)  # two spellings of a sheet's name: one cell
+        groups.setdefault(key, (sheet, []))[1].extend(found)
+    for (_, row, column), (sheet, found) in groups.items():
         worst = min((p.severity for p in found), key=_SEVERITY_ORDER.__getitem__)
         height = min(90 + 60 * len(found), 400)
-        key = (sheet.part, row, column)  # two spellings of a sheet's name: one cell
-        notes[key] = comment_text(found, notes.get(key))
-        package.mark(sheet, address, FILLS[worst], notes[key], 420, height)
+        address = f"{xlsx_patch.column_letters(column)}{row}"
+        package.mark(sheet, address, FILLS[worst], comment_text(found), 420, height)
+
+
+def _anchor(cell: tuple[int, int], ranges) -> tuple[int, int]:
+    """The (row, column) a clerk sees a cell at: a cell inside a merged range is its top-left
+    cell (Excel shows and keeps the value there), any other cell itself."""
+    row, column = cell
+    for r1, c1, r2, c2 in ranges:
+        if r1 <= row <= r2 and c1 <= column <= c2:
+            return r1, c1
+    return row, column
 
 
 LOI_WIDTHS = (20, 14, 8, 8, 24, 24, 30, 100)
@@ -719,19 +726,21 @@ def comment_text(problems: list[Problem], earlier: str | None = None) -> str:
 
 def annotate(workbook, problems: list[Problem]) -> int:
     """Colour every recorded failing cell (red: error, yellow: warning) and attach its
-    messages as a comment. Returns the number of cells marked."""
-    from openpyxl.cell.cell import MergedCell
+    messages as a comment. A cell inside a merged range is marked on the range's top-left
+    cell, where Excel shows its value. Returns the number of cells marked."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
-    marked = 0
+    groups: dict[tuple[int, int, int], tuple] = {}
     for (sheet_name, address), found in markable(problems).items():
         ws = _find_sheet(workbook, sheet_name)
         if ws is None or not hasattr(ws, "cell"):  # a chartsheet has no cells
             continue
-        cell = ws[address]
-        if isinstance(cell, MergedCell):  # inside a merged range: listed in Loi only
-            continue
+        ranges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+        row, column = _anchor(xlsx_patch.split_address(address), ranges)
+        groups.setdefault((id(ws), row, column), (ws, []))[1].extend(found)
+    for (_, row, column), (ws, found) in groups.items():
+        cell = ws.cell(row=row, column=column)
         worst = min((p.severity for p in found), key=_SEVERITY_ORDER.__getitem__)
         color = FILLS[worst]
         cell.fill = PatternFill(fill_type="solid", start_color=color, end_color=color)
@@ -740,8 +749,7 @@ def annotate(workbook, problems: list[Problem]) -> int:
         comment.width = 420
         comment.height = min(90 + 60 * len(found), 400)
         cell.comment = comment
-        marked += 1
-    return marked
+    return len(groups)
 
 
 # --- the Loi sheet -------------------------------------------------------------------------
