@@ -628,3 +628,47 @@ def test_a_text_longer_than_any_cell_excel_writes_is_refused_before_calamine(tmp
     assert read.rejection is not None
     assert read.rejection.rule == "text_too_long"
     assert read.rejection.message.startswith("Tệp có một ô chứa văn bản quá dài")
+
+
+def _ods_with_mimetype(path: Path, mimetype: bytes, flag_bits: int = 0, method: int = 0) -> Path:
+    """An .ods-looking zip whose `mimetype` member is as given, its header changed after it
+    is written: a zip password on it (flag bit 0), a compression method zipfile does not know
+    (9, Deflate64), or gigabytes that deflate to a megabyte."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", mimetype)
+        archive.writestr("content.xml", b"<office:document-content/>")
+    data = bytearray(path.read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)  # the first entry of each kind is `mimetype`
+        data[at + flags_at] |= flag_bits
+        if method:
+            data[at + flags_at + 2 : at + flags_at + 4] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "how",
+    [{"flag_bits": 1}, {"method": 9}],
+    ids=["zip password on mimetype", "unknown compression of mimetype"],
+)
+def test_an_ods_whose_mimetype_cannot_be_unpacked_is_unreadable_not_a_crash(tmp_path, how):
+    """The reader raised RuntimeError / NotImplementedError from `Package`: the stage task
+    failed, and again in every run while the file stayed in the landing folder."""
+    path = _ods_with_mimetype(
+        tmp_path / "663_2023.ods", b"application/vnd.oasis.opendocument.spreadsheet", **how
+    )
+    assert guard.sniff(path) == "corrupt"
+    read = read_workbook(path)
+    assert read.rejection is not None
+    assert read.rejection.rule == "file_unreadable"
+
+
+def test_a_mimetype_member_that_unpacks_to_a_gigabyte_is_not_held(tmp_path):
+    """A 1 MB .ods whose `mimetype` deflates from 1 GiB: reading it whole to look at its
+    first 100 bytes held it all (2 GB at peak), past any unpacked limit."""
+    path = _ods_with_mimetype(tmp_path / "663_2023.ods", b"x" * (1 << 30))
+    assert path.stat().st_size < 2 << 20
+    read = _read_bounded(path)
+    assert read["rule"] == "not_a_spreadsheet"
+    assert read["rss_mb"] < 300, read

@@ -29,6 +29,7 @@ import posixpath
 import re
 import shutil
 import zipfile
+import zlib
 from array import array
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+# What reading a damaged zip member raises besides BadZipFile: a member with a zip password
+# (RuntimeError), an unknown compression method (NotImplementedError), a broken deflate
+# stream (zlib.error), a member cut short (EOFError).
+_DAMAGED_ZIP = (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError)
 _ROW_OF_CELL = re.compile(r"(\d+)$")
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>")
 _REFERENCE = re.compile(rb"\sr\s*=\s*[\"'][A-Za-z]{0,3}(\d+)[\"']")
@@ -169,10 +174,13 @@ class Package:
                 if "xl/workbook.xml" in names:
                     kind = "xlsx"
                 elif "content.xml" in names and "mimetype" in names:
-                    kind = "ods" if b"spreadsheet" in archive.read("mimetype")[:100] else "unknown"
+                    # Its first bytes only: a `mimetype` member may unpack to gigabytes.
+                    with archive.open("mimetype") as member:
+                        mimetype = member.read(100)
+                    kind = "ods" if b"spreadsheet" in mimetype else "unknown"
                 else:
                     kind = "unknown"
-            except zipfile.BadZipFile:
+            except _DAMAGED_ZIP:
                 archive.close()
                 return "corrupt"
             except BaseException:
