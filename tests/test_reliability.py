@@ -234,6 +234,53 @@ def test_a_file_that_changes_while_it_is_read_is_left_for_the_next_run(settings,
     ]
 
 
+def test_a_file_removed_while_the_run_reads_the_landing_folder_stops_no_other_file(
+    settings, monkeypatch
+):
+    """A clerk deletes or renames a file between the listing and its copy: the run failed
+    with FileNotFoundError, and no file of the landing folder was taken."""
+    _good(settings.landing_dir / "663_2023.xlsx")
+    going = _good(settings.landing_dir / "664_2023.xlsx", unit="664", codes=("6400000064",))
+    content = going.read_bytes()
+    original = discover.sha256_of
+
+    def removed_meanwhile(path):
+        if path.name == going.name:
+            path.unlink()
+        return original(path)
+
+    monkeypatch.setattr(discover, "sha256_of", removed_meanwhile)
+    run_steps(settings, "run-1")
+    assert query(settings, "select file_name, status from audit.file_ingestion") == [
+        ("663_2023.xlsx", "loaded")
+    ]
+    monkeypatch.setattr(discover, "sha256_of", original)
+    going.write_bytes(content)  # put back: the next run takes it
+    run_steps(settings, "run-2")
+    assert query(
+        settings, "select file_name, status from audit.file_ingestion order by file_name"
+    ) == [("663_2023.xlsx", "loaded"), ("664_2023.xlsx", "loaded")]
+
+
+def test_the_size_recorded_is_the_size_of_the_content_hashed(settings, monkeypatch):
+    """A file that grows after its raw copy was taken: its size was read from the landing
+    folder afterwards, so the row said a size that is not its content's."""
+    path = _good(settings.landing_dir / "663_2023.xlsx")
+    original = discover.keep_raw_copy
+
+    def saved_again_after_the_copy(source, sha256, raw_dir):
+        raw = original(source, sha256, raw_dir)
+        with open(source, "ab") as growing:
+            growing.write(b"\0" * 4096)
+        return raw
+
+    monkeypatch.setattr(discover, "keep_raw_copy", saved_again_after_the_copy)
+    run_steps(settings, "run-1")
+    [(size, raw)] = query(settings, "select size_bytes, raw_path from audit.file_ingestion")
+    assert size == Path(raw).stat().st_size
+    assert path.stat().st_size == size + 4096
+
+
 def test_fuzzed_workbooks_end_read_or_rejected_never_crash(tmp_path):
     def bounded():
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))  # memory bound
@@ -262,7 +309,15 @@ _CRASHING_RUN = textwrap.dedent(
     def die():
         os.kill(os.getpid(), signal.SIGKILL)
 
-    if point == "staging":
+    if point == "raw copy":
+        from etl.read import discover
+        def crash(source, target):  # half of a landing file copied, then the kill
+            data = open(source, "rb").read()
+            with open(target, "wb") as out:
+                out.write(data[: len(data) // 2])
+            die()
+        discover.shutil.copyfile = crash
+    elif point == "staging":
         original = os.replace
         written = []
         def crash(src, dst):
@@ -294,7 +349,7 @@ _CRASHING_RUN = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("point", ["staging", "load", "swap"])
+@pytest.mark.parametrize("point", ["raw copy", "staging", "load", "swap"])
 def test_sigkill_mid_run_leaves_the_old_warehouse_whole_and_the_next_run_completes(
     settings, point, monkeypatch
 ):
@@ -324,6 +379,9 @@ def test_sigkill_mid_run_leaves_the_old_warehouse_whole_and_the_next_run_complet
     statuses = query(settings, "select status, count(*) from audit.file_ingestion group by all")
     assert statuses == [("loaded", 4)]
     assert not build_path(settings).with_name("htx.duckdb.wal").exists()
+    # One hash-named raw copy per file: no half-written copy is left beside them.
+    shas = {sha for (sha,) in query(settings, "select sha256 from audit.file_ingestion")}
+    assert sorted(p.name for p in settings.raw_dir.iterdir()) == sorted(f"{s}.xlsx" for s in shas)
 
 
 def test_two_runs_started_together_end_like_one(settings, tmp_path):

@@ -21,6 +21,7 @@ _CHUNK = 1 << 20
 # submission (a stray PDF is recorded and quarantined with its reason, never ignored).
 _LOCK_PREFIXES = ("~$", ".~lock.")
 _SYSTEM_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_PARTIAL = ".tmp"  # ends the name of a raw copy being written
 
 
 class FileChanging(Exception):
@@ -87,14 +88,25 @@ def keep_raw_copy(path: Path, sha256: str, raw_dir: Path) -> Path:
     target = raw_dir / f"{sha256}{path.suffix.lower()}"
     if target.exists():
         return target
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(path, temporary)
-    if sha256_of(temporary) != sha256:
-        temporary.unlink()
-        raise FileChanging(f"{path.name} changed while it was being copied")
-    temporary.chmod(0o444)
-    os.replace(temporary, target)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}{_PARTIAL}")
+    try:
+        shutil.copyfile(path, temporary)
+        if sha256_of(temporary) != sha256:
+            raise FileChanging(f"{path.name} changed while it was being copied")
+        temporary.chmod(0o444)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)  # a copy that failed, or was refused
     return target
+
+
+def remove_partial_copies(raw_dir: Path) -> None:
+    """Remove the copies a killed run left half-written (only `keep_raw_copy` writes in the
+    raw folder, and only under the writer lock, which the caller holds)."""
+    if raw_dir.is_dir():
+        for partial in raw_dir.glob(f".*{_PARTIAL}"):
+            log.info("removing %s: a raw copy a stopped run left unfinished", partial.name)
+            partial.unlink(missing_ok=True)
 
 
 def display_name(name: str) -> str:
@@ -115,19 +127,31 @@ def discover(
     hash already recorded to its file_id, so that a new copy becomes a duplicate of it. Of
     identical new files found together, the one that landed first (its modification time,
     then its name) is the original and the others its duplicates.
+
+    The caller holds the writer lock (`etl.warehouse.locking`): the raw folder is this
+    run's to tidy.
     """
+    remove_partial_copies(raw_dir)
     found: list[tuple[Path, str, str, os.stat_result]] = []
     for path in landing_files(landing_dir):
         name = display_name(path.relative_to(landing_dir).as_posix())
-        sha = sha256_of(path)
-        if (sha, name) in seen:
-            continue
         try:
+            landed = path.stat()  # before the content: a later save is a later landing
+            sha = sha256_of(path)
+            if (sha, name) in seen:
+                continue
             raw = keep_raw_copy(path, sha, raw_dir)
         except FileChanging as exc:
             log.warning("%s; it is left for the next run", exc)
             continue
-        found.append((raw, name, sha, path.stat()))
+        except OSError as exc:
+            if exc.filename != str(path):  # the raw folder's, or the disk's: the run fails
+                raise
+            # Deleted or renamed by its sender since the listing (a new name is listed by
+            # the next run), or unreadable: it stops no other file.
+            log.warning("%s cannot be read (%s); it is left for the next run", name, exc.strerror)
+            continue
+        found.append((raw, name, sha, landed))
     # Of identical new files, the one that landed first is the original.
     first_landed: dict[str, str] = {}
     for _, name, sha, _stat in sorted(found, key=lambda f: (f[3].st_mtime_ns, f[1])):
@@ -135,18 +159,17 @@ def discover(
     new: list[LandedFile] = []
     for raw, name, sha, stat in found:
         landed_at = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat()
+        size = raw.stat().st_size  # the content hashed, whatever the landing file became
         original = first_ids.get(sha)
         if original is None and first_landed[sha] == name:
-            new.append(
-                LandedFile(file_id_for(sha), name, sha, stat.st_size, str(raw), landed_at=landed_at)
-            )
+            new.append(LandedFile(file_id_for(sha), name, sha, size, str(raw), landed_at=landed_at))
             continue
         new.append(
             LandedFile(
                 file_id_for(sha, name),
                 name,
                 sha,
-                stat.st_size,
+                size,
                 str(raw),
                 duplicate_of=original or file_id_for(sha),
                 landed_at=landed_at,
