@@ -648,20 +648,25 @@ def _ods_with_mimetype(path: Path, mimetype: bytes, flag_bits: int = 0, method: 
 
 
 @pytest.mark.parametrize(
-    "how",
-    [{"flag_bits": 1}, {"method": 9}],
+    ("how", "kind", "rule"),
+    [
+        ({"flag_bits": 1}, "encrypted", "file_encrypted"),
+        ({"method": 9}, "corrupt", "file_unreadable"),
+    ],
     ids=["zip password on mimetype", "unknown compression of mimetype"],
 )
-def test_an_ods_whose_mimetype_cannot_be_unpacked_is_unreadable_not_a_crash(tmp_path, how):
+def test_an_ods_whose_mimetype_cannot_be_unpacked_is_rejected_not_a_crash(
+    tmp_path, how, kind, rule
+):
     """The reader raised RuntimeError / NotImplementedError from `Package`: the stage task
     failed, and again in every run while the file stayed in the landing folder."""
     path = _ods_with_mimetype(
         tmp_path / "663_2023.ods", b"application/vnd.oasis.opendocument.spreadsheet", **how
     )
-    assert guard.sniff(path) == "corrupt"
+    assert guard.sniff(path) == kind
     read = read_workbook(path)
     assert read.rejection is not None
-    assert read.rejection.rule == "file_unreadable"
+    assert read.rejection.rule == rule
 
 
 def test_a_mimetype_member_that_unpacks_to_a_gigabyte_is_not_held(tmp_path):
@@ -672,3 +677,60 @@ def test_a_mimetype_member_that_unpacks_to_a_gigabyte_is_not_held(tmp_path):
     read = _read_bounded(path)
     assert read["rule"] == "not_a_spreadsheet"
     assert read["rss_mb"] < 300, read
+
+
+_ENCRYPTED_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+    '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+    '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+    'manifest:full-path="{part}" manifest:media-type="text/xml" manifest:size="5210">'
+    '<manifest:encryption-data manifest:checksum-type="urn:oasis:names:tc:opendocument:xmlns:'
+    'manifest:1.0#sha256-1k" manifest:checksum="aGFzaA=="><manifest:algorithm '
+    'manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc" '
+    'manifest:initialisation-vector="aXY="/></manifest:encryption-data>'
+    "</manifest:file-entry></manifest:manifest>"
+)
+
+
+def _password_ods(path: Path, part: str) -> Path:
+    """An .ods saved with a password, as LibreOffice writes one: its manifest gives each
+    encrypted part's `encryption-data`; the part itself is ciphertext. Before ODF 1.4 the
+    parts keep their names (content.xml); from it one `encrypted-package` holds them all."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr(part, bytes(range(256)) * 20)
+        archive.writestr("META-INF/manifest.xml", _ENCRYPTED_MANIFEST.format(part=part))
+    return path
+
+
+def _zip_password_xlsx(seed: Path, path: Path) -> Path:
+    """An .xlsx zipped again with a password (7-Zip's ZipCrypto): every entry's flag bit 0."""
+    data = bytearray(seed.read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + flags_at] |= 1
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda seed, folder: _password_ods(folder / "663_2023.ods", "content.xml"),
+        lambda seed, folder: _password_ods(folder / "663_2023.ods", "encrypted-package"),
+        lambda seed, folder: _zip_password_xlsx(seed, folder / "663_2023.xlsx"),
+    ],
+    ids=["ods with a password", "ods with a password (ODF 1.4)", "xlsx zipped with a password"],
+)
+def test_a_workbook_saved_with_a_password_is_told_to_remove_it(tmp_path, seeds, make):
+    """The clerk was told the file was damaged (or no spreadsheet at all) and to save it
+    again from Excel: saved again, it keeps its password."""
+    path = make(seeds["short"], tmp_path)
+    assert guard.sniff(path) == "encrypted"
+    read = read_workbook(path)
+    assert read.rejection is not None
+    assert read.rejection.rule == "file_encrypted"
+    assert "mật khẩu" in read.rejection.message

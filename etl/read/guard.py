@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+# An .ods saved with a password lists how each part is encrypted in its manifest (each
+# part's, or from ODF 1.4 the one `encrypted-package`'s).
+_ODF_MANIFEST = "META-INF/manifest.xml"
+_ODF_ENCRYPTED = b"encryption-data"
 # What reading a damaged zip member raises besides BadZipFile: a member with a zip password
 # (RuntimeError), an unknown compression method (NotImplementedError), a broken deflate
 # stream (zlib.error), a member cut short (EOFError).
@@ -171,13 +175,15 @@ class Package:
             try:
                 self.names = archive.namelist()
                 names = set(self.names)
-                if "xl/workbook.xml" in names:
+                if any(info.flag_bits & 1 for info in archive.infolist()):
+                    kind = "encrypted"  # zipped with a password (7-Zip, WinZip)
+                elif "xl/workbook.xml" in names:
                     kind = "xlsx"
-                elif "content.xml" in names and "mimetype" in names:
-                    # Its first bytes only: a `mimetype` member may unpack to gigabytes.
-                    with archive.open("mimetype") as member:
-                        mimetype = member.read(100)
-                    kind = "ods" if b"spreadsheet" in mimetype else "unknown"
+                elif "mimetype" in names and b"spreadsheet" in _head(archive, "mimetype", 100):
+                    if _ODF_ENCRYPTED in _head(archive, _ODF_MANIFEST, 1 << 20):
+                        kind = "encrypted"  # an .ods saved with a password
+                    else:
+                        kind = "ods" if "content.xml" in names else "unknown"
                 else:
                     kind = "unknown"
             except _DAMAGED_ZIP:
@@ -199,6 +205,16 @@ class Package:
                         return "encrypted"
             return "xls"
         return _saved_as(path)
+
+
+def _head(archive: zipfile.ZipFile, member: str, size: int) -> bytes:
+    """The first `size` bytes a member unpacks to (b"" when there is no such member): a
+    member may unpack to gigabytes."""
+    try:
+        with archive.open(member) as stream:
+            return stream.read(size)
+    except KeyError:
+        return b""
 
 
 def _package(source: Path | Package) -> Package:
