@@ -579,3 +579,44 @@ def test_a_run_killed_after_recording_its_files_loses_no_warning_alert_or_feedba
     assert "663_2023.xlsx" in alerts[0][2]
     assert len(workbooks) == 2
     assert (found, alerts, workbooks) == _what_the_clerks_get(runs["reference"])
+
+
+FULL_DISK = textwrap.dedent(
+    """
+    import json, resource, shutil, signal, sys
+    from pathlib import Path
+    from etl.warehouse import ledger
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
+    folder, errors = Path(sys.argv[1]), []
+    for limit in range(4_000, 40_000, 500):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+        try:
+            ledger.connect(folder / "ledger.duckdb").close()
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
+    print(json.dumps(errors))
+    """
+)
+
+
+def test_a_full_disk_while_the_ledger_is_made_says_so(tmp_path):
+    """The disk fills up at every point of making a new ledger (a file-size limit from 4 kB
+    to 40 kB): the error raised is the disk's. Before, a commit that failed had ended the
+    transaction, and the rollback's `cannot rollback - no transaction is active` was raised
+    in place of `File too large`."""
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(tmp_path / "ledger")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    errors = json.loads(done.stdout)
+    assert errors  # the disk was full for some of them
+    assert all("File too large" in error for error in errors), sorted(set(errors))

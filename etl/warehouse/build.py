@@ -35,6 +35,7 @@ from etl.warehouse.models import (
     build_order,
     create_from_frame,
     discover,
+    rollback,
     run_sql_file,
     scalar,
 )
@@ -836,7 +837,7 @@ def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | N
             raise _StoreMismatch(f"{len(mismatch)} file(s) not as loaded")
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        rollback(con)
         raise
     coming = " union all ".join(
         f"select coop_code from staged.stg_{sheet.key} semi join wanted using (file_id)"  # noqa: S608  stg_<sheet> from the layout

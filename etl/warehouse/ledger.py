@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.config import SQL_DIR
-from etl.warehouse.models import run_sql_file
+from etl.warehouse.models import rollback, run_sql_file
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def migrate(con) -> int | None:
             )
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        rollback(con)
         raise
     return found
 
@@ -271,7 +271,7 @@ def record(
         changes = _status_changes(con)
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        rollback(con)
         raise
     finally:
         con.execute("drop table if exists recorded")
@@ -525,7 +525,7 @@ def replace_cross_findings(
         )
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        rollback(con)
         raise
     finally:
         con.unregister("cross_found")

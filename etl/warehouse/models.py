@@ -150,6 +150,18 @@ def _cycle(stuck: list[str], waiting: dict[str, set[str]]) -> str:
     return " -> ".join(path[path.index(path[-1]) :])
 
 
+def rollback(con) -> None:
+    """Roll back the transaction an error ends, without hiding that error: a commit that
+    failed (a full disk: `File too large`) has ended the transaction already, and its
+    rollback's `cannot rollback - no transaction is active` would be raised in its place."""
+    import duckdb
+
+    try:
+        con.execute("rollback")
+    except duckdb.TransactionException as exc:
+        log.debug("nothing to roll back: %s", exc)
+
+
 def run_sql_file(con, path: Path) -> None:
     """Execute every statement of a SQL file; errors name the file."""
     started = time.perf_counter()
