@@ -542,6 +542,51 @@ def test_a_2025_district_report_naming_a_new_commune_stays_with_that_district(se
     ]
 
 
+def test_a_cooperative_first_in_a_2025_district_report_the_province_outranks_keeps_its_district(
+    settings,
+):
+    """A cooperative first seen in 2025, in district 664's report of the first half (Đắk
+    Drô) and in the province's, which wins and names a new commune (Xã Krông Nô, which Đắk Drô
+    went into) or an unknown one: its known
+    legacy district is 664, carried forward to 2025 and 2026 as for one seen in 2024. Before,
+    it was counted as never seen in a legacy district (district_code NULL)."""
+    new, unknown = "6400000311", "6400000312"
+    workbook(
+        settings,
+        "664_2025.xlsx",
+        "664",
+        2025,
+        [(new, {"Xã/Phường": "Đắk Drô"}), (unknown, {"Xã/Phường": "Đắk Drô"})],
+    )
+    workbook(
+        settings,
+        "68_2025.xlsx",
+        "68",
+        2025,
+        [(new, {"Xã/Phường": "Xã Krông Nô"}), (unknown, {"Xã/Phường": "Xã Không Có Thật"})],
+    )
+    workbook(settings, "68_2026.xlsx", "68", 2026, [(new, {"Xã/Phường": "Xã Krông Nô"})])
+    run_steps(settings)
+    assert query(
+        settings,
+        "select coop_code, year, district_code, province_code, attribution_carried_forward "
+        "from marts.cooperative_district_year order by 1, 2",
+    ) == [
+        (new, 2025, "664", "67", True),
+        (new, 2026, "664", "67", True),
+        (unknown, 2025, "664", "67", True),
+    ]
+    assert query(
+        settings,
+        "select district_code, year, cooperatives, carried_forward_cooperatives "
+        "from marts.district_year order by all",
+    ) == [("664", 2025, 2, 2), ("664", 2026, 1, 1)]
+    assert query(
+        settings,
+        "select coop_code, district_code from marts.replication_candidates order by 1",
+    ) == [(new, "664"), (unknown, "664")]
+
+
 def test_placement_review_explains_the_placement_from_the_report_it_went_by(settings):
     """marts.placement_review says why core.dim_cooperative put a cooperative under review
     from the evidence the placement used: its latest report before 01/07/2025 naming a

@@ -3,8 +3,11 @@
 -- (2025, the first half: it may name the commune in force its commune went into, which has
 -- no district). A fact with no legacy district (a province-level report from 2025 on, commune
 -- not in the legacy list) is attributed to the cooperative's last known legacy district,
--- flagged as carried forward; a cooperative never seen in a legacy district stays
--- unattributed (district_code NULL), never dropped.
+-- flagged as carried forward. From 2025 on, a cooperative with no earlier fact in a legacy
+-- district has for last known district that of the former commune its placement went by
+-- (core.dim_cooperative.former_commune_code: a report that does not win counts too, such as
+-- a district's report of the first half of 2025 that the province's outranks). A cooperative
+-- never seen in a legacy district stays unattributed (district_code NULL), never dropped.
 create or replace table marts.cooperative_district_year as
 with
 
@@ -30,14 +33,31 @@ located as (
     inner join geography as g using (geo_key)
 ),
 
+-- The legacy district of each cooperative's former commune (the same on every version).
+former_districts as (
+    select distinct
+        k.coop_code,
+        g.district_code as former_district_code
+    from cooperatives as k
+    inner join geography as g
+        on
+        g.level = 'commune'
+        and g.district_code is not null
+        and k.former_commune_code = g.commune_code
+),
+
 carried as (
     select
-        *,
-        last_value(geo_district_code ignore nulls) over (
-            partition by coop_code order by period_key
-            rows between unbounded preceding and current row
+        l.*,
+        coalesce(
+            last_value(l.geo_district_code ignore nulls) over (
+                partition by l.coop_code order by l.period_key
+                rows between unbounded preceding and current row
+            ),
+            case when l.period_key >= 2025 then d.former_district_code end
         ) as last_district_code
-    from located
+    from located as l
+    left join former_districts as d using (coop_code)
 ),
 
 districts as (
