@@ -585,6 +585,12 @@ def test_a_cooperative_first_in_a_2025_district_report_the_province_outranks_kee
         settings,
         "select coop_code, district_code from marts.replication_candidates order by 1",
     ) == [(new, "664"), (unknown, "664")]
+    # The placement's former district is the same one (marts.placement_review shows it).
+    assert query(
+        settings,
+        "select coop_code, former_district_code, former_district_name "
+        "from intermediate.cooperative_placement order by 1",
+    ) == [(new, "664", "Huyện Krông Nô"), (unknown, "664", "Huyện Krông Nô")]
 
 
 def test_placement_review_explains_the_placement_from_the_report_it_went_by(settings):

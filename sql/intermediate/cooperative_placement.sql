@@ -3,7 +3,9 @@
 -- (the same on every version): the former commune is the one the placement went by, which a
 -- report that does not win may name (a district's report of 2025 beside the province's), so
 -- what marts.placement_review says of it is what placed it. Its former district is that of
--- its latest fact that names one (a district's own report of 2025 names its district).
+-- its latest fact that names one (a district's own report of 2025 names its district), else
+-- that of its former commune (a district's report of 2025 that the province's outranks: no
+-- fact, but the commune it names; as marts.cooperative_district_year carries it).
 -- A cooperative under review has no new commune (never guessed); its new province is the
 -- province in force that its former district's province went into (the crosswalk), or else
 -- the province in force of its latest report. Feeds marts.commune_year,
@@ -82,7 +84,8 @@ latest as (
 former_communes as (
     select
         commune_code as former_commune_code,
-        commune_name as former_commune_name
+        commune_name as former_commune_name,
+        district_code as commune_district_code
     from geography
     where level = 'commune' and district_code is not null
     qualify row_number() over (partition by commune_code order by valid_from desc) = 1
@@ -149,16 +152,18 @@ joined as (
         ) as new_province_code,
         p.former_commune_code,
         c.former_commune_name,
-        d.former_district_code,
-        d.former_district_name,
-        d.former_province_code,
+        coalesce(d.former_district_code, k.district_code) as former_district_code,
+        coalesce(d.former_district_name, k.district_name) as former_district_name,
+        coalesce(d.former_province_code, k.province_code) as former_province_code,
         l.last_reported_year
     from placed as p
     left join new_communes as n using (new_commune_code)
     left join former_communes as c using (former_commune_code)
     left join former_district as d using (coop_code)
+    left join districts as k on c.commune_district_code = k.district_code
     left join latest as l using (coop_code)
-    left join province_now as by_district on d.former_province_code = by_district.province_code
+    left join province_now as by_district
+        on coalesce(d.former_province_code, k.province_code) = by_district.province_code
     left join province_now as by_report on l.latest_province_code = by_report.province_code
 )
 
@@ -173,5 +178,5 @@ comment on column intermediate.cooperative_placement.placement is 'reported: a r
 comment on column intermediate.cooperative_placement.new_commune_code is 'Commune in force since 01/07/2025; NULL under review';
 comment on column intermediate.cooperative_placement.new_province_code is 'Province in force since 01/07/2025: its new commune''s, or under review the one its former district''s province went into, else its latest report''s';
 comment on column intermediate.cooperative_placement.former_commune_code is 'Commune before 01/07/2025 the placement went by (core.dim_cooperative.former_commune_code): that of its latest report naming one, a report that does not win counted too; NULL when never known';
-comment on column intermediate.cooperative_placement.former_district_code is 'District before 01/07/2025 of its latest report naming one';
+comment on column intermediate.cooperative_placement.former_district_code is 'District before 01/07/2025 of its latest report naming one, else of its former commune';
 comment on column intermediate.cooperative_placement.last_reported_year is 'Its latest reported year';

@@ -35,7 +35,7 @@ located as (
 
 -- The legacy district of each cooperative's former commune (the same on every version).
 former_districts as (
-    select distinct
+    select
         k.coop_code,
         g.district_code as former_district_code
     from cooperatives as k
@@ -44,6 +44,7 @@ former_districts as (
         g.level = 'commune'
         and g.district_code is not null
         and k.former_commune_code = g.commune_code
+    qualify row_number() over (partition by k.coop_code order by g.valid_from desc) = 1
 ),
 
 carried as (

@@ -123,7 +123,7 @@ order by r.new_province_code, r.former_district_code, r.former_commune_code, r.c
 comment on table marts.placement_review is 'One row per cooperative under review (placement review): its commune in force since 01/07/2025 is not known and never guessed; its former commune, the new communes that commune went to, and what would settle it';
 comment on column marts.placement_review.former_commune_code is 'Commune before 01/07/2025 the placement went by: that of its latest report naming one, a report that does not win counted too (core.dim_cooperative.former_commune_code); NULL when never known';
 comment on column marts.placement_review.former_commune_name is 'Full name of the former commune';
-comment on column marts.placement_review.former_district_code is 'District before 01/07/2025 of its latest report naming one';
+comment on column marts.placement_review.former_district_code is 'District before 01/07/2025 of its latest report naming one, else of its former commune';
 comment on column marts.placement_review.former_district_name is 'Name of the former district';
 comment on column marts.placement_review.new_province_code is 'Province in force since 01/07/2025 its former district''s province went into, else its latest report''s';
 comment on column marts.placement_review.last_reported_year is 'Its latest reported year';
