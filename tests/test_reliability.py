@@ -262,6 +262,41 @@ def test_a_file_removed_while_the_run_reads_the_landing_folder_stops_no_other_fi
     ) == [("663_2023.xlsx", "loaded"), ("664_2023.xlsx", "loaded")]
 
 
+def test_what_the_landing_folder_holds_but_cannot_read_is_said_in_the_log(
+    settings, monkeypatch, caplog
+):
+    """A subfolder closed to the pipeline's user (its permissions: simulated, as the tests
+    may run as root, whom none stop), a pipe and a link: each is said in the run's log, and
+    the readable files are taken. Before, rglob passed over an unreadable subfolder and a
+    pipe in silence: a district's files there were never seen, and no one was told."""
+    _good(settings.landing_dir / "663_2023.xlsx")
+    closed = settings.landing_dir / "huyen_dak_song"
+    _good(closed / "667_2023.xlsx", unit="667", codes=("6700000067",))
+    os.mkfifo(settings.landing_dir / "pipe.xlsx")
+    (settings.landing_dir / "elsewhere").symlink_to(closed, target_is_directory=True)
+    real_scandir = os.scandir
+
+    def permission_denied(path="."):
+        if Path(path) == closed:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", permission_denied)
+    with caplog.at_level("WARNING", logger="etl.read.discover"):
+        assert discover.landing_files(settings.landing_dir) == [
+            settings.landing_dir / "663_2023.xlsx"
+        ]
+    said = caplog.text
+    assert f"cannot read folder {closed} (Permission denied)" in said
+    assert "skipping pipe.xlsx: not a file" in said
+    assert "skipping elsewhere: a symbolic link is not a submitted file" in said
+    monkeypatch.setattr(os, "scandir", real_scandir)
+    assert discover.landing_files(settings.landing_dir) == [
+        settings.landing_dir / "663_2023.xlsx",
+        closed / "667_2023.xlsx",
+    ]
+
+
 def test_the_size_recorded_is_the_size_of_the_content_hashed(settings, monkeypatch):
     """A file that grows after its raw copy was taken: its size was read from the landing
     folder afterwards, so the row said a size that is not its content's."""

@@ -60,26 +60,42 @@ def sha256_of(path: Path) -> str:
 
 
 def landing_files(landing_dir: Path) -> list[Path]:
-    """Every regular file below the landing folder, but office lock files and system files."""
+    """Every regular file below the landing folder, but office lock files and system files.
+    Nothing else is passed over in silence: a link, a special file (a pipe, a socket) and a
+    subfolder that cannot be read are each said in the run's log."""
     if not landing_dir.is_dir():
         # Said in every run's log: a share that is not mounted looks like a quiet landing.
         log.warning(
             "landing folder %s does not exist (HTX_LANDING_DIR): no file found", landing_dir
         )
         return []
+
+    def unreadable(error: OSError) -> None:
+        # A subfolder its owner closed to this user: its files wait, said in every run.
+        log.warning(
+            "cannot read folder %s (%s): its files are not seen until it can be read",
+            error.filename,
+            error.strerror,
+        )
+
     found = []
-    for path in sorted(landing_dir.rglob("*")):
-        if path.is_symlink():
-            # A link may point anywhere on the machine: never followed, never read.
-            log.warning("skipping %s: a symbolic link is not a submitted file", path.name)
-            continue
-        if not path.is_file():
-            continue
-        if path.name.startswith(_LOCK_PREFIXES) or path.name in _SYSTEM_FILES:
-            log.info("skipping %s: an office lock file or a system file", path.name)
-            continue
-        found.append(path)
-    return found
+    for folder, subfolders, names in os.walk(landing_dir, onerror=unreadable):
+        here = Path(folder)
+        # A link may point anywhere on the machine: never followed, never read.
+        for name in subfolders:
+            if (here / name).is_symlink():
+                log.warning("skipping %s: a symbolic link is not a submitted file", name)
+        for name in names:
+            path = here / name
+            if path.is_symlink():
+                log.warning("skipping %s: a symbolic link is not a submitted file", name)
+            elif not path.is_file():
+                log.warning("skipping %s: not a file (a pipe, a socket or a device)", name)
+            elif name.startswith(_LOCK_PREFIXES) or name in _SYSTEM_FILES:
+                log.info("skipping %s: an office lock file or a system file", name)
+            else:
+                found.append(path)
+    return sorted(found)
 
 
 def keep_raw_copy(path: Path, sha256: str, raw_dir: Path) -> Path:
