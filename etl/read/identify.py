@@ -242,19 +242,24 @@ def _unit_of_code(
     if former is not None and former.level == "province" and year >= REORGANISED_ON.year:
         new = ref.current_unit(ref.merged_into(code))
         if new is not None and new.code != code:
-            raise _Rejected(
-                _finding(
-                    "province_merged",
-                    shown,
-                    column,
-                    province=former.full_name,
-                    code=code,
-                    new_province=new.full_name,
-                    new_code=new.code,
-                    year=year,
-                )
-            )
+            raise _province_merged(former, new, year, shown, column)
     raise _Rejected(_unknown(shown, year, ref, column))
+
+
+def _province_merged(former: Unit, new: Unit, year: int, shown: object, column: str) -> _Rejected:
+    """Why a province before 01/07/2025 may not report for `year`: it went into `new`."""
+    return _Rejected(
+        _finding(
+            "province_merged",
+            shown,
+            column,
+            province=former.full_name,
+            code=former.code,
+            new_province=new.full_name,
+            new_code=new.code,
+            year=year,
+        )
+    )
 
 
 def _former_unit(former: Unit, year: int, ref: Reference, shown: object, column: str) -> None:
@@ -268,18 +273,7 @@ def _former_unit(former: Unit, year: int, ref: Reference, shown: object, column:
         and year >= REORGANISED_ON.year
         and name_key(strip_kind(unit.full_name)) != name_key(strip_kind(former.full_name))
     ):
-        raise _Rejected(
-            _finding(
-                "province_merged",
-                shown,
-                column,
-                province=former.full_name,
-                code=former.code,
-                new_province=unit.full_name,
-                new_code=unit.code,
-                year=year,
-            )
-        )
+        raise _province_merged(former, unit, year, shown, column)
 
 
 def _commune_too_early(
