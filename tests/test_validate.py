@@ -117,6 +117,36 @@ def test_rule_failures_quarantine_the_file_with_each_cell(tmp_path):
     assert "Xếp loại không khớp với điểm" in by_rule["rating_matches_score"]["message"]
 
 
+def test_a_message_names_the_sheets_by_the_titles_the_workbook_gives_them(tmp_path):
+    """A clerk looks for the tabs whose titles they see: a code of `Hỗ trợ` missing from the
+    HTX list names `Hỗ trợ` and the list's own title (an alias, or a sheet found by its
+    header), not the contract's `HoTro` and `HTX`; the finding's sheet stays the title."""
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    support = [
+        SUPPORT_HEADER,
+        ["6499999999", "NTM", "Kho", "Tỉnh", 50, 2023],
+        [None, "NTM", "Kho", "Tỉnh", 11, 2023],
+    ]
+    for htx_title in ("Danh sach HTX", "Biểu 01"):
+        sheets = {"ThongTin": info_rows(), htx_title: rows, "Hỗ trợ": support}
+        outcome = _stage(tmp_path / htx_title, sheets)
+        assert _cells(outcome) == {
+            ("Hỗ trợ", 2, "Mã số HTX", "coop_in_htx_sheet"),
+            ("Hỗ trợ", 3, "Mã số HTX", "coop_code_required"),
+        }
+        by_rule = {f["rule"]: f["message"] for f in outcome["findings"]}
+        for message in (
+            by_rule["coop_in_htx_sheet"],
+            by_rule["coop_code_required"],
+            outcome["reason"],
+        ):
+            for named in ("trang 'Hỗ trợ'", f"trang '{htx_title}'"):  # Vietnamese
+                assert named in message, message
+            for named in ("sheet 'Hỗ trợ'", f"'{htx_title}' sheet"):  # English
+                assert named in message, message
+            assert "HoTro" not in message, message
+
+
 def test_a_value_written_but_unreadable_is_unreadable_not_missing(tmp_path):
     """`4,5 sao` in `Số sao`, `nhiều` in `Kinh phí`: each cell fails its `…_readable` rule
     once, not also `…_required` ("Thiếu số sao": the clerk did write one); `12 tấn` in

@@ -7,6 +7,7 @@ unknown) are found while reading; rule failures are found by the GX suites. Both
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -38,6 +39,17 @@ def cell_address(column_index: int, excel_row: int) -> str:
 
 def bilingual(vi: str, en: str) -> str:
     return f"{vi} / {en}"
+
+
+_SHEET_FIELDS = re.compile(r"\{(sheet|htx_sheet)\}")
+
+
+def sheets_named(message: str, sheet: str, htx_sheet: str) -> str:
+    """A suite's message with `{sheet}` (the sheet of the failing row) and `{htx_sheet}` (the
+    file's HTX sheet) filled in: by the titles the workbook gives them (`Hỗ trợ`, `Biểu 01`),
+    the tabs the clerk looks for, not the contract's names."""
+    titles = {"sheet": sheet, "htx_sheet": htx_sheet}
+    return _SHEET_FIELDS.sub(lambda m: titles[m[1]], message)
 
 
 def halves(message: str) -> tuple[str, str]:

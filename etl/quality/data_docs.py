@@ -411,6 +411,9 @@ def _build(
         ValidationResultIdentifier,
     )
 
+    from etl.contract.findings import sheets_named
+    from etl.contract.layout import HTX
+
     kept = _kept_results(previous)
     keys = {key: _suite_key(document, counts.get(key, {})) for key, document in documents.items()}
     same = [k for k in documents if kept.get(k.replace("/", "_"), {}).get("key") == keys[k]]
@@ -446,6 +449,8 @@ def _build(
         name = key.replace("/", "_")
         rules = _rules(document)
         own = counts.get(key, {})
+        # The suite's sheet by its contract name: the page speaks of every file's sheet.
+        sheet = (document.get("meta") or {}).get("sheet") or ""
         expectations = [
             gx.expectations.ExpectColumnMaxToBeBetween(
                 column=rule,
@@ -454,8 +459,8 @@ def _build(
                 meta={
                     "rule": rule,
                     "severity": meta.get("severity", "error"),
-                    "message_vi": meta.get("message_vi", ""),
-                    "message_en": meta.get("message_en", ""),
+                    "message_vi": sheets_named(meta.get("message_vi", ""), sheet, HTX.name),
+                    "message_en": sheets_named(meta.get("message_en", ""), sheet, HTX.name),
                     "files": own.get(rule, (0, 0))[1],
                     "notes": "Số ô vi phạm quy tắc trong các tệp của kho / "
                     "Cells breaking the rule in the warehouse's files",

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from etl.config import EXPECTATIONS_DIR
-from etl.contract.findings import ERROR, Finding, bilingual, cell_address
-from etl.contract.layout import DATA_SHEETS
+from etl.contract.findings import ERROR, Finding, bilingual, cell_address, sheets_named
+from etl.contract.layout import DATA_SHEETS, HTX
 from etl.contract.reference import Reference
 from etl.read.cells import DAY, MONTH, YEAR
 from etl.read.frames import ReadFile, build_frames, commune_known
@@ -186,7 +186,8 @@ def with_lookups(
     """The frames plus the lookup columns the suites judge (see each expectation's
     `meta.lookup`): `coop_in_htx` on the HoTro, OCOP and LienKet sheets, `commune_known` on
     HTX, `funding_source_known` on HoTro. True, false, or empty where the row has nothing to
-    look up.
+    look up. Beside `coop_in_htx`, `htx_sheet`: the title of the file's HTX sheet, which the
+    messages of those rules name (`Danh sach HTX`, `Biểu 01`).
 
     Set-based here, so each suite's expectations stay small: a value set of every code in
     the batch would be copied by GX on every access and cost time growing with the batch.
@@ -195,12 +196,19 @@ def with_lookups(
 
     # As Python objects: `isin` of an Arrow string column costs 30 times as much.
     htx_coops = frames["htx"]["file_coop"].dropna().astype(object).unique()
+    # From the files, not the HTX frame: an HTX sheet without rows has a title too.
+    htx_titles = {
+        f.file_id: f.read.sheets["htx"].sheet_name for f in files if "htx" in f.read.sheets
+    }
     out = {}
     for key, frame in frames.items():
         if key == "htx":
             out[key] = frame.assign(commune_known=commune_known(frame, ref))
             continue
-        out[key] = frame.assign(coop_in_htx=_member(frame["file_coop"], htx_coops))
+        out[key] = frame.assign(
+            coop_in_htx=_member(frame["file_coop"], htx_coops),
+            htx_sheet=frame["file_id"].map(htx_titles).astype(object),
+        )
         if key == "hotro":
             sources = current().funding_sources()
             known = _in_force(frame["funding_source"], frame["report_year"], sources)
@@ -566,13 +574,15 @@ def _findings(outcome, rows: _RowFinder, key: str, labels: dict[str, str], posit
         file_id = int(cast(int, rows.cell(position, "file_id")))
         causes = _causes(rows.first_value(position, ["causes"]))
         index = positions.get(file_id, {}).get(column_key)
+        sheet = cast(str, rows.cell(position, "sheet_name"))  # provenance: the sheet read
+        htx_sheet = rows.first_value(position, ["htx_sheet"]) or HTX.name
         yield (
             file_id,
             Finding(
                 rule=meta.get("rule", config.type),
                 severity=meta.get("severity", ERROR),
-                message=message,
-                sheet=cast(str, rows.cell(position, "sheet_name")),  # provenance: the sheet read
+                message=sheets_named(message, sheet, str(htx_sheet)),
+                sheet=sheet,
                 excel_row=excel_row,
                 column_name=header,
                 value=None if value is None else _shown(value, given, money)[:500],
