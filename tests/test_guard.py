@@ -16,6 +16,7 @@ import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
 
 from etl.config import Limits
+from etl.contract.findings import halves
 from etl.read import guard
 from etl.read.reader import read_workbook
 
@@ -66,12 +67,12 @@ def seeds(tmp_path_factory) -> dict[str, Path]:
     }
 
 
-def _edited(seed: Path, target: Path, edit) -> Path:
+def _edited(seed: Path, target: Path, edit, member: str = SHEET) -> Path:
     with zipfile.ZipFile(seed) as archive:
         items = [(info.filename, archive.read(info)) for info in archive.infolist()]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in items:
-            archive.writestr(name, edit(data) if name == SHEET else data)
+            archive.writestr(name, edit(data) if name == member else data)
     return target
 
 
@@ -156,6 +157,82 @@ def test_a_broken_long_sheet_is_unreadable_with_the_parse_reason(tmp_path, seeds
     assert read.rejection is not None
     assert read.rejection.rule == "file_unreadable"
     assert "mismatched tag" in read.rejection.message
+
+
+# Entities nested ten deep: a billion `lol`s, which expat refuses to expand.
+_LAUGHS = b"".join(
+    [b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">']
+    + [f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">'.encode() for n in range(1, 10)]
+    + [b"]>"]
+)
+
+
+def _laughing(data: bytes) -> bytes:
+    """The shared strings, with the entities declared and the first string made of them."""
+    return _LAUGHS + data.split(b"?>", 1)[1].replace(b"<t>", b"<t>&lol9;", 1)
+
+
+# A damaged or hostile sheet or part, and the parser's words the data team reads.
+UNPARSABLE = {
+    "an undefined entity in a short sheet": (
+        "short",
+        SHEET,
+        _append('<row r="50"><c r="A50" t="inlineStr"><is><t>&foo;</t></is></c></row>'),
+        "unrecognized entity",
+    ),
+    "an undefined entity in a long sheet": (
+        "long",
+        SHEET,
+        _append('<row r="3000"><c r="A3000" t="inlineStr"><is><t>&foo;</t></is></c></row>'),
+        "undefined entity",
+    ),
+    "entities blown up in the shared strings": (
+        "long",
+        "xl/sharedStrings.xml",
+        _laughing,
+        "input amplification factor",
+    ),
+    "broken XML in a long sheet": (
+        "long",
+        SHEET,
+        CASES["broken XML in a long sheet"][1],
+        "mismatched tag",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNPARSABLE))
+def test_an_unparsable_file_is_told_in_vietnamese_with_the_parser_s_words_in_english_only(
+    tmp_path, seeds, case
+):
+    """The clerk reads that the file is damaged or holds what is not allowed, and to save it
+    again from Excel as .xlsx; the XML parser's English (`unrecognized entity`, `input
+    amplification factor`) is the detail at the end of the English half, not inside the
+    Vietnamese sentence."""
+    seed, member, edit, words = UNPARSABLE[case]
+    read = read_workbook(_edited(seeds[seed], tmp_path / "663_2023.xlsx", edit, member))
+    assert read.rejection is not None
+    assert read.rejection.rule == "file_unreadable"
+    vi, en = halves(read.rejection.message)
+    assert "tệp bị hỏng hoặc chứa nội dung không được phép" in vi, vi
+    assert "lưu lại dạng .xlsx" in vi, vi
+    assert words not in vi, vi
+    assert "(detail: " in en, en
+    assert words in en.split("(detail: ", 1)[1], en
+
+
+def test_a_file_past_the_unpacked_limit_is_told_in_vietnamese_with_the_sizes_in_english(
+    tmp_path, seeds
+):
+    """`file_too_expanded`'s detail is the guard's English (`… MB unpacked`, `xl/… unpacks
+    past the limit`): kept in the English half, out of the Vietnamese sentence."""
+    read = read_workbook(seeds["long"], Limits(expanded_bytes=300_000))
+    assert read.rejection is not None
+    assert read.rejection.rule == "file_too_expanded"
+    vi, en = halves(read.rejection.message)
+    assert vi.startswith("Tệp giải nén ra quá lớn; có thể là tệp hỏng"), vi
+    assert "unpack" not in vi, vi
+    assert "MB unpacked)" in en, en
 
 
 def test_one_package_serves_every_check(tmp_path, seeds, monkeypatch):

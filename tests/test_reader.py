@@ -479,6 +479,7 @@ def test_a_fault_of_the_program_is_not_blamed_on_the_file(tmp_path, monkeypatch,
     assert read.rejection.rule == "internal_error"
     vi, en = read.rejection.message.split(" / ")
     assert "không phải lỗi của tệp" in vi
+    assert "NameError" not in vi  # the program's words are the data team's, in English
     assert "NameError" in en
     assert "not at fault" in en
     assert "internal error reading 663_2023.xlsx" in caplog.text

@@ -62,20 +62,22 @@ def halves(message: str) -> tuple[str, str]:
     return " / ".join(parts[:middle]), " / ".join(parts[middle:])
 
 
-# File-level reasons, each (Vietnamese, English) with str.format fields.
+# File-level reasons, each (Vietnamese, English) with str.format fields. A `{detail}` made of
+# an exception's text (the XML parser's, the zip library's, in English) or naming a part of
+# the zip stays out of the Vietnamese: the clerk reads what to do, the data team the detail.
 REASONS: dict[str, tuple[str, str]] = {
     "file_unreadable": (
-        "Không mở được tệp như một bảng tính ({detail}). Hãy lưu lại tệp bằng Excel "
-        "dạng .xlsx rồi gửi lại.",
-        "The file cannot be opened as a spreadsheet ({detail}). Save it again from Excel "
-        "as .xlsx and resubmit.",
+        "Không mở được tệp như một bảng tính: tệp bị hỏng hoặc chứa nội dung không được "
+        "phép. Hãy mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
+        "The file cannot be opened as a spreadsheet: it is damaged or holds content that is "
+        "not allowed. Save it again from Excel as .xlsx and resubmit (detail: {detail}).",
     ),
     "internal_error": (
-        "Chương trình gặp lỗi khi đọc tệp này ({detail}); đây không phải lỗi của tệp. Bộ "
-        "phận dữ liệu của tỉnh đã được báo và sẽ đọc lại tệp sau khi sửa, không cần gửi lại.",
-        "The program failed while reading this file ({detail}); the file is not at fault. "
-        "The province's data team has been told and will read it again once fixed: no need "
-        "to resubmit.",
+        "Chương trình gặp lỗi khi đọc tệp này; đây không phải lỗi của tệp. Bộ phận dữ liệu "
+        "của tỉnh đã được báo và sẽ đọc lại tệp sau khi sửa, không cần gửi lại.",
+        "The program failed while reading this file; the file is not at fault. The "
+        "province's data team has been told and will read it again once fixed: no need to "
+        "resubmit (detail: {detail}).",
     ),
     "file_empty": (
         "Tệp rỗng (0 byte). Hãy gửi lại tệp báo cáo.",
@@ -108,8 +110,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "unneeded sheets and pictures and resubmit.",
     ),
     "file_too_expanded": (
-        "Tệp giải nén ra quá lớn ({detail}); có thể là tệp hỏng hoặc độc hại. Hãy lưu lại "
-        "báo cáo từ mẫu của tỉnh rồi gửi lại.",
+        "Tệp giải nén ra quá lớn; có thể là tệp hỏng hoặc độc hại. Hãy lưu lại báo cáo từ "
+        "mẫu của tỉnh rồi gửi lại.",
         "The file unpacks to far too much data ({detail}); it may be damaged or hostile. "
         "Save the report again from the province's template and resubmit.",
     ),

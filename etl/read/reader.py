@@ -96,7 +96,7 @@ def read_workbook(
 def _guarded(package: guard.Package, limits: Limits, file_name: str | None) -> WorkbookRead:
     kind = package.kind
     if kind == "corrupt":
-        return WorkbookRead(rejection=_unreadable(ValueError("tệp bị hỏng / damaged file")))
+        return WorkbookRead(rejection=_unreadable(ValueError("damaged zip archive")))
     if kind in _SAVED_AS:
         what_vi, what_en = _SAVED_AS[kind]
         message = reason("saved_in_other_format", what_vi=what_vi, what_en=what_en)
