@@ -109,6 +109,9 @@ def test_a_former_province_whose_code_the_new_province_kept_is_told_it_merged(tm
         assert merged in message
         assert "đã hợp nhất vào" in message
     message = _identify(tmp_path, "kien_giang_2025.xlsx", ref).message
+    assert "Hãy đặt tên tệp theo mã 91, ví dụ 91_2025.xlsx" in message
+    assert _unit(_identify(tmp_path, "91_2025.xlsx", ref))[:2] == ("91", "Tỉnh An Giang")
+    message = _identify(tmp_path, "a.xlsx", ref, name="Tỉnh Kiên Giang", year=2025).message
     assert "Hãy ghi mã 91 trong 'Mã đơn vị' và 'Tỉnh An Giang' trong 'Tên đơn vị'" in message
     assert _unit(_identify(tmp_path, "c.xlsx", ref, code="91", name="Tỉnh An Giang", year=2025))[
         :2
@@ -327,6 +330,28 @@ def test_a_failing_thongtin_cell_names_its_row_and_cell(tmp_path, ref):
         "B3",
         "Tên đơn vị",
     )
+
+
+def test_a_unit_or_year_of_the_file_name_is_mended_by_renaming_the_file(tmp_path, ref):
+    """A file without ThongTin whose name gives a year out of range, or a unit that may not
+    report, is told to rename the file (or add ThongTin), not to mend a `ThongTin` cell it
+    does not have. The rule is the same as for the cell."""
+    for name, rule, renamed in (
+        ("663_2032.xlsx", "year_invalid", "663_2023.xlsx"),
+        ("999_2023.xlsx", "unit_unknown", "<mã đơn vị>_2023.xlsx"),
+        ("24611_2024.xlsx", "unit_not_in_year", "<mã tỉnh>_2024.xlsx"),
+        ("67_2025.xlsx", "unit_not_in_year", "68_2025.xlsx"),
+    ):
+        found = _identify(tmp_path, name, ref)
+        vi, en = _rejected(found, rule).split(" / ")
+        assert "Hãy đặt tên tệp theo mã" in vi, vi
+        assert f"ví dụ {renamed}" in vi, vi
+        assert "Name the file by the" in en, en
+        assert not vi.endswith("trong trang ThongTin."), vi
+        assert (found.sheet, found.column_name) == (None, "tên tệp"), name
+    # A year of ThongTin still says ThongTin.
+    found = _identify(tmp_path, "x.xlsx", ref, code="663", year=2035)
+    assert "Hãy ghi đúng 'Năm báo cáo' trong trang ThongTin." in _rejected(found, "year_invalid")
 
 
 def test_a_unit_code_typed_as_text_loses_its_spaces_and_dots(tmp_path, ref):

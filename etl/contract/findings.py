@@ -293,6 +293,38 @@ REASONS: dict[str, tuple[str, str]] = {
         "The {year} report comes from {province} ({also_en}). Put the province code in "
         "'Mã đơn vị', or check 'Năm báo cáo'.",
     ),
+    # The unit the file name gives (the file has no `Mã đơn vị`): the name is to change,
+    # or ThongTin to be added. The rule is the one without `_from_file_name`.
+    "unit_unknown_in_year_from_file_name": (
+        "Không xác định được đơn vị báo cáo: tên tệp ghi '{value}', không phải là đơn vị báo "
+        "cáo của năm {year}. Năm {year} được báo cáo theo {who} (danh mục đơn vị hành "
+        "chính). Hãy đặt tên tệp theo mã đơn vị và năm, ví dụ <mã đơn vị>_{year}.xlsx, hoặc "
+        "ghi đúng 'Mã đơn vị' trong trang ThongTin (thêm trang này nếu tệp chưa có).",
+        "The reporting unit cannot be identified: the file name gives '{value}', no "
+        "reporting unit of report year {year}. Reports for {year} come from {who_en} "
+        "(reference list). Name the file by the unit code and the year, for example "
+        "<unit code>_{year}.xlsx, or fill in 'Mã đơn vị' in the ThongTin sheet (add the "
+        "sheet if the file has none).",
+    ),
+    "commune_not_in_year_from_file_name": (
+        "{units}, ghi trong tên tệp, là xã/phường: xã/phường chỉ lập báo cáo riêng từ năm "
+        "{first}. Báo cáo năm {year} do {province} lập ({also}). Hãy đặt tên tệp theo mã "
+        "tỉnh và năm, ví dụ <mã tỉnh>_{year}.xlsx, hoặc kiểm tra lại năm báo cáo.",
+        "{units}, named in the file name, is a commune: communes send their own report from "
+        "report year {first} on. The {year} report comes from {province} ({also_en}). Name "
+        "the file by the province code and the year, for example <province code>_{year}.xlsx, "
+        "or check the report year.",
+    ),
+    "province_merged_from_file_name": (
+        "{province} (mã {code}), ghi trong tên tệp, đã hợp nhất vào {new_province} từ 01/07/2025: "
+        "báo cáo năm {year} do {new_province} lập, mã {new_code}. Hãy đặt tên tệp theo mã "
+        "{new_code}, ví dụ {new_code}_{year}.xlsx, hoặc ghi mã {new_code} trong 'Mã đơn vị' "
+        "của trang ThongTin (thêm trang này nếu tệp chưa có).",
+        "{province} ({code}), named in the file name, became part of {new_province} on 01/07/2025: "
+        "the {year} report comes from {new_province}, code {new_code}. Name the file by the "
+        "code {new_code}, for example {new_code}_{year}.xlsx, or put {new_code} in 'Mã đơn vị' "
+        "of the ThongTin sheet (add the sheet if the file has none).",
+    ),
     "province_merged": (
         "{province} (mã {code}) đã hợp nhất vào {new_province} từ 01/07/2025: báo cáo năm "
         "{year} do {new_province} lập, mã {new_code}. Hãy ghi mã {new_code} trong 'Mã đơn vị' "
@@ -327,6 +359,16 @@ REASONS: dict[str, tuple[str, str]] = {
         "đúng 'Năm báo cáo' trong trang ThongTin.",
         "No valid reporting year (2021–2030) found, value '{value}'. Fill in 'Năm báo cáo' "
         "in the ThongTin sheet.",
+    ),
+    "year_invalid_from_file_name": (
+        "Không xác định được năm báo cáo hợp lệ (2021–2030): tệp không ghi 'Năm báo cáo' nên "
+        "năm được lấy từ tên tệp, giá trị '{value}'. Hãy đặt tên tệp theo mã đơn vị và năm "
+        "báo cáo, ví dụ 663_2023.xlsx, hoặc ghi 'Năm báo cáo' trong trang ThongTin (thêm "
+        "trang này nếu tệp chưa có).",
+        "No valid reporting year (2021–2030) found: the file gives no 'Năm báo cáo', so the "
+        "year was taken from the file name, value '{value}'. Name the file by the unit code "
+        "and the report year, for example 663_2023.xlsx, or fill in 'Năm báo cáo' in the "
+        "ThongTin sheet (add the sheet if the file has none).",
     ),
     "rule_errors": (
         "Tệp bị từ chối: {count} ô vi phạm quy tắc bắt buộc: {rules_vi}. Sửa các ô được "

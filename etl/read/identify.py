@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from etl.contract.findings import ERROR, WARNING, Finding, reason
+from etl.contract.findings import ERROR, REASONS, WARNING, Finding, reason
 from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS
 from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
 from etl.read import cells
@@ -104,10 +104,14 @@ def _finding(
     quotes something else (`unit_not_in_year` names the district the code `663` is);
     the failing cell's value is then that."""
     shown = _shown(value)
+    # Of the unit or year the file name gives, the advice is to rename the file (or add
+    # ThongTin), where a reason has such a variant: the file may have no ThongTin to mend.
+    variant = f"{key}_from_file_name"
+    told = variant if column == _FILE_NAME_COLUMN and variant in REASONS else key
     return Finding(
         rule=_RULE_OF_REASON.get(key, key),
         severity=ERROR,
-        message=reason(key, value=shown, **fields),
+        message=reason(told, value=shown, **fields),
         sheet=None if column == _FILE_NAME_COLUMN else "ThongTin",  # a name is in no sheet
         column_name=column,
         value=shown if written is None else _shown(written),
