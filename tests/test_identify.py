@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import HTX_HEADER, htx_row, write_xlsx
 
-from etl.contract.findings import Finding
+from etl.contract.findings import REASONS, Finding
 from etl.contract.reference import load_reference
 from etl.read.identify import Identity, identify
 from etl.read.reader import read_workbook
@@ -352,6 +352,28 @@ def test_a_unit_or_year_of_the_file_name_is_mended_by_renaming_the_file(tmp_path
     # A year of ThongTin still says ThongTin.
     found = _identify(tmp_path, "x.xlsx", ref, code="663", year=2035)
     assert "Hãy ghi đúng 'Năm báo cáo' trong trang ThongTin." in _rejected(found, "year_invalid")
+
+
+def test_a_reason_names_the_thongtin_sheet_by_the_title_the_file_gives_it(tmp_path, ref):
+    """`Thông tin` is the ThongTin sheet (an alias): a reason that sends the clerk there
+    names the tab they see, as the finding's sheet does. Every reason that names the sheet
+    does so in the words that are retitled."""
+    path = write_xlsx(
+        tmp_path / "a.xlsx",
+        {
+            "Thông tin": [["Mã đơn vị", "999"], ["Năm báo cáo", 2023]],
+            "HTX": [HTX_HEADER, htx_row(1, "6630000001")],
+        },
+    )
+    read = read_workbook(path, file_name="a.xlsx")
+    found = identify(read.info, "a.xlsx", ref, read.info_rows, read.info_sheet)
+    vi, en = _rejected(found, "unit_unknown").split(" / ")
+    assert (found.sheet, found.cell) == ("Thông tin", "B1")
+    assert "'Mã đơn vị' trong trang 'Thông tin'" in vi, vi
+    assert "'Mã đơn vị' in the 'Thông tin' sheet" in en, en
+    for vi, en in REASONS.values():
+        assert vi.count("ThongTin") == vi.count("trang ThongTin"), vi
+        assert en.count("ThongTin") == en.count("the ThongTin sheet"), en
 
 
 def test_a_unit_code_typed_as_text_loses_its_spaces_and_dots(tmp_path, ref):

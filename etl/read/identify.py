@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from etl.contract.findings import ERROR, REASONS, WARNING, Finding, reason
-from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS
+from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS, THONGTIN_NAMES
 from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
 from etl.read import cells
 from etl.text import clean, has_diacritics, match_key, name_key, slug, unaccent, unit_code_text
@@ -595,8 +595,21 @@ def identify(
     its row and its cell (the value's, in column B), as every failing cell's does."""
     found = _identify(info, file_name, ref)
     if isinstance(found, Finding):
-        return _in_cell(found, rows, sheet)
-    return replace(found, findings=tuple(_in_cell(f, rows, sheet) for f in found.findings))
+        return _titled(_in_cell(found, rows, sheet), sheet)
+    return replace(
+        found, findings=tuple(_titled(_in_cell(f, rows, sheet), sheet) for f in found.findings)
+    )
+
+
+def _titled(found: Finding, sheet: str | None) -> Finding:
+    """A finding whose reason names the ThongTin sheet (`trang ThongTin`, `the ThongTin
+    sheet`) names it by the title the file gives it (`Thông tin`): the tab the clerk looks
+    for. A file without the sheet keeps the contract's name, the sheet to add."""
+    if not sheet or sheet == THONGTIN_NAMES[0]:
+        return found
+    message = found.message.replace("trang ThongTin", f"trang '{sheet}'")
+    message = message.replace("the ThongTin sheet", f"the '{sheet}' sheet")
+    return replace(found, message=message)
 
 
 def _in_cell(found: Finding, rows: dict[str, int] | None, sheet: str | None) -> Finding:
