@@ -19,6 +19,7 @@ import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 from python_calamine import CalamineWorkbook
 
+from etl.contract.findings import halves
 from etl.quality import feedback, notify
 from etl.quality.feedback import FILLS, LOI_HEADER, LOI_HEADER_ROW, SEVERITY_LABELS
 from etl.warehouse import ledger
@@ -889,3 +890,35 @@ def test_a_failing_cell_inside_a_merged_range_is_marked_where_excel_shows_it(set
     assert "Tốt cần điểm từ 80 trở lên" in note
     assert [r["cell"] for r in _loi(copy) if r["rule"] != "file"] == ["P3"]
     assert _sha(path) == before
+
+
+def test_a_copy_the_program_cannot_make_is_told_in_vietnamese_without_its_exception(
+    settings, tmp_path, monkeypatch
+):
+    """openpyxl chokes on a hostile workbook: the Loi-only workbook's note tells the clerk
+    in Vietnamese that the file could not be opened, and keeps the program's exception for
+    the English half, where the data team reads it. Before, `RuntimeError: …` stood inside
+    the Vietnamese sentence."""
+    _landing(settings, "r_rule_errors.xlsx")
+    run_steps(settings)
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        [submission] = feedback.submissions(con, [_file(settings, "r_rule_errors.xlsx")[0]])
+        problems = feedback.problems_of(
+            submission, feedback.recorded_problems(con, [submission.file_id])[submission.file_id]
+        )
+    finally:
+        con.close()
+
+    def choke(*_):
+        raise RuntimeError("openpyxl choked on the styles part")
+
+    monkeypatch.setattr(feedback, "ZIP_COPY", False)
+    monkeypatch.setattr(feedback, "annotate", choke)
+    path = feedback.write_one(
+        tmp_path / "f.xlsx", submission, problems, feedback.fingerprint(submission, problems)
+    )
+    vi, en = halves(openpyxl.load_workbook(path)["Loi"]["A4"].value)
+    assert vi.startswith("Không tạo được bản sao đánh dấu của tệp (tệp không mở được)")
+    assert "RuntimeError" not in vi
+    assert "RuntimeError: openpyxl choked on the styles part" in en

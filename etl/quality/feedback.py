@@ -372,7 +372,7 @@ def write_one(path: Path, submission: Submission, problems: list[Problem], stamp
         except Unopenable as exc:
             note = str(exc)
         except Exception as exc:  # openpyxl or calamine choked on a hostile workbook
-            note = _cannot_copy(f"{type(exc).__name__}: {exc}"[:200])
+            note = _cannot_copy("tệp không mở được", f"{type(exc).__name__}: {exc}"[:200])
     return _save(_new_workbook(), path, submission, problems, stamp, note)
 
 
@@ -531,33 +531,35 @@ def _loi_package_rows(package: xlsx_patch.Package, submission: Submission, probl
 # --- the copy ------------------------------------------------------------------------------
 
 
-def _cannot_copy(detail: str) -> str:
+def _cannot_copy(why_vi: str, why_en: str) -> str:
+    """The note of a `Loi`-only workbook: why no annotated copy was made, in each language
+    (a program's exception text only in the English half, for the data team)."""
     return (
-        f"Không tạo được bản sao đánh dấu của tệp ({detail}); các vấn đề được liệt kê dưới "
-        f"đây. / No annotated copy could be made ({detail}); the problems are listed below."
+        f"Không tạo được bản sao đánh dấu của tệp ({why_vi}); các vấn đề được liệt kê dưới "
+        f"đây. / No annotated copy could be made ({why_en}); the problems are listed below."
     )
 
 
 def open_copy(raw_path: str | None, work_dir: Path):
     """The submitted workbook as an openpyxl Workbook, from its raw copy, or Unopenable."""
     if not raw_path or not Path(raw_path).is_file():
-        raise Unopenable(_cannot_copy("không tìm thấy bản lưu của tệp / raw copy not found"))
+        raise Unopenable(_cannot_copy("không tìm thấy bản lưu của tệp", "raw copy not found"))
     raw = Path(raw_path)
     if raw.stat().st_size > MAX_RAW_BYTES:
         size = f"{raw.stat().st_size / 1024 / 1024:.0f} MB > {MAX_RAW_BYTES // 1024 // 1024} MB"
-        raise Unopenable(_cannot_copy(f"tệp quá lớn / file too large: {size}"))
+        raise Unopenable(_cannot_copy(f"tệp quá lớn: {size}", f"file too large: {size}"))
     kind = guard.sniff(raw)
     if kind == "xlsx":
         return _open_xlsx(raw, work_dir)
     if kind in ("xls", "ods"):
         return _rebuild(raw)
     labels = {
-        "empty": "tệp rỗng / empty file",
-        "encrypted": "tệp có mật khẩu / password-protected",
-        "corrupt": "tệp bị hỏng / damaged file",
-        "unknown": "không phải bảng tính / not a spreadsheet",
+        "empty": ("tệp rỗng", "empty file"),
+        "encrypted": ("tệp có mật khẩu", "password-protected"),
+        "corrupt": ("tệp bị hỏng", "damaged file"),
+        "unknown": ("không phải bảng tính", "not a spreadsheet"),
     }
-    raise Unopenable(_cannot_copy(labels.get(kind, kind)))
+    raise Unopenable(_cannot_copy(*labels.get(kind, (kind, kind))))
 
 
 def _copy_lacks(raw: Path, workbook) -> str | None:
@@ -603,7 +605,11 @@ def _open_xlsx(raw: Path, work_dir: Path):
     with zipfile.ZipFile(raw) as archive:
         unpacked = sum(info.file_size for info in archive.infolist())
     if unpacked > MAX_UNPACKED_BYTES:
-        raise Unopenable(_cannot_copy(f"nội dung quá lớn / content too large: {unpacked} bytes"))
+        raise Unopenable(
+            _cannot_copy(
+                f"nội dung quá lớn: {unpacked} byte", f"content too large: {unpacked} bytes"
+            )
+        )
     source = guard.bounded(raw, work_dir)  # a stray cell at row 1,048,576 costs nothing
     # Values only, as the pipeline read them: no formulas, macros or external links travel on.
     workbook = load_workbook(source, data_only=True, keep_vba=False, keep_links=False)
@@ -624,7 +630,9 @@ def _rebuild(raw: Path):
         for name in source.sheet_names:
             rows = source.get_sheet_by_name(name).to_python(skip_empty_area=False)
             if sum(len(row) for row in rows) > MAX_REBUILT_CELLS:
-                raise Unopenable(_cannot_copy(f"trang '{name}' quá lớn / sheet too large"))
+                raise Unopenable(
+                    _cannot_copy(f"trang '{name}' quá lớn", f"sheet '{name}' too large")
+                )
             ws = workbook.create_sheet(_sheet_title(name))
             for r, row in enumerate(rows, start=1):
                 for c, value in enumerate(row, start=1):
