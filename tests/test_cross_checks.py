@@ -142,3 +142,47 @@ def test_a_missing_cooperative_is_listed_under_the_sheet_the_clerk_named(setting
         "join audit.file_ingestion i using (file_id) where r.rule = 'coop_missing_next_year'",
     )
     assert found == [("663_2023.xlsx", "Danh sách HTX", "6400000006 (2022: 663)")]
+
+
+def test_revenue_exactly_ten_times_or_a_tenth_is_no_jump_just_beyond_is(settings):
+    """The contract warns on revenue *more than* 10× or *less than* a tenth of the year
+    before: exactly 10× or exactly a tenth is no jump, whatever the amounts' decimals
+    (100,07 -> 1000,7 and 1001 -> 100,1 divide in binary to just past the bound);
+    just beyond either bound is. Members alike: 10 -> 100 and 50 -> 5 are none, 101 is."""
+    before = {
+        "6400000001": {"Doanh thu": 1650},
+        "6400000002": {"Doanh thu": 1650},
+        "6400000003": {"Doanh thu": 100.07},
+        "6400000004": {"Doanh thu": 1001},
+        "6400000005": {"Doanh thu": 1001},
+        "6400000006": {"Doanh thu": 100.07},
+        "6400000007": {"Số thành viên": 10},
+        "6400000008": {"Số thành viên": 50},
+        "6400000009": {"Số thành viên": 10},
+    }
+    after = {
+        "6400000001": {"Doanh thu": 16500},  # 10× exactly
+        "6400000002": {"Doanh thu": 16500.01},  # just above 10×
+        "6400000003": {"Doanh thu": 1000.7},  # 10× exactly
+        "6400000004": {"Doanh thu": 100.1},  # a tenth exactly
+        "6400000005": {"Doanh thu": 100.09},  # just under a tenth
+        "6400000006": {"Doanh thu": 1000.71},  # just above 10×
+        "6400000007": {"Số thành viên": 100},  # 10× exactly
+        "6400000008": {"Số thành viên": 5},  # a tenth exactly
+        "6400000009": {"Số thành viên": 101},  # just above 10×
+    }
+    _workbook(settings, "663_2022.xlsx", "663", 2022, list(before.items()))
+    _workbook(settings, "663_2023.xlsx", "663", 2023, list(after.items()))
+    run_steps(settings)
+    jumps = {
+        (r, row) for f, r, row, _ in _warnings(settings) if r in ("revenue_jump", "members_jump")
+    }
+    # Excel rows: the header is row 1, cooperative n is row n + 1.
+    assert jumps == {
+        ("revenue_jump", 3),
+        ("revenue_jump", 6),
+        ("revenue_jump", 7),
+        ("members_jump", 10),
+    }
+    statuses = set(query(settings, "select status from audit.file_ingestion"))
+    assert statuses == {("loaded",)}

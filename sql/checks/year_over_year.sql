@@ -1,6 +1,10 @@
 -- Grain: one row per cooperative-year that has a previous reported year: the ratio of its
 -- revenue and members to that year's. `causes`: the previous year's row. Checked by
--- expectations/warehouse/year_over_year.json.
+-- expectations/warehouse/year_over_year.json (between 0.1 and 10: a jump is more than 10x
+-- or less than a tenth). Which side of a bound a ratio is on is decided on the exact
+-- amounts (decimal, 10 * previous against current), not on their quotient in binary: as
+-- doubles, 1000.7 / 100.07 is just above 10 and 100.1 / 1001 just under 0.1. The ratio
+-- is then kept at the bound it reaches exactly, or one step past the bound it crosses.
 -- Only the cooperatives with a row in a file of check_run_files (every file, or this run's):
 -- a row and its cause are rows of one cooperative, whose years all stay.
 with
@@ -43,12 +47,22 @@ select
     case
         when previous_revenue_mvnd = 0 and revenue_mvnd = 0 then 1
         when previous_revenue_mvnd = 0 and revenue_mvnd > 0 then 'infinity'::double
-        else revenue_mvnd::double / nullif(previous_revenue_mvnd, 0)
+        when revenue_quotient is null then null  -- not reported: no ratio (greatest skips NULL)
+        when revenue_mvnd > 10 * previous_revenue_mvnd::decimal(38, 6)
+            then greatest(revenue_quotient, nextafter(10::double, 'infinity'::double))
+        when 10 * revenue_mvnd::decimal(38, 6) < previous_revenue_mvnd
+            then least(revenue_quotient, nextafter(0.1::double, 0::double))
+        else least(greatest(revenue_quotient, 0.1), 10)
     end as revenue_ratio,
     case
         when previous_members = 0 and members = 0 then 1
         when previous_members = 0 and members > 0 then 'infinity'::double
-        else members::double / nullif(previous_members, 0)
+        when members_quotient is null then null  -- not reported: no ratio (greatest skips NULL)
+        when members > 10 * previous_members::bigint
+            then greatest(members_quotient, nextafter(10::double, 'infinity'::double))
+        when 10 * members::bigint < previous_members
+            then least(members_quotient, nextafter(0.1::double, 0::double))
+        else least(greatest(members_quotient, 0.1), 10)
     end as members_ratio,
     number_text(revenue_mvnd) || ' (' || previous_year || ': '
     || number_text(previous_revenue_mvnd) || ')' as revenue_ratio_value,
@@ -57,5 +71,11 @@ select
     to_json([
         { 'file_id': previous_file_id, 'sheet': previous_sheet, 'excel_row': previous_excel_row }
     ])::varchar as causes
-from with_previous
+from (
+    select
+        *,
+        revenue_mvnd::double / nullif(previous_revenue_mvnd, 0) as revenue_quotient,
+        members::double / nullif(previous_members, 0) as members_quotient
+    from with_previous
+) as quotients
 where previous_year = period_key - 1
