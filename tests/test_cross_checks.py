@@ -186,3 +186,15 @@ def test_revenue_exactly_ten_times_or_a_tenth_is_no_jump_just_beyond_is(settings
     }
     statuses = set(query(settings, "select status from audit.file_ingestion"))
     assert statuses == {("loaded",)}
+
+
+def test_a_revenue_jump_writes_decimals_as_a_vietnamese_clerk_reads_them(settings):
+    """`100.1 (2022: 1001)` reads to a Vietnamese clerk as 1001 against 1001 (`.` groups
+    thousands, rule 5): the warning's value writes the decimal with a comma, as every
+    other failing money value does."""
+    coops = [(f"64000000{i:02d}", {}) for i in range(1, 5)]
+    _workbook(settings, "663_2022.xlsx", "663", 2022, [*coops, ("6400000005", {"Doanh thu": 1001})])
+    _workbook(settings, "663_2023.xlsx", "663", 2023, [*coops, ("6400000005", {"Doanh thu": 0.5})])
+    run_steps(settings)
+    [(value,)] = query(settings, "select value from audit.rejected_row where rule = 'revenue_jump'")
+    assert value == "0,5 (2022: 1001)"
