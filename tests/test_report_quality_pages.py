@@ -126,3 +126,41 @@ def test_a_files_status_and_severity_read_in_vietnamese_first(tmp_path):
     assert "workers_not_negative (Lỗi / error): 1 ô / cells" in html.unescape(page)
     listing = html.unescape(settings.quality_report.read_text(encoding="utf-8"))
     assert "<td>BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded</td>" in listing
+
+
+def test_the_listing_totals_the_files_by_status_and_their_errors_and_warnings(tmp_path):
+    """`quality_report.html` says, above the list, how many files the warehouse saw, how
+    many of each status, and how many failing cells and warnings they have: the province
+    team reads the state of the year there without counting rows."""
+    import html
+    import re
+
+    from conftest import HTX_HEADER, htx_row, info_rows, run_steps, write_xlsx
+
+    settings = settings_under(tmp_path / "run")
+    broken = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Số lao động": -3}),
+        htx_row(2, "6400000002", **{"Số lao động": -4}),
+    ]
+    write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": broken})
+    warned = [
+        HTX_HEADER,
+        htx_row(1, "6400000011", **{"Xã/Phường": "Nâm Nung", "Số thành viên": 4}),
+        htx_row(2, "6400000012", **{"Xã/Phường": "Nâm Nung", "Số thành viên": 3}),
+        htx_row(3, "6400000013", **{"Xã/Phường": "Xã Không Có"}),
+    ]
+    write_xlsx(
+        settings.landing_dir / "664_2023.xlsx", {"ThongTin": info_rows("664"), "HTX": warned}
+    )
+    run_steps(settings)
+    listing = html.unescape(settings.quality_report.read_text(encoding="utf-8"))
+    [totals] = re.findall(r'<table id="totals">(.*?)</table>', listing, re.S)
+    cells = dict(re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", totals))
+    assert cells == {
+        "Tệp / Files": "2",
+        "đã nạp / loaded": "1",
+        "BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded": "1",
+        "Dòng lỗi / Rows rejected": "2",
+        "Cảnh báo / Warnings": "3",
+    }

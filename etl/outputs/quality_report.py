@@ -1,6 +1,7 @@
 """The quality report: static HTML under the export folder, readable without a server.
 
-`quality_report.html` lists every file with its status; `quality/<file_id>.html` shows one
+`quality_report.html` totals the files by status, their rejected rows and warnings, then
+lists every file with its status; `quality/<file_id>.html` shows one
 file's failing rules with counts and its first failing cells (sheet, Excel row, column,
 value, message). Built from the published warehouse's audit tables, rendered from the
 templates `quality_report.html.j2` and `quality_file.html.j2` (etl.outputs.html escapes).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from pathlib import Path
 
 from etl.config import Settings
@@ -116,11 +118,28 @@ def write_quality_report(settings: Settings) -> Path:
         settings.quality_report,
         "quality_report.html.j2",
         files=files,
+        totals=_totals(files),
         data_docs=data_docs,
         statuses=STATUS_LABELS,
     )
     log.info("quality report: %s (%d files)", target, len(files))
     return target
+
+
+def _totals(files: list[dict]) -> list[tuple[str, int]]:
+    """The listing's totals, labelled Vietnamese first: the files, how many of each status
+    (in `STATUS_LABELS`' order, those with any), their rejected rows and their warnings."""
+    by_status = Counter(f["status"] for f in files)
+    return [
+        ("Tệp / Files", len(files)),
+        *(
+            (STATUS_LABELS.get(status, status), by_status[status])
+            for status in [*STATUS_LABELS, *sorted(set(by_status) - set(STATUS_LABELS))]
+            if by_status[status]
+        ),
+        ("Dòng lỗi / Rows rejected", sum(f["rows_rejected"] or 0 for f in files)),
+        ("Cảnh báo / Warnings", sum(f["warnings"] or 0 for f in files)),
+    ]
 
 
 STAMPS = ".stamps.json"
