@@ -156,6 +156,38 @@ def test_a_rule_of_several_messages_is_counted_once_with_each_message():
     assert rule < next(n for n, line in enumerate(lines) if "• [error] coop_code_unique ×2" in line)
 
 
+def test_a_rejected_files_errors_lead_its_top_rules_whatever_its_warnings():
+    """A file rejected for one negative count that also has many warnings (members under 5,
+    unknown communes...): the alert's top rules name the error that rejected it first, not
+    five warnings that push it out of the list."""
+
+    def finding(severity: str, rule: str) -> dict:
+        return {"severity": severity, "rule": rule, "message": f"{rule} vi / {rule} en"}
+
+    rules = (
+        "members_at_least_5",
+        "commune_known",
+        "sector_known",
+        "certificate_valid_in_report_year",
+        "product_group_known",
+        "funding_source_known",
+    )
+    warnings = [finding("warning", rule) for rule in rules for _ in range(3)]
+    outcome = {
+        "file_id": 7,
+        "file_name": "663_2023.xlsx",
+        "unit_code": "663",
+        "report_year": 2023,
+        "status": "quarantined",
+        "reason": "Tệp bị từ chối: 1 ô … / File rejected: 1 cell …",
+        "findings": [*warnings, finding("error", "workers_not_negative")],
+    }
+    lines = alerts.compose([outcome], "run-1", "/srv/exports").body.splitlines()
+    bullets = [line.strip() for line in lines if line.strip().startswith("•")]
+    assert bullets[0].startswith("• [error] workers_not_negative ×1:")
+    assert len(bullets) == alerts.TOP_RULES + 1  # five rules, then "… more rules"
+
+
 def test_warnings_across_files_join_their_file_block():
     from etl.contract.findings import Finding
 

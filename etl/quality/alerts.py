@@ -62,7 +62,10 @@ def _file_block(outcome: dict, report_url: str) -> list[str]:
     ]
     if outcome.get("reason") and quarantined:
         lines.append(f"  Lý do / Reason: {outcome['reason']}")
-    for (severity, rule), count in rules.most_common(TOP_RULES):
+    # The errors first (what rejected the file), then the warnings, each most cells first:
+    # warnings never push an error out of the top rules.
+    ranked = sorted(rules.most_common(), key=lambda item: item[0][0] != "error")
+    for (severity, rule), count in ranked[:TOP_RULES]:
         first, *more = messages[severity, rule]
         lines.append(f"  • [{severity}] {rule} ×{count}: {first}")
         lines.extend(f"      {message}" for message in more)
