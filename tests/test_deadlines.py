@@ -304,7 +304,12 @@ dag = _dagbag(settings).get_dag("htx_deadlines")
 out = []
 try:
     for day in sys.argv[2:]:
-        run = dag.test(logical_date=dt.datetime.fromisoformat(day))
+        # "after:<time>": a manual run without a logical date (REST API, UI), made at <time>
+        if day.startswith("after:"):
+            after = dt.datetime.fromisoformat(day.removeprefix("after:"))
+            run = dag.test(logical_date=None, run_after=after)
+        else:
+            run = dag.test(logical_date=dt.datetime.fromisoformat(day))
         con = ledger.connect(settings.ledger, read_only=True)
         n = con.execute("select count(*) from audit.quality_alert where alert_id like 'deadline-%'")
         out.append([str(run.state), n.fetchone()[0]])
@@ -337,6 +342,34 @@ def test_the_daily_dag_alerts_once_at_the_logical_date(settings, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     states = json.loads(result.read_text(encoding="utf-8"))
     assert states == [["success", 0], ["success", 1], ["success", 1]]
+
+
+def test_a_manual_run_without_a_logical_date_judges_at_the_time_it_was_made(settings, tmp_path):
+    """Airflow 3 makes a manual run without a logical date (REST API, UI): the task's context
+    then has no `logical_date`. The check judges at the run's `run_after` (when it was
+    made), as it judges a scheduled run at its logical date; a second such run that day
+    raises nothing more."""
+    result = tmp_path / "states.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _PROBE,
+            str(result),
+            "after:2026-01-20T00:00:00+00:00",  # due that day: nothing
+            "after:2026-02-01T00:00:00+00:00",  # 68's 2025 report missing: one alert
+            "after:2026-02-01T09:00:00+00:00",  # the same date again: none
+        ],
+        env=htx_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    states = json.loads(result.read_text(encoding="utf-8"))
+    assert states == [["success", 0], ["success", 1], ["success", 1]]
+    [(alert_id, *_)] = _deadline_alerts(settings)
+    assert alert_id == "deadline-68-2025"
 
 
 @pytest.mark.parametrize("status", ["missing", "quarantined"])
