@@ -54,7 +54,8 @@ ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
 _UNIT = Param(
     None,
     type=["null", "string"],
-    pattern="^(?:[0-9]{2,3}|[0-9]{5})$",
+    # Empty, as a form or a REST call may send a cleared field: every unit, as null.
+    pattern="^(?:[0-9]{2,3}|[0-9]{5})?$",
     title="Unit code",
     description="Only this unit's workbooks: GSO code of a province (68), a former district "
     "(663, report years up to 2025) or a commune in force since 01/07/2025 (24611, from "

@@ -23,6 +23,7 @@ from etl.config import (
     YEARLY_DAG_ID,
     settings_under,
 )
+from etl.flow.tasks import Selection
 
 _PROBE = """
 import json, sys
@@ -154,10 +155,12 @@ def test_manual_runs_take_year_unit_and_force_params(bag):
     assert params["year"]["value"] is None
     assert params["year"]["schema"]["minimum"] == 2021
     pattern = params["unit_code"]["schema"]["pattern"]
-    assert pattern == "^(?:[0-9]{2,3}|[0-9]{5})$"
-    # A province, a former district, and from 2026 a commune (issue 15).
-    codes = ("68", "663", "24611", "6", "2461", "246110")
-    assert [c for c in codes if re.match(pattern, c)] == ["68", "663", "24611"]
+    # A province, a former district, and from 2026 a commune (issue 15); empty, as a
+    # cleared form field or a REST call's `"unit_code": ""` sends it, is every unit (as null)
+    # and not refused.
+    codes = ("68", "663", "24611", "", "6", "2461", "246110", " 68")
+    assert [c for c in codes if re.match(pattern, c)] == ["68", "663", "24611", ""]
+    assert Selection.from_params({"unit_code": ""}).unit_code is None
     assert params["force"]["value"] is False
     # The yearly DAG takes its year from the data interval: a backfill sets it.
     assert set(bag["dags"][YEARLY_DAG_ID]["params"]) == {"unit_code", "force"}
