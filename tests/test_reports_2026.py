@@ -260,3 +260,33 @@ def test_summary_lines_on_new_communes_placement_and_the_phase(con):
         "  2026: 34 cooperative(s) in 2 new commune(s), 3 under review",
         "  2027: 21 cooperative(s) in 1 new commune(s), 0 under review",
     ]
+
+
+# Targets of 1.5 × a baseline: halves at the first decimal the report shows.
+HALVES = """
+create table marts.commune_phase as
+select * from (values
+    ('68', '24611', 8513.5::decimal(38, 6), 12770.25, false, 2026, 0, 1),
+    ('68', '24670', 31188.3::decimal(38, 6), 46782.45, false, 2026, 0, 1),
+    ('68', null, 0.25::decimal(38, 6), 0.375, true, 2026, 1, 1)
+) as t(new_province_code, new_commune_code, revenue_baseline_mvnd, target_revenue_2030_mvnd,
+       revenue_on_track, latest_year, replication_candidates, target_model_cooperatives_2030);
+"""
+
+
+def test_report_rounds_halves_up_as_the_officials_workbook_shows_them(tmp_path):
+    """A figure the report shows to one decimal is rounded half up, on the value the warehouse
+    holds, as the officials' workbook shows it (`#,##0.0`): 12,770.25 is 12,770.3, not
+    12,770.2 (Python's half to even), and 46,782.45 is 46,782.5, not 46,782.4 (the binary
+    double just under it)."""
+    settings = _settings(tmp_path, OLD_MARTS, COMMUNE_YEAR, HALVES)
+    phase = _phase_section(write_dashboard(settings).read_text())
+    cells = re.findall(
+        r"<tr><td>68</td><td>(\d*)</td>(?:<td>[^<]*</td>){4}<td>([^<]*)</td><td>([^<]*)</td>",
+        phase,
+    )
+    assert cells == [
+        ("24611", "8,513.5", "12,770.3"),
+        ("24670", "31,188.3", "46,782.5"),
+        ("", "0.3", "0.4"),
+    ]

@@ -8,7 +8,10 @@ caller did not pass fails the render instead of printing nothing.
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
@@ -17,9 +20,19 @@ import jinja2
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-def _number(value: float | int | None, spec: str) -> str:
-    """`{{ x | number(",.1f") }}`: Python's format spec; None stays empty."""
-    return "" if value is None else format(value, spec)
+def _number(value: float | int | Decimal | None, spec: str) -> str:
+    """`{{ x | number(",.1f") }}`: Python's format spec; None stays empty. A fixed number of
+    decimals is rounded half up on the value as the warehouse holds it (a double by its
+    shortest decimal form), as the officials' workbook shows it (`#,##0.0`): 12,770.25 is
+    12,770.3 and 46,782.45 is 46,782.5, where `format` would round half to even (12,770.2)
+    on the binary double just under it (46,782.4)."""
+    if value is None:
+        return ""
+    places = re.search(r"\.(\d+)f$", spec)
+    if places is None or (isinstance(value, float) and not math.isfinite(value)):
+        return format(value, spec)
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return format(exact.quantize(Decimal(1).scaleb(-int(places[1])), ROUND_HALF_UP), spec)
 
 
 @cache
