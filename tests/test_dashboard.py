@@ -174,3 +174,35 @@ def test_export_folder_holds_parquet_xlsx_and_html(published):
     assert {"marts.xlsx", "report.html", "quality_report.html"} <= names
     marts = ("district_year", "program_year", "cooperative_scorecard", "replication_candidates")
     assert {f"marts.{m}.parquet" for m in (*marts, "phase_summary")} <= names
+
+
+def test_every_parquet_file_holds_its_table_with_whole_numbers_kept_whole(published):
+    """Each Parquet export has its table's rows and columns, and a whole number stays a
+    whole number: DuckDB's sums of counts (HUGEINT, which Parquet cannot hold) are written
+    as BIGINT, not as DOUBLE (members 1600.0 for 1600 in every tool that reads them)."""
+    import duckdb
+
+    from etl.outputs.exports import EXPORTED_CORE
+    from etl.warehouse.build import MART_MODELS
+
+    con = duckdb.connect(str(published.warehouse), read_only=True)
+    try:
+        for table in [f"marts.{m}" for m in MART_MODELS] + [f"core.{t}" for t in EXPORTED_CORE]:
+            path = published.export_dir / "parquet" / f"{table}.parquet"
+            wanted = [
+                (name, "BIGINT" if kind == "HUGEINT" else kind)
+                for name, kind, *_ in con.execute(f"describe {table}").fetchall()
+            ]
+            written = con.execute(f"describe select * from read_parquet('{path}')").fetchall()
+            assert [(name, kind) for name, kind, *_ in written] == wanted, table
+            rows = con.execute(f"select * from {table} order by all").fetchall()
+            read = con.execute(f"select * from read_parquet('{path}') order by all").fetchall()
+            assert read == rows, table
+        members = con.execute(
+            "select members from read_parquet(?) where district_code = '660' and year = 2021",
+            [str(published.export_dir / "parquet" / "marts.district_year.parquet")],
+        ).fetchall()
+        assert members == [(1600,)]
+        assert isinstance(members[0][0], int)
+    finally:
+        con.close()

@@ -188,9 +188,23 @@ def run_job(job: tuple):
     con = _connection(warehouse)
     if kind == "parquet":
         table, path = rest
-        con.execute(f"copy (select * from {table}) to '{path}' (format parquet)")  # noqa: S608  table names are the project's own
+        con.execute(f"copy ({_parquet_select(con, table)}) to '{path}' (format parquet)")
         return path
     return xlsx.render_part(con, rest[0])
+
+
+def _parquet_select(con, table: str) -> str:
+    """The rows of `table` as its Parquet file holds them: a HUGEINT (DuckDB's sum of
+    integers: members, new cooperatives) as BIGINT, since Parquet has no 128-bit integer and
+    DuckDB would write it as DOUBLE (1600.0 members); a sum past BIGINT fails the export
+    rather than lose digits."""
+    huge = [
+        '"' + name.replace('"', '""') + '"'
+        for name, kind, *_ in con.execute(f"describe {table}").fetchall()
+        if kind == "HUGEINT"
+    ]
+    cast = f" replace ({', '.join(f'{c}::bigint as {c}' for c in huge)})" if huge else ""
+    return f"select *{cast} from {table}"  # noqa: S608  table and column names are the project's own
 
 
 # Connections of `run_job`, by process and warehouse: a fork never uses its parent's.
