@@ -505,3 +505,13 @@ def test_the_report_is_titled_by_the_provinces_its_warehouse_holds(tmp_path):
         "Hợp tác xã tỉnh An Giang: kết quả 2021-2025 (khu vực An Giang, Kiên Giang cũ)"
     )
     assert "Cooperatives of An Giang: results 2021-2025 (former An Giang, Kiên Giang)" in title
+
+
+def test_a_label_rounds_as_the_table_beside_the_chart():
+    """A chart's label (its hover and screen-reader text) shows a figure as the report's
+    tables and the officials' workbook do: half up, on the value the warehouse holds.
+    Before, `format` gave 12,770.2 and 46,782.4 where the table says 12,770.3 and 46,782.5."""
+    bars = charts.bar_spec(["Xã A"], {"2030": [12770.25]}, "triệu đồng")
+    assert [r["label"] for r in bars["data"]["values"]] == ["Xã A · 2030: 12,770.3"]
+    lines = charts.line_spec([2024, 2025], {"Xã B": [46782.45, None]}, "triệu đồng")
+    assert [r["label"] for r in lines["data"]["values"]] == ["Xã B · 2024: 46,782.5"]

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from etl.outputs.html import number
+
 log = logging.getLogger(__name__)
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -239,7 +241,7 @@ def line_spec(
 ) -> dict:
     """One line per series over the years; the series named `grouped` in grey."""
     rows = [
-        {"year": str(y), "series": name, "value": v, "label": f"{name} · {y}: {v:,.1f}"}
+        {"year": str(y), "series": name, "value": v, "label": f"{name} · {y}: {number(v, ',.1f')}"}
         for name, values in series.items()
         for y, v in zip(years, values, strict=True)
         if v is not None
@@ -284,7 +286,7 @@ def bar_spec(categories: list[str], stacks: dict[str, list[float]], unit: str) -
             "series": name,
             "order": n,
             "value": values[i],
-            "label": f"{category} · {name}: {values[i]:,.1f}",
+            "label": f"{category} · {name}: {number(values[i], ',.1f')}",
         }
         for i, category in enumerate(categories)
         for n, (name, values) in enumerate(stacks.items())

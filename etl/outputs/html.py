@@ -20,7 +20,7 @@ import jinja2
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-def _number(value: float | int | Decimal | None, spec: str) -> str:
+def number(value: float | int | Decimal | None, spec: str) -> str:
     """`{{ x | number(",.1f") }}`: Python's format spec; None stays empty. A fixed number of
     decimals is rounded half up on the value as the warehouse holds it (a double by its
     shortest decimal form), as the officials' workbook shows it (`#,##0.0`): 12,770.25 is
@@ -47,7 +47,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["number"] = _number
+    env.filters["number"] = number
     return env
 
 
