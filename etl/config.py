@@ -298,6 +298,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
+def tables_vi() -> dict[str, str]:
+    """Vietnamese descriptions of the published tables (config/tables_vi.csv), before the
+    English of their `COMMENT ON` on the officials' workbook's introduction sheet."""
+    with (CONFIG_DIR / "tables_vi.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["table"]: row["label_vi"] for row in csv.DictReader(handle)}
+
+
 def labels_vi() -> dict[str, str]:
     """Vietnamese column headers (config/labels_vi.csv): the officials' workbook's headers,
     and the description of every core and marts column its SQL leaves without one."""

@@ -108,6 +108,20 @@ def test_officials_workbook_has_vietnamese_headers_and_no_formulas(settings):
     path = settings.export_dir / "marts.xlsx"
     book = CalamineWorkbook.from_path(str(path))
     assert book.sheet_names[0] == "Gioi_thieu"
+    # The introduction describes each table in Vietnamese first, then in English (its
+    # COMMENT ON): before, in English only.
+    about = {r[0]: r[1] for r in book.get_sheet_by_name("Gioi_thieu").to_python()[1:] if r[0]}
+    assert set(about) == set(book.sheet_names[1:])
+    assert about["district_year"].startswith("Theo huyện cũ và năm: số HTX")
+    assert about["district_year"].endswith(
+        " / "
+        + query(
+            settings,
+            "select comment from duckdb_tables() where schema_name = 'marts' "
+            "and table_name = 'district_year'",
+        )[0][0]
+    )
+    assert all(" / " in text and not text.startswith("Per ") for text in about.values())
     scorecard = book.get_sheet_by_name("cooperative_scorecard").to_python()
     header = scorecard[0]
     assert "Mã số HTX" in header

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from etl.config import CONFIG_DIR, Settings, labels_vi
+from etl.config import CONFIG_DIR, Settings, labels_vi, tables_vi
 from etl.warehouse.build import MART_MODELS
 
 if TYPE_CHECKING:
@@ -372,7 +372,7 @@ def _code_fingerprint() -> str:
 
     digest = hashlib.sha256(duckdb.__version__.encode())
     sources = (Path(__file__), Path(xlsx.__file__), Path(zip_parts.__file__))
-    for path in (*sources, CONFIG_DIR / "labels_vi.csv"):
+    for path in (*sources, CONFIG_DIR / "labels_vi.csv", CONFIG_DIR / "tables_vi.csv"):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -429,19 +429,24 @@ def _write_json(path: Path, value: dict) -> None:
 
 
 def _xlsx_sheets(con, tables: list[str]) -> list:
-    """The officials' workbook: an introduction sheet naming each table, then one sheet a
-    table with Vietnamese headers and formatted numbers (`etl/outputs/xlsx.py`: text is
-    always text, never a formula)."""
+    """The officials' workbook: an introduction sheet naming each table, described in
+    Vietnamese first (config/tables_vi.csv), then in English (its `COMMENT ON`), then one
+    sheet a table with Vietnamese headers and formatted numbers (`etl/outputs/xlsx.py`:
+    text is always text, never a formula)."""
     from etl.outputs.xlsx import Sheet
 
     labels = labels_vi()
+    described = tables_vi()
     about = []
     for table in tables:
         comment = con.execute(
             "select comment from duckdb_tables() where schema_name || '.' || table_name = ?",
             [table],
         ).fetchone()
-        about.append((table.split(".")[1], (comment[0] if comment else "") or ""))
+        english = (comment[0] if comment else "") or ""
+        about.append(
+            (table.split(".")[1], " / ".join(filter(None, (described.get(table), english))))
+        )
     sheets = [
         Sheet(
             "Gioi_thieu",
