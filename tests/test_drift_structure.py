@@ -129,6 +129,37 @@ def test_rule_11_a_lower_case_roman_numeral_title_ends_both_kinds_too(tmp_path, 
     ]
 
 
+@pytest.mark.parametrize("where", ["stt", "name"])
+@pytest.mark.parametrize(("before", "letter"), [("h", "i"), ("u", "v"), ("H", "I")])
+def test_rule_11_i_or_v_after_the_letter_before_it_is_a_letter_not_a_roman_numeral(
+    tmp_path, before, letter, where
+):
+    """A lettered list of communes under a Roman sector title runs `a.` … `h.`, `i.`: `i.`
+    after `h.` is the ninth letter, not the Roman numeral one, so the sector goes on under
+    it (as under `v.` after `u.`), in `STT` or leading the title. Once
+    lower-case Roman numerals counted (72edf64), the cooperative under `i. Xã Thuận An`
+    lost its sector. An `i.` that follows no `h.` is still the Roman one (the test above)."""
+
+    def title(marker: str, text: str) -> list:
+        return _title(marker, text) if where == "stt" else _title(None, f"{marker}. {text}")
+
+    rows = _htx(
+        tmp_path,
+        [
+            _title("I", "Lĩnh vực nông nghiệp"),
+            title(before, "Xã Đức Mạnh:"),
+            _bare(1),
+            title(letter, "Xã Thuận An:"),
+            _bare(2),
+        ],
+    )
+    got = [(r["coop_code"], r["commune_name"], r["sector"]) for r in rows]
+    assert got == [
+        ("6400000001", "Đức Mạnh", "Nông nghiệp"),
+        ("6400000002", "Thuận An", "Nông nghiệp"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("title", "sector"),
     [

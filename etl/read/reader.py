@@ -972,6 +972,10 @@ _MARKER = re.compile(r"^\(?([A-Za-z]|[IVXivx]{1,7})\s*[.):]?(?:\s+(.*))?$", re.D
 _TEXT_MARKER = re.compile(r"^\(?([A-Za-z]|[IVXivx]{1,7})\s*[.)]\s*(.+)$", re.DOTALL)
 # A Roman numeral, in either case (`II`, `ii`): matched on the marker in upper case.
 _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(IX|IV|V?I{0,3})$")
+# A one-letter numeral (`i`, `v`, either case) right after the letter before it in the
+# alphabet (`h.` then `i.`: the ninth group of a lettered list) is that letter, not a Roman
+# numeral: a letter title ends only its own kind.
+_LETTER_BEFORE = {"I": "H", "V": "U"}
 # `Xã Đắk Gằn:`: a commune title, by the prefixes of the reference's full names.
 _COMMUNE_PREFIXES = ("xa", "phuong", "thi tran", "dac khu")
 # `Lĩnh vực nông nghiệp`, `Ngành vận tải`: a sector title.
@@ -1060,6 +1064,7 @@ class _Table:
         }
         self.numeric = [(c, i) for c, i in columns if c.kind in _NUMERIC_KINDS]
         self.sections = _Sections(sheet, sheet_name, header.columns, findings)
+        self.last_marker: str | None = None  # of the latest section title (`h`, `II`)
 
     def not_data(self, rows: list[list], index: int) -> int:
         """How many rows from `index` on are no data (0 when `rows[index]` is a record)."""
@@ -1157,8 +1162,9 @@ class _Table:
             if not marked and (index == self.stt_at or n == 0):
                 found = (_MARKER if index == self.stt_at else _TEXT_MARKER).match(text)
                 if found:
-                    marked = True
-                    roman = bool(_ROMAN.match(found.group(1).upper()))
+                    marked, marker = True, found.group(1)
+                    roman = bool(_ROMAN.match(marker.upper())) and not self._next_letter(marker)
+                    self.last_marker = marker
                     text = found.group(2) or ""
             if text:
                 titles.append(text)
@@ -1170,6 +1176,16 @@ class _Table:
             return False
         self.sections.title(excel_row, roman, names)
         return True
+
+    def _next_letter(self, marker: str) -> bool:
+        """Whether a one-letter marker follows the letter before it, in the same case."""
+        before = self.last_marker
+        return (
+            len(marker) == 1
+            and before is not None
+            and before.isupper() == marker.isupper()
+            and before.upper() == _LETTER_BEFORE.get(marker.upper())
+        )
 
     def _check_repeated(self, rows: list[list], index: int, columns: dict[str, int]) -> None:
         """Rule 13: a header repeated inside the table must name the first one's columns."""
