@@ -922,3 +922,28 @@ def test_a_copy_the_program_cannot_make_is_told_in_vietnamese_without_its_except
     assert vi.startswith("Không tạo được bản sao đánh dấu của tệp (tệp không mở được)")
     assert "RuntimeError" not in vi
     assert "RuntimeError: openpyxl choked on the styles part" in en
+
+
+@pytest.mark.parametrize(
+    ("content", "said_vi", "said_en"),
+    [
+        (b"<html><body><table><tr><td>1</td></tr></table></body></html>", "trang web", "web page"),
+        (b"Ma so HTX,Ten HTX\n6400000001,HTX A\n", "tệp văn bản CSV", "CSV text file"),
+    ],
+)
+def test_a_loi_only_note_of_a_file_saved_in_another_format_names_that_format(
+    tmp_path, content, said_vi, said_en
+):
+    """A web page or a CSV file named .xlsx (as reporting software saves it) gets a
+    Loi-only workbook whose note says what the file is, in each language, as its rejection
+    does (`saved_in_other_format`). Before, both halves held the sniffer's own kind:
+    'Không tạo được bản sao đánh dấu của tệp (html)'."""
+    raw = tmp_path / "663_2023.xlsx"
+    raw.write_bytes(content)
+    with pytest.raises(feedback.Unopenable) as refused:
+        feedback.open_copy(str(raw), tmp_path)
+    vi, en = halves(str(refused.value))
+    assert said_vi in vi
+    assert said_en in en
+    assert "(html)" not in vi
+    assert "(csv)" not in vi

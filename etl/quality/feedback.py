@@ -558,6 +558,11 @@ def open_copy(raw_path: str | None, work_dir: Path):
         "encrypted": ("tệp có mật khẩu", "password-protected"),
         "corrupt": ("tệp bị hỏng", "damaged file"),
         "unknown": ("không phải bảng tính", "not a spreadsheet"),
+        # named as a workbook, but another format (`html`, `csv`): said as its rejection says
+        **{
+            kind: (f"tệp là {what_vi}, không phải bảng tính Excel", f"{what_en}, no workbook")
+            for kind, (what_vi, what_en) in guard.SAVED_AS.items()
+        },
     }
     raise Unopenable(_cannot_copy(*labels.get(kind, (kind, kind))))
 

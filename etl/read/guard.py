@@ -688,6 +688,13 @@ _OTHER_FORMATS = (
     ("xml2003", re.compile(r"urn:schemas-microsoft-com:office:spreadsheet|<\?mso-application")),
     ("html", re.compile(r"<(?:!doctype html|html|table|body)\b")),
 )
+# What each of those kinds (and a CSV) is, in each language: said in its rejection
+# (`saved_in_other_format`) and in the note of its Loi-only feedback workbook.
+SAVED_AS = {
+    "html": ("một trang web (HTML)", "a web page (HTML)"),
+    "xml2003": ("một tệp Excel 2003 XML", "an Excel 2003 XML file"),
+    "csv": ("một tệp văn bản CSV", "a CSV text file"),
+}
 # Text of lines with a separator in most of them: a CSV (or tab-separated) export.
 _CSV_LINE = re.compile(r"^[^\n]*[,;\t][^\n]*$", re.M)
 

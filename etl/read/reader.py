@@ -97,8 +97,8 @@ def _guarded(package: guard.Package, limits: Limits, file_name: str | None) -> W
     kind = package.kind
     if kind == "corrupt":
         return WorkbookRead(rejection=_unreadable(ValueError("damaged zip archive")))
-    if kind in _SAVED_AS:
-        what_vi, what_en = _SAVED_AS[kind]
+    if kind in guard.SAVED_AS:
+        what_vi, what_en = guard.SAVED_AS[kind]
         message = reason("saved_in_other_format", what_vi=what_vi, what_en=what_en)
         return WorkbookRead(
             rejection=Finding(rule="saved_in_other_format", severity=ERROR, message=message)
@@ -147,12 +147,6 @@ def _work_root() -> Path:
 
 
 _UNREADABLE = {"empty": "file_empty", "encrypted": "file_encrypted", "unknown": "not_a_spreadsheet"}
-# A file a spreadsheet program opens but that is no workbook: what it is, in each language.
-_SAVED_AS = {
-    "html": ("một trang web (HTML)", "a web page (HTML)"),
-    "xml2003": ("một tệp Excel 2003 XML", "an Excel 2003 XML file"),
-    "csv": ("một tệp văn bản CSV", "a CSV text file"),
-}
 
 
 # Exceptions only a fault in this program raises, whatever the file holds (a name or an
