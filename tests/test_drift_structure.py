@@ -160,6 +160,34 @@ def test_rule_11_i_or_v_after_the_letter_before_it_is_a_letter_not_a_roman_numer
     ]
 
 
+@pytest.mark.parametrize("where", ["stt", "name"])
+@pytest.mark.parametrize("letter", ["đ", "Đ"])
+def test_rule_11_the_vietnamese_letter_d_with_stroke_is_a_section_letter(tmp_path, letter, where):
+    """A Vietnamese lettered list runs `a`, `b`, `c`, `d`, `đ`, `e`: `đ. Xã Đắk Lao:` is the
+    fifth group's title, in `STT` or leading the title. Before, `đ` was no marker, so the
+    row was no title: the cooperative under it silently took the commune of `d.` above."""
+
+    def title(marker: str, text: str) -> list:
+        return _title(marker, text) if where == "stt" else _title(None, f"{marker}. {text}")
+
+    before = "D" if letter.isupper() else "d"
+    rows = _htx(
+        tmp_path,
+        [
+            _title("I", "Lĩnh vực nông nghiệp"),
+            title(before, "Xã Đắk Sắk:"),
+            _bare(1),
+            title(letter, "Xã Đắk Lao:"),
+            _bare(2),
+        ],
+    )
+    got = [(r["coop_code"], r["commune_name"], r["sector"]) for r in rows]
+    assert got == [
+        ("6400000001", "Đắk Sắk", "Nông nghiệp"),
+        ("6400000002", "Đắk Lao", "Nông nghiệp"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("title", "sector"),
     [

@@ -959,11 +959,12 @@ def _cell(row: list, index: int) -> object:
     return value
 
 
-# A section marker in `STT` (rule 11): `I`, `II.`, `A`, `b)`, `(c)`, `I. Lĩnh vực …`.
-_MARKER = re.compile(r"^\(?([A-Za-z]|[IVXivx]{1,7})\s*[.):]?(?:\s+(.*))?$", re.DOTALL)
+# A section marker in `STT` (rule 11): `I`, `II.`, `A`, `b)`, `(c)`, `đ)` (a Vietnamese list
+# runs `d`, `đ`, `e`), `I. Lĩnh vực …`.
+_MARKER = re.compile(r"^\(?([A-Za-zĐđ]|[IVXivx]{1,7})\s*[.):]?(?:\s+(.*))?$", re.DOTALL)
 # The same marker leading a title in another column needs its `.` or `)`: `I. Lĩnh vực …`,
 # `ii. Lĩnh vực …`.
-_TEXT_MARKER = re.compile(r"^\(?([A-Za-z]|[IVXivx]{1,7})\s*[.)]\s*(.+)$", re.DOTALL)
+_TEXT_MARKER = re.compile(r"^\(?([A-Za-zĐđ]|[IVXivx]{1,7})\s*[.)]\s*(.+)$", re.DOTALL)
 # A Roman numeral, in either case (`II`, `ii`): matched on the marker in upper case.
 _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(IX|IV|V?I{0,3})$")
 # A one-letter numeral (`i`, `v`, either case) right after the letter before it in the
