@@ -320,27 +320,30 @@ Path(sys.argv[1]).write_text(json.dumps(out))
 """
 
 
-def test_the_daily_dag_alerts_once_at_the_logical_date(settings, tmp_path):
-    # The probe writes its result to a file: its stdout also carries the log lines of
-    # OpenLineage's process pool, which may come after anything the probe prints.
+def _probe(settings, tmp_path, *runs: str) -> list:
+    """Each run's state and the deadline alerts after it, from `_PROBE` in a subprocess.
+    The probe writes its result to a file: its stdout also carries the log lines of
+    OpenLineage's process pool, which may come after anything the probe prints."""
     result = tmp_path / "states.json"
     done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _PROBE,
-            str(result),
-            "2026-01-20T00:00:00+00:00",  # due today: nothing
-            "2026-02-01T00:00:00+00:00",  # missing: one alert
-            "2026-02-01T06:00:00+00:00",  # the same date again: none
-        ],
+        [sys.executable, "-c", _PROBE, str(result), *runs],
         env=htx_env(settings),
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    states = json.loads(result.read_text(encoding="utf-8"))
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+def test_the_daily_dag_alerts_once_at_the_logical_date(settings, tmp_path):
+    states = _probe(
+        settings,
+        tmp_path,
+        "2026-01-20T00:00:00+00:00",  # due today: nothing
+        "2026-02-01T00:00:00+00:00",  # missing: one alert
+        "2026-02-01T06:00:00+00:00",  # the same date again: none
+    )
     assert states == [["success", 0], ["success", 1], ["success", 1]]
 
 
@@ -349,24 +352,13 @@ def test_a_manual_run_without_a_logical_date_judges_at_the_time_it_was_made(sett
     then has no `logical_date`. The check judges at the run's `run_after` (when it was
     made), as it judges a scheduled run at its logical date; a second such run that day
     raises nothing more."""
-    result = tmp_path / "states.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _PROBE,
-            str(result),
-            "after:2026-01-20T00:00:00+00:00",  # due that day: nothing
-            "after:2026-02-01T00:00:00+00:00",  # 68's 2025 report missing: one alert
-            "after:2026-02-01T09:00:00+00:00",  # the same date again: none
-        ],
-        env=htx_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=600,
+    states = _probe(
+        settings,
+        tmp_path,
+        "after:2026-01-20T00:00:00+00:00",  # due that day: nothing
+        "after:2026-02-01T00:00:00+00:00",  # 68's 2025 report missing: one alert
+        "after:2026-02-01T09:00:00+00:00",  # the same date again: none
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    states = json.loads(result.read_text(encoding="utf-8"))
     assert states == [["success", 0], ["success", 1], ["success", 1]]
     [(alert_id, *_)] = _deadline_alerts(settings)
     assert alert_id == "deadline-68-2025"
