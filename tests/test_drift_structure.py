@@ -99,25 +99,26 @@ def test_rule_11_roman_numeral_title_ends_both_kinds_a_letter_title_only_its_own
     ]
 
 
+def _marked(where: str, marker: str, text: str) -> list:
+    """A section title with its marker in `STT`, or leading its text in the name column."""
+    return _title(marker, text) if where == "stt" else _title(None, f"{marker}. {text}")
+
+
 @pytest.mark.parametrize("where", ["stt", "name"])
 def test_rule_11_a_lower_case_roman_numeral_title_ends_both_kinds_too(tmp_path, where):
     """`ii.` is a Roman numeral written in lower case, as `II.` is in upper case: its title
     ends the commune and the sector before it, in `STT` or leading the title's text. Before,
     the commune of `i.` ran on under `ii`, and `ii. Lĩnh vực phi nông nghiệp` in the name
     column was no title, so the cooperative under it got `Nông nghiệp` from `i.`."""
-
-    def title(number: str, text: str) -> list:
-        return _title(number, text) if where == "stt" else _title(None, f"{number}. {text}")
-
     rows = _htx(
         tmp_path,
         [
-            title("i", "Lĩnh vực nông nghiệp"),
+            _marked(where, "i", "Lĩnh vực nông nghiệp"),
             _title(None, "Xã Đức Mạnh:"),
             _bare(1),
-            title("ii", "Lĩnh vực phi nông nghiệp"),
+            _marked(where, "ii", "Lĩnh vực phi nông nghiệp"),
             _bare(2),
-            title("iii", "HTX thành lập mới năm 2023"),
+            _marked(where, "iii", "HTX thành lập mới năm 2023"),
             _bare(3),
         ],
     )
@@ -130,26 +131,26 @@ def test_rule_11_a_lower_case_roman_numeral_title_ends_both_kinds_too(tmp_path, 
 
 
 @pytest.mark.parametrize("where", ["stt", "name"])
-@pytest.mark.parametrize(("before", "letter"), [("h", "i"), ("u", "v"), ("H", "I")])
-def test_rule_11_i_or_v_after_the_letter_before_it_is_a_letter_not_a_roman_numeral(
+@pytest.mark.parametrize(
+    ("before", "letter"), [("h", "i"), ("u", "v"), ("H", "I"), ("d", "đ"), ("D", "Đ")]
+)
+def test_rule_11_the_next_letter_of_a_lettered_list_is_a_letter_title(
     tmp_path, before, letter, where
 ):
-    """A lettered list of communes under a Roman sector title runs `a.` … `h.`, `i.`: `i.`
-    after `h.` is the ninth letter, not the Roman numeral one, so the sector goes on under
-    it (as under `v.` after `u.`), in `STT` or leading the title. Once
-    lower-case Roman numerals counted (72edf64), the cooperative under `i. Xã Thuận An`
-    lost its sector. An `i.` that follows no `h.` is still the Roman one (the test above)."""
-
-    def title(marker: str, text: str) -> list:
-        return _title(marker, text) if where == "stt" else _title(None, f"{marker}. {text}")
-
+    """A Vietnamese lettered list of communes under a Roman sector title runs `a.` … `d.`,
+    `đ.`, `e.` … `h.`, `i.`: each is a letter title, in `STT` or leading the title, which
+    names its commune and leaves the sector on. `i.` after `h.` (or `v.` after `u.`) is the
+    next letter, not a Roman numeral that ends the sector (an `i.` that follows no `h.` is,
+    the test above); `đ` is a letter as `d` is. Before, the cooperative under `i. Xã Thuận
+    An` lost its sector (72edf64), and the one under `đ. Xã Thuận An` kept the commune of
+    `d.` above."""
     rows = _htx(
         tmp_path,
         [
             _title("I", "Lĩnh vực nông nghiệp"),
-            title(before, "Xã Đức Mạnh:"),
+            _marked(where, before, "Xã Đức Mạnh:"),
             _bare(1),
-            title(letter, "Xã Thuận An:"),
+            _marked(where, letter, "Xã Thuận An:"),
             _bare(2),
         ],
     )
@@ -157,34 +158,6 @@ def test_rule_11_i_or_v_after_the_letter_before_it_is_a_letter_not_a_roman_numer
     assert got == [
         ("6400000001", "Đức Mạnh", "Nông nghiệp"),
         ("6400000002", "Thuận An", "Nông nghiệp"),
-    ]
-
-
-@pytest.mark.parametrize("where", ["stt", "name"])
-@pytest.mark.parametrize("letter", ["đ", "Đ"])
-def test_rule_11_the_vietnamese_letter_d_with_stroke_is_a_section_letter(tmp_path, letter, where):
-    """A Vietnamese lettered list runs `a`, `b`, `c`, `d`, `đ`, `e`: `đ. Xã Đắk Lao:` is the
-    fifth group's title, in `STT` or leading the title. Before, `đ` was no marker, so the
-    row was no title: the cooperative under it silently took the commune of `d.` above."""
-
-    def title(marker: str, text: str) -> list:
-        return _title(marker, text) if where == "stt" else _title(None, f"{marker}. {text}")
-
-    before = "D" if letter.isupper() else "d"
-    rows = _htx(
-        tmp_path,
-        [
-            _title("I", "Lĩnh vực nông nghiệp"),
-            title(before, "Xã Đắk Sắk:"),
-            _bare(1),
-            title(letter, "Xã Đắk Lao:"),
-            _bare(2),
-        ],
-    )
-    got = [(r["coop_code"], r["commune_name"], r["sector"]) for r in rows]
-    assert got == [
-        ("6400000001", "Đắk Sắk", "Nông nghiệp"),
-        ("6400000002", "Đắk Lao", "Nông nghiệp"),
     ]
 
 
