@@ -811,3 +811,6 @@ def test_a_workbook_saved_with_a_password_is_told_to_remove_it(tmp_path, seeds, 
     assert read.rejection is not None
     assert read.rejection.rule == "file_encrypted"
     assert "mật khẩu" in read.rejection.message
+    # How to remove it, for the program that set it: not only Excel's menu.
+    assert "trong LibreOffice, lưu lại (File > Save As) bỏ chọn" in read.rejection.message
+    assert "tệp nén có mật khẩu thì giải nén" in read.rejection.message

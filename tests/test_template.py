@@ -249,6 +249,11 @@ def test_numbers_dates_and_codes_are_checked_with_the_spec_bounds(blank):
     # amount typed in đồng (1.500.000.000) is stopped at the keyboard, not after sending.
     amount = support["Kinh phí (triệu đồng)"]
     assert (amount.type, amount.formula1) == ("custom", "AND(ISNUMBER(E2),E2>0,E2<=1000000000)")
+    # Its limit as each reader groups digits: `.` in Vietnamese (rule 5), `,` in English.
+    assert amount.error == (
+        "Triệu đồng, lớn hơn 0 và không quá 1.000.000.000. / "
+        "Million VND, more than 0 and at most 1,000,000,000."
+    )
     assert bounds(support["Năm"]) == ("whole", "equal", "2023", None)
     assert bounds(links["Sản lượng (tấn)"])[:3] == ("decimal", None, "0")
     assert bounds(links["Giá trị hợp đồng (triệu đồng)"])[:3] == ("decimal", None, "0")

@@ -84,10 +84,13 @@ REASONS: dict[str, tuple[str, str]] = {
         "The file is empty (0 bytes). Send the report file again.",
     ),
     "file_encrypted": (
-        "Tệp được đặt mật khẩu nên không đọc được. Hãy gỡ mật khẩu (File > Info > Protect "
-        "Workbook) rồi gửi lại.",
-        "The file is password-protected and cannot be read. Remove the password (File > Info "
-        "> Protect Workbook) and resubmit.",
+        "Tệp được đặt mật khẩu nên không đọc được. Hãy gỡ mật khẩu rồi gửi lại: trong Excel, "
+        "File > Info > Protect Workbook; trong LibreOffice, lưu lại (File > Save As) bỏ chọn "
+        "'Save with password'; tệp nén có mật khẩu thì giải nén rồi gửi tệp bảng tính.",
+        "The file is password-protected and cannot be read. Remove the password and "
+        "resubmit: in Excel, File > Info > Protect Workbook; in LibreOffice, save it again "
+        "(File > Save As) without 'Save with password'; a zip with a password: unzip it and "
+        "send the spreadsheet.",
     ),
     "not_a_spreadsheet": (
         "Tệp không phải là bảng tính Excel hay LibreOffice (.xlsx, .xls, .ods). Hãy gửi "

@@ -317,9 +317,11 @@ def validation(sheet: Sheet, column: Column, year: int, rows: int = DATA_ROWS) -
         # stopped at the keyboard.
         high, cell = _n(bounds.max), f"{_position(sheet, key)}2"
         below = "<" if bounds.strict_max else "<="
+        # The limit as each reader groups it: 1.000.000.000 (rule 5), 1,000,000,000.
+        grouped = f"{int(bounds.max):,}" if float(bounds.max).is_integer() else high
         message = (
-            f"Triệu đồng, lớn hơn {low} và không quá {high}. / "
-            f"Million VND, more than {low} and at most {high}."
+            f"Triệu đồng, lớn hơn {low} và không quá {grouped.replace(',', '.')}. / "
+            f"Million VND, more than {low} and at most {grouped}."
         )
         return {
             "validate": "custom",
