@@ -149,11 +149,13 @@ def test_a_rule_of_several_messages_is_counted_once_with_each_message():
         "findings": [khá, tb, band("Yếu cần <50 / Yếu needs <50"), khá, duplicate, duplicate],
     }
     lines = alerts.compose([outcome], "run-1", "/srv/exports").body.splitlines()
-    [rule] = [n for n, line in enumerate(lines) if "• [error] rating_matches_score" in line]
+    [rule] = [n for n, line in enumerate(lines) if "• [Lỗi / error] rating_matches_score" in line]
     assert "rating_matches_score ×4: Khá cần 65-80" in lines[rule]
     assert lines[rule + 1].strip() == "TB cần 50-65 / TB needs 50-65"
     assert lines[rule + 2].strip() == "Yếu cần <50 / Yếu needs <50"
-    assert rule < next(n for n, line in enumerate(lines) if "• [error] coop_code_unique ×2" in line)
+    assert rule < next(
+        n for n, line in enumerate(lines) if "• [Lỗi / error] coop_code_unique ×2" in line
+    )
 
 
 def test_a_rejected_files_errors_lead_its_top_rules_whatever_its_warnings():
@@ -184,7 +186,7 @@ def test_a_rejected_files_errors_lead_its_top_rules_whatever_its_warnings():
     }
     lines = alerts.compose([outcome], "run-1", "/srv/exports").body.splitlines()
     bullets = [line.strip() for line in lines if line.strip().startswith("•")]
-    assert bullets[0].startswith("• [error] workers_not_negative ×1:")
+    assert bullets[0].startswith("• [Lỗi / error] workers_not_negative ×1:")
     assert len(bullets) == alerts.TOP_RULES + 1  # five rules, then "… more rules"
 
 

@@ -11,6 +11,13 @@ import re
 from dataclasses import asdict, dataclass
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+# A severity as people read it, Vietnamese first: the feedback's `Loi`, the quality report,
+# the alerts.
+SEVERITY_LABELS = {
+    ERROR: "Lỗi / error",
+    WARNING: "Cảnh báo / warning",
+    INFO: "Thông tin / info",
+}
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 
 from etl.config import Settings
+from etl.contract.findings import SEVERITY_LABELS
 from etl.outputs.html import write_page
 from etl.quality.data_docs import data_docs_index
-from etl.quality.feedback import SEVERITY_LABELS
 
 log = logging.getLogger(__name__)
 

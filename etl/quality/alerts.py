@@ -19,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from etl.contract.findings import SEVERITY_LABELS
+
 log = logging.getLogger(__name__)
 
 TOP_RULES = 5
@@ -67,7 +69,7 @@ def _file_block(outcome: dict, report_url: str) -> list[str]:
     ranked = sorted(rules.most_common(), key=lambda item: item[0][0] != "error")
     for (severity, rule), count in ranked[:TOP_RULES]:
         first, *more = messages[severity, rule]
-        lines.append(f"  • [{severity}] {rule} ×{count}: {first}")
+        lines.append(f"  • [{SEVERITY_LABELS[severity]}] {rule} ×{count}: {first}")
         lines.extend(f"      {message}" for message in more)
     if len(rules) > TOP_RULES:
         lines.append(f"  • … {len(rules) - TOP_RULES} quy tắc khác / more rules")

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 from etl.config import Settings
+from etl.contract.findings import SEVERITY_LABELS
 from etl.forks import map_forked
 from etl.quality import xlsx_patch
 from etl.read import guard
@@ -51,11 +52,6 @@ LOI_HEADER = (
     "Quy tắc / Rule",
     "Nội dung / Message",
 )
-SEVERITY_LABELS = {
-    "error": "Lỗi / error",
-    "warning": "Cảnh báo / warning",
-    "info": "Thông tin / info",
-}
 FILLS = {"error": "FFFF7C80", "warning": "FFFFFF00"}  # info is listed, never coloured
 AUTHOR = "HTX kiểm tra / HTX check"
 
