@@ -270,17 +270,15 @@ def test_an_https_webhook_whose_handshake_times_out_never_had_the_alert_and_is_r
     assert len(taken) == notify.ATTEMPTS
 
 
+def _slack_conn(monkeypatch, host: str, token: str = "T1/B1/Y", **fields) -> None:  # noqa: S107  a test token
+    """`htx_alert_webhook` as a Slack incoming-webhook connection to `host` (the test's
+    server), its token in the password, other fields (`extra`) as given."""
+    conn = {"conn_type": "slackwebhook", "host": host, "password": token, **fields}
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", json.dumps(conn))
+
+
 def test_slack_connection_goes_through_the_slack_provider(monkeypatch, receiver, no_other_channel):
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
-        json.dumps(
-            {
-                "conn_type": "slackwebhook",
-                "host": f"http://127.0.0.1:{receiver.port}/services",
-                "password": "T0000/B0000/XXXXXXXX",
-            }
-        ),
-    )
+    _slack_conn(monkeypatch, f"http://127.0.0.1:{receiver.port}/services", "T0000/B0000/XXXXXXXX")
     notifier = notify.webhook_notifier(ALERT, notify._connection(notify.WEBHOOK_CONN_ID))
     from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 
@@ -294,16 +292,7 @@ def test_slack_connection_goes_through_the_slack_provider(monkeypatch, receiver,
 
 def test_slack_server_refusing_is_retried_then_recorded(monkeypatch, no_other_channel):
     with Receiver(status=500) as server:
-        monkeypatch.setenv(
-            "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
-            json.dumps(
-                {
-                    "conn_type": "slackwebhook",
-                    "host": f"http://127.0.0.1:{server.port}",
-                    "password": "T1/B1/Y",
-                }
-            ),
-        )
+        _slack_conn(monkeypatch, f"http://127.0.0.1:{server.port}")
         result = notify.deliver(ALERT)["webhook"]
         assert len(server.requests) == notify.ATTEMPTS
     assert result.delivered is False
@@ -314,17 +303,7 @@ def test_a_slack_webhook_that_answers_too_late_is_not_posted_again(monkeypatch, 
     """As for the HTTP notifier: the Slack server that read the message and answers late
     got it 3 times (`_attempt`), 9 with the task's retries."""
     with Receiver(hold=True) as server:
-        monkeypatch.setenv(
-            "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
-            json.dumps(
-                {
-                    "conn_type": "slackwebhook",
-                    "host": f"http://127.0.0.1:{server.port}",
-                    "password": "T1/B1/Y",
-                    "extra": {"timeout": 1},
-                }
-            ),
-        )
+        _slack_conn(monkeypatch, f"http://127.0.0.1:{server.port}", extra={"timeout": 1})
         result = notify.deliver(ALERT)["webhook"]
         assert len(server.requests) == 1
     assert result.delivered is False
