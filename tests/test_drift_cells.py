@@ -395,6 +395,43 @@ def test_rule_16_destroyed_codes_are_errors_of_their_rows_telling_how_to_fix(pip
     )
 
 
+def test_rule_16_destroyed_codes_on_the_other_sheets_are_coop_code_format(settings):
+    """A code Excel turned into `6,40012E+09` on HoTro, OCOP or LienKet is rule 16's error of
+    that row, telling the clerk to format the column as Text, not "not in the HTX sheet"
+    (the clerk sees the code there)."""
+    rows = [HTX_HEADER, htx_row(1, "6400123456"), htx_row(2, "6400234567")]
+    support = [
+        ["Mã số HTX", "Chương trình", "Nội dung", "Nguồn vốn", "Kinh phí", "Năm"],
+        ["6400123456", "NTM", "Máy", "Tỉnh", 100, 2023],
+        ["6,40012E+09", "NTM", "Kho", "Tỉnh", 50, 2023],
+    ]
+    ocop = [
+        ["Mã số HTX", "Tên sản phẩm", "Nhóm sản phẩm", "Số sao", "Số quyết định"],
+        ["6.40023E+09", "Cà phê", "Thực phẩm", 4, "1/QĐ"],
+    ]
+    link = [
+        ["Mã số HTX", "Doanh nghiệp liên kết", "Sản phẩm", "Sản lượng (tấn)"],
+        ["6.4E+09", "Công ty A", "Cà phê", 12],
+    ]
+    name = "663_2023.xlsx"
+    sheets = {"ThongTin": info_rows(), "HTX": rows, "HoTro": support, "OCOP": ocop}
+    write_xlsx(settings.landing_dir / name, {**sheets, "LienKet": link})
+    run_steps(settings)
+    assert _rejected(settings, name) == {
+        ("HoTro", 3, "Mã số HTX", "6,40012E+09", "coop_code_format", "A3"),
+        ("OCOP", 2, "Mã số HTX", "6.40023E+09", "coop_code_format", "A2"),
+        ("LienKet", 2, "Mã số HTX", "6.4E+09", "coop_code_format", "A2"),
+    }
+    messages = query(
+        settings, "select distinct message from audit.rejected_row where rule = 'coop_code_format'"
+    )
+    for (message,) in messages:
+        vi, en = message.split(" / ", 1)
+        assert "Văn bản (Text)" in vi
+        assert "format the Mã số HTX column as Text and type the codes again" in en
+    assert {("HoTro", "A3"), ("OCOP", "A2"), ("LienKet", "A2")} <= _feedback_marks(settings, name)
+
+
 def test_rule_18_founding_precision_reaches_the_warehouse(pipeline):
     got = query(
         pipeline,

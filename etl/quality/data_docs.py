@@ -65,8 +65,9 @@ def rule_counts(con, documents: dict[str, dict]) -> Counts:
     """Per suite and rule: cells that break it and files they sit on, over the warehouse's
     audit. A rule of one suite counts every failure of its name; a rule several sheets'
     suites share (`coop_in_htx_sheet`: HoTro, OCOP, LienKet) counts, in each, the failures
-    on that suite's sheet (`meta.sheet`, by the names the reader knows it by)."""
-    from etl.contract.layout import DATA_SHEETS
+    on that suite's sheet (`meta.sheet`, by the names the reader knows it by); one without
+    a sheet counts in HTX's."""
+    from etl.contract.layout import DATA_SHEETS, HTX
     from etl.read.reader import _sheet_key
 
     owners: dict[str, list[str]] = {}
@@ -85,7 +86,8 @@ def rule_counts(con, documents: dict[str, dict]) -> Counts:
     for rule, sheet, file_id, n in rows:
         suites = owners.get(rule, ())
         if len(suites) > 1:
-            layout = sheet_of.get(_sheet_key(sheet)) if sheet else None
+            # A finding without a sheet is the file's: the required HTX sheet's suite.
+            layout = sheet_of.get(_sheet_key(sheet)) if sheet else HTX.name
             suites = [k for k in suites if suite_sheet[k] == layout]
         for suite in suites:
             cells[suite, rule] = cells.get((suite, rule), 0) + int(n)

@@ -200,13 +200,17 @@ def with_lookups(
     htx_titles = {
         f.file_id: f.read.sheets["htx"].sheet_name for f in files if "htx" in f.read.sheets
     }
+    code_form = current().regex("htx", "coop_code")
     out = {}
     for key, frame in frames.items():
         if key == "htx":
             out[key] = frame.assign(commune_known=commune_known(frame, ref))
             continue
+        # A code of the wrong form (`6,40012E+09`) is `coop_code_format`'s error alone: it
+        # has nothing to look up, and "not in the HTX sheet" would send the clerk astray.
+        formed = frame["coop_code"].astype(object).str.fullmatch(code_form).fillna(False)
         out[key] = frame.assign(
-            coop_in_htx=_member(frame["file_coop"], htx_coops),
+            coop_in_htx=_member(frame["file_coop"].where(formed.astype(bool)), htx_coops),
             htx_sheet=frame["file_id"].map(htx_titles).astype(object),
         )
         if key == "hotro":
