@@ -342,6 +342,16 @@ def test_the_layout_and_the_reader_labels_agree_with_the_suites():
     assert layout_disagreements(rules.current()) == []
 
 
+def test_every_sheet_checks_a_cooperative_code_with_the_htx_sheets_pattern():
+    """Rule 16's `coop_code_format` is written in each sheet's suite (GX validates a sheet's
+    frame with its own suite): a code HoTro, OCOP or LienKet accepts is one HTX accepts."""
+    current = rules.current()
+    htx = current.regex("htx", "coop_code")
+    assert {key: current.regex(key, "coop_code") for key in ("hotro", "ocop", "lienket")} == {
+        key: htx for key in ("hotro", "ocop", "lienket")
+    }
+
+
 def test_the_sample_generator_agrees_with_the_suites():
     assert sample_disagreements(rules.current()) == []
 
