@@ -86,3 +86,19 @@ def test_every_pip_install_of_the_lock_upgrades_pip_first():
             commands.append((doc, "pip>=23.3" in before))
     assert commands  # docs/deploy.md documents the wheel install
     assert all(ok for _, ok in commands), commands
+
+
+def test_the_sample_make_run_writes_shows_the_outcomes_the_readme_names(sample_landing):
+    """`make run` writes the sample when the landing folder is empty; the README says which
+    outcomes its files show, and the summary a newcomer reads must agree (it said 'every
+    outcome', and the summary printed '0 duplicate')."""
+    readme = " ".join((PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split())
+    said = readme[readme.index("writes the sample workbooks into it") :]
+    said = said[: said.index("A landing folder a deployment names")]
+    _, files = sample_landing
+    statuses = {f.expected_status for f in files}
+    assert "every outcome" not in said or statuses >= {"loaded", "quarantined", "duplicate"}
+    shown = set(re.findall(r"`(loaded|superseded|quarantined|duplicate)`", said))
+    if "but `duplicate`" in said:
+        shown.discard("duplicate")
+    assert shown == statuses, said
