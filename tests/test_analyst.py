@@ -249,6 +249,13 @@ def test_a_file_of_statements_runs_with_f(warehouse, tmp_path):
     assert (done.returncode, done.stdout) == (0, "n\n2\ntinh\nLâm Đồng\n"), done.stderr
     piped = _htx(warehouse, "sql", "-f", "-", "--format", "markdown", stdin="select 1 as a;")
     assert (piped.returncode, piped.stdout) == (0, "| a |\n| ---: |\n| 1 |\n")
+    # Two results in Markdown are two tables: without a blank line between them, the second
+    # one's header and rule would be rows of the first.
+    two = _htx(warehouse, "sql", "-f", str(script), "--format", "markdown")
+    assert (two.returncode, two.stdout) == (
+        0,
+        "| n |\n| ---: |\n| 2 |\n\n| tinh |\n| --- |\n| Lâm Đồng |\n",
+    ), two.stderr
     refused = tmp_path / "refused.sql"
     refused.write_text("select 1;\ndrop table marts.district_year;\n", encoding="utf-8")
     denied = _htx(warehouse, "sql", "-f", str(refused))

@@ -5,7 +5,8 @@ extensions loaded), and only statements that read are accepted, so nothing an an
 types can change the warehouse or reach outside it.
 
 `htx sql` prints each statement's result as a table (DuckDB's box, for people), or whole as
-CSV, Markdown or JSON (for pipes). A SQL error is one line (`sql_error_line`).
+CSV, Markdown (a blank line between two results) or JSON (for pipes). A SQL error is one
+line (`sql_error_line`).
 """
 
 from __future__ import annotations
@@ -159,7 +160,9 @@ def run(warehouse: Path, sql: str, out=print, fmt: str = "table") -> None:
     try:
         check_reading(con, sql)
         statements = con.extract_statements(sql)
-        for statement in statements:
+        for n, statement in enumerate(statements):
+            if n and fmt == "markdown":
+                out("")  # a table right under another would read as its rows
             out(render(con.sql(statement.query), fmt))
     finally:
         con.close()
