@@ -170,3 +170,13 @@ def test_every_table_and_column_a_doc_names_is_in_the_warehouse(doc, sample_sett
     files = (".xlsx", ".parquet", ".json", ".py", "_")
     missing = sorted({n for n in named if not n.endswith(files)} - names)
     assert not missing, f"{doc} names tables or columns the warehouse does not have: {missing}"
+
+
+def test_htx_tables_explains_every_table_and_column_it_lists(sample_settings):
+    """README: `htx tables` lists "every table and column, explained", and every column of
+    core, intermediate, marts and audit carries a description."""
+    lines = analyst.describe_tables(sample_settings.warehouse)
+    assert len(lines) > 400
+    described = re.compile(r"^\w+\.\w+: \S|^    \w+ \(.+\): \S")
+    unexplained = [line.strip() for line in lines if not described.search(line)]
+    assert not unexplained, unexplained

@@ -913,13 +913,14 @@ def build_marts(settings: Settings) -> dict[str, int]:
 
 
 def _describe_columns(con) -> None:
-    """Every column of `core` and `marts` that its SQL leaves without a description gets
-    its Vietnamese label (`config/labels_vi.csv`, the officials' workbook headers), so any
-    SQL tool shows what each column is."""
+    """Every column of `core`, `intermediate` and `marts` that its SQL leaves without a
+    description gets its Vietnamese label (`config/labels_vi.csv`, the officials' workbook
+    headers), so any SQL tool (and `htx tables`) shows what each column is."""
     labels = labels_vi()
     bare = con.execute(
         "select schema_name, table_name, column_name from duckdb_columns() "
-        "where database_name = current_database() and schema_name in ('core', 'marts') "
+        "where database_name = current_database() "
+        "and schema_name in ('core', 'intermediate', 'marts') "
         "and comment is null"
     ).fetchall()
     for schema, table, column in bare:

@@ -179,4 +179,5 @@ comment on column intermediate.cooperative_placement.new_commune_code is 'Commun
 comment on column intermediate.cooperative_placement.new_province_code is 'Province in force since 01/07/2025: its new commune''s, or under review the one its former district''s province went into, else its latest report''s';
 comment on column intermediate.cooperative_placement.former_commune_code is 'Commune before 01/07/2025 the placement went by (core.dim_cooperative.former_commune_code): that of its latest report naming one, a report that does not win counted too; NULL when never known';
 comment on column intermediate.cooperative_placement.former_district_code is 'District before 01/07/2025 of its latest report naming one, else of its former commune';
+comment on column intermediate.cooperative_placement.former_province_code is 'Province before 01/07/2025 of its former district';
 comment on column intermediate.cooperative_placement.last_reported_year is 'Its latest reported year';
