@@ -301,12 +301,16 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 def tables_vi() -> dict[str, str]:
     """Vietnamese descriptions of the published tables (config/tables_vi.csv), before the
     English of their `COMMENT ON` on the officials' workbook's introduction sheet."""
-    with (CONFIG_DIR / "tables_vi.csv").open(encoding="utf-8", newline="") as handle:
-        return {row["table"]: row["label_vi"] for row in csv.DictReader(handle)}
+    return _vietnamese("tables_vi.csv", "table")
 
 
 def labels_vi() -> dict[str, str]:
     """Vietnamese column headers (config/labels_vi.csv): the officials' workbook's headers,
     and the description of every core and marts column its SQL leaves without one."""
-    with (CONFIG_DIR / "labels_vi.csv").open(encoding="utf-8", newline="") as handle:
-        return {row["column"]: row["label_vi"] for row in csv.DictReader(handle)}
+    return _vietnamese("labels_vi.csv", "column")
+
+
+def _vietnamese(name: str, key: str) -> dict[str, str]:
+    """A config CSV of Vietnamese text (`label_vi`) by its `key` column."""
+    with (CONFIG_DIR / name).open(encoding="utf-8", newline="") as handle:
+        return {row[key]: row["label_vi"] for row in csv.DictReader(handle)}
