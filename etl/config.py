@@ -310,6 +310,16 @@ def labels_vi() -> dict[str, str]:
     return _vietnamese("labels_vi.csv", "column")
 
 
+def values_vi() -> dict[str, dict[str, str]]:
+    """What the officials' workbook shows in place of a code (config/values_vi.csv): by
+    column, each code's Vietnamese text (the code kept after it, as SQL has it)."""
+    shown: dict[str, dict[str, str]] = {}
+    with (CONFIG_DIR / "values_vi.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            shown.setdefault(row["column"], {})[row["value"]] = row["label_vi"]
+    return shown
+
+
 def _vietnamese(name: str, key: str) -> dict[str, str]:
     """A config CSV of Vietnamese text (`label_vi`) by its `key` column."""
     with (CONFIG_DIR / name).open(encoding="utf-8", newline="") as handle:

@@ -648,6 +648,47 @@ def test_the_officials_workbook_has_the_new_marts_with_vietnamese_headers(real_b
     workbook.close()
 
 
+def test_the_officials_workbook_shows_codes_in_vietnamese_and_parquet_keeps_them(real_build):
+    """An official reads `Nộp muộn (late)`, not `late`; the analysts' tables and the Parquet
+    files keep the codes the warehouse contract names."""
+    import duckdb
+    from conftest import query
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(real_build.export_dir / "marts.xlsx", read_only=True)
+
+    def column(sheet: str, header: str) -> list:
+        rows = list(workbook[sheet].iter_rows(values_only=True))
+        return [row[rows[0].index(header)] for row in rows[1:]]
+
+    placements = column("replication_candidates", "Cách xác định xã/phường mới")
+    statuses = column("reporting_status", "Tình trạng nộp báo cáo")
+    sources = column("commune_phase", "Nguồn mục tiêu (xã/tỉnh/mặc định)")
+    workbook.close()
+    assert placements == [
+        "Theo xã cũ nhập nguyên vẹn (crosswalk)",
+        "Đang xem xét (review)",
+        "Đang xem xét (review)",
+        "Đang xem xét (review)",
+        "Theo báo cáo ghi xã/phường mới (reported)",
+    ]
+    codes = query(real_build, "select status from marts.reporting_status")
+    shown = {
+        "received": "Đã nộp đúng hạn (received)",
+        "late": "Nộp muộn (late)",
+        "quarantined": "Chỉ có tệp bị từ chối (quarantined)",
+        "due": "Chưa đến hạn (due)",
+        "missing": "Quá hạn chưa nộp (missing)",
+    }
+    assert codes
+    assert statuses == [shown[code] for (code,) in codes]
+    assert sources
+    assert set(sources) == {"Mục tiêu mặc định (default)"}
+    parquet = real_build.export_dir / "parquet" / "marts.replication_candidates.parquet"
+    kept = duckdb.sql(f"select distinct placement from '{parquet}' order by all").fetchall()
+    assert kept == [("crosswalk",), ("reported",), ("review",)]
+
+
 def test_commune_phase_new_cooperatives_since_2026_says_what_it_counts(con):
     """new_cooperatives_since_2026 sums marts.commune_year.new_cooperatives, the cooperatives
     founded in each year (founded_year = year): its comment says so, never "first reported"

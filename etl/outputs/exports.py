@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from etl.config import CONFIG_DIR, Settings, labels_vi, tables_vi
+from etl.config import CONFIG_DIR, Settings, labels_vi, tables_vi, values_vi
 from etl.warehouse.build import MART_MODELS
 
 if TYPE_CHECKING:
@@ -372,7 +372,8 @@ def _code_fingerprint() -> str:
 
     digest = hashlib.sha256(duckdb.__version__.encode())
     sources = (Path(__file__), Path(xlsx.__file__), Path(zip_parts.__file__))
-    for path in (*sources, CONFIG_DIR / "labels_vi.csv", CONFIG_DIR / "tables_vi.csv"):
+    config = ("labels_vi.csv", "tables_vi.csv", "values_vi.csv")
+    for path in (*sources, *(CONFIG_DIR / name for name in config)):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -431,8 +432,9 @@ def _write_json(path: Path, value: dict) -> None:
 def _xlsx_sheets(con, tables: list[str]) -> list:
     """The officials' workbook: an introduction sheet naming each table, described in
     Vietnamese first (config/tables_vi.csv), then in English (its `COMMENT ON`), then one
-    sheet a table with Vietnamese headers and formatted numbers (`etl/outputs/xlsx.py`:
-    text is always text, never a formula)."""
+    sheet a table with Vietnamese headers, formatted numbers, and codes in Vietnamese
+    (config/values_vi.csv: `late` shows `Nộp muộn (late)`; `etl/outputs/xlsx.py`: text is
+    always text, never a formula). The Parquet files keep the codes, as SQL has them."""
     from etl.outputs.xlsx import Sheet
 
     labels = labels_vi()
@@ -455,5 +457,9 @@ def _xlsx_sheets(con, tables: list[str]) -> list:
             title_row="Báo cáo HTX: các bảng tổng hợp / HTX marts",
         )
     ]
-    sheets += [Sheet(table.split(".")[1][:31], table=table, labels=labels) for table in tables]
+    shown = values_vi()
+    sheets += [
+        Sheet(table.split(".")[1][:31], table=table, labels=labels, values=shown)
+        for table in tables
+    ]
     return sheets

@@ -61,6 +61,8 @@ class Sheet:
     title: str
     table: str | None = None  # schema.table; its rows in insertion order
     labels: dict[str, str] | None = None  # column -> header text
+    # column -> code -> what a cell shows in its place (a code an official would not read)
+    values: dict[str, dict[str, str]] | None = None
     rows: tuple[tuple[str, ...], ...] = ()  # literal text rows (when `table` is None)
     widths: tuple[float, ...] = ()  # literal sheets: per column; tables: COLUMN_WIDTH
     title_row: str | None = None  # literal sheets: a bold first row
@@ -162,7 +164,7 @@ def prepare_workbook(con, sheets: list[Sheet], reuse: Reuse | None = None) -> Pr
         if sheet.table:
             columns = con.execute(f"describe {sheet.table}").fetchall()
             head = zip_parts.segment(_sheet_head(con, sheet, columns).encode())
-            chunks = _chunks(con, str(sheet.table), columns, code)
+            chunks = _chunks(con, str(sheet.table), columns, code, _shown(sheet, columns))
             keys = [key for key, _, _ in chunks]
             spans = [(start, rows) for _, start, rows in chunks]
             reused = {i: earlier[key] for i, key in enumerate(keys) if key in earlier}
@@ -280,14 +282,22 @@ def _writer_code() -> str:
     return digest.hexdigest()
 
 
-def _chunks(con, table: str, columns: list, code: str) -> list[tuple[str, int, int]]:
+def _shown(sheet: Sheet, columns: list) -> dict[str, dict[str, str]]:
+    """The value maps of `sheet` (`Sheet.values`) for the columns it has."""
+    values = sheet.values or {}
+    return {name: values[name] for name, *_ in columns if name in values}
+
+
+def _chunks(
+    con, table: str, columns: list, code: str, shown: dict[str, dict[str, str]] | None = None
+) -> list[tuple[str, int, int]]:
     """The table's chunks in row order: each one's key, first row (index from 0) and rows.
 
     A row starts a chunk when it is the first, or when its hash is a multiple of
     `CHUNK_ROWS` (one row in `CHUNK_ROWS` on average): where chunks end depends on the rows
     themselves, not on their numbers. A key is of the chunk's rows' values in order (DuckDB's
     hash of each row; -0.0 told from 0.0), the columns' names and types, the session's time
-    zone and the writer's code."""
+    zone, the writer's code and what the cells show in place of codes (`shown`)."""
     floats = [
         '"' + name.replace('"', '""') + '"'
         for name, kind, *_ in columns
@@ -315,7 +325,10 @@ def _chunks(con, table: str, columns: list, code: str) -> list[tuple[str, int, i
     ).fetchall()
     # A timestamp with time zone is written in the session's zone.
     zone = con.execute("select current_setting('TimeZone')").fetchone()[0]
-    base = repr((code, zone, [(name, kind) for name, kind, *_ in columns]))
+    columns_shown = [
+        (name, kind, sorted((shown or {}).get(name, {}).items())) for name, kind, *_ in columns
+    ]
+    base = repr((code, zone, columns_shown))
     return [
         (hashlib.sha256(f"{base}|{count}|{digest}".encode()).hexdigest()[:40], start, count)
         for _, start, count, digest in rows
@@ -352,7 +365,7 @@ def _render_chunks(
     )
     cursor = con.execute(
         f"""
-        select __xlsx_n, {_row_sql(columns)}
+        select __xlsx_n, {_row_sql(columns, _shown(sheet, columns))}
         from ({numbered}) t
         {where}
         order by __xlsx_n
@@ -417,9 +430,11 @@ def _sheet_head(con, sheet: Sheet, columns: list) -> str:
     )
 
 
-def _row_sql(columns: list) -> str:
-    """SQL for a data row's `<row>` element: no row number, cells in order (`_cell_sql`)."""
-    cells = " || ".join(_cell_sql(name, kind) for name, kind, *_ in columns)
+def _row_sql(columns: list, shown: dict[str, dict[str, str]] | None = None) -> str:
+    """SQL for a data row's `<row>` element: no row number, cells in order (`_cell_sql`);
+    a column of `shown` shows its codes' text in their place."""
+    shown = shown or {}
+    cells = " || ".join(_cell_sql(name, kind, shown.get(name)) for name, kind, *_ in columns)
     return f"""'<row>' || {cells or "''"} || '</row>'"""
 
 
@@ -428,7 +443,7 @@ def _write_table_sheet(con, sheet: Sheet, out) -> None:
     out.write(_sheet_head(con, sheet, columns).encode())
     cursor = con.execute(
         f"""
-        select {_row_sql(columns)}
+        select {_row_sql(columns, _shown(sheet, columns))}
         from {sheet.table} t
         order by rowid
         """  # noqa: S608  the sheet's table and cell expressions are the project's own
@@ -438,12 +453,16 @@ def _write_table_sheet(con, sheet: Sheet, out) -> None:
     out.write(_SHEET_END.encode())
 
 
-def _cell_sql(name: str, kind: str) -> str:
+def _cell_sql(name: str, kind: str, shown: dict[str, str] | None = None) -> str:
     """SQL for one cell of a row: its `<c>` element, without its reference (cells are in
-    column order), or an empty `<c/>` where the value is NULL or not finite."""
+    column order), or an empty `<c/>` where the value is NULL or not finite. A text column
+    with `shown` shows each code's text in its place (a code it lacks: as written)."""
     column = '"' + name.replace('"', '""') + '"'
     ref = "'<c"
     base = kind.split("(")[0].upper()
+    if shown and base == "VARCHAR":
+        cases = " ".join(f"when {_literal(c)} then {_literal(t)}" for c, t in shown.items())
+        column = f"(case {column} {cases} else {column} end)"
     if base == "BOOLEAN":
         text = f"case when {column} then 'Có' when not {column} then 'Không' end"  # NULL: empty
 
@@ -493,6 +512,11 @@ def _text_cell(ref: str, text: str, style: int = 0) -> str:
         f'<c r="{ref}"{styled} t="inlineStr"><is><t xml:space="preserve">'
         f"{escape(clean)}</t></is></c>"
     )
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal of `text`."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _literal_sheet(sheet: Sheet) -> str:
