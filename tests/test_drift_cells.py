@@ -124,6 +124,34 @@ def test_rule_14_a_money_cell_carries_its_own_unit(raw, expected):
     assert cells.parse_money(raw, 1e-6) == pytest.approx(expected)  # header: (đồng)
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("VNĐ 45.000.000", 45.0),
+        ("VND 45,000,000", 45.0),
+        ("₫45.000.000", 45.0),
+        ("đ 1 250 000", 1.25),
+        ("(VNĐ 45.000.000)", -45.0),
+    ],
+)
+def test_rule_14_a_currency_written_before_the_amount_scales_it(raw, expected):
+    assert cells.parse_money(raw, 1.0) == pytest.approx(expected)  # header: (triệu đồng)
+
+
+def test_rule_14_a_currency_before_the_amount_reads_in_a_workbook(tmp_path):
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {
+            "ThongTin": info_rows(),
+            "HTX": [HTX_HEADER, htx_row(1, "6400123456", **{"Vốn điều lệ": "VNĐ 45.000.000"})],
+        },
+    )
+    read = read_workbook(path)
+    assert read.rejection is None
+    assert [r["charter_capital_mvnd"] for r in read.sheets["htx"].rows] == [45.0]
+    assert read.findings == []
+
+
 @pytest.mark.parametrize(("raw", "expected"), [("(125,5)", -125.5), ("- 125,5", -125.5)])
 def test_rule_14_accounting_negatives_keep_the_header_unit(raw, expected):
     assert cells.parse_money(raw, 1.0) == expected
@@ -175,6 +203,7 @@ def test_rule_14_members_counted_in_households_read_as_their_number():
         ("2 tỷ", lambda raw: cells.parse_quantity(raw, ("người",), whole=True)),
         ("350 triệu", lambda raw: cells.parse_quantity(raw, ("tấn",))),
         ("12 tấn", lambda raw: cells.parse_quantity(raw, ("người",), whole=True)),
+        ("VNĐ 25", lambda raw: cells.parse_quantity(raw, ("người",), whole=True)),
     ],
 )
 def test_rule_14_a_unit_that_does_not_fit_its_column_is_a_mismatch(raw, parse):

@@ -172,6 +172,9 @@ CELL_COUNT_UNITS = {
 }
 # A number, then words: `1,2 tỷ`, `(125,5) tr.đ`, `45.000.000 đ`, `25 người`.
 _NUMBER_THEN_UNIT = re.compile(r"^([-−+(]?\s?[0-9][0-9.,\s]*\)?)\s*([^\W\d_][\w.\s]*)$")
+# A currency before the amount, as English-style text writes it: `VNĐ 45.000.000`, `VND
+# 45,000,000`, `₫45.000.000` (a scale word never comes first: `tỷ 1,2` is no amount).
+_CURRENCY_THEN_NUMBER = re.compile(r"^([^\W\d_]+\.?)\s*([-−+]?\s?[0-9][0-9.,\s]*)$")
 
 
 class UnitMismatch(ValueError):
@@ -198,16 +201,24 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
             raise
     text = unquoted(raw).replace(DONG_SIGN, "đ")
     negative = text.startswith("(") and text.endswith(")")
-    found = _NUMBER_THEN_UNIT.match(text[1:-1].strip() if negative else text)
-    if not found or (negative and found.group(1).lstrip()[:1] in "-−+("):
+    body = text[1:-1].strip() if negative else text
+    found = _NUMBER_THEN_UNIT.match(body)
+    ahead = None if found else _CURRENCY_THEN_NUMBER.match(body)
+    if found:
+        number, unit = found.groups()
+    elif ahead and _unit_key(ahead.group(1)) in MONEY_CURRENCIES:
+        unit, number = ahead.groups()
+    else:
         raise ValueError("not a number")
-    key = _unit_key(found.group(2))
+    if negative and number.lstrip()[:1] in "-−+(":
+        raise ValueError("not a number")
+    key = _unit_key(unit)
     if money_unit_factor(key) is None and key not in CELL_COUNT_UNITS:
         raise ValueError("not a number")
-    value = parse_number(found.group(1))
+    value = parse_number(number)
     if value is None:
         raise ValueError("not a number")
-    return -value if negative else value, key, found.group(2)
+    return -value if negative else value, key, unit
 
 
 # Currencies that are not đồng, by their unit key: a money column counts VND only.
