@@ -329,6 +329,19 @@ def test_a_failing_money_cell_is_written_as_a_vietnamese_reader_reads_it(tmp_pat
     ]
 
 
+def test_a_failing_decimal_of_any_column_is_written_as_a_vietnamese_reader_reads_it(tmp_path):
+    """A score or a tonnage the clerk typed `79,5` fails as `79,5`, as they wrote it: never
+    Python's `79.5`, which a Vietnamese reader takes for 795 (the dot groups thousands)."""
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Xếp loại": "Tốt", "Điểm": "79,5"})]
+    link = [LINK_HEADER, ["6400000001", "Công ty A", "Cà phê", "-1.250,5", 500]]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "LienKet": link})
+    values = {f["rule"]: f["value"] for f in outcome["findings"] if f["severity"] == "error"}
+    assert values == {
+        "rating_matches_score": "79,5",
+        "volume_tonnes_not_negative": "-1.250,5",
+    }
+
+
 def test_a_formula_error_in_a_name_or_code_is_its_own_error_not_also_missing(tmp_path):
     """`=VLOOKUP(…)` saved showing `#N/A` in Mã số HTX or `#REF!` in Tên HTX: calamine reads
     it as empty; the clerk is shown the error in that cell (`formula_error`), not told the

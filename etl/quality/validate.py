@@ -622,13 +622,16 @@ MONEY_UNIT = "triệu đồng"
 def _text(value: object, given: object = None) -> str:
     """A failing cell's value as the clerk reads it, the same whatever files share the batch:
     a column of whole numbers is float in one batch and integer in another, so a whole
-    number never shows `.0`; a date shows as the clerk wrote it, `15/03/2030` or `03/2025`,
+    number never shows `.0`; any other number has a decimal comma (`79,5`, not `79.5`, a
+    Vietnamese reader's 795); a date shows as the clerk wrote it, `15/03/2030` or `03/2025`,
     not `2030-03-15`."""
     if isinstance(value, dt.date):  # a pandas Timestamp too
         return value.strftime(_DATE_FORMATS.get(cast(str, given), _DATE_FORMATS[DAY]))
     value = value.item() if hasattr(value, "item") else value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return _vietnamese(value)
     return str(value)
 
 
