@@ -647,6 +647,14 @@ def test_rows_hidden_in_excel_are_read_and_said_so(tmp_path):
     assert read.findings[0].message.startswith(
         "Các dòng 3, 5 của trang 'HTX' bị ẩn trong Excel nhưng vẫn được đọc"
     )
+    assert " / Rows 3, 5 of sheet 'HTX' are hidden in Excel, but read like any other row. " in (
+        read.findings[0].message
+    )
+    _book(tmp_path / "one.xlsx", rows, hidden_rows=(4,))
+    [one] = read_workbook(tmp_path / "one.xlsx").findings
+    assert " / Row 4 of sheet 'HTX' is hidden in Excel, but read like any other row. " in (
+        one.message
+    )
 
 
 def test_ratings_written_with_their_prefix_or_short_form_read_as_the_rating(tmp_path):

@@ -233,7 +233,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "row_hidden": (
         "{rows_vi} của trang '{sheet}' bị ẩn trong Excel nhưng vẫn được đọc như mọi dòng "
         "khác.{advice_vi}",
-        "{rows_en} of sheet '{sheet}' hidden in Excel, and read like any other row.{advice_en}",
+        "{rows_en} of sheet '{sheet}' {are_en} hidden in Excel, but read like any other "
+        "row.{advice_en}",
     ),
     "sheet_without_table": (
         "Trang '{sheet}' chỉ có tiêu đề, không có bảng: coi như không gửi trang này.",
