@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 
 import pytest
 from conftest import HTX, HTX_HEADER, htx_row, info_rows, run_steps, write_xlsx
@@ -88,9 +89,11 @@ def test_without_a_warehouse_sql_and_tables_say_so_in_one_line_and_exit_2(
     for args in (["sql", "select 1"], ["tables"]):
         assert main(args) == 2, args
         err = capsys.readouterr().err
+        # Vietnamese first, as every message to an analyst.
         assert err == (
-            f"no warehouse at {tmp_path / 'none.duckdb'}: run `htx run` first "
-            "(`make run` in a checkout)\n"
+            f"Chưa có kho dữ liệu tại {tmp_path / 'none.duckdb'}: hãy chạy `htx run` trước "
+            f"(`make run` trong thư mục dự án). / No warehouse at {tmp_path / 'none.duckdb'}: "
+            "run `htx run` first (`make run` in a checkout)\n"
         )
 
 
@@ -265,6 +268,52 @@ def test_a_file_of_statements_runs_with_f(warehouse, tmp_path):
     assert missing.returncode == 2
     assert "nowhere.sql" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_json_of_several_statements_is_one_document(warehouse, tmp_path):
+    script = tmp_path / "query.sql"
+    script.write_text("select 2 as n;\nselect 'Lâm Đồng' as tinh where false;\n", "utf-8")
+    done = _htx(warehouse, "sql", "-f", str(script), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    # An array of each statement's array of records, which one `json.loads` reads.
+    assert json.loads(done.stdout) == [[{"n": 2}], []]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "printed"),
+    [("csv", "tinh\n"), ("markdown", "| tinh |\n| --- |\n"), ("json", "[]\n")],
+)
+def test_an_empty_result_is_its_header_alone(warehouse, fmt, printed, capsys):
+    query = "select 'Lâm Đồng' as tinh from core.fact_cooperative_year where false"
+    assert main(["sql", "--format", fmt, query]) == 0
+    assert capsys.readouterr().out == printed
+
+
+def _csv_into(warehouse, path, *args, mode="w"):
+    """`htx sql --format csv … > path` (`>>` with mode "a"), as an analyst saves for Excel."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "HTX_WAREHOUSE": str(warehouse)}
+    with path.open(mode + "b") as stdout:
+        subprocess.run(
+            [str(HTX), "sql", "--format", "csv", *args], env=env, stdout=stdout, timeout=120
+        )
+    return path.read_bytes()
+
+
+def test_csv_saved_to_a_file_starts_with_a_bom_so_excel_reads_vietnamese(warehouse, tmp_path):
+    query = "select 'Đắk Mil' as huyen; select 'Lâm Đồng' as tinh"
+    saved = _csv_into(warehouse, tmp_path / "out.csv", query)
+    # Excel takes a CSV without a byte order mark for the ANSI code page: "ÄÄƒk Mil".
+    assert saved == "\ufeffhuyen\nĐắk Mil\ntinh\nLâm Đồng\n".encode()
+    # Appended to a file that holds text already: no mark in the middle of it.
+    kept = tmp_path / "kept.csv"
+    kept.write_bytes(saved)
+    assert _csv_into(warehouse, kept, "select 1 as n", mode="a") == saved + b"n\n1\n"
+    # Through a pipe, for a program: no mark (test_a_file_of_statements_runs_with_f too).
+    piped = _htx(warehouse, "sql", "--format", "csv", "select 'Đắk Mil' as huyen")
+    assert piped.stdout == "huyen\nĐắk Mil\n"
 
 
 def test_without_a_terminal_the_prompt_reads_standard_input(warehouse):

@@ -5,8 +5,8 @@ extensions loaded), and only statements that read are accepted, so nothing an an
 types can change the warehouse or reach outside it.
 
 `htx sql` prints each statement's result as a table (DuckDB's box, for people), or whole as
-CSV, Markdown (a blank line between two results) or JSON (for pipes). A SQL error is one
-line (`sql_error_line`).
+CSV, Markdown (a blank line between two results) or JSON (for pipes; several results: one
+array of them). A SQL error is one line (`sql_error_line`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import decimal
 import io
 import json
 import os
+import stat
 import sys
 import uuid
 from collections.abc import Callable
@@ -54,7 +55,9 @@ def connect(warehouse: Path):
 
     if not warehouse.exists():
         raise FileNotFoundError(
-            f"no warehouse at {warehouse}: run `htx run` first (`make run` in a checkout)"
+            f"Chưa có kho dữ liệu tại {warehouse}: hãy chạy `htx run` trước (`make run` trong "
+            f"thư mục dự án). / No warehouse at {warehouse}: run `htx run` first (`make run` "
+            "in a checkout)"
         )
     return duckdb.connect(
         str(warehouse),
@@ -132,9 +135,16 @@ def as_markdown(columns: list[str], types: list[str], rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
+def _records(columns: list[str], rows: list[tuple]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=_json_value)
+
+
 def as_json(columns: list[str], rows: list[tuple]) -> str:
-    records = [dict(zip(columns, row, strict=True)) for row in rows]
-    return json.dumps(records, ensure_ascii=False, indent=2, default=_json_value)
+    return _json(_records(columns, rows))
 
 
 def render(relation, fmt: str = "table") -> str:
@@ -160,12 +170,42 @@ def run(warehouse: Path, sql: str, out=print, fmt: str = "table") -> None:
     try:
         check_reading(con, sql)
         statements = con.extract_statements(sql)
+        if fmt == "json" and len(statements) > 1:
+            # One document for a JSON reader: an array of each statement's array of records.
+            results = []
+            for statement in statements:
+                relation = con.sql(statement.query)
+                results.append(_records(list(relation.columns), relation.fetchall()))
+            out(_json(results))
+            return
         for n, statement in enumerate(statements):
             if n and fmt == "markdown":
                 out("")  # a table right under another would read as its rows
             out(render(con.sql(statement.query), fmt))
     finally:
         con.close()
+
+
+def excel_bom(out: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`out` with a UTF-8 byte order mark before its first text when stdout is a new, empty
+    file (`htx sql --format csv … > file.csv`): Excel reads a CSV without one in
+    the ANSI code page, Vietnamese as mojibake. A pipe, a terminal or a file appended to gets
+    no mark, which a program would take for part of the first column's name."""
+    try:
+        seen = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError):  # no file behind it (a test's capture)
+        return out
+    if not stat.S_ISREG(seen.st_mode) or seen.st_size:
+        return out
+    first = True
+
+    def write(text: str) -> Any:
+        nonlocal first
+        if first:
+            text, first = "\ufeff" + text, False
+        return out(text)
+
+    return write
 
 
 def history_path() -> Path:

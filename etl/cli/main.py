@@ -474,11 +474,12 @@ def cmd_sql(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             print(f"Không đọc được tệp / Cannot read {args.file}: {exc}", file=sys.stderr)
             return 2
+    out = analyst.excel_bom(print) if args.format == "csv" else print
     try:
         if query is not None:
-            analyst.run(warehouse, query, fmt=args.format)
+            analyst.run(warehouse, query, out, args.format)
         else:
-            analyst.repl(warehouse, fmt=args.format)
+            analyst.repl(warehouse, out=out, fmt=args.format)
     except (analyst.WriteRefused, FileNotFoundError) as exc:
         print(exc, file=sys.stderr)
         return 2
