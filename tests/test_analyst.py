@@ -355,3 +355,20 @@ def test_the_prompt_edits_lines_and_recalls_history(warehouse, tmp_path):
     with _typing(history, ["\x1b[A\r", "\x04"]) as read:
         analyst.repl(warehouse, read=read, out=again.append, fmt="csv")
     assert again == ["n\n7"]
+
+
+def test_a_warehouse_duckdb_cannot_open_is_said_in_one_line_and_exits_2(
+    tmp_path, monkeypatch, capsys
+):
+    """A file in the warehouse's place that is not a DuckDB database (damaged, copied
+    half-way): one line, Vietnamese first, that says so, never a traceback."""
+    broken = tmp_path / "htx.duckdb"
+    broken.write_text("not a database", encoding="utf-8")
+    monkeypatch.setenv("HTX_WAREHOUSE", str(broken))
+    for args in (["sql", "select 1"], ["tables"]):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith(f"Không mở được kho dữ liệu {broken}: "), err
+        assert f" / Cannot open the warehouse {broken}: " in err
+        assert err.endswith("Run `htx run` again to build it anew.\n")
+        assert err.count("\n") == 1

@@ -50,6 +50,10 @@ class WriteRefused(ValueError):
     """A statement that would write or reach outside the warehouse."""
 
 
+class WarehouseUnreadable(OSError):
+    """The warehouse file is there but DuckDB cannot open it."""
+
+
 def connect(warehouse: Path):
     import duckdb
 
@@ -59,15 +63,22 @@ def connect(warehouse: Path):
             f"thư mục dự án). / No warehouse at {warehouse}: run `htx run` first (`make run` "
             "in a checkout)"
         )
-    return duckdb.connect(
-        str(warehouse),
-        read_only=True,
-        config={
-            "enable_external_access": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-        },
-    )
+    try:
+        return duckdb.connect(
+            str(warehouse),
+            read_only=True,
+            config={
+                "enable_external_access": False,
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+            },
+        )
+    except duckdb.Error as exc:  # not a DuckDB file, damaged, or of a newer DuckDB
+        raise WarehouseUnreadable(
+            f"Không mở được kho dữ liệu {warehouse}: {sql_error_line(exc)}. Hãy chạy lại "
+            f"`htx run` để xây lại kho. / Cannot open the warehouse {warehouse}: "
+            f"{sql_error_line(exc)}. Run `htx run` again to build it anew."
+        ) from exc
 
 
 def check_reading(con, sql: str) -> None:

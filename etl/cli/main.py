@@ -461,7 +461,8 @@ def cmd_summary(_args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    """Exit 0; 1 on a SQL error (one line, no traceback); 2 on a refused write, no file."""
+    """Exit 0; 1 on a SQL error (one line, no traceback); 2 on a refused write, no
+    warehouse or one DuckDB cannot open."""
     import duckdb
 
     from etl.cli import analyst
@@ -480,7 +481,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
             analyst.run(warehouse, query, out, args.format)
         else:
             analyst.repl(warehouse, out=out, fmt=args.format)
-    except (analyst.WriteRefused, FileNotFoundError) as exc:
+    except (analyst.WriteRefused, analyst.WarehouseUnreadable, FileNotFoundError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except duckdb.Error as exc:
@@ -490,12 +491,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_tables(_args: argparse.Namespace) -> int:
-    """Exit 0; 2 when there is no warehouse yet (one line, as `htx sql` says it)."""
+    """Exit 0; 2 when there is no warehouse yet or it cannot be opened (one line, as
+    `htx sql` says it)."""
     from etl.cli import analyst
 
     try:
         lines = analyst.describe_tables(load_settings().warehouse)
-    except FileNotFoundError as exc:
+    except (analyst.WarehouseUnreadable, FileNotFoundError) as exc:
         print(exc, file=sys.stderr)
         return 2
     print("\n".join(lines))
