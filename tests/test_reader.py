@@ -379,6 +379,37 @@ def test_missing_htx_sheet_rejects(tmp_path):
     assert read.rejection.rule == "sheet_missing"
 
 
+def test_every_missing_sheet_and_column_is_found_in_one_pass(tmp_path):
+    """A clerk hears of every structural problem at once, not of one per resubmission: each
+    sheet's missing columns, with the header's row, and a missing HTX sheet. The first is
+    the rejection, its message as when it is alone."""
+    htx = [[h for h in HTX_HEADER if h != "Tên HTX"], htx_row(1, "6400000001")[:2]]
+    ocop = [[h for h in OCOP_HEADER if h != "Số sao"], ["6400000001", "Cà phê"]]
+    sheets = {"ThongTin": info_rows(), "HTX": htx, "OCOP": ocop}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert [(p.rule, p.sheet, p.excel_row) for p in read.problems] == [
+        ("column_missing", "HTX", 1),
+        ("column_missing", "OCOP", 1),
+    ]
+    assert read.rejection == read.problems[0]
+    assert read.rejection.message == (
+        "Trang 'HTX' thiếu các cột bắt buộc: Tên HTX. / "
+        "Sheet 'HTX' lacks the required columns: Tên HTX."
+    )
+    assert "thiếu các cột bắt buộc: Số sao" in read.problems[1].message
+    del sheets["HTX"]
+    read = read_workbook(write_xlsx(tmp_path / "663_2023_b.xlsx", sheets))
+    assert [(p.rule, p.sheet) for p in read.problems] == [
+        ("sheet_missing", "HTX"),
+        ("column_missing", "OCOP"),
+    ]
+    # A file that cannot be read through has one problem: the rejection alone says it.
+    (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    read = read_workbook(tmp_path / "bad.xlsx")
+    assert read.rejection is not None
+    assert read.problems == []
+
+
 def test_an_optional_sheet_left_empty_is_read_as_left_out(tmp_path):
     """HoTro, OCOP and LienKet are optional: a unit with no support, product or contract may
     leave the sheet empty, as if it were not there; only a required column missing from a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import duckdb
-from conftest import run_steps, snapshot, with_landing
+from conftest import OCOP_HEADER, info_rows, run_steps, snapshot, with_landing, write_xlsx
 
 from etl.flow.tasks import discover_files
 from etl.read.discover import LandedFile
@@ -246,3 +246,40 @@ def test_an_outcome_is_written_beside_the_temporary_file_of_a_writer_with_the_sa
     assert read_outcome(tmp_path, 7) == {"file_id": 7, "status": "loaded"}
     assert other.read_text(encoding="utf-8") == '{"file_id": 7, "status": "lo'
     assert [p.name for p in target.parent.iterdir() if p.suffix == ".tmp"] == [other.name]
+
+
+def _quarantined(path, file_id: int = 1) -> dict:
+    landed = LandedFile(
+        file_id=file_id,
+        file_name=path.name,
+        sha256="ab" * 32,
+        size_bytes=path.stat().st_size,
+        raw_path=str(path),
+    )
+    return staging._read_chunk([landed], None)[0].outcomes[file_id]
+
+
+def test_a_rejected_file_lists_every_structural_problem_and_its_reason_counts_them(tmp_path):
+    """No HTX sheet, OCOP without `Số sao` and a unit no unit has: three findings (the audit's
+    rejected rows), and a reason that leads with the first and says how many more there
+    are. Before, the clerk heard of the HTX sheet, resubmitted, and heard of the next."""
+    ocop = [[h for h in OCOP_HEADER if h != "Số sao"], ["6400000001", "Cà phê"]]
+    path = write_xlsx(tmp_path / "999_2023.xlsx", {"ThongTin": info_rows("999"), "OCOP": ocop})
+    outcome = _quarantined(path)
+    assert outcome["status"] == "quarantined"
+    assert [(f["rule"], f["sheet"], f["excel_row"]) for f in outcome["findings"]] == [
+        ("sheet_missing", "HTX", None),
+        ("column_missing", "OCOP", 1),
+        ("unit_unknown", "ThongTin", 2),
+    ]
+    assert outcome["reason"] == (
+        "Thiếu trang tính bắt buộc 'HTX'. (+2 lỗi khác) / "
+        "The required sheet 'HTX' is missing. (+2 more problems)"
+    )
+    # One problem: the reason is its message, as before.
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows()})
+    outcome = _quarantined(path)
+    assert [f["rule"] for f in outcome["findings"]] == ["sheet_missing"]
+    assert outcome["reason"] == (
+        "Thiếu trang tính bắt buộc 'HTX'. / The required sheet 'HTX' is missing."
+    )

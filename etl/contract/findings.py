@@ -69,6 +69,16 @@ def halves(message: str) -> tuple[str, str]:
     return " / ".join(parts[:middle]), " / ".join(parts[middle:])
 
 
+def and_more(message: str, more: int) -> str:
+    """A file's reason when it has several problems: the first's message and how many more
+    its findings list, in each language, as a rule-errors reason counts the rules left out."""
+    if not more:
+        return message
+    vi, en = halves(message)
+    problems = "problem" if more == 1 else "problems"
+    return bilingual(f"{vi} (+{more} lỗi khác)", f"{en} (+{more} more {problems})")
+
+
 # File-level reasons, each (Vietnamese, English) with str.format fields. A `{detail}` made of
 # an exception's text (the XML parser's, the zip library's, in English) or naming a part of
 # the zip stays out of the Vietnamese: the clerk reads what to do, the data team the detail.

@@ -2,7 +2,8 @@
 
 The reader absorbs the drift the spec lists and records what it cannot read as findings.
 It never judges the data: the rules are the GX suites' (see `validate.py`). A file that
-cannot be opened, or lacks a required sheet or column, comes back with `rejection` set.
+cannot be opened, or lacks a required sheet or column, comes back with `rejection` set; a
+missing sheet or column does not stop the reading, so `problems` holds every one.
 """
 
 from __future__ import annotations
@@ -200,6 +201,7 @@ def _read(
             result.info, result.info_rows = _read_info(rows)
             result.info_sheet = thongtin
         named = {sheet.key: _find_sheet(names, sheet.names) for sheet in DATA_SHEETS}
+        problems: list[Finding] = []  # a sheet's or column's absence: the others still read
         ods_merges: dict[str, list] | None = None
         for sheet in DATA_SHEETS:
             actual = named[sheet.key]
@@ -207,18 +209,19 @@ def _read(
                 claimed = {thongtin, *named.values()}
                 found = _sheet_by_header(workbook, claimed, result)
                 if isinstance(found, Finding):
-                    result.rejection = found
-                    return result
+                    problems.append(found)
+                    continue
                 actual = found
             if actual is None:
                 if sheet.required:
-                    result.rejection = Finding(
-                        rule="sheet_missing",
-                        severity=ERROR,
-                        message=reason("sheet_missing", sheet=sheet.name),
-                        sheet=sheet.name,
+                    problems.append(
+                        Finding(
+                            rule="sheet_missing",
+                            severity=ERROR,
+                            message=reason("sheet_missing", sheet=sheet.name),
+                            sheet=sheet.name,
+                        )
                     )
-                    return result
                 continue
             calamine_sheet = workbook.get_sheet_by_name(actual)
             rows = calamine_sheet.to_python(skip_empty_area=False)
@@ -267,9 +270,12 @@ def _read(
                 errors,
             )
             if isinstance(read, Finding):
-                result.rejection = read
-                return result
+                problems.append(read)
+                continue
             result.sheets[sheet.key] = read
+        if problems:
+            result.rejection, result.problems = problems[0], problems
+            return result
         claimed = {thongtin, *named.values(), *(s.sheet_name for s in result.sheets.values())}
         result.findings.extend(_tables_not_read(workbook, claimed, result))
     except _PROGRAM_ERRORS as exc:  # a fault of this program, never of the file

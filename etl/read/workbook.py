@@ -27,6 +27,10 @@ class WorkbookRead:
     sheets: dict[str, SheetRows] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     rejection: Finding | None = None
+    # Every structural problem of a workbook read through (a missing sheet, each sheet's
+    # missing columns), `rejection` the first: the clerk hears of them all at once. Empty
+    # when the file could not be read through, and `rejection` alone says why.
+    problems: list[Finding] = field(default_factory=list)
 
     rows_scanned: int = 0  # rows taken from the file, blank ones included: the memory bound
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from etl.config import Limits
-from etl.contract.findings import ERROR, WARNING, Finding, halves, reason
+from etl.contract.findings import ERROR, WARNING, Finding, and_more, halves, reason
 from etl.contract.layout import DATA_SHEETS, Sheet
 from etl.contract.reference import load_reference
 from etl.forks import imap_forked
@@ -302,11 +302,14 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
         workbook = read_workbook(Path(landed.raw_path), limits, Path(landed.file_name).name)
         who = identify_read(workbook, Path(landed.file_name).name, ref)
         if workbook.rejection is not None:  # unreadable, or no table: its unit and year if known
+            problems = workbook.problems or [workbook.rejection]
+            if workbook.problems and isinstance(who, Finding):
+                problems = [*problems, who]  # read through: its unit or year is said too
             read.outcomes[landed.file_id] = _outcome(
                 landed,
                 "quarantined",
-                reason=workbook.rejection.message,
-                findings=[workbook.rejection],
+                reason=and_more(problems[0].message, len(problems) - 1),
+                findings=problems,
                 identity=None if isinstance(who, Finding) else who,
                 read=workbook,
             )
