@@ -11,7 +11,7 @@ import pytest
 
 from etl.config import load_settings
 from etl.outputs.officials_report import PHASE_CHART_COMMUNES, write_dashboard
-from etl.outputs.summary import new_geography_lines
+from etl.outputs.summary import new_geography_lines, summary_lines
 
 # The marts the four charts of 2021–2025 read, as an old warehouse has them.
 OLD_MARTS = """
@@ -260,6 +260,27 @@ def test_summary_lines_on_new_communes_placement_and_the_phase(con):
         "  2026: 34 cooperative(s) in 2 new commune(s), 3 under review",
         "  2027: 21 cooperative(s) in 1 new commune(s), 0 under review",
     ]
+
+
+def test_a_file_quarantined_by_an_earlier_run_is_listed_under_the_warehouse_not_this_run(
+    tmp_path,
+):
+    """A second `make run` finds nothing new: the file an earlier run quarantined is listed
+    under the warehouse's files, not below 'This run', where it read as quarantined again."""
+    ledger = """
+    create schema audit;
+    create table audit.file_ingestion as
+    select * from (values
+        ('665_2024.xlsx', 'loaded', 'run-1', null),
+        ('665_2024_sua.xlsx', 'quarantined', 'run-1', 'Tệp bị từ chối / File rejected')
+    ) as t(file_name, status, run_id, reason);
+    """
+    lines = summary_lines(_settings(tmp_path, ledger), run_id="run-2", landed=2)
+    warehouse = lines.index(
+        "Files in the warehouse: 1 loaded, 1 quarantined, 0 duplicate, 0 superseded"
+    )
+    assert lines[warehouse + 1] == "  quarantined 665_2024_sua.xlsx: Tệp bị từ chối / File rejected"
+    assert lines[warehouse + 2].startswith("This run (run-2): nothing new")
 
 
 # Targets of 1.5 × a baseline: halves at the first decimal the report shows.

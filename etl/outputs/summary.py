@@ -92,6 +92,10 @@ def summary_lines(
 
     lines = ["", "HTX warehouse summary", "=" * 21]
     lines.append(f"Files in the warehouse: {files(by_status)}")
+    # Under the warehouse's files, before this run's line: a rerun that found nothing new
+    # would otherwise seem to have quarantined them again.
+    for name, why in quarantined:
+        lines.append(f"  quarantined {name}: {why}")
     if run_id is not None:
         new = sum(this_run.values())
         skipped = "" if landed is None else f"; {max(landed - new, 0)} skipped (seen before)"
@@ -100,8 +104,6 @@ def summary_lines(
             if new
             else f"This run ({run_id}): nothing new; every landing file was already seen (skipped)."
         )
-    for name, why in quarantined:
-        lines.append(f"  quarantined {name}: {why}")
     lines += geography
     lines.append("Rows per table:")
     width = max(len(t) for t, _ in counts)
