@@ -317,6 +317,27 @@ def test_a_warning_on_an_earlier_file_moves_to_the_file_of_this_run_that_causes_
     [(body,)] = query(settings, "select body from audit.quality_alert where run_id = 'run-2'")
     assert "663_2022.xlsx" in body
     assert "663_2023.xlsx" not in body
+    # Said from the 2022 row's side: B is in this report and missing from the next year's;
+    # never "missing from this year's report: add it" on the row that holds it.
+    messages = dict(
+        query(
+            settings,
+            "select r.rule, r.message from audit.rejected_row r join audit.file_ingestion i "
+            "using (file_id) where i.file_name = '663_2022.xlsx' and r.rule in "
+            "('coop_missing_next_year', 'revenue_jump')",
+        )
+    )
+    assert messages == {
+        "coop_missing_next_year": "HTX này có trong báo cáo này nhưng không có trong báo cáo "
+        "năm sau của địa bàn: nếu HTX còn hoạt động, báo cáo năm sau cần bổ sung HTX; nếu HTX "
+        "đã giải thể hay chuyển đi, ghi chú điều đó. / This cooperative is in this report but "
+        "missing from the next year's report for its area: if it is still active, the next "
+        "year's report should add it; if it was dissolved or moved, note that.",
+        "revenue_jump": "Doanh thu năm sau của HTX này gấp hơn 10 lần hoặc dưới một phần mười "
+        "năm nay: kiểm tra đơn vị tính hoặc lỗi gõ. / This cooperative's revenue the next year "
+        "is more than 10 times or under a tenth of this year's: check the unit or a typing "
+        "error.",
+    }
 
 
 # --- a commune name that fits several communes ------------------------------------------

@@ -251,6 +251,24 @@ def cross_rules() -> list[str]:
     )
 
 
+@cache
+def at_cause_messages() -> dict[str, str]:
+    """By rule of a check across files: what a warning says when `for_run` moves it to the
+    row that causes it (`message_vi_at_cause`, `message_en_at_cause`), where its own text
+    would point the wrong way (a cooperative "missing from this year's report: add it",
+    said on the row of last year's report that holds it). A rule without: its own text."""
+    documents = load_suite_documents()
+    messages = {}
+    for check in WAREHOUSE_CHECKS:
+        for expectation in documents[f"warehouse/{check}"]["expectations"]:
+            meta = expectation["meta"]
+            if "message_vi_at_cause" in meta:
+                messages[meta["rule"]] = bilingual(
+                    meta["message_vi_at_cause"], meta["message_en_at_cause"]
+                )
+    return messages
+
+
 @dataclass(frozen=True)
 class Cause:
     """A row of another file that causes a warning across files."""
@@ -329,8 +347,9 @@ def for_run(
 ) -> dict[int, list[Finding]]:
     """The warnings across files a run records: those on its own files as found; one on a
     file of an earlier run moves to the row of this run's file that causes it (the first
-    of its causes in the run), or is dropped when no file of this run causes it. A new
-    file never adds warnings to files of earlier runs."""
+    of its causes in the run), or is dropped when no file of this run causes it, and says
+    there what its rule says at a cause (`at_cause_messages`). A new file never adds
+    warnings to files of earlier runs."""
     run = set(run_files)
     causes = getattr(cross, "causes", {})
     out: dict[int, list[Finding]] = {}
@@ -347,6 +366,7 @@ def for_run(
                 target = cause.file_id
                 kept = replace(
                     finding,
+                    message=at_cause_messages().get(finding.rule, finding.message),
                     sheet=cause.sheet or finding.sheet,
                     excel_row=cause.excel_row,
                     cell=None,
