@@ -1096,3 +1096,38 @@ def test_the_email_is_sent_from_the_address_the_deployment_names(monkeypatch, sm
     assert notify.email_sender(SimpleNamespace(extra_dejson={}, login="htxuser")) == (
         notify.DEFAULT_SENDER
     )
+
+
+def test_vietnamese_display_names_leave_the_addresses_readable(monkeypatch, smtp_server):
+    """A sender or recipients written with a Vietnamese display name (`Liên minh HTX Đắk
+    Nông <htx@tinh.example>`) get each name encoded on its own (RFC 2047), the addresses as
+    written. Before, the provider's From and To were each one encoded word, addresses and
+    all: a mail client found no address to reply to nor the other recipients, and a relay
+    that checks From refuses such mail."""
+    from urllib.parse import quote
+
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    sender = quote("Liên minh HTX Đắk Nông <htx@tinh.example>")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true&from_email={sender}",
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_HTX_ALERT_EMAILS",
+        "Nguyễn Văn An <an@huyen.example>; lienminh@tinh.example",
+    )
+    assert notify.deliver(alerts.Alert("a1", "error", "[HTX] 1 tệp bị từ chối", "b"))["email"]
+    [mail] = mails
+    assert mail.mail_from == "htx@tinh.example"
+    assert mail.rcpt_tos == ["an@huyen.example", "lienminh@tinh.example"]
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    sent = {
+        name: [(a.display_name, a.addr_spec) for a in message[name].addresses]
+        for name in ("From", "To")
+    }
+    assert sent == {
+        "From": [("Liên minh HTX Đắk Nông", "htx@tinh.example")],
+        "To": [("Nguyễn Văn An", "an@huyen.example"), ("", "lienminh@tinh.example")],
+    }
+    assert b"<htx@tinh.example>" in mail.content  # as stored: the address needs no decoding

@@ -29,7 +29,7 @@ from email import charset as email_charset
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
-from email.utils import parseaddr
+from email.utils import formataddr, getaddresses, parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -406,6 +406,11 @@ class RefusalsSmtpHook(SmtpHook):
             alternative.attach(_quoted_printable(self.plain, "plain"))
         alternative.attach(_quoted_printable(html, "html"))
         msg.set_payload([alternative if part is html_part else part for part in parts])
+        # The provider sets From and To as written: a Vietnamese display name made the whole
+        # header one encoded word, addresses included, where no client finds an address.
+        for name in ("From", "To"):
+            if msg[name]:
+                msg.replace_header(name, _addresses(msg[name]))
         return msg, recipients
 
     def _build_client(self) -> smtplib.SMTP_SSL | smtplib.SMTP:
@@ -418,6 +423,15 @@ class RefusalsSmtpHook(SmtpHook):
 
         client.sendmail = kept  # type: ignore[method-assign]
         return client
+
+
+def _addresses(value: str) -> str:
+    """An address header's value with each display name encoded on its own (RFC 2047) and
+    the addresses as written; as it is when it does not parse as addresses."""
+    pairs = getaddresses([value])
+    if not pairs or not all(address for _, address in pairs):
+        return value
+    return ", ".join(formataddr(pair, charset="utf-8") for pair in pairs)
 
 
 def _quoted_printable(text: str, subtype: str) -> MIMENonMultipart:
