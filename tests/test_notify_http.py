@@ -386,3 +386,33 @@ def test_pipeline_goes_on_when_the_webhook_fails(settings, monkeypatch, no_other
     )
     assert webhook_ok is False
     assert "503" in error
+
+
+def test_a_webhook_down_never_writes_its_url_s_path_or_query(
+    monkeypatch, no_other_channel, caplog, capfd
+):
+    """A webhook's path or query is often its token (`/services/T000/B000/XXXX`,
+    `?key=…&token=…`). requests names it in the error of a server that cannot be reached
+    (`Max retries exceeded with url: …`): it was logged at each attempt, by the hook and
+    here, and recorded in audit.quality_alert's `webhook_error`, which analysts read."""
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens: connection refused
+    host = f"http://127.0.0.1:{port}/services/T000/B000/s3cretpath?key=k3y&token=t0ken"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK", json.dumps({"conn_type": "http", "host": host})
+    )
+    caplog.set_level("INFO")
+    result = notify.deliver(ALERT)["webhook"]
+    out, err = capfd.readouterr()  # the hook logs through structlog
+    assert result.retried
+    assert "ConnectionError" in result.error
+    assert f"127.0.0.1:{port}" in result.error or f"port={port}" in result.error  # which server
+    said = "\n".join([result.error, caplog.text, out, err])
+    assert "attempt 2/3" in caplog.text  # the logs were read: ours, and the hook's
+    assert "Tenacity will retry" in out + err
+    for secret in ("s3cretpath", "k3y", "t0ken"):
+        assert secret not in said

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import smtplib
 import time
 from dataclasses import dataclass
@@ -157,6 +158,9 @@ def webhook_url(conn) -> str:
     return f"{scheme}://{host}{port}{'/' + path if path else ''}"
 
 
+# A URL's path and query in an error's text, after urllib3's `url: ` or a scheme and host.
+_URL_PATH = re.compile(r"(?P<lead>\burl: |\bhttps?://[^/\s'\"]+)/[^\s'\")]*")
+
 # 4xx answers that say "not now" rather than "not this": a time-out, too early, too many.
 _BUSY = frozenset({408, 425, 429})
 
@@ -179,6 +183,26 @@ class AlertWebhookHook(HttpHook):
     def get_connection(cls, conn_id: str):
         conn = super().get_connection(conn_id)
         return attrs.evolve(conn, host=webhook_url(conn), port=None, schema=None)
+
+    def get_conn(self, headers=None, extra_options=None):
+        """The hook's session, whose errors name no URL path or query: requests writes the
+        request's in them (`Max retries exceeded with url: /services/T000/B000/XXXX`), and a
+        webhook's path or query is often its token; the hook logs the error, and it is
+        recorded in audit.quality_alert, which analysts read."""
+        session = super().get_conn(headers, extra_options)
+        send = session.send
+
+        def send_unnamed(request, **kwargs):
+            try:
+                return send(request, **kwargs)
+            except requests.exceptions.RequestException as exc:
+                unnamed = _URL_PATH.sub(r"\g<lead>/…", str(exc))
+                if unnamed == str(exc):
+                    raise
+                raise type(exc)(unnamed, request=exc.request, response=exc.response) from exc
+
+        session.send = send_unnamed  # type: ignore[method-assign]
+        return session
 
     def check_response(self, response) -> None:
         status = response.status_code
