@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import openpyxl
 from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+from etl.contract.findings import halves
 
 
 def _workbook(settings, name, unit, year, coops):
@@ -198,3 +203,75 @@ def test_a_revenue_jump_writes_decimals_as_a_vietnamese_clerk_reads_them(setting
     run_steps(settings)
     [(value,)] = query(settings, "select value from audit.rejected_row where rule = 'revenue_jump'")
     assert value == "0,5 (2022: 1001)"
+
+
+def test_an_empty_template_that_replaces_a_report_is_warned_and_names_it(settings):
+    """A later file of the unit and year replaces its report, also an empty template (the HTX
+    sheet's header, no cooperative): the contract does not reject it, so the unit's
+    cooperatives of the year leave the warehouse. Never in silence: the template gets a
+    warning that its sheet lists no cooperative, and one naming the report it replaces,
+    recorded, alerted, in the quality report and marked in the clerk's feedback."""
+    coops = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
+    write_xlsx(
+        settings.landing_dir / "663_2023.xlsx",
+        {"ThongTin": info_rows("663", 2023, dt.date(2024, 1, 10)), "HTX": coops},
+    )
+    run_steps(settings, "run-1")
+    [(real_id,)] = query(settings, "select file_id from audit.file_ingestion")
+    write_xlsx(
+        settings.landing_dir / "663_2023_mau.xlsx",
+        {"ThongTin": info_rows("663", 2023, dt.date(2024, 2, 1)), "HTX": [HTX_HEADER]},
+    )
+    run_steps(settings, "run-2")
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses == {"663_2023.xlsx": "superseded", "663_2023_mau.xlsx": "loaded"}
+    assert query(settings, "select count(*) from core.fact_cooperative_year") == [(0,)]
+    found = query(
+        settings,
+        "select r.rule, r.severity, r.sheet, r.excel_row, r.value, r.message "
+        "from audit.rejected_row r join audit.file_ingestion i using (file_id) "
+        "where i.file_name = '663_2023_mau.xlsx' order by r.rule",
+    )
+    assert [row[:5] for row in found] == [
+        ("empty_report_replaces", "warning", "HTX", None, f"663_2023.xlsx (file_id {real_id})"),
+        ("htx_sheet_empty", "warning", "HTX", 1, None),
+    ]
+    vi, en = halves(found[0][5])
+    assert "không liệt kê HTX nào" in vi
+    assert "không còn được tính" in vi
+    assert "lists no cooperative" in en
+    assert "no longer counted" in en
+    # The alert names the template and both rules.
+    [(body,)] = query(settings, "select body from audit.quality_alert")
+    assert "663_2023_mau.xlsx" in body
+    assert "empty_report_replaces" in body
+    assert "htx_sheet_empty" in body
+    # The quality report's page of the file shows them, with the file replaced.
+    [(file_id, sha)] = query(
+        settings,
+        "select file_id, sha256 from audit.file_ingestion where file_name = '663_2023_mau.xlsx'",
+    )
+    page = (settings.export_dir / "quality" / f"{file_id}.html").read_text(encoding="utf-8")
+    assert "empty_report_replaces" in page
+    assert "htx_sheet_empty" in page
+    assert "663_2023.xlsx (file_id" in page
+    # The clerk's feedback lists both and marks the header of the code column.
+    feedback = openpyxl.load_workbook(
+        settings.export_dir / "feedback" / f"663_2023_mau_loi_{sha[:8]}.xlsx"
+    )
+    listed = {row[6] for row in feedback["Loi"].iter_rows(values_only=True)}
+    assert {"empty_report_replaces", "htx_sheet_empty"} <= listed
+    assert feedback["HTX"]["B1"].fill.fgColor.rgb not in (None, "00000000")
+
+
+def test_an_empty_template_replacing_nothing_or_another_template_names_no_report(settings):
+    """An empty first report, or one replacing another empty one, replaces no cooperative:
+    only the warning that its sheet lists none."""
+    for name, prepared in (("663_2023.xlsx", dt.date(2024, 1, 10)), ("663_2023_b.xlsx", None)):
+        write_xlsx(
+            settings.landing_dir / name,
+            {"ThongTin": info_rows("663", 2023, prepared), "HTX": [HTX_HEADER]},
+        )
+    run_steps(settings)
+    rules = {(f, r) for f, r, _, _ in _warnings(settings)}
+    assert rules == {("663_2023.xlsx", "htx_sheet_empty"), ("663_2023_b.xlsx", "htx_sheet_empty")}

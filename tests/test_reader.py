@@ -436,6 +436,33 @@ def test_an_optional_sheet_left_empty_is_read_as_left_out(tmp_path):
     assert (read.rejection.rule, read.rejection.sheet) == ("header_not_found", "LienKet")
 
 
+def test_an_htx_sheet_with_its_header_and_no_cooperative_is_a_warning(tmp_path):
+    """An empty template loads (the contract does not reject it), but never in silence: as a
+    resubmission it would replace the unit's real report. The warning marks the header row
+    of the sheet the clerk named; a title and a total row are no cooperative either."""
+    title = ["BÁO CÁO TÌNH HÌNH HOẠT ĐỘNG HỢP TÁC XÃ NĂM 2023"]
+    total = [None, None, "Tổng cộng"]
+    sheets = {"ThongTin": info_rows(), "Danh sach HTX": [title, [], HTX_HEADER, total]}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert read.sheets["htx"].rows == []
+    [said] = read.findings
+    assert (said.rule, said.severity, said.sheet, said.excel_row, said.cell) == (
+        "htx_sheet_empty",
+        "warning",
+        "Danh sach HTX",
+        3,
+        "B3",
+    )
+    vi, en = said.message.split(" / ")
+    assert "Trang 'Danh sach HTX' không liệt kê HTX nào" in vi
+    assert "Sheet 'Danh sach HTX' lists no cooperative" in en
+    # A list with a cooperative is no such warning.
+    sheets["Danh sach HTX"] = [HTX_HEADER, htx_row(1, "6400000001")]
+    read = read_workbook(write_xlsx(tmp_path / "663_2023_b.xlsx", sheets))
+    assert read.findings == []
+
+
 @pytest.mark.parametrize(
     ("name", "table", "like"),
     [

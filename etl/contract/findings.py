@@ -250,6 +250,16 @@ REASONS: dict[str, tuple[str, str]] = {
         "Trang '{sheet}' chỉ có tiêu đề, không có bảng: coi như không gửi trang này.",
         "Sheet '{sheet}' holds only a title, no table: read as left out.",
     ),
+    "htx_sheet_empty": (
+        "Trang '{sheet}' không liệt kê HTX nào (chỉ có dòng tiêu đề): tệp được nạp như một "
+        "báo cáo không có HTX. Nếu tệp này gửi lại báo cáo năm này của đơn vị, nó thay thế "
+        "báo cáo trước và các HTX trong báo cáo đó không còn được tính. Hãy điền danh sách "
+        "HTX rồi gửi lại; nếu đơn vị không có HTX nào, không cần làm gì.",
+        "Sheet '{sheet}' lists no cooperative (only its header): the file is loaded as a "
+        "report of no cooperative. If it resubmits the unit's report of the year, it replaces "
+        "the earlier report, whose cooperatives are then no longer counted. Fill in the "
+        "cooperative list and resubmit; if the unit has no cooperative, nothing needs doing.",
+    ),
     "sheet_not_read": (
         "Trang '{sheet}' có bảng giống trang '{template}' của mẫu nhưng không được đọc (chỉ "
         "trang tên '{template}' được đọc): các dòng của trang này không được nhập. Nếu các "

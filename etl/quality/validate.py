@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 WAREHOUSE_CHECKS = (
     "coop_code_in_two_units",
     "report_outranked",
+    "empty_report_replaces",
     "year_over_year",
     "unit_count_change",
     "coop_continuity",

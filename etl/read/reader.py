@@ -670,6 +670,22 @@ def _read_sheet(
                 excel_row=shown[0],
             )
         )
+    if sheet is HTX and not out.rows:
+        # An empty template is a report of no cooperative: as a resubmission it replaces the
+        # unit's report whole (the check `empty_report_replaces` names it), never in silence.
+        # The code column's header is the cell marked, where the list should begin.
+        code = sheet.column("coop_code")
+        findings.append(
+            Finding(
+                rule="htx_sheet_empty",
+                severity=WARNING,
+                message=reason("htx_sheet_empty", sheet=actual_name),
+                sheet=actual_name,
+                excel_row=header.header_row + 1,
+                column_name=code.header,
+                cell=cell_address(header.columns[code.key], header.header_row + 1),
+            )
+        )
     return out
 
 
