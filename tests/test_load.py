@@ -189,6 +189,21 @@ def test_an_earlier_dated_file_arriving_later_does_not_replace(settings):
     assert "gửi sau" not in vietnamese
     assert "'663_2023.xlsx'" in english
     assert "later Ngày lập (01/02/2024" in english
+    # ... and hears it: run 2's alert names the file as not used, with that reason and what
+    # to do, never silence; no feedback workbook (no cell of it is wrong).
+    [(subject, body)] = query(
+        settings, "select subject, body from audit.quality_alert where run_id = 'run-2'"
+    )
+    assert subject == (
+        "[HTX] 0 tệp bị từ chối, 0 tệp có cảnh báo, 1 tệp không được dùng / "
+        "0 file(s) quarantined, 0 with warnings, 1 not used"
+    )
+    assert f"- 663_2023_cu.xlsx (đơn vị / unit 663, năm / year 2023): {reason}" in body
+    assert "sửa Ngày lập trong trang ThongTin" in body
+    assert "set its Ngày lập in the ThongTin sheet" in body
+    from etl.quality.alerts import file_ids
+
+    assert file_ids(body) == []
 
 
 @pytest.mark.parametrize("later", ["663_2023.xlsx", "663_2023_a_sua.xlsx"])

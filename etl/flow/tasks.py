@@ -468,7 +468,8 @@ def _build(
         mine = with_cells(for_run(cross, run_files), read or {})
         new = ledger.replace_cross_findings(con, mine, cross_rules(), run_files)
         items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
-        items = alerts.recorded(items, ledger.states(con, [i["file_id"] for i in items]))
+        ids = [i["file_id"] for i in items]
+        items = alerts.recorded(items, ledger.states(con, ids), ledger.superseded(con, ids))
         alert = alerts.compose(items, run_id, str(settings.export_dir))
         if alert is not None:
             alerts.record(con, alert, run_id)

@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 TOP_RULES = 5
 OUTBOX = "alerts_pending"  # under HTX_STATE_DIR: failure alerts not yet in the ledger
-# How a file's block names it: `… file_id 123)`, read back to find an alert's files.
-_FILE_ID = re.compile(r"\bfile_id (\d+)\)")
+# How a file's block names it, on its first line: `- Tệp / File: … file_id 123)`, read back
+# to find an alert's files (a reason naming another file's id is not one of them).
+_FILE_ID = re.compile(r"^- Tệp / File: .*\bfile_id (\d+)\)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,17 @@ def compose(items: list[dict], run_id: str, report_dir: str) -> Alert | None:
 
     `items` are files as dicts (file_id, file_name, unit_code, report_year, status,
     reason, findings): this run's outcomes, and files that checks across files and years
-    found new warnings for, each with its status as recorded (`recorded`).
+    found new warnings for, each with its status as recorded (`recorded`). A file of this
+    run that a report of an earlier run outranks at once (`superseded`: an older Ngày lập
+    than the report that counts) is named too, with why: its clerk learns that the file is
+    not used, never from silence. One a later file of the same run replaced is not: the
+    clerk who sent the correction knows.
     """
     quarantined = [o for o in items if o["status"] == "quarantined"]
+    run = {o["file_id"] for o in items}
+    not_used = [
+        o for o in items if o["status"] == "superseded" and o.get("superseded_by") not in run
+    ]
     # A file another report replaced (`superseded`) is not loaded: its warnings need no one.
     warned = [
         o
@@ -107,12 +116,17 @@ def compose(items: list[dict], run_id: str, report_dir: str) -> Alert | None:
         if o["status"] in ("valid", "loaded")
         and any(f["severity"] == "warning" for f in o["findings"])
     ]
-    if not quarantined and not warned:
+    if not quarantined and not warned and not not_used:
         return None
     severity = "error" if quarantined else "warning"
+    unused_vi, unused_en = (
+        (f", {len(not_used)} tệp không được dùng", f", {len(not_used)} not used")
+        if not_used
+        else ("", "")
+    )
     subject = (
-        f"[HTX] {len(quarantined)} tệp bị từ chối, {len(warned)} tệp có cảnh báo / "
-        f"{len(quarantined)} file(s) quarantined, {len(warned)} with warnings"
+        f"[HTX] {len(quarantined)} tệp bị từ chối, {len(warned)} tệp có cảnh báo{unused_vi} / "
+        f"{len(quarantined)} file(s) quarantined, {len(warned)} with warnings{unused_en}"
     )
     body = [
         "Kết quả kiểm tra báo cáo HTX / HTX report check results",
@@ -122,9 +136,36 @@ def compose(items: list[dict], run_id: str, report_dir: str) -> Alert | None:
     for outcome in quarantined + warned:
         body += _file_block(outcome, f"{report_dir}/quality/{outcome['file_id']}.html")
         body.append("")
+    if not_used:
+        body += _not_used_block(not_used)
+        body.append("")
     body.append(f"Báo cáo chất lượng / Quality report: {report_dir}/quality_report.html")
     digest = hashlib.sha256(f"{run_id}|{subject}".encode()).hexdigest()[:16]
     return Alert(digest, severity, subject, "\n".join(body), run_id)
+
+
+def _not_used_block(files: list[dict]) -> list[str]:
+    """This run's files another report of their unit and year replaced at once, with the
+    ledger's reason (which names the report that counts)."""
+    lines = [
+        "Tệp không được dùng (một báo cáo khác của cùng đơn vị và năm được tính) / "
+        "Files not used (another report of the same unit and year counts):"
+    ]
+    for o in files:
+        unit = o.get("unit_code") or "?"
+        year = o.get("report_year") or "?"
+        lines.append(
+            f"- {o['file_name']} (đơn vị / unit {unit}, năm / year {year}): "
+            f"{o.get('reason') or 'đã được thay thế / superseded'}"
+        )
+        if "Ngày lập" in (o.get("reason") or "") and "muộn hơn" in o["reason"]:
+            lines.append(
+                "  Việc cần làm: nếu tệp này mới là báo cáo đúng, sửa Ngày lập trong trang "
+                "ThongTin thành ngày lập thật (muộn hơn) rồi gửi lại. / To do: if this file is "
+                "the right report, set its Ngày lập in the ThongTin sheet to the day it was "
+                "really prepared (a later one) and send it again."
+            )
+    return lines
 
 
 def file_ids(body: str) -> list[int]:
@@ -251,12 +292,24 @@ def with_cross(outcomes: list[dict], files: list[dict], new: dict[int, list]) ->
     return items
 
 
-def recorded(items: list[dict], states: dict[int, tuple[str | None, str]]) -> list[dict]:
+def recorded(
+    items: list[dict],
+    states: dict[int, tuple[str | None, str]],
+    superseded: dict[int, tuple[int, str]] | None = None,
+) -> list[dict]:
     """The items with the status the ledger recorded (`ledger.states`): a file staged valid
-    may be `superseded` by a later report of its unit and year."""
-    return [
-        {**i, "status": states[i["file_id"]][1]} if i["file_id"] in states else i for i in items
-    ]
+    may be `superseded` by a later report of its unit and year, and then has the file that
+    counts instead (`superseded_by`) and the reason recorded (`ledger.superseded`)."""
+    superseded = superseded or {}
+    out = []
+    for i in items:
+        if i["file_id"] in states:
+            i = {**i, "status": states[i["file_id"]][1]}
+        if i["status"] == "superseded" and i["file_id"] in superseded:
+            winner, why = superseded[i["file_id"]]
+            i = {**i, "superseded_by": winner, "reason": why}
+        out.append(i)
+    return out
 
 
 def _rows(file_id: int, found: list) -> list[dict]:

@@ -425,6 +425,16 @@ def states(con, file_ids: list[int]) -> dict[int, tuple[str | None, str]]:
     return {file_id: (stamp, status) for file_id, stamp, status in rows}
 
 
+def superseded(con, file_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Of these files, those recorded superseded: the file that counts instead, and why."""
+    rows = con.execute(
+        "select file_id, superseded_by, reason from audit.file_ingestion "
+        "where list_contains(?, file_id) and status = 'superseded'",
+        [file_ids],
+    ).fetchall()
+    return {file_id: (winner, reason) for file_id, winner, reason in rows}
+
+
 def recorded_files(con, year: int | None = None, unit_code: str | None = None) -> list[dict]:
     """Files already recorded, optionally of one report year and unit, for reprocessing.
 
