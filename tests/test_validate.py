@@ -279,19 +279,44 @@ def test_a_reason_counts_one_cell_in_the_singular(tmp_path):
 
 
 def test_a_reason_counts_cells_not_broken_rules(tmp_path):
-    """A score of 150 rated Khá breaks two rules in one cell (P2): with a negative worker
-    count (I3) the clerk finds two red cells, and the reason says two cells, not three."""
+    """A code `12345` given twice breaks two rules in each of its cells (B2, B3): with a
+    negative worker count (I4) the clerk finds three red cells, and the reason says three
+    cells, not five."""
     rows = [
         HTX_HEADER,
-        htx_row(1, "6400000001", **{"Điểm": 150}),
-        htx_row(2, "6400000002", **{"Số lao động": -3}),
+        htx_row(1, "12345"),
+        htx_row(2, "12345"),
+        htx_row(3, "6400000003", **{"Số lao động": -3}),
     ]
     outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
     errors = [f for f in outcome["findings"] if f["severity"] == "error"]
-    assert sorted(f["cell"] for f in errors) == ["I3", "P2", "P2"]
+    assert sorted(f["cell"] for f in errors) == ["B2", "B2", "B3", "B3", "I4"]
     vi, en = outcome["reason"].split(" / ", 1)
-    assert vi.startswith("Tệp bị từ chối: 2 ô vi phạm quy tắc bắt buộc: ")
-    assert en.startswith("File rejected: 2 cells break mandatory rules: ")
+    assert vi.startswith("Tệp bị từ chối: 3 ô vi phạm quy tắc bắt buộc: ")
+    assert en.startswith("File rejected: 3 cells break mandatory rules: ")
+
+
+def test_a_score_out_of_its_range_is_not_also_judged_against_its_rating(tmp_path):
+    """150 rated Tốt is only out of 0–100: "Tốt needs a score of 80 or more" would be false,
+    and -5 rated Yếu likewise. Nor is 150 rated Yếu judged against Yếu's band: the score
+    must be mended before its rating can be. A score in range still disagrees: 85 rated Yếu;
+    an unreadable score is only unreadable."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Xếp loại": "Tốt", "Điểm": 150}),
+        htx_row(2, "6400000002", **{"Xếp loại": "Yếu", "Điểm": -5}),
+        htx_row(3, "6400000003", **{"Xếp loại": "Yếu", "Điểm": 150}),
+        htx_row(4, "6400000004", **{"Xếp loại": "Yếu", "Điểm": 85}),
+        htx_row(5, "6400000005", **{"Xếp loại": "Tốt", "Điểm": "cao"}),
+    ]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows})
+    assert _cells(outcome) == {
+        ("HTX", 2, "Điểm", "score_0_100"),
+        ("HTX", 3, "Điểm", "score_0_100"),
+        ("HTX", 4, "Điểm", "score_0_100"),
+        ("HTX", 5, "Điểm", "rating_matches_score"),
+        ("HTX", 6, "Điểm", "score_readable"),
+    }
 
 
 def test_a_failing_money_cell_says_its_unit(tmp_path):

@@ -406,7 +406,8 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
     `stars_readable`) or has a unit that does not fit (`12 tấn` in Kinh phí:
     `unit_mismatch`) or shows a formula's error (`#REF!` in Tên HTX: `formula_error`), so
     the clerk is not told the cell is empty; nor is any cell of a
-    column whose header's unit refused it whole (`Kinh phí (USD)`: `header_unit_mismatch`)."""
+    column whose header's unit refused it whole (`Kinh phí (USD)`: `header_unit_mismatch`).
+    A score out of its range is not also judged against its rating's band."""
     written = {
         (f.sheet, f.excel_row, f.column_name)
         for f in findings
@@ -423,6 +424,20 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
                 (f.sheet, f.excel_row, f.column_name) in written
                 or (f.sheet, f.column_name) in refused
             )
+        )
+    ]
+    # A score out of its 0–100 range is that one error: judged against its rating's band as
+    # well, 150 rated Tốt would be told Tốt needs 80 or more. Its rating is judged once the
+    # score is mended.
+    out_of_range = {
+        (f.sheet, f.excel_row, f.column_name) for f in findings if f.rule == "score_0_100"
+    }
+    findings = [
+        f
+        for f in findings
+        if not (
+            f.rule == "rating_matches_score"
+            and (f.sheet, f.excel_row, f.column_name) in out_of_range
         )
     ]
     # A cell that breaks a rule is not also warned about: `-1` members is an error, and the
@@ -443,8 +458,8 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
     outcome["rows_rejected"] = len({(f.sheet, f.excel_row) for f in errors})
     if errors:
         outcome["status"] = "quarantined"
-        # Cells, as the clerk counts the red ones: a score of 150 rated Khá is one cell
-        # that breaks two rules.
+        # Cells, as the clerk counts the red ones: a code `12345` given twice is two cells
+        # that break two rules each.
         cells = len({(f.sheet, f.cell or (f.excel_row, f.column_name)) for f in errors})
         cells_en = "1 cell breaks" if cells == 1 else f"{cells} cells break"
         rules_vi, rules_en = _broken_rules(errors)
