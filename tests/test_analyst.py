@@ -70,7 +70,30 @@ def test_interactive_prompt_runs_statements_until_eof(warehouse):
     analyst.repl(warehouse, read=read, out=printed.append)
     shown = "\n".join(str(p) for p in printed)
     assert "5" in shown
-    assert "error: Chỉ được đọc" in shown
+    assert "Chỉ được đọc: câu lệnh DELETE bị từ chối." in shown
+
+
+def test_the_prompt_says_an_error_as_the_one_shot_command_does(warehouse, capsys):
+    """Vietnamese first, the line `htx sql "…"` writes: a typo and a write refused. The
+    session goes on."""
+    statements = ["selec 1", "delete from core.dim_program", "select 42 as n"]
+    said = []
+    for statement in statements[:2]:
+        assert main(["sql", statement]) != 0
+        said.append(capsys.readouterr().err.rstrip("\n"))
+    lines = iter(f"{statement};" for statement in statements)
+    printed = []
+
+    def read(_prompt):
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    analyst.repl(warehouse, read=read, out=printed.append)
+    assert printed[:2] == said
+    assert said[0].startswith("Lỗi SQL / SQL error: Parser Error")
+    assert "42" in str(printed[2:])
 
 
 def test_tables_lists_every_table_and_column_with_its_meaning(warehouse, capsys):
@@ -319,7 +342,9 @@ def test_csv_saved_to_a_file_starts_with_a_bom_so_excel_reads_vietnamese(warehou
 def test_without_a_terminal_the_prompt_reads_standard_input(warehouse):
     done = _htx(warehouse, "sql", "--format", "csv", stdin="select 40 + 2\n as n;\nselec 1;\n")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == 'n\n42\nerror: Parser Error: syntax error at or near "selec"\n'
+    assert (
+        done.stdout == 'n\n42\nLỗi SQL / SQL error: Parser Error: syntax error at or near "selec"\n'
+    )
     assert "read only" in done.stderr  # the greeting goes to stderr, not into the pipe
 
 

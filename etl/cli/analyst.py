@@ -286,10 +286,12 @@ def repl(
             buffer.clear()
             try:
                 run(warehouse, text, out, fmt)
-            except duckdb.Error as exc:  # show the error, keep the session
-                out(f"error: {sql_error_line(exc)}")
+            except duckdb.Error as exc:  # said as `htx sql "…"` says it; the session goes on
+                out(f"Lỗi SQL / SQL error: {sql_error_line(exc)}")
+            except (WriteRefused, WarehouseUnreadable, FileNotFoundError) as exc:
+                out(str(exc))  # in Vietnamese and English already
             except Exception as exc:
-                out(f"error: {exc}")
+                out(f"Lỗi / Error: {exc}")
 
 
 def describe_tables(warehouse: Path) -> list[str]:
