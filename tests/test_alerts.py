@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import email
 import email.policy
+import json
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -549,6 +550,35 @@ def test_recipients_are_a_list_however_the_variable_writes_it(monkeypatch, smtp_
     assert sorted(mail.rcpt_tos) == ["kinhte@huyen.example", "lienminh@tinh.example"]
     message = email.message_from_bytes(mail.content, policy=email.policy.default)
     assert "[" not in message["To"]
+
+
+KINH_TE = '"Phòng Kinh tế, huyện Đắk Mil" <kinhte@dakmil.example>'
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [
+        f"{KINH_TE}; lienminh@tinh.example",
+        f"{KINH_TE}, lienminh@tinh.example,",
+        json.dumps([KINH_TE, "lienminh@tinh.example"], ensure_ascii=False),
+    ],
+)
+def test_a_quoted_display_name_with_a_comma_is_one_recipient(monkeypatch, smtp_server, listed):
+    """A recipient's display name in quotes keeps its comma (as `getaddresses` reads it),
+    written in the variable's text or in its JSON list. Before, every comma split: the
+    name made two addresses, `"Phòng Kinh tế` and `huyện Đắk Mil" <kinhte@…>`, smtplib
+    could not send to the first (UnicodeEncodeError), and the alert reached no one."""
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    monkeypatch.setenv("AIRFLOW_VAR_HTX_ALERT_EMAILS", listed)
+    assert notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"].delivered is True
+    [mail] = mails
+    assert mail.rcpt_tos == ["kinhte@dakmil.example", "lienminh@tinh.example"]
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] == [
+        ("Phòng Kinh tế, huyện Đắk Mil", "kinhte@dakmil.example"),
+        ("", "lienminh@tinh.example"),
+    ]
 
 
 @pytest.mark.parametrize("missing", ["AIRFLOW_CONN_SMTP_DEFAULT", "AIRFLOW_VAR_HTX_ALERT_EMAILS"])
@@ -1131,3 +1161,24 @@ def test_vietnamese_display_names_leave_the_addresses_readable(monkeypatch, smtp
         "To": [("Nguyễn Văn An", "an@huyen.example"), ("", "lienminh@tinh.example")],
     }
     assert b"<htx@tinh.example>" in mail.content  # as stored: the address needs no decoding
+
+
+def test_the_email_has_a_message_id_of_the_sender_s_domain_and_a_date(monkeypatch, smtp_server):
+    """Each alert e-mail has its own Message-ID, made with the sender's domain (no look-up
+    of this host's name), and a Date: Gmail's servers refuse or flag as spam mail without a
+    Message-ID that no relay on the way gave one. Before, the mail had none."""
+    from urllib.parse import quote
+
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    plain = f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true"
+    sender = quote("Liên minh HTX <canhbao@tinh.example>")
+    for uri in (f"{plain}&from_email={sender}", f"{plain}&from_email={sender}", plain):
+        monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", uri)
+        assert notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"].delivered
+    messages = [email.message_from_bytes(m.content, policy=email.policy.default) for m in mails]
+    ids = [m["Message-ID"] for m in messages]
+    assert [i.split("@")[-1] for i in ids] == ["tinh.example>", "tinh.example>", "localhost>"]
+    assert all(i.startswith("<") for i in ids)
+    assert len(set(ids)) == 3
+    assert all(m["Date"].datetime.tzinfo is not None for m in messages)

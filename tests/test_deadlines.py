@@ -13,7 +13,7 @@ from conftest import HTX_HEADER, htx_env, htx_row, info_rows, query, run_steps, 
 
 from etl.config import labels_vi
 from etl.flow import tasks
-from etl.quality import deadlines
+from etl.quality import alerts, deadlines
 from etl.warehouse import ledger
 
 UTC = dt.UTC
@@ -91,7 +91,7 @@ def test_a_missing_unit_alerts_exactly_once(settings):
     [(alert_id, severity, subject, body)] = _deadline_alerts(settings)
     assert (alert_id, severity) == ("deadline-68-2025", "error")
     assert "Quá hạn báo cáo / Report overdue" in subject
-    assert "đơn vị / unit 68, năm / year 2025 (hạn / due 20/01/2026)" in subject
+    assert "đơn vị / unit 68 Tỉnh Lâm Đồng, năm / year 2025 (hạn / due 20/01/2026)" in subject
     assert body.index("chưa nhận được báo cáo") < body.index("no report received")
 
 
@@ -374,3 +374,24 @@ def test_only_overdue_reports_in_the_window_alert(status):
     for other in ("received", "late", "due"):
         assert deadlines.alerting([{**row, "status": other}], judged, 60) == []
     assert deadlines.alerting([{**row, "status": status}], dt.date(2026, 1, 20), 60) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "year", "named"),
+    [
+        ("663", 2023, "663 Huyện Đắk Mil"),
+        ("68", 2025, "68 Tỉnh Lâm Đồng"),
+        ("24670", 2026, "24670 Xã Đắk Mil"),  # a commune reports from 2026
+        ("999", 2023, "999"),  # not in the reference: its code alone
+    ],
+)
+def test_a_deadline_alert_names_the_unit_as_the_reference_does(code, year, named):
+    """Officials read names: an overdue report's unit is named as the reference names it in
+    that report year, as the file alerts' reasons do. Before, the code alone (`unit 663`)."""
+    row = {"unit_code": code, "report_year": year, "due_on": dt.date(year + 1, 1, 20)}
+    alert = alerts.deadline_alert(
+        deadlines.alert_id(code, year), {**row, "status": "missing"}, dt.date(year + 1, 2, 1)
+    )
+    assert f"đơn vị / unit {named}, năm / year {year} (hạn / due" in alert.subject
+    assert f"Đơn vị {named}, năm báo cáo {year}: chưa nhận được" in alert.body
+    assert f"Unit {named}, report year {year}: no report received" in alert.body

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.contract.findings import SEVERITY_LABELS
+from etl.contract.reference import load_reference
 
 log = logging.getLogger(__name__)
 
@@ -364,10 +365,18 @@ def unpublished(con, warehouse: Path) -> list[str]:
     return [a for (a,) in held.fetchall() if a not in there]
 
 
+def _unit_named(code: str, year: int) -> str:
+    """`663 Huyện Đắk Mil`: the unit that reports under `code` in `year`, as the reference
+    names it (officials read names); its code alone when the reference has no such unit."""
+    unit = load_reference().reporting_unit(code, year)
+    return f"{code} {unit.full_name}" if unit is not None else code
+
+
 def deadline_alert(alert_id: str, row: dict, judged_on: dt.date) -> Alert:
     """A required report past its due date with nothing loaded (`marts.reporting_status`
     `missing` or `quarantined`), in Vietnamese then English."""
-    unit, year, due = row["unit_code"], row["report_year"], row["due_on"]
+    year, due = row["report_year"], row["due_on"]
+    unit = _unit_named(row["unit_code"], year)
     if row["status"] == "quarantined":
         what_vi, what_en = "chỉ có tệp bị từ chối", "only rejected files"
     else:

@@ -30,7 +30,7 @@ from email import charset as email_charset
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
-from email.utils import formataddr, getaddresses, parseaddr
+from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,7 +121,8 @@ def unreadable_connection(conn_id: str) -> str | None:
 
 def _recipients() -> list[str]:
     """The addresses of the Airflow variable `htx_alert_emails`: separated by commas or
-    semicolons, or a JSON list of them (as the UI's JSON editor writes a list)."""
+    semicolons, or a JSON list of them (as the UI's JSON editor writes a list); a display
+    name in quotes keeps its commas."""
     from airflow.sdk import Variable
 
     try:
@@ -129,14 +130,22 @@ def _recipients() -> list[str]:
     except Exception:  # no such variable
         value = None
     text = (value or "").strip()
+    fields: list = [text]
     if text.startswith("["):
         try:
             listed = json.loads(text)
         except ValueError:
             listed = None
         if isinstance(listed, list):
-            text = ",".join(str(v) for v in listed)
-    return [v.strip() for v in text.replace(";", ",").split(",") if v.strip()]
+            fields = listed
+    # Each as written: the provider's To header and smtplib's envelope read the address in it.
+    found = (v.strip() for field in fields for v in _RECIPIENT.findall(str(field)))
+    return [v for v in found if v]
+
+
+# One recipient: up to a comma or semicolon outside a quoted display name or a comment, as
+# `getaddresses` reads them (`"Phòng Kinh tế, huyện Đắk Mil" <kinhte@…>` is one).
+_RECIPIENT = re.compile(r'(?:"(?:\\.|[^"\\])*"?|\((?:\\.|[^)\\])*\)?|[^,;"(])+')
 
 
 def webhook_url(conn) -> str:
@@ -435,6 +444,14 @@ class RefusalsSmtpHook(SmtpHook):
         for name in ("From", "To"):
             if msg[name]:
                 msg.replace_header(name, _addresses(msg[name]))
+        # The provider writes no Message-ID: Gmail's servers refuse, or file as spam, mail
+        # that no relay gave one. Its domain is the sender's: without one, `make_msgid` asks
+        # the resolver for this host's name.
+        if not msg["Message-ID"]:
+            _, at, domain = parseaddr(msg["From"] or "")[1].rpartition("@")
+            msg["Message-ID"] = make_msgid(domain=domain if at and domain else "localhost")
+        if not msg["Date"]:
+            msg["Date"] = formatdate(localtime=True)
         return msg, recipients
 
     def _build_client(self) -> smtplib.SMTP_SSL | smtplib.SMTP:
