@@ -95,7 +95,7 @@ def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
     assert alert.subject.startswith("[HTX] 1 tệp bị từ chối")
     body = alert.body
     assert "664_2023_loi.xlsx" in body
-    assert "đơn vị / unit 664" in body
+    assert "đơn vị / unit 664 Huyện Krông Nô" in body  # named, as officials read units
     assert "năm / year 2023" in body
     assert "coop_code_unique ×2" in body
     assert "rating_matches_score ×1" in body

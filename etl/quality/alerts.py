@@ -51,8 +51,7 @@ def _file_block(outcome: dict, report_url: str) -> list[str]:
         said = messages.setdefault((f["severity"], f["rule"]), [])
         if f["message"] not in said:
             said.append(f["message"])
-    unit = outcome.get("unit_code") or "?"
-    year = outcome.get("report_year") or "?"
+    unit, year = _unit_and_year(outcome)
     quarantined = outcome["status"] == "quarantined"
     lines = [
         f"- Tệp / File: {outcome['file_name']} (đơn vị / unit {unit}, năm / year {year}, "
@@ -153,8 +152,7 @@ def _not_used_block(files: list[dict]) -> list[str]:
         "Files not used (another report of the same unit and year counts):"
     ]
     for o in files:
-        unit = o.get("unit_code") or "?"
-        year = o.get("report_year") or "?"
+        unit, year = _unit_and_year(o)
         lines.append(
             f"- {o['file_name']} (đơn vị / unit {unit}, năm / year {year}): "
             f"{o.get('reason') or 'đã được thay thế / superseded'}"
@@ -363,6 +361,14 @@ def unpublished(con, warehouse: Path) -> list[str]:
         published.close()
     held = con.execute("select alert_id from audit.quality_alert order by raised_at, alert_id")
     return [a for (a,) in held.fetchall() if a not in there]
+
+
+def _unit_and_year(outcome: dict) -> tuple[str, object]:
+    """A file's unit, named as the reference names it where known (`_unit_named`), and its
+    report year; `?` for what the file did not say."""
+    code, year = outcome.get("unit_code"), outcome.get("report_year")
+    unit = _unit_named(code, int(year)) if code and year else code
+    return unit or "?", year or "?"
 
 
 def _unit_named(code: str, year: int) -> str:
