@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
-from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from conftest import (
+    HTX_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    query,
+    run_steps,
+    write_xlsx,
+)
 
 from etl.contract.findings import halves
 
@@ -275,3 +283,25 @@ def test_an_empty_template_replacing_nothing_or_another_template_names_no_report
     run_steps(settings)
     rules = {(f, r) for f, r, _, _ in _warnings(settings)}
     assert rules == {("663_2023.xlsx", "htx_sheet_empty"), ("663_2023_b.xlsx", "htx_sheet_empty")}
+
+
+def test_a_rejected_file_with_an_empty_htx_sheet_is_not_told_it_loads(settings):
+    """`htx_sheet_empty` says the file loads as a report of no cooperative and replaces the
+    unit's report: said of a file that is rejected (its HoTro rows name cooperatives its
+    empty HTX sheet lacks; or no unit or year), it says the opposite of what happened."""
+    support = [SUPPORT_HEADER, ["6400000001", "NTM", "Máy sấy", "Tỉnh", 100, 2023]]
+    write_xlsx(
+        settings.landing_dir / "663_2023.xlsx",
+        {"ThongTin": info_rows("663", 2023), "HTX": [HTX_HEADER], "HoTro": support},
+    )
+    write_xlsx(settings.landing_dir / "bao_cao.xlsx", {"HTX": [HTX_HEADER]})
+    run_steps(settings)
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses == {"663_2023.xlsx": "quarantined", "bao_cao.xlsx": "quarantined"}
+    rules = query(
+        settings,
+        "select distinct i.file_name, r.rule from audit.rejected_row r "
+        "join audit.file_ingestion i using (file_id) order by all",
+    )
+    assert ("663_2023.xlsx", "coop_in_htx_sheet") in rules
+    assert [r for r in rules if r[1] == "htx_sheet_empty"] == []

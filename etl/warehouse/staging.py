@@ -321,7 +321,7 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
                 landed,
                 "quarantined",
                 reason=who.message,
-                findings=[who, *workbook.findings],
+                findings=[who, *_rejected(workbook.findings)],
                 read=workbook,
             )
             continue
@@ -407,7 +407,8 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
     `unit_mismatch`) or shows a formula's error (`#REF!` in Tên HTX: `formula_error`), so
     the clerk is not told the cell is empty; nor is any cell of a
     column whose header's unit refused it whole (`Kinh phí (USD)`: `header_unit_mismatch`).
-    A score out of its range is not also judged against its rating's band."""
+    A score out of its range is not also judged against its rating's band. A rejected file
+    is not told what loading it would do (`htx_sheet_empty`)."""
     written = {
         (f.sheet, f.excel_row, f.column_name)
         for f in findings
@@ -452,6 +453,8 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
         for f in findings
         if not (f.severity == WARNING and (f.sheet, f.excel_row, f.column_name) in broken)
     ]
+    if any(f.severity == ERROR for f in findings):
+        findings = _rejected(findings)
     errors = [f for f in findings if f.severity == ERROR]
     outcome["findings"] = [asdict(f) for f in findings]
     outcome["warnings"] = sum(1 for f in findings if f.severity == WARNING)
@@ -470,6 +473,16 @@ def _judge(outcome: dict, findings: list[Finding]) -> None:
             rules_vi=rules_vi,
             rules_en=rules_en,
         )
+
+
+# Warnings that say what loading the file does (an empty HTX sheet: it loads as a report
+# of no cooperative and replaces the unit's report), false of a file that is rejected.
+_SAID_OF_A_LOAD = frozenset({"htx_sheet_empty"})
+
+
+def _rejected(findings: list[Finding]) -> list[Finding]:
+    """A rejected file's findings: all but those only true of a file that loads."""
+    return [f for f in findings if f.rule not in _SAID_OF_A_LOAD]
 
 
 def _broken_rules(errors: list[Finding]) -> tuple[str, str]:
