@@ -254,6 +254,31 @@ def test_a_province_total_dropping_is_a_warning_on_its_report(settings):
     assert found == {("68_2026.xlsx", "unit_count_change", None, "5 (2025: 10)")}
 
 
+def test_a_province_total_warning_moved_to_a_commune_report_of_its_year_says_so(settings):
+    """A province's count of a year is the total of all its reports of that year: a commune
+    report of the same year that arrives later causes it, and the warning moves there. It
+    must not say the count of "the next year" changed from this report: it is the same
+    year's count, and of the province, not of the commune."""
+    ten = [f"64000001{i:02d}" for i in range(10)]
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(*ten, **{"Xã/Phường": None}))
+    _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(*ten[:3], **{"Xã/Phường": None}))
+    run_steps(settings, "run-1")
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(ten[3], **{"Xã/Phường": None}))
+    run_steps(settings, "run-2")
+    [(value, message)] = query(
+        settings,
+        "select r.value, r.message from audit.rejected_row r join audit.file_ingestion i "
+        "using (file_id) where i.file_name = '24611_2026.xlsx' and r.rule = 'unit_count_change'",
+    )
+    assert value == "4 (2025: 10)"
+    # Not "the unit's count the next year changed from this report": this report is of
+    # the warned year itself, and no base year of the change.
+    vi, en = message.split(" / ")
+    assert "so với báo cáo này" not in vi
+    assert "from this report" not in en
+    assert "This report counts toward a unit's number of cooperatives" in en
+
+
 # --- a new file never warns files of earlier runs ---------------------------------------
 
 
