@@ -208,6 +208,24 @@ def test_an_earlier_dated_file_arriving_later_does_not_replace(settings):
     assert file_ids(body) == []
 
 
+def test_an_earlier_dated_file_landing_later_in_the_same_run_is_named_not_used(settings):
+    """Two files of a unit and year found by one run: the one that landed later (the clerk's
+    correction, its Ngày lập mistyped older) does not count, and its clerk is told so, as
+    when it arrives in a run of its own. The one that landed first needs no word."""
+    for name, prepared, hour in (
+        ("663_2023.xlsx", dt.date(2024, 2, 1), 8),
+        ("663_2023_sua.xlsx", dt.date(2024, 1, 10), 9),
+    ):
+        path = workbook(settings, name, "663", 2023, [("6400000001", {})], prepared=prepared)
+        landed = dt.datetime(2024, 2, 5, hour, tzinfo=dt.UTC).timestamp()
+        os.utime(path, (landed, landed))
+    run_steps(settings)
+    statuses = dict(query(settings, "select file_name, status from audit.file_ingestion"))
+    assert statuses == {"663_2023.xlsx": "loaded", "663_2023_sua.xlsx": "superseded"}
+    bodies = [b for (b,) in query(settings, "select body from audit.quality_alert")]
+    assert [b for b in bodies if "- 663_2023_sua.xlsx (đơn vị / unit 663" in b]
+
+
 @pytest.mark.parametrize("later", ["663_2023.xlsx", "663_2023_a_sua.xlsx"])
 def test_of_two_files_one_run_finds_the_one_that_landed_later_counts(settings, later):
     """Same `Ngày lập`, found by the same run: the later arrival is the one that landed later

@@ -101,13 +101,17 @@ def compose(items: list[dict], run_id: str, report_dir: str) -> Alert | None:
     found new warnings for, each with its status as recorded (`recorded`). A file of this
     run that a report of an earlier run outranks at once (`superseded`: an older Ngày lập
     than the report that counts) is named too, with why: its clerk learns that the file is
-    not used, never from silence. One a later file of the same run replaced is not: the
-    clerk who sent the correction knows.
+    not used, never from silence; so is one a file of the same run that arrived before it
+    outranks. One a later file of the same run replaced is not: the clerk who sent the
+    correction knows.
     """
     quarantined = [o for o in items if o["status"] == "quarantined"]
     run = {o["file_id"] for o in items}
     not_used = [
-        o for o in items if o["status"] == "superseded" and o.get("superseded_by") not in run
+        o
+        for o in items
+        if o["status"] == "superseded"
+        and (o.get("superseded_by") not in run or o.get("winner_came_first"))
     ]
     # A file another report replaced (`superseded`) is not loaded: its warnings need no one.
     warned = [
@@ -294,19 +298,20 @@ def with_cross(outcomes: list[dict], files: list[dict], new: dict[int, list]) ->
 def recorded(
     items: list[dict],
     states: dict[int, tuple[str | None, str]],
-    superseded: dict[int, tuple[int, str]] | None = None,
+    superseded: dict[int, tuple[int, str, bool]] | None = None,
 ) -> list[dict]:
     """The items with the status the ledger recorded (`ledger.states`): a file staged valid
     may be `superseded` by a later report of its unit and year, and then has the file that
-    counts instead (`superseded_by`) and the reason recorded (`ledger.superseded`)."""
+    counts instead (`superseded_by`), the reason recorded, and whether that file arrived
+    first (`winner_came_first`; `ledger.superseded`)."""
     superseded = superseded or {}
     out = []
     for i in items:
         if i["file_id"] in states:
             i = {**i, "status": states[i["file_id"]][1]}
         if i["status"] == "superseded" and i["file_id"] in superseded:
-            winner, why = superseded[i["file_id"]]
-            i = {**i, "superseded_by": winner, "reason": why}
+            winner, why, first = superseded[i["file_id"]]
+            i = {**i, "superseded_by": winner, "reason": why, "winner_came_first": first}
         out.append(i)
     return out
 

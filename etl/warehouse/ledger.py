@@ -425,14 +425,28 @@ def states(con, file_ids: list[int]) -> dict[int, tuple[str | None, str]]:
     return {file_id: (stamp, status) for file_id, stamp, status in rows}
 
 
-def superseded(con, file_ids: list[int]) -> dict[int, tuple[int, str]]:
-    """Of these files, those recorded superseded: the file that counts instead, and why."""
+def superseded(con, file_ids: list[int]) -> dict[int, tuple[int, str, bool]]:
+    """Of these files, those recorded superseded: the file that counts instead, why, and
+    whether that file arrived first (it outranked this one at once, by its later Ngày lập;
+    arrival as `resolve_resubmissions` orders it)."""
     rows = con.execute(
-        "select file_id, superseded_by, reason from audit.file_ingestion "
-        "where list_contains(?, file_id) and status = 'superseded'",
+        """
+        select
+            f.file_id,
+            f.superseded_by,
+            f.reason,
+            (
+                select first(a.file_id order by
+                    a.ingested_at, a.landed_at nulls first, a.file_name, a.file_id)
+                from audit.file_ingestion as a
+                where a.file_id in (f.file_id, f.superseded_by)
+            ) = f.superseded_by as winner_came_first
+        from audit.file_ingestion as f
+        where list_contains(?, f.file_id) and f.status = 'superseded'
+        """,
         [file_ids],
     ).fetchall()
-    return {file_id: (winner, reason) for file_id, winner, reason in rows}
+    return {file_id: (winner, reason, bool(first)) for file_id, winner, reason, first in rows}
 
 
 def recorded_files(con, year: int | None = None, unit_code: str | None = None) -> list[dict]:
