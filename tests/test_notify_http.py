@@ -416,3 +416,26 @@ def test_a_webhook_down_never_writes_its_url_s_path_or_query(
     assert "Tenacity will retry" in out + err
     for secret in ("s3cretpath", "k3y", "t0ken"):
         assert secret not in said
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        (
+            "Max retries exceeded with url: /services/T0/B0/s3cret?token=t0ken (Caused by X)",
+            "Max retries exceeded with url: /… (Caused by X)",
+        ),
+        (
+            "Invalid URL 'https://chat.example?token=t0ken': x",
+            "Invalid URL 'https://chat.example/…': x",
+        ),
+        ("url: /a(b)c?tok=t0ken end", "url: /… end"),
+        ("https://bot:p4ss@chat.example:8443/hook failed", "https://…@chat.example:8443/… failed"),
+        ("http://127.0.0.1:9/ refused", "http://127.0.0.1:9/… refused"),
+        ("no address here", "no address here"),
+    ],
+)
+def test_an_error_names_a_url_s_server_never_its_user_path_or_query(said, shown):
+    """What a delivery error may say of a webhook's URL: its scheme and host (which server),
+    never a user or password, path, query or fragment, where tokens live."""
+    assert notify.unnamed(said) == shown

@@ -167,8 +167,25 @@ def webhook_url(conn) -> str:
     return f"{scheme}://{host}{port}{'/' + path if path else ''}"
 
 
-# A URL's path and query in an error's text, after urllib3's `url: ` or a scheme and host.
-_URL_PATH = re.compile(r"(?P<lead>\burl: |\bhttps?://[^/\s'\"]+)/[^\s'\")]*")
+# A URL in an error's text, after urllib3's `url: ` or a scheme: its user and password, its
+# host, and its path, query or fragment (`?token=…` alone too), up to a space or a quote.
+_URL_PATH = re.compile(
+    r"(?P<lead>\burl: |\bhttps?://)(?P<user>[^/\s'\"?#@]*@)?(?P<host>[^/\s'\"?#]*)"
+    r"(?P<rest>[/?#][^\s'\"]*)?"
+)
+
+
+def unnamed(text: str) -> str:
+    """`text` with every URL's user, password, path, query and fragment as `…`, its scheme
+    and host kept: the server an engineer needs, never a webhook's token."""
+
+    def hide(found: re.Match) -> str:
+        user = "…@" if found["user"] else ""
+        rest = "/…" if found["rest"] else ""
+        return f"{found['lead']}{user}{found['host']}{rest}"
+
+    return _URL_PATH.sub(hide, text)
+
 
 # 4xx answers that say "not now" rather than "not this": a time-out, too early, too many.
 _BUSY = frozenset({408, 425, 429})
@@ -205,10 +222,10 @@ class AlertWebhookHook(HttpHook):
             try:
                 return send(request, **kwargs)
             except requests.exceptions.RequestException as exc:
-                unnamed = _URL_PATH.sub(r"\g<lead>/…", str(exc))
-                if unnamed == str(exc):
+                said = unnamed(str(exc))
+                if said == str(exc):
                     raise
-                raise type(exc)(unnamed, request=exc.request, response=exc.response) from exc
+                raise type(exc)(said, request=exc.request, response=exc.response) from exc
 
         session.send = send_unnamed  # type: ignore[method-assign]
         return session
@@ -568,7 +585,9 @@ def _attempt(name: str, send, attempts: int = ATTEMPTS, where: str = "") -> Deli
             log.info("alert delivered through %s", name)
             return Delivery(True)
         except Exception as exc:
-            error = f"{where}{': ' if where else ''}{type(exc).__name__}: {exc}"[:500]
+            # Unnamed here too: an error raised before the hook's session sends (a URL
+            # requests cannot use: MissingSchema, InvalidURL) names it whole.
+            error = unnamed(f"{where}{': ' if where else ''}{type(exc).__name__}: {exc}")[:500]
             if isinstance(exc, NoAnswer):  # never sent again: recorded as not known delivered
                 log.warning("alert via %s not answered: %s", name, error)
                 return Delivery(False, error, unsure=True)
