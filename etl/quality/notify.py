@@ -1,7 +1,8 @@
 """Delivers alerts through the channels configured the Airflow way, with Airflow notifiers.
 
 - e-mail: the SMTP provider's `SmtpNotifier` over the connection `smtp_default`, to the
-  recipients in the Airflow variable `htx_alert_emails` (comma-separated), with the alert's
+  recipients in the Airflow variable `htx_alert_emails` (separated by commas or semicolons,
+  or a JSON list; a quoted display name keeps its commas), with the alert's
   annotated feedback workbooks attached while they fit in `MAX_ATTACHMENT_BYTES`. A
   recipient the server refuses fails the channel, and only that recipient is tried again;
 - webhook, over the connection `htx_alert_webhook`:
@@ -15,6 +16,7 @@
 
 A channel whose connection is not configured is off (result None). A channel that fails
 is retried a few times with backoff, then recorded as failed; it never fails the pipeline.
+An error a channel records or logs names a URL's scheme and host only (`unnamed`).
 """
 
 from __future__ import annotations
