@@ -205,6 +205,24 @@ def test_a_workbook_the_parts_do_not_describe_is_not_reused(
         _check(con, tmp_path, tmp_path / "new.xlsx", "unreused")
 
 
+def test_what_a_code_shows_is_in_its_chunks_key(con, tmp_path, small_chunks, monkeypatch):
+    """A sheet's value map (`Sheet.values`: a code's text in its place) changes what its
+    cells show: the chunks of that sheet are built again, with the new text, and a chunk
+    made under the old map is never reused; the other sheets' chunks are."""
+    from dataclasses import replace
+
+    rendered = _rendered(monkeypatch)
+    path = tmp_path / "marts.xlsx"
+    shown = [*SHEETS[:2], replace(SHEETS[2], values={"code": {"x1": "Một (x1)"}})]
+    parts = write_workbook(con, path, shown)
+    renamed = [*SHEETS[:2], replace(SHEETS[2], values={"code": {"x1": "Mốt (x1)"}})]
+    rendered.clear()
+    write_workbook(con, path, renamed, Reuse(path, parts))
+    assert rendered == [[], _layout(con, "marts.b")]  # marts.a's chunks reused, b's built
+    codes = [row[1] for row in openpyxl.load_workbook(path)["b"].iter_rows(values_only=True)]
+    assert codes == ["code", "x0", "Mốt (x1)", "x2"]
+
+
 def test_a_workbook_past_a_plain_zip_is_written_whole(con, tmp_path, monkeypatch):
     monkeypatch.setattr(zip_parts, "_LIMIT", 1000)
     path = tmp_path / "marts.xlsx"

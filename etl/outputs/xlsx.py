@@ -13,6 +13,8 @@ What the workbook holds:
   infinities are left empty; an identifier (`*_id`, such as a file_id) is its digits as
   text, since a number in Excel keeps only 15 of its 18;
 - dates as Excel dates (`dd/mm/yyyy`), booleans as `Có` / `Không`, NULL as an empty cell;
+- a code of a column its sheet maps (`Sheet.values`) as the text the map gives it (a
+  chunk's key holds the map: a chunk written under another map is not reused);
 - a bold, shaded header row that stays in view (frozen), and one column width.
 """
 
