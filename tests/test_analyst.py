@@ -55,11 +55,9 @@ def test_external_access_is_off_even_in_a_select(warehouse):
         analyst.run(warehouse, "select * from read_csv('/etc/passwd')", out=lambda _: None)
 
 
-def test_interactive_prompt_runs_statements_until_eof(warehouse):
-    lines = iter(
-        ["select count(*) as n", "from core.dim_program;", "delete from core.dim_program;"]
-    )
-    printed = []
+def _typed(lines):
+    """A prompt's `read` that types `lines` one by one, then ends the input (EOF)."""
+    lines = iter(lines)
 
     def read(_prompt):
         try:
@@ -67,7 +65,13 @@ def test_interactive_prompt_runs_statements_until_eof(warehouse):
         except StopIteration:
             raise EOFError from None
 
-    analyst.repl(warehouse, read=read, out=printed.append)
+    return read
+
+
+def test_interactive_prompt_runs_statements_until_eof(warehouse):
+    lines = ["select count(*) as n", "from core.dim_program;", "delete from core.dim_program;"]
+    printed = []
+    analyst.repl(warehouse, read=_typed(lines), out=printed.append)
     shown = "\n".join(str(p) for p in printed)
     assert "5" in shown
     assert "Chỉ được đọc: câu lệnh DELETE bị từ chối." in shown
@@ -81,16 +85,8 @@ def test_the_prompt_says_an_error_as_the_one_shot_command_does(warehouse, capsys
     for statement in statements[:2]:
         assert main(["sql", statement]) != 0
         said.append(capsys.readouterr().err.rstrip("\n"))
-    lines = iter(f"{statement};" for statement in statements)
     printed = []
-
-    def read(_prompt):
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
-
-    analyst.repl(warehouse, read=read, out=printed.append)
+    analyst.repl(warehouse, read=_typed(f"{s};" for s in statements), out=printed.append)
     assert printed[:2] == said
     assert said[0].startswith("Lỗi SQL / SQL error: Parser Error")
     assert "42" in str(printed[2:])
