@@ -22,7 +22,13 @@ from airflow_cluster import AIRFLOW, AirflowCluster
 from conftest import project_settings, query, snapshot, with_landing
 
 from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, YEARLY_DAG_ID, Settings
-from etl.quality.validate import cross_rules
+from etl.contract.findings import bilingual
+from etl.quality.validate import (
+    WAREHOUSE_CHECKS,
+    at_cause_messages,
+    cross_rules,
+    load_suite_documents,
+)
 from tools.sample import expected_counts
 
 
@@ -32,15 +38,27 @@ def whatever_the_order(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]
     A warning across files is recorded on the file of the run that causes it, and a new
     file never adds warnings to files of earlier runs (issue 15): which file carries it
     follows the order the years arrived in (unpausing may run 2025 before the backfill
-    reaches 2021). What is warned, and how, is the same whatever the order.
+    reaches 2021), and so does its text where its rule says it otherwise at a cause
+    (`message_*_at_cause`): either of the rule's two texts. What is warned is the same
+    whatever the order.
     """
     cross = set(cross_rules())
+    documents = load_suite_documents()
+    said = {  # a rule with a text at its cause: its two texts
+        e["meta"]["rule"]: {bilingual(e["meta"]["message_vi"], e["meta"]["message_en"]), there}
+        for check in WAREHOUSE_CHECKS
+        for e in documents[f"warehouse/{check}"]["expectations"]
+        if (there := at_cause_messages().get(e["meta"]["rule"]))
+    }
     rows = []
     for file_id, sheet, excel_row, column, value, rule, severity, message, cell in tables[
         "audit.rejected_row"
     ]:
         if rule in cross:
             file_id, sheet, excel_row, cell = None, None, None, None
+        if rule in said:
+            assert message in said[rule], message
+            message = f"<{rule}: its text, here or at its cause>"
         rows.append((file_id, sheet, excel_row, column, value, rule, severity, message, cell))
     return {**tables, "audit.rejected_row": sorted(rows, key=repr)}
 
