@@ -240,6 +240,16 @@ class Settings:
         return {**namespace, "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport)}
 
 
+def no_warehouse(warehouse: Path) -> str:
+    """What a command that reads the warehouse says before any run built it (`htx sql`,
+    `htx tables`, `htx summary`): Vietnamese first."""
+    return (
+        f"Chưa có kho dữ liệu tại {warehouse}: hãy chạy `htx run` trước (`make run` trong "
+        f"thư mục dự án). / No warehouse at {warehouse}: run `htx run` first (`make run` "
+        "in a checkout)"
+    )
+
+
 def settings_under(root: Path, **environ: str) -> Settings:
     """Settings whose every folder lives under `root` (tests, the benchmark's runs), with
     further HTX_* variables given by name."""

@@ -57,12 +57,10 @@ class WarehouseUnreadable(OSError):
 def connect(warehouse: Path):
     import duckdb
 
+    from etl.config import no_warehouse
+
     if not warehouse.exists():
-        raise FileNotFoundError(
-            f"Chưa có kho dữ liệu tại {warehouse}: hãy chạy `htx run` trước (`make run` trong "
-            f"thư mục dự án). / No warehouse at {warehouse}: run `htx run` first (`make run` "
-            "in a checkout)"
-        )
+        raise FileNotFoundError(no_warehouse(warehouse))
     try:
         return duckdb.connect(
             str(warehouse),
@@ -252,13 +250,19 @@ def repl(
     read: Callable[[str], str] | None = None,
     out=print,
     fmt: str = "table",
+    err: Callable[[str], Any] | None = None,
 ) -> None:
     """An interactive prompt: statements end with `;`, an empty line or EOF ends it.
 
     On a terminal it edits lines and keeps a history (prompt-toolkit); when stdin is not a
-    terminal, plain `input`. Ctrl-C drops the statement being typed.
+    terminal, plain `input`. Ctrl-C drops the statement being typed. Results go to `out`,
+    errors to `err` (stderr), each said as `htx sql "…"` says it, so that results piped or
+    saved to a file hold no error line.
     """
     import duckdb
+
+    if err is None:
+        err = _to_stderr
 
     if read is None:
         # Not a terminal: plain lines, no prompt written into the output.
@@ -287,11 +291,15 @@ def repl(
             try:
                 run(warehouse, text, out, fmt)
             except duckdb.Error as exc:  # said as `htx sql "…"` says it; the session goes on
-                out(f"Lỗi SQL / SQL error: {sql_error_line(exc)}")
+                err(f"Lỗi SQL / SQL error: {sql_error_line(exc)}")
             except (WriteRefused, WarehouseUnreadable, FileNotFoundError) as exc:
-                out(str(exc))  # in Vietnamese and English already
+                err(str(exc))  # in Vietnamese and English already
             except Exception as exc:
-                out(f"Lỗi / Error: {exc}")
+                err(f"Lỗi / Error: {exc}")
+
+
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def describe_tables(warehouse: Path) -> list[str]:

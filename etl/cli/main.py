@@ -454,9 +454,15 @@ def cmd_env(_args: argparse.Namespace) -> int:
 
 
 def cmd_summary(_args: argparse.Namespace) -> int:
+    """Exit 0; 2 when there is no warehouse yet (one line, as `htx sql` says it)."""
+    from etl.config import no_warehouse
     from etl.outputs.summary import print_summary
 
-    print_summary(load_settings())
+    settings = load_settings()
+    if not settings.warehouse.exists():
+        print(no_warehouse(settings.warehouse), file=sys.stderr)
+        return 2
+    print_summary(settings)
     return 0
 
 

@@ -7,7 +7,7 @@ built before them prints the rest of the summary."""
 
 from __future__ import annotations
 
-from etl.config import Settings
+from etl.config import Settings, no_warehouse
 from etl.warehouse.models import scalar
 
 # Facts of each report year that landed on a commune in force since 01/07/2025.
@@ -57,7 +57,7 @@ def summary_lines(
     import duckdb
 
     if not settings.warehouse.exists():
-        return [f"No warehouse at {settings.warehouse} yet."]
+        return [no_warehouse(settings.warehouse)]
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         by_status = dict(
