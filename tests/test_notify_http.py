@@ -418,6 +418,34 @@ def test_a_webhook_down_never_writes_its_url_s_path_or_query(
         assert secret not in said
 
 
+def test_debug_logs_of_a_delivered_alert_never_write_its_url_s_path_or_query(
+    monkeypatch, no_other_channel, caplog, capfd
+):
+    """An engineer who turns logging to DEBUG to see a webhook's traffic meets urllib3's line
+    of each request (`"POST /services/T000/B000/XXXX?token=… HTTP/1.1" 200`) and the hook's
+    (`Sending 'POST' to url: …`): its path and query are hidden there too."""
+    with Receiver() as server:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_HTX_ALERT_WEBHOOK",
+            json.dumps(
+                {
+                    "conn_type": "http",
+                    "host": f"http://127.0.0.1:{server.port}/services/T0/B0/s3cretpath"
+                    "?key=k3y&token=t0ken",
+                }
+            ),
+        )
+        caplog.set_level("DEBUG")
+        result = notify.deliver(ALERT)["webhook"]
+    out, err = capfd.readouterr()
+    assert result.delivered
+    assert server.requests[0]["path"] == "/services/T0/B0/s3cretpath?key=k3y&token=t0ken"
+    said = "\n".join([caplog.text, out, err])
+    assert '"POST /… HTTP/1.1" 200' in said  # urllib3's request line was read, hidden
+    for secret in ("s3cretpath", "k3y", "t0ken"):
+        assert secret not in said
+
+
 @pytest.mark.parametrize(
     ("said", "shown"),
     [

@@ -204,13 +204,55 @@ class Refused(Exception):
         )
 
 
+class _HiddenInLogs(logging.Filter):
+    """Every record of a logger with the given texts as `/…`, at every level: urllib3 writes
+    each request's path and query at DEBUG (`"POST /services/T000/B000/XXXX HTTP/1.1"`),
+    and a webhook's path or query is often its token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            said = shown = record.getMessage()
+            for secret in self.secrets:
+                shown = shown.replace(secret, "/…")
+            if shown != said:
+                record.msg, record.args = shown, ()
+        return True
+
+
+_HIDDEN = _HiddenInLogs()
+
+
+def hide_in_logs(url: str) -> None:
+    """Keep `url`'s path and query (where a webhook's token is) out of the logs that name a
+    request's: urllib3's (stdlib logging, a filter) and the HTTP hook's (`Sending 'POST' to
+    url: …` at DEBUG, through Airflow's task logs, which its secrets masker redacts)."""
+    from urllib.parse import urlsplit
+
+    from airflow.sdk.log import mask_secret
+
+    parts = urlsplit(url)
+    secret = parts.path + (f"?{parts.query}" if parts.query else "")
+    if secret.strip("/"):
+        _HIDDEN.secrets.add(secret)
+        mask_secret(secret)
+    requests_log = logging.getLogger("urllib3.connectionpool")
+    if _HIDDEN not in requests_log.filters:
+        requests_log.addFilter(_HIDDEN)
+
+
 class AlertWebhookHook(HttpHook):
     """HttpHook on the alert connection, its URL read by `webhook_url` (either form)."""
 
     @classmethod
     def get_connection(cls, conn_id: str):
         conn = super().get_connection(conn_id)
-        return attrs.evolve(conn, host=webhook_url(conn), port=None, schema=None)
+        url = webhook_url(conn)
+        hide_in_logs(url)
+        return attrs.evolve(conn, host=url, port=None, schema=None)
 
     def get_conn(self, headers=None, extra_options=None):
         """The hook's session, whose errors name no URL path or query: requests writes the
