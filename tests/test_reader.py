@@ -19,7 +19,7 @@ from conftest import (
 )
 
 from etl.contract.reference import load_reference
-from etl.read.identify import Identity, identify
+from etl.read.identify import Identity, identify, identify_read
 from etl.read.reader import read_workbook, unparsed
 
 
@@ -968,3 +968,136 @@ def test_a_formula_error_in_a_text_column_is_never_read_as_its_text(tmp_path):
     ]
     message = next(f.message for f in read.findings if f.cell == "C2")
     assert message.startswith("Ô 'Tên HTX' hiện lỗi công thức #REF!")
+
+
+def _sheets_in_states(path: Path, sheets: dict[str, tuple[list[list], str]]) -> Path:
+    """A workbook of `sheets` (name -> (rows, state)), a state as Excel saves it: `visible`,
+    `hidden` (Unhide lists it) or `veryHidden` (only the VBA editor shows it), by openpyxl."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, (rows, state) in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        sheet.sheet_state = state
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_old_copy_of_the_htx_table_does_not_compete_with_the_visible_one(tmp_path, state):
+    """Rule 17: a clerk who hid last year's list (`Sheet1 (2)`) beside this year's `Sheet1`
+    sends one list, the visible one. Before, both were candidates and the file was rejected
+    as ambiguous (`sheet_ambiguous`)."""
+    current = [HTX_HEADER, htx_row(1, "6400000001")]
+    old = [HTX_HEADER, htx_row(1, "6400000009")]
+    sheets = {"ThongTin": (info_rows(), "visible"), "Sheet1 (2)": (old, state),
+              "Sheet1": (current, "visible")}  # fmt: skip
+    read = read_workbook(_sheets_in_states(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert read.sheets["htx"].sheet_name == "Sheet1"
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001"]
+    assert [(f.rule, f.severity, f.sheet) for f in read.findings] == [
+        ("sheet_found_by_header", "info", "Sheet1")
+    ]
+
+
+def test_a_hidden_sheet_named_as_a_layout_sheet_does_not_compete_with_the_visible_one(tmp_path):
+    """An old `Hợp tác xã` (or `Thông tin`) the clerk hid beside the visible `HTX` (and
+    `ThongTin`): the visible sheets are the report. Before: `sheet_named_twice`."""
+    current = [HTX_HEADER, htx_row(1, "6400000001")]
+    old = [HTX_HEADER, htx_row(1, "6400000009")]
+    sheets = {"Thông tin": (info_rows(unit="664"), "hidden"),
+              "Hợp tác xã": (old, "hidden"), "ThongTin": (info_rows(), "visible"),
+              "HTX": (current, "visible")}  # fmt: skip
+    read = read_workbook(_sheets_in_states(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert (read.info_sheet, read.info["unit_code"]) == ("ThongTin", "663")
+    assert read.sheets["htx"].sheet_name == "HTX"
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001"]
+    assert read.findings == []
+
+
+def test_the_only_htx_table_on_a_hidden_sheet_is_read_with_a_warning(tmp_path):
+    """No visible sheet holds the list: the hidden one is read (nothing the clerk wrote is
+    dropped, as hidden rows are read), and a warning says so, since a hidden sheet may be
+    an old copy. Two hidden candidates and no visible one stay ambiguous."""
+    table = [HTX_HEADER, htx_row(1, "6400000001")]
+    sheets = {"ThongTin": (info_rows(), "visible"), "Sheet1": (table, "hidden"),
+              "Ghi chú": ([["Người lập biểu"]], "visible")}  # fmt: skip
+    read = read_workbook(_sheets_in_states(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001"]
+    [said] = read.findings
+    assert (said.rule, said.severity, said.sheet) == ("sheet_found_hidden", "warning", "Sheet1")
+    vi, en = said.message.split(" / ")
+    assert "trang 'Sheet1', một trang bị ẩn trong Excel" in vi
+    assert "sheet 'Sheet1', which is hidden in Excel" in en
+
+    sheets["Biểu 01"] = (table, "veryHidden")
+    read = read_workbook(_sheets_in_states(tmp_path / "two.xlsx", sheets))
+    assert read.rejection is not None
+    assert read.rejection.rule == "sheet_ambiguous"
+    assert "'Sheet1', 'Biểu 01'" in read.rejection.message
+
+
+def test_a_programme_column_headed_ten_chuong_trinh_is_the_programme_column(tmp_path):
+    """`Tên chương trình` (the programme's name) heads the column of `Chương trình`, as
+    `Tên hợp tác xã` heads `Tên HTX`'s: before, the sheet lacked its required column."""
+    support = [["Mã số HTX", "Tên chương trình", "Nội dung", "Nguồn vốn", "Kinh phí", "Năm"],
+               ["6400000001", "Nông thôn mới", "Kho", "Tỉnh", 20, 2023],
+               ["6400000001", "DA167", "Máy sấy", "Trung ương", 50, 2023]]  # fmt: skip
+    sheets = {"ThongTin": info_rows(), "HTX": [HTX_HEADER, htx_row(1, "6400000001")],
+              "HoTro": support}  # fmt: skip
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert [r["program"] for r in read.sheets["hotro"].rows] == ["NTM", "DA167"]
+    assert read.findings == []
+
+
+def _info_with_merged_labels(path: Path, info: list[list], merges: list[str]) -> Path:
+    """A workbook whose ThongTin holds `info` with the ranges `merges` merged (openpyxl keeps
+    only the first cell of a range), and an HTX sheet of one cooperative."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "HTX"
+    for row in _two_rows():
+        book.active.append(row)
+    sheet = book.create_sheet("ThongTin")
+    for row in info:
+        sheet.append(row)
+    for cells in merges:
+        sheet.merge_cells(cells)
+    book.save(path)
+    return path
+
+
+def test_a_thongtin_value_beside_a_label_merged_over_column_b_is_read(tmp_path):
+    """A label merged over A:B (or wider) puts its value in the next cell, C (or beyond):
+    the value is the cell right of the label, as column B is right of an unmerged one.
+    Before, none was read and the unit and year came from the file name or rejected it."""
+    info = [
+        ["THÔNG TIN ĐƠN VỊ BÁO CÁO"],
+        ["Mã đơn vị", None, "665"],
+        ["Tên đơn vị", None, "Huyện Đắk Song"],
+        ["Năm báo cáo", None, None, 2022],
+        ["Ngày lập", dt.date(2023, 1, 18), "Ngày lập báo cáo (dd/mm/yyyy)."],
+        ["Người lập", None, "Họ tên người lập."],  # the template's note: B is not merged
+    ]
+    path = tmp_path / "bao_cao.xlsx"
+    read = read_workbook(_info_with_merged_labels(path, info, ["A2:B2", "A3:B3", "A4:C4"]))
+    assert read.rejection is None
+    assert read.info["unit_code"] == "665"
+    assert read.info["unit_name"] == "Huyện Đắk Song"
+    assert read.info["report_year"] == 2022
+    assert read.info["prepared_on"] == dt.date(2023, 1, 18)
+    assert "prepared_by" not in read.info
+
+    info[3][3] = 2019  # a failing value is named by its own cell
+    read = read_workbook(_info_with_merged_labels(path, info, ["A2:B2", "A3:B3", "A4:C4"]))
+    found = identify_read(read, "bao_cao.xlsx", load_reference())
+    assert not isinstance(found, Identity)
+    assert (found.sheet, found.excel_row, found.cell) == ("ThongTin", 4, "D4")

@@ -133,7 +133,7 @@ HOTRO = Sheet(
     aliases=("Hỗ trợ",),
     columns=(
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
-        Column("program", "Chương trình", "program", required=True),
+        Column("program", "Chương trình", "program", required=True, aliases=("Tên chương trình",)),
         Column("content", "Nội dung", "text"),
         Column(
             "funding_source",

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from etl.contract.findings import ERROR, REASONS, WARNING, Finding, reason
+from etl.contract.findings import ERROR, REASONS, WARNING, Finding, cell_address, reason
 from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS, THONGTIN_NAMES
 from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
 from etl.read import cells
@@ -588,16 +588,19 @@ def identify(
     ref: Reference,
     rows: dict[str, int] | None = None,
     sheet: str | None = None,
+    columns: dict[str, int] | None = None,
 ) -> Identity | Finding:
     """The file's unit and year, or the finding that rejects it. `rows`: the Excel row of
-    each `ThongTin` value by key, and `sheet` that sheet's name as the file spells it
-    (`WorkbookRead.info_rows`, `.info_sheet`): a finding on a `ThongTin` cell then names
-    its row and its cell (the value's, in column B), as every failing cell's does."""
+    each `ThongTin` value by key, `sheet` that sheet's name as the file spells it and
+    `columns` each value's 0-based column, B when not given (`WorkbookRead.info_rows`,
+    `.info_sheet`, `.info_columns`): a finding on a `ThongTin` cell then names its row and
+    its cell, as every failing cell's does."""
     found = _identify(info, file_name, ref)
     if isinstance(found, Finding):
-        return _titled(_in_cell(found, rows, sheet), sheet)
+        return _titled(_in_cell(found, rows, sheet, columns), sheet)
     return replace(
-        found, findings=tuple(_titled(_in_cell(f, rows, sheet), sheet) for f in found.findings)
+        found,
+        findings=tuple(_titled(_in_cell(f, rows, sheet, columns), sheet) for f in found.findings),
     )
 
 
@@ -612,20 +615,27 @@ def _titled(found: Finding, sheet: str | None) -> Finding:
     return replace(found, message=message)
 
 
-def _in_cell(found: Finding, rows: dict[str, int] | None, sheet: str | None) -> Finding:
-    """A finding on a `ThongTin` value, with that value's row and cell (column B)."""
+def _in_cell(
+    found: Finding,
+    rows: dict[str, int] | None,
+    sheet: str | None,
+    columns: dict[str, int] | None = None,
+) -> Finding:
+    """A finding on a `ThongTin` value, with that value's row and cell (column B, unless
+    `columns` says otherwise)."""
     if found.sheet == "ThongTin" and found.excel_row is None:
-        key = _KEY_OF_LABEL.get(found.column_name or "")
-        row = (rows or {}).get(key or "")
+        key = _KEY_OF_LABEL.get(found.column_name or "") or ""
+        row = (rows or {}).get(key)
         if row is not None:
-            found = replace(found, sheet=sheet or found.sheet, excel_row=row, cell=f"B{row}")
+            cell = cell_address((columns or {}).get(key, 1), row)
+            found = replace(found, sheet=sheet or found.sheet, excel_row=row, cell=cell)
     return found
 
 
 def identify_read(read: WorkbookRead, file_name: str, ref: Reference) -> Identity | Finding:
     """`identify` for a workbook as the reader returned it: its `ThongTin` values, their
     rows and the sheet's name as the file spells it."""
-    return identify(read.info, file_name, ref, read.info_rows, read.info_sheet)
+    return identify(read.info, file_name, ref, read.info_rows, read.info_sheet, read.info_columns)
 
 
 _KEY_OF_LABEL = {label: key for key, label in THONGTIN_KEYS.items()}

@@ -185,29 +185,47 @@ def _read(
     result = WorkbookRead()
     try:
         workbook = _open(CalamineWorkbook, path, kind)
-        names = {_sheet_key(n): n for n in workbook.sheet_names}
+        shown = _shown(workbook)
+        outshone = _outshone(workbook.sheet_names, shown)
+        listed = [n for n in workbook.sheet_names if n not in outshone]
+        names = {_sheet_key(n): n for n in listed}
     except Exception as exc:  # calamine raises many types for corrupt files
         result.rejection = _unreadable(exc)
         return result
-    twice = _named_twice(workbook.sheet_names)
+    twice = _named_twice(listed)
     if twice is not None:
         result.rejection = twice
         return result
     try:
+        ods_merges: dict[str, list] | None = None
+
+        def merged(calamine_sheet, name: str) -> list:
+            """Merged ranges (rule 12): calamine knows them for .xlsx and .xls; an .ods
+            file's are read from its content.xml, once, when a sheet is read."""
+            nonlocal ods_merges
+            merges = calamine_sheet.merged_cell_ranges
+            if merges is None and kind == "ods":
+                if ods_merges is None:
+                    ods_merges = guard.ods_merged_ranges(package or path, limits.expanded_bytes)
+                merges = ods_merges.get(name)
+            return list(merges or ())
+
         thongtin = _find_sheet(names, THONGTIN_NAMES)
         if thongtin:
-            rows = _sheet_rows(workbook, thongtin)
+            info_sheet = workbook.get_sheet_by_name(thongtin)
+            rows = info_sheet.to_python(skip_empty_area=False)
             result.rows_scanned += len(rows)
-            result.info, result.info_rows = _read_info(rows)
+            result.info, result.info_rows, result.info_columns = _read_info(
+                rows, merged(info_sheet, thongtin)
+            )
             result.info_sheet = thongtin
         named = {sheet.key: _find_sheet(names, sheet.names) for sheet in DATA_SHEETS}
         problems: list[Finding] = []  # a sheet's or column's absence: the others still read
-        ods_merges: dict[str, list] | None = None
         for sheet in DATA_SHEETS:
             actual = named[sheet.key]
             if actual is None and sheet is HTX:
-                claimed = {thongtin, *named.values()}
-                found = _sheet_by_header(workbook, claimed, result)
+                claimed = {thongtin, *named.values(), *outshone}
+                found = _sheet_by_header(workbook, claimed, shown, result)
                 if isinstance(found, Finding):
                     problems.append(found)
                     continue
@@ -242,13 +260,7 @@ def _read(
             if len(rows) > limits.rows:  # .xls: no cheaper way to know
                 result.rejection = _limit(guard.too_many_rows(actual, len(rows), limits.rows))
                 return result
-            # Merged ranges (rule 12): calamine knows them for .xlsx and .xls; an .ods
-            # file's are read from its content.xml, once, when a sheet is read.
-            merges = calamine_sheet.merged_cell_ranges
-            if merges is None and kind == "ods":
-                if ods_merges is None:
-                    ods_merges = guard.ods_merged_ranges(package or path, limits.expanded_bytes)
-                merges = ods_merges.get(actual)
+            merges = merged(calamine_sheet, actual)
             if package is not None and actual in package.percent:  # found by either above
                 _as_shown_percent(rows, package.percent[actual])
             money_unit = result.info.get("money_unit")
@@ -263,7 +275,7 @@ def _read(
                 money_unit,
                 result.findings,
                 limits,
-                merges or (),
+                merges,
                 year,
                 uncached,
                 hidden,
@@ -277,7 +289,7 @@ def _read(
             result.rejection, result.problems = problems[0], problems
             return result
         claimed = {thongtin, *named.values(), *(s.sheet_name for s in result.sheets.values())}
-        result.findings.extend(_tables_not_read(workbook, claimed, result))
+        result.findings.extend(_tables_not_read(workbook, claimed, shown, result))
     except _PROGRAM_ERRORS as exc:  # a fault of this program, never of the file
         log.exception("internal error reading %s", file_name or path.name)
         result.rejection = Finding(
@@ -312,10 +324,34 @@ def _open(opener, path: Path, kind: str):
         return opener.from_filelike(handle)
 
 
-def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Finding | None:
+def _shown(workbook) -> set[str]:
+    """The names of the sheets Excel shows: not `hidden`, nor `veryHidden`."""
+    from python_calamine import SheetVisibleEnum
+
+    return {m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible}
+
+
+def _outshone(sheet_names: list[str], shown: set[str]) -> set[str]:
+    """The hidden sheets named as a layout sheet that a visible sheet is named as too (an old
+    `Hợp tác xã` the clerk hid beside `HTX`): the visible one is the report, and the hidden
+    ones are not read, as no hidden sheet is a table left unread (`_tables_not_read`)."""
+    layout = [THONGTIN_NAMES, *(s.names for s in DATA_SHEETS)]
+    hidden: set[str] = set()
+    for aliases in layout:
+        keys = {_sheet_key(alias) for alias in aliases}
+        found = [sheet for sheet in sheet_names if _sheet_key(sheet) in keys]
+        if any(sheet in shown for sheet in found):
+            hidden.update(sheet for sheet in found if sheet not in shown)
+    return hidden
+
+
+def _sheet_by_header(
+    workbook, claimed: set, shown: set[str], result: WorkbookRead
+) -> str | Finding | None:
     """Rule 17: with no sheet named `HTX` or an alias, the one sheet whose header holds every
     required HTX column (`Sheet1`, `Biểu 01`), with an info finding; two such sheets make
-    the file ambiguous. None when no sheet qualifies."""
+    the file ambiguous. None when no sheet qualifies. A hidden sheet (an old copy the clerk
+    hid) is a candidate only when no visible sheet is one, and is read with a warning."""
     candidates = []
     for name in workbook.sheet_names:
         if name in claimed:
@@ -327,6 +363,7 @@ def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Find
         header = find_header(rows, HTX)
         if header is not None and not header.missing:
             candidates.append(name)
+    candidates = [name for name in candidates if name in shown] or candidates
     if len(candidates) > 1:
         quoted = ", ".join(f"'{name}'" for name in candidates)
         return Finding(
@@ -337,26 +374,24 @@ def _sheet_by_header(workbook, claimed: set, result: WorkbookRead) -> str | Find
         )
     if not candidates:
         return None
-    result.findings.append(
-        Finding(
-            rule="sheet_found_by_header",
-            severity=INFO,
-            message=reason("sheet_found_by_header", sheet=candidates[0]),
-            sheet=candidates[0],
-        )
+    [name] = candidates
+    rule, severity = (
+        ("sheet_found_by_header", INFO) if name in shown else ("sheet_found_hidden", WARNING)
     )
-    return candidates[0]
+    result.findings.append(
+        Finding(rule=rule, severity=severity, message=reason(rule, sheet=name), sheet=name)
+    )
+    return name
 
 
-def _tables_not_read(workbook, claimed: set, result: WorkbookRead) -> list[Finding]:
+def _tables_not_read(
+    workbook, claimed: set, shown: set[str], result: WorkbookRead
+) -> list[Finding]:
     """A visible sheet the layout does not name whose header holds every required column
     of a layout sheet (`HTX (2)`, `Hỗ trợ năm 2023`, `Sản phẩm OCOP`) is not read: a warning
     names it and the layout sheet it is most like (the one whose columns it names most),
     so that its rows are never dropped in silence. A hidden sheet (a template's list behind
     a drop-down) is no table the clerk filled in."""
-    from python_calamine import SheetVisibleEnum
-
-    shown = {m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible}
     found = []
     for name in workbook.sheet_names:
         if name in claimed or name not in shown:
@@ -456,30 +491,34 @@ def _find_sheet(names: dict[str, str], wanted: tuple[str, ...]) -> str | None:
     return None
 
 
-def _sheet_rows(workbook, name: str) -> list[list]:
-    sheet = workbook.get_sheet_by_name(name)
-    return sheet.to_python(skip_empty_area=False)
-
-
 # A form's item number before a ThongTin label (`1. Mã đơn vị`, `2) Tên đơn vị`, `a. Ngày lập`,
 # `II. Người lập`, `1.1 Người lập`), as its match key has it: `1 ma don vi`.
 _ITEM_NUMBER = re.compile(r"^(?:(?:\d+|[a-z]|[ivx]+) )+")
 
 
-def _read_info(rows: list[list]) -> tuple[dict[str, object], dict[str, int]]:
-    """`ThongTin`'s values by key (label in column A, value in B), and their Excel rows."""
+def _read_info(
+    rows: list[list], merges: Iterable[tuple[tuple[int, int], tuple[int, int]]] = ()
+) -> tuple[dict[str, object], dict[str, int], dict[str, int]]:
+    """`ThongTin`'s values by key (label in column A, value in the cell right of it: B, or
+    the cell after the label's merged range, `Mã đơn vị` merged over A:B), their Excel rows
+    and their 0-based columns. Only a merge moves the value: the template's column C is a
+    note (`Họ tên người lập.`), never the value of a label whose B was left blank."""
     by_label = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
     by_label |= {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
+    label_ends = {first_row: last_col for (first_row, first_col), (_, last_col) in merges
+                  if first_col == 0}  # fmt: skip
     info: dict[str, object] = {}
     where: dict[str, int] = {}
+    columns: dict[str, int] = {}
     for number, row in enumerate(rows, 1):
-        if len(row) < 2:
+        at = label_ends.get(number - 1, 0) + 1
+        if len(row) <= at:
             continue
         label = match_key(row[0])
         key = by_label.get(label) or by_label.get(_ITEM_NUMBER.sub("", label, count=1))
-        if key and row[1] is not None and clean(row[1]) != "":
-            info[key], where[key] = row[1], number
-    return info, where
+        if key and row[at] is not None and clean(row[at]) != "":
+            info[key], where[key], columns[key] = row[at], number, at
+    return info, where, columns
 
 
 def _read_sheet(

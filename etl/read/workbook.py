@@ -23,6 +23,8 @@ class SheetRows:
 class WorkbookRead:
     info: dict[str, object] = field(default_factory=dict)  # ThongTin values by key
     info_rows: dict[str, int] = field(default_factory=dict)  # their Excel rows, by key
+    # Their 0-based columns, by key: B (1), or the cell after a label merged over B.
+    info_columns: dict[str, int] = field(default_factory=dict)
     info_sheet: str | None = None  # the ThongTin sheet's name as the file spells it
     sheets: dict[str, SheetRows] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
