@@ -118,6 +118,10 @@ def test_rule_14_units_in_cells_scale_the_cell_and_win_over_the_header():
         ("(2 triệu)", -2.0),
         ("(1,2 tỷ)", -1200.0),
         ("( 350 tr )", -350.0),
+        ("2 tỷ 500 triệu", 2500.0),  # as the amount is said
+        ("1 tỷ 250 triệu đồng", 1250.0),
+        ("3 triệu 500 nghìn", 3.5),
+        ("1,2 tỷ 50 tr", 1250.0),
     ],
 )
 def test_rule_14_a_money_cell_carries_its_own_unit(raw, expected):
@@ -261,6 +265,11 @@ def test_rule_16_a_code_stored_as_an_exact_number_is_fine(raw):
         ("1/7/98", (dt.date(1998, 7, 1), "day")),
         ("03/2019", (dt.date(2019, 3, 1), "month")),
         ("tháng 3/2019", (dt.date(2019, 3, 1), "month")),
+        ("T3/2019", (dt.date(2019, 3, 1), "month")),  # tháng shortened, as clerks write it
+        ("t03/2019", (dt.date(2019, 3, 1), "month")),
+        ("T.3/2019", (dt.date(2019, 3, 1), "month")),
+        ("2019/03/05", (dt.date(2019, 3, 5), "day")),  # year first: never day-first
+        ("2019.3.5", (dt.date(2019, 3, 5), "day")),
         ("Tháng 3 năm 2019", (dt.date(2019, 3, 1), "month")),
         ("2019", (dt.date(2019, 1, 1), "year")),
         ("năm 2019", (dt.date(2019, 1, 1), "year")),

@@ -172,6 +172,10 @@ CELL_COUNT_UNITS = {
 }
 # A number, then words: `1,2 tỷ`, `(125,5) tr.đ`, `45.000.000 đ`, `25 người`.
 _NUMBER_THEN_UNIT = re.compile(r"^([-−+(]?\s?[0-9][0-9.,\s]*\)?)\s*([^\W\d_][\w.\s]*)$")
+# An amount as it is said, each part with its scale: `2 tỷ 500 triệu`, `3 triệu 500 nghìn
+# đồng`.
+_SPOKEN_PART = re.compile(r"([0-9][0-9.,]*)\s*([^\W\d_][^\d]*?)\s*(?=[0-9]|$)")
+_SPOKEN_AMOUNT = re.compile(r"(?:[0-9][0-9.,]*\s*[^\W\d_][^\d]*?\s*){2,}")
 # A currency before the amount, as English-style text writes it: `VNĐ 45.000.000`, `VND
 # 45,000,000`, `₫45.000.000` (a scale word never comes first: `tỷ 1,2` is no amount).
 _CURRENCY_THEN_NUMBER = re.compile(r"^([^\W\d_]+\.?)\s*([-−+]?\s?[0-9][0-9.,\s]*)$")
@@ -202,6 +206,9 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
     text = unquoted(raw).replace(DONG_SIGN, "đ")
     negative = text.startswith("(") and text.endswith(")")
     body = text[1:-1].strip() if negative else text
+    if _SPOKEN_AMOUNT.fullmatch(body):
+        spoken = _spoken(body)
+        return -spoken[0] if negative else spoken[0], spoken[1], spoken[2]
     found = _NUMBER_THEN_UNIT.match(body)
     ahead = None if found else _CURRENCY_THEN_NUMBER.match(body)
     if found:
@@ -219,6 +226,21 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
     if value is None:
         raise ValueError("not a number")
     return -value if negative else value, key, unit
+
+
+def _spoken(body: str) -> tuple[float, str, str]:
+    """`2 tỷ 500 triệu` as (2500, its last unit's key, that unit as written): every part a
+    money scale, each smaller than the one before (`1 triệu 2 tỷ` is no amount)."""
+    parts = _SPOKEN_PART.findall(body)
+    total, before = 0.0, float("inf")
+    for number, unit in parts:
+        factor = money_unit_factor(_unit_key(unit))
+        value = parse_number(number)
+        if factor is None or value is None or factor >= before:
+            raise ValueError("not a number")
+        total, before = total + value * factor, factor
+    last = parts[-1][1]
+    return total / before, _unit_key(last), last
 
 
 # Currencies that are not đồng, by their unit key: a money column counts VND only.
@@ -365,7 +387,8 @@ def parse_money(raw: object, factor: float = 1.0) -> float | None:
 DAY, MONTH, YEAR = "day", "month", "year"
 _DATE_PATTERNS = (
     re.compile(r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4}|\d{2})$"),
-    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+    # Year first (`2019-03-05`, `2019/03/05`, `2019.3.5`): never day-first.
+    re.compile(r"^(?P<y>\d{4})([/.-])(?P<m>\d{1,2})\2(?P<d>\d{1,2})$"),
     re.compile(r"^(?P<m>\d{1,2})[/.-](?P<y>\d{4})$"),
 )
 # The same in words, on the unaccented lower-case text: `ngày 15 tháng 3 năm 2019`,
@@ -378,7 +401,8 @@ _WORD_DATE_PATTERNS = (
         r"^(?:ngay\s*)?(?P<d>\d{1,2})\s*(?:thang|thg)\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*"
         r"(?P<y>\d{4}|\d{2})$"
     ),
-    re.compile(r"^(?:thang|thg)\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*(?P<y>\d{4})$"),
+    # `tháng 3/2019`, and shortened as clerks write it: `T3/2019`, `T.03/2019`.
+    re.compile(r"^(?:thang|thg|t\.?)\s*(?P<m>\d{1,2})\s*(?:nam|[/.,-])\s*(?P<y>\d{4})$"),
     re.compile(r"^nam\s*(?P<y>\d{4})$"),
     re.compile(rf"^(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s-]+{_MONTH_NAME}[\s,-]+(?P<y>\d{{4}})$"),
     re.compile(rf"^{_MONTH_NAME}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})$"),
