@@ -271,9 +271,9 @@ def test_a_file_quarantined_by_an_earlier_run_is_listed_under_the_warehouse_not_
     create schema audit;
     create table audit.file_ingestion as
     select * from (values
-        ('665_2024.xlsx', 'loaded', 'run-1', null),
-        ('665_2024_sua.xlsx', 'quarantined', 'run-1', 'Tệp bị từ chối / File rejected')
-    ) as t(file_name, status, run_id, reason);
+        (1, '665_2024.xlsx', 'loaded', 'run-1', null, null),
+        (2, '665_2024_sua.xlsx', 'quarantined', 'run-1', 'Tệp bị từ chối / File rejected', null)
+    ) as t(file_id, file_name, status, run_id, reason, superseded_by);
     """
     lines = summary_lines(_settings(tmp_path, ledger), run_id="run-2", landed=2)
     warehouse = lines.index(
@@ -281,6 +281,27 @@ def test_a_file_quarantined_by_an_earlier_run_is_listed_under_the_warehouse_not_
     )
     assert lines[warehouse + 1] == "  quarantined 665_2024_sua.xlsx: Tệp bị từ chối / File rejected"
     assert lines[warehouse + 2].startswith("This run (run-2): nothing new")
+
+
+def test_this_run_names_the_earlier_reports_its_files_replaced(tmp_path):
+    """A resubmission loaded by this run supersedes a file of an earlier run: that file's
+    status changes, its run_id stays the earlier one's, and 'This run' names it."""
+    ledger = """
+    create schema audit;
+    create table audit.file_ingestion as
+    select * from (values
+        (1, '664_2024.xlsx', 'superseded', 'run-1', null, 2),
+        (2, '664_2024_sua.xlsx', 'loaded', 'run-2', null, null),
+        (3, '665_2024.xlsx', 'loaded', 'run-1', null, null)
+    ) as t(file_id, file_name, status, run_id, reason, superseded_by);
+    """
+    lines = summary_lines(_settings(tmp_path, ledger), run_id="run-2", landed=3)
+    this_run = next(n for n, line in enumerate(lines) if line.startswith("This run"))
+    assert lines[this_run : this_run + 2] == [
+        "This run (run-2): 1 new file(s): 1 loaded, 0 quarantined, 0 duplicate, 0 superseded; "
+        "2 skipped (seen before)",
+        "  replaced 664_2024.xlsx (by 664_2024_sua.xlsx)",
+    ]
 
 
 # Targets of 1.5 × a baseline: halves at the first decimal the report shows.

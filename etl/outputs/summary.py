@@ -76,6 +76,14 @@ def summary_lines(
             (table, scalar(con, f"select count(*) from {table}"))  # noqa: S608  table names listed by DuckDB's catalogue
             for (table,) in con.execute(_TABLES).fetchall()
         ]
+        # Earlier runs' files a file of this run replaced: their run_id stays their own.
+        replaced = con.execute(
+            "select old.file_name, new.file_name from audit.file_ingestion as old "
+            "inner join audit.file_ingestion as new on old.superseded_by = new.file_id "
+            "where old.status = 'superseded' and new.run_id = ? and old.run_id <> new.run_id "
+            "order by old.file_name",
+            [run_id or ""],
+        ).fetchall()
         quarantined = con.execute(
             "select file_name, reason from audit.file_ingestion where status = 'quarantined' "
             "order by file_name"
@@ -104,6 +112,7 @@ def summary_lines(
             if new
             else f"This run ({run_id}): nothing new; every landing file was already seen (skipped)."
         )
+        lines += [f"  replaced {old} (by {new})" for old, new in replaced]
     lines += geography
     lines.append("Rows per table:")
     width = max(len(t) for t, _ in counts)
