@@ -22,13 +22,7 @@ from airflow_cluster import AIRFLOW, AirflowCluster
 from conftest import project_settings, query, snapshot, with_landing
 
 from etl.config import INGEST_DAG_ID, PUBLISH_DAG_ID, YEARLY_DAG_ID, Settings
-from etl.contract.findings import bilingual
-from etl.quality.validate import (
-    WAREHOUSE_CHECKS,
-    at_cause_messages,
-    cross_rules,
-    load_suite_documents,
-)
+from etl.quality.validate import cross_rule_texts, cross_rules
 from tools.sample import expected_counts
 
 
@@ -43,12 +37,8 @@ def whatever_the_order(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]
     whatever the order.
     """
     cross = set(cross_rules())
-    documents = load_suite_documents()
     said = {  # a rule with a text at its cause: its two texts
-        e["meta"]["rule"]: {bilingual(e["meta"]["message_vi"], e["meta"]["message_en"]), there}
-        for check in WAREHOUSE_CHECKS
-        for e in documents[f"warehouse/{check}"]["expectations"]
-        if (there := at_cause_messages().get(e["meta"]["rule"]))
+        rule: {own, there} for rule, (own, there) in cross_rule_texts().items() if there
     }
     rows = []
     for file_id, sheet, excel_row, column, value, rule, severity, message, cell in tables[

@@ -253,21 +253,27 @@ def cross_rules() -> list[str]:
 
 
 @cache
-def at_cause_messages() -> dict[str, str]:
-    """By rule of a check across files: what a warning says when `for_run` moves it to the
-    row that causes it (`message_vi_at_cause`, `message_en_at_cause`), where its own text
-    would point the wrong way (a cooperative "missing from this year's report: add it",
-    said on the row of last year's report that holds it). A rule without: its own text."""
+def cross_rule_texts() -> dict[str, tuple[str, str | None]]:
+    """By rule of a check across files: its own text, and what it says when `for_run` moves
+    it to the row that causes it (`message_vi_at_cause`, `message_en_at_cause`), where its
+    own text would point the wrong way (a cooperative "missing from this year's report: add
+    it", said on the row of last year's report that holds it); None for a rule without."""
     documents = load_suite_documents()
-    messages = {}
+    texts: dict[str, tuple[str, str | None]] = {}
     for check in WAREHOUSE_CHECKS:
         for expectation in documents[f"warehouse/{check}"]["expectations"]:
             meta = expectation["meta"]
+            there = None
             if "message_vi_at_cause" in meta:
-                messages[meta["rule"]] = bilingual(
-                    meta["message_vi_at_cause"], meta["message_en_at_cause"]
-                )
-    return messages
+                there = bilingual(meta["message_vi_at_cause"], meta["message_en_at_cause"])
+            texts[meta["rule"]] = (bilingual(meta["message_vi"], meta["message_en"]), there)
+    return texts
+
+
+def at_cause_messages() -> dict[str, str]:
+    """By rule of a check across files: its text at the row that causes it
+    (`cross_rule_texts`); a rule without: its own text, not listed."""
+    return {rule: there for rule, (_, there) in cross_rule_texts().items() if there}
 
 
 @dataclass(frozen=True)
