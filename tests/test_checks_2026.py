@@ -365,6 +365,83 @@ def test_a_warning_on_an_earlier_file_moves_to_the_file_of_this_run_that_causes_
     }
 
 
+def _cross_of(settings, name) -> set[tuple]:
+    """(rule, excel_row, value) of the warnings across files stored on one file."""
+    return {(r, row, v) for f, r, row, v in _cross(settings) if f == name}
+
+
+def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_stay(settings):
+    # Run 1: A and C jump tenfold from 2022 (1650) to 2023 (17000), B of 2022 is missing from
+    # 2023: three warnings on the 2023 report (3 of 4 cooperatives: no unit_count_change).
+    _workbook(settings, "663_2022.xlsx", "663", 2022, _coops(A, B, C, D))
+    jumped = [(A, {"Doanh thu": 17000}), (C, {"Doanh thu": 17000}), (D, {})]
+    _workbook(settings, "663_2023.xlsx", "663", 2023, jumped)
+    run_steps(settings, "run-1")
+    assert _cross_of(settings, "663_2023.xlsx") == {
+        ("revenue_jump", 2, "17000 (2022: 1650)"),
+        ("revenue_jump", 3, "17000 (2022: 1650)"),
+        ("coop_missing_next_year", None, f"{B} (2022: 663)"),
+    }
+    sent = query(settings, "select * from audit.quality_alert order by alert_id")
+    assert sent
+
+    # Run 2: 2022 resubmitted with A's revenue at 16000: A's jump is gone from the warehouse,
+    # and so from the 2023 report; C's jump and B's absence still hold and stay.
+    _workbook(
+        settings, "663_2022_v2.xlsx", "663", 2022, [(A, {"Doanh thu": 16000}), *_coops(B, C, D)]
+    )
+    run_steps(settings, "run-2")
+    assert _statuses(settings)["663_2022.xlsx"] == "superseded"
+    assert _cross_of(settings, "663_2023.xlsx") == {
+        ("revenue_jump", 3, "17000 (2022: 1650)"),
+        ("coop_missing_next_year", None, f"{B} (2022: 663)"),
+    }
+    # What was sent stays a record of what was sent.
+    assert query(
+        settings, "select * from audit.quality_alert where run_id = 'run-1' order by alert_id"
+    ) == [a for a in sent if a in query(settings, "select * from audit.quality_alert")]
+
+    # Run 3: the 2023 report resubmitted: the superseded one keeps no warning across files
+    # (its rows are no longer in the warehouse), the resubmission gets its own.
+    _workbook(settings, "663_2023_v2.xlsx", "663", 2023, jumped)
+    run_steps(settings, "run-3")
+    assert _statuses(settings)["663_2023.xlsx"] == "superseded"
+    assert _cross_of(settings, "663_2023.xlsx") == set()
+    assert _cross_of(settings, "663_2023_v2.xlsx") == {
+        ("revenue_jump", 3, "17000 (2022: 1650)"),
+        ("coop_missing_next_year", None, f"{B} (2022: 663)"),
+    }
+
+
+def test_a_warning_moved_to_its_cause_is_withdrawn_when_the_warned_report_is_resubmitted(
+    settings,
+):
+    # Run 1: 2023 alone. Run 2: the 2022 report arrives late and takes, on its own rows, what
+    # it causes: A's and C's revenue jumps and B missing from 2023.
+    _workbook(
+        settings, "663_2023.xlsx", "663", 2023, [*_coops(A, C, **{"Doanh thu": 17000}), (D, {})]
+    )
+    run_steps(settings, "run-1")
+    _workbook(settings, "663_2022.xlsx", "663", 2022, _coops(A, B, C, D))
+    run_steps(settings, "run-2")
+    assert {(r, row) for r, row, _ in _cross_of(settings, "663_2022.xlsx")} == {
+        ("revenue_jump", 2),
+        ("coop_missing_next_year", 3),
+        ("revenue_jump", 4),
+    }
+    # Run 3: 2023 resubmitted with C's revenue as in 2022 and B listed: of what the 2022
+    # report was told, only A's jump still holds.
+    _workbook(
+        settings,
+        "663_2023_v2.xlsx",
+        "663",
+        2023,
+        [(A, {"Doanh thu": 17000}), *_coops(B, C, D)],
+    )
+    run_steps(settings, "run-3")
+    assert {(r, row) for r, row, _ in _cross_of(settings, "663_2022.xlsx")} == {("revenue_jump", 2)}
+
+
 # --- a commune name that fits several communes ------------------------------------------
 
 

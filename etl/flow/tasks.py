@@ -444,10 +444,11 @@ def _build(
     """Load the star schema, store the warnings across files this run's files cause, and
     raise the run's alert. A warning on a file of an earlier run moves to the file of this
     run that causes it, or is dropped: a new file never adds warnings, alerts or feedback
-    to files of earlier runs, whose stored warnings stay as they were."""
+    to files of earlier runs; those of their stored warnings whose cause left the warehouse
+    are withdrawn (the files holding any are checked again)."""
     from etl.quality import alerts
     from etl.quality.data_docs import prepare_data_docs
-    from etl.quality.validate import cross_rules, for_run, with_cells
+    from etl.quality.validate import cross_rules, for_run, holding, with_cells
     from etl.warehouse.build import (
         load_star_schema,
         refresh_build_audit,
@@ -460,13 +461,20 @@ def _build(
     # the publish passes them to the exports, which write feedback for these only.
     pending = _read_files(_build_files(settings))
     _write_files(_build_files(settings), sorted(set(pending) | set(run_files)))
-    counts, cross = load_star_schema(settings, loaded, run_files, read)
+    con = ledger.connect(settings.ledger)
+    try:
+        earlier = ledger.cross_warned(con, cross_rules(), run_files)
+    finally:
+        con.close()
+    counts, cross = load_star_schema(settings, loaded, sorted({*run_files, *earlier}), read)
     in_facts = rows_in_facts(settings)
     con = ledger.connect(settings.ledger)
     try:
         ledger.set_rows_loaded(con, in_facts)
         mine = with_cells(for_run(cross, run_files), read or {})
-        new = ledger.replace_cross_findings(con, mine, cross_rules(), run_files)
+        new = ledger.replace_cross_findings(
+            con, mine, cross_rules(), run_files, holding(cross, earlier)
+        )
         items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
         ids = [i["file_id"] for i in items]
         items = alerts.recorded(items, ledger.states(con, ids), ledger.superseded(con, ids))

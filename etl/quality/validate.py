@@ -385,6 +385,25 @@ def for_run(
     return out
 
 
+def holding(cross: dict[int, list[Finding]], files: Collection[int]) -> dict[int, set[tuple]]:
+    """By file of `files`: the identities (rule, sheet, excel_row, column_name, value) of the
+    warnings across files that hold on it now, found on it or at it as their cause (where
+    `for_run` would move them). A warning stored on such a file with none of these is one
+    whose cause left the warehouse (`etl.warehouse.ledger.replace_cross_findings`)."""
+    wanted = set(files)
+    causes = getattr(cross, "causes", {})
+    out: dict[int, set[tuple]] = {f: set() for f in wanted}
+    for file_id, found in cross.items():
+        for index, f in enumerate(found):
+            if file_id in wanted:
+                out[file_id].add((f.rule, f.sheet, f.excel_row, f.column_name, f.value))
+            for c in causes.get((file_id, index), ()):
+                if c.file_id in wanted:
+                    sheet = c.sheet or f.sheet
+                    out[c.file_id].add((f.rule, sheet, c.excel_row, f.column_name, f.value))
+    return out
+
+
 def with_cells(
     found: dict[int, list[Finding]], outcomes: Mapping[int, dict]
 ) -> dict[int, list[Finding]]:

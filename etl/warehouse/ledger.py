@@ -490,14 +490,60 @@ def loaded_files(con) -> list[tuple[int, str]]:
     ).fetchall()
 
 
+def cross_warned(con, rules: list[str], run_files: list[int]) -> list[int]:
+    """The loaded files of earlier runs that hold warnings across files (of `rules`) a run's
+    files may have changed: those it checks again, to withdraw what no longer holds
+    (`replace_cross_findings`).
+
+    A report of year N weighs in the checks of years N and N+1 (the year before: a jump, a
+    missing cooperative, a count) and, as history, of later years; from 2025, where it
+    places its cooperatives, of every year from 2025. So the files checked again are those
+    of the year before the run's earliest, or from 2025 when the run has a report of 2025
+    or later; every such file when no run file has a year."""
+    from etl.contract.reference import LAST_FORMER_YEAR
+
+    first_placing = LAST_FORMER_YEAR + 1
+    rows = con.execute(
+        """
+        with run_years as (
+            select min(report_year) - 1 as earliest, max(report_year) as latest
+            from audit.file_ingestion where list_contains($files, file_id)
+        ),
+
+        since as (
+            select case
+                when latest >= $placing then least(earliest, $placing) else earliest
+            end as year
+            from run_years
+        )
+
+        select distinct r.file_id from audit.rejected_row as r
+        join audit.file_ingestion as f using (file_id)
+        where f.status = 'loaded' and list_contains($rules, r.rule)
+            and not list_contains($files, r.file_id)
+            and f.report_year >= coalesce((select year from since), f.report_year)
+        order by r.file_id
+        """,
+        {"rules": rules, "files": run_files, "placing": first_placing},
+    ).fetchall()
+    return [file_id for (file_id,) in rows]
+
+
 def replace_cross_findings(
-    con, cross: dict[int, list], rules: list[str], run_files: list[int] | None = None
+    con,
+    cross: dict[int, list],
+    rules: list[str],
+    run_files: list[int] | None = None,
+    holding: dict[int, set[tuple]] | None = None,
 ) -> dict[int, list]:
     """Store the current warnings across files and years; return those not stored before.
 
-    With `run_files` (the files of this run), only those files' warnings are replaced: the
-    warnings stored for files of earlier runs stay as they were, and `cross` should hold
-    only this run's files (`etl.quality.validate.for_run`). Without, every stored one is.
+    With `run_files` (the files of this run), only those files' warnings are replaced, and
+    `cross` should hold only this run's files (`etl.quality.validate.for_run`). A file of an
+    earlier run gains none; it loses those whose cause left the warehouse: every one when it
+    is no longer loaded (superseded), and, on a file of `holding` (checked again by this
+    run), each not among what holds on it now (`etl.quality.validate.holding`: rule, sheet,
+    row, column, value). Without `run_files`, every stored one is replaced.
 
     Set-based: the warnings become one Arrow table, which of them were stored before is one
     anti join on their identity (file, rule, sheet, row, column, value), and they are
@@ -543,6 +589,8 @@ def replace_cross_findings(
             params,
         ).fetchall()
         con.execute(f"delete from audit.rejected_row where {scope}", params)  # noqa: S608  constant scope
+        if run_files is not None:
+            _withdraw(con, rules, holding or {})
         con.execute(
             "insert into audit.rejected_row by name "
             "select * exclude (position) from cross_found order by position"
@@ -558,6 +606,46 @@ def replace_cross_findings(
         file_id, f = found[position]
         new.setdefault(file_id, []).append(f)
     return new
+
+
+def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> None:
+    """Delete the warnings across files (of `rules`) stored on files no longer loaded, and
+    on the files of `holding` those not among what holds on them now. Within the caller's
+    transaction; what was alerted stays in audit.quality_alert, a record of what was sent."""
+    import pyarrow as pa
+
+    held = [(file_id, *identity) for file_id, found in holding.items() for identity in found]
+    names = ("file_id", "rule", "sheet", "excel_row", "column_name", "value")
+    schema = pa.schema([(name, pa.type_for_alias(_FINDING_COLUMNS[name])) for name in names])
+    con.register(
+        "cross_holding",
+        pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in held], schema),
+    )
+    try:
+        con.execute(
+            """
+            delete from audit.rejected_row as r
+            where list_contains($rules, r.rule) and (
+                r.file_id not in (
+                    select file_id from audit.file_ingestion where status = 'loaded'
+                )
+                or (
+                    list_contains($checked, r.file_id)
+                    and not exists (
+                        select 1 from cross_holding as h
+                        where h.file_id = r.file_id and h.rule = r.rule
+                            and coalesce(h.sheet, '') = coalesce(r.sheet, '')
+                            and coalesce(h.excel_row, -1) = coalesce(r.excel_row, -1)
+                            and coalesce(h.column_name, '') = coalesce(r.column_name, '')
+                            and coalesce(h.value, '') = coalesce(r.value, '')
+                    )
+                )
+            )
+            """,
+            {"rules": rules, "checked": sorted(holding)},
+        )
+    finally:
+        con.unregister("cross_holding")
 
 
 def files(con, file_ids: list[int]) -> list[dict]:
