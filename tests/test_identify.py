@@ -443,6 +443,17 @@ def test_a_unit_name_that_names_no_unit_leaves_the_code_to_decide(tmp_path, ref)
     assert _unit(found)[0] == "663"
 
 
+def test_a_unit_name_alone_naming_no_unit_of_the_year_is_told_who_reports_that_year(tmp_path, ref):
+    # Phường Nghĩa Đức went into 24611 Phường Bắc Gia Nghĩa on 01/07/2025: in 2026 it is no
+    # unit, and the clerk is told which units report in 2026, not shown a district's file.
+    found = _identify(tmp_path, "bao_cao.xlsx", ref, name="Phường Nghĩa Đức", year=2026)
+    message = _rejected(found, "unit_unknown")
+    assert found.column_name == "Tên đơn vị"
+    assert "663_2023.xlsx" not in message
+    assert "mã xã/phường mới từ 01/07/2025 (5 chữ số, ví dụ 24611)" in message
+    assert "a commune in force since 01/07/2025 (5 digits, e.g. 24611)" in message
+
+
 # --- slugs that fit several units ---------------------------------------------------------
 
 
@@ -498,6 +509,17 @@ def test_thongtin_settles_an_ambiguous_slug(tmp_path, ref):
     assert _unit(by_code) == ("24688", "Xã Krông Nô", 2026, "ThongTin")
     by_name = _identify(tmp_path, "dak_mil_2025.xlsx", ref, name="Huyện Đắk Mil", year=2025)
     assert _unit(by_name)[:3] == ("663", "Huyện Đắk Mil", 2025)
+
+
+def test_a_file_name_code_settles_a_unit_name_several_units_fit(tmp_path, ref):
+    # `Xã Krông Nô` alone fits 24604 of Đắk Lắk and 24688 of Lâm Đồng; the reason would tell
+    # the clerk to name the file by the code, which this file already is.
+    found = _identify(tmp_path, "24688_2026.xlsx", ref, name="Xã Krông Nô", year=2026)
+    assert _unit(found)[:3] == ("24688", "Xã Krông Nô", 2026)
+    # A file name naming neither of them settles nothing.
+    other = _identify(tmp_path, "24611_2026.xlsx", ref, name="Xã Krông Nô", year=2026)
+    message = _rejected(other, "unit_ambiguous")
+    assert "24688 Xã Krông Nô (Tỉnh Lâm Đồng)" in message
     # A name as ambiguous as the slug settles nothing.
     found = _identify(tmp_path, "krong_no_2026.xlsx", ref, name="Xã Krông Nô", year=2026)
     assert "24604" in _rejected(found, "unit_ambiguous")

@@ -550,6 +550,21 @@ def _unit_of_name(text: str, year: int, ref: Reference) -> Unit | None:
     return _named_unit(candidates[0], year, ref, text, "Tên đơn vị")
 
 
+def _settled_by_file_name(
+    rejected: _Rejected, text: str, from_name: re.Match | None, year: int, ref: Reference
+) -> Unit | None:
+    """Of the units a `Tên đơn vị` fits (`Xã Krông Nô`: 24604 of Đắk Lắk, 24688 of Lâm
+    Đồng), the one the file name names (`24688_2026.xlsx`), as the reason advises; None
+    when the name was rejected for another reason, or the file name names none of them."""
+    if rejected.finding.rule != "unit_ambiguous" or not from_name:
+        return None
+    try:
+        unit = _unit_of_file_name(from_name["unit"], year, ref)
+    except _Rejected:
+        return None
+    return unit if unit in units_named(text, year, ref) else None
+
+
 def _unit_of_file_name(unit_part: str, year: int, ref: Reference) -> Unit:
     if unit_part.isdigit():
         return _unit_of_code(unit_part, year, ref, unit_part, _FILE_NAME_COLUMN)
@@ -682,13 +697,19 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
                 ) from None
         else:
             named = info.get("unit_name")
-            unit_or_none = _unit_of_name(clean(named), year, ref) if named else None
+            try:
+                unit_or_none = _unit_of_name(clean(named), year, ref) if named else None
+            except _Rejected as rejected:
+                settled = _settled_by_file_name(rejected, clean(named), from_name, year, ref)
+                if settled is None:
+                    raise
+                unit_or_none, source = settled, "file name"
             if unit_or_none is None:
                 if not from_name:
                     if named:  # `Huyện Đắk Mil` in 2026: why that unit may not report
                         _former_may_not_report(clean(named), year, ref)
                         _new_commune_too_early(clean(named), year, ref)
-                        raise _Rejected(_finding("unit_unknown", named, "Tên đơn vị"))
+                        raise _Rejected(_unknown(named, year, ref, "Tên đơn vị"))
                     raise _Rejected(_finding("unit_unknown", stem, _FILE_NAME_COLUMN))
                 unit_or_none = _unit_of_file_name(from_name["unit"], year, ref)
                 source = "file name"
