@@ -190,6 +190,65 @@ def test_first_winning_row_is_the_winning_reports_first_row():
     ]
 
 
+def _winners(rows: list[tuple]) -> list[tuple]:
+    """stg_report_precedence's winning unit of each cooperative and year, for staged HTX rows
+    (file, row, code, year, unit)."""
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "create temp table stg_htx (file_id bigint, sheet_name varchar, excel_row integer, "
+            "coop_code varchar, report_year integer, unit_code varchar)"
+        )
+        con.executemany("insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)", rows)
+        run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
+        return con.execute(
+            "select distinct coop_code, report_year, winner_unit_code "
+            "from stg_report_precedence order by all"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_unit_that_won_a_cooperative_last_keeps_it():
+    """Among units of equal rank, history is the years a unit's report won: X1's 664 won 2021
+    and 2022 (663's losing 2022 report is no history), so it wins 2023 against the lower
+    code. X2's 664 won 2021, 660 alone 2022: of 663 and 664 in 2023, 664 won it last."""
+    rows = [
+        (1, 2, "X1", 2021, "664"),
+        (2, 2, "X1", 2022, "664"),
+        (3, 2, "X1", 2022, "663"),
+        (4, 2, "X1", 2023, "663"),
+        (5, 2, "X1", 2023, "664"),
+        (1, 3, "X2", 2021, "664"),
+        (6, 3, "X2", 2022, "660"),
+        (4, 3, "X2", 2023, "663"),
+        (5, 3, "X2", 2023, "664"),
+    ]
+    assert _winners(rows) == [
+        ("X1", 2021, "664"),
+        ("X1", 2022, "664"),
+        ("X1", 2023, "664"),
+        ("X2", 2021, "664"),
+        ("X2", 2022, "660"),
+        ("X2", 2023, "664"),
+    ]
+
+
+def test_of_a_province_and_a_district_up_to_2024_the_province_wins():
+    """Up to 2024 a province and a district are of equal rank; with no history the lower code
+    wins, the level first: as text Đắk Nông's 67 came after its district 664, Hà Giang's 02
+    before its 024."""
+    rows = [
+        (1, 2, "X1", 2023, "664"),
+        (2, 2, "X1", 2023, "67"),
+        (3, 2, "X2", 2023, "024"),
+        (4, 2, "X2", 2023, "02"),
+        (5, 2, "X3", 2023, "001"),  # Hà Nội's district 001 and province 01: equal as numbers
+        (6, 2, "X3", 2023, "01"),
+    ]
+    assert _winners(rows) == [("X1", 2023, "67"), ("X2", 2023, "02"), ("X3", 2023, "01")]
+
+
 def test_in_run_keeps_the_rows_on_or_caused_by_the_runs_files():
     """`_in_run` reads a row's causes only when its text names a run file's digits: the rows
     it keeps are those whose parsed causes name a file of the run, or that are on one."""

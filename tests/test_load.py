@@ -356,6 +356,31 @@ def test_province_report_after_the_merger_keeps_history_attributable(settings):
     assert unattributed == [(1,)]
 
 
+def test_a_units_losing_report_is_no_history_for_the_next_year(settings):
+    """Krông Nô (664) alone reports the cooperative in 2021; Đắk Mil (663, the lower code)
+    reports it too in 2022 and 2023. 664 wins 2022 by the cooperative's history, and only
+    that winning report is history: 664 wins 2023 as well, so the cooperative neither moves
+    district nor opens a second version."""
+    krong_no = [("6400000001", {"Xã/Phường": "Nam Đà"})]
+    dak_mil = [("6400000001", {"Xã/Phường": "Đức Mạnh"})]
+    for year in (2021, 2022, 2023):
+        workbook(settings, f"664_{year}.xlsx", "664", year, krong_no)
+    for year in (2022, 2023):
+        workbook(settings, f"663_{year}.xlsx", "663", year, dak_mil)
+    run_steps(settings)
+    winners = query(
+        settings,
+        "select distinct p.report_year, f.file_name from audit.report_precedence as p "
+        "join audit.file_ingestion as f on f.file_id = p.winner_file_id order by 1",
+    )
+    assert winners == [(2021, "664_2021.xlsx"), (2022, "664_2022.xlsx"), (2023, "664_2023.xlsx")]
+    versions = query(
+        settings,
+        "select commune_name, valid_from_year, valid_to_year from core.dim_cooperative",
+    )
+    assert versions == [("Nam Đà", 2021, None)]
+
+
 def test_second_run_with_nothing_new_changes_nothing(settings):
     workbook(settings, "663_2023.xlsx", "663", 2023, [("6400000001", {})])
     assert run_steps(settings, "run-1")["changed"] is True

@@ -9,7 +9,7 @@
 -- of it was given: day, month or year) is the cooperative's latest one, on every version.
 -- A year's attributes are those of the report that wins for the cooperative that year
 -- (stg_report_precedence: 2025 a province's over a district's, from 2026 a commune's over
--- the province's, else the unit that reported it the year before, then the lower unit code).
+-- the province's, else the unit whose report won it most recently, then the lower unit code).
 -- Placement in the geography in force since 01/07/2025 belongs to the cooperative, the same
 -- on every version (it opens none):
 -- - reported: the new commune named by its latest report of 2025 or later (within a year,

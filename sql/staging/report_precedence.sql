@@ -4,16 +4,25 @@
 -- cooperative and year, in every sheet; the checks read it to warn the losing file.
 -- - 2025: a province's report wins over a district's (first half of the year);
 -- - from 2026: a commune's report wins over the province's;
--- - otherwise (units of equal rank, and every report up to 2024): the unit that reported the
---   cooperative in the latest earlier year (its own history: the contract's "the
---   cooperative's own history decides"), then the lowest unit code, then the lowest file_id
---   (one unit's two files of a year), so that the choice never rests on a file's hash.
+-- - otherwise (units of equal rank, and every report up to 2024): the unit whose report won
+--   the cooperative most recently, in an earlier year (its own history: the contract's "the
+--   cooperative's own history decides"). Only a winning report is history: a unit whose
+--   report lost a year gains nothing from it, or two units reporting a cooperative year
+--   after year would both have "reported it before", and the lower code would take it from
+--   the unit it was with. Each year's winners decide the next year's, so `unit_history`
+--   walks the report years in order (at most 2021-2030);
+-- - then the lowest unit code, level first: a province's (2 digits), a district's (3), a
+--   commune's (5). Up to 2024 a province and its districts are of equal rank (the contract
+--   orders them from 2025 on only). As text, Đắk Nông's 67 came after its districts 660-667
+--   but Hà Giang's 02 before its 024; as numbers, Hà Nội's 01 equals its 001. Level first is
+--   the numeric order without that tie: every other province's code is below its districts';
+-- - then, within the winning unit, the lowest file_id (one unit's two files of a year), so
+--   that the choice never rests on a file's hash.
 -- `first_winning_row`: the winning report's first row for the cooperative and year (its
--- lowest excel_row; a file's rows share its unit, so the winning file's rows come first in
--- the order of precedence), the one row core.dim_cooperative and core.fact_cooperative_year
--- take when a report names a cooperative twice.
+-- lowest excel_row), the one row core.dim_cooperative and core.fact_cooperative_year take
+-- when a report names a cooperative twice.
 create or replace temp table stg_report_precedence as
-with
+with recursive
 
 htx as (
     select
@@ -40,14 +49,115 @@ ranked as (
             when report_year >= 2026 and unit_level = 'commune' then 0
             when report_year >= 2025 then 1
             else 0
-        end as unit_rank,
-        -- the latest earlier year this unit reported the cooperative
-        max(report_year) over (
-            partition by coop_code, unit_code
-            order by report_year
-            range between unbounded preceding and 1 preceding
-        ) as unit_reported_before
+        end as unit_rank
     from htx
+),
+
+-- Each unit that reports a cooperative in a year, once.
+unit_reports as (
+    select distinct
+        coop_code,
+        report_year,
+        unit_code,
+        unit_rank
+    from ranked
+),
+
+-- The report years in order: the steps of unit_history.
+report_years as (
+    select distinct
+        report_year,
+        dense_rank() over (order by report_year) as step
+    from unit_reports
+),
+
+-- The cooperatives two units report in some year: for any other, each year's only unit wins.
+contested as (
+    select coop_code
+    from unit_reports
+    group by coop_code
+    having count(*) > count(distinct report_year)
+),
+
+-- Per contested cooperative, every unit that ever reports it, at step 0 (before the first
+-- year).
+unit_history_start as (
+    select distinct
+        u.coop_code,
+        u.unit_code
+    from unit_reports as u
+    semi join contested as c on u.coop_code = c.coop_code
+),
+
+-- One row per cooperative, unit and report year: `unit_rank` (NULL: the unit does not report
+-- the cooperative that year), `won_before` (the latest earlier year the unit's report won it)
+-- and `wins` (whether the unit wins it this year).
+unit_history (step, coop_code, unit_code, report_year, unit_rank, won_before, wins) as (
+    select
+        0,
+        coop_code,
+        unit_code,
+        null::integer,
+        null::integer,
+        null::integer,
+        false
+    from unit_history_start
+    union all
+    select
+        step,
+        coop_code,
+        unit_code,
+        report_year,
+        unit_rank,
+        won_before,
+        unit_rank is not null
+        and row_number() over (
+            partition by coop_code, unit_rank is null
+            order by
+                unit_rank asc,
+                won_before desc nulls last,
+                length(unit_code) asc,
+                unit_code asc
+        ) = 1 as wins
+    from (
+        select
+            y.step,
+            h.coop_code,
+            h.unit_code,
+            y.report_year,
+            r.unit_rank,
+            case when h.wins then h.report_year else h.won_before end as won_before
+        from unit_history as h
+        inner join report_years as y on h.step + 1 = y.step
+        left join unit_reports as r
+            on
+            h.coop_code = r.coop_code
+            and h.unit_code = r.unit_code
+            and y.report_year = r.report_year
+    ) as carried
+),
+
+unit_wins as (
+    select
+        coop_code,
+        report_year,
+        unit_code,
+        wins
+    from unit_history
+    where unit_rank is not null
+),
+
+-- Each row with whether its unit wins the cooperative that year (not contested: it does).
+rows_unit_wins as (
+    select
+        r.*,
+        coalesce(w.wins, true) as unit_wins
+    from ranked as r
+    left join unit_wins as w
+        on
+        r.coop_code = w.coop_code
+        and r.report_year = w.report_year
+        and r.unit_code = w.unit_code
 ),
 
 decided as (
@@ -56,13 +166,11 @@ decided as (
         first_value(file_id) over by_precedence as winner_file_id,
         first_value(unit_code) over by_precedence as winner_unit_code,
         row_number() over by_precedence = 1 as first_winning_row
-    from ranked
+    from rows_unit_wins
     window by_precedence as (
         partition by coop_code, report_year
         order by
-            unit_rank asc,
-            unit_reported_before desc nulls last,
-            unit_code asc,
+            unit_wins desc,
             file_id asc,
             excel_row asc
     )
