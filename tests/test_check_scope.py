@@ -128,3 +128,37 @@ def test_a_run_of_every_file_is_not_restricted(settings, monkeypatch):
     monkeypatch.setattr(validate, "_prepare_checks", spy)
     run_steps(settings)
     assert scopes == [(False, None)]
+
+
+def test_the_files_checked_again_are_those_of_the_run_s_provinces_and_years():
+    """`ledger.cross_warned`: a run's 2026 commune report of Lâm Đồng (68) checks again the
+    2025 report of Lâm Đồng that holds warnings across files (its warnings may lose their
+    cause), never Đắk Lắk's (66), nor a 2023 report (two years before), nor a file that
+    holds none, nor a superseded one; a unit of no known province: every candidate."""
+    import duckdb
+
+    from etl.contract.reference import load_reference
+    from etl.warehouse import ledger
+
+    con = duckdb.connect()
+    con.execute(
+        """
+        create schema audit;
+        create table audit.file_ingestion as
+        select * from (values
+            (1, '68', 2025, 'loaded'), (2, '66', 2025, 'loaded'), (3, '664', 2023, 'loaded'),
+            (4, '67', 2025, 'loaded'), (5, '67', 2025, 'superseded'),
+            (6, '24611', 2026, 'loaded'), (7, '999', 2026, 'loaded')
+        ) as t(file_id, unit_code, report_year, status);
+        create table audit.rejected_row as
+        select * from (values
+            (1, 'revenue_jump'), (2, 'revenue_jump'), (3, 'revenue_jump'),
+            (5, 'coop_missing_next_year'), (6, 'revenue_jump'), (1, 'coop_code_required')
+        ) as t(file_id, rule);
+        """
+    )
+    rules = ["revenue_jump", "coop_missing_next_year"]
+    region = load_reference().region
+    assert ledger.cross_warned(con, rules, [6], region) == [1]
+    assert ledger.cross_warned(con, rules, [6]) == [1, 2]  # without regions: every province
+    assert ledger.cross_warned(con, rules, [7], region) == [1, 2, 6]  # unit 999: in doubt

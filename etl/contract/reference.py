@@ -120,6 +120,16 @@ class Reference:
             return code
         return self.merged_into(code)
 
+    def region(self, code: str, year: int) -> str | None:
+        """The province in force since 01/07/2025 whose area a unit reporting for `year`
+        lies in (Đắk Nông's 67, its districts and its former communes: 68); None for a code
+        of no unit of that year."""
+        found = self.in_force(code, year)
+        if not found:
+            return None
+        province = self.province_of(found[0])
+        return province.code if province.current else self.merged_into(province.code)
+
     # -- lookups by name ---------------------------------------------------------------------
 
     def by_slug(self, text: str, year: int | None = None) -> list[Unit]:

@@ -461,9 +461,11 @@ def _build(
     # the publish passes them to the exports, which write feedback for these only.
     pending = _read_files(_build_files(settings))
     _write_files(_build_files(settings), sorted(set(pending) | set(run_files)))
+    from etl.contract.reference import load_reference
+
     con = ledger.connect(settings.ledger)
     try:
-        earlier = ledger.cross_warned(con, cross_rules(), run_files)
+        earlier = ledger.cross_warned(con, cross_rules(), run_files, load_reference().region)
     finally:
         con.close()
     counts, cross = load_star_schema(settings, loaded, sorted({*run_files, *earlier}), read)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -490,7 +491,12 @@ def loaded_files(con) -> list[tuple[int, str]]:
     ).fetchall()
 
 
-def cross_warned(con, rules: list[str], run_files: list[int]) -> list[int]:
+def cross_warned(
+    con,
+    rules: list[str],
+    run_files: list[int],
+    region: Callable[[str, int], str | None] | None = None,
+) -> list[int]:
     """The loaded files of earlier runs that hold warnings across files (of `rules`) a run's
     files may have changed: those it checks again, to withdraw what no longer holds
     (`replace_cross_findings`).
@@ -499,7 +505,11 @@ def cross_warned(con, rules: list[str], run_files: list[int]) -> list[int]:
     missing cooperative, a count) and, as history, of later years; from 2025, where it
     places its cooperatives, of every year from 2025. So the files checked again are those
     of the year before the run's earliest, or from 2025 when the run has a report of 2025
-    or later; every such file when no run file has a year."""
+    or later; every such file when no run file has a year. With `region` (a unit's
+    province in force since 01/07/2025, by unit code and report year; None when unknown),
+    only those of the run's provinces: the checks compare the reports of one province's
+    units (a cooperative's years, a province's report and its communes'), and a province
+    of 2026 does not change the warnings of another's 2025 report."""
     from etl.contract.reference import LAST_FORMER_YEAR
 
     first_placing = LAST_FORMER_YEAR + 1
@@ -517,7 +527,7 @@ def cross_warned(con, rules: list[str], run_files: list[int]) -> list[int]:
             from run_years
         )
 
-        select distinct r.file_id from audit.rejected_row as r
+        select distinct r.file_id, f.unit_code, f.report_year from audit.rejected_row as r
         join audit.file_ingestion as f using (file_id)
         where f.status = 'loaded' and list_contains($rules, r.rule)
             and not list_contains($files, r.file_id)
@@ -526,7 +536,27 @@ def cross_warned(con, rules: list[str], run_files: list[int]) -> list[int]:
         """,
         {"rules": rules, "files": run_files, "placing": first_placing},
     ).fetchall()
-    return [file_id for (file_id,) in rows]
+    if region is None or not rows:
+        return [file_id for file_id, _, _ in rows]
+
+    def of(unit_code: str | None, year: int | None) -> str | None:
+        return None if unit_code is None or year is None else region(unit_code, year)
+
+    mine = {
+        of(unit_code, year)
+        for unit_code, year in con.execute(
+            "select unit_code, report_year from audit.file_ingestion "
+            "where list_contains($files, file_id)",
+            {"files": run_files},
+        ).fetchall()
+    }
+    if None in mine:  # a run file of no known province: every candidate, when in doubt
+        return [file_id for file_id, _, _ in rows]
+    return [
+        file_id
+        for file_id, unit_code, year in rows
+        if (where := of(unit_code, year)) is None or where in mine
+    ]
 
 
 def replace_cross_findings(
