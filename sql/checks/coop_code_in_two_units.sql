@@ -1,7 +1,7 @@
 -- Grain: one row per loaded HTX row, with how many units of the same rank report its code in
 -- the same year. Units of different rank are no second unit: the workbook contract's order of
 -- precedence decides between them (2025: the province over a district; from 2026: a commune
--- over the province) and report_outranked warns. Checked by
+-- over the province; the rank is stg_report_precedence's) and report_outranked warns. Checked by
 -- expectations/warehouse/coop_code_in_two_units.json (warning above 1).
 -- Only the rows of files in check_run_files (every file, or this run's), counted over every
 -- row of their cooperative and year. The value names the units, and the one whose row counts
@@ -25,12 +25,7 @@ ranked as (
         p.report_year,
         p.unit_code,
         p.winner_unit_code,
-        case
-            when p.report_year = 2025 and p.unit_level = 'province' then 0
-            when p.report_year >= 2026 and p.unit_level = 'commune' then 0
-            when p.report_year >= 2025 then 1
-            else 0
-        end as unit_rank
+        p.unit_rank
     from stg_report_precedence as p
     inner join run_rows as r on p.coop_code = r.coop_code and p.report_year = r.report_year
 ),
@@ -41,7 +36,8 @@ units as (
         report_year,
         unit_rank,
         count(distinct unit_code) as units_reporting,
-        string_agg(distinct unit_code, ', ' order by unit_code) as unit_codes
+        -- level first, as the order of precedence compares codes: 67 before 664
+        string_agg(distinct unit_code, ', ' order by length(unit_code), unit_code) as unit_codes
     from ranked
     group by coop_code, report_year, unit_rank
 )

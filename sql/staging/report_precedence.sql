@@ -184,6 +184,7 @@ select
     report_year,
     unit_code,
     unit_level,
+    unit_rank,
     file_id = winner_file_id as wins,
     winner_file_id,
     winner_unit_code,
