@@ -221,6 +221,42 @@ def test_a_commune_report_covers_the_cooperatives_placed_in_its_commune(settings
     }
 
 
+def test_a_cooperative_another_commune_of_its_province_reports_the_next_year_moved(settings):
+    """Named in Bắc Gia Nghĩa (24611) by the province's 2025 report, A is listed in 2026 by
+    Xã Đắk Sắk (24678), not by 24611: it moved, and 24611's clerk has nothing to add. C,
+    in no 2026 report, is still missing. The same whether Đắk Sắk's report comes with
+    24611's or in a later run (the warning stored on 24611's report is then withdrawn)."""
+    _workbook(
+        settings,
+        "68_2025.xlsx",
+        "68",
+        2025,
+        _coops(A, B, C, **{"Xã/Phường": "Bắc Gia Nghĩa"}),
+    )
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(B, **{"Xã/Phường": None}))
+    run_steps(settings, "run-1")
+    assert _cross(settings, ["coop_missing_next_year"]) == {
+        ("24611_2026.xlsx", "coop_missing_next_year", None, f"{A} (2025: 68)"),
+        ("24611_2026.xlsx", "coop_missing_next_year", None, f"{C} (2025: 68)"),
+    }
+    _workbook(settings, "24678_2026.xlsx", "24678", 2026, _coops(A, D, **{"Xã/Phường": None}))
+    run_steps(settings, "run-2")
+    assert _cross(settings, ["coop_missing_next_year"]) == {
+        ("24611_2026.xlsx", "coop_missing_next_year", None, f"{C} (2025: 68)")
+    }
+
+
+def test_a_cooperative_another_district_reports_the_next_year_moved(settings):
+    # 2023: B in district 663; 2024: 663 no longer lists it, 664 does. D is in no 2024 report.
+    _workbook(settings, "663_2023.xlsx", "663", 2023, _coops(A, B, D))
+    _workbook(settings, "663_2024.xlsx", "663", 2024, _coops(A))
+    _workbook(settings, "664_2024.xlsx", "664", 2024, _coops(B, C, **{"Xã/Phường": "Nâm Nung"}))
+    run_steps(settings)
+    assert _cross(settings, ["coop_missing_next_year"]) == {
+        ("663_2024.xlsx", "coop_missing_next_year", None, f"{D} (2023: 663)")
+    }
+
+
 def test_a_district_absent_in_2026_is_no_warning(settings):
     _workbook(settings, "663_2025.xlsx", "663", 2025, _coops(A, B))
     _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(C, **{"Xã/Phường": None}))
