@@ -177,6 +177,52 @@ def test_a_district_is_no_reporting_unit_after_2025(tmp_path, ref):
         assert (found.column_name, found.value, found.cell) == cell
 
 
+def test_a_former_commune_code_after_2025_is_told_the_code_of_its_commune_in_force(tmp_path, ref):
+    """24679 was Xã Đắk Sắk of Đắk Mil; with Long Sơn and Nam Xuân it became the new Xã Đắk
+    Sắk, which kept Long Sơn's 24678. A 2026 report under 24679 is told that code, the way
+    its code was given (ThongTin as text or as a number, the file name); the advice,
+    followed, identifies the commune."""
+    for found, column, advice in (
+        (
+            _identify(tmp_path, "a.xlsx", ref, code="24679", year=2026),
+            "Mã đơn vị",
+            "Hãy ghi mã 24678 trong 'Mã đơn vị' và 'Xã Đắk Sắk' trong 'Tên đơn vị'",
+        ),
+        (
+            _identify(tmp_path, "b.xlsx", ref, code=24679, year=2027),
+            "Mã đơn vị",
+            "Hãy ghi mã 24678 trong 'Mã đơn vị'",
+        ),
+        (_identify(tmp_path, "24679_2026.xlsx", ref), "tên tệp", "ví dụ 24678_2026.xlsx"),
+    ):
+        vi, en = _rejected(found, "unit_not_in_year").split(" / ")
+        assert "Xã Đắk Sắk, Huyện Đắk Mil, Tỉnh Đắk Nông (mã 24679)" in vi, vi
+        assert "là xã/phường cũ, nay thuộc" in vi, vi
+        assert "Xã Đắk Sắk (mã 24678, Tỉnh Lâm Đồng)" in vi, vi
+        assert advice in vi, vi
+        assert "is a former commune" in en, en
+        assert "Xã Đắk Sắk (code 24678, Tỉnh Lâm Đồng)" in en, en
+        assert isinstance(found, Finding)
+        assert (found.column_name, found.value) == (column, "24679")
+    assert _unit(_identify(tmp_path, "c.xlsx", ref, code="24678", name="Xã Đắk Sắk", year=2026))[
+        :2
+    ] == ("24678", "Xã Đắk Sắk")
+    # Phường Cống Vị (00007, Hà Nội) was split between Ngọc Hà and Giảng Võ: both are named.
+    vi, en = _rejected(
+        _identify(tmp_path, "d.xlsx", ref, code="00007", year=2026), "unit_not_in_year"
+    ).split(" / ")
+    assert "Phường Cống Vị, Quận Ba Đình, Thành phố Hà Nội (mã 00007) là xã/phường cũ" in vi, vi
+    assert "00008 Phường Ngọc Hà" in vi, vi
+    assert "00025 Phường Giảng Võ" in vi, vi
+    assert "nay thuộc" not in vi, vi
+    assert "00008 Phường Ngọc Hà" in en, en
+    # Up to 2025 a former commune is told who reports instead, as before.
+    message = _rejected(
+        _identify(tmp_path, "e.xlsx", ref, code="24679", year=2024), "unit_not_in_year"
+    )
+    assert "xã/phường chỉ lập báo cáo riêng từ năm 2026" in message
+
+
 def test_a_commune_report_before_2026_is_rejected_saying_who_reports(tmp_path, ref):
     for found in (
         _identify(tmp_path, "a.xlsx", ref, code="24611", year=2025),

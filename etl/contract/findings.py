@@ -372,6 +372,48 @@ REASONS: dict[str, tuple[str, str]] = {
         "comes from {new_province}, code {new_code}. Put {new_code} in 'Mã đơn vị' and "
         "'{new_province}' in 'Tên đơn vị'.",
     ),
+    # A former commune's code or name in a report from 2026: the commune(s) in force it went
+    # to (the crosswalk), whole or split.
+    "commune_merged": (
+        "{former} (mã {code}) là xã/phường cũ, nay thuộc {new_name} (mã {new_code}, "
+        "{new_province}): báo cáo năm {year} ghi mã xã/phường có hiệu lực từ 01/07/2025. "
+        "Hãy ghi mã {new_code} trong 'Mã đơn vị' và '{new_name}' trong 'Tên đơn vị'.",
+        "{former} ({code}) is a former commune, now part of {new_name} (code {new_code}, "
+        "{new_province}): reports for {year} give the code of a commune in force since "
+        "01/07/2025. Put {new_code} in 'Mã đơn vị' and '{new_name}' in 'Tên đơn vị'.",
+    ),
+    "commune_merged_from_file_name": (
+        "{former} (mã {code}), ghi trong tên tệp, là xã/phường cũ, nay thuộc {new_name} (mã "
+        "{new_code}, {new_province}): báo cáo năm {year} ghi mã xã/phường có hiệu lực từ "
+        "01/07/2025. Hãy đặt tên tệp theo mã {new_code}, ví dụ {new_code}_{year}.xlsx, hoặc "
+        "ghi mã {new_code} trong 'Mã đơn vị' của trang ThongTin (thêm trang này nếu tệp chưa "
+        "có).",
+        "{former} ({code}), named in the file name, is a former commune, now part of "
+        "{new_name} (code {new_code}, {new_province}): reports for {year} give the code of a "
+        "commune in force since 01/07/2025. Name the file by the code {new_code}, for example "
+        "{new_code}_{year}.xlsx, or put {new_code} in 'Mã đơn vị' of the ThongTin sheet (add "
+        "the sheet if the file has none).",
+    ),
+    "commune_split": (
+        "{former} (mã {code}) là xã/phường cũ, từ 01/07/2025 đã chia, từng phần thuộc: "
+        "{units}. Báo cáo năm {year} ghi mã xã/phường có hiệu lực từ 01/07/2025: hãy ghi "
+        "trong 'Mã đơn vị' mã của xã/phường lập báo cáo này.",
+        "{former} ({code}) is a former commune, split on 01/07/2025, its parts now in: "
+        "{units}. Reports for {year} give the code of a commune in force since 01/07/2025: "
+        "put the code of the commune that makes this report in 'Mã đơn vị'.",
+    ),
+    "commune_split_from_file_name": (
+        "{former} (mã {code}), ghi trong tên tệp, là xã/phường cũ, từ 01/07/2025 đã chia, "
+        "từng phần thuộc: {units}. Báo cáo năm {year} ghi mã xã/phường có hiệu lực từ "
+        "01/07/2025: hãy đặt tên tệp theo mã của xã/phường lập báo cáo này, ví dụ <mã "
+        "xã>_{year}.xlsx, hoặc ghi mã đó trong 'Mã đơn vị' của trang ThongTin (thêm trang này "
+        "nếu tệp chưa có).",
+        "{former} ({code}), named in the file name, is a former commune, split on 01/07/2025, "
+        "its parts now in: {units}. Reports for {year} give the code of a commune in force "
+        "since 01/07/2025: name the file by the code of the commune that makes this report, "
+        "for example <commune code>_{year}.xlsx, or put that code in 'Mã đơn vị' of the "
+        "ThongTin sheet (add the sheet if the file has none).",
+    ),
     "unit_name_mismatch": (
         "'Mã đơn vị' {code} là {unit}, nhưng 'Tên đơn vị' ghi '{value}' là đơn vị khác: "
         "{named}. Hãy sửa cho mã và tên cùng chỉ một đơn vị rồi gửi lại.",

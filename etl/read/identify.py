@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from etl.contract.crosswalk import load_crosswalk
 from etl.contract.findings import ERROR, REASONS, WARNING, Finding, cell_address, reason
 from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS, THONGTIN_NAMES
 from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
@@ -87,6 +88,8 @@ class _Rejected(Exception):
 _RULE_OF_REASON = {
     "commune_not_in_year": "unit_not_in_year",
     "province_merged": "unit_not_in_year",
+    "commune_merged": "unit_not_in_year",
+    "commune_split": "unit_not_in_year",
     "unit_unknown_in_year": "unit_unknown",
 }
 
@@ -247,7 +250,45 @@ def _unit_of_code(
         new = ref.current_unit(ref.merged_into(code))
         if new is not None and new.code != code:
             raise _province_merged(former, new, year, shown, column)
+    if former is not None and former.level == "commune" and year >= COMMUNES_REPORT_FROM:
+        _former_commune(former, year, ref, shown, column)
     raise _Rejected(_unknown(shown, year, ref, column))
+
+
+def _former_commune(former: Unit, year: int, ref: Reference, shown: object, column: str) -> None:
+    """Raise why a commune before 01/07/2025 may not report for `year` (from 2026): the
+    commune in force it went into whole, or those it was split between (the crosswalk);
+    nothing when the crosswalk links it to none."""
+    crosswalk = load_crosswalk(ref)
+    new = [
+        unit
+        for link in crosswalk.destinations(former.code)
+        if (unit := ref.current_unit(link.new_commune_code)) is not None
+    ]
+    if not new:
+        return
+    where = [former, ref.district_of(former), ref.province_of(former)]
+    fields = {
+        "former": ", ".join(u.full_name for u in where if u is not None),
+        "code": former.code,
+        "year": year,
+    }
+    whole = crosswalk.whole_destination(former.code)
+    if whole is not None and [u.code for u in new] == [whole]:
+        raise _Rejected(
+            _finding(
+                "commune_merged",
+                shown,
+                column,
+                new_name=new[0].full_name,
+                new_code=whole,
+                new_province=ref.province_of(new[0]).full_name,
+                **fields,
+            )
+        )
+    raise _Rejected(
+        _finding("commune_split", shown, column, units="; ".join(_named(u) for u in new), **fields)
+    )
 
 
 def _province_merged(former: Unit, new: Unit, year: int, shown: object, column: str) -> _Rejected:
