@@ -162,3 +162,5 @@ def test_the_files_checked_again_are_those_of_the_run_s_provinces_and_years():
     assert ledger.cross_warned(con, rules, [6], region) == [1]
     assert ledger.cross_warned(con, rules, [6]) == [1, 2]  # without regions: every province
     assert ledger.cross_warned(con, rules, [7], region) == [1, 2, 6]  # unit 999: in doubt
+    # A rule comparing units of any province (`anywhere`): its files, whatever their province.
+    assert ledger.cross_warned(con, rules, [6], region, ["revenue_jump"]) == [1, 2]

@@ -531,3 +531,21 @@ def test_a_later_commune_report_gets_the_precedence_warning_itself(settings):
     assert _stored(settings, ["68_2026.xlsx"]) == before
     found = _cross(settings, ["commune_report_wins", "coop_code_in_two_units"])
     assert found == {("24611_2026.xlsx", "commune_report_wins", 3, f"{A} (24611)")}
+
+
+def test_a_warning_on_another_province_s_report_whose_cause_left_is_withdrawn(settings):
+    # Run 1: Xã Krông Nô of Đắk Lắk (24604, province 66) and Xã Krông Nô of Lâm Đồng (24688,
+    # 68) both report A: a code reported by two units, warned on both files.
+    _workbook(settings, "24604_2026.xlsx", "24604", 2026, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "24688_2026.xlsx", "24688", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings, "run-1")
+    assert {(f, r) for f, r, _, _ in _cross(settings)} == {
+        ("24604_2026.xlsx", "coop_code_in_two_units"),
+        ("24688_2026.xlsx", "coop_code_in_two_units"),
+    }
+    # Run 2: Lâm Đồng's commune resubmits without A. Đắk Lắk's report, of another province,
+    # no longer shares A with any unit: its warning lost its cause and is withdrawn.
+    _workbook(settings, "24688_2026_v2.xlsx", "24688", 2026, _coops(B, **{"Xã/Phường": None}))
+    run_steps(settings, "run-2")
+    assert _statuses(settings)["24688_2026.xlsx"] == "superseded"
+    assert _cross(settings, ["coop_code_in_two_units"]) == set()

@@ -448,7 +448,13 @@ def _build(
     are withdrawn (the files holding any are checked again)."""
     from etl.quality import alerts
     from etl.quality.data_docs import prepare_data_docs
-    from etl.quality.validate import cross_rules, for_run, holding, with_cells
+    from etl.quality.validate import (
+        ACROSS_PROVINCES_CHECKS,
+        cross_rules,
+        for_run,
+        holding,
+        with_cells,
+    )
     from etl.warehouse.build import (
         load_star_schema,
         refresh_build_audit,
@@ -465,7 +471,13 @@ def _build(
 
     con = ledger.connect(settings.ledger)
     try:
-        earlier = ledger.cross_warned(con, cross_rules(), run_files, load_reference().region)
+        earlier = ledger.cross_warned(
+            con,
+            cross_rules(),
+            run_files,
+            load_reference().region,
+            cross_rules(ACROSS_PROVINCES_CHECKS),
+        )
     finally:
         con.close()
     counts, cross = load_star_schema(settings, loaded, sorted({*run_files, *earlier}), read)

@@ -242,13 +242,16 @@ def _member(values: pd.Series, allowed) -> pd.Series:
     return result
 
 
-def cross_rules() -> list[str]:
-    """The rule names of the checks across files and years."""
+# The checks that compare the reports of units of any province: a code two units report, a
+# report outranked by another's (`stg_report_precedence` ranks a commune over any province).
+ACROSS_PROVINCES_CHECKS = ("coop_code_in_two_units", "report_outranked")
+
+
+def cross_rules(checks: tuple[str, ...] = WAREHOUSE_CHECKS) -> list[str]:
+    """The rule names of the checks across files and years (of `checks`: every one)."""
     documents = load_suite_documents()
     return sorted(
-        e["meta"]["rule"]
-        for c in WAREHOUSE_CHECKS
-        for e in documents[f"warehouse/{c}"]["expectations"]
+        e["meta"]["rule"] for c in checks for e in documents[f"warehouse/{c}"]["expectations"]
     )
 
 

@@ -496,6 +496,7 @@ def cross_warned(
     rules: list[str],
     run_files: list[int],
     region: Callable[[str, int], str | None] | None = None,
+    anywhere: list[str] | None = None,
 ) -> list[int]:
     """The loaded files of earlier runs that hold warnings across files (of `rules`) a run's
     files may have changed: those it checks again, to withdraw what no longer holds
@@ -509,7 +510,9 @@ def cross_warned(
     province in force since 01/07/2025, by unit code and report year; None when unknown),
     only those of the run's provinces: the checks compare the reports of one province's
     units (a cooperative's years, a province's report and its communes'), and a province
-    of 2026 does not change the warnings of another's 2025 report."""
+    of 2026 does not change the warnings of another's 2025 report; but a file holding a
+    warning of `anywhere` (rules comparing units of any province: a code two units report,
+    a report another outranks) is checked again whatever its province."""
     from etl.contract.reference import LAST_FORMER_YEAR
 
     first_placing = LAST_FORMER_YEAR + 1
@@ -527,17 +530,28 @@ def cross_warned(
             from run_years
         )
 
-        select distinct r.file_id, f.unit_code, f.report_year from audit.rejected_row as r
+        select
+            r.file_id,
+            f.unit_code,
+            f.report_year,
+            bool_or(list_contains($anywhere, r.rule)) as anywhere
+        from audit.rejected_row as r
         join audit.file_ingestion as f using (file_id)
         where f.status = 'loaded' and list_contains($rules, r.rule)
             and not list_contains($files, r.file_id)
             and f.report_year >= coalesce((select year from since), f.report_year)
+        group by all
         order by r.file_id
         """,
-        {"rules": rules, "files": run_files, "placing": first_placing},
+        {
+            "rules": rules,
+            "files": run_files,
+            "placing": first_placing,
+            "anywhere": anywhere or [],
+        },
     ).fetchall()
     if region is None or not rows:
-        return [file_id for file_id, _, _ in rows]
+        return [file_id for file_id, *_ in rows]
 
     def of(unit_code: str | None, year: int | None) -> str | None:
         return None if unit_code is None or year is None else region(unit_code, year)
@@ -551,11 +565,11 @@ def cross_warned(
         ).fetchall()
     }
     if None in mine:  # a run file of no known province: every candidate, when in doubt
-        return [file_id for file_id, _, _ in rows]
+        return [file_id for file_id, *_ in rows]
     return [
         file_id
-        for file_id, unit_code, year in rows
-        if (where := of(unit_code, year)) is None or where in mine
+        for file_id, unit_code, year, anywhere_held in rows
+        if anywhere_held or (where := of(unit_code, year)) is None or where in mine
     ]
 
 
