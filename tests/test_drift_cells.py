@@ -122,6 +122,9 @@ def test_rule_14_units_in_cells_scale_the_cell_and_win_over_the_header():
         ("1 tỷ 250 triệu đồng", 1250.0),
         ("3 triệu 500 nghìn", 3.5),
         ("1,2 tỷ 50 tr", 1250.0),
+        ("-2 tỷ 500 triệu", -2500.0),  # a loss said as an amount: negative as `-125,5`
+        ("- 1 tỷ 250 triệu đồng", -1250.0),
+        ("(2 tỷ 500 triệu)", -2500.0),
     ],
 )
 def test_rule_14_a_money_cell_carries_its_own_unit(raw, expected):
@@ -161,7 +164,10 @@ def test_rule_14_accounting_negatives_keep_the_header_unit(raw, expected):
     assert cells.parse_money(raw, 1.0) == expected
 
 
-@pytest.mark.parametrize("raw", ["(-2 triệu)", "((2 triệu))", "(2 triệu", "2 triệu)"])
+@pytest.mark.parametrize(
+    "raw",
+    ["(-2 triệu)", "((2 triệu))", "(2 triệu", "2 triệu)", "(-2 tỷ 500 triệu)", "1 triệu 2 tỷ"],
+)
 def test_rule_14_a_unit_inside_parentheses_is_one_negative_or_nothing(raw):
     with pytest.raises(ValueError, match="not a number"):
         cells.parse_money(raw, 1.0)

@@ -173,9 +173,9 @@ CELL_COUNT_UNITS = {
 # A number, then words: `1,2 tỷ`, `(125,5) tr.đ`, `45.000.000 đ`, `25 người`.
 _NUMBER_THEN_UNIT = re.compile(r"^([-−+(]?\s?[0-9][0-9.,\s]*\)?)\s*([^\W\d_][\w.\s]*)$")
 # An amount as it is said, each part with its scale: `2 tỷ 500 triệu`, `3 triệu 500 nghìn
-# đồng`.
+# đồng`, a loss `-2 tỷ 500 triệu`.
 _SPOKEN_PART = re.compile(r"([0-9][0-9.,]*)\s*([^\W\d_][^\d]*?)\s*(?=[0-9]|$)")
-_SPOKEN_AMOUNT = re.compile(r"(?:[0-9][0-9.,]*\s*[^\W\d_][^\d]*?\s*){2,}")
+_SPOKEN_AMOUNT = re.compile(r"(?P<minus>[-−]\s?)?(?:[0-9][0-9.,]*\s*[^\W\d_][^\d]*?\s*){2,}")
 # A currency before the amount, as English-style text writes it: `VNĐ 45.000.000`, `VND
 # 45,000,000`, `₫45.000.000` (a scale word never comes first: `tỷ 1,2` is no amount).
 _CURRENCY_THEN_NUMBER = re.compile(r"^([^\W\d_]+\.?)\s*([-−+]?\s?[0-9][0-9.,\s]*)$")
@@ -206,9 +206,12 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
     text = unquoted(raw).replace(DONG_SIGN, "đ")
     negative = text.startswith("(") and text.endswith(")")
     body = text[1:-1].strip() if negative else text
-    if _SPOKEN_AMOUNT.fullmatch(body):
-        spoken = _spoken(body)
-        return -spoken[0] if negative else spoken[0], spoken[1], spoken[2]
+    said = _SPOKEN_AMOUNT.fullmatch(body)
+    if said:
+        if negative and said["minus"]:
+            raise ValueError("not a number")
+        amount, key, unit = _spoken(body[said.end("minus") :] if said["minus"] else body)
+        return -amount if negative or said["minus"] else amount, key, unit
     found = _NUMBER_THEN_UNIT.match(body)
     ahead = None if found else _CURRENCY_THEN_NUMBER.match(body)
     if found:
