@@ -549,3 +549,19 @@ def test_a_warning_on_another_province_s_report_whose_cause_left_is_withdrawn(se
     run_steps(settings, "run-2")
     assert _statuses(settings)["24688_2026.xlsx"] == "superseded"
     assert _cross(settings, ["coop_code_in_two_units"]) == set()
+
+
+def test_a_warning_that_still_holds_with_another_value_is_not_withdrawn(settings):
+    # Run 1: two communes report A. Run 2: a third one too. A is still in the reports of
+    # 24611 and 24615, whose warning's value now names three units: it still holds on
+    # their rows, and stays (a file of an earlier run gains no new warning).
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "24615_2026.xlsx", "24615", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings, "run-1")
+    _workbook(settings, "24620_2026.xlsx", "24620", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings, "run-2")
+    assert {(f, r, row) for f, r, row, _ in _cross(settings)} == {
+        ("24611_2026.xlsx", "coop_code_in_two_units", 2),
+        ("24615_2026.xlsx", "coop_code_in_two_units", 2),
+        ("24620_2026.xlsx", "coop_code_in_two_units", 2),
+    }

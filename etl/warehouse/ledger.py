@@ -587,7 +587,8 @@ def replace_cross_findings(
     earlier run gains none; it loses those whose cause left the warehouse: every one when it
     is no longer loaded (superseded), and, on a file of `holding` (checked again by this
     run), each not among what holds on it now (`etl.quality.validate.holding`: rule, sheet,
-    row, column, value). Without `run_files`, every stored one is replaced.
+    row, column, and the value of one on no row; `_withdraw`). Without `run_files`, every
+    stored one is replaced.
 
     Set-based: the warnings become one Arrow table, which of them were stored before is one
     anti join on their identity (file, rule, sheet, row, column, value), and they are
@@ -654,7 +655,9 @@ def replace_cross_findings(
 
 def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> None:
     """Delete the warnings across files (of `rules`) stored on files no longer loaded, and
-    on the files of `holding` those not among what holds on them now. Within the caller's
+    on the files of `holding` those not among what holds on them now: by rule, sheet, row
+    and column, and value too for a warning on no row (`B (2022: 663)`, a cooperative
+    missing from the report), whose value says what it is of. Within the caller's
     transaction; what was alerted stays in audit.quality_alert, a record of what was sent."""
     import pyarrow as pa
 
@@ -681,7 +684,12 @@ def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> None:
                             and coalesce(h.sheet, '') = coalesce(r.sheet, '')
                             and coalesce(h.excel_row, -1) = coalesce(r.excel_row, -1)
                             and coalesce(h.column_name, '') = coalesce(r.column_name, '')
-                            and coalesce(h.value, '') = coalesce(r.value, '')
+                            -- on a row, its value only describes it (`… (24611, 24615; …)`
+                            -- names a third unit later): the row is what the warning is of
+                            and (
+                                r.excel_row is not null
+                                or coalesce(h.value, '') = coalesce(r.value, '')
+                            )
                     )
                 )
             )
