@@ -166,7 +166,15 @@ def test_rule_14_accounting_negatives_keep_the_header_unit(raw, expected):
 
 @pytest.mark.parametrize(
     "raw",
-    ["(-2 triệu)", "((2 triệu))", "(2 triệu", "2 triệu)", "(-2 tỷ 500 triệu)", "1 triệu 2 tỷ"],
+    [
+        "(-2 triệu)",
+        "((2 triệu))",
+        "(2 triệu",
+        "2 triệu)",
+        "(-2 tỷ 500 triệu)",
+        "1 triệu 2 tỷ",
+        "2 tỷ 1.500 triệu",
+    ],
 )
 def test_rule_14_a_unit_inside_parentheses_is_one_negative_or_nothing(raw):
     with pytest.raises(ValueError, match="not a number"):

@@ -555,6 +555,11 @@ def test_thongtin_settles_an_ambiguous_slug(tmp_path, ref):
     assert _unit(by_code) == ("24688", "Xã Krông Nô", 2026, "ThongTin")
     by_name = _identify(tmp_path, "dak_mil_2025.xlsx", ref, name="Huyện Đắk Mil", year=2025)
     assert _unit(by_name)[:3] == ("663", "Huyện Đắk Mil", 2025)
+    # A name as ambiguous as the slug settles nothing.
+    found = _identify(tmp_path, "krong_no_2026.xlsx", ref, name="Xã Krông Nô", year=2026)
+    assert "24604" in _rejected(found, "unit_ambiguous")
+    # Where the slug names one unit of the year, it identifies it: dak_mil in 2026.
+    assert _unit(_identify(tmp_path, "dak_mil_2026.xlsx", ref))[:2] == ("24670", "Xã Đắk Mil")
 
 
 def test_a_file_name_code_settles_a_unit_name_several_units_fit(tmp_path, ref):
@@ -566,11 +571,6 @@ def test_a_file_name_code_settles_a_unit_name_several_units_fit(tmp_path, ref):
     other = _identify(tmp_path, "24611_2026.xlsx", ref, name="Xã Krông Nô", year=2026)
     message = _rejected(other, "unit_ambiguous")
     assert "24688 Xã Krông Nô (Tỉnh Lâm Đồng)" in message
-    # A name as ambiguous as the slug settles nothing.
-    found = _identify(tmp_path, "krong_no_2026.xlsx", ref, name="Xã Krông Nô", year=2026)
-    assert "24604" in _rejected(found, "unit_ambiguous")
-    # Where the slug names one unit of the year, it identifies it: dak_mil in 2026.
-    assert _unit(_identify(tmp_path, "dak_mil_2026.xlsx", ref))[:2] == ("24670", "Xã Đắk Mil")
 
 
 def test_a_unit_name_with_its_province_names_that_province_s_unit(tmp_path, ref):

@@ -467,3 +467,17 @@ def test_an_error_names_a_url_s_server_never_its_user_path_or_query(said, shown)
     """What a delivery error may say of a webhook's URL: its scheme and host (which server),
     never a user or password, path, query or fragment, where tokens live."""
     assert notify.unnamed(said) == shown
+
+
+def test_a_secret_that_begins_another_hides_none_of_the_longer_one(monkeypatch):
+    """Two webhooks on one server (`/hook`, `/hook?token=…`): the longer path is hidden
+    whole, never cut after its shorter prefix, which would leave its query in the log."""
+    import logging
+
+    hidden = notify._HiddenInLogs()
+    hidden.secrets.update({"/hook", "/hook?token=t0ken"})
+    record = logging.LogRecord(
+        "urllib3", logging.DEBUG, "x", 1, '"POST %s HTTP/1.1"', ("/hook?token=t0ken",), None
+    )
+    assert hidden.filter(record)
+    assert record.getMessage() == '"POST /… HTTP/1.1"'

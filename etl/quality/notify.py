@@ -216,7 +216,7 @@ class _HiddenInLogs(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
             said = shown = record.getMessage()
-            for secret in self.secrets:
+            for secret in sorted(self.secrets, key=len, reverse=True):  # `/hook?t=…` first
                 shown = shown.replace(secret, "/…")
             if shown != said:
                 record.msg, record.args = shown, ()

@@ -273,6 +273,7 @@ def cross_rule_texts() -> dict[str, tuple[str, str | None]]:
     return texts
 
 
+@cache
 def at_cause_messages() -> dict[str, str]:
     """By rule of a check across files: its text at the row that causes it
     (`cross_rule_texts`); a rule without: its own text, not listed."""

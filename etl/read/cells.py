@@ -233,13 +233,14 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
 
 def _spoken(body: str) -> tuple[float, str, str]:
     """`2 tỷ 500 triệu` as (2500, its last unit's key, that unit as written): every part a
-    money scale, each smaller than the one before (`1 triệu 2 tỷ` is no amount)."""
+    money scale, each smaller than the one before and less than one of it (`1 triệu 2 tỷ`
+    and `2 tỷ 1.500 triệu`, a slip of the keyboard, are no amount)."""
     parts = _SPOKEN_PART.findall(body)
     total, before = 0.0, float("inf")
     for number, unit in parts:
         factor = money_unit_factor(_unit_key(unit))
         value = parse_number(number)
-        if factor is None or value is None or factor >= before:
+        if factor is None or value is None or factor >= before or value * factor >= before:
             raise ValueError("not a number")
         total, before = total + value * factor, factor
     last = parts[-1][1]
