@@ -400,6 +400,8 @@ KEPT_STAGING_COLUMNS = {
         **_ROW,
         "sheet_name": "The HTX sheet's name as the file spells it",
         "unit_level": "district, province or commune: the reporting unit's level",
+        "unit_rank": "The unit's rank in the order of precedence for the year: 0 first (2025 "
+        "a province, from 2026 a commune, every unit up to 2024), 1 outranked",
         "wins": "Whether this report wins for the cooperative and year (its rows are loaded)",
         "winner_file_id": "The file whose report wins for the cooperative and year",
         "winner_unit_code": "The unit of the winning report",
