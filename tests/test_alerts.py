@@ -561,6 +561,8 @@ KINH_TE = '"Phòng Kinh tế, huyện Đắk Mil" <kinhte@dakmil.example>'
         f"{KINH_TE}; lienminh@tinh.example",
         f"{KINH_TE}, lienminh@tinh.example,",
         json.dumps([KINH_TE, "lienminh@tinh.example"], ensure_ascii=False),
+        # A JSON list's item is one recipient: its display name's comma needs no quotes.
+        json.dumps([KINH_TE.replace('"', ""), "lienminh@tinh.example"], ensure_ascii=False),
     ],
 )
 def test_a_quoted_display_name_with_a_comma_is_one_recipient(monkeypatch, smtp_server, listed):

@@ -124,7 +124,7 @@ def unreadable_connection(conn_id: str) -> str | None:
 def _recipients() -> list[str]:
     """The addresses of the Airflow variable `htx_alert_emails`: separated by commas or
     semicolons, or a JSON list of them (as the UI's JSON editor writes a list); a display
-    name in quotes keeps its commas."""
+    name in quotes keeps its commas, and so does one in a JSON list's item."""
     from airflow.sdk import Variable
 
     try:
@@ -133,6 +133,7 @@ def _recipients() -> list[str]:
         value = None
     text = (value or "").strip()
     fields: list = [text]
+    listed = None
     if text.startswith("["):
         try:
             listed = json.loads(text)
@@ -140,9 +141,25 @@ def _recipients() -> list[str]:
             listed = None
         if isinstance(listed, list):
             fields = listed
+    items = isinstance(listed, list)
     # Each as written: the provider's To header and smtplib's envelope read the address in it.
-    found = (v.strip() for field in fields for v in _RECIPIENT.findall(str(field)))
+    found = (v.strip() for field in fields for v in _split(str(field), items))
     return [v for v in found if v]
+
+
+def _split(field: str, item: bool) -> list[str]:
+    """The recipients of one field: up to each comma or semicolon outside quotes. A JSON
+    list's item whose parts are not all addresses is one recipient, its display name then
+    quoted (`Phòng Kinh tế, huyện Đắk Mil <kinhte@…>`: the comma is the name's)."""
+    parts = _RECIPIENT.findall(field)
+    if item and len(parts) > 1 and not all("@" in part for part in parts):
+        named = _NAMED_ADDRESS.fullmatch(field.strip())
+        return [formataddr((named["name"], named["address"]))] if named else [field]
+    return parts
+
+
+# A display name, then its address in angle brackets.
+_NAMED_ADDRESS = re.compile(r'"?(?P<name>[^"<>]+?)"?\s*<(?P<address>[^<>\s@]+@[^<>\s]+)>')
 
 
 # One recipient: up to a comma or semicolon outside a quoted display name or a comment, as
