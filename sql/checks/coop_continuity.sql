@@ -12,6 +12,7 @@
 -- A cooperative the winning report of N + 1 (stg_report_precedence) of another unit of the
 -- same province in force in N + 1 names is not missing: it moved, and that unit reports it.
 -- `causes`: the cooperative's year-N row.
+-- `province_in_force` and `check_units`: see etl.quality.validate._prepare_checks.
 -- Only the cooperative-years of a file of check_run_files (every file, or this run's) and
 -- those of the year before such a file's report year: a row's report and its cause are of
 -- one cooperative and year, the report of the year after the cause's, so every row on a
@@ -72,9 +73,10 @@ with_province as (
     select
         l.*,
         case
-            when l.year + 1 >= 2025 and not l.geo_current
-                then coalesce(u.province_2025, l.province_code)
-            else l.province_code
+            when l.geo_current then l.province_code
+            else province_in_force(
+                l.province_code, coalesce(u.province_2025, l.province_code), l.year + 1
+            )
         end as province_next
     from located as l
     left join check_units as u
@@ -143,8 +145,7 @@ next_winners as (
         p.report_year - 1 as year,
         case
             when length(p.unit_code) = 2 then p.unit_code
-            when p.report_year >= 2025 then u.province_2025
-            else u.province_code
+            else province_in_force(u.province_code, u.province_2025, p.report_year)
         end as province_code
     from stg_report_precedence as p
     left join check_units as u

@@ -7,6 +7,7 @@
 --   province code itself.
 -- Counted as reported (every loaded report's HTX rows, won or outranked), each cooperative
 -- once. `causes`: the reports of both years, the later year's first.
+-- `province_in_force` and `check_units`: see etl.quality.validate._prepare_checks.
 -- Only the rows a file of check_run_files (every file, or this run's) can be or cause: a
 -- unit's rows are of its reports alone, so only the units of those files are counted; a
 -- province's row of year Y has causes of Y and Y - 1 only, so only the province reports of
@@ -111,9 +112,8 @@ area_coops as (
     select distinct
         a.report_year,
         x.coop_code,
-        case when a.report_year >= 2025 then a.province_2025 else a.province_code end
-            as province_now,
-        case when a.report_year + 1 >= 2025 then a.province_2025 else a.province_code end
+        province_in_force(a.province_code, a.province_2025, a.report_year) as province_now,
+        province_in_force(a.province_code, a.province_2025, a.report_year + 1)
             as province_next
     from report_area as a
     inner join reported as x on a.file_id = x.file_id
@@ -179,10 +179,9 @@ province_causes as (
     inner join report_area as a
         on
         a.report_year in (p.report_year, p.report_year - 1)
-        and p.province_code = case
-            when a.report_year >= 2025 or p.report_year >= 2025 then a.province_2025
-            else a.province_code
-        end
+        and p.province_code = province_in_force(
+            a.province_code, a.province_2025, greatest(a.report_year, p.report_year)
+        )
     where a.file_id <> p.file_id
     group by p.file_id
 )
