@@ -646,3 +646,33 @@ def test_a_number_whose_readings_the_name_fits_none_of_still_rejects_naming_both
     )
     assert "008 là Quận Hoàng Mai" in message
     assert "02 Tỉnh Hà Giang" in message
+
+
+def test_a_former_commune_code_the_crosswalk_could_not_place_is_told_it_is_former(tmp_path, ref):
+    """24727 Xã Đắk N'Dung (Đắk Song) is unmatched: the merger text spells it `Đắk N’Drung`
+    under Xã Đức An. A 2026 report under 24727 is told the code is a former commune's, which
+    commune in force it may now be part of, and to give its own commune's code; 05083 Xã Mi
+    Hòa, named in no commune's text, is told it is former without a guess."""
+    for found, advice in (
+        (
+            _identify(tmp_path, "a.xlsx", ref, code="24727", year=2026),
+            "hãy ghi trong 'Mã đơn vị' mã của xã/phường lập báo cáo này",
+        ),
+        (_identify(tmp_path, "24727_2026.xlsx", ref), "hãy đặt tên tệp theo mã"),
+    ):
+        vi, en = _rejected(found, "unit_not_in_year").split(" / ")
+        assert "Xã Đắk N'Dung, Huyện Đắk Song, Tỉnh Đắk Nông (mã 24727)" in vi, vi
+        assert "là xã/phường cũ, trước 01/07/2025" in vi, vi
+        assert "có thể nay thuộc: 24717 Xã Đức An" in vi, vi
+        assert advice in vi, vi
+        assert "is a former commune" in en, en
+        assert "may now be part of: 24717 Xã Đức An" in en, en
+        assert isinstance(found, Finding)
+        assert found.value == "24727"
+    vi, en = _rejected(
+        _identify(tmp_path, "b.xlsx", ref, code="05083", year=2026), "unit_not_in_year"
+    ).split(" / ")
+    assert "Xã Mi Hòa" in vi, vi
+    assert "(mã 05083) là xã/phường cũ" in vi, vi
+    assert "có thể" not in vi, vi
+    assert "is a former commune" in en, en

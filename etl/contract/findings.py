@@ -414,6 +414,48 @@ REASONS: dict[str, tuple[str, str]] = {
         "for example <commune code>_{year}.xlsx, or put that code in 'Mã đơn vị' of the "
         "ThongTin sheet (add the sheet if the file has none).",
     ),
+    "commune_unmatched": (
+        "{former} (mã {code}) là xã/phường cũ, trước 01/07/2025; phương án sắp xếp không "
+        "nêu rõ nó thuộc xã/phường nào, có thể nay thuộc: {units}. Báo cáo năm {year} ghi "
+        "mã xã/phường có hiệu lực từ 01/07/2025: hãy ghi trong 'Mã đơn vị' mã của xã/phường "
+        "lập báo cáo này.",
+        "{former} ({code}) is a former commune, of before 01/07/2025; the merger text does "
+        "not say clearly which commune it went to, it may now be part of: {units}. Reports "
+        "for {year} give the code of a commune in force since 01/07/2025: put the code of "
+        "the commune that makes this report in 'Mã đơn vị'.",
+    ),
+    "commune_unmatched_from_file_name": (
+        "{former} (mã {code}), ghi trong tên tệp, là xã/phường cũ, trước 01/07/2025; phương "
+        "án sắp xếp không nêu rõ nó thuộc xã/phường nào, có thể nay thuộc: {units}. Báo cáo "
+        "năm {year} ghi mã xã/phường có hiệu lực từ 01/07/2025: hãy đặt tên tệp theo mã của "
+        "xã/phường lập báo cáo này, ví dụ <mã xã>_{year}.xlsx, hoặc ghi mã đó trong 'Mã đơn "
+        "vị' của trang ThongTin (thêm trang này nếu tệp chưa có).",
+        "{former} ({code}), named in the file name, is a former commune, of before "
+        "01/07/2025; the merger text does not say clearly which commune it went to, it may "
+        "now be part of: {units}. Reports for {year} give the code of a commune in force "
+        "since 01/07/2025: name the file by the code of the commune that makes this report, "
+        "for example <commune code>_{year}.xlsx, or put that code in 'Mã đơn vị' of the "
+        "ThongTin sheet (add the sheet if the file has none).",
+    ),
+    "commune_former": (
+        "{former} (mã {code}) là xã/phường cũ, trước 01/07/2025. Báo cáo năm {year} ghi mã "
+        "xã/phường có hiệu lực từ 01/07/2025: hãy ghi trong 'Mã đơn vị' mã của xã/phường "
+        "lập báo cáo này.",
+        "{former} ({code}) is a former commune, of before 01/07/2025. Reports for {year} "
+        "give the code of a commune in force since 01/07/2025: put the code of the commune "
+        "that makes this report in 'Mã đơn vị'.",
+    ),
+    "commune_former_from_file_name": (
+        "{former} (mã {code}), ghi trong tên tệp, là xã/phường cũ, trước 01/07/2025. Báo "
+        "cáo năm {year} ghi mã xã/phường có hiệu lực từ 01/07/2025: hãy đặt tên tệp theo mã "
+        "của xã/phường lập báo cáo này, ví dụ <mã xã>_{year}.xlsx, hoặc ghi mã đó trong 'Mã "
+        "đơn vị' của trang ThongTin (thêm trang này nếu tệp chưa có).",
+        "{former} ({code}), named in the file name, is a former commune, of before "
+        "01/07/2025. Reports for {year} give the code of a commune in force since "
+        "01/07/2025: name the file by the code of the commune that makes this report, for "
+        "example <commune code>_{year}.xlsx, or put that code in 'Mã đơn vị' of the "
+        "ThongTin sheet (add the sheet if the file has none).",
+    ),
     "unit_name_mismatch": (
         "'Mã đơn vị' {code} là {unit}, nhưng 'Tên đơn vị' ghi '{value}' là đơn vị khác: "
         "{named}. Hãy sửa cho mã và tên cùng chỉ một đơn vị rồi gửi lại.",

@@ -90,6 +90,8 @@ _RULE_OF_REASON = {
     "province_merged": "unit_not_in_year",
     "commune_merged": "unit_not_in_year",
     "commune_split": "unit_not_in_year",
+    "commune_unmatched": "unit_not_in_year",
+    "commune_former": "unit_not_in_year",
     "unit_unknown_in_year": "unit_unknown",
 }
 
@@ -258,21 +260,28 @@ def _unit_of_code(
 def _former_commune(former: Unit, year: int, ref: Reference, shown: object, column: str) -> None:
     """Raise why a commune before 01/07/2025 may not report for `year` (from 2026): the
     commune in force it went into whole, or those it was split between (the crosswalk);
-    nothing when the crosswalk links it to none."""
+    for one the crosswalk could not match, the communes in force it may have gone to, if
+    any (`possible_new_codes`)."""
     crosswalk = load_crosswalk(ref)
     new = [
         unit
         for link in crosswalk.destinations(former.code)
         if (unit := ref.current_unit(link.new_commune_code)) is not None
     ]
-    if not new:
-        return
     where = [former, ref.district_of(former), ref.province_of(former)]
     fields = {
         "former": ", ".join(u.full_name for u in where if u is not None),
         "code": former.code,
         "year": year,
     }
+    if not new:
+        unmatched = crosswalk.unmatched_row(former.code)
+        codes = unmatched.possible_new_codes.split("; ") if unmatched else []
+        maybe = [unit for code in codes if code and (unit := ref.current_unit(code))]
+        if maybe:
+            units = "; ".join(_named(u) for u in maybe)
+            raise _Rejected(_finding("commune_unmatched", shown, column, units=units, **fields))
+        raise _Rejected(_finding("commune_former", shown, column, **fields))
     whole = crosswalk.whole_destination(former.code)
     if whole is not None and [u.code for u in new] == [whole]:
         raise _Rejected(
