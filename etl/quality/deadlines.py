@@ -238,12 +238,34 @@ def alert_id(unit_code: str, report_year: int) -> str:
 
 def check(con, judged_on: dt.date, run_id: str, config: ReportingConfig | None = None) -> dict:
     """Judge every required report at `judged_on` on the ledger connection `con` and record
-    a deadline alert for each newly overdue one (delivered by the `alert` task)."""
+    a deadline alert for each newly overdue one (delivered by the `alert` task).
+
+    The statuses are those at `judged_on`, whatever arrived later; the alerts are what is
+    still to act on: a report overdue at `judged_on` (a backfill, a re-run of a past day)
+    whose file has loaded since raises none (`arrived_since`)."""
     from etl.quality.alerts import deadline_alert, record
 
     config = config or load_config()
     rows = statuses(con, judged_on, config)
-    overdue = alerting(rows, judged_on, config.window_days)
+    loaded = set(
+        con.execute(
+            "select distinct unit_code, report_year from audit.file_ingestion "
+            "where status in ('loaded', 'superseded')"
+        ).fetchall()
+    )
+    overdue: list[dict] = []
+    arrived_since: list[dict] = []
+    for row in alerting(rows, judged_on, config.window_days):
+        late = (row["unit_code"], row["report_year"]) in loaded
+        (arrived_since if late else overdue).append(row)
+    for row in arrived_since:
+        log.info(
+            "deadline: %s %s was %s at %s and has loaded since: no alert",
+            row["unit_code"],
+            row["report_year"],
+            row["status"],
+            judged_on,
+        )
     known = {
         r[0]
         for r in con.execute(
@@ -265,4 +287,9 @@ def check(con, judged_on: dt.date, run_id: str, config: ReportingConfig | None =
         ", ".join(f"{s} {n}" for s, n in sorted(counts.items())) or "nothing required",
         len(raised),
     )
-    return {"judged_on": judged_on.isoformat(), "statuses": dict(counts), "alerts": raised}
+    return {
+        "judged_on": judged_on.isoformat(),
+        "statuses": dict(counts),
+        "alerts": raised,
+        "arrived_since": [alert_id(r["unit_code"], r["report_year"]) for r in arrived_since],
+    }
