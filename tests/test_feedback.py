@@ -11,6 +11,7 @@ import os
 import shutil
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -276,10 +277,20 @@ def _ods_cell(value: object) -> str:
     )
 
 
-def write_ods(path: Path, sheets: dict[str, list[list]]) -> Path:
-    """A minimal OpenDocument spreadsheet, written by code (no LibreOffice needed)."""
+def write_ods(path: Path, sheets: dict[str, list[list]], hidden: Iterable[str] = ()) -> Path:
+    """A minimal OpenDocument spreadsheet, written by code (no LibreOffice needed); the
+    sheets named in `hidden` are hidden, as LibreOffice saves it (a table style whose
+    `table:display` is false)."""
+    hidden = set(hidden)
+    styles = (
+        '<office:automatic-styles><style:style style:name="hidden" style:family="table">'
+        '<style:table-properties table:display="false"/></style:style></office:automatic-styles>'
+        if hidden
+        else ""
+    )
     tables = "".join(
-        f'<table:table table:name="{escape(name)}">'
+        f'<table:table table:name="{escape(name)}"'
+        + (' table:style-name="hidden">' if name in hidden else ">")
         + "".join(
             "<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>"
             for row in rows
@@ -291,8 +302,9 @@ def write_ods(path: Path, sheets: dict[str, list[list]]) -> Path:
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-        f"<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body>"
+        f"{styles}<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body>"
         "</office:document-content>"
     )
     manifest = (

@@ -1101,3 +1101,71 @@ def test_a_thongtin_value_beside_a_label_merged_over_column_b_is_read(tmp_path):
     found = identify_read(read, "bao_cao.xlsx", load_reference())
     assert not isinstance(found, Identity)
     assert (found.sheet, found.excel_row, found.cell) == ("ThongTin", 4, "D4")
+
+
+@pytest.mark.parametrize(
+    ("name", "state", "table"),
+    [("HTX", "hidden", "Sheet1"), ("Hợp tác xã", "veryHidden", "Biểu 01"),
+     ("Danh sach HTX", "hidden", "Sheet1")],
+)  # fmt: skip
+def test_a_hidden_sheet_named_htx_does_not_outrank_a_visible_sheet_holding_the_list(
+    tmp_path, name, state, table
+):
+    """A template's leftover `HTX`, hidden, beside the visible sheet the clerk filled in: the
+    visible one is the report (rule 17), and nothing is said of the hidden one. Before: the
+    hidden `HTX` was read by its name, with no warning, and the visible list `sheet_not_read`.
+    Two visible sheets holding the list still make the file ambiguous."""
+    current = [HTX_HEADER, htx_row(1, "6400000001")]
+    old = [HTX_HEADER, htx_row(1, "6400000009")]
+    sheets = {"ThongTin": (info_rows(), "visible"), name: (old, state),
+              table: (current, "visible")}  # fmt: skip
+    read = read_workbook(_sheets_in_states(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert read.sheets["htx"].sheet_name == table
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001"]
+    assert [(f.rule, f.severity, f.sheet) for f in read.findings] == [
+        ("sheet_found_by_header", "info", table)
+    ]
+
+    sheets["Danh sách HTX năm 2023"] = (current, "visible")
+    read = read_workbook(_sheets_in_states(tmp_path / "two.xlsx", sheets))
+    assert read.rejection is not None
+    assert read.rejection.rule == "sheet_ambiguous"
+    assert f"'{table}', 'Danh sách HTX năm 2023'" in read.rejection.message
+
+
+def test_a_hidden_sheet_named_htx_holding_the_only_list_is_read_with_a_warning(tmp_path):
+    """No visible sheet holds the list (`Sheet1` lacks `Mã số HTX`): the hidden `HTX` is
+    read, as a hidden sheet found by its header is, with `sheet_found_hidden`; it comes
+    before a hidden sheet that only its header names (`HTX (2)`)."""
+    table = [HTX_HEADER, htx_row(1, "6400000001")]
+    notes = [[column for column in HTX_HEADER if column != "Mã số HTX"]]
+    sheets = {"ThongTin": (info_rows(), "visible"), "HTX": (table, "hidden"),
+              "Sheet1": (notes, "visible"), "HTX (2)": (table, "hidden")}  # fmt: skip
+    read = read_workbook(_sheets_in_states(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert read.sheets["htx"].sheet_name == "HTX"
+    [said] = read.findings
+    assert (said.rule, said.severity, said.sheet) == ("sheet_found_hidden", "warning", "HTX")
+    vi, en = said.message.split(" / ")
+    assert "trang 'HTX', một trang bị ẩn trong Excel" in vi
+    assert "sheet 'HTX', which is hidden in Excel" in en
+    assert "No sheet is named 'HTX'" not in en
+
+
+@pytest.mark.parametrize("old", ["Sheet1 (2)", "HTX"])
+def test_a_hidden_old_copy_in_an_ods_file_does_not_compete_with_the_visible_one(tmp_path, old):
+    """LibreOffice hides a sheet by its table style (`table:display="false"`), which calamine
+    reports as `Hidden`: an .ods is read as the .xlsx above."""
+    from test_feedback import write_ods
+
+    current = [HTX_HEADER, htx_row(1, "6400000001")]
+    stale = [HTX_HEADER, htx_row(1, "6400000009")]
+    sheets = {"ThongTin": info_rows(), old: stale, "Sheet1": current}
+    read = read_workbook(write_ods(tmp_path / "663_2023.ods", sheets, hidden=[old]))
+    assert read.rejection is None
+    assert read.sheets["htx"].sheet_name == "Sheet1"
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001"]
+    assert [(f.rule, f.severity, f.sheet) for f in read.findings] == [
+        ("sheet_found_by_header", "info", "Sheet1")
+    ]

@@ -211,12 +211,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "whose header holds every required column.",
     ),
     "sheet_found_hidden": (
-        "Không có trang tên 'HTX': danh sách HTX được đọc từ trang '{sheet}', một trang bị ẩn "
-        "trong Excel, vì dòng tiêu đề của trang này có đủ các cột bắt buộc. Nếu đó là bản "
-        "cũ, hãy để danh sách cần nộp ở một trang không ẩn tên 'HTX' rồi gửi lại.",
-        "No sheet is named 'HTX': the cooperative list was read from sheet '{sheet}', which "
-        "is hidden in Excel, since its header holds every required column. If it is an old "
-        "copy, put the list to submit on a visible sheet named 'HTX' and resubmit.",
+        "Không có trang không ẩn nào chứa danh sách HTX: danh sách HTX được đọc từ trang "
+        "'{sheet}', một trang bị ẩn trong Excel. Nếu đó là bản cũ, hãy để danh sách cần nộp "
+        "ở một trang không ẩn tên 'HTX' rồi gửi lại.",
+        "No visible sheet holds the cooperative list: it was read from sheet '{sheet}', which "
+        "is hidden in Excel. If it is an old copy, put the list to submit on a visible sheet "
+        "named 'HTX' and resubmit.",
     ),
     "column_like_missing": (
         "Cột '{column}' không có trong mẫu nên không được đọc, và tệp không có cột "

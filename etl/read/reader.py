@@ -223,9 +223,11 @@ def _read(
         problems: list[Finding] = []  # a sheet's or column's absence: the others still read
         for sheet in DATA_SHEETS:
             actual = named[sheet.key]
-            if actual is None and sheet is HTX:
+            if sheet is HTX and (actual is None or actual not in shown):
+                # A hidden `HTX` (a template's leftover) never outranks a visible sheet
+                # the clerk filled in: it is read only when no visible sheet holds the list.
                 claimed = {thongtin, *named.values(), *outshone}
-                found = _sheet_by_header(workbook, claimed, shown, result)
+                found = _sheet_by_header(workbook, claimed, shown, result, actual)
                 if isinstance(found, Finding):
                     problems.append(found)
                     continue
@@ -346,12 +348,13 @@ def _outshone(sheet_names: list[str], shown: set[str]) -> set[str]:
 
 
 def _sheet_by_header(
-    workbook, claimed: set, shown: set[str], result: WorkbookRead
+    workbook, claimed: set, shown: set[str], result: WorkbookRead, hidden_htx: str | None = None
 ) -> str | Finding | None:
-    """Rule 17: with no sheet named `HTX` or an alias, the one sheet whose header holds every
-    required HTX column (`Sheet1`, `Biểu 01`), with an info finding; two such sheets make
-    the file ambiguous. None when no sheet qualifies. A hidden sheet (an old copy the clerk
-    hid) is a candidate only when no visible sheet is one, and is read with a warning."""
+    """Rule 17: with no visible sheet named `HTX` or an alias, the one sheet whose header
+    holds every required HTX column (`Sheet1`, `Biểu 01`), with an info finding; two such
+    sheets make the file ambiguous. None when no sheet qualifies. A hidden sheet (an old copy
+    the clerk hid) is a candidate only when no visible sheet is one, and is read with a
+    warning; `hidden_htx`, a hidden sheet named `HTX`, is then the one, before the others."""
     candidates = []
     for name in workbook.sheet_names:
         if name in claimed:
@@ -363,7 +366,8 @@ def _sheet_by_header(
         header = find_header(rows, HTX)
         if header is not None and not header.missing:
             candidates.append(name)
-    candidates = [name for name in candidates if name in shown] or candidates
+    visible = [name for name in candidates if name in shown]
+    candidates = visible or ([hidden_htx] if hidden_htx else candidates)
     if len(candidates) > 1:
         quoted = ", ".join(f"'{name}'" for name in candidates)
         return Finding(
