@@ -970,6 +970,67 @@ def test_a_formula_error_in_a_text_column_is_never_read_as_its_text(tmp_path):
     assert message.startswith("Ô 'Tên HTX' hiện lỗi công thức #REF!")
 
 
+def _ods_edited(path: Path, rows: list[list], edits: dict[str, str]) -> Path:
+    """The HTX sheet of `rows` and a ThongTin, as an .ods file whose content.xml has each
+    piece of `edits` replaced by its value: a cell or a row as LibreOffice saves it."""
+    import zipfile
+
+    from test_feedback import write_ods
+
+    plain = write_ods(path.with_name(f"plain_{path.name}"), {"HTX": rows, "ThongTin": info_rows()})
+    with zipfile.ZipFile(plain) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    content = (
+        parts["content.xml"]
+        .decode()
+        .replace(
+            "<office:document-content ",
+            '<office:document-content xmlns:calcext="urn:org:documentfoundation:names:'
+            'experimental:calc:xmlns:calcext:1.0" ',
+        )
+    )
+    for piece, replacement in edits.items():
+        assert piece in content, piece
+        content = content.replace(piece, replacement)
+    parts["content.xml"] = content.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_an_ods_cell_showing_a_formula_error_reads_as_in_an_xlsx(tmp_path):
+    """LibreOffice saves a formula's error as an empty string marked
+    `calcext:value-type="error"`, the error shown in its text; python-calamine reads it as
+    empty, so `#DIV/0!` in a number column was *not reported* (NULL) in silence and `#REF!`
+    in a name column a name missing without a word. It reads as the same .xlsx cell does."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Thu nhập bình quân": "#DIV/0!", "Tên HTX": "#REF!"}),
+        htx_row(2, "6400000002", **{"Doanh thu": "#N/A", "Xã/Phường": "#N/A"}),
+    ]
+    xlsx = read_workbook(_book(tmp_path / "f.xlsx", rows))  # openpyxl: `#…` is an error
+    cell = '<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>'
+    saved = (
+        '<table:table-cell table:formula="of:=1/0" office:value-type="string" '
+        'office:string-value="" calcext:value-type="error"><text:p>{}</text:p></table:table-cell>'
+    )
+    ods = read_workbook(
+        _ods_edited(
+            tmp_path / "f.ods",
+            rows,
+            {cell.format(e): saved.format(e) for e in ("#DIV/0!", "#REF!", "#N/A")},
+        )
+    )
+    assert ods.rejection is None
+    htx = ods.sheets["htx"].rows
+    assert htx[0].get(unparsed("avg_income_mvnd")) == "#DIV/0!"
+    assert htx == xlsx.sheets["htx"].rows
+    assert [(f.rule, f.cell, f.value) for f in ods.findings] == [
+        (f.rule, f.cell, f.value) for f in xlsx.findings
+    ]
+
+
 def _sheets_in_states(path: Path, sheets: dict[str, tuple[list[list], str]]) -> Path:
     """A workbook of `sheets` (name -> (rows, state)), a state as Excel saves it: `visible`,
     `hidden` (Unhide lists it) or `veryHidden` (only the VBA editor shows it), by openpyxl."""

@@ -48,6 +48,10 @@ _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 # part's, or from ODF 1.4 the one `encrypted-package`'s).
 _ODF_MANIFEST = "META-INF/manifest.xml"
 _ODF_ENCRYPTED = b"encryption-data"
+# The attribute LibreOffice marks a cell showing a formula's error with.
+_CALCEXT_VALUE_TYPE = (
+    "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
+)
 # What reading a damaged zip member raises besides BadZipFile: a member with a zip password
 # (RuntimeError), an unknown compression method (NotImplementedError), a broken deflate
 # stream (zlib.error), a member cut short (EOFError).
@@ -1136,13 +1140,18 @@ def ods_merged_ranges(
     (last row, last column)), 0-based. calamine does not read an .ods file's merges; its
     content.xml says them (`table:number-rows-spanned`, `-columns-spanned`), and counts
     repeated rows and cells. Given a Package, it also keeps each sheet's cells of type
-    `percentage` in `percent`, as `bounded` does for an .xlsx file."""
+    `percentage` in `percent`, and those showing a formula's error in `errors` (LibreOffice
+    saves one as an empty string marked `calcext:value-type="error"`, which calamine reads
+    as empty), as `bounded` does for an .xlsx file."""
     merges: dict[str, list[Merge]] = {}
     percent: dict[str, list[tuple[int, int]]] = {}
+    errors: dict[str, dict[tuple[int, int], str]] = {}
+    failed: list[tuple[int, int]] = []  # the error cell being read: its (Excel row, column)s
     with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
         sheet: list[Merge] = []
         shown: list[tuple[int, int]] = []
+        errors_of: dict[tuple[int, int], str] = {}
         row = column = depth = 0  # depth: tables nested in a cell are not the sheet's
         rows_repeated = 1
         for event, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314  expat refuses external entities and entity blow-up
@@ -1154,6 +1163,7 @@ def ods_merged_ranges(
                     if depth == 1:
                         sheet = merges.setdefault(attributes.get("name", ""), [])
                         shown = percent.setdefault(attributes.get("name", ""), [])
+                        errors_of = errors.setdefault(attributes.get("name", ""), {})
                         row = 0
                 elif depth == 1 and tag == "table-row":
                     column = 0
@@ -1164,21 +1174,34 @@ def ods_merged_ranges(
                     if tag == "table-cell" and (spanned > 1 or across > 1):
                         sheet.append(((row, column), (row + spanned - 1, column + across - 1)))
                     repeated = int(attributes.get("number-columns-repeated", 1))
-                    if attributes.get("value-type") == "percentage":
-                        shown.extend(
+                    error = tag == "table-cell" and element.get(_CALCEXT_VALUE_TYPE) == "error"
+                    if error or attributes.get("value-type") == "percentage":
+                        places = [
                             (row + 1 + down, column + right)
                             for down in range(rows_repeated)
                             for right in range(repeated)
-                        )
+                        ]
+                        if error:
+                            failed.extend(places)
+                        else:
+                            shown.extend(places)
                     column += repeated
                 continue
             if tag == "table":
                 depth -= 1
+            elif depth == 1 and tag == "table-cell" and failed:
+                # its text, once read: `#DIV/0!` as the clerk sees it
+                shown_text = "\n".join(
+                    "".join(p.itertext()) for p in element if _local(p.tag) == "p"
+                )
+                errors_of.update(dict.fromkeys(failed, shown_text.strip()))
+                failed.clear()
             elif depth == 1 and tag == "table-row":
                 row += int(attributes.get("number-rows-repeated", 1))
                 element.clear()
     if isinstance(path, Package):
         path.percent.update((name, frozenset(cells)) for name, cells in percent.items() if cells)
+        path.errors.update((name, cells) for name, cells in errors.items() if cells)
     return {name: ranges for name, ranges in merges.items() if ranges}
 
 
