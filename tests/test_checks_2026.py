@@ -4,6 +4,7 @@ and a new file never warning files of earlier runs. Real stages and builds."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from conftest import (
@@ -406,6 +407,18 @@ def _cross_of(settings, name) -> set[tuple]:
     return {(r, row, v) for f, r, row, v in _cross(settings) if f == name}
 
 
+class _Said(logging.Handler):
+    """The messages a logger says (caplog's handler does not outlive Airflow's logging set-up,
+    which an earlier step of a test may have made in this process)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_stay(settings):
     # Run 1: A and C jump tenfold from 2022 (1650) to 2023 (17000), B of 2022 is missing from
     # 2023: three warnings on the 2023 report (3 of 4 cooperatives: no unit_count_change).
@@ -426,8 +439,20 @@ def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_
     _workbook(
         settings, "663_2022_v2.xlsx", "663", 2022, [(A, {"Doanh thu": 16000}), *_coops(B, C, D)]
     )
-    run_steps(settings, "run-2")
+    said, logger = _Said(), logging.getLogger("etl.warehouse.ledger")
+    logger.addHandler(said)
+    level, logger.level = logger.level, logging.INFO
+    try:
+        run_steps(settings, "run-2")
+    finally:
+        logger.removeHandler(said)
+        logger.setLevel(level)
     assert _statuses(settings)["663_2022.xlsx"] == "superseded"
+    # The log says what was withdrawn from where.
+    assert (
+        "warnings across files withdrawn, their cause gone from the warehouse: "
+        "663_2023.xlsx revenue_jump x1"
+    ) in said.messages
     assert _cross_of(settings, "663_2023.xlsx") == {
         ("revenue_jump", 3, "17000 (2022: 1650)"),
         ("coop_missing_next_year", None, f"{B} (2022: 663)"),

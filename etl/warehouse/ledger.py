@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -669,7 +670,7 @@ def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> None:
         pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in held], schema),
     )
     try:
-        con.execute(
+        gone = con.execute(
             """
             delete from audit.rejected_row as r
             where list_contains($rules, r.rule) and (
@@ -693,11 +694,25 @@ def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> None:
                     )
                 )
             )
+            returning r.file_id, r.rule
             """,
             {"rules": rules, "checked": sorted(holding)},
-        )
+        ).fetchall()
     finally:
         con.unregister("cross_holding")
+    if gone:
+        file_names = dict(
+            con.execute(
+                "select file_id, file_name from audit.file_ingestion "
+                "where list_contains(?, file_id)",
+                [sorted({file_id for file_id, _ in gone})],
+            ).fetchall()
+        )
+        counted = Counter((file_names.get(file_id, str(file_id)), rule) for file_id, rule in gone)
+        log.info(
+            "warnings across files withdrawn, their cause gone from the warehouse: %s",
+            "; ".join(f"{name} {rule} x{n}" for (name, rule), n in sorted(counted.items())),
+        )
 
 
 def files(con, file_ids: list[int]) -> list[dict]:
