@@ -1230,3 +1230,79 @@ def test_a_hidden_old_copy_in_an_ods_file_does_not_compete_with_the_visible_one(
     assert [(f.rule, f.severity, f.sheet) for f in read.findings] == [
         ("sheet_found_by_header", "info", "Sheet1")
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "row", "other", "key", "template"),
+    [("HoTro", SUPPORT_HEADER, ["6400000001", "NTM", "Kho", "Tỉnh", 20, 2023], "Hỗ trợ năm 2023",
+      "hotro", "HoTro"),
+     ("OCOP", OCOP_HEADER, ["6400000001", "Cà phê", "Đồ uống", 4, "12/QĐ", None],
+      "Sản phẩm OCOP", "ocop", "OCOP"),
+     ("Liên kết", LINK_HEADER, ["6400000001", "Công ty A", "Cà phê", 12, 300],
+      "Liên kết tiêu thụ", "lienket", "LienKet")],
+)  # fmt: skip
+def test_a_hidden_optional_sheet_is_read_with_a_warning_beside_the_visible_table(
+    tmp_path, name, header, row, other, key, template
+):
+    """A hidden `HoTro` (a template's leftover, or an old year's copy) beside the visible
+    `Hỗ trợ năm 2023` the clerk filled in: only the layout's names are read, so the hidden
+    one still is, but never in silence: a warning names it as hidden, and the visible one
+    keeps its `sheet_not_read`, so the clerk learns both. Before: the hidden sheet was read
+    without a word. A hidden sheet left empty is left out, and says nothing."""
+    old = [header, row]
+    sheets = {"ThongTin": (info_rows(), "visible"),
+              "HTX": ([HTX_HEADER, htx_row(1, "6400000001")], "visible"),
+              name: (old, "hidden"), other: ([header, row], "visible")}  # fmt: skip
+    read = read_workbook(_sheets_in_states(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert read.sheets[key].sheet_name == name
+    assert [(f.rule, f.severity, f.sheet) for f in read.findings] == [
+        ("sheet_read_hidden", "warning", name),
+        ("sheet_not_read", "warning", other),
+    ]
+    vi, en = read.findings[0].message.split(" / ")
+    assert f"Trang '{name}' bị ẩn trong Excel nhưng vẫn được đọc làm trang '{template}'" in vi
+    assert f"Sheet '{name}' is hidden in Excel but was read as the template's '{template}'" in en
+
+    del sheets[other]
+    read = read_workbook(_sheets_in_states(tmp_path / "alone.xlsx", sheets))
+    assert [(f.rule, f.sheet) for f in read.findings] == [("sheet_read_hidden", name)]
+
+    sheets[name] = ([], "veryHidden")
+    read = read_workbook(_sheets_in_states(tmp_path / "empty.xlsx", sheets))
+    assert read.rejection is None
+    assert key not in read.sheets
+    assert read.findings == []
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_hidden_thongtin_is_read_with_a_warning_and_a_visible_one_outranks_it(tmp_path, fmt):
+    """The unit and year are needed, so a lone hidden `ThongTin` is still read, but a
+    warning names it as hidden (it may be a copy holding last year's values). Beside a
+    visible `Thông tin`, the visible one is read and nothing is said. Before: the hidden
+    `ThongTin` was read without a word."""
+    from test_feedback import write_ods
+
+    def book(path: Path, sheets: dict[str, list[list]], hidden: list[str]) -> Path:
+        if fmt == "ods":
+            return write_ods(path, sheets, hidden=hidden)
+        states = {n: (rows, "hidden" if n in hidden else "visible") for n, rows in sheets.items()}
+        return _sheets_in_states(path, states)
+
+    htx = [HTX_HEADER, htx_row(1, "6400000001")]
+    read = read_workbook(book(tmp_path / f"a.{fmt}", {"ThongTin": info_rows(), "HTX": htx},
+                              ["ThongTin"]))  # fmt: skip
+    assert read.rejection is None
+    assert (read.info_sheet, read.info["unit_code"]) == ("ThongTin", "663")
+    [said] = read.findings
+    assert (said.rule, said.severity, said.sheet) == ("sheet_read_hidden", "warning", "ThongTin")
+    vi, en = said.message.split(" / ")
+    assert "Trang 'ThongTin' bị ẩn trong Excel" in vi
+    assert "Sheet 'ThongTin' is hidden in Excel" in en
+    assert isinstance(identify_read(read, f"a.{fmt}", load_reference()), Identity)
+
+    sheets = {"ThongTin": info_rows(unit="664"), "Thông tin": info_rows(), "HTX": htx}
+    read = read_workbook(book(tmp_path / f"b.{fmt}", sheets, ["ThongTin"]))
+    assert read.rejection is None
+    assert (read.info_sheet, read.info["unit_code"]) == ("Thông tin", "663")
+    assert read.findings == []

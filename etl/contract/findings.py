@@ -218,6 +218,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "is hidden in Excel. If it is an old copy, put the list to submit on a visible sheet "
         "named 'HTX' and resubmit.",
     ),
+    "sheet_read_hidden": (
+        "Trang '{sheet}' bị ẩn trong Excel nhưng vẫn được đọc làm trang '{template}' của mẫu, "
+        "vì không có trang không ẩn nào tên '{template}'. Nếu đó là bản cũ, hãy xoá trang "
+        "này, để số liệu cần nộp ở một trang không ẩn tên '{template}' rồi gửi lại.",
+        "Sheet '{sheet}' is hidden in Excel but was read as the template's '{template}' "
+        "sheet, since no visible sheet is named '{template}'. If it is an old copy, delete "
+        "it, put the figures to submit on a visible sheet named '{template}' and resubmit.",
+    ),
     "column_like_missing": (
         "Cột '{column}' không có trong mẫu nên không được đọc, và tệp không có cột "
         "'{template}' của mẫu: số liệu của cột này bị bỏ trống. Nếu đây là cột "

@@ -219,6 +219,8 @@ def _read(
                 rows, merged(info_sheet, thongtin)
             )
             result.info_sheet = thongtin
+            if thongtin not in shown and result.info:
+                result.findings.append(_hidden_read(thongtin, "ThongTin"))
         named = {sheet.key: _find_sheet(names, sheet.names) for sheet in DATA_SHEETS}
         problems: list[Finding] = []  # a sheet's or column's absence: the others still read
         for sheet in DATA_SHEETS:
@@ -259,6 +261,8 @@ def _read(
                         )
                     )
                 continue
+            if sheet is not HTX and actual not in shown:  # (HTX's: `sheet_found_hidden`)
+                result.findings.append(_hidden_read(actual, sheet.name))
             if len(rows) > limits.rows:  # .xls: no cheaper way to know
                 result.rejection = _limit(guard.too_many_rows(actual, len(rows), limits.rows))
                 return result
@@ -345,6 +349,17 @@ def _outshone(sheet_names: list[str], shown: set[str]) -> set[str]:
         if any(sheet in shown for sheet in found):
             hidden.update(sheet for sheet in found if sheet not in shown)
     return hidden
+
+
+def _hidden_read(name: str, template: str) -> Finding:
+    """A sheet hidden in Excel read as the layout's `template` (no visible sheet is named
+    so, `_outshone`): it may be an old copy the clerk hid, so it is never read in silence."""
+    return Finding(
+        rule="sheet_read_hidden",
+        severity=WARNING,
+        message=reason("sheet_read_hidden", sheet=name, template=template),
+        sheet=name,
+    )
 
 
 def _sheet_by_header(
