@@ -47,7 +47,17 @@ def clean(value: object) -> str:
     invisible characters gone, full-width digits and punctuation ASCII (rule 15)."""
     if value is None:
         return ""
-    text = value if isinstance(value, str) else str(value)
+    if value.__class__ is str and len(value) <= MEMO_CHARS:  # headers, labels, names recur
+        return _clean_text(value)
+    return _clean(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=65536)
+def _clean_text(text: str) -> str:
+    return _clean(text)
+
+
+def _clean(text: str) -> str:
     if not text.isascii():  # ASCII is NFC already, and holds nothing invisible
         text = unicodedata.normalize("NFC", text)
         if _INVISIBLE.search(text):
