@@ -814,3 +814,46 @@ def test_a_workbook_saved_with_a_password_is_told_to_remove_it(tmp_path, seeds, 
     # How to remove it, for the program that set it: not only Excel's menu.
     assert "trong LibreOffice, lưu lại (File > Save As) bỏ chọn" in read.rejection.message
     assert "tệp nén có mật khẩu thì giải nén" in read.rejection.message
+
+
+_STYLES_HEAD = '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+@pytest.mark.parametrize(
+    ("styles", "shown"),
+    [
+        ('<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>', set()),
+        ("<cellXfs><xf numFmtId=\"0\"/><xf numFmtId = '10'/></cellXfs>", {b"1"}),
+        (
+            '<numFmts><numFmt numFmtId="164" formatCode="0.0%"/></numFmts>'
+            '<cellXfs><xf numFmtId="164"/></cellXfs>',
+            {b"0"},
+        ),
+        (
+            '<numFmts><numFmt numFmtId="164" formatCode="0.0&#37;"/></numFmts>'
+            '<cellXfs><xf numFmtId="164"/></cellXfs>',
+            {b"0"},
+        ),
+    ],
+)
+@pytest.mark.parametrize("dtd", [False, True])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "cp037"])
+def test_a_percent_style_is_found_however_its_part_is_written(
+    tmp_path, monkeypatch, styles, shown, dtd, encoding
+):
+    """The byte check that spares most styles parts a parse never hides a percentage: the
+    styles found are those the parse finds, `%` written as an entity, a format a DTD gives
+    every `xf` by default, a part in UTF-16 or in EBCDIC (which expat refuses) alike."""
+    doctype = '<!DOCTYPE styleSheet [<!ATTLIST xf numFmtId CDATA "9">]>' if dtd else ""
+    text = (
+        f'<?xml version="1.0" encoding="{encoding}"?>{doctype}{_STYLES_HEAD}{styles}</styleSheet>'
+    )
+    path = tmp_path / "styles.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/styles.xml", text.encode(encoding))
+    with zipfile.ZipFile(path) as archive:
+        found = guard._percent_styles(archive, 1 << 20)
+        monkeypatch.setattr(guard, "_may_show_percent", lambda data: True)
+        assert found == guard._percent_styles(archive, 1 << 20)
+    if encoding != "cp037":
+        assert found >= shown

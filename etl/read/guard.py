@@ -809,10 +809,34 @@ _CELL_TYPE = re.compile(rb'(?<![\w:])t="(\w+)"')
 _CELL_REF = re.compile(rb'(?<![\w:])r="([A-Za-z]{1,3})(\d+)"')
 
 
+# A styles part none of whose styles can show a percentage, told from its bytes: no `%` (nor
+# `&`, which may write one), no built-in format 9 or 10 (`numFmtId="9"`), no `<!` (a DTD may
+# give an attribute a default), no NUL (UTF-16), and no encoding declared but UTF-8 or ASCII
+# (in another, the bytes are not what they read).
+_PERCENT_FORMAT_ID = re.compile(rb"""numFmtId\s*=\s*["']\s*(?:9|10)\s*["']""")
+_DECLARED_ENCODING = re.compile(
+    rb"""\s*(?:\xef\xbb\xbf)?\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([^"']*)"""
+)
+_ASCII_ENCODINGS = frozenset({b"utf-8", b"us-ascii"})
+
+
+def _may_show_percent(data: bytes) -> bool:
+    """Whether a styles part may hold a style showing a percentage (`_percent_styles`)."""
+    if b"%" in data or b"&" in data or b"<!" in data or b"\x00" in data:
+        return True
+    if _PERCENT_FORMAT_ID.search(data) is not None:
+        return True
+    declared = _DECLARED_ENCODING.match(data)
+    return declared is not None and declared.group(1).strip().lower() not in _ASCII_ENCODINGS
+
+
 def _percent_styles(archive: zipfile.ZipFile, expanded_limit: int) -> set[bytes]:
     """The indices (as written in a cell's `s`) of the cell styles that show a percentage."""
+    data = _small_part(archive, _STYLES, expanded_limit)
+    if not _may_show_percent(data):
+        return set()  # most workbooks: the tree need not be built to find none
     try:
-        root = ET.fromstring(_small_part(archive, _STYLES, expanded_limit))  # noqa: S314  expat refuses external entities and entity blow-up
+        root = ET.fromstring(data)  # noqa: S314  expat refuses external entities and entity blow-up
     except ET.ParseError:  # calamine says what it makes of such a file
         return set()
     codes = {
