@@ -1195,6 +1195,36 @@ def test_a_hidden_sheet_named_htx_does_not_outrank_a_visible_sheet_holding_the_l
     assert f"'{table}', 'Danh sách HTX năm 2023'" in read.rejection.message
 
 
+def test_what_is_said_beside_a_hidden_htx_is_true_and_its_advice_can_be_followed(tmp_path):
+    """Beside a hidden `HTX` a visible sheet holding the list is read (rule 17), but the
+    finding must not say that no sheet is named `HTX`: one is, hidden. And when two visible
+    sheets hold the list, renaming one to `HTX` is what Excel refuses while the hidden
+    `HTX` keeps the name: the rejection names the hidden sheet and says to delete it."""
+    current = [HTX_HEADER, htx_row(1, "6400000001")]
+    old = [HTX_HEADER, htx_row(1, "6400000009")]
+    sheets = {"ThongTin": (info_rows(), "visible"), "HTX": (old, "hidden"),
+              "Sheet1": (current, "visible")}  # fmt: skip
+    read = read_workbook(_sheets_in_states(tmp_path / "663_2023.xlsx", sheets))
+    [said] = read.findings
+    assert (said.rule, said.severity, said.sheet) == ("sheet_found_by_header", "info", "Sheet1")
+    vi, en = said.message.split(" / ")
+    assert "Không có trang tên 'HTX'" not in vi, vi
+    assert "No sheet is named 'HTX'" not in en, en
+    assert "Trang 'HTX' bị ẩn trong Excel nên không được đọc" in vi, vi
+    assert "Sheet 'HTX' is hidden in Excel, so it was not read" in en, en
+
+    sheets["Biểu 01"] = (current, "visible")
+    read = read_workbook(_sheets_in_states(tmp_path / "two.xlsx", sheets))
+    assert read.rejection is not None
+    assert read.rejection.rule == "sheet_ambiguous"
+    vi, en = read.rejection.message.split(" / ")
+    assert "Không có trang tên 'HTX'" not in vi, vi
+    assert "No sheet is named 'HTX'" not in en, en
+    assert "'Sheet1', 'Biểu 01'" in vi, vi
+    assert "hãy xoá trang ẩn 'HTX'" in vi, vi
+    assert "delete the hidden sheet 'HTX'" in en, en
+
+
 def test_a_hidden_sheet_named_htx_holding_the_only_list_is_read_with_a_warning(tmp_path):
     """No visible sheet holds the list (`Sheet1` lacks `Mã số HTX`): the hidden `HTX` is
     read, as a hidden sheet found by its header is, with `sheet_found_hidden`; it comes

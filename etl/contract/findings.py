@@ -210,6 +210,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "No sheet is named 'HTX': the cooperative list was read from sheet '{sheet}', "
         "whose header holds every required column.",
     ),
+    # Rule 17 beside a hidden sheet named `HTX` (or an alias), not read: named, as the clerk
+    # does not see it, and renaming another sheet `HTX` is refused while it keeps the name.
+    "sheet_found_by_header_beside_hidden": (
+        "Trang '{hidden}' bị ẩn trong Excel nên không được đọc: danh sách HTX được đọc từ "
+        "trang '{sheet}', một trang không ẩn có dòng tiêu đề đủ các cột bắt buộc.",
+        "Sheet '{hidden}' is hidden in Excel, so it was not read: the cooperative list was "
+        "read from sheet '{sheet}', a visible sheet whose header holds every required column.",
+    ),
     "sheet_found_hidden": (
         "Không có trang không ẩn nào chứa danh sách HTX: danh sách HTX được đọc từ trang "
         "'{sheet}', một trang bị ẩn trong Excel. Nếu đó là bản cũ, hãy để danh sách cần nộp "
@@ -289,6 +297,15 @@ REASONS: dict[str, tuple[str, str]] = {
         "đổi tên trang danh sách cần nộp thành 'HTX' (hoặc xoá trang thừa) rồi gửi lại.",
         "No sheet is named 'HTX' and several sheets look like the cooperative list: "
         "{sheets}. Rename the list to submit 'HTX' (or delete the other) and resubmit.",
+    ),
+    "sheet_ambiguous_beside_hidden": (
+        "Trang '{hidden}' bị ẩn trong Excel, và nhiều trang không ẩn cùng giống danh sách "
+        "HTX: {sheets}. Nếu trang ẩn là bản cũ, hãy xoá trang ẩn '{hidden}', rồi đổi tên "
+        "trang danh sách cần nộp thành 'HTX' (hoặc xoá trang thừa) và gửi lại.",
+        "Sheet '{hidden}' is hidden in Excel, and several visible sheets look like the "
+        "cooperative list: {sheets}. If the hidden one is an old copy, delete the hidden "
+        "sheet '{hidden}', then rename the list to submit 'HTX' (or delete the other) and "
+        "resubmit.",
     ),
     "sheet_named_twice": (
         "Tệp có nhiều trang cùng là trang '{name}': {sheets}. Không biết trang nào là báo "

@@ -369,7 +369,8 @@ def _sheet_by_header(
     holds every required HTX column (`Sheet1`, `Biểu 01`), with an info finding; two such
     sheets make the file ambiguous. None when no sheet qualifies. A hidden sheet (an old copy
     the clerk hid) is a candidate only when no visible sheet is one, and is read with a
-    warning; `hidden_htx`, a hidden sheet named `HTX`, is then the one, before the others."""
+    warning; `hidden_htx`, a hidden sheet named `HTX`, is then the one, before the others,
+    and beside visible ones it is named in what is said (`…_beside_hidden`)."""
     candidates = []
     for name in workbook.sheet_names:
         if name in claimed:
@@ -383,12 +384,15 @@ def _sheet_by_header(
             candidates.append(name)
     visible = [name for name in candidates if name in shown]
     candidates = visible or ([hidden_htx] if hidden_htx else candidates)
+    # A hidden `HTX` not read is named: the clerk does not see it, and it keeps its name.
+    told = {"hidden": hidden_htx} if visible and hidden_htx else {}
+    variant = "_beside_hidden" if told else ""
     if len(candidates) > 1:
         quoted = ", ".join(f"'{name}'" for name in candidates)
         return Finding(
             rule="sheet_ambiguous",
             severity=ERROR,
-            message=reason("sheet_ambiguous", sheets=quoted),
+            message=reason("sheet_ambiguous" + variant, sheets=quoted, **told),
             sheet=candidates[0],
         )
     if not candidates:
@@ -398,7 +402,12 @@ def _sheet_by_header(
         ("sheet_found_by_header", INFO) if name in shown else ("sheet_found_hidden", WARNING)
     )
     result.findings.append(
-        Finding(rule=rule, severity=severity, message=reason(rule, sheet=name), sheet=name)
+        Finding(
+            rule=rule,
+            severity=severity,
+            message=reason(rule + variant, sheet=name, **told),
+            sheet=name,
+        )
     )
     return name
 
