@@ -450,8 +450,7 @@ def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_
     assert _statuses(settings)["663_2022.xlsx"] == "superseded"
     # The log says what was withdrawn from where.
     assert (
-        "warnings across files withdrawn, their cause gone from the warehouse: "
-        "663_2023.xlsx revenue_jump x1"
+        "warnings across files withdrawn, their cause gone: 663_2023.xlsx revenue_jump x1"
     ) in said.messages
     assert _cross_of(settings, "663_2023.xlsx") == {
         ("revenue_jump", 3, "17000 (2022: 1650)"),
@@ -465,9 +464,19 @@ def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_
     # Run 3: the 2023 report resubmitted: the superseded one keeps no warning across files
     # (its rows are no longer in the warehouse), the resubmission gets its own.
     _workbook(settings, "663_2023_v2.xlsx", "663", 2023, jumped)
-    run_steps(settings, "run-3")
+    logger.addHandler(said)
+    logger.setLevel(logging.INFO)
+    try:
+        run_steps(settings, "run-3")
+    finally:
+        logger.removeHandler(said)
+        logger.setLevel(level)
     assert _statuses(settings)["663_2023.xlsx"] == "superseded"
     assert _cross_of(settings, "663_2023.xlsx") == set()
+    assert (
+        "warnings across files withdrawn, their file no longer loaded: "
+        "663_2023.xlsx coop_missing_next_year x1; 663_2023.xlsx revenue_jump x1"
+    ) in said.messages
     assert _cross_of(settings, "663_2023_v2.xlsx") == {
         ("revenue_jump", 3, "17000 (2022: 1650)"),
         ("coop_missing_next_year", None, f"{B} (2022: 663)"),

@@ -635,8 +635,7 @@ def replace_cross_findings(
             params,
         ).fetchall()
         con.execute(f"delete from audit.rejected_row where {scope}", params)  # noqa: S608  constant scope
-        if run_files is not None:
-            _withdraw(con, rules, holding or {})
+        gone = _withdraw(con, rules, holding or {}) if run_files is not None else []
         con.execute(
             "insert into audit.rejected_row by name "
             "select * exclude (position) from cross_found order by position"
@@ -647,6 +646,8 @@ def replace_cross_findings(
         raise
     finally:
         con.unregister("cross_found")
+    if gone:
+        _say_withdrawn(con, gone)
     new: dict[int, list] = {}
     for (position,) in fresh:
         file_id, f = found[position]
@@ -654,12 +655,13 @@ def replace_cross_findings(
     return new
 
 
-def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> None:
+def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> list[tuple[int, str]]:
     """Delete the warnings across files (of `rules`) stored on files no longer loaded, and
     on the files of `holding` those not among what holds on them now: by rule, sheet, row
     and column, and value too for a warning on no row (`B (2022: 663)`, a cooperative
     missing from the report), whose value says what it is of. Within the caller's
-    transaction; what was alerted stays in audit.quality_alert, a record of what was sent."""
+    transaction; what was alerted stays in audit.quality_alert, a record of what was sent.
+    Returns the (file_id, rule) of each warning deleted."""
     import pyarrow as pa
 
     held = [(file_id, *identity) for file_id, found in holding.items() for identity in found]
@@ -700,19 +702,29 @@ def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> None:
         ).fetchall()
     finally:
         con.unregister("cross_holding")
-    if gone:
-        file_names = dict(
-            con.execute(
-                "select file_id, file_name from audit.file_ingestion "
-                "where list_contains(?, file_id)",
-                [sorted({file_id for file_id, _ in gone})],
-            ).fetchall()
-        )
-        counted = Counter((file_names.get(file_id, str(file_id)), rule) for file_id, rule in gone)
-        log.info(
-            "warnings across files withdrawn, their cause gone from the warehouse: %s",
-            "; ".join(f"{name} {rule} x{n}" for (name, rule), n in sorted(counted.items())),
-        )
+    return gone
+
+
+def _say_withdrawn(con, gone: list[tuple[int, str]]) -> None:
+    """Log the warnings across files `_withdraw` deleted, per file and rule: on a file still
+    loaded their cause left the warehouse, on another the file itself did (superseded)."""
+    files = {
+        file_id: (name, status)
+        for file_id, name, status in con.execute(
+            "select file_id, file_name, status from audit.file_ingestion "
+            "where list_contains(?, file_id)",
+            [sorted({file_id for file_id, _ in gone})],
+        ).fetchall()
+    }
+    counted = Counter((files.get(file_id, (str(file_id), None)), rule) for file_id, rule in gone)
+    for loaded, why in ((True, "their cause gone"), (False, "their file no longer loaded")):
+        said = [
+            f"{name} {rule} x{n}"
+            for ((name, status), rule), n in sorted(counted.items())
+            if (status == "loaded") == loaded
+        ]
+        if said:
+            log.info("warnings across files withdrawn, %s: %s", why, "; ".join(said))
 
 
 def files(con, file_ids: list[int]) -> list[dict]:
