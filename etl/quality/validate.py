@@ -27,7 +27,7 @@ import pandas as pd
 from etl.config import EXPECTATIONS_DIR
 from etl.contract.findings import ERROR, Finding, bilingual, cell_address, sheets_named
 from etl.contract.layout import DATA_SHEETS, HTX
-from etl.contract.reference import REORGANISED_ON, Reference
+from etl.contract.reference import Reference
 from etl.read.cells import DAY, MONTH, YEAR
 from etl.read.frames import ReadFile, build_frames, commune_known
 from etl.read.reader import precision
@@ -434,12 +434,10 @@ def _prepare_checks(con, run_files: Collection[int] | None = None) -> set[int] |
     the build's staged tables (`stg_htx`, `stg_report_precedence`):
     - `check_units`: every unit of both lists with its province, and the province in force
       since 01/07/2025 (`province_2025`: the province a former one merged into);
-    - the macro `province_in_force(province_code, province_2025, year)`: of a unit of
-      `check_units`, the province over its area at the end of report year `year` (as
-      `Reference.province_in_force`): its former province up to 2024, from 2025 the one
-      in force;
     - `check_run_files`: the files whose warnings are wanted, every file of the warehouse
       without `run_files` (then no check leaves out a row).
+
+    The checks also use the build's macros (`sql/macros/`: `province_in_force`).
 
     `check_units` is copied from the build's `ref_check_units` when the connection has it
     (`etl.warehouse.reference_tables` keeps it with the reference tables), else computed here
@@ -461,10 +459,6 @@ def _prepare_checks(con, run_files: Collection[int] | None = None) -> set[int] |
             con.execute("create temp table check_units as select * from check_units_frame")
         finally:
             con.unregister("check_units_frame")
-    con.execute(
-        "create or replace temp macro province_in_force(province_code, province_2025, year) as "
-        f"case when year >= {REORGANISED_ON.year} then province_2025 else province_code end"
-    )
     con.execute("drop table if exists check_run_files")
     con.execute(
         "create temp table check_run_files as "

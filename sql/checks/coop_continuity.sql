@@ -12,7 +12,7 @@
 -- A cooperative the winning report of N + 1 (stg_report_precedence) of another unit of the
 -- same province in force in N + 1 names is not missing: it moved, and that unit reports it.
 -- `causes`: the cooperative's year-N row.
--- `province_in_force` and `check_units`: see etl.quality.validate._prepare_checks.
+-- `province_in_force`: sql/macros/geography.sql; `check_units`: validate._prepare_checks.
 -- Only the cooperative-years of a file of check_run_files (every file, or this run's) and
 -- those of the year before such a file's report year: a row's report and its cause are of
 -- one cooperative and year, the report of the year after the cause's, so every row on a

@@ -7,7 +7,7 @@
 --   province code itself.
 -- Counted as reported (every loaded report's HTX rows, won or outranked), each cooperative
 -- once. `causes`: the reports of both years, the later year's first.
--- `province_in_force` and `check_units`: see etl.quality.validate._prepare_checks.
+-- `province_in_force`: sql/macros/geography.sql; `check_units`: validate._prepare_checks.
 -- Only the rows a file of check_run_files (every file, or this run's) can be or cause: a
 -- unit's rows are of its reports alone, so only the units of those files are counted; a
 -- province's row of year Y has causes of Y and Y - 1 only, so only the province reports of
