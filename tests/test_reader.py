@@ -999,6 +999,32 @@ def _ods_edited(path: Path, rows: list[list], edits: dict[str, str]) -> Path:
     return path
 
 
+def test_rows_hidden_in_an_ods_file_are_said_so_as_in_an_xlsx(tmp_path):
+    """LibreOffice hides a row with `table:visibility="collapse"` (hidden) or `"filter"`
+    (filtered out), and may hide every unused row below the table in one repeated row: the
+    rows of cooperatives are read and an information finding names them, as for an .xlsx
+    file (`test_rows_hidden_in_excel_are_read_and_said_so`); the empty ones are no row."""
+    rows = [HTX_HEADER] + [htx_row(n, f"64000000{n:02d}") for n in range(1, 5)]
+    xlsx = read_workbook(_book(tmp_path / "hidden.xlsx", rows, hidden_rows=(3, 5)))
+    stt = '<table:table-cell office:value-type="float" office:value="{}">'
+    row = "<table:table-row>" + stt
+    hidden = '<table:table-row table:visibility="{}">' + stt
+    below = (
+        '<table:table-row table:visibility="collapse" table:number-rows-repeated="1048570">'
+        "<table:table-cell/></table:table-row></table:table>"
+    )
+    edits = {row.format(2): hidden.format("collapse", 2), row.format(4): hidden.format("filter", 4)}
+    edits["</table:table>"] = below  # the HTX table comes first
+    ods = read_workbook(_ods_edited(tmp_path / "hidden.ods", rows, edits))
+    assert ods.rejection is None
+    assert [r["excel_row"] for r in ods.sheets["htx"].rows] == [2, 3, 4, 5]
+    assert ods.sheets["htx"].rows == xlsx.sheets["htx"].rows
+    assert [(f.rule, f.severity, f.sheet, f.excel_row, f.message) for f in ods.findings] == [
+        (f.rule, f.severity, f.sheet, f.excel_row, f.message) for f in xlsx.findings
+    ]
+    assert [f.rule for f in ods.findings] == ["row_hidden"]
+
+
 def test_an_ods_cell_showing_a_formula_error_reads_as_in_an_xlsx(tmp_path):
     """LibreOffice saves a formula's error as an empty string marked
     `calcext:value-type="error"`, the error shown in its text; python-calamine reads it as

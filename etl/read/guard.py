@@ -1156,6 +1156,11 @@ def _zip(source: Path | Package) -> Iterator[zipfile.ZipFile]:
         yield archive
 
 
+# The rows of one repeated hidden .ods row kept in `hidden_rows`: more than an .xls sheet
+# holds, and few enough that a hidden block of a million empty rows costs little.
+_HIDDEN_RUN = 65_536
+
+
 def ods_merged_ranges(
     path: Path | Package, expanded_limit: int = 500 << 20
 ) -> dict[str, list[Merge]]:
@@ -1164,18 +1169,22 @@ def ods_merged_ranges(
     (last row, last column)), 0-based. calamine does not read an .ods file's merges; its
     content.xml says them (`table:number-rows-spanned`, `-columns-spanned`), and counts
     repeated rows and cells. Given a Package, it also keeps each sheet's cells of type
-    `percentage` in `percent`, and those showing a formula's error in `errors` (LibreOffice
+    `percentage` in `percent`, those showing a formula's error in `errors` (LibreOffice
     saves one as an empty string marked `calcext:value-type="error"`, which calamine reads
-    as empty), as `bounded` does for an .xlsx file."""
+    as empty), and its hidden or filtered-out rows in `hidden_rows` (Excel rows, at most
+    `_HIDDEN_RUN` of one repeated row: LibreOffice may hide every unused row below the
+    table in one), as `bounded` does for an .xlsx file."""
     merges: dict[str, list[Merge]] = {}
     percent: dict[str, list[tuple[int, int]]] = {}
     errors: dict[str, dict[tuple[int, int], str]] = {}
+    hidden_rows: dict[str, list[int]] = {}
     failed: list[tuple[int, int]] = []  # the error cell being read: its (Excel row, column)s
     with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
         sheet: list[Merge] = []
         shown: list[tuple[int, int]] = []
         errors_of: dict[tuple[int, int], str] = {}
+        hidden_of: list[int] = []
         row = column = depth = 0  # depth: tables nested in a cell are not the sheet's
         rows_repeated = 1
         for event, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314  expat refuses external entities and entity blow-up
@@ -1188,10 +1197,13 @@ def ods_merged_ranges(
                         sheet = merges.setdefault(attributes.get("name", ""), [])
                         shown = percent.setdefault(attributes.get("name", ""), [])
                         errors_of = errors.setdefault(attributes.get("name", ""), {})
+                        hidden_of = hidden_rows.setdefault(attributes.get("name", ""), [])
                         row = 0
                 elif depth == 1 and tag == "table-row":
                     column = 0
                     rows_repeated = int(attributes.get("number-rows-repeated", 1))
+                    if attributes.get("visibility") in ("collapse", "filter"):
+                        hidden_of.extend(range(row + 1, row + 1 + min(rows_repeated, _HIDDEN_RUN)))
                 elif depth == 1 and tag in ("table-cell", "covered-table-cell"):
                     spanned = int(attributes.get("number-rows-spanned", 1))
                     across = int(attributes.get("number-columns-spanned", 1))
@@ -1226,6 +1238,9 @@ def ods_merged_ranges(
     if isinstance(path, Package):
         path.percent.update((name, frozenset(cells)) for name, cells in percent.items() if cells)
         path.errors.update((name, cells) for name, cells in errors.items() if cells)
+        path.hidden_rows.update(
+            (name, frozenset(rows)) for name, rows in hidden_rows.items() if rows
+        )
     return {name: ranges for name, ranges in merges.items() if ranges}
 
 
