@@ -164,3 +164,13 @@ def test_the_files_checked_again_are_those_of_the_run_s_provinces_and_years():
     assert ledger.cross_warned(con, rules, [7], region) == [1, 2, 6]  # unit 999: in doubt
     # A rule comparing units of any province (`anywhere`): its files, whatever their province.
     assert ledger.cross_warned(con, rules, [6], region, ["revenue_jump"]) == [1, 2]
+    # A rule a report of another province may withdraw in the same year (`anywhere_in_year`:
+    # a cooperative missing from 24611's report that Đắk Lắk's 24604 reports moved): the
+    # files holding it of the run's report years, whatever their province; not of others.
+    con.execute("insert into audit.file_ingestion values (8, '24604', 2026, 'loaded')")
+    con.execute(
+        "insert into audit.rejected_row values (8, 'coop_missing_next_year'), "
+        "(2, 'coop_missing_next_year')"
+    )
+    assert ledger.cross_warned(con, rules, [6], region) == [1]
+    assert ledger.cross_warned(con, rules, [6], region, [], ["coop_missing_next_year"]) == [1, 8]

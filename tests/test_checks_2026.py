@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pytest
 from conftest import (
     HTX_HEADER,
     SUPPORT_HEADER,
@@ -242,6 +243,32 @@ def test_a_cooperative_another_commune_of_its_province_reports_the_next_year_mov
     }
     _workbook(settings, "24678_2026.xlsx", "24678", 2026, _coops(A, D, **{"Xã/Phường": None}))
     run_steps(settings, "run-2")
+    assert _cross(settings, ["coop_missing_next_year"]) == {
+        ("24611_2026.xlsx", "coop_missing_next_year", None, f"{C} (2025: 68)")
+    }
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["same run", "later run"])
+def test_a_cooperative_a_unit_of_another_province_reports_the_next_year_moved(settings, together):
+    """Named in Bắc Gia Nghĩa (24611, Lâm Đồng) by the province's 2025 report, A is listed
+    in 2026 by Xã Krông Nô of Đắk Lắk (24604), another province: it moved there, and
+    24611's clerk has nothing to add. C, in no 2026 report, is still missing. The same
+    whether Đắk Lắk's report comes with 24611's or in a later run (the warning stored on
+    24611's report, of another province than the run's file, is then withdrawn)."""
+    _workbook(
+        settings, "68_2025.xlsx", "68", 2025, _coops(A, B, C, **{"Xã/Phường": "Bắc Gia Nghĩa"})
+    )
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(B, **{"Xã/Phường": None}))
+    moved = _coops(A, D, **{"Xã/Phường": None})
+    if together:
+        _workbook(settings, "24604_2026.xlsx", "24604", 2026, moved)
+    run_steps(settings, "run-1")
+    if not together:
+        assert ("24611_2026.xlsx", "coop_missing_next_year", None, f"{A} (2025: 68)") in _cross(
+            settings, ["coop_missing_next_year"]
+        )
+        _workbook(settings, "24604_2026.xlsx", "24604", 2026, moved)
+        run_steps(settings, "run-2")
     assert _cross(settings, ["coop_missing_next_year"]) == {
         ("24611_2026.xlsx", "coop_missing_next_year", None, f"{C} (2025: 68)")
     }

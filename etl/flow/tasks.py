@@ -450,6 +450,7 @@ def _build(
     from etl.quality.data_docs import prepare_data_docs
     from etl.quality.validate import (
         ACROSS_PROVINCES_CHECKS,
+        ACROSS_PROVINCES_IN_YEAR_CHECKS,
         cross_rules,
         for_run,
         holding,
@@ -477,6 +478,7 @@ def _build(
             run_files,
             load_reference().region,
             cross_rules(ACROSS_PROVINCES_CHECKS),
+            cross_rules(ACROSS_PROVINCES_IN_YEAR_CHECKS),
         )
     finally:
         con.close()

@@ -498,6 +498,7 @@ def cross_warned(
     run_files: list[int],
     region: Callable[[str, int], str | None] | None = None,
     anywhere: list[str] | None = None,
+    anywhere_in_year: list[str] | None = None,
 ) -> list[int]:
     """The loaded files of earlier runs that hold warnings across files (of `rules`) a run's
     files may have changed: those it checks again, to withdraw what no longer holds
@@ -513,7 +514,10 @@ def cross_warned(
     units (a cooperative's years, a province's report and its communes'), and a province
     of 2026 does not change the warnings of another's 2025 report; but a file holding a
     warning of `anywhere` (rules comparing units of any province: a code two units report,
-    a report another outranks) is checked again whatever its province."""
+    a report another outranks) is checked again whatever its province, and so is a file
+    holding a warning of `anywhere_in_year` of a report year of the run's files (a
+    cooperative missing from its unit's report is no longer missing once a unit of another
+    province reports it that year: it moved)."""
     from etl.contract.reference import LAST_FORMER_YEAR
 
     first_placing = LAST_FORMER_YEAR + 1
@@ -535,7 +539,8 @@ def cross_warned(
             r.file_id,
             f.unit_code,
             f.report_year,
-            bool_or(list_contains($anywhere, r.rule)) as anywhere
+            bool_or(list_contains($anywhere, r.rule)) as anywhere,
+            bool_or(list_contains($in_year, r.rule)) as anywhere_in_year
         from audit.rejected_row as r
         join audit.file_ingestion as f using (file_id)
         where f.status = 'loaded' and list_contains($rules, r.rule)
@@ -549,6 +554,7 @@ def cross_warned(
             "files": run_files,
             "placing": first_placing,
             "anywhere": anywhere or [],
+            "in_year": anywhere_in_year or [],
         },
     ).fetchall()
     if region is None or not rows:
@@ -557,20 +563,22 @@ def cross_warned(
     def of(unit_code: str | None, year: int | None) -> str | None:
         return None if unit_code is None or year is None else region(unit_code, year)
 
-    mine = {
-        of(unit_code, year)
-        for unit_code, year in con.execute(
-            "select unit_code, report_year from audit.file_ingestion "
-            "where list_contains($files, file_id)",
-            {"files": run_files},
-        ).fetchall()
-    }
+    run = con.execute(
+        "select unit_code, report_year from audit.file_ingestion "
+        "where list_contains($files, file_id)",
+        {"files": run_files},
+    ).fetchall()
+    mine = {of(unit_code, year) for unit_code, year in run}
     if None in mine:  # a run file of no known province: every candidate, when in doubt
         return [file_id for file_id, *_ in rows]
+    years = {year for _, year in run}
     return [
         file_id
-        for file_id, unit_code, year, anywhere_held in rows
-        if anywhere_held or (where := of(unit_code, year)) is None or where in mine
+        for file_id, unit_code, year, anywhere_held, in_year in rows
+        if anywhere_held
+        or (in_year and year in years)
+        or (where := of(unit_code, year)) is None
+        or where in mine
     ]
 
 

@@ -9,8 +9,8 @@
 --   the districts of the former 67, 60 and 68);
 -- - from 2026, the report of the commune it is placed in: the commune that reported it, the
 --   new commune its row names, or the warehouse's placement (dim_cooperative).
--- A cooperative the winning report of N + 1 (stg_report_precedence) of another unit of the
--- same province in force in N + 1 names is not missing: it moved, and that unit reports it.
+-- A cooperative the winning report of N + 1 (stg_report_precedence) of another unit names
+-- is not missing: it moved, and that unit reports it, in its province or another.
 -- `causes`: the cooperative's year-N row.
 -- `province_in_force`: sql/macros/geography.sql; `check_units`: validate._prepare_checks.
 -- Only the cooperative-years of a file of check_run_files (every file, or this run's) and
@@ -136,38 +136,17 @@ found as (
     inner join present as p on c.file_id = p.file_id and c.coop_code = p.coop_code
 ),
 
--- The province in force in N + 1 of the unit whose report of N + 1 wins each cooperative
--- of with_province: a province is its own, a district's (up to 2025) is the one it belonged
--- to (from 2025 the one that province merged into), a commune's (from 2026) its own.
-next_winners as (
-    select
+-- The cooperatives of with_province whose report of N + 1 that wins is some unit's: a
+-- cooperative missing from the reports covering its area moved, wherever that unit is (a
+-- commune of another province), and that unit reports it.
+moved as (
+    select distinct
         p.coop_code,
-        p.report_year - 1 as year,
-        case
-            when length(p.unit_code) = 2 then p.unit_code
-            else province_in_force(u.province_code, u.province_2025, p.report_year)
-        end as province_code
+        p.report_year - 1 as year
     from stg_report_precedence as p
-    left join check_units as u
-        on
-        p.unit_code = u.code
-        and u.level = case length(p.unit_code) when 3 then 'district' else 'commune' end
-        and u.current = (length(p.unit_code) = 5)
     where
         p.wins
         and p.report_year - 1 in (select distinct l.year from with_province as l)
-),
-
-moved as (
-    select distinct
-        l.coop_code,
-        l.year
-    from with_province as l
-    inner join next_winners as w
-        on
-        l.coop_code = w.coop_code
-        and l.year = w.year
-        and l.province_next = w.province_code
 ),
 
 missing as (
