@@ -5,6 +5,8 @@ and a new file never warning files of earlier runs. Real stages and builds."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -446,6 +448,20 @@ class _Said(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+@contextmanager
+def _ledger_says() -> Iterator[list[str]]:
+    """What `etl.warehouse.ledger` logs at INFO and above inside the block."""
+    said, logger = _Said(), logging.getLogger("etl.warehouse.ledger")
+    level = logger.level
+    logger.addHandler(said)
+    logger.setLevel(logging.INFO)
+    try:
+        yield said.messages
+    finally:
+        logger.removeHandler(said)
+        logger.setLevel(level)
+
+
 def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_stay(settings):
     # Run 1: A and C jump tenfold from 2022 (1650) to 2023 (17000), B of 2022 is missing from
     # 2023: three warnings on the 2023 report (3 of 4 cooperatives: no unit_count_change).
@@ -466,19 +482,13 @@ def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_
     _workbook(
         settings, "663_2022_v2.xlsx", "663", 2022, [(A, {"Doanh thu": 16000}), *_coops(B, C, D)]
     )
-    said, logger = _Said(), logging.getLogger("etl.warehouse.ledger")
-    logger.addHandler(said)
-    level, logger.level = logger.level, logging.INFO
-    try:
+    with _ledger_says() as said:
         run_steps(settings, "run-2")
-    finally:
-        logger.removeHandler(said)
-        logger.setLevel(level)
     assert _statuses(settings)["663_2022.xlsx"] == "superseded"
     # The log says what was withdrawn from where.
     assert (
         "warnings across files withdrawn, their cause gone: 663_2023.xlsx revenue_jump x1"
-    ) in said.messages
+    ) in said
     assert _cross_of(settings, "663_2023.xlsx") == {
         ("revenue_jump", 3, "17000 (2022: 1650)"),
         ("coop_missing_next_year", None, f"{B} (2022: 663)"),
@@ -491,19 +501,14 @@ def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_
     # Run 3: the 2023 report resubmitted: the superseded one keeps no warning across files
     # (its rows are no longer in the warehouse), the resubmission gets its own.
     _workbook(settings, "663_2023_v2.xlsx", "663", 2023, jumped)
-    logger.addHandler(said)
-    logger.setLevel(logging.INFO)
-    try:
+    with _ledger_says() as said:
         run_steps(settings, "run-3")
-    finally:
-        logger.removeHandler(said)
-        logger.setLevel(level)
     assert _statuses(settings)["663_2023.xlsx"] == "superseded"
     assert _cross_of(settings, "663_2023.xlsx") == set()
     assert (
         "warnings across files withdrawn, their file no longer loaded: "
         "663_2023.xlsx coop_missing_next_year x1; 663_2023.xlsx revenue_jump x1"
-    ) in said.messages
+    ) in said
     assert _cross_of(settings, "663_2023_v2.xlsx") == {
         ("revenue_jump", 3, "17000 (2022: 1650)"),
         ("coop_missing_next_year", None, f"{B} (2022: 663)"),

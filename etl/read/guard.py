@@ -1194,10 +1194,11 @@ def ods_merged_ranges(
                 if tag == "table":
                     depth += 1
                     if depth == 1:
-                        sheet = merges.setdefault(attributes.get("name", ""), [])
-                        shown = percent.setdefault(attributes.get("name", ""), [])
-                        errors_of = errors.setdefault(attributes.get("name", ""), {})
-                        hidden_of = hidden_rows.setdefault(attributes.get("name", ""), [])
+                        name = attributes.get("name", "")
+                        sheet = merges.setdefault(name, [])
+                        shown = percent.setdefault(name, [])
+                        errors_of = errors.setdefault(name, {})
+                        hidden_of = hidden_rows.setdefault(name, [])
                         row = 0
                 elif depth == 1 and tag == "table-row":
                     column = 0

@@ -724,15 +724,15 @@ def _say_withdrawn(con, gone: list[tuple[int, str]]) -> None:
             [sorted({file_id for file_id, _ in gone})],
         ).fetchall()
     }
-    counted = Counter((files.get(file_id, (str(file_id), None)), rule) for file_id, rule in gone)
+    lines: dict[bool, list[str]] = {True: [], False: []}
+    for (file_id, rule), n in Counter(gone).items():  # by file, not name: names may repeat
+        name, status = files.get(file_id, (str(file_id), ""))
+        lines[status == "loaded"].append(f"{name} {rule} x{n}")
     for loaded, why in ((True, "their cause gone"), (False, "their file no longer loaded")):
-        said = [
-            f"{name} {rule} x{n}"
-            for ((name, status), rule), n in sorted(counted.items())
-            if (status == "loaded") == loaded
-        ]
-        if said:
-            log.info("warnings across files withdrawn, %s: %s", why, "; ".join(said))
+        if lines[loaded]:
+            log.info(
+                "warnings across files withdrawn, %s: %s", why, "; ".join(sorted(lines[loaded]))
+            )
 
 
 def files(con, file_ids: list[int]) -> list[dict]:
