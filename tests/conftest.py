@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,9 +21,37 @@ from etl.config import Settings, settings_under
 from etl.contract.layout import HOTRO, HTX, LIENKET, OCOP
 from etl.contract.reference import load_reference
 
-# Tests that import Airflow in this process get a throwaway home, never ~/airflow.
+# Tests that import Airflow in this process get a throwaway home, never ~/airflow, removed
+# when the test run ends (the subprocesses the tests start end before it).
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="htx-test-airflow-")
+atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], True)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+
+
+class _Said(logging.Handler):
+    """The messages a logger says (caplog's handler does not outlive Airflow's logging set-up,
+    which an earlier step of a test may have made in this process)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def logged(name: str, level: int = logging.INFO) -> Iterator[list[str]]:
+    """What the logger `name` says at `level` and above inside the block."""
+    said, logger = _Said(level), logging.getLogger(name)
+    kept = logger.level
+    logger.addHandler(said)
+    logger.setLevel(level)
+    try:
+        yield said.messages
+    finally:
+        logger.removeHandler(said)
+        logger.setLevel(kept)
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ must end as a read workbook or a rejection with a reason; nothing may raise.
 
 from __future__ import annotations
 
+import atexit
 import io
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -26,6 +28,7 @@ from etl.read.reader import read_workbook
 
 CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 WORK = Path(tempfile.mkdtemp(prefix="htx-fuzz-"))
+atexit.register(shutil.rmtree, WORK, True)
 SEED = write_xlsx(
     WORK / "seed.xlsx",
     {

@@ -4,9 +4,6 @@ and a new file never warning files of earlier runs. Real stages and builds."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from conftest import (
     SUPPORT_HEADER,
     htx_row,
     info_rows,
+    logged,
     query,
     run_steps,
     write_xlsx,
@@ -436,32 +434,6 @@ def _cross_of(settings, name) -> set[tuple]:
     return {(r, row, v) for f, r, row, v in _cross(settings) if f == name}
 
 
-class _Said(logging.Handler):
-    """The messages a logger says (caplog's handler does not outlive Airflow's logging set-up,
-    which an earlier step of a test may have made in this process)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@contextmanager
-def _ledger_says() -> Iterator[list[str]]:
-    """What `etl.warehouse.ledger` logs at INFO and above inside the block."""
-    said, logger = _Said(), logging.getLogger("etl.warehouse.ledger")
-    level = logger.level
-    logger.addHandler(said)
-    logger.setLevel(logging.INFO)
-    try:
-        yield said.messages
-    finally:
-        logger.removeHandler(said)
-        logger.setLevel(level)
-
-
 def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_stay(settings):
     # Run 1: A and C jump tenfold from 2022 (1650) to 2023 (17000), B of 2022 is missing from
     # 2023: three warnings on the 2023 report (3 of 4 cooperatives: no unit_count_change).
@@ -482,7 +454,7 @@ def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_
     _workbook(
         settings, "663_2022_v2.xlsx", "663", 2022, [(A, {"Doanh thu": 16000}), *_coops(B, C, D)]
     )
-    with _ledger_says() as said:
+    with logged("etl.warehouse.ledger") as said:
         run_steps(settings, "run-2")
     assert _statuses(settings)["663_2022.xlsx"] == "superseded"
     # The log says what was withdrawn from where.
@@ -501,7 +473,7 @@ def test_a_warning_whose_cause_a_resubmission_removed_is_withdrawn_and_the_rest_
     # Run 3: the 2023 report resubmitted: the superseded one keeps no warning across files
     # (its rows are no longer in the warehouse), the resubmission gets its own.
     _workbook(settings, "663_2023_v2.xlsx", "663", 2023, jumped)
-    with _ledger_says() as said:
+    with logged("etl.warehouse.ledger") as said:
         run_steps(settings, "run-3")
     assert _statuses(settings)["663_2023.xlsx"] == "superseded"
     assert _cross_of(settings, "663_2023.xlsx") == set()

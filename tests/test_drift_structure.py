@@ -388,7 +388,7 @@ def test_rule_2_a_group_cell_merged_across_columns_in_an_ods_file(tmp_path):
         for name, data in parts.items():
             archive.writestr(name, data)
     at = HTX_HEADER.index("Doanh thu")
-    assert guard.ods_merged_ranges(path) == {"HTX": [((0, at), (0, at + 1))]}
+    assert guard.ods_content(path) == {"HTX": [((0, at), (0, at + 1))]}
     read = read_workbook(path)
     assert read.rejection is None, read.rejection
     [typed] = read.sheets["htx"].rows

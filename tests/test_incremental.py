@@ -11,12 +11,13 @@ in one run: compared table by table, in every schema.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from conftest import HTX_HEADER, htx_row, info_rows, logged, query, run_steps, write_xlsx
 
 from etl.config import settings_under
 from etl.flow.tasks import Selection
@@ -356,6 +357,33 @@ def test_the_reference_tables_from_the_cache_are_the_computed_ones(settings):
     stored.write_bytes(b"garbage")
     assert tables(cached=True) == computed  # unreadable: computed again
     assert list(cache.glob("reference-*.duckdb")) == [stored]
+
+
+def test_the_crosswalk_match_rates_are_one_line_whether_computed_or_cached(settings):
+    """A build logs the national match rate once, with the former provinces that have
+    unmatched communes (how many each); one line per province only at debug. Before: 65
+    lines at info on every build."""
+    cache = build.cache_dir(settings)
+
+    def register(level: int) -> list[str]:
+        con = duckdb.connect()
+        try:
+            with logged("etl.warehouse.reference_tables", level) as said:
+                reference_tables.register(con, cache)
+        finally:
+            con.close()
+        return said
+
+    computed = register(logging.INFO)  # computed and stored
+    assert register(logging.INFO) == computed  # read back
+    [line] = computed
+    assert line.startswith("crosswalk: ")
+    assert " former communes matched nationally (" in line
+    assert "(by former province 02: 4, 04: 2, " in line  # Hà Giang 189 of 193, Cao Bằng …
+    assert line.endswith("; audit.crosswalk_unmatched)")
+    detail = register(logging.DEBUG)
+    assert "crosswalk: province 02, 189 of 193 former communes matched" in detail
+    assert detail[-1] == line
 
 
 def test_htx_init_prepares_the_reference_tables_a_build_then_reads(settings, monkeypatch, caplog):

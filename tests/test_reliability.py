@@ -330,6 +330,15 @@ def test_fuzzed_workbooks_end_read_or_rejected_never_crash(tmp_path):
     assert total >= 2000, summary
 
 
+def _killed_env(settings) -> dict[str, str]:
+    """`htx_env` for a process the test kills: no exit handler of its runs, so its temporary
+    folders (an Airflow home, the reader's work folder) are made under the test's own folder,
+    which pytest removes, not left in the machine's."""
+    folder = settings.state_dir.parent / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    return {**htx_env(settings), "TMPDIR": str(folder)}
+
+
 _CRASHING_RUN = textwrap.dedent(
     """
     import os, signal, sys
@@ -396,7 +405,7 @@ def test_sigkill_mid_run_leaves_the_old_warehouse_whole_and_the_next_run_complet
         _good(
             settings.landing_dir / f"663_{year}.xlsx", year=year, codes=("6400000001", "6400000003")
         )
-    env = htx_env(settings)
+    env = _killed_env(settings)
     crashed = subprocess.run(
         [sys.executable, "-c", _CRASHING_RUN, point, str(TESTS)],
         env=env, capture_output=True, text=True, timeout=600,
@@ -483,7 +492,7 @@ def test_a_run_killed_after_its_swap_has_its_exports_written_by_the_next_htx_run
         _good(settings.landing_dir / f"663_{year}.xlsx", year=year)
     killed = subprocess.run(
         [sys.executable, "-c", _KILLED_BEFORE_EXPORTS, str(TESTS)],
-        env=htx_env(settings), capture_output=True, text=True, timeout=600,
+        env=_killed_env(settings), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert query(settings, "select count(*) from core.fact_cooperative_year") == [(8,)]
@@ -597,7 +606,7 @@ def test_a_run_killed_after_recording_its_files_loses_no_warning_alert_or_feedba
     settings = runs["killed"]
     killed = subprocess.run(
         [sys.executable, "-c", _KILLED_AFTER_RECORDING, str(TESTS)],
-        env=htx_env(settings), capture_output=True, text=True, timeout=600,
+        env=_killed_env(settings), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert killed.returncode == -9, killed.stderr[-2000:]
     after = run_steps(settings, "after-kill")

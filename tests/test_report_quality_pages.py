@@ -3,7 +3,7 @@ page is missing (`etl.outputs.quality_report`: stamps in `quality/.stamps.json`)
 
 from __future__ import annotations
 
-import logging
+from conftest import logged
 
 from etl.config import settings_under
 from etl.outputs.quality_report import write_quality_report
@@ -14,18 +14,6 @@ def _workbook(settings, name: str, unit: str, first: int) -> None:
 
     rows = [HTX_HEADER] + [htx_row(i + 1, f"64000{first + i:05d}") for i in range(3)]
     write_xlsx(settings.landing_dir / name, {"ThongTin": info_rows(unit, 2023), "HTX": rows})
-
-
-class _Lines(logging.Handler):
-    """The quality report's lines on the pages it wrote."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if "file page(s) written" in record.getMessage():
-            self.lines.append(record.getMessage())
 
 
 def test_pages_written_again_only_when_changed_or_missing(tmp_path):
@@ -40,19 +28,11 @@ def test_pages_written_again_only_when_changed_or_missing(tmp_path):
     assert len(pages) == 2
     before = {page: page.read_bytes() for page in pages}
 
-    logger = logging.getLogger("etl.outputs.quality_report")
-    lines = _Lines()
-    logger.addHandler(lines)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    try:
+    with logged("etl.outputs.quality_report") as said:
         write_quality_report(settings)
         pages[0].unlink()
         write_quality_report(settings)
-    finally:
-        logger.removeHandler(lines)
-        logger.setLevel(level)
-    assert lines.lines == [
+    assert [line for line in said if "file page(s) written" in line] == [
         "quality report: 0 of 2 file page(s) written",
         "quality report: 1 of 2 file page(s) written",  # the missing one
     ]

@@ -1161,14 +1161,12 @@ def _zip(source: Path | Package) -> Iterator[zipfile.ZipFile]:
 _HIDDEN_RUN = 65_536
 
 
-def ods_merged_ranges(
-    path: Path | Package, expanded_limit: int = 500 << 20
-) -> dict[str, list[Merge]]:
-    """The cells an .ods file merges (over several rows or several columns), by sheet
-    name, as python-calamine gives them for .xlsx and .xls: ((first row, first column),
-    (last row, last column)), 0-based. calamine does not read an .ods file's merges; its
-    content.xml says them (`table:number-rows-spanned`, `-columns-spanned`), and counts
-    repeated rows and cells. Given a Package, it also keeps each sheet's cells of type
+def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[str, list[Merge]]:
+    """What python-calamine does not read of an .ods file's content.xml. Returned: the
+    cells it merges (over several rows or several columns), by sheet name, as calamine
+    gives them for .xlsx and .xls: ((first row, first column), (last row, last column)),
+    0-based (`table:number-rows-spanned`, `-columns-spanned`, counting repeated rows and
+    cells). Given a Package, it also keeps each sheet's cells of type
     `percentage` in `percent`, those showing a formula's error in `errors` (LibreOffice
     saves one as an empty string marked `calcext:value-type="error"`, which calamine reads
     as empty), and its hidden or filtered-out rows in `hidden_rows` (Excel rows, at most

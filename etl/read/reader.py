@@ -206,7 +206,7 @@ def _read(
             merges = calamine_sheet.merged_cell_ranges
             if merges is None and kind == "ods":
                 if ods_merges is None:
-                    ods_merges = guard.ods_merged_ranges(package or path, limits.expanded_bytes)
+                    ods_merges = guard.ods_content(package or path, limits.expanded_bytes)
                 merges = ods_merges.get(name)
             return list(merges or ())
 

@@ -43,8 +43,7 @@ def register(con, cache: Path | None = None) -> None:
     if cache is not None and _from_cache(con, cache):
         return
     lines = _compute(con, cache)
-    for line in lines:
-        log.info("%s", line)
+    _say(lines)
     if cache is not None:
         _store(con, cache, lines)
 
@@ -118,9 +117,15 @@ def _register_crosswalk(con, ref, cache: Path | None = None) -> list[str]:
     ]
     matched, total = crosswalk.national_rate()
     rate = 100 * matched / total if total else 0.0
+    short = [
+        f"{province}: {count - found}"
+        for province, (found, count) in crosswalk.rates().items()
+        if found < count
+    ]
+    where = f" (by former province {', '.join(short)}; audit.crosswalk_unmatched)" if short else ""
     lines.append(
         f"crosswalk: {matched} of {total} former communes matched nationally ({rate:.2f}%), "
-        f"{len(crosswalk.unmatched)} unmatched"
+        f"{len(crosswalk.unmatched)} unmatched{where}"
     )
     return lines
 
@@ -180,9 +185,17 @@ def _from_cache(con, cache: Path) -> bool:
         return False
     finally:
         con.execute("detach reference_cache")
-    for line in lines:
-        log.info("%s", line)
+    _say(lines)
     return True
+
+
+def _say(lines: list[str]) -> None:
+    """The crosswalk's match rates (`_register_crosswalk`): the national line, which names
+    the provinces with unmatched communes, at info; each province's at debug."""
+    for line in lines[:-1]:
+        log.debug("%s", line)
+    for line in lines[-1:]:
+        log.info("%s", line)
 
 
 def _store(con, cache: Path, lines: list[str]) -> None:
