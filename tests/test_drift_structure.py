@@ -305,6 +305,56 @@ def test_rule_2_a_group_cell_above_a_one_row_header_gives_its_money_unit(tmp_pat
     )
 
 
+def _two_row_header(tmp_path: Path, top: list, sub: list, row: list, group: str) -> dict:
+    """The typed record under a two-row header (`top` over `sub`): every column of `top`
+    merged down over both rows, except the merged group cell `group` (`E1:F1`)."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "HTX"
+    for values in (top, sub, row):
+        sheet.append(values)
+    for c, text in enumerate(top, 1):
+        if text is not None and get_column_letter(c) != group[0]:
+            sheet.merge_cells(start_row=1, start_column=c, end_row=2, end_column=c)
+    sheet.merge_cells(group)
+    path = tmp_path / "g.xlsx"
+    book.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    [typed] = read.sheets["htx"].rows
+    return typed
+
+
+def test_rule_4_a_sub_column_s_own_unit_wins_over_its_group_cell_s(tmp_path):
+    """`Doanh thu (triệu đồng)` under `Kết quả SXKD (nghìn đồng)`: the column's own unit
+    counts, for the group's first sub-column as for the others. Before, the first one took
+    the group's unit and 1,650 million VND read as 1.65."""
+    top = ["STT", "Mã số HTX", "Tên HTX", None, "Kết quả SXKD (nghìn đồng)", None]
+    sub = [None, None, None, None, "Doanh thu (triệu đồng)", "Lợi nhuận trước thuế (triệu đồng)"]
+    typed = _two_row_header(
+        tmp_path, top, sub, [1, "6400000001", "HTX A", None, 1650, 120], "E1:F1"
+    )
+    assert (typed["revenue_mvnd"], typed["profit_before_tax_mvnd"]) == (1650.0, 120.0)
+
+
+def test_rule_4_a_group_cell_s_unit_covers_only_the_columns_it_is_merged_over(tmp_path):
+    """`Kết quả SXKD (đồng)` merged over E:F gives its unit to `Doanh thu` and `Lợi nhuận`,
+    not to `Thu nhập bình quân` in G, whose header the clerk typed in the second row only:
+    it stays in million VND. Before, G took the group's đồng and 60 read as 0.00006."""
+    top = ["STT", "Mã số HTX", "Tên HTX", None, "Kết quả SXKD (đồng)", None, None]
+    sub = [None, None, None, None, "Doanh thu", "Lợi nhuận trước thuế", "Thu nhập bình quân"]
+    row = [1, "6400000001", "HTX A", None, 1_650_000_000, 120_000_000, 60]
+    typed = _two_row_header(tmp_path, top, sub, row, "E1:F1")
+    assert (typed["revenue_mvnd"], typed["profit_before_tax_mvnd"], typed["avg_income_mvnd"]) == (
+        1650.0,
+        120.0,
+        60.0,
+    )
+
+
 @pytest.mark.parametrize("numbers_first", [False, True])
 def test_a_row_of_units_under_the_header_gives_each_column_its_unit(tmp_path, numbers_first):
     """`(đồng)` under `Doanh thu`, `(người)` under `Số thành viên`: a row of units, not a

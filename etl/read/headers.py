@@ -242,7 +242,9 @@ def find_header(
         if n not in units_rows and not _is_column_number_row(r)
     ]
     for key, index in best.columns.items():
-        for header_row in header_rows:
+        # A sub-column's own header first: the cell above it is its group's (rule 4).
+        own_first = header_rows if index in best.top_row_columns else header_rows[::-1]
+        for header_row in own_first:
             cell = header_row[index] if index < len(header_row) else None
             unit = header_unit(cell) if cell is not None else None
             if unit and key not in best.units:
@@ -251,6 +253,7 @@ def find_header(
         best.units.setdefault(key, unit)
     if len(header_rows) > 1:  # a merged group cell's unit covers its sub-columns
         group_row = header_rows[0]
+        spans = {left: right for (top, left), (_, right) in merges if top == best.header_row}
         for key, index in best.columns.items():
             if key in best.units:
                 continue
@@ -259,7 +262,9 @@ def find_header(
                 if cell is None or not clean(cell):
                     continue
                 unit = _split_unit(cell)[1]
-                if left not in best.top_row_columns and unit:
+                # A merged group cell covers its range only; an unmerged one, the empty cells
+                # to its right.
+                if left not in best.top_row_columns and unit and spans.get(left, index) >= index:
                     best.units[key] = unit
                 break
     if len(header_rows) == 1 and best.header_row > 0:
