@@ -78,6 +78,30 @@ def test_scorecard_holds_latest_figures_trend_streak_history_ocop_offtake_suppor
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("decided", "valid"),
+    [(dt.date(2024, 12, 31), True), (dt.date(2025, 1, 10), False)],
+)
+def test_an_ocop_certificate_decided_after_the_latest_year_is_no_market_link(
+    settings, decided, valid
+):
+    """A 2024 report made in January 2025 may list a certificate decided then: it was not
+    valid in 2024, so it does not meet the market-link criterion of that year."""
+    for year in (2022, 2023):
+        _year(settings, year, 1000, 10, 20, "Tốt", 85)
+    _year(settings, 2024, 1000, 10, 20, "Tốt", 85,
+          OCOP=[[CODE, "Mật ong", "Thực phẩm", 3, "3/QĐ", decided]])  # fmt: skip
+    run_steps(settings)
+    [row] = query(
+        settings,
+        "select s.has_valid_ocop_product, c.meets_market_link_criterion, c.is_candidate "
+        "from marts.cooperative_scorecard as s "
+        "inner join marts.replication_candidates as c using (coop_code) where coop_code = ?",
+        [CODE],
+    )
+    assert row == (valid, valid, valid)
+
+
 def test_phase_summary_sets_the_phase_against_the_configured_targets(history):
     [row] = query(
         history,
