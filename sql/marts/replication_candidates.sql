@@ -86,10 +86,10 @@ comment on column marts.replication_candidates.meets_profit_criterion is 'A prof
 comment on column marts.replication_candidates.meets_rating_criterion is 'Rated as configured (default Tốt, score >= 80) in the latest reported year';
 comment on column marts.replication_candidates.meets_market_link_criterion is 'An offtake contract or a valid OCOP product in the latest reported year';
 comment on column marts.replication_candidates.is_candidate is 'All criteria met';
-comment on column marts.replication_candidates.district_rank is 'Rank among the candidates of the district (unattributed: among the unattributed candidates of its province_code), by score then revenue; NULL for non-candidates';
+comment on column marts.replication_candidates.district_rank is 'Rank among the candidates of the district (unattributed: among the unattributed candidates of its province_code), by score, then revenue, then coop_code (no two share a rank); NULL for non-candidates';
 comment on column marts.replication_candidates.province_code is 'Province of its latest reported year (marts.cooperative_scorecard): its legacy district''s, or for an unattributed cooperative the one its report places it in';
 comment on column marts.replication_candidates.new_province_code is 'Province in force since 01/07/2025 (for a cooperative under review, the one its former district''s province went into)';
 comment on column marts.replication_candidates.new_commune_code is 'Commune in force since 01/07/2025; NULL under review (marts.placement_review)';
 comment on column marts.replication_candidates.new_commune_name is 'Full name of the commune in force since 01/07/2025';
 comment on column marts.replication_candidates.placement is 'How the new commune is known: reported (a report of 2025 or later names it), crosswalk (its former commune went whole into it) or review (not placed, never guessed)';
-comment on column marts.replication_candidates.commune_rank is 'Rank among the candidates of the commune in force since 01/07/2025, by score then revenue; NULL for non-candidates and under review';
+comment on column marts.replication_candidates.commune_rank is 'Rank among the candidates of the commune in force since 01/07/2025, by score, then revenue, then coop_code (no two share a rank); NULL for non-candidates and under review';
