@@ -176,6 +176,97 @@ def test_rule_11_a_sector_title_names_a_whole_label_the_longest(tmp_path, title,
     assert row["sector"] == sector
 
 
+@pytest.mark.parametrize(
+    ("title", "commune"),
+    [
+        ("Thị trấn Đắk Mil", "Đắk Mil"),
+        ("TT Đắk Mil", "Đắk Mil"),
+        ("TT. Đắk Mil", "Đắk Mil"),
+        ("TT.Đắk Mil:", "Đắk Mil"),
+        ("tt. Đắk Mil", "Đắk Mil"),
+        ("P. Nghĩa Đức", "Nghĩa Đức"),
+        ("X. Đắk Sắk", "Đắk Sắk"),
+    ],
+)
+def test_rule_11_an_abbreviated_unit_prefix_makes_a_commune_title(tmp_path, title, commune):
+    """`TT Đắk Mil`, `TT. Đắk Mil` (thị trấn as reports abbreviate it), `P. …` and `X. …`:
+    the prefixes a commune's name is compared without (etl.text) make a commune title
+    as `Thị trấn Đắk Mil` does. It ends the commune title above it and leaves the sector
+    on. Before, `TT Đắk Mil` named nothing, so the cooperative under it got `Đắk Gằn`."""
+    rows = _htx(
+        tmp_path,
+        [
+            _title("I", "Lĩnh vực nông nghiệp"),
+            _title(None, "Xã Đắk Gằn"),
+            _bare(1),
+            _title(None, title),
+            _bare(2),
+        ],
+    )
+    got = [(r["coop_code"], r["commune_name"], r["sector"]) for r in rows]
+    assert got == [
+        ("6400000001", "Đắk Gằn", "Nông nghiệp"),
+        ("6400000002", commune, "Nông nghiệp"),
+    ]
+
+
+@pytest.mark.parametrize("where", ["stt", "name"])
+def test_rule_11_x_after_ix_is_the_tenth_group_not_an_abbreviated_xa(tmp_path, where):
+    """`X.` after `IX` is the tenth Roman-numeral group, which ends both kinds, though a
+    commune's bare name follows it; so is `X` alone in `STT`."""
+    tenth = _title(None, "X. Đắk Sắk") if where == "name" else _title("X", "Đắk Sắk")
+    rows = _htx(tmp_path, [_title("IX", "Lĩnh vực nông nghiệp"), _bare(1), tenth, _bare(2)])
+    got = [(r["coop_code"], r["commune_name"], r["sector"]) for r in rows]
+    assert got == [("6400000001", None, "Nông nghiệp"), ("6400000002", "Đắk Sắk", None)]
+
+
+@pytest.mark.parametrize(
+    ("title", "commune"),
+    [
+        ("Xã Đắk Gằn (05 HTX)", "Đắk Gằn"),
+        ("Xã Đắk Gằn (5 hợp tác xã):", "Đắk Gằn"),
+        ("Xã Đắk Gằn: 3 HTX", "Đắk Gằn"),
+        ("Xã Đắk Gằn - 3 HTX", "Đắk Gằn"),
+        ("XÃ ĐẮK GẰN (5 HOP TAC XA)", "ĐẮK GẰN"),
+        ("Xa Dak Gan: 3 htx", "Dak Gan"),
+        ("TT. Đắk Mil (2 HTX)", "Đắk Mil"),
+        ("Đắk Gằn (4 HTX)", "Đắk Gằn"),
+        # Parentheses that are no count of cooperatives are part of what the title says.
+        ("Xã Đắk Gằn (cũ)", "Đắk Gằn (cũ)"),
+        ("Xã Đắk Gằn (05 thành viên)", "Đắk Gằn (05 thành viên)"),
+    ],
+)
+def test_rule_11_a_count_of_cooperatives_is_no_part_of_a_commune_title(tmp_path, title, commune):
+    """`Xã Đắk Gằn (05 HTX)`, `Xã Đức Mạnh: 3 HTX`: the trailing count of the group's
+    cooperatives is not the commune's name. Before, the commune read `Đắk Gằn (05 HTX)`
+    and `Đắk Gằn: 3 HTX`, each then an unknown commune."""
+    read = read_workbook(
+        write_xlsx(tmp_path / "f.xlsx", {"HTX": [HTX_HEADER, _title(None, title), _bare(1)]})
+    )
+    [row] = read.sheets["htx"].rows
+    assert row["commune_name"] == commune
+    assert _infos(read, "value_from_section") == [("info", "HTX", 3, "Xã/Phường", commune)]
+
+
+@pytest.mark.parametrize(
+    ("marker", "title", "sector"),
+    [
+        ("I", "Nông nghiệp (15 HTX)", "Nông nghiệp"),
+        ("II.", "LĨNH VỰC PHI NÔNG NGHIỆP (3 hợp tác xã)", "Phi nông nghiệp"),
+        (None, "II. Phi nông nghiệp: 3 HTX", "Phi nông nghiệp"),
+        (None, "Lĩnh vực nông nghiệp - 15 HTX:", "Nông nghiệp"),
+    ],
+)
+def test_rule_11_a_count_of_cooperatives_is_no_part_of_a_sector_title(
+    tmp_path, marker, title, sector
+):
+    """`I | Nông nghiệp (15 HTX)`: a Roman-numeral title that counts its cooperatives still
+    names its sector. Before, the count stopped the match against the list of sectors and
+    the group's cooperatives got none."""
+    [row] = _htx(tmp_path, [_title(marker, title), _bare(1)])
+    assert row["sector"] == sector
+
+
 @pytest.mark.parametrize("number", [1, "1", "1.", "1)", "(1)"])
 def test_rule_11_a_title_numbered_in_stt_supplies_as_the_number_or_its_text(tmp_path, number):
     """`1 | Xã Đắk Gằn`: a numbered group title supplies its commune whether `STT` holds the

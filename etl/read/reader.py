@@ -47,7 +47,7 @@ from etl.read import typed as typing
 from etl.read.headers import HEADER_DEEP_SCAN_ROWS, find_header, header_unit
 from etl.read.identify import report_year
 from etl.read.workbook import SheetRows, WorkbookRead
-from etl.text import clean, match_key
+from etl.text import clean, match_key, strip_unit_prefix
 
 log = logging.getLogger(__name__)
 
@@ -1061,8 +1061,13 @@ _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(IX|IV|V?I{0,3})$")
 # alphabet (`h.` then `i.`: the ninth group of a lettered list) is that letter, not a Roman
 # numeral: a letter title ends only its own kind.
 _LETTER_BEFORE = {"I": "H", "V": "U"}
-# `Xã Đắk Gằn:`: a commune title, by the prefixes of the reference's full names.
+# `Xa Dak Gan:`: a commune title typed without accents, by the prefixes of the reference's
+# full names (`strip_unit_prefix` takes them, and `TT.`, `X.`, `P.`, with their accents).
 _COMMUNE_PREFIXES = ("xa", "phuong", "thi tran", "dac khu")
+# A title's trailing count of its group's cooperatives: `(05 HTX)`, `(5 hợp tác xã)`,
+# `: 3 HTX`, `- 3 HTX`; the words are checked on their match key (`_title_text`).
+_COUNT = re.compile(r"\s*(?:\(\s*\d+\s*([^()]*?)\s*\)|[:\-–]\s*\d+\s*(\D*?))\s*:?\s*$")
+_COOPERATIVES = ("htx", "hop tac xa")
 # `Lĩnh vực nông nghiệp`, `Ngành vận tải`: a sector title.
 _SECTOR_PREFIXES = ("linh vuc", "nganh")
 
@@ -1248,9 +1253,14 @@ class _Table:
                 found = (_MARKER if index == self.stt_at else _TEXT_MARKER).match(text)
                 if found:
                     marked, marker = True, found.group(1)
-                    roman = bool(_ROMAN.match(marker.upper())) and not self._next_letter(marker)
+                    rest = found.group(2) or ""
+                    roman = (
+                        bool(_ROMAN.match(marker.upper()))
+                        and not self._next_letter(marker)
+                        and not self._abbreviated_xa(text, rest)
+                    )
                     self.last_marker = marker
-                    text = found.group(2) or ""
+                    text = rest
             if text:
                 titles.append(text)
         # Without a marker, a title is the row's only text: a cooperative's row has more.
@@ -1261,6 +1271,15 @@ class _Table:
             return False
         self.sections.title(excel_row, roman, names)
         return True
+
+    def _abbreviated_xa(self, text: str, rest: str) -> bool:
+        """Whether `X.` abbreviates `Xã` (etl.text compares names without it): before a
+        commune's bare name (`X. Đắk Sắk`), unless it follows `IX`, as the tenth group."""
+        return (
+            text[:2] in ("X.", "x.")
+            and (self.last_marker or "").upper() != "IX"
+            and match_key(_title_text(rest)) in _commune_keys()
+        )
 
     def _next_letter(self, marker: str) -> bool:
         """Whether a one-letter marker follows the letter before it, in the same case."""
@@ -1313,8 +1332,9 @@ def _letter(index: int | None) -> str:
 
 def _title_names(text: str) -> dict[str, str]:
     """What a group title names: `Xã Đắk Gằn:` the commune `Đắk Gằn`, `Lĩnh vực phi nông
-    nghiệp` the sector `Phi nông nghiệp` (a whole label: never `Nông nghiệp`)."""
-    text = text.rstrip(": ").strip()
+    nghiệp` the sector `Phi nông nghiệp` (a whole label: never `Nông nghiệp`), `TT. Đắk Mil
+    (05 HTX)` the commune `Đắk Mil`."""
+    text = _title_text(text)
     key = match_key(text)
     if not key:
         return {}
@@ -1325,6 +1345,9 @@ def _title_names(text: str) -> dict[str, str]:
     sector = _sector_labels().get(key)
     if sector is not None:
         return {"sector": sector}
+    name = strip_unit_prefix(text)
+    if name != text:
+        return {"commune_name": name} if name else {}
     for prefix in _COMMUNE_PREFIXES:
         if key.startswith(prefix + " "):
             words = len(prefix.split())
@@ -1332,6 +1355,16 @@ def _title_names(text: str) -> dict[str, str]:
     if key in _commune_keys():
         return {"commune_name": text}
     return {}
+
+
+def _title_text(text: str) -> str:
+    """A title without its trailing `:` and count of cooperatives (`Xã Đức Mạnh: 3 HTX` ->
+    `Xã Đức Mạnh`); parentheses that count nothing else stay (`Xã Đắk Gằn (cũ)`)."""
+    text = text.rstrip(": ").strip()
+    found = _COUNT.search(text)
+    if found and match_key(found.group(1) or found.group(2)) in _COOPERATIVES:
+        text = text[: found.start()].rstrip(": ").strip()
+    return text
 
 
 @cache
