@@ -231,6 +231,10 @@ def test_rule_11_x_after_ix_is_the_tenth_group_not_an_abbreviated_xa(tmp_path, w
         ("Xa Dak Gan: 3 htx", "Dak Gan"),
         ("TT. Đắk Mil (2 HTX)", "Đắk Mil"),
         ("Đắk Gằn (4 HTX)", "Đắk Gằn"),
+        ("Xã Đắk Gằn 3 HTX", "Đắk Gằn"),
+        ("Xã Đắk Gằn (có 5 HTX)", "Đắk Gằn"),
+        ("Xã Đắk Gằn (gồm 05 hợp tác xã)", "Đắk Gằn"),
+        ("Phường 3", "3"),  # a number that counts nothing: the name
         # Parentheses that are no count of cooperatives are part of what the title says.
         ("Xã Đắk Gằn (cũ)", "Đắk Gằn (cũ)"),
         ("Xã Đắk Gằn (05 thành viên)", "Đắk Gằn (05 thành viên)"),

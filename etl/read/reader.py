@@ -1064,9 +1064,14 @@ _LETTER_BEFORE = {"I": "H", "V": "U"}
 # `Xa Dak Gan:`: a commune title typed without accents, by the prefixes of the reference's
 # full names (`strip_unit_prefix` takes them, and `TT.`, `X.`, `P.`, with their accents).
 _COMMUNE_PREFIXES = ("xa", "phuong", "thi tran", "dac khu")
-# A title's trailing count of its group's cooperatives: `(05 HTX)`, `(5 hợp tác xã)`,
-# `: 3 HTX`, `- 3 HTX`; the words are checked on their match key (`_title_text`).
-_COUNT = re.compile(r"\s*(?:\(\s*\d+\s*([^()]*?)\s*\)|[:\-–]\s*\d+\s*(\D*?))\s*:?\s*$")
+# A title's trailing count of its group's cooperatives: `(05 HTX)`, `(có 5 HTX)`, `(gồm 5
+# hợp tác xã)`, `: 3 HTX`, `- 3 HTX`, `3 HTX`; the words are checked on their match key
+# (`_title_text`).
+_COUNT = re.compile(
+    r"\s*(?:\(\s*(?:(?:có|co|gồm|gom)\s+)?\d+\s*([^()]*?)\s*\)|(?:[:\-–]\s*|\s)\d+\s*(\D*?))"
+    r"\s*:?\s*$",
+    re.IGNORECASE,
+)
 _COOPERATIVES = ("htx", "hop tac xa")
 # `Lĩnh vực nông nghiệp`, `Ngành vận tải`: a sector title.
 _SECTOR_PREFIXES = ("linh vuc", "nganh")
