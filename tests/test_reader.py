@@ -661,6 +661,47 @@ def test_thongtin_keys_numbered_as_a_form_numbers_its_items_are_read(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "lead",
+    [[None], ["1"], [1]],
+    ids=["table from column B", "STT column as text", "STT column as numbers"],
+)
+def test_thongtin_keys_right_of_an_empty_or_numbering_column_are_read(tmp_path, lead):
+    """A ThongTin laid out as a form (`STT | Nội dung | Giá trị`) or moved one column right
+    holds the unit and year as the template's does. Before, none was read, and a file named
+    `663_2023.xlsx` whose ThongTin says 665, 2022 loaded silently as 663's 2023 report."""
+    info = [
+        ["THÔNG TIN ĐƠN VỊ BÁO CÁO"],
+        [None if lead == [None] else "STT", "Nội dung", "Giá trị"],
+        [*lead, "Mã đơn vị", "665"],
+        [*lead, "Tên đơn vị", "Huyện Đắk Song"],
+        [*lead, "Năm báo cáo", 2022],
+        [*lead, "Ngày lập", dt.date(2023, 1, 18)],
+        [*lead, "Người lập", None, "Họ tên người lập."],  # a note is never the value
+    ]
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info, "HTX": _two_rows()})
+    read = read_workbook(path)
+    assert read.info == {
+        "unit_code": "665",
+        "unit_name": "Huyện Đắk Song",
+        "report_year": 2022,
+        "prepared_on": dt.date(2023, 1, 18),
+    }
+    found = identify_read(read, path.name, load_reference())
+    assert (found.unit.code, found.report_year, found.source) == ("665", 2022, "ThongTin")
+
+    info[4][2] = 2019  # a failing value is named by its own cell
+    read = read_workbook(write_xlsx(path, {"ThongTin": info, "HTX": _two_rows()}))
+    found = identify_read(read, path.name, load_reference())
+    assert not isinstance(found, Identity)
+    assert (found.rule, found.sheet, found.excel_row, found.cell) == (
+        "year_invalid",
+        "ThongTin",
+        5,
+        "C5",
+    )
+
+
 def test_a_header_unit_the_column_cannot_be_read_in_fails_its_header_cell(tmp_path):
     """`Sản lượng (kg)` over the tonnes column, `Giá trị hợp đồng (USD)` over money: their
     numbers would land 1,000 times off, or in another currency, without a word. The header

@@ -530,23 +530,39 @@ def _read_info(
     """`ThongTin`'s values by key (label in column A, value in the cell right of it: B, or
     the cell after the label's merged range, `Mã đơn vị` merged over A:B), their Excel rows
     and their 0-based columns. Only a merge moves the value: the template's column C is a
-    note (`Họ tên người lập.`), never the value of a label whose B was left blank."""
+    note (`Họ tên người lập.`), never the value of a label whose B was left blank. A label
+    right of empty cells or of its item number (a form's `STT | Nội dung | Giá trị`) is read
+    as one in column A: its value is the cell right of it."""
     by_label = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
     by_label |= {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
-    label_ends = {first_row: last_col for (first_row, first_col), (_, last_col) in merges
-                  if first_col == 0}  # fmt: skip
+    label_ends = {(row, col): last_col for (row, col), (_, last_col) in merges}
     info: dict[str, object] = {}
     where: dict[str, int] = {}
     columns: dict[str, int] = {}
     for number, row in enumerate(rows, 1):
-        at = label_ends.get(number - 1, 0) + 1
+        first = _label_column(row)
+        at = label_ends.get((number - 1, first), first) + 1
         if len(row) <= at:
             continue
-        label = match_key(row[0])
+        label = match_key(row[first])
         key = by_label.get(label) or by_label.get(_ITEM_NUMBER.sub("", label, count=1))
         if key and row[at] is not None and clean(row[at]) != "":
             info[key], where[key], columns[key] = row[at], number, at
     return info, where, columns
+
+
+def _label_column(row: list) -> int:
+    """The column of a ThongTin row's label: its first cell that is neither empty nor an
+    item number alone (`1`, `2.`, `a)`, `II`); 0 for a row without one."""
+    for at, cell in enumerate(row):
+        if cell is None or isinstance(cell, bool):
+            continue
+        if isinstance(cell, int | float | str) and (
+            not clean(cell) or _ITEM_NUMBER.fullmatch(match_key(cell) + " ")
+        ):
+            continue
+        return at
+    return 0
 
 
 def _read_sheet(
