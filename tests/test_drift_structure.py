@@ -756,6 +756,31 @@ def test_rule_11_a_cooperative_without_code_or_figures_is_not_dropped(tmp_path, 
     assert ("coop_code_required", 3) in _errors(path)
 
 
+@pytest.mark.parametrize(
+    ("code", "overrides", "rule"),
+    [
+        (None, {"Tên HTX": "Tổng hợp Đức Mạnh"}, "coop_code_required"),
+        (None, {"Tên HTX": "Cộng đồng Đắk Sắk"}, "coop_code_required"),
+        (None, {"Xã/Phường": "Cộng Hòa"}, "coop_code_required"),
+        ("640012", {"Tên HTX": "Cộng đồng Đắk Sắk"}, "coop_code_format"),  # digits lost
+    ],
+)
+def test_a_cooperative_whose_name_or_commune_begins_as_a_total_is_not_a_total(
+    tmp_path, code, overrides, rule
+):
+    """A numbered row with a name, its commune and figures is a cooperative although a text
+    of it begins with `Tổng` or `Cộng` (a name typed without `HTX`, commune `Cộng Hòa`): it
+    lacks its code, or its code is short, an error of its row. Before, it was skipped as a
+    total row (rule 9), and the file loaded without that cooperative, without a word."""
+    row = htx_row(2, code, **overrides)
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"ThongTin": info_rows(), "HTX": [HTX_HEADER, htx_row(1, "6400000001"), row]},
+    )
+    assert [t["excel_row"] for t in read_workbook(path).sheets["htx"].rows] == [2, 3]
+    assert (rule, 3) in _errors(path)
+
+
 def test_rule_11_titles_and_signatures_without_figures_stay_skipped(tmp_path):
     """What the rule above must not catch: a title alone (even `HTX thành lập mới năm
     2023`, also with `-` in the other cells), numbered titles (`1 | HTX nông nghiệp`), the

@@ -1196,7 +1196,11 @@ class _Table:
         texts = [
             (i, c) for i, c in enumerate(row_cells) if isinstance(c, str) and i != self.note_at
         ]
-        if any(_is_total_label(match_key(c)) for _, c in texts):
+        # A numbered name with its own commune, sector or rating is a cooperative even when a
+        # text of it begins as a total does (`Tổng hợp Đức Mạnh`, commune `Cộng Hòa`).
+        if any(_is_total_label(match_key(c)) for _, c in texts) and not self._lacks_code(
+            row, texts
+        ):
             return 1
         if self._section_title(row, texts, index + 1):
             return 1
