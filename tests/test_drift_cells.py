@@ -165,6 +165,30 @@ def test_rule_14_accounting_negatives_keep_the_header_unit(raw, expected):
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("\u2013125,5", -125.5),  # an en dash, as Word's autocorrect or a copied report writes it
+        ("\u2013 125,5", -125.5),
+        ("\u2014125,5", -125.5),  # an em dash
+        ("\u2012 1.250", -1250.0),  # a figure dash
+        ("\u2010125,5", -125.5),  # a hyphen
+        ("\u2013350 tr", -350.0),
+        ("\u2013 2 tỷ 500 triệu", -2500.0),
+    ],
+)
+def test_rule_14_a_dash_before_a_number_is_its_minus(raw, expected):
+    """A loss written with a typographic dash reads as written with `-`: before, `–125,5`
+    rejected the file ("must be an amount"). A dash alone is still a blank (rule 6)."""
+    assert cells.parse_money(raw, 1.0) == expected
+    assert cells.parse_money(raw[0], 1.0) is None
+
+
+def test_rule_14_a_count_written_with_a_dash_is_negative():
+    """`–5` members is a negative count (rule `members_not_negative`), not unreadable."""
+    assert cells.parse_quantity("\u20135") == -5.0
+
+
+@pytest.mark.parametrize(
     "raw",
     [
         "(-2 triệu)",

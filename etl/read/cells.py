@@ -14,7 +14,10 @@ from functools import cache
 from etl.text import clean, match_key, unaccent, unquoted
 
 # An empty cell, a dash or an `x` in a numeric column means "not reported", never 0.
-_BLANK_MARKS = {"", "-", "–", "—", "x", "X"}
+# The dashes a minus may be typed as (Word's autocorrect, a copied report): ‐ ‑ ‒ – — ― −.
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
+# Not reported (rule 6): a dash of any kind alone, or `x`.
+_BLANK_MARKS = {"", "-", "x", "X", *_DASHES}
 
 # Money is in million VND unless a header or the file says otherwise. A money unit is a
 # scale word and a currency word, either one alone, in any of the spellings clerks use
@@ -103,7 +106,7 @@ def parse_number(raw: object) -> float | None:
         return float(raw)
     if not isinstance(raw, str):
         raise ValueError("not a number")
-    text = unquoted(raw).replace(" ", "").replace("%", "")
+    text = _as_minus(unquoted(raw).replace(" ", "").replace("%", ""))
     negative = False
     if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1]
@@ -115,6 +118,11 @@ def parse_number(raw: object) -> float | None:
         raise ValueError("not a number")
     value = float(_normalise_separators(text))
     return -value if negative else value
+
+
+def _as_minus(text: str) -> str:
+    """`text` with a leading dash (`–125,5`, `— 125,5`) written as `-`: a minus (rule 14)."""
+    return "-" + text[1:] if text[:1] in _DASHES else text
 
 
 def _normalise_separators(text: str) -> str:
@@ -203,7 +211,7 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
     except ValueError:
         if not isinstance(raw, str):
             raise
-    text = unquoted(raw).replace(DONG_SIGN, "đ")
+    text = _as_minus(unquoted(raw).replace(DONG_SIGN, "đ"))
     negative = text.startswith("(") and text.endswith(")")
     body = text[1:-1].strip() if negative else text
     said = _SPOKEN_AMOUNT.fullmatch(body)
