@@ -182,12 +182,20 @@ def test_a_support_ocop_or_offtake_row_without_code_or_programme_is_never_droppe
         ["Chương trình nông thôn mới:"],  # a group title
         ["6400000001", "NTM", "Đường", "Tỉnh", 5, 2023],
         [None, None, None, None, 5],  # its subtotal: no data
+        # Texts that begin as `Cộng`/`Tổng` would without their accents, or as words of
+        # their own: no total rows either.
+        [None, "NTM", "Công trình thủy lợi", "Tỉnh", 7, 2023],
+        [None, "NTM", "Cộng tác viên khuyến nông", "Tỉnh", 3, 2023],
+        ["Cộng", None, None, None, 15],  # the sheet's total: no data
     ]
     ocop = [OCOP_HEADER, [None, "Cà phê", "Đồ uống", 4, "1/QĐ", dt.date(2022, 1, 1)]]
     links = [
         LINK_HEADER,
         [None, "Công ty A", "Cà phê", 5, 100],  # `Công …` is no total row (`Cộng`)
         [None, "Tổng công ty Cà phê Việt Nam", "Cà phê", 8, 300],  # nor `Tổng …`
+        [None, "Tổng đại lý Phân bón Minh Phát", "Phân bón", 5, 100],
+        [None, "Cộng đồng Đắk Sắk", "Cà phê", 2, 40],
+        ["Tổng cộng", None, None, 20, 540],  # the sheet's total: no data
     ]
     outcome = _stage(
         tmp_path,
@@ -197,9 +205,13 @@ def test_a_support_ocop_or_offtake_row_without_code_or_programme_is_never_droppe
     assert _cells(outcome) == {
         ("HoTro", 2, "Mã số HTX", "coop_code_required"),
         ("HoTro", 3, "Chương trình", "program_required"),
+        ("HoTro", 7, "Mã số HTX", "coop_code_required"),
+        ("HoTro", 8, "Mã số HTX", "coop_code_required"),
         ("OCOP", 2, "Mã số HTX", "coop_code_required"),
         ("LienKet", 2, "Mã số HTX", "coop_code_required"),
         ("LienKet", 3, "Mã số HTX", "coop_code_required"),
+        ("LienKet", 4, "Mã số HTX", "coop_code_required"),
+        ("LienKet", 5, "Mã số HTX", "coop_code_required"),
     }
     assert "Thiếu mã số HTX" in outcome["reason"]
 

@@ -1198,9 +1198,7 @@ class _Table:
         ]
         # A numbered name with its own commune, sector or rating is a cooperative even when a
         # text of it begins as a total does (`Tổng hợp Đức Mạnh`, commune `Cộng Hòa`).
-        if any(_is_total_label(match_key(c)) for _, c in texts) and not self._lacks_code(
-            row, texts
-        ):
+        if any(_is_total_label(c) for _, c in texts) and not self._lacks_code(row, texts):
             return 1
         if self._section_title(row, texts, index + 1):
             return 1
@@ -1408,15 +1406,23 @@ def _commune_keys() -> frozenset[str]:
     return frozenset(match_key(u.name) for u in units if u.level == "commune")
 
 
-def _is_total_label(label: str) -> bool:
-    """`Tổng cộng`, `Cộng`, `Tổng`, `Cộng nhóm nông nghiệp`, `Tổng số`…; never a company
-    (`Công ty TNHH …`, `Tổng công ty Cà phê Việt Nam`: a LienKet partner)."""
-    if _COMPANY.match(label):
+def _is_total_label(text: str) -> bool:
+    """`Tổng cộng`, `Cộng`, `Tổng`, `Cộng nhóm nông nghiệp`, `Tổng số`… (or typed without
+    accents, `Tong cong`); never a company or a word of its own (`Công ty TNHH …`, `Tổng
+    công ty Cà phê Việt Nam`, `Tổng đại lý …`: LienKet partners; `Cộng tác viên`, `Cộng
+    đồng`, `Cộng Hòa`), nor `Công …`, `Tông …`, which are `cong`, `tong` without accents
+    too (`Công trình thủy lợi`: a HoTro content)."""
+    label = match_key(text)
+    if not any(label == word or label.startswith(word + " ") for word in _TOTAL_WORDS):
         return False
-    return any(label == word or label.startswith(word + " ") for word in _TOTAL_WORDS)
+    if _NOT_TOTAL.match(label):
+        return False
+    first = _FIRST_WORD.match(clean(text).lower())
+    return first is None or first.group().isascii() or first.group() in ("tổng", "cộng")
 
 
-_COMPANY = re.compile(r"^(?:tong )?cong ty\b")
+_NOT_TOTAL = re.compile(r"^(?:tong (?:cong ty|dai ly|kho)|cong (?:ty|tac|dong|hoa))\b")
+_FIRST_WORD = re.compile(r"\w+")
 
 
 def _looks_like_code(value: object) -> bool:
