@@ -102,6 +102,20 @@ def test_a_name_without_diacritics_counts_only_with_one_candidate(ref):
     assert codes(ref, "664", 2024, "Dak Nang") == codes(ref, "664", 2024, "Đắk Nang")
 
 
+def test_a_name_without_diacritics_counts_when_its_candidates_lead_to_one_new_commune(ref):
+    """In 2025 a former commune and the commune in force of its name both fit (`Nam Đà` went
+    whole into the new `Nam Đà`): no conflict, typed plainly as typed with its marks."""
+    nam_da = [("24697", False), ("24697", True)]
+    assert codes(ref, "68", 2025, "Xã Nam Đà") == nam_da
+    assert codes(ref, "68", 2025, "Nam Da") == nam_da
+    assert codes(ref, "664", 2025, "xa nam da") == nam_da
+    assert is_known(ref, "68", 2025, "Dak Sak")
+    # Plain names of communes that went to different new communes still find none.
+    assert codes(ref, "68", 2025, "Dak Nang") == []
+    # Up to 2024 a plain name still needs one commune: Thị trấn and Xã Yên Viên (Gia Lâm).
+    assert codes(ref, "018", 2024, "Yen Vien") == []
+
+
 def test_a_commune_unit_names_the_communes_in_force(ref):
     assert codes(ref, "24611", 2026, "Phường Bắc Gia Nghĩa") == [("24611", True)]
     assert not is_known(ref, "24611", 2026, "")
@@ -118,8 +132,7 @@ def test_a_bare_group_title_may_name_a_new_commune():
 
 def test_a_name_spelled_without_diacritics_in_the_reference_is_that_name(ref):
     # `Di Linh`, `Nam Dong`: the official names carry no diacritics. In 2025 the former and
-    # the new commune of the name both fit (they lead to the same new commune), where the
-    # rule for a name typed plainly would find none.
+    # the new commune of the name both fit (they lead to the same new commune).
     assert codes(ref, "68", 2025, "Xã Di Linh") == [("25000", False), ("25000", True)]
     assert codes(ref, "662", 2025, "Nam Dong") == [("24649", False), ("24649", True)]
     assert is_known(ref, "68", 2025, "Phường B'Lao")

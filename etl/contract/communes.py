@@ -9,7 +9,8 @@ A cell names a commune in force in the report year, within the reporting unit's 
 Names are compared by `etl.text.name_key`: case, tone marks, the unit prefix, apostrophes,
 hyphens and spaces do not count; the letters do (`ă â ê ô ơ ư đ` included). A name typed
 entirely without diacritics is compared in plain letters and counts only when exactly one
-candidate fits. A 5-digit code in the cell is accepted too.
+candidate fits, or its candidates all lead to one new commune (in 2025, `Nam Da`: the former
+Nam Đà and the new one it went into). A 5-digit code in the cell is accepted too.
 
 This module says which communes *may* be meant. Where several fit, the cooperative's own
 history decides (its former district), which only the warehouse knows: the build registers
@@ -167,6 +168,9 @@ class _Pool:
     by_code: dict[str, tuple[Unit, ...]]
     by_key: dict[str, tuple[Unit, ...]]
     by_plain: dict[str, tuple[Unit, ...]]
+    # In a pool of both geographies (2025), the new commune a unit sharing a plain key with
+    # another is, or went whole into.
+    leads_to: dict[Unit, str | None]
 
     def by_name(self, text: str) -> list[Unit]:
         exact = self.by_key.get(name_key(text), ())
@@ -175,7 +179,10 @@ class _Pool:
             # Dong`, `B'Lao`) is that name, not one typed plainly.
             return list(exact)
         found = {u for key in plain_keys(text) for u in self.by_plain.get(key, ())}
-        return list(found) if len(found) == 1 else []
+        # Candidates that all lead to the same new commune are no conflict: in 2025 `Nam Da`
+        # fits the former Nam Đà and the new Nam Đà it went into.
+        places = {self.leads_to.get(u) or u for u in found}
+        return list(found) if len(places) == 1 else []
 
 
 def _candidate(ref: Reference, unit: Unit) -> Candidate:
@@ -235,8 +242,13 @@ def _pool(ref: Reference, unit: Unit, year: int) -> _Pool:
         by_key.setdefault(name_key(u.name), []).append(u)
         for key in plain_keys(u.name):
             by_plain.setdefault(key, []).append(u)
+    # Only a 2025 pool holds both geographies: there candidates leading to one new commune
+    # are settled by the build as no conflict (up to 2024 a plain name needs one commune).
+    both = {u.current for u in units} == {True, False}
+    shared = {u for same in by_plain.values() if len(same) > 1 for u in same} if both else ()
     return _Pool(
         {k: tuple(v) for k, v in by_code.items()},
         {k: tuple(v) for k, v in by_key.items()},
         {k: tuple(v) for k, v in by_plain.items()},
+        {u: _candidate(ref, u).new_commune_code for u in shared},
     )
