@@ -12,7 +12,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import HTX_HEADER, OCOP_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from conftest import (
+    HTX_HEADER,
+    LINK_HEADER,
+    OCOP_HEADER,
+    SUPPORT_HEADER,
+    htx_row,
+    info_rows,
+    query,
+    run_steps,
+    write_xlsx,
+)
 from corpus.make_corpus import TRUTH, template_rows
 from test_drift import CORPUS, assert_truth
 
@@ -309,6 +319,35 @@ def test_rule_11_the_subtotal_of_a_title_that_names_nothing_is_skipped(tmp_path)
     assert [(r["excel_row"], r["coop_code"]) for r in rows] == [
         (3, "6400000001"),
         (4, "6400000002"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sheet", "header", "record", "sums"),
+    [
+        ("HoTro", SUPPORT_HEADER, ["6400000001", "NTM", "Kho", "Tỉnh", 20, 2023], {4: 20}),
+        ("LienKet", LINK_HEADER, ["6400000001", "Công ty A", "Cà phê", 12, 300], {3: 12, 4: 300}),
+    ],
+)
+@pytest.mark.parametrize("marker", ["I", "II.", "A", "b)"])
+def test_rule_11_a_support_sheet_s_stt_marks_its_titles_and_their_subtotals(
+    tmp_path, sheet, header, record, sums, marker
+):
+    """A clerk's `STT` column on HoTro or LienKet (the template has none there): a Roman
+    numeral or a letter in it marks a group title, as on HTX, so the sums under that group
+    with no code and no text are its subtotal, never a support row without its code."""
+    title = [marker, None, "Chương trình nông thôn mới"]
+    subtotal = [None] * (len(header) + 1)
+    for at, value in sums.items():
+        subtotal[at + 1] = value
+    rows = [["STT", *header], title, [1, *record], [2, *record], subtotal]
+    htx = [HTX_HEADER, htx_row(1, "6400000001")]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": htx, sheet: rows}))
+    assert read.rejection is None, read.rejection
+    [rows_read] = [s.rows for s in read.sheets.values() if s.sheet_name == sheet]
+    assert [(r["excel_row"], r["coop_code"]) for r in rows_read] == [
+        (3, "6400000001"),
+        (4, "6400000001"),
     ]
 
 

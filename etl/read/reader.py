@@ -668,7 +668,7 @@ def _read_sheet(
     # Pass 1, row by row: which rows are records, what the section titles above each supply
     # (rule 11), and the findings of the rows that are no data, in the order they come.
     scanned: list[Finding] = []
-    table = _Table(sheet, actual_name, header, columns, scanned)
+    table = _Table(sheet, actual_name, header, columns, scanned, _stt_column(rows, header))
     sections = table.sections
     data: list[int] = []  # 0-based indices of the record rows
     supplied: list[dict | None] = []  # the sections in force at each record, when any
@@ -833,6 +833,21 @@ def _formula_errors(
             value=error,
             cell=cell_address(position, excel_row),
         )
+
+
+def _stt_column(rows: list[list], header: headers.HeaderMatch) -> int | None:
+    """The `STT` column a clerk adds to a sheet whose template has none (HoTro, OCOP,
+    LienKet), by HTX's names for it: its Roman numerals and letters mark group titles there
+    too (rule 11), so that the sums under a group are its subtotal, not a row without code."""
+    if "stt" in header.columns:
+        return header.columns["stt"]
+    names = {match_key(name) for name in HTX.column("stt").names}
+    taken = set(header.columns.values())
+    for row in rows[header.header_row : header.data_start]:
+        for at, cell in enumerate(row):
+            if at not in taken and isinstance(cell, str) and match_key(cell) in names:
+                return at
+    return None
 
 
 def _coded_rows(rows: list[list], code_at: list[int]) -> list[bool]:
@@ -1162,11 +1177,12 @@ class _Table:
         header: headers.HeaderMatch,
         columns: list[tuple[Column, int]],
         findings: list[Finding],
+        stt_at: int | None = None,
     ):
         self.sheet, self.sheet_name, self.header = sheet, sheet_name, header
         self.columns, self.findings = columns, findings
         self.code_at = [i for c, i in columns if c.key == "coop_code"]
-        self.stt_at = header.columns.get("stt")
+        self.stt_at = stt_at
         self.name_at = header.columns.get("name")
         self.note_at = header.columns.get("note")  # free text: `Tổng hợp …` is no total
         # A cooperative's own texts, which a title row never holds (`_lacks_code`).
