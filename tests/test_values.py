@@ -251,6 +251,9 @@ def test_programme_names_without_their_decision_or_prefix(raw, code):
         ("Chương trình MTQG xây dựng nông thôn mới", "NTM"),
         ("CT MTQG xây dựng NTM", "NTM"),
         ("MTQG NTM", "NTM"),
+        # XD: the usual short form of `xây dựng`.
+        ("CT MTQG XD NTM", "NTM"),
+        ("Chương trình XD nông thôn mới", "NTM"),
         ("CT OCOP", "OCOP"),
         # The scheme by its decision's number: Quyết định 167/QĐ-TTg.
         ("Đề án 167/QĐ-TTg", "DA167"),
@@ -335,6 +338,9 @@ def test_a_support_year_is_never_an_excel_serial_day(raw):
     [
         ("TW", "Trung ương"),
         ("NSTW", "Trung ương"),
+        ("TƯ", "Trung ương"),  # TƯ, as documents shorten Trung ương, and NSTƯ
+        ("NSTƯ", "Trung ương"),
+        ("Ngân sách TƯ", "Trung ương"),
         ("Ngân sách trung ương", "Trung ương"),
         ("NS tỉnh", "Tỉnh"),
         ("Ngân sách Tỉnh", "Tỉnh"),

@@ -616,9 +616,9 @@ def parse_rating(raw: object, allowed: tuple[str, ...]) -> str | None:
 
 
 # `Nguồn vốn` as budgets are named: `Ngân sách tỉnh`, `NS tỉnh`, `Vốn tỉnh` are `Tỉnh`; `TW`,
-# `NSTW`, `Ngân sách trung ương` are `Trung ương`.
+# `NSTW`, `TƯ`, `NSTƯ`, `Ngân sách trung ương` are `Trung ương`.
 _BUDGET_PREFIX = re.compile(r"^(?:ngan sach|nguon von|von|ns)\s*")
-_BUDGET_SHORT = {"tw": "trung uong", "ttw": "trung uong"}
+_BUDGET_SHORT = {"tw": "trung uong", "ttw": "trung uong", "tu": "trung uong"}
 
 
 def parse_funding_source(raw: object, allowed: tuple[str, ...]) -> str | None:
@@ -665,6 +665,8 @@ _PROGRAM_ALIASES = {
     "167 qd ttg": "DA167",  # `Đề án 167/QĐ-TTg`, `Quyết định 167/QĐ-TTg`
     "nong thon moi": "NTM",
     "xay dung ntm": "NTM",
+    "xd ntm": "NTM",  # `XD`: xây dựng, as documents shorten it
+    "xd nong thon moi": "NTM",
     "ocop": "OCOP",
 }
 
