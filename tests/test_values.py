@@ -271,6 +271,24 @@ def test_an_unknown_programme_stays_as_written():
 
 
 @pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("NTM - Nông thôn mới", "NTM"),
+        ("NTM – Chương trình MTQG xây dựng nông thôn mới", "NTM"),
+        ("DA167: Đề án 167/QĐ-TTg", "DA167"),
+        ("OCOP - Chương trình OCOP", "OCOP"),
+        # Two programmes, or a programme and something else: as written (not known).
+        ("NTM - OCOP", "NTM - OCOP"),
+        ("NTM - hỗ trợ máy sấy", "NTM - hỗ trợ máy sấy"),
+    ],
+)
+def test_a_programme_as_its_code_and_its_name_is_that_programme(raw, code):
+    """`NTM - Nông thôn mới`: the code and the name of one programme, as a drop-down list of
+    `code - name` writes it, is that programme; before, an unknown programme (an error)."""
+    assert cells.parse_program(raw) == code
+
+
+@pytest.mark.parametrize(
     ("raw", "stars"),
     [
         ("★★★★", 4),
@@ -284,6 +302,13 @@ def test_an_unknown_programme_stays_as_written():
         ("3 sao cấp tỉnh", 3),
         ("4 sao OCOP", 4),
         ("4 SAO", 4),
+        # A word before the number, as certificates and reports say the rank.
+        ("OCOP 4 sao", 4),
+        ("Hạng 4 sao", 4),
+        ("đạt 3 sao", 3),
+        ("Đạt hạng 4 sao cấp tỉnh", 4),
+        ("Xếp hạng: 5 sao", 5),
+        ("Sản phẩm OCOP 3 sao", 3),
         ("4,0", 4),
         (5.0, 5),
     ],
@@ -293,7 +318,18 @@ def test_ocop_stars_as_clerks_write_them(raw, stars):
 
 
 @pytest.mark.parametrize(
-    "raw", ["☆☆☆", "IV", "4,5", "nhiều sao", "3 sao - 4 sao", "4 sao, 3 sao", "3 sao (lên 4 sao)"]
+    "raw",
+    [
+        "☆☆☆",
+        "IV",
+        "4,5",
+        "nhiều sao",
+        "3 sao - 4 sao",
+        "4 sao, 3 sao",
+        "3 sao (lên 4 sao)",
+        "Chưa đạt 3 sao",  # a word before the number that changes what it says
+        "Dự kiến 4 sao",
+    ],
 )
 def test_stars_that_say_no_number_stay_unreadable(raw):
     with pytest.raises(ValueError, match=r"not a (whole )?number"):

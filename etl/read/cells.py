@@ -302,16 +302,18 @@ _NUMBER_THEN_STAR = re.compile(r"^(\d+)\s*[★⭐*]\ufe0f?$")
 # The number (or its word) and `sao`, then at most a level (`cấp tỉnh`, `(quốc gia)`): any
 # other text after it may say another number (`3 sao - 4 sao`), so it is not read past.
 _STARS_THEN_WORDS = re.compile(
-    r"^(\w+) sao(?: ocop)?(?: (?:cap |hang )?(?:huyen|tinh|trung uong|quoc gia))?$"
+    r"^(?:(?:san pham )?ocop |(?:dat )?(?:xep )?hang |dat )?"  # `OCOP 4 sao`, `Hạng 4 sao`
+    r"(\w+) sao(?: ocop)?(?: (?:cap |hang )?(?:huyen|tinh|trung uong|quoc gia))?$"
 )
 _STAR_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
 
 
 def parse_stars(raw: object) -> int | None:
     """A number of stars (`Số sao`): as `parse_quantity` reads a count of `sao`, and the star
-    signs themselves (`★★★★` is 4, `4★`), the number in words (`Bốn sao`), and a level after
-    it (`3 sao cấp tỉnh`, `5 sao (quốc gia)`: the level is the number's, not another
-    figure). An empty star `☆` is no star: such a cell stays unreadable."""
+    signs themselves (`★★★★` is 4, `4★`), the number in words (`Bốn sao`), the rank's words
+    before it (`OCOP 4 sao`, `Hạng 4 sao`, `đạt 3 sao`), and a level after it (`3 sao cấp
+    tỉnh`, `5 sao (quốc gia)`: the level is the number's, not another figure). An empty
+    star `☆` is no star: such a cell stays unreadable."""
     if isinstance(raw, str):
         text = unquoted(raw).strip()
         if text and set(text) <= _STAR_SIGNS and set(text) - {"\ufe0f"}:
@@ -638,20 +640,32 @@ def parse_funding_source(raw: object, allowed: tuple[str, ...]) -> str | None:
 def parse_program(raw: object) -> str | None:
     """A programme code from its code or its name (`Nông thôn mới` -> `NTM`), the name
     with or without its decision in parentheses and its leading `Chương trình` / `Đề án`;
-    spaces do not count (`DA 167`). Anything else is returned as written (not a known
-    programme: the suite says so)."""
+    spaces do not count (`DA 167`); its code and its name together (`NTM - Nông thôn mới`).
+    Anything else is returned as written (not a known programme: the suite says so)."""
     text = parse_text(raw)
     if text is None:
         return None
+    code = _program_code(text)
+    if code is None:
+        # Its code and its name (`NTM - Nông thôn mới`, `DA167: Đề án 167`), as a drop-down
+        # list may write it: one programme when every part names the same one.
+        parts = {_program_code(part) for part in _CODE_THEN_NAME.split(text)}
+        code = parts.pop() if len(parts) == 1 else None
+    return text if code is None else code
+
+
+def _program_code(text: str) -> str | None:
     keys = _program_keys()
     plain = match_key(_TRAILING_PARENTHESES.sub("", text))
     for candidate in (text, plain, _PROGRAM_PREFIX.sub("", plain)):
         code = keys.get(_program_key(candidate))
         if code is not None:
             return code
-    return text
+    return None
 
 
+# The separator of a programme's code and its name: ` - `, ` – `, `: `.
+_CODE_THEN_NAME = re.compile(r"\s+[-\u2013\u2014]\s+|\s*:\s+")
 _TRAILING_PARENTHESES = re.compile(r"\s*\([^()]*\)\s*$")
 # `Chương trình` / `CT`, with `mục tiêu quốc gia` / `MTQG`; `Đề án`; `Quyết định` / `QĐ`.
 _PROGRAM_PREFIX = re.compile(
