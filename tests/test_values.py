@@ -382,6 +382,10 @@ def test_a_support_year_is_never_an_excel_serial_day(raw):
         ("Ngân sách Tỉnh", "Tỉnh"),
         ("Vốn lồng ghép", "Lồng ghép"),
         ("Ngân sách xã", "Xã"),  # the suite judges whether its year knows it
+        ("Ngân sách cấp huyện", "Huyện"),  # a budget named by its level
+        ("NS cấp tỉnh", "Tỉnh"),
+        ("Vốn ngân sách cấp tỉnh", "Tỉnh"),
+        ("Trung ương + Tỉnh", "Trung ương + Tỉnh"),  # two sources: as written, and warned
         ("Doanh nghiệp", "Doanh nghiệp"),  # no budget: as written, and warned
     ],
 )

@@ -617,9 +617,11 @@ def parse_rating(raw: object, allowed: tuple[str, ...]) -> str | None:
     return next((value for value in allowed if match_key(value) == key), found)
 
 
-# `Nguồn vốn` as budgets are named: `Ngân sách tỉnh`, `NS tỉnh`, `Vốn tỉnh` are `Tỉnh`; `TW`,
-# `NSTW`, `TƯ`, `NSTƯ`, `Ngân sách trung ương` are `Trung ương`.
-_BUDGET_PREFIX = re.compile(r"^(?:ngan sach|nguon von|von|ns)\s*")
+# `Nguồn vốn` as budgets are named: `Ngân sách tỉnh`, `NS tỉnh`, `Vốn tỉnh`, `Vốn ngân sách
+# cấp tỉnh` are `Tỉnh`; `TW`, `NSTW`, `TƯ`, `NSTƯ`, `Ngân sách trung ương` are `Trung ương`.
+_BUDGET_PREFIX = re.compile(
+    r"^(?:(?:ngan sach|nguon von|von)\s+)*(?:ngan sach|nguon von|von|ns)\s*(?:cap\s+)?"
+)
 _BUDGET_SHORT = {"tw": "trung uong", "ttw": "trung uong", "tu": "trung uong"}
 
 
