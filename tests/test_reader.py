@@ -702,6 +702,21 @@ def test_thongtin_keys_right_of_an_empty_or_numbering_column_are_read(tmp_path, 
     )
 
 
+@pytest.mark.parametrize("value", ["Giá trị (triệu đồng)", "Giá trị HĐ", "Giá trị hợp đồng"])
+def test_an_offtake_contract_s_value_under_its_short_names_reads(tmp_path, value):
+    """`Giá trị` under a group cell `Hợp đồng liên kết`, or `Giá trị HĐ`: in LienKet the
+    only value there is the contract's. Before, the column was not read (a warning that a
+    column like it is missing, and no contract value loaded)."""
+    from conftest import LINK_HEADER
+
+    header = [value if h == "Giá trị hợp đồng" else h for h in LINK_HEADER]
+    links = [header, ["6400000001", "Công ty A", "Cà phê", 5, 300]]
+    htx = [["Mã số HTX", "Tên HTX"], ["6400000001", "HTX A"]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": htx, "LienKet": links}))
+    assert read.sheets["lienket"].rows[0]["contract_value_mvnd"] == 300.0
+    assert [f.rule for f in read.findings if f.sheet == "LienKet"] == []
+
+
 def test_a_header_unit_the_column_cannot_be_read_in_fails_its_header_cell(tmp_path):
     """`Sản lượng (kg)` over the tonnes column, `Giá trị hợp đồng (USD)` over money: their
     numbers would land 1,000 times off, or in another currency, without a word. The header

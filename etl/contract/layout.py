@@ -170,7 +170,9 @@ LIENKET = Sheet(
         Column("partner", "Doanh nghiệp liên kết", "text", required=True),
         Column("product", "Sản phẩm", "text"),
         Column("volume_tonnes", "Sản lượng (tấn)", "number", units=("tấn",)),
-        Column("contract_value_mvnd", "Giá trị hợp đồng", "money"),
+        Column(
+            "contract_value_mvnd", "Giá trị hợp đồng", "money", aliases=("Giá trị", "Giá trị HĐ")
+        ),
     ),
 )
 
