@@ -359,6 +359,29 @@ def test_ods_with_a_warning_is_rebuilt_value_by_value_and_marked(settings):
     assert {k: v for k, v in rebuilt.items() if k != "Loi"} == _cells(source)
 
 
+def test_an_ods_sheet_named_past_31_characters_is_marked_in_its_copy(settings):
+    """LibreOffice takes a sheet name longer than Excel's 31 characters; the rebuilt .xlsx
+    cuts it. The HTX list found by its header on such a sheet keeps its failing cell red
+    and its link from `Loi`, while `Loi` names the sheet as the clerk's own file does.
+    Before, the cut title named no recorded sheet: a rejected file without a red cell."""
+    name = "Danh sách HTX năm 2023 của huyện Đắk Mil"  # 40 characters
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Số lao động": -4})]
+    write_ods(settings.landing_dir / "663_2023.ods", {"ThongTin": info_rows(), name: rows})
+    run_steps(settings)
+    file_id, status, _ = _file(settings, "663_2023.ods")
+    assert status == "quarantined"
+    assert [(r[1], r[2]) for r in _recorded(settings, file_id) if r[0] == "error"] == [(name, "I2")]
+
+    path = _feedback_of(settings, "663_2023.ods")
+    cut = name[:31]
+    assert openpyxl.load_workbook(path).sheetnames == ["Loi", "ThongTin", cut]
+    assert _marks(path) == {(cut, "I2"): FILLS["error"]}
+    [listed] = [r for r in _loi(path) if r["cell"] == "I2"]
+    assert listed["sheet"] == name
+    link = openpyxl.load_workbook(path)["Loi"].cell(row=LOI_HEADER_ROW + 2, column=3)
+    assert link.hyperlink.location == f"'{cut}'!I2"
+
+
 def test_xls_copy_is_rebuilt_and_marked_from_the_recorded_addresses(settings):
     settings.landing_dir.mkdir(parents=True)
     shutil.copy(CORPUS / "f_template.xls", settings.landing_dir / "f_template.xls")

@@ -712,7 +712,9 @@ def _find_sheet(workbook, name: str | None):
     for ws in workbook.worksheets:
         if match_key(ws.title).replace(" ", "") == wanted:
             return ws
-    return None
+    # An .ods sheet named past Excel's 31 characters: its rebuilt copy has the cut title.
+    title = _sheet_title(name)
+    return workbook[title] if title != name and title in workbook.sheetnames else None
 
 
 def markable(problems: list[Problem]) -> dict[tuple[str, str], list[Problem]]:
