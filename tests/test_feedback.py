@@ -927,6 +927,44 @@ def test_a_failing_cell_inside_a_merged_range_is_marked_where_excel_shows_it(set
     assert _sha(path) == before
 
 
+def test_a_commune_merged_down_gets_one_note_naming_the_rows_it_covers(settings):
+    """An unknown commune merged down over three cooperatives (D2:D4, rule 12) fails on each
+    row. The clerk sees one merged cell: its note says the message once, with the cells it
+    stands for. Before, the note held the same long message three times, none saying which
+    cooperative it was about."""
+    workbook = openpyxl.Workbook()
+    info = workbook.active
+    info.title = "ThongTin"
+    for row in info_rows():
+        info.append(row)
+    ws = workbook.create_sheet("HTX")
+    ws.append(HTX_HEADER)
+    ws.append(htx_row(1, "6400000001", **{"Xã/Phường": "Xã Không Có"}))
+    ws.append(htx_row(2, "6400000002", **{"Xã/Phường": None}))
+    ws.append(htx_row(3, "6400000003", **{"Xã/Phường": None, "Số thành viên": 3}))
+    ws.merge_cells("D2:D4")
+    path = settings.landing_dir / "663_2023.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    run_steps(settings)
+
+    file_id, status, _ = _file(settings, path.name)
+    assert status == "loaded"
+    recorded = _recorded(settings, file_id)
+    assert sorted(r[2] for r in recorded if r[6] == "commune_known") == ["D2", "D3", "D4"]
+    [message] = {r[7] for r in recorded if r[6] == "commune_known"}
+    copy = _feedback_of(settings, path.name)
+    assert _marks(copy) == {("HTX", "D2"): FILLS["warning"], ("HTX", "H4"): FILLS["warning"]}
+    note = openpyxl.load_workbook(copy)["HTX"]["D2"].comment.text
+    assert note.count(message) == 1
+    assert "D2, D3, D4" in note
+    # a cell of its own keeps its note as it was
+    assert openpyxl.load_workbook(copy)["HTX"]["H4"].comment.text == (
+        "[Cảnh báo / warning] HTX phải có ít nhất 5 thành viên. / A cooperative needs at least "
+        "5 members. (members_at_least_5)"
+    )
+
+
 def test_a_copy_the_program_cannot_make_is_told_in_vietnamese_without_its_exception(
     settings, tmp_path, monkeypatch
 ):

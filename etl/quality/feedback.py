@@ -727,8 +727,16 @@ def markable(problems: list[Problem]) -> dict[tuple[str, str], list[Problem]]:
 
 
 def comment_text(problems: list[Problem], earlier: str | None = None) -> str:
+    """A marked cell's note. A merged cell's note (its problems on several cells) says each
+    message once, with the cells it stands for."""
+    cells: dict[tuple[str, str, str], list[str | None]] = {}
+    for p in problems:
+        cells.setdefault((p.severity, p.message, p.rule), []).append(p.cell)
+    several = len({p.cell for p in problems}) > 1
     lines = [
-        f"[{SEVERITY_LABELS.get(p.severity, p.severity)}] {p.message} ({p.rule})" for p in problems
+        f"[{SEVERITY_LABELS.get(severity, severity)}] {message} ({rule})"
+        + (f" Ô / Cells: {', '.join(c for c in dict.fromkeys(at) if c)}" if several else "")
+        for (severity, message, rule), at in cells.items()
     ]
     if earlier:
         lines.append(f"Ghi chú trước đó / Earlier note: {earlier}")
