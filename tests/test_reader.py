@@ -393,8 +393,10 @@ def test_every_missing_sheet_and_column_is_found_in_one_pass(tmp_path):
     ]
     assert read.rejection == read.problems[0]
     assert read.rejection.message == (
-        "Trang 'HTX' thiếu các cột bắt buộc: Tên HTX. / "
-        "Sheet 'HTX' lacks the required columns: Tên HTX."
+        "Trang 'HTX' thiếu các cột bắt buộc: Tên HTX. Hãy thêm các cột này vào dòng tiêu đề, "
+        "ghi tên cột như mẫu báo cáo, rồi gửi lại. / "
+        "Sheet 'HTX' lacks the required columns: Tên HTX. Add these columns to the header "
+        "row, named as in the report template, and resubmit."
     )
     assert "thiếu các cột bắt buộc: Số sao" in read.problems[1].message
     del sheets["HTX"]

@@ -259,6 +259,17 @@ def _quarantined(path, file_id: int = 1) -> dict:
     return staging._read_chunk([landed], None)[0].outcomes[file_id]
 
 
+# What a clerk is told of a workbook without its HTX sheet: what is wrong, then what to do.
+_NO_HTX_VI = (
+    "Thiếu trang tính bắt buộc 'HTX'. Hãy thêm trang 'HTX' như mẫu báo cáo (hoặc đổi tên "
+    "trang đang chứa bảng này thành 'HTX') rồi gửi lại."
+)
+_NO_HTX_EN = (
+    "The required sheet 'HTX' is missing. Add the sheet 'HTX' as in the report template "
+    "(or rename the sheet that holds this table to 'HTX') and resubmit."
+)
+
+
 def test_a_rejected_file_lists_every_structural_problem_and_its_reason_counts_them(tmp_path):
     """No HTX sheet, OCOP without `Số sao` and a unit no unit has: three findings (the audit's
     rejected rows), and a reason that leads with the first and says how many more there
@@ -272,14 +283,9 @@ def test_a_rejected_file_lists_every_structural_problem_and_its_reason_counts_th
         ("column_missing", "OCOP", 1),
         ("unit_unknown", "ThongTin", 2),
     ]
-    assert outcome["reason"] == (
-        "Thiếu trang tính bắt buộc 'HTX'. (+2 lỗi khác) / "
-        "The required sheet 'HTX' is missing. (+2 more problems)"
-    )
+    assert outcome["reason"] == (f"{_NO_HTX_VI} (+2 lỗi khác) / {_NO_HTX_EN} (+2 more problems)")
     # One problem: the reason is its message, as before.
     path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows()})
     outcome = _quarantined(path)
     assert [f["rule"] for f in outcome["findings"]] == ["sheet_missing"]
-    assert outcome["reason"] == (
-        "Thiếu trang tính bắt buộc 'HTX'. / The required sheet 'HTX' is missing."
-    )
+    assert outcome["reason"] == f"{_NO_HTX_VI} / {_NO_HTX_EN}"

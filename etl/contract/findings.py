@@ -193,16 +193,22 @@ REASONS: dict[str, tuple[str, str]] = {
         "value instead of it, and resubmit.",
     ),
     "sheet_missing": (
-        "Thiếu trang tính bắt buộc '{sheet}'.",
-        "The required sheet '{sheet}' is missing.",
+        "Thiếu trang tính bắt buộc '{sheet}'. Hãy thêm trang '{sheet}' như mẫu báo cáo (hoặc "
+        "đổi tên trang đang chứa bảng này thành '{sheet}') rồi gửi lại.",
+        "The required sheet '{sheet}' is missing. Add the sheet '{sheet}' as in the report "
+        "template (or rename the sheet that holds this table to '{sheet}') and resubmit.",
     ),
     "header_not_found": (
-        "Không tìm thấy dòng tiêu đề của trang '{sheet}'. Thiếu các cột bắt buộc: {columns}.",
-        "No header row found in sheet '{sheet}'. Missing required columns: {columns}.",
+        "Không tìm thấy dòng tiêu đề của trang '{sheet}'. Thiếu các cột bắt buộc: {columns}. "
+        "Hãy ghi tên các cột này ở dòng tiêu đề, như mẫu báo cáo, rồi gửi lại.",
+        "No header row found in sheet '{sheet}'. Missing required columns: {columns}. Write "
+        "these columns' names in the header row, as in the report template, and resubmit.",
     ),
     "column_missing": (
-        "Trang '{sheet}' thiếu các cột bắt buộc: {columns}.",
-        "Sheet '{sheet}' lacks the required columns: {columns}.",
+        "Trang '{sheet}' thiếu các cột bắt buộc: {columns}. Hãy thêm các cột này vào dòng "
+        "tiêu đề, ghi tên cột như mẫu báo cáo, rồi gửi lại.",
+        "Sheet '{sheet}' lacks the required columns: {columns}. Add these columns to the "
+        "header row, named as in the report template, and resubmit.",
     ),
     "sheet_found_by_header": (
         "Không có trang tên 'HTX': danh sách HTX được đọc từ trang '{sheet}', vì dòng tiêu "
