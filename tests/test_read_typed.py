@@ -28,7 +28,7 @@ RAWS: list[object] = [
 ]  # fmt: skip
 
 
-def _expected(column: Column, raw: object, factor: float, year: int | None):
+def _expected(column: Column, raw: object, factor: float, year: int | None, period: int = 1):
     """What the row-by-row reader stored for one cell: (value, precision, failure)."""
     kind = column.kind
     try:
@@ -48,7 +48,7 @@ def _expected(column: Column, raw: object, factor: float, year: int | None):
             "program": lambda: cells.parse_program(raw),
             "int": lambda: cells.parse_quantity(raw, column.units, whole=True),
             "number": lambda: cells.parse_quantity(raw, column.units),
-            "money": lambda: cells.parse_money(raw, factor),
+            "money": lambda: cells.parse_money(raw, factor, period),
             "yesno": lambda: cells.parse_yesno(raw),
         }[kind]
         value = (own[column.reads] if column.reads else value)()
@@ -69,13 +69,18 @@ COLUMNS = {(c.kind, c.units, c.allowed, c.reads): c for s in DATA_SHEETS for c i
 
 
 @pytest.mark.parametrize("column", list(COLUMNS.values()), ids=lambda c: c.key)
-@pytest.mark.parametrize(("factor", "year"), [(1.0, 2024), (1e-3, None), (1e3, 2021)])
-def test_type_column_is_the_cell_rules(column: Column, factor: float, year: int | None):
+@pytest.mark.parametrize(
+    ("factor", "year", "period"),
+    [(1.0, 2024, 1), (1e-3, None, 1), (1e3, 2021, 1), (12.0, 2024, 12)],
+)
+def test_type_column_is_the_cell_rules(
+    column: Column, factor: float, year: int | None, period: int
+):
     for _ in range(2):  # the second pass reads from the memo
-        got = typed.type_column(column, list(RAWS), factor, year)
+        got = typed.type_column(column, list(RAWS), factor, year, period)
         assert len(got.values) == len(RAWS)
         for at, raw in enumerate(RAWS):
-            value, precision, failure = _expected(column, raw, factor, year)
+            value, precision, failure = _expected(column, raw, factor, year, period)
             where = f"{column.key} {raw!r}"
             if failure is None:
                 assert at not in got.unparsed, where

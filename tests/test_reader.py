@@ -338,6 +338,17 @@ def test_an_income_a_month_is_scaled_to_the_year(tmp_path):
         assert row["revenue_mvnd"] == 1650.0  # only a yearly amount per person is scaled
 
 
+def test_an_income_a_month_with_its_unit_in_the_cell_is_scaled_to_the_year(tmp_path):
+    """A cell's own unit (`5 triệu`, `5.000.000 đ`) replaces the header's unit of money,
+    not its month: under `(triệu đồng/tháng)` it is a month's income, as a bare 5 is."""
+    header = ["Mã số HTX", "Tên HTX", "Thu nhập bình quân (triệu đồng/người/tháng)"]
+    written = (5, "5 triệu", "5.000.000 đ", "5.000 nghìn đồng")
+    rows = [header] + [[f"640000000{n}", "HTX A", cell] for n, cell in enumerate(written)]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    assert [r["avg_income_mvnd"] for r in read.sheets["htx"].rows] == [60.0] * len(written)
+    assert [f for f in read.findings if f.severity != "info"] == []
+
+
 def test_file_money_unit_applies_where_headers_carry_none(tmp_path):
     rows = [["Mã số HTX", "Tên HTX", "Doanh thu"], ["6400000001", "HTX A", "1.650.000"]]
     for label in ("Đơn vị tính", "ĐVT", "Đvt:"):  # ĐVT: its usual short form

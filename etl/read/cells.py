@@ -379,10 +379,14 @@ def parse_int(raw: object) -> int | None:
     return int(value)
 
 
-def parse_money(raw: object, factor: float = 1.0) -> float | None:
+def parse_money(raw: object, factor: float = 1.0, period: int = 1) -> float | None:
     """Money scaled to million VND by `factor` (see `money_factor`), or by the cell's own
     unit, which wins (`1,2 tỷ`, `350 tr`, `45.000.000 đ`); a count's unit raises
-    `UnitMismatch`. A `%` is no amount (rule 5: never on a money column)."""
+    `UnitMismatch`. A `%` is no amount (rule 5: never on a money column).
+
+    `period` is how many of the header's periods make the column's (12: a month's income in
+    a yearly column), already in `factor`: a cell's unit replaces the money unit, not the
+    month (`5 triệu` under `(triệu đồng/tháng)` is 60 a year, as a bare 5 is)."""
     if raw.__class__ is str and "%" in raw:
         raise ValueError("a percentage is not an amount")
     value, key, written = _with_unit(raw)
@@ -392,7 +396,7 @@ def parse_money(raw: object, factor: float = 1.0) -> float | None:
         unit_factor = money_unit_factor(key)
         if unit_factor is None:
             raise UnitMismatch(written or key)
-        factor = unit_factor
+        factor = unit_factor * period
     return round(value * factor, 6)
 
 

@@ -655,13 +655,16 @@ def _read_sheet(
         key: cells.money_factor(header.units.get(key)) or note_factor or default_factor or 1.0
         for key in header.columns
     }
-    for column in sheet.columns:  # a yearly amount given a month (`triệu đồng/người/tháng`)
-        if (
-            column.per_year
-            and column.key in factors
-            and cells.per_month(header.units.get(column.key))
-        ):
-            factors[column.key] *= 12
+    # A yearly amount given a month (`triệu đồng/người/tháng`): 12 of them make the year.
+    periods = {
+        column.key: 12
+        for column in sheet.columns
+        if column.per_year
+        and column.key in factors
+        and cells.per_month(header.units.get(column.key))
+    }
+    for key, period in periods.items():
+        factors[key] *= period
     out = SheetRows(sheet=sheet, sheet_name=actual_name, rows=[], columns=dict(header.columns))
     by_key = {c.key: c for c in reversed(sheet.columns)}  # `sheet.column`: the first of a key
     columns = [(by_key[k], i) for k, i in header.columns.items()]
@@ -698,7 +701,9 @@ def _read_sheet(
         distinct = set(filter(str.__instancecheck__, cells_of))
         blank = {text: None for text in distinct if text.__class__ is str and not text.strip()}
         raws = list(map(blank.get, cells_of, cells_of)) if blank else list(cells_of)
-        result = typing.type_column(column, raws, factors[column.key], report_year)
+        result = typing.type_column(
+            column, raws, factors[column.key], report_year, periods.get(column.key, 1)
+        )
         long: set[int] = set()
         if max(map(len, distinct), default=0) > limits.cell_chars:
             long = {

@@ -51,7 +51,7 @@ _OWN_RULES = {
 }
 
 
-def _rule(column: Column, factor: float, report_year: int | None):
+def _rule(column: Column, factor: float, report_year: int | None, period: int = 1):
     """The cell rule of a column, as a function of the raw cell, and its memo key."""
     kind = column.kind
     if column.reads is not None:  # the layout names the column's own rule
@@ -72,7 +72,7 @@ def _rule(column: Column, factor: float, report_year: int | None):
         units = column.units
         return (lambda raw: cells.parse_quantity(raw, units)), ("number", units)
     if kind == "money":
-        return (lambda raw: cells.parse_money(raw, factor)), ("money", factor)
+        return (lambda raw: cells.parse_money(raw, factor, period)), ("money", factor, period)
     if kind == "date":
         return (lambda raw: cells.parse_dated(raw, report_year)), ("date", report_year)
     if kind == "yesno":
@@ -136,11 +136,16 @@ def _fast(kind: str, raws: list, factor: float, memo: dict) -> list:
 
 
 def type_column(
-    column: Column, raws: list, factor: float = 1.0, report_year: int | None = None
+    column: Column,
+    raws: list,
+    factor: float = 1.0,
+    report_year: int | None = None,
+    period: int = 1,
 ) -> TypedColumn:
-    """Every cell of one column typed by the contract's rule for its kind (see `cells`)."""
+    """Every cell of one column typed by the contract's rule for its kind (see `cells`);
+    `factor` and `period` as `cells.parse_money` takes them."""
     kind = column.kind
-    rule, setting = _rule(column, factor, report_year)
+    rule, setting = _rule(column, factor, report_year, period)
     memo = _MEMO.setdefault(setting, {})
     values = _fast(kind, raws, factor, memo)
     out = TypedColumn(values=values)
