@@ -175,6 +175,12 @@ def test_a_mark_that_is_neither_is_unreadable_never_a_silent_no(raw):
         (6400123456.0, "6400123456"),
         (100123456, "0100123456"),  # a Hà Nội code stored as a number lost its leading 0
         ("6400123456-001", "6400123456-001"),
+        # The dash of a branch's code as Word or a PDF writes it (‐ ‑ – −): the same `-`,
+        # which the clerk cannot tell from it on screen.
+        ("6400123456\u2010001", "6400123456-001"),
+        ("6400123456\u2011001", "6400123456-001"),
+        ("6400123456 \u2013 001", "6400123456-001"),
+        ("6400123456\u2212001", "6400123456-001"),
     ],
 )
 def test_codes_lose_spaces_dots_and_regain_leading_zero(raw, expected):

@@ -535,10 +535,13 @@ def parse_yesno(raw: object) -> bool:
 _SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]*)?E[+-]?[0-9]+$", re.IGNORECASE)
 # A whole number written with a decimal zero (`6400223301.0`): not a dot that groups digits.
 _DECIMAL_ZERO = re.compile(r"^([0-9]{9,})\.0+$")
+# A branch's dash as Word or a PDF writes it (`6400123456–001`) is the `-` it looks like.
+_AS_HYPHEN = str.maketrans(dict.fromkeys(_DASHES, "-"))
 
 
 def parse_code(raw: object) -> str | None:
-    """A cooperative code: spaces and dots removed; a 9-digit number regains its leading 0.
+    """A cooperative code: spaces and dots removed, any dash a `-`; a 9-digit number regains
+    its leading 0.
 
     The result is returned even when it is not a valid code; `is_valid_coop_code` says.
     A code Excel destroyed into scientific notation is returned as written, so the clerk
@@ -548,7 +551,7 @@ def parse_code(raw: object) -> str | None:
         return None
     if isinstance(raw, float) and raw == int(raw):
         raw = int(raw)
-    text = unquoted(raw).replace(" ", "")
+    text = unquoted(raw).replace(" ", "").translate(_AS_HYPHEN)
     if not text:
         return None
     if ("E" in text or "e" in text) and _SCIENTIFIC.match(text):
