@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import run_steps, with_landing
 
 from etl.cli import analyst
+from etl.cli.main import main
 from etl.config import PROJECT_ROOT
 
 DOCS = ["README.md", *(f"docs/{p.name}" for p in (PROJECT_ROOT / "docs").glob("*.md"))]
@@ -149,6 +153,86 @@ def test_every_sql_example_of_the_readme_runs_on_the_sample_and_returns_rows(sam
         assert {c for y, c in communes if y >= 2025} == {"Phường Bắc Gia Nghĩa"}
     finally:
         con.close()
+
+
+def test_the_question_before_a_crosswalk_example_names_every_former_province_it_lists(
+    sample_settings,
+):
+    """The README asked "Where did the former communes of Đắk Nông go, and which were not
+    matched?" and listed the unmatched communes of Bình Thuận and Lâm Đồng too: the question
+    says whose rows it shows."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    parts = readme.split("```")
+    con = analyst.connect(sample_settings.warehouse)
+    try:
+        former = dict(
+            con.sql(
+                "select province_code, province_name from core.dim_geography "
+                "where level = 'province' and valid_to < date '2025-07-01'"
+            ).fetchall()
+        )
+        checked = 0
+        for i in range(1, len(parts), 2):
+            if not parts[i].startswith("sql\n"):
+                continue
+            question = " ".join(parts[i - 1].split())
+            for statement in filter(str.strip, parts[i].removeprefix("sql\n").split(";")):
+                result = con.sql(statement)
+                if "old_province_code" not in result.columns:
+                    continue
+                codes = {row[0] for row in result.select("old_province_code").fetchall()}
+                assert codes, statement
+                names = {former[c].removeprefix("Tỉnh ").removeprefix("Thành phố ") for c in codes}
+                assert all(name in question for name in names), (question, sorted(names))
+                checked += 1
+        assert checked
+    finally:
+        con.close()
+
+
+def _htx_commands() -> list[tuple[str, list[str]]]:
+    """The `htx` lines of the docs' shell blocks an analyst or a clerk runs on a warehouse
+    (sql, tables, summary, template), as arguments: comments and redirections dropped."""
+    found = []
+    for doc in DOCS:
+        text = (PROJECT_ROOT / doc).read_text(encoding="utf-8")
+        for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL):
+            for line in block.splitlines():
+                if Path(line.split(" ", 1)[0]).name != "htx":
+                    continue
+                words = shlex.split(line, comments=True)
+                if ">" in words:
+                    words = words[: words.index(">")]
+                if words[1] in ("sql", "tables", "summary", "template"):
+                    found.append((doc, words[1:]))
+    return found
+
+
+def test_every_htx_command_of_the_docs_runs_on_the_sample(
+    sample_settings, tmp_path, monkeypatch, capsys
+):
+    """The README's `htx sql --format markdown -f query.sql`, `htx template … --prefill`: each
+    documented command, options as written, runs on the sample warehouse and says no error
+    (the SQL examples alone did not hold the shell lines to the CLI and the tables)."""
+    commands = _htx_commands()
+    assert len(commands) >= 7
+    for name, value in sample_settings.htx_environ().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    first_example = re.findall(r"```sql\n(.*?)```", readme, re.DOTALL)[0]
+    for doc, args in commands:
+        for option in ("-f", "--file"):
+            if option in args and args[args.index(option) + 1] != "-":
+                (tmp_path / args[args.index(option) + 1]).write_text(first_example, "utf-8")
+        # The interactive prompt, fed from a pipe: one statement, then the end of input.
+        monkeypatch.setattr(sys, "stdin", io.StringIO(first_example))
+        assert main(args) == 0, (doc, args)
+        out, err = capsys.readouterr()
+        assert out.strip(), (doc, args)
+        assert "SQL error" not in err, (doc, args, err)  # the prompt goes on after one
+        if args[0] == "template":
+            assert (tmp_path / args[args.index("--out") + 1]).stat().st_size > 0
 
 
 @pytest.mark.parametrize("doc", DOCS)
