@@ -329,6 +329,11 @@ def test_an_income_a_month_is_scaled_to_the_year(tmp_path):
         ("triệu đồng/người/tháng", 5, 60.0),
         ("nghìn đồng/tháng", 5_000, 60.0),
         ("triệu đồng/người/năm", 60, 60.0),
+        # The money unit left to the default (million VND), the period said alone.
+        ("tháng", 5, 60.0),
+        ("người/tháng", 5, 60.0),
+        ("1 người/1 tháng", 5, 60.0),
+        ("người/năm", 60, 60.0),
     ):
         header = ["Mã số HTX", "Tên HTX", f"Thu nhập bình quân ({unit})", "Doanh thu (tr.đ/tháng)"]
         rows = [header, ["6400000001", "HTX A", written, 1650]]
@@ -336,6 +341,16 @@ def test_an_income_a_month_is_scaled_to_the_year(tmp_path):
         row = read.sheets["htx"].rows[0]
         assert row["avg_income_mvnd"] == read_as, unit
         assert row["revenue_mvnd"] == 1650.0  # only a yearly amount per person is scaled
+        assert [f.rule for f in read.findings if f.severity != "info"] == [], unit
+
+
+@pytest.mark.parametrize("name", ["Thu nhập BQ", "TNBQ", "Thu nhập bình quân/người"])
+def test_an_income_under_its_short_names_reads(tmp_path, name):
+    """`Thu nhập BQ (triệu đồng/tháng)`, `TNBQ`: the usual short forms of `bình quân`. Before,
+    the column was not read, with only an info finding (no alert)."""
+    header = ["Mã số HTX", "Tên HTX", f"{name} (triệu đồng/tháng)"]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": [header, ["6400000001", "A", 5]]}))
+    assert read.sheets["htx"].rows[0]["avg_income_mvnd"] == 60.0
 
 
 def test_an_income_a_month_with_its_unit_in_the_cell_is_scaled_to_the_year(tmp_path):

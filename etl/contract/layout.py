@@ -119,7 +119,14 @@ HTX = Sheet(
         Column("total_assets_mvnd", "Tổng tài sản", "money"),
         Column("revenue_mvnd", "Doanh thu", "money"),
         Column("profit_before_tax_mvnd", "Lợi nhuận trước thuế", "money"),
-        Column("avg_income_mvnd", "Thu nhập bình quân", "money", per_year=True),
+        Column(
+            "avg_income_mvnd",
+            "Thu nhập bình quân",
+            "money",
+            per_year=True,
+            # `BQ`, `TNBQ`: the usual short forms of `bình quân`, `thu nhập bình quân`.
+            aliases=("Thu nhập BQ", "TNBQ", "Thu nhập bình quân/người", "Thu nhập BQ/người"),
+        ),
         Column("rating", "Xếp loại", "category", allowed=RATINGS, reads="rating"),
         Column("score", "Điểm", "number", units=("điểm",)),
         Column("has_offtake_contract", "Liên kết tiêu thụ", "yesno"),

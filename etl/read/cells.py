@@ -90,10 +90,22 @@ def money_factor(unit: str | None) -> float | None:
 
 
 def per_month(unit: str | None) -> bool:
-    """Whether a unit gives an amount a month: `triệu đồng/người/tháng`, `tr.đ/tháng`."""
-    return unit is not None and any(
-        match_key(part) == "thang" for part in unit.replace(DONG_SIGN, "đ").split("/")[1:]
-    )
+    """Whether a unit gives an amount a month: `triệu đồng/người/tháng`, `tr.đ/tháng`, or
+    the period alone, the money unit left to the default (`tháng`, `người/tháng`)."""
+    if unit is None:
+        return False
+    parts = [_per_key(part) for part in unit.replace(DONG_SIGN, "đ").split("/")]
+    return any(part == "thang" for part in parts[1:]) or parts[0] == "thang"
+
+
+def _per_key(part: str) -> str:
+    """A part of a rate's unit as its match key, without a leading `1`/`một`/`mỗi`."""
+    return _ONE_OF.sub("", match_key(part))
+
+
+_ONE_OF = re.compile(r"^(?:1|mot|moi)\s+")
+# A rate's units that say per whom or per when, not the scale: `(người/tháng)` over money.
+_PER_WHOM = {"nguoi", "thanh vien", "lao dong", "ho", "thang", "nam"}
 
 
 def parse_number(raw: object) -> float | None:
@@ -269,6 +281,8 @@ def header_unit_misfits(kind: str, units: tuple[str, ...], unit: str | None) -> 
         return False
     key = _unit_key(unit.split("/")[0])
     if kind == "money":
+        if "/" in unit and all(_per_key(part) in _PER_WHOM for part in unit.split("/")):
+            return False  # `người/tháng`: a rate's whom and when, the money unit the default
         return money_factor(unit) is None and (
             key in CELL_COUNT_UNITS or key in _FOREIGN_MONEY or "$" in unit or "€" in unit
         )
