@@ -808,6 +808,35 @@ def test_an_e_mail_some_recipients_received_waits_for_no_retry_of_the_task(
     assert [mail.rcpt_tos for mail in mails] == [["lienminh@tinh.example"]]
 
 
+def test_an_e_mail_some_recipients_received_is_not_sent_again_at_the_retry_for_the_webhook(
+    settings, monkeypatch, picky_smtp_server, webhook_receiver
+):
+    """The webhook down for a moment holds the alert for the task's next try; that try posts
+    the webhook only: those the e-mail reached must not get it a second time."""
+    from etl.flow import tasks
+
+    port, mails, refuse = picky_smtp_server
+    refuse["kinhte@huyen.example"] = ["550 5.1.1 No such user"]
+    url, posts = webhook_receiver
+    monkeypatch.setattr(notify, "BACKOFF_SECONDS", 0)
+    for name, value in _channels_env(port, f"http://127.0.0.1:{free_port()}/alert").items():
+        monkeypatch.setenv(name, value)
+    _loaded_with_one_rejected(settings)
+    with pytest.raises(RuntimeError, match="webhook"):
+        tasks.alert(settings, {"ti": SimpleNamespace(try_number=1, max_tries=2)})
+    monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", url)  # the server is back
+    assert tasks.alert(settings, {"ti": SimpleNamespace(try_number=2, max_tries=2)}) == {
+        "alerts": 1
+    }
+    assert [mail.rcpt_tos for mail in mails] == [["lienminh@tinh.example"]]
+    assert len(posts) == 1
+    [(email, error, webhook, attempted)] = _ledger_alerts(
+        settings, "email_delivered, email_error, webhook_delivered, attempted_at is not null"
+    )
+    assert (email, webhook, attempted) == (False, True, True)
+    assert "kinhte@huyen.example" in error
+
+
 def test_an_e_mail_without_recipients_waits_for_no_retry_of_the_task(
     settings, monkeypatch, smtp_server, webhook_receiver
 ):

@@ -519,7 +519,7 @@ def alert(settings: Settings, context: Context | None = None) -> dict:
     quiet_gc(freeze=False)  # collections every 50,000 objects, not 700
     from etl.quality import feedback
     from etl.quality.alerts import Alert, file_ids
-    from etl.quality.notify import deliver
+    from etl.quality.notify import Delivery, deliver
     from etl.warehouse.build import build_path, refresh_build_audit
 
     ti = (context or {}).get("ti")
@@ -530,12 +530,23 @@ def alert(settings: Settings, context: Context | None = None) -> dict:
         try:
             _record_held_alerts(con, settings)  # failure alerts a callback could not record
             pending = ledger.pending_alerts(con)
-            for alert_id, severity, subject, body, email, webhook in pending:
+            for alert_id, severity, subject, body, *tried in pending:
                 # The annotated workbooks travel with the alert: written now, from the ledger.
                 attachments = feedback.for_alert(con, settings, file_ids(body))
                 alert = Alert(alert_id, severity, subject, body, attachments=attachments)
-                done = {c for c, ok in (("email", email), ("webhook", webhook)) if ok}
-                results = deliver(alert, context, frozenset(done))
+                email, webhook, email_error, webhook_error = tried
+                earlier = {"email": (email, email_error), "webhook": (webhook, webhook_error)}
+                done = frozenset(c for c, (ok, _) in earlier.items() if ok is not None)
+                results = deliver(alert, context, done)
+                # A channel a try before failed for good is not sent again (those the e-mail
+                # reached would have it twice): its failure stands.
+                results.update(
+                    {
+                        c: Delivery(False, error, lasting=True)
+                        for c, (ok, error) in earlier.items()
+                        if ok is False
+                    }
+                )
                 # An e-mail some recipients received is not sent again (they would have it
                 # twice), nor one without recipients (until someone sets them).
                 failed = [c for c, r in results.items() if r.retried]

@@ -427,6 +427,7 @@ class Held:
 
     delivered: bool | None
     error: str | None = None
+    retried: bool = False  # failed, and a later try may deliver it (`notify.Delivery`)
 
 
 def outbox(state_dir: Path) -> Path:
@@ -451,7 +452,10 @@ def hold(state_dir: Path, alert: Alert, results: dict | None = None, final: bool
         "raised_at": (earlier or {}).get("raised_at") or dt.datetime.now(dt.UTC).isoformat(),
         "results": None
         if results is None
-        else {c: {"delivered": r.delivered, "error": r.error} for c, r in results.items()},
+        else {
+            c: {"delivered": r.delivered, "error": r.error, "retried": r.retried}
+            for c, r in results.items()
+        },
         "final": final,
     }
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
@@ -559,7 +563,12 @@ def record_held(con, state_dir: Path, remove: bool = True) -> list[str]:
             [alert.alert_id],
         ).fetchall()
         if data.get("results") is not None and not attempted:
-            results = {c: Held(r["delivered"], r["error"]) for c, r in data["results"].items()}
+            # An outbox file of an earlier version says nothing of retries: a failed channel
+            # was tried again then.
+            results = {
+                c: Held(r["delivered"], r["error"], r.get("retried", r["delivered"] is False))
+                for c, r in data["results"].items()
+            }
             ledger.record_delivery(con, alert.alert_id, results, final=bool(data.get("final")))
         if remove:
             path.unlink(missing_ok=True)

@@ -747,9 +747,11 @@ def files(con, file_ids: list[int]) -> list[dict]:
 
 def pending_alerts(con) -> list[tuple]:
     """Alerts not yet attempted to the end: (alert_id, severity, subject, body,
-    email_delivered, webhook_delivered), the channels a try before delivered it on True."""
+    email_delivered, webhook_delivered, email_error, webhook_error), the channels a try
+    before delivered it on True, those it failed on for good False (`record_delivery`)."""
     return con.execute(
-        "select alert_id, severity, subject, body, email_delivered, webhook_delivered "
+        "select alert_id, severity, subject, body, email_delivered, webhook_delivered, "
+        "email_error, webhook_error "
         "from audit.quality_alert where attempted_at is null order by raised_at"
     ).fetchall()
 
@@ -757,8 +759,14 @@ def pending_alerts(con) -> list[tuple]:
 def record_delivery(
     con, alert_id: str, results: dict, now: dt.datetime | None = None, final: bool = True
 ) -> None:
-    """Each channel's result; not `final`: a failed channel is tried again (`attempted_at`
-    stays NULL)."""
+    """Each channel's result; not `final`: a channel that may deliver at a later try
+    (`retried`) is tried again, NULL till then with its error (`attempted_at` stays NULL);
+    one that failed for good (some recipients have the e-mail, the webhook may have it)
+    stays False and is not sent again."""
+
+    def delivered(result) -> bool | None:
+        return None if not final and getattr(result, "retried", False) else result.delivered
+
     con.execute(
         """
         update audit.quality_alert
@@ -768,9 +776,9 @@ def record_delivery(
         """,
         [
             (now or dt.datetime.now(dt.UTC)) if final else None,
-            results["email"].delivered,
+            delivered(results["email"]),
             results["email"].error,
-            results["webhook"].delivered,
+            delivered(results["webhook"]),
             results["webhook"].error,
             alert_id,
         ],

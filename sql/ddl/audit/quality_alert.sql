@@ -13,8 +13,8 @@ create table if not exists audit.quality_alert (
     webhook_error     varchar
 );
 comment on table audit.quality_alert is 'Alerts raised by the pipeline and whether each channel delivered them (NULL: channel not configured)';
-comment on column audit.quality_alert.email_delivered is 'True: sent through smtp_default; false: every attempt failed (see email_error); NULL: channel off';
-comment on column audit.quality_alert.webhook_delivered is 'True: POSTed to htx_alert_webhook; false: every attempt failed (see webhook_error); NULL: channel off';
+comment on column audit.quality_alert.email_delivered is 'True: sent through smtp_default; false: every attempt failed (see email_error); NULL: channel off, or failed and waiting for the next try (attempted_at NULL, see email_error)';
+comment on column audit.quality_alert.webhook_delivered is 'True: POSTed to htx_alert_webhook; false: every attempt failed (see webhook_error); NULL: channel off, or failed and waiting for the next try (attempted_at NULL, see webhook_error)';
 comment on column audit.quality_alert.attempted_at is 'When delivery was attempted; NULL: not yet (the next run delivers it)';
 comment on column audit.quality_alert.alert_id is 'Identifier of the alert: the same alert raised again is not sent twice';
 comment on column audit.quality_alert.raised_at is 'When the alert was raised';
