@@ -277,6 +277,41 @@ def _slack_conn(monkeypatch, host: str, token: str = "T1/B1/Y", **fields) -> Non
     monkeypatch.setenv("AIRFLOW_CONN_HTX_ALERT_WEBHOOK", json.dumps(conn))
 
 
+def test_a_long_alert_s_text_fits_slack_and_says_how_much_it_leaves_out():
+    """Slack cuts a message's `text` past 40,000 characters, silently: a run with hundreds
+    of rejected files lost its end, the quality report's link among it. The text keeps its
+    start, says how many lines it leaves out and where the whole alert is, and ends with
+    the quality report; the JSON's `body` and `feedback` keep everything."""
+    files = [
+        {
+            "file_id": i,
+            "file_name": f"Báo cáo HTX {i}.xlsx",
+            "unit_code": "663",
+            "report_year": 2023,
+            "status": "quarantined",
+            "reason": "Thiếu trang HTX / HTX sheet missing",
+            "findings": [
+                {"severity": "error", "rule": "members_min", "message": "m", "excel_row": 5}
+            ],
+        }
+        for i in range(400)
+    ]
+    alert = alerts.compose(files, "run-1", "/srv/exports")
+    full = f"{alert.subject}\n\n{alert.body}"
+    text = notify.webhook_text(alert)
+    assert len(text) <= 40_000 < len(full)
+    assert text.startswith(full[:2000])
+    left_out = len(full.splitlines()) - len(text.splitlines()) + 1  # the note is no line of it
+    assert f"{left_out} dòng không hiện ở đây" in text
+    assert f"{left_out} more lines not shown here" in text
+    assert text.endswith("Báo cáo chất lượng / Quality report: /srv/exports/quality_report.html")
+    paths = tuple(f"/srv/exports/feedback/{i}.xlsx" for i in range(400))
+    attached = alerts.Alert(alert.alert_id, alert.severity, alert.subject, alert.body, None, paths)
+    assert len(notify.webhook_text(attached)) <= 40_000
+    assert notify.webhook_payload(attached)["body"] == alert.body
+    assert notify.webhook_payload(attached)["feedback"] == list(paths)
+
+
 def test_slack_connection_goes_through_the_slack_provider(monkeypatch, receiver, no_other_channel):
     _slack_conn(monkeypatch, f"http://127.0.0.1:{receiver.port}/services", "T0000/B0000/XXXXXXXX")
     notifier = notify.webhook_notifier(ALERT, notify._connection(notify.WEBHOOK_CONN_ID))

@@ -62,6 +62,7 @@ BACKOFF_SECONDS = 1.0  # then 2 s: a server that restarts gets a few seconds
 DEFAULT_SENDER = "htx-warehouse@localhost"
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # feedback workbooks attached to one e-mail, in all
 WEBHOOK_TIMEOUT_SECONDS = 10.0  # unless the connection's extra sets `timeout`
+SLACK_TEXT_LIMIT = 40_000  # characters of a message's `text`; Slack cuts the rest
 SLACK_CONN_TYPE = "slackwebhook"
 _SCHEMES = ("http", "https")
 
@@ -300,13 +301,32 @@ class AlertWebhookHook(HttpHook):
 
 
 def webhook_text(alert: Alert) -> str:
-    """The message: subject, body, then the feedback workbooks' paths."""
+    """The message: subject, body, then the feedback workbooks' paths. Past Slack's limit
+    (a run with hundreds of files), its first lines, how many are left out, and the
+    body's last line (the quality report): Slack would cut the end, silently."""
     text = f"{alert.subject}\n\n{alert.body}"
     if alert.attachments:
         text += "\n\nTệp phản hồi / Feedback workbooks:\n" + "\n".join(
             f"- {path}" for path in alert.attachments
         )
-    return text
+    if len(text) <= SLACK_TEXT_LIMIT:
+        return text
+    *lines, last = f"{alert.subject}\n\n{alert.body}".splitlines()
+    lines += text.splitlines()[len(lines) + 1 :]  # the feedback workbooks' lines
+    room = SLACK_TEXT_LIMIT - len(last) - 300  # the note below, with its numbers
+    kept: list[str] = []
+    for line in lines:
+        room -= len(line) + 1
+        if room < 0:
+            break
+        kept.append(line)
+    left = len(lines) - len(kept)
+    note = (
+        f"… {left} dòng không hiện ở đây (toàn bộ cảnh báo: audit.quality_alert, alert_id "
+        f"{alert.alert_id}) / … {left} more lines not shown here (the whole alert: "
+        "audit.quality_alert)"
+    )
+    return "\n".join([*kept, note, last])
 
 
 def webhook_payload(alert: Alert) -> dict[str, Any]:
