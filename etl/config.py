@@ -97,6 +97,10 @@ class Limits:
     cell_chars: int = 32_767  # Excel's own limit for one cell
 
 
+# `htx sql`'s prompt history, unless HTX_SQL_HISTORY moves it.
+SQL_HISTORY = "~/.htx_sql_history"
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
@@ -121,6 +125,8 @@ class Settings:
     airflow_overrides: tuple[tuple[str, str], ...] = ()
     # The OpenLineage client's own variables that are set (OPENLINEAGE_URL...), by name.
     openlineage_variables: tuple[str, ...] = ()
+    # Where `htx sql`'s interactive prompt keeps its history (HTX_SQL_HISTORY).
+    sql_history: Path = field(default_factory=lambda: Path(SQL_HISTORY).expanduser())
 
     @property
     def raw_dir(self) -> Path:
@@ -294,6 +300,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         openlineage_variables=tuple(
             sorted(k for k, v in env.items() if k.startswith("OPENLINEAGE") and v)
         ),
+        sql_history=Path(env.get("HTX_SQL_HISTORY") or SQL_HISTORY).expanduser(),
         limits=Limits(
             file_bytes=int(float(env.get("HTX_MAX_FILE_MB") or 50) * _MB),
             expanded_bytes=int(float(env.get("HTX_MAX_EXPANDED_MB") or 500) * _MB),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from pathlib import Path
 
 import pytest
 from conftest import HTX, HTX_HEADER, htx_row, info_rows, run_steps, write_xlsx
@@ -400,3 +401,15 @@ def test_a_warehouse_duckdb_cannot_open_is_said_in_one_line_and_exits_2(
         assert f" / Cannot open the warehouse {broken}: " in err
         assert err.endswith("Run `htx run` again to build it anew.\n")
         assert err.count("\n") == 1
+
+
+def test_the_prompt_s_history_file_is_a_setting(monkeypatch, tmp_path):
+    """`HTX_SQL_HISTORY` is read with the other settings (`etl.config`), as every HTX_
+    variable is: by default `~/.htx_sql_history`."""
+    from etl.config import load_settings
+
+    assert load_settings({}).sql_history == Path("~/.htx_sql_history").expanduser()
+    moved = tmp_path / "history"
+    assert load_settings({"HTX_SQL_HISTORY": str(moved)}).sql_history == moved
+    monkeypatch.setenv("HTX_SQL_HISTORY", str(moved))
+    assert analyst.history_path() == moved

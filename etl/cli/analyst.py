@@ -27,8 +27,6 @@ from typing import Any
 # Statement types that only read. DESCRIBE, SHOW and SUMMARIZE are SELECTs to DuckDB.
 READING = {"SELECT", "EXPLAIN"}
 FORMATS = ("table", "csv", "markdown", "json")
-# Where the interactive prompt keeps its history (HTX_SQL_HISTORY overrides).
-HISTORY_FILE = "~/.htx_sql_history"
 _NUMERIC = (
     "TINYINT",
     "SMALLINT",
@@ -218,7 +216,9 @@ def excel_bom(out: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def history_path() -> Path:
-    return Path(os.environ.get("HTX_SQL_HISTORY") or HISTORY_FILE).expanduser()
+    from etl.config import load_settings
+
+    return load_settings().sql_history
 
 
 def prompt_reader(history: Path | None = None, **session_args) -> Callable[[str], str]:
