@@ -552,6 +552,31 @@ def test_recipients_are_a_list_however_the_variable_writes_it(monkeypatch, smtp_
     assert "[" not in message["To"]
 
 
+@pytest.mark.parametrize(
+    "listed",
+    [
+        "lienminh@tinh.example, kinhte@huyen.example, lienminh@tinh.example",
+        "LienMinh@Tinh.example; lienminh@tinh.example; kinhte@huyen.example",
+        '"Liên minh HTX" <lienminh@tinh.example>, lienminh@tinh.example, kinhte@huyen.example',
+    ],
+)
+def test_a_recipient_listed_twice_gets_the_alert_once(monkeypatch, smtp_server, listed):
+    """The same address twice in `htx_alert_emails` (in another case, or once with its
+    display name): one envelope recipient and one in To. Before, two: a server that does not
+    drop the duplicate delivers the alert twice."""
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    monkeypatch.setenv("AIRFLOW_VAR_HTX_ALERT_EMAILS", listed)
+    assert notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"].delivered is True
+    [mail] = mails
+    assert sorted(a.lower() for a in mail.rcpt_tos) == [
+        "kinhte@huyen.example",
+        "lienminh@tinh.example",
+    ]
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert len(message["To"].addresses) == 2
+
+
 KINH_TE = '"Phòng Kinh tế, huyện Đắk Mil" <kinhte@dakmil.example>'
 
 

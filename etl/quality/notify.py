@@ -145,7 +145,12 @@ def _recipients() -> list[str]:
     items = isinstance(listed, list)
     # Each as written: the provider's To header and smtplib's envelope read the address in it.
     found = (v.strip() for field in fields for v in _split(str(field), items))
-    return [v for v in found if v]
+    # An address listed twice (in another case, or once with its display name) once: a
+    # server that does not drop the duplicate would deliver the alert twice.
+    once: dict[str, str] = {}
+    for recipient in filter(None, found):
+        once.setdefault(parseaddr(recipient)[1].lower() or recipient, recipient)
+    return list(once.values())
 
 
 def _split(field: str, item: bool) -> list[str]:
