@@ -155,8 +155,11 @@ def test_yes_values(raw):
     assert cells.parse_yesno(raw) is True
 
 
-@pytest.mark.parametrize("raw", [None, "", "  ", "Không", "không", "0", 0, "-", "–"])
+@pytest.mark.parametrize(
+    "raw", [None, "", "  ", "Không", "không", "0", 0, "-", "–", "Ko", "ko", "KO", "Không có"]
+)
 def test_no_values(raw):
+    """`Ko`: how `Không` is shortened when typed fast; `Không có`: none."""
     assert cells.parse_yesno(raw) is False
 
 

@@ -40,7 +40,7 @@ DONG_SIGN = "\u20ab"
 
 
 _YES = {"x", "co", "1", "yes", "true", "c"}
-_NO = {"", "khong", "0", "no", "false", "k"}
+_NO = {"", "khong", "0", "no", "false", "k", "ko", "khong co"}  # `Ko`: `Không` typed fast
 # Marks without letters or digits: a tick is yes; blank or a dash is no.
 _TICK = re.compile("[\u2713\u2714\u221a\u2611\u2705]")  # ✓ ✔ √ ☑ ✅
 _NO_MARK = re.compile("[-\u2010-\u2015\u2212]?")  # blank, -, ‐ ‒ – — ―, −
@@ -524,8 +524,8 @@ def _from_parts(found: re.Match, report_year: int | None) -> tuple[dt.date, str]
 
 
 def parse_yesno(raw: object) -> bool:
-    """`x`, `Có`, `1`, `Yes` and a tick (`✓`, `√`) are yes; blank, `Không`, `0` and a dash
-    are no. Any other mark is not read as either (never a silent no)."""
+    """`x`, `Có`, `1`, `Yes` and a tick (`✓`, `√`) are yes; blank, `Không` (`Ko`, `Không
+    có`), `0` and a dash are no. Any other mark is not read as either (never a silent no)."""
     if raw is None:
         return False
     if isinstance(raw, bool):
