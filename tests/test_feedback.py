@@ -893,24 +893,34 @@ def test_a_copy_that_cannot_keep_images_or_formats_says_so_in_loi(settings, tmp_
     assert "values only" in note
 
 
-def test_a_failing_cell_inside_a_merged_range_is_marked_where_excel_shows_it(settings):
-    """A score merged down over two cooperatives (P2:P3, 70) that the second one's rating
-    (Tốt) disagrees with: the failing cell P3 is inside the merge, and its anchor P2 breaks
-    nothing. The clerk sees the merge as P2, so P2 is marked with P3's note, P3 stays listed
-    in `Loi` as recorded, and the file's only error is not left without a red cell."""
+def _merged_htx(settings, rows: list[list], merged: str) -> Path:
+    """`663_2023.xlsx` in the landing folder: ThongTin, and an HTX sheet of `rows` whose
+    cells `merged` (`P2:P3`) are one merged cell, as the clerk merged them in Excel."""
     workbook = openpyxl.Workbook()
     info = workbook.active
     info.title = "ThongTin"
     for row in info_rows():
         info.append(row)
     ws = workbook.create_sheet("HTX")
-    ws.append(HTX_HEADER)
-    ws.append(htx_row(1, "6400000001", **{"Xếp loại": "Khá", "Điểm": 70}))
-    ws.append(htx_row(2, "6400000002", **{"Xếp loại": "Tốt", "Điểm": None}))
-    ws.merge_cells("P2:P3")
+    for row in [HTX_HEADER, *rows]:
+        ws.append(row)
+    ws.merge_cells(merged)
     path = settings.landing_dir / "663_2023.xlsx"
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
+    return path
+
+
+def test_a_failing_cell_inside_a_merged_range_is_marked_where_excel_shows_it(settings):
+    """A score merged down over two cooperatives (P2:P3, 70) that the second one's rating
+    (Tốt) disagrees with: the failing cell P3 is inside the merge, and its anchor P2 breaks
+    nothing. The clerk sees the merge as P2, so P2 is marked with P3's note, P3 stays listed
+    in `Loi` as recorded, and the file's only error is not left without a red cell."""
+    rows = [
+        htx_row(1, "6400000001", **{"Xếp loại": "Khá", "Điểm": 70}),
+        htx_row(2, "6400000002", **{"Xếp loại": "Tốt", "Điểm": None}),
+    ]
+    path = _merged_htx(settings, rows, "P2:P3")
     before = _sha(path)
     run_steps(settings)
 
@@ -932,20 +942,12 @@ def test_a_commune_merged_down_gets_one_note_naming_the_rows_it_covers(settings)
     row. The clerk sees one merged cell: its note says the message once, with the cells it
     stands for. Before, the note held the same long message three times, none saying which
     cooperative it was about."""
-    workbook = openpyxl.Workbook()
-    info = workbook.active
-    info.title = "ThongTin"
-    for row in info_rows():
-        info.append(row)
-    ws = workbook.create_sheet("HTX")
-    ws.append(HTX_HEADER)
-    ws.append(htx_row(1, "6400000001", **{"Xã/Phường": "Xã Không Có"}))
-    ws.append(htx_row(2, "6400000002", **{"Xã/Phường": None}))
-    ws.append(htx_row(3, "6400000003", **{"Xã/Phường": None, "Số thành viên": 3}))
-    ws.merge_cells("D2:D4")
-    path = settings.landing_dir / "663_2023.xlsx"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    rows = [
+        htx_row(1, "6400000001", **{"Xã/Phường": "Xã Không Có"}),
+        htx_row(2, "6400000002", **{"Xã/Phường": None}),
+        htx_row(3, "6400000003", **{"Xã/Phường": None, "Số thành viên": 3}),
+    ]
+    path = _merged_htx(settings, rows, "D2:D4")
     run_steps(settings)
 
     file_id, status, _ = _file(settings, path.name)
