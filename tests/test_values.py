@@ -139,6 +139,20 @@ def test_spaced_dates_read_whole(raw, expected):
     assert cells.parse_date(raw) == expected
 
 
+@pytest.mark.parametrize("raw", [2109, "2109", 9999, 19, "19", 1899, 1.5])
+def test_a_number_too_small_for_a_serial_date_and_no_year_is_unreadable(raw):
+    """`2109` (2019 mistyped) is no year, and as Excel's serial day it would be 09/10/1905:
+    no date a report holds (a founding, a decision, the report's own) is before 1927, serial
+    10,000. Unreadable, so the clerk is told; before, 1905 was loaded without a word."""
+    with pytest.raises(ValueError, match="not a date"):
+        cells.parse_dated(raw, 2023)
+
+
+def test_a_serial_day_from_1927_on_is_a_date():
+    assert cells.parse_date(10_000) == dt.date(1927, 5, 18)
+    assert cells.parse_date("21916") == dt.date(1960, 1, 1)
+
+
 def test_several_numbers_are_no_serial_date():
     """`15 03 2019` is not day 15 of Excel's calendar (1900-01-14): unreadable, said so."""
     with pytest.raises(ValueError, match="not a date"):

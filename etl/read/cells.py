@@ -501,9 +501,15 @@ def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, s
 def _from_number(raw: float) -> tuple[dt.date, str]:
     if raw == int(raw) and _YEARS[0] <= raw <= _YEARS[1]:
         return dt.date(int(raw), 1, 1), YEAR
-    if not 1 <= raw < 2958466:
+    if not _FIRST_SERIAL <= raw < 2958466:
         raise ValueError("not a date")
     return _EXCEL_EPOCH + dt.timedelta(days=int(raw)), DAY
+
+
+# The first serial day read as a date (18/05/1927): no date of a report (a founding, a
+# decision, the report's own) is earlier, and a smaller number that is no year is a typo
+# (`2109` for 2019 would be 09/10/1905), unreadable, so the clerk is told.
+_FIRST_SERIAL = 10_000
 
 
 def _from_parts(found: re.Match, report_year: int | None) -> tuple[dt.date, str]:
