@@ -223,6 +223,18 @@ def test_rule_14_a_count_with_its_unit_reads_as_its_number(raw, units, expected)
     assert cells.parse_quantity(raw, units, whole=True) == expected
 
 
+@pytest.mark.parametrize("raw", ["80 điểm", "80đ", "80 đ", "80 Đ", "80 đ."])
+def test_rule_14_a_score_with_its_short_unit_reads_as_its_number(raw):
+    """`80đ`: `đ` is how a score's `điểm` is shortened; in the score column (its unit
+    `điểm`) it is no money unit. Before, a unit_mismatch error that named it money."""
+    assert cells.parse_quantity(raw, ("điểm",)) == 80.0
+
+
+def test_rule_14_a_short_dong_is_still_money_in_a_count_of_people():
+    with pytest.raises(cells.UnitMismatch):
+        cells.parse_quantity("80đ", ("người",))
+
+
 def test_rule_14_members_counted_in_households_read_as_their_number():
     """A cooperative's members may be households (`thành viên là hộ gia đình`): `7 hộ` in
     Số thành viên is 7 members; a household is no worker, so in Số lao động it is a

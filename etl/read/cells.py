@@ -301,7 +301,9 @@ def parse_quantity(raw: object, units: tuple[str, ...] = (), whole: bool = False
     value, key, written = _with_unit(raw)
     if key is not None:
         fits = {CELL_COUNT_UNITS[_unit_key(u)] for u in units}
-        if CELL_COUNT_UNITS.get(key) not in fits:
+        # `80đ` in a score: `đ` shortens `điểm` there, not `đồng`.
+        measure = "points" if key == "d" and "points" in fits else CELL_COUNT_UNITS.get(key)
+        if measure not in fits:
             raise UnitMismatch(written or key)
     if whole and value is not None:
         if value != int(value):
