@@ -364,6 +364,17 @@ def test_an_income_a_month_with_its_unit_in_the_cell_is_scaled_to_the_year(tmp_p
     assert [f for f in read.findings if f.severity != "info"] == []
 
 
+def test_an_income_with_its_period_in_the_cell_reads_as_a_year_s(tmp_path):
+    """`5 triệu/tháng` in `Thu nhập bình quân` (a year's income) is 60; `60 triệu/năm` is 60.
+    Before, the cell was unreadable and the file rejected."""
+    header = ["Mã số HTX", "Tên HTX", "Thu nhập bình quân", "Doanh thu"]
+    written = ("5 triệu/tháng", "5tr/tháng", "5.000.000 đ/tháng", "60 triệu/năm")
+    rows = [header] + [[f"640000000{n}", "HTX A", cell, 1650] for n, cell in enumerate(written)]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    assert [r["avg_income_mvnd"] for r in read.sheets["htx"].rows] == [60.0] * len(written)
+    assert [f for f in read.findings if f.severity != "info"] == []
+
+
 def test_file_money_unit_applies_where_headers_carry_none(tmp_path):
     rows = [["Mã số HTX", "Tên HTX", "Doanh thu"], ["6400000001", "HTX A", "1.650.000"]]
     for label in ("Đơn vị tính", "ĐVT", "Đvt:"):  # ĐVT: its usual short form

@@ -416,3 +416,46 @@ def test_a_funding_source_named_as_its_budget_is_that_source(raw, source):
     from etl.contract.layout import FUNDING_SOURCES
 
     assert cells.parse_funding_source(raw, FUNDING_SOURCES) == source
+
+
+@pytest.mark.parametrize(
+    ("raw", "read_as"),
+    [
+        ("5 triệu/tháng", 60.0),
+        ("5tr/tháng", 60.0),
+        ("5.000.000 đ/tháng", 60.0),
+        ("5 triệu đồng/người/tháng", 60.0),
+        ("5 tr / tháng", 60.0),
+        ("5/tháng", 60.0),  # the header's money unit (here the default), the cell's month
+        ("60 triệu/năm", 60.0),
+        ("60tr/người/năm", 60.0),
+        ("60 triệu/người", 60.0),  # per person, no period: the column's year
+    ],
+)
+def test_an_income_with_its_period_in_the_cell_is_a_year_s(raw, read_as):
+    """`Thu nhập bình quân` is money per person per year: a cell giving a month's (`5
+    triệu/tháng`) is 12 of them, a year's (`/năm`) as written. Before, unreadable."""
+    assert cells.parse_money(raw, per_year=True) == read_as
+
+
+def test_an_income_cell_s_period_wins_over_the_header_s():
+    """Under `(nghìn đồng/tháng)` (factor 0.012, period 12) a cell saying its own period
+    and unit is read by them; a bare `/tháng` keeps the header's money unit."""
+    assert cells.parse_money("60 triệu/năm", 0.012, 12, per_year=True) == 60.0
+    assert cells.parse_money("5 triệu/tháng", 0.012, 12, per_year=True) == 60.0
+    assert cells.parse_money("5.000/năm", 0.012, 12, per_year=True) == 5.0
+    assert cells.parse_money("5.000/tháng", 0.012, 12, per_year=True) == 60.0
+
+
+@pytest.mark.parametrize(
+    "raw", ["5 triệu/tháng/năm", "5 triệu/ha", "5/6", "1.250/1.300 triệu", "5 triệu/quý", "/tháng"]
+)
+def test_an_income_cell_with_another_rate_stays_unreadable(raw):
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_money(raw, per_year=True)
+
+
+def test_a_period_in_a_cell_of_money_that_is_no_rate_stays_unreadable():
+    """Revenue (`Doanh thu`) is no amount a month: `5 triệu/tháng` there is not guessed."""
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_money("5 triệu/tháng")

@@ -395,16 +395,24 @@ def parse_int(raw: object) -> int | None:
     return int(value)
 
 
-def parse_money(raw: object, factor: float = 1.0, period: int = 1) -> float | None:
+def parse_money(
+    raw: object, factor: float = 1.0, period: int = 1, per_year: bool = False
+) -> float | None:
     """Money scaled to million VND by `factor` (see `money_factor`), or by the cell's own
     unit, which wins (`1,2 tỷ`, `350 tr`, `45.000.000 đ`); a count's unit raises
     `UnitMismatch`. A `%` is no amount (rule 5: never on a money column).
 
     `period` is how many of the header's periods make the column's (12: a month's income in
     a yearly column), already in `factor`: a cell's unit replaces the money unit, not the
-    month (`5 triệu` under `(triệu đồng/tháng)` is 60 a year, as a bare 5 is)."""
+    month (`5 triệu` under `(triệu đồng/tháng)` is 60 a year, as a bare 5 is). In a column
+    of money a year (`per_year`), a cell may say its own period, which wins: `5 triệu/tháng`
+    is 60, `60 triệu/năm` and `60 triệu/người` are 60."""
     if raw.__class__ is str and "%" in raw:
         raise ValueError("a percentage is not an amount")
+    if per_year and raw.__class__ is str and "/" in raw:
+        raw, cell_period = _cell_rate(raw)
+        if cell_period is not None:
+            factor, period = factor / period * cell_period, cell_period
     value, key, written = _with_unit(raw)
     if value is None:
         return None
@@ -414,6 +422,21 @@ def parse_money(raw: object, factor: float = 1.0, period: int = 1) -> float | No
             raise UnitMismatch(written or key)
         factor = unit_factor * period
     return round(value * factor, 6)
+
+
+def _cell_rate(text: str) -> tuple[str, int | None]:
+    """(the amount, the months in its period) of a rate a cell writes: `5 triệu/người/tháng`
+    is (`5 triệu`, 12), `60 tr/năm` (`60 tr`, 1), `60 triệu/người` (`60 triệu`, None: the
+    column's). Only whom and when may follow the amount; anything else is no amount."""
+    amount, *per = text.split("/")
+    keys = [_per_key(part) for part in per]
+    if (
+        is_blank(amount)
+        or not all(key in _PER_WHOM for key in keys)
+        or keys.count("thang") + keys.count("nam") > 1
+    ):
+        raise ValueError("not a number")
+    return amount, 12 if "thang" in keys else 1 if "nam" in keys else None
 
 
 # How much of a date the cell gave (rule 18): a month or a year alone is stored as its

@@ -1272,7 +1272,8 @@ class _Table:
                 if column.kind == "date":
                     parsed = cells.parse_date(raw)
                 elif column.kind == "money":
-                    parsed = cells.parse_money(raw)  # `1,2 tỷ` is a figure (rule 14)
+                    # `1,2 tỷ`, `5 triệu/tháng` are figures (rule 14)
+                    parsed = cells.parse_money(raw, per_year=column.per_year)
                 else:
                     parsed = cells.parse_quantity(raw, column.units)  # `25 người`
             except cells.UnitMismatch:  # a figure with a unit that does not fit: still one

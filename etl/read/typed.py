@@ -72,7 +72,11 @@ def _rule(column: Column, factor: float, report_year: int | None, period: int = 
         units = column.units
         return (lambda raw: cells.parse_quantity(raw, units)), ("number", units)
     if kind == "money":
-        return (lambda raw: cells.parse_money(raw, factor, period)), ("money", factor, period)
+        per_year = column.per_year
+        return (
+            (lambda raw: cells.parse_money(raw, factor, period, per_year)),
+            ("money", factor, period, per_year),
+        )
     if kind == "date":
         return (lambda raw: cells.parse_dated(raw, report_year)), ("date", report_year)
     if kind == "yesno":
