@@ -459,3 +459,40 @@ def test_a_period_in_a_cell_of_money_that_is_no_rate_stays_unreadable():
     """Revenue (`Doanh thu`) is no amount a month: `5 triệu/tháng` there is not guessed."""
     with pytest.raises(ValueError, match="not a number"):
         cells.parse_money("5 triệu/tháng")
+
+
+@pytest.mark.parametrize(
+    ("raw", "answer"),
+    [
+        ("Y", True),
+        ("y", True),
+        ("N", False),
+        ("n", False),
+        ("Có tham gia", True),
+        ("Đã tham gia", True),
+        ("Không tham gia", False),
+        ("Chưa tham gia", False),
+        ("Đã ký", True),
+        ("Đã ký kết", True),
+        ("Có liên kết", True),
+        ("Chưa ký", False),
+        ("Chưa", False),
+        ("Chưa có", False),
+        ("Không liên kết", False),
+    ],
+)
+def test_a_yes_or_no_said_in_words_is_read(raw, answer):
+    """`Y`/`N`, and a yes or a no the clerk says with the column's verb (`Có tham gia`,
+    `Đã ký`, `Chưa`: not yet, so not at the report's date). Before, not yes/no."""
+    assert cells.parse_yesno(raw) is answer
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Đã", "Chưa rõ", "Chưa xác định", "Dự kiến tham gia", "Đang đàm phán", "Có tham gia 2022"],
+)
+def test_a_yes_or_no_in_words_that_says_neither_is_unreadable(raw):
+    """Not sure, planned or qualified: neither, so the cell stays an error (never a silent
+    value)."""
+    with pytest.raises(ValueError, match="not yes/no"):
+        cells.parse_yesno(raw)

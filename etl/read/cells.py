@@ -39,8 +39,14 @@ _MULTIPLIED_UNIT = re.compile(r"^([0-9][0-9.,\s]*)\s*([^\W\d_].*)$")
 DONG_SIGN = "\u20ab"
 
 
-_YES = {"x", "co", "1", "yes", "true", "c"}
-_NO = {"", "khong", "0", "no", "false", "k", "ko", "khong co"}  # `Ko`: `Không` typed fast
+_YES = {"x", "co", "1", "yes", "true", "c", "y"}
+_NO = {"", "khong", "0", "no", "false", "k", "ko", "khong co", "n"}  # `Ko`: `Không` typed fast
+# A yes or a no said with the columns' verbs (`Có tham gia`, `Đã ký`, `Chưa ký`): its first
+# word says which. `Chưa` (not yet) is a no at the report's date; `Đã` alone, `Chưa rõ` or
+# `Dự kiến tham gia` say neither.
+_YES_SAID = {"co", "da"}
+_NO_SAID = {"khong", "chua"}
+_SAID_VERBS = {"tham gia", "ky", "ky ket", "ky hop dong", "lien ket", "co"}
 # Marks without letters or digits: a tick is yes; blank or a dash is no.
 _TICK = re.compile("[\u2713\u2714\u221a\u2611\u2705]")  # ✓ ✔ √ ☑ ✅
 _NO_MARK = re.compile("[-\u2010-\u2015\u2212]?")  # blank, -, ‐ ‒ – — ―, −
@@ -555,8 +561,10 @@ def _from_parts(found: re.Match, report_year: int | None) -> tuple[dt.date, str]
 
 
 def parse_yesno(raw: object) -> bool:
-    """`x`, `Có`, `1`, `Yes` and a tick (`✓`, `√`) are yes; blank, `Không` (`Ko`, `Không
-    có`), `0` and a dash are no. Any other mark is not read as either (never a silent no)."""
+    """`x`, `Có`, `1`, `Yes` (`Y`) and a tick (`✓`, `√`) are yes; blank, `Không` (`Ko`, `Không
+    có`), `0`, `No` (`N`), `Chưa` and a dash are no; so are a yes and a no said with the
+    column's verb (`Có tham gia`, `Đã ký`; `Không tham gia`, `Chưa ký`). Any other mark is
+    not read as either (never a silent no)."""
     if raw is None:
         return False
     if isinstance(raw, bool):
@@ -572,6 +580,11 @@ def parse_yesno(raw: object) -> bool:
         return False
     if _TICK.fullmatch(clean(raw)):
         return True
+    said, _, verb = key.partition(" ")
+    if verb in _SAID_VERBS and said in _YES_SAID | _NO_SAID:
+        return said in _YES_SAID
+    if key == "chua":
+        return False
     raise ValueError("not yes/no")
 
 
