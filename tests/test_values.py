@@ -383,6 +383,33 @@ def test_a_support_year_that_is_no_year_stays_unreadable():
         cells.parse_year("2023,5")
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Quý II/2023",
+        "Quý 2 năm 2023",
+        "Q2/2023",
+        "6 tháng đầu năm 2023",
+        "6 tháng cuối năm 2023",
+        "Năm 2023 (bổ sung)",
+        "2023 (bổ sung)",
+        "Đợt 2 - 2023",
+    ],
+)
+def test_a_support_year_is_its_one_four_digit_year(raw):
+    """A part of the year (`Quý II/2023`, `6 tháng đầu năm 2023`) or a remark beside it:
+    the one 4-digit year written. Before, unreadable."""
+    assert cells.parse_year(raw) == 2023
+
+
+@pytest.mark.parametrize(
+    "raw", ["2022-2023", "2022 và 2023", "Quý IV/2022 - Quý I/2023", "Năm 2.023", "Quý II"]
+)
+def test_a_support_year_of_two_years_or_none_stays_unreadable(raw):
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_year(raw)
+
+
 @pytest.mark.parametrize("raw", ["1.5", "31.12", "2023.5", "45000.5"])
 def test_a_support_year_is_never_an_excel_serial_day(raw):
     """A decimal is no year, and not a date either: parse_dated reads `1.5` as Excel's

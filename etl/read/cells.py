@@ -358,8 +358,9 @@ _YEAR_WORD = re.compile(r"^nam (\d{4})$")
 
 def parse_year(raw: object) -> int | None:
     """A year (`Năm` in HoTro, the year of a disbursement): `2023`, `Năm 2023` (as ThongTin's
-    `Năm báo cáo` reads), and the year of a date given in its place (a date cell,
-    `15/06/2023`, `06/2023`). Anything else as a count without a unit reads it."""
+    `Năm báo cáo` reads), the year of a date given in its place (a date cell,
+    `15/06/2023`, `06/2023`), and the one 4-digit year of a text that is neither (`Quý
+    II/2023`). Anything else as a count without a unit reads it."""
     if isinstance(raw, dt.date):  # a datetime too
         return raw.year
     if isinstance(raw, str) and not is_blank(raw):
@@ -374,7 +375,7 @@ def parse_year(raw: object) -> int | None:
             try:
                 dated = parse_dated(raw)
             except ValueError:
-                raise not_a_year from None
+                return _one_year(raw, not_a_year)
             if dated is None:
                 raise
             # The year must be written: `1.5` or `31.12` is no date of a year but an Excel
@@ -386,6 +387,21 @@ def parse_year(raw: object) -> int | None:
 
 
 _FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
+# A 4-digit number that is no part of a decimal or a grouped number (`2023.5`, `1.2023`).
+_YEAR_IN_TEXT = re.compile(r"(?<![\d.,])\d{4}(?!\d|[.,]\d)")
+
+
+def _one_year(raw: str, not_a_year: ValueError) -> int:
+    """The year of a part of it or of a remark beside it (`Quý II/2023`, `6 tháng đầu năm
+    2023`, `Đợt 2 - 2023`): the one 4-digit year written; two (`2022-2023`) or none is no
+    year."""
+    years = set(_YEAR_IN_TEXT.findall(raw))
+    if len(years) != 1:
+        raise not_a_year from None
+    year = int(years.pop())
+    if not _YEARS[0] <= year <= _YEARS[1]:
+        raise not_a_year from None
+    return year
 
 
 def _whole(value: float | None) -> int | None:
