@@ -289,6 +289,35 @@ def test_programme_short_forms_clerks_write(raw, code):
     assert cells.parse_program(raw) == code
 
 
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        # `CTMTQG`: `CT MTQG` typed without its space.
+        ("CTMTQG XD NTM", "NTM"),
+        ("CTMTQG NTM", "NTM"),
+        ("CT MTQG NTM", "NTM"),
+        # The programme at a level of government: the national programme, as run there.
+        ("Chương trình OCOP tỉnh", "OCOP"),
+        ("OCOP tỉnh", "OCOP"),
+        ("OCOP cấp huyện", "OCOP"),
+        ("Chương trình MTQG XD NTM cấp xã", "NTM"),
+        ("Đề án 167", "DA167"),
+        ("ĐA 167", "DA167"),
+        ("ĐA167", "DA167"),
+    ],
+)
+def test_programme_names_clerks_type(raw, code):
+    assert cells.parse_program(raw) == code
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Chương trình khuyến công tỉnh", "Khuyến nông", "CTMTQG giảm nghèo", "Đề án 168", "tỉnh"],
+)
+def test_a_programme_that_is_none_of_the_list_stays_unknown(raw):
+    assert cells.parse_program(raw) == raw
+
+
 def test_an_unknown_programme_stays_as_written():
     assert cells.parse_program("Chương trình của xã") == "Chương trình của xã"
 

@@ -740,7 +740,13 @@ def parse_program(raw: object) -> str | None:
 def _program_code(text: str) -> str | None:
     keys = _program_keys()
     plain = match_key(_TRAILING_PARENTHESES.sub("", text))
-    for candidate in (text, plain, _PROGRAM_PREFIX.sub("", plain)):
+    national = _PROGRAM_LEVEL.sub("", plain)
+    for candidate in (
+        text,
+        plain,
+        _PROGRAM_PREFIX.sub("", plain),
+        _PROGRAM_PREFIX.sub("", national),
+    ):
         code = keys.get(_program_key(candidate))
         if code is not None:
             return code
@@ -750,9 +756,12 @@ def _program_code(text: str) -> str | None:
 # The separator of a programme's code and its name: ` - `, ` – `, `: `.
 _CODE_THEN_NAME = re.compile(r"\s+[-\u2013\u2014]\s+|\s*:\s+")
 _TRAILING_PARENTHESES = re.compile(r"\s*\([^()]*\)\s*$")
-# `Chương trình` / `CT`, with `mục tiêu quốc gia` / `MTQG`; `Đề án`; `Quyết định` / `QĐ`.
+# The level a programme is run at (`OCOP tỉnh`, `NTM cấp xã`): the same programme.
+_PROGRAM_LEVEL = re.compile(r"\s+(?:cap\s+)?(?:tinh|huyen|xa|trung uong|quoc gia)$")
+# `Chương trình` / `CT`, with `mục tiêu quốc gia` / `MTQG` (`CTMTQG` typed as one word);
+# `Đề án`; `Quyết định` / `QĐ`.
 _PROGRAM_PREFIX = re.compile(
-    r"^(?:(?:chuong trinh|ct)(?: (?:muc tieu quoc gia|mtqg))?|mtqg|de an|quyet dinh|qd"
+    r"^(?:(?:chuong trinh|ct)(?: muc tieu quoc gia| ?mtqg)?|mtqg|de an|quyet dinh|qd"
     r"|programme|program)\s+"
 )
 _PROGRAM_ALIASES = {
