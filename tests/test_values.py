@@ -464,7 +464,12 @@ def test_a_support_year_is_never_an_excel_serial_day(raw):
         ("Ngân sách cấp huyện", "Huyện"),  # a budget named by its level
         ("NS cấp tỉnh", "Tỉnh"),
         ("Vốn ngân sách cấp tỉnh", "Tỉnh"),
-        ("Trung ương + Tỉnh", "Trung ương + Tỉnh"),  # two sources: as written, and warned
+        # Two sources: as written, and warned. `Lồng ghép` in budget reports is money
+        # integrated from other programmes, listed beside the central and local budgets,
+        # so two budgets are not read as it; the clerk chooses (or writes a row each).
+        ("Trung ương + Tỉnh", "Trung ương + Tỉnh"),
+        ("TW + Tỉnh", "TW + Tỉnh"),
+        ("Ngân sách TW và tỉnh", "Ngân sách TW và tỉnh"),
         ("Doanh nghiệp", "Doanh nghiệp"),  # no budget: as written, and warned
     ],
 )
@@ -535,6 +540,12 @@ def test_a_period_in_a_cell_of_money_that_is_no_rate_stays_unreadable():
         ("Chưa", False),
         ("Chưa có", False),
         ("Không liên kết", False),
+        ("Có HĐ", True),
+        ("Có hợp đồng", True),
+        ("Đã ký HĐ", True),
+        ("Có liên kết tiêu thụ", True),
+        ("Không có HĐ", False),
+        ("Chưa có hợp đồng", False),
     ],
 )
 def test_a_yes_or_no_said_in_words_is_read(raw, answer):

@@ -46,7 +46,11 @@ _NO = {"", "khong", "0", "no", "false", "k", "ko", "khong co", "n"}  # `Ko`: `Kh
 # `Dự kiến tham gia` say neither.
 _YES_SAID = {"co", "da"}
 _NO_SAID = {"khong", "chua"}
-_SAID_VERBS = {"tham gia", "ky", "ky ket", "ky hop dong", "lien ket", "co"}
+_SAID_VERBS = {
+    *("tham gia", "ky", "ky ket", "lien ket", "lien ket tieu thu", "co"),
+    # The contract said (`HĐ`, `hợp đồng`): `Có HĐ`, `Đã ký HĐ`, `Không có HĐ`.
+    *("hd", "ky hd", "co hd", "hop dong", "ky hop dong", "co hop dong"),
+}
 # Marks without letters or digits: a tick is yes; blank or a dash is no.
 _TICK = re.compile("[\u2713\u2714\u221a\u2611\u2705]")  # ✓ ✔ √ ☑ ✅
 _NO_MARK = re.compile("[-\u2010-\u2015\u2212]?")  # blank, -, ‐ ‒ – — ―, −
