@@ -193,6 +193,42 @@ def test_a_file_that_arrived_after_the_judged_date_does_not_count(settings):
     assert "deadline-663-2023" not in {a[0] for a in _deadline_alerts(settings)}
 
 
+def test_a_resubmission_after_the_due_date_leaves_an_on_time_report_received(settings):
+    """663's 2023 report arrived on time and its resubmission (a later `Ngày lập`) after the
+    due date: received by its first arrival, the file named the resubmission that replaced
+    it. Province 68's 2025 report, on time, is received the same way."""
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    first = {"ThongTin": info_rows(prepared=dt.date(2024, 1, 5)), "HTX": rows}
+    write_xlsx(settings.landing_dir / "663_2023.xlsx", first)
+    rows = [*rows, htx_row(2, "6400000002")]
+    again = {"ThongTin": info_rows(prepared=dt.date(2024, 2, 5)), "HTX": rows}
+    write_xlsx(settings.landing_dir / "663_2023_bosung.xlsx", again)
+    province = [HTX_HEADER, htx_row(1, "6400000003", **{"Xã/Phường": "Đức Lập"})]
+    write_xlsx(
+        settings.landing_dir / "68_2025.xlsx",
+        {"ThongTin": info_rows("68", 2025), "HTX": province},
+    )
+    run_steps(settings)
+    _arrived(settings, "663_2023.xlsx", _at(2024, 1, 10, 3))
+    _arrived(settings, "663_2023_bosung.xlsx", _at(2024, 3, 1, 3))
+    _arrived(settings, "68_2025.xlsx", _at(2026, 1, 5, 3))
+    con = ledger.connect(settings.ledger)
+    try:
+        found = {
+            (r["unit_code"], r["report_year"]): (
+                r["status"],
+                r["arrived_on"],
+                r["loaded_file_name"],
+            )
+            for r in deadlines.statuses(con, dt.date(2026, 6, 1))
+        }
+    finally:
+        con.close()
+    assert found["663", 2023] == ("received", dt.date(2024, 1, 10), "663_2023_bosung.xlsx")
+    assert found["68", 2025] == ("received", dt.date(2026, 1, 5), "68_2025.xlsx")
+    assert ("663", 2025) not in found  # districts are required up to 2024 only
+
+
 def test_judged_before_the_loaded_file_the_last_file_arrived_by_then_is_named(settings):
     """Three submissions of 663's 2023 report: judged between the second and the third, the
     report's file is the second (the last that had arrived), whatever the file ids."""
