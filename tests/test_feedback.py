@@ -1022,3 +1022,41 @@ def test_a_loi_only_note_of_a_file_saved_in_another_format_names_that_format(
     assert said_en in en
     assert "(html)" not in vi
     assert "(csv)" not in vi
+
+
+@pytest.mark.parametrize(
+    ("unit", "year", "problem", "shown"),
+    [
+        (
+            None,
+            2023,
+            feedback.Problem("error", "unit_unknown", "…", "ThongTin", 2, "Mã đơn vị", "999", "B2"),
+            "Đơn vị / Unit: '999' (không xác định / not identified)   Năm / Year: 2023",
+        ),
+        (
+            None,
+            None,
+            feedback.Problem("error", "year_invalid", "…", "ThongTin", 4, "Năm báo cáo", "2035"),
+            "Đơn vị / Unit: ?   Năm / Year: '2035' (không hợp lệ / invalid)",
+        ),
+        (
+            None,
+            2026,
+            feedback.Problem("error", "unit_ambiguous", "…", None, None, "tên tệp", "krong_no"),
+            "Đơn vị / Unit: 'krong_no' (không xác định / not identified)   Năm / Year: 2026",
+        ),
+        (
+            "663",
+            2023,
+            feedback.Problem("warning", "members_min", "…", "HTX", 3, "Số thành viên", "3"),
+            "Đơn vị / Unit: 663   Năm / Year: 2023",
+        ),
+    ],
+)
+def test_loi_says_the_unit_and_year_read_from_a_file_rejected_on_them(unit, year, problem, shown):
+    """A file rejected because its unit or year was not identified: `Loi` shows what the file
+    gave (the code or year the reason quotes, the year read beside an unknown unit), not `?`."""
+    submission = feedback.Submission(1, "a.xlsx", "ab" * 32, unit, year, "quarantined", "…", None)
+    workbook = openpyxl.Workbook()
+    ws = feedback.add_loi_sheet(workbook, submission, [problem], None)
+    assert ws.cell(row=2, column=1).value.startswith(shown)

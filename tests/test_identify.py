@@ -676,3 +676,83 @@ def test_a_former_commune_code_the_crosswalk_could_not_place_is_told_it_is_forme
     assert "(mã 05083) là xã/phường cũ" in vi, vi
     assert "có thể" not in vi, vi
     assert "is a former commune" in en, en
+
+
+@pytest.mark.parametrize("mark", ["-", "–", "x", "…", "..........", "(chưa có)", "Chưa có"])
+def test_a_unit_code_left_as_a_blank_mark_is_an_empty_cell(tmp_path, ref, mark):
+    """`-`, `x` (rule 6: not reported), the template's dotted placeholder or `(chưa có)` in
+    `Mã đơn vị` say the clerk wrote no code: the file name (or `Tên đơn vị`) identifies the
+    unit as it does for an empty cell, and a file name that names none still rejects."""
+    assert _unit(_identify(tmp_path, "663_2023.xlsx", ref, code=mark, year=2023)) == (
+        "663",
+        "Huyện Đắk Mil",
+        2023,
+        "file name",
+    )
+    named = _identify(tmp_path, "a.xlsx", ref, code=mark, name="Huyện Đắk Mil", year=2023)
+    assert _unit(named)[:3] == ("663", "Huyện Đắk Mil", 2023)
+    empty = _identify(tmp_path, "baocao.xlsx", ref, year=2023)
+    found = _identify(tmp_path, "baocao.xlsx", ref, code=mark, year=2023)
+    assert _rejected(found, "unit_unknown") == empty.message
+    assert _unit(_identify(tmp_path, "663_2023.xlsx", ref, code="663", year=mark))[2] == 2023
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        dt.datetime(2023, 12, 31),
+        dt.datetime(2023, 1, 1),
+        "31/12/2023",
+        "Năm 2023",
+        "2023.0",
+        2023.0,
+        dt.datetime(1905, 7, 15),  # 2023 typed in a cell formatted as a date
+    ],
+)
+def test_the_report_year_may_be_written_as_its_first_or_last_day(tmp_path, ref, written):
+    assert _unit(_identify(tmp_path, "a.xlsx", ref, code="663", year=written))[2] == 2023
+
+
+@pytest.mark.parametrize("written", [dt.datetime(2024, 1, 15), "15/01/2024", "30/06/2023"])
+def test_a_report_year_written_as_another_day_is_no_year(tmp_path, ref, written):
+    """A day inside a year (`15/01/2024`, often the report's `Ngày lập` in the wrong row)
+    does not say which year is reported: rejected, never the year of that day."""
+    _rejected(_identify(tmp_path, "a.xlsx", ref, code="663", year=written), "year_invalid")
+
+
+@pytest.mark.parametrize(
+    ("written", "year", "code"),
+    [
+        ("662 - Huyện Cư Jút", 2023, "662"),
+        ("Mã 663", 2023, "663"),
+        ("Mã số: 663", 2023, "663"),
+        ("H.663", 2023, "663"),
+        ("663 (Đắk Mil)", 2023, "663"),
+        ("24611 (Bắc Gia Nghĩa)", 2026, "24611"),
+        ("24611 - Phường Bắc Gia Nghĩa", 2026, "24611"),
+    ],
+)
+def test_a_unit_code_written_with_its_name_or_a_word_is_that_code(
+    tmp_path, ref, written, year, code
+):
+    assert _unit(_identify(tmp_path, "a.xlsx", ref, code=written, year=year))[0] == code
+
+
+@pytest.mark.parametrize(
+    ("written", "year", "rule"),
+    [
+        ("660 - Huyện Cư Jút", 2023, "unit_name_mismatch"),  # 660 is Gia Nghĩa, Cư Jút 662
+        ("24611 (Nghĩa Đức)", 2026, "unit_name_mismatch"),  # the former commune of 24611
+        ("X.663", 2023, "unit_unknown"),  # a commune's mark on a district's code
+        ("663 Phòng Kinh tế", 2023, "unit_unknown"),  # words that name no unit
+        ("663/664", 2023, "unit_unknown"),  # two codes
+        ("Mã 663 năm 2023", 2023, "unit_unknown"),
+        ("999 - Huyện Đắk Mil", 2023, "unit_unknown"),  # the name does not mend the code
+    ],
+)
+def test_a_unit_code_with_words_that_do_not_agree_still_rejects(tmp_path, ref, written, year, rule):
+    found = _rejected(_identify(tmp_path, "a.xlsx", ref, code=written, year=year), rule)
+    assert f"'{written}'" in found
+    if rule == "unit_name_mismatch":  # naming both units
+        assert "660 là Thành phố Gia Nghĩa" in found or "24611 là Phường Bắc Gia Nghĩa" in found
+        assert "662 Huyện Cư Jút" in found or "Phường Nghĩa Đức" in found

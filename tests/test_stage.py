@@ -5,7 +5,16 @@ from __future__ import annotations
 import logging
 
 import duckdb
-from conftest import OCOP_HEADER, info_rows, run_steps, snapshot, with_landing, write_xlsx
+from conftest import (
+    HTX_HEADER,
+    OCOP_HEADER,
+    htx_row,
+    info_rows,
+    run_steps,
+    snapshot,
+    with_landing,
+    write_xlsx,
+)
 
 from etl.flow.tasks import discover_files
 from etl.read.discover import LandedFile
@@ -289,3 +298,18 @@ def test_a_rejected_file_lists_every_structural_problem_and_its_reason_counts_th
     outcome = _quarantined(path)
     assert [f["rule"] for f in outcome["findings"]] == ["sheet_missing"]
     assert outcome["reason"] == f"{_NO_HTX_VI} / {_NO_HTX_EN}"
+
+
+def test_a_file_rejected_on_its_unit_keeps_the_report_year_it_gave(tmp_path):
+    """`999` is no unit, but the year 2023 was read: the audit record (and so the clerk's
+    feedback, the alert and the quality report) says 2023, not `?`; the unit stays unknown."""
+    path = write_xlsx(
+        tmp_path / "baocao.xlsx",
+        {"ThongTin": info_rows("999"), "HTX": [HTX_HEADER, htx_row(1, "6400000001")]},
+    )
+    outcome = _quarantined(path)
+    assert [f["rule"] for f in outcome["findings"]] == ["unit_unknown"]
+    assert (outcome["unit_code"], outcome["report_year"]) == (None, 2023)
+    # Nor when the file is also rejected for its sheets.
+    path = write_xlsx(tmp_path / "999_2023.xlsx", {"ThongTin": info_rows("999")})
+    assert (_quarantined(path)["unit_code"], _quarantined(path)["report_year"]) == (None, 2023)

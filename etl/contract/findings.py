@@ -493,6 +493,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "'Mã đơn vị' {code} is {unit}, but 'Tên đơn vị' '{value}' names another unit: "
         "{named}. Make the code and the name name the same unit and resubmit.",
     ),
+    "unit_name_mismatch_in_code": (
+        "'Mã đơn vị' ghi '{value}': mã {code} là {unit}, nhưng tên ghi kèm là đơn vị khác: "
+        "{named}. Hãy ghi mã của đơn vị báo cáo (chỉ mã, hoặc mã và đúng tên của nó) rồi "
+        "gửi lại.",
+        "'Mã đơn vị' reads '{value}': the code {code} is {unit}, but the name beside it "
+        "names another unit: {named}. Write the reporting unit's code (alone, or with its "
+        "own name) and resubmit.",
+    ),
     "unit_ambiguous": (
         "'{value}' chỉ nhiều đơn vị của năm {year}: {units}. Không xác định được đơn vị báo "
         "cáo. Hãy ghi 'Mã đơn vị' trong trang ThongTin, hoặc đặt tên tệp theo mã, ví dụ "

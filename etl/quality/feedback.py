@@ -499,7 +499,7 @@ def _loi_package_rows(package: xlsx_patch.Package, submission: Submission, probl
     )
     colours = {"error": "FFC00000", "warning": "FF9A6700"}
     rows: dict[int, list] = {}
-    for r, text in enumerate(_loi_head(submission, None), start=1):
+    for r, text in enumerate(_loi_head(submission, problems, None), start=1):
         rows[r] = [cell(_ILLEGAL.sub("", text), title if r == 1 else None)]
     rows[LOI_HEADER_ROW] = [cell(t, header) for t in LOI_HEADER]
     sheets = [xlsx_patch.Sheet(LOI_SHEET, "", True), *package.sheets]
@@ -803,7 +803,7 @@ def add_loi_sheet(workbook, submission: Submission, problems: list[Problem], not
     workbook.active = 0
     for other in workbook.worksheets[1:]:
         other.sheet_view.tabSelected = False
-    for r, text in enumerate(_loi_head(submission, note), start=1):
+    for r, text in enumerate(_loi_head(submission, problems, note), start=1):
         _write_text(ws.cell(row=r, column=1), text)
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
     bold = Font(bold=True)
@@ -836,16 +836,34 @@ def add_loi_sheet(workbook, submission: Submission, problems: list[Problem], not
     return ws
 
 
-def _loi_head(submission: Submission, note: str | None) -> list[str]:
+# The rules that reject a file whose unit or year was not identified, with what the file
+# gave for it (the value the finding quotes: a code, a name, a file name, a year).
+_UNIT_RULES = frozenset({"unit_unknown", "unit_not_in_year", "unit_ambiguous"})
+_YEAR_RULES = frozenset({"year_invalid"})
+
+
+def _as_read(known: object, problems: list[Problem], rules: frozenset[str], why: str) -> str:
+    """The unit or year `Loi` shows: as identified, else what the file gave for it, quoted
+    and said to be unusable, else `?`."""
+    if known:
+        return str(known)
+    for problem in problems:
+        if problem.rule in rules and problem.value:
+            return f"'{problem.value}' ({why})"
+    return "?"
+
+
+def _loi_head(submission: Submission, problems: list[Problem], note: str | None) -> list[str]:
     """The four lines above `Loi`'s table: the file, its status, how to read, the note."""
     status = {
         "quarantined": "BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded",
         "loaded": "đã nạp, có cảnh báo / loaded with warnings",
     }.get(submission.status, submission.status)
+    unit = _as_read(submission.unit_code, problems, _UNIT_RULES, "không xác định / not identified")
+    year = _as_read(submission.report_year, problems, _YEAR_RULES, "không hợp lệ / invalid")
     return [
         f"Danh sách vấn đề của tệp / Problems of the file: {submission.file_name}",
-        f"Đơn vị / Unit: {submission.unit_code or '?'}   Năm / Year: "
-        f"{submission.report_year or '?'}   Trạng thái / Status: {status}",
+        f"Đơn vị / Unit: {unit}   Năm / Year: {year}   Trạng thái / Status: {status}",
         "Ô tô đỏ là lỗi (tệp bị từ chối), ô tô vàng là cảnh báo; di chuột vào ô để xem ghi chú. "
         "Sửa trong tệp gốc của bạn rồi gửi lại cả tệp. / Red cells are errors (the file is "
         "rejected), yellow cells warnings; hover a cell for its note. Correct your own file "

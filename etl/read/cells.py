@@ -56,7 +56,7 @@ _TICK = re.compile("[\u2713\u2714\u221a\u2611\u2705]")  # ✓ ✔ √ ☑ ✅
 _NO_MARK = re.compile("[-\u2010-\u2015\u2212]?")  # blank, -, ‐ ‒ – — ―, −
 
 _CODE_10 = re.compile(r"^\d{10}(-\d{3})?$")
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
 def money_unit_factor(key: str) -> float | None:
@@ -554,7 +554,7 @@ def _from_number(raw: float) -> tuple[dt.date, str]:
         return dt.date(int(raw), 1, 1), YEAR
     if not _FIRST_SERIAL <= raw < 2958466:
         raise ValueError("not a date")
-    return _EXCEL_EPOCH + dt.timedelta(days=int(raw)), DAY
+    return EXCEL_EPOCH + dt.timedelta(days=int(raw)), DAY
 
 
 # The first serial day read as a date (18/05/1927): no date of a report (a founding, a

@@ -93,6 +93,7 @@ _RULE_OF_REASON = {
     "commune_unmatched": "unit_not_in_year",
     "commune_former": "unit_not_in_year",
     "unit_unknown_in_year": "unit_unknown",
+    "unit_name_mismatch_in_code": "unit_name_mismatch",
 }
 
 
@@ -157,10 +158,31 @@ def _year(raw: object) -> int | None:
         year = cells.parse_int(raw)
     except ValueError:
         found = _YEAR_WORD.match(match_key(raw)) if isinstance(raw, str) else None
-        if found is None:
-            return None
-        year = int(found.group(1))
+        year = int(found.group(1)) if found else _year_of_date(raw)
     return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else None
+
+
+def _year_of_date(raw: object) -> int | None:
+    """The year a date in `Năm báo cáo` stands for: its first or last day (`31/12/2023`, the
+    end of the period reported) is that year. Another day (`15/01/2024`, often `Ngày lập` in
+    the wrong row) says no year: the report year is never guessed from it. A date of 1905
+    is a year typed into a cell formatted as a date (2023 shows as 15/07/1905): its serial
+    number is the year."""
+    if isinstance(raw, dt.date):
+        day = raw.date() if isinstance(raw, dt.datetime) else raw
+        serial = (day - cells.EXCEL_EPOCH).days
+        if FIRST_YEAR <= serial <= LAST_YEAR:
+            return serial
+    try:
+        dated = cells.parse_dated(raw)
+    except ValueError:
+        return None
+    if dated is None:
+        return None
+    day, precision = dated
+    if precision == cells.YEAR or (day.month, day.day) in ((1, 1), (12, 31)):
+        return day.year
+    return None
 
 
 def report_year(info: dict[str, object], file_name: str | None) -> int | None:
@@ -210,6 +232,67 @@ def code_text(raw: object, year: int, ref: Reference) -> str | None:
         return padded
     text = unit_code_text(raw)  # `24611.0`, `24.611` typed as text
     return text if text.isdigit() else None
+
+
+# A code written with words (`Mã 663`, `Mã số: 663`, `H.663`, `660 - Huyện Cư Jút`, `24611
+# (Bắc Gia Nghĩa)`): the one number, the words before it and those after it.
+_CODE_IN_WORDS = re.compile(r"^(?P<before>[^\d]*?)(?P<code>\d+(?:[ .]\d+)*)(?P<after>[^\d]*)$")
+_CODE_WORD = re.compile(r"^m[ãa](?:\s*(?:s[ốo]|đơn vị|don vi|đv|dv))?(?![\w])", re.I)
+# The kind of unit a letter before the code says (`H.663`): those it may be.
+_KIND_MARKS = {
+    "t": frozenset({"province"}),
+    "tp": frozenset({"province", "district"}),
+    "tx": frozenset({"district"}),
+    "h": frozenset({"district"}),
+    "q": frozenset({"district"}),
+    "x": frozenset({"commune"}),
+    "p": frozenset({"commune"}),
+}
+
+
+def _code_in_words(raw: object) -> tuple[str, str] | None:
+    """(the code, the words besides it: the name, or a kind mark) of a `Mã đơn vị` text
+    holding one number among words; None for any other cell."""
+    if not isinstance(raw, str):
+        return None
+    found = _CODE_IN_WORDS.match(clean(raw))
+    if found is None:
+        return None
+    before = _CODE_WORD.sub("", found["before"].strip(_TRIM), count=1).strip(_TRIM)
+    after = found["after"].strip(_TRIM + "()")
+    if before and after:
+        return None
+    return unit_code_text(found["code"]), before or after
+
+
+def _check_words(unit: Unit, words: str, raw: object, year: int, ref: Reference) -> None:
+    """Words written beside the code must agree with its unit: a kind mark of its kind
+    (`H.663`), or its name (`663 - Huyện Đắk Mil`). A name of another unit rejects naming
+    both, as `Tên đơn vị` does; words that name no unit leave the cell unread."""
+    if not words:
+        return
+    kinds = _KIND_MARKS.get(match_key(words).replace(" ", ""))
+    if kinds is not None:
+        if unit.level in kinds:
+            return
+        raise _Rejected(_unknown(raw, year, ref))
+    if _fits(words, unit) and _in_province_named(words, unit, ref):
+        return
+    others = [_named_in(u, ref) for u in units_named(words, year, ref) if u is not unit]
+    if not others:
+        former = _former_named(words, ref)
+        others = [f"{_named_in(u, ref)}, đến/until 30/06/2025" for u in former]
+    if not others:
+        raise _Rejected(_unknown(raw, year, ref))
+    raise _Rejected(
+        _finding(
+            "unit_name_mismatch_in_code",
+            raw,
+            code=unit.code,
+            unit=unit.full_name,
+            named="; ".join(others),
+        )
+    )
 
 
 def _reading_named(raw: object, year: int, ref: Reference, name: str) -> str | None:
@@ -731,6 +814,9 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
             code = code_text(raw, year, ref)
             if code is not None and (unit_name := clean(info.get("unit_name"))):
                 code = _reading_named(raw, year, ref, unit_name) or code
+            words = None
+            if code is None and (in_words := _code_in_words(raw)) is not None:
+                code, words = in_words
             if code is None:
                 raise _Rejected(_unknown(raw, year, ref))
             try:
@@ -745,6 +831,8 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
                 raise _Rejected(
                     _finding("unit_not_in_year", district.full_name, written=raw, year=year)
                 ) from None
+            if words is not None:
+                _check_words(unit, words, raw, year, ref)
         else:
             named = info.get("unit_name")
             try:

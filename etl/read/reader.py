@@ -522,6 +522,10 @@ def _find_sheet(names: dict[str, str], wanted: tuple[str, ...]) -> str | None:
 # A form's item number before a ThongTin label (`1. Mã đơn vị`, `2) Tên đơn vị`, `a. Ngày lập`,
 # `II. Người lập`, `1.1 Người lập`), as its match key has it: `1 ma don vi`.
 _ITEM_NUMBER = re.compile(r"^(?:(?:\d+|[a-z]|[ivx]+) )+")
+# A ThongTin value left unfilled, as its match key has it: marks without a letter or digit
+# (`-`, `…`, the template's dotted line), `x` (rule 6: not reported) and `(chưa có)`. It is
+# an empty cell: the unit and year then come from the file name, as for an empty cell.
+_UNFILLED = frozenset({"", "x", "chua co", "khong co", "n a"})
 
 
 def _read_info(
@@ -546,8 +550,9 @@ def _read_info(
             continue
         label = match_key(row[first])
         key = by_label.get(label) or by_label.get(_ITEM_NUMBER.sub("", label, count=1))
-        if key and row[at] is not None and clean(row[at]) != "":
-            info[key], where[key], columns[key] = row[at], number, at
+        value = row[at]
+        if key and value is not None and match_key(value) not in _UNFILLED:
+            info[key], where[key], columns[key] = value, number, at
     return info, where, columns
 
 

@@ -29,7 +29,7 @@ from etl.forks import imap_forked
 from etl.quality.validate import prepare, sheet_columns, validate_frames, with_lookups
 from etl.read.discover import LandedFile
 from etl.read.frames import ReadFile, build_frames, concat_frames, frame_columns
-from etl.read.identify import Identity, identify_read
+from etl.read.identify import Identity, identify_read, report_year
 from etl.read.reader import precision, read_workbook
 from etl.warehouse.stamp import staging_stamp
 
@@ -313,6 +313,8 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
                 identity=None if isinstance(who, Finding) else who,
                 read=workbook,
             )
+            if isinstance(who, Finding):
+                _year_read(read.outcomes[landed.file_id], workbook, landed)
             continue
         if isinstance(who, Finding):  # no unit and year: the suites cannot judge its rows
             # (their lists depend on both), but what the reader found in its cells is said
@@ -324,6 +326,7 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
                 findings=[who, *_rejected(workbook.findings)],
                 read=workbook,
             )
+            _year_read(read.outcomes[landed.file_id], workbook, landed)
             continue
         item = ReadFile(file_id=landed.file_id, identity=who, read=workbook)
         readable.append(item)
@@ -335,6 +338,12 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
         # The lookups look within a row or a file: made here, beside the reading.
         read.frames = with_lookups(build_frames(readable), readable, ref)
     return read, time.perf_counter() - clock
+
+
+def _year_read(outcome: dict, workbook, landed: LandedFile) -> None:
+    """A file not identified keeps the report year it gave, when its unit was what failed:
+    the clerk's feedback, the alert and the quality report say that year, not `?`."""
+    outcome["report_year"] = report_year(workbook.info, Path(landed.file_name).name)
 
 
 def _columns(workbook) -> dict[str, dict[str, int]]:
