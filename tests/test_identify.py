@@ -756,3 +756,41 @@ def test_a_unit_code_with_words_that_do_not_agree_still_rejects(tmp_path, ref, w
     if rule == "unit_name_mismatch":  # naming both units
         assert "660 là Thành phố Gia Nghĩa" in found or "24611 là Phường Bắc Gia Nghĩa" in found
         assert "662 Huyện Cư Jút" in found or "Phường Nghĩa Đức" in found
+
+
+# --- a file name that says another unit or year than ThongTin --------------------------------
+
+
+def test_thongtin_wins_over_a_file_name_that_says_otherwise_with_a_warning(tmp_path, ref):
+    """Last year's file copied and ThongTin updated, the name not (or the reverse): the
+    report loads as ThongTin says, and the clerk is told, on the ThongTin cell, that the
+    name says another unit or year, so a stale ThongTin does not replace another year's
+    report unnoticed."""
+    found = _identify(tmp_path, "663_2022.xlsx", ref, code="663", year=2023)
+    assert _unit(found) == ("663", "Huyện Đắk Mil", 2023, "ThongTin")
+    assert isinstance(found, Identity)
+    [warning] = found.findings
+    assert (warning.rule, warning.severity) == ("file_name_differs", "warning")
+    assert (warning.sheet, warning.column_name, warning.cell) == ("ThongTin", "Năm báo cáo", "B3")
+    assert warning.value == "2023"
+    vi, en = warning.message.split(" / ")
+    assert vi.startswith("Tên tệp '663_2022.xlsx' ghi 663 Huyện Đắk Mil, 2022")
+    assert "trang ThongTin ghi 663 Huyện Đắk Mil, 2023" in vi
+    assert "loaded as the ThongTin sheet says" in en
+
+    found = _identify(tmp_path, "662_2023.xlsx", ref, code="663", year=2023)
+    [warning] = found.findings
+    assert (warning.column_name, warning.value) == ("Mã đơn vị", "663")
+    assert (
+        "ghi 662 Huyện Cư Jút, 2023, nhưng trang ThongTin ghi 663 Huyện Đắk Mil" in warning.message
+    )
+
+    found = _identify(tmp_path, "cu_jut_2023.xlsx", ref, name="Huyện Đắk Mil", year=2023)
+    [warning] = found.findings
+    assert warning.column_name == "Tên đơn vị"
+    assert "Huyện Cư Jút" in warning.message
+
+    # Names that agree, or say nothing of a unit or year, are no finding.
+    for name in ("663_2023.xlsx", "663_2023_bosung.xlsx", "dak_mil_2023.xlsx", "bao_cao.xlsx"):
+        assert _identify(tmp_path, name, ref, code="663", year=2023).findings == ()
+    assert _identify(tmp_path, "bao_cao_htx_2023.xlsx", ref, code="663", year=2023).findings == ()

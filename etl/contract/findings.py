@@ -509,6 +509,15 @@ REASONS: dict[str, tuple[str, str]] = {
         "identified. Fill in 'Mã đơn vị' in the ThongTin sheet, or name the file by the "
         "code, for example <unit code>_{year}.xlsx.",
     ),
+    "file_name_differs": (
+        "Tên tệp '{file}' ghi {named}, nhưng trang ThongTin ghi {said}: tệp được nạp theo "
+        "trang ThongTin ({said}) và thay báo cáo đã có của đơn vị và năm đó. Nếu trang "
+        "ThongTin sai, hãy sửa rồi gửi lại; nếu chỉ tên tệp sai, không cần làm gì.",
+        "The file name '{file}' says {named}, but the ThongTin sheet says {said}: the file "
+        "is loaded as the ThongTin sheet says ({said}) and replaces the report that unit and "
+        "year had. If the ThongTin sheet is wrong, correct it and resubmit; if only the file "
+        "name is, nothing needs doing.",
+    ),
     "prepared_on_unreadable": (
         "Không đọc được 'Ngày lập' '{value}' là một ngày. Tệp vẫn được nạp, nhưng khi đơn vị "
         "gửi lại báo cáo năm này, tệp đến sau sẽ được tính. Hãy ghi ngày dạng 15/01/2024.",

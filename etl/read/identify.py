@@ -808,6 +808,7 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
             return _finding("year_invalid", from_name["year"], _FILE_NAME_COLUMN)
         return _finding("year_invalid", info.get("report_year") or "", column="Năm báo cáo")
 
+    unit_column: str | None = "Mã đơn vị"  # the ThongTin key that gave the unit, if any
     try:
         raw = info.get("unit_code")
         if raw is not None:
@@ -841,8 +842,10 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
                 settled = _settled_by_file_name(rejected, clean(named), from_name, year, ref)
                 if settled is None:
                     raise
-                unit_or_none, source = settled, "file name"
+                unit_or_none, source, unit_column = settled, "file name", None
+            unit_column = "Tên đơn vị"
             if unit_or_none is None:
+                unit_column = None
                 if not from_name:
                     if named:  # `Huyện Đắk Mil` in 2026: why that unit may not report
                         _former_may_not_report(clean(named), year, ref)
@@ -855,6 +858,9 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
         _check_name(unit, info, year, ref)
     except _Rejected as rejected:
         return rejected.finding
+    said = _file_name_differs(
+        unit, year, unit_column, info.get("report_year") is not None, from_name, file_name, ref
+    )
 
     try:
         # A report is made after its year, often early in the next: a two-digit year of
@@ -867,6 +873,49 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
             report_year=year,
             prepared_on=None,
             source=source,
-            findings=(replace(unreadable, severity=WARNING),),
+            findings=(*said, replace(unreadable, severity=WARNING)),
         )
-    return Identity(unit=unit, report_year=year, prepared_on=prepared_on, source=source)
+    return Identity(
+        unit=unit, report_year=year, prepared_on=prepared_on, source=source, findings=said
+    )
+
+
+def _file_name_differs(
+    unit: Unit,
+    year: int,
+    unit_column: str | None,
+    year_in_info: bool,
+    from_name: re.Match | None,
+    file_name: str,
+    ref: Reference,
+) -> tuple[Finding, ...]:
+    """A warning when the file name says another unit or year than ThongTin, which wins
+    (`663_2022.xlsx` whose ThongTin says 2023: last year's file copied, its name kept). Said
+    on the ThongTin cell that decided, so that a stale ThongTin does not replace another
+    year's report unnoticed. A name that names no unit or year says nothing."""
+    if from_name is None:
+        return ()
+    named_year = _year(from_name["year"])
+    try:
+        named_unit = _unit_of_file_name(from_name["unit"], named_year or year, ref)
+    except _Rejected:
+        named_unit = None
+    year_differs = year_in_info and named_year is not None and named_year != year
+    unit_differs = bool(unit_column and named_unit and named_unit.code != unit.code)
+    if not (year_differs or unit_differs):
+        return ()
+    if year_differs or unit_column is None:
+        column, value = "Năm báo cáo", str(year)
+    else:
+        column = unit_column
+        value = unit.code if unit_column == "Mã đơn vị" else unit.full_name
+    shown = named_unit if unit_differs and named_unit else unit
+    finding = _finding(
+        "file_name_differs",
+        value,
+        column,
+        file=file_name,
+        named=f"{shown.code} {shown.full_name}, {named_year or year}",
+        said=f"{unit.code} {unit.full_name}, {year}",
+    )
+    return (replace(finding, severity=WARNING),)
