@@ -608,6 +608,49 @@ def test_a_quoted_display_name_with_a_comma_is_one_recipient(monkeypatch, smtp_s
     ]
 
 
+@pytest.mark.parametrize(
+    "wrong",
+    ["lienminh", "a@", "x y@z", '"Liên minh HTX" <lienminh>', "kinhtế@huyen.example", "a@b@c"],
+)
+def test_an_entry_that_is_no_e_mail_address_is_skipped_and_named_and_the_others_get_it(
+    monkeypatch, smtp_server, wrong
+):
+    """An entry of `htx_alert_emails` that is no address the server can take (no domain, a
+    space, a letter smtplib cannot send) is left out, named in the channel's error (recorded
+    in `audit.quality_alert.email_error`), and not tried again; the others get the alert. An
+    empty item (a trailing comma) is no entry. Before, it went to the server as written: a
+    relay took `lienminh` for a local mailbox, another refused the whole message."""
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    listed = f"lienminh@tinh.example, {wrong}; kinhte@huyen.example,"
+    monkeypatch.setenv("AIRFLOW_VAR_HTX_ALERT_EMAILS", listed)
+    result = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"]
+    [mail] = mails
+    assert mail.rcpt_tos == ["lienminh@tinh.example", "kinhte@huyen.example"]
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert [a.addr_spec for a in message["To"].addresses] == [
+        "lienminh@tinh.example",
+        "kinhte@huyen.example",
+    ]
+    assert result.delivered is False
+    assert not result.retried  # the configuration's to fix: the others have it already
+    assert f"not an e-mail address, skipped: {wrong!r}" in result.error
+    assert "htx_alert_emails" in result.error
+
+
+def test_recipients_that_are_all_no_e_mail_address_send_nothing_and_say_so(
+    monkeypatch, smtp_server
+):
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    monkeypatch.setenv("AIRFLOW_VAR_HTX_ALERT_EMAILS", "lienminh, a@,")
+    result = notify.deliver(alerts.Alert("a1", "warning", "s", "b"))["email"]
+    assert mails == []
+    assert (result.delivered, result.lasting) == (False, True)
+    assert "no valid recipients" in result.error
+    assert "'lienminh', 'a@'" in result.error
+
+
 @pytest.mark.parametrize("missing", ["AIRFLOW_CONN_SMTP_DEFAULT", "AIRFLOW_VAR_HTX_ALERT_EMAILS"])
 def test_email_needs_connection_and_recipients(monkeypatch, smtp_server, missing):
     port, mails = smtp_server
@@ -762,6 +805,31 @@ def test_a_recipient_refused_for_a_while_gets_the_alert_on_a_retry_and_no_one_tw
         ["kinhte@huyen.example"],
     ]
     assert results["email"] == notify.Delivery(True)
+
+
+def test_a_second_failure_callback_sends_no_one_the_e_mail_again(
+    settings, monkeypatch, picky_smtp_server
+):
+    """Airflow calls a failure callback twice for a task that lost its heartbeat. The first
+    e-mail reached one recipient and the server refused the other (a failure for good): the
+    second call must not send it again, and the first call's result stands. Before, only a
+    channel delivered to all was skipped: the recipient who had the alert got it twice, and
+    the outbox then said the e-mail was delivered."""
+    port, mails, refuse = picky_smtp_server
+    refuse["kinhte@huyen.example"] = ["550 5.1.1 No such user"]
+    _email_only(monkeypatch, port)
+    monkeypatch.setenv("HTX_STATE_DIR", str(settings.state_dir))
+    ti = SimpleNamespace(dag_id="htx_ingest", task_id="load", run_id="r1")
+    context = {"ti": ti, "run_id": "r1"}  # the DAG processor's context: no exception
+    notify.FailureNotifier().notify(context)
+    notify.FailureNotifier().notify(context)  # Airflow's second call
+    assert [mail.rcpt_tos for mail in mails] == [["lienminh@tinh.example"]]
+    [(delivered, error)] = _ledger_alerts(settings, "email_delivered, email_error")
+    assert delivered is False
+    assert "kinhte@huyen.example" in error
+    alert_id = alerts.failure_alert("htx_ingest", "load", "r1", "").alert_id
+    held = json.loads((settings.state_dir / "alerts_pending" / f"{alert_id}.json").read_text())
+    assert held["results"]["email"]["delivered"] is False
 
 
 def test_a_file_a_later_report_replaced_in_the_same_run_is_not_alerted_as_loaded(settings):
@@ -930,6 +998,48 @@ def test_a_feedback_workbook_over_the_mail_s_limit_is_named_in_the_mail(
     assert str(too_big) in html_body
     assert str(fits) not in html_body
     assert html_body.index("không đính kèm") < html_body.index("not attached")
+
+
+def test_the_e_mail_of_hundreds_of_rejected_files_keeps_its_start_and_says_what_it_leaves_out(
+    monkeypatch, smtp_server
+):
+    """400 rejected files made a mail of hundreds of kilobytes, which Gmail clips ("[Message
+    clipped]") at 102 KB, the quality report's line with it. As the webhook's text, the mail
+    keeps its first lines up to 30,000 characters, says how many it leaves out and where
+    the whole alert is, and ends with the quality report."""
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    finding = {"severity": "error", "rule": "coop_code_unique", "message": "Trùng mã / dup"}
+    outcomes = [
+        {
+            "file_id": n,
+            "file_name": f"664_2023_loi_{n}.xlsx",
+            "unit_code": "664",
+            "report_year": 2023,
+            "status": "quarantined",
+            "reason": "Tệp bị từ chối: có lỗi ở các ô / File rejected: cells in error",
+            "findings": [{**finding, "excel_row": 5}],
+        }
+        for n in range(1, 401)
+    ]
+    alert = alerts.compose(outcomes, "run-1", "/srv/exports")
+    assert len(alert.body) > 90_000
+    assert notify.deliver(alert)["email"].delivered is True
+    [mail] = mails
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert len(text) <= 30_000
+    assert text.startswith(alert.body[:1000])
+    shown = text.count("- Tệp / File: ")
+    assert 0 < shown < 400
+    whole = f"(the whole alert: audit.quality_alert, alert_id {alert.alert_id})"
+    assert f"more lines not shown here {whole}" in text
+    assert text.rstrip().endswith(
+        "Báo cáo chất lượng / Quality report: /srv/exports/quality_report.html"
+    )
+    html_body = message.get_body(("html",)).get_content()
+    assert html_body.count("- Tệp / File: ") == shown
+    assert "more lines not shown here" in html_body
 
 
 @pytest.mark.parametrize(

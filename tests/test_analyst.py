@@ -51,6 +51,43 @@ def test_sql_refuses_any_statement_that_would_write(warehouse, statement, capsys
     ).fetchone() == (2,)
 
 
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        ("install httpfs", "INSTALL"),
+        ("FORCE INSTALL httpfs", "FORCE INSTALL"),
+        ("load httpfs", "LOAD"),
+        ("update extensions", "UPDATE EXTENSIONS"),
+    ],
+)
+def test_an_extension_statement_is_refused_by_what_was_typed_and_why(
+    warehouse, statement, named, capsys
+):
+    """DuckDB calls INSTALL a LOAD statement: `install httpfs` was refused as "the LOAD
+    statement", and `update extensions` (a type the Python API cannot name) ended in a
+    traceback. The refusal names what the analyst typed and why."""
+    assert main(["sql", statement]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"Chỉ được đọc: câu lệnh {named} bị từ chối")
+    assert f"Read only: the {named} statement is refused" in err
+    assert "no extension is downloaded or loaded at run time" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("show", ["show tables", "SHOW TABLES", "show tables;"])
+def test_show_tables_lists_the_warehouse_s_tables(warehouse, show, capsys):
+    """Every table lives in a schema (core, marts, audit…), none in DuckDB's default `main`:
+    `show tables` printed an empty table. The schemas are on the search path, so it lists
+    them, and a table's bare name reads it, as its schema.table does."""
+    assert main(["sql", "--format", "csv", show]) == 0
+    names = capsys.readouterr().out.splitlines()
+    assert names[0] == "name"
+    for table in ("fact_cooperative_year", "dim_geography", "district_year", "file_ingestion"):
+        assert table in names
+    assert main(["sql", "select count(*) as n from fact_cooperative_year"]) == 0
+    assert "│     2 │" in capsys.readouterr().out
+
+
 def test_external_access_is_off_even_in_a_select(warehouse):
     with pytest.raises(Exception, match=r"(?i)disabled|permission"):
         analyst.run(warehouse, "select * from read_csv('/etc/passwd')", out=lambda _: None)

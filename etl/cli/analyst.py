@@ -17,6 +17,7 @@ import decimal
 import io
 import json
 import os
+import re
 import stat
 import sys
 import uuid
@@ -26,6 +27,16 @@ from typing import Any
 
 # Statement types that only read. DESCRIBE, SHOW and SUMMARIZE are SELECTs to DuckDB.
 READING = {"SELECT", "EXPLAIN"}
+# The warehouse's schemas, in the order `htx tables` lists them. Every table lives in one,
+# none in DuckDB's default `main`: they are the search path, so that `show tables` lists
+# them and a table's bare name reads it (no name is in two of them).
+SCHEMAS = ("core", "intermediate", "marts", "audit")
+# The statements that install or load an extension, as typed: DuckDB calls INSTALL a LOAD
+# statement, and `UPDATE EXTENSIONS` a type its Python API cannot name (a ValueError).
+_EXTENSION = re.compile(
+    r"(?:\s|--[^\n]*\n?|/\*.*?\*/)*(force\s+install|install|load|update\s+extensions)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 FORMATS = ("table", "csv", "markdown", "json")
 _NUMERIC = (
     "TINYINT",
@@ -60,7 +71,7 @@ def connect(warehouse: Path):
     if not warehouse.exists():
         raise FileNotFoundError(no_warehouse(warehouse))
     try:
-        return duckdb.connect(
+        con = duckdb.connect(
             str(warehouse),
             read_only=True,
             config={
@@ -75,11 +86,22 @@ def connect(warehouse: Path):
             f"`htx run` để xây lại kho. / Cannot open the warehouse {warehouse}: "
             f"{sql_error_line(exc)}. Run `htx run` again to build it anew."
         ) from exc
+    con.execute(f"set search_path = '{','.join(SCHEMAS)}'")  # a connection's own setting
+    return con
 
 
 def check_reading(con, sql: str) -> None:
     """Refuse anything but reading statements, before running any of them."""
     for statement in con.extract_statements(sql):
+        typed = _EXTENSION.match(statement.query)
+        if typed:
+            named = " ".join(typed[1].upper().split())
+            raise WriteRefused(
+                f"Chỉ được đọc: câu lệnh {named} bị từ chối: không tải hay nạp phần mở rộng nào "
+                "khi chạy (kho chỉ đọc, không truy cập ra ngoài). / Read only: the "
+                f"{named} statement is refused: no extension is downloaded or loaded at run "
+                "time (the warehouse is read only and reaches nothing outside it)."
+            )
         kind = statement.type.name
         if kind not in READING:
             raise WriteRefused(
@@ -303,25 +325,27 @@ def _to_stderr(text: str) -> None:
 
 
 def describe_tables(warehouse: Path) -> list[str]:
-    """Every table and column of the warehouse's schemas with its meaning (COMMENT ON): core,
-    intermediate (the tables that feed the marts), marts, then audit."""
+    """Every table and column of the warehouse's schemas (`SCHEMAS`) with its meaning (COMMENT
+    ON): core, intermediate (the tables that feed the marts), marts, then audit."""
     con = connect(warehouse)
     try:
         tables = con.execute(
             """
             select schema_name, table_name, coalesce(comment, '')
             from duckdb_tables()
-            where schema_name in ('core', 'intermediate', 'marts', 'audit')
-            order by schema_name = 'audit', schema_name, table_name
-            """
+            where list_contains(?, schema_name)
+            order by list_position(?, schema_name), table_name
+            """,
+            [list(SCHEMAS), list(SCHEMAS)],
         ).fetchall()
         columns = con.execute(
             """
             select schema_name, table_name, column_name, data_type, coalesce(comment, '')
             from duckdb_columns()
-            where schema_name in ('core', 'intermediate', 'marts', 'audit')
+            where list_contains(?, schema_name)
             order by schema_name, table_name, column_index
-            """
+            """,
+            [list(SCHEMAS)],
         ).fetchall()
     finally:
         con.close()

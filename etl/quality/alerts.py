@@ -474,12 +474,20 @@ def _read_held(path: Path) -> dict | None:
         return None
 
 
-def held_deliveries(state_dir: Path, alert_id: str) -> frozenset[str]:
-    """The channels an earlier callback for the same failure delivered the alert on:
-    Airflow may call the callback twice for one task that lost its heartbeat."""
+def held_deliveries(state_dir: Path, alert_id: str) -> dict[str, Held]:
+    """The channels an earlier callback for the same failure is done with, and its result
+    on each: Airflow may call the callback twice for one task that lost its heartbeat. Done:
+    delivered, or failed for good (some recipients have the e-mail, the webhook may have
+    it, the configuration is wrong): sent again, the alert would reach someone twice."""
     data = _read_held(outbox(state_dir) / f"{alert_id}.json") or {}
     results = data.get("results") or {}
-    return frozenset(c for c, r in results.items() if r.get("delivered") is True)
+    done = {}
+    for channel, r in results.items():
+        # An outbox file of an earlier version says nothing of retries (`record_held`).
+        held = Held(r.get("delivered"), r.get("error"), r.get("retried", True))
+        if held.delivered is True or (held.delivered is False and not held.retried):
+            done[channel] = held
+    return done
 
 
 def _held(path: Path) -> tuple[Alert, dt.datetime, dict] | None:

@@ -3,8 +3,10 @@
 - e-mail: the SMTP provider's `SmtpNotifier` over the connection `smtp_default`, to the
   recipients in the Airflow variable `htx_alert_emails` (separated by commas or semicolons,
   or a JSON list; a quoted display name keeps its commas), with the alert's
-  annotated feedback workbooks attached while they fit in `MAX_ATTACHMENT_BYTES`. A
-  recipient the server refuses fails the channel, and only that recipient is tried again;
+  annotated feedback workbooks attached while they fit in `MAX_ATTACHMENT_BYTES`, its text
+  bounded by `EMAIL_TEXT_LIMIT` as the webhook's is. An entry that is no e-mail address is
+  left out and named in the channel's error; a recipient the server refuses fails the
+  channel, and only that recipient is tried again;
 - webhook, over the connection `htx_alert_webhook`:
   - a Slack connection (conn_type `slackwebhook`, the token in its password): the Slack
     provider's `SlackWebhookNotifier` posts the alert's `text`;
@@ -21,6 +23,7 @@ An error a channel records or logs names a URL's scheme and host only (`unnamed`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -63,6 +66,10 @@ DEFAULT_SENDER = "htx-warehouse@localhost"
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # feedback workbooks attached to one e-mail, in all
 WEBHOOK_TIMEOUT_SECONDS = 10.0  # unless the connection's extra sets `timeout`
 SLACK_TEXT_LIMIT = 40_000  # characters of a message's `text`; Slack cuts the rest
+# Characters of an e-mail's text (in its plain and its HTML part): Gmail clips a message
+# past 102 KB ("[Message clipped]"), its end with the quality report's line; 30,000, a
+# Vietnamese letter 2 or 3 bytes, stay under it. 400 rejected files wrote 200,000.
+EMAIL_TEXT_LIMIT = 30_000
 SLACK_CONN_TYPE = "slackwebhook"
 _SCHEMES = ("http", "https")
 
@@ -122,10 +129,11 @@ def unreadable_connection(conn_id: str) -> str | None:
     return f"{variable} is set, but Airflow cannot read it as a connection: {why}"
 
 
-def _recipients() -> list[str]:
+def _recipients() -> tuple[list[str], list[str]]:
     """The addresses of the Airflow variable `htx_alert_emails`: separated by commas or
     semicolons, or a JSON list of them (as the UI's JSON editor writes a list); a display
-    name in quotes keeps its commas, and so does one in a JSON list's item."""
+    name in quotes keeps its commas, and so does one in a JSON list's item. Then the
+    entries that are no address a server can take (`is_address`), as written: left out."""
     from airflow.sdk import Variable
 
     try:
@@ -148,9 +156,36 @@ def _recipients() -> list[str]:
     # An address listed twice (in another case, or once with its display name) once: a
     # server that does not drop the duplicate would deliver the alert twice.
     once: dict[str, str] = {}
-    for recipient in filter(None, found):
-        once.setdefault(parseaddr(recipient)[1].lower() or recipient, recipient)
-    return list(once.values())
+    wrong: list[str] = []
+    for recipient in filter(None, found):  # an empty item (a trailing comma) is no entry
+        if not is_address(parseaddr(recipient)[1]):
+            wrong.append(recipient)
+            continue
+        once.setdefault(parseaddr(recipient)[1].lower(), recipient)
+    return list(once.values()), wrong
+
+
+# An address as smtplib sends it: ASCII (it cannot send another letter, and the whole mail
+# then reaches no one), no space, one `@` between a local part and a host name.
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+
+
+def is_address(address: str) -> bool:
+    """Whether `address` (an address alone, no display name) is one a server can take:
+    `lienminh` (no domain), `a@`, `x y@z` or `kinhtế@…` is not. smtplib sent each as
+    written: a relay took `lienminh` for a local mailbox, `a@` went as `<>`, and a
+    Vietnamese letter failed the whole mail."""
+    return _ADDRESS.fullmatch(address) is not None
+
+
+def _skipped(wrong: list[str]) -> str:
+    return (
+        f"not an e-mail address, skipped: {', '.join(repr(w) for w in wrong)} "
+        f"(correct the Airflow variable {RECIPIENTS_VARIABLE})"
+    )
 
 
 def _split(field: str, item: bool) -> list[str]:
@@ -318,7 +353,14 @@ def webhook_text(alert: Alert) -> str:
         return text
     *lines, last = f"{alert.subject}\n\n{alert.body}".splitlines()
     lines += text.splitlines()[len(lines) + 1 :]  # the feedback workbooks' lines
-    room = SLACK_TEXT_LIMIT - len(last) - 300  # the note below, with its numbers
+    return _shortened(lines, last, SLACK_TEXT_LIMIT, alert.alert_id)
+
+
+def _shortened(lines: list[str], last: str, limit: int, alert_id: str) -> str:
+    """The first of `lines` that fit in `limit` characters, how many are left out and where
+    the whole alert is, then `last` (the body's last line, the quality report): a message
+    cut at its end by its reader (Slack, a mail client) hides it, silently."""
+    room = limit - len(last) - 300  # the note below, with its numbers
     kept: list[str] = []
     for line in lines:
         room -= len(line) + 1
@@ -328,8 +370,8 @@ def webhook_text(alert: Alert) -> str:
     left = len(lines) - len(kept)
     note = (
         f"… {left} dòng không hiện ở đây (toàn bộ cảnh báo: audit.quality_alert, alert_id "
-        f"{alert.alert_id}) / … {left} more lines not shown here (the whole alert: "
-        "audit.quality_alert)"
+        f"{alert_id}) / … {left} more lines not shown here (the whole alert: "
+        f"audit.quality_alert, alert_id {alert_id})"
     )
     return "\n".join([*kept, note, last])
 
@@ -468,7 +510,9 @@ def email_html(alert: Alert, attached: list[str] | None = None) -> str:
 
 def email_text(alert: Alert, attached: list[str] | None = None) -> str:
     """The e-mail's text: the alert's as it is, then the feedback workbooks left out of the
-    `attached` ones (over the mail's limit), by path."""
+    `attached` ones (over the mail's limit), by path. Past `EMAIL_TEXT_LIMIT` (a run with
+    hundreds of files), its first lines, how many are left out, and the body's last line
+    (the quality report), as the webhook's text (`webhook_text`)."""
     body = alert.body
     left = [path for path in alert.attachments if attached is not None and path not in attached]
     if left:
@@ -478,7 +522,11 @@ def email_text(alert: Alert, attached: list[str] | None = None) -> str:
             f"Feedback workbooks not attached (over the e-mail's {limit} limit):\n"
             + "\n".join(f"- {path}" for path in left)
         )
-    return body
+    if len(body) <= EMAIL_TEXT_LIMIT:
+        return body
+    *lines, last = alert.body.splitlines()
+    lines += body.splitlines()[len(lines) + 1 :]  # the workbooks not attached
+    return _shortened(lines, last, EMAIL_TEXT_LIMIT, alert.alert_id)
 
 
 class RecipientsRefused(Exception):
@@ -687,6 +735,18 @@ def _attempt(name: str, send, attempts: int = ATTEMPTS, where: str = "") -> Deli
     return Delivery(False, error, partial)
 
 
+def _with_skipped(result: Delivery, wrong: list[str]) -> Delivery:
+    """The e-mail's result with the entries left out (`_recipients`) named in its error: a
+    failure for good, as a recipient the server refuses is, unless the mail failed for a
+    reason a later try may mend (it is then tried again, on the valid ones only)."""
+    if not wrong:
+        return result
+    error = _skipped(wrong) + (f"; {result.error}" if result.error else "")
+    if result.delivered:
+        return Delivery(False, error[:1000], partial=True)
+    return dataclasses.replace(result, error=error[:1000])
+
+
 def _unreadable(conn_id: str) -> Delivery:
     """Off when the connection is not configured; failed, for good, when its variable is set
     but Airflow could not read it."""
@@ -709,13 +769,22 @@ def deliver(
     if smtp is None and "email" not in delivered:
         results["email"] = _unreadable(EMAIL_CONN_ID)
     if smtp is not None:
-        recipients = _recipients()
+        recipients, wrong = _recipients()
+        if wrong:
+            log.warning("alert e-mail, %s: %s", RECIPIENTS_VARIABLE, _skipped(wrong))
         if recipients:
             notifier = email_notifier(alert, recipients, smtp)
             # notify() directly: the alert's text is data, never a Jinja template
             server = f"{smtp.host}:{smtp.port}" if smtp.port else smtp.host
-            results["email"] = _attempt(
-                "e-mail", lambda: notifier.notify(context), where=f"{EMAIL_CONN_ID} {server}"
+            results["email"] = _with_skipped(
+                _attempt(
+                    "e-mail", lambda: notifier.notify(context), where=f"{EMAIL_CONN_ID} {server}"
+                ),
+                wrong,
+            )
+        elif wrong:
+            results["email"] = Delivery(
+                False, f"no valid recipients: {_skipped(wrong)}", lasting=True
             )
         else:
             results["email"] = Delivery(
@@ -762,9 +831,9 @@ class FailureNotifier(BaseNotifier):
     its heartbeat, and there twice (two callback requests for one failure). The DAG
     processor kills a callback after `[dag_processor] dag_file_processor_timeout` (50 s),
     with the parse of the DAG file: its DAGs are deactivated as stale. So the alert goes to
-    the outbox before anything else (`alerts.hold`), the channels that a first call
-    delivered on are not sent to again, and the writer lock is waited for
-    `LOCK_WAIT_SECONDS` at most: a load holds it for minutes. Still held, the alert waits
+    the outbox before anything else (`alerts.hold`), the channels a first call is done
+    with (delivered, or failed for good) are not sent to again, and the writer lock is
+    waited for `LOCK_WAIT_SECONDS` at most: a load holds it for minutes. Still held, the alert waits
     in the outbox for the next `load` or `alert` task, which records it and retries the
     channels that failed.
     """
@@ -787,9 +856,10 @@ class FailureNotifier(BaseNotifier):
 
 
 def send_failure(alert: Alert, context) -> None:
-    """Hold a failure alert in the outbox, deliver it on the channels an earlier call did
-    not, hold it again with the results, and record it in the ledger if the writer lock
-    comes within `LOCK_WAIT_SECONDS`: never blocks longer (see `FailureNotifier`)."""
+    """Hold a failure alert in the outbox, deliver it on the channels an earlier call is not
+    done with (`alerts.held_deliveries`), hold it again with the results, and record it in
+    the ledger if the writer lock comes within `LOCK_WAIT_SECONDS`: never blocks longer
+    (see `FailureNotifier`)."""
     from etl.config import load_settings
     from etl.quality import alerts
     from etl.warehouse import ledger
@@ -800,7 +870,15 @@ def send_failure(alert: Alert, context) -> None:
     earlier = alerts.held_deliveries(state_dir, alert.alert_id)
     if not earlier:
         alerts.hold(state_dir, alert)
-    results = deliver(alert, context, earlier)
+    results = deliver(alert, context, frozenset(earlier))
+    # A channel the earlier call failed for good keeps its failure: not sent again.
+    results.update(
+        {
+            channel: Delivery(False, held.error, lasting=True)
+            for channel, held in earlier.items()
+            if held.delivered is False
+        }
+    )
     # A channel down for these few seconds is tried again by the next publish run's
     # `alert` task, on that channel only: the alert stays waiting (`pending_alerts`).
     failed = any(r.retried for r in results.values())
