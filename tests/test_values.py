@@ -283,15 +283,6 @@ def test_programme_names_without_their_decision_or_prefix(raw, code):
         ("Quyết định 167", "DA167"),
         ("Quyết định 167/QĐ-TTg", "DA167"),
         ("QĐ 167/QĐ-TTg", "DA167"),
-    ],
-)
-def test_programme_short_forms_clerks_write(raw, code):
-    assert cells.parse_program(raw) == code
-
-
-@pytest.mark.parametrize(
-    ("raw", "code"),
-    [
         # `CTMTQG`: `CT MTQG` typed without its space.
         ("CTMTQG XD NTM", "NTM"),
         ("CTMTQG NTM", "NTM"),
@@ -306,7 +297,7 @@ def test_programme_short_forms_clerks_write(raw, code):
         ("ĐA167", "DA167"),
     ],
 )
-def test_programme_names_clerks_type(raw, code):
+def test_programme_short_forms_clerks_write(raw, code):
     assert cells.parse_program(raw) == code
 
 
