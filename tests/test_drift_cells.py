@@ -346,6 +346,59 @@ def test_rule_18_a_number_that_text_goes_on_from_is_no_serial_day(raw):
         cells.parse_dated(raw, report_year=2023)
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("15/03/2019.", (dt.date(2019, 3, 15), "day")),
+        ("15/03/2019;", (dt.date(2019, 3, 15), "day")),
+        ("15/03/2019,", (dt.date(2019, 3, 15), "day")),
+        ("15/03/2019 .", (dt.date(2019, 3, 15), "day")),
+        ("15.03.2019.", (dt.date(2019, 3, 15), "day")),
+        ("15/3/19.", (dt.date(2019, 3, 15), "day")),
+        ("ngày 15 tháng 3 năm 2019.", (dt.date(2019, 3, 15), "day")),
+        ("03/2019;", (dt.date(2019, 3, 1), "month")),
+        ("tháng 3/2019.", (dt.date(2019, 3, 1), "month")),
+        ("2019.", (dt.date(2019, 1, 1), "year")),
+        ("15/03/2019 00:00:00.", (dt.date(2019, 3, 15), "day")),
+    ],
+)
+def test_rule_18_a_date_ending_a_sentence_is_that_date(raw, expected):
+    """A date a clerk ends with a full stop or a list's `;`/`,` is the date before it."""
+    assert cells.parse_dated(raw, report_year=2023) == expected
+
+
+@pytest.mark.parametrize("raw", ["15/03/2019?", "15/03/2019...", "15/03/2019.5", ".", ";"])
+def test_rule_18_a_date_with_a_question_or_more_stays_unreadable(raw):
+    """A `?` doubts the date; `...` leaves it unfinished; `.5` goes on: none is end
+    punctuation after a whole date, so the cell stays an error, never a guessed date."""
+    with pytest.raises(ValueError, match="not a date"):
+        cells.parse_dated(raw, report_year=2023)
+
+
+def test_rule_18_a_date_ending_a_sentence_reads_in_every_date_column(tmp_path):
+    """Ngày thành lập, Ngày quyết định and ThongTin's Ngày lập read `15/03/2019.` alike."""
+    info = info_rows("663", 2023)
+    info[4][1] = "20/01/2024;"  # Ngày lập
+    htx = [HTX_HEADER, htx_row(1, "6400000001", **{"Ngày thành lập": "15/03/2019."})]
+    ocop = [
+        ["Mã số HTX", "Tên sản phẩm", "Số sao", "Ngày quyết định"],
+        ["6400000001", "Cà phê", 4, "tháng 3/2022."],
+    ]
+    sheets = {"ThongTin": info, "HTX": htx, "OCOP": ocop}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    [coop] = read.sheets["htx"].rows
+    [product] = read.sheets["ocop"].rows
+    assert (coop["founded_on"], coop["founded_on_precision"]) == (dt.date(2019, 3, 15), "day")
+    assert (product["decision_date"], product["decision_date_precision"]) == (
+        dt.date(2022, 3, 1),
+        "month",
+    )
+    assert unparsed("founded_on") not in coop
+    assert unparsed("decision_date") not in product
+    identity = identify(read.info, "663_2023.xlsx", load_reference())
+    assert identity.prepared_on == dt.date(2024, 1, 20)
+
+
 def test_rule_18_a_resubmission_s_ngay_lap_in_words_orders_it(tmp_path):
     """A later Ngày lập written `20 thg 1, 2023` is that date, not one of 1900 that loses."""
     info = info_rows("662", 2022)

@@ -495,6 +495,9 @@ _SPACED_SEPARATOR = re.compile(r"(?<=\d)\s*([/.-])\s*(?=\d)")
 # The lead-in of a date as a document writes it: `ngày 15/3/2019`, `Ngày: 15/03/2019`,
 # `Đắk Mil, ngày 15 tháng 3 năm 2019` (a place, a comma, then `ngày`).
 _DAY_LEAD_IN = re.compile(r"^(?:[^,\d]+,\s*)?ng(?:à|a\u0300)y\s*:?\s*(?=\d)", re.IGNORECASE)
+# One `.`, `,`, `;` or `:` after the date's last digit or letter: not `?` (a doubt), not
+# `...` (left unfinished), not `.5` (a number that goes on).
+_END_MARK = re.compile(r"(?<=\w)\s*[.,;:]$")
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
 # A number in a date column that is a year, not an Excel serial day (1905 is no founding).
 _YEARS = (1900, 2100)
@@ -523,8 +526,10 @@ def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, s
         raise ValueError("not a date")
     if isinstance(raw, int | float):
         return _from_number(raw)
-    # `15 / 03 / 2019`: spaces around a separator do not count.
-    text = _SPACED_SEPARATOR.sub(r"\1", _DAY_LEAD_IN.sub("", unquoted(raw), count=1))
+    # `15 / 03 / 2019`: spaces around a separator do not count; nor does the one mark that
+    # ends a sentence or a list item after the date (`15/03/2019.`, `15/03/2019;`).
+    text = _END_MARK.sub("", unquoted(raw))
+    text = _SPACED_SEPARATOR.sub(r"\1", _DAY_LEAD_IN.sub("", text, count=1))
     head = text.split(" ")[0] if " " in text else text  # `12/05/2021 00:00:00`
     for pattern in _DATE_PATTERNS:
         found = pattern.match(head)
