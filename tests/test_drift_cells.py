@@ -90,6 +90,27 @@ def test_rule_15_headers_with_invisible_characters_still_match(tmp_path):
 # --- rule 14: units in cells -------------------------------------------------------------
 
 
+def test_a_loss_in_words_reads_in_the_profit_column_and_nowhere_else(tmp_path):
+    """Under `Lợi nhuận trước thuế (nghìn đồng)`, `Lỗ 50 triệu` is −50 million VND (the
+    cell's unit wins), `-50.000 (lỗ)` −50 (the header's); `Lỗ 50` under `Doanh thu` stays
+    an error of the cell, never +50."""
+    profit = "Lợi nhuận trước thuế"
+    header = [f"{h} (nghìn đồng)" if h == profit else h for h in HTX_HEADER]
+    rows = [
+        header,
+        htx_row(1, "6400000001", **{profit: "Lỗ 50 triệu"}),
+        htx_row(2, "6400000002", **{profit: "-50.000 (lỗ)"}),
+        htx_row(3, "6400000003", **{profit: "Lãi 50.000"}),
+        htx_row(4, "6400000004", **{"Doanh thu": "Lỗ 50"}),
+    ]
+    sheets = {"ThongTin": info_rows(), "HTX": rows}
+    got = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets)).sheets["htx"].rows
+    assert [r["profit_before_tax_mvnd"] for r in got] == [-50.0, -50.0, 50.0, 0.12]
+    assert not any(unparsed("profit_before_tax_mvnd") in r for r in got)
+    assert got[3]["revenue_mvnd"] is None
+    assert got[3][unparsed("revenue_mvnd")] == "Lỗ 50"
+
+
 def test_rule_14_units_in_cells_scale_the_cell_and_win_over_the_header():
     assert_truth("d14_units_in_cells.xlsx")
     read = read_workbook(CORPUS / "d14_units_in_cells.xlsx")

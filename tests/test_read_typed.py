@@ -21,7 +21,8 @@ RAWS: list[object] = [
     "abc", "12abc", "'0612345678", "0612345678", "640022330", "6400223301.0",
     "6,40022E+09", "64 0022 3301", "０６１２", "12/05/2021", "12/05/21", "2021-05-12",
     "05/2021", "tháng 3/2019", "T3/2019", "2019/03/05", "2 tỷ 500 triệu", "1 triệu 2 tỷ",
-    "ngày 15 tháng 3 năm 2019", "năm 2019", "31/02/2020",
+    "ngày 15 tháng 3 năm 2019", "năm 2019", "31/02/2020", "15/03/2019.", "15/03/2019?",
+    "Lỗ 50", "50 (lỗ)", "-50 (lỗ)", "Lãi 50", "Lãi -50", "Hòa vốn", "5 triệu/tháng",
     "12/05/2021 00:00:00", "Khá", "kha", "Tốt", "Nông nghiệp", "NTM", "Nông thôn mới",
     "Đề án 167", "ocop", "HTX Cà phê Đắk Mil", "  padded  ", "a\u200bb",
     dt.date(2021, 5, 12), dt.datetime(2021, 5, 12, 8, 30), dt.time(8, 30),
@@ -48,7 +49,9 @@ def _expected(column: Column, raw: object, factor: float, year: int | None, peri
             "program": lambda: cells.parse_program(raw),
             "int": lambda: cells.parse_quantity(raw, column.units, whole=True),
             "number": lambda: cells.parse_quantity(raw, column.units),
-            "money": lambda: cells.parse_money(raw, factor, period),
+            "money": lambda: cells.parse_money(
+                raw, factor, period, column.per_year, column.says_loss
+            ),
             "yesno": lambda: cells.parse_yesno(raw),
         }[kind]
         value = (own[column.reads] if column.reads else value)()
@@ -65,7 +68,11 @@ def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and repr(a) == repr(b)
 
 
-COLUMNS = {(c.kind, c.units, c.allowed, c.reads): c for s in DATA_SHEETS for c in s.columns}
+COLUMNS = {
+    (c.kind, c.units, c.allowed, c.reads, c.per_year, c.says_loss): c
+    for s in DATA_SHEETS
+    for c in s.columns
+}
 
 
 @pytest.mark.parametrize("column", list(COLUMNS.values()), ids=lambda c: c.key)

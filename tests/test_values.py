@@ -554,3 +554,64 @@ def test_a_yes_or_no_in_words_that_says_neither_is_unreadable(raw):
     value)."""
     with pytest.raises(ValueError, match="not yes/no"):
         cells.parse_yesno(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "read_as"),
+    [
+        ("Lỗ 50", -50.0),
+        ("lỗ 50 triệu", -50.0),
+        ("LỖ 50", -50.0),
+        ("Lỗ: 1,2 tỷ", -1200.0),
+        ("Thua lỗ 50", -50.0),
+        ("50 (lỗ)", -50.0),
+        ("50 triệu (lỗ)", -50.0),
+        # The minus and the word say the same loss twice: never -(-50), a profit.
+        ("-50 (lỗ)", -50.0),
+        ("Lỗ -50", -50.0),
+        ("Lỗ (50)", -50.0),
+        ("Lỗ 0", 0.0),
+        ("Lãi 50", 50.0),
+        ("lãi 50 triệu", 50.0),
+        ("Lời 50", 50.0),  # `lời`: lãi as the South says it
+        ("50 (lãi)", 50.0),
+        ("Âm 50", -50.0),  # `âm`: negative
+        ("Hòa vốn", 0.0),  # break-even: no profit, no loss
+        ("Hoà vốn", 0.0),
+        ("-50", -50.0),
+        ("120", 120.0),
+    ],
+)
+def test_a_profit_or_a_loss_said_in_words_is_its_signed_amount(raw, read_as):
+    """`Lợi nhuận trước thuế` may be negative: a loss written `Lỗ 50` or `50 (lỗ)` is −50,
+    a profit `Lãi 50` +50. Before, each was unreadable."""
+    value = cells.parse_money(raw, says_loss=True)
+    assert value == read_as
+    assert repr(value) == repr(read_as)  # never -0.0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Lãi -50",  # a profit of minus 50: the word and the sign disagree
+        "-50 (lãi)",
+        "Lãi (50)",
+        "Lỗ",  # no amount
+        "Lỗ -",
+        "Lỗ lãi 50",
+        "Lỗ 50 (lỗ)",
+        "Lo 50",  # unaccented, `lô` (a lot) too: not guessed
+        "50 lỗ 20",
+        "Lỗ 50 người",
+    ],
+)
+def test_a_profit_or_a_loss_in_words_that_says_no_one_amount_stays_unreadable(raw):
+    with pytest.raises(ValueError, match=r"not a number|does not fit"):
+        cells.parse_money(raw, says_loss=True)
+
+
+@pytest.mark.parametrize("raw", ["Lỗ 50", "50 (lỗ)", "Lãi 50", "Hòa vốn"])
+def test_a_loss_in_words_is_read_in_the_profit_column_only(raw):
+    """Revenue, capital or assets are never a loss: there `Lỗ 50` stays unreadable."""
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_money(raw)

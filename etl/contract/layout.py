@@ -23,6 +23,7 @@ class Column:
     allowed: tuple[str, ...] = ()  # for kind == "category"
     units: tuple[str, ...] = ()  # a count's units a cell may carry (`25 người`, rule 14)
     per_year: bool = False  # money a year: a header's `/tháng` (a month) is scaled by 12
+    says_loss: bool = False  # money that may be negative, its sign in words (`Lỗ 50`)
     # A cell rule of the column's own beside its kind's, as clerks write the value: `stars`
     # (`★★★★`, `Bốn sao`), `year` (`Năm 2023`, a date), `funding_source` (`NS tỉnh`).
     reads: str | None = None
@@ -118,7 +119,7 @@ HTX = Sheet(
         Column("charter_capital_mvnd", "Vốn điều lệ", "money"),
         Column("total_assets_mvnd", "Tổng tài sản", "money"),
         Column("revenue_mvnd", "Doanh thu", "money"),
-        Column("profit_before_tax_mvnd", "Lợi nhuận trước thuế", "money"),
+        Column("profit_before_tax_mvnd", "Lợi nhuận trước thuế", "money", says_loss=True),
         Column(
             "avg_income_mvnd",
             "Thu nhập bình quân",

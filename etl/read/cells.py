@@ -422,7 +422,11 @@ def parse_int(raw: object) -> int | None:
 
 
 def parse_money(
-    raw: object, factor: float = 1.0, period: int = 1, per_year: bool = False
+    raw: object,
+    factor: float = 1.0,
+    period: int = 1,
+    per_year: bool = False,
+    says_loss: bool = False,
 ) -> float | None:
     """Money scaled to million VND by `factor` (see `money_factor`), or by the cell's own
     unit, which wins (`1,2 tỷ`, `350 tr`, `45.000.000 đ`); a count's unit raises
@@ -432,9 +436,20 @@ def parse_money(
     a yearly column), already in `factor`: a cell's unit replaces the money unit, not the
     month (`5 triệu` under `(triệu đồng/tháng)` is 60 a year, as a bare 5 is). In a column
     of money a year (`per_year`), a cell may say its own period, which wins: `5 triệu/tháng`
-    is 60, `60 triệu/năm` and `60 triệu/người` are 60."""
+    is 60, `60 triệu/năm` and `60 triệu/người` are 60.
+
+    A column that may be negative (`says_loss`: the pre-tax profit) may say its sign in words
+    (`Lỗ 50`, `50 (lỗ)`, `Lãi 50`; see `_said_profit`), read only when the cell is no
+    amount as it stands."""
     if raw.__class__ is str and "%" in raw:
         raise ValueError("a percentage is not an amount")
+    if says_loss and raw.__class__ is str:
+        try:
+            return parse_money(raw, factor, period, per_year)
+        except UnitMismatch:
+            raise
+        except ValueError:
+            return _said_profit(raw, factor, period, per_year)
     if per_year and raw.__class__ is str and "/" in raw:
         raw, cell_period = _cell_rate(raw)
         if cell_period is not None:
@@ -448,6 +463,34 @@ def parse_money(
             raise UnitMismatch(written or key)
         factor = unit_factor * period
     return round(value * factor, 6)
+
+
+# A profit or a loss said in words (`Lỗ 50`, `lỗ: 50 triệu`, `Thua lỗ 50`, `Âm 50`; `Lãi 50`,
+# `Lời 50`), or its word in parentheses after the amount (`50 (lỗ)`, `50 (lãi)`), as written
+# with its tone marks: an unaccented `lo` may be `lô` (a lot), not guessed.
+_SIGN_WORDS = {"lỗ": -1, "thua lỗ": -1, "bị lỗ": -1, "âm": -1, "lãi": 1, "có lãi": 1, "lời": 1}
+_SIGN_WORD = "|".join(sorted(_SIGN_WORDS, key=len, reverse=True))
+_WORD_THEN_AMOUNT = re.compile(rf"^(?P<word>{_SIGN_WORD})\s*:?\s*(?P<amount>.+)$", re.I)
+_AMOUNT_THEN_WORD = re.compile(rf"^(?P<amount>.+?)\s*\((?P<word>{_SIGN_WORD})\)$", re.I)
+# Break-even, no profit and no loss: 0.
+_BREAK_EVEN = {"hoa von"}
+
+
+def _said_profit(raw: str, factor: float, period: int, per_year: bool) -> float:
+    """A profit said in words: a loss is the amount's negative whether or not the amount has
+    its own minus (`-50 (lỗ)` says the loss twice: −50, never −(−50)); a profit with a
+    minus (`Lãi -50`) says both, and is no amount."""
+    text = unquoted(raw)
+    if match_key(text) in _BREAK_EVEN:
+        return 0.0
+    said = _WORD_THEN_AMOUNT.match(text) or _AMOUNT_THEN_WORD.match(text)
+    if said is None:
+        raise ValueError("not a number")
+    sign = _SIGN_WORDS[said["word"].lower()]
+    value = parse_money(said["amount"], factor, period, per_year)
+    if value is None or (sign > 0 and value < 0):
+        raise ValueError("not a number")
+    return (-abs(value) if sign < 0 else value) or 0.0
 
 
 def _cell_rate(text: str) -> tuple[str, int | None]:

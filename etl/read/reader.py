@@ -1278,7 +1278,9 @@ class _Table:
                     parsed = cells.parse_date(raw)
                 elif column.kind == "money":
                     # `1,2 tỷ`, `5 triệu/tháng` are figures (rule 14)
-                    parsed = cells.parse_money(raw, per_year=column.per_year)
+                    parsed = cells.parse_money(
+                        raw, per_year=column.per_year, says_loss=column.says_loss
+                    )
                 else:
                     parsed = cells.parse_quantity(raw, column.units)  # `25 người`
             except cells.UnitMismatch:  # a figure with a unit that does not fit: still one

@@ -72,10 +72,10 @@ def _rule(column: Column, factor: float, report_year: int | None, period: int = 
         units = column.units
         return (lambda raw: cells.parse_quantity(raw, units)), ("number", units)
     if kind == "money":
-        per_year = column.per_year
+        per_year, says_loss = column.per_year, column.says_loss
         return (
-            (lambda raw: cells.parse_money(raw, factor, period, per_year)),
-            ("money", factor, period, per_year),
+            (lambda raw: cells.parse_money(raw, factor, period, per_year, says_loss)),
+            ("money", factor, period, per_year, says_loss),
         )
     if kind == "date":
         return (lambda raw: cells.parse_dated(raw, report_year)), ("date", report_year)
