@@ -23,6 +23,7 @@ RAWS: list[object] = [
     "05/2021", "tháng 3/2019", "T3/2019", "2019/03/05", "2 tỷ 500 triệu", "1 triệu 2 tỷ",
     "ngày 15 tháng 3 năm 2019", "năm 2019", "31/02/2020", "15/03/2019.", "15/03/2019?",
     "Lỗ 50", "50 (lỗ)", "-50 (lỗ)", "Lãi 50", "Lãi -50", "Hòa vốn", "5 triệu/tháng",
+    "Không xếp loại", "Không XL",
     "12/05/2021 00:00:00", "Khá", "kha", "Tốt", "Nông nghiệp", "NTM", "Nông thôn mới",
     "Đề án 167", "ocop", "HTX Cà phê Đắk Mil", "  padded  ", "a\u200bb",
     dt.date(2021, 5, 12), dt.datetime(2021, 5, 12, 8, 30), dt.time(8, 30),

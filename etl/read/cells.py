@@ -732,10 +732,18 @@ def parse_category(raw: object, allowed: tuple[str, ...]) -> str | None:
     return text
 
 
-# `Xếp loại` as forms and clerks write it: `Loại Khá`, `Xếp loại: Tốt`, `XL Yếu`, `TB` for
-# Trung bình, `CXL` and `Chưa XL` for Chưa xếp loại.
+# `Xếp loại` as forms and clerks write it: `Loại Khá`, `Xếp loại: Tốt`, `XL Yếu`, `TB` and
+# `T.Bình` for Trung bình, `CXL` and `Chưa XL` for Chưa xếp loại. Not rated this year (`Không
+# xếp loại`, `Không XL`, `Chưa đánh giá`) is no rating, as not yet rated is.
 _RATING_PREFIX = re.compile(r"^(?:xep loai|loai|xl)\s*")
-_RATING_SHORT = {"tb": "trung binh", "cxl": "chua xep loai", "chua xl": "chua xep loai"}
+_RATING_SHORT = {
+    "tb": "trung binh",
+    "t binh": "trung binh",
+    **dict.fromkeys(
+        ("cxl", "chua xl", "khong xep loai", "khong xl", "kxl", "chua danh gia", "khong danh gia"),
+        "chua xep loai",
+    ),
+}
 
 
 def parse_rating(raw: object, allowed: tuple[str, ...]) -> str | None:
