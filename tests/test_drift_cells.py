@@ -111,6 +111,21 @@ def test_a_loss_in_words_reads_in_the_profit_column_and_nowhere_else(tmp_path):
     assert got[3][unparsed("revenue_mvnd")] == "Lỗ 50"
 
 
+def test_a_sector_in_short_reads_as_the_listed_sector(tmp_path):
+    """`NN`, `Quỹ TDND`, `GTVT`, `Nông, lâm nghiệp` in `Lĩnh vực` are sectors of the list;
+    `Thương mại` stays as written (for `sector_known`'s warning)."""
+    written = ["NN", "Quỹ TDND", "GTVT", "Nông, lâm nghiệp", "VSMT", "Thương mại"]
+    rows = [HTX_HEADER] + [
+        htx_row(n, f"640000000{n}", **{"Lĩnh vực": sector}) for n, sector in enumerate(written, 1)
+    ]
+    sheets = {"ThongTin": info_rows(), "HTX": rows}
+    got = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets)).sheets["htx"].rows
+    assert [r["sector"] for r in got] == [
+        "Nông nghiệp", "Quỹ tín dụng nhân dân", "Vận tải", "Nông nghiệp", "Môi trường",
+        "Thương mại",
+    ]  # fmt: skip
+
+
 def test_rule_14_units_in_cells_scale_the_cell_and_win_over_the_header():
     assert_truth("d14_units_in_cells.xlsx")
     read = read_workbook(CORPUS / "d14_units_in_cells.xlsx")

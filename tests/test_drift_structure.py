@@ -179,6 +179,11 @@ def test_rule_11_the_next_letter_of_a_lettered_list_is_a_letter_title(
         ("Lĩnh vực nông nghiệp:", "Nông nghiệp"),
         ("Ngành Vận tải", "Vận tải"),
         ("Quỹ tín dụng nhân dân", "Quỹ tín dụng nhân dân"),
+        # A title names a sector as a cell does (`cells.parse_sector`'s short forms).
+        ("Lĩnh vực nông, lâm nghiệp", "Nông nghiệp"),
+        ("Ngành GTVT:", "Vận tải"),
+        ("Quỹ TDND", "Quỹ tín dụng nhân dân"),
+        ("Lĩnh vực phi NN", "Phi nông nghiệp"),
     ],
 )
 def test_rule_11_a_sector_title_names_a_whole_label_the_longest(tmp_path, title, sector):

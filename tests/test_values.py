@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from etl.contract.layout import RATINGS
+from etl.contract.layout import RATINGS, SECTORS
 from etl.read import cells
 from etl.text import clean, match_key, split_unit
 
@@ -644,3 +644,71 @@ def test_a_rating_word_that_names_no_rating_stays_as_written(raw):
     """`Không`, `Chưa` alone or `Không đạt` (failed: Yếu?) are not guessed: kept as written,
     the suite's `rating_known` refuses them."""
     assert cells.parse_rating(raw, RATINGS) == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "sector"),
+    [
+        ("NN", "Nông nghiệp"),
+        ("Phi NN", "Phi nông nghiệp"),
+        ("phi nn", "Phi nông nghiệp"),
+        ("QTDND", "Quỹ tín dụng nhân dân"),
+        ("Quỹ TDND", "Quỹ tín dụng nhân dân"),
+        ("Quỹ TD", "Quỹ tín dụng nhân dân"),
+        ("Quỹ tín dụng", "Quỹ tín dụng nhân dân"),
+        # `Nông nghiệp` in the cooperative statistics is the whole of VSIC section A:
+        # agriculture, forestry and fishery (HTX nông nghiệp, Luật HTX 2023, art. 4).
+        ("Nông lâm nghiệp", "Nông nghiệp"),
+        ("Nông, lâm nghiệp", "Nông nghiệp"),
+        ("Nông - lâm nghiệp", "Nông nghiệp"),
+        ("Nông lâm ngư nghiệp", "Nông nghiệp"),
+        ("Nông, lâm, ngư nghiệp", "Nông nghiệp"),
+        ("Nông nghiệp, lâm nghiệp và thủy sản", "Nông nghiệp"),
+        ("Nông, lâm nghiệp và thuỷ sản", "Nông nghiệp"),
+        ("Lâm nghiệp", "Nông nghiệp"),
+        ("Thủy sản", "Nông nghiệp"),
+        ("Trồng trọt", "Nông nghiệp"),
+        ("Chăn nuôi", "Nông nghiệp"),
+        ("Dịch vụ nông nghiệp", "Nông nghiệp"),
+        ("DVNN", "Nông nghiệp"),
+        ("GTVT", "Vận tải"),
+        ("Giao thông vận tải", "Vận tải"),
+        ("Vận tải hàng hóa", "Vận tải"),
+        ("Vận tải hàng hoá", "Vận tải"),
+        ("Vận tải hành khách", "Vận tải"),
+        ("VSMT", "Môi trường"),
+        ("Vệ sinh môi trường", "Môi trường"),
+        ("XD", "Xây dựng"),
+        ("Lĩnh vực nông nghiệp", "Nông nghiệp"),  # as a section title names it
+        ("Ngành vận tải", "Vận tải"),
+        ("Lĩnh vực khác", "Khác"),
+        ("HTX nông nghiệp", "Nông nghiệp"),
+        ("nông nghiệp", "Nông nghiệp"),
+    ],
+)
+def test_a_sector_as_clerks_shorten_or_name_it_is_the_listed_sector(raw, sector):
+    assert cells.parse_sector(raw, SECTORS) == sector
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Nông nghiệp, phi nông nghiệp",  # two sectors
+        "Nông nghiệp - dịch vụ",
+        "Thương mại dịch vụ",  # Phi nông nghiệp or Khác: the list does not say
+        "Tiểu thủ công nghiệp",
+        "Dịch vụ",
+        "Tín dụng",
+        "N",
+        "VT",
+    ],
+)
+def test_a_sector_that_names_no_one_listed_sector_stays_as_written(raw):
+    """Kept as written: the suite's `sector_known` warns, nothing is guessed."""
+    assert cells.parse_sector(raw, SECTORS) == raw
+
+
+def test_every_sector_short_form_names_a_listed_sector():
+    """The short forms name the suite's sectors: a renamed sector fails here, not silently."""
+    keys = {match_key(s).replace(" ", "") for s in SECTORS}
+    assert set(cells.SECTOR_SHORT.values()) <= keys

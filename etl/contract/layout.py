@@ -25,7 +25,8 @@ class Column:
     per_year: bool = False  # money a year: a header's `/tháng` (a month) is scaled by 12
     says_loss: bool = False  # money that may be negative, its sign in words (`Lỗ 50`)
     # A cell rule of the column's own beside its kind's, as clerks write the value: `stars`
-    # (`★★★★`, `Bốn sao`), `year` (`Năm 2023`, a date), `funding_source` (`NS tỉnh`).
+    # (`★★★★`, `Bốn sao`), `year` (`Năm 2023`, a date), `funding_source` (`NS tỉnh`),
+    # `rating` (`Loại Khá`), `sector` (`NN`, `Quỹ TDND`).
     reads: str | None = None
 
     @property
@@ -106,7 +107,7 @@ HTX = Sheet(
             "commune_name", "Xã/Phường", "text", aliases=("Xã", "Địa chỉ xã", "Xã/Phường/Thị trấn")
         ),
         Column("founded_on", "Ngày thành lập", "date"),
-        Column("sector", "Lĩnh vực", "category", allowed=SECTORS),
+        Column("sector", "Lĩnh vực", "category", allowed=SECTORS, reads="sector"),
         Column("in_da167", "Tham gia Đề án 167", "yesno"),
         Column("members", "Số thành viên", "int", units=("người", "thành viên", "xã viên", "hộ")),
         Column(

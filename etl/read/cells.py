@@ -758,6 +758,56 @@ def parse_rating(raw: object, allowed: tuple[str, ...]) -> str | None:
     return next((value for value in allowed if match_key(value) == key), found)
 
 
+# `Lĩnh vực` as clerks shorten or name it, by compact key (match key without spaces) -> the
+# listed sector's. `Nông nghiệp` is agriculture in the broad sense of the cooperative
+# statistics (VSIC section A, HTX nông nghiệp): forestry, fishery, crops, livestock and
+# the services to them too, so `Nông lâm nghiệp` is no other sector. Trade, crafts or
+# services alone (`Thương mại dịch vụ`, `Dịch vụ`) may be `Phi nông nghiệp` or `Khác`: not
+# guessed.
+SECTOR_SHORT = {
+    **dict.fromkeys(
+        (
+            *("nn", "nonglamnghiep", "nonglamngunghiep", "nonglamthuysan"),
+            *("nonglamnghiepthuysan", "nonglamnghiepvathuysan", "nongnghieplamnghiepthuysan"),
+            *("nongnghieplamnghiepvathuysan", "lamnghiep", "thuysan", "nuoitrongthuysan"),
+            *("trongtrot", "channuoi", "dichvunongnghiep", "dvnn", "sxnn"),
+            *("sanxuatnongnghiep", "nongnghieptonghop", "nongnghiepcongnghecao"),
+        ),
+        "nongnghiep",
+    ),
+    "phinn": "phinongnghiep",
+    **dict.fromkeys(
+        ("qtdnd", "quytdnd", "quytd", "qtd", "tdnd", "quytindung", "tindungnhandan"),
+        "quytindungnhandan",
+    ),
+    **dict.fromkeys(
+        ("gtvt", "giaothongvantai", "vantaihanghoa", "vantaihanhkhach", "dichvuvantai"),
+        "vantai",
+    ),
+    "xd": "xaydung",
+    **dict.fromkeys(("vsmt", "vesinhmoitruong"), "moitruong"),
+}
+# What may stand before a sector's name in its cell: `Lĩnh vực`, `Ngành`, `HTX`.
+_SECTOR_PREFIX = re.compile(r"^(?:linh vuc|nganh|htx|hop tac xa)\s+")
+
+
+def parse_sector(raw: object, allowed: tuple[str, ...]) -> str | None:
+    """A sector (`Lĩnh vực`): `parse_category`, and the listed sector a short form or a name
+    gives (`NN`, `Quỹ TDND`, `GTVT`, `Nông, lâm nghiệp`, `Lĩnh vực nông nghiệp`; see
+    `sector_named`); anything else as written (the suite warns)."""
+    found = parse_category(raw, allowed)
+    if found is None or found in allowed:
+        return found
+    return sector_named(_SECTOR_PREFIX.sub("", match_key(found), count=1), allowed) or found
+
+
+def sector_named(key: str, allowed: tuple[str, ...]) -> str | None:
+    """The listed sector a match key names, itself or by a short form (`SECTOR_SHORT`)."""
+    compact = key.replace(" ", "")
+    compact = SECTOR_SHORT.get(compact, compact)
+    return next((s for s in allowed if match_key(s).replace(" ", "") == compact), None)
+
+
 # `Nguồn vốn` as budgets are named: `Ngân sách tỉnh`, `NS tỉnh`, `Vốn tỉnh`, `Vốn ngân sách
 # cấp tỉnh` are `Tỉnh`; `TW`, `NSTW`, `TƯ`, `NSTƯ`, `Ngân sách trung ương` are `Trung ương`.
 _BUDGET_PREFIX = re.compile(

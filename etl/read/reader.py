@@ -1394,7 +1394,7 @@ def _title_names(text: str) -> dict[str, str]:
         if key.startswith(prefix + " "):
             key = key[len(prefix) + 1 :]
             break
-    sector = _sector_labels().get(key)
+    sector = cells.sector_named(key, SECTORS)
     if sector is not None:
         return {"sector": sector}
     name = strip_unit_prefix(text)
@@ -1417,11 +1417,6 @@ def _title_text(text: str) -> str:
     if found and match_key(found.group(1) or found.group(2)) in _COOPERATIVES:
         text = text[: found.start()].rstrip(": ").strip()
     return text
-
-
-@cache
-def _sector_labels() -> dict[str, str]:
-    return {match_key(label): label for label in SECTORS}
 
 
 @cache

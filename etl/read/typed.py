@@ -48,6 +48,7 @@ _OWN_RULES = {
     "year": lambda column: cells.parse_year,
     "funding_source": lambda column: lambda raw: cells.parse_funding_source(raw, column.allowed),
     "rating": lambda column: lambda raw: cells.parse_rating(raw, column.allowed),
+    "sector": lambda column: lambda raw: cells.parse_sector(raw, column.allowed),
 }
 
 
