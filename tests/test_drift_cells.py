@@ -126,6 +126,28 @@ def test_a_sector_in_short_reads_as_the_listed_sector(tmp_path):
     ]  # fmt: skip
 
 
+def test_a_score_out_of_100_and_stars_with_their_year_read_through_the_reader(tmp_path):
+    """`85/100` in `Điểm` is 85 (it agrees with `Tốt`); `8,5/10` stays an error of the cell;
+    `4 sao (2023)` and `4 sao (QĐ 2023)` in `Số sao` are 4."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Xếp loại": "Tốt", "Điểm": "85/100"}),
+        htx_row(2, "6400000002", **{"Xếp loại": "Khá", "Điểm": "70 điểm/100"}),
+        htx_row(3, "6400000003", **{"Xếp loại": "Tốt", "Điểm": "8,5/10"}),
+    ]
+    ocop = [
+        ["Mã số HTX", "Tên sản phẩm", "Số sao"],
+        ["6400000001", "Cà phê", "4 sao (2023)"],
+        ["6400000002", "Tiêu", "4 sao (QĐ 2023)"],
+    ]
+    sheets = {"ThongTin": info_rows(), "HTX": rows, "OCOP": ocop}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    htx = read.sheets["htx"].rows
+    assert [r["score"] for r in htx] == [85.0, 70.0, None]
+    assert [unparsed("score") in r for r in htx] == [False, False, True]
+    assert [r["stars"] for r in read.sheets["ocop"].rows] == [4, 4]
+
+
 def test_rule_14_units_in_cells_scale_the_cell_and_win_over_the_header():
     assert_truth("d14_units_in_cells.xlsx")
     read = read_workbook(CORPUS / "d14_units_in_cells.xlsx")

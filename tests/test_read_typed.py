@@ -24,6 +24,7 @@ RAWS: list[object] = [
     "ngày 15 tháng 3 năm 2019", "năm 2019", "31/02/2020", "15/03/2019.", "15/03/2019?",
     "Lỗ 50", "50 (lỗ)", "-50 (lỗ)", "Lãi 50", "Lãi -50", "Hòa vốn", "5 triệu/tháng",
     "Không xếp loại", "Không XL", "NN", "Quỹ TDND", "Nông, lâm nghiệp", "Lĩnh vực khác",
+    "85/100", "85 điểm/100", "8,5/10", "4 sao (2023)", "4 sao (QĐ 2023)",
     "12/05/2021 00:00:00", "Khá", "kha", "Tốt", "Nông nghiệp", "NTM", "Nông thôn mới",
     "Đề án 167", "ocop", "HTX Cà phê Đắk Mil", "  padded  ", "a\u200bb",
     dt.date(2021, 5, 12), dt.datetime(2021, 5, 12, 8, 30), dt.time(8, 30),
@@ -43,6 +44,7 @@ def _expected(column: Column, raw: object, factor: float, year: int | None, peri
             "funding_source": lambda: cells.parse_funding_source(raw, column.allowed),
             "rating": lambda: cells.parse_rating(raw, column.allowed),
             "sector": lambda: cells.parse_sector(raw, column.allowed),
+            "score": lambda: cells.parse_score(raw),
         }
         value = {
             "code": lambda: cells.parse_code(raw),

@@ -712,3 +712,66 @@ def test_every_sector_short_form_names_a_listed_sector():
     """The short forms name the suite's sectors: a renamed sector fails here, not silently."""
     keys = {match_key(s).replace(" ", "") for s in SECTORS}
     assert set(cells.SECTOR_SHORT.values()) <= keys
+
+
+@pytest.mark.parametrize(
+    ("raw", "score"),
+    [
+        ("85/100", 85.0),
+        ("85 / 100", 85.0),
+        ("85 điểm/100", 85.0),
+        ("85/100 điểm", 85.0),
+        ("85/100đ", 85.0),
+        ("85,5/100", 85.5),
+        ("85 điểm", 85.0),
+        ("85", 85.0),
+        (85, 85.0),
+    ],
+)
+def test_a_score_out_of_100_is_its_points(raw, score):
+    """`Điểm` is out of 100 (Thông tư 01/2020/TT-BKHĐT): `85/100` says so and is 85."""
+    assert cells.parse_score(raw) == score
+
+
+@pytest.mark.parametrize(
+    "raw", ["8,5/10", "85/150", "85/1000", "85/100/100", "/100", "-/100", "85/100 sao", "100/85"]
+)
+def test_a_score_out_of_another_total_stays_unreadable(raw):
+    """Out of 10 or 150 the scale is another's: never rescaled, never read as 8,5 or 85."""
+    with pytest.raises(ValueError, match=r"not a number|does not fit"):
+        cells.parse_score(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "stars"),
+    [
+        ("4 sao (2023)", 4),
+        ("4 sao (QĐ 2023)", 4),
+        ("4 sao (năm 2023)", 4),
+        ("4 sao (QĐ năm 2023)", 4),
+        ("4 sao (QĐ số 1234/QĐ-UBND)", 4),
+        ("3 sao (Quyết định 56/QĐ-UBND ngày 15/3/2023)", 3),
+        ("Bốn sao (2022)", 4),
+        ("4★ (2023)", 4),
+    ],
+)
+def test_ocop_stars_with_the_year_or_decision_beside_them(raw, stars):
+    """The year or the decision in parentheses says when the stars were given, not how many."""
+    assert cells.parse_stars(raw) == stars
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "3 sao (QĐ nâng 4 sao)",
+        "3 sao (QĐ nâng 4 SAO)",
+        "3 sao (QĐ 2023: 4★)",
+        "4 sao (2023) (2024)",
+        "4 sao (2023-2026)",
+        "4 sao (dự kiến)",
+        "4 sao (3)",
+    ],
+)
+def test_ocop_stars_with_other_parentheses_stay_unreadable(raw):
+    with pytest.raises(ValueError, match=r"not a (whole )?number"):
+        cells.parse_stars(raw)

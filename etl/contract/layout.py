@@ -26,7 +26,7 @@ class Column:
     says_loss: bool = False  # money that may be negative, its sign in words (`Lỗ 50`)
     # A cell rule of the column's own beside its kind's, as clerks write the value: `stars`
     # (`★★★★`, `Bốn sao`), `year` (`Năm 2023`, a date), `funding_source` (`NS tỉnh`),
-    # `rating` (`Loại Khá`), `sector` (`NN`, `Quỹ TDND`).
+    # `rating` (`Loại Khá`), `sector` (`NN`, `Quỹ TDND`), `score` (`85/100`).
     reads: str | None = None
 
     @property
@@ -130,7 +130,7 @@ HTX = Sheet(
             aliases=("Thu nhập BQ", "TNBQ", "Thu nhập bình quân/người", "Thu nhập BQ/người"),
         ),
         Column("rating", "Xếp loại", "category", allowed=RATINGS, reads="rating"),
-        Column("score", "Điểm", "number", units=("điểm",)),
+        Column("score", "Điểm", "number", units=("điểm",), reads="score"),
         Column("has_offtake_contract", "Liên kết tiêu thụ", "yesno"),
         Column("note", "Ghi chú", "text"),
     ),

@@ -332,6 +332,17 @@ _STARS_THEN_WORDS = re.compile(
     r"(\w+) sao(?: ocop)?(?: (?:cap |hang )?(?:huyen|tinh|trung uong|quoc gia))?$"
 )
 _STAR_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
+# When the stars were given, in parentheses after them: a year (`4 sao (2023)`, `(năm 2023)`)
+# or the decision (`(QĐ 2023)`, `(QĐ số 1234/QĐ-UBND)`, `(Quyết định 56/QĐ-UBND ngày …)`).
+_STARS_DATED = re.compile(r"^(?P<stars>[^()]*\S)\s*\((?P<when>[^()]+)\)$")
+_STARS_WHEN = re.compile(r"^(?:(?:nam )?(?:19|20)\d\d|(?:qd|quyet dinh)(?: .*)?)$")
+
+
+def _stars_given_when(note: str) -> bool:
+    """Whether parentheses say only when the stars were given: no stars of their own (`(QĐ
+    nâng 4 sao)`)."""
+    key = match_key(note)
+    return bool(_STARS_WHEN.match(key)) and "sao" not in key.split() and not _STAR_SIGNS & set(note)
 
 
 def parse_stars(raw: object) -> int | None:
@@ -342,6 +353,9 @@ def parse_stars(raw: object) -> int | None:
     star `☆` is no star: such a cell stays unreadable."""
     if isinstance(raw, str):
         text = unquoted(raw).strip()
+        dated = _STARS_DATED.match(text) if text.endswith(")") else None
+        if dated and _stars_given_when(dated["when"]):
+            return parse_stars(dated["stars"])
         if text and set(text) <= _STAR_SIGNS and set(text) - {"\ufe0f"}:
             return sum(1 for ch in text if ch != "\ufe0f")
         found = _NUMBER_THEN_STAR.match(text)
@@ -355,6 +369,28 @@ def parse_stars(raw: object) -> int | None:
             if word.isdigit():
                 return int(word)
     return _whole(parse_quantity(raw, ("sao",), whole=True))
+
+
+# A score out of 100 as a form writes it: `85/100`, `85 điểm/100`, `85/100 điểm`.
+_OUT_OF_100 = re.compile(r"^(?P<points>.+?)\s*/\s*100\s*(?:điểm|đ)?$", re.IGNORECASE)
+
+
+def parse_score(raw: object) -> float | None:
+    """A rating score (`Điểm`, 0–100): as `parse_quantity` reads a count of `điểm`, and the
+    points out of 100 (`85/100`, `85 điểm/100`). Out of any other total (`8,5/10`), it is
+    unreadable: another scale is not rescaled."""
+    try:
+        return parse_quantity(raw, ("điểm",))
+    except UnitMismatch:
+        raise
+    except ValueError:
+        found = _OUT_OF_100.match(unquoted(raw)) if isinstance(raw, str) else None
+        if found is None:
+            raise
+    points = parse_quantity(found["points"], ("điểm",))
+    if points is None:
+        raise ValueError("not a number")
+    return points
 
 
 _YEAR_WORD = re.compile(r"^nam (\d{4})$")

@@ -49,6 +49,7 @@ _OWN_RULES = {
     "funding_source": lambda column: lambda raw: cells.parse_funding_source(raw, column.allowed),
     "rating": lambda column: lambda raw: cells.parse_rating(raw, column.allowed),
     "sector": lambda column: lambda raw: cells.parse_sector(raw, column.allowed),
+    "score": lambda column: cells.parse_score,
 }
 
 
