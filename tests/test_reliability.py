@@ -297,6 +297,27 @@ def test_what_the_landing_folder_holds_but_cannot_read_is_said_in_the_log(
     ]
 
 
+def test_what_office_programs_and_macos_leave_beside_a_report_is_not_a_submission(settings):
+    """Lock files, desktop files and the AppleDouble companion (`._name`, macOS's metadata
+    of a file copied to a share or zipped) are not reports. Before, the companion was
+    recorded as a quarantined `663_2023` report, with an alert and a feedback workbook for
+    the clerk. A workbook whose name starts with `._` is still a report."""
+    _good(settings.landing_dir / "663_2023.xlsx")
+    landing = settings.landing_dir
+    (landing / "~$663_2023.xlsx").write_bytes(b"\x0cNguyen Van A" + b" " * 150)
+    (landing / ".~lock.663_2023.xlsx#").write_text(",Nguyen Van A,MAY-01,05.12.2025 10:00;")
+    (landing / ".DS_Store").write_bytes(b"\0\0\0\1Bud1" + b"\0" * 60)
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 60
+    (landing / "._663_2023.xlsx").write_bytes(apple_double)
+    (landing / "__MACOSX").mkdir()
+    (landing / "__MACOSX" / "._663_2023.xlsx").write_bytes(apple_double)
+    _good(landing / "._664_2023.xlsx", unit="664", codes=("6400000064",))
+    run_steps(settings, "run-1")
+    assert query(
+        settings, "select file_name, status from audit.file_ingestion order by file_name"
+    ) == [("._664_2023.xlsx", "loaded"), ("663_2023.xlsx", "loaded")]
+
+
 def test_the_size_recorded_is_the_size_of_the_content_hashed(settings, monkeypatch):
     """A file that grows after its raw copy was taken: its size was read from the landing
     folder afterwards, so the row said a size that is not its content's."""

@@ -21,6 +21,10 @@ _CHUNK = 1 << 20
 # submission (a stray PDF is recorded and quarantined with its reason, never ignored).
 _LOCK_PREFIXES = ("~$", ".~lock.")
 _SYSTEM_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+# macOS keeps a file's metadata in `._<name>` beside it on a share or in a zip (AppleDouble,
+# known by its first bytes); a workbook so named is still a report.
+_APPLE_DOUBLE_PREFIX = "._"
+_APPLE_DOUBLE_MAGIC = b"\x00\x05\x16\x07"
 _PARTIAL = ".tmp"  # ends the name of a raw copy being written
 
 
@@ -59,10 +63,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _apple_double(path: Path) -> bool:
+    if not path.name.startswith(_APPLE_DOUBLE_PREFIX):
+        return False
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(_APPLE_DOUBLE_MAGIC)) == _APPLE_DOUBLE_MAGIC
+    except OSError:
+        return False  # said when the run reads it
+
+
 def landing_files(landing_dir: Path) -> list[Path]:
-    """Every regular file below the landing folder, but office lock files and system files.
-    Nothing else is passed over in silence: a link, a special file (a pipe, a socket) and a
-    subfolder that cannot be read are each said in the run's log."""
+    """Every regular file below the landing folder, but office lock files, system files and
+    macOS's AppleDouble companions. Nothing else is passed over in silence: a link, a special
+    file (a pipe, a socket) and a subfolder that cannot be read are each said in the run's
+    log."""
     if not landing_dir.is_dir():
         # Said in every run's log: a share that is not mounted looks like a quiet landing.
         log.warning(
@@ -93,6 +108,8 @@ def landing_files(landing_dir: Path) -> list[Path]:
                 log.warning("skipping %s: not a file (a pipe, a socket or a device)", name)
             elif name.startswith(_LOCK_PREFIXES) or name in _SYSTEM_FILES:
                 log.info("skipping %s: an office lock file or a system file", name)
+            elif _apple_double(path):
+                log.info("skipping %s: macOS's metadata of a file (AppleDouble)", name)
             else:
                 found.append(path)
     return sorted(found)
