@@ -1060,3 +1060,38 @@ def test_loi_says_the_unit_and_year_read_from_a_file_rejected_on_them(unit, year
     workbook = openpyxl.Workbook()
     ws = feedback.add_loi_sheet(workbook, submission, [problem], None)
     assert ws.cell(row=2, column=1).value.startswith(shown)
+
+
+def test_a_duplicate_code_note_names_the_other_rows_with_that_code(settings):
+    """A code given three times, below two title rows (the header on row 3), once with
+    spaces (rule 8: the same code): each red cell's note says on which other rows the code
+    is, as Excel numbers them, so the clerk of a 300-row sheet need not search for them.
+    The reason, which groups the cells by message, still counts one message."""
+    rows = [["UBND HUYỆN ĐẮK MIL"], ["BÁO CÁO HTX NĂM 2023"], HTX_HEADER]
+    rows += [htx_row(n, f"640000000{n}") for n in range(1, 6)]  # rows 4-8
+    rows += [htx_row(6, "6400000002"), htx_row(7, "6400 000 002"), htx_row(8, "6400000009")]
+    path = write_xlsx(
+        settings.landing_dir / "663_2023_trung_ma.xlsx", {"ThongTin": info_rows(), "HTX": rows}
+    )
+    before = _sha(path)
+    run_steps(settings)
+
+    file_id, status, _ = _file(settings, path.name)
+    assert status == "quarantined"
+    assert sorted(r[2] for r in _recorded(settings, file_id)) == ["B10", "B5", "B9"]
+    copy = openpyxl.load_workbook(_feedback_of(settings, path.name))["HTX"]
+    notes = {cell: copy[cell].comment.text for cell in ("B5", "B9", "B10")}
+    duplicate = (
+        "[Lỗi / error] Mã số HTX bị trùng trong tệp. / The cooperative code appears more than "
+        "once in the file. Cũng ở dòng {} / also on rows {}. (coop_code_unique)"
+    )
+    assert notes == {
+        "B5": duplicate.format("9, 10", "9, 10"),
+        "B9": duplicate.format("5, 10", "5, 10"),
+        "B10": duplicate.format("5, 9", "5, 9"),
+    }
+    [(reason,)] = query(
+        settings, "select reason from audit.file_ingestion where file_id = ?", [file_id]
+    )
+    assert "Mã số HTX bị trùng trong tệp (3 ô)" in reason
+    assert _sha(path) == before

@@ -26,11 +26,11 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PureWindowsPath
 
 from etl.config import Settings
-from etl.contract.findings import SEVERITY_LABELS
+from etl.contract.findings import SEVERITY_LABELS, bilingual
 from etl.forks import map_forked
 from etl.quality import xlsx_patch
 from etl.read import guard
@@ -61,7 +61,9 @@ MAX_REBUILT_CELLS = 2_000_000  # cells of an .xls/.ods copied value by value
 
 # Written into the copy's custom properties: same inputs, same fingerprint, nothing rewritten.
 FINGERPRINT_PROPERTY = "htx_feedback_fingerprint"
-FORMAT_VERSION = "2"  # 2: Loi says what a copy lacks (images, formulas, formats)
+# 2: Loi says what a copy lacks (images, formulas, formats); 3: a duplicate code's note names
+# the other rows.
+FORMAT_VERSION = "3"
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6})$")
@@ -720,10 +722,39 @@ def _find_sheet(workbook, name: str | None):
 def markable(problems: list[Problem]) -> dict[tuple[str, str], list[Problem]]:
     """Problems that colour a cell, by (sheet, cell): errors and warnings with an address."""
     marks: dict[tuple[str, str], list[Problem]] = {}
-    for p in problems:
+    for p in _naming_the_others(problems):
         if p.severity in FILLS and p.sheet and p.cell and _split_address(p.cell):
             marks.setdefault((p.sheet, p.cell), []).append(p)
     return marks
+
+
+# Rules that fail on every row sharing one value (a code given twice): a cell's note names
+# the other rows, which the clerk of a 300-row sheet would otherwise search for. Said after
+# the recorded message, in the note only: the rejection reason counts that message once.
+_SHARED_VALUE_RULES = frozenset({"coop_code_unique"})
+ROWS_NAMED = 10  # the other rows a note names; more are counted
+
+
+def _naming_the_others(problems: list[Problem]) -> list[Problem]:
+    """`problems`, each of a shared-value rule saying on which other rows its value is."""
+    rows: dict[tuple, set[int]] = {}
+    for p in problems:
+        if p.rule in _SHARED_VALUE_RULES and p.excel_row is not None:
+            rows.setdefault((p.rule, p.sheet, p.value), set()).add(p.excel_row)
+    if not rows:
+        return problems
+    named = []
+    for p in problems:
+        others = sorted(rows.get((p.rule, p.sheet, p.value), set()) - {p.excel_row})
+        if p.rule in _SHARED_VALUE_RULES and others:
+            listed = ", ".join(str(r) for r in others[:ROWS_NAMED])
+            if len(others) > ROWS_NAMED:
+                listed += f" (+{len(others) - ROWS_NAMED})"
+            rows_en = "row" if len(others) == 1 else "rows"
+            also = bilingual(f"Cũng ở dòng {listed}", f"also on {rows_en} {listed}.")
+            p = replace(p, message=f"{p.message} {also}")
+        named.append(p)
+    return named
 
 
 def comment_text(problems: list[Problem], earlier: str | None = None) -> str:
