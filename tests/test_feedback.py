@@ -1095,3 +1095,39 @@ def test_a_duplicate_code_note_names_the_other_rows_with_that_code(settings):
     )
     assert "Mã số HTX bị trùng trong tệp (3 ô)" in reason
     assert _sha(path) == before
+
+
+def test_two_ods_sheets_alike_in_their_first_31_characters_keep_their_own_marks(settings):
+    """Two .ods sheet names that differ only past Excel's 31 characters: the rebuilt .xlsx
+    gives each its own title of at most 31 characters, and the failing cell of the HTX list
+    (found by its header on the second sheet) is marked, and linked from `Loi`, on that
+    sheet's copy. Before, both were cut to the same title: openpyxl renamed the second one
+    to 32 characters (a name Excel refuses), and the mark and the link went to the first
+    sheet, a draft, on an empty cell."""
+    draft = "Danh sách hợp tác xã năm 2023 - bản nháp"
+    final = "Danh sách hợp tác xã năm 2023 - bản chính"
+    assert draft[:31] == final[:31]
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Số lao động": -4})]
+    source = write_ods(
+        settings.landing_dir / "663_2023.ods",
+        {"ThongTin": info_rows(), draft: [["Bản nháp, không dùng"]], final: rows},
+    )
+    before = _sha(source)
+    run_steps(settings)
+    file_id, status, _ = _file(settings, "663_2023.ods")
+    assert status == "quarantined"
+    assert [(r[1], r[2]) for r in _recorded(settings, file_id) if r[0] == "error"] == [
+        (final, "I2")
+    ]
+
+    path = _feedback_of(settings, "663_2023.ods")
+    workbook = openpyxl.load_workbook(path)
+    titles = workbook.sheetnames
+    assert all(len(t) <= 31 for t in titles)
+    assert len({t.lower() for t in titles}) == len(titles) == 4
+    [copy] = [ws for ws in workbook.worksheets if ws["A1"].value == "STT"]
+    assert copy.title != draft[:31]
+    assert _marks(path) == {(copy.title, "I2"): FILLS["error"]}
+    link = workbook["Loi"].cell(row=LOI_HEADER_ROW + 2, column=3)
+    assert link.hyperlink.location == f"'{copy.title}'!I2"
+    assert _sha(source) == before

@@ -62,8 +62,8 @@ MAX_REBUILT_CELLS = 2_000_000  # cells of an .xls/.ods copied value by value
 # Written into the copy's custom properties: same inputs, same fingerprint, nothing rewritten.
 FINGERPRINT_PROPERTY = "htx_feedback_fingerprint"
 # 2: Loi says what a copy lacks (images, formulas, formats); 3: a duplicate code's note names
-# the other rows.
-FORMAT_VERSION = "3"
+# the other rows; 4: .ods sheets alike in their first 31 characters keep titles of their own.
+FORMAT_VERSION = "4"
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6})$")
@@ -629,6 +629,8 @@ def _rebuild(raw: Path):
     source = CalamineWorkbook.from_path(str(raw))
     workbook = Workbook()
     workbook.remove(workbook.active)
+    titles = _sheet_titles(source.sheet_names)
+    workbook.rebuilt_titles = titles  # for `_find_sheet`: the recorded names are the file's
     try:
         for name in source.sheet_names:
             rows = source.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -636,7 +638,7 @@ def _rebuild(raw: Path):
                 raise Unopenable(
                     _cannot_copy(f"trang '{name}' quá lớn", f"sheet '{name}' too large")
                 )
-            ws = workbook.create_sheet(_sheet_title(name))
+            ws = workbook.create_sheet(titles[name])
             for r, row in enumerate(rows, start=1):
                 for c, value in enumerate(row, start=1):
                     if value is None or value == "":
@@ -647,8 +649,21 @@ def _rebuild(raw: Path):
     return workbook
 
 
-def _sheet_title(name: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "Sheet"
+def _sheet_titles(names: list[str]) -> dict[str, str]:
+    """Each sheet's title in the rebuilt .xlsx: its name as Excel takes one (31 characters,
+    none of `[]:*?/\\`), and, where two names differ only past the cut, numbered as Excel
+    numbers a copy, ` (2)`: a title Excel compares without case is never given twice."""
+    titles: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        base = re.sub(r"[\[\]:*?/\\]", "_", name) or "Sheet"
+        title, n = base[:31], 1
+        while title.lower() in taken:
+            n += 1
+            title = f"{base[: 31 - len(f' ({n})')]} ({n})"
+        taken.add(title.lower())
+        titles[name] = title
+    return titles
 
 
 def _set_value(cell, value: object) -> None:
@@ -715,8 +730,8 @@ def _find_sheet(workbook, name: str | None):
         if match_key(ws.title).replace(" ", "") == wanted:
             return ws
     # An .ods sheet named past Excel's 31 characters: its rebuilt copy has the cut title.
-    title = _sheet_title(name)
-    return workbook[title] if title != name and title in workbook.sheetnames else None
+    title = getattr(workbook, "rebuilt_titles", {}).get(name)
+    return workbook[title] if title in workbook.sheetnames else None
 
 
 def markable(problems: list[Problem]) -> dict[tuple[str, str], list[Problem]]:
