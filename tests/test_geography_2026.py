@@ -636,3 +636,43 @@ def test_placement_review_explains_the_placement_from_the_report_it_went_by(sett
         "from core.dim_cooperative as d join intermediate.cooperative_placement as p "
         "using (coop_code)",
     ) == [("22978", "22978")]
+
+
+def test_a_commune_of_a_district_the_cooperative_left_does_not_place_it(settings):
+    """Its former commune is the one in its latest report before 01/07/2025. Đắk Mil (663)
+    named Đức Mạnh for both up to 2023; in 2024 Krông Nô (664) reports `moved` without a
+    commune: it left Đức Mạnh, which places it no more (under review, never guessed). Before,
+    it went by Đức Mạnh into Xã Đức Lập (24664), a commune of the district it had left.
+    `stayed`, with an empty commune cell in Đắk Mil's own 2024 report, keeps Đức Mạnh."""
+    moved, stayed = "6400000501", "6400000502"
+    for year in (2021, 2022, 2023):
+        workbook(
+            settings,
+            f"663_{year}.xlsx",
+            "663",
+            year,
+            [(moved, {"Xã/Phường": "Đức Mạnh"}), (stayed, {"Xã/Phường": "Đức Mạnh"})],
+        )
+    workbook(settings, "663_2024.xlsx", "663", 2024, [(stayed, {"Xã/Phường": None})])
+    workbook(settings, "664_2024.xlsx", "664", 2024, [(moved, {"Xã/Phường": None})])
+    run_steps(settings)
+    assert query(
+        settings,
+        "select distinct coop_code, placement, new_commune_code, former_commune_code "
+        "from core.dim_cooperative order by 1",
+    ) == [(moved, "review", None, None), (stayed, "crosswalk", "24664", "24676")]
+    assert query(
+        settings,
+        "select coop_code, former_district_code, new_province_code, why_under_review "
+        "from marts.placement_review",
+    ) == [
+        (
+            moved,
+            "664",
+            "68",
+            "Không rõ xã cũ của HTX: báo cáo không ghi xã/phường nào trong danh mục, hoặc báo "
+            "cáo sau đó của huyện khác không ghi xã/phường / Its former commune is not known: "
+            "no report names a commune of the list, or a later report of another district "
+            "names none",
+        )
+    ]

@@ -209,3 +209,141 @@ def test_program_year_says_what_its_comparison_columns_mean(history):
         assert "three years later" in comments[column], column
     assert "the count behind supported_revenue_growth_3y" in comments["supported_with_outcome"]
     assert "the count behind unsupported_revenue_growth_3y" in comments["unsupported_with_outcome"]
+
+
+def _report(settings, unit, year, coops, name=None, prepared=None, **sheets):
+    rows = [htx_row(n, code, **{"Tên HTX": f"HTX {code[-2:]}", **cells})
+            for n, (code, cells) in enumerate(coops, 1)]  # fmt: skip
+    workbook = {"ThongTin": info_rows(unit, year, prepared), "HTX": [HTX_HEADER, *rows]}
+    headers = {"HoTro": SUPPORT_HEADER, "OCOP": OCOP_HEADER, "LienKet": LINK_HEADER}
+    workbook |= {sheet: [headers[sheet], *lines] for sheet, lines in sheets.items()}
+    write_xlsx(settings.landing_dir / (name or f"{unit}_{year}.xlsx"), workbook)
+
+
+def _fig(revenue, profit, score=85, commune=None, offtake=False, **cells):
+    rating = "Tốt" if score >= 80 else "Khá"
+    return {"Doanh thu": revenue, "Lợi nhuận trước thuế": profit, "Xếp loại": rating,
+            "Điểm": score, "Liên kết tiêu thụ": "Có" if offtake else "Không",
+            **({"Xã/Phường": commune} if commune is not None else {}), **cells}  # fmt: skip
+
+
+def test_scorecard_and_candidates_over_2021_2026_agree_with_hand_computed_rows(settings):
+    """Đắk Mil (663) reports 2021-2024 and resubmits 2023; Krông Nô (664) takes F in 2024;
+    province 67 reports K and L without a commune (unattributed); province 68 reports 2025 and
+    2026, commune 24664 (Đức Lập) G in 2026 (its report wins in every sheet)."""
+    a, b, c, d, e, f, g, h, i, j, k, m = (f"64000000{n}" for n in (10, *range(11, 20), 20, 22))
+    moved = {"Tên HTX": "HTX Phú Mỹ Mới", "Lĩnh vực": "Phi nông nghiệp"}
+    for year in range(2021, 2025):
+        coops = [(a, _fig(1000 + 100 * (year - 2021), 10 * (year - 2020))),
+                 (b, _fig(800, 0 if year == 2024 else 5)), (c, _fig(700, 7)), (g, _fig(600, 6)),
+                 (h, _fig(1300, 30, 90, offtake=True)), (i, _fig(1300, 30, 90, offtake=True)),
+                 (m, _fig(900, 9, commune="Thuận An", offtake=True))]  # fmt: skip
+        coops += [(e, _fig(500, 5, offtake=True))] if year != 2024 else []
+        coops += [(j, _fig(200, 2, offtake=True))] if year <= 2023 else []
+        f_cells = {"Tên HTX": "HTX Phú Mỹ"} if year == 2021 else moved
+        if year == 2022:
+            f_cells = {**moved, "Lĩnh vực": "Nông nghiệp"}
+        if year < 2024:
+            coops.append((f, _fig(400, 4, **f_cells)))
+        else:
+            _report(settings, "664", year, [(f, _fig(400, 4, commune="Nam Đà", **f_cells))])
+        _report(settings, "663", year, coops, prepared=dt.date(year + 1, 1, 10))
+        _report(settings, "67", year, [(k, _fig(1000, 10, offtake=True, **{"Xã/Phường": None})),
+                                       (k[:-1] + "1", _fig(1000, 10, offtake=True,
+                                                           **{"Xã/Phường": None}))])  # fmt: skip
+    # The resubmission of 2023: A's figures change, J is left out.
+    _report(settings, "663", 2023,
+            [(a, _fig(1250, 35, 70)), (b, _fig(800, 5)), (c, _fig(700, 7)), (g, _fig(600, 6)),
+             (h, _fig(1300, 30, 90, offtake=True)), (i, _fig(1300, 30, 90, offtake=True)),
+             (m, _fig(900, 9, commune="Thuận An", offtake=True)), (e, _fig(500, 5, offtake=True)),
+             (f, _fig(400, 4, **moved))],
+            name="663_2023_bosung.xlsx", prepared=dt.date(2024, 2, 1))  # fmt: skip
+    new = "Đức Lập"
+    both = [(f, _fig(400, 4, commune="Nam Đà", **moved)),
+            (k, _fig(1000, 10, commune=new, offtake=True)),
+            (k[:-1] + "1", _fig(1000, 10, commune=new, offtake=True)),
+            (m, _fig(900, 9, commune="Thuận An", offtake=True))]  # fmt: skip
+    _report(settings, "68", 2025,
+            [(a, _fig(1400, 50, commune=new)), (b, _fig(800, 10, commune=new)),
+             (c, _fig(700, None, commune=new)), (d, _fig(300, 3, commune=new)),
+             (e, _fig(500, 5, commune=new, offtake=True)), (g, _fig(600, 6, commune=new)),
+             (h, _fig(1300, 30, 90, commune=new, offtake=True)),
+             (i, _fig(1300, 30, 90, commune=new, offtake=True)), *both],
+            OCOP=[[i, "Cà phê", "Đồ uống", 4, "1/QĐ", dt.date(2022, 12, 1)]])  # fmt: skip
+    _report(settings, "68", 2026,
+            [(a, _fig(1500, 60, 90, commune=new, offtake=True)),
+             (b, _fig(800, 20, commune=new, offtake=True)),
+             (c, _fig(700, 8, commune=new, offtake=True)),
+             (d, _fig(300, 3, commune=new, offtake=True)), (e, _fig(500, 5, commune=new)),
+             (g, _fig(9999, 999, commune=new, offtake=True, **{"Tên HTX": "HTX Sai Tên"})),
+             (h, _fig(1500, 60, 90, commune=new)), (i, _fig(1500, 60, 90, commune=new)), *both],
+            HoTro=[[g, "NTM", "Máy", "Tỉnh", 50, 2026],
+                   [a, "DA167", "Tư vấn", "Trung ương", 100, 2026]],
+            OCOP=[[h, "Mật ong", "Thực phẩm", 4, "2/QĐ", dt.date(2023, 6, 1)],
+                  [i, "Cà phê", "Đồ uống", 3, "1/QĐ", dt.date(2022, 12, 1)],
+                  [g, "Tiêu", "Thực phẩm", 5, "3/QĐ", dt.date(2025, 1, 1)]],
+            LienKet=[[e, "Công ty X", "cà phê", 10, 300]])  # fmt: skip
+    _report(settings, "24664", 2026, [(g, _fig(650, 7, 70, **{"Xã/Phường": None}))],
+            HoTro=[[g, "DA167", "Tư vấn", "Trung ương", 30, 2026]])  # fmt: skip
+    run_steps(settings)
+
+    scorecard = query(
+        settings,
+        "select coop_code, name, sector, district_code, latest_year, years_reported, "
+        "revenue_mvnd, profit_before_tax_mvnd, score, round(revenue_cagr, 6), "
+        "consecutive_profitable_years, profitable_years, rating_history, ocop_max_stars, "
+        "has_valid_ocop_product, has_offtake_contract, support_total_mvnd "
+        "from marts.cooperative_scorecard order by coop_code",
+    )
+    history = "; ".join(f"{y}: Tốt" for y in range(2021, 2027))
+    assert scorecard == [
+        (a, "HTX 10", "Nông nghiệp", "663", 2026, 6, 1500, 60, 90, 0.084472, 6, 6,
+         history.replace("2023: Tốt", "2023: Khá"), None, False, True, 100),
+        (b, "HTX 11", "Nông nghiệp", "663", 2026, 6, 800, 20, 85, 0.0, 2, 5,
+         history, None, False, True, 0),  # 0 in 2024
+        (c, "HTX 12", "Nông nghiệp", "663", 2026, 6, 700, 8, 85, 0.0, 1, 5,
+         history, None, False, True, 0),  # not reported in 2025
+        (d, "HTX 13", "Nông nghiệp", None, 2026, 2, 300, 3, 85, 0.0, 2, 2,
+         "2025: Tốt; 2026: Tốt", None, False, True, 0),
+        (e, "HTX 14", "Nông nghiệp", "663", 2026, 5, 500, 5, 85, 0.0, 2, 5,
+         history.replace("2024: Tốt; ", ""), None, False, True, 0),  # missing in 2024
+        (f, "HTX Phú Mỹ Mới", "Phi nông nghiệp", "664", 2026, 6, 400, 4, 85, 0.0, 6, 6,
+         history, None, False, False, 0),
+        (g, "HTX 16", "Nông nghiệp", "663", 2026, 6, 650, 7, 70, 0.016137, 6, 6,
+         history.replace("2026: Tốt", "2026: Khá"), None, False, False, 30),
+        (h, "HTX 17", "Nông nghiệp", "663", 2026, 6, 1500, 60, 90, 0.029034, 6, 6,
+         history, 4, True, False, 0),
+        (i, "HTX 18", "Nông nghiệp", "663", 2026, 6, 1500, 60, 90, 0.029034, 6, 6,
+         history, 3, False, False, 0),  # its certificate expired on 01/12/2025
+        (j, "HTX 19", "Nông nghiệp", "663", 2022, 2, 200, 2, 85, 0.0, 2, 2,
+         "2021: Tốt; 2022: Tốt", None, False, True, 0),
+        (k, "HTX 20", "Nông nghiệp", None, 2026, 6, 1000, 10, 85, 0.0, 6, 6,
+         history, None, False, True, 0),
+        (k[:-1] + "1", "HTX 21", "Nông nghiệp", None, 2026, 6, 1000, 10, 85, 0.0, 6, 6,
+         history, None, False, True, 0),
+        (m, "HTX 22", "Nông nghiệp", "663", 2026, 6, 900, 9, 85, 0.0, 6, 6,
+         history, None, False, True, 0),
+    ]  # fmt: skip
+    candidates = query(
+        settings,
+        "select coop_code, province_code, new_commune_code, district_rank, commune_rank "
+        "from marts.replication_candidates where is_candidate order by coop_code",
+    )
+    # A and H tie on score and revenue: the code decides; K and L rank among the
+    # unattributed of province 68.
+    assert candidates == [
+        (a, "67", "24664", 1, 1), (h, "67", "24664", 2, 2), (k, "68", "24664", 1, 3),
+        (k[:-1] + "1", "68", "24664", 2, 4), (m, "67", "24682", 3, 1),
+    ]  # fmt: skip
+    assert query(
+        settings,
+        "select name, sector, commune_name, valid_from_year, valid_to_year, is_current, "
+        "placement, new_commune_code from core.dim_cooperative where coop_code = ? "
+        "order by valid_from_year",
+        [f],
+    ) == [
+        ("HTX Phú Mỹ", "Nông nghiệp", "Đức Mạnh", 2021, 2021, False, "reported", "24697"),
+        ("HTX Phú Mỹ Mới", "Nông nghiệp", "Đức Mạnh", 2022, 2022, False, "reported", "24697"),
+        ("HTX Phú Mỹ Mới", "Phi nông nghiệp", "Đức Mạnh", 2023, 2023, False, "reported", "24697"),
+        ("HTX Phú Mỹ Mới", "Phi nông nghiệp", "Nam Đà", 2024, None, True, "reported", "24697"),
+    ]  # fmt: skip

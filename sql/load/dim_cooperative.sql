@@ -16,8 +16,9 @@
 --   the winning report first: a commune's before the province's); a commune unit's row with
 --   an empty commune column names that commune;
 -- - crosswalk: otherwise, its former commune (the latest one a report names: up to 2024, a
---   2025 district report, or a former commune named in 2025) went whole into one new
---   commune (core.bridge_commune_crosswalk);
+--   2025 district report, or a former commune named in 2025; not one a later report of
+--   another district follows: it moved away) went whole into one new commune
+--   (core.bridge_commune_crosswalk);
 -- - review: otherwise (split, unmatched, unknown commune): no new commune, never guessed.
 -- former_commune_code keeps the former commune the placement went by (NULL: no report names
 -- one), so that what explains a placement (marts.placement_review) reads the same evidence.
@@ -249,15 +250,49 @@ latest_new_commune as (
     ) = 1
 ),
 
+-- The former district of each former commune.
+commune_districts as (
+    select
+        code as commune_code,
+        any_value(parent_code) as district_code
+    from ref_units
+    where level = 'commune'
+    group by code
+),
+
+-- A former commune named in a year that a later report of another district follows: the
+-- cooperative moved away from it, so it is no longer its commune, even when that report
+-- names none (its latest report before 01/07/2025 names none: never guessed).
+left_behind as (
+    select distinct
+        n.coop_code,
+        n.report_year,
+        n.commune_code
+    from named as n
+    inner join commune_districts as d on n.commune_code = d.commune_code
+    inner join precedence as p
+        on
+        n.coop_code = p.coop_code
+        and p.unit_level = 'district'
+        and n.report_year < p.report_year
+        and d.district_code <> p.unit_code
+    where not n.commune_current
+),
+
 latest_former_commune as (
     select
-        coop_code,
-        commune_code as old_commune_code
-    from named
-    where not commune_current
+        n.coop_code,
+        n.commune_code as old_commune_code
+    from named as n
+    anti join left_behind as b
+        on
+        n.coop_code = b.coop_code
+        and n.report_year = b.report_year
+        and n.commune_code = b.commune_code
+    where not n.commune_current
     qualify row_number() over (
-        partition by coop_code
-        order by report_year desc, wins desc, file_id asc, excel_row asc
+        partition by n.coop_code
+        order by n.report_year desc, n.wins desc, n.file_id asc, n.excel_row asc
     ) = 1
 ),
 

@@ -90,8 +90,10 @@ select
     case
         when r.former_commune_code is null
             then
-                'Không rõ xã cũ của HTX: báo cáo không ghi xã/phường nào trong danh mục / '
-                || 'Its former commune is not known: no report names a commune of the list'
+                'Không rõ xã cũ của HTX: báo cáo không ghi xã/phường nào trong danh mục, '
+                || 'hoặc báo cáo sau đó của huyện khác không ghi xã/phường / Its former '
+                || 'commune is not known: no report names a commune of the list, or a later '
+                || 'report of another district names none'
         when p.former_commune_code is null or p.is_unmatched
             then
                 'Xã cũ không khớp được với xã/phường mới nào trong văn bản sắp xếp '
