@@ -269,6 +269,168 @@ def test_rule_14_the_dong_sign_in_a_header_is_dong():
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("3tr5", 3.5),  # 3 triệu 5 (trăm nghìn), as clerks type it
+        ("3 tr 5", 3.5),
+        ("3 triệu 5", 3.5),
+        ("1ty2", 1200.0),
+        ("1tỷ2", 1200.0),
+        ("1 tỷ 2", 1200.0),
+        ("1 tỉ 2", 1200.0),
+        ("12tr5", 12.5),
+        ("-3tr5", -3.5),
+        ("3 triệu 5 nghìn", 3.005),  # a unit after the digit: an amount said in parts
+        ("(1 tỷ 2)", -1200.0),
+        ("500k", 0.5),  # k: nghìn
+        ("500K", 0.5),
+        ("500 k", 0.5),
+        ("500kđ", 0.5),
+        ("500 nghìn", 0.5),
+        ("1,5 tỉ", 1500.0),  # `tỉ`, the other spelling of `tỷ`
+        ("2 tỷ 500 triệu", 2500.0),
+    ],
+)
+def test_rule_14_money_shorthand_reads_as_it_is_said(raw, expected):
+    """`3tr5` is 3 triệu 5, 3.5 million VND: one digit after the scale is its tenth, as the
+    amount is said (`ba triệu năm`). Before, `3tr5`, `1ty2`, `1 tỷ 2` and `500k` rejected the
+    file (not a number)."""
+    assert cells.parse_money(raw, 1.0) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "3tr25",  # 3,25 or 3 triệu 25 nghìn: not guessed
+        "3tr500",
+        "1 tỷ 25",
+        "3tr5tr",
+        "3đ5",  # a currency is no scale
+        "1,5tr2",
+        "2 tỷ 500 triệu 5",
+        "-3tr-5",
+        "1tr2đ",  # 1,2 triệu đồng, or 1 triệu 2 đồng: before, 1.000002 without a word
+        "1tr2 đồng",
+        "1 triệu 250 đồng",
+    ],
+)
+def test_rule_14_money_shorthand_that_could_mean_two_amounts_is_unreadable(raw):
+    """Not guessed: two digits after the scale, and đồng alone after a scale (`1tr2đ` may be
+    the shorthand with its currency, or 1 triệu and 2 đồng)."""
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_money(raw, 1.0)
+
+
+def test_rule_14_money_shorthand_in_a_count_is_a_unit_mismatch():
+    with pytest.raises(cells.UnitMismatch):
+        cells.parse_quantity("3tr5", ("người",), whole=True)
+    with pytest.raises(cells.UnitMismatch):
+        cells.parse_quantity("500k", ("người",), whole=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("500 (ước)", 500.0),  # as `2019 (ước)` is the year 2019 in a date column
+        ("500 (ước tính)", 500.0),
+        ("500 triệu (ước)", 500.0),
+        ("khoảng 500", 500.0),
+        ("Khoảng 1,2 tỷ", 1200.0),
+        ("~500", 500.0),
+        ("~ 500", 500.0),
+        ("≈500", 500.0),
+        ("xấp xỉ 500", 500.0),
+        ("ước 500", 500.0),
+        ("Ước tính: 500", 500.0),
+        ("(125,5) (ước)", -125.5),
+        ("khoảng 3tr5", 3.5),
+        ("1.250 (trong đó vốn góp 800)", 1250.0),
+    ],
+)
+def test_rule_14_an_estimate_is_its_figure(raw, expected):
+    """An estimate is the figure the clerk reports: `500 (ước)`, `khoảng 500`, `~500`. Before,
+    unreadable (the file rejected)."""
+    assert cells.parse_money(raw, 1.0) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("25 (trong đó 5 nữ)", 25),  # the whole, then a part of it
+        ("25 (trong đó: 5 nữ)", 25),
+        ("25 người (5 nữ)", 25),
+        ("25 (nữ: 5)", 25),
+        ("25 (5 lao động nữ)", 25),
+        ("25 (trong đó 5 nữ, 3 người dân tộc thiểu số)", 25),
+        ("khoảng 25 người", 25),
+        ("25 (ước)", 25),
+    ],
+)
+def test_rule_14_a_count_with_its_breakdown_is_the_whole(raw, expected):
+    assert cells.parse_quantity(raw, ("người",), whole=True) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "500 (dự kiến)",  # a plan is no result (rule 2: the result rather than the plan)
+        "500 (kế hoạch)",
+        "500 (ước?)",
+        "khoảng 400-500",
+        "~400-500",
+        "400~500",
+        "trên 500",  # a bound, not a figure
+        "gần 500",
+        "hơn 500",
+        "500 (năm 2022: 450)",  # another figure beside it
+        "20 (sửa lại 25)",  # a correction: the figure is not the first number
+        "25 (30 nữ)",  # a part larger than the whole: something is miswritten
+        "25 (trong đó 30 nữ)",
+        "25 (5)",
+        "khoảng",
+        "(ước)",
+        "500 (ước) (ước)",
+        "khoảng ~500",
+    ],
+)
+def test_rule_14_a_figure_with_a_remark_that_may_change_it_is_unreadable(raw):
+    """A plan, a range, a bound, another year's figure, a correction or a part larger than
+    the whole: the first number may not be the figure, so the cell stays an error."""
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_money(raw, 1.0)
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_quantity(raw, ("người",), whole=True)
+
+
+def test_rule_14_shorthand_estimates_and_breakdowns_read_in_a_workbook(tmp_path):
+    row = htx_row(
+        1,
+        "6400123456",
+        **{
+            "Số thành viên": "25 người (trong đó 5 nữ)",
+            "Số lao động": "khoảng 12",
+            "Vốn điều lệ": "1ty2",
+            "Doanh thu": "3tr5",
+            "Tổng tài sản": "500 (ước)",
+            "Liên kết tiêu thụ": "Có (HĐ với Cty ABC)",
+        },
+    )
+    sheets = {"ThongTin": info_rows(), "HTX": [HTX_HEADER, row]}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    (got,) = read.sheets["htx"].rows
+    assert (
+        got["members"],
+        got["workers"],
+        got["charter_capital_mvnd"],
+        got["revenue_mvnd"],
+        got["total_assets_mvnd"],
+        got["has_offtake_contract"],
+    ) == (25, 12, 1200.0, 3.5, 500.0, True)
+    assert read.findings == []
+
+
+@pytest.mark.parametrize(
     ("raw", "units", "expected"),
     [
         ("25 người", ("người",), 25),

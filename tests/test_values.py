@@ -558,6 +558,50 @@ def test_a_yes_or_no_in_words_that_says_neither_is_unreadable(raw):
 
 
 @pytest.mark.parametrize(
+    "raw",
+    [
+        "Có (HĐ với Cty ABC)",
+        "x (HĐ số 12/2023)",
+        "X (hợp đồng số 05/HĐ-2023)",
+        "Có (Công ty TNHH ABC)",
+        "Có (với DN Minh Phát)",
+        "Có HĐ (với Cty ABC)",
+        "Có(HĐ với Cty ABC)",
+    ],
+)
+def test_a_yes_with_its_contract_beside_it_is_yes(raw):
+    """`Liên kết tiêu thụ`: a yes whose remark names the contract or the partner is a yes.
+    Before, not yes/no (the file rejected)."""
+    assert cells.parse_yesno(raw) is True
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Có (dự kiến)",  # a plan is not a contract
+        "Có (dự kiến HĐ với Cty ABC)",
+        "Có (HĐ đang đàm phán)",
+        "Có (HĐ đã hết hạn)",
+        "Có (HĐ đã thanh lý)",
+        "Có (HĐ chưa ký)",
+        "Có (HĐ với Cty ABC?)",
+        "Có (2022)",
+        "Có (miệng)",
+        "Không (HĐ với Cty ABC)",  # a no beside a contract says both
+        "Có (HĐ với Cty ABC) (hết hạn)",
+        "Có (kế hoạch ký HĐ với Cty ABC)",
+        "Có (HĐ sẽ ký với Cty ABC)",
+        "Có (HĐ với Cty ABC, đã hết hạn)",
+        "Có (HĐ số 12, đang chờ ký)",
+        "Co (HD voi Cty ABC, du kien)",
+    ],
+)
+def test_a_yes_with_a_remark_that_is_no_contract_is_unreadable(raw):
+    with pytest.raises(ValueError, match="not yes/no"):
+        cells.parse_yesno(raw)
+
+
+@pytest.mark.parametrize(
     ("raw", "read_as"),
     [
         ("Lỗ 50", -50.0),

@@ -206,6 +206,15 @@ _NUMBER_THEN_UNIT = re.compile(r"^([-−+(]?\s?[0-9][0-9.,\s]*\)?)\s*([^\W\d_][\
 # đồng`, a loss `-2 tỷ 500 triệu`.
 _SPOKEN_PART = re.compile(r"([0-9][0-9.,]*)\s*([^\W\d_][^\d]*?)\s*(?=[0-9]|$)")
 _SPOKEN_AMOUNT = re.compile(r"(?P<minus>[-−]\s?)?(?:[0-9][0-9.,]*\s*[^\W\d_][^\d]*?\s*){2,}")
+# An amount said short (`3tr5`, `1ty2`, `1 tỷ 2`): a whole number, a scale and one digit, the
+# scale's tenth, as it is said (`ba triệu năm`, 3.5 triệu; a unit after the digit makes it an
+# amount said in parts: `3 triệu 5 nghìn` is 3.005). Two digits or more (`3tr25`: 3.25, or 3
+# triệu 25 nghìn?) are not guessed.
+_SHORTHAND = re.compile(
+    r"(?P<minus>-\s?)?(?P<whole>[0-9]+)\s*(?P<scale>[^\W\d_]+)\s*(?P<tenth>[0-9])"
+)
+# `k` is nghìn in a cell (`500k`, `500kđ`), not in a header, where `(K)` may be a column's letter.
+_THOUSAND = re.compile(r"^k(?=(?:dong|vnd|d)?$)")
 # A currency before the amount, as English-style text writes it: `VNĐ 45.000.000`, `VND
 # 45,000,000`, `₫45.000.000` (a scale word never comes first: `tỷ 1,2` is no amount).
 _CURRENCY_THEN_NUMBER = re.compile(r"^([^\W\d_]+\.?)\s*([-−+]?\s?[0-9][0-9.,\s]*)$")
@@ -224,15 +233,30 @@ def _unit_key(unit: str) -> str:
     return match_key(unit.replace(DONG_SIGN, "đ")).replace(" ", "")
 
 
-def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
+def _cell_unit_key(unit: str) -> str:
+    """`_unit_key`, with a cell's `k` for nghìn: `500k` -> `nghin`, `500kđ` -> `nghind`."""
+    return _THOUSAND.sub("nghin", _unit_key(unit))
+
+
+def _with_unit(raw: object, remarks: bool = True) -> tuple[float | None, str | None, str | None]:
     """(number, unit key, unit as written): the plain number first, the cell's own unit only
     for text that is no plain number (the hot path never reaches the pattern). An accounting
-    negative may hold its unit inside the parentheses: `(1,2 tỷ)` is −1,200 million VND."""
+    negative may hold its unit inside the parentheses: `(1,2 tỷ)` is −1,200 million VND.
+    Text that is no amount as it stands may be one with a remark (`_remarked`)."""
     try:
         return parse_number(raw), None, None
     except ValueError:
         if not isinstance(raw, str):
             raise
+    try:
+        return _written_with_unit(raw)
+    except ValueError:
+        if not remarks:
+            raise
+        return _remarked(unquoted(raw))
+
+
+def _written_with_unit(raw: str) -> tuple[float | None, str | None, str | None]:
     text = _as_minus(unquoted(raw).replace(DONG_SIGN, "đ"))
     negative = text.startswith("(") and text.endswith(")")
     body = text[1:-1].strip() if negative else text
@@ -242,6 +266,13 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
             raise ValueError("not a number")
         amount, key, unit = _spoken(body[said.end("minus") :] if said["minus"] else body)
         return -amount if negative or said["minus"] else amount, key, unit
+    short = _SHORTHAND.fullmatch(body)
+    if short and _cell_unit_key(short["scale"]) in MONEY_SCALES:
+        if negative and short["minus"]:
+            raise ValueError("not a number")
+        amount = float(f"{short['whole']}.{short['tenth']}")
+        key = _cell_unit_key(short["scale"])
+        return -amount if negative or short["minus"] else amount, key, short["scale"]
     found = _NUMBER_THEN_UNIT.match(body)
     ahead = None if found else _CURRENCY_THEN_NUMBER.match(body)
     if found:
@@ -252,7 +283,7 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
         raise ValueError("not a number")
     if negative and number.lstrip()[:1] in "-−+(":
         raise ValueError("not a number")
-    key = _unit_key(unit)
+    key = _cell_unit_key(unit)
     if money_unit_factor(key) is None and key not in CELL_COUNT_UNITS:
         raise ValueError("not a number")
     value = parse_number(number)
@@ -264,17 +295,62 @@ def _with_unit(raw: object) -> tuple[float | None, str | None, str | None]:
 def _spoken(body: str) -> tuple[float, str, str]:
     """`2 tỷ 500 triệu` as (2500, its last unit's key, that unit as written): every part a
     money scale, each smaller than the one before and less than one of it (`1 triệu 2 tỷ`
-    and `2 tỷ 1.500 triệu`, a slip of the keyboard, are no amount)."""
+    and `2 tỷ 1.500 triệu`, a slip of the keyboard, are no amount). A currency alone after
+    a scale is none either: `1tr2đ` may be 1,2 triệu đồng (`_SHORTHAND`) or 1 triệu 2 đồng."""
     parts = _SPOKEN_PART.findall(body)
     total, before = 0.0, float("inf")
     for number, unit in parts:
-        factor = money_unit_factor(_unit_key(unit))
+        key = _cell_unit_key(unit)
+        factor = money_unit_factor(key)
         value = parse_number(number)
         if factor is None or value is None or factor >= before or value * factor >= before:
+            raise ValueError("not a number")
+        if key in MONEY_CURRENCIES:
             raise ValueError("not a number")
         total, before = total + value * factor, factor
     last = parts[-1][1]
     return total / before, _unit_key(last), last
+
+
+# A figure the clerk says is an estimate, before it (`khoảng 500`, `~500`, `xấp xỉ 500`, `ước
+# tính: 500`) or after it (`500 (ước)`, as `2019 (ước)` is the year 2019 in a date column).
+# A bound (`trên 500`, `gần 500`), a range (`khoảng 400-500`) or a plan (`500 (dự kiến)`,
+# rule 2's result rather than the plan) is no figure: not read.
+_ESTIMATE_LEAD = re.compile(
+    r"^(?:ước tính|ước khoảng|ước|khoảng|xấp xỉ|uoc tinh|uoc|khoang|xap xi|~|≈)\s*:?\s*"
+    r"(?=[-(]?\s?[0-9])",
+    re.IGNORECASE,
+)
+_ESTIMATE_NOTE = re.compile(r"(?:so (?:lieu )?)?uoc(?: tinh| dat| thuc hien| th)?|uth")
+# A figure and, in parentheses after it, a part of it: `25 (trong đó 5 nữ)`, `25 người (5
+# nữ)`, `1.250 (trong đó vốn góp 800)`. A part larger than the whole says something else
+# (`20 (sửa lại 25)`, `500 (năm 2022: 450)` are no parts): not read.
+_BREAKDOWN_NOTE = re.compile(
+    r"trong do\b.*|\d+ (?:lao dong |ld |thanh vien |tv |nguoi )?nu|(?:lao dong |ld )?nu \d+"
+)
+_FIGURE_THEN_NOTE = re.compile(r"^(?P<figure>.*?\S)\s*\((?P<note>[^()]+)\)$")
+_NOTE_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+
+
+def _remarked(text: str) -> tuple[float | None, str | None, str | None]:
+    """The figure of a cell that says it is an estimate, or gives a part of it beside it: read
+    as `_with_unit` reads the figure alone (one remark: `khoảng 500 (ước)` is not read)."""
+    lead = _ESTIMATE_LEAD.match(text)
+    if lead:
+        return _with_unit(text[lead.end() :], remarks=False)
+    noted = _FIGURE_THEN_NOTE.match(text)
+    if noted is None or "?" in noted["note"]:
+        raise ValueError("not a number")
+    note = match_key(noted["note"])
+    if _ESTIMATE_NOTE.fullmatch(note):
+        return _with_unit(noted["figure"], remarks=False)
+    if _BREAKDOWN_NOTE.fullmatch(note):
+        figure = _with_unit(noted["figure"], remarks=False)
+        whole = figure[0]
+        parts = [parse_number(n) for n in _NOTE_NUMBER.findall(noted["note"])]
+        if whole is not None and all(p is not None and p <= abs(whole) for p in parts):
+            return figure
+    raise ValueError("not a number")
 
 
 # Currencies that are not đồng, by their unit key: a money column counts VND only.
@@ -689,7 +765,43 @@ def parse_yesno(raw: object) -> bool:
         return said in _YES_SAID
     if key == "chua":
         return False
+    remarked = _MARK_THEN_REMARK.match(clean(raw))
+    if remarked and _names_a_contract(remarked["remark"]):
+        try:
+            if parse_yesno(remarked["mark"]) is True:
+                return True
+        except ValueError:
+            pass
     raise ValueError("not yes/no")
+
+
+# A yes and, in parentheses after it, the contract or the partner it is with (`Có (HĐ với Cty
+# ABC)`, `x (HĐ số 12/2023)`, `Có (Công ty TNHH ABC)`): still a yes. A remark that says the
+# contract is not (yet, or any longer) in force (`Có (dự kiến)`: a plan is not a contract;
+# `(HĐ đang đàm phán)`, `(HĐ đã hết hạn)`) or doubts it (`?`) is neither; so is a no beside
+# a contract (`Không (HĐ với Cty ABC)` says both).
+_MARK_THEN_REMARK = re.compile(r"^(?P<mark>[^()]+?)\s*\((?P<remark>[^()]+)\)$")
+_CONTRACT_NAMED = re.compile(
+    r"^(?:(?:hd|hop dong)(?: lien ket| tieu thu| bao tieu)* (?:so|voi|cung) "
+    r"|(?:voi |cung )?(?:cty|cong ty|dn|doanh nghiep) )"
+)
+# Words that take the contract back, compared without tone marks where that is unambiguous,
+# else as written (`đang`, not `Đăng`, a partner's name).
+_NOT_IN_FORCE_KEYS = frozenset(
+    {"du kien", "ke hoach", "chua", "khong", "het han", "thanh ly", "cham dut", "dam phan"}
+)
+_NOT_IN_FORCE_WORDS = re.compile(r"(?<!\w)(?:đang|sẽ|hủy|huỷ|tạm|ngừng|ngưng)(?!\w)")
+
+
+def _names_a_contract(remark: str) -> bool:
+    key = match_key(remark)
+    spaced = f" {key} "
+    return (
+        "?" not in remark
+        and bool(_CONTRACT_NAMED.match(key))
+        and not any(f" {words} " in spaced for words in _NOT_IN_FORCE_KEYS)
+        and not _NOT_IN_FORCE_WORDS.search(remark.lower())
+    )
 
 
 # A number Excel showed in scientific notation and a clerk then stored as text
