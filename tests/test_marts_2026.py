@@ -16,11 +16,14 @@ Former Đắk Nông (67) went into Lâm Đồng (68); Đắk Lắk (66) is in fo
   counted under province 66.
 - 6700000006 F: a 2025 province report naming the new Phường Nam Gia Nghĩa (24615), and a
   name change in 2026 (two versions, the same placement): reported.
+OCOP: C's 4 stars of 2024; in 2026 A's expired 3 stars, F's expired 4 and valid 2 stars.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -181,6 +184,20 @@ def _rows(con) -> None:
         "2024 as period_key, 1 as file_id, 'OCOP' as source_sheet, 2 as excel_row",
         [keys["6700000003", 2024]],
     )
+    # 2026 reports listing certificates valid 36 months from their decision: A's 3 stars of
+    # 01/12/2022 expired before 2026; F's 4 stars of 2021 expired, its 2 stars of 2025 hold.
+    for coop, product, stars, decided, valid_until, row in (
+        ("6700000001", "Mật ong", 3, dt.date(2022, 12, 1), dt.date(2025, 12, 1), 2),
+        ("6700000006", "Cà phê", 4, dt.date(2021, 1, 1), dt.date(2024, 1, 1), 3),
+        ("6700000006", "Tiêu", 2, dt.date(2025, 3, 1), dt.date(2028, 3, 1), 4),
+    ):
+        con.execute(
+            "insert into core.fact_ocop_product by name select ? as cooperative_key, "
+            "? as coop_code, ? as product_name, ? as stars, ? as decision_date, "
+            "? as valid_until, 2026 as period_key, 1 as file_id, 'OCOP' as source_sheet, "
+            "? as excel_row",
+            [keys[coop, 2026], coop, product, stars, decided, valid_until, row],
+        )
 
 
 def _columns(con, table: str) -> list[str]:
@@ -273,10 +290,50 @@ def test_commune_year_has_the_rating_mix_ocop_and_support_of_district_year(con):
     assert mix == [
         (None, 2024, 0, 0, 0, 1, 0, 0.0, 0.0),  # E, unrated
         ("24611", 2024, 2, 0, 0, 0, 0, 0.0, 0.0),
-        ("24611", 2026, 1, 0, 0, 0, 0, 100.0, 100.0),
-        ("24615", 2026, 1, 0, 0, 0, 0, 0.0, 0.0),
+        ("24611", 2026, 1, 0, 0, 0, 1, 100.0, 100.0),
+        ("24615", 2026, 1, 0, 0, 0, 2, 0.0, 0.0),
         (None, 2024, 1, 0, 1, 0, 1, 0.0, 0.0),  # C's OCOP product, D rated Yếu
     ]
+
+
+def test_ocop_stars_and_products_valid_in_the_year_leave_expired_certificates_out(con):
+    scorecard = con.execute(
+        "select coop_code, ocop_products, ocop_max_stars, ocop_valid_max_stars, "
+        "has_valid_ocop_product from marts.cooperative_scorecard "
+        "where coop_code in ('6700000001', '6700000006') order by coop_code"
+    ).fetchall()
+    assert scorecard == [
+        ("6700000001", 1, 3, None, False),  # every certificate reported; none valid in 2026
+        ("6700000006", 2, 4, 2, True),
+    ]
+    communes = con.execute(
+        "select new_commune_code, ocop_products, ocop_valid_products from marts.commune_year "
+        "where year = 2026 order by new_commune_code"
+    ).fetchall()
+    assert communes == [("24611", 1, 0), ("24615", 2, 1)]
+    districts = con.execute(
+        "select district_code, province_code, ocop_products, ocop_valid_products "
+        "from marts.district_year where year = 2026 order by district_code nulls last"
+    ).fetchall()
+    assert districts == [("660", "67", 1, 0), (None, "68", 2, 1)]
+    described = dict(
+        con.execute(
+            "select table_name || '.' || column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts' and column_name like 'ocop%'"
+        ).fetchall()
+    )
+    for column in (
+        "cooperative_scorecard.ocop_max_stars",
+        "district_year.ocop_products",
+        "commune_year.ocop_products",
+    ):
+        assert "expired" in described[column]
+    for column in (
+        "cooperative_scorecard.ocop_valid_max_stars",
+        "district_year.ocop_valid_products",
+        "commune_year.ocop_valid_products",
+    ):
+        assert "valid" in described[column]
 
 
 def test_replication_candidates_rank_within_the_new_commune(con):
@@ -413,6 +470,44 @@ def test_a_mistyped_target_is_an_error_naming_the_table(tmp_path, text, says):
     finally:
         con.close()
     assert says in str(raised.value)
+
+
+def _criteria(tmp_path: Path, rating: str) -> Path:
+    path = tmp_path / "replication_criteria.toml"
+    text = (CONFIG_DIR / "replication_criteria.toml").read_text(encoding="utf-8")
+    path.write_text(text.replace('required = "Tốt"', f'required = "{rating}"'), encoding="utf-8")
+    return path
+
+
+def test_a_rating_criterion_saved_decomposed_still_meets_the_rating(warehouse, tmp_path):
+    """An editor on macOS may save `Tốt` decomposed (NFD): the same rating, not a new one."""
+    import duckdb
+
+    decomposed = unicodedata.normalize("NFD", "Tốt")
+    assert decomposed != "Tốt"
+    path = _criteria(tmp_path, decomposed)
+    copy = tmp_path / "htx.duckdb"
+    shutil.copyfile(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        build._set_criteria(con, path)
+        build._create_macros(con)
+        run_sql_file(con, SQL_DIR / "marts" / "replication_candidates.sql")
+        met = con.execute(
+            "select coop_code from marts.replication_candidates "
+            "where meets_rating_criterion order by coop_code"
+        ).fetchall()
+    finally:
+        con.close()
+    assert met == [("6700000001",), ("6700000002",), ("6700000003",), ("6700000006",)]
+    assert build.read_criteria(path)["crit_rating"] == "Tốt"
+
+
+@pytest.mark.parametrize("rating", ["Tot", "Giỏi", "tốt"])
+def test_a_rating_criterion_that_is_no_rating_is_an_error_naming_file_and_key(tmp_path, rating):
+    with pytest.raises(ValueError, match=r"replication_criteria\.toml: \[rating\] required") as e:
+        build.read_criteria(_criteria(tmp_path, rating))
+    assert repr(rating) in str(e.value)
 
 
 def test_replication_candidates_keep_every_column_they_had(con):

@@ -328,7 +328,7 @@ def _district_year(con) -> None:
         "create table intermediate.support_cooperative_year "
         "(coop_code varchar, year int, support_total_mvnd double, support_da167_mvnd double);"
         "create table intermediate.ocop_cooperative_year "
-        "(coop_code varchar, year int, ocop_products int)"
+        "(coop_code varchar, year int, ocop_products int, ocop_valid_products int)"
     )
     run_sql_file(con, SQL_DIR / "marts" / "district_year.sql")
 

@@ -28,7 +28,8 @@ from functools import cache
 from pathlib import Path
 
 from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings, labels_vi
-from etl.contract.layout import DATA_SHEETS
+from etl.contract.layout import DATA_SHEETS, RATINGS
+from etl.text import clean
 from etl.warehouse import reference_tables
 from etl.warehouse.models import (
     Model,
@@ -994,10 +995,20 @@ def _merge_by_cooperative(con) -> None:
 
 
 def read_criteria(path: Path) -> dict[str, object]:
+    """The criteria of config/replication_criteria.toml as the build's SQL variables. The
+    rating is NFC text (an editor on macOS may save `Tốt` decomposed, which no rating would
+    equal), and one of the contract's ratings, else an error naming the file and key rather
+    than a criterion nobody meets."""
     config = tomllib.loads(path.read_text(encoding="utf-8"))
+    rating = clean(config["rating"]["required"])
+    if rating not in RATINGS:
+        raise ValueError(
+            f"{path.name}: [rating] required = {config['rating']['required']!r} is no rating "
+            f"(ratings: {', '.join(RATINGS)})"
+        )
     return {
         "crit_profit_years": int(config["profit"]["consecutive_years"]),
-        "crit_rating": str(config["rating"]["required"]),
+        "crit_rating": rating,
         "crit_min_score": float(config["rating"]["min_score"]),
         "crit_market_link": bool(config["market_link"]["required"]),
     }

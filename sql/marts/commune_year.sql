@@ -34,7 +34,8 @@ joined as (
         p.new_commune_name,
         p.placement,
         s.* exclude (coop_code, year),
-        o.ocop_products
+        o.ocop_products,
+        o.ocop_valid_products
     from coop_years as c
     inner join placement as p using (coop_code)
     left join support as s using (coop_code, year)
@@ -66,6 +67,7 @@ select
     count(*) filter (where rating is null or rating = 'Chưa xếp loại') as unrated,
     count(*) filter (where has_offtake_contract) as with_offtake_contract,
     coalesce(sum(ocop_products), 0) as ocop_products,
+    coalesce(sum(ocop_valid_products), 0) as ocop_valid_products,
     -- support_<code>_mvnd for each programme of core.dim_program, then support_total_mvnd
     coalesce(sum(columns('^support_.*_mvnd$')), 0)
 from joined
@@ -81,5 +83,6 @@ comment on column marts.commune_year.placed_by_crosswalk is 'Cooperatives placed
 comment on column marts.commune_year.new_cooperatives is 'Cooperatives founded in the year';
 comment on column marts.commune_year.rated_tot is 'Cooperatives rated Tốt in the year';
 comment on column marts.commune_year.unrated is 'Cooperatives not rated, or rated Chưa xếp loại';
-comment on column marts.commune_year.ocop_products is 'OCOP product certifications reported in the year';
+comment on column marts.commune_year.ocop_products is 'OCOP product certifications reported in the year, expired ones included (see ocop_valid_products)';
+comment on column marts.commune_year.ocop_valid_products is 'OCOP product certifications reported in the year and valid at some time in it: decided by 31 December, expiring on or after 1 January';
 comment on column marts.commune_year.support_total_mvnd is 'Support received under every programme in the year, million VND';

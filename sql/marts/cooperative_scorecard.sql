@@ -83,7 +83,8 @@ ocop_latest as (
         o.coop_code,
         o.ocop_products,
         o.ocop_max_stars,
-        o.ocop_valid_products
+        o.ocop_valid_products,
+        o.ocop_valid_max_stars
     from ocop as o
     inner join latest as l on o.coop_code = l.coop_code and o.year = l.year
 ),
@@ -152,6 +153,7 @@ select
     coalesce(o.ocop_products, 0) as ocop_products,
     o.ocop_max_stars,
     coalesce(o.ocop_valid_products, 0) > 0 as has_valid_ocop_product,
+    o.ocop_valid_max_stars,
     l.has_offtake_contract or coalesce(k.offtake_contracts, 0) > 0 as has_offtake_contract,
     coalesce(k.offtake_contracts, 0) as offtake_contracts,
     coalesce(s.support_total_mvnd, 0) as support_total_mvnd,
@@ -173,3 +175,7 @@ comment on table marts.cooperative_scorecard is 'One row per cooperative: latest
 comment on column marts.cooperative_scorecard.consecutive_profitable_years is 'Consecutive reported years with a profit, ending with the latest reported year';
 comment on column marts.cooperative_scorecard.revenue_cagr is 'Compound annual revenue growth from the first to the latest reported year (-1: fell to 0; NULL when the first year had no revenue, or one year only)';
 comment on column marts.cooperative_scorecard.province_code is 'Province of its latest reported year (marts.cooperative_district_year): its legacy district''s, or for an unattributed cooperative the one its report places it in';
+comment on column marts.cooperative_scorecard.ocop_products is 'OCOP product certifications its latest reported year''s report lists, expired ones included';
+comment on column marts.cooperative_scorecard.ocop_max_stars is 'Most stars among every OCOP certification its latest reported year''s report lists, expired ones included (see ocop_valid_max_stars)';
+comment on column marts.cooperative_scorecard.has_valid_ocop_product is 'An OCOP certification valid at some time in the latest reported year: decided by 31 December, expiring on or after 1 January';
+comment on column marts.cooperative_scorecard.ocop_valid_max_stars is 'Most stars among the OCOP certifications valid at some time in the latest reported year (those of has_valid_ocop_product); NULL when none is';

@@ -24,7 +24,8 @@ joined as (
     select
         c.*,
         s.* exclude (coop_code, year),
-        o.ocop_products
+        o.ocop_products,
+        o.ocop_valid_products
     from coop_years as c
     left join support as s using (coop_code, year)
     left join ocop as o using (coop_code, year)
@@ -53,6 +54,7 @@ select
     count(*) filter (where rating is null or rating = 'Chưa xếp loại') as unrated,
     count(*) filter (where has_offtake_contract) as with_offtake_contract,
     coalesce(sum(ocop_products), 0) as ocop_products,
+    coalesce(sum(ocop_valid_products), 0) as ocop_valid_products,
     -- support_<code>_mvnd for each programme of core.dim_program, then support_total_mvnd
     coalesce(sum(columns('^support_.*_mvnd$')), 0)
 from joined
@@ -64,3 +66,5 @@ comment on column marts.district_year.district_code is 'Legacy district (before 
 comment on column marts.district_year.province_code is 'The district''s province; for an unattributed row, the province its cooperatives'' reports of the year place them in (marts.cooperative_district_year.province_code)';
 comment on column marts.district_year.new_cooperatives is 'Cooperatives founded in the year';
 comment on column marts.district_year.carried_forward_cooperatives is 'Cooperatives attributed to the district from their last known legacy district (reports from 2025 on)';
+comment on column marts.district_year.ocop_products is 'OCOP product certifications reported in the year, expired ones included (see ocop_valid_products)';
+comment on column marts.district_year.ocop_valid_products is 'OCOP product certifications reported in the year and valid at some time in it: decided by 31 December, expiring on or after 1 January';
