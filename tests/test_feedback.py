@@ -563,7 +563,11 @@ def _clerk_view(path: Path) -> dict:
                 value = None if cell.value == "" else cell.value
                 if value is not None or fill or note or link:
                     cells[cell.coordinate] = (value, fill, note, link, cell.number_format)
-        seen[ws.title] = {"cells": cells, "merged": sorted(map(str, ws.merged_cells.ranges))}
+        seen[ws.title] = {
+            "cells": cells,
+            "merged": sorted(map(str, ws.merged_cells.ranges)),
+            "hidden": _hidden_of(ws),
+        }
     seen["calamine"] = _cells(path)
     return seen
 
@@ -1040,6 +1044,20 @@ def test_a_loi_only_note_of_a_file_saved_in_another_format_names_that_format(
             "Đơn vị / Unit: ?   Năm / Year: '2035' (không hợp lệ / invalid)",
         ),
         (
+            ("664", None),
+            None,
+            feedback.Problem("error", "year_invalid", "…", "ThongTin", 4, "Năm báo cáo", "2035"),
+            "Đơn vị / Unit: '664' (không xác định / not identified)   "
+            "Năm / Year: '2035' (không hợp lệ / invalid)",
+        ),
+        (
+            ("663", None),
+            2023,
+            feedback.Problem("error", "unit_name_mismatch", "…", "ThongTin", 3, "Tên đơn vị", "X"),
+            "Đơn vị / Unit: '663' (mã và tên không khớp / code and name disagree)   "
+            "Năm / Year: 2023",
+        ),
+        (
             None,
             2026,
             feedback.Problem("error", "unit_ambiguous", "…", None, None, "tên tệp", "krong_no"),
@@ -1055,8 +1073,13 @@ def test_a_loi_only_note_of_a_file_saved_in_another_format_names_that_format(
 )
 def test_loi_says_the_unit_and_year_read_from_a_file_rejected_on_them(unit, year, problem, shown):
     """A file rejected because its unit or year was not identified: `Loi` shows what the file
-    gave (the code or year the reason quotes, the year read beside an unknown unit), not `?`."""
-    submission = feedback.Submission(1, "a.xlsx", "ab" * 32, unit, year, "quarantined", "…", None)
+    gave (the code or year the reason quotes, the year read beside an unknown unit, the code
+    read beside an invalid year or a name of another unit), not `?`. `unit`: (read, kept) for
+    a file whose unit the ledger does not record."""
+    read, unit = unit if isinstance(unit, tuple) else (None, unit)
+    submission = feedback.Submission(
+        1, "a.xlsx", "ab" * 32, unit, year, "quarantined", "…", None, unit_read=read
+    )
     workbook = openpyxl.Workbook()
     ws = feedback.add_loi_sheet(workbook, submission, [problem], None)
     assert ws.cell(row=2, column=1).value.startswith(shown)
@@ -1131,3 +1154,111 @@ def test_two_ods_sheets_alike_in_their_first_31_characters_keep_their_own_marks(
     link = workbook["Loi"].cell(row=LOI_HEADER_ROW + 2, column=3)
     assert link.hyperlink.location == f"'{copy.title}'!I2"
     assert _sha(source) == before
+
+
+def _hidden(path: Path, sheet: str) -> tuple[list[int], list[int]]:
+    """The hidden rows and the hidden columns (by index) of a sheet of a workbook."""
+    return _hidden_of(openpyxl.load_workbook(path)[sheet])
+
+
+def _hidden_of(ws) -> tuple[list[int], list[int]]:
+    rows = sorted(r for r, d in ws.row_dimensions.items() if d.hidden)
+    columns = sorted(
+        c
+        for d in ws.column_dimensions.values()
+        if d.hidden and d.min is not None
+        for c in range(d.min, (d.max or d.min) + 1)
+    )
+    return rows, columns
+
+
+def test_a_marked_cell_on_a_hidden_row_or_column_is_shown_in_the_copy(
+    settings, tmp_path, monkeypatch
+):
+    """A failing cell on a row (or in a column) the clerk hid: both copies show that row and
+    column, and only those, and `Loi` says so; the clerk's own file keeps them hidden. Before,
+    the red cell stayed hidden and `Loi`'s link jumped to a cell no one could see."""
+    workers = HTX_HEADER.index("Số lao động") + 1  # 1-based column of the failing cell
+    rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002", **{"Số lao động": -4})]
+    rows.append(htx_row(3, "6400000003"))
+
+    def hide(sheets):
+        sheets["HTX"].set_row(2, None, None, {"hidden": True})  # Excel row 3: the error
+        sheets["HTX"].set_row(3, None, None, {"hidden": True})  # Excel row 4: nothing marked
+        sheets["HTX"].set_column(workers - 2, workers, None, None, {"hidden": True})
+
+    source = write_xlsx(
+        settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows}, hide
+    )
+    before = _sha(source)
+    hidden_before = _hidden(source, "HTX")
+    assert hidden_before == ([3, 4], [workers - 1, workers, workers + 1])
+    run_steps(settings)
+    file_id, status, _ = _file(settings, "663_2023.xlsx")
+    assert status == "quarantined"
+    letter = openpyxl.utils.get_column_letter(workers)
+    assert [r[2] for r in _recorded(settings, file_id) if r[0] == "error"] == [f"{letter}3"]
+
+    path = _feedback_of(settings, "663_2023.xlsx")
+    assert _marks(path) == {("HTX", f"{letter}3"): FILLS["error"]}
+    assert _hidden(path, "HTX") == ([4], [workers - 1, workers + 1])
+    said = openpyxl.load_workbook(path)["Loi"]["A5"].value
+    vi, en = halves(said)
+    assert f"trang 'HTX': dòng 3; cột {letter}" in vi
+    assert f"sheet 'HTX': row 3; column {letter}" in en
+    assert _sha(source) == before
+    assert _hidden(source, "HTX") == hidden_before
+
+    # the openpyxl copy (an .xlsx the zip level does not take) shows the same
+    con = ledger.connect(settings.ledger, read_only=True)
+    try:
+        [submission] = feedback.submissions(con, [file_id])
+        problems = feedback.problems_of(
+            submission, feedback.recorded_problems(con, [file_id])[file_id]
+        )
+    finally:
+        con.close()
+    fast, slow = _both_ways(tmp_path, monkeypatch, submission, problems)
+    assert _package_problems(fast) == []
+    assert _clerk_view(fast) == _clerk_view(slow)
+    assert _hidden(slow, "HTX") == ([4], [workers - 1, workers + 1])
+    assert openpyxl.load_workbook(slow)["Loi"]["A5"].value == said
+    assert _sha(source) == before
+
+
+def test_loi_quotes_the_unit_read_from_a_file_rejected_on_its_year_or_its_name(settings):
+    """A file whose year is invalid, or whose `Tên đơn vị` names another unit than its code:
+    `Loi` quotes the code it gave and why it counts for nothing, where it said `Unit: ?`; the
+    audit trail still records no unit for it (it is no report of that unit)."""
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(CORPUS / "r_year_out_of_range.xlsx", settings.landing_dir / "663_2019.xlsx")
+    info = info_rows("663")
+    info[2] = ["Tên đơn vị", info_rows("664")[2][1]]  # another district's name
+    write_xlsx(
+        settings.landing_dir / "663_2023_ten.xlsx",
+        {"ThongTin": info, "HTX": [HTX_HEADER, htx_row(1, "6400000001")]},
+    )
+    run_steps(settings)
+    for name, rule, shown in (
+        (
+            "663_2019.xlsx",
+            "year_invalid",
+            "Đơn vị / Unit: '663' (không xác định / not identified)   "
+            "Năm / Year: '2019' (không hợp lệ / invalid)",
+        ),
+        (
+            "663_2023_ten.xlsx",
+            "unit_name_mismatch",
+            "Đơn vị / Unit: '663' (mã và tên không khớp / code and name disagree)   "
+            "Năm / Year: 2023",
+        ),
+    ):
+        file_id, status, _ = _file(settings, name)
+        assert status == "quarantined"
+        assert rule in {r[6] for r in _recorded(settings, file_id)}
+        [(unit,)] = query(
+            settings, "select unit_code from audit.file_ingestion where file_id = ?", [file_id]
+        )
+        assert unit is None
+        head = openpyxl.load_workbook(_feedback_of(settings, name))["Loi"]["A2"].value
+        assert head.startswith(shown), head

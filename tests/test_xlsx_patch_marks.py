@@ -65,3 +65,31 @@ def test_a_mark_made_again_counts_once_and_last(tmp_path):
         (3, xlsx_patch.split_address("C3")[1], "FFFFFF00", "other"),
         (2, xlsx_patch.split_address("B2")[1], "FFFFFF00", "again"),
     ]
+
+
+def test_hidden_rows_and_columns_holding_a_mark_are_shown_and_only_they():
+    """A hidden `<col>` range is cut around the marked columns (its width of 0, the clerk's
+    way of hiding, becomes a width to see); a marked row loses `hidden` or its height of 0;
+    rows and columns without a mark stay hidden."""
+    xml = (
+        '<worksheet><cols><col min="1" max="1" width="9"/>'
+        '<col min="2" max="5" width="0" hidden="1" customWidth="1"/>'
+        "<col min='7' max='7' hidden='true'/></cols><sheetData>"
+        '<row r="2" hidden="1"><c r="B2"/></row><row r="3" ht="0" customHeight="1"><c r="C3"/>'
+        '</row><row r="4" hidden="1"/></sheetData></worksheet>'
+    )
+    rows, columns = {2, 3, 9}, {2, 4, 7, 8}
+    assert xlsx_patch.hidden_rows(xml, rows) == [2, 3]
+    assert xlsx_patch.hidden_columns(xml, columns) == [2, 4, 7]
+    shown = xlsx_patch.shown(xml, rows, columns)
+    assert shown == (
+        '<worksheet><cols><col min="1" max="1" width="9"/>'
+        '<col min="2" max="2" width="13" customWidth="1"/>'
+        '<col min="3" max="3" width="0" hidden="1" customWidth="1"/>'
+        '<col min="4" max="4" width="13" customWidth="1"/>'
+        '<col min="5" max="5" width="0" hidden="1" customWidth="1"/>'
+        '<col min="7" max="7"/></cols><sheetData>'
+        '<row r="2"><c r="B2"/></row><row r="3"><c r="C3"/>'
+        '</row><row r="4" hidden="1"/></sheetData></worksheet>'
+    )
+    assert xlsx_patch.hidden_rows(shown, rows) == xlsx_patch.hidden_columns(shown, columns) == []

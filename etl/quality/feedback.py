@@ -62,8 +62,9 @@ MAX_REBUILT_CELLS = 2_000_000  # cells of an .xls/.ods copied value by value
 # Written into the copy's custom properties: same inputs, same fingerprint, nothing rewritten.
 FINGERPRINT_PROPERTY = "htx_feedback_fingerprint"
 # 2: Loi says what a copy lacks (images, formulas, formats); 3: a duplicate code's note names
-# the other rows; 4: .ods sheets alike in their first 31 characters keep titles of their own.
-FORMAT_VERSION = "4"
+# the other rows; 4: .ods sheets alike in their first 31 characters keep titles of their own;
+# 5: hidden rows and columns holding a mark are shown, and `Loi` says so.
+FORMAT_VERSION = "5"
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6})$")
@@ -83,6 +84,10 @@ class Submission:
     reason: str | None
     raw_path: str | None
     original_name: str | None = None  # the name of the content's first arrival
+    # The unit a file gave but that identifies it for nothing (an invalid year beside it, a
+    # `Tên đơn vị` of another unit): kept in its staged outcome, never as its unit_code,
+    # which would count the rejected file as that unit's report.
+    unit_read: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,19 @@ def submissions(con, file_ids: list[int] | None = None) -> list[Submission]:
     return [Submission(*row) for row in rows]
 
 
+def _with_unit_read(settings: Settings, submission: Submission) -> Submission:
+    """A file quarantined without a unit, with the unit its staged outcome says it gave."""
+    if submission.unit_code is not None or submission.status != "quarantined":
+        return submission
+    from etl.warehouse import staging  # pandas and the suites: only for such a file
+
+    try:
+        read = staging.read_outcome(settings.staging_dir, submission.file_id).get("unit_read")
+    except (OSError, ValueError):  # staged before outcomes kept it, or cleaned away
+        return submission
+    return replace(submission, unit_read=read) if read else submission
+
+
 def recorded_problems(con, file_ids: list[int]) -> dict[int, list[Problem]]:
     found: dict[int, list[Problem]] = {i: [] for i in file_ids}
     for file_id, *fields in con.execute(_SELECT_PROBLEMS, {"ids": file_ids}).fetchall():
@@ -243,7 +261,7 @@ def write_feedback(settings: Settings, file_ids: list[int] | None = None) -> lis
 
 def write_from(con, settings: Settings, file_ids: list[int] | None = None) -> list[Path]:
     """`write_feedback` on an open ledger (or warehouse) connection."""
-    files = submissions(con, file_ids)
+    files = [_with_unit_read(settings, f) for f in submissions(con, file_ids)]
     recorded = recorded_problems(con, [f.file_id for f in files])
     paths, jobs = [], []
     stamps: dict[Path, str | None] = {}
@@ -366,7 +384,8 @@ def write_one(path: Path, submission: Submission, problems: list[Problem], stamp
             workbook = open_copy(submission.raw_path, Path(work_dir))
             annotate(workbook, problems)
             note = _copy_lacks(Path(submission.raw_path or ""), workbook)
-            return _save(workbook, path, submission, problems, stamp, note)
+            shown = show_marked(workbook, problems)
+            return _save(workbook, path, submission, problems, stamp, note, shown)
         except Unopenable as exc:
             note = str(exc)
         except Exception as exc:  # openpyxl or calamine choked on a hostile workbook
@@ -381,8 +400,9 @@ def _save(
     problems: list[Problem],
     stamp: str,
     note: str | None = None,
+    shown: list[tuple[str, list[int], list[int]]] | None = None,
 ) -> Path:
-    add_loi_sheet(workbook, submission, problems, note)
+    add_loi_sheet(workbook, submission, problems, note, shown)
     _stamp(workbook, stamp)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -418,7 +438,8 @@ def _zip_copy(path: Path, submission: Submission, problems: list[Problem], stamp
             finally:
                 shutil.rmtree(work_dir, ignore_errors=True)
         _mark_package(package, problems)
-        rows, links = _loi_package_rows(package, submission, problems)
+        shown = package.hidden_marked()  # shown when the package is saved
+        rows, links = _loi_package_rows(package, submission, problems, shown)
         package.insert_first_sheet(LOI_SHEET, rows, list(LOI_WIDTHS), LOI_HEADER_ROW, links)
         package.set_custom_property(FINGERPRINT_PROPERTY, stamp)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -485,7 +506,12 @@ def _anchor(cell: tuple[int, int], ranges) -> tuple[int, int]:
 LOI_WIDTHS = (20, 14, 8, 8, 24, 24, 30, 100)
 
 
-def _loi_package_rows(package: xlsx_patch.Package, submission: Submission, problems):
+def _loi_package_rows(
+    package: xlsx_patch.Package,
+    submission: Submission,
+    problems,
+    shown: list[tuple[str, list[int], list[int]]],
+):
     """`add_loi_sheet`'s cells, styles and links for a package."""
     cell = xlsx_patch.NewCell
     title = package.style(font=package.font('<font><b val="1"/><sz val="13"/></font>'))
@@ -501,7 +527,7 @@ def _loi_package_rows(package: xlsx_patch.Package, submission: Submission, probl
     )
     colours = {"error": "FFC00000", "warning": "FF9A6700"}
     rows: dict[int, list] = {}
-    for r, text in enumerate(_loi_head(submission, problems, None), start=1):
+    for r, text in enumerate(_loi_head(submission, problems, None, shown), start=1):
         rows[r] = [cell(_ILLEGAL.sub("", text), title if r == 1 else None)]
     rows[LOI_HEADER_ROW] = [cell(t, header) for t in LOI_HEADER]
     sheets = [xlsx_patch.Sheet(LOI_SHEET, "", True), *package.sheets]
@@ -796,14 +822,7 @@ def annotate(workbook, problems: list[Problem]) -> int:
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
-    groups: dict[tuple[int, int, int], tuple] = {}
-    for (sheet_name, address), found in markable(problems).items():
-        ws = _find_sheet(workbook, sheet_name)
-        if ws is None or not hasattr(ws, "cell"):  # a chartsheet has no cells
-            continue
-        ranges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
-        row, column = _anchor(xlsx_patch.split_address(address), ranges)
-        groups.setdefault((id(ws), row, column), (ws, []))[1].extend(found)
+    groups = _marked_cells(workbook, problems)
     for (_, row, column), (ws, found) in groups.items():
         cell = ws.cell(row=row, column=column)
         worst = min((p.severity for p in found), key=_SEVERITY_ORDER.__getitem__)
@@ -815,6 +834,101 @@ def annotate(workbook, problems: list[Problem]) -> int:
         comment.height = min(90 + 60 * len(found), 400)
         cell.comment = comment
     return len(groups)
+
+
+def _marked_cells(workbook, problems: list[Problem]) -> dict[tuple[int, int, int], tuple]:
+    """(sheet id, row, column) -> (sheet, its problems) of every cell `annotate` marks."""
+    groups: dict[tuple[int, int, int], tuple] = {}
+    for (sheet_name, address), found in markable(problems).items():
+        ws = _find_sheet(workbook, sheet_name)
+        if ws is None or not hasattr(ws, "cell"):  # a chartsheet has no cells
+            continue
+        ranges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+        row, column = _anchor(xlsx_patch.split_address(address), ranges)
+        groups.setdefault((id(ws), row, column), (ws, []))[1].extend(found)
+    return groups
+
+
+def show_marked(workbook, problems: list[Problem]) -> list[tuple[str, list[int], list[int]]]:
+    """Show the hidden rows and columns that hold a marked cell, as `xlsx_patch` does: a red
+    cell the clerk cannot see, and a `Loi` link to it, would tell nothing. Returns (sheet,
+    rows, columns) shown, for `Loi`."""
+    marked: dict[int, tuple] = {}
+    for (key, row, column), (ws, _) in _marked_cells(workbook, problems).items():
+        marked.setdefault(key, (ws, set(), set()))
+        marked[key][1].add(row)
+        marked[key][2].add(column)
+    found = []
+    for ws, rows, columns in marked.values():
+        hidden_rows = sorted(
+            r
+            for r in rows
+            if r in ws.row_dimensions
+            and (ws.row_dimensions[r].hidden or ws.row_dimensions[r].ht == 0)
+        )
+        for r in hidden_rows:
+            ws.row_dimensions[r].hidden = False
+            if ws.row_dimensions[r].ht == 0:
+                ws.row_dimensions[r].ht = None
+        hidden_columns = []
+        for dimension in list(ws.column_dimensions.values()):
+            first, last = dimension.min, dimension.max
+            if not (dimension.hidden or dimension.width == 0) or first is None or last is None:
+                continue
+            inside = sorted(c for c in columns if first <= c <= last)
+            if not inside:
+                continue
+            hidden_columns += inside
+            # cut the range around the columns shown, as Excel would keep it
+            del ws.column_dimensions[dimension.index]
+            start = first
+            for column in inside:
+                if start < column:
+                    _column_range(ws, dimension, start, column - 1, hidden=True)
+                _column_range(ws, dimension, column, column, hidden=False)
+                start = column + 1
+            if start <= last:
+                _column_range(ws, dimension, start, last, hidden=True)
+        if hidden_rows or hidden_columns:
+            found.append((ws.title, hidden_rows, sorted(hidden_columns)))
+    return found
+
+
+def _column_range(ws, dimension, first: int, last: int, hidden: bool) -> None:
+    """A copy of column dimension `dimension` for columns `first` to `last`."""
+    import copy
+
+    from openpyxl.utils import get_column_letter
+
+    part = copy.copy(dimension)
+    part.index, part.min, part.max = get_column_letter(first), first, last
+    if not hidden:
+        part.hidden = False
+        if part.width == 0:
+            part.width = xlsx_patch.SHOWN_WIDTH
+    ws.column_dimensions[part.index] = part
+
+
+def _shown_note(shown: list[tuple[str, list[int], list[int]]] | None) -> str:
+    """`Loi`'s line on the hidden rows and columns the copy shows, in each language."""
+    if not shown:
+        return ""
+    said_vi, said_en = [], []
+    for sheet, rows, columns in shown:
+        letters = ", ".join(xlsx_patch.column_letters(c) for c in columns)
+        numbers = ", ".join(str(r) for r in rows)
+        where_vi = [f"dòng {numbers}"] if rows else []
+        where_vi += [f"cột {letters}"] if columns else []
+        where_en = [f"{'row' if len(rows) == 1 else 'rows'} {numbers}"] if rows else []
+        where_en += [f"{'column' if len(columns) == 1 else 'columns'} {letters}"] if columns else []
+        said_vi.append(f"trang '{sheet}': {'; '.join(where_vi)}")
+        said_en.append(f"sheet '{sheet}': {'; '.join(where_en)}")
+    vi, en = "; ".join(said_vi), "; ".join(said_en)
+    return (
+        f"Ô được đánh dấu nằm ở dòng hoặc cột bạn đã ẩn; bản sao này hiện chúng ra ({vi}), "
+        f"tệp gốc của bạn vẫn giữ nguyên. / A marked cell is on a row or in a column you hid; "
+        f"this copy shows them ({en}), your own file is unchanged."
+    )
 
 
 # --- the Loi sheet -------------------------------------------------------------------------
@@ -837,8 +951,15 @@ def loi_rows(problems: list[Problem]) -> list[list[object]]:
     ]
 
 
-def add_loi_sheet(workbook, submission: Submission, problems: list[Problem], note: str | None):
-    """Insert `Loi` as the first sheet: the file, its status, and every problem."""
+def add_loi_sheet(
+    workbook,
+    submission: Submission,
+    problems: list[Problem],
+    note: str | None,
+    shown: list[tuple[str, list[int], list[int]]] | None = None,
+):
+    """Insert `Loi` as the first sheet: the file, its status, and every problem; `shown`:
+    the hidden rows and columns the copy shows (`show_marked`)."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -849,7 +970,7 @@ def add_loi_sheet(workbook, submission: Submission, problems: list[Problem], not
     workbook.active = 0
     for other in workbook.worksheets[1:]:
         other.sheet_view.tabSelected = False
-    for r, text in enumerate(_loi_head(submission, problems, note), start=1):
+    for r, text in enumerate(_loi_head(submission, problems, note, shown), start=1):
         _write_text(ws.cell(row=r, column=1), text)
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
     bold = Font(bold=True)
@@ -888,24 +1009,43 @@ _UNIT_RULES = frozenset({"unit_unknown", "unit_not_in_year", "unit_ambiguous"})
 _YEAR_RULES = frozenset({"year_invalid"})
 
 
-def _as_read(known: object, problems: list[Problem], rules: frozenset[str], why: str) -> str:
-    """The unit or year `Loi` shows: as identified, else what the file gave for it, quoted
-    and said to be unusable, else `?`."""
+def _as_read(
+    known: object,
+    problems: list[Problem],
+    rules: frozenset[str],
+    why: str,
+    read: str | None = None,
+) -> str:
+    """The unit or year `Loi` shows: as identified, else what the file gave for it (quoted by
+    a finding of `rules`, else `read`), quoted and said to be unusable, else `?`."""
     if known:
         return str(known)
     for problem in problems:
         if problem.rule in rules and problem.value:
             return f"'{problem.value}' ({why})"
+    if read:
+        return f"'{read}' ({why})"
     return "?"
 
 
-def _loi_head(submission: Submission, problems: list[Problem], note: str | None) -> list[str]:
-    """The four lines above `Loi`'s table: the file, its status, how to read, the note."""
+def _loi_head(
+    submission: Submission,
+    problems: list[Problem],
+    note: str | None,
+    shown: list[tuple[str, list[int], list[int]]] | None = None,
+) -> list[str]:
+    """The five lines above `Loi`'s table: the file, its status, how to read, the note, the
+    hidden rows and columns shown."""
     status = {
         "quarantined": "BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded",
         "loaded": "đã nạp, có cảnh báo / loaded with warnings",
     }.get(submission.status, submission.status)
-    unit = _as_read(submission.unit_code, problems, _UNIT_RULES, "không xác định / not identified")
+    unit_why = (
+        "mã và tên không khớp / code and name disagree"
+        if any(p.rule == "unit_name_mismatch" for p in problems)
+        else "không xác định / not identified"
+    )
+    unit = _as_read(submission.unit_code, problems, _UNIT_RULES, unit_why, submission.unit_read)
     year = _as_read(submission.report_year, problems, _YEAR_RULES, "không hợp lệ / invalid")
     return [
         f"Danh sách vấn đề của tệp / Problems of the file: {submission.file_name}",
@@ -915,6 +1055,7 @@ def _loi_head(submission: Submission, problems: list[Problem], note: str | None)
         "rejected), yellow cells warnings; hover a cell for its note. Correct your own file "
         "and send the whole file again.",
         note or "",
+        _shown_note(shown),
     ]
 
 

@@ -112,6 +112,114 @@ def _real_from(data: bytes, rows: list[re.Match], first_row: int) -> bool:
 
 _CELL_COLUMN = re.compile(r"""<c\b[^>]*?\sr\s*=\s*["']([A-Z]+)\d+["']""")
 _ROW_NUMBER = re.compile(r"""<row\b[^>]*?\sr\s*=\s*["'](\d+)["']""")
+_ROW_OPENING = re.compile(r"<row\b[^>]*>")
+_COL = re.compile(r"<col\b[^>]*>")
+_ZERO_HEIGHT = re.compile(r"""\sht\s*=\s*["']0*(\.0*)?["']""")
+# The width a shown column gets when the clerk hid it by making it 0 wide (openpyxl's
+# default, so both copies give the same).
+SHOWN_WIDTH = 13
+
+
+def _dropped(tag: str, *names: str) -> str:
+    """An opening tag without the attributes `names`."""
+    for name in names:
+        tag = re.sub(rf"""\s{name}\s*=\s*("[^"]*"|'[^']*')""", "", tag)
+    return tag
+
+
+def _hidden_row(tag: str) -> bool:
+    """Whether a `<row>` tag hides its row: `hidden`, or a height of 0."""
+    attrs = attributes(tag)
+    return attrs.get("hidden") in ("1", "true") or _is_zero(attrs.get("ht"))
+
+
+def _hidden_col(attrs: dict[str, str]) -> bool:
+    return attrs.get("hidden") in ("1", "true") or _is_zero(attrs.get("width"))
+
+
+def _is_zero(number: str | None) -> bool:
+    try:
+        return number is not None and float(number) == 0
+    except ValueError:
+        return False
+
+
+def _col_span(attrs: dict[str, str]) -> tuple[int, int]:
+    try:
+        return int(attrs["min"]), int(attrs["max"])
+    except (KeyError, ValueError) as exc:
+        raise NotPatchable(f"<col> without its columns: {exc}") from exc
+
+
+def hidden_rows(xml: str, rows: set[int]) -> list[int]:
+    """Those of `rows` a worksheet hides."""
+    if "hidden" not in xml and _ZERO_HEIGHT.search(xml) is None:
+        return []
+    found = []
+    for tag in _ROW_OPENING.finditer(xml):
+        number = _ROW_NUMBER.match(tag.group(0))
+        if number and int(number.group(1)) in rows and _hidden_row(tag.group(0)):
+            found.append(int(number.group(1)))
+    return sorted(found)
+
+
+def hidden_columns(xml: str, columns: set[int]) -> list[int]:
+    """Those of `columns` a worksheet hides (`<col hidden="1">`, or 0 wide)."""
+    found = []
+    for tag in _COL.finditer(xml):
+        attrs = attributes(tag.group(0))
+        if _hidden_col(attrs):
+            first, last = _col_span(attrs)
+            found += [c for c in columns if first <= c <= last]
+    return sorted(found)
+
+
+def shown(xml: str, rows: set[int], columns: set[int]) -> str:
+    """A worksheet with `rows` and `columns` shown, its other hidden rows and columns as they
+    were: a hidden `<col>` range is cut around the columns shown."""
+    if rows and hidden_rows(xml, rows):
+
+        def show_row(found: re.Match) -> str:
+            tag = found.group(0)
+            number = _ROW_NUMBER.match(tag)
+            if number is None or int(number.group(1)) not in rows or not _hidden_row(tag):
+                return tag
+            if _is_zero(attributes(tag).get("ht")):
+                tag = _dropped(tag, "ht", "customHeight")
+            return _dropped(tag, "hidden")
+
+        xml = _ROW_OPENING.sub(show_row, xml)
+    if columns and hidden_columns(xml, columns):
+
+        def show_columns(found: re.Match) -> str:
+            tag = found.group(0)
+            attrs = attributes(tag)
+            first, last = _col_span(attrs)
+            inside = sorted(c for c in columns if first <= c <= last)
+            if not inside or not _hidden_col(attrs):
+                return tag
+            visible = _dropped(tag, "hidden")
+            if _is_zero(attrs.get("width")):
+                visible = _dropped(visible, "width")
+                visible = visible.replace("<col", f'<col width="{SHOWN_WIDTH}"', 1)
+            pieces, start = [], first
+            for column in inside:
+                if start < column:
+                    pieces.append(_spanning(tag, start, column - 1))
+                pieces.append(_spanning(visible, column, column))
+                start = column + 1
+            if start <= last:
+                pieces.append(_spanning(tag, start, last))
+            return "".join(pieces)
+
+        xml = _COL.sub(show_columns, xml)
+    return xml
+
+
+def _spanning(tag: str, first: int, last: int) -> str:
+    """A `<col>` tag for columns `first` to `last`."""
+    tag = _dropped(tag, "min", "max")
+    return tag.replace("<col", f'<col min="{first}" max="{last}"', 1)
 
 
 def _find_tag(xml: str, name: str, ref: str, start: int, end: int) -> tuple[int, int] | None:
@@ -541,6 +649,20 @@ class Package:
         marks.pop((row, column), None)  # marked again: the last mark counts
         marks[(row, column)] = _Mark(row, column, rgb, comment, width, height)
 
+    def hidden_marked(self) -> list[tuple[str, list[int], list[int]]]:
+        """(sheet name, rows, columns) the sheets hide and a mark is in, sheet by sheet: the
+        copy shows them (`save`), so that the clerk sees the mark and `Loi`'s link lands on
+        a cell in view."""
+        names = {s.part: s.name for s in self.sheets}
+        found = []
+        for part, marked in self._marks.items():
+            xml = self.text(part)
+            rows = hidden_rows(xml, {row for row, _ in marked})
+            columns = hidden_columns(xml, {column for _, column in marked})
+            if rows or columns:
+                found.append((names[part], rows, columns))
+        return found
+
     def _apply_marks(self, author: str) -> None:
         fills: dict[str, int] = {}
         for number, (part, marked) in enumerate(self._marks.items(), start=1):
@@ -562,6 +684,7 @@ class Package:
                     fills[mark.rgb] = self.fill(mark.rgb)
             cells = [(m.row, m.column, fills[m.rgb]) for m in marks]
             xml = self._style_cells(xml, cells)
+            xml = shown(xml, {m.row for m in marks}, {m.column for m in marks})
             xml = self._add_comments(part, xml, marks, author, number)
             self.parts[part] = xml.encode("utf-8")
 

@@ -196,6 +196,18 @@ def report_year(info: dict[str, object], file_name: str | None) -> int | None:
     return year
 
 
+def unit_given(info: dict[str, object], file_name: str | None) -> str | None:
+    """What a file gives for its unit, as written: ThongTin's code, else its name, else the
+    file name's unit part; None when nothing does. For a file that is not identified (an
+    invalid year beside it, a name of another unit): the clerk's feedback quotes it."""
+    for key in ("unit_code", "unit_name"):
+        given = clean(info.get(key)) if info.get(key) is not None else ""
+        if given:
+            return _shown(info[key])
+    from_name = _FILE_NAME.match(clean(file_name.rsplit(".", 1)[0])) if file_name else None
+    return from_name["unit"] if from_name else None
+
+
 # --- codes -------------------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from etl.forks import imap_forked
 from etl.quality.validate import prepare, sheet_columns, validate_frames, with_lookups
 from etl.read.discover import LandedFile
 from etl.read.frames import ReadFile, build_frames, concat_frames, frame_columns
-from etl.read.identify import Identity, identify_read, report_year
+from etl.read.identify import Identity, identify_read, report_year, unit_given
 from etl.read.reader import precision, read_workbook
 from etl.warehouse.stamp import staging_stamp
 
@@ -314,7 +314,7 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
                 read=workbook,
             )
             if isinstance(who, Finding):
-                _year_read(read.outcomes[landed.file_id], workbook, landed)
+                _year_read(read.outcomes[landed.file_id], workbook, landed, who)
             continue
         if isinstance(who, Finding):  # no unit and year: the suites cannot judge its rows
             # (their lists depend on both), but what the reader found in its cells is said
@@ -326,7 +326,7 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
                 findings=[who, *_rejected(workbook.findings)],
                 read=workbook,
             )
-            _year_read(read.outcomes[landed.file_id], workbook, landed)
+            _year_read(read.outcomes[landed.file_id], workbook, landed, who)
             continue
         item = ReadFile(file_id=landed.file_id, identity=who, read=workbook)
         readable.append(item)
@@ -340,10 +340,21 @@ def _read_chunk(files: list[LandedFile], limits: Limits | None) -> tuple[_Read, 
     return read, time.perf_counter() - clock
 
 
-def _year_read(outcome: dict, workbook, landed: LandedFile) -> None:
+# Findings that reject a file whose unit was read: an invalid year beside it, or a
+# `Tên đơn vị` naming another unit than its code.
+_UNIT_READ_RULES = frozenset({"year_invalid", "unit_name_mismatch"})
+
+
+def _year_read(outcome: dict, workbook, landed: LandedFile, found: Finding) -> None:
     """A file not identified keeps the report year it gave, when its unit was what failed:
-    the clerk's feedback, the alert and the quality report say that year, not `?`."""
-    outcome["report_year"] = report_year(workbook.info, Path(landed.file_name).name)
+    the clerk's feedback, the alert and the quality report say that year, not `?`. The unit
+    it gave, when its year or its name was what failed, is kept as `unit_read` for the
+    clerk's feedback, never as its unit_code: that would count the rejected file as the
+    unit's report (`marts.reporting_status`)."""
+    name = Path(landed.file_name).name
+    outcome["report_year"] = report_year(workbook.info, name)
+    if found.rule in _UNIT_READ_RULES:
+        outcome["unit_read"] = unit_given(workbook.info, name)
 
 
 def _columns(workbook) -> dict[str, dict[str, int]]:
