@@ -388,10 +388,24 @@ def test_commune_phase_judges_2026_2030_against_targets_from_the_2025_baseline(c
     assert names == [("Tỉnh Lâm Đồng", "Phường Bắc Gia Nghĩa")]
 
 
-def test_commune_phase_targets_a_province_and_a_commune_override_key_by_key(warehouse, tmp_path):
-    import shutil
-
+def _mart_on_a_copy(warehouse, tmp_path, configure, mart: str, query: str) -> list[tuple]:
+    """`query`'s rows after `sql/marts/<mart>.sql` runs again on a copy of the test warehouse,
+    its configuration set by `configure(con)` (the build's macros created after it)."""
     import duckdb
+
+    copy = tmp_path / "htx.duckdb"
+    shutil.copyfile(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        configure(con)
+        build._create_macros(con)
+        run_sql_file(con, SQL_DIR / "marts" / f"{mart}.sql")
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+def test_commune_phase_targets_a_province_and_a_commune_override_key_by_key(warehouse, tmp_path):
 
     config = tmp_path / "phase_targets.toml"
     config.write_text(
@@ -402,20 +416,15 @@ def test_commune_phase_targets_a_province_and_a_commune_override_key_by_key(ware
         '[commune."24615"]\nmembers_growth = 0.5\nmodel_cooperatives = 3\n',
         encoding="utf-8",
     )
-    copy = tmp_path / "htx.duckdb"
-    shutil.copyfile(warehouse, copy)
-    con = duckdb.connect(str(copy))
-    try:
-        build._register_targets(con, config)
-        build._create_macros(con)
-        run_sql_file(con, SQL_DIR / "marts" / "commune_phase.sql")
-        rows = con.execute(
-            "select new_province_code, new_commune_code, target_members_2030, "
-            "target_revenue_2030_mvnd, target_model_cooperatives_2030, targets_from "
-            "from marts.commune_phase"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = _mart_on_a_copy(
+        warehouse,
+        tmp_path,
+        lambda con: build._register_targets(con, config),
+        "commune_phase",
+        "select new_province_code, new_commune_code, target_members_2030, "
+        "target_revenue_2030_mvnd, target_model_cooperatives_2030, targets_from "
+        "from marts.commune_phase",
+    )
     assert rows == [
         ("66", None, 58.0, 1350.0, 1, "default"),  # [commune_default] over [default]
         ("68", "24611", 14.0, 2400.0, 1, "province"),
@@ -481,24 +490,18 @@ def _criteria(tmp_path: Path, rating: str) -> Path:
 
 def test_a_rating_criterion_saved_decomposed_still_meets_the_rating(warehouse, tmp_path):
     """An editor on macOS may save `Tốt` decomposed (NFD): the same rating, not a new one."""
-    import duckdb
 
     decomposed = unicodedata.normalize("NFD", "Tốt")
     assert decomposed != "Tốt"
     path = _criteria(tmp_path, decomposed)
-    copy = tmp_path / "htx.duckdb"
-    shutil.copyfile(warehouse, copy)
-    con = duckdb.connect(str(copy))
-    try:
-        build._set_criteria(con, path)
-        build._create_macros(con)
-        run_sql_file(con, SQL_DIR / "marts" / "replication_candidates.sql")
-        met = con.execute(
-            "select coop_code from marts.replication_candidates "
-            "where meets_rating_criterion order by coop_code"
-        ).fetchall()
-    finally:
-        con.close()
+    met = _mart_on_a_copy(
+        warehouse,
+        tmp_path,
+        lambda con: build._set_criteria(con, path),
+        "replication_candidates",
+        "select coop_code from marts.replication_candidates "
+        "where meets_rating_criterion order by coop_code",
+    )
     assert met == [("6700000001",), ("6700000002",), ("6700000003",), ("6700000006",)]
     assert build.read_criteria(path)["crit_rating"] == "Tốt"
 
