@@ -194,6 +194,30 @@ def test_unopenable_workbooks_get_a_loi_only_workbook(settings):
         assert note.startswith("Không tạo được bản sao đánh dấu")
 
 
+def test_an_archive_of_reports_is_quarantined_and_told_to_be_unpacked(settings):
+    """The district zipped its two reports: the zip is quarantined, its Loi says it is an
+    archive holding them and to send them unpacked; the zip itself is kept as sent."""
+    _landing(settings)
+    packed = settings.landing_dir / "bao_cao_2023.zip"
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.write(settings.landing_dir / "663_2023_canh_bao.xlsx", "663_2023.xlsx")
+        archive.writestr("664_2023.xlsx", b"x")
+    sent = _sha(packed)
+    run_steps(settings)
+    file_id, status, _ = _file(settings, "bao_cao_2023.zip")
+    assert status == "quarantined"
+    [recorded] = _recorded(settings, file_id)
+    assert recorded[6] == "file_is_archive"
+    assert "chứa 663_2023.xlsx, 664_2023.xlsx" in recorded[7]
+    path = _feedback_of(settings, "bao_cao_2023.zip")
+    assert openpyxl.load_workbook(path).sheetnames == ["Loi"]
+    [problem] = _loi(path)
+    assert problem["rule"] == "file_is_archive"
+    assert "giải nén" in problem["message"]
+    assert "tệp nén" in openpyxl.load_workbook(path)["Loi"]["A4"].value
+    assert _sha(packed) == sent
+
+
 def test_problems_without_a_cell_are_listed(settings):
     _landing(settings, "r_missing_column.xlsx", "r_unknown_unit.xlsx")
     run_steps(settings)

@@ -857,3 +857,54 @@ def test_a_percent_style_is_found_however_its_part_is_written(
         assert found == guard._percent_styles(archive, 1 << 20)
     if encoding != "cp037":
         assert found >= shown
+
+
+def _zip_of(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("name", ["bao_cao_2023.zip", "663_2023.xlsx"])
+def test_an_archive_of_reports_is_told_to_be_unpacked_naming_what_it_holds(tmp_path, name):
+    """A district zips its workbooks (and sometimes renames the zip as one). Before, the
+    clerk read "not a spreadsheet, send the report itself" and could not see what was wrong
+    with a file holding the reports; now the reason says it is an archive, what it holds and
+    to unpack it."""
+    report = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": [HTX_HEADER]})
+    members = {"Bao cao/663_2023.xlsx": report.read_bytes(), "Bao cao/664_2023.xlsx": b"x"}
+    path = _zip_of(tmp_path / f"z_{name}", members)
+    content = path.read_bytes()
+    assert guard.sniff(path) == "archive"
+    read = read_workbook(path)
+    assert read.rejection is not None
+    assert read.rejection.rule == "file_is_archive"
+    vi, en = read.rejection.message.split(" / ", 1)
+    assert "tệp nén" in vi
+    assert "giải nén" in vi
+    assert "663_2023.xlsx, 664_2023.xlsx" in vi
+    assert "Unpack it" in en
+    assert "663_2023.xlsx, 664_2023.xlsx" in en
+    assert path.read_bytes() == content  # never changed
+
+
+@pytest.mark.parametrize(
+    "head", [b"Rar!\x1a\x07\x01\x00", b"Rar!\x1a\x07\x00", b"7z\xbc\xaf\x27\x1c\x00\x04"]
+)
+def test_a_rar_or_7z_archive_is_told_to_be_unpacked(tmp_path, head):
+    path = tmp_path / "bao_cao_huyen_2023.rar"
+    path.write_bytes(head + b"\0" * 64)
+    read = read_workbook(path)
+    assert read.rejection is not None
+    assert read.rejection.rule == "file_is_archive"
+    assert "giải nén" in read.rejection.message
+
+
+def test_a_word_document_is_not_taken_for_an_archive(tmp_path):
+    path = _zip_of(
+        tmp_path / "bao_cao.docx",
+        {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"},
+    )
+    assert guard.sniff(path) == "unknown"
+    assert read_workbook(path).rejection.rule == "not_a_spreadsheet"

@@ -115,6 +115,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "The file is not an Excel or LibreOffice spreadsheet (.xlsx, .xls, .ods). Send the "
         "report workbook itself.",
     ),
+    "file_is_archive": (
+        "Tệp là một tệp nén (zip, rar, 7z){inside_vi}, không phải bảng tính. Hãy giải nén "
+        "rồi gửi riêng từng tệp báo cáo (.xlsx), mỗi đơn vị và mỗi năm một tệp.",
+        "The file is a compressed archive (zip, rar, 7z){inside_en}, not a spreadsheet. "
+        "Unpack it and send each report workbook (.xlsx) on its own, one per unit and year.",
+    ),
     "saved_in_other_format": (
         "Tệp không phải là bảng tính Excel mà là {what_vi}, dù tên tệp là bảng tính (phần "
         "mềm xuất báo cáo thường lưu như vậy). Hãy mở tệp bằng Excel, chọn File > Save As "

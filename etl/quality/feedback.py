@@ -582,6 +582,7 @@ def open_copy(raw_path: str | None, work_dir: Path):
         "encrypted": ("tệp có mật khẩu", "password-protected"),
         "corrupt": ("tệp bị hỏng", "damaged file"),
         "unknown": ("không phải bảng tính", "not a spreadsheet"),
+        "archive": ("tệp nén, không phải bảng tính", "compressed archive, no workbook"),
         # named as a workbook, but another format (`html`, `csv`): said as its rejection says
         **{
             kind: (f"tệp là {what_vi}, không phải bảng tính Excel", f"{what_en}, no workbook")

@@ -43,6 +43,11 @@ log = logging.getLogger(__name__)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
+# The first bytes of a RAR (4 and 5) and a 7-Zip archive: reports a district packed to send.
+ARCHIVE_MAGICS = (b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c")
+# A zip with one of these members is an office document or another packaged format (a
+# .docx, an .epub), not an archive a person packed.
+_PACKAGE_MEMBERS = ("[Content_Types].xml", "mimetype", "META-INF/manifest.xml")
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 # An .ods saved with a password lists how each part is encrypted in its manifest (each
 # part's, or from ODF 1.4 the one `encrypted-package`'s).
@@ -188,6 +193,8 @@ class Package:
                         kind = "encrypted"  # an .ods saved with a password
                     else:
                         kind = "ods" if "content.xml" in names else "unknown"
+                elif names.isdisjoint(_PACKAGE_MEMBERS):
+                    kind = "archive"  # a zip a person packed: its members are `names`
                 else:
                     kind = "unknown"
             except _DAMAGED_ZIP:
@@ -201,6 +208,8 @@ class Package:
             else:
                 archive.close()
             return kind
+        if head.startswith(ARCHIVE_MAGICS):
+            return "archive"
         if head == OLE_MAGIC:
             # An encrypted .xlsx is an OLE container holding an `EncryptedPackage` stream.
             with path.open("rb") as handle:
@@ -240,7 +249,8 @@ def check_archive(path: Path | Package, expanded_limit: int) -> None:
 
 
 def sniff(path: Path) -> str:
-    """`xlsx`, `ods`, `xls`, `encrypted`, `empty`, `corrupt` (a damaged zip) or `unknown`."""
+    """`xlsx`, `ods`, `xls`, `encrypted`, `empty`, `corrupt` (a damaged zip), `archive` (a
+    zip, RAR or 7-Zip archive a person packed) or `unknown`."""
     with Package(path) as package:
         return package.kind
 

@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import cache
 from multiprocessing import util as mp_util
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from etl.config import Limits
+from etl.config import WORKBOOK_EXTENSIONS, Limits
 from etl.contract.findings import (
     ERROR,
     INFO,
@@ -104,6 +104,8 @@ def _guarded(package: guard.Package, limits: Limits, file_name: str | None) -> W
         return WorkbookRead(
             rejection=Finding(rule="saved_in_other_format", severity=ERROR, message=message)
         )
+    if kind == "archive":
+        return WorkbookRead(rejection=_archive(package.names))
     if kind in _UNREADABLE:
         return WorkbookRead(
             rejection=Finding(
@@ -147,6 +149,7 @@ def _work_root() -> Path:
     return root
 
 
+_ARCHIVE_NAMES = 5  # the files of an archive its rejection names, at most
 _UNREADABLE = {"empty": "file_empty", "encrypted": "file_encrypted", "unknown": "not_a_spreadsheet"}
 
 
@@ -155,6 +158,25 @@ _UNREADABLE = {"empty": "file_empty", "encrypted": "file_encrypted", "unknown": 
 # decoded, so the clerk is not asked to fix a file that is fine, and logged as an error for
 # the data team. The file is quarantined meanwhile; the release that fixes it restages it.
 _PROGRAM_ERRORS = (NameError, AttributeError, ImportError, AssertionError)
+
+
+def _archive(members: list[str]) -> Finding:
+    """`file_is_archive`, naming the spreadsheets a zip holds (else its first files): the
+    clerk sees the reports are inside and what to send instead."""
+    files = [PurePosixPath(m).name for m in members if not m.endswith("/")]
+    files = [n for n in files if not n.startswith(("._", "~$")) and n != ".DS_Store"]
+    sheets = [n for n in files if n.lower().endswith(WORKBOOK_EXTENSIONS)]
+    shown = sheets or files
+    inside = ", ".join(shown[:_ARCHIVE_NAMES]) + (", …" if len(shown) > _ARCHIVE_NAMES else "")
+    return Finding(
+        rule="file_is_archive",
+        severity=ERROR,
+        message=reason(
+            "file_is_archive",
+            inside_vi=f" chứa {inside}" if inside else "",
+            inside_en=f" holding {inside}" if inside else "",
+        ),
+    )
 
 
 def _unreadable(exc: Exception) -> Finding:
