@@ -318,6 +318,34 @@ def test_what_office_programs_and_macos_leave_beside_a_report_is_not_a_submissio
     ) == [("._664_2023.xlsx", "loaded"), ("663_2023.xlsx", "loaded")]
 
 
+def test_a_download_or_copy_in_progress_is_not_a_submission(settings, caplog):
+    """What a browser, rsync or WinSCP writes while a file arrives, before renaming it to its
+    name: half a workbook. Before, each was quarantined as a report (`file_unreadable`, or
+    its unit guessed from the name), with an alert to a clerk who did nothing wrong; the
+    renamed file is what is read, in the run that finds it."""
+    landing = settings.landing_dir
+    _good(landing / "663_2023.xlsx")
+    half = (landing / "663_2023.xlsx").read_bytes()[:500]
+    in_progress = [
+        "664_2023.xlsx.crdownload",  # Chrome, Edge
+        "Unconfirmed 812345.crdownload",
+        "665_2023.xlsx.part",  # Firefox
+        "666_2023.xlsx.filepart",  # WinSCP
+        ".667_2023.xlsx.Ab12Cd",  # rsync's temporary name
+    ]
+    for name in in_progress:
+        (landing / name).write_bytes(half)
+    _good(landing / "667_2023.part.xlsx", unit="667", codes=("6700000067",))
+    with caplog.at_level("INFO", logger="etl.read.discover"):
+        run_steps(settings, "run-1")
+    assert query(
+        settings, "select file_name, status from audit.file_ingestion order by file_name"
+    ) == [("663_2023.xlsx", "loaded"), ("667_2023.part.xlsx", "loaded")]
+    for name in in_progress:
+        assert f"skipping {name}: a download or copy still in progress" in caplog.text
+        assert (landing / name).read_bytes() == half  # never touched
+
+
 def test_the_size_recorded_is_the_size_of_the_content_hashed(settings, monkeypatch):
     """A file that grows after its raw copy was taken: its size was read from the landing
     folder afterwards, so the row said a size that is not its content's."""

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +27,12 @@ _SYSTEM_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 _APPLE_DOUBLE_PREFIX = "._"
 _APPLE_DOUBLE_MAGIC = b"\x00\x05\x16\x07"
 _PARTIAL = ".tmp"  # ends the name of a raw copy being written
+# A file still arriving, under the name its program gives it until done, when it renames it:
+# a browser's download (Chrome and Edge `.crdownload`, Firefox `.part`, Opera
+# `.opdownload`), WinSCP's `.filepart`, and rsync's `.<name>.<6 letters>`. Half a workbook:
+# the renamed file is the submission, read by the run that finds it.
+_IN_TRANSFER_SUFFIXES = (".crdownload", ".part", ".opdownload", ".filepart")
+_RSYNC_TEMPORARY = re.compile(r"\..+\.[^.]+\.[A-Za-z0-9]{6}")
 
 
 class FileChanging(Exception):
@@ -74,10 +81,10 @@ def _apple_double(path: Path) -> bool:
 
 
 def landing_files(landing_dir: Path) -> list[Path]:
-    """Every regular file below the landing folder, but office lock files, system files and
-    macOS's AppleDouble companions. Nothing else is passed over in silence: a link, a special
-    file (a pipe, a socket) and a subfolder that cannot be read are each said in the run's
-    log."""
+    """Every regular file below the landing folder, but office lock files, system files,
+    files still being downloaded or copied, and macOS's AppleDouble companions. Nothing
+    else is passed over in silence: a link, a special file (a pipe, a socket) and a
+    subfolder that cannot be read are each said in the run's log."""
     if not landing_dir.is_dir():
         # Said in every run's log: a share that is not mounted looks like a quiet landing.
         log.warning(
@@ -108,6 +115,12 @@ def landing_files(landing_dir: Path) -> list[Path]:
                 log.warning("skipping %s: not a file (a pipe, a socket or a device)", name)
             elif name.startswith(_LOCK_PREFIXES) or name in _SYSTEM_FILES:
                 log.info("skipping %s: an office lock file or a system file", name)
+            elif name.lower().endswith(_IN_TRANSFER_SUFFIXES) or _RSYNC_TEMPORARY.fullmatch(name):
+                log.info(
+                    "skipping %s: a download or copy still in progress (its program gives it"
+                    " its name when done)",
+                    name,
+                )
             elif _apple_double(path):
                 log.info("skipping %s: macOS's metadata of a file (AppleDouble)", name)
             else:
