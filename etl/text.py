@@ -74,10 +74,16 @@ def unquoted(value: object) -> str:
 
 
 def unit_code_text(value: object) -> str:
-    """A unit or commune code as typed: spaces and dots gone (rule 8: `24.611`, `24 611` are
-    24611), and first a number's `.0` written as text (`24611.0`, `663.0`); it may still
-    be no code, so the caller checks its digits."""
-    return re.sub(r"\.0+$", "", unquoted(value).replace(" ", "")).replace(".", "")
+    """A unit or commune code as typed: spaces gone, and dots where they group thousands (rule
+    8: `24.611`, `24 611` are 24611; `6.63` keeps its dot, no code), after a number's `.0`
+    written as text (`24611.0`, `663.0`); it may still be no code, so the caller checks its
+    digits."""
+    text = re.sub(r"\.0+$", "", unquoted(value).replace(" ", ""))
+    return text.replace(".", "") if _GROUPED.fullmatch(text) else text
+
+
+# Digits grouped by thousands as Vietnamese numbers are: `24.611`, `1.234.567`.
+_GROUPED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
 
 
 @lru_cache(maxsize=65536)

@@ -31,6 +31,8 @@ def test_a_code_loses_its_spaces_and_dots(ref):
         assert codes(ref, "68", 2026, typed) == [("24611", True)], typed
         assert codes(ref, "660", 2024, typed) == [("24611", False)], typed
     assert codes(ref, "68", 2026, "1") == []
+    # A dot between no groups of three digits is no grouping: `246.11` is no code.
+    assert codes(ref, "68", 2026, "246.11") == []
 
 
 def test_a_code_that_lost_its_leading_zeros_is_that_code_unless_it_names_a_ward(ref):

@@ -289,6 +289,16 @@ def test_rule_14_the_dong_sign_in_a_header_is_dong():
         ("500 nghìn", 0.5),
         ("1,5 tỉ", 1500.0),  # `tỉ`, the other spelling of `tỷ`
         ("2 tỷ 500 triệu", 2500.0),
+        # Three digits after the scale are the next scale's: 3 triệu 500 (nghìn), the same
+        # amount as the decimal 3,500 triệu, so neither reading can differ.
+        ("3tr500", 3.5),
+        ("3 triệu 500", 3.5),
+        ("3tr050", 3.05),
+        ("1 tỷ 200", 1200.0),
+        ("2 tỷ 050", 2050.0),
+        ("1ty200", 1200.0),
+        ("-1 tỷ 200", -1200.0),
+        ("(3tr500)", -3.5),
     ],
 )
 def test_rule_14_money_shorthand_reads_as_it_is_said(raw, expected):
@@ -296,13 +306,17 @@ def test_rule_14_money_shorthand_reads_as_it_is_said(raw, expected):
     amount is said (`ba triệu năm`). Before, `3tr5`, `1ty2`, `1 tỷ 2` and `500k` rejected the
     file (not a number)."""
     assert cells.parse_money(raw, 1.0) == pytest.approx(expected)
+    assert cells.parse_money(raw, 1e-6) == pytest.approx(expected)  # the cell's unit wins
 
 
 @pytest.mark.parametrize(
     "raw",
     [
         "3tr25",  # 3,25 or 3 triệu 25 nghìn: not guessed
-        "3tr500",
+        "3tr50",  # 3,5 or 3 triệu 50 nghìn (3,05)
+        "1 tỷ 20",
+        "3tr5000",
+        "1 tỷ 2000",
         "1 tỷ 25",
         "3tr5tr",
         "3đ5",  # a currency is no scale
@@ -345,6 +359,10 @@ def test_rule_14_money_shorthand_in_a_count_is_a_unit_mismatch():
         ("(125,5) (ước)", -125.5),
         ("khoảng 3tr5", 3.5),
         ("1.250 (trong đó vốn góp 800)", 1250.0),
+        # A part in its own unit is compared in million VND: 300 triệu of 1 tỷ.
+        ("1 tỷ (trong đó 300 triệu)", 1000.0),
+        ("1 tỷ (trong đó vốn góp 300 triệu, vay 200 triệu)", 1000.0),
+        ("1,2 tỷ (trong đó 800.000.000 đ)", 1200.0),
     ],
 )
 def test_rule_14_an_estimate_is_its_figure(raw, expected):
@@ -402,6 +420,20 @@ def test_rule_14_a_figure_with_a_remark_that_may_change_it_is_unreadable(raw):
         cells.parse_quantity(raw, ("người",), whole=True)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1 tỷ (trong đó 1.300 triệu)",  # a part larger than the whole
+        "1 tỷ (trong đó 2 tỷ)",
+        "1 tỷ (trong đó 300)",  # 300 of what: not the whole's tỷ, so no part of it
+        "1 tỷ (trong đó 300 người)",
+    ],
+)
+def test_rule_14_money_with_a_part_it_cannot_hold_is_unreadable(raw):
+    with pytest.raises(ValueError, match="not a number"):
+        cells.parse_money(raw, 1.0)
+
+
 def test_rule_14_shorthand_estimates_and_breakdowns_read_in_a_workbook(tmp_path):
     row = htx_row(
         1,
@@ -428,6 +460,52 @@ def test_rule_14_shorthand_estimates_and_breakdowns_read_in_a_workbook(tmp_path)
         got["has_offtake_contract"],
     ) == (25, 12, 1200.0, 3.5, 500.0, True)
     assert read.findings == []
+
+
+def test_the_readings_ruled_on_read_through_the_reader_in_their_columns_units(tmp_path):
+    """`3tr500` and `1 tỷ (trong đó 300 triệu)` keep their own units under a header in đồng;
+    `Lo 50.000` is −50 under `(nghìn đồng)`; `Không (chưa ký)` is no; `4 sao (2023 - 2026)`
+    4 stars. `Không (có HĐ miệng)` stays an error of its cell."""
+    profit = "Lợi nhuận trước thuế"
+    in_dong = {"Doanh thu", "Vốn điều lệ"}
+    header = [
+        f"{h} (nghìn đồng)" if h == profit else f"{h} (đồng)" if h in in_dong else h
+        for h in HTX_HEADER
+    ]
+    rows = [
+        header,
+        htx_row(
+            1,
+            "6400000001",
+            **{
+                "Doanh thu": "3tr500",
+                "Vốn điều lệ": "1 tỷ (trong đó 300 triệu)",
+                profit: "Lo 50.000",
+                "Liên kết tiêu thụ": "Không (chưa ký)",
+            },
+        ),
+        htx_row(
+            2, "6400000002", **{profit: "Lai 50.000", "Liên kết tiêu thụ": "Không (có HĐ miệng)"}
+        ),
+    ]
+    ocop = [
+        ["Mã số HTX", "Tên sản phẩm", "Số sao"],
+        ["6400000001", "Cà phê", "4 sao (2023 - 2026)"],
+    ]
+    sheets = {"ThongTin": info_rows(), "HTX": rows, "OCOP": ocop}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    first, second = read.sheets["htx"].rows
+    assert (
+        first["revenue_mvnd"],
+        first["charter_capital_mvnd"],
+        first["profit_before_tax_mvnd"],
+        first["has_offtake_contract"],
+    ) == (3.5, 1000.0, -50.0, False)
+    assert not any(k.endswith("__unparsed") for k in first)
+    assert second["profit_before_tax_mvnd"] == 50.0
+    assert second["has_offtake_contract"] is None
+    assert second[unparsed("has_offtake_contract")] == "Không (có HĐ miệng)"
+    assert [r["stars"] for r in read.sheets["ocop"].rows] == [4]
 
 
 @pytest.mark.parametrize(

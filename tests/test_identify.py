@@ -436,6 +436,16 @@ def test_a_unit_code_typed_as_text_loses_its_spaces_and_dots(tmp_path, ref):
     assert found.rule == "year_invalid"
 
 
+def test_a_unit_code_whose_dots_group_no_thousands_is_no_code(tmp_path, ref):
+    """A dot is dropped only between groups of three digits (`24.611`, a Vietnamese grouped
+    number): `6.63` is no code, as `abc` is, never district 663. Before, it read as 663."""
+    for typed in ("6.63", "66.3", "2.4611", "24.61.1"):
+        found = _identify(tmp_path, "663_2023.xlsx", ref, code=typed, year=2023)
+        assert _rejected(found, "unit_unknown"), typed
+        assert (found.column_name, found.value) == ("Mã đơn vị", typed)
+    assert _identify(tmp_path, "663_2023.xlsx", ref, code="abc", year=2023).rule == "unit_unknown"
+
+
 def test_a_failing_file_name_or_unit_name_is_named_as_such_not_as_a_thongtin_code(tmp_path, ref):
     """A unit or year the file name gives is in no sheet: the failing "cell" is the file
     name, with no sheet (the file has no ThongTin to mark); a `Tên đơn vị` that names no

@@ -25,6 +25,8 @@ RAWS: list[object] = [
     "Lỗ 50", "50 (lỗ)", "-50 (lỗ)", "Lãi 50", "Lãi -50", "Hòa vốn", "5 triệu/tháng",
     "Không xếp loại", "Không XL", "NN", "Quỹ TDND", "Nông, lâm nghiệp", "Lĩnh vực khác",
     "85/100", "85 điểm/100", "8,5/10", "4 sao (2023)", "4 sao (QĐ 2023)",
+    "4 sao (2023 - 2026)", "4 sao (2023-2027)", "Lo 50", "Lai 50", "Lô 50", "3tr500",
+    "1 tỷ 200", "3tr50", "1 tỷ (trong đó 300 triệu)", "Không (chưa ký)", "Không (có HĐ miệng)",
     "12/05/2021 00:00:00", "Khá", "kha", "Tốt", "Nông nghiệp", "NTM", "Nông thôn mới",
     "Đề án 167", "ocop", "HTX Cà phê Đắk Mil", "  padded  ", "a\u200bb",
     dt.date(2021, 5, 12), dt.datetime(2021, 5, 12, 8, 30), dt.time(8, 30),

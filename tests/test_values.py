@@ -602,6 +602,44 @@ def test_a_yes_with_a_remark_that_is_no_contract_is_unreadable(raw):
 
 
 @pytest.mark.parametrize(
+    "raw",
+    [
+        "Không (chưa có HĐ)",
+        "Không (chưa ký)",
+        "Không (chưa có)",
+        "Ko (chưa ký HĐ)",
+        "Chưa (chưa ký)",
+        "- (chưa ký)",  # read so before too
+    ],
+)
+def test_a_no_whose_remark_only_says_the_no_again_is_no(raw):
+    """`Không (chưa ký)`: the parentheses restate the no with the column's verb. Before,
+    not yes/no (the file rejected)."""
+    assert cells.parse_yesno(raw) is False
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Không (có HĐ miệng)",  # a yes-word in the remark: an oral contract, or none?
+        "Không (có HĐ)",  # before, a no: the words were read across the parentheses
+        "Không (có)",
+        "Chưa (có HĐ)",
+        "- (có HĐ)",  # before, a yes
+        "Không (đã ký)",
+        "Không (chưa rõ)",
+        "Không (chưa ký?)",
+        "Có (chưa ký)",  # a yes beside a no
+        "x (chưa có HĐ)",
+        "Không (chưa ký) (chưa ký)",
+    ],
+)
+def test_a_no_with_a_remark_that_does_not_only_say_no_is_unreadable(raw):
+    with pytest.raises(ValueError, match="not yes/no"):
+        cells.parse_yesno(raw)
+
+
+@pytest.mark.parametrize(
     ("raw", "read_as"),
     [
         ("Lỗ 50", -50.0),
@@ -621,6 +659,13 @@ def test_a_yes_with_a_remark_that_is_no_contract_is_unreadable(raw):
         ("Lời 50", 50.0),  # `lời`: lãi as the South says it
         ("50 (lãi)", 50.0),
         ("Âm 50", -50.0),  # `âm`: negative
+        ("Lo 50", -50.0),  # typed without tone marks, as clerks do: `lỗ`
+        ("lo 50 triệu", -50.0),
+        ("Thua lo 50", -50.0),
+        ("50 (lo)", -50.0),
+        ("Lai 50", 50.0),  # `lãi`
+        ("LAI 50", 50.0),
+        ("Co lai 50", 50.0),
         ("Hòa vốn", 0.0),  # break-even: no profit, no loss
         ("Hoà vốn", 0.0),
         ("-50", -50.0),
@@ -645,7 +690,10 @@ def test_a_profit_or_a_loss_said_in_words_is_its_signed_amount(raw, read_as):
         "Lỗ -",
         "Lỗ lãi 50",
         "Lỗ 50 (lỗ)",
-        "Lo 50",  # unaccented, `lô` (a lot) too: not guessed
+        "Lô 50",  # a lot, written with its mark: no loss
+        "Lai -50",
+        "Loi 50",  # `lời` (a profit) or `lỗi` (a mistake): not guessed
+        "Lo",
         "50 lỗ 20",
         "Lỗ 50 người",
     ],
@@ -655,7 +703,7 @@ def test_a_profit_or_a_loss_in_words_that_says_no_one_amount_stays_unreadable(ra
         cells.parse_money(raw, says_loss=True)
 
 
-@pytest.mark.parametrize("raw", ["Lỗ 50", "50 (lỗ)", "Lãi 50", "Hòa vốn"])
+@pytest.mark.parametrize("raw", ["Lỗ 50", "50 (lỗ)", "Lãi 50", "Hòa vốn", "Lo 50", "Lai 50"])
 def test_a_loss_in_words_is_read_in_the_profit_column_only(raw):
     """Revenue, capital or assets are never a loss: there `Lỗ 50` stays unreadable."""
     with pytest.raises(ValueError, match="not a number"):
@@ -797,6 +845,10 @@ def test_a_score_out_of_another_total_stays_unreadable(raw):
         ("3 sao (Quyết định 56/QĐ-UBND ngày 15/3/2023)", 3),
         ("Bốn sao (2022)", 4),
         ("4★ (2023)", 4),
+        # The certificate's validity, 36 months from the year given: 4 stars of 2023.
+        ("4 sao (2023-2026)", 4),
+        ("4 sao (2023 - 2026)", 4),
+        ("4 sao (2023\u20132026)", 4),
     ],
 )
 def test_ocop_stars_with_the_year_or_decision_beside_them(raw, stars):
@@ -811,7 +863,12 @@ def test_ocop_stars_with_the_year_or_decision_beside_them(raw, stars):
         "3 sao (QĐ nâng 4 SAO)",
         "3 sao (QĐ 2023: 4★)",
         "4 sao (2023) (2024)",
-        "4 sao (2023-2026)",
+        "4 sao (2023-2027)",  # longer than a certificate's 36 months
+        "4 sao (2026-2023)",  # reversed
+        "4 sao (2023-2025)",  # shorter: no certificate's validity either
+        "4 sao (2023-2023)",
+        "4 sao (2023-26)",
+        "4 sao (2023-2026) (2023)",
         "4 sao (dự kiến)",
         "4 sao (3)",
     ],

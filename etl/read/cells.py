@@ -208,10 +208,11 @@ _SPOKEN_PART = re.compile(r"([0-9][0-9.,]*)\s*([^\W\d_][^\d]*?)\s*(?=[0-9]|$)")
 _SPOKEN_AMOUNT = re.compile(r"(?P<minus>[-−]\s?)?(?:[0-9][0-9.,]*\s*[^\W\d_][^\d]*?\s*){2,}")
 # An amount said short (`3tr5`, `1ty2`, `1 tỷ 2`): a whole number, a scale and one digit, the
 # scale's tenth, as it is said (`ba triệu năm`, 3.5 triệu; a unit after the digit makes it an
-# amount said in parts: `3 triệu 5 nghìn` is 3.005). Two digits or more (`3tr25`: 3.25, or 3
-# triệu 25 nghìn?) are not guessed.
+# amount said in parts: `3 triệu 5 nghìn` is 3.005); or three digits, the next scale's (`3tr500`
+# is 3 triệu 500 nghìn, `2 tỷ 050` 2 tỷ 50 triệu: the decimal reading is the same amount). Two
+# digits (`3tr25`: 3.25, or 3 triệu 25 nghìn?) or four are not guessed.
 _SHORTHAND = re.compile(
-    r"(?P<minus>-\s?)?(?P<whole>[0-9]+)\s*(?P<scale>[^\W\d_]+)\s*(?P<tenth>[0-9])"
+    r"(?P<minus>-\s?)?(?P<whole>[0-9]+)\s*(?P<scale>[^\W\d_]+)\s*(?P<tenth>[0-9](?:[0-9]{2})?)"
 )
 # `k` is nghìn in a cell (`500k`, `500kđ`), not in a header, where `(K)` may be a column's letter.
 _THOUSAND = re.compile(r"^k(?=(?:dong|vnd|d)?$)")
@@ -329,7 +330,8 @@ _BREAKDOWN_NOTE = re.compile(
     r"trong do\b.*|\d+ (?:lao dong |ld |thanh vien |tv |nguoi )?nu|(?:lao dong |ld )?nu \d+"
 )
 _FIGURE_THEN_NOTE = re.compile(r"^(?P<figure>.*?\S)\s*\((?P<note>[^()]+)\)$")
-_NOTE_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+# A part's number and the word after it, which may be its money unit (`300 triệu`).
+_NOTE_NUMBER = re.compile(r"(?P<number>[0-9]+(?:[.,][0-9]+)*)\s*(?P<word>[^\W\d_][\w.]*)?")
 
 
 def _remarked(text: str) -> tuple[float | None, str | None, str | None]:
@@ -346,11 +348,25 @@ def _remarked(text: str) -> tuple[float | None, str | None, str | None]:
         return _with_unit(noted["figure"], remarks=False)
     if _BREAKDOWN_NOTE.fullmatch(note):
         figure = _with_unit(noted["figure"], remarks=False)
-        whole = figure[0]
-        parts = [parse_number(n) for n in _NOTE_NUMBER.findall(noted["note"])]
-        if whole is not None and all(p is not None and p <= abs(whole) for p in parts):
+        if figure[0] is not None and all(
+            _part_fits(part, figure) for part in _NOTE_NUMBER.finditer(noted["note"])
+        ):
             return figure
     raise ValueError("not a number")
+
+
+def _part_fits(part: re.Match, figure: tuple[float | None, str | None, str | None]) -> bool:
+    """Whether a part is no larger than the whole: in million VND when both say their money
+    unit (`1 tỷ (trong đó 300 triệu)`), else as the numbers are written."""
+    value = parse_number(part["number"])
+    whole, key = figure[0], figure[1]
+    if value is None or whole is None:
+        return False
+    part_factor = money_unit_factor(_cell_unit_key(part["word"] or ""))
+    whole_factor = money_unit_factor(key) if key else None
+    if part_factor is not None and whole_factor is not None:
+        return value * part_factor <= abs(whole) * whole_factor
+    return value <= abs(whole)
 
 
 # Currencies that are not đồng, by their unit key: a money column counts VND only.
@@ -414,9 +430,19 @@ _STARS_DATED = re.compile(r"^(?P<stars>[^()]*\S)\s*\((?P<when>[^()]+)\)$")
 _STARS_WHEN = re.compile(r"^(?:(?:nam )?(?:19|20)\d\d|(?:qd|quyet dinh)(?: .*)?)$")
 
 
+# A certificate of OCOP is valid 36 months from its decision date. Its years may stand in
+# the parentheses in place of the year given: `4 sao (2023-2026)`, `(2023 - 2026)`. A longer,
+# shorter or reversed range is no certificate's, and is not read.
+OCOP_VALID_MONTHS = 36
+_STARS_VALID = re.compile(r"^((?:19|20)\d\d)\s*[-\u2010-\u2015\u2212]\s*((?:19|20)\d\d)$")
+
+
 def _stars_given_when(note: str) -> bool:
     """Whether parentheses say only when the stars were given: no stars of their own (`(QĐ
     nâng 4 sao)`)."""
+    valid = _STARS_VALID.match(note.strip())
+    if valid:
+        return (int(valid[2]) - int(valid[1])) * 12 == OCOP_VALID_MONTHS
     key = match_key(note)
     return bool(_STARS_WHEN.match(key)) and "sao" not in key.split() and not _STAR_SIGNS & set(note)
 
@@ -578,9 +604,13 @@ def parse_money(
 
 
 # A profit or a loss said in words (`Lỗ 50`, `lỗ: 50 triệu`, `Thua lỗ 50`, `Âm 50`; `Lãi 50`,
-# `Lời 50`), or its word in parentheses after the amount (`50 (lỗ)`, `50 (lãi)`), as written
-# with its tone marks: an unaccented `lo` may be `lô` (a lot), not guessed.
-_SIGN_WORDS = {"lỗ": -1, "thua lỗ": -1, "bị lỗ": -1, "âm": -1, "lãi": 1, "có lãi": 1, "lời": 1}
+# `Lời 50`), or its word in parentheses after the amount (`50 (lỗ)`, `50 (lãi)`). `lỗ` and
+# `lãi` may be typed without tone marks (`Lo 50`, `Lai 50`: in a profit column a lot, `lô`, is
+# no amount); `lời` may not (`Loi 50` may be `lỗi`, a mistake), nor a wrong mark (`Lô 50`).
+_SIGN_WORDS = {
+    **{"lỗ": -1, "thua lỗ": -1, "bị lỗ": -1, "âm": -1, "lãi": 1, "có lãi": 1, "lời": 1},
+    **{"lo": -1, "thua lo": -1, "bi lo": -1, "lai": 1, "co lai": 1},
+}
 _SIGN_WORD = "|".join(sorted(_SIGN_WORDS, key=len, reverse=True))
 _WORD_THEN_AMOUNT = re.compile(rf"^(?P<word>{_SIGN_WORD})\s*:?\s*(?P<amount>.+)$", re.I)
 _AMOUNT_THEN_WORD = re.compile(rf"^(?P<amount>.+?)\s*\((?P<word>{_SIGN_WORD})\)$", re.I)
@@ -743,8 +773,9 @@ def _from_parts(found: re.Match, report_year: int | None) -> tuple[dt.date, str]
 def parse_yesno(raw: object) -> bool:
     """`x`, `Có`, `1`, `Yes` (`Y`) and a tick (`✓`, `√`) are yes; blank, `Không` (`Ko`, `Không
     có`), `0`, `No` (`N`), `Chưa` and a dash are no; so are a yes and a no said with the
-    column's verb (`Có tham gia`, `Đã ký`; `Không tham gia`, `Chưa ký`). Any other mark is
-    not read as either (never a silent no)."""
+    column's verb (`Có tham gia`, `Đã ký`; `Không tham gia`, `Chưa ký`), and a no whose
+    remark says the no again (`Không (chưa ký)`). Any other mark is not read as either (never
+    a silent no)."""
     if raw is None:
         return False
     if isinstance(raw, bool):
@@ -753,19 +784,24 @@ def parse_yesno(raw: object) -> bool:
         if raw in (0, 1):
             return bool(raw)
         raise ValueError("not yes/no")
+    text = clean(raw)
+    remarked = _MARK_THEN_REMARK.match(text) if text.endswith(")") else None
+    if remarked and _reads_no(remarked["mark"]):
+        if "?" not in remarked["remark"] and _says_no(match_key(remarked["remark"])):
+            return False
+        raise ValueError("not yes/no")
     key = match_key(raw)
     if key in _YES:
         return True
-    if key in _NO and (key or _NO_MARK.fullmatch(clean(raw))):
+    if key in _NO and (key or _NO_MARK.fullmatch(text)):
         return False
-    if _TICK.fullmatch(clean(raw)):
+    if _TICK.fullmatch(text):
         return True
     said, _, verb = key.partition(" ")
     if verb in _SAID_VERBS and said in _YES_SAID | _NO_SAID:
         return said in _YES_SAID
     if key == "chua":
         return False
-    remarked = _MARK_THEN_REMARK.match(clean(raw))
     if remarked and _names_a_contract(remarked["remark"]):
         try:
             if parse_yesno(remarked["mark"]) is True:
@@ -791,6 +827,24 @@ _NOT_IN_FORCE_KEYS = frozenset(
     {"du kien", "ke hoach", "chua", "khong", "het han", "thanh ly", "cham dut", "dam phan"}
 )
 _NOT_IN_FORCE_WORDS = re.compile(r"(?<!\w)(?:đang|sẽ|hủy|huỷ|tạm|ngừng|ngưng)(?!\w)")
+
+
+# A no beside a remark (`Không (chưa ký)`) is read only when the remark says the no again,
+# with the column's verb or alone; a yes-word there (`Không (có HĐ miệng)`, `- (có HĐ)`) or
+# anything else says both, and is not read (the words are never read across the parentheses).
+_NO_WORDS = {"khong", "ko", "khong co", "chua"}
+
+
+def _reads_no(mark: str) -> bool:
+    try:
+        return parse_yesno(mark) is False
+    except ValueError:
+        return False
+
+
+def _says_no(key: str) -> bool:
+    said, _, verb = key.partition(" ")
+    return key in _NO_WORDS or (said in _NO_SAID and verb in _SAID_VERBS)
 
 
 def _names_a_contract(remark: str) -> bool:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from etl.contract.layout import DATA_SHEETS, Sheet
 from etl.contract.reference import Reference
+from etl.read.cells import OCOP_VALID_MONTHS
 from etl.read.identify import Identity
 from etl.read.reader import PARSED_KINDS, precision, unparsed
 from etl.read.workbook import WorkbookRead
@@ -20,9 +21,8 @@ from etl.text import match_key, strip_unit_prefix
 
 PROVENANCE = ("file_id", "unit_code", "report_year", "sheet_name", "excel_row")
 
-# A certificate of OCOP is valid 36 months from its decision date: from the first day of
-# its month (or year) when the cell gave no day (rule 18), as the reader stores it.
-OCOP_VALID_MONTHS = 36
+# A certificate of OCOP is valid `OCOP_VALID_MONTHS` from its decision date: from the first
+# day of its month (or year) when the cell gave no day (rule 18), as the reader stores it.
 
 
 @dataclass(frozen=True)
