@@ -184,6 +184,10 @@ def test_rule_11_the_next_letter_of_a_lettered_list_is_a_letter_title(
         ("Ngành GTVT:", "Vận tải"),
         ("Quỹ TDND", "Quỹ tín dụng nhân dân"),
         ("Lĩnh vực phi NN", "Phi nông nghiệp"),
+        # After `HTX`, as a cell names it (`I | HTX NÔNG NGHIỆP`, `II | HTX PHI NÔNG NGHIỆP`).
+        ("HTX PHI NÔNG NGHIỆP", "Phi nông nghiệp"),
+        ("HTX nông nghiệp:", "Nông nghiệp"),
+        ("Hợp tác xã vận tải (3 HTX)", "Vận tải"),
     ],
 )
 def test_rule_11_a_sector_title_names_a_whole_label_the_longest(tmp_path, title, sector):

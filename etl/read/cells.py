@@ -989,8 +989,9 @@ SECTOR_SHORT = {
     "xd": "xaydung",
     **dict.fromkeys(("vsmt", "vesinhmoitruong"), "moitruong"),
 }
-# What may stand before a sector's name in its cell: `Lĩnh vực`, `Ngành`, `HTX`.
-_SECTOR_PREFIX = re.compile(r"^(?:linh vuc|nganh|htx|hop tac xa)\s+")
+# What may stand before a sector's name in its cell or a group title: `Lĩnh vực`, `Ngành`,
+# `HTX`.
+SECTOR_PREFIX = re.compile(r"^(?:linh vuc|nganh|htx|hop tac xa)\s+")
 
 
 def parse_sector(raw: object, allowed: tuple[str, ...]) -> str | None:
@@ -1000,7 +1001,7 @@ def parse_sector(raw: object, allowed: tuple[str, ...]) -> str | None:
     found = parse_category(raw, allowed)
     if found is None or found in allowed:
         return found
-    return sector_named(_SECTOR_PREFIX.sub("", match_key(found), count=1), allowed) or found
+    return sector_named(SECTOR_PREFIX.sub("", match_key(found), count=1), allowed) or found
 
 
 def sector_named(key: str, allowed: tuple[str, ...]) -> str | None:

@@ -1136,8 +1136,6 @@ _COUNT = re.compile(
     re.IGNORECASE,
 )
 _COOPERATIVES = ("htx", "hop tac xa")
-# `Lĩnh vực nông nghiệp`, `Ngành vận tải`: a sector title.
-_SECTOR_PREFIXES = ("linh vuc", "nganh")
 
 
 # An Arabic `STT` number (`2`, `2.0`, `2.`, `2)`, `(2)`), and a cooperative's name, by its
@@ -1412,11 +1410,9 @@ def _title_names(text: str) -> dict[str, str]:
     key = match_key(text)
     if not key:
         return {}
-    for prefix in _SECTOR_PREFIXES:
-        if key.startswith(prefix + " "):
-            key = key[len(prefix) + 1 :]
-            break
-    sector = cells.sector_named(key, SECTORS)
+    # The prefixes a sector's cell may carry (`Lĩnh vực`, `Ngành`, `HTX`), as rule 11 reads a
+    # title as a cell: `II | HTX PHI NÔNG NGHIỆP` names `Phi nông nghiệp`.
+    sector = cells.sector_named(cells.SECTOR_PREFIX.sub("", key, count=1), SECTORS)
     if sector is not None:
         return {"sector": sector}
     name = strip_unit_prefix(text)
