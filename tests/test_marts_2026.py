@@ -22,6 +22,7 @@ OCOP: C's 4 stars of 2024; in 2026 A's expired 3 stars, F's expired 4 and valid 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import unicodedata
 from pathlib import Path
@@ -31,7 +32,9 @@ from conftest import run_mart
 
 from etl.cli import analyst
 from etl.config import CONFIG_DIR, SQL_DIR, labels_vi
-from etl.contract.layout import PROGRAMS
+from etl.contract import layout
+from etl.contract.layout import PROGRAMS, RATINGS
+from etl.outputs import charts, officials_report
 from etl.warehouse import build
 from etl.warehouse.models import run_sql_file
 
@@ -225,6 +228,7 @@ def warehouse(tmp_path_factory) -> Path:
         build._register_targets(con, CONFIG_DIR / "phase_targets.toml")
         build._register_reporting(con)
         build._register_unmatched(con)
+        build._register_ratings(con)
         build._create_macros(con)
         for model in build.models():
             if model.schema != "core":
@@ -296,6 +300,80 @@ def test_commune_year_has_the_rating_mix_ocop_and_support_of_district_year(con):
     ]
 
 
+def test_no_sql_file_or_report_spells_a_rating():
+    """The ratings are the suite's (`etl.contract.layout.RATINGS`): the marts count them
+    through `ref_ratings` and the officials' report names them from `RATING_MIX`, so a rating
+    renamed in the suite leaves no copy behind. (Before, district_year.sql, commune_year.sql
+    and officials_report.py each spelled all five.)"""
+    spelled = re.compile("|".join(rf"['\"]{re.escape(r)}['\"]" for r in RATINGS))
+    files = [*sorted(SQL_DIR.rglob("*.sql")), Path(officials_report.__file__)]
+    found = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in files
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if spelled.search(line)
+    ]
+    assert found == []
+
+
+def test_the_rating_mix_counts_each_rating_under_the_column_ref_ratings_gives_it(
+    con, warehouse, tmp_path
+):
+    """`rated_tot` counts the rating `ref_ratings` (built from the suite's bands, best first)
+    names for it, not a name typed in the SQL: with `Tốt` and `Khá` swapped there, the two
+    columns swap."""
+    mix = "select rated_tot, rated_kha, unrated from marts.{} order by all"
+    swapped = tuple(
+        (
+            {"rated_tot": "rated_kha", "rated_kha": "rated_tot"}.get(column, column),
+            rating,
+        )
+        for column, rating in layout.RATING_MIX
+    )
+    for mart in ("district_year", "commune_year"):
+        (tmp_path / mart).mkdir()
+        rows = con.execute(mix.format(mart)).fetchall()
+        assert any(tot or kha for tot, kha, _ in rows)
+        again = _mart_on_a_copy(
+            warehouse,
+            tmp_path / mart,
+            lambda c: build._register_ratings(c, swapped),
+            mart,
+            mix.format(mart),
+        )
+        assert again == sorted((kha, tot, unrated) for tot, kha, unrated in rows)
+
+
+def test_the_rating_mix_s_columns_labels_comments_and_report_name_the_suite_s_ratings(
+    con, warehouse
+):
+    """Every rating of the suite has its column in both marts; the copies still written by
+    hand (the officials' headers, the columns' descriptions) name that rating, and the
+    officials' report draws the ratings in the suite's order from those columns."""
+    assert sorted(rating for _, rating in layout.RATING_MIX) == sorted(RATINGS)
+    columns = [column for column, _ in layout.RATING_MIX]
+    assert dict.fromkeys(columns) == dict.fromkeys(
+        ["rated_tot", "rated_kha", "rated_trung_binh", "rated_yeu", "unrated"]
+    )
+    for mart in ("marts.district_year", "marts.commune_year"):
+        assert set(columns) <= set(_columns(con, mart))
+    labels = labels_vi()
+    described = dict(
+        con.execute(
+            "select column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'commune_year'"
+        ).fetchall()
+    )
+    for column, rating in layout.RATING_MIX:
+        assert rating.lower() in labels[column].lower()
+        if described[column]:  # its own in the SQL, else its label (the build's)
+            assert rating.lower() in described[column].lower()
+    with charts.collected() as drawn:
+        officials_report._contents(warehouse)
+    [spec] = [spec for spec, title in drawn if title == "ratings"]
+    assert spec["encoding"]["color"]["sort"] == list(dict.fromkeys(r for _, r in layout.RATING_MIX))
+
+
 def test_ocop_stars_and_products_valid_in_the_year_leave_expired_certificates_out(con):
     scorecard = con.execute(
         "select coop_code, ocop_products, ocop_max_stars, ocop_valid_max_stars, "
@@ -334,6 +412,15 @@ def test_ocop_stars_and_products_valid_in_the_year_leave_expired_certificates_ou
         "commune_year.ocop_valid_products",
     ):
         assert "valid" in described[column]
+
+
+def test_the_officials_headers_of_the_ocop_stars_say_which_certificates_count():
+    """The officials' workbook heads `ocop_max_stars` as its COMMENT describes it, every
+    certificate reported, the expired ones included, beside the valid-only
+    `ocop_valid_max_stars`. (Before, `Số sao OCOP cao nhất` alone, read as valid stars.)"""
+    labels = labels_vi()
+    assert labels["ocop_max_stars"] == "Số sao OCOP cao nhất (kể cả hết hiệu lực)"
+    assert labels["ocop_valid_max_stars"] == "Số sao OCOP cao nhất (còn hiệu lực)"
 
 
 def test_replication_candidates_rank_within_the_new_commune(con):

@@ -136,6 +136,7 @@ def test_each_model_runs_with_only_the_tables_it_is_found_to_read(built):
                 build._register_targets(con, build.CONFIG_DIR / "phase_targets.toml")
                 build._register_reporting(con)
                 build._register_unmatched(con)
+                build._register_ratings(con)
             run_sql_file(con, model.path)
             assert _tables(con, (model.schema,)) >= {model.table}
         finally:
@@ -275,6 +276,7 @@ def test_support_by_programme_has_a_column_per_programme_of_dim_program(built, t
     try:
         before = con.execute("select * from marts.district_year order by all").fetchall()
         con.execute("insert into core.dim_program values (99, 'VCAP', 'Vốn', 'Capital')")
+        build._register_ratings(con)
         for model in build.models():
             if model.table in ("intermediate.support_cooperative_year", "marts.district_year"):
                 run_sql_file(con, model.path)
@@ -330,6 +332,7 @@ def _district_year(con) -> None:
         "create table intermediate.ocop_cooperative_year "
         "(coop_code varchar, year int, ocop_products int, ocop_valid_products int)"
     )
+    build._register_ratings(con)
     run_sql_file(con, SQL_DIR / "marts" / "district_year.sql")
 
 

@@ -58,6 +58,26 @@ RATINGS: tuple[str, ...] = _RULES.value_set("htx", "rating")
 FUNDING_SOURCES: tuple[str, ...] = _RULES.listed("hotro", "funding_source")
 OCOP_GROUPS: tuple[str, ...] = _RULES.value_set("ocop", "product_group")
 
+# The marts' rating mix (marts.district_year, marts.commune_year), its columns named by the
+# warehouse contract: one column per rating with a score band, best first; a rating without
+# one (`Chưa xếp loại`) counts as `unrated`, as a cooperative with no rating does.
+RATED_COLUMNS = ("rated_tot", "rated_kha", "rated_trung_binh", "rated_yeu")
+
+
+def _rating_mix() -> tuple[tuple[str, str], ...]:
+    banded = tuple(band.rating for band in _RULES.rating_bands())
+    if len(banded) != len(RATED_COLUMNS):
+        raise ValueError(
+            f"expectations/htx.json bands {len(banded)} ratings {list(banded)}, the marts have "
+            f"a column for {len(RATED_COLUMNS)} {list(RATED_COLUMNS)}: give each rating one"
+        )
+    unbanded = tuple(rating for rating in RATINGS if rating not in banded)
+    return (*zip(RATED_COLUMNS, banded, strict=True), *(("unrated", r) for r in unbanded))
+
+
+# (mart column, rating) for every rating of the suite, in the suite's order of rank.
+RATING_MIX = _rating_mix()
+
 # The programme codes are the suite's; here only their names, Vietnamese and English.
 _PROGRAM_NAMES = {
     "DA167": (

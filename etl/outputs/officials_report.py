@@ -31,6 +31,7 @@ import logging
 from pathlib import Path
 
 from etl.config import Settings
+from etl.contract.layout import RATING_MIX
 from etl.outputs.charts import bar_chart, cached_in, line_chart
 from etl.outputs.html import write_page
 
@@ -44,6 +45,12 @@ PHASE_CHART_COMMUNES = 30
 # others are drawn together as one, their average per district (`_grouped`).
 TOP_DISTRICTS = 10
 OTHER_DISTRICTS = "Bình quân các huyện khác / Average of the other former districts"
+# The rating mix's columns of marts.district_year, each named in the legend by its rating
+# (the suite's, `etl.contract.layout.RATING_MIX`), the ratings it counts joined by ` / `.
+RATING_MIX_NAMES = {
+    column: " / ".join(r for c, r in RATING_MIX if c == column)
+    for column in dict.fromkeys(c for c, _ in RATING_MIX)
+}
 
 
 def _columns(con, schema: str, table: str) -> set[str]:
@@ -261,9 +268,11 @@ def _contents(warehouse: Path) -> dict:
             "group by district_code, year order by district_code nulls last, year",
             [PHASE_FIRST_YEAR],
         ).fetchall()
+        # One sum a column of the rating mix, in the order of RATING_MIX_NAMES.
+        mix = ", ".join(f"sum({column})" for column in RATING_MIX_NAMES)
         ratings = con.execute(
-            "select year, sum(rated_tot), sum(rated_kha), sum(rated_trung_binh), sum(rated_yeu), "
-            "sum(unrated) from marts.district_year where year < ? group by year order by year",
+            f"select year, {mix} from marts.district_year where year < ? "  # noqa: S608  columns of RATING_MIX
+            "group by year order by year",
             [PHASE_FIRST_YEAR],
         ).fetchall()
         support = con.execute(
@@ -390,7 +399,7 @@ def _note(grouped: int, by: tuple[str, str]) -> str | None:
 def _sections(
     years, series, ratings, support, per_district
 ) -> list[tuple[str, object, str | None]]:
-    rating_names = ("Tốt", "Khá", "Trung bình", "Yếu", "Chưa xếp loại")
+    rating_names = tuple(RATING_MIX_NAMES.values())
     series, lines_grouped = _grouped(series)
     bars, bars_grouped = _grouped({name: [float(n)] for name, n in per_district.items()})
     return [

@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings, labels_vi
-from etl.contract.layout import DATA_SHEETS, RATINGS
+from etl.contract.layout import DATA_SHEETS, RATING_MIX, RATINGS
 from etl.text import clean
 from etl.warehouse import reference_tables
 from etl.warehouse.models import (
@@ -69,6 +69,7 @@ SOURCES = {
             "ref_reporting",
             "ref_reporting_arrivals",
             "ref_crosswalk_unmatched",
+            "ref_ratings",
         ]
     ),
 }
@@ -893,6 +894,7 @@ def build_marts(settings: Settings) -> dict[str, int]:
         _register_targets(con, CONFIG_DIR / "phase_targets.toml")
         _register_reporting(con)
         _register_unmatched(con)
+        _register_ratings(con)
         _create_macros(con)
         later = [m for m in models() if m.schema != "core"]
         if changed is not None:
@@ -1086,6 +1088,15 @@ def _targets(found: object, table: str, path: Path, whole: bool = False) -> dict
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{path.name}: [{table}] {key} = {value!r} is not a number")
     return {f: found.get(f) for f in TARGET_FIELDS}
+
+
+def _register_ratings(con, mix: tuple[tuple[str, str], ...] = RATING_MIX) -> None:
+    """`ref_ratings` (rating, mart_column): the column of the marts' rating mix that counts
+    each rating of the suite (`etl.contract.layout.RATING_MIX`), so that no SQL spells one."""
+    con.execute("create or replace temp table ref_ratings (rating varchar, mart_column varchar)")
+    con.executemany(
+        "insert into ref_ratings values (?, ?)", [(rating, column) for column, rating in mix]
+    )
 
 
 def _register_reporting(con) -> None:

@@ -23,8 +23,14 @@ ocop as (
     select * from intermediate.ocop_cooperative_year
 ),
 
+-- The rating mix's column of each rating of the suite (etl.contract.layout.RATING_MIX).
+ratings as (
+    select * from ref_ratings
+),
+
 -- Each cooperative-year of the phases with its new commune, its support (one column per
--- programme, and the total) and its OCOP products.
+-- programme, and the total), its OCOP products and the rating mix's column its rating
+-- counts in.
 joined as (
     select
         c.*,
@@ -35,11 +41,13 @@ joined as (
         p.placement,
         s.* exclude (coop_code, year),
         o.ocop_products,
-        o.ocop_valid_products
+        o.ocop_valid_products,
+        r.mart_column as rating_column
     from coop_years as c
     inner join placement as p using (coop_code)
     left join support as s using (coop_code, year)
     left join ocop as o using (coop_code, year)
+    left join ratings as r using (rating)
     where c.year between 2021 and 2030
 )
 
@@ -60,11 +68,11 @@ select
     sum(revenue_mvnd) as revenue_mvnd,
     sum(profit_before_tax_mvnd) as profit_before_tax_mvnd,
     avg(revenue_mvnd) as avg_revenue_mvnd,
-    count(*) filter (where rating = 'Tốt') as rated_tot,
-    count(*) filter (where rating = 'Khá') as rated_kha,
-    count(*) filter (where rating = 'Trung bình') as rated_trung_binh,
-    count(*) filter (where rating = 'Yếu') as rated_yeu,
-    count(*) filter (where rating is null or rating = 'Chưa xếp loại') as unrated,
+    count(*) filter (where rating_column = 'rated_tot') as rated_tot,
+    count(*) filter (where rating_column = 'rated_kha') as rated_kha,
+    count(*) filter (where rating_column = 'rated_trung_binh') as rated_trung_binh,
+    count(*) filter (where rating_column = 'rated_yeu') as rated_yeu,
+    count(*) filter (where rating is null or rating_column = 'unrated') as unrated,
     count(*) filter (where has_offtake_contract) as with_offtake_contract,
     coalesce(sum(ocop_products), 0) as ocop_products,
     coalesce(sum(ocop_valid_products), 0) as ocop_valid_products,
