@@ -188,6 +188,12 @@ def test_rule_11_the_next_letter_of_a_lettered_list_is_a_letter_title(
         ("HTX PHI NÔNG NGHIỆP", "Phi nông nghiệp"),
         ("HTX nông nghiệp:", "Nông nghiệp"),
         ("Hợp tác xã vận tải (3 HTX)", "Vận tải"),
+        # The words a group title puts before them (`Các HTX`, `Nhóm HTX`, both prefixes).
+        ("Các HTX nông nghiệp", "Nông nghiệp"),
+        ("Nhóm HTX phi nông nghiệp", "Phi nông nghiệp"),
+        ("HTX lĩnh vực nông nghiệp", "Nông nghiệp"),
+        ("Lĩnh vực HTX vận tải", "Vận tải"),
+        ("Các hợp tác xã ngành xây dựng", "Xây dựng"),
     ],
 )
 def test_rule_11_a_sector_title_names_a_whole_label_the_longest(tmp_path, title, sector):

@@ -849,6 +849,7 @@ def test_a_score_out_of_another_total_stays_unreadable(raw):
         ("4 sao (2023-2026)", 4),
         ("4 sao (2023 - 2026)", 4),
         ("4 sao (2023\u20132026)", 4),
+        ("4 sao (2023-2025)", 4),  # its three years counted whole
     ],
 )
 def test_ocop_stars_with_the_year_or_decision_beside_them(raw, stars):
@@ -865,7 +866,7 @@ def test_ocop_stars_with_the_year_or_decision_beside_them(raw, stars):
         "4 sao (2023) (2024)",
         "4 sao (2023-2027)",  # longer than a certificate's 36 months
         "4 sao (2026-2023)",  # reversed
-        "4 sao (2023-2025)",  # shorter: no certificate's validity either
+        "4 sao (2023-2024)",  # shorter: no certificate's validity either
         "4 sao (2023-2023)",
         "4 sao (2023-26)",
         "4 sao (2023-2026) (2023)",

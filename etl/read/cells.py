@@ -431,8 +431,9 @@ _STARS_WHEN = re.compile(r"^(?:(?:nam )?(?:19|20)\d\d|(?:qd|quyet dinh)(?: .*)?)
 
 
 # A certificate of OCOP is valid 36 months from its decision date. Its years may stand in
-# the parentheses in place of the year given: `4 sao (2023-2026)`, `(2023 - 2026)`. A longer,
-# shorter or reversed range is no certificate's, and is not read.
+# the parentheses in place of the year given: `4 sao (2023-2026)`, `(2023 - 2026)`, or its
+# years counted whole (`2023-2025`: 2023, 2024 and 2025). A longer, shorter or reversed range
+# is no certificate's, and is not read.
 OCOP_VALID_MONTHS = 36
 _STARS_VALID = re.compile(r"^((?:19|20)\d\d)\s*[-\u2010-\u2015\u2212]\s*((?:19|20)\d\d)$")
 
@@ -442,7 +443,8 @@ def _stars_given_when(note: str) -> bool:
     nâng 4 sao)`)."""
     valid = _STARS_VALID.match(note.strip())
     if valid:
-        return (int(valid[2]) - int(valid[1])) * 12 == OCOP_VALID_MONTHS
+        years = int(valid[2]) - int(valid[1])
+        return years * 12 in (OCOP_VALID_MONTHS, OCOP_VALID_MONTHS - 12)
     key = match_key(note)
     return bool(_STARS_WHEN.match(key)) and "sao" not in key.split() and not _STAR_SIGNS & set(note)
 
@@ -990,8 +992,13 @@ SECTOR_SHORT = {
     **dict.fromkeys(("vsmt", "vesinhmoitruong"), "moitruong"),
 }
 # What may stand before a sector's name in its cell or a group title: `Lĩnh vực`, `Ngành`,
-# `HTX`.
-SECTOR_PREFIX = re.compile(r"^(?:linh vuc|nganh|htx|hop tac xa)\s+")
+# `HTX`, in either order, after `Các` or `Nhóm` (`Các HTX nông nghiệp`, `HTX lĩnh vực vận
+# tải`, `Lĩnh vực HTX vận tải`).
+SECTOR_PREFIX = re.compile(
+    r"^(?:(?:cac|nhom)\s+(?=htx|hop tac xa))?"
+    r"(?:(?:htx|hop tac xa)\s+(?:(?:linh vuc|nganh)\s+)?"
+    r"|(?:linh vuc|nganh)\s+(?:(?:htx|hop tac xa)\s+)?)"
+)
 
 
 def parse_sector(raw: object, allowed: tuple[str, ...]) -> str | None:
