@@ -285,15 +285,35 @@ def cores() -> int:
     return count
 
 
+class SettingError(ValueError):
+    """An HTX_* variable whose value is not what it must be: its message names both."""
+
+
+def _number(env: dict[str, str], name: str, kind: type[float], default: float | None = None):
+    """The variable's value as `kind` (int or float), `default` when unset or empty. A
+    mistyped value stops the command with the variable named: Python's own error names
+    neither it nor the fix."""
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number of MB, such as 50 or 0.5"
+        raise SettingError(f"{name}={value!r}: must be {what}, or unset for its default") from None
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
+    batch_size = _number(env, "HTX_BATCH_SIZE", int)
+    processes = _number(env, "HTX_PROCESSES", int)
     return Settings(
         landing_dir=_path(env, "HTX_LANDING_DIR", "data/landing"),
         warehouse=_path(env, "HTX_WAREHOUSE", "warehouse/htx.duckdb"),
         state_dir=_path(env, "HTX_STATE_DIR", "warehouse/state"),
         export_dir=_path(env, "HTX_EXPORT_DIR", "warehouse/exports"),
-        batch_size=max(1, int(env["HTX_BATCH_SIZE"])) if env.get("HTX_BATCH_SIZE") else None,
-        processes=max(1, int(env["HTX_PROCESSES"])) if env.get("HTX_PROCESSES") else None,
+        batch_size=None if batch_size is None else max(1, batch_size),
+        processes=None if processes is None else max(1, processes),
         airflow_overrides=tuple(
             sorted((k, v) for k, v in env.items() if k.startswith("AIRFLOW__"))
         ),
@@ -302,11 +322,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         sql_history=Path(env.get("HTX_SQL_HISTORY") or SQL_HISTORY).expanduser(),
         limits=Limits(
-            file_bytes=int(float(env.get("HTX_MAX_FILE_MB") or 50) * _MB),
-            expanded_bytes=int(float(env.get("HTX_MAX_EXPANDED_MB") or 500) * _MB),
-            rows=int(env.get("HTX_MAX_ROWS") or 200_000),
-            cells=int(env.get("HTX_MAX_CELLS") or 5_000_000),
-            cell_chars=int(env.get("HTX_MAX_CELL_CHARS") or 32_767),
+            file_bytes=int(_number(env, "HTX_MAX_FILE_MB", float, 50) * _MB),
+            expanded_bytes=int(_number(env, "HTX_MAX_EXPANDED_MB", float, 500) * _MB),
+            rows=_number(env, "HTX_MAX_ROWS", int, 200_000),
+            cells=_number(env, "HTX_MAX_CELLS", int, 5_000_000),
+            cell_chars=_number(env, "HTX_MAX_CELL_CHARS", int, 32_767),
         ),
     )
 

@@ -30,6 +30,7 @@ from etl.config import (
     PUBLISH_DAG_ID,
     RUN_BATCH_SIZE,
     WRITER_POOL,
+    SettingError,
     Settings,
     cores,
     load_settings,
@@ -584,7 +585,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SettingError as exc:  # a mistyped HTX_* variable: the variable to fix, one line
+        print(exc, file=sys.stderr)
+        return 2
 
 
 def entry() -> None:

@@ -1,0 +1,42 @@
+"""The settings' environment variables as a deployment mistypes them: a value that is not a
+number is named, with the variable to fix, in one line rather than Python's traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.cli.main import main
+from etl.config import SettingError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HTX_BATCH_SIZE", "abc"),
+        ("HTX_PROCESSES", "two"),
+        ("HTX_MAX_FILE_MB", "ten"),
+        ("HTX_MAX_EXPANDED_MB", "500MB"),
+        ("HTX_MAX_ROWS", "1e5"),
+        ("HTX_MAX_CELLS", "5,000,000"),
+        ("HTX_MAX_CELL_CHARS", "lots"),
+    ],
+)
+def test_a_setting_that_is_not_a_number_names_the_variable_and_its_value(name, value):
+    with pytest.raises(SettingError) as raised:
+        load_settings({name: value})
+    assert str(raised.value).startswith(f"{name}={value!r}: ")
+    assert "\n" not in str(raised.value)
+
+
+def test_a_decimal_size_in_mb_is_still_taken():
+    assert load_settings({"HTX_MAX_FILE_MB": "0.5"}).limits.file_bytes == 512 * 1024
+
+
+def test_htx_says_which_setting_to_fix_in_one_line_and_exits_2(monkeypatch, capsys):
+    monkeypatch.setenv("HTX_BATCH_SIZE", "abc")
+    assert main(["env"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("HTX_BATCH_SIZE='abc': ")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
