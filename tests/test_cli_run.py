@@ -226,3 +226,28 @@ def test_htx_airflow_serves_on_the_port_its_command_line_names():
         main.standalone_environ(proxied, 8099)["AIRFLOW__API__BASE_URL"]
         == proxied["AIRFLOW__API__BASE_URL"]
     )
+
+
+def test_htx_run_whose_publish_failed_says_so_in_its_summary(tmp_path, monkeypatch, capsys):
+    """The summary after a failed run neither says 'nothing new' nor 'run `htx run` first':
+    it says the run failed, and the command exits 1."""
+    from etl.quality import validator
+
+    settings = settings_under(tmp_path)
+    for name, value in settings.htx_environ().items():
+        monkeypatch.setenv(name, value)
+    settings.landing_dir.mkdir(parents=True)
+    (settings.landing_dir / "663_2024.xlsx").write_bytes(b"not read here")
+    runs = [
+        main.DagRunResult(INGEST_DAG_ID, "run-1", "success"),
+        main.DagRunResult(PUBLISH_DAG_ID, "run-p", "failed"),
+    ]
+    monkeypatch.setattr(main, "init_airflow", lambda settings: None)
+    monkeypatch.setattr(main, "run_dags", lambda settings: runs)
+    monkeypatch.setattr(main, "_record_command", lambda *args: None)
+    monkeypatch.setattr(validator, "start", lambda *warm_ups: None)
+    assert main.cmd_run(None) == 1
+    out, err = capsys.readouterr()
+    assert "this run failed" in out
+    assert "run `htx run` first" not in out
+    assert f"{PUBLISH_DAG_ID} run run-p ended failed" in err

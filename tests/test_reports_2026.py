@@ -304,6 +304,29 @@ def test_this_run_names_the_earlier_reports_its_files_replaced(tmp_path):
     ]
 
 
+def test_a_failed_run_whose_files_were_not_published_does_not_read_as_nothing_new(tmp_path):
+    """A run whose publish failed (a read-only warehouse folder, a full disk) found new files
+    that the published warehouse does not hold yet: 'nothing new' would be false."""
+    ledger = """
+    create schema audit;
+    create table audit.file_ingestion as
+    select * from (values (1, '660_2023.xlsx', 'loaded', 'run-1', null, null))
+        as t(file_id, file_name, status, run_id, reason, superseded_by);
+    """
+    lines = summary_lines(_settings(tmp_path, ledger), run_id="run-2", landed=2, failed=True)
+    this_run = next(line for line in lines if line.startswith("This run"))
+    assert this_run.startswith("This run (run-2) failed: ")
+    assert "not in the published warehouse" in this_run
+    assert not any("nothing new" in line for line in lines)
+
+
+def test_a_failed_first_run_does_not_tell_to_run_htx_run_first(tmp_path):
+    settings = load_settings({"HTX_WAREHOUSE": str(tmp_path / "none.duckdb")})
+    (line,) = summary_lines(settings, run_id="run-1", landed=1, failed=True)
+    assert "run `htx run` first" not in line
+    assert line.startswith(f"No warehouse published at {tmp_path / 'none.duckdb'}: this run failed")
+
+
 # Targets of 1.5 × a baseline: halves at the first decimal the report shows.
 HALVES = """
 create table marts.commune_phase as

@@ -380,9 +380,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
             validator.stop()
         if seen is not None and all(str(run.state) == "success" for run in runs):
             _remember_landing(settings, seen)
-    print_summary(settings, run_id=runs[0].run_id, landed=len(landed))
-    _record_command(settings, runs, started, marks)
     failed = [run for run in runs if str(run.state) != "success"]
+    print_summary(settings, run_id=runs[0].run_id, landed=len(landed), failed=bool(failed))
+    _record_command(settings, runs, started, marks)
     for run in failed:
         print(f"{run.dag_id} run {run.run_id} ended {run.state}", file=sys.stderr)
     return 1 if failed else 0

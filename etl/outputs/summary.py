@@ -49,14 +49,22 @@ order by table_schema = 'audit', table_schema, table_name
 """
 
 
+# What a run that failed before its files were published says in place of its line: the
+# log above it names the failed task and why (the next run completes the work).
+_FAILED = "the log above names the failed task and why; the next run completes the work"
+
+
 def summary_lines(
-    settings: Settings, run_id: str | None = None, landed: int | None = None
+    settings: Settings, run_id: str | None = None, landed: int | None = None, failed: bool = False
 ) -> list[str]:
     """The run's summary. `landed`: how many files the landing folder held for the run;
-    those the run did not record (seen before) are counted as skipped."""
+    those the run did not record (seen before) are counted as skipped. `failed`: a DAG run
+    of this run failed, so what it found may not be published."""
     import duckdb
 
     if not settings.warehouse.exists():
+        if failed:
+            return [f"No warehouse published at {settings.warehouse}: this run failed ({_FAILED})."]
         return [no_warehouse(settings.warehouse)]
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
@@ -107,11 +115,17 @@ def summary_lines(
     if run_id is not None:
         new = sum(this_run.values())
         skipped = "" if landed is None else f"; {max(landed - new, 0)} skipped (seen before)"
-        lines.append(
-            f"This run ({run_id}): {new} new file(s): {files(this_run)}{skipped}"
-            if new
-            else f"This run ({run_id}): nothing new; every landing file was already seen (skipped)."
-        )
+        if new:
+            lines.append(f"This run ({run_id}): {new} new file(s): {files(this_run)}{skipped}")
+        elif failed:
+            lines.append(
+                f"This run ({run_id}) failed: what it found is not in the published warehouse "
+                f"below ({_FAILED})."
+            )
+        else:
+            lines.append(
+                f"This run ({run_id}): nothing new; every landing file was already seen (skipped)."
+            )
         lines += [f"  replaced {old} (by {new})" for old, new in replaced]
     lines += geography
     lines.append("Rows per table:")
@@ -167,5 +181,7 @@ def new_geography_lines(con) -> list[str]:
     return lines
 
 
-def print_summary(settings: Settings, run_id: str | None = None, landed: int | None = None) -> None:
-    print("\n".join(summary_lines(settings, run_id, landed)))
+def print_summary(
+    settings: Settings, run_id: str | None = None, landed: int | None = None, failed: bool = False
+) -> None:
+    print("\n".join(summary_lines(settings, run_id, landed, failed)))
