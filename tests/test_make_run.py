@@ -50,6 +50,39 @@ def test_htx_run_on_a_landing_folder_that_does_not_exist_says_so(tmp_path):
     _nothing_written(settings)
 
 
+def test_htx_run_on_a_landing_path_that_is_a_file_says_so(tmp_path):
+    env, _ = _environ(tmp_path)
+    file = tmp_path / "landing.xlsx"
+    file.write_bytes(b"a workbook named where its folder should be")
+    env["HTX_LANDING_DIR"] = str(file)
+    done = run_htx("run", env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == f"landing folder {file} is a file, not a folder: nothing to do"
+
+
+def test_htx_run_that_cannot_write_a_folder_names_its_variable_without_a_traceback(tmp_path):
+    """A folder the run must write (state, warehouse, exports) that cannot be written is
+    said before any work, with the variable that names it: not a traceback at the lock,
+    nor a publish that fails after the whole load."""
+    env, settings = _environ(tmp_path)
+    (settings.landing_dir / "663_2024.xlsx").write_bytes(b"not read: the run stops before")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    for name, path in (
+        ("HTX_STATE_DIR", blocker / "state"),
+        ("HTX_WAREHOUSE", blocker / "htx.duckdb"),
+        ("HTX_EXPORT_DIR", blocker / "exports"),
+    ):
+        done = run_htx("run", env={**env, name: str(path)}, timeout=300)
+        assert done.returncode == 2, done.stdout[-3000:]
+        assert "Traceback" not in done.stderr
+        assert (
+            done.stderr.strip()
+            .splitlines()[-1]
+            .startswith(f"cannot write {blocker if name == 'HTX_WAREHOUSE' else path} ({name}): ")
+        )
+
+
 def test_make_run_with_an_empty_named_landing_folder_writes_nothing_and_says_so(tmp_path):
     env, settings = _environ(tmp_path)
     default_landing = PROJECT_ROOT / "data" / "landing"

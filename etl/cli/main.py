@@ -348,9 +348,19 @@ def cmd_run(_args: argparse.Namespace) -> int:
     landed = landing_files(settings.landing_dir)
     if not landed:
         # A mistyped HTX_LANDING_DIR or a share not mounted is not an empty folder.
-        what = "holds no workbook" if settings.landing_dir.is_dir() else "does not exist"
+        what = (
+            "holds no workbook"
+            if settings.landing_dir.is_dir()
+            else "is a file, not a folder"
+            if settings.landing_dir.exists()
+            else "does not exist"
+        )
         print(f"landing folder {settings.landing_dir} {what}: nothing to do")
         return 0
+    cannot = unwritable(settings)
+    if cannot:
+        print(cannot, file=sys.stderr)
+        return 2
     marks = {}
     with exclusive(settings.state_dir / "pipeline.lock"):
         # A run killed after its swap, before its exports were written: this run writes them.
@@ -386,6 +396,32 @@ def cmd_run(_args: argparse.Namespace) -> int:
     for run in failed:
         print(f"{run.dag_id} run {run.run_id} ended {run.state}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def unwritable(settings: Settings) -> str | None:
+    """What `htx run` says, before any work, when a folder it must write cannot be (made
+    and) written: the folder and its variable. Found later, it is a traceback at the lock
+    (HTX_STATE_DIR), or a publish that fails after the whole load (HTX_WAREHOUSE)."""
+    for name, folder in (
+        ("HTX_STATE_DIR", settings.state_dir),
+        ("HTX_WAREHOUSE", settings.warehouse.parent),
+        ("HTX_EXPORT_DIR", settings.export_dir),
+    ):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            why = "a file is where a folder should be (itself or one above it)"
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+        else:
+            if os.access(folder, os.W_OK):  # also False on a read-only mount, even as root
+                continue
+            why = "not writable by this user, or on a read-only file system"
+        return (
+            f"cannot write {folder} ({name}): {why}. Make it a writable folder, or point "
+            f"{name} elsewhere"
+        )
+    return None
 
 
 def _record_command(settings: Settings, runs: list, started: float, marks: dict) -> None:
