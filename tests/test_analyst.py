@@ -431,7 +431,7 @@ def test_a_warehouse_duckdb_cannot_open_is_said_in_one_line_and_exits_2(
     broken = tmp_path / "htx.duckdb"
     broken.write_text("not a database", encoding="utf-8")
     monkeypatch.setenv("HTX_WAREHOUSE", str(broken))
-    for args in (["sql", "select 1"], ["tables"]):
+    for args in (["sql", "select 1"], ["tables"], ["summary"]):
         assert main(args) == 2, args
         err = capsys.readouterr().err
         assert err.startswith(f"Không mở được kho dữ liệu {broken}: "), err

@@ -491,13 +491,16 @@ def cmd_env(_args: argparse.Namespace) -> int:
 
 
 def cmd_summary(_args: argparse.Namespace) -> int:
-    """Exit 0; 2 when there is no warehouse yet (one line, as `htx sql` says it)."""
-    from etl.config import no_warehouse
+    """Exit 0; 2 when there is no warehouse yet or it cannot be opened (one line, as
+    `htx sql` says it)."""
+    from etl.cli import analyst
     from etl.outputs.summary import print_summary
 
     settings = load_settings()
-    if not settings.warehouse.exists():
-        print(no_warehouse(settings.warehouse), file=sys.stderr)
+    try:
+        analyst.connect(settings.warehouse).close()  # there, and a DuckDB file
+    except (analyst.WarehouseUnreadable, FileNotFoundError) as exc:
+        print(exc, file=sys.stderr)
         return 2
     print_summary(settings)
     return 0
