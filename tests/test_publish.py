@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -178,6 +179,32 @@ def test_exports_still_running_are_not_redone(settings):
     assert again["changed"] is False
     tasks.write_exports(settings, published)
     assert not (settings.state_dir / "published_files.json").exists()
+
+
+def test_a_failed_copy_to_another_file_system_raises_its_own_error(tmp_path, monkeypatch):
+    """The disk full while copying the build beside the warehouse, on a file system where the
+    clean-up fails too (read-only since): the error raised is the copy's, which says what
+    to fix, not the clean-up's. The build stays for the next publish."""
+    import errno
+
+    build = tmp_path / "state" / "build.duckdb"
+    build.parent.mkdir()
+    build.write_bytes(b"build")
+    warehouse = tmp_path / "mount" / "htx.duckdb"
+    warehouse.parent.mkdir()
+
+    def disk_full(src, dst):
+        Path(dst).write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    def read_only(self, missing_ok=False):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(swap.shutil, "copyfile", disk_full)
+    monkeypatch.setattr(Path, "unlink", read_only)
+    with pytest.raises(OSError, match="No space left on device"):
+        swap._replace_from_another_file_system(build, warehouse)
+    assert build.read_bytes() == b"build"
 
 
 def test_a_warehouse_on_another_file_system_than_the_state_is_published(settings, monkeypatch):

@@ -9,6 +9,7 @@ cannot cross them: the build is first copied beside the warehouse, then renamed 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -79,7 +80,10 @@ def _replace_from_another_file_system(build: Path, warehouse: Path) -> None:
         _fsync(partial)
         os.replace(partial, warehouse)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        # The copy's error is what to fix (a full disk): a failing clean-up (the file system
+        # read-only since) must not take its place. The next publish overwrites the copy.
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise
     build.unlink()
 
