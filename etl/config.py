@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,10 +298,14 @@ def _number(env: dict[str, str], name: str, kind: type[float], default: float | 
     if not value:
         return default
     try:
-        return kind(value)
+        number = kind(value)
+        # `float` also takes `inf` and `nan` ("no limit"?), which no size in bytes can be.
+        if kind is float and not math.isfinite(number):
+            raise ValueError(value)
     except ValueError:
         what = "a whole number" if kind is int else "a number of MB, such as 50 or 0.5"
         raise SettingError(f"{name}={value!r}: must be {what}, or unset for its default") from None
+    return number
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -40,3 +40,13 @@ def test_htx_says_which_setting_to_fix_in_one_line_and_exits_2(monkeypatch, caps
     assert err.startswith("HTX_BATCH_SIZE='abc': ")
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400", "-inf"])
+def test_a_size_in_mb_that_is_no_finite_number_names_the_variable(value):
+    """`float` takes `inf` ("no limit", as someone may mean it) and `nan`; a limit in bytes
+    cannot be either, and Python's error (`cannot convert float infinity to integer`) names
+    neither the variable nor the fix."""
+    with pytest.raises(SettingError) as raised:
+        load_settings({"HTX_MAX_EXPANDED_MB": value})
+    assert str(raised.value).startswith(f"HTX_MAX_EXPANDED_MB={value!r}: ")
