@@ -202,6 +202,24 @@ def test_rule_11_a_sector_title_names_a_whole_label_the_longest(tmp_path, title,
 
 
 @pytest.mark.parametrize(
+    ("title", "sector"),
+    [
+        ("Các HTX khác", None),
+        ("HTX khác:", None),
+        ("Nhóm hợp tác xã khác", None),
+        ("Lĩnh vực khác", "Khác"),
+        ("HTX ngành khác", "Khác"),
+    ],
+)
+def test_rule_11_the_other_cooperatives_are_no_sector_title(tmp_path, title, sector):
+    """`Các HTX khác` is the other cooperatives of any grouping (`I | HTX tham gia Đề án
+    167`, `II | Các HTX khác`), not the sector `Khác`: only a title that says `Lĩnh vực` or
+    `Ngành` (the contract's rule 11) names that one."""
+    [row] = _htx(tmp_path, [_title(None, title), _bare(1)])
+    assert row["sector"] == sector
+
+
+@pytest.mark.parametrize(
     ("title", "commune"),
     [
         ("Thị trấn Đắk Mil", "Đắk Mil"),

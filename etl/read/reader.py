@@ -1136,6 +1136,9 @@ _COUNT = re.compile(
     re.IGNORECASE,
 )
 _COOPERATIVES = ("htx", "hop tac xa")
+# `khác` (other) after `HTX` alone, and the words that make it the sector `Khác`.
+_OTHER = "khac"
+_FIELD_WORD = re.compile(r"\b(?:linh vuc|nganh)\b")
 
 
 # An Arabic `STT` number (`2`, `2.0`, `2.`, `2)`, `(2)`), and a cooperative's name, by its
@@ -1411,8 +1414,14 @@ def _title_names(text: str) -> dict[str, str]:
     if not key:
         return {}
     # The prefixes a sector's cell may carry (`Lĩnh vực`, `Ngành`, `HTX`), as rule 11 reads a
-    # title as a cell: `II | HTX PHI NÔNG NGHIỆP` names `Phi nông nghiệp`.
-    sector = cells.sector_named(cells.SECTOR_PREFIX.sub("", key, count=1), SECTORS)
+    # title as a cell: `II | HTX PHI NÔNG NGHIỆP` names `Phi nông nghiệp`. But `Các HTX khác`
+    # is the other cooperatives of any grouping (after `I | HTX tham gia Đề án 167`): only
+    # `Lĩnh vực khác`, `Ngành khác` name the sector.
+    before = cells.SECTOR_PREFIX.match(key)
+    rest = key[before.end() :] if before else key
+    sector = cells.sector_named(rest, SECTORS)
+    if rest == _OTHER and before and not _FIELD_WORD.search(before.group()):
+        sector = None
     if sector is not None:
         return {"sector": sector}
     name = strip_unit_prefix(text)
