@@ -346,6 +346,20 @@ def test_a_download_or_copy_in_progress_is_not_a_submission(settings, caplog):
         assert (landing / name).read_bytes() == half  # never touched
 
 
+def test_the_empty_file_a_download_holds_its_name_with_is_not_a_submission(settings, caplog):
+    """Firefox creates the file's name empty beside the `.part` it downloads into: read, that
+    placeholder was rejected as an empty file (`file_empty`), with an alert to a clerk who did
+    nothing wrong. An empty file is still a submission when no download is beside it."""
+    landing = settings.landing_dir
+    landing.mkdir(parents=True, exist_ok=True)
+    (landing / "665_2023.xlsx").write_bytes(b"")
+    (landing / "665_2023.xlsx.part").write_bytes(b"PK\x03\x04half")
+    (landing / "666_2023.xlsx").write_bytes(b"")
+    with caplog.at_level("INFO", logger="etl.read.discover"):
+        assert discover.landing_files(landing) == [landing / "666_2023.xlsx"]
+    assert "skipping 665_2023.xlsx: a download or copy still in progress" in caplog.text
+
+
 def test_the_size_recorded_is_the_size_of_the_content_hashed(settings, monkeypatch):
     """A file that grows after its raw copy was taken: its size was read from the landing
     folder afterwards, so the row said a size that is not its content's."""

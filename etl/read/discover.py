@@ -30,7 +30,8 @@ _PARTIAL = ".tmp"  # ends the name of a raw copy being written
 # A file still arriving, under the name its program gives it until done, when it renames it:
 # a browser's download (Chrome and Edge `.crdownload`, Firefox `.part`, Opera
 # `.opdownload`), WinSCP's `.filepart`, and rsync's `.<name>.<6 letters>`. Half a workbook:
-# the renamed file is the submission, read by the run that finds it.
+# the renamed file is the submission, read by the run that finds it. Firefox also holds the
+# final name with an empty file until then.
 _IN_TRANSFER_SUFFIXES = (".crdownload", ".part", ".opdownload", ".filepart")
 _RSYNC_TEMPORARY = re.compile(r"\..+\.[^.]+\.[A-Za-z0-9]{6}")
 
@@ -80,6 +81,19 @@ def _apple_double(path: Path) -> bool:
         return False  # said when the run reads it
 
 
+def _in_transfer(path: Path, names: list[str]) -> bool:
+    """A file still arriving under its program's temporary name, or the empty file Firefox
+    holds the final name with beside its `.part`."""
+    name = path.name
+    if name.lower().endswith(_IN_TRANSFER_SUFFIXES) or _RSYNC_TEMPORARY.fullmatch(name):
+        return True
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        return False  # said when the run reads it
+    return empty and any(name + suffix in names for suffix in _IN_TRANSFER_SUFFIXES)
+
+
 def landing_files(landing_dir: Path) -> list[Path]:
     """Every regular file below the landing folder, but office lock files, system files,
     files still being downloaded or copied, and macOS's AppleDouble companions. Nothing
@@ -115,7 +129,7 @@ def landing_files(landing_dir: Path) -> list[Path]:
                 log.warning("skipping %s: not a file (a pipe, a socket or a device)", name)
             elif name.startswith(_LOCK_PREFIXES) or name in _SYSTEM_FILES:
                 log.info("skipping %s: an office lock file or a system file", name)
-            elif name.lower().endswith(_IN_TRANSFER_SUFFIXES) or _RSYNC_TEMPORARY.fullmatch(name):
+            elif _in_transfer(path, names):
                 log.info(
                     "skipping %s: a download or copy still in progress (its program gives it"
                     " its name when done)",
