@@ -21,9 +21,6 @@ from etl.text import match_key, strip_unit_prefix
 
 PROVENANCE = ("file_id", "unit_code", "report_year", "sheet_name", "excel_row")
 
-# A certificate of OCOP is valid `OCOP_VALID_MONTHS` from its decision date: from the first
-# day of its month (or year) when the cell gave no day (rule 18), as the reader stores it.
-
 
 @dataclass(frozen=True)
 class ReadFile:
@@ -119,6 +116,8 @@ def _derived(sheet_key: str, rows: list[dict], base: list[list]) -> list[list]:
             [f"{unit}|{key}" if key else None for unit, key in zip(units, keys, strict=True)]
         )
     elif sheet_key == "ocop":
+        # A certificate of OCOP is valid `OCOP_VALID_MONTHS` from its decision date: from the
+        # first day of its month (or year) when the cell gave no day (rule 18), as stored.
         decided = [row.get("decision_date") for row in rows]
         out.append([add_months(day, OCOP_VALID_MONTHS) if day else None for day in decided])
         out.append([dt.date(year, 1, 1) for year in years])
