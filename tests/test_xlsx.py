@@ -154,3 +154,31 @@ def test_an_identifier_comes_back_digit_for_digit(tmp_path):
     write_workbook(con, path, [Sheet("status", table="marts.status")])
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("status").to_python()
     assert rows[1:] == [["660", "171571319386572146", 2021.0], ["661", "", 2022.0]]
+
+
+def test_a_year_shows_as_a_year_not_with_a_thousands_separator(tmp_path):
+    """`#,##0` shows the year 2021 as `2,021` (`2.021` in a Vietnamese Excel). A column
+    named `year`, or `*_year` after words that say which year (`report_year`,
+    `phase_first_year`), is a year; `members_first_year` counts members in one."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.phase as select * from (values (2021, 2023, 2021, 2025, 1600, 1672)) "
+        "as t (year, report_year, phase_first_year, latest_year, members_first_year, members)"
+    )
+    path = tmp_path / "book.xlsx"
+    write_workbook(con, path, [Sheet("phase", table="marts.phase")])
+    row = openpyxl.load_workbook(path)["phase"][2]
+    assert [(c.value, c.number_format) for c in row] == [
+        (2021, "General"), (2023, "General"), (2021, "General"), (2025, "General"),
+        (1600, "#,##0"), (1672, "#,##0"),
+    ]  # fmt: skip
+
+
+def test_the_year_columns_are_those_the_officials_headers_name_a_year():
+    """The rule by name agrees with config/labels_vi.csv: a header `Năm …` is a year."""
+    from etl.config import labels_vi
+    from etl.outputs.xlsx import is_year
+
+    for column, label in labels_vi().items():
+        assert is_year(column) == (label.split(" ")[0] == "Năm"), (column, label)

@@ -9,9 +9,9 @@ What the workbook holds:
   text; control characters are escaped as Excel escapes them (`_x000D_`); at most 32,767
   characters a cell;
 - numbers with a format by column: ratios (`growth`, `cagr`) as percentages, `*_mvnd`
-  money with one decimal, other whole numbers with thousands separators; NaN and
-  infinities are left empty; an identifier (`*_id`, such as a file_id) is its digits as
-  text, since a number in Excel keeps only 15 of its 18;
+  money with one decimal, a year (`is_year`) as it is, other whole numbers with thousands
+  separators; NaN and infinities are left empty; an identifier (`*_id`, such as a file_id)
+  is its digits as text, since a number in Excel keeps only 15 of its 18;
 - dates as Excel dates (`dd/mm/yyyy`), booleans as `Có` / `Không`, NULL as an empty cell;
 - a code of a column its sheet maps (`Sheet.values`) as the text the map gives it (a
   chunk's key holds the map: a chunk written under another map is not reused);
@@ -37,6 +37,12 @@ HEADER_HEIGHT = 45
 # Cell styles (indices into styles.xml's cellXfs).
 HEAD, MONEY, INT, RATIO, DATE = 1, 2, 3, 4, 5
 RATIO_COLUMNS = ("growth", "cagr")
+# A year is a label, not a quantity: `2021`, never `2,021`. A column is a year when it is
+# named `year`, or `*_year` after words that only say which year (`report_year`,
+# `phase_first_year`); `members_first_year` counts members in a year.
+YEAR_WORDS = frozenset(
+    {"baseline", "first", "founded", "last", "latest", "phase", "report", "reported"}
+)
 
 _NUMERIC = (
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -68,6 +74,12 @@ class Sheet:
     rows: tuple[tuple[str, ...], ...] = ()  # literal text rows (when `table` is None)
     widths: tuple[float, ...] = ()  # literal sheets: per column; tables: COLUMN_WIDTH
     title_row: str | None = None  # literal sheets: a bold first row
+
+
+def is_year(name: str) -> bool:
+    """Whether the column `name` holds a year (`YEAR_WORDS`), shown without separators."""
+    *which, last = name.split("_")
+    return last == "year" and set(which) <= YEAR_WORDS
 
 
 def column_letter(index: int) -> str:
@@ -477,6 +489,8 @@ def _cell_sql(name: str, kind: str, shown: dict[str, str] | None = None) -> str:
             style = f"'{RATIO}'"
         elif name.endswith("_mvnd"):
             style = f"'{MONEY}'"
+        elif is_year(name):
+            style = "'0'"  # General
         else:
             style = f"case when {number} = trunc({number}) then '{INT}' else '{MONEY}' end"
         value = f"{ref} s=\"' || {style} || '\"><v>' || {number}::varchar || '</v></c>'"
