@@ -47,8 +47,10 @@ def _altair_line(years, series, unit, grouped=None) -> alt.Chart:
     )  # fmt: skip
 
 
-def _altair_bars(categories, stacks, unit) -> alt.Chart:
+def _altair_bars(categories, stacks, unit, counted=False) -> alt.Chart:
     legend = alt.Legend(orient="bottom") if len(stacks) > 1 else None
+    whole = counted and all(float(v).is_integer() for values in stacks.values() for v in values)
+    axis = alt.Axis(tickMinStep=1, format=",d") if whole else alt.Undefined
     return (
         alt.Chart(alt.Data(values=[]))
         .mark_bar()
@@ -56,7 +58,7 @@ def _altair_bars(categories, stacks, unit) -> alt.Chart:
             x=alt.X("category:N", title=None, sort=list(categories),
                     axis=alt.Axis(labelAngle=-40 if len(categories) > 8 else 0,
                                   labelLimit=140)),
-            y=alt.Y("value:Q", title=unit, stack="zero"),
+            y=alt.Y("value:Q", title=unit, stack="zero", axis=axis),
             color=alt.Color("series:N", title=None, scale=_scale(list(stacks)),
                             legend=legend, sort=list(stacks)),
             order=alt.Order("order:Q"),
@@ -81,6 +83,7 @@ LINE_CASES = [
 ]
 BAR_CASES = [
     (["2024", "2025"], {"Tốt": [1.0, 2.0], "Khá": [0.0, 3.0], "Yếu": [1.0, 1.0]}),
+    (["DA167", "NTM"], {"Kinh phí": [800.0, 300.5]}),
     (["DA167", "NTM"], {"Kinh phí": [800.0, 300.0]}),
     ([f"Huyện {i} <&>" for i in range(11)], {"Số mô hình": [float(i) for i in range(11)]}),
 ]
@@ -94,11 +97,12 @@ def test_line_spec_is_altairs(years, series, grouped):
     )
 
 
+@pytest.mark.parametrize("counted", [False, True])
 @pytest.mark.parametrize(("categories", "stacks"), BAR_CASES)
-def test_bar_spec_is_altairs(categories, stacks):
-    ours = charts.bar_spec(categories, stacks, "số HTX")
+def test_bar_spec_is_altairs(categories, stacks, counted):
+    ours = charts.bar_spec(categories, stacks, "số HTX", counted)
     assert json.dumps(ours, ensure_ascii=False) == _as_altair(
-        _altair_bars(categories, stacks, "số HTX"), ours
+        _altair_bars(categories, stacks, "số HTX", counted), ours
     )
 
 
@@ -195,8 +199,8 @@ def test_national_report_draws_the_top_districts_and_the_others_together(tmp_pat
     rest = sum(others) / len(others)
     bars = _marks(candidates, "bar")
     assert bars == [
-        *(f"{name} · Số mô hình: {counts[name]:.1f}" for name in counts if name in top),
-        f"{OTHER_DISTRICTS} · Số mô hình: {rest:.1f}",
+        *(f"{name} · Số mô hình: {counts[name]}" for name in counts if name in top),
+        f"{OTHER_DISTRICTS} · Số mô hình: {rest:.0f}",  # 1.0: whole, as the counts
     ]
 
     notes = re.findall(r'<p class="legend">(.*?)</p>', page)
@@ -252,8 +256,8 @@ def test_districts_of_one_name_are_drawn_apart(tmp_path):
         "Huyện Châu Thành (907) · 2025: 990.0",
     }
     assert _marks(candidates, "bar") == [
-        "Huyện Châu Thành (811) · Số mô hình: 1.0",
-        "Huyện Châu Thành (907) · Số mô hình: 2.0",
+        "Huyện Châu Thành (811) · Số mô hình: 1",
+        "Huyện Châu Thành (907) · Số mô hình: 2",
     ]
 
 
@@ -505,6 +509,30 @@ def test_the_report_is_titled_by_the_provinces_its_warehouse_holds(tmp_path):
         "Hợp tác xã tỉnh An Giang: kết quả 2021-2025 (khu vực An Giang, Kiên Giang cũ)"
     )
     assert "Cooperatives of An Giang: results 2021-2025 (former An Giang, Kiên Giang)" in title
+
+
+def test_a_chart_of_counts_shows_whole_cooperatives():
+    """Counts (cooperatives per rating, candidates per district) are whole: before, the axis
+    ran 0.0, 0.5 … 4.0 cooperatives and a mark read `Huyện Cư Jút · Số mô hình: 2.0`. An
+    average of other districts (1.5) keeps its decimal, as money does."""
+    counts = charts.bar_spec(
+        ["Huyện Cư Jút", "Huyện Đắk Mil"], {"Số mô hình": [2.0, 4.0]}, "u", counted=True
+    )
+    assert [r["label"] for r in counts["data"]["values"]] == [
+        "Huyện Cư Jút · Số mô hình: 2",
+        "Huyện Đắk Mil · Số mô hình: 4",
+    ]
+    assert counts["encoding"]["y"]["axis"] == {"format": ",d", "tickMinStep": 1}
+    average = charts.bar_spec(
+        ["Huyện A", OTHER_DISTRICTS], {"Số mô hình": [2.0, 1.5]}, "u", counted=True
+    )
+    assert [r["label"] for r in average["data"]["values"]] == [
+        "Huyện A · Số mô hình: 2.0",
+        f"{OTHER_DISTRICTS} · Số mô hình: 1.5",
+    ]
+    assert "axis" not in average["encoding"]["y"]
+    money = charts.bar_spec(["DA167"], {"Kinh phí": [800.0]}, "triệu đồng")
+    assert [r["label"] for r in money["data"]["values"]] == ["DA167 · Kinh phí: 800.0"]
 
 
 def test_a_label_rounds_as_the_table_beside_the_chart():

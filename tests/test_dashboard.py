@@ -97,7 +97,7 @@ def test_report_charts_are_vega_svg_with_their_labels(published):
         bars = re.findall(r'<path aria-label="([^"]*)" role="graphics-symbol" '
                           r'aria-roledescription="bar"', phase)  # fmt: skip
         assert bars
-        assert all(re.fullmatch(r".+ · 2026: \d+\.0", bar) for bar in bars)
+        assert all(re.fullmatch(r".+ · 2026: \d+", bar) for bar in bars)  # cooperatives, whole
         for commune in ("Phường Bắc Gia Nghĩa", "Xã Kiến Đức"):
             assert f">{commune}</text>" in phase
 

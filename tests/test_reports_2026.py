@@ -109,7 +109,7 @@ def test_report_shows_the_2026_2030_phase_by_new_commune(tmp_path):
         ("", "Chưa xác định xã (đang rà soát)", "3", "0"),
     ]
     # Only placed communes are drawn; the cooperatives under review are not guessed into one.
-    assert _bars(phase) == ["Xã Đắk Mil · 2027: 21.0", "Phường Bắc Gia Nghĩa · 2027: 0.0"]
+    assert _bars(phase) == ["Xã Đắk Mil · 2027: 21", "Phường Bắc Gia Nghĩa · 2027: 0"]
     # The chart is Vega's SVG (rendered by vl-convert from an Altair spec): its bar marks'
     # group, the communes as axis labels and the count axis titled with its unit.
     chart = re.search(r'<svg class="chart"(.*?)</svg>', phase, re.S).group(1)
@@ -183,7 +183,7 @@ def test_phase_chart_draws_the_communes_with_most_cooperatives(tmp_path):
     phase = _phase_section(write_dashboard(settings).read_text())
     bars = _bars(phase)
     assert len(bars) == PHASE_CHART_COMMUNES
-    assert bars[0] == "Xã Số 40 · 2027: 40.0"  # the latest year, most cooperatives first
+    assert bars[0] == "Xã Số 40 · 2027: 40"  # the latest year, most cooperatives first
     assert phase.count("<tr><td>68</td>") == 40 + 3
 
 
@@ -199,10 +199,10 @@ def test_phase_chart_draws_communes_of_one_name_apart(tmp_path):
         write_dashboard(_settings(tmp_path, OLD_MARTS, COMMUNE_YEAR, same_name)).read_text()
     )
     assert _bars(phase) == [
-        "Xã Đắk Mil · 2027: 21.0",
-        "Xã Tân Thành (24190) · 2027: 7.0",
-        "Xã Tân Thành (27880) · 2027: 5.0",
-        "Phường Bắc Gia Nghĩa · 2027: 0.0",
+        "Xã Đắk Mil · 2027: 21",
+        "Xã Tân Thành (24190) · 2027: 7",
+        "Xã Tân Thành (27880) · 2027: 5",
+        "Phường Bắc Gia Nghĩa · 2027: 0",
     ]
 
 

@@ -278,15 +278,21 @@ def line_chart(
     return _svg(line_spec(years, series, unit, grouped), title)
 
 
-def bar_spec(categories: list[str], stacks: dict[str, list[float]], unit: str) -> dict:
-    """Stacked bars: one bar per category (in the given order), one colour per stack."""
+def bar_spec(
+    categories: list[str], stacks: dict[str, list[float]], unit: str, counted: bool = False
+) -> dict:
+    """Stacked bars: one bar per category (in the given order), one colour per stack.
+    `counted` (cooperatives): shown whole, on an axis of whole steps, unless a value is not
+    (the others' average per district)."""
+    whole = counted and all(float(v).is_integer() for vs in stacks.values() for v in vs)
+    shown = ",.0f" if whole else ",.1f"
     rows = [
         {
             "category": category,
             "series": name,
             "order": n,
             "value": values[i],
-            "label": f"{category} · {name}: {number(values[i], ',.1f')}",
+            "label": f"{category} · {name}: {number(values[i], shown)}",
         }
         for i, category in enumerate(categories)
         for n, (name, values) in enumerate(stacks.items())
@@ -309,13 +315,23 @@ def bar_spec(categories: list[str], stacks: dict[str, list[float]], unit: str) -
             "title": None,
             "type": "nominal",
         },
-        "y": {"field": "value", "stack": "zero", "title": unit, "type": "quantitative"},
+        "y": {
+            **({"axis": {"format": ",d", "tickMinStep": 1}} if whole else {}),
+            "field": "value",
+            "stack": "zero",
+            "title": unit,
+            "type": "quantitative",
+        },
     }
     return _chart(rows, {"type": "bar"}, encoding)
 
 
 def bar_chart(
-    title: str, categories: list[str], stacks: dict[str, list[float]], unit: str
+    title: str,
+    categories: list[str],
+    stacks: dict[str, list[float]],
+    unit: str,
+    counted: bool = False,
 ) -> Markup:
     """Stacked bars (`bar_spec`), drawn."""
-    return _svg(bar_spec(categories, stacks, unit), title)
+    return _svg(bar_spec(categories, stacks, unit, counted), title)

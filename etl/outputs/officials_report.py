@@ -163,6 +163,7 @@ def _phase(con) -> dict | None:
         [label[c["code"], c["name"]] for c in drawn],
         {str(latest): [float(c["cooperatives"][-1]) for c in drawn]},
         "số HTX / cooperatives",
+        counted=True,
     )
     judged = _judged(con)
     for c in table:
@@ -410,7 +411,8 @@ def _sections(
         ("Cơ cấu xếp loại / Rating mix",
          bar_chart("ratings", [str(r[0]) for r in ratings],
                    {name: [float(r[i + 1] or 0) for r in ratings]
-                    for i, name in enumerate(rating_names)}, "số HTX / cooperatives"),
+                    for i, name in enumerate(rating_names)}, "số HTX / cooperatives",
+                   counted=True),
          None),
         ("Hỗ trợ theo chương trình / Support by programme",
          bar_chart("support", [r[0] for r in support], {"Kinh phí": [r[1] for r in support]},
@@ -420,6 +422,6 @@ def _sections(
          "district",
          bar_chart("candidates", list(bars),
                    {"Số mô hình": [float(v[0] or 0) for v in bars.values()]},
-                   "số HTX / cooperatives"),
+                   "số HTX / cooperatives", counted=True),
          _note(bars_grouped, ("nhiều mô hình", "most candidates"))),
     ]  # fmt: skip
