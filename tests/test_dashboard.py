@@ -76,6 +76,19 @@ def test_report_is_self_contained(published):
     assert page.count('<svg class="chart"') == _charts(published)
 
 
+def test_the_2021_2025_charts_say_their_years(published):
+    """The rating mix and the support by programme sum 2021-2025 only (the 2026 report's
+    figures are in the phase's table): their headings say so, as the revenue's does.
+    Before, 'Hỗ trợ theo chương trình' read as the support of every year."""
+    page = (published.export_dir / "report.html").read_text()
+    for heading in (
+        "Doanh thu HTX theo huyện cũ, 2021-2025 /",
+        "Cơ cấu xếp loại, 2021-2025 / Rating mix",
+        "Hỗ trợ theo chương trình, 2021-2025 / Support by programme",
+    ):
+        assert heading in page
+
+
 def test_report_charts_are_vega_svg_with_their_labels(published):
     """The charts come from the chart library: Vega's SVG (Altair specs rendered by
     vl-convert), with their marks, axis titles and labels."""
