@@ -104,6 +104,17 @@ def test_a_files_status_and_severity_read_in_vietnamese_first(tmp_path):
         html.unescape(status) == "BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded"
     )
     assert "workers_not_negative (Lỗi / error): 1 ô / cells" in html.unescape(page)
+    # The file's table: a label and its value a row, with no empty header row above them,
+    # and the rows loaded beside those read and rejected, as the listing has them.
+    [facts] = re.findall(r"<table>(.*?)</table>", page, re.S)[:1]
+    assert "<th>" not in facts
+    labels = re.findall(r"<tr><td>([^<]*)</td><td>", facts)
+    assert labels[-4:] == [
+        "Dòng đọc / Rows read",
+        "Dòng nạp / Rows loaded",
+        "Dòng lỗi / Rows rejected",
+        "Cảnh báo / Warnings",
+    ]
     listing = html.unescape(settings.quality_report.read_text(encoding="utf-8"))
     assert "<td>BỊ TỪ CHỐI, không nạp số liệu nào / quarantined, nothing loaded</td>" in listing
 
