@@ -140,18 +140,26 @@ def test_a_workbook_is_replaced_whole(con, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
 
 
+def _one_table_book(tmp_path, table: str, values: str, columns: str):
+    """`book.xlsx` of one sheet: the table `marts.<table>` of the rows `values` (SQL)."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(f"create table marts.{table} as select * from (values {values}) as t ({columns})")
+    path = tmp_path / "book.xlsx"
+    write_workbook(con, path, [Sheet(table, table=f"marts.{table}")])
+    return path
+
+
 def test_an_identifier_comes_back_digit_for_digit(tmp_path):
     """A file_id is 18 digits: as a number Excel keeps 15 of them (1.7157131938657216e+17,
     shown 171,571,319,386,572,000), so an analyst could not find the file again. A column
     named `*_id` is written as its digits, as text."""
-    con = duckdb.connect()
-    con.execute("create schema marts")
-    con.execute(
-        "create table marts.status as select * from (values "
-        "('660', 171571319386572146, 2021), ('661', null, 2022)) as t (unit_code, file_id, year)"
+    path = _one_table_book(
+        tmp_path,
+        "status",
+        "('660', 171571319386572146, 2021), ('661', null, 2022)",
+        "unit_code, file_id, year",
     )
-    path = tmp_path / "book.xlsx"
-    write_workbook(con, path, [Sheet("status", table="marts.status")])
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("status").to_python()
     assert rows[1:] == [["660", "171571319386572146", 2021.0], ["661", "", 2022.0]]
 
@@ -160,14 +168,12 @@ def test_a_year_shows_as_a_year_not_with_a_thousands_separator(tmp_path):
     """`#,##0` shows the year 2021 as `2,021` (`2.021` in a Vietnamese Excel). A column
     named `year`, or `*_year` after words that say which year (`report_year`,
     `phase_first_year`), is a year; `members_first_year` counts members in one."""
-    con = duckdb.connect()
-    con.execute("create schema marts")
-    con.execute(
-        "create table marts.phase as select * from (values (2021, 2023, 2021, 2025, 1600, 1672)) "
-        "as t (year, report_year, phase_first_year, latest_year, members_first_year, members)"
+    path = _one_table_book(
+        tmp_path,
+        "phase",
+        "(2021, 2023, 2021, 2025, 1600, 1672)",
+        "year, report_year, phase_first_year, latest_year, members_first_year, members",
     )
-    path = tmp_path / "book.xlsx"
-    write_workbook(con, path, [Sheet("phase", table="marts.phase")])
     row = openpyxl.load_workbook(path)["phase"][2]
     assert [(c.value, c.number_format) for c in row] == [
         (2021, "General"), (2023, "General"), (2021, "General"), (2025, "General"),
