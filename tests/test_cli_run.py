@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -251,3 +252,23 @@ def test_htx_run_whose_publish_failed_says_so_in_its_summary(tmp_path, monkeypat
     assert "this run failed" in out
     assert "run `htx run` first" not in out
     assert f"{PUBLISH_DAG_ID} run run-p ended failed" in err
+
+
+def test_htx_help_names_every_setting_and_the_alert_channels(capsys):
+    """A data engineer reading `htx --help` (or `htx run --help`) learns which variables
+    configure it and their defaults, and where alerts are configured; before, no help named
+    one. Every HTX_* variable the settings read is named, so a new one is not forgotten."""
+    import re
+
+    from etl import config
+    from etl.cli.main import main
+
+    read = set(re.findall(r'"(HTX_[A-Z_]+)"', Path(config.__file__).read_text()))
+    for argv in (["--help"], ["run", "--help"]):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0
+        shown = capsys.readouterr().out
+        assert read <= set(re.findall(r"HTX_[A-Z_]+", shown)), sorted(read)
+        for said in ("data/landing", "smtp_default", "htx_alert_emails", "htx_alert_webhook"):
+            assert said in shown

@@ -570,16 +570,44 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+# Shown under `htx --help` and `htx run --help`: what configures a deployment (README.md,
+# "Settings" and "Alerts", says more).
+SETTINGS_HELP = """\
+settings (environment variables; a relative path is taken from the checkout):
+  HTX_LANDING_DIR   the district workbooks, read only     default data/landing
+  HTX_WAREHOUSE     the DuckDB file analysts query         default warehouse/htx.duckdb
+  HTX_STATE_DIR     raw copies, staging, builds, Airflow   default warehouse/state
+  HTX_EXPORT_DIR    Parquet, XLSX, reports, feedback       default warehouse/exports
+  HTX_BATCH_SIZE, HTX_PROCESSES                            files a stage task, processes
+  HTX_MAX_FILE_MB, HTX_MAX_EXPANDED_MB, HTX_MAX_ROWS, HTX_MAX_CELLS, HTX_MAX_CELL_CHARS
+                                                           limits one file may not pass
+  HTX_SQL_HISTORY   htx sql's prompt history               default ~/.htx_sql_history
+alerts (Airflow connections and variables; a channel not configured is off):
+  smtp_default (connection) with the recipients in the variable htx_alert_emails
+  htx_alert_webhook (connection): an HTTP endpoint that receives the JSON alert
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     from etl.forks import quiet_gc
 
     quiet_gc(freeze=False)  # before Airflow's imports, which build millions of objects
-    parser = argparse.ArgumentParser(prog="htx", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="htx",
+        description=__doc__.splitlines()[0],
+        epilog=SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "init", help="set up Airflow and the reference tables of the builds"
     ).set_defaults(func=cmd_init)
-    commands.add_parser("run", help="run the whole pipeline").set_defaults(func=cmd_run)
+    commands.add_parser(
+        "run",
+        help="run the whole pipeline",
+        epilog=SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).set_defaults(func=cmd_run)
     commands.add_parser(
         "env", help='print the Airflow environment (eval "$(htx env)")'
     ).set_defaults(func=cmd_env)
