@@ -610,6 +610,9 @@ def test_a_yes_with_a_remark_that_is_no_contract_is_unreadable(raw):
         "Ko (chưa ký HĐ)",
         "Chưa (chưa ký)",
         "- (chưa ký)",  # read so before too
+        "Không (HĐ chưa ký)",  # the contract named first, then the no
+        "Không (hợp đồng chưa ký)",
+        "Không (HĐ: chưa ký)",
     ],
 )
 def test_a_no_whose_remark_only_says_the_no_again_is_no(raw):
@@ -632,6 +635,8 @@ def test_a_no_whose_remark_only_says_the_no_again_is_no(raw):
         "Có (chưa ký)",  # a yes beside a no
         "x (chưa có HĐ)",
         "Không (chưa ký) (chưa ký)",
+        "Không (HĐ đã ký)",  # the contract named first, then a yes
+        "Không (HĐ)",
     ],
 )
 def test_a_no_with_a_remark_that_does_not_only_say_no_is_unreadable(raw):
@@ -659,6 +664,7 @@ def test_a_no_with_a_remark_that_does_not_only_say_no_is_unreadable(raw):
         ("Lời 50", 50.0),  # `lời`: lãi as the South says it
         ("50 (lãi)", 50.0),
         ("Âm 50", -50.0),  # `âm`: negative
+        ("Am 50", -50.0),  # `âm` without its marks: no other word in a profit column
         ("Lo 50", -50.0),  # typed without tone marks, as clerks do: `lỗ`
         ("lo 50 triệu", -50.0),
         ("Thua lo 50", -50.0),
@@ -703,7 +709,9 @@ def test_a_profit_or_a_loss_in_words_that_says_no_one_amount_stays_unreadable(ra
         cells.parse_money(raw, says_loss=True)
 
 
-@pytest.mark.parametrize("raw", ["Lỗ 50", "50 (lỗ)", "Lãi 50", "Hòa vốn", "Lo 50", "Lai 50"])
+@pytest.mark.parametrize(
+    "raw", ["Lỗ 50", "50 (lỗ)", "Lãi 50", "Hòa vốn", "Lo 50", "Lai 50", "Am 50"]
+)
 def test_a_loss_in_words_is_read_in_the_profit_column_only(raw):
     """Revenue, capital or assets are never a loss: there `Lỗ 50` stays unreadable."""
     with pytest.raises(ValueError, match="not a number"):

@@ -608,10 +608,11 @@ def parse_money(
 # A profit or a loss said in words (`Lỗ 50`, `lỗ: 50 triệu`, `Thua lỗ 50`, `Âm 50`; `Lãi 50`,
 # `Lời 50`), or its word in parentheses after the amount (`50 (lỗ)`, `50 (lãi)`). `lỗ` and
 # `lãi` may be typed without tone marks (`Lo 50`, `Lai 50`: in a profit column a lot, `lô`, is
-# no amount); `lời` may not (`Loi 50` may be `lỗi`, a mistake), nor a wrong mark (`Lô 50`).
+# no amount), and so may `âm` (`Am 50`); `lời` may not (`Loi 50` may be `lỗi`, a mistake), nor
+# a wrong mark (`Lô 50`).
 _SIGN_WORDS = {
     **{"lỗ": -1, "thua lỗ": -1, "bị lỗ": -1, "âm": -1, "lãi": 1, "có lãi": 1, "lời": 1},
-    **{"lo": -1, "thua lo": -1, "bi lo": -1, "lai": 1, "co lai": 1},
+    **{"lo": -1, "thua lo": -1, "bi lo": -1, "am": -1, "lai": 1, "co lai": 1},
 }
 _SIGN_WORD = "|".join(sorted(_SIGN_WORDS, key=len, reverse=True))
 _WORD_THEN_AMOUNT = re.compile(rf"^(?P<word>{_SIGN_WORD})\s*:?\s*(?P<amount>.+)$", re.I)
@@ -832,9 +833,11 @@ _NOT_IN_FORCE_WORDS = re.compile(r"(?<!\w)(?:đang|sẽ|hủy|huỷ|tạm|ngừn
 
 
 # A no beside a remark (`Không (chưa ký)`) is read only when the remark says the no again,
-# with the column's verb or alone; a yes-word there (`Không (có HĐ miệng)`, `- (có HĐ)`) or
-# anything else says both, and is not read (the words are never read across the parentheses).
+# with the column's verb or alone, the contract possibly named first (`Không (HĐ chưa ký)`); a
+# yes-word there (`Không (có HĐ miệng)`, `- (có HĐ)`) or anything else says both, and is not
+# read (the words are never read across the parentheses).
 _NO_WORDS = {"khong", "ko", "khong co", "chua"}
+_CONTRACT_FIRST = re.compile(r"^(?:hd|hop dong) (?=\S)")
 
 
 def _reads_no(mark: str) -> bool:
@@ -845,6 +848,7 @@ def _reads_no(mark: str) -> bool:
 
 
 def _says_no(key: str) -> bool:
+    key = _CONTRACT_FIRST.sub("", key)
     said, _, verb = key.partition(" ")
     return key in _NO_WORDS or (said in _NO_SAID and verb in _SAID_VERBS)
 
