@@ -657,6 +657,72 @@ def test_rule_12_an_empty_cell_without_a_merge_is_never_filled(tmp_path):
     ]
 
 
+def _merged_down(tmp_path: Path, rows: list[list], columns: tuple[str, ...], top: int) -> Path:
+    """`663_2023.xlsx` with `rows` under the header, each of `columns` merged from Excel row
+    `top` over the row below, holding the top row's value."""
+
+    def merge(sheets):
+        for header in columns:
+            at = HTX_HEADER.index(header)
+            sheets["HTX"].merge_range(top - 1, at, top, at, rows[top - 2][at])
+
+    return write_xlsx(tmp_path / "663_2023.xlsx", {"HTX": [HTX_HEADER, *rows]}, then=merge)
+
+
+def test_rule_12_a_cooperative_whose_code_and_name_are_merged_over_two_rows_is_one(tmp_path):
+    """STT, code and name merged over rows 2-3 with the figures on row 2 (a long name given
+    two rows' height): row 3 holds nothing of its own, so it is no second cooperative. Before,
+    the merged code filled it and both rows were `coop_code_unique`: the file rejected."""
+    rows = [htx_row(1, "6400000001"), [None] * len(HTX_HEADER), htx_row(2, "6400000002")]
+    path = _merged_down(tmp_path, rows, ("STT", "Mã số HTX", "Tên HTX"), top=2)
+    read = read_workbook(path)
+    assert [(r["excel_row"], r["coop_code"]) for r in read.sheets["htx"].rows] == [
+        (2, "6400000001"),
+        (4, "6400000002"),
+    ]
+    assert _errors(path) == set()
+
+
+def test_rule_12_a_cooperative_written_over_two_rows_under_one_merged_code_is_told_so(tmp_path):
+    """The code merged over rows 2-3 and figures on both rows: one cooperative written on two
+    rows, which the clerk is told in those words on row 3, not that the code is repeated."""
+    second = htx_row(1, None, **{"STT": None, "Tên HTX": None, "Ghi chú": "Chi nhánh 2"})
+    rows = [htx_row(1, "6400000001"), second, htx_row(2, "6400000002")]
+    path = _merged_down(tmp_path, rows, ("Mã số HTX",), top=2)
+    read = read_workbook(path)
+    assert _errors(path) == {("coop_on_two_rows", 3)}
+    [finding] = [f for f in read.findings if f.rule == "coop_on_two_rows"]
+    assert (finding.sheet, finding.column_name, finding.cell, finding.value) == (
+        "HTX",
+        "Mã số HTX",
+        "B3",
+        "6400000001",
+    )
+    vi, en = finding.message.split(" / ", 1)
+    assert "dòng 2–3" in vi
+    assert "one cooperative" in en
+
+
+def test_rule_12_support_rows_under_one_merged_code_are_each_read(tmp_path):
+    """In `HoTro` one cooperative has several rows: a code merged over them gives it each."""
+    support = [
+        ["6400000001", "NTM", "Máy sấy", "Tỉnh", 200, 2023],
+        [None, "OCOP", "Bao bì", "Tỉnh", 50, 2023],
+    ]
+
+    def merge(sheets):
+        sheets["HoTro"].merge_range(1, 0, 2, 0, "6400000001")
+
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"HTX": [HTX_HEADER, htx_row(1, "6400000001")], "HoTro": [SUPPORT_HEADER, *support]},
+        then=merge,
+    )
+    read = read_workbook(path)
+    assert [r["coop_code"] for r in read.sheets["hotro"].rows] == ["6400000001"] * 2
+    assert _errors(path) == set()
+
+
 # --- rule 13: repeated headers ----------------------------------------------------------
 
 

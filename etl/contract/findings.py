@@ -334,6 +334,17 @@ REASONS: dict[str, tuple[str, str]] = {
         "{first}): {detail}. Put every page's columns in the same order, or delete the "
         "repeated header, and resubmit.",
     ),
+    "coop_on_two_rows": (
+        "Dòng {row} tiếp tục HTX của dòng trên: ô '{column}' được gộp qua các dòng {rows}, "
+        "nên các dòng này là một HTX ghi trên nhiều dòng. Mỗi HTX ghi trên một dòng: hãy bỏ "
+        "gộp ô, chuyển số liệu của dòng {row} lên dòng của HTX (hoặc ghi mã riêng nếu là HTX "
+        "khác) rồi gửi lại.",
+        "Row {row} goes on with the cooperative of the row above: its '{column}' cell is "
+        "merged over rows {rows}, so they are one cooperative written on several rows. A "
+        "cooperative takes one row: unmerge the cells, move row {row}'s figures to the "
+        "cooperative's row (or give it its own code if it is another cooperative) and "
+        "resubmit.",
+    ),
     "value_from_section": (
         "Ô '{column}' để trống: đã lấy '{value}' từ dòng tiêu đề nhóm ở dòng {title_row}.",
         "The '{column}' cell is empty: '{value}' was taken from the group title on row "

@@ -675,7 +675,7 @@ def _read_sheet(
             header.columns[c.key] for c in sheet.columns if c.key in header.columns and _parsed(c)
         }
         _as_shown_error(rows, {at: e for at, e in errors.items() if at[1] in read_as_values})
-    _fill_merged_down(rows, merges, header.data_start)
+    filled = _fill_merged_down(rows, merges, header.data_start)
     default_factor = cells.money_factor(clean(file_unit) if file_unit else None)
     note_factor = cells.money_factor(header.note_unit)
     factors = {
@@ -706,8 +706,16 @@ def _read_sheet(
     # The hot path of `_Table.not_data`, one expression over the sheet: a row whose code
     # cell is 8 digits or more is a record, whatever else it holds.
     coded = _coded_rows(rows, table.code_at)
+    below = _below_merged_code(rows, filled, table.code_at) if sheet is HTX else {}
     index = header.data_start
     while index < len(rows):
+        if index in below:
+            top, own = below[index]
+            if own:
+                findings.append(_on_two_rows(rows, index, top, columns, actual_name))
+            out.rows_skipped += 1
+            index += 1
+            continue
         if not coded[index]:
             taken = table.not_data(rows, index)
             if taken:
@@ -1088,12 +1096,14 @@ def _header_row_of(rows: list[list], header, index: int, unit: str | None) -> in
 
 def _fill_merged_down(
     rows: list[list], merges: Iterable[tuple[tuple[int, int], tuple[int, int]]], first: int
-) -> None:
+) -> dict[int, dict[int, int]]:
     """Rule 12: a cell merged down over data rows holds its value in every row it covers.
 
     Only the merge list says which cells are merged; an empty cell is never filled from
-    the one above by guess. Ranges in the header block are the header's.
+    the one above by guess. Ranges in the header block are the header's. Returns the cells
+    filled: row -> {column: the range's top row}.
     """
+    filled: dict[int, dict[int, int]] = {}
     for (top, left), (bottom, _right) in merges:
         if bottom <= top or top < first or top >= len(rows):
             continue
@@ -1103,6 +1113,49 @@ def _fill_merged_down(
         for r in range(top + 1, min(bottom, len(rows) - 1) + 1):
             if left < len(rows[r]):
                 rows[r][left] = value
+                filled.setdefault(r, {})[left] = top
+    return filled
+
+
+def _below_merged_code(
+    rows: list[list], filled: dict[int, dict[int, int]], code_at: list[int]
+) -> dict[int, tuple[int, bool]]:
+    """The rows of the HTX sheet under a cooperative's code merged down over them: row ->
+    (the range's top row, whether the row holds a value of its own). A cooperative has one
+    row, so such a row is never a second one: with nothing of its own it is the lower part
+    of the merged cells (a long name given two rows' height), else one cooperative written
+    over two rows. (Rule 12 fills a code merged over several rows of `HoTro`, `OCOP` or
+    `LienKet`, where one cooperative has many rows.)"""
+    below = {}
+    for r, columns in filled.items():
+        tops = [columns[at] for at in code_at if at in columns]
+        if tops:
+            own = any(
+                v is not None and not (v.__class__ is str and not v.strip())
+                for c, v in enumerate(rows[r])
+                if c not in columns
+            )
+            below[r] = (tops[0], own)
+    return below
+
+
+def _on_two_rows(
+    rows: list[list], index: int, top: int, columns: list[tuple[Column, int]], sheet: str
+) -> Finding:
+    """The error of a row that goes on with the cooperative of the merged code above it."""
+    code_column, at = next((c, i) for c, i in columns if c.key == "coop_code")
+    excel_row = index + 1
+    span = f"{top + 1}–{excel_row}"
+    return Finding(
+        rule="coop_on_two_rows",
+        severity=ERROR,
+        message=reason("coop_on_two_rows", row=excel_row, rows=span, column=code_column.header),
+        sheet=sheet,
+        excel_row=excel_row,
+        column_name=code_column.header,
+        value=clean(rows[index][at])[:200],
+        cell=cell_address(at, excel_row),
+    )
 
 
 def _cell(row: list, index: int) -> object:
