@@ -172,7 +172,7 @@ def test_the_charts_of_2021_2025_hold_no_year_of_the_next_phase(tmp_path):
     assert ">2025</text>" in revenue
     assert ">2026</text>" not in revenue
     assert ">2026</text>" not in ratings
-    assert _bars(support) == ["DA167 · Kinh phí: 800.0", "NTM · Kinh phí: 300.0"]
+    assert _bars(support) == ["Đề án 167 · Kinh phí: 800.0", "Nông thôn mới · Kinh phí: 300.0"]
 
 
 def test_phase_chart_draws_the_communes_with_most_cooperatives(tmp_path):

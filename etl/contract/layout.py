@@ -97,20 +97,31 @@ _PROGRAM_NAMES = {
     ),
     "KHAC": ("Hỗ trợ khác", "Other support"),
 }
+# The names as a chart's axis says them to officials: short, and never a code alone (`KHAC`).
+_PROGRAM_SHORT_NAMES = {
+    "DA167": "Đề án 167",
+    "NTM": "Nông thôn mới",
+    "OCOP": "OCOP",
+    "CNNT": "CNNT tiêu biểu",
+    "KHAC": "Hỗ trợ khác",
+}
 
 
 def _programs() -> tuple[tuple[str, str, str], ...]:
     codes = _RULES.value_set("hotro", "program")
-    if set(codes) != set(_PROGRAM_NAMES):
-        raise ValueError(
-            f"programme codes of expectations/hotro.json {sorted(codes)} and the names in "
-            f"etl/contract/layout.py {sorted(_PROGRAM_NAMES)} differ: name every code once"
-        )
+    for names in (_PROGRAM_NAMES, _PROGRAM_SHORT_NAMES):
+        if set(codes) != set(names):
+            raise ValueError(
+                f"programme codes of expectations/hotro.json {sorted(codes)} and the names in "
+                f"etl/contract/layout.py {sorted(names)} differ: name every code once"
+            )
     return tuple((code, *_PROGRAM_NAMES[code]) for code in codes)
 
 
 # Programme code, Vietnamese name, English name, in the suite's order.
 PROGRAMS = _programs()
+# Programme code -> its short name (`KHAC` -> `Hỗ trợ khác`), for a chart's axis.
+PROGRAM_SHORT_NAMES = {code: _PROGRAM_SHORT_NAMES[code] for code, _, _ in PROGRAMS}
 
 COOP_CODE_ALIASES = ("Mã số thuế", "MST", "Mã HTX", "Mã số doanh nghiệp")
 

@@ -31,7 +31,7 @@ import logging
 from pathlib import Path
 
 from etl.config import Settings
-from etl.contract.layout import RATING_MIX
+from etl.contract.layout import PROGRAM_SHORT_NAMES, RATING_MIX
 from etl.outputs.charts import bar_chart, cached_in, line_chart
 from etl.outputs.html import write_page
 
@@ -415,7 +415,8 @@ def _sections(
                    counted=True),
          None),
         ("Hỗ trợ theo chương trình, 2021-2025 / Support by programme",
-         bar_chart("support", [r[0] for r in support], {"Kinh phí": [r[1] for r in support]},
+         bar_chart("support", [PROGRAM_SHORT_NAMES.get(r[0], r[0]) for r in support],
+                   {"Kinh phí": [r[1] for r in support]},
                    "triệu đồng / million VND"),
          None),
         ("Mô hình đủ điều kiện nhân rộng theo huyện cũ / Replication candidates by former "
