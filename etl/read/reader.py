@@ -706,7 +706,11 @@ def _read_sheet(
     # The hot path of `_Table.not_data`, one expression over the sheet: a row whose code
     # cell is 8 digits or more is a record, whatever else it holds.
     coded = _coded_rows(rows, table.code_at)
-    below = _below_merged_code(rows, filled, table.code_at) if sheet is HTX else {}
+    below = (
+        _below_merged_code(rows, filled, table.code_at, set(header.columns.values()))
+        if sheet is HTX
+        else {}
+    )
     index = header.data_start
     while index < len(rows):
         if index in below:
@@ -1118,10 +1122,11 @@ def _fill_merged_down(
 
 
 def _below_merged_code(
-    rows: list[list], filled: dict[int, dict[int, int]], code_at: list[int]
+    rows: list[list], filled: dict[int, dict[int, int]], code_at: list[int], read: set[int]
 ) -> dict[int, tuple[int, bool]]:
     """The rows of the HTX sheet under a cooperative's code merged down over them: row ->
-    (the range's top row, whether the row holds a value of its own). A cooperative has one
+    (the range's top row, whether the row holds a value of its own in a column of the table,
+    `read`: a remark beside the table is none). A cooperative has one
     row, so such a row is never a second one: with nothing of its own it is the lower part
     of the merged cells (a long name given two rows' height), else one cooperative written
     over two rows. (Rule 12 fills a code merged over several rows of `HoTro`, `OCOP` or
@@ -1133,7 +1138,7 @@ def _below_merged_code(
             own = any(
                 v is not None and not (v.__class__ is str and not v.strip())
                 for c, v in enumerate(rows[r])
-                if c not in columns
+                if c in read and c not in columns
             )
             below[r] = (tops[0], own)
     return below
