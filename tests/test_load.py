@@ -539,3 +539,70 @@ def test_a_file_rejected_for_its_table_keeps_its_unit_and_year(settings):
     [(body,)] = query(settings, "select body from audit.quality_alert")
     assert "666_2024.xlsx" in body
     assert "?" not in body.split("666_2024.xlsx", 1)[1].split("\n", 1)[0]
+
+
+def test_a_blank_amount_or_stars_loads_the_row_without_it_and_counts_no_zero(settings):
+    """Rule 6: a blank `Kinh phí` or `Số sao` is not reported. The file loads, each such row
+    is a fact with a NULL and a warning naming its sheet and Excel row. Sums count the
+    amounts reported (a line without one adds nothing, and a programme or cooperative with
+    none reported has no amount, not 0); a product without stars is a product, at no level."""
+    coops = [("6400000001", {}), ("6400000002", {})]
+    support = [
+        ["6400000001", "NTM", "Máy", "Tỉnh", 300, 2023],
+        ["6400000001", "DA167", "Tư vấn", "Trung ương", None, 2023],
+        ["6400000002", "NTM", "Kho", "Tỉnh", "-", 2023],
+    ]
+    ocop = [
+        ["6400000001", "Cà phê", "Đồ uống", 4, "1/QĐ", dt.date(2023, 3, 1)],
+        ["6400000002", "Mật ong", "Thực phẩm", None, "2/QĐ", dt.date(2023, 3, 1)],
+    ]
+    links = [["6400000002", "Công ty A", "Cà phê", "–", None]]
+    workbook(settings, "663_2023.xlsx", "663", 2023, coops, support=support, ocop=ocop, links=links)
+    run_steps(settings)
+    assert query(settings, "select status, warnings from audit.file_ingestion") == [("loaded", 3)]
+    assert query(
+        settings,
+        "select sheet, excel_row, column_name, rule, severity from audit.rejected_row "
+        "order by sheet, excel_row",
+    ) == [
+        ("HoTro", 3, "Kinh phí", "amount_required", "warning"),
+        ("HoTro", 4, "Kinh phí", "amount_required", "warning"),
+        ("OCOP", 3, "Số sao", "stars_required", "warning"),
+    ]
+    assert query(
+        settings,
+        "select coop_code, excel_row, amount_mvnd::double from core.fact_program_support "
+        "order by excel_row",
+    ) == [("6400000001", 2, 300.0), ("6400000001", 3, None), ("6400000002", 4, None)]
+    assert query(
+        settings, "select coop_code, stars from core.fact_ocop_product order by excel_row"
+    ) == [("6400000001", 4), ("6400000002", None)]
+    assert query(
+        settings, "select volume_tonnes, contract_value_mvnd from core.fact_offtake_contract"
+    ) == [(None, None)]
+    programs = query(
+        settings,
+        "select program_code, amount_mvnd::double, support_lines, "
+        "support_lines_without_amount, cooperatives_reached from marts.program_year "
+        "order by program_code",
+    )
+    assert programs == [("DA167", None, 1, 1, 1), ("NTM", 300.0, 2, 1, 2)]
+    district = query(
+        settings,
+        "select ocop_products, ocop_valid_products, support_ntm_mvnd::double, "
+        "support_total_mvnd::double from marts.district_year",
+    )
+    assert district == [(2, 2, 300.0, 300.0)]
+    scorecard = query(
+        settings,
+        "select coop_code, ocop_products, ocop_max_stars, ocop_valid_max_stars, "
+        "support_total_mvnd::double, support_da167_mvnd::double, support_ntm_mvnd::double, "
+        "support_ocop_mvnd::double, support_programs "
+        "from marts.cooperative_scorecard order by coop_code",
+    )
+    assert scorecard == [
+        ("6400000001", 1, 4, 4, 300.0, None, 300.0, 0.0, "DA167, NTM"),
+        ("6400000002", 1, None, None, None, 0.0, None, 0.0, "NTM"),
+    ]
+    page = (settings.export_dir / "report.html").read_text()
+    assert "Hỗ trợ theo chương trình" in page

@@ -164,9 +164,69 @@ def test_a_value_written_but_unreadable_is_unreadable_not_missing(tmp_path):
     mismatched = [SUPPORT_HEADER, ["6400000001", "NTM", "Máy sấy", "Tỉnh", "12 tấn", 2023]]
     outcome = _stage(tmp_path / "1", {"ThongTin": info_rows(), "HTX": rows, "HoTro": mismatched})
     assert _cells(outcome) == {("HoTro", 2, "Kinh phí", "unit_mismatch")}
-    empty = [OCOP_HEADER, ["6400000001", "Cà phê", "Đồ uống", None, "1/QĐ", dt.date(2022, 1, 1)]]
-    outcome = _stage(tmp_path / "2", {"ThongTin": info_rows(), "HTX": rows, "OCOP": empty})
-    assert _cells(outcome) == {("OCOP", 2, "Số sao", "stars_required")}
+
+
+@pytest.mark.parametrize("blank", [None, "-", "–", "x"])
+def test_a_blank_amount_or_stars_is_not_reported_a_warning_not_a_rejection(tmp_path, blank):
+    """Rule 6: an empty `Kinh phí` or `Số sao` (or `-`, `–`, `x`) is not reported, never 0 and
+    no reason to reject the file: `amount_required` and `stars_required` warn, naming the
+    sheet and Excel row and saying the row loads without the value. The other numbers of
+    the optional sheets (HoTro `Năm`, LienKet `Sản lượng (tấn)`, `Giá trị hợp đồng`) may be
+    blank without a word: a support line is of the report year it came in."""
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    support = [
+        SUPPORT_HEADER,
+        ["6400000001", "NTM", "Kho", "Tỉnh", 50, blank],
+        ["6400000001", "NTM", "Máy sấy", "Tỉnh", blank, 2023],
+    ]
+    ocop = [OCOP_HEADER, ["6400000001", "Cà phê", "Đồ uống", blank, "1/QĐ", dt.date(2022, 1, 1)]]
+    links = [LINK_HEADER, ["6400000001", "Công ty A", "Cà phê", blank, blank]]
+    outcome = _stage(
+        tmp_path,
+        {"ThongTin": info_rows(), "HTX": rows, "HoTro": support, "OCOP": ocop, "LienKet": links},
+    )
+    assert outcome["status"] == "valid"
+    assert _cells(outcome) == set()
+    assert _cells(outcome, "warning") == {
+        ("HoTro", 3, "Kinh phí", "amount_required"),
+        ("OCOP", 2, "Số sao", "stars_required"),
+    }
+    by_rule = {f["rule"]: f["message"] for f in outcome["findings"]}
+    assert "Chưa ghi kinh phí hỗ trợ: dòng vẫn được nạp" in by_rule["amount_required"]
+    assert "the row is loaded without an amount" in by_rule["amount_required"]
+    assert "Chưa ghi số sao: dòng vẫn được nạp" in by_rule["stars_required"]
+    assert "the row is loaded without its stars" in by_rule["stars_required"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "stars", "expected"),
+    [
+        (0, 4, {("HoTro", 2, "Kinh phí", "amount_positive")}),
+        (-5, 4, {("HoTro", 2, "Kinh phí", "amount_positive")}),
+        (50, 2, {("OCOP", 2, "Số sao", "stars_3_to_5")}),
+        (50, 6, {("OCOP", 2, "Số sao", "stars_3_to_5")}),
+        (
+            "nhiều",
+            "nhiều sao",
+            {
+                ("HoTro", 2, "Kinh phí", "amount_mvnd_readable"),
+                ("OCOP", 2, "Số sao", "stars_readable"),
+            },
+        ),
+    ],
+)
+def test_an_amount_or_stars_written_wrong_still_rejects(tmp_path, amount, stars, expected):
+    """Only a blank is not reported: a value present but wrong (0, negative, 2 or 6 stars,
+    unreadable text) stays an error of its cell, with no `…_required` warning beside it."""
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    support = [SUPPORT_HEADER, ["6400000001", "NTM", "Kho", "Tỉnh", amount, 2023]]
+    ocop = [OCOP_HEADER, ["6400000001", "Cà phê", "Đồ uống", stars, "1/QĐ", dt.date(2022, 1, 1)]]
+    outcome = _stage(
+        tmp_path, {"ThongTin": info_rows(), "HTX": rows, "HoTro": support, "OCOP": ocop}
+    )
+    assert outcome["status"] == "quarantined"
+    assert _cells(outcome) == expected
+    assert _cells(outcome, "warning") == set()
 
 
 def test_a_support_ocop_or_offtake_row_without_code_or_programme_is_never_dropped(tmp_path):
@@ -269,7 +329,7 @@ def test_a_reason_says_when_it_leaves_rules_out(tmp_path):
         OCOP_HEADER,
         ["6400000009", "Cà phê", "Đồ uống", 3, "1/QĐ", dt.date(2023, 5, 1)],
         ["6400000001", None, "Đồ uống", 3, "1/QĐ", dt.date(2023, 5, 1)],
-        ["6400000001", "Mật ong", "Thực phẩm", None, "1/QĐ", dt.date(2023, 5, 1)],
+        [None, "Mật ong", "Thực phẩm", 4, "1/QĐ", dt.date(2023, 5, 1)],
         ["6400000001", "Mắc ca", "Thực phẩm", 6, "1/QĐ", dt.date(2023, 5, 1)],
         ["6400000001", "Sầu riêng", "Thực phẩm", "☆☆☆", "1/QĐ", dt.date(2023, 5, 1)],
         ["6400000001", "Bơ", "Thực phẩm", 4, "1/QĐ", "mùng 5 tết"],

@@ -862,13 +862,14 @@ def _column_notes(rules: Rules) -> dict[tuple[str, str], str]:
         + ".",
         ("hotro", "content"): "nội dung được hỗ trợ.",
         ("hotro", "funding_source"): "chọn trong danh sách.",
-        ("hotro", "amount_mvnd"): f"triệu đồng, lớn hơn {_n(amount.min)}; bắt buộc.",
+        ("hotro", "amount_mvnd"): f"triệu đồng, lớn hơn {_n(amount.min)}; để trống là chưa ghi "
+        "(dòng vẫn được nạp, bị cảnh báo).",
         ("hotro", "year"): "năm giải ngân, phải bằng năm báo cáo.",
         ("ocop", "coop_code"): "mã của một HTX đã ghi ở trang HTX.",
         ("ocop", "product_name"): "tên sản phẩm; bắt buộc.",
         ("ocop", "product_group"): "chọn trong danh sách.",
         ("ocop", "stars"): f"{_either(star_values, 'hoặc')} sao ({star_values[-1]} sao là cấp "
-        "quốc gia); bắt buộc.",
+        "quốc gia); để trống là chưa ghi (dòng vẫn được nạp, bị cảnh báo).",
         ("ocop", "decision_no"): "số quyết định công nhận.",
         ("ocop", "decision_date"): "ngày quyết định (dd/mm/yyyy). Giấy chứng nhận có hiệu lực 36 "
         "tháng; hết hạn trước năm báo cáo bị cảnh báo.",
@@ -954,6 +955,7 @@ def _warns(rules: Rules) -> tuple[str, ...]:
         f"HTX có dưới {_n(few.min)} thành viên.",
         f"Doanh thu hay số thành viên {_jump(rules).replace(' hay ', ' hoặc ')} so với năm trước.",
         "Giấy chứng nhận OCOP đã hết hạn trước năm báo cáo.",
+        "Kinh phí (HoTro) hay số sao (OCOP) để trống: dòng vẫn được nạp, không có số đó.",
     )
 
 

@@ -1,6 +1,6 @@
 -- Grain: one row per cooperative and year with support: the amount under each programme of
 -- core.dim_program (a column support_<code>_mvnd each, in programme order; NULL when none)
--- and in all. Feeds marts.district_year and marts.cooperative_scorecard.
+-- and in all. Feeds marts.district_year and marts.commune_year.
 -- The programme columns come from dim_program, not from this file: a pivot's columns must be
 -- known before it runs, so an enum of their names, made from dim_program, sets them (and is
 -- dropped once the table is made).

@@ -7,10 +7,6 @@ coop_years as not materialized (
     select * from marts.cooperative_district_year
 ),
 
-support as (
-    select * from intermediate.support_cooperative_year
-),
-
 support_lines as (
     select * from core.fact_program_support
 ),
@@ -100,20 +96,27 @@ offtake_latest as (
 ),
 
 -- Support over every reported year: in all, and under the programmes the scorecard shows.
+-- The amounts reported; 0 under a programme without a line, NULL where every line lacks its
+-- amount (not reported is not 0).
 support_total as (
     select
-        coop_code,
-        sum(support_total_mvnd) as support_total_mvnd,
-        sum(support_da167_mvnd) as support_da167_mvnd,
-        sum(support_ntm_mvnd) as support_ntm_mvnd,
-        sum(support_ocop_mvnd) as support_ocop_mvnd
-    from support
-    group by coop_code
-),
-
-support_programs as (
-    select
         s.coop_code,
+        sum(s.amount_mvnd) as support_total_mvnd,
+        if(
+            bool_or(p.program_code = 'DA167'),
+            sum(s.amount_mvnd) filter (where p.program_code = 'DA167'),
+            0
+        ) as support_da167_mvnd,
+        if(
+            bool_or(p.program_code = 'NTM'),
+            sum(s.amount_mvnd) filter (where p.program_code = 'NTM'),
+            0
+        ) as support_ntm_mvnd,
+        if(
+            bool_or(p.program_code = 'OCOP'),
+            sum(s.amount_mvnd) filter (where p.program_code = 'OCOP'),
+            0
+        ) as support_ocop_mvnd,
         string_agg(distinct p.program_code, ', ' order by p.program_code) as programs
     from support_lines as s
     inner join programs as p using (program_key)
@@ -156,11 +159,12 @@ select
     o.ocop_valid_max_stars,
     l.has_offtake_contract or coalesce(k.offtake_contracts, 0) > 0 as has_offtake_contract,
     coalesce(k.offtake_contracts, 0) as offtake_contracts,
-    coalesce(s.support_total_mvnd, 0) as support_total_mvnd,
-    coalesce(s.support_da167_mvnd, 0) as support_da167_mvnd,
-    coalesce(s.support_ntm_mvnd, 0) as support_ntm_mvnd,
-    coalesce(s.support_ocop_mvnd, 0) as support_ocop_mvnd,
-    sp.programs as support_programs
+    -- A cooperative without support has 0; one whose support lacks every amount, NULL.
+    if(s.coop_code is null, 0, s.support_total_mvnd) as support_total_mvnd,
+    if(s.coop_code is null, 0, s.support_da167_mvnd) as support_da167_mvnd,
+    if(s.coop_code is null, 0, s.support_ntm_mvnd) as support_ntm_mvnd,
+    if(s.coop_code is null, 0, s.support_ocop_mvnd) as support_ocop_mvnd,
+    s.programs as support_programs
 from latest as l
 inner join first_year as f using (coop_code)
 inner join history as h using (coop_code)
@@ -168,7 +172,6 @@ left join profit_streak as p using (coop_code)
 left join ocop_latest as o using (coop_code)
 left join offtake_latest as k using (coop_code)
 left join support_total as s using (coop_code)
-left join support_programs as sp using (coop_code)
 order by l.district_code, l.coop_code;
 
 comment on table marts.cooperative_scorecard is 'One row per cooperative: latest figures, growth since first report, consecutive profitable years, rating history, OCOP, offtake contracts and support received';

@@ -81,6 +81,7 @@ amounts as (
         period_key as year,
         sum(amount_mvnd) as amount_mvnd,
         count(*) as support_lines,
+        count(*) filter (where amount_mvnd is null) as support_lines_without_amount,
         count(distinct coop_code) as cooperatives_reached
     from support
     group by all
@@ -93,6 +94,7 @@ select
     a.year,
     a.amount_mvnd,
     a.support_lines,
+    a.support_lines_without_amount,
     a.cooperatives_reached,
     o.supported_revenue_growth_3y,
     o.unsupported_revenue_growth_3y,
@@ -106,6 +108,8 @@ left join outcome_summary as o using (program_key, year)
 order by p.program_key, a.year;
 
 comment on table marts.program_year is 'Per programme and year: support paid, cooperatives reached, and 3-year growth of supported against unsupported cooperatives (medians)';
+comment on column marts.program_year.amount_mvnd is 'Support paid, million VND: the sum of the amounts reported; NULL when no line of the programme and year reports one (see support_lines_without_amount)';
+comment on column marts.program_year.support_lines_without_amount is 'Support lines whose amount (Kinh phí) was not reported: counted in support_lines and cooperatives_reached, not in amount_mvnd';
 comment on column marts.program_year.supported_revenue_growth_3y is 'Median revenue growth from the year to three years later of the cooperatives supported that year (0.25 = +25%)';
 comment on column marts.program_year.unsupported_revenue_growth_3y is 'Median revenue growth from the year to three years later of the cooperatives reported that year that this programme did not support that year (0.25 = +25%): the comparison group';
 comment on column marts.program_year.supported_member_growth_3y is 'Median growth of members from the year to three years later of the cooperatives supported that year (0.1 = +10%)';

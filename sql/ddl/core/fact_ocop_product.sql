@@ -4,7 +4,7 @@ create table core.fact_ocop_product (
     coop_code       varchar not null,
     product_name    varchar not null,
     product_group   varchar,
-    stars           integer not null,
+    stars           integer,
     decision_no     varchar,
     decision_date   date,
     valid_until     date,

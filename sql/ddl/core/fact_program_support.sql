@@ -5,7 +5,7 @@ create table core.fact_program_support (
     period_key      integer not null,
     coop_code       varchar not null,
     funding_source  varchar,
-    amount_mvnd     decimal(18, 6) not null,
+    amount_mvnd     decimal(18, 6),
     content         varchar,
     file_id         bigint not null,
     source_sheet    varchar not null,
