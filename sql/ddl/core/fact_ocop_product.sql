@@ -19,7 +19,7 @@ comment on column core.fact_ocop_product.source_sheet is 'Sheet of the workbook 
 comment on column core.fact_ocop_product.cooperative_key is 'The cooperative version valid in the report year (core.dim_cooperative)';
 comment on column core.fact_ocop_product.product_name is 'Product name as reported (Tên sản phẩm)';
 comment on column core.fact_ocop_product.product_group is 'OCOP product group (Nhóm sản phẩm)';
-comment on column core.fact_ocop_product.stars is 'OCOP stars, 3-5 (5: national level)';
+comment on column core.fact_ocop_product.stars is 'OCOP stars, 3-5 (5: national level); NULL when the report left the cell blank (not reported, warning stars_required)';
 comment on column core.fact_ocop_product.decision_no is 'Number of the certification decision (Số quyết định)';
 comment on column core.fact_ocop_product.decision_date is 'Date of the certification decision (Ngày quyết định)';
 comment on column core.fact_ocop_product.period_key is 'The report year (core.dim_period)';

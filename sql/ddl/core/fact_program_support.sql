@@ -18,3 +18,4 @@ comment on column core.fact_program_support.program_key is 'The programme (core.
 comment on column core.fact_program_support.period_key is 'The report year (core.dim_period)';
 comment on column core.fact_program_support.funding_source is 'Source of funds (Nguồn vốn) as reported: Trung ương, Tỉnh, Huyện, Xã, Lồng ghép, Khác';
 comment on column core.fact_program_support.content is 'What was supported (Nội dung)';
+comment on column core.fact_program_support.amount_mvnd is 'Amount of the support line (Kinh phí), million VND; NULL when the report left the cell blank (not reported, warning amount_required)';
