@@ -159,6 +159,11 @@ class Settings:
     def quality_report(self) -> Path:
         return self.export_dir / "quality_report.html"
 
+    @property
+    def exports_failed(self) -> Path:
+        """Left by exports that failed (its first line says why), until exports succeed."""
+        return self.state_dir / "exports_failed"
+
     def htx_environ(self) -> dict[str, str]:
         """These settings as the HTX_* variables that give them to another process."""
         return {

@@ -284,3 +284,44 @@ def test_a_manual_yearly_run_takes_the_year_of_its_logical_date(airflow_env, log
     assert done.returncode == 0, said[-3000:]
     [chosen] = re.findall(r"discover \((year=\d+) unit=any force=false\)", said)
     assert chosen == "year=2023"
+
+
+def test_a_landing_folder_that_does_not_exist_fails_discover_and_alerts(tmp_path, webhook_receiver):
+    """Under a scheduler, a mistyped HTX_LANDING_DIR or a share not mounted was a warning in
+    a task log and a successful run, hour after hour: nothing loaded, no one told. The
+    discover task fails with the folder and its variable (after its retries: the share may
+    hiccup), and its failure alert reaches the configured channels, once."""
+    url, posts = webhook_receiver
+    missing = tmp_path / "not_mounted"
+    # An Airflow home of its own, initialised with this landing folder: the asset of another
+    # one, active there, would fail `discover` first (an inactive asset in its inlets).
+    settings = settings_under(tmp_path, HTX_LANDING_DIR=str(missing))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW"))},
+        **settings.airflow_environ(),
+        "AIRFLOW_CONN_HTX_ALERT_WEBHOOK": url,
+    }
+    bin_dir = os.path.dirname(sys.executable)
+    init = subprocess.run(
+        [os.path.join(bin_dir, "htx"), "init"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert init.returncode == 0, init.stderr[-3000:]
+    done = subprocess.run(
+        [os.path.join(bin_dir, "airflow"), "dags", "test", INGEST_DAG_ID],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode != 0, said[-3000:]
+    told = f"cannot read the landing folder {missing} (HTX_LANDING_DIR): it does not exist."
+    assert told in said
+    assert [p["subject"] for p in posts] == [
+        "[HTX] Lỗi pipeline: tác vụ discover thất bại / Pipeline failure: task discover failed"
+    ]
+    assert told in posts[0]["text"]
+    # The run's failure callback reads the task states, as under a scheduler, and finds
+    # the failed task alerted already.
+    assert "could not be read" not in said
+    assert "every failed task alerted already: ['discover']" in said

@@ -1,6 +1,7 @@
 """`make run` and `htx run` never write to a landing folder a deployment names: an empty one
-is said so, and nothing runs. The sample is only ever written by `python -m tools.sample`
-(which `make run` calls for the default folder when no HTX_LANDING_DIR is set)."""
+is said so, and nothing runs; one that is not there fails the command, naming it. The sample
+is only ever written by `python -m tools.sample` (which `make run` calls for the default
+folder when no HTX_LANDING_DIR is set)."""
 
 from __future__ import annotations
 
@@ -38,26 +39,34 @@ def test_htx_run_on_an_empty_named_landing_folder_writes_nothing(tmp_path):
     _nothing_written(settings)
 
 
-def test_htx_run_on_a_landing_folder_that_does_not_exist_says_so(tmp_path):
-    """A mistyped HTX_LANDING_DIR, or a share that is not mounted, is not told as empty."""
+def test_htx_run_on_a_landing_folder_that_does_not_exist_fails_naming_it(tmp_path):
+    """A mistyped HTX_LANDING_DIR, or a share that is not mounted, is not an empty folder:
+    a run that exits 0 there, under a scheduler, loads nothing for weeks with no one told."""
     env, settings = _environ(tmp_path)
     missing = tmp_path / "not_mounted"
     env["HTX_LANDING_DIR"] = str(missing)
     done = run_htx("run", env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == f"landing folder {missing} does not exist: nothing to do"
-    assert "HTX_LANDING_DIR" in done.stderr
+    assert done.returncode == 2, done.stdout[-3000:]
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"cannot read the landing folder {missing} (HTX_LANDING_DIR): it does not exist. "
+        "Mount the share it is on, or point HTX_LANDING_DIR at the folder the workbooks "
+        "land in"
+    )
+    assert done.stdout == ""
     _nothing_written(settings)
 
 
-def test_htx_run_on_a_landing_path_that_is_a_file_says_so(tmp_path):
+def test_htx_run_on_a_landing_path_that_is_a_file_fails_naming_it(tmp_path):
     env, _ = _environ(tmp_path)
     file = tmp_path / "landing.xlsx"
     file.write_bytes(b"a workbook named where its folder should be")
     env["HTX_LANDING_DIR"] = str(file)
     done = run_htx("run", env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == f"landing folder {file} is a file, not a folder: nothing to do"
+    assert done.returncode == 2, done.stdout[-3000:]
+    said = done.stderr.strip().splitlines()[-1]
+    assert said.startswith(f"cannot read the landing folder {file} (HTX_LANDING_DIR): ")
+    assert ": it is a file, not a folder. " in said
 
 
 def test_htx_run_that_cannot_write_a_folder_names_its_variable_without_a_traceback(tmp_path):

@@ -355,3 +355,34 @@ def test_report_rounds_halves_up_as_the_officials_workbook_shows_them(tmp_path):
         ("24670", "31,188.3", "46,782.5"),
         ("", "0.3", "0.4"),
     ]
+
+
+def test_a_run_whose_exports_failed_says_so_and_names_only_what_exists(tmp_path):
+    """The exports failed (a full disk): the summary named a quality report that was never
+    written. It says the exports failed, and names only the outputs that are there."""
+    ledger = """
+    create schema audit;
+    create table audit.file_ingestion as
+    select * from (values (1, '660_2023.xlsx', 'loaded', 'run-1', null, null))
+        as t(file_id, file_name, status, run_id, reason, superseded_by);
+    """
+    settings = _settings(tmp_path, ledger)
+    (settings.state_dir / "exports_failed").parent.mkdir(parents=True)
+    (settings.state_dir / "exports_failed").write_text("OSError: disk full\n")
+    lines = summary_lines(settings, run_id="run-1", landed=1, failed=True)
+    assert not any(str(settings.quality_report) in line for line in lines)
+    assert not any(str(settings.export_dir) in line for line in lines)
+    assert lines[-2:] == [
+        f"Warehouse:       {settings.warehouse}",
+        "Exports:         failed (OSError: disk full); the next run writes them again",
+    ]
+
+    (settings.state_dir / "exports_failed").unlink()  # the next run wrote them
+    settings.quality_report.parent.mkdir(parents=True)
+    settings.quality_report.write_text("<html></html>")
+    lines = summary_lines(settings, run_id="run-2", landed=1)
+    assert lines[-3:] == [
+        f"Warehouse:       {settings.warehouse}",
+        f"Exports:         {settings.export_dir}",
+        f"Quality report:  {settings.quality_report}",
+    ]

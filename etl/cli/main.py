@@ -336,7 +336,8 @@ def cmd_init(_args: argparse.Namespace) -> int:
 def cmd_run(_args: argparse.Namespace) -> int:
     """Run the DAGs on what the landing folder holds. The folder is only ever read: an
     empty one is said so, and nothing runs (`make run` puts the sample in the default
-    folder for a newcomer; `python -m tools.sample` writes it anywhere)."""
+    folder for a newcomer; `python -m tools.sample` writes it anywhere); one that does not
+    exist is an error (exit 2)."""
     from etl.flow.tasks import owe_interrupted_exports
     from etl.outputs.summary import print_summary
     from etl.quality import validator
@@ -345,17 +346,11 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
     started = time.time()
     settings = load_settings()
+    # One that is not there (a mistyped HTX_LANDING_DIR, a share not mounted) is not an
+    # empty one: `LandingMissing`, a SettingError, ends the command with exit 2 (`main`).
     landed = landing_files(settings.landing_dir)
     if not landed:
-        # A mistyped HTX_LANDING_DIR or a share not mounted is not an empty folder.
-        what = (
-            "holds no workbook"
-            if settings.landing_dir.is_dir()
-            else "is a file, not a folder"
-            if settings.landing_dir.exists()
-            else "does not exist"
-        )
-        print(f"landing folder {settings.landing_dir} {what}: nothing to do")
+        print(f"landing folder {settings.landing_dir} holds no workbook: nothing to do")
         return 0
     cannot = unwritable(settings)
     if cannot:

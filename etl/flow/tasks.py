@@ -642,7 +642,7 @@ def write_exports(settings: Settings, published: dict) -> dict:
 
 def _exports_failed(settings: Settings) -> Path:
     """Left by exports that failed, until exports succeed."""
-    return settings.state_dir / "exports_failed"
+    return settings.exports_failed
 
 
 def owe_interrupted_exports(settings: Settings) -> bool:

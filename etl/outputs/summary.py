@@ -131,11 +131,25 @@ def summary_lines(
     lines.append("Rows per table:")
     width = max(len(t) for t, _ in counts)
     lines += [f"  {table:<{width}}  {n:>9,}" for table, n in counts]
-    lines += [
-        f"Warehouse:       {settings.warehouse}",
-        f"Exports:         {settings.export_dir}",
-        f"Quality report:  {settings.quality_report}",
-    ]
+    lines.append(f"Warehouse:       {settings.warehouse}")
+    return lines + output_lines(settings)
+
+
+def output_lines(settings: Settings) -> list[str]:
+    """Where the exports and the quality report are, those that exist; or that the exports
+    failed, whose files may be missing or older than the warehouse."""
+    try:
+        failed = settings.exports_failed.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        failed = None
+    if failed is not None:
+        why = failed[0] if failed else "no reason recorded"
+        return [f"Exports:         failed ({why}); the next run writes them again"]
+    lines = []
+    if settings.export_dir.is_dir():
+        lines.append(f"Exports:         {settings.export_dir}")
+    if settings.quality_report.is_file():
+        lines.append(f"Quality report:  {settings.quality_report}")
     return lines
 
 

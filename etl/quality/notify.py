@@ -999,13 +999,12 @@ def _ledger_told(state_dir: Path, dag_id: str, run_id: str, since, failed: list[
 
 def failed_tasks(context, dag_id: str, run_id: str) -> list[str]:
     """The run's failed task instances, named as their alerts name them (`stage[3]`), from
-    Airflow's API (the DAG processor answers `get_task_states`); on an error, the one
-    failed task the context carries."""
+    Airflow's API (the DAG processor answers `get_task_states`), or under `dag.test` from
+    the metadata DB; on an error, the one failed task the context carries."""
     try:
         states = _task_states(dag_id, run_id)
     except Exception as exc:
-        # `dag.test` (`htx run`) calls it in its own process, with no supervisor to ask.
-        log.info(
+        log.warning(
             "run %s: the task states could not be read (%s): the failed task the callback's "
             "context names is taken",
             run_id,
@@ -1021,10 +1020,32 @@ def failed_tasks(context, dag_id: str, run_id: str) -> list[str]:
 
 
 def _task_states(dag_id: str, run_id: str) -> dict[str, str]:
-    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+    from airflow.sdk.execution_time import task_runner
 
-    found = RuntimeTaskInstance.get_task_states(dag_id=dag_id, run_ids=[run_id])
+    if not hasattr(task_runner, "SUPERVISOR_COMMS"):
+        # `dag.test` (`htx run`) calls the run's callback in its own process, with no
+        # supervisor to ask; that process holds the metadata DB itself.
+        return _task_states_in_db(dag_id, run_id)
+    found = task_runner.RuntimeTaskInstance.get_task_states(dag_id=dag_id, run_ids=[run_id])
     return dict(found.get(run_id, {}))
+
+
+def _task_states_in_db(dag_id: str, run_id: str) -> dict[str, str]:
+    """The run's task states from the metadata DB, keyed as `get_task_states` keys them."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(
+            select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state).where(
+                TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id
+            )
+        ).all()
+    return {
+        task_id if map_index < 0 else f"{task_id}_{map_index}": str(state)
+        for task_id, map_index, state in rows
+    }
 
 
 def failed_labels(states: dict[str, str], task_ids: set[str]) -> list[str]:

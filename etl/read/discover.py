@@ -15,6 +15,8 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from etl.config import SettingError
+
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
@@ -38,6 +40,12 @@ _RSYNC_TEMPORARY = re.compile(r"\..+\.[^.]+\.[A-Za-z0-9]{6}")
 
 class FileChanging(Exception):
     """The file is still being written: it is left for the next run."""
+
+
+class LandingMissing(SettingError):
+    """The landing folder is not there (a mistyped HTX_LANDING_DIR, a share not mounted):
+    not an empty folder. `htx run` says it in one line and exits 2; the DAG's discover task
+    fails with it, and its failure alert goes out."""
 
 
 @dataclass(frozen=True)
@@ -98,13 +106,15 @@ def landing_files(landing_dir: Path) -> list[Path]:
     """Every regular file below the landing folder, but office lock files, system files,
     files still being downloaded or copied, and macOS's AppleDouble companions. Nothing
     else is passed over in silence: a link, a special file (a pipe, a socket) and a
-    subfolder that cannot be read are each said in the run's log."""
+    subfolder that cannot be read are each said in the run's log; a landing folder that
+    is not there raises `LandingMissing`."""
     if not landing_dir.is_dir():
-        # Said in every run's log: a share that is not mounted looks like a quiet landing.
-        log.warning(
-            "landing folder %s does not exist (HTX_LANDING_DIR): no file found", landing_dir
+        # A run that found nothing here would succeed, hour after hour, loading nothing.
+        why = "it is a file, not a folder" if landing_dir.exists() else "it does not exist"
+        raise LandingMissing(
+            f"cannot read the landing folder {landing_dir} (HTX_LANDING_DIR): {why}. Mount "
+            "the share it is on, or point HTX_LANDING_DIR at the folder the workbooks land in"
         )
-        return []
 
     def unreadable(error: OSError) -> None:
         # A subfolder its owner closed to this user: its files wait, said in every run.
