@@ -90,14 +90,6 @@ def _sqlite_wal(url: str) -> None:
     log.info("Airflow metadata DB journal mode: %s", mode)
 
 
-def has_workbooks(landing_dir: Path) -> bool:
-    """Whether the landing folder holds any submitted file (one that is not a workbook is
-    still processed: it is quarantined with its reason)."""
-    from etl.read.discover import landing_files
-
-    return bool(landing_files(landing_dir))
-
-
 def landing_key(settings: Settings, landed: list[Path]) -> str | None:
     """What a run would find in the landing folder, without reading a file: each file's
     path, size and modification time, and the staging stamp (new rules restage every
