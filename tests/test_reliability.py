@@ -297,6 +297,28 @@ def test_what_the_landing_folder_holds_but_cannot_read_is_said_in_the_log(
     ]
 
 
+def test_a_landing_folder_that_cannot_be_read_is_no_empty_one(settings, monkeypatch):
+    """The landing folder itself closed to the pipeline's user (simulated, as above): before,
+    its error was logged as a subfolder's and the run said it held no workbook, exit 0, hour
+    after hour. It is `LandingMissing`, as a folder that is not there (`htx run` exits 2,
+    the DAG's discover fails and alerts)."""
+    _good(settings.landing_dir / "663_2023.xlsx")
+    real_scandir = os.scandir
+
+    def permission_denied(path="."):
+        if Path(path) == settings.landing_dir:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", permission_denied)
+    with pytest.raises(discover.LandingMissing) as raised:
+        discover.landing_files(settings.landing_dir)
+    assert str(raised.value).startswith(
+        f"cannot read the landing folder {settings.landing_dir} (HTX_LANDING_DIR): "
+        "Permission denied. Let the pipeline's user read it, or point HTX_LANDING_DIR at "
+    )
+
+
 def test_what_office_programs_and_macos_leave_beside_a_report_is_not_a_submission(settings):
     """Lock files, desktop files and the AppleDouble companion (`._name`, macOS's metadata
     of a file copied to a share or zipped) are not reports. Before, the companion was

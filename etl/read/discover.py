@@ -107,13 +107,21 @@ def landing_files(landing_dir: Path) -> list[Path]:
     files still being downloaded or copied, and macOS's AppleDouble companions. Nothing
     else is passed over in silence: a link, a special file (a pipe, a socket) and a
     subfolder that cannot be read are each said in the run's log; a landing folder that
-    is not there raises `LandingMissing`."""
+    is not there, or cannot be read, raises `LandingMissing`."""
+    # A run that found nothing here would succeed, hour after hour, loading nothing.
+    why, fix = None, "Mount the share it is on"
     if not landing_dir.is_dir():
-        # A run that found nothing here would succeed, hour after hour, loading nothing.
         why = "it is a file, not a folder" if landing_dir.exists() else "it does not exist"
+    else:
+        try:
+            with os.scandir(landing_dir):
+                pass
+        except OSError as exc:  # closed to this user: not an empty folder either
+            why, fix = exc.strerror or str(exc), "Let the pipeline's user read it"
+    if why is not None:
         raise LandingMissing(
-            f"cannot read the landing folder {landing_dir} (HTX_LANDING_DIR): {why}. Mount "
-            "the share it is on, or point HTX_LANDING_DIR at the folder the workbooks land in"
+            f"cannot read the landing folder {landing_dir} (HTX_LANDING_DIR): {why}. {fix}, or "
+            "point HTX_LANDING_DIR at the folder the workbooks land in"
         )
 
     def unreadable(error: OSError) -> None:
