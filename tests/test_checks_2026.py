@@ -1,11 +1,13 @@
 """The checks after the 2025 reorganisation (issue 15): funding sources by year, the order of
 precedence between reports, continuity into the next year's reports, like-with-like counts,
-and a new file never warning files of earlier runs. Real stages and builds."""
+and a new file never warning files of earlier runs but where the contract names the file
+warned (a province report a commune's outranks). Real stages and builds."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
 import pytest
 from conftest import (
     HTX_HEADER,
@@ -555,20 +557,65 @@ def test_a_former_and_a_new_commune_that_share_a_code_are_two_communes(settings)
     }
 
 
-def test_a_later_commune_report_gets_the_precedence_warning_itself(settings):
-    # Run 1: the province's 2026 report. Run 2: commune 24611 names A too. The province's
-    # file is of an earlier run: the warning goes on the commune's row that causes it.
+def _province_arrives_first(settings) -> None:
+    """Run 1: the province's 2026 report (A, B). Run 2: commune 24611 names C and A."""
     _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(A, B, **{"Xã/Phường": None}))
     run_steps(settings, "run-1")
-    before = _stored(settings, ["68_2026.xlsx"])
     assert _rows(settings) == {"68_2026.xlsx": (2, 2)}
+    assert _feedback(settings) == {}
     _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(C, A, **{"Xã/Phường": None}))
     run_steps(settings, "run-2")
+
+
+def test_a_later_commune_report_puts_the_precedence_warning_on_the_province_file(settings):
+    # The contract names the file warned: the province's, whatever the order the reports
+    # arrive in (over weeks of daily runs). The province's file is of run 1, yet gets it on
+    # A's row, as when both arrive together; the commune's file gets none.
+    _province_arrives_first(settings)
     # The province file's count follows its rows in the facts, though it is of run 1.
     assert _rows(settings) == {"68_2026.xlsx": (2, 1), "24611_2026.xlsx": (2, 2)}
-    assert _stored(settings, ["68_2026.xlsx"]) == before
     found = _cross(settings, ["commune_report_wins", "coop_code_in_two_units"])
-    assert found == {("24611_2026.xlsx", "commune_report_wins", 3, f"{A} (24611)")}
+    assert found == {("68_2026.xlsx", "commune_report_wins", 2, f"{A} (24611)")}
+    [(sheet, message)] = query(
+        settings, "select sheet, message from audit.rejected_row where rule = 'commune_report_wins'"
+    )
+    assert sheet == "HTX"
+    assert "the commune's report counts for all of its rows" in message
+    # Run 2's alert names the province's file, with the warning.
+    [(body,)] = query(settings, "select body from audit.quality_alert where run_id = 'run-2'")
+    assert "68_2026.xlsx" in body
+    assert "commune_report_wins" in body
+    # The quality report's page of the province's file shows it.
+    [(file_id, sha)] = query(
+        settings,
+        "select file_id, sha256 from audit.file_ingestion where file_name = '68_2026.xlsx'",
+    )
+    page = (settings.export_dir / "quality" / f"{file_id}.html").read_text(encoding="utf-8")
+    assert "commune_report_wins" in page
+    # The province's clerk gets feedback that lists it, on A's row.
+    feedback = openpyxl.load_workbook(
+        settings.export_dir / "feedback" / f"68_2026_loi_{sha[:8]}.xlsx"
+    )
+    listed = {(row[3], row[6]) for row in feedback["Loi"].iter_rows(values_only=True)}
+    assert (2, "commune_report_wins") in listed
+
+
+def test_a_precedence_warning_on_an_earlier_province_file_is_withdrawn_when_the_commune_resubmits(
+    settings,
+):
+    _province_arrives_first(settings)
+    assert _cross(settings) == {("68_2026.xlsx", "commune_report_wins", 2, f"{A} (24611)")}
+    # Run 3: the commune resubmits without A: the province's row of A counts again, and the
+    # warning on the province's file lost its cause.
+    _workbook(settings, "24611_2026_v2.xlsx", "24611", 2026, _coops(C, **{"Xã/Phường": None}))
+    with logged("etl.warehouse.ledger") as said:
+        run_steps(settings, "run-3")
+    assert _statuses(settings)["24611_2026.xlsx"] == "superseded"
+    assert _cross(settings) == set()
+    assert (
+        "warnings across files withdrawn, their cause gone: 68_2026.xlsx commune_report_wins x1"
+    ) in said
+    assert _rows(settings)["68_2026.xlsx"] == (2, 2)
 
 
 def test_a_warning_on_another_province_s_report_whose_cause_left_is_withdrawn(settings):

@@ -443,9 +443,11 @@ def _build(
 ) -> dict[str, int]:
     """Load the star schema, store the warnings across files this run's files cause, and
     raise the run's alert. A warning on a file of an earlier run moves to the file of this
-    run that causes it, or is dropped: a new file never adds warnings, alerts or feedback
-    to files of earlier runs; those of their stored warnings whose cause left the warehouse
-    are withdrawn (the files holding any are checked again)."""
+    run that causes it, or is dropped: a new file adds no warnings, alerts or feedback to
+    files of earlier runs, but where the contract names the file warned (a province report
+    a later commune report outranks: `on_warned_file_rules`), and then that file is alerted
+    and its feedback written again; those of their stored warnings whose cause left the
+    warehouse are withdrawn (the files holding any are checked again)."""
     from etl.quality import alerts
     from etl.quality.data_docs import prepare_data_docs
     from etl.quality.validate import (
@@ -491,6 +493,8 @@ def _build(
         new = ledger.replace_cross_findings(
             con, mine, cross_rules(), run_files, holding(cross, earlier)
         )
+        if set(new) - set(run_files):  # a file of an earlier run warned: its feedback too
+            _write_files(_build_files(settings), sorted({*pending, *run_files, *new}))
         items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
         ids = [i["file_id"] for i in items]
         items = alerts.recorded(items, ledger.states(con, ids), ledger.superseded(con, ids))
@@ -706,8 +710,8 @@ def _write_exports(settings: Settings, published: dict, redo: bool) -> dict:
             result["data_docs"] = str(index)
         result["report"] = str(report or write_quality_report(settings))
         # Feedback for the files whose outcome this publish is the first to show (None when
-        # not known: every file's, those up to date kept). A new file never changes the
-        # feedback of files of earlier runs (`_build`).
+        # not known: every file's, those up to date kept). A new file changes the feedback
+        # of a file of an earlier run only where it gave that file a warning (`_build`).
         files = _run_files(settings, published)
         result["feedback"] = len(write_feedback(settings, files))
         _published_files(settings).unlink(missing_ok=True)

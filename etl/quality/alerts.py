@@ -281,8 +281,9 @@ def _run_failure_cause(reason: str | None, failed: list[str]) -> str:
 def with_cross(outcomes: list[dict], files: list[dict], new: dict[int, list]) -> list[dict]:
     """A run's alert items: its outcomes, each with the new warnings across files it got
     (`new`, by file_id), then the other files of the run that got some (`files`: their
-    `audit.file_ingestion` rows), one block per file. Only files of the run should be in
-    `new` (`etl.quality.validate.for_run`): no file of an earlier run is alerted."""
+    `audit.file_ingestion` rows), one block per file. `new` holds what the run recorded
+    (`etl.quality.validate.for_run`): a file of an earlier run is alerted only for a warning
+    the contract puts on it (a province report a later commune report outranks)."""
     items = []
     for outcome in outcomes:
         extra = _rows(outcome["file_id"], new.get(outcome["file_id"], []))

@@ -277,6 +277,20 @@ def cross_rule_texts() -> dict[str, tuple[str, str | None]]:
 
 
 @cache
+def on_warned_file_rules() -> frozenset[str]:
+    """The rules of checks across files whose warned file the contract names (`on_warned_file`
+    in their meta: a province report a commune's outranks): `for_run` keeps their warning on
+    that file, of whatever run, instead of moving it to the file that causes it."""
+    documents = load_suite_documents()
+    return frozenset(
+        e["meta"]["rule"]
+        for c in WAREHOUSE_CHECKS
+        for e in documents[f"warehouse/{c}"]["expectations"]
+        if e["meta"].get("on_warned_file")
+    )
+
+
+@cache
 def at_cause_messages() -> dict[str, str]:
     """By rule of a check across files: its text at the row that causes it
     (`cross_rule_texts`); a rule without: its own text, not listed."""
@@ -362,10 +376,12 @@ def for_run(
     """The warnings across files a run records: those on its own files as found; one on a
     file of an earlier run moves to the row of this run's file that causes it (the first
     of its causes in the run), or is dropped when no file of this run causes it, and says
-    there what its rule says at a cause (`at_cause_messages`). A new file never adds
-    warnings to files of earlier runs."""
+    there what its rule says at a cause (`at_cause_messages`). A new file adds warnings to
+    files of earlier runs only where the contract names the file warned
+    (`on_warned_file_rules`): that warning stays on it, as found."""
     run = set(run_files)
     causes = getattr(cross, "causes", {})
+    stays = on_warned_file_rules()
     out: dict[int, list[Finding]] = {}
     seen: set[tuple] = set()
     for file_id, found in cross.items():
@@ -377,14 +393,15 @@ def for_run(
                 )
                 if cause is None:
                     continue
-                target = cause.file_id
-                kept = replace(
-                    finding,
-                    message=at_cause_messages().get(finding.rule, finding.message),
-                    sheet=cause.sheet or finding.sheet,
-                    excel_row=cause.excel_row,
-                    cell=None,
-                )
+                if finding.rule not in stays:
+                    target = cause.file_id
+                    kept = replace(
+                        finding,
+                        message=at_cause_messages().get(finding.rule, finding.message),
+                        sheet=cause.sheet or finding.sheet,
+                        excel_row=cause.excel_row,
+                        cell=None,
+                    )
             identity = (target, kept.rule, kept.sheet, kept.excel_row, kept.value)
             if identity not in seen:
                 seen.add(identity)

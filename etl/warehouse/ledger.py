@@ -582,6 +582,19 @@ def cross_warned(
     ]
 
 
+# A warning of `cross_found` (c) stored already: its identity, NULLs compared as '' (-1 for
+# the row).
+_STORED = """
+    select 1 from audit.rejected_row r
+    where list_contains($rules, r.rule)
+        and r.file_id = c.file_id and r.rule = c.rule
+        and coalesce(r.sheet, '') = coalesce(c.sheet, '')
+        and coalesce(r.excel_row, -1) = coalesce(c.excel_row, -1)
+        and coalesce(r.column_name, '') = coalesce(c.column_name, '')
+        and coalesce(r.value, '') = coalesce(c.value, '')
+"""
+
+
 def replace_cross_findings(
     con,
     cross: dict[int, list],
@@ -592,12 +605,13 @@ def replace_cross_findings(
     """Store the current warnings across files and years; return those not stored before.
 
     With `run_files` (the files of this run), only those files' warnings are replaced, and
-    `cross` should hold only this run's files (`etl.quality.validate.for_run`). A file of an
-    earlier run gains none; it loses those whose cause left the warehouse: every one when it
-    is no longer loaded (superseded), and, on a file of `holding` (checked again by this
-    run), each not among what holds on it now (`etl.quality.validate.holding`: rule, sheet,
-    row, column, and the value of one on no row; `_withdraw`). Without `run_files`, every
-    stored one is replaced.
+    `cross` should hold what the run records (`etl.quality.validate.for_run`). A file of an
+    earlier run gains only those of `cross` on it not stored already (a rule whose warned
+    file the contract names: `etl.quality.validate.on_warned_file_rules`); it loses those
+    whose cause left the warehouse: every one when it is no longer loaded (superseded), and,
+    on a file of `holding` (checked again by this run), each not among what holds on it now
+    (`etl.quality.validate.holding`: rule, sheet, row, column, and the value of one on no
+    row; `_withdraw`). Without `run_files`, every stored one is replaced.
 
     Set-based: the warnings become one Arrow table, which of them were stored before is one
     anti join on their identity (file, rule, sheet, row, column, value), and they are
@@ -610,8 +624,6 @@ def replace_cross_findings(
     if run_files is not None:
         scope += " and list_contains($files, file_id)"
         params["files"] = sorted(run_files)
-        mine = set(run_files)
-        cross = {f: found for f, found in cross.items() if f in mine}
     found = [(file_id, f) for file_id, items in cross.items() for f in items]
     columns: dict[str, list] = {"position": list(range(len(found)))}
     columns["file_id"] = [file_id for file_id, _ in found]
@@ -625,28 +637,25 @@ def replace_cross_findings(
     con.register("cross_found", pa.Table.from_pydict(columns, schema))
     con.execute("begin transaction")
     try:
-        # The identity of a stored warning: NULLs compare as '' (-1 for the row).
         fresh = con.execute(
             f"""
             select c.position from cross_found c
-            where not exists (
-                select 1 from audit.rejected_row r
-                where {scope}
-                    and r.file_id = c.file_id and r.rule = c.rule
-                    and coalesce(r.sheet, '') = coalesce(c.sheet, '')
-                    and coalesce(r.excel_row, -1) = coalesce(c.excel_row, -1)
-                    and coalesce(r.column_name, '') = coalesce(c.column_name, '')
-                    and coalesce(r.value, '') = coalesce(c.value, '')
-            )
+            where not exists ({_STORED})
             order by c.position
-            """,  # noqa: S608  constant scope
-            params,
+            """,  # noqa: S608  constant condition
+            {"rules": rules},
         ).fetchall()
         con.execute(f"delete from audit.rejected_row where {scope}", params)  # noqa: S608  constant scope
         gone = _withdraw(con, rules, holding or {}) if run_files is not None else []
+        # A file of an earlier run keeps what it holds: only what it lacks is added.
         con.execute(
-            "insert into audit.rejected_row by name "
-            "select * exclude (position) from cross_found order by position"
+            f"""
+            insert into audit.rejected_row by name
+            select * exclude (position) from cross_found c
+            where $every or list_contains($files, c.file_id) or not exists ({_STORED})
+            order by position
+            """,  # noqa: S608  constant condition
+            {"rules": rules, "every": run_files is None, "files": sorted(run_files or [])},
         )
         con.execute("commit")
     except Exception:
