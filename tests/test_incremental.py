@@ -42,9 +42,9 @@ RUN_SPECIFIC = {
 # Tables that are the history of the runs themselves: one alert per run that raised one.
 RUN_HISTORY = ("audit.quality_alert",)
 # Rows that are: the warnings across files and years (`cross_rules`), which each run stores
-# for its own files only (a new file never adds warnings to files of earlier runs:
-# `ledger.replace_cross_findings`), so which file carries one depends on the order the files
-# came in. Every other finding is compared.
+# for its own files only (a new file adds no warnings to files of earlier runs but where the
+# contract names the file warned: `ledger.replace_cross_findings`), so which file carries one
+# may depend on the order the files came in. Every other finding is compared.
 RUN_HISTORY_ROWS = {"audit.rejected_row": "not list_contains($cross, rule)"}
 # The same, in the exported Parquet files.
 EXPORT_RUN_SPECIFIC = {"marts.reporting_status.parquet": RUN_SPECIFIC["marts.reporting_status"]}

@@ -30,7 +30,8 @@ def whatever_the_order(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]
     """A snapshot in which the warnings across files and years name no file and row.
 
     A warning across files is recorded on the file of the run that causes it, and a new
-    file never adds warnings to files of earlier runs (issue 15): which file carries it
+    file adds no warnings to files of earlier runs (issue 15; but where the contract names
+    the file warned, `on_warned_file_rules`): which file carries it
     follows the order the years arrived in (unpausing may run 2025 before the backfill
     reaches 2021), and so does its text where its rule says it otherwise at a cause
     (`message_*_at_cause`): either of the rule's two texts. What is warned is the same
