@@ -104,18 +104,28 @@ def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
 
 
 @pytest.mark.parametrize(
-    ("rule", "excel_row", "todo"),
+    ("rule", "excel_row", "column", "todo"),
     [
-        ("unit_unknown", None, "To do: do what the reason above says"),
-        ("sheet_missing", None, "To do: do what the reason above says"),
-        ("coop_code_unique", 5, "To do: correct the listed cells"),
+        ("unit_unknown", None, None, "To do: do what the reason above says"),
+        ("sheet_missing", None, None, "To do: do what the reason above says"),
+        # The header row is named, no cell: the reason says which columns to add.
+        ("column_missing", 1, None, "To do: do what the reason above says"),
+        ("coop_code_unique", 5, "Mã số HTX", "To do: correct the listed cells"),
     ],
 )
-def test_a_file_rejected_for_no_cell_is_not_told_to_correct_listed_cells(rule, excel_row, todo):
+def test_a_file_rejected_for_no_cell_is_not_told_to_correct_listed_cells(
+    rule, excel_row, column, todo
+):
     """A file rejected as a whole (unit or year not identified, a sheet or column missing,
     unreadable) has no cell listed anywhere: its clerk was told to correct "the listed
     cells", when the reason says what to do."""
-    finding = {"severity": "error", "rule": rule, "message": "… / …", "excel_row": excel_row}
+    finding = {
+        "severity": "error",
+        "rule": rule,
+        "message": "… / …",
+        "excel_row": excel_row,
+        "column_name": column,
+    }
     outcome = {
         "file_id": 8,
         "file_name": "Báo cáo tổng hợp HTX.xlsx",

@@ -75,7 +75,10 @@ def _file_block(outcome: dict, report_url: str) -> list[str]:
     if len(rules) > TOP_RULES:
         lines.append(f"  • … {len(rules) - TOP_RULES} quy tắc khác / more rules")
     lines.append(f"  Chi tiết từng ô / Every cell: {report_url}")
-    if quarantined and any(f.get("excel_row") is not None for f in findings):
+    # A cell is a row and a column: a missing column names only the header row.
+    if quarantined and any(
+        f.get("excel_row") is not None and f.get("column_name") is not None for f in findings
+    ):
         lines.append(
             "  Việc cần làm: sửa các ô được liệt kê trong báo cáo rồi gửi lại cả tệp. / "
             "To do: correct the listed cells and send the whole file again."
