@@ -1010,6 +1010,29 @@ def test_a_feedback_workbook_over_the_mail_s_limit_is_named_in_the_mail(
     assert html_body.index("không đính kèm") < html_body.index("not attached")
 
 
+def test_the_e_mail_says_what_its_attached_feedback_workbooks_are(
+    monkeypatch, smtp_server, tmp_path
+):
+    """The body named the quality report's page, a path on the server a clerk cannot open,
+    and never the workbooks attached, in which every failing cell is marked. It names
+    them, and says what they hold, Vietnamese first."""
+    port, mails = smtp_server
+    _email_only(monkeypatch, port)
+    book = tmp_path / "663_2023_loi_a.xlsx"
+    book.write_bytes(b"x" * 100)
+    alert = alerts.Alert("a1", "error", "s", "b", attachments=(str(book),))
+    assert notify.deliver(alert)["email"].delivered is True
+    [mail] = mails
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    vi = "Tệp phản hồi đính kèm: mỗi ô có lỗi hay cảnh báo được tô màu và ghi chú ngay trong"
+    assert vi in text
+    assert "Feedback workbooks attached: every cell with an error or a warning" in text
+    assert text.index(vi) < text.index("Feedback workbooks attached")
+    assert f"- {book.name}" in text
+    assert str(book) not in text
+
+
 def test_the_e_mail_of_hundreds_of_rejected_files_keeps_its_start_and_says_what_it_leaves_out(
     monkeypatch, smtp_server
 ):
@@ -1258,7 +1281,9 @@ def test_the_email_carries_the_alert_as_text_beside_its_html(monkeypatch, smtp_s
     [mail] = mails
     assert b"664_2023_loi.xlsx" in mail.content  # as stored: no decoding needed
     message = email.message_from_bytes(mail.content, policy=email.policy.default)
-    assert message.get_body(("plain",)).get_content().strip() == body
+    plain = message.get_body(("plain",)).get_content().replace("\r\n", "\n").strip()
+    assert plain.startswith(body + "\n\nTệp phản hồi đính kèm: ")
+    assert plain.endswith(f"\n- {feedback.name}")
     assert "664_2023_loi.xlsx" in message.get_body(("html",)).get_content()
     kinds = [part.get_content_type() for part in message.walk()]
     assert kinds == [

@@ -509,12 +509,22 @@ def email_html(alert: Alert, attached: list[str] | None = None) -> str:
 
 
 def email_text(alert: Alert, attached: list[str] | None = None) -> str:
-    """The e-mail's text: the alert's as it is, then the feedback workbooks left out of the
-    `attached` ones (over the mail's limit), by path. Past `EMAIL_TEXT_LIMIT` (a run with
-    hundreds of files), its first lines, how many are left out, and the body's last line
-    (the quality report), as the webhook's text (`webhook_text`)."""
+    """The e-mail's text: the alert's as it is, then what the `attached` feedback workbooks
+    hold, by name, and those left out of them (over the mail's limit), by path. Past
+    `EMAIL_TEXT_LIMIT` (a run with hundreds of files), its first lines, how many are left
+    out, and the body's last line (the quality report), as the webhook's text
+    (`webhook_text`)."""
     body = alert.body
     left = [path for path in alert.attachments if attached is not None and path not in attached]
+    if attached:  # the clerk's way to every cell: the quality report's page is the server's
+        body += (
+            "\n\nTệp phản hồi đính kèm: mỗi ô có lỗi hay cảnh báo được tô màu và ghi chú ngay "
+            "trong bản sao bảng tính của đơn vị, và trang 'Loi' liệt kê từng ô (trang, dòng, "
+            "cột, giá trị, quy tắc). / Feedback workbooks attached: every cell with an error or "
+            "a warning is coloured and noted in a copy of the unit's own workbook, and the "
+            "'Loi' sheet lists each one (sheet, row, column, value, rule).\n"
+            + "\n".join(f"- {Path(path).name}" for path in attached)
+        )
     if left:
         limit = f"{MAX_ATTACHMENT_BYTES / 2**20:g} MB"
         body += (
