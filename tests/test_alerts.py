@@ -92,7 +92,10 @@ def test_alert_says_unit_year_file_status_rules_report_and_what_to_do():
     }
     alert = alerts.compose([outcome], "run-1", "/srv/exports")
     assert alert.severity == "error"
-    assert alert.subject.startswith("[HTX] 1 tệp bị từ chối")
+    assert alert.subject == (
+        "[HTX] 1 tệp bị từ chối, 0 tệp có cảnh báo / 1 file(s) quarantined, 0 with warnings: "
+        "664_2023_loi.xlsx"
+    )
     body = alert.body
     assert "664_2023_loi.xlsx" in body
     assert "đơn vị / unit 664 Huyện Krông Nô" in body  # named, as officials read units
@@ -1008,6 +1011,31 @@ def test_a_feedback_workbook_over_the_mail_s_limit_is_named_in_the_mail(
     assert str(too_big) in html_body
     assert str(fits) not in html_body
     assert html_body.index("không đính kèm") < html_body.index("not attached")
+
+
+def test_the_subject_names_the_files_of_a_run_of_a_few(monkeypatch):
+    """One inbox may take every district's alerts: the subject names the files when there
+    are up to three (before: counts only), and how many more past three."""
+
+    def outcome(n: int) -> dict:
+        return {
+            "file_id": n,
+            "file_name": f"66{n}_2023.xlsx",
+            "unit_code": f"66{n}",
+            "report_year": 2023,
+            "status": "quarantined",
+            "reason": "r",
+            "findings": [{"severity": "error", "rule": "x", "message": "m"}],
+        }
+
+    three = alerts.compose([outcome(n) for n in (1, 2, 3)], "run-1", "/srv")
+    assert three.subject.endswith(
+        " / 3 file(s) quarantined, 0 with warnings: 661_2023.xlsx, 662_2023.xlsx, 663_2023.xlsx"
+    )
+    five = alerts.compose([outcome(n) for n in range(1, 6)], "run-1", "/srv")
+    assert five.subject.endswith(
+        ": 661_2023.xlsx, 662_2023.xlsx, 663_2023.xlsx (+2 tệp khác / more)"
+    )
 
 
 def test_the_e_mail_says_what_its_attached_feedback_workbooks_are(

@@ -196,7 +196,7 @@ def test_an_earlier_dated_file_arriving_later_does_not_replace(settings):
     )
     assert subject == (
         "[HTX] 0 tệp bị từ chối, 0 tệp có cảnh báo, 1 tệp không được dùng / "
-        "0 file(s) quarantined, 0 with warnings, 1 not used"
+        "0 file(s) quarantined, 0 with warnings, 1 not used: 663_2023_cu.xlsx"
     )
     assert (
         f"- 663_2023_cu.xlsx (đơn vị / unit 663 Huyện Đắk Mil, năm / year 2023): {reason}" in body

@@ -134,6 +134,7 @@ def compose(items: list[dict], run_id: str, report_dir: str) -> Alert | None:
     subject = (
         f"[HTX] {len(quarantined)} tệp bị từ chối, {len(warned)} tệp có cảnh báo{unused_vi} / "
         f"{len(quarantined)} file(s) quarantined, {len(warned)} with warnings{unused_en}"
+        + _named(quarantined + warned + not_used)
     )
     body = [
         "Kết quả kiểm tra báo cáo HTX / HTX report check results",
@@ -149,6 +150,16 @@ def compose(items: list[dict], run_id: str, report_dir: str) -> Alert | None:
     body.append(f"Báo cáo chất lượng / Quality report: {report_dir}/quality_report.html")
     digest = hashlib.sha256(f"{run_id}|{subject}".encode()).hexdigest()[:16]
     return Alert(digest, severity, subject, "\n".join(body), run_id)
+
+
+def _named(files: list[dict], most: int = 3) -> str:
+    """The files an alert's subject names: one inbox may take every district's alerts, and
+    a clerk looks for the name of the file sent. Up to `most`, then how many more."""
+    names = list(dict.fromkeys(o["file_name"] for o in files))
+    if not names:
+        return ""
+    more = f" (+{len(names) - most} tệp khác / more)" if len(names) > most else ""
+    return ": " + ", ".join(names[:most]) + more
 
 
 def _not_used_block(files: list[dict]) -> list[str]:
