@@ -21,6 +21,7 @@ from conftest import (
 )
 
 from etl.flow.tasks import Selection
+from etl.quality.feedback import LOI_HEADER_ROW
 from etl.read.discover import LandedFile, file_id_for, sha256_of
 from etl.warehouse import ledger
 from etl.warehouse.staging import read_outcome, stage_batch
@@ -650,3 +651,65 @@ def test_a_warning_that_still_holds_with_another_value_is_not_withdrawn(settings
         ("24615_2026.xlsx", "coop_code_in_two_units", 2),
         ("24620_2026.xlsx", "coop_code_in_two_units", 2),
     }
+
+
+# --- the feedback of a file whose warnings were withdrawn --------------------------------
+
+
+def _loi_of(settings, name) -> set[tuple] | None:
+    """(rule, row, value) of every problem the `Loi` sheet of a file's feedback lists; None
+    when the file has no feedback workbook."""
+    [(sha,)] = query(
+        settings, "select sha256 from audit.file_ingestion where file_name = ?", [name]
+    )
+    path = settings.export_dir / "feedback" / f"{Path(name).stem}_loi_{sha[:8]}.xlsx"
+    if not path.exists():
+        return None
+    rows = openpyxl.load_workbook(path, read_only=True)["Loi"].iter_rows(
+        min_row=LOI_HEADER_ROW + 1, values_only=True
+    )
+    return {(row[6], row[3], row[5]) for row in rows}
+
+
+def test_the_feedback_of_an_earlier_file_stops_listing_a_withdrawn_warning(settings):
+    # Run 1: A and C of the 2023 report jump tenfold from 2022, B is missing from 2023.
+    _workbook(settings, "663_2022.xlsx", "663", 2022, _coops(A, B, C, D))
+    jumped = [(A, {"Doanh thu": 17000}), (C, {"Doanh thu": 17000}), (D, {})]
+    _workbook(settings, "663_2023.xlsx", "663", 2023, jumped)
+    run_steps(settings, "run-1")
+    assert _loi_of(settings, "663_2023.xlsx") == {
+        ("revenue_jump", 2, "17000 (2022: 1650)"),
+        ("revenue_jump", 3, "17000 (2022: 1650)"),
+        ("coop_missing_next_year", None, f"{B} (2022: 663)"),
+    }
+    # Run 2: 2022 resubmitted with A's revenue at 16000: A's jump is withdrawn from the 2023
+    # report of run 1, whose clerk now reads only what still holds.
+    _workbook(
+        settings, "663_2022_v2.xlsx", "663", 2022, [(A, {"Doanh thu": 16000}), *_coops(B, C, D)]
+    )
+    published = run_steps(settings, "run-2")
+    assert _loi_of(settings, "663_2023.xlsx") == {
+        ("revenue_jump", 3, "17000 (2022: 1650)"),
+        ("coop_missing_next_year", None, f"{B} (2022: 663)"),
+    }
+    # Only the file that lost a warning joins the run's file: not every file of run 1.
+    ids = dict(query(settings, "select file_name, file_id from audit.file_ingestion"))
+    assert sorted(published["file_ids"]) == sorted([ids["663_2022_v2.xlsx"], ids["663_2023.xlsx"]])
+
+
+def test_an_earlier_file_left_with_no_warning_loses_its_feedback(settings):
+    # Run 1: communes of two provinces both report A: warned on both files.
+    _workbook(settings, "24604_2026.xlsx", "24604", 2026, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "24688_2026.xlsx", "24688", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings, "run-1")
+    assert _loi_of(settings, "24604_2026.xlsx") == {
+        ("coop_code_in_two_units", 2, f"{A} (24604, 24688; tính/counted: 24604)")
+    }
+    # Run 2: 24688 resubmits without A: 24604's only warning is withdrawn, and its clerk is
+    # no longer sent to a workbook listing it.
+    _workbook(settings, "24688_2026_v2.xlsx", "24688", 2026, _coops(B, **{"Xã/Phường": None}))
+    with logged("etl.quality.feedback") as said:
+        run_steps(settings, "run-2")
+    assert _loi_of(settings, "24604_2026.xlsx") is None
+    assert [n for n in _feedback(settings) if n.startswith("24604_")] == []
+    assert any("24604_2026.xlsx" in line and "removed" in line for line in said)

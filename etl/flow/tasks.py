@@ -447,7 +447,8 @@ def _build(
     files of earlier runs, but where the contract names the file warned (a province report
     a later commune report outranks: `on_warned_file_rules`), and then that file is alerted
     and its feedback written again; those of their stored warnings whose cause left the
-    warehouse are withdrawn (the files holding any are checked again)."""
+    warehouse are withdrawn (the files holding any are checked again), and the feedback of
+    the files that lost one is written again, or removed when nothing is left in it."""
     from etl.quality import alerts
     from etl.quality.data_docs import prepare_data_docs
     from etl.quality.validate import (
@@ -490,11 +491,14 @@ def _build(
     try:
         ledger.set_rows_loaded(con, in_facts)
         mine = with_cells(for_run(cross, run_files), read or {})
-        new = ledger.replace_cross_findings(
+        stored = ledger.replace_cross_findings(
             con, mine, cross_rules(), run_files, holding(cross, earlier)
         )
-        if set(new) - set(run_files):  # a file of an earlier run warned: its feedback too
-            _write_files(_build_files(settings), sorted({*pending, *run_files, *new}))
+        new = stored.new
+        # A file of an earlier run warned, or one that lost a warning: its feedback too
+        # (rewritten, or removed when nothing is left to tell).
+        if earlier_files := ({*new, *stored.withdrawn} - set(run_files)):
+            _write_files(_build_files(settings), sorted({*pending, *run_files, *earlier_files}))
         items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
         ids = [i["file_id"] for i in items]
         items = alerts.recorded(items, ledger.states(con, ids), ledger.superseded(con, ids))

@@ -158,7 +158,7 @@ def is_up_to_date(path: Path, stamp: str) -> bool:
         return False
 
 
-_SELECT_FILES = """
+_FILES = """
 select file_id, file_name, sha256, unit_code, report_year, status, reason, raw_path,
     coalesce(
         -- the first run's copy that landed first: the original, as discovery takes it
@@ -171,15 +171,26 @@ select file_id, file_name, sha256, unit_code, report_year, status, reason, raw_p
         f.file_name
     ) as original_name
 from audit.file_ingestion as f
-where (
-        status = 'quarantined'
-        or (status = 'loaded' and exists (
-            select 1 from audit.rejected_row as r
-            where r.file_id = f.file_id and r.severity = 'warning'))
-    )
+where {which}
     and ($ids is null or list_contains($ids, file_id))
 order by file_id
 """
+_WARNED = """exists (
+    select 1 from audit.rejected_row as r
+    where r.file_id = f.file_id and r.severity = 'warning')"""
+# The files that get feedback: quarantined, or loaded with warnings.
+_SELECT_FILES = _FILES.format(
+    which=f"(status = 'quarantined' or (status = 'loaded' and {_WARNED}))"
+)
+# Loaded files with nothing to tell (their last warnings withdrawn: `ledger._withdraw`), of
+# a content no other file holds: one of the same content and name would share the path.
+_SELECT_CLEARED = _FILES.format(
+    which=f"""status = 'loaded' and not {_WARNED}
+    and not exists (
+        select 1 from audit.file_ingestion as g
+        where g.sha256 = f.sha256 and g.file_id <> f.file_id
+            and g.status in ('quarantined', 'loaded'))"""  # noqa: S608  constant text
+)
 
 _SELECT_PROBLEMS = """
 select file_id, severity, rule, message, sheet, excel_row, column_name, value, cell
@@ -249,12 +260,16 @@ def _split_address(cell: str | None) -> tuple[str, int] | None:
 
 def write_feedback(settings: Settings, file_ids: list[int] | None = None) -> list[Path]:
     """Feedback for the quarantined and warned files among `file_ids` (None: all of them),
-    read from the ledger. Returns every such file's feedback path; an up-to-date one is kept."""
+    read from the ledger; a loaded file among them with nothing left to tell loses its own
+    (`remove_cleared`). Returns every quarantined or warned file's feedback path; an
+    up-to-date one is kept."""
     if not settings.ledger.exists():
         return []
     con = ledger.connect(settings.ledger, read_only=True)
     try:
-        return write_from(con, settings, file_ids)
+        paths = write_from(con, settings, file_ids)
+        remove_cleared(con, settings, file_ids)
+        return paths
     finally:
         con.close()
 
@@ -289,6 +304,31 @@ def write_from(con, settings: Settings, file_ids: list[int] | None = None) -> li
     if stamps:
         _write_stamps(settings, known, stamps)
     return paths
+
+
+def remove_cleared(con, settings: Settings, file_ids: list[int] | None = None) -> list[Path]:
+    """Remove the feedback of the loaded files among `file_ids` (None: all of them) left with
+    no warning: their warnings across files were withdrawn, and a workbook still listing
+    them would send the clerk to fix what the warehouse no longer holds. Nothing links to a
+    feedback workbook but an alert's attachments, found again from the ledger when it is
+    delivered. Returns the paths removed."""
+    removed: dict[Path, str | None] = {}
+    for row in con.execute(_SELECT_CLEARED, {"ids": file_ids}).fetchall():
+        submission = Submission(*row)
+        path = feedback_path(settings.export_dir, submission)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed[path] = None
+        log.info(
+            "feedback for %s removed, its warnings withdrawn and nothing left to tell: %s",
+            submission.file_name,
+            path,
+        )
+    if removed:
+        _write_stamps(settings, _read_stamps(settings), removed)
+    return list(removed)
 
 
 # --- what the feedback files hold, known without opening them ----------------------------

@@ -595,14 +595,24 @@ _STORED = """
 """
 
 
+@dataclass(frozen=True)
+class CrossFindings:
+    """What `replace_cross_findings` changed: the warnings not stored before, by file, and
+    the files that lost a stored warning (`_withdraw`), whose feedback is then out of date."""
+
+    new: dict[int, list]
+    withdrawn: list[int]
+
+
 def replace_cross_findings(
     con,
     cross: dict[int, list],
     rules: list[str],
     run_files: list[int] | None = None,
     holding: dict[int, set[tuple]] | None = None,
-) -> dict[int, list]:
-    """Store the current warnings across files and years; return those not stored before.
+) -> CrossFindings:
+    """Store the current warnings across files and years; return those not stored before
+    and the files that lost one.
 
     With `run_files` (the files of this run), only those files' warnings are replaced, and
     `cross` should hold what the run records (`etl.quality.validate.for_run`). A file of an
@@ -669,7 +679,7 @@ def replace_cross_findings(
     for (position,) in fresh:
         file_id, f = found[position]
         new.setdefault(file_id, []).append(f)
-    return new
+    return CrossFindings(new, sorted({file_id for file_id, _ in gone}))
 
 
 def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> list[tuple[int, str]]:
