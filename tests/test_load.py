@@ -590,9 +590,19 @@ def test_a_blank_amount_or_stars_loads_the_row_without_it_and_counts_no_zero(set
     district = query(
         settings,
         "select ocop_products, ocop_valid_products, support_ntm_mvnd::double, "
-        "support_total_mvnd::double from marts.district_year",
+        "support_total_mvnd::double, support_da167_mvnd::double, support_ocop_mvnd::double "
+        "from marts.district_year",
     )
-    assert district == [(2, 2, 300.0, 300.0)]
+    # DA167's one line lacks its amount: not reported, as in program_year, never 0; OCOP
+    # has no line: 0.
+    assert district == [(2, 2, 300.0, 300.0, None, 0.0)]
+    communes = query(
+        settings,
+        "select sum(cooperatives)::int, sum(support_ntm_mvnd)::double, "
+        "bool_and(support_da167_mvnd is null), sum(support_ocop_mvnd)::double "
+        "from marts.commune_year where year = 2023",
+    )
+    assert communes == [(2, 300.0, True, 0.0)]
     scorecard = query(
         settings,
         "select coop_code, ocop_products, ocop_max_stars, ocop_valid_max_stars, "

@@ -1,6 +1,7 @@
 -- Grain: one row per cooperative and year with support: the amount under each programme of
--- core.dim_program (a column support_<code>_mvnd each, in programme order; NULL when none)
--- and in all. Feeds marts.district_year and marts.commune_year.
+-- core.dim_program (a column support_<code>_mvnd each, in programme order; 0 without a line of
+-- the programme, NULL when its lines report no amount: not reported is not 0) and in all.
+-- Feeds marts.district_year and marts.commune_year.
 -- The programme columns come from dim_program, not from this file: a pivot's columns must be
 -- known before it runs, so an enum of their names, made from dim_program, sets them (and is
 -- dropped once the table is made).
@@ -35,11 +36,25 @@ support_lines as (
     inner join programs as p using (program_key)
 ),
 
-by_program as (
+-- The amounts of each programme's lines: a list with NULLs for those that report none, no
+-- list where the cooperative has no line of the programme.
+by_program_lines as (
     pivot support_lines
     on program_column in support_column_name
-    using sum(amount_mvnd)
+    using list(amount_mvnd)
     group by coop_code, year
+),
+
+by_program as (
+    select
+        coop_code,
+        year,
+        if(
+            columns(* exclude (coop_code, year)) is null,
+            0,
+            list_sum(columns(* exclude (coop_code, year)))
+        )
+    from by_program_lines
 ),
 
 totals as (
@@ -60,5 +75,5 @@ inner join totals as t using (coop_code, year);
 
 drop type support_column_name;
 
-comment on table intermediate.support_cooperative_year is 'Support received per cooperative and year: one column per programme of core.dim_program (support_<code>_mvnd, NULL when none) and the total. Million VND';
+comment on table intermediate.support_cooperative_year is 'Support received per cooperative and year: one column per programme of core.dim_program (support_<code>_mvnd: 0 without a line of the programme, NULL when its lines report no amount) and the total (NULL when no line reports one). Million VND';
 comment on column intermediate.support_cooperative_year.support_total_mvnd is 'Support under every programme in the year, million VND';

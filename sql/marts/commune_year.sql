@@ -39,7 +39,8 @@ joined as (
         p.new_commune_code,
         p.new_commune_name,
         p.placement,
-        s.* exclude (coop_code, year),
+        -- 0 for a cooperative-year without support; NULL: its lines report no amount
+        if(s.coop_code is null, 0, columns(s.* exclude (coop_code, year))),
         o.ocop_products,
         o.ocop_valid_products,
         r.mart_column as rating_column
@@ -76,8 +77,13 @@ select
     count(*) filter (where has_offtake_contract) as with_offtake_contract,
     coalesce(sum(ocop_products), 0) as ocop_products,
     coalesce(sum(ocop_valid_products), 0) as ocop_valid_products,
-    -- support_<code>_mvnd for each programme of core.dim_program, then support_total_mvnd
-    coalesce(sum(columns('^support_.*_mvnd$')), 0)
+    -- support_<code>_mvnd for each programme of core.dim_program, then support_total_mvnd:
+    -- the amounts reported (0 without a line); NULL where its lines report none (rule 6)
+    if(
+        bool_or(columns('^support_.*_mvnd$') is null),
+        nullif(sum(columns('^support_.*_mvnd$')), 0),
+        sum(columns('^support_.*_mvnd$'))
+    )
 from joined
 group by new_province_code, new_commune_code, year
 order by new_province_code, new_commune_code nulls last, year;
