@@ -12,6 +12,7 @@ from pathlib import Path
 
 from conftest import HTX, run_htx
 
+from etl.cli.main import default_landing
 from etl.config import PROJECT_ROOT, settings_under
 
 EMPTY = "holds no workbook: nothing to do"
@@ -55,6 +56,21 @@ def test_htx_run_on_a_landing_folder_that_does_not_exist_fails_naming_it(tmp_pat
     )
     assert done.stdout == ""
     _nothing_written(settings)
+
+
+def test_the_default_landing_folder_is_made_and_a_named_one_never(tmp_path):
+    """`htx init`, `htx airflow` and `htx run` on a fresh clone (no HTX_LANDING_DIR, no
+    data/landing): the project's own folder is made, empty, so a scheduler there runs with
+    nothing new instead of failing `discover` and alerting every hour. A folder a
+    deployment names is never made: one that is not there is an error."""
+    default = tmp_path / "data" / "landing"
+    settings = settings_under(tmp_path, HTX_LANDING_DIR=str(default))
+    default_landing(settings, {})
+    assert default.is_dir()
+    assert list(default.iterdir()) == []
+    named = settings_under(tmp_path, HTX_LANDING_DIR=str(tmp_path / "share"))
+    default_landing(named, {"HTX_LANDING_DIR": str(tmp_path / "share")})
+    assert not (tmp_path / "share").exists()
 
 
 def test_htx_run_on_a_landing_path_that_is_a_file_fails_naming_it(tmp_path):

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -305,6 +306,15 @@ def _asset_emitted(run) -> bool:
     return state == TaskInstanceState.SUCCESS
 
 
+def default_landing(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
+    """Make the project's own landing folder (no HTX_LANDING_DIR: `data/landing`) when it
+    is not there, empty: a fresh clone's scheduler or run then finds nothing new, instead
+    of failing `discover` and alerting every hour. A folder a deployment names is never
+    made (nor written to): one that is not there is an error (`LandingMissing`)."""
+    if not environ.get("HTX_LANDING_DIR"):
+        settings.landing_dir.mkdir(parents=True, exist_ok=True)
+
+
 def cmd_init(_args: argparse.Namespace) -> int:
     """Set up what runs need before any workbook: Airflow's metadata DB and pool, and the
     reference tables of the builds (the national commune crosswalk and the units, which
@@ -312,6 +322,7 @@ def cmd_init(_args: argparse.Namespace) -> int:
     from etl.warehouse.build import cache_dir, prepare_reference
 
     settings = load_settings()
+    default_landing(settings)
     init_airflow(settings)
     try:
         computed = prepare_reference(settings)
@@ -326,8 +337,9 @@ def cmd_init(_args: argparse.Namespace) -> int:
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
-    """Run the DAGs on what the landing folder holds. The folder is only ever read: an
-    empty one is said so, and nothing runs (`make run` puts the sample in the default
+    """Run the DAGs on what the landing folder holds. The folder is only ever read (the
+    project's own default one is made when it is not there): an empty one is said so, and
+    nothing runs (`make run` puts the sample in the default
     folder for a newcomer; `python -m tools.sample` writes it anywhere); one that does not
     exist is an error (exit 2)."""
     from etl.flow.tasks import owe_interrupted_exports
@@ -338,6 +350,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
     started = time.time()
     settings = load_settings()
+    default_landing(settings)
     # One that is not there (a mistyped HTX_LANDING_DIR, a share not mounted) is not an
     # empty one: `LandingMissing`, a SettingError, ends the command with exit 2 (`main`).
     landed = landing_files(settings.landing_dir)
@@ -430,6 +443,7 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     """Set up, then hand over to `airflow standalone` on the project's settings: the UI,
     the scheduler, the dag-processor and the triggerer, on loopback by default."""
     settings = load_settings()
+    default_landing(settings)
     init_airflow(settings)
     env = standalone_environ({**os.environ, **settings.airflow_environ()}, args.port)
     url = f"http://{env['AIRFLOW__API__HOST']}:{env['AIRFLOW__API__PORT']}"
