@@ -672,11 +672,20 @@ def _merged_down(tmp_path: Path, rows: list[list], columns: tuple[str, ...], top
 def test_rule_12_a_cooperative_whose_code_and_name_are_merged_over_two_rows_is_one(tmp_path):
     """STT, code and name merged over rows 2-3 with the figures on row 2 (a long name given
     two rows' height): row 3 holds nothing of its own in the table (a remark beside it is
-    none), so it is no second cooperative. Before, the merged code filled it and both rows
-    were `coop_code_unique`: the file rejected."""
+    none, nor is a row number), so it is no second cooperative. Before, the merged code
+    filled it and both rows were `coop_code_unique`: the file rejected."""
     beside = [None] * len(HTX_HEADER) + [None, "xem dòng trên"]
     rows = [htx_row(1, "6400000001"), beside, htx_row(2, "6400000002")]
     path = _merged_down(tmp_path, rows, ("STT", "Mã số HTX", "Tên HTX"), top=2)
+    read = read_workbook(path)
+    assert [(r["excel_row"], r["coop_code"]) for r in read.sheets["htx"].rows] == [
+        (2, "6400000001"),
+        (4, "6400000002"),
+    ]
+    assert _errors(path) == set()
+    # STT not merged, numbered on: a row number is ignored (the contract's STT), no value.
+    beside[HTX_HEADER.index("STT")] = 2
+    path = _merged_down(tmp_path, rows, ("Mã số HTX", "Tên HTX"), top=2)
     read = read_workbook(path)
     assert [(r["excel_row"], r["coop_code"]) for r in read.sheets["htx"].rows] == [
         (2, "6400000001"),

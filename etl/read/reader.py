@@ -707,7 +707,9 @@ def _read_sheet(
     # cell is 8 digits or more is a record, whatever else it holds.
     coded = _coded_rows(rows, table.code_at)
     below = (
-        _below_merged_code(rows, filled, table.code_at, set(header.columns.values()))
+        _below_merged_code(
+            rows, filled, table.code_at, {i for k, i in header.columns.items() if k != "stt"}
+        )
         if sheet is HTX
         else {}
     )
@@ -1126,7 +1128,8 @@ def _below_merged_code(
 ) -> dict[int, tuple[int, bool]]:
     """The rows of the HTX sheet under a cooperative's code merged down over them: row ->
     (the range's top row, whether the row holds a value of its own in a column of the table,
-    `read`: a remark beside the table is none). A cooperative has one
+    `read`: a remark beside the table is none, nor is a row number in STT, which the
+    contract ignores). A cooperative has one
     row, so such a row is never a second one: with nothing of its own it is the lower part
     of the merged cells (a long name given two rows' height), else one cooperative written
     over two rows. (Rule 12 fills a code merged over several rows of `HoTro`, `OCOP` or
