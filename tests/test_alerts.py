@@ -258,6 +258,9 @@ def test_rejected_workbook_alert_reaches_email_and_webhook_through_airflow(
         settings, "select email_delivered, webhook_delivered from audit.quality_alert"
     )
     assert (email_ok, webhook_ok) == (True, True)
+    # ...and the summary the command prints says so, under this run's line.
+    assert "Alerts raised by this run: 1 (audit.quality_alert)" in first.stdout
+    assert "  webhook (htx_alert_webhook): delivered" in first.stdout
 
     # The quality report opens from disk and shows the rejected file's failing cells.
     [(file_id,)] = query(
@@ -287,6 +290,66 @@ def test_refusing_channel_is_recorded_as_failed_and_the_run_goes_on(settings, mo
     assert email_ok is None  # channel off: no smtp_default connection
     assert webhook_ok is False
     assert "Connection refused" in error
+
+
+def _alert_lines(lines: list[str]) -> list[str]:
+    """The summary's lines on the run's alerts: from its `Alerts` line to the next section."""
+    said = [n for n, line in enumerate(lines) if line.startswith("Alerts raised by")]
+    assert said, lines
+    start = said[0]
+    end = next(n for n in range(start + 1, len(lines)) if not lines[n].startswith(" "))
+    return lines[start:end]
+
+
+def test_the_summary_names_the_run_s_alert_and_each_channel_that_delivered_it(
+    settings, monkeypatch, smtp_server, webhook_receiver
+):
+    """The engineer who ran the command reads which alert the run raised and where it went;
+    a run that raised none says nothing of alerts."""
+    from etl.outputs.summary import summary_lines
+
+    smtp_port, mails = smtp_server
+    url, posts = webhook_receiver
+    for name, value in _channels_env(smtp_port, url).items():
+        monkeypatch.setenv(name, value)
+    _landing_with_one_rejected(settings)
+    run_steps(settings, "run-1")
+    assert (len(mails), len(posts)) == (1, 1)
+    said = _alert_lines(summary_lines(settings, run_id="run-1", landed=2))
+    assert said[0] == "Alerts raised by this run: 1 (audit.quality_alert)"
+    assert said[1].startswith("  1. [HTX] 1 tệp bị từ chối")
+    assert said[2:] == [
+        "  e-mail (smtp_default):       delivered",
+        "  webhook (htx_alert_webhook): delivered",
+    ]
+
+    run_steps(settings, "run-2")  # nothing new: no alert
+    lines = summary_lines(settings, run_id="run-2", landed=2)
+    assert not any(line.startswith("Alerts") or "delivered" in line for line in lines)
+
+
+def test_the_summary_says_a_channel_that_failed_with_its_error_and_one_off_as_off(
+    settings, monkeypatch
+):
+    """An SMTP server down: the summary says the e-mail was not delivered, why (the error's
+    first line), and what to do; the webhook, not configured, is off, not a failure."""
+    from etl.outputs.summary import summary_lines
+
+    port = free_port()  # nothing listens there
+    _email_only(monkeypatch, port)
+    _landing_with_one_rejected(settings)
+    run_steps(settings, "run-1")
+    [(error,)] = query(settings, "select email_error from audit.quality_alert")
+    said = _alert_lines(summary_lines(settings, run_id="run-1", landed=2))
+    assert said[0] == "Alerts raised by this run: 1 (audit.quality_alert)"
+    assert said[2:] == [
+        "  e-mail (smtp_default):       not delivered (not sent again)",
+        f"    1. {error.splitlines()[0]}",
+        "    To do: check the Airflow connection smtp_default and the variable htx_alert_emails; "
+        "recorded in audit.quality_alert (why: email_error; the alert's text: body)",
+        "  webhook (htx_alert_webhook): off (connection not configured)",
+    ]
+    assert f"smtp_default 127.0.0.1:{port}: ConnectionRefusedError" in said[3]
 
 
 def test_failed_task_alerts_every_channel(settings, monkeypatch, webhook_receiver):

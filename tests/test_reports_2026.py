@@ -386,3 +386,62 @@ def test_a_run_whose_exports_failed_says_so_and_names_only_what_exists(tmp_path)
         f"Exports:         {settings.export_dir}",
         f"Quality report:  {settings.quality_report}",
     ]
+
+
+# Alerts as audit.quality_alert holds them: of this run (run-2), a long subject whose e-mail
+# failed with an error of several lines, one whose webhook waits for the next try; of an
+# earlier run (run-1), one the summary of run-2 does not name.
+ALERTS = """
+create table audit.quality_alert as
+select * from (values
+    ('a1', timestamptz '2026-01-05 08:00:00+00', 'error',
+        '[HTX] 3 tệp bị từ chối / 3 file(s) quarantined: ' || repeat('664_2023_loi.xlsx, ', 8),
+        false, true, 'run-2', now(),
+        'smtp_default mail.example:25: SMTPRecipientsRefused: ' || chr(10) || 'trace', null),
+    ('a2', timestamptz '2026-01-05 08:00:01+00', 'warning',
+        '[HTX] 1 tệp có cảnh báo / 1 with warnings',
+        true, null, 'run-2', null, null, 'ConnectionError: refused'),
+    ('a0', timestamptz '2026-01-04 08:00:00+00', 'error', '[HTX] earlier',
+        false, false, 'run-1', now(), 'old', 'old')
+) as t(alert_id, raised_at, severity, subject, email_delivered, webhook_delivered, run_id,
+       attempted_at, email_error, webhook_error);
+"""
+
+
+def test_the_run_s_alerts_are_named_short_with_each_channel_s_errors_first_line(tmp_path):
+    ledger = """
+    create schema audit;
+    create table audit.file_ingestion as
+    select * from (values (1, '664_2023_loi.xlsx', 'quarantined', 'run-2', 'why', null))
+        as t(file_id, file_name, status, run_id, reason, superseded_by);
+    """
+    lines = summary_lines(_settings(tmp_path, ledger, ALERTS), run_id="run-2", landed=1)
+    start = lines.index("Alerts raised by this run: 2 (audit.quality_alert)")
+    end = lines.index("Rows per table:")
+    long = "[HTX] 3 tệp bị từ chối / 3 file(s) quarantined: " + "664_2023_loi.xlsx, " * 8
+    assert lines[start + 1 : end] == [
+        f"  1. {long[:99]}…",
+        "  2. [HTX] 1 tệp có cảnh báo / 1 with warnings",
+        "  e-mail (smtp_default):       1 delivered, 1 not delivered (not sent again)",
+        "    1. smtp_default mail.example:25: SMTPRecipientsRefused:",
+        "    To do: check the Airflow connection smtp_default and the variable htx_alert_emails; "
+        "recorded in audit.quality_alert (why: email_error; the alert's text: body)",
+        "  webhook (htx_alert_webhook): 1 delivered, 1 not delivered yet (the next run tries "
+        "again)",
+        "    2. ConnectionError: refused",
+        "    To do: check the Airflow connection htx_alert_webhook; recorded in "
+        "audit.quality_alert (why: webhook_error; the alert's text: body)",
+    ]
+    assert not any("earlier" in line for line in lines)
+
+
+def test_a_run_that_raised_no_alert_says_nothing_of_alerts(tmp_path):
+    """Only the alerts of this run: an earlier run's, delivered or not, are not told again."""
+    ledger = """
+    create schema audit;
+    create table audit.file_ingestion as
+    select * from (values (1, '660_2023.xlsx', 'loaded', 'run-3', null, null))
+        as t(file_id, file_name, status, run_id, reason, superseded_by);
+    """
+    lines = summary_lines(_settings(tmp_path, ledger, ALERTS), run_id="run-3", landed=1)
+    assert not any(line.startswith("Alerts") or "delivered" in line for line in lines)

@@ -1,6 +1,6 @@
-"""The short summary `make run` prints: files by outcome, rows per table, the new geography
-(facts on the communes in force since 01/07/2025, placement, the 2026–2030 phase by new
-commune), where things are.
+"""The short summary `make run` prints: files by outcome, the run's alerts and whether each
+channel delivered them, rows per table, the new geography (facts on the communes in force
+since 01/07/2025, placement, the 2026–2030 phase by new commune), where things are.
 
 The new geography's lines come from the tables that hold it when they exist: a warehouse
 built before them prints the rest of the summary."""
@@ -97,6 +97,7 @@ def summary_lines(
             "order by file_name"
         ).fetchall()
         geography = new_geography_lines(con)
+        alerted = alert_lines(con, run_id) if run_id is not None else []
     finally:
         con.close()
 
@@ -127,6 +128,7 @@ def summary_lines(
                 f"This run ({run_id}): nothing new; every landing file was already seen (skipped)."
             )
         lines += [f"  replaced {old} (by {new})" for old, new in replaced]
+    lines += alerted
     lines += geography
     lines.append("Rows per table:")
     width = max(len(t) for t, _ in counts)
@@ -192,6 +194,95 @@ def new_geography_lines(con) -> list[str]:
                 f"{review:,} under review"
                 for year, coops, communes, review in phase
             ]
+    return lines
+
+
+# A subject past this many characters is cut (bilingual, it names the run's files); a
+# channel lists this many alerts' errors, then how many more.
+SUBJECT_WIDTH = 100
+ERRORS_SHOWN = 5
+
+# What a channel's column pair says of one alert (`ledger.record_delivery`): True, False
+# (failed for good, never sent again), NULL with an error (failed, tried again at the next
+# run), NULL without one: off, unless nothing was tried yet.
+_STATES = {
+    "delivered": "delivered",
+    "failed": "not delivered (not sent again)",
+    "waiting": "not delivered yet (the next run tries again)",
+    "untried": "not tried yet (the next run sends it)",
+    "off": "off (connection not configured)",
+}
+
+
+def _state(alert: dict, channel: str) -> str:
+    """One alert on one channel: a key of `_STATES`."""
+    delivered, error = alert[f"{channel}_delivered"], alert[f"{channel}_error"]
+    if delivered is not None:
+        return "delivered" if delivered else "failed"
+    if error:
+        return "waiting"
+    # Off, unless no channel has a result yet: the alert waits for its first try.
+    tried = alert["attempted"] or any(
+        alert[f"{c}_delivered"] is not None or alert[f"{c}_error"] for c in ("email", "webhook")
+    )
+    return "off" if tried else "untried"
+
+
+def alert_lines(con, run_id: str) -> list[str]:
+    """The alerts `run_id` raised (`audit.quality_alert`): their subjects, shortened, then per
+    channel whether they were delivered, each undelivered one's error (its first line) and
+    what to do. Nothing when the run raised none, or the warehouse predates the errors."""
+    if not _has(con, "audit.quality_alert", "webhook_error"):
+        return []
+    cursor = con.execute(
+        "select subject, email_delivered, email_error, webhook_delivered, webhook_error, "
+        "attempted_at is not null as attempted from audit.quality_alert where run_id = ? "
+        "order by raised_at, alert_id",
+        [run_id],
+    )
+    names = [d[0] for d in cursor.description]
+    alerts = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    if not alerts:
+        return []
+    # Only here: the channels' names live with the notifiers, which import Airflow's providers.
+    from etl.quality.notify import EMAIL_CONN_ID, RECIPIENTS_VARIABLE, WEBHOOK_CONN_ID
+
+    lines = [f"Alerts raised by this run: {len(alerts)} (audit.quality_alert)"]
+    for n, alert in enumerate(alerts, 1):
+        subject = alert["subject"]
+        if len(subject) > SUBJECT_WIDTH:
+            subject = subject[: SUBJECT_WIDTH - 1] + "…"
+        lines.append(f"  {n}. {subject}")
+    channels = (
+        (
+            "email",
+            f"e-mail ({EMAIL_CONN_ID}):",
+            f"{EMAIL_CONN_ID} and the variable {RECIPIENTS_VARIABLE}",
+        ),
+        ("webhook", f"webhook ({WEBHOOK_CONN_ID}):", WEBHOOK_CONN_ID),
+    )
+    width = max(len(label) for _, label, _ in channels)
+    for channel, label, check in channels:
+        states = [_state(alert, channel) for alert in alerts]
+        if len(set(states)) == 1:
+            said = _STATES[states[0]]
+        else:
+            said = ", ".join(f"{states.count(s)} {_STATES[s]}" for s in _STATES if s in states)
+        lines.append(f"  {label:<{width}} {said}")
+        undelivered = [
+            (n, (alert[f"{channel}_error"] or "").strip().splitlines())
+            for n, (alert, state) in enumerate(zip(alerts, states, strict=True), 1)
+            if state in ("failed", "waiting")
+        ]
+        for n, error in undelivered[:ERRORS_SHOWN]:
+            lines.append(f"    {n}. {error[0].rstrip() if error else 'no error recorded'}")
+        if len(undelivered) > ERRORS_SHOWN:
+            lines.append(f"    … and {len(undelivered) - ERRORS_SHOWN} more")
+        if undelivered:
+            lines.append(
+                f"    To do: check the Airflow connection {check}; recorded in "
+                f"audit.quality_alert (why: {channel}_error; the alert's text: body)"
+            )
     return lines
 
 
