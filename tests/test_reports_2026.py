@@ -445,3 +445,45 @@ def test_a_run_that_raised_no_alert_says_nothing_of_alerts(tmp_path):
     """
     lines = summary_lines(_settings(tmp_path, ledger, ALERTS), run_id="run-3", landed=1)
     assert not any(line.startswith("Alerts") or "delivered" in line for line in lines)
+
+
+def test_a_run_that_failed_before_publishing_names_its_failure_alert_from_the_ledger(tmp_path):
+    """A task's failure callback records its alert, with what each channel did, in the
+    ledger; a run that failed before publishing never puts it in the warehouse, whose rows
+    are of earlier runs. The summary names it all the same, and does so without any
+    published warehouse (a first run that failed)."""
+    from etl.quality.alerts import failure_alert, record
+    from etl.quality.notify import Delivery
+    from etl.warehouse import ledger
+
+    earlier = """
+    create schema audit;
+    create table audit.file_ingestion as
+    select * from (values (1, '661_2023.xlsx', 'loaded', 'run-1', null, null))
+        as t(file_id, file_name, status, run_id, reason, superseded_by);
+    """ + ALERTS.replace("run-2", "run-1")
+    settings = _settings(tmp_path, earlier)
+    alert = failure_alert("htx_ingest", "load", "run-3", "MemoryError")
+    con = ledger.connect(settings.ledger)
+    try:
+        record(con, alert, alert.run_id)
+        results = {
+            "email": Delivery(False, "smtp_default mail:25: refused"),
+            "webhook": Delivery(None),
+        }
+        ledger.record_delivery(con, alert.alert_id, results)
+    finally:
+        con.close()
+    expected = [
+        "Alerts raised by this run: 1 (audit.quality_alert)",
+        "  1. [HTX] Lỗi pipeline: tác vụ load thất bại / Pipeline failure: task load failed",
+        "  e-mail (smtp_default):       not delivered (not sent again)",
+        "    1. smtp_default mail:25: refused",
+    ]
+    lines = summary_lines(settings, run_id="run-3", landed=1, failed=True)
+    start = lines.index(expected[0])
+    assert lines[start : start + 4] == expected
+    settings.warehouse.unlink()
+    lines = summary_lines(settings, run_id="run-3", landed=1, failed=True)
+    assert lines[0].startswith("No warehouse published at")
+    assert lines[1:5] == expected

@@ -62,10 +62,14 @@ def summary_lines(
     of this run failed, so what it found may not be published."""
     import duckdb
 
+    alerted = run_alerts(settings, run_id) if run_id is not None else None
     if not settings.warehouse.exists():
         if failed:
-            return [f"No warehouse published at {settings.warehouse}: this run failed ({_FAILED})."]
-        return [no_warehouse(settings.warehouse)]
+            return [
+                f"No warehouse published at {settings.warehouse}: this run failed ({_FAILED}).",
+                *(alerted or []),
+            ]
+        return [no_warehouse(settings.warehouse), *(alerted or [])]
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         by_status = dict(
@@ -97,7 +101,8 @@ def summary_lines(
             "order by file_name"
         ).fetchall()
         geography = new_geography_lines(con)
-        alerted = alert_lines(con, run_id) if run_id is not None else []
+        if alerted is None:  # the ledger could not be read: the warehouse's copy
+            alerted = alert_lines(con, run_id) if run_id is not None else []
     finally:
         con.close()
 
@@ -226,6 +231,25 @@ def _state(alert: dict, channel: str) -> str:
         alert[f"{c}_delivered"] is not None or alert[f"{c}_error"] for c in ("email", "webhook")
     )
     return "off" if tried else "untried"
+
+
+def run_alerts(settings: Settings, run_id: str) -> list[str] | None:
+    """`alert_lines` from the ledger, where the load, the `alert` task and the failure
+    callbacks record the alerts and what each channel did: the warehouse holds a copy as of
+    its last publish, which a run that failed before publishing never reached. None when
+    the ledger cannot be read (not there, or a writer of another process holds it)."""
+    import duckdb
+
+    if not settings.ledger.exists():
+        return None
+    try:
+        con = duckdb.connect(str(settings.ledger), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return alert_lines(con, run_id)
+    finally:
+        con.close()
 
 
 def alert_lines(con, run_id: str) -> list[str]:
