@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import HTX, run_htx
 
 from etl.cli.main import default_landing
@@ -192,3 +193,19 @@ def test_make_venv_leaves_the_project_compiled():
         ):
             stale.append(source.relative_to(PROJECT_ROOT))
     assert stale == []
+
+
+def test_a_default_landing_path_that_is_a_file_is_said_as_a_named_one_is(tmp_path):
+    """No HTX_LANDING_DIR, and data/landing a file (a download saved under the folder's
+    name): `htx run` says what `landing_files` says of any such path, in one line (exit 2),
+    not a FileExistsError's traceback from making the folder."""
+    from etl.read.discover import LandingMissing, landing_files
+
+    default = tmp_path / "data" / "landing"
+    default.parent.mkdir()
+    default.write_bytes(b"a workbook saved where the folder should be")
+    settings = settings_under(tmp_path, HTX_LANDING_DIR=str(default))
+    default_landing(settings, {})
+    assert default.read_bytes() == b"a workbook saved where the folder should be"
+    with pytest.raises(LandingMissing, match="it is a file, not a folder"):
+        landing_files(settings.landing_dir)

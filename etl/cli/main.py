@@ -311,8 +311,12 @@ def default_landing(settings: Settings, environ: Mapping[str, str] = os.environ)
     is not there, empty: a fresh clone's scheduler or run then finds nothing new, instead
     of failing `discover` and alerting every hour. A folder a deployment names is never
     made (nor written to): one that is not there is an error (`LandingMissing`)."""
-    if not environ.get("HTX_LANDING_DIR"):
+    if environ.get("HTX_LANDING_DIR") or settings.landing_dir.exists():
+        return
+    try:
         settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in its way, a project folder closed: `landing_files` says it
+        log.warning("landing folder %s not made: %s", settings.landing_dir, exc)
 
 
 def cmd_init(_args: argparse.Namespace) -> int:
