@@ -447,6 +447,22 @@ def test_a_run_that_raised_no_alert_says_nothing_of_alerts(tmp_path):
     assert not any(line.startswith("Alerts") or "delivered" in line for line in lines)
 
 
+def test_the_alerts_of_the_command_s_publish_run_are_named_too(tmp_path):
+    """`htx run` runs the ingest DAG and then the publish DAG, each its own run: a failure
+    alert of the publish run (exports that failed) is the command's too. Before, only the
+    ingest run's alerts were read."""
+    ledger = """
+    create schema audit;
+    create table audit.file_ingestion as
+    select * from (values (1, '664_2023_loi.xlsx', 'quarantined', 'run-2', 'why', null))
+        as t(file_id, file_name, status, run_id, reason, superseded_by);
+    """
+    settings = _settings(tmp_path, ledger, ALERTS)
+    lines = summary_lines(settings, run_id="run-1", landed=1, also=("run-2",))
+    assert "Alerts raised by this run: 3 (audit.quality_alert)" in lines
+    assert "  1. [HTX] earlier" in lines
+
+
 def test_a_run_that_failed_before_publishing_names_its_failure_alert_from_the_ledger(tmp_path):
     """A task's failure callback records its alert, with what each channel did, in the
     ledger; a run that failed before publishing never puts it in the warehouse, whose rows

@@ -395,7 +395,13 @@ def cmd_run(_args: argparse.Namespace) -> int:
         if seen is not None and all(str(run.state) == "success" for run in runs):
             _remember_landing(settings, seen)
     failed = [run for run in runs if str(run.state) != "success"]
-    print_summary(settings, run_id=runs[0].run_id, landed=len(landed), failed=bool(failed))
+    print_summary(
+        settings,
+        run_id=runs[0].run_id,
+        landed=len(landed),
+        failed=bool(failed),
+        also=tuple(run.run_id for run in runs[1:]),
+    )
     _record_command(settings, runs, started, marks)
     for run in failed:
         print(f"{run.dag_id} run {run.run_id} ended {run.state}", file=sys.stderr)

@@ -55,14 +55,20 @@ _FAILED = "the log above names the failed task and why; the next run completes t
 
 
 def summary_lines(
-    settings: Settings, run_id: str | None = None, landed: int | None = None, failed: bool = False
+    settings: Settings,
+    run_id: str | None = None,
+    landed: int | None = None,
+    failed: bool = False,
+    also: tuple[str, ...] = (),
 ) -> list[str]:
     """The run's summary. `landed`: how many files the landing folder held for the run;
     those the run did not record (seen before) are counted as skipped. `failed`: a DAG run
     of this run failed, so what it found may not be published."""
     import duckdb
 
-    alerted = run_alerts(settings, run_id) if run_id is not None else None
+    # The command's runs: the ingest run (`run_id`), then the publish run its load asked for.
+    runs = [run_id, *also] if run_id is not None else []
+    alerted = run_alerts(settings, runs) if runs else None
     if not settings.warehouse.exists():
         if failed:
             return [
@@ -102,7 +108,7 @@ def summary_lines(
         ).fetchall()
         geography = new_geography_lines(con)
         if alerted is None:  # the ledger could not be read: the warehouse's copy
-            alerted = alert_lines(con, run_id) if run_id is not None else []
+            alerted = alert_lines(con, runs) if runs else []
     finally:
         con.close()
 
@@ -233,7 +239,7 @@ def _state(alert: dict, channel: str) -> str:
     return "off" if tried else "untried"
 
 
-def run_alerts(settings: Settings, run_id: str) -> list[str] | None:
+def run_alerts(settings: Settings, run_ids: list[str]) -> list[str] | None:
     """`alert_lines` from the ledger, where the load, the `alert` task and the failure
     callbacks record the alerts and what each channel did: the warehouse holds a copy as of
     its last publish, which a run that failed before publishing never reached. None when
@@ -247,22 +253,24 @@ def run_alerts(settings: Settings, run_id: str) -> list[str] | None:
     except duckdb.Error:
         return None
     try:
-        return alert_lines(con, run_id)
+        return alert_lines(con, run_ids)
     finally:
         con.close()
 
 
-def alert_lines(con, run_id: str) -> list[str]:
-    """The alerts `run_id` raised (`audit.quality_alert`): their subjects, shortened, then per
-    channel whether they were delivered, each undelivered one's error (its first line) and
-    what to do. Nothing when the run raised none, or the warehouse predates the errors."""
+def alert_lines(con, run_ids: list[str]) -> list[str]:
+    """The alerts the runs `run_ids` raised (`audit.quality_alert`): their subjects,
+    shortened, then per channel whether they were delivered, each undelivered one's error
+    (its first line) and what to do. Nothing when the runs raised none, or the warehouse
+    predates the errors."""
     if not _has(con, "audit.quality_alert", "webhook_error"):
         return []
     cursor = con.execute(
         "select subject, email_delivered, email_error, webhook_delivered, webhook_error, "
-        "attempted_at is not null as attempted from audit.quality_alert where run_id = ? "
+        "attempted_at is not null as attempted from audit.quality_alert "
+        "where list_contains(?, run_id) "
         "order by raised_at, alert_id",
-        [run_id],
+        [run_ids],
     )
     names = [d[0] for d in cursor.description]
     alerts = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -311,6 +319,10 @@ def alert_lines(con, run_id: str) -> list[str]:
 
 
 def print_summary(
-    settings: Settings, run_id: str | None = None, landed: int | None = None, failed: bool = False
+    settings: Settings,
+    run_id: str | None = None,
+    landed: int | None = None,
+    failed: bool = False,
+    also: tuple[str, ...] = (),
 ) -> None:
-    print("\n".join(summary_lines(settings, run_id, landed, failed)))
+    print("\n".join(summary_lines(settings, run_id, landed, failed, also)))
