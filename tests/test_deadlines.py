@@ -72,6 +72,25 @@ def test_the_config_defaults_follow_the_contract():
     assert [(u, y) for u, y, _ in rows if y >= 2025] == [("68", 2025), ("68", 2026)]
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('[[required]]\nunits = "68"\nfrom_year = 2025\n', "units"),
+        ('[[required]]\nunits = ["68"]\nform_year = 2025\n', "from_year"),
+        ("[due]\nmonth = 2\nday = 30\n", "day is out of range"),
+        ("[due\nmonth = 1\n", "Expected"),
+    ],
+)
+def test_a_malformed_reporting_config_is_an_error_naming_the_file(tmp_path, text, said):
+    """A wrong config/reporting.toml stops the check with the file and what is wrong. Before,
+    `units = "68"` (a string, not a list) silently required units "6" and "8"."""
+    path = tmp_path / "reporting.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=said) as raised:
+        deadlines.load_config(path)
+    assert str(path) in str(raised.value)
+
+
 def test_the_judging_date_is_the_logical_date_in_ho_chi_minh_time(monkeypatch):
     assert deadlines.judging_date(_at(2026, 1, 20, 18)) == dt.date(2026, 1, 21)
     assert deadlines.judging_date(_at(2026, 1, 20, 16)) == dt.date(2026, 1, 20)

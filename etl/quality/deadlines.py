@@ -77,22 +77,38 @@ class ReportingConfig:
 
 
 def load_config(path: Path = CONFIG_PATH) -> ReportingConfig:
-    config = tomllib.loads(path.read_text(encoding="utf-8"))
+    """The reporting config at `path`; a malformed one is a ValueError naming the file."""
+    try:
+        return _parse(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as exc:  # TOMLDecodeError is a ValueError
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def _parse(config: dict) -> ReportingConfig:
     due = config.get("due", {})
     years = {int(y): _date(d) for y, d in due.get("years", {}).items()}
-    required = tuple(
-        Requirement(
-            tuple(str(u) for u in r["units"]),
-            int(r["from_year"]),
-            int(r["to_year"]) if r.get("to_year") is not None else None,
+    required = []
+    for n, r in enumerate(config.get("required", []), 1):
+        # a string would be taken character by character: units "6" and "8" for "68"
+        if not isinstance(r.get("units"), list):
+            raise ValueError(f'[[required]] #{n}: units must be a list, e.g. units = ["68"]')
+        if r.get("from_year") is None:
+            raise ValueError(f"[[required]] #{n}: from_year is missing")
+        to_year = r.get("to_year")
+        required.append(
+            Requirement(
+                tuple(str(u) for u in r["units"]),
+                int(r["from_year"]),
+                int(to_year) if to_year is not None else None,
+            )
         )
-        for r in config.get("required", [])
-    )
+    # a day not in its month every year (30 or 29 February) fails here, not at a check
+    dt.date(2001, int(due.get("month", 1)), int(due.get("day", 20)))
     return ReportingConfig(
         due_month=int(due.get("month", 1)),
         due_day=int(due.get("day", 20)),
         window_days=int(config.get("alert", {}).get("window_days", 60)),
-        required=required,
+        required=tuple(required),
         due_years=years,
     )
 
