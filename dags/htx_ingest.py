@@ -7,8 +7,9 @@ Picks up the workbooks district clerks drop in the landing folder and loads them
    file (SHA-256) and keeps an immutable raw copy of each new one under
    `HTX_STATE_DIR/raw`. Files already seen are skipped by hash before they are opened;
    a further copy of a seen file becomes a `duplicate`. A landing folder that does not
-   exist (a mistyped path, a share not mounted) fails the task, and so alerts; an empty
-   one is a run with nothing new.
+   exist, is a file or cannot be read (a mistyped path, a share not mounted, a folder
+   closed to the pipeline's user) fails the task, and so alerts; an empty one is a run
+   with nothing new.
 2. **stage** (one mapped task per batch of `HTX_BATCH_SIZE` files, in parallel; 400 under
    a scheduler unless set, the whole landing under `htx run`): reads each workbook with
    python-calamine, identifies its unit and year, runs the Great Expectations suites of

@@ -1,10 +1,13 @@
 """The `htx` command: Airflow set-up, the whole pipeline run, and its summary.
 
-htx init                          migrate Airflow's metadata DB, create the writer pool
+htx init                          migrate Airflow's metadata DB, create the writer pool,
+                                  prepare the reference tables; make data/landing when
+                                  HTX_LANDING_DIR is not set and it is not there
 htx run                           init, run the DAGs on the landing folder (never written to)
-htx airflow [--port N]            init, then `airflow standalone`: UI and scheduler
+htx airflow [--port N]            init Airflow, then `airflow standalone`: UI and scheduler
 htx env                           print the environment Airflow's processes need (export ...)
 htx summary                       print what the warehouse holds
+htx tables                        describe every table
 htx sql [QUERY | -f FILE] [--format table|csv|markdown|json]
                                   read-only SQL on the warehouse; no QUERY: a prompt
 htx template --unit CODE --year YYYY --out FILE [--prefill]
