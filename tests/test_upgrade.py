@@ -297,6 +297,7 @@ def test_an_old_stamped_file_is_picked_for_restage_and_a_current_one_is_not(sett
 
     current = staging_stamp(settings.limits)
     raw = settings.raw_dir / "x.xlsx"
+    settings.landing_dir.mkdir(parents=True)  # empty: only the restage picks files
     con = ledger.connect(settings.ledger)
     try:
         ledger.record(
