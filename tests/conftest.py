@@ -268,6 +268,7 @@ SNAPSHOT = {
     "audit.file_ingestion": "select file_id, file_name, unit_code, report_year, status, "
     "rows_read, rows_loaded, rows_rejected, reason, superseded_by from audit.file_ingestion",
     "audit.rejected_row": "select * from audit.rejected_row",
+    "audit.info_finding": "select * from audit.info_finding",
 }
 
 

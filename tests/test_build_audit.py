@@ -25,18 +25,35 @@ def _empty_build(settings) -> None:
         con.close()
 
 
-def _rows(path, table: str) -> list[tuple]:
+def _rows(path, table: str, where: str = "true") -> list[tuple]:
     """A table's rows in the order a scan reads them."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute(f"select * from audit.{table}").fetchall()
+        return con.execute(f"select * from audit.{table} where {where}").fetchall()
     finally:
         con.close()
 
 
+# A build's findings tables, from the ledger's one table of findings.
+_FROM_LEDGER = {
+    "rejected_row": ("rejected_row", "severity <> 'info'"),
+    "info_finding": ("rejected_row", "severity = 'info'"),
+}
+
+
 def _same_as_ledger(settings) -> None:
     for table in build.AUDIT_TABLES:
-        assert _rows(build.build_path(settings), table) == _rows(settings.ledger, table), table
+        source, where = _FROM_LEDGER.get(table, (table, "true"))
+        built = _rows(build.build_path(settings), table)
+        assert built == _rows(settings.ledger, source, where), table
+
+
+def _finding(con, file_id: int, rule: str, severity: str) -> None:
+    con.execute(
+        "insert into audit.rejected_row (file_id, sheet, excel_row, rule, severity, message) "
+        "values (?, 'HTX', 7, ?, ?, 'm')",
+        [file_id, rule, severity],
+    )
 
 
 def _alert(con, alert_id: str, subject: str = "s", delivered=None) -> None:
@@ -109,6 +126,37 @@ def test_refresh_copies_only_the_tables_that_changed(settings):
     finally:
         con.close()
     assert build.refresh_build_audit(settings) == ["quality_alert"]
+    _same_as_ledger(settings)
+
+
+def test_findings_are_split_by_severity_and_copied_only_when_changed(settings):
+    """The ledger keeps a file's findings in one table; a build's `rejected_row` holds its
+    errors and warnings (the warehouse contract's severities), `info_finding` the rest."""
+    _empty_build(settings)
+    con = ledger.connect(settings.ledger)
+    try:
+        _finding(con, 1, "coop_code_unique", "error")
+        _finding(con, 1, "column_unknown", "info")
+        _finding(con, 2, "members_min", "warning")
+    finally:
+        con.close()
+    assert build.refresh_build_audit(settings) == ["rejected_row", "info_finding"]
+    _same_as_ledger(settings)
+    assert [r[5:7] for r in _rows(build.build_path(settings), "rejected_row")] == [
+        ("coop_code_unique", "error"),
+        ("members_min", "warning"),
+    ]
+    assert [r[5:7] for r in _rows(build.build_path(settings), "info_finding")] == [
+        ("column_unknown", "info")
+    ]
+    assert build.refresh_build_audit(settings) == []
+
+    con = ledger.connect(settings.ledger)
+    try:  # a new information finding changes the one table that holds it
+        _finding(con, 3, "value_from_section", "info")
+    finally:
+        con.close()
+    assert build.refresh_build_audit(settings) == ["info_finding"]
     _same_as_ledger(settings)
 
 

@@ -94,10 +94,12 @@ def _loi(path: Path) -> list[dict]:
 
 
 def _recorded(settings, file_id: int) -> list[tuple]:
+    """A file's findings in the warehouse: its errors and warnings, and its information."""
     return query(
         settings,
         "select severity, sheet, cell, excel_row, column_name, value, rule, message "
-        "from audit.rejected_row where file_id = ?",
+        "from (from audit.rejected_row union all by name from audit.info_finding) "
+        "where file_id = ?",
         [file_id],
     )
 

@@ -67,7 +67,12 @@ def write_quality_report(settings: Settings) -> Path:
                        count(*) as cells,
                        list(struct_pack(sheet, excel_row, column_name, cell, value, message)
                             order by sheet, excel_row, column_name, value)[1:?] as first_cells
-                from audit.rejected_row
+                from (
+                    -- errors and warnings, then what the reader absorbed and reports
+                    select * from audit.rejected_row
+                    union all by name
+                    select * from audit.info_finding
+                )
                 group by file_id, rule, severity
                 order by file_id, severity, cells desc, rule
                 """,

@@ -84,7 +84,20 @@ def models() -> list[Model]:
 # `exports.export` writes), derived from the SQL files.
 CORE_MODELS = tuple(m.name for m in models() if m.schema == "core")
 MART_MODELS = tuple(m.name for m in models() if m.schema == "marts")
-AUDIT_TABLES = ("file_ingestion", "rejected_row", "quality_alert", "file_sighting")
+AUDIT_TABLES = ("file_ingestion", "rejected_row", "info_finding", "quality_alert", "file_sighting")
+# What a warehouse's audit table is copied from, where it is not the ledger's table of its
+# name: the ledger keeps a file's findings in one table; a warehouse's `rejected_row` holds
+# the errors and warnings (the severities the warehouse contract names), `info_finding` the
+# information findings, in the ledger's order.
+_AUDIT_SOURCES = {
+    "rejected_row": "select * from ledger.audit.rejected_row where severity <> 'info'",
+    "info_finding": "select * from ledger.audit.rejected_row where severity = 'info'",
+}
+
+
+def _ledger_rows(table: str) -> str:
+    """The query of the attached ledger's rows that `audit.<table>` of a build holds."""
+    return _AUDIT_SOURCES.get(table, f"select * from ledger.audit.{table}")  # noqa: S608  audit table names are constants
 
 
 def build_path(settings: Settings) -> Path:
@@ -499,9 +512,9 @@ def seal_build(settings: Settings, build_fingerprint: str, run_id: str, files: i
 
 
 def copy_audit(con, ledger: Path, changed_only: bool = False) -> list[str]:
-    """Replace the audit tables of an open warehouse connection with the ledger's; returns
-    the tables replaced. `changed_only`: a table that already holds the ledger's rows in the
-    ledger's order (`_same_rows`) is left as it is."""
+    """Replace the audit tables of an open warehouse connection with the ledger's rows
+    (`_ledger_rows`); returns the tables replaced. `changed_only`: a table that already holds
+    those rows in the ledger's order (`_same_rows`) is left as it is."""
     con.execute(f"attach '{ledger}' as ledger (read_only)")
     copied = []
     try:
@@ -509,7 +522,7 @@ def copy_audit(con, ledger: Path, changed_only: bool = False) -> list[str]:
             if changed_only and _same_rows(con, table):
                 continue
             con.execute(f"delete from audit.{table}")  # noqa: S608  audit table names are constants
-            con.execute(f"insert into audit.{table} select * from ledger.audit.{table}")  # noqa: S608  audit table names are constants
+            con.execute(f"insert into audit.{table} {_ledger_rows(table)}")
             copied.append(table)
     finally:
         con.execute("detach ledger")
@@ -523,9 +536,9 @@ def _same_rows(con, table: str) -> bool:
     return bool(
         scalar(
             con,
-            f"select (select count(*) from ledger.audit.{table}) "  # noqa: S608  audit table names are constants
+            f"select (select count(*) from ({_ledger_rows(table)})) "  # noqa: S608  audit table names are constants
             f"= (select count(*) from audit.{table}) "
-            f"and not exists (select 1 from (select l as r from ledger.audit.{table} as l) "
+            f"and not exists (select 1 from (select l as r from ({_ledger_rows(table)}) as l) "
             f"positional join (select b as s from audit.{table} as b) "
             "where r is distinct from s)",
         )

@@ -13,7 +13,7 @@ create table if not exists audit.rejected_row (
 comment on table audit.rejected_row is 'Every failing cell of every file: errors reject the file, warnings do not';
 comment on column audit.rejected_row.excel_row is 'Row number as Excel shows it, counting title rows and headers';
 comment on column audit.rejected_row.message is 'What is wrong, in Vietnamese then English';
-comment on column audit.rejected_row.severity is 'error: rejects the file; warning: recorded and alerted, not rejected; info: reported only (e.g. an unknown extra column)';
+comment on column audit.rejected_row.severity is 'error: rejects the file; warning: recorded and alerted, not rejected. The ledger keeps info findings here too; a warehouse holds them in audit.info_finding';
 comment on column audit.rejected_row.cell is 'Excel address of the failing cell, such as P37, where the problem belongs to one cell';
 comment on column audit.rejected_row.file_id is 'The file (audit.file_ingestion.file_id)';
 comment on column audit.rejected_row.sheet is 'Sheet name as written in the workbook; NULL for a problem of the whole file';
