@@ -118,3 +118,21 @@ def test_memo_keeps_types_apart():
     assert got.values == [cells.parse_text(v) for v in (True, 1, 1.0, "1")]
     yesno = next(c for c in COLUMNS.values() if c.kind == "yesno")
     assert typed.type_column(yesno, [None, 1.0, True, 2.0]).unparsed == {3: 2.0}
+
+
+def test_date_cells_calamine_typed_skip_the_rule(monkeypatch: pytest.MonkeyPatch):
+    """A date or date-time cell of a date column is its day without running the rule: in
+    most files every founding date differs, so the memo never answers them."""
+    founded = next(c for c in COLUMNS.values() if c.kind == "date")
+    raws = [dt.date(1999, 6, 8), dt.datetime(2020, 5, 10, 8, 30), None]
+    expected = [cells.parse_dated(raw, 2024) for raw in raws]
+
+    def no_rule(raw: object, year: int | None = None) -> None:
+        raise AssertionError(f"the date rule ran for {raw!r}")
+
+    monkeypatch.setattr(cells, "parse_dated", no_rule)
+    monkeypatch.setattr(typed, "_MEMO", {})  # no earlier test's answer
+    got = typed.type_column(founded, raws, 1.0, 2024)
+    assert list(zip(got.values, got.precisions or [], strict=True)) == [
+        (None, None) if e is None else e for e in expected
+    ]

@@ -1457,3 +1457,29 @@ def test_a_hidden_thongtin_is_read_with_a_warning_and_a_visible_one_outranks_it(
     assert read.rejection is None
     assert (read.info_sheet, read.info["unit_code"]) == ("Thông tin", "663")
     assert read.findings == []
+
+
+def test_a_row_without_code_reads_no_rule_for_its_blank_figure_cells(tmp_path, monkeypatch):
+    """Whether a row without a code holds figures is asked of its numeric cells: a blank one
+    holds none, without running the rules (the signature block's are all blank)."""
+    from etl.read import cells
+
+    blank: list[str] = []  # the rules run for a blank cell
+    for name in ("parse_money", "parse_quantity", "parse_date"):
+        rule = getattr(cells, name)
+
+        def noted(raw, *args, rule=rule, name=name, **kwargs):
+            if raw is None:
+                blank.append(name)
+            return rule(raw, *args, **kwargs)
+
+        monkeypatch.setattr(cells, name, noted)
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001"),
+        [None, "Người lập biểu", None, None, None, None, None, None, None, None, "TRƯỞNG PHÒNG"],
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001"]
+    assert read.sheets["htx"].rows_skipped == 1
+    assert blank == []

@@ -1356,6 +1356,8 @@ class _Table:
     def _has_figures(self, row: list) -> bool:
         for column, index in self.numeric:
             raw = _cell(row, index)
+            if raw is None:  # every rule reads a blank cell as no figure
+                continue
             try:
                 parsed: object
                 if column.kind == "date":

@@ -5,7 +5,8 @@ text already None) to `type_column` once per sheet. The rules stay those of `cel
 one place they are written; this module only decides how often they run:
 
 - the cells calamine already typed take a fast path per kind (a float in a money column is
-  `round(value * factor, 6)`, None is "not reported"), the same arithmetic `cells` does;
+  `round(value * factor, 6)`, a date in a date column is its day, None is "not reported"),
+  the same arithmetic `cells` does;
 - text and every other cell run the rule once per distinct (type, value) and column
   setting, and a process-wide memo answers the repeats (communes, categories, sectors,
   yes/no marks, `-`, dates and numbers as text recur in every file);
@@ -19,6 +20,7 @@ differ in the last bit, and the bar is the same typed value as before.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from itertools import compress, repeat
 from operator import is_
 
@@ -103,8 +105,9 @@ def _fast(kind: str, raws: list, factor: float, memo: dict) -> list:
     """The first pass, one list expression per kind: each cell's typed value, or `_SLOW`.
 
     Numbers calamine typed are `cells.parse_number`'s float(raw) and then the kind's own
-    arithmetic; a code of ASCII digits is its text; any other cell is its memoised value
-    when the rule read the same (type, value) before.
+    arithmetic; a date or date-time calamine typed is its day (in most files every founding
+    date differs: the memo would miss); a code of ASCII digits is its text; any other cell
+    is its memoised value when the rule read the same (type, value) before.
     """
     if kind == "money":  # a whole amount is its own rounding: `round` only for the rest
         return [
@@ -126,6 +129,14 @@ def _fast(kind: str, raws: list, factor: float, memo: dict) -> list:
             None if r is None
             else int(r) if r.__class__ is float and r.is_integer()
             else _SLOW if r.__class__ is float or r.__class__ is int
+            else memo.get((r.__class__, r), _SLOW)
+            for r in raws
+        ]  # fmt: skip
+    if kind == "date":  # a date calamine typed is its own day, as `cells.parse_dated` reads it
+        memo[_BLANK_KEY] = None
+        return [
+            (r, cells.DAY) if r.__class__ is date
+            else (r.date(), cells.DAY) if r.__class__ is datetime
             else memo.get((r.__class__, r), _SLOW)
             for r in raws
         ]  # fmt: skip
