@@ -79,6 +79,11 @@ def test_the_config_defaults_follow_the_contract():
         ('[[required]]\nunits = ["68"]\nform_year = 2025\n', "from_year"),
         ("[due]\nmonth = 2\nday = 30\n", "day is out of range"),
         ("[due\nmonth = 1\n", "Expected"),
+        (
+            '[[required]]\nunits = ["68"]\nfrom_year = 2026\nto_year = 2025\n',
+            "to_year 2025 is before from_year 2026",
+        ),
+        ("[alert]\nwindow_days = -5\n", "window_days must be 0 or more"),
     ],
 )
 def test_a_malformed_reporting_config_is_an_error_naming_the_file(tmp_path, text, said):

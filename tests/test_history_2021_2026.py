@@ -33,58 +33,67 @@ A_PROFIT = {2022: 30, 2023: -20, 2024: 100, 2025: 110, 2026: 130}
 B_PROFIT = {2022: 10, 2023: -5, 2024: 40, 2025: 45, 2026: 50}
 
 
-def _a(year: int, n: int, **more) -> list:
-    good = year == 2026
+def _rated(n: int, code: str, good: bool, score: int, **fields) -> list:
+    """A cooperative's row: in a good year rated Tốt with `score` and an offtake contract,
+    otherwise Khá (70) without one."""
     return htx_row(
         n,
+        code,
+        **{
+            "Xếp loại": "Tốt" if good else "Khá",
+            "Điểm": score if good else 70,
+            "Liên kết tiêu thụ": "Có" if good else "Không",
+            **fields,
+        },
+    )
+
+
+def _a(year: int, n: int, **more) -> list:
+    return _rated(
+        n,
         A,
+        year == 2026,
+        85,
         **{
             "Tên HTX": "HTX Nông nghiệp Long Sơn",
             "Xã/Phường": "Long Sơn" if year <= 2024 else "Đắk Sắk",
             "Doanh thu": 1000 + 100 * (year - 2022),
             "Lợi nhuận trước thuế": A_PROFIT[year],
             "Số thành viên": 40 + year - 2022,
-            "Xếp loại": "Tốt" if good else "Khá",
-            "Điểm": 85 if good else 70,
-            "Liên kết tiêu thụ": "Có" if good else "Không",
             **more,
         },
     )
 
 
 def _b(year: int, n: int, **more) -> list:
-    good = year == 2026
-    return htx_row(
+    return _rated(
         n,
         B,
+        year == 2026,
+        90,
         **{
             "Tên HTX": "HTX Nông nghiệp Phong Phú",
             "Xã/Phường": "Phong Phú" if year <= 2025 else None,
             "Doanh thu": 500 + 10 * (year - 2022),
             "Lợi nhuận trước thuế": B_PROFIT[year],
             "Số thành viên": 20,
-            "Xếp loại": "Tốt" if good else "Khá",
-            "Điểm": 90 if good else 70,
-            "Liên kết tiêu thụ": "Có" if good else "Không",
             **more,
         },
     )
 
 
 def _c(year: int, n: int) -> list:
-    good = year == 2024
-    return htx_row(
+    return _rated(
         n,
         C,
+        year == 2024,
+        88,
         **{
             "Tên HTX": "HTX Cà phê Đức Mạnh",
             "Xã/Phường": "Đức Mạnh",
             "Doanh thu": 800,
             "Lợi nhuận trước thuế": 60,
             "Số thành viên": 30,
-            "Xếp loại": "Tốt" if good else "Khá",
-            "Điểm": 88 if good else 70,
-            "Liên kết tiêu thụ": "Có" if good else "Không",
         },
     )
 

@@ -275,7 +275,7 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
             # the first run after they succeed publishes the alerts.
             rejudge = current and (
                 deadlines.rejudged(con, settings.warehouse, deadlines.judging_date())
-                or (not _exports_failed(settings).exists() and _alerts_to_publish(con, settings))
+                or (not settings.exports_failed.exists() and _alerts_to_publish(con, settings))
             )
         finally:
             con.close()
@@ -286,7 +286,7 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
                 log.info("removing a stale build that is not what the files make now")
                 remove_build(settings)
             _loading(settings).unlink(missing_ok=True)  # nothing to build: nothing to alert
-            if _exports_failed(settings).exists():
+            if settings.exports_failed.exists():
                 # The last publish swapped its warehouse in, but its exports failed: the
                 # publish run writes them now.
                 log.warning("the exports of the last publish failed: the publish DAG writes them")
@@ -633,11 +633,11 @@ def write_exports(settings: Settings, published: dict) -> dict:
     """Write the exports of a newly published warehouse, the quality report and the clerks'
     annotated feedback workbooks (those already up to date are kept).
 
-    Exports that fail leave `_exports_failed` behind: the next run's load sees it (also
+    Exports that fail leave `settings.exports_failed` behind: the next run's load sees it (also
     with nothing new) and asks for a publish run, whose exports write everything, as a new
     publish's would. Exports still running leave nothing to see: no run redoes them; those
     of an `htx run` that was killed are owed by the next one (`owe_interrupted_exports`)."""
-    failed = _exports_failed(settings)
+    failed = settings.exports_failed
     try:
         result = _write_exports(settings, published, redo=failed.exists())
     except BaseException as exc:
@@ -648,11 +648,6 @@ def write_exports(settings: Settings, published: dict) -> dict:
     return result
 
 
-def _exports_failed(settings: Settings) -> Path:
-    """Left by exports that failed, until exports succeed."""
-    return settings.exports_failed
-
-
 def owe_interrupted_exports(settings: Settings) -> bool:
     """Exports a dead run never finished are owed as failed ones are; True when some are.
 
@@ -660,11 +655,11 @@ def owe_interrupted_exports(settings: Settings) -> bool:
     under way, so a publish's list of files for its exports (`_published_files`, removed
     only when the exports succeed) still there means the run that published it died
     (killed, the machine lost power) between its swap and the end of its exports, and left
-    no `_exports_failed`. That file is left now: the load asks for a publish run, whose
+    no `settings.exports_failed`. That file is left now: the load asks for a publish run, whose
     exports write everything. Never called by the Airflow DAGs: there a publish run's
     exports may still be waiting for the writer pool (`test_exports_still_running_are_not_
     redone`), and a killed exports task is retried by Airflow."""
-    failed = _exports_failed(settings)
+    failed = settings.exports_failed
     if not _published_files(settings).exists() or failed.exists():
         return False
     failed.parent.mkdir(parents=True, exist_ok=True)

@@ -94,20 +94,28 @@ def _parse(config: dict) -> ReportingConfig:
             raise ValueError(f'[[required]] #{n}: units must be a list, e.g. units = ["68"]')
         if r.get("from_year") is None:
             raise ValueError(f"[[required]] #{n}: from_year is missing")
-        to_year = r.get("to_year")
+        from_year, to_year = int(r["from_year"]), r.get("to_year")
+        if to_year is not None and int(to_year) < from_year:
+            # it would require nothing, in silence
+            raise ValueError(
+                f"[[required]] #{n}: to_year {to_year} is before from_year {from_year}"
+            )
         required.append(
             Requirement(
                 tuple(str(u) for u in r["units"]),
-                int(r["from_year"]),
+                from_year,
                 int(to_year) if to_year is not None else None,
             )
         )
     # a day not in its month every year (30 or 29 February) fails here, not at a check
     dt.date(2001, int(due.get("month", 1)), int(due.get("day", 20)))
+    window_days = int(config.get("alert", {}).get("window_days", 60))
+    if window_days < 0:  # no due date would ever fall in it: deadline alerts off, in silence
+        raise ValueError(f"[alert] window_days must be 0 or more, not {window_days}")
     return ReportingConfig(
         due_month=int(due.get("month", 1)),
         due_day=int(due.get("day", 20)),
-        window_days=int(config.get("alert", {}).get("window_days", 60)),
+        window_days=window_days,
         required=tuple(required),
         due_years=years,
     )
