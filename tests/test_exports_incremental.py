@@ -287,3 +287,38 @@ def test_export_reuses_the_workbook_it_replaces(tmp_path):
     exports.export(fresh)
     one, two = settings.export_dir / exports.XLSX, fresh.export_dir / exports.XLSX
     assert one.read_bytes() == two.read_bytes()
+
+
+class _Queries:
+    """A connection that keeps the SQL it is given."""
+
+    def __init__(self, con) -> None:
+        self.con, self.sql = con, []
+
+    def execute(self, sql, *args):
+        self.sql.append(sql)
+        return self.con.execute(sql, *args)
+
+
+def test_a_table_filled_again_is_numbered_by_its_row_ids(con, tmp_path, small_chunks):
+    """A table emptied and filled again in one insert (an incremental build's
+    `marts.cooperative_scorecard`) has consecutive row ids that do not start at 0: its rows
+    are numbered by their ids, not by a window that sorts every row, and the chunks and the
+    workbook are those of the same table created whole."""
+    path = tmp_path / "marts.xlsx"
+    write_workbook(con, path, SHEETS)
+    columns = con.execute("describe marts.a").fetchall()
+    layout = xlsx._chunks(con, "marts.a", columns, "code")
+    spans = [xlsx.Span(i, start, rows) for i, (_, start, rows) in enumerate(layout)][1:3]
+    built = xlsx._render_chunks(con, SHEETS[1], columns, spans)
+    before = path.read_bytes()
+    con.execute("create temp table kept as select * from marts.a")
+    con.execute("delete from marts.a")
+    con.execute("insert into marts.a select * from kept")
+    assert con.execute("select min(rowid) from marts.a").fetchone()[0] > 0
+    seen = _Queries(con)
+    assert xlsx._chunks(seen, "marts.a", columns, "code") == layout
+    assert xlsx._render_chunks(seen, SHEETS[1], columns, spans) == built
+    assert not [sql for sql in seen.sql if "row_number()" in sql]
+    write_workbook(con, path, SHEETS)
+    assert path.read_bytes() == before

@@ -318,6 +318,7 @@ def _chunks(
         if kind.split("(")[0].upper() in ("FLOAT", "DOUBLE", "REAL")
     ]
     signs = f", [{', '.join(f'signbit({c})' for c in floats)}] as s" if floats else ""
+    index, _ = _row_index(con, table)
     rows = con.execute(
         f"""
         select chunk, min(n), count(*), md5(string_agg(h::varchar, ',' order by n))
@@ -328,7 +329,7 @@ def _chunks(
             from (
                 select n, hash(t{", s" if floats else ""}) as h
                 from (
-                    select row_number() over (order by rowid) - 1 as n, t{signs}
+                    select {index} as n, t{signs}
                     from {table} t
                 )
             )
@@ -349,6 +350,20 @@ def _chunks(
     ]
 
 
+def _row_index(con, table: str) -> tuple[str, int]:
+    """The SQL of a row's index (from 0, in row order) in `table`, and its rows. Where the
+    row ids are consecutive (a table created whole; or emptied and filled again in one
+    insert, as an incremental build does `marts.cooperative_scorecard`), the index is the
+    id less the first: no window sorting every row of every column; only the wanted
+    chunks' rows are read."""
+    first, last, count = con.execute(
+        f"select min(rowid), max(rowid), count(*) from {table}"  # noqa: S608  the sheet's table is the project's own
+    ).fetchone()
+    if count and last - first == count - 1:
+        return (f"rowid - {first}" if first else "rowid"), count
+    return "row_number() over (order by rowid) - 1", count
+
+
 def _render_chunks(
     con, sheet: Sheet, columns: list, spans: list[Span]
 ) -> dict[int, zip_parts.Segment]:
@@ -356,19 +371,9 @@ def _render_chunks(
     if not spans:
         return {}
     spans = sorted(spans, key=lambda span: span.start)
-    first, last, count = con.execute(
-        f"select min(rowid), max(rowid), count(*) from {sheet.table}"  # noqa: S608  the sheet's table is the project's own
-    ).fetchone()
+    index, count = _row_index(con, str(sheet.table))
     every = sum(span.rows for span in spans) == count
-    if first == 0 and last == count - 1:
-        # Row ids 0..n-1 (a table created whole): a row's index is its id, and only the
-        # wanted chunks' rows are read (a window would read every row of every column).
-        numbered = f"select *, rowid as __xlsx_n from {sheet.table}"  # noqa: S608  as above
-    else:
-        numbered = (
-            f"select *, row_number() over (order by rowid) - 1 as __xlsx_n "  # noqa: S608  as above
-            f"from {sheet.table}"
-        )
+    numbered = f"select *, {index} as __xlsx_n from {sheet.table}"  # noqa: S608  the sheet's table is the project's own
     where = (
         ""
         if every
