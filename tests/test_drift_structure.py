@@ -956,3 +956,50 @@ def test_rule_11_titles_and_signatures_without_figures_stay_skipped(tmp_path):
     typed = read_workbook(path).sheets["htx"].rows
     assert [t["coop_code"] for t in typed] == ["6400000001", "6400000002"]
     assert _errors(path) == set()
+
+
+def test_rule_3_a_line_break_inside_an_ods_paragraph_reads_as_in_an_xlsx(tmp_path):
+    """A line break typed inside an .ods cell's paragraph (`<text:line-break/>`, beside the
+    paragraphs Ctrl+Enter makes) separates the words as `\\n` does in an .xlsx cell: the
+    headers `Mã số↵HTX`, `Tên↵HTX` (before: `Mã sốHTX`, `TênHTX`, the file rejected for
+    missing columns, on the sheet found by its header too), a name and ThongTin's unit name."""
+    import zipfile
+
+    from test_feedback import write_ods
+
+    broken = {
+        "Mã số HTX": "Mã số|HTX",
+        "Tên HTX": "Tên|hợp tác xã",
+        "Số thành viên": "Số|thành viên",
+    }
+    header = [broken.get(h, h) for h in HTX_HEADER]
+    row = htx_row(1, "6400000001", **{"Tên HTX": "HTX Nông nghiệp|Đức Mạnh", "Ghi chú": "a|\tb"})
+    info = [
+        [v.replace(" Đắk", "|Đắk") if isinstance(v, str) else v for v in r] for r in info_rows()
+    ]
+    sheets = {"ThongTin": info, "Biểu 01": [["BÁO CÁO HTX NĂM 2023"], header, row]}
+    xlsx = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {name: [[v.replace("|", "\n") if isinstance(v, str) else v for v in r] for r in rows]
+         for name, rows in sheets.items()},
+    )  # fmt: skip
+    plain = write_ods(tmp_path / "plain.ods", sheets)
+    with zipfile.ZipFile(plain) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    content = parts["content.xml"].decode()
+    assert content.count("|") == 6
+    parts["content.xml"] = (
+        content.replace("|", "<text:line-break/>").replace("\t", "<text:tab/>").encode()
+    )
+    path = tmp_path / "663_2023.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    read, expected = read_workbook(path), read_workbook(xlsx)
+    assert expected.rejection is None, expected.rejection
+    assert read.rejection is None, read.rejection
+    assert read.info == expected.info
+    assert identify(read.info, path.name, load_reference()).unit.code == "663"
+    [typed] = read.sheets["htx"].rows
+    assert typed == expected.sheets["htx"].rows[0]
+    assert (typed["name"], typed["members"]) == ("HTX Nông nghiệp Đức Mạnh", 40)

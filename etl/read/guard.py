@@ -158,6 +158,9 @@ class Package:
         # Sheet name -> cells (Excel row, 0-based column) holding an error value (`#DIV/0!`),
         # with that error as Excel shows it.
         self.errors: dict[str, dict[tuple[int, int], str]] = {}
+        # Sheet name -> .ods text cells (Excel row, 0-based column) whose line breaks or tabs
+        # python-calamine drops (`<text:line-break/>`, `<text:tab/>`), with their text.
+        self.texts: dict[str, dict[tuple[int, int], str]] = {}
         self.kind = self._sniff()
 
     def __enter__(self) -> Package:
@@ -1179,19 +1182,25 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
     cells). Given a Package, it also keeps each sheet's cells of type
     `percentage` in `percent`, those showing a formula's error in `errors` (LibreOffice
     saves one as an empty string marked `calcext:value-type="error"`, which calamine reads
-    as empty), and its hidden or filtered-out rows in `hidden_rows` (Excel rows, at most
+    as empty), its hidden or filtered-out rows in `hidden_rows` (Excel rows, at most
     `_HIDDEN_RUN` of one repeated row: LibreOffice may hide every unused row below the
-    table in one), as `bounded` does for an .xlsx file."""
+    table in one), as `bounded` does for an .xlsx file, and in `texts` the text of the cells
+    whose line break or tab inside a paragraph calamine drops (`Tên<text:line-break/>HTX`
+    reads `TênHTX`)."""
     merges: dict[str, list[Merge]] = {}
     percent: dict[str, list[tuple[int, int]]] = {}
     errors: dict[str, dict[tuple[int, int], str]] = {}
+    texts: dict[str, dict[tuple[int, int], str]] = {}
     hidden_rows: dict[str, list[int]] = {}
     failed: list[tuple[int, int]] = []  # the error cell being read: its (Excel row, column)s
+    # The text cell being read: its first (Excel row, column), rows and columns repeated.
+    written: tuple[int, int, int, int] | None = None
     with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
         sheet: list[Merge] = []
         shown: list[tuple[int, int]] = []
         errors_of: dict[tuple[int, int], str] = {}
+        texts_of: dict[tuple[int, int], str] = {}
         hidden_of: list[int] = []
         row = column = depth = 0  # depth: tables nested in a cell are not the sheet's
         rows_repeated = 1
@@ -1206,6 +1215,7 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
                         sheet = merges.setdefault(name, [])
                         shown = percent.setdefault(name, [])
                         errors_of = errors.setdefault(name, {})
+                        texts_of = texts.setdefault(name, {})
                         hidden_of = hidden_rows.setdefault(name, [])
                         row = 0
                 elif depth == 1 and tag == "table-row":
@@ -1220,7 +1230,9 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
                         sheet.append(((row, column), (row + spanned - 1, column + across - 1)))
                     repeated = int(attributes.get("number-columns-repeated", 1))
                     error = tag == "table-cell" and element.get(_CALCEXT_VALUE_TYPE) == "error"
-                    if error or attributes.get("value-type") == "percentage":
+                    if tag == "table-cell" and attributes.get("value-type") == "string":
+                        written = (row + 1, column, rows_repeated, repeated)
+                    elif error or attributes.get("value-type") == "percentage":
                         places = [
                             (row + 1 + down, column + right)
                             for down in range(rows_repeated)
@@ -1241,16 +1253,46 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
                 )
                 errors_of.update(dict.fromkeys(failed, shown_text.strip()))
                 failed.clear()
+            elif depth == 1 and tag == "table-cell" and written:
+                paragraphs = [p for p in element if _local(p.tag) == "p"]
+                if any(_local(e.tag) in _DROPPED for p in paragraphs for e in p.iter()):
+                    first, at, down, across = written
+                    whole = "\n".join(map(_as_written, paragraphs))
+                    texts_of.update(
+                        ((first + r, at + c), whole) for r in range(down) for c in range(across)
+                    )
+                written = None
             elif depth == 1 and tag == "table-row":
                 row += int(attributes.get("number-rows-repeated", 1))
                 element.clear()
     if isinstance(path, Package):
         path.percent.update((name, frozenset(cells)) for name, cells in percent.items() if cells)
         path.errors.update((name, cells) for name, cells in errors.items() if cells)
+        path.texts.update((name, cells) for name, cells in texts.items() if cells)
         path.hidden_rows.update(
             (name, frozenset(rows)) for name, rows in hidden_rows.items() if rows
         )
     return {name: ranges for name, ranges in merges.items() if ranges}
+
+
+# What calamine leaves out of an .ods paragraph's text, as the clerk sees it.
+_DROPPED = {"line-break": "\n", "tab": "\t"}
+
+
+def _as_written(element: ET.Element) -> str:
+    """An .ods paragraph's (or span's) text with its line breaks, tabs and repeated spaces
+    (`<text:s text:c="3"/>`)."""
+    pieces = [element.text or ""]
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "s":
+            pieces.append(" " * _repeated(child, "c"))
+        elif tag in _DROPPED:
+            pieces.append(_DROPPED[tag])
+        else:
+            pieces.append(_as_written(child))
+        pieces.append(child.tail or "")
+    return "".join(pieces)
 
 
 def _repeated(element: ET.Element, name: str) -> int:

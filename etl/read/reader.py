@@ -16,7 +16,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import cache
 from multiprocessing import util as mp_util
@@ -221,21 +221,35 @@ def _read(
     try:
         ods_merges: dict[str, list] | None = None
 
+        def ods_read() -> dict[str, list]:
+            """An .ods file's content.xml, read once, when a sheet is read."""
+            nonlocal ods_merges
+            if ods_merges is None:
+                ods_merges = guard.ods_content(package or path, limits.expanded_bytes)
+            return ods_merges
+
         def merged(calamine_sheet, name: str) -> list:
             """Merged ranges (rule 12): calamine knows them for .xlsx and .xls; an .ods
-            file's are read from its content.xml, once, when a sheet is read."""
-            nonlocal ods_merges
+            file's are read from its content.xml."""
             merges = calamine_sheet.merged_cell_ranges
             if merges is None and kind == "ods":
-                if ods_merges is None:
-                    ods_merges = guard.ods_content(package or path, limits.expanded_bytes)
-                merges = ods_merges.get(name)
+                merges = ods_read().get(name)
             return list(merges or ())
+
+        def sheet_rows(name: str, nrows: int | None = None) -> list[list]:
+            """A sheet's rows, an .ods cell's line breaks and tabs kept as in an .xlsx (rule
+            3: `Tên↵HTX` is `Tên HTX`, never `TênHTX`)."""
+            calamine_sheet = workbook.get_sheet_by_name(name)
+            rows = calamine_sheet.to_python(skip_empty_area=False, nrows=nrows)
+            if kind == "ods" and package is not None:
+                ods_read()
+                _as_written(rows, package.texts.get(name, {}))
+            return rows
 
         thongtin = _find_sheet(names, THONGTIN_NAMES)
         if thongtin:
             info_sheet = workbook.get_sheet_by_name(thongtin)
-            rows = info_sheet.to_python(skip_empty_area=False)
+            rows = sheet_rows(thongtin)
             result.rows_scanned += len(rows)
             result.info, result.info_rows, result.info_columns = _read_info(
                 rows, merged(info_sheet, thongtin)
@@ -251,7 +265,7 @@ def _read(
                 # A hidden `HTX` (a template's leftover) never outranks a visible sheet
                 # the clerk filled in: it is read only when no visible sheet holds the list.
                 claimed = {thongtin, *named.values(), *outshone}
-                found = _sheet_by_header(workbook, claimed, shown, result, actual)
+                found = _sheet_by_header(workbook, sheet_rows, claimed, shown, result, actual)
                 if isinstance(found, Finding):
                     problems.append(found)
                     continue
@@ -268,7 +282,7 @@ def _read(
                     )
                 continue
             calamine_sheet = workbook.get_sheet_by_name(actual)
-            rows = calamine_sheet.to_python(skip_empty_area=False)
+            rows = sheet_rows(actual)
             result.rows_scanned += len(rows)
             if not sheet.required and all(_values_in(row) <= 1 for row in rows):
                 # An optional sheet left empty, or holding only its title and notes (no row
@@ -317,7 +331,7 @@ def _read(
             result.rejection, result.problems = problems[0], problems
             return result
         claimed = {thongtin, *named.values(), *(s.sheet_name for s in result.sheets.values())}
-        result.findings.extend(_tables_not_read(workbook, claimed, shown, result))
+        result.findings.extend(_tables_not_read(workbook, sheet_rows, claimed, shown, result))
     except _PROGRAM_ERRORS as exc:  # a fault of this program, never of the file
         log.exception("internal error reading %s", file_name or path.name)
         result.rejection = Finding(
@@ -385,7 +399,12 @@ def _hidden_read(name: str, template: str) -> Finding:
 
 
 def _sheet_by_header(
-    workbook, claimed: set, shown: set[str], result: WorkbookRead, hidden_htx: str | None = None
+    workbook,
+    sheet_rows: Callable[..., list[list]],
+    claimed: set,
+    shown: set[str],
+    result: WorkbookRead,
+    hidden_htx: str | None = None,
 ) -> str | Finding | None:
     """Rule 17: with no visible sheet named `HTX` or an alias, the one sheet whose header
     holds every required HTX column (`Sheet1`, `Biểu 01`), with an info finding; two such
@@ -397,9 +416,7 @@ def _sheet_by_header(
     for name in workbook.sheet_names:
         if name in claimed:
             continue
-        rows = workbook.get_sheet_by_name(name).to_python(
-            skip_empty_area=False, nrows=HEADER_DEEP_SCAN_ROWS + 1
-        )
+        rows = sheet_rows(name, nrows=HEADER_DEEP_SCAN_ROWS + 1)
         result.rows_scanned += len(rows)
         header = find_header(rows, HTX)
         if header is not None and not header.missing:
@@ -435,7 +452,11 @@ def _sheet_by_header(
 
 
 def _tables_not_read(
-    workbook, claimed: set, shown: set[str], result: WorkbookRead
+    workbook,
+    sheet_rows: Callable[..., list[list]],
+    claimed: set,
+    shown: set[str],
+    result: WorkbookRead,
 ) -> list[Finding]:
     """A visible sheet the layout does not name whose header holds every required column
     of a layout sheet (`HTX (2)`, `Hỗ trợ năm 2023`, `Sản phẩm OCOP`) is not read: a warning
@@ -446,9 +467,7 @@ def _tables_not_read(
     for name in workbook.sheet_names:
         if name in claimed or name not in shown:
             continue
-        rows = workbook.get_sheet_by_name(name).to_python(
-            skip_empty_area=False, nrows=HEADER_DEEP_SCAN_ROWS + 1
-        )
+        rows = sheet_rows(name, nrows=HEADER_DEEP_SCAN_ROWS + 1)
         result.rows_scanned += len(rows)
         tables = [
             (len(header.columns), -n, sheet, header)
@@ -467,6 +486,13 @@ def _tables_not_read(
                 )
             )
     return found
+
+
+def _as_written(rows: list[list], cells: dict[tuple[int, int], str]) -> None:
+    """An .ods text cell as written, where calamine dropped its line breaks or tabs."""
+    for (excel_row, column), text in cells.items():
+        if excel_row <= len(rows) and column < len(rows[excel_row - 1]):
+            rows[excel_row - 1][column] = text
 
 
 def _as_shown_percent(rows: list[list], cells: frozenset[tuple[int, int]]) -> None:
