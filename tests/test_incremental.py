@@ -642,3 +642,64 @@ def test_htx_init_without_a_writable_cache_still_sets_up_airflow(settings, monke
     monkeypatch.setattr(build, "prepare_reference", refused)
     assert main.cmd_init(None) == 0
     assert airflow == [True]
+
+
+def _htx_workbook(settings, name: str, unit: str, year: int, coops: list[str], commune) -> None:
+    rows = [HTX_HEADER] + [
+        htx_row(i, code, **{"Xã/Phường": commune}) for i, code in enumerate(coops, 1)
+    ]
+    write_xlsx(settings.landing_dir / name, {"ThongTin": info_rows(unit, year), "HTX": rows})
+
+
+def _warnings(cross) -> list[tuple]:
+    """The warnings across files of a build, with their causes, in one order."""
+    causes = getattr(cross, "causes", {})
+    return sorted(
+        (file_id, repr(finding), causes.get((file_id, index), ()))
+        for file_id, found in cross.items()
+        for index, finding in enumerate(found)
+    )
+
+
+def test_a_build_from_the_published_warehouse_asks_the_commune_names_it_reads_only(
+    settings, monkeypatch
+):
+    """A build copied from the published warehouse asks the candidates of a commune name
+    (`ref_commune_candidates`) for the rows of the cooperatives it builds again and of the
+    files whose warnings across files are wanted only, not for every staged row, and finds
+    the warnings a build made whole finds: the 2025 province report, checked again with a
+    2026 commune report, keeps its warning on a name several communes fit, on a cooperative
+    the 2026 report does not name."""
+    coops = [f"640000000{i}" for i in range(1, 5)]
+    _htx_workbook(settings, "68_2025.xlsx", "68", 2025, coops, "Tân Thành")
+    _htx_workbook(settings, "663_2024.xlsx", "663", 2024, coops, "Nâm Nung")
+    _htx_workbook(settings, "664_2025.xlsx", "664", 2025, ["6400000009"], "Nâm Nung")
+    assert run_steps(settings, "run-1")["changed"]
+    _htx_workbook(settings, "24611_2026.xlsx", "24611", 2026, coops[:1], None)
+    calls = _count_rebuilds(monkeypatch)
+    asked: list[int] = []
+    cached = reference_tables.candidates_cached
+
+    def spied(triples, cache):
+        asked.append(len(triples))
+        return cached(triples, cache)
+
+    monkeypatch.setattr(reference_tables, "candidates_cached", spied)
+    found: list = []
+    load = build.load_star_schema
+
+    def both(settings, loaded, run_files=None, outcomes=None):
+        found.append(load(settings, loaded, run_files, outcomes))
+        found.append(load(settings, loaded, run_files, outcomes, whole=True))
+        return found[-1]
+
+    monkeypatch.setattr(build, "load_star_schema", both)
+    assert run_steps(settings, "run-2")["changed"]
+    assert calls == [1]  # the first of the two built upon the published warehouse
+    (_, from_published), (_, whole) = found
+    assert _warnings(from_published) == _warnings(whole)
+    province = query(settings, "select file_id from audit.file_ingestion where unit_code = '68'")
+    rules = {f.rule for f in from_published.get(province[0][0], [])}
+    assert "commune_ambiguous" in rules
+    assert len(asked) == 2
+    assert asked[0] < asked[1]  # fewer names asked than every staged row gives

@@ -248,6 +248,7 @@ def load_star_schema(
         if base:
             # The staged rows of the cooperatives to build again, and what staging derives
             # of them (temp tables: made before the transaction that writes the build).
+            _candidates_of_changed(con, settings, run_files)
             _stage_views(con, loaded, only="changed_coops")
             _run_staging(con)
         con.execute("begin transaction")
@@ -622,10 +623,31 @@ def _stage_tables(
     if loaded:
         remade = _update_store(con, settings, loaded, outcomes)
     _stage_views(con, loaded)
-    reference_tables.register_commune_candidates(con, cache_dir(settings))
     if staging:
+        reference_tables.register_commune_candidates(con, cache_dir(settings))
         _run_staging(con)
     return remade
+
+
+def _candidates_of_changed(con, settings: Settings, run_files: list[int] | None) -> None:
+    """In a build copied from the published warehouse: `ref_commune_candidates` of the HTX
+    rows that read it only, not of every staged row: those of the cooperatives built again
+    (`sql/staging/htx_commune.sql`) and those of the files whose warnings across files are
+    wanted (`sql/checks/commune_ambiguous.sql` looks at the files of `check_run_files`
+    only; every file without `run_files`)."""
+    if run_files is None:
+        reference_tables.register_commune_candidates(con, cache_dir(settings))
+        return
+    con.execute(
+        "create or replace temp table candidate_files as select unnest($ids::bigint[]) as file_id",
+        {"ids": sorted(set(run_files))},
+    )
+    con.execute(
+        "create or replace temp view candidate_htx as select * from staged.stg_htx "
+        "where coop_code in (select coop_code from changed_coops) "
+        "or file_id in (select file_id from candidate_files)"
+    )
+    reference_tables.register_commune_candidates(con, cache_dir(settings), htx="candidate_htx")
 
 
 def _stage_views(con, loaded: object = True, only: str | None = None) -> None:

@@ -262,9 +262,11 @@ def _register_units_in_force(con, ref) -> None:
     )
 
 
-def register_commune_candidates(con, cache: Path | None = None) -> None:
+def register_commune_candidates(con, cache: Path | None = None, htx: str = "stg_htx") -> None:
     """`ref_commune_candidates`: the communes each distinct (unit, year, commune name) of
-    the staged HTX rows of 2025 and later may mean (`etl.contract.communes.candidate_frame`).
+    the staged HTX rows of 2025 and later may mean (`etl.contract.communes.candidate_frame`),
+    of the rows of `htx` (a relation of `stg_htx`'s columns: a build from the published
+    warehouse asks only the names of the rows it reads them for).
     Rows up to 2024 name former communes only and keep their own matching, by the accent-free
     key (`sql/staging/htx_commune.sql`): their names are asked here only when that key fits
     no former commune of the unit (`Xa Dak Nia`, a name typed plainly with its prefix), so
@@ -275,7 +277,7 @@ def register_commune_candidates(con, cache: Path | None = None) -> None:
     from etl.contract.reference import REORGANISED_ON, load_reference
 
     triples = con.execute(
-        "select distinct h.unit_code, h.report_year, h.commune_name from stg_htx as h "
+        f"select distinct h.unit_code, h.report_year, h.commune_name from {htx} as h "  # noqa: S608  a relation of the build's code
         "where h.commune_name is not null and (h.report_year >= ? or not exists ("
         "select 1 from ref_units as c inner join ref_units as d on c.parent_code = d.code "
         "where c.level = 'commune' and d.level = 'district' "
