@@ -497,6 +497,31 @@ def test_a_build_from_the_published_warehouse_equals_one_built_whole_after_every
     assert run_steps(settings, "run-6")["changed"]
     assert len(rebuilt) == 4
     same_as_whole("6")
+    # A 2026 report of a commune that names a cooperative the crosswalk placed in another
+    # commune: it moves, so marts.commune_year changes in the commune it leaves (a unit of
+    # no changed row of the new build) and in the one it joins.
+    moved, left, province = query(
+        settings,
+        "select coop_code, new_commune_code, new_province_code "
+        "from intermediate.cooperative_placement where placement = 'crosswalk' "
+        "order by coop_code limit 1",
+    )[0]
+    reported = {p.name.split("_")[0] for p in landing.glob("*_2026*.xlsx")}
+    joined = query(
+        settings,
+        "select min(new_commune_code) from marts.commune_year where new_province_code = ? "
+        "and new_commune_code <> ? and not list_contains(?, new_commune_code)",
+        [province, left, sorted(reported)],
+    )[0][0]
+    _htx_workbook(settings, f"{joined}_2026.xlsx", joined, 2026, [moved], None)
+    assert run_steps(settings, "run-7")["changed"]
+    assert query(
+        settings,
+        "select new_commune_code, placement from intermediate.cooperative_placement "
+        "where coop_code = ?",
+        [moved],
+    ) == [(joined, "reported")]
+    same_as_whole("7")
     assert marts_of == rebuilt  # the marts of the same cooperatives built again
 
 

@@ -10,8 +10,9 @@ rows only. When the published warehouse was built with the same recipe from what
 held before that update (`_published_base`), the build starts from a copy of it and
 builds again only the cooperatives those files name (`_rebuild_cooperatives`: every core
 model a staged table feeds is built cooperative by cooperative), and `build_marts` does the
-same for the marts that hold each cooperative's own rows (`BY_COOPERATIVE`); else it is
-made whole. `tests/test_incremental.py` compares a warehouse
+same for the marts that hold each cooperative's own rows (`BY_COOPERATIVE`) and, for the
+marts that sum them by district or commune (`BY_UNIT`), the units those cooperatives were
+in or are in now; else it is made whole. `tests/test_incremental.py` compares a warehouse
 built run after run with one built from scratch. The published warehouse is untouched until
 `swap.swap` replaces it whole. The order the SQL models run in comes from their references
 (`etl/warehouse/models.py`).
@@ -910,6 +911,24 @@ BY_COOPERATIVE = {
     "marts.cooperative_scorecard": "district_code, coop_code",
 }
 
+# The marts that sum the rows of `BY_COOPERATIVE` tables by a unit (and year), each with the
+# table whose rows give a cooperative's unit, the unit (an expression both tables can use)
+# and the ORDER BY its SQL writes it in. A build started from the published warehouse builds
+# again only the units (every year) that a changed cooperative's rows were in or are in now
+# (`_build_by_unit`): a cooperative moved to another district or commune changes both.
+BY_UNIT = {
+    "marts.district_year": (
+        "marts.cooperative_district_year",
+        "district_code, case when district_code is null then province_code end",
+        "district_code, case when district_code is null then province_code end, year",
+    ),
+    "marts.commune_year": (
+        "intermediate.cooperative_placement",
+        "new_province_code, new_commune_code",
+        "new_province_code, new_commune_code nulls last, year",
+    ),
+}
+
 
 def build_marts(settings: Settings) -> dict[str, int]:
     """Compute the intermediate tables and every mart from the star schema of the build
@@ -934,16 +953,19 @@ def build_marts(settings: Settings) -> dict[str, int]:
         later = [m for m in models() if m.schema != "core"]
         if changed is not None:
             _build_by_cooperative(con, [m for m in later if m.table in BY_COOPERATIVE], changed)
-            later = [m for m in later if m.table not in BY_COOPERATIVE]
+            _build_by_unit(con, [m for m in later if m.table in BY_UNIT])
+            later = [m for m in later if m.table not in BY_COOPERATIVE and m.table not in BY_UNIT]
         con.execute("begin transaction")
         if changed is not None:
             _merge_by_cooperative(con)
+            _merge_by_unit(con)
         for model in later:
             run_sql_file(con, model.path)
         _describe_columns(con)
         con.execute("commit")
         if changed is not None:
             con.execute("detach part")
+            con.execute("detach units")
         counts = _row_counts(con, [m for m in models() if m.schema == "marts"])
         con.execute("checkpoint")
     finally:
@@ -1029,6 +1051,72 @@ def _merge_by_cooperative(con) -> None:
             continue
         _delete_changed(con, table)
         con.execute(f"insert into {table} select * from part.{table}")  # noqa: S608  tables of this module
+
+
+def _merged(table: str) -> str:
+    """The rows `table` (of `BY_COOPERATIVE`) holds once `_merge_by_cooperative` has run."""
+    return (
+        f"(select * from {table} anti join changed_coops using (coop_code) "  # noqa: S608  tables of this module
+        f"union all select * from part.{table})"
+    )
+
+
+def _build_by_unit(con, wanted: list) -> None:
+    """The rows of the `wanted` models (`BY_UNIT`) of the units a changed cooperative's rows
+    were in before (the published build) or are in after (`part`), every year: built by the
+    models themselves in an in-memory database `units` that holds the `BY_COOPERATIVE` rows,
+    as they will be, of every cooperative in those units, so that each of those units is
+    whole; then all the rows of each table as they will be, in its order
+    (`units.main.ordered_<n>`). After `_build_by_cooperative`, before the build's
+    transaction; `_merge_by_unit` writes them in."""
+    con.execute("attach ':memory:' as units")
+    for schema in ("intermediate", "marts"):
+        con.execute(f"create schema units.{schema}")
+    con.execute("create or replace temp table unit_coops (coop_code varchar)")
+    for n, (source, unit, _) in enumerate(BY_UNIT.values()):
+        # The units a changed cooperative's rows were in, or are in now.
+        con.execute(
+            f"create or replace temp table affected_{n} as "  # noqa: S608  tables of this module
+            f"select distinct row({unit}) as unit from {source} "
+            "semi join changed_coops using (coop_code) "
+            f"union select distinct row({unit}) from part.{source}"
+        )
+        # Every cooperative in those units now: the units are built again of all their rows.
+        con.execute(
+            f"insert into unit_coops select distinct coop_code from {_merged(source)} "  # noqa: S608  as above
+            f"semi join affected_{n} a on row({unit}) is not distinct from a.unit"
+        )
+    database = scalar(con, "select current_database()")
+    reads = {table for model in wanted for table in model.reads}
+    for table in sorted(reads):
+        if table not in BY_COOPERATIVE:
+            raise AssertionError(f"{table}: a mart of BY_UNIT reads only BY_COOPERATIVE tables")
+        con.execute(
+            f"create table units.{table} as select * from {_merged(table)} "  # noqa: S608  as above
+            "semi join unit_coops using (coop_code)"
+        )
+    con.execute("use units")
+    try:
+        for model in wanted:
+            run_sql_file(con, model.path)
+    finally:
+        con.execute(f"use {database}")
+    for n, (table, (_, unit, order)) in enumerate(BY_UNIT.items()):
+        con.execute(
+            f"create table units.main.ordered_{n} as select * from ("  # noqa: S608  as above
+            f"select * from {table} anti join affected_{n} a "
+            f"on row({unit}) is not distinct from a.unit "
+            f"union all select * from units.{table} semi join affected_{n} a "
+            f"on row({unit}) is not distinct from a.unit) order by {order}"
+        )
+
+
+def _merge_by_unit(con) -> None:
+    """In the build's transaction: every row of each `BY_UNIT` table again, those of the
+    units built again from `units`, in its order (its row ids follow it, as a whole build's)."""
+    for n, (table, (_, _, order)) in enumerate(BY_UNIT.items()):
+        con.execute(f"delete from {table}")  # noqa: S608  tables of this module
+        con.execute(f"insert into {table} select * from units.main.ordered_{n} order by {order}")  # noqa: S608  tables of this module
 
 
 def read_criteria(path: Path) -> dict[str, object]:
