@@ -24,6 +24,8 @@ AUDIT_TABLES = ("file_ingestion", "rejected_row", "quality_alert", "file_sightin
 # idempotent, so a ledger that already has a change (a fresh one from today's DDL, or one
 # half-way between releases) passes through unharmed. Version 0 is a ledger without
 # `audit.ledger_version`: the layout of release 90c1f14 and before. Append, never edit.
+# A ledger at the last version is not given the DDL again (`connect`): a change to
+# sql/ddl/audit that ledgers need (a column, a comment) is a migration.
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (
         1,
@@ -52,24 +54,40 @@ def connect(path: Path, read_only: bool = False):
     con = duckdb.connect(str(path), read_only=read_only)
     if not read_only:
         try:
-            migrate(con)
+            if not _up_to_date(con):
+                migrate(con)
         except Exception:
             con.close()
             raise
     return con
 
 
-def version(con) -> int | None:
-    """The ledger's layout version: 0 for one made by 90c1f14 or before, None when empty."""
-    tables = {
+def _tables(con) -> set[str]:
+    return {
         name
         for (name,) in con.execute(
             "select table_name from duckdb_tables() "
             "where schema_name = 'audit' and database_name = current_database()"
         ).fetchall()
     }
+
+
+def _up_to_date(con) -> bool:
+    """Whether the ledger has this release's layout and every table: then `migrate` has
+    nothing to do, and its DDL (~40 ms) is not run again on each of a load's connections.
+    A newer layout is not: `migrate` refuses it."""
+    tables = _tables(con)
+    return version(con, tables) == LEDGER_VERSION and tables >= {*AUDIT_TABLES, "ledger_version"}
+
+
+def version(con, tables: set[str] | None = None) -> int | None:
+    """The ledger's layout version: 0 for one made by 90c1f14 or before, None when empty.
+    `tables`: the audit tables it holds, when the caller has read them."""
+    if tables is None:
+        tables = _tables(con)
     if "ledger_version" in tables:
-        found = con.execute("select max(version) from audit.ledger_version").fetchone()[0]
+        # fetchall: a result left unfinished would refuse the caller's next `register`
+        (found,) = con.execute("select max(version) from audit.ledger_version").fetchall()[0]
         if found is not None:
             return found
     return 0 if "file_ingestion" in tables else None
