@@ -5,6 +5,8 @@ build's reference tables are the ones computed from the reference data."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from etl.config import SQL_DIR
@@ -332,3 +334,37 @@ def test_in_run_keeps_the_rows_on_or_caused_by_the_runs_files():
         ]
     ]
     assert kept.equals(parsed)
+
+
+def test_seal_build_brings_the_audit_tables_up_to_date_as_it_marks_the_build(settings):
+    """The last step of a load copies what the checks across files and the alert recorded
+    in the ledger, and marks the build finished, in one open of the build file."""
+    _empty_build(settings)
+    con = duckdb.connect(str(build.build_path(settings)))
+    try:
+        run_sql_file(con, SQL_DIR / "ddl" / "audit" / "build_info.sql")
+    finally:
+        con.close()
+    con = ledger.connect(settings.ledger)
+    try:
+        _finding(con, 1, "coop_code_unique", "error")
+        _alert(con, "a1")
+    finally:
+        con.close()
+    build.seal_build(settings, "f1", "run-1", 1)
+    _same_as_ledger(settings)
+    assert [r[0] for r in _rows(build.build_path(settings), "build_info")] == ["f1"]
+    assert build.build_fingerprint(settings) == "f1"
+
+
+def test_the_audit_tables_the_checks_read_are_copied_before_them():
+    """`load_star_schema` copies from the ledger only the audit tables the checks across
+    files read (`CHECKED_AUDIT`); `seal_build` copies the others once, after the checks'
+    warnings and the alert are recorded. A check reading another would see a stale one."""
+    import re
+
+    read = set()
+    for path in [*(SQL_DIR / "checks").glob("*.sql"), Path(validate.__file__)]:
+        read |= set(re.findall(r"\baudit\.(\w+)", path.read_text(encoding="utf-8")))
+    assert read & set(build.AUDIT_TABLES) <= set(build.CHECKED_AUDIT)
+    assert "file_ingestion" in read

@@ -461,7 +461,6 @@ def _build(
     )
     from etl.warehouse.build import (
         load_star_schema,
-        refresh_build_audit,
         rows_in_facts,
         seal_build,
     )
@@ -509,8 +508,7 @@ def _build(
     finally:
         con.close()
     _loading(settings).unlink(missing_ok=True)  # the run's alert is recorded
-    refresh_build_audit(settings)
-    seal_build(settings, wanted, run_id, len(loaded))
+    seal_build(settings, wanted, run_id, len(loaded))  # with the audit the ledger has now
     # Rendered by htx run's warm validator meanwhile the publish DAG runs, else here; the
     # exports move it in place (etl.quality.data_docs).
     prepare_data_docs(settings)

@@ -86,6 +86,10 @@ def models() -> list[Model]:
 CORE_MODELS = tuple(m.name for m in models() if m.schema == "core")
 MART_MODELS = tuple(m.name for m in models() if m.schema == "marts")
 AUDIT_TABLES = ("file_ingestion", "rejected_row", "info_finding", "quality_alert", "file_sighting")
+# The audit tables the checks across files read in the build (sql/checks): copied from the
+# ledger before they run (`load_star_schema`). `seal_build` copies the others once, after
+# the checks' warnings and the run's alert are recorded in the ledger.
+CHECKED_AUDIT = ("file_ingestion",)
 # What a warehouse's audit table is copied from, where it is not the ledger's table of its
 # name: the ledger keeps a file's findings in one table; a warehouse's `rejected_row` holds
 # the errors and warnings (the severities the warehouse contract names), `info_finding` the
@@ -199,7 +203,8 @@ def load_star_schema(
     whole: bool = False,
 ) -> tuple[dict[str, int], dict[int, list]]:
     """Create the build file and load dimensions and facts in one transaction. The build is
-    not finished until `seal_build` records its fingerprint. `outcomes`: staged outcomes the
+    not finished until `seal_build` records its fingerprint and copies from the ledger the
+    audit tables the checks do not read (`CHECKED_AUDIT`). `outcomes`: staged outcomes the
     caller already read, by file_id (the store reads the others from the staging folder).
 
     The build starts from a copy of the published warehouse when that was built with the
@@ -253,7 +258,7 @@ def load_star_schema(
             _stage_views(con, loaded, only="changed_coops")
             _run_staging(con)
         con.execute("begin transaction")
-        copy_audit(con, settings.ledger, changed_only=base)
+        copy_audit(con, settings.ledger, changed_only=base, tables=CHECKED_AUDIT)
         if base:
             con.execute("delete from audit.build_info")  # this build's row: `seal_build`
             rebuilt = _rebuild_cooperatives(con, core)
@@ -499,28 +504,37 @@ def _recipe() -> str:
 
 def seal_build(settings: Settings, build_fingerprint: str, run_id: str, files: int) -> None:
     """Mark the build finished: the last step of a load, after the checks across files and
-    the alerts. A build without this row is never taken for an up-to-date one."""
+    the alerts. A build without this row is never taken for an up-to-date one. Its audit
+    tables are first brought up to date with what those recorded in the ledger (as
+    `refresh_build_audit`), in the same transaction: one open of the build file, not two."""
     import duckdb
 
     con = duckdb.connect(str(build_path(settings)))
     try:
+        con.execute("begin transaction")
+        copied = copy_audit(con, settings.ledger, changed_only=True)
         con.execute(
             "insert into audit.build_info (fingerprint, built_at, run_id, files_loaded, recipe) "
             "values (?, now(), ?, ?, ?)",
             [build_fingerprint, run_id, files, _recipe()],
         )
+        con.execute("commit")
     finally:
         con.close()
+    log.debug("build audit refreshed: %s", ", ".join(copied) or "nothing changed")
 
 
-def copy_audit(con, ledger: Path, changed_only: bool = False) -> list[str]:
-    """Replace the audit tables of an open warehouse connection with the ledger's rows
-    (`_ledger_rows`); returns the tables replaced. `changed_only`: a table that already holds
-    those rows in the ledger's order (`_same_rows`) is left as it is."""
+def copy_audit(
+    con, ledger: Path, changed_only: bool = False, tables: tuple[str, ...] = AUDIT_TABLES
+) -> list[str]:
+    """Replace the audit tables of an open warehouse connection (`tables`, all by default)
+    with the ledger's rows (`_ledger_rows`); returns the tables replaced. `changed_only`: a
+    table that already holds those rows in the ledger's order (`_same_rows`) is left as it
+    is."""
     con.execute(f"attach '{ledger}' as ledger (read_only)")
     copied = []
     try:
-        for table in AUDIT_TABLES:
+        for table in tables:
             if changed_only and _same_rows(con, table):
                 continue
             con.execute(f"delete from audit.{table}")  # noqa: S608  audit table names are constants
