@@ -1152,6 +1152,22 @@ def test_an_ods_cell_showing_a_formula_error_reads_as_in_an_xlsx(tmp_path):
     ]
 
 
+def test_an_ods_error_cell_is_one_whatever_the_order_of_its_attributes(tmp_path):
+    """XML attributes have no order: an error cell whose `calcext:value-type="error"` comes
+    before `office:value-type="string"` (both named `value-type`) shows its error as the one
+    LibreOffice writes the other way round does, never taken for a text cell."""
+    rows = [HTX_HEADER, htx_row(1, "6400000001", **{"Thu nhập bình quân": "#DIV/0!"})]
+    cell = '<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>'
+    saved = (
+        '<table:table-cell calcext:value-type="error" table:formula="of:=1/0" '
+        'office:value-type="string" office:string-value=""><text:p>#DIV/0!</text:p>'
+        "</table:table-cell>"
+    )
+    ods = read_workbook(_ods_edited(tmp_path / "f.ods", rows, {cell.format("#DIV/0!"): saved}))
+    assert ods.rejection is None
+    assert ods.sheets["htx"].rows[0].get(unparsed("avg_income_mvnd")) == "#DIV/0!"
+
+
 def _sheets_in_states(path: Path, sheets: dict[str, tuple[list[list], str]]) -> Path:
     """A workbook of `sheets` (name -> (rows, state)), a state as Excel saves it: `visible`,
     `hidden` (Unhide lists it) or `veryHidden` (only the VBA editor shows it), by openpyxl."""

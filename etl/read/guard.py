@@ -1230,9 +1230,9 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
                         sheet.append(((row, column), (row + spanned - 1, column + across - 1)))
                     repeated = int(attributes.get("number-columns-repeated", 1))
                     error = tag == "table-cell" and element.get(_CALCEXT_VALUE_TYPE) == "error"
-                    if tag == "table-cell" and attributes.get("value-type") == "string":
-                        written = (row + 1, column, rows_repeated, repeated)
-                    elif error or attributes.get("value-type") == "percentage":
+                    # An error first: `office:` and `calcext:value-type` share the local
+                    # name, so `attributes` keeps whichever the file writes last.
+                    if error or attributes.get("value-type") == "percentage":
                         places = [
                             (row + 1 + down, column + right)
                             for down in range(rows_repeated)
@@ -1242,6 +1242,8 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
                             failed.extend(places)
                         else:
                             shown.extend(places)
+                    elif tag == "table-cell" and attributes.get("value-type") == "string":
+                        written = (row + 1, column, rows_repeated, repeated)
                     column += repeated
                 continue
             if tag == "table":
