@@ -948,7 +948,8 @@ def build_marts(settings: Settings) -> dict[str, int]:
     """Compute the intermediate tables and every mart from the star schema of the build
     file, each after the models it reads. In a build started from the published warehouse
     (`load_star_schema`), the tables of `BY_COOPERATIVE` are built again for the changed
-    cooperatives only; every other one is built whole."""
+    cooperatives only, those of `BY_UNIT` for the units those were in or are in now
+    (`_build_by_unit`); every other one is built whole."""
     import duckdb
 
     changed = _changed(settings)
