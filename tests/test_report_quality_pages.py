@@ -39,6 +39,26 @@ def test_pages_written_again_only_when_changed_or_missing(tmp_path):
     assert {page: page.read_bytes() for page in pages} == before
 
 
+def test_a_warehouse_of_the_release_before_info_finding_still_gets_its_report(tmp_path):
+    """Exports retried on a warehouse an earlier release published (its findings all in
+    `audit.rejected_row`, no `audit.info_finding`) still write the quality report."""
+    import duckdb
+    from conftest import run_steps
+
+    settings = settings_under(tmp_path / "run")
+    settings.landing_dir.mkdir(parents=True)
+    _workbook(settings, "663_2023.xlsx", "663", 1)
+    run_steps(settings, "run-1")
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        con.execute("drop table audit.info_finding")
+    finally:
+        con.close()
+    (settings.export_dir / "quality_report.html").unlink()
+    write_quality_report(settings)
+    assert "663_2023.xlsx" in (settings.export_dir / "quality_report.html").read_text("utf-8")
+
+
 def test_a_page_says_each_cell_s_address_and_problem_and_counts_every_warning(tmp_path):
     """A rule of several messages (a rating's score band) shows each cell with its own; every
     cell has its address; the warnings counted for a file include those across years (a
