@@ -1030,7 +1030,6 @@ def _build_by_cooperative(con, wanted: list, changed: list[str]) -> None:
         "select unnest($codes::varchar[]) as coop_code",
         {"codes": changed},
     )
-    database = scalar(con, "select current_database()")
     con.execute("attach ':memory:' as part")
     for schema in ("core", "intermediate", "marts"):
         con.execute(f"create schema part.{schema}")
@@ -1040,12 +1039,7 @@ def _build_by_cooperative(con, wanted: list, changed: list[str]) -> None:
     for model in core:
         where = changed_only if model.table in per_cooperative else ""
         con.execute(f"create table part.{model.table} as select * from {model.table}{where}")  # noqa: S608  model names from sql/
-    con.execute("use part")
-    try:
-        for model in wanted:
-            run_sql_file(con, model.path)
-    finally:
-        con.execute(f"use {database}")
+    _run_in(con, "part", wanted)
     for n, (table, order) in enumerate(BY_COOPERATIVE.items()):
         if order:
             con.execute(
@@ -1053,6 +1047,18 @@ def _build_by_cooperative(con, wanted: list, changed: list[str]) -> None:
                 f"select * from {table} anti join changed_coops using (coop_code) "
                 f"union all select * from part.{table}) order by {order}"
             )
+
+
+def _run_in(con, attached: str, wanted: list) -> None:
+    """Run the `wanted` models' SQL with the `attached` database current (their tables are
+    made there), then make the build's current again."""
+    database = scalar(con, "select current_database()")
+    con.execute(f"use {attached}")
+    try:
+        for model in wanted:
+            run_sql_file(con, model.path)
+    finally:
+        con.execute(f"use {database}")
 
 
 def _merge_by_cooperative(con) -> None:
@@ -1101,7 +1107,6 @@ def _build_by_unit(con, wanted: list) -> None:
             f"insert into unit_coops select distinct coop_code from {_merged(source)} "  # noqa: S608  as above
             f"semi join affected_{n} a on row({unit}) is not distinct from a.unit"
         )
-    database = scalar(con, "select current_database()")
     reads = {table for model in wanted for table in model.reads}
     for table in sorted(reads):
         if table not in BY_COOPERATIVE:
@@ -1110,12 +1115,7 @@ def _build_by_unit(con, wanted: list) -> None:
             f"create table units.{table} as select * from {_merged(table)} "  # noqa: S608  as above
             "semi join unit_coops using (coop_code)"
         )
-    con.execute("use units")
-    try:
-        for model in wanted:
-            run_sql_file(con, model.path)
-    finally:
-        con.execute(f"use {database}")
+    _run_in(con, "units", wanted)
     for n, (table, (_, unit, order)) in enumerate(BY_UNIT.items()):
         con.execute(
             f"create table units.main.ordered_{n} as select * from ("  # noqa: S608  as above
