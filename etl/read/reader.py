@@ -243,7 +243,7 @@ def _read(
             rows = calamine_sheet.to_python(skip_empty_area=False, nrows=nrows)
             if kind == "ods" and package is not None:
                 ods_read()
-                _as_written(rows, package.texts.get(name, {}))
+                _ods_texts_into(rows, package.texts.get(name, {}))
             return rows
 
         thongtin = _find_sheet(names, THONGTIN_NAMES)
@@ -265,7 +265,9 @@ def _read(
                 # A hidden `HTX` (a template's leftover) never outranks a visible sheet
                 # the clerk filled in: it is read only when no visible sheet holds the list.
                 claimed = {thongtin, *named.values(), *outshone}
-                found = _sheet_by_header(workbook, sheet_rows, claimed, shown, result, actual)
+                found = _sheet_by_header(
+                    workbook.sheet_names, sheet_rows, claimed, shown, result, actual
+                )
                 if isinstance(found, Finding):
                     problems.append(found)
                     continue
@@ -331,7 +333,9 @@ def _read(
             result.rejection, result.problems = problems[0], problems
             return result
         claimed = {thongtin, *named.values(), *(s.sheet_name for s in result.sheets.values())}
-        result.findings.extend(_tables_not_read(workbook, sheet_rows, claimed, shown, result))
+        result.findings.extend(
+            _tables_not_read(workbook.sheet_names, sheet_rows, claimed, shown, result)
+        )
     except _PROGRAM_ERRORS as exc:  # a fault of this program, never of the file
         log.exception("internal error reading %s", file_name or path.name)
         result.rejection = Finding(
@@ -399,7 +403,7 @@ def _hidden_read(name: str, template: str) -> Finding:
 
 
 def _sheet_by_header(
-    workbook,
+    sheet_names: list[str],
     sheet_rows: Callable[..., list[list]],
     claimed: set,
     shown: set[str],
@@ -413,7 +417,7 @@ def _sheet_by_header(
     warning; `hidden_htx`, a hidden sheet named `HTX`, is then the one, before the others,
     and beside visible ones it is named in what is said (`…_beside_hidden`)."""
     candidates = []
-    for name in workbook.sheet_names:
+    for name in sheet_names:
         if name in claimed:
             continue
         rows = sheet_rows(name, nrows=HEADER_DEEP_SCAN_ROWS + 1)
@@ -452,7 +456,7 @@ def _sheet_by_header(
 
 
 def _tables_not_read(
-    workbook,
+    sheet_names: list[str],
     sheet_rows: Callable[..., list[list]],
     claimed: set,
     shown: set[str],
@@ -464,7 +468,7 @@ def _tables_not_read(
     so that its rows are never dropped in silence. A hidden sheet (a template's list behind
     a drop-down) is no table the clerk filled in."""
     found = []
-    for name in workbook.sheet_names:
+    for name in sheet_names:
         if name in claimed or name not in shown:
             continue
         rows = sheet_rows(name, nrows=HEADER_DEEP_SCAN_ROWS + 1)
@@ -488,7 +492,7 @@ def _tables_not_read(
     return found
 
 
-def _as_written(rows: list[list], cells: dict[tuple[int, int], str]) -> None:
+def _ods_texts_into(rows: list[list], cells: dict[tuple[int, int], str]) -> None:
     """An .ods text cell as written, where calamine dropped its line breaks or tabs."""
     for (excel_row, column), text in cells.items():
         if excel_row <= len(rows) and column < len(rows[excel_row - 1]):
