@@ -157,6 +157,33 @@ def test_a_commune_code_that_lost_its_leading_zeros_is_that_commune(settings):
     assert query(settings, "select rule from audit.rejected_row where rule = 'commune_known'") == []
 
 
+def test_a_one_or_two_digit_commune_code_stored_as_a_number_is_named(settings):
+    """Hà Nội's 00070 (Phường Hoàn Kiếm) stored as the number 70 is named as 103 is, not
+    kept as `70`; before, only codes of three digits or more were named. A ward written by
+    its number (`4`, Đà Lạt's Phường 4 up to 2024) is named too; `Phường 4` stays as written."""
+    rows = [HTX_HEADER, htx_row(1, CODE, **{"Xã/Phường": 70})]
+    sheets = {"ThongTin": info_rows("01", 2026), "HTX": rows}
+    write_xlsx(settings.landing_dir / "01_2026.xlsx", sheets)
+    rows = [
+        HTX_HEADER,
+        htx_row(1, OTHER, **{"Xã/Phường": 4}),
+        htx_row(2, "6400000003", **{"Xã/Phường": "Phường 4"}),
+    ]
+    sheets = {"ThongTin": info_rows("672", 2024), "HTX": rows}
+    write_xlsx(settings.landing_dir / "672_2024.xlsx", sheets)
+    run_steps(settings)
+    assert query(
+        settings,
+        "select coop_code, commune_name, new_commune_code, placement from core.dim_cooperative "
+        "order by coop_code",
+    ) == [
+        (CODE, "Phường Hoàn Kiếm", "00070", "reported"),
+        (OTHER, "Phường 4", "24781", "crosswalk"),
+        ("6400000003", "Phường 4", "24781", "crosswalk"),
+    ]
+    assert query(settings, "select rule from audit.rejected_row where rule = 'commune_known'") == []
+
+
 def test_resubmission_that_undoes_a_rename_rewrites_only_the_affected_versions(settings):
     _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX A"})
     _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX B"}, dt.date(2023, 1, 10))

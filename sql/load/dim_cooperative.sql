@@ -84,10 +84,11 @@ reported as (
                     -- an empty cell of a commune unit's row: that commune
                     h.commune_name is null
                     -- a code in the cell (`24611`, `24611.0`, `24 611`, `24.611`: rule 8;
-                    -- `103`, Hà Nội's 00103 stored as a number; no ward has a number that
-                    -- long)
+                    -- `103`, `70`: Hà Nội's 00103, 00070 stored as numbers), or a ward's
+                    -- number (`4`: Phường 4), resolved as etl.contract.communes says; a
+                    -- name (`Phường 4`) stays as written
                     or regexp_full_match(
-                        trim(h.commune_name), '(\d{1,2}[ .]?)?\d{3}(\.0+)?'
+                        trim(h.commune_name), '((\d{1,2}[ .]?)?\d{3}|\d{1,2})(\.0+)?'
                     )
                 )
                 then coalesce(n.full_name, h.commune_name)
