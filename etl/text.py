@@ -144,6 +144,9 @@ _COMMUNE_PREFIX = re.compile(r"^(?:(?:xã|phường|thị trấn|đặc khu|tt)\
 # What does not count in a unit name: apostrophes of every form, hyphens, spaces, punctuation.
 _NOT_LETTER = re.compile(r"[^0-9a-zđăâêôơư]+")
 _PLAIN_PREFIX = re.compile(r"^(?:xa|phuong|thi tran|dac khu|tt)\s+", re.I)
+# The prefixes without their tone marks (`Xa`, `Xả`, `Phương`, `Thi trấn`, `Đăc khu`), matched
+# on a toneless name: their letters still count (`Thi tran` is no prefix).
+_TONELESS_PREFIX = re.compile(r"^(?:xa|phương|thi\s+trân|đăc\s+khu)\s+", re.I)
 
 
 def toneless(text: str) -> str:
@@ -164,6 +167,19 @@ def strip_unit_prefix(text: str) -> str:
 @lru_cache(maxsize=65536)
 def _strip_unit_prefix(text: str) -> str:
     return _COMMUNE_PREFIX.sub("", clean(text))
+
+
+def without_toneless_prefix(value: str) -> str | None:
+    """A commune name without a prefix typed with its tone mark left out or misplaced (`Xa
+    Đắk Mil` -> `Đắk Mil`), or None when it begins with none. Tone marks do not count, the
+    prefix's either; but a name may begin with such a word (`Xà Phiên`, `Phương Liệt`), so
+    this is a second reading, for a name that fits nothing as typed."""
+    text = clean(value)
+    found = _TONELESS_PREFIX.match(toneless(text))
+    if not found:
+        return None
+    words = len(found.group().split())
+    return text.split(None, words)[words]
 
 
 @lru_cache(maxsize=65536)

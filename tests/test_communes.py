@@ -64,6 +64,23 @@ def test_tone_marks_prefix_apostrophes_and_spaces_do_not_count(ref):
     assert codes(ref, "68", 2025, "đắk rmoan") == expected
 
 
+def test_the_prefix_s_tone_mark_does_not_count_either(ref):
+    """`Xa Đắk Mil`, `Phương Bắc Gia Nghĩa`, `Thi trấn Đắk Mil`: the prefix typed without
+    its tone mark is still the prefix (tone marks do not count); before, the name kept it
+    and fitted no commune. A name that begins with such a word (`Xà Bang`) is itself."""
+    assert codes(ref, "68", 2026, "Xa Đắk Mil") == [("24670", True)]
+    assert codes(ref, "68", 2026, "XẢ ĐẮK MIL") == [("24670", True)]
+    assert codes(ref, "68", 2026, "Phương Bắc Gia Nghĩa") == [("24611", True)]
+    assert codes(ref, "663", 2024, "Thi trấn Đắk Mil") == [("24664", False)]
+    assert codes(ref, "22", 2026, "Đăc khu Vân Đồn") == [("06994", True)]
+    assert codes(ref, "68", 2026, "Phương Dak Mil") == [("24670", True)]  # then plain
+    # The letters of the prefix still count: `Thi tran` (a for â) is no prefix.
+    assert codes(ref, "663", 2024, "Thi tran Đắk Mil") == []
+    assert codes(ref, "92", 2026, "Xà Phiên") == [("31495", True)]
+    assert codes(ref, "01", 2026, "Phương Liệt") == [("00352", True)]
+    assert codes(ref, "750", 2024, "Xà Bang") == [("26596", False)]
+
+
 def test_the_prefix_may_be_abbreviated(ref):
     """`X.`, `P.` and `TT.` are the usual short forms of Xã, Phường and Thị trấn."""
     assert codes(ref, "68", 2026, "P. Bắc Gia Nghĩa") == [("24611", True)]

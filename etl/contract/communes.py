@@ -26,7 +26,14 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from etl.contract.reference import FIRST_NEW_YEAR, LAST_FORMER_YEAR, Reference, Unit
-from etl.text import has_diacritics, name_key, plain_keys, unit_code_text, unquoted
+from etl.text import (
+    has_diacritics,
+    name_key,
+    plain_keys,
+    unit_code_text,
+    unquoted,
+    without_toneless_prefix,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -174,6 +181,11 @@ class _Pool:
 
     def by_name(self, text: str) -> list[Unit]:
         exact = self.by_key.get(name_key(text), ())
+        if not exact and has_diacritics(text):
+            # `Xa Đắk Mil`, `Phương Dak Mil`: a prefix without its tone mark, then the name
+            # compared as any other (`Xà Phiên` fitted as typed).
+            rest = without_toneless_prefix(text)
+            return self.by_name(rest) if rest else []
         if exact or has_diacritics(text):
             # A name without diacritics that is spelled so in the reference (`Di Linh`, `Nam
             # Dong`, `B'Lao`) is that name, not one typed plainly.
