@@ -459,11 +459,7 @@ def _build(
         holding,
         with_cells,
     )
-    from etl.warehouse.build import (
-        load_star_schema,
-        rows_in_facts,
-        seal_build,
-    )
+    from etl.warehouse.build import load_star_schema, seal_build
 
     # The files whose outcome this build is the first to publish (with those of a build
     # never published, if any), recorded before building so that a failed build loses none:
@@ -484,8 +480,9 @@ def _build(
         )
     finally:
         con.close()
-    counts, cross = load_star_schema(settings, loaded, sorted({*run_files, *earlier}), read)
-    in_facts = rows_in_facts(settings)
+    counts, cross, in_facts = load_star_schema(
+        settings, loaded, sorted({*run_files, *earlier}), read
+    )
     con = ledger.connect(settings.ledger)
     try:
         ledger.set_rows_loaded(con, in_facts)

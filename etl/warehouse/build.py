@@ -201,7 +201,7 @@ def load_star_schema(
     run_files: list[int] | None = None,
     outcomes: dict[int, dict] | None = None,
     whole: bool = False,
-) -> tuple[dict[str, int], dict[int, list]]:
+) -> tuple[dict[str, int], dict[int, list], dict[int, int]]:
     """Create the build file and load dimensions and facts in one transaction. The build is
     not finished until `seal_build` records its fingerprint and copies from the ledger the
     audit tables the checks do not read (`CHECKED_AUDIT`). `outcomes`: staged outcomes the
@@ -212,9 +212,10 @@ def load_star_schema(
     cooperatives of the files that came, left or were staged again since are built again
     (`_rebuild_cooperatives`); `whole`, or no such warehouse: everything is built.
 
-    Returns the row counts and the warnings of the checks across files and years, which
+    Returns the row counts, the warnings of the checks across files and years, which
     run on the loaded star schema: with `run_files`, those `for_run` keeps for these files
-    (`etl.quality.validate.check_warehouse`).
+    (`etl.quality.validate.check_warehouse`), and each file's rows in the facts
+    (`rows_in_facts`, counted on this open of the build: another costs as much again).
     """
     import shutil
 
@@ -283,10 +284,11 @@ def load_star_schema(
             log.info("star schema: %d cooperative(s) built again, the others kept", rebuilt)
         counts = _row_counts(con, core)
         cross = check_warehouse(con, run_files)
+        in_facts = rows_in_facts(con)
     finally:
         con.close()
     log.info("star schema loaded: %s", counts)
-    return counts, cross
+    return counts, cross, in_facts
 
 
 # The audit tables of a build that the ledger does not keep: what it was made of.
@@ -561,30 +563,24 @@ def _same_rows(con, table: str) -> bool:
     )
 
 
-def rows_in_facts(settings: Settings) -> dict[int, int]:
-    """Each file's rows in the build's fact tables (every `core.fact_*` table with a
-    `file_id`): what `audit.file_ingestion.rows_loaded` says. A loaded file's row another
-    report outranks (a commune's report over the province's, the province's over a
-    district's in 2025) is in no fact table, so it is not counted."""
-    import duckdb
-
-    con = duckdb.connect(str(build_path(settings)), read_only=True)
-    try:
-        tables = [
-            name
-            for (name,) in con.execute(
-                "select table_name from duckdb_columns() where schema_name = 'core' "
-                "and table_name like 'fact\\_%' escape '\\' and column_name = 'file_id' "
-                "and database_name = current_database() order by table_name"
-            ).fetchall()
-        ]
-        if not tables:
-            return {}
-        # The build's own table names, from its catalogue.
-        rows = " union all ".join(f"select file_id from core.{t}" for t in tables)  # noqa: S608
-        found = con.execute(f"select file_id, count(*) from ({rows}) group by file_id").fetchall()  # noqa: S608
-    finally:
-        con.close()
+def rows_in_facts(con) -> dict[int, int]:
+    """Each file's rows in the fact tables of an open build connection (every `core.fact_*`
+    table with a `file_id`): what `audit.file_ingestion.rows_loaded` says. A loaded file's
+    row another report outranks (a commune's report over the province's, the province's
+    over a district's in 2025) is in no fact table, so it is not counted."""
+    tables = [
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_columns() where schema_name = 'core' "
+            "and table_name like 'fact\\_%' escape '\\' and column_name = 'file_id' "
+            "and database_name = current_database() order by table_name"
+        ).fetchall()
+    ]
+    if not tables:
+        return {}
+    # The build's own table names, from its catalogue.
+    rows = " union all ".join(f"select file_id from core.{t}" for t in tables)  # noqa: S608
+    found = con.execute(f"select file_id, count(*) from ({rows}) group by file_id").fetchall()  # noqa: S608
     return {int(file_id): int(n) for file_id, n in found}
 
 
