@@ -280,3 +280,40 @@ def test_with_no_report_for_the_forks_the_parts_wait_for_the_plan(
         if path != "quality_report.html" and not path.startswith("quality/")
     }
     assert ours == expected
+
+
+def test_the_plan_reads_into_the_cache_the_jobs_read(tmp_path, monkeypatch):
+    """The plan hashes every row of every exported table; the Parquet files and the
+    workbook's parts read those rows again. This process's jobs' connection is open while
+    the plan reads, so that they share one DuckDB database (and its cache) rather than
+    read the file twice; none is left open after. With forks to make after the plan (no
+    report to start them), none is open during it (`test_with_no_report_...`)."""
+    import os
+
+    from conftest import run_steps
+
+    from etl.outputs import charts
+
+    settings = settings_under(tmp_path / "run")
+    settings.landing_dir.mkdir(parents=True)
+    _warned(settings, "663_2023.xlsx", "663", 2023, 1)
+    run_steps(settings, "run-1")
+    open_during_plan = []
+
+    class Recorded(exports.Export):
+        def __init__(self, settings, hand_over=None) -> None:
+            key = (os.getpid(), str(settings.warehouse))
+            open_during_plan.append(key in exports._CONNECTIONS)
+            super().__init__(settings, hand_over)
+
+    monkeypatch.setattr(exports, "Export", Recorded)
+
+    def fresh(name: str):
+        return dataclasses.replace(settings_under(tmp_path / name), warehouse=settings.warehouse)
+
+    assert exports.export(fresh("one"))
+    assert exports.write_all(fresh("forks"), 2).exports
+    monkeypatch.setattr(charts, "_DRAWN_BY", charts._DRAWN_BY or os.getpid())
+    assert exports.write_all(fresh("no-report"), 2, quality_report=False).exports
+    assert open_during_plan == [True, True, False]
+    assert not [key for key in exports._CONNECTIONS if key[0] == os.getpid()]

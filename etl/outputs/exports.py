@@ -57,8 +57,9 @@ def export(settings: Settings) -> list[Path]:
     which `write_all` runs with the workbook's jobs spread over forked processes: the same
     files.
     """
-    plan = Export(settings)
     try:
+        _connection(str(settings.warehouse))  # before the plan (`_CONNECTIONS`)
+        plan = Export(settings)
         results = [run_job(job) for job in plan.jobs]
     finally:
         _close_connections()
@@ -208,6 +209,10 @@ def _parquet_select(con, table: str) -> str:
 
 
 # Connections of `run_job`, by process and warehouse: a fork never uses its parent's.
+# The process that plans an `Export` opens its own before the plan, so that the
+# plan's reads (every row of every exported table, hashed) stay in the cache its jobs read
+# (a process's connections to one DuckDB file share its database while one is open; the
+# plan's own connection, closed, would otherwise take the cache with it).
 _CONNECTIONS: dict[tuple[int, str], object] = {}
 
 
@@ -277,12 +282,19 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
             handed.extend(forks.submit(("export", part)) for part in parts)
 
         # The forks are made at the first submit, and a fork must not inherit the plan's
-        # open connection: with no report to start them, the parts wait for the plan.
-        plan = Export(settings, hand_over if started else None)
-        if not started:
-            hand_over([job for job in plan.jobs if job[0] == "xlsx"])
-        jobs: list[Future | None] = [None] * (len(plan.jobs) - len(handed)) + handed
-        drawn = write_dashboard(settings) if here else None
+        # open connection: with no report to start them, the parts wait for the plan (and
+        # the plan's reads are not kept for this process's jobs: `_CONNECTIONS`).
+        try:
+            if started:
+                _connection(str(settings.warehouse))
+            plan = Export(settings, hand_over if started else None)
+            if not started:
+                hand_over([job for job in plan.jobs if job[0] == "xlsx"])
+            jobs: list[Future | None] = [None] * (len(plan.jobs) - len(handed)) + handed
+            drawn = write_dashboard(settings) if here else None
+        except BaseException:
+            _close_connections()
+            raise
         done_here = _take_over(plan.jobs, jobs)
         reports = [forks.result(job) for job in started]
         results = [
