@@ -131,13 +131,14 @@ class Member:
 @dataclass(frozen=True)
 class Written:
     offsets: dict[str, int]  # each member's data, from the file's start
-    sha256: str  # of the whole file
+    sha256: str | None  # of the whole file (None when not asked for)
 
 
-def write(path: Path, members: list[Member], replace: bool = True) -> Written:
+def write(path: Path, members: list[Member], replace: bool = True, hashed: bool = True) -> Written:
     """Write `members` to `path`: replaced whole (written beside it, then renamed), or, not
     `replace`, written in place (a temporary file the caller renames). Streamed: the
-    pieces are not joined in memory."""
+    pieces are not joined in memory. `hashed`: the file's SHA-256 computed as it is written
+    (a feedback copy, written once per file, does not keep it)."""
     names = [member.name.encode("utf-8") for member in members]
     local = sum(30 + len(n) + m.compressed_size for n, m in zip(names, members, strict=True))
     directory_size = sum(46 + len(n) for n in names)
@@ -146,7 +147,7 @@ def write(path: Path, members: list[Member], replace: bool = True) -> Written:
     if any(member.size > _LIMIT for member in members):
         raise TooLarge("a zip64 member")
     target = path if not replace else path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if hashed else None
     central, offsets = [], {}
     try:
         with target.open("wb") as handle:
@@ -155,7 +156,8 @@ def write(path: Path, members: list[Member], replace: bool = True) -> Written:
             def out(data: bytes) -> None:
                 nonlocal position
                 handle.write(data)
-                digest.update(data)
+                if digest is not None:
+                    digest.update(data)
                 position += len(data)
 
             for name, member in zip(names, members, strict=True):
@@ -182,7 +184,7 @@ def write(path: Path, members: list[Member], replace: bool = True) -> Written:
     finally:
         if replace:
             target.unlink(missing_ok=True)
-    return Written(offsets, digest.hexdigest())
+    return Written(offsets, digest.hexdigest() if digest is not None else None)
 
 
 @dataclass(frozen=True)

@@ -1015,7 +1015,7 @@ class Package:
             else:
                 members.append(_deflated(name, data))
         try:
-            zip_parts.write(path, members, replace=False)
+            zip_parts.write(path, members, replace=False, hashed=False)
         except zip_parts.TooLarge as exc:
             raise NotPatchable(str(exc)) from exc
 
