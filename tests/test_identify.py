@@ -356,6 +356,34 @@ def test_a_unit_name_naming_another_unit_rejects_naming_both(tmp_path, ref):
     assert "Tỉnh Lâm Đồng" in message
 
 
+def test_a_commune_s_kind_word_typed_without_its_tone_mark_is_still_its_kind_word(tmp_path, ref):
+    """`Xả Đắk Mil`, `Phương Bắc Gia Nghĩa`, `Đăc khu Vân Đồn`: tone marks do not count, the
+    kind word's either, as in the commune column. Before, the name alone named no unit (the
+    file rejected), and beside a code a name of another unit named none (the file taken)."""
+    for i, (name, code) in enumerate(
+        [
+            ("Xả Đắk Mil", "24670"),
+            ("XÀ ĐẮK MIL", "24670"),
+            ("Phương Bắc Gia Nghĩa", "24611"),
+            ("Đăc khu Vân Đồn", "06994"),
+            ("Xả Đắk Mil, tỉnh Lâm Đồng", "24670"),
+            ("Xà Phiên", "31495"),  # a name that begins with such a word is itself
+        ]
+    ):
+        found = _identify(tmp_path, f"a{i}.xlsx", ref, name=name, year=2026)
+        assert _unit(found)[0] == code, name
+    message = _rejected(
+        _identify(tmp_path, "b.xlsx", ref, code="24670", name="Xả Đắk Sắk", year=2026),
+        "unit_name_mismatch",
+    )
+    assert "24678 Xã Đắk Sắk" in message
+    # Before 2026 the commune is told who reports, as when typed with its tone mark.
+    message = _rejected(
+        _identify(tmp_path, "c.xlsx", ref, name="Thi trấn Đắk Mil", year=2024), "unit_not_in_year"
+    )
+    assert "24664 Thị trấn Đắk Mil" in message
+
+
 def test_a_failing_thongtin_cell_names_its_row_and_cell(tmp_path, ref):
     """ "Every failing cell: sheet, row number as Excel shows it, column, value, rule": the
     year 2035 in B4 (header row 1, code, name, year), the other unit's name in B3."""

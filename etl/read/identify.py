@@ -20,7 +20,16 @@ from etl.contract.findings import ERROR, REASONS, WARNING, Finding, cell_address
 from etl.contract.layout import FIRST_YEAR, LAST_YEAR, THONGTIN_KEYS, THONGTIN_NAMES
 from etl.contract.reference import LAST_FORMER_YEAR, REORGANISED_ON, Reference, Unit
 from etl.read import cells
-from etl.text import clean, has_diacritics, match_key, name_key, slug, unaccent, unit_code_text
+from etl.text import (
+    clean,
+    has_diacritics,
+    match_key,
+    name_key,
+    slug,
+    unaccent,
+    unit_code_text,
+    without_toneless_prefix,
+)
 
 if TYPE_CHECKING:
     from etl.read.workbook import WorkbookRead
@@ -62,6 +71,7 @@ _LEVEL_WORD = re.compile(
     r"(?<![\w])(" + "|".join(re.escape(w) for w in _LEVEL_WORDS) + r")\.?(?![\w])", re.I
 )
 _ANY_LEVEL = frozenset({"province", "district", "commune"})
+_COMMUNE = frozenset({"commune"})
 _LEVEL_VI = {"province": "tỉnh", "district": "huyện", "commune": "xã"}
 
 
@@ -504,6 +514,10 @@ def _readings(text: str) -> list[tuple[frozenset[str], str]]:
     first = matches[0] if matches and matches[0].start() == 0 else None
     levels = _LEVEL_WORDS[first.group(1).lower()] if first else _ANY_LEVEL
     found = [(levels, text), (levels, _first_part(text))]
+    if first is None and (rest := without_toneless_prefix(text)):
+        # `Xả Đắk Mil`, `Phương Bắc Gia Nghĩa`: a commune's kind word without its tone mark,
+        # as the commune column reads it; after the name as typed (`Xà Phiên`).
+        found += [(_COMMUNE, rest), (_COMMUNE, _first_part(rest))]
     for i, match in enumerate(matches):
         levels = _LEVEL_WORDS[match.group(1).lower()]
         upto = matches[i + 1].start() if i + 1 < len(matches) else len(text)
