@@ -98,9 +98,15 @@ def _unquoted(value: object) -> str:
     return text
 
 
+# `Đ`/`đ`, and the eth `Ð`/`ð` (U+00D0/U+00F0) that looks the same and that some Vietnamese
+# input methods and fonts type for it: the letter a name is keyed by.
+_AS_D = str.maketrans("\u00d0\u00f0", "\u0110\u0111")
+_PLAIN_D = str.maketrans("\u0110\u0111\u00d0\u00f0", "DdDd")
+
+
 def unaccent(text: str) -> str:
-    """Strip Vietnamese diacritics: `Đắk Mil` -> `Dak Mil`."""
-    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    """Strip Vietnamese diacritics: `Đắk Mil` (or `Ðắk Mil`, with an eth) -> `Dak Mil`."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_PLAIN_D))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -140,7 +146,7 @@ def split_unit(header: object) -> tuple[str, str | None]:
 _TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
 # Unit-type prefixes of commune-level names, and their usual abbreviations (`X.`, `P.`,
 # `TT.`, `TT `); a name is compared without them.
-_COMMUNE_PREFIX = re.compile(r"^(?:(?:xã|phường|thị trấn|đặc khu|tt)\s+|(?:x|p|tt)\.\s*)", re.I)
+_COMMUNE_PREFIX = re.compile(r"^(?:(?:xã|phường|thị trấn|[đð]ặc khu|tt)\s+|(?:x|p|tt)\.\s*)", re.I)
 # What does not count in a unit name: apostrophes of every form, hyphens, spaces, punctuation.
 _NOT_LETTER = re.compile(r"[^0-9a-zđăâêôơư]+")
 _PLAIN_PREFIX = re.compile(r"^(?:xa|phuong|thi tran|dac khu|tt)\s+", re.I)
@@ -151,8 +157,8 @@ _TONELESS_PREFIX = re.compile(r"^(?:xa|phương|thi\s+trân|đăc\s+khu)\s+", re
 
 def toneless(text: str) -> str:
     """Vietnamese text without its tone marks, NFC: `Đắk R’Lấp` -> `Đăk R’Lâp`; `Hoà` and
-    `Hòa` both -> `Hoa` (so the mark's placement does not count either)."""
-    decomposed = unicodedata.normalize("NFD", text)
+    `Hòa` both -> `Hoa` (so the mark's placement does not count either); an eth is `Đ`."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_AS_D))
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS))
 
 

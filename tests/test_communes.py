@@ -81,6 +81,16 @@ def test_the_prefix_s_tone_mark_does_not_count_either(ref):
     assert codes(ref, "750", 2024, "Xà Bang") == [("26596", False)]
 
 
+def test_an_eth_typed_for_the_letter_d_is_that_letter(ref):
+    """`Ðắk Mil` with the eth `Ð`/`ð` (U+00D0/U+00F0), which some Vietnamese input methods
+    and fonts type for `Đ`/`đ` and which looks the same, is `Đắk Mil`; before, it fitted
+    nothing (its key lost the letter)."""
+    assert codes(ref, "68", 2026, "\u00d0ắk Mil") == [("24670", True)]
+    assert codes(ref, "68", 2026, "xã \u00f0ắk mil") == [("24670", True)]
+    assert codes(ref, "663", 2024, "Thị trấn \u00d0ắk Mil") == [("24664", False)]
+    assert codes(ref, "22", 2026, "\u00d0ặc khu Vân Đồn") == [("06994", True)]
+
+
 def test_the_prefix_may_be_abbreviated(ref):
     """`X.`, `P.` and `TT.` are the usual short forms of Xã, Phường and Thị trấn."""
     assert codes(ref, "68", 2026, "P. Bắc Gia Nghĩa") == [("24611", True)]

@@ -64,6 +64,23 @@ def test_the_same_commune_spelled_otherwise_opens_no_version(settings):
     ]
 
 
+def test_a_commune_typed_with_an_eth_for_the_letter_d_is_that_commune(settings):
+    """`\u00d0ức Mạnh` with the eth `\u00d0` (U+00D0), which looks like `Đ` and some
+    input methods type for it, is Đức Mạnh: no version, no unknown-commune warning. An
+    unknown commune typed so is the same name as with `Đ`: no version either."""
+    _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "Đức Mạnh"})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Xã/Phường": "\u00d0ức Mạnh"})
+    _workbook(settings, "663_2023.xlsx", 2023, {"Xã/Phường": "Đồng Xanh Mới"})
+    _workbook(settings, "663_2024.xlsx", 2024, {"Xã/Phường": "\u00f0ồng Xanh Mới"})
+    run_steps(settings)
+    assert [(v[2], v[3], v[4]) for v in _versions(settings)] == [
+        ("Đức Mạnh", 2021, 2022),
+        ("Đồng Xanh Mới", 2023, None),
+    ]
+    warned = query(settings, "select value from audit.rejected_row where rule = 'commune_known'")
+    assert sorted(warned) == [("\u00f0ồng Xanh Mới",), ("Đồng Xanh Mới",)]
+
+
 def test_a_blank_commune_or_sector_opens_no_version(settings):
     """A cell left blank is not reported, not a move nor a change of sector: the year keeps
     the version before it, and the next year is compared with the last value reported."""

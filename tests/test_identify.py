@@ -384,6 +384,27 @@ def test_a_commune_s_kind_word_typed_without_its_tone_mark_is_still_its_kind_wor
     assert "24664 Thị trấn Đắk Mil" in message
 
 
+def test_an_eth_typed_for_the_letter_d_is_that_letter(tmp_path, ref):
+    """`Ð`/`ð` (U+00D0/U+00F0, the eth), which some Vietnamese input methods and fonts type
+    for `Đ`/`đ` and which looks the same: before, a name with it named no unit."""
+    for i, (name, year, code) in enumerate(
+        [
+            ("Huyện \u00d0ắk Mil", 2024, "663"),
+            ("Tỉnh Lâm \u00d0ồng", 2026, "68"),
+            ("xã \u00f0ắk mil", 2026, "24670"),
+            ("\u00d0ặc khu Vân Đồn", 2026, "06994"),
+        ]
+    ):
+        found = _identify(tmp_path, f"a{i}.xlsx", ref, name=name, year=year)
+        assert _unit(found)[0] == code, name
+    assert _unit(_identify(tmp_path, "\u00d0ắk Mil_2023.xlsx", ref))[0] == "663"
+    message = _rejected(
+        _identify(tmp_path, "b.xlsx", ref, code="663", name="Huyện \u00d0ắk Song", year=2024),
+        "unit_name_mismatch",
+    )
+    assert "665 Huyện Đắk Song" in message
+
+
 def test_a_failing_thongtin_cell_names_its_row_and_cell(tmp_path, ref):
     """ "Every failing cell: sheet, row number as Excel shows it, column, value, rule": the
     year 2035 in B4 (header row 1, code, name, year), the other unit's name in B3."""

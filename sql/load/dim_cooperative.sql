@@ -96,9 +96,10 @@ reported as (
         end as commune_name,
         c.commune_code,
         c.commune_current,
-        -- The name as compared when no code resolves: no case, tone marks or prefix.
+        -- The name as compared when no code resolves: no case, tone marks or prefix; the
+        -- eth (`ð`) some input methods type for `đ` is `d` as `đ` is (etl.text.unaccent).
         regexp_replace(
-            replace(lower(strip_accents(trim(h.commune_name))), 'đ', 'd'),
+            translate(lower(strip_accents(trim(h.commune_name))), 'đð', 'dd'),
             '^(xa|phuong|thi tran|dac khu)\s+',
             ''
         ) as commune_text,
