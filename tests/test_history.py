@@ -139,6 +139,17 @@ def test_a_name_with_its_tone_mark_on_the_other_vowel_is_the_same_name(settings)
     ]
 
 
+def test_a_name_typed_with_an_eth_for_the_letter_d_is_the_same_name(settings):
+    """`HTX \u00d0ắk Sắk` with the eth `\u00d0` (U+00D0), which looks like `Đ` and some
+    input methods type for it, is `HTX Đắk Sắk`: no version; the shown name keeps what the
+    year's report wrote."""
+    _workbook(settings, "663_2021.xlsx", 2021, {"Tên HTX": "HTX Đắk Sắk"})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Tên HTX": "HTX \u00d0ắk Sắk"})
+    _workbook(settings, "663_2023.xlsx", 2023, {"Tên HTX": "htx \u00f0ắk sắk"})
+    run_steps(settings)
+    assert [(v[1], v[3], v[4]) for v in _versions(settings)] == [("HTX Đắk Sắk", 2021, None)]
+
+
 def test_a_commune_written_as_its_code_is_named(settings):
     _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "24676"})
     run_steps(settings)

@@ -2,7 +2,8 @@
 -- opens a version): no case, and the tone mark of `oa`, `oe` and `uy` on either vowel, the
 -- old and the new Vietnamese placement a clerk's keyboard setting chooses (`Hoà` / `Hòa`,
 -- `Khoẻ` / `Khỏe`, `Thuý` / `Thúy`). The same letters with the same tone are one name; the
--- shown name keeps its spelling. NFC text (the reader's), lower-cased first.
+-- shown name keeps its spelling. The eth (`ð`, U+00F0) some input methods type for `đ` is
+-- `đ` (etl.text.toneless). NFC text (the reader's), lower-cased first.
 create or replace temp macro coop_name_key(name) as
 replace(
     replace(
@@ -19,7 +20,9 @@ replace(
                                                 replace(
                                                     replace(
                                                         replace(
-                                                            lower(name), 'oà', 'òa'
+                                                            replace(lower(name), 'ð', 'đ'),
+                                                            'oà',
+                                                            'òa'
                                                         ),
                                                         'oá', 'óa'
                                                     ),
