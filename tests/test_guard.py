@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, write_xlsx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.config import Limits
 from etl.contract.findings import halves
@@ -463,6 +465,42 @@ def _long_shared_string(seed: Path, target: Path) -> Path:
     return target
 
 
+@pytest.mark.parametrize("limit_mb", [2, 4, 8, 64, 500])
+@pytest.mark.parametrize("seed", ["short", "long shared string"])
+def test_a_sheet_whose_size_bounds_the_shared_text_need_not_be_counted(
+    tmp_path, seeds, seed, limit_mb
+):
+    """A sheet that unpacks to n bytes holds at most n // 2 `v>` (the zip directory says n,
+    and zipfile never unpacks more): the scan takes that bound for its count where it keeps
+    the shared strings within the limit, and the file is let through or refused as when
+    every sheet's cells are counted."""
+    path = seeds["short"]
+    if seed != "short":
+        path = _long_shared_string(path, tmp_path / "663_2023.xlsx")
+    limit = limit_mb << 20
+    with guard.Package(path) as package:
+        archive = package.archive
+        assert archive is not None
+        size = archive.getinfo(SHEET).file_size
+        bound = guard._reach(archive, SHEET, limit, 1_000, count_values=False)
+        counted = {
+            m: guard._reach(archive, m, limit, 1_000) for m in guard._sheet_parts(package, limit)
+        }
+        assert bound.values == size // 2 >= counted[SHEET].values > 0
+        try:
+            guard.check_archive(package, limit)
+            guard._check_shared_text(package, counted, limit)
+            expected = "ok"
+        except guard.LimitExceeded as exc:
+            expected = exc.rule
+    try:
+        guard.bounded(path, tmp_path / "work", 200_000, limit)
+        found = "ok"
+    except guard.LimitExceeded as exc:
+        found = exc.rule
+    assert found == expected
+
+
 def _long_repeated_text(target: Path) -> Path:
     """1 KB: an .ods cell of 30,000 characters repeated over 25 columns and 900 rows."""
     long = f"<text:p>{'ab' * 15_000}</text:p>"
@@ -636,6 +674,26 @@ def test_a_formula_s_saved_empty_string_is_a_value_not_a_formula_without_one(tmp
     assert saved.sheets["htx"].rows[0]["rating"] is None
     unsaved = read_workbook(book(tmp_path / "unsaved.xlsx", string_result=False))
     assert [(f.rule, f.cell) for f in unsaved.findings] == [("formula_without_value", "D2")]
+
+
+# The byte scan's reference pattern as first written, with quantifiers that give back.
+_BACKTRACKING_NUMBER = rb"(?:([A-Za-z]{3,})0*(\d+)|[A-Za-z]{0,2}0*([1-9]\d{%d,}))"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    references=st.lists(st.from_regex(rb"[A-Za-z]{0,4}0{0,3}[0-9]{0,7}", fullmatch=True)),
+    short=st.sampled_from([1, 9, 10, 1_000, 200_000]),
+)
+def test_the_reference_scan_finds_what_its_backtracking_spelling_finds(references, short):
+    """The scan's patterns run possessive (cheaper at each of a sheet's references): every
+    reference, row number and column they find is the one the backtracking spelling finds,
+    however its letters, zeros and digits fall."""
+    data = b"".join(b"<row r=\"%s\"><c  r = '%s'/>" % (ref, ref) for ref in references)
+    big, fast = guard._big_reference(short)
+    number = _BACKTRACKING_NUMBER % (len(str(short)) - 1)
+    assert fast.findall(data) == re.findall(rb'r="' + number + rb'"', data)
+    assert big.findall(data) == re.findall(rb"\sr\s*=\s*[\"']" + number + rb"[\"']", data)
 
 
 @pytest.mark.parametrize("inside", [0, 3, 9, 12, 14, 18, 20, 22, 25, 27])

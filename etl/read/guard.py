@@ -476,11 +476,14 @@ def _big_reference(short: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
 
     A reference whose column has three letters or more (past ZZ) is found whatever its
     number: (its letters, its number, '') where a row number alone gives ('', '', number).
+    Letters, zeros, digits and the closing quote are disjoint, so giving a run back never
+    makes a match: the possessive runs (`{0,2}+`) find the same, without trying (a third
+    of the scan's cost, paid at every reference).
     """
     found = _BIG_REFERENCES.get(short)
     if found is None:
         digits = len(str(short)) - 1
-        number = rb"(?:([A-Za-z]{3,})0*(\d+)|[A-Za-z]{0,2}0*([1-9]\d{%d,}))" % digits
+        number = rb"(?:([A-Za-z]{3,})0*(\d+)|[A-Za-z]{0,2}+0*+([1-9]\d{%d,}+))" % digits
         found = _BIG_REFERENCES[short] = (
             re.compile(rb"\sr\s*=\s*[\"']" + number + rb"[\"']"),
             re.compile(rb'r="' + number + rb'"'),
@@ -537,17 +540,27 @@ class _Reach:
     ):
         self.long, self.bound, self.tail, self.plain = long, bound, tail, plain
         self.columns = columns
-        self.values = values  # `v>` in its XML: a bound on its cells holding a value, twice
+        # `v>` in its XML, or half its unpacked size when not counted: a bound on its cells
+        # holding a value, twice
+        self.values = values
         self.uncached = uncached or []  # references of formula cells with no saved value
         self.hidden = hidden or []  # the rows hidden in Excel (`<row r="5" hidden="1">`)
         self.errors = errors or []  # (reference, error) of the cells holding an error value
 
 
-def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: int) -> _Reach:
+def _reach(
+    archive: zipfile.ZipFile,
+    member: str,
+    expanded_limit: int,
+    short: int,
+    count_values: bool = True,
+) -> _Reach:
     """`_row_bound(...) > short`, found by looking only at the numbers past `short` (most
     sheets have none: nothing to convert), and the sheet's tail for `_last_real_in`.
 
-    Rows without a number need the full count: the exact `_row_bound` then answers.
+    Rows without a number need the full count: the exact `_row_bound` then answers. Without
+    `count_values`, its `v>` are bounded by half its unpacked size (zipfile unpacks no more
+    than the zip directory says), not counted.
     """
     big, fast = _big_reference(short)
     highest = wide = 0
@@ -560,7 +573,8 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
 
     def scan(data: bytes) -> None:
         nonlocal highest, wide, numbered, cells_numbered, plain, values
-        values += data.count(b"v>")
+        if count_values:
+            values += data.count(b"v>")
         # Every reference written `r="…"` and every row tag `<row r="` and a number: two
         # literal-led patterns tell the numbers and the rows. Any other spelling: the exact
         # patterns. The same for cells `<c r="` and a column.
@@ -593,6 +607,8 @@ def _reach(archive: zipfile.ZipFile, member: str, expanded_limit: int, short: in
     if not numbered:
         highest = _row_bound(archive, member, expanded_limit)
     columns = max(wide, TWO_LETTER_COLUMNS) if cells_numbered else None
+    if not count_values:
+        values = archive.getinfo(member).file_size // 2
     return _Reach(highest > short, highest, tail, plain, columns, uncached, hidden, errors, values)
 
 
@@ -913,14 +929,10 @@ def _check_shared_text(package: Package, reaches: dict[str, _Reach], expanded_li
     as the whole strings part. Past the limit, each string's own size (its XML, never less
     than its text) and the cells that name it."""
     archive = package.archive
-    parts = [name for name in package.names if _key(name) == _STRINGS.lower()]
-    if archive is None or not parts:
-        return
     values = sum(reach.values for reach in reaches.values())
-    size = max(archive.getinfo(name).file_size for name in parts)
-    if (values + _STRING_OVERHEAD) * size <= expanded_limit:
+    if archive is None or _strings_fit(package, values, expanded_limit):
         return
-    for part in parts:
+    for part in _strings_parts(package):
         sizes = _shared_sizes(archive, part, expanded_limit)
         longest = max(sizes, default=0)
         total = len(sizes) * _STRING_OVERHEAD + sum(sizes)
@@ -935,6 +947,21 @@ def _check_shared_text(package: Package, reaches: dict[str, _Reach], expanded_li
                     break
         if total > expanded_limit:
             raise LimitExceeded("file_too_expanded", f"{total // (1024 * 1024)} MB")
+
+
+def _strings_parts(package: Package) -> list[str]:
+    """The parts python-calamine may read as the shared strings."""
+    return [name for name in package.names if _key(name) == _STRINGS.lower()]
+
+
+def _strings_fit(package: Package, values: int, expanded_limit: int) -> bool:
+    """Whether `values` cells, each holding the whole shared strings part, stay within
+    `expanded_limit` (true when there is none): `_check_shared_text`'s first bound."""
+    parts = _strings_parts(package)
+    if package.archive is None or not parts:
+        return True
+    size = max(package.archive.getinfo(name).file_size for name in parts)
+    return (values + _STRING_OVERHEAD) * size <= expanded_limit
 
 
 def _shared_sizes(archive: zipfile.ZipFile, part: str, expanded_limit: int) -> array:
@@ -1068,8 +1095,12 @@ def _bounded(
         return path
     sheets = _sheet_parts(package, expanded_limit)
     short = min(EMPTY_TAIL_ROWS, max_rows)
+    # A sheet of n bytes holds at most n // 2 `v>`: where that bound keeps the shared strings
+    # within the limit (most workbooks), the scan need not count them.
+    bound = sum(archive.getinfo(member).file_size // 2 for member in sheets)
+    count = not _strings_fit(package, bound, expanded_limit)
     # Most sheets end early: their row tags alone show no trim and no limit can apply.
-    reaches = {m: _reach(archive, m, expanded_limit, short) for m in sheets}
+    reaches = {m: _reach(archive, m, expanded_limit, short, count) for m in sheets}
     _check_shared_text(package, reaches, expanded_limit)
     if any(reach.uncached or reach.hidden or reach.errors for reach in reaches.values()):
         names = _sheet_names(archive, expanded_limit)
