@@ -169,6 +169,19 @@ def test_a_commune_code_typed_with_a_dot_or_a_space_is_that_commune(settings):
     ) == [("crosswalk",)]
 
 
+def test_a_commune_code_with_a_space_elsewhere_is_named_as_it_is_placed(settings):
+    """`246 76` and `2 4676` are 24676 to the contract (rule 8: spaces gone), which places the
+    cooperative in Xã Đức Mạnh; the dimension names it so too. Before, its own pattern of a
+    code took a space after the first two digits only and kept `246 76` as written."""
+    _workbook(settings, "663_2021.xlsx", 2021, {"Xã/Phường": "246 76"})
+    _workbook(settings, "663_2022.xlsx", 2022, {"Xã/Phường": "2 4676"})
+    run_steps(settings)
+    assert [(v[2], v[3], v[4]) for v in _versions(settings)] == [("Xã Đức Mạnh", 2021, None)]
+    assert query(
+        settings, "select placement from core.dim_cooperative where coop_code = ?", [CODE]
+    ) == [("crosswalk",)]
+
+
 def test_a_commune_code_that_lost_its_leading_zeros_is_that_commune(settings):
     """Hà Nội's 2026 report with 00103 (Phường Tây Hồ) stored as the number 103: the
     cooperative is in Phường Tây Hồ, named and placed so, with no unknown-commune warning."""

@@ -131,6 +131,15 @@ def _names_any(part: str, units: list[Unit]) -> bool:
     )
 
 
+def is_number(name: object) -> bool:
+    """Whether a cell gives a commune by a number, not a name: a code (`24611`, `24611.0`,
+    `24 611`, `24.611`), one whose leading zeros were lost (`103`, `70`), or a ward's number
+    (`4`: Phường 4). The warehouse names the commune such a cell resolves to
+    (`ref_commune_numbers`, read by `sql/load/dim_cooperative.sql`)."""
+    code = unit_code_text(unquoted(name))  # as `_fitting` reads it
+    return bool(_CODE.match(code) or _SHORT_CODE.match(code))
+
+
 def is_known(ref: Reference, unit_code: str, report_year: int, name: object) -> bool:
     """Whether a non-empty cell names a commune the unit may name in the year (without the
     crosswalk: validation never needs to know where a former commune went)."""

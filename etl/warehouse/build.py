@@ -58,7 +58,7 @@ SOURCES = {
     "core": frozenset(
         [f"stg_{sheet.key}" for sheet in DATA_SHEETS]
         + ["ref_units", "ref_mergers", "ref_programs"]
-        + ["ref_units_current", "ref_commune_candidates"]
+        + ["ref_units_current", "ref_commune_candidates", "ref_commune_numbers"]
         + ["ref_crosswalk", "ref_crosswalk_unmatched"]
         + [f"stg_{name}" for name in STAGING_MODELS]
     ),

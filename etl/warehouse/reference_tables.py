@@ -272,7 +272,9 @@ def register_commune_candidates(con, cache: Path | None = None, htx: str = "stg_
     no former commune of the unit (`Xa Dak Nia`, a name typed plainly with its prefix), so
     that a name validation knows is never left unknown by the load. The answer for a name
     depends on the reference data and the code only: kept under `cache` between builds
-    (`candidates_cached`)."""
+    (`candidates_cached`). A code in the cell (`24611`, `24 611`) is such a name: whether a
+    cell is a code is the contract's to say, as it is for `ref_commune_numbers`, registered
+    here too (`_register_commune_numbers`)."""
     from etl.contract.communes import candidate_frame
     from etl.contract.reference import REORGANISED_ON, load_reference
 
@@ -299,6 +301,22 @@ def register_commune_candidates(con, cache: Path | None = None, htx: str = "stg_
         "current::boolean as current, district_code::varchar as district_code, "
         "new_commune_code::varchar as new_commune_code",
     )
+    _register_commune_numbers(con, htx)
+
+
+def _register_commune_numbers(con, htx: str) -> None:
+    """`ref_commune_numbers`: the distinct commune cells of the rows of `htx` that give a
+    commune by a number (`etl.contract.communes.is_number`: `24611`, `103`, `4`), whose
+    commune `core.dim_cooperative` names rather than the number."""
+    import pandas as pd
+
+    from etl.contract.communes import is_number
+
+    names = con.execute(
+        f"select distinct commune_name from {htx} where commune_name is not null order by all"  # noqa: S608  a relation of the build's code
+    ).fetchall()
+    frame = pd.DataFrame({"commune_name": [n for (n,) in names if is_number(n)]}, dtype="string")
+    create_from_frame(con, "ref_commune_numbers", frame, "commune_name::varchar as commune_name")
 
 
 CANDIDATE_COLUMNS = ("commune_code", "current", "district_code", "new_commune_code")

@@ -50,6 +50,11 @@ bridge as (
     select * from core.bridge_commune_crosswalk
 ),
 
+-- The commune cells that give a commune by a number, not a name.
+commune_numbers as (
+    select * from ref_commune_numbers
+),
+
 -- A commune's name by its code: in force since 01/07/2025 (current) or former.
 commune_names as (
     select
@@ -83,13 +88,10 @@ reported as (
                 and (
                     -- an empty cell of a commune unit's row: that commune
                     h.commune_name is null
-                    -- a code in the cell (`24611`, `24611.0`, `24 611`, `24.611`: rule 8;
-                    -- `103`, `70`: Hà Nội's 00103, 00070 stored as numbers), or a ward's
-                    -- number (`4`: Phường 4), resolved as etl.contract.communes says; a
-                    -- name (`Phường 4`) stays as written
-                    or regexp_full_match(
-                        trim(h.commune_name), '((\d{1,2}[ .]?)?\d{3}|\d{1,2})(\.0+)?'
-                    )
+                    -- a number in the cell (ref_commune_numbers: a code, `24611`,
+                    -- `24 611`, `103`, or a ward's number, `4`, as etl.contract.communes
+                    -- says); a name (`Phường 4`) stays as written
+                    or num.commune_name is not null
                 )
                 then coalesce(n.full_name, h.commune_name)
             else h.commune_name
@@ -109,6 +111,7 @@ reported as (
     from htx as h
     left join communes_named as c on h.file_id = c.file_id and h.excel_row = c.excel_row
     left join commune_names as n on c.commune_current = n.in_force and c.commune_code = n.code
+    left join commune_numbers as num on h.commune_name = num.commune_name
     where h.coop_code is not null
 ),
 

@@ -3,10 +3,11 @@
 -- facts land on it (core.fact_cooperative_year) and placement reads it
 -- (core.dim_cooperative), so both decide alike.
 -- - Up to 2024: a former commune of the reporting unit (a district's own, or a former
---   province's), by the accent-free match key or by its 5-digit code; where the name exists
---   in several districts, the cooperative's own district wins, then the spelling as typed.
---   A name the key fits to none (typed plainly with its prefix: `Xa Dak Nia`) is asked of
---   the contract's candidates, as validation asks them.
+--   province's), by the accent-free match key; where the name exists in several
+--   districts, the cooperative's own district wins, then the spelling as typed. A cell the
+--   key fits to none (typed plainly with its prefix: `Xa Dak Nia`; a code: `24611`,
+--   `24611.0`, `24 611`, `103`) is asked of the contract's candidates, as validation asks
+--   them: whether a cell is a code is decided there only.
 -- - From 2025: the candidates of etl.contract.communes (ref_commune_candidates: the workbook
 --   contract's name comparison, former or new communes). One candidate is the commune;
 --   of several, in a report of a unit in force (the province, a commune), the new commune
@@ -110,18 +111,7 @@ former_match as (
     inner join former_communes as c
         on
         h.unit_code = c.unit_code
-        and (
-            h.commune_key = c.commune_key
-            -- a 5-digit code in the cell (maybe stored as a number: `24676.0`)
-            or (
-                regexp_full_match(trim(h.commune_name), '\d{4,5}(\.0+)?')
-                and lpad(
-                    try_cast(try_cast(trim(h.commune_name) as double) as bigint)::varchar,
-                    5,
-                    '0'
-                ) = c.commune_code
-            )
-        )
+        and h.commune_key = c.commune_key
     where h.report_year <= 2024
     qualify row_number() over (
         partition by h.file_id, h.excel_row
