@@ -75,11 +75,14 @@ def unquoted(value: object) -> str:
 
 def unit_code_text(value: object) -> str:
     """A unit or commune code as typed: spaces gone, and dots where they group thousands (rule
-    8: `24.611`, `24 611` are 24611; `6.63` keeps its dot, no code), after a number's `.0`
+    8: `24.611`, `24 611` are 24611; `25.000` is 25000, a group of zeros being a group, as
+    rule 5 reads `2.000`; `6.63` keeps its dot, no code), else without a number's `.0`
     written as text (`24611.0`, `663.0`); it may still be no code, so the caller checks its
     digits."""
-    text = re.sub(r"\.0+$", "", unquoted(value).replace(" ", ""))
-    return text.replace(".", "") if _GROUPED.fullmatch(text) else text
+    text = unquoted(value).replace(" ", "")
+    if _GROUPED.fullmatch(text):
+        return text.replace(".", "")
+    return re.sub(r"\.0+$", "", text)
 
 
 # Digits grouped by thousands as Vietnamese numbers are: `24.611`, `1.234.567`.

@@ -33,6 +33,11 @@ def test_a_code_loses_its_spaces_and_dots(ref):
     assert codes(ref, "68", 2026, "1") == []
     # A dot between no groups of three digits is no grouping: `246.11` is no code.
     assert codes(ref, "68", 2026, "246.11") == []
+    # A group of zeros is a group (`.` groups thousands, rule 5), not a number's `.0`: Xã Di
+    # Linh, 25000, typed `25.000`; `24611.000` has no groups, its `.000` a number's.
+    assert codes(ref, "68", 2026, "25.000") == [("25000", True)]
+    assert codes(ref, "68", 2026, "25 000") == [("25000", True)]
+    assert codes(ref, "68", 2026, "24611.000") == [("24611", True)]
 
 
 def test_a_code_that_lost_its_leading_zeros_is_that_code_unless_it_names_a_ward(ref):

@@ -479,6 +479,9 @@ def test_a_unit_code_typed_as_text_loses_its_spaces_and_dots(tmp_path, ref):
         assert _unit(found)[:2] == ("24611", "Phường Bắc Gia Nghĩa"), typed
     found = _identify(tmp_path, "b.xlsx", ref, code="663.0", year=2023)
     assert _unit(found)[:2] == ("663", "Huyện Đắk Mil")
+    # A group of zeros is a group (rule 5): Xã Di Linh, 25000, typed `25.000`, not 25.
+    found = _identify(tmp_path, "d.xlsx", ref, code="25.000", year=2026)
+    assert _unit(found)[:2] == ("25000", "Xã Di Linh")
     # Without a year, such a code still names a unit: the finding is the missing year.
     found = _identify(tmp_path, "c.xlsx", ref, code="24.611")
     assert isinstance(found, Finding)
