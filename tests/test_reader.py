@@ -1499,3 +1499,34 @@ def test_a_row_without_code_reads_no_rule_for_its_blank_figure_cells(tmp_path, m
     assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001"]
     assert read.sheets["htx"].rows_skipped == 1
     assert blank == []
+
+
+def test_each_sheet_is_parsed_once(tmp_path, monkeypatch):
+    """calamine parses a whole sheet on every `get_sheet_by_name`: the reader asks once per
+    sheet it reads (a second ask doubled the parse, the read's largest cost; issue 17)."""
+    import python_calamine
+
+    real, asked = python_calamine.CalamineWorkbook, []
+
+    class Counted:
+        def __init__(self, workbook):
+            self._workbook = workbook
+
+        def __getattr__(self, name):
+            return getattr(self._workbook, name)
+
+        def get_sheet_by_name(self, name):
+            asked.append(name)
+            return self._workbook.get_sheet_by_name(name)
+
+    class Opener:
+        @staticmethod
+        def from_path(path):
+            return Counted(real.from_path(path))
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Opener)
+    rows = [HTX_HEADER, htx_row(1, "6400000001")]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(), "HTX": rows}))
+    assert read.rejection is None, read.rejection
+    assert len(read.sheets["htx"].rows) == 1
+    assert sorted(asked) == ["HTX", "ThongTin"]

@@ -236,20 +236,25 @@ def _read(
                 merges = ods_read().get(name)
             return list(merges or ())
 
-        def sheet_rows(name: str, nrows: int | None = None) -> list[list]:
+        def rows_of(calamine_sheet, name: str, nrows: int | None = None) -> list[list]:
             """A sheet's rows, an .ods cell's line breaks and tabs kept as in an .xlsx (rule
             3: `Tên↵HTX` is `Tên HTX`, never `TênHTX`)."""
-            calamine_sheet = workbook.get_sheet_by_name(name)
             rows = calamine_sheet.to_python(skip_empty_area=False, nrows=nrows)
             if kind == "ods" and package is not None:
                 ods_read()
                 _ods_texts_into(rows, package.texts.get(name, {}))
             return rows
 
+        def sheet_rows(name: str, nrows: int | None = None) -> list[list]:
+            return rows_of(workbook.get_sheet_by_name(name), name, nrows)
+
+        # calamine parses a whole sheet on every `get_sheet_by_name`: a sheet read whole
+        # is asked for once, its rows and merged ranges from that one answer.
+
         thongtin = _find_sheet(names, THONGTIN_NAMES)
         if thongtin:
             info_sheet = workbook.get_sheet_by_name(thongtin)
-            rows = sheet_rows(thongtin)
+            rows = rows_of(info_sheet, thongtin)
             result.rows_scanned += len(rows)
             result.info, result.info_rows, result.info_columns = _read_info(
                 rows, merged(info_sheet, thongtin)
@@ -284,7 +289,7 @@ def _read(
                     )
                 continue
             calamine_sheet = workbook.get_sheet_by_name(actual)
-            rows = sheet_rows(actual)
+            rows = rows_of(calamine_sheet, actual)
             result.rows_scanned += len(rows)
             if not sheet.required and all(_values_in(row) <= 1 for row in rows):
                 # An optional sheet left empty, or holding only its title and notes (no row
