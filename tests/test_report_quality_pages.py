@@ -3,6 +3,8 @@ page is missing (`etl.outputs.quality_report`: stamps in `quality/.stamps.json`)
 
 from __future__ import annotations
 
+import shutil
+
 from conftest import logged
 
 from etl.config import settings_under
@@ -175,3 +177,39 @@ def test_the_listing_totals_the_files_by_status_and_their_errors_and_warnings(tm
         "Dòng lỗi / Rows rejected": "2",
         "Cảnh báo / Warnings": "3",
     }
+
+
+def test_a_one_file_run_writes_the_report_a_whole_render_writes(settings):
+    """A file sent again supersedes the one of an earlier run: the run writes that file's
+    page (its status) and the new one, the listing, and no other page; the report is then
+    byte for byte the one written from scratch."""
+    from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+
+    def workbook(name: str, unit: str, year: int, codes: list[str]) -> None:
+        rows = [HTX_HEADER] + [htx_row(i, code) for i, code in enumerate(codes, 1)]
+        write_xlsx(settings.landing_dir / name, {"ThongTin": info_rows(unit, year), "HTX": rows})
+
+    a, b, c, d = "6400000001", "6400000002", "6400000003", "6400000004"
+    workbook("663_2022.xlsx", "663", 2022, [a, b])
+    workbook("664_2022.xlsx", "664", 2022, [c])
+    run_steps(settings, "run-1")
+    ids = dict(query(settings, "select file_name, file_id from audit.file_ingestion"))
+    pages = settings.export_dir / "quality"
+    before = {path.name: path.read_bytes() for path in pages.glob("*.html")}
+
+    workbook("663_2022.xlsx", "663", 2022, [a, b, d])  # sent again, with d
+    with logged("etl.outputs.quality_report") as said:
+        run_steps(settings, "run-2")
+    assert "quality report: 2 of 3 file page(s) written" in said
+    one_file = {path.name: path.read_bytes() for path in pages.glob("*.html")}
+    changed = {name for name in before if one_file[name] != before[name]}
+    assert changed == {f"{ids['663_2022.xlsx']}.html"}  # superseded now
+    listing = settings.quality_report.read_bytes()
+
+    shutil.rmtree(pages)
+    settings.quality_report.unlink()
+    with logged("etl.outputs.quality_report") as said:
+        write_quality_report(settings)
+    assert "quality report: 3 of 3 file page(s) written" in said
+    assert {path.name: path.read_bytes() for path in pages.glob("*.html")} == one_file
+    assert settings.quality_report.read_bytes() == listing

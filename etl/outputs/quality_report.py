@@ -57,23 +57,51 @@ def write_quality_report(settings: Settings) -> Path:
 
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
+        source = _FINDINGS if _has_info_finding(con) else "from audit.rejected_row"
+        # Every file's row of the listing, and a digest of what its page is made of (the row
+        # and every finding of the file): the findings are read only for the pages written.
         files = _records(
             con.execute(
-                """
-                select f.file_id, f.file_name, f.unit_code, f.report_year, f.status,
-                       f.rows_read, f.rows_loaded, f.rows_rejected,
-                       -- the file's own warnings and those across files and years
-                       coalesce(w.warnings, 0) as warnings, f.reason, f.ingested_at
-                from audit.file_ingestion as f
-                left join (
-                    select file_id, count(*) as warnings from audit.rejected_row
-                    where severity = 'warning' group by file_id
-                ) as w using (file_id)
-                order by f.ingested_at desc, f.file_name
-                """
+                f"""
+                with listing as (
+                    select f.file_id, f.file_name, f.unit_code, f.report_year, f.status,
+                           f.rows_read, f.rows_loaded, f.rows_rejected,
+                           -- the file's own warnings and those across files and years
+                           coalesce(w.warnings, 0) as warnings, f.reason, f.ingested_at
+                    from audit.file_ingestion as f
+                    left join (
+                        select file_id, count(*) as warnings from audit.rejected_row
+                        where severity = 'warning' group by file_id
+                    ) as w using (file_id)
+                ),
+                findings as ({source}),
+                shown as (
+                    select file_id,
+                           string_agg(to_json(findings), ',' order by to_json(findings)) as json
+                    from findings
+                    group by file_id
+                )
+                select listing.*, md5(to_json(listing) || coalesce(shown.json, '')) as shows
+                from listing
+                left join shown using (file_id)
+                order by listing.ingested_at desc, listing.file_name
+                """  # noqa: S608  `source` is one of two constants
             )
         )
-        source = _FINDINGS if _has_info_finding(con) else "from audit.rejected_row"
+        # A file's page is rendered again only when what it shows changed (its stamp, kept
+        # in `quality/.stamps.json`): a run that adds one file writes one page, not thousands.
+        pages_dir = settings.export_dir / "quality"
+        pages_dir.mkdir(parents=True, exist_ok=True)
+        before = _read_stamps(pages_dir)
+        code = _code_stamp()
+        stamps = {str(f["file_id"]): _page_stamp(code, f.pop("shows")) for f in files}
+        pages = {entry.name for entry in os.scandir(pages_dir)}  # one listing, not one a page
+        changed = [
+            f
+            for f in files
+            if before.get(str(f["file_id"])) != stamps[str(f["file_id"])]
+            or f"{f['file_id']}.html" not in pages
+        ]
         findings = _records(
             con.execute(
                 f"""
@@ -84,44 +112,30 @@ def write_quality_report(settings: Settings) -> Path:
                        list(struct_pack(sheet, excel_row, column_name, cell, value, message)
                             order by sheet, excel_row, column_name, value)[1:?] as first_cells
                 from ({source})
+                where file_id in (select unnest(?))
                 group by file_id, rule, severity
                 order by file_id, severity, cells desc, rule
                 """,  # noqa: S608  `source` is one of two constants
-                [FIRST_CELLS],
+                [FIRST_CELLS, [f["file_id"] for f in changed]],
             )
         )
     finally:
         con.close()
 
-    pages_dir = settings.export_dir / "quality"
-    pages_dir.mkdir(parents=True, exist_ok=True)
     by_file: dict[int, list[dict]] = {}
     for finding in findings:
         by_file.setdefault(finding["file_id"], []).append(finding)
-    # A file's page is rendered again only when what it shows changed (its stamp, kept in
-    # `quality/.stamps.json`): a run that adds one file writes one page, not thousands.
-    before = _read_stamps(pages_dir)
-    stamps: dict[str, str] = {}
-    code = _code_stamp()
-    pages = {entry.name for entry in os.scandir(pages_dir)}  # one listing, not a look-up a page
-    written = 0
-    for f in files:
-        rules = by_file.get(f["file_id"], [])
-        name = f"{f['file_id']}.html"
-        stamp = _page_stamp(code, f, rules)
-        stamps[str(f["file_id"])] = stamp
-        if before.get(str(f["file_id"])) != stamp or name not in pages:
-            write_page(
-                pages_dir / name,
-                "quality_file.html.j2",
-                file=f,
-                rules=rules,
-                statuses=STATUS_LABELS,
-                severities=SEVERITY_LABELS,
-            )
-            written += 1
+    for f in changed:
+        write_page(
+            pages_dir / f"{f['file_id']}.html",
+            "quality_file.html.j2",
+            file=f,
+            rules=by_file.get(f["file_id"], []),
+            statuses=STATUS_LABELS,
+            severities=SEVERITY_LABELS,
+        )
     _write_stamps(pages_dir, stamps)
-    log.info("quality report: %d of %d file page(s) written", written, len(files))
+    log.info("quality report: %d of %d file page(s) written", len(changed), len(files))
 
     # GX Data Docs of the published warehouse (etl.quality.data_docs), once built.
     docs = data_docs_index(settings)
@@ -173,11 +187,12 @@ def _code_stamp() -> str:
     return digest.hexdigest()
 
 
-def _page_stamp(code: str, file: dict, rules: list[dict]) -> str:
-    """What a file's page is rendered from: the code, the file's record and its findings."""
+def _page_stamp(code: str, shows: str) -> str:
+    """What a file's page is rendered from: the code, and the digest of its listing row and
+    findings (`shows`, the warehouse's)."""
     import hashlib
 
-    return hashlib.sha256(repr((code, sorted(file.items()), rules)).encode()).hexdigest()
+    return hashlib.sha256(f"{code}:{shows}".encode()).hexdigest()
 
 
 def _read_stamps(pages_dir: Path) -> dict[str, str]:
