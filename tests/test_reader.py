@@ -1530,3 +1530,23 @@ def test_each_sheet_is_parsed_once(tmp_path, monkeypatch):
     assert read.rejection is None, read.rejection
     assert len(read.sheets["htx"].rows) == 1
     assert sorted(asked) == ["HTX", "ThongTin"]
+
+
+def test_row_under_the_header_is_told_once(tmp_path, monkeypatch):
+    """Whether the row under a one-row header holds its units is asked once: the year split
+    (`_split_by_year`) and the header's units both want it, and a second look at the same
+    row was a fifth of finding the header (issue 17)."""
+    from etl.read import headers
+
+    real, asked = headers._units_row, []
+
+    def counted(row):
+        asked.append(row)
+        return real(row)
+
+    monkeypatch.setattr(headers, "_units_row", counted)
+    rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(), "HTX": rows}))
+    assert read.rejection is None, read.rejection
+    assert len(read.sheets["htx"].rows) == 2
+    assert len(asked) == 1

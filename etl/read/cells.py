@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from etl.text import clean, match_key, unaccent, unquoted
 
@@ -73,6 +73,7 @@ def is_blank(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and unquoted(raw) in _BLANK_MARKS)
 
 
+@lru_cache(maxsize=4096)  # a sheet asks for its units over and over, the same in every file
 def money_factor(unit: str | None) -> float | None:
     """Factor that turns a value in `unit` into million VND; None when the unit is not money.
 

@@ -152,6 +152,8 @@ def _map_row(
     found: dict[str, int] = {}
     dated: set[str] = set()  # columns read from a header naming the year
     for index, cell in enumerate(row):
+        if not isinstance(cell, str) or not cell.strip():
+            continue  # `_column_of` names no column for it: most cells of a row are no text
         named = _column_of(cell, lookup, year)
         if named is None:
             continue
@@ -215,16 +217,16 @@ def find_header(
                 break
     if best is None:
         return None
+    told: dict[int, tuple[bool, dict[int, str] | None]] = {}  # the rows under the header
     if best.header_row + 1 < len(rows) and best.data_start <= best.header_row + 2:
-        _split_by_year(rows, best, merges)
+        _split_by_year(rows, best, merges, told)
     # Under the header: column numbers `(1) (2) (3)`, and a row of units only (`(đồng)`,
     # `(người)` under their columns), in either order.
     row_units: dict[str, str] = {}
     units_rows = set()
     while best.data_start < len(rows):
-        row = rows[best.data_start]
-        if not _is_column_number_row(row):
-            units = _units_row(row)
+        numbers, units = _under_header(rows, best.data_start, told)
+        if not numbers:
             if units is None:
                 break
             units_rows.add(best.data_start)
@@ -362,6 +364,7 @@ def _split_by_year(
     rows: list[list],
     best: HeaderMatch,
     merges: Iterable[tuple[tuple[int, int], tuple[int, int]]],
+    told: dict[int, tuple[bool, dict[int, str] | None]] | None = None,
 ) -> None:
     """A column's header over sub-columns of years or of plan and result: `Doanh thu`
     merged (or over empty cells) above `Năm 2022 | Năm 2023`, or `Kế hoạch | Thực hiện`.
@@ -378,7 +381,8 @@ def _split_by_year(
     header."""
     two_rows = best.data_start == best.header_row + 2
     top, below = rows[best.header_row], rows[best.header_row + 1]
-    if _is_column_number_row(below) or _units_row(below) is not None:
+    numbers, units = _under_header(rows, best.header_row + 1, {} if told is None else told)
+    if numbers or units is not None:
         return
     spans = {left: right for (t, left), (_, right) in merges if t == best.header_row}
     taken = set(best.columns.values())
@@ -400,8 +404,10 @@ def _split_by_year(
     inside = {i for subs in groups.values() for i in subs} | {best.columns[k] for k in groups}
     # The row under a one-row header is data when it holds a value outside the groups (a
     # merged header cell filled down into it, rule 12, holds the header's own text).
-    data = [i for i in taken - inside if clean(_at(below, i)) and _at(below, i) != _at(top, i)]
-    if not groups or (not two_rows and data):
+    if not groups or (
+        not two_rows
+        and any(clean(_at(below, i)) and _at(below, i) != _at(top, i) for i in taken - inside)
+    ):
         return
     for key, subs in groups.items():
         index = best.columns[key]
@@ -427,6 +433,17 @@ def _split_by_year(
             best.units[key] = unit
     if not two_rows:
         best.data_start += 1  # the sub-headers' row is the header's
+
+
+def _under_header(
+    rows: list[list], at: int, told: dict[int, tuple[bool, dict[int, str] | None]]
+) -> tuple[bool, dict[int, str] | None]:
+    """Whether `rows[at]`, under a header, is a row of column numbers, and else its units
+    (`_units_row`), told once a row: `_split_by_year` and `find_header` both ask."""
+    if at not in told:
+        numbers = _is_column_number_row(rows[at])
+        told[at] = numbers, None if numbers else _units_row(rows[at])
+    return told[at]
 
 
 def _units_row(row: list) -> dict[int, str] | None:

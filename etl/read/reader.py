@@ -18,7 +18,8 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
+from itertools import chain, repeat
 from multiprocessing import util as mp_util
 from pathlib import Path, PurePosixPath
 
@@ -68,6 +69,7 @@ def precision(key: str) -> str:
     return f"{key}_precision"
 
 
+@lru_cache(maxsize=4096)  # the layout's names and the same sheet names in every file
 def _sheet_key(name: str) -> str:
     return match_key(name).replace(" ", "")
 
@@ -115,6 +117,7 @@ def _guarded(package: guard.Package, limits: Limits, file_name: str | None) -> W
     # The bounded copy's folder is made only when a sheet needs trimming (rare): creating
     # and removing a folder for every file cost more than reading most of them.
     work_dir = _work_root() / secrets.token_hex(8)
+    source: Path | None = None
     try:
         try:
             source = guard.bounded(
@@ -126,7 +129,8 @@ def _guarded(package: guard.Package, limits: Limits, file_name: str | None) -> W
             return WorkbookRead(rejection=_unreadable(exc))
         return _read(source, limits, kind, file_name, package)
     finally:
-        if work_dir.exists():
+        # The file itself, unbounded, made no folder: no need to ask the disk.
+        if source != package.path and work_dir.exists():
             shutil.rmtree(work_dir, ignore_errors=True)
 
 
@@ -772,16 +776,19 @@ def _read_sheet(
     sections.findings = findings  # what the titles supply is found with its record, below
     # Pass 2, a column at a time: the contract's cell rules over each column's cells.
     typed = []
-    for (column, position), cells_of in zip(columns, _columns_of(rows, data, columns), strict=True):
-        # Blank text is None (`_cell`): the distinct strings tell which cells are blank.
-        distinct = set(filter(str.__instancecheck__, cells_of))
-        blank = {text: None for text in distinct if text.__class__ is str and not text.strip()}
+    by_column = _columns_of(rows, data, columns)
+    # Blank text is None (`_cell`): the distinct strings of the table, found once for all its
+    # columns, tell which cells are blank, and whether any is too long.
+    distinct = set(filter(str.__instancecheck__, chain.from_iterable(by_column)))
+    blank = {text: None for text in distinct if not text.strip()}
+    longest = max(map(len, distinct), default=0)
+    for (column, position), cells_of in zip(columns, by_column, strict=True):
         raws = list(map(blank.get, cells_of, cells_of)) if blank else list(cells_of)
         result = typing.type_column(
             column, raws, factors[column.key], report_year, periods.get(column.key, 1)
         )
         long: set[int] = set()
-        if max(map(len, distinct), default=0) > limits.cell_chars:
+        if longest > limits.cell_chars:
             long = {
                 n for n, raw in enumerate(raws)
                 if raw.__class__ is str and len(raw) > limits.cell_chars
@@ -798,7 +805,7 @@ def _read_sheet(
             lists.append(result.precisions)
     odd = set(before) | {n for *_, r, long in typed for n in (*r.unparsed, *r.mismatched, *long)}
     odd |= {n for n, s in enumerate(supplied) if s is not None}
-    out.rows = [dict(zip(keys, values, strict=True)) for values in zip(*lists, strict=True)]
+    out.rows = list(map(dict, map(zip, repeat(keys), zip(*lists, strict=True))))
     for n in sorted(odd):
         findings.extend(before.get(n, ()))
         out.rows[n] = _odd_row(

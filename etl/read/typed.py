@@ -112,8 +112,10 @@ def _fast(kind: str, raws: list, factor: float, memo: dict) -> list:
     if kind == "money":  # a whole amount is its own rounding: `round` only for the rest
         return [
             None if r is None
+            else (v if (v := r * factor).is_integer() else round(v, 6))
+            if r.__class__ is float  # float(r) is r
             else (v if (v := float(r) * factor).is_integer() else round(v, 6))
-            if r.__class__ is float or r.__class__ is int
+            if r.__class__ is int
             else memo.get((r.__class__, r), _SLOW)
             for r in raws
         ]  # fmt: skip
