@@ -90,6 +90,22 @@ SPELLED_UNITS = [
 ]
 
 
+def test_a_long_text_read_as_a_unit_is_not_kept_in_the_memos():
+    """Units and headers recur in every file and are memoised; a cell of thousands of
+    characters under a header is data, read once: a long-lived worker keeps none of it."""
+    from etl.read import headers
+
+    long_text = "(triệu đồng) " + "x" * 5_000
+    kept = cells._kept_money_factor.cache_info().currsize
+    assert cells.money_factor(long_text) is None
+    assert cells.money_factor(long_text) is None
+    assert cells._kept_money_factor.cache_info().currsize == kept
+    assert cells.money_factor("triệu đồng") == pytest.approx(1.0)
+    split = headers._kept_split_unit.cache_info().currsize
+    assert headers._split_unit(f"{'x' * 5_000} (triệu đồng)") == ("x" * 5_000, "triệu đồng")
+    assert headers._kept_split_unit.cache_info().currsize == split
+
+
 @pytest.mark.parametrize(("unit", "factor"), SPELLED_UNITS)
 def test_money_unit_spellings_scale_alike_in_headers_and_cells(unit, factor):
     assert cells.money_factor(unit) == pytest.approx(factor)
