@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
 
 _SPACES = re.compile(r"\s+")
 # What a cell may carry that no one sees (rule 15): zero-width characters, the soft hyphen and
@@ -41,20 +43,38 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 # Texts up to this long are answered from a memo by the functions that keep one.
 MEMO_CHARS = 200
 
+_F = TypeVar("_F", bound=Callable[[Any], Any])
 
+
+def short_memo(maxsize: int, *, typed: bool = False, others: bool = False) -> Callable[[_F], _F]:
+    """Memoise a function of one cell value for texts up to `MEMO_CHARS` long: headers,
+    labels, units and names recur in every file and are worked out once per process, while
+    a longer text is data, read once, and is not kept (a long-lived worker would hold it).
+    With `others`, values that are not text (a header's column number) are kept too; with
+    `typed`, by type (`1` and `1.0` read differently). The memo is the function's `memo`."""
+
+    def decorate(function: _F) -> _F:
+        memo = lru_cache(maxsize=maxsize, typed=typed)(function)
+
+        @wraps(function)
+        def memoised(value: Any) -> Any:
+            if value.__class__ is str:
+                return memo(value) if len(value) <= MEMO_CHARS else function(value)
+            return memo(value) if others else function(value)
+
+        memoised.memo = memo  # type: ignore[attr-defined]
+        return memoised  # type: ignore[return-value]
+
+    return decorate
+
+
+@short_memo(65536)  # headers, labels, names recur
 def clean(value: object) -> str:
     """NFC text, trimmed, inner runs of white space (line breaks too) collapsed to one space;
     invisible characters gone, full-width digits and punctuation ASCII (rule 15)."""
     if value is None:
         return ""
-    if value.__class__ is str and len(value) <= MEMO_CHARS:  # headers, labels, names recur
-        return _clean_text(value)
     return _clean(value if isinstance(value, str) else str(value))
-
-
-@lru_cache(maxsize=65536)
-def _clean_text(text: str) -> str:
-    return _clean(text)
 
 
 def _clean(text: str) -> str:
@@ -65,12 +85,14 @@ def _clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@short_memo(65536)  # the same texts in every file
 def unquoted(value: object) -> str:
     """`clean`, without the leading apostrophe that marks a typed value as text in Excel
     (`'6400123456`, `'1.250`, `'HTX Cà phê`): rule 15, for every cell the reader types."""
-    if value.__class__ is str and len(value) <= MEMO_CHARS:  # the same texts in every file
-        return _unquoted_text(value)
-    return _unquoted(value)
+    text = clean(value)
+    if text and text[0] in _APOSTROPHES:
+        return text[1:].lstrip()
+    return text
 
 
 def unit_code_text(value: object) -> str:
@@ -87,18 +109,6 @@ def unit_code_text(value: object) -> str:
 
 # Digits grouped by thousands as Vietnamese numbers are: `24.611`, `1.234.567`.
 _GROUPED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
-
-
-@lru_cache(maxsize=65536)
-def _unquoted_text(value: str) -> str:
-    return _unquoted(value)
-
-
-def _unquoted(value: object) -> str:
-    text = clean(value)
-    if text and text[0] in _APOSTROPHES:
-        return text[1:].lstrip()
-    return text
 
 
 # `Đ`/`đ`, and the eth `Ð`/`ð` (U+00D0/U+00F0) that looks the same and that some Vietnamese
@@ -165,16 +175,10 @@ def toneless(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS))
 
 
+@short_memo(65536)  # once per distinct name
 def strip_unit_prefix(text: str) -> str:
     """A commune name without its `Xã`/`Phường`/`Thị trấn`/`Đặc khu` prefix (or `X.`, `P.`,
     `TT.`)."""
-    if text.__class__ is str and len(text) <= MEMO_CHARS:  # once per distinct name
-        return _strip_unit_prefix(text)
-    return _COMMUNE_PREFIX.sub("", clean(text))
-
-
-@lru_cache(maxsize=65536)
-def _strip_unit_prefix(text: str) -> str:
     return _COMMUNE_PREFIX.sub("", clean(text))
 
 
@@ -200,16 +204,12 @@ def name_key(value: str) -> str:
     return _NOT_LETTER.sub("", toneless(strip_unit_prefix(value)).lower())
 
 
+@short_memo(65536)  # names repeat in every file
 def plain_keys(value: str) -> frozenset[str]:
     """`name_key` in plain letters, for a name typed without any diacritics (`Dak Nang` ->
     `daknang`), which counts only where exactly one candidate fits. A plain name's first
     word may be a prefix typed plainly (`Xa Dak Nang`) or part of the name (`Xa Bang` for
     `Xà Bang`): both readings are returned."""
-    # Names repeat in every file: once per distinct short name (a long one is not kept).
-    return _kept_plain_keys(value) if len(value) <= MEMO_CHARS else _plain_keys(value)
-
-
-def _plain_keys(value: str) -> frozenset[str]:
     text = strip_unit_prefix(value)
     keys = {_NOT_LETTER.sub("", unaccent(text).lower())}
     plain = _PLAIN_PREFIX.match(text)
@@ -218,15 +218,8 @@ def _plain_keys(value: str) -> frozenset[str]:
     return frozenset(keys)
 
 
+@short_memo(65536)
 def has_diacritics(value: str) -> bool:
     """Whether a name (without its unit prefix) carries any Vietnamese letter or mark."""
-    return _kept_has_diacritics(value) if len(value) <= MEMO_CHARS else _has_diacritics(value)
-
-
-def _has_diacritics(value: str) -> bool:
     text = strip_unit_prefix(value)
     return unaccent(text) != text
-
-
-_kept_plain_keys = lru_cache(maxsize=65536)(_plain_keys)
-_kept_has_diacritics = lru_cache(maxsize=65536)(_has_diacritics)

@@ -96,14 +96,14 @@ def test_a_long_text_read_as_a_unit_is_not_kept_in_the_memos():
     from etl.read import headers
 
     long_text = "(triệu đồng) " + "x" * 5_000
-    kept = cells._kept_money_factor.cache_info().currsize
+    kept = cells.money_factor.memo.cache_info().currsize
     assert cells.money_factor(long_text) is None
     assert cells.money_factor(long_text) is None
-    assert cells._kept_money_factor.cache_info().currsize == kept
+    assert cells.money_factor.memo.cache_info().currsize == kept
     assert cells.money_factor("triệu đồng") == pytest.approx(1.0)
-    split = headers._kept_split_unit.cache_info().currsize
+    split = headers._split_unit.memo.cache_info().currsize
     assert headers._split_unit(f"{'x' * 5_000} (triệu đồng)") == ("x" * 5_000, "triệu đồng")
-    assert headers._kept_split_unit.cache_info().currsize == split
+    assert headers._split_unit.memo.cache_info().currsize == split
 
 
 @pytest.mark.parametrize(("unit", "factor"), SPELLED_UNITS)

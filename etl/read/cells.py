@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import cache, lru_cache
+from functools import cache
 
-from etl.text import MEMO_CHARS, clean, match_key, unaccent, unquoted
+from etl.text import clean, match_key, short_memo, unaccent, unquoted
 
 # An empty cell, a dash or an `x` in a numeric column means "not reported", never 0.
 # The dashes a minus may be typed as (Word's autocorrect, a copied report): ‐ ‑ ‒ – — ― −.
@@ -73,6 +73,7 @@ def is_blank(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and unquoted(raw) in _BLANK_MARKS)
 
 
+@short_memo(4096)  # a sheet asks for its units over and over, the same in every file
 def money_factor(unit: str | None) -> float | None:
     """Factor that turns a value in `unit` into million VND; None when the unit is not money.
 
@@ -80,17 +81,6 @@ def money_factor(unit: str | None) -> float | None:
     before it (`ĐVT: nghìn đồng`) and a multiplier (`1.000 đồng`) count."""
     if unit is None:
         return None
-    # A sheet asks for its units over and over, the same in every file; a long text is no
-    # unit a header repeats, and is not kept.
-    return _kept_money_factor(unit) if len(unit) <= MEMO_CHARS else _money_factor(unit)
-
-
-@lru_cache(maxsize=4096)
-def _kept_money_factor(unit: str) -> float | None:
-    return _money_factor(unit)
-
-
-def _money_factor(unit: str) -> float | None:
     unit = unit.replace(DONG_SIGN, "đ")
     text = _UNIT_LABEL.sub("", match_key(unit.split("/")[0]))
     factor = money_unit_factor(text.replace(" ", ""))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from etl.contract.layout import Sheet
-from etl.text import MEMO_CHARS, clean, match_key, split_unit
+from etl.text import clean, match_key, short_memo, split_unit
 
 # Where the header is looked for: the best of the first rows. When none of them names a
 # column (a long title block, rule 1), the first row further down that names every required
@@ -89,17 +89,9 @@ def _header_keys(text: str) -> tuple[str, str]:
     return match_key(split_unit(text)[0]), match_key(text)
 
 
-# The same header cells come in every file: `split_unit` once per distinct cell (by type too:
-# `1` and `1.0` read differently).
-_kept_split_unit = lru_cache(maxsize=65536, typed=True)(split_unit)
-
-
-def _split_unit(cell: object) -> tuple[str, str | None]:
-    """`split_unit`, memoised for texts as short as headers are (a long cell is data: it
-    is not kept)."""
-    if isinstance(cell, str) and len(cell) > MEMO_CHARS:
-        return split_unit(cell)
-    return _kept_split_unit(cell)
+# The same header cells come in every file: `split_unit` once per distinct cell, a column
+# number too (by type: `1` and `1.0` read differently); a long cell is data, not kept.
+_split_unit = short_memo(65536, typed=True, others=True)(split_unit)
 
 
 # A header that names the year it counts (`Doanh thu năm 2023`, `Lợi nhuận 2023`, `Số thành
