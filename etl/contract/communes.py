@@ -184,9 +184,18 @@ class _Pool:
     by_code: dict[str, tuple[Unit, ...]]
     by_key: dict[str, tuple[Unit, ...]]
     by_plain: dict[str, tuple[Unit, ...]]
-    # In a pool of both geographies (2025), the new commune a unit sharing a plain key with
-    # another is, or went whole into.
-    leads_to: dict[Unit, str | None]
+    # In a pool of both geographies (2025), the units sharing a plain key with another: a
+    # plain name fitting several of them counts when they lead to one new commune.
+    shared: frozenset[Unit]
+    ref: Reference
+
+    def leads_to(self, unit: Unit) -> Unit | str:
+        """The new commune a shared unit is, or went whole into (else the unit itself).
+        Asked only when a plain name fits several units: the crosswalk it needs is built
+        (most of a second, once per process) only then, not with every 2025 pool."""
+        if unit not in self.shared:
+            return unit
+        return _candidate(self.ref, unit).new_commune_code or unit
 
     def by_name(self, text: str) -> list[Unit]:
         exact = self.by_key.get(name_key(text), ())
@@ -202,7 +211,9 @@ class _Pool:
         found = {u for key in plain_keys(text) for u in self.by_plain.get(key, ())}
         # Candidates that all lead to the same new commune are no conflict: in 2025 `Nam Da`
         # fits the former Nam Đà and the new Nam Đà it went into.
-        places = {self.leads_to.get(u) or u for u in found}
+        if len(found) < 2:
+            return list(found)
+        places = {self.leads_to(u) for u in found}
         return list(found) if len(places) == 1 else []
 
 
@@ -271,5 +282,6 @@ def _pool(ref: Reference, unit: Unit, year: int) -> _Pool:
         {k: tuple(v) for k, v in by_code.items()},
         {k: tuple(v) for k, v in by_key.items()},
         {k: tuple(v) for k, v in by_plain.items()},
-        {u: _candidate(ref, u).new_commune_code for u in shared},
+        frozenset(shared),
+        ref,
     )
