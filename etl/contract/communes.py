@@ -70,7 +70,9 @@ def _fitting(ref: Reference, unit_code: str, report_year: int, name: object) -> 
     text = unquoted(name)
     if unit is None or not text:
         return []
-    pool = _pool(ref, unit, report_year)
+    # Every year up to 2024 has the pool of 2024, every year from 2026 that of 2026: one pool
+    # per unit and era, not per unit and year.
+    pool = _pool(ref, unit, min(max(report_year, LAST_FORMER_YEAR), FIRST_NEW_YEAR))
     code = unit_code_text(text)
     if _CODE.match(code):  # `24611`, `24611.0`, `24 611`, `24.611` (rule 8)
         found = list(pool.by_code.get(code.zfill(5), ()))

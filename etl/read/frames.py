@@ -86,13 +86,14 @@ def build_frames(files: list[ReadFile]) -> dict[str, pd.DataFrame]:
             frame = pd.DataFrame.from_records([], columns=columns)
             frames[sheet.key] = frame.reset_index(drop=True)
             continue
-        extra = base + _derived(sheet.key, rows, base)
+        made = _derived(sheet.key, rows, base)
+        # Put side by side in the frame's order (given, own, derived): no copy to reorder.
         parts = [
-            pd.DataFrame.from_records(list(zip(*extra, strict=True)), columns=[*_BASE, *derived]),
+            pd.DataFrame.from_records(list(zip(*base, strict=True)), columns=_BASE),
             pd.DataFrame.from_records(rows, columns=own),
+            pd.DataFrame.from_records(list(zip(*made, strict=True)), columns=derived),
         ]
-        frame = pd.concat(parts, axis=1)[columns]
-        frames[sheet.key] = frame.reset_index(drop=True)
+        frames[sheet.key] = pd.concat(parts, axis=1)
     return frames
 
 
