@@ -74,6 +74,28 @@ commune_names as (
     group by code
 ),
 
+-- The name of a commune cell as compared when no code resolves: no case, tone marks or
+-- prefix; the eth (`ð`) some input methods type for `đ` is `d` as `đ` is
+-- (etl.text.unaccent). Once a distinct cell, not once a row.
+commune_texts as (
+    select
+        commune_name,
+        regexp_replace(
+            translate(lower(strip_accents(trim(commune_name))), 'đð', 'dd'),
+            '^(xa|phuong|thi tran|dac khu)\s+',
+            ''
+        ) as commune_text
+    from (select distinct commune_name from htx) as cells
+),
+
+-- A cooperative's name as compared across years (coop_name_key), once a distinct name.
+name_keys as (
+    select
+        name,
+        coop_name_key(name) as name_key
+    from (select distinct name from htx) as spellings
+),
+
 -- One report per cooperative and year: the winning report's row (two units reporting the
 -- same code in one year is a cross-file warning), with the commune its cell resolves to.
 reported as (
@@ -81,6 +103,7 @@ reported as (
         h.coop_code,
         h.report_year as year,
         h.name,
+        k.name_key,
         h.sector,
         case
             when
@@ -98,13 +121,7 @@ reported as (
         end as commune_name,
         c.commune_code,
         c.commune_current,
-        -- The name as compared when no code resolves: no case, tone marks or prefix; the
-        -- eth (`ð`) some input methods type for `đ` is `d` as `đ` is (etl.text.unaccent).
-        regexp_replace(
-            translate(lower(strip_accents(trim(h.commune_name))), 'đð', 'dd'),
-            '^(xa|phuong|thi tran|dac khu)\s+',
-            ''
-        ) as commune_text,
+        t.commune_text,
         h.founded_on,
         h.founded_on_precision,
         coalesce(h.in_da167, false) as in_da167
@@ -112,6 +129,8 @@ reported as (
     left join communes_named as c on h.file_id = c.file_id and h.excel_row = c.excel_row
     left join commune_names as n on c.commune_current = n.in_force and c.commune_code = n.code
     left join commune_numbers as num on h.commune_name = num.commune_name
+    left join commune_texts as t on h.commune_name = t.commune_name
+    left join name_keys as k on h.name = k.name
     where h.coop_code is not null
 ),
 
@@ -119,7 +138,7 @@ compared as (
     select
         *,
         lag(year) over by_year as previous_year,
-        lag(name) over by_year as previous_name,
+        lag(name_key) over by_year as previous_name_key,
         lag(sector ignore nulls) over by_year as previous_sector,
         lag(in_da167) over by_year as previous_in_da167,
         -- the commune of the last year that reported one (a blank cell reports none)
@@ -155,7 +174,7 @@ flagged as (
         case
             when c.previous_year is null then 1
             when
-                not (coop_name_key(c.previous_name) is not distinct from coop_name_key(c.name))
+                not (c.previous_name_key is not distinct from c.name_key)
                 or c.previous_sector <> c.sector
                 or not (c.previous_in_da167 is not distinct from c.in_da167)
                 then 1
@@ -169,22 +188,21 @@ flagged as (
                 c.previous_code is not null and c.commune_code is not null
                 and c.previous_current = c.commune_current
                 then (c.previous_code <> c.commune_code)::integer
-            -- ...a former commune and a new one it went into...
+            -- ...a former commune and a new one it went into (the former one first, by
+            -- equalities: a hash join, not a nested loop over the bridge)...
             when c.previous_code is not null and c.commune_code is not null
                 then (
                     not exists (
                         select 1 from bridge as b
                         where
-                            (
-                                b.old_commune_code = c.previous_code
-                                and b.new_commune_code = c.commune_code
-                                and not c.previous_current
-                            )
-                            or (
-                                b.old_commune_code = c.commune_code
-                                and b.new_commune_code = c.previous_code
-                                and c.previous_current
-                            )
+                            b.old_commune_code = case
+                                when not c.previous_current then c.previous_code
+                                when c.previous_current then c.commune_code
+                            end
+                            and b.new_commune_code = case
+                                when not c.previous_current then c.commune_code
+                                when c.previous_current then c.previous_code
+                            end
                     )
                 )::integer
             -- ...or, unresolved, the same name
