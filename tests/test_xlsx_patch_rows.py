@@ -1,7 +1,8 @@
 """`xlsx_patch`'s shortcuts give what the long way gives: `Package.rows_past(limit)` is
 `row_bound() > limit` for every way a row or cell may be numbered, the parts of a package
-stored as those of one read before are the same bytes (a damaged part still refused), and
-a part compressed once is stored as compressed whole."""
+stored as those of one read before are the same bytes (a damaged part still refused), a
+part compressed once is stored as compressed whole, and workbooks of one template read
+their sheets alike (each still checked for its own parts)."""
 
 from __future__ import annotations
 
@@ -118,3 +119,29 @@ def test_parts_are_inflated_as_zipfile_reads_them_and_refused_where_zipfile_refu
         stored = zip_parts.raw_members(damaged, archive)
         with pytest.raises(zipfile.BadZipFile):
             xlsx_patch._unpacked(archive, "xl/media/a.bin", stored["xl/media/a.bin"], damaged)
+
+
+def test_workbooks_of_one_template_are_read_alike_and_still_checked(tmp_path):
+    template = {
+        "[Content_Types].xml": (
+            '<Types><Override PartName="/xl/workbook.xml" '
+            f'ContentType="{xlsx_patch.WORKBOOK_TYPE}"/></Types>'
+        ).encode(),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{xlsx_patch.MAIN_NS}" xmlns:r="{xlsx_patch.REL_NS}"><sheets>'
+            '<sheet name="HTX" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ).encode(),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships><Relationship Id="rId1" Type="{xlsx_patch.REL_NS}/worksheet" '
+            'Target="worksheets/sheet1.xml"/></Relationships>'
+        ).encode(),
+    }
+    sheet = f'<worksheet xmlns="{xlsx_patch.MAIN_NS}"><sheetData/></worksheet>'.encode()
+    (tmp_path / "a.xlsx").write_bytes(_xlsx({**template, "xl/worksheets/sheet1.xml": sheet}))
+    (tmp_path / "b.xlsx").write_bytes(_xlsx(template))  # the template's sheet part missing
+    for _ in range(2):  # read again: the structure the template's parts gave the first time
+        package = xlsx_patch.Package.read(tmp_path / "a.xlsx", 1 << 20)
+        assert package.sheets == [xlsx_patch.Sheet("HTX", "xl/worksheets/sheet1.xml", True)]
+        assert package._rel_prefix == "r"
+        with pytest.raises(xlsx_patch.NotPatchable, match="sheet of type worksheet"):
+            xlsx_patch.Package.read(tmp_path / "b.xlsx", 1 << 20)

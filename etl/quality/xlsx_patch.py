@@ -256,6 +256,11 @@ def _big_row_references(bound: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes
     return found
 
 
+# The structure of many workbooks made from one template (`Package._structure`), by the
+# bytes of the parts it is read from.
+_STRUCTURE_PARTS = ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+_STRUCTURES: dict[tuple[bytes, ...], tuple[str, list[tuple[str, str | None, str]]]] = {}
+
 # The parts of many workbooks made from one template (theme, styles, relationships...), as
 # stored: their unpacked bytes, already found well-formed. Worksheets are each their own.
 _UNPACKED: dict[tuple[str, int, int, int, bytes], bytes] = {}
@@ -470,13 +475,15 @@ class Package:
             if _LOOSE_R.search(data) is None:
                 # Every reference is written `r="`: the literal-led pattern, the `\s` before
                 # `r` checked on its matches alone.
-                numbers = [
+                numbers = (
                     m.group(1)
                     for m in plain.finditer(data)
                     if data[m.start() - 1 : m.start()].isspace()
-                ]
+                )
             else:
-                numbers = loose.findall(data)
+                numbers = (m.group(1) for m in loose.finditer(data))
+            # Found as the scan goes: a long sheet passes at its first row past `below`, not
+            # after every cell of every row of as many digits.
             if any(int(number) > below for number in numbers):
                 return True
         return False
@@ -510,6 +517,29 @@ class Package:
     def _read_structure(self) -> None:
         if "docProps/custom.xml" in self.parts:
             raise NotPatchable("custom properties")  # a returned feedback copy, perhaps
+        # The workbooks of one template share these parts (the same bytes, `_unpacked`): their
+        # structure is read from them once.
+        key = tuple(self.parts.get(name, b"") for name in _STRUCTURE_PARTS)
+        found = _STRUCTURES.get(key)
+        if found is None:
+            found = self._structure()
+            if len(_STRUCTURES) >= _UNPACKED_ENTRIES:
+                _STRUCTURES.clear()
+            _STRUCTURES[key] = found
+        self._rel_prefix, listed = found
+        for name, kind, part in listed:
+            if kind is None:
+                raise NotPatchable("a sheet without its part")
+            if kind not in ("worksheet", "chartsheet") or part not in self.parts:
+                raise NotPatchable(f"sheet of type {kind}")
+            self.sheets.append(Sheet(name, part, kind == "worksheet"))
+        if not self.sheets:
+            raise NotPatchable("no sheets")
+
+    def _structure(self) -> tuple[str, list[tuple[str, str | None, str]]]:
+        """The relationships' prefix in workbook.xml, and each sheet's (name, type, part) as
+        workbook.xml lists them (type None: a sheet without its part), from the parts
+        `_STRUCTURE_PARTS` alone."""
         types = self.text("[Content_Types].xml")
         overrides = {
             attributes(m.group(0)).get("PartName", "").lstrip("/").lower(): attributes(
@@ -525,22 +555,20 @@ class Package:
         prefix = re.search(rf'xmlns:(\w+)="{re.escape(REL_NS)}"', workbook)
         if prefix is None:
             raise NotPatchable("workbook.xml without the relationships namespace")
-        self._rel_prefix = prefix.group(1)
         rels = self._relationships("xl/_rels/workbook.xml.rels", "xl")
         sheets = re.search(r"<sheets\b[^>]*>(.*?)</sheets>", workbook, re.DOTALL)
         if sheets is None:
             raise NotPatchable("no <sheets>")
+        listed: list[tuple[str, str | None, str]] = []
         for tag in re.findall(r"<sheet\b[^>]*>", sheets.group(1)):
             attrs = attributes(tag)
-            rel = rels.get(attrs.get(f"{self._rel_prefix}:id", ""))
+            rel = rels.get(attrs.get(f"{prefix.group(1)}:id", ""))
             if rel is None or "name" not in attrs:
-                raise NotPatchable("a sheet without its part")
+                listed.append(("", None, ""))
+                continue
             kind, part = rel
-            if kind not in ("worksheet", "chartsheet") or part not in self.parts:
-                raise NotPatchable(f"sheet of type {kind}")
-            self.sheets.append(Sheet(attrs["name"], part, kind == "worksheet"))
-        if not self.sheets:
-            raise NotPatchable("no sheets")
+            listed.append((attrs["name"], kind, part))
+        return prefix.group(1), listed
 
     def _relationships(self, rels_part: str, base_dir: str) -> dict[str, tuple[str, str]]:
         """Id -> (type's last word, resolved internal target)."""
