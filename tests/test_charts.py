@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from etl.config import settings_under
-from etl.outputs import charts
+from etl.outputs import charts, officials_report
 from etl.outputs.officials_report import (
     OTHER_DISTRICTS,
     TOP_DISTRICTS,
@@ -543,3 +543,31 @@ def test_a_label_rounds_as_the_table_beside_the_chart():
     assert [r["label"] for r in bars["data"]["values"]] == ["Xã A · 2030: 12,770.3"]
     lines = charts.line_spec([2024, 2025], {"Xã B": [46782.45, None]}, "triệu đồng")
     assert [r["label"] for r in lines["data"]["values"]] == ["Xã B · 2024: 46,782.5"]
+
+
+def test_a_report_whose_marts_did_not_change_is_kept_as_it_is(tmp_path, monkeypatch):
+    """A new file that changes no mart redraws nothing: the report is kept, byte for byte."""
+    settings = _warehouse(tmp_path, NATIONAL)
+    page = write_dashboard(settings).read_bytes()
+
+    def refuse(warehouse):
+        raise AssertionError("the report was drawn again")
+
+    monkeypatch.setattr(officials_report, "_contents", refuse)
+    assert write_dashboard(settings).read_bytes() == page
+
+
+def test_a_report_whose_marts_changed_is_drawn_again(tmp_path):
+    settings = _warehouse(tmp_path, NATIONAL)
+    first = write_dashboard(settings).read_text()
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(
+        "update marts.district_year set district_name = 'Huyện Mới' where district_code = '013'"
+    )
+    con.close()
+    again = write_dashboard(settings).read_text()
+    assert "Huyện Mới" not in first
+    assert "Huyện Mới" in again
+    # Drawn again from scratch, it is the page kept.
+    (settings.export_dir / officials_report.STAMP).unlink()
+    assert write_dashboard(settings).read_text() == again

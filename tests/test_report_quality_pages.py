@@ -213,3 +213,34 @@ def test_a_one_file_run_writes_the_report_a_whole_render_writes(settings):
     assert "quality report: 3 of 3 file page(s) written" in said
     assert {path.name: path.read_bytes() for path in pages.glob("*.html")} == one_file
     assert settings.quality_report.read_bytes() == listing
+
+
+def test_listing_rows_are_drawn_again_only_when_their_file_s_page_stamp_changed(tmp_path):
+    """The listing keeps each file's row as drawn (`quality/.rows.json`) while the file's
+    page stamp holds: a run that adds one file draws one row, and the page is the one a
+    whole drawing gives."""
+    import json
+
+    from conftest import run_steps
+
+    settings = settings_under(tmp_path / "run")
+    settings.landing_dir.mkdir(parents=True)
+    _workbook(settings, "663_2023.xlsx", "663", 1)
+    _workbook(settings, "664_2023.xlsx", "664", 11)
+    run_steps(settings, "run-1")
+    whole = settings.quality_report.read_bytes()
+    rows = settings.export_dir / "quality" / ".rows.json"
+    kept = json.loads(rows.read_text(encoding="utf-8"))
+    first, second = sorted(kept)
+
+    kept[first][1] = "<tr><td>kept</td></tr>\n"  # as if drawn so: kept, not drawn again
+    kept[second][0] = "another stamp"  # its file changed: drawn again
+    rows.write_text(json.dumps(kept), encoding="utf-8")
+    write_quality_report(settings)
+    listing = settings.quality_report.read_text(encoding="utf-8")
+    assert "<tr><td>kept</td></tr>" in listing
+    assert json.loads(rows.read_text(encoding="utf-8"))[second][0] != "another stamp"
+
+    rows.unlink()  # drawn whole again: the same page
+    write_quality_report(settings)
+    assert settings.quality_report.read_bytes() == whole

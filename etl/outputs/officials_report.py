@@ -220,9 +220,101 @@ def _judged(con) -> dict[tuple, dict]:
 
 def write_dashboard(settings: Settings) -> Path:
     """Write `report.html`. A chart whose data did not change since the last report is read
-    back instead of being rendered again (`etl.outputs.charts.cached_in`)."""
+    back instead of being rendered again (`etl.outputs.charts.cached_in`).
+
+    A report whose inputs did not change (`_stamp`: the marts it reads, the reference units
+    and the code that draws it) is kept as it is: a new file that changes no mart (a
+    resubmission of the same figures, a quarantined file) redraws nothing. Its stamp is kept
+    beside it (`STAMP`), written after it."""
+    target = settings.export_dir / REPORT
+    stamp = _stamp(settings.warehouse)
+    if target.exists() and _read_stamp(settings.export_dir) == stamp:
+        log.info("HTML report: %s (unchanged)", target)
+        return target
     with cached_in(settings.state_dir / "cache" / "charts"):
-        return _write_dashboard(settings)
+        written = _write_dashboard(settings)
+    _write_stamp(settings.export_dir, stamp)
+    return written
+
+
+REPORT = "report.html"
+# The stamp of what `report.html` was drawn from (`_stamp`), beside it.
+STAMP = ".report.html.stamp"
+# Every mart `_contents` reads.
+REPORT_MARTS = (
+    "marts.district_year",
+    "marts.commune_year",
+    "marts.program_year",
+    "marts.replication_candidates",
+    "marts.commune_phase",
+)
+
+
+def _stamp(warehouse: Path) -> str:
+    """What the report is drawn from: the facts of the marts it reads (columns, comments,
+    a digest of every row: `etl.outputs.exports._tables_facts`), the reference units its
+    title names, and the code and templates that draw it. When in doubt, more: every
+    template and every reference file, not only those this report reads today."""
+    import hashlib
+
+    import duckdb
+
+    from etl.outputs.exports import _tables_facts as tables_facts  # the exports' own facts
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        present = {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "select schema_name, table_name from duckdb_tables()"
+            ).fetchall()
+        }
+        tables = [table for table in REPORT_MARTS if table in present]
+        facts = tables_facts(con, tables) if tables else {}
+    finally:
+        con.close()
+    digest = hashlib.sha256(_code_stamp())
+    digest.update(repr([(table, facts.get(table)) for table in REPORT_MARTS]).encode())
+    return digest.hexdigest()
+
+
+def _code_stamp() -> bytes:
+    """The code, templates and reference units that shape the report, and the versions of
+    what renders it (DuckDB's reads, Jinja's page, vl-convert's charts)."""
+    import hashlib
+    from importlib.metadata import version
+
+    from etl.config import REFERENCE_DIR
+    from etl.contract import layout, reference
+    from etl.outputs import charts, html
+
+    digest = hashlib.sha256()
+    for package in ("duckdb", "jinja2", "vl-convert-python"):
+        digest.update(f"{package}={version(package)}\0".encode())
+    sources = [Path(m.__file__) for m in (charts, html, layout, reference)]  # type: ignore[arg-type]
+    for path in [
+        Path(__file__),
+        *sources,
+        *sorted(html.TEMPLATES.glob("*.j2")),
+        *sorted(REFERENCE_DIR.glob("*.csv")),
+    ]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
+def _read_stamp(export_dir: Path) -> str | None:
+    try:
+        return (export_dir / STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def _write_stamp(export_dir: Path, stamp: str) -> None:
+    import os
+
+    temporary = export_dir / f".{STAMP}.tmp"
+    temporary.write_text(stamp + "\n", encoding="utf-8")
+    os.replace(temporary, export_dir / STAMP)
 
 
 def draw_ahead(settings: Settings, warehouse: Path) -> int:
@@ -244,7 +336,7 @@ def draw_ahead(settings: Settings, warehouse: Path) -> int:
 def _write_dashboard(settings: Settings) -> Path:
     contents = _contents(settings.warehouse)
     settings.export_dir.mkdir(parents=True, exist_ok=True)
-    target = write_page(settings.export_dir / "report.html", "report.html.j2", **contents)
+    target = write_page(settings.export_dir / REPORT, "report.html.j2", **contents)
     log.info("HTML report: %s", target)
     return target
 

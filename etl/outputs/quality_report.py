@@ -13,11 +13,15 @@ import logging
 import os
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from etl.config import Settings
 from etl.contract.findings import SEVERITY_LABELS
 from etl.outputs.html import write_page
 from etl.quality.data_docs import data_docs_index
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 log = logging.getLogger(__name__)
 
@@ -147,13 +151,47 @@ def write_quality_report(settings: Settings) -> Path:
     target = write_page(
         settings.quality_report,
         "quality_report.html.j2",
-        files=files,
+        rows=_listing(pages_dir, files, stamps),
         totals=_totals(files),
         data_docs=data_docs,
         statuses=STATUS_LABELS,
     )
     log.info("quality report: %s (%d files)", target, len(files))
     return target
+
+
+# Each file's row of the listing as last drawn, with the page stamp it was drawn for.
+ROWS = ".rows.json"
+_ROW_END = "</tr>\n"  # ends every row drawn; an escaped value never holds `<`
+
+
+def _listing(pages_dir: Path, files: list[dict], stamps: dict[str, str]) -> Markup:
+    """The listing's rows, in the order of `files`: a file's row is drawn again only when
+    its page stamp changed (the stamp covers its row of the listing and the templates), the
+    others are those kept in `ROWS`; a run that adds one file draws one row, not thousands."""
+    from markupsafe import Markup
+
+    from etl.outputs.html import render
+
+    before = _read_json(pages_dir / ROWS)
+    kept: dict[str, list[str]] = {}
+    fresh = []
+    for f in files:
+        key = str(f["file_id"])
+        entry = before.get(key)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == stamps[key]:
+            kept[key] = entry
+        else:
+            fresh.append(f)
+    if fresh:
+        drawn = render("quality_rows.html.j2", files=fresh, statuses=STATUS_LABELS)
+        rows = [row + _ROW_END for row in drawn.split(_ROW_END)[:-1]]
+        for f, row in zip(fresh, rows, strict=True):
+            key = str(f["file_id"])
+            kept[key] = [stamps[key], row]
+    if fresh or kept.keys() != before.keys():
+        _write_json(pages_dir / ROWS, kept)
+    return Markup("".join(kept[str(f["file_id"])][1] for f in files))  # noqa: S704  drawn escaped
 
 
 def _totals(files: list[dict]) -> list[tuple[str, int]]:
@@ -196,18 +234,26 @@ def _page_stamp(code: str, shows: str) -> str:
 
 
 def _read_stamps(pages_dir: Path) -> dict[str, str]:
-    import json
-
-    try:
-        stamps = json.loads((pages_dir / STAMPS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return stamps if isinstance(stamps, dict) else {}
+    return _read_json(pages_dir / STAMPS)
 
 
 def _write_stamps(pages_dir: Path, stamps: dict[str, str]) -> None:
+    _write_json(pages_dir / STAMPS, stamps)
+
+
+def _read_json(path: Path) -> dict:
     import json
 
-    temporary = pages_dir / f".{STAMPS}.tmp"
-    temporary.write_text(json.dumps(stamps, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, pages_dir / STAMPS)
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _write_json(path: Path, found: dict) -> None:
+    import json
+
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(found, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
