@@ -444,6 +444,58 @@ def test_report_precedence_by_year_and_unit_level(staged):
     ]
 
 
+def _stage_again(con, rows: list[tuple]) -> None:
+    """These HTX rows (file_id, unit, year, excel_row, coop_code, commune name) staged too,
+    and the staging models run again."""
+    con.executemany(
+        "insert into stg_htx values (?, ?, ?, ?, ?, ?, lower(?), 'HTX')",
+        [(*row, row[-1]) for row in rows],
+    )
+    for name in STAGING_MODELS:
+        run_sql_file(con, SQL_DIR / "staging" / f"{name}.sql")
+
+
+def test_a_report_naming_a_cooperative_twice_wins_with_its_first_row_only(staged):
+    _stage_again(staged, [(30, "664", 2024, 12, "Y9", None), (30, "664", 2024, 9, "Y9", None)])
+    rows = staged.execute(
+        "select coop_code, excel_row, wins, winner_file_id, winner_unit_code, first_winning_row "
+        "from stg_report_precedence where coop_code in ('X1', 'Y9') and report_year = 2024 "
+        "order by coop_code, excel_row"
+    ).fetchall()
+    assert rows == [
+        ("X1", 2, True, 1, "663", True),  # alone in its year: its row wins
+        ("Y9", 9, True, 30, "664", True),
+        ("Y9", 12, True, 30, "664", False),
+    ]
+
+
+def test_a_former_commune_name_of_two_districts_is_the_one_of_the_cooperative_s_district(staged):
+    staged.execute(
+        "insert into ref_units values ('district', '664', 'E', 'Huyện E', '67', null), "
+        "('commune', '10101', 'Alpha', 'Xã Alpha', '664', 'alpha')"
+    )
+    _stage_again(
+        staged,
+        [
+            (20, "664", 2023, 5, "Y1", "Alpha"),
+            (21, "663", 2023, 5, "Y2", "Alpha"),
+            # The province's report: Alpha is a former commune of 663 and of 664.
+            (22, "67", 2024, 7, "Y1", "Alpha"),
+            (22, "67", 2024, 8, "Y2", "Alpha"),
+        ],
+    )
+    rows = staged.execute(
+        "select coop_code, file_id, commune_code from stg_htx_commune "
+        "where coop_code in ('Y1', 'Y2') order by all"
+    ).fetchall()
+    assert rows == [
+        ("Y1", 20, "10101"),
+        ("Y1", 22, "10101"),  # its district, 664, reported it the year before
+        ("Y2", 21, "10001"),
+        ("Y2", 22, "10001"),
+    ]
+
+
 def test_the_commune_a_row_names(staged):
     rows = staged.execute(
         "select coop_code, file_id, commune_code, commune_current from stg_htx_commune "

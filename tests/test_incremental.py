@@ -196,7 +196,7 @@ def _lander(landing: Path):
 def test_runs_of_new_files_resubmissions_duplicates_and_reprocessing_build_what_one_run_builds(
     sample_landing, tmp_path, monkeypatch
 ):
-    from etl.warehouse.staging import sheet_files
+    from etl.warehouse.staging import staged_folder
 
     source, by_year, resubmissions = _sample_by_year(sample_landing)
     settings = _settings(tmp_path / "runs")
@@ -205,12 +205,12 @@ def test_runs_of_new_files_resubmissions_duplicates_and_reprocessing_build_what_
 
     read: list[int] = []
 
-    def reading(staging_dir, outcome: dict) -> dict:
+    def reading(outcome: dict) -> str:
         read.append(outcome["file_id"])
-        return sheet_files(staging_dir, outcome)
+        return staged_folder(outcome)
 
     # The store asks where a file's staged rows are once per file it reads them of.
-    monkeypatch.setattr(build, "sheet_files", reading)
+    monkeypatch.setattr(build, "staged_folder", reading)
 
     def reads() -> int:
         """How many files' staged rows the builds since the last call read."""

@@ -41,7 +41,7 @@ from etl.warehouse.models import (
     run_sql_file,
     scalar,
 )
-from etl.warehouse.staging import read_outcome, sheet_files, staged_columns
+from etl.warehouse.staging import folder_files, read_outcome, staged_columns, staged_folder
 
 log = logging.getLogger(__name__)
 
@@ -827,16 +827,24 @@ def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | N
     staging = settings.staging_dir
     known = known or {}
     outcomes = [known.get(file_id) or read_outcome(staging, file_id) for file_id in wanted]
+    folders = [staged_folder(o) for o in outcomes]
+    # Each sheet's Parquet once per staged folder (a batch's, shared by its files), and the
+    # file, sheet and Parquet of every wanted row made by a join: a full load names thousands
+    # of files in a few batches.
     where = [
-        (o["file_id"], sheet, str(path))
-        for o in outcomes
-        for sheet, path in sheet_files(staging, o).items()
+        (folder, sheet, str(path))
+        for folder in sorted(set(folders))
+        for sheet, path in folder_files(staging, folder).items()
     ]
     con.execute(
-        "create or replace temp table wanted as select unnest($ids::bigint[]) as file_id, "
-        "unnest($sheets::varchar[]) as sheet, unnest($paths::varchar[]) as path",
+        "create or replace temp table wanted as select w.file_id, p.sheet, p.path "
+        "from (select unnest($ids::bigint[]) as file_id, unnest($folders::varchar[]) as folder) w "
+        "join (select unnest($in::varchar[]) as folder, unnest($sheets::varchar[]) as sheet, "
+        "unnest($paths::varchar[]) as path) p using (folder)",
         {
-            "ids": [i for i, _, _ in where],
+            "ids": [o["file_id"] for o in outcomes],
+            "folders": folders,
+            "in": [f for f, _, _ in where],
             "sheets": [s for _, s, _ in where],
             "paths": [p for _, _, p in where],
         },
@@ -864,7 +872,7 @@ def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | N
                 "unnest($stamps::varchar[])",
                 {
                     "ids": [o["file_id"] for o in outcomes],
-                    "folders": [o.get("staged_in") or o["sha256"] for o in outcomes],
+                    "folders": folders,
                     "digests": [o.get("staged_digest") or None for o in outcomes],
                     "stamps": [o.get("staged_by") for o in outcomes],
                 },

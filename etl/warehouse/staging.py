@@ -381,9 +381,19 @@ def batch_dir(staging_dir: Path, run_id: str, file_ids: list[int]) -> Path:
 
 def sheet_files(staging_dir: Path, outcome: dict) -> dict[str, Path]:
     """The Parquet file of each sheet holding a staged file's rows (with other files' rows:
-    one file per sheet per batch). Files staged before batches kept a folder of their own."""
-    folder = staging_dir / (outcome.get("staged_in") or outcome["sha256"])
-    return {s.key: folder / f"{s.key}.parquet" for s in DATA_SHEETS}
+    one file per sheet per batch)."""
+    return folder_files(staging_dir, staged_folder(outcome))
+
+
+def staged_folder(outcome: dict) -> str:
+    """The folder under the staging folder that holds a staged file's Parquet: its batch's.
+    Files staged before batches kept a folder of their own."""
+    return outcome.get("staged_in") or outcome["sha256"]
+
+
+def folder_files(staging_dir: Path, folder: str) -> dict[str, Path]:
+    """The Parquet file of each sheet in a staged folder (`staged_folder`)."""
+    return {s.key: staging_dir / folder / f"{s.key}.parquet" for s in DATA_SHEETS}
 
 
 def _duplicate(landed: LandedFile) -> str:

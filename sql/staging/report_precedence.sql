@@ -65,10 +65,11 @@ unit_reports as (
 
 -- The report years in order: the steps of unit_history.
 report_years as (
-    select distinct
+    select
         report_year,
-        dense_rank() over (order by report_year) as step
+        row_number() over (order by report_year) as step
     from unit_reports
+    group by report_year
 ),
 
 -- The cooperatives two units report in some year: for any other, each year's only unit wins.
@@ -160,20 +161,56 @@ rows_unit_wins as (
         and r.unit_code = w.unit_code
 ),
 
-decided as (
+-- The cooperative-years that more than one row names (two reports, or one report naming the
+-- cooperative twice): the only ones where precedence has to choose. Nearly every
+-- cooperative-year is one row, and a window over all of them sorts each.
+disputed as (
     select
-        *,
-        first_value(file_id) over by_precedence as winner_file_id,
-        first_value(unit_code) over by_precedence as winner_unit_code,
-        row_number() over by_precedence = 1 as first_winning_row
+        coop_code,
+        report_year
     from rows_unit_wins
+    group by coop_code, report_year
+    having count(*) > 1
+),
+
+-- A cooperative-year of one row: that row wins it.
+undisputed as (
+    select
+        r.*,
+        r.file_id as winner_file_id,
+        r.unit_code as winner_unit_code,
+        true as first_winning_row
+    from rows_unit_wins as r
+    anti join disputed as d
+        on
+        r.coop_code = d.coop_code
+        and r.report_year is not distinct from d.report_year
+),
+
+decided_disputed as (
+    select
+        r.*,
+        first_value(r.file_id) over by_precedence as winner_file_id,
+        first_value(r.unit_code) over by_precedence as winner_unit_code,
+        row_number() over by_precedence = 1 as first_winning_row
+    from rows_unit_wins as r
+    semi join disputed as d
+        on
+        r.coop_code = d.coop_code
+        and r.report_year is not distinct from d.report_year
     window by_precedence as (
-        partition by coop_code, report_year
+        partition by r.coop_code, r.report_year
         order by
-            unit_wins desc,
-            file_id asc,
-            excel_row asc
+            r.unit_wins desc,
+            r.file_id asc,
+            r.excel_row asc
     )
+),
+
+decided as (
+    select * from undisputed
+    union all
+    select * from decided_disputed
 )
 
 select
