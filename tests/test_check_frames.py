@@ -70,3 +70,20 @@ def test_can_fail_selects_the_rows_gx_finds_unexpected(check):
     found = {finding.excel_row for _, finding, _ in validate._run(f"warehouse/{check}", frame, {})}
     assert found, f"{check}: some value breaks the rule"
     assert selected == found
+
+
+def test_a_suite_bounding_a_date_or_a_text_keeps_every_row():
+    """`can_fail` compares numbers only: a bound written as a date or a text would make the
+    check's query fail to run, so such a suite hands GX every row, as one it cannot read."""
+    from etl.quality.validate import can_fail
+
+    for bound in ("2021-01-01", True):
+        suite = {
+            "expectations": [
+                {
+                    "type": "expect_column_values_to_be_between",
+                    "kwargs": {"column": "founded_on", "min_value": bound},
+                }
+            ]
+        }
+        assert can_fail(suite) is None

@@ -381,6 +381,9 @@ def can_fail(document: dict) -> str | None:
             "min_value",
             "max_value",
         }:
+            bounds = [kwargs.get(b) for b in ("min_value", "max_value")]
+            if any(isinstance(b, bool | str) for b in bounds):
+                return None  # a date or a text bound: not compared here, every row kept
             outside = [
                 f"{column} {op} {_literal(kwargs[bound])}::double"
                 for bound, op in (("min_value", "<"), ("max_value", ">"))
