@@ -571,3 +571,20 @@ def test_a_report_whose_marts_changed_is_drawn_again(tmp_path):
     # Drawn again from scratch, it is the page kept.
     (settings.export_dir / officials_report.STAMP).unlink()
     assert write_dashboard(settings).read_text() == again
+
+
+def test_the_report_s_stamp_covers_the_suites_its_legends_come_from(tmp_path, monkeypatch):
+    """The rating mix the report's legends name comes from `expectations/htx.json`
+    (`layout.RATING_MIX`): a changed suite draws the report again, though no mart changed."""
+    import shutil
+
+    from etl import config
+    from etl.outputs import officials_report
+
+    copy = tmp_path / "expectations"
+    shutil.copytree(config.EXPECTATIONS_DIR, copy)
+    monkeypatch.setattr(config, "EXPECTATIONS_DIR", copy)
+    before = officials_report._code_stamp()
+    suite = copy / "htx.json"
+    suite.write_bytes(suite.read_bytes() + b"\n")
+    assert officials_report._code_stamp() != before

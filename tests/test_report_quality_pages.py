@@ -216,9 +216,9 @@ def test_a_one_file_run_writes_the_report_a_whole_render_writes(settings):
 
 
 def test_listing_rows_are_drawn_again_only_when_their_file_s_page_stamp_changed(tmp_path):
-    """The listing keeps each file's row as drawn (`quality/.rows.json`) while the file's
-    page stamp holds: a run that adds one file draws one row, and the page is the one a
-    whole drawing gives."""
+    """The listing keeps each file's row as drawn (`state/cache/quality_rows.json`, not
+    among the published pages) while the file's page stamp holds: a run that adds one file
+    draws one row, and the page is the one a whole drawing gives."""
     import json
 
     from conftest import run_steps
@@ -229,7 +229,8 @@ def test_listing_rows_are_drawn_again_only_when_their_file_s_page_stamp_changed(
     _workbook(settings, "664_2023.xlsx", "664", 11)
     run_steps(settings, "run-1")
     whole = settings.quality_report.read_bytes()
-    rows = settings.export_dir / "quality" / ".rows.json"
+    rows = settings.state_dir / "cache" / "quality_rows.json"
+    assert not [p for p in settings.export_dir.rglob("*") if "rows" in p.name]
     kept = json.loads(rows.read_text(encoding="utf-8"))
     first, second = sorted(kept)
 

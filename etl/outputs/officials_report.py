@@ -279,12 +279,13 @@ def _stamp(warehouse: Path) -> str:
 
 
 def _code_stamp() -> bytes:
-    """The code, templates and reference units that shape the report, and the versions of
-    what renders it (DuckDB's reads, Jinja's page, vl-convert's charts)."""
+    """The code, templates and reference units that shape the report, the suites its
+    legends come from (the rating mix is `expectations/htx.json`'s, `layout.RATING_MIX`),
+    and the versions of what renders it (DuckDB's reads, Jinja's page, vl-convert's charts)."""
     import hashlib
     from importlib.metadata import version
 
-    from etl.config import REFERENCE_DIR
+    from etl.config import EXPECTATIONS_DIR, REFERENCE_DIR
     from etl.contract import layout, reference
     from etl.outputs import charts, html
 
@@ -297,6 +298,7 @@ def _code_stamp() -> bytes:
         *sources,
         *sorted(html.TEMPLATES.glob("*.j2")),
         *sorted(REFERENCE_DIR.glob("*.csv")),
+        *sorted(EXPECTATIONS_DIR.rglob("*.json")),
     ]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.digest()

@@ -159,7 +159,7 @@ def write_quality_report(settings: Settings) -> Path:
     target = write_page(
         settings.quality_report,
         "quality_report.html.j2",
-        rows=_listing(pages_dir, files, stamps),
+        rows=_listing(settings.state_dir / "cache" / ROWS, files, stamps),
         totals=_totals(files),
         data_docs=data_docs,
         statuses=STATUS_LABELS,
@@ -168,12 +168,14 @@ def write_quality_report(settings: Settings) -> Path:
     return target
 
 
-# Each file's row of the listing as last drawn, with the page stamp it was drawn for.
-ROWS = ".rows.json"
+# Each file's row of the listing as last drawn, with the page stamp it was drawn for: in the
+# state folder, not among the published pages, as its rows are put back unescaped (anyone
+# who may write the exports must not be able to plant markup that later reports keep).
+ROWS = "quality_rows.json"
 _ROW_END = "</tr>\n"  # ends every row drawn; an escaped value never holds `<`
 
 
-def _listing(pages_dir: Path, files: list[dict], stamps: dict[str, str]) -> Markup:
+def _listing(rows_path: Path, files: list[dict], stamps: dict[str, str]) -> Markup:
     """The listing's rows, in the order of `files`: a file's row is drawn again only when
     its page stamp changed (the stamp covers its row of the listing and the templates), the
     others are those kept in `ROWS`; a run that adds one file draws one row, not thousands."""
@@ -181,13 +183,18 @@ def _listing(pages_dir: Path, files: list[dict], stamps: dict[str, str]) -> Mark
 
     from etl.outputs.html import render
 
-    before = _read_json(pages_dir / ROWS)
+    before = _read_json(rows_path)
     kept: dict[str, list[str]] = {}
     fresh = []
     for f in files:
         key = str(f["file_id"])
         entry = before.get(key)
-        if isinstance(entry, list) and len(entry) == 2 and entry[0] == stamps[key]:
+        if (
+            isinstance(entry, list)
+            and len(entry) == 2
+            and entry[0] == stamps[key]
+            and isinstance(entry[1], str)
+        ):
             kept[key] = entry
         else:
             fresh.append(f)
@@ -198,7 +205,8 @@ def _listing(pages_dir: Path, files: list[dict], stamps: dict[str, str]) -> Mark
             key = str(f["file_id"])
             kept[key] = [stamps[key], row]
     if fresh or kept.keys() != before.keys():
-        _write_json(pages_dir / ROWS, kept)
+        rows_path.parent.mkdir(parents=True, exist_ok=True)
+        _write_json(rows_path, kept)
     return Markup("".join(kept[str(f["file_id"])][1] for f in files))  # noqa: S704  drawn escaped
 
 
