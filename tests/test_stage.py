@@ -16,6 +16,7 @@ from conftest import (
     write_xlsx,
 )
 
+from etl.contract.layout import DATA_SHEETS
 from etl.flow.tasks import discover_files
 from etl.read.discover import LandedFile
 from etl.warehouse import staging
@@ -145,28 +146,39 @@ def test_a_run_staged_in_processes_makes_the_single_run_warehouse(
 
 
 def test_a_batch_read_in_forks_is_validated_once_per_suite(sample_landing, tmp_path, monkeypatch):
-    """One GX validation per suite for the whole batch, whatever the number of forks; the
-    frames of the chunks concatenated are the frames of the batch."""
-    from etl.quality import validate
+    """One GX validation per suite for the whole batch, whatever the number of forks, of
+    the rows of the batch its suite can fail (`etl.quality.narrow`); the frames of the
+    chunks concatenated are the frames of the batch."""
+    from etl.quality import narrow, validate
 
     settings = with_landing(tmp_path / "w", sample_landing)
     files = [LandedFile(**f) for f in discover_files(settings)]
+    narrowed: list[tuple[str, int, int]] = []
     runs: list[tuple[str, int]] = []
-    real = validate._run
+    real_narrow, real_run = narrow.rows_to_validate, validate._run
+
+    def narrowing(frame, document):
+        kept = real_narrow(frame, document)
+        narrowed.append((document["name"], len(frame), len(kept)))
+        return kept
 
     def counted(key, frame, *args, **kwargs):
         runs.append((key, len(frame)))
-        return real(key, frame, *args, **kwargs)
+        return real_run(key, frame, *args, **kwargs)
 
+    monkeypatch.setattr(narrow, "rows_to_validate", narrowing)
     monkeypatch.setattr(validate, "_run", counted)
     stage_batch(files, tmp_path / "s", "run", processes=3, min_chunk=5)
-    assert [key for key, _ in runs] == ["htx", "hotro", "ocop", "lienket"]
-    rows = dict(runs)
+    names = {sheet.key: validate._suite_document(sheet.key)["name"] for sheet in DATA_SHEETS}
+    assert [name for name, _, _ in narrowed] == list(names.values())  # once per suite
+    assert runs  # the sample breaks rules: GX validates
+    assert runs == [(key, kept) for key, (_, _, kept) in zip(names, narrowed, strict=True) if kept]
+    rows = {key: whole for key, (_, whole, _) in zip(names, narrowed, strict=True)}
     for key, count in rows.items():
         [(staged,)] = duckdb.sql(
             f"select count(*) from read_parquet('{tmp_path}/s/batches/*/{key}.parquet')"
         ).fetchall()
-        assert 0 < staged <= count  # every row validated; quarantined files' rows not staged
+        assert 0 < staged <= count  # every row of the batch at once; quarantined ones not staged
 
 
 def test_frames_of_chunks_concatenated_are_the_frames_of_all_files(sample_landing, tmp_path):

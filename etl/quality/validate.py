@@ -80,7 +80,7 @@ def _validation(key: str):
     import great_expectations as gx
 
     context, source = _context()
-    document = json.loads((EXPECTATIONS_DIR / f"{key}.json").read_text(encoding="utf-8"))
+    document = _suite_document(key)
     name = key.replace("/", "_")
     # The constructor keeps every expectation, also two rules on one column.
     suite = context.suites.add(
@@ -94,6 +94,12 @@ def _validation(key: str):
     return context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch, suite=suite)
     )
+
+
+@cache
+def _suite_document(key: str) -> dict:
+    """The suite of a sheet key or `warehouse/<check>` as data, read once a process."""
+    return json.loads((EXPECTATIONS_DIR / f"{key}.json").read_text(encoding="utf-8"))
 
 
 def _expectation(item: dict):
@@ -138,7 +144,8 @@ def validate_frames(
 ) -> dict[int, list[Finding]]:
     """Findings per file_id of the frames of many files, with their lookup columns
     (`with_lookups` of `build_frames`, or of several such frames concatenated in file order:
-    every lookup looks within a row or a file): one GX validation per suite over all rows.
+    every lookup looks within a row or a file): one GX validation per suite over all the
+    rows it can find unexpected (`etl.quality.narrow`), none when no row can.
 
     `columns` holds every file of the frames (`sheet_columns`), also those without rows.
     """
@@ -162,10 +169,17 @@ _Item = tuple[str, pd.DataFrame, dict[str, str], dict[int, dict[str, int]] | Non
 
 def _run_all(items: list[_Item]) -> list[list[tuple[int, Finding, tuple[Cause, ...]]]]:
     """`list(_run(*item))` of each item, in order: by the warm validator of `htx run` when
-    this process has one (`etl.quality.validator`), else here. An empty frame is not
-    validated (nor sent): GX is needed only for rows."""
+    this process has one (`etl.quality.validator`), else here. Each frame is narrowed to
+    the rows its suite can find unexpected first (`etl.quality.narrow`): the same findings.
+    An empty frame is not validated (nor sent): GX is needed only for rows, and a clean
+    workbook's are not validated at all."""
     from etl.quality import validator
+    from etl.quality.narrow import rows_to_validate
 
+    items = [
+        (key, rows_to_validate(frame, _suite_document(key)), labels, positions)
+        for key, frame, labels, positions in items
+    ]
     found: list[list[tuple[int, Finding, tuple[Cause, ...]]]] = [[] for _ in items]
     wanted = [index for index, item in enumerate(items) if not item[1].empty]
     if not wanted:
