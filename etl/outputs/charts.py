@@ -159,9 +159,9 @@ def _key(spec: dict, title: str) -> str:
 
 @cache
 def _code() -> bytes:
-    from importlib.metadata import version
+    from etl.outputs.stamps import code_digest
 
-    return version("vl-convert-python").encode() + Path(__file__).read_bytes()
+    return code_digest([Path(__file__)], packages=("vl-convert-python",)).digest()
 
 
 def _render(spec: dict, title: str) -> Markup:

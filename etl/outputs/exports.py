@@ -8,7 +8,6 @@ the export folder never sees a half-written file.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from etl.config import CONFIG_DIR, Settings, labels_vi, tables_vi, values_vi
+from etl.outputs.stamps import code_digest, read_json, write_json
 from etl.warehouse.build import MART_MODELS
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class Export:
             parts: list[tuple] = []
             if before.get(XLSX) != self.after[XLSX] or not (target / XLSX).exists():
                 # The rows that did not change are copied from the workbook being replaced.
-                earlier = xlsx.Reuse(target / XLSX, _read_json(target / XLSX_PARTS))
+                earlier = xlsx.Reuse(target / XLSX, read_json(target / XLSX_PARTS))
                 self.workbook = xlsx.prepare_workbook(con, _xlsx_sheets(con, sheets), earlier)
                 largest_first = xlsx.parts_to_render(self.workbook, CHUNKS_PER_JOB)
                 parts = [("xlsx", warehouse, part) for part in reversed(largest_first)]
@@ -162,7 +162,7 @@ class Export:
             written.append(final)
         if any(path.name == XLSX for path in written):
             # The parts of the workbook now in place; none (nothing to reuse) if too large.
-            _write_json(target / XLSX_PARTS, parts or {})
+            write_json(target / XLSX_PARTS, parts or {})
         _write_fingerprints(target, self.after)
         shutil.rmtree(self.staging, ignore_errors=True)
         log.info(
@@ -350,13 +350,13 @@ class _TableFacts:
 
     def __init__(self, con, tables: list[str] | None = None) -> None:
         self.con = con
-        self.known: dict[str, str] = _tables_facts(con, tables) if tables else {}
+        self.known: dict[str, str] = tables_facts(con, tables) if tables else {}
 
     def load(self, tables: list[str]) -> None:
         """The facts of those of `tables` not known yet, all at once."""
         wanted = [table for table in tables if table not in self.known]
         if wanted:
-            self.known.update(_tables_facts(self.con, wanted))
+            self.known.update(tables_facts(self.con, wanted))
 
     def of(self, table: str) -> str:
         if table not in self.known:
@@ -378,24 +378,20 @@ XLSX_PARTS = ".marts.xlsx.parts.json"
 
 def _code_fingerprint() -> str:
     """The code and configuration that shape the exported files."""
-    import duckdb
-
     from etl.outputs import xlsx, zip_parts
 
-    digest = hashlib.sha256(duckdb.__version__.encode())
     sources = (Path(__file__), Path(xlsx.__file__), Path(zip_parts.__file__))
     config = ("labels_vi.csv", "tables_vi.csv", "values_vi.csv")
-    for path in (*sources, *(CONFIG_DIR / name for name in config)):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    paths = (*sources, *(CONFIG_DIR / name for name in config))
+    return code_digest(paths, packages=("duckdb",)).hexdigest()
 
 
 def _table_facts(con, table: str) -> str:
     """What a fingerprint holds of one table (`_TableFacts.fingerprint`)."""
-    return _tables_facts(con, [table])[table]
+    return tables_facts(con, [table])[table]
 
 
-def _tables_facts(con, tables: list[str]) -> dict[str, str]:
+def tables_facts(con, tables: list[str]) -> dict[str, str]:
     """What a fingerprint holds of each of `tables`, in three queries: each table's
     columns and types, its comment, its row count and two sums of a hash of each row (the
     rows' order is the SQL's own)."""
@@ -420,25 +416,11 @@ def _tables_facts(con, tables: list[str]) -> dict[str, str]:
 
 
 def _read_fingerprints(target: Path) -> dict[str, str]:
-    return _read_json(target / FINGERPRINTS)
+    return read_json(target / FINGERPRINTS)
 
 
 def _write_fingerprints(target: Path, fingerprints: dict[str, str]) -> None:
-    _write_json(target / FINGERPRINTS, fingerprints)
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return stored if isinstance(stored, dict) else {}
-
-
-def _write_json(path: Path, value: dict) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, path)
+    write_json(target / FINGERPRINTS, fingerprints)
 
 
 def _xlsx_sheets(con, tables: list[str]) -> list:

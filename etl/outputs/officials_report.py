@@ -252,14 +252,14 @@ REPORT_MARTS = (
 
 def _stamp(warehouse: Path) -> str:
     """What the report is drawn from: the facts of the marts it reads (columns, comments,
-    a digest of every row: `etl.outputs.exports._tables_facts`), the reference units its
+    a digest of every row: `etl.outputs.exports.tables_facts`), the reference units its
     title names, and the code and templates that draw it. When in doubt, more: every
     template and every reference file, not only those this report reads today."""
     import hashlib
 
     import duckdb
 
-    from etl.outputs.exports import _tables_facts as tables_facts  # the exports' own facts
+    from etl.outputs.exports import tables_facts  # the exports' own facts
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -282,26 +282,20 @@ def _code_stamp() -> bytes:
     """The code, templates and reference units that shape the report, the suites its
     legends come from (the rating mix is `expectations/htx.json`'s, `layout.RATING_MIX`),
     and the versions of what renders it (DuckDB's reads, Jinja's page, vl-convert's charts)."""
-    import hashlib
-    from importlib.metadata import version
-
     from etl.config import EXPECTATIONS_DIR, REFERENCE_DIR
     from etl.contract import layout, reference
     from etl.outputs import charts, html
+    from etl.outputs.stamps import code_digest
 
-    digest = hashlib.sha256()
-    for package in ("duckdb", "jinja2", "vl-convert-python"):
-        digest.update(f"{package}={version(package)}\0".encode())
     sources = [Path(m.__file__) for m in (charts, html, layout, reference)]  # type: ignore[arg-type]
-    for path in [
+    paths = [
         Path(__file__),
         *sources,
         *sorted(html.TEMPLATES.glob("*.j2")),
         *sorted(REFERENCE_DIR.glob("*.csv")),
         *sorted(EXPECTATIONS_DIR.rglob("*.json")),
-    ]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.digest()
+    ]
+    return code_digest(paths, packages=("duckdb", "jinja2", "vl-convert-python")).digest()
 
 
 def _read_stamp(export_dir: Path) -> str | None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from etl.config import Settings
 from etl.contract.findings import SEVERITY_LABELS
 from etl.outputs.html import write_page
+from etl.outputs.stamps import code_digest, read_json, write_json
 from etl.quality.data_docs import data_docs_index
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ def _listing(rows_path: Path, files: list[dict], stamps: dict[str, str]) -> Mark
 
     from etl.outputs.html import render
 
-    before = _read_json(rows_path)
+    before = read_json(rows_path)
     kept: dict[str, list[str]] = {}
     fresh = []
     for f in files:
@@ -206,7 +207,7 @@ def _listing(rows_path: Path, files: list[dict], stamps: dict[str, str]) -> Mark
             kept[key] = [stamps[key], row]
     if fresh or kept.keys() != before.keys():
         rows_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_json(rows_path, kept)
+        write_json(rows_path, kept)
     return Markup("".join(kept[str(f["file_id"])][1] for f in files))  # noqa: S704  drawn escaped
 
 
@@ -231,14 +232,10 @@ STAMPS = ".stamps.json"
 
 def _code_stamp() -> str:
     """The templates and the code that render a file's page."""
-    import hashlib
-
     from etl.outputs import html
 
-    digest = hashlib.sha256()
-    for path in [*sorted(html.TEMPLATES.glob("*.j2")), Path(html.__file__), Path(__file__)]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    paths = [*sorted(html.TEMPLATES.glob("*.j2")), Path(html.__file__), Path(__file__)]
+    return code_digest(paths).hexdigest()
 
 
 def _page_stamp(code: str, shows: str) -> str:
@@ -250,26 +247,8 @@ def _page_stamp(code: str, shows: str) -> str:
 
 
 def _read_stamps(pages_dir: Path) -> dict[str, str]:
-    return _read_json(pages_dir / STAMPS)
+    return read_json(pages_dir / STAMPS)
 
 
 def _write_stamps(pages_dir: Path, stamps: dict[str, str]) -> None:
-    _write_json(pages_dir / STAMPS, stamps)
-
-
-def _read_json(path: Path) -> dict:
-    import json
-
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def _write_json(path: Path, found: dict) -> None:
-    import json
-
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(found, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, path)
+    write_json(pages_dir / STAMPS, stamps)

@@ -1,0 +1,46 @@
+"""What the outputs keep beside the files they write, to know when one is up to date: a
+digest of the code and data that shape a file (`code_digest`), and small JSON records
+written atomically (`read_json`, `write_json`). Shared by the exports, the quality report,
+the officials' report and its charts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+
+def code_digest(paths: Iterable[Path], packages: Iterable[str] = ()) -> hashlib._Hash:
+    """A SHA-256 of the installed versions of `packages` and of each file of `paths` (its
+    name and content), in the order given; the caller may add to it. A file that changes,
+    moves to another name or a library upgraded: another digest."""
+    digest = hashlib.sha256()
+    for package in packages:
+        try:
+            installed = version(package)
+        except PackageNotFoundError:
+            installed = "-"
+        digest.update(f"{package}={installed}\0".encode())
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest
+
+
+def read_json(path: Path) -> dict:
+    """A record written by `write_json`; empty when it is missing, unreadable or not a
+    mapping (then what it described is made again)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def write_json(path: Path, value: dict) -> None:
+    """Write a record atomically: a reader sees the old one or the new one, never a part."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
