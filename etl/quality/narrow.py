@@ -63,7 +63,9 @@ def may_fail(frame: pd.DataFrame, document: dict) -> pd.Series | None:
         try:
             found = rule[1](frame, kwargs).fillna(True).astype(bool)
             found &= _held(frame, item["kwargs"].get("row_condition"))
-        except (KeyError, TypeError, ValueError):  # a column missing, a comparison refused
+        # A column missing, a comparison refused: pandas refuses some with an overflow (a bound
+        # past int64) or NotImplementedError (a suite parameter, a dict), not a TypeError.
+        except (KeyError, TypeError, ValueError, ArithmeticError, NotImplementedError):
             return None
         keep |= found.to_numpy()
     return keep
@@ -110,6 +112,15 @@ def _regex(frame: pd.DataFrame, kwargs: dict) -> pd.Series:
     return _known(column) & ~matches.fillna(False).astype(bool)
 
 
+def _flag(kwargs: dict, name: str) -> bool:
+    """A boolean kwarg as GX reads it: GX's pydantic model makes `"false"` False, which
+    truthiness here would read as True (and drop a row GX finds): only a boolean is read."""
+    value = kwargs.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"{name} is not a boolean")  # every row kept
+    return bool(value)
+
+
 def _between(frame: pd.DataFrame, kwargs: dict) -> pd.Series:
     column = frame[kwargs["column"]]
     low, high = kwargs.get("min_value"), kwargs.get("max_value")
@@ -120,10 +131,10 @@ def _between(frame: pd.DataFrame, kwargs: dict) -> pd.Series:
     # GX's own comparisons (`ColumnValuesBetween._pandas_vectorized`).
     inside = pd.Series(True, index=frame.index)
     if low is not None:
-        above = column > low if kwargs.get("strict_min") else column >= low
+        above = column > low if _flag(kwargs, "strict_min") else column >= low
         inside &= above.fillna(False).astype(bool)
     if high is not None:
-        below = column < high if kwargs.get("strict_max") else column <= high
+        below = column < high if _flag(kwargs, "strict_max") else column <= high
         inside &= below.fillna(False).astype(bool)
     return _known(column) & ~inside
 
@@ -135,7 +146,7 @@ def _pair_equal(frame: pd.DataFrame, kwargs: dict) -> pd.Series:
 
 def _pair_greater(frame: pd.DataFrame, kwargs: dict) -> pd.Series:
     a, b = frame[kwargs["column_A"]], frame[kwargs["column_B"]]
-    passes = a >= b if kwargs.get("or_equal") else a > b
+    passes = a >= b if _flag(kwargs, "or_equal") else a > b
     return ~passes.fillna(False).astype(bool)  # a missing value: kept
 
 
