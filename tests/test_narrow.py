@@ -245,3 +245,20 @@ def test_a_flag_or_bound_not_read_here_keeps_the_whole_frame(expectation):
         }
     )
     assert may_fail(frame, _suite(expectation)) is None
+
+
+def test_an_arrow_column_paired_with_an_object_column_keeps_the_whole_frame():
+    """pyarrow types the object column from all its values: whether a row passes would
+    depend on the rows beside it, so nothing is narrowed."""
+    frame = pd.DataFrame(
+        {
+            "a": pd.Series([1, None, 3, 0, 5], dtype="int64[pyarrow]"),
+            "b": pd.Series([1, None, 2.5, True, float("nan")], dtype=object),
+        }
+    )
+    pair = {"column_A": "a", "column_B": "b", "ignore_row_if": "either_value_is_missing"}
+    for kind in (
+        "expect_column_pair_values_to_be_equal",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+    ):
+        assert may_fail(frame, _suite((kind, pair))) is None

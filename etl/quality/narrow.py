@@ -139,13 +139,24 @@ def _between(frame: pd.DataFrame, kwargs: dict) -> pd.Series:
     return _known(column) & ~inside
 
 
+def _pair(frame: pd.DataFrame, kwargs: dict) -> tuple[pd.Series, pd.Series]:
+    """The two columns of a pair expectation. An Arrow-backed column against an object one
+    is refused (every row kept): pyarrow types the object column from all its values, so a
+    row's comparison there depends on the other rows of the frame."""
+    a, b = frame[kwargs["column_A"]], frame[kwargs["column_B"]]
+    dtypes = (a.dtype, b.dtype)
+    if any(isinstance(d, pd.ArrowDtype) for d in dtypes) and object in dtypes:
+        raise TypeError("an Arrow column compared with an object column")
+    return a, b
+
+
 def _pair_equal(frame: pd.DataFrame, kwargs: dict) -> pd.Series:
-    equal = frame[kwargs["column_A"]] == frame[kwargs["column_B"]]
-    return ~equal.fillna(False).astype(bool)  # a missing value: kept
+    a, b = _pair(frame, kwargs)
+    return ~(a == b).fillna(False).astype(bool)  # a missing value: kept
 
 
 def _pair_greater(frame: pd.DataFrame, kwargs: dict) -> pd.Series:
-    a, b = frame[kwargs["column_A"]], frame[kwargs["column_B"]]
+    a, b = _pair(frame, kwargs)
     passes = a >= b if _flag(kwargs, "or_equal") else a > b
     return ~passes.fillna(False).astype(bool)  # a missing value: kept
 
