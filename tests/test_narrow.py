@@ -262,3 +262,38 @@ def test_an_arrow_column_paired_with_an_object_column_keeps_the_whole_frame():
         "expect_column_pair_values_a_to_be_greater_than_b",
     ):
         assert may_fail(frame, _suite((kind, pair))) is None
+
+
+_STAGE_ONE = """
+import sys
+from pathlib import Path
+from etl.read.discover import LandedFile, file_id_for, sha256_of
+from etl.warehouse.staging import read_outcome, stage_batch
+
+path = Path(sys.argv[1])
+sha = sha256_of(path)
+landed = LandedFile(file_id_for(sha), path.name, sha, path.stat().st_size, str(path))
+[summary] = stage_batch([landed], Path(sys.argv[2]), "run", processes=2)
+print(read_outcome(Path(sys.argv[2]), summary["file_id"])["status"])
+print("great_expectations" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("sheets", "expected"), [(_clean(2023), "valid"), (None, "quarantined")])
+def test_gx_is_imported_only_for_a_workbook_with_a_row_to_validate(tmp_path, sheets, expected):
+    """A stage task of a scheduler's worker (no warm validator) staging one clean workbook
+    never imports GX (seconds); one breaking a rule does."""
+    import subprocess
+    import sys
+
+    from etl.config import PROJECT_ROOT
+
+    path = write_xlsx(tmp_path / "663_2023.xlsx", sheets or _breaking_every_rule())
+    done = subprocess.run(
+        [sys.executable, "-c", _STAGE_ONE, str(path), str(tmp_path / "staging")],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == [expected, str(sheets is None)]

@@ -116,8 +116,9 @@ def stage_batch(
     `CHUNK_FILES` files (at least `min_chunk`, and as many chunks as processes) at a time;
     the chunks' frames come back here in order. While this process validates and writes a
     part, the forks read the next. GX is imported and its suites built while the forks
-    read, and only when the batch has a file to validate. With one process the parts are
-    read here, one after the other.
+    read, and only when the batch has a file to validate. With one process (or one chunk)
+    the parts are read here, one after the other, and GX is imported only when a frame has
+    a row its suite can fail (`etl.quality.narrow`): never for clean workbooks.
     With `timings_dir`, the batch's timings are recorded there (see `etl.flow.timings`).
     """
     started = time.perf_counter()
@@ -156,8 +157,6 @@ def stage_batch(
         for plan in plans:
             done = [next(reads) for _ in plan]
             timings["read"] += sum(t for _, t in done)
-            if any(r.columns for r, _ in done):
-                meanwhile()  # read here (no forks): GX now, before validating, timed apart
             clock = time.perf_counter()
             read = _Read.merge([r for r, _ in done])
             if read.columns:
