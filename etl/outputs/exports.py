@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from etl.config import CONFIG_DIR, Settings, labels_vi, tables_vi, values_vi
-from etl.outputs.stamps import code_digest, read_json, write_json
+from etl.outputs.stamps import code_digest, read_json, tables_facts, write_json
 from etl.warehouse.build import MART_MODELS
 
 if TYPE_CHECKING:
@@ -389,30 +389,6 @@ def _code_fingerprint() -> str:
 def _table_facts(con, table: str) -> str:
     """What a fingerprint holds of one table (`_TableFacts.fingerprint`)."""
     return tables_facts(con, [table])[table]
-
-
-def tables_facts(con, tables: list[str]) -> dict[str, str]:
-    """What a fingerprint holds of each of `tables`, in three queries: each table's
-    columns and types, its comment, its row count and two sums of a hash of each row (the
-    rows' order is the SQL's own)."""
-    columns: dict[str, list[tuple]] = {table: [] for table in tables}
-    comments: dict[str, list[tuple]] = {table: [] for table in tables}
-    for schema, name, *column in con.execute(
-        "select schema_name, table_name, column_name, data_type, comment from duckdb_columns() "
-        "order by schema_name, table_name, column_index"
-    ).fetchall():
-        columns.get(f"{schema}.{name}", []).append(tuple(column))
-    for schema, name, comment in con.execute(
-        "select schema_name, table_name, comment from duckdb_tables()"
-    ).fetchall():
-        comments.get(f"{schema}.{name}", []).append((comment,))
-    totals = " union all ".join(
-        f"select {i}, count(*), coalesce(sum(h::hugeint), 0)::varchar, "  # noqa: S608  table names are the project's own
-        f"coalesce(bit_xor(hash(h, 7)), 0)::varchar from (select hash(t) as h from {table} t)"
-        for i, table in enumerate(tables)
-    )
-    rows = {tables[i]: tuple(row) for i, *row in con.execute(totals).fetchall()}
-    return {table: repr((table, columns[table], comments[table], rows[table])) for table in tables}
 
 
 def _read_fingerprints(target: Path) -> dict[str, str]:

@@ -252,14 +252,15 @@ REPORT_MARTS = (
 
 def _stamp(warehouse: Path) -> str:
     """What the report is drawn from: the facts of the marts it reads (columns, comments,
-    a digest of every row: `etl.outputs.exports.tables_facts`), the reference units its
-    title names, and the code and templates that draw it. When in doubt, more: every
-    template and every reference file, not only those this report reads today."""
+    a digest of every row: `etl.outputs.stamps.tables_facts`, as the exports), the
+    reference units its title names, and the code and templates that draw it. When in
+    doubt, more: every template and every reference file, not only those this report reads
+    today."""
     import hashlib
 
     import duckdb
 
-    from etl.outputs.exports import tables_facts  # the exports' own facts
+    from etl.outputs.stamps import tables_facts  # the exports' own facts
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
