@@ -12,6 +12,7 @@ import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, run_steps, write_xlsx
 
 import etl.quality.validate as validate
+from etl.quality import narrow
 
 
 def _workbook(settings, name, unit, year, coops) -> None:
@@ -70,6 +71,9 @@ def test_can_fail_selects_the_rows_gx_finds_unexpected(check):
     found = {finding.excel_row for _, finding, _ in validate._run(f"warehouse/{check}", frame, {})}
     assert found, f"{check}: some value breaks the rule"
     assert selected == found
+    # Narrowed again before GX (`etl.quality.narrow`): every row GX finds is kept.
+    kept = set(narrow.rows_to_validate(frame, document)["excel_row"])
+    assert found <= kept
 
 
 def test_a_suite_bounding_a_date_or_a_text_keeps_every_row():

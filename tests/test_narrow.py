@@ -247,12 +247,14 @@ def test_a_flag_or_bound_not_read_here_keeps_the_whole_frame(expectation):
     assert may_fail(frame, _suite(expectation)) is None
 
 
-def test_an_arrow_column_paired_with_an_object_column_keeps_the_whole_frame():
+@pytest.mark.parametrize("dtype", ["int64[pyarrow]", "str"])
+def test_an_extension_column_paired_with_an_object_column_keeps_the_whole_frame(dtype):
     """pyarrow types the object column from all its values: whether a row passes would
     depend on the rows beside it, so nothing is narrowed."""
+    values = [1, None, 3, 0, 5] if dtype != "str" else ["1", None, "3", "0", "5"]
     frame = pd.DataFrame(
         {
-            "a": pd.Series([1, None, 3, 0, 5], dtype="int64[pyarrow]"),
+            "a": pd.Series(values, dtype=dtype),
             "b": pd.Series([1, None, 2.5, True, float("nan")], dtype=object),
         }
     )
@@ -262,6 +264,14 @@ def test_an_arrow_column_paired_with_an_object_column_keeps_the_whole_frame():
         "expect_column_pair_values_a_to_be_greater_than_b",
     ):
         assert may_fail(frame, _suite((kind, pair))) is None
+
+
+def test_the_staging_stamp_covers_the_narrowing():
+    """Which rows GX judges decides a file's findings: a release that changes it stages the
+    recorded files again (`etl.warehouse.stamp`)."""
+    from etl.warehouse.stamp import stamp_sources
+
+    assert "etl/quality/narrow.py" in dict(stamp_sources())
 
 
 _STAGE_ONE = """

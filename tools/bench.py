@@ -586,10 +586,11 @@ def task_times(
 def stage_phases(records: list[dict]) -> dict[str, float | None]:
     """Read, validate and write time inside the stage tasks, from their timing records.
 
-    Each stage record gives a batch's wall time, its set-up (GX imported and built, the
-    first batch of a process only) and the process-seconds of each phase, summed over the
-    processes the batch was split across; the rest of the wall time is shared out in
-    proportion.
+    Each stage record gives a batch's wall time, its set-up (the reference and the stamp;
+    GX imported and built while forks read, the first batch of a process only; without
+    forks GX is imported when first needed, in validate) and the process-seconds of each
+    phase, summed over the processes the batch was split across; the rest of the wall time
+    is shared out in proportion.
     """
     totals = dict.fromkeys(("setup", "read", "validate", "write", "wall"), 0.0)
     found = False
@@ -654,6 +655,8 @@ def stage_breakdown(
         put("Airflow set-up in htx run (db migrate, pool)", name, phases.get("init"))
         put("DAG parse, DAG run created", name, phases.get("dag_parse"))
         put("discover (task)", name, seconds.get("discover"))
+        # The label is the baseline's (docs/bench-baseline-*.json): without forks GX is now
+        # imported when first needed, in validate.
         put("stage: set-up (GX imported, context built)", name, phases.get("setup"))
         put("stage: read (calamine, headers, types, identify)", name, phases.get("read"))
         put("stage: validate (frames, lookups, GX suites)", name, phases.get("validate"))

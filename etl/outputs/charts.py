@@ -161,7 +161,7 @@ def _key(spec: dict, title: str) -> str:
 def _code() -> bytes:
     from etl.outputs.stamps import code_digest
 
-    return code_digest([Path(__file__)], packages=("vl-convert-python",)).digest()
+    return code_digest([Path(__file__)], packages=("vl-convert-python",)).encode()
 
 
 def _render(spec: dict, title: str) -> Markup:

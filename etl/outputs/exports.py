@@ -383,7 +383,7 @@ def _code_fingerprint() -> str:
     sources = (Path(__file__), Path(xlsx.__file__), Path(zip_parts.__file__))
     config = ("labels_vi.csv", "tables_vi.csv", "values_vi.csv")
     paths = (*sources, *(CONFIG_DIR / name for name in config))
-    return code_digest(paths, packages=("duckdb",)).hexdigest()
+    return code_digest(paths, packages=("duckdb",))
 
 
 def _table_facts(con, table: str) -> str:

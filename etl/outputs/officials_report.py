@@ -296,7 +296,7 @@ def _code_stamp() -> bytes:
         *sorted(REFERENCE_DIR.glob("*.csv")),
         *sorted(EXPECTATIONS_DIR.rglob("*.json")),
     ]
-    return code_digest(paths, packages=("duckdb", "jinja2", "vl-convert-python")).digest()
+    return code_digest(paths, packages=("duckdb", "jinja2", "vl-convert-python")).encode()
 
 
 def _read_stamp(export_dir: Path) -> str | None:

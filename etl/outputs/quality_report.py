@@ -235,7 +235,7 @@ def _code_stamp() -> str:
     from etl.outputs import html
 
     paths = [*sorted(html.TEMPLATES.glob("*.j2")), Path(html.__file__), Path(__file__)]
-    return code_digest(paths).hexdigest()
+    return code_digest(paths)
 
 
 def _page_stamp(code: str, shows: str) -> str:

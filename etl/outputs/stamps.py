@@ -13,10 +13,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 
-def code_digest(paths: Iterable[Path], packages: Iterable[str] = ()) -> hashlib._Hash:
-    """A SHA-256 of the installed versions of `packages` and of each file of `paths` (its
-    name and content), in the order given; the caller may add to it. A file that changes,
-    moves to another name or a library upgraded: another digest."""
+def code_digest(paths: Iterable[Path], packages: Iterable[str] = ()) -> str:
+    """The SHA-256, in hex, of the installed versions of `packages` and of each file of
+    `paths` (its name and content), in the order given. A file that changes, moves to
+    another name or a library upgraded: another digest."""
     digest = hashlib.sha256()
     for package in packages:
         try:
@@ -26,7 +26,7 @@ def code_digest(paths: Iterable[Path], packages: Iterable[str] = ()) -> hashlib.
         digest.update(f"{package}={installed}\0".encode())
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest
+    return digest.hexdigest()
 
 
 def read_json(path: Path) -> dict:

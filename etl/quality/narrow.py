@@ -23,8 +23,10 @@ every rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 # An expectation's kwargs read apart: a condition only ever removes rows from what GX
@@ -64,8 +66,9 @@ def may_fail(frame: pd.DataFrame, document: dict) -> pd.Series | None:
             found = rule[1](frame, kwargs).fillna(True).astype(bool)
             found &= _held(frame, item["kwargs"].get("row_condition"))
         # A column missing, a comparison refused: pandas refuses some with an overflow (a bound
-        # past int64) or NotImplementedError (a suite parameter, a dict), not a TypeError.
-        except (KeyError, TypeError, ValueError, ArithmeticError, NotImplementedError):
+        # past int64) or NotImplementedError (a suite parameter, a dict), not a TypeError; a
+        # pattern Python cannot compile is GX's to report.
+        except (KeyError, TypeError, ValueError, ArithmeticError, NotImplementedError, re.error):
             return None
         keep |= found.to_numpy()
     return keep
@@ -140,13 +143,14 @@ def _between(frame: pd.DataFrame, kwargs: dict) -> pd.Series:
 
 
 def _pair(frame: pd.DataFrame, kwargs: dict) -> tuple[pd.Series, pd.Series]:
-    """The two columns of a pair expectation. An Arrow-backed column against an object one
-    is refused (every row kept): pyarrow types the object column from all its values, so a
-    row's comparison there depends on the other rows of the frame."""
+    """The two columns of a pair expectation. An object column against one that is not a
+    NumPy column (Arrow-backed numbers, pandas' text) is refused (every row kept): pyarrow
+    types the object column from all its values, so a row's comparison there depends on
+    the other rows of the frame."""
     a, b = frame[kwargs["column_A"]], frame[kwargs["column_B"]]
     dtypes = (a.dtype, b.dtype)
-    if any(isinstance(d, pd.ArrowDtype) for d in dtypes) and object in dtypes:
-        raise TypeError("an Arrow column compared with an object column")
+    if object in dtypes and not all(isinstance(d, np.dtype) for d in dtypes):
+        raise TypeError("an object column compared with an extension column")
     return a, b
 
 

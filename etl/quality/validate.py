@@ -8,6 +8,7 @@ sheet, Excel row, column and value.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import logging
@@ -80,7 +81,7 @@ def _validation(key: str):
     import great_expectations as gx
 
     context, source = _context()
-    document = _suite_document(key)
+    document = copy.deepcopy(_suite_document(key))  # GX writes into the suite's meta
     name = key.replace("/", "_")
     # The constructor keeps every expectation, also two rules on one column.
     suite = context.suites.add(

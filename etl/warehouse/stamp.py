@@ -33,6 +33,7 @@ def stamp_sources() -> list[tuple[str, Path]]:
         *(_PACKAGE / "read").glob("*.py"),
         *(_PACKAGE / "contract").glob("*.py"),
         _PACKAGE / "quality" / "validate.py",
+        _PACKAGE / "quality" / "narrow.py",  # which rows GX judges
         _PACKAGE / "warehouse" / "staging.py",
         _PACKAGE / "text.py",
     ]
