@@ -16,6 +16,7 @@ from conftest import (
     write_xlsx,
 )
 
+from etl.contract import rules
 from etl.contract.layout import DATA_SHEETS
 from etl.flow.tasks import discover_files
 from etl.read.discover import LandedFile
@@ -169,7 +170,7 @@ def test_a_batch_read_in_forks_is_validated_once_per_suite(sample_landing, tmp_p
     monkeypatch.setattr(narrow, "rows_to_validate", narrowing)
     monkeypatch.setattr(validate, "_run", counted)
     stage_batch(files, tmp_path / "s", "run", processes=3, min_chunk=5)
-    names = {sheet.key: validate._suite_document(sheet.key)["name"] for sheet in DATA_SHEETS}
+    names = {sheet.key: rules.current().documents[sheet.key]["name"] for sheet in DATA_SHEETS}
     assert [name for name, _, _ in narrowed] == list(names.values())  # once per suite
     assert runs  # the sample breaks rules: GX validates
     assert runs == [(key, kept) for key, (_, _, kept) in zip(names, narrowed, strict=True) if kept]

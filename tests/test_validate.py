@@ -45,6 +45,21 @@ def _cells(outcome: dict, severity: str = "error") -> set[tuple]:
     }
 
 
+def test_suite_documents_are_the_files_in_order_and_the_callers_own_copy():
+    from etl.contract import rules
+    from etl.quality.validate import WAREHOUSE_CHECKS
+
+    documents = load_suite_documents()
+    keys = [sheet.key for sheet in DATA_SHEETS] + [f"warehouse/{c}" for c in WAREHOUSE_CHECKS]
+    assert list(documents) == keys
+    for key, document in documents.items():
+        assert document == json.loads((EXPECTATIONS_DIR / f"{key}.json").read_text("utf-8"))
+    # GX writes into a suite's meta: what one caller changes, the rules and others never see.
+    documents["htx"]["meta"]["written_by_gx"] = True
+    assert "written_by_gx" not in rules.current().documents["htx"]["meta"]
+    assert "written_by_gx" not in load_suite_documents()["htx"]["meta"]
+
+
 def test_every_expectation_carries_severity_and_messages():
     for suite in load_suite_documents().values():
         for expectation in suite["expectations"]:

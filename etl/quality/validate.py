@@ -19,13 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from etl.config import EXPECTATIONS_DIR
+from etl.contract import rules
 from etl.contract.findings import ERROR, Finding, bilingual, cell_address, sheets_named
 from etl.contract.layout import DATA_SHEETS, HTX
 from etl.contract.reference import Reference
@@ -52,12 +51,14 @@ WAREHOUSE_CHECKS = (
 )
 
 
-def load_suite_documents(directory: Path = EXPECTATIONS_DIR) -> dict[str, dict]:
-    """The suites as data: sheet key (or `warehouse/<check>`) -> the JSON document."""
+def load_suite_documents() -> dict[str, dict]:
+    """The suites as data: sheet key (or `warehouse/<check>`) -> the JSON document, in the
+    order of the sheets and of `WAREHOUSE_CHECKS`. A copy of the project's rules' documents
+    (`rules.current()`, read once a process), the caller's to change: GX writes into the
+    meta of a suite made from one."""
+    documents = rules.current().documents
     names = [sheet.key for sheet in DATA_SHEETS] + [f"warehouse/{c}" for c in WAREHOUSE_CHECKS]
-    return {
-        name: json.loads((directory / f"{name}.json").read_text(encoding="utf-8")) for name in names
-    }
+    return copy.deepcopy({name: documents[name] for name in names})
 
 
 @cache
@@ -81,7 +82,7 @@ def _validation(key: str):
     import great_expectations as gx
 
     context, source = _context()
-    document = copy.deepcopy(_suite_document(key))  # GX writes into the suite's meta
+    document = copy.deepcopy(rules.current().documents[key])  # GX writes into its meta
     name = key.replace("/", "_")
     # The constructor keeps every expectation, also two rules on one column.
     suite = context.suites.add(
@@ -95,12 +96,6 @@ def _validation(key: str):
     return context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch, suite=suite)
     )
-
-
-@cache
-def _suite_document(key: str) -> dict:
-    """The suite of a sheet key or `warehouse/<check>` as data, read once a process."""
-    return json.loads((EXPECTATIONS_DIR / f"{key}.json").read_text(encoding="utf-8"))
 
 
 def _expectation(item: dict):
@@ -178,7 +173,7 @@ def _run_all(items: list[_Item]) -> list[list[tuple[int, Finding, tuple[Cause, .
     from etl.quality.narrow import rows_to_validate
 
     items = [
-        (key, rows_to_validate(frame, _suite_document(key)), labels, positions)
+        (key, rows_to_validate(frame, rules.current().documents[key]), labels, positions)
         for key, frame, labels, positions in items
     ]
     found: list[list[tuple[int, Finding, tuple[Cause, ...]]]] = [[] for _ in items]
@@ -208,15 +203,13 @@ def with_lookups(
     Set-based here, so each suite's expectations stay small: a value set of every code in
     the batch would be copied by GX on every access and cost time growing with the batch.
     """
-    from etl.contract.rules import current
-
     # As Python objects: `isin` of an Arrow string column costs 30 times as much.
     htx_coops = frames["htx"]["file_coop"].dropna().astype(object).unique()
     # From the files, not the HTX frame: an HTX sheet without rows has a title too.
     htx_titles = {
         f.file_id: f.read.sheets["htx"].sheet_name for f in files if "htx" in f.read.sheets
     }
-    code_form = current().regex("htx", "coop_code")
+    code_form = rules.current().regex("htx", "coop_code")
     out = {}
     for key, frame in frames.items():
         if key == "htx":
@@ -230,7 +223,7 @@ def with_lookups(
             htx_sheet=frame["file_id"].map(htx_titles).astype(object),
         )
         if key == "hotro":
-            sources = current().funding_sources()
+            sources = rules.current().funding_sources()
             known = _in_force(frame["funding_source"], frame["report_year"], sources)
             out[key] = out[key].assign(funding_source_known=known)
     return out
