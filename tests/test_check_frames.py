@@ -1,5 +1,5 @@
 """What the checks across files hand to GX: only the rows their suite can find unexpected
-(`validate.can_fail`, read from the suite's own expectations), and that selection agrees with
+(`narrow.can_fail`, read from the suite's own expectations), and that selection agrees with
 GX on every warehouse suite, nulls, NaN, infinities and the bounds themselves included."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def test_can_fail_selects_the_rows_gx_finds_unexpected(check):
     frame.insert(0, "excel_row", range(1, len(frame) + 1))
     frame.insert(0, "sheet_name", "HTX")
     frame.insert(0, "file_id", 1)
-    where = validate.can_fail(document)
+    where = narrow.can_fail(document)
     assert where is not None, f"{check}: its suite's rule is read for the selection"
     selected = {r for (r,) in duckdb.sql(f"select excel_row from frame where {where}").fetchall()}
     found = {finding.excel_row for _, finding, _ in validate._run(f"warehouse/{check}", frame, {})}
@@ -79,7 +79,7 @@ def test_can_fail_selects_the_rows_gx_finds_unexpected(check):
 def test_a_suite_bounding_a_date_or_a_text_keeps_every_row():
     """`can_fail` compares numbers only: a bound written as a date or a text would make the
     check's query fail to run, so such a suite hands GX every row, as one it cannot read."""
-    from etl.quality.validate import can_fail
+    from etl.quality.narrow import can_fail
 
     for bound in ("2021-01-01", True):
         suite = {

@@ -19,12 +19,19 @@ another type or with other arguments (`mostly`, a date bound) keeps the whole fr
 (`None`).
 `tests/test_narrow.py` compares the findings of narrowed and whole frames on files breaking
 every rule.
+
+`can_fail` reads the same expectations as a SQL predicate, for the checks across files,
+whose rows come from DuckDB (`etl.quality.validate._failing_rows`): the suites of those
+checks are simpler (bounds and value sets), and a form it does not read keeps every row.
+`tests/test_check_frames.py` compares its rows with those GX finds unexpected.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -190,3 +197,53 @@ _RULES: dict[str, tuple[set[str], Callable[[pd.DataFrame, dict], pd.Series]]] = 
     ),
     "expect_compound_columns_to_be_unique": ({"column_list", "ignore_row_if"}, _unique),
 }
+
+
+def can_fail(document: dict) -> str | None:
+    """A SQL predicate true for the rows some expectation of the suite can find unexpected,
+    read from its kwargs; None when one is of a type or form not read here. A null is no
+    failure: GX's column map expectations leave nulls out (and NaN, pandas' null)."""
+    terms = []
+    for item in document["expectations"]:
+        kwargs = item["kwargs"]
+        column = '"' + str(kwargs.get("column", "")).replace('"', '""') + '"'
+        known = "not isnan(" + column + "::double)"
+        if item["type"] == "expect_column_values_to_be_between" and set(kwargs) <= {
+            "column",
+            "min_value",
+            "max_value",
+        }:
+            bounds = [kwargs.get(b) for b in ("min_value", "max_value")]
+            if any(isinstance(b, bool | str) for b in bounds):
+                return None  # a date or a text bound: not compared here, every row kept
+            outside = [
+                f"{column} {op} {_literal(kwargs[bound])}::double"
+                for bound, op in (("min_value", "<"), ("max_value", ">"))
+                if kwargs.get(bound) is not None
+            ]
+            if not outside:
+                continue  # no bound: nothing can fail
+            terms.append(f"({column} is not null and {known} and ({' or '.join(outside)}))")
+        elif item["type"] == "expect_column_values_to_be_in_set" and set(kwargs) == {
+            "column",
+            "value_set",
+        }:
+            values = [_literal(v) for v in kwargs["value_set"]]
+            if any(v is None for v in values):
+                return None
+            allowed = f"{column} in ({', '.join(cast(list[str], values))})" if values else "false"
+            terms.append(f"({column} is not null and not ({allowed}))")
+        else:
+            return None
+    return " or ".join(terms) if terms else "false"
+
+
+def _literal(value: object) -> str | None:
+    """A suite's kwarg value as a SQL literal: a boolean, a number or a text; else None."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return None

@@ -368,61 +368,13 @@ def _failing_rows(sql: str, document: dict) -> str:
     they were made, with their long `value` text, handed to pandas and validated only to
     pass, about half a second of a whole 100× build. A suite with an expectation `can_fail`
     cannot read keeps every row."""
+    from etl.quality.narrow import can_fail
+
     where = can_fail(document)
     if where is None:
         return sql
     query = sql.strip().rstrip(";")
     return f"select * from (\n{query}\n) as checked\nwhere {where}"  # noqa: S608  the project's suite
-
-
-def can_fail(document: dict) -> str | None:
-    """A SQL predicate true for the rows some expectation of the suite can find unexpected,
-    read from its kwargs; None when one is of a type or form not read here. A null is no
-    failure: GX's column map expectations leave nulls out (and NaN, pandas' null)."""
-    terms = []
-    for item in document["expectations"]:
-        kwargs = item["kwargs"]
-        column = '"' + str(kwargs.get("column", "")).replace('"', '""') + '"'
-        known = "not isnan(" + column + "::double)"
-        if item["type"] == "expect_column_values_to_be_between" and set(kwargs) <= {
-            "column",
-            "min_value",
-            "max_value",
-        }:
-            bounds = [kwargs.get(b) for b in ("min_value", "max_value")]
-            if any(isinstance(b, bool | str) for b in bounds):
-                return None  # a date or a text bound: not compared here, every row kept
-            outside = [
-                f"{column} {op} {_literal(kwargs[bound])}::double"
-                for bound, op in (("min_value", "<"), ("max_value", ">"))
-                if kwargs.get(bound) is not None
-            ]
-            if not outside:
-                continue  # no bound: nothing can fail
-            terms.append(f"({column} is not null and {known} and ({' or '.join(outside)}))")
-        elif item["type"] == "expect_column_values_to_be_in_set" and set(kwargs) == {
-            "column",
-            "value_set",
-        }:
-            values = [_literal(v) for v in kwargs["value_set"]]
-            if any(v is None for v in values):
-                return None
-            allowed = f"{column} in ({', '.join(cast(list[str], values))})" if values else "false"
-            terms.append(f"({column} is not null and not ({allowed}))")
-        else:
-            return None
-    return " or ".join(terms) if terms else "false"
-
-
-def _literal(value: object) -> str | None:
-    """A suite's kwarg value as a SQL literal: a boolean, a number or a text; else None."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float) and math.isfinite(value):
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    return None
 
 
 def _in_run(frame: pd.DataFrame, run: set[int]) -> pd.DataFrame:
