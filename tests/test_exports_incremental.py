@@ -322,3 +322,28 @@ def test_a_table_filled_again_is_numbered_by_its_row_ids(con, tmp_path, small_ch
     assert not [sql for sql in seen.sql if "row_number()" in sql]
     write_workbook(con, path, SHEETS)
     assert path.read_bytes() == before
+
+
+def test_rows_are_planned_without_the_common_subexpression_pass(con, tmp_path):
+    """DuckDB's search for common subexpressions in a sheet's row SQL (each cell's casts
+    and escapes, repeated) cost more than building the rows of a changed chunk (0.1 s of
+    0.15 s for 2,000 rows of 37 columns): the rows are planned without it, the same rows
+    either way, and the connection's own setting is back after."""
+    con.execute("set disabled_optimizers = 'join_order'")
+    planned: list[str] = []
+
+    class Watching(_Queries):
+        def execute(self, sql, *args):
+            if "'<row>'" in sql:
+                setting = "select current_setting('disabled_optimizers')"
+                planned.append(self.con.execute(setting).fetchone()[0])
+            return super().execute(sql, *args)
+
+    path = tmp_path / "marts.xlsx"
+    write_workbook(Watching(con), path, SHEETS)
+    assert planned == ["join_order,common_subexpressions"] * 2
+    assert con.execute("select current_setting('disabled_optimizers')").fetchone()[0] == (
+        "join_order"
+    )
+    con.execute("reset disabled_optimizers")
+    _check(con, tmp_path, path, "plain")

@@ -188,3 +188,28 @@ def test_the_year_columns_are_those_the_officials_headers_name_a_year():
 
     for column, label in labels_vi().items():
         assert is_year(column) == (label.split(" ")[0] == "Năm"), (column, label)
+
+
+def test_a_null_of_every_kind_is_an_empty_cell_never_a_null_row():
+    """A row is one `concat` of its cells (`_row_sql`), which would skip a NULL cell and
+    shift the next values left: every kind of cell gives `<c/>` for NULL instead."""
+    from etl.outputs.xlsx import _cell_sql, _row_sql
+
+    kinds = {
+        "name": "VARCHAR", "code": "VARCHAR", "ok": "BOOLEAN", "members": "INTEGER",
+        "growth": "DOUBLE", "revenue_mvnd": "DECIMAL(18,6)", "report_year": "INTEGER",
+        "file_id": "BIGINT", "due_on": "DATE", "at": "TIMESTAMP",
+        "seen": "TIMESTAMP WITH TIME ZONE", "total": "HUGEINT",
+    }  # fmt: skip
+    con = duckdb.connect()
+    con.execute(
+        "create table t as select "
+        + ", ".join(f"null::{kind} as {name}" for name, kind in kinds.items())
+    )
+    columns = con.execute("describe t").fetchall()
+    shown = {"code": {"x": "Mã x"}}
+    for name, kind, *_ in columns:
+        cell = _cell_sql(name, kind, shown.get(name))
+        assert con.execute(f"select {cell} from t").fetchone()[0] == "<c/>", name
+    row = con.execute(f"select {_row_sql(columns, shown)} from t").fetchone()[0]
+    assert row == "<row>" + "<c/>" * len(kinds) + "</row>"
