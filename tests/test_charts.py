@@ -588,3 +588,49 @@ def test_the_report_s_stamp_covers_the_suites_its_legends_come_from(tmp_path, mo
     suite = copy / "htx.json"
     suite.write_bytes(suite.read_bytes() + b"\n")
     assert officials_report._code_stamp() != before
+
+
+def test_a_report_given_the_exports_facts_hashes_no_mart_again(tmp_path, monkeypatch):
+    """The exports read the facts of the report's marts (`stamps.tables_facts`) moments
+    before, from the same warehouse: given them, the report's stamp is the one it computes
+    itself, without hashing those marts again; a mart that changed is still drawn again."""
+    from etl.outputs import stamps
+
+    settings = _warehouse(tmp_path, NATIONAL)
+
+    def exports_facts() -> dict[str, str]:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        try:
+            present = {t for (t,) in con.execute("select schema_name || '.' || table_name "
+                                                 "from duckdb_tables()").fetchall()}  # fmt: skip
+            marts = officials_report.REPORT_MARTS
+            return stamps.tables_facts(con, [t for t in marts if t in present])
+        finally:
+            con.close()
+
+    first = write_dashboard(settings, exports_facts()).read_text()
+    assert officials_report._read_stamp(settings.export_dir) == officials_report._stamp(
+        settings.warehouse
+    )
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(
+        "update marts.district_year set district_name = 'Huyện Mới' where district_code = '013'"
+    )
+    con.close()
+    facts = exports_facts()
+    hashed: list[list[str]] = []
+    tables_facts = stamps.tables_facts
+
+    def counting(con, tables):
+        hashed.append(list(tables))
+        return tables_facts(con, tables)
+
+    monkeypatch.setattr(stamps, "tables_facts", counting)
+    again = write_dashboard(settings, facts).read_text()
+    assert hashed == []
+    assert "Huyện Mới" not in first
+    assert "Huyện Mới" in again
+    monkeypatch.setattr(stamps, "tables_facts", tables_facts)
+    assert officials_report._read_stamp(settings.export_dir) == officials_report._stamp(
+        settings.warehouse
+    )

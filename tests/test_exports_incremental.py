@@ -347,3 +347,52 @@ def test_rows_are_planned_without_the_common_subexpression_pass(con, tmp_path):
     )
     con.execute("reset disabled_optimizers")
     _check(con, tmp_path, path, "plain")
+
+
+def test_the_report_takes_the_exports_facts_and_is_drawn_again_when_a_mart_changed(
+    tmp_path, monkeypatch
+):
+    """`write_all` in one process: the officials' report's stamp is made of the facts the
+    exports read (`stamps.tables_facts` hashes no mart a third time), it is the stamp the
+    report computes alone, and a changed mart still draws the report again."""
+    from etl.config import settings_under
+    from etl.outputs import exports, officials_report, stamps
+    from etl.warehouse.build import MART_MODELS
+
+    warehouse = tmp_path / "htx.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema marts; create schema core")
+    for name in [*MART_MODELS, *(f"core.{t}" for t in exports.EXPORTED_CORE)]:
+        table = name if "." in name else f"marts.{name}"
+        con.execute(f"create table {table} as select i as id, 'v' || i as label from range(5) t(i)")
+    con.close()
+    settings = settings_under(tmp_path / "one", HTX_WAREHOUSE=str(warehouse))
+    drawn: list[int] = []
+
+    def draw(settings):  # the page itself: tests/test_charts.py
+        drawn.append(1)
+        path = settings.export_dir / officials_report.REPORT
+        path.write_text("report", encoding="utf-8")
+        return path
+
+    hashed: list[list[str]] = []
+    tables_facts = stamps.tables_facts
+
+    def counting(con, tables):
+        hashed.append(list(tables))
+        return tables_facts(con, tables)
+
+    monkeypatch.setattr(officials_report, "_write_dashboard", draw)
+    monkeypatch.setattr(stamps, "tables_facts", counting)
+    monkeypatch.setattr(exports, "tables_facts", counting)
+    for change in ("", "update marts.district_year set label = 'đổi' where id = 3"):
+        if change:
+            con = duckdb.connect(str(warehouse))
+            con.execute(change)
+            con.close()
+        hashed.clear()
+        exports.write_all(settings, 1, quality_report=False)
+        assert len(hashed) == 2  # the workbook's marts, then the other tables: no third
+        stamp = officials_report._read_stamp(settings.export_dir)
+        assert stamp == officials_report._stamp(settings.warehouse)
+    assert drawn == [1, 1]

@@ -57,13 +57,18 @@ def export(settings: Settings) -> list[Path]:
     which `write_all` runs with the workbook's jobs spread over forked processes: the same
     files.
     """
+    return _export(settings)[0]
+
+
+def _export(settings: Settings) -> tuple[list[Path], dict[str, str]]:
+    """`export`, and the facts of the tables it read (`Export.facts`)."""
     try:
         _connection(str(settings.warehouse))  # before the plan (`_CONNECTIONS`)
         plan = Export(settings)
         results = [run_job(job) for job in plan.jobs]
     finally:
         _close_connections()
-    return plan.finish(results)
+    return plan.finish(results), plan.facts
 
 
 class Export:
@@ -108,6 +113,8 @@ class Export:
                 hand_over(parts)
             tables = [f"marts.{m}" for m in MART_MODELS] + [f"core.{t}" for t in EXPORTED_CORE]
             facts.load(tables)
+            # Every table's, for the officials' report's stamp (`write_all`).
+            self.facts: dict[str, str] = facts.known
             parquet = []
             for table in tables:
                 name = f"parquet/{table}.parquet"
@@ -267,9 +274,10 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
     from etl.outputs.quality_report import write_quality_report
 
     if processes <= 1:
-        exported = export(settings)
+        exported, facts = _export(settings)
         report = write_quality_report(settings) if quality_report else None
-        return Written(exported, write_dashboard(settings), report)
+        # The report's marts are among the tables the exports just read: not hashed again.
+        return Written(exported, write_dashboard(settings, facts), report)
     here = drawn_here()
     first: list[tuple] = [] if here else [("dashboard", settings)]
     if quality_report:
@@ -291,7 +299,7 @@ def write_all(settings: Settings, processes: int, quality_report: bool = True) -
             if not started:
                 hand_over([job for job in plan.jobs if job[0] == "xlsx"])
             jobs: list[Future | None] = [None] * (len(plan.jobs) - len(handed)) + handed
-            drawn = write_dashboard(settings) if here else None
+            drawn = write_dashboard(settings, plan.facts) if here else None
         except BaseException:
             _close_connections()
             raise

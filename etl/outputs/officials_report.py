@@ -218,16 +218,18 @@ def _judged(con) -> dict[tuple, dict]:
     }
 
 
-def write_dashboard(settings: Settings) -> Path:
+def write_dashboard(settings: Settings, facts: dict[str, str] | None = None) -> Path:
     """Write `report.html`. A chart whose data did not change since the last report is read
     back instead of being rendered again (`etl.outputs.charts.cached_in`).
 
     A report whose inputs did not change (`_stamp`: the marts it reads, the reference units
     and the code that draws it) is kept as it is: a new file that changes no mart (a
     resubmission of the same figures, a quarantined file) redraws nothing. Its stamp is kept
-    beside it (`STAMP`), written after it."""
+    beside it (`STAMP`), written after it. `facts`: those of marts of this very warehouse
+    (`etl.outputs.stamps.tables_facts`) the caller read already (the exports, in the same
+    process, under the same writer's lock): not read again."""
     target = settings.export_dir / REPORT
-    stamp = _stamp(settings.warehouse)
+    stamp = _stamp(settings.warehouse, facts or {})
     if target.exists() and _read_stamp(settings.export_dir) == stamp:
         log.info("HTML report: %s (unchanged)", target)
         return target
@@ -250,18 +252,19 @@ REPORT_MARTS = (
 )
 
 
-def _stamp(warehouse: Path) -> str:
+def _stamp(warehouse: Path, known: dict[str, str] | None = None) -> str:
     """What the report is drawn from: the facts of the marts it reads (columns, comments,
-    a digest of every row: `etl.outputs.stamps.tables_facts`, as the exports), the
-    reference units its title names, and the code and templates that draw it. When in
-    doubt, more: every template and every reference file, not only those this report reads
-    today."""
+    a digest of every row: `etl.outputs.stamps.tables_facts`, as the exports; those of
+    `known` taken as they are), the reference units its title names, and the code and
+    templates that draw it. When in doubt, more: every template and every reference file,
+    not only those this report reads today."""
     import hashlib
 
     import duckdb
 
-    from etl.outputs.stamps import tables_facts  # the exports' own facts
+    from etl.outputs import stamps  # the exports' own facts
 
+    known = known or {}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         present = {
@@ -271,7 +274,9 @@ def _stamp(warehouse: Path) -> str:
             ).fetchall()
         }
         tables = [table for table in REPORT_MARTS if table in present]
-        facts = tables_facts(con, tables) if tables else {}
+        unknown = [table for table in tables if table not in known]
+        facts = {table: known[table] for table in tables if table in known}
+        facts.update(stamps.tables_facts(con, unknown) if unknown else {})
     finally:
         con.close()
     digest = hashlib.sha256(_code_stamp())
