@@ -769,3 +769,48 @@ def test_a_build_from_the_published_warehouse_asks_the_commune_names_it_reads_on
     assert "commune_ambiguous" in rules
     assert len(asked) == 2
     assert asked[0] < asked[1]  # fewer names asked than every staged row gives
+
+
+def _places(settings, table: str, key: str) -> list[tuple]:
+    """Each row's id and key in `table`, in row order."""
+    return query(settings, f"select rowid, {key} from {table} order by rowid")
+
+
+def test_a_resubmission_that_changes_figures_only_rewrites_its_rows_in_place(tmp_path, monkeypatch):
+    """Issue 17: a resubmitted workbook whose figures change and whose cooperatives, units
+    and years do not leaves every row of the marts kept in an order where it was (the
+    changed rows updated in place, `build._update_in_place`, not every row written again),
+    and the warehouse and its exports are those a build from scratch makes."""
+    settings = _settings(tmp_path / "runs")
+    settings.landing_dir.mkdir(parents=True)
+    coops = [f"640000000{i}" for i in range(1, 5)]
+    _htx_workbook(settings, "663_2024.xlsx", "663", 2024, coops[:3], "Nâm Nung")
+    _htx_workbook(settings, "664_2024.xlsx", "664", 2024, coops[3:], "Nâm Nung")
+    assert run_steps(settings, "run-1")["changed"]
+    keys = {
+        "marts.cooperative_scorecard": "coop_code",
+        "marts.district_year": "district_code, province_code, year",
+        "marts.commune_year": "new_province_code, new_commune_code, year",
+    }
+    before = {table: _places(settings, table, key) for table, key in keys.items()}
+    rows = [HTX_HEADER] + [
+        htx_row(i, code, **{"Xã/Phường": "Nâm Nung", "Số thành viên": 40 + i})
+        for i, code in enumerate(coops[:3], 1)
+    ]
+    write_xlsx(
+        settings.landing_dir / "663_2024_lan2.xlsx",
+        {"ThongTin": info_rows("663", 2024, dt.date(2025, 3, 1)), "HTX": rows},
+    )
+    calls = _count_rebuilds(monkeypatch)
+    assert run_steps(settings, "run-2")["changed"]
+    assert calls == [1]  # built upon the published warehouse
+    assert query(
+        settings, "select members from marts.cooperative_scorecard where coop_code = ?", [coops[0]]
+    ) == [(41,)]
+    after = {table: _places(settings, table, key) for table, key in keys.items()}
+    assert after == before
+    scratch = _settings(tmp_path / "scratch")
+    shutil.copytree(settings.landing_dir, scratch.landing_dir)
+    assert run_steps(scratch, "scratch")["changed"]
+    _assert_same(_contents(settings.warehouse), _contents(scratch.warehouse))
+    _assert_same(_exports(settings.export_dir), _exports(scratch.export_dir))

@@ -918,9 +918,9 @@ def _sync_store(con, settings: Settings, whole: bool, known: dict[int, dict] | N
 # `coop_code`), made from that cooperative's rows of the tables they read and from tables
 # of the reference data alone: a build started from the published warehouse builds only the
 # changed cooperatives' rows of these again (`_build_by_cooperative`). Each with the ORDER
-# BY its SQL writes it in ("": none), kept when its rows change: the officials' workbook
-# writes a mart's rows in table order. `tests/test_incremental.py` compares the warehouse
-# and its exports with those built whole.
+# BY its SQL writes it in ("": none; its columns identify a row), kept when its rows
+# change: the officials' workbook writes a mart's rows in table order.
+# `tests/test_incremental.py` compares the warehouse and its exports with those built whole.
 BY_COOPERATIVE = {
     "intermediate.cooperative_placement": "",
     "intermediate.ocop_cooperative_year": "",
@@ -930,10 +930,11 @@ BY_COOPERATIVE = {
 }
 
 # The marts that sum the rows of `BY_COOPERATIVE` tables by a unit (and year), each with the
-# table whose rows give a cooperative's unit, the unit (an expression both tables can use)
-# and the ORDER BY its SQL writes it in. A build started from the published warehouse builds
-# again only the units (every year) that a changed cooperative's rows were in or are in now
-# (`_build_by_unit`): a cooperative moved to another district or commune changes both.
+# table whose rows give a cooperative's unit, the unit (an expression both tables can use;
+# with the year, it identifies a row) and the ORDER BY its SQL writes it in. A build started
+# from the published warehouse builds again only the units (every year) that a changed
+# cooperative's rows were in or are in now (`_build_by_unit`): a cooperative moved to another
+# district or commune changes both.
 BY_UNIT = {
     "marts.district_year": (
         "marts.cooperative_district_year",
@@ -970,14 +971,17 @@ def build_marts(settings: Settings) -> dict[str, int]:
         _register_ratings(con)
         _create_macros(con)
         later = [m for m in models() if m.schema != "core"]
+        moved: set[str] = set()
         if changed is not None:
-            _build_by_cooperative(con, [m for m in later if m.table in BY_COOPERATIVE], changed)
-            _build_by_unit(con, [m for m in later if m.table in BY_UNIT])
+            moved |= _build_by_cooperative(
+                con, [m for m in later if m.table in BY_COOPERATIVE], changed
+            )
+            moved |= _build_by_unit(con, [m for m in later if m.table in BY_UNIT])
             later = [m for m in later if m.table not in BY_COOPERATIVE and m.table not in BY_UNIT]
         con.execute("begin transaction")
         if changed is not None:
-            _merge_by_cooperative(con)
-            _merge_by_unit(con)
+            _merge_by_cooperative(con, moved)
+            _merge_by_unit(con, moved)
         for model in later:
             run_sql_file(con, model.path)
         _describe_columns(con)
@@ -1022,13 +1026,14 @@ def _changed(settings: Settings) -> list[str] | None:
     return [str(code) for code in found] if isinstance(found, list) else None
 
 
-def _build_by_cooperative(con, wanted: list, changed: list[str]) -> None:
+def _build_by_cooperative(con, wanted: list, changed: list[str]) -> set[str]:
     """The rows of the changed cooperatives of the `wanted` models (`BY_COOPERATIVE`), built
     by the models themselves in an in-memory database `part` that holds the core tables'
     rows of those cooperatives and the reference-only core tables whole; and, for a table
-    kept in an order, all its rows as they will be, in that order (`part.main.ordered_<n>`).
-    Before the transaction that writes the build (DuckDB writes one database a
-    transaction); `_merge_by_cooperative` then writes them in."""
+    kept in an order whose new rows do not take the places of the old ones
+    (`_same_places`: returned), all its rows as they will be, in that order
+    (`part.main.ordered_<n>`). Before the transaction that writes the build (DuckDB writes
+    one database a transaction); `_merge_by_cooperative` then writes them in."""
     con.execute(
         "create or replace temp table changed_coops as "
         "select unnest($codes::varchar[]) as coop_code",
@@ -1044,13 +1049,61 @@ def _build_by_cooperative(con, wanted: list, changed: list[str]) -> None:
         where = changed_only if model.table in per_cooperative else ""
         con.execute(f"create table part.{model.table} as select * from {model.table}{where}")  # noqa: S608  model names from sql/
     _run_in(con, "part", wanted)
+    moved = set()
     for n, (table, order) in enumerate(BY_COOPERATIVE.items()):
-        if order:
+        if order and not _same_places(con, table, CHANGED_ROWS, f"part.{table}", order):
+            moved.add(table)
             con.execute(
                 f"create table part.main.ordered_{n} as select * from ("  # noqa: S608  tables of this module
                 f"select * from {table} anti join changed_coops using (coop_code) "
                 f"union all select * from part.{table}) order by {order}"
             )
+    return moved
+
+
+# The rows of the changed cooperatives in a table of `BY_COOPERATIVE`: what follows its name.
+CHANGED_ROWS = "semi join changed_coops using (coop_code)"
+
+
+def _same_places(con, table: str, rows: str, new: str, key: str) -> bool:
+    """Whether the rows `new` can each take the place of the row of `table` `rows` picks
+    (what follows its name in a query) that has its `key`: the same keys, no two rows
+    alike, where `key` is what orders `table`'s rows (so every row keeps its place in that
+    order); and no column of `table` of a nested type (DuckDB updates one by deleting the
+    row and inserting it last)."""
+    keyed = f"row({key})"
+    old = f"(select * from {table} {rows})"  # noqa: S608  tables and keys of this module
+    differ = scalar(
+        con,
+        f"select count(*) from ((select {keyed} from {old} except all select {keyed} from {new}) "  # noqa: S608  tables and keys of this module
+        f"union all (select {keyed} from {new} except all select {keyed} from {old}))",
+    )
+    if differ or scalar(con, f"select count(*) - count(distinct {keyed}) from {new}"):  # noqa: S608  as above
+        return False
+    schema, name = table.split(".")
+    nested = con.execute(
+        "select count(*) from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ? and (data_type like '%[%' "
+        "or regexp_matches(data_type, '^(STRUCT|MAP|UNION)\\b'))",
+        [schema, name],
+    ).fetchone()[0]
+    return not nested
+
+
+def _update_in_place(con, table: str, rows: str, new: str, key: str) -> None:
+    """In the build's transaction: each row of `table` that `rows` picks made the row of
+    `new` with its `key` (`_same_places`), where it is: the table's order and row ids stay,
+    and only those rows are written again, not every row of the table."""
+    columns = [d[0] for d in con.execute(f"select * from {table} limit 0").description]  # noqa: S608  tables of this module
+    values = ", ".join(f'"{c}" = n."{c}"' for c in columns)
+    con.execute(
+        f"update {table} set {values} from ("  # noqa: S608  tables and keys of this module
+        f"select o.__row, n.* from (select rowid as __row, row({key}) as __key "
+        f"from {table} {rows}) o "
+        f"inner join (select *, row({key}) as __key from {new}) n "
+        "on o.__key is not distinct from n.__key"
+        f") n where {table}.rowid = n.__row"
+    )
 
 
 def _run_in(con, attached: str, wanted: list) -> None:
@@ -1065,14 +1118,19 @@ def _run_in(con, attached: str, wanted: list) -> None:
         con.execute(f"use {database}")
 
 
-def _merge_by_cooperative(con) -> None:
+def _merge_by_cooperative(con, moved: set[str]) -> None:
     """In the build's transaction: the changed cooperatives' rows of each `BY_COOPERATIVE`
-    table replaced by those built in `part` (a table kept in an order: every row again, in
-    it, so that its row ids follow it)."""
+    table replaced by those built in `part` (a table kept in an order: each row in its
+    place, or where rows of it are `moved`, every row again, in it, so that its row ids
+    follow it)."""
     for n, (table, order) in enumerate(BY_COOPERATIVE.items()):
-        if order:
+        if table in moved:
             con.execute(f"delete from {table}")  # noqa: S608  tables of this module
-            con.execute(f"insert into {table} select * from part.main.ordered_{n} order by {order}")  # noqa: S608  tables of this module
+            # Made in that order (`_build_by_cooperative`), read in it: not sorted again.
+            con.execute(f"insert into {table} select * from part.main.ordered_{n}")  # noqa: S608  tables of this module
+            continue
+        if order:
+            _update_in_place(con, table, CHANGED_ROWS, f"part.{table}", order)
             continue
         _delete_changed(con, table)
         con.execute(f"insert into {table} select * from part.{table}")  # noqa: S608  tables of this module
@@ -1086,12 +1144,13 @@ def _merged(table: str) -> str:
     )
 
 
-def _build_by_unit(con, wanted: list) -> None:
+def _build_by_unit(con, wanted: list) -> set[str]:
     """The rows of the `wanted` models (`BY_UNIT`) of the units a changed cooperative's rows
     were in before (the published build) or are in after (`part`), every year: built by the
     models themselves in an in-memory database `units` that holds the `BY_COOPERATIVE` rows,
     as they will be, of every cooperative in those units, so that each of those units is
-    whole; then all the rows of each table as they will be, in its order
+    whole; then, for a table whose new rows of those units do not take the places of the
+    old ones (`_same_places`: returned), all its rows as they will be, in its order
     (`units.main.ordered_<n>`). After `_build_by_cooperative`, before the build's
     transaction; `_merge_by_unit` writes them in."""
     con.execute("attach ':memory:' as units")
@@ -1120,7 +1179,12 @@ def _build_by_unit(con, wanted: list) -> None:
             "semi join unit_coops using (coop_code)"
         )
     _run_in(con, "units", wanted)
+    moved = set()
     for n, (table, (_, unit, order)) in enumerate(BY_UNIT.items()):
+        new = f"(select * from units.{table} {_affected_rows(n, unit)})"  # noqa: S608  as above
+        if _same_places(con, table, _affected_rows(n, unit), new, f"{unit}, year"):
+            continue
+        moved.add(table)
         con.execute(
             f"create table units.main.ordered_{n} as select * from ("  # noqa: S608  as above
             f"select * from {table} anti join affected_{n} a "
@@ -1128,14 +1192,28 @@ def _build_by_unit(con, wanted: list) -> None:
             f"union all select * from units.{table} semi join affected_{n} a "
             f"on row({unit}) is not distinct from a.unit) order by {order}"
         )
+    return moved
 
 
-def _merge_by_unit(con) -> None:
-    """In the build's transaction: every row of each `BY_UNIT` table again, those of the
-    units built again from `units`, in its order (its row ids follow it, as a whole build's)."""
-    for n, (table, (_, _, order)) in enumerate(BY_UNIT.items()):
+def _affected_rows(n: int, unit: str) -> str:
+    """The rows of the units built again in the `n`th table of `BY_UNIT`: what follows its
+    name in a query."""
+    return f"semi join affected_{n} a on row({unit}) is not distinct from a.unit"
+
+
+def _merge_by_unit(con, moved: set[str]) -> None:
+    """In the build's transaction: the rows of the units built again in each `BY_UNIT`
+    table made those built in `units`, each in its place; where rows of the table are
+    `moved`, every row again, in its order (its row ids follow it, as a whole build's)."""
+    for n, (table, (_, unit, _)) in enumerate(BY_UNIT.items()):
+        if table not in moved:
+            rows = _affected_rows(n, unit)
+            new = f"(select * from units.{table} {rows})"  # noqa: S608  tables of this module
+            _update_in_place(con, table, rows, new, f"{unit}, year")
+            continue
         con.execute(f"delete from {table}")  # noqa: S608  tables of this module
-        con.execute(f"insert into {table} select * from units.main.ordered_{n} order by {order}")  # noqa: S608  tables of this module
+        # Made in that order (`_build_by_unit`), read in it: not sorted again.
+        con.execute(f"insert into {table} select * from units.main.ordered_{n}")  # noqa: S608  tables of this module
 
 
 def read_criteria(path: Path) -> dict[str, object]:

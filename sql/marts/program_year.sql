@@ -45,6 +45,18 @@ program_years as (
     from support
 ),
 
+-- The program years that have cooperatives to compare: each has its outcomes (counts 0
+-- where none has a growth yet).
+compared as (
+    select
+        program_key,
+        year
+    from program_years
+    where year in (select c.year from coop_years as c)
+),
+
+-- Only the cooperatives with a growth: a median or count skips the others (NULL), and every
+-- program year pairs with each of its year's cooperatives.
 outcomes as (
     select
         py.program_key,
@@ -53,12 +65,11 @@ outcomes as (
         g.revenue_growth_3y,
         g.member_growth_3y
     from program_years as py
-    inner join coop_years as c on py.year = c.year
+    inner join growth as g on py.year = g.year
     left join supported as s
         on py.program_key = s.program_key
         and py.year = s.year
-        and c.coop_code = s.coop_code
-    left join growth as g on c.coop_code = g.coop_code and py.year = g.year
+        and g.coop_code = s.coop_code
 ),
 
 outcome_summary as (
@@ -100,10 +111,13 @@ select
     o.unsupported_revenue_growth_3y,
     o.supported_member_growth_3y,
     o.unsupported_member_growth_3y,
-    o.supported_with_outcome,
-    o.unsupported_with_outcome
+    case when k.year is not null then coalesce(o.supported_with_outcome, 0) end
+        as supported_with_outcome,
+    case when k.year is not null then coalesce(o.unsupported_with_outcome, 0) end
+        as unsupported_with_outcome
 from amounts as a
 inner join programs as p using (program_key)
+left join compared as k using (program_key, year)
 left join outcome_summary as o using (program_key, year)
 order by p.program_key, a.year;
 

@@ -58,28 +58,36 @@ judged as (
             and meets_market_link_criterion
         ) as is_candidate
     from assessed
+),
+
+-- The ranks, among the candidates only (a rank is NULL for the others) and of the columns
+-- they need only: a window sorts every column it carries, every row it is given.
+ranked as (
+    select
+        coop_code,
+        rank() over (
+            partition by district_code, case when district_code is null then province_code end
+            order by score desc, revenue_mvnd desc, coop_code asc
+        ) as district_rank,
+        case
+            when new_commune_code is not null then rank() over (
+                partition by new_commune_code
+                order by score desc, revenue_mvnd desc, coop_code asc
+            )
+        end as commune_rank
+    from judged
+    where is_candidate
 )
 
 select
-    *,
-    case
-        when is_candidate then rank() over (
-            partition by
-                district_code, case when district_code is null then province_code end,
-                is_candidate
-            order by score desc, revenue_mvnd desc, coop_code asc
-        )
-    end as district_rank,
-    case
-        when is_candidate and new_commune_code is not null then rank() over (
-            partition by new_commune_code, is_candidate
-            order by score desc, revenue_mvnd desc, coop_code asc
-        )
-    end as commune_rank
-from judged
+    j.*,
+    r.district_rank,
+    r.commune_rank
+from judged as j
+left join ranked as r using (coop_code)
 order by
-    district_code, case when district_code is null then province_code end,
-    district_rank nulls last, coop_code;
+    j.district_code, case when j.district_code is null then j.province_code end,
+    r.district_rank nulls last, j.coop_code;
 
 comment on table marts.replication_candidates is 'Every cooperative assessed for replication in 2026-2030; criteria from config/replication_criteria.toml (Decision 167 defaults)';
 comment on column marts.replication_candidates.meets_profit_criterion is 'A profit in each of the configured number of consecutive years ending with the latest reported year';
