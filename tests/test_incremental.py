@@ -814,3 +814,20 @@ def test_a_resubmission_that_changes_figures_only_rewrites_its_rows_in_place(tmp
     assert run_steps(scratch, "scratch")["changed"]
     _assert_same(_contents(settings.warehouse), _contents(scratch.warehouse))
     _assert_same(_exports(settings.export_dir), _exports(scratch.export_dir))
+
+
+@pytest.mark.parametrize("kind", ["VARIANT", "GEOMETRY", "VARCHAR[]", "MAP(VARCHAR, INTEGER)"])
+def test_a_table_whose_update_moves_its_rows_is_not_updated_in_place(kind):
+    """DuckDB updates a row of a table with a column of these types by deleting it and
+    inserting it last (not only the nested types: VARIANT and GEOMETRY too): such a table's
+    rows cannot keep their places (`build._same_places`), though their keys are the same."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        f"create table marts.t as select i as k, null::{kind} as v from range(3) r(i) order by k"
+    )
+    con.execute("create table new as select * from marts.t where k = 1")
+    con.execute("update marts.t set v = null where k = 1")  # what an update in place does
+    moved = [k for (k,) in con.execute("select k from marts.t").fetchall()] != [0, 1, 2]
+    assert moved  # DuckDB's own behaviour, which `_same_places` has to know
+    assert not build._same_places(con, "marts.t", "where k = 1", "new", "k")

@@ -1065,12 +1065,17 @@ def _build_by_cooperative(con, wanted: list, changed: list[str]) -> set[str]:
 CHANGED_ROWS = "semi join changed_coops using (coop_code)"
 
 
+# The types (besides lists and arrays, `[`) whose column DuckDB updates by deleting the row
+# and inserting it last: not only the nested ones (DuckDB 2.0: VARIANT and GEOMETRY too).
+_MOVED_BY_UPDATE = "STRUCT|MAP|UNION|VARIANT|GEOMETRY"
+
+
 def _same_places(con, table: str, rows: str, new: str, key: str) -> bool:
     """Whether the rows `new` can each take the place of the row of `table` `rows` picks
     (what follows its name in a query) that has its `key`: the same keys, no two rows
     alike, where `key` is what orders `table`'s rows (so every row keeps its place in that
-    order); and no column of `table` of a nested type (DuckDB updates one by deleting the
-    row and inserting it last)."""
+    order); and no column of `table` of a type DuckDB updates by deleting the row and
+    inserting it last (the nested types, VARIANT and GEOMETRY: `_MOVED_BY_UPDATE`)."""
     keyed = f"row({key})"
     old = f"(select * from {table} {rows})"  # noqa: S608  tables and keys of this module
     differ = scalar(
@@ -1084,8 +1089,8 @@ def _same_places(con, table: str, rows: str, new: str, key: str) -> bool:
     nested = con.execute(
         "select count(*) from duckdb_columns() where database_name = current_database() "
         "and schema_name = ? and table_name = ? and (data_type like '%[%' "
-        "or regexp_matches(data_type, '^(STRUCT|MAP|UNION)\\b'))",
-        [schema, name],
+        "or regexp_matches(data_type, ?))",
+        [schema, name, f"^({_MOVED_BY_UPDATE})\\b"],
     ).fetchone()[0]
     return not nested
 
