@@ -55,7 +55,7 @@ def load_suite_documents() -> dict[str, dict]:
     """The suites as data: sheet key (or `warehouse/<check>`) -> the JSON document, in the
     order of the sheets and of `WAREHOUSE_CHECKS`. A copy of the project's rules' documents
     (`rules.current()`, read once a process), the caller's to change: GX writes into the
-    meta of a suite made from one."""
+    meta of a suite made from one. Callers that only read them read `rules.current()`'s."""
     documents = rules.current().documents
     names = [sheet.key for sheet in DATA_SHEETS] + [f"warehouse/{c}" for c in WAREHOUSE_CHECKS]
     return copy.deepcopy({name: documents[name] for name in names})
@@ -260,7 +260,7 @@ ACROSS_PROVINCES_IN_YEAR_CHECKS = ("coop_continuity",)
 
 def cross_rules(checks: tuple[str, ...] = WAREHOUSE_CHECKS) -> list[str]:
     """The rule names of the checks across files and years (of `checks`: every one)."""
-    documents = load_suite_documents()
+    documents = rules.current().documents
     return sorted(
         e["meta"]["rule"] for c in checks for e in documents[f"warehouse/{c}"]["expectations"]
     )
@@ -272,7 +272,7 @@ def cross_rule_texts() -> dict[str, tuple[str, str | None]]:
     it to the row that causes it (`message_vi_at_cause`, `message_en_at_cause`), where its
     own text would point the wrong way (a cooperative "missing from this year's report: add
     it", said on the row of last year's report that holds it); None for a rule without."""
-    documents = load_suite_documents()
+    documents = rules.current().documents
     texts: dict[str, tuple[str, str | None]] = {}
     for check in WAREHOUSE_CHECKS:
         for expectation in documents[f"warehouse/{check}"]["expectations"]:
@@ -289,7 +289,7 @@ def on_warned_file_rules() -> frozenset[str]:
     """The rules of checks across files whose warned file the contract names (`on_warned_file`
     in their meta: a province report a commune's outranks): `for_run` keeps their warning on
     that file, of whatever run, instead of moving it to the file that causes it."""
-    documents = load_suite_documents()
+    documents = rules.current().documents
     return frozenset(
         e["meta"]["rule"]
         for c in WAREHOUSE_CHECKS
@@ -344,7 +344,7 @@ def check_warehouse(con, run_files: Collection[int] | None = None) -> CrossFindi
     from etl.config import SQL_DIR
 
     run = _prepare_checks(con, run_files)
-    documents = load_suite_documents()
+    documents = rules.current().documents
     findings = CrossFindings()
     items: list[_Item] = []
     for check in WAREHOUSE_CHECKS:
