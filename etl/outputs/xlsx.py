@@ -376,35 +376,70 @@ def _render_chunks(
     index, count = _row_index(con, str(sheet.table))
     every = sum(span.rows for span in spans) == count
     numbered = f"select *, {index} as __xlsx_n from {sheet.table}"  # noqa: S608  the sheet's table is the project's own
-    where = (
+    wanted = (
         ""
         if every
-        else "where "
-        + " or ".join(
+        else " or ".join(
             f"(__xlsx_n >= {span.start} and __xlsx_n < {span.start + span.rows})" for span in spans
         )
     )
-    done: dict[int, zip_parts.Segment] = {}
-    at, texts = 0, list[str]()
+    where = f"where {wanted}" if wanted else ""
+    shown = _shown(sheet, columns)
+    texts: list[list[str]] = [[] for _ in spans]
+    escaped: dict[int, tuple[int, int]] = {}  # row -> where its text is in `texts`
+    at = 0
     with _planned_plainly(con):
+        plain, needs = _row_sql(columns, shown, escapes=False), _needs_escapes_sql(columns, shown)
         cursor = con.execute(
             f"""
-            select __xlsx_n, {_row_sql(columns, _shown(sheet, columns))}
+            select __xlsx_n, {plain}, {needs}
             from ({numbered}) t
             {where}
             order by __xlsx_n
             """  # noqa: S608  the sheet's table and cell expressions are the project's own
         )
         while rows := cursor.fetchmany(ROWS_PER_WRITE):
-            for n, text in rows:
+            for n, text, escapes in rows:
                 while n >= spans[at].start + spans[at].rows:  # the rows of a chunk end
-                    done[spans[at].chunk] = zip_parts.segment("".join(texts).encode())
-                    at, texts = at + 1, []
-                texts.append(text)
-    for span in spans[at:]:
-        done[span.chunk] = zip_parts.segment("".join(texts).encode())
-        texts = []
-    return done
+                    at += 1
+                if escapes:
+                    escaped[n] = (at, len(texts[at]))
+                texts[at].append(text)
+        if escaped:
+            _build_escaped(con, numbered, wanted, columns, shown, escaped, texts)
+    return {
+        span.chunk: zip_parts.segment("".join(rows).encode())
+        for span, rows in zip(spans, texts, strict=True)
+    }
+
+
+def _build_escaped(
+    con,
+    numbered: str,
+    wanted: str,
+    columns: list,
+    shown: dict[str, dict[str, str]],
+    escaped: dict[int, tuple[int, int]],
+    texts: list[list[str]],
+) -> None:
+    """The rows `escaped` (those `wanted` whose text needs escapes; `wanted` empty: of the
+    whole table) built again with the escapes, in place in `texts` (by chunk, then row)."""
+    needs = _needs_escapes_sql(columns, shown)
+    cursor = con.execute(
+        f"""
+        select __xlsx_n, {_row_sql(columns, shown)}
+        from ({numbered}) t
+        where {f"({wanted}) and ({needs})" if wanted else needs}
+        """  # noqa: S608  the sheet's table and cell expressions are the project's own
+    )
+    built = 0
+    while rows := cursor.fetchmany(ROWS_PER_WRITE):
+        for n, text in rows:
+            chunk, row = escaped[n]
+            texts[chunk][row] = text
+            built += 1
+    if built != len(escaped):
+        raise RuntimeError(f"{len(escaped)} rows needed escapes, {built} were built again")
 
 
 # DuckDB's optimizer pass that looks for expressions computed twice in one statement.
@@ -477,13 +512,17 @@ def _sheet_head(con, sheet: Sheet, columns: list) -> str:
     )
 
 
-def _row_sql(columns: list, shown: dict[str, dict[str, str]] | None = None) -> str:
+def _row_sql(
+    columns: list, shown: dict[str, dict[str, str]] | None = None, escapes: bool = True
+) -> str:
     """SQL for a data row's `<row>` element: no row number, cells in order (`_cell_sql`);
     a column of `shown` shows its codes' text in their place. One `concat` of the cells,
     not a chain of `||`, which copies the row so far at each cell (0.5 s of 1.2 s for a
-    sheet of 35,000 rows of 37 columns); no cell is ever NULL, which `concat` would skip."""
+    sheet of 35,000 rows of 37 columns); no cell is ever NULL, which `concat` would skip.
+    Without `escapes`, text cells as `_cell_sql` writes them when no escape is needed: for
+    the rows `_needs_escapes_sql` says need none."""
     shown = shown or {}
-    cells = [_cell_sql(name, kind, shown.get(name)) for name, kind, *_ in columns]
+    cells = [_cell_sql(name, kind, shown.get(name), escapes) for name, kind, *_ in columns]
     return "concat(" + ", ".join(["'<row>'", *cells, "'</row>'"]) + ")"
 
 
@@ -502,23 +541,23 @@ def _write_table_sheet(con, sheet: Sheet, out) -> None:
     out.write(_SHEET_END.encode())
 
 
-def _cell_sql(name: str, kind: str, shown: dict[str, str] | None = None) -> str:
+def _cell_sql(
+    name: str, kind: str, shown: dict[str, str] | None = None, escapes: bool = True
+) -> str:
     """SQL for one cell of a row: its `<c>` element, without its reference (cells are in
     column order), or an empty `<c/>` where the value is NULL or not finite. A text column
-    with `shown` shows each code's text in its place (a code it lacks: as written)."""
-    column = '"' + name.replace('"', '""') + '"'
+    with `shown` shows each code's text in its place (a code it lacks: as written). Without
+    `escapes`, a text cell is written as it is when it needs no escapes (`_NEEDS_ESCAPES`):
+    the caller builds the rows that need some with them (`_needs_escapes_sql`)."""
+    column = _shown_column(name, kind, shown)
     ref = "'<c"
     base = kind.split("(")[0].upper()
-    if shown and base == "VARCHAR":
-        cases = " ".join(f"when {_literal(c)} then {_literal(t)}" for c, t in shown.items())
-        column = f"(case {column} {cases} else {column} end)"
     if base == "BOOLEAN":
         text = f"case when {column} then 'Có' when not {column} then 'Không' end"  # NULL: empty
 
         value = f"{ref} t=\"inlineStr\"><is><t>' || {text} || '</t></is></c>'"
         return f"coalesce({value}, '<c/>')"
-    # An identifier is not a quantity: as a number it would lose digits (Excel keeps 15).
-    if (base in _NUMERIC or base == "DECIMAL") and not name.endswith("_id"):
+    if _is_number(name, base):
         number = f"{column}::double"
         if any(part in name for part in RATIO_COLUMNS):
             style = f"'{RATIO}'"
@@ -543,15 +582,60 @@ def _cell_sql(name: str, kind: str, shown: dict[str, str] | None = None) -> str:
             f"- ({moment} < timestamp '1900-03-01')::int"
         )
         return f"coalesce({ref} s=\"{DATE}\"><v>' || {serial} || '</v></c>', '<c/>')"
-    text = f"left({column}::varchar, {MAX_CELL_CHARS})"
-    escaped = f"regexp_replace({text}, '{_ESCAPE_LIKE}', '_x005F\\1', 'g')"
-    for code in _CONTROL_CODES:
-        escaped = f"replace({escaped}, chr({code}), '_x{code:04X}_')"
-    escaped = f"regexp_replace({escaped}, '[\\x{{FFFE}}\\x{{FFFF}}]', '', 'g')"
-    text = f"case when regexp_matches({text}, '{_NEEDS_ESCAPES}') then {escaped} else {text} end"
+    text = _text_sql(column)
+    if escapes:
+        escaped = f"regexp_replace({text}, '{_ESCAPE_LIKE}', '_x005F\\1', 'g')"
+        for code in _CONTROL_CODES:
+            escaped = f"replace({escaped}, chr({code}), '_x{code:04X}_')"
+        escaped = f"regexp_replace({escaped}, '[\\x{{FFFE}}\\x{{FFFF}}]', '', 'g')"
+        text = (
+            f"case when regexp_matches({text}, '{_NEEDS_ESCAPES}') then {escaped} else {text} end"
+        )
     text = f"replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
     value = f'{ref} t="inlineStr"><is><t xml:space="preserve">\' || {text} || \'</t></is></c>\''
     return f"coalesce({value}, '<c/>')"
+
+
+def _shown_column(name: str, kind: str, shown: dict[str, str] | None) -> str:
+    """The column `name` quoted; a text column with `shown`: each code's text in its place."""
+    column = '"' + name.replace('"', '""') + '"'
+    if shown and kind.split("(")[0].upper() == "VARCHAR":
+        cases = " ".join(f"when {_literal(c)} then {_literal(t)}" for c, t in shown.items())
+        column = f"(case {column} {cases} else {column} end)"
+    return column
+
+
+def _is_number(name: str, base: str) -> bool:
+    """Whether a column of type `base` is written as a number. An identifier is not a
+    quantity: as a number it would lose digits (Excel keeps 15)."""
+    return (base in _NUMERIC or base == "DECIMAL") and not name.endswith("_id")
+
+
+def _is_text(name: str, base: str) -> bool:
+    """Whether a column of type `base` is written as text (the last case of `_cell_sql`)."""
+    special = base in ("BOOLEAN", "DATE") or base.startswith("TIMESTAMP")
+    return not special and not _is_number(name, base)
+
+
+def _text_sql(column: str) -> str:
+    """The text a text cell of `column` holds, before its escapes."""
+    return f"left({column}::varchar, {MAX_CELL_CHARS})"
+
+
+def _needs_escapes_sql(columns: list, shown: dict[str, dict[str, str]] | None = None) -> str:
+    """SQL true for a row where the text of one of its text cells needs escapes (what
+    `_cell_sql` tests of each): the texts joined by line feeds, which no escape holds or
+    needs, are tested at once."""
+    shown = shown or {}
+    texts = [
+        _text_sql(_shown_column(name, kind, shown.get(name)))
+        for name, kind, *_ in columns
+        if _is_text(name, kind.split("(")[0].upper())
+    ]
+    if not texts:
+        return "false"
+    joined = f"concat_ws(chr(10), {', '.join(texts)})"
+    return f"coalesce(regexp_matches({joined}, '{_NEEDS_ESCAPES}'), false)"
 
 
 def _text_cell(ref: str, text: str, style: int = 0) -> str:
