@@ -33,7 +33,7 @@ from pathlib import Path
 from etl.config import Settings
 from etl.contract.layout import PROGRAM_SHORT_NAMES, RATING_MIX
 from etl.outputs.charts import bar_chart, cached_in, line_chart
-from etl.outputs.html import write_page
+from etl.outputs.html import compiled_in, write_page
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,8 @@ def write_dashboard(settings: Settings, facts: dict[str, str] | None = None) -> 
     if target.exists() and _read_stamp(settings.export_dir) == stamp:
         log.info("HTML report: %s (unchanged)", target)
         return target
-    with cached_in(settings.state_dir / "cache" / "charts"):
+    cache = settings.state_dir / "cache"
+    with cached_in(cache / "charts"), compiled_in(cache / "templates"):
         written = _write_dashboard(settings)
     _write_stamp(settings.export_dir, stamp)
     return written

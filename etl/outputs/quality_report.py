@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from etl.config import Settings
 from etl.contract.findings import SEVERITY_LABELS
-from etl.outputs.html import write_page
+from etl.outputs.html import compiled_in, write_page
 from etl.outputs.stamps import code_digest, read_json, write_json
 from etl.quality.data_docs import data_docs_index
 
@@ -58,6 +58,13 @@ def _has_info_finding(con) -> bool:
 
 
 def write_quality_report(settings: Settings) -> Path:
+    """Write the quality report: the listing of every file, and each file's page whose
+    contents changed (or is missing)."""
+    with compiled_in(settings.state_dir / "cache" / "templates"):
+        return _write_quality_report(settings)
+
+
+def _write_quality_report(settings: Settings) -> Path:
     import duckdb
 
     con = duckdb.connect(str(settings.warehouse), read_only=True)
