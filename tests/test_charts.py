@@ -634,3 +634,36 @@ def test_a_report_given_the_exports_facts_hashes_no_mart_again(tmp_path, monkeyp
     assert officials_report._read_stamp(settings.export_dir) == officials_report._stamp(
         settings.warehouse
     )
+
+
+def test_the_title_is_kept_by_what_it_is_made_of_and_not_read_from_the_reference_again(
+    tmp_path, monkeypatch
+):
+    """The report's title needs the reference units (0.1 to 0.2 s to read, for one line):
+    it is kept in the state folder by the provinces and districts it names, the code and
+    the reference files, and read back while they stay; another district, another title."""
+    from etl.contract import reference
+
+    ref = reference.load_reference()
+    districts = sorted(code for code, unit in ref.units.items() if unit.level == "district")
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.district_year as select ? as district_code", [districts[0]])
+    con.execute("create table marts.commune_year (new_province_code varchar)")
+    kept = tmp_path / "cache" / "report_title.json"
+    first = officials_report._title(con, kept)
+    assert first == officials_report._title(con)
+
+    def unread():
+        raise AssertionError("the reference was read again")
+
+    monkeypatch.setattr(reference, "load_reference", unread)
+    assert officials_report._title(con, kept) == first
+    monkeypatch.undo()
+    other = next(
+        code
+        for code in districts
+        if ref.province_of(ref.units[code]).code != ref.province_of(ref.units[districts[0]]).code
+    )
+    con.execute("insert into marts.district_year values (?)", [other])
+    assert officials_report._title(con, kept) == officials_report._title(con) != first
