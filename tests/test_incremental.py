@@ -771,6 +771,74 @@ def test_a_build_from_the_published_warehouse_asks_the_commune_names_it_reads_on
     assert asked[0] < asked[1]  # fewer names asked than every staged row gives
 
 
+def test_a_new_report_in_warnings_across_files_finds_what_the_checks_over_every_file_find(
+    settings, tmp_path, monkeypatch
+):
+    """The bench's one-file case: after a whole run, one new unit-year (a 2026 commune
+    report) that takes part in warnings across files of other files' rows: a cooperative
+    another commune of the same year reports (coop_code_in_two_units), and its province's
+    2026 total against 2025 (unit_count_change, counted over every report of the province's
+    area). Its build, from the published warehouse, checks only what the new file can
+    change; the warnings the run records (`for_run`) are those of the checks over every
+    file, and the warehouse is the one a whole build of the same files makes."""
+    from etl.quality import validate
+
+    A, B, C, D, E = (f"640000000{i}" for i in range(1, 6))
+    _htx_workbook(settings, "68_2025.xlsx", "68", 2025, [A, B, C, D], None)
+    _htx_workbook(settings, "68_2026.xlsx", "68", 2026, [A], None)
+    _htx_workbook(settings, "24604_2026.xlsx", "24604", 2026, [E], None)
+    assert run_steps(settings, "run-1")["changed"]
+    _htx_workbook(settings, "24611_2026.xlsx", "24611", 2026, [A, E], None)
+    calls = _count_rebuilds(monkeypatch)
+    runs: list[tuple[dict, dict]] = []  # per build: what the run records, restricted or not
+    checks = validate.check_warehouse
+
+    def both(con, run_files=None):
+        restricted = checks(con, run_files)
+        assert run_files is not None
+        everything = checks(con)
+        runs.append(
+            (validate.for_run(restricted, run_files), validate.for_run(everything, run_files))
+        )
+        return restricted
+
+    monkeypatch.setattr(validate, "check_warehouse", both)
+    assert run_steps(settings, "run-2")["changed"]
+    assert calls == [1]  # built upon the published warehouse
+    [(mine, over_every_file)] = runs
+    assert _warnings(mine) == _warnings(over_every_file)
+
+    def found(unit: str) -> set[tuple]:
+        sql = "select file_id from audit.file_ingestion where unit_code = ? and report_year = 2026"
+        [(file_id,)] = query(settings, sql, [unit])
+        return {(f.rule, f.value) for f in mine.get(file_id, [])}
+
+    assert ("coop_code_in_two_units", f"{E} (24604, 24611; tính/counted: 24604)") in found("24611")
+    # 68's 2026 total, over its report and the new commune's (checked again with this run)
+    assert ("unit_count_change", "2 (2025: 4)") in found("68")
+    scratch = _settings(tmp_path / "scratch")
+    shutil.copytree(settings.landing_dir, scratch.landing_dir)
+    assert run_steps(scratch, "scratch")["changed"]
+    _assert_same(_contents(settings.warehouse), _contents(scratch.warehouse))
+    # The warnings across files the new file stores: those a whole build stores on it, and
+    # those of earlier files' rows it causes, moved to it (`for_run`).
+    assert _stored_across(scratch, "24611") <= _stored_across(settings, "24611")
+    assert "coop_code_in_two_units" in {r[0] for r in _stored_across(scratch, "24611")}
+
+
+def _stored_across(settings, unit: str) -> set[tuple]:
+    """The warnings across files stored on `unit`'s reports (rule, sheet, row, value)."""
+    return set(
+        query(
+            settings,
+            "select rule, sheet, excel_row, value from audit.rejected_row "
+            "join audit.file_ingestion using (file_id) "
+            "where unit_code = ? and list_contains(?, rule)",
+            [unit, cross_rules()],
+        )
+    )
+
+
 def _places(settings, table: str, key: str) -> list[tuple]:
     """Each row's id and key in `table`, in row order."""
     return query(settings, f"select rowid, {key} from {table} order by rowid")

@@ -11,8 +11,9 @@
 -- Only the rows a file of check_run_files (every file, or this run's) can be or cause: a
 -- unit's rows are of its reports alone, so only the units of those files are counted; a
 -- province's row of year Y has causes of Y and Y - 1 only, so only the province reports of
--- those files' years and the year after are compared, from the reports of the years
--- around. The rows kept are computed as over every file.
+-- those files' years and the year after are compared, from the reports of their area in
+-- those two years alone (none when no such province report has one the year before). The
+-- rows kept are computed as over every file.
 with
 
 reports as (
@@ -44,6 +45,33 @@ unit_reports as (
         and unit_code in (select x.unit_code from run_reports as x)
 ),
 
+province_reports as (
+    select
+        file_id,
+        unit_code as province_code,
+        report_year
+    from reports
+    where length(unit_code) = 2
+),
+
+-- The province reports compared: those of the years a file of check_run_files can be or
+-- cause a row of (its year and the next) with a report of the province code the year before.
+compared_provinces as (
+    select
+        p.file_id,
+        p.province_code,
+        p.report_year
+    from province_reports as p
+    inner join province_reports as q
+        on p.province_code = q.province_code and p.report_year = q.report_year + 1
+    where
+        p.report_year in (
+            select x.report_year from run_reports as x
+            union all
+            select x.report_year + 1 from run_reports as x
+        )
+),
+
 -- Each report with its province: up to 2024 a former province, from 2025 the one in force.
 report_area as (
     select
@@ -64,8 +92,11 @@ report_area as (
     where
         exists (
             select 1
-            from run_reports as x
-            where r.report_year between x.report_year - 1 and x.report_year + 1
+            from compared_provinces as c
+            where
+                r.report_year in (c.report_year, c.report_year - 1)
+                and c.province_code
+                = province_in_force(u.province_code, u.province_2025, c.report_year)
         )
 ),
 
@@ -137,15 +168,6 @@ previous_totals as (
     group by report_year + 1, province_next
 ),
 
-province_reports as (
-    select
-        file_id,
-        unit_code as province_code,
-        report_year
-    from reports
-    where length(unit_code) = 2
-),
-
 province_compared as (
     select
         p.file_id,
@@ -153,19 +175,11 @@ province_compared as (
         p.report_year,
         coalesce(c.cooperatives, 0) as cooperatives,
         coalesce(b.cooperatives, 0) as previous
-    from province_reports as p
-    inner join province_reports as q
-        on p.province_code = q.province_code and p.report_year = q.report_year + 1
+    from compared_provinces as p
     left join current_totals as c
         on p.province_code = c.province_code and p.report_year = c.report_year
     left join previous_totals as b
         on p.province_code = b.province_code and p.report_year = b.report_year
-    where
-        p.report_year in (
-            select x.report_year from run_reports as x
-            union all
-            select x.report_year + 1 from run_reports as x
-        )
 ),
 
 province_causes as (
