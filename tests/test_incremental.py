@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -916,12 +917,29 @@ def test_a_table_with_a_column_of_a_type_not_known_to_stay_in_place_is_rewritten
     assert not build._same_places(con, "marts.t", "where k = 1", "new", "k")
 
 
+# One type of each pattern of `build._STAY_IN_PLACE`, to check them with.
+STAY_IN_PLACE_EXAMPLES = (
+    "BOOLEAN",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "DOUBLE",
+    "DECIMAL(18,6)",
+    "VARCHAR",
+    "DATE",
+)
+
+
 def test_the_types_known_to_stay_in_place_are_updated_in_place():
     """Each type of `build._STAY_IN_PLACE` is one DuckDB updates in place (the row keeps its
     place in the table's order), which `build._same_places` then lets keep its place."""
+    assert all(
+        any(re.fullmatch(pattern, kind) for kind in STAY_IN_PLACE_EXAMPLES)
+        for pattern in build._STAY_IN_PLACE
+    )  # a pattern added to the list is checked here too
     con = duckdb.connect()
     con.execute("create schema marts")
-    for kind in build._STAY_IN_PLACE_EXAMPLES:
+    for kind in STAY_IN_PLACE_EXAMPLES:
         con.execute(
             "create or replace table marts.t as "
             f"select i as k, null::{kind} as v from range(3) r(i) order by k"

@@ -1080,17 +1080,6 @@ _STAY_IN_PLACE = (
     "VARCHAR",
     "DATE",
 )
-# One type of each pattern of `_STAY_IN_PLACE`, to check them with.
-_STAY_IN_PLACE_EXAMPLES = (
-    "BOOLEAN",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "DOUBLE",
-    "DECIMAL(18,6)",
-    "VARCHAR",
-    "DATE",
-)
 
 
 def _same_places(con, table: str, rows: str, new: str, key: str) -> bool:
