@@ -274,3 +274,32 @@ def test_a_process_reads_templates_another_compiled_from_the_state_folder(tmp_pa
     report.unlink()
     write_quality_report(settings)
     assert report.read_bytes() == before
+
+
+def test_templates_compiled_by_an_earlier_release_are_removed_from_the_state_folder(tmp_path):
+    """The compiled templates are kept under a digest of the code that shapes them: after
+    an upgrade the folders of an earlier digest would stay forever. Entering a digest's
+    folder for the first time removes the others (and nothing else in the folder)."""
+    from etl.outputs import html
+
+    cache = tmp_path / "templates"
+    old = cache / "0123456789abcdef"
+    old.mkdir(parents=True)
+    (old / "__jinja2_x.cache").write_bytes(b"old")
+    kept = cache / "notes.txt"
+    kept.write_text("not ours")
+    html._environment.cache_clear()
+    try:
+        with html.compiled_in(cache):
+            pass
+        folders = sorted(p.name for p in cache.iterdir() if p.is_dir())
+        assert old.name not in folders
+        assert len(folders) == 1
+        assert kept.read_text() == "not ours"
+        # Entered again: the digest's own folder and what it holds stay.
+        (cache / folders[0] / "__jinja2_y.cache").write_bytes(b"new")
+        with html.compiled_in(cache):
+            pass
+        assert [p.name for p in (cache / folders[0]).iterdir()] == ["__jinja2_y.cache"]
+    finally:
+        html._environment.cache_clear()

@@ -13,6 +13,7 @@ import hashlib
 import math
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -40,6 +41,8 @@ def number(value: float | int | Decimal | None, spec: str) -> str:
     return format(exact.quantize(Decimal(1).scaleb(-int(places[1])), ROUND_HALF_UP), spec)
 
 
+# The name of a subfolder of `compiled_in`.
+_DIGEST = re.compile("[0-9a-f]{16}")
 # Where templates compiled are kept within a `compiled_in` block; None: nowhere.
 _COMPILED: ContextVar[Path | None] = ContextVar("compiled", default=None)
 
@@ -50,10 +53,15 @@ def compiled_in(folder: Path) -> Iterator[None]:
     `folder` (Jinja's bytecode cache; a template whose source changed is compiled again)
     rather than compiled: 0.075 s a process for the reports. Kept in a subfolder of this
     module's and Jinja's digest: Jinja tells a template's bytecode by its source alone, not
-    by the environment's options that shape it (`_environment`)."""
+    by the environment's options that shape it (`_environment`). The first process to
+    enter a new digest's subfolder removes those of earlier digests (an upgrade's leftovers)."""
     shaped_by = Path(__file__).read_bytes() + jinja2.__version__.encode()
     where = folder / hashlib.sha256(shaped_by).hexdigest()[:16]
-    where.mkdir(parents=True, exist_ok=True)
+    if not where.is_dir():
+        where.mkdir(parents=True, exist_ok=True)
+        for earlier in folder.iterdir():
+            if earlier != where and earlier.is_dir() and _DIGEST.fullmatch(earlier.name):
+                shutil.rmtree(earlier, ignore_errors=True)
     token = _COMPILED.set(where)
     try:
         yield
