@@ -13,13 +13,23 @@ from etl.cli import analyst
 from etl.cli.main import main
 
 
-@pytest.fixture
-def warehouse(settings, monkeypatch):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """One warehouse of two cooperatives for every test here: each only reads it (the tests
+    of refused writes check it still holds its rows), so it is built once, not per test."""
+    from etl.config import settings_under
+
+    settings = settings_under(tmp_path_factory.mktemp("analyst"))
     rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
     write_xlsx(settings.landing_dir / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
     run_steps(settings)
-    monkeypatch.setenv("HTX_WAREHOUSE", str(settings.warehouse))
     return settings.warehouse
+
+
+@pytest.fixture
+def warehouse(built, monkeypatch):
+    monkeypatch.setenv("HTX_WAREHOUSE", str(built))
+    return built
 
 
 def test_sql_prints_a_table(warehouse, capsys):

@@ -47,8 +47,12 @@ def _year(settings, year, revenue, profit, members, rating, score, **sheets):
     write_xlsx(settings.landing_dir / f"663_{year}.xlsx", workbook)
 
 
-@pytest.fixture
-def history(settings):
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """Four years of one cooperative, built once: the tests here only query it."""
+    from etl.config import settings_under
+
+    settings = settings_under(tmp_path_factory.mktemp("history"))
     _year(settings, 2021, 1000, -10, 20, "Khá", 70,
           HoTro=[[CODE, "DA167", "Tư vấn", "Trung ương", 200, 2021]])  # fmt: skip
     _year(settings, 2022, 1100, 50, 22, "Khá", 75)
