@@ -14,6 +14,7 @@ from etl.contract.crosswalk import (
     load_crosswalk,
     main,
     parse_before_merger,
+    values_of,
 )
 from etl.contract.reference import load_reference
 
@@ -21,6 +22,18 @@ from etl.contract.reference import load_reference
 @pytest.fixture(scope="module")
 def cw() -> Crosswalk:
     return load_crosswalk()
+
+
+def test_a_row_s_values_are_its_fields_in_order_as_astuple_gives_them(cw):
+    """The reference tables and the crosswalk's cache file take each row's values without
+    `dataclasses.astuple`'s deep copies: the same values, in the same order."""
+    import dataclasses
+
+    rows = [*cw.links, *cw.unmatched, *cw.unresolved]
+    assert cw.links
+    assert cw.unmatched
+    assert cw.unresolved
+    assert [values_of(row) for row in rows] == [dataclasses.astuple(row) for row in rows]
 
 
 def links_of(cw: Crosswalk, new_code: str) -> dict[str, str]:

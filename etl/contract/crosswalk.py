@@ -32,7 +32,7 @@ import csv
 import difflib
 import re
 import sys
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -82,6 +82,12 @@ class Unresolved:
     new_commune_code: str
     fragment: str
     why: str
+
+
+def values_of(row: Link | Unmatched | Unresolved) -> tuple[str, ...]:
+    """A row's fields in order: `dataclasses.astuple` without its deep copy of every field
+    (the fields are strings; astuple took 0.18 s for the national crosswalk, this 0.025 s)."""
+    return tuple(getattr(row, name) for name in row.__dataclass_fields__)
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity, so the indexes below can be cached
@@ -721,9 +727,9 @@ def _from_disk(ref: Reference, path: Path, cache_dir: Path) -> Crosswalk:
         pass
     crosswalk = _load(ref, path)
     stored = {
-        "links": [list(astuple(row)) for row in crosswalk.links],
-        "unmatched": [list(astuple(row)) for row in crosswalk.unmatched],
-        "unresolved": [list(astuple(row)) for row in crosswalk.unresolved],
+        "links": [list(values_of(row)) for row in crosswalk.links],
+        "unmatched": [list(values_of(row)) for row in crosswalk.unmatched],
+        "unresolved": [list(values_of(row)) for row in crosswalk.unresolved],
         "former": {province: list(codes) for province, codes in crosswalk.former.items()},
     }
     store_json(target, stored, "crosswalk-*.json")

@@ -101,7 +101,7 @@ def _register_crosswalk(con, ref, cache: Path | None = None) -> list[str]:
 
     import pandas as pd
 
-    from etl.contract.crosswalk import Link, Unmatched, load_crosswalk
+    from etl.contract.crosswalk import Link, Unmatched, load_crosswalk, values_of
 
     crosswalk = load_crosswalk(ref, cache)
     for name, rows, kind in (
@@ -109,7 +109,7 @@ def _register_crosswalk(con, ref, cache: Path | None = None) -> list[str]:
         ("ref_crosswalk_unmatched", crosswalk.unmatched, Unmatched),
     ):
         columns = [f.name for f in dataclasses.fields(kind)]
-        frame = pd.DataFrame([dataclasses.astuple(row) for row in rows], columns=columns)
+        frame = pd.DataFrame([values_of(row) for row in rows], columns=columns)
         create_from_frame(con, name, frame, ", ".join(f"{c}::varchar as {c}" for c in columns))
     lines = [
         f"crosswalk: province {province}, {found} of {total} former communes matched"
