@@ -194,6 +194,60 @@ def warm():
     assert not started.folder.exists()
 
 
+# The modules that test the GX Data Docs site itself: every site they build is rendered.
+_RENDER_EVERY_SITE = frozenset(
+    {
+        "test_data_docs",
+        "test_data_docs_async",
+        "test_escaping",
+        "test_exports_parallel",
+        "test_incremental",
+        "test_validator",
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def _rendered_sites(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data_docs_sites")
+
+
+@pytest.fixture(autouse=True)
+def _first_sites_rendered_once_per_content(request, monkeypatch, _rendered_sites):
+    """GX renders the Data Docs site of every new build (`etl.quality.data_docs._build`:
+    GX's validations of the summary suites and its site builder, 2-3 s of a one-file
+    run's 5). What a site shows is its content key (the suites, the rule counts, GX's
+    version: `data_docs.content_key`), and the pipeline itself copies a site of the same
+    key rather than render it again (`data_docs.build_site`). Most of the tests' small
+    warehouses show the same: in this session, the first site of a state (no earlier site
+    to build on) is rendered once per content key by GX, and copied from that render after.
+    A site built on an earlier one is always rendered, and so is every site in the modules
+    that test the site itself (`_RENDER_EVERY_SITE`)."""
+    if request.module.__name__.rsplit(".", 1)[-1] in _RENDER_EVERY_SITE:
+        return
+    from etl.quality import data_docs
+
+    render = data_docs._build
+
+    def build(site: Path, documents, counts, previous: Path | None = None) -> None:
+        if previous is not None:
+            render(site, documents, counts, previous)
+            return
+        kept = _rendered_sites / data_docs.content_key(documents, counts)
+        if kept.is_dir():
+            shutil.copytree(kept, site, dirs_exist_ok=True)
+            return
+        render(site, documents, counts, previous)
+        copy = kept.with_name(f".{kept.name}.{os.getpid()}")
+        shutil.copytree(site, copy)
+        try:
+            os.replace(copy, kept)  # whole: another process may have kept one meanwhile
+        except OSError:
+            shutil.rmtree(copy, ignore_errors=True)
+
+    monkeypatch.setattr(data_docs, "_build", build)
+
+
 @pytest.fixture
 def smtp_server():
     """A real SMTP server on loopback; yields (port, list of received envelopes)."""
