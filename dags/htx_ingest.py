@@ -50,9 +50,10 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID
-from etl.flow.dagkit import ONE_XCOM, RETRIES, START, assets, dag_callbacks, default_args
+from etl.flow.dagkit import ONE_XCOM, START, assets, dag_callbacks, default_args, retries
 
 ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
+RETRIES = retries()  # two, after HTX_RETRY_DELAY_SECONDS (30 s) and twice that
 
 _UNIT = Param(
     None,

@@ -23,9 +23,10 @@ from __future__ import annotations
 from airflow.sdk import dag, get_current_context, task
 
 from etl.config import PUBLISH_DAG_ID, WRITER_POOL
-from etl.flow.dagkit import ONE_XCOM, RETRIES, START, assets, dag_callbacks, default_args
+from etl.flow.dagkit import ONE_XCOM, START, assets, dag_callbacks, default_args, retries
 
 ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
+RETRIES = retries()  # two, after HTX_RETRY_DELAY_SECONDS (30 s) and twice that
 
 
 @dag(

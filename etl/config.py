@@ -100,6 +100,9 @@ class Limits:
 
 # `htx sql`'s prompt history, unless HTX_SQL_HISTORY moves it.
 SQL_HISTORY = "~/.htx_sql_history"
+# Seconds before a retried task's first retry (HTX_RETRY_DELAY_SECONDS): time for a share or
+# a mail server to come back, short enough that a clerk's run is not held long.
+RETRY_DELAY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,9 @@ class Settings:
     openlineage_variables: tuple[str, ...] = ()
     # Where `htx sql`'s interactive prompt keeps its history (HTX_SQL_HISTORY).
     sql_history: Path = field(default_factory=lambda: Path(SQL_HISTORY).expanduser())
+    # Seconds a task that touches shared storage or a channel (`dagkit.retries`) waits
+    # before its first retry; the second waits twice as long (HTX_RETRY_DELAY_SECONDS).
+    retry_delay_seconds: int = RETRY_DELAY_SECONDS
 
     @property
     def raw_dir(self) -> Path:
@@ -179,6 +185,11 @@ class Settings:
         } | (
             ({"HTX_BATCH_SIZE": str(self.batch_size)} if self.batch_size else {})
             | ({"HTX_PROCESSES": str(self.processes)} if self.processes else {})
+            | (
+                {"HTX_RETRY_DELAY_SECONDS": str(self.retry_delay_seconds)}
+                if self.retry_delay_seconds != RETRY_DELAY_SECONDS
+                else {}
+            )
         )
 
     @property
@@ -317,6 +328,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     batch_size = _number(env, "HTX_BATCH_SIZE", int)
     processes = _number(env, "HTX_PROCESSES", int)
+    retry_delay = _number(env, "HTX_RETRY_DELAY_SECONDS", int, RETRY_DELAY_SECONDS)
+    if retry_delay < 0:
+        raise SettingError(
+            f"HTX_RETRY_DELAY_SECONDS={retry_delay}: must be 0 or more seconds, or unset for "
+            f"its default ({RETRY_DELAY_SECONDS})"
+        )
     return Settings(
         landing_dir=_path(env, "HTX_LANDING_DIR", "data/landing"),
         warehouse=_path(env, "HTX_WAREHOUSE", "warehouse/htx.duckdb"),
@@ -331,6 +348,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             sorted(k for k, v in env.items() if k.startswith("OPENLINEAGE") and v)
         ),
         sql_history=Path(env.get("HTX_SQL_HISTORY") or SQL_HISTORY).expanduser(),
+        retry_delay_seconds=retry_delay,
         limits=Limits(
             file_bytes=int(_number(env, "HTX_MAX_FILE_MB", float, 50) * _MB),
             expanded_bytes=int(_number(env, "HTX_MAX_EXPANDED_MB", float, 500) * _MB),

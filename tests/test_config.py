@@ -19,6 +19,7 @@ from etl.config import SettingError, load_settings
         ("HTX_MAX_ROWS", "1e5"),
         ("HTX_MAX_CELLS", "5,000,000"),
         ("HTX_MAX_CELL_CHARS", "lots"),
+        ("HTX_RETRY_DELAY_SECONDS", "30s"),
     ],
 )
 def test_a_setting_that_is_not_a_number_names_the_variable_and_its_value(name, value):
@@ -50,3 +51,15 @@ def test_a_size_in_mb_that_is_no_finite_number_names_the_variable(value):
     with pytest.raises(SettingError) as raised:
         load_settings({"HTX_MAX_EXPANDED_MB": value})
     assert str(raised.value).startswith(f"HTX_MAX_EXPANDED_MB={value!r}: ")
+
+
+def test_the_retry_delay_is_whole_seconds_not_negative_and_passed_on():
+    assert load_settings({}).retry_delay_seconds == 30
+    assert "HTX_RETRY_DELAY_SECONDS" not in load_settings({}).htx_environ()
+    five = load_settings({"HTX_RETRY_DELAY_SECONDS": "5"})
+    assert five.retry_delay_seconds == 5
+    # Given to the Airflow processes that parse the DAGs and run the tasks.
+    assert five.airflow_environ()["HTX_RETRY_DELAY_SECONDS"] == "5"
+    with pytest.raises(SettingError) as raised:
+        load_settings({"HTX_RETRY_DELAY_SECONDS": "-1"})
+    assert str(raised.value).startswith("HTX_RETRY_DELAY_SECONDS=-1: must be 0 or more seconds")

@@ -51,6 +51,8 @@ def describe(dag):
             t.task_id: {
                 "pool": t.pool,
                 "retries": t.retries,
+                "retry_delay": t.retry_delay.total_seconds(),
+                "backoff": t.retry_exponential_backoff,
                 "outlets": sorted(a.name for a in t.outlets),
                 "inlets": sorted(a.name for a in t.inlets),
                 "uris": {a.name: a.uri for a in [*t.inlets, *t.outlets]},
@@ -187,6 +189,10 @@ def test_transient_failures_retry_and_every_failure_alerts(bag):
     assert retries[(INGEST_DAG_ID, "stage")] == 2
     assert retries[(PUBLISH_DAG_ID, "alert")] == 2  # SMTP or webhook down for a moment
     assert retries[(INGEST_DAG_ID, "load")] == 0  # a broken build would only break again
+    # The first retry after 30 s (HTX_RETRY_DELAY_SECONDS unset), the second after 60 s:
+    # Airflow 3.3's backoff is a multiplier, and `True` would be 1 (30 s, then 30 s).
+    retried = [v for d in bag["dags"].values() for v in d["tasks"].values() if v["retries"]]
+    assert {(v["retry_delay"], v["backoff"]) for v in retried} == {(30.0, 2.0)}
     assert all(
         v["failure_callback"] and v["doc"]
         for dag in bag["dags"].values()
@@ -295,7 +301,8 @@ def test_a_landing_folder_that_does_not_exist_fails_discover_and_alerts(tmp_path
     missing = tmp_path / "not_mounted"
     # An Airflow home of its own, initialised with this landing folder: the asset of another
     # one, active there, would fail `discover` first (an inactive asset in its inlets).
-    settings = settings_under(tmp_path, HTX_LANDING_DIR=str(missing))
+    # Its retries after 1 s and 2 s, not 30 s and 60 s: the delay is the deployment's to set.
+    settings = settings_under(tmp_path, HTX_LANDING_DIR=str(missing), HTX_RETRY_DELAY_SECONDS="1")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("HTX_", "AIRFLOW"))},
         **settings.airflow_environ(),
@@ -316,7 +323,8 @@ def test_a_landing_folder_that_does_not_exist_fails_discover_and_alerts(tmp_path
     said = done.stdout + done.stderr
     assert done.returncode != 0, said[-3000:]
     told = f"cannot read the landing folder {missing} (HTX_LANDING_DIR): it does not exist."
-    assert told in said
+    assert said.count(told) == 3  # tried three times: two retries, then failed
+    assert said.count("new_state=up_for_retry") == 2
     assert [p["subject"] for p in posts] == [
         "[HTX] Lỗi pipeline: tác vụ discover thất bại / Pipeline failure: task discover failed"
     ]

@@ -596,6 +596,7 @@ settings (environment variables; a relative path is taken from the checkout):
   HTX_MAX_FILE_MB, HTX_MAX_EXPANDED_MB, HTX_MAX_ROWS, HTX_MAX_CELLS, HTX_MAX_CELL_CHARS
                                                            limits one file may not pass
   HTX_SQL_HISTORY   htx sql's prompt history               default ~/.htx_sql_history
+  HTX_RETRY_DELAY_SECONDS a retry's wait, then twice       default 30 s
 alerts (Airflow connections and variables; a channel not configured is off):
   smtp_default (connection) with the recipients in the variable htx_alert_emails
   htx_alert_webhook (connection): an HTTP endpoint that receives the JSON alert

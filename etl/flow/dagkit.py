@@ -73,14 +73,23 @@ def assets(settings: Settings | None = None) -> Assets:
 # reads those, and each is a request to Airflow's API (14 in a run with one new file).
 ONE_XCOM = {"multiple_outputs": False}
 
-# Tasks that touch shared storage, the network or a busy database retry with backoff:
-# 30 s, then 60 s. Tasks whose failure would only repeat itself (a broken build) do not.
-RETRIES = {
-    "retries": 2,
-    "retry_delay": dt.timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(minutes=5),
-}
+
+def retries(settings: Settings | None = None) -> dict:
+    """The retries of tasks that touch shared storage, the network or a busy database: two,
+    the first after HTX_RETRY_DELAY_SECONDS (30 s), the second after twice that, never past
+    5 minutes (Airflow adds up to as much again to each, the same for a task every time).
+    Tasks whose failure would only repeat itself (a broken build) have none. From
+    `load_settings()` unless given, like `assets`.
+
+    The backoff is a multiplier since Airflow 3.3: `True` would be 1, a constant delay."""
+    settings = settings or load_settings()
+    return {
+        "retries": 2,
+        "retry_delay": dt.timedelta(seconds=settings.retry_delay_seconds),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(minutes=5),
+    }
+
 
 START = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)  # the first report year of Decision 167
 
