@@ -23,7 +23,7 @@ from airflow.sdk import dag, get_current_context, task
 from etl.config import WRITER_POOL
 from etl.flow.dagkit import ONE_XCOM, START, dag_callbacks, default_args, retries
 
-RETRIES = retries()  # two, after HTX_RETRY_DELAY_SECONDS (30 s) and twice that
+RETRIES = retries()  # this deployment's (HTX_RETRY_DELAY_SECONDS): `dagkit.retries`
 
 DEADLINES_DAG_ID = "htx_deadlines"
 

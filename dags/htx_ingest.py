@@ -53,7 +53,7 @@ from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID
 from etl.flow.dagkit import ONE_XCOM, START, assets, dag_callbacks, default_args, retries
 
 ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
-RETRIES = retries()  # two, after HTX_RETRY_DELAY_SECONDS (30 s) and twice that
+RETRIES = retries()  # this deployment's (HTX_RETRY_DELAY_SECONDS): `dagkit.retries`
 
 _UNIT = Param(
     None,

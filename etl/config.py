@@ -103,6 +103,8 @@ SQL_HISTORY = "~/.htx_sql_history"
 # Seconds before a retried task's first retry (HTX_RETRY_DELAY_SECONDS): time for a share or
 # a mail server to come back, short enough that a clerk's run is not held long.
 RETRY_DELAY_SECONDS = 30
+# The longest first delay HTX_RETRY_DELAY_SECONDS takes: a day (a longer wait is no retry).
+LONGEST_RETRY_DELAY_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
@@ -182,14 +184,10 @@ class Settings:
             "HTX_MAX_ROWS": str(self.limits.rows),
             "HTX_MAX_CELLS": str(self.limits.cells),
             "HTX_MAX_CELL_CHARS": str(self.limits.cell_chars),
+            "HTX_RETRY_DELAY_SECONDS": str(self.retry_delay_seconds),
         } | (
             ({"HTX_BATCH_SIZE": str(self.batch_size)} if self.batch_size else {})
             | ({"HTX_PROCESSES": str(self.processes)} if self.processes else {})
-            | (
-                {"HTX_RETRY_DELAY_SECONDS": str(self.retry_delay_seconds)}
-                if self.retry_delay_seconds != RETRY_DELAY_SECONDS
-                else {}
-            )
         )
 
     @property
@@ -329,10 +327,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     batch_size = _number(env, "HTX_BATCH_SIZE", int)
     processes = _number(env, "HTX_PROCESSES", int)
     retry_delay = _number(env, "HTX_RETRY_DELAY_SECONDS", int, RETRY_DELAY_SECONDS)
-    if retry_delay < 0:
+    if not 0 <= retry_delay <= LONGEST_RETRY_DELAY_SECONDS:
         raise SettingError(
-            f"HTX_RETRY_DELAY_SECONDS={retry_delay}: must be 0 or more seconds, or unset for "
-            f"its default ({RETRY_DELAY_SECONDS})"
+            f"HTX_RETRY_DELAY_SECONDS={env['HTX_RETRY_DELAY_SECONDS']!r}: must be 0 to "
+            f"{LONGEST_RETRY_DELAY_SECONDS} seconds, or unset for its default "
+            f"({RETRY_DELAY_SECONDS})"
         )
     return Settings(
         landing_dir=_path(env, "HTX_LANDING_DIR", "data/landing"),

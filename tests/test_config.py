@@ -53,13 +53,24 @@ def test_a_size_in_mb_that_is_no_finite_number_names_the_variable(value):
     assert str(raised.value).startswith(f"HTX_MAX_EXPANDED_MB={value!r}: ")
 
 
-def test_the_retry_delay_is_whole_seconds_not_negative_and_passed_on():
-    assert load_settings({}).retry_delay_seconds == 30
-    assert "HTX_RETRY_DELAY_SECONDS" not in load_settings({}).htx_environ()
+def test_the_retry_delay_is_whole_seconds_within_a_day_and_passed_on():
+    from etl.flow.dagkit import retries
+
+    default = load_settings({})
+    assert default.retry_delay_seconds == 30
+    # Given to the Airflow processes that parse the DAGs, the default too: a value the
+    # parent process was started with never wins over this deployment's.
+    assert default.airflow_environ()["HTX_RETRY_DELAY_SECONDS"] == "30"
     five = load_settings({"HTX_RETRY_DELAY_SECONDS": "5"})
-    assert five.retry_delay_seconds == 5
-    # Given to the Airflow processes that parse the DAGs and run the tasks.
     assert five.airflow_environ()["HTX_RETRY_DELAY_SECONDS"] == "5"
-    with pytest.raises(SettingError) as raised:
-        load_settings({"HTX_RETRY_DELAY_SECONDS": "-1"})
-    assert str(raised.value).startswith("HTX_RETRY_DELAY_SECONDS=-1: must be 0 or more seconds")
+    assert retries(five)["retry_delay"].total_seconds() == 5
+    assert retries(five)["max_retry_delay"].total_seconds() == 300
+    # A long first delay keeps its second twice as long: the cap follows it.
+    hour = load_settings({"HTX_RETRY_DELAY_SECONDS": "3600"})
+    assert retries(hour)["max_retry_delay"].total_seconds() == 7200
+    for value in ("-1", "86401"):
+        with pytest.raises(SettingError) as raised:
+            load_settings({"HTX_RETRY_DELAY_SECONDS": value})
+        assert str(raised.value).startswith(
+            f"HTX_RETRY_DELAY_SECONDS={value!r}: must be 0 to 86400 seconds"
+        )

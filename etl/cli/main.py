@@ -152,9 +152,9 @@ def _dagbag(settings: Settings):
 
 
 class OneLinePerWait(logging.Filter):
-    """While a task waits for its retry (an alert channel down: 30 s, then 60 s), `dag.test`
-    logs "No tasks to run" once a second. The first line of a wait says it, and a reminder
-    each `every` seconds shows it goes on; the other lines are dropped."""
+    """While a task waits for its retry (an alert channel down: about 30 s, then 60 s),
+    `dag.test` logs "No tasks to run" once a second. The first line of a wait says it, and a
+    reminder each `every` seconds shows it goes on; the other lines are dropped."""
 
     def __init__(self, every: float = 60.0):
         super().__init__()

@@ -74,20 +74,22 @@ def assets(settings: Settings | None = None) -> Assets:
 ONE_XCOM = {"multiple_outputs": False}
 
 
-def retries(settings: Settings | None = None) -> dict:
+def retries(settings: Settings | None = None) -> dict[str, object]:
     """The retries of tasks that touch shared storage, the network or a busy database: two,
-    the first after HTX_RETRY_DELAY_SECONDS (30 s), the second after twice that, never past
-    5 minutes (Airflow adds up to as much again to each, the same for a task every time).
-    Tasks whose failure would only repeat itself (a broken build) have none. From
-    `load_settings()` unless given, like `assets`.
+    the first HTX_RETRY_DELAY_SECONDS (30 s) after the failure, the second twice that, each
+    up to as much again (Airflow's jitter, by task, run and try), and never past the longer
+    of 5 minutes and twice the first delay. Tasks whose failure would only repeat itself (a
+    broken build) have none. From `load_settings()` unless given, like `assets`.
 
-    The backoff is a multiplier since Airflow 3.3: `True` would be 1, a constant delay."""
+    The backoff is a multiplier since Airflow 3.3: the scheduler reads `True` as 2, the
+    task object keeps `True`; the number says what is meant to both."""
     settings = settings or load_settings()
+    delay = settings.retry_delay_seconds
     return {
         "retries": 2,
-        "retry_delay": dt.timedelta(seconds=settings.retry_delay_seconds),
+        "retry_delay": dt.timedelta(seconds=delay),
         "retry_exponential_backoff": 2.0,
-        "max_retry_delay": dt.timedelta(minutes=5),
+        "max_retry_delay": dt.timedelta(seconds=max(300, 2 * delay)),
     }
 
 
