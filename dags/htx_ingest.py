@@ -49,11 +49,12 @@ from airflow.sdk import (
 )
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID
+from etl.config import INGEST_DAG_ID, WRITER_POOL, YEARLY_DAG_ID, load_settings
 from etl.flow.dagkit import ONE_XCOM, START, assets, dag_callbacks, default_args, retries
 
-ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
-RETRIES = retries()  # this deployment's (HTX_RETRY_DELAY_SECONDS): `dagkit.retries`
+_SETTINGS = load_settings()  # this deployment's HTX_* variables, read once a parse
+ASSETS = assets(_SETTINGS)  # file:// URIs of its HTX_* paths
+RETRIES = retries(_SETTINGS)  # its HTX_RETRY_DELAY_SECONDS: `dagkit.retries`
 
 _UNIT = Param(
     None,

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from airflow.sdk import dag, get_current_context, task
 
-from etl.config import PUBLISH_DAG_ID, WRITER_POOL
+from etl.config import PUBLISH_DAG_ID, WRITER_POOL, load_settings
 from etl.flow.dagkit import ONE_XCOM, START, assets, dag_callbacks, default_args, retries
 
-ASSETS = assets()  # file:// URIs of this deployment's HTX_* paths
-RETRIES = retries()  # this deployment's (HTX_RETRY_DELAY_SECONDS): `dagkit.retries`
+_SETTINGS = load_settings()  # this deployment's HTX_* variables, read once a parse
+ASSETS = assets(_SETTINGS)  # file:// URIs of its HTX_* paths
+RETRIES = retries(_SETTINGS)  # its HTX_RETRY_DELAY_SECONDS: `dagkit.retries`
 
 
 @dag(

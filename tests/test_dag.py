@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 
@@ -325,7 +326,23 @@ def test_a_landing_folder_that_does_not_exist_fails_discover_and_alerts(tmp_path
     assert done.returncode != 0, said[-3000:]
     told = f"cannot read the landing folder {missing} (HTX_LANDING_DIR): it does not exist."
     assert said.count(told) == 3  # tried three times: two retries, then failed
-    assert said.count("new_state=up_for_retry") == 2
+    # What the metadata DB keeps of the tries: each earlier try, failed, in the history, and
+    # the task instance at its third and last.
+    metadata = sqlite3.connect(settings.airflow_home / "airflow.db")
+    try:
+        last = metadata.execute(
+            "select try_number, state from task_instance where dag_id = ? and task_id = ?",
+            (INGEST_DAG_ID, "discover"),
+        ).fetchall()
+        earlier = metadata.execute(
+            "select try_number, state from task_instance_history where dag_id = ? and "
+            "task_id = ? order by try_number",
+            (INGEST_DAG_ID, "discover"),
+        ).fetchall()
+    finally:
+        metadata.close()
+    assert last == [(3, "failed")]
+    assert earlier == [(1, "failed"), (2, "failed")]
     assert [p["subject"] for p in posts] == [
         "[HTX] Lỗi pipeline: tác vụ discover thất bại / Pipeline failure: task discover failed"
     ]
