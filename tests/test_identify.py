@@ -384,6 +384,38 @@ def test_a_commune_s_kind_word_typed_without_its_tone_mark_is_still_its_kind_wor
     assert "24664 Thị trấn Đắk Mil" in message
 
 
+def test_a_toneless_kind_word_after_other_words_is_still_its_kind_word(tmp_path, ref):
+    """`UBND xả Đắk Mil`: the kind word without its tone mark after `UBND` (or `Ủy ban nhân
+    dân`) reads as it does first (`Xả Đắk Mil`). Before, the name alone named no unit (the
+    file rejected), and beside the code of another unit it named none (the file taken,
+    though its name names another unit)."""
+    for i, (name, code) in enumerate(
+        [
+            ("UBND xả Đắk Mil", "24670"),
+            ("Ủy ban nhân dân phương Bắc Gia Nghĩa", "24611"),
+            ("UBND Đăc khu Vân Đồn", "06994"),
+            ("UBND xã Đắk Mil", "24670"),  # with its tone mark, as before
+        ]
+    ):
+        found = _identify(tmp_path, f"a{i}.xlsx", ref, name=name, year=2026)
+        assert _unit(found)[0] == code, name
+    found = _identify(tmp_path, "b.xlsx", ref, code="24670", name="UBND xả Đắk Mil", year=2026)
+    assert _unit(found)[0] == "24670"
+    message = _rejected(
+        _identify(tmp_path, "c.xlsx", ref, code="24670", name="UBND Xả Đắk Sắk", year=2026),
+        "unit_name_mismatch",
+    )
+    assert "24678 Xã Đắk Sắk" in message
+    message = _rejected(
+        _identify(tmp_path, "d.xlsx", ref, name="UBND Thi trấn Đắk Mil", year=2024),
+        "unit_not_in_year",
+    )
+    assert "24664 Thị trấn Đắk Mil" in message
+    # `xã` of `Thị xã` is no commune's kind word: the town, not a commune of its name.
+    found = _identify(tmp_path, "e.xlsx", ref, name="UBND Thị xã Buôn Hồ", year=2024)
+    assert _unit(found)[0] == "644"
+
+
 def test_an_eth_typed_for_the_letter_d_is_that_letter(tmp_path, ref):
     """`Ð`/`ð` (U+00D0/U+00F0, the eth), which some Vietnamese input methods and fonts type
     for `Đ`/`đ` and which looks the same: before, a name with it named no unit."""

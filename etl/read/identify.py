@@ -523,10 +523,20 @@ def _readings(text: str) -> list[tuple[frozenset[str], str]]:
         upto = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         found.append((levels, _first_part(text[match.end() : upto])))
         found.append((levels, text[match.end() :].strip(_TRIM)))
+    kind_words = [(match.start(), match.end()) for match in matches]
+    for word in _WORD.finditer(text):
+        at = word.start()
+        if at == 0 or any(start <= at < end for start, end in kind_words):
+            continue  # the first word is read above; `thị xã` is a kind word of its own
+        if rest := without_toneless_prefix(text[at:]):
+            # `UBND xả Đắk Mil`: a commune's kind word without its tone mark after other
+            # words, read as that word with its mark would be; after every other reading.
+            found += [(_COMMUNE, _first_part(rest)), (_COMMUNE, rest.strip(_TRIM))]
     return list(dict.fromkeys((lv, rest) for lv, rest in found if rest))
 
 
 _TRIM = " :-–,.;"
+_WORD = re.compile(r"\S+")
 _PARTS = re.compile(r"[,;(/]| - | – ")
 
 
