@@ -416,6 +416,36 @@ def test_a_toneless_kind_word_after_other_words_is_still_its_kind_word(tmp_path,
     assert _unit(found)[0] == "644"
 
 
+def test_a_kind_word_shortened_is_still_its_kind_word(tmp_path, ref):
+    """`H. Đắk Mil`, `X.Đắk Mil`, `TX Buôn Hồ`: the usual shortenings of the kind words, as
+    the commune column reads `X.`, `P.`, `TT.` (a one-letter one only with its dot). Before,
+    such a name named no unit: the file was rejected, or beside a code it was taken whatever
+    unit it named."""
+    for i, (name, year, code) in enumerate(
+        [
+            ("H. Đắk Mil", 2024, "663"),
+            ("UBND H.Krông Nô, T.Đắk Nông", 2023, "664"),
+            ("TX. Buôn Hồ", 2024, "644"),
+            ("TX Buôn Hồ", 2024, "644"),
+            ("Q. Ba Đình", 2024, "001"),
+            ("T. Lâm Đồng", 2025, "68"),
+            ("X.Đắk Mil", 2026, "24670"),
+            ("P. Bắc Gia Nghĩa", 2026, "24611"),
+        ]
+    ):
+        found = _identify(tmp_path, f"a{i}.xlsx", ref, name=name, year=year)
+        assert _unit(found)[0] == code, name
+    message = _rejected(
+        _identify(tmp_path, "b.xlsx", ref, code="663", name="H. Đắk Song", year=2024),
+        "unit_name_mismatch",
+    )
+    assert "665 Huyện Đắk Song" in message
+    message = _rejected(
+        _identify(tmp_path, "c.xlsx", ref, name="TT. Đắk Mil", year=2024), "unit_not_in_year"
+    )
+    assert "24664 Thị trấn Đắk Mil" in message
+
+
 def test_an_eth_typed_for_the_letter_d_is_that_letter(tmp_path, ref):
     """`Ð`/`ð` (U+00D0/U+00F0, the eth), which some Vietnamese input methods and fonts type
     for `Đ`/`đ` and which looks the same: before, a name with it named no unit."""

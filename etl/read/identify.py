@@ -66,10 +66,39 @@ _LEVEL_WORDS: dict[str, frozenset[str]] = {
     "phuong": frozenset({"commune"}),
     "xã": frozenset({"commune"}),
     "xa": frozenset({"commune"}),
+    "tx": frozenset({"district"}),
+    "tt": frozenset({"commune"}),
+}
+# Their usual one-letter shortenings, each with its dot (`H. Đắk Mil`, `X.Đắk Mil`, as the
+# commune column reads `X.`, `P.`, `TT.`); the dot ends the word, a name may follow at once.
+_SHORT_LEVEL_WORDS: dict[str, frozenset[str]] = {
+    "tp.": _LEVEL_WORDS["tp"],
+    "tx.": _LEVEL_WORDS["tx"],
+    "tt.": _LEVEL_WORDS["tt"],
+    "t.": frozenset({"province"}),
+    "h.": frozenset({"district"}),
+    "q.": frozenset({"district"}),
+    "x.": frozenset({"commune"}),
+    "p.": frozenset({"commune"}),
 }
 _LEVEL_WORD = re.compile(
-    r"(?<![\w])(" + "|".join(re.escape(w) for w in _LEVEL_WORDS) + r")\.?(?![\w])", re.I
+    r"(?<![\w])(?:("
+    + "|".join(re.escape(w) for w in _LEVEL_WORDS)
+    + r")\.?(?![\w])|("
+    + "|".join(re.escape(w) for w in _SHORT_LEVEL_WORDS)
+    + "))",
+    re.I,
 )
+
+
+def _levels_of(match: re.Match) -> frozenset[str]:
+    """The levels the kind word `_LEVEL_WORD` found may name."""
+    word = match.group(1)
+    if word:
+        return _LEVEL_WORDS[word.lower()]
+    return _SHORT_LEVEL_WORDS[match.group(2).lower()]
+
+
 _ANY_LEVEL = frozenset({"province", "district", "commune"})
 _COMMUNE = frozenset({"commune"})
 _LEVEL_VI = {"province": "tỉnh", "district": "huyện", "commune": "xã"}
@@ -512,14 +541,14 @@ def _readings(text: str) -> list[tuple[frozenset[str], str]]:
     text = clean(text)
     matches = list(_LEVEL_WORD.finditer(text))
     first = matches[0] if matches and matches[0].start() == 0 else None
-    levels = _LEVEL_WORDS[first.group(1).lower()] if first else _ANY_LEVEL
+    levels = _levels_of(first) if first else _ANY_LEVEL
     found = [(levels, text), (levels, _first_part(text))]
     if first is None and (rest := without_toneless_prefix(text)):
         # `Xả Đắk Mil`, `Phương Bắc Gia Nghĩa`: a commune's kind word without its tone mark,
         # as the commune column reads it; after the name as typed (`Xà Phiên`).
         found += [(_COMMUNE, rest), (_COMMUNE, _first_part(rest))]
     for i, match in enumerate(matches):
-        levels = _LEVEL_WORDS[match.group(1).lower()]
+        levels = _levels_of(match)
         upto = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         found.append((levels, _first_part(text[match.end() : upto])))
         found.append((levels, text[match.end() :].strip(_TRIM)))
