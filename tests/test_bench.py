@@ -306,6 +306,18 @@ def test_report_shows_the_stage_table_before_and_after_and_every_scale(tmp_path)
     assert "| memory: peak RSS ≤ 1,024 MiB at 100×, ≤ 1.5 × that at 300× | 300× |" in text
     assert "| scale: 300× marginal ratio within ±20% of 100×'s | 100×, 300× |" in text
     assert "all met" in text
+    assert "the parts each times itself" not in text  # results that carry none
+    main = results[2]
+    main.parts = {
+        "load: build: star schema written": {"full": 4.0, "nothing_new": None, "one_file": 0.5},
+        f"load: {bench.REST}": {"full": 1.0, "nothing_new": 0.2, "one_file": 0.3},
+    }
+    text = _report(results, baseline)
+    assert "| load: build: star schema written | 4.00 | – | 0.50 |" in text
+    assert f"| load: {bench.REST} | 1.00 | 0.20 | 0.30 |" in text
+    # A results file written before the parts were recorded still loads, with none.
+    older = {k: v for k, v in saved["results"][0].items() if k != "parts"}
+    assert bench.ScaleResult.from_dict(older).parts == {}
     # Without 100× in the run: the baseline alone, and the scale target not measured.
     text = _report([_all_met(1)], baseline)
     assert "This run has no 100×, so no after" in text
@@ -452,6 +464,35 @@ def test_a_task_records_its_own_work_only_inside_airflow(tmp_path, monkeypatch, 
     assert "the timing of task load was not recorded" in caplog.text
 
 
+def test_a_task_keeps_the_parts_it_times_in_its_record(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from etl import phases
+    from etl.flow import timings
+
+    settings = SimpleNamespace(state_dir=tmp_path)
+
+    @timings.task_work
+    def work(settings) -> None:
+        for _ in range(2):
+            with phases.phase("read"):
+                pass
+        with phases.phase("write"):
+            pass
+
+    with phases.phase("outside"):  # no task: nothing kept, nothing raised
+        pass
+    ti = SimpleNamespace(task_id="load", run_id="manual__1", map_index=-1)
+    monkeypatch.setattr(timings, "_task_instance", lambda: ti)
+    work(settings)
+    [row] = timings.read_timings(timings.folder(tmp_path))
+    assert list(row["parts"]) == ["read", "write"]  # in the order they first ran, summed
+    assert min(row["parts"].values()) >= 0
+    assert sum(row["parts"].values()) <= row["wall_s"]
+    assert row["read_s"] == row["parts"]["read"]
+    assert phases.end(phases.begin()) == {}  # none left open after the task
+
+
 def test_a_new_runs_first_record_deletes_the_records_of_runs_older_than_30_days(tmp_path):
     import os
     import time
@@ -533,6 +574,30 @@ def test_a_run_records_its_tasks_batches_and_command_for_the_bench(measured_run)
     for task_id, row in work.items():
         assert row["key"] == task_id
         assert 0 < row["wall_s"] <= tasks[task_id]["seconds"], task_id
+    # The parts the tasks time themselves (`etl.phases`), inside their own work.
+    parts = {task_id: row["parts"] for task_id, row in work.items()}
+    assert parts["discover"] == {}
+    assert set(parts["load"]) == {
+        "outcomes recorded in the ledger",
+        "warnings across files stored, alert composed",
+        "build: started, rows staged",
+        "build: star schema written",
+        "build: checks across files",
+        "build sealed",
+        "data docs prepared",
+    }
+    assert set(parts["publish"]) >= {
+        "marts: build opened",
+        "marts: written",
+        "marts: counted, checkpointed",
+        "report's charts drawn ahead",
+        "integrity checks, swap",
+    }
+    assert "tables, workbook, officials' report" in parts["exports"]
+    assert "feedback workbooks for the alert" in parts["alert"]
+    for task_id, timed in parts.items():
+        assert all(seconds >= 0 for seconds in timed.values()), task_id
+        assert sum(timed.values()) <= work[task_id]["wall_s"], task_id
 
 
 def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run):
@@ -558,6 +623,26 @@ def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run)
     ):
         assert rows[stage]["full"] is not None, stage
         assert rows[stage]["full"] >= 0, stage
+    # The tasks' parts, each task's in the order it ran, with the rest of its work.
+    parts = bench.by_part(
+        {"full": bench.task_parts(bench.run_records(settings.state_dir, run_ids))}
+    )
+    labels = list(parts)
+    assert labels.index("load: build: started, rows staged") < labels.index(
+        "publish: marts: written"
+    )
+    assert labels.index("publish: marts: written") < labels.index(
+        "exports: tables, workbook, officials' report"
+    )
+    work = {
+        r["task_id"]: r["wall_s"]
+        for r in bench.run_records(settings.state_dir, run_ids)
+        if r["step"] == "task"
+    }
+    for task in ("load", "alert", "publish", "exports"):
+        mine = [v["full"] for label, v in parts.items() if label.startswith(f"{task}: ")]
+        assert f"{task}: {bench.REST}" in parts
+        assert sum(mine) == pytest.approx(work[task]), task  # the parts and the rest: its work
     # The ledger's outcomes: the broken resubmission quarantined, the rest loaded.
     assert bench.file_status(settings.ledger) == {"loaded": 3, "quarantined": 1}
     assert bench.file_status(settings.ledger, "665_2024_sua.xlsx") == "quarantined"

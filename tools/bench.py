@@ -154,6 +154,8 @@ class ScaleResult:
     processes: int = 1  # processes `htx run` gave each stage task (HTX_PROCESSES)
     feedback_written: dict[str, int] = field(default_factory=dict)  # workbooks per run
     extra_name: str = ""  # the one new workbook ("": results written before it was recorded)
+    # The parts the tasks time themselves (`etl.phases`): `parts["<task>: <part>"][run]`, s.
+    parts: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     @property
     def peak_rss_mb(self) -> float:
@@ -687,6 +689,33 @@ def stage_breakdown(
     return rows
 
 
+def task_parts(records: list[dict]) -> dict[str, float]:
+    """`<task>: <part>` -> seconds of the parts the tasks of a run time themselves
+    (`etl.phases`, in their timing records), in the order the tasks ran, each task's with
+    the rest of its own work after them (`REST`)."""
+    found: dict[str, float] = {}
+    for row in sorted(records, key=lambda r: r["started"]):
+        parts = row.get("parts")
+        if row["step"] != TASK_STEP or not parts:
+            continue
+        task = row.get("task_id") or row["key"]
+        for name, seconds in parts.items():
+            found[f"{task}: {name}"] = found.get(f"{task}: {name}", 0.0) + seconds
+        rest = f"{task}: {REST}"
+        found[rest] = found.get(rest, 0.0) + max(0.0, row["wall_s"] - sum(parts.values()))
+    return found
+
+
+REST = "the rest of its work"
+
+
+def by_part(runs: dict[str, dict[str, float]]) -> dict[str, dict[str, float | None]]:
+    """`task_parts` of each run turned around: part -> run -> seconds (None: not timed in
+    that run), the parts in the order the runs first timed them."""
+    labels = list(dict.fromkeys(label for parts in runs.values() for label in parts))
+    return {label: {run: parts.get(label) for run, parts in runs.items()} for label in labels}
+
+
 # What Airflow spends inside the task instances of a run, besides the tasks' own work: a
 # stage (hidden: "_") of `ScaleResult.stages`, part of the task rows.
 AIRFLOW_IN_TASKS = "_airflow inside the tasks"
@@ -801,6 +830,9 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
     extra_status = file_status(settings.ledger, extra.name)
 
     stages = stage_breakdown(runs, airflow_db, run_ids, settings.state_dir)
+    parts = {
+        name: task_parts(run_records(settings.state_dir, run_ids.get(name, set()))) for name in runs
+    }
     return ScaleResult(
         scale=scale,
         files=len(paths),
@@ -822,6 +854,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
         processes=settings.processes or cores(),  # what `htx run` gives each task
         feedback_written=feedback,
         extra_name=extra.name,
+        parts=by_part(parts),
     )
 
 
@@ -966,7 +999,7 @@ def render(
             f"| {stage} | {_s(values.get('full'), digits)} | "
             f"{_s(values.get('nothing_new'), digits)} | {_s(values.get('one_file'), digits)} |"
         )
-    lines += ["", *_airflow_part(main), *_findings(main, results), ""]
+    lines += ["", *_airflow_part(main), *_parts_table(main), *_findings(main, results), ""]
     lines += _before_after(main, results, baseline, baseline_name)
     lines += [
         "## Scaling",
@@ -1286,6 +1319,23 @@ def _airflow_part(r: ScaleResult) -> list[str]:
         "",
     ]
     return lines
+
+
+def _parts_table(r: ScaleResult) -> list[str]:
+    """The parts of the tasks' own work, as each task times them (`etl.phases`)."""
+    if not r.parts:
+        return []
+    lines = [
+        "Inside the tasks' own work, the parts each times itself (`etl.phases`, in its timing",
+        "record), wall seconds; the rest of a task's work is what falls outside them.",
+        "",
+        "| task: part | full | nothing new | one file |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, values in r.parts.items():
+        cells = " | ".join(_s(values.get(run), 2) for run in ("full", "nothing_new", "one_file"))
+        lines.append(f"| {label} | {cells} |")
+    return [*lines, ""]
 
 
 def _findings(r: ScaleResult, results: list[ScaleResult]) -> list[str]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from etl.config import Settings
 from etl.flow import timings
 from etl.forks import quiet_gc
+from etl.phases import phase
 from etl.read.discover import LandedFile, discover
 from etl.warehouse import ledger
 from etl.warehouse.locking import writer
@@ -247,38 +248,39 @@ def load(settings: Settings, summaries: list[dict], run_id: str) -> dict:
         staging = settings.staging_dir
         outcomes = [read_outcome(staging, s["file_id"]) for s in summaries]
         read = {o["file_id"]: o for o in outcomes}  # the build's store reads these no more
-        con = ledger.connect(settings.ledger)
-        try:
-            _record_held_alerts(con, settings)  # failure alerts a callback could not record
-            dead = _dead_load(settings, con)
-            states = ledger.states(con, [o["file_id"] for o in outcomes]) if outcomes else {}
-            if outcomes or dead:
-                _write_loading(settings, run_id, outcomes, states, dead)
-            else:
-                _loading(settings).unlink(missing_ok=True)  # none, or its alert was recorded
-            if outcomes:
-                before = {file_id: stamp for file_id, (stamp, _) in states.items()}
-                changes = ledger.record(con, outcomes, keep_rules=cross_rules())
-                outcomes = _worth_alerting(outcomes, before, changes)
-            # What a load that died recorded without its checks across files and its alert:
-            # this run's, as if staged by it.
-            left, worth = _left_by_dead_load(con, staging, dead, set(read))
-            read.update(left)
-            outcomes += worth
-            loaded = ledger.loaded_files(con)
-            wanted = fingerprint(con, loaded)
-            current = wanted == published_fingerprint(settings.warehouse)
-            # Nothing new, but a due date passed since the mart was judged, or an alert
-            # (a task's failure) is not in the published audit.quality_alert: build again.
-            # Not for the alert while the last exports failed: the publish run retries
-            # them alone (exports that keep failing would otherwise rebuild every run);
-            # the first run after they succeed publishes the alerts.
-            rejudge = current and (
-                deadlines.rejudged(con, settings.warehouse, deadlines.judging_date())
-                or (not settings.exports_failed.exists() and _alerts_to_publish(con, settings))
-            )
-        finally:
-            con.close()
+        with phase("outcomes recorded in the ledger"):
+            con = ledger.connect(settings.ledger)
+            try:
+                _record_held_alerts(con, settings)  # failure alerts a callback could not record
+                dead = _dead_load(settings, con)
+                states = ledger.states(con, [o["file_id"] for o in outcomes]) if outcomes else {}
+                if outcomes or dead:
+                    _write_loading(settings, run_id, outcomes, states, dead)
+                else:
+                    _loading(settings).unlink(missing_ok=True)  # none, or its alert was recorded
+                if outcomes:
+                    before = {file_id: stamp for file_id, (stamp, _) in states.items()}
+                    changes = ledger.record(con, outcomes, keep_rules=cross_rules())
+                    outcomes = _worth_alerting(outcomes, before, changes)
+                # What a load that died recorded without its checks across files and its alert:
+                # this run's, as if staged by it.
+                left, worth = _left_by_dead_load(con, staging, dead, set(read))
+                read.update(left)
+                outcomes += worth
+                loaded = ledger.loaded_files(con)
+                wanted = fingerprint(con, loaded)
+                current = wanted == published_fingerprint(settings.warehouse)
+                # Nothing new, but a due date passed since the mart was judged, or an alert
+                # (a task's failure) is not in the published audit.quality_alert: build again.
+                # Not for the alert while the last exports failed: the publish run retries
+                # them alone (exports that keep failing would otherwise rebuild every run);
+                # the first run after they succeed publishes the alerts.
+                rejudge = current and (
+                    deadlines.rejudged(con, settings.warehouse, deadlines.judging_date())
+                    or (not settings.exports_failed.exists() and _alerts_to_publish(con, settings))
+                )
+            finally:
+                con.close()
         waiting = build_fingerprint(settings)
         if current and not rejudge:
             if build_path(settings).exists():
@@ -468,47 +470,51 @@ def _build(
     _write_files(_build_files(settings), sorted(set(pending) | set(run_files)))
     from etl.contract.reference import load_reference
 
-    con = ledger.connect(settings.ledger)
-    try:
-        earlier = ledger.cross_warned(
-            con,
-            cross_rules(),
-            run_files,
-            load_reference().region,
-            cross_rules(ACROSS_PROVINCES_CHECKS),
-            cross_rules(ACROSS_PROVINCES_IN_YEAR_CHECKS),
-        )
-    finally:
-        con.close()
+    with phase("warnings across files stored, alert composed"):
+        con = ledger.connect(settings.ledger)
+        try:
+            earlier = ledger.cross_warned(
+                con,
+                cross_rules(),
+                run_files,
+                load_reference().region,
+                cross_rules(ACROSS_PROVINCES_CHECKS),
+                cross_rules(ACROSS_PROVINCES_IN_YEAR_CHECKS),
+            )
+        finally:
+            con.close()
     counts, cross, in_facts = load_star_schema(
         settings, loaded, sorted({*run_files, *earlier}), read
     )
-    con = ledger.connect(settings.ledger)
-    try:
-        ledger.set_rows_loaded(con, in_facts)
-        mine = with_cells(for_run(cross, run_files), read or {})
-        stored = ledger.replace_cross_findings(
-            con, mine, cross_rules(), run_files, holding(cross, earlier)
-        )
-        new = stored.new
-        # A file of an earlier run warned, or one that lost a warning: its feedback too
-        # (rewritten, or removed when nothing is left to tell).
-        if earlier_files := ({*new, *stored.withdrawn} - set(run_files)):
-            _write_files(_build_files(settings), sorted({*pending, *run_files, *earlier_files}))
-        items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
-        ids = [i["file_id"] for i in items]
-        items = alerts.recorded(items, ledger.states(con, ids), ledger.superseded(con, ids))
-        alert = alerts.compose(items, run_id, str(settings.export_dir))
-        if alert is not None:
-            alerts.record(con, alert, run_id)
-            log.warning("quality alert: %s", alert.subject)
-    finally:
-        con.close()
+    with phase("warnings across files stored, alert composed"):
+        con = ledger.connect(settings.ledger)
+        try:
+            ledger.set_rows_loaded(con, in_facts)
+            mine = with_cells(for_run(cross, run_files), read or {})
+            stored = ledger.replace_cross_findings(
+                con, mine, cross_rules(), run_files, holding(cross, earlier)
+            )
+            new = stored.new
+            # A file of an earlier run warned, or one that lost a warning: its feedback too
+            # (rewritten, or removed when nothing is left to tell).
+            if earlier_files := ({*new, *stored.withdrawn} - set(run_files)):
+                _write_files(_build_files(settings), sorted({*pending, *run_files, *earlier_files}))
+            items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
+            ids = [i["file_id"] for i in items]
+            items = alerts.recorded(items, ledger.states(con, ids), ledger.superseded(con, ids))
+            alert = alerts.compose(items, run_id, str(settings.export_dir))
+            if alert is not None:
+                alerts.record(con, alert, run_id)
+                log.warning("quality alert: %s", alert.subject)
+        finally:
+            con.close()
     _loading(settings).unlink(missing_ok=True)  # the run's alert is recorded
-    seal_build(settings, wanted, run_id, len(loaded))  # with the audit the ledger has now
+    with phase("build sealed"):
+        seal_build(settings, wanted, run_id, len(loaded))  # with the audit the ledger has now
     # Rendered by htx run's warm validator meanwhile the publish DAG runs, else here; the
     # exports move it in place (etl.quality.data_docs).
-    prepare_data_docs(settings)
+    with phase("data docs prepared"):
+        prepare_data_docs(settings)
     return counts
 
 
@@ -535,12 +541,14 @@ def alert(settings: Settings, context: Context | None = None) -> dict:
             pending = ledger.pending_alerts(con)
             for alert_id, severity, subject, body, *tried in pending:
                 # The annotated workbooks travel with the alert: written now, from the ledger.
-                attachments = feedback.for_alert(con, settings, file_ids(body))
+                with phase("feedback workbooks for the alert"):
+                    attachments = feedback.for_alert(con, settings, file_ids(body))
                 alert = Alert(alert_id, severity, subject, body, attachments=attachments)
                 email, webhook, email_error, webhook_error = tried
                 earlier = {"email": (email, email_error), "webhook": (webhook, webhook_error)}
                 done = frozenset(c for c, (ok, _) in earlier.items() if ok is not None)
-                results = deliver(alert, context, done)
+                with phase("alert delivered"):
+                    results = deliver(alert, context, done)
                 # A channel a try before failed for good is not sent again (those the e-mail
                 # reached would have it twice): its failure stands.
                 results.update(
@@ -565,7 +573,8 @@ def alert(settings: Settings, context: Context | None = None) -> dict:
         finally:
             con.close()
         if pending and build_path(settings).exists():
-            refresh_build_audit(settings)  # the build carries the delivery results
+            with phase("build's audit refreshed"):
+                refresh_build_audit(settings)  # the build carries the delivery results
     if waiting:
         raise RuntimeError(
             f"alert channel failed, tried again at the task's next try: {'; '.join(waiting)}"
@@ -594,8 +603,10 @@ def publish_build(settings: Settings) -> dict:
             log.warning("the build waiting was never finished: not published")
             return {"published": False}
         rows = build_marts(settings)
-        _draw_charts_ahead(settings)
-        swap(settings)
+        with phase("report's charts drawn ahead"):
+            _draw_charts_ahead(settings)
+        with phase("integrity checks, swap"):
+            swap(settings)
         files = _hand_over_files(settings)
     log.info(
         "published %s with marts: %s",
@@ -691,27 +702,32 @@ def _write_exports(settings: Settings, published: dict, redo: bool) -> dict:
         # process meanwhile the other exports are written (etl.quality.data_docs).
         # Prepared by the load with the build (by htx run's warm validator: waited for
         # here), else built here.
-        index = publish_prepared(settings) if published.get("published") else None
+        with phase("data docs put in place"):
+            index = publish_prepared(settings) if published.get("published") else None
         docs = DataDocsBuild(settings) if fresh and not index else None
         report = None
         if fresh:
             # The table exports, the officials' report and the quality report (which links
             # to Data Docs: here only when they are in place already) side by side, in
             # forked processes; they only read the warehouse.
-            written = write_all(settings, settings.task_processes, quality_report=docs is None)
+            with phase("tables, workbook, officials' report"):
+                written = write_all(settings, settings.task_processes, quality_report=docs is None)
             result["exports"] = len(written.exports)
             result["dashboard"] = str(written.dashboard)
             report = written.report
         if docs is not None:
-            index = docs.wait()
+            with phase("data docs put in place"):
+                index = docs.wait()
         if index is not None:
             result["data_docs"] = str(index)
-        result["report"] = str(report or write_quality_report(settings))
+        with phase("quality report"):
+            result["report"] = str(report or write_quality_report(settings))
         # Feedback for the files whose outcome this publish is the first to show (None when
         # not known: every file's, those up to date kept). A new file changes the feedback
         # of a file of an earlier run only where it gave that file a warning (`_build`).
         files = _run_files(settings, published)
-        result["feedback"] = len(write_feedback(settings, files))
+        with phase("feedback workbooks"):
+            result["feedback"] = len(write_feedback(settings, files))
         _published_files(settings).unlink(missing_ok=True)
     log.info(
         "exports in %s: %d table file(s), quality report %s, %d feedback workbook(s)",

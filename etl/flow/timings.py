@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
+from etl import phases as parts
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -161,19 +163,24 @@ def task_work(
 ) -> Callable[Concatenate[Settings, P], R]:
     """Record the wall time of a task's function (its first argument: the settings) as the
     task's own work (`TASK_STEP`, keyed by the task id) in the run it runs in, whether it
-    returns or raises. Outside an Airflow task nothing is recorded. A record that cannot be
-    written is logged, never raised: it is only a measurement."""
+    returns or raises, with the parts it timed (`etl.phases.phase`). Outside an Airflow task
+    nothing is recorded. A record that cannot be written is logged, never raised: it is only
+    a measurement."""
 
     @functools.wraps(function)
     def timed(settings: Settings, /, *args: P.args, **kwargs: P.kwargs) -> R:
         started = time.time()
+        outer = parts.begin()
         try:
             return function(settings, *args, **kwargs)
         finally:
+            phases = parts.end(outer)
             ti = _task_instance()
             if ti is not None:
                 try:
-                    timing = step_timing(str(ti.run_id), TASK_STEP, started, key=ti.task_id)
+                    timing = step_timing(
+                        str(ti.run_id), TASK_STEP, started, key=ti.task_id, phases=phases
+                    )
                     record(folder(settings.state_dir), timing)
                 except OSError:
                     log.warning("the timing of task %s was not recorded", ti.task_id, exc_info=True)
@@ -183,7 +190,8 @@ def task_work(
 
 def read_timings(timings_dir: Path, run_ids: set[str] | None = None) -> list[dict]:
     """Every record (of the given runs), as flat rows: the record's fields with each phase
-    as `<phase>_s` and each mark as-is, plus `wall_s`; in (run, step, start) order."""
+    as `<phase>_s` (and all of them as `parts`, by name) and each mark as-is, plus `wall_s`;
+    in (run, step, start) order."""
     base = Path(timings_dir)
     if not base.is_dir():
         return []
@@ -198,7 +206,7 @@ def read_timings(timings_dir: Path, run_ids: set[str] | None = None) -> list[dic
                 continue
             phases = data.pop("phases", {}) or {}
             marks = data.pop("marks", {}) or {}
-            row = {**data, "wall_s": data["ended"] - data["started"]}
+            row = {**data, "wall_s": data["ended"] - data["started"], "parts": dict(phases)}
             row.update({f"{name}_s": value for name, value in phases.items()})
             row.update(marks)
             rows.append(row)

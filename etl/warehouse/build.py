@@ -30,6 +30,7 @@ from pathlib import Path
 
 from etl.config import CONFIG_DIR, EXPECTATIONS_DIR, REFERENCE_DIR, SQL_DIR, Settings, labels_vi
 from etl.contract.layout import DATA_SHEETS, RATING_MIX, RATINGS
+from etl.phases import phase
 from etl.text import clean
 from etl.warehouse import reference_tables
 from etl.warehouse.models import (
@@ -226,69 +227,86 @@ def load_star_schema(
     target = build_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_build(settings)
-    base = not whole and bool(loaded) and _published_base(settings)
-    if base:
-        shutil.copyfile(settings.warehouse, target)
-    con = duckdb.connect(str(target))
+    with phase(STARTED):
+        base = not whole and bool(loaded) and _published_base(settings)
+        if base:
+            shutil.copyfile(settings.warehouse, target)
+        con = duckdb.connect(str(target))
     try:
         core = [m for m in models() if m.schema == "core"]
-        if not base:
-            # The empty tables in one transaction: one commit (and WAL sync), not one a
-            # statement.
-            con.execute("begin transaction")
-            run_sql_file(con, SQL_DIR / "ddl" / "schemas.sql")
-            for table in AUDIT_TABLES:
-                run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
-            for table in BUILD_TABLES:
-                run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
-            for model in core:
-                run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
-            con.execute("commit")
-        reference_tables.register(con, cache_dir(settings))
-        _create_macros(con)
-        remade = _stage_tables(con, settings, loaded, outcomes, staging=not base)
+        with phase(STARTED):
+            remade = _start_build(con, settings, loaded, outcomes, core, base)
+            if base and not remade:
+                # The staged rows of the cooperatives to build again, and what staging
+                # derives of them (temp tables: made before the transaction that writes the
+                # build).
+                _candidates_of_changed(con, settings, run_files)
+                _stage_views(con, loaded, only="changed_coops")
+                _run_staging(con)
         if base and remade:
             # The store was not what it said (made again whole): what changed is unknown.
             con.close()
             log.warning("the staged store was made again: the star schema is built whole")
             return load_star_schema(settings, loaded, run_files, outcomes, whole=True)
-        if base:
-            # The staged rows of the cooperatives to build again, and what staging derives
-            # of them (temp tables: made before the transaction that writes the build).
-            _candidates_of_changed(con, settings, run_files)
-            _stage_views(con, loaded, only="changed_coops")
-            _run_staging(con)
-        con.execute("begin transaction")
-        copy_audit(con, settings.ledger, changed_only=base, tables=CHECKED_AUDIT)
-        if base:
-            con.execute("delete from audit.build_info")  # this build's row: `seal_build`
-            rebuilt = _rebuild_cooperatives(con, core)
-        else:
-            for model in core:
-                run_sql_file(con, model.path)
-            con.execute(
-                "insert into audit.crosswalk_unmatched select * from ref_crosswalk_unmatched"
-            )
-        _keep_staging(con, changed_only=base)
-        _record_inputs(con, loaded)
-        con.execute("commit")
-        if base:
-            # Every cooperative again, for the checks: the staged rows, and what staging
-            # derived from them as the build now keeps it.
-            _stage_views(con, loaded)
-            _kept_staging_views(con)
-            changed = [
-                c for (c,) in con.execute("select * from changed_coops order by all").fetchall()
-            ]
-            changed_cooperatives_path(settings).write_text(json.dumps(changed), encoding="utf-8")
-            log.info("star schema: %d cooperative(s) built again, the others kept", rebuilt)
-        counts = _row_counts(con, core)
-        cross = check_warehouse(con, run_files)
-        in_facts = rows_in_facts(con)
+        with phase("build: star schema written"):
+            con.execute("begin transaction")
+            copy_audit(con, settings.ledger, changed_only=base, tables=CHECKED_AUDIT)
+            if base:
+                con.execute("delete from audit.build_info")  # this build's row: `seal_build`
+                rebuilt = _rebuild_cooperatives(con, core)
+            else:
+                for model in core:
+                    run_sql_file(con, model.path)
+                con.execute(
+                    "insert into audit.crosswalk_unmatched select * from ref_crosswalk_unmatched"
+                )
+            _keep_staging(con, changed_only=base)
+            _record_inputs(con, loaded)
+            con.execute("commit")
+        with phase("build: checks across files"):
+            if base:
+                # Every cooperative again, for the checks: the staged rows, and what staging
+                # derived from them as the build now keeps it.
+                _stage_views(con, loaded)
+                _kept_staging_views(con)
+                changed = [
+                    c for (c,) in con.execute("select * from changed_coops order by all").fetchall()
+                ]
+                changed_cooperatives_path(settings).write_text(
+                    json.dumps(changed), encoding="utf-8"
+                )
+                log.info("star schema: %d cooperative(s) built again, the others kept", rebuilt)
+            counts = _row_counts(con, core)
+            cross = check_warehouse(con, run_files)
+            in_facts = rows_in_facts(con)
     finally:
         con.close()
     log.info("star schema loaded: %s", counts)
     return counts, cross, in_facts
+
+
+# The part of a build before its tables are written (`etl.phases`: `make bench` shows it).
+STARTED = "build: started, rows staged"
+
+
+def _start_build(con, settings: Settings, loaded, outcomes, core: list, base: bool) -> bool:
+    """An empty build's tables (not for one `base`d on the published warehouse), the
+    reference tables, the macros and the staged tables (`_stage_tables`: returns whether
+    the staged store was made again whole)."""
+    if not base:
+        # The empty tables in one transaction: one commit (and WAL sync), not one a statement.
+        con.execute("begin transaction")
+        run_sql_file(con, SQL_DIR / "ddl" / "schemas.sql")
+        for table in AUDIT_TABLES:
+            run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
+        for table in BUILD_TABLES:
+            run_sql_file(con, SQL_DIR / "ddl" / "audit" / f"{table}.sql")
+        for model in core:
+            run_sql_file(con, SQL_DIR / "ddl" / "core" / f"{model.name}.sql")
+        con.execute("commit")
+    reference_tables.register(con, cache_dir(settings))
+    _create_macros(con)
+    return _stage_tables(con, settings, loaded, outcomes, staging=not base)
 
 
 # The audit tables of a build that the ledger does not keep: what it was made of.
@@ -958,41 +976,48 @@ def build_marts(settings: Settings) -> dict[str, int]:
     import duckdb
 
     changed = _changed(settings)
-    con = duckdb.connect(str(build_path(settings)))
+    with phase("marts: build opened"):
+        con = duckdb.connect(str(build_path(settings)))
     try:
-        if changed is not None and _build_recipe(con) != _recipe():
-            # Code deployed since the load: its rows of other cooperatives are the old code's.
-            log.info("the marts are built whole: the build was loaded with another recipe")
-            changed = None
-        _set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
-        _register_targets(con, CONFIG_DIR / "phase_targets.toml")
-        _register_reporting(con)
-        _register_unmatched(con)
-        _register_ratings(con)
-        _create_macros(con)
+        with phase("marts: build opened"):
+            if changed is not None and _build_recipe(con) != _recipe():
+                # Code deployed since the load: its rows of other cooperatives are the old
+                # code's.
+                log.info("the marts are built whole: the build was loaded with another recipe")
+                changed = None
+            _set_criteria(con, CONFIG_DIR / "replication_criteria.toml")
+            _register_targets(con, CONFIG_DIR / "phase_targets.toml")
+            _register_reporting(con)
+            _register_unmatched(con)
+            _register_ratings(con)
+            _create_macros(con)
         later = [m for m in models() if m.schema != "core"]
         moved: set[str] = set()
         if changed is not None:
-            moved |= _build_by_cooperative(
-                con, [m for m in later if m.table in BY_COOPERATIVE], changed
-            )
-            moved |= _build_by_unit(con, [m for m in later if m.table in BY_UNIT])
+            with phase("marts: changed cooperatives and units built"):
+                moved |= _build_by_cooperative(
+                    con, [m for m in later if m.table in BY_COOPERATIVE], changed
+                )
+                moved |= _build_by_unit(con, [m for m in later if m.table in BY_UNIT])
             later = [m for m in later if m.table not in BY_COOPERATIVE and m.table not in BY_UNIT]
-        con.execute("begin transaction")
-        if changed is not None:
-            _merge_by_cooperative(con, moved)
-            _merge_by_unit(con, moved)
-        for model in later:
-            run_sql_file(con, model.path)
-        _describe_columns(con)
-        con.execute("commit")
-        if changed is not None:
-            con.execute("detach part")
-            con.execute("detach units")
-        counts = _row_counts(con, [m for m in models() if m.schema == "marts"])
-        con.execute("checkpoint")
+        with phase("marts: written"):
+            con.execute("begin transaction")
+            if changed is not None:
+                _merge_by_cooperative(con, moved)
+                _merge_by_unit(con, moved)
+            for model in later:
+                run_sql_file(con, model.path)
+            _describe_columns(con)
+            con.execute("commit")
+        with phase("marts: counted, checkpointed"):
+            if changed is not None:
+                con.execute("detach part")
+                con.execute("detach units")
+            counts = _row_counts(con, [m for m in models() if m.schema == "marts"])
+            con.execute("checkpoint")
     finally:
-        con.close()
+        with phase("marts: counted, checkpointed"):
+            con.close()
     log.info("marts built: %s", counts)
     return counts
 
