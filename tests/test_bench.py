@@ -309,8 +309,9 @@ def test_report_shows_the_stage_table_before_and_after_and_every_scale(tmp_path)
     assert "the parts each times itself" not in text  # results that carry none
     main = results[2]
     main.parts = {
-        "load: build: star schema written": {"full": 4.0, "nothing_new": None, "one_file": 0.5},
-        f"load: {bench.REST}": {"full": 1.0, "nothing_new": 0.2, "one_file": 0.3},
+        "full": {"load: build: star schema written": 4.0, f"load: {bench.REST}": 1.0},
+        "nothing_new": {f"load: {bench.REST}": 0.2},
+        "one_file": {"load: build: star schema written": 0.5, f"load: {bench.REST}": 0.3},
     }
     text = _report(results, baseline)
     assert "| load: build: star schema written | 4.00 | – | 0.50 |" in text
@@ -643,6 +644,15 @@ def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run)
         mine = [v["full"] for label, v in parts.items() if label.startswith(f"{task}: ")]
         assert f"{task}: {bench.REST}" in parts
         assert sum(mine) == pytest.approx(work[task]), task  # the parts and the rest: its work
+    # A part one run alone timed comes after the part that run timed before it.
+    merged = bench.by_part(
+        {
+            "full": {"load: a": 1.0, "load: c": 2.0, "publish: d": 3.0},
+            "one_file": {"load: a": 0.1, "load: b": 0.2, "load: c": 0.3, "publish: e": 0.4},
+        }
+    )
+    assert list(merged) == ["load: a", "load: b", "load: c", "publish: e", "publish: d"]
+    assert merged["load: b"] == {"full": None, "one_file": 0.2}
     # The ledger's outcomes: the broken resubmission quarantined, the rest loaded.
     assert bench.file_status(settings.ledger) == {"loaded": 3, "quarantined": 1}
     assert bench.file_status(settings.ledger, "665_2024_sua.xlsx") == "quarantined"

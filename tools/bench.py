@@ -154,8 +154,8 @@ class ScaleResult:
     processes: int = 1  # processes `htx run` gave each stage task (HTX_PROCESSES)
     feedback_written: dict[str, int] = field(default_factory=dict)  # workbooks per run
     extra_name: str = ""  # the one new workbook ("": results written before it was recorded)
-    # The parts the tasks time themselves (`etl.phases`): `parts["<task>: <part>"][run]`, s.
-    parts: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    # The parts the tasks time themselves (`etl.phases`): `parts[run]["<task>: <part>"]`, s.
+    parts: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def peak_rss_mb(self) -> float:
@@ -711,8 +711,15 @@ REST = "the rest of its work"
 
 def by_part(runs: dict[str, dict[str, float]]) -> dict[str, dict[str, float | None]]:
     """`task_parts` of each run turned around: part -> run -> seconds (None: not timed in
-    that run), the parts in the order the runs first timed them."""
-    labels = list(dict.fromkeys(label for parts in runs.values() for label in parts))
+    that run), in the order the runs timed them (a part only one run timed comes after the
+    part that run timed before it)."""
+    labels: list[str] = []
+    for parts in runs.values():
+        previous = None
+        for label in parts:
+            if label not in labels:
+                labels.insert(labels.index(previous) + 1 if previous else 0, label)
+            previous = label
     return {label: {run: parts.get(label) for run, parts in runs.items()} for label in labels}
 
 
@@ -854,7 +861,7 @@ def bench_scale(root: Path, scale: int, seed: int, keep: bool) -> ScaleResult:
         processes=settings.processes or cores(),  # what `htx run` gives each task
         feedback_written=feedback,
         extra_name=extra.name,
-        parts=by_part(parts),
+        parts=parts,
     )
 
 
@@ -1332,7 +1339,7 @@ def _parts_table(r: ScaleResult) -> list[str]:
         "| task: part | full | nothing new | one file |",
         "| --- | ---: | ---: | ---: |",
     ]
-    for label, values in r.parts.items():
+    for label, values in by_part(r.parts).items():
         cells = " | ".join(_s(values.get(run), 2) for run in ("full", "nothing_new", "one_file"))
         lines.append(f"| {label} | {cells} |")
     return [*lines, ""]
