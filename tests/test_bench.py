@@ -465,6 +465,11 @@ def test_a_task_records_its_own_work_only_inside_airflow(tmp_path, monkeypatch, 
     assert "the timing of task load was not recorded" in caplog.text
 
 
+# What the parts' clock (`time.perf_counter`) and a record's (`time.time`, which NTP may slew)
+# may differ by over one task.
+CLOCKS = 0.01
+
+
 def test_a_task_keeps_the_parts_it_times_in_its_record(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
@@ -489,7 +494,8 @@ def test_a_task_keeps_the_parts_it_times_in_its_record(tmp_path, monkeypatch):
     [row] = timings.read_timings(timings.folder(tmp_path))
     assert list(row["parts"]) == ["read", "write"]  # in the order they first ran, summed
     assert min(row["parts"].values()) >= 0
-    assert sum(row["parts"].values()) <= row["wall_s"]
+    # Inside the task's wall time (two clocks: the parts' monotonic, the record's epoch).
+    assert sum(row["parts"].values()) <= row["wall_s"] + CLOCKS
     assert row["read_s"] == row["parts"]["read"]
     assert phases.end(phases.begin()) == {}  # none left open after the task
 
@@ -598,7 +604,7 @@ def test_a_run_records_its_tasks_batches_and_command_for_the_bench(measured_run)
     assert "feedback workbooks for the alert" in parts["alert"]
     for task_id, timed in parts.items():
         assert all(seconds >= 0 for seconds in timed.values()), task_id
-        assert sum(timed.values()) <= work[task_id]["wall_s"], task_id
+        assert sum(timed.values()) <= work[task_id]["wall_s"] + CLOCKS, task_id
 
 
 def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run):
@@ -643,7 +649,8 @@ def test_the_bench_breakdown_and_outcomes_come_from_recorded_facts(measured_run)
     for task in ("load", "alert", "publish", "exports"):
         mine = [v["full"] for label, v in parts.items() if label.startswith(f"{task}: ")]
         assert f"{task}: {bench.REST}" in parts
-        assert sum(mine) == pytest.approx(work[task]), task  # the parts and the rest: its work
+        # The parts and the rest: its work.
+        assert sum(mine) == pytest.approx(work[task], abs=CLOCKS), task
     # A part one run alone timed comes after the part that run timed before it.
     merged = bench.by_part(
         {

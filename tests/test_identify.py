@@ -411,9 +411,17 @@ def test_a_toneless_kind_word_after_other_words_is_still_its_kind_word(tmp_path,
         "unit_not_in_year",
     )
     assert "24664 Thị trấn Đắk Mil" in message
-    # `xã` of `Thị xã` is no commune's kind word: the town, not a commune of its name.
+    # `xã` of `Thị xã` is no commune's kind word, whatever its tone marks: the town, not
+    # the ward of its name (24305 Phường Buôn Hồ since 01/07/2025).
     found = _identify(tmp_path, "e.xlsx", ref, name="UBND Thị xã Buôn Hồ", year=2024)
     assert _unit(found)[0] == "644"
+    for i, name in enumerate(["Thị xả Buôn Hồ", "Thi xã Buôn Hồ", "UBND thị xá Buôn Hồ"]):
+        assert _unit(_identify(tmp_path, f"f{i}.xlsx", ref, name=name, year=2024))[0] == "644"
+        message = _rejected(
+            _identify(tmp_path, f"g{i}.xlsx", ref, code="24305", name=name, year=2026),
+            "unit_name_mismatch",
+        )
+        assert "644 Thị xã Buôn Hồ" in message
 
 
 def test_a_kind_word_shortened_is_still_its_kind_word(tmp_path, ref):
@@ -444,6 +452,11 @@ def test_a_kind_word_shortened_is_still_its_kind_word(tmp_path, ref):
         _identify(tmp_path, "c.xlsx", ref, name="TT. Đắk Mil", year=2024), "unit_not_in_year"
     )
     assert "24664 Thị trấn Đắk Mil" in message
+    # `T.P.`, `T.X.`: one kind word each, no province `T.` before a commune `P.`/`X.` (a
+    # ward of the city's name would be another unit than the code).
+    for i, (name, code) in enumerate([("T.P. Lào Cai", "080"), ("T.X. Sa Pa", "088")]):
+        found = _identify(tmp_path, f"d{i}.xlsx", ref, code=code, name=name, year=2024)
+        assert _unit(found)[0] == code, name
 
 
 def test_an_eth_typed_for_the_letter_d_is_that_letter(tmp_path, ref):

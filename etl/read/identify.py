@@ -26,6 +26,7 @@ from etl.text import (
     match_key,
     name_key,
     slug,
+    toneless,
     unaccent,
     unit_code_text,
     without_toneless_prefix,
@@ -72,9 +73,9 @@ _LEVEL_WORDS: dict[str, frozenset[str]] = {
 # Their usual one-letter shortenings, each with its dot (`H. Đắk Mil`, `X.Đắk Mil`, as the
 # commune column reads `X.`, `P.`, `TT.`); the dot ends the word, a name may follow at once.
 _SHORT_LEVEL_WORDS: dict[str, frozenset[str]] = {
-    "tp.": _LEVEL_WORDS["tp"],
-    "tx.": _LEVEL_WORDS["tx"],
-    "tt.": _LEVEL_WORDS["tt"],
+    "t.p.": _LEVEL_WORDS["tp"],  # before `t.`: `T.P. Lào Cai` is no province `P. Lào Cai`
+    "t.x.": _LEVEL_WORDS["tx"],
+    "t.t.": _LEVEL_WORDS["tt"],
     "t.": frozenset({"province"}),
     "h.": frozenset({"district"}),
     "q.": frozenset({"district"}),
@@ -538,7 +539,7 @@ def _readings(text: str) -> list[tuple[frozenset[str], str]]:
     province). `UBND huyện Đắk Mil` -> [(any, whole), (district, `Đắk Mil`)]; a name that
     begins with a kind word is read whole for that kind only (`Xã Đắk Mil` names no
     district, while `Xa Bang` may still be `Xà Bang`)."""
-    text = clean(text)
+    text = _town_word(clean(text))
     matches = list(_LEVEL_WORD.finditer(text))
     first = matches[0] if matches and matches[0].start() == 0 else None
     levels = _levels_of(first) if first else _ANY_LEVEL
@@ -562,6 +563,22 @@ def _readings(text: str) -> list[tuple[frozenset[str], str]]:
             # words, read as that word with its mark would be; after every other reading.
             found += [(_COMMUNE, _first_part(rest)), (_COMMUNE, rest.strip(_TRIM))]
     return list(dict.fromkeys((lv, rest) for lv, rest in found if rest))
+
+
+# `thị xã` however its tone marks are typed (`Thị xả`, `Thi xã`, `thi xa`), on a toneless name.
+_TOWN = re.compile(r"(?<![\w])thi\s+xa(?![\w])", re.I)
+
+
+def _town_word(text: str) -> str:
+    """`text` with the kind word `thị xã` written as it should be where a tone mark of it is
+    missing or misplaced (`Thị xả Buôn Hồ`), so that its `xã` is never read as a commune's
+    kind word (`Phường Buôn Hồ`)."""
+    plain = toneless(text)
+    if len(plain) != len(text):  # a letter the tone marks' removal did not keep whole
+        return text
+    for found in reversed(list(_TOWN.finditer(plain))):
+        text = text[: found.start()] + "thị xã" + text[found.end() :]
+    return text
 
 
 _TRIM = " :-–,.;"
