@@ -353,6 +353,18 @@ def test_an_income_under_its_short_names_reads(tmp_path, name):
     assert read.sheets["htx"].rows[0]["avg_income_mvnd"] == 60.0
 
 
+@pytest.mark.parametrize("name", ["Tham gia ĐA 167", "ĐA 167", "Đề án 167", "Thuộc Đề án 167"])
+def test_the_scheme_column_under_its_short_names_reads(tmp_path, name):
+    """`Tham gia ĐA 167`, `Đề án 167`: the scheme's column as clerks shorten it. Before, the
+    column was not read, with only an info finding (no alert): every cooperative of the file
+    counted as outside Decision 167."""
+    header = ["Mã số HTX", "Tên HTX", name]
+    rows = [header, ["6400000001", "A", "x"], ["6400000002", "B", "Không"]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    assert [r["in_da167"] for r in read.sheets["htx"].rows] == [True, False]
+    assert [f.rule for f in read.findings if f.rule.startswith("column_")] == []
+
+
 def test_an_income_a_month_with_its_unit_in_the_cell_is_scaled_to_the_year(tmp_path):
     """A cell's own unit (`5 triệu`, `5.000.000 đ`) replaces the header's unit of money,
     not its month: under `(triệu đồng/tháng)` it is a month's income, as a bare 5 is."""

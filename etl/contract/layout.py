@@ -139,7 +139,13 @@ HTX = Sheet(
         ),
         Column("founded_on", "Ngày thành lập", "date"),
         Column("sector", "Lĩnh vực", "category", allowed=SECTORS, reads="sector"),
-        Column("in_da167", "Tham gia Đề án 167", "yesno"),
+        Column(
+            "in_da167",
+            "Tham gia Đề án 167",
+            "yesno",
+            # `ĐA`: the usual short form of `Đề án`; the scheme is named by its number alone.
+            aliases=("Tham gia ĐA 167", "Đề án 167", "ĐA 167", "Thuộc Đề án 167"),
+        ),
         Column("members", "Số thành viên", "int", units=("người", "thành viên", "xã viên", "hộ")),
         Column(
             "workers",
