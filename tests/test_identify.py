@@ -384,6 +384,42 @@ def test_a_commune_s_kind_word_typed_without_its_tone_mark_is_still_its_kind_wor
     assert "24664 Thị trấn Đắk Mil" in message
 
 
+def test_a_unit_name_without_its_spaces_or_with_an_apostrophe_names_its_unit(tmp_path, ref):
+    """`Huyện ĐắkMil`, `Huyện Đắk G'Long`: spaces, hyphens and apostrophes do not count in a
+    `Tên đơn vị` (nor in a file name's slug), as in the commune column; the letters still
+    do. Before, such a name alone named no unit and the file was rejected."""
+    for i, (name, code, year) in enumerate(
+        [
+            ("Huyện ĐắkMil", "663", 2023),
+            ("Huyện KrôngNô", "664", 2023),
+            ("Thành phố GiaNghĩa", "660", 2024),
+            ("Huyện Đắk G'Long", "661", 2023),  # the reference writes `Đăk Glong`
+            ("Huyện ĐắkGLong", "661", 2023),
+            ("DakMil", "663", 2022),  # all plain letters: one unit fits
+            ("Phường BắcGia Nghĩa", "24611", 2026),
+        ]
+    ):
+        found, _name, found_year, _source = _unit(
+            _identify(tmp_path, f"a{i}.xlsx", ref, name=name, year=year)
+        )
+        assert (found, found_year) == (code, year), name
+    assert _unit(identify({}, "dakmil_2023.xlsx", ref))[0] == "663"
+    assert _unit(identify({}, "DakGLong_2023.xlsx", ref))[0] == "661"
+    # The letters count: `Đak` is not `Đắk`, and the name alone names no unit.
+    _rejected(_identify(tmp_path, "b.xlsx", ref, name="Huyện ĐakMil", year=2023), "unit_unknown")
+    # A slug two units fit without spaces fits both, as with them.
+    message = _rejected(identify({}, "dakmil_2025.xlsx", ref), "unit_ambiguous")
+    assert "663 Huyện Đắk Mil" in message
+    assert "24670 Xã Đắk Mil" in message
+    # Beside a code, such a name of another unit still rejects the file naming both.
+    message = _rejected(
+        _identify(tmp_path, "c.xlsx", ref, code="664", name="Huyện ĐắkMil", year=2023),
+        "unit_name_mismatch",
+    )
+    assert "664" in message
+    assert "Đắk Mil" in message
+
+
 def test_a_toneless_kind_word_after_other_words_is_still_its_kind_word(tmp_path, ref):
     """`UBND xả Đắk Mil`: the kind word without its tone mark after `UBND` (or `Ủy ban nhân
     dân`) reads as it does first (`Xả Đắk Mil`). Before, the name alone named no unit (the

@@ -136,18 +136,27 @@ class Reference:
         """Units whose file-name slug is `text`: without a year, the former provinces and
         districts; with one, every unit that may send a workbook for that year, plus (in
         2025) the communes in force at its end, so `dak_mil_2025` fits both the district
-        and the new commune and identifies neither."""
+        and the new commune and identifies neither.
+
+        A slug that fits no unit is tried again without its `_`, as the commune column
+        compares names (spaces, hyphens and apostrophes do not count): `Huyện ĐắkMil`
+        (`dakmil`) and `Huyện Đắk G'Long` (`dak_g_long`) name 663 and 661 as `Đắk Mil` and
+        `Đăk Glong` do. The caller still checks the letters (`identify._fits`)."""
+        return self._by_slug(text, year, "slug") or self._by_slug(_compact(text), year, "compact")
+
+    def _by_slug(self, text: str, year: int | None, form: str) -> list[Unit]:
+        index = _slug_index(self)
         if year is None:
-            return _slug_index(self).get(("former", text), [])
+            return index.get(("former", form, text), [])
         found = []
         if year <= REORGANISED_ON.year:
             found += [
                 u
-                for u in _slug_index(self).get(("former", text), [])
+                for u in index.get(("former", form, text), [])
                 if _may_report(u, year) or (year == 2025 and u.level == "district")
             ]
         if year >= REORGANISED_ON.year:
-            found += _slug_index(self).get(("current", text), [])
+            found += index.get(("current", form, text), [])
         return found
 
     def communes_of(self, unit: Unit) -> dict[str, Unit]:
@@ -183,17 +192,26 @@ def _may_report(unit: Unit, year: int) -> bool:
 
 
 @cache
-def _slug_index(ref: Reference) -> dict[tuple[str, str], list[Unit]]:
-    index: dict[tuple[str, str], list[Unit]] = {}
-    for unit in ref.units.values():
-        if unit.level == "commune":
-            continue
-        for key in _slugs(unit):
-            index.setdefault(("former", key), []).append(unit)
-    for unit in (ref.current_units or {}).values():
-        for key in _slugs(unit):
-            index.setdefault(("current", key), []).append(unit)
+def _slug_index(ref: Reference) -> dict[tuple[str, str, str], list[Unit]]:
+    """Units by (era, form, key): their slugs (`_slugs`), and the same without `_`."""
+    index: dict[tuple[str, str, str], list[Unit]] = {}
+    eras = (
+        ("former", [u for u in ref.units.values() if u.level != "commune"]),
+        ("current", list((ref.current_units or {}).values())),
+    )
+    for era, units in eras:
+        for unit in units:
+            slugs = _slugs(unit)
+            for key in slugs:
+                index.setdefault((era, "slug", key), []).append(unit)
+            for key in {_compact(s) for s in slugs}:
+                index.setdefault((era, "compact", key), []).append(unit)
     return index
+
+
+def _compact(key: str) -> str:
+    """A slug without its `_`: `dak_mil`, `dakmil` and `dak_m_il` are one."""
+    return key.replace("_", "")
 
 
 _APOSTROPHES = re.compile("['\u2018\u2019\u02bc`]")
