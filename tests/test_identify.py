@@ -420,6 +420,28 @@ def test_a_unit_name_without_its_spaces_or_with_an_apostrophe_names_its_unit(tmp
     assert "Đắk Mil" in message
 
 
+def test_a_former_commune_s_name_several_communes_fit_is_told_by_the_closest(tmp_path, ref):
+    """A commune may not report before 2026. Its name in `Tên đơn vị` is told so, naming the
+    commune, also when the name (tone marks aside) fits several former communes: the one
+    written with the same kind word and then the same tone marks. Before, `Phường Nghĩa
+    Đức` (also Xã Nghĩa Đức of Nghệ An) was an unknown unit, and `Xã Đắk Ha` (also Xã Đắk
+    Hà of Kon Tum) was told of Kon Tum's."""
+    for i, (name, told, province) in enumerate(
+        [
+            ("Phường Nghĩa Đức", "24611 Phường Nghĩa Đức", "Tỉnh Đắk Nông (67)"),
+            ("Xã Nghĩa Đức", "17020 Xã Nghĩa Đức", "Tỉnh Nghệ An (40)"),
+            ("Xã Đắk Ha", "24622 Xã Đắk Ha", "Tỉnh Đắk Nông (67)"),
+            ("Xã Đắk Hà", "23425 Xã Đắk Hà", "Tỉnh Kon Tum (62)"),
+        ]
+    ):
+        found = _identify(tmp_path, f"a{i}.xlsx", ref, name=name, year=2024)
+        message = _rejected(found, "unit_not_in_year")
+        assert message.startswith(f"{told} là xã/phường"), name
+        assert province in message, name
+    # Neither closer than the other: no commune is named, the unit is unknown.
+    _rejected(_identify(tmp_path, "b.xlsx", ref, name="Nghĩa Đức", year=2024), "unit_unknown")
+
+
 def test_a_toneless_kind_word_after_other_words_is_still_its_kind_word(tmp_path, ref):
     """`UBND xả Đắk Mil`: the kind word without its tone mark after `UBND` (or `Ủy ban nhân
     dân`) reads as it does first (`Xả Đắk Mil`). Before, the name alone named no unit (the

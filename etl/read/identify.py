@@ -668,11 +668,40 @@ def _former_named(text: str, ref: Reference) -> list[Unit]:
     return list(found.values())
 
 
+def _closest(text: str, units: list[Unit]) -> list[Unit]:
+    """Of several units a name fits, those it names most closely: with the kind word it is
+    written with (`Phường Nghĩa Đức` is 24611 of Gia Nghĩa, not Xã Nghĩa Đức of Nghệ
+    An), then with its tone marks as written (`Xã Đắk Ha` is 24622 of Đắk Nông, not Xã
+    Đắk Hà of Kon Tum); all of them when none is closer. Only for the reason a name that
+    may not report is told: a name several units fit identifies none of them."""
+    written = clean(text).casefold()
+    for closer in (
+        lambda u: written.startswith(_kind_of(u.full_name) + " "),
+        lambda u: _place_of(written) in {_place_of(n.casefold()) for n in (u.name, u.full_name)},
+    ):
+        if len(units) > 1 and (kept := [u for u in units if closer(u)]):
+            units = kept
+    return units
+
+
+def _kind_of(full_name: str) -> str:
+    """A reference full name's kind word, lower-case: `Phường Nghĩa Đức` -> `phường`."""
+    match = _LEVEL_WORD.match(clean(full_name))
+    return match.group(0).casefold() if match else ""
+
+
+def _place_of(name: str) -> str:
+    """A name without its kind word, its spaces, hyphens and apostrophes: its letters with
+    their tone marks (`xã đắk ha` -> `đắkha`)."""
+    return re.sub(r"[\W_]+", "", strip_kind(name))
+
+
 def _former_may_not_report(text: str, year: int, ref: Reference) -> None:
     """Raise the reason why the one former unit a `Tên đơn vị` names may not report for
-    `year` (a district after 2025, a merged province); nothing when it names none or
-    several, or when that unit may report."""
-    former = _former_named(text, ref)
+    `year` (a district after 2025, a merged province, a commune before 2026); nothing when
+    it names none, or several none of which it names more closely (`_closest`), or when
+    that unit may report."""
+    former = _closest(text, _former_named(text, ref))
     if len(former) == 1:
         _former_unit(former[0], year, ref, text, "Tên đơn vị")
 
