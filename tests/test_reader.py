@@ -712,6 +712,43 @@ def test_thongtin_keys_numbered_as_a_form_numbers_its_items_are_read(tmp_path):
     )
 
 
+def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_path):
+    """`Mã đơn vị: 665` in one cell, and the labels report forms use (`Đơn vị báo cáo`,
+    `Kỳ báo cáo`, `Năm`, `Người lập biểu`, `Ngày báo cáo`): the unit and year the clerk
+    wrote. Before, none was read, and the file was rejected as naming no unit or year (or
+    took them from its file name). A key's own label wins over another label of it."""
+    info = [
+        ["THÔNG TIN ĐƠN VỊ BÁO CÁO"],
+        ["Mã đơn vị: 665"],
+        ["Đơn vị báo cáo:", "UBND huyện Đắk Song"],
+        ["Kỳ báo cáo", "Năm 2022"],
+        ["Ngày báo cáo: 18/01/2023", None],
+        ["Người lập biểu: Võ Thị Mai"],
+        ["Đơn vị tính: ........"],  # the form's dotted line: nothing written
+    ]
+    read = read_workbook(
+        write_xlsx(tmp_path / "bao_cao.xlsx", {"ThongTin": info, "HTX": _two_rows()})
+    )
+    assert read.info == {
+        "unit_code": "665",
+        "unit_name": "UBND huyện Đắk Song",
+        "report_year": "Năm 2022",
+        "prepared_on": "18/01/2023",
+        "prepared_by": "Võ Thị Mai",
+    }
+    assert (read.info_rows["unit_code"], read.info_columns["unit_code"]) == (2, 0)
+    found = identify_read(read, "bao_cao.xlsx", load_reference())
+    assert (found.unit.code, found.report_year, found.prepared_on) == (
+        "665",
+        2022,
+        dt.date(2023, 1, 18),
+    )
+    # `Năm báo cáo` is the year, wherever `Năm` or `Kỳ báo cáo` stands.
+    info = [["Năm", 2021], ["Mã đơn vị", "665"], ["Năm báo cáo", 2022], ["Kỳ báo cáo", 2020]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info, "HTX": _two_rows()}))
+    assert (read.info["report_year"], read.info_rows["report_year"]) == (2022, 3)
+
+
 @pytest.mark.parametrize(
     "lead",
     [[None], ["1"], [1]],

@@ -597,24 +597,40 @@ def _read_info(
     and their 0-based columns. Only a merge moves the value: the template's column C is a
     note (`Họ tên người lập.`), never the value of a label whose B was left blank. A label
     right of empty cells or of its item number (a form's `STT | Nội dung | Giá trị`) is read
-    as one in column A: its value is the cell right of it."""
-    by_label = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
-    by_label |= {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
+    as one in column A: its value is the cell right of it. A label with its value in its own
+    cell after a colon (`Mã đơn vị: 663`), the cell right of it empty, gives that value. A
+    key's own label wins over its other labels (`THONGTIN_ALIASES`) wherever they are."""
+    own = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
+    other = {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
     label_ends = {(row, col): last_col for (row, col), (_, last_col) in merges}
     info: dict[str, object] = {}
     where: dict[str, int] = {}
     columns: dict[str, int] = {}
+    by_own: set[str] = set()  # keys given by their own label
     for number, row in enumerate(rows, 1):
         first = _label_column(row)
         at = label_ends.get((number - 1, first), first) + 1
-        if len(row) <= at:
+        value = row[at] if at < len(row) else None
+        text = row[first] if first < len(row) else None
+        if _unfilled(value) and isinstance(text, str) and ":" in text:
+            text, _, written = text.partition(":")  # `Mã đơn vị: 663`, in one cell
+            value, at = clean(written) or None, first
+        label = match_key(text)
+        label = label if label in own or label in other else _ITEM_NUMBER.sub("", label, count=1)
+        key, is_own = own.get(label), True
+        if key is None:
+            key, is_own = other.get(label), False
+        if key is None or _unfilled(value) or (key in by_own and not is_own):
             continue
-        label = match_key(row[first])
-        key = by_label.get(label) or by_label.get(_ITEM_NUMBER.sub("", label, count=1))
-        value = row[at]
-        if key and value is not None and match_key(value) not in _UNFILLED:
-            info[key], where[key], columns[key] = value, number, at
+        info[key], where[key], columns[key] = value, number, at
+        if is_own:
+            by_own.add(key)
     return info, where, columns
+
+
+def _unfilled(value: object) -> bool:
+    """A ThongTin value cell left empty or unfilled (`_UNFILLED`)."""
+    return value is None or match_key(value) in _UNFILLED
 
 
 def _label_column(row: list) -> int:
