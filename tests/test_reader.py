@@ -749,6 +749,33 @@ def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_p
     assert (read.info["report_year"], read.info_rows["report_year"]) == (2022, 3)
 
 
+def test_thongtin_labels_laid_out_across_are_read_with_the_values_under_them(tmp_path):
+    """`Mã đơn vị | Tên đơn vị | Năm báo cáo` in a row, the values in the row under it: the
+    unit and year the clerk wrote, a failing value named by its own cell. Before, the first
+    label's value was read as the label right of it (`Tên đơn vị`), and the file was
+    rejected for an unknown unit of that name."""
+    info = [
+        ["THÔNG TIN ĐƠN VỊ BÁO CÁO"],
+        ["Mã đơn vị", "Tên đơn vị", "Năm báo cáo", "Ngày lập", "Người lập"],
+        ["665", "Huyện Đắk Song", 2022, dt.date(2023, 1, 18), None],
+    ]
+    path = write_xlsx(tmp_path / "bao_cao.xlsx", {"ThongTin": info, "HTX": _two_rows()})
+    read = read_workbook(path)
+    assert read.info == {
+        "unit_code": "665",
+        "unit_name": "Huyện Đắk Song",
+        "report_year": 2022,
+        "prepared_on": dt.date(2023, 1, 18),
+    }
+    found = identify_read(read, path.name, load_reference())
+    assert (found.unit.code, found.report_year, found.source) == ("665", 2022, "ThongTin")
+    info[2][2] = 2019
+    read = read_workbook(write_xlsx(path, {"ThongTin": info, "HTX": _two_rows()}))
+    found = identify_read(read, path.name, load_reference())
+    assert not isinstance(found, Identity)
+    assert (found.rule, found.excel_row, found.cell) == ("year_invalid", 3, "C3")
+
+
 @pytest.mark.parametrize(
     "lead",
     [[None], ["1"], [1]],

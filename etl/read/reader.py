@@ -599,7 +599,9 @@ def _read_info(
     right of empty cells or of its item number (a form's `STT | Nội dung | Giá trị`) is read
     as one in column A: its value is the cell right of it. A label with its value in its own
     cell after a colon (`Mã đơn vị: 663`), the cell right of it empty, gives that value. A
-    key's own label wins over its other labels (`THONGTIN_ALIASES`) wherever they are."""
+    row of two labels or more is the labels laid out across: each one's value is the cell
+    under it. A key's own label wins over its other labels (`THONGTIN_ALIASES`) wherever
+    they are."""
     own = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
     other = {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
     label_ends = {(row, col): last_col for (row, col), (_, last_col) in merges}
@@ -607,7 +609,38 @@ def _read_info(
     where: dict[str, int] = {}
     columns: dict[str, int] = {}
     by_own: set[str] = set()  # keys given by their own label
+
+    def key_of(text: object) -> tuple[str, bool] | None:
+        """The key a label names, and whether it is the key's own label."""
+        label = match_key(text)
+        label = label if label in own or label in other else _ITEM_NUMBER.sub("", label, count=1)
+        if label in own:
+            return own[label], True
+        return (other[label], False) if label in other else None
+
+    def put(named: tuple[str, bool] | None, value: object, number: int, at: int) -> None:
+        if named is None or _unfilled(value) or (named[0] in by_own and not named[1]):
+            return
+        key = named[0]
+        info[key], where[key], columns[key] = value, number, at
+        if named[1]:
+            by_own.add(key)
+
+    values_row = 0  # the Excel row of the values under labels laid out across
     for number, row in enumerate(rows, 1):
+        if number == values_row:
+            continue
+        across = {
+            at: named
+            for at, cell in enumerate(row)
+            if isinstance(cell, str) and (named := key_of(cell))
+        }
+        if len(across) > 1:  # `Mã đơn vị | Tên đơn vị | Năm báo cáo`, the values below
+            values_row = number + 1
+            below = rows[number] if number < len(rows) else []
+            for at, named in across.items():
+                put(named, below[at] if at < len(below) else None, values_row, at)
+            continue
         first = _label_column(row)
         at = label_ends.get((number - 1, first), first) + 1
         value = row[at] if at < len(row) else None
@@ -615,16 +648,7 @@ def _read_info(
         if _unfilled(value) and isinstance(text, str) and ":" in text:
             text, _, written = text.partition(":")  # `Mã đơn vị: 663`, in one cell
             value, at = clean(written) or None, first
-        label = match_key(text)
-        label = label if label in own or label in other else _ITEM_NUMBER.sub("", label, count=1)
-        key, is_own = own.get(label), True
-        if key is None:
-            key, is_own = other.get(label), False
-        if key is None or _unfilled(value) or (key in by_own and not is_own):
-            continue
-        info[key], where[key], columns[key] = value, number, at
-        if is_own:
-            by_own.add(key)
+        put(key_of(text), value, number, at)
     return info, where, columns
 
 
