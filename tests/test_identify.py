@@ -411,6 +411,20 @@ def test_a_unit_name_without_its_spaces_or_with_an_apostrophe_names_its_unit(tmp
     message = _rejected(identify({}, "dakmil_2025.xlsx", ref), "unit_ambiguous")
     assert "663 Huyện Đắk Mil" in message
     assert "24670 Xã Đắk Mil" in message
+    # Only words joined or parted: a letter moved across a space names no other place
+    # (`Cát Hanh`, a former commune, is not `Ca Thành` of Cao Bằng).
+    _rejected(_identify(tmp_path, "d.xlsx", ref, name="Xã Cát Hanh", year=2026), "unit_unknown")
+    _rejected(identify({}, "cat_hanh_2026.xlsx", ref), "unit_unknown")
+    # A name some unit has exactly is that unit's, told why it may not report, never another
+    # unit's by its letters: the district Krông A Na in 2026 is not the commune Krông Ana,
+    # the former commune Đạ M'Rong in 2024 not the district Đam Rông.
+    for name, year, rule in (
+        ("Krong A Na", 2026, "unit_not_in_year"),
+        ("Da M'Rong", 2024, "unit_unknown"),
+        ("Ea D'Rong", 2026, "unit_unknown"),  # the former Ea D'Rơng, not the new Ea Drông
+    ):
+        _rejected(_identify(tmp_path, "e.xlsx", ref, name=name, year=year), rule)
+    _rejected(identify({}, "krong_a_na_2026.xlsx", ref), "unit_not_in_year")
     # Beside a code, such a name of another unit still rejects the file naming both.
     message = _rejected(
         _identify(tmp_path, "c.xlsx", ref, code="664", name="Huyện ĐắkMil", year=2023),

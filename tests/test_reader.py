@@ -729,9 +729,10 @@ def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_p
     read = read_workbook(
         write_xlsx(tmp_path / "bao_cao.xlsx", {"ThongTin": info, "HTX": _two_rows()})
     )
+    # `Đơn vị báo cáo` beside a code may name the office that reports: left out, only
+    # `Tên đơn vị` is checked against the code.
     assert read.info == {
         "unit_code": "665",
-        "unit_name": "UBND huyện Đắk Song",
         "report_year": "Năm 2022",
         "prepared_on": "18/01/2023",
         "prepared_by": "Võ Thị Mai",
@@ -747,6 +748,23 @@ def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_p
     info = [["Năm", 2021], ["Mã đơn vị", "665"], ["Năm báo cáo", 2022], ["Kỳ báo cáo", 2020]]
     read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info, "HTX": _two_rows()}))
     assert (read.info["report_year"], read.info_rows["report_year"]) == (2022, 3)
+    # A note after a colon, or a period that is no year, is no value: it neither replaces
+    # the value beside its label nor keeps the file name's year from counting.
+    info = [
+        ["Mã đơn vị", "663"],
+        ["Năm báo cáo", 2023],
+        ["Ghi chú:"],
+        ["Năm báo cáo: ghi 4 chữ số, ví dụ 2023"],
+        ["Mã đơn vị: mã huyện theo danh mục GSO"],
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "g.xlsx", {"ThongTin": info, "HTX": _two_rows()}))
+    assert read.info == {"unit_code": "663", "report_year": 2023}
+    info = [["Mã đơn vị", "663"], ["Kỳ báo cáo", "Quý IV/2023"], ["Năm: 6 tháng đầu năm"]]
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info, "HTX": _two_rows()})
+    read = read_workbook(path)
+    assert read.info == {"unit_code": "663"}
+    found = identify_read(read, path.name, load_reference())
+    assert (found.unit.code, found.report_year, found.source) == ("663", 2023, "file name")
 
 
 def test_thongtin_labels_laid_out_across_are_read_with_the_values_under_them(tmp_path):

@@ -600,15 +600,19 @@ def _read_info(
     as one in column A: its value is the cell right of it. A label with its value in its own
     cell after a colon (`Mã đơn vị: 663`), the cell right of it empty, gives that value. A
     row of two labels or more is the labels laid out across: each one's value is the cell
-    under it. A key's own label wins over its other labels (`THONGTIN_ALIASES`) wherever
-    they are."""
+    under it. A value in its label's cell or under another label of its key
+    (`THONGTIN_ALIASES`) is taken only where it reads as one of that key (`_reads_as`: a
+    note such as `Năm báo cáo: ghi 4 chữ số` or `Kỳ báo cáo: Quý IV/2023` is none), and
+    only for a key no other row gives: a key's own label beside its value wins wherever
+    it stands. Such a unit name beside a code is left out: only `Tên đơn vị` is checked
+    against the code."""
     own = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
     other = {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
     label_ends = {(row, col): last_col for (row, col), (_, last_col) in merges}
     info: dict[str, object] = {}
     where: dict[str, int] = {}
     columns: dict[str, int] = {}
-    by_own: set[str] = set()  # keys given by their own label
+    by_own: set[str] = set()  # keys given by their own label beside (or under) the value
 
     def key_of(text: object) -> tuple[str, bool] | None:
         """The key a label names, and whether it is the key's own label."""
@@ -618,12 +622,17 @@ def _read_info(
             return own[label], True
         return (other[label], False) if label in other else None
 
-    def put(named: tuple[str, bool] | None, value: object, number: int, at: int) -> None:
-        if named is None or _unfilled(value) or (named[0] in by_own and not named[1]):
+    def put(
+        named: tuple[str, bool] | None, value: object, number: int, at: int, beside: bool = True
+    ) -> None:
+        """`beside`: the value is in a cell of its own, beside or under its label."""
+        if named is None or _unfilled(value):
             return
-        key = named[0]
+        key, strong = named[0], named[1] and beside
+        if not strong and (key in info or not _reads_as(key, value)):
+            return
         info[key], where[key], columns[key] = value, number, at
-        if named[1]:
+        if strong:
             by_own.add(key)
 
     values_row = 0  # the Excel row of the values under labels laid out across
@@ -647,9 +656,36 @@ def _read_info(
         text = row[first] if first < len(row) else None
         if _unfilled(value) and isinstance(text, str) and ":" in text:
             text, _, written = text.partition(":")  # `Mã đơn vị: 663`, in one cell
-            value, at = clean(written) or None, first
+            put(key_of(text), clean(written) or None, number, first, beside=False)
+            continue
         put(key_of(text), value, number, at)
+    if "unit_code" in info and "unit_name" in info and "unit_name" not in by_own:
+        # `Đơn vị báo cáo` beside a code often names the office that reports (`Phòng Tài
+        # chính - Kế hoạch huyện …`): only `Tên đơn vị` is checked against the code.
+        for found in (info, where, columns):
+            del found["unit_name"]
     return info, where, columns
+
+
+def _reads_as(key: str, value: object) -> bool:
+    """Whether a ThongTin value found under another label of its key, or in its label's
+    cell, reads as one of that key: a code of 2 to 5 digits, a year of 2021–2030 (`Năm
+    2023` too), a date, a name with a letter, a money unit."""
+    if key == "unit_code":
+        return _CODE_LIKE.fullmatch(clean(value).replace(" ", "").replace(".", "")) is not None
+    if key == "report_year":
+        return report_year({"report_year": value}, None) is not None
+    if key == "prepared_on":
+        try:
+            return cells.parse_date(value) is not None
+        except ValueError:
+            return False
+    if key == "money_unit":
+        return isinstance(value, str) and cells.money_factor(value) is not None
+    return isinstance(value, str) and any(ch.isalpha() for ch in value)
+
+
+_CODE_LIKE = re.compile(r"'?\d{1,5}")
 
 
 def _unfilled(value: object) -> bool:
