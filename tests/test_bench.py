@@ -355,6 +355,31 @@ def test_airflow_alone_makes_a_one_file_ratio_the_report_names():
     assert bench._airflow_part(_result()) == []
 
 
+def test_the_report_shows_each_runs_cpu_and_what_the_marginal_work_needs():
+    result = _result(floor_s=3.0, full_s=26.0, nothing_new_s=6.0, one_file_s=10.0)
+    assert bench._cpu_table(result, 2) == []  # results written before the CPU was recorded
+    for run, (user, system) in zip(
+        (result.full, result.nothing_new, result.one_file),
+        ((34.0, 8.0), (5.5, 0.5), (11.0, 2.0)),
+        strict=True,
+    ):
+        run.cpu_user_s, run.cpu_system_s = user, system
+    text = "\n".join(bench._cpu_table(result, 2))
+    assert "| | full | nothing new | one file |" in text
+    assert "| CPU system s | 8.00 | 0.50 | 2.00 |" in text
+    assert "| cores busy (CPU ÷ wall) | 1.62 | 1.00 | 1.30 |" in text
+    # (42 − 6) CPU-seconds of work: 12 × the floor; on 2 cores at best 18 s, 6.00 × the floor.
+    assert "used 36.0 CPU-seconds, 12.0 × the parse floor" in text
+    assert "that work alone would take 18.0s: a marginal ratio of 6.00" in text
+    # The results file keeps them, and one written before them still loads.
+    again = bench.ScaleResult.from_dict(json.loads(json.dumps(result.as_dict())))
+    assert again.full.cpu_system_s == 8.0
+    older = result.as_dict()
+    for run in ("full", "nothing_new", "one_file"):
+        del older[run]["cpu_user_s"], older[run]["cpu_system_s"]
+    assert bench.ScaleResult.from_dict(older).full.cpu_s == 0.0
+
+
 def test_report_only_renders_from_a_results_file(tmp_path):
     doc = tmp_path / "bench.md"
     assert (
@@ -541,6 +566,9 @@ def measured_run(tmp_path_factory):
 def test_a_run_records_its_tasks_batches_and_command_for_the_bench(measured_run):
     settings, chosen, run, run_ids = measured_run
     assert {dag for dag, _ in run_ids} == {"htx_ingest", "htx_publish"}
+    # The CPU the run and the processes it waited for used, as `wait4` reports it.
+    assert run.cpu_user_s > 0
+    assert run.cpu_s == run.cpu_user_s + run.cpu_system_s
     records = bench.run_records(settings.state_dir, run_ids)
     stage_rows = [r for r in records if r["step"] == "stage"]
     # Batches of two: one record per mapped stage task, keyed by its map index.

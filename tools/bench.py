@@ -119,7 +119,9 @@ bench_noop()
 
 @dataclass
 class ChildRun:
-    """One subprocess: wall time, exit code, peak RSS and when it ran (epoch s).
+    """One subprocess: wall time, exit code, peak RSS and when it ran (epoch s), and the CPU
+    time it and the processes it waited for used (``wait4``'s user and system seconds; 0 in
+    results written before they were recorded).
 
     ``peak_rss_mb`` is in MiB (``ru_maxrss``, KiB on Linux, / 1024); the name is the one
     the results files have always carried."""
@@ -130,6 +132,12 @@ class ChildRun:
     started: float
     ended: float
     log: str
+    cpu_user_s: float = 0.0
+    cpu_system_s: float = 0.0
+
+    @property
+    def cpu_s(self) -> float:
+        return self.cpu_user_s + self.cpu_system_s
 
 
 @dataclass
@@ -483,7 +491,14 @@ def run_child(command: list[str], env: dict[str, str], log: Path) -> ChildRun:
         proc.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss is in KiB on Linux; wait4 reports the child and its waited-for children.
     return ChildRun(
-        wall, proc.returncode, usage.ru_maxrss / 1024, started, started + wall, str(log)
+        wall,
+        proc.returncode,
+        usage.ru_maxrss / 1024,
+        started,
+        started + wall,
+        str(log),
+        usage.ru_utime,
+        usage.ru_stime,
     )
 
 
@@ -1006,7 +1021,8 @@ def render(
             f"| {stage} | {_s(values.get('full'), digits)} | "
             f"{_s(values.get('nothing_new'), digits)} | {_s(values.get('one_file'), digits)} |"
         )
-    lines += ["", *_airflow_part(main), *_parts_table(main), *_findings(main, results), ""]
+    lines += ["", *_airflow_part(main), *_parts_table(main)]
+    lines += [*_cpu_table(main, int(str(after.get("cores") or 1))), *_findings(main, results), ""]
     lines += _before_after(main, results, baseline, baseline_name)
     lines += [
         "## Scaling",
@@ -1343,6 +1359,42 @@ def _parts_table(r: ScaleResult) -> list[str]:
         cells = " | ".join(_s(values.get(run), 2) for run in ("full", "nothing_new", "one_file"))
         lines.append(f"| {label} | {cells} |")
     return [*lines, ""]
+
+
+def _cpu_table(r: ScaleResult, cores: int) -> list[str]:
+    """The CPU each run used against the wall time of every core: whether a run waits or
+    works, and what the marginal target asks of the work. Nothing for results written
+    before the CPU time was recorded."""
+    runs = {"full": r.full, "nothing new": r.nothing_new, "one file": r.one_file}
+    if not all(run.cpu_s for run in runs.values()):
+        return []
+    lines = [
+        "CPU of each run: the user and system seconds of `htx run` and every process it",
+        f"waited for (`wait4`), and how many of the {cores} core(s) that kept busy on average.",
+        "",
+        "| | " + " | ".join(runs) + " |",
+        "| --- |" + " ---: |" * len(runs),
+        "| wall s | " + " | ".join(f"{run.wall_s:.2f}" for run in runs.values()) + " |",
+        "| CPU user s | " + " | ".join(f"{run.cpu_user_s:.2f}" for run in runs.values()) + " |",
+        "| CPU system s | " + " | ".join(f"{run.cpu_system_s:.2f}" for run in runs.values()) + " |",
+        "| cores busy (CPU ÷ wall) | "
+        + " | ".join(f"{_ratio(run.cpu_s, run.wall_s):.2f}" for run in runs.values())
+        + " |",
+        "",
+    ]
+    work = r.full.cpu_s - r.nothing_new.cpu_s
+    limit = next(limit for key, _text, limit in TARGETS if key == "marginal")
+    if work > 0 and r.floor_s > 0:
+        spread = work / max(1, cores)
+        lines += [
+            f"Beyond a run with nothing new the full run used {work:.1f} CPU-seconds, "
+            f"{work / r.floor_s:.1f} × the parse floor (itself one process). Spread over all "
+            f"{cores} core(s) with no wait at all, that work alone would take {spread:.1f}s: "
+            f"a marginal ratio of {spread / r.floor_s:.2f}, against the target's "
+            f"{limit:.1f}. Below that takes less work, not more parallelism.",
+            "",
+        ]
+    return lines
 
 
 def _findings(r: ScaleResult, results: list[ScaleResult]) -> list[str]:
