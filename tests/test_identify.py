@@ -425,6 +425,8 @@ def test_a_unit_name_without_its_spaces_or_with_an_apostrophe_names_its_unit(tmp
     ):
         _rejected(_identify(tmp_path, "e.xlsx", ref, name=name, year=year), rule)
     _rejected(identify({}, "krong_a_na_2026.xlsx", ref), "unit_not_in_year")
+    # Numbers are never joined: `1_1_2024.xlsx` is no `Quận 11`.
+    _rejected(identify({}, "1_1_2024.xlsx", ref), "unit_unknown")
     # Beside a code, such a name of another unit still rejects the file naming both.
     message = _rejected(
         _identify(tmp_path, "c.xlsx", ref, code="664", name="Huyện ĐắkMil", year=2023),

@@ -714,7 +714,7 @@ def test_thongtin_keys_numbered_as_a_form_numbers_its_items_are_read(tmp_path):
 
 def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_path):
     """`Mã đơn vị: 665` in one cell, and the labels report forms use (`Đơn vị báo cáo`,
-    `Kỳ báo cáo`, `Năm`, `Người lập biểu`, `Ngày báo cáo`): the unit and year the clerk
+    `Kỳ báo cáo`, `Năm`, `Ngày lập báo cáo`): the unit and year the clerk
     wrote. Before, none was read, and the file was rejected as naming no unit or year (or
     took them from its file name). A key's own label wins over another label of it."""
     info = [
@@ -722,8 +722,8 @@ def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_p
         ["Mã đơn vị: 665"],
         ["Đơn vị báo cáo:", "UBND huyện Đắk Song"],
         ["Kỳ báo cáo", "Năm 2022"],
-        ["Ngày báo cáo: 18/01/2023", None],
-        ["Người lập biểu: Võ Thị Mai"],
+        ["Ngày lập báo cáo: 18/01/2023", None],
+        ["Người lập: Võ Thị Mai"],
         ["Đơn vị tính: ........"],  # the form's dotted line: nothing written
     ]
     read = read_workbook(
@@ -765,6 +765,15 @@ def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_p
     assert read.info == {"unit_code": "663"}
     found = identify_read(read, path.name, load_reference())
     assert (found.unit.code, found.report_year, found.source) == ("663", 2023, "file name")
+    # Where the key's own label stands beside a cell left empty, a line after a colon is a
+    # note or an example, not the value: the file name gives the unit, as before.
+    for info in (
+        [["Tên đơn vị", None], ["Tên đơn vị: ghi đầy đủ, ví dụ Huyện Đắk Mil"]],
+        [["Mã đơn vị", "...."], ["Năm báo cáo", 2024], ["Mã đơn vị: 663"]],
+    ):
+        path = write_xlsx(tmp_path / "664_2024.xlsx", {"ThongTin": info, "HTX": _two_rows()})
+        found = identify_read(read_workbook(path), path.name, load_reference())
+        assert (found.unit.code, found.report_year) == ("664", 2024), info
 
 
 def test_thongtin_labels_laid_out_across_are_read_with_the_values_under_them(tmp_path):
@@ -792,6 +801,28 @@ def test_thongtin_labels_laid_out_across_are_read_with_the_values_under_them(tmp
     found = identify_read(read, path.name, load_reference())
     assert not isinstance(found, Identity)
     assert (found.rule, found.excel_row, found.cell) == ("year_invalid", 3, "C3")
+    # Rows of a label and its value, two pairs a row, or a label word in a note column,
+    # are read as before: across means labels alone, over a row of no label.
+    for info, read_as in (
+        (
+            [
+                ["Mã đơn vị", "663", "Tên đơn vị", "Huyện Đắk Mil"],
+                ["Năm báo cáo", 2023, "Người lập", "A"],
+            ],
+            {"unit_code": "663", "report_year": 2023},
+        ),
+        (
+            [["Kỳ báo cáo", "Năm"], ["Mã đơn vị", "663"], ["Năm báo cáo", 2023]],
+            {"unit_code": "663", "report_year": 2023},
+        ),
+        (
+            [["Mã đơn vị", "663"], ["Năm báo cáo", 2023, "ĐVT"], ["Đơn vị tính", "nghìn đồng"]],
+            {"unit_code": "663", "report_year": 2023, "money_unit": "nghìn đồng"},
+        ),
+        ([["Đơn vị tính", "ĐVT"], ["Người lập", "A"]], {"money_unit": "ĐVT", "prepared_by": "A"}),
+    ):
+        read = read_workbook(write_xlsx(path, {"ThongTin": info, "HTX": _two_rows()}))
+        assert read.info == read_as, info
 
 
 @pytest.mark.parametrize(

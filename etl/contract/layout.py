@@ -234,19 +234,18 @@ THONGTIN_KEYS = {
     "prepared_by": "Người lập",
     "money_unit": "Đơn vị tính",
 }
-# Other labels of the same keys, as report forms write them: `ĐVT`, the usual short form of
-# Đơn vị tính; `Đơn vị báo cáo` (the reporting unit's name), `Năm` and `Kỳ báo cáo` (`Năm
-# 2023`). A key's own label, where a file has both, wins over its other labels.
-THONGTIN_ALIASES = {
-    "ĐVT": "money_unit",
+# Other labels of the same keys: `ĐVT`, the usual short form of Đơn vị tính.
+THONGTIN_ALIASES = {"ĐVT": "money_unit"}
+# Labels report forms use for the same keys (`Đơn vị báo cáo`, `Kỳ báo cáo: Năm 2023`): a
+# value under one counts only where it reads as one of its key and the sheet has no row of
+# the key's own label (`etl.read.reader._read_info`).
+THONGTIN_FORM_LABELS = {
     "Đơn vị báo cáo": "unit_name",
     "Tên đơn vị báo cáo": "unit_name",
     "Mã đơn vị báo cáo": "unit_code",
     "Năm": "report_year",
     "Kỳ báo cáo": "report_year",
     "Ngày lập báo cáo": "prepared_on",
-    "Ngày báo cáo": "prepared_on",
-    "Người lập biểu": "prepared_by",
 }
 
 FIRST_YEAR, LAST_YEAR = 2021, 2030

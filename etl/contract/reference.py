@@ -146,8 +146,8 @@ class Reference:
         as a district's in 2026, is left to say why that unit may not report. The caller
         still checks the letters (`identify._fits`)."""
         found = self._by_slug(text, year, "slug")
-        if found or ("any", "slug", text) in _slug_index(self):
-            return found
+        if found or ("any", "slug", text) in _slug_index(self) or _has_number_part(text):
+            return found  # `1_1` is no `Quận 11`
         compact = self._by_slug(_compact(text), year, "compact")
         return [u for u in compact if any(_parted_alike(text, s) for s in _slugs(u))]
 
@@ -230,6 +230,11 @@ def _parted_alike(written: str, key: str) -> bool:
     letter moved across a cut (`cat_hanh`, `ca_thanh`)."""
     ours, theirs = _cuts(written), _cuts(key)
     return _compact(written) == _compact(key) and (ours <= theirs or theirs <= ours)
+
+
+def _has_number_part(key: str) -> bool:
+    """Whether a slug has a part of digits alone (`phuong_1`, `1_1`)."""
+    return any(part.isdigit() for part in key.split("_"))
 
 
 def _cuts(key: str) -> set[int]:

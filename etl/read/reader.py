@@ -38,6 +38,7 @@ from etl.contract.layout import (
     HTX,
     SECTORS,
     THONGTIN_ALIASES,
+    THONGTIN_FORM_LABELS,
     THONGTIN_KEYS,
     THONGTIN_NAMES,
     Column,
@@ -597,56 +598,74 @@ def _read_info(
     and their 0-based columns. Only a merge moves the value: the template's column C is a
     note (`Họ tên người lập.`), never the value of a label whose B was left blank. A label
     right of empty cells or of its item number (a form's `STT | Nội dung | Giá trị`) is read
-    as one in column A: its value is the cell right of it. A label with its value in its own
-    cell after a colon (`Mã đơn vị: 663`), the cell right of it empty, gives that value. A
-    row of two labels or more is the labels laid out across: each one's value is the cell
-    under it. A value in its label's cell or under another label of its key
-    (`THONGTIN_ALIASES`) is taken only where it reads as one of that key (`_reads_as`: a
-    note such as `Năm báo cáo: ghi 4 chữ số` or `Kỳ báo cáo: Quý IV/2023` is none), and
-    only for a key no other row gives: a key's own label beside its value wins wherever
-    it stands. Such a unit name beside a code is left out: only `Tên đơn vị` is checked
-    against the code."""
+    as one in column A: its value is the cell right of it. A row of labels alone, two of
+    the keys' own or more, over a row of no label, is the labels laid out across: each
+    one's value is the cell under it.
+
+    A key's label with its value in the same cell after a colon (`Mã đơn vị: 663`, the
+    cell right of it empty) and a value beside a report form's label of the key
+    (`THONGTIN_FORM_LABELS`: `Kỳ báo cáo | Năm 2023`) count only where the value reads as
+    one of that key (`_reads_as`: `Kỳ báo cáo | Quý IV/2023` is none) and no row of the
+    sheet holds the key's own label beside a cell, filled or not (there the clerk's value
+    goes; a line such as `Tên đơn vị: ghi đầy đủ, ví dụ Huyện Đắk Mil` is a note). Such a
+    unit name beside a code is left out: only `Tên đơn vị` is checked against the code
+    (`Đơn vị báo cáo` often names the office that reports)."""
     own = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
-    other = {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
+    own |= {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
+    form = {match_key(label): key for label, key in THONGTIN_FORM_LABELS.items()}
     label_ends = {(row, col): last_col for (row, col), (_, last_col) in merges}
     info: dict[str, object] = {}
     where: dict[str, int] = {}
     columns: dict[str, int] = {}
-    by_own: set[str] = set()  # keys given by their own label beside (or under) the value
+    labelled: set[str] = set()  # keys whose own label stands beside a cell
+    weak: dict[str, tuple[object, int, int]] = {}  # the first other reading of each key
 
     def key_of(text: object) -> tuple[str, bool] | None:
         """The key a label names, and whether it is the key's own label."""
         label = match_key(text)
-        label = label if label in own or label in other else _ITEM_NUMBER.sub("", label, count=1)
+        label = label if label in own or label in form else _ITEM_NUMBER.sub("", label, count=1)
         if label in own:
             return own[label], True
-        return (other[label], False) if label in other else None
+        return (form[label], False) if label in form else None
 
-    def put(
-        named: tuple[str, bool] | None, value: object, number: int, at: int, beside: bool = True
-    ) -> None:
-        """`beside`: the value is in a cell of its own, beside or under its label."""
-        if named is None or _unfilled(value):
+    def put(named: tuple[str, bool] | None, value: object, number: int, at: int) -> None:
+        """A value beside (or under) its label."""
+        if named is None:
             return
-        key, strong = named[0], named[1] and beside
-        if not strong and (key in info or not _reads_as(key, value)):
+        key, is_own = named
+        if not is_own:
+            put_weak(key, value, number, at)
             return
-        info[key], where[key], columns[key] = value, number, at
-        if strong:
-            by_own.add(key)
+        labelled.add(key)
+        if not _unfilled(value):
+            info[key], where[key], columns[key] = value, number, at
+
+    def put_weak(key: str, value: object, number: int, at: int) -> None:
+        if key not in weak and not _unfilled(value) and _reads_as(key, value):
+            weak[key] = (value, number, at)
+
+    def labels_alone(row: list) -> dict[int, tuple[str, bool]]:
+        """The labels of a row that holds labels only (empty cells aside), else none."""
+        named = {}
+        for at, cell in enumerate(row):
+            if cell is None or (isinstance(cell, str) and not clean(cell)):
+                continue
+            found = key_of(cell) if isinstance(cell, str) else None
+            if found is None:
+                return {}
+            named[at] = found
+        return named
 
     values_row = 0  # the Excel row of the values under labels laid out across
     for number, row in enumerate(rows, 1):
         if number == values_row:
             continue
-        across = {
-            at: named
-            for at, cell in enumerate(row)
-            if isinstance(cell, str) and (named := key_of(cell))
-        }
-        if len(across) > 1:  # `Mã đơn vị | Tên đơn vị | Năm báo cáo`, the values below
+        across = labels_alone(row)
+        below = rows[number] if number < len(rows) else []
+        if sum(is_own for _, is_own in across.values()) > 1 and not any(
+            isinstance(cell, str) and key_of(cell) for cell in below
+        ):  # `Mã đơn vị | Tên đơn vị | Năm báo cáo`, the values in the row below
             values_row = number + 1
-            below = rows[number] if number < len(rows) else []
             for at, named in across.items():
                 put(named, below[at] if at < len(below) else None, values_row, at)
             continue
@@ -656,12 +675,14 @@ def _read_info(
         text = row[first] if first < len(row) else None
         if _unfilled(value) and isinstance(text, str) and ":" in text:
             text, _, written = text.partition(":")  # `Mã đơn vị: 663`, in one cell
-            put(key_of(text), clean(written) or None, number, first, beside=False)
+            if (in_cell := key_of(text)) is not None:
+                put_weak(in_cell[0], clean(written) or None, number, first)
             continue
         put(key_of(text), value, number, at)
-    if "unit_code" in info and "unit_name" in info and "unit_name" not in by_own:
-        # `Đơn vị báo cáo` beside a code often names the office that reports (`Phòng Tài
-        # chính - Kế hoạch huyện …`): only `Tên đơn vị` is checked against the code.
+    for key, (value, number, at) in weak.items():
+        if key not in labelled:
+            info[key], where[key], columns[key] = value, number, at
+    if "unit_code" in info and "unit_name" in info and "unit_name" not in labelled:
         for found in (info, where, columns):
             del found["unit_name"]
     return info, where, columns
