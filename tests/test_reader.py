@@ -713,14 +713,15 @@ def test_thongtin_keys_numbered_as_a_form_numbers_its_items_are_read(tmp_path):
 
 
 def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_path):
-    """`Mã đơn vị: 665` in one cell, and the labels report forms use (`Đơn vị báo cáo`,
+    """`Mã đơn vị: 665` in one cell, and the labels report forms use (`Mã đơn vị báo cáo`,
     `Kỳ báo cáo`, `Năm`, `Ngày lập báo cáo`): the unit and year the clerk
     wrote. Before, none was read, and the file was rejected as naming no unit or year (or
     took them from its file name). A key's own label wins over another label of it."""
     info = [
         ["THÔNG TIN ĐƠN VỊ BÁO CÁO"],
         ["Mã đơn vị: 665"],
-        ["Đơn vị báo cáo:", "UBND huyện Đắk Song"],
+        ["Tên đơn vị: Huyện Đắk Song"],
+        ["Đơn vị báo cáo:", "Phòng Tài chính - Kế hoạch"],  # an office: no label of a key
         ["Kỳ báo cáo", "Năm 2022"],
         ["Ngày lập báo cáo: 18/01/2023", None],
         ["Người lập: Võ Thị Mai"],
@@ -729,10 +730,9 @@ def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_p
     read = read_workbook(
         write_xlsx(tmp_path / "bao_cao.xlsx", {"ThongTin": info, "HTX": _two_rows()})
     )
-    # `Đơn vị báo cáo` beside a code may name the office that reports: left out, only
-    # `Tên đơn vị` is checked against the code.
     assert read.info == {
         "unit_code": "665",
+        "unit_name": "Huyện Đắk Song",
         "report_year": "Năm 2022",
         "prepared_on": "18/01/2023",
         "prepared_by": "Võ Thị Mai",
@@ -769,7 +769,10 @@ def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_p
     # note or an example, not the value: the file name gives the unit, as before.
     for info in (
         [["Tên đơn vị", None], ["Tên đơn vị: ghi đầy đủ, ví dụ Huyện Đắk Mil"]],
+        [["Tên đơn vị:", None], ["Năm báo cáo:", 2024], ["Tên đơn vị: ví dụ Huyện Đắk Mil"]],
         [["Mã đơn vị", "...."], ["Năm báo cáo", 2024], ["Mã đơn vị: 663"]],
+        [["Mã đơn vị: ....", None], ["Năm báo cáo", 2024], ["Mã đơn vị: 663"]],
+        [["Mã đơn vị báo cáo", "1234"], ["Năm báo cáo", 2024]],  # no code of a unit
     ):
         path = write_xlsx(tmp_path / "664_2024.xlsx", {"ThongTin": info, "HTX": _two_rows()})
         found = identify_read(read_workbook(path), path.name, load_reference())
@@ -820,6 +823,14 @@ def test_thongtin_labels_laid_out_across_are_read_with_the_values_under_them(tmp
             {"unit_code": "663", "report_year": 2023, "money_unit": "nghìn đồng"},
         ),
         ([["Đơn vị tính", "ĐVT"], ["Người lập", "A"]], {"money_unit": "ĐVT", "prepared_by": "A"}),
+        # Two pairs a row, their values left empty, over a note: no labels across.
+        (
+            [
+                ["Mã đơn vị", None, "Năm báo cáo", None],
+                ["(Ghi mã theo danh mục)", None, "(Ghi năm)"],
+            ],
+            {},
+        ),
     ):
         read = read_workbook(write_xlsx(path, {"ThongTin": info, "HTX": _two_rows()}))
         assert read.info == read_as, info

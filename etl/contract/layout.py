@@ -236,12 +236,11 @@ THONGTIN_KEYS = {
 }
 # Other labels of the same keys: `ĐVT`, the usual short form of Đơn vị tính.
 THONGTIN_ALIASES = {"ĐVT": "money_unit"}
-# Labels report forms use for the same keys (`Đơn vị báo cáo`, `Kỳ báo cáo: Năm 2023`): a
-# value under one counts only where it reads as one of its key and the sheet has no row of
-# the key's own label (`etl.read.reader._read_info`).
+# Labels report forms use for the same keys (`Mã đơn vị báo cáo`, `Kỳ báo cáo: Năm 2023`):
+# a value under one counts only where it reads as one of its key and the sheet has no row
+# of the key's own label (`etl.read.reader._read_info`). `Đơn vị báo cáo` is none: it often
+# names an office (`Sở Kế hoạch và Đầu tư tỉnh …`), which would name another unit.
 THONGTIN_FORM_LABELS = {
-    "Đơn vị báo cáo": "unit_name",
-    "Tên đơn vị báo cáo": "unit_name",
     "Mã đơn vị báo cáo": "unit_code",
     "Năm": "report_year",
     "Kỳ báo cáo": "report_year",

@@ -607,9 +607,7 @@ def _read_info(
     (`THONGTIN_FORM_LABELS`: `Kỳ báo cáo | Năm 2023`) count only where the value reads as
     one of that key (`_reads_as`: `Kỳ báo cáo | Quý IV/2023` is none) and no row of the
     sheet holds the key's own label beside a cell, filled or not (there the clerk's value
-    goes; a line such as `Tên đơn vị: ghi đầy đủ, ví dụ Huyện Đắk Mil` is a note). Such a
-    unit name beside a code is left out: only `Tên đơn vị` is checked against the code
-    (`Đơn vị báo cáo` often names the office that reports)."""
+    goes; a line such as `Tên đơn vị: ghi đầy đủ, ví dụ Huyện Đắk Mil` is a note)."""
     own = {match_key(label): key for key, label in THONGTIN_KEYS.items()}
     own |= {match_key(label): key for label, key in THONGTIN_ALIASES.items()}
     form = {match_key(label): key for label, key in THONGTIN_FORM_LABELS.items()}
@@ -644,23 +642,27 @@ def _read_info(
         if key not in weak and not _unfilled(value) and _reads_as(key, value):
             weak[key] = (value, number, at)
 
-    def labels_alone(row: list) -> dict[int, tuple[str, bool]]:
-        """The labels of a row that holds labels only (empty cells aside), else none."""
-        named = {}
+    def labels_alone(row: list, number: int) -> dict[int, tuple[str, bool]]:
+        """The labels of a row that holds labels only, side by side (each right after the
+        one before or its merged range): else none. `Mã đơn vị | _ | Tên đơn vị | _` is two
+        pairs whose values were left empty, not labels across."""
+        named: dict[int, tuple[str, bool]] = {}
+        after = None  # the column right after the last label (or its merged range)
         for at, cell in enumerate(row):
             if cell is None or (isinstance(cell, str) and not clean(cell)):
                 continue
             found = key_of(cell) if isinstance(cell, str) else None
-            if found is None:
+            if found is None or (after is not None and at != after):
                 return {}
             named[at] = found
+            after = label_ends.get((number - 1, at), at) + 1
         return named
 
     values_row = 0  # the Excel row of the values under labels laid out across
     for number, row in enumerate(rows, 1):
         if number == values_row:
             continue
-        across = labels_alone(row)
+        across = labels_alone(row, number)
         below = rows[number] if number < len(rows) else []
         if sum(is_own for _, is_own in across.values()) > 1 and not any(
             isinstance(cell, str) and key_of(cell) for cell in below
@@ -676,21 +678,21 @@ def _read_info(
         if _unfilled(value) and isinstance(text, str) and ":" in text:
             text, _, written = text.partition(":")  # `Mã đơn vị: 663`, in one cell
             if (in_cell := key_of(text)) is not None:
-                put_weak(in_cell[0], clean(written) or None, number, first)
+                if in_cell[1] and _unfilled(clean(written) or None):
+                    labelled.add(in_cell[0])  # `Tên đơn vị:` left empty: a later line is a note
+                else:
+                    put_weak(in_cell[0], clean(written) or None, number, first)
             continue
         put(key_of(text), value, number, at)
     for key, (value, number, at) in weak.items():
         if key not in labelled:
             info[key], where[key], columns[key] = value, number, at
-    if "unit_code" in info and "unit_name" in info and "unit_name" not in labelled:
-        for found in (info, where, columns):
-            del found["unit_name"]
     return info, where, columns
 
 
 def _reads_as(key: str, value: object) -> bool:
     """Whether a ThongTin value found under another label of its key, or in its label's
-    cell, reads as one of that key: a code of 2 to 5 digits, a year of 2021–2030 (`Năm
+    cell, reads as one of that key: a code of 2, 3 or 5 digits, a year of 2021–2030 (`Năm
     2023` too), a date, a name with a letter, a money unit."""
     if key == "unit_code":
         return _CODE_LIKE.fullmatch(clean(value).replace(" ", "").replace(".", "")) is not None
@@ -703,10 +705,12 @@ def _reads_as(key: str, value: object) -> bool:
             return False
     if key == "money_unit":
         return isinstance(value, str) and cells.money_factor(value) is not None
-    return isinstance(value, str) and any(ch.isalpha() for ch in value)
+    # A name or a person: letters, and not a hint in parentheses (`(ký, ghi rõ họ tên)`).
+    text = clean(value) if isinstance(value, str) else ""
+    return any(ch.isalpha() for ch in text) and not (text.startswith("(") and text.endswith(")"))
 
 
-_CODE_LIKE = re.compile(r"'?\d{1,5}")
+_CODE_LIKE = re.compile(r"'?(?:\d{2,3}|\d{5})")  # a province's, a district's, a commune's
 
 
 def _unfilled(value: object) -> bool:
