@@ -779,6 +779,19 @@ def test_thongtin_values_after_a_colon_and_the_forms_other_labels_are_read(tmp_p
         assert (found.unit.code, found.report_year) == ("664", 2024), info
 
 
+def _reads_as_dak_song_2022(path: Path) -> None:
+    """The ThongTin of 665 Huyện Đắk Song's 2022 report, made on 18/01/2023, read whole."""
+    read = read_workbook(path)
+    assert read.info == {
+        "unit_code": "665",
+        "unit_name": "Huyện Đắk Song",
+        "report_year": 2022,
+        "prepared_on": dt.date(2023, 1, 18),
+    }
+    found = identify_read(read, path.name, load_reference())
+    assert (found.unit.code, found.report_year, found.source) == ("665", 2022, "ThongTin")
+
+
 def test_thongtin_labels_laid_out_across_are_read_with_the_values_under_them(tmp_path):
     """`Mã đơn vị | Tên đơn vị | Năm báo cáo` in a row, the values in the row under it: the
     unit and year the clerk wrote, a failing value named by its own cell. Before, the first
@@ -790,15 +803,7 @@ def test_thongtin_labels_laid_out_across_are_read_with_the_values_under_them(tmp
         ["665", "Huyện Đắk Song", 2022, dt.date(2023, 1, 18), None],
     ]
     path = write_xlsx(tmp_path / "bao_cao.xlsx", {"ThongTin": info, "HTX": _two_rows()})
-    read = read_workbook(path)
-    assert read.info == {
-        "unit_code": "665",
-        "unit_name": "Huyện Đắk Song",
-        "report_year": 2022,
-        "prepared_on": dt.date(2023, 1, 18),
-    }
-    found = identify_read(read, path.name, load_reference())
-    assert (found.unit.code, found.report_year, found.source) == ("665", 2022, "ThongTin")
+    _reads_as_dak_song_2022(path)
     info[2][2] = 2019
     read = read_workbook(write_xlsx(path, {"ThongTin": info, "HTX": _two_rows()}))
     found = identify_read(read, path.name, load_reference())
@@ -855,15 +860,7 @@ def test_thongtin_keys_right_of_an_empty_or_numbering_column_are_read(tmp_path, 
         [*lead, "Người lập", None, "Họ tên người lập."],  # a note is never the value
     ]
     path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info, "HTX": _two_rows()})
-    read = read_workbook(path)
-    assert read.info == {
-        "unit_code": "665",
-        "unit_name": "Huyện Đắk Song",
-        "report_year": 2022,
-        "prepared_on": dt.date(2023, 1, 18),
-    }
-    found = identify_read(read, path.name, load_reference())
-    assert (found.unit.code, found.report_year, found.source) == ("665", 2022, "ThongTin")
+    _reads_as_dak_song_2022(path)
 
     info[4][2] = 2019  # a failing value is named by its own cell
     read = read_workbook(write_xlsx(path, {"ThongTin": info, "HTX": _two_rows()}))
