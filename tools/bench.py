@@ -1022,7 +1022,9 @@ def render(
             f"{_s(values.get('nothing_new'), digits)} | {_s(values.get('one_file'), digits)} |"
         )
     lines += ["", *_airflow_part(main), *_parts_table(main)]
-    lines += [*_cpu_table(main, int(str(after.get("cores") or 1))), *_findings(main, results), ""]
+    cores = after.get("cores")
+    lines += [*_cpu_table(main, cores if isinstance(cores, int) else 1)]
+    lines += [*_findings(main, results), ""]
     lines += _before_after(main, results, baseline, baseline_name)
     lines += [
         "## Scaling",
@@ -1370,7 +1372,7 @@ def _cpu_table(r: ScaleResult, cores: int) -> list[str]:
         return []
     lines = [
         "CPU of each run: the user and system seconds of `htx run` and every process it",
-        f"waited for (`wait4`), and how many of the {cores} core(s) that kept busy on average.",
+        f"waited for (`wait4`), and how many of the {cores} core(s) it kept busy on average.",
         "",
         "| | " + " | ".join(runs) + " |",
         "| --- |" + " ---: |" * len(runs),
