@@ -3,6 +3,8 @@ its traps, its coverage, and its two tables in a built warehouse."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 
@@ -14,6 +16,7 @@ from etl.contract.crosswalk import (
     load_crosswalk,
     main,
     parse_before_merger,
+    read_merger,
     values_of,
 )
 from etl.contract.reference import load_reference
@@ -153,6 +156,43 @@ def test_parser_reads_the_forms_of_the_text():
     assert qualified.qualifiers == ("Đống Đa",)
     assert qualified.partial
     assert parse_before_merger("Xóm Tổng Dùn, Xã Quảng Lâm")[0].names == ()
+
+
+def test_a_fragment_keeps_the_text_as_written_and_is_matched_cleaned():
+    """The published text doubles spaces and mixes decomposed letters: a fragment is
+    matched as `clean` gives it, and kept as the file writes it, to be found in it."""
+    decomposed = unicodedata.normalize("NFD", "Xã Đắk Ha")
+    text = f"các phường  Phường Giáp Bát,  {decomposed} và  Xã Lao Và Chải (huyện X, tỉnh Y)"
+    fragments = parse_before_merger(text)
+    assert [f.text for f in fragments] == [
+        "các phường Phường Giáp Bát",
+        "Xã Đắk Ha",
+        "Xã Lao Và Chải (huyện X, tỉnh Y)",
+    ]
+    assert [f.source for f in fragments] == [
+        "các phường  Phường Giáp Bát",
+        decomposed,
+        "Xã Lao Và Chải (huyện X, tỉnh Y)",
+    ]
+    assert all(f.source in text for f in fragments)
+
+
+def test_every_link_s_source_text_is_found_in_the_merger_text_as_written(cw):
+    """`source_text` is the fragment(s) of `before_merger` each link was read from, joined
+    by `; `, each as the file writes it: an analyst finds it with `strpos`."""
+    written = {row["new_code"].strip(): row["before_merger"] for row in read_merger()}
+    assert len(cw.links) > 10_000
+    missing = [
+        link
+        for link in cw.links
+        if not all(part in written[link.new_commune_code] for part in link.source_text.split("; "))
+    ]
+    assert missing == []
+    # 00325 -> 00331: `các phường  Phường Giáp Bát`, its two spaces as the text has them
+    (link,) = [
+        x for x in cw.links if (x.old_commune_code, x.new_commune_code) == ("00325", "00331")
+    ]
+    assert "  " in link.source_text
 
 
 def test_the_texts_own_spelling_settles_units_of_one_district_differing_by_prefix(cw):

@@ -32,7 +32,8 @@ import csv
 import difflib
 import re
 import sys
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -56,7 +57,9 @@ class Link:
     new_commune_code: str
     new_province_code: str
     match: str  # "whole" | "partial"
-    source_text: str  # the fragment of before_merger it came from
+    # The fragment(s) of before_merger it came from, each as the file writes it (its own
+    # spaces and letters, composed or not), joined by "; ": each is found in the text as is.
+    source_text: str
 
 
 @dataclass(frozen=True)
@@ -176,37 +179,91 @@ _UNCHANGED = re.compile(r"^giữ nguyên\.?$", re.I)
 
 @dataclass(frozen=True)
 class Fragment:
-    text: str  # the fragment as written (trimmed)
+    text: str  # the fragment, cleaned (`etl.text.clean`): what is matched
     names: tuple[str, ...]  # readings of the name, most literal first (may be empty)
     qualifiers: tuple[str, ...]  # former district (or province) names in parentheses
     partial: bool
+    written: str = ""  # the fragment as the file writes it, trimmed ("": as `text`)
+
+    @property
+    def source(self) -> str:
+        """What a link keeps of it: the text as written."""
+        return self.written or self.text
 
 
 def split_top_level(text: str) -> list[str]:
     """Split on `,`, `;` and ` và ` outside parentheses (a remark in parentheses may hold
     commas: `(phần còn lại sau khi sáp nhập vào phường Ba Đình, phường Ngọc Hà)`)."""
-    text = clean(text)  # NFC: the published text mixes composed and decomposed letters
-    parts: list[str] = []
+    return [part for part, _ in split_written(text)]
+
+
+def split_written(text: str) -> list[tuple[str, str]]:
+    """`split_top_level`'s parts, each with the stretch of `text` it was read from, as
+    written: the published text mixes composed and decomposed letters and doubles some
+    spaces, which the parts (NFC, spaces collapsed) do not keep and an analyst searching
+    the text for a link's fragment needs."""
+    cleaned, spans = _cleaned_spans(text)
+    parts: list[tuple[str, str]] = []
+
+    def cut(start: int, end: int) -> None:
+        while start < end and cleaned[start] == " ":
+            start += 1
+        while end > start and cleaned[end - 1] == " ":
+            end -= 1
+        if start < end:
+            written = text[spans[start][0] : spans[end - 1][1]] if spans else ""
+            parts.append((cleaned[start:end], written))
+
     depth = 0
     start = 0
     i = 0
-    while i < len(text):
-        ch = text[i]
+    while i < len(cleaned):
+        ch = cleaned[i]
         if ch == "(":
             depth += 1
         elif ch == ")":
             depth = max(0, depth - 1)
         elif depth == 0 and ch in ",;":
-            parts.append(text[start:i])
+            cut(start, i)
             start = i + 1
-        elif depth == 0 and text[i : i + 4] == " và ":  # `Xã Lao Và Chải` is one name
-            parts.append(text[start:i])
+        elif depth == 0 and cleaned[i : i + 4] == " và ":  # `Xã Lao Và Chải` is one name
+            cut(start, i)
             start = i + 4
             i += 4
             continue
         i += 1
-    parts.append(text[start:])
-    return [clean(p) for p in parts if clean(p)]
+    cut(start, len(cleaned))
+    return parts
+
+
+def _cleaned_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`clean(text)` and, for each of its characters, the span of `text` it comes from: a
+    letter with its combining marks composes into one (NFC), a run of spaces becomes one.
+    No spans (an empty list) where cleaning letter by letter would not give `clean(text)`:
+    the parts are then kept as cleaned."""
+    whole = clean(text)
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for end in range(1, len(text) + 1):
+        if end < len(text) and unicodedata.combining(text[end]):
+            continue  # a mark goes with the letter before it
+        piece = text[start:end]
+        for ch in " " if piece.isspace() else clean(piece):
+            if ch == " " and chars and chars[-1] == " ":
+                spans[-1] = (spans[-1][0], end)  # one space for the run
+            else:
+                chars.append(ch)
+                spans.append((start, end))
+        start = end
+    first, last = 0, len(chars)
+    while first < last and chars[first] == " ":
+        first += 1
+    while last > first and chars[last - 1] == " ":
+        last -= 1
+    if "".join(chars[first:last]) != whole:
+        return whole, []
+    return whole, spans[first:last]
 
 
 def _groups(text: str) -> tuple[str, list[str]]:
@@ -282,8 +339,8 @@ def parse_before_merger(text: str) -> list[Fragment]:
     until a fragment starts with a unit word of its own or says `toàn bộ`."""
     fragments: list[Fragment] = []
     carried = False
-    for part in split_top_level(text):
-        fragment = parse_fragment(part)
+    for part, written in split_written(text):
+        fragment = replace(parse_fragment(part), written=written)
         starts_new = bool(_STARTS_WITH_UNIT.match(part))
         body = _groups(part)[0]
         if _WHOLE_WORDS.search(body):
@@ -293,7 +350,7 @@ def parse_before_merger(text: str) -> list[Fragment]:
         elif starts_new:
             carried = False
         if carried and not fragment.partial:
-            fragment = Fragment(fragment.text, fragment.names, fragment.qualifiers, True)
+            fragment = replace(fragment, partial=True)
         if fragment.names or _UNCHANGED.match(part):
             fragments.append(fragment)
         elif not _DESCRIPTORS.search(part):
@@ -448,8 +505,9 @@ def _resolve(ref: Reference, named: list[_Named], context: bool) -> tuple[list, 
         whole = not any(i.fragment.partial for i in items)
         if whole and len(distinct) == len(items) >= len(codes):
             text = ", ".join(i.fragment.text for i in items)
+            written = "; ".join(i.fragment.source for i in items)
             for unit in items[0].candidates:
-                linked.append((unit, Fragment(text, (), (), False)))
+                linked.append((unit, Fragment(text, (), (), False, written)))
         else:
             ambiguous += items
     return linked, ambiguous
@@ -484,6 +542,7 @@ def build_crosswalk(
     ambiguous: dict[str, list[tuple[str, str, list[Unit]]]] = {}
     unresolved: list[Unresolved] = []
     missed: dict[str, list[tuple[str, str]]] = {}  # new province -> (new code, fragment)
+    written: dict[tuple[str, str], str] = {}  # (new code, fragment) -> as the file writes it
     for row in rows:
         new_code, province = row["new_code"].strip(), row["province_code"].strip()
         index = indexes.get(province) or indexes.setdefault(
@@ -512,13 +571,14 @@ def build_crosswalk(
             if not matches:
                 unresolved.append(Unresolved(new_code, fragment.text, "không khớp xã cũ nào"))
                 missed.setdefault(province, []).append((new_code, fragment.text))
+                written[(new_code, fragment.text)] = fragment.source
                 continue
             named.append(_Named(fragment, matches))
         linked, still = _resolve(ref, named, context)
         for unit, fragment in linked:
             key = (unit.code, new_code)
             partial, sources = found.get(key, (False, []))
-            found[key] = (partial or fragment.partial, [*sources, fragment.text])
+            found[key] = (partial or fragment.partial, [*sources, fragment.source])
         for item in still:
             unresolved.append(Unresolved(new_code, item.fragment.text, "khớp nhiều xã cũ"))
             for unit in item.candidates:
@@ -527,7 +587,7 @@ def build_crosswalk(
                 )
 
     if spelling:
-        _pair_spellings(ref, found, ambiguous, missed)
+        _pair_spellings(ref, found, ambiguous, missed, written)
     destinations: dict[str, set[str]] = {}
     for old, new in found:
         destinations.setdefault(old, set()).add(new)
@@ -632,6 +692,7 @@ def _pair_spellings(
     found: dict[tuple[str, str], tuple[bool, list[str]]],
     ambiguous: dict[str, list[tuple[str, str, list[Unit]]]],
     missed: dict[str, list[tuple[str, str]]],
+    written: dict[tuple[str, str], str],
 ) -> None:
     """Add to `found` the one-to-one near spellings (see `build_crosswalk`)."""
     linked = {old for old, _ in found}
@@ -651,7 +712,7 @@ def _pair_spellings(
         taken[(new, text)] = taken.get((new, text), 0) + 1
     for unit, new, text in pairs:
         if taken[(new, text)] == 1:
-            found[(unit.code, new)] = (parse_fragment(text).partial, [text])
+            found[(unit.code, new)] = (parse_fragment(text).partial, [written[(new, text)]])
             missed[ref.merged_into(ref.province_of(unit).code)].remove((new, text))
 
 
