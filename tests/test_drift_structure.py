@@ -548,6 +548,57 @@ def test_a_row_of_units_under_the_header_gives_each_column_its_unit(tmp_path, nu
     assert _infos(read, "column_unknown") == []
 
 
+@pytest.mark.parametrize(
+    ("column", "beside"),
+    [
+        ("Liên kết tiêu thụ", "(Có/Không)"),
+        ("Ngày thành lập", "(ngày/tháng/năm)"),
+        ("Tham gia Đề án 167", "(x)"),
+        ("Tham gia Đề án 167", "x"),
+        ("Ngày thành lập", "dd/mm/yyyy"),
+        ("Xếp loại", "Tốt/Khá/TB/Yếu"),
+        ("STT", "ĐVT"),
+        ("Mã số HTX", "Đơn vị tính:"),
+    ],
+)
+def test_a_row_of_units_keeps_its_units_beside_a_label_or_a_hint(tmp_path, column, beside):
+    """A form's row of units carries its label (`ĐVT`) or, under other columns, how to fill
+    them (`(Có/Không)`). Before, one such cell made it no row of units: revenue in đồng
+    was read as million VND, a million times too high, with nothing said."""
+    units = [None] * len(HTX_HEADER)
+    units[HTX_HEADER.index("Doanh thu")] = "(đồng)"
+    units[HTX_HEADER.index("Vốn điều lệ")] = "Nghìn đồng"
+    units[HTX_HEADER.index("Thu nhập bình quân")] = "Tr.đ/tháng"
+    units[HTX_HEADER.index(column)] = beside
+    row = htx_row(
+        1,
+        "6400000001",
+        **{"Doanh thu": 1_650_000_000, "Vốn điều lệ": 1_500_000, "Thu nhập bình quân": 5},
+    )
+    read = read_workbook(write_xlsx(tmp_path / "u.xlsx", {"HTX": [HTX_HEADER, units, row]}))
+    assert read.rejection is None, read.rejection
+    [typed] = read.sheets["htx"].rows
+    assert typed["excel_row"] == 3
+    assert (typed["revenue_mvnd"], typed["charter_capital_mvnd"], typed["avg_income_mvnd"]) == (
+        1650.0,
+        1500.0,
+        60.0,
+    )
+    assert [f.rule for f in read.findings if f.severity != "info"] == []
+
+
+def test_a_row_with_a_unit_and_other_text_is_no_row_of_units(tmp_path):
+    """Only labels and hints stand beside the units: a row that also holds other text (a
+    name) gives no column a unit."""
+    units = [None] * len(HTX_HEADER)
+    units[HTX_HEADER.index("Tên HTX")] = "HTX Đắk Sắk"
+    units[HTX_HEADER.index("Doanh thu")] = "đồng"
+    rows = [HTX_HEADER, units, htx_row(1, "6400000001")]
+    read = read_workbook(write_xlsx(tmp_path / "u.xlsx", {"HTX": rows}))
+    [typed] = read.sheets["htx"].rows
+    assert (typed["excel_row"], typed["revenue_mvnd"]) == (3, 1650.0)  # in million VND
+
+
 def test_a_unit_merged_over_several_columns_gives_each_its_unit(tmp_path):
     """`(đồng)` merged across Vốn điều lệ … Lợi nhuận trước thuế, in the units row."""
     import xlsxwriter
@@ -757,6 +808,66 @@ def test_rule_13_a_repeated_header_with_other_columns_is_an_error_of_its_row():
     assert "Doanh thu (L → M)" in vi
     assert "header repeated on row 4" in en
     assert [r["excel_row"] for r in read.sheets["htx"].rows] == [2, 3, 5]
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "detail"),
+    [
+        ("Doanh thu (triệu đồng)", "Doanh thu (đồng)", "Doanh thu (triệu đồng → đồng)"),
+        ("Doanh thu", "Doanh thu (nghìn đồng)", "Doanh thu (triệu đồng → nghìn đồng)"),
+        (
+            "Thu nhập bình quân (triệu đồng)",
+            "Thu nhập bình quân (triệu đồng/tháng)",
+            "Thu nhập bình quân (triệu đồng → triệu đồng/tháng)",
+        ),
+    ],
+)
+def test_rule_13_a_repeated_header_with_another_unit_is_an_error_of_its_row(
+    tmp_path, first, again, detail
+):
+    """Page two pasted under page one with its figures in đồng where page one's were in
+    million VND: before, page two's rows were read in page one's unit, a million times off,
+    with nothing said. Now the repeated header is an error of its row, naming both units."""
+    column = first.split(" (")[0]
+    header, repeated = list(HTX_HEADER), list(HTX_HEADER)
+    header[HTX_HEADER.index(column)], repeated[HTX_HEADER.index(column)] = first, again
+    rows = [
+        header,
+        htx_row(1, "6400000001"),
+        repeated,
+        htx_row(2, "6400000002", **{column: 1_650_000_000}),
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "r.xlsx", {"HTX": rows}))
+    [finding] = [f for f in read.findings if f.severity == "error"]
+    assert (finding.rule, finding.sheet, finding.excel_row, finding.value) == (
+        "header_repeated_unit_differs",
+        "HTX",
+        3,
+        again,
+    )
+    assert finding.cell == f"{chr(ord('A') + HTX_HEADER.index(column))}3"
+    vi, en = finding.message.split(" / ", 1)
+    assert f"ở dòng 3 ghi đơn vị khác với dòng tiêu đề đầu tiên (dòng 1): {detail}." in vi
+    assert (
+        f"The header repeated on row 3 gives other units than the first header (row 1): {detail}."
+        in en
+    )
+
+
+def test_rule_13_a_repeated_header_without_units_or_with_the_same_keeps_the_first_s(tmp_path):
+    header = [h if h != "Doanh thu" else "Doanh thu (đồng)" for h in HTX_HEADER]
+    same = [h if h != "Doanh thu" else "DOANH THU (Đồng)" for h in HTX_HEADER]
+    rows = [
+        header,
+        htx_row(1, "6400000001", **{"Doanh thu": 1_650_000_000}),
+        HTX_HEADER,
+        htx_row(2, "6400000002", **{"Doanh thu": 1_650_000_000}),
+        same,
+        htx_row(3, "6400000003", **{"Doanh thu": 1_650_000_000}),
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "r.xlsx", {"HTX": rows}))
+    assert [f.rule for f in read.findings if f.severity != "info"] == []
+    assert [r["revenue_mvnd"] for r in read.sheets["htx"].rows] == [1650.0] * 3
 
 
 # --- rule 17: the HTX table on another sheet --------------------------------------------

@@ -90,6 +90,40 @@ def test_usual_header_variants_name_their_columns(tmp_path):
     assert [f.column_name for f in read.findings if f.rule == "column_unknown"] == []
 
 
+@pytest.mark.parametrize(
+    ("column", "written"),
+    [
+        ("Ngày thành lập", "Ngày, tháng, năm thành lập"),
+        ("Ngày thành lập", "Ngày tháng năm thành lập"),
+        ("Ngày thành lập", "Thời gian thành lập"),
+        ("Ngày thành lập", "Ngày thành lập HTX"),
+        ("Số thành viên", "Số TV"),
+        ("Số thành viên", "Số thành viên HTX"),
+        ("Số lao động", "Số LĐ"),
+        ("Số lao động", "Số LĐ thường xuyên"),
+    ],
+)
+def test_report_forms_wordings_of_founding_members_and_workers_name_their_columns(
+    tmp_path, column, written
+):
+    """Before, each was an unknown column (an `info` finding no alert carries): the
+    founding dates, members or workers of every cooperative were lost in silence."""
+    header = [written if h == column else h for h in HTX_HEADER]
+    read = read_workbook(
+        write_xlsx(tmp_path / "f.xlsx", {"HTX": [header, htx_row(1, "6400000001")]})
+    )
+    row = read.sheets["htx"].rows[0]
+    assert (row["founded_on"], row["members"], row["workers"]) == (dt.date(2015, 3, 1), 40, 12)
+    assert [f.rule for f in read.findings] == []
+
+
+def test_a_founding_year_column_reads_each_year_as_that_year(tmp_path):
+    header = ["Năm thành lập" if h == "Ngày thành lập" else h for h in HTX_HEADER]
+    rows = [header, htx_row(1, "6400000001", **{"Ngày thành lập": 2015})]
+    row = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows})).sheets["htx"].rows[0]
+    assert (row["founded_on"], row["founded_on_precision"]) == (dt.date(2015, 1, 1), "year")
+
+
 def test_a_header_naming_the_report_year_names_its_column(tmp_path):
     """Forms write the year a figure counts: `Doanh thu năm 2023`, `Lợi nhuận trước thuế
     2023`, `Số thành viên tính đến ngày 31/12/2023`. In a report of 2023 those are the
@@ -916,6 +950,56 @@ def test_a_header_unit_the_column_cannot_be_read_in_fails_its_header_cell(tmp_pa
     assert "volume_tonnes" not in row
     assert "contract_value_mvnd" not in row
     assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
+
+
+@pytest.mark.parametrize(
+    ("volume", "value", "failing"),
+    [
+        ("Sản lượng (tấn)", "Giá trị hợp đồng (nghìn USD)", "E2"),
+        ("Sản lượng (tấn)", "Giá trị hợp đồng (1.000 USD)", "E2"),
+        ("Sản lượng (tấn)", "Giá trị hợp đồng (triệu USD)", "E2"),
+        ("Sản lượng (tấn)", "Giá trị hợp đồng (nghìn đô la)", "E2"),
+        ("Sản lượng (nghìn tấn)", "Giá trị hợp đồng", "D2"),
+        ("Sản lượng (1.000 tấn)", "Giá trị hợp đồng", "D2"),
+    ],
+)
+def test_a_scaled_unit_the_column_cannot_be_read_in_fails_its_header_cell(
+    tmp_path, volume, value, failing
+):
+    """A foreign currency with a scale (`nghìn USD`) is still no đồng, and a count is never
+    scaled (`nghìn tấn`): before, their numbers were read as million VND or as tonnes, in
+    silence. The header cell is an error and the column is not read."""
+    links = [["Bảng liên kết"], ["Mã số HTX", "Doanh nghiệp liên kết", "Sản phẩm", volume, value]]
+    links.append(["6400000001", "Công ty A", "Cà phê", 1200, 500])
+    htx = [["Mã số HTX", "Tên HTX"], ["6400000001", "HTX A"]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": htx, "LienKet": links}))
+    assert [(f.rule, f.severity, f.cell) for f in read.findings if f.severity != "info"] == [
+        ("header_unit_mismatch", "error", failing)
+    ]
+    row = read.sheets["lienket"].rows[0]
+    assert ("volume_tonnes" in row, "contract_value_mvnd" in row) == (
+        failing != "D2",
+        failing != "E2",
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "read"),
+    [
+        ("Giá trị hợp đồng (x1000đ)", 500, 0.5),
+        ("Giá trị hợp đồng (x 1.000 đồng)", 500, 0.5),
+        ("Giá trị hợp đồng (× 1.000 đồng)", 500, 0.5),
+        ("Sản lượng (nghìn kg)", 1200, 1200.0),  # thousand kilograms are tonnes
+    ],
+)
+def test_a_multiplier_written_as_one_and_thousand_kilograms_read(tmp_path, header, value, read):
+    links = [["Mã số HTX", "Doanh nghiệp liên kết", header], ["6400000001", "Công ty A", value]]
+    htx = [["Mã số HTX", "Tên HTX"], ["6400000001", "HTX A"]]
+    got = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": htx, "LienKet": links}))
+    assert [f.rule for f in got.findings if f.severity != "info"] == []
+    row = got.sheets["lienket"].rows[0]
+    key = "volume_tonnes" if header.startswith("Sản lượng") else "contract_value_mvnd"
+    assert row[key] == read
 
 
 def test_rows_hidden_in_excel_are_read_and_said_so(tmp_path):

@@ -334,6 +334,16 @@ REASONS: dict[str, tuple[str, str]] = {
         "{first}): {detail}. Put every page's columns in the same order, or delete the "
         "repeated header, and resubmit.",
     ),
+    "header_repeated_unit_differs": (
+        "Dòng tiêu đề lặp lại ở dòng {row} ghi đơn vị khác với dòng tiêu đề đầu tiên (dòng "
+        "{first}): {detail}. Không biết số liệu dưới nó tính theo đơn vị nào: hãy ghi số "
+        "liệu của mọi trang theo cùng một đơn vị (hoặc xoá dòng tiêu đề lặp lại sau khi đổi "
+        "số liệu), rồi gửi lại.",
+        "The header repeated on row {row} gives other units than the first header (row "
+        "{first}): {detail}. Which unit the figures under it are in is unclear: write every "
+        "page's figures in one unit (or delete the repeated header once they are), and "
+        "resubmit.",
+    ),
     "coop_on_two_rows": (
         "Dòng {row} tiếp tục HTX của dòng trên: ô '{column}' được gộp qua các dòng {rows}, "
         "nên các dòng này là một HTX ghi trên nhiều dòng. Mỗi HTX ghi trên một dòng: hãy bỏ "

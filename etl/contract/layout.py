@@ -137,7 +137,19 @@ HTX = Sheet(
         Column(
             "commune_name", "Xã/Phường", "text", aliases=("Xã", "Địa chỉ xã", "Xã/Phường/Thị trấn")
         ),
-        Column("founded_on", "Ngày thành lập", "date"),
+        Column(
+            "founded_on",
+            "Ngày thành lập",
+            "date",
+            # Report forms' wordings; a year alone (`Năm thành lập`: 2015) reads as that year.
+            aliases=(
+                "Ngày tháng năm thành lập",
+                "Ngày, tháng, năm thành lập",
+                "Ngày thành lập HTX",
+                "Thời gian thành lập",
+                "Năm thành lập",
+            ),
+        ),
         Column("sector", "Lĩnh vực", "category", allowed=SECTORS, reads="sector"),
         Column(
             "in_da167",
@@ -146,13 +158,21 @@ HTX = Sheet(
             # `ĐA`: the usual short form of `Đề án`; the scheme is named by its number alone.
             aliases=("Tham gia ĐA 167", "Đề án 167", "ĐA 167", "Thuộc Đề án 167"),
         ),
-        Column("members", "Số thành viên", "int", units=("người", "thành viên", "xã viên", "hộ")),
+        Column(
+            "members",
+            "Số thành viên",
+            "int",
+            units=("người", "thành viên", "xã viên", "hộ"),
+            # `TV`: the usual short form of `thành viên`.
+            aliases=("Số TV", "Số thành viên HTX"),
+        ),
         Column(
             "workers",
             "Số lao động",
             "int",
             units=("người", "lao động"),
-            aliases=("Số lao động thường xuyên",),
+            # `LĐ`: the usual short form of `lao động`.
+            aliases=("Số lao động thường xuyên", "Số LĐ", "Số LĐ thường xuyên"),
         ),
         Column("charter_capital_mvnd", "Vốn điều lệ", "money"),
         Column("total_assets_mvnd", "Tổng tài sản", "money"),

@@ -34,7 +34,8 @@ _MONEY_UNIT = re.compile(
 _UNIT_LABEL = re.compile(r"^(?:dvt|don vi tinh|don vi)\b[\s:]*")
 # The same label as written (NFC text), before a multiplied unit: `ĐVT: 1.000đ`.
 _WRITTEN_LABEL = re.compile(r"^(?:đvt|dvt|đơn vị tính|don vi tinh|đơn vị|don vi)\b[\s:.]*", re.I)
-_MULTIPLIED_UNIT = re.compile(r"^([0-9][0-9.,\s]*)\s*([^\W\d_].*)$")
+# A multiplier may be written as one: `x1000đ`, `× 1.000 đồng`.
+_MULTIPLIED_UNIT = re.compile(r"^(?:[x×*]\s*)?([0-9][0-9.,\s]*)\s*([^\W\d_].*)$", re.I)
 # The đồng sign, another spelling of `đ` (rule 14: `45.000.000 ₫`, a header's `(₫)`).
 DONG_SIGN = "\u20ab"
 
@@ -98,6 +99,34 @@ def money_factor(unit: str | None) -> float | None:
     if unit_factor is None or not times or times <= 0:
         return None
     return times * unit_factor
+
+
+def _scaled(unit: str) -> tuple[float, str]:
+    """A unit's scale and the key of what it scales: `nghìn USD` -> (1000, `usd`), `1.000
+    tấn` -> (1000, `tan`), `tấn` -> (1, `tan`), `100 điểm` -> (1, `diem`): a multiplier
+    scales only as a thousand, a million or a billion. A label before it (`ĐVT:`) does not
+    count."""
+    written = _WRITTEN_LABEL.sub("", unquoted(unit.split("/")[0]).strip())
+    multiplied = _MULTIPLIED_UNIT.match(written)
+    if multiplied is not None:
+        try:
+            times = parse_number(multiplied.group(1).strip())
+        except ValueError:
+            times = None
+        if times in (1e3, 1e6, 1e9):  # `100 điểm` is a score out of 100, no scale
+            return times, _unit_key(multiplied.group(2))
+        return 1.0, _unit_key(multiplied.group(2))
+    key = _unit_key(written)
+    for word in _SCALE_WORDS:
+        if key.startswith(word) and len(key) > len(word):
+            return _SCALE_TIMES[word], key[len(word) :]
+    return 1.0, key
+
+
+def without_unit_label(text: str) -> str:
+    """`text` (a cell as written) without a leading `ĐVT:`, `Đơn vị tính:` or `Đơn vị`
+    label: what is left of `ĐVT: nghìn đồng` is its unit, of `ĐVT` nothing."""
+    return _WRITTEN_LABEL.sub("", text, count=1).strip()
 
 
 def per_month(unit: str | None) -> bool:
@@ -370,6 +399,12 @@ def _part_fits(part: re.Match, figure: tuple[float | None, str | None, str | Non
     return value <= abs(whole)
 
 
+# The scale words of money, longest first, and how many units each makes.
+_SCALE_WORDS = sorted(MONEY_SCALES, key=len, reverse=True)
+_SCALE_TIMES = {word: factor * 1e6 for word, factor in MONEY_SCALES.items()}
+# A scaled measure that is a column's own (`nghìn kg` is tonnes): no scaling needed.
+_SAME_MEASURE = {("kilograms", 1000.0): "tonnes"}
+
 # Currencies that are not đồng, by their unit key: a money column counts VND only.
 _FOREIGN_MONEY = frozenset({"usd", "eur", "euro", "dola", "dolamy", "do", "cny", "nhandante"})
 
@@ -383,16 +418,25 @@ def header_unit_misfits(kind: str, units: tuple[str, ...], unit: str | None) -> 
     if not unit:
         return False
     key = _unit_key(unit.split("/")[0])
+    times, scaled = _scaled(unit)  # `nghìn USD`, `1.000 tấn`: a scale of another unit
     if kind == "money":
         if "/" in unit and all(_per_key(part) in _PER_WHOM for part in unit.split("/")):
             return False  # `người/tháng`: a rate's whom and when, the money unit the default
         return money_factor(unit) is None and (
-            key in CELL_COUNT_UNITS or key in _FOREIGN_MONEY or "$" in unit or "€" in unit
+            any(k in CELL_COUNT_UNITS or k in _FOREIGN_MONEY for k in (key, scaled))
+            or "$" in unit
+            or "€" in unit
         )
     # A money unit over a count may be a group cell's, spread over the columns under it
-    # (`Kết quả SXKD (đồng)`): only another measure says the count is in another unit.
-    measure = CELL_COUNT_UNITS.get(key)
-    return measure is not None and measure not in {CELL_COUNT_UNITS[_unit_key(u)] for u in units}
+    # (`Kết quả SXKD (đồng)`): only another measure says the count is in another unit, or
+    # a scale (`nghìn tấn`: counts are never scaled, their numbers would be 1,000 times off).
+    measure = CELL_COUNT_UNITS.get(scaled)
+    if measure is None:
+        return False
+    fits = {CELL_COUNT_UNITS[_unit_key(u)] for u in units}
+    if times != 1:
+        measure = _SAME_MEASURE.get((measure, times), "")
+    return measure not in fits
 
 
 def parse_quantity(raw: object, units: tuple[str, ...] = (), whole: bool = False) -> float | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from etl.contract.layout import Sheet
-from etl.text import clean, match_key, short_memo, split_unit
+from etl.text import clean, match_key, short_memo, split_unit, unaccent
 
 # Where the header is looked for: the best of the first rows. When none of them names a
 # column (a long title block, rule 1), the first row further down that names every required
@@ -447,9 +447,13 @@ def _under_header(
 
 
 def _units_row(row: list) -> dict[int, str] | None:
-    """A row of units only, under the header: each cell that is not empty a unit alone
-    (`(đồng)`, `triệu đồng`, `(người)`, `(%)`), by column; None for any other row."""
-    from etl.read.cells import CELL_COUNT_UNITS, money_factor
+    """A row of units under the header: each cell that is not empty a unit alone (`(đồng)`,
+    `triệu đồng`, `(người)`, `(%)`), by column, or no unit of any column: the row's label
+    (`ĐVT`, `Đơn vị tính:`, a unit after it counting as the unit) or a hint of how to fill
+    a column (`(Có/Không)`, `(ngày/tháng/năm)`, `x`). None for any other row, and for a
+    row with no unit: one hint does not throw away the units beside it (a column then read
+    in the default unit, a million times off, with nothing said)."""
+    from etl.read.cells import CELL_COUNT_UNITS, money_factor, without_unit_label
 
     found: dict[int, str] = {}
     for index, cell in enumerate(row):
@@ -457,13 +461,22 @@ def _units_row(row: list) -> dict[int, str] | None:
             continue
         if not isinstance(cell, str):
             return None
-        name, unit = _split_unit(cell)
+        labelled = without_unit_label(cell.strip())
+        if not labelled:
+            continue  # `ĐVT`, `Đơn vị tính:`: the row's label
+        name, unit = _split_unit(labelled)
         text = (unit if unit and not name.strip() else name).strip()
         key = match_key(text).replace(" ", "")
-        if text != "%" and money_factor(text) is None and key not in CELL_COUNT_UNITS:
-            return None
-        found[index] = text
+        if text == "%" or money_factor(text) is not None or key in CELL_COUNT_UNITS:
+            found[index] = text
+        elif not _FILL_HINT.fullmatch(unaccent(text).lower()) and (name.strip() or not unit):
+            return None  # neither a unit nor a hint in parentheses or of a form's words
     return found or None
+
+
+# How to fill a column, written under its header in a row of units: yes or no (`Có/Không`,
+# `x`), a date's form (`ngày/tháng/năm`, `dd/mm/yyyy`), a rating's grades (`Tốt/Khá/TB/Yếu`).
+_FILL_HINT = re.compile(r"x|[a-z]+(?: [a-z]+)?(?: ?/ ?[a-z]+(?: [a-z]+)?)+")
 
 
 def _group_units_above(

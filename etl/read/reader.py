@@ -822,6 +822,7 @@ def _read_sheet(
         key: cells.money_factor(header.units.get(key)) or note_factor or default_factor or 1.0
         for key in header.columns
     }
+    money_factors = dict(factors)  # a unit's own, before a month's amount is made a year's
     # A yearly amount given a month (`triệu đồng/người/tháng`): 12 of them make the year.
     periods = {
         column.key: 12
@@ -838,7 +839,9 @@ def _read_sheet(
     # Pass 1, row by row: which rows are records, what the section titles above each supply
     # (rule 11), and the findings of the rows that are no data, in the order they come.
     scanned: list[Finding] = []
-    table = _Table(sheet, actual_name, header, columns, scanned, _stt_column(rows, header))
+    table = _Table(
+        sheet, actual_name, header, columns, scanned, _stt_column(rows, header), money_factors
+    )
     sections = table.sections
     data: list[int] = []  # 0-based indices of the record rows
     supplied: list[dict | None] = []  # the sections in force at each record, when any
@@ -1415,8 +1418,10 @@ class _Table:
         columns: list[tuple[Column, int]],
         findings: list[Finding],
         stt_at: int | None = None,
+        factors: dict[str, float] | None = None,
     ):
         self.sheet, self.sheet_name, self.header = sheet, sheet_name, header
+        self.factors = factors or {}  # column key -> its money unit's factor (`_read_sheet`)
         self.columns, self.findings = columns, findings
         self.code_at = [i for c, i in columns if c.key == "coop_code"]
         self.stt_at = stt_at
@@ -1445,6 +1450,7 @@ class _Table:
         repeated = headers.repeated_header(rows, index, self.sheet, self.header)
         if repeated is not None:
             self._check_repeated(rows, index, repeated[0])
+            self._check_repeated_units(rows, index, *repeated)
             return repeated[1]
         texts = [
             (i, c) for i, c in enumerate(row_cells) if isinstance(c, str) and i != self.note_at
@@ -1605,6 +1611,69 @@ class _Table:
                 cell=cell_address(where, excel_row),
             )
         )
+
+    def _check_repeated_units(
+        self, rows: list[list], index: int, columns: dict[str, int], taken: int
+    ) -> None:
+        """A header repeated inside the table that gives a money column another unit than
+        the first header does (page one's `Doanh thu (triệu đồng)`, page two's `Doanh thu
+        (đồng)`; a month's income where page one's was a year's): an error of that row. The
+        rows under it are not read in either unit silently; a repeated header without units
+        keeps the first one's."""
+        changed: list[tuple[Column, int, str]] = []
+        for column, at in self.columns:
+            if column.kind != "money" or columns.get(column.key) != at:
+                continue
+            unit = next(
+                (
+                    found
+                    for row in rows[index : index + taken]
+                    if at < len(row) and (found := headers.header_unit(row[at]))
+                ),
+                None,
+            )
+            if unit is None:
+                continue
+            factor, first = cells.money_factor(unit), self.factors.get(column.key)
+            if (factor is not None and first is not None and not math.isclose(factor, first)) or (
+                column.per_year
+                and cells.per_month(unit) != cells.per_month(self.header.units.get(column.key))
+            ):
+                changed.append((column, at, unit))
+        if not changed:
+            return
+        excel_row = index + 1
+        column, at, _ = changed[0]
+        stated = self.header.units
+        detail = ", ".join(
+            f"{c.header} ({stated.get(c.key) or _in_million(self.factors[c.key])} → {unit})"
+            for c, _, unit in changed
+        )
+        raw = next((row[at] for row in rows[index : index + taken] if at < len(row)), None)
+        self.findings.append(
+            Finding(
+                rule="header_repeated_unit_differs",
+                severity=ERROR,
+                message=reason(
+                    "header_repeated_unit_differs",
+                    row=excel_row,
+                    first=self.header.header_row + 1,
+                    detail=detail,
+                ),
+                sheet=self.sheet_name,
+                excel_row=excel_row,
+                column_name=column.header,
+                value=None if raw is None or raw == "" else clean(raw)[:200],
+                cell=cell_address(at, excel_row),
+            )
+        )
+
+
+def _in_million(factor: float) -> str:
+    """The unit a factor reads money in, as the first header's finding names it."""
+    return {1e-6: "đồng", 1e-3: "nghìn đồng", 1.0: "triệu đồng", 1e3: "tỷ đồng"}.get(
+        factor, f"× {factor:g} triệu đồng"
+    )
 
 
 def _letter(index: int | None) -> str:
