@@ -181,6 +181,28 @@ def test_a_value_written_but_unreadable_is_unreadable_not_missing(tmp_path):
     assert _cells(outcome) == {("HoTro", 2, "Kinh phí", "unit_mismatch")}
 
 
+def test_a_code_cell_of_words_fails_showing_the_cell_as_written(tmp_path):
+    """`Đang cập nhật` or `6400 000 001 x` in `Mã số HTX`: no code. The finding shows the
+    cell as the clerk wrote it; before, its spaces were taken out as a code's are
+    (`Đangcậpnhật`), and the clerk could not find the cell's text in the reason."""
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400 000 001"),
+        htx_row(2, "Đang cập nhật"),
+        htx_row(3, "6400 000 003 x"),
+    ]
+    support = [SUPPORT_HEADER, ["HTX Nông nghiệp số 1", "NTM", "Máy sấy", "Tỉnh", 50, 2023]]
+    outcome = _stage(tmp_path, {"ThongTin": info_rows(), "HTX": rows, "HoTro": support})
+    found = {
+        (f["sheet"], f["cell"], f["value"]) for f in outcome["findings"] if f["severity"] == "error"
+    }
+    assert found == {
+        ("HTX", "B3", "Đang cập nhật"),
+        ("HTX", "B4", "6400 000 003 x"),
+        ("HoTro", "A2", "HTX Nông nghiệp số 1"),
+    }
+
+
 @pytest.mark.parametrize("blank", [None, "-", "–", "x"])
 def test_a_blank_amount_or_stars_is_not_reported_a_warning_not_a_rejection(tmp_path, blank):
     """Rule 6: an empty `Kinh phí` or `Số sao` (or `-`, `–`, `x`) is not reported, never 0 and

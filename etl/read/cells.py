@@ -920,7 +920,7 @@ _AS_HYPHEN = str.maketrans(dict.fromkeys(_DASHES, "-"))
 
 def parse_code(raw: object) -> str | None:
     """A cooperative code: spaces and dots removed, any dash a `-`; a 9-digit number regains
-    its leading 0.
+    its leading 0. Text that is no digits and dashes once so tidied is returned as written.
 
     The result is returned even when it is not a valid code; `is_valid_coop_code` says.
     A code Excel destroyed into scientific notation is returned as written, so the clerk
@@ -941,6 +941,10 @@ def parse_code(raw: object) -> str | None:
     text = text.replace(".", "")
     if isinstance(raw, int) and len(text) == 9:
         text = "0" + text
+    if not text.replace("-", "").isdigit():
+        # Words or marks (`Đang cập nhật`, `6400 000 001 x`): no code to tidy, and the
+        # clerk's cell is shown as written, not run together (`Đangcậpnhật`).
+        return unquoted(raw)
     return text
 
 
