@@ -854,6 +854,50 @@ def test_rule_13_a_repeated_header_with_another_unit_is_an_error_of_its_row(
     )
 
 
+def test_rule_13_units_in_rows_under_headers_are_compared_and_named_in_their_cell(tmp_path):
+    """Each page with its row of units: page two's `(triệu đồng)` under page one's `(đồng)`
+    is the error, on the cell of page two's unit, not read silently in either unit. A
+    remark that is no unit (`(*)`) on page two's header keeps page one's, silently."""
+    units, other = [None] * len(HTX_HEADER), [None] * len(HTX_HEADER)
+    units[HTX_HEADER.index("Doanh thu")] = "(đồng)"
+    other[HTX_HEADER.index("Doanh thu")] = "(triệu đồng)"
+    rows = [
+        HTX_HEADER,
+        units,
+        htx_row(1, "6400000001", **{"Doanh thu": 1_650_000_000}),
+        HTX_HEADER,
+        other,
+        htx_row(2, "6400000002"),
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "u.xlsx", {"HTX": rows}))
+    [finding] = [f for f in read.findings if f.severity == "error"]
+    assert (finding.rule, finding.cell, finding.value) == (
+        "header_repeated_unit_differs",
+        "L5",
+        "(triệu đồng)",
+    )
+    assert "Doanh thu (đồng → triệu đồng)" in finding.message
+    income = "Thu nhập bình quân"
+    monthly = [f"{income} (triệu đồng/tháng)" if h == income else h for h in HTX_HEADER]
+    remark = [f"{income} (*)" if h == income else h for h in HTX_HEADER]
+    rows = [monthly, htx_row(1, "6400000001", **{income: 5}), remark, htx_row(2, "6400000002")]
+    read = read_workbook(write_xlsx(tmp_path / "r.xlsx", {"HTX": rows}))
+    assert [f.rule for f in read.findings if f.severity != "info"] == []
+    assert [r["avg_income_mvnd"] for r in read.sheets["htx"].rows] == [60.0, 720.0]
+
+
+def test_rule_2_a_rate_in_a_row_of_units_is_the_column_s_unit(tmp_path):
+    """`(người/tháng)` under `Thu nhập bình quân`: an income a month, as in the header; it
+    was taken for a fill hint, and the income read as a year's, 12 times too low."""
+    units = [None] * len(HTX_HEADER)
+    units[HTX_HEADER.index("Thu nhập bình quân")] = "(người/tháng)"
+    units[HTX_HEADER.index("Doanh thu")] = "(đồng)"
+    row = htx_row(1, "6400000001", **{"Thu nhập bình quân": 5, "Doanh thu": 1_650_000_000})
+    read = read_workbook(write_xlsx(tmp_path / "u.xlsx", {"HTX": [HTX_HEADER, units, row]}))
+    [typed] = read.sheets["htx"].rows
+    assert (typed["avg_income_mvnd"], typed["revenue_mvnd"]) == (60.0, 1650.0)
+
+
 def test_rule_13_a_repeated_header_without_units_or_with_the_same_keeps_the_first_s(tmp_path):
     header = [h if h != "Doanh thu" else "Doanh thu (đồng)" for h in HTX_HEADER]
     same = [h if h != "Doanh thu" else "DOANH THU (Đồng)" for h in HTX_HEADER]

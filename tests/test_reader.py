@@ -455,6 +455,12 @@ def test_missing_required_column_rejects_naming_it_in_both_languages(tmp_path):
     assert read.rejection.rule == "column_missing"
     assert "thiếu các cột bắt buộc: Tên HTX" in read.rejection.message
     assert "lacks the required columns: Tên HTX" in read.rejection.message
+    # the finding names the column and the header's row, as any failing cell's does
+    assert (read.rejection.sheet, read.rejection.excel_row, read.rejection.column_name) == (
+        "HTX",
+        1,
+        "Tên HTX",
+    )
 
 
 def test_missing_htx_sheet_rejects(tmp_path):
@@ -1755,13 +1761,13 @@ def test_row_under_the_header_is_told_once(tmp_path, monkeypatch):
     row was a fifth of finding the header (issue 17)."""
     from etl.read import headers
 
-    real, asked = headers._units_row, []
+    real, asked = headers.units_row, []
 
     def counted(row):
         asked.append(row)
         return real(row)
 
-    monkeypatch.setattr(headers, "_units_row", counted)
+    monkeypatch.setattr(headers, "units_row", counted)
     rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002")]
     read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info_rows(), "HTX": rows}))
     assert read.rejection is None, read.rejection

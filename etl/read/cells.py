@@ -123,6 +123,12 @@ def _scaled(unit: str) -> tuple[float, str]:
     return 1.0, key
 
 
+def is_rate(unit: str) -> bool:
+    """Whether a unit is a rate's whom and when alone (`tháng`, `người/tháng`, `người/năm`),
+    its money unit left to the default."""
+    return all(_per_key(part) in _PER_WHOM for part in unit.replace(DONG_SIGN, "đ").split("/"))
+
+
 def without_unit_label(text: str) -> str:
     """`text` (a cell as written) without a leading `ĐVT:`, `Đơn vị tính:` or `Đơn vị`
     label: what is left of `ĐVT: nghìn đồng` is its unit, of `ĐVT` nothing."""
@@ -420,7 +426,7 @@ def header_unit_misfits(kind: str, units: tuple[str, ...], unit: str | None) -> 
     key = _unit_key(unit.split("/")[0])
     times, scaled = _scaled(unit)  # `nghìn USD`, `1.000 tấn`: a scale of another unit
     if kind == "money":
-        if "/" in unit and all(_per_key(part) in _PER_WHOM for part in unit.split("/")):
+        if "/" in unit and is_rate(unit):
             return False  # `người/tháng`: a rate's whom and when, the money unit the default
         return money_factor(unit) is None and (
             any(k in CELL_COUNT_UNITS or k in _FOREIGN_MONEY for k in (key, scaled))

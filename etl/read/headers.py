@@ -439,21 +439,21 @@ def _under_header(
     rows: list[list], at: int, told: dict[int, tuple[bool, dict[int, str] | None]]
 ) -> tuple[bool, dict[int, str] | None]:
     """Whether `rows[at]`, under a header, is a row of column numbers, and else its units
-    (`_units_row`), told once a row: `_split_by_year` and `find_header` both ask."""
+    (`units_row`), told once a row: `_split_by_year` and `find_header` both ask."""
     if at not in told:
         numbers = _is_column_number_row(rows[at])
-        told[at] = numbers, None if numbers else _units_row(rows[at])
+        told[at] = numbers, None if numbers else units_row(rows[at])
     return told[at]
 
 
-def _units_row(row: list) -> dict[int, str] | None:
+def units_row(row: list) -> dict[int, str] | None:
     """A row of units under the header: each cell that is not empty a unit alone (`(đồng)`,
     `triệu đồng`, `(người)`, `(%)`), by column, or no unit of any column: the row's label
     (`ĐVT`, `Đơn vị tính:`, a unit after it counting as the unit) or a hint of how to fill
     a column (`(Có/Không)`, `(ngày/tháng/năm)`, `x`). None for any other row, and for a
     row with no unit: one hint does not throw away the units beside it (a column then read
     in the default unit, a million times off, with nothing said)."""
-    from etl.read.cells import CELL_COUNT_UNITS, money_factor, without_unit_label
+    from etl.read.cells import CELL_COUNT_UNITS, is_rate, money_factor, without_unit_label
 
     found: dict[int, str] = {}
     for index, cell in enumerate(row):
@@ -466,8 +466,13 @@ def _units_row(row: list) -> dict[int, str] | None:
             continue  # `ĐVT`, `Đơn vị tính:`: the row's label
         name, unit = _split_unit(labelled)
         text = (unit if unit and not name.strip() else name).strip()
-        key = match_key(text).replace(" ", "")
-        if text == "%" or money_factor(text) is not None or key in CELL_COUNT_UNITS:
+        key = match_key(text.split("/")[0]).replace(" ", "")  # `người/tháng`: its first part
+        if (
+            text == "%"
+            or money_factor(text) is not None
+            or key in CELL_COUNT_UNITS
+            or is_rate(text)  # `tháng`, `người/tháng`: a rate, its money unit the default
+        ):
             found[index] = text
         elif not _FILL_HINT.fullmatch(unaccent(text).lower()) and (name.strip() or not unit):
             return None  # neither a unit nor a hint in parentheses or of a form's words

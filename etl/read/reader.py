@@ -760,6 +760,7 @@ def _read_sheet(
             message=reason(rule, sheet=actual_name, columns=labels),
             sheet=actual_name,
             excel_row=None if header is None else header.header_row + 1,
+            column_name=None if header is None else labels,  # the columns the header lacks
         )
     findings.extend(
         _split_column(rows, header, sheet.column(key).header, actual_name, key, unread)
@@ -1617,39 +1618,43 @@ class _Table:
     ) -> None:
         """A header repeated inside the table that gives a money column another unit than
         the first header does (page one's `Doanh thu (triệu đồng)`, page two's `Doanh thu
-        (đồng)`; a month's income where page one's was a year's): an error of that row. The
-        rows under it are not read in either unit silently; a repeated header without units
-        keeps the first one's."""
-        changed: list[tuple[Column, int, str]] = []
+        (đồng)`, in the header or in a row of units under it; a month's income where page
+        one's was a year's): an error of that row. The rows under it are not read in either
+        unit silently; a repeated header without units keeps the first one's, and a remark
+        that is no unit (`(*)`, `(ước tính)`) is none."""
+        below = _units_below(rows, index + taken)
+        changed: list[tuple[Column, int, str, int]] = []  # column, index, unit, its row
         for column, at in self.columns:
             if column.kind != "money" or columns.get(column.key) != at:
                 continue
-            unit = next(
+            unit, where = next(
                 (
-                    found
-                    for row in rows[index : index + taken]
-                    if at < len(row) and (found := headers.header_unit(row[at]))
+                    (found, r)
+                    for r in range(index, min(index + taken, len(rows)))
+                    if at < len(rows[r]) and (found := headers.header_unit(rows[r][at]))
                 ),
-                None,
+                below.get(at, (None, index)),
             )
             if unit is None:
                 continue
             factor, first = cells.money_factor(unit), self.factors.get(column.key)
+            rate = factor is not None or cells.is_rate(unit)  # not a footnote's `(*)`
             if (factor is not None and first is not None and not math.isclose(factor, first)) or (
                 column.per_year
+                and rate
                 and cells.per_month(unit) != cells.per_month(self.header.units.get(column.key))
             ):
-                changed.append((column, at, unit))
+                changed.append((column, at, unit, where))
         if not changed:
             return
         excel_row = index + 1
-        column, at, _ = changed[0]
+        column, at, _, where = changed[0]
         stated = self.header.units
         detail = ", ".join(
             f"{c.header} ({stated.get(c.key) or _in_million(self.factors[c.key])} → {unit})"
-            for c, _, unit in changed
+            for c, _, unit, _ in changed
         )
-        raw = next((row[at] for row in rows[index : index + taken] if at < len(row)), None)
+        raw = rows[where][at] if at < len(rows[where]) else None
         self.findings.append(
             Finding(
                 rule="header_repeated_unit_differs",
@@ -1661,12 +1666,23 @@ class _Table:
                     detail=detail,
                 ),
                 sheet=self.sheet_name,
-                excel_row=excel_row,
+                excel_row=where + 1,
                 column_name=column.header,
                 value=None if raw is None or raw == "" else clean(raw)[:200],
-                cell=cell_address(at, excel_row),
+                cell=cell_address(at, where + 1),
             )
         )
+
+
+def _units_below(rows: list[list], at: int) -> dict[int, tuple[str, int]]:
+    """The row of units under a repeated header (`headers.units_row`), maybe after its column
+    numbers: column index -> (unit, row index); empty when there is none."""
+    for r in range(at, min(at + 2, len(rows))):
+        if headers.is_column_number_row(rows[r]):
+            continue
+        units = headers.units_row(rows[r]) or {}
+        return {column: (unit, r) for column, unit in units.items()}
+    return {}
 
 
 def _in_million(factor: float) -> str:
