@@ -156,6 +156,25 @@ def test_a_reused_code_means_the_unit_of_the_report_year(tmp_path, ref):
     assert "Thành phố Gia Nghĩa (660)" in message  # its district reported then
 
 
+def test_a_reused_commune_code_in_2025_is_told_by_its_name(tmp_path, ref):
+    """24611 was Phường Nghĩa Đức until 30/06/2025 and is Phường Bắc Gia Nghĩa since: in a
+    2025 report, `Tên đơn vị` says which is meant, and the reason (no commune reports
+    2025) names that one alone; without a name that fits, both."""
+    for name, named, other in (
+        ("Phường Bắc Gia Nghĩa", "24611 Phường Bắc Gia Nghĩa", "Nghĩa Đức"),
+        ("Phường Nghĩa Đức", "24611 Phường Nghĩa Đức", "Bắc Gia Nghĩa"),
+    ):
+        found = _identify(tmp_path, "x.xlsx", ref, code="24611", name=name, year=2025)
+        message = _rejected(found, "unit_not_in_year")
+        assert f"{named} là xã/phường" in message
+        assert other not in message
+        assert "Tỉnh Lâm Đồng (68)" in message
+    message = _rejected(
+        _identify(tmp_path, "x.xlsx", ref, code="24611", year=2025), "unit_not_in_year"
+    )
+    assert "24611 Phường Bắc Gia Nghĩa, 24611 Phường Nghĩa Đức là xã/phường" in message
+
+
 def test_a_district_is_no_reporting_unit_after_2025(tmp_path, ref):
     """The reason names the district; the failing cell is the one that gave it, with what
     it holds (`663`, not the district's name)."""

@@ -366,10 +366,16 @@ def _reading_named(raw: object, year: int, ref: Reference, name: str) -> str | N
 
 
 def _unit_of_code(
-    code: str, year: int, ref: Reference, shown: object, column: str = "Mã đơn vị"
+    code: str,
+    year: int,
+    ref: Reference,
+    shown: object,
+    column: str = "Mã đơn vị",
+    name: str | None = None,
 ) -> Unit:
     """The unit that may report for `year` under `code`, or the reason it may not: a
-    finding on `column`, whose cell holds `shown`."""
+    finding on `column`, whose cell holds `shown`. `name` (`Tên đơn vị`) tells a reused
+    commune code's units apart in the reason, as it does in 2025."""
     unit = ref.reporting_unit(code, year)
     if unit is not None:
         return unit
@@ -382,6 +388,8 @@ def _unit_of_code(
     if not communes and year < REORGANISED_ON.year and (new := ref.current_unit(code)):
         communes = [new] if new.level == "commune" else []
     if communes and year < COMMUNES_REPORT_FROM:
+        if name and len(communes) > 1:  # 24611 in 2025: Phường Bắc Gia Nghĩa or Nghĩa Đức
+            communes = [u for u in communes if _fits(name, u)] or communes
         raise _Rejected(_commune_too_early(communes, year, ref, shown, column))
     if former is not None and former.level == "province" and year >= REORGANISED_ON.year:
         new = ref.current_unit(ref.merged_into(code))
@@ -932,7 +940,13 @@ def _identify(info: dict[str, object], file_name: str, ref: Reference) -> Identi
             if code is None:
                 raise _Rejected(_unknown(raw, year, ref))
             try:
-                unit = _unit_of_code(code, year, ref, raw if isinstance(raw, str) else code)
+                unit = _unit_of_code(
+                    code,
+                    year,
+                    ref,
+                    raw if isinstance(raw, str) else code,
+                    name=clean(info.get("unit_name")) or None,
+                )
             except _Rejected as rejected:
                 # `663` stored as a number in a 2026 report: a district, no longer a unit.
                 district = ref.unit(clean(code).lstrip("0").zfill(3))
