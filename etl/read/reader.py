@@ -1593,24 +1593,8 @@ class _Table:
             (columns[c.key] for c in moved if c.key in columns),
             first.get(moved[0].key, 0),
         )
-        excel_row = index + 1
-        raw = rows[index][where] if where < len(rows[index]) else None
-        self.findings.append(
-            Finding(
-                rule="header_repeated_differs",
-                severity=ERROR,
-                message=reason(
-                    "header_repeated_differs",
-                    row=excel_row,
-                    first=self.header.header_row + 1,
-                    detail=detail,
-                ),
-                sheet=self.sheet_name,
-                excel_row=excel_row,
-                column_name=moved[0].header,
-                value=None if raw is None or raw == "" else clean(raw)[:200],
-                cell=cell_address(where, excel_row),
-            )
+        self._repeated_finding(
+            "header_repeated_differs", rows, index, detail, moved[0], index, where
         )
 
     def _check_repeated_units(
@@ -1647,29 +1631,40 @@ class _Table:
                 changed.append((column, at, unit, where))
         if not changed:
             return
-        excel_row = index + 1
         column, at, _, where = changed[0]
         stated = self.header.units
         detail = ", ".join(
             f"{c.header} ({stated.get(c.key) or _in_million(self.factors[c.key])} → {unit})"
             for c, _, unit, _ in changed
         )
-        raw = rows[where][at] if at < len(rows[where]) else None
+        self._repeated_finding(
+            "header_repeated_unit_differs", rows, index, detail, column, where, at
+        )
+
+    def _repeated_finding(
+        self,
+        rule: str,
+        rows: list[list],
+        index: int,
+        detail: str,
+        column: Column,
+        row: int,
+        at: int,
+    ) -> None:
+        """The error of the header repeated at `rows[index]`, on the cell (`row`, `at`)."""
+        raw = rows[row][at] if at < len(rows[row]) else None
         self.findings.append(
             Finding(
-                rule="header_repeated_unit_differs",
+                rule=rule,
                 severity=ERROR,
                 message=reason(
-                    "header_repeated_unit_differs",
-                    row=excel_row,
-                    first=self.header.header_row + 1,
-                    detail=detail,
+                    rule, row=index + 1, first=self.header.header_row + 1, detail=detail
                 ),
                 sheet=self.sheet_name,
-                excel_row=where + 1,
+                excel_row=row + 1,
                 column_name=column.header,
                 value=None if raw is None or raw == "" else clean(raw)[:200],
-                cell=cell_address(at, where + 1),
+                cell=cell_address(at, row + 1),
             )
         )
 
