@@ -1088,6 +1088,26 @@ def test_a_cooperative_whose_name_or_commune_begins_as_a_total_is_not_a_total(
     assert (rule, 3) in _errors(path)
 
 
+@pytest.mark.parametrize(
+    "label", ["Toàn huyện", "TOÀN HUYỆN", "Toàn tỉnh (25 HTX)", "Cả huyện", "Toan huyen"]
+)
+def test_rule_9_the_unit_s_whole_is_a_total_row(tmp_path, label):
+    """`Toàn huyện` under the cooperatives, with their sums: the district's total, as
+    `Tổng cộng` is. Before, it was a cooperative named `Toàn huyện` lacking its code, an
+    error that rejected the file. A name that only begins so (`Toàn Thắng`) is no total."""
+    total = [None] * len(HTX_HEADER)
+    total[HTX_HEADER.index("Tên HTX")] = label
+    total[HTX_HEADER.index("Số thành viên")] = 80
+    total[HTX_HEADER.index("Doanh thu")] = 3300
+    rows = [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002"), total]
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    assert [t["excel_row"] for t in read_workbook(path).sheets["htx"].rows] == [2, 3]
+    assert _errors(path) == set()
+    named = htx_row(3, "", **{"Tên HTX": "Toàn Thắng"})
+    path = write_xlsx(tmp_path / "b.xlsx", {"ThongTin": info_rows(), "HTX": [HTX_HEADER, named]})
+    assert ("coop_code_required", 2) in _errors(path)
+
+
 def test_rule_11_titles_and_signatures_without_figures_stay_skipped(tmp_path):
     """What the rule above must not catch: a title alone (even `HTX thành lập mới năm
     2023`, also with `-` in the other cells), numbered titles (`1 | HTX nông nghiệp`), the

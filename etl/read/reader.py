@@ -1745,11 +1745,13 @@ def _commune_keys() -> frozenset[str]:
 
 def _is_total_label(text: str) -> bool:
     """`Tổng cộng`, `Cộng`, `Tổng`, `Cộng nhóm nông nghiệp`, `Tổng số`… (or typed without
-    accents, `Tong cong`); never a company or a word of its own (`Công ty TNHH …`, `Tổng
-    công ty Cà phê Việt Nam`, `Tổng đại lý …`: LienKet partners; `Cộng tác viên`, `Cộng
-    đồng`, `Cộng Hòa`), nor `Công …`, `Tông …`, which are `cong`, `tong` without accents
-    too (`Công trình thủy lợi`: a HoTro content)."""
+    accents, `Tong cong`), and the unit's whole, `Toàn huyện`, `Toàn tỉnh`; never a company
+    or a word of its own (`Công ty TNHH …`, `Tổng công ty Cà phê Việt Nam`, `Tổng đại lý …`:
+    LienKet partners; `Cộng tác viên`, `Cộng đồng`, `Cộng Hòa`), nor `Công …`, `Tông …`,
+    which are `cong`, `tong` without accents too (`Công trình thủy lợi`: a HoTro content)."""
     label = match_key(text)
+    if _AREA_TOTAL.match(label):  # `Toàn huyện`, `Toàn tỉnh`, `Cả huyện`: the unit's total
+        return True
     if not any(label == word or label.startswith(word + " ") for word in _TOTAL_WORDS):
         return False
     if _NOT_TOTAL.match(label):
@@ -1759,6 +1761,11 @@ def _is_total_label(text: str) -> bool:
 
 
 _NOT_TOTAL = re.compile(r"^(?:tong (?:cong ty|dai ly|kho)|cong (?:ty|tac|dong|hoa))\b")
+# The whole of the reporting unit, as forms write a total: `Toàn huyện`, `Toàn tỉnh (25 HTX)`,
+# `Cả huyện`; never a name that begins so (`Toàn Thắng`: a commune, a cooperative).
+_AREA_TOTAL = re.compile(
+    r"^(?:toan|ca) (?:huyen|tinh|thanh pho|thi xa|quan|xa|phuong|thi tran|don vi|khu vuc)\b"
+)
 _FIRST_WORD = re.compile(r"\w+")
 
 
