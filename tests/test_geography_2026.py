@@ -519,7 +519,9 @@ def test_the_commune_a_row_names(staged):
         ("X7", 1, "10001", False),
         ("X7", 3, "20010", True),  # the new commune made of its district's communes
         ("X8", 1, "10001", False),
-        ("X8", 3, "10011", False),  # former and new are one commune: the former, as named
+        # Former and new are one commune (kept unchanged), in the province's report: the new
+        # one, which the report names (placement `reported`, as for X10), not the former.
+        ("X8", 3, "20011", True),
         ("X9", 1, "10001", False),
         ("X9", 3, "10012", False),  # the new one is part of the former one: the former
         ("X10", 1, "10013", False),
@@ -551,6 +553,36 @@ def test_a_commune_unit_s_row_with_an_empty_commune_column_names_that_commune(se
         [E],
     )
     assert rows == [(E, "Phường Bắc Gia Nghĩa", "24611", "reported")]
+
+
+def test_a_name_of_a_former_and_a_new_commune_in_the_province_s_2025_report_is_the_new(settings):
+    """`Nam Đà` in Lâm Đồng's 2025 report fits the former Xã Nam Đà and the new one it went
+    into whole: the report names the new commune, whatever the cooperative's former one
+    (Đắk Drô, which went into 24688), so the placement is `reported`, as for a cooperative
+    of Buôn Choah writing the same. Before, a cooperative of Đắk Drô was placed
+    `crosswalk` by the former Nam Đà, with that as its former commune (helper BG)."""
+    dro, choah = "6400000601", "6400000603"
+    workbook(
+        settings,
+        "664_2024.xlsx",
+        "664",
+        2024,
+        [(dro, {"Xã/Phường": "Đắk Drô"}), (choah, {"Xã/Phường": "Buôn Choah"})],
+    )
+    workbook(
+        settings,
+        "68_2025.xlsx",
+        "68",
+        2025,
+        [(dro, {"Xã/Phường": "Nam Đà"}), (choah, {"Xã/Phường": "Nam Đà"})],
+    )
+    run_steps(settings)
+    rows = query(
+        settings,
+        "select coop_code, new_commune_code, placement, former_commune_code "
+        "from core.dim_cooperative where is_current order by coop_code",
+    )
+    assert rows == [(dro, "24697", "reported", "24700"), (choah, "24697", "reported", "24694")]
 
 
 def test_a_2025_district_report_naming_a_new_commune_stays_with_that_district(settings):

@@ -14,7 +14,10 @@
 --   the cooperative's own former commune went into, when exactly one of them is and its
 --   own former commune is not one of them (a cooperative of Buôn Choah writing `Xã Nam Đà`
 --   is in the new Xã Nam Đà, not in the former one; one of Đắk Gằn writing `Xã Đắk Mil`
---   in the new Xã Đắk Mil, not in Thị trấn Đắk Mil); else the one of the cooperative's
+--   in the new Xã Đắk Mil, not in Thị trấn Đắk Mil); else, in such a report, the new
+--   commune when one fits and every candidate leads to it (`Nam Đà` in the province's
+--   2025 report: the new Xã Nam Đà, which the former one went into whole, is the commune
+--   the report names, whatever the cooperative's former commune); else the one of the cooperative's
 --   own district before the merger (a former commune in it, or a new commune made of
 --   former communes of it), unless a new commune of that district the former one did not
 --   go into fits too; else, when they all lead to the same new commune (a commune kept
@@ -192,7 +195,8 @@ fits as (
                 x.new_commune_code = c.commune_code
                 and x.old_commune_code = pc.previous_commune
         ) as own_commune_went_here,
-        coalesce(not c.current and c.commune_code = pc.previous_commune, false) as own_commune
+        coalesce(not c.current and c.commune_code = pc.previous_commune, false) as own_commune,
+        length(h.unit_code) <> 3 as by_unit_in_force
     from rows_with_history as h
     inner join candidates as c
         on h.unit_code = c.unit_code
@@ -238,7 +242,9 @@ weighed as (
         list(distinct commune_code) filter (where own_new_elsewhere) as own_new,
         count(distinct commune_code) filter (where own_commune_went_here) as went_here,
         any_value(commune_code) filter (where own_commune_went_here) as went_here_code,
-        bool_or(own_commune) as own_commune_fits
+        bool_or(own_commune) as own_commune_fits,
+        bool_or(in_force) as new_fits,
+        bool_or(by_unit_in_force) as by_unit_in_force
     from fits_elsewhere
     group by file_id, excel_row
 ),
@@ -250,6 +256,8 @@ new_match as (
         case
             when fitting = 1 then commune_code
             when went_here = 1 and not own_commune_fits then went_here_code
+            when by_unit_in_force and new_fits and all_lead_somewhere and destinations = 1
+                then destination
             when own = 1 and own_new is null then own_code
             when own = 0 and len(own_new) = 1 then own_new[1]
             when all_lead_somewhere and destinations = 1 then destination
@@ -257,6 +265,8 @@ new_match as (
         case
             when fitting = 1 then in_force
             when went_here = 1 and not own_commune_fits then true
+            when by_unit_in_force and new_fits and all_lead_somewhere and destinations = 1
+                then true
             when own = 1 and own_new is null then own_in_force
             when own = 0 and len(own_new) = 1 then true
             when all_lead_somewhere and destinations = 1 then true
