@@ -966,3 +966,93 @@ def test_a_word_document_is_not_taken_for_an_archive(tmp_path):
     )
     assert guard.sniff(path) == "unknown"
     assert read_workbook(path).rejection.rule == "not_a_spreadsheet"
+
+
+def _featured_book(path: Path, writer) -> Path:
+    """An HTX sheet with the cell features the guard finds (a formula without a saved value,
+    an error value, a percent-styled score, a hidden row), its worksheet then rewritten by
+    `writer` (bytes -> bytes) as another program writes it."""
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(path) as workbook:
+        percent = workbook.add_format({"num_format": "0%"})
+        sheet = workbook.add_worksheet("HTX")
+        sheet.write_row(0, 0, ["Mã số HTX", "Tên HTX", "Tổng tài sản", "Doanh thu", "Điểm"])
+        sheet.write_row(1, 0, ["6400000001", "HTX A", 2500, 1650])
+        sheet.write_number(1, 4, 0.7, percent)
+        sheet.write_row(2, 0, ["6400000002", "HTX B", 2500, 1650, 60])
+        sheet.set_row(2, None, None, {"hidden": True})
+    part = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    xml = members[part]
+    for plain, featured in (
+        (b'<c r="C2"><v>2500</v></c>', b'<c r="C2"><f>1000+1500</f></c>'),
+        (b'<c r="D3"><v>1650</v></c>', b'<c r="D3" t="e"><f>1/0</f><v>#DIV/0!</v></c>'),
+    ):
+        assert plain in xml
+        xml = xml.replace(plain, featured)
+    members[part] = writer(xml)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _prefixed(xml: bytes) -> bytes:
+    """As the Open XML SDK writes a worksheet: every tag with the prefix `x:`."""
+    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    xml = xml.replace(b'xmlns="' + main + b'"', b'xmlns:x="' + main + b'"')
+    return re.sub(rb"<(/?)([A-Za-z]\w*)(?=[\s/>])", rb"<\1x:\2", xml)
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [
+        lambda xml: xml,
+        _prefixed,
+        lambda xml: re.sub(rb'(<c) r="[A-Z]+\d+"', rb"\1", xml),  # cells without `r`
+        lambda xml: re.sub(
+            rb'(<(?:row|c) ?) ?r="\d+"', rb"\1", re.sub(rb'(<c) r="[A-Z]+\d+"', rb"\1", xml)
+        ),
+        lambda xml: re.sub(  # single quotes
+            rb"(<(?:c|row)\b[^>]*>)", lambda m: m.group(1).replace(b'"', b"'"), xml
+        ),
+    ],
+    ids=["as-excel", "prefixed", "cells-without-r", "rows-and-cells-without-r", "single-quotes"],
+)
+def test_cell_features_are_found_however_the_worksheet_is_written(tmp_path, writer):
+    """A formula without a saved value, an error value, a percent-styled number and a hidden
+    row are found in a worksheet an Open XML SDK writer prefixes (`<x:c>`), one without `r`
+    on its cells or rows, or one whose attributes are single-quoted, as in one Excel
+    writes. Before, the byte patterns missed them: the formula's and the error's cells were
+    read as not reported, the score as 0.7, in silence."""
+    read = read_workbook(_featured_book(tmp_path / "f.xlsx", writer))
+    assert read.rejection is None, read.rejection
+    assert sorted((f.rule, f.cell or "", f.excel_row) for f in read.findings) == [
+        ("formula_without_value", "C2", 2),
+        ("row_hidden", "", 3),
+    ]
+    first, second = read.sheets["htx"].rows
+    assert (first["total_assets_mvnd"], first["score"]) == (None, 70.0)
+    assert second["revenue_mvnd__unparsed"] == "#DIV/0!"
+
+
+def test_part_names_in_capitals_are_a_workbook(tmp_path):
+    """Part names are case-insensitive (OPC): `XL/WORKBOOK.XML` is the workbook's part, and
+    python-calamine reads the file. Before, it was rejected as no spreadsheet at all."""
+    plain = write_xlsx(
+        tmp_path / "plain.xlsx",
+        {"ThongTin": info_rows(), "HTX": [HTX_HEADER, htx_row(1, "6400000001")]},
+    )
+    capitals = tmp_path / "663_2023.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(capitals, "w") as target:
+        for info in source.infolist():
+            name = (
+                info.filename if info.filename == "[Content_Types].xml" else info.filename.upper()
+            )
+            target.writestr(name, source.read(info))
+    assert guard.sniff(capitals) == "xlsx"
+    read = read_workbook(capitals)
+    assert read.rejection is None, read.rejection
+    assert [row["coop_code"] for row in read.sheets["htx"].rows] == ["6400000001"]

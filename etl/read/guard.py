@@ -189,8 +189,8 @@ class Package:
                 names = set(self.names)
                 if any(info.flag_bits & 1 for info in archive.infolist()):
                     kind = "encrypted"  # zipped with a password (7-Zip, WinZip)
-                elif "xl/workbook.xml" in names:
-                    kind = "xlsx"
+                elif "xl/workbook.xml" in {name.lower() for name in names}:
+                    kind = "xlsx"  # part names are case-insensitive (OPC): `XL/WORKBOOK.XML`
                 elif "mimetype" in names and b"spreadsheet" in _head(archive, "mimetype", 100):
                     if _ODF_ENCRYPTED in _head(archive, _ODF_MANIFEST, 1 << 20):
                         kind = "encrypted"  # an .ods saved with a password
@@ -537,8 +537,13 @@ class _Reach:
         hidden: list[int] | None = None,
         errors: list[tuple[bytes, bytes]] | None = None,
         values: int = 0,
+        exact: bool = True,
     ):
         self.long, self.bound, self.tail, self.plain = long, bound, tail, plain
+        # Whether every cell and row is written as Excel writes it (`<c r="A1" …>`, no prefix,
+        # double quotes): the byte patterns of the cells' features then see them all; else
+        # `_parsed_cells` finds them (`_bounded`).
+        self.exact = exact
         self.columns = columns
         # `v>` in its XML, or half its unpacked size when not counted: a bound on its cells
         # holding a value, twice
@@ -570,9 +575,10 @@ def _reach(
     hidden: list[int] = []
     errors: list[tuple[bytes, bytes]] = []
     values = 0
+    exact = True
 
     def scan(data: bytes) -> None:
-        nonlocal highest, wide, numbered, cells_numbered, plain, values
+        nonlocal highest, wide, numbered, cells_numbered, plain, values, exact
         if count_values:
             values += data.count(b"v>")
         # Every reference written `r="…"` and every row tag `<row r="` and a number: two
@@ -589,6 +595,8 @@ def _reach(
             cells_numbered = _UNNUMBERED_CELL.search(data) is None
         if plain and b"!" in data and b"<!" in data:  # `!` alone: one memchr
             plain = False
+        if exact and (not usual or b"='" in data):  # a prefix, a loose `r`, single quotes
+            exact = False
         if b"hidden" in data:
             hidden.extend(_hidden_rows(data))
 
@@ -609,7 +617,10 @@ def _reach(
     columns = max(wide, TWO_LETTER_COLUMNS) if cells_numbered else None
     if not count_values:
         values = archive.getinfo(member).file_size // 2
-    return _Reach(highest > short, highest, tail, plain, columns, uncached, hidden, errors, values)
+    exact = exact and numbered and cells_numbered
+    return _Reach(
+        highest > short, highest, tail, plain, columns, uncached, hidden, errors, values, exact
+    )
 
 
 def _column_bound(archive: zipfile.ZipFile, member: str, expanded_limit: int) -> int:
@@ -907,6 +918,94 @@ def _percent_cells(
     return found
 
 
+class _ParsedCells(NamedTuple):
+    """A worksheet's cell features found by parsing it (`_parsed_cells`), in the forms the
+    byte scan gives them."""
+
+    uncached: list[bytes]  # references (`K4`) of formula cells with no saved value
+    hidden: list[int]  # the Excel rows hidden
+    errors: list[tuple[bytes, bytes]]  # (reference, error) of the cells holding an error
+    percent: list[tuple[int, int]]  # (Excel row, 0-based column) of percent-styled numbers
+
+
+def _letters(column: int) -> str:
+    """`A` for 1, `XFD` for 16384: `column_number`'s inverse."""
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _parsed_cells(
+    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: set[bytes]
+) -> _ParsedCells | None:
+    """What the byte patterns find of a worksheet (formula cells without a saved value, error
+    cells, hidden rows, percent-styled numbers), found by expat, whatever the prefix of its
+    tags, the quotes of its attributes or the cells and rows without `r`: a row or cell
+    without one is the one after the previous, as python-calamine places it. None when the
+    part does not parse (calamine says what it makes of it)."""
+    found = _ParsedCells([], [], [], [])
+    state = {"row": 0, "next_row": 1, "next_column": 1}
+    cell: dict = {}
+    text: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition("}")[2]
+        if local == "row":
+            number = attrs.get("r", "").strip()
+            state["row"] = int(number) if number.isdigit() else state["next_row"]
+            state["next_row"], state["next_column"] = state["row"] + 1, 1
+            if attrs.get("hidden", "").strip().lower() in ("1", "true"):
+                found.hidden.append(state["row"])
+        elif local == "c":
+            reference = _SPLIT_REFERENCE.match(attrs.get("r", "").strip())
+            if reference:
+                column, row = column_number(reference.group(1)), int(reference.group(2))
+            else:
+                column, row = state["next_column"], state["row"]
+            state["next_column"] = column + 1
+            cell.clear()
+            cell.update(row=row, column=column, t=attrs.get("t"), s=attrs.get("s"), f=False)
+            cell.update(v=None, inline=False)
+        elif cell and local == "f":
+            cell["f"] = True
+        elif cell and local == "v":
+            text.clear()
+            cell["v"] = ""
+        elif cell and local == "is":
+            cell["inline"] = True
+
+    def end(name: str) -> None:
+        local = name.rpartition("}")[2]
+        if cell and local == "v":
+            cell["v"] = "".join(text)
+        elif cell and local == "c":
+            value, kind = cell["v"], cell["t"]
+            reference = f"{_letters(cell['column'])}{cell['row']}".encode()
+            saved_empty_string = kind == "str" and value is not None
+            unsaved = cell["f"] and not (value or "").strip() and not cell["inline"]
+            if unsaved and not saved_empty_string:
+                found.uncached.append(reference)
+            if kind == "e" and value is not None:
+                found.errors.append((reference, value.strip().encode()))
+            if (cell["s"] or "").encode() in styles and kind in (None, "n"):
+                found.percent.append((cell["row"], cell["column"] - 1))
+            cell.clear()
+
+    parser = expat.ParserCreate(None, "}")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text.append
+    try:
+        with contextlib.closing(_whole_tags(archive, member, expanded_limit)) as pieces:
+            for piece, _ in pieces:
+                parser.Parse(piece, not piece)
+    except expat.ExpatError:
+        return None
+    return found
+
+
 # What python-calamine spends on one shared string besides its text (a Rust String).
 _STRING_OVERHEAD = 32
 _SHARED_ITEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si(?=[\s/>])")
@@ -1102,6 +1201,22 @@ def _bounded(
     # Most sheets end early: their row tags alone show no trim and no limit can apply.
     reaches = {m: _reach(archive, m, expanded_limit, short, count) for m in sheets}
     _check_shared_text(package, reaches, expanded_limit)
+    styles = _percent_styles(archive, expanded_limit) if _STYLES in package.names else set()
+    percent: dict[str, list[tuple[int, int]]] = {}
+    for member, reach in reaches.items():
+        if reach.exact:
+            continue
+        # Cells written otherwise than Excel writes them (an Open XML SDK's `<x:c>`, cells or
+        # rows without `r`, single quotes): the byte patterns miss their features, the parse
+        # finds them where python-calamine puts the cells.
+        parsed = _parsed_cells(archive, member, expanded_limit, styles)
+        if parsed is not None:
+            reach.uncached, reach.hidden, reach.errors = (
+                parsed.uncached,
+                parsed.hidden,
+                parsed.errors,
+            )
+            percent[member] = parsed.percent
     if any(reach.uncached or reach.hidden or reach.errors for reach in reaches.values()):
         names = _sheet_names(archive, expanded_limit)
         for member, reach in reaches.items():
@@ -1122,12 +1237,13 @@ def _bounded(
                     for ref, error in reach.errors
                     if (found := _SPLIT_REFERENCE.match(ref.decode("ascii")))
                 }
-    styles = _percent_styles(archive, expanded_limit) if _STYLES in package.names else set()
     if styles:
         names = _sheet_names(archive, expanded_limit)
         for member in sheets:
             name = names.get(_key(member))
-            cells = _percent_cells(archive, member, expanded_limit, styles)
+            cells = percent.get(member)
+            if cells is None:
+                cells = _percent_cells(archive, member, expanded_limit, styles)
             if name is not None and cells:
                 package.percent[name] = frozenset(cells)
     blank: set[int] | None = None
