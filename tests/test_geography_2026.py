@@ -585,6 +585,45 @@ def test_a_name_of_a_former_and_a_new_commune_in_the_province_s_2025_report_is_t
     assert rows == [(dro, "24697", "reported", "24700"), (choah, "24697", "reported", "24694")]
 
 
+def test_a_district_s_first_half_report_gives_the_2025_district_the_province_s_outranks(
+    settings,
+):
+    """Moved in 2025: in 663 (Đức Mạnh) in 2024, then named by 664's report of the first
+    half of 2025 and by the province's, both `Nam Đà`; the province's report wins and names
+    the new Xã Nam Đà (no district), but the cooperative's 2025 district is 664, whose
+    report names it, not 663 carried forward from 2024 (helper BK). So for a cooperative
+    back in 661 (Quảng Sơn, kept unchanged) after a year in 663."""
+    moved, back = "6400000901", "6400000907"
+    workbook(settings, "661_2023.xlsx", "661", 2023, [(back, {"Xã/Phường": "Quảng Sơn"})])
+    workbook(
+        settings,
+        "663_2024.xlsx",
+        "663",
+        2024,
+        [(moved, {"Xã/Phường": "Đức Mạnh"}), (back, {"Xã/Phường": "Đức Mạnh"})],
+    )
+    workbook(settings, "664_2025.xlsx", "664", 2025, [(moved, {"Xã/Phường": "Nam Đà"})])
+    workbook(settings, "661_2025.xlsx", "661", 2025, [(back, {"Xã/Phường": "Quảng Sơn"})])
+    workbook(
+        settings,
+        "68_2025.xlsx",
+        "68",
+        2025,
+        [(moved, {"Xã/Phường": "Nam Đà"}), (back, {"Xã/Phường": "Quảng Sơn"})],
+    )
+    run_steps(settings)
+    assert query(
+        settings,
+        "select coop_code, district_code, attribution_carried_forward, unit_code "
+        "from marts.cooperative_district_year where year = 2025 order by 1",
+    ) == [(moved, "664", False, "68"), (back, "661", False, "68")]
+    assert query(
+        settings,
+        "select coop_code, placement, former_district_code from intermediate.cooperative_placement "
+        "order by 1",
+    ) == [(moved, "reported", "664"), (back, "reported", "661")]
+
+
 def test_a_2025_district_report_naming_a_new_commune_stays_with_that_district(settings):
     """A district's report of 2025 (the first half) may name the new commune: its rows are
     still that district's for the 2021-2025 comparisons, and it is the cooperative's former
@@ -631,9 +670,9 @@ def test_a_cooperative_first_in_a_2025_district_report_the_province_outranks_kee
 ):
     """A cooperative first seen in 2025, in district 664's report of the first half (Đắk
     Drô) and in the province's, which wins and names a new commune (Xã Krông Nô, which Đắk Drô
-    went into) or an unknown one: its known
-    legacy district is 664, carried forward to 2025 and 2026 as for one seen in 2024. Before,
-    it was counted as never seen in a legacy district (district_code NULL)."""
+    went into) or an unknown one: its 2025 legacy district is 664, whose report names it
+    that year (not carried forward), and 664 is carried forward to 2026. Before, it was
+    counted as never seen in a legacy district (district_code NULL)."""
     new, unknown = "6400000311", "6400000312"
     workbook(
         settings,
@@ -656,15 +695,15 @@ def test_a_cooperative_first_in_a_2025_district_report_the_province_outranks_kee
         "select coop_code, year, district_code, province_code, attribution_carried_forward "
         "from marts.cooperative_district_year order by 1, 2",
     ) == [
-        (new, 2025, "664", "67", True),
+        (new, 2025, "664", "67", False),
         (new, 2026, "664", "67", True),
-        (unknown, 2025, "664", "67", True),
+        (unknown, 2025, "664", "67", False),
     ]
     assert query(
         settings,
         "select district_code, year, cooperatives, carried_forward_cooperatives "
         "from marts.district_year order by all",
-    ) == [("664", 2025, 2, 2), ("664", 2026, 1, 1)]
+    ) == [("664", 2025, 2, 0), ("664", 2026, 1, 1)]
     assert query(
         settings,
         "select coop_code, district_code from marts.replication_candidates order by 1",

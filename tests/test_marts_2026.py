@@ -228,6 +228,7 @@ def warehouse(tmp_path_factory) -> Path:
         build._register_targets(con, CONFIG_DIR / "phase_targets.toml")
         build._register_reporting(con)
         build._register_unmatched(con)
+        build._register_first_half(con)
         build._register_ratings(con)
         build._create_macros(con)
         for model in build.models():

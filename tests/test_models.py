@@ -136,6 +136,7 @@ def test_each_model_runs_with_only_the_tables_it_is_found_to_read(built):
                 build._register_targets(con, build.CONFIG_DIR / "phase_targets.toml")
                 build._register_reporting(con)
                 build._register_unmatched(con)
+                build._register_first_half(con)
                 build._register_ratings(con)
             run_sql_file(con, model.path)
             assert _tables(con, (model.schema,)) >= {model.table}

@@ -63,7 +63,7 @@ SOURCES = {
         + ["ref_crosswalk", "ref_crosswalk_unmatched"]
         + [f"stg_{name}" for name in STAGING_MODELS]
     ),
-    "intermediate": frozenset(["ref_phase_targets"]),
+    "intermediate": frozenset(["ref_phase_targets", "ref_first_half_districts"]),
     "marts": frozenset(
         [
             "ref_phase_targets",
@@ -72,6 +72,7 @@ SOURCES = {
             "ref_reporting_arrivals",
             "ref_crosswalk_unmatched",
             "ref_ratings",
+            "ref_first_half_districts",
         ]
     ),
 }
@@ -989,6 +990,7 @@ def build_marts(settings: Settings) -> dict[str, int]:
             _register_targets(con, CONFIG_DIR / "phase_targets.toml")
             _register_reporting(con)
             _register_unmatched(con)
+            _register_first_half(con)
             _register_ratings(con)
             _create_macros(con)
         later = [m for m in models() if m.schema != "core"]
@@ -1378,6 +1380,34 @@ def _register_unmatched(con) -> None:
         "create or replace temp view ref_crosswalk_unmatched as "
         "select * from audit.crosswalk_unmatched"
     )
+
+
+def _register_first_half(con) -> None:
+    """`ref_first_half_districts` for the marts: per cooperative, the district whose report of
+    the first half of 2025 names it (the lowest code of several), also where the province's
+    report outranks it, from what the load step kept of staging (`audit.report_precedence`;
+    none where a database has no such table)."""
+    kept = scalar(
+        con,
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'audit' and table_name = 'report_precedence'",
+    )
+    # Named with its database: the view is read while another one may be the default.
+    database = scalar(con, "select current_database()").replace('"', '""')
+    source = f'"{database}".audit.report_precedence' if kept else _NO_PRECEDENCE
+    con.execute(_FIRST_HALF.format(source=source))
+
+
+# `_register_first_half`'s view, and its source in a database without the kept staging.
+_FIRST_HALF = (
+    "create or replace temp view ref_first_half_districts as "
+    "select coop_code, report_year as year, min(unit_code) as district_code from {source} as p "
+    "where report_year = 2025 and unit_level = 'district' group by coop_code, report_year"
+)
+_NO_PRECEDENCE = (
+    "(select null::varchar as coop_code, null::integer as report_year, "
+    "null::varchar as unit_code, null::varchar as unit_level where false)"
+)
 
 
 def _row_counts(con, built: list) -> dict[str, int]:

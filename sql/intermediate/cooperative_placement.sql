@@ -52,6 +52,12 @@ districts as (
     group by district_code
 ),
 
+-- The district whose report of the first half of 2025 names the cooperative, also where the
+-- province's report outranks it (build._register_first_half).
+first_half as (
+    select * from ref_first_half_districts
+),
+
 located as (
     select
         f.coop_code,
@@ -63,11 +69,16 @@ located as (
         g.commune_code,
         g.commune_name,
         -- a district's own report (2025, the first half) is of that district, even where it
-        -- names the commune in force its commune went into (which has no district)
-        coalesce(g.district_code, case when length(f.unit_code) = 3 then f.unit_code end)
-            as report_district_code
+        -- names the commune in force its commune went into (which has no district), and so
+        -- is the province's fact of a cooperative a district's report of the first half names
+        coalesce(
+            g.district_code,
+            case when length(f.unit_code) = 3 then f.unit_code end,
+            h.district_code
+        ) as report_district_code
     from facts as f
     inner join geography as g using (geo_key)
+    left join first_half as h on f.coop_code = h.coop_code and f.period_key = h.year
 ),
 
 latest as (

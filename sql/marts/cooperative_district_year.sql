@@ -1,8 +1,10 @@
 -- Grain: one row per cooperative and year, attributed to a legacy district.
 -- Facts whose geography names a legacy district keep it, and so does a district's own report
 -- (2025, the first half: it may name the commune in force its commune went into, which has
--- no district). A fact with no legacy district (a province-level report from 2025 on, commune
--- not in the legacy list) is attributed to the cooperative's last known legacy district,
+-- no district), and the province's fact of 2025 of a cooperative a district's report of the
+-- first half names, though the province's outranks it (ref_first_half_districts). A fact
+-- with no legacy district (a province-level report from 2025 on, commune not in the legacy
+-- list) is attributed to the cooperative's last known legacy district,
 -- flagged as carried forward. From 2025 on, a cooperative with no earlier fact in a legacy
 -- district has for last known district that of the former commune its placement went by
 -- (core.dim_cooperative.former_commune_code: a report that does not win counts too, such as
@@ -23,14 +25,24 @@ cooperatives as (
     select * from core.dim_cooperative
 ),
 
+-- The district whose report of the first half of 2025 names the cooperative, also where the
+-- province's report outranks it (build._register_first_half).
+first_half as (
+    select * from ref_first_half_districts
+),
+
 located as (
     select
         f.*,
         g.province_code as geo_province_code,
-        coalesce(g.district_code, case when length(f.unit_code) = 3 then f.unit_code end)
-            as geo_district_code
+        coalesce(
+            g.district_code,
+            case when length(f.unit_code) = 3 then f.unit_code end,
+            h.district_code
+        ) as geo_district_code
     from facts as f
     inner join geography as g using (geo_key)
+    left join first_half as h on f.coop_code = h.coop_code and f.period_key = h.year
 ),
 
 -- The legacy district of each cooperative's former commune (the same on every version).
