@@ -169,7 +169,7 @@ def test_scale_target_holds_the_300x_marginal_ratio_within_20_percent_of_100x():
         assert bench.verdicts([main, deep])["scale"] is met, marginal
     deep = _all_met(300, full_s=57.0, floor_s=30.0)
     [row] = [c for c in bench.checks([main, deep]) if c.key == "scale"]
-    assert (row.at, row.measured, row.limit) == ("100×, 300×", "1.50 / 1.50 = +0%", "±20%")
+    assert (row.at, row.measured, row.limit) == ("100×, 300×", "1.50 / 1.50 = +0.0%", "±20%")
 
 
 def test_scales_option():

@@ -290,7 +290,7 @@ def checks(results: list[ScaleResult]) -> list[Check]:
             Check(
                 "scale",
                 f"{main.scale}×, {deep.scale}×",
-                f"{deep.marginal_ratio:.2f} / {main.marginal_ratio:.2f} = {change:+.0%}",
+                f"{deep.marginal_ratio:.2f} / {main.marginal_ratio:.2f} = {change:+.1%}",
                 f"±{SCALE_TOLERANCE:.0%}",
                 abs(change) <= SCALE_TOLERANCE,
             )
@@ -1438,9 +1438,12 @@ def _findings(r: ScaleResult, results: list[ScaleResult]) -> list[str]:
         elif c.key == "memory":
             lines.append(f"- {text}: peak {c.measured} against {c.limit}.")
         else:
+            # The change's sign: a smaller ratio at 300× is work growing more slowly than
+            # the floor (a fixed part spread wider), a larger one faster.
+            slower = "= -" in c.measured
             lines.append(
-                f"- {text}: marginal ratio {c.measured}; the work grows faster than the "
-                "parse floor (see Scaling)."
+                f"- {text}: marginal ratio {c.measured}; the work grows "
+                f"{'more slowly' if slower else 'faster'} than the parse floor (see Scaling)."
             )
     return lines
 
