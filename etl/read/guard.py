@@ -189,8 +189,8 @@ class Package:
                 names = set(self.names)
                 if any(info.flag_bits & 1 for info in archive.infolist()):
                     kind = "encrypted"  # zipped with a password (7-Zip, WinZip)
-                elif "xl/workbook.xml" in {name.lower() for name in names}:
-                    kind = "xlsx"  # part names are case-insensitive (OPC): `XL/WORKBOOK.XML`
+                elif "xl/workbook.xml" in names:
+                    kind = "xlsx"
                 elif "mimetype" in names and b"spreadsheet" in _head(archive, "mimetype", 100):
                     if _ODF_ENCRYPTED in _head(archive, _ODF_MANIFEST, 1 << 20):
                         kind = "encrypted"  # an .ods saved with a password
@@ -518,6 +518,17 @@ _UNNUMBERED_CELL = re.compile(
 )
 # The column letters of every reference (`_column_bound`).
 _COLUMN_OF_REFERENCE = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]+)\d")
+# A cell's `r`, `s` or `t` written otherwise than `name="…"`, which the cell patterns read
+# (`t = "e"`, `s='1'`): the worksheet is then parsed for its cells' features.
+_LOOSE_CELL_ATTRIBUTE = re.compile(rb"\s[rst](?:\s+=|=\s|=')")
+
+
+def _loose_attribute(data: bytes) -> bool:
+    """`_LOOSE_CELL_ATTRIBUTE` in `data`, the pattern run only where a literal it needs is
+    (a sheet as Excel writes it has none: three substring tests, no regex pass)."""
+    return (b" =" in data or b"= " in data or b"='" in data) and bool(
+        _LOOSE_CELL_ATTRIBUTE.search(data)
+    )
 
 
 class _Reach:
@@ -595,8 +606,8 @@ def _reach(
             cells_numbered = _UNNUMBERED_CELL.search(data) is None
         if plain and b"!" in data and b"<!" in data:  # `!` alone: one memchr
             plain = False
-        if exact and (not usual or b"='" in data):  # a prefix, a loose `r`, single quotes
-            exact = False
+        if exact and (not usual or b"<![CDATA[" in data or _loose_attribute(data)):
+            exact = False  # a prefix, an `r`, `s` or `t` written loosely or single-quoted
         if b"hidden" in data:
             hidden.extend(_hidden_rows(data))
 
@@ -948,7 +959,11 @@ def _parsed_cells(
     found = _ParsedCells([], [], [], [])
     state = {"row": 0, "next_row": 1, "next_column": 1}
     cell: dict = {}
-    text: list[str] = []
+    text: list[str] = []  # a `<v>`'s text, kept while one is open only
+
+    def keep(data: str) -> None:
+        if cell.get("in_v"):
+            text.append(data)
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition("}")[2]
@@ -972,14 +987,15 @@ def _parsed_cells(
             cell["f"] = True
         elif cell and local == "v":
             text.clear()
-            cell["v"] = ""
+            cell["v"], cell["in_v"] = "", True
         elif cell and local == "is":
             cell["inline"] = True
 
     def end(name: str) -> None:
         local = name.rpartition("}")[2]
         if cell and local == "v":
-            cell["v"] = "".join(text)
+            cell["v"], cell["in_v"] = "".join(text), False
+            text.clear()
         elif cell and local == "c":
             value, kind = cell["v"], cell["t"]
             reference = f"{_letters(cell['column'])}{cell['row']}".encode()
@@ -987,7 +1003,7 @@ def _parsed_cells(
             unsaved = cell["f"] and not (value or "").strip() and not cell["inline"]
             if unsaved and not saved_empty_string:
                 found.uncached.append(reference)
-            if kind == "e" and value is not None:
+            if kind == "e" and (value or "").strip():
                 found.errors.append((reference, value.strip().encode()))
             if (cell["s"] or "").encode() in styles and kind in (None, "n"):
                 found.percent.append((cell["row"], cell["column"] - 1))
@@ -996,7 +1012,7 @@ def _parsed_cells(
     parser = expat.ParserCreate(None, "}")
     parser.StartElementHandler = start
     parser.EndElementHandler = end
-    parser.CharacterDataHandler = text.append
+    parser.CharacterDataHandler = keep
     try:
         with contextlib.closing(_whole_tags(archive, member, expanded_limit)) as pieces:
             for piece, _ in pieces:
@@ -1210,7 +1226,9 @@ def _bounded(
         # rows without `r`, single quotes): the byte patterns miss their features, the parse
         # finds them where python-calamine puts the cells.
         parsed = _parsed_cells(archive, member, expanded_limit, styles)
-        if parsed is not None:
+        if parsed is None:  # not well-formed (an unbound prefix): calamine says what it reads
+            log.warning("%s: %s does not parse; its cells' features unchecked", path.name, member)
+        else:
             reach.uncached, reach.hidden, reach.errors = (
                 parsed.uncached,
                 parsed.hidden,
