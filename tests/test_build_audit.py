@@ -191,16 +191,16 @@ def test_first_winning_row_is_the_winning_reports_first_row():
     """`stg_report_precedence.first_winning_row` marks, per cooperative and year, the row the
     core models took before as the first (by file, then row) of the winning report's rows."""
     rows = [
-        # file, row, code, year, unit: a district's and a province's report of 2025 (the
-        # province wins), the province's naming X1 twice
+        # file, row, code, year, unit: a district's and its province's report of 2025
+        # (the province wins), the province's naming X1 twice
         (1, 5, "X1", 2025, "663"),
-        (2, 9, "X1", 2025, "66"),
-        (2, 7, "X1", 2025, "66"),
+        (2, 9, "X1", 2025, "68"),
+        (2, 7, "X1", 2025, "68"),
         (1, 6, "X2", 2025, "663"),
         # 2026: the commune's report wins over the province's, and names X1 twice
-        (3, 4, "X1", 2026, "66"),
-        (4, 8, "X1", 2026, "66001"),
-        (4, 3, "X1", 2026, "66001"),
+        (3, 4, "X1", 2026, "68"),
+        (4, 8, "X1", 2026, "24611"),
+        (4, 3, "X1", 2026, "24611"),
         # up to 2024, no earlier year: the lower unit code (not the lower file_id), its
         # lowest row
         (6, 7, "X1", 2024, "663"),
@@ -219,6 +219,7 @@ def test_first_winning_row_is_the_winning_reports_first_row():
             "insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)",
             [list(row) for row in rows],
         )
+        reference_tables.register_unit_regions(con)
         run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
         marked = con.execute(
             "select coop_code, report_year, file_id, excel_row from stg_report_precedence "
@@ -250,6 +251,7 @@ def _winners(rows: list[tuple]) -> list[tuple]:
             "coop_code varchar, report_year integer, unit_code varchar)"
         )
         con.executemany("insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)", rows)
+        reference_tables.register_unit_regions(con)
         run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
         return con.execute(
             "select distinct coop_code, report_year, winner_unit_code "
@@ -297,6 +299,63 @@ def test_of_a_province_and_a_district_up_to_2024_the_province_wins():
         (6, 2, "X3", 2023, "01"),
     ]
     assert _winners(rows) == [("X1", 2023, "67"), ("X2", 2023, "02"), ("X3", 2023, "01")]
+
+
+def test_a_report_outranks_only_the_units_of_its_own_province():
+    """The order of precedence ranks a province and its own units: in 2025 Lâm Đồng's 68
+    outranks its (former Đắk Nông) district 663, not Hà Nội's district 001; from 2026 a
+    commune outranks its own province only, so Hà Nội's ward 00004 does not take a
+    cooperative of 68 from 68's report. Between units of different provinces the rules of
+    equal rank decide: the unit that won the cooperative last, else the level first."""
+    rows = [
+        # X1: 68 reports it in 2025 and 2026, Hà Nội's district in 2025 and ward in 2026
+        (1, 2, "X1", 2025, "68"),
+        (2, 2, "X1", 2025, "001"),
+        (3, 2, "X1", 2026, "68"),
+        (4, 2, "X1", 2026, "00004"),
+        # X2: Hà Nội's ward won it in 2026 (alone); in 2027 68 reports it too: the ward keeps it
+        (4, 3, "X2", 2026, "00004"),
+        (5, 3, "X2", 2027, "00004"),
+        (6, 3, "X2", 2027, "68"),
+        # X3: 68 and its own commune 24611 in 2026, and Hà Nội's ward: 68 is outranked, the
+        # commune and the ward are of equal rank (the lower code with no history)
+        (3, 4, "X3", 2026, "68"),
+        (7, 4, "X3", 2026, "24611"),
+        (4, 4, "X3", 2026, "00004"),
+    ]
+    assert _winners(rows) == [
+        ("X1", 2025, "68"),
+        ("X1", 2026, "68"),
+        ("X2", 2026, "00004"),
+        ("X2", 2027, "00004"),
+        ("X3", 2026, "00004"),
+    ]
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "create temp table stg_htx (file_id bigint, sheet_name varchar, excel_row integer, "
+            "coop_code varchar, report_year integer, unit_code varchar)"
+        )
+        con.executemany("insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)", rows)
+        reference_tables.register_unit_regions(con)
+        run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
+        ranks = con.execute(
+            "select distinct coop_code, report_year, unit_code, unit_rank "
+            "from stg_report_precedence where unit_rank = 1 order by all"
+        ).fetchall()
+        regions = con.execute("select * from ref_unit_regions order by all").fetchall()
+    finally:
+        con.close()
+    assert ranks == [("X3", 2026, "68", 1)]  # only a province under its own commune
+    assert regions == [
+        ("00004", 2026, "01"),
+        ("00004", 2027, "01"),
+        ("001", 2025, "01"),
+        ("24611", 2026, "68"),
+        ("68", 2025, "68"),
+        ("68", 2026, "68"),
+        ("68", 2027, "68"),
+    ]
 
 
 def test_in_run_keeps_the_rows_on_or_caused_by_the_runs_files():

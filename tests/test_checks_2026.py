@@ -163,6 +163,23 @@ def test_two_units_of_equal_rank_still_warn_as_two_units(settings):
     }
 
 
+def test_a_commune_of_another_province_does_not_outrank_the_province(settings):
+    """The contract orders a province and its own communes: Hà Nội's Phường Ba Đình (00004)
+    naming a cooperative of Lâm Đồng's report is a second unit of equal rank, warned on both
+    files as such, and the cooperative stays with 68 (the level first, with no history), not
+    taken by the ward's report with a `commune_report_wins` on 68's file."""
+    _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(A, B, **{"Xã/Phường": None}))
+    _workbook(settings, "00004_2026.xlsx", "00004", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings)
+    assert set(_statuses(settings).values()) == {"loaded"}
+    assert _cross(settings, ["commune_report_wins", "province_report_wins"]) == set()
+    assert {(f, r, row) for f, r, row, _ in _cross(settings, ["coop_code_in_two_units"])} == {
+        ("68_2026.xlsx", "coop_code_in_two_units", 2),
+        ("00004_2026.xlsx", "coop_code_in_two_units", 2),
+    }
+    assert _rows(settings) == {"68_2026.xlsx": (2, 2), "00004_2026.xlsx": (1, 0)}
+
+
 # --- continuity into the next year ------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from conftest import (
 )
 
 from etl.config import SQL_DIR, settings_under
-from etl.warehouse.build import STAGING_MODELS
+from etl.warehouse.build import run_staging
 from etl.warehouse.models import run_sql_file
 
 A = "6400000001"  # Đức Mạnh (663) up to 2024, the former name again in 2025: crosswalk
@@ -423,8 +423,7 @@ def staged():
     )
     for path in sorted((SQL_DIR / "macros").glob("*.sql")):
         run_sql_file(con, path)
-    for name in STAGING_MODELS:
-        run_sql_file(con, SQL_DIR / "staging" / f"{name}.sql")
+    run_staging(con)
     yield con
     con.close()
 
@@ -451,8 +450,7 @@ def _stage_again(con, rows: list[tuple]) -> None:
         "insert into stg_htx values (?, ?, ?, ?, ?, ?, lower(?), 'HTX')",
         [(*row, row[-1]) for row in rows],
     )
-    for name in STAGING_MODELS:
-        run_sql_file(con, SQL_DIR / "staging" / f"{name}.sql")
+    run_staging(con)
 
 
 def test_a_report_naming_a_cooperative_twice_wins_with_its_first_row_only(staged):
@@ -534,8 +532,7 @@ def test_the_commune_a_row_names(staged):
 
 def test_candidates_without_history_or_a_common_new_commune_are_unknown(staged):
     staged.execute("delete from stg_htx where coop_code = 'X5' and report_year = 2024")
-    for name in STAGING_MODELS:
-        run_sql_file(staged, SQL_DIR / "staging" / f"{name}.sql")
+    run_staging(staged)
     assert staged.execute(
         "select commune_code from stg_htx_commune where coop_code = 'X5'"
     ).fetchall() == [(None,)]

@@ -243,7 +243,7 @@ def load_star_schema(
                 # build).
                 _candidates_of_changed(con, settings, run_files)
                 _stage_views(con, loaded, only="changed_coops")
-                _run_staging(con)
+                run_staging(con)
         if base and remade:
             # The store was not what it said (made again whole): what changed is unknown.
             con.close()
@@ -443,8 +443,9 @@ KEPT_STAGING_COLUMNS = {
         **_ROW,
         "sheet_name": "The HTX sheet's name as the file spells it",
         "unit_level": "district, province or commune: the reporting unit's level",
-        "unit_rank": "The unit's rank in the order of precedence for the year: 0 first (2025 "
-        "a province, from 2026 a commune, every unit up to 2024), 1 outranked",
+        "unit_rank": "The unit's rank in the order of precedence for the cooperative and year: "
+        "1 outranked (2025: a district whose province's report names the cooperative too; from "
+        "2026: a province one of whose communes' reports names it), else 0",
         "wins": "Whether this report wins for the cooperative and year (its rows are loaded)",
         "winner_file_id": "The file whose report wins for the cooperative and year",
         "winner_unit_code": "The unit of the winning report",
@@ -655,7 +656,7 @@ def _stage_tables(
     _stage_views(con, loaded)
     if staging:
         reference_tables.register_commune_candidates(con, cache_dir(settings))
-        _run_staging(con)
+        run_staging(con)
     return remade
 
 
@@ -694,7 +695,10 @@ def _stage_views(con, loaded: object = True, only: str | None = None) -> None:
         )
 
 
-def _run_staging(con) -> None:
+def run_staging(con) -> None:
+    """The staging models (`STAGING_MODELS`) over `stg_htx`, after the provinces their order
+    of precedence ranks units within (`ref_unit_regions`)."""
+    reference_tables.register_unit_regions(con)
     for name in STAGING_MODELS:
         run_sql_file(con, SQL_DIR / "staging" / f"{name}.sql")
 

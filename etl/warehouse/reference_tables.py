@@ -319,6 +319,37 @@ def _register_commune_numbers(con, htx: str) -> None:
     create_from_frame(con, "ref_commune_numbers", frame, "commune_name::varchar as commune_name")
 
 
+def register_unit_regions(con, htx: str = "stg_htx") -> None:
+    """`ref_unit_regions`: for each unit reporting in `htx` (a relation of `stg_htx`'s
+    columns) for 2025 or later, the province in force since 01/07/2025 its area lies in
+    (`Reference.region`: 663 of 2025 and 24611 of 2026 are in 68; 68 is itself). The order
+    of precedence ranks a report against those of its own province only
+    (`sql/staging/report_precedence.sql`): a province's 2025 report over the districts merged
+    into it, a commune's report over its own province's. NULL for a code of no unit of that
+    year, which the precedence then ranks by its level alone."""
+    import pandas as pd
+
+    from etl.contract.reference import REORGANISED_ON, load_reference
+
+    units = con.execute(
+        f"select distinct unit_code, report_year from {htx} "  # noqa: S608  a relation of the build's code
+        "where unit_code is not null and report_year >= ? order by all",
+        [REORGANISED_ON.year],
+    ).fetchall()
+    region = load_reference().region
+    frame = pd.DataFrame(
+        [(code, year, region(code, year)) for code, year in units],
+        columns=["unit_code", "report_year", "province_code"],
+    )
+    create_from_frame(
+        con,
+        "ref_unit_regions",
+        frame,
+        "unit_code::varchar as unit_code, report_year::integer as report_year, "
+        "province_code::varchar as province_code",
+    )
+
+
 CANDIDATE_COLUMNS = ("commune_code", "current", "district_code", "new_commune_code")
 
 

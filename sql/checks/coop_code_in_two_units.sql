@@ -1,7 +1,8 @@
 -- Grain: one row per loaded HTX row, with how many units of the same rank report its code in
 -- the same year. Units of different rank are no second unit: the workbook contract's order of
--- precedence decides between them (2025: the province over a district; from 2026: a commune
--- over the province; the rank is stg_report_precedence's) and report_outranked warns. Checked by
+-- precedence decides between them (2025: the province over a district merged into it; from
+-- 2026: a commune over its own province; the rank is stg_report_precedence's) and
+-- report_outranked warns. A unit of another province is of the same rank. Checked by
 -- expectations/warehouse/coop_code_in_two_units.json (warning above 1).
 -- Only the rows of files in check_run_files (every file, or this run's), counted over every
 -- row of their cooperative and year. The value names the units, and the one whose row counts

@@ -1,8 +1,9 @@
 -- Grain: one row per loaded HTX row whose cooperative a report of higher rank of the same year
 -- also names (stg_report_precedence: the workbook contract's order of precedence). That
 -- report wins for all of the cooperative's rows; the outranked file gets the warning:
--- - from 2026, a province's row when a commune's report names the cooperative;
--- - in 2025, a district's row when the province's report names it.
+-- - from 2026, a province's row when one of its communes' reports names the cooperative;
+-- - in 2025, a district's row when the report of the province it merged into names it.
+-- A unit of another province is of equal rank (coop_code_in_two_units warns).
 -- `causes`: the winning report's row. Checked by expectations/warehouse/report_outranked.json.
 -- Only the rows of a file of check_run_files (every file, or this run's) or whose winning
 -- report is one: those `for_run` keeps.
@@ -21,12 +22,12 @@ outranked as (
         p.report_year,
         p.winner_file_id,
         p.winner_unit_code,
-        p.report_year >= 2026
-        and p.unit_level = 'province'
-        and length(p.winner_unit_code) = 5 as commune_wins,
-        p.report_year = 2025
-        and p.unit_level = 'district'
-        and length(p.winner_unit_code) = 2 as province_wins
+        p.unit_rank = 1
+        and p.report_year >= 2026
+        and p.unit_level = 'province' as commune_wins,
+        p.unit_rank = 1
+        and p.report_year = 2025
+        and p.unit_level = 'district' as province_wins
     from precedence as p
     where
         not p.wins

@@ -2,8 +2,14 @@
 -- for that cooperative (the workbook contract's order of precedence), as the temp table
 -- stg_report_precedence. Every core model keeps only the winning report's rows of a
 -- cooperative and year, in every sheet; the checks read it to warn the losing file.
--- - 2025: a province's report wins over a district's (first half of the year);
--- - from 2026: a commune's report wins over the province's;
+-- - 2025: a province's report wins over a district's (first half of the year) merged into
+--   it;
+-- - from 2026: a commune's report wins over its own province's.
+--   The contract orders a province and its own units: a report of another province's unit
+--   (a Hà Nội ward naming a cooperative of Lâm Đồng) is of equal rank, and the rules below
+--   decide, with the warning that two units report the code. Each unit's province in force
+--   is `ref_unit_regions`'s; a unit of none there (no such unit that year) is ranked by its
+--   level alone;
 -- - otherwise (units of equal rank, and every report up to 2024): the unit whose report won
 --   the cooperative most recently, in an earlier year (its own history: the contract's "the
 --   cooperative's own history decides"). Only a winning report is history: a unit whose
@@ -41,16 +47,51 @@ htx as (
     where coop_code is not null
 ),
 
+-- The units whose report outranks another's when both name a cooperative: in 2025 a
+-- province's, from 2026 a commune's; each with its province in force.
+outranking as (
+    select distinct
+        h.coop_code,
+        h.report_year,
+        r.province_code
+    from htx as h
+    left join ref_unit_regions as r
+        on h.unit_code = r.unit_code and h.report_year = r.report_year
+    where
+        (h.report_year = 2025 and h.unit_level = 'province')
+        or (h.report_year >= 2026 and h.unit_level = 'commune')
+),
+
+-- The units outranked for a cooperative and year: in 2025 a district whose province reports
+-- the cooperative too, from 2026 a province one of whose communes does.
+outranked as (
+    select distinct
+        h.coop_code,
+        h.report_year,
+        h.unit_code
+    from htx as h
+    inner join outranking as o
+        on h.coop_code = o.coop_code and h.report_year = o.report_year
+    left join ref_unit_regions as r
+        on h.unit_code = r.unit_code and h.report_year = r.report_year
+    where
+        (
+            (h.report_year = 2025 and h.unit_level = 'district')
+            or (h.report_year >= 2026 and h.unit_level = 'province')
+        )
+        and coalesce(o.province_code = r.province_code, true)
+),
+
 ranked as (
     select
-        *,
-        case
-            when report_year = 2025 and unit_level = 'province' then 0
-            when report_year >= 2026 and unit_level = 'commune' then 0
-            when report_year >= 2025 then 1
-            else 0
-        end as unit_rank
-    from htx
+        h.*,
+        case when o.unit_code is null then 0 else 1 end as unit_rank
+    from htx as h
+    left join outranked as o
+        on
+        h.coop_code = o.coop_code
+        and h.report_year = o.report_year
+        and h.unit_code = o.unit_code
 ),
 
 -- Each unit that reports a cooperative in a year, once.
