@@ -57,7 +57,11 @@ _TICK = re.compile("[\u2713\u2714\u221a\u2611\u2705]")  # ✓ ✔ √ ☑ ✅
 _NO_MARK = re.compile("[-\u2010-\u2015\u2212]?")  # blank, -, ‐ ‒ – — ―, −
 
 _CODE_10 = re.compile(r"^\d{10}(-\d{3})?$")
+# Day 0 of Excel's serial numbers. A workbook saved in the 1904 date system (`date1904` in
+# xl/workbook.xml: old Excel for Mac) counts its days from 1 January 1904 instead, and an
+# .ods file from its own `table:null-date`: the guard learns a file's epoch (`Package`).
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+EXCEL_1904_EPOCH = dt.date(1904, 1, 1)
 
 
 def money_unit_factor(key: str) -> float | None:
@@ -742,18 +746,24 @@ _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
 _YEARS = (1900, 2100)
 
 
-def parse_date(raw: object, report_year: int | None = None) -> dt.date | None:
+def parse_date(
+    raw: object, report_year: int | None = None, epoch: dt.date = EXCEL_EPOCH
+) -> dt.date | None:
     """A date from a date cell, an Excel serial number or day-first text (see `parse_dated`)."""
-    dated = parse_dated(raw, report_year)
+    dated = parse_dated(raw, report_year, epoch)
     return None if dated is None else dated[0]
 
 
-def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, str] | None:
+def parse_dated(
+    raw: object, report_year: int | None = None, epoch: dt.date = EXCEL_EPOCH
+) -> tuple[dt.date, str] | None:
     """(date, precision) from a date cell, an Excel serial number, day-first text or words.
 
     A month or a year alone is its first day, with precision `month` or `year`. A two-digit
     year is 20xx when that is not after `report_year`, else 19xx; without a report year it
-    cannot be read.
+    cannot be read. A serial number counts days from the file's `epoch`: a date cell is
+    already a date (python-calamine converts it with the workbook's own date system), a
+    number formatted General is not, and in a 1904 workbook it is 1,462 days later.
     """
     if is_blank(raw):
         return None
@@ -764,7 +774,7 @@ def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, s
     if isinstance(raw, bool):
         raise ValueError("not a date")
     if isinstance(raw, int | float):
-        return _from_number(raw)
+        return _from_number(raw, epoch)
     # `15 / 03 / 2019`: spaces around a separator do not count; nor does the one mark that
     # ends a sentence or a list item after the date (`15/03/2019.`, `15/03/2019;`).
     text = _END_MARK.sub("", unquoted(raw))
@@ -784,7 +794,7 @@ def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, s
     # text that goes on (`15 03 2019`, `15 thg 3, 2019`: not serial day 15 of 1900).
     rest = text[len(head) :].strip()
     if re.fullmatch(r"\d+(\.\d+)?", head) and (not rest or _TIME.fullmatch(rest)):
-        return _from_number(float(head))
+        return _from_number(float(head), epoch)
     # A year and words without a number (`2019 (ước)`): that year.
     if re.fullmatch(r"\d{4}", head) and not any(ch.isdigit() for ch in rest):
         year = int(head)
@@ -793,18 +803,20 @@ def parse_dated(raw: object, report_year: int | None = None) -> tuple[dt.date, s
     raise ValueError("not a date")
 
 
-def _from_number(raw: float) -> tuple[dt.date, str]:
+def _from_number(raw: float, epoch: dt.date = EXCEL_EPOCH) -> tuple[dt.date, str]:
     if raw == int(raw) and _YEARS[0] <= raw <= _YEARS[1]:
         return dt.date(int(raw), 1, 1), YEAR
-    if not _FIRST_SERIAL <= raw < 2958466:
+    # The bounds are days, whatever the epoch: the number as the 1900 system counts that day.
+    if not _FIRST_SERIAL <= raw + (epoch - EXCEL_EPOCH).days < _PAST_LAST_SERIAL:
         raise ValueError("not a date")
-    return EXCEL_EPOCH + dt.timedelta(days=int(raw)), DAY
+    return epoch + dt.timedelta(days=int(raw)), DAY
 
 
 # The first serial day read as a date (18/05/1927): no date of a report (a founding, a
 # decision, the report's own) is earlier, and a smaller number that is no year is a typo
 # (`2109` for 2019 would be 09/10/1905), unreadable, so the clerk is told.
 _FIRST_SERIAL = 10_000
+_PAST_LAST_SERIAL = 2_958_466  # 01/01/10000, past the last day a date can hold
 
 
 def _from_parts(found: re.Match, report_year: int | None) -> tuple[dt.date, str]:

@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import posixpath
 import re
@@ -161,6 +162,11 @@ class Package:
         # Sheet name -> .ods text cells (Excel row, 0-based column) whose line breaks or tabs
         # python-calamine drops (`<text:line-break/>`, `<text:tab/>`), with their text.
         self.texts: dict[str, dict[tuple[int, int], str]] = {}
+        # Day 0 of the serial numbers in a cell formatted General, when the file counts from
+        # another than Excel's usual 30/12/1899: 01/01/1904 for an .xlsx saved in the 1904
+        # date system (read by `bounded`), an .ods file's `table:null-date` (`ods_content`).
+        # python-calamine applies it to date cells itself; a number it leaves to the reader.
+        self.date_epoch: dt.date | None = None
         self.kind = self._sniff()
 
     def __enter__(self) -> Package:
@@ -1143,20 +1149,47 @@ def _sheet_targets(workbook: bytes, relationships: bytes) -> list[str]:
     return targets
 
 
+# `<workbookPr date1904="1"/>`: the 1904 date system (old Excel for Mac), its attribute read
+# as python-calamine reads it, which dates the date cells by it: the last `workbookPr` (its
+# tag prefixed or not) decides, by `date1904` unprefixed, its value `1` or `true` as written.
+_WORKBOOK_PR = re.compile(rb"""<(?:[\w.-]+:)?workbookPr\b((?:[^>"']+|"[^"]*"|'[^']*')*)>""")
+_DATE_1904 = re.compile(rb"""\sdate1904\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_XML_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_EPOCH_1904 = dt.date(1904, 1, 1)
+
+
+def _in_1904_system(workbook: bytes) -> bool:
+    """Whether xl/workbook.xml says the 1904 date system: a search of a few KB, once per file."""
+    if b"date1904" not in workbook:  # nearly every workbook: no pattern need run
+        return False
+    if b"<!--" in workbook:
+        workbook = _XML_COMMENT.sub(b"", workbook)
+    tags = _WORKBOOK_PR.findall(workbook)
+    if not tags:
+        return False
+    found = _DATE_1904.search(tags[-1])
+    return found is not None and (found.group(1) or found.group(2)) in (b"1", b"true")
+
+
 def _sheet_parts(package: Package, expanded_limit: int) -> list[str]:
     """Every part python-calamine may read as a worksheet: each one xl/workbook.xml names
     (a `<sheet>`'s relationship in xl/_rels/workbook.xml.rels, its target taken from xl/ or
     from the root), and every XML part under xl/worksheets/, however deep. When those two
-    parts cannot be read, or a target is no part, every XML part under xl/."""
+    parts cannot be read, or a target is no part, every XML part under xl/.
+
+    The workbook's date system comes with the same read of xl/workbook.xml, into
+    `package.date_epoch`: every .xlsx passes here once, and no other part says it."""
     archive = package.archive
     if archive is None:
         return []
     keys = {_key(name) for name in package.names}
     chosen = {key for key in keys if key.startswith("xl/worksheets/") and key.endswith(".xml")}
     try:
+        workbook = _small_part(archive, "xl/workbook.xml", expanded_limit)
+        if _in_1904_system(workbook):
+            package.date_epoch = _EPOCH_1904
         targets = _sheet_targets(
-            _small_part(archive, "xl/workbook.xml", expanded_limit),
-            _small_part(archive, "xl/_rels/workbook.xml.rels", expanded_limit),
+            workbook, _small_part(archive, "xl/_rels/workbook.xml.rels", expanded_limit)
         )
     except (KeyError, ET.ParseError):
         targets = None
@@ -1351,7 +1384,8 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
     `_HIDDEN_RUN` of one repeated row: LibreOffice may hide every unused row below the
     table in one), as `bounded` does for an .xlsx file, and in `texts` the text of the cells
     whose line break or tab inside a paragraph calamine drops (`Tên<text:line-break/>HTX`
-    reads `TênHTX`)."""
+    reads `TênHTX`), and in `date_epoch` the file's `table:null-date`, day 0 of its serial
+    numbers (01/01/1904 in a workbook Excel for Mac began), when it names one."""
     merges: dict[str, list[Merge]] = {}
     percent: dict[str, list[tuple[int, int]]] = {}
     errors: dict[str, dict[tuple[int, int], str]] = {}
@@ -1360,6 +1394,7 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
     failed: list[tuple[int, int]] = []  # the error cell being read: its (Excel row, column)s
     # The text cell being read: its first (Excel row, column), rows and columns repeated.
     written: tuple[int, int, int, int] | None = None
+    null_date: dt.date | None = None
     with _zip(path) as archive, archive.open("content.xml") as raw:
         stream = _Counted(raw, expanded_limit, "content.xml")
         sheet: list[Merge] = []
@@ -1410,6 +1445,9 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
                     elif tag == "table-cell" and attributes.get("value-type") == "string":
                         written = (row + 1, column, rows_repeated, repeated)
                     column += repeated
+                elif depth == 0 and tag == "null-date":  # in the settings, before the tables
+                    with contextlib.suppress(ValueError):
+                        null_date = dt.date.fromisoformat(attributes.get("date-value", "")[:10])
                 continue
             if tag == "table":
                 depth -= 1
@@ -1433,6 +1471,7 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
                 row += int(attributes.get("number-rows-repeated", 1))
                 element.clear()
     if isinstance(path, Package):
+        path.date_epoch = null_date
         path.percent.update((name, frozenset(cells)) for name, cells in percent.items() if cells)
         path.errors.update((name, cells) for name, cells in errors.items() if cells)
         path.texts.update((name, cells) for name, cells in texts.items() if cells)

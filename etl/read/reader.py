@@ -9,6 +9,7 @@ missing sheet or column does not stop the reading, so `problems` holds every one
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import logging
 import math
 import os
@@ -264,6 +265,7 @@ def _read(
             result.info, result.info_rows, result.info_columns = _read_info(
                 rows, merged(info_sheet, thongtin)
             )
+            _date_in_epoch(result.info, _epoch(package))
             result.info_sheet = thongtin
             if thongtin not in shown and result.info:
                 result.findings.append(_hidden_read(thongtin, "ThongTin"))
@@ -334,6 +336,7 @@ def _read(
                 uncached,
                 hidden,
                 errors,
+                _epoch(package),  # known once the sheet's rows are: an .ods file's, with them
             )
             if isinstance(read, Finding):
                 problems.append(read)
@@ -358,6 +361,30 @@ def _read(
     finally:
         workbook.close()
     return result
+
+
+def _epoch(package: guard.Package | None) -> dt.date:
+    """Day 0 of the file's serial numbers: the guard's finding, else Excel's usual one."""
+    return (package.date_epoch if package else None) or cells.EXCEL_EPOCH
+
+
+def _date_in_epoch(info: dict[str, object], epoch: dt.date) -> None:
+    """`Ngày lập` given as a serial number in a file of another date system (1904): its
+    date, as the file counts days. `identify` reads ThongTin's values without the file, so
+    it is handed the date, which no date system reads otherwise."""
+    value = info.get("prepared_on")
+    if epoch == cells.EXCEL_EPOCH or value is None or isinstance(value, dt.date):
+        return
+
+    def dated(counted_from: dt.date) -> tuple[dt.date, str] | None:
+        try:
+            return cells.parse_dated(value, epoch=counted_from)
+        except (ValueError, OverflowError):  # `identify` tells the clerk
+            return None
+
+    in_file = dated(epoch)
+    if in_file is not None and in_file != dated(cells.EXCEL_EPOCH):  # a serial day
+        info["prepared_on"] = in_file[0]
 
 
 # What python-calamine takes a file for by its extension (it chooses its parser by the
@@ -744,10 +771,12 @@ def _read_sheet(
     uncached: frozenset[tuple[int, int]] = frozenset(),
     hidden: frozenset[int] = frozenset(),
     errors: dict[tuple[int, int], str] | None = None,
+    epoch: dt.date = cells.EXCEL_EPOCH,
 ) -> SheetRows | Finding:
     """One data sheet's records, typed, and their findings (`uncached`: the cells, as (Excel
     row, 0-based column), that hold a formula with no saved value; `hidden`: the Excel rows
-    hidden in Excel; `errors`: the cells holding an error value, with that error)."""
+    hidden in Excel; `errors`: the cells holding an error value, with that error; `epoch`:
+    day 0 of the file's serial numbers, 01/01/1904 in the 1904 date system)."""
     merges = list(merges)
     header = find_header(rows, sheet, merges, report_year)
     if header is None or header.missing:
@@ -841,7 +870,14 @@ def _read_sheet(
     # (rule 11), and the findings of the rows that are no data, in the order they come.
     scanned: list[Finding] = []
     table = _Table(
-        sheet, actual_name, header, columns, scanned, _stt_column(rows, header), money_factors
+        sheet,
+        actual_name,
+        header,
+        columns,
+        scanned,
+        _stt_column(rows, header),
+        money_factors,
+        epoch,
     )
     sections = table.sections
     data: list[int] = []  # 0-based indices of the record rows
@@ -890,7 +926,7 @@ def _read_sheet(
     for (column, position), cells_of in zip(columns, by_column, strict=True):
         raws = list(map(blank.get, cells_of, cells_of)) if blank else list(cells_of)
         result = typing.type_column(
-            column, raws, factors[column.key], report_year, periods.get(column.key, 1)
+            column, raws, factors[column.key], report_year, periods.get(column.key, 1), epoch
         )
         long: set[int] = set()
         if longest > limits.cell_chars:
@@ -1420,9 +1456,11 @@ class _Table:
         findings: list[Finding],
         stt_at: int | None = None,
         factors: dict[str, float] | None = None,
+        epoch: dt.date = cells.EXCEL_EPOCH,
     ):
         self.sheet, self.sheet_name, self.header = sheet, sheet_name, header
         self.factors = factors or {}  # column key -> its money unit's factor (`_read_sheet`)
+        self.epoch = epoch  # a serial day in a date column is a figure as the cells read it
         self.columns, self.findings = columns, findings
         self.code_at = [i for c, i in columns if c.key == "coop_code"]
         self.stt_at = stt_at
@@ -1511,7 +1549,7 @@ class _Table:
             try:
                 parsed: object
                 if column.kind == "date":
-                    parsed = cells.parse_date(raw)
+                    parsed = cells.parse_date(raw, epoch=self.epoch)
                 elif column.kind == "money":
                     # `1,2 tỷ`, `5 triệu/tháng` are figures (rule 14)
                     parsed = cells.parse_money(

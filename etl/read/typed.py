@@ -55,8 +55,16 @@ _OWN_RULES = {
 }
 
 
-def _rule(column: Column, factor: float, report_year: int | None, period: int = 1):
-    """The cell rule of a column, as a function of the raw cell, and its memo key."""
+def _rule(
+    column: Column,
+    factor: float,
+    report_year: int | None,
+    period: int = 1,
+    epoch: date = cells.EXCEL_EPOCH,
+):
+    """The cell rule of a column, as a function of the raw cell, and its memo key. The memo
+    is process-wide: every setting a rule reads with is in its key, the file's date epoch
+    too, so a serial day read in a 1904 workbook is never the answer in the next file."""
     kind = column.kind
     if column.reads is not None:  # the layout names the column's own rule
         return _OWN_RULES[column.reads](column), (column.reads, column.allowed)
@@ -82,7 +90,10 @@ def _rule(column: Column, factor: float, report_year: int | None, period: int = 
             ("money", factor, period, per_year, says_loss),
         )
     if kind == "date":
-        return (lambda raw: cells.parse_dated(raw, report_year)), ("date", report_year)
+        return (
+            (lambda raw: cells.parse_dated(raw, report_year, epoch)),
+            ("date", report_year, epoch),
+        )
     if kind == "yesno":
         return cells.parse_yesno, ("yesno",)
     raise AssertionError(f"unknown column kind {kind}")
@@ -160,11 +171,13 @@ def type_column(
     factor: float = 1.0,
     report_year: int | None = None,
     period: int = 1,
+    epoch: date = cells.EXCEL_EPOCH,
 ) -> TypedColumn:
     """Every cell of one column typed by the contract's rule for its kind (see `cells`);
-    `factor` and `period` as `cells.parse_money` takes them."""
+    `factor` and `period` as `cells.parse_money` takes them, `epoch` (the file's date
+    system) as `cells.parse_dated` does."""
     kind = column.kind
-    rule, setting = _rule(column, factor, report_year, period)
+    rule, setting = _rule(column, factor, report_year, period, epoch)
     memo = _MEMO.setdefault(setting, {})
     values = _fast(kind, raws, factor, memo)
     out = TypedColumn(values=values)
