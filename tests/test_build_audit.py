@@ -305,8 +305,10 @@ def test_a_report_outranks_only_the_units_of_its_own_province():
     """The order of precedence ranks a province and its own units: in 2025 Lâm Đồng's 68
     outranks its (former Đắk Nông) district 663, not Hà Nội's district 001; from 2026 a
     commune outranks its own province only, so Hà Nội's ward 00004 does not take a
-    cooperative of 68 from 68's report. Between units of different provinces the rules of
-    equal rank decide: the unit that won the cooperative last, else the level first."""
+    cooperative of 68 from 68's report. A province is chosen first, by its units' history
+    (663's 2024 is 68's), then the unit within it: whoever else reports the cooperative, a
+    report of 68's own never hands it to another province. Up to 2024 each unit stands
+    alone, as the contract orders no units then."""
     rows = [
         # X1: 68 reports it in 2025 and 2026, Hà Nội's district in 2025 and ward in 2026
         (1, 2, "X1", 2025, "68"),
@@ -317,18 +319,56 @@ def test_a_report_outranks_only_the_units_of_its_own_province():
         (4, 3, "X2", 2026, "00004"),
         (5, 3, "X2", 2027, "00004"),
         (6, 3, "X2", 2027, "68"),
-        # X3: 68 and its own commune 24611 in 2026, and Hà Nội's ward: 68 is outranked, the
-        # commune and the ward are of equal rank (the lower code with no history)
+        # X3: 68 and its own commune 24611 in 2026, and Hà Nội's ward, no history: of the two
+        # provinces, the one of the lower code, level first (68's), and within it the
+        # commune over its province
         (3, 4, "X3", 2026, "68"),
         (7, 4, "X3", 2026, "24611"),
         (4, 4, "X3", 2026, "00004"),
+        # X4: 68 won 2025; in 2026 68, its commune 24611 and Đắk Lắk's 66: 68's province
+        # keeps it by its history, and within it the commune wins (66 won without 24611's
+        # report, when only the province's rank counted)
+        (1, 5, "X4", 2025, "68"),
+        (3, 5, "X4", 2026, "68"),
+        (7, 5, "X4", 2026, "24611"),
+        (8, 5, "X4", 2026, "66"),
+        # X5: 663 won 2024; in 2025 68 (663 merged into it), 663 and 66: 68's province by
+        # 663's history, then 68 over its district
+        (9, 6, "X5", 2024, "663"),
+        (1, 6, "X5", 2025, "68"),
+        (10, 6, "X5", 2025, "663"),
+        (8, 6, "X5", 2025, "66"),
+        # X6: 663 won 2024; in 2025 663 and 66: 66 outranks no district of another province
+        (9, 7, "X6", 2024, "663"),
+        (10, 7, "X6", 2025, "663"),
+        (8, 7, "X6", 2025, "66"),
+        # X7: up to 2024 each unit stands alone: Lâm Đồng's district 672 won 2021, which is
+        # no history of Đắk Nông's 663 in 2022 (two provinces then): the lower code, 643
+        (11, 8, "X7", 2021, "672"),
+        (12, 8, "X7", 2022, "663"),
+        (13, 8, "X7", 2022, "643"),
     ]
     assert _winners(rows) == [
         ("X1", 2025, "68"),
         ("X1", 2026, "68"),
         ("X2", 2026, "00004"),
         ("X2", 2027, "00004"),
-        ("X3", 2026, "00004"),
+        ("X3", 2026, "24611"),
+        ("X4", 2025, "68"),
+        ("X4", 2026, "24611"),
+        ("X5", 2024, "663"),
+        ("X5", 2025, "68"),
+        ("X6", 2024, "663"),
+        ("X6", 2025, "663"),
+        ("X7", 2021, "672"),
+        ("X7", 2022, "643"),
+    ]
+    # Without the commune's report, its province's own: never the other province's.
+    without_commune = [row for row in rows if row[2] in ("X3", "X4") and row[4] != "24611"]
+    assert _winners(without_commune) == [
+        ("X3", 2026, "68"),
+        ("X4", 2025, "68"),
+        ("X4", 2026, "68"),
     ]
     con = duckdb.connect()
     try:
@@ -346,15 +386,49 @@ def test_a_report_outranks_only_the_units_of_its_own_province():
         regions = con.execute("select * from ref_unit_regions order by all").fetchall()
     finally:
         con.close()
-    assert ranks == [("X3", 2026, "68", 1)]  # only a province under its own commune
+    # only a province under its own commune, a district under its own province
+    assert ranks == [("X3", 2026, "68", 1), ("X4", 2026, "68", 1), ("X5", 2025, "663", 1)]
     assert regions == [
         ("00004", 2026, "01"),
         ("00004", 2027, "01"),
         ("001", 2025, "01"),
         ("24611", 2026, "68"),
+        ("643", 2022, "66"),
+        ("66", 2025, "66"),
+        ("66", 2026, "66"),
+        ("663", 2022, "68"),
+        ("663", 2024, "68"),
+        ("663", 2025, "68"),
+        ("672", 2021, "68"),
         ("68", 2025, "68"),
         ("68", 2026, "68"),
         ("68", 2027, "68"),
+    ]
+
+
+def test_an_outranked_row_is_warned_once_though_the_winning_report_names_it_twice():
+    """68's row of X1 is outranked by its commune 24611's report, which names X1 on rows 4
+    and 9: one `commune_report_wins`, caused by the winning report's first row (before, one
+    for each of the winning report's rows)."""
+    rows = [(3, 2, "X1", 2026, "68"), (7, 9, "X1", 2026, "24611"), (7, 4, "X1", 2026, "24611")]
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "create temp table stg_htx (file_id bigint, sheet_name varchar, excel_row integer, "
+            "coop_code varchar, report_year integer, unit_code varchar)"
+        )
+        con.executemany("insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)", rows)
+        reference_tables.register_unit_regions(con)
+        run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
+        con.execute("create temp table check_run_files as select 3::bigint as file_id")
+        query = (SQL_DIR / "checks" / "report_outranked.sql").read_text(encoding="utf-8")
+        warned = con.execute(
+            f"select file_id, excel_row, commune_report_wins, winner_value, causes from ({query})"
+        ).fetchall()
+    finally:
+        con.close()
+    assert warned == [
+        (3, 2, True, "X1 (24611)", '[{"file_id":7,"sheet":"HTX","excel_row":4}]'),
     ]
 
 

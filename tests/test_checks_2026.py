@@ -180,6 +180,33 @@ def test_a_commune_of_another_province_does_not_outrank_the_province(settings):
     assert _rows(settings) == {"68_2026.xlsx": (2, 2), "00004_2026.xlsx": (1, 0)}
 
 
+def test_a_commune_wins_over_its_own_province_whatever_another_province_reports(settings):
+    """68 reported A in 2025; in 2026 68, its commune 24611 and Đắk Lắk's 66 report it. 68's
+    units keep it by its history, and within them the commune's report wins: 68's file is
+    warned `commune_report_wins` naming 24611, and every file, 68's too, that a unit of
+    another province reports the code (66 does not win A by outranking 68 with no commune)."""
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "68_2026.xlsx", "68", 2026, _coops(A, B, **{"Xã/Phường": None}))
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "66_2026.xlsx", "66", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings)
+    assert set(_statuses(settings).values()) == {"loaded"}
+    assert _cross(settings, ["commune_report_wins", "province_report_wins"]) == {
+        ("68_2026.xlsx", "commune_report_wins", 2, f"{A} (24611)")
+    }
+    assert _cross(settings, ["coop_code_in_two_units"]) == {
+        ("68_2026.xlsx", "coop_code_in_two_units", 2, f"{A} (66, 68; tính/counted: 24611)"),
+        ("24611_2026.xlsx", "coop_code_in_two_units", 2, f"{A} (66, 24611; tính/counted: 24611)"),
+        ("66_2026.xlsx", "coop_code_in_two_units", 2, f"{A} (66, 68, 24611; tính/counted: 24611)"),
+    }
+    assert _rows(settings) == {
+        "68_2025.xlsx": (1, 1),
+        "68_2026.xlsx": (2, 1),
+        "24611_2026.xlsx": (1, 1),
+        "66_2026.xlsx": (1, 0),
+    }
+
+
 # --- continuity into the next year ------------------------------------------------------
 
 

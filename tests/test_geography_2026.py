@@ -621,6 +621,23 @@ def test_a_district_s_first_half_report_gives_the_2025_district_the_province_s_o
     ) == [(moved, "reported", "664"), (back, "reported", "661")]
 
 
+def test_a_first_half_report_of_another_province_s_district_gives_no_2025_district(settings):
+    """In 663 in 2024; in 2025 Lâm Đồng's report and Hà Nội's district Ba Đình (001, the first
+    half) both name it. 68 wins (663's history is its province's), and the cooperative's 2025
+    district is 663 carried forward: not Ba Đình, a district of another province whose report
+    lost (it named Ba Đình before, as the lowest code of the first half's districts)."""
+    coop = "6400000911"
+    workbook(settings, "663_2024.xlsx", "663", 2024, [(coop, {"Xã/Phường": "Đức Mạnh"})])
+    workbook(settings, "68_2025.xlsx", "68", 2025, [(coop, {"Xã/Phường": None})])
+    workbook(settings, "001_2025.xlsx", "001", 2025, [(coop, {"Xã/Phường": None})])
+    run_steps(settings)
+    assert query(
+        settings,
+        "select district_code, attribution_carried_forward, unit_code "
+        "from marts.cooperative_district_year where year = 2025",
+    ) == [("663", True, "68")]
+
+
 def test_a_2025_district_report_naming_a_new_commune_stays_with_that_district(settings):
     """A district's report of 2025 (the first half) may name the new commune: its rows are
     still that district's for the 2021-2025 comparisons, and it is the cooperative's former

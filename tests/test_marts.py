@@ -106,6 +106,52 @@ def test_an_ocop_certificate_decided_after_the_latest_year_is_no_market_link(
     assert row == (valid, valid, valid)
 
 
+@pytest.mark.parametrize(
+    ("decided", "valid"),
+    [(dt.date(2023, 6, 1), True), (dt.date(2020, 12, 1), False)],
+)
+def test_an_ocop_certificate_an_earlier_report_listed_counts_while_it_is_valid(
+    settings, decided, valid
+):
+    """The OCOP sheet is optional: a certificate the 2023 report listed, decided 01/06/2023
+    (valid 36 months, to 01/06/2026), is a valid product in 2024, whose report has no OCOP
+    sheet, and meets the market-link criterion; one decided 01/12/2020 expired in 2023.
+    The products the latest report lists stay 0."""
+    _year(settings, 2022, 1000, 10, 20, "Tốt", 85)
+    _year(settings, 2023, 1000, 10, 20, "Tốt", 85,
+          OCOP=[[CODE, "Mật ong", "Thực phẩm", 4, "3/QĐ", decided]])  # fmt: skip
+    _year(settings, 2024, 1000, 10, 20, "Tốt", 85)
+    run_steps(settings)
+    [row] = query(
+        settings,
+        "select s.latest_year, s.ocop_products, s.has_valid_ocop_product, "
+        "s.ocop_valid_max_stars, c.meets_market_link_criterion, c.is_candidate "
+        "from marts.cooperative_scorecard as s "
+        "inner join marts.replication_candidates as c using (coop_code) where coop_code = ?",
+        [CODE],
+    )
+    assert row == (2024, 0, valid, 4 if valid else None, valid, valid)
+
+
+def test_an_ocop_product_certified_again_counts_by_its_latest_decision(settings):
+    """A product the 2022 report listed at 5 stars (decided 10/01/2022) and the 2023 report
+    at 3 (certified again 01/02/2023): in 2024, whose report has no OCOP sheet, its valid
+    stars are its new certificate's 3, though the first is still within its 36 months."""
+    _year(settings, 2022, 1000, 10, 20, "Tốt", 85,
+          OCOP=[[CODE, "Mật ong", "Thực phẩm", 5, "1/QĐ", dt.date(2022, 1, 10)]])  # fmt: skip
+    _year(settings, 2023, 1000, 10, 20, "Tốt", 85,
+          OCOP=[[CODE, "Mật ong", "Thực phẩm", 3, "7/QĐ", dt.date(2023, 2, 1)]])  # fmt: skip
+    _year(settings, 2024, 1000, 10, 20, "Tốt", 85)
+    run_steps(settings)
+    [row] = query(
+        settings,
+        "select has_valid_ocop_product, ocop_valid_max_stars from marts.cooperative_scorecard "
+        "where coop_code = ?",
+        [CODE],
+    )
+    assert row == (True, 3)
+
+
 def test_phase_summary_sets_the_phase_against_the_configured_targets(history):
     [row] = query(
         history,

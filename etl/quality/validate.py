@@ -250,8 +250,8 @@ def _member(values: pd.Series, allowed) -> pd.Series:
     return result
 
 
-# The checks that compare the reports of units of any province: a code two units report, a
-# report outranked by another's (`stg_report_precedence` ranks a commune over any province).
+# The checks that compare the reports of units of any province: a code two units report
+# (of two provinces, say), a report outranked by another's (`stg_report_precedence`).
 ACROSS_PROVINCES_CHECKS = ("coop_code_in_two_units", "report_outranked")
 # The checks whose warning on a report a unit of another province's report of the same year
 # may withdraw (a cooperative missing from its unit's report that another reports moved).

@@ -443,9 +443,12 @@ KEPT_STAGING_COLUMNS = {
         **_ROW,
         "sheet_name": "The HTX sheet's name as the file spells it",
         "unit_level": "district, province or commune: the reporting unit's level",
-        "unit_rank": "The unit's rank in the order of precedence for the cooperative and year: "
-        "1 outranked (2025: a district whose province's report names the cooperative too; from "
-        "2026: a province one of whose communes' reports names it), else 0",
+        "unit_province_code": "The province in force since 01/07/2025 the reporting unit's area "
+        "lies in (its districts' and communes' reports are ranked against each other); NULL: "
+        "no unit of that code in the year",
+        "unit_rank": "The unit's rank within its province in the order of precedence for the "
+        "cooperative and year: 1 outranked (2025: a district whose province's report names the "
+        "cooperative too; from 2026: a province one of whose communes' reports names it), else 0",
         "wins": "Whether this report wins for the cooperative and year (its rows are loaded)",
         "winner_file_id": "The file whose report wins for the cooperative and year",
         "winner_unit_code": "The unit of the winning report",
@@ -586,8 +589,9 @@ def _same_rows(con, table: str) -> bool:
 def rows_in_facts(con) -> dict[int, int]:
     """Each file's rows in the fact tables of an open build connection (every `core.fact_*`
     table with a `file_id`): what `audit.file_ingestion.rows_loaded` says. A loaded file's
-    row another report outranks (a commune's report over the province's, the province's
-    over a district's in 2025) is in no fact table, so it is not counted."""
+    row another report wins (a commune's report over its province's, the province's over a
+    district's merged into it in 2025, a unit's of another province) is in no fact table, so
+    it is not counted."""
     tables = [
         name
         for (name,) in con.execute(
@@ -1388,9 +1392,9 @@ def _register_unmatched(con) -> None:
 
 def _register_first_half(con) -> None:
     """`ref_first_half_districts` for the marts: per cooperative, the district whose report of
-    the first half of 2025 names it (the lowest code of several), also where the province's
-    report outranks it, from what the load step kept of staging (`audit.report_precedence`;
-    none where a database has no such table)."""
+    the first half of 2025 names it (the lowest code of several, of the winning report's
+    province), also where the province's report outranks it, from what the load step kept of
+    staging (`audit.report_precedence`; none where a database has no such table)."""
     kept = scalar(
         con,
         "select count(*) from duckdb_tables() where database_name = current_database() "
@@ -1403,14 +1407,22 @@ def _register_first_half(con) -> None:
 
 
 # `_register_first_half`'s view, and its source in a database without the kept staging.
+# A district of the winning report's province only: a Hà Nội district's report naming a
+# cooperative Lâm Đồng's report wins gives it no district of 2025.
 _FIRST_HALF = (
     "create or replace temp view ref_first_half_districts as "
-    "select coop_code, report_year as year, min(unit_code) as district_code from {source} as p "
-    "where report_year = 2025 and unit_level = 'district' group by coop_code, report_year"
+    "select p.coop_code, p.report_year as year, min(p.unit_code) as district_code "
+    "from {source} as p inner join (select distinct coop_code, report_year, "
+    "unit_province_code from {source} where wins) as w on p.coop_code = w.coop_code "
+    "and p.report_year = w.report_year "
+    "and p.unit_province_code is not distinct from w.unit_province_code "
+    "where p.report_year = 2025 and p.unit_level = 'district' "
+    "group by p.coop_code, p.report_year"
 )
 _NO_PRECEDENCE = (
     "(select null::varchar as coop_code, null::integer as report_year, "
-    "null::varchar as unit_code, null::varchar as unit_level where false)"
+    "null::varchar as unit_code, null::varchar as unit_level, "
+    "null::varchar as unit_province_code, null::boolean as wins where false)"
 )
 
 

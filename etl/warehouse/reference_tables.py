@@ -321,20 +321,20 @@ def _register_commune_numbers(con, htx: str) -> None:
 
 def register_unit_regions(con, htx: str = "stg_htx") -> None:
     """`ref_unit_regions`: for each unit reporting in `htx` (a relation of `stg_htx`'s
-    columns) for 2025 or later, the province in force since 01/07/2025 its area lies in
-    (`Reference.region`: 663 of 2025 and 24611 of 2026 are in 68; 68 is itself). The order
-    of precedence ranks a report against those of its own province only
-    (`sql/staging/report_precedence.sql`): a province's 2025 report over the districts merged
-    into it, a commune's report over its own province's. NULL for a code of no unit of that
-    year, which the precedence then ranks by its level alone."""
+    columns) and its report year, the province in force since 01/07/2025 its area lies in
+    (`Reference.region`: the district 663 of 2023, the province 67 and the commune 24611 of
+    2026 are all in 68; 68 is itself). The order of precedence chooses a province, then a
+    unit within it (`sql/staging/report_precedence.sql`): a unit outranks only those of its
+    own province, and a province's history is its units' (Đắk Nông's districts' years are
+    Lâm Đồng's). NULL for a code of no unit of that year: such units are one province of
+    their own there."""
     import pandas as pd
 
-    from etl.contract.reference import REORGANISED_ON, load_reference
+    from etl.contract.reference import load_reference
 
     units = con.execute(
         f"select distinct unit_code, report_year from {htx} "  # noqa: S608  a relation of the build's code
-        "where unit_code is not null and report_year >= ? order by all",
-        [REORGANISED_ON.year],
+        "where unit_code is not null and report_year is not null order by all"
     ).fetchall()
     region = load_reference().region
     frame = pd.DataFrame(

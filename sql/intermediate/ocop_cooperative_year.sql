@@ -7,19 +7,13 @@ ocop as (
     select * from core.fact_ocop_product
 ),
 
--- The one place a certificate's validity in a year is judged: valid at some time in the
--- year, decided by its end, not expired before its start (a report made in January may
--- list a certificate decided after the year).
+-- Valid at some time in the year (the macro ocop_valid_in_year, sql/macros/validity.sql).
 judged as (
     select
         coop_code,
         period_key,
         stars,
-        coalesce(
-            valid_until >= make_date(period_key, 1, 1)
-            and decision_date <= make_date(period_key, 12, 31),
-            false
-        ) as is_valid_in_year
+        ocop_valid_in_year(valid_until, decision_date, period_key) as is_valid_in_year
     from ocop
 )
 

@@ -19,6 +19,10 @@ ocop as (
     select * from intermediate.ocop_cooperative_year
 ),
 
+certifications as (
+    select * from core.fact_ocop_product
+),
+
 offtake as (
     select * from core.fact_offtake_contract
 ),
@@ -74,15 +78,39 @@ history as (
     group by coop_code
 ),
 
+-- What its latest reported year's report lists.
 ocop_latest as (
     select
         o.coop_code,
         o.ocop_products,
-        o.ocop_max_stars,
-        o.ocop_valid_products,
-        o.ocop_valid_max_stars
+        o.ocop_max_stars
     from ocop as o
     inner join latest as l on o.coop_code = l.coop_code and o.year = l.year
+),
+
+-- Each product's latest certification any of its reports up to its latest reported year
+-- listed (a product certified again, with other stars, by its new decision).
+latest_certifications as (
+    select c.*
+    from certifications as c
+    inner join latest as l on c.coop_code = l.coop_code and c.period_key <= l.year
+    qualify row_number() over (
+        partition by c.coop_code, lower(c.product_name)
+        order by c.decision_date desc nulls last, c.period_key desc
+    ) = 1
+),
+
+-- Those valid at some time in its latest reported year: the OCOP sheet is optional, and a
+-- report without it ends no certificate (valid 36 months from its decision, the workbook
+-- contract says), so one a 2024 report listed, decided in 2023, is a valid product in 2025.
+ocop_valid as (
+    select
+        c.coop_code,
+        max(c.stars) as ocop_valid_max_stars
+    from latest_certifications as c
+    inner join latest as l on c.coop_code = l.coop_code
+    where ocop_valid_in_year(c.valid_until, c.decision_date, l.year)
+    group by c.coop_code
 ),
 
 offtake_latest as (
@@ -155,8 +183,8 @@ select
     h.rating_history,
     coalesce(o.ocop_products, 0) as ocop_products,
     o.ocop_max_stars,
-    coalesce(o.ocop_valid_products, 0) > 0 as has_valid_ocop_product,
-    o.ocop_valid_max_stars,
+    v.coop_code is not null as has_valid_ocop_product,
+    v.ocop_valid_max_stars,
     l.has_offtake_contract or coalesce(k.offtake_contracts, 0) > 0 as has_offtake_contract,
     coalesce(k.offtake_contracts, 0) as offtake_contracts,
     -- A cooperative without support has 0; one whose support lacks every amount, NULL.
@@ -170,6 +198,7 @@ inner join first_year as f using (coop_code)
 inner join history as h using (coop_code)
 left join profit_streak as p using (coop_code)
 left join ocop_latest as o using (coop_code)
+left join ocop_valid as v using (coop_code)
 left join offtake_latest as k using (coop_code)
 left join support_total as s using (coop_code)
 order by l.district_code, l.coop_code;
@@ -180,5 +209,5 @@ comment on column marts.cooperative_scorecard.revenue_cagr is 'Compound annual r
 comment on column marts.cooperative_scorecard.province_code is 'Province of its latest reported year (marts.cooperative_district_year): its legacy district''s, or for an unattributed cooperative the one its report places it in';
 comment on column marts.cooperative_scorecard.ocop_products is 'OCOP product certifications its latest reported year''s report lists, expired ones included';
 comment on column marts.cooperative_scorecard.ocop_max_stars is 'Most stars among every OCOP certification its latest reported year''s report lists, expired ones included (see ocop_valid_max_stars)';
-comment on column marts.cooperative_scorecard.has_valid_ocop_product is 'An OCOP certification valid at some time in the latest reported year: decided by 31 December, expiring on or after 1 January';
-comment on column marts.cooperative_scorecard.ocop_valid_max_stars is 'Most stars among the OCOP certifications valid at some time in the latest reported year (those of has_valid_ocop_product); NULL when none is';
+comment on column marts.cooperative_scorecard.has_valid_ocop_product is 'An OCOP certification valid at some time in the latest reported year (decided by 31 December, expiring on or after 1 January), of each product''s latest certification any of its reports up to that year listed: a report without an OCOP sheet ends no certificate';
+comment on column marts.cooperative_scorecard.ocop_valid_max_stars is 'Most stars among the OCOP certifications valid at some time in the latest reported year (those of has_valid_ocop_product, listed by any of its reports); NULL when none is';

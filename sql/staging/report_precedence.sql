@@ -2,64 +2,80 @@
 -- for that cooperative (the workbook contract's order of precedence), as the temp table
 -- stg_report_precedence. Every core model keeps only the winning report's rows of a
 -- cooperative and year, in every sheet; the checks read it to warn the losing file.
--- - 2025: a province's report wins over a district's (first half of the year) merged into
---   it;
--- - from 2026: a commune's report wins over its own province's.
---   The contract orders a province and its own units: a report of another province's unit
---   (a Hà Nội ward naming a cooperative of Lâm Đồng) is of equal rank, and the rules below
---   decide, with the warning that two units report the code. Each unit's province in force
---   is `ref_unit_regions`'s; a unit of none there (no such unit that year) is ranked by its
---   level alone;
--- - otherwise (units of equal rank, and every report up to 2024): the unit whose report won
---   the cooperative most recently, in an earlier year (its own history: the contract's "the
---   cooperative's own history decides"). Only a winning report is history: a unit whose
---   report lost a year gains nothing from it, or two units reporting a cooperative year
---   after year would both have "reported it before", and the lower code would take it from
---   the unit it was with. Each year's winners decide the next year's, so `unit_history`
---   walks the report years in order (at most 2021-2030);
--- - then the lowest unit code, level first: a province's (2 digits), a district's (3), a
---   commune's (5). Up to 2024 a province and its districts are of equal rank (the contract
---   orders them from 2025 on only). As text, Đắk Nông's 67 came after its districts 660-667
---   but Hà Giang's 02 before its 024; as numbers, Hà Nội's 01 equals its 001. Level first is
---   the numeric order without that tie: every other province's code is below its districts';
--- - then, within the winning unit, the lowest file_id (one unit's two files of a year), so
---   that the choice never rests on a file's hash.
+-- The contract orders a province and its own units from 2025; each unit's province is the
+-- province in force since 01/07/2025 its area lies in (`ref_unit_regions`: 663 and 67 are in
+-- 68, so is the commune 24611). So from 2025 a report is chosen in two steps, the province
+-- first, then the unit within it, and another report of a province's own units never hands
+-- the cooperative to another province; up to 2024 (and for a unit of no known province)
+-- each unit is a province of its own, as before:
+-- 1. The province whose units won the cooperative most recently, in an earlier year (its own
+--    history: the contract's "the cooperative's own history decides"; Đắk Nông's districts'
+--    wins are Lâm Đồng's 68's). Only a winning report is history: a unit whose report lost
+--    a year gains nothing from it, or two units reporting a cooperative year after year
+--    would both have "reported it before", and the lower code would take it from the unit it
+--    was with. Each year's winners decide the next year's, so `unit_history` walks the
+--    report years in order (at most 2021-2030). With no history, the province with the
+--    lowest code, level first (below), among its units reporting the cooperative, outranked
+--    or not: a province's own report that its commune's outranks still weighs for its
+--    province (68 and 24611 against Hà Nội's ward 00004: 24611, where 24611 alone against
+--    00004 loses on its code), as a commune's report never weakens its province. A unit of
+--    another province never outranks: a Hà Nội ward naming a cooperative of Lâm Đồng is a
+--    second unit reporting the code (coop_code_in_two_units), not a commune over 68.
+-- 2. Within it, the rank: 2025 a province's report over a district's (first half of the
+--    year) merged into it; from 2026 a commune's report over its own province's (unit_rank
+--    1: outranked); then the unit that won the cooperative most recently; then the lowest
+--    unit code, level first: a province's (2 digits), a district's (3), a commune's (5). Up
+--    to 2024 a province and its districts are of equal rank (the contract orders them from
+--    2025 on only). As text, Đắk Nông's 67 came after its districts 660-667 but Hà Giang's 02
+--    before its 024; as numbers, Hà Nội's 01 equals its 001. Level first is the numeric
+--    order without that tie: every other province's code is below its districts'.
+-- 3. Within the winning unit, the lowest file_id (one unit's two files of a year), so that
+--    the choice never rests on a file's hash.
 -- `first_winning_row`: the winning report's first row for the cooperative and year (its
 -- lowest excel_row), the one row core.dim_cooperative and core.fact_cooperative_year take
 -- when a report names a cooperative twice.
 create or replace temp table stg_report_precedence as
 with recursive
 
+-- Each unit's province (a code is one unit's, of one province, in every year it reports).
+unit_regions as (
+    select
+        unit_code,
+        min(province_code) as province_code
+    from ref_unit_regions
+    group by unit_code
+),
+
 htx as (
     select
-        file_id,
-        sheet_name,
-        excel_row,
-        coop_code,
-        report_year,
-        unit_code,
-        case length(unit_code)
+        h.file_id,
+        h.sheet_name,
+        h.excel_row,
+        h.coop_code,
+        h.report_year,
+        h.unit_code,
+        case length(h.unit_code)
             when 2 then 'province'
             when 3 then 'district'
             else 'commune'
-        end as unit_level
-    from stg_htx
-    where coop_code is not null
+        end as unit_level,
+        r.province_code as unit_province_code
+    from stg_htx as h
+    left join unit_regions as r on h.unit_code = r.unit_code
+    where h.coop_code is not null
 ),
 
--- The units whose report outranks another's when both name a cooperative: in 2025 a
--- province's, from 2026 a commune's; each with its province in force.
+-- The units whose report outranks another's of their province when both name a
+-- cooperative: in 2025 a province's, from 2026 a commune's.
 outranking as (
     select distinct
-        h.coop_code,
-        h.report_year,
-        r.province_code
-    from htx as h
-    left join ref_unit_regions as r
-        on h.unit_code = r.unit_code and h.report_year = r.report_year
+        coop_code,
+        report_year,
+        unit_province_code
+    from htx
     where
-        (h.report_year = 2025 and h.unit_level = 'province')
-        or (h.report_year >= 2026 and h.unit_level = 'commune')
+        (report_year = 2025 and unit_level = 'province')
+        or (report_year >= 2026 and unit_level = 'commune')
 ),
 
 -- The units outranked for a cooperative and year: in 2025 a district whose province reports
@@ -71,15 +87,13 @@ outranked as (
         h.unit_code
     from htx as h
     inner join outranking as o
-        on h.coop_code = o.coop_code and h.report_year = o.report_year
-    left join ref_unit_regions as r
-        on h.unit_code = r.unit_code and h.report_year = r.report_year
+        on
+        h.coop_code = o.coop_code
+        and h.report_year = o.report_year
+        and h.unit_province_code = o.unit_province_code
     where
-        (
-            (h.report_year = 2025 and h.unit_level = 'district')
-            or (h.report_year >= 2026 and h.unit_level = 'province')
-        )
-        and coalesce(o.province_code = r.province_code, true)
+        (h.report_year = 2025 and h.unit_level = 'district')
+        or (h.report_year >= 2026 and h.unit_level = 'province')
 ),
 
 ranked as (
@@ -100,6 +114,7 @@ unit_reports as (
         coop_code,
         report_year,
         unit_code,
+        unit_province_code,
         unit_rank
     from ranked
 ),
@@ -121,24 +136,30 @@ contested as (
     having count(*) > count(distinct report_year)
 ),
 
--- Per contested cooperative, every unit that ever reports it, at step 0 (before the first
--- year).
+-- Per contested cooperative, every unit that ever reports it, with its province, at step 0
+-- (before the first year).
 unit_history_start as (
     select distinct
         u.coop_code,
-        u.unit_code
+        u.unit_code,
+        u.unit_province_code
     from unit_reports as u
     semi join contested as c on u.coop_code = c.coop_code
 ),
 
 -- One row per cooperative, unit and report year: `unit_rank` (NULL: the unit does not report
 -- the cooperative that year), `won_before` (the latest earlier year the unit's report won it)
--- and `wins` (whether the unit wins it this year).
-unit_history (step, coop_code, unit_code, report_year, unit_rank, won_before, wins) as (
+-- and `wins` (whether the unit wins it this year): the first by its province's latest win
+-- (`province_won_before`, over all its units), its province's lowest code, then its own
+-- rank, history and code within the province.
+unit_history (
+    step, coop_code, unit_code, unit_province_code, report_year, unit_rank, won_before, wins
+) as (
     select
         0,
         coop_code,
         unit_code,
+        unit_province_code,
         null::integer,
         null::integer,
         null::integer,
@@ -149,6 +170,7 @@ unit_history (step, coop_code, unit_code, report_year, unit_rank, won_before, wi
         step,
         coop_code,
         unit_code,
+        unit_province_code,
         report_year,
         unit_rank,
         won_before,
@@ -156,6 +178,9 @@ unit_history (step, coop_code, unit_code, report_year, unit_rank, won_before, wi
         and row_number() over (
             partition by coop_code, unit_rank is null
             order by
+                province_won_before desc nulls last,
+                province_first_length asc,
+                province_first_code asc,
                 unit_rank asc,
                 won_before desc nulls last,
                 length(unit_code) asc,
@@ -163,20 +188,41 @@ unit_history (step, coop_code, unit_code, report_year, unit_rank, won_before, wi
         ) = 1 as wins
     from (
         select
-            y.step,
-            h.coop_code,
-            h.unit_code,
-            y.report_year,
-            r.unit_rank,
-            case when h.wins then h.report_year else h.won_before end as won_before
-        from unit_history as h
-        inner join report_years as y on h.step + 1 = y.step
-        left join unit_reports as r
-            on
-            h.coop_code = r.coop_code
-            and h.unit_code = r.unit_code
-            and y.report_year = r.report_year
-    ) as carried
+            *,
+            max(won_before) over (partition by coop_code, province) as province_won_before,
+            first_value(length(unit_code)) over by_code as province_first_length,
+            first_value(unit_code) over by_code as province_first_code
+        from (
+            select
+                y.step,
+                h.coop_code,
+                h.unit_code,
+                h.unit_province_code,
+                y.report_year,
+                r.unit_rank,
+                case when h.wins then h.report_year else h.won_before end as won_before,
+                -- up to 2024 every unit is a province of its own (the choice is the unit's
+                -- history, then its code), as is a unit of no known province
+                case
+                    when y.report_year >= 2025 and h.unit_province_code is not null
+                        then 'province ' || h.unit_province_code
+                    else 'unit ' || h.unit_code
+                end as province
+            from unit_history as h
+            inner join report_years as y on h.step + 1 = y.step
+            left join unit_reports as r
+                on
+                h.coop_code = r.coop_code
+                and h.unit_code = r.unit_code
+                and y.report_year = r.report_year
+        ) as carried
+        -- a province's lowest code, level first, of its units reporting the cooperative,
+        -- whatever their rank: another of its units' report does not weaken it
+        window by_code as (
+            partition by coop_code, province, unit_rank is null
+            order by length(unit_code) asc, unit_code asc
+        )
+    ) as within_province
 ),
 
 unit_wins as (
@@ -262,6 +308,7 @@ select
     report_year,
     unit_code,
     unit_level,
+    unit_province_code,
     unit_rank,
     file_id = winner_file_id as wins,
     winner_file_id,

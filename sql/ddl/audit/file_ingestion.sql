@@ -30,7 +30,7 @@ comment on table audit.file_ingestion is 'One row per file seen, with its outcom
 comment on column audit.file_ingestion.file_id is 'Identifier of the file, referenced by every fact row';
 comment on column audit.file_ingestion.sha256 is 'SHA-256 of the file content: the file''s identity';
 comment on column audit.file_ingestion.status is 'loaded, quarantined (rejected, nothing loaded), duplicate (identical to an earlier file) or superseded (replaced by a later file for the same unit and year)';
-comment on column audit.file_ingestion.rows_loaded is 'Rows of the file in the fact tables: those read, less any a report of higher rank outranks (a commune''s over the province''s; in 2025 the province''s over a district''s); 0 unless loaded';
+comment on column audit.file_ingestion.rows_loaded is 'Rows of the file in the fact tables: those read, less any another report wins (a commune''s over its province''s; in 2025 the province''s over a district''s merged into it; a unit''s of another province); 0 unless loaded';
 comment on column audit.file_ingestion.reason is 'Why the file has its status, in Vietnamese then English';
 comment on column audit.file_ingestion.raw_path is 'The immutable copy of the file kept by the pipeline, named by hash';
 comment on column audit.file_ingestion.staged_digest is 'Digest of the rows staged from the file (per sheet: row count and an order-free hash); a reprocessed file whose rows differ rebuilds the warehouse';
