@@ -203,6 +203,23 @@ UNPARSABLE = {
 }
 
 
+def test_a_sheet_calamine_cannot_find_is_named_with_what_went_wrong(tmp_path, seeds):
+    """A workbook whose relationships target `./worksheets/…` (a program other than Excel
+    wrote it): python-calamine lists the sheets but finds none of them. The detail names the
+    error and the sheet, `WorksheetNotFound: ThongTin`, not a bare `ThongTin`."""
+
+    def dotted(data: bytes) -> bytes:
+        return data.replace(b'Target="worksheets/', b'Target="./worksheets/')
+
+    path = _edited(seeds["short"], tmp_path / "663_2023.xlsx", dotted, "xl/_rels/workbook.xml.rels")
+    read = read_workbook(path)
+    assert read.rejection is not None
+    assert read.rejection.rule == "file_unreadable"
+    vi, en = halves(read.rejection.message)
+    assert "lưu lại dạng .xlsx" in vi, vi
+    assert en.endswith("(detail: WorksheetNotFound: ThongTin)."), en
+
+
 @pytest.mark.parametrize("case", sorted(UNPARSABLE))
 def test_an_unparsable_file_is_told_in_vietnamese_with_the_parser_s_words_in_english_only(
     tmp_path, seeds, case

@@ -186,10 +186,16 @@ def _archive(members: list[str]) -> Finding:
 
 
 def _unreadable(exc: Exception) -> Finding:
+    detail = _short(exc)
+    if " " not in detail and detail != type(exc).__name__:
+        # A bare word says nothing alone: python-calamine's `WorksheetNotFound('ThongTin')`
+        # (a sheet the workbook lists at a part it cannot find) reads `WorksheetNotFound:
+        # ThongTin`, not `ThongTin`.
+        detail = f"{type(exc).__name__}: {detail}"
     return Finding(
         rule="file_unreadable",
         severity=ERROR,
-        message=reason("file_unreadable", detail=_short(exc)),
+        message=reason("file_unreadable", detail=detail),
     )
 
 
