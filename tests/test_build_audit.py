@@ -187,6 +187,21 @@ def test_check_units_from_the_build_are_the_computed_ones(settings):
     assert check_units(with_reference=True) == computed  # read back from their cache
 
 
+def _precedence(rows: list[tuple]):
+    """An in-memory connection holding stg_report_precedence of staged HTX rows (file, row,
+    code, year, unit), with their units' provinces (`ref_unit_regions`): the caller's to
+    close."""
+    con = duckdb.connect()
+    con.execute(
+        "create temp table stg_htx (file_id bigint, sheet_name varchar, excel_row integer, "
+        "coop_code varchar, report_year integer, unit_code varchar)"
+    )
+    con.executemany("insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)", [list(r) for r in rows])
+    reference_tables.register_unit_regions(con)
+    run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
+    return con
+
+
 def test_first_winning_row_is_the_winning_reports_first_row():
     """`stg_report_precedence.first_winning_row` marks, per cooperative and year, the row the
     core models took before as the first (by file, then row) of the winning report's rows."""
@@ -209,18 +224,8 @@ def test_first_winning_row_is_the_winning_reports_first_row():
         (5, 4, "X1", 2024, "664"),
         (5, 9, None, 2024, "664"),
     ]
-    con = duckdb.connect()
+    con = _precedence(rows)
     try:
-        con.execute(
-            "create temp table stg_htx (file_id bigint, sheet_name varchar, excel_row integer, "
-            "coop_code varchar, report_year integer, unit_code varchar)"
-        )
-        con.executemany(
-            "insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)",
-            [list(row) for row in rows],
-        )
-        reference_tables.register_unit_regions(con)
-        run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
         marked = con.execute(
             "select coop_code, report_year, file_id, excel_row from stg_report_precedence "
             "where first_winning_row order by all"
@@ -244,15 +249,8 @@ def test_first_winning_row_is_the_winning_reports_first_row():
 def _winners(rows: list[tuple]) -> list[tuple]:
     """stg_report_precedence's winning unit of each cooperative and year, for staged HTX rows
     (file, row, code, year, unit)."""
-    con = duckdb.connect()
+    con = _precedence(rows)
     try:
-        con.execute(
-            "create temp table stg_htx (file_id bigint, sheet_name varchar, excel_row integer, "
-            "coop_code varchar, report_year integer, unit_code varchar)"
-        )
-        con.executemany("insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)", rows)
-        reference_tables.register_unit_regions(con)
-        run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
         return con.execute(
             "select distinct coop_code, report_year, winner_unit_code "
             "from stg_report_precedence order by all"
@@ -370,15 +368,8 @@ def test_a_report_outranks_only_the_units_of_its_own_province():
         ("X4", 2025, "68"),
         ("X4", 2026, "68"),
     ]
-    con = duckdb.connect()
+    con = _precedence(rows)
     try:
-        con.execute(
-            "create temp table stg_htx (file_id bigint, sheet_name varchar, excel_row integer, "
-            "coop_code varchar, report_year integer, unit_code varchar)"
-        )
-        con.executemany("insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)", rows)
-        reference_tables.register_unit_regions(con)
-        run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
         ranks = con.execute(
             "select distinct coop_code, report_year, unit_code, unit_rank "
             "from stg_report_precedence where unit_rank = 1 order by all"
@@ -411,15 +402,8 @@ def test_an_outranked_row_is_warned_once_though_the_winning_report_names_it_twic
     and 9: one `commune_report_wins`, caused by the winning report's first row (before, one
     for each of the winning report's rows)."""
     rows = [(3, 2, "X1", 2026, "68"), (7, 9, "X1", 2026, "24611"), (7, 4, "X1", 2026, "24611")]
-    con = duckdb.connect()
+    con = _precedence(rows)
     try:
-        con.execute(
-            "create temp table stg_htx (file_id bigint, sheet_name varchar, excel_row integer, "
-            "coop_code varchar, report_year integer, unit_code varchar)"
-        )
-        con.executemany("insert into stg_htx values (?, 'HTX', ?, ?, ?, ?)", rows)
-        reference_tables.register_unit_regions(con)
-        run_sql_file(con, SQL_DIR / "staging" / "report_precedence.sql")
         con.execute("create temp table check_run_files as select 3::bigint as file_id")
         query = (SQL_DIR / "checks" / "report_outranked.sql").read_text(encoding="utf-8")
         warned = con.execute(
