@@ -59,9 +59,9 @@ _NO_MARK = re.compile("[-\u2010-\u2015\u2212]?")  # blank, -, ‐ ‒ – — �
 _CODE_10 = re.compile(r"^\d{10}(-\d{3})?$")
 # Day 0 of Excel's serial numbers. A workbook saved in the 1904 date system (`date1904` in
 # xl/workbook.xml: old Excel for Mac) counts its days from 1 January 1904 instead, and an
-# .ods file from its own `table:null-date`: the guard learns a file's epoch (`Package`).
+# .ods file from its own `table:null-date`: the guard learns a file's epoch
+# (`guard.Package.date_epoch`), which the reader passes to the date rules.
 EXCEL_EPOCH = dt.date(1899, 12, 30)
-EXCEL_1904_EPOCH = dt.date(1904, 1, 1)
 
 
 def money_unit_factor(key: str) -> float | None:

@@ -326,8 +326,8 @@ def register_unit_regions(con, htx: str = "stg_htx") -> None:
     2026 are all in 68; 68 is itself). The order of precedence chooses a province, then a
     unit within it (`sql/staging/report_precedence.sql`): a unit outranks only those of its
     own province, and a province's history is its units' (Đắk Nông's districts' years are
-    Lâm Đồng's). NULL for a code of no unit of that year: such units are one province of
-    their own there."""
+    Lâm Đồng's). NULL for a code of no unit of that year: such a unit is a province of its
+    own there."""
     import pandas as pd
 
     from etl.contract.reference import load_reference
