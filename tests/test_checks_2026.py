@@ -195,7 +195,7 @@ def test_a_commune_wins_over_its_own_province_whatever_another_province_reports(
         ("68_2026.xlsx", "commune_report_wins", 2, f"{A} (24611)")
     }
     assert _cross(settings, ["coop_code_in_two_units"]) == {
-        ("68_2026.xlsx", "coop_code_in_two_units", 2, f"{A} (66, 68; tính/counted: 24611)"),
+        ("68_2026.xlsx", "coop_code_in_two_units", 2, f"{A} (66, 68, 24611; tính/counted: 24611)"),
         ("24611_2026.xlsx", "coop_code_in_two_units", 2, f"{A} (66, 24611; tính/counted: 24611)"),
         ("66_2026.xlsx", "coop_code_in_two_units", 2, f"{A} (66, 68, 24611; tính/counted: 24611)"),
     }
@@ -204,6 +204,45 @@ def test_a_commune_wins_over_its_own_province_whatever_another_province_reports(
         "68_2026.xlsx": (2, 1),
         "24611_2026.xlsx": (1, 1),
         "66_2026.xlsx": (1, 0),
+    }
+
+
+def test_a_losing_report_of_another_province_does_not_place_the_cooperative(settings):
+    """A in 2026 in Lâm Đồng's commune 24611's report and in Đắk Lắk's 66 report, neither
+    with history: 66 wins (its province's lowest code), and its row names no commune. A is
+    under review in province 66, not placed in 24611 by the report that lost (it was, and
+    counted in Lâm Đồng's commune with Đắk Lắk's figures: helper BQ)."""
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "66_2026.xlsx", "66", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings)
+    assert _rows(settings) == {"24611_2026.xlsx": (1, 0), "66_2026.xlsx": (1, 1)}
+    assert query(
+        settings,
+        "select coop_code, placement, new_commune_code from intermediate.cooperative_placement",
+    ) == [(A, "review", None)]
+    assert query(
+        settings,
+        "select new_province_code, new_commune_code, cooperatives from marts.commune_year "
+        "where year = 2026 and cooperatives > 0",
+    ) == [("66", None, 1)]
+
+
+def test_two_units_name_the_unit_that_counts_though_it_outranks_one_of_them(settings):
+    """Hà Nội's report (01) and its district Ba Đình's (001, the first half) of 2025, and Lâm
+    Đồng's (68), name A: 01 counts (its province's code is the lowest), outranks its own
+    district (`province_report_wins`), and every file is told of the other province's unit;
+    each value names the unit that counts (001's: 01, which is no rival of its own)."""
+    _workbook(settings, "01_2025.xlsx", "01", 2025, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "001_2025.xlsx", "001", 2025, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings)
+    assert _cross(settings, ["commune_report_wins", "province_report_wins"]) == {
+        ("001_2025.xlsx", "province_report_wins", 2, f"{A} (01)")
+    }
+    assert _cross(settings, ["coop_code_in_two_units"]) == {
+        ("01_2025.xlsx", "coop_code_in_two_units", 2, f"{A} (01, 68; tính/counted: 01)"),
+        ("001_2025.xlsx", "coop_code_in_two_units", 2, f"{A} (01, 68, 001; tính/counted: 01)"),
+        ("68_2025.xlsx", "coop_code_in_two_units", 2, f"{A} (01, 68, 001; tính/counted: 01)"),
     }
 
 

@@ -452,6 +452,8 @@ KEPT_STAGING_COLUMNS = {
         "wins": "Whether this report wins for the cooperative and year (its rows are loaded)",
         "winner_file_id": "The file whose report wins for the cooperative and year",
         "winner_unit_code": "The unit of the winning report",
+        "winner_province_code": "The province (in force since 01/07/2025) of the winning "
+        "report's unit",
         "first_winning_row": "The winning report's first row for the cooperative and year: the "
         "row the dimension and the facts take",
     },

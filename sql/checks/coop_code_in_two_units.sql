@@ -6,8 +6,8 @@
 -- rank in one, are rivals. Checked by expectations/warehouse/coop_code_in_two_units.json
 -- (warning above 1).
 -- Only the rows of files in check_run_files (every file, or this run's), counted over every
--- row of their cooperative and year. The value names the unit and its rivals, and the one
--- whose row counts (sql/staging/report_precedence.sql): `6400000001 (663, 664; tính/counted:
+-- row of their cooperative and year. The value names the unit, its rivals and the unit whose
+-- row counts (sql/staging/report_precedence.sql): `6400000001 (663, 664; tính/counted:
 -- 663)`.
 with
 
@@ -30,24 +30,50 @@ unit_years as (
     inner join run_rows as r on p.coop_code = r.coop_code and p.report_year = r.report_year
 ),
 
-rivals as (
+-- The unit that counts for each cooperative and year.
+winners as (
+    select distinct
+        coop_code,
+        report_year,
+        winner_unit_code
+    from stg_report_precedence
+),
+
+-- Each unit with every unit reporting the cooperative that year, and whether that one is its
+-- rival: not one of its own province the order of precedence ranks apart from it.
+pairs as (
     select
         u.coop_code,
         u.report_year,
         u.unit_code,
-        count(distinct v.unit_code) as units_reporting,
-        -- level first, as the order of precedence compares codes: 67 before 664
-        string_agg(distinct v.unit_code, ', ' order by length(v.unit_code), v.unit_code)
-            as unit_codes
+        v.unit_code as other_code,
+        case
+            when u.unit_rank = v.unit_rank then true
+            when u.unit_province_code = v.unit_province_code then false
+            -- two units of no known province: one province, as in the first-half view
+            when u.unit_province_code is null and v.unit_province_code is null then false
+            else true
+        end as rival
     from unit_years as u
     inner join unit_years as v
         on u.coop_code = v.coop_code and u.report_year = v.report_year
-    where
-        not (
-            u.unit_province_code is not distinct from v.unit_province_code
-            and u.unit_rank <> v.unit_rank
-        )
-    group by u.coop_code, u.report_year, u.unit_code
+),
+
+-- Per unit: its rivals counted, and named with the unit that counts, which may be one of its
+-- own province that outranks it (Hà Nội's 001 under its province 01, beside Lâm Đồng's 68).
+rivals as (
+    select
+        p.coop_code,
+        p.report_year,
+        p.unit_code,
+        count(distinct p.other_code) filter (where p.rival) as units_reporting,
+        -- level first, as the order of precedence compares codes: 67 before 664
+        string_agg(
+            distinct p.other_code, ', ' order by length(p.other_code), p.other_code
+        ) filter (where p.rival or p.other_code = w.winner_unit_code) as unit_codes
+    from pairs as p
+    inner join winners as w on p.coop_code = w.coop_code and p.report_year = w.report_year
+    group by p.coop_code, p.report_year, p.unit_code
 )
 
 select

@@ -8,8 +8,9 @@
 -- Decision 167 cell is "Không", a value). The founding date (and how much
 -- of it was given: day, month or year) is the cooperative's latest one, on every version.
 -- A year's attributes are those of the report that wins for the cooperative that year
--- (stg_report_precedence: 2025 a province's over a district's, from 2026 a commune's over
--- the province's, else the unit whose report won it most recently, then the lower unit code).
+-- (stg_report_precedence: from 2025 the province whose units won it most recently, within it
+-- in 2025 the province's report over a district's, from 2026 a commune's over the province's;
+-- else the unit whose report won it most recently, then the lower unit code).
 -- Placement in the geography in force since 01/07/2025 belongs to the cooperative, the same
 -- on every version (it opens none):
 -- - reported: the new commune named by its latest report of 2025 or later (within a year,
@@ -247,6 +248,9 @@ founding as (
     group by coop_code
 ),
 
+-- The communes the reports name, of the winning report's province only: a report of the
+-- same province that does not win may name the commune the winning one leaves blank (a
+-- district's of the first half of 2025), a report of another province never places it.
 named as (
     select
         n.coop_code,
@@ -258,7 +262,9 @@ named as (
         n.excel_row
     from communes_named as n
     inner join precedence as p using (file_id, excel_row)
-    where n.commune_code is not null
+    where
+        n.commune_code is not null
+        and p.unit_province_code is not distinct from p.winner_province_code
 ),
 
 latest_new_commune as (
@@ -299,6 +305,7 @@ left_behind as (
         and p.unit_level = 'district'
         and n.report_year < p.report_year
         and d.district_code <> p.unit_code
+        and p.unit_province_code is not distinct from p.winner_province_code
     where not n.commune_current
 ),
 

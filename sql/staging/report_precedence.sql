@@ -266,6 +266,7 @@ undisputed as (
         r.*,
         r.file_id as winner_file_id,
         r.unit_code as winner_unit_code,
+        r.unit_province_code as winner_province_code,
         true as first_winning_row
     from rows_unit_wins as r
     anti join disputed as d
@@ -279,6 +280,7 @@ decided_disputed as (
         r.*,
         first_value(r.file_id) over by_precedence as winner_file_id,
         first_value(r.unit_code) over by_precedence as winner_unit_code,
+        first_value(r.unit_province_code) over by_precedence as winner_province_code,
         row_number() over by_precedence = 1 as first_winning_row
     from rows_unit_wins as r
     semi join disputed as d
@@ -313,5 +315,6 @@ select
     file_id = winner_file_id as wins,
     winner_file_id,
     winner_unit_code,
+    winner_province_code,
     first_winning_row
 from decided;
