@@ -723,17 +723,60 @@ def test_a_warning_on_another_province_s_report_whose_cause_left_is_withdrawn(se
 def test_a_warning_that_still_holds_with_another_value_is_not_withdrawn(settings):
     # Run 1: two communes report A. Run 2: a third one too. A is still in the reports of
     # 24611 and 24615, whose warning's value now names three units: it still holds on
-    # their rows, and stays (a file of an earlier run gains no new warning).
+    # their rows, and stays, saying so (a file of an earlier run gains no new warning).
     _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(A, **{"Xã/Phường": None}))
     _workbook(settings, "24615_2026.xlsx", "24615", 2026, _coops(A, **{"Xã/Phường": None}))
     run_steps(settings, "run-1")
     _workbook(settings, "24620_2026.xlsx", "24620", 2026, _coops(A, **{"Xã/Phường": None}))
     run_steps(settings, "run-2")
-    assert {(f, r, row) for f, r, row, _ in _cross(settings)} == {
-        ("24611_2026.xlsx", "coop_code_in_two_units", 2),
-        ("24615_2026.xlsx", "coop_code_in_two_units", 2),
-        ("24620_2026.xlsx", "coop_code_in_two_units", 2),
+    # Each names the three now (the rows of run 1 too: their stored value is updated).
+    named = f"{A} (24611, 24615, 24620; tính/counted: 24611)"
+    assert _cross(settings) == {
+        ("24611_2026.xlsx", "coop_code_in_two_units", 2, named),
+        ("24615_2026.xlsx", "coop_code_in_two_units", 2, named),
+        ("24620_2026.xlsx", "coop_code_in_two_units", 2, named),
     }
+
+
+def test_a_warning_of_an_earlier_run_says_who_counts_after_a_later_report_changes_it(
+    settings,
+):
+    """Run 1: Lâm Đồng's commune 24611 and Đắk Lắk's 66 report A in 2026, neither province
+    with history of it: 66 counts, and both files are told so. Run 2: 68's report of 2025
+    gives Lâm Đồng the history, and 24611 counts. The warnings stored on both files of run 1
+    still hold on their rows, and now say who counts; their feedback lists the new value,
+    and no alert goes to them (helper BQ: they kept `tính/counted: 66`)."""
+    _workbook(settings, "24611_2026.xlsx", "24611", 2026, _coops(A, **{"Xã/Phường": None}))
+    _workbook(settings, "66_2026.xlsx", "66", 2026, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings, "run-1")
+    before = f"{A} (66, 24611; tính/counted: 66)"
+    assert _cross(settings, ["coop_code_in_two_units"]) == {
+        ("24611_2026.xlsx", "coop_code_in_two_units", 2, before),
+        ("66_2026.xlsx", "coop_code_in_two_units", 2, before),
+    }
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(A, **{"Xã/Phường": None}))
+    with logged("etl.warehouse.ledger") as said:
+        published = run_steps(settings, "run-2")
+    assert _rows(settings) == {
+        "24611_2026.xlsx": (1, 1),
+        "66_2026.xlsx": (1, 0),
+        "68_2025.xlsx": (1, 1),
+    }
+    after = f"{A} (66, 24611; tính/counted: 24611)"
+    assert _cross(settings, ["coop_code_in_two_units"]) == {
+        ("24611_2026.xlsx", "coop_code_in_two_units", 2, after),
+        ("66_2026.xlsx", "coop_code_in_two_units", 2, after),
+    }
+    assert (
+        "warnings across files updated, their value changed: "
+        "24611_2026.xlsx coop_code_in_two_units x1; 66_2026.xlsx coop_code_in_two_units x1"
+    ) in said
+    for name in ("24611_2026.xlsx", "66_2026.xlsx"):
+        assert _loi_of(settings, name) == {("coop_code_in_two_units", 2, after)}
+    ids = dict(query(settings, "select file_name, file_id from audit.file_ingestion"))
+    assert sorted(published["file_ids"]) == sorted(ids.values())
+    bodies = query(settings, "select body from audit.quality_alert where run_id = 'run-2'")
+    assert not any("2026" in body for (body,) in bodies)
 
 
 # --- the feedback of a file whose warnings were withdrawn --------------------------------

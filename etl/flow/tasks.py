@@ -449,8 +449,9 @@ def _build(
     files of earlier runs, but where the contract names the file warned (a province report
     a later commune report outranks: `on_warned_file_rules`), and then that file is alerted
     and its feedback written again; those of their stored warnings whose cause left the
-    warehouse are withdrawn (the files holding any are checked again), and the feedback of
-    the files that lost one is written again, or removed when nothing is left in it."""
+    warehouse are withdrawn (the files holding any are checked again), those that still hold
+    with another value take it, and the feedback of the files that lost or changed one is
+    written again, or removed when nothing is left in it."""
     from etl.quality import alerts
     from etl.quality.data_docs import prepare_data_docs
     from etl.quality.validate import (
@@ -492,12 +493,18 @@ def _build(
             ledger.set_rows_loaded(con, in_facts)
             mine = with_cells(for_run(cross, run_files), read or {})
             stored = ledger.replace_cross_findings(
-                con, mine, cross_rules(), run_files, holding(cross, earlier)
+                con,
+                mine,
+                cross_rules(),
+                run_files,
+                holding(cross, earlier),
+                {file_id: cross[file_id] for file_id in earlier if file_id in cross},
             )
             new = stored.new
-            # A file of an earlier run warned, or one that lost a warning: its feedback too
-            # (rewritten, or removed when nothing is left to tell).
-            if earlier_files := ({*new, *stored.withdrawn} - set(run_files)):
+            # A file of an earlier run warned, or one that lost a warning or whose warning
+            # now says another value: its feedback too (rewritten, or removed when nothing is
+            # left to tell).
+            if earlier_files := ({*new, *stored.withdrawn, *stored.changed} - set(run_files)):
                 _write_files(_build_files(settings), sorted({*pending, *run_files, *earlier_files}))
             items = alerts.with_cross(outcomes, ledger.files(con, sorted(new)), new)
             ids = [i["file_id"] for i in items]

@@ -10,10 +10,11 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.config import SQL_DIR
+from etl.contract.findings import Finding
 from etl.warehouse.models import rollback, run_sql_file
 
 log = logging.getLogger(__name__)
@@ -615,11 +616,13 @@ _STORED = """
 
 @dataclass(frozen=True)
 class CrossFindings:
-    """What `replace_cross_findings` changed: the warnings not stored before, by file, and
-    the files that lost a stored warning (`_withdraw`), whose feedback is then out of date."""
+    """What `replace_cross_findings` changed: the warnings not stored before, by file, the
+    files that lost a stored warning (`_withdraw`) and those whose stored warning now says
+    another value (`_refresh`), whose feedback is then out of date."""
 
     new: dict[int, list]
     withdrawn: list[int]
+    changed: list[int] = field(default_factory=list)
 
 
 def replace_cross_findings(
@@ -628,6 +631,7 @@ def replace_cross_findings(
     rules: list[str],
     run_files: list[int] | None = None,
     holding: dict[int, set[tuple]] | None = None,
+    current: dict[int, list] | None = None,
 ) -> CrossFindings:
     """Store the current warnings across files and years; return those not stored before
     and the files that lost one.
@@ -639,7 +643,9 @@ def replace_cross_findings(
     whose cause left the warehouse: every one when it is no longer loaded (superseded), and,
     on a file of `holding` (checked again by this run), each not among what holds on it now
     (`etl.quality.validate.holding`: rule, sheet, row, column, and the value of one on no
-    row; `_withdraw`). Without `run_files`, every stored one is replaced.
+    row; `_withdraw`); one that still holds on its row with another value takes the value
+    found on it now (`current`: the warnings found on the files checked again; `_refresh`).
+    Without `run_files`, every stored one is replaced.
 
     Set-based: the warnings become one Arrow table, which of them were stored before is one
     anti join on their identity (file, rule, sheet, row, column, value), and they are
@@ -675,6 +681,9 @@ def replace_cross_findings(
         ).fetchall()
         con.execute(f"delete from audit.rejected_row where {scope}", params)  # noqa: S608  constant scope
         gone = _withdraw(con, rules, holding or {}) if run_files is not None else []
+        changed = (
+            _refresh(con, rules, holding or {}, current or {}) if run_files is not None else []
+        )
         # A file of an earlier run keeps what it holds: only what it lacks is added.
         con.execute(
             f"""
@@ -693,11 +702,17 @@ def replace_cross_findings(
         con.unregister("cross_found")
     if gone:
         _say_withdrawn(con, gone)
+    if changed:
+        _say_refreshed(con, changed)
     new: dict[int, list] = {}
     for (position,) in fresh:
         file_id, f = found[position]
         new.setdefault(file_id, []).append(f)
-    return CrossFindings(new, sorted({file_id for file_id, _ in gone}))
+    return CrossFindings(
+        new,
+        sorted({file_id for file_id, _ in gone}),
+        sorted({file_id for file_id, _ in changed}),
+    )
 
 
 def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> list[tuple[int, str]]:
@@ -748,6 +763,83 @@ def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> list[tup
     finally:
         con.unregister("cross_holding")
     return gone
+
+
+def _refresh(
+    con, rules: list[str], holding: dict[int, set[tuple]], current: dict[int, list]
+) -> list[tuple[int, str]]:
+    """On the files checked again (`holding`), update each stored warning across files (of
+    `rules`) that `_withdraw` kept for its row although what it says no longer holds: the
+    value found on that row now takes its place, with its text (`6400000001 (66, 24611;
+    tính/counted: 66)` becomes `… tính/counted: 24611)` when a later report gives 24611's
+    province the cooperative's history). Only where the row's rule, sheet and column leave
+    one stored value stale and one found value new; a row with more is left as stored (the
+    values are what tells its warnings apart). Within the caller's transaction; returns the
+    (file_id, rule) of each warning updated."""
+    found: dict[tuple, dict[str | None, Finding]] = {}
+    for file_id, findings in current.items():
+        if file_id not in holding:
+            continue
+        for f in findings:
+            if f.rule in rules and f.excel_row is not None:
+                key = (file_id, f.rule, f.sheet, f.excel_row, f.column_name)
+                found.setdefault(key, {}).setdefault(f.value, f)
+    if not found:
+        return []
+    stored: dict[tuple, set[str | None]] = {}
+    for file_id, rule, sheet, row, column, value in con.execute(
+        """
+        select file_id, rule, sheet, excel_row, column_name, value from audit.rejected_row
+        where list_contains($rules, rule) and list_contains($files, file_id)
+            and excel_row is not null
+        """,
+        {"rules": rules, "files": sorted(holding)},
+    ).fetchall():
+        stored.setdefault((file_id, rule, sheet, row, column), set()).add(value)
+    updates = []
+    for key, values in stored.items():
+        held = holding[key[0]]
+        stale = {v for v in values if (*key[1:], v) not in held}
+        fresh = [f for v, f in found.get(key, {}).items() if v not in values]
+        if len(stale) == 1 and len(fresh) == 1:
+            [old], [f] = stale, fresh
+            updates.append((key, old, f))
+    for (file_id, rule, sheet, row, column), old, f in updates:
+        con.execute(
+            """
+            update audit.rejected_row set value = $value, message = $message
+            where file_id = $file and rule = $rule and excel_row = $row
+                and coalesce(sheet, '') = coalesce($sheet, '')
+                and coalesce(column_name, '') = coalesce($column, '')
+                and coalesce(value, '') = coalesce($old, '')
+            """,
+            {
+                "value": f.value,
+                "message": f.message,
+                "file": file_id,
+                "rule": rule,
+                "row": row,
+                "sheet": sheet,
+                "column": column,
+                "old": old,
+            },
+        )
+    return [(key[0], key[1]) for key, _, _ in updates]
+
+
+def _say_refreshed(con, changed: list[tuple[int, str]]) -> None:
+    """Log the warnings across files `_refresh` updated, per file and rule."""
+    names = dict(
+        con.execute(
+            "select file_id, file_name from audit.file_ingestion where list_contains(?, file_id)",
+            [sorted({file_id for file_id, _ in changed})],
+        ).fetchall()
+    )
+    lines = [
+        f"{names.get(file_id, file_id)} {rule} x{n}"
+        for (file_id, rule), n in Counter(changed).items()
+    ]
+    log.info("warnings across files updated, their value changed: %s", "; ".join(sorted(lines)))
 
 
 def _say_withdrawn(con, gone: list[tuple[int, str]]) -> None:
