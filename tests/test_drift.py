@@ -204,6 +204,99 @@ def test_rule_4_unit_on_a_merged_group_header_covers_its_sub_columns(tmp_path):
     assert (row["revenue_mvnd"], row["profit_before_tax_mvnd"]) == (1650.0, -12.5)
 
 
+@pytest.mark.parametrize("header", ["Lãi trước thuế", "LN trước thuế (triệu đồng)"])
+def test_rule_3_profit_before_tax_in_other_words_is_the_profit_column(tmp_path, header):
+    rows = [["Mã số HTX", "Tên HTX", header], ["6400000001", "HTX A", "-2,5"]]
+    sheets = {"ThongTin": info_rows(), "HTX": rows}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.sheets["htx"].rows[0]["profit_before_tax_mvnd"] == -2.5
+    assert [f.rule for f in read.findings] == []
+
+
+@pytest.mark.parametrize("header", ["Lợi nhuận", "Lợi nhuận 2023", "Lợi nhuận năm 2023"])
+def test_rule_3_profit_alone_is_a_warning_naming_profit_before_tax(tmp_path, header):
+    """`Lợi nhuận` alone may be after tax: not read, and a warning names the column the
+    header lacks, with the report year too (helper BR: `Lợi nhuận 2023` was information
+    only, no alert, and the cooperative failed the profit criterion unheard)."""
+    rows = [["Mã số HTX", "Tên HTX", header], ["6400000001", "HTX A", "-2,5"]]
+    sheets = {"ThongTin": info_rows(), "HTX": rows}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert "profit_before_tax_mvnd" not in read.sheets["htx"].rows[0]
+    [warning] = [f for f in read.findings if f.sheet == "HTX"]
+    assert (warning.rule, warning.severity, warning.column_name) == (
+        "column_like_missing",
+        "warning",
+        header,
+    )
+    assert "'Lợi nhuận trước thuế'" in warning.message
+
+
+@pytest.mark.parametrize("order", [("Sau thuế", "Trước thuế"), ("Trước thuế", "Sau thuế")])
+def test_rule_2_profit_over_before_and_after_tax_reads_the_before_tax_column(tmp_path, order):
+    """`Lợi nhuận` merged over `Sau thuế | Trước thuế`: the group's name and a sub-header
+    together name the column (rule 2), in either order; after tax is another figure."""
+    figures = {"Trước thuế": 14, "Sau thuế": 11}
+    top = ["Mã số HTX", "Tên HTX", "Lợi nhuận (triệu đồng)", None]
+    rows = [top, [None, None, *order], ["6400000001", "HTX A", *(figures[o] for o in order)]]
+    path = write_xlsx(
+        tmp_path / "f.xlsx",
+        {"HTX": rows},
+        then=lambda sheets: sheets["HTX"].merge_range("C1:D1", top[2]),
+    )
+    read = read_workbook(path)
+    assert read.sheets["htx"].rows[0]["profit_before_tax_mvnd"] == 14.0
+    assert "column_split" not in {f.rule for f in read.findings}
+
+
+def test_rule_2_workers_over_regular_and_seasonal_reads_the_regular_column(tmp_path):
+    """`Số lao động` merged over `Thời vụ | Thường xuyên`: the sub-header that, after the
+    group's name, names the column (`Số lao động thường xuyên`) is read, not the leftmost,
+    and no warning says the sub-columns do not tell."""
+    top = ["Mã số HTX", "Tên HTX", "Số lao động", None]
+    rows = [top, [None, None, "Thời vụ", "Thường xuyên"], ["6400000001", "HTX A", 30, 12]]
+    path = write_xlsx(
+        tmp_path / "f.xlsx",
+        {"HTX": rows},
+        then=lambda sheets: sheets["HTX"].merge_range("C1:D1", top[2]),
+    )
+    read = read_workbook(path)
+    assert read.sheets["htx"].rows[0]["workers"] == 12
+    assert "column_split" not in {f.rule for f in read.findings}
+
+
+def test_rule_3_profit_after_tax_alone_is_no_profit_before_tax(tmp_path):
+    rows = [["Mã số HTX", "Tên HTX", "Lợi nhuận sau thuế"], ["6400000001", "HTX A", 11]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    assert "profit_before_tax_mvnd" not in read.sheets["htx"].rows[0]
+    assert [(f.rule, f.column_name) for f in read.findings] == [
+        ("column_unknown", "Lợi nhuận sau thuế")
+    ]
+
+
+# Đồng with its country, as clerks write it: in a header's parentheses and as the file's
+# `Đơn vị tính` (they were read as no unit: đồng figures loaded as million VND, helper BS).
+DONG_SPELLED = ["đồng Việt Nam", "Đồng VN", "VN đồng", "tiền đồng", "Việt Nam đồng"]
+
+
+@pytest.mark.parametrize("unit", [*DONG_SPELLED, "ĐVT: đồng Việt Nam", "VNĐ"])
+def test_rule_4_dong_named_with_its_country_in_a_header_is_dong(tmp_path, unit):
+    rows = [
+        ["Mã số HTX", "Tên HTX", f"Doanh thu ({unit})", "Vốn điều lệ"],
+        ["6400000001", "HTX A", 800_000_000, 1_550],
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    row = read.sheets["htx"].rows[0]
+    assert (row["revenue_mvnd"], row["charter_capital_mvnd"]) == (800.0, 1550.0)
+
+
+@pytest.mark.parametrize("unit", [*DONG_SPELLED, "Đồng (VNĐ)", "VNĐ (đồng)", "Tiền: đồng"])
+def test_rule_4_dong_named_with_its_country_as_the_file_s_unit_is_dong(tmp_path, unit):
+    info = [*info_rows(), ["Đơn vị tính", unit]]
+    rows = [["Mã số HTX", "Tên HTX", "Doanh thu"], ["6400000001", "HTX A", 800_000_000]]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"ThongTin": info, "HTX": rows}))
+    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 800.0
+
+
 def test_rule_4_per_person_unit_is_still_a_money_unit(tmp_path):
     info = [*info_rows(), ["Đơn vị tính", "đồng"]]
     rows = [

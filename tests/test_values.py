@@ -87,6 +87,11 @@ SPELLED_UNITS = [
     ("VND", 1e-6),
     ("VNĐ", 1e-6),
     ("đ", 1e-6),
+    ("đồng Việt Nam", 1e-6),
+    ("Việt Nam đồng", 1e-6),
+    ("VN đồng", 1e-6),
+    ("nghìn đồng Việt Nam", 1e-3),
+    ("tỷ đồng VN", 1e3),
 ]
 
 
@@ -124,6 +129,9 @@ def test_a_percentage_is_no_amount():
 def test_unknown_unit_is_not_a_money_unit():
     assert cells.money_factor("người") is None
     assert cells.money_factor(None) is None
+    # money or a country alone names no unit: no scale, no currency
+    assert cells.money_factor("tiền") is None
+    assert cells.money_factor("Việt Nam") is None
 
 
 @pytest.mark.parametrize(

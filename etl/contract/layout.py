@@ -177,7 +177,15 @@ HTX = Sheet(
         Column("charter_capital_mvnd", "Vốn điều lệ", "money"),
         Column("total_assets_mvnd", "Tổng tài sản", "money"),
         Column("revenue_mvnd", "Doanh thu", "money"),
-        Column("profit_before_tax_mvnd", "Lợi nhuận trước thuế", "money", says_loss=True),
+        Column(
+            "profit_before_tax_mvnd",
+            "Lợi nhuận trước thuế",
+            "money",
+            says_loss=True,
+            # `Lãi`: profit; `LN`: the usual short form of `lợi nhuận`. `Lợi nhuận` alone may
+            # be after tax: a warning names the column it lacks (`missing_column_like`).
+            aliases=("Lãi trước thuế", "LN trước thuế"),
+        ),
         Column(
             "avg_income_mvnd",
             "Thu nhập bình quân",

@@ -25,10 +25,18 @@ _BLANK_MARKS = {"", "-", "x", "X", *_DASHES}
 # on their unaccented letters (`_unit_key`); a leading multiplier counts too (`1.000 đồng`,
 # as in `ĐVT: 1.000 đồng`). The factor turns a value in that unit into million VND.
 MONEY_SCALES = {"nghin": 1e-3, "ngan": 1e-3, "trieu": 1.0, "tr": 1.0, "ty": 1e3, "ti": 1e3}
-MONEY_CURRENCIES = ("dong", "vnd", "d")
+# The currency as clerks name it, by its key (letters only): `đồng`, `VNĐ`, `đ`, and with
+# its country (`đồng Việt Nam`, `Việt Nam đồng`, `Đồng VN`, `VN đồng`, `Đồng (VNĐ)`, `VNĐ
+# (đồng)`): read as no unit, such a header's đồng were taken for million VND (helper BS).
+MONEY_CURRENCIES = (
+    *("dong", "vnd", "d"),
+    *("dongvietnam", "vietnamdong", "dongvn", "vndong", "dongvnd", "vnddong"),
+)
+# A money unit's key: a scale, a currency or both, after `tiền` (money: `Tiền: đồng`).
 _MONEY_UNIT = re.compile(
-    rf"^(?P<scale>{'|'.join(sorted(MONEY_SCALES, key=len, reverse=True))})?"
-    rf"(?P<currency>{'|'.join(MONEY_CURRENCIES)})?$"
+    r"^(?:tien)?"
+    rf"(?P<scale>{'|'.join(sorted(MONEY_SCALES, key=len, reverse=True))})?"
+    rf"(?P<currency>{'|'.join(sorted(MONEY_CURRENCIES, key=len, reverse=True))})?$"
 )
 # `ĐVT:` / `Đơn vị tính:` before the unit, as a file's note or a header's parentheses say it.
 _UNIT_LABEL = re.compile(r"^(?:dvt|don vi tinh|don vi)\b[\s:]*")

@@ -94,7 +94,7 @@ def _header_keys(text: str) -> tuple[str, str]:
 _split_unit = short_memo(65536, typed=True, others=True)(split_unit)
 
 
-# A header that names the year it counts (`Doanh thu năm 2023`, `Lợi nhuận 2023`, `Số thành
+# A header that names the year it counts (`Doanh thu năm 2023`, `Vốn điều lệ 2023`, `Số thành
 # viên tính đến ngày 31/12/2023`), as its match key has it: the year is the group's last.
 _YEAR_QUALIFIER = re.compile(
     r" (?:(?:nam|(?:tinh )?den(?: ngay)?(?: \d{1,2}){0,2}|(?:tai )?thoi diem(?: \d{1,2}){0,2}) )?"
@@ -219,7 +219,7 @@ def find_header(
         return None
     told: dict[int, tuple[bool, dict[int, str] | None]] = {}  # the rows under the header
     if best.header_row + 1 < len(rows) and best.data_start <= best.header_row + 2:
-        _split_by_year(rows, best, merges, told)
+        _split_by_year(rows, best, merges, told, lookup)
     # Under the header: column numbers `(1) (2) (3)`, and a row of units only (`(đồng)`,
     # `(người)` under their columns), in either order.
     row_units: dict[str, str] = {}
@@ -302,6 +302,8 @@ def missing_column_like(sheet: Sheet, header: HeaderMatch, text: str) -> str | N
     # unit, and the header is as like its column as `Doanh thu năm 2023` is; and without a
     # unit, which the header's key must lose to lie within a name (`Tài sản (triệu đồng)`).
     parts = [key for part in text.split(" / ") for key in _header_keys(part)]
+    if header.year is not None:  # `Lợi nhuận năm 2023` is as like its column as `Lợi nhuận`
+        parts += [bare for part in parts if (bare := _without_year(part, header.year))]
     for column in lacking:
         for name in column.names:
             key = match_key(split_unit(name)[0])
@@ -334,12 +336,39 @@ def _header_at(
     data_start = r + 1
     if r + 1 < len(rows):
         below = _map_row(rows[r + 1], lookup, columns, year)
+        below.update(_under_group(rows[r], rows[r + 1], lookup, {**columns, **below}, year))
         if below:
             columns.update(below)
             data_start = r + 2
     return HeaderMatch(
         header_row=r, data_start=data_start, columns=columns, top_row_columns=top, year=year
     )
+
+
+def _under_group(
+    top: list, below: list, lookup: dict[str, str], taken: dict[str, int], year: int | None
+) -> dict[str, int]:
+    """The columns a group cell and a sub-header under it name together (rule 2): `Lợi
+    nhuận` over `Trước thuế | Sau thuế` names `Lợi nhuận trước thuế` (the first), where
+    neither names a column alone. A group cell reaches over the empty cells to its right, as
+    a merged one leaves them."""
+    found: dict[str, int] = {}
+    group = None
+    for index in range(max(len(top), len(below))):
+        cell = _at(top, index)
+        if isinstance(cell, str) and cell.strip():
+            group = split_unit(cell)[0] if index not in taken.values() else None
+        elif cell is not None and not isinstance(cell, str):
+            group = None
+        sub = _at(below, index)
+        if group is None or not isinstance(sub, str) or not sub.strip():
+            continue
+        if index in taken.values() or index in found.values():
+            continue
+        named = _column_of(f"{group} {sub}", lookup, year)
+        if named is not None and named[0] not in taken and named[0] not in found:
+            found[named[0]] = index
+    return found
 
 
 # A sub-header's year (`Năm 2023`, `2023`, `TH 2023`, `Thực hiện năm 2023 (triệu đồng)`),
@@ -365,6 +394,7 @@ def _split_by_year(
     best: HeaderMatch,
     merges: Iterable[tuple[tuple[int, int], tuple[int, int]]],
     told: dict[int, tuple[bool, dict[int, str] | None]] | None = None,
+    lookup: dict[str, str] | None = None,
 ) -> None:
     """A column's header over sub-columns of years or of plan and result: `Doanh thu`
     merged (or over empty cells) above `Năm 2022 | Năm 2023`, or `Kế hoạch | Thực hiện`.
@@ -374,7 +404,9 @@ def _split_by_year(
     unknown. The group's unit is the chosen sub-column's, unless it has its own. Before, the
     leftmost sub-column was read: last year's revenue as this year's. A group whose
     sub-columns do not tell (`Trồng trọt | Chăn nuôi`) is read from the leftmost (of other
-    years only, not at all), and the others are `unclear`, for the reader to warn of.
+    years only, not at all), and the others are `unclear`, for the reader to warn of. With
+    `lookup`, a sub-column whose header after the group's name names the column itself
+    tells first (`Lợi nhuận` over `Sau thuế | Trước thuế`: `Lợi nhuận trước thuế`).
 
     The row under a one-row header is its sub-headers' only when it holds nothing under
     the columns outside the groups (a data row holds a code, a name): it then joins the
@@ -415,6 +447,15 @@ def _split_by_year(
         fitting = [i for i in subs if best.year and years[i] == [best.year]]
         if not fitting and not any(years.values()):
             fitting = list(subs)
+        if len(fitting) > 1 and lookup is not None:
+            group = split_unit(top[index])[0]
+            whole = [
+                i
+                for i in fitting
+                if (hit := _column_of(f"{group} {_as_text(below[i])}", lookup, best.year))
+                and hit[0] == key
+            ]
+            fitting = whole if len(whole) == 1 else fitting
         if len(fitting) > 1:
             done = [i for i in fitting if _DONE.search(subs[i]) and not _PLANNED.search(subs[i])]
             fitting = done or [i for i in fitting if _TOTAL.search(subs[i])]
@@ -557,7 +598,7 @@ def repeated_header(
             taken = 2
         # Sub-columns split as the first header's were (`Năm 2022 | Năm 2023`).
         again = HeaderMatch(index, index + taken, columns, top_row_columns=top, year=first.year)
-        _split_by_year(rows, again, ())
+        _split_by_year(rows, again, (), lookup=lookup)
         columns, taken = again.columns, again.data_start - index
     return columns, taken
 
