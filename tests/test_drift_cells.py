@@ -673,6 +673,27 @@ def test_rule_18_a_date_with_a_question_or_more_stays_unreadable(raw):
         cells.parse_dated(raw, report_year=2023)
 
 
+def test_rule_18_a_year_typed_into_a_date_formatted_cell_is_that_year(tmp_path):
+    """`2019` typed into a cell formatted `dd/mm/yyyy` (Excel shows 11/07/1905) is the year
+    2019, as the number formatted General is; it read as 11/07/1905 (helper BS). A real
+    date, and a year's number in a General cell, read as before."""
+    typed = dt.date(1899, 12, 30) + dt.timedelta(days=2019)  # the cell as its format shows it
+    rows = [
+        HTX_HEADER,
+        htx_row(1, "6400000001", **{"Ngày thành lập": typed}),
+        htx_row(2, "6400000002", **{"Ngày thành lập": 2019}),
+        htx_row(3, "6400000003", **{"Ngày thành lập": dt.date(2019, 3, 15)}),
+    ]
+    sheets = {"ThongTin": info_rows("663", 2023), "HTX": rows}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert [(r["founded_on"], r["founded_on_precision"]) for r in read.sheets["htx"].rows] == [
+        (dt.date(2019, 1, 1), "year"),
+        (dt.date(2019, 1, 1), "year"),
+        (dt.date(2019, 3, 15), "day"),
+    ]
+    assert cells.parse_dated(dt.datetime(1905, 7, 11, 12, 0)) == (dt.date(1905, 7, 11), "day")
+
+
 def test_rule_18_a_date_ending_a_sentence_reads_in_every_date_column(tmp_path):
     """Ngày thành lập, Ngày quyết định and ThongTin's Ngày lập read `15/03/2019.` alike."""
     info = info_rows("663", 2023)

@@ -936,6 +936,35 @@ def test_rule_17_two_candidate_sheets_reject_the_file_naming_both():
     assert "'Sheet1', 'Biểu 01'" in en
 
 
+def test_rule_17_a_form_s_numbered_sheets_read_the_htx_one_and_name_the_others(tmp_path):
+    """A form's sheets `Biểu 01` (the cooperatives) to `Biểu 04`, whose support, OCOP and
+    offtake tables name `Tên HTX` too: each of those holds every required HTX column, but
+    also every one of another table, so `Biểu 01` is the HTX sheet (they made the file
+    ambiguous: helper BS); the others are tables not read, each named in a warning."""
+    coop = "6400000001"
+
+    def with_name(header: list, row: list) -> list[list]:  # `Tên HTX` after the code
+        return [[header[0], "Tên HTX", *header[1:]], [row[0], "HTX A", *row[1:]]]
+
+    sheets = {
+        "ThongTin": info_rows(),
+        "Biểu 01": [HTX_HEADER, htx_row(1, coop)],
+        "Biểu 02": with_name(SUPPORT_HEADER, [coop, "NTM", "Máy sấy", "Tỉnh", 100, 2023]),
+        "Biểu 03": with_name(OCOP_HEADER, [coop, "Cà phê", 4, "Thực phẩm", 2022, 2025]),
+        "Biểu 04": with_name(LINK_HEADER, [coop, "Công ty A", "Cà phê", 2022, 2025]),
+    }
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert read.sheets["htx"].sheet_name == "Biểu 01"
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == [coop]
+    assert {(f.rule, f.sheet) for f in read.findings if f.rule.startswith("sheet_")} == {
+        ("sheet_found_by_header", "Biểu 01"),
+        ("sheet_not_read", "Biểu 02"),
+        ("sheet_not_read", "Biểu 03"),
+        ("sheet_not_read", "Biểu 04"),
+    }
+
+
 def test_rule_17_a_sheet_named_htx_wins_over_a_header_elsewhere(tmp_path):
     table = [HTX_HEADER, htx_row(1, "6400000001")]
     path = write_xlsx(tmp_path / "f.xlsx", {"Sheet1": table, "HTX": table})
@@ -1086,6 +1115,39 @@ def test_a_cooperative_whose_name_or_commune_begins_as_a_total_is_not_a_total(
     )
     assert [t["excel_row"] for t in read_workbook(path).sheets["htx"].rows] == [2, 3]
     assert (rule, 3) in _errors(path)
+
+
+def test_rule_9_a_form_s_empty_rows_with_their_formulas_zeros_are_skipped(tmp_path):
+    """Under the cooperatives, the form's rows left empty: their `STT`, and the zeros their
+    formulas show (a number, a text `0`, `FALSE`) or a dash. They hold no cooperative: not
+    errors of rows without a code or a name, which rejected the file (helper BS). A row
+    with a name, or with a figure other than 0, still is one."""
+    header = HTX_HEADER
+    at = {h: i for i, h in enumerate(header)}
+
+    def template(stt, **cells):
+        row = [None] * len(header)
+        row[at["STT"]] = stt
+        for name, value in cells.items():
+            row[at[name]] = value
+        return row
+
+    profit = "Lợi nhuận trước thuế"
+    rows = [
+        header,
+        htx_row(1, "6400000001"),
+        template(2, **{profit: 0, "Doanh thu": 0}),
+        template(3, **{profit: "0", "Liên kết tiêu thụ": False, "Doanh thu": "-"}),
+        template(4),
+    ]
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    read = read_workbook(path)
+    assert read.rejection is None
+    assert [t["excel_row"] for t in read.sheets["htx"].rows] == [2]
+    assert _errors(path) == set()
+    rows.append(template(5, **{profit: 12}))
+    path = write_xlsx(tmp_path / "663_2023_v2.xlsx", {"ThongTin": info_rows(), "HTX": rows})
+    assert ("coop_code_required", 6) in _errors(path)
 
 
 @pytest.mark.parametrize(

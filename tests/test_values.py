@@ -189,7 +189,9 @@ def test_month_thirteen_is_not_a_date():
         cells.parse_date("12/13/2021")
 
 
-@pytest.mark.parametrize("raw", ["x", "X", "Có", "có", "1", "Yes", 1, True, "✓", "✔", "√", " √ "])
+@pytest.mark.parametrize(
+    "raw", ["x", "X", "Có", "có", "1", "Yes", 1, True, "✓", "✔", "√", " √ ", "×"]
+)
 def test_yes_values(raw):
     assert cells.parse_yesno(raw) is True
 

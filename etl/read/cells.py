@@ -60,8 +60,9 @@ _SAID_VERBS = {
     # The contract said (`HĐ`, `hợp đồng`): `Có HĐ`, `Đã ký HĐ`, `Không có HĐ`.
     *("hd", "ky hd", "co hd", "hop dong", "ky hop dong", "co hop dong"),
 }
-# Marks without letters or digits: a tick is yes; blank or a dash is no.
-_TICK = re.compile("[\u2713\u2714\u221a\u2611\u2705]")  # ✓ ✔ √ ☑ ✅
+# Marks without letters or digits: a tick is yes, and so is `×` (the sign Word's and Excel's
+# symbols insert for an `x`); blank or a dash is no. A ballot cross (✗) may say either.
+_TICK = re.compile("[\u2713\u2714\u221a\u2611\u2705\u00d7]")  # ✓ ✔ √ ☑ ✅ ×
 _NO_MARK = re.compile("[-\u2010-\u2015\u2212]?")  # blank, -, ‐ ‒ – — ―, −
 
 _CODE_10 = re.compile(r"^\d{10}(-\d{3})?$")
@@ -775,10 +776,15 @@ def parse_dated(
     """
     if is_blank(raw):
         return None
-    if isinstance(raw, dt.datetime):
-        return raw.date(), DAY
     if isinstance(raw, dt.date):
-        return raw, DAY
+        day = raw.date() if isinstance(raw, dt.datetime) else raw
+        # A year typed into a cell formatted as a date (`2019`, which Excel shows as
+        # 11/07/1905): the year, as the same number formatted General is (helper BS).
+        if raw == day or raw == dt.datetime.combine(day, dt.time()):
+            typed = (day - epoch).days
+            if _YEARS[0] <= typed <= _YEARS[1]:
+                return dt.date(typed, 1, 1), YEAR
+        return day, DAY
     if isinstance(raw, bool):
         raise ValueError("not a date")
     if isinstance(raw, int | float):

@@ -458,8 +458,12 @@ def _sheet_by_header(
     sheets make the file ambiguous. None when no sheet qualifies. A hidden sheet (an old copy
     the clerk hid) is a candidate only when no visible sheet is one, and is read with a
     warning; `hidden_htx`, a hidden sheet named `HTX`, is then the one, before the others,
-    and beside visible ones it is named in what is said (`…_beside_hidden`)."""
-    candidates = []
+    and beside visible ones it is named in what is said (`…_beside_hidden`). Of several,
+    one whose header holds every required column of another layout table too (the support,
+    OCOP or offtake table of a form's numbered sheets) is that table, not the HTX sheet; it
+    is then a table not read, which a warning names (`_tables_not_read`)."""
+    candidates: list[str] = []
+    others: set[str] = set()
     for name in sheet_names:
         if name in claimed:
             continue
@@ -468,6 +472,10 @@ def _sheet_by_header(
         header = find_header(rows, HTX)
         if header is not None and not header.missing:
             candidates.append(name)
+            if _another_table(rows):
+                others.add(name)
+    if len(candidates) > 1:  # `Biểu 01` beside `Biểu 02`, a support table also naming `Tên HTX`
+        candidates = [name for name in candidates if name not in others] or candidates
     visible = [name for name in candidates if name in shown]
     candidates = visible or ([hidden_htx] if hidden_htx else candidates)
     # A hidden `HTX` not read is named: the clerk does not see it, and it keeps its name.
@@ -496,6 +504,16 @@ def _sheet_by_header(
         )
     )
     return name
+
+
+def _another_table(rows: list[list]) -> bool:
+    """Whether a sheet's header holds every required column of a layout table other than
+    the HTX one (`Chương trình` and `Kinh phí` of the support table, beside `Mã số HTX`)."""
+    return any(
+        (header := find_header(rows, sheet)) is not None and not header.missing
+        for sheet in DATA_SHEETS
+        if sheet is not HTX
+    )
 
 
 def _tables_not_read(
@@ -1449,6 +1467,10 @@ class _Sections:
             )
 
 
+# What a form's empty row shows beside its zeros (`_Table._template_row`).
+_TEMPLATE_DASHES = frozenset(("-", "\u2013", "\u2014"))
+
+
 class _Table:
     """Tells the rows of one sheet's table that are no data: empty rows, totals, signature
     blocks, repeated headers and column numbers, section titles and their subtotals."""
@@ -1516,6 +1538,8 @@ class _Table:
             and not self._lacks_code(row, texts)  # `HTX …` founded `ngày 15/3/2019`, no code
         ):
             return 1
+        if self._template_row(row_cells):
+            return 1
         if not self._has_figures(row):
             if self._lacks_code(row, texts):
                 return 0  # a cooperative, not a title: its missing code is an error
@@ -1531,6 +1555,24 @@ class _Table:
         ):
             return 1
         return 0
+
+    def _template_row(self, row_cells: list) -> bool:
+        """A form's row left empty (rule 9): its `STT` and zeros alone, as the form's
+        formulas show them under a table (`=SUM(…)` of nothing, `FALSE`), or dashes; no
+        code, no name, no other text. It holds no cooperative, and failed
+        `coop_code_required` (helper BS)."""
+        zero = False
+        for i, c in enumerate(row_cells):
+            if c is None or i == self.stt_at:
+                continue
+            text = c.strip() if c.__class__ is str else None
+            if text in _TEMPLATE_DASHES:
+                continue
+            if text == "0" or (text is None and isinstance(c, int | float) and c == 0):
+                zero = True  # a bool's False is an int's 0
+                continue
+            return False
+        return zero
 
     def _lacks_code(self, row: list, texts: list[tuple[int, str]]) -> bool:
         """A cooperative's row with neither code nor figures, which no title is (rule 11: a

@@ -109,6 +109,9 @@ def _outcome(rule, raw: object) -> tuple[bool, object]:
 
 
 _SLOW = object()  # a cell the first pass leaves to the rule
+# The last year a year typed into a date-formatted cell shows as (2100 days from the 1904
+# epoch fall in 1909): such a date cell is the rule's (`cells.parse_dated`), not its day.
+_TYPED_YEARS = 1909
 _BLANK_KEY = (type(None), None)  # a blank cell's memo key
 
 
@@ -146,10 +149,10 @@ def _fast(kind: str, raws: list, factor: float, memo: dict) -> list:
             for r in raws
         ]  # fmt: skip
     if kind == "date":  # a date calamine typed is its own day, as `cells.parse_dated` reads it
-        memo[_BLANK_KEY] = None
+        memo[_BLANK_KEY] = None  # but a year typed into a date cell (1905, 1909): the rule's
         return [
-            (r, cells.DAY) if r.__class__ is date
-            else (r.date(), cells.DAY) if r.__class__ is datetime
+            (r, cells.DAY) if r.__class__ is date and r.year > _TYPED_YEARS
+            else (r.date(), cells.DAY) if r.__class__ is datetime and r.year > _TYPED_YEARS
             else memo.get((r.__class__, r), _SLOW)
             for r in raws
         ]  # fmt: skip
