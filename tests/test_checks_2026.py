@@ -625,6 +625,23 @@ def test_a_name_several_communes_fit_is_unknown_unless_the_history_decides(setti
     assert not query(settings, "select 1 from audit.rejected_row where rule = 'commune_known'")
 
 
+def test_another_province_s_first_half_district_does_not_decide_a_commune(settings):
+    """As above, A's own district 664 (its 2024 report) decides `Tân Thành` in Lâm Đồng's
+    report of 2025, though Hà Nội's district Ba Đình (001, the first half) reports A too:
+    before, Ba Đình was taken for A's own district that year, and A's commune was unknown."""
+    _workbook(settings, "664_2024.xlsx", "664", 2024, _coops(A, **{"Xã/Phường": "Tân Thành"}))
+    _workbook(settings, "68_2025.xlsx", "68", 2025, _coops(A, **{"Xã/Phường": "Tân Thành"}))
+    _workbook(settings, "001_2025.xlsx", "001", 2025, _coops(A, **{"Xã/Phường": None}))
+    run_steps(settings)
+    assert _cross(settings, ["commune_ambiguous"]) == set()
+    assert _rows(settings)["68_2025.xlsx"] == (1, 1)
+    assert query(
+        settings,
+        "select f.unit_code, g.commune_code, g.district_code from core.fact_cooperative_year f "
+        "join core.dim_geography g using (geo_key) order by 1",
+    ) == [("664", "24699", "664"), ("68", "24699", "664")]
+
+
 def test_a_former_and_a_new_commune_that_share_a_code_are_two_communes(settings):
     """`Hòa Thắng` in 2025: the former Xã Hòa Thắng 23053 (district 596, split) and the new
     Xã Hoà Thắng that kept its code 23053. Without history to decide, the commune is unknown:

@@ -23,9 +23,9 @@
 --   go into fits too; else, when they all lead to the same new commune (a commune kept
 --   unchanged), that new commune; else the commune is unknown. A commune unit's row with
 --   an empty commune column names that commune.
--- The cooperative's own district: the district that reported it in the latest earlier year
--- (the winning reports), or a district that reported it in the same year from 2025 (the
--- first half of 2025).
+-- The cooperative's own district: a district of the row's province that reported it in the
+-- same year from 2025 (the first half of 2025), or else the district that reported it in the
+-- latest earlier year (the winning reports).
 -- Its own former commune: the one its latest winning report up to 2024 names.
 create or replace temp table stg_htx_commune as
 with
@@ -56,14 +56,25 @@ winning_districts as (
     where wins and unit_level = 'district'
 ),
 
+-- By province: a district of another province reporting the cooperative the same year (Hà
+-- Nội's Ba Đình beside Lâm Đồng's report) is not the own district of a row of this one.
 same_year_districts as (
     select
         coop_code,
         report_year,
+        unit_province_code,
         arg_min(unit_code, file_id) as district_code
     from precedence
     where unit_level = 'district' and report_year >= 2025
-    group by coop_code, report_year
+    group by coop_code, report_year, unit_province_code
+),
+
+row_provinces as (
+    select
+        file_id,
+        excel_row,
+        unit_province_code
+    from precedence
 ),
 
 rows_with_history as (
@@ -84,8 +95,12 @@ rows_with_history as (
             )
         ) as previous_district
     from htx as h
+    left join row_provinces as rp on h.file_id = rp.file_id and h.excel_row = rp.excel_row
     left join same_year_districts as s
-        on h.coop_code = s.coop_code and h.report_year = s.report_year
+        on
+        h.coop_code = s.coop_code
+        and h.report_year = s.report_year
+        and s.unit_province_code is not distinct from rp.unit_province_code
 ),
 
 -- Up to 2024: the former communes a unit may name, its own (a district's) or its
