@@ -264,6 +264,42 @@ def test_rule_2_workers_over_regular_and_seasonal_reads_the_regular_column(tmp_p
     assert "column_split" not in {f.rule for f in read.findings}
 
 
+def test_rule_2_a_data_row_under_a_one_row_header_is_never_a_sub_header(tmp_path):
+    """`Liên kết` (unmerged) over a first cooperative whose cell says `Tiêu thụ`: together
+    they name `Liên kết tiêu thụ`, but the row is data, not sub-headers, and both
+    cooperatives are read (the first was taken for the header and lost: helper BT)."""
+    rows = [
+        ["STT", "Mã số HTX", "Tên HTX", "Doanh thu", "Liên kết"],
+        [1, "6400000001", "HTX A", 100, "Tiêu thụ"],
+        [2, "6400000002", "HTX B", 200, "Không"],
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", {"HTX": rows}))
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001", "6400000002"]
+    assert [(f.rule, f.column_name) for f in read.findings if f.severity == "warning"] == [
+        ("column_like_missing", "Liên kết")
+    ]
+
+
+def test_rule_2_a_sub_header_split_again_by_year_is_not_read_as_this_year_s(tmp_path):
+    """Three header rows: `Lợi nhuận` over `Trước thuế | Sau thuế`, each over `Năm 2022 |
+    Năm 2023`. `Trước thuế` spans two years: its left one is not this report's profit
+    (it was read, 2022's figure as 2023's: helper BT); not read, and a warning says so."""
+    top = ["Mã số HTX", "Tên HTX", "Lợi nhuận (triệu đồng)", None, None, None]
+    middle = [None, None, "Trước thuế", None, "Sau thuế", None]
+    bottom = [None, None, "Năm 2022", "Năm 2023", "Năm 2022", "Năm 2023"]
+    rows = [top, middle, bottom, ["6400000001", "HTX A", 5, 14, 4, 11]]
+
+    def merge(sheets):
+        sheets["HTX"].merge_range("C1:F1", top[2])
+        sheets["HTX"].merge_range("C2:D2", middle[2])
+        sheets["HTX"].merge_range("E2:F2", middle[4])
+
+    sheets = {"ThongTin": info_rows(), "HTX": rows}
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets, then=merge))
+    assert "profit_before_tax_mvnd" not in read.sheets["htx"].rows[0]
+    assert "column_like_missing" in {f.rule for f in read.findings}
+
+
 def test_rule_3_profit_after_tax_alone_is_no_profit_before_tax(tmp_path):
     rows = [["Mã số HTX", "Tên HTX", "Lợi nhuận sau thuế"], ["6400000001", "HTX A", 11]]
     read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))

@@ -765,6 +765,44 @@ def test_rule_12_a_cooperative_written_over_two_rows_under_one_merged_code_is_to
     assert "one cooperative" in en
 
 
+def test_the_secondary_tables_headed_as_forms_head_them_are_read(tmp_path):
+    """`Chương trình hỗ trợ`, `Nội dung hỗ trợ`, `Nguồn kinh phí`, `Kinh phí hỗ trợ`, `Năm
+    hỗ trợ`; `Tên sản phẩm OCOP`, `Hạng sao`, `Số QĐ`, `Ngày QĐ`; `Tên doanh nghiệp`: each
+    its column (helper BU: rejected as missing columns, or read without them, so that no
+    certificate had a date and none was valid). A year typed into a date-formatted `Năm`
+    cell (2023, shown as 15/07/1905) is 2023 (it was 1905, and rejected the file)."""
+    import datetime as dt
+
+    coop = "6400000001"
+    typed_2023 = dt.date(1899, 12, 30) + dt.timedelta(days=2023)
+    support = ["Mã số HTX", "Chương trình hỗ trợ", "Nội dung hỗ trợ", "Nguồn kinh phí"]
+    support += ["Kinh phí hỗ trợ", "Năm hỗ trợ"]
+    sheets = {
+        "ThongTin": info_rows(),
+        "HTX": [HTX_HEADER, htx_row(1, coop)],
+        "HoTro": [support, [coop, "NTM", "Máy sấy", "Tỉnh", 100, typed_2023]],
+        "OCOP": [
+            ["Mã số HTX", "Tên sản phẩm OCOP", "Hạng sao", "Số QĐ", "Ngày QĐ"],
+            [coop, "Cà phê", 4, "21/QĐ-UBND", dt.date(2022, 3, 15)],
+        ],
+        "LienKet": [["Mã số HTX", "Tên doanh nghiệp"], [coop, "Công ty A"]],
+    }
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    [line] = read.sheets["hotro"].rows
+    assert (line["program"], line["content"], line["funding_source"]) == ("NTM", "Máy sấy", "Tỉnh")
+    assert (line["amount_mvnd"], line["year"]) == (100.0, 2023)
+    [product] = read.sheets["ocop"].rows
+    assert (product["product_name"], product["stars"], product["decision_no"]) == (
+        "Cà phê",
+        4,
+        "21/QĐ-UBND",
+    )
+    assert product["decision_date"] == dt.date(2022, 3, 15)
+    assert read.sheets["lienket"].rows[0]["partner"] == "Công ty A"
+    assert [f for f in read.findings if f.severity != "info"] == []
+
+
 def test_rule_12_support_rows_under_one_merged_code_are_each_read(tmp_path):
     """In `HoTro` one cooperative has several rows: a code merged over them gives it each."""
     support = [
@@ -963,6 +1001,25 @@ def test_rule_17_a_form_s_numbered_sheets_read_the_htx_one_and_name_the_others(t
         ("sheet_not_read", "Biểu 03"),
         ("sheet_not_read", "Biểu 04"),
     }
+
+
+def test_rule_17_a_list_of_cooperatives_with_a_partner_column_stays_the_htx_sheet(tmp_path):
+    """`Biểu 01`, the cooperatives with a `Doanh nghiệp liên kết` column (every required
+    column of the offtake table too), beside `Biểu 02`, a support table naming `Tên HTX`:
+    the list is the HTX sheet, being more like it than like the offtake table; the support
+    table is not (its rows were read as the cooperatives: helper BT)."""
+    coop = "6400000001"
+    support = ["Mã số HTX", "Tên HTX", "Chương trình hỗ trợ", "Nội dung", "Kinh phí"]
+    sheets = {
+        "ThongTin": info_rows(),
+        "Biểu 01": [[*HTX_HEADER, "Doanh nghiệp liên kết"], [*htx_row(1, coop), "Công ty A"]],
+        "Biểu 02": [support, [coop, "HTX A", "NTM", "Máy sấy", 100]],
+    }
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert read.sheets["htx"].sheet_name == "Biểu 01"
+    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
+    assert ("sheet_not_read", "Biểu 02") in {(f.rule, f.sheet) for f in read.findings}
 
 
 def test_rule_17_a_sheet_named_htx_wins_over_a_header_elsewhere(tmp_path):

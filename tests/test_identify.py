@@ -937,6 +937,7 @@ def test_a_unit_code_left_as_a_blank_mark_is_an_empty_cell(tmp_path, ref, mark):
         "2023.0",
         2023.0,
         dt.datetime(1905, 7, 15),  # 2023 typed in a cell formatted as a date
+        dt.datetime(1909, 7, 16),  # the same in a workbook of the 1904 date system
     ],
 )
 def test_the_report_year_may_be_written_as_its_first_or_last_day(tmp_path, ref, written):

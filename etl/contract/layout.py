@@ -207,17 +207,26 @@ HOTRO = Sheet(
     aliases=("Hỗ trợ",),
     columns=(
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
-        Column("program", "Chương trình", "program", required=True, aliases=("Tên chương trình",)),
-        Column("content", "Nội dung", "text"),
+        # `… hỗ trợ`: the table's headers as forms often write them (helper BU: a support
+        # table headed so was rejected, or read without its content and year).
+        Column(
+            "program",
+            "Chương trình",
+            "program",
+            required=True,
+            aliases=("Tên chương trình", "Chương trình hỗ trợ", "Tên chương trình hỗ trợ"),
+        ),
+        Column("content", "Nội dung", "text", aliases=("Nội dung hỗ trợ",)),
         Column(
             "funding_source",
             "Nguồn vốn",
             "category",
             allowed=FUNDING_SOURCES,
             reads="funding_source",
+            aliases=("Nguồn kinh phí", "Nguồn vốn hỗ trợ"),
         ),
-        Column("amount_mvnd", "Kinh phí", "money", required=True),
-        Column("year", "Năm", "int", reads="year"),
+        Column("amount_mvnd", "Kinh phí", "money", required=True, aliases=("Kinh phí hỗ trợ",)),
+        Column("year", "Năm", "int", reads="year", aliases=("Năm hỗ trợ",)),
     ),
 )
 
@@ -227,11 +236,30 @@ OCOP = Sheet(
     aliases=(),
     columns=(
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
-        Column("product_name", "Tên sản phẩm", "text", required=True),
+        Column(
+            "product_name", "Tên sản phẩm", "text", required=True, aliases=("Tên sản phẩm OCOP",)
+        ),
         Column("product_group", "Nhóm sản phẩm", "category", allowed=OCOP_GROUPS),
-        Column("stars", "Số sao", "int", required=True, units=("sao",), reads="stars"),
-        Column("decision_no", "Số quyết định", "text"),
-        Column("decision_date", "Ngày quyết định", "date"),
+        Column(
+            "stars",
+            "Số sao",
+            "int",
+            required=True,
+            units=("sao",),
+            reads="stars",
+            aliases=("Hạng sao", "Xếp hạng sao", "Số sao OCOP"),
+        ),
+        # `QĐ`: the usual short form of `quyết định`; a certificate is the decision's
+        # (helper BU: `Ngày QĐ` was read as no column, and no certificate was valid).
+        Column(
+            "decision_no", "Số quyết định", "text", aliases=("Số QĐ", "Số quyết định công nhận")
+        ),
+        Column(
+            "decision_date",
+            "Ngày quyết định",
+            "date",
+            aliases=("Ngày QĐ", "Ngày quyết định công nhận", "Ngày công nhận", "Ngày cấp"),
+        ),
     ),
 )
 
@@ -241,7 +269,13 @@ LIENKET = Sheet(
     aliases=("Liên kết",),
     columns=(
         Column("coop_code", "Mã số HTX", "code", required=True, aliases=COOP_CODE_ALIASES),
-        Column("partner", "Doanh nghiệp liên kết", "text", required=True),
+        Column(
+            "partner",
+            "Doanh nghiệp liên kết",
+            "text",
+            required=True,
+            aliases=("Tên doanh nghiệp liên kết", "Doanh nghiệp", "Tên doanh nghiệp"),
+        ),
         Column("product", "Sản phẩm", "text"),
         Column("volume_tonnes", "Sản lượng (tấn)", "number", units=("tấn",)),
         Column(

@@ -570,7 +570,7 @@ def parse_year(raw: object) -> int | None:
     `15/06/2023`, `06/2023`), and the one 4-digit year of a text that is neither (`Quý
     II/2023`). Anything else as a count without a unit reads it."""
     if isinstance(raw, dt.date):  # a datetime too
-        return raw.year
+        return typed_year(raw) or raw.year
     if isinstance(raw, str) and not is_blank(raw):
         found = _YEAR_WORD.match(match_key(raw))
         if found:
@@ -594,6 +594,22 @@ def parse_year(raw: object) -> int | None:
     return _whole(parse_quantity(raw, whole=True))
 
 
+def typed_year(raw: dt.date) -> int | None:
+    """The year typed into a cell formatted as a date (`2023`, which Excel shows as
+    15/07/1905, or 16/07/1909 in a workbook of the 1904 date system: the two spans of days
+    are years apart, so either system's tells), else None. No date of a report falls in
+    them (`_FIRST_SERIAL`)."""
+    day = raw.date() if isinstance(raw, dt.datetime) else raw
+    if isinstance(raw, dt.datetime) and raw != dt.datetime.combine(day, dt.time()):
+        return None
+    for epoch in (EXCEL_EPOCH, _MAC_EPOCH):
+        if _YEARS[0] <= (typed := (day - epoch).days) <= _YEARS[1]:
+            return typed
+    return None
+
+
+# The 1904 date system's day 0 (old Excel for Mac); a file's own epoch is the guard's.
+_MAC_EPOCH = dt.date(1904, 1, 1)
 _FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
 # A 4-digit number that is no part of a decimal or a grouped number (`2023.5`, `1.2023`).
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.,])\d{4}(?!\d|[.,]\d)")
@@ -777,14 +793,11 @@ def parse_dated(
     if is_blank(raw):
         return None
     if isinstance(raw, dt.date):
-        day = raw.date() if isinstance(raw, dt.datetime) else raw
         # A year typed into a cell formatted as a date (`2019`, which Excel shows as
         # 11/07/1905): the year, as the same number formatted General is (helper BS).
-        if raw == day or raw == dt.datetime.combine(day, dt.time()):
-            typed = (day - epoch).days
-            if _YEARS[0] <= typed <= _YEARS[1]:
-                return dt.date(typed, 1, 1), YEAR
-        return day, DAY
+        if typed := typed_year(raw):
+            return dt.date(typed, 1, 1), YEAR
+        return (raw.date() if isinstance(raw, dt.datetime) else raw), DAY
     if isinstance(raw, bool):
         raise ValueError("not a date")
     if isinstance(raw, int | float):

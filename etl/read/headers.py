@@ -206,12 +206,12 @@ def find_header(
     for r in range(min(len(rows), HEADER_SCAN_ROWS)):
         if best is not None and len(best.columns) >= every:
             break  # a header naming every column: no row below can name more
-        found = _header_at(rows, r, lookup, year)
+        found = _header_at(rows, r, lookup, year, merges)
         if found is not None and (best is None or len(found.columns) > len(best.columns)):
             best = found
     if best is None:  # no column named in the first rows: a title block longer than that
         for r in range(HEADER_SCAN_ROWS, min(len(rows), HEADER_DEEP_SCAN_ROWS)):
-            found = _header_at(rows, r, lookup, year)
+            found = _header_at(rows, r, lookup, year, merges)
             if found is not None and required <= found.columns.keys():
                 best = found
                 break
@@ -325,7 +325,11 @@ def _words_within(key: str, part: str) -> bool:
 
 
 def _header_at(
-    rows: list[list], r: int, lookup: dict[str, str], year: int | None
+    rows: list[list],
+    r: int,
+    lookup: dict[str, str],
+    year: int | None,
+    merges: list[tuple[tuple[int, int], tuple[int, int]]] | None = None,
 ) -> HeaderMatch | None:
     """The header whose (first) row is `rows[r]`, with the sub-headers a merged group cell
     leaves on the next row; None when the row names no layout column."""
@@ -336,7 +340,8 @@ def _header_at(
     data_start = r + 1
     if r + 1 < len(rows):
         below = _map_row(rows[r + 1], lookup, columns, year)
-        below.update(_under_group(rows[r], rows[r + 1], lookup, {**columns, **below}, year))
+        if merges:
+            below.update(_under_group(rows, r, lookup, columns, below, year, merges))
         if below:
             columns.update(below)
             data_start = r + 2
@@ -346,28 +351,43 @@ def _header_at(
 
 
 def _under_group(
-    top: list, below: list, lookup: dict[str, str], taken: dict[str, int], year: int | None
+    rows: list[list],
+    r: int,
+    lookup: dict[str, str],
+    above: dict[str, int],
+    beneath: dict[str, int],
+    year: int | None,
+    merges: list[tuple[tuple[int, int], tuple[int, int]]],
 ) -> dict[str, int]:
-    """The columns a group cell and a sub-header under it name together (rule 2): `Lợi
-    nhuận` over `Trước thuế | Sau thuế` names `Lợi nhuận trước thuế` (the first), where
-    neither names a column alone. A group cell reaches over the empty cells to its right, as
-    a merged one leaves them."""
+    """The columns a group cell merged across the header row and a sub-header under it name
+    together (rule 2): `Lợi nhuận` over `Trước thuế | Sau thuế` names `Lợi nhuận trước
+    thuế` (the first), where neither names a column alone. Not a sub-header merged across
+    columns itself (a third row splits it, by year perhaps: `_split_by_year` reads the top
+    row's groups only), and none when the row under the header holds anything under the
+    columns the header row names (a data row: its first cooperative is no sub-header)."""
+    top, below = rows[r], rows[r + 1]
+    across = {left: right for (t, left), (b, right) in merges if t == r == b and right > left}
+    if not across:
+        return {}
+    named_above = [i for i in above.values() if not any(a <= i <= z for a, z in across.items())]
+    if any(clean(_at(below, i)) and _at(below, i) != _at(top, i) for i in named_above):
+        return {}
+    taken = {**above, **beneath}
+    split = {left for (t, left), (_, right) in merges if t == r + 1 and right > left}
     found: dict[str, int] = {}
-    group = None
-    for index in range(max(len(top), len(below))):
-        cell = _at(top, index)
-        if isinstance(cell, str) and cell.strip():
-            group = split_unit(cell)[0] if index not in taken.values() else None
-        elif cell is not None and not isinstance(cell, str):
-            group = None
-        sub = _at(below, index)
-        if group is None or not isinstance(sub, str) or not sub.strip():
+    for left, right in across.items():
+        if left in taken.values() or not isinstance(_at(top, left), str):
             continue
-        if index in taken.values() or index in found.values():
-            continue
-        named = _column_of(f"{group} {sub}", lookup, year)
-        if named is not None and named[0] not in taken and named[0] not in found:
-            found[named[0]] = index
+        group = split_unit(_at(top, left))[0]
+        for index in range(left, right + 1):
+            sub = _at(below, index)
+            if index in split or not isinstance(sub, str) or not sub.strip():
+                continue
+            if index in taken.values() or index in found.values():
+                continue
+            named = _column_of(f"{group} {sub}", lookup, year)
+            if named is not None and named[0] not in taken and named[0] not in found:
+                found[named[0]] = index
     return found
 
 

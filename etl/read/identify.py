@@ -206,13 +206,10 @@ def _year_of_date(raw: object) -> int | None:
     """The year a date in `Năm báo cáo` stands for: its first or last day (`31/12/2023`, the
     end of the period reported) is that year. Another day (`15/01/2024`, often `Ngày lập` in
     the wrong row) says no year: the report year is never guessed from it. A date of 1905
-    is a year typed into a cell formatted as a date (2023 shows as 15/07/1905): its serial
-    number is the year."""
-    if isinstance(raw, dt.date):
-        day = raw.date() if isinstance(raw, dt.datetime) else raw
-        serial = (day - cells.EXCEL_EPOCH).days
-        if FIRST_YEAR <= serial <= LAST_YEAR:
-            return serial
+    is a year typed into a cell formatted as a date (2023 shows as 15/07/1905, or 16/07/1909
+    in the 1904 date system): its serial number is the year (`cells.typed_year`)."""
+    if isinstance(raw, dt.date) and (typed := cells.typed_year(raw)):
+        return typed if FIRST_YEAR <= typed <= LAST_YEAR else None
     try:
         dated = cells.parse_dated(raw)
     except ValueError:

@@ -459,9 +459,9 @@ def _sheet_by_header(
     the clerk hid) is a candidate only when no visible sheet is one, and is read with a
     warning; `hidden_htx`, a hidden sheet named `HTX`, is then the one, before the others,
     and beside visible ones it is named in what is said (`…_beside_hidden`). Of several,
-    one whose header holds every required column of another layout table too (the support,
-    OCOP or offtake table of a form's numbered sheets) is that table, not the HTX sheet; it
-    is then a table not read, which a warning names (`_tables_not_read`)."""
+    one that is another layout table's (`_another_table`: the support, OCOP or offtake
+    table of a form's numbered sheets) is not the HTX sheet; it is then a table not read,
+    which a warning names (`_tables_not_read`)."""
     candidates: list[str] = []
     others: set[str] = set()
     for name in sheet_names:
@@ -472,7 +472,7 @@ def _sheet_by_header(
         header = find_header(rows, HTX)
         if header is not None and not header.missing:
             candidates.append(name)
-            if _another_table(rows):
+            if _another_table(rows, header):
                 others.add(name)
     if len(candidates) > 1:  # `Biểu 01` beside `Biểu 02`, a support table also naming `Tên HTX`
         candidates = [name for name in candidates if name not in others] or candidates
@@ -506,11 +506,16 @@ def _sheet_by_header(
     return name
 
 
-def _another_table(rows: list[list]) -> bool:
-    """Whether a sheet's header holds every required column of a layout table other than
-    the HTX one (`Chương trình` and `Kinh phí` of the support table, beside `Mã số HTX`)."""
+def _another_table(rows: list[list], as_htx: headers.HeaderMatch) -> bool:
+    """Whether a sheet whose header holds every required HTX column (`as_htx`) is another
+    layout table's: its header holds every required column of that table too, and more of
+    its columns than of the HTX table's (`Chương trình`, `Nội dung`, `Kinh phí`, `Năm`
+    beside `Mã số HTX` and `Tên HTX`), as `_tables_not_read` tells which a table is most
+    like. A list of cooperatives with a partner column stays one."""
     return any(
-        (header := find_header(rows, sheet)) is not None and not header.missing
+        (header := find_header(rows, sheet)) is not None
+        and not header.missing
+        and len(header.columns) > len(as_htx.columns)
         for sheet in DATA_SHEETS
         if sheet is not HTX
     )
