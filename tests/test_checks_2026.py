@@ -5,6 +5,7 @@ warned (a province report a commune's outranks). Real stages and builds."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
@@ -794,6 +795,57 @@ def test_a_warning_of_an_earlier_run_says_who_counts_after_a_later_report_change
     assert sorted(published["file_ids"]) == sorted(ids.values())
     bodies = query(settings, "select body from audit.quality_alert where run_id = 'run-2'")
     assert not any("2026" in body for (body,) in bodies)
+
+
+def _jumps(settings, name, unit, year, revenue, prepared=None) -> None:
+    """A report of A (its revenue) and B, written as `name`."""
+    rows = [HTX_HEADER, htx_row(1, A, **{"Doanh thu": revenue}), htx_row(2, B)]
+    sheets = {"ThongTin": info_rows(unit, year, prepared), "HTX": rows}
+    write_xlsx(settings.landing_dir / name, sheets)
+
+
+def test_a_jump_moved_to_its_cause_is_withdrawn_when_its_own_cause_no_longer_jumps(settings):
+    """Run 1: 2024, A at 17000. Run 2: 2023 arrives late, A at 1650: the 2024 jump moves to
+    the 2023 report's row (its text at a cause). Run 3: 2022 (A at 100) and 2024 resubmitted
+    (A at 1700). The 2024 report no longer jumps: the moved warning goes from the 2023
+    report, though its row now jumps from 2022 (that warning moves to the 2022 report). It
+    stayed, and was then even rewritten as the 2022 jump (helper BT)."""
+    _jumps(settings, "663_2024.xlsx", "663", 2024, 17000)
+    run_steps(settings, "run-1")
+    _jumps(settings, "663_2023.xlsx", "663", 2023, 1650)
+    run_steps(settings, "run-2")
+    assert _cross(settings, ["revenue_jump"]) == {
+        ("663_2023.xlsx", "revenue_jump", 2, "17000 (2023: 1650)")
+    }
+    _jumps(settings, "663_2022.xlsx", "663", 2022, 100)
+    _jumps(settings, "663_2024_v2.xlsx", "663", 2024, 1700, dt.date(2025, 3, 1))
+    with logged("etl.warehouse.ledger") as said:
+        run_steps(settings, "run-3")
+    assert _statuses(settings)["663_2024.xlsx"] == "superseded"
+    assert _cross(settings, ["revenue_jump"]) == {
+        ("663_2022.xlsx", "revenue_jump", 2, "1650 (2022: 100)")
+    }
+    assert "warnings across files withdrawn, their cause gone: 663_2023.xlsx revenue_jump x1" in (
+        said
+    )
+    assert not any("updated" in line for line in said)
+
+
+def test_a_jump_moved_to_its_cause_says_the_resubmitted_figure(settings):
+    """As above, but run 3 resubmits 2024 with A at 20000: it still jumps from 2023, and the
+    warning moved to the 2023 report says the new figure, as the resubmission's own does
+    (it kept 17000)."""
+    _jumps(settings, "663_2024.xlsx", "663", 2024, 17000)
+    run_steps(settings, "run-1")
+    _jumps(settings, "663_2023.xlsx", "663", 2023, 1650)
+    run_steps(settings, "run-2")
+    _jumps(settings, "663_2024_v2.xlsx", "663", 2024, 20000, dt.date(2025, 3, 1))
+    run_steps(settings, "run-3")
+    assert _cross(settings, ["revenue_jump"]) == {
+        ("663_2023.xlsx", "revenue_jump", 2, "20000 (2023: 1650)"),
+        ("663_2024_v2.xlsx", "revenue_jump", 2, "20000 (2023: 1650)"),
+    }
+    assert _loi_of(settings, "663_2023.xlsx") == {("revenue_jump", 2, "20000 (2023: 1650)")}
 
 
 # --- the feedback of a file whose warnings were withdrawn --------------------------------

@@ -457,7 +457,9 @@ def _build(
     from etl.quality.validate import (
         ACROSS_PROVINCES_CHECKS,
         ACROSS_PROVINCES_IN_YEAR_CHECKS,
+        at_cause_messages,
         cross_rules,
+        current,
         for_run,
         holding,
         with_cells,
@@ -498,7 +500,8 @@ def _build(
                 cross_rules(),
                 run_files,
                 holding(cross, earlier),
-                {file_id: cross[file_id] for file_id in earlier if file_id in cross},
+                current(cross, earlier),
+                at_cause_messages(),
             )
             new = stored.new
             # A file of an earlier run warned, or one that lost a warning or whose warning

@@ -459,6 +459,31 @@ def holding(cross: dict[int, list[Finding]], files: Collection[int]) -> dict[int
     return out
 
 
+def current(cross: dict[int, list[Finding]], files: Collection[int]) -> dict[int, list[tuple]]:
+    """By file of `files`: the warnings across files that hold on it now as they would be
+    stored there, (rule, sheet, excel_row, column_name, value, message): those found on it,
+    and those it causes with their text at a cause (`at_cause_messages`; not of a rule whose
+    warning stays on the warned file). A stored warning whose value changed is updated from
+    these (`etl.warehouse.ledger.replace_cross_findings`): its text tells a warning found
+    on a row from one moved to it, where both are of one rule."""
+    wanted = set(files)
+    causes = getattr(cross, "causes", {})
+    there, stays = at_cause_messages(), on_warned_file_rules()
+    out: dict[int, list[tuple]] = {f: [] for f in wanted}
+    for file_id, found in cross.items():
+        for index, f in enumerate(found):
+            identity = (f.rule, f.sheet, f.excel_row, f.column_name, f.value)
+            if file_id in wanted:
+                out[file_id].append((*identity, f.message))
+            if f.rule in stays:
+                continue
+            for c in causes.get((file_id, index), ()):
+                if c.file_id in wanted:
+                    moved = (f.rule, c.sheet or f.sheet, c.excel_row, f.column_name, f.value)
+                    out[c.file_id].append((*moved, there.get(f.rule, f.message)))
+    return out
+
+
 def with_cells(
     found: dict[int, list[Finding]], outcomes: Mapping[int, dict]
 ) -> dict[int, list[Finding]]:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.config import SQL_DIR
-from etl.contract.findings import Finding
 from etl.warehouse.models import rollback, run_sql_file
 
 log = logging.getLogger(__name__)
@@ -631,7 +630,8 @@ def replace_cross_findings(
     rules: list[str],
     run_files: list[int] | None = None,
     holding: dict[int, set[tuple]] | None = None,
-    current: dict[int, list] | None = None,
+    current: dict[int, list[tuple]] | None = None,
+    moved: dict[str, str] | None = None,
 ) -> CrossFindings:
     """Store the current warnings across files and years; return those not stored before
     and the files that lost one.
@@ -644,7 +644,8 @@ def replace_cross_findings(
     on a file of `holding` (checked again by this run), each not among what holds on it now
     (`etl.quality.validate.holding`: rule, sheet, row, column, and the value of one on no
     row; `_withdraw`); one that still holds on its row with another value takes the value
-    found on it now (`current`: the warnings found on the files checked again; `_refresh`).
+    that holds now (`current`: those of the files checked again, `_refresh`); one moved to
+    its cause (its text the rule's there, `moved`) goes unless its value still holds.
     Without `run_files`, every stored one is replaced.
 
     Set-based: the warnings become one Arrow table, which of them were stored before is one
@@ -680,10 +681,12 @@ def replace_cross_findings(
             {"rules": rules},
         ).fetchall()
         con.execute(f"delete from audit.rejected_row where {scope}", params)  # noqa: S608  constant scope
-        gone = _withdraw(con, rules, holding or {}) if run_files is not None else []
+        # Refreshed first: a warning moved to its cause whose value changed is updated, not
+        # withdrawn as one that no longer holds (`_withdraw` compares those by value).
         changed = (
             _refresh(con, rules, holding or {}, current or {}) if run_files is not None else []
         )
+        gone = _withdraw(con, rules, holding or {}, moved) if run_files is not None else []
         # A file of an earlier run keeps what it holds: only what it lacks is added.
         con.execute(
             f"""
@@ -715,11 +718,17 @@ def replace_cross_findings(
     )
 
 
-def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> list[tuple[int, str]]:
+def _withdraw(
+    con, rules: list[str], holding: dict[int, set[tuple]], moved: dict[str, str] | None = None
+) -> list[tuple[int, str]]:
     """Delete the warnings across files (of `rules`) stored on files no longer loaded, and
     on the files of `holding` those not among what holds on them now: by rule, sheet, row
     and column, and value too for a warning on no row (`B (2022: 663)`, a cooperative
-    missing from the report), whose value says what it is of. Within the caller's
+    missing from the report), whose value says what it is of, and for one moved to the row
+    that causes it (its text the rule's at a cause, `moved`: by rule): that row may hold a
+    warning of the same rule found on it, which says nothing of the moved one's cause
+    (`17000 (2023: 1650)`, the 2024 jump moved to the 2023 report, goes when the 2024
+    report no longer jumps, though the 2023 row jumps from 2022). Within the caller's
     transaction; what was alerted stays in audit.quality_alert, a record of what was sent.
     Returns the (file_id, rule) of each warning deleted."""
     import pyarrow as pa
@@ -748,9 +757,15 @@ def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> list[tup
                             and coalesce(h.excel_row, -1) = coalesce(r.excel_row, -1)
                             and coalesce(h.column_name, '') = coalesce(r.column_name, '')
                             -- on a row, its value only describes it (`… (24611, 24615; …)`
-                            -- names a third unit later): the row is what the warning is of
+                            -- names a third unit later): the row is what the warning is of,
+                            -- but for one moved to its cause (`_refresh` updated its value)
                             and (
-                                r.excel_row is not null
+                                (
+                                    r.excel_row is not null
+                                    and not list_contains(
+                                        $moved, r.rule || chr(31) || coalesce(r.message, '')
+                                    )
+                                )
                                 or coalesce(h.value, '') = coalesce(r.value, '')
                             )
                     )
@@ -758,7 +773,11 @@ def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> list[tup
             )
             returning r.file_id, r.rule
             """,
-            {"rules": rules, "checked": sorted(holding)},
+            {
+                "rules": rules,
+                "checked": sorted(holding),
+                "moved": [f"{rule}\x1f{text}" for rule, text in (moved or {}).items()],
+            },
         ).fetchall()
     finally:
         con.unregister("cross_holding")
@@ -766,61 +785,65 @@ def _withdraw(con, rules: list[str], holding: dict[int, set[tuple]]) -> list[tup
 
 
 def _refresh(
-    con, rules: list[str], holding: dict[int, set[tuple]], current: dict[int, list]
+    con, rules: list[str], holding: dict[int, set[tuple]], current: dict[int, list[tuple]]
 ) -> list[tuple[int, str]]:
     """On the files checked again (`holding`), update each stored warning across files (of
     `rules`) that `_withdraw` kept for its row although what it says no longer holds: the
-    value found on that row now takes its place, with its text (`6400000001 (66, 24611;
-    tính/counted: 66)` becomes `… tính/counted: 24611)` when a later report gives 24611's
-    province the cooperative's history). Only where the row's rule, sheet and column leave
-    one stored value stale and one found value new; a row with more is left as stored (the
-    values are what tells its warnings apart). Within the caller's transaction; returns the
+    value that holds on that row now, of a warning with the same text, takes its place
+    (`6400000001 (66, 24611; tính/counted: 66)` becomes `… tính/counted: 24611)` when a
+    later report gives 24611's province the cooperative's history). `current`: by file, the
+    (rule, sheet, excel_row, column_name, value, message) of the warnings that hold on it
+    (`etl.quality.validate.current`); the text tells a warning found on the row from one a
+    later file causes, moved to it. Only where the row's rule, sheet, column and text leave
+    one stored value stale and one value new; a row with more is left as stored (the values
+    are what tells its warnings apart). Within the caller's transaction; returns the
     (file_id, rule) of each warning updated."""
-    found: dict[tuple, dict[str | None, Finding]] = {}
-    for file_id, findings in current.items():
+    found: dict[tuple, set[str | None]] = {}
+    for file_id, identities in current.items():
         if file_id not in holding:
             continue
-        for f in findings:
-            if f.rule in rules and f.excel_row is not None:
-                key = (file_id, f.rule, f.sheet, f.excel_row, f.column_name)
-                found.setdefault(key, {}).setdefault(f.value, f)
+        for rule, sheet, row, column, value, message in identities:
+            if rule in rules and row is not None:
+                found.setdefault((file_id, rule, sheet, row, column, message), set()).add(value)
     if not found:
         return []
     stored: dict[tuple, set[str | None]] = {}
-    for file_id, rule, sheet, row, column, value in con.execute(
+    for file_id, rule, sheet, row, column, message, value in con.execute(
         """
-        select file_id, rule, sheet, excel_row, column_name, value from audit.rejected_row
+        select file_id, rule, sheet, excel_row, column_name, message, value
+        from audit.rejected_row
         where list_contains($rules, rule) and list_contains($files, file_id)
             and excel_row is not null
         """,
         {"rules": rules, "files": sorted(holding)},
     ).fetchall():
-        stored.setdefault((file_id, rule, sheet, row, column), set()).add(value)
+        stored.setdefault((file_id, rule, sheet, row, column, message), set()).add(value)
     updates = []
     for key, values in stored.items():
         held = holding[key[0]]
-        stale = {v for v in values if (*key[1:], v) not in held}
-        fresh = [f for v, f in found.get(key, {}).items() if v not in values]
+        stale = {v for v in values if (*key[1:5], v) not in held}
+        fresh = found.get(key, set()) - values
         if len(stale) == 1 and len(fresh) == 1:
-            [old], [f] = stale, fresh
-            updates.append((key, old, f))
-    for (file_id, rule, sheet, row, column), old, f in updates:
+            [old], [new] = stale, fresh
+            updates.append((key, old, new))
+    for (file_id, rule, sheet, row, column, message), old, new in updates:
         con.execute(
             """
-            update audit.rejected_row set value = $value, message = $message
+            update audit.rejected_row set value = $value
             where file_id = $file and rule = $rule and excel_row = $row
                 and coalesce(sheet, '') = coalesce($sheet, '')
                 and coalesce(column_name, '') = coalesce($column, '')
+                and coalesce(message, '') = coalesce($message, '')
                 and coalesce(value, '') = coalesce($old, '')
             """,
             {
-                "value": f.value,
-                "message": f.message,
+                "value": new,
                 "file": file_id,
                 "rule": rule,
                 "row": row,
                 "sheet": sheet,
                 "column": column,
+                "message": message,
                 "old": old,
             },
         )
