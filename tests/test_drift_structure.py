@@ -384,6 +384,40 @@ def test_rule_11_a_support_sheet_s_stt_marks_its_titles_and_their_subtotals(
     ]
 
 
+def test_a_line_of_a_secondary_table_without_its_code_is_an_error_not_a_title(tmp_path):
+    """OCOP: a product with its group but no code; HoTro: a numbered line with its
+    programme and what was supported but no code. Each lacks its code (an error of its
+    row), not a group title skipped in silence (helper BU). A title (`Sản phẩm chủ lực`)
+    and a signature block (`Người lập biểu | Thủ trưởng đơn vị`) stay no lines."""
+    coop = "6400000001"
+    ocop = [
+        ["Mã số HTX", "Tên sản phẩm", "Nhóm sản phẩm", "Số sao", "Số quyết định"],
+        [None, "Sản phẩm chủ lực", None, None, None],
+        [coop, "Cà phê", "Thực phẩm", 4, "20/QĐ-UBND"],
+        [None, "Mắc ca rang muối", "Thực phẩm", None, "21/QĐ-UBND"],
+        [None, "Người lập biểu", "Thủ trưởng đơn vị", None, None],
+    ]
+    support = [
+        ["STT", "Mã số HTX", "Chương trình", "Nội dung", "Kinh phí", "Năm"],
+        ["I", None, "Chương trình nông thôn mới", None, None, None],
+        [1, coop, "NTM", "Máy sấy", 100, 2023],
+        [2, None, "Nông thôn mới", "Nhà sơ chế", None, None],
+    ]
+    sheets = {
+        "ThongTin": info_rows(),
+        "HTX": [HTX_HEADER, htx_row(1, coop)],
+        "OCOP": ocop,
+        "HoTro": support,
+    }
+    path = write_xlsx(tmp_path / "663_2023.xlsx", sheets)
+    read = read_workbook(path)
+    assert [r["excel_row"] for r in read.sheets["ocop"].rows] == [3, 4]
+    assert [r["excel_row"] for r in read.sheets["hotro"].rows] == [3, 4]
+    errors = {(f.sheet, f.rule, f.excel_row) for f in _findings(path) if f.severity == "error"}
+    assert {("OCOP", "coop_code_required", 4), ("HoTro", "coop_code_required", 4)} <= errors
+    assert not {e for e in errors if e[2] in (2, 5)}
+
+
 @pytest.mark.parametrize(
     "line", ["Ngày 15 tháng 01 năm 2024", "Đắk Mil, ngày 15 tháng 01 năm 2024"]
 )
@@ -1067,14 +1101,18 @@ def test_info_findings_alone_raise_no_alert_and_no_feedback_but_are_reported(set
     assert ("6400234567", "Nông nghiệp") in communes
 
 
-def _errors(path: Path) -> set[tuple]:
-    """The error findings of one workbook, read, identified and validated as staging does."""
+def _findings(path: Path) -> list:
+    """Every finding of one workbook, read, identified and validated as staging does."""
     read = read_workbook(path)
     assert read.rejection is None, read.rejection
     identity = identify(read.info, path.name, load_reference())
     item = ReadFile(file_id=file_id_for(sha256_of(path)), identity=identity, read=read)
-    findings = [*read.findings, *validate_batch([item], load_reference())[item.file_id]]
-    return {(f.rule, f.excel_row) for f in findings if f.severity == "error"}
+    return [*read.findings, *validate_batch([item], load_reference())[item.file_id]]
+
+
+def _errors(path: Path) -> set[tuple]:
+    """The error findings of one workbook: (rule, Excel row)."""
+    return {(f.rule, f.excel_row) for f in _findings(path) if f.severity == "error"}
 
 
 @pytest.mark.parametrize(

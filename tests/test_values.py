@@ -322,6 +322,13 @@ def test_programme_names_without_their_decision_or_prefix(raw, code):
         ("Đề án 167", "DA167"),
         ("ĐA 167", "DA167"),
         ("ĐA167", "DA167"),
+        # Its period or year, and the programme's higher marks (helper BU).
+        ("NTM 2021-2025", "NTM"),
+        ("Chương trình Nông thôn mới giai đoạn 2021-2025", "NTM"),
+        ("CT MTQG XD NTM giai đoạn 2021 - 2025", "NTM"),
+        ("OCOP năm 2023", "OCOP"),
+        ("Nông thôn mới nâng cao", "NTM"),
+        ("NTM kiểu mẫu", "NTM"),
     ],
 )
 def test_programme_short_forms_clerks_write(raw, code):
@@ -330,7 +337,10 @@ def test_programme_short_forms_clerks_write(raw, code):
 
 @pytest.mark.parametrize(
     "raw",
-    ["Chương trình khuyến công tỉnh", "Khuyến nông", "CTMTQG giảm nghèo", "Đề án 168", "tỉnh"],
+    [
+        *("Chương trình khuyến công tỉnh", "Khuyến nông", "CTMTQG giảm nghèo", "Đề án 168"),
+        *("tỉnh", "Đề án 168 giai đoạn 2021-2025", "2021-2025"),
+    ],
 )
 def test_a_programme_that_is_none_of_the_list_stays_unknown(raw):
     assert cells.parse_program(raw) == raw

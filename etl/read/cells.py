@@ -1157,7 +1157,7 @@ def parse_program(raw: object) -> str | None:
 
 def _program_code(text: str) -> str | None:
     keys = _program_keys()
-    plain = match_key(_TRAILING_PARENTHESES.sub("", text))
+    plain = _PROGRAM_PERIOD.sub("", match_key(_TRAILING_PARENTHESES.sub("", text)))
     national = _PROGRAM_LEVEL.sub("", plain)
     for candidate in (
         text,
@@ -1174,6 +1174,10 @@ def _program_code(text: str) -> str | None:
 # The separator of a programme's code and its name: ` - `, ` – `, `: `.
 _CODE_THEN_NAME = re.compile(r"\s+[-\u2013\u2014]\s+|\s*:\s+")
 _TRAILING_PARENTHESES = re.compile(r"\s*\([^()]*\)\s*$")
+# The period or the year a programme's name ends with (`NTM 2021-2025`, `Nông thôn mới giai
+# đoạn 2021-2025`, `OCOP năm 2023`), as its match key has it: the same programme (helper BU:
+# the file was rejected, `program_known`).
+_PROGRAM_PERIOD = re.compile(r"\s+(?:giai doan\s+|nam\s+)?20\d\d(?:\s+20\d\d)?$")
 # The level a programme is run at (`OCOP tỉnh`, `NTM cấp xã`): the same programme.
 _PROGRAM_LEVEL = re.compile(r"\s+(?:cap\s+)?(?:tinh|huyen|xa|trung uong|quoc gia)$")
 # `Chương trình` / `CT`, with `mục tiêu quốc gia` / `MTQG` (`CTMTQG` typed as one word);
@@ -1191,6 +1195,11 @@ _PROGRAM_ALIASES = {
     "xay dung ntm": "NTM",
     "xd ntm": "NTM",  # `XD`: xây dựng, as documents shorten it
     "xd nong thon moi": "NTM",
+    # the programme's higher marks, as communes report them: still the programme
+    "nong thon moi nang cao": "NTM",
+    "nong thon moi kieu mau": "NTM",
+    "ntm nang cao": "NTM",
+    "ntm kieu mau": "NTM",
     "ocop": "OCOP",
 }
 
