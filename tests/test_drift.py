@@ -231,17 +231,23 @@ def test_rule_3_profit_alone_is_a_warning_naming_profit_before_tax(tmp_path, hea
     assert "'Lợi nhuận trước thuế'" in warning.message
 
 
+@pytest.mark.parametrize("merged", [True, False])
+@pytest.mark.parametrize("unit", [None, "(triệu đồng)"])
 @pytest.mark.parametrize("order", [("Sau thuế", "Trước thuế"), ("Trước thuế", "Sau thuế")])
-def test_rule_2_profit_over_before_and_after_tax_reads_the_before_tax_column(tmp_path, order):
-    """`Lợi nhuận` merged over `Sau thuế | Trước thuế`: the group's name and a sub-header
-    together name the column (rule 2), in either order; after tax is another figure."""
+def test_rule_2_profit_over_before_and_after_tax_reads_the_before_tax_column(
+    tmp_path, order, unit, merged
+):
+    """`Lợi nhuận` over `Sau thuế | Trước thuế`, merged or typed in its first cell: the
+    group's name and a sub-header together name the column (rule 2), in either order, also
+    beside a unit under another column (helper BV); after tax is another figure."""
     figures = {"Trước thuế": 14, "Sau thuế": 11}
-    top = ["Mã số HTX", "Tên HTX", "Lợi nhuận (triệu đồng)", None]
-    rows = [top, [None, None, *order], ["6400000001", "HTX A", *(figures[o] for o in order)]]
+    top = ["Mã số HTX", "Tên HTX", "Vốn điều lệ", "Lợi nhuận (triệu đồng)", None]
+    under = [None, None, unit, *order]
+    rows = [top, under, ["6400000001", "HTX A", 1500, *(figures[o] for o in order)]]
     path = write_xlsx(
         tmp_path / "f.xlsx",
         {"HTX": rows},
-        then=lambda sheets: sheets["HTX"].merge_range("C1:D1", top[2]),
+        then=(lambda sheets: sheets["HTX"].merge_range("D1:E1", top[3])) if merged else None,
     )
     read = read_workbook(path)
     assert read.sheets["htx"].rows[0]["profit_before_tax_mvnd"] == 14.0

@@ -340,8 +340,7 @@ def _header_at(
     data_start = r + 1
     if r + 1 < len(rows):
         below = _map_row(rows[r + 1], lookup, columns, year)
-        if merges:
-            below.update(_under_group(rows, r, lookup, columns, below, year, merges))
+        below.update(_under_group(rows, r, lookup, columns, below, year, merges or []))
         if below:
             columns.update(below)
             data_start = r + 2
@@ -359,36 +358,65 @@ def _under_group(
     year: int | None,
     merges: list[tuple[tuple[int, int], tuple[int, int]]],
 ) -> dict[str, int]:
-    """The columns a group cell merged across the header row and a sub-header under it name
-    together (rule 2): `Lợi nhuận` over `Trước thuế | Sau thuế` names `Lợi nhuận trước
-    thuế` (the first), where neither names a column alone. Not a sub-header merged across
-    columns itself (a third row splits it, by year perhaps: `_split_by_year` reads the top
-    row's groups only), and none when the row under the header holds anything under the
-    columns the header row names (a data row: its first cooperative is no sub-header)."""
+    """The columns a group cell of the header row and a sub-header under it name together
+    (rule 2): `Lợi nhuận` over `Trước thuế | Sau thuế` names `Lợi nhuận trước thuế` (the
+    first), where neither names a column alone. A group cell is merged across the columns
+    it covers, or reaches over the empty cells to its right (typed in the first cell, or
+    centred across them). Not a sub-header merged across columns itself (a third row splits
+    it, by year perhaps: `_split_by_year` reads the top row's groups only); none when the
+    row under the header is a data row, a value under a column the header row names (its
+    first cooperative is no sub-header: helper BT), where a unit or a column number is no
+    value (`(triệu đồng)` under `Vốn điều lệ`: helper BV)."""
     top, below = rows[r], rows[r + 1]
-    across = {left: right for (t, left), (b, right) in merges if t == r == b and right > left}
-    if not across:
+    named = set(above.values())
+    merged = {left: right for (t, left), (b, right) in merges if t == r == b and right > left}
+    inside = {i for left, right in merged.items() for i in range(left + 1, right + 1)}
+    groups: dict[int, int] = {}
+    for left, cell in enumerate(top):
+        if left in named or left in inside or not isinstance(cell, str) or not cell.strip():
+            continue
+        right = merged.get(left, left)
+        if left not in merged:  # typed in its first cell: it reaches over the empty ones
+            while (step := right + 1) < len(top) and not (
+                step in named or step in inside or clean(top[step])
+            ):
+                right = step
+        if right > left:
+            groups[left] = right
+    if not groups:
         return {}
-    named_above = [i for i in above.values() if not any(a <= i <= z for a, z in across.items())]
-    if any(clean(_at(below, i)) and _at(below, i) != _at(top, i) for i in named_above):
+    within = {i for left, right in groups.items() for i in range(left, right + 1)}
+    if any(not _furniture(_at(below, i), _at(top, i)) for i in named - within):
         return {}
     taken = {**above, **beneath}
     split = {left for (t, left), (_, right) in merges if t == r + 1 and right > left}
     found: dict[str, int] = {}
-    for left, right in across.items():
-        if left in taken.values() or not isinstance(_at(top, left), str):
-            continue
-        group = split_unit(_at(top, left))[0]
+    for left, right in groups.items():
+        group = split_unit(top[left])[0]
         for index in range(left, right + 1):
             sub = _at(below, index)
             if index in split or not isinstance(sub, str) or not sub.strip():
                 continue
             if index in taken.values() or index in found.values():
                 continue
-            named = _column_of(f"{group} {sub}", lookup, year)
-            if named is not None and named[0] not in taken and named[0] not in found:
-                found[named[0]] = index
+            hit = _column_of(f"{group} {sub}", lookup, year)
+            if hit is not None and hit[0] not in taken and hit[0] not in found:
+                found[hit[0]] = index
     return found
+
+
+def _furniture(cell: object, above: object) -> bool:
+    """Whether a cell under a header cell is no value: empty, the header's own text filled
+    down a merge, a unit (`(triệu đồng)`), a hint of how to fill the column (`(Có/Không)`)
+    or a column number (`(5)`)."""
+    if cell is None or cell == above or (isinstance(cell, str) and not cell.strip()):
+        return True
+    if not isinstance(cell, str):
+        return _is_column_number_row([cell])
+    if units_row([cell]) is not None or _is_column_number_row([cell]):
+        return True
+    hint = unaccent(split_unit(f"x {cell.strip()}")[1] or cell).lower().strip()
+    return bool(_FILL_HINT.fullmatch(hint))
 
 
 # A sub-header's year (`Năm 2023`, `2023`, `TH 2023`, `Thực hiện năm 2023 (triệu đồng)`),

@@ -508,17 +508,21 @@ def _sheet_by_header(
 
 def _another_table(rows: list[list], as_htx: headers.HeaderMatch) -> bool:
     """Whether a sheet whose header holds every required HTX column (`as_htx`) is another
-    layout table's: its header holds every required column of that table too, and more of
-    its columns than of the HTX table's (`Chương trình`, `Nội dung`, `Kinh phí`, `Năm`
-    beside `Mã số HTX` and `Tên HTX`), as `_tables_not_read` tells which a table is most
-    like. A list of cooperatives with a partner column stays one."""
+    layout table's: its header holds every required column of that table too, and of the
+    HTX table's only those that name a cooperative (`STT`, `Mã số HTX`, `Tên HTX`, `Xã`),
+    none of its figures: `Chương trình` and `Kinh phí` beside `Mã số HTX` and `Tên HTX`. A
+    list of cooperatives with a partner column stays one (helpers BT and BV)."""
+    if set(as_htx.columns) - _NAMING_COOPERATIVE:
+        return False
     return any(
-        (header := find_header(rows, sheet)) is not None
-        and not header.missing
-        and len(header.columns) > len(as_htx.columns)
+        (header := find_header(rows, sheet)) is not None and not header.missing
         for sheet in DATA_SHEETS
         if sheet is not HTX
     )
+
+
+# The HTX columns a secondary table may carry beside its own, to name the cooperative.
+_NAMING_COOPERATIVE = frozenset(("stt", "coop_code", "name", "commune_name"))
 
 
 def _tables_not_read(
@@ -1472,24 +1476,6 @@ class _Sections:
             )
 
 
-# The kinds of a line's own texts (`_Table._line_lacks_code`).
-_LINE_KINDS = {"text", "category", "program"}
-
-
-def _listed(column: Column) -> Callable[[str], bool]:
-    """Whether a text is a value `column` lists: a programme of the contract, an allowed
-    category; never for a free text."""
-    if column.kind == "program":
-        from etl.contract.layout import PROGRAMS
-
-        codes = {code for code, *_ in PROGRAMS}
-        return lambda text: cells.parse_program(text) in codes
-    if column.allowed:
-        allowed = {match_key(a) for a in column.allowed}
-        return lambda text: match_key(text) in allowed
-    return lambda text: False
-
-
 # What a form's empty row shows beside its zeros (`_Table._template_row`).
 _TEMPLATE_DASHES = frozenset(("-", "\u2013", "\u2014"))
 
@@ -1522,11 +1508,7 @@ class _Table:
             header.columns[k] for k in ("commune_name", "sector", "rating") if k in header.columns
         }
         self.numeric = [(c, i) for c, i in columns if c.kind in _NUMERIC_KINDS]
-        # A line's own texts (`_line_lacks_code`): by index, whether a cell is a value its
-        # column lists.
-        self.line_at = {
-            i: _listed(c) for c, i in columns if c.kind in _LINE_KINDS and c.key != "coop_code"
-        }
+
         self.sections = _Sections(sheet, sheet_name, header.columns, findings)
         self.last_marker: str | None = None  # of the latest section title (`h`, `II`)
 
@@ -1608,9 +1590,7 @@ class _Table:
         own (not `-` or `x`), and an Arabic `STT` number or a cooperative's name (`HTX …`,
         `Hợp tác xã …`). Never dropped in silence: it fails `coop_code_required`. A numbered
         name alone (`1 | HTX thành lập mới năm 2023`) stays a title."""
-        if self.name_at is None:
-            return self._line_lacks_code(row, texts)
-        if not isinstance(_cell(row, self.name_at), str):
+        if self.name_at is None or not isinstance(_cell(row, self.name_at), str):
             return False
         if not any(i in self.own_at and not cells.is_blank(c) for i, c in texts):
             return False
@@ -1618,19 +1598,6 @@ class _Table:
             _STT_NUMBER.match(str(_cell(row, self.stt_at) or ""))
         )
         return numbered or bool(_COOP_NAME.match(match_key(row[self.name_at])))
-
-    def _line_lacks_code(self, row: list, texts: list[tuple[int, str]]) -> bool:
-        """A line of a table without a name column (HoTro, OCOP, LienKet) with neither code
-        nor figures, which no title is: two texts of its own in the layout's columns, and a
-        number in `STT` or one of them a value its column lists (a programme, a product
-        group). Its missing code is an error; it was dropped in silence (helper BU). A title
-        says one thing (`Chương trình nông thôn mới`); a signature block lists no value."""
-        own = [(i, c) for i, c in texts if i in self.line_at and not cells.is_blank(c)]
-        if len(own) < 2:
-            return False
-        if self.stt_at is not None and _STT_NUMBER.match(str(_cell(row, self.stt_at) or "")):
-            return True
-        return any(self.line_at[i](c) for i, c in own)
 
     def _has_figures(self, row: list) -> bool:
         for column, index in self.numeric:
