@@ -1005,10 +1005,10 @@ def test_rule_17_a_form_s_numbered_sheets_read_the_htx_one_and_name_the_others(t
     and BV); the others are tables not read, each named in a warning."""
     coop = "6400000001"
 
-    def with_name(header: list, row: list) -> list[list]:  # `STT`, `Tên HTX` and `Xã` too
+    def with_name(header: list, row: list) -> list[list]:  # `STT`, `Tên HTX`, `Xã`, `Ghi chú`
         return [
-            ["STT", header[0], "Tên HTX", "Xã", *header[1:]],
-            [1, row[0], "HTX A", "Đức Mạnh", *row[1:]],
+            ["STT", header[0], "Tên HTX", "Xã", *header[1:], "Ghi chú"],
+            [1, row[0], "HTX A", "Đức Mạnh", *row[1:], None],
         ]
 
     sheets = {
@@ -1047,6 +1047,26 @@ def test_rule_17_a_list_of_cooperatives_with_a_partner_column_stays_the_htx_shee
     assert read.sheets["htx"].sheet_name == "Biểu 01"
     assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
     assert ("sheet_not_read", "Biểu 02") in {(f.rule, f.sheet) for f in read.findings}
+
+
+def test_rule_17_a_short_list_with_a_partner_column_beside_a_support_table(tmp_path):
+    """`Biểu 01`: `STT | Mã số HTX | Tên HTX | Xã | Doanh nghiệp liên kết`, two cooperatives;
+    `Biểu 02`: a support table naming `Tên HTX` and `Ghi chú`. Both are more like another
+    table than like the HTX one; the list is the most like it, and is read (the support
+    line was read as the only cooperative: helper BW)."""
+    first = ["STT", "Mã số HTX", "Tên HTX", "Xã", "Doanh nghiệp liên kết"]
+    support = ["STT", "Mã số HTX", "Tên HTX", "Chương trình", "Nội dung", "Nguồn vốn"]
+    support += ["Kinh phí", "Năm", "Ghi chú"]
+    a, b = "6400000001", "6400000002"
+    sheets = {
+        "ThongTin": info_rows(),
+        "Biểu 01": [first, [1, a, "HTX A", "Đức Mạnh", "Công ty A"], [2, b, "HTX B", None, None]],
+        "Biểu 02": [support, [1, a, "HTX A", "NTM", "Máy sấy", "Tỉnh", 100, 2023, None]],
+    }
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None
+    assert read.sheets["htx"].sheet_name == "Biểu 01"
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == [a, b]
 
 
 def test_rule_17_a_sheet_named_htx_wins_over_a_header_elsewhere(tmp_path):

@@ -459,11 +459,13 @@ def _sheet_by_header(
     the clerk hid) is a candidate only when no visible sheet is one, and is read with a
     warning; `hidden_htx`, a hidden sheet named `HTX`, is then the one, before the others,
     and beside visible ones it is named in what is said (`…_beside_hidden`). Of several,
-    one that is another layout table's (`_another_table`: the support, OCOP or offtake
-    table of a form's numbered sheets) is not the HTX sheet; it is then a table not read,
-    which a warning names (`_tables_not_read`)."""
+    one more like another layout table than like the HTX one (`_htx_likeness`: the
+    support, OCOP or offtake table of a form's numbered sheets) is not the HTX sheet, and
+    is then a table not read, which a warning names (`_tables_not_read`); when every one
+    is, the one most like the HTX table (a short list with a partner column beside a
+    support table). Two as like the HTX table remain ambiguous."""
     candidates: list[str] = []
-    others: set[str] = set()
+    likeness: dict[str, int] = {}
     for name in sheet_names:
         if name in claimed:
             continue
@@ -472,10 +474,11 @@ def _sheet_by_header(
         header = find_header(rows, HTX)
         if header is not None and not header.missing:
             candidates.append(name)
-            if _another_table(rows, header):
-                others.add(name)
+            likeness[name] = _htx_likeness(rows, header)
     if len(candidates) > 1:  # `Biểu 01` beside `Biểu 02`, a support table also naming `Tên HTX`
-        candidates = [name for name in candidates if name not in others] or candidates
+        htx_like = [name for name in candidates if likeness[name] >= 0]
+        most = max(likeness[name] for name in candidates)
+        candidates = htx_like or [name for name in candidates if likeness[name] == most]
     visible = [name for name in candidates if name in shown]
     candidates = visible or ([hidden_htx] if hidden_htx else candidates)
     # A hidden `HTX` not read is named: the clerk does not see it, and it keeps its name.
@@ -506,23 +509,29 @@ def _sheet_by_header(
     return name
 
 
-def _another_table(rows: list[list], as_htx: headers.HeaderMatch) -> bool:
-    """Whether a sheet whose header holds every required HTX column (`as_htx`) is another
-    layout table's: its header holds every required column of that table too, and of the
-    HTX table's only those that name a cooperative (`STT`, `Mã số HTX`, `Tên HTX`, `Xã`),
-    none of its figures: `Chương trình` and `Kinh phí` beside `Mã số HTX` and `Tên HTX`. A
-    list of cooperatives with a partner column stays one (helpers BT and BV)."""
-    if set(as_htx.columns) - _NAMING_COOPERATIVE:
-        return False
-    return any(
-        (header := find_header(rows, sheet)) is not None and not header.missing
-        for sheet in DATA_SHEETS
-        if sheet is not HTX
+def _htx_likeness(rows: list[list], as_htx: headers.HeaderMatch) -> int:
+    """How much more a sheet whose header holds every required HTX column (`as_htx`) is
+    like the HTX table than like another layout table whose required columns it holds too:
+    the HTX columns it names beyond those any table may carry (`STT`, `Mã số HTX`, `Tên
+    HTX`, `Xã`, `Ghi chú`), less that table's own beyond the code (`Chương trình`, `Nội
+    dung`, `Kinh phí`, `Năm`). Below 0, it is that table's (helpers BS, BT, BV, BW)."""
+    own = len(set(as_htx.columns) - _ANY_TABLE_CARRIES)
+    other = max(
+        (
+            len(set(header.columns) - {"coop_code"})
+            for sheet in DATA_SHEETS
+            if sheet is not HTX
+            and (header := find_header(rows, sheet)) is not None
+            and not header.missing
+        ),
+        default=0,
     )
+    return own - other
 
 
-# The HTX columns a secondary table may carry beside its own, to name the cooperative.
-_NAMING_COOPERATIVE = frozenset(("stt", "coop_code", "name", "commune_name"))
+# The HTX columns any table of a form may carry beside its own: naming the cooperative,
+# and a note.
+_ANY_TABLE_CARRIES = frozenset(("stt", "coop_code", "name", "commune_name", "note"))
 
 
 def _tables_not_read(

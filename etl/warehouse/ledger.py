@@ -788,7 +788,8 @@ def _refresh(
     con, rules: list[str], holding: dict[int, set[tuple]], current: dict[int, list[tuple]]
 ) -> list[tuple[int, str]]:
     """On the files checked again (`holding`), update each stored warning across files (of
-    `rules`) that `_withdraw` kept for its row although what it says no longer holds: the
+    `rules`) that still holds on its row although what it says does not (before
+    `_withdraw`, which would keep a warning found on the row, and not one moved there): the
     value that holds on that row now, of a warning with the same text, takes its place
     (`6400000001 (66, 24611; tính/counted: 66)` becomes `… tính/counted: 24611)` when a
     later report gives 24611's province the cooperative's history). `current`: by file, the
