@@ -1049,21 +1049,59 @@ def test_rule_17_a_list_of_cooperatives_with_a_partner_column_stays_the_htx_shee
     assert ("sheet_not_read", "Biểu 02") in {(f.rule, f.sheet) for f in read.findings}
 
 
-def test_rule_17_a_short_list_with_a_partner_column_beside_a_support_table(tmp_path):
-    """`Biểu 01`: `STT | Mã số HTX | Tên HTX | Xã | Doanh nghiệp liên kết`, two cooperatives;
-    `Biểu 02`: a support table naming `Tên HTX` and `Ghi chú`. Both are more like another
-    table than like the HTX one; the list is the most like it, and is read (the support
-    line was read as the only cooperative: helper BW)."""
-    first = ["STT", "Mã số HTX", "Tên HTX", "Xã", "Doanh nghiệp liên kết"]
+@pytest.mark.parametrize(
+    ("own", "read_from"),
+    [
+        # A list with a cooperative's own column beside offtake columns: a list.
+        (["Ngày thành lập", "Doanh nghiệp liên kết", "Sản phẩm", "Giá trị hợp đồng"], "Biểu 01"),
+        (["Lĩnh vực", "Tên sản phẩm", "Số sao", "Số quyết định"], "Biểu 01"),
+        # Naming columns and a partner only: as much an offtake table as the other is a
+        # support table, so the file stays ambiguous (rule 17), naming both.
+        (["Doanh nghiệp liên kết"], None),
+    ],
+)
+def test_rule_17_a_list_with_other_tables_columns_beside_a_support_table(tmp_path, own, read_from):
+    """`Biểu 01`, two cooperatives with columns of the offtake or OCOP table too; `Biểu 02`,
+    a support table naming `Tên HTX` and `Ghi chú`. A list holding a cooperative's own
+    column is the list (a score picked the support table, and read its line as the only
+    cooperative: helpers BW and BX)."""
+    first = ["STT", "Mã số HTX", "Tên HTX", "Xã", *own]
     support = ["STT", "Mã số HTX", "Tên HTX", "Chương trình", "Nội dung", "Nguồn vốn"]
     support += ["Kinh phí", "Năm", "Ghi chú"]
     a, b = "6400000001", "6400000002"
+    filler = [None] * len(own)
     sheets = {
         "ThongTin": info_rows(),
-        "Biểu 01": [first, [1, a, "HTX A", "Đức Mạnh", "Công ty A"], [2, b, "HTX B", None, None]],
+        "Biểu 01": [first, [1, a, "HTX A", "Đức Mạnh", *filler], [2, b, "HTX B", None, *filler]],
         "Biểu 02": [support, [1, a, "HTX A", "NTM", "Máy sấy", "Tỉnh", 100, 2023, None]],
     }
     read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    if read_from is None:
+        assert read.rejection is not None
+        assert read.rejection.rule == "sheet_ambiguous"
+        assert "'Biểu 01', 'Biểu 02'" in read.rejection.message
+        return
+    assert read.rejection is None
+    assert read.sheets["htx"].sheet_name == read_from
+    assert [r["coop_code"] for r in read.sheets["htx"].rows] == [a, b]
+
+
+def test_rule_17_a_visible_list_wins_over_a_hidden_full_one(tmp_path):
+    """This year's list, visible, with naming columns and a partner only, beside last year's
+    full list the clerk hid: the visible one is read (a version of this session dropped it
+    as an offtake table first, and read the hidden copy: helper BX)."""
+    first = ["STT", "Mã số HTX", "Tên HTX", "Xã", "Doanh nghiệp liên kết", "Ghi chú"]
+    a, b = "6400000001", "6400000002"
+    sheets = {
+        "ThongTin": info_rows(),
+        "Biểu 01": [first, [1, a, "HTX A", None, None, None], [2, b, "HTX B", None, None, None]],
+        "DS 2022": [HTX_HEADER, htx_row(1, "6400000003")],
+    }
+
+    def hide(written):
+        written["DS 2022"].hide()
+
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets, then=hide))
     assert read.rejection is None
     assert read.sheets["htx"].sheet_name == "Biểu 01"
     assert [r["coop_code"] for r in read.sheets["htx"].rows] == [a, b]

@@ -458,14 +458,14 @@ def _sheet_by_header(
     sheets make the file ambiguous. None when no sheet qualifies. A hidden sheet (an old copy
     the clerk hid) is a candidate only when no visible sheet is one, and is read with a
     warning; `hidden_htx`, a hidden sheet named `HTX`, is then the one, before the others,
-    and beside visible ones it is named in what is said (`…_beside_hidden`). Of several,
-    one more like another layout table than like the HTX one (`_htx_likeness`: the
-    support, OCOP or offtake table of a form's numbered sheets) is not the HTX sheet, and
-    is then a table not read, which a warning names (`_tables_not_read`); when every one
-    is, the one most like the HTX table (a short list with a partner column beside a
-    support table). Two as like the HTX table remain ambiguous."""
+    and beside visible ones it is named in what is said (`…_beside_hidden`). Of several
+    (the visible ones first), one that is another layout table (`_another_table`: the
+    support, OCOP or offtake table of a form's numbered sheets, naming `Tên HTX` too) is not
+    the HTX sheet while one that is no other table remains; it is then a table not read,
+    which a warning names (`_tables_not_read`). Two lists, or only other tables, remain
+    ambiguous."""
     candidates: list[str] = []
-    likeness: dict[str, int] = {}
+    others: set[str] = set()
     for name in sheet_names:
         if name in claimed:
             continue
@@ -474,13 +474,12 @@ def _sheet_by_header(
         header = find_header(rows, HTX)
         if header is not None and not header.missing:
             candidates.append(name)
-            likeness[name] = _htx_likeness(rows, header)
-    if len(candidates) > 1:  # `Biểu 01` beside `Biểu 02`, a support table also naming `Tên HTX`
-        htx_like = [name for name in candidates if likeness[name] >= 0]
-        most = max(likeness[name] for name in candidates)
-        candidates = htx_like or [name for name in candidates if likeness[name] == most]
+            if _another_table(rows, header):
+                others.add(name)
     visible = [name for name in candidates if name in shown]
     candidates = visible or ([hidden_htx] if hidden_htx else candidates)
+    if len(candidates) > 1:  # `Biểu 01` beside `Biểu 02`, a support table also naming `Tên HTX`
+        candidates = [name for name in candidates if name not in others] or candidates
     # A hidden `HTX` not read is named: the clerk does not see it, and it keeps its name.
     told = {"hidden": hidden_htx} if visible and hidden_htx else {}
     variant = "_beside_hidden" if told else ""
@@ -509,24 +508,19 @@ def _sheet_by_header(
     return name
 
 
-def _htx_likeness(rows: list[list], as_htx: headers.HeaderMatch) -> int:
-    """How much more a sheet whose header holds every required HTX column (`as_htx`) is
-    like the HTX table than like another layout table whose required columns it holds too:
-    the HTX columns it names beyond those any table may carry (`STT`, `Mã số HTX`, `Tên
-    HTX`, `Xã`, `Ghi chú`), less that table's own beyond the code (`Chương trình`, `Nội
-    dung`, `Kinh phí`, `Năm`). Below 0, it is that table's (helpers BS, BT, BV, BW)."""
-    own = len(set(as_htx.columns) - _ANY_TABLE_CARRIES)
-    other = max(
-        (
-            len(set(header.columns) - {"coop_code"})
-            for sheet in DATA_SHEETS
-            if sheet is not HTX
-            and (header := find_header(rows, sheet)) is not None
-            and not header.missing
-        ),
-        default=0,
+def _another_table(rows: list[list], as_htx: headers.HeaderMatch) -> bool:
+    """Whether a sheet whose header holds every required HTX column (`as_htx`) is another
+    layout table: it holds every required column of that table too, and of the HTX table's
+    only those any table may carry (`STT`, `Mã số HTX`, `Tên HTX`, `Xã`, `Ghi chú`), none of
+    a cooperative's own (`Ngày thành lập`, `Lĩnh vực`, `Số thành viên`, figures). A list
+    with a partner, product or stars column stays a list (helpers BT, BV, BW, BX)."""
+    if set(as_htx.columns) - _ANY_TABLE_CARRIES:
+        return False
+    return any(
+        (header := find_header(rows, sheet)) is not None and not header.missing
+        for sheet in DATA_SHEETS
+        if sheet is not HTX
     )
-    return own - other
 
 
 # The HTX columns any table of a form may carry beside its own: naming the cooperative,
