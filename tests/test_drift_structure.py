@@ -1052,19 +1052,23 @@ def test_rule_17_a_list_of_cooperatives_with_a_partner_column_stays_the_htx_shee
 @pytest.mark.parametrize(
     ("own", "read_from"),
     [
-        # A list with a cooperative's own column beside offtake columns: a list.
-        (["Ngày thành lập", "Doanh nghiệp liên kết", "Sản phẩm", "Giá trị hợp đồng"], "Biểu 01"),
-        (["Lĩnh vực", "Tên sản phẩm", "Số sao", "Số quyết định"], "Biểu 01"),
-        # Naming columns and a partner only: as much an offtake table as the other is a
-        # support table, so the file stays ambiguous (rule 17), naming both.
+        # Two columns of a cooperative's own or more beside offtake or OCOP columns: a list,
+        # also where its headers name the report year.
+        (["Ngày thành lập", "Số thành viên", "Doanh nghiệp liên kết", "Sản phẩm"], "Biểu 01"),
+        (["Lĩnh vực", "Số thành viên", "Tên sản phẩm", "Số sao", "Số quyết định"], "Biểu 01"),
+        (["Số thành viên năm 2023", "Doanh thu năm 2023", "Doanh nghiệp liên kết"], "Biểu 01"),
+        # One, or naming columns and a partner only: it may be an offtake table as much as
+        # the other is a support table, so the file stays ambiguous (rule 17), naming both.
+        (["Ngày thành lập", "Doanh nghiệp liên kết", "Sản phẩm", "Giá trị hợp đồng"], None),
         (["Doanh nghiệp liên kết"], None),
     ],
 )
 def test_rule_17_a_list_with_other_tables_columns_beside_a_support_table(tmp_path, own, read_from):
     """`Biểu 01`, two cooperatives with columns of the offtake or OCOP table too; `Biểu 02`,
-    a support table naming `Tên HTX` and `Ghi chú`. A list holding a cooperative's own
-    column is the list (a score picked the support table, and read its line as the only
-    cooperative: helpers BW and BX)."""
+    a support table naming `Tên HTX` and `Ghi chú`. A list holding two columns of a
+    cooperative's own is the list; with fewer, the file is ambiguous, as before this
+    session. (Versions of this session read the support table's line as the only
+    cooperative, or a dissolved cooperatives' list: helpers BW, BX and BY.)"""
     first = ["STT", "Mã số HTX", "Tên HTX", "Xã", *own]
     support = ["STT", "Mã số HTX", "Tên HTX", "Chương trình", "Nội dung", "Nguồn vốn"]
     support += ["Kinh phí", "Năm", "Ghi chú"]
@@ -1084,6 +1088,22 @@ def test_rule_17_a_list_with_other_tables_columns_beside_a_support_table(tmp_pat
     assert read.rejection is None
     assert read.sheets["htx"].sheet_name == read_from
     assert [r["coop_code"] for r in read.sheets["htx"].rows] == [a, b]
+
+
+def test_rule_17_a_short_list_beside_a_list_of_dissolved_cooperatives_is_ambiguous(tmp_path):
+    """A short list with a partner column beside `HTX giải thể` (founded, dissolved, why):
+    neither is clearly the list, and the file stays ambiguous; a version of this session
+    read the dissolved cooperatives as this year's (helper BY)."""
+    first = ["STT", "Mã số HTX", "Tên HTX", "Xã", "Doanh nghiệp liên kết", "Ghi chú"]
+    gone = ["STT", "Mã số HTX", "Tên HTX", "Ngày thành lập", "Ngày giải thể", "Lý do"]
+    sheets = {
+        "ThongTin": info_rows(),
+        "Biểu 01": [first, [1, "6400000001", "HTX A", None, None, None]],
+        "HTX giải thể": [gone, [1, "6400000003", "HTX C", "01/03/2015", "01/06/2023", "Nợ"]],
+    }
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is not None
+    assert read.rejection.rule == "sheet_ambiguous"
 
 
 def test_rule_17_a_visible_list_wins_over_a_hidden_full_one(tmp_path):

@@ -284,7 +284,13 @@ def _read(
                 # the clerk filled in: it is read only when no visible sheet holds the list.
                 claimed = {thongtin, *named.values(), *outshone}
                 found = _sheet_by_header(
-                    workbook.sheet_names, sheet_rows, claimed, shown, result, actual
+                    workbook.sheet_names,
+                    sheet_rows,
+                    claimed,
+                    shown,
+                    result,
+                    actual,
+                    report_year(result.info, file_name),
                 )
                 if isinstance(found, Finding):
                     problems.append(found)
@@ -452,6 +458,7 @@ def _sheet_by_header(
     shown: set[str],
     result: WorkbookRead,
     hidden_htx: str | None = None,
+    year: int | None = None,
 ) -> str | Finding | None:
     """Rule 17: with no visible sheet named `HTX` or an alias, the one sheet whose header
     holds every required HTX column (`Sheet1`, `Biểu 01`), with an info finding; two such
@@ -459,27 +466,28 @@ def _sheet_by_header(
     the clerk hid) is a candidate only when no visible sheet is one, and is read with a
     warning; `hidden_htx`, a hidden sheet named `HTX`, is then the one, before the others,
     and beside visible ones it is named in what is said (`…_beside_hidden`). Of several
-    (the visible ones first), one that is another layout table (`_another_table`: the
-    support, OCOP or offtake table of a form's numbered sheets, naming `Tên HTX` too) is not
-    the HTX sheet while one that is no other table remains; it is then a table not read,
-    which a warning names (`_tables_not_read`). Two lists, or only other tables, remain
-    ambiguous."""
+    (the visible ones first), a form's list beside its other tables is read: one candidate
+    a list (`_kind_of`: two columns or more of a cooperative's own, `year` reading a header
+    that names the report year), every other one another layout table (the support, OCOP
+    or offtake table of a form's numbered sheets, naming `Tên HTX` too), each then a table
+    not read, which a warning names (`_tables_not_read`). Any other mix stays ambiguous:
+    setting sheets aside on a weaker sign read a wrong sheet (helpers BX, BY)."""
     candidates: list[str] = []
-    others: set[str] = set()
+    kinds: dict[str, str | None] = {}
     for name in sheet_names:
         if name in claimed:
             continue
         rows = sheet_rows(name, nrows=HEADER_DEEP_SCAN_ROWS + 1)
         result.rows_scanned += len(rows)
-        header = find_header(rows, HTX)
+        header = find_header(rows, HTX, year=year)
         if header is not None and not header.missing:
             candidates.append(name)
-            if _another_table(rows, header):
-                others.add(name)
+            kinds[name] = _kind_of(rows, header, year)
     visible = [name for name in candidates if name in shown]
     candidates = visible or ([hidden_htx] if hidden_htx else candidates)
-    if len(candidates) > 1:  # `Biểu 01` beside `Biểu 02`, a support table also naming `Tên HTX`
-        candidates = [name for name in candidates if name not in others] or candidates
+    lists = [name for name in candidates if kinds.get(name) == "list"]
+    if len(lists) == 1 and all(kinds.get(n) == "other" for n in candidates if n not in lists):
+        candidates = lists  # `Biểu 01` beside `Biểu 02`…, its support, OCOP, offtake tables
     # A hidden `HTX` not read is named: the clerk does not see it, and it keeps its name.
     told = {"hidden": hidden_htx} if visible and hidden_htx else {}
     variant = "_beside_hidden" if told else ""
@@ -508,19 +516,21 @@ def _sheet_by_header(
     return name
 
 
-def _another_table(rows: list[list], as_htx: headers.HeaderMatch) -> bool:
-    """Whether a sheet whose header holds every required HTX column (`as_htx`) is another
-    layout table: it holds every required column of that table too, and of the HTX table's
-    only those any table may carry (`STT`, `Mã số HTX`, `Tên HTX`, `Xã`, `Ghi chú`), none of
-    a cooperative's own (`Ngày thành lập`, `Lĩnh vực`, `Số thành viên`, figures). A list
-    with a partner, product or stars column stays a list (helpers BT, BV, BW, BX)."""
-    if set(as_htx.columns) - _ANY_TABLE_CARRIES:
-        return False
-    return any(
-        (header := find_header(rows, sheet)) is not None and not header.missing
+def _kind_of(rows: list[list], as_htx: headers.HeaderMatch, year: int | None) -> str | None:
+    """What a sheet whose header holds every required HTX column (`as_htx`) is: `list`, a
+    list of cooperatives, when it names two columns or more of a cooperative's own (beyond
+    those any table may carry: `STT`, `Mã số HTX`, `Tên HTX`, `Xã`, `Ghi chú`); `other`,
+    another layout table, when it names none and holds every required column of that
+    table (`Chương trình`, `Kinh phí` beside `Mã số HTX`, `Tên HTX`); else None."""
+    own = set(as_htx.columns) - _ANY_TABLE_CARRIES
+    if own:
+        return "list" if len(own) >= 2 else None
+    another = any(
+        (header := find_header(rows, sheet, year=year)) is not None and not header.missing
         for sheet in DATA_SHEETS
         if sheet is not HTX
     )
+    return "other" if another else None
 
 
 # The HTX columns any table of a form may carry beside its own: naming the cooperative,
