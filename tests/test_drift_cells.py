@@ -950,6 +950,136 @@ def test_rule_5_a_number_excel_shows_as_a_percentage_reads_as_written(tmp_path):
     assert typed[0][unparsed("revenue_mvnd")] == "12%"
 
 
+def _money_shown_book(path, header: str, cells_shown: list[tuple[object, str | None]]):
+    """An HTX sheet whose revenue column is headed `header` and whose n-th cooperative's
+    revenue is `cells_shown[n]`: (value, number format or None)."""
+    workbook = openpyxl.Workbook()
+    info = workbook.active
+    info.title = "ThongTin"
+    for row in info_rows():
+        info.append(row)
+    sheet = workbook.create_sheet("HTX")
+    head = list(HTX_HEADER)
+    revenue = head.index("Doanh thu")
+    head[revenue] = header
+    sheet.append(head)
+    members = head.index("Số thành viên") + 1
+    for n, (value, shown) in enumerate(cells_shown, start=1):
+        sheet.append(htx_row(n, f"640000000{n}", **{"Doanh thu": value}))
+        if shown:
+            sheet.cell(row=n + 1, column=revenue + 1).number_format = shown
+            sheet.cell(row=n + 1, column=members).number_format = shown  # a count: as it is
+    workbook.save(path)
+    return path
+
+
+def test_rule_14_an_amount_shown_in_dong_by_its_format_reads_in_dong_where_the_column_names_no_unit(
+    tmp_path,
+):
+    """`1650000000` shown as `1.650.000.000 ₫` (Excel's currency and accounting buttons in a
+    Vietnamese Excel, or `#,##0 "đ"`) under a header that names no unit is 1,650 million VND,
+    as the clerk sees it and as `1.650.000.000 đ` typed would read (rule 14), with an
+    information finding per unit shown. Before, it loaded as 1,650,000,000 million VND, a
+    million times too large, in silence. A format that only leaves room for ₫ (`_₫`) shows
+    none; a count shown with ₫ is a count."""
+    accounting = '_-* #,##0 ₫_-;-* #,##0 ₫_-;_-* "-" ₫_-;_-@_-'
+    path = _money_shown_book(
+        tmp_path / "663_2023.xlsx",
+        "Doanh thu",
+        [
+            (1_650_000_000, '#,##0 "đ"'),
+            (900_000_000, accounting),
+            (450_000_000, "#,##0\\ [$₫-42A]"),
+            (1250, "_-* #,##0 _₫_-"),
+            (1300, None),
+        ],
+    )
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    rows = read.sheets["htx"].rows
+    assert [r["revenue_mvnd"] for r in rows] == [1650.0, 900.0, 450.0, 1250.0, 1300.0]
+    assert [r["members"] for r in rows] == [40] * 5
+    shown = [(f.rule, f.severity, f.cell, f.value) for f in read.findings]
+    assert shown == [
+        ("money_unit_shown", "info", "L2", "1650000000 đ"),
+        ("money_unit_shown", "info", "L3", "900000000 ₫"),
+    ]
+    assert "2 ô, từ ô L3" in read.findings[1].message
+    assert "read in '₫'" in read.findings[1].message
+
+
+@pytest.mark.parametrize(
+    ("header", "info_unit"),
+    [("Doanh thu (triệu đồng)", None), ("Doanh thu", "triệu đồng")],
+)
+def test_rule_14_an_amount_shown_in_another_unit_than_its_column_s_is_a_warning(
+    tmp_path, header, info_unit
+):
+    """Where the column names its unit (its header, or the file's `Đơn vị tính`), that unit
+    is read, as the contract says, and a format showing another (`1.250 ₫` under `(triệu
+    đồng)`: the accounting button pressed on figures in million) is a warning at its first
+    cell, telling the clerk both ways to mend it: one of the two is wrong. A format showing
+    the column's own unit (`tr.đ`) is no finding."""
+    path = _money_shown_book(
+        tmp_path / "663_2023.xlsx",
+        header,
+        [(1250, '#,##0 "₫"'), (1300, '#,##0 "tr.đ"'), (1400, '#,##0 "₫"'), (5, '#,##0 "tỷ"')],
+    )
+    if info_unit:
+        workbook = openpyxl.load_workbook(path)
+        workbook["ThongTin"].append(["Đơn vị tính", info_unit])
+        workbook.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    assert [r["revenue_mvnd"] for r in read.sheets["htx"].rows] == [1250.0, 1300.0, 1400.0, 5.0]
+    shown = [(f.rule, f.severity, f.cell, f.value) for f in read.findings]
+    assert shown == [
+        ("money_unit_format_differs", "warning", "L2", "1250 ₫"),
+        ("money_unit_format_differs", "warning", "L5", "5 tỷ"),
+    ]
+    message = read.findings[0].message
+    assert f"Cột '{header}' tính bằng 'triệu đồng', nhưng 2 ô (từ ô L2)" in message
+    assert "hãy sửa đơn vị ở tiêu đề cột" in message
+    assert "remove the cells' '₫' format" in message
+
+
+def test_rule_14_a_currency_cell_of_an_ods_file_in_vnd_reads_in_dong(tmp_path):
+    """The same in an .ods file: a `currency` cell in VND (`office:currency="VND"`) is an
+    amount in đồng where the column names no unit; one in another currency is as it is."""
+    import zipfile
+
+    from test_feedback import write_ods
+
+    rows = [
+        htx_row(1, "6400000001", **{"Doanh thu": 1_650_000_000}),
+        htx_row(2, "6400000002", **{"Doanh thu": 1250}),
+    ]
+    plain = write_ods(tmp_path / "plain.ods", {"ThongTin": info_rows(), "HTX": [HTX_HEADER, *rows]})
+    with zipfile.ZipFile(plain) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    content = parts["content.xml"].decode()
+    for value, currency in (("1650000000", "VND"), ("1250", "USD")):
+        number = (
+            f'<table:table-cell office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p>"
+        )
+        assert content.count(number) == 1
+        content = content.replace(
+            number,
+            f'<table:table-cell office:value-type="currency" office:currency="{currency}" '
+            f'office:value="{value}"><text:p>{value} {currency}</text:p>',
+        )
+    parts["content.xml"] = content.encode()
+    path = tmp_path / "663_2023.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    assert [r["revenue_mvnd"] for r in read.sheets["htx"].rows] == [1650.0, 1250.0]
+    assert [(f.rule, f.cell) for f in read.findings] == [("money_unit_shown", "L2")]
+
+
 def test_rule_5_a_percentage_cell_of_an_ods_file_reads_as_written(tmp_path):
     """The same in an .ods file (`office:value-type="percentage"`, 0.45 shown as 45%)."""
     import zipfile

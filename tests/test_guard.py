@@ -927,11 +927,59 @@ def test_a_percent_style_is_found_however_its_part_is_written(
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("xl/styles.xml", text.encode(encoding))
     with zipfile.ZipFile(path) as archive:
-        found = guard._percent_styles(archive, 1 << 20)
-        monkeypatch.setattr(guard, "_may_show_percent", lambda data: True)
-        assert found == guard._percent_styles(archive, 1 << 20)
+        found = guard._shown_styles(archive, 1 << 20)
+        monkeypatch.setattr(guard, "_may_mark_numbers", lambda data: True)
+        assert found == guard._shown_styles(archive, 1 << 20)
     if encoding != "cp037":
-        assert found >= shown
+        assert {style for style, mark in found.items() if mark == guard.PERCENT} >= shown
+
+
+@pytest.mark.parametrize(
+    ("code", "unit"),
+    [
+        ('#,##0 "đ"', "đ"),
+        ("#,##0\\ [$₫-42A]", "₫"),  # Excel's currency button, in a Vietnamese Excel
+        ("#,##0 ₫", "₫"),
+        ('_-* #,##0 ₫_-;-* #,##0 ₫_-;_-* "-" ₫_-;_-@_-', "₫"),  # the accounting button
+        ("#,##0\\ \\đ", "đ"),
+        ('"VNĐ "#,##0', "VNĐ"),
+        ("[$VND] #,##0", "VND"),
+        ('#,##0 "triệu đồng"', "triệu đồng"),
+        ('#,##0.0 "tr.đ"', "tr.đ"),
+        ("_-* #,##0 _₫_-", None),  # `_₫`: a space as wide as ₫, nothing shown
+        ("[$-42A]dd/mm/yyyy", None),
+        ("dd/mm/yyyy", None),
+        ('0 "người"', None),
+        ("[Red]#,##0", None),
+        ('#,##0;[Red]-#,##0 "đ"', None),  # a unit of the negative numbers only
+    ],
+)
+@pytest.mark.parametrize("quotes", ['"', "'"])
+def test_a_money_unit_a_number_format_shows_is_found_however_its_part_is_written(
+    tmp_path, monkeypatch, code, unit, quotes
+):
+    """A style whose number format shows a money unit beside a positive number is found,
+    with the unit as written, by the parse the byte check lets through: in a part written
+    with either quotes (a `"` in a single-quoted attribute is written as it is)."""
+    from xml.sax.saxutils import quoteattr
+
+    written = quoteattr(code) if quotes == '"' else "'" + code.replace("'", "&apos;") + "'"
+    if quotes == "'":
+        written = written.replace("&", "&amp;").replace("&amp;apos;", "&apos;")
+        written = written.replace("<", "&lt;")
+    text = (
+        f'<?xml version="1.0" encoding="utf-8"?>{_STYLES_HEAD}<numFmts>'
+        f'<numFmt numFmtId="164" formatCode={written}/></numFmts>'
+        '<cellXfs><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs></styleSheet>'
+    )
+    path = tmp_path / "styles.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/styles.xml", text.encode())
+    with zipfile.ZipFile(path) as archive:
+        found = guard._shown_styles(archive, 1 << 20)
+        monkeypatch.setattr(guard, "_may_mark_numbers", lambda data: True)
+        assert found == guard._shown_styles(archive, 1 << 20)
+    assert found == ({} if unit is None else {b"1": unit})
 
 
 def _zip_of(path: Path, members: dict[str, bytes]) -> Path:
@@ -987,15 +1035,17 @@ def test_a_word_document_is_not_taken_for_an_archive(tmp_path):
 
 def _featured_book(path: Path, writer) -> Path:
     """An HTX sheet with the cell features the guard finds (a formula without a saved value,
-    an error value, a percent-styled score, a hidden row), its worksheet then rewritten by
-    `writer` (bytes -> bytes) as another program writes it."""
+    an error value, a percent-styled score, a revenue shown in đồng, a hidden row), its
+    worksheet then rewritten by `writer` (bytes -> bytes) as another program writes it."""
     import xlsxwriter
 
     with xlsxwriter.Workbook(path) as workbook:
         percent = workbook.add_format({"num_format": "0%"})
+        dong = workbook.add_format({"num_format": '#,##0 "đ"'})
         sheet = workbook.add_worksheet("HTX")
         sheet.write_row(0, 0, ["Mã số HTX", "Tên HTX", "Tổng tài sản", "Doanh thu", "Điểm"])
-        sheet.write_row(1, 0, ["6400000001", "HTX A", 2500, 1650])
+        sheet.write_row(1, 0, ["6400000001", "HTX A", 2500])
+        sheet.write_number(1, 3, 1_650_000_000, dong)
         sheet.write_number(1, 4, 0.7, percent)
         sheet.write_row(2, 0, ["6400000002", "HTX B", 2500, 1650, 60])
         sheet.set_row(2, None, None, {"hidden": True})
@@ -1049,17 +1099,20 @@ def _prefixed(xml: bytes) -> bytes:
     ],
 )
 def test_cell_features_are_found_however_the_worksheet_is_written(tmp_path, writer):
-    """A formula without a saved value, an error value, a percent-styled number and a hidden
-    row are found in a worksheet an Open XML SDK writer prefixes (`<x:c>`), one without `r`
-    on its cells or rows, or one whose attributes are single-quoted, as in one Excel
-    writes. Before, the byte patterns missed them: the formula's and the error's cells were
-    read as not reported, the score as 0.7, in silence."""
+    """A formula without a saved value, an error value, a percent-styled number, a number
+    shown in đồng and a hidden row are found in a worksheet an Open XML SDK writer prefixes
+    (`<x:c>`), one without `r` on its cells or rows, or one whose attributes are
+    single-quoted, as in one Excel writes. Before, the byte patterns missed them: the
+    formula's and the error's cells were read as not reported, the score as 0.7, in
+    silence."""
     read = read_workbook(_featured_book(tmp_path / "f.xlsx", writer))
     assert read.rejection is None, read.rejection
     assert sorted((f.rule, f.cell or "", f.excel_row) for f in read.findings) == [
         ("formula_without_value", "C2", 2),
+        ("money_unit_shown", "D2", 2),
         ("row_hidden", "", 3),
     ]
     first, second = read.sheets["htx"].rows
     assert (first["total_assets_mvnd"], first["score"]) == (None, 70.0)
+    assert first["revenue_mvnd"] == 1650.0  # 1.650.000.000 đ, not 1,65 million million
     assert second["revenue_mvnd__unparsed"] == "#DIV/0!"

@@ -269,6 +269,23 @@ REASONS: dict[str, tuple[str, str]] = {
         "Column {letter} '{column}' repeats column {read_letter} '{read}' (the template's "
         "'{template}') and holds no other figure: ignored.",
     ),
+    "money_unit_shown": (
+        "Các ô của cột '{column}' hiển thị số tiền bằng '{unit}' (định dạng số của ô; {count} "
+        "ô, từ ô {cell}) và cột không ghi đơn vị: các ô này được đọc theo đơn vị '{unit}'.",
+        "The cells of column '{column}' show their amounts in '{unit}' (the cells' number "
+        "format; {count} cell(s), from {cell}) and the column names no unit: they were read "
+        "in '{unit}'.",
+    ),
+    "money_unit_format_differs": (
+        "Cột '{column}' tính bằng '{own}', nhưng {count} ô (từ ô {cell}) hiển thị số tiền bằng "
+        "'{unit}' (định dạng số của ô): các ô được đọc theo đơn vị '{own}' của cột. Nếu số "
+        "liệu tính bằng '{unit}', hãy sửa đơn vị ở tiêu đề cột; nếu không, hãy bỏ định dạng "
+        "'{unit}' của các ô; rồi gửi lại.",
+        "Column '{column}' is in '{own}', but {count} cell(s) (from {cell}) show their amounts "
+        "in '{unit}' (the cells' number format): they were read in the column's '{own}'. If "
+        "the figures are in '{unit}', correct the header's unit; if not, remove the cells' "
+        "'{unit}' format; then resubmit.",
+    ),
     "column_split": (
         "Cột '{column}' được chia thành các cột con ({subs}) mà không rõ cột nào là số liệu "
         "{year_vi}: {read_vi}. Hãy để một cột '{template}' với số liệu {year_vi} rồi gửi lại.",

@@ -40,6 +40,8 @@ from xml.parsers import expat
 from xml.sax import handler, make_parser
 from xml.sax.saxutils import XMLGenerator
 
+from etl.read.cells import money_factor
+
 log = logging.getLogger(__name__)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -156,6 +158,9 @@ class Package:
         self.hidden_rows: dict[str, frozenset[int]] = {}  # by sheet name: Excel rows hidden
         # Sheet name -> number cells (Excel row, 0-based column) shown as a percentage.
         self.percent: dict[str, frozenset[tuple[int, int]]] = {}
+        # Sheet name -> number cells (Excel row, 0-based column) shown with a money unit
+        # (`#,##0 "đ"`, `#,##0 ₫`; an .ods currency cell in VND), with that unit as shown.
+        self.money_units: dict[str, dict[tuple[int, int], str]] = {}
         # Sheet name -> cells (Excel row, 0-based column) holding an error value (`#DIV/0!`),
         # with that error as Excel shows it.
         self.errors: dict[str, dict[tuple[int, int], str]] = {}
@@ -864,61 +869,99 @@ _CELL_OPEN = re.compile(rb"<c\s([^>]*)>")
 _CELL_STYLE = re.compile(rb'(?<![\w:])s="(\d+)"')
 _CELL_TYPE = re.compile(rb'(?<![\w:])t="(\w+)"')
 _CELL_REF = re.compile(rb'(?<![\w:])r="([A-Za-z]{1,3})(\d+)"')
+# What a style shows beside its numbers (`_shown_styles`): a percentage, or a money unit.
+PERCENT = "%"
+# A number format's pieces (`_format_unit`): a quoted text, an escaped character, a bracket
+# (`[$₫-42A]` names a currency; `[Red]`, `[<0]`, `[$-42A]` show nothing), a space as wide as a
+# character or a character repeated to fill (`_₫`, `* `: the character itself is not shown),
+# or any one character.
+_FORMAT_PIECE = re.compile(r'"([^"]*)"|\\(.)|\[\$([^\]-]*)[^\]]*\]|\[[^\]]*\]|[_*].|(.)', re.S)
 
 
-# A styles part none of whose styles can show a percentage, told from its bytes: no `%` (nor
-# `&`, which may write one), no built-in format 9 or 10 (`numFmtId="9"`), no `<!` (a DTD may
-# give an attribute a default), no NUL (UTF-16), and no encoding declared but UTF-8 or ASCII
-# (in another, the bytes are not what they read).
+def _format_unit(code: str) -> str | None:
+    """The money unit a number format shows beside a positive number, as written (`đ` of
+    `#,##0 "đ"`, `₫` of `#,##0\\ [$₫-42A]` or `#,##0 ₫`, `VND`, `triệu đồng`), or None: the
+    text of its first section that is no part of the format's syntax (quoted, escaped, a
+    bracket's currency, a character beyond ASCII), when `cells.money_factor` reads it as
+    money. A format shows `₫` where Excel's currency and accounting buttons put it, in a
+    Vietnamese Excel; its unit is what the clerk sees beside the figure."""
+    pieces: list[str] = []
+    for found in _FORMAT_PIECE.finditer(code):
+        quoted, escaped, currency, bare = found.groups()
+        if bare == ";":  # the next section: negative numbers, zero, text
+            break
+        text = quoted if quoted is not None else escaped if escaped is not None else currency
+        if text is None and bare is not None and not bare.isascii():
+            text = bare
+        if text:
+            pieces.append(text)
+    unit = " ".join(" ".join(pieces).split())
+    return unit if unit and money_factor(unit) is not None else None
+
+
+# A styles part none of whose styles can show a percentage or a money unit, told from its
+# bytes: no `%` (nor `&`, which may write one or a quote), no built-in format 9 or 10
+# (`numFmtId="9"`), no currency bracket (`[$`), no `\\` (an escaped character), no `₫`, `đ`
+# or `Đ` in UTF-8, no format code in single quotes (whose quoted texts are then written as
+# they are), no `<!` (a DTD may give an attribute a default), no NUL (UTF-16), and no
+# encoding declared but UTF-8 or ASCII (in another, the bytes are not what they read).
 _PERCENT_FORMAT_ID = re.compile(rb"""numFmtId\s*=\s*["']\s*(?:9|10)\s*["']""")
+_SINGLE_QUOTED_CODE = re.compile(rb"formatCode\s*=\s*'")
+_MONEY_MARKS = (b"[$", b"\\", "\u20ab".encode(), "đ".encode(), "Đ".encode())
 _DECLARED_ENCODING = re.compile(
     rb"""\s*(?:\xef\xbb\xbf)?\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([^"']*)"""
 )
 _ASCII_ENCODINGS = frozenset({b"utf-8", b"us-ascii"})
 
 
-def _may_show_percent(data: bytes) -> bool:
-    """Whether a styles part may hold a style showing a percentage (`_percent_styles`)."""
+def _may_mark_numbers(data: bytes) -> bool:
+    """Whether a styles part may hold a style showing a percentage or a money unit
+    (`_shown_styles`)."""
     if b"%" in data or b"&" in data or b"<!" in data or b"\x00" in data:
         return True
-    if _PERCENT_FORMAT_ID.search(data) is not None:
+    if any(mark in data for mark in _MONEY_MARKS):
+        return True
+    if _PERCENT_FORMAT_ID.search(data) or _SINGLE_QUOTED_CODE.search(data):
         return True
     declared = _DECLARED_ENCODING.match(data)
     return declared is not None and declared.group(1).strip().lower() not in _ASCII_ENCODINGS
 
 
-def _percent_styles(archive: zipfile.ZipFile, expanded_limit: int) -> set[bytes]:
-    """The indices (as written in a cell's `s`) of the cell styles that show a percentage."""
+def _shown_styles(archive: zipfile.ZipFile, expanded_limit: int) -> dict[bytes, str]:
+    """The indices (as written in a cell's `s`) of the cell styles that show a percentage
+    (`PERCENT`) or a money unit (`_format_unit`), with what they show."""
     data = _small_part(archive, _STYLES, expanded_limit)
-    if not _may_show_percent(data):
-        return set()  # most workbooks: the tree need not be built to find none
+    if not _may_mark_numbers(data):
+        return {}  # most workbooks: the tree need not be built to find none
     try:
         root = ET.fromstring(data)  # noqa: S314  expat refuses external entities and entity blow-up
     except ET.ParseError:  # calamine says what it makes of such a file
-        return set()
+        return {}
     codes = {
         element.get("numFmtId"): element.get("formatCode") or ""
         for element in root.iter()
         if _local(element.tag) == "numFmt"
     }
-    found: set[bytes] = set()
+    found: dict[bytes, str] = {}
     for part in root:
         if _local(part.tag) != "cellXfs":
             continue
         styles = [xf for xf in part if _local(xf.tag) == "xf"]
         for index, xf in enumerate(styles):
             number_format = xf.get("numFmtId") or "0"
-            code = _FORMAT_LITERAL.sub("", codes.get(number_format, ""))
-            if number_format in _PERCENT_FORMATS or "%" in code:
-                found.add(str(index).encode())
+            code = codes.get(number_format, "")
+            if number_format in _PERCENT_FORMATS or "%" in _FORMAT_LITERAL.sub("", code):
+                found[str(index).encode()] = PERCENT
+            elif (unit := _format_unit(code)) is not None:
+                found[str(index).encode()] = unit
     return found
 
 
-def _percent_cells(
-    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: set[bytes]
-) -> list[tuple[int, int]]:
-    """The number cells of one worksheet whose style shows a percentage, as (Excel row,
-    0-based column)."""
+def _marked_cells(
+    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: dict[bytes, str]
+) -> list[tuple[int, int, str]]:
+    """The number cells of one worksheet whose style shows a percentage or a money unit, as
+    (Excel row, 0-based column, what the style shows)."""
     found = []
     needles = [b's="' + style + b'"' for style in styles]
     for _, data in _whole_tags(archive, member, expanded_limit):
@@ -931,8 +974,20 @@ def _percent_cells(
             kind = _CELL_TYPE.search(attributes)
             reference = _CELL_REF.search(attributes)
             if reference is not None and (kind is None or kind.group(1) == b"n"):
-                found.append((int(reference.group(2)), column_number(reference.group(1)) - 1))
+                row, column = int(reference.group(2)), column_number(reference.group(1)) - 1
+                found.append((row, column, styles[style.group(1)]))
     return found
+
+
+def _keep_marked(package: Package, name: str, marked: list[tuple[int, int, str]]) -> None:
+    """A sheet's marked number cells kept in the package: those shown as a percentage in
+    `percent`, those shown with a money unit in `money_units`."""
+    percent = frozenset((row, column) for row, column, shown in marked if shown == PERCENT)
+    money = {(row, column): shown for row, column, shown in marked if shown != PERCENT}
+    if percent:
+        package.percent[name] = percent
+    if money:
+        package.money_units[name] = money
 
 
 class _ParsedCells(NamedTuple):
@@ -942,7 +997,7 @@ class _ParsedCells(NamedTuple):
     uncached: list[bytes]  # references (`K4`) of formula cells with no saved value
     hidden: list[int]  # the Excel rows hidden
     errors: list[tuple[bytes, bytes]]  # (reference, error) of the cells holding an error
-    percent: list[tuple[int, int]]  # (Excel row, 0-based column) of percent-styled numbers
+    marked: list[tuple[int, int, str]]  # numbers shown as a percentage or with a money unit
 
 
 def _letters(column: int) -> str:
@@ -955,13 +1010,13 @@ def _letters(column: int) -> str:
 
 
 def _parsed_cells(
-    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: set[bytes]
+    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: dict[bytes, str]
 ) -> _ParsedCells | None:
     """What the byte patterns find of a worksheet (formula cells without a saved value, error
-    cells, hidden rows, percent-styled numbers), found by expat, whatever the prefix of its
-    tags, the quotes of its attributes or the cells and rows without `r`: a row or cell
-    without one is the one after the previous, as python-calamine places it. None when the
-    part does not parse (calamine says what it makes of it)."""
+    cells, hidden rows, numbers shown as a percentage or with a money unit), found by expat,
+    whatever the prefix of its tags, the quotes of its attributes or the cells and rows
+    without `r`: a row or cell without one is the one after the previous, as python-calamine
+    places it. None when the part does not parse (calamine says what it makes of it)."""
     found = _ParsedCells([], [], [], [])
     state = {"row": 0, "next_row": 1, "next_column": 1}
     cell: dict = {}
@@ -1011,8 +1066,9 @@ def _parsed_cells(
                 found.uncached.append(reference)
             if kind == "e" and (value or "").strip():
                 found.errors.append((reference, value.strip().encode()))
-            if (cell["s"] or "").encode() in styles and kind in (None, "n"):
-                found.percent.append((cell["row"], cell["column"] - 1))
+            shown = styles.get((cell["s"] or "").encode())
+            if shown is not None and kind in (None, "n"):
+                found.marked.append((cell["row"], cell["column"] - 1, shown))
             cell.clear()
 
     parser = expat.ParserCreate(None, "}")
@@ -1250,8 +1306,8 @@ def _bounded(
     # Most sheets end early: their row tags alone show no trim and no limit can apply.
     reaches = {m: _reach(archive, m, expanded_limit, short, count) for m in sheets}
     _check_shared_text(package, reaches, expanded_limit)
-    styles = _percent_styles(archive, expanded_limit) if _STYLES in package.names else set()
-    percent: dict[str, list[tuple[int, int]]] = {}
+    styles = _shown_styles(archive, expanded_limit) if _STYLES in package.names else {}
+    marked: dict[str, list[tuple[int, int, str]]] = {}
     for member, reach in reaches.items():
         if reach.exact:
             continue
@@ -1267,7 +1323,7 @@ def _bounded(
                 parsed.hidden,
                 parsed.errors,
             )
-            percent[member] = parsed.percent
+            marked[member] = parsed.marked
     if any(reach.uncached or reach.hidden or reach.errors for reach in reaches.values()):
         names = _sheet_names(archive, expanded_limit)
         for member, reach in reaches.items():
@@ -1292,11 +1348,11 @@ def _bounded(
         names = _sheet_names(archive, expanded_limit)
         for member in sheets:
             name = names.get(_key(member))
-            cells = percent.get(member)
+            cells = marked.get(member)
             if cells is None:
-                cells = _percent_cells(archive, member, expanded_limit, styles)
+                cells = _marked_cells(archive, member, expanded_limit, styles)
             if name is not None and cells:
-                package.percent[name] = frozenset(cells)
+                _keep_marked(package, name, cells)
     blank: set[int] | None = None
     strings_plain = _STRINGS not in package.names
     trims: dict[str, tuple[int, int | None]] = {}
@@ -1378,7 +1434,8 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
     gives them for .xlsx and .xls: ((first row, first column), (last row, last column)),
     0-based (`table:number-rows-spanned`, `-columns-spanned`, counting repeated rows and
     cells). Given a Package, it also keeps each sheet's cells of type
-    `percentage` in `percent`, those showing a formula's error in `errors` (LibreOffice
+    `percentage` in `percent`, those of type `currency` in đồng (`office:currency="VND"`)
+    in `money_units`, those showing a formula's error in `errors` (LibreOffice
     saves one as an empty string marked `calcext:value-type="error"`, which calamine reads
     as empty), its hidden or filtered-out rows in `hidden_rows` (Excel rows, at most
     `_HIDDEN_RUN` of one repeated row: LibreOffice may hide every unused row below the
@@ -1388,6 +1445,7 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
     numbers (01/01/1904 in a workbook Excel for Mac began), when it names one."""
     merges: dict[str, list[Merge]] = {}
     percent: dict[str, list[tuple[int, int]]] = {}
+    money_units: dict[str, dict[tuple[int, int], str]] = {}
     errors: dict[str, dict[tuple[int, int], str]] = {}
     texts: dict[str, dict[tuple[int, int], str]] = {}
     hidden_rows: dict[str, list[int]] = {}
@@ -1399,6 +1457,7 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
         stream = _Counted(raw, expanded_limit, "content.xml")
         sheet: list[Merge] = []
         shown: list[tuple[int, int]] = []
+        money_of: dict[tuple[int, int], str] = {}
         errors_of: dict[tuple[int, int], str] = {}
         texts_of: dict[tuple[int, int], str] = {}
         hidden_of: list[int] = []
@@ -1414,6 +1473,7 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
                         name = attributes.get("name", "")
                         sheet = merges.setdefault(name, [])
                         shown = percent.setdefault(name, [])
+                        money_of = money_units.setdefault(name, {})
                         errors_of = errors.setdefault(name, {})
                         texts_of = texts.setdefault(name, {})
                         hidden_of = hidden_rows.setdefault(name, [])
@@ -1442,6 +1502,15 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
                             failed.extend(places)
                         else:
                             shown.extend(places)
+                    elif (
+                        attributes.get("value-type") == "currency"
+                        and money_factor(currency := attributes.get("currency", "")) is not None
+                    ):
+                        money_of.update(
+                            ((row + 1 + down, column + right), currency)
+                            for down in range(rows_repeated)
+                            for right in range(repeated)
+                        )
                     elif tag == "table-cell" and attributes.get("value-type") == "string":
                         written = (row + 1, column, rows_repeated, repeated)
                     column += repeated
@@ -1473,6 +1542,7 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
     if isinstance(path, Package):
         path.date_epoch = null_date
         path.percent.update((name, frozenset(cells)) for name, cells in percent.items() if cells)
+        path.money_units.update((name, cells) for name, cells in money_units.items() if cells)
         path.errors.update((name, cells) for name, cells in errors.items() if cells)
         path.texts.update((name, cells) for name, cells in texts.items() if cells)
         path.hidden_rows.update(

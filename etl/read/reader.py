@@ -336,6 +336,7 @@ def _read(
             uncached = package.uncached.get(actual, frozenset()) if package else frozenset()
             hidden = package.hidden_rows.get(actual, frozenset()) if package else frozenset()
             errors = package.errors.get(actual, {}) if package else {}
+            money_units = package.money_units.get(actual, {}) if package else {}
             read = _read_sheet(
                 sheet,
                 actual,
@@ -349,6 +350,7 @@ def _read(
                 hidden,
                 errors,
                 _epoch(package),  # known once the sheet's rows are: an .ods file's, with them
+                money_units,
             )
             if isinstance(read, Finding):
                 problems.append(read)
@@ -603,6 +605,77 @@ def _parsed(column: Column) -> bool:
     return column.kind not in _TEXT_KINDS
 
 
+def _shown_money(
+    column: Column,
+    position: int,
+    data: list[int],
+    raws: list,
+    result: typing.TypedColumn,
+    money_units: dict[tuple[int, int], str],
+    own: str | None,
+    header: headers.HeaderMatch,
+    rows: list[list],
+    sheet_name: str,
+    period: int,
+) -> list[Finding]:
+    """The numbers of a money column that Excel shows with a money unit (a number format
+    `#,##0 "đ"`, `#,##0 ₫`, the accounting and currency buttons of a Vietnamese Excel; an
+    .ods currency cell in VND): `800000000` shown as `800.000.000 ₫`.
+
+    Where the column names no unit of its own (neither its header, a note above the table,
+    nor the file's `Đơn vị tính`), the unit shown is the one the clerk saw beside the figure
+    and is read as a unit written in the cell is (rule 14: it scales the cell), with an
+    information finding. Where the column names one, that unit is read, as the contract
+    says, and a unit shown that differs is a warning: one of the two is wrong, and figures a
+    million times too large or too small must not pass in silence. One finding per column
+    and unit shown, at its first cell."""
+    by_unit: dict[str, list[int]] = {}  # unit shown -> positions of its cells in `data`
+    for n, index in enumerate(data):
+        unit = money_units.get((index + 1, position))
+        if unit is not None and raws[n].__class__ in (int, float) and math.isfinite(raws[n]):
+            by_unit.setdefault(unit, []).append(n)
+    own_factor = cells.money_factor(own) if own else None
+    written = rows[header.header_row]
+    name = clean(written[position]) if position < len(written) else None
+    found = []
+    for unit, at in by_unit.items():
+        factor = cells.money_factor(unit)
+        if factor is None or factor == own_factor or (own_factor is None and factor == 1.0):
+            continue  # the column's unit (million VND, when it names none)
+        if own_factor is None:
+            for n in at:
+                value = raws[n] * factor * period
+                result.values[n] = value if value.is_integer() else round(value, 6)
+        first = data[at[0]] + 1
+        rule = "money_unit_shown" if own_factor is None else "money_unit_format_differs"
+        cell = cell_address(position, first)
+        found.append(
+            Finding(
+                rule=rule,
+                severity=INFO if own_factor is None else WARNING,
+                message=reason(
+                    rule,
+                    column=name or column.header,
+                    unit=unit,
+                    own=own,
+                    count=len(at),
+                    cell=cell,
+                ),
+                sheet=sheet_name,
+                excel_row=first,
+                column_name=column.header,
+                value=f"{_as_read(raws[at[0]])} {unit}",
+                cell=cell,
+            )
+        )
+    return found
+
+
+def _as_read(value: float) -> str:
+    """A number as the reader writes one it read (`1250,5`): no grouping, `,` for decimals."""
+    return format(Decimal(repr(value)).normalize(), "f").replace(".", ",")
+
+
 def _as_shown_error(rows: list[list], cells: dict[tuple[int, int], str]) -> None:
     """A cell holding an error value (a formula that broke: `#DIV/0!`, `#REF!`) is read as
     Excel shows it, not as the empty cell calamine makes of it: a number column then fails
@@ -818,11 +891,13 @@ def _read_sheet(
     hidden: frozenset[int] = frozenset(),
     errors: dict[tuple[int, int], str] | None = None,
     epoch: dt.date = cells.EXCEL_EPOCH,
+    money_units: dict[tuple[int, int], str] | None = None,
 ) -> SheetRows | Finding:
     """One data sheet's records, typed, and their findings (`uncached`: the cells, as (Excel
     row, 0-based column), that hold a formula with no saved value; `hidden`: the Excel rows
     hidden in Excel; `errors`: the cells holding an error value, with that error; `epoch`:
-    day 0 of the file's serial numbers, 01/01/1904 in the 1904 date system)."""
+    day 0 of the file's serial numbers, 01/01/1904 in the 1904 date system; `money_units`:
+    the number cells shown with a money unit, with that unit, see `_shown_money`)."""
     merges = list(merges)
     header = find_header(rows, sheet, merges, report_year)
     if header is None or header.missing:
@@ -980,6 +1055,14 @@ def _read_sheet(
                 n for n, raw in enumerate(raws)
                 if raw.__class__ is str and len(raw) > limits.cell_chars
             }  # fmt: skip
+        if money_units and column.kind == "money":
+            unit = header.units.get(column.key) or header.note_unit or clean(file_unit) or None
+            findings.extend(
+                _shown_money(
+                    column, position, data, raws, result, money_units, unit, header, rows,
+                    actual_name, periods.get(column.key, 1),
+                )
+            )  # fmt: skip
         typed.append((column, position, raws, result, long))
     # Pass 3: the rows, their keys in the layout's order; findings in the rows' order.
     keys: list[str] = ["excel_row"]
