@@ -1001,11 +1001,72 @@ def test_rule_14_an_amount_shown_in_dong_by_its_format_reads_in_dong_where_the_c
     assert [r["members"] for r in rows] == [40] * 5
     shown = [(f.rule, f.severity, f.cell, f.value) for f in read.findings]
     assert shown == [
-        ("money_unit_shown", "info", "L2", "1650000000 đ"),
-        ("money_unit_shown", "info", "L3", "900000000 ₫"),
+        ("money_unit_shown", "warning", "L2", "1650000000 đ"),
+        ("money_unit_shown", "warning", "L3", "900000000 ₫"),
     ]
-    assert "2 ô, từ ô L3" in read.findings[1].message
-    assert "read in '₫'" in read.findings[1].message
+    message = read.findings[1].message
+    assert "2 ô, từ ô L3" in message
+    assert "hãy ghi đơn vị ở tiêu đề cột (ví dụ 'Doanh thu (đồng)')" in message
+    assert "read in '₫'. If that is right, write the unit in the column's header" in message
+
+
+def test_rule_14_a_format_s_unit_is_read_as_a_unit_written_in_the_cell(tmp_path):
+    """The unit shown reads as the same unit typed in the cell would (rule 14): a cell merged
+    down over two cooperatives (rule 12) shows its top cell's unit in both; `đ/tháng` in a
+    yearly column is twelve months' (`Thu nhập bình quân`); a format showing the figure in
+    thousands (`#,##0, "nghìn đ"`) or one whose first section is for negative numbers says
+    nothing of the stored number, and the column's unit is read (helper BZ)."""
+    path = _money_shown_book(
+        tmp_path / "663_2023.xlsx",
+        "Doanh thu",
+        [
+            (1_650_000_000, '#,##0 "đ"'),
+            (None, None),
+            (1_650_000_000, '#,##0, "nghìn đ"'),
+            (1300, '[<0]-#,##0 "đ";#,##0'),
+        ],
+    )
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["HTX"]
+    revenue = HTX_HEADER.index("Doanh thu") + 1
+    sheet.merge_cells(start_row=2, start_column=revenue, end_row=3, end_column=revenue)
+    income = HTX_HEADER.index("Thu nhập bình quân") + 1
+    sheet.cell(row=2, column=income).value = 5_000_000
+    sheet.cell(row=2, column=income).number_format = '#,##0 "đ/tháng"'
+    workbook.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    rows = read.sheets["htx"].rows
+    assert [r["revenue_mvnd"] for r in rows] == [1650.0, 1650.0, 1_650_000_000.0, 1300.0]
+    assert rows[0]["avg_income_mvnd"] == 60.0
+    shown = [(f.rule, f.cell, f.value) for f in read.findings if f.rule.startswith("money")]
+    assert shown == [
+        ("money_unit_shown", "L2", "1650000000 đ"),
+        ("money_unit_shown", "N2", "5000000 đ/tháng"),
+    ]
+    assert "(định dạng số của ô; 2 ô, từ ô L2)" in read.findings[0].message
+
+
+def test_rule_14_the_unit_a_column_names_is_the_first_of_its_header_note_and_file(tmp_path):
+    """`Doanh thu (năm 2023)` names a year, no unit: the note `Đơn vị tính: triệu đồng` above
+    the table is the column's unit, and a `₫` cell is the warning, telling the clerk where
+    that unit is written (helper BZ: the remark hid the note, and the cell was read in
+    đồng as if the column named none)."""
+    path = _money_shown_book(
+        tmp_path / "663_2023.xlsx", "Doanh thu (năm 2023)", [(1_650_000_000, "#,##0 ₫")]
+    )
+    workbook = openpyxl.load_workbook(path)
+    workbook["HTX"].insert_rows(1)
+    workbook["HTX"]["A1"] = "Đơn vị tính: triệu đồng"
+    workbook.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    assert [r["revenue_mvnd"] for r in read.sheets["htx"].rows] == [1_650_000_000.0]
+    [finding] = [f for f in read.findings if f.rule.startswith("money")]
+    assert (finding.rule, finding.cell) == ("money_unit_format_differs", "L3")
+    assert "tính bằng 'triệu đồng'" in finding.message
+    assert "hãy sửa đơn vị ở dòng ghi đơn vị phía trên bảng" in finding.message
+    assert "correct the unit in the unit note above the table" in finding.message
 
 
 @pytest.mark.parametrize(
@@ -1039,7 +1100,8 @@ def test_rule_14_an_amount_shown_in_another_unit_than_its_column_s_is_a_warning(
     ]
     message = read.findings[0].message
     assert f"Cột '{header}' tính bằng 'triệu đồng', nhưng 2 ô (từ ô L2)" in message
-    assert "hãy sửa đơn vị ở tiêu đề cột" in message
+    place = "ở tiêu đề cột" if info_unit is None else "ở mục 'Đơn vị tính' của trang ThongTin"
+    assert f"hãy sửa đơn vị {place}" in message
     assert "remove the cells' '₫' format" in message
 
 

@@ -952,6 +952,10 @@ def test_a_percent_style_is_found_however_its_part_is_written(
         ('0 "người"', None),
         ("[Red]#,##0", None),
         ('#,##0;[Red]-#,##0 "đ"', None),  # a unit of the negative numbers only
+        ('#,##0, "nghìn đ"', None),  # shown in thousands: 1.650.000 for 1650000000
+        ('#,##0.0,, "triệu đồng"', None),
+        ('[<0]-#,##0 "đ";#,##0', None),  # the first section is the negative numbers'
+        ('[>=1000000]#,##0 "đ";#,##0', None),
     ],
 )
 @pytest.mark.parametrize("quotes", ['"', "'"])
@@ -980,6 +984,25 @@ def test_a_money_unit_a_number_format_shows_is_found_however_its_part_is_written
         monkeypatch.setattr(guard, "_may_mark_numbers", lambda data: True)
         assert found == guard._shown_styles(archive, 1 << 20)
     assert found == ({} if unit is None else {b"1": unit})
+
+
+def test_a_conditional_format_s_number_format_is_no_cell_style_s(tmp_path):
+    """A conditional format's number format (`dxfs`) may reuse the id of a cell style's: the
+    cell's format is the one of `numFmts`, shown whatever the condition (helper BZ: a `0.0`
+    cell was read in đồng, and a `₫` cell was not)."""
+    text = (
+        f'<?xml version="1.0" encoding="utf-8"?>{_STYLES_HEAD}<numFmts>'
+        '<numFmt numFmtId="164" formatCode="#,##0 ₫"/><numFmt numFmtId="165" formatCode="0.0"/>'
+        '</numFmts><cellXfs><xf numFmtId="164"/><xf numFmtId="165"/></cellXfs><dxfs>'
+        '<dxf><numFmt numFmtId="164" formatCode="0.0"/></dxf>'
+        '<dxf><numFmt numFmtId="165" formatCode="#,##0 &quot;đ&quot;"/></dxf>'
+        "</dxfs></styleSheet>"
+    )
+    path = tmp_path / "styles.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/styles.xml", text.encode())
+    with zipfile.ZipFile(path) as archive:
+        assert guard._shown_styles(archive, 1 << 20) == {b"0": "₫"}
 
 
 def _zip_of(path: Path, members: dict[str, bytes]) -> Path:

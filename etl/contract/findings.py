@@ -271,19 +271,23 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "money_unit_shown": (
         "Các ô của cột '{column}' hiển thị số tiền bằng '{unit}' (định dạng số của ô; {count} "
-        "ô, từ ô {cell}) và cột không ghi đơn vị: các ô này được đọc theo đơn vị '{unit}'.",
+        "ô, từ ô {cell}) và cột không ghi đơn vị: các ô này được đọc theo đơn vị '{unit}'. "
+        "Nếu đúng, hãy ghi đơn vị {place_vi} (ví dụ 'Doanh thu (đồng)'); nếu số liệu tính bằng "
+        "triệu đồng, hãy bỏ định dạng '{unit}' của các ô; rồi gửi lại.",
         "The cells of column '{column}' show their amounts in '{unit}' (the cells' number "
         "format; {count} cell(s), from {cell}) and the column names no unit: they were read "
-        "in '{unit}'.",
+        "in '{unit}'. If that is right, write the unit {place_en} (for example 'Doanh thu "
+        "(đồng)'); if the figures are in million VND, remove the cells' '{unit}' format; then "
+        "resubmit.",
     ),
     "money_unit_format_differs": (
         "Cột '{column}' tính bằng '{own}', nhưng {count} ô (từ ô {cell}) hiển thị số tiền bằng "
         "'{unit}' (định dạng số của ô): các ô được đọc theo đơn vị '{own}' của cột. Nếu số "
-        "liệu tính bằng '{unit}', hãy sửa đơn vị ở tiêu đề cột; nếu không, hãy bỏ định dạng "
+        "liệu tính bằng '{unit}', hãy sửa đơn vị {place_vi}; nếu không, hãy bỏ định dạng "
         "'{unit}' của các ô; rồi gửi lại.",
         "Column '{column}' is in '{own}', but {count} cell(s) (from {cell}) show their amounts "
         "in '{unit}' (the cells' number format): they were read in the column's '{own}'. If "
-        "the figures are in '{unit}', correct the header's unit; if not, remove the cells' "
+        "the figures are in '{unit}', correct the unit {place_en}; if not, remove the cells' "
         "'{unit}' format; then resubmit.",
     ),
     "column_split": (

@@ -875,7 +875,11 @@ PERCENT = "%"
 # (`[$₫-42A]` names a currency; `[Red]`, `[<0]`, `[$-42A]` show nothing), a space as wide as a
 # character or a character repeated to fill (`_₫`, `* `: the character itself is not shown),
 # or any one character.
-_FORMAT_PIECE = re.compile(r'"([^"]*)"|\\(.)|\[\$([^\]-]*)[^\]]*\]|\[[^\]]*\]|[_*].|(.)', re.S)
+_FORMAT_PIECE = re.compile(r'"([^"]*)"|\\(.)|\[\$([^\]-]*)[^\]]*\]|\[([^\]]*)\]|[_*].|(.)', re.S)
+# A bracket that makes a section conditional (`[<0]`, `[>=1000000]`): the first section is
+# then not that of the positive numbers.
+_FORMAT_CONDITION = re.compile(r"^\s*[<>=]")
+_DIGIT_PLACES = frozenset("0#?")
 
 
 def _format_unit(code: str) -> str | None:
@@ -884,17 +888,31 @@ def _format_unit(code: str) -> str | None:
     text of its first section that is no part of the format's syntax (quoted, escaped, a
     bracket's currency, a character beyond ASCII), when `cells.money_factor` reads it as
     money. A format shows `₫` where Excel's currency and accounting buttons put it, in a
-    Vietnamese Excel; its unit is what the clerk sees beside the figure."""
+    Vietnamese Excel; its unit is what the clerk sees beside the figure.
+
+    None too where what the format shows is not the stored number (a `,` after the last
+    digit shows it in thousands: `#,##0, "nghìn đ"` shows 1.650.000 for 1650000000), or its
+    first section may not be the positive numbers' (`[<0]…;…`): there the unit shown does not
+    say what the number is in, and the column's unit is read as before."""
     pieces: list[str] = []
+    syntax: list[str] = []  # the section's characters of the format's own (`#,##0.0,,`)
     for found in _FORMAT_PIECE.finditer(code):
-        quoted, escaped, currency, bare = found.groups()
+        quoted, escaped, currency, bracket, bare = found.groups()
         if bare == ";":  # the next section: negative numbers, zero, text
             break
+        if bracket is not None and _FORMAT_CONDITION.match(bracket):
+            return None
         text = quoted if quoted is not None else escaped if escaped is not None else currency
-        if text is None and bare is not None and not bare.isascii():
-            text = bare
+        if text is None and bare is not None:
+            if bare.isascii():
+                syntax.append(bare)
+            else:
+                text = bare
         if text:
             pieces.append(text)
+    places = [n for n, char in enumerate(syntax) if char in _DIGIT_PLACES]
+    if places and "," in syntax[places[-1] + 1 :]:
+        return None  # scaled by a thousand for each such `,`
     unit = " ".join(" ".join(pieces).split())
     return unit if unit and money_factor(unit) is not None else None
 
@@ -937,9 +955,13 @@ def _shown_styles(archive: zipfile.ZipFile, expanded_limit: int) -> dict[bytes, 
         root = ET.fromstring(data)  # noqa: S314  expat refuses external entities and entity blow-up
     except ET.ParseError:  # calamine says what it makes of such a file
         return {}
+    # The formats of the cell styles: those of `numFmts`, not a conditional format's (`dxfs`),
+    # whose `numFmtId` may be the same number and shows only while its condition holds.
     codes = {
         element.get("numFmtId"): element.get("formatCode") or ""
-        for element in root.iter()
+        for part in root
+        if _local(part.tag) == "numFmts"
+        for element in part
         if _local(element.tag) == "numFmt"
     }
     found: dict[bytes, str] = {}

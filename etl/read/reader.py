@@ -605,66 +605,106 @@ def _parsed(column: Column) -> bool:
     return column.kind not in _TEXT_KINDS
 
 
+# Where a column's money unit is written (`_column_unit`), as the clerk is told to mend it.
+_UNIT_PLACES = {
+    "header": ("ở tiêu đề cột", "in the column's header"),
+    "note": ("ở dòng ghi đơn vị phía trên bảng", "in the unit note above the table"),
+    "file": ("ở mục 'Đơn vị tính' của trang ThongTin", "in 'Đơn vị tính' of the ThongTin sheet"),
+}
+# A money unit by its factor, as the note above a table says it (kept unaccented there).
+_UNIT_NAMES = {1e-6: "đồng", 1e-3: "nghìn đồng", 1.0: "triệu đồng", 1e3: "tỷ đồng"}
+
+
+def _column_unit(
+    header_unit: str | None, note_unit: str | None, file_unit: object
+) -> tuple[str, str] | None:
+    """The money unit a column names of its own, as written, and where (`_UNIT_PLACES`): its
+    header's, else the note above the table, else the file's `Đơn vị tính`, the first that
+    is money (`Doanh thu (năm 2023)` names a year, no unit), as the column's factor takes
+    them; None when none does (million VND, the contract's default)."""
+    written = clean(file_unit) if file_unit else None
+    for unit, place in ((header_unit, "header"), (note_unit, "note"), (written, "file")):
+        factor = cells.money_factor(unit) if unit else None
+        if factor is not None:
+            shown = _UNIT_NAMES.get(factor, unit) if place == "note" else unit
+            return str(shown), place
+    return None
+
+
 def _shown_money(
     column: Column,
     position: int,
-    data: list[int],
-    raws: list,
-    result: typing.TypedColumn,
+    typed: tuple[list[int], list, typing.TypedColumn],
     money_units: dict[tuple[int, int], str],
-    own: str | None,
-    header: headers.HeaderMatch,
-    rows: list[list],
+    filled: dict[int, dict[int, int]],
+    own: tuple[str, str] | None,
+    setting: tuple[float, int],
+    header_row: list,
     sheet_name: str,
-    period: int,
 ) -> list[Finding]:
     """The numbers of a money column that Excel shows with a money unit (a number format
     `#,##0 "đ"`, `#,##0 ₫`, the accounting and currency buttons of a Vietnamese Excel; an
-    .ods currency cell in VND): `800000000` shown as `800.000.000 ₫`.
+    .ods currency cell in VND): `1650000000` shown as `1.650.000.000 ₫`. A cell merged down
+    over rows (rule 12) shows its top cell's unit in each.
 
-    Where the column names no unit of its own (neither its header, a note above the table,
-    nor the file's `Đơn vị tính`), the unit shown is the one the clerk saw beside the figure
-    and is read as a unit written in the cell is (rule 14: it scales the cell), with an
-    information finding. Where the column names one, that unit is read, as the contract
-    says, and a unit shown that differs is a warning: one of the two is wrong, and figures a
-    million times too large or too small must not pass in silence. One finding per column
-    and unit shown, at its first cell."""
-    by_unit: dict[str, list[int]] = {}  # unit shown -> positions of its cells in `data`
+    Each is read as the same figure with its unit written in the cell would be (rule 14,
+    `cells.parse_money` with the column's factor and period: `đ/tháng` in a yearly column is
+    12 months). Where that differs from the column's reading:
+    - the column names no unit of its own (`own`: neither its header, a note above the
+      table, nor the file's `Đơn vị tính`): the unit shown is the one the clerk saw beside
+      the figure, and is read, with the warning `money_unit_shown`;
+    - the column names one: it is read, as the contract says, and the warning
+      `money_unit_format_differs` names both.
+    Either way the clerk is told: one of the two is wrong, and figures a million times too
+    large or too small must not pass in silence. One finding per unit shown, at its first
+    cell. `typed`: the rows' indices, the column's raw cells and its typed values (changed
+    here where the unit shown is read); `setting`: the column's factor and period."""
+    data, raws, result = typed
+    factor, period = setting
+    by_unit: dict[str, list[tuple[int, float]]] = {}  # unit -> (position in `data`, value)
     for n, index in enumerate(data):
-        unit = money_units.get((index + 1, position))
-        if unit is not None and raws[n].__class__ in (int, float) and math.isfinite(raws[n]):
-            by_unit.setdefault(unit, []).append(n)
-    own_factor = cells.money_factor(own) if own else None
-    written = rows[header.header_row]
-    name = clean(written[position]) if position < len(written) else None
+        raw = raws[n]
+        if raw.__class__ not in (int, float) or not math.isfinite(raw):
+            continue
+        unit = money_units.get((filled.get(index, {}).get(position, index) + 1, position))
+        if unit is None:
+            continue
+        try:
+            shown = cells.parse_money(
+                f"{_as_read(raw)} {unit}", factor, period, column.per_year, column.says_loss
+            )
+        except ValueError:  # a unit the column cannot take: the column's reading stands
+            continue
+        if shown is not None and shown != result.values[n]:
+            by_unit.setdefault(unit, []).append((n, shown))
     found = []
     for unit, at in by_unit.items():
-        factor = cells.money_factor(unit)
-        if factor is None or factor == own_factor or (own_factor is None and factor == 1.0):
-            continue  # the column's unit (million VND, when it names none)
-        if own_factor is None:
-            for n in at:
-                value = raws[n] * factor * period
-                result.values[n] = value if value.is_integer() else round(value, 6)
-        first = data[at[0]] + 1
-        rule = "money_unit_shown" if own_factor is None else "money_unit_format_differs"
+        if own is None:
+            for n, shown in at:
+                result.values[n] = shown
+        first = data[at[0][0]] + 1
+        rule = "money_unit_shown" if own is None else "money_unit_format_differs"
         cell = cell_address(position, first)
+        written = clean(header_row[position]) if position < len(header_row) else None
+        place_vi, place_en = _UNIT_PLACES[own[1] if own else "header"]
         found.append(
             Finding(
                 rule=rule,
-                severity=INFO if own_factor is None else WARNING,
+                severity=WARNING,
                 message=reason(
                     rule,
-                    column=name or column.header,
+                    column=written or column.header,
                     unit=unit,
-                    own=own,
+                    own=own[0] if own else "",
                     count=len(at),
                     cell=cell,
+                    place_vi=place_vi,
+                    place_en=place_en,
                 ),
                 sheet=sheet_name,
                 excel_row=first,
                 column_name=column.header,
-                value=f"{_as_read(raws[at[0]])} {unit}",
+                value=f"{_as_read(raws[at[0][0]])} {unit}",
                 cell=cell,
             )
         )
@@ -1056,11 +1096,12 @@ def _read_sheet(
                 if raw.__class__ is str and len(raw) > limits.cell_chars
             }  # fmt: skip
         if money_units and column.kind == "money":
-            unit = header.units.get(column.key) or header.note_unit or clean(file_unit) or None
+            column_unit = _column_unit(header.units.get(column.key), header.note_unit, file_unit)
             findings.extend(
                 _shown_money(
-                    column, position, data, raws, result, money_units, unit, header, rows,
-                    actual_name, periods.get(column.key, 1),
+                    column, position, (data, raws, result), money_units, filled, column_unit,
+                    (factors[column.key], periods.get(column.key, 1)),
+                    rows[header.header_row], actual_name,
                 )
             )  # fmt: skip
         typed.append((column, position, raws, result, long))
