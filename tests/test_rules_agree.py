@@ -18,6 +18,8 @@ import openpyxl
 import pytest
 from conftest import (
     HTX_HEADER,
+    LINK_HEADER,
+    OCOP_HEADER,
     SUPPORT_HEADER,
     htx_row,
     info_rows,
@@ -601,3 +603,52 @@ def test_rules_read_only_json_and_answer_what_the_copies_need():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def _repeated_findings(outcome: dict) -> list[tuple]:
+    return [
+        (f["rule"], f["severity"], f["sheet"], f["excel_row"], f["cell"])
+        for f in outcome["findings"]
+        if f["rule"].endswith("_line_repeated")
+    ]
+
+
+def test_a_support_line_typed_twice_is_a_warning_on_both_lines(tmp_path):
+    """A support line that repeats another exactly (its cooperative, programme, content,
+    source, amount and year) is a warning on both, saying the amount counts twice: both are
+    read (they may be two grants), never doubled in silence. A line differing in one cell
+    (the amount) repeats nothing. Before, NTM's support of the year counted 240 for 120."""
+    line = ["6400000001", "NTM", "Máy sấy", "Tỉnh", 120, YEAR]
+    support = [line, [*line[:4], 100, YEAR], list(line)]
+    outcome = _stage(tmp_path, support)
+    assert outcome["status"] == "valid", outcome["findings"]
+    assert _repeated_findings(outcome) == [
+        ("support_line_repeated", "warning", "HoTro", 2, "E2"),
+        ("support_line_repeated", "warning", "HoTro", 4, "E4"),
+    ]
+    [message] = {f["message"] for f in outcome["findings"] if f["excel_row"] == 2}
+    assert message.startswith("Dòng hỗ trợ này trùng hoàn toàn với một dòng khác của trang")
+    assert "both lines were read, so the amount counts twice" in message
+
+
+def test_an_ocop_or_offtake_line_typed_twice_is_a_warning_on_both_lines(tmp_path):
+    product = ["6400000001", "Cà phê bột", "Đồ uống", 4, "123/QĐ-UBND", f"15/03/{YEAR}"]
+    contract = ["6400000001", "Công ty A", "Cà phê", 12, 300]
+    sheets = {
+        "ThongTin": info_rows(year=YEAR),
+        "HTX": [HTX_HEADER, htx_row(1, "6400000001")],
+        "OCOP": [OCOP_HEADER, product, [*product[:3], 3, *product[4:]], list(product)],
+        "LienKet": [LINK_HEADER, list(contract), list(contract), [*contract[:3], 12, 250]],
+    }
+    path = write_xlsx(tmp_path / "landing" / "663_2023.xlsx", sheets)
+    sha = sha256_of(path)
+    landed = LandedFile(file_id_for(sha), path.name, sha, path.stat().st_size, str(path))
+    [summary] = stage_batch([landed], tmp_path / "staging", "test-run")
+    outcome = read_outcome(tmp_path / "staging", summary["file_id"])
+    assert outcome["status"] == "valid", outcome["findings"]
+    assert _repeated_findings(outcome) == [
+        ("ocop_line_repeated", "warning", "OCOP", 2, "B2"),
+        ("ocop_line_repeated", "warning", "OCOP", 4, "B4"),
+        ("offtake_line_repeated", "warning", "LienKet", 2, "B2"),
+        ("offtake_line_repeated", "warning", "LienKet", 3, "B3"),
+    ]
