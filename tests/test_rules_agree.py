@@ -652,3 +652,39 @@ def test_an_ocop_or_offtake_line_typed_twice_is_a_warning_on_both_lines(tmp_path
         ("offtake_line_repeated", "warning", "LienKet", 2, "B2"),
         ("offtake_line_repeated", "warning", "LienKet", 3, "B3"),
     ]
+
+
+def test_lines_told_apart_by_what_could_not_be_read_are_no_repeats(tmp_path):
+    """Two cells that could not be read are both empty as values, but not as the clerk wrote
+    them: lines that differ there (`nhiều`, `ít`), or in how much of a date they give
+    (`03/2023`, `01/03/2023`), repeat nothing (helper CB). Blank cells are the same blank."""
+    sheets = {
+        "ThongTin": info_rows(year=YEAR),
+        "HTX": [HTX_HEADER, htx_row(1, "6400000001")],
+        "HoTro": [
+            SUPPORT_HEADER,
+            ["6400000001", "NTM", "Máy sấy", "Tỉnh", "khoảng 120", YEAR],
+            ["6400000001", "NTM", "Máy sấy", "Tỉnh", "chưa rõ", YEAR],
+            ["6400000001", "NTM", "", "Tỉnh", 50, YEAR],
+            ["6400000001", "NTM", None, "Tỉnh", 50, YEAR],
+        ],
+        "OCOP": [
+            OCOP_HEADER,
+            ["6400000001", "Cà phê", "Đồ uống", 4, "123/QĐ-UBND", f"03/{YEAR}"],
+            ["6400000001", "Cà phê", "Đồ uống", 4, "123/QĐ-UBND", f"01/03/{YEAR}"],
+        ],
+        "LienKet": [
+            LINK_HEADER,
+            ["6400000001", "Công ty A", "Cà phê", "nhiều", 300],
+            ["6400000001", "Công ty A", "Cà phê", "ít", 300],
+        ],
+    }
+    path = write_xlsx(tmp_path / "landing" / "663_2023.xlsx", sheets)
+    sha = sha256_of(path)
+    landed = LandedFile(file_id_for(sha), path.name, sha, path.stat().st_size, str(path))
+    [summary] = stage_batch([landed], tmp_path / "staging", "test-run")
+    outcome = read_outcome(tmp_path / "staging", summary["file_id"])
+    assert _repeated_findings(outcome) == [
+        ("support_line_repeated", "warning", "HoTro", 4, "E4"),
+        ("support_line_repeated", "warning", "HoTro", 5, "E5"),
+    ]

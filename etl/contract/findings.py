@@ -272,12 +272,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "money_unit_shown": (
         "Các ô của cột '{column}' hiển thị số tiền bằng '{unit}' (định dạng số của ô; {count} "
         "ô, từ ô {cell}) và cột không ghi đơn vị: các ô này được đọc theo đơn vị '{unit}'. "
-        "Nếu đúng, hãy ghi đơn vị {place_vi} (ví dụ 'Doanh thu (đồng)'); nếu số liệu tính bằng "
+        "Nếu đúng, hãy ghi đơn vị {place_vi} (ví dụ '{example}'); nếu số liệu tính bằng "
         "triệu đồng, hãy bỏ định dạng '{unit}' của các ô; rồi gửi lại.",
         "The cells of column '{column}' show their amounts in '{unit}' (the cells' number "
         "format; {count} cell(s), from {cell}) and the column names no unit: they were read "
-        "in '{unit}'. If that is right, write the unit {place_en} (for example 'Doanh thu "
-        "(đồng)'); if the figures are in million VND, remove the cells' '{unit}' format; then "
+        "in '{unit}'. If that is right, write the unit {place_en} (for example "
+        "'{example}'); if the figures are in million VND, remove the cells' '{unit}' format; then "
         "resubmit.",
     ),
     "money_unit_format_differs": (

@@ -700,6 +700,7 @@ def _shown_money(
                     cell=cell,
                     place_vi=place_vi,
                     place_en=place_en,
+                    example=f"{column.header} (đồng)",
                 ),
                 sheet=sheet_name,
                 excel_row=first,
