@@ -1406,3 +1406,46 @@ def test_rule_3_a_line_break_inside_an_ods_paragraph_reads_as_in_an_xlsx(tmp_pat
     [typed] = read.sheets["htx"].rows
     assert typed == expected.sheets["htx"].rows[0]
     assert (typed["name"], typed["members"]) == ("HTX Nông nghiệp Đức Mạnh", 40)
+
+
+def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_warning(
+    tmp_path,
+):
+    """In the support, OCOP and offtake tables a line with an Arabic STT number and a text of
+    its own but neither code nor figure (a product and its group; a programme and its
+    content) belongs to no cooperative: it is not read, with the warning
+    `line_without_code` naming it, never dropped in silence as a group title (helper BU). A
+    total, a Roman-numbered title and a legend under the table stay skipped, with no word."""
+    sheets = {
+        "ThongTin": info_rows(),
+        "HTX": [HTX_HEADER, htx_row(1, "6400000001")],
+        "HoTro": [
+            ["STT", *SUPPORT_HEADER],
+            [1, "6400000001", "NTM", "Máy sấy", "Tỉnh", 120, 2023],
+            [2, None, "NTM", "Kho lạnh", "Tỉnh", None, None],
+            ["Tổng cộng", None, None, None, "Tỉnh", 120, None],
+            [None, "NTM", "Chương trình MTQG xây dựng nông thôn mới", None, None, None, None],
+        ],
+        "OCOP": [
+            ["STT", *OCOP_HEADER],
+            ["I", "Sản phẩm 4 sao", None, None, None, None, None],
+            [1, None, "Cà phê bột", "Đồ uống", None, None, None],
+        ],
+        "LienKet": [["STT", *LINK_HEADER], [1, None, "Công ty A", "Cà phê", None, None]],
+    }
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", sheets))
+    assert read.rejection is None, read.rejection
+    assert [len(read.sheets[k].rows) for k in ("hotro", "ocop", "lienket")] == [1, 0, 0]
+    warned = [
+        (f.sheet, f.excel_row, f.cell, f.value)
+        for f in read.findings
+        if f.rule == "line_without_code" and f.severity == "warning"
+    ]
+    assert warned == [
+        ("HoTro", 3, "B3", "NTM | Kho lạnh | Tỉnh"),
+        ("OCOP", 3, "B3", "Cà phê bột | Đồ uống"),
+        ("LienKet", 2, "B2", "Công ty A | Cà phê"),
+    ]
+    message = next(f.message for f in read.findings if f.rule == "line_without_code")
+    assert message.startswith("Dòng 3 của trang 'HoTro' có số thứ tự 2 nhưng không có mã số HTX")
+    assert "it was not read. If it is a line of the table, write the cooperative's code" in message

@@ -269,6 +269,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "Column {letter} '{column}' repeats column {read_letter} '{read}' (the template's "
         "'{template}') and holds no other figure: ignored.",
     ),
+    "line_without_code": (
+        "Dòng {row} của trang '{sheet}' có số thứ tự {number} nhưng không có mã số HTX và không "
+        "có số liệu nào: dòng này không được đọc. Nếu đây là một dòng của bảng, hãy ghi mã số "
+        "HTX (như trong trang HTX) rồi gửi lại.",
+        "Row {row} of sheet '{sheet}' has the number {number} but no cooperative code and no "
+        "figure: it was not read. If it is a line of the table, write the cooperative's code "
+        "(as in the HTX sheet) and resubmit.",
+    ),
     "money_unit_shown": (
         "Các ô của cột '{column}' hiển thị số tiền bằng '{unit}' (định dạng số của ô; {count} "
         "ô, từ ô {cell}) và cột không ghi đơn vị: các ô này được đọc theo đơn vị '{unit}'. "

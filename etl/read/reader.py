@@ -1691,6 +1691,9 @@ class _Table:
         if not self._has_figures(row):
             if self._lacks_code(row, texts):
                 return 0  # a cooperative, not a title: its missing code is an error
+            if self.name_at is None and self._numbered_line(row, texts):
+                self._line_without_code(row, index)
+                return 1
             if len(texts) == 1:
                 # Only a group title that names nothing (`HTX thành lập mới năm 2023`): the
                 # sums below it are its subtotal, as under any title (rule 11).
@@ -1736,6 +1739,37 @@ class _Table:
             _STT_NUMBER.match(str(_cell(row, self.stt_at) or ""))
         )
         return numbered or bool(_COOP_NAME.match(match_key(row[self.name_at])))
+
+    def _numbered_line(self, row: list, texts: list[tuple[int, str]]) -> bool:
+        """A line of a support, OCOP or offtake table (no name column) without a code or a
+        figure, which no title, total or legend is: an Arabic `STT` number and a text of its
+        own in a column of the table (`1 | Cà phê bột | Đồ uống`, `2 | NTM | Máy sấy`)."""
+        if self.stt_at is None or not _STT_NUMBER.match(str(_cell(row, self.stt_at) or "")):
+            return False
+        table = {i for _, i in self.columns} - {self.stt_at}
+        return any(i in table and not cells.is_blank(c) for i, c in texts)
+
+    def _line_without_code(self, row: list, index: int) -> None:
+        """The warning of a numbered line without a code or a figure (`_numbered_line`): it
+        is not read (with no code, it belongs to no cooperative), and never in silence."""
+        stt = self.stt_at or 0  # known: `_numbered_line` found the number there
+        raw = _cell(row, stt)
+        number = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else clean(str(raw))
+        at = self.code_at[0] if self.code_at else stt
+        self.findings.append(
+            Finding(
+                rule="line_without_code",
+                severity=WARNING,
+                message=reason(
+                    "line_without_code", row=index + 1, sheet=self.sheet_name, number=number
+                ),
+                sheet=self.sheet_name,
+                excel_row=index + 1,
+                column_name=self.sheet.column("coop_code").header,
+                value=" | ".join(clean(c) for c in row if isinstance(c, str) and c.strip())[:200],
+                cell=cell_address(at, index + 1),
+            )
+        )
 
     def _has_figures(self, row: list) -> bool:
         for column, index in self.numeric:
