@@ -1415,7 +1415,9 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
     its own but neither code nor figure (a product and its group; a programme and its
     content) belongs to no cooperative: it is not read, with the warning
     `line_without_code` naming it, never dropped in silence as a group title (helper BU). A
-    total, a Roman-numbered title and a legend under the table stay skipped, with no word."""
+    total, a Roman-numbered title and a legend under the table stay skipped, with no word;
+    so do a numbered line of one text (a title, or a form's line left empty) and a numbered
+    legend that writes its word where the code goes (helper CC)."""
     sheets = {
         "ThongTin": info_rows(),
         "HTX": [HTX_HEADER, htx_row(1, "6400000001")],
@@ -1425,6 +1427,9 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
             [2, None, "NTM", "Kho lạnh", "Tỉnh", None, None],
             ["Tổng cộng", None, None, None, "Tỉnh", 120, None],
             [None, "NTM", "Chương trình MTQG xây dựng nông thôn mới", None, None, None, None],
+            [3, None, "Chương trình NTM", None, None, None, None],  # a numbered title
+            [4, None, "DA167", None, None, None, None],  # a form's line left empty
+            [1, "NTM", "Chương trình MTQG xây dựng nông thôn mới", None, None, None, None],
         ],
         "OCOP": [
             ["STT", *OCOP_HEADER],
@@ -1448,4 +1453,4 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
     ]
     message = next(f.message for f in read.findings if f.rule == "line_without_code")
     assert message.startswith("Dòng 3 của trang 'HoTro' có số thứ tự 2 nhưng không có mã số HTX")
-    assert "it was not read. If it is a line of the table, write the cooperative's code" in message
+    assert "it was not read. If it is a line of the table, write the" in message

@@ -270,12 +270,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "'{template}') and holds no other figure: ignored.",
     ),
     "line_without_code": (
-        "Dòng {row} của trang '{sheet}' có số thứ tự {number} nhưng không có mã số HTX và không "
-        "có số liệu nào: dòng này không được đọc. Nếu đây là một dòng của bảng, hãy ghi mã số "
-        "HTX (như trong trang HTX) rồi gửi lại.",
-        "Row {row} of sheet '{sheet}' has the number {number} but no cooperative code and no "
-        "figure: it was not read. If it is a line of the table, write the cooperative's code "
-        "(as in the HTX sheet) and resubmit.",
+        "Dòng {row} của trang '{sheet}' có số thứ tự {number} nhưng không có mã số HTX hợp lệ "
+        "và không có số liệu nào: dòng này không được đọc. Nếu đây là một dòng của bảng, hãy "
+        "ghi mã số HTX (10 chữ số, như trong trang HTX) rồi gửi lại.",
+        "Row {row} of sheet '{sheet}' has the number {number} but no valid cooperative code "
+        "and no figure: it was not read. If it is a line of the table, write the "
+        "cooperative's code (10 digits, as in the HTX sheet) and resubmit.",
     ),
     "money_unit_shown": (
         "Các ô của cột '{column}' hiển thị số tiền bằng '{unit}' (định dạng số của ô; {count} "

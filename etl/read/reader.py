@@ -1742,12 +1742,15 @@ class _Table:
 
     def _numbered_line(self, row: list, texts: list[tuple[int, str]]) -> bool:
         """A line of a support, OCOP or offtake table (no name column) without a code or a
-        figure, which no title, total or legend is: an Arabic `STT` number and a text of its
-        own in a column of the table (`1 | Cà phê bột | Đồ uống`, `2 | NTM | Máy sấy`)."""
+        figure, which no title, total or legend is: an Arabic `STT` number and two texts of
+        its own or more in the table's columns beside its code (`1 | Cà phê bột | Đồ uống`,
+        `2 | NTM | Kho lạnh | Tỉnh`). One text alone is a title, as a numbered name alone is
+        in HTX (`1 | Chương trình NTM`, a form's `2 | DA167` left empty), and so is a legend
+        that writes its word where the code goes (`1 | NTM | Chương trình MTQG …`)."""
         if self.stt_at is None or not _STT_NUMBER.match(str(_cell(row, self.stt_at) or "")):
             return False
-        table = {i for _, i in self.columns} - {self.stt_at}
-        return any(i in table and not cells.is_blank(c) for i, c in texts)
+        own = {i for _, i in self.columns} - {self.stt_at, *self.code_at}
+        return sum(1 for i, c in texts if i in own and not cells.is_blank(c)) >= 2
 
     def _line_without_code(self, row: list, index: int) -> None:
         """The warning of a numbered line without a code or a figure (`_numbered_line`): it
