@@ -927,13 +927,7 @@ def test_rule_5_a_number_excel_shows_as_a_percentage_reads_as_written(tmp_path):
     text `45%` does, never 0.45 (which a rating `Yếu` would take without a word); a money
     cell shown as a percentage is unreadable, as `12%` typed in a money column is."""
     path = tmp_path / "663_2023.xlsx"
-    workbook = openpyxl.Workbook()
-    info = workbook.active
-    info.title = "ThongTin"
-    for row in info_rows():
-        info.append(row)
-    sheet = workbook.create_sheet("HTX")
-    sheet.append(HTX_HEADER)
+    workbook, sheet = _htx_book(HTX_HEADER)
     score, revenue = HTX_HEADER.index("Điểm") + 1, HTX_HEADER.index("Doanh thu") + 1
     rows = [("Yếu", 0.45, "0%"), ("Tốt", 0.855, "0.0%"), ("Khá", 0.7, '0.0" điểm"')]
     for n, (rating, value, shown) in enumerate(rows, start=1):
@@ -950,19 +944,26 @@ def test_rule_5_a_number_excel_shows_as_a_percentage_reads_as_written(tmp_path):
     assert typed[0][unparsed("revenue_mvnd")] == "12%"
 
 
-def _money_shown_book(path, header: str, cells_shown: list[tuple[object, str | None]]):
-    """An HTX sheet whose revenue column is headed `header` and whose n-th cooperative's
-    revenue is `cells_shown[n]`: (value, number format or None)."""
+def _htx_book(header: list[str]):
+    """A workbook of a valid ThongTin sheet and an HTX sheet holding `header` alone, for a
+    test to write its rows and their number formats into: (workbook, HTX sheet)."""
     workbook = openpyxl.Workbook()
     info = workbook.active
     info.title = "ThongTin"
     for row in info_rows():
         info.append(row)
     sheet = workbook.create_sheet("HTX")
+    sheet.append(header)
+    return workbook, sheet
+
+
+def _money_shown_book(path, header: str, cells_shown: list[tuple[object, str | None]]):
+    """An HTX sheet whose revenue column is headed `header` and whose n-th cooperative's
+    revenue is `cells_shown[n]`: (value, number format or None)."""
     head = list(HTX_HEADER)
     revenue = head.index("Doanh thu")
     head[revenue] = header
-    sheet.append(head)
+    workbook, sheet = _htx_book(head)
     members = head.index("Số thành viên") + 1
     for n, (value, shown) in enumerate(cells_shown, start=1):
         sheet.append(htx_row(n, f"640000000{n}", **{"Doanh thu": value}))
