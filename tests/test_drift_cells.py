@@ -1168,3 +1168,25 @@ def test_rule_5_a_percentage_cell_of_an_ods_file_reads_as_written(tmp_path):
     assert read.rejection is None, read.rejection
     [typed] = read.sheets["htx"].rows
     assert typed["score"] == 45.0
+
+
+def test_rule_4_the_template_s_million_under_the_accounting_button_stays_million(tmp_path):
+    """The template's headers name no unit: figures in million VND, formatted by the
+    accounting or currency button of a Vietnamese Excel, show `1.250 ₫`. Read in đồng, every
+    one of them would be under one million VND, which no amount of a cooperative's is: the
+    contract's million stands, and the warning tells the clerk the cells show another unit
+    (helper BZ: they read 0.00125)."""
+    accounting = '_-* #,##0 ₫_-;-* #,##0 ₫_-;_-* "-" ₫_-;_-@_-'
+    path = _money_shown_book(
+        tmp_path / "663_2023.xlsx", "Doanh thu", [(1250, accounting), (1300.5, accounting)]
+    )
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    assert [r["revenue_mvnd"] for r in read.sheets["htx"].rows] == [1250.0, 1300.5]
+    [finding] = read.findings
+    assert (finding.rule, finding.severity, finding.cell) == (
+        "money_unit_format_differs",
+        "warning",
+        "L2",
+    )
+    assert "Cột 'Doanh thu' tính bằng 'triệu đồng', nhưng 2 ô (từ ô L2)" in finding.message

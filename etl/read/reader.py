@@ -611,6 +611,8 @@ _UNIT_PLACES = {
     "note": ("ở dòng ghi đơn vị phía trên bảng", "in the unit note above the table"),
     "file": ("ở mục 'Đơn vị tính' của trang ThongTin", "in 'Đơn vị tính' of the ThongTin sheet"),
 }
+# The contract's money unit where a column names none (`_shown_money`).
+_DEFAULT_UNIT = ("triệu đồng", "header")
 # A money unit by its factor, as the note above a table says it (kept unaccented there).
 _UNIT_NAMES = {1e-6: "đồng", 1e-3: "nghìn đồng", 1.0: "triệu đồng", 1e3: "tỷ đồng"}
 
@@ -652,7 +654,9 @@ def _shown_money(
     12 months). Where that differs from the column's reading:
     - the column names no unit of its own (`own`: neither its header, a note above the
       table, nor the file's `Đơn vị tính`): the unit shown is the one the clerk saw beside
-      the figure, and is read, with the warning `money_unit_shown`;
+      the figure, and is read, with the warning `money_unit_shown`; unless every figure it
+      shows is under one million VND read so (`1.250 ₫`: the template's million under the
+      accounting button), where million VND is read, as below;
     - the column names one: it is read, as the contract says, and the warning
       `money_unit_format_differs` names both.
     Either way the clerk is told: one of the two is wrong, and figures a million times too
@@ -679,14 +683,18 @@ def _shown_money(
             by_unit.setdefault(unit, []).append((n, shown))
     found = []
     for unit, at in by_unit.items():
-        if own is None:
+        # Every figure under one million VND in the unit shown (`1.250 ₫`): no amount of a
+        # cooperative's is, and the template's figures in million under the accounting
+        # button show so. The contract's million VND stands, as a unit of the column's.
+        column_unit = own or (_DEFAULT_UNIT if all(abs(v) < 1 for _, v in at) else None)
+        if column_unit is None:
             for n, shown in at:
                 result.values[n] = shown
         first = data[at[0][0]] + 1
-        rule = "money_unit_shown" if own is None else "money_unit_format_differs"
+        rule = "money_unit_shown" if column_unit is None else "money_unit_format_differs"
         cell = cell_address(position, first)
         written = clean(header_row[position]) if position < len(header_row) else None
-        place_vi, place_en = _UNIT_PLACES[own[1] if own else "header"]
+        place_vi, place_en = _UNIT_PLACES[column_unit[1] if column_unit else "header"]
         found.append(
             Finding(
                 rule=rule,
@@ -695,7 +703,7 @@ def _shown_money(
                     rule,
                     column=written or column.header,
                     unit=unit,
-                    own=own[0] if own else "",
+                    own=column_unit[0] if column_unit else "",
                     count=len(at),
                     cell=cell,
                     place_vi=place_vi,
