@@ -12,7 +12,7 @@ import shutil
 
 import openpyxl
 import pytest
-from conftest import HTX_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
+from conftest import HTX_HEADER, SUPPORT_HEADER, htx_row, info_rows, query, run_steps, write_xlsx
 from corpus.make_corpus import PARTIAL_READ
 from test_drift import CORPUS, assert_truth
 
@@ -1189,4 +1189,38 @@ def test_rule_4_the_template_s_million_under_the_accounting_button_stays_million
         "warning",
         "L2",
     )
-    assert "Cột 'Doanh thu' tính bằng 'triệu đồng', nhưng 2 ô (từ ô L2)" in finding.message
+    assert finding.message.startswith(
+        "Cột 'Doanh thu' không ghi đơn vị nên được tính bằng triệu đồng, đơn vị của mẫu, "
+        "nhưng 2 ô (từ ô L2) hiển thị số tiền bằng '₫'"
+    )
+    assert "write the unit in the column's header (for example 'Doanh thu (đồng)')" in (
+        finding.message
+    )
+
+
+def test_rule_4_a_file_in_dong_is_in_dong_in_every_column_and_sheet(tmp_path):
+    """Whether the cells a format shows in đồng are in đồng is the file's: its revenue in
+    millions of đồng says so for a small profit beside it and a small support line of
+    another sheet (helper CD: each column decided alone, `850.000 ₫` of profit and `800.000
+    ₫` of support were read as 850,000 and 800,000 million VND)."""
+    dong = "#,##0 ₫"
+    path = _money_shown_book(tmp_path / "663_2023.xlsx", "Doanh thu", [(1_650_000_000, dong)])
+    workbook = openpyxl.load_workbook(path)
+    profit = HTX_HEADER.index("Lợi nhuận trước thuế") + 1
+    workbook["HTX"].cell(row=2, column=profit).value = 850_000
+    workbook["HTX"].cell(row=2, column=profit).number_format = dong
+    support = workbook.create_sheet("HoTro")
+    support.append(SUPPORT_HEADER)
+    support.append(["6400000001", "NTM", "Tập huấn", "Tỉnh", 800_000, 2023])
+    support.cell(row=2, column=SUPPORT_HEADER.index("Kinh phí") + 1).number_format = dong
+    workbook.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    [row] = read.sheets["htx"].rows
+    assert (row["revenue_mvnd"], row["profit_before_tax_mvnd"]) == (1650.0, 0.85)
+    assert read.sheets["hotro"].rows[0]["amount_mvnd"] == 0.8
+    assert {(f.rule, f.sheet, f.cell) for f in read.findings} == {
+        ("money_unit_shown", "HTX", "L2"),
+        ("money_unit_shown", "HTX", "M2"),
+        ("money_unit_shown", "HoTro", "E2"),
+    }

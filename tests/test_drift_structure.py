@@ -1417,7 +1417,8 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
     `line_without_code` naming it, never dropped in silence as a group title (helper BU). A
     total, a Roman-numbered title and a legend under the table stay skipped, with no word;
     so do a numbered line of one text (a title, or a form's line left empty) and a numbered
-    legend that writes its word where the code goes (helper CC)."""
+    legend that writes its word where the code goes (helper CC); a placeholder where the
+    code goes (`Chưa có mã`) is the line's own (helper CD)."""
     sheets = {
         "ThongTin": info_rows(),
         "HTX": [HTX_HEADER, htx_row(1, "6400000001")],
@@ -1430,6 +1431,7 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
             [3, None, "Chương trình NTM", None, None, None, None],  # a numbered title
             [4, None, "DA167", None, None, None, None],  # a form's line left empty
             [1, "NTM", "Chương trình MTQG xây dựng nông thôn mới", None, None, None, None],
+            [5, "Chưa có mã", None, "Kho lạnh", None, None, None],  # a placeholder for it
         ],
         "OCOP": [
             ["STT", *OCOP_HEADER],
@@ -1448,6 +1450,7 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
     ]
     assert warned == [
         ("HoTro", 3, "B3", "NTM | Kho lạnh | Tỉnh"),
+        ("HoTro", 9, "B9", "Chưa có mã | Kho lạnh"),
         ("OCOP", 3, "B3", "Cà phê bột | Đồ uống"),
         ("LienKet", 2, "B2", "Công ty A | Cà phê"),
     ]

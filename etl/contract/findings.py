@@ -272,10 +272,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "line_without_code": (
         "Dòng {row} của trang '{sheet}' có số thứ tự {number} nhưng không có mã số HTX hợp lệ "
         "và không có số liệu nào: dòng này không được đọc. Nếu đây là một dòng của bảng, hãy "
-        "ghi mã số HTX (10 chữ số, như trong trang HTX) rồi gửi lại.",
+        "ghi mã số HTX (như trong trang HTX) rồi gửi lại.",
         "Row {row} of sheet '{sheet}' has the number {number} but no valid cooperative code "
         "and no figure: it was not read. If it is a line of the table, write the "
-        "cooperative's code (10 digits, as in the HTX sheet) and resubmit.",
+        "cooperative's code (as in the HTX sheet) and resubmit.",
     ),
     "money_unit_shown": (
         "Các ô của cột '{column}' hiển thị số tiền bằng '{unit}' (định dạng số của ô; {count} "
@@ -287,6 +287,19 @@ REASONS: dict[str, tuple[str, str]] = {
         "in '{unit}'. If that is right, write the unit {place_en} (for example "
         "'{example}'); if the figures are in million VND, remove the cells' '{unit}' format; then "
         "resubmit.",
+    ),
+    "money_unit_default_differs": (
+        "Cột '{column}' không ghi đơn vị nên được tính bằng triệu đồng, đơn vị của mẫu, nhưng "
+        "{count} ô (từ ô {cell}) hiển thị số tiền bằng '{unit}' (định dạng số của ô): các ô được "
+        "đọc theo triệu đồng, vì đọc theo '{unit}' thì không số tiền nào của tệp đến một triệu "
+        "đồng. Nếu số liệu tính bằng '{unit}', hãy ghi đơn vị vào tiêu đề cột (ví dụ "
+        "'{example}'); nếu không, hãy bỏ định dạng '{unit}' của các ô; rồi gửi lại.",
+        "Column '{column}' names no unit, so it is in million VND, the template's unit, but "
+        "{count} cell(s) (from {cell}) show their amounts in '{unit}' (the cells' number "
+        "format): they were read in million VND, as read in '{unit}' no amount of the file "
+        "comes to one million VND. If the figures are in '{unit}', write the unit in the "
+        "column's header (for example '{example}'); if not, remove the cells' '{unit}' "
+        "format; then resubmit.",
     ),
     "money_unit_format_differs": (
         "Cột '{column}' tính bằng '{own}', nhưng {count} ô (từ ô {cell}) hiển thị số tiền bằng "

@@ -18,6 +18,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
 from itertools import chain, repeat
@@ -359,6 +360,10 @@ def _read(
         if problems:
             result.rejection, result.problems = problems[0], problems
             return result
+        shown_money = [g for read in result.sheets.values() for g in read.money_shown]
+        result.findings.extend(_settle_shown_money(shown_money))
+        for read in result.sheets.values():
+            read.money_shown = []  # settled: nothing of it travels with the rows
         claimed = {thongtin, *named.values(), *(s.sheet_name for s in result.sheets.values())}
         result.findings.extend(
             _tables_not_read(workbook.sheet_names, sheet_rows, claimed, shown, result)
@@ -611,8 +616,6 @@ _UNIT_PLACES = {
     "note": ("ở dòng ghi đơn vị phía trên bảng", "in the unit note above the table"),
     "file": ("ở mục 'Đơn vị tính' của trang ThongTin", "in 'Đơn vị tính' of the ThongTin sheet"),
 }
-# The contract's money unit where a column names none (`_shown_money`).
-_DEFAULT_UNIT = ("triệu đồng", "header")
 # A money unit by its factor, as the note above a table says it (kept unaccented there).
 _UNIT_NAMES = {1e-6: "đồng", 1e-3: "nghìn đồng", 1.0: "triệu đồng", 1e3: "tỷ đồng"}
 
@@ -633,6 +636,22 @@ def _column_unit(
     return None
 
 
+@dataclass
+class ShownMoney:
+    """The cells of one money column that Excel shows with one money unit, read in that
+    unit where it differs from the column's reading (`_shown_money`); settled for the whole
+    file once every sheet is read (`_settle_shown_money`)."""
+
+    sheet: SheetRows
+    column: Column
+    position: int  # 0-based column index
+    unit: str  # as the format shows it: `₫`, `đ`, `VND`, `nghìn đ`, `đ/tháng`
+    own: tuple[str, str] | None  # the column's own unit and where it is written
+    at: list[tuple[int, float]]  # (the record's position in the sheet's rows, value shown)
+    first_shown: str  # the first cell as read, with its unit: `1650000000 ₫`
+    header_text: str | None  # the column's header as written
+
+
 def _shown_money(
     column: Column,
     position: int,
@@ -642,27 +661,17 @@ def _shown_money(
     own: tuple[str, str] | None,
     setting: tuple[float, int],
     header_row: list,
-    sheet_name: str,
-) -> list[Finding]:
+    out: SheetRows,
+) -> list[ShownMoney]:
     """The numbers of a money column that Excel shows with a money unit (a number format
     `#,##0 "đ"`, `#,##0 ₫`, the accounting and currency buttons of a Vietnamese Excel; an
     .ods currency cell in VND): `1650000000` shown as `1.650.000.000 ₫`. A cell merged down
-    over rows (rule 12) shows its top cell's unit in each.
-
-    Each is read as the same figure with its unit written in the cell would be (rule 14,
-    `cells.parse_money` with the column's factor and period: `đ/tháng` in a yearly column is
-    12 months). Where that differs from the column's reading:
-    - the column names no unit of its own (`own`: neither its header, a note above the
-      table, nor the file's `Đơn vị tính`): the unit shown is the one the clerk saw beside
-      the figure, and is read, with the warning `money_unit_shown`; unless every figure it
-      shows is under one million VND read so (`1.250 ₫`: the template's million under the
-      accounting button), where million VND is read, as below;
-    - the column names one: it is read, as the contract says, and the warning
-      `money_unit_format_differs` names both.
-    Either way the clerk is told: one of the two is wrong, and figures a million times too
-    large or too small must not pass in silence. One finding per unit shown, at its first
-    cell. `typed`: the rows' indices, the column's raw cells and its typed values (changed
-    here where the unit shown is read); `setting`: the column's factor and period."""
+    over rows (rule 12) shows its top cell's unit in each. Each is read as the same figure
+    with its unit written in the cell would be (rule 14, `cells.parse_money` with the
+    column's factor and period: `đ/tháng` in a yearly column is 12 months); kept, by unit
+    shown, where that differs from the column's reading, for `_settle_shown_money` to
+    decide. `typed`: the rows' indices, the column's raw cells and its typed values;
+    `setting`: the column's factor and period."""
     data, raws, result = typed
     factor, period = setting
     by_unit: dict[str, list[tuple[int, float]]] = {}  # unit -> (position in `data`, value)
@@ -681,39 +690,68 @@ def _shown_money(
             continue
         if shown is not None and shown != result.values[n]:
             by_unit.setdefault(unit, []).append((n, shown))
+    written = clean(header_row[position]) if position < len(header_row) else None
+    return [
+        ShownMoney(
+            out, column, position, unit, own, at, f"{_as_read(raws[at[0][0]])} {unit}", written
+        )
+        for unit, at in by_unit.items()
+    ]
+
+
+def _settle_shown_money(groups: list[ShownMoney]) -> list[Finding]:
+    """The money units formats show, decided for the whole file (`_shown_money`):
+    - where the column names a unit of its own (its header, a note above the table, the
+      file's `Đơn vị tính`), it is read, as the contract says, and the warning
+      `money_unit_format_differs` names both;
+    - where it names none, the unit shown is the one the clerk saw beside the figure and
+      is read, with the warning `money_unit_shown`; unless it is đồng and no figure the file
+      shows in đồng under such a column comes to one million VND (`1.250 ₫`, `850.000 ₫`:
+      the template's figures in million under the accounting button; a file in đồng shows
+      its revenue or its capital in millions of đồng somewhere), where the contract's
+      million VND stands and `money_unit_format_differs` says so.
+    Either way the clerk is told: one of the two is wrong, and figures a million times too
+    large or too small must not pass in silence. One finding per column and unit shown, at
+    its first cell."""
+    in_dong = any(
+        abs(value) >= 1
+        for group in groups
+        if group.own is None and cells.money_factor(group.unit) == 1e-6
+        for _, value in group.at
+    )
     found = []
-    for unit, at in by_unit.items():
-        # Every figure under one million VND in the unit shown (`1.250 ₫`): no amount of a
-        # cooperative's is, and the template's figures in million under the accounting
-        # button show so. The contract's million VND stands, as a unit of the column's.
-        column_unit = own or (_DEFAULT_UNIT if all(abs(v) < 1 for _, v in at) else None)
-        if column_unit is None:
-            for n, shown in at:
-                result.values[n] = shown
-        first = data[at[0][0]] + 1
-        rule = "money_unit_shown" if column_unit is None else "money_unit_format_differs"
-        cell = cell_address(position, first)
-        written = clean(header_row[position]) if position < len(header_row) else None
-        place_vi, place_en = _UNIT_PLACES[column_unit[1] if column_unit else "header"]
+    for group in groups:
+        column, rows = group.column, group.sheet.rows
+        own = group.own
+        rule = key = "money_unit_format_differs"  # the column's unit stands
+        if own is None and cells.money_factor(group.unit) == 1e-6 and not in_dong:
+            key = "money_unit_default_differs"  # the template's million stands
+        elif own is None:
+            rule = key = "money_unit_shown"
+            for n, value in group.at:
+                rows[n][column.key] = value
+        first = int(rows[group.at[0][0]]["excel_row"])
+        cell = cell_address(group.position, first)
+        place_vi, place_en = _UNIT_PLACES[own[1] if own else "header"]
         found.append(
             Finding(
                 rule=rule,
                 severity=WARNING,
                 message=reason(
-                    rule,
-                    column=written or column.header,
-                    unit=unit,
-                    own=column_unit[0] if column_unit else "",
-                    count=len(at),
+                    key,
+                    column=group.header_text or column.header,
+                    unit=group.unit,
+                    own=own[0] if own else "",
+                    count=len(group.at),
                     cell=cell,
                     place_vi=place_vi,
                     place_en=place_en,
                     example=f"{column.header} (đồng)",
                 ),
-                sheet=sheet_name,
+                sheet=group.sheet.sheet_name,
                 excel_row=first,
                 column_name=column.header,
-                value=f"{_as_read(raws[at[0][0]])} {unit}",
+                value=group.first_shown,
                 cell=cell,
             )
         )
@@ -1106,11 +1144,11 @@ def _read_sheet(
             }  # fmt: skip
         if money_units and column.kind == "money":
             column_unit = _column_unit(header.units.get(column.key), header.note_unit, file_unit)
-            findings.extend(
+            out.money_shown.extend(
                 _shown_money(
                     column, position, (data, raws, result), money_units, filled, column_unit,
                     (factors[column.key], periods.get(column.key, 1)),
-                    rows[header.header_row], actual_name,
+                    rows[header.header_row], out,
                 )
             )  # fmt: skip
         typed.append((column, position, raws, result, long))
@@ -1566,6 +1604,8 @@ _FIELD_WORD = re.compile(r"\b(?:linh vuc|nganh)\b")
 
 # An Arabic `STT` number (`2`, `2.0`, `2.`, `2)`, `(2)`), and a cooperative's name, by its
 # match key.
+# The longest word a legend writes where a line's code goes (`NTM`, `OCOP`, `DA167`, `KHAC`).
+_LEGEND_WORD = 5
 _STT_NUMBER = re.compile(r"^\s*\(?\d{1,5}(?:\.0)?[.)]?\s*$")
 _COOP_NAME = re.compile(r"^(?:htx|hop tac xa|lien hiep htx|lien hiep hop tac xa|quy tin dung)\b")
 # The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
@@ -1751,14 +1791,21 @@ class _Table:
     def _numbered_line(self, row: list, texts: list[tuple[int, str]]) -> bool:
         """A line of a support, OCOP or offtake table (no name column) without a code or a
         figure, which no title, total or legend is: an Arabic `STT` number and two texts of
-        its own or more in the table's columns beside its code (`1 | Cà phê bột | Đồ uống`,
-        `2 | NTM | Kho lạnh | Tỉnh`). One text alone is a title, as a numbered name alone is
-        in HTX (`1 | Chương trình NTM`, a form's `2 | DA167` left empty), and so is a legend
-        that writes its word where the code goes (`1 | NTM | Chương trình MTQG …`)."""
+        its own or more in the table's columns (`1 | Cà phê bột | Đồ uống`, `2 | NTM | Kho
+        lạnh | Tỉnh`, `3 | Chưa có mã | Kho lạnh`). One text alone is a title, as a numbered
+        name alone is in HTX (`1 | Chương trình NTM`, a form's `2 | DA167` left empty), and so
+        is a legend that writes its word where the code goes (`1 | NTM | Chương trình MTQG
+        …`): a word of five letters or fewer in the code cell is not counted."""
         if self.stt_at is None or not _STT_NUMBER.match(str(_cell(row, self.stt_at) or "")):
             return False
         own = {i for _, i in self.columns} - {self.stt_at, *self.code_at}
-        return sum(1 for i, c in texts if i in own and not cells.is_blank(c)) >= 2
+        count = sum(1 for i, c in texts if i in own and not cells.is_blank(c))
+        # The code cell counts when it holds what may be a code or the line's own words (a
+        # short code `6400001`, `Chưa có mã`, the name written there), not a legend's word.
+        code = next((_cell(row, i) for i in self.code_at if _cell(row, i) is not None), None)
+        if code is not None and (code.__class__ is not str or len(clean(code)) > _LEGEND_WORD):
+            count += 1
+        return count >= 2
 
     def _line_without_code(self, row: list, index: int) -> None:
         """The warning of a numbered line without a code or a figure (`_numbered_line`): it
