@@ -1224,3 +1224,42 @@ def test_rule_4_a_file_in_dong_is_in_dong_in_every_column_and_sheet(tmp_path):
         ("money_unit_shown", "HTX", "M2"),
         ("money_unit_shown", "HoTro", "E2"),
     }
+
+
+def test_rule_4_an_income_in_dong_speaks_for_its_own_column_only(tmp_path):
+    """An income per person typed in đồng (`54.000.000 ₫`) beside amounts in million under
+    the accounting button (`500 ₫`, `1.250 ₫`) is in đồng, and says nothing of them: they
+    keep the template's million (helper CE: the whole file was then read in đồng, capital
+    500 đồng). An amount in đồng under a header naming đồng (`Doanh thu (đồng)`) says the
+    file is in đồng for a support line shown `800.000 ₫` under a header naming none."""
+    accounting = '_-* #,##0 ₫_-;-* #,##0 ₫_-;_-* "-" ₫_-;_-@_-'
+    path = _money_shown_book(tmp_path / "663_2023.xlsx", "Doanh thu", [(1250, accounting)])
+    workbook = openpyxl.load_workbook(path)
+    income = HTX_HEADER.index("Thu nhập bình quân") + 1
+    workbook["HTX"].cell(row=2, column=income).value = 54_000_000
+    workbook["HTX"].cell(row=2, column=income).number_format = accounting
+    workbook.save(path)
+    read = read_workbook(path)
+    [row] = read.sheets["htx"].rows
+    assert (row["revenue_mvnd"], row["avg_income_mvnd"]) == (1250.0, 54.0)
+    assert {(f.rule, f.cell) for f in read.findings} == {
+        ("money_unit_format_differs", "L2"),
+        ("money_unit_shown", "N2"),
+    }
+
+    dong = "#,##0 ₫"
+    path = _money_shown_book(
+        tmp_path / "664_2023.xlsx", "Doanh thu (đồng)", [(1_650_000_000, dong)]
+    )
+    workbook = openpyxl.load_workbook(path)
+    support = workbook.create_sheet("HoTro")
+    support.append(SUPPORT_HEADER)
+    support.append(["6400000001", "NTM", "Tập huấn", "Tỉnh", 800_000, 2023])
+    support.cell(row=2, column=SUPPORT_HEADER.index("Kinh phí") + 1).number_format = dong
+    workbook.save(path)
+    read = read_workbook(path)
+    assert read.sheets["htx"].rows[0]["revenue_mvnd"] == 1650.0
+    assert read.sheets["hotro"].rows[0]["amount_mvnd"] == 0.8
+    assert [(f.rule, f.sheet, f.cell) for f in read.findings] == [
+        ("money_unit_shown", "HoTro", "E2")
+    ]

@@ -18,7 +18,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
 from itertools import chain, repeat
@@ -278,6 +278,7 @@ def _read(
                 result.findings.append(_hidden_read(thongtin, "ThongTin"))
         named = {sheet.key: _find_sheet(names, sheet.names) for sheet in DATA_SHEETS}
         problems: list[Finding] = []  # a sheet's or column's absence: the others still read
+        shown_money = _ShownMoneyOfFile()  # the money units formats show, settled at the end
         for sheet in DATA_SHEETS:
             actual = named[sheet.key]
             if sheet is HTX and (actual is None or actual not in shown):
@@ -352,6 +353,7 @@ def _read(
                 errors,
                 _epoch(package),  # known once the sheet's rows are: an .ods file's, with them
                 money_units,
+                shown_money,
             )
             if isinstance(read, Finding):
                 problems.append(read)
@@ -360,10 +362,7 @@ def _read(
         if problems:
             result.rejection, result.problems = problems[0], problems
             return result
-        shown_money = [g for read in result.sheets.values() for g in read.money_shown]
         result.findings.extend(_settle_shown_money(shown_money))
-        for read in result.sheets.values():
-            read.money_shown = []  # settled: nothing of it travels with the rows
         claimed = {thongtin, *named.values(), *(s.sheet_name for s in result.sheets.values())}
         result.findings.extend(
             _tables_not_read(workbook.sheet_names, sheet_rows, claimed, shown, result)
@@ -639,8 +638,7 @@ def _column_unit(
 @dataclass
 class ShownMoney:
     """The cells of one money column that Excel shows with one money unit, read in that
-    unit where it differs from the column's reading (`_shown_money`); settled for the whole
-    file once every sheet is read (`_settle_shown_money`)."""
+    unit where it differs from the column's reading (`_shown_money`)."""
 
     sheet: SheetRows
     column: Column
@@ -650,6 +648,17 @@ class ShownMoney:
     at: list[tuple[int, float]]  # (the record's position in the sheet's rows, value shown)
     first_shown: str  # the first cell as read, with its unit: `1650000000 ₫`
     header_text: str | None  # the column's header as written
+
+
+@dataclass
+class _ShownMoneyOfFile:
+    """What a file's formats show of its money, gathered sheet by sheet and settled once
+    every sheet is read (`_settle_shown_money`)."""
+
+    groups: list[ShownMoney] = field(default_factory=list)
+    # Whether an amount (a column not per person) shows a figure of one million đồng or
+    # more: the file's amounts are in đồng, whatever its columns' units.
+    in_dong: bool = False
 
 
 def _shown_money(
@@ -662,16 +671,17 @@ def _shown_money(
     setting: tuple[float, int],
     header_row: list,
     out: SheetRows,
-) -> list[ShownMoney]:
+    of_file: _ShownMoneyOfFile,
+) -> None:
     """The numbers of a money column that Excel shows with a money unit (a number format
     `#,##0 "đ"`, `#,##0 ₫`, the accounting and currency buttons of a Vietnamese Excel; an
     .ods currency cell in VND): `1650000000` shown as `1.650.000.000 ₫`. A cell merged down
     over rows (rule 12) shows its top cell's unit in each. Each is read as the same figure
     with its unit written in the cell would be (rule 14, `cells.parse_money` with the
-    column's factor and period: `đ/tháng` in a yearly column is 12 months); kept, by unit
-    shown, where that differs from the column's reading, for `_settle_shown_money` to
-    decide. `typed`: the rows' indices, the column's raw cells and its typed values;
-    `setting`: the column's factor and period."""
+    column's factor and period: `đ/tháng` in a yearly column is 12 months); kept in
+    `of_file`, by unit shown, where that differs from the column's reading, for
+    `_settle_shown_money` to decide. `typed`: the rows' indices, the column's raw cells and
+    its typed values; `setting`: the column's factor and period."""
     data, raws, result = typed
     factor, period = setting
     by_unit: dict[str, list[tuple[int, float]]] = {}  # unit -> (position in `data`, value)
@@ -682,6 +692,8 @@ def _shown_money(
         unit = money_units.get((filled.get(index, {}).get(position, index) + 1, position))
         if unit is None:
             continue
+        if not column.per_year and abs(raw) >= 1e6 and cells.money_factor(unit) == 1e-6:
+            of_file.in_dong = True
         try:
             shown = cells.parse_money(
                 f"{_as_read(raw)} {unit}", factor, period, column.per_year, column.says_loss
@@ -691,39 +703,35 @@ def _shown_money(
         if shown is not None and shown != result.values[n]:
             by_unit.setdefault(unit, []).append((n, shown))
     written = clean(header_row[position]) if position < len(header_row) else None
-    return [
+    of_file.groups.extend(
         ShownMoney(
             out, column, position, unit, own, at, f"{_as_read(raws[at[0][0]])} {unit}", written
         )
         for unit, at in by_unit.items()
-    ]
+    )
 
 
-def _settle_shown_money(groups: list[ShownMoney]) -> list[Finding]:
-    """The money units formats show, decided for the whole file (`_shown_money`):
+def _settle_shown_money(of_file: _ShownMoneyOfFile) -> list[Finding]:
+    """The money units formats show, decided once every sheet is read (`_shown_money`):
     - where the column names a unit of its own (its header, a note above the table, the
       file's `Đơn vị tính`), it is read, as the contract says, and the warning
       `money_unit_format_differs` names both;
     - where it names none, the unit shown is the one the clerk saw beside the figure and
-      is read, with the warning `money_unit_shown`; unless it is đồng and no figure the file
-      shows in đồng under such a column comes to one million VND (`1.250 ₫`, `850.000 ₫`:
+      is read, with the warning `money_unit_shown`; unless it is đồng and neither the
+      column's figures nor the file's amounts show one million đồng (`1.250 ₫`, `500 ₫`:
       the template's figures in million under the accounting button; a file in đồng shows
-      its revenue or its capital in millions of đồng somewhere), where the contract's
-      million VND stands and `money_unit_format_differs` says so.
+      its revenue, capital or support in millions of đồng somewhere, and an income per
+      person in đồng says so of its own column only), where the contract's million VND
+      stands and `money_unit_format_differs` says so.
     Either way the clerk is told: one of the two is wrong, and figures a million times too
     large or too small must not pass in silence. One finding per column and unit shown, at
     its first cell."""
-    in_dong = any(
-        abs(value) >= 1
-        for group in groups
-        if group.own is None and cells.money_factor(group.unit) == 1e-6
-        for _, value in group.at
-    )
     found = []
-    for group in groups:
+    for group in of_file.groups:
         column, rows = group.column, group.sheet.rows
         own = group.own
         rule = key = "money_unit_format_differs"  # the column's unit stands
+        in_dong = of_file.in_dong or any(abs(value) >= 1 for _, value in group.at)
         if own is None and cells.money_factor(group.unit) == 1e-6 and not in_dong:
             key = "money_unit_default_differs"  # the template's million stands
         elif own is None:
@@ -979,12 +987,14 @@ def _read_sheet(
     errors: dict[tuple[int, int], str] | None = None,
     epoch: dt.date = cells.EXCEL_EPOCH,
     money_units: dict[tuple[int, int], str] | None = None,
+    shown_money: _ShownMoneyOfFile | None = None,
 ) -> SheetRows | Finding:
     """One data sheet's records, typed, and their findings (`uncached`: the cells, as (Excel
     row, 0-based column), that hold a formula with no saved value; `hidden`: the Excel rows
     hidden in Excel; `errors`: the cells holding an error value, with that error; `epoch`:
     day 0 of the file's serial numbers, 01/01/1904 in the 1904 date system; `money_units`:
-    the number cells shown with a money unit, with that unit, see `_shown_money`)."""
+    the number cells shown with a money unit, with that unit, see `_shown_money`, which
+    gathers them in `shown_money`)."""
     merges = list(merges)
     header = find_header(rows, sheet, merges, report_year)
     if header is None or header.missing:
@@ -1142,14 +1152,12 @@ def _read_sheet(
                 n for n, raw in enumerate(raws)
                 if raw.__class__ is str and len(raw) > limits.cell_chars
             }  # fmt: skip
-        if money_units and column.kind == "money":
+        if money_units and shown_money is not None and column.kind == "money":
             column_unit = _column_unit(header.units.get(column.key), header.note_unit, file_unit)
-            out.money_shown.extend(
-                _shown_money(
-                    column, position, (data, raws, result), money_units, filled, column_unit,
-                    (factors[column.key], periods.get(column.key, 1)),
-                    rows[header.header_row], out,
-                )
+            _shown_money(
+                column, position, (data, raws, result), money_units, filled, column_unit,
+                (factors[column.key], periods.get(column.key, 1)),
+                rows[header.header_row], out, shown_money,
             )  # fmt: skip
         typed.append((column, position, raws, result, long))
     # Pass 3: the rows, their keys in the layout's order; findings in the rows' order.
@@ -1824,7 +1832,11 @@ class _Table:
                 sheet=self.sheet_name,
                 excel_row=index + 1,
                 column_name=self.sheet.column("coop_code").header,
-                value=" | ".join(clean(c) for c in row if isinstance(c, str) and c.strip())[:200],
+                value=" | ".join(
+                    clean(str(int(c) if isinstance(c, float) and c.is_integer() else c))
+                    for i, c in enumerate(row)
+                    if i != stt and c is not None and not (isinstance(c, str) and not c.strip())
+                )[:200],
                 cell=cell_address(at, index + 1),
             )
         )

@@ -17,9 +17,6 @@ class SheetRows:
     rows: list[dict]  # typed values by column key, plus `excel_row` and `*__unparsed`
     rows_skipped: int = 0  # empty, total and signature rows
     columns: dict[str, int] = field(default_factory=dict)  # column key -> 0-based index
-    # Its money cells a number format shows in a unit (`reader._shown_money`), settled for
-    # the whole file once every sheet is read.
-    money_shown: list = field(default_factory=list)
 
 
 @dataclass
