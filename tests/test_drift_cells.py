@@ -1014,16 +1014,16 @@ def test_rule_14_an_amount_shown_in_dong_by_its_format_reads_in_dong_where_the_c
 def test_rule_14_a_format_s_unit_is_read_as_a_unit_written_in_the_cell(tmp_path):
     """The unit shown reads as the same unit typed in the cell would (rule 14): a cell merged
     down over two cooperatives (rule 12) shows its top cell's unit in both; `đ/tháng` in a
-    yearly column is twelve months' (`Thu nhập bình quân`); a format showing the figure in
-    thousands (`#,##0, "nghìn đ"`) or one whose first section is for negative numbers says
-    nothing of the stored number, and the column's unit is read (helper BZ)."""
+    yearly column is twelve months' (`Thu nhập bình quân`); a format whose first section is
+    for negative numbers says nothing of the stored number, and the column's unit is read
+    (helper BZ). A figure shown scaled: `test_rule_14_a_figure_a_format_shows_scaled_…`."""
     path = _money_shown_book(
         tmp_path / "663_2023.xlsx",
         "Doanh thu",
         [
             (1_650_000_000, '#,##0 "đ"'),
             (None, None),
-            (1_650_000_000, '#,##0, "nghìn đ"'),
+            (1_650_000_000, "#,##0"),
             (1300, '[<0]-#,##0 "đ";#,##0'),
         ],
     )
@@ -1046,6 +1046,51 @@ def test_rule_14_a_format_s_unit_is_read_as_a_unit_written_in_the_cell(tmp_path)
         ("money_unit_shown", "N2", "5000000 đ/tháng"),
     ]
     assert "(định dạng số của ô; 2 ô, từ ô L2)" in read.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("header", "expected", "read_in"),
+    [
+        ("Doanh thu", [1650.0, 1650.0, 25.0, 1300.0], "triệu đồng, đơn vị của mẫu"),
+        ("Doanh thu (nghìn đồng)", [1.65, 1650.0, 0.025, 1.3], "nghìn đồng"),
+        ("Doanh thu (đồng)", [0.00165, 1650.0, 0.000025, 0.0013], "đồng"),
+    ],
+)
+def test_rule_14_a_figure_a_format_shows_scaled_reads_as_shown(tmp_path, header, expected, read_in):
+    """A `,` after a format's last digit shows the stored figure in thousands, two in
+    millions: an accountant keeps `1650000000` đồng and shows `1.650` under a header in
+    million VND (`#,##0,,`). The figure reads as shown, in the column's unit, and a unit the
+    format shows with it is the cell's own (`#,##0, "nghìn đ"`: `1.650.000 nghìn đ`, 1,650
+    million VND under any header), as `_as_shown_percent` reads `45%`; each divisor is the
+    warning `money_format_scaled`, naming the figure stored and the one shown. Before, the
+    stored figure loaded in the column's unit, a million times too large, in silence."""
+    path = _money_shown_book(
+        tmp_path / "663_2023.xlsx",
+        header,
+        [
+            (1_650_000_000, "#,##0,,"),
+            (1_650_000_000, '#,##0, "nghìn đ"'),
+            (25_000, "#,##0.0,"),
+            (1300, None),
+        ],
+    )
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    rows = read.sheets["htx"].rows
+    assert [r["revenue_mvnd"] for r in rows] == pytest.approx(expected)
+    assert [r["members"] for r in rows] == [40] * 4  # a count is as it is
+    found = [(f.rule, f.severity, f.cell, f.value) for f in read.findings]
+    assert found == [
+        ("money_format_scaled", "warning", "L2", "1650"),
+        ("money_format_scaled", "warning", "L3", "1650000 nghìn đ"),
+        ("money_format_scaled", "warning", "L4", "25"),
+    ]
+    message = read.findings[0].message
+    assert "ô L2 ghi 1650000000, hiển thị 1650" in message
+    assert f"đọc theo số hiển thị, tính bằng {read_in}" in message
+    assert "chia cho 1.000.000" in message
+    assert "L2 holds 1650000000, shown as 1650" in message
+    assert "tính bằng nghìn đ." in read.findings[1].message
 
 
 def test_rule_14_the_unit_a_column_names_is_the_first_of_its_header_note_and_file(tmp_path):

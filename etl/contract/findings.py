@@ -288,6 +288,17 @@ REASONS: dict[str, tuple[str, str]] = {
         "'{example}'); if the figures are in million VND, remove the cells' '{unit}' format; then "
         "resubmit.",
     ),
+    "money_format_scaled": (
+        "Định dạng số của {count} ô cột '{column}' (từ ô {cell}) hiển thị số đã ghi chia cho "
+        "{divisor}: ô {cell} ghi {stored}, hiển thị {shown}. Các ô được đọc theo số hiển thị, "
+        "tính bằng {unit_vi}. Hãy ghi số liệu đúng như số hiển thị và bỏ định dạng đó (hoặc "
+        "sửa đơn vị của cột nếu số đã ghi mới đúng), rồi gửi lại.",
+        "The number format of {count} cell(s) of column '{column}' (from {cell}) shows the "
+        "stored figure divided by {divisor}: {cell} holds {stored}, shown as {shown}. The "
+        "cells were read as shown, in {unit_en}. Type the figures as shown and remove that "
+        "format (or correct the column's unit if the stored figures are right), then "
+        "resubmit.",
+    ),
     "money_unit_default_differs": (
         "Cột '{column}' không ghi đơn vị nên được tính bằng triệu đồng, đơn vị của mẫu, nhưng "
         "{count} ô (từ ô {cell}) hiển thị số tiền bằng '{unit}' (định dạng số của ô): các ô được "

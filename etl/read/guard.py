@@ -159,8 +159,9 @@ class Package:
         # Sheet name -> number cells (Excel row, 0-based column) shown as a percentage.
         self.percent: dict[str, frozenset[tuple[int, int]]] = {}
         # Sheet name -> number cells (Excel row, 0-based column) shown with a money unit
-        # (`#,##0 "đ"`, `#,##0 ₫`; an .ods currency cell in VND), with that unit as shown.
-        self.money_units: dict[str, dict[tuple[int, int], str]] = {}
+        # (`#,##0 "đ"`, `#,##0 ₫`; an .ods currency cell in VND), with that unit as shown, or
+        # scaled (`#,##0,,`: `Scaled`).
+        self.money_units: dict[str, dict[tuple[int, int], str | Scaled]] = {}
         # Sheet name -> cells (Excel row, 0-based column) holding an error value (`#DIV/0!`),
         # with that error as Excel shows it.
         self.errors: dict[str, dict[tuple[int, int], str]] = {}
@@ -871,7 +872,7 @@ _CELL_TYPE = re.compile(rb'(?<![\w:])t="(\w+)"')
 _CELL_REF = re.compile(rb'(?<![\w:])r="([A-Za-z]{1,3})(\d+)"')
 # What a style shows beside its numbers (`_shown_styles`): a percentage, or a money unit.
 PERCENT = "%"
-# A number format's pieces (`_format_unit`): a quoted text, an escaped character, a bracket
+# A number format's pieces (`_format_shown`): a quoted text, an escaped character, a bracket
 # (`[$₫-42A]` names a currency; `[Red]`, `[<0]`, `[$-42A]` show nothing), a space as wide as a
 # character or a character repeated to fill (`_₫`, `* `: the character itself is not shown),
 # or any one character.
@@ -882,18 +883,30 @@ _FORMAT_CONDITION = re.compile(r"^\s*[<>=]")
 _DIGIT_PLACES = frozenset("0#?")
 
 
-def _format_unit(code: str) -> str | None:
-    """The money unit a number format shows beside a positive number, as written (`đ` of
-    `#,##0 "đ"`, `₫` of `#,##0\\ [$₫-42A]` or `#,##0 ₫`, `VND`, `triệu đồng`), or None: the
-    text of its first section that is no part of the format's syntax (quoted, escaped, a
-    bracket's currency, a character beyond ASCII), when `cells.money_factor` reads it as
-    money. A format shows `₫` where Excel's currency and accounting buttons put it, in a
-    Vietnamese Excel; its unit is what the clerk sees beside the figure.
+class Scaled(NamedTuple):
+    """What a number format shows of a money figure it scales (`_format_shown`): the stored
+    number divided by `divisor` (a `,` after the last digit for each thousand: `#,##0,,`
+    shows 1650000000 as 1.650), beside the money unit it shows, if any (`#,##0, "nghìn đ"`
+    shows 1.650.000 nghìn đ)."""
 
-    None too where what the format shows is not the stored number (a `,` after the last
-    digit shows it in thousands: `#,##0, "nghìn đ"` shows 1.650.000 for 1650000000), or its
-    first section may not be the positive numbers' (`[<0]…;…`): there the unit shown does not
-    say what the number is in, and the column's unit is read as before."""
+    unit: str | None
+    divisor: int
+
+
+def _format_shown(code: str) -> str | Scaled | None:
+    """What a number format shows beside a positive number that says what a money figure is
+    in: the money unit, as written (`đ` of `#,##0 "đ"`, `₫` of `#,##0\\ [$₫-42A]` or
+    `#,##0 ₫`, `VND`, `triệu đồng`), when the format shows the stored number as it is; or
+    `Scaled` when a `,` after the last digit shows it in thousands or millions (`#,##0,`,
+    `#,##0, "nghìn đ"`, `#,##0.0,, "triệu"`). None otherwise. The unit is the text of the
+    format's first section that is no part of its syntax (quoted, escaped, a bracket's
+    currency, a character beyond ASCII), when `cells.money_factor` reads it as money. A
+    format shows `₫` where Excel's currency and accounting buttons put it, in a Vietnamese
+    Excel; its unit, and its figure, are what the clerk sees.
+
+    None too where the format's first section may not be the positive numbers' (`[<0]…;…`):
+    there what it shows does not say what the number is in, and the column's unit is read
+    as before."""
     pieces: list[str] = []
     syntax: list[str] = []  # the section's characters of the format's own (`#,##0.0,,`)
     for found in _FORMAT_PIECE.finditer(code):
@@ -910,21 +923,34 @@ def _format_unit(code: str) -> str | None:
                 text = bare
         if text:
             pieces.append(text)
+    unit: str | None = " ".join(" ".join(pieces).split())
+    if not unit or money_factor(unit) is None:
+        unit = None
     places = [n for n, char in enumerate(syntax) if char in _DIGIT_PLACES]
-    if places and "," in syntax[places[-1] + 1 :]:
-        return None  # scaled by a thousand for each such `,`
-    unit = " ".join(" ".join(pieces).split())
-    return unit if unit and money_factor(unit) is not None else None
+    # Each `,` right after the last digit (before any other of the format's characters, a
+    # decimal point aside) divides the shown number by a thousand.
+    scaling = 0
+    for char in syntax[places[-1] + 1 :] if places else ():
+        if char != ",":
+            break
+        scaling += 1
+    if scaling:
+        return Scaled(unit, 1000**scaling)
+    return unit
 
 
-# A styles part none of whose styles can show a percentage or a money unit, told from its
-# bytes: no `%` (nor `&`, which may write one or a quote), no built-in format 9 or 10
-# (`numFmtId="9"`), no currency bracket (`[$`), no `\\` (an escaped character), no `₫`, `đ`
-# or `Đ` in UTF-8, no format code in single quotes (whose quoted texts are then written as
-# they are), no `<!` (a DTD may give an attribute a default), no NUL (UTF-16), and no
-# encoding declared but UTF-8 or ASCII (in another, the bytes are not what they read).
+# A styles part none of whose styles can show a percentage, a money unit or a scaled figure,
+# told from its bytes: no scaling `,` (`_SCALING_COMMA`), no `%` (nor `&`, which may write
+# one or a quote), no built-in format 9 or 10 (`numFmtId="9"`), no currency bracket (`[$`),
+# no `\\` (an escaped character), no `₫`, `đ` or `Đ` in UTF-8, no format code in single
+# quotes (whose quoted texts are then written as they are), no `<!` (a DTD may give an
+# attribute a default), no NUL (UTF-16), and no encoding declared but UTF-8 or ASCII (in
+# another, the bytes are not what they read).
 _PERCENT_FORMAT_ID = re.compile(rb"""numFmtId\s*=\s*["']\s*(?:9|10)\s*["']""")
 _SINGLE_QUOTED_CODE = re.compile(rb"formatCode\s*=\s*'")
+# A `,` after a digit place that no digit place follows: maybe a format that scales
+# (`#,##0,`), not the grouping of `#,##0`.
+_SCALING_COMMA = re.compile(rb"[0#?],+(?![0#?])")
 _MONEY_MARKS = (b"[$", b"\\", "\u20ab".encode(), "đ".encode(), "Đ".encode())
 _DECLARED_ENCODING = re.compile(
     rb"""\s*(?:\xef\xbb\xbf)?\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([^"']*)"""
@@ -941,13 +967,15 @@ def _may_mark_numbers(data: bytes) -> bool:
         return True
     if _PERCENT_FORMAT_ID.search(data) or _SINGLE_QUOTED_CODE.search(data):
         return True
+    if _SCALING_COMMA.search(data):
+        return True
     declared = _DECLARED_ENCODING.match(data)
     return declared is not None and declared.group(1).strip().lower() not in _ASCII_ENCODINGS
 
 
-def _shown_styles(archive: zipfile.ZipFile, expanded_limit: int) -> dict[bytes, str]:
+def _shown_styles(archive: zipfile.ZipFile, expanded_limit: int) -> dict[bytes, str | Scaled]:
     """The indices (as written in a cell's `s`) of the cell styles that show a percentage
-    (`PERCENT`) or a money unit (`_format_unit`), with what they show."""
+    (`PERCENT`), a money unit or a scaled figure (`_format_shown`), with what they show."""
     data = _small_part(archive, _STYLES, expanded_limit)
     if not _may_mark_numbers(data):
         return {}  # most workbooks: the tree need not be built to find none
@@ -964,7 +992,7 @@ def _shown_styles(archive: zipfile.ZipFile, expanded_limit: int) -> dict[bytes, 
         for element in part
         if _local(element.tag) == "numFmt"
     }
-    found: dict[bytes, str] = {}
+    found: dict[bytes, str | Scaled] = {}
     for part in root:
         if _local(part.tag) != "cellXfs":
             continue
@@ -974,14 +1002,14 @@ def _shown_styles(archive: zipfile.ZipFile, expanded_limit: int) -> dict[bytes, 
             code = codes.get(number_format, "")
             if number_format in _PERCENT_FORMATS or "%" in _FORMAT_LITERAL.sub("", code):
                 found[str(index).encode()] = PERCENT
-            elif (unit := _format_unit(code)) is not None:
-                found[str(index).encode()] = unit
+            elif (shown := _format_shown(code)) is not None:
+                found[str(index).encode()] = shown
     return found
 
 
 def _marked_cells(
-    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: dict[bytes, str]
-) -> list[tuple[int, int, str]]:
+    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: dict[bytes, str | Scaled]
+) -> list[tuple[int, int, str | Scaled]]:
     """The number cells of one worksheet whose style shows a percentage or a money unit, as
     (Excel row, 0-based column, what the style shows)."""
     found = []
@@ -1001,9 +1029,9 @@ def _marked_cells(
     return found
 
 
-def _keep_marked(package: Package, name: str, marked: list[tuple[int, int, str]]) -> None:
+def _keep_marked(package: Package, name: str, marked: list[tuple[int, int, str | Scaled]]) -> None:
     """A sheet's marked number cells kept in the package: those shown as a percentage in
-    `percent`, those shown with a money unit in `money_units`."""
+    `percent`, those shown with a money unit or scaled in `money_units`."""
     percent = frozenset((row, column) for row, column, shown in marked if shown == PERCENT)
     money = {(row, column): shown for row, column, shown in marked if shown != PERCENT}
     if percent:
@@ -1019,7 +1047,7 @@ class _ParsedCells(NamedTuple):
     uncached: list[bytes]  # references (`K4`) of formula cells with no saved value
     hidden: list[int]  # the Excel rows hidden
     errors: list[tuple[bytes, bytes]]  # (reference, error) of the cells holding an error
-    marked: list[tuple[int, int, str]]  # numbers shown as a percentage or with a money unit
+    marked: list[tuple[int, int, str | Scaled]]  # numbers shown as a percentage, in a unit, scaled
 
 
 def _letters(column: int) -> str:
@@ -1032,7 +1060,7 @@ def _letters(column: int) -> str:
 
 
 def _parsed_cells(
-    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: dict[bytes, str]
+    archive: zipfile.ZipFile, member: str, expanded_limit: int, styles: dict[bytes, str | Scaled]
 ) -> _ParsedCells | None:
     """What the byte patterns find of a worksheet (formula cells without a saved value, error
     cells, hidden rows, numbers shown as a percentage or with a money unit), found by expat,
@@ -1329,7 +1357,7 @@ def _bounded(
     reaches = {m: _reach(archive, m, expanded_limit, short, count) for m in sheets}
     _check_shared_text(package, reaches, expanded_limit)
     styles = _shown_styles(archive, expanded_limit) if _STYLES in package.names else {}
-    marked: dict[str, list[tuple[int, int, str]]] = {}
+    marked: dict[str, list[tuple[int, int, str | Scaled]]] = {}
     for member, reach in reaches.items():
         if reach.exact:
             continue
@@ -1467,7 +1495,7 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
     numbers (01/01/1904 in a workbook Excel for Mac began), when it names one."""
     merges: dict[str, list[Merge]] = {}
     percent: dict[str, list[tuple[int, int]]] = {}
-    money_units: dict[str, dict[tuple[int, int], str]] = {}
+    money_units: dict[str, dict[tuple[int, int], str | Scaled]] = {}
     errors: dict[str, dict[tuple[int, int], str]] = {}
     texts: dict[str, dict[tuple[int, int], str]] = {}
     hidden_rows: dict[str, list[int]] = {}
@@ -1479,7 +1507,7 @@ def ods_content(path: Path | Package, expanded_limit: int = 500 << 20) -> dict[s
         stream = _Counted(raw, expanded_limit, "content.xml")
         sheet: list[Merge] = []
         shown: list[tuple[int, int]] = []
-        money_of: dict[tuple[int, int], str] = {}
+        money_of: dict[tuple[int, int], str | Scaled] = {}
         errors_of: dict[tuple[int, int], str] = {}
         texts_of: dict[tuple[int, int], str] = {}
         hidden_of: list[int] = []

@@ -665,7 +665,7 @@ def _shown_money(
     column: Column,
     position: int,
     typed: tuple[list[int], list, typing.TypedColumn],
-    money_units: dict[tuple[int, int], str],
+    money_units: dict[tuple[int, int], str | guard.Scaled],
     filled: dict[int, dict[int, int]],
     own: tuple[str, str] | None,
     setting: tuple[float, int],
@@ -689,7 +689,8 @@ def _shown_money(
         raw = raws[n]
         if raw.__class__ not in (int, float) or not math.isfinite(raw):
             continue
-        unit = money_units.get((filled.get(index, {}).get(position, index) + 1, position))
+        mark = money_units.get((filled.get(index, {}).get(position, index) + 1, position))
+        unit = mark.unit if isinstance(mark, guard.Scaled) else mark  # scaled: `_as_shown_scaled`
         if unit is None:
             continue
         if not column.per_year and abs(raw) >= 1e6 and cells.money_factor(unit) == 1e-6:
@@ -764,6 +765,77 @@ def _settle_shown_money(of_file: _ShownMoneyOfFile) -> list[Finding]:
             )
         )
     return found
+
+
+def _as_shown_scaled(
+    column: Column,
+    position: int,
+    cells_of: tuple[list[int], list],
+    money_units: dict[tuple[int, int], str | guard.Scaled],
+    filled: dict[int, dict[int, int]],
+    own: tuple[str, str] | None,
+    header_row: list,
+    sheet_name: str,
+) -> list[Finding]:
+    """The numbers of a money column whose format shows them scaled (a `,` after the format's
+    last digit for each thousand: `#,##0,,` shows `1650000000` as `1.650`, `#,##0, "nghìn
+    đ"` as `1.650.000 nghìn đ`; an accountant keeps figures in đồng and shows them in the
+    header's unit) are read as the figure shown, as a percentage is (`_as_shown_percent`):
+    in the column's unit, or in the unit shown beside it, written in the cell as the clerk
+    sees it, which wins over the column's (rule 14: a scaling format is written by hand, not
+    by Excel's accounting button, and says the amount whole). `cells_of`: the rows' indices
+    and the column's raw cells, which are replaced. The stored figure and the one shown
+    differ a thousand or a million times: the clerk is told which was read, with the warning
+    `money_format_scaled`, one per divisor and unit shown, at its first cell."""
+    data, raws = cells_of
+    by_shown: dict[tuple[int, str | None], list[tuple[int, float]]] = {}
+    for n, index in enumerate(data):
+        raw = raws[n]
+        if raw.__class__ not in (int, float) or not math.isfinite(raw):
+            continue
+        mark = money_units.get((filled.get(index, {}).get(position, index) + 1, position))
+        if isinstance(mark, guard.Scaled):
+            # As if typed as shown: a unit shown is the cell's own, which wins (rule 14).
+            figure = raw / mark.divisor
+            raws[n] = f"{_as_read(figure)} {mark.unit}" if mark.unit else figure
+            by_shown.setdefault((mark.divisor, mark.unit), []).append((n, raw))
+    if not by_shown:
+        return []
+    found = []
+    header = clean(header_row[position]) if position < len(header_row) else None
+    for (divisor, unit), at in by_shown.items():
+        n, stored = at[0]
+        first = data[n] + 1
+        cell = cell_address(position, first)
+        in_unit = (unit, unit) if unit else (own[0], own[0]) if own else _TEMPLATE_UNIT
+        as_shown = _as_read(stored / divisor)
+        found.append(
+            Finding(
+                rule="money_format_scaled",
+                severity=WARNING,
+                message=reason(
+                    "money_format_scaled",
+                    column=header or column.header,
+                    count=len(at),
+                    cell=cell,
+                    divisor=f"{divisor:,}".replace(",", "."),
+                    stored=_as_read(stored),
+                    shown=f"{as_shown} {unit}" if unit else as_shown,
+                    unit_vi=in_unit[0],
+                    unit_en=in_unit[1],
+                ),
+                sheet=sheet_name,
+                excel_row=first,
+                column_name=column.header,
+                value=f"{as_shown} {unit}" if unit else as_shown,
+                cell=cell,
+            )
+        )
+    return found
+
+
+# The unit a column naming none is read in (`_as_shown_scaled`), in Vietnamese and English.
+_TEMPLATE_UNIT = ("triệu đồng, đơn vị của mẫu", "million VND, the template's unit")
 
 
 def _as_read(value: float) -> str:
@@ -986,7 +1058,7 @@ def _read_sheet(
     hidden: frozenset[int] = frozenset(),
     errors: dict[tuple[int, int], str] | None = None,
     epoch: dt.date = cells.EXCEL_EPOCH,
-    money_units: dict[tuple[int, int], str] | None = None,
+    money_units: dict[tuple[int, int], str | guard.Scaled] | None = None,
     shown_money: _ShownMoneyOfFile | None = None,
 ) -> SheetRows | Finding:
     """One data sheet's records, typed, and their findings (`uncached`: the cells, as (Excel
@@ -994,7 +1066,7 @@ def _read_sheet(
     hidden in Excel; `errors`: the cells holding an error value, with that error; `epoch`:
     day 0 of the file's serial numbers, 01/01/1904 in the 1904 date system; `money_units`:
     the number cells shown with a money unit, with that unit, see `_shown_money`, which
-    gathers them in `shown_money`)."""
+    gathers them in `shown_money`, or scaled, see `_as_shown_scaled`)."""
     merges = list(merges)
     header = find_header(rows, sheet, merges, report_year)
     if header is None or header.missing:
@@ -1143,6 +1215,14 @@ def _read_sheet(
     longest = max(map(len, distinct), default=0)
     for (column, position), cells_of in zip(columns, by_column, strict=True):
         raws = list(map(blank.get, cells_of, cells_of)) if blank else list(cells_of)
+        if money_units and column.kind == "money":
+            findings.extend(
+                _as_shown_scaled(
+                    column, position, (data, raws), money_units, filled,
+                    _column_unit(header.units.get(column.key), header.note_unit, file_unit),
+                    rows[header.header_row], actual_name,
+                )
+            )  # fmt: skip
         result = typing.type_column(
             column, raws, factors[column.key], report_year, periods.get(column.key, 1), epoch
         )
