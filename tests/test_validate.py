@@ -283,6 +283,7 @@ def test_a_support_ocop_or_offtake_row_without_code_or_programme_is_never_droppe
         # their own: no total rows either.
         [None, "NTM", "Công trình thủy lợi", "Tỉnh", 7, 2023],
         [None, "NTM", "Cộng tác viên khuyến nông", "Tỉnh", 3, 2023],
+        [None, "NTM", "Tổng kết mô hình HTX", "Tỉnh", 50, 2023],  # a review, no total
         ["Cộng", None, None, None, 15],  # the sheet's total: no data
     ]
     ocop = [OCOP_HEADER, [None, "Cà phê", "Đồ uống", 4, "1/QĐ", dt.date(2022, 1, 1)]]
@@ -304,6 +305,7 @@ def test_a_support_ocop_or_offtake_row_without_code_or_programme_is_never_droppe
         ("HoTro", 3, "Chương trình", "program_required"),
         ("HoTro", 7, "Mã số HTX", "coop_code_required"),
         ("HoTro", 8, "Mã số HTX", "coop_code_required"),
+        ("HoTro", 9, "Mã số HTX", "coop_code_required"),
         ("OCOP", 2, "Mã số HTX", "coop_code_required"),
         ("LienKet", 2, "Mã số HTX", "coop_code_required"),
         ("LienKet", 3, "Mã số HTX", "coop_code_required"),

@@ -2165,8 +2165,9 @@ def _is_total_label(text: str) -> bool:
     """`Tổng cộng`, `Cộng`, `Tổng`, `Cộng nhóm nông nghiệp`, `Tổng số`… (or typed without
     accents, `Tong cong`), and the unit's whole, `Toàn huyện`, `Toàn tỉnh`; never a company
     or a word of its own (`Công ty TNHH …`, `Tổng công ty Cà phê Việt Nam`, `Tổng đại lý …`:
-    LienKet partners; `Cộng tác viên`, `Cộng đồng`, `Cộng Hòa`), nor `Công …`, `Tông …`,
-    which are `cong`, `tong` without accents too (`Công trình thủy lợi`: a HoTro content)."""
+    LienKet partners; `Cộng tác viên`, `Cộng đồng`, `Cộng Hòa`; `Tổng kết mô hình HTX`, a
+    HoTro content: a review), nor `Công …`, `Tông …`, which are `cong`, `tong` without
+    accents too (`Công trình thủy lợi`: a HoTro content)."""
     label = match_key(text)
     if _AREA_TOTAL.match(label):  # `Toàn huyện`, `Toàn tỉnh`, `Cả huyện`: the unit's total
         return True
@@ -2178,7 +2179,7 @@ def _is_total_label(text: str) -> bool:
     return first is None or first.group().isascii() or first.group() in ("tổng", "cộng")
 
 
-_NOT_TOTAL = re.compile(r"^(?:tong (?:cong ty|dai ly|kho)|cong (?:ty|tac|dong|hoa))\b")
+_NOT_TOTAL = re.compile(r"^(?:tong (?:cong ty|dai ly|kho|ket)|cong (?:ty|tac|dong|hoa))\b")
 # The whole of the reporting unit, as forms write a total: `Toàn huyện`, `Toàn tỉnh (25 HTX)`,
 # `Cả huyện`; never a name that begins so (`Toàn Thắng`: a commune, a cooperative).
 _AREA_TOTAL = re.compile(
