@@ -1045,7 +1045,11 @@ def test_rule_14_a_format_s_unit_is_read_as_a_unit_written_in_the_cell(tmp_path)
         ("money_unit_shown", "L2", "1650000000 đ"),
         ("money_unit_shown", "N2", "5000000 đ/tháng"),
     ]
-    assert "(định dạng số của ô; 2 ô, từ ô L2)" in read.findings[0].message
+    money = [f for f in read.findings if f.rule.startswith("money")]
+    assert "(định dạng số của ô; 2 ô, từ ô L2)" in money[0].message
+    # The revenue merged over two cooperatives is each one's: rule 12, and a warning.
+    merged = [(f.rule, f.cell) for f in read.findings if not f.rule.startswith("money")]
+    assert merged == [("amount_merged", "L2")]
 
 
 @pytest.mark.parametrize(
@@ -1086,11 +1090,72 @@ def test_rule_14_a_figure_a_format_shows_scaled_reads_as_shown(tmp_path, header,
         ("money_format_scaled", "warning", "L4", "25"),
     ]
     message = read.findings[0].message
-    assert "ô L2 ghi 1650000000, hiển thị 1650" in message
+    assert "ô L2 ghi 1650000000, được đọc là 1650" in message
     assert f"đọc theo số hiển thị, tính bằng {read_in}" in message
     assert "chia cho 1.000.000" in message
-    assert "L2 holds 1650000000, shown as 1650" in message
+    assert "L2 holds 1650000000, read as 1650" in message
     assert "tính bằng nghìn đ." in read.findings[1].message
+
+
+def test_rule_14_a_format_scales_a_negative_number_by_its_own_section(tmp_path):
+    """A format's second section is the negative numbers': `#,##0;(#,##0,,)` shows a loss of
+    `-120000000` as `(120)`, and a profit as it is; a text that is no money unit shown with a
+    scaled figure (`#,##0, "nghìn USD"`) makes the cell unreadable, as the same text typed
+    would (rule 14), never an amount in VND (helper CG)."""
+    header = list(HTX_HEADER)
+    workbook, sheet = _htx_book(header)
+    profit = header.index("Lợi nhuận trước thuế") + 1
+    revenue = header.index("Doanh thu") + 1
+    for n, (value, shown) in enumerate(
+        [(-120_000_000, "#,##0;(#,##0,,)"), (250, "#,##0;(#,##0,,)"), (900, "#,##0,,;-#,##0")],
+        start=1,
+    ):
+        sheet.append(htx_row(n, f"640000000{n}", **{"Lợi nhuận trước thuế": value}))
+        sheet.cell(row=n + 1, column=profit).number_format = shown
+    sheet.cell(row=2, column=revenue).value = 1_650_000_000
+    sheet.cell(row=2, column=revenue).number_format = '#,##0, "nghìn USD"'
+    path = tmp_path / "663_2023.xlsx"
+    workbook.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    rows = read.sheets["htx"].rows
+    assert [r["profit_before_tax_mvnd"] for r in rows] == [-120.0, 250.0, 0.0009]
+    assert rows[0]["revenue_mvnd"] is None
+    assert rows[0][unparsed("revenue_mvnd")] == "1650000 nghìn USD"
+    found = [(f.rule, f.cell, f.value) for f in read.findings if f.rule.startswith("money")]
+    assert found == [
+        ("money_format_scaled", "L2", "1650000 nghìn USD"),
+        ("money_format_scaled", "M2", "-120"),  # and M4: one per column and divisor
+    ]
+    assert "Định dạng số của 2 ô cột 'Lợi nhuận trước thuế' (từ ô M2)" in read.findings[-1].message
+
+
+def test_rule_12_an_amount_merged_over_several_lines_is_each_line_s_and_is_warned(tmp_path):
+    """Rule 12: a cell merged down holds its value for every row it covers, an amount too: a
+    grant of 300 merged over three support lines reads 300 on each, 900 in all, which the
+    clerk may not mean, so it is the warning `amount_merged` at the top cell, once per range
+    (a commune or a year merged down says nothing: no amount adds up)."""
+    workbook, sheet = _htx_book(HTX_HEADER)
+    sheet.append(htx_row(1, "6400000001"))
+    support = workbook.create_sheet("HoTro")
+    support.append(SUPPORT_HEADER)
+    amount = SUPPORT_HEADER.index("Kinh phí") + 1
+    year = SUPPORT_HEADER.index("Năm") + 1
+    for content in ("Máy sấy", "Kho lạnh", "Tập huấn"):
+        support.append(["6400000001", "NTM", content, "Tỉnh", 300, 2023])
+    support.append(["6400000001", "OCOP", "Bao bì", "Tỉnh", 50, 2023])
+    support.merge_cells(start_row=2, start_column=amount, end_row=4, end_column=amount)
+    support.merge_cells(start_row=2, start_column=year, end_row=5, end_column=year)
+    path = tmp_path / "663_2023.xlsx"
+    workbook.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    assert [r["amount_mvnd"] for r in read.sheets["hotro"].rows] == [300.0, 300.0, 300.0, 50.0]
+    found = [(f.rule, f.severity, f.sheet, f.cell, f.value) for f in read.findings]
+    assert found == [("amount_merged", "warning", "HoTro", "E2", "300")]
+    message = read.findings[0].message
+    assert "Ô E2 của cột 'Kinh phí' được gộp qua 3 dòng (2–4)" in message
+    assert "3 times the amount in all" in message
 
 
 def test_rule_14_the_unit_a_column_names_is_the_first_of_its_header_note_and_file(tmp_path):

@@ -953,10 +953,14 @@ def test_a_percent_style_is_found_however_its_part_is_written(
         ("[Red]#,##0", None),
         ('#,##0;[Red]-#,##0 "đ"', None),  # a unit of the negative numbers only
         # Shown in thousands, 1.650.000 nghìn đ for 1650000000; in millions, 1.650
-        ('#,##0, "nghìn đ"', guard.Scaled("nghìn đ", 1000)),
-        ('#,##0.0,, "triệu đồng"', guard.Scaled("triệu đồng", 1_000_000)),
-        ("#,##0,,", guard.Scaled(None, 1_000_000)),
-        ("#,##0.00,", guard.Scaled(None, 1000)),
+        ('#,##0, "nghìn đ"', guard.Scaled("nghìn đ", 1000, 1000)),
+        ('#,##0.0,, "triệu đồng"', guard.Scaled("triệu đồng", 1_000_000, 1_000_000)),
+        ("#,##0,,", guard.Scaled(None, 1_000_000, 1_000_000)),
+        ("#,##0.00,", guard.Scaled(None, 1000, 1000)),
+        ("#,##0_),", guard.Scaled(None, 1000, 1000)),  # a `,` after a space's width
+        ("#,##0[Red],", guard.Scaled(None, 1000, 1000)),
+        ("#,##0;(#,##0,,)", guard.Scaled(None, 1, 1_000_000)),  # the negative numbers only
+        ('#,##0, "nghìn USD"', guard.Scaled("nghìn USD", 1000, 1000)),  # a text, as shown
         ("#,##0", None),  # a `,` between digits groups them
         ('0 "người, hộ"', None),  # nor one in a quoted text
         ('[<0]-#,##0 "đ";#,##0', None),  # the first section is the negative numbers'

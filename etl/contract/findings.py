@@ -288,13 +288,23 @@ REASONS: dict[str, tuple[str, str]] = {
         "'{example}'); if the figures are in million VND, remove the cells' '{unit}' format; then "
         "resubmit.",
     ),
+    "amount_merged": (
+        "Ô {cell} của cột '{column}' được gộp qua {count} dòng ({rows}): mỗi dòng được đọc "
+        "với số tiền {value} của ô, tức {count} lần số tiền. Nếu đây là một khoản chung, hãy "
+        "ghi số tiền ở một dòng và để trống các dòng kia (hoặc ghi số tiền của từng dòng), rồi "
+        "gửi lại.",
+        "Cell {cell} of column '{column}' is merged over {count} rows ({rows}): each row was "
+        "read with its amount {value}, {count} times the amount in all. If it is one amount "
+        "for them all, write it on one row and leave the others empty (or write each row's "
+        "own amount), then resubmit.",
+    ),
     "money_format_scaled": (
         "Định dạng số của {count} ô cột '{column}' (từ ô {cell}) hiển thị số đã ghi chia cho "
-        "{divisor}: ô {cell} ghi {stored}, hiển thị {shown}. Các ô được đọc theo số hiển thị, "
+        "{divisor}: ô {cell} ghi {stored}, được đọc là {shown}. Các ô được đọc theo số hiển thị, "
         "tính bằng {unit_vi}. Hãy ghi số liệu đúng như số hiển thị và bỏ định dạng đó (hoặc "
         "sửa đơn vị của cột nếu số đã ghi mới đúng), rồi gửi lại.",
         "The number format of {count} cell(s) of column '{column}' (from {cell}) shows the "
-        "stored figure divided by {divisor}: {cell} holds {stored}, shown as {shown}. The "
+        "stored figure divided by {divisor}: {cell} holds {stored}, read as {shown}. The "
         "cells were read as shown, in {unit_en}. Type the figures as shown and remove that "
         "format (or correct the column's unit if the stored figures are right), then "
         "resubmit.",

@@ -886,35 +886,41 @@ _DIGIT_PLACES = frozenset("0#?")
 class Scaled(NamedTuple):
     """What a number format shows of a money figure it scales (`_format_shown`): the stored
     number divided by `divisor` (a `,` after the last digit for each thousand: `#,##0,,`
-    shows 1650000000 as 1.650), beside the money unit it shows, if any (`#,##0, "nghìn đ"`
-    shows 1.650.000 nghìn đ)."""
+    shows 1650000000 as 1.650), a negative one by `negative` (the format's second section's:
+    `#,##0;(#,##0,,)` shows -120000000 as (120)), beside the text it shows, if any (`#,##0,
+    "nghìn đ"` shows 1.650.000 nghìn đ)."""
 
     unit: str | None
     divisor: int
+    negative: int
 
 
 def _format_shown(code: str) -> str | Scaled | None:
-    """What a number format shows beside a positive number that says what a money figure is
-    in: the money unit, as written (`đ` of `#,##0 "đ"`, `₫` of `#,##0\\ [$₫-42A]` or
+    """What a number format shows that says what a money figure is in: the money unit beside
+    a positive number, as written (`đ` of `#,##0 "đ"`, `₫` of `#,##0\\ [$₫-42A]` or
     `#,##0 ₫`, `VND`, `triệu đồng`), when the format shows the stored number as it is; or
-    `Scaled` when a `,` after the last digit shows it in thousands or millions (`#,##0,`,
-    `#,##0, "nghìn đ"`, `#,##0.0,, "triệu"`). None otherwise. The unit is the text of the
-    format's first section that is no part of its syntax (quoted, escaped, a bracket's
-    currency, a character beyond ASCII), when `cells.money_factor` reads it as money. A
+    `Scaled` when a `,` after the last digit of its positive or negative numbers' section
+    shows them in thousands or millions (`#,##0,`, `#,##0, "nghìn đ"`, `#,##0.0,, "triệu"`),
+    with the text of its first section. None otherwise. The text is what the first section
+    writes that is no part of its syntax (quoted, escaped, a bracket's currency, a character
+    beyond ASCII); an unscaled one counts when `cells.money_factor` reads it as money. A
     format shows `₫` where Excel's currency and accounting buttons put it, in a Vietnamese
     Excel; its unit, and its figure, are what the clerk sees.
 
-    None too where the format's first section may not be the positive numbers' (`[<0]…;…`):
-    there what it shows does not say what the number is in, and the column's unit is read
-    as before."""
-    pieces: list[str] = []
-    syntax: list[str] = []  # the section's characters of the format's own (`#,##0.0,,`)
+    None too where the format's sections may not be the positive and negative numbers'
+    (`[<0]…;…`, `[>=1000000]…`): there what it shows does not say what the number is in,
+    and the column's unit is read as before."""
+    sections: list[tuple[list[str], list[str]]] = [([], [])]  # (syntax, texts) of each
     for found in _FORMAT_PIECE.finditer(code):
         quoted, escaped, currency, bracket, bare = found.groups()
         if bare == ";":  # the next section: negative numbers, zero, text
-            break
+            if len(sections) == 2:
+                break
+            sections.append(([], []))
+            continue
         if bracket is not None and _FORMAT_CONDITION.match(bracket):
             return None
+        syntax, pieces = sections[-1]
         text = quoted if quoted is not None else escaped if escaped is not None else currency
         if text is None and bare is not None:
             if bare.isascii():
@@ -923,20 +929,23 @@ def _format_shown(code: str) -> str | Scaled | None:
                 text = bare
         if text:
             pieces.append(text)
-    unit: str | None = " ".join(" ".join(pieces).split())
-    if not unit or money_factor(unit) is None:
-        unit = None
+    scales = [_scale(syntax) for syntax, _ in sections]
+    written = " ".join(" ".join(sections[0][1]).split()) or None
+    if max(scales) > 1:
+        return Scaled(written, scales[0], scales[-1])
+    return written if written and money_factor(written) is not None else None
+
+
+def _scale(syntax: list[str]) -> int:
+    """What a format's section divides the number by: a thousand for each `,` right after its
+    last digit place (`#,##0,,`; `#,##0` groups, `0.0,` scales)."""
     places = [n for n, char in enumerate(syntax) if char in _DIGIT_PLACES]
-    # Each `,` right after the last digit (before any other of the format's characters, a
-    # decimal point aside) divides the shown number by a thousand.
     scaling = 0
     for char in syntax[places[-1] + 1 :] if places else ():
         if char != ",":
             break
         scaling += 1
-    if scaling:
-        return Scaled(unit, 1000**scaling)
-    return unit
+    return 1000**scaling
 
 
 # A styles part none of whose styles can show a percentage, a money unit or a scaled figure,
@@ -948,9 +957,9 @@ def _format_shown(code: str) -> str | Scaled | None:
 # another, the bytes are not what they read).
 _PERCENT_FORMAT_ID = re.compile(rb"""numFmtId\s*=\s*["']\s*(?:9|10)\s*["']""")
 _SINGLE_QUOTED_CODE = re.compile(rb"formatCode\s*=\s*'")
-# A `,` after a digit place that no digit place follows: maybe a format that scales
-# (`#,##0,`), not the grouping of `#,##0`.
-_SCALING_COMMA = re.compile(rb"[0#?],+(?![0#?])")
+# A `,` that no digit place follows: maybe a format that scales (`#,##0,`, `#,##0_),`), not
+# the grouping of `#,##0`.
+_SCALING_COMMA = re.compile(rb",(?![0#?,])")
 _MONEY_MARKS = (b"[$", b"\\", "\u20ab".encode(), "đ".encode(), "Đ".encode())
 _DECLARED_ENCODING = re.compile(
     rb"""\s*(?:\xef\xbb\xbf)?\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([^"']*)"""

@@ -786,7 +786,8 @@ def _as_shown_scaled(
     by Excel's accounting button, and says the amount whole). `cells_of`: the rows' indices
     and the column's raw cells, which are replaced. The stored figure and the one shown
     differ a thousand or a million times: the clerk is told which was read, with the warning
-    `money_format_scaled`, one per divisor and unit shown, at its first cell."""
+    `money_format_scaled`, one per divisor and unit shown, at its first cell. A negative
+    number is scaled by the format's negative section (`#,##0;(#,##0,,)` scales only it)."""
     data, raws = cells_of
     by_shown: dict[tuple[int, str | None], list[tuple[int, float]]] = {}
     for n, index in enumerate(data):
@@ -794,11 +795,16 @@ def _as_shown_scaled(
         if raw.__class__ not in (int, float) or not math.isfinite(raw):
             continue
         mark = money_units.get((filled.get(index, {}).get(position, index) + 1, position))
-        if isinstance(mark, guard.Scaled):
-            # As if typed as shown: a unit shown is the cell's own, which wins (rule 14).
-            figure = raw / mark.divisor
-            raws[n] = f"{_as_read(figure)} {mark.unit}" if mark.unit else figure
-            by_shown.setdefault((mark.divisor, mark.unit), []).append((n, raw))
+        if not isinstance(mark, guard.Scaled):
+            continue
+        divisor = mark.negative if raw < 0 else mark.divisor
+        if divisor == 1:  # a section that shows the number as it is: `_shown_money`
+            continue
+        # As if typed as shown: a unit shown is the cell's own, which wins (rule 14), and a
+        # text that is no unit of the column makes it unreadable, as typed (`nghìn USD`).
+        figure = raw / divisor
+        raws[n] = f"{_as_read(figure)} {mark.unit}" if mark.unit else figure
+        by_shown.setdefault((divisor, mark.unit), []).append((n, raw))
     if not by_shown:
         return []
     found = []
@@ -1240,6 +1246,8 @@ def _read_sheet(
                 rows[header.header_row], out, shown_money,
             )  # fmt: skip
         typed.append((column, position, raws, result, long))
+    if filled:
+        findings.extend(_merged_amounts(rows, data, filled, columns, actual_name))
     # Pass 3: the rows, their keys in the layout's order; findings in the rows' order.
     keys: list[str] = ["excel_row"]
     lists: list[list] = [[i + 1 for i in data]]
@@ -1609,6 +1617,56 @@ def _fill_merged_down(
                 rows[r][left] = value
                 filled.setdefault(r, {})[left] = top
     return filled
+
+
+def _merged_amounts(
+    rows: list[list],
+    data: list[int],
+    filled: dict[int, dict[int, int]],
+    columns: list[tuple[Column, int]],
+    sheet_name: str,
+) -> list[Finding]:
+    """A money cell merged down over several records holds its amount for each (rule 12), so
+    the records of its range add up to that many times the amount: a grant of 300 merged
+    over three support lines is 900 in the programme's total. That may be what the clerk
+    meant (the same amount for each) or not (one amount for them all): the warning
+    `amount_merged` at the range's top cell says how it was read, once per range."""
+    money = {position: column for column, position in columns if column.kind == "money"}
+    ranges: dict[tuple[int, int], list[int]] = {}  # (top row, column) -> its records' rows
+    records = set(data)
+    for index in data:
+        for position, top in filled.get(index, {}).items():
+            if position in money:
+                ranges.setdefault((top, position), [top] if top in records else []).append(index)
+    found = []
+    for (top, position), covered in sorted(ranges.items()):
+        if len(covered) < 2:
+            continue
+        column = money[position]
+        cell = cell_address(position, top + 1)
+        raw = rows[top][position]
+        number = raw.__class__ in (int, float) and math.isfinite(raw)
+        value = _as_read(raw) if number else clean(raw)
+        found.append(
+            Finding(
+                rule="amount_merged",
+                severity=WARNING,
+                message=reason(
+                    "amount_merged",
+                    cell=cell,
+                    column=column.header,
+                    count=len(covered),
+                    rows=f"{covered[0] + 1}–{covered[-1] + 1}",
+                    value=value,
+                ),
+                sheet=sheet_name,
+                excel_row=top + 1,
+                column_name=column.header,
+                value=value[:200],
+                cell=cell,
+            )
+        )
+    return found
 
 
 def _below_merged_code(
