@@ -1418,7 +1418,8 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
     total, a Roman-numbered title and a legend under the table stay skipped, with no word;
     so do a numbered line of one text (a title, or a form's line left empty) and a numbered
     legend that writes its word where the code goes (helper CC); a placeholder where the
-    code goes (`Chưa có mã`) is the line's own (helper CD)."""
+    code goes (`Chưa có mã`) is the line's own (helper CD), and a word saying the code is
+    missing (`Không`, `N/A`; not a dash) makes a line of one text of its own."""
     sheets = {
         "ThongTin": info_rows(),
         "HTX": [HTX_HEADER, htx_row(1, "6400000001")],
@@ -1432,6 +1433,9 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
             [4, None, "DA167", None, None, None, None],  # a form's line left empty
             [1, "NTM", "Chương trình MTQG xây dựng nông thôn mới", None, None, None, None],
             [5, "Chưa có mã", None, "Kho lạnh", None, None, None],  # a placeholder for it
+            [6, "Không", None, "Máy sấy", None, None, None],  # the code said to be missing
+            [7, "N/A", None, "Nhà kho", None, None, None],
+            [8, "-", None, "DA167", None, None, None],  # a form's, as dashes may show
         ],
         "OCOP": [
             ["STT", *OCOP_HEADER],
@@ -1451,6 +1455,8 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
     assert warned == [
         ("HoTro", 3, "B3", "NTM | Kho lạnh | Tỉnh"),
         ("HoTro", 9, "B9", "Chưa có mã | Kho lạnh"),
+        ("HoTro", 10, "B10", "Không | Máy sấy"),
+        ("HoTro", 11, "B11", "N/A | Nhà kho"),
         ("OCOP", 3, "B3", "Cà phê bột | Đồ uống"),
         ("LienKet", 2, "B2", "Công ty A | Cà phê"),
     ]

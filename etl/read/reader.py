@@ -1752,6 +1752,9 @@ _FIELD_WORD = re.compile(r"\b(?:linh vuc|nganh)\b")
 # match key.
 # The longest word a legend writes where a line's code goes (`NTM`, `OCOP`, `DA167`, `KHAC`).
 _LEGEND_WORD = 5
+# What a code cell holds to say a line has no code (`_numbered_line`), as match keys: `Không`,
+# `Không có`, `Chưa có`, `N/A`, `NA`. A dash is not (a form's empty line may show one).
+_NO_CODE = frozenset({"khong", "khong co", "chua co", "n a", "na"})
 _STT_NUMBER = re.compile(r"^\s*\(?\d{1,5}(?:\.0)?[.)]?\s*$")
 _COOP_NAME = re.compile(r"^(?:htx|hop tac xa|lien hiep htx|lien hiep hop tac xa|quy tin dung)\b")
 # The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
@@ -1941,7 +1944,9 @@ class _Table:
         lạnh | Tỉnh`, `3 | Chưa có mã | Kho lạnh`). One text alone is a title, as a numbered
         name alone is in HTX (`1 | Chương trình NTM`, a form's `2 | DA167` left empty), and so
         is a legend that writes its word where the code goes (`1 | NTM | Chương trình MTQG
-        …`): a word of five letters or fewer in the code cell is not counted."""
+        …`): a word of five letters or fewer in the code cell is not counted, unless it says
+        the code is missing (`2 | Không | Kho lạnh`, `3 | N/A | Kho lạnh`: one text of the
+        line's own then makes it a line)."""
         if self.stt_at is None or not _STT_NUMBER.match(str(_cell(row, self.stt_at) or "")):
             return False
         own = {i for _, i in self.columns} - {self.stt_at, *self.code_at}
@@ -1951,6 +1956,8 @@ class _Table:
         code = next((_cell(row, i) for i in self.code_at if _cell(row, i) is not None), None)
         if code is not None and (code.__class__ is not str or len(clean(code)) > _LEGEND_WORD):
             count += 1
+        elif code is not None and match_key(code) in _NO_CODE:
+            return count >= 1  # `2 | Không | Kho lạnh`: the code said to be missing
         return count >= 2
 
     def _line_without_code(self, row: list, index: int) -> None:
