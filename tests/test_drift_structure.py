@@ -1435,6 +1435,7 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
             [5, "Chưa có mã", None, "Kho lạnh", None, None, None],  # a placeholder for it
             [6, "Không", None, "Máy sấy", None, None, None],  # the code said to be missing
             [7, "N/A", None, "Nhà kho", None, None, None],
+            ["7.1", None, "NTM", "Sân phơi", "Tỉnh", None, None],  # numbered under its group's
             [8, "-", None, "DA167", None, None, None],  # a form's, as dashes may show
         ],
         "OCOP": [
@@ -1457,6 +1458,7 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
         ("HoTro", 9, "B9", "Chưa có mã | Kho lạnh"),
         ("HoTro", 10, "B10", "Không | Máy sấy"),
         ("HoTro", 11, "B11", "N/A | Nhà kho"),
+        ("HoTro", 12, "B12", "NTM | Sân phơi | Tỉnh"),
         ("OCOP", 3, "B3", "Cà phê bột | Đồ uống"),
         ("LienKet", 2, "B2", "Công ty A | Cà phê"),
     ]

@@ -1756,6 +1756,8 @@ _LEGEND_WORD = 5
 # `Không có`, `Chưa có`, `N/A`, `NA`. A dash is not (a form's empty line may show one).
 _NO_CODE = frozenset({"khong", "khong co", "chua co", "n a", "na"})
 _STT_NUMBER = re.compile(r"^\s*\(?\d{1,5}(?:\.0)?[.)]?\s*$")
+# A line numbered under its group's number (`1.1`, `2.3.`): a line as `1` is (`_numbered_line`).
+_STT_SUB_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})+\.?\s*$")
 _COOP_NAME = re.compile(r"^(?:htx|hop tac xa|lien hiep htx|lien hiep hop tac xa|quy tin dung)\b")
 # The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
 # năm 2024`, `Đắk Mil, ngày 15/01/2024` (on match keys: unaccented, lower-case, punctuation
@@ -1939,15 +1941,17 @@ class _Table:
 
     def _numbered_line(self, row: list, texts: list[tuple[int, str]]) -> bool:
         """A line of a support, OCOP or offtake table (no name column) without a code or a
-        figure, which no title, total or legend is: an Arabic `STT` number and two texts of
-        its own or more in the table's columns (`1 | Cà phê bột | Đồ uống`, `2 | NTM | Kho
-        lạnh | Tỉnh`, `3 | Chưa có mã | Kho lạnh`). One text alone is a title, as a numbered
+        figure, which no title, total or legend is: an Arabic `STT` number (`2`, or under its
+        group's, `1.2`) and two texts of its own or more in the table's columns (`1 | Cà phê
+        bột | Đồ uống`, `2 | NTM | Kho lạnh | Tỉnh`, `3 | Chưa có mã | Kho lạnh`). One text
+        alone is a title, as a numbered
         name alone is in HTX (`1 | Chương trình NTM`, a form's `2 | DA167` left empty), and so
         is a legend that writes its word where the code goes (`1 | NTM | Chương trình MTQG
         …`): a word of five letters or fewer in the code cell is not counted, unless it says
         the code is missing (`2 | Không | Kho lạnh`, `3 | N/A | Kho lạnh`: one text of the
         line's own then makes it a line)."""
-        if self.stt_at is None or not _STT_NUMBER.match(str(_cell(row, self.stt_at) or "")):
+        stt = str(_cell(row, self.stt_at) or "") if self.stt_at is not None else ""
+        if not (_STT_NUMBER.match(stt) or _STT_SUB_NUMBER.match(stt)):
             return False
         own = {i for _, i in self.columns} - {self.stt_at, *self.code_at}
         count = sum(1 for i, c in texts if i in own and not cells.is_blank(c))
