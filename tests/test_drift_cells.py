@@ -1133,8 +1133,10 @@ def test_rule_14_a_format_scales_a_negative_number_by_its_own_section(tmp_path):
 def test_rule_12_an_amount_merged_over_several_lines_is_each_line_s_and_is_warned(tmp_path):
     """Rule 12: a cell merged down holds its value for every row it covers, an amount too: a
     grant of 300 merged over three support lines reads 300 on each, 900 in all, which the
-    clerk may not mean, so it is the warning `amount_merged` at the top cell, once per range
-    (a commune or a year merged down says nothing: no amount adds up)."""
+    clerk may not mean, so it is the warning `amount_merged` at the top cell, once per range,
+    naming the amount read (here shown in millions by its format). A commune or a year merged
+    down says nothing, nor does an amount merged that reads none (`x`, `0`): nothing adds up
+    (helper CH)."""
     workbook, sheet = _htx_book(HTX_HEADER)
     sheet.append(htx_row(1, "6400000001"))
     support = workbook.create_sheet("HoTro")
@@ -1142,20 +1144,30 @@ def test_rule_12_an_amount_merged_over_several_lines_is_each_line_s_and_is_warne
     amount = SUPPORT_HEADER.index("Kinh phí") + 1
     year = SUPPORT_HEADER.index("Năm") + 1
     for content in ("Máy sấy", "Kho lạnh", "Tập huấn"):
-        support.append(["6400000001", "NTM", content, "Tỉnh", 300, 2023])
+        support.append(["6400000001", "NTM", content, "Tỉnh", 300_000_000, 2023])
     support.append(["6400000001", "OCOP", "Bao bì", "Tỉnh", 50, 2023])
+    for content, amount_written in (("Sân phơi", "x"), ("Nhà kho", "x"), ("Lò sấy", 0), ("Kho", 0)):
+        support.append(["6400000001", "KHAC", content, "Tỉnh", amount_written, 2023])
+    support.cell(row=2, column=amount).number_format = "#,##0,,"
     support.merge_cells(start_row=2, start_column=amount, end_row=4, end_column=amount)
     support.merge_cells(start_row=2, start_column=year, end_row=5, end_column=year)
+    support.merge_cells(start_row=6, start_column=amount, end_row=7, end_column=amount)
+    support.merge_cells(start_row=8, start_column=amount, end_row=9, end_column=amount)
     path = tmp_path / "663_2023.xlsx"
     workbook.save(path)
     read = read_workbook(path)
     assert read.rejection is None, read.rejection
-    assert [r["amount_mvnd"] for r in read.sheets["hotro"].rows] == [300.0, 300.0, 300.0, 50.0]
+    amounts = [r["amount_mvnd"] for r in read.sheets["hotro"].rows]
+    assert amounts == [300.0, 300.0, 300.0, 50.0, None, None, 0.0, 0.0]
     found = [(f.rule, f.severity, f.sheet, f.cell, f.value) for f in read.findings]
-    assert found == [("amount_merged", "warning", "HoTro", "E2", "300")]
-    message = read.findings[0].message
-    assert "Ô E2 của cột 'Kinh phí' được gộp qua 3 dòng (2–4)" in message
-    assert "3 times the amount in all" in message
+    assert found == [
+        ("money_format_scaled", "warning", "HoTro", "E2", "300"),
+        ("amount_merged", "warning", "HoTro", "E2", "300 triệu đồng"),
+    ]
+    message = read.findings[1].message
+    assert "Ô E2 của cột 'Kinh phí' được gộp qua các dòng 2–4: 3 dòng được đọc" in message
+    assert "mỗi dòng với số tiền 300 triệu đồng của ô, tức 3 lần số tiền" in message
+    assert "each with its amount of 300 million VND, 3 times the amount in all" in message
 
 
 def test_rule_14_the_unit_a_column_names_is_the_first_of_its_header_note_and_file(tmp_path):

@@ -961,6 +961,8 @@ def test_a_percent_style_is_found_however_its_part_is_written(
         ("#,##0[Red],", guard.Scaled(None, 1000, 1000)),
         ("#,##0;(#,##0,,)", guard.Scaled(None, 1, 1_000_000)),  # the negative numbers only
         ('#,##0, "nghìn USD"', guard.Scaled("nghìn USD", 1000, 1000)),  # a text, as shown
+        ('$#,##0,"K"', guard.Scaled("$ K", 1000, 1000)),  # `$` is shown as it is
+        ("#,##0,, ₫", guard.Scaled(None, 1_000_000, 1_000_000)),  # ₫ a button left there
         ("#,##0", None),  # a `,` between digits groups them
         ('0 "người, hộ"', None),  # nor one in a quoted text
         ('[<0]-#,##0 "đ";#,##0', None),  # the first section is the negative numbers'

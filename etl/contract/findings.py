@@ -289,14 +289,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "resubmit.",
     ),
     "amount_merged": (
-        "Ô {cell} của cột '{column}' được gộp qua {count} dòng ({rows}): mỗi dòng được đọc "
-        "với số tiền {value} của ô, tức {count} lần số tiền. Nếu đây là một khoản chung, hãy "
-        "ghi số tiền ở một dòng và để trống các dòng kia (hoặc ghi số tiền của từng dòng), rồi "
-        "gửi lại.",
-        "Cell {cell} of column '{column}' is merged over {count} rows ({rows}): each row was "
-        "read with its amount {value}, {count} times the amount in all. If it is one amount "
-        "for them all, write it on one row and leave the others empty (or write each row's "
-        "own amount), then resubmit.",
+        "Ô {cell} của cột '{column}' được gộp qua các dòng {rows}: {count} dòng được đọc, mỗi "
+        "dòng với số tiền {amount} triệu đồng của ô, tức {count} lần số tiền. Nếu đây là một "
+        "khoản chung, hãy ghi số tiền ở một dòng và để trống các dòng kia (hoặc ghi số tiền "
+        "của từng dòng), rồi gửi lại.",
+        "Cell {cell} of column '{column}' is merged over rows {rows}: {count} rows were read, "
+        "each with its amount of {amount} million VND, {count} times the amount in all. If "
+        "it is one amount for them all, write it on one row and leave the others empty (or "
+        "write each row's own amount), then resubmit.",
     ),
     "money_format_scaled": (
         "Định dạng số của {count} ô cột '{column}' (từ ô {cell}) hiển thị số đã ghi chia cho "

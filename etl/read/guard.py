@@ -901,9 +901,10 @@ def _format_shown(code: str) -> str | Scaled | None:
     `#,##0 ₫`, `VND`, `triệu đồng`), when the format shows the stored number as it is; or
     `Scaled` when a `,` after the last digit of its positive or negative numbers' section
     shows them in thousands or millions (`#,##0,`, `#,##0, "nghìn đ"`, `#,##0.0,, "triệu"`),
-    with the text of its first section. None otherwise. The text is what the first section
-    writes that is no part of its syntax (quoted, escaped, a bracket's currency, a character
-    beyond ASCII); an unscaled one counts when `cells.money_factor` reads it as money. A
+    with the text of its first section (but đồng, which the currency and accounting buttons
+    leave there). None otherwise. The text is what the first section writes that is no part
+    of its syntax (quoted, escaped, a bracket's currency, `$`, a character beyond ASCII); an
+    unscaled one counts when `cells.money_factor` reads it as money. A
     format shows `₫` where Excel's currency and accounting buttons put it, in a Vietnamese
     Excel; its unit, and its figure, are what the clerk sees.
 
@@ -923,7 +924,7 @@ def _format_shown(code: str) -> str | Scaled | None:
         syntax, pieces = sections[-1]
         text = quoted if quoted is not None else escaped if escaped is not None else currency
         if text is None and bare is not None:
-            if bare.isascii():
+            if bare.isascii() and bare != "$":  # `$` is shown as it is, as `₫` is
                 syntax.append(bare)
             else:
                 text = bare
@@ -932,6 +933,10 @@ def _format_shown(code: str) -> str | Scaled | None:
     scales = [_scale(syntax) for syntax, _ in sections]
     written = " ".join(" ".join(sections[0][1]).split()) or None
     if max(scales) > 1:
+        # đồng beside a figure shown in thousands or millions is a label left by Excel's
+        # currency or accounting button (`#,##0,, ₫`): the figure is in the column's unit.
+        if written is not None and money_factor(written) == 1e-6:
+            written = None
         return Scaled(written, scales[0], scales[-1])
     return written if written and money_factor(written) is not None else None
 

@@ -1247,7 +1247,7 @@ def _read_sheet(
             )  # fmt: skip
         typed.append((column, position, raws, result, long))
     if filled:
-        findings.extend(_merged_amounts(rows, data, filled, columns, actual_name))
+        findings.extend(_merged_amounts(data, filled, typed, actual_name))
     # Pass 3: the rows, their keys in the layout's order; findings in the rows' order.
     keys: list[str] = ["excel_row"]
     lists: list[list] = [[i + 1 for i in data]]
@@ -1620,52 +1620,52 @@ def _fill_merged_down(
 
 
 def _merged_amounts(
-    rows: list[list],
     data: list[int],
     filled: dict[int, dict[int, int]],
-    columns: list[tuple[Column, int]],
+    typed: list[tuple[Column, int, list, typing.TypedColumn, set[int]]],
     sheet_name: str,
 ) -> list[Finding]:
     """A money cell merged down over several records holds its amount for each (rule 12), so
     the records of its range add up to that many times the amount: a grant of 300 merged
     over three support lines is 900 in the programme's total. That may be what the clerk
     meant (the same amount for each) or not (one amount for them all): the warning
-    `amount_merged` at the range's top cell says how it was read, once per range."""
-    money = {position: column for column, position in columns if column.kind == "money"}
-    ranges: dict[tuple[int, int], list[int]] = {}  # (top row, column) -> its records' rows
-    records = set(data)
-    for index in data:
-        for position, top in filled.get(index, {}).items():
-            if position in money:
-                ranges.setdefault((top, position), [top] if top in records else []).append(index)
+    `amount_merged` at the range's top cell says how it was read, once per range, where the
+    amount read is one (not a blank, a zero or a cell failing its own rule)."""
+    where = {index: n for n, index in enumerate(data)}  # a record's row -> its position
     found = []
-    for (top, position), covered in sorted(ranges.items()):
-        if len(covered) < 2:
+    for column, position, _raws, result, _long in typed:
+        if column.kind != "money":
             continue
-        column = money[position]
-        cell = cell_address(position, top + 1)
-        raw = rows[top][position]
-        number = raw.__class__ in (int, float) and math.isfinite(raw)
-        value = _as_read(raw) if number else clean(raw)
-        found.append(
-            Finding(
-                rule="amount_merged",
-                severity=WARNING,
-                message=reason(
-                    "amount_merged",
-                    cell=cell,
-                    column=column.header,
-                    count=len(covered),
-                    rows=f"{covered[0] + 1}–{covered[-1] + 1}",
+        ranges: dict[int, list[int]] = {}  # the range's top row -> its records' rows
+        for index in data:
+            top = filled.get(index, {}).get(position)
+            if top is not None:
+                ranges.setdefault(top, [top] if top in where else []).append(index)
+        for top, covered in sorted(ranges.items()):
+            amount = result.values[where[covered[0]]]
+            if len(covered) < 2 or not amount:  # None, 0: nothing adds up
+                continue
+            cell = cell_address(position, top + 1)
+            value = f"{_as_read(amount)} triệu đồng"
+            found.append(
+                Finding(
+                    rule="amount_merged",
+                    severity=WARNING,
+                    message=reason(
+                        "amount_merged",
+                        cell=cell,
+                        column=column.header,
+                        count=len(covered),
+                        rows=f"{top + 1}–{covered[-1] + 1}",
+                        amount=_as_read(amount),
+                    ),
+                    sheet=sheet_name,
+                    excel_row=top + 1,
+                    column_name=column.header,
                     value=value,
-                ),
-                sheet=sheet_name,
-                excel_row=top + 1,
-                column_name=column.header,
-                value=value[:200],
-                cell=cell,
+                    cell=cell,
+                )
             )
-        )
     return found
 
 
