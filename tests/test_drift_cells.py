@@ -1170,6 +1170,36 @@ def test_rule_12_an_amount_merged_over_several_lines_is_each_line_s_and_is_warne
     assert "each with its amount of 300 million VND, 3 times the amount in all" in message
 
 
+@pytest.mark.parametrize(
+    ("notes", "expected"),
+    [
+        (["Đơn vị: đồng"], 1650.0),
+        (["Đơn vị: nghìn đồng"], 1_650_000.0),
+        (["ĐVT: đồng; người"], 1650.0),
+        (["Đơn vị tính: đồng"], 1650.0),
+        (["ĐVT: 1.000 đồng"], 1_650_000.0),
+        (["Đơn vị: Phòng Kinh tế huyện Đắk Mil", "ĐVT: đồng"], 1650.0),  # an office first
+        (["Đơn vị: Phòng Kinh tế huyện Đắk Mil"], 1_650_000_000.0),  # no unit: million
+    ],
+)
+def test_rule_4_a_note_of_the_unit_above_the_table_is_the_sheet_s(tmp_path, notes, expected):
+    """A note above the table names the money unit of its columns that name none (rule 4, as
+    `Đơn vị tính` in ThongTin does for the file): `Đơn vị: đồng` as `Đơn vị tính: đồng` and
+    `ĐVT: đồng` do, and `ĐVT: đồng; người` names đồng for the money. Before, the first two
+    and the last loaded 1,650,000,000 đồng as that many million VND, in silence. A note
+    naming the reporting office (`Đơn vị: Phòng Kinh tế …`) is no unit."""
+    workbook, sheet = _htx_book(HTX_HEADER)
+    sheet.insert_rows(1, amount=len(notes))
+    for n, note in enumerate(notes, start=1):
+        sheet.cell(row=n, column=1 if n == 1 else 12).value = note
+    sheet.append(htx_row(1, "6400000001", **{"Doanh thu": 1_650_000_000}))
+    path = tmp_path / "663_2023.xlsx"
+    workbook.save(path)
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    assert [r["revenue_mvnd"] for r in read.sheets["htx"].rows] == [expected]
+
+
 def test_rule_14_the_unit_a_column_names_is_the_first_of_its_header_note_and_file(tmp_path):
     """`Doanh thu (năm 2023)` names a year, no unit: the note `Đơn vị tính: triệu đồng` above
     the table is the column's unit, and a `₫` cell is the warning, telling the clerk where

@@ -26,7 +26,9 @@ HEADER_DEEP_SCAN_ROWS = 400
 _NUMBERED = r"\(?\s*(?:[0-9]{1,2}|[A-Z])\s*\)?"
 _OPERAND = r"\(?\s*(?:[0-9]{1,4}|[A-Z])\s*\)?"
 _COLUMN_NUMBER = re.compile(rf"^{_NUMBERED}(?:\s*=\s*{_OPERAND}(?:\s*[-+x*/:×.]\s*{_OPERAND})*)?$")
-_UNIT_NOTE = re.compile(r"\b(?:don vi tinh|dvt)\b\s*(.*)$")
+# A note of the money unit above a table (`_title_unit`), on match keys: `Đơn vị tính: …`,
+# `ĐVT: …` anywhere in its cell, `Đơn vị: …` leading it (`(Đơn vị: đồng)`).
+_UNIT_NOTE = re.compile(r"(?:\b(?:don vi tinh|dvt)|^don vi)\b\s*(.*)$")
 
 
 @dataclass
@@ -658,12 +660,19 @@ def _as_text(cell: object, cleaned: str | None = None) -> str:
 
 
 def _title_unit(title_rows: list[list]) -> str | None:
-    """`(Đơn vị tính: đồng)` in a title block sets the sheet's money unit."""
+    """`(Đơn vị tính: đồng)`, `ĐVT: nghìn đồng`, `Đơn vị: đồng` in a title block set the
+    sheet's money unit: the first such note that names money, whole or before a `;`
+    (`ĐVT: đồng; người`: đồng for the money, people for the counts). `Đơn vị: Phòng Kinh tế
+    huyện` names the reporting office, no unit."""
+    from etl.read.cells import money_factor
+
     for row in title_rows:
         for cell in row:
             if not isinstance(cell, str):
                 continue
-            found = _UNIT_NOTE.search(match_key(cell))
-            if found and found.group(1).strip():
-                return found.group(1).strip()
+            for part in (cell, *cell.split(";")[:1]) if ";" in cell else (cell,):
+                found = _UNIT_NOTE.search(match_key(part))
+                unit = found.group(1).strip() if found else ""
+                if unit and money_factor(unit) is not None:
+                    return unit
     return None
