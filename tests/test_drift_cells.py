@@ -21,7 +21,7 @@ from etl.quality.feedback import feedback_name
 from etl.read import cells
 from etl.read.identify import identify
 from etl.read.reader import read_workbook, unparsed
-from etl.text import clean, unquoted
+from etl.text import clean, split_unit, unquoted
 
 # --- rule 15: invisible characters -----------------------------------------------------
 
@@ -1168,6 +1168,32 @@ def test_rule_12_an_amount_merged_over_several_lines_is_each_line_s_and_is_warne
     assert "Ô E2 của cột 'Kinh phí' được gộp qua các dòng 2–4: 3 dòng được đọc" in message
     assert "mỗi dòng với số tiền 300 triệu đồng của ô, tức 3 lần số tiền" in message
     assert "each with its amount of 300 million VND, 3 times the amount in all" in message
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Doanh thu, đồng", 1650.0),
+        ("Doanh thu - đồng", 1650.0),
+        ("Doanh thu: nghìn đồng", 1_650_000.0),
+        ("Doanh thu [đồng]", 1650.0),
+        ("Doanh thu\nĐVT: đồng", 1650.0),
+        ("Doanh thu – triệu đồng", 1_650_000_000.0),
+    ],
+)
+def test_rule_3_a_money_unit_after_a_header_without_parentheses_is_its_unit(
+    tmp_path, header, expected
+):
+    """Rule 3 drops a trailing unit in parentheses; a money unit after a comma, a dash, a
+    colon, in brackets or after `ĐVT:` is the same header's unit (rule 4), not a column
+    `column_like_missing` whose figures are lost. Only a money unit: `Lợi nhuận - Lỗ` stays
+    a header of its own."""
+    path = _money_shown_book(tmp_path / "663_2023.xlsx", header, [(1_650_000_000, None)])
+    read = read_workbook(path)
+    assert read.rejection is None, read.rejection
+    assert [r["revenue_mvnd"] for r in read.sheets["htx"].rows] == [expected]
+    assert [f.rule for f in read.findings] == []
+    assert split_unit("Lợi nhuận - Lỗ") == ("Lợi nhuận - Lỗ", None)
 
 
 @pytest.mark.parametrize(
