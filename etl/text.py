@@ -37,12 +37,6 @@ _VISIBLE = {
 # Excel's mark for "keep as text", when it arrives inside the value.
 _APOSTROPHES = "'\u2018\u2019"
 _TRAILING_UNIT = re.compile(r"\(([^()]*)\)\s*$")
-# A unit after a header without parentheses (`split_unit`): after a comma, a colon, a dash, a
-# bracket or `ĐVT:`, the header's last words.
-_TRAILING_BARE_UNIT = re.compile(
-    r"(?:\s*[,;:\-–—]\s*|\s+(?:đvt|đơn vị tính|đơn vị)\s*:?\s*|\s*\[)([^,;:\[\]()\-–—]+?)\]?\s*$",
-    re.I,
-)
 # A column number after a header's name and unit (`Doanh thu (triệu đồng) (12)`): no unit.
 _TRAILING_NUMBER = re.compile(r"\s*\(\s*\d{1,2}\s*\)\s*$")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -156,23 +150,8 @@ def split_unit(header: object) -> tuple[str, str | None]:
     text = _TRAILING_NUMBER.sub("", text) or text
     found = _TRAILING_UNIT.search(text)
     if not found:
-        return _split_bare_unit(text)
+        return text, None
     return text[: found.start()].strip(), found.group(1).strip()
-
-
-def _split_bare_unit(text: str) -> tuple[str, str | None]:
-    """A header's money unit written after it without parentheses: `Doanh thu, đồng`,
-    `Doanh thu - triệu đồng`, `Doanh thu: đồng`, `Doanh thu [đồng]`, `Doanh thu↵ĐVT: đồng`.
-    Only a money unit is split off (`Lợi nhuận - Lỗ` stays whole)."""
-    found = _TRAILING_BARE_UNIT.search(text)
-    if found is None or not found.group(1).strip():
-        return text, None
-    from etl.read.cells import money_factor  # etl.read.cells imports this module
-
-    unit = found.group(1).strip()
-    if money_factor(unit) is None:
-        return text, None
-    return text[: found.start()].strip(), unit
 
 
 # The five Vietnamese tone marks (huyền, sắc, hỏi, ngã, nặng) as combining characters. The

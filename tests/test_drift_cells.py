@@ -19,9 +19,10 @@ from test_drift import CORPUS, assert_truth
 from etl.contract.reference import load_reference
 from etl.quality.feedback import feedback_name
 from etl.read import cells
+from etl.read.headers import split_unit
 from etl.read.identify import identify
 from etl.read.reader import read_workbook, unparsed
-from etl.text import clean, split_unit, unquoted
+from etl.text import clean, unquoted
 
 # --- rule 15: invisible characters -----------------------------------------------------
 
@@ -1186,14 +1187,15 @@ def test_rule_3_a_money_unit_after_a_header_without_parentheses_is_its_unit(
 ):
     """Rule 3 drops a trailing unit in parentheses; a money unit after a comma, a dash, a
     colon, in brackets or after `ĐVT:` is the same header's unit (rule 4), not a column
-    `column_like_missing` whose figures are lost. Only a money unit: `Lợi nhuận - Lỗ` stays
-    a header of its own."""
+    `column_like_missing` whose figures are lost. Only a money unit or one a count column
+    takes (`Số thành viên, người`): `Lợi nhuận - Lỗ` stays a header of its own."""
     path = _money_shown_book(tmp_path / "663_2023.xlsx", header, [(1_650_000_000, None)])
     read = read_workbook(path)
     assert read.rejection is None, read.rejection
     assert [r["revenue_mvnd"] for r in read.sheets["htx"].rows] == [expected]
     assert [f.rule for f in read.findings] == []
     assert split_unit("Lợi nhuận - Lỗ") == ("Lợi nhuận - Lỗ", None)
+    assert split_unit("Số thành viên, người") == ("Số thành viên", "người")  # a count's unit
 
 
 @pytest.mark.parametrize(
@@ -1206,6 +1208,11 @@ def test_rule_3_a_money_unit_after_a_header_without_parentheses_is_its_unit(
         (["ĐVT: 1.000 đồng"], 1_650_000.0),
         (["Đơn vị: Phòng Kinh tế huyện Đắk Mil", "ĐVT: đồng"], 1650.0),  # an office first
         (["Đơn vị: Phòng Kinh tế huyện Đắk Mil"], 1_650_000_000.0),  # no unit: million
+        (["ĐVT: người, đồng"], 1650.0),
+        (["Biểu 01 - Đơn vị: đồng"], 1650.0),
+        (["Đơn vị: đồng/người/tháng"], 1650.0),
+        (["Don vi tinh: dong"], 1650.0),
+        ([("Đơn vị tính:", "đồng")], 1650.0),  # the label, its value in the next cell
     ],
 )
 def test_rule_4_a_note_of_the_unit_above_the_table_is_the_sheet_s(tmp_path, notes, expected):
@@ -1213,11 +1220,12 @@ def test_rule_4_a_note_of_the_unit_above_the_table_is_the_sheet_s(tmp_path, note
     `Đơn vị tính` in ThongTin does for the file): `Đơn vị: đồng` as `Đơn vị tính: đồng` and
     `ĐVT: đồng` do, and `ĐVT: đồng; người` names đồng for the money. Before, the first two
     and the last loaded 1,650,000,000 đồng as that many million VND, in silence. A note
-    naming the reporting office (`Đơn vị: Phòng Kinh tế …`) is no unit."""
+    naming the reporting office (`Đơn vị: Phòng Kinh tế …`) is no unit (helper CI)."""
     workbook, sheet = _htx_book(HTX_HEADER)
     sheet.insert_rows(1, amount=len(notes))
     for n, note in enumerate(notes, start=1):
-        sheet.cell(row=n, column=1 if n == 1 else 12).value = note
+        for at, text in enumerate(note if isinstance(note, tuple) else (note,)):
+            sheet.cell(row=n, column=(1 if n == 1 else 12) + at).value = text
     sheet.append(htx_row(1, "6400000001", **{"Doanh thu": 1_650_000_000}))
     path = tmp_path / "663_2023.xlsx"
     workbook.save(path)

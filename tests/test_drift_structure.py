@@ -1242,6 +1242,9 @@ def test_rule_1_a_header_lacking_a_column_is_not_replaced_by_one_further_down(tm
         {},  # numbered, with its commune, sector and rating
         {"STT": None},  # a cooperative's name with its commune, sector and rating
         {"STT": None, "Xã/Phường": None, "Lĩnh vực": None},  # its name and its rating
+        # numbered under its group's number, a name without `HTX` (helper CI)
+        {"STT": "1.1", "Tên HTX": "Dịch vụ nông nghiệp Đức Mạnh"},
+        {"STT": 7.1, "Tên HTX": "Dịch vụ nông nghiệp Đức Mạnh"},
     ],
 )
 def test_rule_11_a_cooperative_without_code_or_figures_is_not_dropped(tmp_path, overrides):
@@ -1436,6 +1439,7 @@ def test_rule_11_a_numbered_line_without_code_or_figures_in_another_table_is_a_w
             [6, "Không", None, "Máy sấy", None, None, None],  # the code said to be missing
             [7, "N/A", None, "Nhà kho", None, None, None],
             ["7.1", None, "NTM", "Sân phơi", "Tỉnh", None, None],  # numbered under its group's
+            ["1.2.23", None, "NTM", "Sân phơi", "Tỉnh", None, None],  # a date: no number
             [8, "-", None, "DA167", None, None, None],  # a form's, as dashes may show
         ],
         "OCOP": [

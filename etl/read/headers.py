@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from etl.contract.layout import Sheet
-from etl.text import clean, match_key, short_memo, split_unit, unaccent
+from etl.contract.layout import DATA_SHEETS, Sheet
+from etl.read import cells
+from etl.text import clean, match_key, short_memo, unaccent
+from etl.text import split_unit as split_parenthesized
 
 # Where the header is looked for: the best of the first rows. When none of them names a
 # column (a long title block, rule 1), the first row further down that names every required
@@ -28,6 +30,44 @@ _OPERAND = r"\(?\s*(?:[0-9]{1,4}|[A-Z])\s*\)?"
 _COLUMN_NUMBER = re.compile(rf"^{_NUMBERED}(?:\s*=\s*{_OPERAND}(?:\s*[-+x*/:×.]\s*{_OPERAND})*)?$")
 # A note of the money unit above a table (`_title_unit`), on match keys: `Đơn vị tính: …`,
 # `ĐVT: …` anywhere in its cell, `Đơn vị: …` leading it (`(Đơn vị: đồng)`).
+# A unit after a header without parentheses (`split_unit`): after a comma, a colon, a dash, a
+# bracket or `ĐVT:`, the header's last words.
+_TRAILING_BARE_UNIT = re.compile(
+    r"(?:\s*[,;:\-–—]\s*|\s+(?:đvt|đơn vị tính|đơn vị)\s*:?\s*|\s*\[)([^,;:\[\]()\-–—]+?)\]?\s*$",
+    re.I,
+)
+
+
+def split_unit(header: object) -> tuple[str, str | None]:
+    """A header's name and unit (`etl.text.split_unit`: `Doanh thu↵(triệu đồng)`), or its unit
+    written after it without parentheses: `Doanh thu, đồng`, `Doanh thu - triệu đồng`,
+    `Doanh thu: đồng`, `Doanh thu [đồng]`, `Doanh thu↵ĐVT: đồng`, `Số thành viên, người`.
+    Only a money unit or one a count column of the template takes is split off so (`Lợi
+    nhuận - Lỗ` stays whole)."""
+    name, unit = split_parenthesized(header)
+    if unit is not None or len(name) > _BARE_UNIT_CHARS:  # a long text is no header: data
+        return name, unit
+    found = _TRAILING_BARE_UNIT.search(name)
+    if found is None:
+        return name, None
+    unit = found.group(1).strip()
+    if not unit or (cells.money_factor(unit) is None and match_key(unit) not in _count_units()):
+        return name, None
+    return name[: found.start()].strip(), unit
+
+
+# Texts longer than this are not searched for a unit without parentheses: the search may go
+# over the text once from each separator (a cell of `đvt` repeated thousands of times).
+_BARE_UNIT_CHARS = 120
+
+
+@cache
+def _count_units() -> frozenset[str]:
+    """The units the template's count columns take (`người`, `hộ`, `tấn`), as match keys."""
+    columns = [column for sheet in DATA_SHEETS for column in sheet.columns]
+    return frozenset(match_key(unit) for column in columns for unit in column.units)
+
+
 _UNIT_NOTE = re.compile(r"(?:\b(?:don vi tinh|dvt)|^don vi)\b\s*(.*)$")
 
 
@@ -660,19 +700,40 @@ def _as_text(cell: object, cleaned: str | None = None) -> str:
 
 
 def _title_unit(title_rows: list[list]) -> str | None:
-    """`(Đơn vị tính: đồng)`, `ĐVT: nghìn đồng`, `Đơn vị: đồng` in a title block set the
-    sheet's money unit: the first such note that names money, whole or before a `;`
-    (`ĐVT: đồng; người`: đồng for the money, people for the counts). `Đơn vị: Phòng Kinh tế
+    """`(Đơn vị tính: đồng)`, `ĐVT: nghìn đồng`, `Đơn vị: đồng`, `Biểu 01 - Đơn vị: đồng`,
+    `Đơn vị tính:` with `đồng` in the next cell, in a title block set the sheet's money unit:
+    the first such note that names money, whole or one of its parts (`ĐVT: đồng; người`,
+    `ĐVT: người, đồng`: đồng for the money, people for the counts). `Đơn vị: Phòng Kinh tế
     huyện` names the reporting office, no unit."""
-    from etl.read.cells import money_factor
-
     for row in title_rows:
-        for cell in row:
+        for n, cell in enumerate(row):
             if not isinstance(cell, str):
                 continue
-            for part in (cell, *cell.split(";")[:1]) if ";" in cell else (cell,):
-                found = _UNIT_NOTE.search(match_key(part))
-                unit = found.group(1).strip() if found else ""
-                if unit and money_factor(unit) is not None:
+            rest = _note_rest(clean(cell))
+            if rest is None:
+                continue
+            if not rest:  # the label alone: its value in the next cell
+                rest = next((clean(c) for c in row[n + 1 :] if isinstance(c, str)), "")
+            for part in (rest, *_NOTE_PARTS.split(rest)):
+                unit = part.strip(" .)")
+                if unit and cells.money_factor(unit) is not None:
                     return unit
     return None
+
+
+def _note_rest(text: str) -> str | None:
+    """What follows a unit note's label (`ĐVT:`, `Đơn vị tính`, a leading `Đơn vị:`), or None
+    when the text has none; typed without accents too (`DVT: dong`)."""
+    found = _NOTE_LABEL.search(text)
+    if found is not None:
+        return text[found.end() :].strip()
+    keyed = _UNIT_NOTE.search(match_key(text))
+    return keyed.group(1).strip() if keyed is not None else None
+
+
+# A unit note's label as written (`_note_rest`): `Đơn vị tính`, `ĐVT` anywhere, `Đơn vị` leading
+# the text or after a dash, comma or parenthesis (`Biểu 01 - Đơn vị: đồng`), then a colon.
+_NOTE_LABEL = re.compile(
+    r"(?:\b(?:đơn vị tính|đvt)\b|(?:^|[(\-–—,;]\s*)đơn vị\b)\s*[:\-–]?\s*", re.I
+)
+_NOTE_PARTS = re.compile(r"[;,]")
