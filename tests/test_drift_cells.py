@@ -1136,10 +1136,13 @@ def test_rule_12_an_amount_merged_over_several_lines_is_each_line_s_and_is_warne
     grant of 300 merged over three support lines reads 300 on each, 900 in all, which the
     clerk may not mean, so it is the warning `amount_merged` at the top cell, once per range,
     naming the amount read (here shown in millions by its format). A commune or a year merged
-    down says nothing, nor does an amount merged that reads none (`x`, `0`): nothing adds up
-    (helper CH)."""
+    down says nothing, nor does an amount merged that reads none (`x`, `0`), nor an income
+    per person merged over two cooperatives: nothing adds up (helper CH)."""
     workbook, sheet = _htx_book(HTX_HEADER)
     sheet.append(htx_row(1, "6400000001"))
+    sheet.append(htx_row(2, "6400000002"))
+    income = HTX_HEADER.index("Thu nhập bình quân") + 1
+    sheet.merge_cells(start_row=2, start_column=income, end_row=3, end_column=income)
     support = workbook.create_sheet("HoTro")
     support.append(SUPPORT_HEADER)
     amount = SUPPORT_HEADER.index("Kinh phí") + 1
@@ -1158,6 +1161,9 @@ def test_rule_12_an_amount_merged_over_several_lines_is_each_line_s_and_is_warne
     workbook.save(path)
     read = read_workbook(path)
     assert read.rejection is None, read.rejection
+    incomes = [r["avg_income_mvnd"] for r in read.sheets["htx"].rows]
+    assert incomes[0] is not None
+    assert incomes == [incomes[0]] * 2  # each one's
     amounts = [r["amount_mvnd"] for r in read.sheets["hotro"].rows]
     assert amounts == [300.0, 300.0, 300.0, 50.0, None, None, 0.0, 0.0]
     found = [(f.rule, f.severity, f.sheet, f.cell, f.value) for f in read.findings]

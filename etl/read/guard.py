@@ -904,9 +904,9 @@ def _format_shown(code: str) -> str | Scaled | None:
     with the text of its first section (but đồng, which the currency and accounting buttons
     leave there). None otherwise. The text is what the first section writes that is no part
     of its syntax (quoted, escaped, a bracket's currency, `$`, a character beyond ASCII); an
-    unscaled one counts when `cells.money_factor` reads it as money. A
-    format shows `₫` where Excel's currency and accounting buttons put it, in a Vietnamese
-    Excel; its unit, and its figure, are what the clerk sees.
+    unscaled one counts when `cells.money_factor` reads it as money. A format shows `₫` where
+    Excel's currency and accounting buttons put it, in a Vietnamese Excel; its unit, and its
+    figure, are what the clerk sees.
 
     None too where the format's sections may not be the positive and negative numbers'
     (`[<0]…;…`, `[>=1000000]…`): there what it shows does not say what the number is in,

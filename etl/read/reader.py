@@ -1630,11 +1630,12 @@ def _merged_amounts(
     over three support lines is 900 in the programme's total. That may be what the clerk
     meant (the same amount for each) or not (one amount for them all): the warning
     `amount_merged` at the range's top cell says how it was read, once per range, where the
-    amount read is one (not a blank, a zero or a cell failing its own rule)."""
+    amount read is one (not a blank, a zero or a cell failing its own rule) and adds up (an
+    average income per person merged over several cooperatives is each one's, and no sum)."""
     where = {index: n for n, index in enumerate(data)}  # a record's row -> its position
     found = []
     for column, position, _raws, result, _long in typed:
-        if column.kind != "money":
+        if column.kind != "money" or column.per_year:  # an income per person adds up to none
             continue
         ranges: dict[int, list[int]] = {}  # the range's top row -> its records' rows
         for index in data:
