@@ -959,38 +959,6 @@ def test_rule_2_a_rate_in_a_row_of_units_is_the_column_s_unit(tmp_path):
     assert (typed["avg_income_mvnd"], typed["revenue_mvnd"]) == (60.0, 1650.0)
 
 
-@pytest.mark.parametrize(
-    ("page_two", "errors"),
-    [
-        ("Đơn vị: đồng", [("header_repeated_unit_differs", "A5", "Đơn vị: đồng")]),
-        ("Đơn vị: triệu đồng", []),  # the same unit: page one's, read as it
-        ("Người lập: Nguyễn Văn A", []),  # no note: page one's unit
-    ],
-)
-def test_rule_13_a_page_s_unit_note_above_its_repeated_header_is_compared(
-    tmp_path, page_two, errors
-):
-    """Pages pasted one under the other, each with its title block: page two's note
-    `Đơn vị: đồng` above its repeated header gives its money columns another unit than page
-    one's `Đơn vị: triệu đồng`; before, page two's figures were read in million VND, a
-    million times off, in silence. It is the error `header_repeated_unit_differs` on the
-    note's cell, as a repeated header naming another unit is (helper CI)."""
-    rows = [
-        ["Đơn vị: triệu đồng"],
-        HTX_HEADER,
-        htx_row(1, "6400000001", **{"Doanh thu": 1650}),
-        ["BÁO CÁO TÌNH HÌNH HỢP TÁC XÃ (tiếp)"],
-        [page_two],
-        HTX_HEADER,
-        htx_row(2, "6400000002", **{"Doanh thu": 1_650_000_000}),
-    ]
-    read = read_workbook(write_xlsx(tmp_path / "r.xlsx", {"HTX": rows}))
-    found = [(f.rule, f.cell, f.value) for f in read.findings if f.severity == "error"]
-    assert found == errors
-    if errors:
-        assert "Doanh thu (triệu đồng → đồng)" in read.findings[-1].message
-
-
 def test_rule_13_a_repeated_header_without_units_or_with_the_same_keeps_the_first_s(tmp_path):
     header = [h if h != "Doanh thu" else "Doanh thu (đồng)" for h in HTX_HEADER]
     same = [h if h != "Doanh thu" else "DOANH THU (Đồng)" for h in HTX_HEADER]

@@ -28,7 +28,7 @@ HEADER_DEEP_SCAN_ROWS = 400
 _NUMBERED = r"\(?\s*(?:[0-9]{1,2}|[A-Z])\s*\)?"
 _OPERAND = r"\(?\s*(?:[0-9]{1,4}|[A-Z])\s*\)?"
 _COLUMN_NUMBER = re.compile(rf"^{_NUMBERED}(?:\s*=\s*{_OPERAND}(?:\s*[-+x*/:×.]\s*{_OPERAND})*)?$")
-# A note of the money unit above a table (`unit_note`), on match keys: `Đơn vị tính: …`,
+# A note of the money unit above a table (`_title_unit`), on match keys: `Đơn vị tính: …`,
 # `ĐVT: …` anywhere in its cell, `Đơn vị: …` leading it (`(Đơn vị: đồng)`).
 # A unit after a header without parentheses (`split_unit`): after a comma, a colon, a dash, a
 # bracket or `ĐVT:`, the header's last words.
@@ -327,8 +327,7 @@ def find_header(
         elif texts:
             best.extra.append(" / ".join(texts))
     best.missing = [c.key for c in sheet.columns if c.required and c.key not in best.columns]
-    note = unit_note(rows[: best.header_row])
-    best.note_unit = note[0] if note else None
+    best.note_unit = _title_unit(rows[: best.header_row])
     return best
 
 
@@ -700,14 +699,13 @@ def _as_text(cell: object, cleaned: str | None = None) -> str:
     return clean(cell) if cleaned is None else cleaned
 
 
-def unit_note(title_rows: list[list]) -> tuple[str, int, int] | None:
+def _title_unit(title_rows: list[list]) -> str | None:
     """`(Đơn vị tính: đồng)`, `ĐVT: nghìn đồng`, `Đơn vị: đồng`, `Biểu 01 - Đơn vị: đồng`,
     `Đơn vị tính:` with `đồng` in the next cell, in a title block set the sheet's money unit:
     the first such note that names money, whole or one of its parts (`ĐVT: đồng; người`,
-    `ĐVT: người, đồng`: đồng for the money, people for the counts), with its cell (the
-    row's index in `title_rows`, the column's). `Đơn vị: Phòng Kinh tế huyện` names the
-    reporting office, no unit."""
-    for r, row in enumerate(title_rows):
+    `ĐVT: người, đồng`: đồng for the money, people for the counts). `Đơn vị: Phòng Kinh tế
+    huyện` names the reporting office, no unit."""
+    for row in title_rows:
         for n, cell in enumerate(row):
             if not isinstance(cell, str):
                 continue
@@ -719,7 +717,7 @@ def unit_note(title_rows: list[list]) -> tuple[str, int, int] | None:
             for part in (rest, *_NOTE_PARTS.split(rest)):
                 unit = part.strip(" .)")
                 if unit and cells.money_factor(unit) is not None:
-                    return unit, r, n
+                    return unit
     return None
 
 

@@ -2090,16 +2090,11 @@ class _Table:
     ) -> None:
         """A header repeated inside the table that gives a money column another unit than
         the first header does (page one's `Doanh thu (triệu đồng)`, page two's `Doanh thu
-        (đồng)`, in the header or in a row of units under it, or in a note above it naming
-        the unit of the columns whose header names none, `Đơn vị: đồng`; a month's income
-        where page one's was a year's): an error of that row. The rows under it are not read
-        in either unit silently; a repeated header without units keeps the first one's, and
-        a remark that is no unit (`(*)`, `(ước tính)`) is none."""
+        (đồng)`, in the header or in a row of units under it; a month's income where page
+        one's was a year's): an error of that row. The rows under it are not read in either
+        unit silently; a repeated header without units keeps the first one's, and a remark
+        that is no unit (`(*)`, `(ước tính)`) is none."""
         below = _units_below(rows, index + taken)
-        above = max(self.header.data_start, index - _PAGE_TITLE_ROWS)
-        note = headers.unit_note(rows[above:index])
-        if note is not None:  # where the note is, for the error's cell
-            note = (note[0], above + note[1], note[2])
         changed: list[tuple[Column, int, str, int]] = []  # column, index, unit, its row
         for column, at in self.columns:
             if column.kind != "money" or columns.get(column.key) != at:
@@ -2112,20 +2107,16 @@ class _Table:
                 ),
                 below.get(at, (None, index)),
             )
-            cell_at, noted = at, unit is None and note is not None
-            if noted and note is not None:  # a note says no period: a month's stays a month's
-                unit, where, cell_at = note
             if unit is None:
                 continue
             factor, first = cells.money_factor(unit), self.factors.get(column.key)
             rate = factor is not None or cells.is_rate(unit)  # not a footnote's `(*)`
             if (factor is not None and first is not None and not math.isclose(factor, first)) or (
                 column.per_year
-                and not noted
                 and rate
                 and cells.per_month(unit) != cells.per_month(self.header.units.get(column.key))
             ):
-                changed.append((column, cell_at, unit, where))
+                changed.append((column, at, unit, where))
         if not changed:
             return
         column, at, _, where = changed[0]
@@ -2164,10 +2155,6 @@ class _Table:
                 cell=cell_address(at, row + 1),
             )
         )
-
-
-# How many rows above a repeated header a page's title block may name its unit in.
-_PAGE_TITLE_ROWS = 6
 
 
 def _units_below(rows: list[list], at: int) -> dict[int, tuple[str, int]]:
