@@ -1202,6 +1202,7 @@ def test_rule_3_a_money_unit_after_a_header_without_parentheses_is_its_unit(
     assert [f.rule for f in read.findings] == []
     assert split_unit("Lợi nhuận - Lỗ") == ("Lợi nhuận - Lỗ", None)
     assert split_unit("Số thành viên, người") == ("Số thành viên", "người")  # a count's unit
+    assert split_unit("Xếp loại, điểm") == ("Xếp loại, điểm", None)  # a hint (helper CJ)
 
 
 @pytest.mark.parametrize(

@@ -1242,9 +1242,6 @@ def test_rule_1_a_header_lacking_a_column_is_not_replaced_by_one_further_down(tm
         {},  # numbered, with its commune, sector and rating
         {"STT": None},  # a cooperative's name with its commune, sector and rating
         {"STT": None, "Xã/Phường": None, "Lĩnh vực": None},  # its name and its rating
-        # numbered under its group's number, a name without `HTX` (helper CI)
-        {"STT": "1.1", "Tên HTX": "Dịch vụ nông nghiệp Đức Mạnh"},
-        {"STT": 7.1, "Tên HTX": "Dịch vụ nông nghiệp Đức Mạnh"},
     ],
 )
 def test_rule_11_a_cooperative_without_code_or_figures_is_not_dropped(tmp_path, overrides):

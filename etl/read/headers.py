@@ -63,9 +63,11 @@ _BARE_UNIT_CHARS = 120
 
 @cache
 def _count_units() -> frozenset[str]:
-    """The units the template's count columns take (`người`, `hộ`, `tấn`), as match keys."""
+    """The units the template's count columns take (`người`, `hộ`, `tấn`), as match keys; not
+    a score's or stars' (`Xếp loại, điểm` names the rating by its points: no unit)."""
     columns = [column for sheet in DATA_SHEETS for column in sheet.columns]
-    return frozenset(match_key(unit) for column in columns for unit in column.units)
+    counted = {match_key(unit) for column in columns for unit in column.units}
+    return frozenset(counted - {"diem", "sao"})
 
 
 _UNIT_NOTE = re.compile(r"(?:\b(?:don vi tinh|dvt)|^don vi)\b\s*(.*)$")

@@ -1758,7 +1758,7 @@ _LEGEND_WORD = 5
 _NO_CODE = frozenset({"khong", "khong co", "chua co", "n a", "na"})
 _STT_NUMBER = re.compile(r"^\s*\(?\d{1,5}(?:\.0)?[.)]?\s*$")
 # A line numbered under its group's number (`1.1`, `2.3.`; not `1.2.23`, a date): a line as `1`
-# is (`_numbered_line`, `_lacks_code`).
+# is in the support, OCOP and offtake tables (`_numbered_line`).
 _STT_SUB_NUMBER = re.compile(r"^\s*\d{1,3}\.\d{1,3}\.?\s*$")
 _COOP_NAME = re.compile(r"^(?:htx|hop tac xa|lien hiep htx|lien hiep hop tac xa|quy tin dung)\b")
 # The dated line of a signature block: `Đắk Mil, ngày 15 tháng 01 năm 2024`, `Ngày 15 tháng 1
@@ -1936,8 +1936,11 @@ class _Table:
             return False
         if not any(i in self.own_at and not cells.is_blank(c) for i, c in texts):
             return False
-        stt = str(_cell(row, self.stt_at) or "") if self.stt_at is not None else ""
-        numbered = bool(_STT_NUMBER.match(stt) or _STT_SUB_NUMBER.match(stt))
+        # Not `1.1`: on the HTX sheet a sub-number is a sub-section's title (`1.1 | Trồng trọt
+        # | Nông nghiệp`), which a line numbered so in another table is not (helper CJ).
+        numbered = self.stt_at is not None and bool(
+            _STT_NUMBER.match(str(_cell(row, self.stt_at) or ""))
+        )
         return numbered or bool(_COOP_NAME.match(match_key(row[self.name_at])))
 
     def _numbered_line(self, row: list, texts: list[tuple[int, str]]) -> bool:
