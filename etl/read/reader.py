@@ -1221,11 +1221,11 @@ def _read_sheet(
     longest = max(map(len, distinct), default=0)
     for (column, position), cells_of in zip(columns, by_column, strict=True):
         raws = list(map(blank.get, cells_of, cells_of)) if blank else list(cells_of)
-        if money_units and column.kind == "money":
+        if money_units and column.kind == "money":  # cells a format shows with a unit, scaled
+            column_unit = _column_unit(header.units.get(column.key), header.note_unit, file_unit)
             findings.extend(
                 _as_shown_scaled(
-                    column, position, (data, raws), money_units, filled,
-                    _column_unit(header.units.get(column.key), header.note_unit, file_unit),
+                    column, position, (data, raws), money_units, filled, column_unit,
                     rows[header.header_row], actual_name,
                 )
             )  # fmt: skip
@@ -1239,7 +1239,6 @@ def _read_sheet(
                 if raw.__class__ is str and len(raw) > limits.cell_chars
             }  # fmt: skip
         if money_units and shown_money is not None and column.kind == "money":
-            column_unit = _column_unit(header.units.get(column.key), header.note_unit, file_unit)
             _shown_money(
                 column, position, (data, raws, result), money_units, filled, column_unit,
                 (factors[column.key], periods.get(column.key, 1)),
