@@ -481,12 +481,16 @@ def run_child(command: list[str], env: dict[str, str], log: Path) -> ChildRun:
     """Run a command to completion; its wall time and the peak RSS of it and its children."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
-        started = time.time()
         clock = time.perf_counter()
+        started = time.time()
         proc = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
         )
         _pid, status, usage = os.wait4(proc.pid, 0)
+        # The child stamps its records with the wall clock: read it again after the child
+        # ended, never derive the end from the monotonic interval (the two clocks drift
+        # apart by milliseconds over a run, and the end would fall before the child's own).
+        ended = time.time()
         wall = time.perf_counter() - clock
         proc.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss is in KiB on Linux; wait4 reports the child and its waited-for children.
@@ -495,7 +499,7 @@ def run_child(command: list[str], env: dict[str, str], log: Path) -> ChildRun:
         proc.returncode,
         usage.ru_maxrss / 1024,
         started,
-        started + wall,
+        ended,
         str(log),
         usage.ru_utime,
         usage.ru_stime,
