@@ -70,6 +70,13 @@ def test_rule_15_a_leading_apostrophe_marks_text_and_is_no_part_of_a_value():
         ("\u200b-12,5\u200b", cells.parse_number, -12.5),
         ("１５／０３／２０１９", cells.parse_date, dt.date(2019, 3, 15)),
         ("x\u200b", cells.parse_yesno, True),
+        # A leading apostrophe, as LibreOffice keeps before a dash or alone (helper CL).
+        ("'x", cells.parse_yesno, True),
+        ("'Có", cells.parse_yesno, True),
+        ("'", cells.parse_yesno, False),
+        ("'-", cells.parse_yesno, False),
+        ("\u2019\u2013", cells.parse_yesno, False),
+        ("' Không", cells.parse_yesno, False),
     ],
 )
 def test_rule_15_codes_numbers_dates_and_marks_read_through_invisible_characters(
@@ -1456,3 +1463,13 @@ def test_rule_4_an_income_in_dong_speaks_for_its_own_column_only(tmp_path):
     assert [(f.rule, f.sheet, f.cell) for f in read.findings] == [
         ("money_unit_shown", "HoTro", "E2")
     ]
+
+
+@pytest.mark.parametrize("raw", ["500 lít", "20 m3", "20 m³", "15 khối", "30 con"])
+def test_rule_14_a_volume_or_head_in_tonnes_or_money_is_a_unit_mismatch(raw):
+    """Litres, cubic metres and head fit no column of the template: the cell's error names
+    its unit (`unit_mismatch`), as `tấn` in money does, rather than an unreadable figure."""
+    with pytest.raises(cells.UnitMismatch):
+        cells.parse_quantity(raw, ("tấn",))
+    with pytest.raises(cells.UnitMismatch):
+        cells.parse_money(raw, 1.0)

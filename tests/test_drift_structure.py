@@ -8,6 +8,7 @@ raises no alert and writes no feedback workbook.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -440,6 +441,102 @@ def test_a_signature_line_dated_in_figures_beside_its_signer_is_no_cooperative(t
     )
     read = read_workbook(path)
     assert [r["excel_row"] for r in read.sheets["ocop"].rows] == [2]
+
+
+def _at(**cells) -> list:
+    """A row of the HTX template with only the given cells, by header."""
+    row = [None] * len(HTX_HEADER)
+    for header, value in cells.items():
+        row[HTX_HEADER.index(header.replace("_", " "))] = value
+    return row
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # The date in the code column, where the template puts the signer: eight digits,
+        # but a date, never a code (helper CM: `coop_code_format`, the file rejected).
+        _at(**{"Mã số HTX": "Ngày 15/01/2024"}),
+        _at(**{"Mã số HTX": "15/01/2024"}),
+        _at(**{"Mã số HTX": "15.01.2024"}),
+        _at(**{"Mã số HTX": dt.datetime(2024, 1, 15)}),
+        # The place then the date in the next cell, a date cell or a date typed.
+        _at(**{"Xã/Phường": "Đắk Mil, ngày", "Ngày thành lập": dt.datetime(2024, 1, 15)}),
+        _at(**{"Xã/Phường": "Đắk Mil, ngày", "Ngày thành lập": "15/01/2024"}),
+        # The date alone in a date column.
+        _at(**{"Ngày thành lập": "15/01/2024"}),
+        _at(**{"Ngày thành lập": dt.datetime(2024, 1, 15)}),
+        # `…, ngày | 15 | tháng | 01 | năm | 2024` across the figure columns.
+        _at(
+            **{"Tổng tài sản": "Đắk Mil, ngày", "Doanh thu": 15, "Lợi nhuận trước thuế": "tháng"},
+            **{"Thu nhập bình quân": 1, "Xếp loại": "năm", "Điểm": 2024},
+        ),
+    ],
+)
+def test_rule_1_a_signature_s_date_in_its_own_cells_is_no_cooperative(tmp_path, line):
+    """The dated line of the signature block typed across cells, or the date alone under
+    `Người lập biểu`, in any column: no cooperative (it was one whose code and name were
+    missing, and the valid file was rejected: helper CM)."""
+    signers = _at(**{"Mã số HTX": "Người lập biểu", "Xếp loại": "TRƯỞNG PHÒNG"})
+    names = _at(**{"Mã số HTX": "Nguyễn Thị Lan", "Xếp loại": "Trần Văn Bình"})
+    for rows in ([line, signers, names], [signers, line, names]):
+        path = write_xlsx(
+            tmp_path / "663_2023.xlsx",
+            {"HTX": [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002"), [], *rows]},
+        )
+        read = read_workbook(path)
+        assert [r["coop_code"] for r in read.sheets["htx"].rows] == ["6400000001", "6400000002"]
+        assert _errors(path) == set()
+
+
+def test_rule_9_a_total_without_its_label_is_no_cooperative(tmp_path):
+    """`=SUM(…)` under the figure columns and `=AVERAGE(…)` under income and score, with no
+    `Tổng cộng` beside them: a total row (an info finding says so), not a cooperative whose
+    code and name are missing (helper CM: the valid file was rejected). Figures that are no
+    sums stay a record, whose missing code is an error."""
+    first = htx_row(1, "6400000001")
+    second = htx_row(2, "6400000002", **{"Số thành viên": 25, "Doanh thu": 350.5, "Điểm": 75})
+    sums = _at(
+        **{"Số thành viên": 65, "Số lao động": 24, "Vốn điều lệ": 3000, "Tổng tài sản": 5000},
+        **{"Doanh thu": 2000.5, "Lợi nhuận trước thuế": 240, "Thu nhập bình quân": 60},
+        **{"Điểm": 72.5},
+    )
+    support = [
+        ["STT", "Mã số HTX", "Chương trình", "Nội dung", "Nguồn vốn", "Kinh phí", "Năm"],
+        [1, "6400000001", "NTM", "Máy sấy", "Tỉnh", 100, 2023],
+        [2, "6400000002", "OCOP", "Bao bì", "Tỉnh", 50.5, 2023],
+        [None, None, None, None, None, 150.5, None],
+    ]
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx", {"HTX": [HTX_HEADER, first, second, sums], "HoTro": support}
+    )
+    read = read_workbook(path)
+    assert [r["excel_row"] for r in read.sheets["htx"].rows] == [2, 3]
+    assert [r["excel_row"] for r in read.sheets["hotro"].rows] == [2, 3]
+    totals = [f for f in read.findings if f.rule == "total_without_label"]
+    assert [(f.severity, f.sheet, f.excel_row) for f in totals] == [
+        ("info", "HTX", 4),
+        ("info", "HoTro", 4),
+    ]
+    assert "tổng cộng" in totals[0].message
+    assert [f.rule for f in read.findings if f.severity != "info"] == []
+    assert _errors(path) == set()
+    # A figure that is neither its column's sum nor its average: a cooperative, no total.
+    sums[HTX_HEADER.index("Số lao động")] = 30
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"HTX": [HTX_HEADER, first, second, sums]})
+    assert [r["excel_row"] for r in read_workbook(path).sheets["htx"].rows] == [2, 3, 4]
+    assert {("coop_code_required", 4), ("name_required", 4)} <= _errors(path)
+
+
+def test_rule_1_a_cooperative_with_a_date_in_its_code_cell_is_still_one(tmp_path):
+    """A date typed where the code goes, on a row with a name and figures: a cooperative
+    whose code is wrong, an error of that cell, never a signature line."""
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"HTX": [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "15/01/2024")]},
+    )
+    assert [r["excel_row"] for r in read_workbook(path).sheets["htx"].rows] == [2, 3]
+    assert ("coop_code_format", 3) in _errors(path)
 
 
 @pytest.mark.parametrize(

@@ -967,6 +967,11 @@ def test_a_header_unit_the_column_cannot_be_read_in_fails_its_header_cell(tmp_pa
         ("Sản lượng (tấn)", "Giá trị hợp đồng (nghìn đô la)", "E2"),
         ("Sản lượng (nghìn tấn)", "Giá trị hợp đồng", "D2"),
         ("Sản lượng (1.000 tấn)", "Giá trị hợp đồng", "D2"),
+        # A volume in litres, cubic metres or head: no tonnes (helper CL: read as tonnes).
+        ("Sản lượng (lít)", "Giá trị hợp đồng", "D2"),
+        ("Sản lượng (m3)", "Giá trị hợp đồng", "D2"),
+        ("Sản lượng (m³)", "Giá trị hợp đồng", "D2"),
+        ("Sản lượng (con)", "Giá trị hợp đồng", "D2"),
     ],
 )
 def test_a_scaled_unit_the_column_cannot_be_read_in_fails_its_header_cell(

@@ -418,6 +418,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "cooperative's row (or give it its own code if it is another cooperative) and "
         "resubmit.",
     ),
+    "total_without_label": (
+        "Dòng {row} không có mã, tên hay chữ 'Tổng cộng', nhưng mỗi số của nó là tổng (hoặc "
+        "trung bình) của cột đó ở các dòng phía trên: đã coi là dòng tổng cộng, không đọc "
+        "như một dòng số liệu.",
+        "Row {row} has no code, name or 'Tổng cộng' label, but each of its figures is the sum "
+        "(or the average) of its column over the rows above: it was taken for a total row, "
+        "not read as a row of data.",
+    ),
     "value_from_section": (
         "Ô '{column}' để trống: đã lấy '{value}' từ dòng tiêu đề nhóm ở dòng {title_row}.",
         "The '{column}' cell is empty: '{value}' was taken from the group title on row "

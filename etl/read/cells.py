@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from functools import cache
 
-from etl.text import clean, match_key, short_memo, unaccent, unquoted
+from etl.text import match_key, short_memo, unaccent, unquoted
 
 # An empty cell, a dash or an `x` in a numeric column means "not reported", never 0.
 # The dashes a minus may be typed as (Word's autocorrect, a copied report): ‐ ‑ ‒ – — ― −.
@@ -248,6 +248,13 @@ CELL_COUNT_UNITS = {
     "sao": "stars",
     "diem": "points",
     "ha": "hectares",
+    # Measures no column of the template takes, named so a volume in litres, cubic metres or
+    # head is a unit that does not fit, never read as tonnes (helper CL).
+    "lit": "litres",
+    "m3": "cubic metres",
+    "khoi": "cubic metres",
+    "metkhoi": "cubic metres",
+    "con": "head",
 }
 # A number, then words: `1,2 tỷ`, `(125,5) tr.đ`, `45.000.000 đ`, `25 người`.
 _NUMBER_THEN_UNIT = re.compile(r"^([-−+(]?\s?[0-9][0-9.,\s]*\)?)\s*([^\W\d_][\w.\s]*)$")
@@ -280,7 +287,7 @@ class UnitMismatch(ValueError):
 
 def _unit_key(unit: str) -> str:
     """`tr.đ` -> `trd`, `Triệu đồng` -> `trieudong`, `VNĐ` -> `vnd`, `₫` -> `d`."""
-    return match_key(unit.replace(DONG_SIGN, "đ")).replace(" ", "")
+    return match_key(unit.replace(DONG_SIGN, "đ").replace("³", "3")).replace(" ", "")
 
 
 def _cell_unit_key(unit: str) -> str:
@@ -877,13 +884,13 @@ def parse_yesno(raw: object) -> bool:
         if raw in (0, 1):
             return bool(raw)
         raise ValueError("not yes/no")
-    text = clean(raw)
+    text = unquoted(raw)  # `'-`, `'x`: a typed text's apostrophe goes (rule 15)
     remarked = _MARK_THEN_REMARK.match(text) if text.endswith(")") else None
     if remarked and _reads_no(remarked["mark"]):
         if "?" not in remarked["remark"] and _says_no(match_key(remarked["remark"])):
             return False
         raise ValueError("not yes/no")
-    key = match_key(raw)
+    key = match_key(text)
     if key in _YES:
         return True
     if key in _NO and (key or _NO_MARK.fullmatch(text)):

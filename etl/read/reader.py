@@ -1177,6 +1177,7 @@ def _read_sheet(
     )
     sections = table.sections
     data: list[int] = []  # 0-based indices of the record rows
+    table.records = data
     supplied: list[dict | None] = []  # the sections in force at each record, when any
     before: dict[int, list[Finding]] = {}  # record position -> findings of the rows above
     # The hot path of `_Table.not_data`, one expression over the sheet: a row whose code
@@ -1849,6 +1850,10 @@ class _Table:
 
         self.sections = _Sections(sheet, sheet_name, header.columns, findings)
         self.last_marker: str | None = None  # of the latest section title (`h`, `II`)
+        # The record rows so far (the caller's list, 0-based) and the last total without its
+        # label: what such a total sums (`_sums_above`).
+        self.records: list[int] = []
+        self.last_total = -1
 
     def not_data(self, rows: list[list], index: int) -> int:
         """How many rows from `index` on are no data (0 when `rows[index]` is a record)."""
@@ -1867,6 +1872,8 @@ class _Table:
             self._check_repeated(rows, index, repeated[0])
             self._check_repeated_units(rows, index, *repeated)
             return repeated[1]
+        if self._dated_line(row_cells):
+            return 1
         texts = [
             (i, c) for i, c in enumerate(row_cells) if isinstance(c, str) and i != self.note_at
         ]
@@ -1905,7 +1912,90 @@ class _Table:
             _cell(row, self.name_at) is None if self.name_at is not None else not texts
         ):
             return 1
+        if not texts and self._sums_above(rows, row):
+            self._unlabelled_total(index)
+            return 1
         return 0
+
+    def _sums_above(self, rows: list[list], row: list) -> bool:
+        """A total row without its label (rule 9): no text and no `STT` number, and each of
+        its figures the sum of its column over the records above (since the last such row),
+        or their average (`Thu nhập bình quân`, `Điểm`), as `=SUM(…)` and `=AVERAGE(…)`
+        leave them; one at least the sum of two records or more. Any other row of figures
+        without code or name stays a record, whose missing code is an error."""
+        if self.stt_at is not None and _cell(row, self.stt_at) is not None:
+            return False
+        above = [i for i in self.records if i > self.last_total]
+        summed = False
+        figures = 0
+        for column, at in self.numeric:
+            value = _cell(row, at)
+            if value is None:
+                continue
+            if column.kind == "date" or value.__class__ not in (int, float):
+                return False  # a bool, a date or a text: not what a sum gives
+            figures += 1
+            values = [v for v in (_cell(rows[i], at) for i in above) if v.__class__ in (int, float)]
+            total = math.fsum(values)
+            if len(values) >= 2 and math.isclose(value, total, rel_tol=1e-9, abs_tol=1e-6):
+                summed = True
+            elif not (
+                (values and math.isclose(value, total / len(values), rel_tol=1e-9, abs_tol=1e-6))
+                or (not values and value == 0)
+            ):
+                return False
+        return summed and figures > 0
+
+    def _unlabelled_total(self, index: int) -> None:
+        """Says which row was taken for a total without its label (`_sums_above`)."""
+        self.last_total = index
+        self.findings.append(
+            Finding(
+                rule="total_without_label",
+                severity=INFO,
+                message=reason("total_without_label", row=index + 1),
+                sheet=self.sheet_name,
+                excel_row=index + 1,
+            )
+        )
+
+    def _dated_line(self, row_cells: list) -> bool:
+        """The dated line of a signature block written across cells (rule 1): `Đắk Mil, ngày`
+        then a date cell, or `ngày | 15 | tháng | 01 | năm | 2024` with the numbers in the
+        table's figure columns; or a date alone on its row, a date cell or a date typed in a
+        date column (`15/01/2024` under `Ngày thành lập`). Every filled cell of the row is
+        part of the line; a row with anything else (a code, a name, a figure of its own) is
+        not one (helper CM)."""
+        parts: list[str] = []
+        alone: tuple[int, object] | None = None
+        for i, c in enumerate(row_cells):
+            if c is None:
+                continue
+            alone = (i, c) if not parts else None
+            if isinstance(c, dt.date):  # a datetime is a date
+                parts.append(f"{c.day} {c.month} {c.year}")
+            elif isinstance(c, bool):
+                return False
+            elif isinstance(c, int | float):
+                if not float(c).is_integer():
+                    return False
+                parts.append(str(int(c)))
+            else:
+                parts.append(match_key(c))
+        if len(parts) == 1 and alone is not None:
+            index, cell = alone
+            if isinstance(cell, dt.date):
+                return True
+            if isinstance(cell, str) and self._date_column(index):
+                try:
+                    return cells.parse_date(cell, epoch=self.epoch) is not None
+                except (ValueError, OverflowError):
+                    return False
+            return False
+        return len(parts) > 1 and bool(_SIGNED_ON.match(" ".join(p for p in parts if p)))
+
+    def _date_column(self, index: int) -> bool:
+        return any(i == index and c.kind == "date" for c, i in self.numeric)
 
     def _template_row(self, row_cells: list) -> bool:
         """A form's row left empty (rule 9): its `STT` and zeros alone, as the form's
@@ -2267,12 +2357,20 @@ def _looks_like_code(value: object) -> bool:
         return False
     if value.__class__ is str and value.isdigit():  # the hot path: every digit a digit
         return len(value) >= 8
+    if isinstance(value, dt.date) or (
+        value.__class__ is str and (_DATE_TEXT.match(value) or _SIGNED_ON.match(match_key(value)))
+    ):
+        return False  # `Ngày 15/01/2024`, `15.01.2024`, a date cell: a signature's date, no code
     text = "".join(str(value).split())
     digits = sum(ch.isdigit() for ch in text)
     if digits >= 8 and _CONTACT.match(match_key(value)):
         return False  # `ĐT: 0912 345 678` under `Người lập biểu`: the signature block's
     return (digits >= 8 and digits * 2 >= len(text)) or cells.is_destroyed_code(text)
 
+
+# A date as typed (`15/01/2024`, `15.01.2024`, `15-1-2024`, `2024-01-15`): never a code, though
+# it has eight digits.
+_DATE_TEXT = re.compile(r"^\s*(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{1,2}-\d{1,2})\s*$")
 
 # A phone or fax line of the signature block (rule 1), as its match key begins: `ĐT:`,
 # `SĐT`, `Điện thoại`, `DĐ`, `Di động`, `Tel`, `Fax`, `Mobile`. Its digits are no code; a
