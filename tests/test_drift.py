@@ -254,6 +254,24 @@ def test_rule_2_profit_over_before_and_after_tax_reads_the_before_tax_column(
     assert "column_split" not in {f.rule for f in read.findings}
 
 
+def test_rule_2_profit_split_beside_a_named_column_split_of_its_own(tmp_path):
+    """`Lợi nhuận` over `Trước thuế | Sau thuế` beside `Xếp loại` merged over `Loại |
+    Điểm`: a column the header row names may be a group of its own, and what stands under
+    it is sub-headers, not a data row (helper CM: the profit was not read)."""
+    top = ["Mã số HTX", "Tên HTX", "Lợi nhuận", None, "Xếp loại", None]
+    under = [None, None, "Trước thuế", "Sau thuế", "Loại", "Điểm"]
+    rows = [top, under, ["6400000001", "HTX A", 14, 11, "Khá", 70]]
+
+    def merge(sheets):
+        sheets["HTX"].merge_range("C1:D1", top[2])
+        sheets["HTX"].merge_range("E1:F1", top[4])
+
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}, then=merge))
+    [row] = read.sheets["htx"].rows
+    assert (row["profit_before_tax_mvnd"], row["rating"], row["score"]) == (14.0, "Khá", 70.0)
+    assert [f.rule for f in read.findings if f.severity != "info"] == []
+
+
 def test_rule_2_workers_over_regular_and_seasonal_reads_the_regular_column(tmp_path):
     """`Số lao động` merged over `Thời vụ | Thường xuyên`: the sub-header that, after the
     group's name, names the column (`Số lao động thường xuyên`) is read, not the leftmost,

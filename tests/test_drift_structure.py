@@ -528,6 +528,37 @@ def test_rule_9_a_total_without_its_label_is_no_cooperative(tmp_path):
     assert {("coop_code_required", 4), ("name_required", 4)} <= _errors(path)
 
 
+def test_rule_3_values_under_no_header_are_named_not_dropped_in_silence(tmp_path):
+    """Notes typed in the second column under a `Ghi chú` merged over two, or a column whose
+    header was deleted: not read (no column of the template names them), and an info
+    finding says which column holds what on how many rows (helper CM: nothing was said)."""
+    header = [*HTX_HEADER, None]
+    rows = [
+        header,
+        [*htx_row(1, "6400000001", **{"Ghi chú": "ghi chú A"}), None],
+        [*htx_row(2, "6400000002"), "ghi chú B"],
+        [*htx_row(3, "6400000003"), "phần 2"],
+    ]
+    last = len(HTX_HEADER)  # 0-based: the column after the template's
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"HTX": rows},
+        then=lambda sheets: sheets["HTX"].merge_range(0, last - 1, 0, last, "Ghi chú"),
+    )
+    read = read_workbook(path)
+    assert [r["note"] for r in read.sheets["htx"].rows] == ["ghi chú A", None, None]
+    [found] = [f for f in read.findings if f.rule == "column_without_header"]
+    assert (found.severity, found.sheet, found.excel_row, found.cell, found.value) == (
+        "info",
+        "HTX",
+        1,
+        "S3",
+        "ghi chú B",
+    )
+    assert found.message.startswith("Cột S không có tiêu đề nhưng có số liệu ở 2 dòng")
+    assert _errors(path) == set()
+
+
 def test_rule_1_a_cooperative_with_a_date_in_its_code_cell_is_still_one(tmp_path):
     """A date typed where the code goes, on a row with a name and figures: a cooperative
     whose code is wrong, an error of that cell, never a signature line."""

@@ -822,6 +822,48 @@ def test_a_unit_name_with_its_province_names_that_province_s_unit(tmp_path, ref)
     assert _unit(found)[:2] == ("663", "Huyện Đắk Mil")
 
 
+@pytest.mark.parametrize(
+    ("code", "name", "year", "other"),
+    [
+        # The province after a comma, a bracket or a dash, without its kind word (helper CK:
+        # the province was not read, and the other province's unit loaded).
+        ("821", "Huyện Châu Thành, Bến Tre", 2023, "831 Huyện Châu Thành (Tỉnh Bến Tre)"),
+        ("821", "Huyện Châu Thành (Bến Tre)", 2023, "831 Huyện Châu Thành (Tỉnh Bến Tre)"),
+        ("24604", "Xã Krông Nô, Lâm Đồng", 2026, "24688 Xã Krông Nô (Tỉnh Lâm Đồng)"),
+        ("24688", "Xã Krông Nô (Đắk Lắk)", 2026, "24604 Xã Krông Nô (Tỉnh Đắk Lắk)"),
+        # A former province is compared as it was, not as the province it went into:
+        # Hậu Giang and Sóc Trăng both went into Cần Thơ (helper CK: both loaded).
+        ("933", "Huyện Châu Thành, tỉnh Sóc Trăng", 2024, "942 Huyện Châu Thành"),
+        ("942", "Huyện Châu Thành, tỉnh Hậu Giang", 2024, "933 Huyện Châu Thành"),
+        ("663", "Huyện Đắk Mil, tỉnh Bình Thuận", 2023, "60 Tỉnh Bình Thuận"),
+    ],
+)
+def test_a_unit_name_s_province_as_written_or_as_it_was_names_another_unit(
+    tmp_path, ref, code, name, year, other
+):
+    found = _identify(tmp_path, "a.xlsx", ref, code=code, name=name, year=year)
+    message = _rejected(found, "unit_name_mismatch")
+    assert other in message
+    assert f"'Mã đơn vị' {code} là " in message
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "year"),
+    [
+        ("831", "Huyện Châu Thành, Bến Tre", 2023),
+        ("942", "Huyện Châu Thành - Sóc Trăng", 2024),
+        ("24688", "Xã Krông Nô (Lâm Đồng)", 2026),
+        ("24611", "Phường Bắc Gia Nghĩa, Lâm Đồng", 2026),
+        # A former unit in the province that took its own over, as a clerk writes it today.
+        ("663", "Huyện Đắk Mil, tỉnh Lâm Đồng", 2023),
+        ("663", "Huyện Đắk Mil, Đắk Nông", 2023),
+    ],
+)
+def test_a_unit_name_with_its_own_province_names_the_unit(tmp_path, ref, code, name, year):
+    found = _identify(tmp_path, "a.xlsx", ref, code=code, name=name, year=year)
+    assert _unit(found)[0] == code
+
+
 # --- what worked before keeps working -----------------------------------------------------
 
 

@@ -418,6 +418,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "cooperative's row (or give it its own code if it is another cooperative) and "
         "resubmit.",
     ),
+    "column_without_header": (
+        "Cột {column} không có tiêu đề nhưng có số liệu ở {rows} dòng (dòng đầu tiên: "
+        "{first}): cột này không được đọc. Nếu đó là số liệu của một cột trong mẫu, hãy ghi "
+        "tiêu đề cho cột rồi gửi lại.",
+        "Column {column} has no header but holds values on {rows} rows (the first: row "
+        "{first}): it was not read. If they belong to a column of the template, give the "
+        "column its header and resubmit.",
+    ),
     "total_without_label": (
         "Dòng {row} không có mã, tên hay chữ 'Tổng cộng', nhưng mỗi số của nó là tổng (hoặc "
         "trung bình) của cột đó ở các dòng phía trên: đã coi là dòng tổng cộng, không đọc "

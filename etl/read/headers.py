@@ -430,6 +430,9 @@ def _under_group(
     if not groups:
         return {}
     within = {i for left, right in groups.items() for i in range(left, right + 1)}
+    # A column the header row names whose cell is merged over sub-headers of its own is a
+    # group too (`Xếp loại` over `Loại | Điểm`): what stands under it is no data.
+    within |= {i for left, right in merged.items() if left in named for i in range(left, right + 1)}
     if any(not _furniture(_at(below, i), _at(top, i)) for i in named - within):
         return {}
     taken = {**above, **beneath}

@@ -625,24 +625,44 @@ def _fits(text: str, unit: Unit) -> bool:
     return False
 
 
-def _provinces_named(text: str, ref: Reference) -> set[str]:
-    """The provinces a `Tên đơn vị` names with their kind word (`Xã Krông Nô, tỉnh Lâm
-    Đồng`), as the provinces in force since 01/07/2025 they are or went into."""
-    named = set()
-    for levels, rest in _readings(text):
-        if "province" not in levels:
+def _provinces_named(text: str, ref: Reference) -> list[Unit]:
+    """The provinces a `Tên đơn vị` names after the unit: with their kind word (`Xã Krông Nô,
+    tỉnh Lâm Đồng`), or a later part of the name, after a comma, a bracket or a dash, that is
+    a province's name whole (`Huyện Châu Thành, Bến Tre`, `Xã Krông Nô (Đắk Lắk)`; helper
+    CK: such a province was not read). Former provinces and those in force since
+    01/07/2025, both where a name is both (`Lâm Đồng`)."""
+    places = [rest for levels, rest in _readings(text) if "province" in levels]
+    places += [part.strip(_TRIM + ")") for part in _PARTS.split(clean(text))[1:]]
+    named: dict[tuple[str, bool], Unit] = {}
+    for place in places:
+        if not place:
             continue
-        for unit in (*ref.by_slug(slug(rest)), *ref.by_slug(slug(rest), COMMUNES_REPORT_FROM)):
-            if unit.level == "province":
-                named.add(unit.code if unit.current else ref.merged_into(unit.code))
-    return named
+        for unit in (*ref.by_slug(slug(place)), *ref.by_slug(slug(place), COMMUNES_REPORT_FROM)):
+            if unit.level == "province" and _fits(f"tỉnh {strip_kind(place)}", unit):
+                named.setdefault((unit.code, unit.current), unit)
+    return list(named.values())
 
 
 def _in_province_named(text: str, unit: Unit, ref: Reference) -> bool:
     """Whether the unit lies in the province its `Tên đơn vị` names, when it names one:
-    `Xã Krông Nô, tỉnh Lâm Đồng` is 24688, not 24604 of Đắk Lắk."""
+    `Xã Krông Nô, tỉnh Lâm Đồng` is 24688, not 24604 of Đắk Lắk. A former unit lies in its
+    own former province, or the province in force that took it over (`Huyện Đắk Mil, tỉnh
+    Lâm Đồng`, as a clerk may write it today); never in another former province merged
+    into the same one (`Huyện Châu Thành, tỉnh Sóc Trăng` is no district of Hậu Giang:
+    helper CK). A unit in force lies in its province, or in a former province merged into
+    it."""
     named = _provinces_named(text, ref)
-    return not named or ref.province_in_force(unit, REORGANISED_ON.year) in named
+    if not named:
+        return True
+    own = ref.province_of(unit).code
+    for province in named:
+        if unit.current and ref.merged_into(province.code) == own:
+            return True
+        if not unit.current and (
+            province.code == own or (province.current and ref.merged_into(own) == province.code)
+        ):
+            return True
+    return False
 
 
 def units_named(text: str, year: int, ref: Reference) -> list[Unit]:

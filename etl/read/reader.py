@@ -1212,6 +1212,7 @@ def _read_sheet(
         supplied.append(dict(sections.current) if sections.active else None)
         index += 1
     sections.findings = findings  # what the titles supply is found with its record, below
+    findings.extend(_unheaded(rows, header, data, actual_name))
     # Pass 2, a column at a time: the contract's cell rules over each column's cells.
     typed = []
     by_column = _columns_of(rows, data, columns)
@@ -1711,6 +1712,41 @@ def _on_two_rows(
         value=clean(rows[index][at])[:200],
         cell=cell_address(at, excel_row),
     )
+
+
+def _unheaded(
+    rows: list[list], header: headers.HeaderMatch, data: list[int], sheet_name: str
+) -> list[Finding]:
+    """A column of the table with values in its records but no header at all (the second
+    column under a merged `Ghi chú`, a column whose header was deleted): not read, and an
+    info finding names it, so no value is dropped in silence (rule 3 reports the columns it
+    does not read; helper CM)."""
+    block = rows[header.header_row : header.data_start]
+    width = max((len(rows[i]) for i in data), default=0)
+    named = set(header.columns.values())
+    found = []
+    for index in range(width):
+        if index in named or any(_cell(r, index) is not None for r in block):
+            continue
+        filled = [i for i in data if _cell(rows[i], index) is not None]
+        if not filled:
+            continue
+        column = cell_address(index, 1)[:-1]
+        found.append(
+            Finding(
+                rule="column_without_header",
+                severity=INFO,
+                message=reason(
+                    "column_without_header", column=column, rows=len(filled), first=filled[0] + 1
+                ),
+                sheet=sheet_name,
+                excel_row=header.header_row + 1,
+                column_name=column,
+                value=clean(str(rows[filled[0]][index]))[:200],
+                cell=cell_address(index, filled[0] + 1),
+            )
+        )
+    return found
 
 
 def _cell(row: list, index: int) -> object:
