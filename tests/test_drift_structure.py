@@ -559,6 +559,48 @@ def test_rule_3_values_under_no_header_are_named_not_dropped_in_silence(tmp_path
     assert _errors(path) == set()
 
 
+@pytest.mark.parametrize("marker", [None, "2", "II"])
+def test_rule_12_a_cell_merged_down_over_a_group_title_leaves_the_title_whole(tmp_path, marker):
+    """`Nông nghiệp` merged down the sector column over one commune's cooperatives, the next
+    commune's title and its cooperative: the title still supplies its commune (helper CM:
+    the next cooperative kept the first commune, or the numbered title was read as a
+    cooperative and the file rejected), and the merge its sector to every cooperative."""
+    rows = [
+        _title(None, "Xã Đức Mạnh"),
+        _bare(1),
+        _bare(2),
+        _title(marker, "Xã Thuận An"),
+        _bare(3),
+    ]
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"HTX": [HTX_HEADER, *rows]},
+        then=lambda sheets: sheets["HTX"].merge_range("F3:F6", "Nông nghiệp"),
+    )
+    read = read_workbook(path)
+    assert [(r["excel_row"], r["commune_name"], r["sector"]) for r in read.sheets["htx"].rows] == [
+        (3, "Đức Mạnh", "Nông nghiệp"),
+        (4, "Đức Mạnh", "Nông nghiệp"),
+        (6, "Thuận An", "Nông nghiệp"),
+    ]
+    assert _errors(path) == set()
+
+
+def test_rule_12_a_cooperative_without_code_under_a_merged_cell_is_still_an_error(tmp_path):
+    """`3 | | HTX Cà phê` with no code and no figures, its sector from a merge down: a
+    cooperative lacking its code, never taken for a title."""
+    lacking = _bare(3, **{"Mã số HTX": None})
+    figures = HTX_HEADER.index("Số thành viên")
+    lacking[figures:] = [None] * (len(HTX_HEADER) - figures)
+    lacking[HTX_HEADER.index("Tên HTX")] = "HTX Cà phê Thuận An"
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"HTX": [HTX_HEADER, _bare(1, **{"Xã/Phường": "Đức Mạnh"}), lacking]},
+        then=lambda sheets: sheets["HTX"].merge_range("F2:F3", "Nông nghiệp"),
+    )
+    assert ("coop_code_required", 3) in _errors(path)
+
+
 def test_rule_1_a_cooperative_with_a_date_in_its_code_cell_is_still_one(tmp_path):
     """A date typed where the code goes, on a row with a name and figures: a cooperative
     whose code is wrong, an error of that cell, never a signature line."""

@@ -448,6 +448,22 @@ def test_unreadable_value_is_kept_for_the_rules(tmp_path):
     assert row[unparsed("members")] == "nhiều"
 
 
+def test_an_unreadable_number_date_or_boolean_is_quoted_as_excel_shows_it(tmp_path):
+    """A cell quoted in a finding is what the clerk sees: `2` in a yes/no column, not `2.0`;
+    `TRUE` in a date column; a date cell in a count column as a date (helper CL)."""
+    rows = [
+        ["Mã số HTX", "Tên HTX", "Tham gia Đề án 167", "Ngày thành lập", "Số thành viên"],
+        ["6400000001", "HTX A", 2, True, dt.datetime(1900, 2, 4)],
+        ["6400000002", "HTX B", 2.5, 15032019, dt.datetime(2023, 5, 1, 7, 30)],
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))
+    quoted = [
+        (r.get(unparsed("in_da167")), r.get(unparsed("founded_on")), r.get(unparsed("members")))
+        for r in read.sheets["htx"].rows
+    ]
+    assert quoted == [("2", "TRUE", "04/02/1900"), ("2.5", "15032019", "01/05/2023")]
+
+
 def test_missing_required_column_rejects_naming_it_in_both_languages(tmp_path):
     rows = [["STT", "Mã số HTX", "Doanh thu"], [1, "6400000001", 5]]
     read = read_workbook(write_xlsx(tmp_path / "f.xlsx", {"HTX": rows}))

@@ -1177,7 +1177,7 @@ def _read_sheet(
     )
     sections = table.sections
     data: list[int] = []  # 0-based indices of the record rows
-    table.records = data
+    table.records, table.filled = data, filled
     supplied: list[dict | None] = []  # the sections in force at each record, when any
     before: dict[int, list[Finding]] = {}  # record position -> findings of the rows above
     # The hot path of `_Table.not_data`, one expression over the sheet: a row whose code
@@ -1441,7 +1441,7 @@ def _odd_row(
         key, header = column.key, column.header
         if n in result.unparsed:
             row[key] = None
-            row[unparsed(key)] = clean(result.unparsed[n])[:500]
+            row[unparsed(key)] = shown(result.unparsed[n])[:500]
         elif n in result.mismatched:
             row[key] = None
             findings.append(
@@ -1714,6 +1714,23 @@ def _on_two_rows(
     )
 
 
+def shown(raw: object) -> str:
+    """A cell that could not be read, as the clerk sees it in Excel, for the findings that
+    quote it: `2`, not `2.0`; `TRUE`; a date as `04/02/1900` (helper CL)."""
+    if raw.__class__ is str:
+        return clean(raw)
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, dt.datetime):
+        when = raw.strftime("%d/%m/%Y")
+        return when if raw.time() == dt.time() else f"{when} {raw:%H:%M:%S}"
+    if isinstance(raw, dt.date):
+        return raw.strftime("%d/%m/%Y")
+    return clean(raw)
+
+
 def _unheaded(
     rows: list[list], header: headers.HeaderMatch, data: list[int], sheet_name: str
 ) -> list[Finding]:
@@ -1890,6 +1907,9 @@ class _Table:
         # label: what such a total sums (`_sums_above`).
         self.records: list[int] = []
         self.last_total = -1
+        # Cells a merge down filled from a row above (row -> {column: top row}): a title's
+        # own cells are the others (`not_data`).
+        self.filled: dict[int, dict[int, int]] = {}
 
     def not_data(self, rows: list[list], index: int) -> int:
         """How many rows from `index` on are no data (0 when `rows[index]` is a record)."""
@@ -1918,6 +1938,9 @@ class _Table:
         if any(_is_total_label(c) for _, c in texts) and not self._lacks_code(row, texts):
             return 1
         if self._section_title(row, texts, index + 1):
+            return 1
+        merged = self.filled.get(index)
+        if merged and self._merged_over_title(row, merged, index):
             return 1
         # `Đắk Mil, ngày 15 tháng 01 năm 2024` under the table, any column, alone or beside
         # `Người lập biểu`: the signature block, though a date column reads its date.
@@ -1994,6 +2017,26 @@ class _Table:
                 excel_row=index + 1,
             )
         )
+
+    def _merged_over_title(self, row: list, merged: dict[int, int], index: int) -> bool:
+        """A group title that a cell merged down over the rows around it reaches into (`Nông
+        nghiệp` merged over a commune's cooperatives and the next commune's title): the
+        title is its own cells, the merged value is the rows' it covers (rule 12; helper
+        CM: the title was lost, or taken for a cooperative and the file rejected)."""
+        own = [None if i in merged else c for i, c in enumerate(row)]
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in own):
+            return False  # only the merge: the rows around it decide, as before
+        texts = [
+            (i, c)
+            for i, c in enumerate(own)
+            if isinstance(c, str) and c.strip() and i != self.note_at
+        ]
+        if self._has_figures(own) or (texts and self._lacks_code(own, texts)):
+            return False
+        name = _cell(own, self.name_at) if self.name_at is not None else None
+        if isinstance(name, str) and _COOP_NAME.match(match_key(name)):
+            return False  # `3 | HTX Cà phê` without its code: a cooperative, an error
+        return self._section_title(own, texts, index + 1)
 
     def _dated_line(self, row_cells: list) -> bool:
         """The dated line of a signature block written across cells (rule 1): `Đắk Mil, ngày`
