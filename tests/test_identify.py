@@ -836,6 +836,10 @@ def test_a_unit_name_with_its_province_names_that_province_s_unit(tmp_path, ref)
         ("933", "Huyện Châu Thành, tỉnh Sóc Trăng", 2024, "942 Huyện Châu Thành"),
         ("942", "Huyện Châu Thành, tỉnh Hậu Giang", 2024, "933 Huyện Châu Thành"),
         ("663", "Huyện Đắk Mil, tỉnh Bình Thuận", 2023, "60 Tỉnh Bình Thuận"),
+        # The province without its kind word is the other unit the reason names (helper
+        # CO: it named 663 itself), once however many eras name it.
+        ("663", "Huyện Đắk Mil, Bình Thuận", 2023, "60 Tỉnh Bình Thuận"),
+        ("24670", "Xã Đắk Mil, Đắk Lắk", 2026, "66 Tỉnh Đắk Lắk"),
     ],
 )
 def test_a_unit_name_s_province_as_written_or_as_it_was_names_another_unit(
@@ -862,6 +866,29 @@ def test_a_unit_name_s_province_as_written_or_as_it_was_names_another_unit(
 def test_a_unit_name_with_its_own_province_names_the_unit(tmp_path, ref, code, name, year):
     found = _identify(tmp_path, "a.xlsx", ref, code=code, name=name, year=year)
     assert _unit(found)[0] == code
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        # A former district named like a province elsewhere, after a 2026 commune's name:
+        # its district, not the province (helper CO: each was rejected).
+        ("31918", "Xã Vĩnh Mỹ, Hòa Bình"),  # Hòa Bình of Bạc Liêu, not the province
+        ("19204", "Xã Trường Sơn (Quảng Ninh)"),  # Quảng Ninh of Quảng Bình
+        # Only the province's own tone marks name it: Thạnh Hóa, Phù Yên, Quang Bình are
+        # districts, not Thanh Hóa, Phú Yên, Quảng Bình.
+        ("27889", "Xã Tân Tây, Thạnh Hóa"),
+        ("03958", "Xã Tường Hạ, Phù Yên"),
+        ("01234", "Xã Yên Thành, Quang Bình"),
+        (None, "Xã Vĩnh Mỹ, Hòa Bình"),
+        (None, "Xã Tân Tây, Thạnh Hóa"),
+    ],
+)
+def test_a_district_named_like_a_province_after_the_unit_is_no_province(tmp_path, ref, code, name):
+    given = {"code": code} if code else {}
+    found = _identify(tmp_path, "a.xlsx", ref, **given, name=name, year=2026)
+    named = {"Xã Vĩnh Mỹ": "31918", "Xã Tân Tây": "27889"}
+    assert _unit(found)[0] == (code or named[name.split(",")[0]])
 
 
 # --- what worked before keeps working -----------------------------------------------------

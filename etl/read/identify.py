@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import TYPE_CHECKING
 
 from etl.contract.crosswalk import load_crosswalk
@@ -625,22 +626,54 @@ def _fits(text: str, unit: Unit) -> bool:
     return False
 
 
-def _provinces_named(text: str, ref: Reference) -> list[Unit]:
+def _provinces_named(text: str, ref: Reference, unit: Unit | None = None) -> list[Unit]:
     """The provinces a `Tên đơn vị` names after the unit: with their kind word (`Xã Krông Nô,
     tỉnh Lâm Đồng`), or a later part of the name, after a comma, a bracket or a dash, that is
     a province's name whole (`Huyện Châu Thành, Bến Tre`, `Xã Krông Nô (Đắk Lắk)`; helper
     CK: such a province was not read). Former provinces and those in force since
-    01/07/2025, both where a name is both (`Lâm Đồng`)."""
-    places = [rest for levels, rest in _readings(text) if "province" in levels]
-    places += [part.strip(_TRIM + ")") for part in _PARTS.split(clean(text))[1:]]
+    01/07/2025, both where a name is both (`Lâm Đồng`).
+
+    A part without its kind word names a province only with the province's own tone marks
+    (or none at all): `Thạnh Hóa`, `Phù Yên`, `Quang Bình` are districts, not Thanh Hóa, Phú
+    Yên or Quảng Bình; and never when a former district of the `unit`'s province is so
+    named (`Xã Vĩnh Mỹ, Hòa Bình`: Hòa Bình of Bạc Liêu, not the province; helper CO)."""
+    places = [(rest, False) for levels, rest in _readings(text) if "province" in levels]
+    places += [(part.strip(_TRIM + ")"), True) for part in _PARTS.split(clean(text))[1:]]
+    near = _district_keys(ref, _provinces_around(unit, ref)) if unit is not None else frozenset()
     named: dict[tuple[str, bool], Unit] = {}
-    for place in places:
-        if not place:
+    for place, bare in places:
+        if not place or (bare and name_key(place) in near):
             continue
-        for unit in (*ref.by_slug(slug(place)), *ref.by_slug(slug(place), COMMUNES_REPORT_FROM)):
-            if unit.level == "province" and _fits(f"tỉnh {strip_kind(place)}", unit):
-                named.setdefault((unit.code, unit.current), unit)
+        for found in (*ref.by_slug(slug(place)), *ref.by_slug(slug(place), COMMUNES_REPORT_FROM)):
+            if found.level != "province" or not _fits(f"tỉnh {strip_kind(place)}", found):
+                continue
+            if bare and has_diacritics(place) and _toned(place) != _toned(found.name):
+                continue
+            named.setdefault((found.code, found.current), found)
     return list(named.values())
+
+
+def _toned(name: str) -> str:
+    """A place name's letters with their tone marks, case aside (`Thạnh Hóa` -> `thạnhhóa`)."""
+    return _place_of(name).casefold()
+
+
+def _provinces_around(unit: Unit, ref: Reference) -> frozenset[str]:
+    """The former provinces a unit's area lay in: its own for a former unit; for a unit in
+    force, those merged into its province."""
+    own = ref.province_of(unit).code
+    return frozenset([own] if not unit.current else [own, *ref.former_provinces(own)])
+
+
+@cache
+def _district_keys(ref: Reference, provinces: frozenset[str]) -> frozenset[str]:
+    """The names (`name_key`) of the former districts of these former provinces."""
+    return frozenset(
+        key
+        for district in ref.units.values()
+        if district.level == "district" and district.parent_code in provinces
+        for key in (name_key(district.name), name_key(strip_kind(district.full_name)))
+    )
 
 
 def _in_province_named(text: str, unit: Unit, ref: Reference) -> bool:
@@ -651,7 +684,7 @@ def _in_province_named(text: str, unit: Unit, ref: Reference) -> bool:
     into the same one (`Huyện Châu Thành, tỉnh Sóc Trăng` is no district of Hậu Giang:
     helper CK). A unit in force lies in its province, or in a former province merged into
     it."""
-    named = _provinces_named(text, ref)
+    named = _provinces_named(text, ref, unit)
     if not named:
         return True
     own = ref.province_of(unit).code
@@ -748,6 +781,10 @@ def _check_name(unit: Unit, info: dict[str, object], year: int, ref: Reference) 
     if not text or (_fits(text, unit) and _in_province_named(text, unit, ref)):
         return
     others = [_named_in(u, ref) for u in units_named(text, year, ref) if u is not unit]
+    if not others and _fits(text, unit):
+        # The unit's own name in a province it is not in: the province is the other unit
+        # (`Huyện Đắk Mil, Bình Thuận`, where it named 663 itself: helper CO).
+        others = list(dict.fromkeys(_named_in(u, ref) for u in _provinces_named(text, ref, unit)))
     if not others:
         former = _former_named(text, ref)
         province = ref.province_of(unit).code
