@@ -1208,6 +1208,9 @@ _PROGRAM_ALIASES = {
     "ntm nang cao": "NTM",
     "ntm kieu mau": "NTM",
     "ocop": "OCOP",
+    # the rural industry programme without `Sản phẩm` or with its code (helper CP: rejected)
+    "cong nghiep nong thon tieu bieu": "CNNT",
+    "san pham cnnt tieu bieu": "CNNT",
 }
 
 
@@ -1218,12 +1221,13 @@ def _program_key(text: str) -> str:
 @cache
 def _program_keys() -> dict[str, str]:
     """Every accepted spelling's key -> programme code."""
-    from etl.contract.layout import PROGRAMS
+    from etl.contract.layout import PROGRAM_SHORT_NAMES, PROGRAMS
 
     keys = {_program_key(alias): code for alias, code in _PROGRAM_ALIASES.items()}
     for code, *names in PROGRAMS:
         keys[_program_key(code)] = code
-        for name in names:
+        # The short name the warehouse's own reports use (`CNNT tiêu biểu`, `Đề án 167`).
+        for name in (*names, PROGRAM_SHORT_NAMES[code]):
             plain = match_key(_TRAILING_PARENTHESES.sub("", name))
             for spelling in (name, plain, _PROGRAM_PREFIX.sub("", plain)):
                 keys.setdefault(_program_key(spelling), code)
