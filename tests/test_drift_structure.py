@@ -471,6 +471,8 @@ def _at(**cells) -> list:
             **{"Tổng tài sản": "Đắk Mil, ngày", "Doanh thu": 15, "Lợi nhuận trước thuế": "tháng"},
             **{"Thu nhập bình quân": 1, "Xếp loại": "năm", "Điểm": 2024},
         ),
+        # The place in a cell of its own.
+        _at(**{"Vốn điều lệ": "Đắk Mil,", "Tổng tài sản": "ngày", "Doanh thu": "15/01/2024"}),
     ],
 )
 def test_rule_1_a_signature_s_date_in_its_own_cells_is_no_cooperative(tmp_path, line):
@@ -557,6 +559,13 @@ def test_rule_3_values_under_no_header_are_named_not_dropped_in_silence(tmp_path
     )
     assert found.message.startswith("Cột S không có tiêu đề nhưng có số liệu ở 2 dòng")
     assert _errors(path) == set()
+    # Row numbers without their header, a spacer of zeros or dashes: nothing to lose.
+    numbered = [[None, *HTX_HEADER[1:], None]] + [
+        [n, *htx_row(n, f"640000000{n}")[1:], 0 if n % 2 else "-"] for n in (1, 2, 3)
+    ]
+    read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", {"HTX": numbered}))
+    assert [f.rule for f in read.findings if f.rule == "column_without_header"] == []
+    assert len(read.sheets["htx"].rows) == 3
 
 
 @pytest.mark.parametrize("marker", [None, "2", "II"])
@@ -586,6 +595,28 @@ def test_rule_12_a_cell_merged_down_over_a_group_title_leaves_the_title_whole(tm
     assert _errors(path) == set()
 
 
+@pytest.mark.parametrize("name", ["Tân Tiến", "Đức Mạnh"])
+def test_rule_12_a_cooperative_named_as_a_place_under_merged_cells_is_no_title(tmp_path, name):
+    """`3 | | Tân Tiến` with no code and no figures, its commune and sector merged down over
+    it: a cooperative named after a place, lacking its code (an error), not a commune's
+    title that would give the rows below its name (helper CN)."""
+    lacking = _at(**{"STT": 3, "Tên HTX": name})
+    rows = [
+        [HTX_HEADER, htx_row(1, "6400000001"), htx_row(2, "6400000002"), lacking],
+        [htx_row(4, "6400000004", **{"Xã/Phường": None, "Lĩnh vực": None})],
+    ]
+
+    def merge(sheets):
+        sheets["HTX"].merge_range("D2:D5", "Đức Mạnh")
+        sheets["HTX"].merge_range("F2:F5", "Nông nghiệp")
+
+    path = write_xlsx(tmp_path / "663_2023.xlsx", {"HTX": [*rows[0], *rows[1]]}, then=merge)
+    read = read_workbook(path)
+    assert [r["excel_row"] for r in read.sheets["htx"].rows] == [2, 3, 4, 5]
+    assert read.sheets["htx"].rows[-1]["commune_name"] == "Đức Mạnh"
+    assert ("coop_code_required", 4) in _errors(path)
+
+
 def test_rule_12_a_cooperative_without_code_under_a_merged_cell_is_still_an_error(tmp_path):
     """`3 | | HTX Cà phê` with no code and no figures, its sector from a merge down: a
     cooperative lacking its code, never taken for a title."""
@@ -598,6 +629,26 @@ def test_rule_12_a_cooperative_without_code_under_a_merged_cell_is_still_an_erro
         {"HTX": [HTX_HEADER, _bare(1, **{"Xã/Phường": "Đức Mạnh"}), lacking]},
         then=lambda sheets: sheets["HTX"].merge_range("F2:F3", "Nông nghiệp"),
     )
+    assert ("coop_code_required", 3) in _errors(path)
+
+
+@pytest.mark.parametrize(
+    "note", ["Giải thể ngày 15/3/2023", "Mới thành lập ngày 15 tháng 3 năm 2024"]
+)
+def test_rule_1_a_cooperative_whose_note_ends_in_a_date_is_no_signature(tmp_path, note):
+    """A cooperative without STT, code or figures whose note ends in a date: its texts
+    run on before `ngày`, so it is no dated line of the signature block but a cooperative
+    lacking its code, an error (helper CN: it was dropped in silence)."""
+    lacking = _at(
+        **{"Tên HTX": "HTX Dịch vụ Bình An", "Xã/Phường": "Đức Mạnh", "Lĩnh vực": "Nông nghiệp"},
+        **{"Tham gia Đề án 167": "Không", "Xếp loại": "Yếu", "Liên kết tiêu thụ": "Không"},
+        **{"Ghi chú": note},
+    )
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"HTX": [HTX_HEADER, htx_row(1, "6400000001"), lacking, htx_row(3, "6400000003")]},
+    )
+    assert [r["excel_row"] for r in read_workbook(path).sheets["htx"].rows] == [2, 3, 4]
     assert ("coop_code_required", 3) in _errors(path)
 
 

@@ -1212,7 +1212,7 @@ def _read_sheet(
         supplied.append(dict(sections.current) if sections.active else None)
         index += 1
     sections.findings = findings  # what the titles supply is found with its record, below
-    findings.extend(_unheaded(rows, header, data, actual_name))
+    findings.extend(_unheaded(rows, header, data, actual_name, table.stt_at))
     # Pass 2, a column at a time: the contract's cell rules over each column's cells.
     typed = []
     by_column = _columns_of(rows, data, columns)
@@ -1732,21 +1732,26 @@ def shown(raw: object) -> str:
 
 
 def _unheaded(
-    rows: list[list], header: headers.HeaderMatch, data: list[int], sheet_name: str
+    rows: list[list],
+    header: headers.HeaderMatch,
+    data: list[int],
+    sheet_name: str,
+    stt_at: int | None,
 ) -> list[Finding]:
     """A column of the table with values in its records but no header at all (the second
     column under a merged `Ghi chú`, a column whose header was deleted): not read, and an
     info finding names it, so no value is dropped in silence (rule 3 reports the columns it
-    does not read; helper CM)."""
+    does not read; helper CM). Not the row numbers of an `STT` column without its header,
+    nor a column of zeros or dashes (a spacer's formulas): nothing there is lost (CN)."""
     block = rows[header.header_row : header.data_start]
     width = max((len(rows[i]) for i in data), default=0)
-    named = set(header.columns.values())
+    named = {*header.columns.values(), stt_at}
     found = []
     for index in range(width):
         if index in named or any(_cell(r, index) is not None for r in block):
             continue
-        filled = [i for i in data if _cell(rows[i], index) is not None]
-        if not filled:
+        filled = [i for i in data if _holds_value(_cell(rows[i], index))]
+        if not filled or _row_numbers([rows[i][index] for i in filled]):
             continue
         column = cell_address(index, 1)[:-1]
         found.append(
@@ -1759,11 +1764,25 @@ def _unheaded(
                 sheet=sheet_name,
                 excel_row=header.header_row + 1,
                 column_name=column,
-                value=clean(str(rows[filled[0]][index]))[:200],
+                value=shown(rows[filled[0]][index])[:200],
                 cell=cell_address(index, filled[0] + 1),
             )
         )
     return found
+
+
+def _row_numbers(values: list) -> bool:
+    """Whether values count up by one (`1, 2, 3`, as an `STT` column without its header)."""
+    if not all(v.__class__ in (int, float) and float(v).is_integer() for v in values):
+        return False
+    return [int(v) for v in values] == list(range(int(values[0]), int(values[0]) + len(values)))
+
+
+def _holds_value(cell: object) -> bool:
+    """Whether a cell holds anything but blank, a dash or a zero."""
+    if cell is None or cells.is_blank(cell):
+        return False
+    return not (isinstance(cell, int | float) and cell == 0)
 
 
 def _cell(row: list, index: int) -> object:
@@ -2036,6 +2055,22 @@ class _Table:
         name = _cell(own, self.name_at) if self.name_at is not None else None
         if isinstance(name, str) and _COOP_NAME.match(match_key(name)):
             return False  # `3 | HTX Cà phê` without its code: a cooperative, an error
+        stt = _cell(own, self.stt_at) if self.stt_at is not None else None
+        if not (isinstance(stt, str) and _MARKER.match(clean(stt))):
+            # No `I`, `b)` in STT: a title only as one says it (`Xã Thuận An`, `Lĩnh vực
+            # dịch vụ`, `Tân Tiến:`), naming a kind no merge covers on its row; a bare place
+            # (`3 | Tân Tiến` under a merged commune and sector) is a cooperative's name, and
+            # its missing code an error (helper CN).
+            words = [c for i, c in texts if not (i == self.stt_at and _STT_NUMBER.match(c))]
+            if len(words) != 1:
+                return False
+            said = words[0].rstrip().endswith(":") or _SAID_TITLE.match(match_key(words[0]))
+            if not said:
+                return False
+            names = _title_names(words[0])
+            columns = self.header.columns
+            if any(columns.get(key) in merged for key in names):
+                return False
         return self._section_title(own, texts, index + 1)
 
     def _dated_line(self, row_cells: list) -> bool:
@@ -2061,6 +2096,8 @@ class _Table:
                 parts.append(str(int(c)))
             else:
                 parts.append(match_key(c))
+        if len(parts) > 1 and not self._signed_shape(parts):
+            return False
         if len(parts) == 1 and alone is not None:
             index, cell = alone
             if isinstance(cell, dt.date):
@@ -2072,6 +2109,20 @@ class _Table:
                     return False
             return False
         return len(parts) > 1 and bool(_SIGNED_ON.match(" ".join(p for p in parts if p)))
+
+    @staticmethod
+    def _signed_shape(parts: list[str]) -> bool:
+        """A dated line's cells: a place before `ngày` in its cell or the one before it
+        (`Đắk Mil, ngày | 15 | …`, `Đắk Mil, | ngày | 15 | …`), after it only the date's
+        figures and words; never a row whose texts run on before it (a cooperative's name,
+        commune and a note `Giải thể ngày 15/3/2023`: helper CN)."""
+        parts = [part for part in parts if part]
+        at = next((n for n, part in enumerate(parts) if "ngay" in part.split()), None)
+        if at is None or at > (1 if parts[at].split()[0] == "ngay" else 0):
+            return False
+        return all(
+            part in ("thang", "nam") or _DATE_WORDS.fullmatch(part) for part in parts[at + 1 :]
+        )
 
     def _date_column(self, index: int) -> bool:
         return any(i == index and c.kind == "date" for c, i in self.numeric)
@@ -2446,6 +2497,13 @@ def _looks_like_code(value: object) -> bool:
         return False  # `ĐT: 0912 345 678` under `Người lập biểu`: the signature block's
     return (digits >= 8 and digits * 2 >= len(text)) or cells.is_destroyed_code(text)
 
+
+# A title as it says itself (`_Table._merged_over_title`), by its match key: a commune's or a
+# sector's kind word first, or a `:` last.
+_SAID_TITLE = re.compile(r"^(?:xa|phuong|thi tran|tt|linh vuc|nganh)\b|:$")
+# The date's own words and figures in one cell of a dated line (`tháng 01`, `năm 2024`,
+# `15 tháng 01 năm 2024`), by its match key.
+_DATE_WORDS = re.compile(r"(?:(?:thang|nam)\s+)?\d{1,4}(?:\s+(?:(?:thang|nam)\s+)?\d{1,4})*")
 
 # A date as typed (`15/01/2024`, `15.01.2024`, `15-1-2024`, `2024-01-15`): never a code, though
 # it has eight digits.
