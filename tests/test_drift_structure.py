@@ -473,6 +473,18 @@ def _at(**cells) -> list:
         ),
         # The place in a cell of its own.
         _at(**{"Vốn điều lệ": "Đắk Mil,", "Tổng tài sản": "ngày", "Doanh thu": "15/01/2024"}),
+        # Split after a date's word, or beside the signer (helper CQ).
+        _at(**{"Doanh thu": "Đắk Mil, ngày 15 tháng", "Lợi nhuận trước thuế": "01 năm"}, Điểm=2024),
+        _at(
+            **{"Tổng tài sản": "Đắk Mil, ngày", "Doanh thu": "15 tháng"},
+            Xếp_loại="01 năm",
+            Điểm=2024,
+        ),
+        _at(
+            **{"Mã số HTX": "Người lập biểu", "Tổng tài sản": "Đắk Mil, ngày", "Doanh thu": 15},
+            **{"Lợi nhuận trước thuế": "tháng", "Thu nhập bình quân": 1, "Xếp loại": "năm"},
+            Điểm=2024,
+        ),
     ],
 )
 def test_rule_1_a_signature_s_date_in_its_own_cells_is_no_cooperative(tmp_path, line):
@@ -559,6 +571,15 @@ def test_rule_3_values_under_no_header_are_named_not_dropped_in_silence(tmp_path
     )
     assert found.message.startswith("Cột S không có tiêu đề nhưng có số liệu ở 2 dòng")
     assert _errors(path) == set()
+    # One value, years, ticks and FALSE are values (helper CQ: none was named).
+    for values in ([None, 2500, None], [2019, 2020, 2021], ["x", None, "X"], [False] * 3):
+        rows = [[*HTX_HEADER, None]] + [
+            [*htx_row(n, f"640000000{n}"), value] for n, value in enumerate(values, 1)
+        ]
+        read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", {"HTX": rows}))
+        assert [f.rule for f in read.findings if f.rule == "column_without_header"] == [
+            "column_without_header"
+        ], values
     # Row numbers without their header, a spacer of zeros or dashes: nothing to lose.
     numbered = [[None, *HTX_HEADER[1:], None]] + [
         [n, *htx_row(n, f"640000000{n}")[1:], 0 if n % 2 else "-"] for n in (1, 2, 3)
@@ -566,6 +587,36 @@ def test_rule_3_values_under_no_header_are_named_not_dropped_in_silence(tmp_path
     read = read_workbook(write_xlsx(tmp_path / "663_2023.xlsx", {"HTX": numbered}))
     assert [f.rule for f in read.findings if f.rule == "column_without_header"] == []
     assert len(read.sheets["htx"].rows) == 3
+
+
+@pytest.mark.parametrize(
+    ("title", "merged", "kind", "value"),
+    [
+        ("Thuận An", "F3:F6", "commune_name", "Thuận An"),
+        ("Thuận An (05 HTX)", "F3:F6", "commune_name", "Thuận An"),
+        ("Phi nông nghiệp", "D3:D6", "sector", "Phi nông nghiệp"),
+        ("Các HTX phi nông nghiệp", "D3:D6", "sector", "Phi nông nghiệp"),
+    ],
+)
+def test_rule_12_a_bare_title_under_a_merged_cell_still_supplies_its_value(
+    tmp_path, title, merged, kind, value
+):
+    """A title without STT that names its place or sector bare (`Thuận An`, `Phi nông
+    nghiệp`), under a cell merged down the other kind's column: a title, as it is without
+    the merge (helper CQ: the rows below kept the previous group's value, in silence)."""
+    other = "Lĩnh vực" if kind == "commune_name" else "Xã/Phường"
+    first = {"commune_name": "Xã Đức Mạnh", "sector": "Lĩnh vực nông nghiệp"}[kind]
+    rows = [_title(None, first), _bare(1), _bare(2), _title(None, title), _bare(3)]
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {"HTX": [HTX_HEADER, *rows]},
+        then=lambda sheets: sheets["HTX"].merge_range(
+            merged, {"Lĩnh vực": "Nông nghiệp", "Xã/Phường": "Đức Mạnh"}[other]
+        ),
+    )
+    read = read_workbook(path)
+    assert [r[kind] for r in read.sheets["htx"].rows][-1] == value
+    assert _errors(path) == set()
 
 
 @pytest.mark.parametrize("marker", [None, "2", "II"])

@@ -1771,18 +1771,28 @@ def _unheaded(
     return found
 
 
+# A spacer cell's text that holds no value: nothing, or a dash of any length.
+_NO_VALUE = frozenset(
+    {"", "-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212"}
+)
+
+
 def _row_numbers(values: list) -> bool:
-    """Whether values count up by one (`1, 2, 3`, as an `STT` column without its header)."""
-    if not all(v.__class__ in (int, float) and float(v).is_integer() for v in values):
+    """Whether values are the row numbers 1, 2, 3, … (an `STT` column without its header);
+    one value alone is not (helper CQ)."""
+    if len(values) < 2 or not all(
+        v.__class__ in (int, float) and float(v).is_integer() for v in values
+    ):
         return False
-    return [int(v) for v in values] == list(range(int(values[0]), int(values[0]) + len(values)))
+    return [int(v) for v in values] == list(range(1, len(values) + 1))
 
 
 def _holds_value(cell: object) -> bool:
-    """Whether a cell holds anything but blank, a dash or a zero."""
-    if cell is None or cells.is_blank(cell):
+    """Whether a cell holds anything but blank, a dash or a number zero (a tick `x` and a
+    `FALSE` are values: helper CQ)."""
+    if cell is None or (isinstance(cell, str) and clean(cell) in _NO_VALUE):
         return False
-    return not (isinstance(cell, int | float) and cell == 0)
+    return not (cell.__class__ in (int, float) and cell == 0)
 
 
 def _cell(row: list, index: int) -> object:
@@ -1947,7 +1957,7 @@ class _Table:
             self._check_repeated(rows, index, repeated[0])
             self._check_repeated_units(rows, index, *repeated)
             return repeated[1]
-        if self._dated_line(row_cells):
+        if self._dated_line(row, row_cells):
             return 1
         texts = [
             (i, c) for i, c in enumerate(row_cells) if isinstance(c, str) and i != self.note_at
@@ -2055,74 +2065,67 @@ class _Table:
         name = _cell(own, self.name_at) if self.name_at is not None else None
         if isinstance(name, str) and _COOP_NAME.match(match_key(name)):
             return False  # `3 | HTX Cà phê` without its code: a cooperative, an error
+        words = [c for i, c in texts if not (i == self.stt_at and _STT_NUMBER.match(clean(c)))]
+        if len(words) == 1:
+            # A title names no kind a merge covers on its row (a commune's title under a
+            # commune merged across it is none).
+            columns = self.header.columns
+            if any(columns.get(key) in merged for key in _title_names(words[0])):
+                return False
         stt = _cell(own, self.stt_at) if self.stt_at is not None else None
-        if not (isinstance(stt, str) and _MARKER.match(clean(stt))):
-            # No `I`, `b)` in STT: a title only as one says it (`Xã Thuận An`, `Lĩnh vực
-            # dịch vụ`, `Tân Tiến:`), naming a kind no merge covers on its row; a bare place
-            # (`3 | Tân Tiến` under a merged commune and sector) is a cooperative's name, and
-            # its missing code an error (helper CN).
-            words = [c for i, c in texts if not (i == self.stt_at and _STT_NUMBER.match(c))]
+        if stt is not None and _STT_NUMBER.match(clean(stt)):
+            # Numbered as a cooperative is: a title only as one says it (`2 | Xã Thuận An`,
+            # `2 | Lĩnh vực dịch vụ`, `2 | Tân Tiến:`); a bare place (`3 | Tân Tiến` under a
+            # merged commune and sector) is a cooperative's name, and its missing code an
+            # error (helpers CN, CQ).
             if len(words) != 1:
                 return False
             said = words[0].rstrip().endswith(":") or _SAID_TITLE.match(match_key(words[0]))
             if not said:
                 return False
-            names = _title_names(words[0])
-            columns = self.header.columns
-            if any(columns.get(key) in merged for key in names):
-                return False
         return self._section_title(own, texts, index + 1)
 
-    def _dated_line(self, row_cells: list) -> bool:
+    def _dated_line(self, row: list, row_cells: list) -> bool:
         """The dated line of a signature block written across cells (rule 1): `Đắk Mil, ngày`
-        then a date cell, or `ngày | 15 | tháng | 01 | năm | 2024` with the numbers in the
-        table's figure columns; or a date alone on its row, a date cell or a date typed in a
-        date column (`15/01/2024` under `Ngày thành lập`). Every filled cell of the row is
-        part of the line; a row with anything else (a code, a name, a figure of its own) is
-        not one (helper CM)."""
-        parts: list[str] = []
-        alone: tuple[int, object] | None = None
+        then a date cell, `ngày | 15 | tháng | 01 | năm | 2024` with the numbers in the
+        table's figure columns, `Đắk Mil, ngày 15 tháng | 01 năm | 2024`; beside it only
+        texts (`Người lập biểu`, `TRƯỞNG PHÒNG`), as for the line in one cell, and never on
+        a cooperative's row (`_lacks_code`: `HTX Bình An | Đức Mạnh | … | Giải thể ngày
+        15/3/2023`, helper CN). Or a date alone on its row: a date cell, or a date typed in a
+        date column (`15/01/2024` under `Ngày thành lập`; helper CM)."""
+        parts: list[tuple[int, str, bool]] = []  # (column, match key, a text cell)
         for i, c in enumerate(row_cells):
             if c is None:
                 continue
-            alone = (i, c) if not parts else None
             if isinstance(c, dt.date):  # a datetime is a date
-                parts.append(f"{c.day} {c.month} {c.year}")
+                parts.append((i, f"{c.day} {c.month} {c.year}", False))
             elif isinstance(c, bool):
                 return False
             elif isinstance(c, int | float):
                 if not float(c).is_integer():
                     return False
-                parts.append(str(int(c)))
+                parts.append((i, str(int(c)), False))
             else:
-                parts.append(match_key(c))
-        if len(parts) > 1 and not self._signed_shape(parts):
-            return False
-        if len(parts) == 1 and alone is not None:
-            index, cell = alone
-            if isinstance(cell, dt.date):
-                return True
-            if isinstance(cell, str) and self._date_column(index):
+                parts.append((i, match_key(c), True))
+        if len(parts) == 1:
+            index, _key, text = parts[0]
+            cell = row_cells[index]
+            if not text:
+                return isinstance(cell, dt.date)
+            if self._date_column(index):
                 try:
                     return cells.parse_date(cell, epoch=self.epoch) is not None
                 except (ValueError, OverflowError):
                     return False
             return False
-        return len(parts) > 1 and bool(_SIGNED_ON.match(" ".join(p for p in parts if p)))
-
-    @staticmethod
-    def _signed_shape(parts: list[str]) -> bool:
-        """A dated line's cells: a place before `ngày` in its cell or the one before it
-        (`Đắk Mil, ngày | 15 | …`, `Đắk Mil, | ngày | 15 | …`), after it only the date's
-        figures and words; never a row whose texts run on before it (a cooperative's name,
-        commune and a note `Giải thể ngày 15/3/2023`: helper CN)."""
-        parts = [part for part in parts if part]
-        at = next((n for n, part in enumerate(parts) if "ngay" in part.split()), None)
-        if at is None or at > (1 if parts[at].split()[0] == "ngay" else 0):
+        run = _signed_run([key for _i, key, _text in parts])
+        if run is None:
             return False
-        return all(
-            part in ("thang", "nam") or _DATE_WORDS.fullmatch(part) for part in parts[at + 1 :]
-        )
+        start, end = run
+        if any(not text for _i, _key, text in parts[:start] + parts[end + 1 :]):
+            return False  # a figure of the row's own beside the line
+        texts = [(i, row_cells[i]) for i, _key, text in parts if text and i != self.note_at]
+        return not self._lacks_code(row, texts)
 
     def _date_column(self, index: int) -> bool:
         return any(i == index and c.kind == "date" for c, i in self.numeric)
@@ -2498,12 +2501,25 @@ def _looks_like_code(value: object) -> bool:
     return (digits >= 8 and digits * 2 >= len(text)) or cells.is_destroyed_code(text)
 
 
+def _signed_run(keys: list[str]) -> tuple[int, int] | None:
+    """The cells (first, last) whose texts together are a dated line (`_SIGNED_ON`): from
+    the one holding `ngày` (or the place in the cell before it) to the year; None when no
+    run of them is one."""
+    for at, key in enumerate(keys):
+        words = key.split()
+        if "ngay" not in words:
+            continue
+        starts = [at - 1, at] if words[0] == "ngay" and at > 0 else [at]
+        for start in starts:
+            for end in range(len(keys) - 1, at - 1, -1):
+                if _SIGNED_ON.match(" ".join(k for k in keys[start : end + 1] if k)):
+                    return start, end
+    return None
+
+
 # A title as it says itself (`_Table._merged_over_title`), by its match key: a commune's or a
 # sector's kind word first, or a `:` last.
 _SAID_TITLE = re.compile(r"^(?:xa|phuong|thi tran|tt|linh vuc|nganh)\b|:$")
-# The date's own words and figures in one cell of a dated line (`tháng 01`, `năm 2024`,
-# `15 tháng 01 năm 2024`), by its match key.
-_DATE_WORDS = re.compile(r"(?:(?:thang|nam)\s+)?\d{1,4}(?:\s+(?:(?:thang|nam)\s+)?\d{1,4})*")
 
 # A date as typed (`15/01/2024`, `15.01.2024`, `15-1-2024`, `2024-01-15`): never a code, though
 # it has eight digits.
