@@ -683,6 +683,32 @@ def test_rule_12_a_cooperative_without_code_under_a_merged_cell_is_still_an_erro
     assert ("coop_code_required", 3) in _errors(path)
 
 
+def test_rule_1_a_row_with_figures_as_text_beside_a_dated_note_is_no_signature(tmp_path):
+    """A cooperative without STT, code or `HTX` in its name whose figures are typed as text
+    and whose note ends in a date; a support line whose content names a decision's date:
+    each a record lacking its code, an error (helper CR: dropped in silence)."""
+    lacking = _at(
+        **{"Tên HTX": "Cà phê Thuận An", "Xã/Phường": "Đức Mạnh", "Lĩnh vực": "Nông nghiệp"},
+        **{"Số thành viên": "40", "Vốn điều lệ": "1.500", "Ghi chú": "Giải thể ngày 15/3/2023"},
+    )
+    support = [
+        ["STT", "Mã số HTX", "Chương trình", "Nội dung", "Nguồn vốn", "Kinh phí", "Năm"],
+        [1, "6400000001", "NTM", "Máy sấy", "Tỉnh", 100, 2023],
+        ["", None, "NTM", "Hỗ trợ kho lạnh theo QĐ ngày 15/3/2023", "Tỉnh", "50", "2023"],
+    ]
+    path = write_xlsx(
+        tmp_path / "663_2023.xlsx",
+        {
+            "HTX": [HTX_HEADER, htx_row(1, "6400000001"), lacking, htx_row(3, "6400000003")],
+            "HoTro": support,
+        },
+    )
+    read = read_workbook(path)
+    assert [r["excel_row"] for r in read.sheets["htx"].rows] == [2, 3, 4]
+    assert [r["excel_row"] for r in read.sheets["hotro"].rows] == [2, 3]
+    assert {("coop_code_required", 3)} <= _errors(path)
+
+
 @pytest.mark.parametrize(
     "note", ["Giải thể ngày 15/3/2023", "Mới thành lập ngày 15 tháng 3 năm 2024"]
 )

@@ -2124,6 +2124,9 @@ class _Table:
         start, end = run
         if any(not text for _i, _key, text in parts[:start] + parts[end + 1 :]):
             return False  # a figure of the row's own beside the line
+        inside = {i for i, _key, _text in parts[start : end + 1]}
+        if self._has_figures([None if i in inside else c for i, c in enumerate(row)]):
+            return False  # `"40"`, `"1.500"` typed as text beside a dated note (helper CR)
         texts = [(i, row_cells[i]) for i, _key, text in parts if text and i != self.note_at]
         return not self._lacks_code(row, texts)
 
