@@ -1165,6 +1165,7 @@ def _read_sheet(
     # Pass 1, row by row: which rows are records, what the section titles above each supply
     # (rule 11), and the findings of the rows that are no data, in the order they come.
     scanned: list[Finding] = []
+    data: list[int] = []  # 0-based indices of the record rows
     table = _Table(
         sheet,
         actual_name,
@@ -1174,10 +1175,10 @@ def _read_sheet(
         _stt_column(rows, header),
         money_factors,
         epoch,
+        records=data,
+        filled=filled,
     )
     sections = table.sections
-    data: list[int] = []  # 0-based indices of the record rows
-    table.records, table.filled = data, filled
     supplied: list[dict | None] = []  # the sections in force at each record, when any
     before: dict[int, list[Finding]] = {}  # record position -> findings of the rows above
     # The hot path of `_Table.not_data`, one expression over the sheet: a row whose code
@@ -1915,6 +1916,8 @@ class _Table:
         stt_at: int | None = None,
         factors: dict[str, float] | None = None,
         epoch: dt.date = cells.EXCEL_EPOCH,
+        records: list[int] | None = None,
+        filled: dict[int, dict[int, int]] | None = None,
     ):
         self.sheet, self.sheet_name, self.header = sheet, sheet_name, header
         self.factors = factors or {}  # column key -> its money unit's factor (`_read_sheet`)
@@ -1932,13 +1935,13 @@ class _Table:
 
         self.sections = _Sections(sheet, sheet_name, header.columns, findings)
         self.last_marker: str | None = None  # of the latest section title (`h`, `II`)
-        # The record rows so far (the caller's list, 0-based) and the last total without its
-        # label: what such a total sums (`_sums_above`).
-        self.records: list[int] = []
+        # The record rows so far (the caller's list, filled as it reads, 0-based) and the
+        # last total without its label: what such a total sums (`_sums_above`).
+        self.records = [] if records is None else records
         self.last_total = -1
         # Cells a merge down filled from a row above (row -> {column: top row}): a title's
         # own cells are the others (`not_data`).
-        self.filled: dict[int, dict[int, int]] = {}
+        self.filled = filled or {}
 
     def not_data(self, rows: list[list], index: int) -> int:
         """How many rows from `index` on are no data (0 when `rows[index]` is a record)."""
